@@ -1,0 +1,56 @@
+// What every nflux sub-command shares: global options, exit codes, and loading the knowledge
+// base (from JSON or from the compiled database) with its problems reported.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "knowledge/knowledge.h"
+
+namespace nflux::cli {
+
+// Exit codes, as promised in shared/contracts/cli.md.
+enum ExitCode { kExitOk = 0, kExitInternal = 1, kExitBadInput = 2, kExitCheckFailed = 3 };
+
+struct GlobalOptions {
+  std::string knowledge_dir;  // empty: $NFLUX_KNOWLEDGE, ./knowledge, or <exe>/../knowledge
+  std::string rules_dir;      // empty: $NFLUX_RULES, ./rules, or <exe>/../rules
+  std::string db_path;        // empty: store::DefaultDatabasePath()
+  bool from_db = false;
+  std::string kb_version;     // with from_db: which build; empty = latest
+};
+
+struct Context {
+  GlobalOptions options;
+  int exit_code = kExitOk;
+};
+
+std::string ResolveKnowledgeDir(const GlobalOptions& options);
+std::string ResolveRulesDir(const GlobalOptions& options);
+std::string ResolveDbPath(const GlobalOptions& options);
+
+// Loads the knowledge base the options name. On any problem prints every one to stderr, sets
+// context.exit_code (2) and returns nullptr.
+std::shared_ptr<const knowledge::KnowledgeBase> LoadKnowledgeOrReport(Context& context);
+
+// Adds --from-db and --kb-version to a command that reads the knowledge base.
+void AddKnowledgeSourceOptions(CLI::App* command, GlobalOptions& options);
+
+// Prints an error line to stderr and returns kExitBadInput.
+int BadInput(const std::string& message);
+
+// A sub-command: its name, one-line help, and a function that adds it (with its own
+// sub-commands and callbacks) to the app.
+struct Command {
+  const char* name;
+  const char* help;
+  void (*setup)(CLI::App* command, Context& context);
+};
+
+void SetupKbCommand(CLI::App* command, Context& context);
+void SetupUnitsCommand(CLI::App* command, Context& context);
+
+}  // namespace nflux::cli

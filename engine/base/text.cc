@@ -1,0 +1,98 @@
+#include "base/text.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "base/status.h"
+
+namespace nflux {
+
+bool IsSnakeCaseId(std::string_view id) {
+  if (id.empty() || !(id[0] >= 'a' && id[0] <= 'z')) return false;
+  return std::all_of(id.begin(), id.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+}
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::vector<std::string> NearestIds(std::string_view word, const std::vector<std::string>& candidates,
+                                    size_t max_results) {
+  const size_t limit = std::max<size_t>(2, word.size() / 3);
+  std::vector<std::pair<size_t, std::string>> scored;
+  for (const auto& candidate : candidates) {
+    size_t distance = EditDistance(word, candidate);
+    bool contains = word.size() >= 3 && (candidate.find(word) != std::string::npos ||
+                                         word.find(candidate) != std::string_view::npos);
+    if (distance <= limit || contains) scored.emplace_back(contains ? std::min(distance, limit) : distance, candidate);
+  }
+  std::sort(scored.begin(), scored.end());
+  std::vector<std::string> result;
+  for (size_t i = 0; i < scored.size() && i < max_results; ++i) result.push_back(scored[i].second);
+  return result;
+}
+
+std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates) {
+  auto nearest = NearestIds(word, candidates);
+  if (nearest.empty()) return "";
+  std::string text = " (did you mean ";
+  for (size_t i = 0; i < nearest.size(); ++i) text += (i ? ", '" : "'") + nearest[i] + "'";
+  return text + "?)";
+}
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
+  static const char* kHex = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) {
+    hex += kHex[digest[i] >> 4];
+    hex += kHex[digest[i] & 0xf];
+  }
+  return hex;
+}
+
+Result<std::string> ReadFileToString(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError(path + ": cannot open file");
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) return Status::IOError(path + ": read failed");
+  return buffer.str();
+}
+
+std::string FormatNumber(double value, int significant) {
+  if (!std::isfinite(value)) return std::isnan(value) ? "nan" : (value > 0 ? "inf" : "-inf");
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*g", significant, value);
+  std::string text = buffer;
+  if (text.find('e') != std::string::npos && std::fabs(value) >= 1e-4 && std::fabs(value) < 1e15) {
+    std::snprintf(buffer, sizeof buffer, "%.*f", significant, value);
+    text = buffer;
+    if (text.find('.') != std::string::npos) {
+      while (!text.empty() && text.back() == '0') text.pop_back();
+      if (!text.empty() && text.back() == '.') text.pop_back();
+    }
+  }
+  return text;
+}
+
+}  // namespace nflux

@@ -1,0 +1,38 @@
+// Small text utilities shared by every module: id checks, "did you mean" suggestions, hashing.
+// Pure functions; thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace nflux {
+
+// True for snake_case ids: ^[a-z][a-z0-9_]*$.
+bool IsSnakeCaseId(std::string_view id);
+
+// Levenshtein distance between two strings (byte-wise).
+size_t EditDistance(std::string_view a, std::string_view b);
+
+// Up to `max_results` candidates closest to `word`, nearest first, ties by name; only those within
+// a distance that still looks like a typo (about a third of the word's length, at least 2), or that
+// contain `word` or are contained in it.
+std::vector<std::string> NearestIds(std::string_view word, const std::vector<std::string>& candidates,
+                                    size_t max_results = 3);
+
+// " (did you mean 'a', 'b'?)" or "" when there is nothing close.
+std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates);
+
+// Lower-case hex SHA-256 of `data` (OpenSSL's libcrypto).
+std::string Sha256Hex(std::string_view data);
+
+// Reads a whole file; Status::IOError naming the path when it cannot.
+Result<std::string> ReadFileToString(const std::string& path);
+
+// Formats a double the way reports show numbers: up to `significant` significant digits, no
+// trailing zeros, no exponent for ordinary magnitudes ("0.738", "176.2", "10000").
+std::string FormatNumber(double value, int significant = 6);
+
+}  // namespace nflux

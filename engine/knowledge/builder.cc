@@ -1,0 +1,789 @@
+#include "knowledge/builder.h"
+
+#include <algorithm>
+#include <set>
+
+#include "base/text.h"
+#include "knowledge/schema.h"
+
+namespace nflux::knowledge {
+namespace {
+
+using nlohmann::json;
+
+const std::set<std::string> kCommonNodeFields = {"id", "kind", "label", "description", "citations",
+                                                 "synonyms", "certainty", "note"};
+const std::set<std::string> kEdgeFields = {"from", "type", "to", "sign", "weight", "role", "severity",
+                                           "alert", "evidence", "certainty", "note", "citations"};
+const std::set<std::string> kCitationFields = {"kind", "title", "authors", "source", "year", "pmid", "pmcid",
+                                               "doi", "reactome", "isbn", "note", "verified", "url"};
+const std::set<std::string> kCertainties = {"high", "moderate", "low"};
+const std::set<std::string> kVerified = {"checked", "textbook", "uncertain"};
+
+std::string Quote(const std::string& text) { return "'" + text + "'"; }
+
+std::string Join(const std::set<std::string>& words) {
+  std::string text;
+  for (const auto& word : words) text += (text.empty() ? "" : ", ") + word;
+  return text;
+}
+
+bool IsComment(const std::string& key) { return !key.empty() && key[0] == '_'; }
+
+std::string ChildPath(const std::string& path, const std::string& key) { return path + "/" + key; }
+std::string ChildPath(const std::string& path, size_t index) { return path + "/" + std::to_string(index); }
+
+// Reads an optional array of strings; reports a problem and returns false when it is not one.
+bool StringArray(const json& parent, const char* field, std::vector<std::string>* out, std::string* error) {
+  out->clear();
+  if (!parent.contains(field)) return true;
+  const json& value = parent.at(field);
+  if (!value.is_array()) {
+    *error = std::string("'") + field + "' must be an array of strings";
+    return false;
+  }
+  for (const auto& item : value) {
+    if (!item.is_string()) {
+      *error = std::string("'") + field + "' must be an array of strings";
+      return false;
+    }
+    out->push_back(item.get<std::string>());
+  }
+  return true;
+}
+
+std::optional<double> OptionalNumber(const json& parent, const char* field) {
+  if (!parent.contains(field) || parent.at(field).is_null() || !parent.at(field).is_number()) return std::nullopt;
+  return parent.at(field).get<double>();
+}
+
+std::vector<std::string> KeysOf(const std::set<std::string>& a, const std::set<std::string>& b = {}) {
+  std::vector<std::string> keys(a.begin(), a.end());
+  keys.insert(keys.end(), b.begin(), b.end());
+  return keys;
+}
+
+}  // namespace
+
+Builder::Builder(std::vector<Problem>* problems) : problems_(problems) {}
+
+void Builder::Report(const SourceRef& at, const std::string& message) {
+  problems_->push_back(Problem{at.file, at.json_path, message});
+}
+
+void Builder::Report(const std::string& file, const std::string& json_path, const std::string& message) {
+  problems_->push_back(Problem{file, json_path, message});
+}
+
+void Builder::AddFile(const SourceFile& file) {
+  json document;
+  try {
+    document = json::parse(file.text);
+  } catch (const json::parse_error& error) {
+    // Turn the byte offset into a line and column so the author can find it.
+    int line = 1, column = 1;
+    for (size_t i = 0; i + 1 < error.byte && i < file.text.size(); ++i) {
+      if (file.text[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+    std::string what = error.what();
+    auto colon = what.find("syntax error");
+    problems_->push_back(
+        Problem{file.path, "", "invalid JSON: " + (colon == std::string::npos ? what : what.substr(colon)), line, column});
+    return;
+  }
+  std::string name = file.path.substr(file.path.find_last_of('/') + 1);
+  if (name == "vocabulary.json") {
+    vocabulary_ = std::move(document);
+    vocabulary_file_ = file.path;
+    return;
+  }
+  if (!document.is_object()) {
+    Report(file.path, "", "a knowledge file must be a JSON object with 'nodes', 'edges' and/or 'citations'");
+    return;
+  }
+  for (const auto& [key, value] : document.items()) {
+    if (IsComment(key)) continue;
+    if (key == "nodes" || key == "edges") {
+      if (!value.is_array()) {
+        Report(file.path, "/" + key, Quote(key) + " must be an array");
+        continue;
+      }
+      for (size_t i = 0; i < value.size(); ++i) {
+        SourceRef at{file.path, ChildPath("/" + key, i)};
+        if (key == "nodes") ParseNode(value[i], at);
+        else ParseEdge(value[i], at);
+      }
+    } else if (key == "citations") {
+      if (!value.is_object()) {
+        Report(file.path, "/citations", "'citations' must be an object keyed by citation key");
+        continue;
+      }
+      for (const auto& [citation_key, citation] : value.items())
+        ParseCitation(citation_key, citation, SourceRef{file.path, "/citations/" + citation_key});
+    } else {
+      Report(file.path, "/" + key,
+             "unknown top-level key " + Quote(key) + DidYouMean(key, {"nodes", "edges", "citations"}) +
+                 "; a knowledge file has 'nodes', 'edges' and 'citations'");
+    }
+  }
+}
+
+void Builder::ParseNode(const json& node_json, const SourceRef& at) {
+  if (!node_json.is_object()) {
+    Report(at, "a node must be a JSON object");
+    return;
+  }
+  Node node;
+  node.source = at;
+  node.data = node_json;
+  bool ok = true;
+  auto text_field = [&](const char* field, std::string* out) {
+    if (!node_json.contains(field) || !node_json.at(field).is_string() ||
+        node_json.at(field).get<std::string>().empty()) {
+      Report(at.file, ChildPath(at.json_path, field), std::string("missing or empty '") + field + "'");
+      ok = false;
+      return;
+    }
+    *out = node_json.at(field).get<std::string>();
+  };
+  text_field("id", &node.id);
+  if (!node.id.empty() && !IsSnakeCaseId(node.id)) {
+    Report(at.file, ChildPath(at.json_path, "id"), "id " + Quote(node.id) + " is not snake_case ([a-z][a-z0-9_]*)");
+    ok = false;
+  }
+  std::string kind_name;
+  text_field("kind", &kind_name);
+  if (!kind_name.empty()) {
+    auto kind = ParseKind(kind_name);
+    if (!kind) {
+      std::vector<std::string> names;
+      for (auto k : AllKinds()) names.emplace_back(KindName(k));
+      Report(at.file, ChildPath(at.json_path, "kind"), "unknown node kind " + Quote(kind_name) + DidYouMean(kind_name, names));
+      ok = false;
+    } else {
+      node.kind = *kind;
+    }
+  }
+  text_field("label", &node.label);
+  text_field("description", &node.description);
+  std::string error;
+  if (!StringArray(node_json, "citations", &node.citations, &error)) {
+    Report(at.file, ChildPath(at.json_path, "citations"), error);
+  }
+  if (!ok) return;
+
+  const auto& allowed = FieldsFor(node.kind);
+  for (const auto& [key, value] : node_json.items()) {
+    if (IsComment(key) || kCommonNodeFields.count(key) || allowed.count(key)) continue;
+    Report(at.file, ChildPath(at.json_path, key),
+           "unknown field " + Quote(key) + " for a " + std::string(KindName(node.kind)) + " node" +
+               DidYouMean(key, KeysOf(kCommonNodeFields, allowed)));
+  }
+  if (node_json.contains("certainty") &&
+      (!node_json["certainty"].is_string() || !kCertainties.count(node_json["certainty"].get<std::string>())))
+    Report(at.file, ChildPath(at.json_path, "certainty"), "certainty must be one of: high, moderate, low");
+  if (KindNeedsCitation(node.kind) && node.citations.empty())
+    Report(at.file, ChildPath(at.json_path, "citations"),
+           "missing citation: a " + std::string(KindName(node.kind)) + " node must cite at least one source");
+
+  auto require_string = [&](const char* field) {
+    if (!node_json.contains(field) || !node_json.at(field).is_string() || node_json.at(field).get<std::string>().empty())
+      Report(at.file, ChildPath(at.json_path, field),
+             std::string("a ") + std::string(KindName(node.kind)) + " node needs '" + field + "'");
+  };
+  auto require_enum = [&](const char* field, const std::set<std::string>& values, bool required) {
+    if (!node_json.contains(field)) {
+      if (required)
+        Report(at.file, ChildPath(at.json_path, field),
+               std::string("a ") + std::string(KindName(node.kind)) + " node needs '" + field + "' (" + Join(values) + ")");
+      return;
+    }
+    const json& value = node_json.at(field);
+    if (!value.is_string() || !values.count(value.get<std::string>()))
+      Report(at.file, ChildPath(at.json_path, field), std::string("'") + field + "' must be one of: " + Join(values));
+  };
+
+  switch (node.kind) {
+    case NodeKind::kEnzyme:
+      if (!node_json.contains("cofactors"))
+        Report(at.file, ChildPath(at.json_path, "cofactors"),
+               "enzyme " + Quote(node.id) + " does not list its cofactors (add \"cofactors\": [] if it needs none)");
+      break;
+    case NodeKind::kPathwayStep:
+      require_string("pathway");
+      require_enum("phase", {"transport", "synthesis", "storage", "release", "reuptake", "breakdown", "recycling"}, true);
+      if (node_json.contains("rate_limiting") && !node_json["rate_limiting"].is_boolean())
+        Report(at.file, ChildPath(at.json_path, "rate_limiting"), "'rate_limiting' must be true or false");
+      for (const char* field : {"substrates", "products"})
+        if (!node_json.contains(field))
+          Report(at.file, ChildPath(at.json_path, field), std::string("a pathway_step needs '") + field + "'");
+      break;
+    case NodeKind::kMedication:
+      require_string("atc");
+      break;
+    case NodeKind::kCondition:
+      require_string("icd10");
+      break;
+    case NodeKind::kStrategy:
+      require_enum("strategy_kind", {"precursor", "cofactor", "botanical", "lifestyle", "referral", "other"}, true);
+      break;
+    case NodeKind::kAlert:
+      require_enum("default_severity", {"urgent", "high", "caution", "info"}, false);
+      break;
+    case NodeKind::kLifestyleFactor:
+      require_enum("value_type", {"number", "boolean", "enum", "scale"}, true);
+      break;
+    case NodeKind::kLab:
+      ParseLab(node_json, at, node);
+      break;
+    case NodeKind::kQuestionnaire:
+      ParseQuestionnaire(node_json, at, node);
+      break;
+    default:
+      break;
+  }
+  for (const char* field : {"substrates", "products", "enzymes", "cofactors", "classes", "synonyms"}) {
+    std::vector<std::string> ignored;
+    if (!StringArray(node_json, field, &ignored, &error)) Report(at.file, ChildPath(at.json_path, field), error);
+  }
+
+  auto [it, inserted] = node_index_.emplace(node.id, nodes_.size());
+  if (!inserted) {
+    const auto& first = nodes_[it->second].source;
+    Report(at.file, ChildPath(at.json_path, "id"),
+           "duplicate id " + Quote(node.id) + " (first defined at " + first.file + ":" + first.json_path + ")");
+    return;
+  }
+  nodes_.push_back(std::move(node));
+}
+
+bool Builder::ParseRanges(const json& ranges, const SourceRef& at, const units::Analyte& analyte,
+                          std::vector<LabRange>* out) {
+  if (!ranges.is_array()) {
+    Report(at, "ranges must be an array of objects");
+    return false;
+  }
+  static const std::set<std::string> kRangeFields = {"sex", "age_min", "age_max", "pregnant", "low", "high",
+                                                     "unit", "certainty", "citations", "note"};
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    const json& r = ranges[i];
+    std::string path = ChildPath(at.json_path, i);
+    if (!r.is_object()) {
+      Report(at.file, path, "a range must be an object");
+      continue;
+    }
+    LabRange range;
+    bool ok = true;
+    for (const auto& [key, value] : r.items()) {
+      if (IsComment(key) || kRangeFields.count(key)) continue;
+      Report(at.file, ChildPath(path, key),
+             "unknown field " + Quote(key) + " in a range" + DidYouMean(key, KeysOf(kRangeFields)));
+    }
+    for (const char* field : {"age_min", "age_max", "low", "high"}) {
+      if (r.contains(field) && !r[field].is_null() && !r[field].is_number()) {
+        Report(at.file, ChildPath(path, field), std::string("'") + field + "' must be a number");
+        ok = false;
+      }
+    }
+    if (r.contains("sex")) {
+      range.sex = r["sex"].is_string() ? r["sex"].get<std::string>() : "";
+      if (range.sex != "any" && range.sex != "female" && range.sex != "male") {
+        Report(at.file, ChildPath(path, "sex"), "'sex' must be one of: any, female, male");
+        ok = false;
+      }
+    }
+    if (r.contains("pregnant")) {
+      if (!r["pregnant"].is_boolean()) {
+        Report(at.file, ChildPath(path, "pregnant"), "'pregnant' must be true or false");
+        ok = false;
+      } else {
+        range.pregnant = r["pregnant"].get<bool>();
+      }
+    }
+    if (r.contains("certainty") && (!r["certainty"].is_string() || !kCertainties.count(r["certainty"].get<std::string>()))) {
+      Report(at.file, ChildPath(path, "certainty"), "certainty must be one of: high, moderate, low");
+    } else if (r.contains("certainty")) {
+      range.certainty = r["certainty"].get<std::string>();
+    }
+    std::string error;
+    if (!StringArray(r, "citations", &range.citations, &error)) Report(at.file, ChildPath(path, "citations"), error);
+    CheckCitationKeys(range.citations, SourceRef{at.file, path}, "citations");
+    if (!ok) continue;
+    range.age_min = OptionalNumber(r, "age_min");
+    range.age_max = OptionalNumber(r, "age_max");
+    range.low = OptionalNumber(r, "low");
+    range.high = OptionalNumber(r, "high");
+    if (!range.low && !range.high) {
+      Report(at.file, path, "a range needs 'low', 'high' or both");
+      continue;
+    }
+    if (r.contains("unit")) {
+      std::string unit = r["unit"].is_string() ? r["unit"].get<std::string>() : "";
+      for (auto* bound : {&range.low, &range.high}) {
+        if (!*bound) continue;
+        auto converted = units::Convert(**bound, unit, analyte.canonical_unit, &analyte);
+        if (!converted.ok()) {
+          Report(at.file, ChildPath(path, "unit"), converted.status().message());
+          ok = false;
+          break;
+        }
+        *bound = *converted;
+      }
+      if (!ok) continue;
+    }
+    if (range.low && range.high && *range.low > *range.high)
+      Report(at.file, path, "range low " + FormatNumber(*range.low) + " is above high " + FormatNumber(*range.high));
+    if (range.age_min && range.age_max && *range.age_min >= *range.age_max)
+      Report(at.file, path, "age_min must be below age_max");
+    out->push_back(std::move(range));
+  }
+  return true;
+}
+
+void Builder::ParseLab(const json& node_json, const SourceRef& at, Node& node) {
+  Lab lab;
+  auto path = [&](const std::string& field) { return ChildPath(at.json_path, field); };
+  if (node_json.contains("loinc") && node_json["loinc"].is_string()) lab.loinc = node_json["loinc"].get<std::string>();
+  if (node_json.contains("loinc_certainty")) {
+    // "none": no code could be verified; the lab then carries no LOINC rather than a guessed one.
+    std::set<std::string> allowed = kVerified;
+    allowed.insert("none");
+    const auto& value = node_json["loinc_certainty"];
+    if (!value.is_string() || !allowed.count(value.get<std::string>()))
+      Report(at.file, path("loinc_certainty"), "'loinc_certainty' must be one of: " + Join(allowed));
+    else
+      lab.loinc_certainty = value.get<std::string>();
+  }
+  if (lab.loinc.empty() && lab.loinc_certainty != "none")
+    Report(at.file, path("loinc"), "lab " + Quote(node.id) + " has no LOINC code (if none can be verified, say \"loinc_certainty\": \"none\")");
+  if (!lab.loinc.empty() && lab.loinc_certainty == "none")
+    Report(at.file, path("loinc_certainty"), "'loinc_certainty' is \"none\" but a LOINC code is given");
+  if (node_json.contains("specimen") && node_json["specimen"].is_string())
+    lab.specimen = node_json["specimen"].get<std::string>();
+  lab.analyte.id = node.id;
+  if (!node_json.contains("canonical_unit") || !node_json["canonical_unit"].is_string()) {
+    Report(at.file, path("canonical_unit"), "a lab needs 'canonical_unit'");
+    return;
+  }
+  auto canonical = units::ParseUnit(node_json["canonical_unit"].get<std::string>());
+  if (!canonical.ok()) {
+    Report(at.file, path("canonical_unit"), canonical.status().message());
+    return;
+  }
+  lab.analyte.canonical_unit = units::NormaliseUnitText(node_json["canonical_unit"].get<std::string>());
+  if (node_json.contains("molar_mass")) {
+    const auto& value = node_json["molar_mass"];
+    if (!value.is_null() && (!value.is_number() || value.get<double>() <= 0))
+      Report(at.file, path("molar_mass"), "'molar_mass' must be a positive number (g/mol)");
+    else if (!value.is_null())
+      lab.analyte.molar_mass = value.get<double>();
+  }
+  if (node_json.contains("conversions")) {
+    const auto& conversions = node_json["conversions"];
+    if (!conversions.is_array()) {
+      Report(at.file, path("conversions"), "'conversions' must be an array");
+    } else {
+      for (size_t i = 0; i < conversions.size(); ++i) {
+        const auto& c = conversions[i];
+        std::string cpath = ChildPath(path("conversions"), i);
+        if (!c.is_object() || !c.contains("unit") || !c["unit"].is_string() || !c.contains("factor") ||
+            !c["factor"].is_number()) {
+          Report(at.file, cpath, "a conversion needs 'unit' (text) and 'factor' (number)");
+          continue;
+        }
+        auto unit = units::ParseUnit(c["unit"].get<std::string>());
+        if (!unit.ok()) {
+          Report(at.file, ChildPath(cpath, "unit"), unit.status().message());
+          continue;
+        }
+        units::ExplicitConversion conversion;
+        conversion.unit = units::NormaliseUnitText(c["unit"].get<std::string>());
+        conversion.factor = c["factor"].get<double>();
+        if (c.contains("offset") && c["offset"].is_number()) conversion.offset = c["offset"].get<double>();
+        std::vector<std::string> citations;
+        std::string error;
+        if (!StringArray(c, "citations", &citations, &error)) Report(at.file, ChildPath(cpath, "citations"), error);
+        CheckCitationKeys(citations, SourceRef{at.file, cpath}, "citations");
+        for (const auto& [key, value] : c.items())
+          if (!IsComment(key) && key != "unit" && key != "factor" && key != "offset" && key != "citations" && key != "note")
+            Report(at.file, ChildPath(cpath, key), "unknown field " + Quote(key) + " in a conversion");
+        lab.analyte.conversions.push_back(conversion);
+      }
+    }
+  }
+  std::vector<std::string> unit_texts;
+  std::string error;
+  if (!StringArray(node_json, "units", &unit_texts, &error)) Report(at.file, path("units"), error);
+  bool has_canonical = false;
+  for (size_t i = 0; i < unit_texts.size(); ++i) {
+    std::string normalised = units::NormaliseUnitText(unit_texts[i]);
+    if (normalised == lab.analyte.canonical_unit) has_canonical = true;
+    Status convertible = units::CheckConvertible(unit_texts[i], lab.analyte.canonical_unit, &lab.analyte);
+    if (!convertible.ok()) {
+      Report(at.file, ChildPath(path("units"), i), convertible.message());
+      continue;
+    }
+    lab.units.push_back(normalised);
+  }
+  if (!has_canonical)
+    Report(at.file, path("units"), "'units' must include the canonical unit " + Quote(lab.analyte.canonical_unit));
+
+  if (!node_json.contains("reference") || !node_json["reference"].is_array() || node_json["reference"].empty()) {
+    Report(at.file, path("reference"), "lab " + Quote(node.id) + " has no reference range");
+  } else {
+    ParseRanges(node_json["reference"], SourceRef{at.file, path("reference")}, lab.analyte, &lab.reference);
+    // Every adult must be covered, whatever their sex and age.
+    for (const char* sex : {"female", "male"}) {
+      for (double age : {18.0, 40.0, 80.0}) {
+        if (!lab.reference.empty() && !lab.ReferenceFor(Patient{sex, age, false})) {
+          Report(at.file, path("reference"),
+                 "no reference range applies to a " + FormatNumber(age) + "-year-old " + sex + " patient");
+          break;
+        }
+      }
+    }
+  }
+  if (node_json.contains("optimal"))
+    ParseRanges(node_json["optimal"], SourceRef{at.file, path("optimal")}, lab.analyte, &lab.optimal);
+  auto limits = [&](const char* field, const char* low_key, const char* high_key, std::optional<double>* low,
+                    std::optional<double>* high) {
+    if (!node_json.contains(field)) return;
+    const auto& value = node_json[field];
+    if (!value.is_object()) {
+      Report(at.file, path(field), std::string("'") + field + "' must be an object with '" + low_key + "' and '" +
+                                        high_key + "'");
+      return;
+    }
+    for (const auto& [key, v] : value.items()) {
+      if (IsComment(key) || key == "note") continue;
+      if (key != low_key && key != high_key) {
+        Report(at.file, ChildPath(path(field), key),
+               "unknown field " + Quote(key) + " (expected '" + low_key + "' or '" + high_key + "')");
+      } else if (!v.is_null() && !v.is_number()) {
+        Report(at.file, ChildPath(path(field), key), "'" + key + "' must be a number or null");
+      }
+    }
+    *low = OptionalNumber(value, low_key);
+    *high = OptionalNumber(value, high_key);
+    if (*low && *high && **low >= **high) Report(at.file, path(field), std::string(low_key) + " must be below " + high_key);
+  };
+  limits("plausible", "min", "max", &lab.plausible_min, &lab.plausible_max);
+  limits("critical", "low", "high", &lab.critical_low, &lab.critical_high);
+  node.lab = std::move(lab);
+}
+
+void Builder::ParseQuestionnaire(const json& node_json, const SourceRef& at, Node& node) {
+  Questionnaire q;
+  auto path = [&](const std::string& field) { return ChildPath(at.json_path, field); };
+  auto integer = [&](const char* field, int* out, bool required) {
+    if (!node_json.contains(field)) {
+      if (required) Report(at.file, path(field), std::string("a questionnaire needs '") + field + "'");
+      return;
+    }
+    if (!node_json[field].is_number_integer()) {
+      Report(at.file, path(field), std::string("'") + field + "' must be a whole number");
+      return;
+    }
+    *out = node_json[field].get<int>();
+  };
+  if (node_json.contains("result_only")) q.result_only = node_json["result_only"].is_boolean() && node_json["result_only"].get<bool>();
+  integer("items", &q.items, !q.result_only);
+  integer("item_min", &q.item_min, !q.result_only);
+  integer("item_max", &q.item_max, !q.result_only);
+  if (q.item_max < q.item_min) Report(at.file, path("item_max"), "item_max must not be below item_min");
+  if (node_json.contains("reverse_items")) {
+    const auto& reverse = node_json["reverse_items"];
+    for (size_t i = 0; reverse.is_array() && i < reverse.size(); ++i) {
+      if (!reverse[i].is_number_integer() || reverse[i].get<int>() < 1 || reverse[i].get<int>() > q.items)
+        Report(at.file, ChildPath(path("reverse_items"), i), "reverse item must be an item number from 1 to " + std::to_string(q.items));
+      else
+        q.reverse_items.push_back(reverse[i].get<int>());
+    }
+  }
+  if (node_json.contains("safety_item")) {
+    int item = 0;
+    integer("safety_item", &item, false);
+    if (item < 1 || item > q.items) Report(at.file, path("safety_item"), "safety_item must be an item number from 1 to " + std::to_string(q.items));
+    else q.safety_item = item;
+  }
+  if (node_json.contains("positive_at")) {
+    int cut = 0;
+    integer("positive_at", &cut, false);
+    q.positive_at = cut;
+  }
+  if (node_json.contains("loinc") && node_json["loinc"].is_string()) q.loinc = node_json["loinc"].get<std::string>();
+  if (node_json.contains("bands")) {
+    const auto& bands = node_json["bands"];
+    for (size_t i = 0; bands.is_array() && i < bands.size(); ++i) {
+      const auto& b = bands[i];
+      if (!b.is_object() || !b.contains("min") || !b.contains("max") || !b.contains("label") ||
+          !b["min"].is_number_integer() || !b["max"].is_number_integer() || !b["label"].is_string()) {
+        Report(at.file, ChildPath(path("bands"), i), "a band needs whole-number 'min', 'max' and a 'label'");
+        continue;
+      }
+      q.bands.push_back(QuestionnaireBand{b["min"].get<int>(), b["max"].get<int>(), b["label"].get<std::string>()});
+    }
+  }
+  node.questionnaire = std::move(q);
+}
+
+void Builder::ParseEdge(const json& edge_json, const SourceRef& at) {
+  if (!edge_json.is_object()) {
+    Report(at, "an edge must be a JSON object");
+    return;
+  }
+  RawEdge raw;
+  raw.json = edge_json;
+  Edge& edge = raw.edge;
+  edge.source = at;
+  raw.from_path = ChildPath(at.json_path, "from");
+  raw.to_path = ChildPath(at.json_path, "to");
+  raw.citations_path = ChildPath(at.json_path, "citations");
+  for (const auto& [key, value] : edge_json.items()) {
+    if (IsComment(key) || kEdgeFields.count(key)) continue;
+    Report(at.file, ChildPath(at.json_path, key), "unknown field " + Quote(key) + " in an edge" + DidYouMean(key, KeysOf(kEdgeFields)));
+  }
+  bool ok = true;
+  for (const char* field : {"from", "type", "to"}) {
+    if (!edge_json.contains(field) || !edge_json[field].is_string() || edge_json[field].get<std::string>().empty()) {
+      Report(at.file, ChildPath(at.json_path, field), std::string("an edge needs '") + field + "'");
+      ok = false;
+    }
+  }
+  if (!ok) return;
+  edge.from = edge_json["from"].get<std::string>();
+  edge.to = edge_json["to"].get<std::string>();
+  std::string type_name = edge_json["type"].get<std::string>();
+  auto type = ParseEdgeType(type_name);
+  if (!type) {
+    std::vector<std::string> names;
+    for (auto t : AllEdgeTypes()) names.emplace_back(EdgeTypeName(t));
+    Report(at.file, ChildPath(at.json_path, "type"), "unknown edge type " + Quote(type_name) + DidYouMean(type_name, names));
+    return;
+  }
+  edge.type = *type;
+  const EdgeRule& rule = RuleFor(edge.type);
+  edge.sign = rule.default_sign;
+  auto text = [&](const char* field) -> std::string {
+    if (!edge_json.contains(field)) return "";
+    if (!edge_json[field].is_string()) {
+      Report(at.file, ChildPath(at.json_path, field), std::string("'") + field + "' must be text");
+      return "";
+    }
+    return edge_json[field].get<std::string>();
+  };
+  auto check_enum = [&](const char* field, const std::string& value, const std::set<std::string>& allowed) {
+    if (!value.empty() && !allowed.count(value))
+      Report(at.file, ChildPath(at.json_path, field), std::string("'") + field + "' must be one of: " + Join(allowed));
+  };
+  edge.role = text("role");
+  edge.severity = text("severity");
+  edge.alert = text("alert");
+  edge.evidence = text("evidence");
+  edge.certainty = text("certainty");
+  edge.note = text("note");
+  check_enum("evidence", edge.evidence, {"H", "A", "M"});
+  check_enum("certainty", edge.certainty, kCertainties);
+  if (!edge.role.empty() && edge.type != EdgeType::kTransports)
+    Report(at.file, ChildPath(at.json_path, "role"), "'role' is only for 'transports' edges");
+  check_enum("role", edge.role, {"reuptake", "vesicular", "bbb", "uptake"});
+  if (edge.role == "reuptake") edge.sign = -1;
+  if (edge.type == EdgeType::kContraindicatedWith) {
+    if (edge.severity.empty())
+      Report(at.file, ChildPath(at.json_path, "severity"), "a contraindicated_with edge needs 'severity' (absolute, relative, caution)");
+    check_enum("severity", edge.severity, {"absolute", "relative", "caution"});
+  } else {
+    if (!edge.severity.empty()) Report(at.file, ChildPath(at.json_path, "severity"), "'severity' is only for 'contraindicated_with' edges");
+    if (!edge.alert.empty()) Report(at.file, ChildPath(at.json_path, "alert"), "'alert' is only for 'contraindicated_with' edges");
+  }
+  if (edge_json.contains("sign")) {
+    std::string sign = text("sign");
+    if (sign == "+") edge.sign = 1;
+    else if (sign == "-") edge.sign = -1;
+    else Report(at.file, ChildPath(at.json_path, "sign"), "'sign' must be \"+\" or \"-\"");
+  }
+  if (edge_json.contains("weight")) {
+    const auto& weight = edge_json["weight"];
+    if (!weight.is_number() || weight.get<double>() < 0 || weight.get<double>() > 1)
+      Report(at.file, ChildPath(at.json_path, "weight"), "'weight' must be a number from 0 to 1");
+    else
+      edge.weight = weight.get<double>();
+  }
+  std::string error;
+  if (!StringArray(edge_json, "citations", &edge.citations, &error))
+    Report(at.file, raw.citations_path, error);
+  else if (edge.citations.empty())
+    Report(at.file, raw.citations_path, "missing citation: every edge must cite at least one source");
+  edges_.push_back(std::move(raw));
+}
+
+void Builder::ParseCitation(const std::string& key, const json& citation, const SourceRef& at) {
+  if (!IsSnakeCaseId(key)) Report(at, "citation key " + Quote(key) + " is not snake_case");
+  if (!citation.is_object()) {
+    Report(at, "a citation must be an object");
+    return;
+  }
+  for (const auto& [field, value] : citation.items()) {
+    if (IsComment(field) || kCitationFields.count(field)) continue;
+    Report(at.file, ChildPath(at.json_path, field), "unknown field " + Quote(field) + " in a citation" + DidYouMean(field, KeysOf(kCitationFields)));
+  }
+  for (const char* field : {"title", "source"})
+    if (!citation.contains(field) || !citation[field].is_string() || citation[field].get<std::string>().empty())
+      Report(at.file, ChildPath(at.json_path, field), std::string("a citation needs '") + field + "'");
+  static const std::set<std::string> kKinds = {"paper", "review", "textbook", "guideline", "database", "label", "model"};
+  if (!citation.contains("kind") || !citation["kind"].is_string() || !kKinds.count(citation["kind"].get<std::string>()))
+    Report(at.file, ChildPath(at.json_path, "kind"), "citation 'kind' must be one of: " + Join(kKinds));
+  if (!citation.contains("verified") || !citation["verified"].is_string() || !kVerified.count(citation["verified"].get<std::string>()))
+    Report(at.file, ChildPath(at.json_path, "verified"), "citation 'verified' must be one of: " + Join(kVerified));
+  auto [it, inserted] = citations_.emplace(key, Citation{key, citation, at});
+  if (!inserted)
+    Report(at, "duplicate citation key " + Quote(key) + " (first defined at " + it->second.source.file + ":" +
+                   it->second.source.json_path + ")");
+}
+
+void Builder::CheckCitationKeys(const std::vector<std::string>& keys, const SourceRef& at, const std::string& field) {
+  // Citations may be defined in a file read later: remember the keys and check them in Finish().
+  if (!keys.empty()) pending_citations_.push_back(PendingCitations{keys, at.file, ChildPath(at.json_path, field)});
+}
+
+void Builder::AddGenerated(const Node& node, EdgeType type, const std::string& from, const std::string& to,
+                           const std::string& field_path) {
+  RawEdge raw;
+  raw.edge.from = from;
+  raw.edge.to = to;
+  raw.edge.type = type;
+  raw.edge.sign = RuleFor(type).default_sign;
+  raw.edge.citations = node.citations;
+  raw.edge.generated = true;
+  raw.edge.source = SourceRef{node.source.file, field_path};
+  raw.from_path = raw.to_path = raw.citations_path = field_path;
+  edges_.push_back(std::move(raw));
+}
+
+void Builder::GenerateFieldEdges(const Node& node) {
+  const json& data = node.data;
+  auto each = [&](const char* field, auto add) {
+    if (!data.contains(field) || !data[field].is_array()) return;
+    for (size_t i = 0; i < data[field].size(); ++i)
+      if (data[field][i].is_string()) add(data[field][i].get<std::string>(), ChildPath(ChildPath(node.source.json_path, field), i));
+  };
+  switch (node.kind) {
+    case NodeKind::kPathwayStep: {
+      each("substrates", [&](const std::string& id, const std::string& p) { AddGenerated(node, EdgeType::kSubstrateOf, id, node.id, p); });
+      each("products", [&](const std::string& id, const std::string& p) { AddGenerated(node, EdgeType::kProduces, node.id, id, p); });
+      each("enzymes", [&](const std::string& id, const std::string& p) { AddGenerated(node, EdgeType::kCatalyzes, id, node.id, p); });
+      std::string pathway = node.Text("pathway");
+      if (!pathway.empty()) {
+        std::string p = ChildPath(node.source.json_path, "pathway");
+        AddGenerated(node, EdgeType::kPartOf, node.id, pathway, p);
+        if (data.contains("rate_limiting") && data["rate_limiting"].is_boolean() && data["rate_limiting"].get<bool>())
+          AddGenerated(node, EdgeType::kRateLimiting, node.id, pathway, ChildPath(node.source.json_path, "rate_limiting"));
+      }
+      break;
+    }
+    case NodeKind::kEnzyme:
+      each("cofactors", [&](const std::string& id, const std::string& p) { AddGenerated(node, EdgeType::kCofactorOf, id, node.id, p); });
+      break;
+    case NodeKind::kMedication:
+      each("classes", [&](const std::string& id, const std::string& p) { AddGenerated(node, EdgeType::kMemberOf, node.id, id, p); });
+      break;
+    default:
+      break;
+  }
+}
+
+void Builder::ValidateEdges() {
+  std::vector<std::string> ids;
+  for (const auto& node : nodes_) ids.push_back(node.id);
+  std::vector<std::string> citation_keys;
+  for (const auto& [key, c] : citations_) citation_keys.push_back(key);
+  std::map<std::tuple<std::string, EdgeType, std::string>, const RawEdge*> seen;
+  std::vector<RawEdge> valid;
+  for (auto& raw : edges_) {
+    Edge& edge = raw.edge;
+    const std::string& file = edge.source.file;
+    const Node* from = nullptr;
+    const Node* to = nullptr;
+    if (auto it = node_index_.find(edge.from); it != node_index_.end()) from = &nodes_[it->second];
+    else Report(file, raw.from_path, "unknown node " + Quote(edge.from) + DidYouMean(edge.from, ids));
+    if (auto it = node_index_.find(edge.to); it != node_index_.end()) to = &nodes_[it->second];
+    else Report(file, raw.to_path, "unknown node " + Quote(edge.to) + DidYouMean(edge.to, ids));
+    for (const auto& key : edge.citations)
+      if (!citations_.count(key)) Report(file, raw.citations_path, "unknown citation " + Quote(key) + DidYouMean(key, citation_keys));
+    if (!from || !to) continue;
+    const EdgeRule& rule = RuleFor(edge.type);
+    if (!rule.from.count(from->kind) || !rule.to.count(to->kind)) {
+      Report(edge.source, "edge type '" + std::string(EdgeTypeName(edge.type)) + "' cannot go from a " +
+                              std::string(KindName(from->kind)) + " (" + Quote(edge.from) + ") to a " +
+                              std::string(KindName(to->kind)) + " (" + Quote(edge.to) + "); allowed: " +
+                              KindList(rule.from) + " -> " + KindList(rule.to));
+      continue;
+    }
+    if (edge.type == EdgeType::kContraindicatedWith && !edge.alert.empty()) {
+      auto it = node_index_.find(edge.alert);
+      if (it == node_index_.end() || nodes_[it->second].kind != NodeKind::kAlert)
+        Report(file, edge.source.json_path + "/alert", "unknown alert " + Quote(edge.alert) +
+                                                           DidYouMean(edge.alert, ids));
+    }
+    auto key = std::make_tuple(edge.from, edge.type, edge.to);
+    if (auto [it, inserted] = seen.emplace(key, &raw); !inserted) {
+      Report(edge.source, "duplicate edge " + edge.from + " -" + std::string(EdgeTypeName(edge.type)) + "-> " +
+                              edge.to + " (also at " + it->second->edge.source.file + ":" +
+                              it->second->edge.source.json_path + ")");
+      continue;
+    }
+    valid.push_back(raw);
+  }
+  edges_ = std::move(valid);
+}
+
+std::string Builder::Version() const {
+  // Canonical content: independent of file layout and of key order.
+  json canonical = json::object();
+  std::vector<const Node*> sorted_nodes;
+  for (const auto& node : nodes_) sorted_nodes.push_back(&node);
+  std::sort(sorted_nodes.begin(), sorted_nodes.end(), [](const Node* a, const Node* b) { return a->id < b->id; });
+  canonical["nodes"] = json::array();
+  for (const auto* node : sorted_nodes) canonical["nodes"].push_back(node->data);
+  std::vector<std::string> edge_texts;
+  for (const auto& raw : edges_)
+    if (!raw.edge.generated) edge_texts.push_back(raw.json.dump());
+  std::sort(edge_texts.begin(), edge_texts.end());
+  canonical["edges"] = json::array();
+  for (const auto& text : edge_texts) canonical["edges"].push_back(json::parse(text));
+  canonical["citations"] = json::object();
+  for (const auto& [key, citation] : citations_) canonical["citations"][key] = citation.data;
+  return "sha256:" + Sha256Hex(canonical.dump());
+}
+
+std::shared_ptr<KnowledgeBase> Builder::Finish() {
+  std::vector<std::string> citation_keys;
+  for (const auto& [key, c] : citations_) citation_keys.push_back(key);
+  auto check_keys = [&](const std::vector<std::string>& keys, const std::string& file, const std::string& path) {
+    for (const auto& key : keys)
+      if (!citations_.count(key)) Report(file, path, "unknown citation " + Quote(key) + DidYouMean(key, citation_keys));
+  };
+  for (const auto& node : nodes_) {
+    check_keys(node.citations, node.source.file, ChildPath(node.source.json_path, "citations"));
+    GenerateFieldEdges(node);
+  }
+  for (const auto& pending : pending_citations_) check_keys(pending.keys, pending.file, pending.json_path);
+  ValidateEdges();
+
+  auto kb = std::make_shared<KnowledgeBase>();
+  kb->version_ = Version();
+  kb->nodes_ = nodes_;
+  for (const auto& raw : edges_) kb->edges_.push_back(raw.edge);
+  kb->citations_ = citations_;
+  kb->BuildIndexes();
+  CheckContent(*kb);
+  CheckVocabulary(*kb);
+  return kb;
+}
+
+}  // namespace nflux::knowledge

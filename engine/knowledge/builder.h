@@ -1,0 +1,61 @@
+// Internal: turns parsed knowledge files into a validated KnowledgeBase, collecting problems.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "knowledge/knowledge.h"
+
+namespace nflux::knowledge {
+
+class Builder {
+ public:
+  explicit Builder(std::vector<Problem>* problems);
+
+  void AddFile(const SourceFile& file);
+  // Validates references, generates field edges, runs the content checks, builds the graph.
+  std::shared_ptr<KnowledgeBase> Finish();
+
+ private:
+  struct RawEdge {
+    Edge edge;
+    nlohmann::json json;  // as written (empty for generated edges)
+    std::string from_path, to_path, citations_path;  // JSON paths of the fields, for messages
+  };
+
+  void Report(const SourceRef& at, const std::string& message);
+  void Report(const std::string& file, const std::string& json_path, const std::string& message);
+  void ParseNode(const nlohmann::json& json, const SourceRef& at);
+  void ParseEdge(const nlohmann::json& json, const SourceRef& at);
+  void ParseCitation(const std::string& key, const nlohmann::json& json, const SourceRef& at);
+  void ParseLab(const nlohmann::json& json, const SourceRef& at, Node& node);
+  void ParseQuestionnaire(const nlohmann::json& json, const SourceRef& at, Node& node);
+  bool ParseRanges(const nlohmann::json& json, const SourceRef& at, const units::Analyte& analyte,
+                   std::vector<LabRange>* out);
+  void GenerateFieldEdges(const Node& node);
+  void AddGenerated(const Node& node, EdgeType type, const std::string& from, const std::string& to,
+                    const std::string& field_path);
+  void CheckCitationKeys(const std::vector<std::string>& keys, const SourceRef& at, const std::string& path);
+  void ValidateEdges();
+  void CheckContent(const KnowledgeBase& kb);
+  void CheckVocabulary(const KnowledgeBase& kb);
+  std::string Version() const;
+
+  struct PendingCitations {
+    std::vector<std::string> keys;
+    std::string file, json_path;
+  };
+
+  std::vector<Problem>* problems_;
+  std::vector<PendingCitations> pending_citations_;
+  std::vector<Node> nodes_;
+  std::map<std::string, size_t, std::less<>> node_index_;
+  std::vector<RawEdge> edges_;
+  std::map<std::string, Citation> citations_;
+  nlohmann::json vocabulary_;
+  std::string vocabulary_file_;
+};
+
+}  // namespace nflux::knowledge

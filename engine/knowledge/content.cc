@@ -1,0 +1,96 @@
+// Content checks over a whole knowledge base: what the contract vocabulary requires, and the
+// completeness rules every knowledge base must meet (pathways with synthesis and breakdown,
+// strategies with targets).
+#include <set>
+
+#include "knowledge/builder.h"
+#include "knowledge/schema.h"
+
+namespace nflux::knowledge {
+namespace {
+
+std::string Quote(const std::string& text) { return "'" + text + "'"; }
+
+}  // namespace
+
+void Builder::CheckContent(const KnowledgeBase& kb) {
+  for (const auto& node : kb.nodes()) {
+    if (node.kind == NodeKind::kPathway && node.data.contains("neurotransmitter")) {
+      std::string transmitter = node.Text("neurotransmitter");
+      const Node* target = kb.Find(transmitter);
+      if (!target || target->kind != NodeKind::kNeurotransmitter)
+        Report(node.source.file, node.source.json_path + "/neurotransmitter",
+               "pathway " + Quote(node.id) + " names " + Quote(transmitter) + ", which is not a neurotransmitter node");
+      std::set<std::string> phases;
+      for (const Edge* edge : kb.InEdges(node.id)) {
+        if (edge->type != EdgeType::kPartOf) continue;
+        if (const Node* step = kb.Find(edge->from)) phases.insert(step->Text("phase"));
+      }
+      for (const char* phase : {"synthesis", "breakdown"})
+        if (!phases.count(phase))
+          Report(node.source, "transmitter pathway " + Quote(node.id) + " has no " + phase + " step");
+    }
+    if (node.kind == NodeKind::kStrategy) {
+      bool has_target = false;
+      for (const Edge* edge : kb.OutEdges(node.id)) has_target |= edge->type == EdgeType::kTargets;
+      if (!has_target) Report(node.source, "strategy " + Quote(node.id) + " has no 'targets' edge: say what it acts on");
+    }
+  }
+}
+
+void Builder::CheckVocabulary(const KnowledgeBase& kb) {
+  if (!vocabulary_.is_object()) return;
+  using K = NodeKind;
+  const std::vector<std::pair<std::string, std::set<NodeKind>>> sections = {
+      {"deficits", {K::kDeficit}},       {"drivers", {K::kDriver, K::kStressor}},
+      {"strategies", {K::kStrategy}},    {"alerts", {K::kAlert}},
+      {"symptoms", {K::kSymptom}},       {"questionnaires", {K::kQuestionnaire}},
+      {"labs", {K::kLab}},               {"medications", {K::kMedication}},
+      {"conditions", {K::kCondition}},   {"lifestyle", {K::kLifestyleFactor}},
+      {"stressors", {K::kStressor, K::kCondition}},
+  };
+  for (const auto& [section, kinds] : sections) {
+    if (!vocabulary_.contains(section) || !vocabulary_[section].is_object()) continue;
+    for (const auto& [id, entry] : vocabulary_[section].items()) {
+      std::string path = "/" + section + "/" + id;
+      const Node* node = kb.Find(id);
+      if (!node) {
+        Report(vocabulary_file_, path, "id " + Quote(id) + " required by the vocabulary is not defined (expected a " +
+                                           KindList(kinds) + " node)");
+        continue;
+      }
+      if (!kinds.count(node->kind)) {
+        Report(vocabulary_file_, path, "id " + Quote(id) + " is a " + std::string(KindName(node->kind)) +
+                                           " node; the vocabulary needs a " + KindList(kinds) + " node");
+        continue;
+      }
+      if (!entry.is_object()) continue;
+      const SourceRef& at = node->source;
+      if (section == "labs" && entry.contains("loinc") && entry["loinc"].is_string()) {
+        std::string code = entry["loinc"].get<std::string>();
+        bool to_verify = code.rfind("to be verified", 0) == 0;
+        if (!to_verify && node->lab && node->lab->loinc != code)
+          Report(at.file, at.json_path + "/loinc", "lab " + Quote(id) + " has LOINC " + Quote(node->lab->loinc) +
+                                                       " but the vocabulary says " + Quote(code));
+      }
+      if (section == "medications") {
+        if (entry.contains("atc") && node->Text("atc") != entry["atc"].get<std::string>())
+          Report(at.file, at.json_path + "/atc", "medication " + Quote(id) + " has ATC " + Quote(node->Text("atc")) +
+                                                     " but the vocabulary says " + Quote(entry["atc"].get<std::string>()));
+        std::set<std::string> classes;
+        for (const Edge* edge : kb.OutEdges(id))
+          if (edge->type == EdgeType::kMemberOf) classes.insert(edge->to);
+        if (entry.contains("classes") && entry["classes"].is_array())
+          for (const auto& cls : entry["classes"])
+            if (cls.is_string() && !classes.count(cls.get<std::string>()))
+              Report(at.file, at.json_path + "/classes",
+                     "medication " + Quote(id) + " lacks the vocabulary class " + Quote(cls.get<std::string>()));
+      }
+      if (section == "conditions" && entry.contains("icd10") && node->Text("icd10") != entry["icd10"].get<std::string>())
+        Report(at.file, at.json_path + "/icd10", "condition " + Quote(id) + " has ICD-10 " + Quote(node->Text("icd10")) +
+                                                     " but the vocabulary says " + Quote(entry["icd10"].get<std::string>()));
+    }
+  }
+}
+
+}  // namespace nflux::knowledge

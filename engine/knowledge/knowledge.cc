@@ -1,0 +1,296 @@
+#include "knowledge/knowledge.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include <boost/graph/adjacency_list.hpp>
+
+#include "base/text.h"
+#include "knowledge/builder.h"
+#include "knowledge/schema.h"
+
+namespace nflux::knowledge {
+
+struct KnowledgeBase::Graph {
+  // Vertex i is nodes_[i]; the edge property is the index into edges_.
+  using Adjacency = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, boost::no_property,
+                                          boost::property<boost::edge_index_t, size_t>>;
+  Adjacency adjacency;
+};
+
+std::string Problem::ToString() const {
+  if (line > 0) return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+  if (json_path.empty()) return file + ": " + message;
+  return file + ":" + json_path + ": " + message;
+}
+
+std::string Node::Text(const char* field) const {
+  if (!data.contains(field) || !data.at(field).is_string()) return "";
+  return data.at(field).get<std::string>();
+}
+
+nlohmann::json Edge::ToJson() const {
+  nlohmann::json out = {{"from", from}, {"type", std::string(EdgeTypeName(type))}, {"to", to},
+                        {"sign", sign > 0 ? "+" : "-"}};
+  if (weight) out["weight"] = *weight;
+  for (auto [key, value] : {std::pair{"role", &role}, {"severity", &severity}, {"alert", &alert},
+                            {"evidence", &evidence}, {"certainty", &certainty}, {"note", &note}})
+    if (!value->empty()) out[key] = *value;
+  out["citations"] = citations;
+  if (generated) out["generated"] = true;
+  return out;
+}
+
+std::string Citation::Format() const {
+  auto field = [&](const char* name) {
+    return data.contains(name) && data[name].is_string() ? data[name].get<std::string>() : std::string();
+  };
+  std::string text;
+  for (const char* part : {"authors", "title", "source"}) {
+    std::string value = field(part);
+    if (value.empty()) continue;
+    if (!text.empty()) text += ". ";
+    text += value;
+  }
+  if (!field("pmid").empty()) text += ". PMID " + field("pmid");
+  if (!field("doi").empty()) text += ". doi:" + field("doi");
+  if (!field("reactome").empty() && field("source").find(field("reactome")) == std::string::npos)
+    text += ". Reactome " + field("reactome");
+  return text;
+}
+
+namespace {
+
+bool Matches(const LabRange& range, const Patient& patient) {
+  if (range.sex != "any" && range.sex != patient.sex) return false;
+  if (range.age_min && patient.age_years < *range.age_min) return false;
+  if (range.age_max && patient.age_years >= *range.age_max) return false;
+  if (range.pregnant && *range.pregnant != patient.pregnant) return false;
+  return true;
+}
+
+int Specificity(const LabRange& range) {
+  return (range.sex != "any" ? 4 : 0) + (range.pregnant ? 2 : 0) + (range.age_min ? 1 : 0) + (range.age_max ? 1 : 0);
+}
+
+const LabRange* MostSpecific(const std::vector<LabRange>& ranges, const Patient& patient) {
+  const LabRange* best = nullptr;
+  for (const auto& range : ranges)
+    if (Matches(range, patient) && (!best || Specificity(range) > Specificity(*best))) best = &range;
+  return best;
+}
+
+}  // namespace
+
+const LabRange* Lab::ReferenceFor(const Patient& patient) const { return MostSpecific(reference, patient); }
+const LabRange* Lab::OptimalFor(const Patient& patient) const { return MostSpecific(optimal, patient); }
+
+KnowledgeBase::KnowledgeBase() : graph_(std::make_unique<Graph>()) {}
+KnowledgeBase::~KnowledgeBase() = default;
+
+void KnowledgeBase::BuildIndexes() {
+  index_.clear();
+  loinc_index_.clear();
+  graph_->adjacency = Graph::Adjacency(nodes_.size());
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    index_.emplace(nodes_[i].id, i);
+    if (nodes_[i].lab && !nodes_[i].lab->loinc.empty()) loinc_index_.emplace(nodes_[i].lab->loinc, i);
+  }
+  for (size_t i = 0; i < edges_.size(); ++i) {
+    auto from = index_.find(edges_[i].from);
+    auto to = index_.find(edges_[i].to);
+    if (from == index_.end() || to == index_.end()) continue;
+    boost::add_edge(from->second, to->second, i, graph_->adjacency);
+  }
+}
+
+const Node* KnowledgeBase::Find(std::string_view id) const {
+  auto it = index_.find(id);
+  return it == index_.end() ? nullptr : &nodes_[it->second];
+}
+
+const Node* KnowledgeBase::FindLabByLoinc(std::string_view loinc) const {
+  auto it = loinc_index_.find(loinc);
+  return it == loinc_index_.end() ? nullptr : &nodes_[it->second];
+}
+
+const Citation* KnowledgeBase::FindCitation(std::string_view key) const {
+  auto it = citations_.find(std::string(key));
+  return it == citations_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> KnowledgeBase::Ids() const {
+  std::vector<std::string> ids;
+  for (const auto& node : nodes_) ids.push_back(node.id);
+  return ids;
+}
+
+std::vector<std::string> KnowledgeBase::IdsOfKind(NodeKind kind) const {
+  std::vector<std::string> ids;
+  for (const auto& node : nodes_)
+    if (node.kind == kind) ids.push_back(node.id);
+  return ids;
+}
+
+std::vector<const Edge*> KnowledgeBase::OutEdges(std::string_view id) const {
+  std::vector<const Edge*> result;
+  auto it = index_.find(id);
+  if (it == index_.end()) return result;
+  auto edge_index = boost::get(boost::edge_index, graph_->adjacency);
+  for (auto [e, end] = boost::out_edges(it->second, graph_->adjacency); e != end; ++e)
+    result.push_back(&edges_[edge_index[*e]]);
+  return result;
+}
+
+std::vector<const Edge*> KnowledgeBase::InEdges(std::string_view id) const {
+  std::vector<const Edge*> result;
+  auto it = index_.find(id);
+  if (it == index_.end()) return result;
+  auto edge_index = boost::get(boost::edge_index, graph_->adjacency);
+  for (auto [e, end] = boost::in_edges(it->second, graph_->adjacency); e != end; ++e)
+    result.push_back(&edges_[edge_index[*e]]);
+  return result;
+}
+
+Result<std::vector<InfluencePath>> KnowledgeBase::FindPaths(std::string_view from, std::string_view to,
+                                                            const PathOptions& options, bool* truncated) const {
+  for (auto id : {from, to})
+    if (!Find(id)) return Status::NotFound("unknown node '" + std::string(id) + "'" + DidYouMean(id, Ids()));
+  if (options.max_depth < 1) return Status::InvalidArgument("--max-depth must be at least 1");
+  const size_t source = index_.find(from)->second;
+  const size_t target = index_.find(to)->second;
+  auto edge_index = boost::get(boost::edge_index, graph_->adjacency);
+
+  // Depth-first enumeration of simple paths; a budget bounds the work on dense graphs.
+  std::vector<InfluencePath> found;
+  std::vector<const Edge*> stack;
+  std::vector<bool> on_path(nodes_.size(), false);
+  size_t budget = 2'000'000;
+  bool cut = false;
+  std::function<void(size_t)> visit = [&](size_t vertex) {
+    if (budget == 0) {
+      cut = true;
+      return;
+    }
+    --budget;
+    if (vertex == target && !stack.empty()) {
+      InfluencePath path{stack, 1};
+      for (const Edge* edge : stack) path.net_sign *= edge->sign;
+      found.push_back(std::move(path));
+      return;
+    }
+    if (static_cast<int>(stack.size()) >= options.max_depth) return;
+    on_path[vertex] = true;
+    for (auto [e, end] = boost::out_edges(vertex, graph_->adjacency); e != end; ++e) {
+      const Edge& edge = edges_[edge_index[*e]];
+      if (!RuleFor(edge.type).influence) continue;
+      size_t next = boost::target(*e, graph_->adjacency);
+      if (on_path[next]) continue;
+      stack.push_back(&edge);
+      visit(next);
+      stack.pop_back();
+    }
+    on_path[vertex] = false;
+  };
+  visit(source);
+
+  auto text = [](const InfluencePath& path) {
+    std::string key;
+    for (const Edge* edge : path.edges) key += edge->from + ">" + std::string(EdgeTypeName(edge->type)) + ">" + edge->to + "|";
+    return key;
+  };
+  std::sort(found.begin(), found.end(), [&](const InfluencePath& a, const InfluencePath& b) {
+    if (a.edges.size() != b.edges.size()) return a.edges.size() < b.edges.size();
+    return text(a) < text(b);
+  });
+  if (found.size() > options.max_paths) {
+    found.resize(options.max_paths);
+    cut = true;
+  }
+  if (truncated) *truncated = cut;
+  return found;
+}
+
+nlohmann::json KnowledgeBase::ToJson() const {
+  nlohmann::json out = {{"version", version_}, {"nodes", nlohmann::json::array()},
+                        {"edges", nlohmann::json::array()}, {"citations", nlohmann::json::object()}};
+  for (const auto& node : nodes_) out["nodes"].push_back(node.data);
+  for (const auto& edge : edges_) out["edges"].push_back(edge.ToJson());
+  for (const auto& [key, citation] : citations_) out["citations"][key] = citation.data;
+  return out;
+}
+
+std::string KnowledgeBase::ToDot() const {
+  auto escape = [](const std::string& text) {
+    std::string out;
+    for (char c : text) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    return out;
+  };
+  auto style = [](NodeKind kind) -> std::pair<const char*, const char*> {
+    switch (kind) {
+      case NodeKind::kNeurotransmitter: return {"doubleoctagon", "#f4a261"};
+      case NodeKind::kPathway: return {"folder", "#e9c46a"};
+      case NodeKind::kPathwayStep: return {"box", "#f1faee"};
+      case NodeKind::kEnzyme: return {"ellipse", "#a8dadc"};
+      case NodeKind::kTransporter: return {"cds", "#a8dadc"};
+      case NodeKind::kReceptor: return {"invhouse", "#a8dadc"};
+      case NodeKind::kCofactor: return {"hexagon", "#b7e4c7"};
+      case NodeKind::kHormone: return {"octagon", "#ffafcc"};
+      case NodeKind::kStressor: return {"diamond", "#ffb4a2"};
+      case NodeKind::kLab: return {"note", "#ddd"};
+      case NodeKind::kMedication: case NodeKind::kMedicationClass: return {"component", "#cdb4db"};
+      case NodeKind::kStrategy: return {"parallelogram", "#caffbf"};
+      case NodeKind::kDeficit: case NodeKind::kDriver: case NodeKind::kAlert: return {"tripleoctagon", "#ffd6a5"};
+      default: return {"ellipse", "#ffffff"};
+    }
+  };
+  std::string dot = "digraph knowledge {\n  graph [rankdir=LR, label=\"NeuroFlux knowledge " + version_ + "\"];\n"
+                    "  node [style=filled, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=9];\n";
+  for (const auto& node : nodes_) {
+    auto [shape, colour] = style(node.kind);
+    dot += "  \"" + node.id + "\" [label=\"" + escape(node.label) + "\\n(" + std::string(KindName(node.kind)) +
+           ")\", shape=" + shape + ", fillcolor=\"" + colour + "\"];\n";
+  }
+  for (const auto& edge : edges_) {
+    dot += "  \"" + edge.from + "\" -> \"" + edge.to + "\" [label=\"" + std::string(EdgeTypeName(edge.type)) +
+           (edge.sign > 0 ? " +" : " -") + "\", color=\"" + (edge.sign > 0 ? "#2a9d8f" : "#e63946") + "\"" +
+           (edge.generated ? ", style=dashed" : "") + "];\n";
+  }
+  return dot + "}\n";
+}
+
+Result<std::vector<SourceFile>> ReadKnowledgeDir(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (!fs::is_directory(dir, error)) return Status::NotFound(dir + ": knowledge directory not found");
+  std::string base = dir;
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  std::vector<std::string> relative;
+  for (auto it = fs::recursive_directory_iterator(dir, error); !error && it != fs::recursive_directory_iterator();
+       it.increment(error)) {
+    if (it->is_regular_file() && it->path().extension() == ".json")
+      relative.push_back(fs::relative(it->path(), dir).generic_string());
+  }
+  if (error) return Status::IOError(dir + ": " + error.message());
+  std::sort(relative.begin(), relative.end());
+  std::vector<SourceFile> files;
+  for (const auto& path : relative) {
+    auto text = ReadFileToString(base + "/" + path);
+    if (!text.ok()) return text.status();
+    files.push_back(SourceFile{base + "/" + path, std::move(*text)});
+  }
+  return files;
+}
+
+LoadOutcome LoadKnowledge(const std::vector<SourceFile>& files) {
+  LoadOutcome outcome;
+  Builder builder(&outcome.problems);
+  for (const auto& file : files) builder.AddFile(file);
+  outcome.kb = builder.Finish();
+  return outcome;
+}
+
+}  // namespace nflux::knowledge

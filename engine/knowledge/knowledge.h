@@ -1,0 +1,224 @@
+// The knowledge graph: typed nodes (transmitters, enzymes, cofactors, hormones, labs, strategies,
+// conclusions...) and typed, signed, cited edges between them, loaded from the JSON files under
+// knowledge/ (format: docs/knowledge-format.md) and held in a Boost.Graph adjacency list.
+//
+// LoadKnowledge() validates everything and reports every problem, not only the first, each naming
+// the file and the JSON path. A KnowledgeBase is immutable after loading and safe to share between
+// threads for reading.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/status.h"
+#include "units/units.h"
+
+namespace nflux::knowledge {
+
+enum class NodeKind {
+  kNeurotransmitter, kPathway, kPathwayStep, kEnzyme, kTransporter, kReceptor, kPrecursor,
+  kMetabolite, kCofactor, kHormone, kStressor, kSymptom, kLab, kQuestionnaire, kLifestyleFactor,
+  kMedication, kMedicationClass, kCondition, kStrategy, kDeficit, kDriver, kAlert,
+};
+std::string_view KindName(NodeKind kind);
+std::optional<NodeKind> ParseKind(std::string_view name);
+const std::vector<NodeKind>& AllKinds();
+
+enum class EdgeType {
+  kPrecursorOf, kSubstrateOf, kProduces, kPartOf, kCatalyzes, kCofactorOf, kRateLimiting,
+  kTransports, kDegrades, kProducesMetabolite, kActivates, kUpregulates, kDownregulates, kInhibits,
+  kDepletes, kMeasuredBy, kIndicates, kInvolves, kTargets, kContraindicatedWith, kMemberOf,
+};
+std::string_view EdgeTypeName(EdgeType type);
+std::optional<EdgeType> ParseEdgeType(std::string_view name);
+const std::vector<EdgeType>& AllEdgeTypes();
+
+// Where a node, edge or citation was written: "knowledge/labs.json" and "/nodes/3".
+struct SourceRef {
+  std::string file;
+  std::string json_path;
+};
+
+// One validation problem. ToString(): "file:/json/path: message" (or "file:line:col: message"
+// for JSON syntax errors).
+struct Problem {
+  std::string file;
+  std::string json_path;
+  std::string message;
+  int line = 0;
+  int column = 0;
+  std::string ToString() const;
+};
+
+// A reference range or optimal range, already converted to the lab's canonical unit.
+struct LabRange {
+  std::string sex = "any";  // "any" | "female" | "male"
+  std::optional<double> age_min;  // inclusive, years
+  std::optional<double> age_max;  // exclusive, years
+  std::optional<bool> pregnant;   // absent: applies either way
+  std::optional<double> low;
+  std::optional<double> high;
+  std::string certainty;
+  std::vector<std::string> citations;
+};
+
+struct Patient {
+  std::string sex;  // "female" | "male"
+  double age_years = 0;
+  bool pregnant = false;
+};
+
+struct Lab {
+  std::string loinc;
+  std::string loinc_certainty;
+  std::string specimen;
+  units::Analyte analyte;           // canonical unit, molar mass, analyte-specific conversions
+  std::vector<std::string> units;   // accepted units, normalised spelling
+  std::vector<LabRange> reference;
+  std::vector<LabRange> optimal;
+  std::optional<double> plausible_min, plausible_max;  // beyond: impossible
+  std::optional<double> critical_low, critical_high;   // beyond: needs prompt review
+
+  // The most specific range matching the patient (sex, age, pregnancy), or nullptr.
+  const LabRange* ReferenceFor(const Patient& patient) const;
+  const LabRange* OptimalFor(const Patient& patient) const;
+};
+
+struct QuestionnaireBand {
+  int min = 0;
+  int max = 0;
+  std::string label;
+};
+
+struct Questionnaire {
+  int items = 0;
+  int item_min = 0;
+  int item_max = 0;
+  std::vector<int> reverse_items;  // 1-based
+  std::optional<int> safety_item;  // 1-based
+  std::vector<QuestionnaireBand> bands;
+  std::optional<int> positive_at;
+  bool result_only = false;
+  std::string loinc;
+};
+
+struct Node {
+  std::string id;
+  NodeKind kind = NodeKind::kSymptom;
+  std::string label;
+  std::string description;
+  std::vector<std::string> citations;
+  nlohmann::json data;  // the node exactly as written, for show and export
+  SourceRef source;
+  std::optional<Lab> lab;                      // kind lab
+  std::optional<Questionnaire> questionnaire;  // kind questionnaire
+
+  // A string field of `data`, or "" when absent.
+  std::string Text(const char* field) const;
+};
+
+struct Edge {
+  std::string from;
+  EdgeType type = EdgeType::kInvolves;
+  std::string to;
+  int sign = 1;  // +1 or -1: how raising `from` moves `to`
+  std::optional<double> weight;
+  std::string role;       // transports
+  std::string severity;   // contraindicated_with: absolute | relative | caution
+  std::string alert;      // contraindicated_with
+  std::string evidence;   // H | A | M
+  std::string certainty;  // high | moderate | low
+  std::string note;
+  std::vector<std::string> citations;
+  bool generated = false;  // made from a node field (pathway_step.enzymes, enzyme.cofactors...)
+  SourceRef source;
+
+  nlohmann::json ToJson() const;
+};
+
+struct Citation {
+  std::string key;
+  nlohmann::json data;
+  SourceRef source;
+  // "Best J, Nijhout HF, Reed M. Serotonin synthesis... Theor Biol Med Model 2010;7:34. PMID 20723248"
+  std::string Format() const;
+};
+
+// An influence path: the edges from the first node to the last; net_sign is their product.
+struct InfluencePath {
+  std::vector<const Edge*> edges;
+  int net_sign = 1;
+};
+struct PathOptions {
+  int max_depth = 6;
+  size_t max_paths = 50;  // shortest first
+};
+
+class KnowledgeBase {
+ public:
+  KnowledgeBase();
+  ~KnowledgeBase();
+  KnowledgeBase(const KnowledgeBase&) = delete;
+  KnowledgeBase& operator=(const KnowledgeBase&) = delete;
+
+  const std::vector<Node>& nodes() const { return nodes_; }
+  const std::vector<Edge>& edges() const { return edges_; }
+  const std::map<std::string, Citation>& citations() const { return citations_; }
+  // "sha256:<hex>" of the canonical content (see docs/knowledge-format.md).
+  const std::string& version() const { return version_; }
+
+  const Node* Find(std::string_view id) const;
+  const Citation* FindCitation(std::string_view key) const;
+  std::vector<std::string> Ids() const;
+  std::vector<std::string> IdsOfKind(NodeKind kind) const;
+  std::vector<const Edge*> OutEdges(std::string_view id) const;
+  std::vector<const Edge*> InEdges(std::string_view id) const;
+  // A lab by id or LOINC code.
+  const Node* FindLabByLoinc(std::string_view loinc) const;
+
+  // Simple directed paths from `from` to `to` over influence edges (every type but
+  // contraindicated_with), shortest first, then by text; `truncated` is set when more existed.
+  Result<std::vector<InfluencePath>> FindPaths(std::string_view from, std::string_view to,
+                                               const PathOptions& options, bool* truncated = nullptr) const;
+
+  // The whole graph as JSON (version, nodes, edges with generated ones marked, citations).
+  nlohmann::json ToJson() const;
+  // Graphviz DOT, nodes shaped and coloured by kind, edges labelled by type and sign.
+  std::string ToDot() const;
+
+ private:
+  friend class Builder;
+  struct Graph;
+  void BuildIndexes();  // index_, loinc_index_ and the Boost graph, after nodes_ and edges_ are set
+  std::vector<Node> nodes_;
+  std::vector<Edge> edges_;
+  std::map<std::string, Citation> citations_;
+  std::map<std::string, size_t, std::less<>> index_;
+  std::map<std::string, size_t, std::less<>> loinc_index_;
+  std::string version_;
+  std::unique_ptr<Graph> graph_;
+};
+
+// One knowledge file: its path as shown in messages ("knowledge/labs.json") and its text.
+// A file named "vocabulary.json" is the contract vocabulary: the ids the knowledge base must define.
+struct SourceFile {
+  std::string path;
+  std::string text;
+};
+
+// Reads every *.json file below `dir`, in path order. Paths are `dir` + "/" + relative path.
+Result<std::vector<SourceFile>> ReadKnowledgeDir(const std::string& dir);
+
+struct LoadOutcome {
+  std::shared_ptr<const KnowledgeBase> kb;  // always set; holds what could be read
+  std::vector<Problem> problems;            // empty when the knowledge base is valid
+};
+LoadOutcome LoadKnowledge(const std::vector<SourceFile>& files);
+
+}  // namespace nflux::knowledge
