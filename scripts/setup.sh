@@ -1,0 +1,35 @@
+# Shared set-up for scripts/demo and scripts/test (sourced, not run): installs the Debian packages
+# that are missing, then configures and builds into build/ (or $NFLUX_BUILD_DIR).
+set -euo pipefail
+
+NFLUX_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+NFLUX_BUILD_DIR="${NFLUX_BUILD_DIR:-$NFLUX_ROOT/build}"
+
+# The project's whole dependency list; README.md says why each one is there.
+NFLUX_PACKAGES=(
+  g++ cmake ninja-build pkg-config
+  nlohmann-json3-dev libboost-dev libsqlite3-dev sqlite3 libssl-dev
+  libcli11-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+nflux_install_packages() {
+  local missing=()
+  for package in "${NFLUX_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "installing missing packages: ${missing[*]}" >&2
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+# nflux_build [extra cmake args...]: configure once, then an incremental build.
+nflux_build() {
+  if [ ! -f "$NFLUX_BUILD_DIR/build.ninja" ] || [ $# -gt 0 ]; then
+    cmake -S "$NFLUX_ROOT" -B "$NFLUX_BUILD_DIR" -G Ninja "$@" >&2
+  fi
+  cmake --build "$NFLUX_BUILD_DIR" -j "$(nproc)" >&2
+}
