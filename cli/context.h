@@ -52,5 +52,8 @@ struct Command {
 
 void SetupKbCommand(CLI::App* command, Context& context);
 void SetupUnitsCommand(CLI::App* command, Context& context);
+void SetupEvaluateCommand(CLI::App* command, Context& context);
+void SetupExplainCommand(CLI::App* command, Context& context);
+void SetupRulesCommand(CLI::App* command, Context& context);
 
 }  // namespace nflux::cli

@@ -8,8 +8,11 @@ namespace nflux::cli {
 namespace {
 
 const Command kCommands[] = {
+    {"evaluate", "Evaluate a case: alerts, deficits, strategies, blocked strategies, labs", SetupEvaluateCommand},
+    {"explain", "The reasoning behind (--why) or against (--why-not) a deficit, driver, strategy or alert", SetupExplainCommand},
     {"kb", "The knowledge base: validate, stats, show, path, export, build", SetupKbCommand},
     {"units", "Convert lab values between units", SetupUnitsCommand},
+    {"rules", "The rule base: check, lint, test", SetupRulesCommand},
 };
 
 int Main(int argc, char** argv) {

@@ -14,7 +14,7 @@ using nlohmann::json;
 const std::set<std::string> kCommonNodeFields = {"id", "kind", "label", "description", "citations",
                                                  "synonyms", "certainty", "note"};
 const std::set<std::string> kEdgeFields = {"from", "type", "to", "sign", "weight", "role", "severity",
-                                           "alert", "evidence", "certainty", "note", "citations"};
+                                           "alert", "unless", "evidence", "certainty", "note", "citations"};
 const std::set<std::string> kCitationFields = {"kind", "title", "authors", "source", "year", "pmid", "pmcid",
                                                "doi", "reactome", "isbn", "note", "verified", "url"};
 const std::set<std::string> kCertainties = {"high", "moderate", "low"};
@@ -615,6 +615,9 @@ void Builder::ParseEdge(const json& edge_json, const SourceRef& at) {
       edge.weight = weight.get<double>();
   }
   std::string error;
+  if (!StringArray(edge_json, "unless", &edge.unless, &error)) Report(at.file, ChildPath(at.json_path, "unless"), error);
+  if (!edge.unless.empty() && edge.type != EdgeType::kContraindicatedWith)
+    Report(at.file, ChildPath(at.json_path, "unless"), "'unless' is only for 'contraindicated_with' edges");
   if (!StringArray(edge_json, "citations", &edge.citations, &error))
     Report(at.file, raw.citations_path, error);
   else if (edge.citations.empty())
@@ -723,6 +726,16 @@ void Builder::ValidateEdges() {
                               std::string(KindName(to->kind)) + " (" + Quote(edge.to) + "); allowed: " +
                               KindList(rule.from) + " -> " + KindList(rule.to));
       continue;
+    }
+    for (size_t i = 0; i < edge.unless.size(); ++i) {
+      auto it = node_index_.find(edge.unless[i]);
+      bool fits = it != node_index_.end() && (nodes_[it->second].kind == NodeKind::kMedication ||
+                                              nodes_[it->second].kind == NodeKind::kMedicationClass ||
+                                              nodes_[it->second].kind == NodeKind::kCondition);
+      if (!fits)
+        Report(file, edge.source.json_path + "/unless/" + std::to_string(i),
+               "'unless' needs a medication, medication class or condition id, not " + Quote(edge.unless[i]) +
+                   DidYouMean(edge.unless[i], ids));
     }
     if (edge.type == EdgeType::kContraindicatedWith && !edge.alert.empty()) {
       auto it = node_index_.find(edge.alert);

@@ -36,6 +36,7 @@ nlohmann::json Edge::ToJson() const {
   for (auto [key, value] : {std::pair{"role", &role}, {"severity", &severity}, {"alert", &alert},
                             {"evidence", &evidence}, {"certainty", &certainty}, {"note", &note}})
     if (!value->empty()) out[key] = *value;
+  if (!unless.empty()) out["unless"] = unless;
   out["citations"] = citations;
   if (generated) out["generated"] = true;
   return out;

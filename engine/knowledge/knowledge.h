@@ -132,6 +132,7 @@ struct Edge {
   std::string role;       // transports
   std::string severity;   // contraindicated_with: absolute | relative | caution
   std::string alert;      // contraindicated_with
+  std::vector<std::string> unless;  // contraindicated_with: lifted when the case has one of these
   std::string evidence;   // H | A | M
   std::string certainty;  // high | moderate | low
   std::string note;

@@ -1,0 +1,24 @@
+// Synthetic workloads for the benchmarks: rule bases of a clinical shape (tests on symptoms,
+// labs, questionnaires and medication classes; conclusions chaining two to three levels through
+// derived facts into deficits) and cases that exercise them. Deterministic for a given seed.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "case/case.h"
+#include "knowledge/knowledge.h"
+#include "rules/rules.h"
+
+namespace nflux::bench {
+
+std::shared_ptr<const knowledge::KnowledgeBase> RealKnowledge();
+
+// `rule_count` rules in files of about 200 rules each.
+std::vector<rules::RuleSource> GenerateRules(const knowledge::KnowledgeBase& kb, int rule_count, unsigned seed);
+
+// `case_count` cases with about 8 symptoms, 6 labs, a questionnaire and 1-2 medications each.
+std::vector<casefile::Case> GenerateCases(const knowledge::KnowledgeBase& kb, int case_count, unsigned seed);
+
+}  // namespace nflux::bench

@@ -1,0 +1,400 @@
+// The case model: lookups the rules engine uses, questionnaire scoring, ATC / ICD-10 resolution,
+// derived indices and the JSON shapes of shared/contracts/output.md. Parsing is in parser.cc.
+#include "case/case.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <deque>
+#include <set>
+#include <string>
+
+#include "base/text.h"
+#include "units/units.h"
+
+namespace nflux::casefile {
+
+using nlohmann::json;
+
+std::string_view SeverityName(Severity severity) { return severity == Severity::kError ? "error" : "warning"; }
+
+std::string_view LabStatusName(LabStatus status) {
+  switch (status) {
+    case LabStatus::kLow: return "low";
+    case LabStatus::kNormal: return "normal";
+    case LabStatus::kHigh: return "high";
+    case LabStatus::kUnknown: break;
+  }
+  return "unknown";
+}
+
+std::string_view OptimalStatusName(OptimalStatus status) {
+  switch (status) {
+    case OptimalStatus::kLow: return "low";
+    case OptimalStatus::kOptimal: return "optimal";
+    case OptimalStatus::kHigh: return "high";
+    case OptimalStatus::kUnknown: break;
+  }
+  return "unknown";
+}
+
+knowledge::Patient PatientInfo::ForRanges() const {
+  return knowledge::Patient{sex, age_years, pregnant.value_or(false)};
+}
+
+std::optional<int> QuestionnaireResult::Item(int n) const {
+  if (n >= 1 && static_cast<size_t>(n) <= items.size()) return items[static_cast<size_t>(n) - 1];
+  if (safety_item && *safety_item == n) return safety_item_value;
+  return std::nullopt;
+}
+
+// ---- Lookups ---------------------------------------------------------------------------------
+
+const LabResult* Case::Lab(std::string_view id) const {
+  const LabResult* best = nullptr;
+  for (const LabResult& lab : labs) {
+    if (lab.test != id || !lab.used || !lab.value) continue;
+    // A later entry wins unless the best so far is dated and this one is older or undated.
+    if (best == nullptr || best->date.empty() || (!lab.date.empty() && lab.date >= best->date)) best = &lab;
+  }
+  return best;
+}
+
+const DerivedIndex* Case::Derived(std::string_view id) const {
+  for (const DerivedIndex& index : derived)
+    if (index.id == id) return &index;
+  return nullptr;
+}
+
+namespace {
+
+template <typename Map>
+auto FindIn(const Map& map, std::string_view key) -> decltype(&map.begin()->second) {
+  auto it = map.find(std::string(key));
+  return it == map.end() ? nullptr : &it->second;
+}
+
+bool Contains(const std::vector<std::string>& list, std::string_view id) {
+  return std::find(list.begin(), list.end(), id) != list.end();
+}
+
+std::string Upper(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (!std::isspace(static_cast<unsigned char>(c))) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<int> Case::Symptom(std::string_view id) const {
+  const int* score = FindIn(symptoms, id);
+  return score ? std::optional<int>(*score) : std::nullopt;
+}
+
+std::optional<int> Case::Stressor(std::string_view id) const {
+  const int* score = FindIn(stressors, id);
+  return score ? std::optional<int>(*score) : std::nullopt;
+}
+
+const QuestionnaireResult* Case::Questionnaire(std::string_view id) const { return FindIn(questionnaires, id); }
+
+std::optional<int> Case::QuestionnaireTotal(std::string_view id) const {
+  const QuestionnaireResult* result = Questionnaire(id);
+  return result ? result->total : std::nullopt;
+}
+
+std::optional<int> Case::QuestionnaireItem(std::string_view id, int item) const {
+  const QuestionnaireResult* result = Questionnaire(id);
+  return result ? result->Item(item) : std::nullopt;
+}
+
+bool Case::TakesMedication(std::string_view id) const {
+  return std::any_of(medications.begin(), medications.end(), [&](const MedicationEntry& m) { return m.id == id; });
+}
+
+bool Case::TakesMedicationClass(std::string_view class_id) const {
+  return std::any_of(medications.begin(), medications.end(),
+                     [&](const MedicationEntry& m) { return Contains(m.classes, class_id); });
+}
+
+bool Case::HasCondition(std::string_view id) const {
+  return std::any_of(conditions.begin(), conditions.end(), [&](const ConditionEntry& c) { return c.id == id; });
+}
+
+bool Case::TakesSupplement(std::string_view strategy_id) const { return Contains(supplements_current, strategy_id); }
+bool Case::RequestsSupplement(std::string_view strategy_id) const {
+  return Contains(supplements_requested, strategy_id);
+}
+
+std::optional<double> Case::LifestyleNumber(std::string_view id) const {
+  const LifestyleValue* value = FindIn(lifestyle, id);
+  return value && value->used ? value->number : std::nullopt;
+}
+
+std::optional<bool> Case::LifestyleBool(std::string_view id) const {
+  const LifestyleValue* value = FindIn(lifestyle, id);
+  return value && value->used ? value->boolean : std::nullopt;
+}
+
+std::optional<std::string> Case::LifestyleText(std::string_view id) const {
+  const LifestyleValue* value = FindIn(lifestyle, id);
+  if (!value || !value->used || value->value_type != "enum") return std::nullopt;
+  return value->text;
+}
+
+bool Case::HasDataQuality(Severity severity) const {
+  return std::any_of(data_quality.begin(), data_quality.end(),
+                     [&](const DataQualityIssue& issue) { return issue.severity == severity; });
+}
+
+// ---- Questionnaires --------------------------------------------------------------------------
+
+int ScoreItems(const knowledge::Questionnaire& questionnaire, const std::vector<int>& answers) {
+  int total = 0;
+  for (size_t i = 0; i < answers.size(); ++i) {
+    const int item = static_cast<int>(i) + 1;
+    const bool reverse = std::find(questionnaire.reverse_items.begin(), questionnaire.reverse_items.end(), item) !=
+                         questionnaire.reverse_items.end();
+    total += reverse ? questionnaire.item_min + questionnaire.item_max - answers[i] : answers[i];
+  }
+  return total;
+}
+
+std::string BandFor(const knowledge::Questionnaire& questionnaire, int total) {
+  for (const auto& band : questionnaire.bands)
+    if (total >= band.min && total <= band.max) return band.label;
+  return "";
+}
+
+// ---- Medications and conditions --------------------------------------------------------------
+
+const knowledge::Node* FindMedicationByAtc(const knowledge::KnowledgeBase& kb, std::string_view atc) {
+  const std::string wanted = Upper(atc);
+  if (wanted.empty()) return nullptr;
+  for (const std::string& id : kb.IdsOfKind(knowledge::NodeKind::kMedication)) {
+    const knowledge::Node* node = kb.Find(id);
+    if (Upper(node->Text("atc")) == wanted) return node;
+  }
+  return nullptr;
+}
+
+namespace {
+
+// True when `code` falls in the knowledge base's `range` ("F32-F33", "K50-K51"): each bound is
+// compared with the code cut to the bound's length, so "F32.1" is in "F32-F33".
+bool InIcdRange(const std::string& code, const std::string& range) {
+  const size_t dash = range.find('-');
+  if (dash == std::string::npos) return false;
+  const std::string low = range.substr(0, dash);
+  const std::string high = range.substr(dash + 1);
+  if (low.empty() || high.empty()) return false;
+  return code.substr(0, low.size()) >= low && code.substr(0, high.size()) <= high;
+}
+
+}  // namespace
+
+const knowledge::Node* FindConditionByIcd10(const knowledge::KnowledgeBase& kb, std::string_view icd10) {
+  const std::string code = Upper(icd10);
+  if (code.empty()) return nullptr;
+  const knowledge::Node* by_category = nullptr;
+  size_t category_length = 0;
+  const knowledge::Node* by_range = nullptr;
+  for (const std::string& id : kb.IdsOfKind(knowledge::NodeKind::kCondition)) {
+    const knowledge::Node* node = kb.Find(id);
+    const std::string known = Upper(node->Text("icd10"));
+    if (known.empty()) continue;
+    if (known == code) return node;
+    if (known.find('-') != std::string::npos) {
+      if (!by_range && InIcdRange(code, known)) by_range = node;
+    } else if (code.size() > known.size() && code.compare(0, known.size(), known) == 0 &&
+               known.size() > category_length) {
+      // "K21" covers "K21.9" and "G47.0" covers "G47.01"; "E83.1" does not name "E83.11".
+      by_category = node;
+      category_length = known.size();
+    }
+  }
+  return by_category ? by_category : by_range;
+}
+
+std::vector<std::string> MedicationClasses(const knowledge::KnowledgeBase& kb, std::string_view medication_id) {
+  std::set<std::string> classes;
+  std::deque<std::string> pending{std::string(medication_id)};
+  while (!pending.empty()) {
+    const std::string current = pending.front();
+    pending.pop_front();
+    for (const knowledge::Edge* edge : kb.OutEdges(current)) {
+      if (edge->type != knowledge::EdgeType::kMemberOf || edge->to == medication_id) continue;
+      if (classes.insert(edge->to).second) pending.push_back(edge->to);
+    }
+  }
+  return {classes.begin(), classes.end()};
+}
+
+// ---- Derived indices -------------------------------------------------------------------------
+
+namespace {
+
+// The used value of `lab_id` in `unit`, or nothing.
+std::optional<double> LabIn(const Case& c, const knowledge::KnowledgeBase& kb, const char* lab_id, const char* unit) {
+  const LabResult* lab = c.Lab(lab_id);
+  const knowledge::Node* node = kb.Find(lab_id);
+  if (lab == nullptr || node == nullptr || !node->lab) return std::nullopt;
+  Result<double> converted = units::Convert(*lab->value, lab->unit, unit, &node->lab->analyte);
+  if (!converted.ok()) return std::nullopt;
+  return *converted;
+}
+
+}  // namespace
+
+std::vector<DerivedIndex> ComputeDerived(const Case& c, const knowledge::KnowledgeBase& kb) {
+  std::vector<DerivedIndex> derived;
+  // HOMA-IR = fasting glucose (mmol/L) x fasting insulin (uIU/mL) / 22.5 (Matthews et al.,
+  // Diabetologia 1985;28:412, PMID 3899825). Above about 2.5 suggests insulin resistance; the
+  // cut-off is population-dependent (reference sheet, section d).
+  std::optional<double> glucose = LabIn(c, kb, "glucose_fasting", "mmol/L");
+  std::optional<double> insulin = LabIn(c, kb, "insulin_fasting", "u[IU]/mL");
+  if (glucose && insulin) {
+    const double value = *glucose * *insulin / 22.5;
+    derived.push_back({"homa_ir", value, "1", {"glucose_fasting", "insulin_fasting"}, value > 2.5 ? "high" : "normal"});
+  }
+  // Kynurenine/tryptophan ratio x 1000, in umol/mmol. About 20-40 is the usual plasma range; the
+  // cut-off of 40 is approximate (research use, assay-dependent; reference sheet, sections a.8, d).
+  std::optional<double> kynurenine = LabIn(c, kb, "kynurenine_plasma", "umol/L");
+  std::optional<double> tryptophan = LabIn(c, kb, "tryptophan_plasma", "umol/L");
+  if (kynurenine && tryptophan && *tryptophan > 0) {
+    const double value = *kynurenine / *tryptophan * 1000;
+    derived.push_back({"kyn_trp_ratio", value, "umol/mmol", {"kynurenine_plasma", "tryptophan_plasma"},
+                       value > 40 ? "high" : "normal"});
+  }
+  return derived;
+}
+
+// ---- JSON ------------------------------------------------------------------------------------
+
+namespace {
+
+// Reports show 4 significant digits: 130 pmol/L of B12 is 176.2 pg/mL, not 176.20198.
+double Round4(double value) {
+  if (value == 0 || !std::isfinite(value)) return value;
+  return std::stod(FormatNumber(value, 4));
+}
+
+json Number(const std::optional<double>& value) { return value ? json(Round4(*value)) : json(nullptr); }
+
+json Text(const std::string& text) { return text.empty() ? json(nullptr) : json(text); }
+
+}  // namespace
+
+nlohmann::json LabsToJson(const Case& c) {
+  json out = json::array();
+  for (const LabResult& lab : c.labs) {
+    json entry;
+    entry["test"] = lab.test;
+    entry["input"] = {{"value", lab.input_value}, {"unit", Text(lab.input_unit)}};
+    entry["value"] = Number(lab.value);
+    entry["unit"] = lab.unit;
+    entry["status"] = lab.status == LabStatus::kUnknown ? json(nullptr) : json(LabStatusName(lab.status));
+    if (lab.reference_low || lab.reference_high)
+      entry["reference"] = {{"low", Number(lab.reference_low)}, {"high", Number(lab.reference_high)}};
+    else
+      entry["reference"] = nullptr;
+    if (lab.has_optimal) {
+      entry["optimal_status"] =
+          lab.optimal_status == OptimalStatus::kUnknown ? json(nullptr) : json(OptimalStatusName(lab.optimal_status));
+      entry["optimal"] = {{"low", Number(lab.optimal_low)}, {"high", Number(lab.optimal_high)}};
+    }
+    entry["used"] = lab.used;
+    if (lab.critical) entry["critical"] = true;
+    if (!lab.date.empty()) entry["date"] = lab.date;
+    if (!lab.collection_time.empty()) entry["collection_time"] = lab.collection_time;
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+nlohmann::json DerivedToJson(const Case& c) {
+  json out = json::array();
+  for (const DerivedIndex& index : c.derived) {
+    out.push_back({{"id", index.id},
+                   {"value", Round4(index.value)},
+                   {"unit", index.unit},
+                   {"from", index.from},
+                   {"status", index.status}});
+  }
+  return out;
+}
+
+nlohmann::json DataQualityToJson(const Case& c) {
+  json out = json::array();
+  for (const DataQualityIssue& issue : c.data_quality) {
+    out.push_back({{"path", issue.path},
+                   {"severity", SeverityName(issue.severity)},
+                   {"code", issue.code},
+                   {"message", issue.message}});
+  }
+  return out;
+}
+
+nlohmann::json CaseToJson(const Case& c) {
+  json out;
+  out["case_id"] = c.case_id;
+  const PatientInfo& p = c.patient;
+  json patient = {{"sex", p.sex}, {"age_years", p.age_years}};
+  if (p.pregnant) patient["pregnant"] = *p.pregnant;
+  if (p.gestational_age_weeks) patient["gestational_age_weeks"] = *p.gestational_age_weeks;
+  if (p.lactating) patient["lactating"] = *p.lactating;
+  if (p.menopausal_status) patient["menopausal_status"] = *p.menopausal_status;
+  if (p.bmi) patient["bmi"] = *p.bmi;
+  out["patient"] = std::move(patient);
+  out["symptoms"] = c.symptoms;
+  json questionnaires = json::object();
+  for (const auto& [id, q] : c.questionnaires) {
+    json entry = json::object();
+    if (!q.items.empty()) entry["items"] = q.items;
+    if (q.total) entry["total"] = *q.total;
+    if (!q.band.empty()) entry["band"] = q.band;
+    if (q.positive) entry["positive"] = *q.positive;
+    if (q.safety_item && q.safety_item_value) entry["item" + std::to_string(*q.safety_item)] = *q.safety_item_value;
+    if (!q.result.empty()) entry["result"] = q.result;
+    questionnaires[id] = std::move(entry);
+  }
+  out["questionnaires"] = std::move(questionnaires);
+  out["labs"] = LabsToJson(c);
+  out["derived"] = DerivedToJson(c);
+  if (c.medications_given) {
+    json medications = json::array();
+    for (const MedicationEntry& m : c.medications) {
+      json entry = {{"id", m.id}, {"atc", Text(m.atc)}, {"classes", m.classes}};
+      if (!m.dose.empty()) entry["dose"] = m.dose;
+      medications.push_back(std::move(entry));
+    }
+    out["medications"] = std::move(medications);
+  }
+  if (c.conditions_given) {
+    json conditions = json::array();
+    for (const ConditionEntry& condition : c.conditions) {
+      json entry = {{"id", condition.id}};
+      if (!condition.icd10.empty()) entry["icd10"] = condition.icd10;
+      conditions.push_back(std::move(entry));
+    }
+    out["conditions"] = std::move(conditions);
+  }
+  if (c.supplements_given)
+    out["supplements"] = {{"current", c.supplements_current}, {"requested", c.supplements_requested}};
+  json lifestyle = json::object();
+  for (const auto& [id, value] : c.lifestyle) {
+    if (!value.used) continue;
+    if (value.number) lifestyle[id] = *value.number;
+    else if (value.boolean) lifestyle[id] = *value.boolean;
+    else lifestyle[id] = value.text;
+  }
+  out["lifestyle"] = std::move(lifestyle);
+  out["stressors"] = c.stressors;
+  if (!c.extra.is_null()) out["extra"] = c.extra;
+  out["data_quality"] = DataQualityToJson(c);
+  return out;
+}
+
+}  // namespace nflux::casefile

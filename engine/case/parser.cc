@@ -1,0 +1,970 @@
+// ParseCase: reads a case's JSON, checks every field against shared/contracts/case.md and the
+// knowledge base, and builds the normalised Case. Structural problems are collected (all of them)
+// and returned together; value problems become data-quality issues.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/text.h"
+#include "case/case.h"
+#include "units/units.h"
+
+namespace nflux::casefile {
+namespace {
+
+using knowledge::NodeKind;
+using nlohmann::json;
+
+// A JSON pointer token: "~" and "/" escaped (RFC 6901).
+std::string Escape(const std::string& key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
+}
+
+std::string Child(const std::string& path, const std::string& key) {
+  std::string out = path;
+  out += '/';
+  out += Escape(key);
+  return out;
+}
+
+std::string Child(const std::string& path, size_t index) { return Child(path, std::to_string(index)); }
+
+// "a string", "an array", "null" ...
+std::string TypeWithArticle(const json& value) {
+  if (value.is_null()) return "null";
+  if (value.is_boolean()) return "a boolean";
+  if (value.is_number()) return "a number";
+  if (value.is_string()) return "a string";
+  if (value.is_array()) return "an array";
+  return "an object";
+}
+
+// The value as an integer when it is a JSON number without a fractional part.
+std::optional<long long> AsInteger(const json& value) {
+  if (value.is_number_integer()) {
+    if (value.is_number_unsigned() && value.get<unsigned long long>() > static_cast<unsigned long long>(
+                                                                           std::numeric_limits<long long>::max()))
+      return std::nullopt;
+    return value.get<long long>();
+  }
+  if (value.is_number_float()) {
+    const double number = value.get<double>();
+    if (std::isfinite(number) && number == std::floor(number) && std::abs(number) < 1e15)
+      return static_cast<long long>(number);
+  }
+  return std::nullopt;
+}
+
+std::string Join(const std::vector<std::string>& items, const char* separator) {
+  std::string out;
+  for (const std::string& item : items) {
+    if (!out.empty()) out += separator;
+    out += item;
+  }
+  return out;
+}
+
+std::string Quote(const std::string& text) {
+  std::string out = "'";
+  out += text;
+  out += '\'';
+  return out;
+}
+
+bool IsDigits(const std::string& text, size_t from, size_t count) {
+  if (from + count > text.size()) return false;
+  for (size_t i = from; i < from + count; ++i)
+    if (text[i] < '0' || text[i] > '9') return false;
+  return true;
+}
+
+// "YYYY-MM-DD" with a month 01-12 and a day 01-31.
+bool IsDate(const std::string& text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
+  if (!IsDigits(text, 0, 4) || !IsDigits(text, 5, 2) || !IsDigits(text, 8, 2)) return false;
+  const int month = std::stoi(text.substr(5, 2));
+  const int day = std::stoi(text.substr(8, 2));
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+// "HH:MM" or "HH:MM:SS", 24-hour clock.
+bool IsTime(const std::string& text) {
+  if (text.size() != 5 && text.size() != 8) return false;
+  if (text[2] != ':' || !IsDigits(text, 0, 2) || !IsDigits(text, 3, 2)) return false;
+  if (std::stoi(text.substr(0, 2)) > 23 || std::stoi(text.substr(3, 2)) > 59) return false;
+  if (text.size() == 8 && (text[5] != ':' || !IsDigits(text, 6, 2) || std::stoi(text.substr(6, 2)) > 59)) return false;
+  return true;
+}
+
+// "0-10000", ">= 20", "<= 1000".
+std::string Limits(const std::optional<double>& low, const std::optional<double>& high) {
+  if (low && high) return FormatNumber(*low) + "-" + FormatNumber(*high);
+  if (low) return ">= " + FormatNumber(*low);
+  if (high) return "<= " + FormatNumber(*high);
+  return "any";
+}
+
+const std::vector<std::string> kTopFields = {"case_id", "patient",     "symptoms",  "questionnaires",
+                                             "labs",    "medications", "supplements", "conditions",
+                                             "lifestyle", "stressors", "extra"};
+const std::vector<std::string> kPatientFields = {"sex",       "age_years",         "pregnant", "gestational_age_weeks",
+                                                 "lactating", "menopausal_status", "bmi"};
+const std::vector<std::string> kLabFields = {"test", "loinc", "value", "unit", "date", "collection_time"};
+const std::vector<std::string> kMedicationFields = {"id", "atc", "dose"};
+const std::vector<std::string> kConditionFields = {"id", "icd10"};
+const std::vector<std::string> kSupplementFields = {"current", "requested"};
+const std::vector<std::string> kMenopausalStatuses = {"premenopausal", "perimenopausal", "postmenopausal"};
+
+// Possible ranges for patient fields; beyond them a value is impossible (case.md: age over 130).
+constexpr double kMaxAgeYears = 130;
+constexpr double kMaxGestationalAgeWeeks = 45;
+constexpr double kMinBmi = 8;
+constexpr double kMaxBmi = 150;
+// Two results of one lab disagree when they differ by more than this fraction of the larger one.
+constexpr double kLabAgreement = 0.05;
+// Postmenopausal this young is unusual enough to check (reference sheet, section d).
+constexpr double kEarlyMenopauseAge = 30;
+
+class Parser {
+ public:
+  Parser(const knowledge::KnowledgeBase& kb, const ParseOptions& options) : kb_(kb), options_(options) {}
+
+  Result<Case> Run(std::string_view text) {
+    json document;
+    try {
+      document = json::parse(text);
+    } catch (const json::parse_error& error) {
+      return SyntaxError(text, error);
+    }
+    if (!document.is_object()) {
+      Error("", "expected the case to be a JSON object, got " + TypeWithArticle(document));
+      return Finish();
+    }
+    CheckFields(document, "", kTopFields);
+    if (const json* id = Field(document, "case_id")) {
+      if (id->is_string()) case_.case_id = id->get<std::string>();
+      else WrongType("/case_id", "a string", *id);
+    }
+    ParsePatient(document);
+    if (const json* symptoms = Field(document, "symptoms")) ParseScores(*symptoms, "/symptoms", Kinds::kSymptom);
+    if (const json* questionnaires = Field(document, "questionnaires")) ParseQuestionnaires(*questionnaires);
+    if (const json* labs = Field(document, "labs")) ParseLabs(*labs);
+    if (const json* medications = Field(document, "medications")) ParseMedications(*medications);
+    if (const json* supplements = Field(document, "supplements")) ParseSupplements(*supplements);
+    if (const json* conditions = Field(document, "conditions")) ParseConditions(*conditions);
+    if (const json* lifestyle = Field(document, "lifestyle")) ParseLifestyle(*lifestyle);
+    if (const json* stressors = Field(document, "stressors")) ParseScores(*stressors, "/stressors", Kinds::kStressor);
+    if (document.contains("extra")) case_.extra = document["extra"];
+    CheckPatientContradictions();
+    CheckLabAgreement();
+    case_.derived = ComputeDerived(case_, kb_);
+    SetFlags();
+    return Finish();
+  }
+
+ private:
+  enum class Kinds { kSymptom, kStressor };
+
+  // ---- Reporting -----------------------------------------------------------------------------
+
+  void Error(const std::string& path, const std::string& message) {
+    std::string line;
+    if (!options_.source_name.empty()) {
+      line += options_.source_name;
+      line += ": ";
+    }
+    if (!path.empty()) {
+      line += path;
+      line += ": ";
+    }
+    line += message;
+    errors_.push_back(std::move(line));
+  }
+
+  void WrongType(const std::string& path, const char* expected, const json& got) {
+    std::string message = "expected ";
+    message += expected;
+    message += ", got ";
+    message += TypeWithArticle(got);
+    Error(path, message);
+  }
+
+  // A value problem. Under strict, one of severity error is a structural problem instead.
+  void Issue(const std::string& path, Severity severity, const char* code, const std::string& message) {
+    if (options_.strict && severity == Severity::kError) {
+      Error(path, message + " (rejected in strict mode)");
+      return;
+    }
+    case_.data_quality.push_back({path, severity, code, message});
+  }
+
+  Result<Case> SyntaxError(std::string_view text, const json::parse_error& error) {
+    // Turn the byte offset into a line and column, as the knowledge loader does.
+    int line = 1, column = 1;
+    for (size_t i = 0; i + 1 < error.byte && i < text.size(); ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+    std::string what = error.what();
+    const size_t at = what.find("syntax error");
+    std::string message = options_.source_name.empty() ? std::string("case") : options_.source_name;
+    message += ':';
+    message += std::to_string(line);
+    message += ':';
+    message += std::to_string(column);
+    message += ": invalid JSON: ";
+    message += at == std::string::npos ? what : what.substr(at);
+    return Status::InvalidArgument(message);
+  }
+
+  Result<Case> Finish() {
+    if (!errors_.empty()) return Status::InvalidArgument(Join(errors_, "\n"));
+    return std::move(case_);
+  }
+
+  // ---- Generic checks ------------------------------------------------------------------------
+
+  // Every key of `object` must be one of `allowed`.
+  void CheckFields(const json& object, const std::string& path, const std::vector<std::string>& allowed) {
+    for (const auto& [key, value] : object.items()) {
+      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+      std::string message = "unknown field " + Quote(key) + DidYouMean(key, allowed);
+      if (path.empty()) message += "; other data belongs under \"extra\"";
+      Error(Child(path, key), message);
+    }
+  }
+
+  // A field of an object; nullptr when absent or null (a missing field means not known).
+  static const json* Field(const json& object, const char* key) {
+    auto it = object.find(key);
+    if (it == object.end() || it->is_null()) return nullptr;
+    return &*it;
+  }
+
+  const json* ObjectAt(const json& value, const std::string& path) {
+    if (value.is_object()) return &value;
+    WrongType(path, "an object", value);
+    return nullptr;
+  }
+
+  std::optional<std::string> StringAt(const json& value, const std::string& path) {
+    if (value.is_string()) return value.get<std::string>();
+    WrongType(path, "a string", value);
+    return std::nullopt;
+  }
+
+  std::optional<double> NumberAt(const json& value, const std::string& path) {
+    if (value.is_number()) return value.get<double>();
+    WrongType(path, "a number", value);
+    return std::nullopt;
+  }
+
+  std::optional<bool> BoolAt(const json& value, const std::string& path) {
+    if (value.is_boolean()) return value.get<bool>();
+    WrongType(path, "true or false", value);
+    return std::nullopt;
+  }
+
+  // An integer answer within [low, high]; `what` names it in the message ("answer", "score").
+  std::optional<int> IntegerInRange(const json& value, const std::string& path, int low, int high, const char* what) {
+    std::optional<long long> number = AsInteger(value);
+    if (!number) {
+      WrongType(path, "an integer", value);
+      return std::nullopt;
+    }
+    if (*number < low || *number > high) {
+      Error(path, std::string(what) + " " + std::to_string(*number) + " is out of range " + std::to_string(low) + "-" +
+                      std::to_string(high));
+      return std::nullopt;
+    }
+    return static_cast<int>(*number);
+  }
+
+  // The node `id` names when it is of one of `kinds`; else reports an unknown id with the nearest
+  // ids of those kinds, or an id of another kind.
+  const knowledge::Node* Resolve(const std::string& id, const std::vector<NodeKind>& kinds, const char* what,
+                                 const std::string& path) {
+    const knowledge::Node* node = kb_.Find(id);
+    if (node != nullptr && std::find(kinds.begin(), kinds.end(), node->kind) != kinds.end()) return node;
+    if (node != nullptr) {
+      Error(path, Quote(id) + " is a " + std::string(knowledge::KindName(node->kind)) + ", not a " + what);
+      return nullptr;
+    }
+    std::vector<std::string> candidates;
+    for (NodeKind kind : kinds) {
+      std::vector<std::string> ids = kb_.IdsOfKind(kind);
+      candidates.insert(candidates.end(), ids.begin(), ids.end());
+    }
+    Error(path, "unknown " + std::string(what) + " " + Quote(id) + DidYouMean(id, candidates));
+    return nullptr;
+  }
+
+  // ---- Patient -------------------------------------------------------------------------------
+
+  void ParsePatient(const json& document) {
+    const json* patient = Field(document, "patient");
+    if (patient == nullptr) {
+      Error("", "missing required field 'patient' (with sex and age_years)");
+      return;
+    }
+    if (!ObjectAt(*patient, "/patient")) return;
+    CheckFields(*patient, "/patient", kPatientFields);
+    PatientInfo& p = case_.patient;
+
+    if (const json* sex = Field(*patient, "sex")) {
+      if (std::optional<std::string> text = StringAt(*sex, "/patient/sex")) {
+        if (*text == "female" || *text == "male") p.sex = *text;
+        else Error("/patient/sex", "expected 'female' or 'male', got " + Quote(*text));
+      }
+    } else {
+      Error("/patient", "missing required field 'sex' ('female' or 'male')");
+    }
+
+    if (const json* age = Field(*patient, "age_years")) {
+      if (std::optional<double> years = NumberAt(*age, "/patient/age_years")) {
+        p.age_years = *years;
+        if (*years < 0 || *years > kMaxAgeYears) {
+          Issue("/patient/age_years", Severity::kError, "impossible_value",
+                "age " + FormatNumber(*years) + " years is impossible (0-" + FormatNumber(kMaxAgeYears) +
+                    "); age-specific ranges may be wrong");
+        }
+      }
+    } else {
+      Error("/patient", "missing required field 'age_years'");
+    }
+
+    if (const json* pregnant = Field(*patient, "pregnant")) p.pregnant = BoolAt(*pregnant, "/patient/pregnant");
+    if (const json* lactating = Field(*patient, "lactating")) p.lactating = BoolAt(*lactating, "/patient/lactating");
+    if (const json* weeks = Field(*patient, "gestational_age_weeks")) {
+      if (std::optional<double> value = NumberAt(*weeks, "/patient/gestational_age_weeks")) {
+        if (*value < 0 || *value > kMaxGestationalAgeWeeks) {
+          Issue("/patient/gestational_age_weeks", Severity::kError, "impossible_value",
+                "gestational age " + FormatNumber(*value) + " weeks is impossible (0-" +
+                    FormatNumber(kMaxGestationalAgeWeeks) + "); excluded");
+        } else {
+          p.gestational_age_weeks = value;
+        }
+      }
+    }
+    if (const json* status = Field(*patient, "menopausal_status")) {
+      if (std::optional<std::string> text = StringAt(*status, "/patient/menopausal_status")) {
+        if (std::find(kMenopausalStatuses.begin(), kMenopausalStatuses.end(), *text) != kMenopausalStatuses.end()) {
+          p.menopausal_status = *text;
+        } else {
+          Error("/patient/menopausal_status", "expected one of " + Join(kMenopausalStatuses, ", ") + ", got " +
+                                                  Quote(*text) + DidYouMean(*text, kMenopausalStatuses));
+        }
+      }
+    }
+    if (const json* bmi = Field(*patient, "bmi")) {
+      if (std::optional<double> value = NumberAt(*bmi, "/patient/bmi")) {
+        if (*value < kMinBmi || *value > kMaxBmi) {
+          Issue("/patient/bmi", Severity::kError, "impossible_value",
+                "BMI " + FormatNumber(*value) + " is impossible (" + FormatNumber(kMinBmi) + "-" +
+                    FormatNumber(kMaxBmi) + "); excluded");
+        } else {
+          p.bmi = value;
+        }
+      }
+    }
+  }
+
+  void CheckPatientContradictions() {
+    const PatientInfo& p = case_.patient;
+    if (p.sex == "male" && p.pregnant.value_or(false)) {
+      Issue("/patient/pregnant", Severity::kWarning, "contradiction",
+            "/patient/pregnant is true but /patient/sex is male; check both");
+    }
+    if (p.gestational_age_weeks && p.pregnant == false) {
+      Issue("/patient/gestational_age_weeks", Severity::kWarning, "contradiction",
+            "/patient/gestational_age_weeks is given but /patient/pregnant is false; check both");
+    }
+    if (p.menopausal_status == "postmenopausal" && p.age_years < kEarlyMenopauseAge) {
+      Issue("/patient/menopausal_status", Severity::kWarning, "contradiction",
+            "postmenopausal at /patient/age_years " + FormatNumber(p.age_years) +
+                " is unusual (premature ovarian insufficiency or surgery?); check both");
+    }
+  }
+
+  // ---- Symptoms and stressors ----------------------------------------------------------------
+
+  void ParseScores(const json& value, const std::string& path, Kinds kinds) {
+    if (!ObjectAt(value, path)) return;
+    const bool symptoms = kinds == Kinds::kSymptom;
+    for (const auto& [id, score] : value.items()) {
+      const std::string at = Child(path, id);
+      const knowledge::Node* node =
+          symptoms ? Resolve(id, {NodeKind::kSymptom}, "symptom", at)
+                   : Resolve(id, {NodeKind::kStressor, NodeKind::kCondition}, "stressor", at);
+      if (score.is_null()) continue;  // not known
+      std::optional<int> checked = IntegerInRange(score, at, 0, 3, "score");
+      if (node && checked) (symptoms ? case_.symptoms : case_.stressors)[id] = *checked;
+    }
+  }
+
+  // ---- Questionnaires ------------------------------------------------------------------------
+
+  void ParseQuestionnaires(const json& value) {
+    if (!ObjectAt(value, "/questionnaires")) return;
+    for (const auto& [id, entry] : value.items()) {
+      const std::string path = Child("/questionnaires", id);
+      const knowledge::Node* node = Resolve(id, {NodeKind::kQuestionnaire}, "questionnaire", path);
+      if (entry.is_null()) continue;
+      if (!ObjectAt(entry, path) || node == nullptr || !node->questionnaire) continue;
+      ParseQuestionnaire(id, *node->questionnaire, entry, path);
+    }
+  }
+
+  void ParseQuestionnaire(const std::string& id, const knowledge::Questionnaire& q, const json& entry,
+                          const std::string& path) {
+    QuestionnaireResult result;
+    result.id = id;
+    result.path = path;
+    result.safety_item = q.safety_item;
+    const size_t errors_before = errors_.size();
+
+    if (q.result_only) {
+      CheckFields(entry, path, {"result"});
+      const json* given = Field(entry, "result");
+      if (given == nullptr) {
+        Error(path, "missing required field 'result' ('positive' or 'negative')");
+      } else if (std::optional<std::string> text = StringAt(*given, Child(path, "result"))) {
+        if (*text == "positive" || *text == "negative") {
+          result.result = *text;
+          result.positive = *text == "positive";
+        } else {
+          Error(Child(path, "result"), "expected 'positive' or 'negative', got " + Quote(*text));
+        }
+      }
+      if (errors_.size() == errors_before) case_.questionnaires[id] = std::move(result);
+      return;
+    }
+
+    std::vector<std::string> allowed = {"items", "total"};
+    const std::string safety_field = q.safety_item ? "item" + std::to_string(*q.safety_item) : "";
+    if (q.safety_item) allowed.push_back(safety_field);
+    CheckFields(entry, path, allowed);
+
+    const int max_total = q.items * q.item_max;
+    const int min_total = q.items * q.item_min;
+    const json* items = Field(entry, "items");
+    const json* total = Field(entry, "total");
+    const json* safety = q.safety_item ? Field(entry, safety_field.c_str()) : nullptr;
+    if (items == nullptr && total == nullptr && safety == nullptr) {
+      Error(path, "give 'items' (preferred) or 'total'");
+      return;
+    }
+
+    std::optional<int> scored;
+    if (items != nullptr) {
+      const std::string items_path = Child(path, "items");
+      if (!items->is_array()) {
+        WrongType(items_path, "an array", *items);
+      } else if (items->size() != static_cast<size_t>(q.items)) {
+        Error(items_path, "expected " + std::to_string(q.items) + " answers, got " + std::to_string(items->size()));
+      } else {
+        bool all = true;
+        for (size_t i = 0; i < items->size(); ++i) {
+          std::optional<int> answer = IntegerInRange((*items)[i], Child(items_path, i), q.item_min, q.item_max, "answer");
+          if (answer) result.items.push_back(*answer);
+          else all = false;
+        }
+        if (all) scored = ScoreItems(q, result.items);
+        else result.items.clear();
+      }
+    }
+    std::optional<int> given_total;
+    if (total != nullptr) given_total = IntegerInRange(*total, Child(path, "total"), min_total, max_total, "total");
+    std::optional<int> given_safety;
+    if (safety != nullptr)
+      given_safety = IntegerInRange(*safety, Child(path, safety_field), q.item_min, q.item_max, "answer");
+    if (errors_.size() != errors_before) return;
+
+    if (scored && given_total && *scored != *given_total) {
+      Issue(Child(path, "total"), Severity::kWarning, "total_mismatch",
+            "total " + std::to_string(*given_total) + " differs from the sum of " + Child(path, "items") + " (" +
+                std::to_string(*scored) + "); the item sum is used");
+    }
+    result.total = scored ? scored : given_total;
+    if (q.safety_item) {
+      std::optional<int> from_items = result.Item(*q.safety_item);
+      if (from_items && given_safety && *from_items != *given_safety) {
+        Issue(Child(path, safety_field), Severity::kWarning, "item_mismatch",
+              safety_field + " " + std::to_string(*given_safety) + " differs from " +
+                  Child(Child(path, "items"), static_cast<size_t>(*q.safety_item - 1)) + " (" +
+                  std::to_string(*from_items) + "); the items are used");
+      }
+      result.safety_item_value = from_items ? from_items : given_safety;
+    }
+    if (result.total) {
+      result.band = BandFor(q, *result.total);
+      if (q.positive_at) {
+        // AUDIT-C's positive_at holds the male cut-off; its band "positive_if_female" marks the
+        // lower female one (questionnaires.json note).
+        result.positive = *result.total >= *q.positive_at ||
+                          (case_.patient.sex == "female" && result.band == "positive_if_female");
+      }
+    }
+    case_.questionnaires[id] = std::move(result);
+  }
+
+  // ---- Labs ----------------------------------------------------------------------------------
+
+  void ParseLabs(const json& value) {
+    if (!value.is_array()) {
+      WrongType("/labs", "an array", value);
+      return;
+    }
+    for (size_t i = 0; i < value.size(); ++i) ParseLab(value[i], Child("/labs", i));
+  }
+
+  void ParseLab(const json& entry, const std::string& path) {
+    if (!ObjectAt(entry, path)) return;
+    CheckFields(entry, path, kLabFields);
+    const size_t errors_before = errors_.size();
+
+    const knowledge::Node* by_test = nullptr;
+    const knowledge::Node* by_loinc = nullptr;
+    const json* test = Field(entry, "test");
+    const json* loinc = Field(entry, "loinc");
+    if (test != nullptr) {
+      if (std::optional<std::string> id = StringAt(*test, Child(path, "test")))
+        by_test = Resolve(*id, {NodeKind::kLab}, "lab", Child(path, "test"));
+    }
+    if (loinc != nullptr) {
+      if (std::optional<std::string> code = StringAt(*loinc, Child(path, "loinc"))) {
+        by_loinc = kb_.FindLabByLoinc(*code);
+        if (by_loinc == nullptr) Error(Child(path, "loinc"), "unknown LOINC code " + Quote(*code) + DidYouMean(*code, LoincCodes()));
+      }
+    }
+    if (test == nullptr && loinc == nullptr) Error(path, "a lab needs 'test' or 'loinc'");
+    if (by_test && by_loinc && by_test != by_loinc) {
+      Error(Child(path, "loinc"), "LOINC " + by_loinc->lab->loinc + " is " + by_loinc->id + ", but " +
+                                      Child(path, "test") + " is " + by_test->id);
+    }
+    const knowledge::Node* node = by_test ? by_test : by_loinc;
+
+    std::optional<double> value;
+    if (const json* given = Field(entry, "value")) value = NumberAt(*given, Child(path, "value"));
+    else Error(path, "missing required field 'value'");
+
+    std::string unit;
+    if (const json* given = Field(entry, "unit")) {
+      if (std::optional<std::string> text = StringAt(*given, Child(path, "unit"))) unit = *text;
+    }
+    LabResult lab;
+    if (const json* date = Field(entry, "date")) {
+      if (std::optional<std::string> text = StringAt(*date, Child(path, "date"))) {
+        if (IsDate(*text)) lab.date = *text;
+        else Error(Child(path, "date"), "expected a date YYYY-MM-DD, got " + Quote(*text));
+      }
+    }
+    if (const json* time = Field(entry, "collection_time")) {
+      if (std::optional<std::string> text = StringAt(*time, Child(path, "collection_time"))) {
+        if (IsTime(*text)) lab.collection_time = *text;
+        else Error(Child(path, "collection_time"), "expected a time HH:MM, got " + Quote(*text));
+      }
+    }
+    if (node == nullptr || !node->lab) return;
+    const knowledge::Lab& info = *node->lab;
+    if (!unit.empty()) CheckUnit(unit, *node, Child(path, "unit"));
+    if (errors_.size() != errors_before || !value) return;
+
+    lab.test = node->id;
+    lab.loinc = info.loinc;
+    lab.input_value = *value;
+    lab.input_unit = unit;
+    lab.unit = info.analyte.canonical_unit;
+    lab.path = path;
+    EvaluateLab(lab, *node);
+    case_.labs.push_back(std::move(lab));
+  }
+
+  std::vector<std::string> LoincCodes() const {
+    std::vector<std::string> codes;
+    for (const std::string& id : kb_.IdsOfKind(NodeKind::kLab)) {
+      const knowledge::Node* node = kb_.Find(id);
+      if (node->lab && !node->lab->loinc.empty()) codes.push_back(node->lab->loinc);
+    }
+    return codes;
+  }
+
+  // A unit must parse and convert to the lab's canonical unit.
+  void CheckUnit(const std::string& unit, const knowledge::Node& node, const std::string& path) {
+    Result<units::Unit> parsed = units::ParseUnit(unit);
+    if (!parsed.ok()) {
+      Error(path, parsed.status().message());
+      return;
+    }
+    const knowledge::Lab& info = *node.lab;
+    if (units::CheckConvertible(unit, info.analyte.canonical_unit, &info.analyte).ok()) return;
+    std::string message = "unit " + Quote(unit) + " (" + units::DescribeDimension(*parsed) + ") does not fit " +
+                          node.id + ", measured in " + info.analyte.canonical_unit;
+    Result<units::Unit> canonical = units::ParseUnit(info.analyte.canonical_unit);
+    if (canonical.ok()) message += " (" + units::DescribeDimension(*canonical) + ")";
+    message += "; accepted units: " + Join(info.units, ", ");
+    Error(path, message);
+  }
+
+  // True when the lab's accepted units all give the same number, so a missing unit is harmless.
+  static bool UnitsInterchangeable(const knowledge::Lab& info) {
+    for (const std::string& unit : info.units) {
+      Result<double> one = units::Convert(1, unit, info.analyte.canonical_unit, &info.analyte);
+      if (!one.ok() || std::abs(*one - 1) > 1e-9) return false;
+    }
+    return !info.units.empty();
+  }
+
+  // "ferritin 45000 pmol/L (= 20025 ng/mL)" or "ferritin 20000 ng/mL".
+  static std::string Describe(const LabResult& lab) {
+    std::string text = lab.test + " " + FormatNumber(lab.input_value);
+    if (!lab.input_unit.empty()) text += " " + lab.input_unit;
+    if (lab.value && lab.input_unit != lab.unit && !lab.unit_assumed) {
+      text += " (= ";
+      text += FormatNumber(*lab.value, 4);
+      text += " ";
+      text += lab.unit;
+      text += ")";
+    }
+    return text;
+  }
+
+  // Converts to the canonical unit, applies the plausible and critical limits and rates the value
+  // against the patient's reference and optimal ranges.
+  void EvaluateLab(LabResult& lab, const knowledge::Node& node) {
+    const knowledge::Lab& info = *node.lab;
+    const std::string value_path = Child(lab.path, "value");
+    std::string unit = lab.input_unit;
+    if (unit.empty()) {
+      if (info.units.size() == 1 || UnitsInterchangeable(info)) {
+        unit = info.analyte.canonical_unit;
+        lab.unit_assumed = true;
+        Issue(Child(lab.path, "unit"), Severity::kWarning, "assumed_unit",
+              lab.test + " " + FormatNumber(lab.input_value) + " has no unit; assumed " + unit +
+                  (info.units.size() == 1 ? ", its only accepted unit" : " (its accepted units give the same number)"));
+      }
+    }
+    if (!unit.empty()) {
+      Result<double> converted = units::Convert(lab.input_value, unit, info.analyte.canonical_unit, &info.analyte);
+      if (converted.ok()) lab.value = *converted;
+    }
+
+    const knowledge::Patient patient = case_.patient.ForRanges();
+    if (const knowledge::LabRange* range = info.ReferenceFor(patient)) {
+      lab.reference_low = range->low;
+      lab.reference_high = range->high;
+    }
+    if (const knowledge::LabRange* range = info.OptimalFor(patient)) {
+      lab.has_optimal = true;
+      lab.optimal_low = range->low;
+      lab.optimal_high = range->high;
+    }
+
+    if (lab.input_value < 0) {
+      lab.used = false;
+      Issue(value_path, Severity::kError, "impossible_value",
+            Describe(lab) + " is negative, which is impossible; excluded");
+      return;
+    }
+    if (!lab.value) {
+      lab.used = false;
+      Issue(Child(lab.path, "unit"), Severity::kError, "missing_unit",
+            lab.test + " " + FormatNumber(lab.input_value) + " has no unit and could be in " + Join(info.units, ", ") +
+                "; excluded");
+      return;
+    }
+    const double v = *lab.value;
+    if ((info.plausible_min && v < *info.plausible_min) || (info.plausible_max && v > *info.plausible_max)) {
+      lab.used = false;
+      std::string limits = Limits(info.plausible_min, info.plausible_max);
+      limits += " ";
+      limits += lab.unit;
+      Issue(value_path, Severity::kError, "impossible_value",
+            Describe(lab) + " is outside the plausible range " + limits + " (an entry or unit error?); excluded");
+      return;
+    }
+    if (info.critical_low && v < *info.critical_low) {
+      lab.critical = true;
+      Issue(value_path, Severity::kWarning, "critical_value",
+            Describe(lab) + " is below the critical limit " + FormatNumber(*info.critical_low) + " " + lab.unit +
+                "; needs prompt medical review, not supplement or lifestyle advice");
+    } else if (info.critical_high && v > *info.critical_high) {
+      lab.critical = true;
+      Issue(value_path, Severity::kWarning, "critical_value",
+            Describe(lab) + " is above the critical limit " + FormatNumber(*info.critical_high) + " " + lab.unit +
+                "; needs prompt medical review, not supplement or lifestyle advice");
+    }
+    if (lab.reference_low || lab.reference_high) {
+      if (lab.reference_low && v < *lab.reference_low) lab.status = LabStatus::kLow;
+      else if (lab.reference_high && v > *lab.reference_high) lab.status = LabStatus::kHigh;
+      else lab.status = LabStatus::kNormal;
+    }
+    if (lab.has_optimal) {
+      if (lab.optimal_low && v < *lab.optimal_low) lab.optimal_status = OptimalStatus::kLow;
+      else if (lab.optimal_high && v > *lab.optimal_high) lab.optimal_status = OptimalStatus::kHigh;
+      else lab.optimal_status = OptimalStatus::kOptimal;
+    }
+  }
+
+  // One lab twice with the same date (or both undated), disagreeing by more than 5 % after
+  // conversion. Results on different dates are a time series, not a contradiction.
+  void CheckLabAgreement() {
+    const std::vector<LabResult>& labs = case_.labs;
+    for (size_t j = 0; j < labs.size(); ++j) {
+      if (!labs[j].used || !labs[j].value) continue;
+      for (size_t i = 0; i < j; ++i) {
+        const LabResult& a = labs[i];
+        const LabResult& b = labs[j];
+        if (a.test != b.test || !a.used || !a.value) continue;
+        if (a.date != b.date) continue;
+        const double larger = std::max(std::abs(*a.value), std::abs(*b.value));
+        if (std::abs(*a.value - *b.value) <= kLabAgreement * larger) continue;
+        Issue(Child(b.path, "value"), Severity::kWarning, "conflicting_values",
+              b.test + " at " + a.path + " (" + FormatNumber(*a.value, 4) + " " + a.unit + ") and " + b.path + " (" +
+                  FormatNumber(*b.value, 4) + " " + b.unit + ") differ by more than 5 %; the " +
+                  (Lab(b.test) == &b ? "later" : "earlier") + " is used");
+        break;
+      }
+    }
+  }
+
+  const LabResult* Lab(const std::string& id) const { return case_.Lab(id); }
+
+  // ---- Medications, conditions, supplements --------------------------------------------------
+
+  void ParseMedications(const json& value) {
+    if (!value.is_array()) {
+      WrongType("/medications", "an array", value);
+      return;
+    }
+    case_.medications_given = true;
+    for (size_t i = 0; i < value.size(); ++i) {
+      const std::string path = Child("/medications", i);
+      if (!ObjectAt(value[i], path)) continue;
+      const json& entry = value[i];
+      CheckFields(entry, path, kMedicationFields);
+      const size_t errors_before = errors_.size();
+      const knowledge::Node* by_id = nullptr;
+      const knowledge::Node* by_atc = nullptr;
+      const json* id = Field(entry, "id");
+      const json* atc = Field(entry, "atc");
+      if (id != nullptr) {
+        if (std::optional<std::string> text = StringAt(*id, Child(path, "id")))
+          by_id = Resolve(*text, {NodeKind::kMedication}, "medication", Child(path, "id"));
+      }
+      if (atc != nullptr) {
+        if (std::optional<std::string> code = StringAt(*atc, Child(path, "atc"))) {
+          by_atc = FindMedicationByAtc(kb_, *code);
+          if (by_atc == nullptr) Error(Child(path, "atc"), "unknown ATC code " + Quote(*code) + AtcHint(*code));
+        }
+      }
+      if (id == nullptr && atc == nullptr) Error(path, "a medication needs 'id' or 'atc'");
+      if (by_id && by_atc && by_id != by_atc) {
+        Error(Child(path, "atc"), "ATC " + by_atc->Text("atc") + " is " + by_atc->id + ", but " + Child(path, "id") +
+                                      " is " + by_id->id);
+      }
+      MedicationEntry medication;
+      if (const json* dose = Field(entry, "dose")) {
+        if (std::optional<std::string> text = StringAt(*dose, Child(path, "dose"))) medication.dose = *text;
+      }
+      const knowledge::Node* node = by_id ? by_id : by_atc;
+      if (node == nullptr || errors_.size() != errors_before) continue;
+      medication.id = node->id;
+      medication.atc = node->Text("atc");
+      medication.classes = MedicationClasses(kb_, node->id);
+      medication.path = path;
+      case_.medications.push_back(std::move(medication));
+    }
+  }
+
+  // " (did you mean ...)" by edit distance, or the medications filed under a code that is a
+  // prefix of theirs: "N06AB" lists the SSRIs.
+  std::string AtcHint(const std::string& code) const {
+    std::string upper;
+    for (char c : code) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    std::vector<std::string> under;
+    std::vector<std::string> codes;
+    for (const std::string& id : kb_.IdsOfKind(NodeKind::kMedication)) {
+      const std::string atc = kb_.Find(id)->Text("atc");
+      if (atc.empty()) continue;
+      codes.push_back(atc);
+      if (!upper.empty() && atc.size() > upper.size() && atc.compare(0, upper.size(), upper) == 0) under.push_back(id);
+    }
+    std::sort(under.begin(), under.end());
+    if (!under.empty()) return " (medications under it: " + Join(under, ", ") + "; name one)";
+    return DidYouMean(code, codes);
+  }
+
+  void ParseConditions(const json& value) {
+    if (!value.is_array()) {
+      WrongType("/conditions", "an array", value);
+      return;
+    }
+    case_.conditions_given = true;
+    for (size_t i = 0; i < value.size(); ++i) {
+      const std::string path = Child("/conditions", i);
+      if (!ObjectAt(value[i], path)) continue;
+      const json& entry = value[i];
+      CheckFields(entry, path, kConditionFields);
+      const size_t errors_before = errors_.size();
+      const knowledge::Node* by_id = nullptr;
+      const knowledge::Node* by_code = nullptr;
+      std::string code;
+      const json* id = Field(entry, "id");
+      const json* icd10 = Field(entry, "icd10");
+      if (id != nullptr) {
+        if (std::optional<std::string> text = StringAt(*id, Child(path, "id")))
+          by_id = Resolve(*text, {NodeKind::kCondition}, "condition", Child(path, "id"));
+      }
+      if (icd10 != nullptr) {
+        if (std::optional<std::string> text = StringAt(*icd10, Child(path, "icd10"))) {
+          code = *text;
+          by_code = FindConditionByIcd10(kb_, code);
+          if (by_code == nullptr) Error(Child(path, "icd10"), "unknown ICD-10 code " + Quote(code) + IcdHint(code));
+        }
+      }
+      if (id == nullptr && icd10 == nullptr) Error(path, "a condition needs 'id' or 'icd10'");
+      if (by_id && by_code && by_id != by_code) {
+        Error(Child(path, "icd10"), "ICD-10 " + code + " is " + by_code->id + ", but " + Child(path, "id") + " is " +
+                                        by_id->id);
+      }
+      const knowledge::Node* node = by_id ? by_id : by_code;
+      if (node == nullptr || errors_.size() != errors_before) continue;
+      case_.conditions.push_back({node->id, code, path});
+    }
+  }
+
+  // The known codes in the same block (same letter and first digit): " (known codes nearby: F31
+  // bipolar_disorder, F32-F33 major_depressive_disorder)". Edit distance would be noise on
+  // three-character codes.
+  std::string IcdHint(const std::string& code) const {
+    std::string block;
+    for (char c : code.substr(0, 2)) block += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (block.size() < 2) return "";
+    std::vector<std::string> nearby;
+    for (const std::string& id : kb_.IdsOfKind(NodeKind::kCondition)) {
+      const std::string icd = kb_.Find(id)->Text("icd10");
+      if (icd.compare(0, 2, block) == 0) nearby.push_back(icd + " " + id);
+    }
+    std::sort(nearby.begin(), nearby.end());
+    return nearby.empty() ? "" : " (known codes nearby: " + Join(nearby, ", ") + ")";
+  }
+
+  void ParseSupplements(const json& value) {
+    if (!ObjectAt(value, "/supplements")) return;
+    CheckFields(value, "/supplements", kSupplementFields);
+    case_.supplements_given = true;
+    for (const char* list : {"current", "requested"}) {
+      const json* ids = Field(value, list);
+      if (ids == nullptr) continue;
+      const std::string path = Child("/supplements", list);
+      if (!ids->is_array()) {
+        WrongType(path, "an array", *ids);
+        continue;
+      }
+      std::vector<std::string>& out =
+          std::string(list) == "current" ? case_.supplements_current : case_.supplements_requested;
+      for (size_t i = 0; i < ids->size(); ++i) {
+        std::optional<std::string> id = StringAt((*ids)[i], Child(path, i));
+        if (!id || !Resolve(*id, {NodeKind::kStrategy}, "strategy", Child(path, i))) continue;
+        if (std::find(out.begin(), out.end(), *id) == out.end()) out.push_back(*id);
+      }
+    }
+  }
+
+  // ---- Lifestyle -----------------------------------------------------------------------------
+
+  void ParseLifestyle(const json& value) {
+    if (!ObjectAt(value, "/lifestyle")) return;
+    for (const auto& [id, given] : value.items()) {
+      const std::string path = Child("/lifestyle", id);
+      const knowledge::Node* node = Resolve(id, {NodeKind::kLifestyleFactor}, "lifestyle field", path);
+      if (node == nullptr || given.is_null()) continue;
+      const json& data = node->data;
+      LifestyleValue out;
+      out.value_type = node->Text("value_type");
+      out.path = path;
+      const std::optional<double> min =
+          data.contains("min") && data["min"].is_number() ? std::optional<double>(data["min"].get<double>()) : std::nullopt;
+      const std::optional<double> max =
+          data.contains("max") && data["max"].is_number() ? std::optional<double>(data["max"].get<double>()) : std::nullopt;
+      if (out.value_type == "boolean") {
+        out.boolean = BoolAt(given, path);
+        if (!out.boolean) continue;
+      } else if (out.value_type == "enum") {
+        std::vector<std::string> values;
+        if (data.contains("values") && data["values"].is_array())
+          for (const auto& v : data["values"])
+            if (v.is_string()) values.push_back(v.get<std::string>());
+        std::optional<std::string> text = StringAt(given, path);
+        if (!text) continue;
+        if (std::find(values.begin(), values.end(), *text) == values.end()) {
+          Error(path, "expected one of " + Join(values, ", ") + ", got " + Quote(*text) + DidYouMean(*text, values));
+          continue;
+        }
+        out.text = *text;
+      } else if (out.value_type == "scale") {
+        std::optional<int> score = IntegerInRange(given, path, static_cast<int>(min.value_or(0)),
+                                                  static_cast<int>(max.value_or(3)), "score");
+        if (!score) continue;
+        out.number = *score;
+      } else {  // number
+        out.number = NumberAt(given, path);
+        if (!out.number) continue;
+        if ((min && *out.number < *min) || (max && *out.number > *max)) {
+          out.used = false;
+          std::string unit = node->Text("unit");
+          Issue(path, Severity::kError, "impossible_value",
+                id + " " + FormatNumber(*out.number) + (unit.empty() ? "" : " " + unit) + " is outside the possible range " +
+                    Limits(min, max) + "; excluded");
+        }
+      }
+      case_.lifestyle[id] = std::move(out);
+    }
+  }
+
+  // ---- Flags ---------------------------------------------------------------------------------
+
+  void SetFlags() {
+    DataQualityFlags& flags = case_.flags;
+    for (const DataQualityIssue& issue : case_.data_quality) {
+      const bool about_labs = issue.path.rfind("/labs/", 0) == 0;
+      if (issue.code == "critical_value") continue;
+      flags.data_quality_warning = true;
+      if (about_labs && (issue.severity == Severity::kError || issue.code == "conflicting_values"))
+        flags.repeat_or_verify_labs = true;
+    }
+    for (const LabResult& lab : case_.labs) {
+      if (!lab.critical) continue;
+      flags.critical_lab_value = true;
+      if (std::find(flags.critical_labs.begin(), flags.critical_labs.end(), lab.test) == flags.critical_labs.end())
+        flags.critical_labs.push_back(lab.test);
+    }
+  }
+
+  const knowledge::KnowledgeBase& kb_;
+  const ParseOptions& options_;
+  Case case_;
+  std::vector<std::string> errors_;
+};
+
+}  // namespace
+
+Result<Case> ParseCase(std::string_view json_text, const knowledge::KnowledgeBase& kb, const ParseOptions& options) {
+  return Parser(kb, options).Run(json_text);
+}
+
+}  // namespace nflux::casefile

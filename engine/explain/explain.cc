@@ -1,0 +1,773 @@
+#include "explain/explain.h"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "base/text.h"
+
+namespace nflux::explain {
+namespace {
+
+using inference::Evaluation;
+using inference::RuleTrace;
+using inference::TestTrace;
+using inference::Truth;
+using nlohmann::ordered_json;
+using rules::ActionKind;
+using rules::TestKind;
+
+std::string Num(double value) { return FormatNumber(value, 3); }
+
+double Combine(double x, double y) { return x + y - x * y; }
+
+double Net(double support, double against) {
+  double denominator = 1 - std::min(support, against);
+  if (denominator <= 0) return 0;
+  return std::max(0.0, (support - against) / denominator);
+}
+
+void CollectLeaves(const rules::Condition& condition, std::vector<const rules::Test*>& out) {
+  if (condition.op == rules::Condition::Op::kTest) {
+    out.push_back(&condition.test);
+    return;
+  }
+  for (const auto& child : condition.children) CollectLeaves(child, out);
+}
+
+// The action kinds that conclude something of `kind` (opposing excluded).
+bool Concludes(const rules::Action& action, const std::string& id) {
+  if (action.id != id) return false;
+  return action.kind == ActionKind::kDeriveFact || action.kind == ActionKind::kConcludeDriver ||
+         action.kind == ActionKind::kSuggestDeficit || action.kind == ActionKind::kSuggestStrategy ||
+         action.kind == ActionKind::kRaiseAlert;
+}
+
+double ActionCertainty(const rules::Rule& rule, const std::string& id) {
+  double best = 0;
+  for (const auto& action : rule.actions)
+    if (Concludes(action, id)) best = std::max(best, action.kind == ActionKind::kSuggestStrategy ||
+                                                             action.kind == ActionKind::kRaiseAlert
+                                                         ? 1.0
+                                                         : action.certainty);
+  return best;
+}
+
+bool OnlyOpposes(const rules::Rule& rule, const std::string& id) {
+  bool opposes = false;
+  for (const auto& action : rule.actions) {
+    if (Concludes(action, id)) return false;
+    if (action.kind == ActionKind::kOpposeDeficit && action.id == id) opposes = true;
+  }
+  return opposes;
+}
+
+const inference::StrategyResult* FindStrategy(const std::vector<inference::StrategyResult>& list,
+                                              const std::string& id) {
+  for (const auto& strategy : list)
+    if (strategy.id == id) return &strategy;
+  return nullptr;
+}
+
+const inference::AlertResult* FindAlert(const Evaluation& evaluation, const std::string& id) {
+  for (const auto& alert : evaluation.alerts)
+    if (alert.id == id) return &alert;
+  return nullptr;
+}
+
+const inference::Conclusion* FindConclusion(const std::map<std::string, inference::Conclusion>& map,
+                                            const std::string& id) {
+  auto it = map.find(id);
+  return it == map.end() ? nullptr : &it->second;
+}
+
+// The kind of thing `id` names: from the evaluation, then the knowledge base, then the rules.
+std::string KindOf(const inference::Engine& engine, const Evaluation& evaluation, const std::string& id) {
+  if (evaluation.deficits.count(id)) return "deficit";
+  if (evaluation.drivers.count(id)) return "driver";
+  if (evaluation.facts.count(id)) return "fact";
+  if (FindStrategy(evaluation.strategies, id) || FindStrategy(evaluation.blocked, id) ||
+      FindStrategy(evaluation.requested, id))
+    return "strategy";
+  if (FindAlert(evaluation, id)) return "alert";
+  if (const auto* node = engine.knowledge().Find(id)) {
+    switch (node->kind) {
+      case knowledge::NodeKind::kDeficit: return "deficit";
+      case knowledge::NodeKind::kDriver:
+      case knowledge::NodeKind::kStressor: return "driver";
+      case knowledge::NodeKind::kStrategy: return "strategy";
+      case knowledge::NodeKind::kAlert: return "alert";
+      default: break;
+    }
+  }
+  for (const rules::Rule* rule : engine.RulesConcluding(id)) {
+    for (const auto& action : rule->actions) {
+      if (action.id != id) continue;
+      switch (action.kind) {
+        case ActionKind::kDeriveFact: return "fact";
+        case ActionKind::kConcludeDriver: return "driver";
+        case ActionKind::kSuggestDeficit:
+        case ActionKind::kOpposeDeficit: return "deficit";
+        case ActionKind::kSuggestStrategy: return "strategy";
+        case ActionKind::kRaiseAlert: return "alert";
+        default: break;
+      }
+    }
+  }
+  if (const auto* node = engine.knowledge().Find(id)) return std::string(knowledge::KindName(node->kind));
+  return "";
+}
+
+Status UnknownId(const inference::Engine& engine, const std::string& id) {
+  std::vector<std::string> candidates = engine.knowledge().Ids();
+  for (const auto& rule : engine.rule_base().rules)
+    for (const auto& action : rule.actions)
+      if (action.kind == ActionKind::kDeriveFact) candidates.push_back(action.id);
+  return Status::NotFound("unknown id '" + id + "'" + DidYouMean(id, candidates));
+}
+
+// The trace of a rule: the evaluation's when it fired there, else evaluated now.
+RuleTrace TraceOf(const inference::Engine& engine, const casefile::Case& c, const Evaluation& evaluation,
+                  const inference::FluxValues& flux, const rules::Rule& rule) {
+  if (const RuleTrace* trace = FindTrace(evaluation, rule.id); trace && (trace->fired || !trace->tests.empty()))
+    return *trace;
+  return engine.ExplainRule(rule, c, flux, evaluation);
+}
+
+std::vector<std::string> FormatCitations(const knowledge::KnowledgeBase& kb, const std::vector<std::string>& keys) {
+  std::vector<std::string> out;
+  for (const auto& key : keys) out.push_back(FormatCitation(kb, key));
+  return out;
+}
+
+ordered_json TestJson(const TestTrace& test) {
+  ordered_json out = {{"test", test.source}, {"truth", std::string(inference::TruthName(test.truth))},
+                      {"actual", test.actual}};
+  if (!test.input.empty()) out["input"] = test.input;
+  if (test.strength != 1) out["strength"] = test.strength;
+  return out;
+}
+
+ordered_json TestsJson(const std::vector<TestTrace>& tests) {
+  ordered_json out = ordered_json::array();
+  for (const auto& test : tests) out.push_back(TestJson(test));
+  return out;
+}
+
+ordered_json ReasonJson(const inference::BlockReason& reason) {
+  return {{"alert", reason.alert}, {"with", reason.with}, {"severity", reason.severity},
+          {"citations", reason.citations}, {"note", reason.note}};
+}
+
+std::string ReasonText(const inference::BlockReason& reason) {
+  std::string text = reason.severity + " contraindication with " + reason.with;
+  if (!reason.alert.empty()) text += " (alert " + reason.alert + ")";
+  if (!reason.note.empty()) text += ": " + reason.note;
+  if (!reason.citations.empty()) {
+    text += " [";
+    for (size_t i = 0; i < reason.citations.size(); ++i) text += (i ? ", " : "") + reason.citations[i];
+    text += "]";
+  }
+  return text;
+}
+
+// Builds the chain behind one conclusion.
+class WhyBuilder {
+ public:
+  WhyBuilder(const inference::Engine& engine, const casefile::Case& c, const Evaluation& evaluation,
+             const inference::FluxValues& flux)
+      : engine_(engine), case_(c), evaluation_(evaluation), flux_(flux) {}
+
+  WhyNode Build(const std::string& kind, const std::string& id, int depth) {
+    WhyNode node;
+    node.kind = kind;
+    node.id = id;
+    std::vector<std::string> supporting, opposing;
+    if (kind == "deficit" || kind == "driver" || kind == "fact") {
+      const auto& map = kind == "deficit" ? evaluation_.deficits
+                        : kind == "driver" ? evaluation_.drivers
+                                           : evaluation_.facts;
+      if (const auto* conclusion = FindConclusion(map, id)) {
+        node.certainty = conclusion->certainty;
+        node.support = conclusion->support;
+        node.against = conclusion->against;
+        supporting = conclusion->rules;
+        opposing = conclusion->opposing_rules;
+      }
+    } else if (kind == "strategy") {
+      const auto* strategy = FindStrategy(evaluation_.strategies, id);
+      if (!strategy) strategy = FindStrategy(evaluation_.blocked, id);
+      if (strategy) {
+        node.certainty = node.support = strategy->score;
+        supporting = strategy->rules;
+      }
+    } else if (kind == "alert") {
+      if (const auto* alert = FindAlert(evaluation_, id)) {
+        node.certainty = node.support = 1;
+        supporting = alert->rules;
+      }
+    }
+    if (!explained_.insert(kind + ":" + id).second || depth > 12) {
+      node.repeated = true;
+      return node;
+    }
+    for (const auto& rule_id : supporting) node.rules.push_back(BuildRule(rule_id, id, false, depth));
+    for (const auto& rule_id : opposing) node.rules.push_back(BuildRule(rule_id, id, true, depth));
+    return node;
+  }
+
+ private:
+  WhyRule BuildRule(const std::string& rule_id, const std::string& concluded, bool opposing, int depth) {
+    WhyRule out;
+    out.rule = rule_id;
+    out.opposing = opposing;
+    const rules::Rule* rule = FindRule(engine_.rule_base(), rule_id);
+    if (!rule) {  // a built-in check of the engine ("safety", "data_quality")
+      out.title = rule_id == "safety" ? "built-in safety gate" : "built-in " + rule_id + " check";
+      return out;
+    }
+    out.title = rule->title;
+    out.file = rule->at.file;
+    out.line = rule->at.line;
+    out.citations = FormatCitations(engine_.knowledge(), rule->citations);
+    RuleTrace trace = TraceOf(engine_, case_, evaluation_, flux_, *rule);
+    for (const auto& contribution : trace.contributions)
+      if (contribution.id == concluded && (opposing == (contribution.kind == "against")))
+        out.contribution = std::max(out.contribution, contribution.certainty);
+    std::vector<const rules::Test*> leaves = LeafTests(rule->when);
+    for (size_t i = 0; i < trace.tests.size(); ++i) {
+      const TestTrace& test = trace.tests[i];
+      if (test.truth != Truth::kTrue) continue;
+      out.matched.push_back(test);
+      if (i >= leaves.size()) continue;
+      const rules::Test& leaf = *leaves[i];
+      std::string kind;
+      if (leaf.kind == TestKind::kDriver) kind = "driver";
+      if (leaf.kind == TestKind::kDeficit) kind = "deficit";
+      if (leaf.kind == TestKind::kFact) kind = "fact";
+      if (leaf.kind == TestKind::kAlert) kind = "alert";
+      if (!kind.empty()) out.because.push_back(Build(kind, leaf.id, depth + 1));
+    }
+    return out;
+  }
+
+  const inference::Engine& engine_;
+  const casefile::Case& case_;
+  const Evaluation& evaluation_;
+  const inference::FluxValues& flux_;
+  std::set<std::string> explained_;
+};
+
+void CollectDrivers(const WhyNode& node, std::set<std::string>& out) {
+  if (node.kind == "driver" && node.certainty > 0) out.insert(node.id);
+  for (const auto& rule : node.rules)
+    for (const auto& child : rule.because) CollectDrivers(child, out);
+}
+
+// What a deficit involves that a path should reach: its pathways and transmitters, else every
+// `involves` target.
+std::vector<std::string> InvolvedTargets(const knowledge::KnowledgeBase& kb, const std::string& deficit) {
+  std::vector<std::string> preferred, all;
+  for (const knowledge::Edge* edge : kb.OutEdges(deficit)) {
+    if (edge->type != knowledge::EdgeType::kInvolves) continue;
+    all.push_back(edge->to);
+    const auto* node = kb.Find(edge->to);
+    if (node && (node->kind == knowledge::NodeKind::kPathway || node->kind == knowledge::NodeKind::kNeurotransmitter))
+      preferred.push_back(edge->to);
+  }
+  return preferred.empty() ? all : preferred;
+}
+
+std::string EdgeStep(const knowledge::Edge& edge) {
+  std::string text = edge.from;
+  text += " --";
+  text += knowledge::EdgeTypeName(edge.type);
+  text += edge.sign > 0 ? "(+)--> " : "(-)--> ";
+  text += edge.to;
+  return text;
+}
+
+// A few shortest influence paths from each source to the deficits' targets.
+std::vector<WhyPath> FindWhyPaths(const knowledge::KnowledgeBase& kb, const std::set<std::string>& sources,
+                                  const std::vector<std::string>& deficits) {
+  constexpr size_t kPerSource = 3;
+  std::vector<WhyPath> out;
+  for (const auto& from : sources) {
+    if (!kb.Find(from)) continue;
+    std::vector<WhyPath> found;
+    for (const auto& deficit : deficits) {
+      for (const auto& to : InvolvedTargets(kb, deficit)) {
+        knowledge::PathOptions options;
+        options.max_depth = 6;
+        options.max_paths = kPerSource;
+        auto paths = kb.FindPaths(from, to, options);
+        if (!paths.ok()) continue;
+        for (const auto& path : *paths) {
+          WhyPath why;
+          why.from = from;
+          why.to = to;
+          why.net_sign = path.net_sign;
+          why.nodes.push_back(from);
+          for (const knowledge::Edge* edge : path.edges) {
+            why.steps.push_back(EdgeStep(*edge));
+            why.nodes.push_back(edge->to);
+          }
+          found.push_back(std::move(why));
+        }
+      }
+    }
+    std::stable_sort(found.begin(), found.end(), [](const WhyPath& a, const WhyPath& b) {
+      if (a.steps.size() != b.steps.size()) return a.steps.size() < b.steps.size();
+      return a.steps < b.steps;
+    });
+    if (found.size() > kPerSource) found.resize(kPerSource);
+    for (auto& path : found) out.push_back(std::move(path));
+  }
+  return out;
+}
+
+ordered_json NodeJson(const WhyNode& node);
+
+ordered_json RuleJson(const WhyRule& rule) {
+  ordered_json because = ordered_json::array();
+  for (const auto& child : rule.because) because.push_back(NodeJson(child));
+  return {{"rule", rule.rule},         {"title", rule.title},        {"file", rule.file},
+          {"line", rule.line},         {"opposing", rule.opposing},  {"contribution", rule.contribution},
+          {"matched", TestsJson(rule.matched)}, {"citations", rule.citations}, {"because", because}};
+}
+
+ordered_json NodeJson(const WhyNode& node) {
+  ordered_json rules = ordered_json::array();
+  for (const auto& rule : node.rules) rules.push_back(RuleJson(rule));
+  ordered_json out = {{"kind", node.kind}, {"id", node.id}, {"certainty", node.certainty},
+                      {"support", node.support}, {"against", node.against}};
+  if (node.repeated) out["repeated"] = true;
+  out["rules"] = rules;
+  return out;
+}
+
+std::string Arithmetic(const WhyNode& node) {
+  if (node.kind == "strategy") return "score " + Num(node.certainty) + " (the suggesting rules combined)";
+  if (node.kind == "alert") return "raised";
+  std::string text = "support P = " + Num(node.support) + ", against N = " + Num(node.against);
+  text += ", certainty (P - N) / (1 - min(P, N)) = " + Num(node.certainty);
+  return text;
+}
+
+std::string Location(const std::string& file, int line) {
+  if (file.empty()) return "";
+  return " (" + file + ":" + std::to_string(line) + ")";
+}
+
+void NodeText(const WhyNode& node, int indent, std::ostringstream& out);
+
+void RuleText(const WhyRule& rule, int indent, std::ostringstream& out) {
+  std::string pad(indent, ' ');
+  out << pad << "<- rule " << rule.rule;
+  if (!rule.title.empty()) out << " \"" << rule.title << "\"";
+  out << Location(rule.file, rule.line);
+  if (rule.opposing)
+    out << ", against " << Num(rule.contribution);
+  else if (rule.contribution > 0)
+    out << ", adds " << Num(rule.contribution);
+  out << "\n";
+  for (const auto& test : rule.matched)
+    out << pad << "     matched: " << test.source << "  ->  " << test.actual << "\n";
+  for (const auto& citation : rule.citations) out << pad << "     cites: " << citation << "\n";
+  for (const auto& child : rule.because) NodeText(child, indent + 5, out);
+}
+
+void NodeText(const WhyNode& node, int indent, std::ostringstream& out) {
+  std::string pad(indent, ' ');
+  out << pad << "<- " << node.kind << " " << node.id << ": " << Arithmetic(node);
+  if (node.repeated) out << " (explained above)";
+  out << "\n";
+  for (const auto& rule : node.rules) RuleText(rule, indent + 3, out);
+}
+
+ordered_json NotRuleJson(const WhyNotRule& rule) {
+  return {{"rule", rule.rule},
+          {"title", rule.title},
+          {"file", rule.file},
+          {"line", rule.line},
+          {"certainty", rule.certainty},
+          {"truth", std::string(inference::TruthName(rule.truth))},
+          {"closeness", rule.closeness},
+          {"held", TestsJson(rule.held)},
+          {"failed", TestsJson(rule.failed)},
+          {"unknown", TestsJson(rule.unknown)},
+          {"citations", rule.citations}};
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+std::pair<std::string, std::string> TestSubject(const rules::Test& test) {
+  switch (test.kind) {
+    case TestKind::kSymptomCompare:
+    case TestKind::kSymptomPresent:
+    case TestKind::kSymptomAbsent: return {"symptom", test.id};
+    case TestKind::kQuestionnaireTotal:
+    case TestKind::kQuestionnaireItem:
+    case TestKind::kQuestionnaireBand:
+    case TestKind::kQuestionnairePositive:
+    case TestKind::kQuestionnaireNegative: return {"questionnaire", test.id};
+    case TestKind::kLabStatus:
+    case TestKind::kLabValue:
+    case TestKind::kLabMeasured:
+    case TestKind::kLabMissing: return {"lab", test.id};
+    case TestKind::kDerivedCompare:
+    case TestKind::kDerivedStatus: return {"derived", test.id};
+    case TestKind::kFluxCompare:
+    case TestKind::kFluxAssumed: return {"flux", test.id};
+    case TestKind::kMedication:
+    case TestKind::kMedicationClass: return {"medication", test.id};
+    case TestKind::kCondition: return {"condition", test.id};
+    case TestKind::kSupplementCurrent:
+    case TestKind::kSupplementRequested: return {"supplement", test.id};
+    case TestKind::kSex: return {"patient", "sex"};
+    case TestKind::kAge: return {"patient", "age"};
+    case TestKind::kPregnant: return {"patient", "pregnant"};
+    case TestKind::kLactating: return {"patient", "lactating"};
+    case TestKind::kMenopausalStatus: return {"patient", "menopausal_status"};
+    case TestKind::kLifestyleCompare:
+    case TestKind::kLifestyleIs: return {"lifestyle", test.id};
+    case TestKind::kStressorCompare: return {"stressor", test.id};
+    case TestKind::kFact: return {"fact", test.id};
+    case TestKind::kDriver: return {"driver", test.id};
+    case TestKind::kDeficit: return {"deficit", test.id};
+    case TestKind::kAlert: return {"alert", test.id};
+    case TestKind::kDataQuality: return {"data_quality", test.text};
+  }
+  return {"fact", test.id};
+}
+
+std::vector<const rules::Test*> LeafTests(const rules::Condition& condition) {
+  std::vector<const rules::Test*> out;
+  CollectLeaves(condition, out);
+  return out;
+}
+
+const rules::Rule* FindRule(const rules::RuleBase& rule_base, std::string_view id) {
+  for (const auto& rule : rule_base.rules)
+    if (rule.id == id) return &rule;
+  return nullptr;
+}
+
+const RuleTrace* FindTrace(const Evaluation& evaluation, std::string_view rule_id) {
+  for (const auto& trace : evaluation.trace.rules)
+    if (trace.rule == rule_id) return &trace;
+  return nullptr;
+}
+
+std::string FormatCitation(const knowledge::KnowledgeBase& kb, const std::string& key) {
+  const knowledge::Citation* citation = kb.FindCitation(key);
+  if (!citation) return key;
+  std::string text = citation->Format();
+  return text.empty() ? key : text;
+}
+
+std::vector<Evidence> EvidenceOf(const inference::Engine& engine, const Evaluation& evaluation,
+                                 std::string_view rule_id) {
+  std::vector<Evidence> out;
+  const RuleTrace* trace = FindTrace(evaluation, rule_id);
+  if (!trace || !trace->fired) return out;
+  const rules::Rule* rule = FindRule(engine.rule_base(), rule_id);
+  std::vector<const rules::Test*> leaves;
+  if (rule) leaves = LeafTests(rule->when);
+  std::string citation;
+  const auto& keys = rule ? rule->citations : trace->citations;
+  if (!keys.empty()) citation = FormatCitation(engine.knowledge(), keys.front());
+  for (size_t i = 0; i < trace->tests.size(); ++i) {
+    const TestTrace& test = trace->tests[i];
+    if (test.truth != Truth::kTrue) continue;
+    Evidence evidence;
+    if (i < leaves.size() && leaves.size() == trace->tests.size()) {
+      auto [kind, id] = TestSubject(*leaves[i]);
+      evidence.kind = kind;
+      evidence.id = id;
+    } else if (auto colon = test.input.find(':'); colon != std::string::npos) {
+      evidence.kind = test.input.substr(0, colon);
+      evidence.id = test.input.substr(colon + 1);
+    } else {
+      evidence.kind = "fact";
+      evidence.id = test.input.empty() ? test.source : test.input;
+    }
+    evidence.text = test.actual.empty() ? test.source : test.actual;
+    evidence.rule = std::string(rule_id);
+    evidence.citation = citation;
+    out.push_back(std::move(evidence));
+  }
+  return out;
+}
+
+std::vector<Evidence> EvidenceBehind(const inference::Engine& engine, const Evaluation& evaluation,
+                                     const std::vector<std::string>& rule_ids) {
+  std::vector<Evidence> out;
+  std::set<std::string> seen_rules, seen_items;
+  // Depth first, in the order given, so a deficit's own tests come before what lies behind them.
+  std::function<void(const std::string&)> visit = [&](const std::string& rule_id) {
+    if (!seen_rules.insert(rule_id).second) return;
+    for (auto& evidence : EvidenceOf(engine, evaluation, rule_id)) {
+      std::string key = evidence.kind + ":" + evidence.id + ":" + evidence.rule;
+      if (!seen_items.insert(key).second) continue;
+      std::string kind = evidence.kind, id = evidence.id;
+      out.push_back(std::move(evidence));
+      const inference::Conclusion* behind = nullptr;
+      if (kind == "driver") behind = FindConclusion(evaluation.drivers, id);
+      if (kind == "fact") behind = FindConclusion(evaluation.facts, id);
+      if (behind)
+        for (const auto& next : behind->rules) visit(next);
+    }
+  };
+  for (const auto& rule_id : rule_ids) visit(rule_id);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Result<WhyExplanation> Why(const inference::Engine& engine, const casefile::Case& c, const Evaluation& evaluation,
+                           const std::string& id, const inference::FluxValues& flux) {
+  std::string kind = KindOf(engine, evaluation, id);
+  if (kind.empty()) return UnknownId(engine, id);
+  bool concluded = false;
+  const inference::StrategyResult* strategy = nullptr;
+  if (kind == "deficit" || kind == "driver" || kind == "fact") {
+    const auto& map = kind == "deficit" ? evaluation.deficits : kind == "driver" ? evaluation.drivers : evaluation.facts;
+    const auto* conclusion = FindConclusion(map, id);
+    concluded = conclusion && conclusion->certainty > 0;
+  } else if (kind == "strategy") {
+    strategy = FindStrategy(evaluation.strategies, id);
+    if (!strategy) strategy = FindStrategy(evaluation.blocked, id);
+    concluded = strategy != nullptr && (strategy->suggested || !strategy->rules.empty() || strategy->requested);
+  } else if (kind == "alert") {
+    concluded = FindAlert(evaluation, id) != nullptr;
+  }
+  if (!concluded) return Status::NotFound("'" + id + "' was not concluded for this case; try --why-not " + id);
+
+  WhyExplanation out;
+  out.id = id;
+  out.kind = kind;
+  WhyBuilder builder(engine, c, evaluation, flux);
+  out.root = builder.Build(kind, id, 0);
+  if (strategy) {
+    out.verdict = std::string(inference::VerdictName(strategy->verdict));
+    out.safety = strategy->reasons;
+  }
+  std::set<std::string> sources;
+  std::vector<std::string> deficits;
+  if (kind == "deficit") {
+    if (const auto* conclusion = FindConclusion(evaluation.deficits, id))
+      for (const auto& [driver, weight] : conclusion->drivers) sources.insert(driver);
+    CollectDrivers(out.root, sources);
+    deficits.push_back(id);
+  } else if (kind == "strategy" && strategy) {
+    sources.insert(id);
+    deficits = strategy->for_deficits;
+  }
+  out.paths = FindWhyPaths(engine.knowledge(), sources, deficits);
+  return out;
+}
+
+ordered_json WhyExplanation::ToJson() const {
+  ordered_json paths_json = ordered_json::array();
+  for (const auto& path : paths)
+    paths_json.push_back({{"from", path.from}, {"to", path.to}, {"net_sign", path.net_sign > 0 ? "+" : "-"},
+                          {"nodes", path.nodes}, {"steps", path.steps}});
+  ordered_json out = {{"id", id}, {"kind", kind}, {"concluded", true}, {"certainty", root.certainty},
+                      {"support", root.support}, {"against", root.against}};
+  if (!verdict.empty()) {
+    out["verdict"] = verdict;
+    ordered_json reasons = ordered_json::array();
+    for (const auto& reason : safety) reasons.push_back(ReasonJson(reason));
+    out["safety"] = reasons;
+  }
+  out["chain"] = NodeJson(root);
+  out["paths"] = paths_json;
+  return out;
+}
+
+std::string WhyExplanation::ToText() const {
+  std::ostringstream out;
+  out << "Why " << kind << " " << id << "? " << Arithmetic(root) << "\n";
+  if (!verdict.empty()) {
+    out << "Safety verdict: " << verdict << "\n";
+    for (const auto& reason : safety) out << "  - " << ReasonText(reason) << "\n";
+  }
+  out << "\n";
+  for (const auto& rule : root.rules) RuleText(rule, 0, out);
+  if (root.rules.empty()) out << "(no rule trace recorded)\n";
+  if (!paths.empty()) {
+    out << "\nKnowledge-graph paths (" << (kind == "strategy" ? "strategy" : "driver")
+        << " -> what the deficit involves):\n";
+    for (const auto& path : paths) {
+      out << "  ";
+      for (size_t i = 0; i < path.nodes.size(); ++i) out << (i ? " -> " : "") << path.nodes[i];
+      out << "  (net " << (path.net_sign > 0 ? "+" : "-") << ")\n";
+      for (const auto& step : path.steps) out << "      " << step << "\n";
+    }
+  }
+  out << "\nThis explains the engine's reasoning for a practitioner; it is not a diagnosis.\n";
+  return out.str();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Result<WhyNotExplanation> WhyNot(const inference::Engine& engine, const casefile::Case& c,
+                                 const Evaluation& evaluation, const std::string& id,
+                                 const inference::FluxValues& flux) {
+  std::string kind = KindOf(engine, evaluation, id);
+  if (kind.empty()) return UnknownId(engine, id);
+  WhyNotExplanation out;
+  out.id = id;
+  out.kind = kind;
+  double support = 0, against = 0;
+  if (kind == "deficit" || kind == "driver" || kind == "fact") {
+    const auto& map = kind == "deficit" ? evaluation.deficits : kind == "driver" ? evaluation.drivers : evaluation.facts;
+    if (const auto* conclusion = FindConclusion(map, id)) {
+      out.concluded = conclusion->certainty > 0;
+      out.certainty = conclusion->certainty;
+      support = conclusion->support;
+      against = conclusion->against;
+    }
+  } else if (kind == "strategy") {
+    if (const auto* strategy = FindStrategy(evaluation.strategies, id)) {
+      out.concluded = true;
+      out.certainty = support = strategy->score;
+    }
+    if (const auto* blocked = FindStrategy(evaluation.blocked, id)) {
+      out.blocked = true;
+      out.block_reasons = blocked->reasons;
+      out.certainty = support = blocked->score;
+    }
+  } else if (kind == "alert") {
+    if (FindAlert(evaluation, id)) {
+      out.concluded = true;
+      out.certainty = support = 1;
+    }
+  }
+
+  std::map<std::string, std::vector<const WhyNotRule*>> by_input;
+  for (const rules::Rule* rule : engine.RulesConcluding(id)) {
+    if (OnlyOpposes(*rule, id)) continue;
+    const RuleTrace* fired = FindTrace(evaluation, rule->id);
+    if (fired && fired->fired) {
+      out.fired.push_back(rule->id);
+      continue;
+    }
+    RuleTrace trace = engine.ExplainRule(*rule, c, flux, evaluation);
+    WhyNotRule candidate;
+    candidate.rule = rule->id;
+    candidate.title = rule->title;
+    candidate.file = rule->at.file;
+    candidate.line = rule->at.line;
+    candidate.certainty = ActionCertainty(*rule, id);
+    candidate.truth = trace.truth;
+    candidate.closeness = trace.Closeness();
+    candidate.citations = FormatCitations(engine.knowledge(), rule->citations);
+    for (const auto& test : trace.tests) {
+      if (test.truth == Truth::kTrue) candidate.held.push_back(test);
+      if (test.truth == Truth::kFalse) candidate.failed.push_back(test);
+      if (test.truth == Truth::kUnknown) candidate.unknown.push_back(test);
+    }
+    out.rules.push_back(std::move(candidate));
+  }
+  std::sort(out.rules.begin(), out.rules.end(), [](const WhyNotRule& a, const WhyNotRule& b) {
+    if (a.closeness != b.closeness) return a.closeness > b.closeness;
+    return a.rule < b.rule;
+  });
+
+  // Only a rule whose condition is still unknown can be decided by the data it lacks.
+  for (const auto& rule : out.rules) {
+    if (rule.truth != Truth::kUnknown) continue;
+    std::set<std::string> inputs;
+    for (const auto& test : rule.unknown)
+      if (!test.input.empty()) inputs.insert(test.input);
+    for (const auto& input : inputs) by_input[input].push_back(&rule);
+  }
+  for (const auto& [input, rules] : by_input) {
+    DecidingInput deciding;
+    deciding.input = input;
+    double added = support;
+    for (const WhyNotRule* rule : rules) {
+      deciding.rules.push_back(rule->rule);
+      added = Combine(added, rule->certainty);
+    }
+    std::sort(deciding.rules.begin(), deciding.rules.end());
+    double before = kind == "deficit" || kind == "driver" || kind == "fact" ? Net(support, against) : support;
+    double after = kind == "deficit" || kind == "driver" || kind == "fact" ? Net(added, against) : added;
+    deciding.impact = std::max(0.0, after - before);
+    out.inputs.push_back(std::move(deciding));
+  }
+  std::sort(out.inputs.begin(), out.inputs.end(), [](const DecidingInput& a, const DecidingInput& b) {
+    if (a.rules.size() != b.rules.size()) return a.rules.size() > b.rules.size();
+    if (a.impact != b.impact) return a.impact > b.impact;
+    return a.input < b.input;
+  });
+  return out;
+}
+
+ordered_json WhyNotExplanation::ToJson() const {
+  ordered_json out = {{"id", id}, {"kind", kind}, {"concluded", concluded}, {"certainty", certainty},
+                      {"fired", fired}, {"blocked", blocked}};
+  ordered_json reasons = ordered_json::array();
+  for (const auto& reason : block_reasons) reasons.push_back(ReasonJson(reason));
+  out["block_reasons"] = reasons;
+  ordered_json rules_json = ordered_json::array();
+  for (const auto& rule : rules) rules_json.push_back(NotRuleJson(rule));
+  out["rules"] = rules_json;
+  ordered_json inputs_json = ordered_json::array();
+  for (const auto& input : inputs)
+    inputs_json.push_back({{"input", input.input}, {"rules", input.rules}, {"impact", input.impact}});
+  out["deciding_inputs"] = inputs_json;
+  return out;
+}
+
+std::string WhyNotExplanation::ToText() const {
+  std::ostringstream out;
+  out << "Why not " << kind << " " << id << "?\n";
+  if (blocked) {
+    out << "It was suggested but BLOCKED by the safety gate:\n";
+    for (const auto& reason : block_reasons) out << "  - " << ReasonText(reason) << "\n";
+  } else if (concluded) {
+    out << "It WAS concluded, certainty " << Num(certainty) << " (see --why " << id << ").\n";
+  } else {
+    out << "It was not concluded for this case.\n";
+  }
+  if (!fired.empty()) {
+    out << "Rules that fired for it:";
+    for (const auto& rule : fired) out << " " << rule;
+    out << "\n";
+  }
+  if (rules.empty()) {
+    out << (fired.empty() ? "No rule in the rule base concludes it.\n" : "Every rule that concludes it fired.\n");
+  } else {
+    out << "\nRules that did not fire, closest first:\n";
+    for (const auto& rule : rules) {
+      out << "\n  rule " << rule.rule;
+      if (!rule.title.empty()) out << " \"" << rule.title << "\"";
+      out << Location(rule.file, rule.line) << "\n";
+      out << "    " << rule.held.size() << " of " << (rule.held.size() + rule.failed.size() + rule.unknown.size())
+          << " tests held (closeness " << Num(rule.closeness) << "), condition "
+          << inference::TruthName(rule.truth) << ", would give " << Num(rule.certainty) << "\n";
+      for (const auto& test : rule.failed) out << "    failed:  " << test.source << "  (actual: " << test.actual << ")\n";
+      for (const auto& test : rule.unknown)
+        out << "    unknown: " << test.source << "  (" << (test.actual.empty() ? "no data" : test.actual) << ")\n";
+      for (const auto& citation : rule.citations) out << "    cites: " << citation << "\n";
+    }
+  }
+  if (!inputs.empty()) {
+    out << "\nUnmeasured inputs that would decide it:\n";
+    for (const auto& input : inputs) {
+      out << "  " << input.input << "  decides " << input.rules.size() << " rule(s): ";
+      for (size_t i = 0; i < input.rules.size(); ++i) out << (i ? ", " : "") << input.rules[i];
+      out << "; could add up to " << Num(input.impact) << "\n";
+    }
+  }
+  return out.str();
+}
+
+}  // namespace nflux::explain

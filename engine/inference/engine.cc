@@ -1,0 +1,937 @@
+#include <algorithm>
+#include <functional>
+#include <queue>
+#include <set>
+#include <string_view>
+#include <unordered_map>
+
+#include "base/text.h"
+#include "inference/certainty.h"
+#include "inference/inference.h"
+
+namespace nflux::inference {
+namespace {
+
+using rules::Condition;
+using rules::Test;
+using rules::TestKind;
+
+// Heterogeneous lookup so a string_view from the case finds a symbol without allocating.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+};
+using SymbolMap = std::unordered_map<std::string, int, StringHash, std::equal_to<>>;
+
+// The families of symbols; each has its own id space so "ferritin" the lab and a fact of the
+// same name never collide.
+enum Family {
+  kSymptom, kQuestionnaire, kLab, kDerived, kFlux, kMedication, kMedicationClass, kCondition,
+  kSupplementCurrent, kSupplementRequested, kLifestyle, kStressor, kFact, kDriver, kDeficit, kAlert,
+  kFamilyCount,
+};
+
+Family FamilyOf(TestKind kind) {
+  switch (kind) {
+    case TestKind::kSymptomCompare: case TestKind::kSymptomPresent: case TestKind::kSymptomAbsent: return kSymptom;
+    case TestKind::kQuestionnaireTotal: case TestKind::kQuestionnaireItem: case TestKind::kQuestionnaireBand:
+    case TestKind::kQuestionnairePositive: case TestKind::kQuestionnaireNegative: return kQuestionnaire;
+    case TestKind::kLabStatus: case TestKind::kLabValue: case TestKind::kLabMeasured: case TestKind::kLabMissing: return kLab;
+    case TestKind::kDerivedCompare: case TestKind::kDerivedStatus: return kDerived;
+    case TestKind::kFluxCompare: case TestKind::kFluxAssumed: return kFlux;
+    case TestKind::kMedication: return kMedication;
+    case TestKind::kMedicationClass: return kMedicationClass;
+    case TestKind::kCondition: return kCondition;
+    case TestKind::kSupplementCurrent: return kSupplementCurrent;
+    case TestKind::kSupplementRequested: return kSupplementRequested;
+    case TestKind::kLifestyleCompare: case TestKind::kLifestyleIs: return kLifestyle;
+    case TestKind::kStressorCompare: return kStressor;
+    case TestKind::kFact: return kFact;
+    case TestKind::kDriver: return kDriver;
+    case TestKind::kDeficit: return kDeficit;
+    case TestKind::kAlert: return kAlert;
+    default: return kFamilyCount;  // patient fields and data quality: no symbol
+  }
+}
+
+const char* FamilyPrefix(Family family) {
+  static const char* kPrefixes[] = {"symptom", "questionnaire", "lab", "derived", "flux", "medication",
+                                    "medication_class", "condition", "supplement", "requested", "lifestyle",
+                                    "stressor", "fact", "driver", "deficit", "alert"};
+  return kPrefixes[family];
+}
+
+// What the working memory holds for one symbol during one evaluation.
+struct Slot {
+  uint32_t generation = 0;  // present iff equal to the evaluation's generation
+  double value = 0;         // numbers; conclusions: unused
+  const void* data = nullptr;
+  double support = 0, against = 0;  // conclusions
+};
+
+struct CompiledNode {
+  Condition::Op op;
+  int at_least = 0;
+  std::vector<int> children;
+  const Test* test = nullptr;
+  int symbol = -1;
+};
+
+struct CompiledRule {
+  const rules::Rule* rule;
+  std::vector<CompiledNode> nodes;  // nodes[0] is the root
+  std::vector<int> leaves;          // node indices of the tests, in source order
+  bool needs_evidence = false;      // raises an alert: compute `because` even without a trace
+};
+
+// Per-thread scratch space reused across evaluations: no clearing, generations mark validity.
+struct Scratch {
+  std::vector<Slot> slots;
+  std::vector<uint32_t> queued;
+  uint32_t generation = 0;
+};
+
+Scratch& ThreadScratch() {
+  thread_local Scratch scratch;
+  return scratch;
+}
+
+int SeverityRank(const std::string& severity) {
+  if (severity == "urgent") return 0;
+  if (severity == "high") return 1;
+  if (severity == "caution") return 2;
+  return 3;
+}
+
+}  // namespace
+
+std::string_view TruthName(Truth truth) {
+  switch (truth) {
+    case Truth::kTrue: return "true";
+    case Truth::kFalse: return "false";
+    default: return "unknown";
+  }
+}
+
+std::string_view VerdictName(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kAcceptable: return "acceptable";
+    case Verdict::kCaution: return "acceptable_with_caution";
+    default: return "blocked";
+  }
+}
+
+double RuleTrace::Closeness() const {
+  if (tests.empty()) return 0;
+  int held = 0;
+  for (const auto& test : tests) held += test.truth == Truth::kTrue;
+  return static_cast<double>(held) / static_cast<double>(tests.size());
+}
+
+nlohmann::json RuleTrace::ToJson() const {
+  nlohmann::json out = {{"rule", rule}, {"title", title}, {"file", file}, {"line", line}, {"stratum", stratum},
+                        {"citations", citations}, {"truth", std::string(TruthName(truth))}, {"fired", fired},
+                        {"strength", strength}, {"tests", nlohmann::json::array()},
+                        {"contributions", nlohmann::json::array()}};
+  if (fired) out["order"] = order;
+  for (const auto& test : tests)
+    out["tests"].push_back({{"test", test.source}, {"truth", std::string(TruthName(test.truth))},
+                            {"actual", test.actual}, {"input", test.input}, {"strength", test.strength}});
+  for (const auto& c : contributions)
+    out["contributions"].push_back({{"kind", c.kind}, {"id", c.id}, {"certainty", c.certainty}});
+  return out;
+}
+
+nlohmann::json Trace::ToJson() const {
+  nlohmann::json out = {{"considered", considered}, {"firings", firings}, {"rules", nlohmann::json::array()}};
+  if (!stopped.empty()) out["stopped"] = stopped;
+  for (const auto& rule : rules) out["rules"].push_back(rule.ToJson());
+  return out;
+}
+
+StrategyResult CheckStrategy(const std::string& strategy_id, const casefile::Case& c,
+                             const knowledge::KnowledgeBase& kb) {
+  StrategyResult result;
+  result.id = strategy_id;
+  const knowledge::Node* node = kb.Find(strategy_id);
+  if (node) result.kind = node->Text("strategy_kind");
+  for (const knowledge::Edge* edge : kb.OutEdges(strategy_id)) {
+    if (edge->type != knowledge::EdgeType::kContraindicatedWith) continue;
+    const knowledge::Node* target = kb.Find(edge->to);
+    if (!target) continue;
+    bool applies = false;
+    switch (target->kind) {
+      case knowledge::NodeKind::kMedication:
+        applies = c.TakesMedication(edge->to) || c.TakesMedicationClass(edge->to);
+        break;
+      case knowledge::NodeKind::kMedicationClass:
+        applies = c.TakesMedicationClass(edge->to);
+        break;
+      case knowledge::NodeKind::kCondition:
+        applies = c.HasCondition(edge->to) || (edge->to == "pregnancy" && c.patient.pregnant.value_or(false)) ||
+                  (edge->to == "lactation" && c.patient.lactating.value_or(false));
+        break;
+      case knowledge::NodeKind::kLifestyleFactor:
+        applies = c.LifestyleBool(edge->to).value_or(false) || c.LifestyleNumber(edge->to).value_or(0) > 0;
+        break;
+      default:
+        break;
+    }
+    for (const auto& lifting : edge->unless)
+      if (c.TakesMedication(lifting) || c.TakesMedicationClass(lifting) || c.HasCondition(lifting)) applies = false;
+    if (!applies) continue;
+    result.reasons.push_back(BlockReason{edge->alert, edge->to, edge->severity, edge->citations, edge->note});
+    if (edge->severity == "absolute" || edge->severity == "relative") result.verdict = Verdict::kBlocked;
+    else if (result.verdict == Verdict::kAcceptable) result.verdict = Verdict::kCaution;
+  }
+  return result;
+}
+
+struct Engine::Compiled {
+  std::vector<SymbolMap> symbols{kFamilyCount};
+  std::vector<std::pair<Family, std::string>> symbol_names;
+  std::vector<CompiledRule> rules;
+  std::vector<std::vector<int>> rules_by_symbol;
+  std::vector<int> always_rules;
+  std::map<std::string, std::vector<const rules::Rule*>> concluding;
+
+  int Intern(Family family, const std::string& id) {
+    auto [it, inserted] = symbols[family].emplace(id, static_cast<int>(symbol_names.size()));
+    if (inserted) {
+      symbol_names.emplace_back(family, id);
+      rules_by_symbol.emplace_back();
+    }
+    return it->second;
+  }
+  int Find(Family family, std::string_view id) const {
+    auto it = symbols[family].find(id);
+    return it == symbols[family].end() ? -1 : it->second;
+  }
+
+  // Compiles `condition` into rule.nodes; returns its node index.
+  int CompileCondition(const Condition& condition, CompiledRule& rule) {
+    int index = static_cast<int>(rule.nodes.size());
+    rule.nodes.push_back(CompiledNode{condition.op, condition.at_least, {}, nullptr, -1});
+    if (condition.op == Condition::Op::kTest) {
+      rule.nodes[index].test = &condition.test;
+      Family family = FamilyOf(condition.test.kind);
+      if (family != kFamilyCount) rule.nodes[index].symbol = Intern(family, condition.test.id);
+      rule.leaves.push_back(index);
+      return index;
+    }
+    for (const auto& child : condition.children) {
+      int child_index = CompileCondition(child, rule);
+      rule.nodes[index].children.push_back(child_index);
+    }
+    return index;
+  }
+
+  // The symbols at least one of which must be present for the node to be true; nullopt: it can
+  // be true with none present (negation, patient fields, "is missing").
+  std::optional<std::vector<int>> Requirement(const CompiledRule& rule, int index) const {
+    const CompiledNode& node = rule.nodes[index];
+    switch (node.op) {
+      case Condition::Op::kTest:
+        if (node.symbol < 0 || node.test->kind == TestKind::kLabMissing) return std::nullopt;
+        return std::vector<int>{node.symbol};
+      case Condition::Op::kNot:
+        return std::nullopt;
+      case Condition::Op::kAnd: {
+        std::optional<std::vector<int>> best;
+        for (int child : node.children) {
+          auto requirement = Requirement(rule, child);
+          if (requirement && (!best || requirement->size() < best->size())) best = requirement;
+        }
+        return best;
+      }
+      case Condition::Op::kOr:
+      case Condition::Op::kAtLeast: {
+        if (node.op == Condition::Op::kAtLeast && node.at_least <= 0) return std::nullopt;
+        std::vector<int> all;
+        for (int child : node.children) {
+          auto requirement = Requirement(rule, child);
+          if (!requirement) return std::nullopt;
+          all.insert(all.end(), requirement->begin(), requirement->end());
+        }
+        return all;
+      }
+    }
+    return std::nullopt;
+  }
+};
+
+Engine::Engine(std::shared_ptr<const rules::RuleBase> rule_base, std::shared_ptr<const knowledge::KnowledgeBase> kb)
+    : rules_(std::move(rule_base)), kb_(std::move(kb)), compiled_(std::make_unique<Compiled>()) {
+  Compiled& compiled = *compiled_;
+  compiled.rules.reserve(rules_->rules.size());
+  for (const auto& rule : rules_->rules) {
+    CompiledRule compiled_rule{&rule, {}, {}, false};
+    compiled.CompileCondition(rule.when, compiled_rule);
+    for (const auto& action : rule.actions) {
+      switch (action.kind) {
+        case rules::ActionKind::kDeriveFact: compiled.Intern(kFact, action.id); break;
+        case rules::ActionKind::kConcludeDriver: compiled.Intern(kDriver, action.id); break;
+        case rules::ActionKind::kSuggestDeficit:
+        case rules::ActionKind::kOpposeDeficit: compiled.Intern(kDeficit, action.id); break;
+        case rules::ActionKind::kRaiseAlert:
+          compiled.Intern(kAlert, action.id);
+          compiled_rule.needs_evidence = true;
+          break;
+        default: break;
+      }
+      if (!action.id.empty()) compiled.concluding[action.id].push_back(&rule);
+    }
+    compiled.rules.push_back(std::move(compiled_rule));
+  }
+  for (size_t i = 0; i < compiled.rules.size(); ++i) {
+    auto requirement = compiled.Requirement(compiled.rules[i], 0);
+    if (!requirement) {
+      compiled.always_rules.push_back(static_cast<int>(i));
+      continue;
+    }
+    std::sort(requirement->begin(), requirement->end());
+    requirement->erase(std::unique(requirement->begin(), requirement->end()), requirement->end());
+    for (int symbol : *requirement) compiled.rules_by_symbol[symbol].push_back(static_cast<int>(i));
+  }
+}
+
+Engine::~Engine() = default;
+
+std::vector<const rules::Rule*> Engine::RulesConcluding(const std::string& id) const {
+  auto it = compiled_->concluding.find(id);
+  return it == compiled_->concluding.end() ? std::vector<const rules::Rule*>{} : it->second;
+}
+
+namespace {
+
+// Evaluates compiled conditions against one case. Reads the slots of the working memory.
+class Evaluator {
+ public:
+  Evaluator(const casefile::Case& c, const FluxValues& flux, const std::vector<Slot>& slots, uint32_t generation,
+            const std::vector<std::pair<Family, std::string>>& names)
+      : case_(c), flux_(flux), slots_(slots), generation_(generation), names_(names) {}
+
+  // Returns the truth of node `index`; *strength gets the certainty of the conclusions it read.
+  // With `trace`, every leaf's evaluation is recorded (in the order met).
+  Truth Evaluate(const CompiledRule& rule, int index, double* strength, std::vector<TestTrace>* trace) const {
+    const CompiledNode& node = rule.nodes[index];
+    switch (node.op) {
+      case Condition::Op::kTest: {
+        TestTrace leaf;
+        Truth truth = EvaluateTest(node, strength, trace ? &leaf : nullptr);
+        if (trace) {
+          leaf.truth = truth;
+          leaf.source = node.test->source;
+          leaf.strength = *strength;
+          trace->push_back(std::move(leaf));
+        }
+        return truth;
+      }
+      case Condition::Op::kNot: {
+        double ignored = 1;
+        Truth truth = Evaluate(rule, node.children[0], &ignored, trace);
+        *strength = 1;
+        return truth == Truth::kTrue ? Truth::kFalse : truth == Truth::kFalse ? Truth::kTrue : Truth::kUnknown;
+      }
+      case Condition::Op::kAnd: {
+        Truth result = Truth::kTrue;
+        double weakest = 1;
+        for (int child : node.children) {
+          double child_strength = 1;
+          Truth truth = Evaluate(rule, child, &child_strength, trace);
+          if (truth == Truth::kFalse) {
+            result = Truth::kFalse;
+            if (!trace) break;  // no need to look further unless the trace wants every leaf
+          } else if (truth == Truth::kUnknown && result != Truth::kFalse) {
+            result = Truth::kUnknown;
+          }
+          if (truth == Truth::kTrue) weakest = std::min(weakest, child_strength);
+        }
+        *strength = weakest;
+        return result;
+      }
+      case Condition::Op::kOr:
+      case Condition::Op::kAtLeast: {
+        int needed = node.op == Condition::Op::kOr ? 1 : node.at_least;
+        int held = 0, unknown = 0;
+        std::vector<double> strengths;
+        for (int child : node.children) {
+          double child_strength = 1;
+          Truth truth = Evaluate(rule, child, &child_strength, trace);
+          if (truth == Truth::kTrue) {
+            ++held;
+            strengths.push_back(child_strength);
+          } else if (truth == Truth::kUnknown) {
+            ++unknown;
+          }
+        }
+        // The strength of the N strongest parts that hold: the N-th largest.
+        std::sort(strengths.begin(), strengths.end(), std::greater<>());
+        *strength = held >= needed && needed > 0 ? strengths[needed - 1] : 1;
+        if (held >= needed) return Truth::kTrue;
+        if (held + unknown < needed) return Truth::kFalse;
+        return Truth::kUnknown;
+      }
+    }
+    return Truth::kUnknown;
+  }
+
+ private:
+  const Slot* SlotFor(const CompiledNode& node) const {
+    if (node.symbol < 0) return nullptr;
+    const Slot& slot = slots_[node.symbol];
+    return slot.generation == generation_ ? &slot : nullptr;
+  }
+
+  static Truth FromBool(bool value) { return value ? Truth::kTrue : Truth::kFalse; }
+
+  Truth EvaluateTest(const CompiledNode& node, double* strength, TestTrace* trace) const {
+    const Test& test = *node.test;
+    const Slot* slot = SlotFor(node);
+    *strength = 1;
+    auto note = [&](std::string input, std::string actual) {
+      if (trace) {
+        trace->input = std::move(input);
+        trace->actual = std::move(actual);
+      }
+    };
+    const std::string& id = test.id;
+    switch (test.kind) {
+      case TestKind::kSymptomCompare:
+      case TestKind::kSymptomPresent:
+      case TestKind::kSymptomAbsent: {
+        if (!slot) return note("symptom:" + id, id + " not entered"), Truth::kUnknown;
+        double v = slot->value;
+        if (trace) note("symptom:" + id, id + " " + FormatNumber(v) + "/3");
+        if (test.kind == TestKind::kSymptomPresent) return FromBool(v >= 1);
+        if (test.kind == TestKind::kSymptomAbsent) return FromBool(v == 0);
+        return FromBool(rules::Holds(v, test.op, test.number));
+      }
+      case TestKind::kQuestionnaireTotal:
+      case TestKind::kQuestionnaireItem:
+      case TestKind::kQuestionnaireBand:
+      case TestKind::kQuestionnairePositive:
+      case TestKind::kQuestionnaireNegative: {
+        const auto* q = slot ? static_cast<const casefile::QuestionnaireResult*>(slot->data) : nullptr;
+        std::string input = "questionnaire:" + id;
+        if (!q) return note(input, id + " not given"), Truth::kUnknown;
+        if (test.kind == TestKind::kQuestionnaireItem) {
+          auto answer = q->Item(test.item);
+          input += ".item" + std::to_string(test.item);
+          if (!answer) return note(input, id + " item " + std::to_string(test.item) + " not given"), Truth::kUnknown;
+          if (trace) note(input, id + " item " + std::to_string(test.item) + " = " + std::to_string(*answer));
+          return FromBool(rules::Holds(*answer, test.op, test.number));
+        }
+        if (test.kind == TestKind::kQuestionnairePositive || test.kind == TestKind::kQuestionnaireNegative) {
+          std::optional<bool> positive = q->positive;
+          if (!positive && !q->result.empty()) positive = q->result == "positive";
+          if (!positive) return note(input, id + " has no result"), Truth::kUnknown;
+          if (trace) note(input, id + (*positive ? " positive" : " negative"));
+          return FromBool(*positive == (test.kind == TestKind::kQuestionnairePositive));
+        }
+        if (!q->total) return note(input, id + " total not given"), Truth::kUnknown;
+        if (trace) note(input, id + " total " + std::to_string(*q->total) + (q->band.empty() ? "" : " (" + q->band + ")"));
+        if (test.kind == TestKind::kQuestionnaireBand) return FromBool(q->band == test.text);
+        return FromBool(rules::Holds(*q->total, test.op, test.number));
+      }
+      case TestKind::kLabStatus:
+      case TestKind::kLabValue:
+      case TestKind::kLabMeasured:
+      case TestKind::kLabMissing: {
+        const auto* lab = slot ? static_cast<const casefile::LabResult*>(slot->data) : nullptr;
+        std::string input = "lab:" + id;
+        if (test.kind == TestKind::kLabMeasured || test.kind == TestKind::kLabMissing) {
+          if (trace) note(input, lab ? id + " measured" : id + " not measured");
+          return FromBool((lab != nullptr) == (test.kind == TestKind::kLabMeasured));
+        }
+        if (!lab) return note(input, id + " not measured"), Truth::kUnknown;
+        if (trace) {
+          std::string text = id + " " + FormatNumber(*lab->value, 4) + " " + lab->unit + " (" +
+                             std::string(casefile::LabStatusName(lab->status));
+          if (lab->reference_low || lab->reference_high)
+            text += "; reference " + (lab->reference_low ? FormatNumber(*lab->reference_low) : std::string()) + "-" +
+                    (lab->reference_high ? FormatNumber(*lab->reference_high) : std::string());
+          if (lab->critical) text += "; critical";
+          note(input, text + ")");
+        }
+        if (test.kind == TestKind::kLabValue) return FromBool(rules::Holds(*lab->value, test.op, test.number));
+        const std::string& status = test.text;
+        if (status == "critical") return FromBool(lab->critical);
+        if (status == "below_optimal" || status == "optimal" || status == "above_optimal") {
+          if (!lab->has_optimal) return Truth::kUnknown;
+          auto s = lab->optimal_status;
+          return FromBool((status == "below_optimal" && s == casefile::OptimalStatus::kLow) ||
+                          (status == "optimal" && s == casefile::OptimalStatus::kOptimal) ||
+                          (status == "above_optimal" && s == casefile::OptimalStatus::kHigh));
+        }
+        if (lab->status == casefile::LabStatus::kUnknown) return Truth::kUnknown;
+        if (status == "abnormal") return FromBool(lab->status != casefile::LabStatus::kNormal);
+        return FromBool(casefile::LabStatusName(lab->status) == status);
+      }
+      case TestKind::kDerivedCompare:
+      case TestKind::kDerivedStatus: {
+        const auto* derived = slot ? static_cast<const casefile::DerivedIndex*>(slot->data) : nullptr;
+        if (!derived) return note("derived:" + id, id + " not computable (inputs missing)"), Truth::kUnknown;
+        if (trace) note("derived:" + id, id + " " + FormatNumber(derived->value, 3) + " (" + derived->status + ")");
+        if (test.kind == TestKind::kDerivedStatus) return FromBool(derived->status == test.text);
+        return FromBool(rules::Holds(derived->value, test.op, test.number));
+      }
+      case TestKind::kFluxCompare:
+      case TestKind::kFluxAssumed: {
+        if (!slot) return note("flux:" + id, id + " has no flux value"), Truth::kUnknown;
+        auto assumed = flux_.assumed.find(id);
+        bool is_assumed = assumed != flux_.assumed.end() && assumed->second;
+        if (trace) note("flux:" + id, id + " " + FormatNumber(slot->value, 3) + (is_assumed ? " (rests on assumptions)" : ""));
+        if (test.kind == TestKind::kFluxAssumed) return FromBool(is_assumed);
+        return FromBool(rules::Holds(slot->value, test.op, test.number));
+      }
+      case TestKind::kMedication:
+      case TestKind::kMedicationClass: {
+        std::string input = std::string(test.kind == TestKind::kMedication ? "medication:" : "medication_class:") + id;
+        if (slot) return note(input, "takes " + id), Truth::kTrue;
+        if (!case_.medications_given) return note(input, "no medication list"), Truth::kUnknown;
+        return note(input, id + " not in the medication list"), Truth::kFalse;
+      }
+      case TestKind::kCondition: {
+        if (slot) return note("condition:" + id, "has " + id), Truth::kTrue;
+        if (id == "pregnancy" && case_.patient.pregnant.value_or(false)) return note("condition:" + id, "pregnant"), Truth::kTrue;
+        if (!case_.conditions_given) return note("condition:" + id, "no condition list"), Truth::kUnknown;
+        return note("condition:" + id, id + " not in the condition list"), Truth::kFalse;
+      }
+      case TestKind::kSupplementCurrent:
+      case TestKind::kSupplementRequested: {
+        bool current = test.kind == TestKind::kSupplementCurrent;
+        std::string input = std::string(current ? "current:" : "requested:") + id;
+        if (slot) return note(input, std::string(current ? "takes " : "requests ") + id), Truth::kTrue;
+        if (!case_.supplements_given) return note(input, "no supplements section"), Truth::kUnknown;
+        return note(input, id + (current ? " not taken" : " not requested")), Truth::kFalse;
+      }
+      case TestKind::kLifestyleCompare:
+      case TestKind::kLifestyleIs: {
+        const auto* value = slot ? static_cast<const casefile::LifestyleValue*>(slot->data) : nullptr;
+        if (!value || !value->used) return note("lifestyle:" + id, id + " not given"), Truth::kUnknown;
+        if (test.kind == TestKind::kLifestyleCompare) {
+          if (!value->number) return note("lifestyle:" + id, id + " not a number"), Truth::kUnknown;
+          if (trace) note("lifestyle:" + id, id + " " + FormatNumber(*value->number));
+          return FromBool(rules::Holds(*value->number, test.op, test.number));
+        }
+        if (value->boolean) {
+          if (trace) note("lifestyle:" + id, id + (*value->boolean ? " true" : " false"));
+          return FromBool((*value->boolean ? "true" : "false") == test.text);
+        }
+        if (trace) note("lifestyle:" + id, id + " " + value->text);
+        return FromBool(value->text == test.text);
+      }
+      case TestKind::kStressorCompare: {
+        if (!slot) return note("stressor:" + id, id + " not given"), Truth::kUnknown;
+        if (trace) note("stressor:" + id, id + " " + FormatNumber(slot->value) + "/3");
+        return FromBool(rules::Holds(slot->value, test.op, test.number));
+      }
+      case TestKind::kFact:
+      case TestKind::kDriver:
+      case TestKind::kDeficit:
+      case TestKind::kAlert: {
+        const char* prefix = FamilyPrefix(FamilyOf(test.kind));
+        double certainty = slot ? CombineForAgainst(slot->support, slot->against) : 0;
+        std::string input = std::string(prefix) + ":" + id;
+        if (certainty <= 0) return note(input, id + " not concluded"), Truth::kFalse;
+        if (trace) note(input, id + " concluded (" + FormatNumber(certainty, 3) + ")");
+        *strength = certainty;
+        if (test.has_compare) return FromBool(rules::Holds(certainty, test.op, test.number));
+        return Truth::kTrue;
+      }
+      case TestKind::kSex:
+        note("patient:sex", case_.patient.sex);
+        return FromBool(case_.patient.sex == test.text);
+      case TestKind::kAge:
+        if (trace) note("patient:age", "age " + FormatNumber(case_.patient.age_years));
+        return FromBool(rules::Holds(case_.patient.age_years, test.op, test.number));
+      case TestKind::kPregnant:
+      case TestKind::kLactating: {
+        bool pregnant = test.kind == TestKind::kPregnant;
+        const auto& value = pregnant ? case_.patient.pregnant : case_.patient.lactating;
+        std::string input = pregnant ? "patient:pregnant" : "patient:lactating";
+        if (case_.patient.sex == "male") return note(input, "male"), Truth::kFalse;
+        if (!value) return note(input, std::string(pregnant ? "pregnancy" : "lactation") + " not stated"), Truth::kUnknown;
+        note(input, *value ? (pregnant ? "pregnant" : "lactating") : (pregnant ? "not pregnant" : "not lactating"));
+        return FromBool(*value);
+      }
+      case TestKind::kMenopausalStatus: {
+        const auto& status = case_.patient.menopausal_status;
+        if (!status) return note("patient:menopausal_status", "menopausal status not stated"), Truth::kUnknown;
+        note("patient:menopausal_status", *status);
+        return FromBool(*status == test.text);
+      }
+      case TestKind::kDataQuality: {
+        bool error = test.text == "error";
+        bool has = case_.HasDataQuality(error ? casefile::Severity::kError : casefile::Severity::kWarning);
+        note("data_quality", has ? "data-quality " + test.text + " present" : "no data-quality " + test.text);
+        return FromBool(has);
+      }
+    }
+    return Truth::kUnknown;
+  }
+
+  const casefile::Case& case_;
+  const FluxValues& flux_;
+  const std::vector<Slot>& slots_;
+  uint32_t generation_;
+  const std::vector<std::pair<Family, std::string>>& names_;
+};
+
+// Fills the working memory from the case; returns the present data symbols.
+std::vector<int> LoadWorkingMemory(const casefile::Case& c, const FluxValues& flux,
+                                   const std::vector<SymbolMap>& symbols, std::vector<Slot>& slots,
+                                   uint32_t generation) {
+  std::vector<int> present;
+  auto set = [&](Family family, std::string_view id, double value, const void* data) {
+    auto it = symbols[family].find(id);
+    if (it == symbols[family].end()) return;
+    Slot& slot = slots[it->second];
+    if (slot.generation != generation) present.push_back(it->second);
+    slot.generation = generation;
+    slot.value = value;
+    slot.data = data;
+    slot.support = slot.against = 0;
+  };
+  for (const auto& [id, score] : c.symptoms) set(kSymptom, id, score, nullptr);
+  for (const auto& [id, q] : c.questionnaires) set(kQuestionnaire, id, 0, &q);
+  for (const auto& lab : c.labs) {
+    if (const casefile::LabResult* used = c.Lab(lab.test); used == &lab) set(kLab, lab.test, *lab.value, &lab);
+  }
+  for (const auto& derived : c.derived) set(kDerived, derived.id, derived.value, &derived);
+  for (const auto& [id, value] : flux.values) set(kFlux, id, value, nullptr);
+  for (const auto& medication : c.medications) {
+    set(kMedication, medication.id, 1, &medication);
+    // A medication is also a member of itself used as a class ("levodopa": products containing it).
+    set(kMedicationClass, medication.id, 1, &medication);
+    for (const auto& cls : medication.classes) set(kMedicationClass, cls, 1, &medication);
+  }
+  for (const auto& condition : c.conditions) set(kCondition, condition.id, 1, &condition);
+  for (const auto& id : c.supplements_current) set(kSupplementCurrent, id, 1, nullptr);
+  for (const auto& id : c.supplements_requested) set(kSupplementRequested, id, 1, nullptr);
+  for (const auto& [id, value] : c.lifestyle) set(kLifestyle, id, value.number.value_or(0), &value);
+  for (const auto& [id, score] : c.stressors) set(kStressor, id, score, nullptr);
+  return present;
+}
+
+// What in the case a contraindication met: the medication itself (also when the knowledge names
+// its class), or the condition.
+std::string ConflictingInput(const casefile::Case& c, const knowledge::KnowledgeBase& kb, const std::string& with) {
+  const knowledge::Node* node = kb.Find(with);
+  if (node && node->kind == knowledge::NodeKind::kCondition) return "condition:" + with;
+  if (node && node->kind == knowledge::NodeKind::kLifestyleFactor) return "lifestyle:" + with;
+  for (const auto& medication : c.medications)
+    if (medication.id == with ||
+        std::find(medication.classes.begin(), medication.classes.end(), with) != medication.classes.end())
+      return "medication:" + medication.id;
+  return "medication:" + with;
+}
+
+std::string KnowledgeText(const knowledge::KnowledgeBase& kb, const std::string& id, const char* field) {
+  const knowledge::Node* node = kb.Find(id);
+  return node ? node->Text(field) : std::string();
+}
+
+}  // namespace
+
+RuleTrace Engine::ExplainRule(const rules::Rule& rule, const casefile::Case& c, const FluxValues& flux,
+                              const Evaluation& evaluation) const {
+  const Compiled& compiled = *compiled_;
+  // A private working memory: case data plus the conclusions of the finished evaluation.
+  std::vector<Slot> slots(compiled.symbol_names.size());
+  LoadWorkingMemory(c, flux, compiled.symbols, slots, 1);
+  auto load = [&](Family family, const std::map<std::string, Conclusion>& conclusions) {
+    for (const auto& [id, conclusion] : conclusions) {
+      int symbol = compiled.Find(family, id);
+      if (symbol < 0) continue;
+      slots[symbol].generation = 1;
+      slots[symbol].support = conclusion.support;
+      slots[symbol].against = conclusion.against;
+    }
+  };
+  load(kFact, evaluation.facts);
+  load(kDriver, evaluation.drivers);
+  load(kDeficit, evaluation.deficits);
+  for (const auto& alert : evaluation.alerts) {
+    int symbol = compiled.Find(kAlert, alert.id);
+    if (symbol >= 0) {
+      slots[symbol].generation = 1;
+      slots[symbol].support = 1;
+    }
+  }
+  RuleTrace trace;
+  for (const auto& compiled_rule : compiled.rules) {
+    if (compiled_rule.rule != &rule) continue;
+    Evaluator evaluator(c, flux, slots, 1, compiled.symbol_names);
+    double strength = 1;
+    trace.truth = evaluator.Evaluate(compiled_rule, 0, &strength, &trace.tests);
+    trace.strength = trace.truth == Truth::kTrue ? strength : 0;
+  }
+  trace.rule = rule.id;
+  trace.title = rule.title;
+  trace.file = rule.at.file;
+  trace.line = rule.at.line;
+  trace.stratum = rule.stratum;
+  trace.citations = rule.citations;
+  for (const auto& considered : evaluation.trace.rules)
+    if (considered.rule == rule.id && considered.fired) {
+      trace.fired = true;
+      trace.order = considered.order;
+      trace.contributions = considered.contributions;
+    }
+  return trace;
+}
+
+Evaluation Engine::Evaluate(const casefile::Case& c, const FluxValues& flux, const EvaluateOptions& options) const {
+  const Compiled& compiled = *compiled_;
+  Scratch& scratch = ThreadScratch();
+  if (scratch.slots.size() < compiled.symbol_names.size()) scratch.slots.resize(compiled.symbol_names.size());
+  if (scratch.queued.size() < compiled.rules.size()) scratch.queued.resize(compiled.rules.size());
+  const uint32_t generation = ++scratch.generation;
+  std::vector<Slot>& slots = scratch.slots;
+
+  Evaluation evaluation;
+  std::vector<int> present = LoadWorkingMemory(c, flux, compiled.symbols, slots, generation);
+
+  // The agenda: candidate rules by agenda position (the rule base is already in agenda order).
+  std::priority_queue<int, std::vector<int>, std::greater<>> agenda;
+  auto enqueue = [&](int rule) {
+    if (scratch.queued[rule] == generation) return;
+    scratch.queued[rule] = generation;
+    agenda.push(rule);
+  };
+  for (int rule : compiled.always_rules) enqueue(rule);
+  for (int symbol : present)
+    for (int rule : compiled.rules_by_symbol[symbol]) enqueue(rule);
+
+  std::vector<int> concluded;  // conclusion symbols touched, in order
+  std::map<int, std::map<std::string, double>> deficit_drivers;
+  std::map<int, std::vector<std::string>> supporting, opposing;
+  std::map<std::string, StrategyResult> suggested;
+  std::map<std::string, AlertResult> alerts;
+  Evaluator evaluator(c, flux, slots, generation, compiled.symbol_names);
+
+  auto add_evidence = [&](int symbol, double contribution, bool for_it, const std::string& rule_id) {
+    Slot& slot = slots[symbol];
+    if (slot.generation != generation) {
+      slot.generation = generation;
+      slot.support = slot.against = 0;
+      slot.data = nullptr;
+      concluded.push_back(symbol);
+    }
+    if (for_it) {
+      slot.support = CombineSameSign(slot.support, contribution);
+      supporting[symbol].push_back(rule_id);
+    } else {
+      slot.against = CombineSameSign(slot.against, contribution);
+      opposing[symbol].push_back(rule_id);
+    }
+    for (int next : compiled.rules_by_symbol[symbol]) enqueue(next);
+  };
+
+  while (!agenda.empty()) {
+    int index = agenda.top();
+    agenda.pop();
+    const CompiledRule& compiled_rule = compiled.rules[index];
+    const rules::Rule& rule = *compiled_rule.rule;
+    ++evaluation.trace.considered;
+    double strength = 1;
+    std::vector<TestTrace> tests;
+    bool want_tests = options.trace || compiled_rule.needs_evidence;
+    Truth truth = evaluator.Evaluate(compiled_rule, 0, &strength, want_tests ? &tests : nullptr);
+    RuleTrace trace;
+    if (options.trace) {
+      trace.rule = rule.id;
+      trace.title = rule.title;
+      trace.file = rule.at.file;
+      trace.line = rule.at.line;
+      trace.stratum = rule.stratum;
+      trace.citations = rule.citations;
+      trace.truth = truth;
+    }
+    if (truth == Truth::kTrue) {
+      if (evaluation.trace.firings >= options.run_limit) {
+        evaluation.trace.stopped = "run limit of " + std::to_string(options.run_limit) + " firings reached at rule " + rule.id;
+        break;
+      }
+      ++evaluation.trace.firings;
+      if (options.trace) {
+        trace.fired = true;
+        trace.order = evaluation.trace.firings;
+        trace.strength = strength;
+      }
+      for (const auto& action : rule.actions) {
+        double contribution = action.certainty * strength;
+        std::string kind;
+        switch (action.kind) {
+          case rules::ActionKind::kDeriveFact:
+            add_evidence(compiled.Find(kFact, action.id), contribution, true, rule.id);
+            kind = "fact";
+            break;
+          case rules::ActionKind::kConcludeDriver:
+            add_evidence(compiled.Find(kDriver, action.id), contribution, true, rule.id);
+            kind = "driver";
+            break;
+          case rules::ActionKind::kSuggestDeficit: {
+            int symbol = compiled.Find(kDeficit, action.id);
+            add_evidence(symbol, contribution, true, rule.id);
+            auto& drivers = deficit_drivers[symbol];
+            for (const auto& driver : action.ids) {
+              int driver_symbol = compiled.Find(kDriver, driver);
+              double driver_certainty = 1;
+              if (driver_symbol >= 0 && slots[driver_symbol].generation == generation)
+                driver_certainty = CombineForAgainst(slots[driver_symbol].support, slots[driver_symbol].against);
+              drivers[driver] = CombineSameSign(drivers[driver], contribution * driver_certainty);
+            }
+            kind = "deficit";
+            break;
+          }
+          case rules::ActionKind::kOpposeDeficit:
+            add_evidence(compiled.Find(kDeficit, action.id), contribution, false, rule.id);
+            kind = "against";
+            break;
+          case rules::ActionKind::kSuggestStrategy: {
+            auto& strategy = suggested[action.id];
+            strategy.id = action.id;
+            strategy.suggested = true;
+            strategy.score = CombineSameSign(strategy.score, contribution);
+            strategy.rules.push_back(rule.id);
+            for (const auto& deficit : action.ids)
+              if (std::find(strategy.for_deficits.begin(), strategy.for_deficits.end(), deficit) == strategy.for_deficits.end())
+                strategy.for_deficits.push_back(deficit);
+            kind = "strategy";
+            break;
+          }
+          case rules::ActionKind::kRaiseAlert: {
+            add_evidence(compiled.Find(kAlert, action.id), 1, true, rule.id);
+            auto& alert = alerts[action.id];
+            alert.id = action.id;
+            std::string severity = action.severity.empty() ? KnowledgeText(*kb_, action.id, "default_severity") : action.severity;
+            if (severity.empty()) severity = "caution";
+            if (alert.severity.empty() || SeverityRank(severity) < SeverityRank(alert.severity)) alert.severity = severity;
+            if (alert.message.empty())
+              alert.message = action.message.empty() ? KnowledgeText(*kb_, action.id, "description") : action.message;
+            for (const auto& test : tests)
+              if (test.truth == Truth::kTrue && !test.input.empty() &&
+                  std::find(alert.because.begin(), alert.because.end(), test.input) == alert.because.end())
+                alert.because.push_back(test.input);
+            for (const auto& citation : rule.citations)
+              if (std::find(alert.citations.begin(), alert.citations.end(), citation) == alert.citations.end())
+                alert.citations.push_back(citation);
+            alert.rules.push_back(rule.id);
+            kind = "alert";
+            contribution = 1;
+            break;
+          }
+          case rules::ActionKind::kNoteDataQuality:
+            evaluation.notes.push_back(Note{rule.id, action.severity.empty() ? "warning" : action.severity, action.message});
+            kind = "note";
+            break;
+        }
+        if (options.trace) trace.contributions.push_back(Contribution{kind, action.id, contribution});
+      }
+    }
+    if (options.trace) {
+      trace.tests = std::move(tests);
+      evaluation.trace.rules.push_back(std::move(trace));
+    }
+  }
+
+  // Conclusions, from the working memory.
+  for (int symbol : concluded) {
+    const auto& [family, id] = compiled.symbol_names[symbol];
+    Conclusion conclusion;
+    conclusion.id = id;
+    conclusion.support = slots[symbol].support;
+    conclusion.against = slots[symbol].against;
+    conclusion.certainty = CombineForAgainst(conclusion.support, conclusion.against);
+    conclusion.rules = supporting[symbol];
+    conclusion.opposing_rules = opposing[symbol];
+    if (auto it = deficit_drivers.find(symbol); it != deficit_drivers.end()) conclusion.drivers = it->second;
+    if (family == kFact) evaluation.facts[id] = std::move(conclusion);
+    else if (family == kDriver) evaluation.drivers[id] = std::move(conclusion);
+    else if (family == kDeficit) evaluation.deficits[id] = std::move(conclusion);
+  }
+
+  // Data quality, as case.md requires, whatever the rules say.
+  auto raise = [&](const std::string& id, const std::string& severity, std::vector<std::string> because,
+                   const std::string& source) {
+    auto& alert = alerts[id];
+    alert.id = id;
+    if (alert.severity.empty() || SeverityRank(severity) < SeverityRank(alert.severity)) alert.severity = severity;
+    if (alert.message.empty()) alert.message = KnowledgeText(*kb_, id, "description");
+    for (auto& item : because)
+      if (std::find(alert.because.begin(), alert.because.end(), item) == alert.because.end()) alert.because.push_back(item);
+    if (const knowledge::Node* node = kb_->Find(id))
+      for (const auto& citation : node->citations)
+        if (std::find(alert.citations.begin(), alert.citations.end(), citation) == alert.citations.end())
+          alert.citations.push_back(citation);
+    if (std::find(alert.rules.begin(), alert.rules.end(), source) == alert.rules.end()) alert.rules.push_back(source);
+  };
+  if (c.flags.data_quality_warning) {
+    std::vector<std::string> because;
+    for (const auto& issue : c.data_quality) because.push_back("data_quality:" + issue.path);
+    raise("data_quality_warning", KnowledgeText(*kb_, "data_quality_warning", "default_severity").empty()
+                                      ? "info" : KnowledgeText(*kb_, "data_quality_warning", "default_severity"),
+          because, "data_quality");
+  }
+  if (c.flags.critical_lab_value) {
+    std::vector<std::string> because;
+    for (const auto& lab : c.flags.critical_labs) because.push_back("lab:" + lab);
+    raise("critical_lab_value", "high", because, "data_quality");
+  }
+  if (c.flags.repeat_or_verify_labs) {
+    auto& strategy = suggested["repeat_or_verify_labs"];
+    strategy.id = "repeat_or_verify_labs";
+    strategy.suggested = true;
+    strategy.score = CombineSameSign(strategy.score, 1);
+    strategy.rules.push_back("data_quality");
+  }
+
+  // The safety gate: every suggested and requested strategy passes here.
+  std::set<std::string> requested(c.supplements_requested.begin(), c.supplements_requested.end());
+  for (const auto& id : requested) {
+    auto& strategy = suggested[id];
+    strategy.id = id;
+  }
+  for (auto& [id, strategy] : suggested) {
+    StrategyResult checked = CheckStrategy(id, c, *kb_);
+    strategy.kind = checked.kind;
+    strategy.verdict = checked.verdict;
+    strategy.reasons = checked.reasons;
+    strategy.requested = requested.count(id) > 0;
+    for (const auto& reason : strategy.reasons) {
+      if (reason.alert.empty()) continue;
+      std::string severity = KnowledgeText(*kb_, reason.alert, "default_severity");
+      raise(reason.alert, severity.empty() ? "caution" : severity,
+            {ConflictingInput(c, *kb_, reason.with), (strategy.requested ? "requested:" : "suggested:") + id}, "safety");
+      auto& alert = alerts[reason.alert];
+      for (const auto& citation : reason.citations)
+        if (std::find(alert.citations.begin(), alert.citations.end(), citation) == alert.citations.end())
+          alert.citations.push_back(citation);
+    }
+    if (strategy.requested) evaluation.requested.push_back(strategy);
+    if (strategy.verdict == Verdict::kBlocked) evaluation.blocked.push_back(strategy);
+    else if (strategy.suggested) evaluation.strategies.push_back(strategy);
+  }
+
+  // Alerts, most severe first; then by id for a stable order.
+  for (auto& [id, alert] : alerts) evaluation.alerts.push_back(std::move(alert));
+  std::stable_sort(evaluation.alerts.begin(), evaluation.alerts.end(), [](const AlertResult& a, const AlertResult& b) {
+    return SeverityRank(a.severity) < SeverityRank(b.severity);
+  });
+  // Strategies: referrals an urgent or high alert calls for first, then by score, then by id.
+  bool red_flag = !evaluation.alerts.empty() && SeverityRank(evaluation.alerts.front().severity) <= 1;
+  std::stable_sort(evaluation.strategies.begin(), evaluation.strategies.end(),
+                   [&](const StrategyResult& a, const StrategyResult& b) {
+                     bool a_first = red_flag && a.kind == "referral";
+                     bool b_first = red_flag && b.kind == "referral";
+                     if (a_first != b_first) return a_first;
+                     if (a.score != b.score) return a.score > b.score;
+                     return a.id < b.id;
+                   });
+  return evaluation;
+}
+
+}  // namespace nflux::inference

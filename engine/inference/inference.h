@@ -1,0 +1,181 @@
+// The inference engine: forward chaining over a case with certainty factors, a safety gate that
+// every strategy passes, and a trace that answers "why?" and "why not?".
+//
+// Semantics (docs/rule-language.md): conditions are three-valued (unknown for unmeasured data);
+// a rule fires when its condition is true, at most once per case; rules run stratum by stratum
+// (a rule reading a conclusion runs after every rule that can make it), then by salience, then by
+// file and line. Certainty factors combine as in MYCIN, evidence for and against separately, so
+// results do not depend on rule or fact order.
+//
+// Cost: rules are indexed by the case data and conclusions they read; evaluating a case touches
+// only the rules whose data is present (plus the few that can fire on absent data), not the whole
+// rule base.
+//
+// An Engine is immutable after construction; Evaluate() may run on many threads at once.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "case/case.h"
+#include "knowledge/knowledge.h"
+#include "rules/rules.h"
+
+namespace nflux::inference {
+
+enum class Truth { kFalse, kTrue, kUnknown };
+std::string_view TruthName(Truth truth);  // "false" | "true" | "unknown"
+
+// Flux indices for the case ("serotonin.synthesis" -> 0.71), relative to a healthy 1.0, and the
+// indices that rest on unmeasured inputs. Until the flux model exists they come from tests.
+struct FluxValues {
+  std::map<std::string, double> values;
+  std::map<std::string, bool> assumed;
+};
+
+// One leaf test of a rule as evaluated on the case.
+struct TestTrace {
+  std::string source;  // as written: "lab ferritin < 30 ng/mL"
+  Truth truth = Truth::kUnknown;
+  std::string actual;  // "ferritin 18 ng/mL (low)", "not measured", "absent from the medication list"
+  std::string input;   // the datum it reads, for next-best-data: "lab:ferritin", "symptom:low_mood"
+  double strength = 1;  // certainty of a tested conclusion; 1 for case data
+};
+
+struct Contribution {
+  std::string kind;  // fact | driver | deficit | against | strategy | alert | note
+  std::string id;
+  double certainty = 0;  // this rule's contribution (rule certainty x condition strength)
+};
+
+struct RuleTrace {
+  std::string rule;
+  std::string title;
+  std::string file;
+  int line = 0;
+  int stratum = 0;
+  std::vector<std::string> citations;
+  Truth truth = Truth::kUnknown;
+  bool fired = false;
+  double strength = 0;
+  std::vector<TestTrace> tests;  // every leaf, in source order
+  std::vector<Contribution> contributions;
+  int order = 0;  // firing order (1-based) when fired
+
+  // Fraction of leaf tests that held: how close a rule came, for why-not.
+  double Closeness() const;
+  nlohmann::json ToJson() const;
+};
+
+struct Trace {
+  std::vector<RuleTrace> rules;  // every rule considered, in agenda order
+  int firings = 0;
+  int considered = 0;
+  std::string stopped;  // non-empty when the run limit stopped the evaluation
+  nlohmann::json ToJson() const;
+};
+
+// A conclusion's combined certainty and where it came from.
+struct Conclusion {
+  std::string id;
+  double certainty = 0;  // (P - N) / (1 - min(P, N)), floored at 0
+  double support = 0;    // P: evidence for, combined
+  double against = 0;    // N: evidence against, combined
+  std::vector<std::string> rules;          // supporting rules, firing order
+  std::vector<std::string> opposing_rules;
+  std::map<std::string, double> drivers;   // deficits: driver -> weight
+};
+
+struct BlockReason {
+  std::string alert;     // alert id, may be empty
+  std::string with;      // the medication, class or condition it conflicts with
+  std::string severity;  // absolute | relative | caution
+  std::vector<std::string> citations;
+  std::string note;
+};
+
+enum class Verdict { kAcceptable, kCaution, kBlocked };
+std::string_view VerdictName(Verdict verdict);  // acceptable | acceptable_with_caution | blocked
+
+struct StrategyResult {
+  std::string id;
+  std::string kind;  // the strategy's strategy_kind
+  double score = 0;  // combined certainty of the suggesting rules
+  std::vector<std::string> for_deficits;
+  std::vector<std::string> rules;
+  bool requested = false;
+  bool suggested = false;  // a rule suggested it (requested ones may not be)
+  Verdict verdict = Verdict::kAcceptable;
+  std::vector<BlockReason> reasons;  // blocking reasons, or cautions
+};
+
+struct AlertResult {
+  std::string id;
+  std::string severity;  // urgent | high | caution | info
+  std::string message;
+  std::vector<std::string> because;  // "medication:escitalopram", "requested:precursor_5htp"
+  std::vector<std::string> citations;
+  std::vector<std::string> rules;    // rules that raised it; "safety" / "data_quality" for built-ins
+};
+
+struct Note {
+  std::string rule;
+  std::string severity;
+  std::string message;
+};
+
+struct Evaluation {
+  std::vector<AlertResult> alerts;  // most severe first
+  std::map<std::string, Conclusion> deficits, drivers, facts;
+  std::vector<StrategyResult> strategies;  // suggested and not blocked, ranked
+  std::vector<StrategyResult> blocked;     // suggested or requested, blocked by safety
+  std::vector<StrategyResult> requested;   // every requested supplement with its verdict
+  std::vector<Note> notes;
+  Trace trace;
+};
+
+struct EvaluateOptions {
+  bool trace = true;       // record every considered rule; off for raw speed
+  int run_limit = 100000;  // most firings per case
+};
+
+// The safety gate: every strategy a rule suggests or a case requests passes here. Absolute and
+// relative contraindications (knowledge edges contraindicated_with) block; caution ones allow with
+// cautions.
+StrategyResult CheckStrategy(const std::string& strategy_id, const casefile::Case& c,
+                             const knowledge::KnowledgeBase& kb);
+
+class Engine {
+ public:
+  // REQUIRES: `rules` were loaded against `kb`.
+  Engine(std::shared_ptr<const rules::RuleBase> rules, std::shared_ptr<const knowledge::KnowledgeBase> kb);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  Evaluation Evaluate(const casefile::Case& c, const FluxValues& flux, const EvaluateOptions& options = {}) const;
+
+  // Evaluates one rule on the case as it stands after a full evaluation (its tests of conclusions
+  // read `evaluation`), whether or not it was considered; for why-not.
+  RuleTrace ExplainRule(const rules::Rule& rule, const casefile::Case& c, const FluxValues& flux,
+                        const Evaluation& evaluation) const;
+
+  // Rules with an action that concludes `id` (a deficit, driver, fact, strategy or alert).
+  std::vector<const rules::Rule*> RulesConcluding(const std::string& id) const;
+
+  const rules::RuleBase& rule_base() const { return *rules_; }
+  const knowledge::KnowledgeBase& knowledge() const { return *kb_; }
+
+ private:
+  struct Compiled;
+  std::shared_ptr<const rules::RuleBase> rules_;
+  std::shared_ptr<const knowledge::KnowledgeBase> kb_;
+  std::unique_ptr<Compiled> compiled_;
+};
+
+}  // namespace nflux::inference

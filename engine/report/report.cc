@@ -1,0 +1,648 @@
+#include "report/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "base/text.h"
+#include "explain/explain.h"
+
+#ifndef NFLUX_VERSION
+#define NFLUX_VERSION "0.0.0"
+#endif
+
+namespace nflux::report {
+namespace {
+
+using inference::Evaluation;
+using nlohmann::ordered_json;
+
+double Round3(double value) { return std::round(value * 1000.0) / 1000.0; }
+
+std::string Level(double certainty) {
+  if (certainty >= 0.5) return "likely";
+  if (certainty >= 0.2) return "possible";
+  return "unlikely";
+}
+
+int SeverityRank(const std::string& severity) {
+  if (severity == "urgent") return 0;
+  if (severity == "high") return 1;
+  if (severity == "caution") return 2;
+  if (severity == "info") return 3;
+  return 4;
+}
+
+std::string Join(const std::vector<std::string>& items, const std::string& separator) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += separator;
+    out += items[i];
+  }
+  return out;
+}
+
+void AddUnique(std::vector<std::string>& list, const std::string& item) {
+  if (!item.empty() && std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
+}
+
+std::vector<std::string> CitationsOf(const inference::Engine& engine, const std::vector<std::string>& keys) {
+  std::vector<std::string> out;
+  for (const auto& key : keys) AddUnique(out, explain::FormatCitation(engine.knowledge(), key));
+  return out;
+}
+
+std::vector<std::string> RuleCitations(const inference::Engine& engine, const std::vector<std::string>& rule_ids) {
+  std::vector<std::string> out;
+  for (const auto& rule_id : rule_ids)
+    if (const rules::Rule* rule = explain::FindRule(engine.rule_base(), rule_id))
+      for (const auto& citation : CitationsOf(engine, rule->citations)) AddUnique(out, citation);
+  return out;
+}
+
+// A copy of `value` with each object's keys in the contract's order: the listed ones first (those
+// present), then the rest as they came. The case module's helpers return sorted keys.
+ordered_json InOrder(const nlohmann::json& value, const std::vector<std::string>& order) {
+  if (value.is_array()) {
+    ordered_json out = ordered_json::array();
+    for (const auto& item : value) out.push_back(InOrder(item, order));
+    return out;
+  }
+  if (!value.is_object()) return ordered_json(value);
+  ordered_json out = ordered_json::object();
+  for (const auto& key : order)
+    if (value.contains(key)) out[key] = InOrder(value[key], {"value", "unit", "low", "high"});
+  for (const auto& [key, item] : value.items())
+    if (!out.contains(key)) out[key] = ordered_json(item);
+  return out;
+}
+
+ordered_json AlertsJson(const inference::Engine& engine, const Evaluation& evaluation) {
+  std::vector<const inference::AlertResult*> alerts;
+  for (const auto& alert : evaluation.alerts) alerts.push_back(&alert);
+  std::stable_sort(alerts.begin(), alerts.end(), [](const auto* a, const auto* b) {
+    return SeverityRank(a->severity) < SeverityRank(b->severity);
+  });
+  ordered_json out = ordered_json::array();
+  for (const auto* alert : alerts)
+    out.push_back({{"id", alert->id},
+                   {"severity", alert->severity},
+                   {"message", alert->message},
+                   {"because", alert->because},
+                   {"citations", CitationsOf(engine, alert->citations)}});
+  return out;
+}
+
+ordered_json EvidenceJson(const inference::Engine& engine, const Evaluation& evaluation,
+                          const std::vector<std::string>& rule_ids) {
+  ordered_json out = ordered_json::array();
+  for (const auto& evidence : explain::EvidenceBehind(engine, evaluation, rule_ids))
+    out.push_back({{"kind", evidence.kind},
+                   {"id", evidence.id},
+                   {"text", evidence.text},
+                   {"rule", evidence.rule},
+                   {"citation", evidence.citation}});
+  return out;
+}
+
+struct RankedDeficit {
+  const inference::Conclusion* conclusion;
+  double certainty;
+};
+
+std::vector<RankedDeficit> RankDeficits(const Evaluation& evaluation) {
+  std::vector<RankedDeficit> out;
+  for (const auto& [id, conclusion] : evaluation.deficits)
+    if (Round3(conclusion.certainty) > 0) out.push_back({&conclusion, Round3(conclusion.certainty)});
+  std::stable_sort(out.begin(), out.end(), [](const RankedDeficit& a, const RankedDeficit& b) {
+    if (a.certainty != b.certainty) return a.certainty > b.certainty;
+    return a.conclusion->id < b.conclusion->id;
+  });
+  return out;
+}
+
+ordered_json DeficitsJson(const inference::Engine& engine, const Evaluation& evaluation,
+                          const std::vector<RankedDeficit>& ranked) {
+  ordered_json out = ordered_json::array();
+  int rank = 0;
+  for (const auto& [conclusion, certainty] : ranked) {
+    std::vector<std::pair<std::string, double>> drivers(conclusion->drivers.begin(), conclusion->drivers.end());
+    std::stable_sort(drivers.begin(), drivers.end(), [](const auto& a, const auto& b) {
+      if (a.second != b.second) return a.second > b.second;
+      return a.first < b.first;
+    });
+    ordered_json drivers_json = ordered_json::array();
+    for (const auto& [id, weight] : drivers) drivers_json.push_back({{"id", id}, {"weight", Round3(weight)}});
+    std::vector<std::string> rules = conclusion->rules;
+    for (const auto& rule : conclusion->opposing_rules) AddUnique(rules, rule);
+    out.push_back({{"id", conclusion->id},
+                   {"rank", ++rank},
+                   {"certainty", certainty},
+                   {"level", Level(certainty)},
+                   {"drivers", drivers_json},
+                   {"evidence_for", EvidenceJson(engine, evaluation, conclusion->rules)},
+                   {"evidence_against", EvidenceJson(engine, evaluation, conclusion->opposing_rules)},
+                   {"rules", rules}});
+  }
+  return out;
+}
+
+// How strongly safety requires a referral: 0 an urgent alert's rule suggested it, 1 a high
+// alert's, 2 another referral while an urgent or high alert stands, 3 anything else.
+int ReferralTier(const inference::StrategyResult& strategy, const Evaluation& evaluation) {
+  if (strategy.kind != "referral") return 3;
+  int tier = 3;
+  for (const auto& alert : evaluation.alerts) {
+    int severity = SeverityRank(alert.severity);
+    if (severity > 1) continue;
+    tier = std::min(tier, 2);
+    for (const auto& rule : alert.rules)
+      if (std::find(strategy.rules.begin(), strategy.rules.end(), rule) != strategy.rules.end())
+        tier = std::min(tier, severity);
+  }
+  return tier;
+}
+
+std::string ReasonText(const inference::BlockReason& reason) {
+  std::string text = reason.note.empty() ? "use with caution" : reason.note;
+  if (!reason.with.empty()) text += " (with " + reason.with + ")";
+  if (!reason.alert.empty()) text += " [alert " + reason.alert + "]";
+  return text;
+}
+
+std::string WhySentence(const inference::StrategyResult& strategy, const Evaluation& evaluation) {
+  std::string text;
+  if (!strategy.rules.empty()) {
+    text = strategy.rules.size() == 1 ? "Suggested by rule " : "Suggested by rules ";
+    text += Join(strategy.rules, ", ");
+  } else {
+    text = strategy.requested ? "Requested for this case" : "Suggested";
+  }
+  std::vector<std::string> deficits;
+  for (const auto& id : strategy.for_deficits) {
+    auto it = evaluation.deficits.find(id);
+    double certainty = it == evaluation.deficits.end() ? 0 : Round3(it->second.certainty);
+    deficits.push_back(id + " (" + Level(certainty) + ", " + FormatNumber(certainty, 3) + ")");
+  }
+  if (!deficits.empty()) text += " for " + Join(deficits, ", ");
+  if (strategy.requested && !strategy.rules.empty()) text += "; also requested";
+  text += "; passed the safety gate";
+  text += strategy.verdict == inference::Verdict::kCaution ? " with cautions." : ".";
+  return text;
+}
+
+ordered_json StrategiesJson(const inference::Engine& engine, const Evaluation& evaluation) {
+  std::vector<const inference::StrategyResult*> strategies;
+  for (const auto& strategy : evaluation.strategies) strategies.push_back(&strategy);
+  std::stable_sort(strategies.begin(), strategies.end(), [&](const auto* a, const auto* b) {
+    int tier_a = ReferralTier(*a, evaluation), tier_b = ReferralTier(*b, evaluation);
+    if (tier_a != tier_b) return tier_a < tier_b;
+    return a->score > b->score;
+  });
+  ordered_json out = ordered_json::array();
+  int rank = 0;
+  for (const auto* strategy : strategies) {
+    std::vector<std::string> cautions;
+    for (const auto& reason : strategy->reasons)
+      if (reason.severity == "caution" || strategy->verdict == inference::Verdict::kCaution)
+        AddUnique(cautions, ReasonText(reason));
+    std::vector<std::string> citations = RuleCitations(engine, strategy->rules);
+    if (citations.empty())
+      if (const auto* node = engine.knowledge().Find(strategy->id)) citations = CitationsOf(engine, node->citations);
+    out.push_back({{"id", strategy->id},
+                   {"kind", strategy->kind},
+                   {"rank", ++rank},
+                   {"for_deficits", strategy->for_deficits},
+                   {"predicted_effect", ordered_json::object()},
+                   {"cautions", cautions},
+                   {"why", WhySentence(*strategy, evaluation)},
+                   {"citations", citations}});
+  }
+  return out;
+}
+
+ordered_json BlockedJson(const inference::Engine& engine, const Evaluation& evaluation) {
+  ordered_json out = ordered_json::array();
+  for (const auto& strategy : evaluation.blocked) {
+    ordered_json reasons = ordered_json::array();
+    for (const auto& reason : strategy.reasons)
+      reasons.push_back({{"alert", reason.alert},
+                         {"with", reason.with},
+                         {"severity", reason.severity},
+                         {"citation", reason.citations.empty()
+                                          ? std::string()
+                                          : explain::FormatCitation(engine.knowledge(), reason.citations.front())}});
+    out.push_back({{"id", strategy.id}, {"requested", strategy.requested}, {"reasons", reasons}});
+  }
+  return out;
+}
+
+ordered_json RequestedJson(const Evaluation& evaluation) {
+  ordered_json out = ordered_json::array();
+  for (const auto& strategy : evaluation.requested)
+    out.push_back({{"id", strategy.id}, {"verdict", std::string(inference::VerdictName(strategy.verdict))}});
+  return out;
+}
+
+ordered_json FluxJson(const inference::FluxValues& flux) {
+  ordered_json out = ordered_json::object();
+  for (const auto& [key, value] : flux.values) {
+    auto dot = key.find('.');
+    std::string pathway = dot == std::string::npos ? key : key.substr(0, dot);
+    std::string index = dot == std::string::npos ? "value" : key.substr(dot + 1);
+    out[pathway][index] = value;
+  }
+  for (const auto& [key, assumed] : flux.assumed) {
+    if (!assumed) continue;
+    auto dot = key.find('.');
+    std::string pathway = dot == std::string::npos ? key : key.substr(0, dot);
+    if (!out[pathway].contains("assumed")) out[pathway]["assumed"] = ordered_json::array();
+    out[pathway]["assumed"].push_back(dot == std::string::npos ? key : key.substr(dot + 1));
+  }
+  return out;
+}
+
+// Data a practitioner can collect (a lab, a symptom, a questionnaire...), not a conclusion of the
+// engine or a flux index of the model.
+bool IsCaseData(const std::string& input) {
+  for (const char* prefix : {"flux:", "fact:", "driver:", "deficit:", "alert:"})
+    if (input.rfind(prefix, 0) == 0) return false;
+  return true;
+}
+
+ordered_json NextBestDataJson(const inference::Engine& engine, const casefile::Case& c, const Evaluation& evaluation,
+                              const std::vector<RankedDeficit>& ranked, const ReportOptions& options) {
+  constexpr size_t kDeficitsConsidered = 5;
+  struct Entry {
+    double impact = 0;
+    std::vector<std::string> why;
+  };
+  std::map<std::string, Entry> entries;
+  size_t considered = 0;
+  for (const auto& [conclusion, certainty] : ranked) {
+    if (Level(certainty) == "likely") continue;
+    if (++considered > kDeficitsConsidered) break;
+    auto why_not = explain::WhyNot(engine, c, evaluation, conclusion->id, options.flux);
+    if (!why_not.ok()) continue;
+    for (const auto& input : why_not->inputs) {
+      if (Round3(input.impact) <= 0 || !IsCaseData(input.input)) continue;
+      Entry& entry = entries[input.input];
+      entry.impact = std::max(entry.impact, Round3(input.impact));
+      std::string text = "would decide " + Join(input.rules, ", ") + " for " + conclusion->id + " (now " +
+                         Level(certainty) + ", " + FormatNumber(certainty, 3) + "; up to +" +
+                         FormatNumber(Round3(input.impact), 3) + ")";
+      entry.why.push_back(std::move(text));
+    }
+  }
+  std::vector<std::pair<std::string, Entry>> sorted(entries.begin(), entries.end());
+  std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+    if (a.second.impact != b.second.impact) return a.second.impact > b.second.impact;
+    return a.first < b.first;
+  });
+  if (sorted.size() > options.max_next_best_data) sorted.resize(options.max_next_best_data);
+  ordered_json out = ordered_json::array();
+  for (const auto& [input, entry] : sorted)
+    out.push_back({{"input", input}, {"impact", entry.impact}, {"why", Join(entry.why, "; ")}});
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text helpers over the JSON.
+
+std::string Str(const ordered_json& value) {
+  if (value.is_null()) return "";
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_number()) return FormatNumber(value.get<double>(), 4);
+  if (value.is_boolean()) return value.get<bool>() ? "yes" : "no";
+  return value.dump();
+}
+
+std::string Field(const ordered_json& object, const char* key) {
+  if (!object.is_object() || !object.contains(key)) return "";
+  return Str(object[key]);
+}
+
+std::vector<std::string> Wrap(const std::string& text, size_t width) {
+  std::vector<std::string> lines;
+  std::istringstream words(text);
+  std::string word, line;
+  while (words >> word) {
+    if (!line.empty() && line.size() + 1 + word.size() > width) {
+      lines.push_back(line);
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+  }
+  if (!line.empty() || lines.empty()) lines.push_back(line);
+  return lines;
+}
+
+std::string Upper(std::string text) {
+  for (auto& ch : text) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return text;
+}
+
+std::string StringList(const ordered_json& array) {
+  std::vector<std::string> items;
+  if (array.is_array())
+    for (const auto& item : array) items.push_back(Str(item));
+  return Join(items, ", ");
+}
+
+std::string LabValue(const ordered_json& lab) {
+  std::string text = Field(lab, "value");
+  if (text.empty() && lab.contains("input")) text = Field(lab["input"], "value") + " " + Field(lab["input"], "unit");
+  else text += " " + Field(lab, "unit");
+  return text;
+}
+
+std::string Range(const ordered_json& range) {
+  if (!range.is_object()) return "";
+  std::string low = Field(range, "low"), high = Field(range, "high");
+  if (low.empty() && high.empty()) return "";
+  if (low.empty()) return "< " + high;
+  if (high.empty()) return "> " + low;
+  return low + "-" + high;
+}
+
+// prefix + text + suffix, or "" when text is empty.
+std::string Affix(const char* prefix, const std::string& text, const char* suffix) {
+  if (text.empty()) return "";
+  std::string out = prefix;
+  out += text;
+  out += suffix;
+  return out;
+}
+
+std::string Pad(const std::string& text, size_t width) {
+  return text.size() >= width ? text + " " : text + std::string(width - text.size(), ' ');
+}
+
+const ordered_json& Get(const ordered_json& object, const char* key) {
+  static const ordered_json kEmpty = ordered_json::array();
+  if (!object.is_object() || !object.contains(key)) return kEmpty;
+  return object[key];
+}
+
+}  // namespace
+
+Versions VersionsOf(const inference::Engine& engine) {
+  return {NFLUX_VERSION, engine.knowledge().version(), engine.rule_base().version};
+}
+
+std::string TraceId(const Evaluation& evaluation) { return "sha256:" + Sha256Hex(evaluation.trace.ToJson().dump()); }
+
+ordered_json EvaluationToJson(const inference::Engine& engine, const casefile::Case& c, const Evaluation& evaluation,
+                              const Versions& versions, const ReportOptions& options) {
+  std::vector<RankedDeficit> ranked = RankDeficits(evaluation);
+  ordered_json out;
+  out["case_id"] = c.case_id;
+  out["versions"] = {{"engine", versions.engine}, {"knowledge", versions.knowledge}, {"rules", versions.rules}};
+  out["alerts"] = AlertsJson(engine, evaluation);
+  out["data_quality"] = InOrder(casefile::DataQualityToJson(c), {"path", "severity", "code", "message"});
+  out["labs"] = InOrder(casefile::LabsToJson(c), {"test", "input", "value", "unit", "status", "reference",
+                                                   "optimal_status", "optimal", "used"});
+  out["derived"] = InOrder(casefile::DerivedToJson(c), {"id", "value", "unit", "from", "status"});
+  out["deficits"] = DeficitsJson(engine, evaluation, ranked);
+  out["strategies"] = StrategiesJson(engine, evaluation);
+  out["blocked_strategies"] = BlockedJson(engine, evaluation);
+  out["requested_supplements"] = RequestedJson(evaluation);
+  out["flux"] = FluxJson(options.flux);
+  out["next_best_data"] = NextBestDataJson(engine, c, evaluation, ranked, options);
+  out["trace_id"] = TraceId(evaluation);
+  return out;
+}
+
+std::string EvaluationToText(const ordered_json& report) {
+  constexpr size_t kBox = 76;
+  std::ostringstream out;
+  out << "NeuroFlux evaluation: " << Field(report, "case_id") << "\n";
+  const auto& versions = Get(report, "versions");
+  out << "engine " << Field(versions, "engine") << ", knowledge " << Field(versions, "knowledge").substr(0, 19)
+      << ", rules " << Field(versions, "rules").substr(0, 19) << "\n";
+  out << "Decision support for a qualified practitioner; not a diagnosis.\n\n";
+
+  const auto& alerts = Get(report, "alerts");
+  std::string border = "+" + std::string(kBox + 2, '-') + "+\n";
+  auto box_line = [&](const std::string& text) {
+    out << "| " << text << std::string(text.size() < kBox ? kBox - text.size() : 0, ' ') << " |\n";
+  };
+  out << border;
+  box_line(alerts.empty() ? "RED FLAGS / ALERTS: none raised" : "RED FLAGS / ALERTS (" + std::to_string(alerts.size()) + ")");
+  for (const auto& alert : alerts) {
+    box_line("");
+    for (const auto& line : Wrap("[" + Upper(Field(alert, "severity")) + "] " + Field(alert, "id") + ": " +
+                                     Field(alert, "message"),
+                                 kBox))
+      box_line(line);
+    if (!Get(alert, "because").empty())
+      for (const auto& line : Wrap("because: " + StringList(Get(alert, "because")), kBox - 2)) box_line("  " + line);
+    for (const auto& citation : Get(alert, "citations"))
+      for (const auto& line : Wrap("source: " + Str(citation), kBox - 2)) box_line("  " + line);
+  }
+  out << border << "\n";
+
+  const auto& quality = Get(report, "data_quality");
+  if (!quality.empty()) {
+    out << "DATA QUALITY\n";
+    for (const auto& issue : quality)
+      out << "  [" << Field(issue, "severity") << "] " << Field(issue, "path") << ": " << Field(issue, "message") << "\n";
+    out << "\n";
+  }
+
+  const auto& deficits = Get(report, "deficits");
+  out << "DEFICITS (" << deficits.size() << ")\n";
+  if (deficits.empty()) out << "  none concluded\n";
+  for (const auto& deficit : deficits) {
+    out << "  " << Field(deficit, "rank") << ". " << Field(deficit, "id") << "  " << Field(deficit, "level") << " ("
+        << Field(deficit, "certainty") << ")\n";
+    std::vector<std::string> drivers;
+    for (const auto& driver : Get(deficit, "drivers")) drivers.push_back(Field(driver, "id") + " " + Field(driver, "weight"));
+    if (!drivers.empty()) out << "     drivers: " << Join(drivers, ", ") << "\n";
+    for (const char* side : {"evidence_for", "evidence_against"})
+      for (const auto& evidence : Get(deficit, side)) {
+        out << "     " << (std::string(side) == "evidence_for" ? "+ " : "- ") << Field(evidence, "text") << "  [rule "
+            << Field(evidence, "rule") << "]\n";
+        if (!Field(evidence, "citation").empty()) out << "         " << Field(evidence, "citation") << "\n";
+      }
+  }
+  out << "\n";
+
+  const auto& strategies = Get(report, "strategies");
+  out << "STRATEGIES TO CONSIDER (" << strategies.size() << ")\n";
+  if (strategies.empty()) out << "  none\n";
+  for (const auto& strategy : strategies) {
+    out << "  " << Field(strategy, "rank") << ". " << Field(strategy, "id") << " (" << Field(strategy, "kind") << ")";
+    if (!Get(strategy, "for_deficits").empty()) out << " for " << StringList(Get(strategy, "for_deficits"));
+    out << "\n";
+    for (const auto& line : Wrap(Field(strategy, "why"), 70)) out << "     " << line << "\n";
+    for (const auto& caution : Get(strategy, "cautions")) out << "     CAUTION: " << Str(caution) << "\n";
+    for (const auto& citation : Get(strategy, "citations")) out << "     source: " << Str(citation) << "\n";
+  }
+  out << "\n";
+
+  const auto& blocked = Get(report, "blocked_strategies");
+  if (!blocked.empty()) {
+    out << "BLOCKED BY SAFETY (" << blocked.size() << ")\n";
+    for (const auto& strategy : blocked) {
+      out << "  " << Field(strategy, "id") << (Get(strategy, "requested").is_boolean() && strategy["requested"].get<bool>()
+                                                 ? " (requested)"
+                                                 : "")
+          << "\n";
+      for (const auto& reason : Get(strategy, "reasons")) {
+        out << "     " << Field(reason, "severity") << " contraindication with " << Field(reason, "with");
+        if (!Field(reason, "alert").empty()) out << " (alert " << Field(reason, "alert") << ")";
+        out << "\n";
+        if (!Field(reason, "citation").empty()) out << "         " << Field(reason, "citation") << "\n";
+      }
+    }
+    out << "\n";
+  }
+
+  const auto& requested = Get(report, "requested_supplements");
+  if (!requested.empty()) {
+    out << "REQUESTED SUPPLEMENTS\n";
+    for (const auto& item : requested) out << "  " << Pad(Field(item, "id"), 32) << Field(item, "verdict") << "\n";
+    out << "\n";
+  }
+
+  const auto& next = Get(report, "next_best_data");
+  if (!next.empty()) {
+    out << "NEXT BEST DATA\n";
+    for (const auto& item : next) {
+      out << "  " << Pad(Field(item, "input"), 30) << "impact " << Field(item, "impact") << "\n";
+      for (const auto& line : Wrap(Field(item, "why"), 70)) out << "     " << line << "\n";
+    }
+    out << "\n";
+  }
+
+  const auto& labs = Get(report, "labs");
+  out << "LABS (" << labs.size() << ")\n";
+  if (!labs.empty()) {
+    out << "  " << Pad("test", 24) << Pad("value", 18) << Pad("status", 9) << Pad("reference", 16) << "optimal\n";
+    for (const auto& lab : labs) {
+      std::string status = Field(lab, "status");
+      if (Get(lab, "used").is_boolean() && !lab["used"].get<bool>()) status = "EXCLUDED";
+      std::string optimal = Range(Get(lab, "optimal"));
+      if (!optimal.empty()) optimal += " (" + Field(lab, "optimal_status") + ")";
+      out << "  " << Pad(Field(lab, "test"), 24) << Pad(LabValue(lab), 18) << Pad(status, 9)
+          << Pad(Range(Get(lab, "reference")), 16) << optimal << "\n";
+    }
+  }
+  const auto& derived = Get(report, "derived");
+  for (const auto& index : derived)
+    out << "  " << Pad(Field(index, "id"), 24) << Pad(Field(index, "value") + " " + Field(index, "unit"), 18)
+        << Pad(Field(index, "status"), 9) << "from " << StringList(Get(index, "from")) << "\n";
+  out << "\ntrace " << Field(report, "trace_id") << "\n";
+  return out.str();
+}
+
+std::string EvaluationToMarkdown(const ordered_json& report) {
+  std::ostringstream out;
+  out << "# NeuroFlux evaluation: " << Field(report, "case_id") << "\n\n";
+  const auto& versions = Get(report, "versions");
+  out << "engine `" << Field(versions, "engine") << "`, knowledge `" << Field(versions, "knowledge") << "`, rules `"
+      << Field(versions, "rules") << "`\n\n";
+  out << "> Decision support for a qualified practitioner; not a diagnosis.\n\n";
+
+  out << "## Red flags and alerts\n\n";
+  const auto& alerts = Get(report, "alerts");
+  if (alerts.empty()) out << "None raised.\n";
+  for (const auto& alert : alerts) {
+    out << "- **" << Upper(Field(alert, "severity")) << "** `" << Field(alert, "id") << "`: " << Field(alert, "message");
+    if (!Get(alert, "because").empty()) out << " (because: " << StringList(Get(alert, "because")) << ")";
+    out << "\n";
+    for (const auto& citation : Get(alert, "citations")) out << "  - " << Str(citation) << "\n";
+  }
+  out << "\n";
+
+  const auto& quality = Get(report, "data_quality");
+  if (!quality.empty()) {
+    out << "## Data quality\n\n";
+    for (const auto& issue : quality)
+      out << "- **" << Field(issue, "severity") << "** `" << Field(issue, "path") << "`: " << Field(issue, "message") << "\n";
+    out << "\n";
+  }
+
+  out << "## Deficits\n\n";
+  const auto& deficits = Get(report, "deficits");
+  if (deficits.empty()) out << "None concluded.\n\n";
+  for (const auto& deficit : deficits) {
+    out << "### " << Field(deficit, "rank") << ". " << Field(deficit, "id") << ": " << Field(deficit, "level") << " ("
+        << Field(deficit, "certainty") << ")\n\n";
+    std::vector<std::string> drivers;
+    for (const auto& driver : Get(deficit, "drivers")) {
+      std::string text = "`";
+      text += Field(driver, "id");
+      text += "` ";
+      text += Field(driver, "weight");
+      drivers.push_back(std::move(text));
+    }
+    if (!drivers.empty()) out << "Drivers: " << Join(drivers, ", ") << "\n\n";
+    for (const char* side : {"evidence_for", "evidence_against"})
+      for (const auto& evidence : Get(deficit, side))
+        out << "- " << (std::string(side) == "evidence_for" ? "for: " : "against: ") << Field(evidence, "text")
+            << " (rule `" << Field(evidence, "rule") << "`"
+            << Affix("; ", Field(evidence, "citation"), "") << ")\n";
+    out << "\n";
+  }
+
+  out << "## Strategies to consider\n\n";
+  const auto& strategies = Get(report, "strategies");
+  if (strategies.empty()) out << "None.\n";
+  for (const auto& strategy : strategies) {
+    out << Field(strategy, "rank") << ". `" << Field(strategy, "id") << "` (" << Field(strategy, "kind") << "): "
+        << Field(strategy, "why") << "\n";
+    for (const auto& caution : Get(strategy, "cautions")) out << "   - **Caution:** " << Str(caution) << "\n";
+    for (const auto& citation : Get(strategy, "citations")) out << "   - " << Str(citation) << "\n";
+  }
+  out << "\n";
+
+  const auto& blocked = Get(report, "blocked_strategies");
+  if (!blocked.empty()) {
+    out << "## Blocked by safety\n\n";
+    for (const auto& strategy : blocked) {
+      out << "- `" << Field(strategy, "id") << "`"
+          << (Get(strategy, "requested").is_boolean() && strategy["requested"].get<bool>() ? " (requested)" : "") << "\n";
+      for (const auto& reason : Get(strategy, "reasons"))
+        out << "  - " << Field(reason, "severity") << " contraindication with `" << Field(reason, "with") << "`"
+            << Affix(" (alert `", Field(reason, "alert"), "`)")
+            << Affix(": ", Field(reason, "citation"), "") << "\n";
+    }
+    out << "\n";
+  }
+
+  const auto& requested = Get(report, "requested_supplements");
+  if (!requested.empty()) {
+    out << "## Requested supplements\n\n| supplement | verdict |\n|---|---|\n";
+    for (const auto& item : requested) out << "| `" << Field(item, "id") << "` | " << Field(item, "verdict") << " |\n";
+    out << "\n";
+  }
+
+  const auto& next = Get(report, "next_best_data");
+  if (!next.empty()) {
+    out << "## Next best data\n\n";
+    for (const auto& item : next)
+      out << "- `" << Field(item, "input") << "` (impact " << Field(item, "impact") << "): " << Field(item, "why") << "\n";
+    out << "\n";
+  }
+
+  out << "## Labs\n\n| test | value | status | reference | optimal |\n|---|---|---|---|---|\n";
+  for (const auto& lab : Get(report, "labs")) {
+    std::string status = Field(lab, "status");
+    if (Get(lab, "used").is_boolean() && !lab["used"].get<bool>()) status = "excluded";
+    std::string optimal = Range(Get(lab, "optimal"));
+    if (!optimal.empty()) optimal += " (" + Field(lab, "optimal_status") + ")";
+    out << "| `" << Field(lab, "test") << "` | " << LabValue(lab) << " | " << status << " | "
+        << Range(Get(lab, "reference")) << " | " << optimal << " |\n";
+  }
+  for (const auto& index : Get(report, "derived"))
+    out << "| `" << Field(index, "id") << "` (derived) | " << Field(index, "value") << " " << Field(index, "unit")
+        << " | " << Field(index, "status") << " | | |\n";
+  out << "\ntrace `" << Field(report, "trace_id") << "`\n";
+  return out.str();
+}
+
+}  // namespace nflux::report

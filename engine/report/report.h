@@ -1,0 +1,54 @@
+// Renderers of an evaluation: the evaluation JSON of shared/contracts/output.md (field names and
+// order fixed), a terminal text report for a clinician (red flags first) and Markdown.
+//
+// The JSON is the one source of content: the text and Markdown reports are rendered from it, so
+// the three always say the same thing. Everything here is pure (reads the immutable engine, case
+// and evaluation) and thread-safe.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "case/case.h"
+#include "inference/inference.h"
+
+namespace nflux::report {
+
+struct Versions {
+  std::string engine;     // NFLUX_VERSION
+  std::string knowledge;  // KnowledgeBase::version()
+  std::string rules;      // RuleBase::version
+};
+
+// The versions of this binary and of the engine's knowledge and rule bases.
+Versions VersionsOf(const inference::Engine& engine);
+
+// Options shared by the renderers.
+struct ReportOptions {
+  // Flux values given to the evaluation (until the flux model exists); reported under "flux",
+  // grouped per pathway. Empty: "flux" is {}.
+  inference::FluxValues flux;
+  size_t max_next_best_data = 8;  // most entries in next_best_data
+};
+
+// The evaluation object of output.md, keys in the contract's order:
+// case_id, versions, alerts, data_quality, labs, derived, deficits, strategies, blocked_strategies,
+// requested_supplements, flux, next_best_data, trace_id.
+// The engine is needed for what the evaluation does not hold: the rules' leaf tests (evidence
+// kinds), formatted citations, and why-not analysis for next_best_data.
+nlohmann::ordered_json EvaluationToJson(const inference::Engine& engine, const casefile::Case& c,
+                                        const inference::Evaluation& evaluation, const Versions& versions,
+                                        const ReportOptions& options = {});
+
+// The same content as a terminal report: alerts (red flags) first in a boxed block, then data
+// quality, deficits with evidence and citations, strategies, blocked strategies, next best data,
+// labs.
+std::string EvaluationToText(const nlohmann::ordered_json& evaluation_json);
+// The same content as Markdown.
+std::string EvaluationToMarkdown(const nlohmann::ordered_json& evaluation_json);
+
+// "sha256:<hex>" of the trace JSON: identifies the reasoning of a run.
+std::string TraceId(const inference::Evaluation& evaluation);
+
+}  // namespace nflux::report

@@ -1,0 +1,350 @@
+#include "rules/checker.h"
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "base/text.h"
+#include "units/units.h"
+
+namespace nflux::rules {
+namespace {
+
+using knowledge::Node;
+using knowledge::NodeKind;
+
+// The derived indices the inference engine computes from labs.
+const std::vector<std::string> kDerivedIndices = {"homa_ir", "kyn_trp_ratio"};
+
+// Conditions a case may score as stressors (0-3), as the contract vocabulary lists them
+// (shared/contracts/vocabulary.json, "stressors"); the others there are stressor nodes.
+const std::vector<std::string> kVocabularyStressors = {"chronic_stress",  "chronic_pain",    "recent_bereavement_or_trauma",
+                                                       "toxic_exposure",  "caregiving_load", "financial_strain"};
+
+std::string Quote(std::string_view text) {
+  std::string quoted = "'";
+  quoted += text;
+  quoted += "'";
+  return quoted;
+}
+
+// "a lab", "an alert", "a medication class".
+std::string WithArticle(std::string_view noun) {
+  std::string text = noun.empty() || std::string_view("aeiou").find(noun[0]) == std::string_view::npos ? "a " : "an ";
+  text += noun;
+  return text;
+}
+
+std::string Readable(NodeKind kind) {
+  std::string name(knowledge::KindName(kind));
+  std::replace(name.begin(), name.end(), '_', ' ');
+  return name;
+}
+
+std::string List(const std::vector<std::string>& words) {
+  std::string text;
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) text += ", ";
+    text += words[i];
+  }
+  return text;
+}
+
+// " (did you mean ...?)" when something is close, else " (one of: a, b, c)".
+std::string HintOrChoices(std::string_view word, const std::vector<std::string>& choices) {
+  std::string hint = DidYouMean(word, choices);
+  if (!hint.empty() || choices.empty()) return hint;
+  return " (one of: " + List(choices) + ")";
+}
+
+std::vector<std::string> FluxIndexNames() {
+  std::vector<std::string> names;
+  for (const char* pathway : {"serotonin", "melatonin", "dopamine", "noradrenaline", "adrenaline", "gaba", "glutamate",
+                              "acetylcholine"})
+    for (const char* index : {"synthesis", "release", "reuptake", "breakdown", "level", "turnover"}) {
+      std::string name = pathway;
+      name += '.';
+      name += index;
+      names.push_back(std::move(name));
+    }
+  return names;
+}
+
+class Checker {
+ public:
+  Checker(const knowledge::KnowledgeBase& kb, std::vector<RuleError>* errors) : kb_(kb), errors_(errors) {}
+
+  void CheckAll(std::vector<Rule>* rules) {
+    std::map<std::string, const Rule*> first_definition;
+    for (Rule& rule : *rules) {
+      auto [it, inserted] = first_definition.emplace(rule.id, &rule);
+      if (!inserted) {
+        const SourceLocation& first = it->second->id_at;
+        Error(rule.id_at, "duplicate rule id " + Quote(rule.id) + " (first defined at " + first.file + ":" +
+                              std::to_string(first.line) + ")");
+      }
+      CheckRule(&rule);
+    }
+  }
+
+ private:
+  void Error(const SourceLocation& at, std::string message) {
+    errors_->push_back(RuleError{at, std::move(message), ""});
+  }
+
+  // The node `id` names when it is one of `kinds`; otherwise reports it and returns null.
+  // `what` names the expected kind in messages ("lab", "driver or stressor").
+  const Node* Resolve(const std::string& id, const SourceLocation& at, std::initializer_list<NodeKind> kinds,
+                      const std::string& what) {
+    std::vector<std::string> candidates;
+    for (NodeKind kind : kinds) {
+      auto ids = kb_.IdsOfKind(kind);
+      candidates.insert(candidates.end(), ids.begin(), ids.end());
+    }
+    const Node* node = kb_.Find(id);
+    if (node == nullptr) {
+      Error(at, "unknown " + what + " " + Quote(id) + DidYouMean(id, candidates));
+      return nullptr;
+    }
+    if (std::find(kinds.begin(), kinds.end(), node->kind) == kinds.end()) {
+      Error(at, Quote(id) + " is " + WithArticle(Readable(node->kind)) + ", not " + WithArticle(what) +
+                    DidYouMean(id, candidates));
+      return nullptr;
+    }
+    return node;
+  }
+
+  void CheckRule(Rule* rule) {
+    if (!IsSnakeCaseId(rule->id)) Error(rule->id_at, "rule id " + Quote(rule->id) + " is not snake_case");
+    if (rule->citations.empty()) {
+      Error(rule->at, "rule " + Quote(rule->id) + " cites no source: add 'cites KEY' after its title");
+    }
+    std::vector<std::string> keys;
+    for (const auto& [key, citation] : kb_.citations()) keys.push_back(key);
+    for (size_t i = 0; i < rule->citations.size(); ++i) {
+      if (kb_.FindCitation(rule->citations[i]) == nullptr) {
+        const SourceLocation& at = i < rule->citations_at.size() ? rule->citations_at[i] : rule->at;
+        Error(at, "unknown citation " + Quote(rule->citations[i]) + DidYouMean(rule->citations[i], keys));
+      }
+    }
+    CheckCondition(&rule->when);
+    for (Action& action : rule->actions) CheckAction(&action);
+  }
+
+  void CheckCondition(Condition* condition) {
+    if (condition->op == Condition::Op::kTest) {
+      CheckTest(&condition->test);
+      return;
+    }
+    if (condition->op == Condition::Op::kAtLeast && condition->at_least > static_cast<int>(condition->children.size())) {
+      Error(condition->at, "'at least " + std::to_string(condition->at_least) + " of' " +
+                       std::to_string(condition->children.size()) + " conditions can never be true");
+    }
+    for (Condition& child : condition->children) CheckCondition(&child);
+  }
+
+  void CheckTest(Test* test) {
+    switch (test->kind) {
+      case TestKind::kSymptomCompare:
+      case TestKind::kSymptomPresent:
+      case TestKind::kSymptomAbsent:
+        Resolve(test->id, test->id_at, {NodeKind::kSymptom}, "symptom");
+        return;
+      case TestKind::kQuestionnaireTotal:
+      case TestKind::kQuestionnaireItem:
+      case TestKind::kQuestionnaireBand:
+      case TestKind::kQuestionnairePositive:
+      case TestKind::kQuestionnaireNegative:
+        CheckQuestionnaire(*test);
+        return;
+      case TestKind::kLabStatus:
+      case TestKind::kLabValue:
+      case TestKind::kLabMeasured:
+      case TestKind::kLabMissing:
+        CheckLab(test);
+        return;
+      case TestKind::kDerivedCompare:
+      case TestKind::kDerivedStatus:
+        if (std::find(kDerivedIndices.begin(), kDerivedIndices.end(), test->id) == kDerivedIndices.end())
+          Error(test->id_at, "unknown derived index " + Quote(test->id) + HintOrChoices(test->id, kDerivedIndices));
+        return;
+      case TestKind::kFluxCompare:
+      case TestKind::kFluxAssumed:
+        if (!IsFluxIndex(test->id)) {
+          Error(test->id_at, "unknown flux index " + Quote(test->id) + DidYouMean(test->id, FluxIndexNames()));
+        }
+        return;
+      case TestKind::kMedication:
+        Resolve(test->id, test->id_at, {NodeKind::kMedication}, "medication");
+        return;
+      case TestKind::kMedicationClass:
+        Resolve(test->id, test->id_at, {NodeKind::kMedicationClass, NodeKind::kMedication}, "medication class");
+        return;
+      case TestKind::kCondition:
+        Resolve(test->id, test->id_at, {NodeKind::kCondition}, "condition");
+        return;
+      case TestKind::kSupplementCurrent:
+      case TestKind::kSupplementRequested:
+        Resolve(test->id, test->id_at, {NodeKind::kStrategy}, "strategy");
+        return;
+      case TestKind::kLifestyleCompare:
+      case TestKind::kLifestyleIs:
+        CheckLifestyle(*test);
+        return;
+      case TestKind::kStressorCompare:
+        CheckStressor(*test);
+        return;
+      case TestKind::kDriver:
+        Resolve(test->id, test->id_at, {NodeKind::kDriver, NodeKind::kStressor}, "driver");
+        return;
+      case TestKind::kDeficit:
+        Resolve(test->id, test->id_at, {NodeKind::kDeficit}, "deficit");
+        return;
+      case TestKind::kAlert:
+        Resolve(test->id, test->id_at, {NodeKind::kAlert}, "alert");
+        return;
+      case TestKind::kFact:  // Facts are made by rules; Stratify checks that one derives it.
+      case TestKind::kSex:
+      case TestKind::kAge:
+      case TestKind::kPregnant:
+      case TestKind::kLactating:
+      case TestKind::kMenopausalStatus:
+      case TestKind::kDataQuality:
+        return;
+    }
+  }
+
+  void CheckQuestionnaire(const Test& test) {
+    const Node* node = Resolve(test.id, test.id_at, {NodeKind::kQuestionnaire}, "questionnaire");
+    if (node == nullptr || !node->questionnaire) return;
+    const knowledge::Questionnaire& questionnaire = *node->questionnaire;
+    const std::string name = "questionnaire " + Quote(test.id);
+    switch (test.kind) {
+      case TestKind::kQuestionnaireTotal:
+        if (questionnaire.result_only)
+          Error(test.id_at, name + " gives only a result: test it with 'is positive' or 'is negative'");
+        return;
+      case TestKind::kQuestionnaireItem:
+        if (test.item < 1 || test.item > questionnaire.items)
+          Error(test.value_at, name + " has items 1 to " + std::to_string(questionnaire.items) + ", not " +
+                                   std::to_string(test.item));
+        return;
+      case TestKind::kQuestionnaireBand: {
+        std::vector<std::string> labels;
+        for (const auto& band : questionnaire.bands) labels.push_back(band.label);
+        if (std::find(labels.begin(), labels.end(), test.text) == labels.end())
+          Error(test.value_at, name + " has no band " + Quote(test.text) + HintOrChoices(test.text, labels));
+        return;
+      }
+      default:  // positive / negative
+        if (!questionnaire.positive_at && !questionnaire.result_only)
+          Error(test.value_at, name + " has no positive cut-off in the knowledge base");
+        return;
+    }
+  }
+
+  void CheckLab(Test* test) {
+    const Node* node = Resolve(test->id, test->id_at, {NodeKind::kLab}, "lab");
+    if (node == nullptr || !node->lab) return;
+    const knowledge::Lab& lab = *node->lab;
+    const std::string name = "lab " + Quote(test->id);
+    if (test->kind == TestKind::kLabValue) {
+      Result<double> converted = units::Convert(test->written_number, test->unit, lab.analyte.canonical_unit, &lab.analyte);
+      if (!converted.ok()) {
+        Error(test->unit_at, "unit " + Quote(test->unit) + " does not fit " + name + ": " + converted.status().message());
+        return;
+      }
+      test->number = *converted;
+      return;
+    }
+    if (test->kind != TestKind::kLabStatus) return;
+    const bool optimal = test->text == "below_optimal" || test->text == "optimal" || test->text == "above_optimal";
+    if (optimal && lab.optimal.empty())
+      Error(test->value_at, name + " has no optimal range in the knowledge base, so " + Quote(test->text) +
+                                " is never decided");
+    if (test->text == "critical" && !lab.critical_low && !lab.critical_high)
+      Error(test->value_at, name + " has no critical limits in the knowledge base, so 'critical' is never decided");
+  }
+
+  void CheckLifestyle(const Test& test) {
+    const Node* node = Resolve(test.id, test.id_at, {NodeKind::kLifestyleFactor}, "lifestyle factor");
+    if (node == nullptr) return;
+    const std::string type = node->Text("value_type");
+    const std::string name = "lifestyle factor " + Quote(test.id);
+    const bool numeric = type == "number" || type == "scale";
+    if (test.kind == TestKind::kLifestyleCompare) {
+      if (!numeric)
+        Error(test.id_at, name + " is " + WithArticle(type) + ", not a number: test it with 'lifestyle " + test.id +
+                              " is VALUE'");
+      return;
+    }
+    if (numeric) {
+      Error(test.value_at, name + " is a " + type + ": compare it, e.g. 'lifestyle " + test.id + " >= 1'");
+      return;
+    }
+    std::vector<std::string> values;
+    if (type == "boolean") {
+      values = {"true", "false"};
+    } else if (node->data.contains("values") && node->data["values"].is_array()) {
+      for (const auto& value : node->data["values"])
+        if (value.is_string()) values.push_back(value.get<std::string>());
+    }
+    if (std::find(values.begin(), values.end(), test.text) == values.end())
+      Error(test.value_at, name + " has no value " + Quote(test.text) + HintOrChoices(test.text, values));
+  }
+
+  void CheckStressor(const Test& test) {
+    const Node* node = kb_.Find(test.id);
+    const bool listed = std::find(kVocabularyStressors.begin(), kVocabularyStressors.end(), test.id) !=
+                        kVocabularyStressors.end();
+    if (node != nullptr && node->kind == NodeKind::kCondition && listed) return;
+    Resolve(test.id, test.id_at, {NodeKind::kStressor}, "stressor");
+  }
+
+  void CheckCertainty(const Action& action, const char* word) {
+    if (action.certainty > 0 && action.certainty <= 1) return;
+    Error(action.certainty_at, std::string(word) + " " + FormatNumber(action.certainty) + " is outside (0, 1]");
+  }
+
+  void CheckAction(Action* action) {
+    switch (action->kind) {
+      case ActionKind::kDeriveFact:
+        if (!IsSnakeCaseId(action->id)) Error(action->id_at, "fact id " + Quote(action->id) + " is not snake_case");
+        CheckCertainty(*action, "certainty");
+        return;
+      case ActionKind::kConcludeDriver:
+        Resolve(action->id, action->id_at, {NodeKind::kDriver, NodeKind::kStressor}, "driver");
+        CheckCertainty(*action, "weight");
+        return;
+      case ActionKind::kSuggestDeficit:
+      case ActionKind::kOpposeDeficit:
+        Resolve(action->id, action->id_at, {NodeKind::kDeficit}, "deficit");
+        CheckCertainty(*action, "certainty");
+        for (size_t i = 0; i < action->ids.size(); ++i)
+          Resolve(action->ids[i], i < action->ids_at.size() ? action->ids_at[i] : action->at, {NodeKind::kDriver, NodeKind::kStressor}, "driver");
+        return;
+      case ActionKind::kSuggestStrategy:
+        Resolve(action->id, action->id_at, {NodeKind::kStrategy}, "strategy");
+        for (size_t i = 0; i < action->ids.size(); ++i)
+          Resolve(action->ids[i], i < action->ids_at.size() ? action->ids_at[i] : action->at, {NodeKind::kDeficit}, "deficit");
+        return;
+      case ActionKind::kRaiseAlert:
+        Resolve(action->id, action->id_at, {NodeKind::kAlert}, "alert");
+        return;
+      case ActionKind::kNoteDataQuality:
+        return;
+    }
+  }
+
+  const knowledge::KnowledgeBase& kb_;
+  std::vector<RuleError>* errors_;
+};
+
+}  // namespace
+
+void CheckRules(std::vector<Rule>* rules, const knowledge::KnowledgeBase& kb, std::vector<RuleError>* errors) {
+  Checker(kb, errors).CheckAll(rules);
+}
+
+}  // namespace nflux::rules

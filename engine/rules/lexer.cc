@@ -1,0 +1,198 @@
+#include "rules/lexer.h"
+
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+
+namespace nflux::rules {
+namespace {
+
+bool IsIdentifierStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
+bool IsIdentifierChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool IsDigit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+
+bool IsAscii(char c) { return static_cast<unsigned char>(c) < 0x80; }
+
+// The message for text the lexer cannot read: one character, or a run of non-ASCII bytes (such as
+// one UTF-8 character), shown in hex so that a message never carries broken text.
+std::string Unexpected(std::string_view text) {
+  auto first = static_cast<unsigned char>(text[0]);
+  if (first >= 0x20 && first < 0x7f) return "unexpected character '" + std::string(text) + "'";
+  std::string message = IsAscii(text[0]) ? "unexpected control byte" : "unexpected non-ASCII bytes";
+  for (size_t i = 0; i < text.size() && i < 8; ++i) {
+    char hex[8];
+    std::snprintf(hex, sizeof hex, " %02x", static_cast<unsigned char>(text[i]));
+    message += hex;
+  }
+  if (text.size() > 8) message += " ...";
+  if (!IsAscii(text[0])) message += ": outside strings and comments write ASCII, e.g. '>=' for a greater-or-equal sign";
+  return message;
+}
+
+}  // namespace
+
+std::string DescribeToken(const Token& token) {
+  switch (token.kind) {
+    case Token::Kind::kEndOfFile:
+      return "end of file";
+    case Token::Kind::kString:
+      return "\"" + token.text + "\"";
+    case Token::Kind::kUnit:
+      if (token.text.empty()) return "nothing";
+      break;
+    default:
+      break;
+  }
+  return "'" + token.text + "'";
+}
+
+void Lexer::Advance() {
+  if (pos_ >= text_.size()) return;
+  if (text_[pos_] == '\n') {
+    ++line_;
+    column_ = 1;
+  } else {
+    ++column_;
+  }
+  ++pos_;
+}
+
+void Lexer::SkipSpaceAndComments() {
+  while (pos_ < text_.size()) {
+    char c = text_[pos_];
+    if (IsSpace(c)) {
+      Advance();
+    } else if (c == '#') {
+      while (pos_ < text_.size() && text_[pos_] != '\n') Advance();
+    } else {
+      break;
+    }
+  }
+}
+
+Token Lexer::Make(Token::Kind kind, size_t start, int line, int column) const {
+  Token token;
+  token.kind = kind;
+  token.text = std::string(text_.substr(start, pos_ - start));
+  token.line = line;
+  token.column = column;
+  return token;
+}
+
+Token Lexer::LexString(int line, int column) {
+  Advance();  // the opening quote
+  std::string value;
+  while (pos_ < text_.size() && text_[pos_] != '"' && text_[pos_] != '\n') {
+    if (text_[pos_] == '\\' && pos_ + 1 < text_.size() && (text_[pos_ + 1] == '"' || text_[pos_ + 1] == '\\')) {
+      Advance();
+    }
+    value += text_[pos_];
+    Advance();
+  }
+  Token token;
+  token.line = line;
+  token.column = column;
+  if (pos_ >= text_.size() || text_[pos_] != '"') {
+    token.kind = Token::Kind::kError;
+    token.text = "unterminated string: add the closing '\"' on the same line";
+    return token;
+  }
+  Advance();  // the closing quote
+  token.kind = Token::Kind::kString;
+  token.text = std::move(value);
+  return token;
+}
+
+Token Lexer::Next() {
+  SkipSpaceAndComments();
+  const int line = line_;
+  const int column = column_;
+  const size_t start = pos_;
+  if (pos_ >= text_.size()) {
+    Token token;
+    token.kind = Token::Kind::kEndOfFile;
+    token.line = end_line_;
+    token.column = end_column_;
+    return token;
+  }
+  Token token;
+  const char c = text_[pos_];
+  const char next = pos_ + 1 < text_.size() ? text_[pos_ + 1] : '\0';
+  if (IsIdentifierStart(c)) {
+    while (pos_ < text_.size() && IsIdentifierChar(text_[pos_])) Advance();
+    token = Make(Token::Kind::kIdentifier, start, line, column);
+  } else if (IsDigit(c) || (c == '-' && IsDigit(next))) {
+    Advance();
+    while (pos_ < text_.size() && IsDigit(text_[pos_])) Advance();
+    if (pos_ + 1 < text_.size() && text_[pos_] == '.' && IsDigit(text_[pos_ + 1])) {
+      Advance();
+      while (pos_ < text_.size() && IsDigit(text_[pos_])) Advance();
+    }
+    token = Make(Token::Kind::kNumber, start, line, column);
+    token.number = std::strtod(token.text.c_str(), nullptr);
+  } else if (c == '"') {
+    token = LexString(line, column);
+  } else {
+    Token::Kind kind = Token::Kind::kError;
+    size_t length = 1;
+    switch (c) {
+      case '(': kind = Token::Kind::kLeftParen; break;
+      case ')': kind = Token::Kind::kRightParen; break;
+      case ',': kind = Token::Kind::kComma; break;
+      case '.': kind = Token::Kind::kDot; break;
+      case '=': kind = Token::Kind::kEqual; break;
+      case '<':
+        kind = next == '=' ? Token::Kind::kLessEqual : Token::Kind::kLess;
+        length = next == '=' ? 2 : 1;
+        break;
+      case '>':
+        kind = next == '=' ? Token::Kind::kGreaterEqual : Token::Kind::kGreater;
+        length = next == '=' ? 2 : 1;
+        break;
+      case '!':
+        if (next == '=') {
+          kind = Token::Kind::kNotEqual;
+          length = 2;
+        }
+        break;
+      default:
+        break;
+    }
+    for (size_t i = 0; i < length; ++i) Advance();
+    while (!IsAscii(c) && pos_ < text_.size() && !IsAscii(text_[pos_])) Advance();
+    token = Make(kind, start, line, column);
+    if (kind == Token::Kind::kError) token.text = Unexpected(token.text);
+  }
+  end_line_ = line_;
+  end_column_ = column_;
+  return token;
+}
+
+Token Lexer::NextUnit() {
+  SkipSpaceAndComments();
+  const int line = line_;
+  const int column = column_;
+  const size_t start = pos_;
+  size_t stop = pos_;
+  int open = 0;
+  int close = 0;
+  while (stop < text_.size() && !IsSpace(text_[stop]) && text_[stop] != ',' && text_[stop] != '#') {
+    open += text_[stop] == '(';
+    close += text_[stop] == ')';
+    ++stop;
+  }
+  while (stop > start && text_[stop - 1] == ')' && close > open) {
+    --stop;
+    --close;
+  }
+  while (pos_ < stop) Advance();
+  Token token = Make(Token::Kind::kUnit, start, line, column);
+  if (pos_ > start) {
+    end_line_ = line_;
+    end_column_ = column_;
+  }
+  return token;
+}
+
+}  // namespace nflux::rules

@@ -1,0 +1,704 @@
+#include "rules/parser.h"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "base/text.h"
+#include "rules/lexer.h"
+
+namespace nflux::rules {
+namespace {
+
+using Kind = Token::Kind;
+
+const std::vector<std::string> kConditionWords = {
+    "symptom", "questionnaire", "lab", "derived", "flux", "medication", "condition", "supplement",
+    "sex", "age", "pregnant", "lactating", "menopausal_status", "lifestyle", "stressor", "fact",
+    "driver", "deficit", "alert", "data_quality", "not", "at"};
+const std::vector<std::string> kActionWords = {"derive", "conclude", "suggest", "oppose", "raise", "note"};
+const std::vector<std::string> kLabStatuses = {"low", "normal", "high", "abnormal", "critical",
+                                               "below_optimal", "optimal", "above_optimal"};
+const std::vector<std::string> kDerivedStatuses = {"low", "normal", "high"};
+const std::vector<std::string> kMenopausalStatuses = {"premenopausal", "perimenopausal", "postmenopausal"};
+const std::vector<std::string> kAlertSeverities = {"urgent", "high", "caution", "info"};
+const std::vector<std::string> kNoteSeverities = {"info", "warning", "error"};
+// Words that end a condition or a rule: never a unit.
+const std::vector<std::string> kReservedWords = {"and", "or", "not", "then", "end", "rule", "when", "cites"};
+
+bool Contains(const std::vector<std::string>& words, std::string_view word) {
+  return std::find(words.begin(), words.end(), word) != words.end();
+}
+
+std::string Join(const std::vector<std::string>& words) {
+  std::string text;
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) text += i + 1 == words.size() ? " or " : ", ";
+    text += words[i];
+  }
+  return text;
+}
+
+std::optional<Compare> CompareOf(Kind kind) {
+  switch (kind) {
+    case Kind::kLess: return Compare::kLess;
+    case Kind::kLessEqual: return Compare::kLessEqual;
+    case Kind::kGreater: return Compare::kGreater;
+    case Kind::kGreaterEqual: return Compare::kGreaterEqual;
+    case Kind::kEqual: return Compare::kEqual;
+    case Kind::kNotEqual: return Compare::kNotEqual;
+    default: return std::nullopt;
+  }
+}
+
+// How a token reads in Test.source / Action.source.
+std::string SourceText(const Token& token) {
+  if (token.kind != Kind::kString) return token.text;
+  std::string text = "\"";
+  for (char c : token.text) {
+    if (c == '"' || c == '\\') text += '\\';
+    text += c;
+  }
+  text += '"';
+  return text;
+}
+
+// Joins source pieces with single spaces, but none around '.' nor inside parentheses or before ','.
+std::string JoinSource(const std::vector<std::string>& pieces) {
+  std::string text;
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    const std::string& piece = pieces[i];
+    bool glue = i == 0 || piece == "," || piece == ")" || piece == "." || pieces[i - 1] == "." ||
+                pieces[i - 1] == "(";
+    if (!glue) text += ' ';
+    text += piece;
+  }
+  return text;
+}
+
+class Parser {
+ public:
+  Parser(const RuleSource& file, std::vector<RuleError>* errors)
+      : file_(file), lexer_(file.text), errors_(errors) {}
+
+  std::vector<Rule> ParseFile() {
+    std::vector<Rule> rules;
+    while (Peek().kind != Kind::kEndOfFile) {
+      if (!IsWord(Peek(), "rule")) {
+        Fail(Peek(), "expected 'rule', got " + DescribeToken(Peek()));
+        SkipToNextRule();
+        continue;
+      }
+      Rule rule;
+      if (ParseRule(&rule)) {
+        rules.push_back(std::move(rule));
+      } else {
+        SkipToNextRule();
+      }
+    }
+    return rules;
+  }
+
+ private:
+  // ---- Tokens.
+
+  const Token& Peek() {
+    if (!has_peek_) {
+      peek_ = lexer_.Next();
+      has_peek_ = true;
+      peek_reported_ = false;
+    }
+    return peek_;
+  }
+
+  Token Take() {
+    Token token = Peek();
+    has_peek_ = false;
+    if (recording_) recorded_.push_back(SourceText(token));
+    return token;
+  }
+
+  static bool IsWord(const Token& token, std::string_view word) {
+    return token.kind == Kind::kIdentifier && token.text == word;
+  }
+
+  bool TakeWord(std::string_view word) {
+    if (!IsWord(Peek(), word)) return false;
+    Take();
+    return true;
+  }
+
+  SourceLocation At(const Token& token) const { return SourceLocation{file_.path, token.line, token.column}; }
+
+  // Records an error at `token`. A lexer error token reports its own message instead: the text
+  // there could not be read at all.
+  bool Fail(const Token& token, std::string message) {
+    if (token.kind == Kind::kError) {
+      message = token.text;
+      if (has_peek_ && peek_.kind == Kind::kError && peek_.line == token.line && peek_.column == token.column)
+        peek_reported_ = true;
+    }
+    errors_->push_back(RuleError{At(token), std::move(message), ""});
+    return false;
+  }
+
+  // After an error: skips to the next `rule` keyword, still reporting text that cannot be read.
+  void SkipToNextRule() {
+    recording_ = false;
+    while (Peek().kind != Kind::kEndOfFile && !IsWord(Peek(), "rule")) {
+      // One unreadable piece per line is enough to point at it.
+      bool line_reported = !errors_->empty() && errors_->back().at.file == file_.path &&
+                           errors_->back().at.line == Peek().line;
+      if (Peek().kind == Kind::kError && !peek_reported_ && !line_reported) Fail(Peek(), "");
+      Take();
+    }
+  }
+
+  bool ExpectWord(std::string_view word, const std::string& context) {
+    if (TakeWord(word)) return true;
+    return Fail(Peek(), "expected '" + std::string(word) + "' " + context + ", got " + DescribeToken(Peek()));
+  }
+
+  bool ExpectIdentifier(const std::string& what, Token* out) {
+    if (Peek().kind != Kind::kIdentifier) return Fail(Peek(), "expected " + what + ", got " + DescribeToken(Peek()));
+    *out = Take();
+    return true;
+  }
+
+  // An identifier from a closed set: `what` names the set in messages ("lab status").
+  bool ExpectChoice(const std::vector<std::string>& choices, const std::string& what, const std::string& after,
+                    Token* out) {
+    if (Peek().kind != Kind::kIdentifier) {
+      return Fail(Peek(), "expected " + Join(choices) + " after " + after + ", got " + DescribeToken(Peek()));
+    }
+    if (!Contains(choices, Peek().text)) {
+      std::string hint = DidYouMean(Peek().text, choices);
+      if (hint.empty()) hint = " (expected " + Join(choices) + ")";
+      return Fail(Peek(), "unknown " + what + " '" + Peek().text + "'" + hint);
+    }
+    *out = Take();
+    return true;
+  }
+
+  bool ExpectNumber(const std::string& after, Token* out) {
+    if (Peek().kind != Kind::kNumber) return Fail(Peek(), "expected a number after " + after + ", got " + DescribeToken(Peek()));
+    *out = Take();
+    return true;
+  }
+
+  bool ExpectWholeNumber(const std::string& after, int minimum, Token* out) {
+    if (!ExpectNumber(after, out)) return false;
+    if (out->number != std::floor(out->number) || out->number < minimum || out->number > 1e6) {
+      return Fail(*out, "expected a whole number of at least " + std::to_string(minimum) + " after " + after +
+                            ", got " + out->text);
+    }
+    return true;
+  }
+
+  // CMP NUMBER into the test. `expected` lists what else could have stood there, for the message.
+  bool ParseComparison(Test* test, const std::string& after, const std::string& expected) {
+    std::optional<Compare> op = CompareOf(Peek().kind);
+    if (!op) return Fail(Peek(), "expected " + expected + " after " + after + ", got " + DescribeToken(Peek()));
+    Token op_token = Take();
+    Token number;
+    if (!ExpectNumber("'" + op_token.text + "'", &number)) return false;
+    test->op = *op;
+    test->number = number.number;
+    test->written_number = number.number;
+    test->has_compare = true;
+    test->value_at = At(number);
+    return true;
+  }
+
+  // ---- Rules.
+
+  bool ParseRule(Rule* rule) {
+    Token keyword = Take();
+    rule->at = At(keyword);
+    Token id;
+    if (!ExpectIdentifier("a rule id after 'rule'", &id)) return false;
+    rule->id = id.text;
+    rule->id_at = At(id);
+    if (Peek().kind != Kind::kString) {
+      return Fail(Peek(), "expected a title in quotes after 'rule " + rule->id + "', got " + DescribeToken(Peek()));
+    }
+    rule->title = Take().text;
+
+    std::string after = "the title";
+    std::string expected = "'cites', 'salience' or 'when'";
+    if (TakeWord("cites")) {
+      do {
+        Token key;
+        if (!ExpectIdentifier("a citation key", &key)) return false;
+        rule->citations.push_back(key.text);
+        rule->citations_at.push_back(At(key));
+      } while (TakeComma());
+      after = "the citations";
+      expected = "'salience' or 'when'";
+    }
+    if (TakeWord("salience")) {
+      Token number;
+      if (Peek().kind != Kind::kNumber || Peek().number != std::floor(Peek().number) ||
+          std::fabs(Peek().number) > 1e6) {
+        return Fail(Peek(), "expected a whole number after 'salience', got " + DescribeToken(Peek()));
+      }
+      rule->salience = static_cast<int>(Take().number);
+      after = "the salience";
+      expected = "'when'";
+    }
+    if (!IsWord(Peek(), "when")) return Fail(Peek(), "expected " + expected + " after " + after + ", got " + DescribeToken(Peek()));
+    Take();
+    if (!ParseOr(&rule->when, 0)) return false;
+    if (!ExpectWord("then", "after the conditions")) return false;
+
+    const std::string closing = "to close rule '" + rule->id + "' (line " + std::to_string(rule->at.line) + ")";
+    if (IsWord(Peek(), "end") || IsWord(Peek(), "rule") || Peek().kind == Kind::kEndOfFile) {
+      return Fail(Peek(), "expected an action after 'then', got " + DescribeToken(Peek()));
+    }
+    while (!TakeWord("end")) {
+      if (IsWord(Peek(), "rule") || Peek().kind == Kind::kEndOfFile) {
+        return Fail(Peek(), "expected 'end' " + closing + ", got " + DescribeToken(Peek()));
+      }
+      Action action;
+      if (!ParseAction(&action)) return false;
+      rule->actions.push_back(std::move(action));
+    }
+    return true;
+  }
+
+  bool TakeComma() {
+    if (Peek().kind != Kind::kComma) return false;
+    Take();
+    return true;
+  }
+
+  // ---- Conditions: or_expr := and_expr ('or' and_expr)*; and_expr := unary ('and' unary)*.
+
+  bool ParseOr(Condition* out, int depth) { return ParseChain(out, depth, "or", Condition::Op::kOr); }
+
+  bool ParseAnd(Condition* out, int depth) { return ParseChain(out, depth, "and", Condition::Op::kAnd); }
+
+  bool ParseChain(Condition* out, int depth, std::string_view word, Condition::Op op) {
+    Condition first;
+    bool ok = op == Condition::Op::kOr ? ParseAnd(&first, depth) : ParseUnary(&first, depth);
+    if (!ok) return false;
+    if (!IsWord(Peek(), word)) {
+      *out = std::move(first);
+      return true;
+    }
+    out->op = op;
+    out->at = first.at;
+    out->children.push_back(std::move(first));
+    while (TakeWord(word)) {
+      Condition next;
+      ok = op == Condition::Op::kOr ? ParseAnd(&next, depth) : ParseUnary(&next, depth);
+      if (!ok) return false;
+      out->children.push_back(std::move(next));
+    }
+    return true;
+  }
+
+  bool ParseUnary(Condition* out, int depth) {
+    if (depth >= kMaxConditionDepth) {
+      return Fail(Peek(), "conditions nest too deeply (more than " + std::to_string(kMaxConditionDepth) + " levels)");
+    }
+    out->at = At(Peek());
+    if (TakeWord("not")) {
+      out->op = Condition::Op::kNot;
+      out->children.emplace_back();
+      return ParseUnary(&out->children.back(), depth + 1);
+    }
+    if (Peek().kind == Kind::kLeftParen) {
+      Token open = Take();
+      if (!ParseOr(out, depth + 1)) return false;
+      if (Peek().kind != Kind::kRightParen) {
+        return Fail(Peek(), "expected ')' to close the '(' at line " + std::to_string(open.line) + " column " +
+                                std::to_string(open.column) + ", got " + DescribeToken(Peek()));
+      }
+      Take();
+      return true;
+    }
+    if (IsWord(Peek(), "at")) return ParseAtLeast(out, depth);
+    out->op = Condition::Op::kTest;
+    bool ok = ParseTest(&out->test);
+    out->at = out->test.at;
+    return ok;
+  }
+
+  bool ParseAtLeast(Condition* out, int depth) {
+    Take();
+    if (!ExpectWord("least", "after 'at'")) return false;
+    Token count;
+    if (!ExpectWholeNumber("'at least'", 1, &count)) return false;
+    if (!ExpectWord("of", "after 'at least " + count.text + "'")) return false;
+    if (Peek().kind != Kind::kLeftParen) {
+      return Fail(Peek(), "expected '(' after 'at least " + count.text + " of', got " + DescribeToken(Peek()));
+    }
+    Take();
+    out->op = Condition::Op::kAtLeast;
+    out->at_least = static_cast<int>(count.number);
+    do {
+      out->children.emplace_back();
+      if (!ParseOr(&out->children.back(), depth + 1)) return false;
+    } while (TakeComma());
+    if (Peek().kind != Kind::kRightParen) {
+      return Fail(Peek(), "expected ',' or ')' in 'at least " + count.text + " of (...)', got " + DescribeToken(Peek()));
+    }
+    Take();
+    return true;
+  }
+
+  // ---- Tests.
+
+  bool ParseTest(Test* test) {
+    const Token& first = Peek();
+    if (first.kind != Kind::kIdentifier) return Fail(first, "expected a condition, got " + DescribeToken(first));
+    if (!Contains(kConditionWords, first.text)) {
+      return Fail(first, "unknown condition '" + first.text + "'" + DidYouMean(first.text, kConditionWords));
+    }
+    recording_ = true;
+    recorded_.clear();
+    Token keyword = Take();
+    test->at = At(keyword);
+    bool ok = ParseTestBody(keyword.text, test);
+    recording_ = false;
+    test->source = JoinSource(recorded_);
+    return ok;
+  }
+
+  bool TakeId(Test* test, const std::string& what) {
+    Token id;
+    if (!ExpectIdentifier(what, &id)) return false;
+    test->id = id.text;
+    test->id_at = At(id);
+    return true;
+  }
+
+  bool TakeValue(Test* test, const std::vector<std::string>& choices, const std::string& what,
+                 const std::string& after) {
+    Token value;
+    if (!ExpectChoice(choices, what, after, &value)) return false;
+    test->text = value.text;
+    test->value_at = At(value);
+    return true;
+  }
+
+  bool ParseTestBody(const std::string& keyword, Test* test) {
+    const std::string comparison = "a comparison (<, <=, >, >=, =, !=)";
+    if (keyword == "symptom") {
+      if (!TakeId(test, "a symptom id after 'symptom'")) return false;
+      const std::string after = "'symptom " + test->id + "'";
+      if (TakeWord("present")) return Set(test, TestKind::kSymptomPresent);
+      if (TakeWord("absent")) return Set(test, TestKind::kSymptomAbsent);
+      test->kind = TestKind::kSymptomCompare;
+      return ParseComparison(test, after, "a comparison, 'present' or 'absent'");
+    }
+    if (keyword == "questionnaire") {
+      if (!TakeId(test, "a questionnaire id after 'questionnaire'")) return false;
+      const std::string after = "'questionnaire " + test->id + "'";
+      if (TakeWord("total")) {
+        test->kind = TestKind::kQuestionnaireTotal;
+        return ParseComparison(test, after + " total", comparison);
+      }
+      if (IsWord(Peek(), "item")) {
+        Take();
+        Token item;
+        if (!ExpectWholeNumber("'item'", 1, &item)) return false;
+        test->kind = TestKind::kQuestionnaireItem;
+        test->item = static_cast<int>(item.number);
+        SourceLocation item_at = At(item);
+        if (!ParseComparison(test, "'item " + item.text + "'", comparison)) return false;
+        test->value_at = item_at;  // The checker reports an item out of range here.
+        return true;
+      }
+      if (TakeWord("band")) {
+        if (!ExpectWord("is", "after 'band'")) return false;
+        Token band;
+        if (!ExpectIdentifier("a band label after 'band is'", &band)) return false;
+        test->kind = TestKind::kQuestionnaireBand;
+        test->text = band.text;
+        test->value_at = At(band);
+        return true;
+      }
+      if (TakeWord("is")) {
+        Token result;
+        if (!ExpectChoice({"positive", "negative"}, "questionnaire result", "'is'", &result)) return false;
+        test->value_at = At(result);
+        return Set(test, result.text == "positive" ? TestKind::kQuestionnairePositive : TestKind::kQuestionnaireNegative);
+      }
+      return Fail(Peek(), "expected 'total', 'item', 'band' or 'is' after " + after + ", got " + DescribeToken(Peek()));
+    }
+    if (keyword == "lab") {
+      if (!TakeId(test, "a lab id after 'lab'")) return false;
+      const std::string after = "'lab " + test->id + "'";
+      if (TakeWord("is")) {
+        if (TakeWord("measured")) return Set(test, TestKind::kLabMeasured);
+        if (TakeWord("missing")) return Set(test, TestKind::kLabMissing);
+        std::vector<std::string> choices = kLabStatuses;
+        choices.insert(choices.end(), {"measured", "missing"});
+        test->kind = TestKind::kLabStatus;
+        return TakeValue(test, choices, "lab status", "'is'");
+      }
+      test->kind = TestKind::kLabValue;
+      if (!ParseComparison(test, after, "'is' or a comparison")) return false;
+      return ParseUnit(test);
+    }
+    if (keyword == "derived") {
+      if (!TakeId(test, "a derived index after 'derived'")) return false;
+      if (TakeWord("is")) {
+        test->kind = TestKind::kDerivedStatus;
+        return TakeValue(test, kDerivedStatuses, "derived status", "'is'");
+      }
+      test->kind = TestKind::kDerivedCompare;
+      return ParseComparison(test, "'derived " + test->id + "'", "'is' or a comparison");
+    }
+    if (keyword == "flux") {
+      Token pathway;
+      if (!ExpectIdentifier("a flux index such as serotonin.synthesis after 'flux'", &pathway)) return false;
+      if (Peek().kind != Kind::kDot) {
+        return Fail(Peek(), "expected '.' after 'flux " + pathway.text +
+                                "' (flux indices read PATHWAY.INDEX, e.g. serotonin.synthesis), got " +
+                                DescribeToken(Peek()));
+      }
+      Take();
+      Token index;
+      if (!ExpectIdentifier("an index name after '" + pathway.text + ".'", &index)) return false;
+      test->id = pathway.text + "." + index.text;
+      test->id_at = At(pathway);
+      if (TakeWord("is")) {
+        Token assumed;
+        if (!ExpectChoice({"assumed"}, "flux status", "'is'", &assumed)) return false;
+        return Set(test, TestKind::kFluxAssumed);
+      }
+      test->kind = TestKind::kFluxCompare;
+      return ParseComparison(test, "'flux " + test->id + "'", "'is assumed' or a comparison");
+    }
+    if (keyword == "medication") {
+      if (TakeWord("class")) {
+        test->kind = TestKind::kMedicationClass;
+        return TakeId(test, "a medication class id after 'medication class'");
+      }
+      test->kind = TestKind::kMedication;
+      return TakeId(test, "a medication id or 'class' after 'medication'");
+    }
+    if (keyword == "condition") {
+      test->kind = TestKind::kCondition;
+      return TakeId(test, "a condition id after 'condition'");
+    }
+    if (keyword == "supplement") {
+      Token which;
+      if (!ExpectChoice({"current", "requested"}, "supplement status", "'supplement'", &which)) return false;
+      test->kind = which.text == "current" ? TestKind::kSupplementCurrent : TestKind::kSupplementRequested;
+      return TakeId(test, "a strategy id after 'supplement " + which.text + "'");
+    }
+    if (keyword == "sex") {
+      if (!ExpectWord("is", "after 'sex'")) return false;
+      test->kind = TestKind::kSex;
+      return TakeValue(test, {"female", "male"}, "sex", "'sex is'");
+    }
+    if (keyword == "age") {
+      test->kind = TestKind::kAge;
+      return ParseComparison(test, "'age'", comparison);
+    }
+    if (keyword == "pregnant") return Set(test, TestKind::kPregnant);
+    if (keyword == "lactating") return Set(test, TestKind::kLactating);
+    if (keyword == "menopausal_status") {
+      if (!ExpectWord("is", "after 'menopausal_status'")) return false;
+      test->kind = TestKind::kMenopausalStatus;
+      return TakeValue(test, kMenopausalStatuses, "menopausal status", "'menopausal_status is'");
+    }
+    if (keyword == "lifestyle") {
+      if (!TakeId(test, "a lifestyle factor after 'lifestyle'")) return false;
+      if (TakeWord("is")) {
+        Token value;
+        if (!ExpectIdentifier("a value (true, false or an enum value) after 'is'", &value)) return false;
+        test->kind = TestKind::kLifestyleIs;
+        test->text = value.text;
+        test->value_at = At(value);
+        return true;
+      }
+      test->kind = TestKind::kLifestyleCompare;
+      return ParseComparison(test, "'lifestyle " + test->id + "'", "'is' or a comparison");
+    }
+    if (keyword == "stressor") {
+      if (!TakeId(test, "a stressor id after 'stressor'")) return false;
+      test->kind = TestKind::kStressorCompare;
+      return ParseComparison(test, "'stressor " + test->id + "'", comparison);
+    }
+    if (keyword == "fact") {
+      if (!TakeId(test, "a fact id after 'fact'")) return false;
+      test->kind = TestKind::kFact;
+      if (!CompareOf(Peek().kind)) return true;
+      return ParseComparison(test, "'fact " + test->id + "'", comparison);
+    }
+    if (keyword == "driver" || keyword == "deficit" || keyword == "alert") {
+      test->kind = keyword == "driver" ? TestKind::kDriver : keyword == "deficit" ? TestKind::kDeficit : TestKind::kAlert;
+      if (!TakeId(test, "a" + std::string(keyword == "alert" ? "n " : " ") + keyword + " id after '" + keyword + "'"))
+        return false;
+      // Drivers and deficits may compare their certainty: `deficit dopamine_synthesis >= 0.5`.
+      if (keyword == "alert" || !CompareOf(Peek().kind)) return true;
+      return ParseComparison(test, "'" + keyword + " " + test->id + "'", comparison);
+    }
+    // data_quality
+    test->kind = TestKind::kDataQuality;
+    return TakeValue(test, {"error", "warning"}, "data-quality severity", "'data_quality'");
+  }
+
+  static bool Set(Test* test, TestKind kind) {
+    test->kind = kind;
+    return true;
+  }
+
+  bool ParseUnit(Test* test) {
+    const std::string number_text = recorded_.empty() ? "" : recorded_.back();
+    Token unit = lexer_.NextUnit();
+    if (unit.text.empty() || Contains(kReservedWords, unit.text)) {
+      Token shown = unit;
+      if (unit.text.empty()) {
+        peek_ = lexer_.Next();
+        has_peek_ = true;
+        peek_reported_ = false;
+        shown = peek_;
+      }
+      return Fail(shown, "expected a unit after " + number_text + ", got " + DescribeToken(shown));
+    }
+    recorded_.push_back(unit.text);
+    test->unit = unit.text;
+    test->unit_at = At(unit);
+    return true;
+  }
+
+  // ---- Actions.
+
+  bool ParseAction(Action* action) {
+    const Token& first = Peek();
+    if (first.kind != Kind::kIdentifier || !Contains(kActionWords, first.text)) {
+      std::string hint = first.kind == Kind::kIdentifier ? DidYouMean(first.text, kActionWords) : "";
+      if (!hint.empty()) return Fail(first, "unknown action '" + first.text + "'" + hint);
+      return Fail(first, "expected an action (" + Join(kActionWords) + ") or 'end', got " + DescribeToken(first));
+    }
+    recording_ = true;
+    recorded_.clear();
+    Token verb = Take();
+    action->at = At(verb);
+    bool ok = ParseActionBody(verb.text, action);
+    recording_ = false;
+    action->source = JoinSource(recorded_);
+    return ok;
+  }
+
+  bool TakeActionId(Action* action, const std::string& what) {
+    Token id;
+    if (!ExpectIdentifier(what, &id)) return false;
+    action->id = id.text;
+    action->id_at = At(id);
+    return true;
+  }
+
+  bool TakeCertainty(Action* action, std::string_view word) {
+    if (!ExpectWord(word, "after '" + recorded_.front() + " " + recorded_[1] + " " + action->id + "'")) return false;
+    Token number;
+    if (!ExpectNumber("'" + std::string(word) + "'", &number)) return false;
+    action->certainty = number.number;
+    action->certainty_at = At(number);
+    return true;
+  }
+
+  bool TakeIdList(Action* action, const std::string& after) {
+    do {
+      Token id;
+      if (!ExpectIdentifier("an id after " + after, &id)) return false;
+      action->ids.push_back(id.text);
+      action->ids_at.push_back(At(id));
+    } while (TakeComma());
+    return true;
+  }
+
+  bool ParseActionBody(const std::string& verb, Action* action) {
+    if (verb == "derive") {
+      if (!ExpectWord("fact", "after 'derive'")) return false;
+      action->kind = ActionKind::kDeriveFact;
+      if (!TakeActionId(action, "a fact id after 'derive fact'")) return false;
+      if (IsWord(Peek(), "certainty")) return TakeCertainty(action, "certainty");
+      return true;
+    }
+    if (verb == "conclude") {
+      if (!ExpectWord("driver", "after 'conclude'")) return false;
+      action->kind = ActionKind::kConcludeDriver;
+      if (!TakeActionId(action, "a driver id after 'conclude driver'")) return false;
+      return TakeCertainty(action, "weight");
+    }
+    if (verb == "suggest") {
+      Token what;
+      if (!ExpectChoice({"deficit", "strategy"}, "thing to suggest", "'suggest'", &what)) return false;
+      if (what.text == "deficit") {
+        action->kind = ActionKind::kSuggestDeficit;
+        if (!TakeActionId(action, "a deficit id after 'suggest deficit'")) return false;
+        if (!TakeCertainty(action, "certainty")) return false;
+        if (TakeWord("drivers")) return TakeIdList(action, "'drivers'");
+        return true;
+      }
+      action->kind = ActionKind::kSuggestStrategy;
+      if (!TakeActionId(action, "a strategy id after 'suggest strategy'")) return false;
+      if (TakeWord("for")) return TakeIdList(action, "'for'");
+      return true;
+    }
+    if (verb == "oppose") {
+      if (!ExpectWord("deficit", "after 'oppose'")) return false;
+      action->kind = ActionKind::kOpposeDeficit;
+      if (!TakeActionId(action, "a deficit id after 'oppose deficit'")) return false;
+      return TakeCertainty(action, "certainty");
+    }
+    if (verb == "raise") {
+      if (!ExpectWord("alert", "after 'raise'")) return false;
+      action->kind = ActionKind::kRaiseAlert;
+      if (!TakeActionId(action, "an alert id after 'raise alert'")) return false;
+      if (TakeWord("severity")) {
+        Token severity;
+        if (!ExpectChoice(kAlertSeverities, "alert severity", "'severity'", &severity)) return false;
+        action->severity = severity.text;
+      }
+      if (TakeWord("message")) return TakeMessage(action, "'message'");
+      return true;
+    }
+    // note
+    if (!ExpectWord("data_quality", "after 'note'")) return false;
+    action->kind = ActionKind::kNoteDataQuality;
+    if (!TakeMessage(action, "'note data_quality'")) return false;
+    action->severity = "warning";
+    if (TakeWord("severity")) {
+      Token severity;
+      if (!ExpectChoice(kNoteSeverities, "data-quality severity", "'severity'", &severity)) return false;
+      action->severity = severity.text;
+    }
+    return true;
+  }
+
+  bool TakeMessage(Action* action, const std::string& after) {
+    if (Peek().kind != Kind::kString) {
+      return Fail(Peek(), "expected a message in quotes after " + after + ", got " + DescribeToken(Peek()));
+    }
+    action->message = Take().text;
+    return true;
+  }
+
+  const RuleSource& file_;
+  Lexer lexer_;
+  std::vector<RuleError>* errors_;
+  Token peek_;
+  bool has_peek_ = false;
+  bool peek_reported_ = false;
+  bool recording_ = false;
+  std::vector<std::string> recorded_;
+};
+
+}  // namespace
+
+std::vector<Rule> ParseRules(const RuleSource& file, std::vector<RuleError>* errors) {
+  return Parser(file, errors).ParseFile();
+}
+
+}  // namespace nflux::rules

@@ -1,0 +1,173 @@
+// LoadRules and the small public helpers of rules.h: reading a rule directory, the error display,
+// comparisons, names.
+#include "rules/rules.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <tuple>
+
+#include "base/text.h"
+#include "rules/checker.h"
+#include "rules/parser.h"
+
+namespace nflux::rules {
+namespace {
+
+// Line `line` (1-based) of `text`, without its line break; "" when there is no such line.
+std::string LineOf(std::string_view text, int line) {
+  size_t start = 0;
+  for (int i = 1; i < line; ++i) {
+    start = text.find('\n', start);
+    if (start == std::string_view::npos) return "";
+    ++start;
+  }
+  size_t stop = text.find('\n', start);
+  std::string_view found = text.substr(start, stop == std::string_view::npos ? std::string_view::npos : stop - start);
+  if (!found.empty() && found.back() == '\r') found.remove_suffix(1);
+  return std::string(found);
+}
+
+}  // namespace
+
+std::string_view CompareText(Compare op) {
+  switch (op) {
+    case Compare::kLess: return "<";
+    case Compare::kLessEqual: return "<=";
+    case Compare::kGreater: return ">";
+    case Compare::kGreaterEqual: return ">=";
+    case Compare::kEqual: return "=";
+    case Compare::kNotEqual: return "!=";
+  }
+  return "?";
+}
+
+bool Holds(double value, Compare op, double threshold) {
+  switch (op) {
+    case Compare::kLess: return value < threshold;
+    case Compare::kLessEqual: return value <= threshold;
+    case Compare::kGreater: return value > threshold;
+    case Compare::kGreaterEqual: return value >= threshold;
+    case Compare::kEqual: return value == threshold;
+    case Compare::kNotEqual: return value != threshold;
+  }
+  return false;
+}
+
+std::string_view ActionKindName(ActionKind kind) {
+  switch (kind) {
+    case ActionKind::kDeriveFact: return "derive fact";
+    case ActionKind::kConcludeDriver: return "conclude driver";
+    case ActionKind::kSuggestDeficit: return "suggest deficit";
+    case ActionKind::kOpposeDeficit: return "oppose deficit";
+    case ActionKind::kSuggestStrategy: return "suggest strategy";
+    case ActionKind::kRaiseAlert: return "raise alert";
+    case ActionKind::kNoteDataQuality: return "note data_quality";
+  }
+  return "?";
+}
+
+bool IsFluxIndex(std::string_view name) {
+  static const std::vector<std::string_view> kPathways = {"serotonin",  "melatonin", "dopamine",  "noradrenaline",
+                                                          "adrenaline", "gaba",      "glutamate", "acetylcholine"};
+  static const std::vector<std::string_view> kIndices = {"synthesis", "release", "reuptake",
+                                                         "breakdown", "level",   "turnover"};
+  size_t dot = name.find('.');
+  if (dot == std::string_view::npos) return false;
+  std::string_view pathway = name.substr(0, dot);
+  std::string_view index = name.substr(dot + 1);
+  return std::find(kPathways.begin(), kPathways.end(), pathway) != kPathways.end() &&
+         std::find(kIndices.begin(), kIndices.end(), index) != kIndices.end();
+}
+
+std::string RuleError::ToString() const {
+  std::string text = at.file;
+  text += ':';
+  text += std::to_string(at.line);
+  text += ':';
+  text += std::to_string(at.column);
+  text += ": ";
+  text += message;
+  text += "\n  ";
+  text += source_line;
+  text += "\n  ";
+  // Tabs are copied so that the caret lines up under a tab-indented source line.
+  for (int i = 0; i + 1 < at.column; ++i) {
+    text += static_cast<size_t>(i) < source_line.size() && source_line[i] == '\t' ? '\t' : ' ';
+  }
+  text += '^';
+  return text;
+}
+
+Result<std::vector<RuleSource>> ReadRulesDir(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (!fs::is_directory(dir, error)) return Status::NotFound(dir + ": rules directory not found");
+  std::string base = dir;
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  std::vector<std::string> relative;
+  for (auto it = fs::recursive_directory_iterator(dir, error); !error && it != fs::recursive_directory_iterator();
+       it.increment(error)) {
+    fs::path path = fs::relative(it->path(), dir);
+    bool in_tests = std::any_of(path.begin(), path.end(), [](const fs::path& part) { return part == "tests"; });
+    if (in_tests) {
+      if (it->is_directory()) it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file() && it->path().extension() == ".rules") relative.push_back(path.generic_string());
+  }
+  if (error) return Status::IOError(dir + ": " + error.message());
+  std::sort(relative.begin(), relative.end());
+  std::vector<RuleSource> files;
+  for (const auto& path : relative) {
+    std::string full = base;
+    full += '/';
+    full += path;
+    auto text = ReadFileToString(full);
+    if (!text.ok()) return text.status();
+    files.push_back(RuleSource{full, std::move(*text)});
+  }
+  return files;
+}
+
+LoadResult LoadRules(const std::vector<RuleSource>& files, const knowledge::KnowledgeBase& kb) {
+  std::vector<const RuleSource*> ordered;
+  for (const auto& file : files) ordered.push_back(&file);
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const RuleSource* a, const RuleSource* b) { return a->path < b->path; });
+
+  auto base = std::make_shared<RuleBase>();
+  std::vector<RuleError> errors;
+  std::string hashed;
+  for (const RuleSource* file : ordered) {
+    std::vector<Rule> rules = ParseRules(*file, &errors);
+    base->rules.insert(base->rules.end(), std::make_move_iterator(rules.begin()), std::make_move_iterator(rules.end()));
+    base->files.push_back(file->path);
+    hashed += file->path;
+    hashed += '\n';
+    hashed += file->text;
+  }
+  const bool syntax_ok = errors.empty();
+  CheckRules(&base->rules, kb, &errors);
+  Stratify(&base->rules, syntax_ok, &errors);
+  base->version = "sha256:" + Sha256Hex(hashed);
+
+  LoadResult result;
+  if (!errors.empty()) {
+    std::map<std::string, std::string_view> texts;
+    for (const RuleSource* file : ordered) texts.emplace(file->path, file->text);
+    for (RuleError& error : errors) {
+      auto it = texts.find(error.at.file);
+      if (it != texts.end()) error.source_line = LineOf(it->second, error.at.line);
+    }
+    std::stable_sort(errors.begin(), errors.end(), [](const RuleError& a, const RuleError& b) {
+      return std::tie(a.at.file, a.at.line, a.at.column) < std::tie(b.at.file, b.at.line, b.at.column);
+    });
+    result.errors = std::move(errors);
+    return result;
+  }
+  result.rules = std::move(base);
+  return result;
+}
+
+}  // namespace nflux::rules

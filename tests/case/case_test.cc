@@ -1,0 +1,564 @@
+// Tests for engine/case: parsing and validating case JSON against the real knowledge base.
+// Table-driven: good cases with what they must yield, bad cases with their exact errors (path
+// first), and value problems with the data-quality entry each must produce.
+
+#include "case/case.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/text.h"
+#include "knowledge/knowledge.h"
+
+namespace nflux::casefile {
+namespace {
+
+const knowledge::KnowledgeBase& Kb() {
+  static const std::shared_ptr<const knowledge::KnowledgeBase> kb = [] {
+    Result<std::vector<knowledge::SourceFile>> files = knowledge::ReadKnowledgeDir(NFLUX_SOURCE_DIR "/knowledge");
+    EXPECT_TRUE(files.ok()) << files.status().message();
+    knowledge::LoadOutcome outcome = knowledge::LoadKnowledge(files.ok() ? *files : std::vector<knowledge::SourceFile>{});
+    for (const auto& problem : outcome.problems) ADD_FAILURE() << problem.ToString();
+    return outcome.kb;
+  }();
+  return *kb;
+}
+
+// A case with the required patient fields (female, 44) and `rest` (more top-level fields).
+std::string CaseWith(const std::string& rest) {
+  std::string text = R"({"patient": {"sex": "female", "age_years": 44})";
+  if (!rest.empty()) {
+    text += ", ";
+    text += rest;
+  }
+  text += "}";
+  return text;
+}
+
+Result<Case> Parse(const std::string& text, bool strict = false) {
+  return ParseCase(text, Kb(), ParseOptions{strict, "case.json"});
+}
+
+std::string ExampleText(const char* name) {
+  Result<std::string> text = ReadFileToString(std::string(NFLUX_SOURCE_DIR "/examples/") + name);
+  EXPECT_TRUE(text.ok()) << text.status().message();
+  return text.ok() ? *text : std::string();
+}
+
+// ---- The contract's example ------------------------------------------------------------------
+
+TEST(CaseParse, ContractExample) {
+  Result<Case> parsed = Parse(ExampleText("perimenopause.json"));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  const Case& c = *parsed;
+  EXPECT_EQ("clinic-2026-0142", c.case_id);
+  EXPECT_EQ("female", c.patient.sex);
+  EXPECT_EQ(44, c.patient.age_years);
+  EXPECT_EQ(std::optional<bool>(false), c.patient.pregnant);
+  EXPECT_FALSE(c.patient.gestational_age_weeks);  // null: not known
+  EXPECT_EQ(std::optional<std::string>("perimenopausal"), c.patient.menopausal_status);
+  EXPECT_EQ(std::optional<int>(3), c.Symptom("insomnia_maintenance"));
+  EXPECT_FALSE(c.Symptom("anhedonia"));
+
+  // Labs: input order; B12 named by LOINC and converted from pmol/L (x 1.3554).
+  ASSERT_EQ(3u, c.labs.size());
+  const LabResult& ferritin = c.labs[0];
+  EXPECT_EQ("ferritin", ferritin.test);
+  EXPECT_EQ(18, *ferritin.value);
+  EXPECT_EQ("2026-11-02", ferritin.date);
+  // The knowledge base's female reference range is 15-150 ng/mL, so 18 is "normal"; it is below
+  // the cited optimal threshold of 50.
+  EXPECT_EQ(LabStatus::kNormal, ferritin.status);
+  EXPECT_EQ(std::optional<double>(15), ferritin.reference_low);
+  EXPECT_EQ(OptimalStatus::kLow, ferritin.optimal_status);
+  const LabResult& b12 = c.labs[1];
+  EXPECT_EQ("vitamin_b12", b12.test);
+  EXPECT_EQ("2132-9", b12.loinc);
+  EXPECT_NEAR(176.2, *b12.value, 0.05);
+  EXPECT_EQ("pg/mL", b12.unit);
+  EXPECT_EQ(LabStatus::kLow, b12.status);
+  EXPECT_EQ(OptimalStatus::kLow, b12.optimal_status);
+  EXPECT_TRUE(b12.used);
+  EXPECT_EQ("08:30", c.labs[2].collection_time);
+  EXPECT_EQ(&c.labs[1], c.Lab("vitamin_b12"));
+
+  // Questionnaires: PHQ-9 from items with its band; PSS-10 with items 4, 5, 7, 8 reversed
+  // (raw sum 23, scored 27).
+  const QuestionnaireResult* phq9 = c.Questionnaire("phq9");
+  ASSERT_NE(nullptr, phq9);
+  EXPECT_EQ(std::optional<int>(10), phq9->total);
+  EXPECT_EQ("moderate", phq9->band);
+  EXPECT_EQ(std::optional<bool>(true), phq9->positive);
+  EXPECT_EQ(std::optional<int>(0), phq9->safety_item_value);
+  EXPECT_EQ(std::optional<int>(0), c.QuestionnaireItem("phq9", 9));
+  EXPECT_EQ(std::optional<int>(27), c.QuestionnaireTotal("pss10"));
+  EXPECT_EQ("high", c.Questionnaire("pss10")->band);
+  EXPECT_FALSE(c.Questionnaire("pss10")->positive);  // no cut-off in the knowledge base
+  EXPECT_EQ(std::optional<int>(9), c.QuestionnaireTotal("gad7"));
+  EXPECT_EQ("mild", c.Questionnaire("gad7")->band);
+  EXPECT_EQ(std::optional<bool>(false), c.Questionnaire("gad7")->positive);
+
+  // Medications by id and by class-level ATC code; classes from member_of edges.
+  ASSERT_EQ(2u, c.medications.size());
+  EXPECT_EQ("escitalopram", c.medications[0].id);
+  EXPECT_EQ("10 mg daily", c.medications[0].dose);
+  EXPECT_EQ("combined_oral_contraceptive", c.medications[1].id);
+  EXPECT_TRUE(c.TakesMedication("combined_oral_contraceptive"));
+  EXPECT_TRUE(c.TakesMedicationClass("ssri"));
+  EXPECT_TRUE(c.TakesMedicationClass("estrogen"));
+  EXPECT_FALSE(c.TakesMedicationClass("maoi"));
+
+  EXPECT_TRUE(c.HasCondition("hypothyroidism"));
+  EXPECT_TRUE(c.HasCondition("gerd"));
+  EXPECT_TRUE(c.TakesSupplement("cofactor_magnesium"));
+  EXPECT_TRUE(c.RequestsSupplement("precursor_5htp"));
+  EXPECT_EQ(std::optional<double>(6), c.LifestyleNumber("sleep_hours"));
+  EXPECT_EQ(std::optional<bool>(false), c.LifestyleBool("shift_work"));
+  EXPECT_EQ(std::optional<std::string>("omnivore"), c.LifestyleText("diet"));
+  EXPECT_FALSE(c.LifestyleNumber("protein_g_per_day"));
+  EXPECT_EQ(std::optional<int>(3), c.Stressor("caregiving_load"));
+  EXPECT_TRUE(c.data_quality.empty());
+  EXPECT_FALSE(c.flags.data_quality_warning);
+}
+
+TEST(CaseParse, LabsJsonHasTheOutputShape) {
+  Result<Case> parsed = Parse(ExampleText("perimenopause.json"));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  nlohmann::json labs = LabsToJson(*parsed);
+  nlohmann::json expected = nlohmann::json::parse(R"({
+    "test": "vitamin_b12", "input": {"value": 130, "unit": "pmol/L"}, "value": 176.2, "unit": "pg/mL",
+    "status": "low", "reference": {"low": 200, "high": 900}, "optimal_status": "low",
+    "optimal": {"low": 300, "high": null}, "used": true})");
+  EXPECT_EQ(expected, labs[1]) << labs[1].dump();
+  EXPECT_EQ("2026-11-02", labs[0]["date"]);
+}
+
+// ---- Good cases ------------------------------------------------------------------------------
+
+struct GoodCase {
+  const char* name;
+  std::string json;
+  std::function<void(const Case&)> check;
+};
+
+const GoodCase kGoodCases[] = {
+    {"medication ATC exact and case-insensitive", CaseWith(R"("medications": [{"atc": "n06ab10"}])"),
+     [](const Case& c) { EXPECT_EQ("escitalopram", c.medications.at(0).id); }},
+    {"medication id and ATC agreeing", CaseWith(R"("medications": [{"id": "sertraline", "atc": "N06AB06"}])"),
+     [](const Case& c) { EXPECT_EQ("sertraline", c.medications.at(0).id); }},
+    {"escitalopram's classes include ssri", CaseWith(R"("medications": [{"id": "escitalopram"}])"),
+     [](const Case& c) {
+       EXPECT_EQ(std::vector<std::string>{"ssri"}, c.medications.at(0).classes);
+       EXPECT_TRUE(c.medications_given);
+     }},
+    {"a medication listed as a class counts as a class",
+     CaseWith(R"("medications": [{"id": "carbidopa_levodopa"}])"),
+     [](const Case& c) {
+       EXPECT_TRUE(c.TakesMedicationClass("levodopa"));
+       EXPECT_TRUE(c.TakesMedicationClass("decarboxylase_inhibitor"));
+       EXPECT_FALSE(c.TakesMedication("levodopa"));
+     }},
+    {"an empty medication list is known to be empty", CaseWith(R"("medications": [])"),
+     [](const Case& c) {
+       EXPECT_TRUE(c.medications_given);
+       EXPECT_FALSE(c.conditions_given);
+     }},
+    {"ICD-10 in a range", CaseWith(R"("conditions": [{"icd10": "F32.1"}, {"icd10": "F33"}])"),
+     [](const Case& c) {
+       EXPECT_EQ("major_depressive_disorder", c.conditions.at(0).id);
+       EXPECT_EQ("major_depressive_disorder", c.conditions.at(1).id);
+       EXPECT_EQ("F32.1", c.conditions.at(0).icd10);
+     }},
+    {"ICD-10 subcode of a category", CaseWith(R"("conditions": [{"icd10": "K21.9"}, {"icd10": "e83.11"}])"),
+     [](const Case& c) {
+       EXPECT_EQ("gerd", c.conditions.at(0).id);
+       EXPECT_EQ("hemochromatosis", c.conditions.at(1).id);
+     }},
+    {"stressor that is a condition node", CaseWith(R"("stressors": {"chronic_pain": 2})"),
+     [](const Case& c) { EXPECT_EQ(std::optional<int>(2), c.Stressor("chronic_pain")); }},
+    {"total and safety item without items",
+     CaseWith(R"("questionnaires": {"phq9": {"total": 12, "item9": 1}, "epds": {"total": 14, "item10": 0}})"),
+     [](const Case& c) {
+       EXPECT_EQ(std::optional<int>(12), c.QuestionnaireTotal("phq9"));
+       EXPECT_EQ(std::optional<int>(1), c.QuestionnaireItem("phq9", 9));
+       EXPECT_FALSE(c.QuestionnaireItem("phq9", 1));
+       EXPECT_EQ("probable_depression", c.Questionnaire("epds")->band);
+       EXPECT_EQ(std::optional<int>(0), c.QuestionnaireItem("epds", 10));
+     }},
+    {"MDQ result", CaseWith(R"("questionnaires": {"mdq": {"result": "positive"}})"),
+     [](const Case& c) {
+       EXPECT_EQ("positive", c.Questionnaire("mdq")->result);
+       EXPECT_EQ(std::optional<bool>(true), c.Questionnaire("mdq")->positive);
+     }},
+    {"AUDIT-C positive at 3 for women", CaseWith(R"("questionnaires": {"audit_c": {"items": [1, 1, 1]}})"),
+     [](const Case& c) { EXPECT_EQ(std::optional<bool>(true), c.Questionnaire("audit_c")->positive); }},
+    {"null means not known", CaseWith(R"("symptoms": {"low_mood": null}, "lifestyle": {"diet": null}, "labs": null)"),
+     [](const Case& c) {
+       EXPECT_FALSE(c.Symptom("low_mood"));
+       EXPECT_FALSE(c.LifestyleText("diet"));
+       EXPECT_TRUE(c.labs.empty());
+     }},
+    {"unit spellings normalised", CaseWith(R"("labs": [{"test": "serum_iron", "value": 80, "unit": "mcg/dl"},
+                                                        {"test": "tsh", "value": 2.5, "unit": "uIU/mL"}])"),
+     [](const Case& c) {
+       EXPECT_EQ(80, *c.Lab("serum_iron")->value);
+       EXPECT_EQ(2.5, *c.Lab("tsh")->value);
+       EXPECT_EQ("m[IU]/L", c.Lab("tsh")->unit);
+     }},
+    {"pregnancy-specific range", R"({"patient": {"sex": "female", "age_years": 30, "pregnant": true},
+                                     "labs": [{"test": "tsh", "value": 4.2, "unit": "mIU/L"}]})",
+     [](const Case& c) {
+       EXPECT_EQ(LabStatus::kHigh, c.labs.at(0).status);
+       EXPECT_EQ(std::optional<double>(4.0), c.labs.at(0).reference_high);
+     }},
+    {"most recent result by date", CaseWith(R"("labs": [{"test": "ferritin", "value": 40, "unit": "ng/mL", "date": "2026-03-01"},
+                                                          {"test": "ferritin", "value": 20, "unit": "ng/mL", "date": "2026-01-01"},
+                                                          {"test": "ferritin", "value": 25, "unit": "ng/mL"}])"),
+     [](const Case& c) {
+       EXPECT_EQ(&c.labs[0], c.Lab("ferritin"));
+       EXPECT_TRUE(c.data_quality.empty());  // different dates: a series, not a contradiction
+     }},
+    {"last result without dates; agreeing after conversion",
+     CaseWith(R"("labs": [{"test": "vitamin_b12", "value": 130, "unit": "pmol/L"},
+                          {"test": "vitamin_b12", "value": 178, "unit": "pg/mL"}])"),
+     [](const Case& c) {
+       EXPECT_EQ(&c.labs[1], c.Lab("vitamin_b12"));
+       EXPECT_TRUE(c.data_quality.empty());
+     }},
+    {"HOMA-IR", CaseWith(R"("labs": [{"test": "glucose_fasting", "value": 108, "unit": "mg/dL"},
+                                      {"test": "insulin_fasting", "value": 12, "unit": "uIU/mL"}])"),
+     [](const Case& c) {
+       const DerivedIndex* homa = c.Derived("homa_ir");
+       ASSERT_NE(nullptr, homa);
+       EXPECT_NEAR(108 / 18.016 * 12 / 22.5, homa->value, 1e-3);  // 3.197
+       EXPECT_EQ("high", homa->status);
+       EXPECT_EQ((std::vector<std::string>{"glucose_fasting", "insulin_fasting"}), homa->from);
+       EXPECT_EQ(nlohmann::json::parse(R"([{"id": "homa_ir", "value": 3.197, "unit": "1",
+                   "from": ["glucose_fasting", "insulin_fasting"], "status": "high"}])"),
+                 DerivedToJson(c));
+     }},
+    {"kynurenine/tryptophan ratio", CaseWith(R"("labs": [{"test": "kynurenine_plasma", "value": 2.4, "unit": "umol/L"},
+                                                          {"test": "tryptophan_plasma", "value": 60000, "unit": "nmol/L"}])"),
+     [](const Case& c) {
+       const DerivedIndex* ratio = c.Derived("kyn_trp_ratio");
+       ASSERT_NE(nullptr, ratio);
+       EXPECT_NEAR(40, ratio->value, 1e-9);
+       EXPECT_EQ("umol/mmol", ratio->unit);
+       EXPECT_EQ("normal", ratio->status);  // high only above 40
+     }},
+    {"no derived index without both inputs", CaseWith(R"("labs": [{"test": "glucose_fasting", "value": 90, "unit": "mg/dL"}])"),
+     [](const Case& c) { EXPECT_TRUE(c.derived.empty()); }},
+    {"extra kept", CaseWith(R"("extra": {"clinic": "north", "notes": [1, 2]})"),
+     [](const Case& c) { EXPECT_EQ("north", c.extra["clinic"]); }},
+};
+
+TEST(CaseParse, GoodCases) {
+  for (const GoodCase& row : kGoodCases) {
+    SCOPED_TRACE(row.name);
+    Result<Case> parsed = Parse(row.json);
+    ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+    row.check(*parsed);
+  }
+}
+
+// ---- Bad cases: structural errors with their exact messages ----------------------------------
+
+struct BadCase {
+  std::string json;
+  std::string error;
+};
+
+const BadCase kBadCases[] = {
+    {"{\n  \"patient\": }", "case.json:2:14: invalid JSON: syntax error while parsing value - unexpected '}'; expected '[', '{', or a literal"},
+    {"[]", "case.json: expected the case to be a JSON object, got an array"},
+    {CaseWith(R"("labz": [])"),
+     "case.json: /labz: unknown field 'labz' (did you mean 'labs'?); other data belongs under \"extra\""},
+    {R"({"case_id": "x"})", "case.json: missing required field 'patient' (with sex and age_years)"},
+    {R"({"patient": {}})",
+     "case.json: /patient: missing required field 'sex' ('female' or 'male')\n"
+     "case.json: /patient: missing required field 'age_years'"},
+    {R"({"patient": {"sex": "f", "age_years": "44"}})",
+     "case.json: /patient/sex: expected 'female' or 'male', got 'f'\n"
+     "case.json: /patient/age_years: expected a number, got a string"},
+    {R"({"patient": {"sex": "female", "age_years": 44, "pregant": true}})",
+     "case.json: /patient/pregant: unknown field 'pregant' (did you mean 'pregnant'?)"},
+    {R"({"patient": {"sex": "female", "age_years": 44, "menopausal_status": "perimenopause"}})",
+     "case.json: /patient/menopausal_status: expected one of premenopausal, perimenopausal, postmenopausal, got "
+     "'perimenopause' (did you mean 'perimenopausal', 'premenopausal'?)"},
+    {CaseWith(R"("case_id": 7)"), "case.json: /case_id: expected a string, got a number"},
+    {CaseWith(R"("symptoms": {"low_mod": 2})"),
+     "case.json: /symptoms/low_mod: unknown symptom 'low_mod' (did you mean 'low_mood'?)"},
+    {CaseWith(R"("symptoms": {"low_mood": 4})"), "case.json: /symptoms/low_mood: score 4 is out of range 0-3"},
+    {CaseWith(R"("symptoms": {"low_mood": 1.5})"), "case.json: /symptoms/low_mood: expected an integer, got a number"},
+    {CaseWith(R"("symptoms": {"ferritin": 1})"), "case.json: /symptoms/ferritin: 'ferritin' is a lab, not a symptom"},
+    {CaseWith(R"("symptoms": [])"), "case.json: /symptoms: expected an object, got an array"},
+    {CaseWith(R"("questionnaires": {"phq8": {"total": 3}})"),
+     "case.json: /questionnaires/phq8: unknown questionnaire 'phq8' (did you mean 'phq9'?)"},
+    {CaseWith(R"("questionnaires": {"phq9": {"items": [0, 1, 2, 4, 0, 0, 0, 0, 0]}})"),
+     "case.json: /questionnaires/phq9/items/3: answer 4 is out of range 0-3"},
+    {CaseWith(R"("questionnaires": {"phq9": {"items": [0, 1, 2]}})"),
+     "case.json: /questionnaires/phq9/items: expected 9 answers, got 3"},
+    {CaseWith(R"("questionnaires": {"gad7": {"total": 30}})"),
+     "case.json: /questionnaires/gad7/total: total 30 is out of range 0-21"},
+    {CaseWith(R"("questionnaires": {"gad7": {"total": 3, "item9": 0}})"),
+     "case.json: /questionnaires/gad7/item9: unknown field 'item9' (did you mean 'items'?)"},
+    {CaseWith(R"("questionnaires": {"gad7": {}})"), "case.json: /questionnaires/gad7: give 'items' (preferred) or 'total'"},
+    {CaseWith(R"("questionnaires": {"mdq": {"result": "maybe"}})"),
+     "case.json: /questionnaires/mdq/result: expected 'positive' or 'negative', got 'maybe'"},
+    {CaseWith(R"("labs": [{"test": "ferritin", "value": 18, "unit": "ng/mL"},
+                          {"test": "ferritin", "value": 18, "unit": "ng/mL"},
+                          {"test": "glucose_fasting", "value": 90, "unit": "mg/dq"}])"),
+     "case.json: /labs/2/unit: unknown unit 'mg/dq': 'dq' is not a unit"},
+    {CaseWith(R"("labs": [{"test": "tsh", "value": 2, "unit": "mmol/L"}])"),
+     "case.json: /labs/0/unit: unit 'mmol/L' (amount/volume) does not fit tsh, measured in m[IU]/L (IU/volume); "
+     "accepted units: m[IU]/L, u[IU]/mL"},
+    {CaseWith(R"("labs": [{"test": "feritin", "value": 18, "unit": "ng/mL"}])"),
+     "case.json: /labs/0/test: unknown lab 'feritin' (did you mean 'ferritin'?)"},
+    {CaseWith(R"("labs": [{"test": "ferritin", "loinc": "2132-9", "value": 18, "unit": "ng/mL"}])"),
+     "case.json: /labs/0/loinc: LOINC 2132-9 is vitamin_b12, but /labs/0/test is ferritin"},
+    {CaseWith(R"("labs": [{"loinc": "2276-5", "value": 18, "unit": "ng/mL"}])"),
+     "case.json: /labs/0/loinc: unknown LOINC code '2276-5' (did you mean '2276-4'?)"},
+    {CaseWith(R"("labs": [{"value": 18, "unit": "ng/mL"}])"), "case.json: /labs/0: a lab needs 'test' or 'loinc'"},
+    {CaseWith(R"("labs": [{"test": "ferritin", "unit": "ng/mL"}])"),
+     "case.json: /labs/0: missing required field 'value'"},
+    {CaseWith(R"("labs": [{"test": "ferritin", "value": "18", "units": "ng/mL"}])"),
+     "case.json: /labs/0/units: unknown field 'units' (did you mean 'unit'?)\n"
+     "case.json: /labs/0/value: expected a number, got a string"},
+    {CaseWith(R"("labs": [{"test": "ferritin", "value": 18, "unit": "ng/mL", "date": "02/11/2026"}])"),
+     "case.json: /labs/0/date: expected a date YYYY-MM-DD, got '02/11/2026'"},
+    {CaseWith(R"("medications": [{"atc": "N06AB"}])"),
+     "case.json: /medications/0/atc: unknown ATC code 'N06AB' (medications under it: citalopram, escitalopram, "
+     "fluoxetine, fluvoxamine, paroxetine, sertraline; name one)"},
+    {CaseWith(R"("medications": [{"atc": "N06AB11"}])"),
+     "case.json: /medications/0/atc: unknown ATC code 'N06AB11' (did you mean 'N06AB10', 'N06AX11', 'N06AB03'?)"},
+    {CaseWith(R"("medications": [{"id": "ssri"}])"),
+     "case.json: /medications/0/id: 'ssri' is a medication_class, not a medication"},
+    {CaseWith(R"("medications": [{"id": "sertraline", "atc": "N06AB10"}])"),
+     "case.json: /medications/0/atc: ATC N06AB10 is escitalopram, but /medications/0/id is sertraline"},
+    {CaseWith(R"("medications": [{"dose": "10 mg"}])"), "case.json: /medications/0: a medication needs 'id' or 'atc'"},
+    {CaseWith(R"("conditions": [{"icd10": "Q99"}])"), "case.json: /conditions/0/icd10: unknown ICD-10 code 'Q99'"},
+    {CaseWith(R"("conditions": [{"icd10": "F34.1"}])"),
+     "case.json: /conditions/0/icd10: unknown ICD-10 code 'F34.1' (known codes nearby: F31 bipolar_disorder, "
+     "F32-F33 major_depressive_disorder)"},
+    {CaseWith(R"("conditions": [{"id": "gerd", "icd10": "K21"}, {"id": "gerd", "icd10": "E03"}])"),
+     "case.json: /conditions/1/icd10: ICD-10 E03 is hypothyroidism, but /conditions/1/id is gerd"},
+    {CaseWith(R"("conditions": [{"id": "hypothyroid"}])"),
+     "case.json: /conditions/0/id: unknown condition 'hypothyroid' (did you mean 'hypothyroidism'?)"},
+    {CaseWith(R"("supplements": {"requested": ["5htp"]})"),
+     "case.json: /supplements/requested/0: unknown strategy '5htp' (did you mean 'precursor_5htp'?)"},
+    {CaseWith(R"("lifestyle": {"diet": "carnivore"})"),
+     "case.json: /lifestyle/diet: expected one of omnivore, vegetarian, vegan, other, got 'carnivore' (did you mean 'omnivore'?)"},
+    {CaseWith(R"("lifestyle": {"shift_work": "no", "evening_screen_use": 5})"),
+     "case.json: /lifestyle/evening_screen_use: score 5 is out of range 0-3\n"
+     "case.json: /lifestyle/shift_work: expected true or false, got a string"},
+    {CaseWith(R"("stressors": {"chronic_stres": 2})"),
+     "case.json: /stressors/chronic_stres: unknown stressor 'chronic_stres' (did you mean 'chronic_stress'?)"},
+};
+
+TEST(CaseParse, BadCases) {
+  for (const BadCase& row : kBadCases) {
+    SCOPED_TRACE(row.json);
+    Result<Case> parsed = Parse(row.json);
+    ASSERT_FALSE(parsed.ok());
+    EXPECT_EQ(Status::Code::kInvalidArgument, parsed.status().code());
+    EXPECT_EQ(row.error, parsed.status().message());
+  }
+}
+
+TEST(CaseParse, SourceNameIsOptional) {
+  Result<Case> parsed = ParseCase(R"({"patient": {"sex": "female"}})", Kb(), ParseOptions{});
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ("/patient: missing required field 'age_years'", parsed.status().message());
+}
+
+// ---- Value problems: data-quality entries ----------------------------------------------------
+
+struct DataQualityCase {
+  const char* name;
+  std::string json;
+  std::string path;
+  Severity severity;
+  std::string code;
+  std::string message;
+  bool data_quality_warning;
+  bool repeat_or_verify_labs;
+  bool critical_lab_value;
+};
+
+const DataQualityCase kDataQualityCases[] = {
+    {"negative value", CaseWith(R"("labs": [{"test": "ferritin", "value": -5, "unit": "ng/mL"}])"), "/labs/0/value",
+     Severity::kError, "impossible_value", "ferritin -5 ng/mL is negative, which is impossible; excluded", true, true,
+     false},
+    {"beyond the plausible limits", CaseWith(R"("labs": [{"test": "ferritin", "value": 20000, "unit": "ng/mL"}])"),
+     "/labs/0/value", Severity::kError, "impossible_value",
+     "ferritin 20000 ng/mL is outside the plausible range 0-10000 ng/mL (an entry or unit error?); excluded", true, true,
+     false},
+    {"beyond the plausible limits after conversion",
+     CaseWith(R"("labs": [{"test": "glucose_fasting", "value": 90, "unit": "mmol/L"}])"), "/labs/0/value",
+     Severity::kError, "impossible_value",
+     "glucose_fasting 90 mmol/L (= 1621 mg/dL) is outside the plausible range 20-1000 mg/dL (an entry or unit "
+     "error?); excluded",
+     true, true, false},
+    {"critical value", CaseWith(R"("labs": [{"test": "ferritin", "value": 5000, "unit": "ng/mL"}])"), "/labs/0/value",
+     Severity::kWarning, "critical_value",
+     "ferritin 5000 ng/mL is above the critical limit 1000 ng/mL; needs prompt medical review, not supplement or "
+     "lifestyle advice",
+     false, false, true},
+    {"critical low value", CaseWith(R"("labs": [{"test": "glucose_fasting", "value": 2.5, "unit": "mmol/L"}])"),
+     "/labs/0/value", Severity::kWarning, "critical_value",
+     "glucose_fasting 2.5 mmol/L (= 45.04 mg/dL) is below the critical limit 54 mg/dL; needs prompt medical review, "
+     "not supplement or lifestyle advice",
+     false, false, true},
+    {"missing ambiguous unit", CaseWith(R"("labs": [{"test": "vitamin_b12", "value": 300}])"), "/labs/0/unit",
+     Severity::kError, "missing_unit", "vitamin_b12 300 has no unit and could be in pg/mL, ng/L, pmol/L; excluded", true,
+     true, false},
+    {"missing unit, one accepted", CaseWith(R"("labs": [{"test": "transferrin_saturation", "value": 30}])"),
+     "/labs/0/unit", Severity::kWarning, "assumed_unit",
+     "transferrin_saturation 30 has no unit; assumed %, its only accepted unit", true, false, false},
+    {"missing unit, all accepted units equal", CaseWith(R"("labs": [{"test": "tsh", "value": 2.1}])"), "/labs/0/unit",
+     Severity::kWarning, "assumed_unit",
+     "tsh 2.1 has no unit; assumed m[IU]/L (its accepted units give the same number)", true, false, false},
+    {"male and pregnant", R"({"patient": {"sex": "male", "age_years": 40, "pregnant": true}})", "/patient/pregnant",
+     Severity::kWarning, "contradiction", "/patient/pregnant is true but /patient/sex is male; check both", true, false,
+     false},
+    {"gestational age but not pregnant",
+     R"({"patient": {"sex": "female", "age_years": 30, "pregnant": false, "gestational_age_weeks": 12}})",
+     "/patient/gestational_age_weeks", Severity::kWarning, "contradiction",
+     "/patient/gestational_age_weeks is given but /patient/pregnant is false; check both", true, false, false},
+    {"postmenopausal at 25", R"({"patient": {"sex": "female", "age_years": 25, "menopausal_status": "postmenopausal"}})",
+     "/patient/menopausal_status", Severity::kWarning, "contradiction",
+     "postmenopausal at /patient/age_years 25 is unusual (premature ovarian insufficiency or surgery?); check both", true,
+     false, false},
+    {"age over 130", R"({"patient": {"sex": "female", "age_years": 150}})", "/patient/age_years", Severity::kError,
+     "impossible_value", "age 150 years is impossible (0-130); age-specific ranges may be wrong", true, false, false},
+    {"total differs from items",
+     CaseWith(R"("questionnaires": {"phq9": {"items": [1, 1, 1, 1, 1, 1, 1, 1, 0], "total": 12}})"),
+     "/questionnaires/phq9/total", Severity::kWarning, "total_mismatch",
+     "total 12 differs from the sum of /questionnaires/phq9/items (8); the item sum is used", true, false, false},
+    {"safety item differs from items",
+     CaseWith(R"("questionnaires": {"phq9": {"items": [1, 1, 1, 1, 1, 1, 1, 1, 0], "item9": 2}})"),
+     "/questionnaires/phq9/item9", Severity::kWarning, "item_mismatch",
+     "item9 2 differs from /questionnaires/phq9/items/8 (0); the items are used", true, false, false},
+    {"one lab twice, disagreeing", CaseWith(R"("labs": [{"test": "ferritin", "value": 18, "unit": "ng/mL"},
+                                                         {"test": "ferritin", "value": 30, "unit": "ug/L"}])"),
+     "/labs/1/value", Severity::kWarning, "conflicting_values",
+     "ferritin at /labs/0 (18 ng/mL) and /labs/1 (30 ng/mL) differ by more than 5 %; the later is used", true, true,
+     false},
+    {"lifestyle beyond its range", CaseWith(R"("lifestyle": {"sleep_hours": 30})"), "/lifestyle/sleep_hours",
+     Severity::kError, "impossible_value", "sleep_hours 30 h is outside the possible range 0-24; excluded", true, false,
+     false},
+};
+
+TEST(CaseParse, DataQuality) {
+  for (const DataQualityCase& row : kDataQualityCases) {
+    SCOPED_TRACE(row.name);
+    Result<Case> parsed = Parse(row.json);
+    ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+    const Case& c = *parsed;
+    ASSERT_EQ(1u, c.data_quality.size()) << DataQualityToJson(c).dump(1);
+    const DataQualityIssue& issue = c.data_quality[0];
+    EXPECT_EQ(row.path, issue.path);
+    EXPECT_EQ(row.severity, issue.severity);
+    EXPECT_EQ(row.code, issue.code);
+    EXPECT_EQ(row.message, issue.message);
+    EXPECT_EQ(row.data_quality_warning, c.flags.data_quality_warning);
+    EXPECT_EQ(row.repeat_or_verify_labs, c.flags.repeat_or_verify_labs);
+    EXPECT_EQ(row.critical_lab_value, c.flags.critical_lab_value);
+  }
+}
+
+TEST(CaseParse, ExcludedAndCriticalLabs) {
+  Result<Case> parsed = Parse(CaseWith(R"("labs": [{"test": "ferritin", "value": 20000, "unit": "ng/mL"},
+                                                   {"test": "tsh", "value": 80, "unit": "mIU/L"}])"));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  const Case& c = *parsed;
+  EXPECT_FALSE(c.labs[0].used);
+  EXPECT_EQ(nullptr, c.Lab("ferritin"));  // excluded from inference
+  EXPECT_TRUE(c.labs[1].used);
+  EXPECT_TRUE(c.labs[1].critical);
+  EXPECT_EQ(LabStatus::kHigh, c.labs[1].status);
+  EXPECT_EQ(std::vector<std::string>{"tsh"}, c.flags.critical_labs);
+  EXPECT_TRUE(c.HasDataQuality(Severity::kError));
+  nlohmann::json labs = LabsToJson(c);
+  EXPECT_EQ(false, labs[0]["used"]);
+  EXPECT_TRUE(labs[0]["status"].is_null());
+  EXPECT_EQ(true, labs[1]["critical"]);
+  EXPECT_EQ(nlohmann::json::parse(R"({"path": "/labs/0/value", "severity": "error", "code": "impossible_value",
+              "message": "ferritin 20000 ng/mL is outside the plausible range 0-10000 ng/mL (an entry or unit error?); excluded"})"),
+            DataQualityToJson(c)[0]);
+}
+
+TEST(CaseParse, StrictRejectsImpossibleValues) {
+  const std::string text = CaseWith(R"("labs": [{"test": "ferritin", "value": 20000, "unit": "ng/mL"},
+                                                 {"test": "vitamin_b12", "value": 300},
+                                                 {"test": "ferritin", "value": 5000, "unit": "ng/mL"}])");
+  ASSERT_TRUE(Parse(text).ok());
+  Result<Case> parsed = Parse(text, /*strict=*/true);
+  ASSERT_FALSE(parsed.ok());
+  // Only errors are rejected; the critical value (a warning) still passes.
+  EXPECT_EQ("case.json: /labs/0/value: ferritin 20000 ng/mL is outside the plausible range 0-10000 ng/mL (an entry or "
+            "unit error?); excluded (rejected in strict mode)\n"
+            "case.json: /labs/1/unit: vitamin_b12 300 has no unit and could be in pg/mL, ng/L, pmol/L; excluded "
+            "(rejected in strict mode)",
+            parsed.status().message());
+}
+
+// ---- Helpers exposed for other modules -------------------------------------------------------
+
+TEST(CaseHelpers, ScoringAndLookups) {
+  const knowledge::Questionnaire& pss10 = *Kb().Find("pss10")->questionnaire;
+  EXPECT_EQ(40, ScoreItems(pss10, {4, 4, 4, 0, 0, 4, 0, 0, 4, 4}));
+  EXPECT_EQ("moderate", BandFor(pss10, 14));
+  EXPECT_EQ("", BandFor(pss10, 41));
+  EXPECT_EQ("combined_oral_contraceptive", FindMedicationByAtc(Kb(), "G03AA")->id);
+  EXPECT_EQ(nullptr, FindMedicationByAtc(Kb(), "G03"));
+  EXPECT_EQ("major_depressive_disorder", FindConditionByIcd10(Kb(), "F32")->id);
+  EXPECT_EQ("insomnia_disorder", FindConditionByIcd10(Kb(), "G47.01")->id);
+  EXPECT_EQ("obstructive_sleep_apnea", FindConditionByIcd10(Kb(), "G47.33")->id);
+  EXPECT_EQ(nullptr, FindConditionByIcd10(Kb(), "F34"));
+  EXPECT_EQ(nullptr, FindConditionByIcd10(Kb(), "E83.1"));
+  EXPECT_EQ((std::vector<std::string>{"cyp1a2_inhibitor", "ssri"}), MedicationClasses(Kb(), "fluvoxamine"));
+}
+
+// ---- Example files ---------------------------------------------------------------------------
+
+TEST(CaseExamples, AllExamplesParse) {
+  size_t count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(NFLUX_SOURCE_DIR "/examples")) {
+    if (entry.path().extension() != ".json") continue;
+    SCOPED_TRACE(entry.path().string());
+    ++count;
+    Result<std::string> text = ReadFileToString(entry.path().string());
+    ASSERT_TRUE(text.ok()) << text.status().message();
+    Result<Case> parsed = ParseCase(*text, Kb(), ParseOptions{true, entry.path().filename().string()});
+    ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+    EXPECT_FALSE(parsed->case_id.empty());
+  }
+  EXPECT_GE(count, 3u);
+}
+
+TEST(CaseExamples, SsriWithRequestedPrecursor) {
+  Result<Case> parsed = Parse(ExampleText("ssri_5htp_request.json"));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_TRUE(parsed->TakesMedicationClass("ssri"));
+  EXPECT_TRUE(parsed->RequestsSupplement("precursor_5htp"));
+  EXPECT_EQ(std::optional<int>(2), parsed->Symptom("low_mood"));
+  EXPECT_TRUE(parsed->HasCondition("major_depressive_disorder"));
+}
+
+TEST(CaseExamples, HealthyControlHasNoFindings) {
+  Result<Case> parsed = Parse(ExampleText("healthy_control.json"));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_TRUE(parsed->data_quality.empty()) << DataQualityToJson(*parsed).dump(1);
+  for (const LabResult& lab : parsed->labs) EXPECT_EQ(LabStatus::kNormal, lab.status) << lab.test;
+  ASSERT_NE(nullptr, parsed->Derived("homa_ir"));
+  EXPECT_EQ("normal", parsed->Derived("homa_ir")->status);
+}
+
+}  // namespace
+}  // namespace nflux::casefile

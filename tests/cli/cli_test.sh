@@ -1,0 +1,447 @@
+#!/usr/bin/env bash
+# End-to-end tests of the nflux command: exit codes (shared/contracts/cli.md), messages that point
+# at the file and JSON path, JSON outputs that parse, and the knowledge database round trip.
+#
+# Run by ctest (cli_end_to_end) with the repository root as the working directory and $NFLUX set to
+# the built binary. Prints every failure, then "N passed, N failed"; exits non-zero on any failure.
+
+set -u
+
+NFLUX=${NFLUX:?set NFLUX to the nflux binary}
+case $NFLUX in /*) ;; *) NFLUX=$PWD/$NFLUX ;; esac
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/nflux_cli.XXXXXX")
+LOCK_PID=
+cleanup() {
+  if [ -n "$LOCK_PID" ]; then kill "$LOCK_PID" 2>/dev/null; wait "$LOCK_PID" 2>/dev/null; fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# Keep the user's database out of it.
+export NFLUX_DB=$TMP/default.db
+unset NFLUX_KNOWLEDGE NFLUX_RULES
+
+passed=0
+failed=0
+last_cmd=
+OUT=$TMP/out
+ERR=$TMP/err
+
+pass() { passed=$((passed + 1)); }
+fail() {
+  failed=$((failed + 1))
+  echo "FAIL: $*"
+  echo "  command: $last_cmd"
+  echo "  stdout:  $(head -c 400 "$OUT" | tr '\n' '|')"
+  echo "  stderr:  $(head -c 400 "$ERR" | tr '\n' '|')"
+}
+
+# run CMD...: runs a command, keeping its stdout, stderr and exit code for the checks after it.
+run() {
+  last_cmd="$*"
+  "$@" >"$OUT" 2>"$ERR"
+  last_code=$?
+}
+
+# expect_exit CODE CMD...: runs the command and checks its exit code.
+expect_exit() {
+  local want=$1
+  shift
+  run "$@"
+  if [ "$last_code" -eq "$want" ]; then pass; else fail "exit $last_code, expected $want"; fi
+}
+
+# expect_contains TEXT: the last command's stdout or stderr contains TEXT (a fixed string).
+expect_contains() {
+  if grep -qF -- "$1" "$OUT" "$ERR"; then pass; else fail "output does not contain: $1"; fi
+}
+
+# expect_line TEXT: some line of the last command's stdout or stderr is exactly TEXT.
+expect_line() {
+  if grep -qxF -- "$1" "$OUT" "$ERR"; then pass; else fail "no line exactly: $1"; fi
+}
+
+# expect_json PYTHON_EXPR...: the last command's stdout is JSON, and each expression (over `d`) is
+# true. One check per expression, evaluated in one python3 process.
+expect_json() {
+  local failures count line
+  failures=$(python3 -c 'import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except ValueError as error:
+    for expression in sys.argv[2:]:
+        print("%s (stdout is not JSON: %s)" % (expression, error))
+    sys.exit(0)
+for expression in sys.argv[2:]:
+    try:
+        ok = eval(expression)
+    except Exception as error:
+        ok = False
+        expression += " (%s: %s)" % (type(error).__name__, error)
+    if not ok:
+        print(expression)' "$OUT" "$@")
+  count=$(printf '%s' "$failures" | grep -c '^')
+  passed=$((passed + $# - count))
+  if [ "$count" -gt 0 ]; then
+    while IFS= read -r line; do fail "JSON check failed: $line"; done <<<"$failures"
+  fi
+}
+
+# expect_true DESCRIPTION CMD...: a plain check.
+expect_true() {
+  local what=$1
+  shift
+  if "$@"; then pass; else fail "$what"; fi
+}
+
+json_field() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+
+# ---------------------------------------------------------------------------------------------
+# kb validate
+
+expect_exit 0 "$NFLUX" kb validate
+expect_contains "no problems"
+
+KB_BROKEN=$TMP/kb_broken
+cp -r knowledge "$KB_BROKEN"
+# A misspelt field on the first hormone: one problem, reported with its file and JSON path.
+python3 - "$KB_BROKEN/hormones.json" <<'EOF'
+import json, sys
+path = sys.argv[1]
+doc = json.load(open(path))
+doc["nodes"][0]["labl"] = "typo"
+json.dump(doc, open(path, "w"), indent=2)
+EOF
+FIRST_HORMONE=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["nodes"][0]["id"])' "$KB_BROKEN/hormones.json")
+expect_exit 3 "$NFLUX" kb validate --knowledge "$KB_BROKEN"
+expect_line "$KB_BROKEN/hormones.json:/nodes/0/labl: unknown field 'labl' for a hormone node (did you mean 'label'?)"
+expect_contains "1 problem(s)"
+expect_exit 3 "$NFLUX" --knowledge "$KB_BROKEN" kb validate --json
+expect_json 'd["ok"] is False and len(d["problems"]) == 1 and d["problems"][0]["path"] == "/nodes/0/labl"'
+
+KB_SYNTAX=$TMP/kb_syntax
+cp -r knowledge "$KB_SYNTAX"
+printf '{"nodes": [}\n' >"$KB_SYNTAX/extra.json"
+expect_exit 3 "$NFLUX" kb validate --knowledge "$KB_SYNTAX"
+expect_contains "$KB_SYNTAX/extra.json:1:12: invalid JSON: syntax error"
+
+expect_exit 2 "$NFLUX" kb validate --knowledge "$TMP/no_such_dir"
+expect_contains "$TMP/no_such_dir: knowledge directory not found"
+
+# ---------------------------------------------------------------------------------------------
+# kb stats, show, path, export
+
+expect_exit 0 "$NFLUX" kb stats --json
+expect_json 'd["version"].startswith("sha256:") and len(d["version"]) == 71' \
+  'd["uncited_edges"] == 0' \
+  'd["nodes"]["enzyme"] > 0 and d["edges"]["cofactor_of"] > 0' \
+  'sum(d["nodes"].values()) == d["total_nodes"] and sum(d["edges"].values()) == d["total_edges"]'
+cp "$OUT" "$TMP/stats_json.json"
+JSON_VERSION=$(json_field "$TMP/stats_json.json" version)
+
+expect_exit 0 "$NFLUX" kb stats
+expect_contains "knowledge $JSON_VERSION"
+
+expect_exit 0 "$NFLUX" kb show tph2
+expect_contains "tph2 (enzyme)"
+expect_contains "--cofactor_of(+)--> tph2"
+expect_contains "--catalyzes(+)--> "
+expect_line "citations"
+# Every citation key listed on an edge appears, formatted, in the citations section.
+expect_true "kb show tph2: cited keys are listed with their text" python3 - "$OUT" <<'EOF'
+import re, sys
+text = open(sys.argv[1]).read()
+head, _, tail = text.partition("\ncitations\n")
+keys = {k.strip() for group in re.findall(r"  \[([^\]]+)\]$", head, re.M) for k in group.split(",")}
+listed = dict(re.findall(r"^  \[(\w+)\] (.+)$", tail, re.M))
+sys.exit(0 if keys and keys <= set(listed) and all(listed[k] for k in keys) else 1)
+EOF
+
+expect_exit 0 "$NFLUX" kb show tph2 --json
+expect_json 'd["node"]["id"] == "tph2" and any(e["type"] == "cofactor_of" and e.get("generated") for e in d["in"])'
+
+expect_exit 2 "$NFLUX" kb show tph3
+expect_contains "unknown node 'tph3' (did you mean "
+expect_contains "'tph2'"
+
+expect_exit 0 "$NFLUX" kb path cortisol serotonin
+expect_contains "tdo2"
+expect_contains "net -"
+expect_contains "cortisol --upregulates(+)--> tdo2"
+
+expect_exit 0 "$NFLUX" kb path cortisol serotonin --json
+expect_json 'd["from"] == "cortisol" and d["to"] == "serotonin" and len(d["paths"]) > 0' \
+  'any(p["net_sign"] == "-" and any(s["to"] == "tdo2" for s in p["steps"]) for p in d["paths"])' \
+  'all(p["length"] == len(p["steps"]) for p in d["paths"]) and [p["length"] for p in d["paths"]] == sorted(p["length"] for p in d["paths"])'
+
+expect_exit 0 "$NFLUX" kb path cortisol serotonin --json --limit 1
+expect_json 'len(d["paths"]) == 1 and d["truncated"] is True'
+
+expect_exit 2 "$NFLUX" kb path cortisol serotonim
+expect_contains "did you mean 'serotonin'"
+
+expect_exit 0 "$NFLUX" kb export --format dot
+expect_true "kb export --format dot starts with digraph" grep -q '^digraph ' <(head -n 1 "$OUT")
+expect_true "kb export --format dot ends with }" grep -qx '}' <(tail -n 1 "$OUT")
+
+expect_exit 0 "$NFLUX" kb export --format json
+expect_json 'd["version"] == "'"$JSON_VERSION"'" and len(d["nodes"]) > 0 and len(d["edges"]) > 0 and len(d["citations"]) > 0'
+cp "$OUT" "$TMP/export_json.json"
+
+expect_exit 0 "$NFLUX" kb export --format json -o "$TMP/exported.json"
+expect_true "kb export -o writes the same JSON as stdout" cmp -s "$TMP/exported.json" "$TMP/export_json.json"
+
+expect_exit 2 "$NFLUX" kb export --format svg
+
+# ---------------------------------------------------------------------------------------------
+# kb build and --from-db
+
+DB=$TMP/kb.db
+expect_exit 0 "$NFLUX" kb build --db "$DB"
+expect_contains "built knowledge $JSON_VERSION into $DB"
+
+expect_exit 0 "$NFLUX" kb stats --from-db --db "$DB" --json
+expect_json 'd["version"] == "'"$JSON_VERSION"'"'
+expect_true "kb stats --from-db equals kb stats from JSON" cmp -s "$OUT" "$TMP/stats_json.json"
+
+expect_exit 0 "$NFLUX" kb export --format json --from-db --db "$DB"
+expect_true "kb export --from-db equals the JSON-loaded export" diff -q "$OUT" "$TMP/export_json.json"
+
+expect_exit 0 "$NFLUX" kb show tph2 --from-db --db "$DB" --kb-version "$JSON_VERSION"
+expect_contains "tph2 (enzyme)"
+
+# Building again is a no-op that still succeeds.
+expect_exit 0 "$NFLUX" kb build --db "$DB"
+expect_true "a second kb build adds no build" test "$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from kb_builds").fetchone()[0])' "$DB")" = 1
+
+expect_exit 2 "$NFLUX" kb stats --from-db --db "$DB" --kb-version sha256:nope
+expect_contains "$DB: knowledge version 'sha256:nope' is not in this database"
+
+expect_exit 2 "$NFLUX" kb stats --from-db --db "$TMP/missing.db"
+expect_contains "$TMP/missing.db: database not found"
+expect_true "a read-only load does not create the database" test ! -e "$TMP/missing.db"
+
+# A broken knowledge base is not built, and the database is not even created.
+BROKEN_DB=$TMP/broken.db
+expect_exit 2 "$NFLUX" kb build --knowledge "$KB_BROKEN" --db "$BROKEN_DB"
+expect_contains "labl"
+expect_contains "nothing was built"
+expect_true "kb build on a broken knowledge base writes no database" test ! -e "$BROKEN_DB"
+
+# A database locked by another process: kb build fails, names the database, writes nothing.
+LOCKED_DB=$TMP/locked.db
+python3 - "$LOCKED_DB" "$TMP/lock_ready" "$TMP/lock_release" <<'EOF' &
+import os, sqlite3, sys, time
+db, ready, release = sys.argv[1:4]
+connection = sqlite3.connect(db, isolation_level=None)
+connection.execute("CREATE TABLE IF NOT EXISTS other (x)")
+connection.execute("BEGIN EXCLUSIVE")
+connection.execute("INSERT INTO other VALUES (1)")
+open(ready, "w").close()
+deadline = time.time() + 20
+while not os.path.exists(release) and time.time() < deadline:
+    time.sleep(0.05)
+connection.execute("ROLLBACK")
+EOF
+LOCK_PID=$!
+for _ in $(seq 200); do [ -e "$TMP/lock_ready" ] && break; sleep 0.05; done
+expect_true "the lock holder started" test -e "$TMP/lock_ready"
+expect_exit 2 "$NFLUX" kb build --db "$LOCKED_DB"
+expect_contains "$LOCKED_DB"
+expect_contains "locked"
+touch "$TMP/lock_release"
+wait "$LOCK_PID"
+LOCK_PID=
+expect_true "a locked kb build leaves no build behind" test "$(python3 -c '
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+tables = {r[0] for r in c.execute("select name from sqlite_master where type = \"table\"")}
+print(c.execute("select count(*) from kb_builds").fetchone()[0] if "kb_builds" in tables else 0)' "$LOCKED_DB")" = 0
+
+# ---------------------------------------------------------------------------------------------
+# units convert
+
+expect_exit 0 "$NFLUX" units convert 130 pmol/L --to pg/mL --test vitamin_b12 --json
+expect_json 'abs(d["value"] - 176.2) < 0.05 and d["unit"] == "pg/mL" and d["test"] == "vitamin_b12"'
+
+expect_exit 0 "$NFLUX" units convert 48 mmol/mol --to % --test hba1c --json
+expect_json 'abs(d["value"] - 6.54) < 0.01'
+
+expect_exit 0 "$NFLUX" units convert 1 ug/dL --to ng/mL
+expect_line "1 ug/dL = 10 ng/mL"
+
+expect_exit 2 "$NFLUX" units convert 1 mg/dL --to %
+expect_contains "incompatible dimensions"
+expect_contains "mass/volume"
+
+expect_exit 2 "$NFLUX" units convert 130 pmol/L --to pg/mL
+expect_contains "without a molar mass"
+
+expect_exit 2 "$NFLUX" units convert 130 pmol/L --to pg/mL --test vitamin_b21
+expect_contains "unknown lab 'vitamin_b21' (did you mean 'vitamin_b12'"
+
+# ---------------------------------------------------------------------------------------------
+# Usage errors and help
+
+expect_exit 2 "$NFLUX" frobnicate
+expect_exit 2 "$NFLUX"
+expect_exit 2 "$NFLUX" kb
+expect_exit 2 "$NFLUX" kb frobnicate
+expect_exit 2 "$NFLUX" kb stats --bogus
+expect_exit 2 "$NFLUX" --bogus kb stats
+expect_exit 2 "$NFLUX" kb path cortisol
+expect_exit 2 "$NFLUX" kb path cortisol serotonin --max-depth 0
+expect_exit 2 "$NFLUX" units convert abc mg/dL --to g/L
+
+for command in "" "kb" "kb validate" "kb stats" "kb show" "kb path" "kb export" "kb build" "units" \
+               "units convert"; do
+  # shellcheck disable=SC2086  # word splitting of $command is intended
+  expect_exit 0 "$NFLUX" $command --help
+  expect_contains "Usage"
+done
+expect_exit 0 "$NFLUX" --version
+expect_contains "nflux "
+
+# ---------------------------------------------------------------------------------------------
+# evaluate
+
+EVALUATION_KEYS='["case_id", "versions", "alerts", "data_quality", "labs", "derived", "deficits", "strategies", "blocked_strategies", "requested_supplements", "flux", "next_best_data", "trace_id"]'
+for example in examples/*.json; do
+  expect_exit 0 "$NFLUX" evaluate "$example" --format json
+  expect_json 'isinstance(d["case_id"], str) and d["case_id"] != ""' \
+    'sorted(d["versions"]) == ["engine", "knowledge", "rules"] and d["versions"]["knowledge"].startswith("sha256:") and d["versions"]["rules"].startswith("sha256:")' \
+    "list(d) == $EVALUATION_KEYS" \
+    'd["trace_id"].startswith("sha256:")' \
+    '[a["severity"] for a in d["alerts"]] == sorted((a["severity"] for a in d["alerts"]), key=["urgent", "high", "caution", "info"].index)' \
+    '[x["rank"] for x in d["deficits"]] == list(range(1, len(d["deficits"]) + 1)) and [x["certainty"] for x in d["deficits"]] == sorted((x["certainty"] for x in d["deficits"]), reverse=True)' \
+    'not {s["id"] for s in d["strategies"]} & {b["id"] for b in d["blocked_strategies"]}'
+done
+
+expect_exit 0 "$NFLUX" evaluate examples/ssri_5htp_request.json
+expect_contains "RED FLAGS / ALERTS"
+expect_contains "BLOCKED BY SAFETY"
+expect_exit 0 "$NFLUX" evaluate examples/ssri_5htp_request.json --format markdown
+expect_contains "## Red flags and alerts"
+expect_exit 0 bash -c '"$0" evaluate - --format json < examples/ssri_5htp_request.json' "$NFLUX"
+expect_json 'any(b["id"] == "precursor_5htp" and b["reasons"] for b in d["blocked_strategies"])'
+
+# Given flux values are reported per pathway; a bad flux file is bad input.
+printf '{"serotonin.synthesis": 0.7}\n' >"$TMP/flux.json"
+expect_exit 0 "$NFLUX" evaluate examples/healthy_control.json --format json --flux "$TMP/flux.json"
+expect_json 'd["flux"]["serotonin"]["synthesis"] == 0.7'
+printf '{"serotonin.synth": 0.7}\n' >"$TMP/flux_bad.json"
+expect_exit 2 "$NFLUX" evaluate examples/healthy_control.json --flux "$TMP/flux_bad.json"
+expect_contains "$TMP/flux_bad.json: /serotonin.synth: not a flux index"
+
+# A malformed case: exit 2, the JSON path on stderr, nothing on stdout.
+printf '{"case_id": "bad", "patient": {"sex": "female", "age_years": "forty"}}\n' >"$TMP/bad_case.json"
+expect_exit 2 "$NFLUX" evaluate "$TMP/bad_case.json" --format json
+expect_contains "/patient/age_years"
+expect_true "a malformed case prints nothing on stdout" test ! -s "$OUT"
+expect_exit 2 "$NFLUX" evaluate "$TMP/no_such_case.json"
+expect_exit 2 "$NFLUX" evaluate examples/healthy_control.json --format html
+
+# ---------------------------------------------------------------------------------------------
+# explain
+
+expect_exit 0 "$NFLUX" explain examples/ssri_5htp_request.json --why-not precursor_5htp
+expect_contains "BLOCKED"
+expect_contains "ssri"
+expect_exit 0 "$NFLUX" explain examples/ssri_5htp_request.json --why serotonin_syndrome_risk
+expect_contains "<- rule "
+expect_exit 0 "$NFLUX" explain examples/ssri_5htp_request.json --why serotonin_syndrome_risk --json
+expect_json 'd["id"] == "serotonin_syndrome_risk" and d["kind"] == "alert" and len(d["chain"]["rules"]) > 0'
+expect_exit 0 "$NFLUX" explain examples/ssri_5htp_request.json --why-not dopamine_synthesis --json
+expect_json 'd["id"] == "dopamine_synthesis" and d["kind"] == "deficit"' \
+  '[r["closeness"] for r in d["rules"]] == sorted((r["closeness"] for r in d["rules"]), reverse=True)' \
+  'all(i["input"] and i["rules"] for i in d["deciding_inputs"])'
+expect_exit 2 "$NFLUX" explain examples/ssri_5htp_request.json --why dopamine_synthesis_x
+expect_contains "unknown id 'dopamine_synthesis_x' (did you mean 'dopamine_synthesis'"
+expect_exit 2 "$NFLUX" explain examples/ssri_5htp_request.json --why suicide_risk_urgent
+expect_contains "'suicide_risk_urgent' was not concluded for this case; try --why-not suicide_risk_urgent"
+expect_exit 2 "$NFLUX" explain examples/ssri_5htp_request.json
+expect_exit 2 "$NFLUX" explain examples/ssri_5htp_request.json --why a --why-not b
+
+# ---------------------------------------------------------------------------------------------
+# rules check, lint, test
+
+expect_exit 0 "$NFLUX" rules check
+expect_contains "no errors"
+expect_exit 0 "$NFLUX" rules check --json
+expect_json 'd["rules"] > 0 and len(d["files"]) > 0 and d["errors"] == []'
+
+RULES_BROKEN=$TMP/rules_broken
+cp -r rules "$RULES_BROKEN"
+BROKEN_FILE=$(ls "$RULES_BROKEN"/*.rules | head -n 1)
+printf '\nrule broken_rule "Broken"\n  cites who_2020_ferritin\n  when lab feritin < 30 ng/mL\n  then conclude driver iron_deficiency weight 0.8\nend\n' >>"$BROKEN_FILE"
+expect_exit 3 "$NFLUX" rules check --rules "$RULES_BROKEN"
+expect_contains "$BROKEN_FILE:"
+expect_contains "feritin"
+expect_exit 3 "$NFLUX" rules check --rules "$RULES_BROKEN" --json
+expect_json 'len(d["errors"]) >= 1 and all(e["file"] and e["line"] > 0 and e["message"] for e in d["errors"])'
+expect_exit 2 "$NFLUX" evaluate examples/healthy_control.json --rules "$RULES_BROKEN"
+expect_contains "feritin"
+expect_true "evaluate with broken rules prints nothing on stdout" test ! -s "$OUT"
+expect_exit 3 "$NFLUX" rules lint --rules "$RULES_BROKEN"
+
+expect_exit 0 "$NFLUX" rules lint
+expect_true "rules lint ends with a summary line" grep -qE '^[0-9]+ warning\(s\) in [0-9]+ rules$' <(tail -n 1 "$OUT")
+RULES_LINT=$TMP/rules_lint
+mkdir -p "$RULES_LINT"
+cat >"$RULES_LINT/lint.rules" <<'EOF'
+rule never_fires "Contradiction"
+  cites who_2020_ferritin
+  when lab ferritin is low and lab ferritin is high
+  then conclude driver iron_deficiency weight 0.5
+end
+
+rule first "First"
+  cites who_2020_ferritin
+  when lab ferritin < 30 ng/mL
+  then conclude driver iron_deficiency weight 0.8
+end
+
+rule second "Duplicate of first"
+  cites who_2020_ferritin
+  when lab ferritin < 30 ng/mL
+  then conclude driver iron_deficiency weight 0.8
+end
+EOF
+expect_exit 0 "$NFLUX" rules lint --rules "$RULES_LINT"
+expect_contains "$RULES_LINT/lint.rules:3:"
+expect_contains "rule 'never_fires' can never fire"
+expect_contains "rule 'second' duplicates rule 'first'"
+expect_exit 0 "$NFLUX" rules lint --rules "$RULES_LINT" --json
+expect_json 'len(d["warnings"]) >= 2 and d["rules"] == 3'
+
+# Golden cases: one passing, one failing, one with a misspelt key.
+GOLDEN=$TMP/golden
+mkdir -p "$GOLDEN"
+cp examples/ssri_5htp_request.json "$GOLDEN/pass.case.json"
+printf '{"description": "blocked", "must_include": {"blocked_strategies": ["precursor_5htp"], "alerts": ["serotonin_syndrome_risk"]}, "must_not_include": {"strategies": ["precursor_5htp"]}}\n' >"$GOLDEN/pass.expect.json"
+cp examples/ssri_5htp_request.json "$GOLDEN/fail.case.json"
+printf '{"must_include": {"strategies": ["precursor_5htp"]}}\n' >"$GOLDEN/fail.expect.json"
+cp examples/ssri_5htp_request.json "$GOLDEN/typo.case.json"
+printf '{"must_include": {"deficitz": []}}\n' >"$GOLDEN/typo.expect.json"
+expect_exit 3 "$NFLUX" rules test --dir "$GOLDEN"
+expect_line "PASS pass"
+expect_line "FAIL fail"
+expect_line "  strategy precursor_5htp: blocked by safety"
+expect_contains "$GOLDEN/typo.expect.json: /must_include/deficitz: unknown key (did you mean 'deficits'?)"
+expect_line "1 passed, 2 failed"
+rm "$GOLDEN"/fail.* "$GOLDEN"/typo.*
+expect_exit 0 "$NFLUX" rules test --dir "$GOLDEN" --coverage
+expect_line "1 passed, 0 failed"
+expect_contains "fired in none"
+expect_exit 0 "$NFLUX" rules test --dir "$GOLDEN" --json
+expect_json 'd["passed"] == 1 and d["failed"] == 0 and d["cases"][0]["name"] == "pass"'
+
+for command in "evaluate" "explain" "rules" "rules check" "rules lint" "rules test"; do
+  # shellcheck disable=SC2086  # word splitting of $command is intended
+  expect_exit 0 "$NFLUX" $command --help
+  expect_contains "Usage"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,140 @@
+// Tests of engine/explain: Why (the rule chain, matched data, certainty arithmetic, knowledge
+// paths) and WhyNot (rules ordered by closeness, deciding inputs, blocked strategies), on the
+// fixture of explain/fixture.h.
+#include "explain/explain.h"
+
+#include <algorithm>
+
+#include <gtest/gtest.h>
+
+#include "explain/fixture.h"
+
+namespace nflux::explain {
+namespace {
+
+const WhyRule* FindWhyRule(const WhyNode& node, const std::string& rule) {
+  for (const auto& candidate : node.rules) {
+    if (candidate.rule == rule) return &candidate;
+    for (const auto& child : candidate.because)
+      if (const WhyRule* found = FindWhyRule(child, rule)) return found;
+  }
+  return nullptr;
+}
+
+TEST(WhyTest, ListsTheRuleChainDownToTheLab) {
+  const auto& fx = fixture::Evaluate();
+  auto why = Why(*fx.engine, fx.c, fx.evaluation, "serotonin_synthesis");
+  ASSERT_TRUE(why.ok()) << why.status().message();
+  EXPECT_EQ(why->kind, "deficit");
+  // deficit <- iron_limits_serotonin <- driver iron_deficiency <- ferritin_low_iron <- lab ferritin
+  ASSERT_FALSE(why->root.rules.empty());
+  const WhyRule& top = why->root.rules.front();
+  EXPECT_EQ(top.rule, "iron_limits_serotonin");
+  EXPECT_FALSE(top.citations.empty());
+  ASSERT_EQ(top.because.size(), 1u);
+  EXPECT_EQ(top.because[0].kind, "driver");
+  EXPECT_EQ(top.because[0].id, "iron_deficiency");
+  const WhyRule* lab_rule = FindWhyRule(why->root, "ferritin_low_iron");
+  ASSERT_NE(lab_rule, nullptr);
+  ASSERT_EQ(lab_rule->matched.size(), 1u);
+  EXPECT_NE(lab_rule->matched[0].actual.find("18"), std::string::npos) << lab_rule->matched[0].actual;
+  // The opposing rule and the arithmetic.
+  EXPECT_NE(FindWhyRule(why->root, "normal_tsh_against"), nullptr);
+  EXPECT_NEAR(why->root.support, 0.4, 1e-9);
+  EXPECT_NEAR(why->root.against, 0.1, 1e-9);
+  EXPECT_NEAR(why->root.certainty, 0.3 / 0.9, 1e-9);
+  std::string text = why->ToText();
+  for (const char* expected : {"iron_limits_serotonin", "ferritin_low_iron", "support P = 0.4", "against N = 0.1"})
+    EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
+}
+
+TEST(WhyTest, FindsKnowledgePathsFromTheDriver) {
+  const auto& fx = fixture::Evaluate();
+  auto why = Why(*fx.engine, fx.c, fx.evaluation, "serotonin_synthesis");
+  ASSERT_TRUE(why.ok());
+  ASSERT_FALSE(why->paths.empty());
+  for (const auto& path : why->paths) {
+    EXPECT_EQ(path.from, "iron_deficiency");
+    ASSERT_FALSE(path.nodes.empty());
+    EXPECT_EQ(path.nodes.back(), path.to);
+    EXPECT_LE(path.steps.size(), 6u);
+  }
+  auto json = why->ToJson();
+  EXPECT_EQ(json["chain"]["rules"][0]["rule"], "iron_limits_serotonin");
+  EXPECT_FALSE(json["paths"].empty());
+}
+
+TEST(WhyTest, Errors) {
+  const auto& fx = fixture::Evaluate();
+  struct Bad {
+    const char* id;
+    const char* message;
+  };
+  const Bad kBad[] = {
+      {"dopamine_synthesis", "'dopamine_synthesis' was not concluded for this case; try --why-not dopamine_synthesis"},
+      {"serotonin_synthesi", "unknown id 'serotonin_synthesi' (did you mean 'serotonin_synthesis'"},
+  };
+  for (const auto& bad : kBad) {
+    auto why = Why(*fx.engine, fx.c, fx.evaluation, bad.id);
+    ASSERT_FALSE(why.ok()) << bad.id;
+    EXPECT_EQ(why.status().code(), Status::Code::kNotFound);
+    EXPECT_EQ(why.status().message().rfind(bad.message, 0), 0u) << why.status().message();
+  }
+}
+
+TEST(WhyNotTest, OrdersRulesByClosenessAndNamesTheDecidingLab) {
+  const auto& fx = fixture::Evaluate();
+  auto why_not = WhyNot(*fx.engine, fx.c, fx.evaluation, "serotonin_synthesis");
+  ASSERT_TRUE(why_not.ok()) << why_not.status().message();
+  EXPECT_TRUE(why_not->concluded);
+  EXPECT_EQ(why_not->fired, std::vector<std::string>{"iron_limits_serotonin"});
+  // b6_limits_serotonin: 1 of 2 tests held, the lab unknown; b6_with_anhedonia: 1 of 3, one false.
+  ASSERT_EQ(why_not->rules.size(), 2u);
+  EXPECT_EQ(why_not->rules[0].rule, "b6_limits_serotonin");
+  EXPECT_EQ(why_not->rules[1].rule, "b6_with_anhedonia");
+  EXPECT_GT(why_not->rules[0].closeness, why_not->rules[1].closeness);
+  ASSERT_EQ(why_not->rules[0].unknown.size(), 1u);
+  EXPECT_EQ(why_not->rules[0].unknown[0].input, "lab:vitamin_b6_plp");
+  ASSERT_EQ(why_not->rules[1].failed.size(), 1u);
+  EXPECT_NE(why_not->rules[1].failed[0].source.find("anhedonia"), std::string::npos);
+  // Only the undecided rule counts: the other already has a false test.
+  ASSERT_EQ(why_not->inputs.size(), 1u);
+  EXPECT_EQ(why_not->inputs[0].input, "lab:vitamin_b6_plp");
+  EXPECT_EQ(why_not->inputs[0].rules, std::vector<std::string>{"b6_limits_serotonin"});
+  EXPECT_GT(why_not->inputs[0].impact, 0);
+  std::string text = why_not->ToText();
+  EXPECT_NE(text.find("It WAS concluded"), std::string::npos) << text;
+  EXPECT_NE(text.find("lab:vitamin_b6_plp"), std::string::npos) << text;
+}
+
+TEST(WhyNotTest, SaysWhenSafetyBlockedAStrategy) {
+  const auto& fx = fixture::Evaluate();
+  auto why_not = WhyNot(*fx.engine, fx.c, fx.evaluation, "precursor_5htp");
+  ASSERT_TRUE(why_not.ok()) << why_not.status().message();
+  EXPECT_EQ(why_not->kind, "strategy");
+  EXPECT_TRUE(why_not->blocked);
+  ASSERT_FALSE(why_not->block_reasons.empty());
+  EXPECT_NE(why_not->ToText().find("BLOCKED"), std::string::npos);
+  EXPECT_EQ(why_not->ToJson()["blocked"], true);
+}
+
+TEST(WhyNotTest, UnknownIdSuggestsTheNearest) {
+  const auto& fx = fixture::Evaluate();
+  auto why_not = WhyNot(*fx.engine, fx.c, fx.evaluation, "iron_deficency");
+  ASSERT_FALSE(why_not.ok());
+  EXPECT_NE(why_not.status().message().find("did you mean 'iron_deficiency'"), std::string::npos)
+      << why_not.status().message();
+}
+
+TEST(EvidenceTest, FollowsDriversToTheirData) {
+  const auto& fx = fixture::Evaluate();
+  auto evidence = EvidenceBehind(*fx.engine, fx.evaluation, {"iron_limits_serotonin"});
+  std::vector<std::string> items;
+  for (const auto& item : evidence) items.push_back(item.kind + ":" + item.id + "@" + item.rule);
+  EXPECT_EQ(items, (std::vector<std::string>{"driver:iron_deficiency@iron_limits_serotonin",
+                                             "lab:ferritin@ferritin_low_iron",
+                                             "symptom:low_mood@iron_limits_serotonin"}));
+}
+
+}  // namespace
+}  // namespace nflux::explain

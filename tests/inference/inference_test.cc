@@ -1,0 +1,320 @@
+// Tests of the inference engine: certainty algebra, three-valued conditions, chaining through
+// strata, the safety gate, the rule index, and the order-independence property.
+#include <algorithm>
+#include <fstream>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "case/case.h"
+#include "inference/certainty.h"
+#include "inference/inference.h"
+#include "knowledge/knowledge.h"
+#include "rules/rules.h"
+
+namespace nflux::inference {
+namespace {
+
+std::shared_ptr<const knowledge::KnowledgeBase> RealKnowledge() {
+  static std::shared_ptr<const knowledge::KnowledgeBase> kb = [] {
+    auto files = knowledge::ReadKnowledgeDir(NFLUX_SOURCE_DIR "/knowledge");
+    EXPECT_TRUE(files.ok());
+    auto outcome = knowledge::LoadKnowledge(*files);
+    EXPECT_TRUE(outcome.problems.empty()) << outcome.problems.front().ToString();
+    return outcome.kb;
+  }();
+  return kb;
+}
+
+std::shared_ptr<const rules::RuleBase> Rules(const std::vector<rules::RuleSource>& sources) {
+  auto loaded = rules::LoadRules(sources, *RealKnowledge());
+  std::string errors;
+  for (const auto& error : loaded.errors) errors += error.ToString() + "\n";
+  EXPECT_TRUE(loaded.errors.empty()) << errors;
+  return loaded.rules;
+}
+
+casefile::Case ParseCase(const std::string& json) {
+  auto parsed = casefile::ParseCase(json, *RealKnowledge(), {});
+  EXPECT_TRUE(parsed.ok()) << parsed.status().message();
+  return *parsed;
+}
+
+// A small rule base that chains: lab -> driver -> deficit -> strategy, plus evidence against.
+const char* kChainRules = R"(
+rule ferritin_low_iron "Low ferritin means iron deficiency"
+  cites who_2020_ferritin
+  when lab ferritin < 30 ng/mL
+  then conclude driver iron_deficiency weight 0.8
+end
+
+rule iron_limits_dopamine "Iron deficiency limits tyrosine hydroxylase"
+  cites felger_miller_2012
+  when driver iron_deficiency and symptom fatigue >= 2
+  then suggest deficit dopamine_synthesis certainty 0.5 drivers iron_deficiency
+       suggest strategy cofactor_iron for dopamine_synthesis
+end
+
+rule anhedonia_dopamine "Anhedonia points to low dopaminergic drive"
+  cites cooper_bloom_roth
+  when symptom anhedonia >= 2
+  then suggest deficit dopamine_synthesis certainty 0.3
+end
+
+rule normal_tsh_against "A normal TSH argues against thyroid-driven low drive"
+  cites bauer_2002_thyroid_mood
+  when lab tsh is normal
+  then oppose deficit dopamine_synthesis certainty 0.2
+end
+
+rule deficit_dopamine_fact "A likely dopamine deficit is worth a referral note"
+  cites cooper_bloom_roth
+  when deficit dopamine_synthesis >= 0.5
+  then derive fact dopamine_deficit_likely
+end
+)";
+
+const char* kChainCase = R"({
+  "case_id": "chain", "patient": {"sex": "female", "age_years": 40},
+  "symptoms": {"fatigue": 2, "anhedonia": 3},
+  "labs": [ {"test": "ferritin", "value": 12, "unit": "ug/L"}, {"test": "tsh", "value": 2.0, "unit": "mIU/L"} ],
+  "medications": [], "supplements": {"current": [], "requested": []}
+})";
+
+TEST(CertaintyTest, CombinesLikeMycin) {
+  EXPECT_DOUBLE_EQ(CombineSameSign(0.5, 0.5), 0.75);
+  EXPECT_DOUBLE_EQ(CombineSameSign(0, 0.3), 0.3);
+  EXPECT_DOUBLE_EQ(CombineForAgainst(0.6, 0), 0.6);
+  EXPECT_NEAR(CombineForAgainst(0.75, 0.2), (0.75 - 0.2) / (1 - 0.2), 1e-15);
+  EXPECT_DOUBLE_EQ(CombineForAgainst(0.2, 0.6), 0);  // more against than for: nothing
+  EXPECT_DOUBLE_EQ(CombineForAgainst(1, 1), 0);
+}
+
+TEST(EngineTest, ChainsThroughDriversAndCombinesEvidence) {
+  Engine engine(Rules({{"chain.rules", kChainRules}}), RealKnowledge());
+  auto evaluation = engine.Evaluate(ParseCase(kChainCase), {});
+  ASSERT_TRUE(evaluation.drivers.count("iron_deficiency"));
+  EXPECT_DOUBLE_EQ(evaluation.drivers["iron_deficiency"].certainty, 0.8);
+  ASSERT_TRUE(evaluation.deficits.count("dopamine_synthesis"));
+  const auto& deficit = evaluation.deficits["dopamine_synthesis"];
+  // For: 0.5 x 0.8 (driver strength) and 0.3; against: 0.2.
+  double support = CombineSameSign(0.5 * 0.8, 0.3);
+  EXPECT_NEAR(deficit.support, support, 1e-12);
+  EXPECT_NEAR(deficit.against, 0.2, 1e-12);
+  EXPECT_NEAR(deficit.certainty, CombineForAgainst(support, 0.2), 1e-12);
+  EXPECT_EQ(deficit.opposing_rules, std::vector<std::string>{"normal_tsh_against"});
+  ASSERT_TRUE(deficit.drivers.count("iron_deficiency"));
+  EXPECT_NEAR(deficit.drivers.at("iron_deficiency"), 0.5 * 0.8 * 0.8, 1e-12);
+  // The strategy passes the safety gate and is ranked.
+  ASSERT_EQ(evaluation.strategies.size(), 1u);
+  EXPECT_EQ(evaluation.strategies[0].id, "cofactor_iron");
+  EXPECT_EQ(evaluation.strategies[0].for_deficits, std::vector<std::string>{"dopamine_synthesis"});
+  // 0.58 < 0.5? The fact rule reads the final certainty of the deficit, after all its producers.
+  bool likely = deficit.certainty >= 0.5;
+  EXPECT_EQ(evaluation.facts.count("dopamine_deficit_likely") > 0, likely);
+}
+
+TEST(EngineTest, MissingDataIsUnknownNotFalse) {
+  Engine engine(Rules({{"chain.rules", kChainRules}}), RealKnowledge());
+  auto c = ParseCase(R"({"patient": {"sex": "male", "age_years": 50}, "symptoms": {"fatigue": 3}})");
+  auto evaluation = engine.Evaluate(c, {});
+  EXPECT_FALSE(evaluation.drivers.count("iron_deficiency"));
+  const rules::Rule* ferritin_rule = engine.RulesConcluding("iron_deficiency").at(0);
+  RuleTrace trace = engine.ExplainRule(*ferritin_rule, c, {}, evaluation);
+  EXPECT_EQ(trace.truth, Truth::kUnknown);
+  ASSERT_EQ(trace.tests.size(), 1u);
+  EXPECT_EQ(trace.tests[0].truth, Truth::kUnknown);
+  EXPECT_EQ(trace.tests[0].input, "lab:ferritin");
+  EXPECT_EQ(trace.tests[0].actual, "ferritin not measured");
+}
+
+TEST(EngineTest, ThreeValuedLogic) {
+  const char* text = R"(
+rule r_or "or with one true part"
+  cites cooper_bloom_roth
+  when lab vitamin_b6_plp is low or symptom low_mood >= 2
+  then derive fact or_held
+end
+rule r_and "and with an unknown part"
+  cites cooper_bloom_roth
+  when lab vitamin_b6_plp is low and symptom low_mood >= 2
+  then derive fact and_held
+end
+rule r_not "not of unknown stays unknown"
+  cites cooper_bloom_roth
+  when not lab vitamin_b6_plp is low
+  then derive fact not_held
+end
+rule r_at_least "at least 2 of 3 with one true and one unknown"
+  cites cooper_bloom_roth
+  when at least 2 of (symptom low_mood >= 2, lab vitamin_b6_plp is low, symptom fatigue >= 2)
+  then derive fact at_least_held
+end
+rule r_missing "is missing is never unknown"
+  cites cooper_bloom_roth
+  when lab vitamin_b6_plp is missing
+  then derive fact missing_held
+end
+)";
+  Engine engine(Rules({{"logic.rules", text}}), RealKnowledge());
+  auto c = ParseCase(R"({"patient": {"sex": "female", "age_years": 30}, "symptoms": {"low_mood": 2, "fatigue": 0}})");
+  auto evaluation = engine.Evaluate(c, {});
+  EXPECT_TRUE(evaluation.facts.count("or_held"));
+  EXPECT_FALSE(evaluation.facts.count("and_held"));
+  EXPECT_FALSE(evaluation.facts.count("not_held"));
+  EXPECT_FALSE(evaluation.facts.count("at_least_held"));
+  EXPECT_TRUE(evaluation.facts.count("missing_held"));
+  // Rules whose data is absent are not even considered (the index); ExplainRule evaluates any rule.
+  std::map<std::string, Truth> truths;
+  for (const auto& rule : engine.rule_base().rules) truths[rule.id] = engine.ExplainRule(rule, c, {}, evaluation).truth;
+  EXPECT_EQ(truths["r_or"], Truth::kTrue);
+  EXPECT_EQ(truths["r_and"], Truth::kUnknown);
+  EXPECT_EQ(truths["r_not"], Truth::kUnknown);
+  EXPECT_EQ(truths["r_at_least"], Truth::kUnknown);
+}
+
+TEST(EngineTest, SafetyGateBlocksContraindicatedStrategies) {
+  const char* text = R"(
+rule suggest_5htp "Low mood: consider 5-HTP"
+  cites reactome_r_hsa_209931
+  when symptom low_mood >= 2
+  then suggest deficit serotonin_synthesis certainty 0.3
+       suggest strategy precursor_5htp for serotonin_synthesis
+end
+)";
+  Engine engine(Rules({{"s.rules", text}}), RealKnowledge());
+  auto c = ParseCase(R"({"patient": {"sex": "female", "age_years": 35}, "symptoms": {"low_mood": 3},
+    "medications": [{"id": "escitalopram"}], "supplements": {"requested": ["precursor_5htp"]}})");
+  auto evaluation = engine.Evaluate(c, {});
+  for (const auto& strategy : evaluation.strategies) EXPECT_NE(strategy.id, "precursor_5htp");
+  ASSERT_EQ(evaluation.blocked.size(), 1u);
+  EXPECT_EQ(evaluation.blocked[0].id, "precursor_5htp");
+  EXPECT_TRUE(evaluation.blocked[0].requested);
+  EXPECT_EQ(evaluation.blocked[0].verdict, Verdict::kBlocked);
+  ASSERT_FALSE(evaluation.blocked[0].reasons.empty());
+  bool serotonin_alert = false;
+  for (const auto& alert : evaluation.alerts)
+    if (alert.id == "serotonin_syndrome_risk") {
+      serotonin_alert = true;
+      EXPECT_NE(std::find(alert.because.begin(), alert.because.end(), "requested:precursor_5htp"), alert.because.end());
+    }
+  EXPECT_TRUE(serotonin_alert);
+  ASSERT_EQ(evaluation.requested.size(), 1u);
+  EXPECT_EQ(evaluation.requested[0].verdict, Verdict::kBlocked);
+}
+
+TEST(EngineTest, RunsOnlyRulesWhoseDataIsPresent) {
+  std::string text;
+  for (int i = 0; i < 50; ++i)
+    text += "rule r" + std::to_string(i) + " \"r\"\n cites cooper_bloom_roth\n when symptom " +
+            (i % 2 ? std::string("anhedonia") : std::string("tremor")) + " >= 1\n then derive fact f" +
+            std::to_string(i) + "\nend\n";
+  Engine engine(Rules({{"many.rules", text}}), RealKnowledge());
+  auto evaluation = engine.Evaluate(ParseCase(R"({"patient": {"sex": "male", "age_years": 30}, "symptoms": {"anhedonia": 2}})"), {});
+  EXPECT_EQ(evaluation.trace.considered, 25);  // only the anhedonia rules
+  EXPECT_EQ(evaluation.facts.size(), 25u);
+}
+
+TEST(EngineTest, RunLimitStopsAndReports) {
+  Engine engine(Rules({{"chain.rules", kChainRules}}), RealKnowledge());
+  EvaluateOptions options;
+  options.run_limit = 1;
+  auto evaluation = engine.Evaluate(ParseCase(kChainCase), {}, options);
+  EXPECT_EQ(evaluation.trace.firings, 1);
+  EXPECT_NE(evaluation.trace.stopped.find("run limit of 1 firings"), std::string::npos);
+}
+
+TEST(EngineTest, FluxConditionsReadGivenValues) {
+  const char* text = R"(
+rule low_synthesis "Low serotonin synthesis flux"
+  cites best_2010_serotonin_model
+  when flux serotonin.synthesis < 0.85
+  then suggest deficit serotonin_synthesis certainty 0.4
+end
+)";
+  Engine engine(Rules({{"f.rules", text}}), RealKnowledge());
+  auto c = ParseCase(R"({"patient": {"sex": "female", "age_years": 30}})");
+  FluxValues flux;
+  flux.values["serotonin.synthesis"] = 0.7;
+  EXPECT_TRUE(engine.Evaluate(c, flux).deficits.count("serotonin_synthesis"));
+  flux.values["serotonin.synthesis"] = 0.9;
+  EXPECT_FALSE(engine.Evaluate(c, flux).deficits.count("serotonin_synthesis"));
+  EXPECT_FALSE(engine.Evaluate(c, {}).deficits.count("serotonin_synthesis"));
+}
+
+// Everything an evaluation concluded, as comparable text.
+std::string Summary(const Evaluation& evaluation) {
+  std::string text;
+  auto add = [&](const char* kind, const std::map<std::string, Conclusion>& conclusions) {
+    for (const auto& [id, c] : conclusions) {
+      text += std::string(kind) + " " + id + " " + std::to_string(c.certainty);
+      for (const auto& [driver, weight] : c.drivers) text += " " + driver + "=" + std::to_string(weight);
+      text += "\n";
+    }
+  };
+  add("deficit", evaluation.deficits);
+  add("driver", evaluation.drivers);
+  add("fact", evaluation.facts);
+  for (const auto& s : evaluation.strategies) text += "strategy " + s.id + " " + std::to_string(s.score) + "\n";
+  for (const auto& s : evaluation.blocked) text += "blocked " + s.id + "\n";
+  for (const auto& a : evaluation.alerts) text += "alert " + a.id + " " + a.severity + "\n";
+  return text;
+}
+
+// The property the issue asks for: shuffling rule order (files and rules within them) and the
+// order of the case's facts gives identical results.
+TEST(EngineTest, ResultsDoNotDependOnRuleOrFactOrder) {
+  auto rule_dir = rules::ReadRulesDir(NFLUX_SOURCE_DIR "/rules");
+  ASSERT_TRUE(rule_dir.ok());
+  // Split every file into its rules so they can be shuffled individually.
+  std::vector<std::string> rule_texts;
+  for (const auto& file : *rule_dir) {
+    size_t start = file.text.find("\nrule ");
+    if (file.text.rfind("rule ", 0) == 0) start = 0;
+    while (start != std::string::npos) {
+      size_t next = file.text.find("\nrule ", start + 1);
+      rule_texts.push_back(file.text.substr(start, next == std::string::npos ? std::string::npos : next - start));
+      start = next;
+    }
+  }
+  ASSERT_GT(rule_texts.size(), 10u);
+  auto examples = std::vector<std::string>{"perimenopause.json", "ssri_5htp_request.json", "healthy_control.json"};
+  std::mt19937 random(20261125);
+  for (const auto& example : examples) {
+    std::ifstream in(std::string(NFLUX_SOURCE_DIR "/examples/") + example);
+    ASSERT_TRUE(in) << example;
+    nlohmann::json case_json = nlohmann::json::parse(in);
+    std::string baseline;
+    for (int round = 0; round < 6; ++round) {
+      std::shuffle(rule_texts.begin(), rule_texts.end(), random);
+      std::vector<rules::RuleSource> sources;
+      for (size_t i = 0; i < rule_texts.size(); i += 7) {
+        std::string text;
+        for (size_t j = i; j < std::min(i + 7, rule_texts.size()); ++j) text += rule_texts[j] + "\n";
+        sources.push_back({"shuffled_" + std::to_string(random() % 1000) + "_" + std::to_string(i) + ".rules", text});
+      }
+      // Shuffle the order of labs and symptoms in the case.
+      nlohmann::json shuffled = case_json;
+      if (shuffled.contains("labs")) {
+        auto labs = shuffled["labs"];
+        std::vector<nlohmann::json> items(labs.begin(), labs.end());
+        std::shuffle(items.begin(), items.end(), random);
+        shuffled["labs"] = items;
+      }
+      Engine engine(Rules(sources), RealKnowledge());
+      auto evaluation = engine.Evaluate(ParseCase(shuffled.dump()), {});
+      std::string summary = Summary(evaluation);
+      if (round == 0) {
+        baseline = summary;
+      } else {
+        EXPECT_EQ(summary, baseline) << example << " round " << round;
+      }
+    }
+    if (example != "healthy_control.json") {
+      EXPECT_FALSE(baseline.empty()) << example;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace nflux::inference

@@ -1,0 +1,126 @@
+// Tests of engine/report: the evaluation JSON of shared/contracts/output.md (keys and order,
+// ranking, evidence, blocked strategies, next best data) and the text and Markdown renderings.
+#include "report/report.h"
+
+#include <gtest/gtest.h>
+
+#include "explain/fixture.h"
+
+namespace nflux::report {
+namespace {
+
+nlohmann::ordered_json Report() {
+  const auto& fx = fixture::Evaluate();
+  return EvaluationToJson(*fx.engine, fx.c, fx.evaluation, VersionsOf(*fx.engine));
+}
+
+TEST(ReportJsonTest, HasTheContractKeysInOrder) {
+  auto json = Report();
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : json.items()) keys.push_back(key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"case_id", "versions", "alerts", "data_quality", "labs", "derived",
+                                            "deficits", "strategies", "blocked_strategies", "requested_supplements",
+                                            "flux", "next_best_data", "trace_id"}));
+  EXPECT_EQ(json["case_id"], "fixture-1");
+  EXPECT_EQ(json["versions"]["engine"], NFLUX_VERSION);
+  EXPECT_EQ(json["versions"]["knowledge"], fixture::Knowledge()->version());
+  EXPECT_EQ(json["trace_id"].get<std::string>().rfind("sha256:", 0), 0u);
+  EXPECT_TRUE(json["flux"].is_object() && json["flux"].empty());
+  std::vector<std::string> lab_keys;
+  for (const auto& [key, value] : json["labs"][0].items()) lab_keys.push_back(key);
+  ASSERT_GE(lab_keys.size(), 4u);
+  EXPECT_EQ(std::vector<std::string>(lab_keys.begin(), lab_keys.begin() + 4),
+            (std::vector<std::string>{"test", "input", "value", "unit"}));
+}
+
+TEST(ReportJsonTest, OrdersAlertsBySeverity) {
+  auto json = Report();
+  const std::vector<std::string> kOrder = {"urgent", "high", "caution", "info"};
+  std::vector<std::string> severities;
+  for (const auto& alert : json["alerts"]) severities.push_back(alert["severity"]);
+  ASSERT_GE(severities.size(), 3u);  // serotonin_syndrome_risk (high), caution, info
+  for (size_t i = 1; i < severities.size(); ++i) {
+    auto rank = [&](const std::string& s) { return std::find(kOrder.begin(), kOrder.end(), s) - kOrder.begin(); };
+    EXPECT_LE(rank(severities[i - 1]), rank(severities[i])) << severities[i - 1] << " before " << severities[i];
+  }
+  EXPECT_EQ(severities.front(), "high");
+  EXPECT_EQ(severities.back(), "info");
+}
+
+TEST(ReportJsonTest, DeficitEvidenceNamesTheLabAndRule) {
+  auto json = Report();
+  ASSERT_FALSE(json["deficits"].empty());
+  const auto& deficit = json["deficits"][0];
+  EXPECT_EQ(deficit["id"], "serotonin_synthesis");
+  EXPECT_EQ(deficit["rank"], 1);
+  EXPECT_DOUBLE_EQ(deficit["certainty"].get<double>(), 0.333);
+  EXPECT_EQ(deficit["level"], "possible");
+  EXPECT_EQ(deficit["drivers"][0]["id"], "iron_deficiency");
+  bool found = false;
+  for (const auto& evidence : deficit["evidence_for"])
+    if (evidence["kind"] == "lab" && evidence["id"] == "ferritin") {
+      found = true;
+      EXPECT_EQ(evidence["rule"], "ferritin_low_iron");
+      EXPECT_NE(evidence["text"].get<std::string>().find("18"), std::string::npos);
+      EXPECT_FALSE(evidence["citation"].get<std::string>().empty());
+    }
+  EXPECT_TRUE(found) << deficit.dump(2);
+  ASSERT_EQ(deficit["evidence_against"].size(), 1u);
+  EXPECT_EQ(deficit["evidence_against"][0]["rule"], "normal_tsh_against");
+}
+
+TEST(ReportJsonTest, BlockedStrategyIsNeverSuggested) {
+  auto json = Report();
+  bool blocked = false;
+  for (const auto& strategy : json["blocked_strategies"])
+    if (strategy["id"] == "precursor_5htp") {
+      blocked = true;
+      EXPECT_EQ(strategy["requested"], true);
+      ASSERT_FALSE(strategy["reasons"].empty());
+      EXPECT_FALSE(strategy["reasons"][0]["with"].get<std::string>().empty());
+    }
+  EXPECT_TRUE(blocked) << json["blocked_strategies"].dump(2);
+  for (const auto& strategy : json["strategies"]) EXPECT_NE(strategy["id"], "precursor_5htp");
+  ASSERT_FALSE(json["strategies"].empty());
+  EXPECT_EQ(json["strategies"][0]["id"], "cofactor_iron");
+  EXPECT_TRUE(json["strategies"][0]["predicted_effect"].is_object());
+  EXPECT_EQ(json["requested_supplements"][0]["verdict"], "blocked");
+}
+
+TEST(ReportJsonTest, NextBestDataNamesTheUnmeasuredLab) {
+  auto json = Report();
+  ASSERT_FALSE(json["next_best_data"].empty());
+  EXPECT_EQ(json["next_best_data"][0]["input"], "lab:vitamin_b6_plp");
+  EXPECT_GT(json["next_best_data"][0]["impact"].get<double>(), 0);
+}
+
+TEST(ReportJsonTest, GroupsGivenFluxPerPathway) {
+  const auto& fx = fixture::Evaluate();
+  ReportOptions options;
+  options.flux.values = {{"serotonin.synthesis", 0.7}, {"dopamine.level", 0.9}};
+  auto json = EvaluationToJson(*fx.engine, fx.c, fx.evaluation, VersionsOf(*fx.engine), options);
+  EXPECT_DOUBLE_EQ(json["flux"]["serotonin"]["synthesis"].get<double>(), 0.7);
+  EXPECT_DOUBLE_EQ(json["flux"]["dopamine"]["level"].get<double>(), 0.9);
+}
+
+TEST(ReportTextTest, AlertsComeFirstAndContentMatches) {
+  auto json = Report();
+  struct Rendering {
+    const char* name;
+    std::string text;
+  };
+  const Rendering kRenderings[] = {{"text", EvaluationToText(json)}, {"markdown", EvaluationToMarkdown(json)}};
+  for (const auto& rendering : kRenderings) {
+    const std::string& text = rendering.text;
+    size_t alert = text.find("serotonin_syndrome_risk");
+    size_t deficit = text.find("serotonin_synthesis");
+    ASSERT_NE(alert, std::string::npos) << rendering.name;
+    ASSERT_NE(deficit, std::string::npos) << rendering.name;
+    EXPECT_LT(alert, deficit) << rendering.name << ": alerts must come first";
+    for (const char* expected : {"ferritin_low_iron", "cofactor_iron", "precursor_5htp", "lab:vitamin_b6_plp"})
+      EXPECT_NE(text.find(expected), std::string::npos) << rendering.name << ": " << expected;
+  }
+}
+
+}  // namespace
+}  // namespace nflux::report
