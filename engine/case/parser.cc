@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "base/json.h"
 #include "base/text.h"
 #include "case/case.h"
 #include "units/units.h"
@@ -139,12 +140,11 @@ class Parser {
   Parser(const knowledge::KnowledgeBase& kb, const ParseOptions& options) : kb_(kb), options_(options) {}
 
   Result<Case> Run(std::string_view text) {
-    json document;
-    try {
-      document = json::parse(text);
-    } catch (const json::parse_error& error) {
-      return SyntaxError(text, error);
-    }
+    StrictJson parsed = ParseJsonStrict(text);
+    if (parsed.syntax_error) return SyntaxError(*parsed.syntax_error);
+    // A key given twice (two "ferritin" entries in one object) would silently lose one value.
+    for (const auto& path : parsed.duplicate_keys) Error(path, "key given twice; the earlier value would be lost");
+    json document = std::move(parsed.value);
     if (!document.is_object()) {
       Error("", "expected the case to be a JSON object, got " + TypeWithArticle(document));
       return Finish();
@@ -207,26 +207,15 @@ class Parser {
     case_.data_quality.push_back({path, severity, code, message});
   }
 
-  Result<Case> SyntaxError(std::string_view text, const json::parse_error& error) {
-    // Turn the byte offset into a line and column, as the knowledge loader does.
-    int line = 1, column = 1;
-    for (size_t i = 0; i + 1 < error.byte && i < text.size(); ++i) {
-      if (text[i] == '\n') {
-        ++line;
-        column = 1;
-      } else {
-        ++column;
-      }
-    }
-    std::string what = error.what();
-    const size_t at = what.find("syntax error");
+  Result<Case> SyntaxError(const JsonSyntaxError& error) {
+    const int line = error.line, column = error.column;
     std::string message = options_.source_name.empty() ? std::string("case") : options_.source_name;
     message += ':';
     message += std::to_string(line);
     message += ':';
     message += std::to_string(column);
     message += ": invalid JSON: ";
-    message += at == std::string::npos ? what : what.substr(at);
+    message += error.message;
     return Status::InvalidArgument(message);
   }
 

@@ -777,13 +777,9 @@ Evaluation Engine::Evaluate(const casefile::Case& c, const FluxValues& flux, con
             int symbol = compiled.Find(kDeficit, action.id);
             add_evidence(symbol, contribution, true, rule.id);
             auto& drivers = deficit_drivers[symbol];
-            for (const auto& driver : action.ids) {
-              int driver_symbol = compiled.Find(kDriver, driver);
-              double driver_certainty = 1;
-              if (driver_symbol >= 0 && slots[driver_symbol].generation == generation)
-                driver_certainty = CombineForAgainst(slots[driver_symbol].support, slots[driver_symbol].against);
-              drivers[driver] = CombineSameSign(drivers[driver], contribution * driver_certainty);
-            }
+            // A driver's weight is the evidence the rules naming it gave the deficit; the rule's
+            // strength already holds the driver's own certainty when the rule tested it.
+            for (const auto& driver : action.ids) drivers[driver] = CombineSameSign(drivers[driver], contribution);
             kind = "deficit";
             break;
           }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "base/json.h"
 #include "base/text.h"
 #include "knowledge/schema.h"
 
@@ -21,6 +22,14 @@ const std::set<std::string> kCertainties = {"high", "moderate", "low"};
 const std::set<std::string> kVerified = {"checked", "textbook", "uncertain"};
 
 std::string Quote(const std::string& text) { return "'" + text + "'"; }
+
+// "a lab", "an enzyme".
+std::string Article(std::string_view noun) {
+  // Vowel sounds, including numbers said with one ("an 80-year-old", "an 18-year-old").
+  bool vowel = !noun.empty() && (std::string_view("aeiou8").find(noun[0]) != std::string_view::npos ||
+                                 noun.substr(0, 2) == "11" || noun.substr(0, 2) == "18");
+  return (vowel ? "an " : "a ") + std::string(noun);
+}
 
 std::string Join(const std::set<std::string>& words) {
   std::string text;
@@ -76,26 +85,16 @@ void Builder::Report(const std::string& file, const std::string& json_path, cons
 }
 
 void Builder::AddFile(const SourceFile& file) {
-  json document;
-  try {
-    document = json::parse(file.text);
-  } catch (const json::parse_error& error) {
-    // Turn the byte offset into a line and column so the author can find it.
-    int line = 1, column = 1;
-    for (size_t i = 0; i + 1 < error.byte && i < file.text.size(); ++i) {
-      if (file.text[i] == '\n') {
-        ++line;
-        column = 1;
-      } else {
-        ++column;
-      }
-    }
-    std::string what = error.what();
-    auto colon = what.find("syntax error");
-    problems_->push_back(
-        Problem{file.path, "", "invalid JSON: " + (colon == std::string::npos ? what : what.substr(colon)), line, column});
+  StrictJson parsed = ParseJsonStrict(file.text);
+  if (parsed.syntax_error) {
+    problems_->push_back(Problem{file.path, "", "invalid JSON: " + parsed.syntax_error->message,
+                                parsed.syntax_error->line, parsed.syntax_error->column});
     return;
   }
+  // A key given twice would silently drop the first value: report it instead.
+  for (const auto& path : parsed.duplicate_keys)
+    Report(file.path, path, "duplicate key " + Quote(path.substr(path.rfind('/') + 1)) + ": the earlier value would be lost");
+  json document = std::move(parsed.value);
   std::string name = file.path.substr(file.path.find_last_of('/') + 1);
   if (name == "vocabulary.json") {
     vocabulary_ = std::move(document);
@@ -181,7 +180,7 @@ void Builder::ParseNode(const json& node_json, const SourceRef& at) {
   for (const auto& [key, value] : node_json.items()) {
     if (IsComment(key) || kCommonNodeFields.count(key) || allowed.count(key)) continue;
     Report(at.file, ChildPath(at.json_path, key),
-           "unknown field " + Quote(key) + " for a " + std::string(KindName(node.kind)) + " node" +
+           "unknown field " + Quote(key) + " for " + Article(KindName(node.kind)) + " node" +
                DidYouMean(key, KeysOf(kCommonNodeFields, allowed)));
   }
   if (node_json.contains("certainty") &&
@@ -189,18 +188,18 @@ void Builder::ParseNode(const json& node_json, const SourceRef& at) {
     Report(at.file, ChildPath(at.json_path, "certainty"), "certainty must be one of: high, moderate, low");
   if (KindNeedsCitation(node.kind) && node.citations.empty())
     Report(at.file, ChildPath(at.json_path, "citations"),
-           "missing citation: a " + std::string(KindName(node.kind)) + " node must cite at least one source");
+           "missing citation: " + Article(KindName(node.kind)) + " node must cite at least one source");
 
   auto require_string = [&](const char* field) {
     if (!node_json.contains(field) || !node_json.at(field).is_string() || node_json.at(field).get<std::string>().empty())
       Report(at.file, ChildPath(at.json_path, field),
-             std::string("a ") + std::string(KindName(node.kind)) + " node needs '" + field + "'");
+             Article(KindName(node.kind)) + " node needs '" + field + "'");
   };
   auto require_enum = [&](const char* field, const std::set<std::string>& values, bool required) {
     if (!node_json.contains(field)) {
       if (required)
         Report(at.file, ChildPath(at.json_path, field),
-               std::string("a ") + std::string(KindName(node.kind)) + " node needs '" + field + "' (" + Join(values) + ")");
+               Article(KindName(node.kind)) + " node needs '" + field + "' (" + Join(values) + ")");
       return;
     }
     const json& value = node_json.at(field);
@@ -442,7 +441,7 @@ void Builder::ParseLab(const json& node_json, const SourceRef& at, Node& node) {
       for (double age : {18.0, 40.0, 80.0}) {
         if (!lab.reference.empty() && !lab.ReferenceFor(Patient{sex, age, false})) {
           Report(at.file, path("reference"),
-                 "no reference range applies to a " + FormatNumber(age) + "-year-old " + sex + " patient");
+                 "no reference range applies to " + Article(FormatNumber(age) + "-year-old") + " " + sex + " patient");
           break;
         }
       }

@@ -55,13 +55,13 @@ void Builder::CheckVocabulary(const KnowledgeBase& kb) {
       std::string path = "/" + section + "/" + id;
       const Node* node = kb.Find(id);
       if (!node) {
-        Report(vocabulary_file_, path, "id " + Quote(id) + " required by the vocabulary is not defined (expected a " +
-                                           KindList(kinds) + " node)");
+        Report(vocabulary_file_, path, "id " + Quote(id) + " required by the vocabulary is not defined (expected a node of kind " +
+                                           KindList(kinds) + ")");
         continue;
       }
       if (!kinds.count(node->kind)) {
-        Report(vocabulary_file_, path, "id " + Quote(id) + " is a " + std::string(KindName(node->kind)) +
-                                           " node; the vocabulary needs a " + KindList(kinds) + " node");
+        Report(vocabulary_file_, path, "id " + Quote(id) + " is of kind " + std::string(KindName(node->kind)) +
+                                           "; the vocabulary needs kind " + KindList(kinds));
         continue;
       }
       if (!entry.is_object()) continue;
@@ -74,7 +74,7 @@ void Builder::CheckVocabulary(const KnowledgeBase& kb) {
                                                        " but the vocabulary says " + Quote(code));
       }
       if (section == "medications") {
-        if (entry.contains("atc") && node->Text("atc") != entry["atc"].get<std::string>())
+        if (entry.contains("atc") && entry["atc"].is_string() && node->Text("atc") != entry["atc"].get<std::string>())
           Report(at.file, at.json_path + "/atc", "medication " + Quote(id) + " has ATC " + Quote(node->Text("atc")) +
                                                      " but the vocabulary says " + Quote(entry["atc"].get<std::string>()));
         std::set<std::string> classes;
@@ -86,7 +86,7 @@ void Builder::CheckVocabulary(const KnowledgeBase& kb) {
               Report(at.file, at.json_path + "/classes",
                      "medication " + Quote(id) + " lacks the vocabulary class " + Quote(cls.get<std::string>()));
       }
-      if (section == "conditions" && entry.contains("icd10") && node->Text("icd10") != entry["icd10"].get<std::string>())
+      if (section == "conditions" && entry.contains("icd10") && entry["icd10"].is_string() && node->Text("icd10") != entry["icd10"].get<std::string>())
         Report(at.file, at.json_path + "/icd10", "condition " + Quote(id) + " has ICD-10 " + Quote(node->Text("icd10")) +
                                                      " but the vocabulary says " + Quote(entry["icd10"].get<std::string>()));
     }

@@ -50,7 +50,7 @@ std::string Citation::Format() const {
   for (const char* part : {"authors", "title", "source"}) {
     std::string value = field(part);
     if (value.empty()) continue;
-    if (!text.empty()) text += ". ";
+    if (!text.empty()) text += text.back() == '.' ? " " : ". ";
     text += value;
   }
   if (!field("pmid").empty()) text += ". PMID " + field("pmid");

@@ -133,7 +133,9 @@ Status Database::SaveKnowledge(const knowledge::KnowledgeBase& kb, const std::ve
     Statement exists(db_, "SELECT 1 FROM kb_builds WHERE version = ?");
     if (!exists.ok()) return SqlError(path_, db_, "prepare");
     exists.Bind(1, kb.version());
-    if (exists.Step() == SQLITE_ROW) return Status::Ok();
+    int rc = exists.Step();
+    if (rc == SQLITE_ROW) return Status::Ok();
+    if (rc != SQLITE_DONE) return SqlError(path_, db_, "checking for the build");
   }
   if (Status status = Execute("BEGIN IMMEDIATE"); !status.ok()) return status;
   auto fail = [&](const std::string& what) {

@@ -560,5 +560,13 @@ TEST(CaseExamples, HealthyControlHasNoFindings) {
   EXPECT_EQ("normal", parsed->Derived("homa_ir")->status);
 }
 
+TEST(CaseParse, KeysGivenTwiceAreErrors) {
+  Result<Case> parsed = ParseCase(R"({"patient": {"sex": "female", "age_years": 40},
+                                      "symptoms": {"low_mood": 1, "low_mood": 3}})",
+                                  Kb(), ParseOptions{false, "case.json"});
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().message(), "case.json: /symptoms/low_mood: key given twice; the earlier value would be lost");
+}
+
 }  // namespace
 }  // namespace nflux::casefile

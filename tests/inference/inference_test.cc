@@ -104,7 +104,7 @@ TEST(EngineTest, ChainsThroughDriversAndCombinesEvidence) {
   EXPECT_NEAR(deficit.certainty, CombineForAgainst(support, 0.2), 1e-12);
   EXPECT_EQ(deficit.opposing_rules, std::vector<std::string>{"normal_tsh_against"});
   ASSERT_TRUE(deficit.drivers.count("iron_deficiency"));
-  EXPECT_NEAR(deficit.drivers.at("iron_deficiency"), 0.5 * 0.8 * 0.8, 1e-12);
+  EXPECT_NEAR(deficit.drivers.at("iron_deficiency"), 0.5 * 0.8, 1e-12);  // the rule's contribution
   // The strategy passes the safety gate and is ranked.
   ASSERT_EQ(evaluation.strategies.size(), 1u);
   EXPECT_EQ(evaluation.strategies[0].id, "cofactor_iron");

@@ -187,7 +187,7 @@ const std::vector<BadCase>& BadCases() {
        {"kb/base.json:/nodes/14/description: missing or empty 'description'"}},
       {"unknown_node_field_with_did_you_mean",
        [](Fixture& f) { NodeById(f, "maoa")["gen"] = "MAOA"; },
-       {"kb/base.json:/nodes/7/gen: unknown field 'gen' for a enzyme node (did you mean 'gene'?)"}},
+       {"kb/base.json:/nodes/7/gen: unknown field 'gen' for an enzyme node (did you mean 'gene'?)"}},
       {"dangling_edge_reference_names_nearest_id",
        [](Fixture& f) { Edges(f).push_back(MakeEdge("cortisol", "upregulates", "tph3")); },
        {"kb/base.json:/edges/4/to: unknown node 'tph3' (did you mean 'tph2'?)"}},
@@ -230,13 +230,13 @@ const std::vector<BadCase>& BadCases() {
        [](Fixture& f) {
          NodeById(f, "ferritin")["reference"] = json::array({{{"age_max", 65}, {"low", 30}, {"high", 300}}});
        },
-       {"kb/base.json:/nodes/10/reference: no reference range applies to a 80-year-old female patient",
-        "kb/base.json:/nodes/10/reference: no reference range applies to a 80-year-old male patient"}},
+       {"kb/base.json:/nodes/10/reference: no reference range applies to an 80-year-old female patient",
+        "kb/base.json:/nodes/10/reference: no reference range applies to an 80-year-old male patient"}},
       {"lab_without_range_for_men",
        [](Fixture& f) {
          NodeById(f, "ferritin")["reference"] = json::array({{{"sex", "female"}, {"low", 15}, {"high", 150}}});
        },
-       {"kb/base.json:/nodes/10/reference: no reference range applies to a 18-year-old male patient"}},
+       {"kb/base.json:/nodes/10/reference: no reference range applies to an 18-year-old male patient"}},
       {"lab_range_low_above_high",
        [](Fixture& f) { NodeById(f, "ferritin")["reference"][0]["low"] = 400; },
        {"kb/base.json:/nodes/10/reference/0: range low 400 is above high 300"}},
@@ -299,14 +299,14 @@ const std::vector<BadCase>& BadCases() {
          f.files["kb/vocabulary.json"] = vocabulary;
        },
        {"kb/vocabulary.json:/medications/fluoxetine: id 'fluoxetine' required by the vocabulary is not defined "
-        "(expected a medication node)"}},
+        "(expected a node of kind medication)"}},
       {"vocabulary_id_of_wrong_kind",
        [](Fixture& f) {
          json vocabulary = Vocabulary();
          vocabulary["labs"]["tph2"] = json::object();
          f.files["kb/vocabulary.json"] = vocabulary;
        },
-       {"kb/vocabulary.json:/labs/tph2: id 'tph2' is a enzyme node; the vocabulary needs a lab node"}},
+       {"kb/vocabulary.json:/labs/tph2: id 'tph2' is of kind enzyme; the vocabulary needs kind lab"}},
       {"vocabulary_medication_atc_mismatch",
        [](Fixture& f) {
          json vocabulary = Vocabulary();
@@ -708,6 +708,20 @@ TEST(LabTest, ReferenceForReturnsNullWhenNothingMatches) {
   EXPECT_EQ(lab.OptimalFor(Patient{"female", 40, true}), nullptr);
   ASSERT_NE(lab.OptimalFor(Patient{"female", 40, false}), nullptr);
   EXPECT_DOUBLE_EQ(*lab.OptimalFor(Patient{"female", 40, false})->low, 50);
+}
+
+// nlohmann/json keeps the last of two equal keys; the loader must report the key instead of
+// silently dropping the first value.
+TEST(LoaderTest, ReportsKeysGivenTwice) {
+  const char* text = R"({"citations": {"dup": {"kind": "paper", "title": "A", "source": "S", "verified": "checked"},
+                                        "dup": {"kind": "paper", "title": "B", "source": "S", "verified": "checked"}},
+                         "nodes": [{"id": "x", "kind": "symptom", "label": "X", "label": "Y", "description": "d"}]})";
+  auto outcome = LoadKnowledge({SourceFile{"kb/dup.json", text}});
+  std::vector<std::string> problems;
+  for (const auto& problem : outcome.problems) problems.push_back(problem.ToString());
+  EXPECT_EQ(problems, (std::vector<std::string>{
+                          "kb/dup.json:/citations/dup: duplicate key 'dup': the earlier value would be lost",
+                          "kb/dup.json:/nodes/0/label: duplicate key 'label': the earlier value would be lost"}));
 }
 
 }  // namespace
