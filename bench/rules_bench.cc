@@ -24,7 +24,10 @@ void BM_LoadAndCheckRules(benchmark::State& state) {
   auto sources = GenerateRules(*kb, static_cast<int>(state.range(0)), 7);
   for (auto _ : state) {
     auto loaded = rules::LoadRules(sources, *kb);
-    if (!loaded.errors.empty()) state.SkipWithError(loaded.errors.front().ToString().c_str());
+    if (!loaded.errors.empty()) {
+      state.SkipWithError(loaded.errors.front().ToString().c_str());
+      break;
+    }
     inference::Engine engine(loaded.rules, kb);
     benchmark::DoNotOptimize(engine);
   }

@@ -1,5 +1,6 @@
 #include "workload.h"
 
+#include <algorithm>
 #include <random>
 
 #include "base/text.h"
@@ -47,6 +48,7 @@ std::vector<rules::RuleSource> GenerateRules(const knowledge::KnowledgeBase& kb,
   // rules turn them into deficits.
   int level1_facts = std::max(4, rule_count / 10);
   int level2_facts = std::max(2, rule_count / 40);
+  int level1_made = 0, level2_made = 0;
   auto data_test = [&]() -> std::string {
     switch (random() % 5) {
       case 0: case 1: return "symptom " + pick(symptoms) + " >= " + std::to_string(1 + random() % 3);
@@ -66,10 +68,11 @@ std::vector<rules::RuleSource> GenerateRules(const knowledge::KnowledgeBase& kb,
     if (level == 1) {
       conditions = data_test() + " and " + data_test();
       if (random() % 2) conditions += " and " + data_test();
-      action = "derive fact l1_" + std::to_string(random() % level1_facts) + " certainty 0." + std::to_string(3 + random() % 6);
+      // Round-robin so every fact a later rule tests is derived by some rule.
+      action = "derive fact l1_" + std::to_string(level1_made++ % level1_facts) + " certainty 0." + std::to_string(3 + random() % 6);
     } else if (level == 2) {
       conditions = "fact l1_" + std::to_string(random() % level1_facts) + " and " + data_test();
-      action = "derive fact l2_" + std::to_string(random() % level2_facts) + " certainty 0." + std::to_string(3 + random() % 6);
+      action = "derive fact l2_" + std::to_string(level2_made++ % level2_facts) + " certainty 0." + std::to_string(3 + random() % 6);
     } else {
       conditions = "(fact l2_" + std::to_string(random() % level2_facts) + " or fact l1_" +
                    std::to_string(random() % level1_facts) + ") and " + data_test();

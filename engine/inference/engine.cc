@@ -304,6 +304,16 @@ std::vector<const rules::Rule*> Engine::RulesConcluding(const std::string& id) c
 
 namespace {
 
+// Records what a test read, only when tracing: building these strings is most of the cost of a
+// test, so an untraced evaluation must not pay for them.
+#define NFLUX_NOTE(input_text, actual_text) \
+  do {                                       \
+    if (trace) {                             \
+      trace->input = (input_text);           \
+      trace->actual = (actual_text);         \
+    }                                        \
+  } while (false)
+
 // Evaluates compiled conditions against one case. Reads the slots of the working memory.
 class Evaluator {
  public:
@@ -352,22 +362,28 @@ class Evaluator {
       }
       case Condition::Op::kOr:
       case Condition::Op::kAtLeast: {
-        int needed = node.op == Condition::Op::kOr ? 1 : node.at_least;
+        const int needed = node.op == Condition::Op::kOr ? 1 : node.at_least;
         int held = 0, unknown = 0;
+        // The strength of the N strongest parts that hold is the N-th largest; for `or` (N = 1)
+        // the largest, kept without a vector on this hot path.
+        double strongest = 0;
         std::vector<double> strengths;
         for (int child : node.children) {
           double child_strength = 1;
           Truth truth = Evaluate(rule, child, &child_strength, trace);
           if (truth == Truth::kTrue) {
             ++held;
-            strengths.push_back(child_strength);
+            strongest = std::max(strongest, child_strength);
+            if (needed > 1) strengths.push_back(child_strength);
           } else if (truth == Truth::kUnknown) {
             ++unknown;
           }
         }
-        // The strength of the N strongest parts that hold: the N-th largest.
-        std::sort(strengths.begin(), strengths.end(), std::greater<>());
-        *strength = held >= needed && needed > 0 ? strengths[needed - 1] : 1;
+        if (held >= needed && needed > 1) {
+          std::nth_element(strengths.begin(), strengths.begin() + (needed - 1), strengths.end(), std::greater<>());
+          strongest = strengths[needed - 1];
+        }
+        *strength = held >= needed && needed > 0 ? strongest : 1;
         if (held >= needed) return Truth::kTrue;
         if (held + unknown < needed) return Truth::kFalse;
         return Truth::kUnknown;
@@ -389,20 +405,14 @@ class Evaluator {
     const Test& test = *node.test;
     const Slot* slot = SlotFor(node);
     *strength = 1;
-    auto note = [&](std::string input, std::string actual) {
-      if (trace) {
-        trace->input = std::move(input);
-        trace->actual = std::move(actual);
-      }
-    };
     const std::string& id = test.id;
     switch (test.kind) {
       case TestKind::kSymptomCompare:
       case TestKind::kSymptomPresent:
       case TestKind::kSymptomAbsent: {
-        if (!slot) return note("symptom:" + id, id + " not entered"), Truth::kUnknown;
+        if (!slot) { NFLUX_NOTE("symptom:" + id, id + " not entered"); return Truth::kUnknown; }
         double v = slot->value;
-        if (trace) note("symptom:" + id, id + " " + FormatNumber(v) + "/3");
+        NFLUX_NOTE("symptom:" + id, id + " " + FormatNumber(v) + "/3");
         if (test.kind == TestKind::kSymptomPresent) return FromBool(v >= 1);
         if (test.kind == TestKind::kSymptomAbsent) return FromBool(v == 0);
         return FromBool(rules::Holds(v, test.op, test.number));
@@ -413,24 +423,24 @@ class Evaluator {
       case TestKind::kQuestionnairePositive:
       case TestKind::kQuestionnaireNegative: {
         const auto* q = slot ? static_cast<const casefile::QuestionnaireResult*>(slot->data) : nullptr;
-        std::string input = "questionnaire:" + id;
-        if (!q) return note(input, id + " not given"), Truth::kUnknown;
+        auto input = [&] { return "questionnaire:" + id; };
+        if (!q) { NFLUX_NOTE(input(), id + " not given"); return Truth::kUnknown; }
         if (test.kind == TestKind::kQuestionnaireItem) {
           auto answer = q->Item(test.item);
-          input += ".item" + std::to_string(test.item);
-          if (!answer) return note(input, id + " item " + std::to_string(test.item) + " not given"), Truth::kUnknown;
-          if (trace) note(input, id + " item " + std::to_string(test.item) + " = " + std::to_string(*answer));
+          auto item_input = [&] { return input() + ".item" + std::to_string(test.item); };
+          if (!answer) { NFLUX_NOTE(item_input(), id + " item " + std::to_string(test.item) + " not given"); return Truth::kUnknown; }
+          NFLUX_NOTE(item_input(), id + " item " + std::to_string(test.item) + " = " + std::to_string(*answer));
           return FromBool(rules::Holds(*answer, test.op, test.number));
         }
         if (test.kind == TestKind::kQuestionnairePositive || test.kind == TestKind::kQuestionnaireNegative) {
           std::optional<bool> positive = q->positive;
           if (!positive && !q->result.empty()) positive = q->result == "positive";
-          if (!positive) return note(input, id + " has no result"), Truth::kUnknown;
-          if (trace) note(input, id + (*positive ? " positive" : " negative"));
+          if (!positive) { NFLUX_NOTE(input(), id + " has no result"); return Truth::kUnknown; }
+          NFLUX_NOTE(input(), id + (*positive ? " positive" : " negative"));
           return FromBool(*positive == (test.kind == TestKind::kQuestionnairePositive));
         }
-        if (!q->total) return note(input, id + " total not given"), Truth::kUnknown;
-        if (trace) note(input, id + " total " + std::to_string(*q->total) + (q->band.empty() ? "" : " (" + q->band + ")"));
+        if (!q->total) { NFLUX_NOTE(input(), id + " total not given"); return Truth::kUnknown; }
+        NFLUX_NOTE(input(), id + " total " + std::to_string(*q->total) + (q->band.empty() ? "" : " (" + q->band + ")"));
         if (test.kind == TestKind::kQuestionnaireBand) return FromBool(q->band == test.text);
         return FromBool(rules::Holds(*q->total, test.op, test.number));
       }
@@ -439,12 +449,12 @@ class Evaluator {
       case TestKind::kLabMeasured:
       case TestKind::kLabMissing: {
         const auto* lab = slot ? static_cast<const casefile::LabResult*>(slot->data) : nullptr;
-        std::string input = "lab:" + id;
+        auto input = [&] { return "lab:" + id; };
         if (test.kind == TestKind::kLabMeasured || test.kind == TestKind::kLabMissing) {
-          if (trace) note(input, lab ? id + " measured" : id + " not measured");
+          NFLUX_NOTE(input(), lab ? id + " measured" : id + " not measured");
           return FromBool((lab != nullptr) == (test.kind == TestKind::kLabMeasured));
         }
-        if (!lab) return note(input, id + " not measured"), Truth::kUnknown;
+        if (!lab) { NFLUX_NOTE(input(), id + " not measured"); return Truth::kUnknown; }
         if (trace) {
           std::string text = id + " " + FormatNumber(*lab->value, 4) + " " + lab->unit + " (" +
                              std::string(casefile::LabStatusName(lab->status));
@@ -452,7 +462,8 @@ class Evaluator {
             text += "; reference " + (lab->reference_low ? FormatNumber(*lab->reference_low) : std::string()) + "-" +
                     (lab->reference_high ? FormatNumber(*lab->reference_high) : std::string());
           if (lab->critical) text += "; critical";
-          note(input, text + ")");
+          trace->input = input();
+          trace->actual = text + ")";
         }
         if (test.kind == TestKind::kLabValue) return FromBool(rules::Holds(*lab->value, test.op, test.number));
         const std::string& status = test.text;
@@ -471,60 +482,60 @@ class Evaluator {
       case TestKind::kDerivedCompare:
       case TestKind::kDerivedStatus: {
         const auto* derived = slot ? static_cast<const casefile::DerivedIndex*>(slot->data) : nullptr;
-        if (!derived) return note("derived:" + id, id + " not computable (inputs missing)"), Truth::kUnknown;
-        if (trace) note("derived:" + id, id + " " + FormatNumber(derived->value, 3) + " (" + derived->status + ")");
+        if (!derived) { NFLUX_NOTE("derived:" + id, id + " not computable (inputs missing)"); return Truth::kUnknown; }
+        NFLUX_NOTE("derived:" + id, id + " " + FormatNumber(derived->value, 3) + " (" + derived->status + ")");
         if (test.kind == TestKind::kDerivedStatus) return FromBool(derived->status == test.text);
         return FromBool(rules::Holds(derived->value, test.op, test.number));
       }
       case TestKind::kFluxCompare:
       case TestKind::kFluxAssumed: {
-        if (!slot) return note("flux:" + id, id + " has no flux value"), Truth::kUnknown;
+        if (!slot) { NFLUX_NOTE("flux:" + id, id + " has no flux value"); return Truth::kUnknown; }
         auto assumed = flux_.assumed.find(id);
         bool is_assumed = assumed != flux_.assumed.end() && assumed->second;
-        if (trace) note("flux:" + id, id + " " + FormatNumber(slot->value, 3) + (is_assumed ? " (rests on assumptions)" : ""));
+        NFLUX_NOTE("flux:" + id, id + " " + FormatNumber(slot->value, 3) + (is_assumed ? " (rests on assumptions)" : ""));
         if (test.kind == TestKind::kFluxAssumed) return FromBool(is_assumed);
         return FromBool(rules::Holds(slot->value, test.op, test.number));
       }
       case TestKind::kMedication:
       case TestKind::kMedicationClass: {
-        std::string input = std::string(test.kind == TestKind::kMedication ? "medication:" : "medication_class:") + id;
-        if (slot) return note(input, "takes " + id), Truth::kTrue;
-        if (!case_.medications_given) return note(input, "no medication list"), Truth::kUnknown;
-        return note(input, id + " not in the medication list"), Truth::kFalse;
+        auto input = [&] { return std::string(test.kind == TestKind::kMedication ? "medication:" : "medication_class:") + id; };
+        if (slot) { NFLUX_NOTE(input(), "takes " + id); return Truth::kTrue; }
+        if (!case_.medications_given) { NFLUX_NOTE(input(), "no medication list"); return Truth::kUnknown; }
+        { NFLUX_NOTE(input(), id + " not in the medication list"); return Truth::kFalse; }
       }
       case TestKind::kCondition: {
-        if (slot) return note("condition:" + id, "has " + id), Truth::kTrue;
-        if (id == "pregnancy" && case_.patient.pregnant.value_or(false)) return note("condition:" + id, "pregnant"), Truth::kTrue;
-        if (!case_.conditions_given) return note("condition:" + id, "no condition list"), Truth::kUnknown;
-        return note("condition:" + id, id + " not in the condition list"), Truth::kFalse;
+        if (slot) { NFLUX_NOTE("condition:" + id, "has " + id); return Truth::kTrue; }
+        if (id == "pregnancy" && case_.patient.pregnant.value_or(false)) { NFLUX_NOTE("condition:" + id, "pregnant"); return Truth::kTrue; }
+        if (!case_.conditions_given) { NFLUX_NOTE("condition:" + id, "no condition list"); return Truth::kUnknown; }
+        { NFLUX_NOTE("condition:" + id, id + " not in the condition list"); return Truth::kFalse; }
       }
       case TestKind::kSupplementCurrent:
       case TestKind::kSupplementRequested: {
         bool current = test.kind == TestKind::kSupplementCurrent;
-        std::string input = std::string(current ? "current:" : "requested:") + id;
-        if (slot) return note(input, std::string(current ? "takes " : "requests ") + id), Truth::kTrue;
-        if (!case_.supplements_given) return note(input, "no supplements section"), Truth::kUnknown;
-        return note(input, id + (current ? " not taken" : " not requested")), Truth::kFalse;
+        auto input = [&] { return std::string(current ? "current:" : "requested:") + id; };
+        if (slot) { NFLUX_NOTE(input(), std::string(current ? "takes " : "requests ") + id); return Truth::kTrue; }
+        if (!case_.supplements_given) { NFLUX_NOTE(input(), "no supplements section"); return Truth::kUnknown; }
+        { NFLUX_NOTE(input(), id + (current ? " not taken" : " not requested")); return Truth::kFalse; }
       }
       case TestKind::kLifestyleCompare:
       case TestKind::kLifestyleIs: {
         const auto* value = slot ? static_cast<const casefile::LifestyleValue*>(slot->data) : nullptr;
-        if (!value || !value->used) return note("lifestyle:" + id, id + " not given"), Truth::kUnknown;
+        if (!value || !value->used) { NFLUX_NOTE("lifestyle:" + id, id + " not given"); return Truth::kUnknown; }
         if (test.kind == TestKind::kLifestyleCompare) {
-          if (!value->number) return note("lifestyle:" + id, id + " not a number"), Truth::kUnknown;
-          if (trace) note("lifestyle:" + id, id + " " + FormatNumber(*value->number));
+          if (!value->number) { NFLUX_NOTE("lifestyle:" + id, id + " not a number"); return Truth::kUnknown; }
+          NFLUX_NOTE("lifestyle:" + id, id + " " + FormatNumber(*value->number));
           return FromBool(rules::Holds(*value->number, test.op, test.number));
         }
         if (value->boolean) {
-          if (trace) note("lifestyle:" + id, id + (*value->boolean ? " true" : " false"));
+          NFLUX_NOTE("lifestyle:" + id, id + (*value->boolean ? " true" : " false"));
           return FromBool((*value->boolean ? "true" : "false") == test.text);
         }
-        if (trace) note("lifestyle:" + id, id + " " + value->text);
+        NFLUX_NOTE("lifestyle:" + id, id + " " + value->text);
         return FromBool(value->text == test.text);
       }
       case TestKind::kStressorCompare: {
-        if (!slot) return note("stressor:" + id, id + " not given"), Truth::kUnknown;
-        if (trace) note("stressor:" + id, id + " " + FormatNumber(slot->value) + "/3");
+        if (!slot) { NFLUX_NOTE("stressor:" + id, id + " not given"); return Truth::kUnknown; }
+        NFLUX_NOTE("stressor:" + id, id + " " + FormatNumber(slot->value) + "/3");
         return FromBool(rules::Holds(slot->value, test.op, test.number));
       }
       case TestKind::kFact:
@@ -533,39 +544,39 @@ class Evaluator {
       case TestKind::kAlert: {
         const char* prefix = FamilyPrefix(FamilyOf(test.kind));
         double certainty = slot ? CombineForAgainst(slot->support, slot->against) : 0;
-        std::string input = std::string(prefix) + ":" + id;
-        if (certainty <= 0) return note(input, id + " not concluded"), Truth::kFalse;
-        if (trace) note(input, id + " concluded (" + FormatNumber(certainty, 3) + ")");
+        auto input = [&] { return std::string(prefix) + ":" + id; };
+        if (certainty <= 0) { NFLUX_NOTE(input(), id + " not concluded"); return Truth::kFalse; }
+        NFLUX_NOTE(input(), id + " concluded (" + FormatNumber(certainty, 3) + ")");
         *strength = certainty;
         if (test.has_compare) return FromBool(rules::Holds(certainty, test.op, test.number));
         return Truth::kTrue;
       }
       case TestKind::kSex:
-        note("patient:sex", case_.patient.sex);
+        NFLUX_NOTE("patient:sex", case_.patient.sex);
         return FromBool(case_.patient.sex == test.text);
       case TestKind::kAge:
-        if (trace) note("patient:age", "age " + FormatNumber(case_.patient.age_years));
+        NFLUX_NOTE("patient:age", "age " + FormatNumber(case_.patient.age_years));
         return FromBool(rules::Holds(case_.patient.age_years, test.op, test.number));
       case TestKind::kPregnant:
       case TestKind::kLactating: {
         bool pregnant = test.kind == TestKind::kPregnant;
         const auto& value = pregnant ? case_.patient.pregnant : case_.patient.lactating;
-        std::string input = pregnant ? "patient:pregnant" : "patient:lactating";
-        if (case_.patient.sex == "male") return note(input, "male"), Truth::kFalse;
-        if (!value) return note(input, std::string(pregnant ? "pregnancy" : "lactation") + " not stated"), Truth::kUnknown;
-        note(input, *value ? (pregnant ? "pregnant" : "lactating") : (pregnant ? "not pregnant" : "not lactating"));
+        auto input = [&] { return std::string(pregnant ? "patient:pregnant" : "patient:lactating"); };
+        if (case_.patient.sex == "male") { NFLUX_NOTE(input(), "male"); return Truth::kFalse; }
+        if (!value) { NFLUX_NOTE(input(), std::string(pregnant ? "pregnancy" : "lactation") + " not stated"); return Truth::kUnknown; }
+        NFLUX_NOTE(input(), *value ? (pregnant ? "pregnant" : "lactating") : (pregnant ? "not pregnant" : "not lactating"));
         return FromBool(*value);
       }
       case TestKind::kMenopausalStatus: {
         const auto& status = case_.patient.menopausal_status;
-        if (!status) return note("patient:menopausal_status", "menopausal status not stated"), Truth::kUnknown;
-        note("patient:menopausal_status", *status);
+        if (!status) { NFLUX_NOTE("patient:menopausal_status", "menopausal status not stated"); return Truth::kUnknown; }
+        NFLUX_NOTE("patient:menopausal_status", *status);
         return FromBool(*status == test.text);
       }
       case TestKind::kDataQuality: {
         bool error = test.text == "error";
         bool has = case_.HasDataQuality(error ? casefile::Severity::kError : casefile::Severity::kWarning);
-        note("data_quality", has ? "data-quality " + test.text + " present" : "no data-quality " + test.text);
+        NFLUX_NOTE("data_quality", has ? "data-quality " + test.text + " present" : "no data-quality " + test.text);
         return FromBool(has);
       }
     }

@@ -97,22 +97,21 @@ class Checker {
   // `what` names the expected kind in messages ("lab", "driver or stressor").
   const Node* Resolve(const std::string& id, const SourceLocation& at, std::initializer_list<NodeKind> kinds,
                       const std::string& what) {
+    const Node* node = kb_.Find(id);
+    if (node != nullptr && std::find(kinds.begin(), kinds.end(), node->kind) != kinds.end()) return node;
+    // Only an error pays for the list of candidates ("did you mean").
     std::vector<std::string> candidates;
     for (NodeKind kind : kinds) {
       auto ids = kb_.IdsOfKind(kind);
       candidates.insert(candidates.end(), ids.begin(), ids.end());
     }
-    const Node* node = kb_.Find(id);
     if (node == nullptr) {
       Error(at, "unknown " + what + " " + Quote(id) + DidYouMean(id, candidates));
-      return nullptr;
-    }
-    if (std::find(kinds.begin(), kinds.end(), node->kind) == kinds.end()) {
+    } else {
       Error(at, Quote(id) + " is " + WithArticle(Readable(node->kind)) + ", not " + WithArticle(what) +
                     DidYouMean(id, candidates));
-      return nullptr;
     }
-    return node;
+    return nullptr;
   }
 
   void CheckRule(Rule* rule) {
@@ -120,10 +119,10 @@ class Checker {
     if (rule->citations.empty()) {
       Error(rule->at, "rule " + Quote(rule->id) + " cites no source: add 'cites KEY' after its title");
     }
-    std::vector<std::string> keys;
-    for (const auto& [key, citation] : kb_.citations()) keys.push_back(key);
     for (size_t i = 0; i < rule->citations.size(); ++i) {
       if (kb_.FindCitation(rule->citations[i]) == nullptr) {
+        std::vector<std::string> keys;
+        for (const auto& [key, citation] : kb_.citations()) keys.push_back(key);
         const SourceLocation& at = i < rule->citations_at.size() ? rule->citations_at[i] : rule->at;
         Error(at, "unknown citation " + Quote(rule->citations[i]) + DidYouMean(rule->citations[i], keys));
       }

@@ -115,7 +115,8 @@ class Parser {
   }
 
   Token Take() {
-    Token token = Peek();
+    Peek();
+    Token token = std::move(peek_);  // the peeked token is consumed: move, don't copy
     has_peek_ = false;
     if (recording_) recorded_.push_back(SourceText(token));
     return token;
