@@ -69,12 +69,26 @@ struct Slot {
   double support = 0, against = 0;  // conclusions
 };
 
+// Lab statuses a rule may test, decoded once at compile time rather than compared as text.
+enum class LabCheck { kNone, kLow, kNormal, kHigh, kAbnormal, kCritical, kBelowOptimal, kOptimal, kAboveOptimal };
+
+LabCheck LabCheckOf(const std::string& status) {
+  static const std::pair<const char*, LabCheck> kChecks[] = {
+      {"low", LabCheck::kLow}, {"normal", LabCheck::kNormal}, {"high", LabCheck::kHigh},
+      {"abnormal", LabCheck::kAbnormal}, {"critical", LabCheck::kCritical}, {"below_optimal", LabCheck::kBelowOptimal},
+      {"optimal", LabCheck::kOptimal}, {"above_optimal", LabCheck::kAboveOptimal}};
+  for (const auto& [name, check] : kChecks)
+    if (status == name) return check;
+  return LabCheck::kNone;
+}
+
 struct CompiledNode {
   Condition::Op op;
   int at_least = 0;
   std::vector<int> children;
   const Test* test = nullptr;
   int symbol = -1;
+  LabCheck lab_check = LabCheck::kNone;
 };
 
 struct CompiledRule {
@@ -214,6 +228,7 @@ struct Engine::Compiled {
     rule.nodes.push_back(CompiledNode{condition.op, condition.at_least, {}, nullptr, -1});
     if (condition.op == Condition::Op::kTest) {
       rule.nodes[index].test = &condition.test;
+      if (condition.test.kind == TestKind::kLabStatus) rule.nodes[index].lab_check = LabCheckOf(condition.test.text);
       Family family = FamilyOf(condition.test.kind);
       if (family != kFamilyCount) rule.nodes[index].symbol = Intern(family, condition.test.id);
       rule.leaves.push_back(index);
@@ -466,18 +481,31 @@ class Evaluator {
           trace->actual = text + ")";
         }
         if (test.kind == TestKind::kLabValue) return FromBool(rules::Holds(*lab->value, test.op, test.number));
-        const std::string& status = test.text;
-        if (status == "critical") return FromBool(lab->critical);
-        if (status == "below_optimal" || status == "optimal" || status == "above_optimal") {
-          if (!lab->has_optimal) return Truth::kUnknown;
-          auto s = lab->optimal_status;
-          return FromBool((status == "below_optimal" && s == casefile::OptimalStatus::kLow) ||
-                          (status == "optimal" && s == casefile::OptimalStatus::kOptimal) ||
-                          (status == "above_optimal" && s == casefile::OptimalStatus::kHigh));
+        using casefile::LabStatus;
+        using casefile::OptimalStatus;
+        switch (node.lab_check) {
+          case LabCheck::kCritical:
+            return FromBool(lab->critical);
+          case LabCheck::kBelowOptimal:
+          case LabCheck::kOptimal:
+          case LabCheck::kAboveOptimal: {
+            if (!lab->has_optimal) return Truth::kUnknown;
+            OptimalStatus wanted = node.lab_check == LabCheck::kBelowOptimal ? OptimalStatus::kLow
+                                   : node.lab_check == LabCheck::kOptimal    ? OptimalStatus::kOptimal
+                                                                             : OptimalStatus::kHigh;
+            return FromBool(lab->optimal_status == wanted);
+          }
+          default:
+            break;
         }
-        if (lab->status == casefile::LabStatus::kUnknown) return Truth::kUnknown;
-        if (status == "abnormal") return FromBool(lab->status != casefile::LabStatus::kNormal);
-        return FromBool(casefile::LabStatusName(lab->status) == status);
+        if (lab->status == LabStatus::kUnknown) return Truth::kUnknown;
+        switch (node.lab_check) {
+          case LabCheck::kAbnormal: return FromBool(lab->status != LabStatus::kNormal);
+          case LabCheck::kLow: return FromBool(lab->status == LabStatus::kLow);
+          case LabCheck::kNormal: return FromBool(lab->status == LabStatus::kNormal);
+          case LabCheck::kHigh: return FromBool(lab->status == LabStatus::kHigh);
+          default: return Truth::kUnknown;
+        }
       }
       case TestKind::kDerivedCompare:
       case TestKind::kDerivedStatus: {
@@ -741,6 +769,9 @@ Evaluation Engine::Evaluate(const casefile::Case& c, const FluxValues& flux, con
     for (int next : compiled.rules_by_symbol[symbol]) enqueue(next);
   };
 
+  // Reused across the agenda: an untraced evaluation builds no per-rule objects.
+  RuleTrace trace;
+  std::vector<TestTrace> tests;
   while (!agenda.empty()) {
     int index = agenda.top();
     agenda.pop();
@@ -748,11 +779,11 @@ Evaluation Engine::Evaluate(const casefile::Case& c, const FluxValues& flux, con
     const rules::Rule& rule = *compiled_rule.rule;
     ++evaluation.trace.considered;
     double strength = 1;
-    std::vector<TestTrace> tests;
+    tests.clear();
     bool want_tests = options.trace || compiled_rule.needs_evidence;
     Truth truth = evaluator.Evaluate(compiled_rule, 0, &strength, want_tests ? &tests : nullptr);
-    RuleTrace trace;
     if (options.trace) {
+      trace = RuleTrace();
       trace.rule = rule.id;
       trace.title = rule.title;
       trace.file = rule.at.file;
@@ -840,7 +871,7 @@ Evaluation Engine::Evaluate(const casefile::Case& c, const FluxValues& flux, con
       }
     }
     if (options.trace) {
-      trace.tests = std::move(tests);
+      trace.tests = tests;
       evaluation.trace.rules.push_back(std::move(trace));
     }
   }
