@@ -205,7 +205,8 @@ struct Engine::Compiled {
   std::vector<SymbolMap> symbols{kFamilyCount};
   std::vector<std::pair<Family, std::string>> symbol_names;
   std::vector<CompiledRule> rules;
-  std::vector<std::vector<int>> rules_by_symbol;
+  // For each symbol, the rules it can wake and the leaf test that reads it (-1: none to check).
+  std::vector<std::vector<std::pair<int, int>>> rules_by_symbol;
   std::vector<int> always_rules;
   std::map<std::string, std::vector<const rules::Rule*>> concluding;
 
@@ -241,18 +242,27 @@ struct Engine::Compiled {
     return index;
   }
 
-  // The symbols at least one of which must be present for the node to be true; nullopt: it can
+  // A datum that can wake a rule: its symbol, and the leaf test that reads it (-1 when several
+  // do), so that a rule is put on the agenda only when that test is not already false.
+  struct Trigger {
+    int symbol;
+    int leaf;
+  };
+
+  // The triggers at least one of which must be present for the node to be true; nullopt: it can
   // be true with none present (negation, patient fields, "is missing").
-  std::optional<std::vector<int>> Requirement(const CompiledRule& rule, int index) const {
+  std::optional<std::vector<Trigger>> Requirement(const CompiledRule& rule, int index) const {
     const CompiledNode& node = rule.nodes[index];
     switch (node.op) {
       case Condition::Op::kTest:
         if (node.symbol < 0 || node.test->kind == TestKind::kLabMissing) return std::nullopt;
-        return std::vector<int>{node.symbol};
+        return std::vector<Trigger>{{node.symbol, index}};
       case Condition::Op::kNot:
         return std::nullopt;
       case Condition::Op::kAnd: {
-        std::optional<std::vector<int>> best;
+        // Any one part suffices: take the one with the fewest triggers. Its leaf must hold for the
+        // whole to hold, so the leaf filter stays valid.
+        std::optional<std::vector<Trigger>> best;
         for (int child : node.children) {
           auto requirement = Requirement(rule, child);
           if (requirement && (!best || requirement->size() < best->size())) best = requirement;
@@ -262,7 +272,7 @@ struct Engine::Compiled {
       case Condition::Op::kOr:
       case Condition::Op::kAtLeast: {
         if (node.op == Condition::Op::kAtLeast && node.at_least <= 0) return std::nullopt;
-        std::vector<int> all;
+        std::vector<Trigger> all;
         for (int child : node.children) {
           auto requirement = Requirement(rule, child);
           if (!requirement) return std::nullopt;
@@ -304,9 +314,13 @@ Engine::Engine(std::shared_ptr<const rules::RuleBase> rule_base, std::shared_ptr
       compiled.always_rules.push_back(static_cast<int>(i));
       continue;
     }
-    std::sort(requirement->begin(), requirement->end());
-    requirement->erase(std::unique(requirement->begin(), requirement->end()), requirement->end());
-    for (int symbol : *requirement) compiled.rules_by_symbol[symbol].push_back(static_cast<int>(i));
+    // One entry per symbol; a symbol read by several leaves keeps no leaf filter.
+    std::map<int, int> leaf_of;
+    for (const auto& trigger : *requirement) {
+      auto [it, inserted] = leaf_of.emplace(trigger.symbol, trigger.leaf);
+      if (!inserted && it->second != trigger.leaf) it->second = -1;
+    }
+    for (auto [symbol, leaf] : leaf_of) compiled.rules_by_symbol[symbol].emplace_back(static_cast<int>(i), leaf);
   }
 }
 
@@ -335,6 +349,12 @@ class Evaluator {
   Evaluator(const casefile::Case& c, const FluxValues& flux, const std::vector<Slot>& slots, uint32_t generation,
             const std::vector<std::pair<Family, std::string>>& names)
       : case_(c), flux_(flux), slots_(slots), generation_(generation), names_(names) {}
+
+  // The truth of one leaf test alone, untraced: the agenda's filter.
+  Truth EvaluateLeaf(const CompiledRule& rule, int leaf) const {
+    double strength = 1;
+    return EvaluateTest(rule.nodes[leaf], &strength, nullptr);
+  }
 
   // Returns the truth of node `index`; *strength gets the certainty of the conclusions it read.
   // With `trace`, every leaf's evaluation is recorded (in the order met).
@@ -735,21 +755,28 @@ Evaluation Engine::Evaluate(const casefile::Case& c, const FluxValues& flux, con
 
   // The agenda: candidate rules by agenda position (the rule base is already in agenda order).
   std::priority_queue<int, std::vector<int>, std::greater<>> agenda;
+  Evaluator evaluator(c, flux, slots, generation, compiled.symbol_names);
   auto enqueue = [&](int rule) {
     if (scratch.queued[rule] == generation) return;
     scratch.queued[rule] = generation;
     agenda.push(rule);
   };
+  // Wakes the rules a present symbol can make true: not those whose test on it is already false.
+  auto wake = [&](int symbol) {
+    for (auto [rule, leaf] : compiled.rules_by_symbol[symbol]) {
+      if (scratch.queued[rule] == generation) continue;
+      if (leaf >= 0 && evaluator.EvaluateLeaf(compiled.rules[rule], leaf) == Truth::kFalse) continue;
+      enqueue(rule);
+    }
+  };
   for (int rule : compiled.always_rules) enqueue(rule);
-  for (int symbol : present)
-    for (int rule : compiled.rules_by_symbol[symbol]) enqueue(rule);
+  for (int symbol : present) wake(symbol);
 
   std::vector<int> concluded;  // conclusion symbols touched, in order
   std::map<int, std::map<std::string, double>> deficit_drivers;
   std::map<int, std::vector<std::string>> supporting, opposing;
   std::map<std::string, StrategyResult> suggested;
   std::map<std::string, AlertResult> alerts;
-  Evaluator evaluator(c, flux, slots, generation, compiled.symbol_names);
 
   auto add_evidence = [&](int symbol, double contribution, bool for_it, const std::string& rule_id) {
     Slot& slot = slots[symbol];
@@ -766,7 +793,7 @@ Evaluation Engine::Evaluate(const casefile::Case& c, const FluxValues& flux, con
       slot.against = CombineSameSign(slot.against, contribution);
       opposing[symbol].push_back(rule_id);
     }
-    for (int next : compiled.rules_by_symbol[symbol]) enqueue(next);
+    wake(symbol);
   };
 
   // Reused across the agenda: an untraced evaluation builds no per-rule objects.
