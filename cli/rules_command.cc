@@ -5,8 +5,8 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <set>
+#include <sstream>
 
 #include "base/text.h"
 #include "cli/context.h"
@@ -29,17 +29,15 @@ struct RulesArgs {
   std::string dir;
 };
 
-// A rule count for a rule base that did not load: the `rule ID` openings in the sources.
+// A rule count for a rule base that did not load: the lines that open with `rule ID`.
 size_t CountRuleOpenings(const std::vector<rules::RuleSource>& sources) {
-  static const std::regex kOpening(R"(^\s*rule\s+[a-z])");
   size_t count = 0;
   for (const auto& source : sources) {
-    size_t start = 0;
-    while (start <= source.text.size()) {
-      size_t end = source.text.find('\n', start);
-      if (end == std::string::npos) end = source.text.size();
-      if (std::regex_search(source.text.substr(start, end - start), kOpening)) ++count;
-      start = end + 1;
+    std::istringstream lines(source.text);
+    std::string keyword, id;
+    for (std::string line; std::getline(lines, line);) {
+      std::istringstream words(line);
+      if (words >> keyword >> id && keyword == "rule" && id[0] >= 'a' && id[0] <= 'z') ++count;
     }
   }
   return count;
