@@ -55,5 +55,7 @@ void SetupUnitsCommand(CLI::App* command, Context& context);
 void SetupEvaluateCommand(CLI::App* command, Context& context);
 void SetupExplainCommand(CLI::App* command, Context& context);
 void SetupRulesCommand(CLI::App* command, Context& context);
+void SetupFluxCommand(CLI::App* command, Context& context);
+void SetupWhatifCommand(CLI::App* command, Context& context);
 
 }  // namespace nflux::cli

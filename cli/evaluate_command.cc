@@ -24,10 +24,11 @@ int RunEvaluate(Context& context, const EvaluateArgs& args) {
   auto flux = ReadFluxFile(args.flux_path);
   if (!flux.ok()) return BadInput(flux.status().message());
 
-  inference::Evaluation evaluation = loaded.engine->Evaluate(c, *flux);
+  CaseFlux case_flux;
+  if (!ComputeCaseFlux(context, loaded, c, *flux, case_flux)) return context.exit_code;
+  inference::Evaluation evaluation = loaded.engine->Evaluate(c, case_flux.values);
   if (!evaluation.trace.stopped.empty()) std::cerr << "warning: " << evaluation.trace.stopped << "\n";
-  report::ReportOptions options;
-  options.flux = *flux;
+  report::ReportOptions options = ReportOptionsFor(loaded, c, case_flux, evaluation);
   auto json = report::EvaluationToJson(*loaded.engine, c, evaluation, report::VersionsOf(*loaded.engine), options);
   if (args.format == "json")
     std::cout << json.dump(2) << "\n";
@@ -47,7 +48,7 @@ void SetupEvaluateCommand(CLI::App* command, Context& context) {
       ->check(CLI::IsMember({"text", "json", "markdown"}));
   command->add_flag("--strict", args->strict, "Reject a case with data-quality errors (exit 2) instead of reporting them");
   command->add_option("--flux", args->flux_path,
-                      "JSON object of given flux values {\"serotonin.synthesis\": 0.7, ...} (until the flux model exists)");
+                      "JSON object of flux values {\"serotonin.synthesis\": 0.7, ...} that override the flux model's");
   AddKnowledgeSourceOptions(command, context.options);
   command->callback([&context, args] { context.exit_code = RunEvaluate(context, *args); });
 }

@@ -1,5 +1,7 @@
 #include "cli/evaluation.h"
 
+#include <algorithm>
+#include <cmath>
 #include <iostream>
 #include <iterator>
 #include <sstream>
@@ -83,7 +85,62 @@ bool LoadEngine(Context& context, Loaded& loaded) {
   loaded.rules = LoadRulesOrReport(context, *loaded.kb);
   if (!loaded.rules) return false;
   loaded.engine = std::make_unique<inference::Engine>(loaded.rules, loaded.kb);
+  auto model = flux::Model::Build(loaded.kb);
+  if (!model.ok()) {
+    context.exit_code = BadInput(model.status().message());
+    return false;
+  }
+  loaded.flux = *model;
   return true;
+}
+
+inference::FluxValues MergeFlux(const flux::FluxResult& model, const inference::FluxValues& given) {
+  inference::FluxValues out;
+  for (const auto& p : model.pathways)
+    for (size_t i = 0; i < p.index.size(); ++i) {
+      std::string key = p.pathway + "." + flux::IndexNames()[i];
+      out.values[key] = p.index[i];
+      if (p.rests_on_assumption) out.assumed[key] = true;
+    }
+  for (const auto& [key, value] : given.values) {
+    out.values[key] = value;
+    out.assumed.erase(key);
+  }
+  for (const auto& [key, assumed] : given.assumed) out.assumed[key] = assumed;
+  return out;
+}
+
+bool ComputeCaseFlux(Context& context, const Loaded& loaded, const casefile::Case& c,
+                     const inference::FluxValues& given, CaseFlux& out) {
+  flux::ComputeOptions options;
+  options.contributions = false;
+  auto model = loaded.flux->Compute(c, options);
+  if (!model.ok()) {
+    context.exit_code = BadInput(model.status().message());
+    return false;
+  }
+  out.model = std::move(model).value();
+  out.values = MergeFlux(out.model, given);
+  return true;
+}
+
+report::ReportOptions ReportOptionsFor(const Loaded& loaded, const casefile::Case& c, const CaseFlux& flux,
+                                       const inference::Evaluation& evaluation) {
+  report::ReportOptions options;
+  options.flux = flux.values;
+  for (const auto& p : flux.model.pathways) options.flux_assumed_inputs[p.pathway] = p.assumed;
+  std::vector<std::string> deficits;
+  for (const auto& [key, value] : flux.values.values)
+    if (value < 0.95 && (key.ends_with(".synthesis") || key.ends_with(".level"))) deficits.push_back(key);
+  for (const auto& effect : loaded.flux->RankStrategies(c, flux.model, deficits)) {
+    bool suggested = false;
+    for (const auto& strategy : evaluation.strategies) suggested = suggested || strategy.id == effect.strategy;
+    if (!suggested) continue;
+    auto& predicted = options.predicted_effects[effect.strategy];
+    for (const auto& [key, change] : effect.changes)
+      if (std::find(deficits.begin(), deficits.end(), key) != deficits.end()) predicted[key] = std::round(change * 1e4) / 1e4;
+  }
+  return options;
 }
 
 bool LoadCase(Context& context, const knowledge::KnowledgeBase& kb, const std::string& path, bool strict,

@@ -23,8 +23,11 @@ int RunExplain(Context& context, const ExplainArgs& args) {
   if (!LoadEngine(context, loaded)) return context.exit_code;
   casefile::Case c;
   if (!LoadCase(context, *loaded.kb, args.case_path, args.strict, c)) return context.exit_code;
-  auto flux = ReadFluxFile(args.flux_path);
-  if (!flux.ok()) return BadInput(flux.status().message());
+  auto given = ReadFluxFile(args.flux_path);
+  if (!given.ok()) return BadInput(given.status().message());
+  CaseFlux case_flux;
+  if (!ComputeCaseFlux(context, loaded, c, *given, case_flux)) return context.exit_code;
+  const inference::FluxValues* flux = &case_flux.values;
   inference::Evaluation evaluation = loaded.engine->Evaluate(c, *flux);
 
   if (!args.why.empty()) {
@@ -56,7 +59,7 @@ void SetupExplainCommand(CLI::App* command, Context& context) {
   why->excludes(why_not);
   command->add_flag("--json", args->json, "Print JSON");
   command->add_flag("--strict", args->strict, "Reject a case with data-quality errors (exit 2)");
-  command->add_option("--flux", args->flux_path, "JSON object of given flux values (until the flux model exists)");
+  command->add_option("--flux", args->flux_path, "JSON object of flux values that override the flux model's");
   AddKnowledgeSourceOptions(command, context.options);
   command->callback([&context, args] { context.exit_code = RunExplain(context, *args); });
 }

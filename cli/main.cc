@@ -10,6 +10,8 @@ namespace {
 const Command kCommands[] = {
     {"evaluate", "Evaluate a case: alerts, deficits, strategies, blocked strategies, labs", SetupEvaluateCommand},
     {"explain", "The reasoning behind (--why) or against (--why-not) a deficit, driver, strategy or alert", SetupExplainCommand},
+    {"flux", "The flux model for a case: indices per pathway, assumptions and ranked contributions", SetupFluxCommand},
+    {"whatif", "Apply strategies or changed labs to a case: flux before/after and the change in conclusions", SetupWhatifCommand},
     {"kb", "The knowledge base: validate, stats, show, path, export, build", SetupKbCommand},
     {"units", "Convert lab values between units", SetupUnitsCommand},
     {"rules", "The rule base: check, lint, test", SetupRulesCommand},

@@ -590,7 +590,10 @@ int RunTest(Context& context, const RulesArgs& args) {
       } else if (!flux.ok()) {
         failures.push_back(flux.status().message());
       } else {
-        inference::Evaluation evaluation = loaded.engine->Evaluate(*parsed, *flux);
+        auto model = loaded.flux->Compute(*parsed, {{}, false});
+        if (!model.ok()) failures.push_back(model.status().message());
+        inference::FluxValues values = model.ok() ? MergeFlux(*model, *flux) : *flux;
+        inference::Evaluation evaluation = loaded.engine->Evaluate(*parsed, values);
         for (const auto& trace : evaluation.trace.rules)
           if (trace.fired) fired.insert(trace.rule);
         if (!evaluation.trace.stopped.empty()) failures.push_back("stopped: " + evaluation.trace.stopped);

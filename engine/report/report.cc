@@ -193,7 +193,16 @@ std::string WhySentence(const inference::StrategyResult& strategy, const Evaluat
   return text;
 }
 
-ordered_json StrategiesJson(const inference::Engine& engine, const Evaluation& evaluation) {
+ordered_json PredictedEffect(const ReportOptions& options, const std::string& id) {
+  ordered_json out = ordered_json::object();
+  auto it = options.predicted_effects.find(id);
+  if (it != options.predicted_effects.end())
+    for (const auto& [key, change] : it->second) out[key] = change;
+  return out;
+}
+
+ordered_json StrategiesJson(const inference::Engine& engine, const Evaluation& evaluation,
+                            const ReportOptions& options) {
   std::vector<const inference::StrategyResult*> strategies;
   for (const auto& strategy : evaluation.strategies) strategies.push_back(&strategy);
   std::stable_sort(strategies.begin(), strategies.end(), [&](const auto* a, const auto* b) {
@@ -215,7 +224,7 @@ ordered_json StrategiesJson(const inference::Engine& engine, const Evaluation& e
                    {"kind", strategy->kind},
                    {"rank", ++rank},
                    {"for_deficits", strategy->for_deficits},
-                   {"predicted_effect", ordered_json::object()},
+                   {"predicted_effect", PredictedEffect(options, strategy->id)},
                    {"cautions", cautions},
                    {"why", WhySentence(*strategy, evaluation)},
                    {"citations", citations}});
@@ -246,18 +255,21 @@ ordered_json RequestedJson(const Evaluation& evaluation) {
   return out;
 }
 
-ordered_json FluxJson(const inference::FluxValues& flux) {
+ordered_json FluxJson(const inference::FluxValues& flux, const ReportOptions& options) {
   ordered_json out = ordered_json::object();
   for (const auto& [key, value] : flux.values) {
     auto dot = key.find('.');
     std::string pathway = dot == std::string::npos ? key : key.substr(0, dot);
     std::string index = dot == std::string::npos ? "value" : key.substr(dot + 1);
-    out[pathway][index] = value;
+    out[pathway][index] = std::round(value * 1e4) / 1e4;
   }
+  for (const auto& [pathway, inputs] : options.flux_assumed_inputs)
+    if (out.contains(pathway)) out[pathway]["assumed"] = inputs;
   for (const auto& [key, assumed] : flux.assumed) {
     if (!assumed) continue;
     auto dot = key.find('.');
     std::string pathway = dot == std::string::npos ? key : key.substr(0, dot);
+    if (options.flux_assumed_inputs.count(pathway)) continue;
     if (!out[pathway].contains("assumed")) out[pathway]["assumed"] = ordered_json::array();
     out[pathway]["assumed"].push_back(dot == std::string::npos ? key : key.substr(dot + 1));
   }
@@ -406,10 +418,10 @@ ordered_json EvaluationToJson(const inference::Engine& engine, const casefile::C
                                                    "optimal_status", "optimal", "used"});
   out["derived"] = InOrder(casefile::DerivedToJson(c), {"id", "value", "unit", "from", "status"});
   out["deficits"] = DeficitsJson(engine, evaluation, ranked);
-  out["strategies"] = StrategiesJson(engine, evaluation);
+  out["strategies"] = StrategiesJson(engine, evaluation, options);
   out["blocked_strategies"] = BlockedJson(engine, evaluation);
   out["requested_supplements"] = RequestedJson(evaluation);
-  out["flux"] = FluxJson(options.flux);
+  out["flux"] = FluxJson(options.flux, options);
   out["next_best_data"] = NextBestDataJson(engine, c, evaluation, ranked, options);
   out["trace_id"] = TraceId(evaluation);
   return out;

@@ -6,7 +6,9 @@
 // and evaluation) and thread-safe.
 #pragma once
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -26,9 +28,14 @@ Versions VersionsOf(const inference::Engine& engine);
 
 // Options shared by the renderers.
 struct ReportOptions {
-  // Flux values given to the evaluation (until the flux model exists); reported under "flux",
-  // grouped per pathway. Empty: "flux" is {}.
+  // The flux values the evaluation read (the flux model's, or given ones overriding them);
+  // reported under "flux", grouped per pathway, rounded to 4 decimals. Empty: "flux" is {}.
   inference::FluxValues flux;
+  // Per pathway, the unmeasured inputs (lab ids) the flux model took as reference; when set for a
+  // pathway, its "assumed" lists these instead of the assumed index names.
+  std::map<std::string, std::vector<std::string>> flux_assumed_inputs;
+  // Per strategy id, its predicted change of flux indices ("serotonin.synthesis" -> +0.14).
+  std::map<std::string, std::map<std::string, double>> predicted_effects;
   size_t max_next_best_data = 8;  // most entries in next_best_data
 };
 

@@ -437,7 +437,27 @@ expect_contains "fired in none"
 expect_exit 0 "$NFLUX" rules test --dir "$GOLDEN" --json
 expect_json 'd["passed"] == 1 and d["failed"] == 0 and d["cases"][0]["name"] == "pass"'
 
-for command in "evaluate" "explain" "rules" "rules check" "rules lint" "rules test"; do
+# The flux model: indices, assumptions and contributions; what-if with a changed lab and a strategy.
+FLUXCASE=rules/tests/flux_model_iron_b6_serotonin.case.json
+expect_exit 0 "$NFLUX" flux "$FLUXCASE"
+expect_contains "synthesis 0.795: lab:ferritin"
+expect_exit 0 "$NFLUX" flux "$FLUXCASE" --json
+expect_json 'abs(d["flux"]["serotonin"]["synthesis"] - 0.7946) < 1e-3 and d["contributions"]["serotonin"]["synthesis"][0]["input"] == "lab:ferritin" and "tryptophan_plasma" in d["flux"]["serotonin"]["assumed"] and len(d["flux"]) == 8'
+expect_exit 0 "$NFLUX" flux rules/tests/healthy_control_female.case.json --json
+expect_json 'all(v == 1 for p in d["flux"].values() for k, v in p.items() if k != "assumed")'
+expect_exit 0 "$NFLUX" evaluate "$FLUXCASE" --format json
+expect_json 'd["flux"]["serotonin"]["synthesis"] < 0.85 and any(s["id"] == "cofactor_iron" and s["predicted_effect"].get("serotonin.synthesis", 0) > 0.05 for s in d["strategies"])'
+expect_exit 0 "$NFLUX" whatif "$FLUXCASE" --set lab.ferritin=80ng/mL --apply cofactor_b6
+expect_contains "serotonin.synthesis      0.7946 -> 0.9692"
+expect_contains "deficit:serotonin_synthesis: 0.722 -> 0"
+expect_exit 0 "$NFLUX" whatif "$FLUXCASE" --apply cofactor_iron --rank --json
+expect_json 'd["ranking"][0]["strategy"] == "cofactor_iron" and any(r["index"] == "serotonin.synthesis" and r["change"] > 0 for r in d["indices"])'
+expect_exit 2 "$NFLUX" whatif "$FLUXCASE" --apply no_such_strategy
+expect_contains "unknown strategy 'no_such_strategy'"
+expect_exit 2 "$NFLUX" whatif "$FLUXCASE" --set ferritin=80
+expect_contains "expected lab.ID=VALUE[UNIT]"
+
+for command in "evaluate" "explain" "flux" "whatif" "rules" "rules check" "rules lint" "rules test"; do
   # shellcheck disable=SC2086  # word splitting of $command is intended
   expect_exit 0 "$NFLUX" $command --help
   expect_contains "Usage"
