@@ -110,6 +110,10 @@ Scratch& ThreadScratch() {
   return scratch;
 }
 
+void AppendUnique(std::vector<std::string>& list, const std::string& item) {
+  if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
+}
+
 int SeverityRank(const std::string& severity) {
   if (severity == "urgent") return 0;
   if (severity == "high") return 1;
@@ -777,6 +781,23 @@ Evaluation Engine::Evaluate(const casefile::Case& c, const FluxValues& flux, con
   std::map<int, std::vector<std::string>> supporting, opposing;
   std::map<std::string, StrategyResult> suggested;
   std::map<std::string, AlertResult> alerts;
+  // Every alert, from a rule, the data-quality findings or the safety gate, is merged here.
+  auto raise = [&](const std::string& id, std::string severity, const std::vector<std::string>& because,
+                   const std::vector<std::string>& citations, const std::string& source, const std::string& message) {
+    auto& alert = alerts[id];
+    alert.id = id;
+    if (severity.empty()) severity = KnowledgeText(*kb_, id, "default_severity");
+    if (severity.empty()) severity = "caution";
+    if (alert.severity.empty() || SeverityRank(severity) < SeverityRank(alert.severity)) alert.severity = severity;
+    if (alert.message.empty()) alert.message = message.empty() ? KnowledgeText(*kb_, id, "description") : message;
+    for (const auto& item : because) AppendUnique(alert.because, item);
+    for (const auto& citation : citations) AppendUnique(alert.citations, citation);
+    AppendUnique(alert.rules, source);
+  };
+  auto knowledge_citations = [&](const std::string& id) {
+    const knowledge::Node* node = kb_->Find(id);
+    return node ? node->citations : std::vector<std::string>{};
+  };
 
   auto add_evidence = [&](int symbol, double contribution, bool for_it, const std::string& rule_id) {
     Slot& slot = slots[symbol];
@@ -862,29 +883,16 @@ Evaluation Engine::Evaluate(const casefile::Case& c, const FluxValues& flux, con
             strategy.suggested = true;
             strategy.score = CombineSameSign(strategy.score, contribution);
             strategy.rules.push_back(rule.id);
-            for (const auto& deficit : action.ids)
-              if (std::find(strategy.for_deficits.begin(), strategy.for_deficits.end(), deficit) == strategy.for_deficits.end())
-                strategy.for_deficits.push_back(deficit);
+            for (const auto& deficit : action.ids) AppendUnique(strategy.for_deficits, deficit);
             kind = "strategy";
             break;
           }
           case rules::ActionKind::kRaiseAlert: {
             add_evidence(compiled.Find(kAlert, action.id), 1, true, rule.id);
-            auto& alert = alerts[action.id];
-            alert.id = action.id;
-            std::string severity = action.severity.empty() ? KnowledgeText(*kb_, action.id, "default_severity") : action.severity;
-            if (severity.empty()) severity = "caution";
-            if (alert.severity.empty() || SeverityRank(severity) < SeverityRank(alert.severity)) alert.severity = severity;
-            if (alert.message.empty())
-              alert.message = action.message.empty() ? KnowledgeText(*kb_, action.id, "description") : action.message;
+            std::vector<std::string> because;
             for (const auto& test : tests)
-              if (test.truth == Truth::kTrue && !test.input.empty() &&
-                  std::find(alert.because.begin(), alert.because.end(), test.input) == alert.because.end())
-                alert.because.push_back(test.input);
-            for (const auto& citation : rule.citations)
-              if (std::find(alert.citations.begin(), alert.citations.end(), citation) == alert.citations.end())
-                alert.citations.push_back(citation);
-            alert.rules.push_back(rule.id);
+              if (test.truth == Truth::kTrue && !test.input.empty()) because.push_back(test.input);
+            raise(action.id, action.severity, because, rule.citations, rule.id, action.message);
             kind = "alert";
             contribution = 1;
             break;
@@ -920,31 +928,17 @@ Evaluation Engine::Evaluate(const casefile::Case& c, const FluxValues& flux, con
   }
 
   // Data quality, as case.md requires, whatever the rules say.
-  auto raise = [&](const std::string& id, const std::string& severity, std::vector<std::string> because,
-                   const std::string& source) {
-    auto& alert = alerts[id];
-    alert.id = id;
-    if (alert.severity.empty() || SeverityRank(severity) < SeverityRank(alert.severity)) alert.severity = severity;
-    if (alert.message.empty()) alert.message = KnowledgeText(*kb_, id, "description");
-    for (auto& item : because)
-      if (std::find(alert.because.begin(), alert.because.end(), item) == alert.because.end()) alert.because.push_back(item);
-    if (const knowledge::Node* node = kb_->Find(id))
-      for (const auto& citation : node->citations)
-        if (std::find(alert.citations.begin(), alert.citations.end(), citation) == alert.citations.end())
-          alert.citations.push_back(citation);
-    if (std::find(alert.rules.begin(), alert.rules.end(), source) == alert.rules.end()) alert.rules.push_back(source);
-  };
   if (c.flags.data_quality_warning) {
     std::vector<std::string> because;
     for (const auto& issue : c.data_quality) because.push_back("data_quality:" + issue.path);
-    raise("data_quality_warning", KnowledgeText(*kb_, "data_quality_warning", "default_severity").empty()
-                                      ? "info" : KnowledgeText(*kb_, "data_quality_warning", "default_severity"),
-          because, "data_quality");
+    std::string severity = KnowledgeText(*kb_, "data_quality_warning", "default_severity");
+    raise("data_quality_warning", severity.empty() ? "info" : severity, because,
+          knowledge_citations("data_quality_warning"), "data_quality", "");
   }
   if (c.flags.critical_lab_value) {
     std::vector<std::string> because;
     for (const auto& lab : c.flags.critical_labs) because.push_back("lab:" + lab);
-    raise("critical_lab_value", "high", because, "data_quality");
+    raise("critical_lab_value", "high", because, knowledge_citations("critical_lab_value"), "data_quality", "");
   }
   if (c.flags.repeat_or_verify_labs) {
     auto& strategy = suggested["repeat_or_verify_labs"];
@@ -968,13 +962,10 @@ Evaluation Engine::Evaluate(const casefile::Case& c, const FluxValues& flux, con
     strategy.requested = requested.count(id) > 0;
     for (const auto& reason : strategy.reasons) {
       if (reason.alert.empty()) continue;
-      std::string severity = KnowledgeText(*kb_, reason.alert, "default_severity");
-      raise(reason.alert, severity.empty() ? "caution" : severity,
-            {ConflictingInput(c, *kb_, reason.with), (strategy.requested ? "requested:" : "suggested:") + id}, "safety");
-      auto& alert = alerts[reason.alert];
-      for (const auto& citation : reason.citations)
-        if (std::find(alert.citations.begin(), alert.citations.end(), citation) == alert.citations.end())
-          alert.citations.push_back(citation);
+      std::vector<std::string> citations = knowledge_citations(reason.alert);
+      citations.insert(citations.end(), reason.citations.begin(), reason.citations.end());
+      raise(reason.alert, "", {ConflictingInput(c, *kb_, reason.with), (strategy.requested ? "requested:" : "suggested:") + id},
+            citations, "safety", "");
     }
     if (strategy.requested) evaluation.requested.push_back(strategy);
     if (strategy.verdict == Verdict::kBlocked) evaluation.blocked.push_back(strategy);
