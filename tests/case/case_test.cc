@@ -14,20 +14,12 @@
 
 #include "base/text.h"
 #include "knowledge/knowledge.h"
+#include "real_knowledge.h"
 
 namespace nflux::casefile {
 namespace {
 
-const knowledge::KnowledgeBase& Kb() {
-  static const std::shared_ptr<const knowledge::KnowledgeBase> kb = [] {
-    Result<std::vector<knowledge::SourceFile>> files = knowledge::ReadKnowledgeDir(NFLUX_SOURCE_DIR "/knowledge");
-    EXPECT_TRUE(files.ok()) << files.status().message();
-    knowledge::LoadOutcome outcome = knowledge::LoadKnowledge(files.ok() ? *files : std::vector<knowledge::SourceFile>{});
-    for (const auto& problem : outcome.problems) ADD_FAILURE() << problem.ToString();
-    return outcome.kb;
-  }();
-  return *kb;
-}
+const knowledge::KnowledgeBase& Kb() { return *nflux::testing::RealKnowledge(); }
 
 // A case with the required patient fields (female, 44) and `rest` (more top-level fields).
 std::string CaseWith(const std::string& rest) {

@@ -11,20 +11,12 @@
 #include "case/case.h"
 #include "inference/inference.h"
 #include "knowledge/knowledge.h"
+#include "real_knowledge.h"
 #include "rules/rules.h"
 
 namespace nflux::fixture {
 
-inline std::shared_ptr<const knowledge::KnowledgeBase> Knowledge() {
-  static std::shared_ptr<const knowledge::KnowledgeBase> kb = [] {
-    auto files = knowledge::ReadKnowledgeDir(NFLUX_SOURCE_DIR "/knowledge");
-    EXPECT_TRUE(files.ok()) << files.status().message();
-    auto outcome = knowledge::LoadKnowledge(*files);
-    EXPECT_TRUE(outcome.problems.empty()) << outcome.problems.front().ToString();
-    return outcome.kb;
-  }();
-  return kb;
-}
+inline std::shared_ptr<const knowledge::KnowledgeBase> Knowledge() { return testing::RealKnowledge(); }
 
 inline const char* kRules = R"(
 rule ferritin_low_iron "Low ferritin means iron deficiency"

@@ -11,18 +11,12 @@
 #include "base/text.h"
 #include "case/case.h"
 #include "knowledge/knowledge.h"
+#include "real_knowledge.h"
 
 namespace nflux::flux {
 namespace {
 
-std::shared_ptr<const knowledge::KnowledgeBase> Kb() {
-  static std::shared_ptr<const knowledge::KnowledgeBase> kb = [] {
-    auto files = knowledge::ReadKnowledgeDir(NFLUX_SOURCE_DIR "/knowledge");
-    EXPECT_TRUE(files.ok());
-    return knowledge::LoadKnowledge(*files).kb;
-  }();
-  return kb;
-}
+std::shared_ptr<const knowledge::KnowledgeBase> Kb() { return nflux::testing::RealKnowledge(); }
 
 const Model& TheModel() {
   static std::shared_ptr<const Model> model = [] {

@@ -10,21 +10,13 @@
 #include "inference/certainty.h"
 #include "inference/inference.h"
 #include "knowledge/knowledge.h"
+#include "real_knowledge.h"
 #include "rules/rules.h"
 
 namespace nflux::inference {
 namespace {
 
-std::shared_ptr<const knowledge::KnowledgeBase> RealKnowledge() {
-  static std::shared_ptr<const knowledge::KnowledgeBase> kb = [] {
-    auto files = knowledge::ReadKnowledgeDir(NFLUX_SOURCE_DIR "/knowledge");
-    EXPECT_TRUE(files.ok());
-    auto outcome = knowledge::LoadKnowledge(*files);
-    EXPECT_TRUE(outcome.problems.empty()) << outcome.problems.front().ToString();
-    return outcome.kb;
-  }();
-  return kb;
-}
+using nflux::testing::RealKnowledge;
 
 std::shared_ptr<const rules::RuleBase> Rules(const std::vector<rules::RuleSource>& sources) {
   auto loaded = rules::LoadRules(sources, *RealKnowledge());
