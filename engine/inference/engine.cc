@@ -82,26 +82,63 @@ LabCheck LabCheckOf(const std::string& status) {
   return LabCheck::kNone;
 }
 
+// One node of a compiled condition. Tests carry copies of the fields evaluation reads, so the hot
+// path touches one small record instead of the parser's large Test.
 struct CompiledNode {
-  Condition::Op op;
-  int at_least = 0;
-  std::vector<int> children;
-  const Test* test = nullptr;
-  int symbol = -1;
+  Condition::Op op = Condition::Op::kTest;
+  TestKind kind = TestKind::kFact;
+  rules::Compare compare = rules::Compare::kGreaterEqual;
   LabCheck lab_check = LabCheck::kNone;
+  bool has_compare = false;
+  int symbol = -1;  // the datum or conclusion the test reads; -1: patient fields, data quality
+  double number = 0;
+  const Test* test = nullptr;  // the whole test: text fields and the source for traces
+  // Connectives: the children are nodes [first_child, first_child + child_count).
+  int first_child = 0;
+  int child_count = 0;
+  int at_least = 0;
 };
 
 struct CompiledRule {
   const rules::Rule* rule;
-  std::vector<CompiledNode> nodes;  // nodes[0] is the root
-  std::vector<int> leaves;          // node indices of the tests, in source order
-  bool needs_evidence = false;      // raises an alert: compute `because` even without a trace
+  int root = 0;                 // index into Compiled::nodes
+  bool needs_evidence = false;  // raises an alert: compute `because` even without a trace
+  uint32_t required = 0;        // one bit per required part (see Engine::Compiled::RequiredParts)
+};
+
+// The agenda bit of RuleState::parts: the rule is on the agenda.
+constexpr uint32_t kQueued = 1u << 31;
+constexpr int kMaxParts = 31;
+
+// An entry of a symbol's wake list: the rule, the part of it this symbol can activate, and the
+// leaf test on the symbol that must not be false for that (a copy, so the filter reads no other
+// memory). A symbol's wakers are sorted so that equal filters are neighbours and evaluated once.
+struct Waker {
+  int rule = 0;
+  uint32_t part = 0;      // the bit in the rule's `required`
+  uint32_t required = 0;  // the rule's `required`, copied to save a memory access
+  bool filtered = false;
+  bool same_filter_as_previous = false;
+  CompiledNode leaf;
+};
+
+// Whether two leaf tests always give the same truth on the same working memory.
+bool SameFilter(const CompiledNode& a, const CompiledNode& b) {
+  return a.kind == b.kind && a.compare == b.compare && a.lab_check == b.lab_check &&
+         a.has_compare == b.has_compare && a.number == b.number && a.symbol == b.symbol &&
+         a.test->text == b.test->text && a.test->item == b.test->item;
+}
+
+// Per rule and evaluation: which required parts have been activated, and the agenda bit.
+struct RuleState {
+  uint32_t generation = 0;
+  uint32_t parts = 0;
 };
 
 // Per-thread scratch space reused across evaluations: no clearing, generations mark validity.
 struct Scratch {
   std::vector<Slot> slots;
-  std::vector<uint32_t> queued;
+  std::vector<RuleState> rules;
   uint32_t generation = 0;
 };
 
@@ -209,8 +246,8 @@ struct Engine::Compiled {
   std::vector<SymbolMap> symbols{kFamilyCount};
   std::vector<std::pair<Family, std::string>> symbol_names;
   std::vector<CompiledRule> rules;
-  // For each symbol, the rules it can wake and the leaf test that reads it (-1: none to check).
-  std::vector<std::vector<std::pair<int, int>>> rules_by_symbol;
+  std::vector<CompiledNode> nodes;  // every rule's condition, each node's children side by side
+  std::vector<std::vector<Waker>> wakers_by_symbol;
   std::vector<int> always_rules;
   std::map<std::string, std::vector<const rules::Rule*>> concluding;
 
@@ -218,7 +255,7 @@ struct Engine::Compiled {
     auto [it, inserted] = symbols[family].emplace(id, static_cast<int>(symbol_names.size()));
     if (inserted) {
       symbol_names.emplace_back(family, id);
-      rules_by_symbol.emplace_back();
+      wakers_by_symbol.emplace_back();
     }
     return it->second;
   }
@@ -227,23 +264,29 @@ struct Engine::Compiled {
     return it == symbols[family].end() ? -1 : it->second;
   }
 
-  // Compiles `condition` into rule.nodes; returns its node index.
-  int CompileCondition(const Condition& condition, CompiledRule& rule) {
-    int index = static_cast<int>(rule.nodes.size());
-    rule.nodes.push_back(CompiledNode{condition.op, condition.at_least, {}, nullptr, -1});
+  // Compiles `condition` into nodes[index]; its children go to fresh consecutive nodes.
+  void CompileCondition(const Condition& condition, int index) {
+    nodes[index].op = condition.op;
+    nodes[index].at_least = condition.at_least;
     if (condition.op == Condition::Op::kTest) {
-      rule.nodes[index].test = &condition.test;
-      if (condition.test.kind == TestKind::kLabStatus) rule.nodes[index].lab_check = LabCheckOf(condition.test.text);
-      Family family = FamilyOf(condition.test.kind);
-      if (family != kFamilyCount) rule.nodes[index].symbol = Intern(family, condition.test.id);
-      rule.leaves.push_back(index);
-      return index;
+      const Test& test = condition.test;
+      CompiledNode& node = nodes[index];
+      node.kind = test.kind;
+      node.compare = test.op;
+      node.has_compare = test.has_compare;
+      node.number = test.number;
+      node.test = &test;
+      if (test.kind == TestKind::kLabStatus) node.lab_check = LabCheckOf(test.text);
+      Family family = FamilyOf(test.kind);
+      if (family != kFamilyCount) node.symbol = Intern(family, test.id);
+      return;
     }
-    for (const auto& child : condition.children) {
-      int child_index = CompileCondition(child, rule);
-      rule.nodes[index].children.push_back(child_index);
-    }
-    return index;
+    const int first = static_cast<int>(nodes.size());
+    const int count = static_cast<int>(condition.children.size());
+    nodes[index].first_child = first;
+    nodes[index].child_count = count;
+    nodes.resize(nodes.size() + static_cast<size_t>(count));
+    for (int i = 0; i < count; ++i) CompileCondition(condition.children[static_cast<size_t>(i)], first + i);
   }
 
   // A datum that can wake a rule: its symbol, and the leaf test that reads it (-1 when several
@@ -253,13 +296,29 @@ struct Engine::Compiled {
     int leaf;
   };
 
+  // The parts of a rule's condition that must each be activated (one of their triggers present
+  // with its leaf test not false) before the rule can be true: the required children of a root
+  // `and`, else the root itself. Empty: the rule can be true with nothing present.
+  std::vector<std::vector<Trigger>> RequiredParts(int root) const {
+    std::vector<std::vector<Trigger>> parts;
+    const CompiledNode& node = nodes[root];
+    if (node.op != Condition::Op::kAnd) {
+      if (auto requirement = Requirement(root)) parts.push_back(std::move(*requirement));
+      return parts;
+    }
+    for (int child = node.first_child; child < node.first_child + node.child_count; ++child)
+      if (auto requirement = Requirement(child); requirement && parts.size() < kMaxParts)
+        parts.push_back(std::move(*requirement));
+    return parts;
+  }
+
   // The triggers at least one of which must be present for the node to be true; nullopt: it can
   // be true with none present (negation, patient fields, "is missing").
-  std::optional<std::vector<Trigger>> Requirement(const CompiledRule& rule, int index) const {
-    const CompiledNode& node = rule.nodes[index];
+  std::optional<std::vector<Trigger>> Requirement(int index) const {
+    const CompiledNode& node = nodes[index];
     switch (node.op) {
       case Condition::Op::kTest:
-        if (node.symbol < 0 || node.test->kind == TestKind::kLabMissing) return std::nullopt;
+        if (node.symbol < 0 || node.kind == TestKind::kLabMissing) return std::nullopt;
         return std::vector<Trigger>{{node.symbol, index}};
       case Condition::Op::kNot:
         return std::nullopt;
@@ -267,8 +326,8 @@ struct Engine::Compiled {
         // Any one part suffices: take the one with the fewest triggers. Its leaf must hold for the
         // whole to hold, so the leaf filter stays valid.
         std::optional<std::vector<Trigger>> best;
-        for (int child : node.children) {
-          auto requirement = Requirement(rule, child);
+        for (int child = node.first_child; child < node.first_child + node.child_count; ++child) {
+          auto requirement = Requirement(child);
           if (requirement && (!best || requirement->size() < best->size())) best = requirement;
         }
         return best;
@@ -277,8 +336,8 @@ struct Engine::Compiled {
       case Condition::Op::kAtLeast: {
         if (node.op == Condition::Op::kAtLeast && node.at_least <= 0) return std::nullopt;
         std::vector<Trigger> all;
-        for (int child : node.children) {
-          auto requirement = Requirement(rule, child);
+        for (int child = node.first_child; child < node.first_child + node.child_count; ++child) {
+          auto requirement = Requirement(child);
           if (!requirement) return std::nullopt;
           all.insert(all.end(), requirement->begin(), requirement->end());
         }
@@ -294,8 +353,9 @@ Engine::Engine(std::shared_ptr<const rules::RuleBase> rule_base, std::shared_ptr
   Compiled& compiled = *compiled_;
   compiled.rules.reserve(rules_->rules.size());
   for (const auto& rule : rules_->rules) {
-    CompiledRule compiled_rule{&rule, {}, {}, false};
-    compiled.CompileCondition(rule.when, compiled_rule);
+    CompiledRule compiled_rule{&rule, static_cast<int>(compiled.nodes.size()), false};
+    compiled.nodes.emplace_back();
+    compiled.CompileCondition(rule.when, compiled_rule.root);
     for (const auto& action : rule.actions) {
       switch (action.kind) {
         case rules::ActionKind::kDeriveFact: compiled.Intern(kFact, action.id); break;
@@ -310,21 +370,46 @@ Engine::Engine(std::shared_ptr<const rules::RuleBase> rule_base, std::shared_ptr
       }
       if (!action.id.empty()) compiled.concluding[action.id].push_back(&rule);
     }
-    compiled.rules.push_back(std::move(compiled_rule));
+    compiled.rules.push_back(compiled_rule);
   }
   for (size_t i = 0; i < compiled.rules.size(); ++i) {
-    auto requirement = compiled.Requirement(compiled.rules[i], 0);
-    if (!requirement) {
+    auto parts = compiled.RequiredParts(compiled.rules[i].root);
+    if (parts.empty()) {
       compiled.always_rules.push_back(static_cast<int>(i));
       continue;
     }
-    // One entry per symbol; a symbol read by several leaves keeps no leaf filter.
-    std::map<int, int> leaf_of;
-    for (const auto& trigger : *requirement) {
-      auto [it, inserted] = leaf_of.emplace(trigger.symbol, trigger.leaf);
-      if (!inserted && it->second != trigger.leaf) it->second = -1;
+    const uint32_t required = (1u << parts.size()) - 1;
+    compiled.rules[i].required = required;
+    for (size_t p = 0; p < parts.size(); ++p) {
+      const uint32_t bit = 1u << p;
+      // One entry per symbol and part; a symbol read by several leaves of a part keeps no filter.
+      std::map<int, int> leaf_of;
+      for (const auto& trigger : parts[p]) {
+        auto [it, inserted] = leaf_of.emplace(trigger.symbol, trigger.leaf);
+        if (!inserted && it->second != trigger.leaf) it->second = -1;
+      }
+      for (auto [symbol, leaf] : leaf_of) {
+        Waker waker;
+        waker.rule = static_cast<int>(i);
+        waker.part = bit;
+        waker.required = required;
+        waker.filtered = leaf >= 0;
+        if (leaf >= 0) waker.leaf = compiled.nodes[leaf];
+        compiled.wakers_by_symbol[symbol].push_back(waker);
+      }
     }
-    for (auto [symbol, leaf] : leaf_of) compiled.rules_by_symbol[symbol].emplace_back(static_cast<int>(i), leaf);
+  }
+  // Unfiltered wakers first, then filtered ones grouped by filter (in source order of the first).
+  for (auto& wakers : compiled.wakers_by_symbol) {
+    std::stable_sort(wakers.begin(), wakers.end(), [](const Waker& a, const Waker& b) {
+      if (a.filtered != b.filtered) return !a.filtered;
+      if (!a.filtered) return false;
+      return std::tie(a.leaf.kind, a.leaf.compare, a.leaf.lab_check, a.leaf.number, a.leaf.test->text) <
+             std::tie(b.leaf.kind, b.leaf.compare, b.leaf.lab_check, b.leaf.number, b.leaf.test->text);
+    });
+    for (size_t k = 1; k < wakers.size(); ++k)
+      wakers[k].same_filter_as_previous =
+          wakers[k].filtered && wakers[k - 1].filtered && SameFilter(wakers[k].leaf, wakers[k - 1].leaf);
   }
 }
 
@@ -351,43 +436,41 @@ namespace {
 class Evaluator {
  public:
   Evaluator(const casefile::Case& c, const FluxValues& flux, const std::vector<Slot>& slots, uint32_t generation,
-            const std::vector<std::pair<Family, std::string>>& names)
-      : case_(c), flux_(flux), slots_(slots), generation_(generation), names_(names) {}
+            const std::vector<CompiledNode>& nodes)
+      : case_(c), flux_(flux), slots_(slots), generation_(generation), nodes_(nodes) {}
 
   // The truth of one leaf test alone, untraced: the agenda's filter.
-  Truth EvaluateLeaf(const CompiledRule& rule, int leaf) const {
+  Truth EvaluateLeaf(const CompiledNode& leaf) const {
     double strength = 1;
-    return EvaluateTest(rule.nodes[leaf], &strength, nullptr);
+    return EvaluateTest(leaf, &strength, nullptr);
   }
 
   // Returns the truth of node `index`; *strength gets the certainty of the conclusions it read.
   // With `trace`, every leaf's evaluation is recorded (in the order met).
-  Truth Evaluate(const CompiledRule& rule, int index, double* strength, std::vector<TestTrace>* trace) const {
-    const CompiledNode& node = rule.nodes[index];
+  Truth Evaluate(int index, double* strength, std::vector<TestTrace>* trace) const {
+    const CompiledNode& node = nodes_[index];
     switch (node.op) {
       case Condition::Op::kTest: {
+        if (!trace) return EvaluateTest(node, strength, nullptr);
         TestTrace leaf;
-        Truth truth = EvaluateTest(node, strength, trace ? &leaf : nullptr);
-        if (trace) {
-          leaf.truth = truth;
-          leaf.source = node.test->source;
-          leaf.strength = *strength;
-          trace->push_back(std::move(leaf));
-        }
-        return truth;
+        leaf.truth = EvaluateTest(node, strength, &leaf);
+        leaf.source = node.test->source;
+        leaf.strength = *strength;
+        trace->push_back(std::move(leaf));
+        return leaf.truth;
       }
       case Condition::Op::kNot: {
         double ignored = 1;
-        Truth truth = Evaluate(rule, node.children[0], &ignored, trace);
+        Truth truth = Evaluate(node.first_child, &ignored, trace);
         *strength = 1;
         return truth == Truth::kTrue ? Truth::kFalse : truth == Truth::kFalse ? Truth::kTrue : Truth::kUnknown;
       }
       case Condition::Op::kAnd: {
         Truth result = Truth::kTrue;
         double weakest = 1;
-        for (int child : node.children) {
+        for (int child = node.first_child; child < node.first_child + node.child_count; ++child) {
           double child_strength = 1;
-          Truth truth = Evaluate(rule, child, &child_strength, trace);
+          Truth truth = Evaluate(child, &child_strength, trace);
           if (truth == Truth::kFalse) {
             result = Truth::kFalse;
             if (!trace) break;  // no need to look further unless the trace wants every leaf
@@ -407,9 +490,9 @@ class Evaluator {
         // the largest, kept without a vector on this hot path.
         double strongest = 0;
         std::vector<double> strengths;
-        for (int child : node.children) {
+        for (int child = node.first_child; child < node.first_child + node.child_count; ++child) {
           double child_strength = 1;
-          Truth truth = Evaluate(rule, child, &child_strength, trace);
+          Truth truth = Evaluate(child, &child_strength, trace);
           if (truth == Truth::kTrue) {
             ++held;
             strongest = std::max(strongest, child_strength);
@@ -441,20 +524,20 @@ class Evaluator {
   static Truth FromBool(bool value) { return value ? Truth::kTrue : Truth::kFalse; }
 
   Truth EvaluateTest(const CompiledNode& node, double* strength, TestTrace* trace) const {
-    const Test& test = *node.test;
+    const Test& test = *node.test;  // read only for text fields and traces
     const Slot* slot = SlotFor(node);
     *strength = 1;
     const std::string& id = test.id;
-    switch (test.kind) {
+    switch (node.kind) {
       case TestKind::kSymptomCompare:
       case TestKind::kSymptomPresent:
       case TestKind::kSymptomAbsent: {
         if (!slot) { NFLUX_NOTE("symptom:" + id, id + " not entered"); return Truth::kUnknown; }
         double v = slot->value;
         NFLUX_NOTE("symptom:" + id, id + " " + FormatNumber(v) + "/3");
-        if (test.kind == TestKind::kSymptomPresent) return FromBool(v >= 1);
-        if (test.kind == TestKind::kSymptomAbsent) return FromBool(v == 0);
-        return FromBool(rules::Holds(v, test.op, test.number));
+        if (node.kind == TestKind::kSymptomPresent) return FromBool(v >= 1);
+        if (node.kind == TestKind::kSymptomAbsent) return FromBool(v == 0);
+        return FromBool(rules::Holds(v, node.compare, node.number));
       }
       case TestKind::kQuestionnaireTotal:
       case TestKind::kQuestionnaireItem:
@@ -464,24 +547,24 @@ class Evaluator {
         const auto* q = slot ? static_cast<const casefile::QuestionnaireResult*>(slot->data) : nullptr;
         auto input = [&] { return "questionnaire:" + id; };
         if (!q) { NFLUX_NOTE(input(), id + " not given"); return Truth::kUnknown; }
-        if (test.kind == TestKind::kQuestionnaireItem) {
+        if (node.kind == TestKind::kQuestionnaireItem) {
           auto answer = q->Item(test.item);
           auto item_input = [&] { return input() + ".item" + std::to_string(test.item); };
           if (!answer) { NFLUX_NOTE(item_input(), id + " item " + std::to_string(test.item) + " not given"); return Truth::kUnknown; }
           NFLUX_NOTE(item_input(), id + " item " + std::to_string(test.item) + " = " + std::to_string(*answer));
-          return FromBool(rules::Holds(*answer, test.op, test.number));
+          return FromBool(rules::Holds(*answer, node.compare, node.number));
         }
-        if (test.kind == TestKind::kQuestionnairePositive || test.kind == TestKind::kQuestionnaireNegative) {
+        if (node.kind == TestKind::kQuestionnairePositive || node.kind == TestKind::kQuestionnaireNegative) {
           std::optional<bool> positive = q->positive;
           if (!positive && !q->result.empty()) positive = q->result == "positive";
           if (!positive) { NFLUX_NOTE(input(), id + " has no result"); return Truth::kUnknown; }
           NFLUX_NOTE(input(), id + (*positive ? " positive" : " negative"));
-          return FromBool(*positive == (test.kind == TestKind::kQuestionnairePositive));
+          return FromBool(*positive == (node.kind == TestKind::kQuestionnairePositive));
         }
         if (!q->total) { NFLUX_NOTE(input(), id + " total not given"); return Truth::kUnknown; }
         NFLUX_NOTE(input(), id + " total " + std::to_string(*q->total) + (q->band.empty() ? "" : " (" + q->band + ")"));
-        if (test.kind == TestKind::kQuestionnaireBand) return FromBool(q->band == test.text);
-        return FromBool(rules::Holds(*q->total, test.op, test.number));
+        if (node.kind == TestKind::kQuestionnaireBand) return FromBool(q->band == test.text);
+        return FromBool(rules::Holds(*q->total, node.compare, node.number));
       }
       case TestKind::kLabStatus:
       case TestKind::kLabValue:
@@ -489,9 +572,9 @@ class Evaluator {
       case TestKind::kLabMissing: {
         const auto* lab = slot ? static_cast<const casefile::LabResult*>(slot->data) : nullptr;
         auto input = [&] { return "lab:" + id; };
-        if (test.kind == TestKind::kLabMeasured || test.kind == TestKind::kLabMissing) {
+        if (node.kind == TestKind::kLabMeasured || node.kind == TestKind::kLabMissing) {
           NFLUX_NOTE(input(), lab ? id + " measured" : id + " not measured");
-          return FromBool((lab != nullptr) == (test.kind == TestKind::kLabMeasured));
+          return FromBool((lab != nullptr) == (node.kind == TestKind::kLabMeasured));
         }
         if (!lab) { NFLUX_NOTE(input(), id + " not measured"); return Truth::kUnknown; }
         if (trace) {
@@ -504,7 +587,7 @@ class Evaluator {
           trace->input = input();
           trace->actual = text + ")";
         }
-        if (test.kind == TestKind::kLabValue) return FromBool(rules::Holds(*lab->value, test.op, test.number));
+        if (node.kind == TestKind::kLabValue) return FromBool(rules::Holds(*lab->value, node.compare, node.number));
         using casefile::LabStatus;
         using casefile::OptimalStatus;
         switch (node.lab_check) {
@@ -536,8 +619,8 @@ class Evaluator {
         const auto* derived = slot ? static_cast<const casefile::DerivedIndex*>(slot->data) : nullptr;
         if (!derived) { NFLUX_NOTE("derived:" + id, id + " not computable (inputs missing)"); return Truth::kUnknown; }
         NFLUX_NOTE("derived:" + id, id + " " + FormatNumber(derived->value, 3) + " (" + derived->status + ")");
-        if (test.kind == TestKind::kDerivedStatus) return FromBool(derived->status == test.text);
-        return FromBool(rules::Holds(derived->value, test.op, test.number));
+        if (node.kind == TestKind::kDerivedStatus) return FromBool(derived->status == test.text);
+        return FromBool(rules::Holds(derived->value, node.compare, node.number));
       }
       case TestKind::kFluxCompare:
       case TestKind::kFluxAssumed: {
@@ -545,12 +628,12 @@ class Evaluator {
         auto assumed = flux_.assumed.find(id);
         bool is_assumed = assumed != flux_.assumed.end() && assumed->second;
         NFLUX_NOTE("flux:" + id, id + " " + FormatNumber(slot->value, 3) + (is_assumed ? " (rests on assumptions)" : ""));
-        if (test.kind == TestKind::kFluxAssumed) return FromBool(is_assumed);
-        return FromBool(rules::Holds(slot->value, test.op, test.number));
+        if (node.kind == TestKind::kFluxAssumed) return FromBool(is_assumed);
+        return FromBool(rules::Holds(slot->value, node.compare, node.number));
       }
       case TestKind::kMedication:
       case TestKind::kMedicationClass: {
-        auto input = [&] { return std::string(test.kind == TestKind::kMedication ? "medication:" : "medication_class:") + id; };
+        auto input = [&] { return std::string(node.kind == TestKind::kMedication ? "medication:" : "medication_class:") + id; };
         if (slot) { NFLUX_NOTE(input(), "takes " + id); return Truth::kTrue; }
         if (!case_.medications_given) { NFLUX_NOTE(input(), "no medication list"); return Truth::kUnknown; }
         { NFLUX_NOTE(input(), id + " not in the medication list"); return Truth::kFalse; }
@@ -563,7 +646,7 @@ class Evaluator {
       }
       case TestKind::kSupplementCurrent:
       case TestKind::kSupplementRequested: {
-        bool current = test.kind == TestKind::kSupplementCurrent;
+        bool current = node.kind == TestKind::kSupplementCurrent;
         auto input = [&] { return std::string(current ? "current:" : "requested:") + id; };
         if (slot) { NFLUX_NOTE(input(), std::string(current ? "takes " : "requests ") + id); return Truth::kTrue; }
         if (!case_.supplements_given) { NFLUX_NOTE(input(), "no supplements section"); return Truth::kUnknown; }
@@ -573,10 +656,10 @@ class Evaluator {
       case TestKind::kLifestyleIs: {
         const auto* value = slot ? static_cast<const casefile::LifestyleValue*>(slot->data) : nullptr;
         if (!value || !value->used) { NFLUX_NOTE("lifestyle:" + id, id + " not given"); return Truth::kUnknown; }
-        if (test.kind == TestKind::kLifestyleCompare) {
+        if (node.kind == TestKind::kLifestyleCompare) {
           if (!value->number) { NFLUX_NOTE("lifestyle:" + id, id + " not a number"); return Truth::kUnknown; }
           NFLUX_NOTE("lifestyle:" + id, id + " " + FormatNumber(*value->number));
-          return FromBool(rules::Holds(*value->number, test.op, test.number));
+          return FromBool(rules::Holds(*value->number, node.compare, node.number));
         }
         if (value->boolean) {
           NFLUX_NOTE("lifestyle:" + id, id + (*value->boolean ? " true" : " false"));
@@ -588,19 +671,19 @@ class Evaluator {
       case TestKind::kStressorCompare: {
         if (!slot) { NFLUX_NOTE("stressor:" + id, id + " not given"); return Truth::kUnknown; }
         NFLUX_NOTE("stressor:" + id, id + " " + FormatNumber(slot->value) + "/3");
-        return FromBool(rules::Holds(slot->value, test.op, test.number));
+        return FromBool(rules::Holds(slot->value, node.compare, node.number));
       }
       case TestKind::kFact:
       case TestKind::kDriver:
       case TestKind::kDeficit:
       case TestKind::kAlert: {
-        const char* prefix = FamilyPrefix(FamilyOf(test.kind));
+        const char* prefix = FamilyPrefix(FamilyOf(node.kind));
         double certainty = slot ? CombineForAgainst(slot->support, slot->against) : 0;
         auto input = [&] { return std::string(prefix) + ":" + id; };
         if (certainty <= 0) { NFLUX_NOTE(input(), id + " not concluded"); return Truth::kFalse; }
         NFLUX_NOTE(input(), id + " concluded (" + FormatNumber(certainty, 3) + ")");
         *strength = certainty;
-        if (test.has_compare) return FromBool(rules::Holds(certainty, test.op, test.number));
+        if (node.has_compare) return FromBool(rules::Holds(certainty, node.compare, node.number));
         return Truth::kTrue;
       }
       case TestKind::kSex:
@@ -608,10 +691,10 @@ class Evaluator {
         return FromBool(case_.patient.sex == test.text);
       case TestKind::kAge:
         NFLUX_NOTE("patient:age", "age " + FormatNumber(case_.patient.age_years));
-        return FromBool(rules::Holds(case_.patient.age_years, test.op, test.number));
+        return FromBool(rules::Holds(case_.patient.age_years, node.compare, node.number));
       case TestKind::kPregnant:
       case TestKind::kLactating: {
-        bool pregnant = test.kind == TestKind::kPregnant;
+        bool pregnant = node.kind == TestKind::kPregnant;
         const auto& value = pregnant ? case_.patient.pregnant : case_.patient.lactating;
         auto input = [&] { return std::string(pregnant ? "patient:pregnant" : "patient:lactating"); };
         if (case_.patient.sex == "male") { NFLUX_NOTE(input(), "male"); return Truth::kFalse; }
@@ -639,7 +722,7 @@ class Evaluator {
   const FluxValues& flux_;
   const std::vector<Slot>& slots_;
   uint32_t generation_;
-  const std::vector<std::pair<Family, std::string>>& names_;
+  const std::vector<CompiledNode>& nodes_;
 };
 
 // Fills the working memory from the case; returns the present data symbols.
@@ -726,9 +809,9 @@ RuleTrace Engine::ExplainRule(const rules::Rule& rule, const casefile::Case& c, 
   RuleTrace trace;
   for (const auto& compiled_rule : compiled.rules) {
     if (compiled_rule.rule != &rule) continue;
-    Evaluator evaluator(c, flux, slots, 1, compiled.symbol_names);
+    Evaluator evaluator(c, flux, slots, 1, compiled.nodes);
     double strength = 1;
-    trace.truth = evaluator.Evaluate(compiled_rule, 0, &strength, &trace.tests);
+    trace.truth = evaluator.Evaluate(compiled_rule.root, &strength, &trace.tests);
     trace.strength = trace.truth == Truth::kTrue ? strength : 0;
   }
   trace.rule = rule.id;
@@ -750,7 +833,7 @@ Evaluation Engine::Evaluate(const casefile::Case& c, const FluxValues& flux, con
   const Compiled& compiled = *compiled_;
   Scratch& scratch = ThreadScratch();
   if (scratch.slots.size() < compiled.symbol_names.size()) scratch.slots.resize(compiled.symbol_names.size());
-  if (scratch.queued.size() < compiled.rules.size()) scratch.queued.resize(compiled.rules.size());
+  if (scratch.rules.size() < compiled.rules.size()) scratch.rules.resize(compiled.rules.size());
   const uint32_t generation = ++scratch.generation;
   std::vector<Slot>& slots = scratch.slots;
 
@@ -759,21 +842,35 @@ Evaluation Engine::Evaluate(const casefile::Case& c, const FluxValues& flux, con
 
   // The agenda: candidate rules by agenda position (the rule base is already in agenda order).
   std::priority_queue<int, std::vector<int>, std::greater<>> agenda;
-  Evaluator evaluator(c, flux, slots, generation, compiled.symbol_names);
+  Evaluator evaluator(c, flux, slots, generation, compiled.nodes);
+  auto state_of = [&](int rule) -> RuleState& {
+    RuleState& state = scratch.rules[rule];
+    if (state.generation != generation) state = RuleState{generation, 0};
+    return state;
+  };
   auto enqueue = [&](int rule) {
-    if (scratch.queued[rule] == generation) return;
-    scratch.queued[rule] = generation;
+    RuleState& state = state_of(rule);
+    if (state.parts & kQueued) return;
+    state.parts |= kQueued;
     agenda.push(rule);
   };
-  // Wakes the rules a present symbol can make true: not those whose test on it is already false.
+  // A present or changed symbol activates the parts of rules it can make true (not those whose
+  // test on it is false); a rule goes on the agenda once all its required parts are active.
   auto wake = [&](int symbol) {
-    for (auto [rule, leaf] : compiled.rules_by_symbol[symbol]) {
-      if (scratch.queued[rule] == generation) continue;
-      if (leaf >= 0 && evaluator.EvaluateLeaf(compiled.rules[rule], leaf) == Truth::kFalse) continue;
-      enqueue(rule);
+    bool filter_false = false;
+    for (const Waker& waker : compiled.wakers_by_symbol[symbol]) {
+      if (waker.filtered && !waker.same_filter_as_previous)
+        filter_false = evaluator.EvaluateLeaf(waker.leaf) == Truth::kFalse;
+      if (waker.filtered && filter_false) continue;
+      RuleState& state = state_of(waker.rule);
+      if (state.parts & kQueued) continue;
+      state.parts |= waker.part;
+      if (state.parts == waker.required) enqueue(waker.rule);
     }
   };
   for (int rule : compiled.always_rules) enqueue(rule);
+  if (!options.use_index)
+    for (int rule = 0; rule < static_cast<int>(compiled.rules.size()); ++rule) enqueue(rule);
   for (int symbol : present) wake(symbol);
 
   std::vector<int> concluded;  // conclusion symbols touched, in order
@@ -829,7 +926,7 @@ Evaluation Engine::Evaluate(const casefile::Case& c, const FluxValues& flux, con
     double strength = 1;
     tests.clear();
     bool want_tests = options.trace || compiled_rule.needs_evidence;
-    Truth truth = evaluator.Evaluate(compiled_rule, 0, &strength, want_tests ? &tests : nullptr);
+    Truth truth = evaluator.Evaluate(compiled_rule.root, &strength, want_tests ? &tests : nullptr);
     if (options.trace) {
       trace = RuleTrace();
       trace.rule = rule.id;

@@ -143,6 +143,9 @@ struct Evaluation {
 struct EvaluateOptions {
   bool trace = true;       // record every considered rule; off for raw speed
   int run_limit = 100000;  // most firings per case
+  // false: put every rule on the agenda instead of only those the index wakes. Slow; the
+  // reference the index is tested against (same conclusions, more rules considered).
+  bool use_index = true;
 };
 
 // The safety gate: every strategy a rule suggests or a case requests passes here. Absolute and

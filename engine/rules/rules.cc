@@ -42,18 +42,6 @@ std::string_view CompareText(Compare op) {
   return "?";
 }
 
-bool Holds(double value, Compare op, double threshold) {
-  switch (op) {
-    case Compare::kLess: return value < threshold;
-    case Compare::kLessEqual: return value <= threshold;
-    case Compare::kGreater: return value > threshold;
-    case Compare::kGreaterEqual: return value >= threshold;
-    case Compare::kEqual: return value == threshold;
-    case Compare::kNotEqual: return value != threshold;
-  }
-  return false;
-}
-
 std::string_view ActionKindName(ActionKind kind) {
   switch (kind) {
     case ActionKind::kDeriveFact: return "derive fact";

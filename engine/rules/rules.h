@@ -24,7 +24,18 @@ struct SourceLocation {
 
 enum class Compare { kLess, kLessEqual, kGreater, kGreaterEqual, kEqual, kNotEqual };
 std::string_view CompareText(Compare op);  // "<", "<=", ...
-bool Holds(double value, Compare op, double threshold);
+// Inline: the inference engine calls it for nearly every test it evaluates.
+inline bool Holds(double value, Compare op, double threshold) {
+  switch (op) {
+    case Compare::kLess: return value < threshold;
+    case Compare::kLessEqual: return value <= threshold;
+    case Compare::kGreater: return value > threshold;
+    case Compare::kGreaterEqual: return value >= threshold;
+    case Compare::kEqual: return value == threshold;
+    case Compare::kNotEqual: return value != threshold;
+  }
+  return false;
+}
 
 // One leaf test of a condition. Which fields matter depends on `kind` (see the comments).
 enum class TestKind {

@@ -6,7 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "case/case.h"
+#include "flux/flux.h"
 #include "inference/certainty.h"
 #include "inference/inference.h"
 #include "knowledge/knowledge.h"
@@ -306,6 +309,137 @@ TEST(EngineTest, ResultsDoNotDependOnRuleOrFactOrder) {
       EXPECT_FALSE(baseline.empty()) << example;
     }
   }
+}
+
+// Conclusions plus the rules that fired: what must not change whether the index picks the rules
+// or every rule is considered.
+std::string SummaryWithFirings(const Evaluation& evaluation) {
+  std::vector<std::string> fired;
+  for (const auto& trace : evaluation.trace.rules)
+    if (trace.fired) fired.push_back(trace.rule);
+  std::sort(fired.begin(), fired.end());
+  std::string text = Summary(evaluation);
+  for (const auto& rule : fired) text += "fired " + rule + "\n";
+  return text;
+}
+
+// The index (wake lists, parts, grouped filters) only skips rules that cannot be true: over the
+// shipped rule base and every golden case, it gives the same conclusions and firings as putting
+// every rule on the agenda, while considering fewer rules.
+TEST(EngineTest, IndexGivesTheSameResultsAsConsideringEveryRule) {
+  auto rule_dir = rules::ReadRulesDir(NFLUX_SOURCE_DIR "/rules");
+  ASSERT_TRUE(rule_dir.ok());
+  Engine engine(Rules(*rule_dir), RealKnowledge());
+  auto model = flux::Model::Build(RealKnowledge());
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  int cases = 0, considered_indexed = 0, considered_all = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(NFLUX_SOURCE_DIR "/rules/tests")) {
+    std::string name = entry.path().filename().string();
+    if (name.size() < 10 || name.substr(name.size() - 10) != ".case.json") continue;
+    std::ifstream in(entry.path());
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto parsed = casefile::ParseCase(text, *RealKnowledge(), {});
+    if (!parsed.ok()) continue;  // golden cases of bad input
+    FluxValues flux;
+    auto computed = (*model)->Compute(*parsed, {{}, false});
+    ASSERT_TRUE(computed.ok()) << name;
+    for (const auto& pathway : computed->pathways)
+      for (size_t i = 0; i < pathway.index.size(); ++i) {
+        std::string key = pathway.pathway + "." + flux::IndexNames()[i];
+        flux.values[key] = pathway.index[i];
+        if (pathway.rests_on_assumption) flux.assumed[key] = true;
+      }
+    EvaluateOptions every_rule;
+    every_rule.use_index = false;
+    auto indexed = engine.Evaluate(*parsed, flux);
+    auto all = engine.Evaluate(*parsed, flux, every_rule);
+    EXPECT_EQ(SummaryWithFirings(indexed), SummaryWithFirings(all)) << name;
+    ++cases;
+    considered_indexed += indexed.trace.considered;
+    considered_all += all.trace.considered;
+  }
+  EXPECT_GE(cases, 25);
+  EXPECT_LT(considered_indexed, considered_all / 2);
+}
+
+// The same over random rule bases of every condition shape the index treats differently (and,
+// or, at least, not, nested parts, a symbol read twice in one rule, conclusions tested with and
+// without a certainty bound, evidence against, absent data) and random cases.
+TEST(EngineTest, IndexGivesTheSameResultsOnRandomRuleBases) {
+  std::mt19937 random(7);
+  auto pick = [&](std::initializer_list<const char*> list) { return std::string(list.begin()[random() % list.size()]); };
+  auto data_test = [&]() -> std::string {
+    switch (random() % 8) {
+      case 0: return "symptom " + pick({"anhedonia", "fatigue", "insomnia_onset", "low_mood"}) + " >= " + std::to_string(random() % 4);
+      case 1: return "symptom " + pick({"anhedonia", "fatigue"}) + " < " + std::to_string(1 + random() % 3);
+      case 2: return "lab " + pick({"ferritin", "tsh", "vitamin_d_25oh"}) + " is " + pick({"low", "normal", "high"});
+      case 3: return "lab ferritin < " + std::to_string(10 + random() % 60) + " ng/mL";
+      case 4: return "lab " + pick({"ferritin", "tsh"}) + " is missing";
+      case 5: return "medication class " + pick({"ssri", "maoi"});
+      case 6: return "sex is " + pick({"female", "male"});
+      default: return "age >= " + std::to_string(20 + random() % 50);
+    }
+  };
+  std::function<std::string(int, int)> condition = [&](int depth, int level) -> std::string {
+    auto leaf = [&]() -> std::string {
+      if (level > 0 && random() % 2) {
+        std::string fact = "fact f" + std::to_string(std::min(level - 1, 1)) + "_" + std::to_string(random() % 4);
+        return random() % 2 ? fact : fact + " >= 0." + std::to_string(2 + random() % 6);
+      }
+      if (level == 3 && random() % 2) return random() % 2 ? "deficit serotonin_synthesis" : "deficit serotonin_synthesis >= 0.4";
+      return data_test();
+    };
+    if (depth == 0) return leaf();
+    switch (random() % 5) {
+      case 0: return condition(depth - 1, level) + " and " + condition(depth - 1, level);
+      case 1: return "(" + condition(depth - 1, level) + " or " + condition(depth - 1, level) + ")";
+      case 2: return "not (" + condition(depth - 1, level) + ")";
+      case 3: return "at least 2 of (" + condition(depth - 1, level) + ", " + condition(depth - 1, level) + ", " + leaf() + ")";
+      default: return leaf() + " and " + leaf() + " and " + condition(depth - 1, level);
+    }
+  };
+  std::vector<casefile::Case> cases;
+  for (int i = 0; i < 30; ++i) {
+    nlohmann::json json = {{"patient", {{"sex", random() % 2 ? "female" : "male"}, {"age_years", 20 + random() % 60}}}};
+    for (const char* symptom : {"anhedonia", "fatigue", "insomnia_onset", "low_mood"})
+      if (random() % 3) json["symptoms"][symptom] = static_cast<int>(random() % 4);
+    json["labs"] = nlohmann::json::array();
+    if (random() % 3) json["labs"].push_back({{"test", "ferritin"}, {"value", 5 + random() % 150}, {"unit", "ng/mL"}});
+    if (random() % 3) json["labs"].push_back({{"test", "tsh"}, {"value", 0.1 + (random() % 80) / 10.0}, {"unit", "mIU/L"}});
+    if (random() % 2) json["medications"] = {{{"id", random() % 2 ? "sertraline" : "phenelzine"}}};
+    cases.push_back(ParseCase(json.dump()));
+  }
+  int bases = 0, firings = 0, skipped = 0;
+  for (int base = 0; base < 20; ++base) {
+    std::string text;
+    for (int i = 0; i < 40; ++i) {
+      // Levels 0 and 1 derive facts, level 2 concludes a deficit for and against, level 3 reads it.
+      int level = i % 4;
+      std::string certainty = " certainty 0." + std::to_string(2 + random() % 7);
+      std::string action = level == 2 ? (random() % 3 ? "suggest" : "oppose") + std::string(" deficit serotonin_synthesis") + certainty
+                                      : "derive fact f" + std::to_string(level) + "_" + std::to_string(i / 4 % 4) + certainty;
+      std::string when = condition(static_cast<int>(random() % 3), level);
+      text += "rule r" + std::to_string(i) + " \"random\"\n  cites cooper_bloom_roth\n  when " + when + "\n  then " +
+              action + "\nend\n";
+    }
+    auto loaded = rules::LoadRules({{"random.rules", text}}, *RealKnowledge());
+    if (!loaded.errors.empty()) { ADD_FAILURE() << loaded.errors[0].ToString(); continue; }
+    ++bases;
+    Engine engine(loaded.rules, RealKnowledge());
+    EvaluateOptions every_rule;
+    every_rule.use_index = false;
+    for (const auto& c : cases) {
+      auto indexed = engine.Evaluate(c, {});
+      ASSERT_EQ(SummaryWithFirings(indexed), SummaryWithFirings(engine.Evaluate(c, {}, every_rule)))
+          << "rule base " << base << ":\n" << text;
+      firings += indexed.trace.firings;
+      skipped += 40 - indexed.trace.considered;
+    }
+  }
+  // The comparison means something: most rule bases loaded, rules fired and the index skipped some.
+  EXPECT_GE(bases, 15);
+  EXPECT_GT(firings, 1000);
+  EXPECT_GT(skipped, 1000);
 }
 
 }  // namespace
