@@ -26,6 +26,15 @@ std::vector<LabChoice> Labs(const knowledge::KnowledgeBase& kb) {
   return labs;
 }
 
+// The part of `ids` that `half` selects.
+template <typename T>
+std::vector<T> Half(std::vector<T> ids, IdHalf half) {
+  size_t middle = ids.size() / 2;
+  if (half == IdHalf::kFirst) ids.resize(middle);
+  if (half == IdHalf::kSecond) ids.erase(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(middle));
+  return ids;
+}
+
 }  // namespace
 
 std::shared_ptr<const knowledge::KnowledgeBase> RealKnowledge() {
@@ -36,13 +45,15 @@ std::shared_ptr<const knowledge::KnowledgeBase> RealKnowledge() {
   return kb;
 }
 
-std::vector<rules::RuleSource> GenerateRules(const knowledge::KnowledgeBase& kb, int rule_count, unsigned seed) {
+std::vector<rules::RuleSource> GenerateRules(const knowledge::KnowledgeBase& kb, int rule_count, unsigned seed,
+                                             IdHalf half, const std::string& prefix) {
   std::mt19937 random(seed);
   auto pick = [&](const auto& list) -> const auto& { return list[random() % list.size()]; };
-  auto symptoms = kb.IdsOfKind(knowledge::NodeKind::kSymptom);
+  auto symptoms = Half(kb.IdsOfKind(knowledge::NodeKind::kSymptom), half);
   auto deficits = kb.IdsOfKind(knowledge::NodeKind::kDeficit);
   auto classes = kb.IdsOfKind(knowledge::NodeKind::kMedicationClass);
-  auto labs = Labs(kb);
+  auto labs = Half(Labs(kb), half);
+  const int kinds = half == IdHalf::kSecond ? 4 : 5;  // the fifth kind tests a medication class
   const char* statuses[] = {"low", "high", "normal"};
   // Facts per level: level-1 rules derive them from data, level-2 rules combine them, level-3
   // rules turn them into deficits.
@@ -50,7 +61,7 @@ std::vector<rules::RuleSource> GenerateRules(const knowledge::KnowledgeBase& kb,
   int level2_facts = std::max(2, rule_count / 40);
   int level1_made = 0, level2_made = 0;
   auto data_test = [&]() -> std::string {
-    switch (random() % 5) {
+    switch (random() % kinds) {
       case 0: case 1: return "symptom " + pick(symptoms) + " >= " + std::to_string(1 + random() % 3);
       case 2: return "lab " + pick(labs).id + " is " + statuses[random() % 3];
       case 3: {
@@ -69,32 +80,33 @@ std::vector<rules::RuleSource> GenerateRules(const knowledge::KnowledgeBase& kb,
       conditions = data_test() + " and " + data_test();
       if (random() % 2) conditions += " and " + data_test();
       // Round-robin so every fact a later rule tests is derived by some rule.
-      action = "derive fact l1_" + std::to_string(level1_made++ % level1_facts) + " certainty 0." + std::to_string(3 + random() % 6);
+      action = "derive fact " + prefix + "l1_" + std::to_string(level1_made++ % level1_facts) + " certainty 0." + std::to_string(3 + random() % 6);
     } else if (level == 2) {
-      conditions = "fact l1_" + std::to_string(random() % level1_facts) + " and " + data_test();
-      action = "derive fact l2_" + std::to_string(level2_made++ % level2_facts) + " certainty 0." + std::to_string(3 + random() % 6);
+      conditions = "fact " + prefix + "l1_" + std::to_string(random() % level1_facts) + " and " + data_test();
+      action = "derive fact " + prefix + "l2_" + std::to_string(level2_made++ % level2_facts) + " certainty 0." + std::to_string(3 + random() % 6);
     } else {
-      conditions = "(fact l2_" + std::to_string(random() % level2_facts) + " or fact l1_" +
+      conditions = "(fact " + prefix + "l2_" + std::to_string(random() % level2_facts) + " or fact " + prefix + "l1_" +
                    std::to_string(random() % level1_facts) + ") and " + data_test();
       action = "suggest deficit " + pick(deficits) + " certainty 0." + std::to_string(2 + random() % 5);
     }
-    text += "rule g" + std::to_string(i) + " \"generated rule " + std::to_string(i) + "\"\n  cites cooper_bloom_roth\n  when " +
+    text += "rule " + prefix + std::to_string(i) + " \"generated rule " + std::to_string(i) + "\"\n  cites cooper_bloom_roth\n  when " +
             conditions + "\n  then " + action + "\nend\n";
     if ((i + 1) % 200 == 0 || i + 1 == rule_count) {
-      files.push_back({"generated/g" + std::to_string(files.size()) + ".rules", text});
+      files.push_back({"generated/" + prefix + std::to_string(files.size()) + ".rules", text});
       text.clear();
     }
   }
   return files;
 }
 
-std::vector<casefile::Case> GenerateCases(const knowledge::KnowledgeBase& kb, int case_count, unsigned seed) {
+std::vector<casefile::Case> GenerateCases(const knowledge::KnowledgeBase& kb, int case_count, unsigned seed,
+                                          IdHalf half) {
   std::mt19937 random(seed);
   auto pick = [&](const auto& list) -> const auto& { return list[random() % list.size()]; };
-  auto symptoms = kb.IdsOfKind(knowledge::NodeKind::kSymptom);
+  auto symptoms = Half(kb.IdsOfKind(knowledge::NodeKind::kSymptom), half);
   symptoms.erase(std::remove(symptoms.begin(), symptoms.end(), "suicidal_ideation"), symptoms.end());
   auto medications = kb.IdsOfKind(knowledge::NodeKind::kMedication);
-  auto labs = Labs(kb);
+  auto labs = Half(Labs(kb), half);
   std::vector<casefile::Case> cases;
   for (int i = 0; i < case_count; ++i) {
     nlohmann::json json = {{"case_id", "bench-" + std::to_string(i)},

@@ -15,10 +15,18 @@ namespace nflux::bench {
 
 std::shared_ptr<const knowledge::KnowledgeBase> RealKnowledge();
 
-// `rule_count` rules in files of about 200 rules each.
-std::vector<rules::RuleSource> GenerateRules(const knowledge::KnowledgeBase& kb, int rule_count, unsigned seed);
+// Which symptoms and labs a workload draws on: all, or one of two disjoint halves (so that rules
+// on one half never match cases on the other).
+enum class IdHalf { kAll, kFirst, kSecond };
+
+// `rule_count` rules in files of about 200 rules each. Rule ids and fact names start with
+// `prefix`, so that several generated rule bases can be loaded together. Rules drawing on the
+// second half test no medications (every case has some).
+std::vector<rules::RuleSource> GenerateRules(const knowledge::KnowledgeBase& kb, int rule_count, unsigned seed,
+                                             IdHalf half = IdHalf::kAll, const std::string& prefix = "g");
 
 // `case_count` cases with about 8 symptoms, 6 labs, a questionnaire and 1-2 medications each.
-std::vector<casefile::Case> GenerateCases(const knowledge::KnowledgeBase& kb, int case_count, unsigned seed);
+std::vector<casefile::Case> GenerateCases(const knowledge::KnowledgeBase& kb, int case_count, unsigned seed,
+                                          IdHalf half = IdHalf::kAll);
 
 }  // namespace nflux::bench
