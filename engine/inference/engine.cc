@@ -1003,7 +1003,7 @@ Evaluation Engine::Evaluate(const casefile::Case& c, const FluxValues& flux, con
       }
     }
     if (options.trace) {
-      trace.tests = tests;
+      trace.tests = std::move(tests);  // cleared before the next rule
       evaluation.trace.rules.push_back(std::move(trace));
     }
   }
