@@ -7,9 +7,10 @@
 // file and line. Certainty factors combine as in MYCIN, evidence for and against separately, so
 // results do not depend on rule or fact order.
 //
-// Cost: rules are indexed by the case data and conclusions they read; evaluating a case touches
-// only the rules whose data is present (plus the few that can fire on absent data), not the whole
-// rule base.
+// Cost: rules are indexed by the case data and conclusions they read; a rule is evaluated only
+// once every required part of its condition has data that does not already rule it out (plus the
+// few rules that can fire on absent data), so a case costs what its matching rules cost, not the
+// size of the rule base (docs/rule-language.md, "Which rules are looked at").
 //
 // An Engine is immutable after construction; Evaluate() may run on many threads at once.
 #pragma once
