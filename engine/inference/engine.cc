@@ -249,15 +249,14 @@ struct Engine::Compiled {
   std::vector<CompiledNode> nodes;  // every rule's condition, each node's children side by side
   std::vector<std::vector<Waker>> wakers_by_symbol;
   std::vector<int> always_rules;
-  std::map<std::string, std::vector<const rules::Rule*>> concluding;
 
   int Intern(Family family, const std::string& id) {
-    auto [it, inserted] = symbols[family].emplace(id, static_cast<int>(symbol_names.size()));
-    if (inserted) {
-      symbol_names.emplace_back(family, id);
-      wakers_by_symbol.emplace_back();
-    }
-    return it->second;
+    if (int found = Find(family, id); found >= 0) return found;  // no key copy for known ids
+    int symbol = static_cast<int>(symbol_names.size());
+    symbols[family].emplace(id, symbol);
+    symbol_names.emplace_back(family, id);
+    wakers_by_symbol.emplace_back();
+    return symbol;
   }
   int Find(Family family, std::string_view id) const {
     auto it = symbols[family].find(id);
@@ -368,7 +367,6 @@ Engine::Engine(std::shared_ptr<const rules::RuleBase> rule_base, std::shared_ptr
           break;
         default: break;
       }
-      if (!action.id.empty()) compiled.concluding[action.id].push_back(&rule);
     }
     compiled.rules.push_back(compiled_rule);
   }
@@ -383,10 +381,12 @@ Engine::Engine(std::shared_ptr<const rules::RuleBase> rule_base, std::shared_ptr
     for (size_t p = 0; p < parts.size(); ++p) {
       const uint32_t bit = 1u << p;
       // One entry per symbol and part; a symbol read by several leaves of a part keeps no filter.
-      std::map<int, int> leaf_of;
+      std::vector<Compiled::Trigger> leaf_of;
       for (const auto& trigger : parts[p]) {
-        auto [it, inserted] = leaf_of.emplace(trigger.symbol, trigger.leaf);
-        if (!inserted && it->second != trigger.leaf) it->second = -1;
+        auto same = std::find_if(leaf_of.begin(), leaf_of.end(),
+                                 [&](const Compiled::Trigger& seen) { return seen.symbol == trigger.symbol; });
+        if (same == leaf_of.end()) leaf_of.push_back(trigger);
+        else if (same->leaf != trigger.leaf) same->leaf = -1;
       }
       for (auto [symbol, leaf] : leaf_of) {
         Waker waker;
@@ -416,8 +416,16 @@ Engine::Engine(std::shared_ptr<const rules::RuleBase> rule_base, std::shared_ptr
 Engine::~Engine() = default;
 
 std::vector<const rules::Rule*> Engine::RulesConcluding(const std::string& id) const {
-  auto it = compiled_->concluding.find(id);
-  return it == compiled_->concluding.end() ? std::vector<const rules::Rule*>{} : it->second;
+  // A scan, not an index: only explanations ask, and a scan costs less than building the index
+  // for every engine.
+  std::vector<const rules::Rule*> out;
+  for (const auto& rule : rules_->rules)
+    for (const auto& action : rule.actions)
+      if (action.id == id) {
+        out.push_back(&rule);
+        break;
+      }
+  return out;
 }
 
 namespace {
