@@ -23,16 +23,21 @@ struct Dual {
   Channels d{};  // d v / d l_c
 };
 
-// The chain rule for a result with value v and d result = da · d a + db · d b.
-Dual Chain(double v, double da, const Dual& a, double db = 0, const Dual* b = nullptr) {
+// The chain rule for a result with value v: d result = da · d a (+ db · d b).
+Dual Chain(double v, double da, const Dual& a) {
   Dual out{v, {}};
-  for (size_t c = 0; c < out.d.size(); ++c) out.d[c] = da * a.d[c] + (b ? db * b->d[c] : 0.0);
+  for (size_t c = 0; c < out.d.size(); ++c) out.d[c] = da * a.d[c];
   return out;
 }
-Dual operator+(const Dual& a, const Dual& b) { return Chain(a.v + b.v, 1, a, 1, &b); }
-Dual operator-(const Dual& a, const Dual& b) { return Chain(a.v - b.v, 1, a, -1, &b); }
-Dual operator*(const Dual& a, const Dual& b) { return Chain(a.v * b.v, b.v, a, a.v, &b); }
-Dual operator/(const Dual& a, const Dual& b) { return Chain(a.v / b.v, 1 / b.v, a, -a.v / (b.v * b.v), &b); }
+Dual Chain(double v, double da, const Dual& a, double db, const Dual& b) {
+  Dual out{v, {}};
+  for (size_t c = 0; c < out.d.size(); ++c) out.d[c] = da * a.d[c] + db * b.d[c];
+  return out;
+}
+Dual operator+(const Dual& a, const Dual& b) { return Chain(a.v + b.v, 1, a, 1, b); }
+Dual operator-(const Dual& a, const Dual& b) { return Chain(a.v - b.v, 1, a, -1, b); }
+Dual operator*(const Dual& a, const Dual& b) { return Chain(a.v * b.v, b.v, a, a.v, b); }
+Dual operator/(const Dual& a, const Dual& b) { return Chain(a.v / b.v, 1 / b.v, a, -a.v / (b.v * b.v), b); }
 Dual operator+(double a, const Dual& b) { return Chain(a + b.v, 1, b); }
 Dual operator+(const Dual& a, double b) { return Chain(a.v + b, 1, a); }
 Dual operator-(double a, const Dual& b) { return Chain(a - b.v, -1, b); }
@@ -235,7 +240,7 @@ PerChannel LogIndexGradient(const Kinetics& k, const Channels& l, double& u) {
   std::array<Dual, kIndexCount> out = Outputs(spec, c, j0, level);
   PerChannel gradient{};
   for (size_t i = 0; i < out.size(); ++i)
-    if (k.ref[i] > 0 && out[i].v > 0) gradient[i] = log(out[i]).d;
+    if (k.ref[i] > 0 && out[i].v > 0) gradient[i] = Chain(0, 1 / out[i].v, out[i]).d;  // d ln x = dx / x
   return gradient;
 }
 
