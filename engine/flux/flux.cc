@@ -6,6 +6,8 @@
 #include <set>
 #include <sstream>
 
+#include "flux/kinetics.h"
+
 namespace nflux::flux {
 namespace {
 
@@ -20,88 +22,8 @@ constexpr double kDefaultInhibition = 0.5;  // fraction of activity an inhibitor
 constexpr double kDefaultRegulation = 0.3;  // log gain of up/downregulates and depletes
 constexpr double kMaxInhibition = 0.95;
 constexpr int kMaxDepth = 4;                // longest influence chain followed from a source
-constexpr double kShuntShare = 0.5;         // share of precursor loss through its degrading enzymes
 constexpr double kHormoneClamp = 1.5;       // |ln(value / limit)| cap for hormones
 constexpr double kSufficiencyK = 0.25;
-
-// Gauss-Legendre nodes and weights on [0, 1], 6 points (exact for polynomials of degree 11).
-constexpr int kGlPoints = 6;
-constexpr double kGlX[kGlPoints] = {0.033765242898423975, 0.16939530676686776, 0.38069040695840156,
-                                    0.6193095930415985,   0.8306046932331322,  0.966234757101576};
-constexpr double kGlW[kGlPoints] = {0.08566224618958517, 0.1803807865240693, 0.23395696728634552,
-                                    0.23395696728634552, 0.1803807865240693, 0.08566224618958517};
-
-// One step after the rate-limiting one: the share of its substrate it converts at reference is
-// 1 - leak; the rest leaves (efflux, other routes). Activity m converts m(1-leak)/(m(1-leak)+leak).
-struct StepSpec {
-  std::vector<std::string> enzymes;
-  double leak = 0.2;
-};
-
-// The kinetic constants of one pathway (µM where a unit applies; docs/flux-model.md).
-struct PathwaySpec {
-  std::string name;
-  std::string transmitter;   // knowledge node
-  std::string pathway_node;  // knowledge node
-  std::string precursor;     // knowledge node ("" when `upstream` gives the supply)
-  std::string upstream;      // pathway whose synthesis index is the precursor supply
-  std::vector<std::string> rate_enzymes;
-  double km = 0, ki = 0, s_ref = 0;  // substrate term S/(Km + S + S^2/Ki); ki 0: none
-  std::string cosubstrate;           // BH4 for the hydroxylases
-  double kb = 0, b_ref = 0;
-  std::vector<StepSpec> steps;
-  std::vector<std::string> extracellular_enzymes;  // degrading enzymes acting outside the terminal
-  double phi_ref = 0.8;   // share of cytosolic transmitter stored in vesicles (vs broken down)
-  double rho = 0.9;       // share of released transmitter cleared by the reuptake transporter
-  double e_ref = 0.05;    // extracellular level at reference
-  double kt = 0.1;        // transporter Km
-  double enzymatic = 0;   // share of non-transporter extracellular clearance that is enzymatic
-  double alpha = 0.3;     // autoreceptor feedback: synthesis x (E / E_ref)^-alpha
-};
-
-const std::vector<PathwaySpec>& Specs() {
-  static const std::vector<PathwaySpec> specs = [] {
-    std::vector<PathwaySpec> s;
-    // Best, Nijhout & Reed 2010 (TPH Km(Trp) 40, Ki 1000, Km(BH4) 20; AADC 160; SERT Km 0.06-0.17;
-    // extracellular 5-HT ~ 0.06 µM, Best 2020).
-    s.push_back({"serotonin", "serotonin", "serotonin_pathway", "tryptophan", "", {"tph2"}, 40, 1000, 25,
-                 "bh4", 20, 20, {{{"aadc"}, 0.2}}, {}, 0.8, 0.9, 0.06, 0.1, 0, 0.3});
-    // Pineal: AANAT is light/NE-driven, little precursor-limited (elasticity 1/3).
-    s.push_back({"melatonin", "melatonin", "melatonin_pathway", "", "serotonin", {"aanat"}, 1, 0, 2, "", 0, 0,
-                 {{{"asmt"}, 0.2}}, {"cyp1a2"}, 1.0, 0.0, 0.05, 0.1, 1.0, 0.0});
-    // Best, Nijhout & Reed 2009 (TH Km(Tyr) 46, Ki 160, Km(BH4) 60; DAT Km 0.2).
-    s.push_back({"dopamine", "dopamine", "dopamine_pathway", "tyrosine", "", {"th"}, 46, 160, 75, "bh4", 60, 20,
-                 {{{"aadc"}, 0.2}}, {"comt"}, 0.8, 0.9, 0.05, 0.2, 0.5, 0.3});
-    s.push_back({"noradrenaline", "noradrenaline", "noradrenaline_pathway", "tyrosine", "", {"th"}, 46, 160, 75,
-                 "bh4", 60, 20, {{{"aadc"}, 0.2}, {{"dbh"}, 0.1}}, {"comt"}, 0.8, 0.9, 0.05, 0.3, 0.5, 0.3});
-    s.push_back({"adrenaline", "adrenaline", "adrenaline_pathway", "tyrosine", "", {"th"}, 46, 160, 75, "bh4", 60,
-                 20, {{{"aadc"}, 0.2}, {{"dbh"}, 0.1}, {{"pnmt"}, 0.5}}, {"comt"}, 0.8, 0.0, 0.05, 0.1, 0.5, 0.0});
-    // Lumped GABA module (reference g.3): GAD Km(Glu) ~1 mM with Glu ~10 mM; GAT1 Km 5-10 µM.
-    s.push_back({"gaba", "gaba", "gaba_pathway", "glutamate", "", {"gad65", "gad67"}, 1000, 0, 10000, "", 0, 0, {},
-                 {}, 0.8, 0.9, 0.5, 7, 0, 0.2});
-    // Glutaminase at its Km (elasticity 0.5, assumption); EAAT2 Km 10-20 µM.
-    s.push_back({"glutamate", "glutamate", "glutamate_pathway", "glutamine", "", {"glutaminase"}, 2000, 0, 2000, "",
-                 0, 0, {}, {}, 0.8, 0.95, 0.05, 15, 0, 0.2});
-    // CHT1 choline uptake is rate-limiting (Km 1-5 µM); ChAT not limiting; AChE clears the cleft.
-    s.push_back({"acetylcholine", "acetylcholine", "acetylcholine_pathway", "choline", "", {"cht1"}, 2, 0, 5, "", 0,
-                 0, {{{"chat"}, 0.1}}, {"ache"}, 0.9, 0.0, 0.05, 0.1, 1.0, 0.2});
-    return s;
-  }();
-  return specs;
-}
-
-double SubstrateTerm(double s, double km, double ki) { return s / (km + s + (ki > 0 ? s * s / ki : 0.0)); }
-
-// Channels: the model parameters a pathway reads, each a log factor (0 at reference).
-enum Channel {
-  kDrive, kSupply, kBbb, kShunt, kRate, kCosubstrate, kVmat, kTransporter, kCytBreakdown, kExtBreakdown,
-  kStep0,  // kStep0 + i: the i-th step after the rate-limiting one
-};
-constexpr int kMaxChannels = kStep0 + 4;
-
-struct Raw {
-  double synthesis, release, reuptake, breakdown, level, turnover;
-};
 
 std::vector<std::string> Sorted(std::set<std::string> s) { return {s.begin(), s.end()}; }
 
@@ -114,15 +36,12 @@ struct Model::Impl {
     double gain;  // log gain per unit of the source's state
   };
   struct CompiledPathway {
-    const PathwaySpec* spec = nullptr;
+    Kinetics kinetics;
+    const PathwaySpec& spec() const { return *kinetics.spec; }
     int upstream = -1;  // pathway index
     std::array<std::vector<int>, kMaxChannels> nodes;  // knowledge node indices per channel
-    int step_count = 0;
     std::vector<int> assumable;  // nodes whose labs would inform this pathway
     std::vector<int> primary;    // measurable cofactors of its synthesis enzymes
-    Raw ref{};
-    // Derived constants in reference units (J_ref = 1).
-    double vt = 0, k_diff = 0, k_enz = 0;
   };
 
   std::map<std::string, int, std::less<>> index;
@@ -135,77 +54,8 @@ struct Model::Impl {
     auto it = index.find(id);
     return it == index.end() ? -1 : it->second;
   }
-  Raw Solve(const CompiledPathway& p, const std::array<double, kMaxChannels>& l) const;
   void Propagate(int start, double value, const std::vector<char>& measured, std::vector<double>& out) const;
 };
-
-namespace {
-
-// Steady state of one pathway for channel log factors `l`. See docs/flux-model.md for the
-// equations; the only iterative part is a safeguarded Newton solve of one monotone scalar equation.
-// The synthesis drive J0 (relative to reference) before autoreceptor feedback: precursor,
-// rate-limiting enzyme with its co-substrate, following steps, pathway-level factors.
-double DriveJ0(const PathwaySpec& spec, int step_count, const std::array<double, kMaxChannels>& l) {
-  // Precursor availability (relative to reference) and the substrate term of the rate enzyme.
-  double supply = std::exp(l[kSupply] + l[kBbb]) / (1 - kShuntShare + kShuntShare * std::exp(l[kShunt]));
-  double s = spec.s_ref * supply;
-  double j0 = std::exp(l[kDrive] + l[kRate]) * SubstrateTerm(s, spec.km, spec.ki) /
-              SubstrateTerm(spec.s_ref, spec.km, spec.ki);
-  if (!spec.cosubstrate.empty()) {
-    double b = spec.b_ref * std::exp(l[kCosubstrate]);
-    j0 *= (b / (spec.kb + b)) / (spec.b_ref / (spec.kb + spec.b_ref));
-  }
-  for (int i = 0; i < step_count; ++i) {
-    double leak = spec.steps[static_cast<size_t>(i)].leak;
-    double m = std::exp(l[kStep0 + i]);
-    j0 *= m / (m * (1 - leak) + leak);
-  }
-  return j0;
-}
-
-// The steady state for a given drive J0; reads only the storage and clearance channels of `l`.
-Raw SteadyState(const PathwaySpec& spec, double vt, double k_diff, double k_enz, double j0,
-                const std::array<double, kMaxChannels>& l) {
-  // Vesicular share phi of cytosolic transmitter (VMAT vs cytosolic breakdown).
-  double a_v = spec.phi_ref * std::exp(l[kVmat]);
-  double a_m = (1 - spec.phi_ref) * std::exp(l[kCytBreakdown]);
-  double phi = a_v / (a_v + a_m);
-  double vmax = vt * std::exp(l[kTransporter]);
-  double k_e = k_diff + k_enz * std::exp(l[kExtBreakdown]);
-  // J_needed(E) = ((1 - phi) Vt E / (Kt + E) + k_e E) / phi must equal J0 (E / E_ref)^-alpha.
-  auto needed = [&](double e) { return ((1 - phi) * vmax * e / (spec.kt + e) + k_e * e) / phi; };
-  auto elasticity = [&](double e) {
-    double d = ((1 - phi) * vmax * spec.kt / ((spec.kt + e) * (spec.kt + e)) + k_e) / phi;
-    return e * d / needed(e);
-  };
-  double u_ref = std::log(spec.e_ref);
-  auto f = [&](double u) { return std::log(needed(std::exp(u))) - std::log(j0) + spec.alpha * (u - u_ref); };
-  double lo = u_ref - 40, hi = u_ref + 40;
-  double u = u_ref;
-  for (int iter = 0; iter < 100; ++iter) {
-    double fu = f(u);
-    if (fu > 0) hi = u; else lo = u;
-    double next = u - fu / (elasticity(std::exp(u)) + spec.alpha);
-    if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
-    if (std::fabs(next - u) <= 1e-14 * std::max(1.0, std::fabs(u))) {
-      u = next;
-      break;
-    }
-    u = next;
-  }
-  double e = std::exp(u);
-  double j = j0 * std::pow(e / spec.e_ref, -spec.alpha);
-  double reuptake = vmax * e / (spec.kt + e);
-  double release = phi * (j + reuptake);
-  double breakdown = (1 - phi) * (j + reuptake) + k_enz * std::exp(l[kExtBreakdown]) * e;
-  return {j, release, reuptake, breakdown, e, release > 0 ? breakdown / release : 0.0};
-}
-
-}  // namespace
-
-Raw Model::Impl::Solve(const CompiledPathway& p, const std::array<double, kMaxChannels>& l) const {
-  return SteadyState(*p.spec, p.vt, p.k_diff, p.k_enz, DriveJ0(*p.spec, p.step_count, l), l);
-}
 
 // Adds `value` at `start` and carries it along influence links (depth-first, no node twice on a
 // path, not into another measured node), multiplying by each link's gain.
@@ -291,7 +141,7 @@ Result<std::shared_ptr<const Model>> Model::Build(std::shared_ptr<const knowledg
   };
   for (const PathwaySpec& spec : Specs()) {
     Impl::CompiledPathway p;
-    p.spec = &spec;
+    p.kinetics = Kinetics::For(spec);
     std::set<int> touched;  // enzymes and transporters the pathway reads, for `assumable`
     auto add = [&](Channel channel, const std::string& id) -> Status {
       auto i = need(id);
@@ -313,12 +163,11 @@ Result<std::shared_ptr<const Model>> Model::Build(std::shared_ptr<const knowledg
     }
     if (!spec.upstream.empty())
       for (size_t k = 0; k < impl->pathways.size(); ++k)
-        if (impl->pathways[k].spec->name == spec.upstream) p.upstream = static_cast<int>(k);
+        if (impl->pathways[k].spec().name == spec.upstream) p.upstream = static_cast<int>(k);
     for (const auto& id : spec.rate_enzymes)
       if (auto st = add(kRate, id); !st.ok()) return st;
     if (!spec.cosubstrate.empty())
       if (auto st = add(kCosubstrate, spec.cosubstrate); !st.ok()) return st;
-    p.step_count = static_cast<int>(spec.steps.size());
     for (size_t k = 0; k < spec.steps.size(); ++k)
       for (const auto& id : spec.steps[k].enzymes)
         if (auto st = add(static_cast<Channel>(kStep0 + static_cast<int>(k)), id); !st.ok()) return st;
@@ -357,16 +206,6 @@ Result<std::shared_ptr<const Model>> Model::Build(std::shared_ptr<const knowledg
       if (from >= 0 && !impl->measured_by[static_cast<size_t>(from)].empty()) primary.insert(from);
     }
     p.primary.assign(primary.begin(), primary.end());
-
-    // Reference constants with J_ref = 1: release = phi / (1 - phi rho), reuptake = rho release.
-    double rel = spec.phi_ref / (1 - spec.phi_ref * spec.rho);
-    double r = spec.rho * rel;
-    p.vt = r * (spec.kt + spec.e_ref) / spec.e_ref;
-    double k_e = (1 - spec.rho) * rel / spec.e_ref;
-    p.k_enz = spec.enzymatic * k_e;
-    p.k_diff = k_e - p.k_enz;
-    std::array<double, kMaxChannels> zero{};
-    p.ref = impl->Solve(p, zero);
     impl->pathways.push_back(std::move(p));
   }
   return std::shared_ptr<const Model>(new Model(std::move(impl), std::move(kb)));
@@ -379,12 +218,6 @@ std::string Num(double v, int digits = 3) {
   out.precision(digits);
   out << v;
   return out.str();
-}
-
-std::array<double, kIndexCount> Indices(const Raw& raw, const Raw& ref) {
-  auto rel = [](double v, double r) { return r > 0 ? v / r : 1.0; };
-  return {rel(raw.synthesis, ref.synthesis), rel(raw.release, ref.release), rel(raw.reuptake, ref.reuptake),
-          rel(raw.breakdown, ref.breakdown), rel(raw.level, ref.level),     rel(raw.turnover, ref.turnover)};
 }
 
 }  // namespace
@@ -533,7 +366,7 @@ Result<FluxResult> Model::Compute(const casefile::Case& c, const ComputeOptions&
   for (size_t pi = 0; pi < m.pathways.size(); ++pi) {
     const auto& p = m.pathways[pi];
     PathwayFlux out;
-    out.pathway = p.spec->name;
+    out.pathway = p.spec().name;
     const size_t inputs = input_ids.size();
     std::array<double, kMaxChannels> l{};
     std::vector<std::array<double, kMaxChannels>> share(inputs);  // per input, its part of each channel
@@ -559,70 +392,28 @@ Result<FluxResult> Model::Compute(const casefile::Case& c, const ComputeOptions&
           share[it->second][kSupply] = l[kSupply] * contribution.log_change / sum;
       }
     }
-    Raw raw = m.Solve(p, l);
-    out.index = Indices(raw, p.ref);
+    out.index = Indices(SteadyState(p.kinetics, l), p.kinetics.ref);
     for (int idx = 0; idx < kIndexCount; ++idx)
       if (!(out.index[static_cast<size_t>(idx)] > 0)) out.index[static_cast<size_t>(idx)] = 1e-9;
 
     if (options.contributions) {
-      // Integrated gradients along l(t) = t l, 6-point Gauss-Legendre, central differences. The
-      // channels that act through the drive J0 share one steady-state derivative d/d ln J0.
-      std::array<std::array<double, kIndexCount>, kMaxChannels> ig{};
-      constexpr double h = 1e-6;
-      auto through_j0 = [](int ch) { return ch < kVmat || ch >= kStep0; };
-      auto log_indices = [&](const Raw& raw, std::array<double, kIndexCount>& out) {
-        auto rel = Indices(raw, p.ref);
-        for (int idx = 0; idx < kIndexCount; ++idx)
-          out[static_cast<size_t>(idx)] = std::log(std::max(rel[static_cast<size_t>(idx)], 1e-300));
-      };
-      const PathwaySpec& spec = *p.spec;
-      for (int q = 0; q < kGlPoints; ++q) {
-        std::array<double, kMaxChannels> at{};
-        for (int k = 0; k < kMaxChannels; ++k) at[static_cast<size_t>(k)] = kGlX[q] * l[static_cast<size_t>(k)];
-        double j0 = DriveJ0(spec, p.step_count, at);
-        std::array<double, kIndexCount> up{}, down{}, dj0{};
-        bool any_drive = false;
-        for (int ch = 0; ch < kMaxChannels; ++ch) any_drive = any_drive || (through_j0(ch) && l[static_cast<size_t>(ch)] != 0);
-        if (any_drive) {
-          log_indices(SteadyState(spec, p.vt, p.k_diff, p.k_enz, j0 * std::exp(h), at), up);
-          log_indices(SteadyState(spec, p.vt, p.k_diff, p.k_enz, j0 * std::exp(-h), at), down);
-          for (int idx = 0; idx < kIndexCount; ++idx)
-            dj0[static_cast<size_t>(idx)] = (up[static_cast<size_t>(idx)] - down[static_cast<size_t>(idx)]) / (2 * h);
-        }
-        for (int ch = 0; ch < kMaxChannels; ++ch) {
-          size_t c2 = static_cast<size_t>(ch);
-          if (l[c2] == 0) continue;
-          auto plus = at, minus = at;
-          plus[c2] += h;
-          minus[c2] -= h;
-          if (through_j0(ch)) {
-            double dlog_j0 = (std::log(DriveJ0(spec, p.step_count, plus)) - std::log(DriveJ0(spec, p.step_count, minus))) / (2 * h);
-            for (int idx = 0; idx < kIndexCount; ++idx)
-              ig[c2][static_cast<size_t>(idx)] += kGlW[q] * dj0[static_cast<size_t>(idx)] * dlog_j0 * l[c2];
-          } else {
-            log_indices(SteadyState(spec, p.vt, p.k_diff, p.k_enz, j0, plus), up);
-            log_indices(SteadyState(spec, p.vt, p.k_diff, p.k_enz, j0, minus), down);
-            for (int idx = 0; idx < kIndexCount; ++idx) {
-              size_t x = static_cast<size_t>(idx);
-              ig[c2][x] += kGlW[q] * (up[x] - down[x]) / (2 * h) * l[c2];
-            }
-          }
-        }
-      }
+      // Each channel's part of ln(index), split between the inputs by their share of the channel
+      // (propagation is linear in log space).
+      PerChannel per_unit = IntegratedGradients(p.kinetics, l);  // then per unit of channel state
+      for (auto& channels : per_unit)
+        for (size_t c = 0; c < channels.size(); ++c) channels[c] = l[c] != 0 ? channels[c] / l[c] : 0.0;
       for (int idx = 0; idx < kIndexCount; ++idx) {
         size_t x = static_cast<size_t>(idx);
         std::vector<Contribution> list;
         double sum = 0;
         for (size_t k = 0; k < inputs; ++k) {
           double v = 0;
-          for (int ch = 0; ch < kMaxChannels; ++ch) {
-            size_t c2 = static_cast<size_t>(ch);
-            if (l[c2] != 0) v += ig[c2][x] * share[k][c2] / l[c2];
-          }
+          for (size_t c = 0; c < per_unit[x].size(); ++c) v += per_unit[x][c] * share[k][c];
           sum += v;
           if (std::fabs(v) > 1e-9) list.push_back({input_ids[k], v});
         }
-        std::stable_sort(list.begin(), list.end(), [](const Contribution& a, const Contribution& b) {
+        // Inputs are unique within a list, so this order is total and std::sort is deterministic.
+        std::sort(list.begin(), list.end(), [](const Contribution& a, const Contribution& b) {
           if (std::fabs(a.log_change) != std::fabs(b.log_change)) return std::fabs(a.log_change) > std::fabs(b.log_change);
           return a.input < b.input;
         });
@@ -697,9 +488,9 @@ double Model::LevelAt(const std::string& pathway, const std::string& node, doubl
       for (int i : list) l[static_cast<size_t>(ch)] += scale * total[static_cast<size_t>(i)];
     }
     if (p.upstream >= 0) l[kSupply] = std::log(upstream_synthesis);
-    auto index = Indices(m.Solve(p, l), p.ref);
-    if (p.spec->name == "serotonin") upstream_synthesis = index[kSynthesis];
-    if (p.spec->name == pathway) return index[kLevel];
+    auto index = Indices(SteadyState(p.kinetics, l), p.kinetics.ref);
+    if (p.spec().name == "serotonin") upstream_synthesis = index[kSynthesis];
+    if (p.spec().name == pathway) return index[kLevel];
   }
   return 1.0;
 }
