@@ -139,8 +139,10 @@ double SolveLogLevel(const Kinetics& k, const Clearance<double>& c, double j0, d
     double fu = Imbalance(k, needed, log_j0, u);
     if (fu > 0) hi = u; else lo = u;
     double next = u - fu / ImbalanceSlope(*k.spec, c, e, needed);
-    if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+    // Converged before the bracket test: a step landing exactly on the root (fu == 0) would
+    // otherwise fall outside the half-open bracket and restart bisection.
     if (std::fabs(next - u) <= 1e-14 * std::max(1.0, std::fabs(u))) return next;
+    if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
     u = next;
   }
   return u;
