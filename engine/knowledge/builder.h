@@ -53,7 +53,7 @@ class Builder {
   std::vector<Node> nodes_;
   std::map<std::string, size_t, std::less<>> node_index_;
   std::vector<RawEdge> edges_;
-  std::map<std::string, Citation> citations_;
+  std::map<std::string, Citation, std::less<>> citations_;
   nlohmann::json vocabulary_;
   std::string vocabulary_file_;
 };

@@ -116,7 +116,7 @@ const Node* KnowledgeBase::FindLabByLoinc(std::string_view loinc) const {
 }
 
 const Citation* KnowledgeBase::FindCitation(std::string_view key) const {
-  auto it = citations_.find(std::string(key));
+  auto it = citations_.find(key);
   return it == citations_.end() ? nullptr : &it->second;
 }
 

@@ -170,7 +170,7 @@ class KnowledgeBase {
 
   const std::vector<Node>& nodes() const { return nodes_; }
   const std::vector<Edge>& edges() const { return edges_; }
-  const std::map<std::string, Citation>& citations() const { return citations_; }
+  const std::map<std::string, Citation, std::less<>>& citations() const { return citations_; }
   // "sha256:<hex>" of the canonical content (see docs/knowledge-format.md).
   const std::string& version() const { return version_; }
 
@@ -199,7 +199,7 @@ class KnowledgeBase {
   void BuildIndexes();  // index_, loinc_index_ and the Boost graph, after nodes_ and edges_ are set
   std::vector<Node> nodes_;
   std::vector<Edge> edges_;
-  std::map<std::string, Citation> citations_;
+  std::map<std::string, Citation, std::less<>> citations_;  // std::less<>: found by string_view
   std::map<std::string, size_t, std::less<>> index_;
   std::map<std::string, size_t, std::less<>> loinc_index_;
   std::string version_;

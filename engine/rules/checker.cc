@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include "base/text.h"
@@ -76,7 +78,8 @@ class Checker {
   Checker(const knowledge::KnowledgeBase& kb, std::vector<RuleError>* errors) : kb_(kb), errors_(errors) {}
 
   void CheckAll(std::vector<Rule>* rules) {
-    std::map<std::string, const Rule*> first_definition;
+    std::unordered_map<std::string_view, const Rule*> first_definition;
+    first_definition.reserve(rules->size());
     for (Rule& rule : *rules) {
       auto [it, inserted] = first_definition.emplace(rule.id, &rule);
       if (!inserted) {
@@ -96,7 +99,7 @@ class Checker {
   // The node `id` names when it is one of `kinds`; otherwise reports it and returns null.
   // `what` names the expected kind in messages ("lab", "driver or stressor").
   const Node* Resolve(const std::string& id, const SourceLocation& at, std::initializer_list<NodeKind> kinds,
-                      const std::string& what) {
+                      std::string_view what) {
     const Node* node = kb_.Find(id);
     if (node != nullptr && std::find(kinds.begin(), kinds.end(), node->kind) != kinds.end()) return node;
     // Only an error pays for the list of candidates ("did you mean").
@@ -106,7 +109,7 @@ class Checker {
       candidates.insert(candidates.end(), ids.begin(), ids.end());
     }
     if (node == nullptr) {
-      Error(at, "unknown " + what + " " + Quote(id) + DidYouMean(id, candidates));
+      Error(at, "unknown " + std::string(what) + " " + Quote(id) + DidYouMean(id, candidates));
     } else {
       Error(at, Quote(id) + " is " + WithArticle(Readable(node->kind)) + ", not " + WithArticle(what) +
                     DidYouMean(id, candidates));
@@ -247,23 +250,36 @@ class Checker {
     const Node* node = Resolve(test->id, test->id_at, {NodeKind::kLab}, "lab");
     if (node == nullptr || !node->lab) return;
     const knowledge::Lab& lab = *node->lab;
-    const std::string name = "lab " + Quote(test->id);
     if (test->kind == TestKind::kLabValue) {
-      Result<double> converted = units::Convert(test->written_number, test->unit, lab.analyte.canonical_unit, &lab.analyte);
+      Result<double> converted = ConverterFor(*node, test->unit).Convert(test->written_number);
       if (!converted.ok()) {
-        Error(test->unit_at, "unit " + Quote(test->unit) + " does not fit " + name + ": " + converted.status().message());
+        Error(test->unit_at, "unit " + Quote(test->unit) + " does not fit lab " + Quote(test->id) + ": " +
+                                 converted.status().message());
         return;
       }
       test->number = *converted;
       return;
     }
     if (test->kind != TestKind::kLabStatus) return;
+    const std::string name = "lab " + Quote(test->id);
     const bool optimal = test->text == "below_optimal" || test->text == "optimal" || test->text == "above_optimal";
     if (optimal && lab.optimal.empty())
       Error(test->value_at, name + " has no optimal range in the knowledge base, so " + Quote(test->text) +
                                 " is never decided");
     if (test->text == "critical" && !lab.critical_low && !lab.critical_high)
       Error(test->value_at, name + " has no critical limits in the knowledge base, so 'critical' is never decided");
+  }
+
+  // Parsing the units is most of a conversion, and a rule base writes the same few units for
+  // each lab again and again.
+  const units::Converter& ConverterFor(const Node& lab_node, const std::string& unit) {
+    auto key = std::make_pair(&lab_node, std::string_view(unit));
+    auto it = converters_.find(key);
+    if (it == converters_.end()) {
+      const units::Analyte& analyte = lab_node.lab->analyte;
+      it = converters_.emplace(key, units::Converter(unit, analyte.canonical_unit, &analyte)).first;
+    }
+    return it->second;
   }
 
   void CheckLifestyle(const Test& test) {
@@ -338,6 +354,9 @@ class Checker {
 
   const knowledge::KnowledgeBase& kb_;
   std::vector<RuleError>* errors_;
+  // Keyed by the lab and the unit as written; the views point into the rules, which stay put
+  // while they are checked.
+  std::map<std::pair<const Node*, std::string_view>, units::Converter> converters_;
 };
 
 }  // namespace

@@ -22,6 +22,12 @@ const std::vector<std::string> kConditionWords = {
 const std::vector<std::string> kActionWords = {"derive", "conclude", "suggest", "oppose", "raise", "note"};
 const std::vector<std::string> kLabStatuses = {"low", "normal", "high", "abnormal", "critical",
                                                "below_optimal", "optimal", "above_optimal"};
+// After `lab ID is`, the statuses and the two words that make their own kinds of test.
+const std::vector<std::string> kLabIsWords = [] {
+  std::vector<std::string> words = kLabStatuses;
+  words.insert(words.end(), {"measured", "missing"});
+  return words;
+}();
 const std::vector<std::string> kDerivedStatuses = {"low", "normal", "high"};
 const std::vector<std::string> kMenopausalStatuses = {"premenopausal", "perimenopausal", "postmenopausal"};
 const std::vector<std::string> kAlertSeverities = {"urgent", "high", "caution", "info"};
@@ -158,13 +164,15 @@ class Parser {
     }
   }
 
-  bool ExpectWord(std::string_view word, const std::string& context) {
+  bool ExpectWord(std::string_view word, std::string_view context) {
     if (TakeWord(word)) return true;
-    return Fail(Peek(), "expected '" + std::string(word) + "' " + context + ", got " + DescribeToken(Peek()));
+    return Fail(Peek(), "expected '" + std::string(word) + "' " + std::string(context) + ", got " + DescribeToken(Peek()));
   }
 
-  bool ExpectIdentifier(const std::string& what, Token* out) {
-    if (Peek().kind != Kind::kIdentifier) return Fail(Peek(), "expected " + what + ", got " + DescribeToken(Peek()));
+  bool ExpectIdentifier(std::string_view what, Token* out) {
+    if (Peek().kind != Kind::kIdentifier) {
+      return Fail(Peek(), "expected " + std::string(what) + ", got " + DescribeToken(Peek()));
+    }
     *out = Take();
     return true;
   }
@@ -199,10 +207,15 @@ class Parser {
     return true;
   }
 
-  // CMP NUMBER into the test. `expected` lists what else could have stood there, for the message.
-  bool ParseComparison(Test* test, const std::string& after, const std::string& expected) {
+  // CMP NUMBER into the test. `expected` lists what else could have stood there, for the message;
+  // the message names what came before as `after`, by default the test as written so far
+  // ("'lab ferritin'"), which only a failure pays to build.
+  bool ParseComparison(Test* test, std::string_view expected, std::string_view after = {}) {
     std::optional<Compare> op = CompareOf(Peek().kind);
-    if (!op) return Fail(Peek(), "expected " + expected + " after " + after + ", got " + DescribeToken(Peek()));
+    if (!op) {
+      std::string before = after.empty() ? "'" + JoinSource(recorded_) + "'" : std::string(after);
+      return Fail(Peek(), "expected " + std::string(expected) + " after " + before + ", got " + DescribeToken(Peek()));
+    }
     Token op_token = Take();
     Token number;
     if (!ExpectNumber("'" + op_token.text + "'", &number)) return false;
@@ -221,7 +234,7 @@ class Parser {
     rule->at = At(keyword);
     Token id;
     if (!ExpectIdentifier("a rule id after 'rule'", &id)) return false;
-    rule->id = id.text;
+    rule->id = std::move(id.text);
     rule->id_at = At(id);
     if (Peek().kind != Kind::kString) {
       return Fail(Peek(), "expected a title in quotes after 'rule " + rule->id + "', got " + DescribeToken(Peek()));
@@ -234,7 +247,7 @@ class Parser {
       do {
         Token key;
         if (!ExpectIdentifier("a citation key", &key)) return false;
-        rule->citations.push_back(key.text);
+        rule->citations.push_back(std::move(key.text));
         rule->citations_at.push_back(At(key));
       } while (TakeComma());
       after = "the citations";
@@ -255,13 +268,13 @@ class Parser {
     if (!ParseOr(&rule->when, 0)) return false;
     if (!ExpectWord("then", "after the conditions")) return false;
 
-    const std::string closing = "to close rule '" + rule->id + "' (line " + std::to_string(rule->at.line) + ")";
     if (IsWord(Peek(), "end") || IsWord(Peek(), "rule") || Peek().kind == Kind::kEndOfFile) {
       return Fail(Peek(), "expected an action after 'then', got " + DescribeToken(Peek()));
     }
     while (!TakeWord("end")) {
       if (IsWord(Peek(), "rule") || Peek().kind == Kind::kEndOfFile) {
-        return Fail(Peek(), "expected 'end' " + closing + ", got " + DescribeToken(Peek()));
+        return Fail(Peek(), "expected 'end' to close rule '" + rule->id + "' (line " + std::to_string(rule->at.line) +
+                                "), got " + DescribeToken(Peek()));
       }
       Action action;
       if (!ParseAction(&action)) return false;
@@ -370,10 +383,10 @@ class Parser {
     return ok;
   }
 
-  bool TakeId(Test* test, const std::string& what) {
+  bool TakeId(Test* test, std::string_view what) {
     Token id;
     if (!ExpectIdentifier(what, &id)) return false;
-    test->id = id.text;
+    test->id = std::move(id.text);
     test->id_at = At(id);
     return true;
   }
@@ -382,27 +395,26 @@ class Parser {
                  const std::string& after) {
     Token value;
     if (!ExpectChoice(choices, what, after, &value)) return false;
-    test->text = value.text;
+    test->text = std::move(value.text);
     test->value_at = At(value);
     return true;
   }
 
   bool ParseTestBody(const std::string& keyword, Test* test) {
-    const std::string comparison = "a comparison (<, <=, >, >=, =, !=)";
+    constexpr std::string_view comparison = "a comparison (<, <=, >, >=, =, !=)";
     if (keyword == "symptom") {
       if (!TakeId(test, "a symptom id after 'symptom'")) return false;
-      const std::string after = "'symptom " + test->id + "'";
       if (TakeWord("present")) return Set(test, TestKind::kSymptomPresent);
       if (TakeWord("absent")) return Set(test, TestKind::kSymptomAbsent);
       test->kind = TestKind::kSymptomCompare;
-      return ParseComparison(test, after, "a comparison, 'present' or 'absent'");
+      return ParseComparison(test, "a comparison, 'present' or 'absent'");
     }
     if (keyword == "questionnaire") {
       if (!TakeId(test, "a questionnaire id after 'questionnaire'")) return false;
       const std::string after = "'questionnaire " + test->id + "'";
       if (TakeWord("total")) {
         test->kind = TestKind::kQuestionnaireTotal;
-        return ParseComparison(test, after + " total", comparison);
+        return ParseComparison(test, comparison, after + " total");
       }
       if (IsWord(Peek(), "item")) {
         Take();
@@ -411,7 +423,7 @@ class Parser {
         test->kind = TestKind::kQuestionnaireItem;
         test->item = static_cast<int>(item.number);
         SourceLocation item_at = At(item);
-        if (!ParseComparison(test, "'item " + item.text + "'", comparison)) return false;
+        if (!ParseComparison(test, comparison, "'item " + item.text + "'")) return false;
         test->value_at = item_at;  // The checker reports an item out of range here.
         return true;
       }
@@ -434,17 +446,14 @@ class Parser {
     }
     if (keyword == "lab") {
       if (!TakeId(test, "a lab id after 'lab'")) return false;
-      const std::string after = "'lab " + test->id + "'";
       if (TakeWord("is")) {
         if (TakeWord("measured")) return Set(test, TestKind::kLabMeasured);
         if (TakeWord("missing")) return Set(test, TestKind::kLabMissing);
-        std::vector<std::string> choices = kLabStatuses;
-        choices.insert(choices.end(), {"measured", "missing"});
         test->kind = TestKind::kLabStatus;
-        return TakeValue(test, choices, "lab status", "'is'");
+        return TakeValue(test, kLabIsWords, "lab status", "'is'");
       }
       test->kind = TestKind::kLabValue;
-      if (!ParseComparison(test, after, "'is' or a comparison")) return false;
+      if (!ParseComparison(test, "'is' or a comparison")) return false;
       return ParseUnit(test);
     }
     if (keyword == "derived") {
@@ -454,7 +463,7 @@ class Parser {
         return TakeValue(test, kDerivedStatuses, "derived status", "'is'");
       }
       test->kind = TestKind::kDerivedCompare;
-      return ParseComparison(test, "'derived " + test->id + "'", "'is' or a comparison");
+      return ParseComparison(test, "'is' or a comparison");
     }
     if (keyword == "flux") {
       Token pathway;
@@ -475,7 +484,7 @@ class Parser {
         return Set(test, TestKind::kFluxAssumed);
       }
       test->kind = TestKind::kFluxCompare;
-      return ParseComparison(test, "'flux " + test->id + "'", "'is assumed' or a comparison");
+      return ParseComparison(test, "'is assumed' or a comparison");
     }
     if (keyword == "medication") {
       if (TakeWord("class")) {
@@ -502,7 +511,7 @@ class Parser {
     }
     if (keyword == "age") {
       test->kind = TestKind::kAge;
-      return ParseComparison(test, "'age'", comparison);
+      return ParseComparison(test, comparison);
     }
     if (keyword == "pregnant") return Set(test, TestKind::kPregnant);
     if (keyword == "lactating") return Set(test, TestKind::kLactating);
@@ -522,18 +531,18 @@ class Parser {
         return true;
       }
       test->kind = TestKind::kLifestyleCompare;
-      return ParseComparison(test, "'lifestyle " + test->id + "'", "'is' or a comparison");
+      return ParseComparison(test, "'is' or a comparison");
     }
     if (keyword == "stressor") {
       if (!TakeId(test, "a stressor id after 'stressor'")) return false;
       test->kind = TestKind::kStressorCompare;
-      return ParseComparison(test, "'stressor " + test->id + "'", comparison);
+      return ParseComparison(test, comparison);
     }
     if (keyword == "fact") {
       if (!TakeId(test, "a fact id after 'fact'")) return false;
       test->kind = TestKind::kFact;
       if (!CompareOf(Peek().kind)) return true;
-      return ParseComparison(test, "'fact " + test->id + "'", comparison);
+      return ParseComparison(test, comparison);
     }
     if (keyword == "driver" || keyword == "deficit" || keyword == "alert") {
       test->kind = keyword == "driver" ? TestKind::kDriver : keyword == "deficit" ? TestKind::kDeficit : TestKind::kAlert;
@@ -541,7 +550,7 @@ class Parser {
         return false;
       // Drivers and deficits may compare their certainty: `deficit dopamine_synthesis >= 0.5`.
       if (keyword == "alert" || !CompareOf(Peek().kind)) return true;
-      return ParseComparison(test, "'" + keyword + " " + test->id + "'", comparison);
+      return ParseComparison(test, comparison);
     }
     // data_quality
     test->kind = TestKind::kDataQuality;
@@ -591,16 +600,19 @@ class Parser {
     return ok;
   }
 
-  bool TakeActionId(Action* action, const std::string& what) {
+  bool TakeActionId(Action* action, std::string_view what) {
     Token id;
     if (!ExpectIdentifier(what, &id)) return false;
-    action->id = id.text;
+    action->id = std::move(id.text);
     action->id_at = At(id);
     return true;
   }
 
   bool TakeCertainty(Action* action, std::string_view word) {
-    if (!ExpectWord(word, "after '" + recorded_.front() + " " + recorded_[1] + " " + action->id + "'")) return false;
+    if (!TakeWord(word)) {  // The message is built only here: most actions have their certainty.
+      return Fail(Peek(), "expected '" + std::string(word) + "' after '" + recorded_.front() + " " + recorded_[1] + " " +
+                              action->id + "', got " + DescribeToken(Peek()));
+    }
     Token number;
     if (!ExpectNumber("'" + std::string(word) + "'", &number)) return false;
     action->certainty = number.number;
@@ -612,7 +624,7 @@ class Parser {
     do {
       Token id;
       if (!ExpectIdentifier("an id after " + after, &id)) return false;
-      action->ids.push_back(id.text);
+      action->ids.push_back(std::move(id.text));
       action->ids_at.push_back(At(id));
     } while (TakeComma());
     return true;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <utility>
 
@@ -16,10 +17,17 @@
 namespace nflux::rules {
 namespace {
 
-// A conclusion as producers and consumers share it: {"driver", "iron_deficiency"}.
-using Conclusion = std::pair<std::string, std::string>;
+// A conclusion as producers and consumers share it: {"driver", "iron_deficiency"}. Views into the
+// rules, which do not move while the graph is in use.
+using Conclusion = std::pair<std::string_view, std::string_view>;
 
-std::string Describe(const Conclusion& conclusion) { return conclusion.first + " '" + conclusion.second + "'"; }
+std::string Describe(const Conclusion& conclusion) {
+  std::string text(conclusion.first);
+  text += " '";
+  text += conclusion.second;
+  text += "'";
+  return text;
+}
 
 void CollectTested(const Condition& condition, std::vector<std::pair<Conclusion, const Test*>>* out) {
   if (condition.op != Condition::Op::kTest) {
@@ -65,12 +73,40 @@ class Stratifier {
   void Run() {
     BuildGraph();
     if (!ReportCycles()) AssignStrata();
-    std::stable_sort(rules_.begin(), rules_.end(), [](const Rule& a, const Rule& b) {
-      if (a.stratum != b.stratum) return a.stratum < b.stratum;
-      if (a.salience != b.salience) return a.salience > b.salience;
-      return BeforeInFile(a, b);
-    });
+    SortIntoAgendaOrder();
   }
+
+ private:
+  // Stratum, salience (high first), file, line, column; a stable sort. Sorts indices with the
+  // file names ranked once, then moves each rule once: comparing names and moving whole rules
+  // inside the sort cost more than the rest of stratification.
+  void SortIntoAgendaOrder() {
+    std::map<std::string_view, int> file_rank;
+    for (const Rule& rule : rules_) file_rank.emplace(rule.at.file, 0);
+    int next_rank = 0;
+    for (auto& [file, rank] : file_rank) rank = next_rank++;
+    struct Key {
+      int stratum, salience, file, line, column;
+    };
+    std::vector<Key> keys;
+    keys.reserve(rules_.size());
+    for (const Rule& rule : rules_)
+      keys.push_back(Key{rule.stratum, rule.salience, file_rank[rule.at.file], rule.at.line, rule.at.column});
+    std::vector<size_t> order(rules_.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      const Key& x = keys[a];
+      const Key& y = keys[b];
+      if (x.stratum != y.stratum) return x.stratum < y.stratum;
+      if (x.salience != y.salience) return x.salience > y.salience;
+      return std::tie(x.file, x.line, x.column) < std::tie(y.file, y.line, y.column);
+    });
+    std::vector<Rule> sorted;
+    sorted.reserve(rules_.size());
+    for (size_t i : order) sorted.push_back(std::move(rules_[i]));
+    rules_ = std::move(sorted);
+  }
+
 
  private:
   void BuildGraph() {
@@ -81,20 +117,26 @@ class Stratifier {
           auto& list = producers[*conclusion];
           if (list.empty() || list.back() != i) list.push_back(i);
         }
-    std::vector<std::string> derived_facts;
-    for (const auto& [conclusion, list] : producers)
-      if (conclusion.first == "fact") derived_facts.push_back(conclusion.second);
+    // The candidates for "did you mean", built at the first fact no rule derives.
+    std::optional<std::vector<std::string>> derived_facts;
 
     out_.assign(rules_.size(), {});
+    std::vector<std::pair<Conclusion, const Test*>> tested;
     for (size_t consumer = 0; consumer < rules_.size(); ++consumer) {
-      std::vector<std::pair<Conclusion, const Test*>> tested;
+      tested.clear();
       CollectTested(rules_[consumer].when, &tested);
       for (const auto& [conclusion, test] : tested) {
         auto it = producers.find(conclusion);
         if (it == producers.end()) {
-          if (check_facts_ && conclusion.first == "fact")
-            errors_->push_back(RuleError{test->id_at, "no rule derives fact '" + conclusion.second + "'" +
-                                                          DidYouMean(conclusion.second, derived_facts), ""});
+          if (check_facts_ && conclusion.first == "fact") {
+            if (!derived_facts) {
+              derived_facts.emplace();
+              for (const auto& [produced, list] : producers)
+                if (produced.first == "fact") derived_facts->emplace_back(produced.second);
+            }
+            errors_->push_back(RuleError{test->id_at, "no rule derives fact '" + std::string(conclusion.second) + "'" +
+                                                          DidYouMean(conclusion.second, *derived_facts), ""});
+          }
           continue;
         }
         for (size_t producer : it->second) {

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -172,24 +174,43 @@ std::string DescribeDimension(const Unit& unit) {
   return (numerator.empty() ? "1" : numerator) + denominator;
 }
 
-Result<double> Convert(double value, std::string_view from_text, std::string_view to_text, const Analyte* analyte) {
-  Result<Unit> from = ParseUnit(from_text);
-  if (!from.ok()) return from.status();
-  Result<Unit> to = ParseUnit(to_text);
-  if (!to.ok()) return to.status();
+struct Converter::Parsed {
+  Result<Unit> from;
+  Result<Unit> to;
+  const Analyte* analyte;
+  std::optional<Result<AnalyteUnits>> analyte_units;  // with an analyte, once both units parse
+};
+
+Converter::Converter(std::string_view from, std::string_view to, const Analyte* analyte) {
+  auto parsed = std::make_shared<Parsed>(Parsed{ParseUnit(from), ParseUnit(to), analyte, std::nullopt});
+  if (parsed->from.ok() && parsed->to.ok() && analyte != nullptr) parsed->analyte_units = ParseAnalyteUnits(*analyte);
+  parsed_ = std::move(parsed);
+}
+
+// The checks run in the order callers see them: the units, the value, then the analyte's units.
+Result<double> Converter::Convert(double value) const {
+  const Parsed& parsed = *parsed_;
+  if (!parsed.from.ok()) return parsed.from.status();
+  if (!parsed.to.ok()) return parsed.to.status();
+  const Unit& from = *parsed.from;
+  const Unit& to = *parsed.to;
   if (!std::isfinite(value)) {
-    return Status::InvalidArgument("cannot convert " + FormatNumber(value) + " " + from->text() +
+    return Status::InvalidArgument("cannot convert " + FormatNumber(value) + " " + from.text() +
                                    ": not a finite number");
   }
-  if (analyte == nullptr) return ConvertByDimension(value, *from, *to, nullptr);
+  if (parsed.analyte == nullptr) return ConvertByDimension(value, from, to, nullptr);
 
-  Result<AnalyteUnits> units = ParseAnalyteUnits(*analyte);
+  const Result<AnalyteUnits>& units = *parsed.analyte_units;
   if (!units.ok()) return units.status();
-  const ParsedConversion* from_explicit = FindExplicit(*units, *from);
-  const ParsedConversion* to_explicit = FindExplicit(*units, *to);
+  const ParsedConversion* from_explicit = FindExplicit(*units, from);
+  const ParsedConversion* to_explicit = FindExplicit(*units, to);
   // Neither side explicit, or both the same entry (u[IU]/mL -> m[IU]/L): plain scaling suffices.
-  if (from_explicit == to_explicit) return ConvertByDimension(value, *from, *to, analyte);
-  return ConvertThroughCanonical(value, *from, *to, *analyte, *units, from_explicit, to_explicit);
+  if (from_explicit == to_explicit) return ConvertByDimension(value, from, to, parsed.analyte);
+  return ConvertThroughCanonical(value, from, to, *parsed.analyte, *units, from_explicit, to_explicit);
+}
+
+Result<double> Convert(double value, std::string_view from, std::string_view to, const Analyte* analyte) {
+  return Converter(from, to, analyte).Convert(value);
 }
 
 Status CheckConvertible(std::string_view from, std::string_view to, const Analyte* analyte) {

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -117,6 +118,20 @@ std::string DescribeDimension(const Unit& unit);
 // conversion on the analyte.
 Result<double> Convert(double value, std::string_view from, std::string_view to,
                        const Analyte* analyte = nullptr);
+
+// Convert with the two unit texts and the analyte's units parsed once, for converting many values
+// between the same units (the rule checker converts every threshold one lab is written with).
+// Convert(value) returns exactly what units::Convert(value, from, to, analyte) returns, errors
+// included. Cheap to copy. REQUIRES: *analyte, when given, outlives the converter.
+class Converter {
+ public:
+  Converter(std::string_view from, std::string_view to, const Analyte* analyte = nullptr);
+  Result<double> Convert(double value) const;
+
+ private:
+  struct Parsed;
+  std::shared_ptr<const Parsed> parsed_;
+};
 
 // Ok when Convert(from -> to) would succeed for some value; the knowledge validator uses it to
 // check that every accepted unit of a lab converts to its canonical unit.
