@@ -215,7 +215,7 @@ std::string ActionKey(const rules::Action& action) {
   return key;
 }
 
-std::string Where(const Rule& rule) { return rule.at.file + ":" + std::to_string(rule.at.line); }
+std::string Where(const Rule& rule) { return rule.at.file.str() + ":" + std::to_string(rule.at.line); }
 
 struct RuleShape {
   const Rule* rule;

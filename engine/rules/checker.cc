@@ -84,7 +84,7 @@ class Checker {
       auto [it, inserted] = first_definition.emplace(rule.id, &rule);
       if (!inserted) {
         const SourceLocation& first = it->second->id_at;
-        Error(rule.id_at, "duplicate rule id " + Quote(rule.id) + " (first defined at " + first.file + ":" +
+        Error(rule.id_at, "duplicate rule id " + Quote(rule.id) + " (first defined at " + first.file.str() + ":" +
                               std::to_string(first.line) + ")");
       }
       CheckRule(&rule);

@@ -88,7 +88,7 @@ std::string JoinSource(const std::vector<std::string>& pieces) {
 class Parser {
  public:
   Parser(const RuleSource& file, std::vector<RuleError>* errors)
-      : file_(file), lexer_(file.text), errors_(errors) {}
+      : file_(file), file_name_(file.path), lexer_(file.text), errors_(errors) {}
 
   std::vector<Rule> ParseFile() {
     std::vector<Rule> rules;
@@ -138,7 +138,7 @@ class Parser {
     return true;
   }
 
-  SourceLocation At(const Token& token) const { return SourceLocation{file_.path, token.line, token.column}; }
+  SourceLocation At(const Token& token) const { return SourceLocation{file_name_, token.line, token.column}; }
 
   // Records an error at `token`. A lexer error token reports its own message instead: the text
   // there could not be read at all.
@@ -699,6 +699,7 @@ class Parser {
   }
 
   const RuleSource& file_;
+  FileName file_name_;  // shared by every location in the file
   Lexer lexer_;
   std::vector<RuleError>* errors_;
   Token peek_;

@@ -6,6 +6,7 @@
 // loading and safe to share between threads.
 #pragma once
 
+#include <compare>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -16,8 +17,35 @@
 
 namespace nflux::rules {
 
+// A rule file's path as locations carry it. Every location of a file shares one copy: a rule
+// base of 10,000 rules holds some 150,000 locations, and a path too long for the short-string
+// buffer would cost an allocation each. Reads as a const std::string&.
+class FileName {
+ public:
+  FileName() = default;
+  FileName(std::string name) : name_(std::make_shared<const std::string>(std::move(name))) {}  // NOLINT: implicit
+  FileName(const char* name) : FileName(std::string(name)) {}                                    // NOLINT: implicit
+
+  const std::string& str() const { return name_ ? *name_ : Empty(); }
+  operator const std::string&() const { return str(); }  // NOLINT: implicit, reads as a string
+
+  friend bool operator==(const FileName& a, const FileName& b) {
+    return a.name_ == b.name_ || a.str() == b.str();
+  }
+  friend std::strong_ordering operator<=>(const FileName& a, const FileName& b) {
+    return a.name_ == b.name_ ? std::strong_ordering::equal : a.str().compare(b.str()) <=> 0;
+  }
+
+ private:
+  static const std::string& Empty() {
+    static const std::string empty;
+    return empty;
+  }
+  std::shared_ptr<const std::string> name_;
+};
+
 struct SourceLocation {
-  std::string file;
+  FileName file;
   int line = 0;
   int column = 0;
 };

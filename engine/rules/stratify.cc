@@ -82,7 +82,7 @@ class Stratifier {
   // inside the sort cost more than the rest of stratification.
   void SortIntoAgendaOrder() {
     std::map<std::string_view, int> file_rank;
-    for (const Rule& rule : rules_) file_rank.emplace(rule.at.file, 0);
+    for (const Rule& rule : rules_) file_rank.emplace(rule.at.file.str(), 0);
     int next_rank = 0;
     for (auto& [file, rank] : file_rank) rank = next_rank++;
     struct Key {
@@ -91,7 +91,7 @@ class Stratifier {
     std::vector<Key> keys;
     keys.reserve(rules_.size());
     for (const Rule& rule : rules_)
-      keys.push_back(Key{rule.stratum, rule.salience, file_rank[rule.at.file], rule.at.line, rule.at.column});
+      keys.push_back(Key{rule.stratum, rule.salience, file_rank[rule.at.file.str()], rule.at.line, rule.at.column});
     std::vector<size_t> order(rules_.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
