@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 
 #include "base/text.h"
@@ -20,6 +21,13 @@ namespace {
 // A conclusion as producers and consumers share it: {"driver", "iron_deficiency"}. Views into the
 // rules, which do not move while the graph is in use.
 using Conclusion = std::pair<std::string_view, std::string_view>;
+
+struct ConclusionHash {
+  size_t operator()(const Conclusion& conclusion) const {
+    std::hash<std::string_view> hash;
+    return hash(conclusion.first) * 31 + hash(conclusion.second);
+  }
+};
 
 std::string Describe(const Conclusion& conclusion) {
   std::string text(conclusion.first);
@@ -110,7 +118,7 @@ class Stratifier {
 
  private:
   void BuildGraph() {
-    std::map<Conclusion, std::vector<size_t>> producers;
+    std::unordered_map<Conclusion, std::vector<size_t>, ConclusionHash> producers;
     for (size_t i = 0; i < rules_.size(); ++i)
       for (const Action& action : rules_[i].actions)
         if (auto conclusion = Concluded(action)) {
@@ -133,6 +141,7 @@ class Stratifier {
               derived_facts.emplace();
               for (const auto& [produced, list] : producers)
                 if (produced.first == "fact") derived_facts->emplace_back(produced.second);
+              std::sort(derived_facts->begin(), derived_facts->end());  // the hash map has no order
             }
             errors_->push_back(RuleError{test->id_at, "no rule derives fact '" + std::string(conclusion.second) + "'" +
                                                           DidYouMean(conclusion.second, *derived_facts), ""});
