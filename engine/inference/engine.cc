@@ -327,7 +327,7 @@ struct Engine::Compiled {
         std::optional<std::vector<Trigger>> best;
         for (int child = node.first_child; child < node.first_child + node.child_count; ++child) {
           auto requirement = Requirement(child);
-          if (requirement && (!best || requirement->size() < best->size())) best = requirement;
+          if (requirement && (!best || requirement->size() < best->size())) best = std::move(requirement);
         }
         return best;
       }
@@ -399,14 +399,17 @@ Engine::Engine(std::shared_ptr<const rules::RuleBase> rule_base, std::shared_ptr
       }
     }
   }
-  // Unfiltered wakers first, then filtered ones grouped by filter (in source order of the first).
+  // Unfiltered wakers first, then filtered ones grouped by filter; rule and part break ties, so
+  // the order is fully determined (and std::sort needs no buffer, unlike a stable sort).
+  auto sort_key = [](const Waker& w) {
+    static const std::string kNone;
+    const bool f = w.filtered;
+    return std::make_tuple(f, f ? w.leaf.kind : TestKind::kFact, f ? w.leaf.compare : rules::Compare::kLess,
+                           f ? w.leaf.lab_check : LabCheck::kNone, f ? w.leaf.number : 0.0,
+                           std::cref(f ? w.leaf.test->text : kNone), f ? w.leaf.test->item : 0, w.rule, w.part);
+  };
   for (auto& wakers : compiled.wakers_by_symbol) {
-    std::stable_sort(wakers.begin(), wakers.end(), [](const Waker& a, const Waker& b) {
-      if (a.filtered != b.filtered) return !a.filtered;
-      if (!a.filtered) return false;
-      return std::tie(a.leaf.kind, a.leaf.compare, a.leaf.lab_check, a.leaf.number, a.leaf.test->text) <
-             std::tie(b.leaf.kind, b.leaf.compare, b.leaf.lab_check, b.leaf.number, b.leaf.test->text);
-    });
+    std::sort(wakers.begin(), wakers.end(), [&](const Waker& a, const Waker& b) { return sort_key(a) < sort_key(b); });
     for (size_t k = 1; k < wakers.size(); ++k)
       wakers[k].same_filter_as_previous =
           wakers[k].filtered && wakers[k - 1].filtered && SameFilter(wakers[k].leaf, wakers[k - 1].leaf);
