@@ -1,15 +1,16 @@
 #include "rules/lexer.h"
 
-#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 
 namespace nflux::rules {
 namespace {
 
-bool IsIdentifierStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
-bool IsIdentifierChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
-bool IsDigit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
+// Plain ASCII tests: the <cctype> ones consult the locale on every call.
+bool IsLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsIdentifierStart(char c) { return IsLetter(c) || c == '_'; }
+bool IsIdentifierChar(char c) { return IsLetter(c) || IsDigit(c) || c == '_'; }
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 
 bool IsAscii(char c) { return static_cast<unsigned char>(c) < 0x80; }
@@ -37,14 +38,19 @@ std::string DescribeToken(const Token& token) {
     case Token::Kind::kEndOfFile:
       return "end of file";
     case Token::Kind::kString:
-      return "\"" + token.text + "\"";
+      return "\"" + token.value + "\"";
+    case Token::Kind::kError:
+      return "'" + token.value + "'";
     case Token::Kind::kUnit:
       if (token.text.empty()) return "nothing";
       break;
     default:
       break;
   }
-  return "'" + token.text + "'";
+  std::string described = "'";
+  described += token.text;
+  described += '\'';
+  return described;
 }
 
 void Lexer::Advance() {
@@ -58,13 +64,21 @@ void Lexer::Advance() {
   ++pos_;
 }
 
+template <typename Accept>
+void Lexer::AdvanceWhile(Accept accept) {
+  size_t end = pos_;
+  while (end < text_.size() && accept(text_[end])) ++end;
+  column_ += static_cast<int>(end - pos_);
+  pos_ = end;
+}
+
 void Lexer::SkipSpaceAndComments() {
   while (pos_ < text_.size()) {
     char c = text_[pos_];
     if (IsSpace(c)) {
       Advance();
     } else if (c == '#') {
-      while (pos_ < text_.size() && text_[pos_] != '\n') Advance();
+      AdvanceWhile([](char c) { return c != '\n'; });
     } else {
       break;
     }
@@ -74,7 +88,7 @@ void Lexer::SkipSpaceAndComments() {
 Token Lexer::Make(Token::Kind kind, size_t start, int line, int column) const {
   Token token;
   token.kind = kind;
-  token.text = std::string(text_.substr(start, pos_ - start));
+  token.text = text_.substr(start, pos_ - start);
   token.line = line;
   token.column = column;
   return token;
@@ -95,12 +109,12 @@ Token Lexer::LexString(int line, int column) {
   token.column = column;
   if (pos_ >= text_.size() || text_[pos_] != '"') {
     token.kind = Token::Kind::kError;
-    token.text = "unterminated string: add the closing '\"' on the same line";
+    token.value = "unterminated string: add the closing '\"' on the same line";
     return token;
   }
   Advance();  // the closing quote
   token.kind = Token::Kind::kString;
-  token.text = std::move(value);
+  token.value = std::move(value);
   return token;
 }
 
@@ -120,17 +134,18 @@ Token Lexer::Next() {
   const char c = text_[pos_];
   const char next = pos_ + 1 < text_.size() ? text_[pos_ + 1] : '\0';
   if (IsIdentifierStart(c)) {
-    while (pos_ < text_.size() && IsIdentifierChar(text_[pos_])) Advance();
+    AdvanceWhile(IsIdentifierChar);
     token = Make(Token::Kind::kIdentifier, start, line, column);
   } else if (IsDigit(c) || (c == '-' && IsDigit(next))) {
     Advance();
-    while (pos_ < text_.size() && IsDigit(text_[pos_])) Advance();
+    AdvanceWhile(IsDigit);
     if (pos_ + 1 < text_.size() && text_[pos_] == '.' && IsDigit(text_[pos_ + 1])) {
       Advance();
-      while (pos_ < text_.size() && IsDigit(text_[pos_])) Advance();
+      AdvanceWhile(IsDigit);
     }
     token = Make(Token::Kind::kNumber, start, line, column);
-    token.number = std::strtod(token.text.c_str(), nullptr);
+    // strtod needs the digits NUL-terminated; a number is short enough to copy without allocating.
+    token.number = std::strtod(std::string(token.text).c_str(), nullptr);
   } else if (c == '"') {
     token = LexString(line, column);
   } else {
@@ -162,7 +177,7 @@ Token Lexer::Next() {
     for (size_t i = 0; i < length; ++i) Advance();
     while (!IsAscii(c) && pos_ < text_.size() && !IsAscii(text_[pos_])) Advance();
     token = Make(kind, start, line, column);
-    if (kind == Token::Kind::kError) token.text = Unexpected(token.text);
+    if (kind == Token::Kind::kError) token.value = Unexpected(token.text);
   }
   end_line_ = line_;
   end_column_ = column_;
