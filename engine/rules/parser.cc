@@ -119,10 +119,9 @@ class Parser {
         SkipToNextRule();
         continue;
       }
-      Rule rule;
-      if (ParseRule(&rule)) {
-        rules.push_back(std::move(rule));
-      } else {
+      // Parsed in place: a Rule is large to move.
+      if (!ParseRule(&rules.emplace_back())) {
+        rules.pop_back();
         SkipToNextRule();
       }
     }
@@ -328,24 +327,24 @@ class Parser {
 
   bool ParseAnd(Condition* out, int depth) { return ParseChain(out, depth, "and", Condition::Op::kAnd); }
 
+  // Each link is parsed in place (a Condition is large to move): the first into *out, which
+  // becomes the first child once a second link shows there is a chain.
   bool ParseChain(Condition* out, int depth, std::string_view word, Condition::Op op) {
-    Condition first;
-    bool ok = op == Condition::Op::kOr ? ParseAnd(&first, depth) : ParseUnary(&first, depth);
-    if (!ok) return false;
-    if (!IsWord(Peek(), word)) {
-      *out = std::move(first);
-      return true;
-    }
+    if (!ParseLink(out, depth, op)) return false;
+    if (!IsWord(Peek(), word)) return true;
+    Condition first = std::move(*out);
+    *out = Condition();
     out->op = op;
     out->at = first.at;
     out->children.push_back(std::move(first));
     while (TakeWord(word)) {
-      Condition next;
-      ok = op == Condition::Op::kOr ? ParseAnd(&next, depth) : ParseUnary(&next, depth);
-      if (!ok) return false;
-      out->children.push_back(std::move(next));
+      if (!ParseLink(&out->children.emplace_back(), depth, op)) return false;
     }
     return true;
+  }
+
+  bool ParseLink(Condition* out, int depth, Condition::Op op) {
+    return op == Condition::Op::kOr ? ParseAnd(out, depth) : ParseUnary(out, depth);
   }
 
   bool ParseUnary(Condition* out, int depth) {
