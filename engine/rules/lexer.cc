@@ -1,7 +1,9 @@
 #include "rules/lexer.h"
 
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <system_error>
 
 namespace nflux::rules {
 namespace {
@@ -29,6 +31,16 @@ std::string Unexpected(std::string_view text) {
   if (text.size() > 8) message += " ...";
   if (!IsAscii(text[0])) message += ": outside strings and comments write ASCII, e.g. '>=' for a greater-or-equal sign";
   return message;
+}
+
+// The value of a number token. from_chars rounds exactly as strtod does and needs no NUL-terminated
+// copy; strtod still decides what from_chars leaves out (numbers beyond the range of a double).
+double NumberValue(std::string_view digits) {
+  double value = 0;
+  const char* end = digits.data() + digits.size();
+  auto [stop, error] = std::from_chars(digits.data(), end, value);
+  if (error == std::errc() && stop == end) return value;
+  return std::strtod(std::string(digits).c_str(), nullptr);
 }
 
 }  // namespace
@@ -85,16 +97,9 @@ void Lexer::SkipSpaceAndComments() {
   }
 }
 
-Token Lexer::Make(Token::Kind kind, size_t start, int line, int column) const {
-  Token token;
-  token.kind = kind;
-  token.text = text_.substr(start, pos_ - start);
-  token.line = line;
-  token.column = column;
-  return token;
-}
+std::string_view Lexer::Since(size_t start) const { return text_.substr(start, pos_ - start); }
 
-Token Lexer::LexString(int line, int column) {
+void Lexer::LexString(Token* token) {
   Advance();  // the opening quote
   std::string value;
   while (pos_ < text_.size() && text_[pos_] != '"' && text_[pos_] != '\n') {
@@ -104,38 +109,34 @@ Token Lexer::LexString(int line, int column) {
     value += text_[pos_];
     Advance();
   }
-  Token token;
-  token.line = line;
-  token.column = column;
   if (pos_ >= text_.size() || text_[pos_] != '"') {
-    token.kind = Token::Kind::kError;
-    token.value = "unterminated string: add the closing '\"' on the same line";
-    return token;
+    token->kind = Token::Kind::kError;
+    token->value = "unterminated string: add the closing '\"' on the same line";
+    return;
   }
   Advance();  // the closing quote
-  token.kind = Token::Kind::kString;
-  token.value = std::move(value);
-  return token;
+  token->kind = Token::Kind::kString;
+  token->value = std::move(value);
 }
 
+// The token is filled in place: most tokens are short and a Token is not small to move.
 Token Lexer::Next() {
   SkipSpaceAndComments();
-  const int line = line_;
-  const int column = column_;
-  const size_t start = pos_;
+  Token token;
   if (pos_ >= text_.size()) {
-    Token token;
     token.kind = Token::Kind::kEndOfFile;
     token.line = end_line_;
     token.column = end_column_;
     return token;
   }
-  Token token;
+  token.line = line_;
+  token.column = column_;
+  const size_t start = pos_;
   const char c = text_[pos_];
   const char next = pos_ + 1 < text_.size() ? text_[pos_ + 1] : '\0';
   if (IsIdentifierStart(c)) {
     AdvanceWhile(IsIdentifierChar);
-    token = Make(Token::Kind::kIdentifier, start, line, column);
+    token.kind = Token::Kind::kIdentifier;
   } else if (IsDigit(c) || (c == '-' && IsDigit(next))) {
     Advance();
     AdvanceWhile(IsDigit);
@@ -143,11 +144,10 @@ Token Lexer::Next() {
       Advance();
       AdvanceWhile(IsDigit);
     }
-    token = Make(Token::Kind::kNumber, start, line, column);
-    // strtod needs the digits NUL-terminated; a number is short enough to copy without allocating.
-    token.number = std::strtod(std::string(token.text).c_str(), nullptr);
+    token.kind = Token::Kind::kNumber;
+    token.number = NumberValue(Since(start));
   } else if (c == '"') {
-    token = LexString(line, column);
+    LexString(&token);
   } else {
     Token::Kind kind = Token::Kind::kError;
     size_t length = 1;
@@ -176,9 +176,10 @@ Token Lexer::Next() {
     }
     for (size_t i = 0; i < length; ++i) Advance();
     while (!IsAscii(c) && pos_ < text_.size() && !IsAscii(text_[pos_])) Advance();
-    token = Make(kind, start, line, column);
-    if (kind == Token::Kind::kError) token.value = Unexpected(token.text);
+    token.kind = kind;
+    if (kind == Token::Kind::kError) token.value = Unexpected(Since(start));
   }
+  token.text = Since(start);
   end_line_ = line_;
   end_column_ = column_;
   return token;
@@ -202,7 +203,11 @@ Token Lexer::NextUnit() {
     --close;
   }
   while (pos_ < stop) Advance();
-  Token token = Make(Token::Kind::kUnit, start, line, column);
+  Token token;
+  token.kind = Token::Kind::kUnit;
+  token.text = Since(start);
+  token.line = line;
+  token.column = column;
   if (pos_ > start) {
     end_line_ = line_;
     end_column_ = column_;

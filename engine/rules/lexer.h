@@ -58,8 +58,8 @@ class Lexer {
 
  private:
   void SkipSpaceAndComments();
-  Token Make(Token::Kind kind, size_t start, int line, int column) const;
-  Token LexString(int line, int column);
+  std::string_view Since(size_t start) const;  // the text from `start` to the current position
+  void LexString(Token* token);
   void Advance();  // one byte, keeping line and column
   // Past the run of bytes that `accept`, none of which may be a newline: only the column moves.
   template <typename Accept>
