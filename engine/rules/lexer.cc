@@ -102,13 +102,16 @@ std::string_view Lexer::Since(size_t start) const { return text_.substr(start, p
 void Lexer::LexString(Token* token) {
   Advance();  // the opening quote
   std::string value;
+  size_t run = pos_;  // where the text not yet copied into value starts: runs are copied whole
   while (pos_ < text_.size() && text_[pos_] != '"' && text_[pos_] != '\n') {
     if (text_[pos_] == '\\' && pos_ + 1 < text_.size() && (text_[pos_ + 1] == '"' || text_[pos_ + 1] == '\\')) {
-      Advance();
+      value += Since(run);
+      Advance();  // the backslash; the escaped character starts the next run
+      run = pos_;
     }
-    value += text_[pos_];
     Advance();
   }
+  value += Since(run);
   if (pos_ >= text_.size() || text_[pos_] != '"') {
     token->kind = Token::Kind::kError;
     token->value = "unterminated string: add the closing '\"' on the same line";

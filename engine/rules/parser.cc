@@ -89,7 +89,7 @@ class SourceText {
 
   void Add(std::string_view piece) {
     const std::string_view last = Last();
-    bool glue = empty_ || piece == "," || piece == ")" || piece == "." || last == "." || last == "(";
+    bool glue = empty_ || Is(piece, ',') || Is(piece, ')') || Is(piece, '.') || Is(last, '.') || Is(last, '(');
     if (!glue) text_ += ' ';
     last_start_ = text_.size();
     text_ += piece;
@@ -101,6 +101,8 @@ class SourceText {
   std::string_view Last() const { return std::string_view(text_).substr(last_start_); }
 
  private:
+  static bool Is(std::string_view piece, char c) { return piece.size() == 1 && piece[0] == c; }
+
   std::string text_;
   size_t last_start_ = 0;
   bool empty_ = true;  // no piece yet (a piece itself is never empty, but say so plainly)
@@ -336,6 +338,7 @@ class Parser {
     *out = Condition();
     out->op = op;
     out->at = first.at;
+    out->children.reserve(4);  // most chains are this short: one allocation, no moves as they grow
     out->children.push_back(std::move(first));
     while (TakeWord(word)) {
       if (!ParseLink(&out->children.emplace_back(), depth, op)) return false;
