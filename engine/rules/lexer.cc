@@ -34,7 +34,7 @@ std::string Unexpected(std::string_view text) {
 }
 
 // The value of a number token. from_chars rounds exactly as strtod does and needs no NUL-terminated
-// copy; strtod still decides what from_chars leaves out (numbers beyond the range of a double).
+// copy; strtod still decides what from_chars rejects (values too large or too small for a double).
 double NumberValue(std::string_view digits) {
   double value = 0;
   const char* end = digits.data() + digits.size();
@@ -59,6 +59,7 @@ std::string DescribeToken(const Token& token) {
     default:
       break;
   }
+  // Built in steps: GCC 12 falsely warns (-Wrestrict) on "'" + std::string(token.text) + "'".
   std::string described = "'";
   described += token.text;
   described += '\'';
@@ -90,7 +91,7 @@ void Lexer::SkipSpaceAndComments() {
     if (IsSpace(c)) {
       Advance();
     } else if (c == '#') {
-      AdvanceWhile([](char c) { return c != '\n'; });
+      AdvanceWhile([](char byte) { return byte != '\n'; });
     } else {
       break;
     }
@@ -122,7 +123,7 @@ void Lexer::LexString(Token* token) {
   token->value = std::move(value);
 }
 
-// The token is filled in place: most tokens are short and a Token is not small to move.
+// Fills one token in place rather than building one per branch and moving it.
 Token Lexer::Next() {
   SkipSpaceAndComments();
   Token token;

@@ -105,7 +105,7 @@ class SourceText {
 
   std::string text_;
   size_t last_start_ = 0;
-  bool empty_ = true;  // no piece yet (a piece itself is never empty, but say so plainly)
+  bool empty_ = true;  // no piece yet: the first piece never takes a space
 };
 
 class Parser {
