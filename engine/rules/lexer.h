@@ -1,4 +1,5 @@
 // Internal to engine/rules: splits rule text into tokens with their line and column.
+// Tokens view the text; the caller keeps the text alive while it uses them.
 //
 // The lexer never fails: a character it cannot read, or a string without its closing quote,
 // becomes a kError token carrying the message, and lexing goes on after it. Units are not ordinary
@@ -15,7 +16,7 @@ struct Token {
   enum class Kind {
     kIdentifier,  // [A-Za-z_][A-Za-z0-9_]*
     kNumber,      // 30, 0.35, -2
-    kString,      // "text", with \" and \\ escapes; text holds the unescaped value
+    kString,      // "text", with \" and \\ escapes; value holds the unescaped text
     kUnit,        // only from NextUnit(): the text up to the next space, ',' or '#'
     kLeftParen,
     kRightParen,
@@ -28,10 +29,13 @@ struct Token {
     kEqual,
     kNotEqual,
     kEndOfFile,
-    kError,  // text holds the message
+    kError,  // value holds the message
   };
   Kind kind = Kind::kEndOfFile;
-  std::string text;  // as written (unescaped for strings; the message for errors)
+  // The token as written: a view into the lexed text, which must outlive the token. Most tokens
+  // are used only for their kind and text, so they own no memory.
+  std::string_view text;
+  std::string value;  // kString: the unescaped text; kError: the message; otherwise empty
   double number = 0;
   int line = 1;
   int column = 1;
@@ -54,9 +58,12 @@ class Lexer {
 
  private:
   void SkipSpaceAndComments();
-  Token Make(Token::Kind kind, size_t start, int line, int column) const;
-  Token LexString(int line, int column);
+  std::string_view Since(size_t start) const;  // the text from `start` to the current position
+  void LexString(Token* token);
   void Advance();  // one byte, keeping line and column
+  // Past the run of bytes that `accept`, none of which may be a newline: only the column moves.
+  template <typename Accept>
+  void AdvanceWhile(Accept accept);
 
   std::string_view text_;
   size_t pos_ = 0;

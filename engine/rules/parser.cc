@@ -29,6 +29,12 @@ const std::vector<std::string> kLabIsWords = [] {
   return words;
 }();
 const std::vector<std::string> kDerivedStatuses = {"low", "normal", "high"};
+const std::vector<std::string> kQuestionnaireResults = {"positive", "negative"};
+const std::vector<std::string> kFluxStatuses = {"assumed"};
+const std::vector<std::string> kSupplementStatuses = {"current", "requested"};
+const std::vector<std::string> kSexes = {"female", "male"};
+const std::vector<std::string> kDataQualitySeverities = {"error", "warning"};
+const std::vector<std::string> kSuggestions = {"deficit", "strategy"};
 const std::vector<std::string> kMenopausalStatuses = {"premenopausal", "perimenopausal", "postmenopausal"};
 const std::vector<std::string> kAlertSeverities = {"urgent", "high", "caution", "info"};
 const std::vector<std::string> kNoteSeverities = {"info", "warning", "error"};
@@ -60,11 +66,10 @@ std::optional<Compare> CompareOf(Kind kind) {
   }
 }
 
-// How a token reads in Test.source / Action.source.
-std::string SourceText(const Token& token) {
-  if (token.kind != Kind::kString) return token.text;
+// A string token as it reads in Test.source / Action.source: quoted, with its escapes.
+std::string Quoted(std::string_view value) {
   std::string text = "\"";
-  for (char c : token.text) {
+  for (char c : value) {
     if (c == '"' || c == '\\') text += '\\';
     text += c;
   }
@@ -72,18 +77,36 @@ std::string SourceText(const Token& token) {
   return text;
 }
 
-// Joins source pieces with single spaces, but none around '.' nor inside parentheses or before ','.
-std::string JoinSource(const std::vector<std::string>& pieces) {
-  std::string text;
-  for (size_t i = 0; i < pieces.size(); ++i) {
-    const std::string& piece = pieces[i];
-    bool glue = i == 0 || piece == "," || piece == ")" || piece == "." || pieces[i - 1] == "." ||
-                pieces[i - 1] == "(";
-    if (!glue) text += ' ';
-    text += piece;
+// Test.source / Action.source, built as the pieces are taken: single spaces between pieces, but
+// none around '.' nor inside parentheses or before ','. One buffer serves every test and action.
+class SourceText {
+ public:
+  void Clear() {
+    text_.clear();
+    last_start_ = 0;
+    empty_ = true;
   }
-  return text;
-}
+
+  void Add(std::string_view piece) {
+    const std::string_view last = Last();
+    bool glue = empty_ || Is(piece, ',') || Is(piece, ')') || Is(piece, '.') || Is(last, '.') || Is(last, '(');
+    if (!glue) text_ += ' ';
+    last_start_ = text_.size();
+    text_ += piece;
+    empty_ = false;
+  }
+
+  const std::string& text() const { return text_; }
+  // The piece added last; empty before the first.
+  std::string_view Last() const { return std::string_view(text_).substr(last_start_); }
+
+ private:
+  static bool Is(std::string_view piece, char c) { return piece.size() == 1 && piece[0] == c; }
+
+  std::string text_;
+  size_t last_start_ = 0;
+  bool empty_ = true;  // no piece yet: the first piece never takes a space
+};
 
 class Parser {
  public:
@@ -98,10 +121,9 @@ class Parser {
         SkipToNextRule();
         continue;
       }
-      Rule rule;
-      if (ParseRule(&rule)) {
-        rules.push_back(std::move(rule));
-      } else {
+      // Parsed in place: a Rule is large to move.
+      if (!ParseRule(&rules.emplace_back())) {
+        rules.pop_back();
         SkipToNextRule();
       }
     }
@@ -122,10 +144,17 @@ class Parser {
 
   Token Take() {
     Peek();
-    Token token = std::move(peek_);  // the peeked token is consumed: move, don't copy
     has_peek_ = false;
-    if (recording_) recorded_.push_back(SourceText(token));
-    return token;
+    if (recording_) Record(peek_);
+    return std::move(peek_);  // the peeked token is consumed: move, don't copy
+  }
+
+  void Record(const Token& token) {
+    switch (token.kind) {
+      case Kind::kString: source_.Add(Quoted(token.value)); break;
+      case Kind::kError: source_.Add(token.value); break;
+      default: source_.Add(token.text); break;
+    }
   }
 
   static bool IsWord(const Token& token, std::string_view word) {
@@ -144,7 +173,7 @@ class Parser {
   // there could not be read at all.
   bool Fail(const Token& token, std::string message) {
     if (token.kind == Kind::kError) {
-      message = token.text;
+      message = token.value;
       if (has_peek_ && peek_.kind == Kind::kError && peek_.line == token.line && peek_.column == token.column)
         peek_reported_ = true;
     }
@@ -157,7 +186,7 @@ class Parser {
     recording_ = false;
     while (Peek().kind != Kind::kEndOfFile && !IsWord(Peek(), "rule")) {
       // One unreadable piece per line is enough to point at it.
-      bool line_reported = !errors_->empty() && errors_->back().at.file == file_.path &&
+      bool line_reported = !errors_->empty() && errors_->back().at.file.str() == file_.path &&
                            errors_->back().at.line == Peek().line;
       if (Peek().kind == Kind::kError && !peek_reported_ && !line_reported) Fail(Peek(), "");
       Take();
@@ -178,31 +207,33 @@ class Parser {
   }
 
   // An identifier from a closed set: `what` names the set in messages ("lab status").
-  bool ExpectChoice(const std::vector<std::string>& choices, const std::string& what, const std::string& after,
+  bool ExpectChoice(const std::vector<std::string>& choices, std::string_view what, std::string_view after,
                     Token* out) {
     if (Peek().kind != Kind::kIdentifier) {
-      return Fail(Peek(), "expected " + Join(choices) + " after " + after + ", got " + DescribeToken(Peek()));
+      return Fail(Peek(), "expected " + Join(choices) + " after " + std::string(after) + ", got " + DescribeToken(Peek()));
     }
     if (!Contains(choices, Peek().text)) {
       std::string hint = DidYouMean(Peek().text, choices);
       if (hint.empty()) hint = " (expected " + Join(choices) + ")";
-      return Fail(Peek(), "unknown " + what + " '" + Peek().text + "'" + hint);
+      return Fail(Peek(), "unknown " + std::string(what) + " '" + std::string(Peek().text) + "'" + hint);
     }
     *out = Take();
     return true;
   }
 
-  bool ExpectNumber(const std::string& after, Token* out) {
-    if (Peek().kind != Kind::kNumber) return Fail(Peek(), "expected a number after " + after + ", got " + DescribeToken(Peek()));
+  bool ExpectNumber(std::string_view after, Token* out) {
+    if (Peek().kind != Kind::kNumber) {
+      return Fail(Peek(), "expected a number after " + std::string(after) + ", got " + DescribeToken(Peek()));
+    }
     *out = Take();
     return true;
   }
 
-  bool ExpectWholeNumber(const std::string& after, int minimum, Token* out) {
+  bool ExpectWholeNumber(std::string_view after, int minimum, Token* out) {
     if (!ExpectNumber(after, out)) return false;
     if (out->number != std::floor(out->number) || out->number < minimum || out->number > 1e6) {
-      return Fail(*out, "expected a whole number of at least " + std::to_string(minimum) + " after " + after +
-                            ", got " + out->text);
+      return Fail(*out, "expected a whole number of at least " + std::to_string(minimum) + " after " + std::string(after) +
+                            ", got " + std::string(out->text));
     }
     return true;
   }
@@ -213,12 +244,12 @@ class Parser {
   bool ParseComparison(Test* test, std::string_view expected, std::string_view after = {}) {
     std::optional<Compare> op = CompareOf(Peek().kind);
     if (!op) {
-      std::string before = after.empty() ? "'" + JoinSource(recorded_) + "'" : std::string(after);
+      std::string before = after.empty() ? "'" + source_.text() + "'" : std::string(after);
       return Fail(Peek(), "expected " + std::string(expected) + " after " + before + ", got " + DescribeToken(Peek()));
     }
     Token op_token = Take();
     Token number;
-    if (!ExpectNumber("'" + op_token.text + "'", &number)) return false;
+    if (!ExpectNumber("'" + std::string(op_token.text) + "'", &number)) return false;
     test->op = *op;
     test->number = number.number;
     test->written_number = number.number;
@@ -234,20 +265,20 @@ class Parser {
     rule->at = At(keyword);
     Token id;
     if (!ExpectIdentifier("a rule id after 'rule'", &id)) return false;
-    rule->id = std::move(id.text);
+    rule->id = id.text;
     rule->id_at = At(id);
     if (Peek().kind != Kind::kString) {
       return Fail(Peek(), "expected a title in quotes after 'rule " + rule->id + "', got " + DescribeToken(Peek()));
     }
-    rule->title = Take().text;
+    rule->title = Take().value;
 
-    std::string after = "the title";
-    std::string expected = "'cites', 'salience' or 'when'";
+    std::string_view after = "the title";
+    std::string_view expected = "'cites', 'salience' or 'when'";
     if (TakeWord("cites")) {
       do {
         Token key;
         if (!ExpectIdentifier("a citation key", &key)) return false;
-        rule->citations.push_back(std::move(key.text));
+        rule->citations.emplace_back(key.text);
         rule->citations_at.push_back(At(key));
       } while (TakeComma());
       after = "the citations";
@@ -263,7 +294,10 @@ class Parser {
       after = "the salience";
       expected = "'when'";
     }
-    if (!IsWord(Peek(), "when")) return Fail(Peek(), "expected " + expected + " after " + after + ", got " + DescribeToken(Peek()));
+    if (!IsWord(Peek(), "when")) {
+      return Fail(Peek(), "expected " + std::string(expected) + " after " + std::string(after) + ", got " +
+                              DescribeToken(Peek()));
+    }
     Take();
     if (!ParseOr(&rule->when, 0)) return false;
     if (!ExpectWord("then", "after the conditions")) return false;
@@ -295,24 +329,25 @@ class Parser {
 
   bool ParseAnd(Condition* out, int depth) { return ParseChain(out, depth, "and", Condition::Op::kAnd); }
 
+  // Each link is parsed in place (a Condition is large to move): the first into *out, which
+  // becomes the first child once a second link shows there is a chain.
   bool ParseChain(Condition* out, int depth, std::string_view word, Condition::Op op) {
-    Condition first;
-    bool ok = op == Condition::Op::kOr ? ParseAnd(&first, depth) : ParseUnary(&first, depth);
-    if (!ok) return false;
-    if (!IsWord(Peek(), word)) {
-      *out = std::move(first);
-      return true;
-    }
+    if (!ParseLink(out, depth, op)) return false;
+    if (!IsWord(Peek(), word)) return true;
+    Condition first = std::move(*out);
+    *out = Condition();
     out->op = op;
     out->at = first.at;
+    out->children.reserve(4);  // most chains are this short: one allocation, no moves as they grow
     out->children.push_back(std::move(first));
     while (TakeWord(word)) {
-      Condition next;
-      ok = op == Condition::Op::kOr ? ParseAnd(&next, depth) : ParseUnary(&next, depth);
-      if (!ok) return false;
-      out->children.push_back(std::move(next));
+      if (!ParseLink(&out->children.emplace_back(), depth, op)) return false;
     }
     return true;
+  }
+
+  bool ParseLink(Condition* out, int depth, Condition::Op op) {
+    return op == Condition::Op::kOr ? ParseAnd(out, depth) : ParseUnary(out, depth);
   }
 
   bool ParseUnary(Condition* out, int depth) {
@@ -347,9 +382,10 @@ class Parser {
     if (!ExpectWord("least", "after 'at'")) return false;
     Token count;
     if (!ExpectWholeNumber("'at least'", 1, &count)) return false;
-    if (!ExpectWord("of", "after 'at least " + count.text + "'")) return false;
+    const std::string count_text(count.text);
+    if (!ExpectWord("of", "after 'at least " + count_text + "'")) return false;
     if (Peek().kind != Kind::kLeftParen) {
-      return Fail(Peek(), "expected '(' after 'at least " + count.text + " of', got " + DescribeToken(Peek()));
+      return Fail(Peek(), "expected '(' after 'at least " + count_text + " of', got " + DescribeToken(Peek()));
     }
     Take();
     out->op = Condition::Op::kAtLeast;
@@ -359,7 +395,7 @@ class Parser {
       if (!ParseOr(&out->children.back(), depth + 1)) return false;
     } while (TakeComma());
     if (Peek().kind != Kind::kRightParen) {
-      return Fail(Peek(), "expected ',' or ')' in 'at least " + count.text + " of (...)', got " + DescribeToken(Peek()));
+      return Fail(Peek(), "expected ',' or ')' in 'at least " + count_text + " of (...)', got " + DescribeToken(Peek()));
     }
     Take();
     return true;
@@ -371,36 +407,35 @@ class Parser {
     const Token& first = Peek();
     if (first.kind != Kind::kIdentifier) return Fail(first, "expected a condition, got " + DescribeToken(first));
     if (!Contains(kConditionWords, first.text)) {
-      return Fail(first, "unknown condition '" + first.text + "'" + DidYouMean(first.text, kConditionWords));
+      return Fail(first, "unknown condition '" + std::string(first.text) + "'" + DidYouMean(first.text, kConditionWords));
     }
     recording_ = true;
-    recorded_.clear();
+    source_.Clear();
     Token keyword = Take();
     test->at = At(keyword);
     bool ok = ParseTestBody(keyword.text, test);
     recording_ = false;
-    test->source = JoinSource(recorded_);
+    test->source = source_.text();
     return ok;
   }
 
   bool TakeId(Test* test, std::string_view what) {
     Token id;
     if (!ExpectIdentifier(what, &id)) return false;
-    test->id = std::move(id.text);
+    test->id = id.text;
     test->id_at = At(id);
     return true;
   }
 
-  bool TakeValue(Test* test, const std::vector<std::string>& choices, const std::string& what,
-                 const std::string& after) {
+  bool TakeValue(Test* test, const std::vector<std::string>& choices, std::string_view what, std::string_view after) {
     Token value;
     if (!ExpectChoice(choices, what, after, &value)) return false;
-    test->text = std::move(value.text);
+    test->text = value.text;
     test->value_at = At(value);
     return true;
   }
 
-  bool ParseTestBody(const std::string& keyword, Test* test) {
+  bool ParseTestBody(std::string_view keyword, Test* test) {
     constexpr std::string_view comparison = "a comparison (<, <=, >, >=, =, !=)";
     if (keyword == "symptom") {
       if (!TakeId(test, "a symptom id after 'symptom'")) return false;
@@ -423,7 +458,7 @@ class Parser {
         test->kind = TestKind::kQuestionnaireItem;
         test->item = static_cast<int>(item.number);
         SourceLocation item_at = At(item);
-        if (!ParseComparison(test, comparison, "'item " + item.text + "'")) return false;
+        if (!ParseComparison(test, comparison, "'item " + std::string(item.text) + "'")) return false;
         test->value_at = item_at;  // The checker reports an item out of range here.
         return true;
       }
@@ -438,7 +473,7 @@ class Parser {
       }
       if (TakeWord("is")) {
         Token result;
-        if (!ExpectChoice({"positive", "negative"}, "questionnaire result", "'is'", &result)) return false;
+        if (!ExpectChoice(kQuestionnaireResults, "questionnaire result", "'is'", &result)) return false;
         test->value_at = At(result);
         return Set(test, result.text == "positive" ? TestKind::kQuestionnairePositive : TestKind::kQuestionnaireNegative);
       }
@@ -469,18 +504,18 @@ class Parser {
       Token pathway;
       if (!ExpectIdentifier("a flux index such as serotonin.synthesis after 'flux'", &pathway)) return false;
       if (Peek().kind != Kind::kDot) {
-        return Fail(Peek(), "expected '.' after 'flux " + pathway.text +
+        return Fail(Peek(), "expected '.' after 'flux " + std::string(pathway.text) +
                                 "' (flux indices read PATHWAY.INDEX, e.g. serotonin.synthesis), got " +
                                 DescribeToken(Peek()));
       }
       Take();
       Token index;
-      if (!ExpectIdentifier("an index name after '" + pathway.text + ".'", &index)) return false;
-      test->id = pathway.text + "." + index.text;
+      if (!ExpectIdentifier("an index name after '" + std::string(pathway.text) + ".'", &index)) return false;
+      test->id = std::string(pathway.text) + "." + std::string(index.text);
       test->id_at = At(pathway);
       if (TakeWord("is")) {
         Token assumed;
-        if (!ExpectChoice({"assumed"}, "flux status", "'is'", &assumed)) return false;
+        if (!ExpectChoice(kFluxStatuses, "flux status", "'is'", &assumed)) return false;
         return Set(test, TestKind::kFluxAssumed);
       }
       test->kind = TestKind::kFluxCompare;
@@ -500,14 +535,14 @@ class Parser {
     }
     if (keyword == "supplement") {
       Token which;
-      if (!ExpectChoice({"current", "requested"}, "supplement status", "'supplement'", &which)) return false;
+      if (!ExpectChoice(kSupplementStatuses, "supplement status", "'supplement'", &which)) return false;
       test->kind = which.text == "current" ? TestKind::kSupplementCurrent : TestKind::kSupplementRequested;
-      return TakeId(test, "a strategy id after 'supplement " + which.text + "'");
+      return TakeId(test, "a strategy id after 'supplement " + std::string(which.text) + "'");
     }
     if (keyword == "sex") {
       if (!ExpectWord("is", "after 'sex'")) return false;
       test->kind = TestKind::kSex;
-      return TakeValue(test, {"female", "male"}, "sex", "'sex is'");
+      return TakeValue(test, kSexes, "sex", "'sex is'");
     }
     if (keyword == "age") {
       test->kind = TestKind::kAge;
@@ -546,7 +581,8 @@ class Parser {
     }
     if (keyword == "driver" || keyword == "deficit" || keyword == "alert") {
       test->kind = keyword == "driver" ? TestKind::kDriver : keyword == "deficit" ? TestKind::kDeficit : TestKind::kAlert;
-      if (!TakeId(test, "a" + std::string(keyword == "alert" ? "n " : " ") + keyword + " id after '" + keyword + "'"))
+      const std::string word(keyword);
+      if (!TakeId(test, "a" + std::string(keyword == "alert" ? "n " : " ") + word + " id after '" + word + "'"))
         return false;
       // Drivers and deficits may compare their certainty: `deficit dopamine_synthesis >= 0.5`.
       if (keyword == "alert" || !CompareOf(Peek().kind)) return true;
@@ -554,7 +590,7 @@ class Parser {
     }
     // data_quality
     test->kind = TestKind::kDataQuality;
-    return TakeValue(test, {"error", "warning"}, "data-quality severity", "'data_quality'");
+    return TakeValue(test, kDataQualitySeverities, "data-quality severity", "'data_quality'");
   }
 
   static bool Set(Test* test, TestKind kind) {
@@ -563,7 +599,6 @@ class Parser {
   }
 
   bool ParseUnit(Test* test) {
-    const std::string number_text = recorded_.empty() ? "" : recorded_.back();
     Token unit = lexer_.NextUnit();
     if (unit.text.empty() || Contains(kReservedWords, unit.text)) {
       Token shown = unit;
@@ -573,9 +608,10 @@ class Parser {
         peek_reported_ = false;
         shown = peek_;
       }
-      return Fail(shown, "expected a unit after " + number_text + ", got " + DescribeToken(shown));
+      // The number is the piece taken last.
+      return Fail(shown, "expected a unit after " + std::string(source_.Last()) + ", got " + DescribeToken(shown));
     }
-    recorded_.push_back(unit.text);
+    source_.Add(unit.text);
     test->unit = unit.text;
     test->unit_at = At(unit);
     return true;
@@ -587,31 +623,32 @@ class Parser {
     const Token& first = Peek();
     if (first.kind != Kind::kIdentifier || !Contains(kActionWords, first.text)) {
       std::string hint = first.kind == Kind::kIdentifier ? DidYouMean(first.text, kActionWords) : "";
-      if (!hint.empty()) return Fail(first, "unknown action '" + first.text + "'" + hint);
+      if (!hint.empty()) return Fail(first, "unknown action '" + std::string(first.text) + "'" + hint);
       return Fail(first, "expected an action (" + Join(kActionWords) + ") or 'end', got " + DescribeToken(first));
     }
     recording_ = true;
-    recorded_.clear();
+    source_.Clear();
     Token verb = Take();
     action->at = At(verb);
     bool ok = ParseActionBody(verb.text, action);
     recording_ = false;
-    action->source = JoinSource(recorded_);
+    action->source = source_.text();
     return ok;
   }
 
   bool TakeActionId(Action* action, std::string_view what) {
     Token id;
     if (!ExpectIdentifier(what, &id)) return false;
-    action->id = std::move(id.text);
+    action->id = id.text;
     action->id_at = At(id);
     return true;
   }
 
   bool TakeCertainty(Action* action, std::string_view word) {
     if (!TakeWord(word)) {  // The message is built only here: most actions have their certainty.
-      return Fail(Peek(), "expected '" + std::string(word) + "' after '" + recorded_.front() + " " + recorded_[1] + " " +
-                              action->id + "', got " + DescribeToken(Peek()));
+      // Every caller has just taken VERB WORD ID, so the action so far reads as those three.
+      return Fail(Peek(), "expected '" + std::string(word) + "' after '" + source_.text() + "', got " +
+                              DescribeToken(Peek()));
     }
     Token number;
     if (!ExpectNumber("'" + std::string(word) + "'", &number)) return false;
@@ -620,17 +657,17 @@ class Parser {
     return true;
   }
 
-  bool TakeIdList(Action* action, const std::string& after) {
+  bool TakeIdList(Action* action, std::string_view after) {
     do {
       Token id;
-      if (!ExpectIdentifier("an id after " + after, &id)) return false;
-      action->ids.push_back(std::move(id.text));
+      if (!ExpectIdentifier("an id after " + std::string(after), &id)) return false;
+      action->ids.emplace_back(id.text);
       action->ids_at.push_back(At(id));
     } while (TakeComma());
     return true;
   }
 
-  bool ParseActionBody(const std::string& verb, Action* action) {
+  bool ParseActionBody(std::string_view verb, Action* action) {
     if (verb == "derive") {
       if (!ExpectWord("fact", "after 'derive'")) return false;
       action->kind = ActionKind::kDeriveFact;
@@ -646,7 +683,7 @@ class Parser {
     }
     if (verb == "suggest") {
       Token what;
-      if (!ExpectChoice({"deficit", "strategy"}, "thing to suggest", "'suggest'", &what)) return false;
+      if (!ExpectChoice(kSuggestions, "thing to suggest", "'suggest'", &what)) return false;
       if (what.text == "deficit") {
         action->kind = ActionKind::kSuggestDeficit;
         if (!TakeActionId(action, "a deficit id after 'suggest deficit'")) return false;
@@ -690,11 +727,11 @@ class Parser {
     return true;
   }
 
-  bool TakeMessage(Action* action, const std::string& after) {
+  bool TakeMessage(Action* action, std::string_view after) {
     if (Peek().kind != Kind::kString) {
-      return Fail(Peek(), "expected a message in quotes after " + after + ", got " + DescribeToken(Peek()));
+      return Fail(Peek(), "expected a message in quotes after " + std::string(after) + ", got " + DescribeToken(Peek()));
     }
-    action->message = Take().text;
+    action->message = Take().value;
     return true;
   }
 
@@ -705,8 +742,8 @@ class Parser {
   Token peek_;
   bool has_peek_ = false;
   bool peek_reported_ = false;
-  bool recording_ = false;
-  std::vector<std::string> recorded_;
+  bool recording_ = false;  // while a test or action is parsed: its pieces go to source_
+  SourceText source_;
 };
 
 }  // namespace
