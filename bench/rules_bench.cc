@@ -4,6 +4,9 @@
 #include <benchmark/benchmark.h>
 
 #include <malloc.h>
+#ifdef NFLUX_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
 
 #include <memory>
 
@@ -15,7 +18,19 @@ namespace {
 
 // Bytes the heap holds right now; the difference around loading is the rule base's memory (the
 // resident set size is too coarse: freed pages of earlier benchmarks get reused).
-long HeapBytesInUse() { return static_cast<long>(mallinfo2().uordblks); }
+long HeapBytesInUse() {
+#ifdef NFLUX_JEMALLOC
+  uint64_t epoch = 1;  // refreshes jemalloc's statistics
+  size_t size = sizeof epoch;
+  mallctl("epoch", &epoch, &size, &epoch, size);
+  size_t allocated = 0;
+  size = sizeof allocated;
+  mallctl("stats.allocated", &allocated, &size, nullptr, 0);
+  return static_cast<long>(allocated);
+#else
+  return static_cast<long>(mallinfo2().uordblks);
+#endif
+}
 
 void BM_LoadAndCheckRules(benchmark::State& state) {
   auto kb = RealKnowledge();

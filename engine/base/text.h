@@ -2,6 +2,7 @@
 // Pure functions; thread-safe.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,13 @@ std::vector<std::string> NearestIds(std::string_view word, const std::vector<std
 
 // " (did you mean 'a', 'b'?)" or "" when there is nothing close.
 std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates);
+
+// Hashes std::string and std::string_view alike: an unordered_map<std::string, T, StringHash,
+// std::equal_to<>> can be searched with a string_view without building a string.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+};
 
 // Lower-case hex SHA-256 of `data` (OpenSSL's libcrypto).
 std::string Sha256Hex(std::string_view data);

@@ -16,11 +16,7 @@ using rules::Condition;
 using rules::Test;
 using rules::TestKind;
 
-// Heterogeneous lookup so a string_view from the case finds a symbol without allocating.
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
-};
+// Heterogeneous lookup (StringHash) so a string_view from the case finds a symbol without allocating.
 using SymbolMap = std::unordered_map<std::string, int, StringHash, std::equal_to<>>;
 
 // The families of symbols; each has its own id space so "ferritin" the lab and a fact of the
@@ -247,7 +243,9 @@ struct Engine::Compiled {
   std::vector<std::pair<Family, std::string>> symbol_names;
   std::vector<CompiledRule> rules;
   std::vector<CompiledNode> nodes;  // every rule's condition, each node's children side by side
-  std::vector<std::vector<Waker>> wakers_by_symbol;
+  // Every symbol's wake list, one after another: symbol s owns wakers [waker_begin[s], waker_begin[s + 1]).
+  std::vector<Waker> wakers;
+  std::vector<uint32_t> waker_begin;
   std::vector<int> always_rules;
 
   int Intern(Family family, const std::string& id) {
@@ -255,7 +253,6 @@ struct Engine::Compiled {
     int symbol = static_cast<int>(symbol_names.size());
     symbols[family].emplace(id, symbol);
     symbol_names.emplace_back(family, id);
-    wakers_by_symbol.emplace_back();
     return symbol;
   }
   int Find(Family family, std::string_view id) const {
@@ -370,6 +367,7 @@ Engine::Engine(std::shared_ptr<const rules::RuleBase> rule_base, std::shared_ptr
     }
     compiled.rules.push_back(compiled_rule);
   }
+  std::vector<std::pair<int, Waker>> wakers;  // with their symbol, before grouping by symbol
   for (size_t i = 0; i < compiled.rules.size(); ++i) {
     auto parts = compiled.RequiredParts(compiled.rules[i].root);
     if (parts.empty()) {
@@ -395,7 +393,7 @@ Engine::Engine(std::shared_ptr<const rules::RuleBase> rule_base, std::shared_ptr
         waker.required = required;
         waker.filtered = leaf >= 0;
         if (leaf >= 0) waker.leaf = compiled.nodes[leaf];
-        compiled.wakers_by_symbol[symbol].push_back(waker);
+        wakers.emplace_back(symbol, waker);
       }
     }
   }
@@ -408,11 +406,19 @@ Engine::Engine(std::shared_ptr<const rules::RuleBase> rule_base, std::shared_ptr
                            f ? w.leaf.lab_check : LabCheck::kNone, f ? w.leaf.number : 0.0,
                            std::cref(f ? w.leaf.test->text : kNone), f ? w.leaf.test->item : 0, w.rule, w.part);
   };
-  for (auto& wakers : compiled.wakers_by_symbol) {
-    std::sort(wakers.begin(), wakers.end(), [&](const Waker& a, const Waker& b) { return sort_key(a) < sort_key(b); });
-    for (size_t k = 1; k < wakers.size(); ++k)
-      wakers[k].same_filter_as_previous =
-          wakers[k].filtered && wakers[k - 1].filtered && SameFilter(wakers[k].leaf, wakers[k - 1].leaf);
+  const size_t symbol_count = compiled.symbol_names.size();
+  compiled.waker_begin.assign(symbol_count + 1, 0);
+  for (const auto& [symbol, waker] : wakers) ++compiled.waker_begin[static_cast<size_t>(symbol) + 1];
+  for (size_t s = 0; s < symbol_count; ++s) compiled.waker_begin[s + 1] += compiled.waker_begin[s];
+  compiled.wakers.resize(wakers.size());
+  std::vector<uint32_t> next(compiled.waker_begin.begin(), compiled.waker_begin.end() - 1);
+  for (const auto& [symbol, waker] : wakers) compiled.wakers[next[static_cast<size_t>(symbol)]++] = waker;
+  for (size_t s = 0; s < symbol_count; ++s) {
+    auto begin = compiled.wakers.begin() + compiled.waker_begin[s];
+    auto end = compiled.wakers.begin() + compiled.waker_begin[s + 1];
+    std::sort(begin, end, [&](const Waker& a, const Waker& b) { return sort_key(a) < sort_key(b); });
+    for (auto it = begin; it != end; ++it)
+      it->same_filter_as_previous = it != begin && it->filtered && (it - 1)->filtered && SameFilter(it->leaf, (it - 1)->leaf);
   }
 }
 
@@ -869,7 +875,9 @@ Evaluation Engine::Evaluate(const casefile::Case& c, const FluxValues& flux, con
   // test on it is false); a rule goes on the agenda once all its required parts are active.
   auto wake = [&](int symbol) {
     bool filter_false = false;
-    for (const Waker& waker : compiled.wakers_by_symbol[symbol]) {
+    const Waker* end = compiled.wakers.data() + compiled.waker_begin[static_cast<size_t>(symbol) + 1];
+    for (const Waker* it = compiled.wakers.data() + compiled.waker_begin[static_cast<size_t>(symbol)]; it != end; ++it) {
+      const Waker& waker = *it;
       if (waker.filtered && !waker.same_filter_as_previous)
         filter_false = evaluator.EvaluateLeaf(waker.leaf) == Truth::kFalse;
       if (waker.filtered && filter_false) continue;

@@ -12,11 +12,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "base/status.h"
+#include "base/text.h"
 #include "units/units.h"
 
 namespace nflux::knowledge {
@@ -200,7 +202,7 @@ class KnowledgeBase {
   std::vector<Node> nodes_;
   std::vector<Edge> edges_;
   std::map<std::string, Citation, std::less<>> citations_;  // std::less<>: found by string_view
-  std::map<std::string, size_t, std::less<>> index_;
+  std::unordered_map<std::string, size_t, StringHash, std::equal_to<>> index_;  // by id, found by string_view
   std::map<std::string, size_t, std::less<>> loinc_index_;
   std::string version_;
   std::unique_ptr<Graph> graph_;
