@@ -37,6 +37,10 @@ std::vector<T> Half(std::vector<T> ids, IdHalf half) {
 
 }  // namespace
 
+double Fastest(const std::vector<double>& values) {
+  return values.empty() ? 0 : *std::min_element(values.begin(), values.end());
+}
+
 std::shared_ptr<const knowledge::KnowledgeBase> RealKnowledge() {
   static auto kb = [] {
     auto files = knowledge::ReadKnowledgeDir(NFLUX_SOURCE_DIR "/knowledge");

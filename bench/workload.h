@@ -15,6 +15,11 @@ namespace nflux::bench {
 
 std::shared_ptr<const knowledge::KnowledgeBase> RealKnowledge();
 
+// A statistic for ComputeStatistics("min", Fastest): with --benchmark_repetitions, the fastest
+// repetition next to the median. On a shared machine the median carries other tenants' load; the
+// minimum is the closest to the code's own cost.
+double Fastest(const std::vector<double>& values);
+
 // Which symptoms and labs a workload draws on: all, or one of two disjoint halves (so that rules
 // on one half never match cases on the other).
 enum class IdHalf { kAll, kFirst, kSecond };

@@ -127,9 +127,21 @@ LoadResult LoadRules(const std::vector<RuleSource>& files, const knowledge::Know
   auto base = std::make_shared<RuleBase>();
   std::vector<RuleError> errors;
   std::string hashed;
+  // Parsed file by file, then moved once into a vector of the right size: growing it rule by rule
+  // would move every (large) rule several times.
+  std::vector<std::vector<Rule>> parsed;
+  size_t rule_count = 0;
   for (const RuleSource* file : ordered) {
-    std::vector<Rule> rules = ParseRules(*file, &errors);
+    parsed.push_back(ParseRules(*file, &errors));
+    rule_count += parsed.back().size();
+  }
+  base->rules.reserve(rule_count);
+  for (auto& rules : parsed)
     base->rules.insert(base->rules.end(), std::make_move_iterator(rules.begin()), std::make_move_iterator(rules.end()));
+  size_t hashed_size = 0;
+  for (const RuleSource* file : ordered) hashed_size += file->path.size() + 1 + file->text.size();
+  hashed.reserve(hashed_size);
+  for (const RuleSource* file : ordered) {
     base->files.push_back(file->path);
     hashed += file->path;
     hashed += '\n';
