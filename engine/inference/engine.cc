@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <bit>
 #include <functional>
 #include <queue>
 #include <set>
@@ -872,7 +873,10 @@ Evaluation Engine::Evaluate(const casefile::Case& c, const FluxValues& flux, con
     agenda.push(rule);
   };
   // A present or changed symbol activates the parts of rules it can make true (not those whose
-  // test on it is false); a rule goes on the agenda once all its required parts are active.
+  // test on it is false); a rule goes on the agenda once all its required parts are active. With a
+  // trace, also once all but one are: such a rule cannot be true and does not fire, but the trace
+  // shows reviewers the near miss and the datum it lacked ("ferritin not measured").
+  const bool near_misses = options.trace;
   auto wake = [&](int symbol) {
     bool filter_false = false;
     const Waker* end = compiled.wakers.data() + compiled.waker_begin[static_cast<size_t>(symbol) + 1];
@@ -884,7 +888,9 @@ Evaluation Engine::Evaluate(const casefile::Case& c, const FluxValues& flux, con
       RuleState& state = state_of(waker.rule);
       if (state.parts & kQueued) continue;
       state.parts |= waker.part;
-      if (state.parts == waker.required) enqueue(waker.rule);
+      if (state.parts == waker.required ||
+          (near_misses && std::popcount(state.parts) + 1 >= std::popcount(waker.required)))
+        enqueue(waker.rule);
     }
   };
   for (int rule : compiled.always_rules) enqueue(rule);

@@ -332,7 +332,7 @@ TEST(EngineTest, IndexGivesTheSameResultsAsConsideringEveryRule) {
   Engine engine(Rules(*rule_dir), RealKnowledge());
   auto model = flux::Model::Build(RealKnowledge());
   ASSERT_TRUE(model.ok()) << model.status().message();
-  int cases = 0, considered_indexed = 0, considered_all = 0;
+  int cases = 0, considered_indexed = 0, considered_strict = 0, considered_all = 0;
   for (const auto& entry : std::filesystem::directory_iterator(NFLUX_SOURCE_DIR "/rules/tests")) {
     std::string name = entry.path().filename().string();
     if (name.size() < 10 || name.substr(name.size() - 10) != ".case.json") continue;
@@ -349,17 +349,23 @@ TEST(EngineTest, IndexGivesTheSameResultsAsConsideringEveryRule) {
         flux.values[key] = pathway.index[i];
         if (pathway.rests_on_assumption) flux.assumed[key] = true;
       }
-    EvaluateOptions every_rule;
+    EvaluateOptions every_rule, untraced;
     every_rule.use_index = false;
-    auto indexed = engine.Evaluate(*parsed, flux);
+    untraced.trace = false;
+    auto indexed = engine.Evaluate(*parsed, flux);  // traced: rules with one active part too
+    auto strict = engine.Evaluate(*parsed, flux, untraced);
     auto all = engine.Evaluate(*parsed, flux, every_rule);
     EXPECT_EQ(SummaryWithFirings(indexed), SummaryWithFirings(all)) << name;
+    EXPECT_EQ(Summary(strict), Summary(all)) << name;
+    EXPECT_EQ(strict.trace.firings, all.trace.firings) << name;
     ++cases;
     considered_indexed += indexed.trace.considered;
+    considered_strict += strict.trace.considered;
     considered_all += all.trace.considered;
   }
   EXPECT_GE(cases, 25);
   EXPECT_LT(considered_indexed, considered_all / 2);
+  EXPECT_LT(considered_strict, considered_indexed);
 }
 
 // The same over random rule bases of every condition shape the index treats differently (and,
@@ -428,12 +434,17 @@ TEST(EngineTest, IndexGivesTheSameResultsOnRandomRuleBases) {
     Engine engine(loaded.rules, RealKnowledge());
     EvaluateOptions every_rule;
     every_rule.use_index = false;
+    EvaluateOptions untraced;
+    untraced.trace = false;
     for (const auto& c : cases) {
       auto indexed = engine.Evaluate(c, {});
-      ASSERT_EQ(SummaryWithFirings(indexed), SummaryWithFirings(engine.Evaluate(c, {}, every_rule)))
-          << "rule base " << base << ":\n" << text;
+      auto strict = engine.Evaluate(c, {}, untraced);
+      auto all = engine.Evaluate(c, {}, every_rule);
+      ASSERT_EQ(SummaryWithFirings(indexed), SummaryWithFirings(all)) << "rule base " << base << ":\n" << text;
+      ASSERT_EQ(Summary(strict), Summary(all)) << "rule base " << base << ":\n" << text;
+      ASSERT_EQ(strict.trace.firings, all.trace.firings) << "rule base " << base << ":\n" << text;
       firings += indexed.trace.firings;
-      skipped += 40 - indexed.trace.considered;
+      skipped += 40 - strict.trace.considered;
     }
   }
   // The comparison means something: most rule bases loaded, rules fired and the index skipped some.
