@@ -95,13 +95,7 @@ bool LoadEngine(Context& context, Loaded& loaded) {
 }
 
 inference::FluxValues MergeFlux(const flux::FluxResult& model, const inference::FluxValues& given) {
-  inference::FluxValues out;
-  for (const auto& p : model.pathways)
-    for (size_t i = 0; i < p.index.size(); ++i) {
-      std::string key = p.pathway + "." + flux::IndexNames()[i];
-      out.values[key] = p.index[i];
-      if (p.rests_on_assumption) out.assumed[key] = true;
-    }
+  inference::FluxValues out = inference::FluxValues::From(model);
   for (const auto& [key, value] : given.values) {
     out.values[key] = value;
     out.assumed.erase(key);

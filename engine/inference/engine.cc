@@ -100,7 +100,6 @@ struct CompiledRule {
   const rules::Rule* rule;
   int root = 0;                 // index into Compiled::nodes
   bool needs_evidence = false;  // raises an alert: compute `because` even without a trace
-  uint32_t required = 0;        // one bit per required part (see Engine::Compiled::RequiredParts)
 };
 
 // The agenda bit of RuleState::parts: the rule is on the agenda.
@@ -112,18 +111,18 @@ constexpr int kMaxParts = 31;
 // memory). A symbol's wakers are sorted so that equal filters are neighbours and evaluated once.
 struct Waker {
   int rule = 0;
-  uint32_t part = 0;      // the bit in the rule's `required`
-  uint32_t required = 0;  // the rule's `required`, copied to save a memory access
+  uint32_t part = 0;      // the bit in `required` this waker sets
+  uint32_t required = 0;  // one bit per required part of the rule (Engine::Compiled::RequiredParts)
   bool filtered = false;
   bool same_filter_as_previous = false;
   CompiledNode leaf;
 };
 
-// Whether two leaf tests always give the same truth on the same working memory.
-bool SameFilter(const CompiledNode& a, const CompiledNode& b) {
-  return a.kind == b.kind && a.compare == b.compare && a.lab_check == b.lab_check &&
-         a.has_compare == b.has_compare && a.number == b.number && a.symbol == b.symbol &&
-         a.test->text == b.test->text && a.test->item == b.test->item;
+// What decides a leaf test's truth on a given symbol's value: tests with equal keys on the same
+// symbol always agree, so a wake list evaluates each key once.
+auto FilterKey(const CompiledNode& leaf) {
+  return std::make_tuple(leaf.kind, leaf.compare, leaf.lab_check, leaf.has_compare, leaf.number,
+                         std::cref(leaf.test->text), leaf.test->item);
 }
 
 // Per rule and evaluation: which required parts have been activated, and the agenda bit.
@@ -171,6 +170,17 @@ std::string_view VerdictName(Verdict verdict) {
     case Verdict::kCaution: return "acceptable_with_caution";
     default: return "blocked";
   }
+}
+
+FluxValues FluxValues::From(const flux::FluxResult& result) {
+  FluxValues out;
+  for (const auto& pathway : result.pathways)
+    for (size_t i = 0; i < pathway.index.size(); ++i) {
+      std::string key = pathway.pathway + "." + flux::IndexNames()[i];
+      out.values[key] = pathway.index[i];
+      if (pathway.rests_on_assumption) out.assumed[key] = true;
+    }
+  return out;
 }
 
 double RuleTrace::Closeness() const {
@@ -376,7 +386,6 @@ Engine::Engine(std::shared_ptr<const rules::RuleBase> rule_base, std::shared_ptr
       continue;
     }
     const uint32_t required = (1u << parts.size()) - 1;
-    compiled.rules[i].required = required;
     for (size_t p = 0; p < parts.size(); ++p) {
       const uint32_t bit = 1u << p;
       // One entry per symbol and part; a symbol read by several leaves of a part keeps no filter.
@@ -400,12 +409,10 @@ Engine::Engine(std::shared_ptr<const rules::RuleBase> rule_base, std::shared_ptr
   }
   // Unfiltered wakers first, then filtered ones grouped by filter; rule and part break ties, so
   // the order is fully determined (and std::sort needs no buffer, unlike a stable sort).
-  auto sort_key = [](const Waker& w) {
-    static const std::string kNone;
-    const bool f = w.filtered;
-    return std::make_tuple(f, f ? w.leaf.kind : TestKind::kFact, f ? w.leaf.compare : rules::Compare::kLess,
-                           f ? w.leaf.lab_check : LabCheck::kNone, f ? w.leaf.number : 0.0,
-                           std::cref(f ? w.leaf.test->text : kNone), f ? w.leaf.test->item : 0, w.rule, w.part);
+  auto before = [](const Waker& a, const Waker& b) {
+    if (a.filtered != b.filtered) return !a.filtered;
+    if (a.filtered && FilterKey(a.leaf) != FilterKey(b.leaf)) return FilterKey(a.leaf) < FilterKey(b.leaf);
+    return std::tie(a.rule, a.part) < std::tie(b.rule, b.part);
   };
   const size_t symbol_count = compiled.symbol_names.size();
   compiled.waker_begin.assign(symbol_count + 1, 0);
@@ -417,9 +424,10 @@ Engine::Engine(std::shared_ptr<const rules::RuleBase> rule_base, std::shared_ptr
   for (size_t s = 0; s < symbol_count; ++s) {
     auto begin = compiled.wakers.begin() + compiled.waker_begin[s];
     auto end = compiled.wakers.begin() + compiled.waker_begin[s + 1];
-    std::sort(begin, end, [&](const Waker& a, const Waker& b) { return sort_key(a) < sort_key(b); });
+    std::sort(begin, end, before);
     for (auto it = begin; it != end; ++it)
-      it->same_filter_as_previous = it != begin && it->filtered && (it - 1)->filtered && SameFilter(it->leaf, (it - 1)->leaf);
+      it->same_filter_as_previous =
+          it != begin && it->filtered && (it - 1)->filtered && FilterKey(it->leaf) == FilterKey((it - 1)->leaf);
   }
 }
 
@@ -975,7 +983,7 @@ Evaluation Engine::Evaluate(const casefile::Case& c, const FluxValues& flux, con
       }
       for (const auto& action : rule.actions) {
         double contribution = action.certainty * strength;
-        std::string kind;
+        const char* kind = "";
         switch (action.kind) {
           case rules::ActionKind::kDeriveFact:
             add_evidence(compiled.Find(kFact, action.id), contribution, true, rule.id);

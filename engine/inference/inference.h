@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "case/case.h"
+#include "flux/flux.h"
 #include "knowledge/knowledge.h"
 #include "rules/rules.h"
 
@@ -38,6 +39,9 @@ std::string_view TruthName(Truth truth);  // "false" | "true" | "unknown"
 struct FluxValues {
   std::map<std::string, double> values;
   std::map<std::string, bool> assumed;
+
+  // Every index of a flux model result, keyed as rules read it.
+  static FluxValues From(const flux::FluxResult& result);
 };
 
 // One leaf test of a rule as evaluated on the case.

@@ -340,15 +340,9 @@ TEST(EngineTest, IndexGivesTheSameResultsAsConsideringEveryRule) {
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     auto parsed = casefile::ParseCase(text, *RealKnowledge(), {});
     if (!parsed.ok()) continue;  // golden cases of bad input
-    FluxValues flux;
     auto computed = (*model)->Compute(*parsed, {{}, false});
     ASSERT_TRUE(computed.ok()) << name;
-    for (const auto& pathway : computed->pathways)
-      for (size_t i = 0; i < pathway.index.size(); ++i) {
-        std::string key = pathway.pathway + "." + flux::IndexNames()[i];
-        flux.values[key] = pathway.index[i];
-        if (pathway.rests_on_assumption) flux.assumed[key] = true;
-      }
+    FluxValues flux = FluxValues::From(*computed);
     EvaluateOptions every_rule, untraced;
     every_rule.use_index = false;
     untraced.trace = false;
