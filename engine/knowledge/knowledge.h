@@ -20,6 +20,7 @@
 #include "base/status.h"
 #include "base/text.h"
 #include "units/units.h"
+#include "knowledge/vocabulary.h"
 
 namespace nflux::knowledge {
 
