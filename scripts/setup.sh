@@ -9,7 +9,7 @@ NFLUX_BUILD_DIR="${NFLUX_BUILD_DIR:-$NFLUX_ROOT/build}"
 NFLUX_PACKAGES=(
   g++ cmake ninja-build pkg-config
   nlohmann-json3-dev libboost-dev libsqlite3-dev sqlite3 libssl-dev
-  libcli11-dev libfmt-dev libjemalloc-dev
+  libcli11-dev libjemalloc-dev python3
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 
