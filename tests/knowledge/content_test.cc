@@ -226,13 +226,14 @@ TEST(ContentTest, VocabularyMatchesTheSharedContract) {
   json parsed = json::parse(*repo, nullptr, /*allow_exceptions=*/false);
   ASSERT_FALSE(parsed.is_discarded()) << kRepoVocabulary << " is not valid JSON";
   EXPECT_TRUE(parsed.contains("labs") && parsed.contains("medications") && parsed.contains("strategies"));
-  if (std::filesystem::exists(kSharedVocabulary)) {
-    auto shared = ReadFileToString(kSharedVocabulary);
-    ASSERT_TRUE(shared.ok()) << shared.status().message();
-    // Byte for byte: knowledge/vocabulary.json is a copy, not an edit.
-    EXPECT_TRUE(*repo == *shared) << kRepoVocabulary << " differs from " << kSharedVocabulary
-                                  << "; copy the contract again";
-  }
+  // Outside the workplace (a clone without ../shared) there is nothing to compare with: say so
+  // in the test output instead of passing silently.
+  if (!std::filesystem::exists(kSharedVocabulary)) GTEST_SKIP() << kSharedVocabulary << " not found";
+  auto shared = ReadFileToString(kSharedVocabulary);
+  ASSERT_TRUE(shared.ok()) << shared.status().message();
+  // Byte for byte: knowledge/vocabulary.json is a copy, not an edit.
+  EXPECT_TRUE(*repo == *shared) << kRepoVocabulary << " differs from " << kSharedVocabulary
+                                << "; copy the contract again";
 }
 
 // True when `path` passes through every id in `through`, in that order.
