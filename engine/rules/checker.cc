@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "base/text.h"
+#include "flux/flux.h"
 #include "units/units.h"
 
 namespace nflux::rules {
@@ -58,19 +59,6 @@ std::string HintOrChoices(std::string_view word, const std::vector<std::string>&
   std::string hint = DidYouMean(word, choices);
   if (!hint.empty() || choices.empty()) return hint;
   return " (one of: " + List(choices) + ")";
-}
-
-std::vector<std::string> FluxIndexNames() {
-  std::vector<std::string> names;
-  for (const char* pathway : {"serotonin", "melatonin", "dopamine", "noradrenaline", "adrenaline", "gaba", "glutamate",
-                              "acetylcholine"})
-    for (const char* index : {"synthesis", "release", "reuptake", "breakdown", "level", "turnover"}) {
-      std::string name = pathway;
-      name += '.';
-      name += index;
-      names.push_back(std::move(name));
-    }
-  return names;
 }
 
 class Checker {
@@ -174,7 +162,7 @@ class Checker {
       case TestKind::kFluxCompare:
       case TestKind::kFluxAssumed:
         if (!IsFluxIndex(test->id)) {
-          Error(test->id_at, "unknown flux index " + Quote(test->id) + DidYouMean(test->id, FluxIndexNames()));
+          Error(test->id_at, "unknown flux index " + Quote(test->id) + DidYouMean(test->id, flux::AllIndexKeys()));
         }
         return;
       case TestKind::kMedication:
