@@ -8,6 +8,7 @@
 
 #include "base/text.h"
 #include "explain/explain.h"
+#include "flux/flux.h"
 
 #ifndef NFLUX_VERSION
 #define NFLUX_VERSION "0.0.0"
@@ -255,12 +256,20 @@ ordered_json RequestedJson(const Evaluation& evaluation) {
   return out;
 }
 
+// {pathway, index} of a flux key: the model's own split (flux::ParseIndexKey) for its index keys;
+// any other key (values given by hand) splits at its dot, or is a pathway's "value".
+std::pair<std::string, std::string> SplitFluxKey(const std::string& key) {
+  if (auto parsed = flux::ParseIndexKey(key))
+    return {std::string(parsed->first), flux::IndexNames()[static_cast<size_t>(parsed->second)]};
+  auto dot = key.find('.');
+  if (dot == std::string::npos) return {key, "value"};
+  return {key.substr(0, dot), key.substr(dot + 1)};
+}
+
 ordered_json FluxJson(const inference::FluxValues& flux, const ReportOptions& options) {
   ordered_json out = ordered_json::object();
   for (const auto& [key, value] : flux.values) {
-    auto dot = key.find('.');
-    std::string pathway = dot == std::string::npos ? key : key.substr(0, dot);
-    std::string index = dot == std::string::npos ? "value" : key.substr(dot + 1);
+    auto [pathway, index] = SplitFluxKey(key);
     out[pathway][index] = std::round(value * 1e4) / 1e4;
   }
   for (const auto& [pathway, inputs] : options.flux_assumed_inputs)
