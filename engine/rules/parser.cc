@@ -454,17 +454,25 @@ class Parser {
     return true;
   }
 
+  // An identifier, asked for as "WHAT after 'THE TEST SO FAR'" (or after `quoted`); the message
+  // is built only on a failure.
+  bool TakeIdentifierAfter(std::string_view what, std::string_view quoted, Token* out) {
+    if (Peek().kind != Kind::kIdentifier) {
+      std::string after = quoted.empty() ? "'" + source_.text() + "'" : std::string(quoted);
+      return Fail(Peek(), "expected " + std::string(what) + " after " + after + ", got " + DescribeToken(Peek()));
+    }
+    *out = Take();
+    return true;
+  }
+
   bool ParseTestId(const TestForm& form, Test* test) {
     switch (form.id) {
       case TestId::kNone: return true;
       case TestId::kFluxIndex: return ParseFluxIndex(form, test);
       case TestId::kId: break;
     }
-    if (Peek().kind != Kind::kIdentifier) {  // the message is built only here
-      return Fail(Peek(), "expected " + std::string(form.id_noun) + " after '" + source_.text() + "', got " +
-                              DescribeToken(Peek()));
-    }
-    Token id = Take();
+    Token id;
+    if (!TakeIdentifierAfter(form.id_noun, {}, &id)) return false;
     test->id = id.text;
     test->id_at = At(id);
     return true;
@@ -472,7 +480,7 @@ class Parser {
 
   bool ParseFluxIndex(const TestForm& form, Test* test) {
     Token pathway;
-    if (!ExpectIdentifier(std::string(form.id_noun) + " after '" + source_.text() + "'", &pathway)) return false;
+    if (!TakeIdentifierAfter(form.id_noun, {}, &pathway)) return false;
     if (Peek().kind != Kind::kDot) {
       return Fail(Peek(), "expected '.' after 'flux " + std::string(pathway.text) +
                               "' (flux indices read PATHWAY.INDEX, e.g. serotonin.synthesis), got " +
@@ -501,7 +509,7 @@ class Parser {
         return true;
       }
       Token word;
-      if (!ExpectChoice(group.choices, group.noun, "'" + std::string(group.word) + "'", &word)) return false;
+      if (!ExpectChoice(group.choices, group.noun, group.quoted, &word)) return false;
       test->value_at = At(word);
       *form = group.single;
       for (const auto& [second, row] : group.seconds)
@@ -530,15 +538,15 @@ class Parser {
       case Operand::kItemComparison: return ParseItemComparison(form, test);
       case Operand::kWord: {
         Token value;
-        if (!ExpectIdentifier(std::string(form.noun) + " after '" + std::string(form.words) + "'", &value)) return false;
+        if (!TakeIdentifierAfter(form.noun, form.quoted_words, &value)) return false;
         test->text = value.text;
         test->value_at = At(value);
         return true;
       }
       case Operand::kChoice: {
         // After the id, the choice follows its word ("'is'"); without an id, the test so far ("'sex is'").
-        std::string after = "'" + (form.id == TestId::kNone ? source_.text() : std::string(form.words)) + "'";
-        return TakeValue(test, form.choices, form.noun, after);
+        if (form.id != TestId::kNone) return TakeValue(test, form.choices, form.noun, form.quoted_words);
+        return TakeValue(test, form.choices, form.noun, "'" + source_.text() + "'");
       }
     }
     return false;
@@ -547,7 +555,7 @@ class Parser {
   // `questionnaire ID item N CMP NUMBER`: the checker reports an item out of range at N.
   bool ParseItemComparison(const TestForm& form, Test* test) {
     Token item;
-    if (!ExpectWholeNumber("'" + std::string(form.words) + "'", 1, &item)) return false;
+    if (!ExpectWholeNumber(form.quoted_words, 1, &item)) return false;
     test->item = static_cast<int>(item.number);
     SourceLocation item_at = At(item);
     if (!ParseComparison(test, kComparisonText, "'" + std::string(form.words) + " " + std::string(item.text) + "'"))

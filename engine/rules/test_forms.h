@@ -54,6 +54,7 @@ struct TestForm {
   std::string_view noun;
   // kComparison, when nothing else matched: what else could have stood there.
   std::string_view expected;
+  std::string quoted_words = {};  // "'is'", "'band is'": `words` as messages quote them (set by TestForms())
 };
 
 // Every test kind, once, grouped by keyword in the order conditions list them.
@@ -77,6 +78,7 @@ struct KeywordGrammar {
     bool fixed = false;
     std::vector<std::string> choices;  // what may follow `word`: single's choices, then the seconds
     std::string_view noun;             // what that choice is called
+    std::string quoted;                // "'is'", for messages
   };
 
   std::string_view keyword;
