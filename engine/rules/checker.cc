@@ -9,6 +9,7 @@
 
 #include "base/text.h"
 #include "flux/flux.h"
+#include "knowledge/vocabulary.h"
 #include "units/units.h"
 
 namespace nflux::rules {
@@ -176,7 +177,7 @@ class Checker {
         return;
       case TestKind::kSupplementCurrent:
       case TestKind::kSupplementRequested:
-        Resolve(test->id, test->id_at, {NodeKind::kStrategy}, "strategy");
+        Resolve(test->id, test->id_at, {NodeKind::kStrategy}, Name(ConclusionKind::kStrategy));
         return;
       case TestKind::kLifestyleCompare:
       case TestKind::kLifestyleIs:
@@ -186,13 +187,13 @@ class Checker {
         CheckStressor(*test);
         return;
       case TestKind::kDriver:
-        Resolve(test->id, test->id_at, {NodeKind::kDriver, NodeKind::kStressor}, "driver");
+        Resolve(test->id, test->id_at, {NodeKind::kDriver, NodeKind::kStressor}, Name(ConclusionKind::kDriver));
         return;
       case TestKind::kDeficit:
-        Resolve(test->id, test->id_at, {NodeKind::kDeficit}, "deficit");
+        Resolve(test->id, test->id_at, {NodeKind::kDeficit}, Name(ConclusionKind::kDeficit));
         return;
       case TestKind::kAlert:
-        Resolve(test->id, test->id_at, {NodeKind::kAlert}, "alert");
+        Resolve(test->id, test->id_at, {NodeKind::kAlert}, Name(ConclusionKind::kAlert));
         return;
       case TestKind::kFact:  // Facts are made by rules; Stratify checks that one derives it.
       case TestKind::kSex:
@@ -317,23 +318,23 @@ class Checker {
         CheckCertainty(*action, "certainty");
         return;
       case ActionKind::kConcludeDriver:
-        Resolve(action->id, action->id_at, {NodeKind::kDriver, NodeKind::kStressor}, "driver");
+        Resolve(action->id, action->id_at, {NodeKind::kDriver, NodeKind::kStressor}, Name(ConclusionKind::kDriver));
         CheckCertainty(*action, "weight");
         return;
       case ActionKind::kSuggestDeficit:
       case ActionKind::kOpposeDeficit:
-        Resolve(action->id, action->id_at, {NodeKind::kDeficit}, "deficit");
+        Resolve(action->id, action->id_at, {NodeKind::kDeficit}, Name(ConclusionKind::kDeficit));
         CheckCertainty(*action, "certainty");
         for (size_t i = 0; i < action->ids.size(); ++i)
-          Resolve(action->ids[i], i < action->ids_at.size() ? action->ids_at[i] : action->at, {NodeKind::kDriver, NodeKind::kStressor}, "driver");
+          Resolve(action->ids[i], i < action->ids_at.size() ? action->ids_at[i] : action->at, {NodeKind::kDriver, NodeKind::kStressor}, Name(ConclusionKind::kDriver));
         return;
       case ActionKind::kSuggestStrategy:
-        Resolve(action->id, action->id_at, {NodeKind::kStrategy}, "strategy");
+        Resolve(action->id, action->id_at, {NodeKind::kStrategy}, Name(ConclusionKind::kStrategy));
         for (size_t i = 0; i < action->ids.size(); ++i)
-          Resolve(action->ids[i], i < action->ids_at.size() ? action->ids_at[i] : action->at, {NodeKind::kDeficit}, "deficit");
+          Resolve(action->ids[i], i < action->ids_at.size() ? action->ids_at[i] : action->at, {NodeKind::kDeficit}, Name(ConclusionKind::kDeficit));
         return;
       case ActionKind::kRaiseAlert:
-        Resolve(action->id, action->id_at, {NodeKind::kAlert}, "alert");
+        Resolve(action->id, action->id_at, {NodeKind::kAlert}, Name(ConclusionKind::kAlert));
         return;
       case ActionKind::kNoteDataQuality:
         return;
