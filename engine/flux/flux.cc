@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -96,117 +97,213 @@ const std::vector<std::string>& Model::Pathways() {
   return names;
 }
 
+std::string IndexKey(std::string_view pathway, int index) {
+  std::string key(pathway);
+  key += '.';
+  key += IndexNames()[static_cast<size_t>(index)];
+  return key;
+}
+
+const std::vector<std::string>& AllIndexKeys() {
+  static const std::vector<std::string> keys = [] {
+    std::vector<std::string> out;
+    for (const auto& pathway : Model::Pathways())
+      for (int idx = 0; idx < kIndexCount; ++idx) out.push_back(IndexKey(pathway, idx));
+    return out;
+  }();
+  return keys;
+}
+
+std::optional<std::pair<std::string_view, int>> ParseIndexKey(std::string_view key) {
+  size_t dot = key.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  std::string_view pathway = key.substr(0, dot), index = key.substr(dot + 1);
+  const auto& pathways = Model::Pathways();
+  if (std::find(pathways.begin(), pathways.end(), pathway) == pathways.end()) return std::nullopt;
+  for (int idx = 0; idx < kIndexCount; ++idx)
+    if (IndexNames()[static_cast<size_t>(idx)] == index) return std::pair{pathway, idx};
+  return std::nullopt;
+}
+
+bool IsIndexKey(std::string_view key) { return ParseIndexKey(key).has_value(); }
+
 double CofactorSufficiency(double x) {
   if (!(x < 1)) return 1.0;
   if (x <= 0) return 1e-3;
   return std::max(1e-3, x * (1 + kSufficiencyK) / (x + kSufficiencyK));
 }
 
-Result<std::shared_ptr<const Model>> Model::Build(std::shared_ptr<const knowledge::KnowledgeBase> kb) {
-  auto impl = std::make_unique<Impl>();
-  const auto& nodes = kb->nodes();
+namespace {
+
+using Impl = Model::Impl;
+
+// ---- Build: the steps that compile the knowledge graph into the model.
+
+void IndexNodes(const knowledge::KnowledgeBase& kb, Impl* impl) {
+  const auto& nodes = kb.nodes();
   for (size_t i = 0; i < nodes.size(); ++i) {
     impl->index.emplace(nodes[i].id, static_cast<int>(i));
     impl->nodes.push_back(&nodes[i]);
   }
   impl->links.resize(nodes.size());
   impl->measured_by.resize(nodes.size());
-  for (const Edge& edge : kb->edges()) {
+}
+
+// The log gain an influence edge carries per unit of its source's state; 0 for other edges.
+double LinkGain(const Edge& edge) {
+  switch (edge.type) {
+    case EdgeType::kCofactorOf: return 1.0;
+    case EdgeType::kUpregulates:
+    case EdgeType::kDownregulates:
+    case EdgeType::kDepletes: return edge.sign * edge.weight.value_or(kDefaultRegulation);
+    case EdgeType::kInhibits:
+      return std::log(1 - std::clamp(edge.weight.value_or(kDefaultInhibition), 0.0, kMaxInhibition));
+    default: return 0;
+  }
+}
+
+// The influence adjacency and, per node, the labs that measure it.
+void CompileLinks(const knowledge::KnowledgeBase& kb, Impl* impl) {
+  for (const Edge& edge : kb.edges()) {
     int from = impl->Find(edge.from), to = impl->Find(edge.to);
     if (from < 0 || to < 0) continue;
     // Receptors are outside the model (its autoreceptor feedback is internal): no effect passes
     // through them.
-    if (nodes[static_cast<size_t>(from)].kind == NodeKind::kReceptor ||
-        nodes[static_cast<size_t>(to)].kind == NodeKind::kReceptor)
+    if (impl->nodes[static_cast<size_t>(from)]->kind == NodeKind::kReceptor ||
+        impl->nodes[static_cast<size_t>(to)]->kind == NodeKind::kReceptor)
       continue;
-    double gain = 0;
-    switch (edge.type) {
-      case EdgeType::kCofactorOf: gain = 1.0; break;
-      case EdgeType::kUpregulates:
-      case EdgeType::kDownregulates:
-      case EdgeType::kDepletes: gain = edge.sign * edge.weight.value_or(kDefaultRegulation); break;
-      case EdgeType::kInhibits:
-        gain = std::log(1 - std::clamp(edge.weight.value_or(kDefaultInhibition), 0.0, kMaxInhibition));
-        break;
-      case EdgeType::kMeasuredBy: impl->measured_by[static_cast<size_t>(from)].push_back(&edge); continue;
-      default: continue;
+    if (edge.type == EdgeType::kMeasuredBy) {
+      impl->measured_by[static_cast<size_t>(from)].push_back(&edge);
+      continue;
     }
+    double gain = LinkGain(edge);
     if (gain != 0) impl->links[static_cast<size_t>(from)].push_back({to, gain});
   }
+}
 
-  auto need = [&](const std::string& id) -> Result<int> {
-    int i = impl->Find(id);
-    if (i < 0) return Status::NotFound("flux model: knowledge node '" + id + "' is missing");
-    return i;
-  };
-  for (const PathwaySpec& spec : Specs()) {
-    Impl::CompiledPathway p;
-    p.kinetics = Kinetics::For(spec);
-    std::set<int> touched;  // enzymes and transporters the pathway reads, for `assumable`
-    auto add = [&](Channel channel, const std::string& id) -> Status {
-      auto i = need(id);
-      if (!i.ok()) return i.status();
-      p.nodes[channel].push_back(*i);
-      touched.insert(*i);
-      return Status::Ok();
-    };
+// Fills a pathway's channels with the knowledge nodes they read: from its spec, and graph-derived
+// (transporters and degrading enzymes of its precursor and transmitter). `touched` collects them.
+class ChannelCompiler {
+ public:
+  ChannelCompiler(const knowledge::KnowledgeBase& kb, const Impl& impl, Impl::CompiledPathway* p)
+      : kb_(kb), impl_(impl), p_(*p) {}
+
+  Status Run(const PathwaySpec& spec) {
     for (const char* id : {spec.transmitter.c_str(), spec.pathway_node.c_str()})
-      if (auto st = add(kDrive, id); !st.ok()) return st;
+      if (auto st = Add(kDrive, id); !st.ok()) return st;
     if (!spec.precursor.empty()) {
-      if (auto st = add(kSupply, spec.precursor); !st.ok()) return st;
-      // Graph-derived: the precursor's transporters into the brain and the enzymes degrading it.
-      for (const Edge& edge : kb->edges()) {
-        if (edge.to != spec.precursor) continue;
-        if (edge.type == EdgeType::kTransports && edge.role == "bbb") (void)add(kBbb, edge.from);
-        if (edge.type == EdgeType::kDegrades) (void)add(kShunt, edge.from);
-      }
+      if (auto st = Add(kSupply, spec.precursor); !st.ok()) return st;
+      AddPrecursorEdges(spec);
     }
-    if (!spec.upstream.empty())
-      for (size_t k = 0; k < impl->pathways.size(); ++k)
-        if (impl->pathways[k].spec().name == spec.upstream) p.upstream = static_cast<int>(k);
     for (const auto& id : spec.rate_enzymes)
-      if (auto st = add(kRate, id); !st.ok()) return st;
+      if (auto st = Add(kRate, id); !st.ok()) return st;
     if (!spec.cosubstrate.empty())
-      if (auto st = add(kCosubstrate, spec.cosubstrate); !st.ok()) return st;
+      if (auto st = Add(kCosubstrate, spec.cosubstrate); !st.ok()) return st;
     for (size_t k = 0; k < spec.steps.size(); ++k)
       for (const auto& id : spec.steps[k].enzymes)
-        if (auto st = add(static_cast<Channel>(kStep0 + static_cast<int>(k)), id); !st.ok()) return st;
-    // Graph-derived: vesicular and reuptake transporters of the transmitter, enzymes degrading it.
-    for (const Edge& edge : kb->edges()) {
+        if (auto st = Add(static_cast<Channel>(kStep0 + static_cast<int>(k)), id); !st.ok()) return st;
+    AddTransmitterEdges(spec);
+    return Status::Ok();
+  }
+
+  const std::set<int>& touched() const { return touched_; }
+
+ private:
+  Status Add(Channel channel, const std::string& id) {
+    int i = impl_.Find(id);
+    if (i < 0) return Status::NotFound("flux model: knowledge node '" + id + "' is missing");
+    p_.nodes[channel].push_back(i);
+    touched_.insert(i);
+    return Status::Ok();
+  }
+
+  // The precursor's transporters into the brain and the enzymes degrading it.
+  void AddPrecursorEdges(const PathwaySpec& spec) {
+    for (const Edge& edge : kb_.edges()) {
+      if (edge.to != spec.precursor) continue;
+      if (edge.type == EdgeType::kTransports && edge.role == "bbb") (void)Add(kBbb, edge.from);
+      if (edge.type == EdgeType::kDegrades) (void)Add(kShunt, edge.from);
+    }
+  }
+
+  // Vesicular and reuptake transporters of the transmitter, enzymes degrading it.
+  void AddTransmitterEdges(const PathwaySpec& spec) {
+    for (const Edge& edge : kb_.edges()) {
       if (edge.to != spec.transmitter) continue;
-      if (edge.type == EdgeType::kTransports && edge.role == "vesicular") (void)add(kVmat, edge.from);
-      if (edge.type == EdgeType::kTransports && edge.role == "reuptake") (void)add(kTransporter, edge.from);
+      if (edge.type == EdgeType::kTransports && edge.role == "vesicular") (void)Add(kVmat, edge.from);
+      if (edge.type == EdgeType::kTransports && edge.role == "reuptake") (void)Add(kTransporter, edge.from);
       if (edge.type == EdgeType::kDegrades) {
-        bool outside = std::find(spec.extracellular_enzymes.begin(), spec.extracellular_enzymes.end(), edge.from) !=
-                       spec.extracellular_enzymes.end();
-        (void)add(outside ? kExtBreakdown : kCytBreakdown, edge.from);
+        const auto& outside = spec.extracellular_enzymes;
+        bool extracellular = std::find(outside.begin(), outside.end(), edge.from) != outside.end();
+        (void)Add(extracellular ? kExtBreakdown : kCytBreakdown, edge.from);
       }
     }
-    // Inputs that would inform the pathway: its precursor and the cofactors and hormones with an
-    // edge into a node it reads.
-    std::set<int> assumable;
-    if (!spec.precursor.empty()) assumable.insert(impl->Find(spec.precursor));
-    for (const Edge& edge : kb->edges()) {
-      int to = impl->Find(edge.to), from = impl->Find(edge.from);
-      if (to < 0 || from < 0 || !touched.count(to)) continue;
-      NodeKind kind = impl->nodes[static_cast<size_t>(from)]->kind;
-      bool input_kind = kind == NodeKind::kCofactor || kind == NodeKind::kHormone || kind == NodeKind::kPrecursor;
-      bool influence = edge.type == EdgeType::kCofactorOf || edge.type == EdgeType::kUpregulates ||
-                       edge.type == EdgeType::kDownregulates;
-      if (input_kind && influence) assumable.insert(from);
-    }
-    for (int n : assumable)
-      if (n >= 0 && !impl->measured_by[static_cast<size_t>(n)].empty()) p.assumable.push_back(n);
-    std::set<std::string> synthesis_enzymes(spec.rate_enzymes.begin(), spec.rate_enzymes.end());
-    for (const auto& step : spec.steps) synthesis_enzymes.insert(step.enzymes.begin(), step.enzymes.end());
-    std::set<int> primary;
-    for (const Edge& edge : kb->edges()) {
-      if (edge.type != EdgeType::kCofactorOf || !synthesis_enzymes.count(edge.to)) continue;
-      int from = impl->Find(edge.from);
-      if (from >= 0 && !impl->measured_by[static_cast<size_t>(from)].empty()) primary.insert(from);
-    }
-    p.primary.assign(primary.begin(), primary.end());
-    impl->pathways.push_back(std::move(p));
+  }
+
+  const knowledge::KnowledgeBase& kb_;
+  const Impl& impl_;
+  Impl::CompiledPathway& p_;
+  std::set<int> touched_;
+};
+
+// Inputs that would inform the pathway and have a lab: its precursor and the cofactors and
+// hormones with an edge into a node it reads.
+std::vector<int> AssumableInputs(const knowledge::KnowledgeBase& kb, const Impl& impl, const PathwaySpec& spec,
+                                 const std::set<int>& touched) {
+  std::set<int> assumable;
+  if (!spec.precursor.empty()) assumable.insert(impl.Find(spec.precursor));
+  for (const Edge& edge : kb.edges()) {
+    int to = impl.Find(edge.to), from = impl.Find(edge.from);
+    if (to < 0 || from < 0 || !touched.count(to)) continue;
+    NodeKind kind = impl.nodes[static_cast<size_t>(from)]->kind;
+    bool input_kind = kind == NodeKind::kCofactor || kind == NodeKind::kHormone || kind == NodeKind::kPrecursor;
+    bool influence = edge.type == EdgeType::kCofactorOf || edge.type == EdgeType::kUpregulates ||
+                     edge.type == EdgeType::kDownregulates;
+    if (input_kind && influence) assumable.insert(from);
+  }
+  std::vector<int> out;
+  for (int n : assumable)
+    if (n >= 0 && !impl.measured_by[static_cast<size_t>(n)].empty()) out.push_back(n);
+  return out;
+}
+
+// The measurable cofactors of the pathway's synthesis enzymes (rate-limiting and following steps).
+std::vector<int> PrimaryCofactors(const knowledge::KnowledgeBase& kb, const Impl& impl, const PathwaySpec& spec) {
+  std::set<std::string> synthesis_enzymes(spec.rate_enzymes.begin(), spec.rate_enzymes.end());
+  for (const auto& step : spec.steps) synthesis_enzymes.insert(step.enzymes.begin(), step.enzymes.end());
+  std::set<int> primary;
+  for (const Edge& edge : kb.edges()) {
+    if (edge.type != EdgeType::kCofactorOf || !synthesis_enzymes.count(edge.to)) continue;
+    int from = impl.Find(edge.from);
+    if (from >= 0 && !impl.measured_by[static_cast<size_t>(from)].empty()) primary.insert(from);
+  }
+  return {primary.begin(), primary.end()};
+}
+
+Result<Impl::CompiledPathway> CompilePathway(const knowledge::KnowledgeBase& kb, const Impl& impl,
+                                             const PathwaySpec& spec) {
+  Impl::CompiledPathway p;
+  p.kinetics = Kinetics::For(spec);
+  ChannelCompiler channels(kb, impl, &p);
+  if (auto st = channels.Run(spec); !st.ok()) return st;
+  if (!spec.upstream.empty())
+    for (size_t k = 0; k < impl.pathways.size(); ++k)
+      if (impl.pathways[k].spec().name == spec.upstream) p.upstream = static_cast<int>(k);
+  p.assumable = AssumableInputs(kb, impl, spec, channels.touched());
+  p.primary = PrimaryCofactors(kb, impl, spec);
+  return p;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Model>> Model::Build(std::shared_ptr<const knowledge::KnowledgeBase> kb) {
+  auto impl = std::make_unique<Impl>();
+  IndexNodes(*kb, impl.get());
+  CompileLinks(*kb, impl.get());
+  for (const PathwaySpec& spec : Specs()) {
+    auto pathway = CompilePathway(*kb, *impl, spec);
+    if (!pathway.ok()) return pathway.status();
+    impl->pathways.push_back(std::move(*pathway));
   }
   return std::shared_ptr<const Model>(new Model(std::move(impl), std::move(kb)));
 }
@@ -220,216 +317,282 @@ std::string Num(double v, int digits = 3) {
   return out.str();
 }
 
-}  // namespace
+// ---- Compute: the steps from a case to the pathway indices.
 
-Result<FluxResult> Model::Compute(const casefile::Case& c, const ComputeOptions& options) const {
-  const Impl& m = *impl_;
-  const size_t n = m.nodes.size();
-  FluxResult result;
-  std::vector<char> measured(n, 0);
+// An input with the node it sets and its log state there.
+struct Source {
+  Input input;
+  int node;
+  double value;
+};
 
-  // 1. Sources from the case. Each input gets a state vector over the nodes (linear in log space).
-  struct Source {
-    int node;
-    double value;
-  };
-  std::vector<std::pair<Input, Source>> sources;
-  for (size_t i = 0; i < n; ++i) {
-    const auto* node = m.nodes[i];
-    NodeKind kind = node->kind;
-    bool sufficiency = kind == NodeKind::kCofactor || kind == NodeKind::kPrecursor;
-    if (!sufficiency && kind != NodeKind::kHormone && kind != NodeKind::kStressor) continue;
+bool IsSufficiencyKind(NodeKind kind) { return kind == NodeKind::kCofactor || kind == NodeKind::kPrecursor; }
+
+// The log state a lab result gives the node it measures (`sign` < 0: a marker that rises in
+// deficiency): ln(sufficiency) for a cofactor or precursor, the clamped deviation from the range
+// for a hormone, only the raised direction for a stressor.
+double LabState(NodeKind kind, int sign, const casefile::LabResult& lab) {
+  double v = *lab.value;
+  std::optional<double> low = lab.reference_low, high = lab.reference_high;
+  if (IsSufficiencyKind(kind)) {
+    if (sign > 0 && low && *low > 0 && v < *low) return std::log(CofactorSufficiency(v / *low));
+    if (sign < 0 && high && v > *high && v > 0) return std::log(CofactorSufficiency(*high / v));
+    return 0;
+  }
+  double dev = 0;
+  if (high && *high > 0 && v > *high) dev = std::log(v / *high);
+  if (low && *low > 0 && v < *low && v > 0) dev = std::log(v / *low);
+  dev *= sign;
+  if (kind == NodeKind::kHormone) return std::clamp(dev, -kHormoneClamp, kHormoneClamp);
+  return std::clamp(dev, 0.0, 1.0);  // a stressor: only its raised direction
+}
+
+std::string LabText(const knowledge::Node& node, const std::string& lab_id, const casefile::LabResult& lab,
+                    double state) {
+  bool sufficiency = IsSufficiencyKind(node.kind);
+  return lab_id + " " + Num(*lab.value, 4) + " " + lab.unit + (state < 0 && sufficiency ? " low" : "") + ": " +
+         node.id + (sufficiency ? " sufficiency " + Num(std::exp(state)) : " state " + Num(state));
+}
+
+// One source per node that a used lab of the case measures: the lab that moves it most. Marks the
+// measured nodes in `measured`.
+std::vector<Source> LabSources(const Impl& m, const casefile::Case& c, std::vector<char>* measured) {
+  std::vector<Source> sources;
+  for (size_t i = 0; i < m.nodes.size(); ++i) {
+    const knowledge::Node& node = *m.nodes[i];
+    if (!IsSufficiencyKind(node.kind) && node.kind != NodeKind::kHormone && node.kind != NodeKind::kStressor)
+      continue;
     double best = 0;
     std::string best_lab, best_text;
     for (const Edge* edge : m.measured_by[i]) {
       const casefile::LabResult* lab = c.Lab(edge->to);
       if (!lab || !lab->used || !lab->value) continue;
-      measured[i] = 1;
-      double v = *lab->value, state = 0;
-      std::optional<double> low = lab->reference_low, high = lab->reference_high;
-      if (sufficiency) {
-        if (edge->sign > 0 && low && *low > 0 && v < *low) state = std::log(CofactorSufficiency(v / *low));
-        if (edge->sign < 0 && high && v > *high && v > 0) state = std::log(CofactorSufficiency(*high / v));
-      } else {
-        double dev = 0;
-        if (high && *high > 0 && v > *high) dev = std::log(v / *high);
-        if (low && *low > 0 && v < *low && v > 0) dev = std::log(v / *low);
-        dev *= edge->sign;
-        if (kind == NodeKind::kHormone) state = std::clamp(dev, -kHormoneClamp, kHormoneClamp);
-        else state = std::clamp(dev, 0.0, 1.0);  // a stressor: only its raised direction
-      }
+      (*measured)[i] = 1;
+      double state = LabState(node.kind, edge->sign, *lab);
       if (std::fabs(state) > std::fabs(best)) {
         best = state;
         best_lab = edge->to;
-        best_text = edge->to + " " + Num(v, 4) + " " + lab->unit + (state < 0 && sufficiency ? " low" : "") +
-                    ": " + node->id + (sufficiency ? " sufficiency " + Num(std::exp(state)) : " state " + Num(state));
+        best_text = LabText(node, edge->to, *lab, state);
       }
     }
-    if (best != 0) sources.push_back({{"lab:" + best_lab, node->id, best, best_text}, {static_cast<int>(i), best}});
+    if (best != 0) sources.push_back({{"lab:" + best_lab, node.id, best, best_text}, static_cast<int>(i), best});
   }
-  // Stressor scores 0-3; a mild score (1) is within the healthy reference.
+  return sources;
+}
+
+// Stressor scores 0-3; a mild score (1) is within the healthy reference.
+void AddStressorSources(const Impl& m, const casefile::Case& c, std::vector<Source>* sources) {
   for (const auto& [id, score] : c.stressors) {
     int i = m.Find(id);
     if (i < 0 || score <= 1) continue;
     double value = (score - 1) / 2.0;
+    Input input{"stressor:" + id, id, value, id + " " + std::to_string(score) + "/3"};
     bool replaced = false;
-    for (auto& [input, source] : sources)
+    for (Source& source : *sources)
       if (source.node == i) {  // measured too: the stronger of the two speaks
-        if (value > source.value) input = {"stressor:" + id, id, value, id + " " + std::to_string(score) + "/3"},
-                                  source.value = value;
+        if (value > source.value) source.input = input, source.value = value;
         replaced = true;
       }
-    if (!replaced)
-      sources.push_back({{"stressor:" + id, id, value, id + " " + std::to_string(score) + "/3"}, {i, value}});
+    if (!replaced) sources->push_back({std::move(input), i, value});
   }
+}
+
+// Medications (by id and by class) and conditions with an influence edge, at intensity 1.
+void AddMedicationAndConditionSources(const Impl& m, const casefile::Case& c, std::vector<Source>* sources) {
   for (const auto& med : c.medications) {
     std::set<std::string> ids(med.classes.begin(), med.classes.end());
     ids.insert(med.id);
     for (const auto& id : ids) {
       int i = m.Find(id);
       if (i < 0 || m.links[static_cast<size_t>(i)].empty()) continue;
-      sources.push_back({{"medication:" + med.id, id, 1.0, med.id + (id == med.id ? "" : " (" + id + ")")}, {i, 1.0}});
+      sources->push_back({{"medication:" + med.id, id, 1.0, med.id + (id == med.id ? "" : " (" + id + ")")}, i, 1.0});
     }
   }
   for (const auto& condition : c.conditions) {
     int i = m.Find(condition.id);
     if (i < 0 || m.links[static_cast<size_t>(i)].empty()) continue;
-    sources.push_back({{"condition:" + condition.id, condition.id, 1.0, condition.id}, {i, 1.0}});
+    sources->push_back({{"condition:" + condition.id, condition.id, 1.0, condition.id}, i, 1.0});
   }
+}
 
-  // 2. Propagation: one state vector per input id (sources of one input add up).
-  std::vector<std::string> input_ids;
-  std::map<std::string, size_t> input_index;
+// One state vector over the nodes per input id (linear in log space; sources of one input add
+// up), and their sum.
+struct InputStates {
+  std::vector<std::string> ids;
+  std::map<std::string, size_t> index;
   std::vector<std::vector<double>> state;
-  auto slot = [&](const std::string& id) -> std::vector<double>& {
-    auto [it, inserted] = input_index.emplace(id, input_ids.size());
+  std::vector<double> total;
+
+  std::vector<double>& Slot(const std::string& id) {
+    auto [it, inserted] = index.emplace(id, ids.size());
     if (inserted) {
-      input_ids.push_back(id);
-      state.emplace_back(n, 0.0);
+      ids.push_back(id);
+      state.emplace_back(total.size(), 0.0);
     }
     return state[it->second];
-  };
-  for (const auto& [input, source] : sources) {
-    result.inputs.push_back(input);
+  }
+};
+
+// Carries each source along the influence links (into its own node even when measured).
+InputStates PropagateSources(const Impl& m, const std::vector<Source>& sources, const std::vector<char>& measured,
+                             std::vector<Input>* inputs) {
+  InputStates states;
+  states.total.assign(m.nodes.size(), 0.0);
+  for (const Source& source : sources) {
+    inputs->push_back(source.input);
     std::vector<char> blocked = measured;
     blocked[static_cast<size_t>(source.node)] = 0;
-    m.Propagate(source.node, source.value, blocked, slot(input.id));
+    m.Propagate(source.node, source.value, blocked, states.Slot(source.input.id));
   }
-  std::vector<double> total(n, 0.0);
-  for (const auto& s : state)
-    for (size_t i = 0; i < n; ++i) total[i] += s[i];
+  for (const auto& s : states.state)
+    for (size_t i = 0; i < s.size(); ++i) states.total[i] += s[i];
+  return states;
+}
 
-  // 3. Strategies (what-if): each `targets` edge moves its node, then propagates like a source.
-  for (const auto& strategy : options.apply_strategies) {
-    const auto* node = kb_->Find(strategy);
-    if (!node || node->kind != NodeKind::kStrategy)
-      return Status::InvalidArgument("unknown strategy '" + strategy + "'");
-    std::vector<double> delta(n, 0.0);
-    for (const Edge* edge : kb_->OutEdges(strategy)) {
-      if (edge->type != EdgeType::kTargets) continue;
-      int i = m.Find(edge->to);
-      if (i < 0) continue;
-      double w = std::clamp(edge->weight.value_or(kDefaultRegulation), 0.0, kMaxInhibition);
-      double now = total[static_cast<size_t>(i)];
-      NodeKind kind = m.nodes[static_cast<size_t>(i)]->kind;
-      double d = 0;
-      switch (kind) {
-        case NodeKind::kPrecursor: d = edge->sign > 0 ? std::log(1 + w) : std::log(1 - w); break;
-        case NodeKind::kCofactor:
-          if (edge->sign > 0) d = now < 0 ? -w * now : 0.0;  // closes w of the gap; no effect when replete
-          else d = std::log(1 - w);
-          break;
-        case NodeKind::kStressor:
-        case NodeKind::kHormone:
-          if ((edge->sign < 0 && now > 0) || (edge->sign > 0 && now < 0)) d = -w * now;
-          break;
-        case NodeKind::kEnzyme:
-        case NodeKind::kTransporter:
-        case NodeKind::kNeurotransmitter:
-        case NodeKind::kPathway: d = edge->sign > 0 ? std::log(1 + w) : std::log(1 - w); break;
-        default: break;
-      }
-      if (d == 0) continue;
-      std::vector<char> blocked = measured;
-      blocked[static_cast<size_t>(i)] = 0;
-      m.Propagate(i, d, blocked, delta);
-      result.inputs.push_back({"strategy:" + strategy, edge->to, d, strategy + " -> " + edge->to});
-    }
-    auto& s = slot("strategy:" + strategy);
-    for (size_t i = 0; i < n; ++i) {
-      s[i] += delta[i];
-      total[i] += delta[i];
-    }
+// The log change a strategy's `targets` edge (weight w, sign) makes at a node of `kind` whose
+// state is `now`.
+double TargetDelta(NodeKind kind, int sign, double w, double now) {
+  switch (kind) {
+    case NodeKind::kPrecursor: return sign > 0 ? std::log(1 + w) : std::log(1 - w);
+    case NodeKind::kCofactor:
+      if (sign > 0) return now < 0 ? -w * now : 0.0;  // closes w of the gap; no effect when replete
+      return std::log(1 - w);
+    case NodeKind::kStressor:
+    case NodeKind::kHormone:
+      if ((sign < 0 && now > 0) || (sign > 0 && now < 0)) return -w * now;
+      return 0;
+    case NodeKind::kEnzyme:
+    case NodeKind::kTransporter:
+    case NodeKind::kNeurotransmitter:
+    case NodeKind::kPathway: return sign > 0 ? std::log(1 + w) : std::log(1 - w);
+    default: return 0;
   }
+}
 
-  // 4. Pathways: channel log factors, indices, contributions.
-  for (size_t pi = 0; pi < m.pathways.size(); ++pi) {
-    const auto& p = m.pathways[pi];
-    PathwayFlux out;
-    out.pathway = p.spec().name;
-    const size_t inputs = input_ids.size();
-    std::array<double, kMaxChannels> l{};
-    std::vector<std::array<double, kMaxChannels>> share(inputs);  // per input, its part of each channel
-    for (int ch = 0; ch < kMaxChannels; ++ch) {
-      const auto& list = p.nodes[static_cast<size_t>(ch)];
-      if (list.empty()) continue;
-      double scale = ch == kDrive ? 1.0 : 1.0 / static_cast<double>(list.size());  // drive nodes add up
-      for (int node : list) l[static_cast<size_t>(ch)] += scale * total[static_cast<size_t>(node)];
-      for (size_t k = 0; k < inputs; ++k) {
-        double v = 0;
-        for (int node : list) v += scale * state[k][static_cast<size_t>(node)];
-        share[k][static_cast<size_t>(ch)] = v;
-      }
-    }
-    if (p.upstream >= 0) {  // melatonin: serotonin synthesis is its precursor supply
-      const auto& up = result.pathways[static_cast<size_t>(p.upstream)];
-      l[kSupply] = std::log(up.index[kSynthesis]);
-      double sum = 0;
-      for (const auto& contribution : up.contributions[kSynthesis]) sum += contribution.log_change;
-      for (const auto& contribution : up.contributions[kSynthesis]) {
-        auto it = input_index.find(contribution.input);
-        if (it != input_index.end() && sum != 0)
-          share[it->second][kSupply] = l[kSupply] * contribution.log_change / sum;
-      }
-    }
-    out.index = Indices(SteadyState(p.kinetics, l), p.kinetics.ref);
-    for (int idx = 0; idx < kIndexCount; ++idx)
-      if (!(out.index[static_cast<size_t>(idx)] > 0)) out.index[static_cast<size_t>(idx)] = 1e-9;
-
-    if (options.contributions) {
-      // Each channel's part of ln(index), split between the inputs by their share of the channel
-      // (propagation is linear in log space).
-      PerChannel per_unit = IntegratedGradients(p.kinetics, l);  // then per unit of channel state
-      for (auto& channels : per_unit)
-        for (size_t c = 0; c < channels.size(); ++c) channels[c] = l[c] != 0 ? channels[c] / l[c] : 0.0;
-      for (int idx = 0; idx < kIndexCount; ++idx) {
-        size_t x = static_cast<size_t>(idx);
-        std::vector<Contribution> list;
-        double sum = 0;
-        for (size_t k = 0; k < inputs; ++k) {
-          double v = 0;
-          for (size_t c = 0; c < per_unit[x].size(); ++c) v += per_unit[x][c] * share[k][c];
-          sum += v;
-          if (std::fabs(v) > 1e-9) list.push_back({input_ids[k], v});
-        }
-        // Inputs are unique within a list, so this order is total and std::sort is deterministic.
-        std::sort(list.begin(), list.end(), [](const Contribution& a, const Contribution& b) {
-          if (std::fabs(a.log_change) != std::fabs(b.log_change)) return std::fabs(a.log_change) > std::fabs(b.log_change);
-          return a.input < b.input;
-        });
-        out.contributions[x] = std::move(list);
-        out.residual = std::max(out.residual, std::fabs(std::log(out.index[x]) - sum));
-      }
-    }
-    std::set<std::string> assumed;
-    for (int node : p.assumable) {
-      if (measured[static_cast<size_t>(node)]) continue;
-      assumed.insert(m.measured_by[static_cast<size_t>(node)].front()->to);
-    }
-    out.assumed = Sorted(std::move(assumed));
-    for (int node : p.primary) out.rests_on_assumption = out.rests_on_assumption || !measured[static_cast<size_t>(node)];
-    result.pathways.push_back(std::move(out));
+// What-if: each `targets` edge of the strategy moves its node, then propagates like a source.
+Status ApplyStrategy(const Impl& m, const knowledge::KnowledgeBase& kb, const std::string& strategy,
+                     const std::vector<char>& measured, InputStates* states, std::vector<Input>* inputs) {
+  const auto* node = kb.Find(strategy);
+  if (!node || node->kind != NodeKind::kStrategy) return Status::InvalidArgument("unknown strategy '" + strategy + "'");
+  const size_t n = m.nodes.size();
+  std::vector<double> delta(n, 0.0);
+  for (const Edge* edge : kb.OutEdges(strategy)) {
+    if (edge->type != EdgeType::kTargets) continue;
+    int i = m.Find(edge->to);
+    if (i < 0) continue;
+    double w = std::clamp(edge->weight.value_or(kDefaultRegulation), 0.0, kMaxInhibition);
+    double d = TargetDelta(m.nodes[static_cast<size_t>(i)]->kind, edge->sign, w, states->total[static_cast<size_t>(i)]);
+    if (d == 0) continue;
+    std::vector<char> blocked = measured;
+    blocked[static_cast<size_t>(i)] = 0;
+    m.Propagate(i, d, blocked, delta);
+    inputs->push_back({"strategy:" + strategy, edge->to, d, strategy + " -> " + edge->to});
   }
+  auto& s = states->Slot("strategy:" + strategy);
+  for (size_t i = 0; i < n; ++i) {
+    s[i] += delta[i];
+    states->total[i] += delta[i];
+  }
+  return Status::Ok();
+}
+
+// A pathway's channel log factors for a state vector over the nodes: drive nodes add up, the
+// nodes of any other channel are averaged.
+Channels ChannelsOf(const Impl::CompiledPathway& p, const std::vector<double>& state) {
+  Channels l{};
+  for (int ch = 0; ch < kMaxChannels; ++ch) {
+    const auto& list = p.nodes[static_cast<size_t>(ch)];
+    if (list.empty()) continue;
+    double scale = ch == kDrive ? 1.0 : 1.0 / static_cast<double>(list.size());
+    for (int node : list) l[static_cast<size_t>(ch)] += scale * state[static_cast<size_t>(node)];
+  }
+  return l;
+}
+
+// Melatonin: serotonin synthesis is its precursor supply, shared between the inputs as they
+// share serotonin's synthesis.
+void SetUpstreamSupply(const PathwayFlux& up, const InputStates& states, Channels* l, std::vector<Channels>* share) {
+  (*l)[kSupply] = std::log(up.index[kSynthesis]);
+  double sum = 0;
+  for (const auto& contribution : up.contributions[kSynthesis]) sum += contribution.log_change;
+  for (const auto& contribution : up.contributions[kSynthesis]) {
+    auto it = states.index.find(contribution.input);
+    if (it != states.index.end() && sum != 0) (*share)[it->second][kSupply] = (*l)[kSupply] * contribution.log_change / sum;
+  }
+}
+
+// Each channel's part of ln(index), split between the inputs by their share of the channel
+// (propagation is linear in log space); ranked by magnitude, then by input.
+void SetContributions(const Kinetics& kinetics, const Channels& l, const std::vector<Channels>& share,
+                      const std::vector<std::string>& ids, PathwayFlux* out) {
+  PerChannel per_unit = IntegratedGradients(kinetics, l);  // then per unit of channel state
+  for (auto& channels : per_unit)
+    for (size_t c = 0; c < channels.size(); ++c) channels[c] = l[c] != 0 ? channels[c] / l[c] : 0.0;
+  for (size_t x = 0; x < static_cast<size_t>(kIndexCount); ++x) {
+    std::vector<Contribution> list;
+    double sum = 0;
+    for (size_t k = 0; k < ids.size(); ++k) {
+      double v = 0;
+      for (size_t c = 0; c < per_unit[x].size(); ++c) v += per_unit[x][c] * share[k][c];
+      sum += v;
+      if (std::fabs(v) > 1e-9) list.push_back({ids[k], v});
+    }
+    // Inputs are unique within a list, so this order is total and std::sort is deterministic.
+    std::sort(list.begin(), list.end(), [](const Contribution& a, const Contribution& b) {
+      if (std::fabs(a.log_change) != std::fabs(b.log_change)) return std::fabs(a.log_change) > std::fabs(b.log_change);
+      return a.input < b.input;
+    });
+    out->contributions[x] = std::move(list);
+    out->residual = std::max(out->residual, std::fabs(std::log(out->index[x]) - sum));
+  }
+}
+
+// The labs the pathway would read that the case did not measure, and whether a synthesis
+// cofactor is among them.
+void SetAssumptions(const Impl& m, const Impl::CompiledPathway& p, const std::vector<char>& measured,
+                    PathwayFlux* out) {
+  std::set<std::string> assumed;
+  for (int node : p.assumable) {
+    if (measured[static_cast<size_t>(node)]) continue;
+    assumed.insert(m.measured_by[static_cast<size_t>(node)].front()->to);
+  }
+  out->assumed = Sorted(std::move(assumed));
+  for (int node : p.primary) out->rests_on_assumption = out->rests_on_assumption || !measured[static_cast<size_t>(node)];
+}
+
+// One pathway's indices (and contributions); `done` holds the pathways before it, for its upstream.
+PathwayFlux ComputePathway(const Impl& m, const Impl::CompiledPathway& p, const InputStates& states,
+                           const std::vector<char>& measured, const std::vector<PathwayFlux>& done,
+                           bool contributions) {
+  PathwayFlux out;
+  out.pathway = p.spec().name;
+  Channels l = ChannelsOf(p, states.total);
+  std::vector<Channels> share;  // per input, its part of each channel
+  share.reserve(states.state.size());
+  for (const auto& state : states.state) share.push_back(ChannelsOf(p, state));
+  if (p.upstream >= 0) SetUpstreamSupply(done[static_cast<size_t>(p.upstream)], states, &l, &share);
+  out.index = Indices(SteadyState(p.kinetics, l), p.kinetics.ref);
+  for (double& value : out.index)
+    if (!(value > 0)) value = 1e-9;
+  if (contributions) SetContributions(p.kinetics, l, share, states.ids, &out);
+  SetAssumptions(m, p, measured, &out);
+  return out;
+}
+
+}  // namespace
+
+Result<FluxResult> Model::Compute(const casefile::Case& c, const ComputeOptions& options) const {
+  const Impl& m = *impl_;
+  FluxResult result;
+  std::vector<char> measured(m.nodes.size(), 0);
+  std::vector<Source> sources = LabSources(m, c, &measured);
+  AddStressorSources(m, c, &sources);
+  AddMedicationAndConditionSources(m, c, &sources);
+  InputStates states = PropagateSources(m, sources, measured, &result.inputs);
+  for (const auto& strategy : options.apply_strategies)
+    if (auto st = ApplyStrategy(m, *kb_, strategy, measured, &states, &result.inputs); !st.ok()) return st;
+  for (const auto& p : m.pathways)
+    result.pathways.push_back(ComputePathway(m, p, states, measured, result.pathways, options.contributions));
   return result;
 }
 
@@ -438,7 +601,7 @@ std::vector<StrategyEffect> Model::RankStrategies(const casefile::Case& c, const
   if (deficits.empty())
     for (const auto& p : before.pathways)
       for (int idx : {kSynthesis, kLevel})
-        if (p.index[static_cast<size_t>(idx)] < 0.95) deficits.push_back(p.pathway + "." + IndexNames()[static_cast<size_t>(idx)]);
+        if (p.index[static_cast<size_t>(idx)] < 0.95) deficits.push_back(IndexKey(p.pathway, idx));
   std::vector<StrategyEffect> out;
   for (const auto& node : kb_->nodes()) {
     if (node.kind != NodeKind::kStrategy) continue;
@@ -455,7 +618,7 @@ std::vector<StrategyEffect> Model::RankStrategies(const casefile::Case& c, const
     for (size_t k = 0; k < after->pathways.size(); ++k)
       for (int idx = 0; idx < kIndexCount; ++idx) {
         double d = after->pathways[k].index[static_cast<size_t>(idx)] - before.pathways[k].index[static_cast<size_t>(idx)];
-        std::string key = after->pathways[k].pathway + "." + IndexNames()[static_cast<size_t>(idx)];
+        std::string key = IndexKey(after->pathways[k].pathway, idx);
         if (std::fabs(d) > 1e-4) effect.changes.push_back({key, d});
         // A deficit improves up to the reference; overshooting it earns nothing.
         if (std::find(deficits.begin(), deficits.end(), key) != deficits.end())
@@ -481,12 +644,7 @@ double Model::LevelAt(const std::string& pathway, const std::string& node, doubl
   }
   double upstream_synthesis = 1.0;
   for (const auto& p : m.pathways) {
-    std::array<double, kMaxChannels> l{};
-    for (int ch = 0; ch < kMaxChannels; ++ch) {
-      const auto& list = p.nodes[static_cast<size_t>(ch)];
-      double scale = ch == kDrive ? 1.0 : 1.0 / static_cast<double>(std::max<size_t>(1, list.size()));
-      for (int i : list) l[static_cast<size_t>(ch)] += scale * total[static_cast<size_t>(i)];
-    }
+    Channels l = ChannelsOf(p, total);
     if (p.upstream >= 0) l[kSupply] = std::log(upstream_synthesis);
     auto index = Indices(SteadyState(p.kinetics, l), p.kinetics.ref);
     if (p.spec().name == "serotonin") upstream_synthesis = index[kSynthesis];
@@ -501,14 +659,12 @@ const PathwayFlux* FluxResult::Find(const std::string& pathway) const {
   return nullptr;
 }
 
-double FluxResult::Value(const std::string& key) const {
-  auto dot = key.find('.');
-  if (dot == std::string::npos) return 1.0;
-  const PathwayFlux* p = Find(key.substr(0, dot));
-  if (!p) return 1.0;
-  for (int idx = 0; idx < kIndexCount; ++idx)
-    if (IndexNames()[static_cast<size_t>(idx)] == key.substr(dot + 1)) return p->index[static_cast<size_t>(idx)];
-  return 1.0;
+std::optional<double> FluxResult::Value(std::string_view key) const {
+  auto parsed = ParseIndexKey(key);
+  if (!parsed) return std::nullopt;
+  const PathwayFlux* p = Find(std::string(parsed->first));
+  if (!p) return std::nullopt;
+  return p->index[static_cast<size_t>(parsed->second)];
 }
 
 namespace {

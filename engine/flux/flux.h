@@ -19,7 +19,10 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -33,6 +36,16 @@ namespace nflux::flux {
 inline constexpr int kIndexCount = 6;
 // "synthesis", "release", "reuptake", "breakdown", "level", "turnover", in this order.
 const std::array<std::string, kIndexCount>& IndexNames();
+
+// Index keys "PATHWAY.INDEX" ("serotonin.synthesis"): how rules, reports and front ends name one
+// index of one pathway. The pathways (Model::Pathways()) and the indices (IndexNames()) are
+// declared here only; every other module asks these functions.
+std::string IndexKey(std::string_view pathway, int index);  // REQUIRES: 0 <= index < kIndexCount
+// Model::Pathways() x IndexNames(), pathway by pathway.
+const std::vector<std::string>& AllIndexKeys();
+// {pathway, index in IndexNames() order}, or nullopt when `key` names no index of the model.
+std::optional<std::pair<std::string_view, int>> ParseIndexKey(std::string_view key);
+bool IsIndexKey(std::string_view key);
 
 // One input's share of an index's change: `log_change` is its part of ln(index), so the
 // contributions of an index sum to ln(index) (up to the quadrature residual).
@@ -66,8 +79,8 @@ struct FluxResult {
   std::vector<PathwayFlux> pathways;  // Model::Pathways() order
   std::vector<Input> inputs;
   const PathwayFlux* Find(const std::string& pathway) const;
-  // The index "serotonin.synthesis", or 1.0 when unknown.
-  double Value(const std::string& key) const;
+  // The index "serotonin.synthesis"; nullopt for a key that is not an index of a computed pathway.
+  std::optional<double> Value(std::string_view key) const;
 };
 
 struct ComputeOptions {

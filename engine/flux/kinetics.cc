@@ -161,36 +161,222 @@ std::array<T, kIndexCount> Outputs(const PathwaySpec& spec, const Clearance<T>& 
   return {j, release, reuptake, breakdown, e, turnover};
 }
 
+// One function per pathway, every constant named (docs/flux-model.md, section 3, gives each
+// pathway's sources; "assumed" marks a value chosen there, not taken from a paper).
+PathwaySpec SerotoninSpec() {
+  return {
+      .name = "serotonin",
+      .transmitter = "serotonin",
+      .pathway_node = "serotonin_pathway",
+      .precursor = "tryptophan",
+      .upstream = "",
+      .rate_enzymes = {"tph2"},
+      .km = 40,     // best_2010_serotonin_model: TPH Km(Trp)
+      .ki = 1000,   // best_2010_serotonin_model: TPH substrate inhibition
+      .s_ref = 25,  // best_2010_serotonin_model: brain tryptophan
+      .cosubstrate = "bh4",
+      .kb = 20,     // best_2010_serotonin_model: TPH Km(BH4)
+      .b_ref = 20,  // assumed: BH4 reference
+      .steps = {{.enzymes = {"aadc"}, .leak = 0.2}},  // best_2010_serotonin_model: AADC 160; leak assumed
+      .extracellular_enzymes = {},
+      .phi_ref = 0.8,  // assumed: vesicular share
+      .rho = 0.9,      // assumed: reuptake share
+      .e_ref = 0.06,   // best_2020_autoreceptor_model: extracellular 5-HT ~ 60 nM
+      .kt = 0.1,       // best_2010_serotonin_model: SERT Km 0.06-0.17
+      .enzymatic = 0,  // assumed
+      .alpha = 0.3,    // assumed: autoreceptor exponent of the monoamines
+  };
+}
+
+// The pineal: AANAT is light/NE-driven, little precursor-limited (elasticity 1/3).
+PathwaySpec MelatoninSpec() {
+  return {
+      .name = "melatonin",
+      .transmitter = "melatonin",
+      .pathway_node = "melatonin_pathway",
+      .precursor = "",
+      .upstream = "serotonin",
+      .rate_enzymes = {"aanat"},
+      .km = 1,     // klein_2007_aanat: assumed
+      .ki = 0,     // none
+      .s_ref = 2,  // klein_2007_aanat: assumed (elasticity 1/3)
+      .cosubstrate = "",
+      .kb = 0,
+      .b_ref = 0,
+      .steps = {{.enzymes = {"asmt"}, .leak = 0.2}},  // wikipathways_wp3298_melatonin; leak assumed
+      .extracellular_enzymes = {"cyp1a2"},           // wikipathways_wp3298_melatonin
+      .phi_ref = 1.0,    // assumed: no vesicular storage
+      .rho = 0.0,        // assumed: no reuptake
+      .e_ref = 0.05,     // assumed
+      .kt = 0.1,         // assumed (no transporter)
+      .enzymatic = 1.0,  // assumed: cleared by CYP1A2
+      .alpha = 0.0,      // assumed: no autoreceptor feedback
+  };
+}
+
+PathwaySpec DopamineSpec() {
+  return {
+      .name = "dopamine",
+      .transmitter = "dopamine",
+      .pathway_node = "dopamine_pathway",
+      .precursor = "tyrosine",
+      .upstream = "",
+      .rate_enzymes = {"th"},
+      .km = 46,     // best_2009_dopamine_model: TH Km(Tyr)
+      .ki = 160,    // best_2009_dopamine_model: TH substrate inhibition
+      .s_ref = 75,  // fernstrom_2007_tyrosine: brain tyrosine 50-100 µM
+      .cosubstrate = "bh4",
+      .kb = 60,     // best_2009_dopamine_model: TH Km(BH4)
+      .b_ref = 20,  // assumed: BH4 reference
+      .steps = {{.enzymes = {"aadc"}, .leak = 0.2}},  // best_2009_dopamine_model; leak assumed
+      .extracellular_enzymes = {"comt"},             // eisenhofer_2004_catecholamine_metabolism
+      .phi_ref = 0.8,    // assumed: vesicular share
+      .rho = 0.9,        // assumed: reuptake share
+      .e_ref = 0.05,     // assumed: extracellular level
+      .kt = 0.2,         // best_2009_dopamine_model: DAT Km
+      .enzymatic = 0.5,  // assumed: COMT share of extracellular clearance
+      .alpha = 0.3,      // assumed: autoreceptor exponent of the monoamines
+  };
+}
+
+PathwaySpec NoradrenalineSpec() {
+  return {
+      .name = "noradrenaline",
+      .transmitter = "noradrenaline",
+      .pathway_node = "noradrenaline_pathway",
+      .precursor = "tyrosine",
+      .upstream = "",
+      .rate_enzymes = {"th"},
+      .km = 46,     // best_2009_dopamine_model: TH Km(Tyr)
+      .ki = 160,    // best_2009_dopamine_model: TH substrate inhibition
+      .s_ref = 75,  // fernstrom_2007_tyrosine: brain tyrosine 50-100 µM
+      .cosubstrate = "bh4",
+      .kb = 60,     // best_2009_dopamine_model: TH Km(BH4)
+      .b_ref = 20,  // assumed: BH4 reference
+      // eisenhofer_2004_catecholamine_metabolism; leaks assumed
+      .steps = {{.enzymes = {"aadc"}, .leak = 0.2}, {.enzymes = {"dbh"}, .leak = 0.1}},
+      .extracellular_enzymes = {"comt"},  // eisenhofer_2004_catecholamine_metabolism
+      .phi_ref = 0.8,    // assumed: vesicular share
+      .rho = 0.9,        // assumed: reuptake share
+      .e_ref = 0.05,     // assumed: extracellular level
+      .kt = 0.3,         // NET Km: best_2009_dopamine_model, eisenhofer_2004_catecholamine_metabolism
+      .enzymatic = 0.5,  // assumed: COMT share of extracellular clearance
+      .alpha = 0.3,      // assumed: autoreceptor exponent of the monoamines
+  };
+}
+
+PathwaySpec AdrenalineSpec() {
+  return {
+      .name = "adrenaline",
+      .transmitter = "adrenaline",
+      .pathway_node = "adrenaline_pathway",
+      .precursor = "tyrosine",
+      .upstream = "",
+      .rate_enzymes = {"th"},
+      .km = 46,     // best_2009_dopamine_model: TH Km(Tyr)
+      .ki = 160,    // best_2009_dopamine_model: TH substrate inhibition
+      .s_ref = 75,  // fernstrom_2007_tyrosine: brain tyrosine 50-100 µM
+      .cosubstrate = "bh4",
+      .kb = 60,     // best_2009_dopamine_model: TH Km(BH4)
+      .b_ref = 20,  // assumed: BH4 reference
+      // wurtman_axelrod_1965_pnmt, eisenhofer_2004_catecholamine_metabolism; leaks assumed
+      .steps = {{.enzymes = {"aadc"}, .leak = 0.2},
+                {.enzymes = {"dbh"}, .leak = 0.1},
+                {.enzymes = {"pnmt"}, .leak = 0.5}},
+      .extracellular_enzymes = {"comt"},  // eisenhofer_2004_catecholamine_metabolism
+      .phi_ref = 0.8,    // assumed: vesicular share
+      .rho = 0.0,        // assumed: no reuptake
+      .e_ref = 0.05,     // assumed
+      .kt = 0.1,         // assumed (no transporter)
+      .enzymatic = 0.5,  // assumed: COMT share of extracellular clearance
+      .alpha = 0.0,      // assumed: no autoreceptor feedback
+  };
+}
+
+// A lumped GABA module (reference g.3).
+PathwaySpec GabaSpec() {
+  return {
+      .name = "gaba",
+      .transmitter = "gaba",
+      .pathway_node = "gaba_pathway",
+      .precursor = "glutamate",
+      .upstream = "",
+      .rate_enzymes = {"gad65", "gad67"},
+      .km = 1000,     // calvetti_somersalo_2013_gaba_glutamate_model: GAD Km(Glu) ~ 1 mM
+      .ki = 0,        // none
+      .s_ref = 10000,  // calvetti_somersalo_2013_gaba_glutamate_model: Glu ~ 10 mM
+      .cosubstrate = "",
+      .kb = 0,
+      .b_ref = 0,
+      .steps = {},
+      .extracellular_enzymes = {},
+      .phi_ref = 0.8,  // assumed: vesicular share
+      .rho = 0.9,      // assumed: reuptake share
+      .e_ref = 0.5,    // basic_neurochemistry_gaba
+      .kt = 7,         // calvetti_somersalo_2013_gaba_glutamate_model: GAT1 Km 5-10 µM
+      .enzymatic = 0,  // assumed
+      .alpha = 0.2,    // assumed: autoreceptor exponent of GABA, glutamate and ACh
+  };
+}
+
+// Glutaminase at its Km (elasticity 0.5, assumption).
+PathwaySpec GlutamateSpec() {
+  return {
+      .name = "glutamate",
+      .transmitter = "glutamate",
+      .pathway_node = "glutamate_pathway",
+      .precursor = "glutamine",
+      .upstream = "",
+      .rate_enzymes = {"glutaminase"},
+      .km = 2000,     // assumed: glutaminase Km
+      .ki = 0,        // none
+      .s_ref = 2000,  // assumed: at Km
+      .cosubstrate = "",
+      .kb = 0,
+      .b_ref = 0,
+      .steps = {},
+      .extracellular_enzymes = {},
+      .phi_ref = 0.8,  // assumed: vesicular share
+      .rho = 0.95,     // assumed: reuptake share
+      .e_ref = 0.05,   // assumed
+      .kt = 15,        // calvetti_somersalo_2013_gaba_glutamate_model: EAAT2 Km 10-20 µM
+      .enzymatic = 0,  // assumed
+      .alpha = 0.2,    // assumed: autoreceptor exponent of GABA, glutamate and ACh
+  };
+}
+
+// CHT1 choline uptake is rate-limiting; ChAT is not limiting; AChE clears the cleft.
+PathwaySpec AcetylcholineSpec() {
+  return {
+      .name = "acetylcholine",
+      .transmitter = "acetylcholine",
+      .pathway_node = "acetylcholine_pathway",
+      .precursor = "choline",
+      .upstream = "",
+      .rate_enzymes = {"cht1"},
+      .km = 2,     // cooper_bloom_roth: CHT1 Km 1-5 µM
+      .ki = 0,     // none
+      .s_ref = 5,  // cooper_bloom_roth
+      .cosubstrate = "",
+      .kb = 0,
+      .b_ref = 0,
+      .steps = {{.enzymes = {"chat"}, .leak = 0.1}},  // reactome_r_hsa_264642; leak assumed
+      .extracellular_enzymes = {"ache"},             // reactome_r_hsa_264642
+      .phi_ref = 0.9,    // assumed: vesicular share
+      .rho = 0.0,        // assumed: no reuptake of acetylcholine
+      .e_ref = 0.05,     // assumed
+      .kt = 0.1,         // assumed (no transporter)
+      .enzymatic = 1.0,  // reactome_r_hsa_264642: AChE clears the cleft
+      .alpha = 0.2,      // assumed: autoreceptor exponent of GABA, glutamate and ACh
+  };
+}
+
 }  // namespace
 
 const std::vector<PathwaySpec>& Specs() {
-  static const std::vector<PathwaySpec> specs = [] {
-    std::vector<PathwaySpec> s;
-    // Best, Nijhout & Reed 2010 (TPH Km(Trp) 40, Ki 1000, Km(BH4) 20; AADC 160; SERT Km 0.06-0.17;
-    // extracellular 5-HT ~ 0.06 µM, Best 2020).
-    s.push_back({"serotonin", "serotonin", "serotonin_pathway", "tryptophan", "", {"tph2"}, 40, 1000, 25,
-                 "bh4", 20, 20, {{{"aadc"}, 0.2}}, {}, 0.8, 0.9, 0.06, 0.1, 0, 0.3});
-    // Pineal: AANAT is light/NE-driven, little precursor-limited (elasticity 1/3).
-    s.push_back({"melatonin", "melatonin", "melatonin_pathway", "", "serotonin", {"aanat"}, 1, 0, 2, "", 0, 0,
-                 {{{"asmt"}, 0.2}}, {"cyp1a2"}, 1.0, 0.0, 0.05, 0.1, 1.0, 0.0});
-    // Best, Nijhout & Reed 2009 (TH Km(Tyr) 46, Ki 160, Km(BH4) 60; DAT Km 0.2).
-    s.push_back({"dopamine", "dopamine", "dopamine_pathway", "tyrosine", "", {"th"}, 46, 160, 75, "bh4", 60, 20,
-                 {{{"aadc"}, 0.2}}, {"comt"}, 0.8, 0.9, 0.05, 0.2, 0.5, 0.3});
-    s.push_back({"noradrenaline", "noradrenaline", "noradrenaline_pathway", "tyrosine", "", {"th"}, 46, 160, 75,
-                 "bh4", 60, 20, {{{"aadc"}, 0.2}, {{"dbh"}, 0.1}}, {"comt"}, 0.8, 0.9, 0.05, 0.3, 0.5, 0.3});
-    s.push_back({"adrenaline", "adrenaline", "adrenaline_pathway", "tyrosine", "", {"th"}, 46, 160, 75, "bh4", 60,
-                 20, {{{"aadc"}, 0.2}, {{"dbh"}, 0.1}, {{"pnmt"}, 0.5}}, {"comt"}, 0.8, 0.0, 0.05, 0.1, 0.5, 0.0});
-    // Lumped GABA module (reference g.3): GAD Km(Glu) ~1 mM with Glu ~10 mM; GAT1 Km 5-10 µM.
-    s.push_back({"gaba", "gaba", "gaba_pathway", "glutamate", "", {"gad65", "gad67"}, 1000, 0, 10000, "", 0, 0, {},
-                 {}, 0.8, 0.9, 0.5, 7, 0, 0.2});
-    // Glutaminase at its Km (elasticity 0.5, assumption); EAAT2 Km 10-20 µM.
-    s.push_back({"glutamate", "glutamate", "glutamate_pathway", "glutamine", "", {"glutaminase"}, 2000, 0, 2000, "",
-                 0, 0, {}, {}, 0.8, 0.95, 0.05, 15, 0, 0.2});
-    // CHT1 choline uptake is rate-limiting (Km 1-5 µM); ChAT not limiting; AChE clears the cleft.
-    s.push_back({"acetylcholine", "acetylcholine", "acetylcholine_pathway", "choline", "", {"cht1"}, 2, 0, 5, "", 0,
-                 0, {{{"chat"}, 0.1}}, {"ache"}, 0.9, 0.0, 0.05, 0.1, 1.0, 0.2});
-    return s;
-  }();
+  static const std::vector<PathwaySpec> specs = {SerotoninSpec(), MelatoninSpec(),   DopamineSpec(),
+                                                 NoradrenalineSpec(), AdrenalineSpec(), GabaSpec(),
+                                                 GlutamateSpec(), AcetylcholineSpec()};
   return specs;
 }
 

@@ -8,6 +8,7 @@
 
 #include "base/text.h"
 #include "explain/explain.h"
+#include "flux/flux.h"
 
 #ifndef NFLUX_VERSION
 #define NFLUX_VERSION "0.0.0"
@@ -255,12 +256,20 @@ ordered_json RequestedJson(const Evaluation& evaluation) {
   return out;
 }
 
+// {pathway, index} of a flux key: the model's own split (flux::ParseIndexKey) for its index keys;
+// any other key (values given by hand) splits at its dot, or is a pathway's "value".
+std::pair<std::string, std::string> SplitFluxKey(const std::string& key) {
+  if (auto parsed = flux::ParseIndexKey(key))
+    return {std::string(parsed->first), flux::IndexNames()[static_cast<size_t>(parsed->second)]};
+  auto dot = key.find('.');
+  if (dot == std::string::npos) return {key, "value"};
+  return {key.substr(0, dot), key.substr(dot + 1)};
+}
+
 ordered_json FluxJson(const inference::FluxValues& flux, const ReportOptions& options) {
   ordered_json out = ordered_json::object();
   for (const auto& [key, value] : flux.values) {
-    auto dot = key.find('.');
-    std::string pathway = dot == std::string::npos ? key : key.substr(0, dot);
-    std::string index = dot == std::string::npos ? "value" : key.substr(dot + 1);
+    auto [pathway, index] = SplitFluxKey(key);
     out[pathway][index] = std::round(value * 1e4) / 1e4;
   }
   for (const auto& [pathway, inputs] : options.flux_assumed_inputs)
@@ -427,15 +436,23 @@ ordered_json EvaluationToJson(const inference::Engine& engine, const casefile::C
   return out;
 }
 
-std::string EvaluationToText(const ordered_json& report) {
-  constexpr size_t kBox = 76;
-  std::ostringstream out;
+namespace {
+
+// ---- The text report, one section per function.
+
+constexpr size_t kBox = 76;  // width of the alert box's text
+
+// Case, versions, and what the report is for.
+void TextHeader(const ordered_json& report, std::ostream& out) {
   out << "NeuroFlux evaluation: " << Field(report, "case_id") << "\n";
   const auto& versions = Get(report, "versions");
   out << "engine " << Field(versions, "engine") << ", knowledge " << Field(versions, "knowledge").substr(0, 19)
       << ", rules " << Field(versions, "rules").substr(0, 19) << "\n";
   out << "Decision support for a qualified practitioner; not a diagnosis.\n\n";
+}
 
+// The boxed red flags and alerts, always shown.
+void TextAlerts(const ordered_json& report, std::ostream& out) {
   const auto& alerts = Get(report, "alerts");
   std::string border = "+" + std::string(kBox + 2, '-') + "+\n";
   auto box_line = [&](const std::string& text) {
@@ -455,7 +472,10 @@ std::string EvaluationToText(const ordered_json& report) {
       for (const auto& line : Wrap("source: " + Str(citation), kBox - 2)) box_line("  " + line);
   }
   out << border << "\n";
+}
 
+// Data-quality issues, when there are any.
+void TextDataQuality(const ordered_json& report, std::ostream& out) {
   const auto& quality = Get(report, "data_quality");
   if (!quality.empty()) {
     out << "DATA QUALITY\n";
@@ -463,7 +483,10 @@ std::string EvaluationToText(const ordered_json& report) {
       out << "  [" << Field(issue, "severity") << "] " << Field(issue, "path") << ": " << Field(issue, "message") << "\n";
     out << "\n";
   }
+}
 
+// Ranked deficits with drivers and evidence.
+void TextDeficits(const ordered_json& report, std::ostream& out) {
   const auto& deficits = Get(report, "deficits");
   out << "DEFICITS (" << deficits.size() << ")\n";
   if (deficits.empty()) out << "  none concluded\n";
@@ -481,7 +504,10 @@ std::string EvaluationToText(const ordered_json& report) {
       }
   }
   out << "\n";
+}
 
+// Ranked strategies with why, cautions and sources.
+void TextStrategies(const ordered_json& report, std::ostream& out) {
   const auto& strategies = Get(report, "strategies");
   out << "STRATEGIES TO CONSIDER (" << strategies.size() << ")\n";
   if (strategies.empty()) out << "  none\n";
@@ -494,7 +520,10 @@ std::string EvaluationToText(const ordered_json& report) {
     for (const auto& citation : Get(strategy, "citations")) out << "     source: " << Str(citation) << "\n";
   }
   out << "\n";
+}
 
+// Strategies blocked by a contraindication, when there are any.
+void TextBlocked(const ordered_json& report, std::ostream& out) {
   const auto& blocked = Get(report, "blocked_strategies");
   if (!blocked.empty()) {
     out << "BLOCKED BY SAFETY (" << blocked.size() << ")\n";
@@ -512,14 +541,20 @@ std::string EvaluationToText(const ordered_json& report) {
     }
     out << "\n";
   }
+}
 
+// The verdict on each requested supplement, when there are any.
+void TextRequested(const ordered_json& report, std::ostream& out) {
   const auto& requested = Get(report, "requested_supplements");
   if (!requested.empty()) {
     out << "REQUESTED SUPPLEMENTS\n";
     for (const auto& item : requested) out << "  " << Pad(Field(item, "id"), 32) << Field(item, "verdict") << "\n";
     out << "\n";
   }
+}
 
+// The data that would most change the conclusions, when there are any.
+void TextNextBestData(const ordered_json& report, std::ostream& out) {
   const auto& next = Get(report, "next_best_data");
   if (!next.empty()) {
     out << "NEXT BEST DATA\n";
@@ -529,7 +564,10 @@ std::string EvaluationToText(const ordered_json& report) {
     }
     out << "\n";
   }
+}
 
+// The lab table and derived indices.
+void TextLabs(const ordered_json& report, std::ostream& out) {
   const auto& labs = Get(report, "labs");
   out << "LABS (" << labs.size() << ")\n";
   if (!labs.empty()) {
@@ -547,18 +585,21 @@ std::string EvaluationToText(const ordered_json& report) {
   for (const auto& index : derived)
     out << "  " << Pad(Field(index, "id"), 24) << Pad(Field(index, "value") + " " + Field(index, "unit"), 18)
         << Pad(Field(index, "status"), 9) << "from " << StringList(Get(index, "from")) << "\n";
-  out << "\ntrace " << Field(report, "trace_id") << "\n";
-  return out.str();
 }
 
-std::string EvaluationToMarkdown(const ordered_json& report) {
-  std::ostringstream out;
+// ---- The Markdown report, one section per function.
+
+// Case, versions, and what the report is for.
+void MarkdownHeader(const ordered_json& report, std::ostream& out) {
   out << "# NeuroFlux evaluation: " << Field(report, "case_id") << "\n\n";
   const auto& versions = Get(report, "versions");
   out << "engine `" << Field(versions, "engine") << "`, knowledge `" << Field(versions, "knowledge") << "`, rules `"
       << Field(versions, "rules") << "`\n\n";
   out << "> Decision support for a qualified practitioner; not a diagnosis.\n\n";
+}
 
+// Red flags and alerts, always shown.
+void MarkdownAlerts(const ordered_json& report, std::ostream& out) {
   out << "## Red flags and alerts\n\n";
   const auto& alerts = Get(report, "alerts");
   if (alerts.empty()) out << "None raised.\n";
@@ -569,7 +610,10 @@ std::string EvaluationToMarkdown(const ordered_json& report) {
     for (const auto& citation : Get(alert, "citations")) out << "  - " << Str(citation) << "\n";
   }
   out << "\n";
+}
 
+// Data-quality issues, when there are any.
+void MarkdownDataQuality(const ordered_json& report, std::ostream& out) {
   const auto& quality = Get(report, "data_quality");
   if (!quality.empty()) {
     out << "## Data quality\n\n";
@@ -577,7 +621,10 @@ std::string EvaluationToMarkdown(const ordered_json& report) {
       out << "- **" << Field(issue, "severity") << "** `" << Field(issue, "path") << "`: " << Field(issue, "message") << "\n";
     out << "\n";
   }
+}
 
+// Ranked deficits with drivers and evidence.
+void MarkdownDeficits(const ordered_json& report, std::ostream& out) {
   out << "## Deficits\n\n";
   const auto& deficits = Get(report, "deficits");
   if (deficits.empty()) out << "None concluded.\n\n";
@@ -600,7 +647,10 @@ std::string EvaluationToMarkdown(const ordered_json& report) {
             << Affix("; ", Field(evidence, "citation"), "") << ")\n";
     out << "\n";
   }
+}
 
+// Ranked strategies with why, cautions and sources.
+void MarkdownStrategies(const ordered_json& report, std::ostream& out) {
   out << "## Strategies to consider\n\n";
   const auto& strategies = Get(report, "strategies");
   if (strategies.empty()) out << "None.\n";
@@ -611,7 +661,10 @@ std::string EvaluationToMarkdown(const ordered_json& report) {
     for (const auto& citation : Get(strategy, "citations")) out << "   - " << Str(citation) << "\n";
   }
   out << "\n";
+}
 
+// Strategies blocked by a contraindication, when there are any.
+void MarkdownBlocked(const ordered_json& report, std::ostream& out) {
   const auto& blocked = Get(report, "blocked_strategies");
   if (!blocked.empty()) {
     out << "## Blocked by safety\n\n";
@@ -625,14 +678,20 @@ std::string EvaluationToMarkdown(const ordered_json& report) {
     }
     out << "\n";
   }
+}
 
+// The verdict on each requested supplement, when there are any.
+void MarkdownRequested(const ordered_json& report, std::ostream& out) {
   const auto& requested = Get(report, "requested_supplements");
   if (!requested.empty()) {
     out << "## Requested supplements\n\n| supplement | verdict |\n|---|---|\n";
     for (const auto& item : requested) out << "| `" << Field(item, "id") << "` | " << Field(item, "verdict") << " |\n";
     out << "\n";
   }
+}
 
+// The data that would most change the conclusions, when there are any.
+void MarkdownNextBestData(const ordered_json& report, std::ostream& out) {
   const auto& next = Get(report, "next_best_data");
   if (!next.empty()) {
     out << "## Next best data\n\n";
@@ -640,7 +699,10 @@ std::string EvaluationToMarkdown(const ordered_json& report) {
       out << "- `" << Field(item, "input") << "` (impact " << Field(item, "impact") << "): " << Field(item, "why") << "\n";
     out << "\n";
   }
+}
 
+// The lab table and derived indices.
+void MarkdownLabs(const ordered_json& report, std::ostream& out) {
   out << "## Labs\n\n| test | value | status | reference | optimal |\n|---|---|---|---|---|\n";
   for (const auto& lab : Get(report, "labs")) {
     std::string status = Field(lab, "status");
@@ -653,6 +715,36 @@ std::string EvaluationToMarkdown(const ordered_json& report) {
   for (const auto& index : Get(report, "derived"))
     out << "| `" << Field(index, "id") << "` (derived) | " << Field(index, "value") << " " << Field(index, "unit")
         << " | " << Field(index, "status") << " | | |\n";
+}
+
+}  // namespace
+
+std::string EvaluationToText(const ordered_json& report) {
+  std::ostringstream out;
+  TextHeader(report, out);
+  TextAlerts(report, out);
+  TextDataQuality(report, out);
+  TextDeficits(report, out);
+  TextStrategies(report, out);
+  TextBlocked(report, out);
+  TextRequested(report, out);
+  TextNextBestData(report, out);
+  TextLabs(report, out);
+  out << "\ntrace " << Field(report, "trace_id") << "\n";
+  return out.str();
+}
+
+std::string EvaluationToMarkdown(const ordered_json& report) {
+  std::ostringstream out;
+  MarkdownHeader(report, out);
+  MarkdownAlerts(report, out);
+  MarkdownDataQuality(report, out);
+  MarkdownDeficits(report, out);
+  MarkdownStrategies(report, out);
+  MarkdownBlocked(report, out);
+  MarkdownRequested(report, out);
+  MarkdownNextBestData(report, out);
+  MarkdownLabs(report, out);
   out << "\ntrace `" << Field(report, "trace_id") << "`\n";
   return out.str();
 }

@@ -8,6 +8,8 @@
 #include <utility>
 
 #include "base/text.h"
+#include "flux/flux.h"
+#include "knowledge/vocabulary.h"
 #include "units/units.h"
 
 namespace nflux::rules {
@@ -58,19 +60,6 @@ std::string HintOrChoices(std::string_view word, const std::vector<std::string>&
   std::string hint = DidYouMean(word, choices);
   if (!hint.empty() || choices.empty()) return hint;
   return " (one of: " + List(choices) + ")";
-}
-
-std::vector<std::string> FluxIndexNames() {
-  std::vector<std::string> names;
-  for (const char* pathway : {"serotonin", "melatonin", "dopamine", "noradrenaline", "adrenaline", "gaba", "glutamate",
-                              "acetylcholine"})
-    for (const char* index : {"synthesis", "release", "reuptake", "breakdown", "level", "turnover"}) {
-      std::string name = pathway;
-      name += '.';
-      name += index;
-      names.push_back(std::move(name));
-    }
-  return names;
 }
 
 class Checker {
@@ -174,7 +163,7 @@ class Checker {
       case TestKind::kFluxCompare:
       case TestKind::kFluxAssumed:
         if (!IsFluxIndex(test->id)) {
-          Error(test->id_at, "unknown flux index " + Quote(test->id) + DidYouMean(test->id, FluxIndexNames()));
+          Error(test->id_at, "unknown flux index " + Quote(test->id) + DidYouMean(test->id, flux::AllIndexKeys()));
         }
         return;
       case TestKind::kMedication:
@@ -188,7 +177,7 @@ class Checker {
         return;
       case TestKind::kSupplementCurrent:
       case TestKind::kSupplementRequested:
-        Resolve(test->id, test->id_at, {NodeKind::kStrategy}, "strategy");
+        Resolve(test->id, test->id_at, {NodeKind::kStrategy}, Name(ConclusionKind::kStrategy));
         return;
       case TestKind::kLifestyleCompare:
       case TestKind::kLifestyleIs:
@@ -198,13 +187,13 @@ class Checker {
         CheckStressor(*test);
         return;
       case TestKind::kDriver:
-        Resolve(test->id, test->id_at, {NodeKind::kDriver, NodeKind::kStressor}, "driver");
+        Resolve(test->id, test->id_at, {NodeKind::kDriver, NodeKind::kStressor}, Name(ConclusionKind::kDriver));
         return;
       case TestKind::kDeficit:
-        Resolve(test->id, test->id_at, {NodeKind::kDeficit}, "deficit");
+        Resolve(test->id, test->id_at, {NodeKind::kDeficit}, Name(ConclusionKind::kDeficit));
         return;
       case TestKind::kAlert:
-        Resolve(test->id, test->id_at, {NodeKind::kAlert}, "alert");
+        Resolve(test->id, test->id_at, {NodeKind::kAlert}, Name(ConclusionKind::kAlert));
         return;
       case TestKind::kFact:  // Facts are made by rules; Stratify checks that one derives it.
       case TestKind::kSex:
@@ -329,23 +318,23 @@ class Checker {
         CheckCertainty(*action, "certainty");
         return;
       case ActionKind::kConcludeDriver:
-        Resolve(action->id, action->id_at, {NodeKind::kDriver, NodeKind::kStressor}, "driver");
+        Resolve(action->id, action->id_at, {NodeKind::kDriver, NodeKind::kStressor}, Name(ConclusionKind::kDriver));
         CheckCertainty(*action, "weight");
         return;
       case ActionKind::kSuggestDeficit:
       case ActionKind::kOpposeDeficit:
-        Resolve(action->id, action->id_at, {NodeKind::kDeficit}, "deficit");
+        Resolve(action->id, action->id_at, {NodeKind::kDeficit}, Name(ConclusionKind::kDeficit));
         CheckCertainty(*action, "certainty");
         for (size_t i = 0; i < action->ids.size(); ++i)
-          Resolve(action->ids[i], i < action->ids_at.size() ? action->ids_at[i] : action->at, {NodeKind::kDriver, NodeKind::kStressor}, "driver");
+          Resolve(action->ids[i], i < action->ids_at.size() ? action->ids_at[i] : action->at, {NodeKind::kDriver, NodeKind::kStressor}, Name(ConclusionKind::kDriver));
         return;
       case ActionKind::kSuggestStrategy:
-        Resolve(action->id, action->id_at, {NodeKind::kStrategy}, "strategy");
+        Resolve(action->id, action->id_at, {NodeKind::kStrategy}, Name(ConclusionKind::kStrategy));
         for (size_t i = 0; i < action->ids.size(); ++i)
-          Resolve(action->ids[i], i < action->ids_at.size() ? action->ids_at[i] : action->at, {NodeKind::kDeficit}, "deficit");
+          Resolve(action->ids[i], i < action->ids_at.size() ? action->ids_at[i] : action->at, {NodeKind::kDeficit}, Name(ConclusionKind::kDeficit));
         return;
       case ActionKind::kRaiseAlert:
-        Resolve(action->id, action->id_at, {NodeKind::kAlert}, "alert");
+        Resolve(action->id, action->id_at, {NodeKind::kAlert}, Name(ConclusionKind::kAlert));
         return;
       case ActionKind::kNoteDataQuality:
         return;

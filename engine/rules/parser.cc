@@ -8,35 +8,32 @@
 #include <utility>
 
 #include "base/text.h"
+#include "knowledge/vocabulary.h"
 #include "rules/lexer.h"
+#include "rules/test_forms.h"
 
 namespace nflux::rules {
 namespace {
 
 using Kind = Token::Kind;
 
-const std::vector<std::string> kConditionWords = {
-    "symptom", "questionnaire", "lab", "derived", "flux", "medication", "condition", "supplement",
-    "sex", "age", "pregnant", "lactating", "menopausal_status", "lifestyle", "stressor", "fact",
-    "driver", "deficit", "alert", "data_quality", "not", "at"};
-const std::vector<std::string> kActionWords = {"derive", "conclude", "suggest", "oppose", "raise", "note"};
-const std::vector<std::string> kLabStatuses = {"low", "normal", "high", "abnormal", "critical",
-                                               "below_optimal", "optimal", "above_optimal"};
-// After `lab ID is`, the statuses and the two words that make their own kinds of test.
-const std::vector<std::string> kLabIsWords = [] {
-  std::vector<std::string> words = kLabStatuses;
-  words.insert(words.end(), {"measured", "missing"});
+// The words a condition starts with: the test keywords (test_forms.h), `not` and `at least`.
+const std::vector<std::string>& ConditionWords() {
+  static const std::vector<std::string> words = [] {
+    std::vector<std::string> out = TestKeywords();
+    out.insert(out.end(), {"not", "at"});
+    return out;
+  }();
   return words;
+}
+const std::vector<std::string> kActionWords = {"derive", "conclude", "suggest", "oppose", "raise", "note"};
+const std::vector<std::string> kSuggestions = {std::string(Name(ConclusionKind::kDeficit)),
+                                               std::string(Name(ConclusionKind::kStrategy))};
+const std::vector<std::string> kAlertSeverities = [] {
+  std::vector<std::string> out;
+  for (AlertSeverity severity : AllValues<AlertSeverity>()) out.emplace_back(Name(severity));
+  return out;
 }();
-const std::vector<std::string> kDerivedStatuses = {"low", "normal", "high"};
-const std::vector<std::string> kQuestionnaireResults = {"positive", "negative"};
-const std::vector<std::string> kFluxStatuses = {"assumed"};
-const std::vector<std::string> kSupplementStatuses = {"current", "requested"};
-const std::vector<std::string> kSexes = {"female", "male"};
-const std::vector<std::string> kDataQualitySeverities = {"error", "warning"};
-const std::vector<std::string> kSuggestions = {"deficit", "strategy"};
-const std::vector<std::string> kMenopausalStatuses = {"premenopausal", "perimenopausal", "postmenopausal"};
-const std::vector<std::string> kAlertSeverities = {"urgent", "high", "caution", "info"};
 const std::vector<std::string> kNoteSeverities = {"info", "warning", "error"};
 // Words that end a condition or a rule: never a unit.
 const std::vector<std::string> kReservedWords = {"and", "or", "not", "then", "end", "rule", "when", "cites"};
@@ -406,8 +403,8 @@ class Parser {
   bool ParseTest(Test* test) {
     const Token& first = Peek();
     if (first.kind != Kind::kIdentifier) return Fail(first, "expected a condition, got " + DescribeToken(first));
-    if (!Contains(kConditionWords, first.text)) {
-      return Fail(first, "unknown condition '" + std::string(first.text) + "'" + DidYouMean(first.text, kConditionWords));
+    if (!Contains(ConditionWords(), first.text)) {
+      return Fail(first, "unknown condition '" + std::string(first.text) + "'" + DidYouMean(first.text, ConditionWords()));
     }
     recording_ = true;
     source_.Clear();
@@ -419,14 +416,6 @@ class Parser {
     return ok;
   }
 
-  bool TakeId(Test* test, std::string_view what) {
-    Token id;
-    if (!ExpectIdentifier(what, &id)) return false;
-    test->id = id.text;
-    test->id_at = At(id);
-    return true;
-  }
-
   bool TakeValue(Test* test, const std::vector<std::string>& choices, std::string_view what, std::string_view after) {
     Token value;
     if (!ExpectChoice(choices, what, after, &value)) return false;
@@ -435,166 +424,143 @@ class Parser {
     return true;
   }
 
+  // A test after its keyword, read through the keyword's grammar (test_forms.h): the word before
+  // the id, the id, the words after it, then the operand of the kind they picked.
   bool ParseTestBody(std::string_view keyword, Test* test) {
-    constexpr std::string_view comparison = "a comparison (<, <=, >, >=, =, !=)";
-    if (keyword == "symptom") {
-      if (!TakeId(test, "a symptom id after 'symptom'")) return false;
-      if (TakeWord("present")) return Set(test, TestKind::kSymptomPresent);
-      if (TakeWord("absent")) return Set(test, TestKind::kSymptomAbsent);
-      test->kind = TestKind::kSymptomCompare;
-      return ParseComparison(test, "a comparison, 'present' or 'absent'");
+    const KeywordGrammar& grammar = *GrammarOf(keyword);
+    const TestForm* form = nullptr;
+    if (!PickBeforeId(grammar, &form)) return false;
+    if (!ParseTestId(form ? *form : *grammar.first, test)) return false;
+    bool operand_taken = false;
+    if (!form && !PickAfterId(grammar, test, &form, &operand_taken)) return false;
+    test->kind = form->kind;
+    return operand_taken || ParseOperand(*form, test);
+  }
+
+  // `medication class ID`, `supplement current ID`: a word before the id picks the kind.
+  bool PickBeforeId(const KeywordGrammar& grammar, const TestForm** form) {
+    if (grammar.before.empty()) return true;
+    if (grammar.no_before) {
+      *form = grammar.no_before;
+      for (const auto& [word, row] : grammar.before)
+        if (TakeWord(word)) *form = row;
+      return true;
     }
-    if (keyword == "questionnaire") {
-      if (!TakeId(test, "a questionnaire id after 'questionnaire'")) return false;
-      const std::string after = "'questionnaire " + test->id + "'";
-      if (TakeWord("total")) {
-        test->kind = TestKind::kQuestionnaireTotal;
-        return ParseComparison(test, comparison, after + " total");
-      }
-      if (IsWord(Peek(), "item")) {
-        Take();
-        Token item;
-        if (!ExpectWholeNumber("'item'", 1, &item)) return false;
-        test->kind = TestKind::kQuestionnaireItem;
-        test->item = static_cast<int>(item.number);
-        SourceLocation item_at = At(item);
-        if (!ParseComparison(test, comparison, "'item " + std::string(item.text) + "'")) return false;
-        test->value_at = item_at;  // The checker reports an item out of range here.
-        return true;
-      }
-      if (TakeWord("band")) {
-        if (!ExpectWord("is", "after 'band'")) return false;
-        Token band;
-        if (!ExpectIdentifier("a band label after 'band is'", &band)) return false;
-        test->kind = TestKind::kQuestionnaireBand;
-        test->text = band.text;
-        test->value_at = At(band);
-        return true;
-      }
-      if (TakeWord("is")) {
-        Token result;
-        if (!ExpectChoice(kQuestionnaireResults, "questionnaire result", "'is'", &result)) return false;
-        test->value_at = At(result);
-        return Set(test, result.text == "positive" ? TestKind::kQuestionnairePositive : TestKind::kQuestionnaireNegative);
-      }
-      return Fail(Peek(), "expected 'total', 'item', 'band' or 'is' after " + after + ", got " + DescribeToken(Peek()));
+    Token which;
+    const std::string after = "'" + source_.text() + "'";
+    if (!ExpectChoice(grammar.before_choices, grammar.before.front().second->noun, after, &which)) return false;
+    for (const auto& [word, row] : grammar.before)
+      if (word == which.text) *form = row;
+    return true;
+  }
+
+  // An identifier, asked for as "WHAT after 'THE TEST SO FAR'" (or after `quoted`); the message
+  // is built only on a failure.
+  bool TakeIdentifierAfter(std::string_view what, std::string_view quoted, Token* out) {
+    if (Peek().kind != Kind::kIdentifier) {
+      std::string after = quoted.empty() ? "'" + source_.text() + "'" : std::string(quoted);
+      return Fail(Peek(), "expected " + std::string(what) + " after " + after + ", got " + DescribeToken(Peek()));
     }
-    if (keyword == "lab") {
-      if (!TakeId(test, "a lab id after 'lab'")) return false;
-      if (TakeWord("is")) {
-        if (TakeWord("measured")) return Set(test, TestKind::kLabMeasured);
-        if (TakeWord("missing")) return Set(test, TestKind::kLabMissing);
-        test->kind = TestKind::kLabStatus;
-        return TakeValue(test, kLabIsWords, "lab status", "'is'");
-      }
-      test->kind = TestKind::kLabValue;
-      if (!ParseComparison(test, "'is' or a comparison")) return false;
-      return ParseUnit(test);
+    *out = Take();
+    return true;
+  }
+
+  bool ParseTestId(const TestForm& form, Test* test) {
+    switch (form.id) {
+      case TestId::kNone: return true;
+      case TestId::kFluxIndex: return ParseFluxIndex(form, test);
+      case TestId::kId: break;
     }
-    if (keyword == "derived") {
-      if (!TakeId(test, "a derived index after 'derived'")) return false;
-      if (TakeWord("is")) {
-        test->kind = TestKind::kDerivedStatus;
-        return TakeValue(test, kDerivedStatuses, "derived status", "'is'");
-      }
-      test->kind = TestKind::kDerivedCompare;
-      return ParseComparison(test, "'is' or a comparison");
+    Token id;
+    if (!TakeIdentifierAfter(form.id_noun, {}, &id)) return false;
+    test->id = id.text;
+    test->id_at = At(id);
+    return true;
+  }
+
+  bool ParseFluxIndex(const TestForm& form, Test* test) {
+    Token pathway;
+    if (!TakeIdentifierAfter(form.id_noun, {}, &pathway)) return false;
+    if (Peek().kind != Kind::kDot) {
+      return Fail(Peek(), "expected '.' after 'flux " + std::string(pathway.text) +
+                              "' (flux indices read PATHWAY.INDEX, e.g. serotonin.synthesis), got " +
+                              DescribeToken(Peek()));
     }
-    if (keyword == "flux") {
-      Token pathway;
-      if (!ExpectIdentifier("a flux index such as serotonin.synthesis after 'flux'", &pathway)) return false;
-      if (Peek().kind != Kind::kDot) {
-        return Fail(Peek(), "expected '.' after 'flux " + std::string(pathway.text) +
-                                "' (flux indices read PATHWAY.INDEX, e.g. serotonin.synthesis), got " +
-                                DescribeToken(Peek()));
-      }
+    Take();
+    Token index;
+    if (!ExpectIdentifier("an index name after '" + std::string(pathway.text) + ".'", &index)) return false;
+    test->id = std::string(pathway.text) + "." + std::string(index.text);
+    test->id_at = At(pathway);
+    return true;
+  }
+
+  // The words after the id pick the kind: `present`, `is measured`, `band is`, or none (the
+  // keyword's fallback row). A word that is chosen from a list ("is low") is its operand, taken here.
+  bool PickAfterId(const KeywordGrammar& grammar, Test* test, const TestForm** form, bool* operand_taken) {
+    for (const auto& group : grammar.groups) {
+      if (!IsWord(Peek(), group.word)) continue;
       Take();
-      Token index;
-      if (!ExpectIdentifier("an index name after '" + std::string(pathway.text) + ".'", &index)) return false;
-      test->id = std::string(pathway.text) + "." + std::string(index.text);
-      test->id_at = At(pathway);
-      if (TakeWord("is")) {
-        Token assumed;
-        if (!ExpectChoice(kFluxStatuses, "flux status", "'is'", &assumed)) return false;
-        return Set(test, TestKind::kFluxAssumed);
+      if (group.fixed) {
+        *form = group.seconds.front().second;
+        return ExpectWord(group.seconds.front().first, "after '" + std::string(group.word) + "'");
       }
-      test->kind = TestKind::kFluxCompare;
-      return ParseComparison(test, "'is assumed' or a comparison");
-    }
-    if (keyword == "medication") {
-      if (TakeWord("class")) {
-        test->kind = TestKind::kMedicationClass;
-        return TakeId(test, "a medication class id after 'medication class'");
+      if (group.seconds.empty()) {
+        *form = group.single;
+        return true;
       }
-      test->kind = TestKind::kMedication;
-      return TakeId(test, "a medication id or 'class' after 'medication'");
+      Token word;
+      if (!ExpectChoice(group.choices, group.noun, group.quoted, &word)) return false;
+      test->value_at = At(word);
+      *form = group.single;
+      for (const auto& [second, row] : group.seconds)
+        if (second == word.text) *form = row;
+      if (*form == group.single) test->text = word.text;
+      *operand_taken = true;
+      return true;
     }
-    if (keyword == "condition") {
-      test->kind = TestKind::kCondition;
-      return TakeId(test, "a condition id after 'condition'");
+    if (grammar.fallback) {
+      *form = grammar.fallback;
+      return true;
     }
-    if (keyword == "supplement") {
-      Token which;
-      if (!ExpectChoice(kSupplementStatuses, "supplement status", "'supplement'", &which)) return false;
-      test->kind = which.text == "current" ? TestKind::kSupplementCurrent : TestKind::kSupplementRequested;
-      return TakeId(test, "a strategy id after 'supplement " + std::string(which.text) + "'");
-    }
-    if (keyword == "sex") {
-      if (!ExpectWord("is", "after 'sex'")) return false;
-      test->kind = TestKind::kSex;
-      return TakeValue(test, kSexes, "sex", "'sex is'");
-    }
-    if (keyword == "age") {
-      test->kind = TestKind::kAge;
-      return ParseComparison(test, comparison);
-    }
-    if (keyword == "pregnant") return Set(test, TestKind::kPregnant);
-    if (keyword == "lactating") return Set(test, TestKind::kLactating);
-    if (keyword == "menopausal_status") {
-      if (!ExpectWord("is", "after 'menopausal_status'")) return false;
-      test->kind = TestKind::kMenopausalStatus;
-      return TakeValue(test, kMenopausalStatuses, "menopausal status", "'menopausal_status is'");
-    }
-    if (keyword == "lifestyle") {
-      if (!TakeId(test, "a lifestyle factor after 'lifestyle'")) return false;
-      if (TakeWord("is")) {
+    return Fail(Peek(), "expected " + grammar.expected_words + " after '" + source_.text() + "', got " +
+                            DescribeToken(Peek()));
+  }
+
+  bool ParseOperand(const TestForm& form, Test* test) {
+    switch (form.operand) {
+      case Operand::kNone: return true;
+      case Operand::kComparison: return ParseComparison(test, form.expected);
+      case Operand::kOptionalComparison: return !CompareOf(Peek().kind) || ParseComparison(test, kComparisonText);
+      case Operand::kComparisonAndUnit: return ParseComparison(test, form.expected) && ParseUnit(test);
+      case Operand::kTotalComparison:
+        return ParseComparison(test, kComparisonText,
+                               "'" + std::string(form.keyword) + " " + test->id + "' " + std::string(form.words));
+      case Operand::kItemComparison: return ParseItemComparison(form, test);
+      case Operand::kWord: {
         Token value;
-        if (!ExpectIdentifier("a value (true, false or an enum value) after 'is'", &value)) return false;
-        test->kind = TestKind::kLifestyleIs;
+        if (!TakeIdentifierAfter(form.noun, form.quoted_words, &value)) return false;
         test->text = value.text;
         test->value_at = At(value);
         return true;
       }
-      test->kind = TestKind::kLifestyleCompare;
-      return ParseComparison(test, "'is' or a comparison");
+      case Operand::kChoice: {
+        // After the id, the choice follows its word ("'is'"); without an id, the test so far ("'sex is'").
+        if (form.id != TestId::kNone) return TakeValue(test, form.choices, form.noun, form.quoted_words);
+        return TakeValue(test, form.choices, form.noun, "'" + source_.text() + "'");
+      }
     }
-    if (keyword == "stressor") {
-      if (!TakeId(test, "a stressor id after 'stressor'")) return false;
-      test->kind = TestKind::kStressorCompare;
-      return ParseComparison(test, comparison);
-    }
-    if (keyword == "fact") {
-      if (!TakeId(test, "a fact id after 'fact'")) return false;
-      test->kind = TestKind::kFact;
-      if (!CompareOf(Peek().kind)) return true;
-      return ParseComparison(test, comparison);
-    }
-    if (keyword == "driver" || keyword == "deficit" || keyword == "alert") {
-      test->kind = keyword == "driver" ? TestKind::kDriver : keyword == "deficit" ? TestKind::kDeficit : TestKind::kAlert;
-      const std::string word(keyword);
-      if (!TakeId(test, "a" + std::string(keyword == "alert" ? "n " : " ") + word + " id after '" + word + "'"))
-        return false;
-      // Drivers and deficits may compare their certainty: `deficit dopamine_synthesis >= 0.5`.
-      if (keyword == "alert" || !CompareOf(Peek().kind)) return true;
-      return ParseComparison(test, comparison);
-    }
-    // data_quality
-    test->kind = TestKind::kDataQuality;
-    return TakeValue(test, kDataQualitySeverities, "data-quality severity", "'data_quality'");
+    return false;
   }
 
-  static bool Set(Test* test, TestKind kind) {
-    test->kind = kind;
+  // `questionnaire ID item N CMP NUMBER`: the checker reports an item out of range at N.
+  bool ParseItemComparison(const TestForm& form, Test* test) {
+    Token item;
+    if (!ExpectWholeNumber(form.quoted_words, 1, &item)) return false;
+    test->item = static_cast<int>(item.number);
+    SourceLocation item_at = At(item);
+    if (!ParseComparison(test, kComparisonText, "'" + std::string(form.words) + " " + std::string(item.text) + "'"))
+      return false;
+    test->value_at = item_at;
     return true;
   }
 
@@ -669,14 +635,14 @@ class Parser {
 
   bool ParseActionBody(std::string_view verb, Action* action) {
     if (verb == "derive") {
-      if (!ExpectWord("fact", "after 'derive'")) return false;
+      if (!ExpectWord(Name(ConclusionKind::kFact), "after 'derive'")) return false;
       action->kind = ActionKind::kDeriveFact;
       if (!TakeActionId(action, "a fact id after 'derive fact'")) return false;
       if (IsWord(Peek(), "certainty")) return TakeCertainty(action, "certainty");
       return true;
     }
     if (verb == "conclude") {
-      if (!ExpectWord("driver", "after 'conclude'")) return false;
+      if (!ExpectWord(Name(ConclusionKind::kDriver), "after 'conclude'")) return false;
       action->kind = ActionKind::kConcludeDriver;
       if (!TakeActionId(action, "a driver id after 'conclude driver'")) return false;
       return TakeCertainty(action, "weight");
@@ -684,7 +650,7 @@ class Parser {
     if (verb == "suggest") {
       Token what;
       if (!ExpectChoice(kSuggestions, "thing to suggest", "'suggest'", &what)) return false;
-      if (what.text == "deficit") {
+      if (Parse<ConclusionKind>(what.text) == ConclusionKind::kDeficit) {
         action->kind = ActionKind::kSuggestDeficit;
         if (!TakeActionId(action, "a deficit id after 'suggest deficit'")) return false;
         if (!TakeCertainty(action, "certainty")) return false;
@@ -697,13 +663,13 @@ class Parser {
       return true;
     }
     if (verb == "oppose") {
-      if (!ExpectWord("deficit", "after 'oppose'")) return false;
+      if (!ExpectWord(Name(ConclusionKind::kDeficit), "after 'oppose'")) return false;
       action->kind = ActionKind::kOpposeDeficit;
       if (!TakeActionId(action, "a deficit id after 'oppose deficit'")) return false;
       return TakeCertainty(action, "certainty");
     }
     if (verb == "raise") {
-      if (!ExpectWord("alert", "after 'raise'")) return false;
+      if (!ExpectWord(Name(ConclusionKind::kAlert), "after 'raise'")) return false;
       action->kind = ActionKind::kRaiseAlert;
       if (!TakeActionId(action, "an alert id after 'raise alert'")) return false;
       if (TakeWord("severity")) {

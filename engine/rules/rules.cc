@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "base/text.h"
+#include "flux/flux.h"
 #include "rules/checker.h"
 #include "rules/parser.h"
 
@@ -55,18 +56,7 @@ std::string_view ActionKindName(ActionKind kind) {
   return "?";
 }
 
-bool IsFluxIndex(std::string_view name) {
-  static const std::vector<std::string_view> kPathways = {"serotonin",  "melatonin", "dopamine",  "noradrenaline",
-                                                          "adrenaline", "gaba",      "glutamate", "acetylcholine"};
-  static const std::vector<std::string_view> kIndices = {"synthesis", "release", "reuptake",
-                                                         "breakdown", "level",   "turnover"};
-  size_t dot = name.find('.');
-  if (dot == std::string_view::npos) return false;
-  std::string_view pathway = name.substr(0, dot);
-  std::string_view index = name.substr(dot + 1);
-  return std::find(kPathways.begin(), kPathways.end(), pathway) != kPathways.end() &&
-         std::find(kIndices.begin(), kIndices.end(), index) != kIndices.end();
-}
+bool IsFluxIndex(std::string_view name) { return flux::IsIndexKey(name); }
 
 std::string RuleError::ToString() const {
   std::string text = at.file;

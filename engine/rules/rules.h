@@ -197,8 +197,7 @@ struct LoadResult {
 };
 LoadResult LoadRules(const std::vector<RuleSource>& files, const knowledge::KnowledgeBase& kb);
 
-// The flux indices a rule may test: PATHWAY.INDEX with PATHWAY one of the eight transmitters and
-// INDEX one of synthesis, release, reuptake, breakdown, level, turnover.
+// The flux indices a rule may test: PATHWAY.INDEX, an index of the flux model (flux::IsIndexKey).
 bool IsFluxIndex(std::string_view name);
 
 }  // namespace nflux::rules

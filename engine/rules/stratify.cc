@@ -13,24 +13,24 @@
 #include <utility>
 
 #include "base/text.h"
+#include "knowledge/vocabulary.h"
 #include "rules/checker.h"
 
 namespace nflux::rules {
 namespace {
 
-// A conclusion as producers and consumers share it: {"driver", "iron_deficiency"}. Views into the
-// rules, which do not move while the graph is in use.
-using Conclusion = std::pair<std::string_view, std::string_view>;
+// A conclusion as producers and consumers share it: {kDriver, "iron_deficiency"}. The id is a
+// view into the rules, which do not move while the graph is in use.
+using Conclusion = std::pair<ConclusionKind, std::string_view>;
 
 struct ConclusionHash {
   size_t operator()(const Conclusion& conclusion) const {
-    std::hash<std::string_view> hash;
-    return hash(conclusion.first) * 31 + hash(conclusion.second);
+    return static_cast<size_t>(conclusion.first) * 31 + std::hash<std::string_view>()(conclusion.second);
   }
 };
 
 std::string Describe(const Conclusion& conclusion) {
-  std::string text(conclusion.first);
+  std::string text(Name(conclusion.first));
   text += " '";
   text += conclusion.second;
   text += "'";
@@ -44,21 +44,21 @@ void CollectTested(const Condition& condition, std::vector<std::pair<Conclusion,
   }
   const Test& test = condition.test;
   switch (test.kind) {
-    case TestKind::kFact: out->push_back({{"fact", test.id}, &test}); break;
-    case TestKind::kDriver: out->push_back({{"driver", test.id}, &test}); break;
-    case TestKind::kDeficit: out->push_back({{"deficit", test.id}, &test}); break;
-    case TestKind::kAlert: out->push_back({{"alert", test.id}, &test}); break;
+    case TestKind::kFact: out->push_back({{ConclusionKind::kFact, test.id}, &test}); break;
+    case TestKind::kDriver: out->push_back({{ConclusionKind::kDriver, test.id}, &test}); break;
+    case TestKind::kDeficit: out->push_back({{ConclusionKind::kDeficit, test.id}, &test}); break;
+    case TestKind::kAlert: out->push_back({{ConclusionKind::kAlert, test.id}, &test}); break;
     default: break;
   }
 }
 
 std::optional<Conclusion> Concluded(const Action& action) {
   switch (action.kind) {
-    case ActionKind::kDeriveFact: return Conclusion{"fact", action.id};
-    case ActionKind::kConcludeDriver: return Conclusion{"driver", action.id};
+    case ActionKind::kDeriveFact: return Conclusion{ConclusionKind::kFact, action.id};
+    case ActionKind::kConcludeDriver: return Conclusion{ConclusionKind::kDriver, action.id};
     case ActionKind::kSuggestDeficit:
-    case ActionKind::kOpposeDeficit: return Conclusion{"deficit", action.id};
-    case ActionKind::kRaiseAlert: return Conclusion{"alert", action.id};
+    case ActionKind::kOpposeDeficit: return Conclusion{ConclusionKind::kDeficit, action.id};
+    case ActionKind::kRaiseAlert: return Conclusion{ConclusionKind::kAlert, action.id};
     default: return std::nullopt;
   }
 }
@@ -136,11 +136,11 @@ class Stratifier {
       for (const auto& [conclusion, test] : tested) {
         auto it = producers.find(conclusion);
         if (it == producers.end()) {
-          if (check_facts_ && conclusion.first == "fact") {
+          if (check_facts_ && conclusion.first == ConclusionKind::kFact) {
             if (!derived_facts) {
               derived_facts.emplace();
               for (const auto& [produced, list] : producers)
-                if (produced.first == "fact") derived_facts->emplace_back(produced.second);
+                if (produced.first == ConclusionKind::kFact) derived_facts->emplace_back(produced.second);
               std::sort(derived_facts->begin(), derived_facts->end());  // the hash map has no order
             }
             errors_->push_back(RuleError{test->id_at, "no rule derives fact '" + std::string(conclusion.second) + "'" +

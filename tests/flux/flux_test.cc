@@ -3,6 +3,8 @@
 #include "flux/flux.h"
 
 #include <cmath>
+#include <map>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -70,7 +72,39 @@ Spec RandomSpec(std::mt19937& rng) {
   return spec;
 }
 
-double Index(const FluxResult& r, const std::string& key) { return r.Value(key); }
+// The index under `key`. A key the model does not have fails the test and reads as NaN, which
+// fails every comparison: no monotonicity check passes on an unknown key.
+double Index(const FluxResult& r, const std::string& key) {
+  std::optional<double> value = r.Value(key);
+  EXPECT_TRUE(value.has_value()) << "unknown flux index " << key;
+  return value.value_or(std::nan(""));
+}
+
+TEST(FluxModel, IndexKeysAreDeclaredOnce) {
+  EXPECT_TRUE(IsIndexKey("serotonin.synthesis"));
+  EXPECT_TRUE(IsIndexKey("acetylcholine.turnover"));
+  for (const char* bad : {"histamine.synthesis", "serotonin", "serotonin.synthesis.extra", "serotonin.", ".level",
+                          "Serotonin.level", ""})
+    EXPECT_FALSE(IsIndexKey(bad)) << bad;
+  ASSERT_EQ(AllIndexKeys().size(), Model::Pathways().size() * kIndexCount);
+  EXPECT_EQ(AllIndexKeys().front(), "serotonin.synthesis");
+  EXPECT_EQ(AllIndexKeys().back(), "acetylcholine.turnover");
+  for (const auto& key : AllIndexKeys()) {
+    auto parsed = ParseIndexKey(key);
+    ASSERT_TRUE(parsed.has_value()) << key;
+    EXPECT_EQ(IndexKey(parsed->first, parsed->second), key);
+  }
+}
+
+TEST(FluxModel, ValueOfAnUnknownKeyIsEmpty) {
+  FluxResult r = RunModel(Make({}));
+  ASSERT_TRUE(r.Value("dopamine.level").has_value());
+  EXPECT_EQ(*r.Value("dopamine.level"), r.Find("dopamine")->index[4]);
+  EXPECT_EQ(*r.Value("serotonin.turnover"), r.Find("serotonin")->index[5]);
+  for (const char* unknown : {"histamine.level", "dopamine.speed", "dopamine", ""})
+    EXPECT_FALSE(r.Value(unknown).has_value()) << unknown;
+  EXPECT_FALSE(FluxResult{}.Value("serotonin.level").has_value());  // a pathway not computed
+}
 
 TEST(FluxModel, ReferenceCaseGivesOneEverywhere) {
   // Every input at its reference: a case without data, and a healthy control with every lab in range.
@@ -106,6 +140,7 @@ TEST(FluxModel, DeterministicToTheLastDigit) {
 
 TEST(FluxModel, LoweringACofactorNeverRaisesSynthesis) {
   std::mt19937 rng(42);
+  std::map<std::string, int> moved;  // "lab -> pathway": trials where synthesis fell
   for (int trial = 0; trial < 60; ++trial) {
     Spec spec = RandomSpec(rng);
     FluxResult before = RunModel(Make(spec));
@@ -117,11 +152,17 @@ TEST(FluxModel, LoweringACofactorNeverRaisesSynthesis) {
       for (auto& [test, value, unit] : lower.labs)
         if (test == lab) value *= 0.6;
       FluxResult after = RunModel(Make(lower));
-      for (const auto& pathway : pathways)
-        EXPECT_LE(Index(after, pathway + ".synthesis"), Index(before, pathway + ".synthesis") + 1e-12)
-            << "lowering " << lab << " raised " << pathway << " synthesis (trial " << trial << ")";
+      for (const auto& pathway : pathways) {
+        double was = Index(before, pathway + ".synthesis"), is = Index(after, pathway + ".synthesis");
+        EXPECT_LE(is, was + 1e-12) << "lowering " << lab << " raised " << pathway << " synthesis (trial " << trial
+                                   << ")";
+        moved[lab + " -> " + pathway] += is < was - 1e-9;
+      }
     }
   }
+  // Not vacuous: every cofactor lowered each of its pathways' synthesis at least once.
+  EXPECT_EQ(moved.size(), 8u);
+  for (const auto& [pair, count] : moved) EXPECT_GT(count, 0) << pair << " never moved";
 }
 
 TEST(FluxModel, SsriRaisesSerotoninLevelAndLowersReuptake) {
@@ -154,14 +195,18 @@ TEST(FluxModel, MaoiLowersBreakdown) {
 
 TEST(FluxModel, RaisingCortisolNeverRaisesSerotoninSynthesis) {
   std::mt19937 rng(11);
+  int moved = 0;  // trials where synthesis fell
   for (int trial = 0; trial < 60; ++trial) {
     Spec spec = RandomSpec(rng);
     FluxResult before = RunModel(Make(spec));
     for (auto& [test, value, unit] : spec.labs)
       if (test == "cortisol_am") value *= 1.8;
     FluxResult after = RunModel(Make(spec));
-    EXPECT_LE(Index(after, "serotonin.synthesis"), Index(before, "serotonin.synthesis") + 1e-12);
+    double was = Index(before, "serotonin.synthesis"), is = Index(after, "serotonin.synthesis");
+    EXPECT_LE(is, was + 1e-12);
+    moved += is < was - 1e-9;
   }
+  EXPECT_GT(moved, 0) << "raising cortisol never lowered serotonin synthesis";
   // High cortisol induces TDO (the kynurenine shunt): synthesis falls and the contribution says why.
   FluxResult high = RunModel(Make({{{"cortisol_am", 45, "ug/dL"}}, {}, {}}));
   EXPECT_LT(Index(high, "serotonin.synthesis"), 1.0);
@@ -256,8 +301,8 @@ TEST(FluxModel, AnEdgeInKnowledgeChangesTheModelWithoutCode) {
   ASSERT_TRUE(with_edge.ok());
   // The same case on the real knowledge base (stress reaches serotonin only through cortisol and TDO).
   auto without = RunModel(*casefile::ParseCase(doc.dump(), *Kb(), {}));
-  EXPECT_LT(with_edge->Value("serotonin.reuptake"), without.Value("serotonin.reuptake"));
-  EXPECT_GT(with_edge->Value("serotonin.level"), without.Value("serotonin.level"));
+  EXPECT_LT(Index(*with_edge, "serotonin.reuptake"), Index(without, "serotonin.reuptake"));
+  EXPECT_GT(Index(*with_edge, "serotonin.level"), Index(without, "serotonin.level"));
   bool named = false;
   for (const auto& contribution : with_edge->Find("serotonin")->contributions[2])
     named = named || contribution.input == "stressor:financial_strain";

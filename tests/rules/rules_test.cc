@@ -7,6 +7,10 @@
 
 #include "rules/rules.h"
 
+#include <set>
+
+#include "rules/test_forms.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -670,6 +674,231 @@ TEST(RulesRobustness, DeepNestingIsAnErrorNotACrash) {
     return text + "pregnant";
   }()));
   ASSERT_FALSE(nots.errors.empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The test-kind table (test_forms.h): every kind parsed from text, and the exact first error of
+// each way a test can be written wrong.
+
+TEST(RulesTestForms, EveryKindHasOneRowAndKeywordsAreTheTables) {
+  std::set<TestKind> kinds;
+  for (const TestForm& form : TestForms()) {
+    EXPECT_TRUE(kinds.insert(form.kind).second) << form.keyword << " " << form.words;
+    EXPECT_EQ(FormOf(form.kind).kind, form.kind);
+    EXPECT_NE(GrammarOf(form.keyword), nullptr) << form.keyword;
+  }
+  EXPECT_EQ(kinds.size(), static_cast<size_t>(TestKind::kDataQuality) + 1);
+  EXPECT_EQ(TestKeywords().size(), 20u);
+  EXPECT_EQ(GrammarOf("symtom"), nullptr);
+  EXPECT_EQ(GrammarOf("questionnaire")->expected_words, "'total', 'item', 'band' or 'is'");
+}
+
+struct GoodTest {
+  const char* text;
+  TestKind kind;
+};
+
+const std::vector<GoodTest>& GoodTests() {
+  static const std::vector<GoodTest> tests = {
+      {"symptom low_mood >= 2", TestKind::kSymptomCompare},
+      {"symptom low_mood present", TestKind::kSymptomPresent},
+      {"symptom fatigue absent", TestKind::kSymptomAbsent},
+      {"questionnaire phq9 total >= 10", TestKind::kQuestionnaireTotal},
+      {"questionnaire phq9 item 9 >= 1", TestKind::kQuestionnaireItem},
+      {"questionnaire phq9 band is moderate", TestKind::kQuestionnaireBand},
+      {"questionnaire phq9 is positive", TestKind::kQuestionnairePositive},
+      {"questionnaire phq9 is negative", TestKind::kQuestionnaireNegative},
+      {"lab ferritin is low", TestKind::kLabStatus},
+      {"lab ferritin < 30 ng/mL", TestKind::kLabValue},
+      {"lab ferritin is measured", TestKind::kLabMeasured},
+      {"lab ferritin is missing", TestKind::kLabMissing},
+      {"derived homa_ir > 2.5", TestKind::kDerivedCompare},
+      {"derived homa_ir is high", TestKind::kDerivedStatus},
+      {"flux serotonin.synthesis < 0.8", TestKind::kFluxCompare},
+      {"flux serotonin.synthesis is assumed", TestKind::kFluxAssumed},
+      {"medication sertraline", TestKind::kMedication},
+      {"medication class ssri", TestKind::kMedicationClass},
+      {"condition hypothyroidism", TestKind::kCondition},
+      {"supplement current iron_supplement", TestKind::kSupplementCurrent},
+      {"supplement requested iron_supplement", TestKind::kSupplementRequested},
+      {"sex is female", TestKind::kSex},
+      {"age >= 18", TestKind::kAge},
+      {"pregnant", TestKind::kPregnant},
+      {"lactating", TestKind::kLactating},
+      {"menopausal_status is postmenopausal", TestKind::kMenopausalStatus},
+      {"lifestyle sleep_hours < 6", TestKind::kLifestyleCompare},
+      {"lifestyle diet is vegan", TestKind::kLifestyleIs},
+      {"stressor chronic_stress >= 2", TestKind::kStressorCompare},
+      {"fact f >= 0.5", TestKind::kFact},
+      {"driver iron_deficiency >= 0.5", TestKind::kDriver},
+      {"deficit dopamine_synthesis", TestKind::kDeficit},
+      {"alert suicide_risk_urgent", TestKind::kAlert},
+      {"data_quality warning", TestKind::kDataQuality},
+  };
+  return tests;
+}
+
+TEST(RulesTestForms, EveryKindParsesFromText) {
+  // A second rule derives fact f, so that `fact f` has a producer.
+  const std::string producer = "rule p \"Producer\" cites who_2020 when age >= 0 then derive fact f end\n";
+  std::set<TestKind> parsed;
+  for (const auto& [text, kind] : GoodTests()) {
+    SCOPED_TRACE(text);
+    LoadResult result = LoadText(producer + OneRule(text));
+    ASSERT_EQ(ErrorText(result), "");
+    ASSERT_NE(result.rules, nullptr);
+    for (const Rule& rule : result.rules->rules) {
+      if (rule.id != "r") continue;
+      EXPECT_EQ(LeafOf(rule.when).kind, kind);
+      EXPECT_EQ(LeafOf(rule.when).source, text);
+      parsed.insert(LeafOf(rule.when).kind);
+    }
+  }
+  for (const TestForm& form : TestForms()) EXPECT_TRUE(parsed.count(form.kind)) << form.keyword << " " << form.words;
+}
+
+struct BadTest {
+  const char* text;
+  std::string error;  // the first error's first line
+};
+
+const std::vector<BadTest>& BadTests() {
+  static const std::vector<BadTest> tests = {
+      {"symptom",
+       "rules/t.rules:4:8: expected a comparison, 'present' or 'absent' after 'symptom then', got 'derive'"},
+      {"symptom low_mood",
+       "rules/t.rules:4:3: expected a comparison, 'present' or 'absent' after 'symptom low_mood', got 'then'"},
+      {"symptom low_mood >= x",
+       "rules/t.rules:3:28: expected a number after '>=', got 'x'"},
+      {"questionnaire phq9",
+       "rules/t.rules:4:3: expected 'total', 'item', 'band' or 'is' after 'questionnaire phq9', got 'then'"},
+      {"questionnaire phq9 total",
+       "rules/t.rules:4:3: expected a comparison (<, <=, >, >=, =, !=) after 'questionnaire phq9' total, got 'then'"},
+      {"questionnaire phq9 item 0 >= 1",
+       "rules/t.rules:3:32: expected a whole number of at least 1 after 'item', got 0"},
+      {"questionnaire phq9 item 2 x",
+       "rules/t.rules:3:34: expected a comparison (<, <=, >, >=, =, !=) after 'item 2', got 'x'"},
+      {"questionnaire phq9 band moderate",
+       "rules/t.rules:3:32: expected 'is' after 'band', got 'moderate'"},
+      {"questionnaire phq9 band is 3",
+       "rules/t.rules:3:35: expected a band label after 'band is', got '3'"},
+      {"questionnaire phq9 is positve",
+       "rules/t.rules:3:30: unknown questionnaire result 'positve' (did you mean 'positive'?)"},
+      {"questionnaire phq9 is 3",
+       "rules/t.rules:3:30: expected positive or negative after 'is', got '3'"},
+      {"lab ferritin is lo",
+       "rules/t.rules:3:24: unknown lab status 'lo' (did you mean 'low'?)"},
+      {"lab ferritin is",
+       "rules/t.rules:4:3: unknown lab status 'then' (expected low, normal, high, abnormal, critical, below_optimal, optimal, above_optimal, measured or missing)"},
+      {"lab ferritin",
+       "rules/t.rules:4:3: expected 'is' or a comparison after 'lab ferritin', got 'then'"},
+      {"lab ferritin < 30",
+       "rules/t.rules:4:3: expected a unit after 30, got 'then'"},
+      {"derived homa_ir is elevated",
+       "rules/t.rules:3:27: unknown derived status 'elevated' (expected low, normal or high)"},
+      {"derived homa_ir",
+       "rules/t.rules:4:3: expected 'is' or a comparison after 'derived homa_ir', got 'then'"},
+      {"flux serotonin synthesis",
+       "rules/t.rules:3:23: expected '.' after 'flux serotonin' (flux indices read PATHWAY.INDEX, e.g. serotonin.synthesis), got 'synthesis'"},
+      {"flux serotonin.",
+       "rules/t.rules:4:8: expected 'is assumed' or a comparison after 'flux serotonin.then', got 'derive'"},
+      {"flux serotonin.synthesis is low",
+       "rules/t.rules:3:36: unknown flux status 'low' (expected assumed)"},
+      {"flux serotonin.synthesis",
+       "rules/t.rules:4:3: expected 'is assumed' or a comparison after 'flux serotonin.synthesis', got 'then'"},
+      {"medication",
+       "rules/t.rules:4:8: expected 'then' after the conditions, got 'derive'"},
+      {"medication class",
+       "rules/t.rules:4:8: expected 'then' after the conditions, got 'derive'"},
+      {"condition 3",
+       "rules/t.rules:3:18: expected a condition id after 'condition', got '3'"},
+      {"supplement iron_supplement",
+       "rules/t.rules:3:19: unknown supplement status 'iron_supplement' (expected current or requested)"},
+      {"supplement",
+       "rules/t.rules:4:3: unknown supplement status 'then' (expected current or requested)"},
+      {"supplement current",
+       "rules/t.rules:4:8: expected 'then' after the conditions, got 'derive'"},
+      {"sex female",
+       "rules/t.rules:3:12: expected 'is' after 'sex', got 'female'"},
+      {"sex is other",
+       "rules/t.rules:3:15: unknown sex 'other' (expected female or male)"},
+      {"sex",
+       "rules/t.rules:4:3: expected 'is' after 'sex', got 'then'"},
+      {"age 30",
+       "rules/t.rules:3:12: expected a comparison (<, <=, >, >=, =, !=) after 'age', got '30'"},
+      {"menopausal_status postmenopausal",
+       "rules/t.rules:3:26: expected 'is' after 'menopausal_status', got 'postmenopausal'"},
+      {"menopausal_status is post",
+       "rules/t.rules:3:29: unknown menopausal status 'post' (did you mean 'postmenopausal'?)"},
+      {"lifestyle diet is",
+       "rules/t.rules:4:8: expected 'then' after the conditions, got 'derive'"},
+      {"lifestyle diet",
+       "rules/t.rules:4:3: expected 'is' or a comparison after 'lifestyle diet', got 'then'"},
+      {"stressor chronic_stress",
+       "rules/t.rules:4:3: expected a comparison (<, <=, >, >=, =, !=) after 'stressor chronic_stress', got 'then'"},
+      {"fact",
+       "rules/t.rules:4:8: expected 'then' after the conditions, got 'derive'"},
+      {"fact f >= x",
+       "rules/t.rules:3:18: expected a number after '>=', got 'x'"},
+      {"driver",
+       "rules/t.rules:4:8: expected 'then' after the conditions, got 'derive'"},
+      {"deficit d >",
+       "rules/t.rules:4:3: expected a number after '>', got 'then'"},
+      {"alert",
+       "rules/t.rules:4:8: expected 'then' after the conditions, got 'derive'"},
+      {"data_quality",
+       "rules/t.rules:4:3: unknown data-quality severity 'then' (expected error or warning)"},
+      {"data_quality severe",
+       "rules/t.rules:3:21: unknown data-quality severity 'severe' (expected error or warning)"},
+      {"symptom >= 2",
+       "rules/t.rules:3:16: expected a symptom id after 'symptom', got '>='"},
+      {"questionnaire 3",
+       "rules/t.rules:3:22: expected a questionnaire id after 'questionnaire', got '3'"},
+      {"lab 3",
+       "rules/t.rules:3:12: expected a lab id after 'lab', got '3'"},
+      {"derived 3",
+       "rules/t.rules:3:16: expected a derived index after 'derived', got '3'"},
+      {"flux 3",
+       "rules/t.rules:3:13: expected a flux index such as serotonin.synthesis after 'flux', got '3'"},
+      {"flux serotonin.3",
+       "rules/t.rules:3:23: expected an index name after 'serotonin.', got '3'"},
+      {"medication >= 1",
+       "rules/t.rules:3:19: expected a medication id or 'class' after 'medication', got '>='"},
+      {"medication class 3",
+       "rules/t.rules:3:25: expected a medication class id after 'medication class', got '3'"},
+      {"supplement current 3",
+       "rules/t.rules:3:27: expected a strategy id after 'supplement current', got '3'"},
+      {"lifestyle 3",
+       "rules/t.rules:3:18: expected a lifestyle factor after 'lifestyle', got '3'"},
+      {"lifestyle diet is 3",
+       "rules/t.rules:3:26: expected a value (true, false or an enum value) after 'is', got '3'"},
+      {"stressor 3",
+       "rules/t.rules:3:17: expected a stressor id after 'stressor', got '3'"},
+      {"fact 3",
+       "rules/t.rules:3:13: expected a fact id after 'fact', got '3'"},
+      {"driver 3",
+       "rules/t.rules:3:15: expected a driver id after 'driver', got '3'"},
+      {"deficit 3",
+       "rules/t.rules:3:16: expected a deficit id after 'deficit', got '3'"},
+      {"alert 3",
+       "rules/t.rules:3:14: expected an alert id after 'alert', got '3'"},
+      {"symtom low_mood present",
+       "rules/t.rules:3:8: unknown condition 'symtom' (did you mean 'symptom'?)"},
+      {"3",
+       "rules/t.rules:3:8: expected a condition, got '3'"},
+  };
+  return tests;
+}
+
+TEST(RulesTestForms, EveryWrongTestReportsItsExactError) {
+  for (const auto& [text, error] : BadTests()) {
+    SCOPED_TRACE(text);
+    LoadResult result = LoadText(OneRule(text));
+    EXPECT_EQ(result.rules, nullptr);
+    ASSERT_FALSE(result.errors.empty());
+    std::string first = result.errors.front().ToString();
+    EXPECT_EQ(first.substr(0, first.find('\n')), error);
+  }
 }
 
 }  // namespace
