@@ -9,6 +9,7 @@
 #include "base/text.h"
 #include "inference/certainty.h"
 #include "inference/inference.h"
+#include "inference/working_memory.h"
 
 namespace nflux::inference {
 namespace {
@@ -143,6 +144,18 @@ Scratch& ThreadScratch() {
   return scratch;
 }
 
+// The generation of a new evaluation on this thread. A stamp equal to it marks a slot or rule
+// state as current, and 0 means "never stamped"; so when the counter wraps (after 2^32
+// evaluations on one thread) every stamp is cleared before it restarts at 1, or stale stamps
+// from 2^32 evaluations ago would read as current (and never-stamped ones as present).
+uint32_t NextGeneration(Scratch& scratch) {
+  if (++scratch.generation != 0) return scratch.generation;
+  for (Slot& slot : scratch.slots) slot.generation = 0;
+  for (RuleState& state : scratch.rules) state.generation = 0;
+  scratch.generation = 1;
+  return scratch.generation;
+}
+
 void AppendUnique(std::vector<std::string>& list, const std::string& item) {
   if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
 }
@@ -155,6 +168,8 @@ int SeverityRank(const std::string& severity) {
 }
 
 }  // namespace
+
+void SetThreadGenerationForTesting(uint32_t generation) { ThreadScratch().generation = generation; }
 
 std::string_view TruthName(Truth truth) {
   switch (truth) {
@@ -860,7 +875,7 @@ Evaluation Engine::Evaluate(const casefile::Case& c, const FluxValues& flux, con
   Scratch& scratch = ThreadScratch();
   if (scratch.slots.size() < compiled.symbol_names.size()) scratch.slots.resize(compiled.symbol_names.size());
   if (scratch.rules.size() < compiled.rules.size()) scratch.rules.resize(compiled.rules.size());
-  const uint32_t generation = ++scratch.generation;
+  const uint32_t generation = NextGeneration(scratch);
   std::vector<Slot>& slots = scratch.slots;
 
   Evaluation evaluation;
