@@ -159,6 +159,11 @@ struct EvaluateOptions {
 StrategyResult CheckStrategy(const std::string& strategy_id, const casefile::Case& c,
                              const knowledge::KnowledgeBase& kb);
 
+// A referral (strategy_kind "referral"): ranked first when an urgent or high alert calls for one.
+bool IsReferral(const StrategyResult& strategy);
+
+struct CompiledRules;  // internal (compile.h)
+
 class Engine {
  public:
   // REQUIRES: `rules` were loaded against `kb`.
@@ -181,10 +186,9 @@ class Engine {
   const knowledge::KnowledgeBase& knowledge() const { return *kb_; }
 
  private:
-  struct Compiled;
   std::shared_ptr<const rules::RuleBase> rules_;
   std::shared_ptr<const knowledge::KnowledgeBase> kb_;
-  std::unique_ptr<Compiled> compiled_;
+  std::unique_ptr<const CompiledRules> compiled_;
 };
 
 }  // namespace nflux::inference
