@@ -401,6 +401,100 @@ ordered_json NotRuleJson(const WhyNotRule& rule) {
           {"citations", rule.citations}};
 }
 
+// The evidence for and against `id` so far.
+struct Standing {
+  double support = 0;
+  double against = 0;
+};
+
+// Whether and how far `id` was concluded, into `out`; returns the evidence behind it.
+Standing WhereItStands(const Evaluation& evaluation, const std::string& kind, const std::string& id,
+                       WhyNotExplanation& out) {
+  Standing evidence;
+  if (kind == "deficit" || kind == "driver" || kind == "fact") {
+    const auto& map = kind == "deficit" ? evaluation.deficits : kind == "driver" ? evaluation.drivers : evaluation.facts;
+    if (const auto* conclusion = FindConclusion(map, id)) {
+      out.concluded = conclusion->certainty > 0;
+      out.certainty = conclusion->certainty;
+      evidence.support = conclusion->support;
+      evidence.against = conclusion->against;
+    }
+  } else if (kind == "strategy") {
+    if (const auto* strategy = FindStrategy(evaluation.strategies, id)) {
+      out.concluded = true;
+      out.certainty = evidence.support = strategy->score;
+    }
+    if (const auto* blocked = FindStrategy(evaluation.blocked, id)) {
+      out.blocked = true;
+      out.block_reasons = blocked->reasons;
+      out.certainty = evidence.support = blocked->score;
+    }
+  } else if (kind == "alert") {
+    if (FindAlert(evaluation, id)) {
+      out.concluded = true;
+      out.certainty = evidence.support = 1;
+    }
+  }
+  return evidence;
+}
+
+// A rule that concludes `id` but did not fire: how close it came and what it lacked.
+WhyNotRule Candidate(const inference::Engine& engine, const casefile::Case& c, const Evaluation& evaluation,
+                     const inference::FluxValues& flux, const rules::Rule& rule, const std::string& id) {
+  RuleTrace trace = engine.ExplainRule(rule, c, flux, evaluation);
+  WhyNotRule candidate;
+  candidate.rule = rule.id;
+  candidate.title = rule.title;
+  candidate.file = rule.at.file;
+  candidate.line = rule.at.line;
+  candidate.certainty = ActionCertainty(rule, id);
+  candidate.truth = trace.truth;
+  candidate.closeness = trace.Closeness();
+  candidate.citations = FormatCitations(engine.knowledge(), rule.citations);
+  for (const auto& test : trace.tests) {
+    if (test.truth == Truth::kTrue) candidate.held.push_back(test);
+    if (test.truth == Truth::kFalse) candidate.failed.push_back(test);
+    if (test.truth == Truth::kUnknown) candidate.unknown.push_back(test);
+  }
+  return candidate;
+}
+
+// The unmeasured inputs that would decide the candidates (only a rule whose condition is still
+// unknown can be decided by the data it lacks), deciding the most rules first. `combined`: the
+// conclusion's certainty nets evidence against; otherwise it is the support alone.
+std::vector<DecidingInput> DecidingInputs(const std::vector<WhyNotRule>& candidates, const Standing& evidence,
+                                          bool combined) {
+  std::map<std::string, std::vector<const WhyNotRule*>> by_input;
+  for (const auto& rule : candidates) {
+    if (rule.truth != Truth::kUnknown) continue;
+    std::set<std::string> inputs;
+    for (const auto& test : rule.unknown)
+      if (!test.input.empty()) inputs.insert(test.input);
+    for (const auto& input : inputs) by_input[input].push_back(&rule);
+  }
+  std::vector<DecidingInput> out;
+  for (const auto& [input, rules] : by_input) {
+    DecidingInput deciding;
+    deciding.input = input;
+    double added = evidence.support;
+    for (const WhyNotRule* rule : rules) {
+      deciding.rules.push_back(rule->rule);
+      added = Combine(added, rule->certainty);
+    }
+    std::sort(deciding.rules.begin(), deciding.rules.end());
+    double before = combined ? Net(evidence.support, evidence.against) : evidence.support;
+    double after = combined ? Net(added, evidence.against) : added;
+    deciding.impact = std::max(0.0, after - before);
+    out.push_back(std::move(deciding));
+  }
+  std::sort(out.begin(), out.end(), [](const DecidingInput& a, const DecidingInput& b) {
+    if (a.rules.size() != b.rules.size()) return a.rules.size() > b.rules.size();
+    if (a.impact != b.impact) return a.impact > b.impact;
+    return a.input < b.input;
+  });
+  return out;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -624,89 +718,18 @@ Result<WhyNotExplanation> WhyNot(const inference::Engine& engine, const casefile
   WhyNotExplanation out;
   out.id = id;
   out.kind = kind;
-  double support = 0, against = 0;
-  if (kind == "deficit" || kind == "driver" || kind == "fact") {
-    const auto& map = kind == "deficit" ? evaluation.deficits : kind == "driver" ? evaluation.drivers : evaluation.facts;
-    if (const auto* conclusion = FindConclusion(map, id)) {
-      out.concluded = conclusion->certainty > 0;
-      out.certainty = conclusion->certainty;
-      support = conclusion->support;
-      against = conclusion->against;
-    }
-  } else if (kind == "strategy") {
-    if (const auto* strategy = FindStrategy(evaluation.strategies, id)) {
-      out.concluded = true;
-      out.certainty = support = strategy->score;
-    }
-    if (const auto* blocked = FindStrategy(evaluation.blocked, id)) {
-      out.blocked = true;
-      out.block_reasons = blocked->reasons;
-      out.certainty = support = blocked->score;
-    }
-  } else if (kind == "alert") {
-    if (FindAlert(evaluation, id)) {
-      out.concluded = true;
-      out.certainty = support = 1;
-    }
-  }
-
-  std::map<std::string, std::vector<const WhyNotRule*>> by_input;
+  Standing evidence = WhereItStands(evaluation, kind, id, out);
   for (const rules::Rule* rule : engine.RulesConcluding(id)) {
     if (OnlyOpposes(*rule, id)) continue;
     const RuleTrace* fired = FindTrace(evaluation, rule->id);
-    if (fired && fired->fired) {
-      out.fired.push_back(rule->id);
-      continue;
-    }
-    RuleTrace trace = engine.ExplainRule(*rule, c, flux, evaluation);
-    WhyNotRule candidate;
-    candidate.rule = rule->id;
-    candidate.title = rule->title;
-    candidate.file = rule->at.file;
-    candidate.line = rule->at.line;
-    candidate.certainty = ActionCertainty(*rule, id);
-    candidate.truth = trace.truth;
-    candidate.closeness = trace.Closeness();
-    candidate.citations = FormatCitations(engine.knowledge(), rule->citations);
-    for (const auto& test : trace.tests) {
-      if (test.truth == Truth::kTrue) candidate.held.push_back(test);
-      if (test.truth == Truth::kFalse) candidate.failed.push_back(test);
-      if (test.truth == Truth::kUnknown) candidate.unknown.push_back(test);
-    }
-    out.rules.push_back(std::move(candidate));
+    if (fired && fired->fired) out.fired.push_back(rule->id);
+    else out.rules.push_back(Candidate(engine, c, evaluation, flux, *rule, id));
   }
   std::sort(out.rules.begin(), out.rules.end(), [](const WhyNotRule& a, const WhyNotRule& b) {
     if (a.closeness != b.closeness) return a.closeness > b.closeness;
     return a.rule < b.rule;
   });
-
-  // Only a rule whose condition is still unknown can be decided by the data it lacks.
-  for (const auto& rule : out.rules) {
-    if (rule.truth != Truth::kUnknown) continue;
-    std::set<std::string> inputs;
-    for (const auto& test : rule.unknown)
-      if (!test.input.empty()) inputs.insert(test.input);
-    for (const auto& input : inputs) by_input[input].push_back(&rule);
-  }
-  for (const auto& [input, rules] : by_input) {
-    DecidingInput deciding;
-    deciding.input = input;
-    double added = support;
-    for (const WhyNotRule* rule : rules) {
-      deciding.rules.push_back(rule->rule);
-      added = Combine(added, rule->certainty);
-    }
-    std::sort(deciding.rules.begin(), deciding.rules.end());
-    double before = kind == "deficit" || kind == "driver" || kind == "fact" ? Net(support, against) : support;
-    double after = kind == "deficit" || kind == "driver" || kind == "fact" ? Net(added, against) : added;
-    deciding.impact = std::max(0.0, after - before);
-    out.inputs.push_back(std::move(deciding));
-  }
-  std::sort(out.inputs.begin(), out.inputs.end(), [](const DecidingInput& a, const DecidingInput& b) {
-    if (a.rules.size() != b.rules.size()) return a.rules.size() > b.rules.size();
-    if (a.impact != b.impact) return a.impact > b.impact;
-    return a.input < b.input;
-  });
+  out.inputs = DecidingInputs(out.rules, evidence, kind == "deficit" || kind == "driver" || kind == "fact");
   return out;
 }
 
