@@ -25,19 +25,6 @@ void AppendUnique(std::vector<std::string>& list, const std::string& item) {
   if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
 }
 
-const char* ContributionKind(ActionKind kind) {
-  switch (kind) {
-    case ActionKind::kDeriveFact: return "fact";
-    case ActionKind::kConcludeDriver: return "driver";
-    case ActionKind::kSuggestDeficit: return "deficit";
-    case ActionKind::kOpposeDeficit: return "against";
-    case ActionKind::kSuggestStrategy: return "strategy";
-    case ActionKind::kRaiseAlert: return "alert";
-    case ActionKind::kNoteDataQuality: return "note";
-  }
-  return "";
-}
-
 // One evaluation of one case: the agenda, the evidence the firing rules add to the working
 // memory, the strategies they suggest and the alerts raised. Lives on the stack of Evaluate().
 class Run {
@@ -178,7 +165,7 @@ void Run::Fire(const rules::Rule& rule, double strength) {
   }
   for (const auto& action : rule.actions) {
     double contribution = Apply(action, rule, action.certainty * strength);
-    if (options_.trace) trace_.contributions.push_back(Contribution{ContributionKind(action.kind), action.id, contribution});
+    if (options_.trace) trace_.contributions.push_back(Contribution{ConclusionKindOf(action.kind), action.id, contribution});
   }
 }
 
@@ -242,7 +229,7 @@ void Run::RaiseAlert(const rules::Action& action, const rules::Rule& rule) {
   std::vector<std::string> because;
   for (const auto& test : tests_)
     if (test.truth == Truth::kTrue && !test.input.empty()) because.push_back(test.input);
-  alerts_.Raise(action.id, action.severity, because, rule.citations, rule.id, action.message);
+  alerts_.Raise(action.id, AlertSeverityOf(action.severity), because, rule.citations, rule.id, action.message);
 }
 
 // Facts, drivers and deficits, from the working memory.
@@ -269,14 +256,15 @@ void Run::AddDataQualityFindings() {
   if (case_.flags.data_quality_warning) {
     std::vector<std::string> because;
     for (const auto& issue : case_.data_quality) because.push_back("data_quality:" + issue.path);
-    std::string severity = KnowledgeText(kb_, "data_quality_warning", "default_severity");
-    alerts_.Raise("data_quality_warning", severity.empty() ? "info" : severity, because,
+    // Info unless the knowledge base says otherwise (other alerts default to caution).
+    std::optional<AlertSeverity> severity = AlertSeverityOf(KnowledgeText(kb_, "data_quality_warning", "default_severity"));
+    alerts_.Raise("data_quality_warning", severity.value_or(AlertSeverity::kInfo), because,
                   KnowledgeCitations(kb_, "data_quality_warning"), "data_quality", "");
   }
   if (case_.flags.critical_lab_value) {
     std::vector<std::string> because;
     for (const auto& lab : case_.flags.critical_labs) because.push_back("lab:" + lab);
-    alerts_.Raise("critical_lab_value", "high", because, KnowledgeCitations(kb_, "critical_lab_value"),
+    alerts_.Raise("critical_lab_value", AlertSeverity::kHigh, because, KnowledgeCitations(kb_, "critical_lab_value"),
                   "data_quality", "");
   }
   if (case_.flags.repeat_or_verify_labs) SuggestStrategy("repeat_or_verify_labs", {}, 1, "data_quality");
@@ -291,6 +279,19 @@ Evaluation Run::Finish() {
 }
 
 }  // namespace
+
+ConclusionKind ConclusionKindOf(ActionKind kind) {
+  switch (kind) {
+    case ActionKind::kDeriveFact: return ConclusionKind::kFact;
+    case ActionKind::kConcludeDriver: return ConclusionKind::kDriver;
+    case ActionKind::kSuggestDeficit: return ConclusionKind::kDeficit;
+    case ActionKind::kOpposeDeficit: return ConclusionKind::kAgainst;
+    case ActionKind::kSuggestStrategy: return ConclusionKind::kStrategy;
+    case ActionKind::kRaiseAlert: return ConclusionKind::kAlert;
+    case ActionKind::kNoteDataQuality: return ConclusionKind::kNote;
+  }
+  return ConclusionKind::kNote;
+}
 
 Engine::Engine(std::shared_ptr<const rules::RuleBase> rule_base, std::shared_ptr<const knowledge::KnowledgeBase> kb)
     : rules_(std::move(rule_base)), kb_(std::move(kb)), compiled_(CompileRules(*rules_)) {}

@@ -26,6 +26,7 @@
 #include "case/case.h"
 #include "flux/flux.h"
 #include "knowledge/knowledge.h"
+#include "knowledge/vocabulary.h"
 #include "rules/rules.h"
 
 namespace nflux::inference {
@@ -54,7 +55,7 @@ struct TestTrace {
 };
 
 struct Contribution {
-  std::string kind;  // fact | driver | deficit | against | strategy | alert | note
+  ConclusionKind kind = ConclusionKind::kFact;
   std::string id;
   double certainty = 0;  // this rule's contribution (rule certainty x condition strength)
 };
@@ -100,7 +101,7 @@ struct Conclusion {
 struct BlockReason {
   std::string alert;     // alert id, may be empty
   std::string with;      // the medication, class or condition it conflicts with
-  std::string severity;  // absolute | relative | caution
+  ContraindicationSeverity severity = ContraindicationSeverity::kCaution;
   std::vector<std::string> citations;
   std::string note;
 };
@@ -122,7 +123,7 @@ struct StrategyResult {
 
 struct AlertResult {
   std::string id;
-  std::string severity;  // urgent | high | caution | info
+  AlertSeverity severity = AlertSeverity::kCaution;
   std::string message;
   std::vector<std::string> because;  // "medication:escitalopram", "requested:precursor_5htp"
   std::vector<std::string> citations;
@@ -161,6 +162,10 @@ StrategyResult CheckStrategy(const std::string& strategy_id, const casefile::Cas
 
 // A referral (strategy_kind "referral"): ranked first when an urgent or high alert calls for one.
 bool IsReferral(const StrategyResult& strategy);
+
+// What a rule action concludes: the one mapping from the rule language's action kinds to the
+// conclusion kinds of traces and explanations (oppose deficit -> against).
+ConclusionKind ConclusionKindOf(rules::ActionKind kind);
 
 struct CompiledRules;  // internal (compile.h)
 

@@ -10,12 +10,11 @@ void AppendUnique(std::vector<std::string>& list, const std::string& item) {
   if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
 }
 
-int SeverityRank(const std::string& severity) {
-  if (severity == "urgent") return 0;
-  if (severity == "high") return 1;
-  if (severity == "caution") return 2;
-  return 3;
+// An edge's severity as a type, whether the knowledge base gives it as a word or typed.
+ContraindicationSeverity SeverityOf(const std::string& word) {
+  return Parse<ContraindicationSeverity>(word).value_or(ContraindicationSeverity::kCaution);
 }
+[[maybe_unused]] ContraindicationSeverity SeverityOf(ContraindicationSeverity severity) { return severity; }
 
 // Whether a contraindicated_with edge's target is in the case: a medication (or its class), a
 // condition (pregnancy and lactation also from the patient fields) or a lifestyle factor.
@@ -63,7 +62,7 @@ void RaiseReasonAlerts(const std::string& id, const StrategyResult& strategy, co
     if (reason.alert.empty()) continue;
     std::vector<std::string> citations = KnowledgeCitations(kb, reason.alert);
     citations.insert(citations.end(), reason.citations.begin(), reason.citations.end());
-    alerts.Raise(reason.alert, "",
+    alerts.Raise(reason.alert, std::nullopt,
                  {ConflictingInput(c, kb, reason.with), (strategy.requested ? "requested:" : "suggested:") + id},
                  citations, "safety", "");
   }
@@ -91,23 +90,28 @@ StrategyResult CheckStrategy(const std::string& strategy_id, const casefile::Cas
     if (edge->type != knowledge::EdgeType::kContraindicatedWith) continue;
     const knowledge::Node* target = kb.Find(edge->to);
     if (!target || !ContraindicationApplies(*edge, *target, c)) continue;
-    result.reasons.push_back(BlockReason{edge->alert, edge->to, edge->severity, edge->citations, edge->note});
-    if (edge->severity == "absolute" || edge->severity == "relative") result.verdict = Verdict::kBlocked;
+    const ContraindicationSeverity severity = SeverityOf(edge->severity);
+    result.reasons.push_back(BlockReason{edge->alert, edge->to, severity, edge->citations, edge->note});
+    if (Blocks(severity)) result.verdict = Verdict::kBlocked;
     else if (result.verdict == Verdict::kAcceptable) result.verdict = Verdict::kCaution;
   }
   return result;
 }
 
+std::optional<AlertSeverity> AlertSeverityOf(const std::string& word) { return Parse<AlertSeverity>(word); }
+
+// The strategy kind is still a word in the knowledge base; this is the one place that reads it.
 bool IsReferral(const StrategyResult& strategy) { return strategy.kind == "referral"; }
 
-void AlertBoard::Raise(const std::string& id, std::string severity, const std::vector<std::string>& because,
-                       const std::vector<std::string>& citations, const std::string& source,
-                       const std::string& message) {
-  auto& alert = alerts_[id];
+void AlertBoard::Raise(const std::string& id, std::optional<AlertSeverity> severity,
+                       const std::vector<std::string>& because, const std::vector<std::string>& citations,
+                       const std::string& source, const std::string& message) {
+  if (!severity) severity = AlertSeverityOf(KnowledgeText(kb_, id, "default_severity"));
+  if (!severity) severity = AlertSeverity::kCaution;
+  auto [it, added] = alerts_.try_emplace(id);
+  AlertResult& alert = it->second;
   alert.id = id;
-  if (severity.empty()) severity = KnowledgeText(kb_, id, "default_severity");
-  if (severity.empty()) severity = "caution";
-  if (alert.severity.empty() || SeverityRank(severity) < SeverityRank(alert.severity)) alert.severity = severity;
+  if (added || Rank(*severity) < Rank(alert.severity)) alert.severity = *severity;
   if (alert.message.empty()) alert.message = message.empty() ? KnowledgeText(kb_, id, "description") : message;
   for (const auto& item : because) AppendUnique(alert.because, item);
   for (const auto& citation : citations) AppendUnique(alert.citations, citation);
@@ -118,7 +122,7 @@ std::vector<AlertResult> AlertBoard::TakeSorted() {
   std::vector<AlertResult> out;
   for (auto& [id, alert] : alerts_) out.push_back(std::move(alert));  // by id
   std::stable_sort(out.begin(), out.end(), [](const AlertResult& a, const AlertResult& b) {
-    return SeverityRank(a.severity) < SeverityRank(b.severity);
+    return Rank(a.severity) < Rank(b.severity);
   });
   alerts_.clear();
   return out;
@@ -142,7 +146,7 @@ void PassSafetyGate(const casefile::Case& c, const knowledge::KnowledgeBase& kb,
 }
 
 void RankStrategies(Evaluation& evaluation) {
-  bool red_flag = !evaluation.alerts.empty() && SeverityRank(evaluation.alerts.front().severity) <= 1;
+  bool red_flag = !evaluation.alerts.empty() && IsRedFlag(evaluation.alerts.front().severity);
   std::stable_sort(evaluation.strategies.begin(), evaluation.strategies.end(),
                    [&](const StrategyResult& a, const StrategyResult& b) {
                      bool a_first = red_flag && IsReferral(a);

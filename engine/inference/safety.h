@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,15 +19,18 @@ std::string KnowledgeText(const knowledge::KnowledgeBase& kb, const std::string&
 // A knowledge node's citations, or none.
 std::vector<std::string> KnowledgeCitations(const knowledge::KnowledgeBase& kb, const std::string& id);
 
+// A severity word from a rule or the knowledge base; nullopt when empty (or not a severity).
+std::optional<AlertSeverity> AlertSeverityOf(const std::string& word);
+
 // The alerts of one evaluation, merged by id: the most severe severity wins, the first message
 // stays, `because`, citations and raising rules accumulate without duplicates.
 class AlertBoard {
  public:
   explicit AlertBoard(const knowledge::KnowledgeBase& kb) : kb_(kb) {}
 
-  // An empty `severity` takes the alert's default_severity from the knowledge base, else
-  // "caution"; an empty `message` its description. `source` is the raising rule or built-in.
-  void Raise(const std::string& id, std::string severity, const std::vector<std::string>& because,
+  // No `severity`: the alert's default_severity from the knowledge base, else caution. An empty
+  // `message`: its description. `source` is the raising rule or built-in.
+  void Raise(const std::string& id, std::optional<AlertSeverity> severity, const std::vector<std::string>& because,
              const std::vector<std::string>& citations, const std::string& source, const std::string& message);
 
   // Every alert, most severe first, then by id.
@@ -34,7 +38,7 @@ class AlertBoard {
 
  private:
   const knowledge::KnowledgeBase& kb_;
-  std::map<std::string, AlertResult> alerts_;
+  std::map<std::string, AlertResult> alerts_;  // by id
 };
 
 // The safety gate: every suggested strategy and every supplement the case requests is checked;

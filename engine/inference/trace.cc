@@ -47,7 +47,7 @@ nlohmann::json RuleTrace::ToJson() const {
     out["tests"].push_back({{"test", test.source}, {"truth", std::string(TruthName(test.truth))},
                             {"actual", test.actual}, {"input", test.input}, {"strength", test.strength}});
   for (const auto& c : contributions)
-    out["contributions"].push_back({{"kind", c.kind}, {"id", c.id}, {"certainty", c.certainty}});
+    out["contributions"].push_back({{"kind", std::string(Name(c.kind))}, {"id", c.id}, {"certainty", c.certainty}});
   return out;
 }
 

@@ -25,14 +25,14 @@ TEST(WhyTest, ListsTheRuleChainDownToTheLab) {
   const auto& fx = fixture::Evaluate();
   auto why = Why(*fx.engine, fx.c, fx.evaluation, "serotonin_synthesis");
   ASSERT_TRUE(why.ok()) << why.status().message();
-  EXPECT_EQ(why->kind, "deficit");
+  EXPECT_EQ(why->kind, ConclusionKind::kDeficit);
   // deficit <- iron_limits_serotonin <- driver iron_deficiency <- ferritin_low_iron <- lab ferritin
   ASSERT_FALSE(why->root.rules.empty());
   const WhyRule& top = why->root.rules.front();
   EXPECT_EQ(top.rule, "iron_limits_serotonin");
   EXPECT_FALSE(top.citations.empty());
   ASSERT_EQ(top.because.size(), 1u);
-  EXPECT_EQ(top.because[0].kind, "driver");
+  EXPECT_EQ(top.because[0].kind, ConclusionKind::kDriver);
   EXPECT_EQ(top.because[0].id, "iron_deficiency");
   const WhyRule* lab_rule = FindWhyRule(why->root, "ferritin_low_iron");
   ASSERT_NE(lab_rule, nullptr);

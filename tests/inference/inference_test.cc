@@ -255,7 +255,7 @@ std::string Summary(const Evaluation& evaluation) {
   add("fact", evaluation.facts);
   for (const auto& s : evaluation.strategies) text += "strategy " + s.id + " " + std::to_string(s.score) + "\n";
   for (const auto& s : evaluation.blocked) text += "blocked " + s.id + "\n";
-  for (const auto& a : evaluation.alerts) text += "alert " + a.id + " " + a.severity + "\n";
+  for (const auto& a : evaluation.alerts) text += "alert " + a.id + " " + std::string(Name(a.severity)) + "\n";
   return text;
 }
 
