@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "base/text.h"
+#include "inference/certainty.h"
 
 namespace nflux::explain {
 namespace {
@@ -22,14 +23,6 @@ using rules::TestKind;
 using nflux::ConclusionKind;
 
 std::string Num(double value) { return FormatNumber(value, 3); }
-
-double Combine(double x, double y) { return x + y - x * y; }
-
-double Net(double support, double against) {
-  double denominator = 1 - std::min(support, against);
-  if (denominator <= 0) return 0;
-  return std::max(0.0, (support - against) / denominator);
-}
 
 void CollectLeaves(const rules::Condition& condition, std::vector<const rules::Test*>& out) {
   if (condition.op == rules::Condition::Op::kTest) {
@@ -527,11 +520,11 @@ std::vector<DecidingInput> DecidingInputs(const std::vector<WhyNotRule>& candida
     double added = evidence.support;
     for (const WhyNotRule* rule : rules) {
       deciding.rules.push_back(rule->rule);
-      added = Combine(added, rule->certainty);
+      added = inference::CombineSameSign(added, rule->certainty);
     }
     std::sort(deciding.rules.begin(), deciding.rules.end());
-    double before = combined ? Net(evidence.support, evidence.against) : evidence.support;
-    double after = combined ? Net(added, evidence.against) : added;
+    double before = combined ? inference::CombineForAgainst(evidence.support, evidence.against) : evidence.support;
+    double after = combined ? inference::CombineForAgainst(added, evidence.against) : added;
     deciding.impact = std::max(0.0, after - before);
     out.push_back(std::move(deciding));
   }
