@@ -1,6 +1,7 @@
 // The engine: an evaluation as an outline of named steps over the parts in this directory
 // (compile.h: the compiled rules and their index; working_memory.h: slots and generations;
 // evaluator.h: conditions and leaf tests; safety.h: the safety gate and alerts; trace.h).
+#include <algorithm>
 #include <bit>
 #include <functional>
 #include <map>

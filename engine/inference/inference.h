@@ -13,6 +13,11 @@
 // size of the rule base (docs/rule-language.md, "Which rules are looked at").
 //
 // An Engine is immutable after construction; Evaluate() may run on many threads at once.
+//
+// This is the module's one public header. Its parts sit beside it as internal headers:
+// compile.h (rules to flat conditions and the wake index), working_memory.h (per-thread slots
+// stamped with a generation), evaluator.h (conditions, one function per test family), safety.h
+// (the safety gate and alert merging), trace.h, certainty.h (the MYCIN algebra).
 #pragma once
 
 #include <map>
