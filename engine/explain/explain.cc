@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "base/text.h"
+#include "inference/certainty.h"
 
 namespace nflux::explain {
 namespace {
@@ -18,16 +20,9 @@ using inference::Truth;
 using nlohmann::ordered_json;
 using rules::ActionKind;
 using rules::TestKind;
+using nflux::ConclusionKind;
 
 std::string Num(double value) { return FormatNumber(value, 3); }
-
-double Combine(double x, double y) { return x + y - x * y; }
-
-double Net(double support, double against) {
-  double denominator = 1 - std::min(support, against);
-  if (denominator <= 0) return 0;
-  return std::max(0.0, (support - against) / denominator);
-}
 
 void CollectLeaves(const rules::Condition& condition, std::vector<const rules::Test*>& out) {
   if (condition.op == rules::Condition::Op::kTest) {
@@ -83,41 +78,83 @@ const inference::Conclusion* FindConclusion(const std::map<std::string, inferenc
   return it == map.end() ? nullptr : &it->second;
 }
 
-// The kind of thing `id` names: from the evaluation, then the knowledge base, then the rules.
-std::string KindOf(const inference::Engine& engine, const Evaluation& evaluation, const std::string& id) {
-  if (evaluation.deficits.count(id)) return "deficit";
-  if (evaluation.drivers.count(id)) return "driver";
-  if (evaluation.facts.count(id)) return "fact";
-  if (FindStrategy(evaluation.strategies, id) || FindStrategy(evaluation.blocked, id) ||
-      FindStrategy(evaluation.requested, id))
-    return "strategy";
-  if (FindAlert(evaluation, id)) return "alert";
-  if (const auto* node = engine.knowledge().Find(id)) {
-    switch (node->kind) {
-      case knowledge::NodeKind::kDeficit: return "deficit";
-      case knowledge::NodeKind::kDriver:
-      case knowledge::NodeKind::kStressor: return "driver";
-      case knowledge::NodeKind::kStrategy: return "strategy";
-      case knowledge::NodeKind::kAlert: return "alert";
-      default: break;
-    }
+// The facts, drivers or deficits of an evaluation; nullptr for the other kinds.
+const std::map<std::string, inference::Conclusion>* ConclusionsOf(const Evaluation& evaluation, ConclusionKind kind) {
+  switch (kind) {
+    case ConclusionKind::kFact: return &evaluation.facts;
+    case ConclusionKind::kDriver: return &evaluation.drivers;
+    case ConclusionKind::kDeficit: return &evaluation.deficits;
+    default: return nullptr;
   }
-  for (const rules::Rule* rule : engine.RulesConcluding(id)) {
+}
+
+// A strategy a rule suggested, allowed or blocked.
+const inference::StrategyResult* FindSuggested(const Evaluation& evaluation, const std::string& id) {
+  const auto* strategy = FindStrategy(evaluation.strategies, id);
+  return strategy ? strategy : FindStrategy(evaluation.blocked, id);
+}
+
+// The conclusion a leaf test reads, if it tests one.
+std::optional<ConclusionKind> TestedConclusion(TestKind kind) {
+  switch (kind) {
+    case TestKind::kFact: return ConclusionKind::kFact;
+    case TestKind::kDriver: return ConclusionKind::kDriver;
+    case TestKind::kDeficit: return ConclusionKind::kDeficit;
+    case TestKind::kAlert: return ConclusionKind::kAlert;
+    default: return std::nullopt;
+  }
+}
+
+// The kind of conclusion `id` is in the evaluation, if it is one there.
+std::optional<ConclusionKind> EvaluatedKind(const Evaluation& evaluation, const std::string& id) {
+  if (evaluation.deficits.count(id)) return ConclusionKind::kDeficit;
+  if (evaluation.drivers.count(id)) return ConclusionKind::kDriver;
+  if (evaluation.facts.count(id)) return ConclusionKind::kFact;
+  if (FindSuggested(evaluation, id) || FindStrategy(evaluation.requested, id)) return ConclusionKind::kStrategy;
+  if (FindAlert(evaluation, id)) return ConclusionKind::kAlert;
+  return std::nullopt;
+}
+
+// The kind of conclusion a knowledge node can be, if any.
+std::optional<ConclusionKind> KnowledgeKind(const knowledge::Node& node) {
+  switch (node.kind) {
+    case knowledge::NodeKind::kDeficit: return ConclusionKind::kDeficit;
+    case knowledge::NodeKind::kDriver:
+    case knowledge::NodeKind::kStressor: return ConclusionKind::kDriver;
+    case knowledge::NodeKind::kStrategy: return ConclusionKind::kStrategy;
+    case knowledge::NodeKind::kAlert: return ConclusionKind::kAlert;
+    default: return std::nullopt;
+  }
+}
+
+// The kind of conclusion the rules make of `id` (evidence against a deficit is about a deficit).
+std::optional<ConclusionKind> RuleKind(const inference::Engine& engine, const std::string& id) {
+  for (const rules::Rule* rule : engine.RulesConcluding(id))
     for (const auto& action : rule->actions) {
       if (action.id != id) continue;
-      switch (action.kind) {
-        case ActionKind::kDeriveFact: return "fact";
-        case ActionKind::kConcludeDriver: return "driver";
-        case ActionKind::kSuggestDeficit:
-        case ActionKind::kOpposeDeficit: return "deficit";
-        case ActionKind::kSuggestStrategy: return "strategy";
-        case ActionKind::kRaiseAlert: return "alert";
-        default: break;
-      }
+      ConclusionKind kind = inference::ConclusionKindOf(action.kind);
+      if (kind == ConclusionKind::kNote) continue;
+      return kind == ConclusionKind::kAgainst ? ConclusionKind::kDeficit : kind;
     }
-  }
-  if (const auto* node = engine.knowledge().Find(id)) return std::string(knowledge::KindName(node->kind));
-  return "";
+  return std::nullopt;
+}
+
+// What `id` names: a kind of conclusion, else only the knowledge kind's name ("lab"); an empty
+// name when nothing names it.
+struct Subject {
+  std::optional<ConclusionKind> kind;
+  std::string name;
+};
+
+// From the evaluation, then the knowledge base, then the rules.
+Subject SubjectOf(const inference::Engine& engine, const Evaluation& evaluation, const std::string& id) {
+  const knowledge::Node* node = engine.knowledge().Find(id);
+  std::optional<ConclusionKind> kind = EvaluatedKind(evaluation, id);
+  if (!kind && node) kind = KnowledgeKind(*node);
+  if (!kind) kind = RuleKind(engine, id);
+  if (kind) return {kind, std::string(Name(*kind))};
+  if (node) return {std::nullopt, std::string(knowledge::KindName(node->kind))};
+  return {};
 }
 
 Status UnknownId(const inference::Engine& engine, const std::string& id) {
@@ -157,12 +194,12 @@ ordered_json TestsJson(const std::vector<TestTrace>& tests) {
 }
 
 ordered_json ReasonJson(const inference::BlockReason& reason) {
-  return {{"alert", reason.alert}, {"with", reason.with}, {"severity", reason.severity},
+  return {{"alert", reason.alert}, {"with", reason.with}, {"severity", std::string(Name(reason.severity))},
           {"citations", reason.citations}, {"note", reason.note}};
 }
 
 std::string ReasonText(const inference::BlockReason& reason) {
-  std::string text = reason.severity + " contraindication with " + reason.with;
+  std::string text = std::string(Name(reason.severity)) + " contraindication with " + reason.with;
   if (!reason.alert.empty()) text += " (alert " + reason.alert + ")";
   if (!reason.note.empty()) text += ": " + reason.note;
   if (!reason.citations.empty()) {
@@ -180,36 +217,31 @@ class WhyBuilder {
              const inference::FluxValues& flux)
       : engine_(engine), case_(c), evaluation_(evaluation), flux_(flux) {}
 
-  WhyNode Build(const std::string& kind, const std::string& id, int depth) {
+  WhyNode Build(ConclusionKind kind, const std::string& id, int depth) {
     WhyNode node;
     node.kind = kind;
     node.id = id;
     std::vector<std::string> supporting, opposing;
-    if (kind == "deficit" || kind == "driver" || kind == "fact") {
-      const auto& map = kind == "deficit" ? evaluation_.deficits
-                        : kind == "driver" ? evaluation_.drivers
-                                           : evaluation_.facts;
-      if (const auto* conclusion = FindConclusion(map, id)) {
+    if (const auto* map = ConclusionsOf(evaluation_, kind)) {
+      if (const auto* conclusion = FindConclusion(*map, id)) {
         node.certainty = conclusion->certainty;
         node.support = conclusion->support;
         node.against = conclusion->against;
         supporting = conclusion->rules;
         opposing = conclusion->opposing_rules;
       }
-    } else if (kind == "strategy") {
-      const auto* strategy = FindStrategy(evaluation_.strategies, id);
-      if (!strategy) strategy = FindStrategy(evaluation_.blocked, id);
-      if (strategy) {
+    } else if (kind == ConclusionKind::kStrategy) {
+      if (const auto* strategy = FindSuggested(evaluation_, id)) {
         node.certainty = node.support = strategy->score;
         supporting = strategy->rules;
       }
-    } else if (kind == "alert") {
+    } else if (kind == ConclusionKind::kAlert) {
       if (const auto* alert = FindAlert(evaluation_, id)) {
         node.certainty = node.support = 1;
         supporting = alert->rules;
       }
     }
-    if (!explained_.insert(kind + ":" + id).second || depth > 12) {
+    if (!explained_.insert(std::string(Name(kind)) + ":" + id).second || depth > 12) {
       node.repeated = true;
       return node;
     }
@@ -234,7 +266,7 @@ class WhyBuilder {
     out.citations = FormatCitations(engine_.knowledge(), rule->citations);
     RuleTrace trace = TraceOf(engine_, case_, evaluation_, flux_, *rule);
     for (const auto& contribution : trace.contributions)
-      if (contribution.id == concluded && (opposing == (contribution.kind == "against")))
+      if (contribution.id == concluded && (opposing == (contribution.kind == ConclusionKind::kAgainst)))
         out.contribution = std::max(out.contribution, contribution.certainty);
     std::vector<const rules::Test*> leaves = LeafTests(rule->when);
     for (size_t i = 0; i < trace.tests.size(); ++i) {
@@ -243,12 +275,7 @@ class WhyBuilder {
       out.matched.push_back(test);
       if (i >= leaves.size()) continue;
       const rules::Test& leaf = *leaves[i];
-      std::string kind;
-      if (leaf.kind == TestKind::kDriver) kind = "driver";
-      if (leaf.kind == TestKind::kDeficit) kind = "deficit";
-      if (leaf.kind == TestKind::kFact) kind = "fact";
-      if (leaf.kind == TestKind::kAlert) kind = "alert";
-      if (!kind.empty()) out.because.push_back(Build(kind, leaf.id, depth + 1));
+      if (auto kind = TestedConclusion(leaf.kind)) out.because.push_back(Build(*kind, leaf.id, depth + 1));
     }
     return out;
   }
@@ -261,7 +288,7 @@ class WhyBuilder {
 };
 
 void CollectDrivers(const WhyNode& node, std::set<std::string>& out) {
-  if (node.kind == "driver" && node.certainty > 0) out.insert(node.id);
+  if (node.kind == ConclusionKind::kDriver && node.certainty > 0) out.insert(node.id);
   for (const auto& rule : node.rules)
     for (const auto& child : rule.because) CollectDrivers(child, out);
 }
@@ -341,7 +368,7 @@ ordered_json RuleJson(const WhyRule& rule) {
 ordered_json NodeJson(const WhyNode& node) {
   ordered_json rules = ordered_json::array();
   for (const auto& rule : node.rules) rules.push_back(RuleJson(rule));
-  ordered_json out = {{"kind", node.kind}, {"id", node.id}, {"certainty", node.certainty},
+  ordered_json out = {{"kind", std::string(Name(node.kind))}, {"id", node.id}, {"certainty", node.certainty},
                       {"support", node.support}, {"against", node.against}};
   if (node.repeated) out["repeated"] = true;
   out["rules"] = rules;
@@ -349,8 +376,8 @@ ordered_json NodeJson(const WhyNode& node) {
 }
 
 std::string Arithmetic(const WhyNode& node) {
-  if (node.kind == "strategy") return "score " + Num(node.certainty) + " (the suggesting rules combined)";
-  if (node.kind == "alert") return "raised";
+  if (node.kind == ConclusionKind::kStrategy) return "score " + Num(node.certainty) + " (the suggesting rules combined)";
+  if (node.kind == ConclusionKind::kAlert) return "raised";
   std::string text = "support P = " + Num(node.support) + ", against N = " + Num(node.against);
   text += ", certainty (P - N) / (1 - min(P, N)) = " + Num(node.certainty);
   return text;
@@ -381,7 +408,7 @@ void RuleText(const WhyRule& rule, int indent, std::ostringstream& out) {
 
 void NodeText(const WhyNode& node, int indent, std::ostringstream& out) {
   std::string pad(indent, ' ');
-  out << pad << "<- " << node.kind << " " << node.id << ": " << Arithmetic(node);
+  out << pad << "<- " << Name(node.kind) << " " << node.id << ": " << Arithmetic(node);
   if (node.repeated) out << " (explained above)";
   out << "\n";
   for (const auto& rule : node.rules) RuleText(rule, indent + 3, out);
@@ -399,6 +426,114 @@ ordered_json NotRuleJson(const WhyNotRule& rule) {
           {"failed", TestsJson(rule.failed)},
           {"unknown", TestsJson(rule.unknown)},
           {"citations", rule.citations}};
+}
+
+// The evidence for and against `id` so far.
+struct Standing {
+  double support = 0;
+  double against = 0;
+};
+
+// Whether and how far `id` was concluded, into `out`; returns the evidence behind it.
+Standing WhereItStands(const Evaluation& evaluation, std::optional<ConclusionKind> kind, const std::string& id,
+                       WhyNotExplanation& out) {
+  Standing evidence;
+  if (!kind) return evidence;
+  if (const auto* map = ConclusionsOf(evaluation, *kind)) {
+    if (const auto* conclusion = FindConclusion(*map, id)) {
+      out.concluded = conclusion->certainty > 0;
+      out.certainty = conclusion->certainty;
+      evidence.support = conclusion->support;
+      evidence.against = conclusion->against;
+    }
+  } else if (kind == ConclusionKind::kStrategy) {
+    if (const auto* strategy = FindStrategy(evaluation.strategies, id)) {
+      out.concluded = true;
+      out.certainty = evidence.support = strategy->score;
+    }
+    if (const auto* blocked = FindStrategy(evaluation.blocked, id)) {
+      out.blocked = true;
+      out.block_reasons = blocked->reasons;
+      out.certainty = evidence.support = blocked->score;
+    }
+  } else if (kind == ConclusionKind::kAlert) {
+    if (FindAlert(evaluation, id)) {
+      out.concluded = true;
+      out.certainty = evidence.support = 1;
+    }
+  }
+  return evidence;
+}
+
+// Whether `id`, of `kind`, was concluded: a conclusion with certainty, a strategy a rule or the
+// case brought up, a raised alert.
+bool WasConcluded(const Evaluation& evaluation, ConclusionKind kind, const std::string& id) {
+  if (const auto* map = ConclusionsOf(evaluation, kind)) {
+    const auto* conclusion = FindConclusion(*map, id);
+    return conclusion && conclusion->certainty > 0;
+  }
+  if (kind == ConclusionKind::kStrategy) {
+    const auto* strategy = FindSuggested(evaluation, id);
+    return strategy != nullptr && (strategy->suggested || !strategy->rules.empty() || strategy->requested);
+  }
+  return kind == ConclusionKind::kAlert && FindAlert(evaluation, id) != nullptr;
+}
+
+// A rule that concludes `id` but did not fire: how close it came and what it lacked.
+WhyNotRule Candidate(const inference::Engine& engine, const casefile::Case& c, const Evaluation& evaluation,
+                     const inference::FluxValues& flux, const rules::Rule& rule, const std::string& id) {
+  RuleTrace trace = engine.ExplainRule(rule, c, flux, evaluation);
+  WhyNotRule candidate;
+  candidate.rule = rule.id;
+  candidate.title = rule.title;
+  candidate.file = rule.at.file;
+  candidate.line = rule.at.line;
+  candidate.certainty = ActionCertainty(rule, id);
+  candidate.truth = trace.truth;
+  candidate.closeness = trace.Closeness();
+  candidate.citations = FormatCitations(engine.knowledge(), rule.citations);
+  for (const auto& test : trace.tests) {
+    if (test.truth == Truth::kTrue) candidate.held.push_back(test);
+    if (test.truth == Truth::kFalse) candidate.failed.push_back(test);
+    if (test.truth == Truth::kUnknown) candidate.unknown.push_back(test);
+  }
+  return candidate;
+}
+
+// The unmeasured inputs that would decide the candidates (only a rule whose condition is still
+// unknown can be decided by the data it lacks), deciding the most rules first. `combined`: the
+// conclusion's certainty nets evidence against; otherwise it is the support alone.
+std::vector<DecidingInput> DecidingInputs(const std::vector<WhyNotRule>& candidates, const Standing& evidence,
+                                          bool combined) {
+  std::map<std::string, std::vector<const WhyNotRule*>> by_input;
+  for (const auto& rule : candidates) {
+    if (rule.truth != Truth::kUnknown) continue;
+    std::set<std::string> inputs;
+    for (const auto& test : rule.unknown)
+      if (!test.input.empty()) inputs.insert(test.input);
+    for (const auto& input : inputs) by_input[input].push_back(&rule);
+  }
+  std::vector<DecidingInput> out;
+  for (const auto& [input, rules] : by_input) {
+    DecidingInput deciding;
+    deciding.input = input;
+    double added = evidence.support;
+    for (const WhyNotRule* rule : rules) {
+      deciding.rules.push_back(rule->rule);
+      added = inference::CombineSameSign(added, rule->certainty);
+    }
+    std::sort(deciding.rules.begin(), deciding.rules.end());
+    double before = combined ? inference::CombineForAgainst(evidence.support, evidence.against) : evidence.support;
+    double after = combined ? inference::CombineForAgainst(added, evidence.against) : added;
+    deciding.impact = std::max(0.0, after - before);
+    out.push_back(std::move(deciding));
+  }
+  std::sort(out.begin(), out.end(), [](const DecidingInput& a, const DecidingInput& b) {
+    if (a.rules.size() != b.rules.size()) return a.rules.size() > b.rules.size();
+    if (a.impact != b.impact) return a.impact > b.impact;
+    return a.input < b.input;
+  });
+  return out;
 }
 
 }  // namespace
@@ -436,13 +571,13 @@ std::pair<std::string, std::string> TestSubject(const rules::Test& test) {
     case TestKind::kLifestyleCompare:
     case TestKind::kLifestyleIs: return {"lifestyle", test.id};
     case TestKind::kStressorCompare: return {"stressor", test.id};
-    case TestKind::kFact: return {"fact", test.id};
-    case TestKind::kDriver: return {"driver", test.id};
-    case TestKind::kDeficit: return {"deficit", test.id};
-    case TestKind::kAlert: return {"alert", test.id};
+    case TestKind::kFact: return {std::string(Name(ConclusionKind::kFact)), test.id};
+    case TestKind::kDriver: return {std::string(Name(ConclusionKind::kDriver)), test.id};
+    case TestKind::kDeficit: return {std::string(Name(ConclusionKind::kDeficit)), test.id};
+    case TestKind::kAlert: return {std::string(Name(ConclusionKind::kAlert)), test.id};
     case TestKind::kDataQuality: return {"data_quality", test.text};
   }
-  return {"fact", test.id};
+  return {std::string(Name(ConclusionKind::kFact)), test.id};
 }
 
 std::vector<const rules::Test*> LeafTests(const rules::Condition& condition) {
@@ -514,11 +649,12 @@ std::vector<Evidence> EvidenceBehind(const inference::Engine& engine, const Eval
     for (auto& evidence : EvidenceOf(engine, evaluation, rule_id)) {
       std::string key = evidence.kind + ":" + evidence.id + ":" + evidence.rule;
       if (!seen_items.insert(key).second) continue;
-      std::string kind = evidence.kind, id = evidence.id;
+      std::optional<ConclusionKind> kind = Parse<ConclusionKind>(evidence.kind);
+      std::string id = evidence.id;
       out.push_back(std::move(evidence));
       const inference::Conclusion* behind = nullptr;
-      if (kind == "driver") behind = FindConclusion(evaluation.drivers, id);
-      if (kind == "fact") behind = FindConclusion(evaluation.facts, id);
+      if (kind == ConclusionKind::kDriver || kind == ConclusionKind::kFact)
+        behind = FindConclusion(*ConclusionsOf(evaluation, *kind), id);
       if (behind)
         for (const auto& next : behind->rules) visit(next);
     }
@@ -531,23 +667,12 @@ std::vector<Evidence> EvidenceBehind(const inference::Engine& engine, const Eval
 
 Result<WhyExplanation> Why(const inference::Engine& engine, const casefile::Case& c, const Evaluation& evaluation,
                            const std::string& id, const inference::FluxValues& flux) {
-  std::string kind = KindOf(engine, evaluation, id);
-  if (kind.empty()) return UnknownId(engine, id);
-  bool concluded = false;
-  const inference::StrategyResult* strategy = nullptr;
-  if (kind == "deficit" || kind == "driver" || kind == "fact") {
-    const auto& map = kind == "deficit" ? evaluation.deficits : kind == "driver" ? evaluation.drivers : evaluation.facts;
-    const auto* conclusion = FindConclusion(map, id);
-    concluded = conclusion && conclusion->certainty > 0;
-  } else if (kind == "strategy") {
-    strategy = FindStrategy(evaluation.strategies, id);
-    if (!strategy) strategy = FindStrategy(evaluation.blocked, id);
-    concluded = strategy != nullptr && (strategy->suggested || !strategy->rules.empty() || strategy->requested);
-  } else if (kind == "alert") {
-    concluded = FindAlert(evaluation, id) != nullptr;
-  }
-  if (!concluded) return Status::NotFound("'" + id + "' was not concluded for this case; try --why-not " + id);
-
+  Subject subject = SubjectOf(engine, evaluation, id);
+  if (subject.name.empty()) return UnknownId(engine, id);
+  if (!subject.kind || !WasConcluded(evaluation, *subject.kind, id))
+    return Status::NotFound("'" + id + "' was not concluded for this case; try --why-not " + id);
+  const ConclusionKind kind = *subject.kind;
+  const inference::StrategyResult* strategy = kind == ConclusionKind::kStrategy ? FindSuggested(evaluation, id) : nullptr;
   WhyExplanation out;
   out.id = id;
   out.kind = kind;
@@ -559,12 +684,12 @@ Result<WhyExplanation> Why(const inference::Engine& engine, const casefile::Case
   }
   std::set<std::string> sources;
   std::vector<std::string> deficits;
-  if (kind == "deficit") {
+  if (kind == ConclusionKind::kDeficit) {
     if (const auto* conclusion = FindConclusion(evaluation.deficits, id))
       for (const auto& [driver, weight] : conclusion->drivers) sources.insert(driver);
     CollectDrivers(out.root, sources);
     deficits.push_back(id);
-  } else if (kind == "strategy" && strategy) {
+  } else if (strategy) {
     sources.insert(id);
     deficits = strategy->for_deficits;
   }
@@ -577,7 +702,7 @@ ordered_json WhyExplanation::ToJson() const {
   for (const auto& path : paths)
     paths_json.push_back({{"from", path.from}, {"to", path.to}, {"net_sign", path.net_sign > 0 ? "+" : "-"},
                           {"nodes", path.nodes}, {"steps", path.steps}});
-  ordered_json out = {{"id", id}, {"kind", kind}, {"concluded", true}, {"certainty", root.certainty},
+  ordered_json out = {{"id", id}, {"kind", std::string(Name(kind))}, {"concluded", true}, {"certainty", root.certainty},
                       {"support", root.support}, {"against", root.against}};
   if (!verdict.empty()) {
     out["verdict"] = verdict;
@@ -592,7 +717,7 @@ ordered_json WhyExplanation::ToJson() const {
 
 std::string WhyExplanation::ToText() const {
   std::ostringstream out;
-  out << "Why " << kind << " " << id << "? " << Arithmetic(root) << "\n";
+  out << "Why " << Name(kind) << " " << id << "? " << Arithmetic(root) << "\n";
   if (!verdict.empty()) {
     out << "Safety verdict: " << verdict << "\n";
     for (const auto& reason : safety) out << "  - " << ReasonText(reason) << "\n";
@@ -601,7 +726,7 @@ std::string WhyExplanation::ToText() const {
   for (const auto& rule : root.rules) RuleText(rule, 0, out);
   if (root.rules.empty()) out << "(no rule trace recorded)\n";
   if (!paths.empty()) {
-    out << "\nKnowledge-graph paths (" << (kind == "strategy" ? "strategy" : "driver")
+    out << "\nKnowledge-graph paths (" << (kind == ConclusionKind::kStrategy ? "strategy" : "driver")
         << " -> what the deficit involves):\n";
     for (const auto& path : paths) {
       out << "  ";
@@ -619,94 +744,23 @@ std::string WhyExplanation::ToText() const {
 Result<WhyNotExplanation> WhyNot(const inference::Engine& engine, const casefile::Case& c,
                                  const Evaluation& evaluation, const std::string& id,
                                  const inference::FluxValues& flux) {
-  std::string kind = KindOf(engine, evaluation, id);
-  if (kind.empty()) return UnknownId(engine, id);
+  Subject subject = SubjectOf(engine, evaluation, id);
+  if (subject.name.empty()) return UnknownId(engine, id);
   WhyNotExplanation out;
   out.id = id;
-  out.kind = kind;
-  double support = 0, against = 0;
-  if (kind == "deficit" || kind == "driver" || kind == "fact") {
-    const auto& map = kind == "deficit" ? evaluation.deficits : kind == "driver" ? evaluation.drivers : evaluation.facts;
-    if (const auto* conclusion = FindConclusion(map, id)) {
-      out.concluded = conclusion->certainty > 0;
-      out.certainty = conclusion->certainty;
-      support = conclusion->support;
-      against = conclusion->against;
-    }
-  } else if (kind == "strategy") {
-    if (const auto* strategy = FindStrategy(evaluation.strategies, id)) {
-      out.concluded = true;
-      out.certainty = support = strategy->score;
-    }
-    if (const auto* blocked = FindStrategy(evaluation.blocked, id)) {
-      out.blocked = true;
-      out.block_reasons = blocked->reasons;
-      out.certainty = support = blocked->score;
-    }
-  } else if (kind == "alert") {
-    if (FindAlert(evaluation, id)) {
-      out.concluded = true;
-      out.certainty = support = 1;
-    }
-  }
-
-  std::map<std::string, std::vector<const WhyNotRule*>> by_input;
+  out.kind = subject.name;
+  Standing evidence = WhereItStands(evaluation, subject.kind, id, out);
   for (const rules::Rule* rule : engine.RulesConcluding(id)) {
     if (OnlyOpposes(*rule, id)) continue;
     const RuleTrace* fired = FindTrace(evaluation, rule->id);
-    if (fired && fired->fired) {
-      out.fired.push_back(rule->id);
-      continue;
-    }
-    RuleTrace trace = engine.ExplainRule(*rule, c, flux, evaluation);
-    WhyNotRule candidate;
-    candidate.rule = rule->id;
-    candidate.title = rule->title;
-    candidate.file = rule->at.file;
-    candidate.line = rule->at.line;
-    candidate.certainty = ActionCertainty(*rule, id);
-    candidate.truth = trace.truth;
-    candidate.closeness = trace.Closeness();
-    candidate.citations = FormatCitations(engine.knowledge(), rule->citations);
-    for (const auto& test : trace.tests) {
-      if (test.truth == Truth::kTrue) candidate.held.push_back(test);
-      if (test.truth == Truth::kFalse) candidate.failed.push_back(test);
-      if (test.truth == Truth::kUnknown) candidate.unknown.push_back(test);
-    }
-    out.rules.push_back(std::move(candidate));
+    if (fired && fired->fired) out.fired.push_back(rule->id);
+    else out.rules.push_back(Candidate(engine, c, evaluation, flux, *rule, id));
   }
   std::sort(out.rules.begin(), out.rules.end(), [](const WhyNotRule& a, const WhyNotRule& b) {
     if (a.closeness != b.closeness) return a.closeness > b.closeness;
     return a.rule < b.rule;
   });
-
-  // Only a rule whose condition is still unknown can be decided by the data it lacks.
-  for (const auto& rule : out.rules) {
-    if (rule.truth != Truth::kUnknown) continue;
-    std::set<std::string> inputs;
-    for (const auto& test : rule.unknown)
-      if (!test.input.empty()) inputs.insert(test.input);
-    for (const auto& input : inputs) by_input[input].push_back(&rule);
-  }
-  for (const auto& [input, rules] : by_input) {
-    DecidingInput deciding;
-    deciding.input = input;
-    double added = support;
-    for (const WhyNotRule* rule : rules) {
-      deciding.rules.push_back(rule->rule);
-      added = Combine(added, rule->certainty);
-    }
-    std::sort(deciding.rules.begin(), deciding.rules.end());
-    double before = kind == "deficit" || kind == "driver" || kind == "fact" ? Net(support, against) : support;
-    double after = kind == "deficit" || kind == "driver" || kind == "fact" ? Net(added, against) : added;
-    deciding.impact = std::max(0.0, after - before);
-    out.inputs.push_back(std::move(deciding));
-  }
-  std::sort(out.inputs.begin(), out.inputs.end(), [](const DecidingInput& a, const DecidingInput& b) {
-    if (a.rules.size() != b.rules.size()) return a.rules.size() > b.rules.size();
-    if (a.impact != b.impact) return a.impact > b.impact;
-    return a.input < b.input;
-  });
+  out.inputs = DecidingInputs(out.rules, evidence, subject.kind && HasCertainty(*subject.kind));
   return out;
 }
 

@@ -19,6 +19,7 @@
 #include "case/case.h"
 #include "inference/inference.h"
 #include "knowledge/knowledge.h"
+#include "knowledge/vocabulary.h"
 #include "rules/rules.h"
 
 namespace nflux::explain {
@@ -80,7 +81,7 @@ struct WhyRule {
 
 // One conclusion and the rules behind it, recursively.
 struct WhyNode {
-  std::string kind;  // deficit | driver | fact | strategy | alert
+  ConclusionKind kind = ConclusionKind::kFact;  // deficit | driver | fact | strategy | alert
   std::string id;
   double certainty = 0;  // combined (deficits, drivers, facts); the score for strategies
   double support = 0;    // P
@@ -100,7 +101,7 @@ struct WhyPath {
 
 struct WhyExplanation {
   std::string id;
-  std::string kind;
+  ConclusionKind kind = ConclusionKind::kFact;
   WhyNode root;
   std::vector<WhyPath> paths;
   // Strategies: set when safety blocked it or allowed it only with cautions.
@@ -147,7 +148,7 @@ struct DecidingInput {
 
 struct WhyNotExplanation {
   std::string id;
-  std::string kind;
+  std::string kind;  // a conclusion kind's name; for an id no rule concludes, its knowledge kind ("lab")
   bool concluded = false;  // it was concluded after all
   double certainty = 0;
   std::vector<std::string> fired;  // the rules that did fire for it

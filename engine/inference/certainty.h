@@ -1,4 +1,5 @@
-// Internal: the certainty-factor algebra (MYCIN), kept apart so it can be tested alone.
+// Internal: the certainty-factor algebra (MYCIN), kept apart so it can be tested alone. The one
+// implementation: the engine combines evidence with it, and explain (what-would-it-add) reuses it.
 #pragma once
 
 #include <algorithm>

@@ -13,6 +13,11 @@
 // size of the rule base (docs/rule-language.md, "Which rules are looked at").
 //
 // An Engine is immutable after construction; Evaluate() may run on many threads at once.
+//
+// This is the module's one public header. Its parts sit beside it as internal headers:
+// compile.h (rules to flat conditions and the wake index), working_memory.h (per-thread slots
+// stamped with a generation), evaluator.h (conditions, one function per test family), safety.h
+// (the safety gate and alert merging), trace.h, certainty.h (the MYCIN algebra).
 #pragma once
 
 #include <map>
@@ -26,6 +31,7 @@
 #include "case/case.h"
 #include "flux/flux.h"
 #include "knowledge/knowledge.h"
+#include "knowledge/vocabulary.h"
 #include "rules/rules.h"
 
 namespace nflux::inference {
@@ -54,7 +60,7 @@ struct TestTrace {
 };
 
 struct Contribution {
-  std::string kind;  // fact | driver | deficit | against | strategy | alert | note
+  ConclusionKind kind = ConclusionKind::kFact;
   std::string id;
   double certainty = 0;  // this rule's contribution (rule certainty x condition strength)
 };
@@ -100,7 +106,7 @@ struct Conclusion {
 struct BlockReason {
   std::string alert;     // alert id, may be empty
   std::string with;      // the medication, class or condition it conflicts with
-  std::string severity;  // absolute | relative | caution
+  ContraindicationSeverity severity = ContraindicationSeverity::kCaution;
   std::vector<std::string> citations;
   std::string note;
 };
@@ -122,7 +128,7 @@ struct StrategyResult {
 
 struct AlertResult {
   std::string id;
-  std::string severity;  // urgent | high | caution | info
+  AlertSeverity severity = AlertSeverity::kCaution;
   std::string message;
   std::vector<std::string> because;  // "medication:escitalopram", "requested:precursor_5htp"
   std::vector<std::string> citations;
@@ -159,6 +165,15 @@ struct EvaluateOptions {
 StrategyResult CheckStrategy(const std::string& strategy_id, const casefile::Case& c,
                              const knowledge::KnowledgeBase& kb);
 
+// A referral (strategy_kind "referral"): ranked first when an urgent or high alert calls for one.
+bool IsReferral(const StrategyResult& strategy);
+
+// What a rule action concludes: the one mapping from the rule language's action kinds to the
+// conclusion kinds of traces and explanations (oppose deficit -> against).
+ConclusionKind ConclusionKindOf(rules::ActionKind kind);
+
+struct CompiledRules;  // internal (compile.h)
+
 class Engine {
  public:
   // REQUIRES: `rules` were loaded against `kb`.
@@ -181,10 +196,9 @@ class Engine {
   const knowledge::KnowledgeBase& knowledge() const { return *kb_; }
 
  private:
-  struct Compiled;
   std::shared_ptr<const rules::RuleBase> rules_;
   std::shared_ptr<const knowledge::KnowledgeBase> kb_;
-  std::unique_ptr<Compiled> compiled_;
+  std::unique_ptr<const CompiledRules> compiled_;
 };
 
 }  // namespace nflux::inference

@@ -28,14 +28,6 @@ std::string Level(double certainty) {
   return "unlikely";
 }
 
-int SeverityRank(const std::string& severity) {
-  if (severity == "urgent") return 0;
-  if (severity == "high") return 1;
-  if (severity == "caution") return 2;
-  if (severity == "info") return 3;
-  return 4;
-}
-
 std::string Join(const std::vector<std::string>& items, const std::string& separator) {
   std::string out;
   for (size_t i = 0; i < items.size(); ++i) {
@@ -84,12 +76,12 @@ ordered_json AlertsJson(const inference::Engine& engine, const Evaluation& evalu
   std::vector<const inference::AlertResult*> alerts;
   for (const auto& alert : evaluation.alerts) alerts.push_back(&alert);
   std::stable_sort(alerts.begin(), alerts.end(), [](const auto* a, const auto* b) {
-    return SeverityRank(a->severity) < SeverityRank(b->severity);
+    return Rank(a->severity) < Rank(b->severity);
   });
   ordered_json out = ordered_json::array();
   for (const auto* alert : alerts)
     out.push_back({{"id", alert->id},
-                   {"severity", alert->severity},
+                   {"severity", std::string(Name(alert->severity))},
                    {"message", alert->message},
                    {"because", alert->because},
                    {"citations", CitationsOf(engine, alert->citations)}});
@@ -153,10 +145,10 @@ ordered_json DeficitsJson(const inference::Engine& engine, const Evaluation& eva
 // How strongly safety requires a referral: 0 an urgent alert's rule suggested it, 1 a high
 // alert's, 2 another referral while an urgent or high alert stands, 3 anything else.
 int ReferralTier(const inference::StrategyResult& strategy, const Evaluation& evaluation) {
-  if (strategy.kind != "referral") return 3;
+  if (!inference::IsReferral(strategy)) return 3;
   int tier = 3;
   for (const auto& alert : evaluation.alerts) {
-    int severity = SeverityRank(alert.severity);
+    int severity = Rank(alert.severity);
     if (severity > 1) continue;
     tier = std::min(tier, 2);
     for (const auto& rule : alert.rules)
@@ -216,7 +208,7 @@ ordered_json StrategiesJson(const inference::Engine& engine, const Evaluation& e
   for (const auto* strategy : strategies) {
     std::vector<std::string> cautions;
     for (const auto& reason : strategy->reasons)
-      if (reason.severity == "caution" || strategy->verdict == inference::Verdict::kCaution)
+      if (reason.severity == ContraindicationSeverity::kCaution || strategy->verdict == inference::Verdict::kCaution)
         AddUnique(cautions, ReasonText(reason));
     std::vector<std::string> citations = RuleCitations(engine, strategy->rules);
     if (citations.empty())
@@ -240,7 +232,7 @@ ordered_json BlockedJson(const inference::Engine& engine, const Evaluation& eval
     for (const auto& reason : strategy.reasons)
       reasons.push_back({{"alert", reason.alert},
                          {"with", reason.with},
-                         {"severity", reason.severity},
+                         {"severity", std::string(Name(reason.severity))},
                          {"citation", reason.citations.empty()
                                           ? std::string()
                                           : explain::FormatCitation(engine.knowledge(), reason.citations.front())}});

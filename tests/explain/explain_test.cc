@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "explain/fixture.h"
+#include "inference/certainty.h"
 
 namespace nflux::explain {
 namespace {
@@ -25,14 +26,14 @@ TEST(WhyTest, ListsTheRuleChainDownToTheLab) {
   const auto& fx = fixture::Evaluate();
   auto why = Why(*fx.engine, fx.c, fx.evaluation, "serotonin_synthesis");
   ASSERT_TRUE(why.ok()) << why.status().message();
-  EXPECT_EQ(why->kind, "deficit");
+  EXPECT_EQ(why->kind, ConclusionKind::kDeficit);
   // deficit <- iron_limits_serotonin <- driver iron_deficiency <- ferritin_low_iron <- lab ferritin
   ASSERT_FALSE(why->root.rules.empty());
   const WhyRule& top = why->root.rules.front();
   EXPECT_EQ(top.rule, "iron_limits_serotonin");
   EXPECT_FALSE(top.citations.empty());
   ASSERT_EQ(top.because.size(), 1u);
-  EXPECT_EQ(top.because[0].kind, "driver");
+  EXPECT_EQ(top.because[0].kind, ConclusionKind::kDriver);
   EXPECT_EQ(top.because[0].id, "iron_deficiency");
   const WhyRule* lab_rule = FindWhyRule(why->root, "ferritin_low_iron");
   ASSERT_NE(lab_rule, nullptr);
@@ -102,6 +103,11 @@ TEST(WhyNotTest, OrdersRulesByClosenessAndNamesTheDecidingLab) {
   EXPECT_EQ(why_not->inputs[0].input, "lab:vitamin_b6_plp");
   EXPECT_EQ(why_not->inputs[0].rules, std::vector<std::string>{"b6_limits_serotonin"});
   EXPECT_GT(why_not->inputs[0].impact, 0);
+  // The impact is the engine's MYCIN algebra: b6_limits_serotonin (0.4) combined with the support
+  // there, netted against the evidence against, minus the certainty now.
+  const auto& deficit = fx.evaluation.deficits.at("serotonin_synthesis");
+  double after = inference::CombineForAgainst(inference::CombineSameSign(deficit.support, 0.4), deficit.against);
+  EXPECT_NEAR(why_not->inputs[0].impact, after - deficit.certainty, 1e-12);
   std::string text = why_not->ToText();
   EXPECT_NE(text.find("It WAS concluded"), std::string::npos) << text;
   EXPECT_NE(text.find("lab:vitamin_b6_plp"), std::string::npos) << text;

@@ -2,7 +2,9 @@
 // strata, the safety gate, the rule index, and the order-independence property.
 #include <algorithm>
 #include <fstream>
+#include <limits>
 #include <random>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -12,6 +14,7 @@
 #include "flux/flux.h"
 #include "inference/certainty.h"
 #include "inference/inference.h"
+#include "inference/working_memory.h"
 #include "knowledge/knowledge.h"
 #include "real_knowledge.h"
 #include "rules/rules.h"
@@ -252,7 +255,7 @@ std::string Summary(const Evaluation& evaluation) {
   add("fact", evaluation.facts);
   for (const auto& s : evaluation.strategies) text += "strategy " + s.id + " " + std::to_string(s.score) + "\n";
   for (const auto& s : evaluation.blocked) text += "blocked " + s.id + "\n";
-  for (const auto& a : evaluation.alerts) text += "alert " + a.id + " " + a.severity + "\n";
+  for (const auto& a : evaluation.alerts) text += "alert " + a.id + " " + std::string(Name(a.severity)) + "\n";
   return text;
 }
 
@@ -321,6 +324,33 @@ std::string SummaryWithFirings(const Evaluation& evaluation) {
   std::string text = Summary(evaluation);
   for (const auto& rule : fired) text += "fired " + rule + "\n";
   return text;
+}
+
+// The per-thread generation counter wraps after 2^32 evaluations; an evaluation across the wrap
+// must give the same full result (alerts, deficits, strategies, firings) as one that does not.
+// Run on a fresh thread so its working memory holds only this test's stamps.
+TEST(EngineTest, GenerationWrapGivesTheSameResult) {
+  std::string rules_text = std::string(kChainRules) + R"(
+rule very_low_ferritin_alert "Very low ferritin needs a clinician"
+  cites who_2020_ferritin
+  when lab ferritin < 15 ng/mL
+  then raise alert medical_referral_recommended
+end
+)";
+  Engine engine(Rules({{"chain.rules", rules_text}}), RealKnowledge());
+  casefile::Case c = ParseCase(kChainCase);
+  std::vector<std::string> summaries{SummaryWithFirings(engine.Evaluate(c, {}))};
+  std::thread worker([&] {
+    // The first evaluation on this thread is the one that wraps; then two more after it.
+    SetThreadGenerationForTesting(std::numeric_limits<uint32_t>::max());
+    for (int i = 0; i < 3; ++i) summaries.push_back(SummaryWithFirings(engine.Evaluate(c, {})));
+  });
+  worker.join();
+  ASSERT_EQ(summaries.size(), 4u);
+  EXPECT_NE(summaries[0].find("alert medical_referral_recommended"), std::string::npos) << summaries[0];
+  EXPECT_NE(summaries[0].find("deficit dopamine_synthesis"), std::string::npos) << summaries[0];
+  EXPECT_NE(summaries[0].find("strategy cofactor_iron"), std::string::npos) << summaries[0];
+  for (size_t i = 1; i < summaries.size(); ++i) EXPECT_EQ(summaries[i], summaries[0]) << "evaluation " << i;
 }
 
 // The index (wake lists, parts, grouped filters) only skips rules that cannot be true: over the

@@ -1,0 +1,117 @@
+// Internal: rule compilation. Turns a rule base into flat condition nodes over interned symbols,
+// and the index that decides which rules an evaluation looks at: per symbol, the rules (and the
+// required part of each) that the symbol's presence can activate ("wakers"), plus the few rules
+// that can be true on absent data. Built once per Engine; immutable and shared by all threads.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "base/text.h"
+#include "rules/rules.h"
+
+namespace nflux::inference {
+
+// Heterogeneous lookup (StringHash) so a string_view from the case finds a symbol without allocating.
+using SymbolMap = std::unordered_map<std::string, int, StringHash, std::equal_to<>>;
+
+// The families of symbols; each has its own id space so "ferritin" the lab and a fact of the
+// same name never collide.
+enum Family {
+  kSymptom, kQuestionnaire, kLab, kDerived, kFlux, kMedication, kMedicationClass, kCondition,
+  kSupplementCurrent, kSupplementRequested, kLifestyle, kStressor, kFact, kDriver, kDeficit, kAlert,
+  kFamilyCount,
+};
+
+// The family a test reads; kFamilyCount for patient fields and data quality (no symbol).
+Family FamilyOf(rules::TestKind kind);
+// "symptom", "lab", ...: the prefix of a test's input ("lab:ferritin").
+const char* FamilyPrefix(Family family);
+
+// Lab statuses a rule may test, decoded once at compile time rather than compared as text.
+enum class LabCheck { kNone, kLow, kNormal, kHigh, kAbnormal, kCritical, kBelowOptimal, kOptimal, kAboveOptimal };
+
+// One node of a compiled condition. Tests carry copies of the fields evaluation reads, so the hot
+// path touches one small record instead of the parser's large Test.
+struct CompiledNode {
+  rules::Condition::Op op = rules::Condition::Op::kTest;
+  rules::TestKind kind = rules::TestKind::kFact;
+  rules::Compare compare = rules::Compare::kGreaterEqual;
+  LabCheck lab_check = LabCheck::kNone;
+  bool has_compare = false;
+  int symbol = -1;  // the datum or conclusion the test reads; -1: patient fields, data quality
+  double number = 0;
+  const rules::Test* test = nullptr;  // the whole test: text fields and the source for traces
+  // Connectives: the children are nodes [first_child, first_child + child_count).
+  int first_child = 0;
+  int child_count = 0;
+  int at_least = 0;
+};
+
+struct CompiledRule {
+  const rules::Rule* rule;
+  int root = 0;                 // index into CompiledRules::nodes
+  bool needs_evidence = false;  // raises an alert: compute `because` even without a trace
+};
+
+// The agenda bit of RuleState::parts: the rule is on the agenda.
+constexpr uint32_t kQueued = 1u << 31;
+constexpr int kMaxParts = 31;
+
+// An entry of a symbol's wake list: the rule, the part of it this symbol can activate, and the
+// leaf test on the symbol that must not be false for that (a copy, so the filter reads no other
+// memory). A symbol's wakers are sorted so that equal filters are neighbours and evaluated once.
+struct Waker {
+  int rule = 0;
+  uint32_t part = 0;      // the bit in `required` this waker sets
+  uint32_t required = 0;  // one bit per required part of the rule (CompiledRules::RequiredParts)
+  bool filtered = false;
+  bool same_filter_as_previous = false;
+  CompiledNode leaf;
+};
+
+// The compiled rule base: conditions, symbols and the wake index.
+struct CompiledRules {
+  std::vector<SymbolMap> symbols{kFamilyCount};
+  std::vector<std::pair<Family, std::string>> symbol_names;
+  std::vector<CompiledRule> rules;
+  std::vector<CompiledNode> nodes;  // every rule's condition, each node's children side by side
+  // Every symbol's wake list, one after another: symbol s owns wakers [waker_begin[s], waker_begin[s + 1]).
+  std::vector<Waker> wakers;
+  std::vector<uint32_t> waker_begin;
+  std::vector<int> always_rules;
+
+  // A datum that can wake a rule: its symbol, and the leaf test that reads it (-1 when several
+  // do), so that a rule is put on the agenda only when that test is not already false.
+  struct Trigger {
+    int symbol;
+    int leaf;
+  };
+
+  int Intern(Family family, const std::string& id);
+  int Find(Family family, std::string_view id) const;  // -1 when unknown
+  size_t symbol_count() const { return symbol_names.size(); }
+
+  // Compiles `condition` into nodes[index]; its children go to fresh consecutive nodes.
+  void CompileCondition(const rules::Condition& condition, int index);
+  // The parts of a rule's condition that must each be activated (one of their triggers present
+  // with its leaf test not false) before the rule can be true: the required children of a root
+  // `and`, else the root itself. Empty: the rule can be true with nothing present.
+  std::vector<std::vector<Trigger>> RequiredParts(int root) const;
+  // The triggers at least one of which must be present for the node to be true; nullopt: it can
+  // be true with none present (negation, patient fields, "is missing").
+  std::optional<std::vector<Trigger>> Requirement(int index) const;
+};
+
+// REQUIRES: `rule_base` outlives the result (nodes point into its tests).
+std::unique_ptr<CompiledRules> CompileRules(const rules::RuleBase& rule_base);
+
+}  // namespace nflux::inference

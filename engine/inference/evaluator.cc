@@ -1,0 +1,389 @@
+#include "inference/evaluator.h"
+
+#include <algorithm>
+#include <functional>
+#include <string>
+
+#include "base/text.h"
+#include "inference/certainty.h"
+
+namespace nflux::inference {
+namespace {
+
+using rules::TestKind;
+using Op = rules::Condition::Op;
+
+// Records what a test read, only when tracing: building these strings is most of the cost of a
+// test, so an untraced evaluation must not pay for them.
+#define NFLUX_NOTE(input_text, actual_text) \
+  do {                                       \
+    if (trace) {                             \
+      trace->input = (input_text);           \
+      trace->actual = (actual_text);         \
+    }                                        \
+  } while (false)
+
+Truth FromBool(bool value) { return value ? Truth::kTrue : Truth::kFalse; }
+
+Truth Not(Truth truth) {
+  return truth == Truth::kTrue ? Truth::kFalse : truth == Truth::kFalse ? Truth::kTrue : Truth::kUnknown;
+}
+
+// "ferritin 18 ng/mL (low; reference 30-400)": a lab as a trace shows it.
+std::string LabText(const std::string& id, const casefile::LabResult& lab) {
+  std::string text = id + " " + FormatNumber(*lab.value, 4) + " " + lab.unit + " (" +
+                     std::string(casefile::LabStatusName(lab.status));
+  if (lab.reference_low || lab.reference_high)
+    text += "; reference " + (lab.reference_low ? FormatNumber(*lab.reference_low) : std::string()) + "-" +
+            (lab.reference_high ? FormatNumber(*lab.reference_high) : std::string());
+  if (lab.critical) text += "; critical";
+  return text + ")";
+}
+
+// A lab status test (`lab ferritin is low`, `... is below_optimal`, `... is critical`).
+Truth LabStatusTruth(const casefile::LabResult& lab, LabCheck check) {
+  using casefile::LabStatus;
+  using casefile::OptimalStatus;
+  switch (check) {
+    case LabCheck::kCritical:
+      return FromBool(lab.critical);
+    case LabCheck::kBelowOptimal:
+    case LabCheck::kOptimal:
+    case LabCheck::kAboveOptimal: {
+      if (!lab.has_optimal) return Truth::kUnknown;
+      OptimalStatus wanted = check == LabCheck::kBelowOptimal ? OptimalStatus::kLow
+                             : check == LabCheck::kOptimal    ? OptimalStatus::kOptimal
+                                                              : OptimalStatus::kHigh;
+      return FromBool(lab.optimal_status == wanted);
+    }
+    default:
+      break;
+  }
+  if (lab.status == LabStatus::kUnknown) return Truth::kUnknown;
+  switch (check) {
+    case LabCheck::kAbnormal: return FromBool(lab.status != LabStatus::kNormal);
+    case LabCheck::kLow: return FromBool(lab.status == LabStatus::kLow);
+    case LabCheck::kNormal: return FromBool(lab.status == LabStatus::kNormal);
+    case LabCheck::kHigh: return FromBool(lab.status == LabStatus::kHigh);
+    default: return Truth::kUnknown;
+  }
+}
+
+}  // namespace
+
+Truth Evaluator::EvaluateLeaf(const CompiledNode& leaf) const {
+  double strength = 1;
+  return EvaluateTest(leaf, &strength, nullptr);
+}
+
+Truth Evaluator::Evaluate(int index, double* strength, std::vector<TestTrace>* trace) const {
+  const CompiledNode& node = nodes_[index];
+  switch (node.op) {
+    case Op::kTest: {
+      if (!trace) return EvaluateTest(node, strength, nullptr);
+      TestTrace leaf;
+      leaf.truth = EvaluateTest(node, strength, &leaf);
+      leaf.source = node.test->source;
+      leaf.strength = *strength;
+      trace->push_back(std::move(leaf));
+      return leaf.truth;
+    }
+    case Op::kNot: {
+      double ignored = 1;
+      Truth truth = Evaluate(node.first_child, &ignored, trace);
+      *strength = 1;
+      return Not(truth);
+    }
+    case Op::kAnd:
+      return EvaluateAnd(node, strength, trace);
+    case Op::kOr:
+    case Op::kAtLeast:
+      return EvaluateAtLeast(node, strength, trace);
+  }
+  return Truth::kUnknown;
+}
+
+// True when every child holds; its strength is the weakest child's.
+Truth Evaluator::EvaluateAnd(const CompiledNode& node, double* strength, std::vector<TestTrace>* trace) const {
+  Truth result = Truth::kTrue;
+  double weakest = 1;
+  for (int child = node.first_child; child < node.first_child + node.child_count; ++child) {
+    double child_strength = 1;
+    Truth truth = Evaluate(child, &child_strength, trace);
+    if (truth == Truth::kFalse) {
+      result = Truth::kFalse;
+      if (!trace) break;  // no need to look further unless the trace wants every leaf
+    } else if (truth == Truth::kUnknown && result != Truth::kFalse) {
+      result = Truth::kUnknown;
+    }
+    if (truth == Truth::kTrue) weakest = std::min(weakest, child_strength);
+  }
+  *strength = weakest;
+  return result;
+}
+
+// `or` (at least one) and `at least N`.
+Truth Evaluator::EvaluateAtLeast(const CompiledNode& node, double* strength, std::vector<TestTrace>* trace) const {
+  const int needed = node.op == Op::kOr ? 1 : node.at_least;
+  int held = 0, unknown = 0;
+  // The strength of the N strongest parts that hold is the N-th largest; for `or` (N = 1) the
+  // largest, kept without a vector on this hot path.
+  double strongest = 0;
+  std::vector<double> strengths;
+  for (int child = node.first_child; child < node.first_child + node.child_count; ++child) {
+    double child_strength = 1;
+    Truth truth = Evaluate(child, &child_strength, trace);
+    if (truth == Truth::kTrue) {
+      ++held;
+      strongest = std::max(strongest, child_strength);
+      if (needed > 1) strengths.push_back(child_strength);
+    } else if (truth == Truth::kUnknown) {
+      ++unknown;
+    }
+  }
+  if (held >= needed && needed > 1) {
+    std::nth_element(strengths.begin(), strengths.begin() + (needed - 1), strengths.end(), std::greater<>());
+    strongest = strengths[needed - 1];
+  }
+  *strength = held >= needed && needed > 0 ? strongest : 1;
+  if (held >= needed) return Truth::kTrue;
+  if (held + unknown < needed) return Truth::kFalse;
+  return Truth::kUnknown;
+}
+
+const Slot* Evaluator::SlotFor(const CompiledNode& node) const {
+  if (node.symbol < 0) return nullptr;
+  const Slot& slot = slots_[node.symbol];
+  return slot.generation == generation_ ? &slot : nullptr;
+}
+
+Truth Evaluator::EvaluateTest(const CompiledNode& node, double* strength, TestTrace* trace) const {
+  const Slot* slot = SlotFor(node);
+  *strength = 1;
+  switch (node.kind) {
+    case TestKind::kSymptomCompare:
+    case TestKind::kSymptomPresent:
+    case TestKind::kSymptomAbsent: return SymptomTest(node, slot, trace);
+    case TestKind::kQuestionnaireTotal:
+    case TestKind::kQuestionnaireItem:
+    case TestKind::kQuestionnaireBand:
+    case TestKind::kQuestionnairePositive:
+    case TestKind::kQuestionnaireNegative: return QuestionnaireTest(node, slot, trace);
+    case TestKind::kLabStatus:
+    case TestKind::kLabValue:
+    case TestKind::kLabMeasured:
+    case TestKind::kLabMissing: return LabTest(node, slot, trace);
+    case TestKind::kDerivedCompare:
+    case TestKind::kDerivedStatus: return DerivedTest(node, slot, trace);
+    case TestKind::kFluxCompare:
+    case TestKind::kFluxAssumed: return FluxTest(node, slot, trace);
+    case TestKind::kMedication:
+    case TestKind::kMedicationClass: return MedicationTest(node, slot, trace);
+    case TestKind::kCondition: return ConditionTest(node, slot, trace);
+    case TestKind::kSupplementCurrent:
+    case TestKind::kSupplementRequested: return SupplementTest(node, slot, trace);
+    case TestKind::kLifestyleCompare:
+    case TestKind::kLifestyleIs: return LifestyleTest(node, slot, trace);
+    case TestKind::kStressorCompare: return StressorTest(node, slot, trace);
+    case TestKind::kFact:
+    case TestKind::kDriver:
+    case TestKind::kDeficit:
+    case TestKind::kAlert: return ConclusionTest(node, slot, strength, trace);
+    case TestKind::kSex:
+    case TestKind::kAge:
+    case TestKind::kPregnant:
+    case TestKind::kLactating:
+    case TestKind::kMenopausalStatus: return PatientTest(node, trace);
+    case TestKind::kDataQuality: return DataQualityTest(node, trace);
+  }
+  return Truth::kUnknown;
+}
+
+Truth Evaluator::SymptomTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const {
+  const std::string& id = node.test->id;
+  if (!slot) { NFLUX_NOTE("symptom:" + id, id + " not entered"); return Truth::kUnknown; }
+  double v = slot->value;
+  NFLUX_NOTE("symptom:" + id, id + " " + FormatNumber(v) + "/3");
+  if (node.kind == TestKind::kSymptomPresent) return FromBool(v >= 1);
+  if (node.kind == TestKind::kSymptomAbsent) return FromBool(v == 0);
+  return FromBool(rules::Holds(v, node.compare, node.number));
+}
+
+Truth Evaluator::QuestionnaireTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const {
+  const std::string& id = node.test->id;
+  const auto* q = slot ? static_cast<const casefile::QuestionnaireResult*>(slot->data) : nullptr;
+  if (!q) { NFLUX_NOTE("questionnaire:" + id, id + " not given"); return Truth::kUnknown; }
+  if (node.kind == TestKind::kQuestionnaireItem) return QuestionnaireItemTest(node, *q, trace);
+  if (node.kind == TestKind::kQuestionnairePositive || node.kind == TestKind::kQuestionnaireNegative)
+    return QuestionnaireResultTest(node, *q, trace);
+  if (!q->total) { NFLUX_NOTE("questionnaire:" + id, id + " total not given"); return Truth::kUnknown; }
+  NFLUX_NOTE("questionnaire:" + id,
+             id + " total " + std::to_string(*q->total) + (q->band.empty() ? "" : " (" + q->band + ")"));
+  if (node.kind == TestKind::kQuestionnaireBand) return FromBool(q->band == node.test->text);
+  return FromBool(rules::Holds(*q->total, node.compare, node.number));
+}
+
+Truth Evaluator::QuestionnaireItemTest(const CompiledNode& node, const casefile::QuestionnaireResult& q,
+                                       TestTrace* trace) const {
+  const rules::Test& test = *node.test;
+  auto answer = q.Item(test.item);
+  auto input = [&] { return "questionnaire:" + test.id + ".item" + std::to_string(test.item); };
+  auto item = [&] { return test.id + " item " + std::to_string(test.item); };
+  if (!answer) { NFLUX_NOTE(input(), item() + " not given"); return Truth::kUnknown; }
+  NFLUX_NOTE(input(), item() + " = " + std::to_string(*answer));
+  return FromBool(rules::Holds(*answer, node.compare, node.number));
+}
+
+Truth Evaluator::QuestionnaireResultTest(const CompiledNode& node, const casefile::QuestionnaireResult& q,
+                                         TestTrace* trace) const {
+  const std::string& id = node.test->id;
+  std::optional<bool> positive = q.positive;
+  if (!positive && !q.result.empty()) positive = q.result == "positive";
+  if (!positive) { NFLUX_NOTE("questionnaire:" + id, id + " has no result"); return Truth::kUnknown; }
+  NFLUX_NOTE("questionnaire:" + id, id + (*positive ? " positive" : " negative"));
+  return FromBool(*positive == (node.kind == TestKind::kQuestionnairePositive));
+}
+
+Truth Evaluator::LabTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const {
+  const std::string& id = node.test->id;
+  const auto* lab = slot ? static_cast<const casefile::LabResult*>(slot->data) : nullptr;
+  if (node.kind == TestKind::kLabMeasured || node.kind == TestKind::kLabMissing) {
+    NFLUX_NOTE("lab:" + id, lab ? id + " measured" : id + " not measured");
+    return FromBool((lab != nullptr) == (node.kind == TestKind::kLabMeasured));
+  }
+  if (!lab) { NFLUX_NOTE("lab:" + id, id + " not measured"); return Truth::kUnknown; }
+  NFLUX_NOTE("lab:" + id, LabText(id, *lab));
+  if (node.kind == TestKind::kLabValue) return FromBool(rules::Holds(*lab->value, node.compare, node.number));
+  return LabStatusTruth(*lab, node.lab_check);
+}
+
+Truth Evaluator::DerivedTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const {
+  const std::string& id = node.test->id;
+  const auto* derived = slot ? static_cast<const casefile::DerivedIndex*>(slot->data) : nullptr;
+  if (!derived) { NFLUX_NOTE("derived:" + id, id + " not computable (inputs missing)"); return Truth::kUnknown; }
+  NFLUX_NOTE("derived:" + id, id + " " + FormatNumber(derived->value, 3) + " (" + derived->status + ")");
+  if (node.kind == TestKind::kDerivedStatus) return FromBool(derived->status == node.test->text);
+  return FromBool(rules::Holds(derived->value, node.compare, node.number));
+}
+
+Truth Evaluator::FluxTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const {
+  const std::string& id = node.test->id;
+  if (!slot) { NFLUX_NOTE("flux:" + id, id + " has no flux value"); return Truth::kUnknown; }
+  auto assumed = flux_.assumed.find(id);
+  bool is_assumed = assumed != flux_.assumed.end() && assumed->second;
+  NFLUX_NOTE("flux:" + id, id + " " + FormatNumber(slot->value, 3) + (is_assumed ? " (rests on assumptions)" : ""));
+  if (node.kind == TestKind::kFluxAssumed) return FromBool(is_assumed);
+  return FromBool(rules::Holds(slot->value, node.compare, node.number));
+}
+
+Truth Evaluator::MedicationTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const {
+  const std::string& id = node.test->id;
+  auto input = [&] { return std::string(node.kind == TestKind::kMedication ? "medication:" : "medication_class:") + id; };
+  if (slot) { NFLUX_NOTE(input(), "takes " + id); return Truth::kTrue; }
+  if (!case_.medications_given) { NFLUX_NOTE(input(), "no medication list"); return Truth::kUnknown; }
+  NFLUX_NOTE(input(), id + " not in the medication list");
+  return Truth::kFalse;
+}
+
+Truth Evaluator::ConditionTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const {
+  const std::string& id = node.test->id;
+  if (slot) { NFLUX_NOTE("condition:" + id, "has " + id); return Truth::kTrue; }
+  if (id == "pregnancy" && case_.patient.pregnant.value_or(false)) { NFLUX_NOTE("condition:" + id, "pregnant"); return Truth::kTrue; }
+  if (!case_.conditions_given) { NFLUX_NOTE("condition:" + id, "no condition list"); return Truth::kUnknown; }
+  NFLUX_NOTE("condition:" + id, id + " not in the condition list");
+  return Truth::kFalse;
+}
+
+Truth Evaluator::SupplementTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const {
+  const std::string& id = node.test->id;
+  bool current = node.kind == TestKind::kSupplementCurrent;
+  auto input = [&] { return std::string(current ? "current:" : "requested:") + id; };
+  if (slot) { NFLUX_NOTE(input(), std::string(current ? "takes " : "requests ") + id); return Truth::kTrue; }
+  if (!case_.supplements_given) { NFLUX_NOTE(input(), "no supplements section"); return Truth::kUnknown; }
+  NFLUX_NOTE(input(), id + (current ? " not taken" : " not requested"));
+  return Truth::kFalse;
+}
+
+Truth Evaluator::LifestyleTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const {
+  const std::string& id = node.test->id;
+  const auto* value = slot ? static_cast<const casefile::LifestyleValue*>(slot->data) : nullptr;
+  if (!value || !value->used) { NFLUX_NOTE("lifestyle:" + id, id + " not given"); return Truth::kUnknown; }
+  if (node.kind == TestKind::kLifestyleCompare) {
+    if (!value->number) { NFLUX_NOTE("lifestyle:" + id, id + " not a number"); return Truth::kUnknown; }
+    NFLUX_NOTE("lifestyle:" + id, id + " " + FormatNumber(*value->number));
+    return FromBool(rules::Holds(*value->number, node.compare, node.number));
+  }
+  if (value->boolean) {
+    NFLUX_NOTE("lifestyle:" + id, id + (*value->boolean ? " true" : " false"));
+    return FromBool((*value->boolean ? "true" : "false") == node.test->text);
+  }
+  NFLUX_NOTE("lifestyle:" + id, id + " " + value->text);
+  return FromBool(value->text == node.test->text);
+}
+
+Truth Evaluator::StressorTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const {
+  const std::string& id = node.test->id;
+  if (!slot) { NFLUX_NOTE("stressor:" + id, id + " not given"); return Truth::kUnknown; }
+  NFLUX_NOTE("stressor:" + id, id + " " + FormatNumber(slot->value) + "/3");
+  return FromBool(rules::Holds(slot->value, node.compare, node.number));
+}
+
+// A test of a conclusion (fact, driver, deficit, alert): true when concluded with any certainty
+// (or the stated bound); its certainty becomes the test's strength.
+Truth Evaluator::ConclusionTest(const CompiledNode& node, const Slot* slot, double* strength,
+                                TestTrace* trace) const {
+  const std::string& id = node.test->id;
+  const char* prefix = FamilyPrefix(FamilyOf(node.kind));
+  double certainty = slot ? CombineForAgainst(slot->support, slot->against) : 0;
+  auto input = [&] { return std::string(prefix) + ":" + id; };
+  if (certainty <= 0) { NFLUX_NOTE(input(), id + " not concluded"); return Truth::kFalse; }
+  NFLUX_NOTE(input(), id + " concluded (" + FormatNumber(certainty, 3) + ")");
+  *strength = certainty;
+  if (node.has_compare) return FromBool(rules::Holds(certainty, node.compare, node.number));
+  return Truth::kTrue;
+}
+
+// Patient fields: sex, age, pregnancy, lactation, menopausal status.
+Truth Evaluator::PatientTest(const CompiledNode& node, TestTrace* trace) const {
+  const rules::Test& test = *node.test;
+  const casefile::PatientInfo& patient = case_.patient;
+  switch (node.kind) {
+    case TestKind::kSex:
+      NFLUX_NOTE("patient:sex", patient.sex);
+      return FromBool(patient.sex == test.text);
+    case TestKind::kAge:
+      NFLUX_NOTE("patient:age", "age " + FormatNumber(patient.age_years));
+      return FromBool(rules::Holds(patient.age_years, node.compare, node.number));
+    case TestKind::kPregnant:
+    case TestKind::kLactating:
+      return PregnantOrLactatingTest(node, trace);
+    case TestKind::kMenopausalStatus: {
+      const auto& status = patient.menopausal_status;
+      if (!status) { NFLUX_NOTE("patient:menopausal_status", "menopausal status not stated"); return Truth::kUnknown; }
+      NFLUX_NOTE("patient:menopausal_status", *status);
+      return FromBool(*status == test.text);
+    }
+    default:
+      return Truth::kUnknown;
+  }
+}
+
+Truth Evaluator::PregnantOrLactatingTest(const CompiledNode& node, TestTrace* trace) const {
+  bool pregnant = node.kind == TestKind::kPregnant;
+  const auto& value = pregnant ? case_.patient.pregnant : case_.patient.lactating;
+  auto input = [&] { return std::string(pregnant ? "patient:pregnant" : "patient:lactating"); };
+  if (case_.patient.sex == "male") { NFLUX_NOTE(input(), "male"); return Truth::kFalse; }
+  if (!value) { NFLUX_NOTE(input(), std::string(pregnant ? "pregnancy" : "lactation") + " not stated"); return Truth::kUnknown; }
+  NFLUX_NOTE(input(), *value ? (pregnant ? "pregnant" : "lactating") : (pregnant ? "not pregnant" : "not lactating"));
+  return FromBool(*value);
+}
+
+Truth Evaluator::DataQualityTest(const CompiledNode& node, TestTrace* trace) const {
+  const std::string& text = node.test->text;
+  bool error = text == "error";
+  bool has = case_.HasDataQuality(error ? casefile::Severity::kError : casefile::Severity::kWarning);
+  NFLUX_NOTE("data_quality", has ? "data-quality " + text + " present" : "no data-quality " + text);
+  return FromBool(has);
+}
+
+}  // namespace nflux::inference

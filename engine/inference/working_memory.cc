@@ -1,0 +1,103 @@
+#include "inference/working_memory.h"
+
+namespace nflux::inference {
+namespace {
+
+Scratch& ThreadScratch() {
+  thread_local Scratch scratch;
+  return scratch;
+}
+
+// The generation of a new evaluation on this thread. A stamp equal to it marks a slot or rule
+// state as current, and 0 means "never stamped"; so when the counter wraps (after 2^32
+// evaluations on one thread) every stamp is cleared before it restarts at 1, or stale stamps
+// from 2^32 evaluations ago would read as current (and never-stamped ones as present).
+uint32_t NextGeneration(Scratch& scratch) {
+  if (++scratch.generation != 0) return scratch.generation;
+  for (Slot& slot : scratch.slots) slot.generation = 0;
+  for (RuleState& state : scratch.rules) state.generation = 0;
+  scratch.generation = 1;
+  return scratch.generation;
+}
+
+}  // namespace
+
+uint32_t BeginEvaluation(const CompiledRules& compiled, Scratch*& scratch) {
+  scratch = &ThreadScratch();
+  if (scratch->slots.size() < compiled.symbol_count()) scratch->slots.resize(compiled.symbol_count());
+  if (scratch->rules.size() < compiled.rules.size()) scratch->rules.resize(compiled.rules.size());
+  return NextGeneration(*scratch);
+}
+
+FluxValues FluxValues::From(const flux::FluxResult& result) {
+  FluxValues out;
+  for (const auto& pathway : result.pathways)
+    for (size_t i = 0; i < pathway.index.size(); ++i) {
+      std::string key = pathway.pathway + "." + flux::IndexNames()[i];
+      out.values[key] = pathway.index[i];
+      if (pathway.rests_on_assumption) out.assumed[key] = true;
+    }
+  return out;
+}
+
+void SetThreadGenerationForTesting(uint32_t generation) { ThreadScratch().generation = generation; }
+
+std::vector<int> LoadWorkingMemory(const casefile::Case& c, const FluxValues& flux,
+                                   const std::vector<SymbolMap>& symbols, std::vector<Slot>& slots,
+                                   uint32_t generation) {
+  std::vector<int> present;
+  auto set = [&](Family family, std::string_view id, double value, const void* data) {
+    auto it = symbols[family].find(id);
+    if (it == symbols[family].end()) return;
+    Slot& slot = slots[it->second];
+    if (slot.generation != generation) present.push_back(it->second);
+    slot.generation = generation;
+    slot.value = value;
+    slot.data = data;
+    slot.support = slot.against = 0;
+  };
+  for (const auto& [id, score] : c.symptoms) set(kSymptom, id, score, nullptr);
+  for (const auto& [id, q] : c.questionnaires) set(kQuestionnaire, id, 0, &q);
+  for (const auto& lab : c.labs) {
+    if (const casefile::LabResult* used = c.Lab(lab.test); used == &lab) set(kLab, lab.test, *lab.value, &lab);
+  }
+  for (const auto& derived : c.derived) set(kDerived, derived.id, derived.value, &derived);
+  for (const auto& [id, value] : flux.values) set(kFlux, id, value, nullptr);
+  for (const auto& medication : c.medications) {
+    set(kMedication, medication.id, 1, &medication);
+    // A medication is also a member of itself used as a class ("levodopa": products containing it).
+    set(kMedicationClass, medication.id, 1, &medication);
+    for (const auto& cls : medication.classes) set(kMedicationClass, cls, 1, &medication);
+  }
+  for (const auto& condition : c.conditions) set(kCondition, condition.id, 1, &condition);
+  for (const auto& id : c.supplements_current) set(kSupplementCurrent, id, 1, nullptr);
+  for (const auto& id : c.supplements_requested) set(kSupplementRequested, id, 1, nullptr);
+  for (const auto& [id, value] : c.lifestyle) set(kLifestyle, id, value.number.value_or(0), &value);
+  for (const auto& [id, score] : c.stressors) set(kStressor, id, score, nullptr);
+  return present;
+}
+
+void LoadConclusions(const Evaluation& evaluation, const CompiledRules& compiled, std::vector<Slot>& slots,
+                     uint32_t generation) {
+  auto load = [&](Family family, const std::map<std::string, Conclusion>& conclusions) {
+    for (const auto& [id, conclusion] : conclusions) {
+      int symbol = compiled.Find(family, id);
+      if (symbol < 0) continue;
+      slots[symbol].generation = generation;
+      slots[symbol].support = conclusion.support;
+      slots[symbol].against = conclusion.against;
+    }
+  };
+  load(kFact, evaluation.facts);
+  load(kDriver, evaluation.drivers);
+  load(kDeficit, evaluation.deficits);
+  for (const auto& alert : evaluation.alerts) {
+    int symbol = compiled.Find(kAlert, alert.id);
+    if (symbol >= 0) {
+      slots[symbol].generation = generation;
+      slots[symbol].support = 1;
+    }
+  }
+}
+
+}  // namespace nflux::inference

@@ -1,0 +1,57 @@
+// Internal: the working memory of an evaluation. One slot per compiled symbol holds a datum of
+// the case (a lab, a symptom score, ...) or a conclusion's evidence; one state per rule holds
+// which of its required parts are active. Both live in per-thread scratch space reused across
+// evaluations: instead of clearing it, each evaluation has a new generation, and a slot or state
+// is current only when its stamp equals that generation.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "case/case.h"
+#include "inference/compile.h"
+#include "inference/inference.h"
+
+namespace nflux::inference {
+
+// What the working memory holds for one symbol during one evaluation.
+struct Slot {
+  uint32_t generation = 0;  // present iff equal to the evaluation's generation
+  double value = 0;         // numbers; conclusions: unused
+  const void* data = nullptr;
+  double support = 0, against = 0;  // conclusions
+};
+
+// Per rule and evaluation: which required parts have been activated, and the agenda bit.
+struct RuleState {
+  uint32_t generation = 0;
+  uint32_t parts = 0;
+};
+
+// Per-thread scratch space reused across evaluations: no clearing, generations mark validity.
+struct Scratch {
+  std::vector<Slot> slots;
+  std::vector<RuleState> rules;
+  uint32_t generation = 0;
+};
+
+// The calling thread's scratch, grown to hold `compiled`, with a new generation begun.
+// Returns the generation.
+uint32_t BeginEvaluation(const CompiledRules& compiled, Scratch*& scratch);
+
+// Test hook: sets the calling thread's generation counter, so a test can run evaluations across
+// its wrap-around without 2^32 evaluations first.
+void SetThreadGenerationForTesting(uint32_t generation);
+
+// Fills the working memory from the case; returns the present data symbols.
+std::vector<int> LoadWorkingMemory(const casefile::Case& c, const FluxValues& flux,
+                                   const std::vector<SymbolMap>& symbols, std::vector<Slot>& slots,
+                                   uint32_t generation);
+
+// Loads a finished evaluation's conclusions (facts, drivers, deficits, alerts) into `slots`.
+void LoadConclusions(const Evaluation& evaluation, const CompiledRules& compiled, std::vector<Slot>& slots,
+                     uint32_t generation);
+
+}  // namespace nflux::inference
