@@ -10,8 +10,8 @@
 
 #include "base/text.h"
 #include "cli/context.h"
-#include "cli/evaluation.h"
 #include "explain/explain.h"
+#include "lint/lint.h"
 
 namespace nflux::cli {
 namespace {
@@ -42,6 +42,8 @@ size_t CountRuleOpenings(const std::vector<rules::RuleSource>& sources) {
   }
   return count;
 }
+
+std::string Where(const Rule& rule) { return rule.at.file.str() + ":" + std::to_string(rule.at.line); }
 
 // ---------------------------------------------------------------------------------------------
 // check
@@ -75,276 +77,6 @@ int RunCheck(Context& context, const RulesArgs& args) {
 // ---------------------------------------------------------------------------------------------
 // lint
 
-struct Warning {
-  rules::SourceLocation at;
-  std::string message;
-  std::string rule;
-  std::string Text() const {
-    std::string text = at.file;
-    text += ":" + std::to_string(at.line) + ":" + std::to_string(at.column) + ": warning: ";
-    text += message;
-    return text;
-  }
-};
-
-std::string TestKey(const Test& test) {
-  std::string key = std::to_string(static_cast<int>(test.kind));
-  key += "|" + test.id + "|" + test.text + "|" + std::string(rules::CompareText(test.op)) + "|";
-  key += FormatNumber(test.number, 9) + "|" + std::to_string(test.item) + "|" + (test.has_compare ? "c" : "");
-  return key;
-}
-
-std::string ConditionKey(const Condition& condition) {
-  switch (condition.op) {
-    case Condition::Op::kTest: return "T(" + TestKey(condition.test) + ")";
-    case Condition::Op::kNot: return "N(" + (condition.children.empty() ? "" : ConditionKey(condition.children[0])) + ")";
-    default: break;
-  }
-  std::vector<std::string> keys;
-  for (const auto& child : condition.children) keys.push_back(ConditionKey(child));
-  std::sort(keys.begin(), keys.end());
-  std::string key = condition.op == Condition::Op::kAnd ? "A(" : condition.op == Condition::Op::kOr ? "O(" : "L" + std::to_string(condition.at_least) + "(";
-  for (const auto& part : keys) key += part + ",";
-  return key + ")";
-}
-
-// The conjuncts of a condition: its AND tree flattened.
-void Conjuncts(const Condition& condition, std::vector<const Condition*>& out) {
-  if (condition.op == Condition::Op::kAnd) {
-    for (const auto& child : condition.children) Conjuncts(child, out);
-    return;
-  }
-  out.push_back(&condition);
-}
-
-// A numeric constraint on one subject: lo < / <= value < / <= hi.
-struct Interval {
-  double lo = -1e300, hi = 1e300;
-  bool lo_open = false, hi_open = false;
-};
-
-// The subject a numeric test constrains ("symptom:fatigue") and its interval; nullopt when the
-// test is not numeric or says nothing useful (!=).
-std::optional<std::pair<std::string, Interval>> NumericConstraint(const Test& test) {
-  std::string subject;
-  Interval interval;
-  rules::Compare op = test.op;
-  double number = test.number;
-  switch (test.kind) {
-    case TestKind::kSymptomPresent: subject = "symptom:" + test.id; op = rules::Compare::kGreaterEqual; number = 1; break;
-    case TestKind::kSymptomAbsent: subject = "symptom:" + test.id; op = rules::Compare::kEqual; number = 0; break;
-    case TestKind::kSymptomCompare: subject = "symptom:" + test.id; break;
-    case TestKind::kQuestionnaireTotal: subject = "questionnaire:" + test.id; break;
-    case TestKind::kQuestionnaireItem: subject = "questionnaire:" + test.id + ":" + std::to_string(test.item); break;
-    case TestKind::kLabValue: subject = "lab:" + test.id; break;
-    case TestKind::kDerivedCompare: subject = "derived:" + test.id; break;
-    case TestKind::kFluxCompare: subject = "flux:" + test.id; break;
-    case TestKind::kAge: subject = "age"; break;
-    case TestKind::kLifestyleCompare: subject = "lifestyle:" + test.id; break;
-    case TestKind::kStressorCompare: subject = "stressor:" + test.id; break;
-    case TestKind::kFact:
-      if (!test.has_compare) return std::nullopt;
-      subject = "fact:" + test.id;
-      break;
-    default: return std::nullopt;
-  }
-  switch (op) {
-    case rules::Compare::kLess: interval.hi = number; interval.hi_open = true; break;
-    case rules::Compare::kLessEqual: interval.hi = number; break;
-    case rules::Compare::kGreater: interval.lo = number; interval.lo_open = true; break;
-    case rules::Compare::kGreaterEqual: interval.lo = number; break;
-    case rules::Compare::kEqual: interval.lo = interval.hi = number; break;
-    case rules::Compare::kNotEqual: return std::nullopt;
-  }
-  return std::make_pair(subject, interval);
-}
-
-bool Disjoint(const Interval& a, const Interval& b) {
-  double lo = std::max(a.lo, b.lo), hi = std::min(a.hi, b.hi);
-  if (lo > hi) return true;
-  if (lo < hi) return false;
-  bool lo_open = (a.lo == lo && a.lo_open) || (b.lo == lo && b.lo_open);
-  bool hi_open = (a.hi == hi && a.hi_open) || (b.hi == hi && b.hi_open);
-  return lo_open || hi_open;
-}
-
-// The reference-range regions a lab status allows (L, N, H), or the optimal ones (l, o, h).
-std::string StatusRegions(const std::string& status) {
-  if (status == "low") return "L";
-  if (status == "normal") return "N";
-  if (status == "high") return "H";
-  if (status == "abnormal" || status == "critical") return "LH";
-  if (status == "below_optimal") return "l";
-  if (status == "optimal") return "o";
-  if (status == "above_optimal") return "h";
-  return "";
-}
-
-// Whether two leaf tests of one AND can never both be true.
-bool Contradict(const Test& a, const Test& b) {
-  auto numeric_a = NumericConstraint(a), numeric_b = NumericConstraint(b);
-  if (numeric_a && numeric_b && numeric_a->first == numeric_b->first && Disjoint(numeric_a->second, numeric_b->second))
-    return true;
-  auto same = [&](TestKind x, TestKind y) { return (a.kind == x && b.kind == y) || (a.kind == y && b.kind == x); };
-  if (a.kind == b.kind && a.kind == TestKind::kSex) return a.text != b.text;
-  if (a.kind == b.kind && a.kind == TestKind::kMenopausalStatus) return a.text != b.text;
-  if (a.id != b.id) return false;
-  if (a.kind == b.kind && a.kind == TestKind::kLabStatus) {
-    std::string x = StatusRegions(a.text), y = StatusRegions(b.text);
-    bool optimal_x = !x.empty() && std::islower(static_cast<unsigned char>(x[0]));
-    bool optimal_y = !y.empty() && std::islower(static_cast<unsigned char>(y[0]));
-    if (x.empty() || y.empty() || optimal_x != optimal_y) return false;
-    return x.find_first_of(y) == std::string::npos;
-  }
-  if (same(TestKind::kLabMissing, TestKind::kLabStatus) || same(TestKind::kLabMissing, TestKind::kLabValue) ||
-      same(TestKind::kLabMissing, TestKind::kLabMeasured))
-    return true;
-  if (same(TestKind::kQuestionnairePositive, TestKind::kQuestionnaireNegative)) return true;
-  if (a.kind == b.kind && a.kind == TestKind::kQuestionnaireBand) return a.text != b.text;
-  if (a.kind == b.kind && a.kind == TestKind::kLifestyleIs) return a.text != b.text;
-  return false;
-}
-
-std::string ActionKey(const rules::Action& action) {
-  std::string key(rules::ActionKindName(action.kind));
-  key += "|" + action.id + "|" + FormatNumber(action.certainty, 9) + "|";
-  std::vector<std::string> ids = action.ids;
-  std::sort(ids.begin(), ids.end());
-  for (const auto& id : ids) key += id + ",";
-  key += "|" + action.severity + "|" + action.message;
-  return key;
-}
-
-std::string Where(const Rule& rule) { return rule.at.file.str() + ":" + std::to_string(rule.at.line); }
-
-struct RuleShape {
-  const Rule* rule;
-  bool pure = true;                  // every conjunct is a test or a negated test
-  std::set<std::string> conjuncts;   // condition keys
-  std::set<std::string> actions;     // action keys
-  std::set<std::string> concludes;   // kind|id of what it concludes
-};
-
-std::vector<Warning> Lint(const rules::RuleBase& rule_base, const knowledge::KnowledgeBase& kb) {
-  std::vector<Warning> warnings;
-  std::vector<RuleShape> shapes;
-  for (const auto& rule : rule_base.rules) {
-    RuleShape shape{&rule, true, {}, {}, {}};
-    std::vector<const Condition*> conjuncts;
-    Conjuncts(rule.when, conjuncts);
-    std::vector<const Test*> tests;
-    for (const Condition* conjunct : conjuncts) {
-      shape.conjuncts.insert(ConditionKey(*conjunct));
-      if (conjunct->op == Condition::Op::kTest)
-        tests.push_back(&conjunct->test);
-      else if (!(conjunct->op == Condition::Op::kNot && conjunct->children.size() == 1 &&
-                 conjunct->children[0].op == Condition::Op::kTest))
-        shape.pure = false;
-    }
-    // Contradictions: two tests that cannot both hold, or X and not X.
-    bool reported = false;
-    for (size_t i = 0; i < tests.size() && !reported; ++i)
-      for (size_t j = i + 1; j < tests.size() && !reported; ++j)
-        if (Contradict(*tests[i], *tests[j])) {
-          warnings.push_back({tests[j]->at,
-                              "rule '" + rule.id + "' can never fire: '" + tests[i]->source + "' and '" +
-                                  tests[j]->source + "' cannot both hold",
-                              rule.id});
-          reported = true;
-        }
-    for (const Condition* conjunct : conjuncts) {
-      if (reported || conjunct->op != Condition::Op::kNot || conjunct->children.size() != 1) continue;
-      std::string negated = ConditionKey(conjunct->children[0]);
-      if (shape.conjuncts.count(negated)) {
-        const Condition& inner = conjunct->children[0];
-        std::string text = inner.op == Condition::Op::kTest ? inner.test.source : "a condition";
-        warnings.push_back({inner.op == Condition::Op::kTest ? inner.test.at : rule.at,
-                            "rule '" + rule.id + "' can never fire: it requires both '" + text + "' and its negation",
-                            rule.id});
-        reported = true;
-      }
-    }
-    for (const auto& action : rule.actions) {
-      shape.actions.insert(ActionKey(action));
-      shape.concludes.insert(std::string(rules::ActionKindName(action.kind)) + "|" + action.id);
-    }
-    // One rule both suggesting and opposing a deficit.
-    for (const auto& action : rule.actions)
-      if (action.kind == rules::ActionKind::kSuggestDeficit &&
-          shape.concludes.count(std::string(rules::ActionKindName(rules::ActionKind::kOpposeDeficit)) + "|" + action.id))
-        warnings.push_back({action.at, "rule '" + rule.id + "' both suggests and opposes deficit '" + action.id + "'",
-                            rule.id});
-    shapes.push_back(std::move(shape));
-  }
-
-  std::string suggest = std::string(rules::ActionKindName(rules::ActionKind::kSuggestDeficit));
-  std::string oppose = std::string(rules::ActionKindName(rules::ActionKind::kOpposeDeficit));
-  for (size_t i = 0; i < shapes.size(); ++i) {
-    for (size_t j = 0; j < shapes.size(); ++j) {
-      if (i == j) continue;
-      const RuleShape& a = shapes[i];
-      const RuleShape& b = shapes[j];
-      bool same_conditions = a.conjuncts == b.conjuncts;
-      if (same_conditions && a.actions == b.actions) {
-        if (i < j)
-          warnings.push_back({b.rule->at,
-                              "rule '" + b.rule->id + "' duplicates rule '" + a.rule->id + "' (" + Where(*a.rule) +
-                                  "): same conditions and actions",
-                              b.rule->id});
-        continue;
-      }
-      if (same_conditions && i < j) {
-        for (const auto& concluded : a.concludes) {
-          auto bar = concluded.find('|');
-          std::string kind = concluded.substr(0, bar), id = concluded.substr(bar + 1);
-          std::string opposite = (kind == suggest ? oppose : kind == oppose ? suggest : "") + "|" + id;
-          if ((kind == suggest || kind == oppose) && b.concludes.count(opposite))
-            warnings.push_back({b.rule->at,
-                                "rules '" + a.rule->id + "' (" + Where(*a.rule) + ") and '" + b.rule->id +
-                                    "' have the same conditions but conflicting conclusions: one suggests and the "
-                                    "other opposes deficit '" + id + "'",
-                                b.rule->id});
-        }
-      }
-      // Subsumed: a's conjuncts are a strict subset of b's and both conclude the same thing.
-      if (!a.pure || !b.pure || a.conjuncts.size() >= b.conjuncts.size()) continue;
-      if (!std::includes(b.conjuncts.begin(), b.conjuncts.end(), a.conjuncts.begin(), a.conjuncts.end())) continue;
-      for (const auto& concluded : a.concludes) {
-        if (!b.concludes.count(concluded)) continue;
-        auto bar = concluded.find('|');
-        warnings.push_back({b.rule->at,
-                            "rule '" + b.rule->id + "' is subsumed by rule '" + a.rule->id + "' (" + Where(*a.rule) +
-                                "): its conditions include all of that rule's and both " + concluded.substr(0, bar) +
-                                " '" + concluded.substr(bar + 1) + "', so the same evidence counts twice",
-                            b.rule->id});
-        break;
-      }
-    }
-  }
-
-  // Knowledge deficits and strategies that no rule can conclude.
-  std::set<std::string> suggested_deficits, suggested_strategies;
-  for (const auto& rule : rule_base.rules)
-    for (const auto& action : rule.actions) {
-      if (action.kind == rules::ActionKind::kSuggestDeficit) suggested_deficits.insert(action.id);
-      if (action.kind == rules::ActionKind::kSuggestStrategy) suggested_strategies.insert(action.id);
-    }
-  for (const auto& node : kb.nodes()) {
-    bool deficit = node.kind == knowledge::NodeKind::kDeficit && !suggested_deficits.count(node.id);
-    bool strategy = node.kind == knowledge::NodeKind::kStrategy && !suggested_strategies.count(node.id);
-    if (!deficit && !strategy) continue;
-    rules::SourceLocation at{node.source.file, 1, 1};
-    warnings.push_back({at,
-                        std::string("no rule concludes ") + (deficit ? "deficit" : "strategy") + " '" + node.id +
-                            "' (defined at " + node.source.json_path + ")",
-                        ""});
-  }
-  std::stable_sort(warnings.begin(), warnings.end(), [](const Warning& x, const Warning& y) {
-    return std::tie(x.at.file, x.at.line, x.at.column) < std::tie(y.at.file, y.at.line, y.at.column);
-  });
-  return warnings;
-}
-
 int RunLint(Context& context, const RulesArgs& args) {
   auto kb = LoadKnowledgeOrReport(context);
   if (!kb) return context.exit_code;
@@ -356,7 +88,7 @@ int RunLint(Context& context, const RulesArgs& args) {
     std::cerr << loaded.errors.size() << " error(s): the rules do not load; fix them first ('nflux rules check')\n";
     return kExitCheckFailed;
   }
-  std::vector<Warning> warnings = Lint(*loaded.rules, *kb);
+  std::vector<lint::Finding> warnings = lint::Lint(*loaded.rules, *kb);
   if (args.json) {
     json out = {{"rules", loaded.rules->rules.size()}, {"warnings", json::array()}};
     for (const auto& warning : warnings)
@@ -550,8 +282,8 @@ std::vector<std::string> CheckExpectation(const Expectation& expect, const infer
 }
 
 int RunTest(Context& context, const RulesArgs& args) {
-  Loaded loaded;
-  if (!LoadEngine(context, loaded)) return context.exit_code;
+  auto pipeline = OpenPipelineOrReport(context);
+  if (!pipeline) return context.exit_code;
   std::string dir = args.dir.empty() ? ResolveRulesDir(context.options) + "/tests" : args.dir;
   std::vector<std::string> names;
   std::error_code error;
@@ -581,19 +313,19 @@ int RunTest(Context& context, const RulesArgs& args) {
       failures.push_back(expect.status().message());
     } else {
       auto text = ReadFileToString(case_path);
-      casefile::ParseOptions options;
-      options.source_name = case_path;
-      auto parsed = text.ok() ? casefile::ParseCase(*text, *loaded.kb, options) : Result<casefile::Case>(text.status());
-      auto flux = FluxFromJson(expect->flux, expect_path + " (flux)");
+      auto parsed = text.ok() ? pipeline->ParseCase(*text, case_path) : Result<casefile::Case>(text.status());
+      auto flux = pipeline::FluxFromJson(expect->flux, expect_path + " (flux)");
       if (!parsed.ok()) {
         failures.push_back(parsed.status().message());
       } else if (!flux.ok()) {
         failures.push_back(flux.status().message());
       } else {
-        auto model = loaded.flux->Compute(*parsed, {{}, false});
-        if (!model.ok()) failures.push_back(model.status().message());
-        inference::FluxValues values = model.ok() ? MergeFlux(*model, *flux) : *flux;
-        inference::Evaluation evaluation = loaded.engine->Evaluate(*parsed, values);
+        pipeline::EvaluationOptions options;
+        options.given_flux = *flux;
+        options.predicted_effects = false;
+        auto result = pipeline->Evaluate(std::move(parsed).value(), options);
+        if (!result.ok()) failures.push_back(result.status().message());
+        inference::Evaluation evaluation = result.ok() ? std::move(result->evaluation) : inference::Evaluation{};
         for (const auto& trace : evaluation.trace.rules)
           if (trace.fired) fired.insert(trace.rule);
         if (!evaluation.trace.stopped.empty()) failures.push_back("stopped: " + evaluation.trace.stopped);
@@ -611,7 +343,7 @@ int RunTest(Context& context, const RulesArgs& args) {
   }
   std::vector<const Rule*> uncovered;
   if (args.coverage)
-    for (const auto& rule : loaded.rules->rules)
+    for (const auto& rule : pipeline->rule_base().rules)
       if (!fired.count(rule.id)) uncovered.push_back(&rule);
   if (args.json) {
     json out = {{"cases", cases}, {"passed", passed}, {"failed", failed}};
@@ -623,8 +355,8 @@ int RunTest(Context& context, const RulesArgs& args) {
     std::cout << out.dump(2) << "\n";
   } else {
     if (args.coverage) {
-      std::cout << "coverage: " << (loaded.rules->rules.size() - uncovered.size()) << " of "
-                << loaded.rules->rules.size() << " rules fired in a golden case; fired in none:\n";
+      std::cout << "coverage: " << (pipeline->rule_base().rules.size() - uncovered.size()) << " of "
+                << pipeline->rule_base().rules.size() << " rules fired in a golden case; fired in none:\n";
       for (const Rule* rule : uncovered) std::cout << "  " << Where(*rule) << ": " << rule->id << "\n";
     }
     std::cout << passed << " passed, " << failed << " failed\n";
