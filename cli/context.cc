@@ -51,7 +51,7 @@ int BadInput(const std::string& message) {
 
 int Fail(const Status& status) {
   std::cerr << status.message() << "\n";
-  return kExitBadInput;
+  return ExitCodeFor(status);
 }
 
 pipeline::Options PipelineOptions(const GlobalOptions& options) {
