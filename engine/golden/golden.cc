@@ -214,14 +214,24 @@ void CheckPartialExcludes(const Partial& expect, const inference::Evaluation& ev
                     Certainty(*expect.max_deficit_certainty));
 }
 
-// Missing and extra ids between an expected and an actual list, as "<what> ID: ..." failures.
+// Missing and extra ids between an expected and an actual list, as "<what> ID: ..." failures. Lists
+// compare as multisets: an id raised twice where once is expected fails too.
 void CompareIds(const std::string& what, const std::vector<std::string>& expected, const std::vector<std::string>& actual,
                 std::vector<std::string>& out) {
+  std::map<std::string, long> want, got;
+  for (const auto& id : expected) ++want[id];
+  for (const auto& id : actual) ++got[id];
+  std::set<std::string> reported;
   for (const auto& id : expected)
-    if (std::find(actual.begin(), actual.end(), id) == actual.end()) out.push_back(what + " " + id + ": expected, missing");
-  for (const auto& id : actual)
-    if (std::find(expected.begin(), expected.end(), id) == expected.end())
+    if (!got.count(id) && reported.insert(id).second) out.push_back(what + " " + id + ": expected, missing");
+  for (const auto& id : actual) {
+    if (!reported.insert(id).second) continue;
+    if (!want.count(id))
       out.push_back(what + " " + id + ": not expected, but present");
+    else if (want[id] != got[id])
+      out.push_back(what + " " + id + ": present " + std::to_string(got[id]) + " times, expected " +
+                    std::to_string(want[id]));
+  }
 }
 
 template <typename List>

@@ -100,6 +100,17 @@ TEST_F(GoldenDir, OldFormatStillChecksAndUpdateMigratesIt) {
   EXPECT_FALSE(again.expectation->partial.has_value());
 }
 
+TEST(GoldenCheck, AnAlertRaisedTwiceWhereOnceIsExpectedFails) {
+  auto expect = ParseExpectation(R"({"alerts": ["a"], "strategies": [], "blocked_strategies": [], "deficits": []})", "e");
+  ASSERT_OK(expect);
+  inference::Evaluation evaluation;
+  evaluation.alerts.resize(1);
+  evaluation.alerts[0].id = "a";
+  EXPECT_TRUE(Check(*expect, evaluation, {}).empty());
+  evaluation.alerts.push_back(evaluation.alerts[0]);
+  EXPECT_EQ((std::vector<std::string>{"alert a: present 2 times, expected 1"}), Check(*expect, evaluation, {}));
+}
+
 TEST(GoldenParse, ProblemsNameTheJsonPath) {
   auto parsed = ParseExpectation(R"({"alerts": [], "strategies": [{"id": "x"}], "deficitz": []})", "e.json");
   ASSERT_FALSE(parsed.ok());
