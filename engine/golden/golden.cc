@@ -133,11 +133,12 @@ void ParseDeficits(const json& list, Complete& out, Problems& problems) {
       continue;
     }
     CheckKeys(item, {"id", "certainty", "tolerance", "min", "max"}, where, problems);
-    DeficitBand band{item["id"].get<std::string>(), 0, 1};
+    DeficitBand band{item["id"].get<std::string>(), 0, 1, std::nullopt};
     if (auto pinned = Number(item, "certainty", where, problems)) {
       double tolerance = Number(item, "tolerance", where, problems).value_or(kDefaultTolerance);
       band.min = *pinned - tolerance;
       band.max = *pinned + tolerance;
+      band.tolerance = tolerance;
     } else if (!item.contains("min") && !item.contains("max")) {
       problems.Add(where, "give a certainty (pinned) or a min and max (a band)");
     }
@@ -300,6 +301,20 @@ std::vector<std::string> Facts(const Complete& complete) {
 
 Result<std::string> ReadFile(const std::string& path) { return ReadFileToString(path); }
 
+// A deficit of a snapshot: `old`'s band when it still holds, else pinned (with `old`'s tolerance).
+ordered_json DeficitEntry(const Expectation& old, const std::string& id, double certainty) {
+  const DeficitBand* before = nullptr;
+  if (old.complete)
+    for (const auto& band : old.complete->deficits)
+      if (band.id == id) before = &band;
+  if (before && !before->tolerance && certainty >= before->min - 1e-9 && certainty <= before->max + 1e-9)
+    return {{"id", id}, {"min", before->min}, {"max", before->max}};
+  ordered_json entry = {{"id", id}, {"certainty", Round3(certainty)}};
+  if (before && before->tolerance && std::fabs(*before->tolerance - kDefaultTolerance) > 1e-12)
+    entry["tolerance"] = *before->tolerance;
+  return entry;
+}
+
 }  // namespace
 
 Result<Expectation> ParseExpectation(std::string_view text, const std::string& source) {
@@ -357,7 +372,7 @@ ordered_json Snapshot(const Expectation& old, const inference::Evaluation& evalu
   out["blocked_strategies"] = Ids(evaluation.blocked);
   out["deficits"] = ordered_json::array();
   for (const auto& id : PresentIds(evaluation.deficits))
-    out["deficits"].push_back({{"id", id}, {"certainty", Round3(CertaintyOf(evaluation.deficits, id))}});
+    out["deficits"].push_back(DeficitEntry(old, id, CertaintyOf(evaluation.deficits, id)));
   out["drivers"] = PresentIds(evaluation.drivers);
   return out;
 }
@@ -430,8 +445,11 @@ Result<std::vector<std::string>> Update(const std::string& dir, CaseRun& run) {
   std::string text = snapshot.dump(2) + "\n";
   auto updated = ParseExpectation(text, path);
   if (!updated.ok()) return updated.status();
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out || !(out << text)) return Status::IOError(path + ": cannot write");
+  auto current = ReadFile(path);
+  if (!current.ok() || *current != text) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out || !(out << text)) return Status::IOError(path + ": cannot write");
+  }
   std::vector<std::string> changes = Changes(*run.expectation, *updated);
   run.failures = Check(*updated, *run.evaluation, run.fired);
   if (!run.evaluation->trace.stopped.empty()) run.failures.push_back("stopped: " + run.evaluation->trace.stopped);

@@ -38,6 +38,7 @@ inline constexpr double kDefaultTolerance = 0.01;  // a pinned certainty's toler
 struct DeficitBand {
   std::string id;
   double min = 0, max = 1;
+  std::optional<double> tolerance;  // set when written pinned ("certainty"), not as a band
 };
 struct StrategyVerdict {
   std::string id;
@@ -80,7 +81,8 @@ std::vector<std::string> Check(const Expectation& expect, const inference::Evalu
 std::set<std::string> FiredRules(const inference::Evaluation& evaluation);
 
 // The expectation file, in the complete format, that `evaluation` satisfies: `old`'s description,
-// flux and covers (covers: the fired rules when `old` names none).
+// flux and covers (covers: the fired rules when `old` names none); a deficit `old` gave as a band
+// that still holds keeps its band, a pinned one keeps its tolerance.
 nlohmann::ordered_json Snapshot(const Expectation& old, const inference::Evaluation& evaluation,
                                 const std::set<std::string>& fired);
 // What changed between two expectations as "+ alert x", "- strategy y (acceptable)",

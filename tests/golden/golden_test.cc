@@ -111,6 +111,21 @@ TEST(GoldenCheck, AnAlertRaisedTwiceWhereOnceIsExpectedFails) {
   EXPECT_EQ((std::vector<std::string>{"alert a: present 2 times, expected 1"}), Check(*expect, evaluation, {}));
 }
 
+TEST_F(GoldenDir, UpdateKeepsBandsThatHoldAndTolerances) {
+  nlohmann::ordered_json expect = Actual();
+  ASSERT_GE(expect["deficits"].size(), 1u);
+  std::string id = expect["deficits"][0]["id"].get<std::string>();
+  expect["deficits"][0] = {{"id", id}, {"min", 0.0}, {"max", 1.0}};
+  Expect(expect.dump(2));
+  CaseRun run = RunCase(Shipped(), dir_, "ssri");
+  ASSERT_OK(Update(dir_, run));
+  ASSERT_FALSE(run.expectation->complete->deficits.empty());
+  EXPECT_EQ(id, run.expectation->complete->deficits[0].id);
+  EXPECT_EQ(0.0, run.expectation->complete->deficits[0].min);
+  EXPECT_EQ(1.0, run.expectation->complete->deficits[0].max);
+  EXPECT_FALSE(run.expectation->complete->deficits[0].tolerance.has_value());
+}
+
 TEST(GoldenParse, ProblemsNameTheJsonPath) {
   auto parsed = ParseExpectation(R"({"alerts": [], "strategies": [{"id": "x"}], "deficitz": []})", "e.json");
   ASSERT_FALSE(parsed.ok());
