@@ -7,7 +7,6 @@
 #include <iostream>
 #include <memory>
 #include <regex>
-#include <set>
 
 #include "base/text.h"
 #include "cli/context.h"
@@ -52,14 +51,6 @@ Status ApplySet(nlohmann::json& doc, const std::string& set) {
   return Status::Ok();
 }
 
-std::map<std::string, double> Conclusions(const inference::Evaluation& evaluation) {
-  std::map<std::string, double> out;
-  for (const auto& [id, conclusion] : evaluation.deficits) out["deficit:" + id] = conclusion.certainty;
-  for (const auto& strategy : evaluation.strategies) out["strategy:" + strategy.id] = 1;
-  for (const auto& alert : evaluation.alerts) out["alert:" + alert.id] = 1;
-  return out;
-}
-
 double Round4(double v) { return std::round(v * 1e4) / 1e4 + 0.0; }  // + 0.0: no -0
 
 // The before/after rows of the what-if: every flux index, the conclusions that changed, and the
@@ -78,16 +69,9 @@ WhatifRows Rows(const pipeline::WhatIfResult& result) {
       rows.indices.push_back({{"index", result.before.pathways[p].pathway + "." + flux::IndexNames()[i]},
                               {"before", Round4(b)}, {"after", Round4(a)}, {"change", Round4(a - b)}});
     }
-  auto before = Conclusions(result.before_evaluation), after = Conclusions(result.after_evaluation);
-  std::set<std::string> keys;
-  for (const auto& [k, v] : before) keys.insert(k);
-  for (const auto& [k, v] : after) keys.insert(k);
-  for (const auto& key : keys) {
-    double b = before.count(key) ? before[key] : 0;
-    double a = after.count(key) ? after[key] : 0;
-    if (std::fabs(a - b) < 1e-9) continue;
-    rows.changes.push_back({{"conclusion", key}, {"before", Round4(b)}, {"after", Round4(a)}});
-  }
+  for (const auto& change : result.changes)
+    rows.changes.push_back(
+        {{"conclusion", change.conclusion}, {"before", Round4(change.before)}, {"after", Round4(change.after)}});
   for (const auto& effect : result.ranking) {
     ordered_json moved = ordered_json::object();
     for (const auto& [key, change] : effect.changes) moved[key] = Round4(change);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "store/store.h"
 
@@ -67,6 +68,29 @@ bool IsDeficitIndex(const std::string& key, double value) {
 bool Suggested(const inference::Evaluation& evaluation, const std::string& strategy) {
   return std::any_of(evaluation.strategies.begin(), evaluation.strategies.end(),
                      [&](const auto& s) { return s.id == strategy; });
+}
+
+std::map<std::string, double> Conclusions(const inference::Evaluation& evaluation) {
+  std::map<std::string, double> out;
+  for (const auto& [id, conclusion] : evaluation.deficits) out["deficit:" + id] = conclusion.certainty;
+  for (const auto& strategy : evaluation.strategies) out["strategy:" + strategy.id] = 1;
+  for (const auto& alert : evaluation.alerts) out["alert:" + alert.id] = 1;
+  return out;
+}
+
+std::vector<ConclusionChange> ChangedConclusions(const inference::Evaluation& before_evaluation,
+                                                 const inference::Evaluation& after_evaluation) {
+  auto before = Conclusions(before_evaluation), after = Conclusions(after_evaluation);
+  std::map<std::string, ConclusionChange> all;
+  for (const auto& [key, value] : before) all[key] = {key, value, 0};
+  for (const auto& [key, value] : after) {
+    all.try_emplace(key, ConclusionChange{key, 0, 0});
+    all[key].after = value;
+  }
+  std::vector<ConclusionChange> out;
+  for (const auto& [key, change] : all)
+    if (std::fabs(change.after - change.before) >= 1e-9) out.push_back(change);
+  return out;
 }
 
 }  // namespace
@@ -189,6 +213,7 @@ Result<WhatIfResult> Pipeline::WhatIf(std::string_view before_text, std::string_
   out.after = std::move(after).value();
   out.before_evaluation = engine_->Evaluate(out.before_case, MergeFlux(out.before, {}));
   out.after_evaluation = engine_->Evaluate(out.after_case, MergeFlux(out.after, {}));
+  out.changes = ChangedConclusions(out.before_evaluation, out.after_evaluation);
   if (options.rank) out.ranking = flux_->RankStrategies(out.before_case, out.before);
   return out;
 }

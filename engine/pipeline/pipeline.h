@@ -84,10 +84,17 @@ struct WhatIfOptions {
   std::vector<std::string> apply_strategies;  // unknown ids: InvalidArgument
   bool rank = false;                          // rank every strategy by predicted improvement
 };
+// A conclusion whose certainty changed: "deficit:ID" (its certainty), "strategy:ID" or "alert:ID"
+// (1 when present, 0 when not).
+struct ConclusionChange {
+  std::string conclusion;
+  double before = 0, after = 0;
+};
 struct WhatIfResult {
   casefile::Case before_case, after_case;
   flux::FluxResult before, after;
   inference::Evaluation before_evaluation, after_evaluation;
+  std::vector<ConclusionChange> changes;      // sorted by conclusion; unchanged ones left out
   std::vector<flux::StrategyEffect> ranking;  // with rank: every strategy's effect on `before`
 };
 

@@ -154,6 +154,14 @@ TEST(PipelineWhatIf, AppliedStrategyAndUnknownStrategy) {
   auto result = Shipped().WhatIf(text, text, options);
   ASSERT_OK(result);
   EXPECT_FALSE(result->ranking.empty());
+  EXPECT_TRUE(result->changes.empty());  // nothing changed, so no conclusion did
+  auto other = Shipped().WhatIf(text, Example("healthy_control.json"), options);
+  ASSERT_OK(other);
+  ASSERT_FALSE(other->changes.empty());
+  for (size_t i = 0; i < other->changes.size(); ++i) {
+    EXPECT_NE(other->changes[i].before, other->changes[i].after) << other->changes[i].conclusion;
+    if (i > 0) EXPECT_LT(other->changes[i - 1].conclusion, other->changes[i].conclusion);
+  }
   options.apply_strategies = {"no_such_strategy"};
   EXPECT_EQ(Status::Code::kInvalidArgument, Shipped().WhatIf(text, text, options).status().code());
 }
