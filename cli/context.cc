@@ -5,7 +5,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 
+#include "base/text.h"
 #include "store/store.h"
 
 namespace nflux::cli {
@@ -47,32 +49,51 @@ int BadInput(const std::string& message) {
   return kExitBadInput;
 }
 
+int Fail(const Status& status) {
+  std::cerr << status.message() << "\n";
+  return ExitCodeFor(status);
+}
+
+pipeline::Options PipelineOptions(const GlobalOptions& options) {
+  pipeline::Options out;
+  out.knowledge_dir = ResolveKnowledgeDir(options);
+  out.rules_dir = ResolveRulesDir(options);
+  out.from_db = options.from_db;
+  out.db_path = ResolveDbPath(options);
+  out.kb_version = options.kb_version;
+  return out;
+}
+
 std::shared_ptr<const knowledge::KnowledgeBase> LoadKnowledgeOrReport(Context& context) {
-  const GlobalOptions& options = context.options;
-  Result<std::vector<knowledge::SourceFile>> files = Status::Internal("unset");
-  if (options.from_db) {
-    auto db = store::Database::Open(ResolveDbPath(options), store::Database::Mode::kReadOnly);
-    if (!db.ok()) {
-      context.exit_code = BadInput(db.status().message());
-      return nullptr;
-    }
-    files = (*db)->LoadKnowledgeSources(options.kb_version.empty() ? std::nullopt
-                                                                    : std::optional<std::string>(options.kb_version));
-  } else {
-    files = knowledge::ReadKnowledgeDir(ResolveKnowledgeDir(options));
+  auto kb = pipeline::LoadKnowledge(PipelineOptions(context.options));
+  if (kb.ok()) return *kb;
+  context.exit_code = Fail(kb.status());
+  return nullptr;
+}
+
+std::unique_ptr<pipeline::Pipeline> OpenPipelineOrReport(Context& context) {
+  auto opened = pipeline::Pipeline::Open(PipelineOptions(context.options));
+  if (opened.ok()) return std::move(opened).value();
+  context.exit_code = Fail(opened.status());
+  return nullptr;
+}
+
+Result<std::string> ReadInput(const std::string& path) {
+  if (path == "-") {
+    std::ostringstream text;
+    text << std::cin.rdbuf();
+    return text.str();
   }
-  if (!files.ok()) {
-    context.exit_code = BadInput(files.status().message());
-    return nullptr;
-  }
-  auto outcome = knowledge::LoadKnowledge(*files);
-  if (!outcome.problems.empty()) {
-    for (const auto& problem : outcome.problems) std::cerr << problem.ToString() << "\n";
-    std::cerr << outcome.problems.size() << " problem(s) in the knowledge base; run 'nflux kb validate'\n";
-    context.exit_code = kExitBadInput;
-    return nullptr;
-  }
-  return outcome.kb;
+  return ReadFileToString(path);
+}
+
+Result<inference::FluxValues> ReadFluxFile(const std::string& path) {
+  if (path.empty()) return inference::FluxValues{};
+  auto text = ReadFileToString(path);
+  if (!text.ok()) return text.status();
+  nlohmann::json object = nlohmann::json::parse(*text, nullptr, false);
+  if (object.is_discarded()) return Status::InvalidArgument(path + ": not valid JSON");
+  return pipeline::FluxFromJson(object, path);
 }
 
 void AddKnowledgeSourceOptions(CLI::App* command, GlobalOptions& options) {

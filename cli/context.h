@@ -1,5 +1,5 @@
-// What every nflux sub-command shares: global options, exit codes, and loading the knowledge
-// base (from JSON or from the compiled database) with its problems reported.
+// What every nflux sub-command shares: global options, exit codes, opening the pipeline (knowledge
+// and rules from folders or the compiled database) with its problems reported, and reading inputs.
 #pragma once
 
 #include <memory>
@@ -8,7 +8,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include "base/status.h"
+#include "inference/inference.h"
 #include "knowledge/knowledge.h"
+#include "pipeline/pipeline.h"
 
 namespace nflux::cli {
 
@@ -32,15 +35,29 @@ std::string ResolveKnowledgeDir(const GlobalOptions& options);
 std::string ResolveRulesDir(const GlobalOptions& options);
 std::string ResolveDbPath(const GlobalOptions& options);
 
+// The pipeline options the global options name (folders resolved, database path defaulted).
+pipeline::Options PipelineOptions(const GlobalOptions& options);
+
 // Loads the knowledge base the options name. On any problem prints every one to stderr, sets
-// context.exit_code (2) and returns nullptr.
+// context.exit_code and returns nullptr.
 std::shared_ptr<const knowledge::KnowledgeBase> LoadKnowledgeOrReport(Context& context);
+
+// Opens the pipeline (knowledge, rules, engine, flux model). On any problem prints every one to
+// stderr, sets context.exit_code and returns nullptr.
+std::unique_ptr<pipeline::Pipeline> OpenPipelineOrReport(Context& context);
+
+// The text of a file, or of stdin for "-".
+Result<std::string> ReadInput(const std::string& path);
+// Flux values from a JSON file (pipeline::FluxFromJson); none for an empty path.
+Result<inference::FluxValues> ReadFluxFile(const std::string& path);
 
 // Adds --from-db and --kb-version to a command that reads the knowledge base.
 void AddKnowledgeSourceOptions(CLI::App* command, GlobalOptions& options);
 
 // Prints an error line to stderr and returns kExitBadInput.
 int BadInput(const std::string& message);
+// Prints the status's message to stderr and returns its exit code.
+int Fail(const Status& status);
 
 // A sub-command: its name, one-line help, and a function that adds it (with its own
 // sub-commands and callbacks) to the app.

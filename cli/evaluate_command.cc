@@ -3,7 +3,6 @@
 #include <memory>
 
 #include "cli/context.h"
-#include "cli/evaluation.h"
 #include "report/report.h"
 
 namespace nflux::cli {
@@ -17,19 +16,20 @@ struct EvaluateArgs {
 };
 
 int RunEvaluate(Context& context, const EvaluateArgs& args) {
-  Loaded loaded;
-  if (!LoadEngine(context, loaded)) return context.exit_code;
-  casefile::Case c;
-  if (!LoadCase(context, *loaded.kb, args.case_path, args.strict, c)) return context.exit_code;
+  auto pipeline = OpenPipelineOrReport(context);
+  if (!pipeline) return context.exit_code;
+  auto text = ReadInput(args.case_path);
+  if (!text.ok()) return Fail(text.status());
+  auto parsed = pipeline->ParseCase(*text, args.case_path, args.strict);
+  if (!parsed.ok()) return Fail(parsed.status());
+  pipeline::EvaluationOptions options;
   auto flux = ReadFluxFile(args.flux_path);
-  if (!flux.ok()) return BadInput(flux.status().message());
-
-  CaseFlux case_flux;
-  if (!ComputeCaseFlux(context, loaded, c, *flux, case_flux)) return context.exit_code;
-  inference::Evaluation evaluation = loaded.engine->Evaluate(c, case_flux.values);
-  if (!evaluation.trace.stopped.empty()) std::cerr << "warning: " << evaluation.trace.stopped << "\n";
-  report::ReportOptions options = ReportOptionsFor(loaded, c, case_flux, evaluation);
-  auto json = report::EvaluationToJson(*loaded.engine, c, evaluation, report::VersionsOf(*loaded.engine), options);
+  if (!flux.ok()) return Fail(flux.status());
+  options.given_flux = std::move(flux).value();
+  auto result = pipeline->Evaluate(std::move(parsed).value(), options);
+  if (!result.ok()) return Fail(result.status());
+  if (!result->evaluation.trace.stopped.empty()) std::cerr << "warning: " << result->evaluation.trace.stopped << "\n";
+  auto json = pipeline->ReportJson(*result);
   if (args.format == "json")
     std::cout << json.dump(2) << "\n";
   else if (args.format == "markdown")

@@ -3,7 +3,6 @@
 #include <memory>
 
 #include "cli/context.h"
-#include "cli/evaluation.h"
 #include "explain/explain.h"
 
 namespace nflux::cli {
@@ -17,35 +16,34 @@ struct ExplainArgs {
   std::string flux_path;
 };
 
+template <typename Explanation>
+int Print(const Result<Explanation>& explanation, bool json) {
+  if (!explanation.ok()) return Fail(explanation.status());
+  if (json)
+    std::cout << explanation->ToJson().dump(2) << "\n";
+  else
+    std::cout << explanation->ToText();
+  return kExitOk;
+}
+
 int RunExplain(Context& context, const ExplainArgs& args) {
   if (args.why.empty() == args.why_not.empty()) return BadInput("explain: give exactly one of --why ID or --why-not ID");
-  Loaded loaded;
-  if (!LoadEngine(context, loaded)) return context.exit_code;
-  casefile::Case c;
-  if (!LoadCase(context, *loaded.kb, args.case_path, args.strict, c)) return context.exit_code;
+  auto pipeline = OpenPipelineOrReport(context);
+  if (!pipeline) return context.exit_code;
+  auto text = ReadInput(args.case_path);
+  if (!text.ok()) return Fail(text.status());
+  auto parsed = pipeline->ParseCase(*text, args.case_path, args.strict);
+  if (!parsed.ok()) return Fail(parsed.status());
+  pipeline::EvaluationOptions options;
+  options.predicted_effects = false;
   auto given = ReadFluxFile(args.flux_path);
-  if (!given.ok()) return BadInput(given.status().message());
-  CaseFlux case_flux;
-  if (!ComputeCaseFlux(context, loaded, c, *given, case_flux)) return context.exit_code;
-  const inference::FluxValues* flux = &case_flux.values;
-  inference::Evaluation evaluation = loaded.engine->Evaluate(c, *flux);
-
-  if (!args.why.empty()) {
-    auto why = explain::Why(*loaded.engine, c, evaluation, args.why, *flux);
-    if (!why.ok()) return BadInput(why.status().message());
-    if (args.json)
-      std::cout << why->ToJson().dump(2) << "\n";
-    else
-      std::cout << why->ToText();
-    return kExitOk;
-  }
-  auto why_not = explain::WhyNot(*loaded.engine, c, evaluation, args.why_not, *flux);
-  if (!why_not.ok()) return BadInput(why_not.status().message());
-  if (args.json)
-    std::cout << why_not->ToJson().dump(2) << "\n";
-  else
-    std::cout << why_not->ToText();
-  return kExitOk;
+  if (!given.ok()) return Fail(given.status());
+  options.given_flux = std::move(given).value();
+  auto result = pipeline->Evaluate(std::move(parsed).value(), options);
+  if (!result.ok()) return Fail(result.status());
+  const auto& [c, model, flux, evaluation, report] = *result;
+  if (!args.why.empty()) return Print(explain::Why(pipeline->engine(), c, evaluation, args.why, flux), args.json);
+  return Print(explain::WhyNot(pipeline->engine(), c, evaluation, args.why_not, flux), args.json);
 }
 
 }  // namespace

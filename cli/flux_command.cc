@@ -6,7 +6,6 @@
 #include <memory>
 
 #include "cli/context.h"
-#include "cli/evaluation.h"
 
 namespace nflux::cli {
 namespace {
@@ -42,14 +41,17 @@ int RunSweep(const flux::Model& model) {
 }
 
 int RunFlux(Context& context, const FluxArgs& args) {
-  Loaded loaded;
-  if (!LoadEngine(context, loaded)) return context.exit_code;
-  if (args.sweep) return RunSweep(*loaded.flux);
+  auto pipeline = OpenPipelineOrReport(context);
+  if (!pipeline) return context.exit_code;
+  if (args.sweep) return RunSweep(pipeline->flux_model());
   if (args.case_path.empty()) return BadInput("flux: give a CASE file (or --sweep)");
-  casefile::Case c;
-  if (!LoadCase(context, *loaded.kb, args.case_path, args.strict, c)) return context.exit_code;
-  auto result = loaded.flux->Compute(c);
-  if (!result.ok()) return BadInput(result.status().message());
+  auto text = ReadInput(args.case_path);
+  if (!text.ok()) return Fail(text.status());
+  auto parsed = pipeline->ParseCase(*text, args.case_path, args.strict);
+  if (!parsed.ok()) return Fail(parsed.status());
+  const casefile::Case& c = *parsed;
+  auto result = pipeline->ComputeFlux(c);
+  if (!result.ok()) return Fail(result.status());
   if (args.json) {
     nlohmann::ordered_json out;
     out["case_id"] = c.case_id;

@@ -30,7 +30,7 @@ std::string EdgeLine(const Edge& edge) {
 
 int RunValidate(Context& context, bool as_json) {
   auto files = knowledge::ReadKnowledgeDir(ResolveKnowledgeDir(context.options));
-  if (!files.ok()) return BadInput(files.status().message());
+  if (!files.ok()) return Fail(files.status());
   auto outcome = knowledge::LoadKnowledge(*files);
   if (as_json) {
     json out = {{"version", outcome.kb->version()}, {"ok", outcome.problems.empty()}, {"problems", json::array()}};
@@ -121,7 +121,7 @@ int RunPath(Context& context, const std::string& from, const std::string& to, in
   options.max_paths = limit;
   bool truncated = false;
   auto paths = kb->FindPaths(from, to, options, &truncated);
-  if (!paths.ok()) return BadInput(paths.status().message());
+  if (!paths.ok()) return Fail(paths.status());
   if (as_json) {
     json out = {{"version", kb->version()}, {"from", from}, {"to", to}, {"max_depth", max_depth},
                 {"truncated", truncated}, {"paths", json::array()}};
@@ -161,11 +161,11 @@ int RunExport(Context& context, const std::string& format, const std::string& ou
   std::string temporary = output + ".tmp";
   {
     std::ofstream out(temporary, std::ios::binary);
-    if (!out || !(out << text)) return BadInput(output + ": cannot write");
+    if (!out || !(out << text)) return Fail(Status::IOError(output + ": cannot write"));
   }
   std::error_code error;
   std::filesystem::rename(temporary, output, error);
-  if (error) return BadInput(output + ": cannot write: " + error.message());
+  if (error) return Fail(Status::IOError(output + ": cannot write: " + error.message()));
   std::cerr << "wrote " << output << " (knowledge " << kb->version() << ")\n";
   return kExitOk;
 }
@@ -173,7 +173,7 @@ int RunExport(Context& context, const std::string& format, const std::string& ou
 int RunBuild(Context& context) {
   std::string dir = ResolveKnowledgeDir(context.options);
   auto files = knowledge::ReadKnowledgeDir(dir);
-  if (!files.ok()) return BadInput(files.status().message());
+  if (!files.ok()) return Fail(files.status());
   auto outcome = knowledge::LoadKnowledge(*files);
   if (!outcome.problems.empty()) {
     for (const auto& problem : outcome.problems) std::cerr << problem.ToString() << "\n";
@@ -181,8 +181,8 @@ int RunBuild(Context& context) {
   }
   std::string path = ResolveDbPath(context.options);
   auto db = store::Database::Open(path, store::Database::Mode::kReadWrite);
-  if (!db.ok()) return BadInput(db.status().message());
-  if (Status status = (*db)->SaveKnowledge(*outcome.kb, *files, dir); !status.ok()) return BadInput(status.message());
+  if (!db.ok()) return Fail(db.status());
+  if (Status status = (*db)->SaveKnowledge(*outcome.kb, *files, dir); !status.ok()) return Fail(status);
   std::cout << "built knowledge " << outcome.kb->version() << " into " << path << " (" << outcome.kb->nodes().size()
             << " nodes, " << outcome.kb->edges().size() << " edges, " << outcome.kb->citations().size()
             << " citations)\n";

@@ -29,7 +29,7 @@ int RunConvert(Context& context, const ConvertArgs& args) {
     test_id = node->id;
   }
   auto converted = units::Convert(args.value, args.from, args.to, analyte);
-  if (!converted.ok()) return BadInput(converted.status().message());
+  if (!converted.ok()) return Fail(converted.status());
   std::string unit = units::NormaliseUnitText(args.to);
   if (args.json) {
     nlohmann::json out = {{"value", *converted}, {"unit", unit}};

@@ -7,11 +7,9 @@
 #include <iostream>
 #include <memory>
 #include <regex>
-#include <set>
 
 #include "base/text.h"
 #include "cli/context.h"
-#include "cli/evaluation.h"
 
 namespace nflux::cli {
 namespace {
@@ -53,85 +51,41 @@ Status ApplySet(nlohmann::json& doc, const std::string& set) {
   return Status::Ok();
 }
 
-std::map<std::string, double> Conclusions(const inference::Evaluation& evaluation) {
-  std::map<std::string, double> out;
-  for (const auto& [id, conclusion] : evaluation.deficits) out["deficit:" + id] = conclusion.certainty;
-  for (const auto& strategy : evaluation.strategies) out["strategy:" + strategy.id] = 1;
-  for (const auto& alert : evaluation.alerts) out["alert:" + alert.id] = 1;
-  return out;
-}
-
 double Round4(double v) { return std::round(v * 1e4) / 1e4 + 0.0; }  // + 0.0: no -0
 
-int RunWhatif(Context& context, const WhatifArgs& args) {
-  Loaded loaded;
-  if (!LoadEngine(context, loaded)) return context.exit_code;
-  auto text = ReadInput(args.case_path);
-  if (!text.ok()) return BadInput(text.status().message());
-  casefile::ParseOptions parse_options;
-  parse_options.source_name = args.case_path;
-  auto before_case = casefile::ParseCase(*text, *loaded.kb, parse_options);
-  if (!before_case.ok()) return BadInput(before_case.status().message());
-  nlohmann::json doc = nlohmann::json::parse(*text, nullptr, false);
-  for (const auto& set : args.sets)
-    if (auto status = ApplySet(doc, set); !status.ok()) return BadInput(status.message());
-  parse_options.source_name = args.case_path + " (with --set)";
-  auto after_case = casefile::ParseCase(doc.dump(), *loaded.kb, parse_options);
-  if (!after_case.ok()) return BadInput(after_case.status().message());
-
-  flux::ComputeOptions options;
-  options.contributions = false;
-  auto before = loaded.flux->Compute(*before_case, options);
-  if (!before.ok()) return BadInput(before.status().message());
-  options.apply_strategies = args.apply;
-  auto after = loaded.flux->Compute(*after_case, options);
-  if (!after.ok()) return BadInput(after.status().message());
-
-  inference::Evaluation eval_before = loaded.engine->Evaluate(*before_case, MergeFlux(*before, {}));
-  inference::Evaluation eval_after = loaded.engine->Evaluate(*after_case, MergeFlux(*after, {}));
-  auto conclusions_before = Conclusions(eval_before), conclusions_after = Conclusions(eval_after);
-  std::set<std::string> keys;
-  for (const auto& [k, v] : conclusions_before) keys.insert(k);
-  for (const auto& [k, v] : conclusions_after) keys.insert(k);
-
+// The before/after rows of the what-if: every flux index, the conclusions that changed, and the
+// ranking when asked for.
+struct WhatifRows {
   ordered_json indices = ordered_json::array();
-  for (size_t p = 0; p < before->pathways.size(); ++p)
-    for (size_t i = 0; i < flux::IndexNames().size(); ++i) {
-      double b = before->pathways[p].index[i], a = after->pathways[p].index[i];
-      indices.push_back({{"index", before->pathways[p].pathway + "." + flux::IndexNames()[i]},
-                         {"before", Round4(b)}, {"after", Round4(a)}, {"change", Round4(a - b)}});
-    }
   ordered_json changes = ordered_json::array();
-  for (const auto& key : keys) {
-    double b = conclusions_before.count(key) ? conclusions_before[key] : 0;
-    double a = conclusions_after.count(key) ? conclusions_after[key] : 0;
-    if (std::fabs(a - b) < 1e-9) continue;
-    changes.push_back({{"conclusion", key}, {"before", Round4(b)}, {"after", Round4(a)}});
-  }
   ordered_json ranking = ordered_json::array();
-  if (args.rank)
-    for (const auto& effect : loaded.flux->RankStrategies(*before_case, *before)) {
-      ordered_json moved = ordered_json::object();
-      for (const auto& [key, change] : effect.changes) moved[key] = Round4(change);
-      ranking.push_back({{"strategy", effect.strategy}, {"improvement", Round4(effect.improvement)}, {"changes", moved}});
-    }
+};
 
-  if (args.json) {
-    ordered_json out;
-    out["case_id"] = before_case->case_id;
-    out["set"] = args.sets;
-    out["apply"] = args.apply;
-    out["indices"] = indices;
-    out["conclusions"] = changes;
-    if (args.rank) out["ranking"] = ranking;
-    std::cout << out.dump(2) << "\n";
-    return kExitOk;
+WhatifRows Rows(const pipeline::WhatIfResult& result) {
+  WhatifRows rows;
+  for (size_t p = 0; p < result.before.pathways.size(); ++p)
+    for (size_t i = 0; i < flux::IndexNames().size(); ++i) {
+      double b = result.before.pathways[p].index[i], a = result.after.pathways[p].index[i];
+      rows.indices.push_back({{"index", result.before.pathways[p].pathway + "." + flux::IndexNames()[i]},
+                              {"before", Round4(b)}, {"after", Round4(a)}, {"change", Round4(a - b)}});
+    }
+  for (const auto& change : result.changes)
+    rows.changes.push_back(
+        {{"conclusion", change.conclusion}, {"before", Round4(change.before)}, {"after", Round4(change.after)}});
+  for (const auto& effect : result.ranking) {
+    ordered_json moved = ordered_json::object();
+    for (const auto& [key, change] : effect.changes) moved[key] = Round4(change);
+    rows.ranking.push_back({{"strategy", effect.strategy}, {"improvement", Round4(effect.improvement)}, {"changes", moved}});
   }
-  std::cout << "What if for " << before_case->case_id << ":";
+  return rows;
+}
+
+void PrintText(const std::string& case_id, const WhatifArgs& args, const WhatifRows& rows) {
+  std::cout << "What if for " << case_id << ":";
   for (const auto& set : args.sets) std::cout << " set " << set;
   for (const auto& id : args.apply) std::cout << " apply " << id;
   std::cout << "\nflux index               before   after  change\n";
-  for (const auto& row : indices) {
+  for (const auto& row : rows.indices) {
     std::string name = row["index"].get<std::string>();
     name.resize(24, ' ');
     std::cout << name << " " << FormatNumber(row["before"].get<double>(), 4) << " -> "
@@ -139,17 +93,51 @@ int RunWhatif(Context& context, const WhatifArgs& args) {
               << (row["change"].get<double>() > 0 ? "+" : "") << FormatNumber(row["change"].get<double>(), 4) << "\n";
   }
   std::cout << "conclusions\n";
-  if (changes.empty()) std::cout << "  unchanged\n";
-  for (const auto& row : changes)
+  if (rows.changes.empty()) std::cout << "  unchanged\n";
+  for (const auto& row : rows.changes)
     std::cout << "  " << row["conclusion"].get<std::string>() << ": " << FormatNumber(row["before"].get<double>(), 3)
               << " -> " << FormatNumber(row["after"].get<double>(), 3) << "\n";
-  if (args.rank) {
-    std::cout << "strategies ranked by predicted improvement of the flux deficits\n";
-    int rank = 0;
-    for (const auto& row : ranking)
-      std::cout << "  " << ++rank << ". " << row["strategy"].get<std::string>() << " +"
-                << FormatNumber(row["improvement"].get<double>(), 4) << "\n";
+  if (!args.rank) return;
+  std::cout << "strategies ranked by predicted improvement of the flux deficits\n";
+  int rank = 0;
+  for (const auto& row : rows.ranking)
+    std::cout << "  " << ++rank << ". " << row["strategy"].get<std::string>() << " +"
+              << FormatNumber(row["improvement"].get<double>(), 4) << "\n";
+}
+
+// The case text with every --set applied; the text itself when it is not JSON (the parse reports it).
+Result<std::string> ChangedCase(const std::string& text, const std::vector<std::string>& sets) {
+  nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
+  if (doc.is_discarded()) return text;
+  for (const auto& set : sets)
+    if (auto status = ApplySet(doc, set); !status.ok()) return status;
+  return doc.dump();
+}
+
+int RunWhatif(Context& context, const WhatifArgs& args) {
+  auto pipeline = OpenPipelineOrReport(context);
+  if (!pipeline) return context.exit_code;
+  auto text = ReadInput(args.case_path);
+  if (!text.ok()) return Fail(text.status());
+  if (auto parsed = pipeline->ParseCase(*text, args.case_path); !parsed.ok()) return Fail(parsed.status());
+  auto changed = ChangedCase(*text, args.sets);
+  if (!changed.ok()) return Fail(changed.status());
+  pipeline::WhatIfOptions options{args.case_path, args.apply, args.rank};
+  auto result = pipeline->WhatIf(*text, *changed, options);
+  if (!result.ok()) return Fail(result.status());
+  WhatifRows rows = Rows(*result);
+  if (!args.json) {
+    PrintText(result->before_case.case_id, args, rows);
+    return kExitOk;
   }
+  ordered_json out;
+  out["case_id"] = result->before_case.case_id;
+  out["set"] = args.sets;
+  out["apply"] = args.apply;
+  out["indices"] = rows.indices;
+  out["conclusions"] = rows.changes;
+  if (args.rank) out["ranking"] = rows.ranking;
+  std::cout << out.dump(2) << "\n";
   return kExitOk;
 }
 

@@ -42,6 +42,22 @@ class Status {
   std::string message_;
 };
 
+// The nflux command's exit code for a status (shared/contracts/cli.md; the one mapping every
+// command uses): 0 ok; 2 bad input the user can fix (InvalidArgument, NotFound); 1 an I/O error
+// (a file that exists but cannot be read or written, a locked or damaged database) or an internal
+// error. Exit code 3 (a check found problems) is the command's own verdict, not a Status.
+inline int ExitCodeFor(const Status& status) {
+  switch (status.code()) {
+    case Status::Code::kOk: return 0;
+    case Status::Code::kInvalidArgument:
+    case Status::Code::kNotFound: return 2;
+    case Status::Code::kCorruption:
+    case Status::Code::kIOError:
+    case Status::Code::kInternal: return 1;
+  }
+  return 1;
+}
+
 // Result<T> holds either a value or a non-ok Status.
 // REQUIRES: value() only when ok(); status() is Ok when a value is held.
 template <typename T>

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -71,6 +72,10 @@ std::string Sha256Hex(std::string_view data) {
 }
 
 Result<std::string> ReadFileToString(const std::string& path) {
+  // A missing file is bad input (NotFound); one that exists but cannot be read is an I/O error.
+  std::error_code error;
+  if (!std::filesystem::exists(path, error)) return Status::NotFound(path + ": cannot open file: no such file");
+  if (std::filesystem::is_directory(path, error)) return Status::IOError(path + ": cannot read: it is a folder");
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::IOError(path + ": cannot open file");
   std::ostringstream buffer;

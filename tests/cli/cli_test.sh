@@ -247,7 +247,8 @@ EOF
 LOCK_PID=$!
 for _ in $(seq 200); do [ -e "$TMP/lock_ready" ] && break; sleep 0.05; done
 expect_true "the lock holder started" test -e "$TMP/lock_ready"
-expect_exit 2 "$NFLUX" kb build --db "$LOCKED_DB"
+# A locked database is an I/O error (exit 1), not bad input.
+expect_exit 1 "$NFLUX" kb build --db "$LOCKED_DB"
 expect_contains "$LOCKED_DB"
 expect_contains "locked"
 touch "$TMP/lock_release"
@@ -340,6 +341,20 @@ expect_exit 2 "$NFLUX" evaluate "$TMP/bad_case.json" --format json
 expect_contains "/patient/age_years"
 expect_true "a malformed case prints nothing on stdout" test ! -s "$OUT"
 expect_exit 2 "$NFLUX" evaluate "$TMP/no_such_case.json"
+# Exit codes follow the Status (one mapping): a file that exists but cannot be read is an I/O
+# error (1); a missing or malformed one is bad input (2).
+mkdir -p "$TMP/case_folder.json"
+expect_exit 1 "$NFLUX" evaluate "$TMP/case_folder.json"
+expect_contains "$TMP/case_folder.json: cannot read: it is a folder"
+expect_exit 1 "$NFLUX" explain "$TMP/case_folder.json" --why x
+expect_exit 1 "$NFLUX" evaluate examples/healthy_control.json --flux "$TMP/case_folder.json"
+if [ "$(id -u)" != 0 ]; then
+  printf '{}\n' >"$TMP/unreadable.json"
+  chmod 000 "$TMP/unreadable.json"
+  expect_exit 1 "$NFLUX" evaluate "$TMP/unreadable.json"
+else
+  echo "SKIP: permission-denied case file (running as root, which reads any file)"
+fi
 expect_exit 2 "$NFLUX" evaluate examples/healthy_control.json --format html
 
 # ---------------------------------------------------------------------------------------------
@@ -436,6 +451,45 @@ expect_line "1 passed, 0 failed"
 expect_contains "fired in none"
 expect_exit 0 "$NFLUX" rules test --dir "$GOLDEN" --json
 expect_json 'd["passed"] == 1 and d["failed"] == 0 and d["cases"][0]["name"] == "pass"'
+
+# --update rewrites an expectation in the complete format (every alert and strategy, the rules it
+# covers); then a spurious or a missing result fails it, and so does a covered rule that did not fire.
+expect_exit 0 "$NFLUX" rules test --dir "$GOLDEN" --update
+expect_contains "migrated to the complete format"
+expect_exit 0 "$NFLUX" rules test --dir "$GOLDEN"
+expect_line "PASS pass"
+python3 - "$GOLDEN/pass.expect.json" <<'EOF2'
+import json, sys
+path = sys.argv[1]
+d = json.load(open(path))
+assert "must_include" not in d and d["description"] == "blocked" and d["covers"], d
+d["alerts"].append("data_quality_warning")
+d["strategies"] = d["strategies"][1:]
+d["covers"].append("data_quality_error_flag")
+json.dump(d, open(path, "w"), indent=2)
+EOF2
+expect_exit 3 "$NFLUX" rules test --dir "$GOLDEN"
+expect_line "  alert data_quality_warning: expected, missing"
+expect_contains ": not expected, but present"
+expect_line "  covered rule data_quality_error_flag: did not fire"
+# --update keeps the covers a reviewer wrote: the rule that did not fire still fails the case.
+expect_exit 3 "$NFLUX" rules test --dir "$GOLDEN" --update
+expect_contains "+ strategy "
+expect_line "  covered rule data_quality_error_flag: did not fire"
+python3 - "$GOLDEN/pass.expect.json" <<'EOF2'
+import json, sys
+path = sys.argv[1]
+d = json.load(open(path))
+d["covers"].remove("data_quality_error_flag")
+json.dump(d, open(path, "w"), indent=2)
+EOF2
+expect_exit 0 "$NFLUX" rules test --dir "$GOLDEN" --coverage
+expect_contains "coverage: "
+expect_contains "fired in none"
+# A coverage floor in the folder is enforced.
+echo 100 >"$GOLDEN/coverage_floor.txt"
+expect_exit 3 "$NFLUX" rules test --dir "$GOLDEN"
+expect_contains "is below the floor 100%"
 
 # The flux model: indices, assumptions and contributions; what-if with a changed lab and a strategy.
 FLUXCASE=rules/tests/flux_model_iron_b6_serotonin.case.json

@@ -1,0 +1,487 @@
+#include "golden/golden.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "base/text.h"
+
+namespace nflux::golden {
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+// Collects problems as "source: /path: message".
+struct Problems {
+  std::string source;
+  std::vector<std::string> list;
+  void Add(const std::string& where, const std::string& message) { list.push_back(source + ": " + where + ": " + message); }
+};
+
+std::vector<std::string> IdList(const json& value, const std::string& where, Problems& problems) {
+  std::vector<std::string> out;
+  if (!value.is_array()) {
+    problems.Add(where, "expected an array of ids");
+    return out;
+  }
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (value[i].is_string())
+      out.push_back(value[i].get<std::string>());
+    else
+      problems.Add(where + "/" + std::to_string(i), "expected an id (string)");
+  }
+  return out;
+}
+
+void CheckKeys(const json& object, const std::vector<std::string>& allowed, const std::string& where,
+               Problems& problems) {
+  for (const auto& [key, value] : object.items())
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+      problems.Add(where + "/" + key, "unknown key" + DidYouMean(key, allowed));
+}
+
+std::optional<double> Number(const json& object, const std::string& key, const std::string& where, Problems& problems) {
+  if (!object.contains(key)) return std::nullopt;
+  if (object[key].is_number()) return object[key].get<double>();
+  problems.Add(where + "/" + key, "expected a number");
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The old format.
+
+void ParseMustIncludeDeficits(const json& deficits, Partial& out, Problems& problems) {
+  if (!deficits.is_array()) problems.Add("/must_include/deficits", "expected an array");
+  for (size_t i = 0; deficits.is_array() && i < deficits.size(); ++i) {
+    std::string where = "/must_include/deficits/" + std::to_string(i);
+    const json& item = deficits[i];
+    if (item.is_string()) {
+      out.deficits.emplace_back(item.get<std::string>(), kPresent);
+      continue;
+    }
+    if (!item.is_object() || !item.contains("id") || !item["id"].is_string()) {
+      problems.Add(where, "expected {\"id\": ..., \"min_certainty\": ...}");
+      continue;
+    }
+    CheckKeys(item, {"id", "min_certainty"}, where, problems);
+    out.deficits.emplace_back(item["id"].get<std::string>(),
+                              Number(item, "min_certainty", where, problems).value_or(kPresent));
+  }
+}
+
+void ParseMustInclude(const json& include, Partial& out, Problems& problems) {
+  if (!include.is_object()) return problems.Add("/must_include", "expected an object");
+  CheckKeys(include, {"deficits", "drivers", "alerts", "strategies", "blocked_strategies"}, "/must_include", problems);
+  if (include.contains("deficits")) ParseMustIncludeDeficits(include["deficits"], out, problems);
+  if (include.contains("drivers")) out.drivers = IdList(include["drivers"], "/must_include/drivers", problems);
+  if (include.contains("alerts")) out.alerts = IdList(include["alerts"], "/must_include/alerts", problems);
+  if (include.contains("strategies")) out.strategies = IdList(include["strategies"], "/must_include/strategies", problems);
+  if (include.contains("blocked_strategies"))
+    out.blocked = IdList(include["blocked_strategies"], "/must_include/blocked_strategies", problems);
+}
+
+void ParseMustNotInclude(const json& exclude, Partial& out, Problems& problems) {
+  if (!exclude.is_object()) return problems.Add("/must_not_include", "expected an object");
+  CheckKeys(exclude, {"deficits", "strategies", "alerts", "drivers"}, "/must_not_include", problems);
+  if (exclude.contains("deficits")) out.not_deficits = IdList(exclude["deficits"], "/must_not_include/deficits", problems);
+  if (exclude.contains("strategies"))
+    out.not_strategies = IdList(exclude["strategies"], "/must_not_include/strategies", problems);
+  if (exclude.contains("alerts")) out.not_alerts = IdList(exclude["alerts"], "/must_not_include/alerts", problems);
+  if (exclude.contains("drivers")) out.not_drivers = IdList(exclude["drivers"], "/must_not_include/drivers", problems);
+}
+
+std::optional<Partial> ParsePartial(const json& doc, Problems& problems) {
+  if (!doc.contains("must_include") && !doc.contains("must_not_include") && !doc.contains("max_deficit_certainty"))
+    return std::nullopt;
+  Partial out;
+  out.max_deficit_certainty = Number(doc, "max_deficit_certainty", "", problems);
+  if (doc.contains("must_include")) ParseMustInclude(doc["must_include"], out, problems);
+  if (doc.contains("must_not_include")) ParseMustNotInclude(doc["must_not_include"], out, problems);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The complete format.
+
+const std::vector<std::string> kCompleteKeys = {"alerts", "strategies", "blocked_strategies", "deficits"};
+
+void ParseStrategies(const json& list, Complete& out, Problems& problems) {
+  if (!list.is_array()) return problems.Add("/strategies", "expected an array of {\"id\", \"verdict\"}");
+  for (size_t i = 0; i < list.size(); ++i) {
+    std::string where = "/strategies/" + std::to_string(i);
+    const json& item = list[i];
+    if (!item.is_object() || !item.contains("id") || !item["id"].is_string() || !item.contains("verdict") ||
+        !item["verdict"].is_string()) {
+      problems.Add(where, "expected {\"id\": ..., \"verdict\": ...}");
+      continue;
+    }
+    CheckKeys(item, {"id", "verdict"}, where, problems);
+    out.strategies.push_back({item["id"].get<std::string>(), item["verdict"].get<std::string>()});
+  }
+}
+
+void ParseDeficits(const json& list, Complete& out, Problems& problems) {
+  if (!list.is_array()) return problems.Add("/deficits", "expected an array of {\"id\", \"certainty\"}");
+  for (size_t i = 0; i < list.size(); ++i) {
+    std::string where = "/deficits/" + std::to_string(i);
+    const json& item = list[i];
+    if (!item.is_object() || !item.contains("id") || !item["id"].is_string()) {
+      problems.Add(where, "expected {\"id\": ..., \"certainty\": ...} or {\"id\": ..., \"min\": ..., \"max\": ...}");
+      continue;
+    }
+    CheckKeys(item, {"id", "certainty", "tolerance", "min", "max"}, where, problems);
+    DeficitBand band{item["id"].get<std::string>(), 0, 1, std::nullopt};
+    if (auto pinned = Number(item, "certainty", where, problems)) {
+      double tolerance = Number(item, "tolerance", where, problems).value_or(kDefaultTolerance);
+      band.min = *pinned - tolerance;
+      band.max = *pinned + tolerance;
+      band.tolerance = tolerance;
+    } else if (!item.contains("min") && !item.contains("max")) {
+      problems.Add(where, "give a certainty (pinned) or a min and max (a band)");
+    }
+    band.min = Number(item, "min", where, problems).value_or(band.min);
+    band.max = Number(item, "max", where, problems).value_or(band.max);
+    out.deficits.push_back(band);
+  }
+}
+
+std::optional<Complete> ParseComplete(const json& doc, Problems& problems) {
+  bool any = doc.contains("drivers");
+  for (const auto& key : kCompleteKeys) any = any || doc.contains(key);
+  if (!any) return std::nullopt;
+  for (const auto& key : kCompleteKeys)
+    if (!doc.contains(key)) problems.Add("/" + key, "missing: a complete expectation lists every " + key + " (or [])");
+  Complete out;
+  if (doc.contains("alerts")) out.alerts = IdList(doc["alerts"], "/alerts", problems);
+  if (doc.contains("strategies")) ParseStrategies(doc["strategies"], out, problems);
+  if (doc.contains("blocked_strategies")) out.blocked = IdList(doc["blocked_strategies"], "/blocked_strategies", problems);
+  if (doc.contains("deficits")) ParseDeficits(doc["deficits"], out, problems);
+  if (doc.contains("drivers")) out.drivers = IdList(doc["drivers"], "/drivers", problems);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks.
+
+std::string Certainty(double value) { return FormatNumber(value, 3); }
+
+template <typename List>
+bool HasId(const List& list, const std::string& id) {
+  return std::any_of(list.begin(), list.end(), [&](const auto& item) { return item.id == id; });
+}
+
+double CertaintyOf(const std::map<std::string, inference::Conclusion>& map, const std::string& id) {
+  auto it = map.find(id);
+  return it == map.end() ? 0.0 : it->second.certainty;
+}
+
+void CheckPartialIncludes(const Partial& expect, const inference::Evaluation& evaluation, std::vector<std::string>& out) {
+  for (const auto& [id, minimum] : expect.deficits) {
+    double certainty = CertaintyOf(evaluation.deficits, id);
+    if (certainty < minimum) out.push_back("deficit " + id + ": certainty " + Certainty(certainty) + " < " + Certainty(minimum));
+  }
+  for (const auto& id : expect.drivers)
+    if (CertaintyOf(evaluation.drivers, id) <= 0) out.push_back("driver " + id + ": not concluded");
+  for (const auto& id : expect.alerts)
+    if (!HasId(evaluation.alerts, id)) out.push_back("alert " + id + ": not raised");
+  for (const auto& id : expect.strategies) {
+    if (HasId(evaluation.strategies, id)) continue;
+    out.push_back("strategy " + id + (HasId(evaluation.blocked, id) ? ": blocked by safety" : ": not suggested"));
+  }
+  for (const auto& id : expect.blocked)
+    if (!HasId(evaluation.blocked, id)) out.push_back("blocked strategy " + id + ": not blocked");
+}
+
+void CheckPartialExcludes(const Partial& expect, const inference::Evaluation& evaluation, std::vector<std::string>& out) {
+  for (const auto& id : expect.not_deficits) {
+    double certainty = CertaintyOf(evaluation.deficits, id);
+    if (certainty >= kPresent) out.push_back("deficit " + id + ": must not be included, certainty " + Certainty(certainty));
+  }
+  for (const auto& id : expect.not_strategies)
+    if (HasId(evaluation.strategies, id)) out.push_back("strategy " + id + ": must not be suggested, but is");
+  for (const auto& id : expect.not_alerts)
+    if (HasId(evaluation.alerts, id)) out.push_back("alert " + id + ": must not be raised, but is");
+  for (const auto& id : expect.not_drivers) {
+    double certainty = CertaintyOf(evaluation.drivers, id);
+    if (certainty > 0) out.push_back("driver " + id + ": must not be concluded, weight " + Certainty(certainty));
+  }
+  if (!expect.max_deficit_certainty) return;
+  for (const auto& [id, conclusion] : evaluation.deficits)
+    if (conclusion.certainty > *expect.max_deficit_certainty)
+      out.push_back("deficit " + id + ": certainty " + Certainty(conclusion.certainty) + " > max_deficit_certainty " +
+                    Certainty(*expect.max_deficit_certainty));
+}
+
+// Missing and extra ids between an expected and an actual list, as "<what> ID: ..." failures. Lists
+// compare as multisets: an id raised twice where once is expected fails too.
+void CompareIds(const std::string& what, const std::vector<std::string>& expected, const std::vector<std::string>& actual,
+                std::vector<std::string>& out) {
+  std::map<std::string, long> want, got;
+  for (const auto& id : expected) ++want[id];
+  for (const auto& id : actual) ++got[id];
+  std::set<std::string> reported;
+  for (const auto& id : expected)
+    if (!got.count(id) && reported.insert(id).second) out.push_back(what + " " + id + ": expected, missing");
+  for (const auto& id : actual) {
+    if (!reported.insert(id).second) continue;
+    if (!want.count(id))
+      out.push_back(what + " " + id + ": not expected, but present");
+    else if (want[id] != got[id])
+      out.push_back(what + " " + id + ": present " + std::to_string(got[id]) + " times, expected " +
+                    std::to_string(want[id]));
+  }
+}
+
+template <typename List>
+std::vector<std::string> Ids(const List& list) {
+  std::vector<std::string> ids;
+  for (const auto& item : list) ids.push_back(item.id);
+  return ids;
+}
+
+std::vector<std::string> PresentIds(const std::map<std::string, inference::Conclusion>& map) {
+  std::vector<std::string> ids;
+  for (const auto& [id, conclusion] : map)
+    if (conclusion.certainty > 0) ids.push_back(id);
+  return ids;
+}
+
+void CheckStrategies(const Complete& expect, const inference::Evaluation& evaluation, std::vector<std::string>& out) {
+  std::vector<std::string> expected = Ids(expect.strategies);
+  CompareIds("strategy", expected, Ids(evaluation.strategies), out);
+  for (const auto& want : expect.strategies)
+    for (const auto& got : evaluation.strategies)
+      if (got.id == want.id && inference::VerdictName(got.verdict) != want.verdict)
+        out.push_back("strategy " + want.id + ": verdict " + std::string(inference::VerdictName(got.verdict)) +
+                      ", expected " + want.verdict);
+}
+
+void CheckDeficits(const Complete& expect, const inference::Evaluation& evaluation, std::vector<std::string>& out) {
+  std::vector<std::string> expected = Ids(expect.deficits);
+  for (const auto& id : PresentIds(evaluation.deficits))
+    if (std::find(expected.begin(), expected.end(), id) == expected.end())
+      out.push_back("deficit " + id + ": not expected, but certainty " + Certainty(CertaintyOf(evaluation.deficits, id)));
+  for (const auto& band : expect.deficits) {
+    double certainty = CertaintyOf(evaluation.deficits, band.id);
+    if (certainty < band.min - 1e-9 || certainty > band.max + 1e-9)
+      out.push_back("deficit " + band.id + ": certainty " + Certainty(certainty) + " outside " + Certainty(band.min) +
+                    ".." + Certainty(band.max));
+  }
+}
+
+void CheckComplete(const Complete& expect, const inference::Evaluation& evaluation, std::vector<std::string>& out) {
+  CompareIds("alert", expect.alerts, Ids(evaluation.alerts), out);
+  CheckStrategies(expect, evaluation, out);
+  CompareIds("blocked strategy", expect.blocked, Ids(evaluation.blocked), out);
+  CheckDeficits(expect, evaluation, out);
+  if (!expect.drivers.empty() || !PresentIds(evaluation.drivers).empty())
+    CompareIds("driver", expect.drivers, PresentIds(evaluation.drivers), out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshot and changes.
+
+double Round3(double value) { return std::round(value * 1e3) / 1e3 + 0.0; }
+
+// An expectation as comparable facts: "alert x", "strategy y (acceptable)", "deficit z 0.72".
+std::vector<std::string> Facts(const Complete& complete) {
+  std::vector<std::string> facts;
+  for (const auto& id : complete.alerts) facts.push_back("alert " + id);
+  for (const auto& s : complete.strategies) facts.push_back("strategy " + s.id + " (" + s.verdict + ")");
+  for (const auto& id : complete.blocked) facts.push_back("blocked strategy " + id);
+  for (const auto& band : complete.deficits)
+    facts.push_back("deficit " + band.id + " " + Certainty((band.min + band.max) / 2));
+  for (const auto& id : complete.drivers) facts.push_back("driver " + id);
+  std::sort(facts.begin(), facts.end());
+  return facts;
+}
+
+Result<std::string> ReadFile(const std::string& path) { return ReadFileToString(path); }
+
+// A deficit of a snapshot: `old`'s band when it still holds, else pinned (with `old`'s tolerance).
+ordered_json DeficitEntry(const Expectation& old, const std::string& id, double certainty) {
+  const DeficitBand* before = nullptr;
+  if (old.complete)
+    for (const auto& band : old.complete->deficits)
+      if (band.id == id) before = &band;
+  if (before && !before->tolerance && certainty >= before->min - 1e-9 && certainty <= before->max + 1e-9)
+    return {{"id", id}, {"min", before->min}, {"max", before->max}};
+  ordered_json entry = {{"id", id}, {"certainty", Round3(certainty)}};
+  if (before && before->tolerance && std::fabs(*before->tolerance - kDefaultTolerance) > 1e-12)
+    entry["tolerance"] = *before->tolerance;
+  return entry;
+}
+
+}  // namespace
+
+Result<Expectation> ParseExpectation(std::string_view text, const std::string& source) {
+  json doc = json::parse(text, nullptr, false);
+  if (doc.is_discarded()) return Status::InvalidArgument(source + ": not valid JSON");
+  if (!doc.is_object()) return Status::InvalidArgument(source + ": /: expected an object");
+  Problems problems{source, {}};
+  CheckKeys(doc, {"description", "flux", "covers", "must_include", "must_not_include", "max_deficit_certainty", "alerts",
+                  "strategies", "blocked_strategies", "deficits", "drivers"},
+            "", problems);
+  Expectation out;
+  if (doc.contains("description")) {
+    if (doc["description"].is_string()) out.description = doc["description"].get<std::string>();
+    else problems.Add("/description", "expected a string");
+  }
+  if (doc.contains("flux")) out.flux = doc["flux"];
+  if (doc.contains("covers")) out.covers = IdList(doc["covers"], "/covers", problems);
+  out.partial = ParsePartial(doc, problems);
+  out.complete = ParseComplete(doc, problems);
+  if (problems.list.empty()) return out;
+  std::string message;
+  for (const auto& problem : problems.list) message += (message.empty() ? "" : "\n") + problem;
+  return Status::InvalidArgument(message);
+}
+
+std::vector<std::string> Check(const Expectation& expect, const inference::Evaluation& evaluation,
+                               const std::set<std::string>& fired) {
+  std::vector<std::string> failures;
+  if (expect.complete) CheckComplete(*expect.complete, evaluation, failures);
+  if (expect.partial) {
+    CheckPartialIncludes(*expect.partial, evaluation, failures);
+    CheckPartialExcludes(*expect.partial, evaluation, failures);
+  }
+  for (const auto& rule : expect.covers)
+    if (!fired.count(rule)) failures.push_back("covered rule " + rule + ": did not fire");
+  return failures;
+}
+
+std::set<std::string> FiredRules(const inference::Evaluation& evaluation) {
+  std::set<std::string> fired;
+  for (const auto& trace : evaluation.trace.rules)
+    if (trace.fired) fired.insert(trace.rule);
+  return fired;
+}
+
+ordered_json Snapshot(const Expectation& old, const inference::Evaluation& evaluation, const std::set<std::string>& fired) {
+  ordered_json out;
+  if (!old.description.empty()) out["description"] = old.description;
+  if (!old.flux.empty()) out["flux"] = old.flux;
+  out["covers"] = old.covers.empty() ? std::vector<std::string>(fired.begin(), fired.end()) : old.covers;
+  out["alerts"] = Ids(evaluation.alerts);
+  out["strategies"] = ordered_json::array();
+  for (const auto& s : evaluation.strategies)
+    out["strategies"].push_back({{"id", s.id}, {"verdict", std::string(inference::VerdictName(s.verdict))}});
+  out["blocked_strategies"] = Ids(evaluation.blocked);
+  out["deficits"] = ordered_json::array();
+  for (const auto& id : PresentIds(evaluation.deficits))
+    out["deficits"].push_back(DeficitEntry(old, id, CertaintyOf(evaluation.deficits, id)));
+  out["drivers"] = PresentIds(evaluation.drivers);
+  return out;
+}
+
+std::vector<std::string> Changes(const Expectation& old, const Expectation& updated) {
+  std::vector<std::string> changes;
+  if (!old.complete) changes.push_back("migrated to the complete format");
+  std::vector<std::string> before = old.complete ? Facts(*old.complete) : std::vector<std::string>{};
+  std::vector<std::string> after = updated.complete ? Facts(*updated.complete) : std::vector<std::string>{};
+  for (const auto& fact : before)
+    if (!std::binary_search(after.begin(), after.end(), fact)) changes.push_back("- " + fact);
+  for (const auto& fact : after)
+    if (!std::binary_search(before.begin(), before.end(), fact)) changes.push_back("+ " + fact);
+  if (old.covers != updated.covers) changes.push_back("covers: " + std::to_string(updated.covers.size()) + " rule(s)");
+  return changes;
+}
+
+Result<std::vector<std::string>> FindCases(const std::string& dir) {
+  std::error_code error;
+  if (!std::filesystem::is_directory(dir, error)) return Status::NotFound(dir + ": not a folder");
+  std::vector<std::string> names;
+  const std::string suffix = ".case.json";
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    std::string file = entry.path().filename().string();
+    if (entry.is_regular_file() && file.size() > suffix.size() && file.ends_with(suffix))
+      names.push_back(file.substr(0, file.size() - suffix.size()));
+  }
+  if (error) return Status::IOError(dir + ": " + error.message());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+CaseRun RunCase(const pipeline::Pipeline& pipeline, const std::string& dir, const std::string& name) {
+  CaseRun run;
+  run.name = name;
+  const std::string case_path = dir + "/" + name + ".case.json", expect_path = dir + "/" + name + ".expect.json";
+  auto expect_text = ReadFile(expect_path);
+  auto expect = expect_text.ok() ? ParseExpectation(*expect_text, expect_path) : Result<Expectation>(expect_text.status());
+  if (!expect.ok()) {
+    run.failures.push_back(expect.status().message());
+    return run;
+  }
+  run.expectation = *expect;
+  auto text = ReadFile(case_path);
+  auto parsed = text.ok() ? pipeline.ParseCase(*text, case_path) : Result<casefile::Case>(text.status());
+  auto flux = pipeline::FluxFromJson(expect->flux, expect_path + " (flux)");
+  if (!parsed.ok() || !flux.ok()) {
+    run.failures.push_back(parsed.ok() ? flux.status().message() : parsed.status().message());
+    return run;
+  }
+  pipeline::EvaluationOptions options;
+  options.given_flux = *flux;
+  options.predicted_effects = false;
+  auto result = pipeline.Evaluate(std::move(parsed).value(), options);
+  if (!result.ok()) {
+    run.failures.push_back(result.status().message());
+    return run;
+  }
+  run.evaluation = std::move(result->evaluation);
+  run.fired = FiredRules(*run.evaluation);
+  if (!run.evaluation->trace.stopped.empty()) run.failures.push_back("stopped: " + run.evaluation->trace.stopped);
+  for (auto& failure : Check(*expect, *run.evaluation, run.fired)) run.failures.push_back(std::move(failure));
+  return run;
+}
+
+Result<std::vector<std::string>> Update(const std::string& dir, CaseRun& run) {
+  if (!run.expectation || !run.evaluation) return Status::InvalidArgument(run.name + ": did not evaluate; not updated");
+  const std::string path = dir + "/" + run.name + ".expect.json";
+  ordered_json snapshot = Snapshot(*run.expectation, *run.evaluation, run.fired);
+  std::string text = snapshot.dump(2) + "\n";
+  auto updated = ParseExpectation(text, path);
+  if (!updated.ok()) return updated.status();
+  auto current = ReadFile(path);
+  if (!current.ok() || *current != text) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out || !(out << text)) return Status::IOError(path + ": cannot write");
+  }
+  std::vector<std::string> changes = Changes(*run.expectation, *updated);
+  run.failures = Check(*updated, *run.evaluation, run.fired);
+  if (!run.evaluation->trace.stopped.empty()) run.failures.push_back("stopped: " + run.evaluation->trace.stopped);
+  run.expectation = std::move(updated).value();
+  return changes;
+}
+
+std::string Coverage::Summary() const {
+  return "coverage: " + std::to_string(fired) + "/" + std::to_string(total) + " rules (" + FormatNumber(std::round(percent() * 10) / 10, 4) + "%)";
+}
+
+Coverage CoverageOf(const rules::RuleBase& rule_base, const std::set<std::string>& fired) {
+  Coverage coverage;
+  coverage.total = rule_base.rules.size();
+  for (const auto& rule : rule_base.rules)
+    if (!fired.count(rule.id)) coverage.unfired.push_back(&rule);
+  coverage.fired = coverage.total - coverage.unfired.size();
+  return coverage;
+}
+
+Result<std::optional<double>> ReadCoverageFloor(const std::string& path) {
+  std::error_code error;
+  if (!std::filesystem::exists(path, error)) return std::optional<double>();
+  auto text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  try {
+    size_t used = 0;
+    double floor = std::stod(*text, &used);
+    if (text->find_first_not_of(" \t\r\n", used) == std::string::npos) return std::optional<double>(floor);
+  } catch (const std::exception&) {
+  }
+  return Status::InvalidArgument(path + ": expected one number, the coverage floor in percent");
+}
+
+}  // namespace nflux::golden

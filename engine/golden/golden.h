@@ -1,0 +1,124 @@
+// Golden cases: a case (NAME.case.json) and its expectation (NAME.expect.json) run through the
+// pipeline and compared, as sqllogictest files state every expected row.
+//
+// An expectation states the WHOLE result, so that a spurious or a missing conclusion fails it:
+//   {"description": "...", "flux": {...given flux values...}, "covers": ["rule_id", ...],
+//    "alerts": ["id", ...],                                   every alert, nothing else
+//    "strategies": [{"id": "...", "verdict": "acceptable"}], every suggested strategy and verdict
+//    "blocked_strategies": ["id", ...],                       every blocked strategy
+//    "deficits": [{"id": "...", "certainty": 0.72, "tolerance": 0.01}   pinned, or
+//                 {"id": "...", "min": 0.5, "max": 0.8}],               a band; every deficit > 0
+//    "drivers": ["id", ...]}                                  every driver with weight > 0
+// and `covers` names the rules the case exercises: a covered rule that did not fire fails it.
+// The old partial format ("must_include" / "must_not_include" / "max_deficit_certainty") still
+// loads and is checked as before; `nflux rules test --update` rewrites a file in the complete
+// format (Snapshot), keeping its description, flux and covers.
+//
+// Everything here is a pure function of its inputs, except the functions that read or write
+// files; thread-safe.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/status.h"
+#include "inference/inference.h"
+#include "pipeline/pipeline.h"
+#include "rules/rules.h"
+
+namespace nflux::golden {
+
+inline constexpr double kPresent = 0.2;            // the old format: a deficit at or above is present
+inline constexpr double kDefaultTolerance = 0.01;  // a pinned certainty's tolerance
+
+struct DeficitBand {
+  std::string id;
+  double min = 0, max = 1;
+  std::optional<double> tolerance;  // set when written pinned ("certainty"), not as a band
+};
+struct StrategyVerdict {
+  std::string id;
+  std::string verdict;  // inference::VerdictName()
+};
+
+// The complete result a case must produce.
+struct Complete {
+  std::vector<std::string> alerts;
+  std::vector<StrategyVerdict> strategies;
+  std::vector<std::string> blocked;
+  std::vector<DeficitBand> deficits;
+  std::vector<std::string> drivers;
+};
+
+// The old format: what must and must not appear.
+struct Partial {
+  std::vector<std::pair<std::string, double>> deficits;  // id, min certainty
+  std::vector<std::string> drivers, alerts, strategies, blocked;
+  std::vector<std::string> not_deficits, not_strategies, not_alerts, not_drivers;
+  std::optional<double> max_deficit_certainty;
+};
+
+struct Expectation {
+  std::string description;
+  nlohmann::json flux = nlohmann::json::object();
+  std::vector<std::string> covers;
+  std::optional<Complete> complete;
+  std::optional<Partial> partial;
+};
+
+// Parses an expectation; InvalidArgument naming `source` and the JSON path of every problem.
+Result<Expectation> ParseExpectation(std::string_view text, const std::string& source);
+
+// The failures of one evaluation against an expectation, each with the actual value; empty: pass.
+std::vector<std::string> Check(const Expectation& expect, const inference::Evaluation& evaluation,
+                               const std::set<std::string>& fired);
+
+// The rules that fired in an evaluation (needs a traced evaluation).
+std::set<std::string> FiredRules(const inference::Evaluation& evaluation);
+
+// The expectation file, in the complete format, that `evaluation` satisfies: `old`'s description,
+// flux and covers (covers: the fired rules when `old` names none); a deficit `old` gave as a band
+// that still holds keeps its band, a pinned one keeps its tolerance.
+nlohmann::ordered_json Snapshot(const Expectation& old, const inference::Evaluation& evaluation,
+                                const std::set<std::string>& fired);
+// What changed between two expectations as "+ alert x", "- strategy y (acceptable)",
+// "deficit z 0.7 -> 0.75" lines; a file in the old format is "migrated to the complete format".
+std::vector<std::string> Changes(const Expectation& old, const Expectation& updated);
+
+// One golden case run.
+struct CaseRun {
+  std::string name;
+  std::vector<std::string> failures;  // empty: passed
+  std::optional<Expectation> expectation;            // when it parsed
+  std::optional<inference::Evaluation> evaluation;   // when the case evaluated
+  std::set<std::string> fired;
+  bool passed() const { return failures.empty(); }
+};
+
+// The NAME of every NAME.case.json in `dir`, sorted. NotFound when `dir` is not a folder.
+Result<std::vector<std::string>> FindCases(const std::string& dir);
+
+// Runs `dir`/NAME.case.json against `dir`/NAME.expect.json.
+CaseRun RunCase(const pipeline::Pipeline& pipeline, const std::string& dir, const std::string& name);
+
+// Rewrites `dir`/NAME.expect.json from the run's actual result (Snapshot) and re-checks the run
+// against it. Returns the changes (Changes()); an error when the case did not evaluate.
+Result<std::vector<std::string>> Update(const std::string& dir, CaseRun& run);
+
+// The share of rules that fired in at least one case.
+struct Coverage {
+  size_t fired = 0, total = 0;
+  std::vector<const rules::Rule*> unfired;  // rule base order
+  double percent() const { return total == 0 ? 100.0 : 100.0 * static_cast<double>(fired) / static_cast<double>(total); }
+  std::string Summary() const;  // "coverage: 175/252 rules (69.4%)"
+};
+Coverage CoverageOf(const rules::RuleBase& rule_base, const std::set<std::string>& fired);
+
+// The coverage floor in percent from `path` (one number); nullopt when the file does not exist.
+Result<std::optional<double>> ReadCoverageFloor(const std::string& path);
+
+}  // namespace nflux::golden

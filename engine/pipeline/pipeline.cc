@@ -1,0 +1,221 @@
+#include "pipeline/pipeline.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "store/store.h"
+
+namespace nflux::pipeline {
+namespace {
+
+Result<std::vector<knowledge::SourceFile>> ReadKnowledgeSources(const Options& options) {
+  if (!options.from_db) return knowledge::ReadKnowledgeDir(options.knowledge_dir);
+  auto db = store::Database::Open(options.db_path, store::Database::Mode::kReadOnly);
+  if (!db.ok()) return db.status();
+  std::optional<std::string> version;
+  if (!options.kb_version.empty()) version = options.kb_version;
+  return (*db)->LoadKnowledgeSources(version);
+}
+
+Result<std::shared_ptr<const rules::RuleBase>> LoadRuleBase(const std::string& dir, const knowledge::KnowledgeBase& kb) {
+  auto sources = rules::ReadRulesDir(dir);
+  if (!sources.ok()) return sources.status();
+  auto loaded = rules::LoadRules(*sources, kb);
+  if (loaded.errors.empty() && loaded.rules) return loaded.rules;
+  std::string message;
+  for (const auto& error : loaded.errors) message += error.ToString() + "\n";
+  message += std::to_string(loaded.errors.size()) + " error(s) in the rule base; run 'nflux rules check'";
+  return Status::InvalidArgument(message);
+}
+
+// Every problem in `value` joined into one message, one per line; Ok when there are none.
+Status Problems(const std::vector<std::string>& problems) {
+  if (problems.empty()) return Status::Ok();
+  std::string message;
+  for (const auto& problem : problems) message += (message.empty() ? "" : "\n") + problem;
+  return Status::InvalidArgument(message);
+}
+
+// One entry of a flux object, checked; appends problems.
+void ReadFluxEntry(const std::string& key, const nlohmann::json& value, const std::string& source,
+                   inference::FluxValues& flux, std::vector<std::string>& problems) {
+  if (key == "assumed") {
+    if (!value.is_array()) {
+      problems.push_back(source + ": /assumed: expected an array of flux indices");
+      return;
+    }
+    for (size_t i = 0; i < value.size(); ++i) {
+      if (!value[i].is_string() || !rules::IsFluxIndex(value[i].get<std::string>()))
+        problems.push_back(source + ": /assumed/" + std::to_string(i) + ": not a flux index");
+      else
+        flux.assumed[value[i].get<std::string>()] = true;
+    }
+    return;
+  }
+  if (!rules::IsFluxIndex(key))
+    problems.push_back(source + ": /" + key + ": not a flux index (PATHWAY.INDEX, e.g. serotonin.synthesis)");
+  else if (!value.is_number())
+    problems.push_back(source + ": /" + key + ": expected a number");
+  else
+    flux.values[key] = value.get<double>();
+}
+
+bool IsDeficitIndex(const std::string& key, double value) {
+  return value < kFluxDeficitThreshold && (key.ends_with(".synthesis") || key.ends_with(".level"));
+}
+
+bool Suggested(const inference::Evaluation& evaluation, const std::string& strategy) {
+  return std::any_of(evaluation.strategies.begin(), evaluation.strategies.end(),
+                     [&](const auto& s) { return s.id == strategy; });
+}
+
+std::map<std::string, double> Conclusions(const inference::Evaluation& evaluation) {
+  std::map<std::string, double> out;
+  for (const auto& [id, conclusion] : evaluation.deficits) out["deficit:" + id] = conclusion.certainty;
+  for (const auto& strategy : evaluation.strategies) out["strategy:" + strategy.id] = 1;
+  for (const auto& alert : evaluation.alerts) out["alert:" + alert.id] = 1;
+  return out;
+}
+
+std::vector<ConclusionChange> ChangedConclusions(const inference::Evaluation& before_evaluation,
+                                                 const inference::Evaluation& after_evaluation) {
+  auto before = Conclusions(before_evaluation), after = Conclusions(after_evaluation);
+  std::map<std::string, ConclusionChange> all;
+  for (const auto& [key, value] : before) all[key] = {key, value, 0};
+  for (const auto& [key, value] : after) {
+    all.try_emplace(key, ConclusionChange{key, 0, 0});
+    all[key].after = value;
+  }
+  std::vector<ConclusionChange> out;
+  for (const auto& [key, change] : all)
+    if (std::fabs(change.after - change.before) >= 1e-9) out.push_back(change);
+  return out;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const knowledge::KnowledgeBase>> LoadKnowledge(const Options& options) {
+  auto files = ReadKnowledgeSources(options);
+  if (!files.ok()) return files.status();
+  auto outcome = knowledge::LoadKnowledge(*files);
+  if (outcome.problems.empty()) return outcome.kb;
+  std::string message;
+  for (const auto& problem : outcome.problems) message += problem.ToString() + "\n";
+  message += std::to_string(outcome.problems.size()) + " problem(s) in the knowledge base; run 'nflux kb validate'";
+  return Status::InvalidArgument(message);
+}
+
+Result<inference::FluxValues> FluxFromJson(const nlohmann::json& object, const std::string& source) {
+  if (!object.is_object()) return Status::InvalidArgument(source + ": /: expected an object of flux indices");
+  inference::FluxValues flux;
+  std::vector<std::string> problems;
+  for (const auto& [key, value] : object.items()) ReadFluxEntry(key, value, source, flux, problems);
+  if (Status status = Problems(problems); !status.ok()) return status;
+  return flux;
+}
+
+inference::FluxValues MergeFlux(const flux::FluxResult& model, const inference::FluxValues& given) {
+  inference::FluxValues out = inference::FluxValues::From(model);
+  for (const auto& [key, value] : given.values) {
+    out.values[key] = value;
+    out.assumed.erase(key);
+  }
+  for (const auto& [key, assumed] : given.assumed) out.assumed[key] = assumed;
+  return out;
+}
+
+Result<std::unique_ptr<Pipeline>> Pipeline::Open(const Options& options) {
+  std::unique_ptr<Pipeline> pipeline(new Pipeline());
+  auto kb = LoadKnowledge(options);
+  if (!kb.ok()) return kb.status();
+  pipeline->kb_ = *kb;
+  auto rule_base = LoadRuleBase(options.rules_dir, *pipeline->kb_);
+  if (!rule_base.ok()) return rule_base.status();
+  pipeline->rules_ = *rule_base;
+  pipeline->engine_ = std::make_unique<inference::Engine>(pipeline->rules_, pipeline->kb_);
+  auto model = flux::Model::Build(pipeline->kb_);
+  if (!model.ok()) return model.status();
+  pipeline->flux_ = *model;
+  return pipeline;
+}
+
+Result<casefile::Case> Pipeline::ParseCase(std::string_view text, const std::string& source_name, bool strict) const {
+  casefile::ParseOptions options;
+  options.strict = strict;
+  options.source_name = source_name;
+  return casefile::ParseCase(text, *kb_, options);
+}
+
+Result<flux::FluxResult> Pipeline::ComputeFlux(const casefile::Case& c, const flux::ComputeOptions& options) const {
+  return flux_->Compute(c, options);
+}
+
+Result<CaseEvaluation> Pipeline::Evaluate(std::string_view case_text, const EvaluationOptions& options) const {
+  auto parsed = ParseCase(case_text, options.source_name, options.strict);
+  if (!parsed.ok()) return parsed.status();
+  return Evaluate(std::move(parsed).value(), options);
+}
+
+Result<CaseEvaluation> Pipeline::Evaluate(casefile::Case c, const EvaluationOptions& options) const {
+  flux::ComputeOptions compute;
+  compute.contributions = false;
+  auto model = flux_->Compute(c, compute);
+  if (!model.ok()) return model.status();
+  CaseEvaluation result;
+  result.parsed = std::move(c);
+  result.flux_model = std::move(model).value();
+  result.flux = MergeFlux(result.flux_model, options.given_flux);
+  result.evaluation = engine_->Evaluate(result.parsed, result.flux, options.engine);
+  if (options.predicted_effects) result.report = ReportOptionsFor(result);
+  return result;
+}
+
+report::ReportOptions Pipeline::ReportOptionsFor(const CaseEvaluation& result) const {
+  report::ReportOptions options;
+  options.flux = result.flux;
+  for (const auto& p : result.flux_model.pathways) options.flux_assumed_inputs[p.pathway] = p.assumed;
+  std::vector<std::string> deficits;
+  for (const auto& [key, value] : result.flux.values)
+    if (IsDeficitIndex(key, value)) deficits.push_back(key);
+  for (const auto& effect : flux_->RankStrategies(result.parsed, result.flux_model, deficits)) {
+    if (!Suggested(result.evaluation, effect.strategy)) continue;
+    auto& predicted = options.predicted_effects[effect.strategy];
+    for (const auto& [key, change] : effect.changes)
+      if (std::find(deficits.begin(), deficits.end(), key) != deficits.end())
+        predicted[key] = std::round(change * 1e4) / 1e4;
+  }
+  return options;
+}
+
+nlohmann::ordered_json Pipeline::ReportJson(const CaseEvaluation& result) const {
+  return report::EvaluationToJson(*engine_, result.parsed, result.evaluation, report::VersionsOf(*engine_),
+                                  result.report);
+}
+
+Result<WhatIfResult> Pipeline::WhatIf(std::string_view before_text, std::string_view after_text,
+                                      const WhatIfOptions& options) const {
+  WhatIfResult out;
+  auto before_case = ParseCase(before_text, options.source_name);
+  if (!before_case.ok()) return before_case.status();
+  auto after_case = ParseCase(after_text, options.source_name + " (with --set)");
+  if (!after_case.ok()) return after_case.status();
+  out.before_case = std::move(before_case).value();
+  out.after_case = std::move(after_case).value();
+  flux::ComputeOptions compute;
+  compute.contributions = false;
+  auto before = flux_->Compute(out.before_case, compute);
+  if (!before.ok()) return before.status();
+  compute.apply_strategies = options.apply_strategies;
+  auto after = flux_->Compute(out.after_case, compute);
+  if (!after.ok()) return after.status();
+  out.before = std::move(before).value();
+  out.after = std::move(after).value();
+  out.before_evaluation = engine_->Evaluate(out.before_case, MergeFlux(out.before, {}));
+  out.after_evaluation = engine_->Evaluate(out.after_case, MergeFlux(out.after, {}));
+  out.changes = ChangedConclusions(out.before_evaluation, out.after_evaluation);
+  if (options.rank) out.ranking = flux_->RankStrategies(out.before_case, out.before);
+  return out;
+}
+
+}  // namespace nflux::pipeline

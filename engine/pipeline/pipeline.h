@@ -1,0 +1,142 @@
+// The pipeline: the one door every front end (the nflux command, batch, the HTTP service) uses to
+// evaluate cases, as leveldb's DB::Open is the one door to a database.
+//
+//   auto pipeline = pipeline::Pipeline::Open(options);      // knowledge + rules, loaded once
+//   auto result = (*pipeline)->Evaluate(case_text, {});    // parse, flux, inference, report options
+//
+// Open() loads the knowledge base (from a folder, or a version stored by 'nflux kb build'), the
+// rule base, the inference engine and the flux model; every load problem comes back as data in the
+// Status (one problem per line, file:line first), nothing is printed. Evaluate() does what every
+// command used to repeat: case parsing (strict or not, named by its source), the flux model, given
+// flux values overriding it, inference, and the report options (flux, unmeasured inputs, the
+// predicted effects of suggested strategies on the flux deficits).
+//
+// Ownership: a Pipeline owns (shares) its knowledge, rules, engine and flux model; a
+// CaseEvaluation is a self-contained value. Thread-safety: a Pipeline is immutable after Open();
+// every const method may run on many threads at once.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/status.h"
+#include "case/case.h"
+#include "flux/flux.h"
+#include "inference/inference.h"
+#include "knowledge/knowledge.h"
+#include "report/report.h"
+#include "rules/rules.h"
+
+namespace nflux::pipeline {
+
+// Where the knowledge and rules come from.
+struct Options {
+  std::string knowledge_dir = "knowledge";  // ignored when from_db
+  std::string rules_dir = "rules";
+  // Load the knowledge base compiled into the SQLite database at db_path instead of knowledge_dir;
+  // kb_version picks a build (empty: the latest).
+  bool from_db = false;
+  std::string db_path;
+  std::string kb_version;
+};
+
+// Loads and validates only the knowledge base the options name (what the kb commands need).
+// Errors: NotFound/IOError for a missing or unreadable source; InvalidArgument listing every
+// problem, one per line (Problem::ToString()), then "N problem(s) in the knowledge base; ...".
+Result<std::shared_ptr<const knowledge::KnowledgeBase>> LoadKnowledge(const Options& options);
+
+// Flux values from a JSON object {"serotonin.synthesis": 0.7, ..., "assumed": ["serotonin.synthesis"]}.
+// `source` names the input in messages ("flux.json: /serotonin.synth: not a flux index ...").
+Result<inference::FluxValues> FluxFromJson(const nlohmann::json& object, const std::string& source);
+
+// The flux model's indices as the engine reads them, with `given` values overriding the model's for
+// their keys (and no longer assumed).
+inference::FluxValues MergeFlux(const flux::FluxResult& model, const inference::FluxValues& given);
+
+// A flux index below this (synthesis or level) is a deficit whose repair a strategy may predict.
+inline constexpr double kFluxDeficitThreshold = 0.95;
+
+struct EvaluationOptions {
+  bool strict = false;      // reject a case with data-quality errors (ParseOptions::strict)
+  std::string source_name;  // names the case in messages ("case.json: /labs/2/unit: ...")
+  inference::FluxValues given_flux;  // override the flux model's values for their keys
+  inference::EvaluateOptions engine;
+  bool predicted_effects = true;  // rank strategies for the report (costs a flux run per strategy)
+};
+
+// Everything one evaluation produced.
+struct CaseEvaluation {
+  casefile::Case parsed;
+  flux::FluxResult flux_model;     // the model's result for the case (no contributions)
+  inference::FluxValues flux;      // what the engine read: the model's, overridden by the given
+  inference::Evaluation evaluation;
+  report::ReportOptions report;    // flux, unmeasured inputs, predicted effects
+};
+
+// A what-if: labs changed (the case re-parsed from `after_text`) and strategies applied.
+struct WhatIfOptions {
+  std::string source_name;
+  std::vector<std::string> apply_strategies;  // unknown ids: InvalidArgument
+  bool rank = false;                          // rank every strategy by predicted improvement
+};
+// A conclusion whose certainty changed: "deficit:ID" (its certainty), "strategy:ID" or "alert:ID"
+// (1 when present, 0 when not).
+struct ConclusionChange {
+  std::string conclusion;
+  double before = 0, after = 0;
+};
+struct WhatIfResult {
+  casefile::Case before_case, after_case;
+  flux::FluxResult before, after;
+  inference::Evaluation before_evaluation, after_evaluation;
+  std::vector<ConclusionChange> changes;      // sorted by conclusion; unchanged ones left out
+  std::vector<flux::StrategyEffect> ranking;  // with rank: every strategy's effect on `before`
+};
+
+class Pipeline {
+ public:
+  // Errors: as LoadKnowledge; rule errors as InvalidArgument, one RuleError::ToString() each, then
+  // "N error(s) in the rule base; run 'nflux rules check'"; a flux model that cannot be built.
+  static Result<std::unique_ptr<Pipeline>> Open(const Options& options);
+
+  // Parses a case (InvalidArgument naming the source and JSON path on a problem).
+  Result<casefile::Case> ParseCase(std::string_view text, const std::string& source_name, bool strict = false) const;
+
+  // The flux model for a case; `options` as flux::Model::Compute.
+  Result<flux::FluxResult> ComputeFlux(const casefile::Case& c, const flux::ComputeOptions& options = {}) const;
+
+  // Parses `case_text` and evaluates it; or evaluates an already parsed case.
+  Result<CaseEvaluation> Evaluate(std::string_view case_text, const EvaluationOptions& options) const;
+  Result<CaseEvaluation> Evaluate(casefile::Case c, const EvaluationOptions& options) const;
+
+  // The evaluation JSON of shared/contracts/output.md for a result of Evaluate().
+  nlohmann::ordered_json ReportJson(const CaseEvaluation& result) const;
+
+  // The case before and after a change: both parsed, both through the flux model and the engine.
+  Result<WhatIfResult> WhatIf(std::string_view before_text, std::string_view after_text,
+                              const WhatIfOptions& options) const;
+
+  const knowledge::KnowledgeBase& knowledge() const { return *kb_; }
+  const rules::RuleBase& rule_base() const { return *rules_; }
+  const inference::Engine& engine() const { return *engine_; }
+  const flux::Model& flux_model() const { return *flux_; }
+
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+ private:
+  Pipeline() = default;
+  report::ReportOptions ReportOptionsFor(const CaseEvaluation& result) const;
+
+  std::shared_ptr<const knowledge::KnowledgeBase> kb_;
+  std::shared_ptr<const rules::RuleBase> rules_;
+  std::unique_ptr<inference::Engine> engine_;
+  std::shared_ptr<const flux::Model> flux_;
+};
+
+}  // namespace nflux::pipeline

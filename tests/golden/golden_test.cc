@@ -1,0 +1,169 @@
+#include "golden/golden.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "base/text.h"
+#include "testutil.h"
+
+namespace nflux::golden {
+namespace {
+
+namespace fs = std::filesystem;
+
+const pipeline::Pipeline& Shipped() {
+  static const std::unique_ptr<pipeline::Pipeline> opened = [] {
+    pipeline::Options options;
+    options.knowledge_dir = NFLUX_SOURCE_DIR "/knowledge";
+    options.rules_dir = NFLUX_SOURCE_DIR "/rules";
+    auto result = pipeline::Pipeline::Open(options);
+    EXPECT_TRUE(result.ok()) << result.status().message();
+    return result.ok() ? std::move(result).value() : nullptr;
+  }();
+  return *opened;
+}
+
+// A folder holding the ssri_5htp_request example as golden case "ssri" with `expect` as its expectation.
+class GoldenDir : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = (fs::temp_directory_path() / ("nflux_golden_" + std::to_string(::getpid()))).string();
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    fs::copy_file(NFLUX_SOURCE_DIR "/examples/ssri_5htp_request.json", dir_ + "/ssri.case.json");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  void Expect(const std::string& text) { std::ofstream(dir_ + "/ssri.expect.json") << text; }
+  // The complete expectation of the case as it evaluates now.
+  nlohmann::ordered_json Actual() {
+    Expect("{}");
+    CaseRun run = RunCase(Shipped(), dir_, "ssri");
+    EXPECT_TRUE(run.evaluation.has_value());
+    return Snapshot(*run.expectation, *run.evaluation, run.fired);
+  }
+  std::string dir_;
+};
+
+TEST_F(GoldenDir, SnapshotPassesAndNamesEveryAlert) {
+  nlohmann::ordered_json actual = Actual();
+  ASSERT_FALSE(actual["alerts"].empty());
+  ASSERT_FALSE(actual["covers"].empty());
+  Expect(actual.dump(2));
+  CaseRun run = RunCase(Shipped(), dir_, "ssri");
+  EXPECT_TRUE(run.passed()) << ::testing::PrintToString(run.failures);
+}
+
+TEST_F(GoldenDir, ExtraAndMissingResultsFail) {
+  nlohmann::ordered_json expect = Actual();
+  std::string dropped = expect["alerts"][0].get<std::string>();
+  expect["alerts"].erase(0);
+  expect["alerts"].push_back("data_quality_warning");
+  expect["blocked_strategies"].push_back("no_such_strategy");
+  expect["covers"].push_back("no_such_rule");
+  Expect(expect.dump(2));
+  CaseRun run = RunCase(Shipped(), dir_, "ssri");
+  EXPECT_EQ((std::vector<std::string>{"alert data_quality_warning: expected, missing",
+                                      "alert " + dropped + ": not expected, but present",
+                                      "blocked strategy no_such_strategy: expected, missing",
+                                      "covered rule no_such_rule: did not fire"}),
+            run.failures);
+}
+
+TEST_F(GoldenDir, DeficitOutsideItsPinnedCertaintyFails) {
+  nlohmann::ordered_json expect = Actual();
+  ASSERT_FALSE(expect["deficits"].empty());
+  double certainty = expect["deficits"][0]["certainty"].get<double>();
+  expect["deficits"][0]["certainty"] = certainty + 0.05;
+  Expect(expect.dump(2));
+  CaseRun run = RunCase(Shipped(), dir_, "ssri");
+  ASSERT_EQ(1u, run.failures.size());
+  EXPECT_NE(std::string::npos, run.failures[0].find("outside")) << run.failures[0];
+  expect["deficits"][0]["tolerance"] = 0.06;
+  Expect(expect.dump(2));
+  EXPECT_TRUE(RunCase(Shipped(), dir_, "ssri").passed());
+}
+
+TEST_F(GoldenDir, OldFormatStillChecksAndUpdateMigratesIt) {
+  Expect(R"({"description": "blocked", "must_include": {"strategies": ["precursor_5htp"]}})");
+  CaseRun run = RunCase(Shipped(), dir_, "ssri");
+  EXPECT_EQ((std::vector<std::string>{"strategy precursor_5htp: blocked by safety"}), run.failures);
+  auto changes = Update(dir_, run);
+  ASSERT_OK(changes);
+  EXPECT_EQ("migrated to the complete format", changes->at(0));
+  EXPECT_TRUE(run.passed()) << ::testing::PrintToString(run.failures);
+  CaseRun again = RunCase(Shipped(), dir_, "ssri");
+  EXPECT_TRUE(again.passed()) << ::testing::PrintToString(again.failures);
+  EXPECT_EQ("blocked", again.expectation->description);
+  EXPECT_TRUE(again.expectation->complete.has_value());
+  EXPECT_FALSE(again.expectation->partial.has_value());
+}
+
+TEST(GoldenCheck, AnAlertRaisedTwiceWhereOnceIsExpectedFails) {
+  auto expect = ParseExpectation(R"({"alerts": ["a"], "strategies": [], "blocked_strategies": [], "deficits": []})", "e");
+  ASSERT_OK(expect);
+  inference::Evaluation evaluation;
+  evaluation.alerts.resize(1);
+  evaluation.alerts[0].id = "a";
+  EXPECT_TRUE(Check(*expect, evaluation, {}).empty());
+  evaluation.alerts.push_back(evaluation.alerts[0]);
+  EXPECT_EQ((std::vector<std::string>{"alert a: present 2 times, expected 1"}), Check(*expect, evaluation, {}));
+}
+
+TEST_F(GoldenDir, UpdateKeepsBandsThatHoldAndTolerances) {
+  nlohmann::ordered_json expect = Actual();
+  ASSERT_GE(expect["deficits"].size(), 1u);
+  std::string id = expect["deficits"][0]["id"].get<std::string>();
+  expect["deficits"][0] = {{"id", id}, {"min", 0.0}, {"max", 1.0}};
+  Expect(expect.dump(2));
+  CaseRun run = RunCase(Shipped(), dir_, "ssri");
+  ASSERT_OK(Update(dir_, run));
+  ASSERT_FALSE(run.expectation->complete->deficits.empty());
+  EXPECT_EQ(id, run.expectation->complete->deficits[0].id);
+  EXPECT_EQ(0.0, run.expectation->complete->deficits[0].min);
+  EXPECT_EQ(1.0, run.expectation->complete->deficits[0].max);
+  EXPECT_FALSE(run.expectation->complete->deficits[0].tolerance.has_value());
+}
+
+TEST(GoldenParse, ProblemsNameTheJsonPath) {
+  auto parsed = ParseExpectation(R"({"alerts": [], "strategies": [{"id": "x"}], "deficitz": []})", "e.json");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ("e.json: /deficitz: unknown key (did you mean 'deficits'?)\n"
+            "e.json: /blocked_strategies: missing: a complete expectation lists every blocked_strategies (or [])\n"
+            "e.json: /deficits: missing: a complete expectation lists every deficits (or [])\n"
+            "e.json: /strategies/0: expected {\"id\": ..., \"verdict\": ...}",
+            parsed.status().message());
+  auto band = ParseExpectation(
+      R"({"alerts": [], "strategies": [], "blocked_strategies": [], "deficits": [{"id": "d", "min": 0.4, "max": 0.6}]})", "e");
+  ASSERT_OK(band);
+  EXPECT_EQ(0.4, band->complete->deficits[0].min);
+  EXPECT_EQ(0.6, band->complete->deficits[0].max);
+}
+
+TEST(GoldenCoverage, SummaryAndFloor) {
+  const rules::RuleBase& rule_base = Shipped().rule_base();
+  Coverage coverage = CoverageOf(rule_base, {rule_base.rules[0].id, "not_a_rule"});
+  EXPECT_EQ(1u, coverage.fired);
+  EXPECT_EQ(rule_base.rules.size(), coverage.total);
+  EXPECT_EQ(rule_base.rules.size() - 1, coverage.unfired.size());
+  Coverage half;
+  half.fired = 175;
+  half.total = 252;
+  EXPECT_EQ("coverage: 175/252 rules (69.4%)", half.Summary());
+
+  std::string path = (fs::temp_directory_path() / ("nflux_floor_" + std::to_string(::getpid()))).string();
+  auto missing = ReadCoverageFloor(path);
+  ASSERT_OK(missing);
+  EXPECT_FALSE(missing->has_value());
+  std::ofstream(path) << "69.4\n";
+  auto floor = ReadCoverageFloor(path);
+  ASSERT_OK(floor);
+  EXPECT_EQ(69.4, **floor);
+  std::ofstream(path) << "lots";
+  EXPECT_FALSE(ReadCoverageFloor(path).ok());
+  fs::remove(path);
+}
+
+}  // namespace
+}  // namespace nflux::golden

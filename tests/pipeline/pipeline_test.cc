@@ -1,0 +1,170 @@
+#include "pipeline/pipeline.h"
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "base/text.h"
+#include "report/report.h"
+#include "testutil.h"
+
+namespace nflux::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+
+Options SourceOptions() {
+  Options options;
+  options.knowledge_dir = NFLUX_SOURCE_DIR "/knowledge";
+  options.rules_dir = NFLUX_SOURCE_DIR "/rules";
+  return options;
+}
+
+// The shipped knowledge and rules, opened once per test binary.
+const Pipeline& Shipped() {
+  static const std::unique_ptr<Pipeline> pipeline = [] {
+    auto opened = Pipeline::Open(SourceOptions());
+    EXPECT_TRUE(opened.ok()) << opened.status().message();
+    return opened.ok() ? std::move(opened).value() : nullptr;
+  }();
+  return *pipeline;
+}
+
+std::string Example(const std::string& name) {
+  auto text = ReadFileToString(NFLUX_SOURCE_DIR "/examples/" + name);
+  EXPECT_OK(text);
+  return text.ok() ? *text : "";
+}
+
+TEST(PipelineOpen, BadRuleFileIsReportedWithFileAndLine) {
+  fs::path dir = fs::temp_directory_path() / ("nflux_pipeline_rules_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  fs::copy(NFLUX_SOURCE_DIR "/rules", dir, fs::copy_options::recursive);
+  std::ofstream(dir / "broken.rules") << "# a broken rule\nrule broken_rule when lab ferritin < then suggest deficit x\n";
+  Options options = SourceOptions();
+  options.rules_dir = dir.string();
+  auto opened = Pipeline::Open(options);
+  fs::remove_all(dir);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(Status::Code::kInvalidArgument, opened.status().code());
+  EXPECT_NE(std::string::npos, opened.status().message().find("broken.rules:2:")) << opened.status().message();
+  EXPECT_NE(std::string::npos, opened.status().message().find("error(s) in the rule base; run 'nflux rules check'"));
+}
+
+TEST(PipelineOpen, MissingFoldersAreNotFound) {
+  Options options = SourceOptions();
+  options.rules_dir = "/no/such/rules";
+  auto opened = Pipeline::Open(options);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(Status::Code::kNotFound, opened.status().code());
+  EXPECT_EQ("/no/such/rules: rules directory not found", opened.status().message());
+  options = SourceOptions();
+  options.knowledge_dir = "/no/such/knowledge";
+  EXPECT_EQ(Status::Code::kNotFound, Pipeline::Open(options).status().code());
+}
+
+TEST(PipelineEvaluate, ExampleCaseBlocksTheRequestedPrecursor) {
+  EvaluationOptions options;
+  options.source_name = "ssri_5htp_request.json";
+  auto result = Shipped().Evaluate(Example("ssri_5htp_request.json"), options);
+  ASSERT_OK(result);
+  bool blocked = false;
+  for (const auto& strategy : result->evaluation.blocked) blocked = blocked || strategy.id == "precursor_5htp";
+  EXPECT_TRUE(blocked);
+  EXPECT_FALSE(result->flux.values.empty());
+  EXPECT_EQ(result->flux.values, result->report.flux.values);
+  auto json = Shipped().ReportJson(*result);
+  EXPECT_EQ(result->parsed.case_id, json["case_id"]);
+  EXPECT_TRUE(json["trace_id"].get<std::string>().starts_with("sha256:"));
+}
+
+TEST(PipelineEvaluate, GivenFluxOverridesTheModel) {
+  auto plain = Shipped().Evaluate(Example("healthy_control.json"), {});
+  ASSERT_OK(plain);
+  ASSERT_TRUE(plain->flux.values.count("serotonin.synthesis"));
+  EXPECT_NE(0.5, plain->flux.values.at("serotonin.synthesis"));
+  EvaluationOptions options;
+  options.given_flux.values["serotonin.synthesis"] = 0.5;
+  auto given = Shipped().Evaluate(Example("healthy_control.json"), options);
+  ASSERT_OK(given);
+  EXPECT_EQ(0.5, given->flux.values.at("serotonin.synthesis"));
+  EXPECT_FALSE(given->flux.assumed.count("serotonin.synthesis"));
+  // The model's own result is untouched; only what the engine read changes.
+  EXPECT_EQ(plain->flux_model.Value("serotonin.synthesis"), given->flux_model.Value("serotonin.synthesis"));
+}
+
+TEST(PipelineEvaluate, StrictRejectsDataQualityErrorsNamingTheSource) {
+  const std::string text =
+      R"({"patient": {"sex": "female", "age_years": 44}, "labs": [{"test": "ferritin", "value": 20000, "unit": "ng/mL"}]})";
+  EvaluationOptions options;
+  options.source_name = "odd.json";
+  ASSERT_OK(Shipped().Evaluate(text, options));
+  options.strict = true;
+  auto strict = Shipped().Evaluate(text, options);
+  ASSERT_FALSE(strict.ok());
+  EXPECT_EQ(Status::Code::kInvalidArgument, strict.status().code());
+  EXPECT_TRUE(strict.status().message().starts_with("odd.json: /labs/0/value: ")) << strict.status().message();
+}
+
+TEST(PipelineEvaluate, PredictedEffectsOnlyForSuggestedStrategies) {
+  auto result = Shipped().Evaluate(Example("perimenopause.json"), {});
+  ASSERT_OK(result);
+  for (const auto& [strategy, effects] : result->report.predicted_effects) {
+    bool suggested = false;
+    for (const auto& s : result->evaluation.strategies) suggested = suggested || s.id == strategy;
+    EXPECT_TRUE(suggested) << strategy;
+    for (const auto& [key, change] : effects) EXPECT_LT(result->flux.values.at(key), kFluxDeficitThreshold) << key;
+  }
+}
+
+TEST(PipelineEvaluate, ConcurrentEvaluationsAgree) {
+  const std::string text = Example("ssri_5htp_request.json");
+  auto reference = Shipped().Evaluate(text, {});
+  ASSERT_OK(reference);
+  std::string expected = report::TraceId(reference->evaluation);
+  std::vector<std::string> ids(4);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < ids.size(); ++i)
+    threads.emplace_back([&, i] {
+      auto result = Shipped().Evaluate(text, {});
+      if (result.ok()) ids[i] = report::TraceId(result->evaluation);
+    });
+  for (auto& thread : threads) thread.join();
+  for (const auto& id : ids) EXPECT_EQ(expected, id);
+}
+
+TEST(PipelineFlux, FluxFromJsonNamesEveryProblem) {
+  auto flux = FluxFromJson(nlohmann::json::parse(R"({"serotonin.synth": 0.7, "gaba.level": "x", "assumed": [1]})"),
+                           "f.json");
+  ASSERT_FALSE(flux.ok());
+  EXPECT_EQ("f.json: /assumed/0: not a flux index\n"
+            "f.json: /gaba.level: expected a number\n"
+            "f.json: /serotonin.synth: not a flux index (PATHWAY.INDEX, e.g. serotonin.synthesis)",
+            flux.status().message());
+}
+
+TEST(PipelineWhatIf, AppliedStrategyAndUnknownStrategy) {
+  const std::string text = Example("perimenopause.json");
+  WhatIfOptions options;
+  options.source_name = "perimenopause.json";
+  options.rank = true;
+  auto result = Shipped().WhatIf(text, text, options);
+  ASSERT_OK(result);
+  EXPECT_FALSE(result->ranking.empty());
+  EXPECT_TRUE(result->changes.empty());  // nothing changed, so no conclusion did
+  auto other = Shipped().WhatIf(text, Example("healthy_control.json"), options);
+  ASSERT_OK(other);
+  ASSERT_FALSE(other->changes.empty());
+  for (size_t i = 0; i < other->changes.size(); ++i) {
+    EXPECT_NE(other->changes[i].before, other->changes[i].after) << other->changes[i].conclusion;
+    if (i > 0) EXPECT_LT(other->changes[i - 1].conclusion, other->changes[i].conclusion);
+  }
+  options.apply_strategies = {"no_such_strategy"};
+  EXPECT_EQ(Status::Code::kInvalidArgument, Shipped().WhatIf(text, text, options).status().code());
+}
+
+}  // namespace
+}  // namespace nflux::pipeline
