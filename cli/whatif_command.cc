@@ -64,9 +64,10 @@ struct WhatifRows {
 WhatifRows Rows(const pipeline::WhatIfResult& result) {
   WhatifRows rows;
   for (size_t p = 0; p < result.before.pathways.size(); ++p)
-    for (size_t i = 0; i < flux::IndexNames().size(); ++i) {
-      double b = result.before.pathways[p].index[i], a = result.after.pathways[p].index[i];
-      rows.indices.push_back({{"index", result.before.pathways[p].pathway + "." + flux::IndexNames()[i]},
+    for (int i = 0; i < flux::kIndexCount; ++i) {
+      double b = result.before.pathways[p].index[static_cast<size_t>(i)];
+      double a = result.after.pathways[p].index[static_cast<size_t>(i)];
+      rows.indices.push_back({{"index", flux::IndexKey(result.before.pathways[p].pathway, i)},
                               {"before", Round4(b)}, {"after", Round4(a)}, {"change", Round4(a - b)}});
     }
   for (const auto& change : result.changes)

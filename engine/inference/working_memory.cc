@@ -32,9 +32,9 @@ uint32_t BeginEvaluation(const CompiledRules& compiled, Scratch*& scratch) {
 FluxValues FluxValues::From(const flux::FluxResult& result) {
   FluxValues out;
   for (const auto& pathway : result.pathways)
-    for (size_t i = 0; i < pathway.index.size(); ++i) {
-      std::string key = pathway.pathway + "." + flux::IndexNames()[i];
-      out.values[key] = pathway.index[i];
+    for (int i = 0; i < static_cast<int>(pathway.index.size()); ++i) {
+      std::string key = flux::IndexKey(pathway.pathway, i);
+      out.values[key] = pathway.index[static_cast<size_t>(i)];
       if (pathway.rests_on_assumption) out.assumed[key] = true;
     }
   return out;

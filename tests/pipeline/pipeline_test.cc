@@ -160,7 +160,9 @@ TEST(PipelineWhatIf, AppliedStrategyAndUnknownStrategy) {
   ASSERT_FALSE(other->changes.empty());
   for (size_t i = 0; i < other->changes.size(); ++i) {
     EXPECT_NE(other->changes[i].before, other->changes[i].after) << other->changes[i].conclusion;
-    if (i > 0) EXPECT_LT(other->changes[i - 1].conclusion, other->changes[i].conclusion);
+    if (i > 0) {
+      EXPECT_LT(other->changes[i - 1].conclusion, other->changes[i].conclusion);
+    }
   }
   options.apply_strategies = {"no_such_strategy"};
   EXPECT_EQ(Status::Code::kInvalidArgument, Shipped().WhatIf(text, text, options).status().code());
