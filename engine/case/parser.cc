@@ -213,10 +213,7 @@ class Parser {
     PatientInfo& p = case_.patient;
 
     if (const json* sex = JsonReader::Field(*patient, "sex")) {
-      if (std::optional<std::string> text = reader_.String(*sex, "/patient/sex")) {
-        if (*text == "female" || *text == "male") p.sex = *text;
-        else Error("/patient/sex", "expected 'female' or 'male', got " + Quote(*text));
-      }
+      if (std::optional<Sex> value = reader_.Enum<Sex>(*sex, "/patient/sex")) p.sex = *value;
     } else {
       Error("/patient", "missing required field 'sex' ('female' or 'male')");
     }
@@ -266,7 +263,7 @@ class Parser {
 
   void CheckPatientContradictions() {
     const PatientInfo& p = case_.patient;
-    if (p.sex == "male" && p.pregnant.value_or(false)) {
+    if (p.sex == Sex::kMale && p.pregnant.value_or(false)) {
       Issue("/patient/pregnant", Severity::kWarning, "contradiction",
             "/patient/pregnant is true but /patient/sex is male; check both");
     }
@@ -393,12 +390,8 @@ class Parser {
     }
     if (result.total) {
       result.band = BandFor(q, *result.total);
-      if (q.positive_at) {
-        // AUDIT-C's positive_at holds the male cut-off; its band "positive_if_female" marks the
-        // lower female one (questionnaires.json note).
-        result.positive = *result.total >= *q.positive_at ||
-                          (case_.patient.sex == "female" && result.band == "positive_if_female");
-      }
+      // AUDIT-C's cut-off is lower for women: the knowledge base gives one per sex.
+      if (std::optional<int> cut = q.PositiveAt(case_.patient.sex)) result.positive = *result.total >= *cut;
     }
     case_.questionnaires[id] = std::move(result);
   }
@@ -655,7 +648,7 @@ class Parser {
       }
       if (id == nullptr && atc == nullptr) Error(path, "a medication needs 'id' or 'atc'");
       if (by_id && by_atc && by_id != by_atc) {
-        Error(JsonChild(path, "atc"), "ATC " + by_atc->Text("atc") + " is " + by_atc->id + ", but " + JsonChild(path, "id") +
+        Error(JsonChild(path, "atc"), "ATC " + by_atc->medication->atc + " is " + by_atc->id + ", but " + JsonChild(path, "id") +
                                       " is " + by_id->id);
       }
       MedicationEntry medication;
@@ -665,7 +658,7 @@ class Parser {
       const knowledge::Node* node = by_id ? by_id : by_atc;
       if (node == nullptr || errors_.size() != errors_before) continue;
       medication.id = node->id;
-      medication.atc = node->Text("atc");
+      medication.atc = node->medication->atc;
       medication.classes = MedicationClasses(kb_, node->id);
       medication.path = path;
       case_.medications.push_back(std::move(medication));
@@ -680,7 +673,8 @@ class Parser {
     std::vector<std::string> under;
     std::vector<std::string> codes;
     for (const std::string& id : kb_.IdsOfKind(NodeKind::kMedication)) {
-      const std::string atc = kb_.Find(id)->Text("atc");
+      const knowledge::Node* node = kb_.Find(id);
+      const std::string atc = node->medication ? node->medication->atc : "";
       if (atc.empty()) continue;
       codes.push_back(atc);
       if (!upper.empty() && atc.size() > upper.size() && atc.compare(0, upper.size(), upper) == 0) under.push_back(id);
@@ -738,7 +732,8 @@ class Parser {
     if (block.size() < 2) return "";
     std::vector<std::string> nearby;
     for (const std::string& id : kb_.IdsOfKind(NodeKind::kCondition)) {
-      const std::string icd = kb_.Find(id)->Text("icd10");
+      const knowledge::Node* node = kb_.Find(id);
+      const std::string icd = node->condition ? node->condition->icd10 : "";
       if (icd.compare(0, 2, block) == 0) nearby.push_back(icd + " " + id);
     }
     std::sort(nearby.begin(), nearby.end());
@@ -774,48 +769,45 @@ class Parser {
     for (const auto& [id, given] : value.items()) {
       const std::string path = JsonChild("/lifestyle", id);
       const knowledge::Node* node = Resolve(id, {NodeKind::kLifestyleFactor}, "lifestyle field", path);
-      if (node == nullptr || given.is_null()) continue;
-      const json& data = node->data;
+      if (node == nullptr || given.is_null() || !node->lifestyle) continue;
       LifestyleValue out;
-      out.value_type = node->Text("value_type");
       out.path = path;
-      const std::optional<double> min =
-          data.contains("min") && data["min"].is_number() ? std::optional<double>(data["min"].get<double>()) : std::nullopt;
-      const std::optional<double> max =
-          data.contains("max") && data["max"].is_number() ? std::optional<double>(data["max"].get<double>()) : std::nullopt;
-      if (out.value_type == "boolean") {
-        out.boolean = reader_.Bool(given, path);
-        if (!out.boolean) continue;
-      } else if (out.value_type == "enum") {
-        std::vector<std::string> values;
-        if (data.contains("values") && data["values"].is_array())
-          for (const auto& v : data["values"])
-            if (v.is_string()) values.push_back(v.get<std::string>());
-        std::optional<std::string> text = reader_.String(given, path);
-        if (!text) continue;
-        if (std::find(values.begin(), values.end(), *text) == values.end()) {
-          Error(path, "expected one of " + Join(values, ", ") + ", got " + Quote(*text) + DidYouMean(*text, values));
-          continue;
-        }
-        out.text = *text;
-      } else if (out.value_type == "scale") {
-        std::optional<int> score = reader_.IntegerInRange(given, path, static_cast<int>(min.value_or(0)),
-                                                  static_cast<int>(max.value_or(3)), "score");
-        if (!score) continue;
-        out.number = *score;
-      } else {  // number
-        out.number = reader_.Number(given, path);
-        if (!out.number) continue;
-        if ((min && *out.number < *min) || (max && *out.number > *max)) {
-          out.used = false;
-          std::string unit = node->Text("unit");
-          Issue(path, Severity::kError, "impossible_value",
-                id + " " + FormatNumber(*out.number) + (unit.empty() ? "" : " " + unit) + " is outside the possible range " +
-                    Limits(min, max) + "; excluded");
-        }
-      }
-      case_.lifestyle[id] = std::move(out);
+      if (ReadLifestyleValue(id, *node->lifestyle, given, out)) case_.lifestyle[id] = std::move(out);
     }
+  }
+
+  // Reads `given` as the factor's value type; false when it cannot be used at all.
+  bool ReadLifestyleValue(const std::string& id, const knowledge::LifestyleFactor& factor, const json& given,
+                          LifestyleValue& out) {
+    const std::string& path = out.path;
+    out.value_type = factor.value_type;
+    switch (factor.value_type) {
+      case LifestyleValueType::kBoolean:
+        out.boolean = reader_.Bool(given, path);
+        return out.boolean.has_value();
+      case LifestyleValueType::kEnum: {
+        std::optional<std::string> text = reader_.OneOf(given, path, factor.values);
+        if (text) out.text = *text;
+        return text.has_value();
+      }
+      case LifestyleValueType::kScale: {
+        std::optional<int> score = reader_.IntegerInRange(given, path, static_cast<int>(factor.min.value_or(0)),
+                                                          static_cast<int>(factor.max.value_or(3)), "score");
+        if (score) out.number = *score;
+        return score.has_value();
+      }
+      case LifestyleValueType::kNumber:
+        break;
+    }
+    out.number = reader_.Number(given, path);
+    if (!out.number) return false;
+    if ((factor.min && *out.number < *factor.min) || (factor.max && *out.number > *factor.max)) {
+      out.used = false;
+      Issue(path, Severity::kError, "impossible_value",
+            id + " " + FormatNumber(*out.number) + (factor.unit.empty() ? "" : " " + factor.unit) +
+                " is outside the possible range " + Limits(factor.min, factor.max) + "; excluded");
+    }
+    return true;
   }
 
   // ---- Flags ---------------------------------------------------------------------------------

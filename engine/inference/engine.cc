@@ -216,7 +216,7 @@ StrategyResult CheckStrategy(const std::string& strategy_id, const casefile::Cas
   StrategyResult result;
   result.id = strategy_id;
   const knowledge::Node* node = kb.Find(strategy_id);
-  if (node) result.kind = node->Text("strategy_kind");
+  if (node && node->strategy) result.kind = std::string(Name(node->strategy->kind));
   for (const knowledge::Edge* edge : kb.OutEdges(strategy_id)) {
     if (edge->type != knowledge::EdgeType::kContraindicatedWith) continue;
     const knowledge::Node* target = kb.Find(edge->to);
@@ -242,8 +242,8 @@ StrategyResult CheckStrategy(const std::string& strategy_id, const casefile::Cas
     for (const auto& lifting : edge->unless)
       if (c.TakesMedication(lifting) || c.TakesMedicationClass(lifting) || c.HasCondition(lifting)) applies = false;
     if (!applies) continue;
-    result.reasons.push_back(BlockReason{edge->alert, edge->to, edge->severity, edge->citations, edge->note});
-    if (edge->severity == "absolute" || edge->severity == "relative") result.verdict = Verdict::kBlocked;
+    result.reasons.push_back(BlockReason{edge->alert, edge->to, std::string(Name(edge->severity)), edge->citations, edge->note});
+    if (Blocks(edge->severity)) result.verdict = Verdict::kBlocked;
     else if (result.verdict == Verdict::kAcceptable) result.verdict = Verdict::kCaution;
   }
   return result;
@@ -713,8 +713,8 @@ class Evaluator {
         return Truth::kTrue;
       }
       case TestKind::kSex:
-        NFLUX_NOTE("patient:sex", case_.patient.sex);
-        return FromBool(case_.patient.sex == test.text);
+        NFLUX_NOTE("patient:sex", std::string(Name(case_.patient.sex)));
+        return FromBool(Parse<Sex>(test.text) == case_.patient.sex);
       case TestKind::kAge:
         NFLUX_NOTE("patient:age", "age " + FormatNumber(case_.patient.age_years));
         return FromBool(rules::Holds(case_.patient.age_years, node.compare, node.number));
@@ -723,7 +723,7 @@ class Evaluator {
         bool pregnant = node.kind == TestKind::kPregnant;
         const auto& value = pregnant ? case_.patient.pregnant : case_.patient.lactating;
         auto input = [&] { return std::string(pregnant ? "patient:pregnant" : "patient:lactating"); };
-        if (case_.patient.sex == "male") { NFLUX_NOTE(input(), "male"); return Truth::kFalse; }
+        if (case_.patient.sex == Sex::kMale) { NFLUX_NOTE(input(), "male"); return Truth::kFalse; }
         if (!value) { NFLUX_NOTE(input(), std::string(pregnant ? "pregnancy" : "lactation") + " not stated"); return Truth::kUnknown; }
         NFLUX_NOTE(input(), *value ? (pregnant ? "pregnant" : "lactating") : (pregnant ? "not pregnant" : "not lactating"));
         return FromBool(*value);

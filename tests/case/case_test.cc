@@ -49,7 +49,7 @@ TEST(CaseParse, ContractExample) {
   ASSERT_TRUE(parsed.ok()) << parsed.status().message();
   const Case& c = *parsed;
   EXPECT_EQ("clinic-2026-0142", c.case_id);
-  EXPECT_EQ("female", c.patient.sex);
+  EXPECT_EQ(Sex::kFemale, c.patient.sex);
   EXPECT_EQ(44, c.patient.age_years);
   EXPECT_EQ(std::optional<bool>(false), c.patient.pregnant);
   EXPECT_FALSE(c.patient.gestational_age_weeks);  // null: not known

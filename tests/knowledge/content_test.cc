@@ -130,9 +130,9 @@ TEST(ContentTest, EveryLabHasUnitsRangesAndPlausibleLimits) {
     for (const auto& unit : lab.units)
       EXPECT_TRUE(units::CheckConvertible(unit, lab.analyte.canonical_unit, &lab.analyte).ok()) << unit;
     ASSERT_FALSE(lab.reference.empty());
-    for (const char* sex : {"female", "male"})
+    for (Sex sex : AllValues<Sex>())
       for (double age : {18.0, 30.0, 50.0, 70.0, 95.0})
-        EXPECT_NE(lab.ReferenceFor(Patient{sex, age, false}), nullptr) << sex << " " << age;
+        EXPECT_NE(lab.ReferenceFor(Patient{sex, age, false}), nullptr) << Name(sex) << " " << age;
     ASSERT_TRUE(lab.plausible_min.has_value());
     ASSERT_TRUE(lab.plausible_max.has_value());
     EXPECT_LT(*lab.plausible_min, *lab.plausible_max);

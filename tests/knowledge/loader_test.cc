@@ -551,7 +551,7 @@ TEST(LoaderTest, EdgeSignsDefaultByTypeAndRole) {
   EXPECT_EQ(FindEdge(kb, "maoa", EdgeType::kDegrades, "serotonin")->sign, -1);
   EXPECT_EQ(FindEdge(kb, "cortisol", EdgeType::kUpregulates, "maoa")->sign, +1);
   EXPECT_EQ(FindEdge(kb, "cortisol", EdgeType::kDownregulates, "tph2")->sign, +1);
-  EXPECT_EQ(FindEdge(kb, "tryptophan_supplement", EdgeType::kContraindicatedWith, "ssri")->severity, "relative");
+  EXPECT_EQ(FindEdge(kb, "tryptophan_supplement", EdgeType::kContraindicatedWith, "ssri")->severity, ContraindicationSeverity::kRelative);
 }
 
 TEST(LoaderTest, LabRangesAreConvertedToTheCanonicalUnit) {
@@ -677,19 +677,19 @@ TEST(LabTest, ReferenceForPicksTheMostSpecificRange) {
     double expected_low;
   };
   const Case cases[] = {
-      {{"male", 40, false}, 1},
-      {{"male", 64.9, false}, 1},
-      {{"male", 65, false}, 4},     // age_min is inclusive
-      {{"male", 20, false}, 5},     // age range beats the catch-all
-      {{"male", 30, false}, 1},     // age_max is exclusive
-      {{"female", 40, false}, 2},   // sex beats the catch-all
-      {{"female", 20, false}, 2},   // sex (4) beats an age range (2)
-      {{"female", 40, true}, 3},    // sex and pregnancy
-      {{"female", 55, false}, 6},   // sex and age
-      {{"female", 55, true}, 3},    // pregnancy (2) beats age_min (1)
+      {{Sex::kMale, 40, false}, 1},
+      {{Sex::kMale, 64.9, false}, 1},
+      {{Sex::kMale, 65, false}, 4},     // age_min is inclusive
+      {{Sex::kMale, 20, false}, 5},     // age range beats the catch-all
+      {{Sex::kMale, 30, false}, 1},     // age_max is exclusive
+      {{Sex::kFemale, 40, false}, 2},   // sex beats the catch-all
+      {{Sex::kFemale, 20, false}, 2},   // sex (4) beats an age range (2)
+      {{Sex::kFemale, 40, true}, 3},    // sex and pregnancy
+      {{Sex::kFemale, 55, false}, 6},   // sex and age
+      {{Sex::kFemale, 55, true}, 3},    // pregnancy (2) beats age_min (1)
   };
   for (const auto& c : cases) {
-    SCOPED_TRACE(c.patient.sex + " " + std::to_string(c.patient.age_years) + (c.patient.pregnant ? " pregnant" : ""));
+    SCOPED_TRACE(std::string(Name(c.patient.sex)) + " " + std::to_string(c.patient.age_years) + (c.patient.pregnant ? " pregnant" : ""));
     const LabRange* range = lab.ReferenceFor(c.patient);
     ASSERT_NE(range, nullptr);
     EXPECT_DOUBLE_EQ(*range->low, c.expected_low);
@@ -698,16 +698,17 @@ TEST(LabTest, ReferenceForPicksTheMostSpecificRange) {
 
 TEST(LabTest, ReferenceForReturnsNullWhenNothingMatches) {
   Fixture f = BaseFixture();
-  NodeById(f, "ferritin")["reference"] = json::array({{{"sex", "female"}, {"low", 1}}, {{"sex", "male"}, {"low", 2}}});
+  NodeById(f, "ferritin")["reference"] =
+      json::array({{{"sex", "female"}, {"low", 1}}, {{"sex", "male"}, {"age_min", 18}, {"low", 2}}});
   NodeById(f, "ferritin")["optimal"] = json::array({{{"sex", "female"}, {"pregnant", false}, {"low", 50}}});
   LoadOutcome outcome = Load(f);
   ASSERT_EQ(ProblemStrings(outcome), std::vector<std::string>{});
   const Lab& lab = *outcome.kb->Find("ferritin")->lab;
-  EXPECT_EQ(lab.ReferenceFor(Patient{"", 40, false}), nullptr);
-  EXPECT_EQ(lab.OptimalFor(Patient{"male", 40, false}), nullptr);
-  EXPECT_EQ(lab.OptimalFor(Patient{"female", 40, true}), nullptr);
-  ASSERT_NE(lab.OptimalFor(Patient{"female", 40, false}), nullptr);
-  EXPECT_DOUBLE_EQ(*lab.OptimalFor(Patient{"female", 40, false})->low, 50);
+  EXPECT_EQ(lab.ReferenceFor(Patient{Sex::kMale, 10, false}), nullptr);  // no range for boys
+  EXPECT_EQ(lab.OptimalFor(Patient{Sex::kMale, 40, false}), nullptr);
+  EXPECT_EQ(lab.OptimalFor(Patient{Sex::kFemale, 40, true}), nullptr);
+  ASSERT_NE(lab.OptimalFor(Patient{Sex::kFemale, 40, false}), nullptr);
+  EXPECT_DOUBLE_EQ(*lab.OptimalFor(Patient{Sex::kFemale, 40, false})->low, 50);
 }
 
 // nlohmann/json keeps the last of two equal keys; the loader must report the key instead of
