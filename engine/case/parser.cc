@@ -316,18 +316,7 @@ class Parser {
     const size_t errors_before = errors_.size();
 
     if (q.result_only) {
-      CheckFields(entry, path, {"result"});
-      const json* given = JsonReader::Field(entry, "result");
-      if (given == nullptr) {
-        Error(path, "missing required field 'result' ('positive' or 'negative')");
-      } else if (std::optional<std::string> text = reader_.String(*given, JsonChild(path, "result"))) {
-        if (*text == "positive" || *text == "negative") {
-          result.result = *text;
-          result.positive = *text == "positive";
-        } else {
-          Error(JsonChild(path, "result"), "expected 'positive' or 'negative', got " + Quote(*text));
-        }
-      }
+      ParseResultOnly(entry, path, result);
       if (errors_.size() == errors_before) case_.questionnaires[id] = std::move(result);
       return;
     }
@@ -348,23 +337,7 @@ class Parser {
     }
 
     std::optional<int> scored;
-    if (items != nullptr) {
-      const std::string items_path = JsonChild(path, "items");
-      if (!items->is_array()) {
-        reader_.WrongType(items_path, "an array", *items);
-      } else if (items->size() != static_cast<size_t>(q.items)) {
-        Error(items_path, "expected " + std::to_string(q.items) + " answers, got " + std::to_string(items->size()));
-      } else {
-        bool all = true;
-        for (size_t i = 0; i < items->size(); ++i) {
-          std::optional<int> answer = reader_.IntegerInRange((*items)[i], JsonChild(items_path, i), q.item_min, q.item_max, "answer");
-          if (answer) result.items.push_back(*answer);
-          else all = false;
-        }
-        if (all) scored = ScoreItems(q, result.items);
-        else result.items.clear();
-      }
-    }
+    if (items != nullptr) scored = ScoreGivenItems(q, *items, JsonChild(path, "items"), result);
     std::optional<int> given_total;
     if (total != nullptr) given_total = reader_.IntegerInRange(*total, JsonChild(path, "total"), min_total, max_total, "total");
     std::optional<int> given_safety;
@@ -394,6 +367,42 @@ class Parser {
       if (std::optional<int> cut = q.PositiveAt(case_.patient.sex)) result.positive = *result.total >= *cut;
     }
     case_.questionnaires[id] = std::move(result);
+  }
+
+  // A questionnaire given only as a result (MDQ): 'positive' or 'negative'.
+  void ParseResultOnly(const json& entry, const std::string& path, QuestionnaireResult& result) {
+    CheckFields(entry, path, {"result"});
+    const json* given = JsonReader::Field(entry, "result");
+    if (given == nullptr) {
+      Error(path, "missing required field 'result' ('positive' or 'negative')");
+      return;
+    }
+    if (std::optional<std::string> text = reader_.OneOf(*given, JsonChild(path, "result"), {"positive", "negative"})) {
+      result.result = *text;
+      result.positive = *text == "positive";
+    }
+  }
+
+  // The item answers, scored (reverse items applied); nullopt when any answer is unusable.
+  std::optional<int> ScoreGivenItems(const knowledge::Questionnaire& q, const json& items, const std::string& items_path,
+                                     QuestionnaireResult& result) {
+    if (!items.is_array()) {
+      reader_.WrongType(items_path, "an array", items);
+      return std::nullopt;
+    }
+    if (items.size() != static_cast<size_t>(q.items)) {
+      Error(items_path, "expected " + std::to_string(q.items) + " answers, got " + std::to_string(items.size()));
+      return std::nullopt;
+    }
+    bool all = true;
+    for (size_t i = 0; i < items.size(); ++i) {
+      std::optional<int> answer = reader_.IntegerInRange(items[i], JsonChild(items_path, i), q.item_min, q.item_max, "answer");
+      if (answer) result.items.push_back(*answer);
+      else all = false;
+    }
+    if (all) return ScoreItems(q, result.items);
+    result.items.clear();
+    return std::nullopt;
   }
 
   // ---- Labs ----------------------------------------------------------------------------------

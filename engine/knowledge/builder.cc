@@ -351,86 +351,101 @@ bool Builder::ParseRanges(const json& ranges, const SourceRef& at, const units::
     Report(at, "ranges must be an array of objects");
     return false;
   }
-  static const std::set<std::string> kRangeFields = {"sex", "age_min", "age_max", "pregnant", "low", "high",
-                                                     "unit", "certainty", "citations", "note"};
-  for (size_t i = 0; i < ranges.size(); ++i) {
-    const json& r = ranges[i];
-    std::string path = JsonChild(at.json_path, i);
-    if (!r.is_object()) {
-      Report(at.file, path, "a range must be an object");
-      continue;
-    }
-    LabRange range;
-    bool ok = true;
-    for (const auto& [key, value] : r.items()) {
-      if (IsComment(key) || kRangeFields.count(key)) continue;
-      Report(at.file, JsonChild(path, key),
-             "unknown field " + Quote(key) + " in a range" + DidYouMean(key, KeysOf(kRangeFields)));
-    }
-    for (const char* field : {"age_min", "age_max", "low", "high"}) {
-      if (r.contains(field) && !r[field].is_null() && !r[field].is_number()) {
-        Report(at.file, JsonChild(path, field), std::string("'") + field + "' must be a number");
-        ok = false;
-      }
-    }
-    if (r.contains("sex")) {
-      const std::string sex = r["sex"].is_string() ? r["sex"].get<std::string>() : "";
-      range.sex = Parse<Sex>(sex);
-      if (sex != "any" && !range.sex) {
-        Report(at.file, JsonChild(path, "sex"), "'sex' must be one of: any, female, male");
-        ok = false;
-      }
-    }
-    if (r.contains("pregnant")) {
-      if (!r["pregnant"].is_boolean()) {
-        Report(at.file, JsonChild(path, "pregnant"), "'pregnant' must be true or false");
-        ok = false;
-      } else {
-        range.pregnant = r["pregnant"].get<bool>();
-      }
-    }
-    if (r.contains("certainty") && (!r["certainty"].is_string() || !kCertainties.count(r["certainty"].get<std::string>()))) {
-      Report(at.file, JsonChild(path, "certainty"), "certainty must be one of: high, moderate, low");
-    } else if (r.contains("certainty")) {
-      range.certainty = r["certainty"].get<std::string>();
-    }
-    std::string error;
-    if (!StringArray(r, "citations", &range.citations, &error)) Report(at.file, JsonChild(path, "citations"), error);
-    CheckCitationKeys(range.citations, SourceRef{at.file, path}, "citations");
-    if (!ok) continue;
-    range.age_min = OptionalNumber(r, "age_min");
-    range.age_max = OptionalNumber(r, "age_max");
-    range.low = OptionalNumber(r, "low");
-    range.high = OptionalNumber(r, "high");
-    if (!range.low && !range.high) {
-      Report(at.file, path, "a range needs 'low', 'high' or both");
-      continue;
-    }
-    if (r.contains("unit")) {
-      std::string unit = r["unit"].is_string() ? r["unit"].get<std::string>() : "";
-      for (auto* bound : {&range.low, &range.high}) {
-        if (!*bound) continue;
-        auto converted = units::Convert(**bound, unit, analyte.canonical_unit, &analyte);
-        if (!converted.ok()) {
-          Report(at.file, JsonChild(path, "unit"), converted.status().message());
-          ok = false;
-          break;
-        }
-        *bound = *converted;
-      }
-      if (!ok) continue;
-    }
-    if (range.low && range.high && *range.low > *range.high)
-      Report(at.file, path, "range low " + FormatNumber(*range.low) + " is above high " + FormatNumber(*range.high));
-    if (range.age_min && range.age_max && *range.age_min >= *range.age_max)
-      Report(at.file, path, "age_min must be below age_max");
-    out->push_back(std::move(range));
-  }
+  for (size_t i = 0; i < ranges.size(); ++i) ParseRange(ranges[i], JsonChild(at.json_path, i), at.file, analyte, out);
   return true;
 }
 
+// One range; added to `out` when it is usable.
+void Builder::ParseRange(const json& r, const std::string& path, const std::string& file, const units::Analyte& analyte,
+                         std::vector<LabRange>* out) {
+  const SourceRef at{file, path};
+  static const std::set<std::string> kRangeFields = {"sex", "age_min", "age_max", "pregnant", "low", "high",
+                                                     "unit", "certainty", "citations", "note"};
+  if (!r.is_object()) {
+    Report(at.file, path, "a range must be an object");
+    return;
+  }
+  LabRange range;
+  bool ok = true;
+  for (const auto& [key, value] : r.items()) {
+    if (IsComment(key) || kRangeFields.count(key)) continue;
+    Report(at.file, JsonChild(path, key),
+           "unknown field " + Quote(key) + " in a range" + DidYouMean(key, KeysOf(kRangeFields)));
+  }
+  for (const char* field : {"age_min", "age_max", "low", "high"}) {
+    if (r.contains(field) && !r[field].is_null() && !r[field].is_number()) {
+      Report(at.file, JsonChild(path, field), std::string("'") + field + "' must be a number");
+      ok = false;
+    }
+  }
+  if (r.contains("sex")) {
+    const std::string sex = r["sex"].is_string() ? r["sex"].get<std::string>() : "";
+    range.sex = Parse<Sex>(sex);
+    if (sex != "any" && !range.sex) {
+      Report(at.file, JsonChild(path, "sex"), "'sex' must be one of: any, female, male");
+      ok = false;
+    }
+  }
+  if (r.contains("pregnant")) {
+    if (!r["pregnant"].is_boolean()) {
+      Report(at.file, JsonChild(path, "pregnant"), "'pregnant' must be true or false");
+      ok = false;
+    } else {
+      range.pregnant = r["pregnant"].get<bool>();
+    }
+  }
+  if (r.contains("certainty") && (!r["certainty"].is_string() || !kCertainties.count(r["certainty"].get<std::string>()))) {
+    Report(at.file, JsonChild(path, "certainty"), "certainty must be one of: high, moderate, low");
+  } else if (r.contains("certainty")) {
+    range.certainty = r["certainty"].get<std::string>();
+  }
+  std::string error;
+  if (!StringArray(r, "citations", &range.citations, &error)) Report(at.file, JsonChild(path, "citations"), error);
+  CheckCitationKeys(range.citations, SourceRef{at.file, path}, "citations");
+  if (!ok) return;
+  range.age_min = OptionalNumber(r, "age_min");
+  range.age_max = OptionalNumber(r, "age_max");
+  range.low = OptionalNumber(r, "low");
+  range.high = OptionalNumber(r, "high");
+  if (!range.low && !range.high) {
+    Report(at.file, path, "a range needs 'low', 'high' or both");
+    return;
+  }
+  if (r.contains("unit")) {
+    std::string unit = r["unit"].is_string() ? r["unit"].get<std::string>() : "";
+    for (auto* bound : {&range.low, &range.high}) {
+      if (!*bound) continue;
+      auto converted = units::Convert(**bound, unit, analyte.canonical_unit, &analyte);
+      if (!converted.ok()) {
+        Report(at.file, JsonChild(path, "unit"), converted.status().message());
+        ok = false;
+        break;
+      }
+      *bound = *converted;
+    }
+    if (!ok) return;
+  }
+  if (range.low && range.high && *range.low > *range.high)
+    Report(at.file, path, "range low " + FormatNumber(*range.low) + " is above high " + FormatNumber(*range.high));
+  if (range.age_min && range.age_max && *range.age_min >= *range.age_max)
+    Report(at.file, path, "age_min must be below age_max");
+  out->push_back(std::move(range));
+}
+
+// A lab: its codes, its units (canonical, conversions, accepted), its ranges and its limits.
 void Builder::ParseLab(const json& node_json, const SourceRef& at, Node& node) {
   Lab lab;
+  ReadLabCodes(node_json, at, node, lab);
+  lab.analyte.id = node.id;
+  if (!ReadCanonicalUnit(node_json, at, lab)) return;
+  if (node_json.contains("conversions")) ReadConversions(node_json["conversions"], at, lab);
+  ReadAcceptedUnits(node_json, at, lab);
+  ReadLabRanges(node_json, at, node, lab);
+  ReadLabLimits(node_json, at, lab);
+  node.lab = std::move(lab);
+}
+
+void Builder::ReadLabCodes(const json& node_json, const SourceRef& at, const Node& node, Lab& lab) {
   auto path = [&](const std::string& field) { return JsonChild(at.json_path, field); };
   if (node_json.contains("loinc") && node_json["loinc"].is_string()) lab.loinc = node_json["loinc"].get<std::string>();
   if (node_json.contains("loinc_certainty")) {
@@ -449,15 +464,19 @@ void Builder::ParseLab(const json& node_json, const SourceRef& at, Node& node) {
     Report(at.file, path("loinc_certainty"), "'loinc_certainty' is \"none\" but a LOINC code is given");
   if (node_json.contains("specimen") && node_json["specimen"].is_string())
     lab.specimen = node_json["specimen"].get<std::string>();
-  lab.analyte.id = node.id;
+}
+
+// The canonical unit and molar mass; false when there is no usable canonical unit.
+bool Builder::ReadCanonicalUnit(const json& node_json, const SourceRef& at, Lab& lab) {
+  auto path = [&](const std::string& field) { return JsonChild(at.json_path, field); };
   if (!node_json.contains("canonical_unit") || !node_json["canonical_unit"].is_string()) {
     Report(at.file, path("canonical_unit"), "a lab needs 'canonical_unit'");
-    return;
+    return false;
   }
   auto canonical = units::ParseUnit(node_json["canonical_unit"].get<std::string>());
   if (!canonical.ok()) {
     Report(at.file, path("canonical_unit"), canonical.status().message());
-    return;
+    return false;
   }
   lab.analyte.canonical_unit = units::NormaliseUnitText(node_json["canonical_unit"].get<std::string>());
   if (node_json.contains("molar_mass")) {
@@ -467,39 +486,45 @@ void Builder::ParseLab(const json& node_json, const SourceRef& at, Node& node) {
     else if (!value.is_null())
       lab.analyte.molar_mass = value.get<double>();
   }
-  if (node_json.contains("conversions")) {
-    const auto& conversions = node_json["conversions"];
-    if (!conversions.is_array()) {
-      Report(at.file, path("conversions"), "'conversions' must be an array");
-    } else {
-      for (size_t i = 0; i < conversions.size(); ++i) {
-        const auto& c = conversions[i];
-        std::string cpath = JsonChild(path("conversions"), i);
-        if (!c.is_object() || !c.contains("unit") || !c["unit"].is_string() || !c.contains("factor") ||
-            !c["factor"].is_number()) {
-          Report(at.file, cpath, "a conversion needs 'unit' (text) and 'factor' (number)");
-          continue;
-        }
-        auto unit = units::ParseUnit(c["unit"].get<std::string>());
-        if (!unit.ok()) {
-          Report(at.file, JsonChild(cpath, "unit"), unit.status().message());
-          continue;
-        }
-        units::ExplicitConversion conversion;
-        conversion.unit = units::NormaliseUnitText(c["unit"].get<std::string>());
-        conversion.factor = c["factor"].get<double>();
-        if (c.contains("offset") && c["offset"].is_number()) conversion.offset = c["offset"].get<double>();
-        std::vector<std::string> citations;
-        std::string error;
-        if (!StringArray(c, "citations", &citations, &error)) Report(at.file, JsonChild(cpath, "citations"), error);
-        CheckCitationKeys(citations, SourceRef{at.file, cpath}, "citations");
-        for (const auto& [key, value] : c.items())
-          if (!IsComment(key) && key != "unit" && key != "factor" && key != "offset" && key != "citations" && key != "note")
-            Report(at.file, JsonChild(cpath, key), "unknown field " + Quote(key) + " in a conversion");
-        lab.analyte.conversions.push_back(conversion);
-      }
-    }
+  return true;
+}
+
+void Builder::ReadConversions(const json& conversions, const SourceRef& at, Lab& lab) {
+  const std::string path = JsonChild(at.json_path, "conversions");
+  if (!conversions.is_array()) {
+    Report(at.file, path, "'conversions' must be an array");
+    return;
   }
+  for (size_t i = 0; i < conversions.size(); ++i) {
+    const auto& c = conversions[i];
+    std::string cpath = JsonChild(path, i);
+    if (!c.is_object() || !c.contains("unit") || !c["unit"].is_string() || !c.contains("factor") ||
+        !c["factor"].is_number()) {
+      Report(at.file, cpath, "a conversion needs 'unit' (text) and 'factor' (number)");
+      continue;
+    }
+    auto unit = units::ParseUnit(c["unit"].get<std::string>());
+    if (!unit.ok()) {
+      Report(at.file, JsonChild(cpath, "unit"), unit.status().message());
+      continue;
+    }
+    units::ExplicitConversion conversion;
+    conversion.unit = units::NormaliseUnitText(c["unit"].get<std::string>());
+    conversion.factor = c["factor"].get<double>();
+    if (c.contains("offset") && c["offset"].is_number()) conversion.offset = c["offset"].get<double>();
+    std::vector<std::string> citations;
+    std::string error;
+    if (!StringArray(c, "citations", &citations, &error)) Report(at.file, JsonChild(cpath, "citations"), error);
+    CheckCitationKeys(citations, SourceRef{at.file, cpath}, "citations");
+    for (const auto& [key, value] : c.items())
+      if (!IsComment(key) && key != "unit" && key != "factor" && key != "offset" && key != "citations" && key != "note")
+        Report(at.file, JsonChild(cpath, key), "unknown field " + Quote(key) + " in a conversion");
+    lab.analyte.conversions.push_back(conversion);
+  }
+}
+
+void Builder::ReadAcceptedUnits(const json& node_json, const SourceRef& at, Lab& lab) {
+  auto path = [&](const std::string& field) { return JsonChild(at.json_path, field); };
   std::vector<std::string> unit_texts;
   std::string error;
   if (!StringArray(node_json, "units", &unit_texts, &error)) Report(at.file, path("units"), error);
@@ -517,6 +542,10 @@ void Builder::ParseLab(const json& node_json, const SourceRef& at, Node& node) {
   if (!has_canonical)
     Report(at.file, path("units"), "'units' must include the canonical unit " + Quote(lab.analyte.canonical_unit));
 
+}
+
+void Builder::ReadLabRanges(const json& node_json, const SourceRef& at, const Node& node, Lab& lab) {
+  auto path = [&](const std::string& field) { return JsonChild(at.json_path, field); };
   if (!node_json.contains("reference") || !node_json["reference"].is_array() || node_json["reference"].empty()) {
     Report(at.file, path("reference"), "lab " + Quote(node.id) + " has no reference range");
   } else {
@@ -534,6 +563,10 @@ void Builder::ParseLab(const json& node_json, const SourceRef& at, Node& node) {
   }
   if (node_json.contains("optimal"))
     ParseRanges(node_json["optimal"], SourceRef{at.file, path("optimal")}, lab.analyte, &lab.optimal);
+}
+
+void Builder::ReadLabLimits(const json& node_json, const SourceRef& at, Lab& lab) {
+  auto path = [&](const std::string& field) { return JsonChild(at.json_path, field); };
   auto limits = [&](const char* field, const char* low_key, const char* high_key, std::optional<double>* low,
                     std::optional<double>* high) {
     if (!node_json.contains(field)) return;
@@ -558,7 +591,6 @@ void Builder::ParseLab(const json& node_json, const SourceRef& at, Node& node) {
   };
   limits("plausible", "min", "max", &lab.plausible_min, &lab.plausible_max);
   limits("critical", "low", "high", &lab.critical_low, &lab.critical_high);
-  node.lab = std::move(lab);
 }
 
 void Builder::ParseQuestionnaire(const json& node_json, const SourceRef& at, Node& node) {
@@ -632,6 +664,7 @@ void Builder::ParsePositiveAt(const json& value, const SourceRef& at, Questionna
   }
 }
 
+// An edge: its ends and type, its attributes, its lists; kept when its ends and type are readable.
 void Builder::ParseEdge(const json& edge_json, const SourceRef& at) {
   if (!edge_json.is_object()) {
     Report(at, "an edge must be a JSON object");
@@ -639,11 +672,19 @@ void Builder::ParseEdge(const json& edge_json, const SourceRef& at) {
   }
   RawEdge raw;
   raw.json = edge_json;
-  Edge& edge = raw.edge;
-  edge.source = at;
+  raw.edge.source = at;
   raw.from_path = JsonChild(at.json_path, "from");
   raw.to_path = JsonChild(at.json_path, "to");
   raw.citations_path = JsonChild(at.json_path, "citations");
+  if (!ReadEdgeEnds(edge_json, at, raw.edge)) return;
+  raw.edge.sign = RuleFor(raw.edge.type).default_sign;
+  ReadEdgeAttributes(edge_json, at, raw.edge);
+  ReadEdgeLists(edge_json, at, raw);
+  edges_.push_back(std::move(raw));
+}
+
+// No unknown field; from, type and to present; false when the edge cannot be used.
+bool Builder::ReadEdgeEnds(const json& edge_json, const SourceRef& at, Edge& edge) {
   for (const auto& [key, value] : edge_json.items()) {
     if (IsComment(key) || kEdgeFields.count(key)) continue;
     Report(at.file, JsonChild(at.json_path, key), "unknown field " + Quote(key) + " in an edge" + DidYouMean(key, KeysOf(kEdgeFields)));
@@ -655,7 +696,7 @@ void Builder::ParseEdge(const json& edge_json, const SourceRef& at) {
       ok = false;
     }
   }
-  if (!ok) return;
+  if (!ok) return false;
   edge.from = edge_json["from"].get<std::string>();
   edge.to = edge_json["to"].get<std::string>();
   std::string type_name = edge_json["type"].get<std::string>();
@@ -664,11 +705,13 @@ void Builder::ParseEdge(const json& edge_json, const SourceRef& at) {
     std::vector<std::string> names;
     for (auto t : AllEdgeTypes()) names.emplace_back(EdgeTypeName(t));
     Report(at.file, JsonChild(at.json_path, "type"), "unknown edge type " + Quote(type_name) + DidYouMean(type_name, names));
-    return;
+    return false;
   }
   edge.type = *type;
-  const EdgeRule& rule = RuleFor(edge.type);
-  edge.sign = rule.default_sign;
+  return true;
+}
+
+void Builder::ReadEdgeAttributes(const json& edge_json, const SourceRef& at, Edge& edge) {
   auto text = [&](const char* field) -> std::string {
     if (!edge_json.contains(field)) return "";
     if (!edge_json[field].is_string()) {
@@ -715,6 +758,10 @@ void Builder::ParseEdge(const json& edge_json, const SourceRef& at) {
     else
       edge.weight = weight.get<double>();
   }
+}
+
+void Builder::ReadEdgeLists(const json& edge_json, const SourceRef& at, RawEdge& raw) {
+  Edge& edge = raw.edge;
   std::string error;
   if (!StringArray(edge_json, "unless", &edge.unless, &error)) Report(at.file, JsonChild(at.json_path, "unless"), error);
   if (!edge.unless.empty() && edge.type != EdgeType::kContraindicatedWith)
@@ -723,7 +770,6 @@ void Builder::ParseEdge(const json& edge_json, const SourceRef& at) {
     Report(at.file, raw.citations_path, error);
   else if (edge.citations.empty())
     Report(at.file, raw.citations_path, "missing citation: every edge must cite at least one source");
-  edges_.push_back(std::move(raw));
 }
 
 void Builder::ParseCitation(const std::string& key, const json& citation, const SourceRef& at) {

@@ -47,12 +47,23 @@ class Builder {
   void CheckPendingLabs();
   std::vector<std::string> IdsOf(NodeKind kind) const;
   void ParseEdge(const nlohmann::json& json, const SourceRef& at);
+  bool ReadEdgeEnds(const nlohmann::json& json, const SourceRef& at, Edge& edge);
+  void ReadEdgeAttributes(const nlohmann::json& json, const SourceRef& at, Edge& edge);
+  void ReadEdgeLists(const nlohmann::json& json, const SourceRef& at, RawEdge& raw);
   void ParseCitation(const std::string& key, const nlohmann::json& json, const SourceRef& at);
   void ParseLab(const nlohmann::json& json, const SourceRef& at, Node& node);
+  void ReadLabCodes(const nlohmann::json& json, const SourceRef& at, const Node& node, Lab& lab);
+  bool ReadCanonicalUnit(const nlohmann::json& json, const SourceRef& at, Lab& lab);
+  void ReadConversions(const nlohmann::json& conversions, const SourceRef& at, Lab& lab);
+  void ReadAcceptedUnits(const nlohmann::json& json, const SourceRef& at, Lab& lab);
+  void ReadLabRanges(const nlohmann::json& json, const SourceRef& at, const Node& node, Lab& lab);
+  void ReadLabLimits(const nlohmann::json& json, const SourceRef& at, Lab& lab);
   void ParseQuestionnaire(const nlohmann::json& json, const SourceRef& at, Node& node);
   void ParsePositiveAt(const nlohmann::json& json, const SourceRef& at, Questionnaire& q);
   bool ParseRanges(const nlohmann::json& json, const SourceRef& at, const units::Analyte& analyte,
                    std::vector<LabRange>* out);
+  void ParseRange(const nlohmann::json& json, const std::string& path, const std::string& file,
+                  const units::Analyte& analyte, std::vector<LabRange>* out);
   void GenerateFieldEdges(const Node& node);
   void AddGenerated(const Node& node, EdgeType type, const std::string& from, const std::string& to,
                     const std::string& field_path);
