@@ -16,7 +16,7 @@ struct LabChoice {
 
 std::vector<LabChoice> Labs(const knowledge::KnowledgeBase& kb) {
   std::vector<LabChoice> labs;
-  knowledge::Patient adult{"female", 40, false};
+  knowledge::Patient adult{Sex::kFemale, 40, false};
   for (const auto& node : kb.nodes()) {
     if (!node.lab) continue;
     const auto* range = node.lab->ReferenceFor(adult);

@@ -1,5 +1,8 @@
 #include "base/json.h"
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <set>
 
 namespace nflux {
@@ -65,6 +68,244 @@ StrictJson ParseJsonStrict(std::string_view text) {
     result.value = nullptr;
   }
   return result;
+}
+
+}  // namespace nflux
+
+namespace nflux {
+
+std::string JsonChild(std::string_view path, std::string_view key) {
+  std::string out(path);
+  out += '/';
+  for (char c : key) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
+}
+
+std::string JsonChild(std::string_view path, size_t index) { return JsonChild(path, std::to_string(index)); }
+
+std::string JsonLastKey(std::string_view path) {
+  const size_t slash = path.rfind('/');
+  std::string_view token = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  std::string out;
+  for (size_t i = 0; i < token.size(); ++i) {
+    if (token[i] == '~' && i + 1 < token.size() && (token[i + 1] == '0' || token[i + 1] == '1')) {
+      out += token[i + 1] == '0' ? '~' : '/';
+      ++i;
+    } else {
+      out += token[i];
+    }
+  }
+  return out;
+}
+
+std::string JsonTypeWithArticle(const nlohmann::json& value) {
+  if (value.is_null()) return "null";
+  if (value.is_boolean()) return "a boolean";
+  if (value.is_number()) return "a number";
+  if (value.is_string()) return "a string";
+  if (value.is_array()) return "an array";
+  return "an object";
+}
+
+std::optional<long long> JsonInteger(const nlohmann::json& value) {
+  if (value.is_number_unsigned())
+    return value.get<unsigned long long>() > static_cast<unsigned long long>(std::numeric_limits<long long>::max())
+               ? std::nullopt
+               : std::optional<long long>(value.get<long long>());
+  if (value.is_number_integer()) return value.get<long long>();
+  if (value.is_number_float()) {
+    const double number = value.get<double>();
+    if (std::isfinite(number) && number == std::floor(number) && std::abs(number) < 1e15)
+      return static_cast<long long>(number);
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// Built with += : GCC 12 warns (-Wrestrict, falsely) on "'" + std::string&&.
+std::string Quoted(std::string_view text) {
+  std::string out = "'";
+  out += text;
+  out += '\'';
+  return out;
+}
+
+}  // namespace
+
+JsonReader::JsonReader(std::vector<JsonProblem>* problems)
+    : sink_([problems](const std::string& path, const std::string& message) {
+        problems->push_back(JsonProblem{path, message});
+      }) {}
+
+void JsonReader::WrongType(const std::string& path, std::string_view expected, const nlohmann::json& got) const {
+  Report(path, "expected " + std::string(expected) + ", got " + JsonTypeWithArticle(got));
+}
+
+const nlohmann::json* JsonReader::Field(const nlohmann::json& object, std::string_view key) {
+  if (!object.is_object()) return nullptr;
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+std::vector<std::string> JsonReader::UnknownFields(const nlohmann::json& object, const std::vector<std::string>& allowed,
+                                                   bool comments_allowed) {
+  std::vector<std::string> unknown;
+  if (!object.is_object()) return unknown;
+  for (const auto& [key, value] : object.items()) {
+    if (comments_allowed && !key.empty() && key[0] == '_') continue;
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) unknown.push_back(key);
+  }
+  return unknown;
+}
+
+const nlohmann::json* JsonReader::Object(const nlohmann::json& value, const std::string& path) const {
+  if (value.is_object()) return &value;
+  WrongType(path, "an object", value);
+  return nullptr;
+}
+
+const nlohmann::json* JsonReader::Array(const nlohmann::json& value, const std::string& path) const {
+  if (value.is_array()) return &value;
+  WrongType(path, "an array", value);
+  return nullptr;
+}
+
+std::optional<std::string> JsonReader::String(const nlohmann::json& value, const std::string& path) const {
+  if (value.is_string()) return value.get<std::string>();
+  WrongType(path, "a string", value);
+  return std::nullopt;
+}
+
+std::optional<double> JsonReader::Number(const nlohmann::json& value, const std::string& path) const {
+  if (value.is_number()) return value.get<double>();
+  WrongType(path, "a number", value);
+  return std::nullopt;
+}
+
+std::optional<long long> JsonReader::Integer(const nlohmann::json& value, const std::string& path) const {
+  if (std::optional<long long> number = JsonInteger(value)) return number;
+  WrongType(path, "an integer", value);
+  return std::nullopt;
+}
+
+std::optional<bool> JsonReader::Bool(const nlohmann::json& value, const std::string& path) const {
+  if (value.is_boolean()) return value.get<bool>();
+  WrongType(path, "true or false", value);
+  return std::nullopt;
+}
+
+std::optional<std::vector<std::string>> JsonReader::StringArray(const nlohmann::json& value,
+                                                                const std::string& path) const {
+  if (!Array(value, path)) return std::nullopt;
+  std::vector<std::string> out;
+  bool ok = true;
+  for (size_t i = 0; i < value.size(); ++i) {
+    std::optional<std::string> item = String(value[i], JsonChild(path, i));
+    if (item) out.push_back(std::move(*item));
+    else ok = false;
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+std::optional<int> JsonReader::IntegerInRange(const nlohmann::json& value, const std::string& path, int low, int high,
+                                              std::string_view what) const {
+  std::optional<long long> number = Integer(value, path);
+  if (!number) return std::nullopt;
+  if (*number < low || *number > high) {
+    Report(path, std::string(what) + " " + std::to_string(*number) + " is out of range " + std::to_string(low) + "-" +
+                     std::to_string(high));
+    return std::nullopt;
+  }
+  return static_cast<int>(*number);
+}
+
+std::optional<double> JsonReader::NumberInRange(const nlohmann::json& value, const std::string& path, double low,
+                                                double high) const {
+  std::optional<double> number = Number(value, path);
+  if (!number) return std::nullopt;
+  if (*number < low || *number > high) {
+    Report(path, Quoted(JsonLastKey(path)) + " " + FormatNumber(*number) + " is out of range " + FormatNumber(low) + "-" +
+                     FormatNumber(high));
+    return std::nullopt;
+  }
+  return number;
+}
+
+std::string JsonReader::NotOneOf(const std::string& got, const std::vector<std::string>& words) {
+  if (words.size() == 2) return "expected " + Quoted(words[0]) + " or " + Quoted(words[1]) + ", got " + Quoted(got);
+  std::string list;
+  for (const std::string& word : words) list += (list.empty() ? "" : ", ") + word;
+  return "expected one of " + list + ", got " + Quoted(got) + DidYouMean(got, words);
+}
+
+std::optional<std::string> JsonReader::OneOf(const nlohmann::json& value, const std::string& path,
+                                             const std::vector<std::string>& words) const {
+  std::optional<std::string> text = String(value, path);
+  if (!text) return std::nullopt;
+  if (std::find(words.begin(), words.end(), *text) != words.end()) return text;
+  Report(path, NotOneOf(*text, words));
+  return std::nullopt;
+}
+
+// ---- ObjectReader ----------------------------------------------------------------------------
+
+void ObjectReader::RejectUnknownFields(const std::vector<std::string>& allowed, bool comments_allowed,
+                                       const std::string& suffix) const {
+  for (const std::string& key : JsonReader::UnknownFields(object_, allowed, comments_allowed))
+    reader_.Report(PathOf(key), "unknown field " + Quoted(key) + DidYouMean(key, allowed) + suffix);
+}
+
+bool ObjectReader::Missing(std::string_view key) const {
+  if (Has(key)) return false;
+  reader_.Report(path_, "missing required field " + Quoted(key));
+  return true;
+}
+
+std::optional<std::string> ObjectReader::OptionalString(std::string_view key) const {
+  const nlohmann::json* value = Field(key);
+  return value ? reader_.String(*value, PathOf(key)) : std::nullopt;
+}
+
+std::optional<double> ObjectReader::OptionalNumber(std::string_view key) const {
+  const nlohmann::json* value = Field(key);
+  return value ? reader_.Number(*value, PathOf(key)) : std::nullopt;
+}
+
+std::optional<long long> ObjectReader::OptionalInteger(std::string_view key) const {
+  const nlohmann::json* value = Field(key);
+  return value ? reader_.Integer(*value, PathOf(key)) : std::nullopt;
+}
+
+std::optional<bool> ObjectReader::OptionalBool(std::string_view key) const {
+  const nlohmann::json* value = Field(key);
+  return value ? reader_.Bool(*value, PathOf(key)) : std::nullopt;
+}
+
+std::optional<std::vector<std::string>> ObjectReader::OptionalStringArray(std::string_view key) const {
+  const nlohmann::json* value = Field(key);
+  return value ? reader_.StringArray(*value, PathOf(key)) : std::nullopt;
+}
+
+std::optional<std::string> ObjectReader::OptionalOneOf(std::string_view key, const std::vector<std::string>& words) const {
+  const nlohmann::json* value = Field(key);
+  return value ? reader_.OneOf(*value, PathOf(key), words) : std::nullopt;
+}
+
+std::optional<std::string> ObjectReader::RequiredString(std::string_view key) const {
+  if (Missing(key)) return std::nullopt;
+  return OptionalString(key);
+}
+
+std::optional<double> ObjectReader::RequiredNumber(std::string_view key) const {
+  if (Missing(key)) return std::nullopt;
+  return OptionalNumber(key);
 }
 
 }  // namespace nflux

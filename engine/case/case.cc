@@ -140,7 +140,7 @@ std::optional<bool> Case::LifestyleBool(std::string_view id) const {
 
 std::optional<std::string> Case::LifestyleText(std::string_view id) const {
   const LifestyleValue* value = FindIn(lifestyle, id);
-  if (!value || !value->used || value->value_type != "enum") return std::nullopt;
+  if (!value || !value->used || value->value_type != LifestyleValueType::kEnum) return std::nullopt;
   return value->text;
 }
 
@@ -175,7 +175,7 @@ const knowledge::Node* FindMedicationByAtc(const knowledge::KnowledgeBase& kb, s
   if (wanted.empty()) return nullptr;
   for (const std::string& id : kb.IdsOfKind(knowledge::NodeKind::kMedication)) {
     const knowledge::Node* node = kb.Find(id);
-    if (Upper(node->Text("atc")) == wanted) return node;
+    if (node->medication && Upper(node->medication->atc) == wanted) return node;
   }
   return nullptr;
 }
@@ -203,7 +203,7 @@ const knowledge::Node* FindConditionByIcd10(const knowledge::KnowledgeBase& kb, 
   const knowledge::Node* by_range = nullptr;
   for (const std::string& id : kb.IdsOfKind(knowledge::NodeKind::kCondition)) {
     const knowledge::Node* node = kb.Find(id);
-    const std::string known = Upper(node->Text("icd10"));
+    const std::string known = node->condition ? Upper(node->condition->icd10) : std::string();
     if (known.empty()) continue;
     if (known == code) return node;
     if (known.find('-') != std::string::npos) {
@@ -246,30 +246,50 @@ std::optional<double> LabIn(const Case& c, const knowledge::KnowledgeBase& kb, c
   return *converted;
 }
 
+// The formulas; the indices themselves, their inputs, units and cut-offs are derived_index nodes
+// in the knowledge base (knowledge/derived.json), each citing its source.
+using Formula = std::optional<double> (*)(const Case& c, const knowledge::KnowledgeBase& kb);
+
+// HOMA-IR = fasting glucose (mmol/L) x fasting insulin (uIU/mL) / 22.5 (Matthews et al.,
+// Diabetologia 1985;28:412, PMID 3899825).
+std::optional<double> HomaIr(const Case& c, const knowledge::KnowledgeBase& kb) {
+  std::optional<double> glucose = LabIn(c, kb, "glucose_fasting", "mmol/L");
+  std::optional<double> insulin = LabIn(c, kb, "insulin_fasting", "u[IU]/mL");
+  if (!glucose || !insulin) return std::nullopt;
+  return *glucose * *insulin / 22.5;
+}
+
+// Kynurenine/tryptophan ratio x 1000, in umol/mmol.
+std::optional<double> KynTrpRatio(const Case& c, const knowledge::KnowledgeBase& kb) {
+  std::optional<double> kynurenine = LabIn(c, kb, "kynurenine_plasma", "umol/L");
+  std::optional<double> tryptophan = LabIn(c, kb, "tryptophan_plasma", "umol/L");
+  if (!kynurenine || !tryptophan || *tryptophan <= 0) return std::nullopt;
+  return *kynurenine / *tryptophan * 1000;
+}
+
+Formula FormulaFor(std::string_view id) {
+  if (id == "homa_ir") return HomaIr;
+  if (id == "kyn_trp_ratio") return KynTrpRatio;
+  return nullptr;
+}
+
 }  // namespace
 
 std::vector<DerivedIndex> ComputeDerived(const Case& c, const knowledge::KnowledgeBase& kb) {
   std::vector<DerivedIndex> derived;
-  // HOMA-IR = fasting glucose (mmol/L) x fasting insulin (uIU/mL) / 22.5 (Matthews et al.,
-  // Diabetologia 1985;28:412, PMID 3899825). Above about 2.5 suggests insulin resistance; the
-  // cut-off is population-dependent (reference sheet, section d).
-  std::optional<double> glucose = LabIn(c, kb, "glucose_fasting", "mmol/L");
-  std::optional<double> insulin = LabIn(c, kb, "insulin_fasting", "u[IU]/mL");
-  if (glucose && insulin) {
-    const double value = *glucose * *insulin / 22.5;
-    derived.push_back({"homa_ir", value, "1", {"glucose_fasting", "insulin_fasting"}, value > 2.5 ? "high" : "normal"});
-  }
-  // Kynurenine/tryptophan ratio x 1000, in umol/mmol. About 20-40 is the usual plasma range; the
-  // cut-off of 40 is approximate (research use, assay-dependent; reference sheet, sections a.8, d).
-  std::optional<double> kynurenine = LabIn(c, kb, "kynurenine_plasma", "umol/L");
-  std::optional<double> tryptophan = LabIn(c, kb, "tryptophan_plasma", "umol/L");
-  if (kynurenine && tryptophan && *tryptophan > 0) {
-    const double value = *kynurenine / *tryptophan * 1000;
-    derived.push_back({"kyn_trp_ratio", value, "umol/mmol", {"kynurenine_plasma", "tryptophan_plasma"},
-                       value > 40 ? "high" : "normal"});
+  for (const std::string& id : kb.IdsOfKind(knowledge::NodeKind::kDerivedIndex)) {
+    const knowledge::Node* node = kb.Find(id);
+    Formula formula = FormulaFor(id);
+    if (formula == nullptr || !node->derived_index) continue;
+    std::optional<double> value = formula(c, kb);
+    if (!value) continue;
+    const knowledge::DerivedIndex& index = *node->derived_index;
+    derived.push_back({id, *value, index.unit, index.inputs, *value > index.high_above ? "high" : "normal"});
   }
   return derived;
 }
+
+bool HasFormula(std::string_view derived_index_id) { return FormulaFor(derived_index_id) != nullptr; }
 
 // ---- JSON ------------------------------------------------------------------------------------
 
@@ -341,7 +361,7 @@ nlohmann::json CaseToJson(const Case& c) {
   json out;
   out["case_id"] = c.case_id;
   const PatientInfo& p = c.patient;
-  json patient = {{"sex", p.sex}, {"age_years", p.age_years}};
+  json patient = {{"sex", std::string(Name(p.sex))}, {"age_years", p.age_years}};
   if (p.pregnant) patient["pregnant"] = *p.pregnant;
   if (p.gestational_age_weeks) patient["gestational_age_weeks"] = *p.gestational_age_weeks;
   if (p.lactating) patient["lactating"] = *p.lactating;

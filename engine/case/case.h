@@ -62,7 +62,7 @@ struct DataQualityFlags {
 };
 
 struct PatientInfo {
-  std::string sex;  // "female" | "male" (required)
+  Sex sex = Sex::kFemale;  // required
   double age_years = 0;  // required
   std::optional<bool> pregnant;  // absent: not known
   std::optional<double> gestational_age_weeks;
@@ -146,7 +146,7 @@ struct ConditionEntry {
 
 // A lifestyle field, typed by its lifestyle_factor node (value_type number, boolean, enum, scale).
 struct LifestyleValue {
-  std::string value_type;
+  LifestyleValueType value_type = LifestyleValueType::kNumber;
   std::optional<double> number;  // number and scale
   std::optional<bool> boolean;
   std::string text;  // enum
@@ -217,8 +217,11 @@ const knowledge::Node* FindConditionByIcd10(const knowledge::KnowledgeBase& kb, 
 // sorted.
 std::vector<std::string> MedicationClasses(const knowledge::KnowledgeBase& kb, std::string_view medication_id);
 
-// The derived indices computable from the case's used labs (homa_ir, kyn_trp_ratio).
+// The derived indices computable from the case's used labs: the knowledge base's derived_index
+// nodes (homa_ir, kyn_trp_ratio) whose inputs are present, in id order.
 std::vector<DerivedIndex> ComputeDerived(const Case& c, const knowledge::KnowledgeBase& kb);
+// True when the engine knows how to compute the derived_index node `id`.
+bool HasFormula(std::string_view derived_index_id);
 
 // Output shapes of shared/contracts/output.md. Numbers are rounded to 4 significant digits.
 nlohmann::json LabsToJson(const Case& c);

@@ -19,52 +19,6 @@ namespace {
 using knowledge::NodeKind;
 using nlohmann::json;
 
-// A JSON pointer token: "~" and "/" escaped (RFC 6901).
-std::string Escape(const std::string& key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
-  }
-  return out;
-}
-
-std::string Child(const std::string& path, const std::string& key) {
-  std::string out = path;
-  out += '/';
-  out += Escape(key);
-  return out;
-}
-
-std::string Child(const std::string& path, size_t index) { return Child(path, std::to_string(index)); }
-
-// "a string", "an array", "null" ...
-std::string TypeWithArticle(const json& value) {
-  if (value.is_null()) return "null";
-  if (value.is_boolean()) return "a boolean";
-  if (value.is_number()) return "a number";
-  if (value.is_string()) return "a string";
-  if (value.is_array()) return "an array";
-  return "an object";
-}
-
-// The value as an integer when it is a JSON number without a fractional part.
-std::optional<long long> AsInteger(const json& value) {
-  if (value.is_number_integer()) {
-    if (value.is_number_unsigned() && value.get<unsigned long long>() > static_cast<unsigned long long>(
-                                                                           std::numeric_limits<long long>::max()))
-      return std::nullopt;
-    return value.get<long long>();
-  }
-  if (value.is_number_float()) {
-    const double number = value.get<double>();
-    if (std::isfinite(number) && number == std::floor(number) && std::abs(number) < 1e15)
-      return static_cast<long long>(number);
-  }
-  return std::nullopt;
-}
-
 std::string Join(const std::vector<std::string>& items, const char* separator) {
   std::string out;
   for (const std::string& item : items) {
@@ -146,23 +100,23 @@ class Parser {
     for (const auto& path : parsed.duplicate_keys) Error(path, "key given twice; the earlier value would be lost");
     json document = std::move(parsed.value);
     if (!document.is_object()) {
-      Error("", "expected the case to be a JSON object, got " + TypeWithArticle(document));
+      Error("", "expected the case to be a JSON object, got " + JsonTypeWithArticle(document));
       return Finish();
     }
     CheckFields(document, "", kTopFields);
-    if (const json* id = Field(document, "case_id")) {
+    if (const json* id = JsonReader::Field(document, "case_id")) {
       if (id->is_string()) case_.case_id = id->get<std::string>();
-      else WrongType("/case_id", "a string", *id);
+      else reader_.WrongType("/case_id", "a string", *id);
     }
     ParsePatient(document);
-    if (const json* symptoms = Field(document, "symptoms")) ParseScores(*symptoms, "/symptoms", Kinds::kSymptom);
-    if (const json* questionnaires = Field(document, "questionnaires")) ParseQuestionnaires(*questionnaires);
-    if (const json* labs = Field(document, "labs")) ParseLabs(*labs);
-    if (const json* medications = Field(document, "medications")) ParseMedications(*medications);
-    if (const json* supplements = Field(document, "supplements")) ParseSupplements(*supplements);
-    if (const json* conditions = Field(document, "conditions")) ParseConditions(*conditions);
-    if (const json* lifestyle = Field(document, "lifestyle")) ParseLifestyle(*lifestyle);
-    if (const json* stressors = Field(document, "stressors")) ParseScores(*stressors, "/stressors", Kinds::kStressor);
+    if (const json* symptoms = JsonReader::Field(document, "symptoms")) ParseScores(*symptoms, "/symptoms", Kinds::kSymptom);
+    if (const json* questionnaires = JsonReader::Field(document, "questionnaires")) ParseQuestionnaires(*questionnaires);
+    if (const json* labs = JsonReader::Field(document, "labs")) ParseLabs(*labs);
+    if (const json* medications = JsonReader::Field(document, "medications")) ParseMedications(*medications);
+    if (const json* supplements = JsonReader::Field(document, "supplements")) ParseSupplements(*supplements);
+    if (const json* conditions = JsonReader::Field(document, "conditions")) ParseConditions(*conditions);
+    if (const json* lifestyle = JsonReader::Field(document, "lifestyle")) ParseLifestyle(*lifestyle);
+    if (const json* stressors = JsonReader::Field(document, "stressors")) ParseScores(*stressors, "/stressors", Kinds::kStressor);
     if (document.contains("extra")) case_.extra = document["extra"];
     CheckPatientContradictions();
     CheckLabAgreement();
@@ -188,14 +142,6 @@ class Parser {
     }
     line += message;
     errors_.push_back(std::move(line));
-  }
-
-  void WrongType(const std::string& path, const char* expected, const json& got) {
-    std::string message = "expected ";
-    message += expected;
-    message += ", got ";
-    message += TypeWithArticle(got);
-    Error(path, message);
   }
 
   // A value problem. Under strict, one of severity error is a structural problem instead.
@@ -228,58 +174,11 @@ class Parser {
 
   // Every key of `object` must be one of `allowed`.
   void CheckFields(const json& object, const std::string& path, const std::vector<std::string>& allowed) {
-    for (const auto& [key, value] : object.items()) {
-      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    for (const std::string& key : JsonReader::UnknownFields(object, allowed)) {
       std::string message = "unknown field " + Quote(key) + DidYouMean(key, allowed);
       if (path.empty()) message += "; other data belongs under \"extra\"";
-      Error(Child(path, key), message);
+      Error(JsonChild(path, key), message);
     }
-  }
-
-  // A field of an object; nullptr when absent or null (a missing field means not known).
-  static const json* Field(const json& object, const char* key) {
-    auto it = object.find(key);
-    if (it == object.end() || it->is_null()) return nullptr;
-    return &*it;
-  }
-
-  const json* ObjectAt(const json& value, const std::string& path) {
-    if (value.is_object()) return &value;
-    WrongType(path, "an object", value);
-    return nullptr;
-  }
-
-  std::optional<std::string> StringAt(const json& value, const std::string& path) {
-    if (value.is_string()) return value.get<std::string>();
-    WrongType(path, "a string", value);
-    return std::nullopt;
-  }
-
-  std::optional<double> NumberAt(const json& value, const std::string& path) {
-    if (value.is_number()) return value.get<double>();
-    WrongType(path, "a number", value);
-    return std::nullopt;
-  }
-
-  std::optional<bool> BoolAt(const json& value, const std::string& path) {
-    if (value.is_boolean()) return value.get<bool>();
-    WrongType(path, "true or false", value);
-    return std::nullopt;
-  }
-
-  // An integer answer within [low, high]; `what` names it in the message ("answer", "score").
-  std::optional<int> IntegerInRange(const json& value, const std::string& path, int low, int high, const char* what) {
-    std::optional<long long> number = AsInteger(value);
-    if (!number) {
-      WrongType(path, "an integer", value);
-      return std::nullopt;
-    }
-    if (*number < low || *number > high) {
-      Error(path, std::string(what) + " " + std::to_string(*number) + " is out of range " + std::to_string(low) + "-" +
-                      std::to_string(high));
-      return std::nullopt;
-    }
-    return static_cast<int>(*number);
   }
 
   // The node `id` names when it is of one of `kinds`; else reports an unknown id with the nearest
@@ -304,26 +203,23 @@ class Parser {
   // ---- Patient -------------------------------------------------------------------------------
 
   void ParsePatient(const json& document) {
-    const json* patient = Field(document, "patient");
+    const json* patient = JsonReader::Field(document, "patient");
     if (patient == nullptr) {
       Error("", "missing required field 'patient' (with sex and age_years)");
       return;
     }
-    if (!ObjectAt(*patient, "/patient")) return;
+    if (!reader_.Object(*patient, "/patient")) return;
     CheckFields(*patient, "/patient", kPatientFields);
     PatientInfo& p = case_.patient;
 
-    if (const json* sex = Field(*patient, "sex")) {
-      if (std::optional<std::string> text = StringAt(*sex, "/patient/sex")) {
-        if (*text == "female" || *text == "male") p.sex = *text;
-        else Error("/patient/sex", "expected 'female' or 'male', got " + Quote(*text));
-      }
+    if (const json* sex = JsonReader::Field(*patient, "sex")) {
+      if (std::optional<Sex> value = reader_.Enum<Sex>(*sex, "/patient/sex")) p.sex = *value;
     } else {
       Error("/patient", "missing required field 'sex' ('female' or 'male')");
     }
 
-    if (const json* age = Field(*patient, "age_years")) {
-      if (std::optional<double> years = NumberAt(*age, "/patient/age_years")) {
+    if (const json* age = JsonReader::Field(*patient, "age_years")) {
+      if (std::optional<double> years = reader_.Number(*age, "/patient/age_years")) {
         p.age_years = *years;
         if (*years < 0 || *years > kMaxAgeYears) {
           Issue("/patient/age_years", Severity::kError, "impossible_value",
@@ -335,10 +231,10 @@ class Parser {
       Error("/patient", "missing required field 'age_years'");
     }
 
-    if (const json* pregnant = Field(*patient, "pregnant")) p.pregnant = BoolAt(*pregnant, "/patient/pregnant");
-    if (const json* lactating = Field(*patient, "lactating")) p.lactating = BoolAt(*lactating, "/patient/lactating");
-    if (const json* weeks = Field(*patient, "gestational_age_weeks")) {
-      if (std::optional<double> value = NumberAt(*weeks, "/patient/gestational_age_weeks")) {
+    if (const json* pregnant = JsonReader::Field(*patient, "pregnant")) p.pregnant = reader_.Bool(*pregnant, "/patient/pregnant");
+    if (const json* lactating = JsonReader::Field(*patient, "lactating")) p.lactating = reader_.Bool(*lactating, "/patient/lactating");
+    if (const json* weeks = JsonReader::Field(*patient, "gestational_age_weeks")) {
+      if (std::optional<double> value = reader_.Number(*weeks, "/patient/gestational_age_weeks")) {
         if (*value < 0 || *value > kMaxGestationalAgeWeeks) {
           Issue("/patient/gestational_age_weeks", Severity::kError, "impossible_value",
                 "gestational age " + FormatNumber(*value) + " weeks is impossible (0-" +
@@ -348,18 +244,12 @@ class Parser {
         }
       }
     }
-    if (const json* status = Field(*patient, "menopausal_status")) {
-      if (std::optional<std::string> text = StringAt(*status, "/patient/menopausal_status")) {
-        if (std::find(kMenopausalStatuses.begin(), kMenopausalStatuses.end(), *text) != kMenopausalStatuses.end()) {
-          p.menopausal_status = *text;
-        } else {
-          Error("/patient/menopausal_status", "expected one of " + Join(kMenopausalStatuses, ", ") + ", got " +
-                                                  Quote(*text) + DidYouMean(*text, kMenopausalStatuses));
-        }
-      }
+    if (const json* status = JsonReader::Field(*patient, "menopausal_status")) {
+      if (auto text = reader_.OneOf(*status, "/patient/menopausal_status", kMenopausalStatuses))
+        p.menopausal_status = *text;
     }
-    if (const json* bmi = Field(*patient, "bmi")) {
-      if (std::optional<double> value = NumberAt(*bmi, "/patient/bmi")) {
+    if (const json* bmi = JsonReader::Field(*patient, "bmi")) {
+      if (std::optional<double> value = reader_.Number(*bmi, "/patient/bmi")) {
         if (*value < kMinBmi || *value > kMaxBmi) {
           Issue("/patient/bmi", Severity::kError, "impossible_value",
                 "BMI " + FormatNumber(*value) + " is impossible (" + FormatNumber(kMinBmi) + "-" +
@@ -373,7 +263,7 @@ class Parser {
 
   void CheckPatientContradictions() {
     const PatientInfo& p = case_.patient;
-    if (p.sex == "male" && p.pregnant.value_or(false)) {
+    if (p.sex == Sex::kMale && p.pregnant.value_or(false)) {
       Issue("/patient/pregnant", Severity::kWarning, "contradiction",
             "/patient/pregnant is true but /patient/sex is male; check both");
     }
@@ -391,15 +281,15 @@ class Parser {
   // ---- Symptoms and stressors ----------------------------------------------------------------
 
   void ParseScores(const json& value, const std::string& path, Kinds kinds) {
-    if (!ObjectAt(value, path)) return;
+    if (!reader_.Object(value, path)) return;
     const bool symptoms = kinds == Kinds::kSymptom;
     for (const auto& [id, score] : value.items()) {
-      const std::string at = Child(path, id);
+      const std::string at = JsonChild(path, id);
       const knowledge::Node* node =
           symptoms ? Resolve(id, {NodeKind::kSymptom}, "symptom", at)
                    : Resolve(id, {NodeKind::kStressor, NodeKind::kCondition}, "stressor", at);
       if (score.is_null()) continue;  // not known
-      std::optional<int> checked = IntegerInRange(score, at, 0, 3, "score");
+      std::optional<int> checked = reader_.IntegerInRange(score, at, 0, 3, "score");
       if (node && checked) (symptoms ? case_.symptoms : case_.stressors)[id] = *checked;
     }
   }
@@ -407,12 +297,12 @@ class Parser {
   // ---- Questionnaires ------------------------------------------------------------------------
 
   void ParseQuestionnaires(const json& value) {
-    if (!ObjectAt(value, "/questionnaires")) return;
+    if (!reader_.Object(value, "/questionnaires")) return;
     for (const auto& [id, entry] : value.items()) {
-      const std::string path = Child("/questionnaires", id);
+      const std::string path = JsonChild("/questionnaires", id);
       const knowledge::Node* node = Resolve(id, {NodeKind::kQuestionnaire}, "questionnaire", path);
       if (entry.is_null()) continue;
-      if (!ObjectAt(entry, path) || node == nullptr || !node->questionnaire) continue;
+      if (!reader_.Object(entry, path) || node == nullptr || !node->questionnaire) continue;
       ParseQuestionnaire(id, *node->questionnaire, entry, path);
     }
   }
@@ -426,18 +316,7 @@ class Parser {
     const size_t errors_before = errors_.size();
 
     if (q.result_only) {
-      CheckFields(entry, path, {"result"});
-      const json* given = Field(entry, "result");
-      if (given == nullptr) {
-        Error(path, "missing required field 'result' ('positive' or 'negative')");
-      } else if (std::optional<std::string> text = StringAt(*given, Child(path, "result"))) {
-        if (*text == "positive" || *text == "negative") {
-          result.result = *text;
-          result.positive = *text == "positive";
-        } else {
-          Error(Child(path, "result"), "expected 'positive' or 'negative', got " + Quote(*text));
-        }
-      }
+      ParseResultOnly(entry, path, result);
       if (errors_.size() == errors_before) case_.questionnaires[id] = std::move(result);
       return;
     }
@@ -449,127 +328,143 @@ class Parser {
 
     const int max_total = q.items * q.item_max;
     const int min_total = q.items * q.item_min;
-    const json* items = Field(entry, "items");
-    const json* total = Field(entry, "total");
-    const json* safety = q.safety_item ? Field(entry, safety_field.c_str()) : nullptr;
+    const json* items = JsonReader::Field(entry, "items");
+    const json* total = JsonReader::Field(entry, "total");
+    const json* safety = q.safety_item ? JsonReader::Field(entry, safety_field.c_str()) : nullptr;
     if (items == nullptr && total == nullptr && safety == nullptr) {
       Error(path, "give 'items' (preferred) or 'total'");
       return;
     }
 
     std::optional<int> scored;
-    if (items != nullptr) {
-      const std::string items_path = Child(path, "items");
-      if (!items->is_array()) {
-        WrongType(items_path, "an array", *items);
-      } else if (items->size() != static_cast<size_t>(q.items)) {
-        Error(items_path, "expected " + std::to_string(q.items) + " answers, got " + std::to_string(items->size()));
-      } else {
-        bool all = true;
-        for (size_t i = 0; i < items->size(); ++i) {
-          std::optional<int> answer = IntegerInRange((*items)[i], Child(items_path, i), q.item_min, q.item_max, "answer");
-          if (answer) result.items.push_back(*answer);
-          else all = false;
-        }
-        if (all) scored = ScoreItems(q, result.items);
-        else result.items.clear();
-      }
-    }
+    if (items != nullptr) scored = ScoreGivenItems(q, *items, JsonChild(path, "items"), result);
     std::optional<int> given_total;
-    if (total != nullptr) given_total = IntegerInRange(*total, Child(path, "total"), min_total, max_total, "total");
+    if (total != nullptr) given_total = reader_.IntegerInRange(*total, JsonChild(path, "total"), min_total, max_total, "total");
     std::optional<int> given_safety;
     if (safety != nullptr)
-      given_safety = IntegerInRange(*safety, Child(path, safety_field), q.item_min, q.item_max, "answer");
+      given_safety = reader_.IntegerInRange(*safety, JsonChild(path, safety_field), q.item_min, q.item_max, "answer");
     if (errors_.size() != errors_before) return;
 
     if (scored && given_total && *scored != *given_total) {
-      Issue(Child(path, "total"), Severity::kWarning, "total_mismatch",
-            "total " + std::to_string(*given_total) + " differs from the sum of " + Child(path, "items") + " (" +
+      Issue(JsonChild(path, "total"), Severity::kWarning, "total_mismatch",
+            "total " + std::to_string(*given_total) + " differs from the sum of " + JsonChild(path, "items") + " (" +
                 std::to_string(*scored) + "); the item sum is used");
     }
     result.total = scored ? scored : given_total;
     if (q.safety_item) {
       std::optional<int> from_items = result.Item(*q.safety_item);
       if (from_items && given_safety && *from_items != *given_safety) {
-        Issue(Child(path, safety_field), Severity::kWarning, "item_mismatch",
+        Issue(JsonChild(path, safety_field), Severity::kWarning, "item_mismatch",
               safety_field + " " + std::to_string(*given_safety) + " differs from " +
-                  Child(Child(path, "items"), static_cast<size_t>(*q.safety_item - 1)) + " (" +
+                  JsonChild(JsonChild(path, "items"), static_cast<size_t>(*q.safety_item - 1)) + " (" +
                   std::to_string(*from_items) + "); the items are used");
       }
       result.safety_item_value = from_items ? from_items : given_safety;
     }
     if (result.total) {
       result.band = BandFor(q, *result.total);
-      if (q.positive_at) {
-        // AUDIT-C's positive_at holds the male cut-off; its band "positive_if_female" marks the
-        // lower female one (questionnaires.json note).
-        result.positive = *result.total >= *q.positive_at ||
-                          (case_.patient.sex == "female" && result.band == "positive_if_female");
-      }
+      // AUDIT-C's cut-off is lower for women: the knowledge base gives one per sex.
+      if (std::optional<int> cut = q.PositiveAt(case_.patient.sex)) result.positive = *result.total >= *cut;
     }
     case_.questionnaires[id] = std::move(result);
+  }
+
+  // A questionnaire given only as a result (MDQ): 'positive' or 'negative'.
+  void ParseResultOnly(const json& entry, const std::string& path, QuestionnaireResult& result) {
+    CheckFields(entry, path, {"result"});
+    const json* given = JsonReader::Field(entry, "result");
+    if (given == nullptr) {
+      Error(path, "missing required field 'result' ('positive' or 'negative')");
+      return;
+    }
+    if (std::optional<std::string> text = reader_.OneOf(*given, JsonChild(path, "result"), {"positive", "negative"})) {
+      result.result = *text;
+      result.positive = *text == "positive";
+    }
+  }
+
+  // The item answers, scored (reverse items applied); nullopt when any answer is unusable.
+  std::optional<int> ScoreGivenItems(const knowledge::Questionnaire& q, const json& items, const std::string& items_path,
+                                     QuestionnaireResult& result) {
+    if (!items.is_array()) {
+      reader_.WrongType(items_path, "an array", items);
+      return std::nullopt;
+    }
+    if (items.size() != static_cast<size_t>(q.items)) {
+      Error(items_path, "expected " + std::to_string(q.items) + " answers, got " + std::to_string(items.size()));
+      return std::nullopt;
+    }
+    bool all = true;
+    for (size_t i = 0; i < items.size(); ++i) {
+      std::optional<int> answer = reader_.IntegerInRange(items[i], JsonChild(items_path, i), q.item_min, q.item_max, "answer");
+      if (answer) result.items.push_back(*answer);
+      else all = false;
+    }
+    if (all) return ScoreItems(q, result.items);
+    result.items.clear();
+    return std::nullopt;
   }
 
   // ---- Labs ----------------------------------------------------------------------------------
 
   void ParseLabs(const json& value) {
     if (!value.is_array()) {
-      WrongType("/labs", "an array", value);
+      reader_.WrongType("/labs", "an array", value);
       return;
     }
-    for (size_t i = 0; i < value.size(); ++i) ParseLab(value[i], Child("/labs", i));
+    for (size_t i = 0; i < value.size(); ++i) ParseLab(value[i], JsonChild("/labs", i));
   }
 
   void ParseLab(const json& entry, const std::string& path) {
-    if (!ObjectAt(entry, path)) return;
+    if (!reader_.Object(entry, path)) return;
     CheckFields(entry, path, kLabFields);
     const size_t errors_before = errors_.size();
 
     const knowledge::Node* by_test = nullptr;
     const knowledge::Node* by_loinc = nullptr;
-    const json* test = Field(entry, "test");
-    const json* loinc = Field(entry, "loinc");
+    const json* test = JsonReader::Field(entry, "test");
+    const json* loinc = JsonReader::Field(entry, "loinc");
     if (test != nullptr) {
-      if (std::optional<std::string> id = StringAt(*test, Child(path, "test")))
-        by_test = Resolve(*id, {NodeKind::kLab}, "lab", Child(path, "test"));
+      if (std::optional<std::string> id = reader_.String(*test, JsonChild(path, "test")))
+        by_test = Resolve(*id, {NodeKind::kLab}, "lab", JsonChild(path, "test"));
     }
     if (loinc != nullptr) {
-      if (std::optional<std::string> code = StringAt(*loinc, Child(path, "loinc"))) {
+      if (std::optional<std::string> code = reader_.String(*loinc, JsonChild(path, "loinc"))) {
         by_loinc = kb_.FindLabByLoinc(*code);
-        if (by_loinc == nullptr) Error(Child(path, "loinc"), "unknown LOINC code " + Quote(*code) + DidYouMean(*code, LoincCodes()));
+        if (by_loinc == nullptr) Error(JsonChild(path, "loinc"), "unknown LOINC code " + Quote(*code) + DidYouMean(*code, LoincCodes()));
       }
     }
     if (test == nullptr && loinc == nullptr) Error(path, "a lab needs 'test' or 'loinc'");
     if (by_test && by_loinc && by_test != by_loinc) {
-      Error(Child(path, "loinc"), "LOINC " + by_loinc->lab->loinc + " is " + by_loinc->id + ", but " +
-                                      Child(path, "test") + " is " + by_test->id);
+      Error(JsonChild(path, "loinc"), "LOINC " + by_loinc->lab->loinc + " is " + by_loinc->id + ", but " +
+                                      JsonChild(path, "test") + " is " + by_test->id);
     }
     const knowledge::Node* node = by_test ? by_test : by_loinc;
 
     std::optional<double> value;
-    if (const json* given = Field(entry, "value")) value = NumberAt(*given, Child(path, "value"));
+    if (const json* given = JsonReader::Field(entry, "value")) value = reader_.Number(*given, JsonChild(path, "value"));
     else Error(path, "missing required field 'value'");
 
     std::string unit;
-    if (const json* given = Field(entry, "unit")) {
-      if (std::optional<std::string> text = StringAt(*given, Child(path, "unit"))) unit = *text;
+    if (const json* given = JsonReader::Field(entry, "unit")) {
+      if (std::optional<std::string> text = reader_.String(*given, JsonChild(path, "unit"))) unit = *text;
     }
     LabResult lab;
-    if (const json* date = Field(entry, "date")) {
-      if (std::optional<std::string> text = StringAt(*date, Child(path, "date"))) {
+    if (const json* date = JsonReader::Field(entry, "date")) {
+      if (std::optional<std::string> text = reader_.String(*date, JsonChild(path, "date"))) {
         if (IsDate(*text)) lab.date = *text;
-        else Error(Child(path, "date"), "expected a date YYYY-MM-DD, got " + Quote(*text));
+        else Error(JsonChild(path, "date"), "expected a date YYYY-MM-DD, got " + Quote(*text));
       }
     }
-    if (const json* time = Field(entry, "collection_time")) {
-      if (std::optional<std::string> text = StringAt(*time, Child(path, "collection_time"))) {
+    if (const json* time = JsonReader::Field(entry, "collection_time")) {
+      if (std::optional<std::string> text = reader_.String(*time, JsonChild(path, "collection_time"))) {
         if (IsTime(*text)) lab.collection_time = *text;
-        else Error(Child(path, "collection_time"), "expected a time HH:MM, got " + Quote(*text));
+        else Error(JsonChild(path, "collection_time"), "expected a time HH:MM, got " + Quote(*text));
       }
     }
     if (node == nullptr || !node->lab) return;
     const knowledge::Lab& info = *node->lab;
-    if (!unit.empty()) CheckUnit(unit, *node, Child(path, "unit"));
+    if (!unit.empty()) CheckUnit(unit, *node, JsonChild(path, "unit"));
     if (errors_.size() != errors_before || !value) return;
 
     lab.test = node->id;
@@ -635,13 +530,13 @@ class Parser {
   // against the patient's reference and optimal ranges.
   void EvaluateLab(LabResult& lab, const knowledge::Node& node) {
     const knowledge::Lab& info = *node.lab;
-    const std::string value_path = Child(lab.path, "value");
+    const std::string value_path = JsonChild(lab.path, "value");
     std::string unit = lab.input_unit;
     if (unit.empty()) {
       if (info.units.size() == 1 || UnitsInterchangeable(info)) {
         unit = info.analyte.canonical_unit;
         lab.unit_assumed = true;
-        Issue(Child(lab.path, "unit"), Severity::kWarning, "assumed_unit",
+        Issue(JsonChild(lab.path, "unit"), Severity::kWarning, "assumed_unit",
               lab.test + " " + FormatNumber(lab.input_value) + " has no unit; assumed " + unit +
                   (info.units.size() == 1 ? ", its only accepted unit" : " (its accepted units give the same number)"));
       }
@@ -670,7 +565,7 @@ class Parser {
     }
     if (!lab.value) {
       lab.used = false;
-      Issue(Child(lab.path, "unit"), Severity::kError, "missing_unit",
+      Issue(JsonChild(lab.path, "unit"), Severity::kError, "missing_unit",
             lab.test + " " + FormatNumber(lab.input_value) + " has no unit and could be in " + Join(info.units, ", ") +
                 "; excluded");
       return;
@@ -721,7 +616,7 @@ class Parser {
         if (a.date != b.date) continue;
         const double larger = std::max(std::abs(*a.value), std::abs(*b.value));
         if (std::abs(*a.value - *b.value) <= kLabAgreement * larger) continue;
-        Issue(Child(b.path, "value"), Severity::kWarning, "conflicting_values",
+        Issue(JsonChild(b.path, "value"), Severity::kWarning, "conflicting_values",
               b.test + " at " + a.path + " (" + FormatNumber(*a.value, 4) + " " + a.unit + ") and " + b.path + " (" +
                   FormatNumber(*b.value, 4) + " " + b.unit + ") differ by more than 5 %; the " +
                   (Lab(b.test) == &b ? "later" : "earlier") + " is used");
@@ -736,43 +631,43 @@ class Parser {
 
   void ParseMedications(const json& value) {
     if (!value.is_array()) {
-      WrongType("/medications", "an array", value);
+      reader_.WrongType("/medications", "an array", value);
       return;
     }
     case_.medications_given = true;
     for (size_t i = 0; i < value.size(); ++i) {
-      const std::string path = Child("/medications", i);
-      if (!ObjectAt(value[i], path)) continue;
+      const std::string path = JsonChild("/medications", i);
+      if (!reader_.Object(value[i], path)) continue;
       const json& entry = value[i];
       CheckFields(entry, path, kMedicationFields);
       const size_t errors_before = errors_.size();
       const knowledge::Node* by_id = nullptr;
       const knowledge::Node* by_atc = nullptr;
-      const json* id = Field(entry, "id");
-      const json* atc = Field(entry, "atc");
+      const json* id = JsonReader::Field(entry, "id");
+      const json* atc = JsonReader::Field(entry, "atc");
       if (id != nullptr) {
-        if (std::optional<std::string> text = StringAt(*id, Child(path, "id")))
-          by_id = Resolve(*text, {NodeKind::kMedication}, "medication", Child(path, "id"));
+        if (std::optional<std::string> text = reader_.String(*id, JsonChild(path, "id")))
+          by_id = Resolve(*text, {NodeKind::kMedication}, "medication", JsonChild(path, "id"));
       }
       if (atc != nullptr) {
-        if (std::optional<std::string> code = StringAt(*atc, Child(path, "atc"))) {
+        if (std::optional<std::string> code = reader_.String(*atc, JsonChild(path, "atc"))) {
           by_atc = FindMedicationByAtc(kb_, *code);
-          if (by_atc == nullptr) Error(Child(path, "atc"), "unknown ATC code " + Quote(*code) + AtcHint(*code));
+          if (by_atc == nullptr) Error(JsonChild(path, "atc"), "unknown ATC code " + Quote(*code) + AtcHint(*code));
         }
       }
       if (id == nullptr && atc == nullptr) Error(path, "a medication needs 'id' or 'atc'");
       if (by_id && by_atc && by_id != by_atc) {
-        Error(Child(path, "atc"), "ATC " + by_atc->Text("atc") + " is " + by_atc->id + ", but " + Child(path, "id") +
+        Error(JsonChild(path, "atc"), "ATC " + by_atc->medication->atc + " is " + by_atc->id + ", but " + JsonChild(path, "id") +
                                       " is " + by_id->id);
       }
       MedicationEntry medication;
-      if (const json* dose = Field(entry, "dose")) {
-        if (std::optional<std::string> text = StringAt(*dose, Child(path, "dose"))) medication.dose = *text;
+      if (const json* dose = JsonReader::Field(entry, "dose")) {
+        if (std::optional<std::string> text = reader_.String(*dose, JsonChild(path, "dose"))) medication.dose = *text;
       }
       const knowledge::Node* node = by_id ? by_id : by_atc;
       if (node == nullptr || errors_.size() != errors_before) continue;
       medication.id = node->id;
-      medication.atc = node->Text("atc");
+      medication.atc = node->medication->atc;
       medication.classes = MedicationClasses(kb_, node->id);
       medication.path = path;
       case_.medications.push_back(std::move(medication));
@@ -787,7 +682,8 @@ class Parser {
     std::vector<std::string> under;
     std::vector<std::string> codes;
     for (const std::string& id : kb_.IdsOfKind(NodeKind::kMedication)) {
-      const std::string atc = kb_.Find(id)->Text("atc");
+      const knowledge::Node* node = kb_.Find(id);
+      const std::string atc = node->medication ? node->medication->atc : "";
       if (atc.empty()) continue;
       codes.push_back(atc);
       if (!upper.empty() && atc.size() > upper.size() && atc.compare(0, upper.size(), upper) == 0) under.push_back(id);
@@ -799,35 +695,35 @@ class Parser {
 
   void ParseConditions(const json& value) {
     if (!value.is_array()) {
-      WrongType("/conditions", "an array", value);
+      reader_.WrongType("/conditions", "an array", value);
       return;
     }
     case_.conditions_given = true;
     for (size_t i = 0; i < value.size(); ++i) {
-      const std::string path = Child("/conditions", i);
-      if (!ObjectAt(value[i], path)) continue;
+      const std::string path = JsonChild("/conditions", i);
+      if (!reader_.Object(value[i], path)) continue;
       const json& entry = value[i];
       CheckFields(entry, path, kConditionFields);
       const size_t errors_before = errors_.size();
       const knowledge::Node* by_id = nullptr;
       const knowledge::Node* by_code = nullptr;
       std::string code;
-      const json* id = Field(entry, "id");
-      const json* icd10 = Field(entry, "icd10");
+      const json* id = JsonReader::Field(entry, "id");
+      const json* icd10 = JsonReader::Field(entry, "icd10");
       if (id != nullptr) {
-        if (std::optional<std::string> text = StringAt(*id, Child(path, "id")))
-          by_id = Resolve(*text, {NodeKind::kCondition}, "condition", Child(path, "id"));
+        if (std::optional<std::string> text = reader_.String(*id, JsonChild(path, "id")))
+          by_id = Resolve(*text, {NodeKind::kCondition}, "condition", JsonChild(path, "id"));
       }
       if (icd10 != nullptr) {
-        if (std::optional<std::string> text = StringAt(*icd10, Child(path, "icd10"))) {
+        if (std::optional<std::string> text = reader_.String(*icd10, JsonChild(path, "icd10"))) {
           code = *text;
           by_code = FindConditionByIcd10(kb_, code);
-          if (by_code == nullptr) Error(Child(path, "icd10"), "unknown ICD-10 code " + Quote(code) + IcdHint(code));
+          if (by_code == nullptr) Error(JsonChild(path, "icd10"), "unknown ICD-10 code " + Quote(code) + IcdHint(code));
         }
       }
       if (id == nullptr && icd10 == nullptr) Error(path, "a condition needs 'id' or 'icd10'");
       if (by_id && by_code && by_id != by_code) {
-        Error(Child(path, "icd10"), "ICD-10 " + code + " is " + by_code->id + ", but " + Child(path, "id") + " is " +
+        Error(JsonChild(path, "icd10"), "ICD-10 " + code + " is " + by_code->id + ", but " + JsonChild(path, "id") + " is " +
                                         by_id->id);
       }
       const knowledge::Node* node = by_id ? by_id : by_code;
@@ -845,7 +741,8 @@ class Parser {
     if (block.size() < 2) return "";
     std::vector<std::string> nearby;
     for (const std::string& id : kb_.IdsOfKind(NodeKind::kCondition)) {
-      const std::string icd = kb_.Find(id)->Text("icd10");
+      const knowledge::Node* node = kb_.Find(id);
+      const std::string icd = node->condition ? node->condition->icd10 : "";
       if (icd.compare(0, 2, block) == 0) nearby.push_back(icd + " " + id);
     }
     std::sort(nearby.begin(), nearby.end());
@@ -853,22 +750,22 @@ class Parser {
   }
 
   void ParseSupplements(const json& value) {
-    if (!ObjectAt(value, "/supplements")) return;
+    if (!reader_.Object(value, "/supplements")) return;
     CheckFields(value, "/supplements", kSupplementFields);
     case_.supplements_given = true;
     for (const char* list : {"current", "requested"}) {
-      const json* ids = Field(value, list);
+      const json* ids = JsonReader::Field(value, list);
       if (ids == nullptr) continue;
-      const std::string path = Child("/supplements", list);
+      const std::string path = JsonChild("/supplements", list);
       if (!ids->is_array()) {
-        WrongType(path, "an array", *ids);
+        reader_.WrongType(path, "an array", *ids);
         continue;
       }
       std::vector<std::string>& out =
           std::string(list) == "current" ? case_.supplements_current : case_.supplements_requested;
       for (size_t i = 0; i < ids->size(); ++i) {
-        std::optional<std::string> id = StringAt((*ids)[i], Child(path, i));
-        if (!id || !Resolve(*id, {NodeKind::kStrategy}, "strategy", Child(path, i))) continue;
+        std::optional<std::string> id = reader_.String((*ids)[i], JsonChild(path, i));
+        if (!id || !Resolve(*id, {NodeKind::kStrategy}, "strategy", JsonChild(path, i))) continue;
         if (std::find(out.begin(), out.end(), *id) == out.end()) out.push_back(*id);
       }
     }
@@ -877,52 +774,49 @@ class Parser {
   // ---- Lifestyle -----------------------------------------------------------------------------
 
   void ParseLifestyle(const json& value) {
-    if (!ObjectAt(value, "/lifestyle")) return;
+    if (!reader_.Object(value, "/lifestyle")) return;
     for (const auto& [id, given] : value.items()) {
-      const std::string path = Child("/lifestyle", id);
+      const std::string path = JsonChild("/lifestyle", id);
       const knowledge::Node* node = Resolve(id, {NodeKind::kLifestyleFactor}, "lifestyle field", path);
-      if (node == nullptr || given.is_null()) continue;
-      const json& data = node->data;
+      if (node == nullptr || given.is_null() || !node->lifestyle) continue;
       LifestyleValue out;
-      out.value_type = node->Text("value_type");
       out.path = path;
-      const std::optional<double> min =
-          data.contains("min") && data["min"].is_number() ? std::optional<double>(data["min"].get<double>()) : std::nullopt;
-      const std::optional<double> max =
-          data.contains("max") && data["max"].is_number() ? std::optional<double>(data["max"].get<double>()) : std::nullopt;
-      if (out.value_type == "boolean") {
-        out.boolean = BoolAt(given, path);
-        if (!out.boolean) continue;
-      } else if (out.value_type == "enum") {
-        std::vector<std::string> values;
-        if (data.contains("values") && data["values"].is_array())
-          for (const auto& v : data["values"])
-            if (v.is_string()) values.push_back(v.get<std::string>());
-        std::optional<std::string> text = StringAt(given, path);
-        if (!text) continue;
-        if (std::find(values.begin(), values.end(), *text) == values.end()) {
-          Error(path, "expected one of " + Join(values, ", ") + ", got " + Quote(*text) + DidYouMean(*text, values));
-          continue;
-        }
-        out.text = *text;
-      } else if (out.value_type == "scale") {
-        std::optional<int> score = IntegerInRange(given, path, static_cast<int>(min.value_or(0)),
-                                                  static_cast<int>(max.value_or(3)), "score");
-        if (!score) continue;
-        out.number = *score;
-      } else {  // number
-        out.number = NumberAt(given, path);
-        if (!out.number) continue;
-        if ((min && *out.number < *min) || (max && *out.number > *max)) {
-          out.used = false;
-          std::string unit = node->Text("unit");
-          Issue(path, Severity::kError, "impossible_value",
-                id + " " + FormatNumber(*out.number) + (unit.empty() ? "" : " " + unit) + " is outside the possible range " +
-                    Limits(min, max) + "; excluded");
-        }
-      }
-      case_.lifestyle[id] = std::move(out);
+      if (ReadLifestyleValue(id, *node->lifestyle, given, out)) case_.lifestyle[id] = std::move(out);
     }
+  }
+
+  // Reads `given` as the factor's value type; false when it cannot be used at all.
+  bool ReadLifestyleValue(const std::string& id, const knowledge::LifestyleFactor& factor, const json& given,
+                          LifestyleValue& out) {
+    const std::string& path = out.path;
+    out.value_type = factor.value_type;
+    switch (factor.value_type) {
+      case LifestyleValueType::kBoolean:
+        out.boolean = reader_.Bool(given, path);
+        return out.boolean.has_value();
+      case LifestyleValueType::kEnum: {
+        std::optional<std::string> text = reader_.OneOf(given, path, factor.values);
+        if (text) out.text = *text;
+        return text.has_value();
+      }
+      case LifestyleValueType::kScale: {
+        std::optional<int> score = reader_.IntegerInRange(given, path, static_cast<int>(factor.min.value_or(0)),
+                                                          static_cast<int>(factor.max.value_or(3)), "score");
+        if (score) out.number = *score;
+        return score.has_value();
+      }
+      case LifestyleValueType::kNumber:
+        break;
+    }
+    out.number = reader_.Number(given, path);
+    if (!out.number) return false;
+    if ((factor.min && *out.number < *factor.min) || (factor.max && *out.number > *factor.max)) {
+      out.used = false;
+      Issue(path, Severity::kError, "impossible_value",
+            id + " " + FormatNumber(*out.number) + (factor.unit.empty() ? "" : " " + factor.unit) +
+                " is outside the possible range " + Limits(factor.min, factor.max) + "; excluded");
+    }
+    return true;
   }
 
   // ---- Flags ---------------------------------------------------------------------------------
@@ -948,6 +842,8 @@ class Parser {
   const ParseOptions& options_;
   Case case_;
   std::vector<std::string> errors_;
+  // Structural problems found while reading typed fields go to errors_ like every other.
+  JsonReader reader_{[this](const std::string& path, const std::string& message) { Error(path, message); }};
 };
 
 }  // namespace

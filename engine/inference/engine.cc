@@ -258,7 +258,7 @@ void Run::AddDataQualityFindings() {
     std::vector<std::string> because;
     for (const auto& issue : case_.data_quality) because.push_back("data_quality:" + issue.path);
     // Info unless the knowledge base says otherwise (other alerts default to caution).
-    std::optional<AlertSeverity> severity = AlertSeverityOf(KnowledgeText(kb_, "data_quality_warning", "default_severity"));
+    std::optional<AlertSeverity> severity = KnowledgeDefaultSeverity(kb_, "data_quality_warning");
     alerts_.Raise("data_quality_warning", severity.value_or(AlertSeverity::kInfo), because,
                   KnowledgeCitations(kb_, "data_quality_warning"), "data_quality", "");
   }

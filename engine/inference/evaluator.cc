@@ -349,8 +349,8 @@ Truth Evaluator::PatientTest(const CompiledNode& node, TestTrace* trace) const {
   const casefile::PatientInfo& patient = case_.patient;
   switch (node.kind) {
     case TestKind::kSex:
-      NFLUX_NOTE("patient:sex", patient.sex);
-      return FromBool(patient.sex == test.text);
+      NFLUX_NOTE("patient:sex", std::string(Name(patient.sex)));
+      return FromBool(Parse<Sex>(test.text) == patient.sex);
     case TestKind::kAge:
       NFLUX_NOTE("patient:age", "age " + FormatNumber(patient.age_years));
       return FromBool(rules::Holds(patient.age_years, node.compare, node.number));
@@ -372,7 +372,7 @@ Truth Evaluator::PregnantOrLactatingTest(const CompiledNode& node, TestTrace* tr
   bool pregnant = node.kind == TestKind::kPregnant;
   const auto& value = pregnant ? case_.patient.pregnant : case_.patient.lactating;
   auto input = [&] { return std::string(pregnant ? "patient:pregnant" : "patient:lactating"); };
-  if (case_.patient.sex == "male") { NFLUX_NOTE(input(), "male"); return Truth::kFalse; }
+  if (case_.patient.sex == Sex::kMale) { NFLUX_NOTE(input(), "male"); return Truth::kFalse; }
   if (!value) { NFLUX_NOTE(input(), std::string(pregnant ? "pregnancy" : "lactation") + " not stated"); return Truth::kUnknown; }
   NFLUX_NOTE(input(), *value ? (pregnant ? "pregnant" : "lactating") : (pregnant ? "not pregnant" : "not lactating"));
   return FromBool(*value);

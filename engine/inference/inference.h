@@ -116,7 +116,7 @@ std::string_view VerdictName(Verdict verdict);  // acceptable | acceptable_with_
 
 struct StrategyResult {
   std::string id;
-  std::string kind;  // the strategy's strategy_kind
+  StrategyKind kind = StrategyKind::kOther;  // the strategy node's kind
   double score = 0;  // combined certainty of the suggesting rules
   std::vector<std::string> for_deficits;
   std::vector<std::string> rules;

@@ -10,12 +10,6 @@ void AppendUnique(std::vector<std::string>& list, const std::string& item) {
   if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
 }
 
-// An edge's severity as a type, whether the knowledge base gives it as a word or typed.
-ContraindicationSeverity SeverityOf(const std::string& word) {
-  return Parse<ContraindicationSeverity>(word).value_or(ContraindicationSeverity::kCaution);
-}
-[[maybe_unused]] ContraindicationSeverity SeverityOf(ContraindicationSeverity severity) { return severity; }
-
 // Whether a contraindicated_with edge's target is in the case: a medication (or its class), a
 // condition (pregnancy and lactation also from the patient fields) or a lifestyle factor.
 bool ContraindicationApplies(const knowledge::Edge& edge, const knowledge::Node& target, const casefile::Case& c) {
@@ -70,9 +64,14 @@ void RaiseReasonAlerts(const std::string& id, const StrategyResult& strategy, co
 
 }  // namespace
 
-std::string KnowledgeText(const knowledge::KnowledgeBase& kb, const std::string& id, const char* field) {
+std::string KnowledgeDescription(const knowledge::KnowledgeBase& kb, const std::string& id) {
   const knowledge::Node* node = kb.Find(id);
-  return node ? node->Text(field) : std::string();
+  return node ? node->description : std::string();
+}
+
+std::optional<AlertSeverity> KnowledgeDefaultSeverity(const knowledge::KnowledgeBase& kb, const std::string& id) {
+  const knowledge::Node* node = kb.Find(id);
+  return node && node->alert ? node->alert->default_severity : std::nullopt;
 }
 
 std::vector<std::string> KnowledgeCitations(const knowledge::KnowledgeBase& kb, const std::string& id) {
@@ -85,12 +84,12 @@ StrategyResult CheckStrategy(const std::string& strategy_id, const casefile::Cas
   StrategyResult result;
   result.id = strategy_id;
   const knowledge::Node* node = kb.Find(strategy_id);
-  if (node) result.kind = node->Text("strategy_kind");
+  if (node && node->strategy) result.kind = node->strategy->kind;
   for (const knowledge::Edge* edge : kb.OutEdges(strategy_id)) {
     if (edge->type != knowledge::EdgeType::kContraindicatedWith) continue;
     const knowledge::Node* target = kb.Find(edge->to);
     if (!target || !ContraindicationApplies(*edge, *target, c)) continue;
-    const ContraindicationSeverity severity = SeverityOf(edge->severity);
+    const ContraindicationSeverity severity = edge->severity;
     result.reasons.push_back(BlockReason{edge->alert, edge->to, severity, edge->citations, edge->note});
     if (Blocks(severity)) result.verdict = Verdict::kBlocked;
     else if (result.verdict == Verdict::kAcceptable) result.verdict = Verdict::kCaution;
@@ -100,19 +99,18 @@ StrategyResult CheckStrategy(const std::string& strategy_id, const casefile::Cas
 
 std::optional<AlertSeverity> AlertSeverityOf(const std::string& word) { return Parse<AlertSeverity>(word); }
 
-// The strategy kind is still a word in the knowledge base; this is the one place that reads it.
-bool IsReferral(const StrategyResult& strategy) { return strategy.kind == "referral"; }
+bool IsReferral(const StrategyResult& strategy) { return strategy.kind == StrategyKind::kReferral; }
 
 void AlertBoard::Raise(const std::string& id, std::optional<AlertSeverity> severity,
                        const std::vector<std::string>& because, const std::vector<std::string>& citations,
                        const std::string& source, const std::string& message) {
-  if (!severity) severity = AlertSeverityOf(KnowledgeText(kb_, id, "default_severity"));
+  if (!severity) severity = KnowledgeDefaultSeverity(kb_, id);
   if (!severity) severity = AlertSeverity::kCaution;
   auto [it, added] = alerts_.try_emplace(id);
   AlertResult& alert = it->second;
   alert.id = id;
   if (added || Rank(*severity) < Rank(alert.severity)) alert.severity = *severity;
-  if (alert.message.empty()) alert.message = message.empty() ? KnowledgeText(kb_, id, "description") : message;
+  if (alert.message.empty()) alert.message = message.empty() ? KnowledgeDescription(kb_, id) : message;
   for (const auto& item : because) AppendUnique(alert.because, item);
   for (const auto& citation : citations) AppendUnique(alert.citations, citation);
   AppendUnique(alert.rules, source);

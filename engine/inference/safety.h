@@ -14,8 +14,10 @@
 
 namespace nflux::inference {
 
-// A knowledge node's text field, or "" when the node or field is absent.
-std::string KnowledgeText(const knowledge::KnowledgeBase& kb, const std::string& id, const char* field);
+// A knowledge node's description, or "" when the node is absent.
+std::string KnowledgeDescription(const knowledge::KnowledgeBase& kb, const std::string& id);
+// An alert node's default severity, or nullopt (no such alert, or none given).
+std::optional<AlertSeverity> KnowledgeDefaultSeverity(const knowledge::KnowledgeBase& kb, const std::string& id);
 // A knowledge node's citations, or none.
 std::vector<std::string> KnowledgeCitations(const knowledge::KnowledgeBase& kb, const std::string& id);
 

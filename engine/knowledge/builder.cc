@@ -39,8 +39,8 @@ std::string Join(const std::set<std::string>& words) {
 
 bool IsComment(const std::string& key) { return !key.empty() && key[0] == '_'; }
 
-std::string ChildPath(const std::string& path, const std::string& key) { return path + "/" + key; }
-std::string ChildPath(const std::string& path, size_t index) { return path + "/" + std::to_string(index); }
+std::string JsonChild(const std::string& path, const std::string& key) { return path + "/" + key; }
+std::string JsonChild(const std::string& path, size_t index) { return path + "/" + std::to_string(index); }
 
 // Reads an optional array of strings; reports a problem and returns false when it is not one.
 bool StringArray(const json& parent, const char* field, std::vector<std::string>* out, std::string* error) {
@@ -113,7 +113,7 @@ void Builder::AddFile(const SourceFile& file) {
         continue;
       }
       for (size_t i = 0; i < value.size(); ++i) {
-        SourceRef at{file.path, ChildPath("/" + key, i)};
+        SourceRef at{file.path, JsonChild("/" + key, i)};
         if (key == "nodes") ParseNode(value[i], at);
         else ParseEdge(value[i], at);
       }
@@ -132,6 +132,7 @@ void Builder::AddFile(const SourceFile& file) {
   }
 }
 
+// A node: its common header, its fields, then the payload its kind carries.
 void Builder::ParseNode(const json& node_json, const SourceRef& at) {
   if (!node_json.is_object()) {
     Report(at, "a node must be a JSON object");
@@ -140,11 +141,24 @@ void Builder::ParseNode(const json& node_json, const SourceRef& at) {
   Node node;
   node.source = at;
   node.data = node_json;
+  if (!ReadNodeHeader(node_json, at, node)) return;
+  CheckNodeFields(node_json, at, node);
+  ParsePayload(node_json, at, node);
+  CheckNodeArrays(node_json, at);
+  AddNode(std::move(node));
+}
+
+JsonReader Builder::ReaderFor(const std::string& file) {
+  return JsonReader([this, file](const std::string& path, const std::string& message) { Report(file, path, message); });
+}
+
+// id, kind, label, description and citations; false when the node cannot be used.
+bool Builder::ReadNodeHeader(const json& node_json, const SourceRef& at, Node& node) {
   bool ok = true;
   auto text_field = [&](const char* field, std::string* out) {
     if (!node_json.contains(field) || !node_json.at(field).is_string() ||
         node_json.at(field).get<std::string>().empty()) {
-      Report(at.file, ChildPath(at.json_path, field), std::string("missing or empty '") + field + "'");
+      Report(at.file, JsonChild(at.json_path, field), std::string("missing or empty '") + field + "'");
       ok = false;
       return;
     }
@@ -152,109 +166,179 @@ void Builder::ParseNode(const json& node_json, const SourceRef& at) {
   };
   text_field("id", &node.id);
   if (!node.id.empty() && !IsSnakeCaseId(node.id)) {
-    Report(at.file, ChildPath(at.json_path, "id"), "id " + Quote(node.id) + " is not snake_case ([a-z][a-z0-9_]*)");
+    Report(at.file, JsonChild(at.json_path, "id"), "id " + Quote(node.id) + " is not snake_case ([a-z][a-z0-9_]*)");
     ok = false;
   }
   std::string kind_name;
   text_field("kind", &kind_name);
   if (!kind_name.empty()) {
-    auto kind = ParseKind(kind_name);
-    if (!kind) {
+    if (auto kind = ParseKind(kind_name)) {
+      node.kind = *kind;
+    } else {
       std::vector<std::string> names;
       for (auto k : AllKinds()) names.emplace_back(KindName(k));
-      Report(at.file, ChildPath(at.json_path, "kind"), "unknown node kind " + Quote(kind_name) + DidYouMean(kind_name, names));
+      Report(at.file, JsonChild(at.json_path, "kind"), "unknown node kind " + Quote(kind_name) + DidYouMean(kind_name, names));
       ok = false;
-    } else {
-      node.kind = *kind;
     }
   }
   text_field("label", &node.label);
   text_field("description", &node.description);
   std::string error;
-  if (!StringArray(node_json, "citations", &node.citations, &error)) {
-    Report(at.file, ChildPath(at.json_path, "citations"), error);
-  }
-  if (!ok) return;
+  if (!StringArray(node_json, "citations", &node.citations, &error))
+    Report(at.file, JsonChild(at.json_path, "citations"), error);
+  return ok;
+}
 
+// No field the kind does not know; a known certainty; a citation where the kind needs one.
+void Builder::CheckNodeFields(const json& node_json, const SourceRef& at, const Node& node) {
   const auto& allowed = FieldsFor(node.kind);
   for (const auto& [key, value] : node_json.items()) {
     if (IsComment(key) || kCommonNodeFields.count(key) || allowed.count(key)) continue;
-    Report(at.file, ChildPath(at.json_path, key),
+    Report(at.file, JsonChild(at.json_path, key),
            "unknown field " + Quote(key) + " for " + Article(KindName(node.kind)) + " node" +
                DidYouMean(key, KeysOf(kCommonNodeFields, allowed)));
   }
   if (node_json.contains("certainty") &&
       (!node_json["certainty"].is_string() || !kCertainties.count(node_json["certainty"].get<std::string>())))
-    Report(at.file, ChildPath(at.json_path, "certainty"), "certainty must be one of: high, moderate, low");
+    Report(at.file, JsonChild(at.json_path, "certainty"), "certainty must be one of: high, moderate, low");
   if (KindNeedsCitation(node.kind) && node.citations.empty())
-    Report(at.file, ChildPath(at.json_path, "citations"),
+    Report(at.file, JsonChild(at.json_path, "citations"),
            "missing citation: " + Article(KindName(node.kind)) + " node must cite at least one source");
+}
 
-  auto require_string = [&](const char* field) {
-    if (!node_json.contains(field) || !node_json.at(field).is_string() || node_json.at(field).get<std::string>().empty())
-      Report(at.file, ChildPath(at.json_path, field),
-             Article(KindName(node.kind)) + " node needs '" + field + "'");
-  };
-  auto require_enum = [&](const char* field, const std::set<std::string>& values, bool required) {
-    if (!node_json.contains(field)) {
-      if (required)
-        Report(at.file, ChildPath(at.json_path, field),
-               Article(KindName(node.kind)) + " node needs '" + field + "' (" + Join(values) + ")");
-      return;
-    }
-    const json& value = node_json.at(field);
-    if (!value.is_string() || !values.count(value.get<std::string>()))
-      Report(at.file, ChildPath(at.json_path, field), std::string("'") + field + "' must be one of: " + Join(values));
-  };
+// The text of a field the kind requires ("a medication node needs 'atc'"), or "".
+std::string Builder::RequireString(const json& node_json, const SourceRef& at, NodeKind kind, const char* field) {
+  if (!node_json.contains(field) || !node_json.at(field).is_string() || node_json.at(field).get<std::string>().empty()) {
+    Report(at.file, JsonChild(at.json_path, field), Article(KindName(kind)) + " node needs '" + field + "'");
+    return "";
+  }
+  return node_json.at(field).get<std::string>();
+}
 
+// A word from `values` ("'phase' must be one of: ..."), or "" when absent or not one of them.
+std::string Builder::RequireWord(const json& node_json, const SourceRef& at, NodeKind kind, const char* field,
+                                 const std::set<std::string>& values, bool required) {
+  if (!node_json.contains(field)) {
+    if (required)
+      Report(at.file, JsonChild(at.json_path, field),
+             Article(KindName(kind)) + " node needs '" + field + "' (" + Join(values) + ")");
+    return "";
+  }
+  const json& value = node_json.at(field);
+  if (!value.is_string() || !values.count(value.get<std::string>())) {
+    Report(at.file, JsonChild(at.json_path, field), std::string("'") + field + "' must be one of: " + Join(values));
+    return "";
+  }
+  return value.get<std::string>();
+}
+
+// Every word of an enum's name table, for RequireWord.
+template <typename E>
+std::set<std::string> WordsOf() {
+  std::set<std::string> words;
+  for (E value : AllValues<E>()) words.emplace(Name(value));
+  return words;
+}
+
+void Builder::ParsePayload(const json& node_json, const SourceRef& at, Node& node) {
   switch (node.kind) {
     case NodeKind::kEnzyme:
       if (!node_json.contains("cofactors"))
-        Report(at.file, ChildPath(at.json_path, "cofactors"),
+        Report(at.file, JsonChild(at.json_path, "cofactors"),
                "enzyme " + Quote(node.id) + " does not list its cofactors (add \"cofactors\": [] if it needs none)");
       break;
-    case NodeKind::kPathwayStep:
-      require_string("pathway");
-      require_enum("phase", {"transport", "synthesis", "storage", "release", "reuptake", "breakdown", "recycling"}, true);
-      if (node_json.contains("rate_limiting") && !node_json["rate_limiting"].is_boolean())
-        Report(at.file, ChildPath(at.json_path, "rate_limiting"), "'rate_limiting' must be true or false");
-      for (const char* field : {"substrates", "products"})
-        if (!node_json.contains(field))
-          Report(at.file, ChildPath(at.json_path, field), std::string("a pathway_step needs '") + field + "'");
+    case NodeKind::kPathwayStep: ParsePathwayStep(node_json, at); break;
+    case NodeKind::kMedication: ParseMedication(node_json, at, node); break;
+    case NodeKind::kCondition: ParseCondition(node_json, at, node); break;
+    case NodeKind::kStrategy: {
+      std::string kind = RequireWord(node_json, at, node.kind, "strategy_kind", WordsOf<StrategyKind>(), true);
+      node.strategy = Strategy{Parse<StrategyKind>(kind).value_or(StrategyKind::kOther)};
       break;
-    case NodeKind::kMedication:
-      require_string("atc");
+    }
+    case NodeKind::kAlert: {
+      std::string severity = RequireWord(node_json, at, node.kind, "default_severity", WordsOf<AlertSeverity>(), false);
+      node.alert = Alert{Parse<AlertSeverity>(severity)};
       break;
-    case NodeKind::kCondition:
-      require_string("icd10");
-      break;
-    case NodeKind::kStrategy:
-      require_enum("strategy_kind", {"precursor", "cofactor", "botanical", "lifestyle", "referral", "other"}, true);
-      break;
-    case NodeKind::kAlert:
-      require_enum("default_severity", {"urgent", "high", "caution", "info"}, false);
-      break;
-    case NodeKind::kLifestyleFactor:
-      require_enum("value_type", {"number", "boolean", "enum", "scale"}, true);
-      break;
-    case NodeKind::kLab:
-      ParseLab(node_json, at, node);
-      break;
-    case NodeKind::kQuestionnaire:
-      ParseQuestionnaire(node_json, at, node);
-      break;
-    default:
-      break;
+    }
+    case NodeKind::kLifestyleFactor: ParseLifestyleFactor(node_json, at, node); break;
+    case NodeKind::kDerivedIndex: ParseDerivedIndex(node_json, at, node); break;
+    case NodeKind::kLab: ParseLab(node_json, at, node); break;
+    case NodeKind::kQuestionnaire: ParseQuestionnaire(node_json, at, node); break;
+    default: break;
   }
+}
+
+void Builder::ParsePathwayStep(const json& node_json, const SourceRef& at) {
+  RequireString(node_json, at, NodeKind::kPathwayStep, "pathway");
+  RequireWord(node_json, at, NodeKind::kPathwayStep, "phase",
+              {"transport", "synthesis", "storage", "release", "reuptake", "breakdown", "recycling"}, true);
+  if (node_json.contains("rate_limiting") && !node_json["rate_limiting"].is_boolean())
+    Report(at.file, JsonChild(at.json_path, "rate_limiting"), "'rate_limiting' must be true or false");
+  for (const char* field : {"substrates", "products"})
+    if (!node_json.contains(field))
+      Report(at.file, JsonChild(at.json_path, field), std::string("a pathway_step needs '") + field + "'");
+}
+
+void Builder::ParseMedication(const json& node_json, const SourceRef& at, Node& node) {
+  Medication medication;
+  medication.atc = RequireString(node_json, at, node.kind, "atc");
+  std::string error;
+  StringArray(node_json, "classes", &medication.classes, &error);  // reported by CheckNodeArrays
+  node.medication = std::move(medication);
+}
+
+void Builder::ParseCondition(const json& node_json, const SourceRef& at, Node& node) {
+  Condition condition;
+  condition.icd10 = RequireString(node_json, at, node.kind, "icd10");
+  JsonReader reader = ReaderFor(at.file);
+  condition.case_stressor = ObjectReader(reader, node_json, at.json_path).OptionalBool("case_stressor").value_or(false);
+  node.condition = std::move(condition);
+}
+
+void Builder::ParseLifestyleFactor(const json& node_json, const SourceRef& at, Node& node) {
+  LifestyleFactor factor;
+  std::string type = RequireWord(node_json, at, node.kind, "value_type", WordsOf<LifestyleValueType>(), true);
+  factor.value_type = Parse<LifestyleValueType>(type).value_or(LifestyleValueType::kNumber);
+  JsonReader reader = ReaderFor(at.file);
+  ObjectReader fields(reader, node_json, at.json_path);
+  factor.min = fields.OptionalNumber("min");
+  factor.max = fields.OptionalNumber("max");
+  factor.unit = fields.OptionalString("unit").value_or("");
+  factor.values = fields.OptionalStringArray("values").value_or(std::vector<std::string>{});
+  if (factor.min && factor.max && *factor.min > *factor.max)
+    Report(at.file, fields.PathOf("min"), "min " + FormatNumber(*factor.min) + " is above max " + FormatNumber(*factor.max));
+  if (factor.value_type == LifestyleValueType::kEnum && factor.values.empty())
+    Report(at.file, fields.PathOf("values"), "an enum lifestyle factor needs 'values' (the allowed words)");
+  node.lifestyle = std::move(factor);
+}
+
+void Builder::ParseDerivedIndex(const json& node_json, const SourceRef& at, Node& node) {
+  DerivedIndex index;
+  JsonReader reader = ReaderFor(at.file);
+  ObjectReader fields(reader, node_json, at.json_path);
+  index.inputs = fields.OptionalStringArray("inputs").value_or(std::vector<std::string>{});
+  if (index.inputs.empty()) Report(at.file, fields.PathOf("inputs"), "a derived_index needs 'inputs' (lab ids)");
+  for (size_t i = 0; i < index.inputs.size(); ++i)
+    pending_labs_.push_back(PendingLab{index.inputs[i], at.file, JsonChild(fields.PathOf("inputs"), i)});
+  index.unit = fields.RequiredString("unit").value_or("");
+  index.high_above = fields.RequiredNumber("high_above").value_or(0);
+  node.derived_index = std::move(index);
+}
+
+// Arrays of ids that become generated edges must be arrays of strings.
+void Builder::CheckNodeArrays(const json& node_json, const SourceRef& at) {
   for (const char* field : {"substrates", "products", "enzymes", "cofactors", "classes", "synonyms"}) {
     std::vector<std::string> ignored;
-    if (!StringArray(node_json, field, &ignored, &error)) Report(at.file, ChildPath(at.json_path, field), error);
+    std::string error;
+    if (!StringArray(node_json, field, &ignored, &error)) Report(at.file, JsonChild(at.json_path, field), error);
   }
+}
 
+void Builder::AddNode(Node node) {
   auto [it, inserted] = node_index_.emplace(node.id, nodes_.size());
   if (!inserted) {
     const auto& first = nodes_[it->second].source;
-    Report(at.file, ChildPath(at.json_path, "id"),
+    Report(node.source.file, JsonChild(node.source.json_path, "id"),
            "duplicate id " + Quote(node.id) + " (first defined at " + first.file + ":" + first.json_path + ")");
     return;
   }
@@ -267,86 +351,102 @@ bool Builder::ParseRanges(const json& ranges, const SourceRef& at, const units::
     Report(at, "ranges must be an array of objects");
     return false;
   }
-  static const std::set<std::string> kRangeFields = {"sex", "age_min", "age_max", "pregnant", "low", "high",
-                                                     "unit", "certainty", "citations", "note"};
-  for (size_t i = 0; i < ranges.size(); ++i) {
-    const json& r = ranges[i];
-    std::string path = ChildPath(at.json_path, i);
-    if (!r.is_object()) {
-      Report(at.file, path, "a range must be an object");
-      continue;
-    }
-    LabRange range;
-    bool ok = true;
-    for (const auto& [key, value] : r.items()) {
-      if (IsComment(key) || kRangeFields.count(key)) continue;
-      Report(at.file, ChildPath(path, key),
-             "unknown field " + Quote(key) + " in a range" + DidYouMean(key, KeysOf(kRangeFields)));
-    }
-    for (const char* field : {"age_min", "age_max", "low", "high"}) {
-      if (r.contains(field) && !r[field].is_null() && !r[field].is_number()) {
-        Report(at.file, ChildPath(path, field), std::string("'") + field + "' must be a number");
-        ok = false;
-      }
-    }
-    if (r.contains("sex")) {
-      range.sex = r["sex"].is_string() ? r["sex"].get<std::string>() : "";
-      if (range.sex != "any" && range.sex != "female" && range.sex != "male") {
-        Report(at.file, ChildPath(path, "sex"), "'sex' must be one of: any, female, male");
-        ok = false;
-      }
-    }
-    if (r.contains("pregnant")) {
-      if (!r["pregnant"].is_boolean()) {
-        Report(at.file, ChildPath(path, "pregnant"), "'pregnant' must be true or false");
-        ok = false;
-      } else {
-        range.pregnant = r["pregnant"].get<bool>();
-      }
-    }
-    if (r.contains("certainty") && (!r["certainty"].is_string() || !kCertainties.count(r["certainty"].get<std::string>()))) {
-      Report(at.file, ChildPath(path, "certainty"), "certainty must be one of: high, moderate, low");
-    } else if (r.contains("certainty")) {
-      range.certainty = r["certainty"].get<std::string>();
-    }
-    std::string error;
-    if (!StringArray(r, "citations", &range.citations, &error)) Report(at.file, ChildPath(path, "citations"), error);
-    CheckCitationKeys(range.citations, SourceRef{at.file, path}, "citations");
-    if (!ok) continue;
-    range.age_min = OptionalNumber(r, "age_min");
-    range.age_max = OptionalNumber(r, "age_max");
-    range.low = OptionalNumber(r, "low");
-    range.high = OptionalNumber(r, "high");
-    if (!range.low && !range.high) {
-      Report(at.file, path, "a range needs 'low', 'high' or both");
-      continue;
-    }
-    if (r.contains("unit")) {
-      std::string unit = r["unit"].is_string() ? r["unit"].get<std::string>() : "";
-      for (auto* bound : {&range.low, &range.high}) {
-        if (!*bound) continue;
-        auto converted = units::Convert(**bound, unit, analyte.canonical_unit, &analyte);
-        if (!converted.ok()) {
-          Report(at.file, ChildPath(path, "unit"), converted.status().message());
-          ok = false;
-          break;
-        }
-        *bound = *converted;
-      }
-      if (!ok) continue;
-    }
-    if (range.low && range.high && *range.low > *range.high)
-      Report(at.file, path, "range low " + FormatNumber(*range.low) + " is above high " + FormatNumber(*range.high));
-    if (range.age_min && range.age_max && *range.age_min >= *range.age_max)
-      Report(at.file, path, "age_min must be below age_max");
-    out->push_back(std::move(range));
-  }
+  for (size_t i = 0; i < ranges.size(); ++i) ParseRange(ranges[i], JsonChild(at.json_path, i), at.file, analyte, out);
   return true;
 }
 
+// One range; added to `out` when it is usable.
+void Builder::ParseRange(const json& r, const std::string& path, const std::string& file, const units::Analyte& analyte,
+                         std::vector<LabRange>* out) {
+  const SourceRef at{file, path};
+  static const std::set<std::string> kRangeFields = {"sex", "age_min", "age_max", "pregnant", "low", "high",
+                                                     "unit", "certainty", "citations", "note"};
+  if (!r.is_object()) {
+    Report(at.file, path, "a range must be an object");
+    return;
+  }
+  LabRange range;
+  bool ok = true;
+  for (const auto& [key, value] : r.items()) {
+    if (IsComment(key) || kRangeFields.count(key)) continue;
+    Report(at.file, JsonChild(path, key),
+           "unknown field " + Quote(key) + " in a range" + DidYouMean(key, KeysOf(kRangeFields)));
+  }
+  for (const char* field : {"age_min", "age_max", "low", "high"}) {
+    if (r.contains(field) && !r[field].is_null() && !r[field].is_number()) {
+      Report(at.file, JsonChild(path, field), std::string("'") + field + "' must be a number");
+      ok = false;
+    }
+  }
+  if (r.contains("sex")) {
+    const std::string sex = r["sex"].is_string() ? r["sex"].get<std::string>() : "";
+    range.sex = Parse<Sex>(sex);
+    if (sex != "any" && !range.sex) {
+      Report(at.file, JsonChild(path, "sex"), "'sex' must be one of: any, female, male");
+      ok = false;
+    }
+  }
+  if (r.contains("pregnant")) {
+    if (!r["pregnant"].is_boolean()) {
+      Report(at.file, JsonChild(path, "pregnant"), "'pregnant' must be true or false");
+      ok = false;
+    } else {
+      range.pregnant = r["pregnant"].get<bool>();
+    }
+  }
+  if (r.contains("certainty") && (!r["certainty"].is_string() || !kCertainties.count(r["certainty"].get<std::string>()))) {
+    Report(at.file, JsonChild(path, "certainty"), "certainty must be one of: high, moderate, low");
+  } else if (r.contains("certainty")) {
+    range.certainty = r["certainty"].get<std::string>();
+  }
+  std::string error;
+  if (!StringArray(r, "citations", &range.citations, &error)) Report(at.file, JsonChild(path, "citations"), error);
+  CheckCitationKeys(range.citations, SourceRef{at.file, path}, "citations");
+  if (!ok) return;
+  range.age_min = OptionalNumber(r, "age_min");
+  range.age_max = OptionalNumber(r, "age_max");
+  range.low = OptionalNumber(r, "low");
+  range.high = OptionalNumber(r, "high");
+  if (!range.low && !range.high) {
+    Report(at.file, path, "a range needs 'low', 'high' or both");
+    return;
+  }
+  if (r.contains("unit")) {
+    std::string unit = r["unit"].is_string() ? r["unit"].get<std::string>() : "";
+    for (auto* bound : {&range.low, &range.high}) {
+      if (!*bound) continue;
+      auto converted = units::Convert(**bound, unit, analyte.canonical_unit, &analyte);
+      if (!converted.ok()) {
+        Report(at.file, JsonChild(path, "unit"), converted.status().message());
+        ok = false;
+        break;
+      }
+      *bound = *converted;
+    }
+    if (!ok) return;
+  }
+  if (range.low && range.high && *range.low > *range.high)
+    Report(at.file, path, "range low " + FormatNumber(*range.low) + " is above high " + FormatNumber(*range.high));
+  if (range.age_min && range.age_max && *range.age_min >= *range.age_max)
+    Report(at.file, path, "age_min must be below age_max");
+  out->push_back(std::move(range));
+}
+
+// A lab: its codes, its units (canonical, conversions, accepted), its ranges and its limits.
 void Builder::ParseLab(const json& node_json, const SourceRef& at, Node& node) {
   Lab lab;
-  auto path = [&](const std::string& field) { return ChildPath(at.json_path, field); };
+  ReadLabCodes(node_json, at, node, lab);
+  lab.analyte.id = node.id;
+  if (!ReadCanonicalUnit(node_json, at, lab)) return;
+  if (node_json.contains("conversions")) ReadConversions(node_json["conversions"], at, lab);
+  ReadAcceptedUnits(node_json, at, lab);
+  ReadLabRanges(node_json, at, node, lab);
+  ReadLabLimits(node_json, at, lab);
+  node.lab = std::move(lab);
+}
+
+void Builder::ReadLabCodes(const json& node_json, const SourceRef& at, const Node& node, Lab& lab) {
+  auto path = [&](const std::string& field) { return JsonChild(at.json_path, field); };
   if (node_json.contains("loinc") && node_json["loinc"].is_string()) lab.loinc = node_json["loinc"].get<std::string>();
   if (node_json.contains("loinc_certainty")) {
     // "none": no code could be verified; the lab then carries no LOINC rather than a guessed one.
@@ -364,15 +464,19 @@ void Builder::ParseLab(const json& node_json, const SourceRef& at, Node& node) {
     Report(at.file, path("loinc_certainty"), "'loinc_certainty' is \"none\" but a LOINC code is given");
   if (node_json.contains("specimen") && node_json["specimen"].is_string())
     lab.specimen = node_json["specimen"].get<std::string>();
-  lab.analyte.id = node.id;
+}
+
+// The canonical unit and molar mass; false when there is no usable canonical unit.
+bool Builder::ReadCanonicalUnit(const json& node_json, const SourceRef& at, Lab& lab) {
+  auto path = [&](const std::string& field) { return JsonChild(at.json_path, field); };
   if (!node_json.contains("canonical_unit") || !node_json["canonical_unit"].is_string()) {
     Report(at.file, path("canonical_unit"), "a lab needs 'canonical_unit'");
-    return;
+    return false;
   }
   auto canonical = units::ParseUnit(node_json["canonical_unit"].get<std::string>());
   if (!canonical.ok()) {
     Report(at.file, path("canonical_unit"), canonical.status().message());
-    return;
+    return false;
   }
   lab.analyte.canonical_unit = units::NormaliseUnitText(node_json["canonical_unit"].get<std::string>());
   if (node_json.contains("molar_mass")) {
@@ -382,39 +486,45 @@ void Builder::ParseLab(const json& node_json, const SourceRef& at, Node& node) {
     else if (!value.is_null())
       lab.analyte.molar_mass = value.get<double>();
   }
-  if (node_json.contains("conversions")) {
-    const auto& conversions = node_json["conversions"];
-    if (!conversions.is_array()) {
-      Report(at.file, path("conversions"), "'conversions' must be an array");
-    } else {
-      for (size_t i = 0; i < conversions.size(); ++i) {
-        const auto& c = conversions[i];
-        std::string cpath = ChildPath(path("conversions"), i);
-        if (!c.is_object() || !c.contains("unit") || !c["unit"].is_string() || !c.contains("factor") ||
-            !c["factor"].is_number()) {
-          Report(at.file, cpath, "a conversion needs 'unit' (text) and 'factor' (number)");
-          continue;
-        }
-        auto unit = units::ParseUnit(c["unit"].get<std::string>());
-        if (!unit.ok()) {
-          Report(at.file, ChildPath(cpath, "unit"), unit.status().message());
-          continue;
-        }
-        units::ExplicitConversion conversion;
-        conversion.unit = units::NormaliseUnitText(c["unit"].get<std::string>());
-        conversion.factor = c["factor"].get<double>();
-        if (c.contains("offset") && c["offset"].is_number()) conversion.offset = c["offset"].get<double>();
-        std::vector<std::string> citations;
-        std::string error;
-        if (!StringArray(c, "citations", &citations, &error)) Report(at.file, ChildPath(cpath, "citations"), error);
-        CheckCitationKeys(citations, SourceRef{at.file, cpath}, "citations");
-        for (const auto& [key, value] : c.items())
-          if (!IsComment(key) && key != "unit" && key != "factor" && key != "offset" && key != "citations" && key != "note")
-            Report(at.file, ChildPath(cpath, key), "unknown field " + Quote(key) + " in a conversion");
-        lab.analyte.conversions.push_back(conversion);
-      }
-    }
+  return true;
+}
+
+void Builder::ReadConversions(const json& conversions, const SourceRef& at, Lab& lab) {
+  const std::string path = JsonChild(at.json_path, "conversions");
+  if (!conversions.is_array()) {
+    Report(at.file, path, "'conversions' must be an array");
+    return;
   }
+  for (size_t i = 0; i < conversions.size(); ++i) {
+    const auto& c = conversions[i];
+    std::string cpath = JsonChild(path, i);
+    if (!c.is_object() || !c.contains("unit") || !c["unit"].is_string() || !c.contains("factor") ||
+        !c["factor"].is_number()) {
+      Report(at.file, cpath, "a conversion needs 'unit' (text) and 'factor' (number)");
+      continue;
+    }
+    auto unit = units::ParseUnit(c["unit"].get<std::string>());
+    if (!unit.ok()) {
+      Report(at.file, JsonChild(cpath, "unit"), unit.status().message());
+      continue;
+    }
+    units::ExplicitConversion conversion;
+    conversion.unit = units::NormaliseUnitText(c["unit"].get<std::string>());
+    conversion.factor = c["factor"].get<double>();
+    if (c.contains("offset") && c["offset"].is_number()) conversion.offset = c["offset"].get<double>();
+    std::vector<std::string> citations;
+    std::string error;
+    if (!StringArray(c, "citations", &citations, &error)) Report(at.file, JsonChild(cpath, "citations"), error);
+    CheckCitationKeys(citations, SourceRef{at.file, cpath}, "citations");
+    for (const auto& [key, value] : c.items())
+      if (!IsComment(key) && key != "unit" && key != "factor" && key != "offset" && key != "citations" && key != "note")
+        Report(at.file, JsonChild(cpath, key), "unknown field " + Quote(key) + " in a conversion");
+    lab.analyte.conversions.push_back(conversion);
+  }
+}
+
+void Builder::ReadAcceptedUnits(const json& node_json, const SourceRef& at, Lab& lab) {
+  auto path = [&](const std::string& field) { return JsonChild(at.json_path, field); };
   std::vector<std::string> unit_texts;
   std::string error;
   if (!StringArray(node_json, "units", &unit_texts, &error)) Report(at.file, path("units"), error);
@@ -424,7 +534,7 @@ void Builder::ParseLab(const json& node_json, const SourceRef& at, Node& node) {
     if (normalised == lab.analyte.canonical_unit) has_canonical = true;
     Status convertible = units::CheckConvertible(unit_texts[i], lab.analyte.canonical_unit, &lab.analyte);
     if (!convertible.ok()) {
-      Report(at.file, ChildPath(path("units"), i), convertible.message());
+      Report(at.file, JsonChild(path("units"), i), convertible.message());
       continue;
     }
     lab.units.push_back(normalised);
@@ -432,16 +542,20 @@ void Builder::ParseLab(const json& node_json, const SourceRef& at, Node& node) {
   if (!has_canonical)
     Report(at.file, path("units"), "'units' must include the canonical unit " + Quote(lab.analyte.canonical_unit));
 
+}
+
+void Builder::ReadLabRanges(const json& node_json, const SourceRef& at, const Node& node, Lab& lab) {
+  auto path = [&](const std::string& field) { return JsonChild(at.json_path, field); };
   if (!node_json.contains("reference") || !node_json["reference"].is_array() || node_json["reference"].empty()) {
     Report(at.file, path("reference"), "lab " + Quote(node.id) + " has no reference range");
   } else {
     ParseRanges(node_json["reference"], SourceRef{at.file, path("reference")}, lab.analyte, &lab.reference);
     // Every adult must be covered, whatever their sex and age.
-    for (const char* sex : {"female", "male"}) {
+    for (Sex sex : AllValues<Sex>()) {
       for (double age : {18.0, 40.0, 80.0}) {
         if (!lab.reference.empty() && !lab.ReferenceFor(Patient{sex, age, false})) {
-          Report(at.file, path("reference"),
-                 "no reference range applies to " + Article(FormatNumber(age) + "-year-old") + " " + sex + " patient");
+          Report(at.file, path("reference"), "no reference range applies to " + Article(FormatNumber(age) + "-year-old") +
+                                                 " " + std::string(Name(sex)) + " patient");
           break;
         }
       }
@@ -449,6 +563,10 @@ void Builder::ParseLab(const json& node_json, const SourceRef& at, Node& node) {
   }
   if (node_json.contains("optimal"))
     ParseRanges(node_json["optimal"], SourceRef{at.file, path("optimal")}, lab.analyte, &lab.optimal);
+}
+
+void Builder::ReadLabLimits(const json& node_json, const SourceRef& at, Lab& lab) {
+  auto path = [&](const std::string& field) { return JsonChild(at.json_path, field); };
   auto limits = [&](const char* field, const char* low_key, const char* high_key, std::optional<double>* low,
                     std::optional<double>* high) {
     if (!node_json.contains(field)) return;
@@ -461,10 +579,10 @@ void Builder::ParseLab(const json& node_json, const SourceRef& at, Node& node) {
     for (const auto& [key, v] : value.items()) {
       if (IsComment(key) || key == "note") continue;
       if (key != low_key && key != high_key) {
-        Report(at.file, ChildPath(path(field), key),
+        Report(at.file, JsonChild(path(field), key),
                "unknown field " + Quote(key) + " (expected '" + low_key + "' or '" + high_key + "')");
       } else if (!v.is_null() && !v.is_number()) {
-        Report(at.file, ChildPath(path(field), key), "'" + key + "' must be a number or null");
+        Report(at.file, JsonChild(path(field), key), "'" + key + "' must be a number or null");
       }
     }
     *low = OptionalNumber(value, low_key);
@@ -473,12 +591,11 @@ void Builder::ParseLab(const json& node_json, const SourceRef& at, Node& node) {
   };
   limits("plausible", "min", "max", &lab.plausible_min, &lab.plausible_max);
   limits("critical", "low", "high", &lab.critical_low, &lab.critical_high);
-  node.lab = std::move(lab);
 }
 
 void Builder::ParseQuestionnaire(const json& node_json, const SourceRef& at, Node& node) {
   Questionnaire q;
-  auto path = [&](const std::string& field) { return ChildPath(at.json_path, field); };
+  auto path = [&](const std::string& field) { return JsonChild(at.json_path, field); };
   auto integer = [&](const char* field, int* out, bool required) {
     if (!node_json.contains(field)) {
       if (required) Report(at.file, path(field), std::string("a questionnaire needs '") + field + "'");
@@ -499,7 +616,7 @@ void Builder::ParseQuestionnaire(const json& node_json, const SourceRef& at, Nod
     const auto& reverse = node_json["reverse_items"];
     for (size_t i = 0; reverse.is_array() && i < reverse.size(); ++i) {
       if (!reverse[i].is_number_integer() || reverse[i].get<int>() < 1 || reverse[i].get<int>() > q.items)
-        Report(at.file, ChildPath(path("reverse_items"), i), "reverse item must be an item number from 1 to " + std::to_string(q.items));
+        Report(at.file, JsonChild(path("reverse_items"), i), "reverse item must be an item number from 1 to " + std::to_string(q.items));
       else
         q.reverse_items.push_back(reverse[i].get<int>());
     }
@@ -510,11 +627,7 @@ void Builder::ParseQuestionnaire(const json& node_json, const SourceRef& at, Nod
     if (item < 1 || item > q.items) Report(at.file, path("safety_item"), "safety_item must be an item number from 1 to " + std::to_string(q.items));
     else q.safety_item = item;
   }
-  if (node_json.contains("positive_at")) {
-    int cut = 0;
-    integer("positive_at", &cut, false);
-    q.positive_at = cut;
-  }
+  if (node_json.contains("positive_at")) ParsePositiveAt(node_json["positive_at"], SourceRef{at.file, path("positive_at")}, q);
   if (node_json.contains("loinc") && node_json["loinc"].is_string()) q.loinc = node_json["loinc"].get<std::string>();
   if (node_json.contains("bands")) {
     const auto& bands = node_json["bands"];
@@ -522,7 +635,7 @@ void Builder::ParseQuestionnaire(const json& node_json, const SourceRef& at, Nod
       const auto& b = bands[i];
       if (!b.is_object() || !b.contains("min") || !b.contains("max") || !b.contains("label") ||
           !b["min"].is_number_integer() || !b["max"].is_number_integer() || !b["label"].is_string()) {
-        Report(at.file, ChildPath(path("bands"), i), "a band needs whole-number 'min', 'max' and a 'label'");
+        Report(at.file, JsonChild(path("bands"), i), "a band needs whole-number 'min', 'max' and a 'label'");
         continue;
       }
       q.bands.push_back(QuestionnaireBand{b["min"].get<int>(), b["max"].get<int>(), b["label"].get<std::string>()});
@@ -531,6 +644,27 @@ void Builder::ParseQuestionnaire(const json& node_json, const SourceRef& at, Nod
   node.questionnaire = std::move(q);
 }
 
+// "positive_at": 4 (either sex) or {"female": 3, "male": 4} (AUDIT-C's sex-specific cut-offs).
+void Builder::ParsePositiveAt(const json& value, const SourceRef& at, Questionnaire& q) {
+  JsonReader reader = ReaderFor(at.file);
+  const int low = q.items * q.item_min;
+  const int high = q.items * q.item_max;
+  if (!value.is_object()) {
+    if (value.is_number_integer()) q.positive_at = reader.IntegerInRange(value, at.json_path, low, high, "positive_at");
+    else Report(at, "'positive_at' must be a whole number or an object with 'female' and 'male'");
+    return;
+  }
+  ObjectReader fields(reader, value, at.json_path);
+  fields.RejectUnknownFields({"female", "male"}, true);
+  for (Sex sex : AllValues<Sex>()) {
+    const std::string key(Name(sex));
+    std::optional<int>& out = sex == Sex::kFemale ? q.positive_at_female : q.positive_at_male;
+    if (const json* cut = fields.Field(key)) out = reader.IntegerInRange(*cut, fields.PathOf(key), low, high, "positive_at");
+    else Report(at, "'positive_at' needs a cut-off for each sex (missing '" + key + "')");
+  }
+}
+
+// An edge: its ends and type, its attributes, its lists; kept when its ends and type are readable.
 void Builder::ParseEdge(const json& edge_json, const SourceRef& at) {
   if (!edge_json.is_object()) {
     Report(at, "an edge must be a JSON object");
@@ -538,23 +672,31 @@ void Builder::ParseEdge(const json& edge_json, const SourceRef& at) {
   }
   RawEdge raw;
   raw.json = edge_json;
-  Edge& edge = raw.edge;
-  edge.source = at;
-  raw.from_path = ChildPath(at.json_path, "from");
-  raw.to_path = ChildPath(at.json_path, "to");
-  raw.citations_path = ChildPath(at.json_path, "citations");
+  raw.edge.source = at;
+  raw.from_path = JsonChild(at.json_path, "from");
+  raw.to_path = JsonChild(at.json_path, "to");
+  raw.citations_path = JsonChild(at.json_path, "citations");
+  if (!ReadEdgeEnds(edge_json, at, raw.edge)) return;
+  raw.edge.sign = RuleFor(raw.edge.type).default_sign;
+  ReadEdgeAttributes(edge_json, at, raw.edge);
+  ReadEdgeLists(edge_json, at, raw);
+  edges_.push_back(std::move(raw));
+}
+
+// No unknown field; from, type and to present; false when the edge cannot be used.
+bool Builder::ReadEdgeEnds(const json& edge_json, const SourceRef& at, Edge& edge) {
   for (const auto& [key, value] : edge_json.items()) {
     if (IsComment(key) || kEdgeFields.count(key)) continue;
-    Report(at.file, ChildPath(at.json_path, key), "unknown field " + Quote(key) + " in an edge" + DidYouMean(key, KeysOf(kEdgeFields)));
+    Report(at.file, JsonChild(at.json_path, key), "unknown field " + Quote(key) + " in an edge" + DidYouMean(key, KeysOf(kEdgeFields)));
   }
   bool ok = true;
   for (const char* field : {"from", "type", "to"}) {
     if (!edge_json.contains(field) || !edge_json[field].is_string() || edge_json[field].get<std::string>().empty()) {
-      Report(at.file, ChildPath(at.json_path, field), std::string("an edge needs '") + field + "'");
+      Report(at.file, JsonChild(at.json_path, field), std::string("an edge needs '") + field + "'");
       ok = false;
     }
   }
-  if (!ok) return;
+  if (!ok) return false;
   edge.from = edge_json["from"].get<std::string>();
   edge.to = edge_json["to"].get<std::string>();
   std::string type_name = edge_json["type"].get<std::string>();
@@ -562,26 +704,28 @@ void Builder::ParseEdge(const json& edge_json, const SourceRef& at) {
   if (!type) {
     std::vector<std::string> names;
     for (auto t : AllEdgeTypes()) names.emplace_back(EdgeTypeName(t));
-    Report(at.file, ChildPath(at.json_path, "type"), "unknown edge type " + Quote(type_name) + DidYouMean(type_name, names));
-    return;
+    Report(at.file, JsonChild(at.json_path, "type"), "unknown edge type " + Quote(type_name) + DidYouMean(type_name, names));
+    return false;
   }
   edge.type = *type;
-  const EdgeRule& rule = RuleFor(edge.type);
-  edge.sign = rule.default_sign;
+  return true;
+}
+
+void Builder::ReadEdgeAttributes(const json& edge_json, const SourceRef& at, Edge& edge) {
   auto text = [&](const char* field) -> std::string {
     if (!edge_json.contains(field)) return "";
     if (!edge_json[field].is_string()) {
-      Report(at.file, ChildPath(at.json_path, field), std::string("'") + field + "' must be text");
+      Report(at.file, JsonChild(at.json_path, field), std::string("'") + field + "' must be text");
       return "";
     }
     return edge_json[field].get<std::string>();
   };
   auto check_enum = [&](const char* field, const std::string& value, const std::set<std::string>& allowed) {
     if (!value.empty() && !allowed.count(value))
-      Report(at.file, ChildPath(at.json_path, field), std::string("'") + field + "' must be one of: " + Join(allowed));
+      Report(at.file, JsonChild(at.json_path, field), std::string("'") + field + "' must be one of: " + Join(allowed));
   };
   edge.role = text("role");
-  edge.severity = text("severity");
+  const std::string severity = text("severity");
   edge.alert = text("alert");
   edge.evidence = text("evidence");
   edge.certainty = text("certainty");
@@ -589,39 +733,43 @@ void Builder::ParseEdge(const json& edge_json, const SourceRef& at) {
   check_enum("evidence", edge.evidence, {"H", "A", "M"});
   check_enum("certainty", edge.certainty, kCertainties);
   if (!edge.role.empty() && edge.type != EdgeType::kTransports)
-    Report(at.file, ChildPath(at.json_path, "role"), "'role' is only for 'transports' edges");
+    Report(at.file, JsonChild(at.json_path, "role"), "'role' is only for 'transports' edges");
   check_enum("role", edge.role, {"reuptake", "vesicular", "bbb", "uptake"});
   if (edge.role == "reuptake") edge.sign = -1;
   if (edge.type == EdgeType::kContraindicatedWith) {
-    if (edge.severity.empty())
-      Report(at.file, ChildPath(at.json_path, "severity"), "a contraindicated_with edge needs 'severity' (absolute, relative, caution)");
-    check_enum("severity", edge.severity, {"absolute", "relative", "caution"});
+    if (severity.empty())
+      Report(at.file, JsonChild(at.json_path, "severity"), "a contraindicated_with edge needs 'severity' (absolute, relative, caution)");
+    check_enum("severity", severity, {"absolute", "relative", "caution"});
+    edge.severity = Parse<ContraindicationSeverity>(severity).value_or(ContraindicationSeverity::kAbsolute);
   } else {
-    if (!edge.severity.empty()) Report(at.file, ChildPath(at.json_path, "severity"), "'severity' is only for 'contraindicated_with' edges");
-    if (!edge.alert.empty()) Report(at.file, ChildPath(at.json_path, "alert"), "'alert' is only for 'contraindicated_with' edges");
+    if (!severity.empty()) Report(at.file, JsonChild(at.json_path, "severity"), "'severity' is only for 'contraindicated_with' edges");
+    if (!edge.alert.empty()) Report(at.file, JsonChild(at.json_path, "alert"), "'alert' is only for 'contraindicated_with' edges");
   }
   if (edge_json.contains("sign")) {
     std::string sign = text("sign");
     if (sign == "+") edge.sign = 1;
     else if (sign == "-") edge.sign = -1;
-    else Report(at.file, ChildPath(at.json_path, "sign"), "'sign' must be \"+\" or \"-\"");
+    else Report(at.file, JsonChild(at.json_path, "sign"), "'sign' must be \"+\" or \"-\"");
   }
   if (edge_json.contains("weight")) {
     const auto& weight = edge_json["weight"];
     if (!weight.is_number() || weight.get<double>() < 0 || weight.get<double>() > 1)
-      Report(at.file, ChildPath(at.json_path, "weight"), "'weight' must be a number from 0 to 1");
+      Report(at.file, JsonChild(at.json_path, "weight"), "'weight' must be a number from 0 to 1");
     else
       edge.weight = weight.get<double>();
   }
+}
+
+void Builder::ReadEdgeLists(const json& edge_json, const SourceRef& at, RawEdge& raw) {
+  Edge& edge = raw.edge;
   std::string error;
-  if (!StringArray(edge_json, "unless", &edge.unless, &error)) Report(at.file, ChildPath(at.json_path, "unless"), error);
+  if (!StringArray(edge_json, "unless", &edge.unless, &error)) Report(at.file, JsonChild(at.json_path, "unless"), error);
   if (!edge.unless.empty() && edge.type != EdgeType::kContraindicatedWith)
-    Report(at.file, ChildPath(at.json_path, "unless"), "'unless' is only for 'contraindicated_with' edges");
+    Report(at.file, JsonChild(at.json_path, "unless"), "'unless' is only for 'contraindicated_with' edges");
   if (!StringArray(edge_json, "citations", &edge.citations, &error))
     Report(at.file, raw.citations_path, error);
   else if (edge.citations.empty())
     Report(at.file, raw.citations_path, "missing citation: every edge must cite at least one source");
-  edges_.push_back(std::move(raw));
 }
 
 void Builder::ParseCitation(const std::string& key, const json& citation, const SourceRef& at) {
@@ -632,16 +780,16 @@ void Builder::ParseCitation(const std::string& key, const json& citation, const 
   }
   for (const auto& [field, value] : citation.items()) {
     if (IsComment(field) || kCitationFields.count(field)) continue;
-    Report(at.file, ChildPath(at.json_path, field), "unknown field " + Quote(field) + " in a citation" + DidYouMean(field, KeysOf(kCitationFields)));
+    Report(at.file, JsonChild(at.json_path, field), "unknown field " + Quote(field) + " in a citation" + DidYouMean(field, KeysOf(kCitationFields)));
   }
   for (const char* field : {"title", "source"})
     if (!citation.contains(field) || !citation[field].is_string() || citation[field].get<std::string>().empty())
-      Report(at.file, ChildPath(at.json_path, field), std::string("a citation needs '") + field + "'");
+      Report(at.file, JsonChild(at.json_path, field), std::string("a citation needs '") + field + "'");
   static const std::set<std::string> kKinds = {"paper", "review", "textbook", "guideline", "database", "label", "model"};
   if (!citation.contains("kind") || !citation["kind"].is_string() || !kKinds.count(citation["kind"].get<std::string>()))
-    Report(at.file, ChildPath(at.json_path, "kind"), "citation 'kind' must be one of: " + Join(kKinds));
+    Report(at.file, JsonChild(at.json_path, "kind"), "citation 'kind' must be one of: " + Join(kKinds));
   if (!citation.contains("verified") || !citation["verified"].is_string() || !kVerified.count(citation["verified"].get<std::string>()))
-    Report(at.file, ChildPath(at.json_path, "verified"), "citation 'verified' must be one of: " + Join(kVerified));
+    Report(at.file, JsonChild(at.json_path, "verified"), "citation 'verified' must be one of: " + Join(kVerified));
   auto [it, inserted] = citations_.emplace(key, Citation{key, citation, at});
   if (!inserted)
     Report(at, "duplicate citation key " + Quote(key) + " (first defined at " + it->second.source.file + ":" +
@@ -650,7 +798,7 @@ void Builder::ParseCitation(const std::string& key, const json& citation, const 
 
 void Builder::CheckCitationKeys(const std::vector<std::string>& keys, const SourceRef& at, const std::string& field) {
   // Citations may be defined in a file read later: remember the keys and check them in Finish().
-  if (!keys.empty()) pending_citations_.push_back(PendingCitations{keys, at.file, ChildPath(at.json_path, field)});
+  if (!keys.empty()) pending_citations_.push_back(PendingCitations{keys, at.file, JsonChild(at.json_path, field)});
 }
 
 void Builder::AddGenerated(const Node& node, EdgeType type, const std::string& from, const std::string& to,
@@ -672,7 +820,7 @@ void Builder::GenerateFieldEdges(const Node& node) {
   auto each = [&](const char* field, auto add) {
     if (!data.contains(field) || !data[field].is_array()) return;
     for (size_t i = 0; i < data[field].size(); ++i)
-      if (data[field][i].is_string()) add(data[field][i].get<std::string>(), ChildPath(ChildPath(node.source.json_path, field), i));
+      if (data[field][i].is_string()) add(data[field][i].get<std::string>(), JsonChild(JsonChild(node.source.json_path, field), i));
   };
   switch (node.kind) {
     case NodeKind::kPathwayStep: {
@@ -681,10 +829,10 @@ void Builder::GenerateFieldEdges(const Node& node) {
       each("enzymes", [&](const std::string& id, const std::string& p) { AddGenerated(node, EdgeType::kCatalyzes, id, node.id, p); });
       std::string pathway = node.Text("pathway");
       if (!pathway.empty()) {
-        std::string p = ChildPath(node.source.json_path, "pathway");
+        std::string p = JsonChild(node.source.json_path, "pathway");
         AddGenerated(node, EdgeType::kPartOf, node.id, pathway, p);
         if (data.contains("rate_limiting") && data["rate_limiting"].is_boolean() && data["rate_limiting"].get<bool>())
-          AddGenerated(node, EdgeType::kRateLimiting, node.id, pathway, ChildPath(node.source.json_path, "rate_limiting"));
+          AddGenerated(node, EdgeType::kRateLimiting, node.id, pathway, JsonChild(node.source.json_path, "rate_limiting"));
       }
       break;
     }
@@ -754,6 +902,21 @@ void Builder::ValidateEdges() {
   edges_ = std::move(valid);
 }
 
+void Builder::CheckPendingLabs() {
+  for (const auto& pending : pending_labs_) {
+    auto it = node_index_.find(pending.id);
+    if (it == node_index_.end() || nodes_[it->second].kind != NodeKind::kLab)
+      Report(pending.file, pending.json_path, "unknown lab " + Quote(pending.id) + DidYouMean(pending.id, IdsOf(NodeKind::kLab)));
+  }
+}
+
+std::vector<std::string> Builder::IdsOf(NodeKind kind) const {
+  std::vector<std::string> ids;
+  for (const auto& node : nodes_)
+    if (node.kind == kind) ids.push_back(node.id);
+  return ids;
+}
+
 std::string Builder::Version() const {
   // Canonical content: independent of file layout and of key order.
   json canonical = json::object();
@@ -781,10 +944,11 @@ std::shared_ptr<KnowledgeBase> Builder::Finish() {
       if (!citations_.count(key)) Report(file, path, "unknown citation " + Quote(key) + DidYouMean(key, citation_keys));
   };
   for (const auto& node : nodes_) {
-    check_keys(node.citations, node.source.file, ChildPath(node.source.json_path, "citations"));
+    check_keys(node.citations, node.source.file, JsonChild(node.source.json_path, "citations"));
     GenerateFieldEdges(node);
   }
   for (const auto& pending : pending_citations_) check_keys(pending.keys, pending.file, pending.json_path);
+  CheckPendingLabs();
   ValidateEdges();
 
   auto kb = std::make_shared<KnowledgeBase>();

@@ -2,10 +2,12 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "base/json.h"
 #include "knowledge/knowledge.h"
 
 namespace nflux::knowledge {
@@ -28,12 +30,40 @@ class Builder {
   void Report(const SourceRef& at, const std::string& message);
   void Report(const std::string& file, const std::string& json_path, const std::string& message);
   void ParseNode(const nlohmann::json& json, const SourceRef& at);
+  JsonReader ReaderFor(const std::string& file);
+  bool ReadNodeHeader(const nlohmann::json& json, const SourceRef& at, Node& node);
+  void CheckNodeFields(const nlohmann::json& json, const SourceRef& at, const Node& node);
+  std::string RequireString(const nlohmann::json& json, const SourceRef& at, NodeKind kind, const char* field);
+  std::string RequireWord(const nlohmann::json& json, const SourceRef& at, NodeKind kind, const char* field,
+                          const std::set<std::string>& values, bool required);
+  void ParsePayload(const nlohmann::json& json, const SourceRef& at, Node& node);
+  void ParsePathwayStep(const nlohmann::json& json, const SourceRef& at);
+  void ParseMedication(const nlohmann::json& json, const SourceRef& at, Node& node);
+  void ParseCondition(const nlohmann::json& json, const SourceRef& at, Node& node);
+  void ParseLifestyleFactor(const nlohmann::json& json, const SourceRef& at, Node& node);
+  void ParseDerivedIndex(const nlohmann::json& json, const SourceRef& at, Node& node);
+  void CheckNodeArrays(const nlohmann::json& json, const SourceRef& at);
+  void AddNode(Node node);
+  void CheckPendingLabs();
+  std::vector<std::string> IdsOf(NodeKind kind) const;
   void ParseEdge(const nlohmann::json& json, const SourceRef& at);
+  bool ReadEdgeEnds(const nlohmann::json& json, const SourceRef& at, Edge& edge);
+  void ReadEdgeAttributes(const nlohmann::json& json, const SourceRef& at, Edge& edge);
+  void ReadEdgeLists(const nlohmann::json& json, const SourceRef& at, RawEdge& raw);
   void ParseCitation(const std::string& key, const nlohmann::json& json, const SourceRef& at);
   void ParseLab(const nlohmann::json& json, const SourceRef& at, Node& node);
+  void ReadLabCodes(const nlohmann::json& json, const SourceRef& at, const Node& node, Lab& lab);
+  bool ReadCanonicalUnit(const nlohmann::json& json, const SourceRef& at, Lab& lab);
+  void ReadConversions(const nlohmann::json& conversions, const SourceRef& at, Lab& lab);
+  void ReadAcceptedUnits(const nlohmann::json& json, const SourceRef& at, Lab& lab);
+  void ReadLabRanges(const nlohmann::json& json, const SourceRef& at, const Node& node, Lab& lab);
+  void ReadLabLimits(const nlohmann::json& json, const SourceRef& at, Lab& lab);
   void ParseQuestionnaire(const nlohmann::json& json, const SourceRef& at, Node& node);
+  void ParsePositiveAt(const nlohmann::json& json, const SourceRef& at, Questionnaire& q);
   bool ParseRanges(const nlohmann::json& json, const SourceRef& at, const units::Analyte& analyte,
                    std::vector<LabRange>* out);
+  void ParseRange(const nlohmann::json& json, const std::string& path, const std::string& file,
+                  const units::Analyte& analyte, std::vector<LabRange>* out);
   void GenerateFieldEdges(const Node& node);
   void AddGenerated(const Node& node, EdgeType type, const std::string& from, const std::string& to,
                     const std::string& field_path);
@@ -42,6 +72,12 @@ class Builder {
   void CheckContent(const KnowledgeBase& kb);
   void CheckVocabulary(const KnowledgeBase& kb);
   std::string Version() const;
+
+  // A lab id named before every file is read (derived_index inputs); checked in Finish().
+  struct PendingLab {
+    std::string id, file, json_path;
+  };
+  std::vector<PendingLab> pending_labs_;
 
   struct PendingCitations {
     std::vector<std::string> keys;

@@ -74,8 +74,9 @@ void Builder::CheckVocabulary(const KnowledgeBase& kb) {
                                                        " but the vocabulary says " + Quote(code));
       }
       if (section == "medications") {
-        if (entry.contains("atc") && entry["atc"].is_string() && node->Text("atc") != entry["atc"].get<std::string>())
-          Report(at.file, at.json_path + "/atc", "medication " + Quote(id) + " has ATC " + Quote(node->Text("atc")) +
+        const std::string atc = node->medication ? node->medication->atc : "";
+        if (entry.contains("atc") && entry["atc"].is_string() && atc != entry["atc"].get<std::string>())
+          Report(at.file, at.json_path + "/atc", "medication " + Quote(id) + " has ATC " + Quote(atc) +
                                                      " but the vocabulary says " + Quote(entry["atc"].get<std::string>()));
         std::set<std::string> classes;
         for (const Edge* edge : kb.OutEdges(id))
@@ -86,8 +87,9 @@ void Builder::CheckVocabulary(const KnowledgeBase& kb) {
               Report(at.file, at.json_path + "/classes",
                      "medication " + Quote(id) + " lacks the vocabulary class " + Quote(cls.get<std::string>()));
       }
-      if (section == "conditions" && entry.contains("icd10") && entry["icd10"].is_string() && node->Text("icd10") != entry["icd10"].get<std::string>())
-        Report(at.file, at.json_path + "/icd10", "condition " + Quote(id) + " has ICD-10 " + Quote(node->Text("icd10")) +
+      const std::string icd10 = node->condition ? node->condition->icd10 : "";
+      if (section == "conditions" && entry.contains("icd10") && entry["icd10"].is_string() && icd10 != entry["icd10"].get<std::string>())
+        Report(at.file, at.json_path + "/icd10", "condition " + Quote(id) + " has ICD-10 " + Quote(icd10) +
                                                      " but the vocabulary says " + Quote(entry["icd10"].get<std::string>()));
     }
   }

@@ -33,13 +33,19 @@ nlohmann::json Edge::ToJson() const {
   nlohmann::json out = {{"from", from}, {"type", std::string(EdgeTypeName(type))}, {"to", to},
                         {"sign", sign > 0 ? "+" : "-"}};
   if (weight) out["weight"] = *weight;
-  for (auto [key, value] : {std::pair{"role", &role}, {"severity", &severity}, {"alert", &alert},
+  if (type == EdgeType::kContraindicatedWith) out["severity"] = std::string(Name(severity));
+  for (auto [key, value] : {std::pair{"role", &role}, {"alert", &alert},
                             {"evidence", &evidence}, {"certainty", &certainty}, {"note", &note}})
     if (!value->empty()) out[key] = *value;
   if (!unless.empty()) out["unless"] = unless;
   out["citations"] = citations;
   if (generated) out["generated"] = true;
   return out;
+}
+
+std::optional<int> Questionnaire::PositiveAt(Sex sex) const {
+  const std::optional<int>& specific = sex == Sex::kFemale ? positive_at_female : positive_at_male;
+  return specific ? specific : positive_at;
 }
 
 std::string Citation::Format() const {
@@ -63,7 +69,7 @@ std::string Citation::Format() const {
 namespace {
 
 bool Matches(const LabRange& range, const Patient& patient) {
-  if (range.sex != "any" && range.sex != patient.sex) return false;
+  if (range.sex && *range.sex != patient.sex) return false;
   if (range.age_min && patient.age_years < *range.age_min) return false;
   if (range.age_max && patient.age_years >= *range.age_max) return false;
   if (range.pregnant && *range.pregnant != patient.pregnant) return false;
@@ -71,7 +77,7 @@ bool Matches(const LabRange& range, const Patient& patient) {
 }
 
 int Specificity(const LabRange& range) {
-  return (range.sex != "any" ? 4 : 0) + (range.pregnant ? 2 : 0) + (range.age_min ? 1 : 0) + (range.age_max ? 1 : 0);
+  return (range.sex ? 4 : 0) + (range.pregnant ? 2 : 0) + (range.age_min ? 1 : 0) + (range.age_max ? 1 : 0);
 }
 
 const LabRange* MostSpecific(const std::vector<LabRange>& ranges, const Patient& patient) {

@@ -27,7 +27,7 @@ namespace nflux::knowledge {
 enum class NodeKind {
   kNeurotransmitter, kPathway, kPathwayStep, kEnzyme, kTransporter, kReceptor, kPrecursor,
   kMetabolite, kCofactor, kHormone, kStressor, kSymptom, kLab, kQuestionnaire, kLifestyleFactor,
-  kMedication, kMedicationClass, kCondition, kStrategy, kDeficit, kDriver, kAlert,
+  kMedication, kMedicationClass, kCondition, kStrategy, kDeficit, kDriver, kAlert, kDerivedIndex,
 };
 std::string_view KindName(NodeKind kind);
 std::optional<NodeKind> ParseKind(std::string_view name);
@@ -61,7 +61,7 @@ struct Problem {
 
 // A reference range or optimal range, already converted to the lab's canonical unit.
 struct LabRange {
-  std::string sex = "any";  // "any" | "female" | "male"
+  std::optional<Sex> sex;         // absent: either sex
   std::optional<double> age_min;  // inclusive, years
   std::optional<double> age_max;  // exclusive, years
   std::optional<bool> pregnant;   // absent: applies either way
@@ -72,7 +72,7 @@ struct LabRange {
 };
 
 struct Patient {
-  std::string sex;  // "female" | "male"
+  Sex sex = Sex::kFemale;
   double age_years = 0;
   bool pregnant = false;
 };
@@ -106,9 +106,47 @@ struct Questionnaire {
   std::vector<int> reverse_items;  // 1-based
   std::optional<int> safety_item;  // 1-based
   std::vector<QuestionnaireBand> bands;
-  std::optional<int> positive_at;
+  std::optional<int> positive_at;         // total at or above: positive (either sex)
+  std::optional<int> positive_at_female;  // sex-specific cut-offs, when they differ
+  std::optional<int> positive_at_male;
   bool result_only = false;
   std::string loinc;
+
+  // The cut-off for a patient of `sex`: the sex-specific one, else positive_at; nullopt: none.
+  std::optional<int> PositiveAt(Sex sex) const;
+};
+
+// Typed payloads of the node kinds other modules read; the JSON stays in Node::data for export.
+struct Medication {
+  std::string atc;                   // ATC code as written ("N06AB06")
+  std::vector<std::string> classes;  // medication_class ids (member_of edges are generated from them)
+};
+
+struct Condition {
+  std::string icd10;            // "F32"; a range "F32-F33" or a list "E03, E06.3"
+  bool case_stressor = false;   // a case may score it (0-3) under "stressors", like a stressor node
+};
+
+struct Strategy {
+  StrategyKind kind = StrategyKind::kOther;
+};
+
+struct LifestyleFactor {
+  LifestyleValueType value_type = LifestyleValueType::kNumber;
+  std::optional<double> min, max;   // number and scale: possible range
+  std::vector<std::string> values;  // enum: the allowed words
+  std::string unit;                 // number: shown in messages
+};
+
+struct Alert {
+  std::optional<AlertSeverity> default_severity;
+};
+
+// A value computed from labs (HOMA-IR, KYN/TRP): what it is made of and when it counts as high.
+struct DerivedIndex {
+  std::vector<std::string> inputs;  // lab ids
+  std::string unit;                 // "1" for a plain ratio
+  double high_above = 0;            // above: "high", else "normal"
 };
 
 struct Node {
@@ -121,8 +159,15 @@ struct Node {
   SourceRef source;
   std::optional<Lab> lab;                      // kind lab
   std::optional<Questionnaire> questionnaire;  // kind questionnaire
+  std::optional<Medication> medication;        // kind medication
+  std::optional<Condition> condition;          // kind condition
+  std::optional<Strategy> strategy;            // kind strategy
+  std::optional<LifestyleFactor> lifestyle;    // kind lifestyle_factor
+  std::optional<Alert> alert;                  // kind alert
+  std::optional<DerivedIndex> derived_index;   // kind derived_index
 
-  // A string field of `data`, or "" when absent.
+  // Internal to the knowledge module: a string field of `data`, or "" when absent. Other modules
+  // read the typed payloads above.
   std::string Text(const char* field) const;
 };
 
@@ -133,7 +178,7 @@ struct Edge {
   int sign = 1;  // +1 or -1: how raising `from` moves `to`
   std::optional<double> weight;
   std::string role;       // transports
-  std::string severity;   // contraindicated_with: absolute | relative | caution
+  ContraindicationSeverity severity = ContraindicationSeverity::kAbsolute;  // contraindicated_with only
   std::string alert;      // contraindicated_with
   std::vector<std::string> unless;  // contraindicated_with: lifted when the case has one of these
   std::string evidence;   // H | A | M

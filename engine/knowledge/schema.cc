@@ -8,7 +8,7 @@ namespace {
 
 using K = NodeKind;
 
-constexpr std::array<std::pair<NodeKind, std::string_view>, 22> kKindNames = {{
+constexpr std::array<std::pair<NodeKind, std::string_view>, 23> kKindNames = {{
     {K::kNeurotransmitter, "neurotransmitter"}, {K::kPathway, "pathway"}, {K::kPathwayStep, "pathway_step"},
     {K::kEnzyme, "enzyme"}, {K::kTransporter, "transporter"}, {K::kReceptor, "receptor"},
     {K::kPrecursor, "precursor"}, {K::kMetabolite, "metabolite"}, {K::kCofactor, "cofactor"},
@@ -16,6 +16,7 @@ constexpr std::array<std::pair<NodeKind, std::string_view>, 22> kKindNames = {{
     {K::kQuestionnaire, "questionnaire"}, {K::kLifestyleFactor, "lifestyle_factor"},
     {K::kMedication, "medication"}, {K::kMedicationClass, "medication_class"}, {K::kCondition, "condition"},
     {K::kStrategy, "strategy"}, {K::kDeficit, "deficit"}, {K::kDriver, "driver"}, {K::kAlert, "alert"},
+    {K::kDerivedIndex, "derived_index"},
 }};
 
 constexpr std::array<std::pair<EdgeType, std::string_view>, 21> kEdgeNames = {{
@@ -152,7 +153,8 @@ const std::set<std::string>& FieldsFor(NodeKind kind) {
         "result_only"}},
       {K::kLifestyleFactor, {"value_type", "unit", "min", "max", "values"}},
       {K::kMedication, {"atc", "classes"}},
-      {K::kCondition, {"icd10"}},
+      {K::kCondition, {"icd10", "case_stressor"}},
+      {K::kDerivedIndex, {"inputs", "unit", "high_above"}},
       {K::kStrategy, {"strategy_kind", "evidence"}},
       {K::kAlert, {"default_severity"}},
   };
@@ -165,7 +167,7 @@ bool KindNeedsCitation(NodeKind kind) {
   switch (kind) {
     case K::kPathwayStep: case K::kEnzyme: case K::kLab: case K::kQuestionnaire: case K::kMedication:
     case K::kCondition: case K::kStrategy: case K::kDeficit: case K::kDriver: case K::kAlert:
-    case K::kStressor: case K::kHormone:
+    case K::kStressor: case K::kHormone: case K::kDerivedIndex:
       return true;
     default:
       return false;

@@ -1,5 +1,5 @@
-// The domain's words as types, declared once: alert severity, contraindication severity, sex and
-// conclusion kind. Each has one Name() (the spelling used in knowledge files, rule files, case
+// The domain's words as types, declared once: alert severity, contraindication severity, sex,
+// conclusion kind, strategy kind and lifestyle value type. Each has one Name() (the spelling used in knowledge files, rule files, case
 // JSON and output JSON) and one Parse<E>() (nullopt for an unknown word). Comparing a string
 // against one of these names anywhere else is a bug waiting to happen: parse once at the edge,
 // then compare enums.
@@ -26,6 +26,12 @@ enum class Sex { kFemale, kMale };
 // What a rule action concludes (and what a trace contribution records): a derived fact, a driver,
 // a deficit, evidence against a deficit, a suggested strategy, an alert, or a data-quality note.
 enum class ConclusionKind { kFact, kDriver, kDeficit, kAgainst, kStrategy, kAlert, kNote };
+
+// What kind of help a strategy node is (knowledge files' "strategy_kind").
+enum class StrategyKind { kPrecursor, kCofactor, kBotanical, kLifestyle, kReferral, kOther };
+
+// How a lifestyle factor's value is given in a case (knowledge files' "value_type").
+enum class LifestyleValueType { kNumber, kBoolean, kEnum, kScale };
 
 template <typename E>
 struct EnumNames;  // specialised below: `static constexpr std::array<std::pair<E, std::string_view>, N> kNames`
@@ -67,6 +73,28 @@ struct EnumNames<ConclusionKind> {
       {ConclusionKind::kStrategy, "strategy"},
       {ConclusionKind::kAlert, "alert"},
       {ConclusionKind::kNote, "note"},
+  }};
+};
+
+template <>
+struct EnumNames<StrategyKind> {
+  static constexpr std::array<std::pair<StrategyKind, std::string_view>, 6> kNames = {{
+      {StrategyKind::kPrecursor, "precursor"},
+      {StrategyKind::kCofactor, "cofactor"},
+      {StrategyKind::kBotanical, "botanical"},
+      {StrategyKind::kLifestyle, "lifestyle"},
+      {StrategyKind::kReferral, "referral"},
+      {StrategyKind::kOther, "other"},
+  }};
+};
+
+template <>
+struct EnumNames<LifestyleValueType> {
+  static constexpr std::array<std::pair<LifestyleValueType, std::string_view>, 4> kNames = {{
+      {LifestyleValueType::kNumber, "number"},
+      {LifestyleValueType::kBoolean, "boolean"},
+      {LifestyleValueType::kEnum, "enum"},
+      {LifestyleValueType::kScale, "scale"},
   }};
 };
 

@@ -214,7 +214,7 @@ ordered_json StrategiesJson(const inference::Engine& engine, const Evaluation& e
     if (citations.empty())
       if (const auto* node = engine.knowledge().Find(strategy->id)) citations = CitationsOf(engine, node->citations);
     out.push_back({{"id", strategy->id},
-                   {"kind", strategy->kind},
+                   {"kind", std::string(Name(strategy->kind))},
                    {"rank", ++rank},
                    {"for_deficits", strategy->for_deficits},
                    {"predicted_effect", PredictedEffect(options, strategy->id)},

@@ -19,13 +19,6 @@ using knowledge::Node;
 using knowledge::NodeKind;
 
 // The derived indices the inference engine computes from labs.
-const std::vector<std::string> kDerivedIndices = {"homa_ir", "kyn_trp_ratio"};
-
-// Conditions a case may score as stressors (0-3), as the contract vocabulary lists them
-// (shared/contracts/vocabulary.json, "stressors"); the others there are stressor nodes.
-const std::vector<std::string> kVocabularyStressors = {"chronic_stress",  "chronic_pain",    "recent_bereavement_or_trauma",
-                                                       "toxic_exposure",  "caregiving_load", "financial_strain"};
-
 std::string Quote(std::string_view text) {
   std::string quoted = "'";
   quoted += text;
@@ -157,8 +150,11 @@ class Checker {
         return;
       case TestKind::kDerivedCompare:
       case TestKind::kDerivedStatus:
-        if (std::find(kDerivedIndices.begin(), kDerivedIndices.end(), test->id) == kDerivedIndices.end())
-          Error(test->id_at, "unknown derived index " + Quote(test->id) + HintOrChoices(test->id, kDerivedIndices));
+        // The derived indices are the knowledge base's derived_index nodes.
+        if (const Node* index = kb_.Find(test->id); index == nullptr || index->kind != NodeKind::kDerivedIndex) {
+          const std::vector<std::string> indices = kb_.IdsOfKind(NodeKind::kDerivedIndex);
+          Error(test->id_at, "unknown derived index " + Quote(test->id) + HintOrChoices(test->id, indices));
+        }
         return;
       case TestKind::kFluxCompare:
       case TestKind::kFluxAssumed:
@@ -229,7 +225,7 @@ class Checker {
         return;
       }
       default:  // positive / negative
-        if (!questionnaire.positive_at && !questionnaire.result_only)
+        if (!questionnaire.PositiveAt(Sex::kFemale) && !questionnaire.PositiveAt(Sex::kMale) && !questionnaire.result_only)
           Error(test.value_at, name + " has no positive cut-off in the knowledge base");
         return;
     }
@@ -274,9 +270,11 @@ class Checker {
   void CheckLifestyle(const Test& test) {
     const Node* node = Resolve(test.id, test.id_at, {NodeKind::kLifestyleFactor}, "lifestyle factor");
     if (node == nullptr) return;
-    const std::string type = node->Text("value_type");
+    if (!node->lifestyle) return;
+    const std::string type(Name(node->lifestyle->value_type));
     const std::string name = "lifestyle factor " + Quote(test.id);
-    const bool numeric = type == "number" || type == "scale";
+    const bool numeric = node->lifestyle->value_type == LifestyleValueType::kNumber ||
+                         node->lifestyle->value_type == LifestyleValueType::kScale;
     if (test.kind == TestKind::kLifestyleCompare) {
       if (!numeric)
         Error(test.id_at, name + " is " + WithArticle(type) + ", not a number: test it with 'lifestyle " + test.id +
@@ -287,22 +285,16 @@ class Checker {
       Error(test.value_at, name + " is a " + type + ": compare it, e.g. 'lifestyle " + test.id + " >= 1'");
       return;
     }
-    std::vector<std::string> values;
-    if (type == "boolean") {
-      values = {"true", "false"};
-    } else if (node->data.contains("values") && node->data["values"].is_array()) {
-      for (const auto& value : node->data["values"])
-        if (value.is_string()) values.push_back(value.get<std::string>());
-    }
+    std::vector<std::string> values = node->lifestyle->values;
+    if (node->lifestyle->value_type == LifestyleValueType::kBoolean) values = {"true", "false"};
     if (std::find(values.begin(), values.end(), test.text) == values.end())
       Error(test.value_at, name + " has no value " + Quote(test.text) + HintOrChoices(test.text, values));
   }
 
   void CheckStressor(const Test& test) {
+    // Conditions a case may score as stressors (0-3) are marked case_stressor in the knowledge base.
     const Node* node = kb_.Find(test.id);
-    const bool listed = std::find(kVocabularyStressors.begin(), kVocabularyStressors.end(), test.id) !=
-                        kVocabularyStressors.end();
-    if (node != nullptr && node->kind == NodeKind::kCondition && listed) return;
+    if (node != nullptr && node->condition && node->condition->case_stressor) return;
     Resolve(test.id, test.id_at, {NodeKind::kStressor}, "stressor");
   }
 

@@ -49,7 +49,7 @@ TEST(CaseParse, ContractExample) {
   ASSERT_TRUE(parsed.ok()) << parsed.status().message();
   const Case& c = *parsed;
   EXPECT_EQ("clinic-2026-0142", c.case_id);
-  EXPECT_EQ("female", c.patient.sex);
+  EXPECT_EQ(Sex::kFemale, c.patient.sex);
   EXPECT_EQ(44, c.patient.age_years);
   EXPECT_EQ(std::optional<bool>(false), c.patient.pregnant);
   EXPECT_FALSE(c.patient.gestational_age_weeks);  // null: not known
@@ -189,6 +189,29 @@ const GoodCase kGoodCases[] = {
      }},
     {"AUDIT-C positive at 3 for women", CaseWith(R"("questionnaires": {"audit_c": {"items": [1, 1, 1]}})"),
      [](const Case& c) { EXPECT_EQ(std::optional<bool>(true), c.Questionnaire("audit_c")->positive); }},
+    {"AUDIT-C 3 is negative for men (the cut-off per sex is knowledge data)",
+     R"({"patient": {"sex": "male", "age_years": 44}, "questionnaires": {"audit_c": {"items": [1, 1, 1]}}})",
+     [](const Case& c) { EXPECT_EQ(std::optional<bool>(false), c.Questionnaire("audit_c")->positive); }},
+    {"AUDIT-C 4 is positive for men",
+     R"({"patient": {"sex": "male", "age_years": 44}, "questionnaires": {"audit_c": {"items": [2, 1, 1]}}})",
+     [](const Case& c) { EXPECT_EQ(std::optional<bool>(true), c.Questionnaire("audit_c")->positive); }},
+    {"HOMA-IR above the knowledge base's 2.5 is high",
+     CaseWith(R"("labs": [{"test": "glucose_fasting", "value": 5, "unit": "mmol/L"},
+                          {"test": "insulin_fasting", "value": 12, "unit": "u[IU]/mL"}])"),
+     [](const Case& c) {
+       ASSERT_EQ(1u, c.derived.size());
+       EXPECT_EQ("homa_ir", c.derived[0].id);
+       EXPECT_NEAR(5.0 * 12 / 22.5, c.derived[0].value, 1e-9);  // 2.67
+       EXPECT_EQ("high", c.derived[0].status);
+       EXPECT_EQ((std::vector<std::string>{"glucose_fasting", "insulin_fasting"}), c.derived[0].from);
+     }},
+    {"HOMA-IR at 2.4 is normal",
+     CaseWith(R"("labs": [{"test": "glucose_fasting", "value": 5, "unit": "mmol/L"},
+                          {"test": "insulin_fasting", "value": 10.8, "unit": "u[IU]/mL"}])"),
+     [](const Case& c) {
+       ASSERT_EQ(1u, c.derived.size());
+       EXPECT_EQ("normal", c.derived[0].status);
+     }},
     {"null means not known", CaseWith(R"("symptoms": {"low_mood": null}, "lifestyle": {"diet": null}, "labs": null)"),
      [](const Case& c) {
        EXPECT_FALSE(c.Symptom("low_mood"));
@@ -558,6 +581,12 @@ TEST(CaseParse, KeysGivenTwiceAreErrors) {
                                   Kb(), ParseOptions{false, "case.json"});
   ASSERT_FALSE(parsed.ok());
   EXPECT_EQ(parsed.status().message(), "case.json: /symptoms/low_mood: key given twice; the earlier value would be lost");
+}
+
+// The formulas are code, the indices knowledge: each derived_index node needs a formula.
+TEST(Derived, EveryDerivedIndexNodeHasAFormula) {
+  for (const auto& id : Kb().IdsOfKind(knowledge::NodeKind::kDerivedIndex)) EXPECT_TRUE(HasFormula(id)) << id;
+  EXPECT_FALSE(HasFormula("bmi"));
 }
 
 }  // namespace

@@ -130,9 +130,9 @@ TEST(ContentTest, EveryLabHasUnitsRangesAndPlausibleLimits) {
     for (const auto& unit : lab.units)
       EXPECT_TRUE(units::CheckConvertible(unit, lab.analyte.canonical_unit, &lab.analyte).ok()) << unit;
     ASSERT_FALSE(lab.reference.empty());
-    for (const char* sex : {"female", "male"})
+    for (Sex sex : AllValues<Sex>())
       for (double age : {18.0, 30.0, 50.0, 70.0, 95.0})
-        EXPECT_NE(lab.ReferenceFor(Patient{sex, age, false}), nullptr) << sex << " " << age;
+        EXPECT_NE(lab.ReferenceFor(Patient{sex, age, false}), nullptr) << Name(sex) << " " << age;
     ASSERT_TRUE(lab.plausible_min.has_value());
     ASSERT_TRUE(lab.plausible_max.has_value());
     EXPECT_LT(*lab.plausible_min, *lab.plausible_max);
@@ -311,6 +311,30 @@ TEST(ContentTest, UnitConversionsThroughRealLabs) {
   }
   // Without the analyte, mass <-> amount is refused.
   EXPECT_FALSE(units::Convert(130, "pmol/L", "pg/mL", nullptr).ok());
+}
+
+// Every derived_index node has inputs that are labs, a citation and the cut-offs the
+// domain reference gives (HOMA-IR 2.5, KYN/TRP 40 umol/mmol).
+TEST(Content, DerivedIndicesAreComputableAndCited) {
+  const std::vector<std::string> ids = Kb().IdsOfKind(NodeKind::kDerivedIndex);
+  EXPECT_EQ((std::vector<std::string>{"homa_ir", "kyn_trp_ratio"}), ids);
+  for (const auto& id : ids) {
+    const Node* node = Kb().Find(id);
+    ASSERT_TRUE(node->derived_index) << id;
+    EXPECT_FALSE(node->citations.empty()) << id;
+    for (const auto& input : node->derived_index->inputs) EXPECT_TRUE(Kb().Find(input)->lab) << id << " " << input;
+  }
+  EXPECT_DOUBLE_EQ(2.5, Kb().Find("homa_ir")->derived_index->high_above);
+  EXPECT_DOUBLE_EQ(40, Kb().Find("kyn_trp_ratio")->derived_index->high_above);
+}
+
+// The conditions a case may score as stressors: the contract vocabulary's stressors that are
+// condition nodes, no more.
+TEST(Content, CaseStressorConditionsAreTheVocabularyOnes) {
+  std::vector<std::string> marked;
+  for (const auto& node : Kb().nodes())
+    if (node.condition && node.condition->case_stressor) marked.push_back(node.id);
+  EXPECT_EQ(std::vector<std::string>{"chronic_pain"}, marked);
 }
 
 }  // namespace

@@ -145,6 +145,21 @@ LoadOutcome Load(const Fixture& f) { return LoadKnowledge(f.Sources()); }
 // ---------------------------------------------------------------------------------------------
 // Broken fixtures and their exact problems.
 
+// A derived_index node (HOMA-IR over the fixture's only lab), with `extra` fields overriding.
+json HomaIr(json extra = json::object()) {
+  json node = MakeNode("homa_ir", "derived_index",
+                       {{"inputs", {"ferritin"}}, {"unit", "1"}, {"high_above", 2.5}, {"citations", Cites({"smith_2020"})}});
+  for (const auto& [key, value] : extra.items()) node[key] = value;
+  return node;
+}
+
+// AUDIT-C (3 items of 0-4) with a per-sex positive_at.
+json AuditC(json positive_at) {
+  return MakeNode("audit_c", "questionnaire",
+                  {{"items", 3}, {"item_min", 0}, {"item_max", 4}, {"positive_at", positive_at},
+                   {"citations", Cites({"smith_2020"})}});
+}
+
 struct BadCase {
   const char* name;
   std::function<void(Fixture&)> mutate;
@@ -328,6 +343,54 @@ const std::vector<BadCase>& BadCases() {
          f.files["kb/vocabulary.json"] = vocabulary;
        },
        {"kb/base.json:/nodes/10/loinc: lab 'ferritin' has LOINC '2276-4' but the vocabulary says '2276-5'"}},
+      // Typed payloads and the clinical data moved out of C++ (issue 8).
+      {"derived_index_with_an_unknown_input",
+       [](Fixture& f) { f.files["kb/extra.json"] = {{"nodes", {HomaIr({{"inputs", {"ferritn"}}})}}}; },
+       {"kb/extra.json:/nodes/0/inputs/0: unknown lab 'ferritn' (did you mean 'ferritin'?)"}},
+      {"derived_index_without_a_cut_off",
+       [](Fixture& f) {
+         json node = HomaIr();
+         node.erase("high_above");
+         f.files["kb/extra.json"] = {{"nodes", {node}}};
+       },
+       {"kb/extra.json:/nodes/0: missing required field 'high_above'"}},
+      {"derived_index_with_a_text_cut_off",
+       [](Fixture& f) { f.files["kb/extra.json"] = {{"nodes", {HomaIr({{"high_above", "2.5"}})}}}; },
+       {"kb/extra.json:/nodes/0/high_above: expected a number, got a string"}},
+      {"positive_at_missing_a_sex",
+       [](Fixture& f) { f.files["kb/extra.json"] = {{"nodes", {AuditC({{"female", 3}})}}}; },
+       {"kb/extra.json:/nodes/0/positive_at: 'positive_at' needs a cut-off for each sex (missing 'male')"}},
+      {"positive_at_out_of_range",
+       [](Fixture& f) { f.files["kb/extra.json"] = {{"nodes", {AuditC({{"female", 13}, {"male", 4}})}}}; },
+       {"kb/extra.json:/nodes/0/positive_at/female: positive_at 13 is out of range 0-12"}},
+      {"positive_at_with_an_unknown_sex",
+       [](Fixture& f) { f.files["kb/extra.json"] = {{"nodes", {AuditC({{"female", 3}, {"male", 4}, {"mal", 4}})}}}; },
+       {"kb/extra.json:/nodes/0/positive_at/mal: unknown field 'mal' (did you mean 'male', 'female'?)"}},
+      {"case_stressor_not_a_boolean",
+       [](Fixture& f) {
+         f.files["kb/extra.json"] = {{"nodes", {MakeNode("chronic_pain", "condition",
+                                                         {{"icd10", "G89"}, {"case_stressor", "yes"},
+                                                          {"citations", Cites({"smith_2020"})}})}}};
+       },
+       {"kb/extra.json:/nodes/0/case_stressor: expected true or false, got a string"}},
+      {"enum_lifestyle_factor_without_values",
+       [](Fixture& f) { f.files["kb/extra.json"] = {{"nodes", {MakeNode("diet", "lifestyle_factor", {{"value_type", "enum"}})}}}; },
+       {"kb/extra.json:/nodes/0/values: an enum lifestyle factor needs 'values' (the allowed words)"}},
+      {"lifestyle_factor_min_above_max",
+       [](Fixture& f) {
+         f.files["kb/extra.json"] = {
+             {"nodes", {MakeNode("sleep_hours", "lifestyle_factor", {{"value_type", "number"}, {"min", 24}, {"max", 0}})}}};
+       },
+       {"kb/extra.json:/nodes/0/min: min 24 is above max 0"}},
+      {"strategy_with_an_unknown_kind",
+       [](Fixture& f) { NodeById(f, "tryptophan_supplement")["strategy_kind"] = "supplement"; },
+       {"kb/base.json:/nodes/13/strategy_kind: 'strategy_kind' must be one of: botanical, cofactor, lifestyle, other, "
+        "precursor, referral"}},
+      {"alert_with_an_unknown_default_severity",
+       [](Fixture& f) {
+         f.files["kb/extra.json"] = {{"nodes", {MakeNode("some_alert", "alert", {{"default_severity", "severe"}, {"citations", Cites({"smith_2020"})}})}}};
+       },
+       {"kb/extra.json:/nodes/0/default_severity: 'default_severity' must be one of: caution, high, info, urgent"}},
   };
   return cases;
 }
@@ -551,7 +614,7 @@ TEST(LoaderTest, EdgeSignsDefaultByTypeAndRole) {
   EXPECT_EQ(FindEdge(kb, "maoa", EdgeType::kDegrades, "serotonin")->sign, -1);
   EXPECT_EQ(FindEdge(kb, "cortisol", EdgeType::kUpregulates, "maoa")->sign, +1);
   EXPECT_EQ(FindEdge(kb, "cortisol", EdgeType::kDownregulates, "tph2")->sign, +1);
-  EXPECT_EQ(FindEdge(kb, "tryptophan_supplement", EdgeType::kContraindicatedWith, "ssri")->severity, "relative");
+  EXPECT_EQ(FindEdge(kb, "tryptophan_supplement", EdgeType::kContraindicatedWith, "ssri")->severity, ContraindicationSeverity::kRelative);
 }
 
 TEST(LoaderTest, LabRangesAreConvertedToTheCanonicalUnit) {
@@ -656,6 +719,62 @@ TEST(VersionTest, ChangesWithAnyValue) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Typed payloads: what other modules read instead of Node::data.
+
+TEST(LoaderPayloads, NodesCarryTypedPayloads) {
+  Fixture f = BaseFixture();
+  f.files["kb/extra.json"] = {{"nodes", {HomaIr(), AuditC({{"female", 3}, {"male", 4}}),
+                                         MakeNode("diet", "lifestyle_factor", {{"value_type", "enum"}, {"values", {"omnivore", "vegan"}}}),
+                                         MakeNode("chronic_pain", "condition", {{"icd10", "G89"}, {"case_stressor", true},
+                                                                                {"citations", Cites({"smith_2020"})}})}}};
+  LoadOutcome outcome = Load(f);
+  ASSERT_EQ(ProblemStrings(outcome), std::vector<std::string>{});
+  const KnowledgeBase& kb = *outcome.kb;
+
+  ASSERT_TRUE(kb.Find("sertraline")->medication);
+  EXPECT_EQ("N06AB06", kb.Find("sertraline")->medication->atc);
+  EXPECT_EQ(std::vector<std::string>{"ssri"}, kb.Find("sertraline")->medication->classes);
+  ASSERT_TRUE(kb.Find("tryptophan_supplement")->strategy);
+  EXPECT_EQ(StrategyKind::kPrecursor, kb.Find("tryptophan_supplement")->strategy->kind);
+  ASSERT_TRUE(kb.Find("chronic_pain")->condition);
+  EXPECT_EQ("G89", kb.Find("chronic_pain")->condition->icd10);
+  EXPECT_TRUE(kb.Find("chronic_pain")->condition->case_stressor);
+  ASSERT_TRUE(kb.Find("diet")->lifestyle);
+  EXPECT_EQ(LifestyleValueType::kEnum, kb.Find("diet")->lifestyle->value_type);
+  EXPECT_EQ((std::vector<std::string>{"omnivore", "vegan"}), kb.Find("diet")->lifestyle->values);
+
+  ASSERT_TRUE(kb.Find("homa_ir")->derived_index);
+  EXPECT_EQ(std::vector<std::string>{"ferritin"}, kb.Find("homa_ir")->derived_index->inputs);
+  EXPECT_EQ("1", kb.Find("homa_ir")->derived_index->unit);
+  EXPECT_DOUBLE_EQ(2.5, kb.Find("homa_ir")->derived_index->high_above);
+
+  const Questionnaire& audit = *kb.Find("audit_c")->questionnaire;
+  EXPECT_EQ(3, audit.PositiveAt(Sex::kFemale));
+  EXPECT_EQ(4, audit.PositiveAt(Sex::kMale));
+  EXPECT_FALSE(audit.positive_at);
+}
+
+TEST(LoaderPayloads, OnePositiveAtServesBothSexes) {
+  Fixture f = BaseFixture();
+  f.files["kb/extra.json"] = {{"nodes", {AuditC(5)}}};
+  LoadOutcome outcome = Load(f);
+  ASSERT_EQ(ProblemStrings(outcome), std::vector<std::string>{});
+  const Questionnaire& audit = *outcome.kb->Find("audit_c")->questionnaire;
+  EXPECT_EQ(5, audit.PositiveAt(Sex::kFemale));
+  EXPECT_EQ(5, audit.PositiveAt(Sex::kMale));
+}
+
+TEST(LoaderPayloads, ContraindicationSeverityIsTyped) {
+  LoadOutcome outcome = Load(BaseFixture());
+  ASSERT_EQ(ProblemStrings(outcome), std::vector<std::string>{});
+  for (const Edge& edge : outcome.kb->edges()) {
+    if (edge.type != EdgeType::kContraindicatedWith) continue;
+    EXPECT_EQ(ContraindicationSeverity::kRelative, edge.severity);
+    EXPECT_EQ("relative", edge.ToJson()["severity"]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Lab::ReferenceFor: the most specific matching range wins.
 
 TEST(LabTest, ReferenceForPicksTheMostSpecificRange) {
@@ -677,19 +796,19 @@ TEST(LabTest, ReferenceForPicksTheMostSpecificRange) {
     double expected_low;
   };
   const Case cases[] = {
-      {{"male", 40, false}, 1},
-      {{"male", 64.9, false}, 1},
-      {{"male", 65, false}, 4},     // age_min is inclusive
-      {{"male", 20, false}, 5},     // age range beats the catch-all
-      {{"male", 30, false}, 1},     // age_max is exclusive
-      {{"female", 40, false}, 2},   // sex beats the catch-all
-      {{"female", 20, false}, 2},   // sex (4) beats an age range (2)
-      {{"female", 40, true}, 3},    // sex and pregnancy
-      {{"female", 55, false}, 6},   // sex and age
-      {{"female", 55, true}, 3},    // pregnancy (2) beats age_min (1)
+      {{Sex::kMale, 40, false}, 1},
+      {{Sex::kMale, 64.9, false}, 1},
+      {{Sex::kMale, 65, false}, 4},     // age_min is inclusive
+      {{Sex::kMale, 20, false}, 5},     // age range beats the catch-all
+      {{Sex::kMale, 30, false}, 1},     // age_max is exclusive
+      {{Sex::kFemale, 40, false}, 2},   // sex beats the catch-all
+      {{Sex::kFemale, 20, false}, 2},   // sex (4) beats an age range (2)
+      {{Sex::kFemale, 40, true}, 3},    // sex and pregnancy
+      {{Sex::kFemale, 55, false}, 6},   // sex and age
+      {{Sex::kFemale, 55, true}, 3},    // pregnancy (2) beats age_min (1)
   };
   for (const auto& c : cases) {
-    SCOPED_TRACE(c.patient.sex + " " + std::to_string(c.patient.age_years) + (c.patient.pregnant ? " pregnant" : ""));
+    SCOPED_TRACE(std::string(Name(c.patient.sex)) + " " + std::to_string(c.patient.age_years) + (c.patient.pregnant ? " pregnant" : ""));
     const LabRange* range = lab.ReferenceFor(c.patient);
     ASSERT_NE(range, nullptr);
     EXPECT_DOUBLE_EQ(*range->low, c.expected_low);
@@ -698,16 +817,17 @@ TEST(LabTest, ReferenceForPicksTheMostSpecificRange) {
 
 TEST(LabTest, ReferenceForReturnsNullWhenNothingMatches) {
   Fixture f = BaseFixture();
-  NodeById(f, "ferritin")["reference"] = json::array({{{"sex", "female"}, {"low", 1}}, {{"sex", "male"}, {"low", 2}}});
+  NodeById(f, "ferritin")["reference"] =
+      json::array({{{"sex", "female"}, {"low", 1}}, {{"sex", "male"}, {"age_min", 18}, {"low", 2}}});
   NodeById(f, "ferritin")["optimal"] = json::array({{{"sex", "female"}, {"pregnant", false}, {"low", 50}}});
   LoadOutcome outcome = Load(f);
   ASSERT_EQ(ProblemStrings(outcome), std::vector<std::string>{});
   const Lab& lab = *outcome.kb->Find("ferritin")->lab;
-  EXPECT_EQ(lab.ReferenceFor(Patient{"", 40, false}), nullptr);
-  EXPECT_EQ(lab.OptimalFor(Patient{"male", 40, false}), nullptr);
-  EXPECT_EQ(lab.OptimalFor(Patient{"female", 40, true}), nullptr);
-  ASSERT_NE(lab.OptimalFor(Patient{"female", 40, false}), nullptr);
-  EXPECT_DOUBLE_EQ(*lab.OptimalFor(Patient{"female", 40, false})->low, 50);
+  EXPECT_EQ(lab.ReferenceFor(Patient{Sex::kMale, 10, false}), nullptr);  // no range for boys
+  EXPECT_EQ(lab.OptimalFor(Patient{Sex::kMale, 40, false}), nullptr);
+  EXPECT_EQ(lab.OptimalFor(Patient{Sex::kFemale, 40, true}), nullptr);
+  ASSERT_NE(lab.OptimalFor(Patient{Sex::kFemale, 40, false}), nullptr);
+  EXPECT_DOUBLE_EQ(*lab.OptimalFor(Patient{Sex::kFemale, 40, false})->low, 50);
 }
 
 // nlohmann/json keeps the last of two equal keys; the loader must report the key instead of

@@ -68,7 +68,7 @@ json FixtureDocument() {
       Node("levodopa", "medication", Cited({{"atc", "N04BA01"}})),
       Node("ssri", "medication_class"),
       Node("hypothyroidism", "condition", Cited({{"icd10", "E03"}})),
-      Node("chronic_pain", "condition", Cited({{"icd10", "G89.2"}})),
+      Node("chronic_pain", "condition", Cited({{"icd10", "G89.2"}, {"case_stressor", true}})),
       Node("chronic_stress", "stressor", Cited()),
       Node("iron_supplement", "strategy", Cited({{"strategy_kind", "cofactor"}})),
       Node("dopamine_synthesis", "deficit", Cited()),
@@ -78,6 +78,8 @@ json FixtureDocument() {
       Node("sleep_hours", "lifestyle_factor", {{"value_type", "number"}, {"unit", "h"}, {"min", 0}, {"max", 24}}),
       Node("diet", "lifestyle_factor", {{"value_type", "enum"}, {"values", {"omnivore", "vegetarian", "vegan"}}}),
       Node("shift_work", "lifestyle_factor", {{"value_type", "boolean"}}),
+      Node("homa_ir", "derived_index", Cited({{"inputs", {"ferritin"}}, {"unit", "1"}, {"high_above", 2.5}})),
+      Node("kyn_trp_ratio", "derived_index", Cited({{"inputs", {"ferritin"}}, {"unit", "umol/mmol"}, {"high_above", 40}})),
   });
   json edges = json::array({{{"from", "iron_supplement"}, {"type", "targets"}, {"to", "iron_cofactor"},
                              {"citations", {"who_2020"}}}});
