@@ -25,7 +25,7 @@ const WhyRule* FindWhyRule(const WhyNode& node, const std::string& rule) {
 TEST(WhyTest, ListsTheRuleChainDownToTheLab) {
   const auto& fx = fixture::Evaluate();
   auto why = Why(*fx.engine, fx.c, fx.evaluation, "serotonin_synthesis");
-  ASSERT_TRUE(why.ok()) << why.status().message();
+  ASSERT_OK(why);
   EXPECT_EQ(why->kind, ConclusionKind::kDeficit);
   // deficit <- iron_limits_serotonin <- driver iron_deficiency <- ferritin_low_iron <- lab ferritin
   ASSERT_FALSE(why->root.rules.empty());
@@ -52,7 +52,7 @@ TEST(WhyTest, ListsTheRuleChainDownToTheLab) {
 TEST(WhyTest, FindsKnowledgePathsFromTheDriver) {
   const auto& fx = fixture::Evaluate();
   auto why = Why(*fx.engine, fx.c, fx.evaluation, "serotonin_synthesis");
-  ASSERT_TRUE(why.ok());
+  ASSERT_OK(why);
   ASSERT_FALSE(why->paths.empty());
   for (const auto& path : why->paths) {
     EXPECT_EQ(path.from, "iron_deficiency");
@@ -86,7 +86,7 @@ TEST(WhyTest, Errors) {
 TEST(WhyNotTest, OrdersRulesByClosenessAndNamesTheDecidingLab) {
   const auto& fx = fixture::Evaluate();
   auto why_not = WhyNot(*fx.engine, fx.c, fx.evaluation, "serotonin_synthesis");
-  ASSERT_TRUE(why_not.ok()) << why_not.status().message();
+  ASSERT_OK(why_not);
   EXPECT_TRUE(why_not->concluded);
   EXPECT_EQ(why_not->fired, std::vector<std::string>{"iron_limits_serotonin"});
   // b6_limits_serotonin: 1 of 2 tests held, the lab unknown; b6_with_anhedonia: 1 of 3, one false.
@@ -116,7 +116,7 @@ TEST(WhyNotTest, OrdersRulesByClosenessAndNamesTheDecidingLab) {
 TEST(WhyNotTest, SaysWhenSafetyBlockedAStrategy) {
   const auto& fx = fixture::Evaluate();
   auto why_not = WhyNot(*fx.engine, fx.c, fx.evaluation, "precursor_5htp");
-  ASSERT_TRUE(why_not.ok()) << why_not.status().message();
+  ASSERT_OK(why_not);
   EXPECT_EQ(why_not->kind, "strategy");
   EXPECT_TRUE(why_not->blocked);
   ASSERT_FALSE(why_not->block_reasons.empty());

@@ -1,4 +1,4 @@
-// A small evaluated case shared by the explain and report tests: the real knowledge base, a
+// A small evaluated case shared by the explain and report tests: the fixture knowledge base, a
 // fixture rule base written here (lab -> driver -> deficit -> strategy, a rule left undecided by a
 // missing lab, alerts of three severities) and a case that also requests a blocked supplement.
 #pragma once
@@ -11,12 +11,12 @@
 #include "case/case.h"
 #include "inference/inference.h"
 #include "knowledge/knowledge.h"
-#include "real_knowledge.h"
 #include "rules/rules.h"
+#include "testutil.h"
 
 namespace nflux::fixture {
 
-inline std::shared_ptr<const knowledge::KnowledgeBase> Knowledge() { return testing::RealKnowledge(); }
+inline std::shared_ptr<const knowledge::KnowledgeBase> Knowledge() { return testing::FixtureKnowledge(); }
 
 inline const char* kRules = R"(
 rule ferritin_low_iron "Low ferritin means iron deficiency"
@@ -87,8 +87,8 @@ inline const Evaluated& Evaluate() {
     EXPECT_TRUE(loaded.errors.empty()) << errors;
     out.engine = std::make_unique<inference::Engine>(loaded.rules, Knowledge());
     auto parsed = casefile::ParseCase(kCase, *Knowledge(), {});
-    EXPECT_TRUE(parsed.ok()) << parsed.status().message();
-    out.c = *parsed;
+    EXPECT_OK(parsed);
+    if (parsed.ok()) out.c = *parsed;
     out.evaluation = out.engine->Evaluate(out.c, {});
     return out;
   }();
