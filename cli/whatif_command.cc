@@ -8,6 +8,7 @@
 #include <memory>
 #include <regex>
 
+#include "base/json.h"
 #include "base/text.h"
 #include "cli/context.h"
 
@@ -108,8 +109,9 @@ void PrintText(const std::string& case_id, const WhatifArgs& args, const WhatifR
 
 // The case text with every --set applied; the text itself when it is not JSON (the parse reports it).
 Result<std::string> ChangedCase(const std::string& text, const std::vector<std::string>& sets) {
-  nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
-  if (doc.is_discarded()) return text;
+  StrictJson parsed = ParseJsonStrict(text);
+  if (parsed.syntax_error) return text;
+  nlohmann::json doc = std::move(parsed.value);
   for (const auto& set : sets)
     if (auto status = ApplySet(doc, set); !status.ok()) return status;
   return doc.dump();

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 
+#include "base/json.h"
 #include "base/text.h"
 
 namespace nflux::golden {
@@ -318,8 +319,9 @@ ordered_json DeficitEntry(const Expectation& old, const std::string& id, double 
 }  // namespace
 
 Result<Expectation> ParseExpectation(std::string_view text, const std::string& source) {
-  json doc = json::parse(text, nullptr, false);
-  if (doc.is_discarded()) return Status::InvalidArgument(source + ": not valid JSON");
+  auto parsed = ParseJsonDocument(text, source);
+  if (!parsed.ok()) return parsed.status();
+  json doc = std::move(parsed).value();
   if (!doc.is_object()) return Status::InvalidArgument(source + ": /: expected an object");
   Problems problems{source, {}};
   CheckKeys(doc, {"description", "flux", "covers", "must_include", "must_not_include", "max_deficit_certainty", "alerts",

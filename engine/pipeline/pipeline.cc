@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 
+#include "base/json.h"
 #include "store/store.h"
 
 namespace nflux::pipeline {
@@ -37,26 +38,24 @@ Status Problems(const std::vector<std::string>& problems) {
   return Status::InvalidArgument(message);
 }
 
-// One entry of a flux object, checked; appends problems.
-void ReadFluxEntry(const std::string& key, const nlohmann::json& value, const std::string& source,
-                   inference::FluxValues& flux, std::vector<std::string>& problems) {
+// One entry of a flux object, checked; problems go to `reader` at JSON pointer paths.
+void ReadFluxEntry(const std::string& key, const nlohmann::json& value, const JsonReader& reader,
+                   inference::FluxValues& flux) {
+  std::string path = JsonChild("", key);
   if (key == "assumed") {
-    if (!value.is_array()) {
-      problems.push_back(source + ": /assumed: expected an array of flux indices");
-      return;
-    }
+    if (!value.is_array()) return reader.Report(path, "expected an array of flux indices");
     for (size_t i = 0; i < value.size(); ++i) {
       if (!value[i].is_string() || !rules::IsFluxIndex(value[i].get<std::string>()))
-        problems.push_back(source + ": /assumed/" + std::to_string(i) + ": not a flux index");
+        reader.Report(JsonChild(path, i), "not a flux index");
       else
         flux.assumed[value[i].get<std::string>()] = true;
     }
     return;
   }
   if (!rules::IsFluxIndex(key))
-    problems.push_back(source + ": /" + key + ": not a flux index (PATHWAY.INDEX, e.g. serotonin.synthesis)");
+    reader.Report(path, "not a flux index (PATHWAY.INDEX, e.g. serotonin.synthesis)");
   else if (!value.is_number())
-    problems.push_back(source + ": /" + key + ": expected a number");
+    reader.Report(path, "expected a number");
   else
     flux.values[key] = value.get<double>();
 }
@@ -110,7 +109,10 @@ Result<inference::FluxValues> FluxFromJson(const nlohmann::json& object, const s
   if (!object.is_object()) return Status::InvalidArgument(source + ": /: expected an object of flux indices");
   inference::FluxValues flux;
   std::vector<std::string> problems;
-  for (const auto& [key, value] : object.items()) ReadFluxEntry(key, value, source, flux, problems);
+  JsonReader reader([&](const std::string& path, const std::string& message) {
+    problems.push_back(source + ": " + path + ": " + message);
+  });
+  for (const auto& [key, value] : object.items()) ReadFluxEntry(key, value, reader, flux);
   if (Status status = Problems(problems); !status.ok()) return status;
   return flux;
 }

@@ -126,6 +126,13 @@ TEST_F(GoldenDir, UpdateKeepsBandsThatHoldAndTolerances) {
   EXPECT_FALSE(run.expectation->complete->deficits[0].tolerance.has_value());
 }
 
+TEST(GoldenParse, DuplicateKeyIsRejected) {
+  auto parsed = ParseExpectation(R"({"alerts": [], "alerts": ["a"], "strategies": [], "blocked_strategies": [], "deficits": []})",
+                                 "e.json");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ("e.json: /alerts: duplicate key 'alerts': the earlier value would be lost", parsed.status().message());
+}
+
 TEST(GoldenParse, ProblemsNameTheJsonPath) {
   auto parsed = ParseExpectation(R"({"alerts": [], "strategies": [{"id": "x"}], "deficitz": []})", "e.json");
   ASSERT_FALSE(parsed.ok());
