@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <regex>
 
 #include "base/json.h"
 #include "store/store.h"
@@ -92,6 +93,33 @@ std::vector<ConclusionChange> ChangedConclusions(const inference::Evaluation& be
   return out;
 }
 
+// Applies "lab.ferritin=80ng/mL" to the case JSON: replaces the value and unit of every entry of
+// that test, or adds one.
+Status ApplyLabChange(nlohmann::json& doc, const std::string& set) {
+  static const std::regex pattern(R"(^lab\.([a-z0-9_]+)=([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(.*)$)");
+  std::smatch match;
+  if (!std::regex_match(set, match, pattern))
+    return Status::InvalidArgument("--set " + set + ": expected lab.ID=VALUE[UNIT], e.g. lab.ferritin=80ng/mL");
+  std::string test = match[1], unit = match[3];
+  double value = std::stod(match[2]);
+  if (!doc.contains("labs") || !doc["labs"].is_array()) doc["labs"] = nlohmann::json::array();
+  bool found = false;
+  for (auto& lab : doc["labs"]) {
+    if (!lab.is_object() || lab.value("test", "") != test) continue;
+    found = true;
+    lab["value"] = value;
+    if (!unit.empty()) lab["unit"] = unit;
+    else lab.erase("unit");
+    lab.erase("date");
+  }
+  if (!found) {
+    nlohmann::json lab = {{"test", test}, {"value", value}};
+    if (!unit.empty()) lab["unit"] = unit;
+    doc["labs"].push_back(lab);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const knowledge::KnowledgeBase>> LoadKnowledge(const Options& options) {
@@ -125,6 +153,15 @@ inference::FluxValues MergeFlux(const flux::FluxResult& model, const inference::
   }
   for (const auto& [key, assumed] : given.assumed) out.assumed[key] = assumed;
   return out;
+}
+
+Result<std::string> ApplyLabChanges(std::string_view case_text, const std::vector<std::string>& changes) {
+  StrictJson parsed = ParseJsonStrict(case_text);
+  if (parsed.syntax_error) return std::string(case_text);
+  nlohmann::json doc = std::move(parsed.value);
+  for (const auto& change : changes)
+    if (auto status = ApplyLabChange(doc, change); !status.ok()) return status;
+  return doc.dump();
 }
 
 Result<std::unique_ptr<Pipeline>> Pipeline::Open(const Options& options) {

@@ -78,6 +78,12 @@ struct CaseEvaluation {
   report::ReportOptions report;    // flux, unmeasured inputs, predicted effects
 };
 
+// The case text with every lab change applied, for WhatIf()'s `after_text`. Each change is
+// "lab.ID=VALUE[UNIT]" (e.g. "lab.ferritin=80ng/mL"): it replaces the value and unit of every entry
+// of that test (dropping its date), or adds one. Text that is not JSON comes back unchanged (the
+// case parser reports it). Errors: InvalidArgument for a malformed change ("--set ...: expected ...").
+Result<std::string> ApplyLabChanges(std::string_view case_text, const std::vector<std::string>& changes);
+
 // A what-if: labs changed (the case re-parsed from `after_text`) and strategies applied.
 struct WhatIfOptions {
   std::string source_name;

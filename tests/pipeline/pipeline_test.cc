@@ -168,5 +168,45 @@ TEST(PipelineWhatIf, AppliedStrategyAndUnknownStrategy) {
   EXPECT_EQ(Status::Code::kInvalidArgument, Shipped().WhatIf(text, text, options).status().code());
 }
 
+// Lab changes for what-if: a table of changes and the labs they leave.
+TEST(PipelineLabChanges, ReplaceOrAddEveryEntryOfTheTest) {
+  const std::string text =
+      R"({"case_id": "c", "labs": [{"test": "ferritin", "value": 20, "unit": "ng/mL", "date": "2026-01-01"},)"
+      R"( {"test": "b12", "value": 300}, {"test": "ferritin", "value": 25}]})";
+  struct Row {
+    std::vector<std::string> changes;
+    std::string labs;
+  } rows[] = {
+      {{}, R"([{"date":"2026-01-01","test":"ferritin","unit":"ng/mL","value":20},{"test":"b12","value":300},)"
+           R"({"test":"ferritin","value":25}])"},
+      {{"lab.ferritin=80ng/mL"},
+       R"([{"test":"ferritin","unit":"ng/mL","value":80.0},{"test":"b12","value":300},)"
+       R"({"test":"ferritin","unit":"ng/mL","value":80.0}])"},
+      {{"lab.ferritin=80"}, R"([{"test":"ferritin","value":80.0},{"test":"b12","value":300},{"test":"ferritin","value":80.0}])"},
+      {{"lab.vitamin_d=-1.5e1 nmol/L"},
+       R"([{"date":"2026-01-01","test":"ferritin","unit":"ng/mL","value":20},{"test":"b12","value":300},)"
+       R"({"test":"ferritin","value":25},{"test":"vitamin_d","unit":"nmol/L","value":-15.0}])"},
+  };
+  for (const auto& row : rows) {
+    auto changed = ApplyLabChanges(text, row.changes);
+    ASSERT_OK(changed);
+    EXPECT_EQ(row.labs, nlohmann::json::parse(*changed)["labs"].dump()) << ::testing::PrintToString(row.changes);
+  }
+}
+
+TEST(PipelineLabChanges, NoLabsYetAndMalformedChanges) {
+  auto added = ApplyLabChanges(R"({"case_id": "c"})", {"lab.ferritin=80"});
+  ASSERT_OK(added);
+  EXPECT_EQ(R"([{"test":"ferritin","value":80.0}])", nlohmann::json::parse(*added)["labs"].dump());
+  auto bad = ApplyLabChanges(R"({"case_id": "c"})", {"ferritin=80"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ("--set ferritin=80: expected lab.ID=VALUE[UNIT], e.g. lab.ferritin=80ng/mL", bad.status().message());
+  EXPECT_EQ(Status::Code::kInvalidArgument, bad.status().code());
+  // Not JSON: unchanged, so the case parser reports the syntax error with its own position.
+  auto not_json = ApplyLabChanges("{oops", {"lab.ferritin=80"});
+  ASSERT_OK(not_json);
+  EXPECT_EQ("{oops", *not_json);
+}
+
 }  // namespace
 }  // namespace nflux::pipeline
