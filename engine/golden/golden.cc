@@ -486,4 +486,11 @@ Result<std::optional<double>> ReadCoverageFloor(const std::string& path) {
   return Status::InvalidArgument(path + ": expected one number, the coverage floor in percent");
 }
 
+std::string FloorFailure(const std::string& dir, const Coverage& coverage) {
+  auto floor = ReadCoverageFloor(dir + "/coverage_floor.txt");
+  if (!floor.ok()) return floor.status().message();
+  if (!*floor || coverage.percent() + 1e-9 >= **floor) return "";
+  return coverage.Summary() + " is below the floor " + FormatNumber(**floor, 4) + "% (" + dir + "/coverage_floor.txt)";
+}
+
 }  // namespace nflux::golden

@@ -172,5 +172,19 @@ TEST(GoldenCoverage, SummaryAndFloor) {
   fs::remove(path);
 }
 
+TEST_F(GoldenDir, FloorFailureComparesCoverageWithTheFloorFile) {
+  Coverage coverage;
+  coverage.fired = 175;
+  coverage.total = 252;
+  EXPECT_EQ("", FloorFailure(dir_, coverage));  // no floor file
+  std::ofstream(dir_ + "/coverage_floor.txt") << "69.4\n";
+  EXPECT_EQ("", FloorFailure(dir_, coverage));  // 69.44% holds
+  std::ofstream(dir_ + "/coverage_floor.txt") << "70\n";
+  EXPECT_EQ("coverage: 175/252 rules (69.4%) is below the floor 70% (" + dir_ + "/coverage_floor.txt)",
+            FloorFailure(dir_, coverage));
+  std::ofstream(dir_ + "/coverage_floor.txt") << "lots";
+  EXPECT_EQ(dir_ + "/coverage_floor.txt: expected one number, the coverage floor in percent", FloorFailure(dir_, coverage));
+}
+
 }  // namespace
 }  // namespace nflux::golden
