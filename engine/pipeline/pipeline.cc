@@ -133,6 +133,27 @@ Result<std::shared_ptr<const knowledge::KnowledgeBase>> LoadKnowledge(const Opti
   return Status::InvalidArgument(message);
 }
 
+KnowledgeStats StatsOf(const knowledge::KnowledgeBase& kb) {
+  KnowledgeStats stats;
+  for (const auto& node : kb.nodes()) ++stats.nodes[std::string(knowledge::KindName(node.kind))];
+  for (const auto& edge : kb.edges()) {
+    ++stats.edges[std::string(knowledge::EdgeTypeName(edge.type))];
+    if (edge.citations.empty()) ++stats.uncited_edges;
+  }
+  return stats;
+}
+
+std::map<std::string, std::string> CitationsAround(const knowledge::KnowledgeBase& kb, const knowledge::Node& node) {
+  std::map<std::string, std::string> cited;
+  for (const auto& key : node.citations) cited[key] = "";
+  for (const auto& edges : {kb.OutEdges(node.id), kb.InEdges(node.id)})
+    for (const knowledge::Edge* edge : edges)
+      for (const auto& key : edge->citations) cited[key] = "";
+  for (auto& [key, text] : cited)
+    if (const auto* citation = kb.FindCitation(key)) text = citation->Format();
+  return cited;
+}
+
 Result<inference::FluxValues> FluxFromJson(const nlohmann::json& object, const std::string& source) {
   if (!object.is_object()) return Status::InvalidArgument(source + ": /: expected an object of flux indices");
   inference::FluxValues flux;

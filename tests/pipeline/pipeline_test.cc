@@ -208,5 +208,31 @@ TEST(PipelineLabChanges, NoLabsYetAndMalformedChanges) {
   EXPECT_EQ("{oops", *not_json);
 }
 
+TEST(PipelineKnowledge, StatsCountEveryNodeAndEdgeOnce) {
+  const knowledge::KnowledgeBase& kb = Shipped().knowledge();
+  KnowledgeStats stats = StatsOf(kb);
+  int nodes = 0, edges = 0;
+  for (const auto& [kind, count] : stats.nodes) nodes += count;
+  for (const auto& [type, count] : stats.edges) edges += count;
+  EXPECT_EQ(kb.nodes().size(), static_cast<size_t>(nodes));
+  EXPECT_EQ(kb.edges().size(), static_cast<size_t>(edges));
+  EXPECT_GT(stats.nodes["enzyme"], 0);
+  EXPECT_GE(stats.uncited_edges, 0);
+  EXPECT_LT(static_cast<size_t>(stats.uncited_edges), kb.edges().size());
+}
+
+TEST(PipelineKnowledge, CitationsAroundANodeIncludeItsEdges) {
+  const knowledge::KnowledgeBase& kb = Shipped().knowledge();
+  const knowledge::Node* node = kb.Find("tph2");
+  ASSERT_NE(nullptr, node);
+  auto cited = CitationsAround(kb, *node);
+  for (const auto& key : node->citations) EXPECT_TRUE(cited.count(key)) << key;
+  for (const auto& edges : {kb.OutEdges("tph2"), kb.InEdges("tph2")})
+    for (const knowledge::Edge* edge : edges)
+      for (const auto& key : edge->citations) EXPECT_TRUE(cited.count(key)) << key;
+  ASSERT_FALSE(cited.empty());
+  for (const auto& [key, text] : cited) EXPECT_EQ(kb.FindCitation(key)->Format(), text) << key;
+}
+
 }  // namespace
 }  // namespace nflux::pipeline
