@@ -7,6 +7,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "base/json.h"
 #include "base/text.h"
 #include "store/store.h"
 
@@ -91,9 +92,9 @@ Result<inference::FluxValues> ReadFluxFile(const std::string& path) {
   if (path.empty()) return inference::FluxValues{};
   auto text = ReadFileToString(path);
   if (!text.ok()) return text.status();
-  nlohmann::json object = nlohmann::json::parse(*text, nullptr, false);
-  if (object.is_discarded()) return Status::InvalidArgument(path + ": not valid JSON");
-  return pipeline::FluxFromJson(object, path);
+  auto object = ParseJsonDocument(*text, path);
+  if (!object.ok()) return object.status();
+  return pipeline::FluxFromJson(*object, path);
 }
 
 void AddKnowledgeSourceOptions(CLI::App* command, GlobalOptions& options) {

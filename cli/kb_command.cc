@@ -51,13 +51,7 @@ int RunValidate(Context& context, bool as_json) {
 int RunStats(Context& context, bool as_json) {
   auto kb = LoadKnowledgeOrReport(context);
   if (!kb) return context.exit_code;
-  std::map<std::string, int> nodes, edges;
-  int uncited = 0;
-  for (const auto& node : kb->nodes()) ++nodes[std::string(knowledge::KindName(node.kind))];
-  for (const auto& edge : kb->edges()) {
-    ++edges[std::string(knowledge::EdgeTypeName(edge.type))];
-    if (edge.citations.empty()) ++uncited;
-  }
+  auto [nodes, edges, uncited] = pipeline::StatsOf(*kb);
   if (as_json) {
     json out = {{"version", kb->version()}, {"nodes", nodes}, {"edges", edges}, {"uncited_edges", uncited},
                 {"citations", kb->citations().size()}, {"total_nodes", kb->nodes().size()},
@@ -80,13 +74,7 @@ int RunShow(Context& context, const std::string& id, bool as_json) {
   if (!node) return BadInput("unknown node '" + id + "'" + DidYouMean(id, kb->Ids()));
   auto out_edges = kb->OutEdges(id);
   auto in_edges = kb->InEdges(id);
-  std::map<std::string, std::string> cited;
-  for (const auto& key : node->citations) cited[key] = "";
-  for (const auto* list : {&out_edges, &in_edges})
-    for (const Edge* edge : *list)
-      for (const auto& key : edge->citations) cited[key] = "";
-  for (auto& [key, text] : cited)
-    if (const auto* citation = kb->FindCitation(key)) text = citation->Format();
+  std::map<std::string, std::string> cited = pipeline::CitationsAround(*kb, *node);
   if (as_json) {
     json out = {{"version", kb->version()}, {"node", node->data}, {"out", json::array()}, {"in", json::array()},
                 {"citations", cited}, {"source", node->source.file + ":" + node->source.json_path}};

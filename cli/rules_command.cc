@@ -2,7 +2,6 @@
 #include <iostream>
 #include <memory>
 #include <set>
-#include <sstream>
 
 #include "base/text.h"
 #include "cli/context.h"
@@ -23,20 +22,6 @@ struct RulesArgs {
   std::string dir;
 };
 
-// A rule count for a rule base that did not load: the lines that open with `rule ID`.
-size_t CountRuleOpenings(const std::vector<rules::RuleSource>& sources) {
-  size_t count = 0;
-  for (const auto& source : sources) {
-    std::istringstream lines(source.text);
-    std::string keyword, id;
-    for (std::string line; std::getline(lines, line);) {
-      std::istringstream words(line);
-      if (words >> keyword >> id && keyword == "rule" && id[0] >= 'a' && id[0] <= 'z') ++count;
-    }
-  }
-  return count;
-}
-
 std::string Where(const Rule& rule) { return rule.at.file.str() + ":" + std::to_string(rule.at.line); }
 
 // ---------------------------------------------------------------------------------------------
@@ -48,7 +33,7 @@ int RunCheck(Context& context, const RulesArgs& args) {
   auto sources = rules::ReadRulesDir(ResolveRulesDir(context.options));
   if (!sources.ok()) return Fail(sources.status());
   auto loaded = rules::LoadRules(*sources, *kb);
-  size_t count = loaded.rules ? loaded.rules->rules.size() : CountRuleOpenings(*sources);
+  size_t count = loaded.rules ? loaded.rules->rules.size() : lint::CountRuleOpenings(*sources);
   if (args.json) {
     json out = {{"rules", count}, {"files", json::array()}, {"errors", json::array()}};
     for (const auto& source : *sources) out["files"].push_back(source.path);
@@ -125,14 +110,6 @@ void UpdateExpectation(const std::string& dir, golden::CaseRun& run) {
   for (const auto& change : *changes) std::cerr << "  " << change << "\n";
 }
 
-// The coverage floor in <dir>/coverage_floor.txt, if any: a failure message when coverage is below.
-std::string FloorFailure(const std::string& dir, const golden::Coverage& coverage) {
-  auto floor = golden::ReadCoverageFloor(dir + "/coverage_floor.txt");
-  if (!floor.ok()) return floor.status().message();
-  if (!*floor || coverage.percent() + 1e-9 >= **floor) return "";
-  return coverage.Summary() + " is below the floor " + FormatNumber(**floor, 4) + "% (" + dir + "/coverage_floor.txt)";
-}
-
 void PrintCoverage(const golden::Coverage& coverage, bool as_json, json& out) {
   if (as_json) {
     out["coverage"] = {{"fired", coverage.fired}, {"total", coverage.total}};
@@ -162,7 +139,7 @@ int RunTest(Context& context, const RulesArgs& args) {
     Report(run, args.json, cases);
   }
   golden::Coverage coverage = golden::CoverageOf(pipeline->rule_base(), fired);
-  std::string floor_failure = names.ok() && !names->empty() ? FloorFailure(dir, coverage) : "";
+  std::string floor_failure = names.ok() && !names->empty() ? golden::FloorFailure(dir, coverage) : "";
   json out = {{"cases", cases}, {"passed", passed}, {"failed", failed}};
   if (args.coverage) PrintCoverage(coverage, args.json, out);
   if (args.json) {

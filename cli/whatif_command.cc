@@ -6,7 +6,6 @@
 #include <cmath>
 #include <iostream>
 #include <memory>
-#include <regex>
 
 #include "base/text.h"
 #include "cli/context.h"
@@ -23,33 +22,6 @@ struct WhatifArgs {
   bool rank = false;
   bool json = false;
 };
-
-// Applies "lab.ferritin=80ng/mL" to the case JSON: replaces the value and unit of every entry of
-// that test, or adds one.
-Status ApplySet(nlohmann::json& doc, const std::string& set) {
-  static const std::regex pattern(R"(^lab\.([a-z0-9_]+)=([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(.*)$)");
-  std::smatch match;
-  if (!std::regex_match(set, match, pattern))
-    return Status::InvalidArgument("--set " + set + ": expected lab.ID=VALUE[UNIT], e.g. lab.ferritin=80ng/mL");
-  std::string test = match[1], unit = match[3];
-  double value = std::stod(match[2]);
-  if (!doc.contains("labs") || !doc["labs"].is_array()) doc["labs"] = nlohmann::json::array();
-  bool found = false;
-  for (auto& lab : doc["labs"]) {
-    if (!lab.is_object() || lab.value("test", "") != test) continue;
-    found = true;
-    lab["value"] = value;
-    if (!unit.empty()) lab["unit"] = unit;
-    else lab.erase("unit");
-    lab.erase("date");
-  }
-  if (!found) {
-    nlohmann::json lab = {{"test", test}, {"value", value}};
-    if (!unit.empty()) lab["unit"] = unit;
-    doc["labs"].push_back(lab);
-  }
-  return Status::Ok();
-}
 
 double Round4(double v) { return std::round(v * 1e4) / 1e4 + 0.0; }  // + 0.0: no -0
 
@@ -106,22 +78,13 @@ void PrintText(const std::string& case_id, const WhatifArgs& args, const WhatifR
               << FormatNumber(row["improvement"].get<double>(), 4) << "\n";
 }
 
-// The case text with every --set applied; the text itself when it is not JSON (the parse reports it).
-Result<std::string> ChangedCase(const std::string& text, const std::vector<std::string>& sets) {
-  nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
-  if (doc.is_discarded()) return text;
-  for (const auto& set : sets)
-    if (auto status = ApplySet(doc, set); !status.ok()) return status;
-  return doc.dump();
-}
-
 int RunWhatif(Context& context, const WhatifArgs& args) {
   auto pipeline = OpenPipelineOrReport(context);
   if (!pipeline) return context.exit_code;
   auto text = ReadInput(args.case_path);
   if (!text.ok()) return Fail(text.status());
   if (auto parsed = pipeline->ParseCase(*text, args.case_path); !parsed.ok()) return Fail(parsed.status());
-  auto changed = ChangedCase(*text, args.sets);
+  auto changed = pipeline::ApplyLabChanges(*text, args.sets);
   if (!changed.ok()) return Fail(changed.status());
   pipeline::WhatIfOptions options{args.case_path, args.apply, args.rank};
   auto result = pipeline->WhatIf(*text, *changed, options);

@@ -74,6 +74,21 @@ StrictJson ParseJsonStrict(std::string_view text) {
 
 namespace nflux {
 
+
+Result<nlohmann::json> ParseJsonDocument(std::string_view text, const std::string& source) {
+  StrictJson parsed = ParseJsonStrict(text);
+  if (parsed.syntax_error)
+    return Status::InvalidArgument(source + ":" + std::to_string(parsed.syntax_error->line) + ":" +
+                                   std::to_string(parsed.syntax_error->column) +
+                                   ": not valid JSON: " + parsed.syntax_error->message);
+  std::string message;
+  for (const auto& path : parsed.duplicate_keys)
+    message += (message.empty() ? "" : "\n") + source + ": " + path + ": duplicate key '" + JsonLastKey(path) +
+               "': the earlier value would be lost";
+  if (!message.empty()) return Status::InvalidArgument(message);
+  return std::move(parsed.value);
+}
+
 std::string JsonChild(std::string_view path, std::string_view key) {
   std::string out(path);
   out += '/';

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/status.h"
 #include "base/text.h"
 
 namespace nflux {
@@ -39,6 +40,12 @@ struct StrictJson {
 
 // Parses `text`; never throws.
 StrictJson ParseJsonStrict(std::string_view text);
+
+// A whole document read from `source` (a file name, "-" for stdin), parsed strictly for callers
+// that stop at the first problem (CLI inputs, golden expectations). InvalidArgument on a syntax
+// error ("f.json:3:7: not valid JSON: syntax error ...") or on every key given twice, one per line
+// ("f.json: /a: duplicate key 'a': the earlier value would be lost").
+Result<nlohmann::json> ParseJsonDocument(std::string_view text, const std::string& source);
 
 // ---- JSON pointer paths ------------------------------------------------------------------------
 

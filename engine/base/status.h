@@ -14,7 +14,7 @@
 
 namespace nflux {
 
-class Status {
+class [[nodiscard]] Status {
  public:
   enum class Code { kOk, kInvalidArgument, kNotFound, kCorruption, kIOError, kInternal };
 
@@ -61,7 +61,7 @@ inline int ExitCodeFor(const Status& status) {
 // Result<T> holds either a value or a non-ok Status.
 // REQUIRES: value() only when ok(); status() is Ok when a value is held.
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : data_(std::move(value)) {}  // NOLINT: implicit by design.
   Result(Status status) : data_(std::move(status)) { assert(!std::get<Status>(data_).ok()); }  // NOLINT

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 
+#include "base/json.h"
 #include "base/text.h"
 
 namespace nflux::golden {
@@ -318,8 +319,9 @@ ordered_json DeficitEntry(const Expectation& old, const std::string& id, double 
 }  // namespace
 
 Result<Expectation> ParseExpectation(std::string_view text, const std::string& source) {
-  json doc = json::parse(text, nullptr, false);
-  if (doc.is_discarded()) return Status::InvalidArgument(source + ": not valid JSON");
+  auto parsed = ParseJsonDocument(text, source);
+  if (!parsed.ok()) return parsed.status();
+  json doc = std::move(parsed).value();
   if (!doc.is_object()) return Status::InvalidArgument(source + ": /: expected an object");
   Problems problems{source, {}};
   CheckKeys(doc, {"description", "flux", "covers", "must_include", "must_not_include", "max_deficit_certainty", "alerts",
@@ -482,6 +484,13 @@ Result<std::optional<double>> ReadCoverageFloor(const std::string& path) {
   } catch (const std::exception&) {
   }
   return Status::InvalidArgument(path + ": expected one number, the coverage floor in percent");
+}
+
+std::string FloorFailure(const std::string& dir, const Coverage& coverage) {
+  auto floor = ReadCoverageFloor(dir + "/coverage_floor.txt");
+  if (!floor.ok()) return floor.status().message();
+  if (!*floor || coverage.percent() + 1e-9 >= **floor) return "";
+  return coverage.Summary() + " is below the floor " + FormatNumber(**floor, 4) + "% (" + dir + "/coverage_floor.txt)";
 }
 
 }  // namespace nflux::golden

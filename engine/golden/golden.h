@@ -121,4 +121,9 @@ Coverage CoverageOf(const rules::RuleBase& rule_base, const std::set<std::string
 // The coverage floor in percent from `path` (one number); nullopt when the file does not exist.
 Result<std::optional<double>> ReadCoverageFloor(const std::string& path);
 
+// Checks `coverage` against the floor in <dir>/coverage_floor.txt: "" when it holds or there is no
+// floor file; else why not ("... is below the floor 99% (<dir>/coverage_floor.txt)"), or the
+// floor file's own error message.
+std::string FloorFailure(const std::string& dir, const Coverage& coverage);
+
 }  // namespace nflux::golden

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <tuple>
 
 #include "base/text.h"
@@ -318,6 +319,20 @@ std::vector<Finding> Lint(const rules::RuleBase& rule_base, const knowledge::Kno
     return std::tie(x.at.file, x.at.line, x.at.column) < std::tie(y.at.file, y.at.line, y.at.column);
   });
   return findings;
+}
+
+// A line count, not a parse: the sources may not parse at all.
+size_t CountRuleOpenings(const std::vector<rules::RuleSource>& sources) {
+  size_t count = 0;
+  for (const auto& source : sources) {
+    std::istringstream lines(source.text);
+    std::string keyword, id;
+    for (std::string line; std::getline(lines, line);) {
+      std::istringstream words(line);
+      if (words >> keyword >> id && keyword == "rule" && id[0] >= 'a' && id[0] <= 'z') ++count;
+    }
+  }
+  return count;
 }
 
 }  // namespace nflux::lint

@@ -35,4 +35,8 @@ struct Finding {
 // Every finding, sorted by file, line and column (stable).
 std::vector<Finding> Lint(const rules::RuleBase& rule_base, const knowledge::KnowledgeBase& kb);
 
+// A rule count for sources that did not load (so `rules check` can still say how many rules it
+// saw): the lines that open with `rule ID`, ID starting with a lowercase letter.
+size_t CountRuleOpenings(const std::vector<rules::RuleSource>& sources);
+
 }  // namespace nflux::lint

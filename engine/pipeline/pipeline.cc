@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <regex>
 
+#include "base/json.h"
 #include "store/store.h"
 
 namespace nflux::pipeline {
@@ -37,26 +39,24 @@ Status Problems(const std::vector<std::string>& problems) {
   return Status::InvalidArgument(message);
 }
 
-// One entry of a flux object, checked; appends problems.
-void ReadFluxEntry(const std::string& key, const nlohmann::json& value, const std::string& source,
-                   inference::FluxValues& flux, std::vector<std::string>& problems) {
+// One entry of a flux object, checked; problems go to `reader` at JSON pointer paths.
+void ReadFluxEntry(const std::string& key, const nlohmann::json& value, const JsonReader& reader,
+                   inference::FluxValues& flux) {
+  std::string path = JsonChild("", key);
   if (key == "assumed") {
-    if (!value.is_array()) {
-      problems.push_back(source + ": /assumed: expected an array of flux indices");
-      return;
-    }
+    if (!value.is_array()) return reader.Report(path, "expected an array of flux indices");
     for (size_t i = 0; i < value.size(); ++i) {
       if (!value[i].is_string() || !rules::IsFluxIndex(value[i].get<std::string>()))
-        problems.push_back(source + ": /assumed/" + std::to_string(i) + ": not a flux index");
+        reader.Report(JsonChild(path, i), "not a flux index");
       else
         flux.assumed[value[i].get<std::string>()] = true;
     }
     return;
   }
   if (!rules::IsFluxIndex(key))
-    problems.push_back(source + ": /" + key + ": not a flux index (PATHWAY.INDEX, e.g. serotonin.synthesis)");
+    reader.Report(path, "not a flux index (PATHWAY.INDEX, e.g. serotonin.synthesis)");
   else if (!value.is_number())
-    problems.push_back(source + ": /" + key + ": expected a number");
+    reader.Report(path, "expected a number");
   else
     flux.values[key] = value.get<double>();
 }
@@ -93,6 +93,33 @@ std::vector<ConclusionChange> ChangedConclusions(const inference::Evaluation& be
   return out;
 }
 
+// Applies "lab.ferritin=80ng/mL" to the case JSON: replaces the value and unit of every entry of
+// that test, or adds one.
+Status ApplyLabChange(nlohmann::json& doc, const std::string& set) {
+  static const std::regex pattern(R"(^lab\.([a-z0-9_]+)=([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(.*)$)");
+  std::smatch match;
+  if (!std::regex_match(set, match, pattern))
+    return Status::InvalidArgument("--set " + set + ": expected lab.ID=VALUE[UNIT], e.g. lab.ferritin=80ng/mL");
+  std::string test = match[1], unit = match[3];
+  double value = std::stod(match[2]);
+  if (!doc.contains("labs") || !doc["labs"].is_array()) doc["labs"] = nlohmann::json::array();
+  bool found = false;
+  for (auto& lab : doc["labs"]) {
+    if (!lab.is_object() || lab.value("test", "") != test) continue;
+    found = true;
+    lab["value"] = value;
+    if (!unit.empty()) lab["unit"] = unit;
+    else lab.erase("unit");
+    lab.erase("date");
+  }
+  if (!found) {
+    nlohmann::json lab = {{"test", test}, {"value", value}};
+    if (!unit.empty()) lab["unit"] = unit;
+    doc["labs"].push_back(lab);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const knowledge::KnowledgeBase>> LoadKnowledge(const Options& options) {
@@ -106,11 +133,35 @@ Result<std::shared_ptr<const knowledge::KnowledgeBase>> LoadKnowledge(const Opti
   return Status::InvalidArgument(message);
 }
 
+KnowledgeStats StatsOf(const knowledge::KnowledgeBase& kb) {
+  KnowledgeStats stats;
+  for (const auto& node : kb.nodes()) ++stats.nodes[std::string(knowledge::KindName(node.kind))];
+  for (const auto& edge : kb.edges()) {
+    ++stats.edges[std::string(knowledge::EdgeTypeName(edge.type))];
+    if (edge.citations.empty()) ++stats.uncited_edges;
+  }
+  return stats;
+}
+
+std::map<std::string, std::string> CitationsAround(const knowledge::KnowledgeBase& kb, const knowledge::Node& node) {
+  std::map<std::string, std::string> cited;
+  for (const auto& key : node.citations) cited[key] = "";
+  for (const auto& edges : {kb.OutEdges(node.id), kb.InEdges(node.id)})
+    for (const knowledge::Edge* edge : edges)
+      for (const auto& key : edge->citations) cited[key] = "";
+  for (auto& [key, text] : cited)
+    if (const auto* citation = kb.FindCitation(key)) text = citation->Format();
+  return cited;
+}
+
 Result<inference::FluxValues> FluxFromJson(const nlohmann::json& object, const std::string& source) {
   if (!object.is_object()) return Status::InvalidArgument(source + ": /: expected an object of flux indices");
   inference::FluxValues flux;
   std::vector<std::string> problems;
-  for (const auto& [key, value] : object.items()) ReadFluxEntry(key, value, source, flux, problems);
+  JsonReader reader([&](const std::string& path, const std::string& message) {
+    problems.push_back(source + ": " + path + ": " + message);
+  });
+  for (const auto& [key, value] : object.items()) ReadFluxEntry(key, value, reader, flux);
   if (Status status = Problems(problems); !status.ok()) return status;
   return flux;
 }
@@ -123,6 +174,15 @@ inference::FluxValues MergeFlux(const flux::FluxResult& model, const inference::
   }
   for (const auto& [key, assumed] : given.assumed) out.assumed[key] = assumed;
   return out;
+}
+
+Result<std::string> ApplyLabChanges(std::string_view case_text, const std::vector<std::string>& changes) {
+  StrictJson parsed = ParseJsonStrict(case_text);
+  if (parsed.syntax_error) return std::string(case_text);
+  nlohmann::json doc = std::move(parsed.value);
+  for (const auto& change : changes)
+    if (auto status = ApplyLabChange(doc, change); !status.ok()) return status;
+  return doc.dump();
 }
 
 Result<std::unique_ptr<Pipeline>> Pipeline::Open(const Options& options) {

@@ -50,6 +50,18 @@ struct Options {
 // problem, one per line (Problem::ToString()), then "N problem(s) in the knowledge base; ...".
 Result<std::shared_ptr<const knowledge::KnowledgeBase>> LoadKnowledge(const Options& options);
 
+// Counts of a knowledge base (`nflux kb stats`): nodes by kind name, edges by type name, and the
+// edges that cite nothing.
+struct KnowledgeStats {
+  std::map<std::string, int> nodes, edges;
+  int uncited_edges = 0;
+};
+KnowledgeStats StatsOf(const knowledge::KnowledgeBase& kb);
+
+// The citations `node` rests on (`nflux kb show`): its own and those of every edge into or out of
+// it, key -> formatted reference ("" for a key the knowledge base does not define).
+std::map<std::string, std::string> CitationsAround(const knowledge::KnowledgeBase& kb, const knowledge::Node& node);
+
 // Flux values from a JSON object {"serotonin.synthesis": 0.7, ..., "assumed": ["serotonin.synthesis"]}.
 // `source` names the input in messages ("flux.json: /serotonin.synth: not a flux index ...").
 Result<inference::FluxValues> FluxFromJson(const nlohmann::json& object, const std::string& source);
@@ -77,6 +89,12 @@ struct CaseEvaluation {
   inference::Evaluation evaluation;
   report::ReportOptions report;    // flux, unmeasured inputs, predicted effects
 };
+
+// The case text with every lab change applied, for WhatIf()'s `after_text`. Each change is
+// "lab.ID=VALUE[UNIT]" (e.g. "lab.ferritin=80ng/mL"): it replaces the value and unit of every entry
+// of that test (dropping its date), or adds one. Text that is not JSON comes back unchanged (the
+// case parser reports it). Errors: InvalidArgument for a malformed change ("--set ...: expected ...").
+Result<std::string> ApplyLabChanges(std::string_view case_text, const std::vector<std::string>& changes);
 
 // A what-if: labs changed (the case re-parsed from `after_text`) and strategies applied.
 struct WhatIfOptions {

@@ -140,7 +140,9 @@ Status Database::SaveKnowledge(const knowledge::KnowledgeBase& kb, const std::ve
   if (Status status = Execute("BEGIN IMMEDIATE"); !status.ok()) return status;
   auto fail = [&](const std::string& what) {
     Status status = SqlError(path_, db_, what);
-    Execute("ROLLBACK");
+    // The failure above is the error to report; a failed ROLLBACK adds nothing (SQLite rolls an
+    // open transaction back when the connection closes).
+    (void)Execute("ROLLBACK");
     return status;
   };
   {
@@ -176,7 +178,7 @@ Status Database::SaveKnowledge(const knowledge::KnowledgeBase& kb, const std::ve
     }
   }
   if (Status status = Execute("COMMIT"); !status.ok()) {
-    Execute("ROLLBACK");
+    (void)Execute("ROLLBACK");  // Report the COMMIT failure, as above.
     return status;
   }
   return Status::Ok();

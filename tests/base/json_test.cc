@@ -119,5 +119,27 @@ TEST(StrictJson, ReportsDuplicateKeysByPath) {
   EXPECT_EQ((std::vector<std::string>{"/a/0/b", "/a"}), parsed.duplicate_keys);
 }
 
+TEST(ParseJsonDocument, NamesTheSourceAndEveryDuplicateKey) {
+  auto parsed = ParseJsonDocument(R"({"a": {"b": 1, "b": 2}, "a": 3})", "f.json");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(Status::Code::kInvalidArgument, parsed.status().code());
+  EXPECT_EQ("f.json: /a/b: duplicate key 'b': the earlier value would be lost\n"
+            "f.json: /a: duplicate key 'a': the earlier value would be lost",
+            parsed.status().message());
+}
+
+TEST(ParseJsonDocument, SyntaxErrorNamesLineAndColumn) {
+  auto parsed = ParseJsonDocument("{\n  \"a\": x}", "f.json");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(0u, parsed.status().message().rfind("f.json:2:8: not valid JSON: syntax error", 0))
+      << parsed.status().message();
+}
+
+TEST(ParseJsonDocument, ReturnsTheValue) {
+  auto parsed = ParseJsonDocument(R"({"a": [1, 2]})", "f.json");
+  ASSERT_OK(parsed);
+  EXPECT_EQ(2, (*parsed)["a"][1].get<int>());
+}
+
 }  // namespace
 }  // namespace nflux

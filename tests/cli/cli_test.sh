@@ -334,6 +334,13 @@ expect_json 'd["flux"]["serotonin"]["synthesis"] == 0.7'
 printf '{"serotonin.synth": 0.7}\n' >"$TMP/flux_bad.json"
 expect_exit 2 "$NFLUX" evaluate examples/healthy_control.json --flux "$TMP/flux_bad.json"
 expect_contains "$TMP/flux_bad.json: /serotonin.synth: not a flux index"
+# A key given twice in a --flux file would silently drop a value: bad input naming file and path.
+printf '{"serotonin.synthesis": 0.7, "serotonin.synthesis": 0.5}\n' >"$TMP/flux_dup.json"
+expect_exit 2 "$NFLUX" evaluate examples/healthy_control.json --flux "$TMP/flux_dup.json"
+expect_contains "$TMP/flux_dup.json: /serotonin.synthesis: duplicate key 'serotonin.synthesis'"
+printf '{"serotonin.synthesis": \n' >"$TMP/flux_syntax.json"
+expect_exit 2 "$NFLUX" evaluate examples/healthy_control.json --flux "$TMP/flux_syntax.json"
+expect_contains "$TMP/flux_syntax.json:2:1: not valid JSON"
 
 # A malformed case: exit 2, the JSON path on stderr, nothing on stdout.
 printf '{"case_id": "bad", "patient": {"sex": "female", "age_years": "forty"}}\n' >"$TMP/bad_case.json"

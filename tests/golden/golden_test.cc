@@ -126,6 +126,13 @@ TEST_F(GoldenDir, UpdateKeepsBandsThatHoldAndTolerances) {
   EXPECT_FALSE(run.expectation->complete->deficits[0].tolerance.has_value());
 }
 
+TEST(GoldenParse, DuplicateKeyIsRejected) {
+  auto parsed = ParseExpectation(R"({"alerts": [], "alerts": ["a"], "strategies": [], "blocked_strategies": [], "deficits": []})",
+                                 "e.json");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ("e.json: /alerts: duplicate key 'alerts': the earlier value would be lost", parsed.status().message());
+}
+
 TEST(GoldenParse, ProblemsNameTheJsonPath) {
   auto parsed = ParseExpectation(R"({"alerts": [], "strategies": [{"id": "x"}], "deficitz": []})", "e.json");
   ASSERT_FALSE(parsed.ok());
@@ -163,6 +170,20 @@ TEST(GoldenCoverage, SummaryAndFloor) {
   std::ofstream(path) << "lots";
   EXPECT_FALSE(ReadCoverageFloor(path).ok());
   fs::remove(path);
+}
+
+TEST_F(GoldenDir, FloorFailureComparesCoverageWithTheFloorFile) {
+  Coverage coverage;
+  coverage.fired = 175;
+  coverage.total = 252;
+  EXPECT_EQ("", FloorFailure(dir_, coverage));  // no floor file
+  std::ofstream(dir_ + "/coverage_floor.txt") << "69.4\n";
+  EXPECT_EQ("", FloorFailure(dir_, coverage));  // 69.44% holds
+  std::ofstream(dir_ + "/coverage_floor.txt") << "70\n";
+  EXPECT_EQ("coverage: 175/252 rules (69.4%) is below the floor 70% (" + dir_ + "/coverage_floor.txt)",
+            FloorFailure(dir_, coverage));
+  std::ofstream(dir_ + "/coverage_floor.txt") << "lots";
+  EXPECT_EQ(dir_ + "/coverage_floor.txt: expected one number, the coverage floor in percent", FloorFailure(dir_, coverage));
 }
 
 }  // namespace

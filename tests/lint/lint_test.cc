@@ -101,5 +101,14 @@ TEST(Lint, TextAndNames) {
   EXPECT_EQ("unconcluded", Name(FindingKind::kUnconcluded));
 }
 
+TEST(LintCount, CountsRuleOpeningsInSourcesThatDoNotParse) {
+  std::vector<rules::RuleSource> sources = {
+      {"a.rules", "rule first\n  when ((\nrule second when\n# rule commented\nrule Upper\n"},
+      {"b.rules", "  rule indented\nrules x\nrule\n"},
+  };
+  EXPECT_EQ(3u, CountRuleOpenings(sources));  // first, second, indented
+  EXPECT_EQ(0u, CountRuleOpenings({}));
+}
+
 }  // namespace
 }  // namespace nflux::lint

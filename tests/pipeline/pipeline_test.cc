@@ -168,5 +168,71 @@ TEST(PipelineWhatIf, AppliedStrategyAndUnknownStrategy) {
   EXPECT_EQ(Status::Code::kInvalidArgument, Shipped().WhatIf(text, text, options).status().code());
 }
 
+// Lab changes for what-if: a table of changes and the labs they leave.
+TEST(PipelineLabChanges, ReplaceOrAddEveryEntryOfTheTest) {
+  const std::string text =
+      R"({"case_id": "c", "labs": [{"test": "ferritin", "value": 20, "unit": "ng/mL", "date": "2026-01-01"},)"
+      R"( {"test": "b12", "value": 300}, {"test": "ferritin", "value": 25}]})";
+  struct Row {
+    std::vector<std::string> changes;
+    std::string labs;
+  } rows[] = {
+      {{}, R"([{"date":"2026-01-01","test":"ferritin","unit":"ng/mL","value":20},{"test":"b12","value":300},)"
+           R"({"test":"ferritin","value":25}])"},
+      {{"lab.ferritin=80ng/mL"},
+       R"([{"test":"ferritin","unit":"ng/mL","value":80.0},{"test":"b12","value":300},)"
+       R"({"test":"ferritin","unit":"ng/mL","value":80.0}])"},
+      {{"lab.ferritin=80"}, R"([{"test":"ferritin","value":80.0},{"test":"b12","value":300},{"test":"ferritin","value":80.0}])"},
+      {{"lab.vitamin_d=-1.5e1 nmol/L"},
+       R"([{"date":"2026-01-01","test":"ferritin","unit":"ng/mL","value":20},{"test":"b12","value":300},)"
+       R"({"test":"ferritin","value":25},{"test":"vitamin_d","unit":"nmol/L","value":-15.0}])"},
+  };
+  for (const auto& row : rows) {
+    auto changed = ApplyLabChanges(text, row.changes);
+    ASSERT_OK(changed);
+    EXPECT_EQ(row.labs, nlohmann::json::parse(*changed)["labs"].dump()) << ::testing::PrintToString(row.changes);
+  }
+}
+
+TEST(PipelineLabChanges, NoLabsYetAndMalformedChanges) {
+  auto added = ApplyLabChanges(R"({"case_id": "c"})", {"lab.ferritin=80"});
+  ASSERT_OK(added);
+  EXPECT_EQ(R"([{"test":"ferritin","value":80.0}])", nlohmann::json::parse(*added)["labs"].dump());
+  auto bad = ApplyLabChanges(R"({"case_id": "c"})", {"ferritin=80"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ("--set ferritin=80: expected lab.ID=VALUE[UNIT], e.g. lab.ferritin=80ng/mL", bad.status().message());
+  EXPECT_EQ(Status::Code::kInvalidArgument, bad.status().code());
+  // Not JSON: unchanged, so the case parser reports the syntax error with its own position.
+  auto not_json = ApplyLabChanges("{oops", {"lab.ferritin=80"});
+  ASSERT_OK(not_json);
+  EXPECT_EQ("{oops", *not_json);
+}
+
+TEST(PipelineKnowledge, StatsCountEveryNodeAndEdgeOnce) {
+  const knowledge::KnowledgeBase& kb = Shipped().knowledge();
+  KnowledgeStats stats = StatsOf(kb);
+  int nodes = 0, edges = 0;
+  for (const auto& [kind, count] : stats.nodes) nodes += count;
+  for (const auto& [type, count] : stats.edges) edges += count;
+  EXPECT_EQ(kb.nodes().size(), static_cast<size_t>(nodes));
+  EXPECT_EQ(kb.edges().size(), static_cast<size_t>(edges));
+  EXPECT_GT(stats.nodes["enzyme"], 0);
+  EXPECT_GE(stats.uncited_edges, 0);
+  EXPECT_LT(static_cast<size_t>(stats.uncited_edges), kb.edges().size());
+}
+
+TEST(PipelineKnowledge, CitationsAroundANodeIncludeItsEdges) {
+  const knowledge::KnowledgeBase& kb = Shipped().knowledge();
+  const knowledge::Node* node = kb.Find("tph2");
+  ASSERT_NE(nullptr, node);
+  auto cited = CitationsAround(kb, *node);
+  for (const auto& key : node->citations) EXPECT_TRUE(cited.count(key)) << key;
+  for (const auto& edges : {kb.OutEdges("tph2"), kb.InEdges("tph2")})
+    for (const knowledge::Edge* edge : edges)
+      for (const auto& key : edge->citations) EXPECT_TRUE(cited.count(key)) << key;
+  ASSERT_FALSE(cited.empty());
+  for (const auto& [key, text] : cited) EXPECT_EQ(kb.FindCitation(key)->Format(), text) << key;
+}
+
 }  // namespace
 }  // namespace nflux::pipeline
