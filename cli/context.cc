@@ -102,4 +102,17 @@ void AddKnowledgeSourceOptions(CLI::App* command, GlobalOptions& options) {
   command->add_option("--kb-version", options.kb_version, "With --from-db: the version to load (default: latest)");
 }
 
+Result<pipeline::CaseEvaluation> EvaluateCaseFile(const pipeline::Pipeline& pipeline, const std::string& case_path,
+                                                  bool strict, const std::string& flux_path,
+                                                  pipeline::EvaluationOptions options) {
+  auto text = ReadInput(case_path);
+  if (!text.ok()) return text.status();
+  auto parsed = pipeline.ParseCase(*text, case_path, strict);
+  if (!parsed.ok()) return parsed.status();
+  auto given = ReadFluxFile(flux_path);
+  if (!given.ok()) return given.status();
+  options.given_flux = std::move(given).value();
+  return pipeline.Evaluate(std::move(parsed).value(), options);
+}
+
 }  // namespace nflux::cli

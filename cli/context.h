@@ -59,6 +59,13 @@ int BadInput(const std::string& message);
 // Prints the status's message to stderr and returns its exit code.
 int Fail(const Status& status);
 
+// Reads the case (a file, or stdin for "-") and the --flux file (none when empty) and evaluates the
+// case through the pipeline with `options`. Errors in that order: the case text, the case, the
+// flux file, the evaluation.
+Result<pipeline::CaseEvaluation> EvaluateCaseFile(const pipeline::Pipeline& pipeline, const std::string& case_path,
+                                                  bool strict, const std::string& flux_path,
+                                                  pipeline::EvaluationOptions options);
+
 // A sub-command: its name, one-line help, and a function that adds it (with its own
 // sub-commands and callbacks) to the app.
 struct Command {

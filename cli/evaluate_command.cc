@@ -18,15 +18,7 @@ struct EvaluateArgs {
 int RunEvaluate(Context& context, const EvaluateArgs& args) {
   auto pipeline = OpenPipelineOrReport(context);
   if (!pipeline) return context.exit_code;
-  auto text = ReadInput(args.case_path);
-  if (!text.ok()) return Fail(text.status());
-  auto parsed = pipeline->ParseCase(*text, args.case_path, args.strict);
-  if (!parsed.ok()) return Fail(parsed.status());
-  pipeline::EvaluationOptions options;
-  auto flux = ReadFluxFile(args.flux_path);
-  if (!flux.ok()) return Fail(flux.status());
-  options.given_flux = std::move(flux).value();
-  auto result = pipeline->Evaluate(std::move(parsed).value(), options);
+  auto result = EvaluateCaseFile(*pipeline, args.case_path, args.strict, args.flux_path, {});
   if (!result.ok()) return Fail(result.status());
   if (!result->evaluation.trace.stopped.empty()) std::cerr << "warning: " << result->evaluation.trace.stopped << "\n";
   auto json = pipeline->ReportJson(*result);

@@ -30,16 +30,9 @@ int RunExplain(Context& context, const ExplainArgs& args) {
   if (args.why.empty() == args.why_not.empty()) return BadInput("explain: give exactly one of --why ID or --why-not ID");
   auto pipeline = OpenPipelineOrReport(context);
   if (!pipeline) return context.exit_code;
-  auto text = ReadInput(args.case_path);
-  if (!text.ok()) return Fail(text.status());
-  auto parsed = pipeline->ParseCase(*text, args.case_path, args.strict);
-  if (!parsed.ok()) return Fail(parsed.status());
   pipeline::EvaluationOptions options;
-  options.predicted_effects = false;
-  auto given = ReadFluxFile(args.flux_path);
-  if (!given.ok()) return Fail(given.status());
-  options.given_flux = std::move(given).value();
-  auto result = pipeline->Evaluate(std::move(parsed).value(), options);
+  options.predicted_effects = false;  // explanations do not show them
+  auto result = EvaluateCaseFile(*pipeline, args.case_path, args.strict, args.flux_path, options);
   if (!result.ok()) return Fail(result.status());
   const auto& [c, model, flux, evaluation, report] = *result;
   if (!args.why.empty()) return Print(explain::Why(pipeline->engine(), c, evaluation, args.why, flux), args.json);
