@@ -29,9 +29,9 @@ std::string EdgeLine(const Edge& edge) {
 }
 
 int RunValidate(Context& context, bool as_json) {
-  auto files = knowledge::ReadKnowledgeDir(ResolveKnowledgeDir(context.options));
-  if (!files.ok()) return Fail(files.status());
-  auto outcome = knowledge::LoadKnowledge(*files);
+  auto check = pipeline::CheckKnowledge(PipelineOptions(context.options));
+  if (!check.ok()) return Fail(check.status());
+  const knowledge::LoadOutcome& outcome = check->outcome;
   if (as_json) {
     json out = {{"version", outcome.kb->version()}, {"ok", outcome.problems.empty()}, {"problems", json::array()}};
     for (const auto& problem : outcome.problems)
@@ -159,10 +159,11 @@ int RunExport(Context& context, const std::string& format, const std::string& ou
 }
 
 int RunBuild(Context& context) {
-  std::string dir = ResolveKnowledgeDir(context.options);
-  auto files = knowledge::ReadKnowledgeDir(dir);
-  if (!files.ok()) return Fail(files.status());
-  auto outcome = knowledge::LoadKnowledge(*files);
+  pipeline::Options options = PipelineOptions(context.options);
+  const std::string& dir = options.knowledge_dir;
+  auto check = pipeline::CheckKnowledge(options);
+  if (!check.ok()) return Fail(check.status());
+  const auto& [files, outcome] = *check;
   if (!outcome.problems.empty()) {
     for (const auto& problem : outcome.problems) std::cerr << problem.ToString() << "\n";
     return BadInput(std::to_string(outcome.problems.size()) + " problem(s): nothing was built");
@@ -170,7 +171,7 @@ int RunBuild(Context& context) {
   std::string path = ResolveDbPath(context.options);
   auto db = store::Database::Open(path, store::Database::Mode::kReadWrite);
   if (!db.ok()) return Fail(db.status());
-  if (Status status = (*db)->SaveKnowledge(*outcome.kb, *files, dir); !status.ok()) return Fail(status);
+  if (Status status = (*db)->SaveKnowledge(*outcome.kb, files, dir); !status.ok()) return Fail(status);
   std::cout << "built knowledge " << outcome.kb->version() << " into " << path << " (" << outcome.kb->nodes().size()
             << " nodes, " << outcome.kb->edges().size() << " edges, " << outcome.kb->citations().size()
             << " citations)\n";

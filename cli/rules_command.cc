@@ -30,13 +30,13 @@ std::string Where(const Rule& rule) { return rule.at.file.str() + ":" + std::to_
 int RunCheck(Context& context, const RulesArgs& args) {
   auto kb = LoadKnowledgeOrReport(context);
   if (!kb) return context.exit_code;
-  auto sources = rules::ReadRulesDir(ResolveRulesDir(context.options));
-  if (!sources.ok()) return Fail(sources.status());
-  auto loaded = rules::LoadRules(*sources, *kb);
-  size_t count = loaded.rules ? loaded.rules->rules.size() : lint::CountRuleOpenings(*sources);
+  auto check = pipeline::CheckRules(PipelineOptions(context.options), *kb);
+  if (!check.ok()) return Fail(check.status());
+  const auto& [sources, loaded] = *check;
+  size_t count = loaded.rules ? loaded.rules->rules.size() : lint::CountRuleOpenings(sources);
   if (args.json) {
     json out = {{"rules", count}, {"files", json::array()}, {"errors", json::array()}};
-    for (const auto& source : *sources) out["files"].push_back(source.path);
+    for (const auto& source : sources) out["files"].push_back(source.path);
     for (const auto& error : loaded.errors)
       out["errors"].push_back({{"file", error.at.file},
                                {"line", error.at.line},
@@ -47,7 +47,7 @@ int RunCheck(Context& context, const RulesArgs& args) {
   } else {
     for (const auto& error : loaded.errors) std::cerr << error.ToString() << "\n";
     std::cout << "rules " << (loaded.rules ? loaded.rules->version : std::string("(not loaded)")) << ": " << count
-              << " rules in " << sources->size() << " files; "
+              << " rules in " << sources.size() << " files; "
               << (loaded.errors.empty() ? "no errors" : std::to_string(loaded.errors.size()) + " error(s)") << "\n";
   }
   return loaded.errors.empty() && loaded.rules ? kExitOk : kExitCheckFailed;
@@ -59,9 +59,9 @@ int RunCheck(Context& context, const RulesArgs& args) {
 int RunLint(Context& context, const RulesArgs& args) {
   auto kb = LoadKnowledgeOrReport(context);
   if (!kb) return context.exit_code;
-  auto sources = rules::ReadRulesDir(ResolveRulesDir(context.options));
-  if (!sources.ok()) return Fail(sources.status());
-  auto loaded = rules::LoadRules(*sources, *kb);
+  auto check = pipeline::CheckRules(PipelineOptions(context.options), *kb);
+  if (!check.ok()) return Fail(check.status());
+  const rules::LoadResult& loaded = check->loaded;
   if (!loaded.errors.empty() || !loaded.rules) {
     for (const auto& error : loaded.errors) std::cerr << error.ToString() << "\n";
     std::cerr << loaded.errors.size() << " error(s): the rules do not load; fix them first ('nflux rules check')\n";

@@ -133,6 +133,24 @@ Result<std::shared_ptr<const knowledge::KnowledgeBase>> LoadKnowledge(const Opti
   return Status::InvalidArgument(message);
 }
 
+Result<KnowledgeCheck> CheckKnowledge(const Options& options) {
+  auto files = ReadKnowledgeSources(options);
+  if (!files.ok()) return files.status();
+  KnowledgeCheck check;
+  check.outcome = knowledge::LoadKnowledge(*files);
+  check.files = std::move(files).value();
+  return check;
+}
+
+Result<RulesCheck> CheckRules(const Options& options, const knowledge::KnowledgeBase& kb) {
+  auto sources = rules::ReadRulesDir(options.rules_dir);
+  if (!sources.ok()) return sources.status();
+  RulesCheck check;
+  check.loaded = rules::LoadRules(*sources, kb);
+  check.sources = std::move(sources).value();
+  return check;
+}
+
 KnowledgeStats StatsOf(const knowledge::KnowledgeBase& kb) {
   KnowledgeStats stats;
   for (const auto& node : kb.nodes()) ++stats.nodes[std::string(knowledge::KindName(node.kind))];

@@ -62,6 +62,21 @@ KnowledgeStats StatsOf(const knowledge::KnowledgeBase& kb);
 // it, key -> formatted reference ("" for a key the knowledge base does not define).
 std::map<std::string, std::string> CitationsAround(const knowledge::KnowledgeBase& kb, const knowledge::Node& node);
 
+// What the checking commands (kb validate, kb build, rules check, rules lint) read: every problem,
+// not only the first, as data. Unlike LoadKnowledge() and Pipeline::Open(), problems in the content
+// are not an error here; only a source that cannot be read is.
+struct KnowledgeCheck {
+  std::vector<knowledge::SourceFile> files;  // as read, for storing them (kb build)
+  knowledge::LoadOutcome outcome;            // outcome.kb is always set
+};
+Result<KnowledgeCheck> CheckKnowledge(const Options& options);
+struct RulesCheck {
+  std::vector<rules::RuleSource> sources;
+  rules::LoadResult loaded;  // loaded.rules is null when there are errors
+};
+// REQUIRES: `kb` loaded without problems.
+Result<RulesCheck> CheckRules(const Options& options, const knowledge::KnowledgeBase& kb);
+
 // Flux values from a JSON object {"serotonin.synthesis": 0.7, ..., "assumed": ["serotonin.synthesis"]}.
 // `source` names the input in messages ("flux.json: /serotonin.synth: not a flux index ...").
 Result<inference::FluxValues> FluxFromJson(const nlohmann::json& object, const std::string& source);

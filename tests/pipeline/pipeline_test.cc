@@ -54,6 +54,37 @@ TEST(PipelineOpen, BadRuleFileIsReportedWithFileAndLine) {
   EXPECT_NE(std::string::npos, opened.status().message().find("error(s) in the rule base; run 'nflux rules check'"));
 }
 
+TEST(PipelineCheck, RuleErrorsAreDataNotAFailure) {
+  fs::path dir = fs::temp_directory_path() / ("nflux_pipeline_check_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "a.rules") << "rule broken_rule when lab ferritin < then suggest deficit x\n";
+  Options options = SourceOptions();
+  options.rules_dir = dir.string();
+  auto check = CheckRules(options, Shipped().knowledge());
+  fs::remove_all(dir);
+  ASSERT_OK(check);
+  ASSERT_EQ(1u, check->sources.size());
+  EXPECT_EQ(nullptr, check->loaded.rules);
+  ASSERT_FALSE(check->loaded.errors.empty());
+  EXPECT_EQ(1, check->loaded.errors.front().at.line);
+
+  options.rules_dir = "/no/such/rules";
+  EXPECT_EQ(Status::Code::kNotFound, CheckRules(options, Shipped().knowledge()).status().code());
+}
+
+TEST(PipelineCheck, KnowledgeProblemsAreDataAndTheFilesAreKept) {
+  auto check = CheckKnowledge(SourceOptions());
+  ASSERT_OK(check);
+  EXPECT_TRUE(check->outcome.problems.empty());
+  EXPECT_EQ(Shipped().knowledge().version(), check->outcome.kb->version());
+  EXPECT_GT(check->files.size(), 10u);
+
+  Options broken = SourceOptions();
+  broken.knowledge_dir = NFLUX_SOURCE_DIR "/tests/fixtures/no_such_folder";
+  EXPECT_FALSE(CheckKnowledge(broken).ok());
+}
+
 TEST(PipelineOpen, MissingFoldersAreNotFound) {
   Options options = SourceOptions();
   options.rules_dir = "/no/such/rules";
