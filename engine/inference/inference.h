@@ -40,8 +40,8 @@ enum class Truth { kFalse, kTrue, kUnknown };
 std::string_view TruthName(Truth truth);  // "false" | "true" | "unknown"
 
 // Flux indices for the case ("serotonin.synthesis" -> 0.71), relative to a healthy 1.0, and the
-// indices that rest on unmeasured inputs. The CLI computes them with the flux model (engine/flux/)
-// and lets given values override it; tests may give them directly.
+// indices that rest on unmeasured inputs. The pipeline computes them with the flux model
+// (engine/flux/) and lets given values override it; tests may give them directly.
 struct FluxValues {
   std::map<std::string, double> values;
   std::map<std::string, bool> assumed;
