@@ -238,7 +238,15 @@ std::vector<std::string> AtcGroupClasses(const knowledge::KnowledgeBase& kb, std
   if (code.empty()) return {};
   for (const std::string& id : kb.IdsOfKind(knowledge::NodeKind::kMedicationClass)) {
     const knowledge::Node* node = kb.Find(id);
-    (void)node;  // group codes: after the knowledge loader reads medication_class.atc
+    if (!node->medication_class) continue;
+    const std::vector<std::string>& groups = node->medication_class->atc;
+    const bool holds = std::any_of(groups.begin(), groups.end(), [&](const std::string& group) {
+      const std::string prefix = Upper(group);
+      return !prefix.empty() && code.compare(0, prefix.size(), prefix) == 0;
+    });
+    if (!holds) continue;
+    classes.insert(id);
+    for (std::string& parent : MedicationClasses(kb, id)) classes.insert(std::move(parent));
   }
   return {classes.begin(), classes.end()};
 }

@@ -727,8 +727,10 @@ class Parser {
       UnknownMedication(f, path);
       return;
     }
-    if (by_id == nullptr && f.count("id"))
-      UnknownId(JsonChild(path, "id"), Get(f, "id"), "ATC " + Get(f, "atc") + " (" + medication.id + ")");
+    if (by_id == nullptr && f.count("id")) {
+      UnknownId(JsonChild(path, "id"), Get(f, "id"),
+                "ATC " + Get(f, "atc") + " (" + (node != nullptr ? node->id : "classes " + Join(medication.classes, ", ")) + ")");
+    }
     case_.medications.push_back(std::move(medication));
   }
 

@@ -144,11 +144,37 @@ const GoodCase kGoodCases[] = {
      [](const Case& c) { EXPECT_EQ("escitalopram", c.medications.at(0).id); }},
     {"medication id and ATC agreeing", CaseWith(R"("medications": [{"id": "sertraline", "atc": "N06AB06"}])"),
      [](const Case& c) { EXPECT_EQ("sertraline", c.medications.at(0).id); }},
-    {"escitalopram's classes include ssri", CaseWith(R"("medications": [{"id": "escitalopram"}])"),
+    {"escitalopram's classes: ssri and its parents", CaseWith(R"("medications": [{"id": "escitalopram"}])"),
      [](const Case& c) {
-       EXPECT_EQ(std::vector<std::string>{"ssri"}, c.medications.at(0).classes);
+       EXPECT_EQ((std::vector<std::string>{"antidepressant", "serotonergic", "ssri"}), c.medications.at(0).classes);
        EXPECT_TRUE(c.medications_given);
      }},
+    // A code no medication has, under a class's ATC group code: the code is the id, the classes
+    // those of every group holding it, with their parents.
+    {"ATC code under a class group", CaseWith(R"("medications": [{"atc": "n06ab99", "name": "new SSRI"}])"),
+     [](const Case& c) {
+       ASSERT_EQ(1u, c.medications.size());
+       EXPECT_EQ("N06AB99", c.medications[0].id);
+       EXPECT_EQ("N06AB99", c.medications[0].atc);
+       EXPECT_EQ("new SSRI", c.medications[0].name);
+       EXPECT_EQ((std::vector<std::string>{"antidepressant", "serotonergic", "ssri"}), c.medications[0].classes);
+       EXPECT_TRUE(c.TakesMedicationClass("serotonergic"));
+       EXPECT_TRUE(c.unknown_medications.empty());
+       EXPECT_TRUE(c.data_quality.empty());
+     }},
+    {"class-level ATC code", CaseWith(R"("medications": [{"atc": "N06AB"}])"),
+     [](const Case& c) { EXPECT_EQ((std::vector<std::string>{"antidepressant", "serotonergic", "ssri"}), c.medications.at(0).classes); }},
+    {"iproniazide by code: a non-selective MAOI without a node", CaseWith(R"("medications": [{"atc": "N06AF05"}])"),
+     [](const Case& c) {
+       EXPECT_EQ((std::vector<std::string>{"antidepressant", "maoi", "maoi_nonselective", "serotonergic"}),
+                 c.medications.at(0).classes);
+     }},
+    {"a combined contraceptive by code", CaseWith(R"("medications": [{"atc": "G03AA07"}])"),
+     [](const Case& c) {
+       EXPECT_EQ((std::vector<std::string>{"estrogen", "narrow_index_cyp3a4_pgp", "progestin"}), c.medications.at(0).classes);
+     }},
+    {"a code under a medication recorded with a class-level code", CaseWith(R"("medications": [{"id": "combined_oral_contraceptive", "atc": "G03AA07"}])"),
+     [](const Case& c) { EXPECT_EQ("combined_oral_contraceptive", c.medications.at(0).id); }},
     {"a medication listed as a class counts as a class",
      CaseWith(R"("medications": [{"id": "carbidopa_levodopa"}])"),
      [](const Case& c) {
@@ -479,7 +505,7 @@ const DataQualityCase kDataQualityCases[] = {
      "unknown medication 'N05C' (medications under it: clomethiazole, daridorexant, estazolam, eszopiclone, "
      "flunitrazepam, flurazepam, lemborexant, lormetazepam, ...); kept as written, but its interactions cannot be "
      "checked", false, false, false},
-    {"unknown id and unknown ATC code", CaseWith(R"("medications": [{"id": "zuranolone", "atc": "N06AX99X"}])"),
+    {"unknown id and unknown ATC code", CaseWith(R"("medications": [{"id": "zuranolone", "atc": "Z99AX99"}])"),
      "/medications/0/id", Severity::kWarning, "unknown_medication",
      "unknown medication 'zuranolone'; kept as written, but its interactions cannot be checked", false, false, false},
     {"medication by name only", CaseWith(R"("medications": [{"name": "Sertraline 50 mg"}])"), "/medications/0/name",
@@ -489,6 +515,9 @@ const DataQualityCase kDataQualityCases[] = {
     {"unknown id, known ATC code", CaseWith(R"("medications": [{"id": "zoloft", "atc": "N06AB06"}])"),
      "/medications/0/id", Severity::kWarning, "unknown_id", "unknown id 'zoloft'; ATC N06AB06 (sertraline) is used",
      true, false, false},
+    {"unknown id, ATC code under a class group", CaseWith(R"("medications": [{"id": "levomilnacipran", "atc": "N06AX28"}])"),
+     "/medications/0/id", Severity::kWarning, "unknown_id",
+     "unknown id 'levomilnacipran'; ATC N06AX28 (classes antidepressant) is used", true, false, false},
     {"unknown condition id", CaseWith(R"("conditions": [{"id": "hypothyroid"}])"), "/conditions/0/id",
      Severity::kWarning, "unknown_condition",
      "unknown condition 'hypothyroid' (did you mean 'hypothyroidism'?); kept as written, but it cannot be taken into "
@@ -649,7 +678,14 @@ TEST(CaseHelpers, ScoringAndLookups) {
   EXPECT_EQ("obstructive_sleep_apnea", FindConditionByIcd10(Kb(), "G47.33")->id);
   EXPECT_EQ(nullptr, FindConditionByIcd10(Kb(), "F34"));
   EXPECT_EQ(nullptr, FindConditionByIcd10(Kb(), "E83.1"));
-  EXPECT_EQ((std::vector<std::string>{"cyp1a2_inhibitor", "ssri"}), MedicationClasses(Kb(), "fluvoxamine"));
+  // The closure follows class -> class edges (ssri is in serotonergic and antidepressant).
+  EXPECT_EQ((std::vector<std::string>{"antidepressant", "cyp1a2_inhibitor", "serotonergic", "ssri"}),
+            MedicationClasses(Kb(), "fluvoxamine"));
+  EXPECT_EQ((std::vector<std::string>{"antidepressant", "serotonergic", "ssri"}), AtcGroupClasses(Kb(), "n06ab 99"));
+  EXPECT_EQ((std::vector<std::string>{"antiparkinson", "mao_b_inhibitor", "maoi", "serotonergic"}),
+            AtcGroupClasses(Kb(), "N04BD99"));
+  EXPECT_TRUE(AtcGroupClasses(Kb(), "N06").empty());  // above every group code
+  EXPECT_TRUE(AtcGroupClasses(Kb(), "").empty());
 }
 
 // ---- Example files ---------------------------------------------------------------------------
