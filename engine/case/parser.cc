@@ -677,7 +677,11 @@ class Parser {
     for (const std::string& name : names) {
       const json* field = JsonReader::Field(entry, name);
       if (field == nullptr) continue;
-      if (std::optional<std::string> text = reader_.String(*field, JsonChild(path, name))) fields[name] = *text;
+      std::optional<std::string> text = reader_.String(*field, JsonChild(path, name));
+      if (!text) continue;
+      // An empty id, code or name names nothing; it must not become an unknown medication "".
+      if (name != "dose" && Upper(*text).empty()) Error(JsonChild(path, name), "expected a non-empty string");
+      else fields[name] = *text;
     }
     return fields;
   }

@@ -381,6 +381,8 @@ const BadCase kBadCases[] = {
      "case.json: /medications/0/atc: ATC N06AX99 is not the code of sertraline (N06AB06), named by /medications/0/id"},
     {CaseWith(R"("medications": [{"id": "sertraline", "name": 5}])"),
      "case.json: /medications/0/name: expected a string, got a number"},
+    {CaseWith(R"("medications": [{"atc": " ", "dose": ""}])"), "case.json: /medications/0/atc: expected a non-empty string"},
+    {CaseWith(R"("conditions": [{"id": ""}])"), "case.json: /conditions/0/id: expected a non-empty string"},
     {CaseWith(R"("medications": [{"dose": "10 mg"}])"),
      "case.json: /medications/0: a medication needs 'id', 'atc' or 'name'"},
     {CaseWith(R"("conditions": [{"id": "hypothyroidism", "icd10": "Q99"}])"),
