@@ -6,8 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -737,6 +739,49 @@ TEST(CaseParse, KeysGivenTwiceAreErrors) {
 TEST(Derived, EveryDerivedIndexNodeHasAFormula) {
   for (const auto& id : Kb().IdsOfKind(knowledge::NodeKind::kDerivedIndex)) EXPECT_TRUE(HasFormula(id)) << id;
   EXPECT_FALSE(HasFormula("bmi"));
+}
+
+// ---- The medications a case can name ----------------------------------------------------------
+
+// Every serotonergic drug of the reference sheet (section f, row 1; issue 9 schema section 8) is in
+// class serotonergic, directly or through its class, so that the safety gate sees it.
+TEST(CaseMedications, EveryReferenceSerotonergicDrugIsSerotonergic) {
+  const char* const kSerotonergic[] = {
+      "sertraline", "fluoxetine", "citalopram", "escitalopram", "paroxetine", "fluvoxamine", "venlafaxine",
+      "duloxetine", "desvenlafaxine", "milnacipran", "clomipramine", "imipramine", "amitriptyline", "phenelzine",
+      "tranylcypromine", "isocarboxazid", "selegiline", "rasagiline", "safinamide", "moclobemide", "linezolid",
+      "methylene_blue", "tramadol", "tapentadol", "pethidine", "methadone", "fentanyl", "dextromethorphan",
+      "sumatriptan", "rizatriptan", "zolmitriptan", "lithium", "buspirone", "trazodone", "mirtazapine",
+      "vortioxetine", "vilazodone", "amfetamine", "dexamfetamine", "lisdexamfetamine", "metamfetamine", "cocaine",
+      "cyclobenzaprine", "ondansetron", "granisetron"};
+  for (const char* id : kSerotonergic) {
+    SCOPED_TRACE(id);
+    const knowledge::Node* node = Kb().Find(id);
+    ASSERT_NE(nullptr, node);
+    EXPECT_EQ(knowledge::NodeKind::kMedication, node->kind);
+    const std::vector<std::string> classes = MedicationClasses(Kb(), id);
+    EXPECT_TRUE(std::find(classes.begin(), classes.end(), "serotonergic") != classes.end());
+  }
+  // MAOIs: non-selective, MAO-B selective and IV methylene blue are all maoi.
+  for (const char* id : {"phenelzine", "isocarboxazid", "selegiline", "safinamide", "methylene_blue", "moclobemide"}) {
+    const std::vector<std::string> classes = MedicationClasses(Kb(), id);
+    EXPECT_TRUE(std::find(classes.begin(), classes.end(), "maoi") != classes.end()) << id;
+  }
+}
+
+// ATC codes are 7 characters (a class-level code only where the node is itself class-level) and no
+// two medications share one, so that a code names one medication.
+TEST(CaseMedications, AtcCodesAreWellFormedAndUnique) {
+  std::map<std::string, std::string> by_code;
+  for (const std::string& id : Kb().IdsOfKind(knowledge::NodeKind::kMedication)) {
+    const std::string& atc = Kb().Find(id)->medication->atc;
+    if (id != "combined_oral_contraceptive") {
+      EXPECT_EQ(7u, atc.size()) << id << " " << atc;
+    }
+    EXPECT_TRUE(by_code.emplace(atc, id).second) << atc << ": " << id << " and " << by_code[atc];
+    EXPECT_EQ(Kb().Find(id), FindMedicationByAtc(Kb(), atc)) << id;
+  }
+  EXPECT_GE(by_code.size(), 250u);
 }
 
 }  // namespace
