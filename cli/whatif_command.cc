@@ -11,7 +11,6 @@
 
 #include "base/text.h"
 #include "cli/context.h"
-#include "explain/explain.h"
 
 namespace nflux::cli {
 namespace {
@@ -37,22 +36,13 @@ struct WhatifRows {
   ordered_json blocked = ordered_json::array();
 };
 
-// A safety reason as blocked_strategies states it (output.md), with the gate's note.
-ordered_json ReasonJson(const inference::BlockReason& reason, const knowledge::KnowledgeBase& kb) {
-  return {{"alert", reason.alert},
-          {"with", reason.with},
-          {"severity", std::string(Name(reason.severity))},
-          {"note", reason.note},
-          {"citation", reason.citations.empty() ? std::string() : explain::FormatCitation(kb, reason.citations.front())}};
-}
-
 // One strategy of the ranking: its rank (an option; 0 for a blocked one, which has none), its
 // predicted effect and its safety verdict with every reason.
 ordered_json RankedJson(const pipeline::RankedStrategy& ranked, int rank, const knowledge::KnowledgeBase& kb) {
   ordered_json moved = ordered_json::object();
   for (const auto& [key, change] : ranked.effect.changes) moved[key] = Round4(change);
   ordered_json reasons = ordered_json::array();
-  for (const auto& reason : ranked.safety.reasons) reasons.push_back(ReasonJson(reason, kb));
+  for (const auto& reason : ranked.safety.reasons) reasons.push_back(SafetyReasonJson(reason, kb));
   ordered_json out = {{"strategy", ranked.effect.strategy}};
   if (rank > 0) out["rank"] = rank;
   out["verdict"] = std::string(inference::VerdictName(ranked.safety.verdict));
@@ -80,17 +70,10 @@ WhatifRows Rows(const pipeline::WhatIfResult& result, const knowledge::Knowledge
   return rows;
 }
 
-// "use with caution (with warfarin, caution) [alert bleeding_risk]; ..." for a ranking row.
+// Every reason of a ranking row, one after the other.
 std::string ReasonsText(const ordered_json& row) {
   std::string text;
-  for (const auto& reason : row["reasons"]) {
-    std::string one = reason["note"].get<std::string>();
-    if (one.empty()) one = reason["severity"].get<std::string>() + " contraindication";
-    if (!reason["with"].get<std::string>().empty())
-      one += " (with " + reason["with"].get<std::string>() + ", " + reason["severity"].get<std::string>() + ")";
-    if (!reason["alert"].get<std::string>().empty()) one += " [alert " + reason["alert"].get<std::string>() + "]";
-    text += (text.empty() ? "" : "; ") + one;
-  }
+  for (const auto& reason : row["reasons"]) text += (text.empty() ? "" : "; ") + SafetyReasonText(reason);
   return text;
 }
 
