@@ -5,6 +5,13 @@
 // strategy by its predicted improvement of the case's flux deficits; only those the safety gate lets
 // through are options, each with its verdict, and the blocked ones are listed apart with what
 // blocks them (the same verdicts as evaluate's: pipeline::SafetyVerdict).
+//
+// --json: {"case_id", "set", "apply", "indices": [{"index", "before", "after", "change"}],
+// "conclusions": [{"conclusion", "before", "after"}], and with --rank
+// "ranking": [{"strategy", "rank", "verdict", "reasons", "improvement", "changes"}] (verdict
+// acceptable or acceptable_with_caution, best first) and "blocked": [{"strategy", "verdict":
+// "blocked", "reasons", "improvement", "changes"}] (no rank)}; each reason as in blocked_strategies
+// (output.md): {"alert", "with", "severity", "citation", "note"}.
 #include <cmath>
 #include <iostream>
 #include <memory>
