@@ -4,14 +4,15 @@
 // index, and evaluates the case twice to show the change in its conclusions. --rank ranks every
 // strategy by its predicted improvement of the case's flux deficits; only those the safety gate lets
 // through are options, each with its verdict, and the blocked ones are listed apart with what
-// blocks them (the same verdicts as evaluate's: pipeline::SafetyVerdict).
+// blocks them. An applied strategy the gate blocks or cautions is said so before its effect. Every
+// verdict is evaluate's (pipeline::SafetyVerdict).
 //
-// --json: {"case_id", "set", "apply", "indices": [{"index", "before", "after", "change"}],
-// "conclusions": [{"conclusion", "before", "after"}], and with --rank
-// "ranking": [{"strategy", "rank", "verdict", "reasons", "improvement", "changes"}] (verdict
-// acceptable or acceptable_with_caution, best first) and "blocked": [{"strategy", "verdict":
-// "blocked", "reasons", "improvement", "changes"}] (no rank)}; each reason as in blocked_strategies
-// (output.md): {"alert", "with", "severity", "citation", "note"}.
+// --json: {"case_id", "set", "apply", "apply_safety": [{"strategy", "verdict", "reasons"}],
+// "indices": [{"index", "before", "after", "change"}], "conclusions": [{"conclusion", "before",
+// "after"}], and with --rank "ranking": [{"strategy", "rank", "verdict", "reasons", "improvement",
+// "changes"}] (verdict acceptable or acceptable_with_caution, best first) and "blocked":
+// [{"strategy", "verdict": "blocked", "reasons", "improvement", "changes"}] (no rank)}; each reason
+// as in blocked_strategies (output.md): {"alert", "with", "severity", "citation", "note"}.
 #include <cmath>
 #include <iostream>
 #include <memory>
@@ -41,6 +42,7 @@ struct WhatifRows {
   ordered_json changes = ordered_json::array();
   ordered_json ranking = ordered_json::array();
   ordered_json blocked = ordered_json::array();
+  ordered_json applied = ordered_json::array();
 };
 
 // One strategy of the ranking: its rank (an option; 0 for a blocked one, which has none), its
@@ -74,6 +76,12 @@ WhatifRows Rows(const pipeline::WhatIfResult& result, const knowledge::Knowledge
   int rank = 0;
   for (const auto& ranked : result.ranking) rows.ranking.push_back(RankedJson(ranked, ++rank, kb));
   for (const auto& ranked : result.blocked) rows.blocked.push_back(RankedJson(ranked, 0, kb));
+  for (const auto& safety : result.applied) {
+    ordered_json reasons = ordered_json::array();
+    for (const auto& reason : safety.reasons) reasons.push_back(SafetyReasonJson(reason, kb));
+    rows.applied.push_back(
+        {{"strategy", safety.id}, {"verdict", std::string(inference::VerdictName(safety.verdict))}, {"reasons", reasons}});
+  }
   return rows;
 }
 
@@ -103,7 +111,13 @@ void PrintText(const std::string& case_id, const WhatifArgs& args, const WhatifR
   std::cout << "What if for " << case_id << ":";
   for (const auto& set : args.sets) std::cout << " set " << set;
   for (const auto& id : args.apply) std::cout << " apply " << id;
-  std::cout << "\nflux index               before   after  change\n";
+  std::cout << "\n";
+  for (const auto& row : rows.applied)
+    if (row["verdict"] != "acceptable")
+      std::cout << "safety: " << row["strategy"].get<std::string>() << " is "
+                << (row["verdict"] == "blocked" ? "BLOCKED for this case" : "acceptable only with caution")
+                << ": " << ReasonsText(row) << "\n";
+  std::cout << "flux index               before   after  change\n";
   for (const auto& row : rows.indices) {
     std::string name = row["index"].get<std::string>();
     name.resize(24, ' ');
@@ -139,6 +153,7 @@ int RunWhatif(Context& context, const WhatifArgs& args) {
   out["case_id"] = result->before_case.case_id;
   out["set"] = args.sets;
   out["apply"] = args.apply;
+  out["apply_safety"] = rows.applied;
   out["indices"] = rows.indices;
   out["conclusions"] = rows.changes;
   if (args.rank) {

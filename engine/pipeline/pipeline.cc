@@ -329,6 +329,8 @@ Result<WhatIfResult> Pipeline::WhatIf(std::string_view before_text, std::string_
   out.before_evaluation = engine_->Evaluate(out.before_case, MergeFlux(out.before, {}));
   out.after_evaluation = engine_->Evaluate(out.after_case, MergeFlux(out.after, {}));
   out.changes = ChangedConclusions(out.before_evaluation, out.after_evaluation);
+  for (const auto& strategy : options.apply_strategies)
+    out.applied.push_back(SafetyVerdict(strategy, out.before_case, out.before_evaluation, *kb_));
   if (options.rank)
     RankSafely(flux_->RankStrategies(out.before_case, out.before), out.before_case, out.before_evaluation, *kb_, out);
   return out;

@@ -6,10 +6,12 @@
 //
 // Open() loads the knowledge base (from a folder, or a version stored by 'nflux kb build'), the
 // rule base, the inference engine and the flux model; every load problem comes back as data in the
-// Status (one problem per line, file:line first), nothing is printed. Evaluate() does what every
+// Status (one problem per line, file:line first), nothing is printed; a rule base with no rules is
+// refused (RequireRules), so no front end ever reports an empty evaluation. Evaluate() does what every
 // command used to repeat: case parsing (strict or not, named by its source), the flux model, given
 // flux values overriding it, inference, and the report options (flux, unmeasured inputs, the
-// predicted effects of suggested strategies on the flux deficits).
+// predicted effects of suggested strategies on the flux deficits). WhatIf() ranks strategies with
+// the verdict the safety gate gives each for the case (SafetyVerdict, the evaluation's own).
 //
 // Ownership: a Pipeline owns (shares) its knowledge, rules, engine and flux model; a
 // CaseEvaluation is a self-contained value. Thread-safety: a Pipeline is immutable after Open();
@@ -143,6 +145,9 @@ struct WhatIfResult {
   std::vector<RankedStrategy> ranking;
   // ...and every strategy the gate blocks for `before`: never an option, listed with its reasons.
   std::vector<RankedStrategy> blocked;
+  // The SafetyVerdict for `before` of each applied strategy, in options.apply_strategies order: a
+  // what-if may show the effect of a strategy the gate blocks, never without saying so.
+  std::vector<inference::StrategyResult> applied;
 };
 
 // The safety verdict of `strategy_id` for the case `evaluation` was made of, with its reasons: the

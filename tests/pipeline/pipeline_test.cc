@@ -373,6 +373,21 @@ TEST(PipelineWhatIf, RankingNeverOffersABlockedStrategy) {
   }
 }
 
+// An applied strategy carries its verdict: its effect is shown, never without what the gate says.
+TEST(PipelineWhatIf, AppliedStrategiesCarryTheirVerdict) {
+  WhatIfOptions options;
+  options.apply_strategies = {"precursor_tryptophan", "cofactor_iron"};
+  const std::string text = EscitalopramDeficitCase();
+  auto result = Shipped().WhatIf(text, text, options);
+  ASSERT_OK(result);
+  ASSERT_EQ(2u, result->applied.size());
+  EXPECT_EQ("precursor_tryptophan", result->applied[0].id);
+  EXPECT_EQ(inference::Verdict::kBlocked, result->applied[0].verdict);
+  EXPECT_EQ("cofactor_iron", result->applied[1].id);
+  EXPECT_EQ(inference::Verdict::kAcceptable, result->applied[1].verdict);
+  EXPECT_TRUE(result->ranking.empty() && result->blocked.empty());  // no --rank
+}
+
 // The what-if's verdicts are the evaluation's: every strategy evaluate judged keeps its verdict.
 TEST(PipelineWhatIf, RankingVerdictsAreTheEvaluations) {
   WhatIfOptions options;
