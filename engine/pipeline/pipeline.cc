@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "base/json.h"
+#include "safety/safety.h"
 #include "store/store.h"
 
 namespace nflux::pipeline {
@@ -71,6 +72,30 @@ bool IsDeficitIndex(const std::string& key, double value) {
 bool Suggested(const inference::Evaluation& evaluation, const std::string& strategy) {
   return std::any_of(evaluation.strategies.begin(), evaluation.strategies.end(),
                      [&](const auto& s) { return s.id == strategy; });
+}
+
+// The gate for a strategy the evaluation did not judge, as if a rule had suggested it: the engine's
+// own PassGate, seeing the evaluation's alerts (so that their gates and the strategies they name
+// hold here too) and its concluded drivers.
+safety::StrategyResult JudgeAsSuggested(const std::string& strategy_id, const casefile::Case& c,
+                                        const inference::Evaluation& evaluation, const knowledge::KnowledgeBase& kb) {
+  safety::AlertBoard alerts(kb);
+  for (const auto& alert : evaluation.alerts) {
+    for (const auto& reason : alert.reasons)
+      alerts.Raise(alert.id, alert.severity, reason.because, alert.citations, reason.source, reason.message);
+    if (alert.reasons.empty())
+      alerts.Raise(alert.id, alert.severity, alert.because, alert.citations, "safety", alert.message);
+  }
+  safety::Conclusions conclusions;
+  for (const auto& [id, driver] : evaluation.drivers) conclusions.drivers[id] = driver.certainty;
+  safety::StrategyResult strategy;
+  strategy.id = strategy_id;
+  strategy.suggested = true;
+  safety::GateResult gate = safety::PassGate(c, kb, conclusions, {{strategy_id, strategy}}, alerts);
+  for (const auto* list : {&gate.blocked, &gate.strategies})
+    for (const auto& judged : *list)
+      if (judged.id == strategy_id) return judged;
+  return strategy;
 }
 
 // The evaluation's own judgement of `strategy_id`, if it made one.
@@ -167,7 +192,7 @@ inference::StrategyResult SafetyVerdict(const std::string& strategy_id, const ca
                                         const inference::Evaluation& evaluation,
                                         const knowledge::KnowledgeBase& kb) {
   if (const auto* judged = Judged(evaluation, strategy_id)) return *judged;
-  return inference::CheckStrategy(strategy_id, c, kb);
+  return JudgeAsSuggested(strategy_id, c, evaluation, kb);
 }
 
 Result<KnowledgeCheck> CheckKnowledge(const Options& options) {

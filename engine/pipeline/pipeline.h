@@ -152,8 +152,9 @@ struct WhatIfResult {
 
 // The safety verdict of `strategy_id` for the case `evaluation` was made of, with its reasons: the
 // evaluation's own when it judged the strategy (suggested, blocked, requested or current), else the
-// gate's as if it were requested. The one place a front end outside Evaluate() asks the gate, so
-// that a what-if never says other than evaluate.
+// engine's gate (safety::PassGate) as if a rule had suggested it, seeing the evaluation's alerts and
+// drivers. The one place a front end outside Evaluate() asks the gate, so that a what-if or an
+// explanation never says other than evaluate.
 inference::StrategyResult SafetyVerdict(const std::string& strategy_id, const casefile::Case& c,
                                         const inference::Evaluation& evaluation,
                                         const knowledge::KnowledgeBase& kb);

@@ -425,6 +425,33 @@ TEST(PipelineSafety, VerdictFromTheEvaluationElseTheGate) {
             SafetyVerdict("precursor_tryptophan", c, judged, Shipped().knowledge()).verdict);
 }
 
+// A strategy the evaluation did not judge goes through the engine's gate with the evaluation's
+// alerts: a high alert naming it blocks it, as it would in evaluate.
+TEST(PipelineSafety, AnUnjudgedStrategySeesTheEvaluationsAlerts) {
+  auto result = Shipped().Evaluate(Example("healthy_control.json"), {});
+  ASSERT_OK(result);
+  const auto& [c, model, flux, evaluation, report] = *result;
+  const knowledge::KnowledgeBase& kb = Shipped().knowledge();
+  ASSERT_EQ(inference::Verdict::kAcceptable, SafetyVerdict("precursor_tryptophan", c, evaluation, kb).verdict);
+  inference::Evaluation alerted = evaluation;
+  inference::AlertResult alert;
+  alert.id = "serotonin_syndrome_risk";
+  alert.severity = AlertSeverity::kHigh;
+  alert.message = "a serotonergic combination";
+  alert.because = {"suggested:precursor_tryptophan"};
+  alert.reasons = {{alert.message, alert.because, "a_rule"}};
+  alerted.alerts.push_back(alert);
+  inference::StrategyResult judged = SafetyVerdict("precursor_tryptophan", c, alerted, kb);
+  EXPECT_EQ(inference::Verdict::kBlocked, judged.verdict);
+  bool by_the_alert = false;
+  for (const auto& reason : judged.reasons) by_the_alert = by_the_alert || reason.alert == "serotonin_syndrome_risk";
+  EXPECT_TRUE(by_the_alert);
+  // A lifestyle strategy named by the same alert carries its caution instead.
+  alerted.alerts.back().because = {"suggested:lifestyle_exercise"};
+  alerted.alerts.back().reasons = {{alert.message, {"suggested:lifestyle_exercise"}, "a_rule"}};
+  EXPECT_EQ(inference::Verdict::kCaution, SafetyVerdict("lifestyle_exercise", c, alerted, kb).verdict);
+}
+
 // Lab changes for what-if: a table of changes and the labs they leave.
 TEST(PipelineLabChanges, ReplaceOrAddEveryEntryOfTheTest) {
   const std::string text =
