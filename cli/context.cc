@@ -107,8 +107,9 @@ nlohmann::ordered_json SafetyReasonJson(const inference::BlockReason& reason, co
   return {{"alert", reason.alert},
           {"with", reason.with},
           {"severity", std::string(Name(reason.severity))},
-          {"citation", reason.citations.empty() ? std::string() : explain::FormatCitation(kb, reason.citations.front())},
-          {"note", reason.note}};
+          {"detail", reason.detail},
+          {"note", reason.note},
+          {"citation", reason.citations.empty() ? std::string() : explain::FormatCitation(kb, reason.citations.front())}};
 }
 
 std::string SafetyReasonText(const nlohmann::ordered_json& reason) {
@@ -116,7 +117,8 @@ std::string SafetyReasonText(const nlohmann::ordered_json& reason) {
   const std::string with = reason.value("with", ""), severity = reason.value("severity", "");
   const std::string alert = reason.value("alert", "");
   if (text.empty()) text = severity + " contraindication";
-  if (!with.empty()) text += " (with " + with + ", " + severity + ")";
+  const std::string detail = reason.value("detail", "");
+  if (!with.empty()) text += " (with " + with + ", " + severity + (detail.empty() ? "" : ": " + detail) + ")";
   if (!alert.empty()) text += " [alert " + alert + "]";
   return text;
 }

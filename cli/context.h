@@ -67,8 +67,8 @@ Result<pipeline::CaseEvaluation> EvaluateCaseFile(const pipeline::Pipeline& pipe
                                                   pipeline::EvaluationOptions options);
 
 // A safety reason (inference::BlockReason) as blocked_strategies states it in output.md: alert,
-// with, severity, citation (the first, formatted), and the gate's note. And the same as one line of
-// text: "Block unless prescriber-directed. (with ssri, relative) [alert serotonin_syndrome_risk]".
+// with, severity, detail, note, citation (the first, formatted). And the same as one line of text:
+// "Block unless prescriber-directed. (with ssri, relative: DETAIL) [alert serotonin_syndrome_risk]".
 nlohmann::ordered_json SafetyReasonJson(const inference::BlockReason& reason, const knowledge::KnowledgeBase& kb);
 std::string SafetyReasonText(const nlohmann::ordered_json& reason);
 

@@ -12,7 +12,7 @@
 // "after"}], and with --rank "ranking": [{"strategy", "rank", "verdict", "reasons", "improvement",
 // "changes"}] (verdict acceptable or acceptable_with_caution, best first) and "blocked":
 // [{"strategy", "verdict": "blocked", "reasons", "improvement", "changes"}] (no rank)}; each reason
-// as in blocked_strategies (output.md): {"alert", "with", "severity", "citation", "note"}.
+// as in blocked_strategies (output.md): {"alert", "with", "severity", "detail", "note", "citation"}.
 #include <cmath>
 #include <iostream>
 #include <memory>

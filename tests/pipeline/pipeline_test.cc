@@ -452,6 +452,51 @@ TEST(PipelineSafety, AnUnjudgedStrategySeesTheEvaluationsAlerts) {
   EXPECT_EQ(inference::Verdict::kCaution, SafetyVerdict("lifestyle_exercise", c, alerted, kb).verdict);
 }
 
+// A red flag's alert gates hold in the what-if ranking too: with suicide risk standing and its
+// gates blocking precursors and botanicals (a knowledge copy that says so), L-tryptophan and St
+// John's wort are never options, though the flux model predicts a benefit and no rule brought them up.
+TEST(PipelineWhatIf, RedFlagGatesHoldForRankedStrategies) {
+  TempDir temp("gates");
+  fs::copy(NFLUX_SOURCE_DIR "/knowledge", temp.path() / "knowledge", fs::copy_options::recursive);
+  const fs::path conclusions = temp.path() / "knowledge" / "conclusions.json";
+  auto text = ReadFileToString(conclusions.string());
+  ASSERT_OK(text);
+  auto doc = nlohmann::json::parse(*text);
+  for (auto& node : doc["nodes"])
+    if (node["id"] == "suicide_risk_urgent")
+      node["gates"] = {{"block", {"precursor", "botanical"}}, {"caution", nlohmann::json::array()},
+                       {"reason", "not a substitute for crisis care"}};
+  std::ofstream(conclusions) << doc.dump(1);
+  Options options = SourceOptions();
+  options.knowledge_dir = (temp.path() / "knowledge").string();
+  auto gated = Pipeline::Open(options);
+  ASSERT_OK(gated);
+
+  auto case_text = ReadFileToString(NFLUX_SOURCE_DIR "/rules/tests/flux_model_iron_b6_serotonin.case.json");
+  ASSERT_OK(case_text);
+  auto red_flag = nlohmann::json::parse(*case_text);
+  red_flag["questionnaires"]["phq9"] = {{"items", {2, 2, 2, 2, 1, 1, 1, 1, 2}}};
+  WhatIfOptions what_if;
+  what_if.rank = true;
+  auto result = (*gated)->WhatIf(red_flag.dump(), red_flag.dump(), what_if);
+  ASSERT_OK(result);
+  ASSERT_FALSE(result->before_evaluation.alerts.empty());
+  ASSERT_EQ("suicide_risk_urgent", result->before_evaluation.alerts.front().id);
+  for (const auto& ranked : result->ranking) {
+    const knowledge::Node* node = (*gated)->knowledge().Find(ranked.effect.strategy);
+    ASSERT_NE(nullptr, node);
+    EXPECT_NE(StrategyKind::kPrecursor, node->strategy->kind) << ranked.effect.strategy;
+    EXPECT_NE(StrategyKind::kBotanical, node->strategy->kind) << ranked.effect.strategy;
+  }
+  for (const std::string strategy : {"precursor_tryptophan", "st_johns_wort"}) {
+    const RankedStrategy* blocked = Ranked(result->blocked, strategy);
+    ASSERT_NE(nullptr, blocked) << strategy;
+    bool by_the_gate = false;
+    for (const auto& reason : blocked->safety.reasons) by_the_gate = by_the_gate || reason.alert == "suicide_risk_urgent";
+    EXPECT_TRUE(by_the_gate) << strategy;
+  }
+}
+
 // Lab changes for what-if: a table of changes and the labs they leave.
 TEST(PipelineLabChanges, ReplaceOrAddEveryEntryOfTheTest) {
   const std::string text =
