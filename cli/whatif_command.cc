@@ -85,11 +85,9 @@ WhatifRows Rows(const pipeline::WhatIfResult& result, const knowledge::Knowledge
   return rows;
 }
 
-// Every reason of a ranking row, one after the other.
-std::string ReasonsText(const ordered_json& row) {
-  std::string text;
-  for (const auto& reason : row["reasons"]) text += (text.empty() ? "" : "; ") + SafetyReasonText(reason);
-  return text;
+// Every reason of a row, one per line under it.
+void PrintReasons(const ordered_json& row, const char* indent) {
+  for (const auto& reason : row["reasons"]) std::cout << indent << "- " << SafetyReasonText(reason) << "\n";
 }
 
 void PrintRanking(const WhatifRows& rows) {
@@ -97,14 +95,15 @@ void PrintRanking(const WhatifRows& rows) {
   if (rows.ranking.empty()) std::cout << "  none\n";
   for (const auto& row : rows.ranking) {
     std::cout << "  " << row["rank"].get<int>() << ". " << row["strategy"].get<std::string>() << " +"
-              << FormatNumber(row["improvement"].get<double>(), 4) << "  " << row["verdict"].get<std::string>();
-    if (!row["reasons"].empty()) std::cout << ": " << ReasonsText(row);
-    std::cout << "\n";
+              << FormatNumber(row["improvement"].get<double>(), 4) << "  " << row["verdict"].get<std::string>() << "\n";
+    PrintReasons(row, "       ");
   }
   if (rows.blocked.empty()) return;
   std::cout << "blocked by the safety gate for this case (not options)\n";
-  for (const auto& row : rows.blocked)
-    std::cout << "  " << row["strategy"].get<std::string>() << ": blocked: " << ReasonsText(row) << "\n";
+  for (const auto& row : rows.blocked) {
+    std::cout << "  " << row["strategy"].get<std::string>() << ": blocked\n";
+    PrintReasons(row, "       ");
+  }
 }
 
 void PrintText(const std::string& case_id, const WhatifArgs& args, const WhatifRows& rows) {
@@ -112,11 +111,14 @@ void PrintText(const std::string& case_id, const WhatifArgs& args, const WhatifR
   for (const auto& set : args.sets) std::cout << " set " << set;
   for (const auto& id : args.apply) std::cout << " apply " << id;
   std::cout << "\n";
+  const std::string acceptable(inference::VerdictName(inference::Verdict::kAcceptable));
+  const std::string blocked(inference::VerdictName(inference::Verdict::kBlocked));
   for (const auto& row : rows.applied)
-    if (row["verdict"] != "acceptable")
+    if (row["verdict"] != acceptable) {
       std::cout << "safety: " << row["strategy"].get<std::string>() << " is "
-                << (row["verdict"] == "blocked" ? "BLOCKED for this case" : "acceptable only with caution")
-                << ": " << ReasonsText(row) << "\n";
+                << (row["verdict"] == blocked ? "BLOCKED for this case" : "acceptable only with caution") << ":\n";
+      PrintReasons(row, "  ");
+    }
   std::cout << "flux index               before   after  change\n";
   for (const auto& row : rows.indices) {
     std::string name = row["index"].get<std::string>();

@@ -616,11 +616,13 @@ done
 expect_exit 0 "$NFLUX" whatif "$ESCITALOPRAM_DEFICIT" --rank
 expect_line "  1. cofactor_iron +1.134  acceptable"
 expect_line "blocked by the safety gate for this case (not options)"
-expect_true "tryptophan listed as blocked, with escitalopram's class" grep -qE '^  precursor_tryptophan: blocked: .*\(with ssri, relative: Escitalopram\) \[alert serotonin_syndrome_risk\]' "$OUT"
+expect_line "  precursor_tryptophan: blocked"
+expect_line "       - Block unless prescriber-directed. (with ssri, relative: Escitalopram) [alert serotonin_syndrome_risk]"
 expect_true "no serotonin precursor is ranked" test -z "$(grep -E '^  [0-9]+\. precursor_(tryptophan|5htp) ' "$OUT")"
 # An applied strategy that the gate blocks: its effect is shown, with what blocks it first.
 expect_exit 0 "$NFLUX" whatif "$ESCITALOPRAM_DEFICIT" --apply precursor_tryptophan --apply cofactor_iron
-expect_true "the applied tryptophan is said to be blocked first" grep -qE '^safety: precursor_tryptophan is BLOCKED for this case: .*\(with ssri, relative: Escitalopram\) \[alert serotonin_syndrome_risk\]' <(sed -n 2p "$OUT")
+expect_true "the applied tryptophan is said to be blocked first" test "$(sed -n 2p "$OUT")" = "safety: precursor_tryptophan is BLOCKED for this case:"
+expect_line "  - Block unless prescriber-directed. (with ssri, relative: Escitalopram) [alert serotonin_syndrome_risk]"
 expect_true "an acceptable applied strategy has no safety line" test -z "$(grep '^safety: cofactor_iron' "$OUT")"
 expect_exit 0 "$NFLUX" whatif "$ESCITALOPRAM_DEFICIT" --apply precursor_tryptophan --json
 expect_json 'd["apply_safety"] == [{"strategy": "precursor_tryptophan", "verdict": "blocked", "reasons": d["apply_safety"][0]["reasons"]}] and d["apply_safety"][0]["reasons"][0]["with"] == "ssri"'
