@@ -9,6 +9,7 @@
 
 #include "base/json.h"
 #include "base/text.h"
+#include "explain/explain.h"
 #include "store/store.h"
 
 namespace nflux::cli {
@@ -100,6 +101,26 @@ Result<inference::FluxValues> ReadFluxFile(const std::string& path) {
 void AddKnowledgeSourceOptions(CLI::App* command, GlobalOptions& options) {
   command->add_flag("--from-db", options.from_db, "Load the knowledge base compiled by 'nflux kb build' from --db");
   command->add_option("--kb-version", options.kb_version, "With --from-db: the version to load (default: latest)");
+}
+
+nlohmann::ordered_json SafetyReasonJson(const inference::BlockReason& reason, const knowledge::KnowledgeBase& kb) {
+  return {{"alert", reason.alert},
+          {"with", reason.with},
+          {"severity", std::string(Name(reason.severity))},
+          {"detail", reason.detail},
+          {"note", reason.note},
+          {"citation", reason.citations.empty() ? std::string() : explain::FormatCitation(kb, reason.citations.front())}};
+}
+
+std::string SafetyReasonText(const nlohmann::ordered_json& reason) {
+  std::string text = reason.value("note", "");
+  const std::string with = reason.value("with", ""), severity = reason.value("severity", "");
+  const std::string alert = reason.value("alert", "");
+  if (text.empty()) text = severity + " contraindication";
+  const std::string detail = reason.value("detail", "");
+  if (!with.empty()) text += " (with " + with + ", " + severity + (detail.empty() ? "" : ": " + detail) + ")";
+  if (!alert.empty()) text += " [alert " + alert + "]";
+  return text;
 }
 
 Result<pipeline::CaseEvaluation> EvaluateCaseFile(const pipeline::Pipeline& pipeline, const std::string& case_path,

@@ -26,6 +26,29 @@ int Print(const Result<Explanation>& explanation, bool json) {
   return kExitOk;
 }
 
+// Why not a strategy: the explanation, and what the safety gate says of the strategy for this case
+// (pipeline::SafetyVerdict, the verdict evaluate and whatif give), so that the rules that could
+// suggest it never read as a way to it when the gate blocks it.
+int PrintWhyNotStrategy(const explain::WhyNotExplanation& explanation, const inference::StrategyResult& safety,
+                        const knowledge::KnowledgeBase& kb, bool json) {
+  nlohmann::ordered_json reasons = nlohmann::ordered_json::array();
+  for (const auto& reason : safety.reasons) reasons.push_back(SafetyReasonJson(reason, kb));
+  const std::string verdict(inference::VerdictName(safety.verdict));
+  if (json) {
+    nlohmann::ordered_json out = explanation.ToJson();
+    out["safety"] = {{"verdict", verdict}, {"reasons", reasons}};
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
+  std::cout << explanation.ToText();
+  if (explanation.blocked || safety.verdict == inference::Verdict::kAcceptable) return kExitOk;
+  std::cout << (safety.verdict == inference::Verdict::kBlocked
+                    ? "Were it suggested or requested, the safety gate would BLOCK it for this case:\n"
+                    : "Were it suggested or requested, the safety gate would allow it WITH CAUTION:\n");
+  for (const auto& reason : reasons) std::cout << "  - " << SafetyReasonText(reason) << "\n";
+  return kExitOk;
+}
+
 int RunExplain(Context& context, const ExplainArgs& args) {
   if (args.why.empty() == args.why_not.empty()) return BadInput("explain: give exactly one of --why ID or --why-not ID");
   auto pipeline = OpenPipelineOrReport(context);
@@ -36,7 +59,11 @@ int RunExplain(Context& context, const ExplainArgs& args) {
   if (!result.ok()) return Fail(result.status());
   const auto& [c, model, flux, evaluation, report] = *result;
   if (!args.why.empty()) return Print(explain::Why(pipeline->engine(), c, evaluation, args.why, flux), args.json);
-  return Print(explain::WhyNot(pipeline->engine(), c, evaluation, args.why_not, flux), args.json);
+  auto why_not = explain::WhyNot(pipeline->engine(), c, evaluation, args.why_not, flux);
+  const knowledge::Node* node = pipeline->knowledge().Find(args.why_not);
+  if (!why_not.ok() || !node || node->kind != knowledge::NodeKind::kStrategy) return Print(why_not, args.json);
+  return PrintWhyNotStrategy(*why_not, pipeline::SafetyVerdict(args.why_not, c, evaluation, pipeline->knowledge()),
+                             pipeline->knowledge(), args.json);
 }
 
 }  // namespace

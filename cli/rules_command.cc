@@ -30,10 +30,13 @@ std::string Where(const Rule& rule) { return rule.at.file.str() + ":" + std::to_
 int RunCheck(Context& context, const RulesArgs& args) {
   auto kb = LoadKnowledgeOrReport(context);
   if (!kb) return context.exit_code;
-  auto check = pipeline::CheckRules(PipelineOptions(context.options), *kb);
+  const pipeline::Options options = PipelineOptions(context.options);
+  auto check = pipeline::CheckRules(options, *kb);
   if (!check.ok()) return Fail(check.status());
   const auto& [sources, loaded] = *check;
   size_t count = loaded.rules ? loaded.rules->rules.size() : lint::CountRuleOpenings(sources);
+  // No rules at all is a problem the check finds (an evaluation would refuse the folder).
+  Status empty = loaded.rules ? pipeline::RequireRules(options.rules_dir, sources.size(), count) : Status::Ok();
   if (args.json) {
     json out = {{"rules", count}, {"files", json::array()}, {"errors", json::array()}};
     for (const auto& source : sources) out["files"].push_back(source.path);
@@ -43,14 +46,20 @@ int RunCheck(Context& context, const RulesArgs& args) {
                                {"column", error.at.column},
                                {"message", error.message},
                                {"text", error.ToString()}});
+    if (!empty.ok())
+      out["errors"].push_back({{"file", options.rules_dir}, {"line", 0}, {"column", 0},
+                               {"message", empty.message()}, {"text", empty.message()}});
     std::cout << out.dump(2) << "\n";
   } else {
     for (const auto& error : loaded.errors) std::cerr << error.ToString() << "\n";
+    if (!empty.ok()) std::cerr << empty.message() << "\n";
     std::cout << "rules " << (loaded.rules ? loaded.rules->version : std::string("(not loaded)")) << ": " << count
               << " rules in " << sources.size() << " files; "
-              << (loaded.errors.empty() ? "no errors" : std::to_string(loaded.errors.size()) + " error(s)") << "\n";
+              << (loaded.errors.empty() ? (empty.ok() ? "no errors" : "no rules")
+                                        : std::to_string(loaded.errors.size()) + " error(s)")
+              << "\n";
   }
-  return loaded.errors.empty() && loaded.rules ? kExitOk : kExitCheckFailed;
+  return loaded.errors.empty() && loaded.rules && empty.ok() ? kExitOk : kExitCheckFailed;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -158,7 +167,8 @@ void SetupRulesCommand(CLI::App* rules_command, Context& context) {
   auto args = std::make_shared<RulesArgs>();
   rules_command->require_subcommand(1);
 
-  auto* check = rules_command->add_subcommand("check", "Load every rule file; print every error (exit 3 if any)");
+  auto* check = rules_command->add_subcommand(
+      "check", "Load every rule file; print every error, or that there is no rule at all (exit 3 if any)");
   check->add_flag("--json", args->json, "Print {\"rules\", \"files\", \"errors\"} as JSON");
   check->callback([&context, args] { context.exit_code = RunCheck(context, *args); });
 

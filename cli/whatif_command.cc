@@ -2,7 +2,17 @@
 // Recomputes the flux model with strategies applied (their `targets` edges) and labs changed (the
 // case re-parsed, so units and reference ranges apply as usual), prints the before/after of every
 // index, and evaluates the case twice to show the change in its conclusions. --rank ranks every
-// strategy by its predicted improvement of the case's flux deficits.
+// strategy by its predicted improvement of the case's flux deficits; only those the safety gate lets
+// through are options, each with its verdict, and the blocked ones are listed apart with what
+// blocks them. An applied strategy the gate blocks or cautions is said so before its effect. Every
+// verdict is evaluate's (pipeline::SafetyVerdict).
+//
+// --json: {"case_id", "set", "apply", "apply_safety": [{"strategy", "verdict", "reasons"}],
+// "indices": [{"index", "before", "after", "change"}], "conclusions": [{"conclusion", "before",
+// "after"}], and with --rank "ranking": [{"strategy", "rank", "verdict", "reasons", "improvement",
+// "changes"}] (verdict acceptable or acceptable_with_caution, best first) and "blocked":
+// [{"strategy", "verdict": "blocked", "reasons", "improvement", "changes"}] (no rank)}; each reason
+// as in blocked_strategies (output.md): {"alert", "with", "severity", "detail", "note", "citation"}.
 #include <cmath>
 #include <iostream>
 #include <memory>
@@ -31,9 +41,27 @@ struct WhatifRows {
   ordered_json indices = ordered_json::array();
   ordered_json changes = ordered_json::array();
   ordered_json ranking = ordered_json::array();
+  ordered_json blocked = ordered_json::array();
+  ordered_json applied = ordered_json::array();
 };
 
-WhatifRows Rows(const pipeline::WhatIfResult& result) {
+// One strategy of the ranking: its rank (an option; 0 for a blocked one, which has none), its
+// predicted effect and its safety verdict with every reason.
+ordered_json RankedJson(const pipeline::RankedStrategy& ranked, int rank, const knowledge::KnowledgeBase& kb) {
+  ordered_json moved = ordered_json::object();
+  for (const auto& [key, change] : ranked.effect.changes) moved[key] = Round4(change);
+  ordered_json reasons = ordered_json::array();
+  for (const auto& reason : ranked.safety.reasons) reasons.push_back(SafetyReasonJson(reason, kb));
+  ordered_json out = {{"strategy", ranked.effect.strategy}};
+  if (rank > 0) out["rank"] = rank;
+  out["verdict"] = std::string(inference::VerdictName(ranked.safety.verdict));
+  out["reasons"] = reasons;
+  out["improvement"] = Round4(ranked.effect.improvement);
+  out["changes"] = moved;
+  return out;
+}
+
+WhatifRows Rows(const pipeline::WhatIfResult& result, const knowledge::KnowledgeBase& kb) {
   WhatifRows rows;
   for (size_t p = 0; p < result.before.pathways.size(); ++p)
     for (int i = 0; i < flux::kIndexCount; ++i) {
@@ -45,19 +73,53 @@ WhatifRows Rows(const pipeline::WhatIfResult& result) {
   for (const auto& change : result.changes)
     rows.changes.push_back(
         {{"conclusion", change.conclusion}, {"before", Round4(change.before)}, {"after", Round4(change.after)}});
-  for (const auto& effect : result.ranking) {
-    ordered_json moved = ordered_json::object();
-    for (const auto& [key, change] : effect.changes) moved[key] = Round4(change);
-    rows.ranking.push_back({{"strategy", effect.strategy}, {"improvement", Round4(effect.improvement)}, {"changes", moved}});
+  int rank = 0;
+  for (const auto& ranked : result.ranking) rows.ranking.push_back(RankedJson(ranked, ++rank, kb));
+  for (const auto& ranked : result.blocked) rows.blocked.push_back(RankedJson(ranked, 0, kb));
+  for (const auto& safety : result.applied) {
+    ordered_json reasons = ordered_json::array();
+    for (const auto& reason : safety.reasons) reasons.push_back(SafetyReasonJson(reason, kb));
+    rows.applied.push_back(
+        {{"strategy", safety.id}, {"verdict", std::string(inference::VerdictName(safety.verdict))}, {"reasons", reasons}});
   }
   return rows;
+}
+
+// Every reason of a row, one per line under it.
+void PrintReasons(const ordered_json& row, const char* indent) {
+  for (const auto& reason : row["reasons"]) std::cout << indent << "- " << SafetyReasonText(reason) << "\n";
+}
+
+void PrintRanking(const WhatifRows& rows) {
+  std::cout << "strategies ranked by predicted improvement of the flux deficits (those the safety gate lets through)\n";
+  if (rows.ranking.empty()) std::cout << "  none\n";
+  for (const auto& row : rows.ranking) {
+    std::cout << "  " << row["rank"].get<int>() << ". " << row["strategy"].get<std::string>() << " +"
+              << FormatNumber(row["improvement"].get<double>(), 4) << "  " << row["verdict"].get<std::string>() << "\n";
+    PrintReasons(row, "       ");
+  }
+  if (rows.blocked.empty()) return;
+  std::cout << "blocked by the safety gate for this case (not options)\n";
+  for (const auto& row : rows.blocked) {
+    std::cout << "  " << row["strategy"].get<std::string>() << ": blocked\n";
+    PrintReasons(row, "       ");
+  }
 }
 
 void PrintText(const std::string& case_id, const WhatifArgs& args, const WhatifRows& rows) {
   std::cout << "What if for " << case_id << ":";
   for (const auto& set : args.sets) std::cout << " set " << set;
   for (const auto& id : args.apply) std::cout << " apply " << id;
-  std::cout << "\nflux index               before   after  change\n";
+  std::cout << "\n";
+  const std::string acceptable(inference::VerdictName(inference::Verdict::kAcceptable));
+  const std::string blocked(inference::VerdictName(inference::Verdict::kBlocked));
+  for (const auto& row : rows.applied)
+    if (row["verdict"] != acceptable) {
+      std::cout << "safety: " << row["strategy"].get<std::string>() << " is "
+                << (row["verdict"] == blocked ? "BLOCKED for this case" : "acceptable only with caution") << ":\n";
+      PrintReasons(row, "  ");
+    }
+  std::cout << "flux index               before   after  change\n";
   for (const auto& row : rows.indices) {
     std::string name = row["index"].get<std::string>();
     name.resize(24, ' ');
@@ -70,12 +132,7 @@ void PrintText(const std::string& case_id, const WhatifArgs& args, const WhatifR
   for (const auto& row : rows.changes)
     std::cout << "  " << row["conclusion"].get<std::string>() << ": " << FormatNumber(row["before"].get<double>(), 3)
               << " -> " << FormatNumber(row["after"].get<double>(), 3) << "\n";
-  if (!args.rank) return;
-  std::cout << "strategies ranked by predicted improvement of the flux deficits\n";
-  int rank = 0;
-  for (const auto& row : rows.ranking)
-    std::cout << "  " << ++rank << ". " << row["strategy"].get<std::string>() << " +"
-              << FormatNumber(row["improvement"].get<double>(), 4) << "\n";
+  if (args.rank) PrintRanking(rows);
 }
 
 int RunWhatif(Context& context, const WhatifArgs& args) {
@@ -89,7 +146,7 @@ int RunWhatif(Context& context, const WhatifArgs& args) {
   pipeline::WhatIfOptions options{args.case_path, args.apply, args.rank};
   auto result = pipeline->WhatIf(*text, *changed, options);
   if (!result.ok()) return Fail(result.status());
-  WhatifRows rows = Rows(*result);
+  WhatifRows rows = Rows(*result, pipeline->knowledge());
   if (!args.json) {
     PrintText(result->before_case.case_id, args, rows);
     return kExitOk;
@@ -98,9 +155,13 @@ int RunWhatif(Context& context, const WhatifArgs& args) {
   out["case_id"] = result->before_case.case_id;
   out["set"] = args.sets;
   out["apply"] = args.apply;
+  out["apply_safety"] = rows.applied;
   out["indices"] = rows.indices;
   out["conclusions"] = rows.changes;
-  if (args.rank) out["ranking"] = rows.ranking;
+  if (args.rank) {
+    out["ranking"] = rows.ranking;
+    out["blocked"] = rows.blocked;
+  }
   std::cout << out.dump(2) << "\n";
   return kExitOk;
 }
@@ -112,7 +173,7 @@ void SetupWhatifCommand(CLI::App* command, Context& context) {
   command->add_option("CASE", args->case_path, "Case file (JSON), or - for stdin")->required();
   command->add_option("--set", args->sets, "A changed lab: lab.ID=VALUE[UNIT], e.g. lab.ferritin=80ng/mL (repeatable)");
   command->add_option("--apply", args->apply, "A strategy id whose targets edges are applied (repeatable)");
-  command->add_flag("--rank", args->rank, "Also rank every strategy by predicted improvement of the flux deficits");
+  command->add_flag("--rank", args->rank, "Also rank every strategy the safety gate lets through by predicted improvement of the flux deficits; list the blocked apart");
   command->add_flag("--json", args->json, "JSON output");
   AddKnowledgeSourceOptions(command, context.options);
   command->callback([&context, args] { context.exit_code = RunWhatif(context, *args); });

@@ -15,7 +15,8 @@ RuleTrace StartRuleTrace(const rules::Rule& rule) {
   RuleTrace trace;
   trace.rule = rule.id;
   trace.title = rule.title;
-  trace.file = rule.at.file;
+  // Relative to the rules folder, so that the trace (and its id) does not depend on the path given.
+  trace.file = rule.source.str().empty() ? rule.at.file : rule.source;
   trace.line = rule.at.line;
   trace.stratum = rule.stratum;
   trace.citations = rule.citations;

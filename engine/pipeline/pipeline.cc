@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "base/json.h"
+#include "safety/safety.h"
 #include "store/store.h"
 
 namespace nflux::pipeline {
@@ -24,7 +25,10 @@ Result<std::shared_ptr<const rules::RuleBase>> LoadRuleBase(const std::string& d
   auto sources = rules::ReadRulesDir(dir);
   if (!sources.ok()) return sources.status();
   auto loaded = rules::LoadRules(*sources, kb);
-  if (loaded.errors.empty() && loaded.rules) return loaded.rules;
+  if (loaded.errors.empty() && loaded.rules) {
+    if (Status status = RequireRules(dir, sources->size(), loaded.rules->rules.size()); !status.ok()) return status;
+    return loaded.rules;
+  }
   std::string message;
   for (const auto& error : loaded.errors) message += error.ToString() + "\n";
   message += std::to_string(loaded.errors.size()) + " error(s) in the rule base; run 'nflux rules check'";
@@ -68,6 +72,49 @@ bool IsDeficitIndex(const std::string& key, double value) {
 bool Suggested(const inference::Evaluation& evaluation, const std::string& strategy) {
   return std::any_of(evaluation.strategies.begin(), evaluation.strategies.end(),
                      [&](const auto& s) { return s.id == strategy; });
+}
+
+// The gate for a strategy the evaluation did not judge, as if a rule had suggested it: the engine's
+// own PassGate, seeing the evaluation's alerts (so that their gates and the strategies they name
+// hold here too) and its concluded drivers.
+safety::StrategyResult JudgeAsSuggested(const std::string& strategy_id, const casefile::Case& c,
+                                        const inference::Evaluation& evaluation, const knowledge::KnowledgeBase& kb) {
+  safety::AlertBoard alerts(kb);
+  for (const auto& alert : evaluation.alerts) {
+    for (const auto& reason : alert.reasons)
+      alerts.Raise(alert.id, alert.severity, reason.because, alert.citations, reason.source, reason.message);
+    if (alert.reasons.empty())
+      alerts.Raise(alert.id, alert.severity, alert.because, alert.citations, "safety", alert.message);
+  }
+  safety::Conclusions conclusions;
+  for (const auto& [id, driver] : evaluation.drivers) conclusions.drivers[id] = driver.certainty;
+  safety::StrategyResult strategy;
+  strategy.id = strategy_id;
+  strategy.suggested = true;
+  safety::GateResult gate = safety::PassGate(c, kb, conclusions, {{strategy_id, strategy}}, alerts);
+  for (const auto* list : {&gate.blocked, &gate.strategies})
+    for (const auto& judged : *list)
+      if (judged.id == strategy_id) return judged;
+  return strategy;
+}
+
+// The evaluation's own judgement of `strategy_id`, if it made one.
+const inference::StrategyResult* Judged(const inference::Evaluation& evaluation, const std::string& strategy_id) {
+  for (const auto* list : {&evaluation.blocked, &evaluation.requested, &evaluation.strategies})
+    for (const auto& strategy : *list)
+      if (strategy.id == strategy_id) return &strategy;
+  return nullptr;
+}
+
+// Every strategy the flux model ranks, split by its safety verdict for the case: the options
+// (acceptable, with caution or not) and the blocked, each list keeping the model's order.
+void RankSafely(std::vector<flux::StrategyEffect> effects, const casefile::Case& c,
+                const inference::Evaluation& evaluation, const knowledge::KnowledgeBase& kb, WhatIfResult& out) {
+  for (auto& effect : effects) {
+    inference::StrategyResult safety = SafetyVerdict(effect.strategy, c, evaluation, kb);
+    RankedStrategy ranked{std::move(effect), std::move(safety)};
+    (ranked.safety.verdict == inference::Verdict::kBlocked ? out.blocked : out.ranking).push_back(std::move(ranked));
+  }
 }
 
 std::map<std::string, double> Conclusions(const inference::Evaluation& evaluation) {
@@ -131,6 +178,21 @@ Result<std::shared_ptr<const knowledge::KnowledgeBase>> LoadKnowledge(const Opti
   for (const auto& problem : outcome.problems) message += problem.ToString() + "\n";
   message += std::to_string(outcome.problems.size()) + " problem(s) in the knowledge base; run 'nflux kb validate'";
   return Status::InvalidArgument(message);
+}
+
+Status RequireRules(const std::string& rules_dir, size_t file_count, size_t rule_count) {
+  if (rule_count > 0) return Status::Ok();
+  std::string found = file_count == 0 ? "no .rules files in the folder"
+                                      : std::to_string(file_count) + " .rules file(s) with no rule in them";
+  return Status::InvalidArgument(rules_dir + ": no rules loaded (" + found +
+                                 "); an evaluation without rules would conclude nothing: check --rules");
+}
+
+inference::StrategyResult SafetyVerdict(const std::string& strategy_id, const casefile::Case& c,
+                                        const inference::Evaluation& evaluation,
+                                        const knowledge::KnowledgeBase& kb) {
+  if (const auto* judged = Judged(evaluation, strategy_id)) return *judged;
+  return JudgeAsSuggested(strategy_id, c, evaluation, kb);
 }
 
 Result<KnowledgeCheck> CheckKnowledge(const Options& options) {
@@ -292,7 +354,10 @@ Result<WhatIfResult> Pipeline::WhatIf(std::string_view before_text, std::string_
   out.before_evaluation = engine_->Evaluate(out.before_case, MergeFlux(out.before, {}));
   out.after_evaluation = engine_->Evaluate(out.after_case, MergeFlux(out.after, {}));
   out.changes = ChangedConclusions(out.before_evaluation, out.after_evaluation);
-  if (options.rank) out.ranking = flux_->RankStrategies(out.before_case, out.before);
+  for (const auto& strategy : options.apply_strategies)
+    out.applied.push_back(SafetyVerdict(strategy, out.before_case, out.before_evaluation, *kb_));
+  if (options.rank)
+    RankSafely(flux_->RankStrategies(out.before_case, out.before), out.before_case, out.before_evaluation, *kb_, out);
   return out;
 }
 

@@ -6,10 +6,12 @@
 //
 // Open() loads the knowledge base (from a folder, or a version stored by 'nflux kb build'), the
 // rule base, the inference engine and the flux model; every load problem comes back as data in the
-// Status (one problem per line, file:line first), nothing is printed. Evaluate() does what every
+// Status (one problem per line, file:line first), nothing is printed; a rule base with no rules is
+// refused (RequireRules), so no front end ever reports an empty evaluation. Evaluate() does what every
 // command used to repeat: case parsing (strict or not, named by its source), the flux model, given
 // flux values overriding it, inference, and the report options (flux, unmeasured inputs, the
-// predicted effects of suggested strategies on the flux deficits).
+// predicted effects of suggested strategies on the flux deficits). WhatIf() ranks strategies with
+// the verdict the safety gate gives each for the case (SafetyVerdict, the evaluation's own).
 //
 // Ownership: a Pipeline owns (shares) its knowledge, rules, engine and flux model; a
 // CaseEvaluation is a self-contained value. Thread-safety: a Pipeline is immutable after Open();
@@ -77,6 +79,11 @@ struct RulesCheck {
 // REQUIRES: `kb` loaded without problems.
 Result<RulesCheck> CheckRules(const Options& options, const knowledge::KnowledgeBase& kb);
 
+// A rule base with no rules (an empty folder, one without .rules files, a wrong --rules) would
+// conclude nothing and read as a clean case, so it is bad input: InvalidArgument naming the folder
+// ("rules_dir: no rules loaded: ..."); Ok when `rule_count` > 0. `file_count`: .rules files read.
+Status RequireRules(const std::string& rules_dir, size_t file_count, size_t rule_count);
+
 // Flux values from a JSON object {"serotonin.synthesis": 0.7, ..., "assumed": ["serotonin.synthesis"]}.
 // `source` names the input in messages ("flux.json: /serotonin.synth: not a flux index ...").
 Result<inference::FluxValues> FluxFromJson(const nlohmann::json& object, const std::string& source);
@@ -123,18 +130,40 @@ struct ConclusionChange {
   std::string conclusion;
   double before = 0, after = 0;
 };
+// A strategy of the what-if ranking with its safety verdict for the case (before the change).
+struct RankedStrategy {
+  flux::StrategyEffect effect;
+  inference::StrategyResult safety;  // verdict and reasons (cautions, or what blocks it)
+};
 struct WhatIfResult {
   casefile::Case before_case, after_case;
   flux::FluxResult before, after;
   inference::Evaluation before_evaluation, after_evaluation;
-  std::vector<ConclusionChange> changes;      // sorted by conclusion; unchanged ones left out
-  std::vector<flux::StrategyEffect> ranking;  // with rank: every strategy's effect on `before`
+  std::vector<ConclusionChange> changes;  // sorted by conclusion; unchanged ones left out
+  // With rank: the options, every strategy the safety gate lets through for `before` (acceptable or
+  // acceptable_with_caution), by predicted improvement of the flux deficits, best first...
+  std::vector<RankedStrategy> ranking;
+  // ...and every strategy the gate blocks for `before`: never an option, listed with its reasons.
+  std::vector<RankedStrategy> blocked;
+  // The SafetyVerdict for `before` of each applied strategy, in options.apply_strategies order: a
+  // what-if may show the effect of a strategy the gate blocks, never without saying so.
+  std::vector<inference::StrategyResult> applied;
 };
+
+// The safety verdict of `strategy_id` for the case `evaluation` was made of, with its reasons: the
+// evaluation's own when it judged the strategy (suggested, blocked, requested or current), else the
+// engine's gate (safety::PassGate) as if a rule had suggested it, seeing the evaluation's alerts and
+// drivers. The one place a front end outside Evaluate() asks the gate, so that a what-if or an
+// explanation never says other than evaluate.
+inference::StrategyResult SafetyVerdict(const std::string& strategy_id, const casefile::Case& c,
+                                        const inference::Evaluation& evaluation,
+                                        const knowledge::KnowledgeBase& kb);
 
 class Pipeline {
  public:
-  // Errors: as LoadKnowledge; rule errors as InvalidArgument, one RuleError::ToString() each, then
-  // "N error(s) in the rule base; run 'nflux rules check'"; a flux model that cannot be built.
+  // Errors: as LoadKnowledge; NotFound for a missing rules folder; rule errors as InvalidArgument,
+  // one RuleError::ToString() each, then "N error(s) in the rule base; run 'nflux rules check'";
+  // no rules at all as RequireRules(); a flux model that cannot be built.
   static Result<std::unique_ptr<Pipeline>> Open(const Options& options);
 
   // Parses a case (InvalidArgument naming the source and JSON path on a problem).
@@ -150,7 +179,8 @@ class Pipeline {
   // The evaluation JSON of shared/contracts/output.md for a result of Evaluate().
   nlohmann::ordered_json ReportJson(const CaseEvaluation& result) const;
 
-  // The case before and after a change: both parsed, both through the flux model and the engine.
+  // The case before and after a change: both parsed, both through the flux model and the engine;
+  // with options.rank, every strategy ranked for `before`, each with its SafetyVerdict().
   Result<WhatIfResult> WhatIf(std::string_view before_text, std::string_view after_text,
                               const WhatIfOptions& options) const;
 

@@ -103,20 +103,50 @@ Result<std::vector<RuleSource>> ReadRulesDir(const std::string& dir) {
     full += path;
     auto text = ReadFileToString(full);
     if (!text.ok()) return text.status();
-    files.push_back(RuleSource{full, std::move(*text)});
+    files.push_back(RuleSource{full, std::move(*text), path});
   }
   return files;
 }
+
+namespace {
+
+const std::string& NameOf(const RuleSource& file) { return file.name.empty() ? file.path : file.name; }
+
+// The rule base's version: a hash of content only, each file's name relative to the rules folder
+// and its text, so that the path the folder was reached by never changes it.
+std::string ContentVersion(const std::vector<const RuleSource*>& ordered) {
+  size_t size = 0;
+  for (const RuleSource* file : ordered) size += NameOf(*file).size() + file->text.size() + 2;
+  std::string hashed;
+  hashed.reserve(size);
+  for (const RuleSource* file : ordered) {
+    hashed += NameOf(*file);
+    hashed += '\n';
+    hashed += file->text;
+    hashed += '\0';  // the end of a file's text, so that moving text across files changes the hash
+  }
+  return "sha256:" + Sha256Hex(hashed);
+}
+
+// Gives every rule the name of its file relative to the rules folder (Rule::source). `rules` are in
+// file order, each rule's `at.file` the path of one of `ordered`.
+void NameSources(const std::vector<const RuleSource*>& ordered, std::vector<Rule>* rules) {
+  std::map<std::string, FileName, std::less<>> names;
+  for (const RuleSource* file : ordered) names.emplace(file->path, FileName(NameOf(*file)));
+  for (Rule& rule : *rules)
+    if (auto it = names.find(rule.at.file.str()); it != names.end()) rule.source = it->second;
+}
+
+}  // namespace
 
 LoadResult LoadRules(const std::vector<RuleSource>& files, const knowledge::KnowledgeBase& kb) {
   std::vector<const RuleSource*> ordered;
   for (const auto& file : files) ordered.push_back(&file);
   std::stable_sort(ordered.begin(), ordered.end(),
-                   [](const RuleSource* a, const RuleSource* b) { return a->path < b->path; });
+                   [](const RuleSource* a, const RuleSource* b) { return NameOf(*a) < NameOf(*b); });
 
   auto base = std::make_shared<RuleBase>();
   std::vector<RuleError> errors;
-  std::string hashed;
   // Parsed file by file, then moved once into a vector of the right size: growing it rule by rule
   // would move every (large) rule several times.
   std::vector<std::vector<Rule>> parsed;
@@ -128,19 +158,12 @@ LoadResult LoadRules(const std::vector<RuleSource>& files, const knowledge::Know
   base->rules.reserve(rule_count);
   for (auto& rules : parsed)
     base->rules.insert(base->rules.end(), std::make_move_iterator(rules.begin()), std::make_move_iterator(rules.end()));
-  size_t hashed_size = 0;
-  for (const RuleSource* file : ordered) hashed_size += file->path.size() + 1 + file->text.size();
-  hashed.reserve(hashed_size);
-  for (const RuleSource* file : ordered) {
-    base->files.push_back(file->path);
-    hashed += file->path;
-    hashed += '\n';
-    hashed += file->text;
-  }
+  for (const RuleSource* file : ordered) base->files.push_back(file->path);
+  NameSources(ordered, &base->rules);
   const bool syntax_ok = errors.empty();
   CheckRules(&base->rules, kb, &errors);
   Stratify(&base->rules, syntax_ok, &errors);
-  base->version = "sha256:" + Sha256Hex(hashed);
+  base->version = ContentVersion(ordered);
 
   LoadResult result;
   if (!errors.empty()) {

@@ -166,13 +166,18 @@ struct Rule {
   SourceLocation at;     // the `rule` keyword
   SourceLocation id_at;  // the rule's id
   std::vector<SourceLocation> citations_at;  // one per entry of `citations`
+  // The rule's file relative to the rules folder ("sleep.rules"), as traces name it: the same
+  // wherever the folder is and however its path was spelled (`at.file` is the path as given).
+  FileName source;
   int stratum = 0;  // rules that test a conclusion run in a later stratum than the rules making it
 };
 
 struct RuleBase {
   std::vector<Rule> rules;  // in agenda order: stratum, salience (high first), file, line
-  std::vector<std::string> files;
-  std::string version;  // "sha256:" of the rule files' contents, in path order
+  std::vector<std::string> files;  // paths as given, in path order
+  // "sha256:" of the content only: each file's name relative to the rules folder and its text, in
+  // name order. The same files give the same version from any working directory or path spelling.
+  std::string version;
 };
 
 struct RuleError {
@@ -186,9 +191,11 @@ struct RuleError {
 struct RuleSource {
   std::string path;  // as shown in messages, e.g. "rules/sleep.rules"
   std::string text;
+  std::string name = {};  // relative to the rules folder ("sleep.rules"), for the version; empty: path
 };
 
 // Reads every *.rules file below `dir` (path order), skipping the golden cases in dir/tests/.
+// Each path is `dir` as given + "/" + its name relative to `dir`.
 Result<std::vector<RuleSource>> ReadRulesDir(const std::string& dir);
 
 struct LoadResult {

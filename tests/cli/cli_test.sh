@@ -392,6 +392,24 @@ expect_exit 2 "$NFLUX" explain examples/ssri_5htp_request.json --why suicide_ris
 expect_contains "'suicide_risk_urgent' was not concluded for this case; try --why-not suicide_risk_urgent"
 expect_exit 2 "$NFLUX" explain examples/ssri_5htp_request.json
 expect_exit 2 "$NFLUX" explain examples/ssri_5htp_request.json --why a --why-not b
+# Why not a blocked strategy: blocked, by what; and for one no rule brought up, what the gate would say.
+expect_exit 0 "$NFLUX" explain examples/ssri_5htp_request.json --why-not precursor_5htp --json
+expect_json 'd["blocked"] and any(r["with"] == "ssri" and r["severity"] == "relative" for r in d["block_reasons"])' \
+  'd["safety"]["verdict"] == "blocked" and any(r["with"] == "ssri" and r["citation"] for r in d["safety"]["reasons"])'
+ESCITALOPRAM=$TMP/escitalopram.json
+python3 - examples/ssri_5htp_request.json "$ESCITALOPRAM" <<'EOF'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+doc["supplements"]["requested"] = []
+json.dump(doc, open(sys.argv[2], "w"))
+EOF
+expect_exit 0 "$NFLUX" explain "$ESCITALOPRAM" --why-not precursor_tryptophan
+expect_line "Were it suggested or requested, the safety gate would BLOCK it for this case:"
+expect_contains "(with ssri, relative: Escitalopram) [alert serotonin_syndrome_risk]"
+expect_exit 0 "$NFLUX" explain "$ESCITALOPRAM" --why-not precursor_tryptophan --json
+expect_json 'not d["blocked"] and d["safety"]["verdict"] == "blocked" and d["safety"]["reasons"]'
+expect_exit 0 "$NFLUX" explain "$ESCITALOPRAM" --why-not lifestyle_exercise --json
+expect_json 'd["safety"]["verdict"] == "acceptable" and d["safety"]["reasons"] == []'
 
 # ---------------------------------------------------------------------------------------------
 # rules check, lint, test
@@ -414,6 +432,62 @@ expect_exit 2 "$NFLUX" evaluate examples/healthy_control.json --rules "$RULES_BR
 expect_contains "feritin"
 expect_true "evaluate with broken rules prints nothing on stdout" test ! -s "$OUT"
 expect_exit 3 "$NFLUX" rules lint --rules "$RULES_BROKEN"
+
+# No rules is bad input for every command that evaluates (never an empty "no alerts" report), and a
+# problem rules check finds; a folder that does not exist is bad input.
+RULES_EMPTY=$TMP/rules_empty
+mkdir -p "$RULES_EMPTY/tests"
+printf 'rule in_tests_only\n' >"$RULES_EMPTY/tests/skipped.rules"
+for command in "evaluate examples/healthy_control.json" "evaluate examples/ssri_5htp_request.json --format json" \
+  "explain examples/ssri_5htp_request.json --why-not precursor_5htp" "whatif examples/ssri_5htp_request.json --rank" \
+  "flux examples/healthy_control.json"; do
+  # shellcheck disable=SC2086  # word splitting of $command is intended
+  expect_exit 2 "$NFLUX" $command --rules "$RULES_EMPTY"
+  expect_line "$RULES_EMPTY: no rules loaded (no .rules files in the folder); an evaluation without rules would conclude nothing: check --rules"
+  expect_true "$command with no rules prints nothing on stdout" test ! -s "$OUT"
+done
+expect_exit 3 "$NFLUX" rules check --rules "$RULES_EMPTY"
+expect_contains "$RULES_EMPTY: no rules loaded (no .rules files in the folder)"
+expect_contains ": 0 rules in 0 files; no rules"
+expect_exit 3 "$NFLUX" rules check --rules "$RULES_EMPTY" --json
+expect_json 'd["rules"] == 0 and len(d["errors"]) == 1 and "no rules loaded" in d["errors"][0]["message"]'
+RULES_COMMENTS=$TMP/rules_comments
+mkdir -p "$RULES_COMMENTS"
+printf '# nothing but a comment\n' >"$RULES_COMMENTS/a.rules"
+expect_exit 2 "$NFLUX" evaluate examples/healthy_control.json --rules "$RULES_COMMENTS"
+expect_contains "$RULES_COMMENTS: no rules loaded (1 .rules file(s) with no rule in them)"
+expect_exit 3 "$NFLUX" rules check --rules "$RULES_COMMENTS"
+expect_exit 2 "$NFLUX" rules check --rules "$TMP/no_such_rules"
+expect_line "$TMP/no_such_rules: rules directory not found"
+expect_exit 2 "$NFLUX" evaluate examples/healthy_control.json --rules "$TMP/no_such_rules"
+expect_line "$TMP/no_such_rules: rules directory not found"
+
+# Versions are hashes of content only: the same files give the same versions and trace id from any
+# working directory, path spelling or symbolic link.
+ROOT=$PWD
+in_dir() {
+  local dir=$1
+  shift
+  (cd "$dir" && "$@")
+}
+versions_of() { python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["versions"]["knowledge"], d["versions"]["rules"], d["trace_id"])' "$OUT"; }
+expect_exit 0 "$NFLUX" evaluate examples/ssri_5htp_request.json --format json
+REFERENCE_VERSIONS=$(versions_of)
+expect_true "versions are hashes" grep -q '^sha256:[0-9a-f]\{64\} sha256:[0-9a-f]\{64\} sha256:' <(echo "$REFERENCE_VERSIONS")
+mkdir -p "$TMP/elsewhere"
+ln -s "$ROOT/rules" "$TMP/linked_rules"
+ln -s "$ROOT/knowledge" "$TMP/linked_knowledge"
+for spelling in "--rules rules" "--rules ./rules/" "--rules $ROOT/rules" "--rules $ROOT/tests/../rules/ --knowledge $ROOT/./knowledge/" \
+  "--rules $TMP/linked_rules --knowledge $TMP/linked_knowledge/"; do
+  # shellcheck disable=SC2086  # word splitting of $spelling is intended
+  expect_exit 0 "$NFLUX" evaluate examples/ssri_5htp_request.json --format json $spelling
+  expect_true "same versions and trace id with $spelling" test "$(versions_of)" = "$REFERENCE_VERSIONS"
+done
+expect_exit 0 in_dir "$TMP/elsewhere" "$NFLUX" evaluate "$ROOT/examples/ssri_5htp_request.json" --format json \
+  --rules ../linked_rules --knowledge ../linked_knowledge
+expect_true "same versions and trace id from another working directory" test "$(versions_of)" = "$REFERENCE_VERSIONS"
+expect_exit 0 in_dir "$TMP/elsewhere" "$NFLUX" rules check --rules "$TMP/linked_rules/" --knowledge "$ROOT/knowledge"
+expect_contains "rules $(echo "$REFERENCE_VERSIONS" | cut -d' ' -f2): "
 
 expect_exit 0 "$NFLUX" rules lint
 expect_true "rules lint ends with a summary line" grep -qE '^[0-9]+ warning\(s\) in [0-9]+ rules$' <(tail -n 1 "$OUT")
@@ -521,6 +595,37 @@ expect_contains "serotonin.synthesis      0.7946 -> 0.9692"
 expect_contains "deficit:serotonin_synthesis: 0.722 -> 0"
 expect_exit 0 "$NFLUX" whatif "$FLUXCASE" --apply cofactor_iron --rank --json
 expect_json 'd["ranking"][0]["strategy"] == "cofactor_iron" and any(r["index"] == "serotonin.synthesis" and r["change"] > 0 for r in d["indices"])'
+# --rank ranks only what the safety gate lets through, each with its verdict; on escitalopram,
+# L-tryptophan and 5-HTP are never options (requested or not) and the blocked are listed apart.
+ESCITALOPRAM_DEFICIT=$TMP/escitalopram_deficit.json
+python3 - "$FLUXCASE" "$ESCITALOPRAM_DEFICIT" <<'EOF'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+doc["medications"] = [{"id": "escitalopram", "dose": "10 mg daily"}]
+json.dump(doc, open(sys.argv[2], "w"))
+EOF
+for escitalopram_case in "$ESCITALOPRAM_DEFICIT" "$ESCITALOPRAM" examples/ssri_5htp_request.json; do
+  expect_exit 0 "$NFLUX" whatif "$escitalopram_case" --rank --json
+  expect_json 'd["ranking"] and all(r["verdict"] in ("acceptable", "acceptable_with_caution") for r in d["ranking"])' \
+    'not any(r["strategy"] in ("precursor_tryptophan", "precursor_5htp") for r in d["ranking"])' \
+    'any(b["strategy"] == "precursor_tryptophan" and any(x["with"] == "ssri" and x["citation"] for x in b["reasons"]) for b in d["blocked"])' \
+    'all(b["verdict"] == "blocked" and b["reasons"] and "rank" not in b for b in d["blocked"])' \
+    '[r["rank"] for r in d["ranking"]] == list(range(1, len(d["ranking"]) + 1))' \
+    'all(r["verdict"] == "acceptable" or r["reasons"] for r in d["ranking"])'
+done
+expect_exit 0 "$NFLUX" whatif "$ESCITALOPRAM_DEFICIT" --rank
+expect_line "  1. cofactor_iron +1.134  acceptable"
+expect_line "blocked by the safety gate for this case (not options)"
+expect_line "  precursor_tryptophan: blocked"
+expect_line "       - Block unless prescriber-directed. (with ssri, relative: Escitalopram) [alert serotonin_syndrome_risk]"
+expect_true "no serotonin precursor is ranked" test -z "$(grep -E '^  [0-9]+\. precursor_(tryptophan|5htp) ' "$OUT")"
+# An applied strategy that the gate blocks: its effect is shown, with what blocks it first.
+expect_exit 0 "$NFLUX" whatif "$ESCITALOPRAM_DEFICIT" --apply precursor_tryptophan --apply cofactor_iron
+expect_true "the applied tryptophan is said to be blocked first" test "$(sed -n 2p "$OUT")" = "safety: precursor_tryptophan is BLOCKED for this case:"
+expect_line "  - Block unless prescriber-directed. (with ssri, relative: Escitalopram) [alert serotonin_syndrome_risk]"
+expect_true "an acceptable applied strategy has no safety line" test -z "$(grep '^safety: cofactor_iron' "$OUT")"
+expect_exit 0 "$NFLUX" whatif "$ESCITALOPRAM_DEFICIT" --apply precursor_tryptophan --json
+expect_json 'd["apply_safety"] == [{"strategy": "precursor_tryptophan", "verdict": "blocked", "reasons": d["apply_safety"][0]["reasons"]}] and d["apply_safety"][0]["reasons"][0]["with"] == "ssri"'
 expect_exit 2 "$NFLUX" whatif "$FLUXCASE" --apply no_such_strategy
 expect_contains "unknown strategy 'no_such_strategy'"
 expect_exit 2 "$NFLUX" whatif "$FLUXCASE" --set ferritin=80

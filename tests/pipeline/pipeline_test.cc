@@ -38,6 +38,46 @@ std::string Example(const std::string& name) {
   return text.ok() ? *text : "";
 }
 
+// A fresh folder under the system's temporary one, removed at the end of the test.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& name)
+      : path_(fs::temp_directory_path() / ("nflux_pipeline_" + name + "_" + std::to_string(::getpid()))) {
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// The example case on escitalopram with nothing requested: what the gate says of a precursor there
+// cannot come from a request.
+std::string EscitalopramCase() {
+  auto doc = nlohmann::json::parse(Example("ssri_5htp_request.json"));
+  doc["supplements"]["requested"] = nlohmann::json::array();
+  return doc.dump();
+}
+
+// The golden case of a deep serotonin synthesis deficit (iron, B6), now on escitalopram: the flux
+// model alone would rank a serotonin precursor high.
+std::string EscitalopramDeficitCase() {
+  auto text = ReadFileToString(NFLUX_SOURCE_DIR "/rules/tests/flux_model_iron_b6_serotonin.case.json");
+  EXPECT_OK(text);
+  auto doc = nlohmann::json::parse(text.ok() ? *text : "{}");
+  doc["medications"] = nlohmann::json::parse(R"([{"id": "escitalopram", "dose": "10 mg daily"}])");
+  return doc.dump();
+}
+
+// The verdict `ranking` or `blocked` of a what-if gives `strategy`, or nullptr.
+const RankedStrategy* Ranked(const std::vector<RankedStrategy>& list, const std::string& strategy) {
+  for (const auto& ranked : list)
+    if (ranked.effect.strategy == strategy) return &ranked;
+  return nullptr;
+}
+
 TEST(PipelineOpen, BadRuleFileIsReportedWithFileAndLine) {
   fs::path dir = fs::temp_directory_path() / ("nflux_pipeline_rules_" + std::to_string(::getpid()));
   fs::remove_all(dir);
@@ -95,6 +135,112 @@ TEST(PipelineOpen, MissingFoldersAreNotFound) {
   options = SourceOptions();
   options.knowledge_dir = "/no/such/knowledge";
   EXPECT_EQ(Status::Code::kNotFound, Pipeline::Open(options).status().code());
+}
+
+// Rule and knowledge versions are hashes of content: the same files reached by another path
+// spelling, a copy elsewhere or a symbolic link give the same versions.
+TEST(PipelineVersions, SameFilesSameVersionsWhateverThePath) {
+  TempDir temp("versions");
+  fs::copy(NFLUX_SOURCE_DIR "/rules", temp.path() / "rules", fs::copy_options::recursive);
+  fs::copy(NFLUX_SOURCE_DIR "/knowledge", temp.path() / "knowledge", fs::copy_options::recursive);
+  fs::create_directory_symlink(NFLUX_SOURCE_DIR "/rules", temp.path() / "linked_rules");
+  fs::create_directory_symlink(NFLUX_SOURCE_DIR "/knowledge", temp.path() / "linked_knowledge");
+  const std::string relative = fs::relative(NFLUX_SOURCE_DIR, fs::current_path()).string();
+  const std::string rules_version = Shipped().rule_base().version;
+  const std::string knowledge_version = Shipped().knowledge().version();
+  struct Spelling {
+    std::string knowledge, rules;
+  } spellings[] = {
+      {NFLUX_SOURCE_DIR "/knowledge/", NFLUX_SOURCE_DIR "/rules/"},
+      {NFLUX_SOURCE_DIR "/./knowledge", NFLUX_SOURCE_DIR "/tests/../rules"},
+      {relative + "/knowledge", relative + "/rules"},
+      {(temp.path() / "knowledge").string(), (temp.path() / "rules").string()},
+      {(temp.path() / "linked_knowledge").string(), (temp.path() / "linked_rules/").string()},
+  };
+  for (const auto& spelling : spellings) {
+    Options options;
+    options.knowledge_dir = spelling.knowledge;
+    options.rules_dir = spelling.rules;
+    auto knowledge = CheckKnowledge(options);
+    ASSERT_OK(knowledge);
+    EXPECT_EQ(knowledge_version, knowledge->outcome.kb->version()) << spelling.knowledge;
+    auto rules = CheckRules(options, Shipped().knowledge());
+    ASSERT_OK(rules);
+    ASSERT_NE(nullptr, rules->loaded.rules) << spelling.rules;
+    EXPECT_EQ(rules_version, rules->loaded.rules->version) << spelling.rules;
+  }
+}
+
+// The version follows the content: a changed text or a renamed file is another version.
+TEST(PipelineVersions, ContentChangesTheRulesVersion) {
+  TempDir temp("rules_content");
+  std::ofstream(temp.path() / "a.rules") << "# one comment\n";
+  Options options = SourceOptions();
+  options.rules_dir = temp.path().string();
+  auto version = [&] {
+    auto check = CheckRules(options, Shipped().knowledge());
+    EXPECT_OK(check);
+    return check.ok() && check->loaded.rules ? check->loaded.rules->version : std::string();
+  };
+  const std::string first = version();
+  ASSERT_TRUE(first.starts_with("sha256:"));
+  EXPECT_EQ(first, version());
+  std::ofstream(temp.path() / "a.rules") << "# another comment\n";
+  const std::string edited = version();
+  EXPECT_NE(first, edited);
+  fs::rename(temp.path() / "a.rules", temp.path() / "b.rules");
+  EXPECT_NE(edited, version());
+}
+
+// The trace names each rule's file relative to the rules folder, so the trace id of a case is the
+// same whichever path reached the folder.
+TEST(PipelineVersions, TraceIdDoesNotDependOnTheRulesPath) {
+  TempDir temp("trace");
+  fs::copy(NFLUX_SOURCE_DIR "/rules", temp.path() / "elsewhere", fs::copy_options::recursive);
+  Options options = SourceOptions();
+  options.rules_dir = (temp.path() / "elsewhere").string() + "/";
+  auto copy = Pipeline::Open(options);
+  ASSERT_OK(copy);
+  const std::string text = Example("ssri_5htp_request.json");
+  auto here = Shipped().Evaluate(text, {});
+  auto there = (*copy)->Evaluate(text, {});
+  ASSERT_OK(here);
+  ASSERT_OK(there);
+  EXPECT_EQ(report::TraceId(here->evaluation), report::TraceId(there->evaluation));
+  EXPECT_EQ(Shipped().ReportJson(*here)["versions"], (*copy)->ReportJson(*there)["versions"]);
+  ASSERT_FALSE(there->evaluation.trace.rules.empty());
+  for (const auto& rule : there->evaluation.trace.rules)
+    EXPECT_EQ(std::string::npos, rule.file.find("elsewhere")) << rule.file;
+}
+
+// No rules is bad input, never an evaluation that concludes nothing: an empty folder, one without
+// .rules files, .rules files without a rule.
+TEST(PipelineOpen, NoRulesIsBadInputNamingTheFolder) {
+  struct Row {
+    std::vector<std::pair<std::string, std::string>> files;
+    std::string found;
+  } rows[] = {
+      {{}, "no .rules files in the folder"},
+      {{{"notes.txt", "rule x"}, {"tests/a.rules", "rule x"}}, "no .rules files in the folder"},
+      {{{"a.rules", "# only a comment\n"}, {"b.rules", ""}}, "2 .rules file(s) with no rule in them"},
+  };
+  for (const auto& row : rows) {
+    TempDir temp("no_rules");
+    for (const auto& [name, text] : row.files) {
+      fs::create_directories((temp.path() / name).parent_path());
+      std::ofstream(temp.path() / name) << text;
+    }
+    Options options = SourceOptions();
+    options.rules_dir = temp.path().string();
+    auto opened = Pipeline::Open(options);
+    ASSERT_FALSE(opened.ok()) << row.found;
+    EXPECT_EQ(Status::Code::kInvalidArgument, opened.status().code());
+    EXPECT_EQ(temp.path().string() + ": no rules loaded (" + row.found +
+                  "); an evaluation without rules would conclude nothing: check --rules",
+              opened.status().message());
+  }
+  EXPECT_OK(RequireRules("rules", 1, 1));
+  EXPECT_FALSE(RequireRules("rules", 1, 0).ok());
 }
 
 TEST(PipelineEvaluate, ExampleCaseBlocksTheRequestedPrecursor) {
@@ -197,6 +343,158 @@ TEST(PipelineWhatIf, AppliedStrategyAndUnknownStrategy) {
   }
   options.apply_strategies = {"no_such_strategy"};
   EXPECT_EQ(Status::Code::kInvalidArgument, Shipped().WhatIf(text, text, options).status().code());
+}
+
+// What-if --rank ranks only what the safety gate lets through: on escitalopram, L-tryptophan and
+// 5-HTP are never options, requested or not, and are listed as blocked with what blocks them.
+TEST(PipelineWhatIf, RankingNeverOffersABlockedStrategy) {
+  WhatIfOptions options;
+  options.source_name = "case.json";
+  options.rank = true;
+  for (const std::string& text : {Example("ssri_5htp_request.json"), EscitalopramCase(), EscitalopramDeficitCase()}) {
+    auto result = Shipped().WhatIf(text, text, options);
+    ASSERT_OK(result);
+    ASSERT_FALSE(result->ranking.empty());
+    for (const auto& ranked : result->ranking)
+      EXPECT_NE(inference::Verdict::kBlocked, ranked.safety.verdict) << ranked.effect.strategy;
+    for (const auto& ranked : result->blocked) {
+      EXPECT_EQ(inference::Verdict::kBlocked, ranked.safety.verdict) << ranked.effect.strategy;
+      EXPECT_FALSE(ranked.safety.reasons.empty()) << ranked.effect.strategy;
+    }
+    for (const std::string precursor : {"precursor_tryptophan", "precursor_5htp"})
+      EXPECT_EQ(nullptr, Ranked(result->ranking, precursor)) << precursor;
+    // The flux model predicts a benefit from L-tryptophan here; the gate blocks it, with escitalopram's class.
+    const RankedStrategy* tryptophan = Ranked(result->blocked, "precursor_tryptophan");
+    ASSERT_NE(nullptr, tryptophan);
+    EXPECT_GT(tryptophan->effect.improvement, 0);
+    bool with_ssri = false;
+    for (const auto& reason : tryptophan->safety.reasons) with_ssri = with_ssri || reason.with == "ssri";
+    EXPECT_TRUE(with_ssri);
+  }
+}
+
+// An applied strategy carries its verdict: its effect is shown, never without what the gate says.
+TEST(PipelineWhatIf, AppliedStrategiesCarryTheirVerdict) {
+  WhatIfOptions options;
+  options.apply_strategies = {"precursor_tryptophan", "cofactor_iron"};
+  const std::string text = EscitalopramDeficitCase();
+  auto result = Shipped().WhatIf(text, text, options);
+  ASSERT_OK(result);
+  ASSERT_EQ(2u, result->applied.size());
+  EXPECT_EQ("precursor_tryptophan", result->applied[0].id);
+  EXPECT_EQ(inference::Verdict::kBlocked, result->applied[0].verdict);
+  EXPECT_EQ("cofactor_iron", result->applied[1].id);
+  EXPECT_EQ(inference::Verdict::kAcceptable, result->applied[1].verdict);
+  EXPECT_TRUE(result->ranking.empty() && result->blocked.empty());  // no --rank
+}
+
+// The what-if's verdicts are the evaluation's: every strategy evaluate judged keeps its verdict.
+TEST(PipelineWhatIf, RankingVerdictsAreTheEvaluations) {
+  WhatIfOptions options;
+  options.rank = true;
+  for (const char* name : {"ssri_5htp_request.json", "perimenopause.json", "healthy_control.json"}) {
+    const std::string text = Example(name);
+    auto result = Shipped().WhatIf(text, text, options);
+    ASSERT_OK(result);
+    EXPECT_EQ(result->ranking.size() + result->blocked.size(),
+              Shipped().flux_model().RankStrategies(result->before_case, result->before).size());
+    const inference::Evaluation& evaluation = result->before_evaluation;
+    for (const auto* list : {&evaluation.strategies, &evaluation.blocked, &evaluation.requested})
+      for (const auto& judged : *list) {
+        const RankedStrategy* ranked = Ranked(result->ranking, judged.id);
+        if (!ranked) ranked = Ranked(result->blocked, judged.id);
+        if (!ranked) continue;  // the flux model does not rank it
+        EXPECT_EQ(judged.verdict, ranked->safety.verdict) << name << " " << judged.id;
+      }
+  }
+}
+
+// SafetyVerdict: the evaluation's own judgement first, else the gate's.
+TEST(PipelineSafety, VerdictFromTheEvaluationElseTheGate) {
+  auto result = Shipped().Evaluate(EscitalopramCase(), {});
+  ASSERT_OK(result);
+  const auto& [c, model, flux, evaluation, report] = *result;
+  inference::StrategyResult gate = SafetyVerdict("precursor_tryptophan", c, evaluation, Shipped().knowledge());
+  EXPECT_EQ(inference::Verdict::kBlocked, gate.verdict);
+  inference::Evaluation judged = evaluation;
+  inference::StrategyResult own;
+  own.id = "precursor_tryptophan";
+  own.verdict = inference::Verdict::kCaution;  // whatever the evaluation said is what counts
+  judged.requested.push_back(own);
+  EXPECT_EQ(inference::Verdict::kCaution,
+            SafetyVerdict("precursor_tryptophan", c, judged, Shipped().knowledge()).verdict);
+}
+
+// A strategy the evaluation did not judge goes through the engine's gate with the evaluation's
+// alerts: a high alert naming it blocks it, as it would in evaluate.
+TEST(PipelineSafety, AnUnjudgedStrategySeesTheEvaluationsAlerts) {
+  auto result = Shipped().Evaluate(Example("healthy_control.json"), {});
+  ASSERT_OK(result);
+  const auto& [c, model, flux, evaluation, report] = *result;
+  const knowledge::KnowledgeBase& kb = Shipped().knowledge();
+  ASSERT_EQ(inference::Verdict::kAcceptable, SafetyVerdict("precursor_tryptophan", c, evaluation, kb).verdict);
+  inference::Evaluation alerted = evaluation;
+  inference::AlertResult alert;
+  alert.id = "serotonin_syndrome_risk";
+  alert.severity = AlertSeverity::kHigh;
+  alert.message = "a serotonergic combination";
+  alert.because = {"suggested:precursor_tryptophan"};
+  alert.reasons = {{alert.message, alert.because, "a_rule"}};
+  alerted.alerts.push_back(alert);
+  inference::StrategyResult judged = SafetyVerdict("precursor_tryptophan", c, alerted, kb);
+  EXPECT_EQ(inference::Verdict::kBlocked, judged.verdict);
+  bool by_the_alert = false;
+  for (const auto& reason : judged.reasons) by_the_alert = by_the_alert || reason.alert == "serotonin_syndrome_risk";
+  EXPECT_TRUE(by_the_alert);
+  // A lifestyle strategy named by the same alert carries its caution instead.
+  alerted.alerts.back().because = {"suggested:lifestyle_exercise"};
+  alerted.alerts.back().reasons = {{alert.message, {"suggested:lifestyle_exercise"}, "a_rule"}};
+  EXPECT_EQ(inference::Verdict::kCaution, SafetyVerdict("lifestyle_exercise", c, alerted, kb).verdict);
+}
+
+// A red flag's alert gates hold in the what-if ranking too: with suicide risk standing and its
+// gates blocking precursors and botanicals (a knowledge copy that says so), L-tryptophan and St
+// John's wort are never options, though the flux model predicts a benefit and no rule brought them up.
+TEST(PipelineWhatIf, RedFlagGatesHoldForRankedStrategies) {
+  TempDir temp("gates");
+  fs::copy(NFLUX_SOURCE_DIR "/knowledge", temp.path() / "knowledge", fs::copy_options::recursive);
+  const fs::path conclusions = temp.path() / "knowledge" / "conclusions.json";
+  auto text = ReadFileToString(conclusions.string());
+  ASSERT_OK(text);
+  auto doc = nlohmann::json::parse(*text);
+  for (auto& node : doc["nodes"])
+    if (node["id"] == "suicide_risk_urgent")
+      node["gates"] = {{"block", {"precursor", "botanical"}}, {"caution", nlohmann::json::array()},
+                       {"reason", "not a substitute for crisis care"}};
+  std::ofstream(conclusions) << doc.dump(1);
+  Options options = SourceOptions();
+  options.knowledge_dir = (temp.path() / "knowledge").string();
+  auto gated = Pipeline::Open(options);
+  ASSERT_OK(gated);
+
+  auto case_text = ReadFileToString(NFLUX_SOURCE_DIR "/rules/tests/flux_model_iron_b6_serotonin.case.json");
+  ASSERT_OK(case_text);
+  auto red_flag = nlohmann::json::parse(*case_text);
+  red_flag["questionnaires"]["phq9"] = {{"items", {2, 2, 2, 2, 1, 1, 1, 1, 2}}};
+  WhatIfOptions what_if;
+  what_if.rank = true;
+  auto result = (*gated)->WhatIf(red_flag.dump(), red_flag.dump(), what_if);
+  ASSERT_OK(result);
+  ASSERT_FALSE(result->before_evaluation.alerts.empty());
+  ASSERT_EQ("suicide_risk_urgent", result->before_evaluation.alerts.front().id);
+  for (const auto& ranked : result->ranking) {
+    const knowledge::Node* node = (*gated)->knowledge().Find(ranked.effect.strategy);
+    ASSERT_NE(nullptr, node);
+    EXPECT_NE(StrategyKind::kPrecursor, node->strategy->kind) << ranked.effect.strategy;
+    EXPECT_NE(StrategyKind::kBotanical, node->strategy->kind) << ranked.effect.strategy;
+  }
+  for (const std::string strategy : {"precursor_tryptophan", "st_johns_wort"}) {
+    const RankedStrategy* blocked = Ranked(result->blocked, strategy);
+    ASSERT_NE(nullptr, blocked) << strategy;
+    bool by_the_gate = false;
+    for (const auto& reason : blocked->safety.reasons) by_the_gate = by_the_gate || reason.alert == "suicide_risk_urgent";
+    EXPECT_TRUE(by_the_gate) << strategy;
+  }
 }
 
 // Lab changes for what-if: a table of changes and the labs they leave.
