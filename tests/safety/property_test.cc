@@ -1,0 +1,411 @@
+// Property tests of the safety gate over random cases built from the whole knowledge base
+// (random_case.h): whatever the case says, the verdicts never contradict the alerts.
+//
+// 100,000 cases by default, in kChunks seed ranges (fixed seeds: every run checks the same cases).
+// Each chunk is generated and evaluated ONCE per process and every property reads that one run,
+// so ctest runs one process per chunk (tests/CMakeLists.txt), not one per property. The
+// environment variable NFLUX_PROPERTY_CASES lowers the count (for slow Debug or sanitizer builds)
+// only when it is set. A failure prints the property, the seed, the message and the case JSON of
+// the first failing case; `RandomCase(vocabulary, seed)` rebuilds it.
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "safety/safety_test_support.h"
+
+namespace nflux::testing {
+namespace {
+
+using inference::Evaluation;
+using inference::StrategyResult;
+using inference::Verdict;
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+constexpr int kDefaultCases = 100000;
+constexpr int kChunks = 4;
+constexpr uint64_t kFirstSeed = 1;
+// Every Nth case is also compared as the whole output JSON (with the trace): the report is the
+// contract, but rendering it costs more than evaluating, so the rest compare the evaluation.
+constexpr uint64_t kWholeJsonEvery = 500;
+
+int CaseCount() {
+  const char* given = std::getenv("NFLUX_PROPERTY_CASES");
+  if (given == nullptr || *given == '\0') return kDefaultCases;
+  return std::max(kChunks, std::atoi(given));
+}
+
+enum Property {
+  kAccepted,            // every generated case is accepted (unknown medications included)
+  kNoBlockedSuggested,  // (a)
+  kAlertedNotAcceptable,  // (b)
+  kSuicideRiskFirst,    // (c)
+  kOrderIndependent,    // (d)
+  kOneVerdictEach,      // (e)
+  kDeterministic,       // (f)
+  kPropertyCount
+};
+constexpr std::array<const char*, kPropertyCount> kPropertyNames = {
+    "every case accepted", "(a) no blocked strategy suggested", "(b) alerted supplement not acceptable",
+    "(c) suicide risk first", "(d) order independent", "(e) one verdict each", "(f) deterministic"};
+
+struct Failure {
+  uint64_t seed = 0;
+  std::string message;
+  std::string case_json;
+};
+
+struct Outcome {
+  int checked = 0;  // cases the property applied to
+  int failed = 0;
+  std::optional<Failure> first;
+};
+
+struct ChunkRun {
+  uint64_t first_seed = 0, last_seed = 0;  // inclusive
+  double seconds = 0;
+  std::array<Outcome, kPropertyCount> outcomes;
+  int alert_named_strategies = 0;  // (b) strategies checked against an alert
+};
+
+// ---- The properties, one function each: "" when it holds, else what went wrong ----------------
+
+std::string NoBlockedSuggested(const Evaluation& e) {
+  std::set<std::string> blocked;
+  for (const StrategyResult& s : e.blocked) blocked.insert(s.id);
+  for (const StrategyResult& s : e.requested)
+    if (s.verdict == Verdict::kBlocked) blocked.insert(s.id);
+  for (const StrategyResult& s : e.strategies) {
+    if (s.verdict == Verdict::kBlocked) return "strategy " + s.id + " is listed in strategies with verdict blocked";
+    if (blocked.count(s.id)) return "strategy " + s.id + " is both in strategies and blocked";
+  }
+  return "";
+}
+
+bool IsSupplementKind(StrategyKind kind) {
+  return kind == StrategyKind::kPrecursor || kind == StrategyKind::kCofactor || kind == StrategyKind::kBotanical ||
+         kind == StrategyKind::kOther;
+}
+
+// An `unless` of one of the strategy's contraindications for this alert holds in the case.
+bool LiftedByUnless(const knowledge::KnowledgeBase& kb, const std::string& strategy, const std::string& alert,
+                    const casefile::Case& c) {
+  for (const SafetyEdge& edge : ShippedSafetyEdges()) {
+    if (edge.type != "contraindicated_with" || edge.from != strategy || edge.alert != alert) continue;
+    for (const std::string& lifting : edge.unless)
+      if (UnlessHolds(kb, lifting, c)) return true;
+  }
+  return false;
+}
+
+std::string AlertedNotAcceptable(const knowledge::KnowledgeBase& kb, const casefile::Case& c, const Evaluation& e,
+                                 int& named) {
+  for (const inference::AlertResult& alert : e.alerts) {
+    for (const std::string& because : alert.because) {
+      const std::string id = StrategyNamedBy(because);
+      if (id.empty()) continue;
+      ++named;
+      const std::vector<Verdict> verdicts = VerdictsOf(e, id);
+      const std::string where = "alert " + alert.id + " (" + std::string(Name(alert.severity)) + ") names " + because;
+      if (verdicts.empty()) return where + ", but " + id + " has no verdict";
+      for (Verdict v : verdicts)
+        if (v == Verdict::kAcceptable) return where + ", but " + id + " is acceptable";
+      if (!IsRedFlag(alert.severity) || !IsSupplementKind(KindOf(kb, id))) continue;
+      if (LiftedByUnless(kb, id, alert.id, c)) continue;
+      for (Verdict v : verdicts)
+        if (v != Verdict::kBlocked)
+          return where + ", but " + id + " (" + std::string(Name(KindOf(kb, id))) + ") is " +
+                 std::string(inference::VerdictName(v)) + ", not blocked, and no unless lifts it";
+    }
+  }
+  return "";
+}
+
+bool HasSuicideRedFlag(const casefile::Case& c) {
+  return c.QuestionnaireItem("phq9", 9).value_or(0) > 0 || c.QuestionnaireItem("epds", 10).value_or(0) > 0 ||
+         c.Symptom("suicidal_ideation").value_or(0) > 0;
+}
+
+std::string SuicideRiskFirst(const knowledge::KnowledgeBase& kb, const Evaluation& e) {
+  if (e.alerts.empty() || e.alerts[0].id != "suicide_risk_urgent")
+    return "alerts[0] is " + (e.alerts.empty() ? std::string("missing") : e.alerts[0].id) + ", not suicide_risk_urgent";
+  if (e.strategies.empty() || e.strategies[0].id != "urgent_crisis_referral")
+    return "strategies[0] is " + (e.strategies.empty() ? std::string("missing") : e.strategies[0].id) +
+           ", not urgent_crisis_referral";
+  for (const StrategyResult& s : e.strategies)
+    if (s.kind == StrategyKind::kPrecursor || s.kind == StrategyKind::kBotanical)
+      return "strategy " + s.id + " (" + std::string(Name(s.kind)) + ") is suggested under suicide risk";
+  for (const StrategyResult& s : e.requested) {
+    const StrategyKind kind = KindOf(kb, s.id);
+    if ((kind == StrategyKind::kPrecursor || kind == StrategyKind::kBotanical) && s.verdict != Verdict::kBlocked)
+      return "requested " + s.id + " is " + std::string(inference::VerdictName(s.verdict)) + " under suicide risk";
+  }
+  return "";
+}
+
+std::string OneVerdictEach(const casefile::Case& c, const Evaluation& e) {
+  std::set<std::string> supplements(c.supplements_requested.begin(), c.supplements_requested.end());
+  supplements.insert(c.supplements_current.begin(), c.supplements_current.end());
+  for (const std::string& id : supplements) {
+    const size_t entries = VerdictEntries(e, id).size();
+    if (entries != 1) return id + " has " + std::to_string(entries) + " verdict entries";
+  }
+  for (const StrategyResult& s : e.requested)
+    if (!supplements.count(s.id)) return s.id + " has a verdict entry but is neither requested nor current";
+  return "";
+}
+
+// ---- Comparing two evaluations ----------------------------------------------------------------
+
+double Rounded(double value) { return std::round(value * 1e9) / 1e9; }
+
+json StrategiesJson(const std::vector<StrategyResult>& list) {
+  json out = json::array();
+  for (const StrategyResult& s : list) {
+    json reasons = json::array();
+    for (const inference::BlockReason& r : s.reasons)
+      reasons.push_back({r.alert, r.with, Name(r.severity), r.citations, r.note});
+    out.push_back({s.id, Name(s.kind), Rounded(s.score), s.for_deficits, s.rules, s.requested, s.suggested,
+                   inference::VerdictName(s.verdict), reasons});
+  }
+  return out;
+}
+
+json ConclusionsJson(const std::map<std::string, inference::Conclusion>& conclusions) {
+  json out = json::array();
+  for (const auto& [id, c] : conclusions) {
+    json drivers = json::object();
+    for (const auto& [driver, weight] : c.drivers) drivers[driver] = Rounded(weight);
+    out.push_back({id, Rounded(c.certainty), Rounded(c.support), Rounded(c.against), c.rules, c.opposing_rules, drivers});
+  }
+  return out;
+}
+
+// An alert's `because` with data-quality findings (named by their JSON path, which follows the
+// input order) reduced to "data_quality:" and put last.
+std::vector<std::string> BecauseWithoutPaths(std::vector<std::string> because) {
+  for (std::string& item : because)
+    if (item.rfind("data_quality:", 0) == 0) item = "data_quality:";
+  std::stable_partition(because.begin(), because.end(), [](const std::string& item) { return item != "data_quality:"; });
+  return because;
+}
+
+// Everything an evaluation concluded, in its order (alerts, strategies and verdicts in particular).
+std::string Canonical(const Evaluation& e) {
+  json out;
+  for (const inference::AlertResult& a : e.alerts)
+    out["alerts"].push_back({a.id, Name(a.severity), a.message, BecauseWithoutPaths(a.because), a.citations, a.rules});
+  out["strategies"] = StrategiesJson(e.strategies);
+  out["blocked"] = StrategiesJson(e.blocked);
+  out["requested"] = StrategiesJson(e.requested);
+  out["deficits"] = ConclusionsJson(e.deficits);
+  out["drivers"] = ConclusionsJson(e.drivers);
+  out["facts"] = ConclusionsJson(e.facts);
+  for (const inference::Note& n : e.notes) out["notes"].push_back({n.rule, n.severity, n.message});
+  return out.dump();
+}
+
+// The first differing line of two pretty-printed JSON texts, for the failure message.
+std::string FirstDifference(const std::string& a, const std::string& b) {
+  std::istringstream left(json::parse(a).dump(1)), right(json::parse(b).dump(1));
+  std::string l, r;
+  for (int line = 1; std::getline(left, l) && std::getline(right, r); ++line)
+    if (l != r) return "line " + std::to_string(line) + ": " + l + "  vs  " + r;
+  return "lengths differ";
+}
+
+// The report minus what legitimately follows input order (labs and data-quality paths) and the
+// trace id.
+std::string ReportWithoutInputOrder(ordered_json report) {
+  for (const char* key : {"labs", "data_quality", "trace_id"}) report.erase(key);
+  for (auto& alert : report["alerts"])
+    if (alert.contains("because")) alert["because"] = BecauseWithoutPaths(alert["because"].get<std::vector<std::string>>());
+  return report.dump();
+}
+
+// ---- One chunk --------------------------------------------------------------------------------
+
+class ChunkChecker {
+ public:
+  ChunkChecker(const pipeline::Pipeline& pipeline, ChunkRun& run) : pipeline_(pipeline), kb_(pipeline.knowledge()), run_(run) {}
+
+  void Check(uint64_t seed) {
+    seed_ = seed;
+    input_ = RandomCase(ShippedVocabulary(), seed);
+    text_ = input_.dump();
+    auto parsed = pipeline_.ParseCase(text_, "random");
+    Result<pipeline::CaseEvaluation> result =
+        parsed.ok() ? pipeline_.Evaluate(*parsed, FastOptions()) : Result<pipeline::CaseEvaluation>(parsed.status());
+    if (!Record(kAccepted, result.ok() ? "" : result.status().message())) return;
+    const Evaluation& e = result->evaluation;
+    Record(kNoBlockedSuggested, NoBlockedSuggested(e));
+    Record(kAlertedNotAcceptable, AlertedNotAcceptable(kb_, result->parsed, e, run_.alert_named_strategies));
+    if (HasSuicideRedFlag(result->parsed)) Record(kSuicideRiskFirst, SuicideRiskFirst(kb_, e));
+    Record(kOneVerdictEach, OneVerdictEach(result->parsed, e));
+    const std::string canonical = Canonical(e);
+    CheckDeterministic(*parsed, canonical);
+    CheckOrderIndependent(canonical);
+    if (seed % kWholeJsonEvery == 0) CheckWholeReports();
+  }
+
+ private:
+  // Records one property's result on the current case; returns whether it held.
+  bool Record(Property property, const std::string& problem) {
+    Outcome& outcome = run_.outcomes[property];
+    ++outcome.checked;
+    if (problem.empty()) return true;
+    ++outcome.failed;
+    if (!outcome.first) outcome.first = Failure{seed_, problem, text_};
+    return false;
+  }
+
+  void CheckDeterministic(const casefile::Case& parsed, const std::string& canonical) {
+    auto again = pipeline_.Evaluate(parsed, FastOptions());
+    const std::string second = again.ok() ? Canonical(again->evaluation) : again.status().message();
+    Record(kDeterministic, second == canonical ? "" : "a second evaluation differs: " + FirstDifference(canonical, second));
+  }
+
+  void CheckOrderIndependent(const std::string& canonical) {
+    const std::string shuffled_text = ShuffledCase(input_, seed_).dump();
+    auto shuffled = pipeline_.Evaluate(shuffled_text, FastOptions());
+    if (!shuffled.ok()) {
+      Record(kOrderIndependent, "the shuffled case is rejected: " + shuffled.status().message());
+      return;
+    }
+    const std::string other = Canonical(shuffled->evaluation);
+    Record(kOrderIndependent, other == canonical ? ""
+                                                 : "the shuffled case " + shuffled_text + " differs: " +
+                                                       FirstDifference(canonical, other));
+  }
+
+  // The whole output JSON, as `nflux evaluate --format json` prints it: twice the same (trace id
+  // included), and the same for the shuffled case (but for labs, data-quality paths, trace id).
+  void CheckWholeReports() {
+    const pipeline::EvaluationOptions full;
+    auto first = pipeline_.Evaluate(text_, full);
+    auto second = pipeline_.Evaluate(text_, full);
+    const std::string shuffled_text = ShuffledCase(input_, seed_ + 1).dump();
+    auto shuffled = pipeline_.Evaluate(shuffled_text, full);
+    if (!first.ok() || !second.ok() || !shuffled.ok()) return;  // reported by the checks above
+    const std::string a = pipeline_.ReportJson(*first).dump();
+    const std::string b = pipeline_.ReportJson(*second).dump();
+    Record(kDeterministic, a == b ? "" : "the report JSON differs between two runs: " + FirstDifference(a, b));
+    const std::string x = ReportWithoutInputOrder(pipeline_.ReportJson(*first));
+    const std::string y = ReportWithoutInputOrder(pipeline_.ReportJson(*shuffled));
+    Record(kOrderIndependent,
+           x == y ? "" : "the report JSON of shuffled case " + shuffled_text + " differs: " + FirstDifference(x, y));
+  }
+
+  const pipeline::Pipeline& pipeline_;
+  const knowledge::KnowledgeBase& kb_;
+  ChunkRun& run_;
+  uint64_t seed_ = 0;
+  ordered_json input_;
+  std::string text_;
+};
+
+ChunkRun RunChunkNow(int chunk) {
+  const int per_chunk = (CaseCount() + kChunks - 1) / kChunks;
+  ChunkRun run;
+  run.first_seed = kFirstSeed + static_cast<uint64_t>(chunk) * static_cast<uint64_t>(per_chunk);
+  run.last_seed = run.first_seed + static_cast<uint64_t>(per_chunk) - 1;
+  const pipeline::Pipeline& shipped = ShippedPipeline();
+  const auto start = std::chrono::steady_clock::now();
+  ChunkChecker checker(shipped, run);
+  for (uint64_t seed = run.first_seed; seed <= run.last_seed; ++seed) checker.Check(seed);
+  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cout << "[ safety  ] seeds " << run.first_seed << "-" << run.last_seed << ": " << per_chunk << " cases in "
+            << run.seconds << " s;";
+  for (int p = 0; p < kPropertyCount; ++p)
+    std::cout << " " << kPropertyNames[p] << " " << run.outcomes[p].checked << "/" << run.outcomes[p].failed << "f;";
+  std::cout << " alert-named strategies " << run.alert_named_strategies << "\n";
+  return run;
+}
+
+// Each chunk runs once per process, whichever property test asks first.
+const ChunkRun& RunChunk(int chunk) {
+  static std::map<int, ChunkRun> runs;
+  auto it = runs.find(chunk);
+  if (it == runs.end()) it = runs.emplace(chunk, RunChunkNow(chunk)).first;
+  return it->second;
+}
+
+class SafetyProperty : public ::testing::TestWithParam<int> {
+ protected:
+  // Fails with the first failing case of `property` in this chunk; returns the cases checked.
+  int ExpectHolds(Property property) {
+    const ChunkRun& run = RunChunk(GetParam());
+    const Outcome& outcome = run.outcomes[property];
+    if (outcome.first) {
+      ADD_FAILURE() << kPropertyNames[property] << ": " << outcome.failed << " of " << outcome.checked
+                    << " cases fail (seeds " << run.first_seed << "-" << run.last_seed << ").\nFirst failure, seed "
+                    << outcome.first->seed << ": " << outcome.first->message << "\ncase: " << outcome.first->case_json;
+    }
+    return outcome.checked;
+  }
+};
+
+TEST_P(SafetyProperty, EveryRandomCaseIsAccepted) { EXPECT_GT(ExpectHolds(kAccepted), 0); }
+
+TEST_P(SafetyProperty, NoSuggestedStrategyIsBlocked) { ExpectHolds(kNoBlockedSuggested); }
+
+TEST_P(SafetyProperty, NoSupplementNamedByAnAlertIsAcceptable) {
+  ExpectHolds(kAlertedNotAcceptable);
+  EXPECT_GT(RunChunk(GetParam()).alert_named_strategies, 0) << "no alert named a strategy: the property was never tested";
+}
+
+TEST_P(SafetyProperty, SuicideRiskComesFirst) {
+  EXPECT_GT(ExpectHolds(kSuicideRiskFirst), 0) << "no case had a suicide red flag: the property was never tested";
+}
+
+TEST_P(SafetyProperty, ListOrderDoesNotMatter) { ExpectHolds(kOrderIndependent); }
+
+TEST_P(SafetyProperty, EverySupplementHasExactlyOneVerdict) { ExpectHolds(kOneVerdictEach); }
+
+TEST_P(SafetyProperty, SameCaseSameOutput) { ExpectHolds(kDeterministic); }
+
+INSTANTIATE_TEST_SUITE_P(Seeds, SafetyProperty, ::testing::Range(0, kChunks),
+                         [](const ::testing::TestParamInfo<int>& info) { return "chunk" + std::to_string(info.param); });
+
+// The generator itself: deterministic, and it draws from the whole vocabulary.
+TEST(RandomCase, SameSeedSameCaseAndShuffleKeepsTheContent) {
+  const CaseVocabulary& vocabulary = ShippedVocabulary();
+  EXPECT_EQ(RandomCase(vocabulary, 42).dump(), RandomCase(vocabulary, 42).dump());
+  EXPECT_NE(RandomCase(vocabulary, 42).dump(), RandomCase(vocabulary, 43).dump());
+  const ordered_json c = RandomCase(vocabulary, 7);
+  const ordered_json shuffled = ShuffledCase(c, 7);
+  EXPECT_EQ(c.size(), shuffled.size());
+  EXPECT_EQ(c["labs"].size(), shuffled["labs"].size());
+  EXPECT_EQ(c["medications"].size(), shuffled["medications"].size());
+  EXPECT_EQ(json::parse(c["symptoms"].dump()), json::parse(shuffled["symptoms"].dump()));  // same map
+}
+
+TEST(RandomCase, DrawsEveryStrategyMedicationAndLab) {
+  const CaseVocabulary& vocabulary = ShippedVocabulary();
+  const knowledge::KnowledgeBase& kb = ShippedPipeline().knowledge();
+  EXPECT_EQ(kb.IdsOfKind(knowledge::NodeKind::kStrategy).size(), vocabulary.strategies.size());
+  EXPECT_EQ(kb.IdsOfKind(knowledge::NodeKind::kMedication).size(), vocabulary.medications.size());
+  EXPECT_EQ(kb.IdsOfKind(knowledge::NodeKind::kLab).size(), vocabulary.labs.size());
+  std::set<std::string> requested, medications, labs;
+  for (uint64_t seed = 1; seed <= 3000; ++seed) {
+    const ordered_json c = RandomCase(vocabulary, seed);
+    for (const auto& id : c["supplements"]["requested"]) requested.insert(id.get<std::string>());
+    for (const auto& m : c["medications"])
+      if (m.contains("id")) medications.insert(m["id"].get<std::string>());
+    for (const auto& lab : c["labs"]) labs.insert(lab["test"].get<std::string>());
+  }
+  EXPECT_EQ(vocabulary.strategies.size(), requested.size());
+  EXPECT_GE(medications.size(), vocabulary.medications.size());  // plus unknown ids
+  EXPECT_EQ(vocabulary.labs.size(), labs.size());
+}
+
+}  // namespace
+}  // namespace nflux::testing
