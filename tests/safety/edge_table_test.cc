@@ -224,6 +224,34 @@ TEST(ContraindicationTable, WithoutTheTargetTheEdgesReasonIsAbsent) {
   EXPECT_GT(edges, 0);
 }
 
+// An `unless` lifts the edge: the target with the lifting medication, class or condition (carbidopa
+// with levodopa for B6) does not give the edge's reason.
+TEST(ContraindicationTable, EveryUnlessLiftsItsEdge) {
+  const knowledge::KnowledgeBase& kb = ShippedPipeline().knowledge();
+  int lifted = 0;
+  for (const SafetyEdge& edge : EdgesOfType("contraindicated_with")) {
+    for (const std::string& lifting : edge.unless) {
+      ordered_json c = Requesting(edge);
+      const knowledge::Node* node = kb.Find(lifting);
+      if (node == nullptr) {
+        ADD_FAILURE() << edge.Describe() << ": unless names an unknown id " << lifting;
+        continue;
+      }
+      std::string why = ApplyTarget(kb, edge.to, edge.when, edge.unless, c);
+      if (why.empty() && node->kind == NodeKind::kCondition) c["conditions"].push_back({{"id", lifting}});
+      else if (why.empty()) why = ApplyTarget(kb, lifting, json(), {}, c);
+      if (!why.empty()) continue;  // the target itself is reported by the first test
+      ++lifted;
+      Evaluated e = Evaluate(c);
+      ASSERT_EQ("", e.error) << c.dump();
+      for (const StrategyResult* entry : VerdictEntries(e.evaluation, edge.from))
+        EXPECT_EQ(nullptr, EdgeReason(*entry, edge)) << edge.Describe() << ": unless " << lifting << " does not lift it:"
+                                                     << ReasonsText(*entry) << "\ncase: " << c.dump();
+    }
+  }
+  std::cout << "[ safety  ] unless cases: " << lifted << "\n";
+}
+
 // ---- interacts_with ---------------------------------------------------------------------------
 
 std::string MedicationId(const ordered_json& entry) {
