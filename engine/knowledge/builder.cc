@@ -14,8 +14,9 @@ using nlohmann::json;
 
 const std::set<std::string> kCommonNodeFields = {"id", "kind", "label", "description", "citations",
                                                  "synonyms", "certainty", "note"};
-const std::set<std::string> kEdgeFields = {"from", "type", "to", "sign", "weight", "role", "severity",
-                                           "alert", "unless", "evidence", "certainty", "note", "citations"};
+const std::set<std::string> kEdgeFields = {"from",   "type",           "to",     "sign",     "weight",
+                                           "role",   "severity",       "alert",  "unless",   "when",
+                                           "alert_severity", "evidence", "certainty", "note", "citations"};
 const std::set<std::string> kCitationFields = {"kind", "title", "authors", "source", "year", "pmid", "pmcid",
                                                "doi", "reactome", "isbn", "note", "verified", "url"};
 const std::set<std::string> kCertainties = {"high", "moderate", "low"};
@@ -252,12 +253,15 @@ void Builder::ParsePayload(const json& node_json, const SourceRef& at, Node& nod
     case NodeKind::kCondition: ParseCondition(node_json, at, node); break;
     case NodeKind::kStrategy: {
       std::string kind = RequireWord(node_json, at, node.kind, "strategy_kind", WordsOf<StrategyKind>(), true);
-      node.strategy = Strategy{Parse<StrategyKind>(kind).value_or(StrategyKind::kOther)};
+      JsonReader reader = ReaderFor(at.file);
+      std::optional<long long> priority = ObjectReader(reader, node_json, at.json_path).OptionalInteger("priority");
+      node.strategy = Strategy{Parse<StrategyKind>(kind).value_or(StrategyKind::kOther),
+                               priority ? std::optional<int>(static_cast<int>(*priority)) : std::nullopt};
       break;
     }
+    case NodeKind::kMedicationClass: ParseMedicationClass(node_json, at, node); break;
     case NodeKind::kAlert: {
-      std::string severity = RequireWord(node_json, at, node.kind, "default_severity", WordsOf<AlertSeverity>(), false);
-      node.alert = Alert{Parse<AlertSeverity>(severity)};
+      ParseAlert(node_json, at, node);
       break;
     }
     case NodeKind::kLifestyleFactor: ParseLifestyleFactor(node_json, at, node); break;
@@ -292,6 +296,7 @@ void Builder::ParseCondition(const json& node_json, const SourceRef& at, Node& n
   condition.icd10 = RequireString(node_json, at, node.kind, "icd10");
   JsonReader reader = ReaderFor(at.file);
   condition.case_stressor = ObjectReader(reader, node_json, at.json_path).OptionalBool("case_stressor").value_or(false);
+  ParseConditionCriteria(node_json, at, condition);
   node.condition = std::move(condition);
 }
 
@@ -741,10 +746,10 @@ void Builder::ReadEdgeAttributes(const json& edge_json, const SourceRef& at, Edg
       Report(at.file, JsonChild(at.json_path, "severity"), "a contraindicated_with edge needs 'severity' (absolute, relative, caution)");
     check_enum("severity", severity, {"absolute", "relative", "caution"});
     edge.severity = Parse<ContraindicationSeverity>(severity).value_or(ContraindicationSeverity::kAbsolute);
-  } else {
-    if (!severity.empty()) Report(at.file, JsonChild(at.json_path, "severity"), "'severity' is only for 'contraindicated_with' edges");
-    if (!edge.alert.empty()) Report(at.file, JsonChild(at.json_path, "alert"), "'alert' is only for 'contraindicated_with' edges");
+  } else if (!severity.empty()) {
+    Report(at.file, JsonChild(at.json_path, "severity"), "'severity' is only for 'contraindicated_with' edges");
   }
+  ReadInteractionFields(edge_json, at, edge);
   if (edge_json.contains("sign")) {
     std::string sign = text("sign");
     if (sign == "+") edge.sign = 1;
@@ -758,6 +763,26 @@ void Builder::ReadEdgeAttributes(const json& edge_json, const SourceRef& at, Edg
     else
       edge.weight = weight.get<double>();
   }
+}
+
+// `alert` belongs to contraindications and interactions; an interaction also needs the alert's
+// severity; `when` belongs to contraindications.
+void Builder::ReadInteractionFields(const json& edge_json, const SourceRef& at, Edge& edge) {
+  const bool contraindication = edge.type == EdgeType::kContraindicatedWith;
+  const bool interaction = edge.type == EdgeType::kInteractsWith;
+  if (!edge.alert.empty() && !contraindication && !interaction)
+    Report(at.file, JsonChild(at.json_path, "alert"), "'alert' is only for 'contraindicated_with' and 'interacts_with' edges");
+  if (edge_json.contains("when") && !contraindication)
+    Report(at.file, JsonChild(at.json_path, "when"), "'when' is only for 'contraindicated_with' edges");
+  JsonReader reader = ReaderFor(at.file);
+  ObjectReader fields(reader, edge_json, at.json_path);
+  if (!interaction) {
+    if (fields.Has("alert_severity"))
+      Report(at.file, fields.PathOf("alert_severity"), "'alert_severity' is only for 'interacts_with' edges");
+    return;
+  }
+  edge.alert_severity = fields.RequiredEnum<AlertSeverity>("alert_severity");
+  if (edge.alert.empty()) Report(at.file, fields.PathOf("alert"), "an interacts_with edge needs 'alert' (an alert id)");
 }
 
 void Builder::ReadEdgeLists(const json& edge_json, const SourceRef& at, RawEdge& raw) {
@@ -840,6 +865,7 @@ void Builder::GenerateFieldEdges(const Node& node) {
       each("cofactors", [&](const std::string& id, const std::string& p) { AddGenerated(node, EdgeType::kCofactorOf, id, node.id, p); });
       break;
     case NodeKind::kMedication:
+    case NodeKind::kMedicationClass:
       each("classes", [&](const std::string& id, const std::string& p) { AddGenerated(node, EdgeType::kMemberOf, node.id, id, p); });
       break;
     default:
@@ -884,7 +910,8 @@ void Builder::ValidateEdges() {
                "'unless' needs a medication, medication class or condition id, not " + Quote(edge.unless[i]) +
                    DidYouMean(edge.unless[i], ids));
     }
-    if (edge.type == EdgeType::kContraindicatedWith && !edge.alert.empty()) {
+    ReadEdgeWhen(raw, *to);
+    if (!edge.alert.empty()) {
       auto it = node_index_.find(edge.alert);
       if (it == node_index_.end() || nodes_[it->second].kind != NodeKind::kAlert)
         Report(file, edge.source.json_path + "/alert", "unknown alert " + Quote(edge.alert) +
@@ -947,9 +974,10 @@ std::shared_ptr<KnowledgeBase> Builder::Finish() {
     check_keys(node.citations, node.source.file, JsonChild(node.source.json_path, "citations"));
     GenerateFieldEdges(node);
   }
-  for (const auto& pending : pending_citations_) check_keys(pending.keys, pending.file, pending.json_path);
   CheckPendingLabs();
   ValidateEdges();
+  CheckCriteria();
+  for (const auto& pending : pending_citations_) check_keys(pending.keys, pending.file, pending.json_path);
 
   auto kb = std::make_shared<KnowledgeBase>();
   kb->version_ = Version();

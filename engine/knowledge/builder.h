@@ -49,6 +49,7 @@ class Builder {
   void ParseEdge(const nlohmann::json& json, const SourceRef& at);
   bool ReadEdgeEnds(const nlohmann::json& json, const SourceRef& at, Edge& edge);
   void ReadEdgeAttributes(const nlohmann::json& json, const SourceRef& at, Edge& edge);
+  void ReadInteractionFields(const nlohmann::json& json, const SourceRef& at, Edge& edge);
   void ReadEdgeLists(const nlohmann::json& json, const SourceRef& at, RawEdge& raw);
   void ParseCitation(const std::string& key, const nlohmann::json& json, const SourceRef& at);
   void ParseLab(const nlohmann::json& json, const SourceRef& at, Node& node);
@@ -67,6 +68,15 @@ class Builder {
   void GenerateFieldEdges(const Node& node);
   void AddGenerated(const Node& node, EdgeType type, const std::string& from, const std::string& to,
                     const std::string& field_path);
+  // criteria.cc: criteria and the safety payloads of conditions, classes and alerts.
+  void ReadComparators(const nlohmann::json& json, const SourceRef& at, Criterion& criterion);
+  std::optional<Criterion> ParseImpliedBy(const nlohmann::json& json, const SourceRef& at);
+  void ReadEdgeWhen(RawEdge& raw, const Node& target);
+  void CheckCriterion(const Criterion& criterion);
+  void CheckCriteria();
+  void ParseConditionCriteria(const nlohmann::json& json, const SourceRef& at, Condition& condition);
+  void ParseMedicationClass(const nlohmann::json& json, const SourceRef& at, Node& node);
+  void ParseAlert(const nlohmann::json& json, const SourceRef& at, Node& node);
   void CheckCitationKeys(const std::vector<std::string>& keys, const SourceRef& at, const std::string& path);
   void ValidateEdges();
   void CheckContent(const KnowledgeBase& kb);

@@ -37,6 +37,7 @@ enum class EdgeType {
   kPrecursorOf, kSubstrateOf, kProduces, kPartOf, kCatalyzes, kCofactorOf, kRateLimiting,
   kTransports, kDegrades, kProducesMetabolite, kActivates, kUpregulates, kDownregulates, kInhibits,
   kDepletes, kMeasuredBy, kIndicates, kInvolves, kTargets, kContraindicatedWith, kMemberOf,
+  kInteractsWith,
 };
 std::string_view EdgeTypeName(EdgeType type);
 std::optional<EdgeType> ParseEdgeType(std::string_view name);
@@ -116,19 +117,47 @@ struct Questionnaire {
   std::optional<int> PositiveAt(Sex sex) const;
 };
 
+// "The case shows X": one test of case data, for the conditions a case implies and for
+// contraindications with a threshold (docs/knowledge-format.md, "Criteria"). The safety module
+// evaluates it; the knowledge module only checks that it names existing ids of the right kind.
+struct Criterion {
+  enum class Subject {
+    kLab, kQuestionnaire, kSymptom, kLifestyle, kMedication, kPatient, kAge,  // in criteria and edges
+    kCondition, kStrategy, kAlert, kDriver,                                   // edge targets only
+  };
+  Subject subject = Subject::kLab;
+  std::string id;  // the lab, questionnaire, ... id; "pregnant" | "lactating" for kPatient; "" for kAge
+  std::optional<double> above, below, at_least;
+  std::optional<int> item;                        // questionnaire item (1-based), with at_least
+  bool positive = false;                          // questionnaire at or above its cut-off; MDQ positive
+  std::optional<Sex> sex;                         // holds only for this sex
+  std::optional<double> age_below, age_at_least;  // kAge: the test; elsewhere an extra restriction
+  std::string wording;                            // shown with the reason ("if prescribed for ...")
+  std::vector<std::string> citations;             // empty: the node's or edge's
+  SourceRef source;
+};
+
 // Typed payloads of the node kinds other modules read; the JSON stays in Node::data for export.
 struct Medication {
   std::string atc;                   // ATC code as written ("N06AB06")
   std::vector<std::string> classes;  // medication_class ids (member_of edges are generated from them)
 };
 
+// A class's ATC group codes ("N06AB"): a case medication given by a code under one of them that
+// no medication node has still gets the class. Parent classes are member_of edges.
+struct MedicationClass {
+  std::vector<std::string> atc;
+};
+
 struct Condition {
   std::string icd10;            // "F32"; a range "F32-F33" or a list "E03, E06.3"
   bool case_stressor = false;   // a case may score it (0-3) under "stressors", like a stressor node
+  std::vector<Criterion> implied_by;  // the condition applies when the case meets any of these
 };
 
 struct Strategy {
   StrategyKind kind = StrategyKind::kOther;
+  std::optional<int> priority;  // lower first among strategies of equal standing (referrals)
 };
 
 struct LifestyleFactor {
@@ -138,8 +167,18 @@ struct LifestyleFactor {
   std::string unit;                 // number: shown in messages
 };
 
+// While an alert stands, every strategy of the `block` kinds is blocked and every strategy of the
+// `caution` kinds is at least acceptable with caution, for `reason` (suicide risk: "not a
+// substitute for crisis care").
+struct AlertGates {
+  std::vector<StrategyKind> block, caution;
+  std::string reason;
+};
+
 struct Alert {
   std::optional<AlertSeverity> default_severity;
+  int priority = 100;  // lower first among alerts of equal severity (suicide risk: 0)
+  AlertGates gates;
 };
 
 // A value computed from labs (HOMA-IR, KYN/TRP): what it is made of and when it counts as high.
@@ -160,6 +199,7 @@ struct Node {
   std::optional<Lab> lab;                      // kind lab
   std::optional<Questionnaire> questionnaire;  // kind questionnaire
   std::optional<Medication> medication;        // kind medication
+  std::optional<MedicationClass> medication_class;  // kind medication_class
   std::optional<Condition> condition;          // kind condition
   std::optional<Strategy> strategy;            // kind strategy
   std::optional<LifestyleFactor> lifestyle;    // kind lifestyle_factor
@@ -181,6 +221,10 @@ struct Edge {
   ContraindicationSeverity severity = ContraindicationSeverity::kAbsolute;  // contraindicated_with only
   std::string alert;      // contraindicated_with
   std::vector<std::string> unless;  // contraindicated_with: lifted when the case has one of these
+  // contraindicated_with: when the target counts as present (subject from the target's kind,
+  // comparators from the edge's `when`); always set on those edges.
+  std::optional<Criterion> when;
+  std::optional<AlertSeverity> alert_severity;  // interacts_with: the alert's severity
   std::string evidence;   // H | A | M
   std::string certainty;  // high | moderate | low
   std::string note;

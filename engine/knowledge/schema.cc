@@ -19,7 +19,7 @@ constexpr std::array<std::pair<NodeKind, std::string_view>, 23> kKindNames = {{
     {K::kDerivedIndex, "derived_index"},
 }};
 
-constexpr std::array<std::pair<EdgeType, std::string_view>, 21> kEdgeNames = {{
+constexpr std::array<std::pair<EdgeType, std::string_view>, 22> kEdgeNames = {{
     {EdgeType::kPrecursorOf, "precursor_of"}, {EdgeType::kSubstrateOf, "substrate_of"},
     {EdgeType::kProduces, "produces"}, {EdgeType::kPartOf, "part_of"}, {EdgeType::kCatalyzes, "catalyzes"},
     {EdgeType::kCofactorOf, "cofactor_of"}, {EdgeType::kRateLimiting, "rate_limiting"},
@@ -29,6 +29,7 @@ constexpr std::array<std::pair<EdgeType, std::string_view>, 21> kEdgeNames = {{
     {EdgeType::kInhibits, "inhibits"}, {EdgeType::kDepletes, "depletes"}, {EdgeType::kMeasuredBy, "measured_by"},
     {EdgeType::kIndicates, "indicates"}, {EdgeType::kInvolves, "involves"}, {EdgeType::kTargets, "targets"},
     {EdgeType::kContraindicatedWith, "contraindicated_with"}, {EdgeType::kMemberOf, "member_of"},
+    {EdgeType::kInteractsWith, "interacts_with"},
 }};
 
 std::set<NodeKind> AllBut(std::set<NodeKind> excluded) {
@@ -82,8 +83,12 @@ const std::map<EdgeType, EdgeRule>& Rules() {
          AllBut({K::kStrategy, K::kDeficit, K::kDriver, K::kAlert}), +1, true},
         {EdgeType::kTargets, {K::kStrategy}, AllBut({K::kStrategy, K::kAlert}), +1, true},
         {EdgeType::kContraindicatedWith, {K::kStrategy},
-         {K::kMedication, K::kMedicationClass, K::kCondition, K::kLifestyleFactor}, -1, false},
-        {EdgeType::kMemberOf, {K::kMedication}, {K::kMedicationClass, K::kMedication}, +1, true},
+         {K::kMedication, K::kMedicationClass, K::kCondition, K::kLifestyleFactor, K::kLab, K::kQuestionnaire,
+          K::kSymptom, K::kStrategy, K::kAlert, K::kDriver},
+         -1, false},
+        {EdgeType::kMemberOf, {K::kMedication, K::kMedicationClass}, {K::kMedicationClass, K::kMedication}, +1, true},
+        {EdgeType::kInteractsWith, {K::kMedication, K::kMedicationClass}, {K::kMedication, K::kMedicationClass}, -1,
+         false},
     };
     std::map<EdgeType, EdgeRule> by_type;
     for (auto& rule : list) by_type.emplace(rule.type, rule);
@@ -153,10 +158,11 @@ const std::set<std::string>& FieldsFor(NodeKind kind) {
         "result_only"}},
       {K::kLifestyleFactor, {"value_type", "unit", "min", "max", "values"}},
       {K::kMedication, {"atc", "classes"}},
-      {K::kCondition, {"icd10", "case_stressor"}},
+      {K::kMedicationClass, {"atc", "classes"}},
+      {K::kCondition, {"icd10", "case_stressor", "implied_by"}},
       {K::kDerivedIndex, {"inputs", "unit", "high_above"}},
-      {K::kStrategy, {"strategy_kind", "evidence"}},
-      {K::kAlert, {"default_severity"}},
+      {K::kStrategy, {"strategy_kind", "evidence", "priority"}},
+      {K::kAlert, {"default_severity", "priority", "gates"}},
   };
   static const std::set<std::string> none;
   auto it = fields.find(kind);

@@ -774,6 +774,102 @@ TEST(LoaderPayloads, ContraindicationSeverityIsTyped) {
   }
 }
 
+// The safety payloads: implied conditions, contraindication thresholds, interactions, alert
+// gates, class groups and parents.
+Fixture SafetyFixture() {
+  Fixture f = BaseFixture();
+  f.files["kb/safety.json"] = {
+      {"nodes",
+       json::array({
+           MakeNode("serotonergic", "medication_class"),
+           MakeNode("iron_overload", "condition",
+                    {{"icd10", "E83.1"},
+                     {"citations", Cites({"smith_2020"})},
+                     {"implied_by", json::array({{{"lab", "ferritin"}, {"above", 300}, {"sex", "male"}},
+                                                 {{"age_below", 12}, {"wording", "a child"}}})}}),
+           MakeNode("serotonin_syndrome_risk", "alert",
+                    {{"default_severity", "high"}, {"priority", 3}, {"citations", Cites({"smith_2020"})},
+                     {"gates", {{"block", {"precursor"}}, {"caution", {"cofactor"}}, {"reason", "not now"}}}}),
+       })},
+      {"edges", json::array({
+                    MakeEdge("tryptophan_supplement", "contraindicated_with", "ferritin",
+                             {{"severity", "caution"}, {"when", {{"above", 1000}}}}),
+                    MakeEdge("ssri", "interacts_with", "serotonergic",
+                             {{"alert", "serotonin_syndrome_risk"}, {"alert_severity", "caution"}}),
+                })},
+  };
+  NodeById(f, "ssri")["atc"] = {"N06AB"};
+  NodeById(f, "ssri")["classes"] = {"serotonergic"};
+  return f;
+}
+
+TEST(LoaderSafety, CriteriaGatesInteractionsAndClassGroupsAreTyped) {
+  LoadOutcome outcome = Load(SafetyFixture());
+  ASSERT_EQ(ProblemStrings(outcome), std::vector<std::string>{});
+  const KnowledgeBase& kb = *outcome.kb;
+  const auto& implied = kb.Find("iron_overload")->condition->implied_by;
+  ASSERT_EQ(2u, implied.size());
+  EXPECT_EQ(Criterion::Subject::kLab, implied[0].subject);
+  EXPECT_EQ("ferritin", implied[0].id);
+  EXPECT_EQ(300, implied[0].above);
+  EXPECT_EQ(Sex::kMale, implied[0].sex);
+  EXPECT_EQ(Criterion::Subject::kAge, implied[1].subject);
+  EXPECT_EQ(12, implied[1].age_below);
+  EXPECT_EQ("a child", implied[1].wording);
+
+  const Alert& alert = *kb.Find("serotonin_syndrome_risk")->alert;
+  EXPECT_EQ(3, alert.priority);
+  EXPECT_EQ(std::vector<StrategyKind>{StrategyKind::kPrecursor}, alert.gates.block);
+  EXPECT_EQ(std::vector<StrategyKind>{StrategyKind::kCofactor}, alert.gates.caution);
+  EXPECT_EQ("not now", alert.gates.reason);
+  EXPECT_EQ(std::vector<std::string>{"N06AB"}, kb.Find("ssri")->medication_class->atc);
+
+  int contraindications = 0, interactions = 0, class_parents = 0;
+  for (const Edge& edge : kb.edges()) {
+    if (edge.type == EdgeType::kContraindicatedWith) {
+      ++contraindications;
+      ASSERT_TRUE(edge.when) << edge.to;  // every contraindication carries its criterion
+      EXPECT_EQ(edge.to, edge.when->id);
+      if (edge.to == "ferritin") { EXPECT_EQ(1000, edge.when->above); }
+    }
+    if (edge.type == EdgeType::kInteractsWith) {
+      ++interactions;
+      EXPECT_EQ(AlertSeverity::kCaution, edge.alert_severity);
+    }
+    if (edge.type == EdgeType::kMemberOf && edge.from == "ssri" && edge.to == "serotonergic") ++class_parents;
+  }
+  EXPECT_EQ(2, contraindications);
+  EXPECT_EQ(1, interactions);
+  EXPECT_EQ(1, class_parents);
+}
+
+TEST(LoaderSafety, BrokenCriteriaAreReportedWithTheirPaths) {
+  Fixture f = SafetyFixture();
+  json& condition = f.files["kb/safety.json"]["nodes"][1];
+  condition["implied_by"] = json::array({{{"lab", "feritin"}, {"above", 1}},
+                                         {{"lab", "ferritin"}},
+                                         {{"patient", "old"}},
+                                         {{"above", 3}},
+                                         {{"symptom", "x"}, {"lab", "ferritin"}, {"above", 1}}});
+  json& edges = f.files["kb/safety.json"]["edges"];
+  edges[0]["when"] = {{"abov", 1000}};
+  edges[1].erase("alert_severity");
+  LoadOutcome outcome = Load(f);
+  EXPECT_EQ(ProblemStrings(outcome),
+            (std::vector<std::string>{
+                "kb/safety.json:/edges/1: missing required field 'alert_severity'",
+                "kb/safety.json:/nodes/1/implied_by/3: a criterion needs exactly one of: lab, questionnaire, symptom, "
+                "lifestyle, medication, patient, age_below/age_at_least",
+                "kb/safety.json:/nodes/1/implied_by/4: a criterion needs exactly one of: lab, questionnaire, symptom, "
+                "lifestyle, medication, patient, age_below/age_at_least",
+                "kb/safety.json:/edges/0/when/abov: unknown field 'abov' in 'when' (did you mean 'above'?)",
+                "kb/safety.json:/edges/0/when: a lab criterion needs 'above' or 'below' (canonical unit)",
+                "kb/safety.json:/nodes/1/implied_by/0: unknown lab 'feritin' (did you mean 'ferritin'?)",
+                "kb/safety.json:/nodes/1/implied_by/1: a lab criterion needs 'above' or 'below' (canonical unit)",
+                "kb/safety.json:/nodes/1/implied_by/2: 'patient' must be \"pregnant\" or \"lactating\", not 'old'",
+            }));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Lab::ReferenceFor: the most specific matching range wins.
 
