@@ -142,6 +142,11 @@ std::string ApplyMedication(const knowledge::KnowledgeBase& kb, const std::strin
   return "";
 }
 
+// "safety/interactions.json" for "/work/x/knowledge/safety/interactions.json" under "/work/x/knowledge".
+std::string RelativeTo(const std::string& dir, const std::string& path) {
+  return path.rfind(dir + "/", 0) == 0 ? path.substr(dir.size() + 1) : path;
+}
+
 }  // namespace
 
 std::string SafetyEdge::Describe() const {
@@ -164,7 +169,7 @@ std::vector<SafetyEdge> ReadSafetyEdges(const std::string& knowledge_dir) {
       SafetyEdge edge{Text(e, "from"), type, Text(e, "to"), e.contains("when") ? e["when"] : json(),
                       Text(e, "severity"), Text(e, "alert"), Text(e, "alert_severity"),
                       Strings(e.value("unless", json())), Strings(e.value("citations", json())),
-                      file.path + " /edges/" + std::to_string(i)};
+                      RelativeTo(knowledge_dir, file.path) + " /edges/" + std::to_string(i)};
       out.push_back(std::move(edge));
     }
   }

@@ -27,7 +27,7 @@ struct SafetyEdge {
   std::string alert_severity;  // interacts_with
   std::vector<std::string> unless;
   std::vector<std::string> citations;
-  std::string where;  // "knowledge/strategies.json /edges/12"
+  std::string where;  // "safety/interactions.json /edges/12" (relative to the knowledge folder)
 
   std::string Describe() const;  // "precursor_5htp -contraindicated_with-> ssri (serotonin_syndrome_risk) at ..."
 };
