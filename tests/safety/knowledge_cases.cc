@@ -330,4 +330,55 @@ bool UnlessHolds(const knowledge::KnowledgeBase& kb, const std::string& id, cons
   return c.TakesMedication(id) || c.TakesMedicationClass(id) || ConditionApplies(kb, id, c);
 }
 
+namespace {
+
+// The edge's target as a criterion: the subject key its kind takes, with the edge's `when`.
+json TargetCriterion(NodeKind kind, const SafetyEdge& edge) {
+  json criterion = edge.when.is_object() ? edge.when : json::object();
+  switch (kind) {
+    case NodeKind::kLab: criterion["lab"] = edge.to; break;
+    case NodeKind::kQuestionnaire:
+      criterion["questionnaire"] = edge.to;
+      if (!criterion.contains("at_least") && !criterion.contains("item")) criterion["positive"] = true;
+      break;
+    case NodeKind::kSymptom: criterion["symptom"] = edge.to; break;
+    case NodeKind::kLifestyleFactor: criterion["lifestyle"] = edge.to; break;
+    default: break;
+  }
+  return criterion;
+}
+
+bool TargetPresent(const knowledge::KnowledgeBase& kb, const knowledge::Node& target, const SafetyEdge& edge,
+                   const casefile::Case& c, const Concluded& concluded) {
+  switch (target.kind) {
+    case NodeKind::kMedication:
+    case NodeKind::kMedicationClass:
+      return c.TakesMedication(edge.to) || c.TakesMedicationClass(edge.to);
+    case NodeKind::kCondition:
+      return ConditionApplies(kb, edge.to, c);
+    case NodeKind::kStrategy:
+      return c.TakesSupplement(edge.to) || c.RequestsSupplement(edge.to);
+    case NodeKind::kAlert:
+      return Contains(concluded.alerts, edge.to);
+    case NodeKind::kDriver: {
+      auto it = concluded.drivers.find(edge.to);
+      return it != concluded.drivers.end() && it->second >= 0.5;
+    }
+    default:
+      return CaseMeets(kb, TargetCriterion(target.kind, edge), c);
+  }
+}
+
+}  // namespace
+
+bool EdgeHolds(const knowledge::KnowledgeBase& kb, const SafetyEdge& edge, const casefile::Case& c,
+               const Concluded& concluded) {
+  const knowledge::Node* target = kb.Find(edge.to);
+  if (target == nullptr || !TargetPresent(kb, *target, edge, c, concluded)) return false;
+  if (edge.when.is_object() && !AgeMeets(edge.when, c)) return false;
+  for (const std::string& lifting : edge.unless)
+    if (UnlessHolds(kb, lifting, c)) return false;
+  return true;
+}
+
 }  // namespace nflux::testing

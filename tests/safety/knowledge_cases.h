@@ -65,4 +65,15 @@ bool ConditionApplies(const knowledge::KnowledgeBase& kb, const std::string& con
 // An `unless` id (medication, class or condition) holds in the case.
 bool UnlessHolds(const knowledge::KnowledgeBase& kb, const std::string& id, const casefile::Case& c);
 
+// What the engine concluded that an edge may target: the alerts raised, the drivers with their
+// certainty.
+struct Concluded {
+  std::vector<std::string> alerts;
+  std::map<std::string, double> drivers;
+};
+// Reference reading of a contraindicated_with edge: its target is present in the case (with its
+// `when`, age restrictions included) and no `unless` lifts it.
+bool EdgeHolds(const knowledge::KnowledgeBase& kb, const SafetyEdge& edge, const casefile::Case& c,
+               const Concluded& concluded);
+
 }  // namespace nflux::testing

@@ -52,11 +52,13 @@ enum Property {
   kOrderIndependent,    // (d)
   kOneVerdictEach,      // (e)
   kDeterministic,       // (f)
+  kEdgesDecide,         // (g) every contraindication that holds (reference reading) decides the verdict
   kPropertyCount
 };
 constexpr std::array<const char*, kPropertyCount> kPropertyNames = {
     "every case accepted", "(a) no blocked strategy suggested", "(b) alerted supplement not acceptable",
-    "(c) suicide risk first", "(d) order independent", "(e) one verdict each", "(f) deterministic"};
+    "(c) suicide risk first", "(d) order independent", "(e) one verdict each", "(f) deterministic",
+    "(g) holding contraindication decides"};
 
 struct Failure {
   uint64_t seed = 0;
@@ -78,6 +80,56 @@ struct ChunkRun {
 };
 
 // ---- The properties, one function each: "" when it holds, else what went wrong ----------------
+
+// The contraindicated_with edges from each strategy.
+const std::map<std::string, std::vector<const SafetyEdge*>>& ContraindicationsFrom() {
+  static const auto edges = [] {
+    std::map<std::string, std::vector<const SafetyEdge*>> out;
+    for (const SafetyEdge& edge : ShippedSafetyEdges())
+      if (edge.type == "contraindicated_with") out[edge.from].push_back(&edge);
+    return out;
+  }();
+  return edges;
+}
+
+const std::vector<const SafetyEdge*>& EdgesFrom(const std::string& strategy) {
+  static const std::vector<const SafetyEdge*> kNone;
+  auto it = ContraindicationsFrom().find(strategy);
+  return it == ContraindicationsFrom().end() ? kNone : it->second;
+}
+
+Concluded ConcludedBy(const Evaluation& e) {
+  Concluded out;
+  for (const inference::AlertResult& alert : e.alerts) out.alerts.push_back(alert.id);
+  for (const auto& [id, driver] : e.drivers) out.drivers[id] = driver.certainty;
+  return out;
+}
+
+// A blocking contraindication of the knowledge base that holds for a suggested strategy.
+std::string SuggestedDespiteContraindication(const knowledge::KnowledgeBase& kb, const casefile::Case& c,
+                                             const Evaluation& e) {
+  const Concluded concluded = ConcludedBy(e);
+  for (const StrategyResult& s : e.strategies)
+    for (const SafetyEdge* edge : EdgesFrom(s.id))
+      if (edge->severity != "caution" && EdgeHolds(kb, *edge, c, concluded))
+        return "strategy " + s.id + " is suggested although " + edge->Describe() + " holds";
+  return "";
+}
+
+// (g) Every requested or current supplement: a holding blocking edge -> blocked, a holding caution
+// edge -> not acceptable.
+std::string EdgesDecide(const knowledge::KnowledgeBase& kb, const casefile::Case& c, const Evaluation& e) {
+  const Concluded concluded = ConcludedBy(e);
+  for (const StrategyResult& s : e.requested) {
+    for (const SafetyEdge* edge : EdgesFrom(s.id)) {
+      if (!EdgeHolds(kb, *edge, c, concluded)) continue;
+      const bool blocks = edge->severity != "caution";
+      if ((blocks && s.verdict != Verdict::kBlocked) || s.verdict == Verdict::kAcceptable)
+        return s.id + " is " + std::string(inference::VerdictName(s.verdict)) + " although " + edge->Describe() + " holds";
+    }
+  }
+  return "";
+}
 
 std::string NoBlockedSuggested(const Evaluation& e) {
   std::set<std::string> blocked;
@@ -310,7 +362,9 @@ class ChunkChecker {
         parsed.ok() ? pipeline_.Evaluate(*parsed, FastOptions()) : Result<pipeline::CaseEvaluation>(parsed.status());
     if (!Record(kAccepted, result.ok() ? "" : result.status().message())) return;
     const Evaluation& e = result->evaluation;
-    Record(kNoBlockedSuggested, NoBlockedSuggested(e));
+    const std::string blocked = NoBlockedSuggested(e);
+    Record(kNoBlockedSuggested, blocked.empty() ? SuggestedDespiteContraindication(kb_, result->parsed, e) : blocked);
+    Record(kEdgesDecide, EdgesDecide(kb_, result->parsed, e));
     Record(kAlertedNotAcceptable, AlertedNotAcceptable(kb_, result->parsed, e, run_.alert_named_strategies));
     if (HasSuicideRedFlag(result->parsed)) Record(kSuicideRiskFirst, SuicideRiskFirst(kb_, e));
     Record(kOneVerdictEach, OneVerdictEach(result->parsed, e));
@@ -465,6 +519,8 @@ TEST_P(SafetyProperty, ListOrderDoesNotMatter) { ExpectHolds(kOrderIndependent);
 TEST_P(SafetyProperty, EverySupplementHasExactlyOneVerdict) { ExpectHolds(kOneVerdictEach); }
 
 TEST_P(SafetyProperty, SameCaseSameOutput) { ExpectHolds(kDeterministic); }
+
+TEST_P(SafetyProperty, EveryContraindicationThatHoldsDecidesTheVerdict) { ExpectHolds(kEdgesDecide); }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, SafetyProperty, ::testing::Range(0, kChunks),
                          [](const ::testing::TestParamInfo<int>& info) { return "chunk" + std::to_string(info.param); });
