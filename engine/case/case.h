@@ -138,6 +138,14 @@ struct MedicationEntry {
   std::string path;
 };
 
+// A medication or condition the knowledge base does not know (case.md): kept as written and
+// reported; the safety module raises unchecked_medication for it.
+struct UnknownEntry {
+  std::string text;   // the id, code or name as written
+  std::string path;   // "/medications/2"
+  std::vector<std::string> nearest;  // nearest known ids
+};
+
 struct ConditionEntry {
   std::string id;
   std::string icd10;  // as given, or ""
@@ -165,6 +173,7 @@ struct Case {
   std::vector<MedicationEntry> medications;
   bool conditions_given = false;
   std::vector<ConditionEntry> conditions;
+  std::vector<UnknownEntry> unknown_medications, unknown_conditions;
   bool supplements_given = false;
   std::vector<std::string> supplements_current;    // strategy ids
   std::vector<std::string> supplements_requested;  // strategy ids

@@ -1,6 +1,6 @@
 // The engine: an evaluation as an outline of named steps over the parts in this directory
 // (compile.h: the compiled rules and their index; working_memory.h: slots and generations;
-// evaluator.h: conditions and leaf tests; safety.h: the safety gate and alerts; trace.h).
+// evaluator.h: conditions and leaf tests; trace.h). The safety gate is engine/safety.
 #include <algorithm>
 #include <bit>
 #include <functional>
@@ -13,7 +13,6 @@
 #include "inference/compile.h"
 #include "inference/evaluator.h"
 #include "inference/inference.h"
-#include "inference/safety.h"
 #include "inference/trace.h"
 #include "inference/working_memory.h"
 
@@ -21,6 +20,9 @@ namespace nflux::inference {
 namespace {
 
 using rules::ActionKind;
+using safety::AlertBoard;
+using safety::KnowledgeCitations;
+using safety::KnowledgeDefaultSeverity;
 
 void AppendUnique(std::vector<std::string>& list, const std::string& item) {
   if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
@@ -230,7 +232,7 @@ void Run::RaiseAlert(const rules::Action& action, const rules::Rule& rule) {
   std::vector<std::string> because;
   for (const auto& test : tests_)
     if (test.truth == Truth::kTrue && !test.input.empty()) because.push_back(test.input);
-  alerts_.Raise(action.id, AlertSeverityOf(action.severity), because, rule.citations, rule.id, action.message);
+  alerts_.Raise(action.id, Parse<AlertSeverity>(action.severity), because, rule.citations, rule.id, action.message);
 }
 
 // Facts, drivers and deficits, from the working memory.
@@ -271,11 +273,18 @@ void Run::AddDataQualityFindings() {
   if (case_.flags.repeat_or_verify_labs) SuggestStrategy("repeat_or_verify_labs", {}, 1, "data_quality");
 }
 
-// The safety gate over every suggested and requested strategy, then alerts and strategies in order.
+// The safety gate over every suggested, requested and current strategy, then alerts and
+// strategies in order.
 Evaluation Run::Finish() {
-  PassSafetyGate(case_, kb_, suggested_, alerts_, evaluation_);
+  safety::Conclusions conclusions;
+  for (const auto& [id, driver] : evaluation_.drivers) conclusions.drivers[id] = driver.certainty;
+  safety::GateResult gate = safety::PassGate(case_, kb_, conclusions, std::move(suggested_), alerts_);
   evaluation_.alerts = alerts_.TakeSorted();
-  RankStrategies(evaluation_);
+  evaluation_.strategies = std::move(gate.strategies);
+  evaluation_.blocked = std::move(gate.blocked);
+  evaluation_.requested = std::move(gate.requested);
+  const bool red_flag = !evaluation_.alerts.empty() && IsRedFlag(evaluation_.alerts.front().severity);
+  safety::RankStrategies(evaluation_.strategies, red_flag, kb_);
   return std::move(evaluation_);
 }
 

@@ -16,8 +16,8 @@
 //
 // This is the module's one public header. Its parts sit beside it as internal headers:
 // compile.h (rules to flat conditions and the wake index), working_memory.h (per-thread slots
-// stamped with a generation), evaluator.h (conditions, one function per test family), safety.h
-// (the safety gate and alert merging), trace.h, certainty.h (the MYCIN algebra).
+// stamped with a generation), evaluator.h (conditions, one function per test family),
+// trace.h, certainty.h (the MYCIN algebra). The safety gate is its own module (engine/safety).
 #pragma once
 
 #include <map>
@@ -33,6 +33,7 @@
 #include "knowledge/knowledge.h"
 #include "knowledge/vocabulary.h"
 #include "rules/rules.h"
+#include "safety/safety.h"
 
 namespace nflux::inference {
 
@@ -103,37 +104,13 @@ struct Conclusion {
   std::map<std::string, double> drivers;   // deficits: driver -> weight
 };
 
-struct BlockReason {
-  std::string alert;     // alert id, may be empty
-  std::string with;      // the medication, class or condition it conflicts with
-  ContraindicationSeverity severity = ContraindicationSeverity::kCaution;
-  std::vector<std::string> citations;
-  std::string note;
-};
-
-enum class Verdict { kAcceptable, kCaution, kBlocked };
-std::string_view VerdictName(Verdict verdict);  // acceptable | acceptable_with_caution | blocked
-
-struct StrategyResult {
-  std::string id;
-  StrategyKind kind = StrategyKind::kOther;  // the strategy node's kind
-  double score = 0;  // combined certainty of the suggesting rules
-  std::vector<std::string> for_deficits;
-  std::vector<std::string> rules;
-  bool requested = false;
-  bool suggested = false;  // a rule suggested it (requested ones may not be)
-  Verdict verdict = Verdict::kAcceptable;
-  std::vector<BlockReason> reasons;  // blocking reasons, or cautions
-};
-
-struct AlertResult {
-  std::string id;
-  AlertSeverity severity = AlertSeverity::kCaution;
-  std::string message;
-  std::vector<std::string> because;  // "medication:escitalopram", "requested:precursor_5htp"
-  std::vector<std::string> citations;
-  std::vector<std::string> rules;    // rules that raised it; "safety" / "data_quality" for built-ins
-};
+// The strategy and alert results are the safety module's (engine/safety/safety.h).
+using safety::AlertReason;
+using safety::AlertResult;
+using safety::BlockReason;
+using safety::StrategyResult;
+using safety::Verdict;
+using safety::VerdictName;
 
 struct Note {
   std::string rule;
@@ -159,14 +136,8 @@ struct EvaluateOptions {
   bool use_index = true;
 };
 
-// The safety gate: every strategy a rule suggests or a case requests passes here. Absolute and
-// relative contraindications (knowledge edges contraindicated_with) block; caution ones allow with
-// cautions.
-StrategyResult CheckStrategy(const std::string& strategy_id, const casefile::Case& c,
-                             const knowledge::KnowledgeBase& kb);
-
-// A referral (strategy_kind "referral"): ranked first when an urgent or high alert calls for one.
-bool IsReferral(const StrategyResult& strategy);
+using safety::CheckStrategy;
+using safety::IsReferral;
 
 // What a rule action concludes: the one mapping from the rule language's action kinds to the
 // conclusion kinds of traces and explanations (oppose deficit -> against).

@@ -11,14 +11,6 @@ std::string_view TruthName(Truth truth) {
   }
 }
 
-std::string_view VerdictName(Verdict verdict) {
-  switch (verdict) {
-    case Verdict::kAcceptable: return "acceptable";
-    case Verdict::kCaution: return "acceptable_with_caution";
-    default: return "blocked";
-  }
-}
-
 RuleTrace StartRuleTrace(const rules::Rule& rule) {
   RuleTrace trace;
   trace.rule = rule.id;

@@ -79,12 +79,17 @@ ordered_json AlertsJson(const inference::Engine& engine, const Evaluation& evalu
     return Rank(a->severity) < Rank(b->severity);
   });
   ordered_json out = ordered_json::array();
-  for (const auto* alert : alerts)
+  for (const auto* alert : alerts) {
+    ordered_json reasons = ordered_json::array();
+    for (const auto& reason : alert->reasons)
+      reasons.push_back({{"message", reason.message}, {"because", reason.because}, {"source", reason.source}});
     out.push_back({{"id", alert->id},
                    {"severity", std::string(Name(alert->severity))},
                    {"message", alert->message},
                    {"because", alert->because},
-                   {"citations", CitationsOf(engine, alert->citations)}});
+                   {"citations", CitationsOf(engine, alert->citations)},
+                   {"reasons", reasons}});
+  }
   return out;
 }
 
@@ -225,26 +230,39 @@ ordered_json StrategiesJson(const inference::Engine& engine, const Evaluation& e
   return out;
 }
 
+// Every reason behind a verdict, with what the case showed and the first citation formatted.
+ordered_json ReasonsJson(const inference::Engine& engine, const inference::StrategyResult& strategy) {
+  ordered_json reasons = ordered_json::array();
+  for (const auto& reason : strategy.reasons)
+    reasons.push_back({{"alert", reason.alert},
+                       {"with", reason.with},
+                       {"severity", std::string(Name(reason.severity))},
+                       {"detail", reason.detail},
+                       {"note", reason.note},
+                       {"citation", reason.citations.empty()
+                                        ? std::string()
+                                        : explain::FormatCitation(engine.knowledge(), reason.citations.front())}});
+  return reasons;
+}
+
 ordered_json BlockedJson(const inference::Engine& engine, const Evaluation& evaluation) {
   ordered_json out = ordered_json::array();
-  for (const auto& strategy : evaluation.blocked) {
-    ordered_json reasons = ordered_json::array();
-    for (const auto& reason : strategy.reasons)
-      reasons.push_back({{"alert", reason.alert},
-                         {"with", reason.with},
-                         {"severity", std::string(Name(reason.severity))},
-                         {"citation", reason.citations.empty()
-                                          ? std::string()
-                                          : explain::FormatCitation(engine.knowledge(), reason.citations.front())}});
-    out.push_back({{"id", strategy.id}, {"requested", strategy.requested}, {"reasons", reasons}});
-  }
+  for (const auto& strategy : evaluation.blocked)
+    out.push_back({{"id", strategy.id},
+                   {"requested", strategy.requested},
+                   {"current", strategy.current},
+                   {"reasons", ReasonsJson(engine, strategy)}});
   return out;
 }
 
-ordered_json RequestedJson(const Evaluation& evaluation) {
+ordered_json RequestedJson(const inference::Engine& engine, const Evaluation& evaluation) {
   ordered_json out = ordered_json::array();
   for (const auto& strategy : evaluation.requested)
-    out.push_back({{"id", strategy.id}, {"verdict", std::string(inference::VerdictName(strategy.verdict))}});
+    out.push_back({{"id", strategy.id},
+                   {"verdict", std::string(inference::VerdictName(strategy.verdict))},
+                   {"requested", strategy.requested},
+                   {"current", strategy.current},
+                   {"reasons", ReasonsJson(engine, strategy)}});
   return out;
 }
 
@@ -421,7 +439,7 @@ ordered_json EvaluationToJson(const inference::Engine& engine, const casefile::C
   out["deficits"] = DeficitsJson(engine, evaluation, ranked);
   out["strategies"] = StrategiesJson(engine, evaluation, options);
   out["blocked_strategies"] = BlockedJson(engine, evaluation);
-  out["requested_supplements"] = RequestedJson(evaluation);
+  out["requested_supplements"] = RequestedJson(engine, evaluation);
   out["flux"] = FluxJson(options.flux, options);
   out["next_best_data"] = NextBestDataJson(engine, c, evaluation, ranked, options);
   out["trace_id"] = TraceId(evaluation);
@@ -514,20 +532,24 @@ void TextStrategies(const ordered_json& report, std::ostream& out) {
   out << "\n";
 }
 
+// " (requested)", " (taken)" or "" for a blocked or judged strategy.
+std::string HowNamed(const ordered_json& strategy) {
+  auto flag = [&](const char* key) { return Get(strategy, key).is_boolean() && strategy[key].get<bool>(); };
+  return flag("requested") ? " (requested)" : flag("current") ? " (taken)" : "";
+}
+
 // Strategies blocked by a contraindication, when there are any.
 void TextBlocked(const ordered_json& report, std::ostream& out) {
   const auto& blocked = Get(report, "blocked_strategies");
   if (!blocked.empty()) {
     out << "BLOCKED BY SAFETY (" << blocked.size() << ")\n";
     for (const auto& strategy : blocked) {
-      out << "  " << Field(strategy, "id") << (Get(strategy, "requested").is_boolean() && strategy["requested"].get<bool>()
-                                                 ? " (requested)"
-                                                 : "")
-          << "\n";
+      out << "  " << Field(strategy, "id") << HowNamed(strategy) << "\n";
       for (const auto& reason : Get(strategy, "reasons")) {
-        out << "     " << Field(reason, "severity") << " contraindication with " << Field(reason, "with");
+        out << "     " << Field(reason, "severity") << ": " << Field(reason, "detail");
         if (!Field(reason, "alert").empty()) out << " (alert " << Field(reason, "alert") << ")";
         out << "\n";
+        if (!Field(reason, "note").empty()) out << "         " << Field(reason, "note") << "\n";
         if (!Field(reason, "citation").empty()) out << "         " << Field(reason, "citation") << "\n";
       }
     }
@@ -540,7 +562,10 @@ void TextRequested(const ordered_json& report, std::ostream& out) {
   const auto& requested = Get(report, "requested_supplements");
   if (!requested.empty()) {
     out << "REQUESTED SUPPLEMENTS\n";
-    for (const auto& item : requested) out << "  " << Pad(Field(item, "id"), 32) << Field(item, "verdict") << "\n";
+    for (const auto& item : requested) {
+      out << "  " << Pad(Field(item, "id") + HowNamed(item), 40) << Field(item, "verdict") << "\n";
+      for (const auto& reason : Get(item, "reasons")) out << "     " << Field(reason, "detail") << "\n";
+    }
     out << "\n";
   }
 }

@@ -1,0 +1,69 @@
+// The alert board and the knowledge lookups alerts need.
+#include <algorithm>
+
+#include "safety/safety.h"
+
+namespace nflux::safety {
+namespace {
+
+void AppendUnique(std::vector<std::string>& list, const std::string& item) {
+  if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
+}
+
+int PriorityOf(const knowledge::KnowledgeBase& kb, const std::string& id) {
+  const knowledge::Node* node = kb.Find(id);
+  return node && node->alert ? node->alert->priority : knowledge::Alert{}.priority;
+}
+
+}  // namespace
+
+std::string KnowledgeDescription(const knowledge::KnowledgeBase& kb, const std::string& id) {
+  const knowledge::Node* node = kb.Find(id);
+  return node ? node->description : std::string();
+}
+
+std::optional<AlertSeverity> KnowledgeDefaultSeverity(const knowledge::KnowledgeBase& kb, const std::string& id) {
+  const knowledge::Node* node = kb.Find(id);
+  return node && node->alert ? node->alert->default_severity : std::nullopt;
+}
+
+std::vector<std::string> KnowledgeCitations(const knowledge::KnowledgeBase& kb, const std::string& id) {
+  const knowledge::Node* node = kb.Find(id);
+  return node ? node->citations : std::vector<std::string>{};
+}
+
+void AlertBoard::Raise(const std::string& id, std::optional<AlertSeverity> severity,
+                       const std::vector<std::string>& because, const std::vector<std::string>& citations,
+                       const std::string& source, const std::string& message) {
+  if (!severity) severity = KnowledgeDefaultSeverity(kb_, id);
+  if (!severity) severity = AlertSeverity::kCaution;
+  auto [it, added] = alerts_.try_emplace(id);
+  AlertResult& alert = it->second;
+  alert.id = id;
+  const std::string text = message.empty() ? KnowledgeDescription(kb_, id) : message;
+  // The headline message is the first one of the most severe raising.
+  if (added || Rank(*severity) < Rank(alert.severity)) {
+    alert.severity = *severity;
+    alert.message = text;
+  }
+  const bool seen = std::any_of(alert.reasons.begin(), alert.reasons.end(), [&](const AlertReason& reason) {
+    return reason.message == text && reason.because == because;
+  });
+  if (!seen) alert.reasons.push_back(AlertReason{text, because, source});
+  for (const auto& item : because) AppendUnique(alert.because, item);
+  for (const auto& citation : citations) AppendUnique(alert.citations, citation);
+  AppendUnique(alert.rules, source);
+}
+
+std::vector<AlertResult> AlertBoard::TakeSorted() {
+  std::vector<AlertResult> out;
+  for (auto& [id, alert] : alerts_) out.push_back(std::move(alert));  // by id
+  std::stable_sort(out.begin(), out.end(), [&](const AlertResult& a, const AlertResult& b) {
+    if (Rank(a.severity) != Rank(b.severity)) return Rank(a.severity) < Rank(b.severity);
+    return PriorityOf(kb_, a.id) < PriorityOf(kb_, b.id);
+  });
+  alerts_.clear();
+  return out;
+}
+
+}  // namespace nflux::safety

@@ -1,0 +1,261 @@
+// The gate as an outline of steps: the medications' own alerts, every strategy against its
+// contraindications (until the alerts raised stop growing), then the verdict rule over every alert.
+#include <algorithm>
+#include <climits>
+#include <set>
+
+#include "safety/case_state.h"
+#include "safety/safety.h"
+
+namespace nflux::safety {
+namespace {
+
+void AppendUnique(std::vector<std::string>& list, const std::string& item) {
+  if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
+}
+
+std::string Label(const knowledge::KnowledgeBase& kb, const std::string& id) {
+  const knowledge::Node* node = kb.Find(id);
+  return node ? node->label : id;
+}
+
+bool IsSupplement(StrategyKind kind) { return kind != StrategyKind::kLifestyle && kind != StrategyKind::kReferral; }
+
+bool Contains(const std::vector<StrategyKind>& kinds, StrategyKind kind) {
+  return std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
+}
+
+// Raises a verdict to at least `verdict` (blocked > caution > acceptable).
+void AtLeast(StrategyResult& strategy, Verdict verdict) {
+  if (static_cast<int>(verdict) > static_cast<int>(strategy.verdict)) strategy.verdict = verdict;
+}
+
+// The strategy an alert's `because` entry names ("requested:X", "current:X", "suggested:X"), or "".
+std::string NamedStrategy(const std::string& item) {
+  for (std::string_view prefix : {"requested:", "current:", "suggested:"})
+    if (item.compare(0, prefix.size(), prefix) == 0) return item.substr(prefix.size());
+  return "";
+}
+
+class Gate {
+ public:
+  Gate(const casefile::Case& c, const knowledge::KnowledgeBase& kb, const Conclusions& conclusions,
+       std::map<std::string, StrategyResult> suggested, AlertBoard& alerts)
+      : kb_(kb), alerts_(alerts), state_(c, kb, conclusions, &alerts), strategies_(std::move(suggested)) {
+    for (const auto& id : c.supplements_requested) strategies_[id].requested = true;
+    for (const auto& id : c.supplements_current) strategies_[id].current = true;
+    for (auto& [id, strategy] : strategies_) {
+      strategy.id = id;
+      const knowledge::Node* node = kb.Find(id);
+      if (node && node->strategy) strategy.kind = node->strategy->kind;
+    }
+  }
+
+  void RaiseMedicationAlerts();
+  void JudgeContraindications();
+  void ApplyAlertVerdicts();
+  GateResult Result() const;
+
+ private:
+  void RaiseInteractions(const casefile::MedicationEntry& a, const casefile::MedicationEntry& b);
+  void RaiseUnchecked(const std::vector<casefile::UnknownEntry>& unknown, const std::string& kind);
+  void CheckEdges(StrategyResult& strategy);
+  void ApplyNamedBy(StrategyResult& strategy, const AlertResult& alert);
+  void ApplyGates(const AlertResult& alert);
+  bool Lifted(const StrategyResult& strategy, const std::string& alert) const;
+
+  const knowledge::KnowledgeBase& kb_;
+  AlertBoard& alerts_;
+  CaseState state_;
+  std::map<std::string, StrategyResult> strategies_;  // by id: the order is the same for any input order
+};
+
+// Interactions between the current medications themselves, and medications nobody could check.
+void Gate::RaiseMedicationAlerts() {
+  const casefile::Case& c = state_.c();
+  std::vector<const casefile::MedicationEntry*> medications;
+  for (const auto& medication : c.medications) medications.push_back(&medication);
+  std::sort(medications.begin(), medications.end(), [](auto* a, auto* b) { return a->id < b->id; });
+  for (size_t i = 0; i < medications.size(); ++i)
+    for (size_t j = 0; j < medications.size(); ++j)
+      if (medications[i]->id != medications[j]->id) RaiseInteractions(*medications[i], *medications[j]);
+  RaiseUnchecked(c.unknown_medications, "medication");
+  RaiseUnchecked(c.unknown_conditions, "condition");
+}
+
+// Every interacts_with edge from `a` (or a class of it) to `b` (or a class of it).
+void Gate::RaiseInteractions(const casefile::MedicationEntry& a, const casefile::MedicationEntry& b) {
+  std::vector<std::string> sources = a.classes;
+  sources.push_back(a.id);
+  for (const auto& source : sources)
+    for (const knowledge::Edge* edge : kb_.OutEdges(source)) {
+      if (edge->type != knowledge::EdgeType::kInteractsWith) continue;
+      bool meets = b.id == edge->to || std::binary_search(b.classes.begin(), b.classes.end(), edge->to);
+      // A class with itself: one alert per pair, raised from the first of the two by id.
+      if (!meets || (edge->from == edge->to && a.id > b.id)) continue;
+      std::vector<std::string> citations = KnowledgeCitations(kb_, edge->alert);
+      citations.insert(citations.end(), edge->citations.begin(), edge->citations.end());
+      const std::string message = Label(kb_, a.id) + " with " + Label(kb_, b.id) + ": " +
+                                  (edge->note.empty() ? KnowledgeDescription(kb_, edge->alert) : edge->note);
+      alerts_.Raise(edge->alert, edge->alert_severity, {"medication:" + a.id, "medication:" + b.id}, citations,
+                    "safety", message);
+    }
+}
+
+void Gate::RaiseUnchecked(const std::vector<casefile::UnknownEntry>& unknown, const std::string& kind) {
+  for (const auto& entry : unknown)
+    alerts_.Raise("unchecked_medication", std::nullopt, {kind + ":" + entry.text},
+                  KnowledgeCitations(kb_, "unchecked_medication"), "safety",
+                  "The " + kind + " '" + entry.text + "' (" + entry.path +
+                      ") is not in the knowledge base: its interactions with any supplement could not be checked.");
+}
+
+// Contraindications can name alerts, and judging them raises alerts: repeat until none is new.
+void Gate::JudgeContraindications() {
+  size_t raised = SIZE_MAX;
+  while (alerts_.alerts().size() != raised) {
+    raised = alerts_.alerts().size();
+    for (auto& [id, strategy] : strategies_) CheckEdges(strategy);
+  }
+}
+
+// The strategy's contraindication edges that hold for the case, as reasons and alerts.
+void Gate::CheckEdges(StrategyResult& strategy) {
+  strategy.reasons.clear();
+  strategy.verdict = Verdict::kAcceptable;
+  for (const knowledge::Edge* edge : kb_.OutEdges(strategy.id)) {
+    if (edge->type != knowledge::EdgeType::kContraindicatedWith || !edge->when) continue;
+    std::optional<Match> match = state_.Holds(*edge->when);
+    if (!match || state_.HasAnyOf(edge->unless)) continue;
+    std::vector<std::string> citations = edge->citations;
+    for (const auto& citation : edge->when->citations) AppendUnique(citations, citation);
+    strategy.reasons.push_back(BlockReason{edge->alert, edge->to, edge->severity, citations, edge->note, match->detail});
+    AtLeast(strategy, Blocks(edge->severity) ? Verdict::kBlocked : Verdict::kCaution);
+    if (edge->alert.empty()) continue;
+    std::vector<std::string> alert_citations = KnowledgeCitations(kb_, edge->alert);
+    for (const auto& citation : citations) AppendUnique(alert_citations, citation);
+    // A caution-level contraindication raises its alert as a caution, so the verdict rule agrees.
+    std::optional<AlertSeverity> severity;
+    if (!Blocks(edge->severity)) severity = AlertSeverity::kCaution;
+    const std::string message = Label(kb_, strategy.id) + " with " + match->detail +
+                                (edge->note.empty() ? "" : ": " + edge->note);
+    alerts_.Raise(edge->alert, severity, {match->input, strategy.Naming()}, alert_citations, "safety", message);
+  }
+}
+
+// Whether an `unless` of one of the strategy's contraindications for `alert` holds: a cited
+// exception (B6 with levodopa is lifted by carbidopa).
+bool Gate::Lifted(const StrategyResult& strategy, const std::string& alert) const {
+  for (const knowledge::Edge* edge : kb_.OutEdges(strategy.id))
+    if (edge->type == knowledge::EdgeType::kContraindicatedWith && edge->alert == alert && !edge->unless.empty() &&
+        state_.HasAnyOf(edge->unless))
+      return true;
+  return false;
+}
+
+// The verdict rule: never acceptable when an alert names it; a supplement named by an urgent or
+// high alert is blocked (unless lifted); the alert's gates hold for every strategy of their kinds.
+void Gate::ApplyAlertVerdicts() {
+  for (const auto& [alert_id, alert] : alerts_.alerts()) {
+    std::set<std::string> named;
+    for (const auto& item : alert.because)
+      if (std::string id = NamedStrategy(item); !id.empty()) named.insert(id);
+    for (const auto& id : named)
+      if (auto it = strategies_.find(id); it != strategies_.end()) ApplyNamedBy(it->second, alert);
+    ApplyGates(alert);
+  }
+}
+
+void Gate::ApplyNamedBy(StrategyResult& strategy, const AlertResult& alert) {
+  const bool block = IsSupplement(strategy.kind) && IsRedFlag(alert.severity) && !Lifted(strategy, alert.id);
+  const Verdict verdict = block ? Verdict::kBlocked : Verdict::kCaution;
+  const bool has_reason = std::any_of(strategy.reasons.begin(), strategy.reasons.end(), [&](const BlockReason& r) {
+    return r.alert == alert.id && (Blocks(r.severity) || !block);
+  });
+  AtLeast(strategy, verdict);
+  if (has_reason) return;
+  strategy.reasons.push_back(BlockReason{alert.id, alert.id,
+                                         block ? ContraindicationSeverity::kRelative : ContraindicationSeverity::kCaution,
+                                         alert.citations, alert.message,
+                                         "named by the " + std::string(Name(alert.severity)) + " alert " +
+                                             Label(kb_, alert.id)});
+}
+
+void Gate::ApplyGates(const AlertResult& alert) {
+  const knowledge::Node* node = kb_.Find(alert.id);
+  if (node == nullptr || !node->alert) return;
+  const knowledge::AlertGates& gates = node->alert->gates;
+  for (auto& [id, strategy] : strategies_) {
+    const bool block = Contains(gates.block, strategy.kind);
+    if (!block && !Contains(gates.caution, strategy.kind)) continue;
+    AtLeast(strategy, block ? Verdict::kBlocked : Verdict::kCaution);
+    strategy.reasons.push_back(BlockReason{alert.id, alert.id,
+                                           block ? ContraindicationSeverity::kAbsolute : ContraindicationSeverity::kCaution,
+                                           node->citations, gates.reason, Label(kb_, alert.id) + " stands"});
+  }
+}
+
+GateResult Gate::Result() const {
+  GateResult result;
+  for (const auto& [id, strategy] : strategies_) {
+    if (strategy.requested || strategy.current) result.requested.push_back(strategy);
+    if (strategy.verdict == Verdict::kBlocked) result.blocked.push_back(strategy);
+    else if (strategy.suggested) result.strategies.push_back(strategy);
+  }
+  return result;
+}
+
+}  // namespace
+
+std::string_view VerdictName(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kAcceptable: return "acceptable";
+    case Verdict::kCaution: return "acceptable_with_caution";
+    case Verdict::kBlocked: return "blocked";
+  }
+  return "acceptable";
+}
+
+std::string StrategyResult::Naming() const {
+  return (requested ? "requested:" : current ? "current:" : "suggested:") + id;
+}
+
+GateResult PassGate(const casefile::Case& c, const knowledge::KnowledgeBase& kb, const Conclusions& conclusions,
+                    std::map<std::string, StrategyResult> suggested, AlertBoard& alerts) {
+  Gate gate(c, kb, conclusions, std::move(suggested), alerts);
+  gate.RaiseMedicationAlerts();
+  gate.JudgeContraindications();
+  gate.ApplyAlertVerdicts();
+  return gate.Result();
+}
+
+StrategyResult CheckStrategy(const std::string& strategy_id, const casefile::Case& c,
+                             const knowledge::KnowledgeBase& kb) {
+  AlertBoard alerts(kb);
+  StrategyResult strategy;
+  strategy.id = strategy_id;
+  strategy.requested = true;
+  GateResult result = PassGate(c, kb, Conclusions{}, {{strategy_id, strategy}}, alerts);
+  for (auto& judged : result.requested)
+    if (judged.id == strategy_id) return judged;
+  return strategy;
+}
+
+bool IsReferral(const StrategyResult& strategy) { return strategy.kind == StrategyKind::kReferral; }
+
+void RankStrategies(std::vector<StrategyResult>& strategies, bool red_flag, const knowledge::KnowledgeBase& kb) {
+  auto priority = [&](const StrategyResult& s) {
+    const knowledge::Node* node = kb.Find(s.id);
+    return node && node->strategy && node->strategy->priority ? *node->strategy->priority : INT_MAX;
+  };
+  std::stable_sort(strategies.begin(), strategies.end(), [&](const StrategyResult& a, const StrategyResult& b) {
+    bool a_first = red_flag && IsReferral(a);
+    bool b_first = red_flag && IsReferral(b);
+    if (a_first != b_first) return a_first;
+    if (a_first && priority(a) != priority(b)) return priority(a) < priority(b);
+    if (a.score != b.score) return a.score > b.score;
+    return a.id < b.id;
+  });
+}
+
+}  // namespace nflux::safety
