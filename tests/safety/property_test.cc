@@ -204,6 +204,29 @@ std::string SuicideRiskFirst(const knowledge::KnowledgeBase& kb, const Evaluatio
   return "";
 }
 
+// The same in the output JSON (the contract; the report ranks strategies itself).
+std::string SuicideRiskFirstInReport(const knowledge::KnowledgeBase& kb, const ordered_json& report) {
+  const ordered_json& alerts = report["alerts"];
+  const ordered_json& strategies = report["strategies"];
+  if (alerts.empty() || alerts[0]["id"] != "suicide_risk_urgent")
+    return "report: alerts[0] is " + (alerts.empty() ? std::string("missing") : alerts[0]["id"].dump()) +
+           ", not suicide_risk_urgent";
+  if (strategies.empty() || strategies[0]["id"] != "urgent_crisis_referral")
+    return "report: strategies[0] is " + (strategies.empty() ? std::string("missing") : strategies[0]["id"].dump()) +
+           ", not urgent_crisis_referral";
+  for (const auto& s : strategies) {
+    const StrategyKind kind = KindOf(kb, s["id"].get<std::string>());
+    if (kind == StrategyKind::kPrecursor || kind == StrategyKind::kBotanical)
+      return "report: strategy " + s["id"].dump() + " is suggested under suicide risk";
+  }
+  for (const auto& s : report["requested_supplements"]) {
+    const StrategyKind kind = KindOf(kb, s["id"].get<std::string>());
+    if ((kind == StrategyKind::kPrecursor || kind == StrategyKind::kBotanical) && s["verdict"] != "blocked")
+      return "report: requested_supplements " + s["id"].dump() + " is " + s["verdict"].dump() + " under suicide risk";
+  }
+  return "";
+}
+
 std::string OneVerdictEach(const casefile::Case& c, const Evaluation& e) {
   std::set<std::string> supplements(c.supplements_requested.begin(), c.supplements_requested.end());
   supplements.insert(c.supplements_current.begin(), c.supplements_current.end());
@@ -225,9 +248,11 @@ json StrategiesJson(const std::vector<StrategyResult>& list) {
   for (const StrategyResult& s : list) {
     json reasons = json::array();
     for (const inference::BlockReason& r : s.reasons)
-      reasons.push_back({r.alert, r.with, Name(r.severity), r.citations, r.note});
-    out.push_back({s.id, Name(s.kind), Rounded(s.score), s.for_deficits, s.rules, s.requested, s.suggested,
-                   inference::VerdictName(s.verdict), reasons});
+      reasons.push_back({{"alert", r.alert}, {"with", r.with}, {"severity", Name(r.severity)}, {"citations", r.citations},
+                         {"note", r.note}, {"detail", r.detail}});
+    out.push_back({{"id", s.id}, {"kind", Name(s.kind)}, {"score", Rounded(s.score)}, {"for_deficits", s.for_deficits},
+                   {"rules", s.rules}, {"requested", s.requested}, {"current", s.current}, {"suggested", s.suggested},
+                   {"verdict", inference::VerdictName(s.verdict)}, {"reasons", reasons}});
   }
   return out;
 }
@@ -237,7 +262,9 @@ json ConclusionsJson(const std::map<std::string, inference::Conclusion>& conclus
   for (const auto& [id, c] : conclusions) {
     json drivers = json::object();
     for (const auto& [driver, weight] : c.drivers) drivers[driver] = Rounded(weight);
-    out.push_back({id, Rounded(c.certainty), Rounded(c.support), Rounded(c.against), c.rules, c.opposing_rules, drivers});
+    out.push_back({{"id", id}, {"certainty", Rounded(c.certainty)}, {"support", Rounded(c.support)},
+                   {"against", Rounded(c.against)}, {"rules", c.rules}, {"opposing_rules", c.opposing_rules},
+                   {"drivers", drivers}});
   }
   return out;
 }
@@ -254,15 +281,22 @@ std::vector<std::string> BecauseWithoutPaths(std::vector<std::string> because) {
 // Everything an evaluation concluded, in its order (alerts, strategies and verdicts in particular).
 std::string Canonical(const Evaluation& e) {
   json out;
-  for (const inference::AlertResult& a : e.alerts)
-    out["alerts"].push_back({a.id, Name(a.severity), a.message, BecauseWithoutPaths(a.because), a.citations, a.rules});
+  for (const inference::AlertResult& a : e.alerts) {
+    json reasons = json::array();
+    for (const inference::AlertReason& r : a.reasons)
+      reasons.push_back({{"message", r.message}, {"because", BecauseWithoutPaths(r.because)}, {"source", r.source}});
+    out["alerts"].push_back({{"id", a.id}, {"severity", Name(a.severity)}, {"message", a.message},
+                             {"because", BecauseWithoutPaths(a.because)}, {"citations", a.citations}, {"rules", a.rules},
+                             {"reasons", reasons}});
+  }
   out["strategies"] = StrategiesJson(e.strategies);
   out["blocked"] = StrategiesJson(e.blocked);
   out["requested"] = StrategiesJson(e.requested);
   out["deficits"] = ConclusionsJson(e.deficits);
   out["drivers"] = ConclusionsJson(e.drivers);
   out["facts"] = ConclusionsJson(e.facts);
-  for (const inference::Note& n : e.notes) out["notes"].push_back({n.rule, n.severity, n.message});
+  for (const inference::Note& n : e.notes)
+    out["notes"].push_back({{"rule", n.rule}, {"severity", n.severity}, {"message", n.message}});
   return out.dump();
 }
 
@@ -276,13 +310,15 @@ bool SameStrategies(const std::vector<StrategyResult>& a, const std::vector<Stra
     const StrategyResult& x = a[i];
     const StrategyResult& y = b[i];
     if (x.id != y.id || x.kind != y.kind || !SameNumber(x.score, y.score) || x.for_deficits != y.for_deficits ||
-        x.rules != y.rules || x.requested != y.requested || x.suggested != y.suggested || x.verdict != y.verdict ||
+        x.rules != y.rules || x.requested != y.requested || x.current != y.current || x.suggested != y.suggested ||
+        x.verdict != y.verdict ||
         x.reasons.size() != y.reasons.size())
       return false;
     for (size_t r = 0; r < x.reasons.size(); ++r) {
       const inference::BlockReason& p = x.reasons[r];
       const inference::BlockReason& q = y.reasons[r];
-      if (p.alert != q.alert || p.with != q.with || p.severity != q.severity || p.citations != q.citations || p.note != q.note)
+      if (p.alert != q.alert || p.with != q.with || p.severity != q.severity || p.citations != q.citations ||
+          p.note != q.note || p.detail != q.detail)
         return false;
     }
   }
@@ -319,6 +355,14 @@ bool Same(const Evaluation& a, const Evaluation& b) {
     if (x.because != y.because &&
         (!HasPathBecause(x) || BecauseWithoutPaths(x.because) != BecauseWithoutPaths(y.because)))
       return false;
+    if (x.reasons.size() != y.reasons.size()) return false;
+    for (size_t r = 0; r < x.reasons.size(); ++r) {
+      const inference::AlertReason& p = x.reasons[r];
+      const inference::AlertReason& q = y.reasons[r];
+      if (p.message != q.message || p.source != q.source ||
+          (p.because != q.because && BecauseWithoutPaths(p.because) != BecauseWithoutPaths(q.because)))
+        return false;
+    }
   }
   for (size_t i = 0; i < a.notes.size(); ++i)
     if (a.notes[i].rule != b.notes[i].rule || a.notes[i].severity != b.notes[i].severity ||
@@ -329,13 +373,17 @@ bool Same(const Evaluation& a, const Evaluation& b) {
          SameConclusions(a.drivers, b.drivers) && SameConclusions(a.facts, b.facts);
 }
 
-// The first differing line of two pretty-printed JSON texts, for the failure message.
+// Where two JSON texts differ: the first operations of the JSON patch from one to the other, each
+// with the value on both sides.
 std::string FirstDifference(const std::string& a, const std::string& b) {
-  std::istringstream left(json::parse(a).dump(1)), right(json::parse(b).dump(1));
-  std::string l, r;
-  for (int line = 1; std::getline(left, l) && std::getline(right, r); ++line)
-    if (l != r) return "line " + std::to_string(line) + ": " + l + "  vs  " + r;
-  return "lengths differ";
+  const json left = json::parse(a), right = json::parse(b);
+  const json patch = json::diff(left, right);
+  std::string out;
+  for (size_t i = 0; i < patch.size() && i < 3; ++i) {
+    const json::json_pointer path(patch[i]["path"].get<std::string>());
+    out += "\n  " + patch[i].dump() + (left.contains(path) ? "; was " + left[path].dump() : "");
+  }
+  return out.empty() ? "no difference in JSON" : out;
 }
 
 // The report minus what legitimately follows input order (labs and data-quality paths) and the
@@ -366,7 +414,11 @@ class ChunkChecker {
     Record(kNoBlockedSuggested, blocked.empty() ? SuggestedDespiteContraindication(kb_, result->parsed, e) : blocked);
     Record(kEdgesDecide, EdgesDecide(kb_, result->parsed, e));
     Record(kAlertedNotAcceptable, AlertedNotAcceptable(kb_, result->parsed, e, run_.alert_named_strategies));
-    if (HasSuicideRedFlag(result->parsed)) Record(kSuicideRiskFirst, SuicideRiskFirst(kb_, e));
+    if (HasSuicideRedFlag(result->parsed)) {
+      const std::string in_evaluation = SuicideRiskFirst(kb_, e);
+      Record(kSuicideRiskFirst,
+             in_evaluation.empty() ? SuicideRiskFirstInReport(kb_, pipeline_.ReportJson(*result)) : in_evaluation);
+    }
     Record(kOneVerdictEach, OneVerdictEach(result->parsed, e));
     CheckDeterministic(*parsed, e);
     CheckOrderIndependent(e);
@@ -381,6 +433,7 @@ class ChunkChecker {
     if (problem.empty()) return true;
     ++outcome.failed;
     if (!outcome.first) outcome.first = Failure{seed_, problem, text_};
+    if (verbose_) std::cerr << "[ failure ] " << kPropertyNames[property] << " seed " << seed_ << ": " << problem << "\n";
     return false;
   }
 
@@ -430,6 +483,8 @@ class ChunkChecker {
   const pipeline::Pipeline& pipeline_;
   const knowledge::KnowledgeBase& kb_;
   ChunkRun& run_;
+  // NFLUX_PROPERTY_VERBOSE=1 prints every failure, not only the first of each property.
+  const bool verbose_ = std::getenv("NFLUX_PROPERTY_VERBOSE") != nullptr;
   uint64_t seed_ = 0;
   ordered_json input_;
   std::string text_;
