@@ -43,10 +43,11 @@ struct Variant {
   ordered_json c;
 };
 
-// A reason in the strategy's verdict entry that is this edge's: same alert, severity, citations.
+// A reason in the strategy's verdict entry that is this edge's: with its target, same alert,
+// severity and citations (a reason the verdict rule adds for an alert names the alert instead).
 const inference::BlockReason* EdgeReason(const StrategyResult& entry, const SafetyEdge& edge) {
   for (const inference::BlockReason& reason : entry.reasons) {
-    if (reason.alert != edge.alert || Name(reason.severity) != edge.severity) continue;
+    if (reason.with != edge.to || reason.alert != edge.alert || Name(reason.severity) != edge.severity) continue;
     if (std::all_of(edge.citations.begin(), edge.citations.end(),
                     [&](const std::string& key) { return Contains(reason.citations, key); }))
       return &reason;

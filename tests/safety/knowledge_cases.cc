@@ -266,7 +266,6 @@ std::string ApplyCriterion(const knowledge::KnowledgeBase& kb, const json& crite
 namespace {
 
 bool LabMeets(const json& criterion, const std::string& id, const casefile::Case& c) {
-  if (std::string sex = Text(criterion, "sex"); !sex.empty() && sex != Name(c.patient.sex)) return false;
   const casefile::LabResult* lab = c.Lab(id);
   if (lab == nullptr || !lab->used || !lab->value) return false;
   if (auto above = Number(criterion, "above"); above && !(*lab->value > *above)) return false;
@@ -294,7 +293,9 @@ bool LifestyleMeets(const json& criterion, const std::string& id, const casefile
   return *number > 0;
 }
 
-bool AgeMeets(const json& criterion, const casefile::Case& c) {
+// The restrictions any criterion may carry: the patient's sex and age.
+bool PatientMeets(const json& criterion, const casefile::Case& c) {
+  if (std::string sex = Text(criterion, "sex"); !sex.empty() && sex != Name(c.patient.sex)) return false;
   if (auto below = Number(criterion, "age_below"); below && !(c.patient.age_years < *below)) return false;
   if (auto at_least = Number(criterion, "age_at_least"); at_least && !(c.patient.age_years >= *at_least)) return false;
   return true;
@@ -304,7 +305,7 @@ bool AgeMeets(const json& criterion, const casefile::Case& c) {
 
 bool CaseMeets(const knowledge::KnowledgeBase& kb, const json& criterion, const casefile::Case& c) {
   if (!criterion.is_object()) return false;
-  if (!AgeMeets(criterion, c)) return false;
+  if (!PatientMeets(criterion, c)) return false;
   if (std::string who = Text(criterion, "patient"); !who.empty())
     return who == "pregnant" ? c.patient.pregnant.value_or(false) : c.patient.lactating.value_or(false);
   if (std::string id = Text(criterion, "lab"); !id.empty()) return LabMeets(criterion, id, c);
@@ -375,7 +376,7 @@ bool EdgeHolds(const knowledge::KnowledgeBase& kb, const SafetyEdge& edge, const
                const Concluded& concluded) {
   const knowledge::Node* target = kb.Find(edge.to);
   if (target == nullptr || !TargetPresent(kb, *target, edge, c, concluded)) return false;
-  if (edge.when.is_object() && !AgeMeets(edge.when, c)) return false;
+  if (edge.when.is_object() && !PatientMeets(edge.when, c)) return false;
   for (const std::string& lifting : edge.unless)
     if (UnlessHolds(kb, lifting, c)) return false;
   return true;
