@@ -22,6 +22,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -290,14 +291,25 @@ std::vector<std::string> BecauseWithoutPaths(std::vector<std::string> because) {
   return because;
 }
 
+// A message with the JSON paths of list entries ("/medications/2/atc") reduced to the list
+// ("/medications/*/atc"): a path names an input position, which a shuffle legitimately moves.
+std::string MessageWithoutPositions(const std::string& message) {
+  static const std::regex kPosition(R"((/(labs|medications|conditions|current|requested))/[0-9]+)");
+  return std::regex_replace(message, kPosition, "$1/*");
+}
+
+bool SameMessage(const std::string& a, const std::string& b) {
+  return a == b || MessageWithoutPositions(a) == MessageWithoutPositions(b);
+}
+
 // Everything an evaluation concluded, in its order (alerts, strategies and verdicts in particular).
 std::string Canonical(const Evaluation& e) {
   json out;
   for (const inference::AlertResult& a : e.alerts) {
     json reasons = json::array();
     for (const inference::AlertReason& r : a.reasons)
-      reasons.push_back({{"message", r.message}, {"because", BecauseWithoutPaths(r.because)}, {"source", r.source}});
-    out["alerts"].push_back({{"id", a.id}, {"severity", Name(a.severity)}, {"message", a.message},
+      reasons.push_back({{"message", MessageWithoutPositions(r.message)}, {"because", BecauseWithoutPaths(r.because)}, {"source", r.source}});
+    out["alerts"].push_back({{"id", a.id}, {"severity", Name(a.severity)}, {"message", MessageWithoutPositions(a.message)},
                              {"because", BecauseWithoutPaths(a.because)}, {"citations", a.citations}, {"rules", a.rules},
                              {"reasons", reasons}});
   }
@@ -362,7 +374,8 @@ bool Same(const Evaluation& a, const Evaluation& b) {
   for (size_t i = 0; i < a.alerts.size(); ++i) {
     const inference::AlertResult& x = a.alerts[i];
     const inference::AlertResult& y = b.alerts[i];
-    if (x.id != y.id || x.severity != y.severity || x.message != y.message || x.citations != y.citations || x.rules != y.rules)
+    if (x.id != y.id || x.severity != y.severity || !SameMessage(x.message, y.message) || x.citations != y.citations ||
+        x.rules != y.rules)
       return false;
     if (x.because != y.because &&
         (!HasPathBecause(x) || BecauseWithoutPaths(x.because) != BecauseWithoutPaths(y.because)))
@@ -371,7 +384,7 @@ bool Same(const Evaluation& a, const Evaluation& b) {
     for (size_t r = 0; r < x.reasons.size(); ++r) {
       const inference::AlertReason& p = x.reasons[r];
       const inference::AlertReason& q = y.reasons[r];
-      if (p.message != q.message || p.source != q.source ||
+      if (!SameMessage(p.message, q.message) || p.source != q.source ||
           (p.because != q.because && BecauseWithoutPaths(p.because) != BecauseWithoutPaths(q.because)))
         return false;
     }
@@ -404,7 +417,7 @@ std::string ReportWithoutInputOrder(ordered_json report) {
   for (const char* key : {"labs", "data_quality", "trace_id"}) report.erase(key);
   for (auto& alert : report["alerts"])
     if (alert.contains("because")) alert["because"] = BecauseWithoutPaths(alert["because"].get<std::vector<std::string>>());
-  return report.dump();
+  return MessageWithoutPositions(report.dump());
 }
 
 // The parsed case with every list in another order, as if the input had been written so (paths
