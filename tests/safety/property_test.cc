@@ -62,7 +62,8 @@ enum Property {
   kNoBlockedSuggested,  // (a)
   kAlertedNotAcceptable,  // (b)
   kSuicideRiskFirst,    // (c)
-  kOrderIndependent,    // (d)
+  kOrderIndependent,    // (d) the whole output
+  kOrderKeepsVerdicts,  // (d) verdicts, alerts (id, severity) and strategy order
   kOneVerdictEach,      // (e)
   kDeterministic,       // (f)
   kEdgesDecide,         // (g) every contraindication that holds (reference reading) decides the verdict
@@ -70,7 +71,7 @@ enum Property {
 };
 constexpr std::array<const char*, kPropertyCount> kPropertyNames = {
     "every case accepted", "(a) no blocked strategy suggested", "(b) alerted supplement not acceptable",
-    "(c) suicide risk first", "(d) order independent", "(e) one verdict each", "(f) deterministic",
+    "(c) suicide risk first", "(d) order independent", "(d) order keeps verdicts", "(e) one verdict each", "(f) deterministic",
     "(g) holding contraindication decides"};
 
 struct Failure {
@@ -369,6 +370,22 @@ bool HasPathBecause(const inference::AlertResult& alert) {
                      [](const std::string& b) { return b.rfind("data_quality:", 0) == 0; });
 }
 
+// What decides safety: alert ids and severities in order, strategies in order, every verdict.
+bool SameVerdicts(const Evaluation& a, const Evaluation& b) {
+  auto alerts = [](const Evaluation& e) {
+    std::vector<std::pair<std::string, AlertSeverity>> out;
+    for (const inference::AlertResult& alert : e.alerts) out.emplace_back(alert.id, alert.severity);
+    return out;
+  };
+  auto verdicts = [](const std::vector<StrategyResult>& list) {
+    std::vector<std::pair<std::string, Verdict>> out;
+    for (const StrategyResult& s : list) out.emplace_back(s.id, s.verdict);
+    return out;
+  };
+  return alerts(a) == alerts(b) && verdicts(a.strategies) == verdicts(b.strategies) &&
+         verdicts(a.blocked) == verdicts(b.blocked) && verdicts(a.requested) == verdicts(b.requested);
+}
+
 bool Same(const Evaluation& a, const Evaluation& b) {
   if (a.alerts.size() != b.alerts.size() || a.notes.size() != b.notes.size()) return false;
   for (size_t i = 0; i < a.alerts.size(); ++i) {
@@ -501,11 +518,18 @@ class ChunkChecker {
       Record(kOrderIndependent, "the shuffled parsed case fails: " + shuffled.status().message());
       return;
     }
+    RecordVerdicts(first, shuffled->evaluation, "with its lists shuffled after parsing");
     Record(kOrderIndependent, Same(first, shuffled->evaluation)
                                   ? ""
                                   : "with its lists shuffled after parsing (seed " + std::to_string(seed_) +
                                         ") the case differs: " +
                                         FirstDifference(Canonical(first), Canonical(shuffled->evaluation)));
+  }
+
+  void RecordVerdicts(const Evaluation& first, const Evaluation& shuffled, const std::string& how) {
+    Record(kOrderKeepsVerdicts, SameVerdicts(first, shuffled) ? ""
+                                                             : how + ": verdicts, alerts or strategy order differ: " +
+                                                                   FirstDifference(Canonical(first), Canonical(shuffled)));
   }
 
   // (d) through the parser: the case JSON with its lists in another order.
@@ -516,6 +540,7 @@ class ChunkChecker {
       Record(kOrderIndependent, "the shuffled case is rejected: " + shuffled.status().message());
       return;
     }
+    RecordVerdicts(first, shuffled->evaluation, "the shuffled case " + shuffled_text);
     Record(kOrderIndependent, Same(first, shuffled->evaluation)
                                   ? ""
                                   : "the shuffled case " + shuffled_text + " differs: " +
@@ -629,7 +654,9 @@ TEST_P(SafetyProperty, SuicideRiskComesFirst) {
   EXPECT_GT(ExpectHolds(kSuicideRiskFirst), 0) << "no case had a suicide red flag: the property was never tested";
 }
 
-TEST_P(SafetyProperty, ListOrderDoesNotMatter) { ExpectHolds(kOrderIndependent); }
+TEST_P(SafetyProperty, ListOrderDoesNotChangeVerdictsAlertsOrStrategies) { ExpectHolds(kOrderKeepsVerdicts); }
+
+TEST_P(SafetyProperty, ListOrderDoesNotChangeTheOutput) { ExpectHolds(kOrderIndependent); }
 
 TEST_P(SafetyProperty, EverySupplementHasExactlyOneVerdict) { ExpectHolds(kOneVerdictEach); }
 
