@@ -232,6 +232,25 @@ std::vector<std::string> MedicationClasses(const knowledge::KnowledgeBase& kb, s
   return {classes.begin(), classes.end()};
 }
 
+std::vector<std::string> AtcGroupClasses(const knowledge::KnowledgeBase& kb, std::string_view atc) {
+  const std::string code = Upper(atc);
+  std::set<std::string> classes;
+  if (code.empty()) return {};
+  for (const std::string& id : kb.IdsOfKind(knowledge::NodeKind::kMedicationClass)) {
+    const knowledge::Node* node = kb.Find(id);
+    if (!node->medication_class) continue;
+    const std::vector<std::string>& groups = node->medication_class->atc;
+    const bool holds = std::any_of(groups.begin(), groups.end(), [&](const std::string& group) {
+      const std::string prefix = Upper(group);
+      return !prefix.empty() && code.compare(0, prefix.size(), prefix) == 0;
+    });
+    if (!holds) continue;
+    classes.insert(id);
+    for (std::string& parent : MedicationClasses(kb, id)) classes.insert(std::move(parent));
+  }
+  return {classes.begin(), classes.end()};
+}
+
 // ---- Derived indices -------------------------------------------------------------------------
 
 namespace {
@@ -357,6 +376,17 @@ nlohmann::json DataQualityToJson(const Case& c) {
   return out;
 }
 
+namespace {
+
+json UnknownToJson(const std::vector<UnknownEntry>& entries) {
+  json out = json::array();
+  for (const UnknownEntry& entry : entries)
+    out.push_back({{"text", entry.text}, {"path", entry.path}, {"nearest", entry.nearest}});
+  return out;
+}
+
+}  // namespace
+
 nlohmann::json CaseToJson(const Case& c) {
   json out;
   out["case_id"] = c.case_id;
@@ -387,6 +417,7 @@ nlohmann::json CaseToJson(const Case& c) {
     json medications = json::array();
     for (const MedicationEntry& m : c.medications) {
       json entry = {{"id", m.id}, {"atc", Text(m.atc)}, {"classes", m.classes}};
+      if (!m.name.empty()) entry["name"] = m.name;
       if (!m.dose.empty()) entry["dose"] = m.dose;
       medications.push_back(std::move(entry));
     }
@@ -401,6 +432,8 @@ nlohmann::json CaseToJson(const Case& c) {
     }
     out["conditions"] = std::move(conditions);
   }
+  if (!c.unknown_medications.empty()) out["unknown_medications"] = UnknownToJson(c.unknown_medications);
+  if (!c.unknown_conditions.empty()) out["unknown_conditions"] = UnknownToJson(c.unknown_conditions);
   if (c.supplements_given)
     out["supplements"] = {{"current", c.supplements_current}, {"requested", c.supplements_requested}};
   json lifestyle = json::object();

@@ -4,14 +4,19 @@
 //
 // Two kinds of bad input, as case.md's table says:
 //  - structural problems (not JSON, wrong type, unknown field or id, unknown unit or a unit of the
-//    wrong dimension, an answer out of range, required patient fields missing, test/loinc
-//    disagreeing, unknown ATC or ICD-10 code): ParseCase fails with InvalidArgument and a message
-//    holding every problem, one per line, each starting with the source name and the JSON path:
+//    wrong dimension, an answer out of range, required patient fields missing, test/loinc or
+//    medication id/ATC or condition id/ICD-10 disagreeing): ParseCase fails with InvalidArgument and
+//    a message holding every problem, one per line, each starting with the source name and the
+//    JSON path:
 //      case.json: /labs/2/unit: unknown unit 'mg/dq': 'dq' is not a unit
 //  - value problems (impossible or critical values, a missing unit, contradictions): the case
 //    parses; each becomes a DataQualityIssue, and Case::flags says which alerts and suggestions the
 //    rules engine must raise. ParseOptions::strict turns every issue of severity error into a
 //    structural problem instead.
+//  - a medication or condition the knowledge base does not know (by id nor by code): never a reason
+//    to reject the case (case.md). It is kept in Case::unknown_medications / unknown_conditions
+//    and reported as a data-quality warning (unknown_medication, unknown_condition); the safety
+//    layer raises unchecked_medication from it.
 //
 // Ownership: a Case is a plain value that owns all its data; it keeps no pointer into the knowledge
 // base, so it outlives it. Thread-safety: ParseCase and the functions below are pure (they read
@@ -49,13 +54,16 @@ struct DataQualityIssue {
   std::string path;
   Severity severity = Severity::kWarning;
   std::string code;  // impossible_value, missing_unit, assumed_unit, critical_value,
-                     // conflicting_values, total_mismatch, item_mismatch, contradiction
+                     // conflicting_values, total_mismatch, item_mismatch, contradiction,
+                     // unknown_medication, unknown_condition, unknown_id
   std::string message;
 };
 
 // What the data-quality findings ask of the rules engine.
 struct DataQualityFlags {
-  bool data_quality_warning = false;   // raise alert data_quality_warning (any finding but a critical value)
+  // Raise alert data_quality_warning: any finding but a critical value, an unknown medication or an
+  // unknown condition (those have their own alerts).
+  bool data_quality_warning = false;
   bool repeat_or_verify_labs = false;  // suggest strategy repeat_or_verify_labs (a lab excluded or conflicting)
   bool critical_lab_value = false;     // raise alert critical_lab_value
   std::vector<std::string> critical_labs;  // lab ids with a critical value, input order, no repeats
@@ -131,19 +139,21 @@ struct QuestionnaireResult {
 };
 
 struct MedicationEntry {
-  std::string id;     // knowledge medication id
-  std::string atc;    // the knowledge base's ATC code for it
+  // The knowledge medication id; for a code that no medication has but that lies under a class's
+  // ATC group code (N06AB99 under ssri's N06AB), the code as written, upper case.
+  std::string id;
+  std::string atc;    // the knowledge base's ATC code for it (for a code under a group: that code)
+  std::string name;   // free text as prescribed, or ""
   std::string dose;   // as written, or ""
   std::vector<std::string> classes;  // member_of closure, sorted; medications used as classes included
   std::string path;
 };
 
-// A medication or condition the knowledge base does not know (case.md): kept as written and
-// reported; the safety module raises unchecked_medication for it.
+// A medication or condition the knowledge base knows neither by id nor by code: kept as written.
 struct UnknownEntry {
-  std::string text;   // the id, code or name as written
-  std::string path;   // "/medications/2"
-  std::vector<std::string> nearest;  // nearest known ids
+  std::string text;  // the id, else the code, else the name, as written
+  std::string path;  // JSON pointer to that field ("/medications/2/id")
+  std::vector<std::string> nearest;  // the nearest known ids, best first (may be empty)
 };
 
 struct ConditionEntry {
@@ -171,9 +181,10 @@ struct Case {
   std::vector<DerivedIndex> derived;
   bool medications_given = false;  // the case has a medication list (even an empty one)
   std::vector<MedicationEntry> medications;
+  std::vector<UnknownEntry> unknown_medications;  // not in `medications`: they have no classes
   bool conditions_given = false;
   std::vector<ConditionEntry> conditions;
-  std::vector<UnknownEntry> unknown_medications, unknown_conditions;
+  std::vector<UnknownEntry> unknown_conditions;  // not in `conditions`
   bool supplements_given = false;
   std::vector<std::string> supplements_current;    // strategy ids
   std::vector<std::string> supplements_requested;  // strategy ids
@@ -225,6 +236,10 @@ const knowledge::Node* FindConditionByIcd10(const knowledge::KnowledgeBase& kb, 
 // The member_of closure of a medication: every class (or medication used as a class) it reaches,
 // sorted.
 std::vector<std::string> MedicationClasses(const knowledge::KnowledgeBase& kb, std::string_view medication_id);
+// The classes an ATC code belongs to by group (SCHEMA: medication_class.atc): every class with a
+// group code that is a prefix of `atc` (case-insensitive), with their member_of closure, sorted.
+// Empty when no group holds it.
+std::vector<std::string> AtcGroupClasses(const knowledge::KnowledgeBase& kb, std::string_view atc);
 
 // The derived indices computable from the case's used labs: the knowledge base's derived_index
 // nodes (homa_ir, kyn_trp_ratio) whose inputs are present, in id order.

@@ -2,8 +2,10 @@
 // knowledge base, and builds the normalised Case. Structural problems are collected (all of them)
 // and returned together; value problems become data-quality issues.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -68,13 +70,39 @@ std::string Limits(const std::optional<double>& low, const std::optional<double>
   return "any";
 }
 
+// Upper case without spaces: how ATC and ICD-10 codes are compared ("n06ab 10" is N06AB10).
+std::string Upper(std::string_view text) {
+  std::string out;
+  for (char c : text)
+    if (!std::isspace(static_cast<unsigned char>(c))) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Free text as an id would spell it, for "did you mean": "Sertraline HCl" -> "sertraline_hcl".
+std::string AsId(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (std::isalnum(u)) out += static_cast<char>(std::tolower(u));
+    else if (!out.empty() && out.back() != '_') out += '_';
+  }
+  while (!out.empty() && out.back() == '_') out.pop_back();
+  return out;
+}
+
+// A text field read by ReadTextFields, or "" when it was not given.
+std::string Get(const std::map<std::string, std::string>& fields, const char* name) {
+  auto it = fields.find(name);
+  return it == fields.end() ? std::string() : it->second;
+}
+
 const std::vector<std::string> kTopFields = {"case_id", "patient",     "symptoms",  "questionnaires",
                                              "labs",    "medications", "supplements", "conditions",
                                              "lifestyle", "stressors", "extra"};
 const std::vector<std::string> kPatientFields = {"sex",       "age_years",         "pregnant", "gestational_age_weeks",
                                                  "lactating", "menopausal_status", "bmi"};
 const std::vector<std::string> kLabFields = {"test", "loinc", "value", "unit", "date", "collection_time"};
-const std::vector<std::string> kMedicationFields = {"id", "atc", "dose"};
+const std::vector<std::string> kMedicationFields = {"id", "atc", "name", "dose"};
 const std::vector<std::string> kConditionFields = {"id", "icd10"};
 const std::vector<std::string> kSupplementFields = {"current", "requested"};
 const std::vector<std::string> kMenopausalStatuses = {"premenopausal", "perimenopausal", "postmenopausal"};
@@ -637,60 +665,144 @@ class Parser {
     case_.medications_given = true;
     for (size_t i = 0; i < value.size(); ++i) {
       const std::string path = JsonChild("/medications", i);
-      if (!reader_.Object(value[i], path)) continue;
-      const json& entry = value[i];
-      CheckFields(entry, path, kMedicationFields);
-      const size_t errors_before = errors_.size();
-      const knowledge::Node* by_id = nullptr;
-      const knowledge::Node* by_atc = nullptr;
-      const json* id = JsonReader::Field(entry, "id");
-      const json* atc = JsonReader::Field(entry, "atc");
-      if (id != nullptr) {
-        if (std::optional<std::string> text = reader_.String(*id, JsonChild(path, "id")))
-          by_id = Resolve(*text, {NodeKind::kMedication}, "medication", JsonChild(path, "id"));
-      }
-      if (atc != nullptr) {
-        if (std::optional<std::string> code = reader_.String(*atc, JsonChild(path, "atc"))) {
-          by_atc = FindMedicationByAtc(kb_, *code);
-          if (by_atc == nullptr) Error(JsonChild(path, "atc"), "unknown ATC code " + Quote(*code) + AtcHint(*code));
-        }
-      }
-      if (id == nullptr && atc == nullptr) Error(path, "a medication needs 'id' or 'atc'");
-      if (by_id && by_atc && by_id != by_atc) {
-        Error(JsonChild(path, "atc"), "ATC " + by_atc->medication->atc + " is " + by_atc->id + ", but " + JsonChild(path, "id") +
-                                      " is " + by_id->id);
-      }
-      MedicationEntry medication;
-      if (const json* dose = JsonReader::Field(entry, "dose")) {
-        if (std::optional<std::string> text = reader_.String(*dose, JsonChild(path, "dose"))) medication.dose = *text;
-      }
-      const knowledge::Node* node = by_id ? by_id : by_atc;
-      if (node == nullptr || errors_.size() != errors_before) continue;
-      medication.id = node->id;
-      medication.atc = node->medication->atc;
-      medication.classes = MedicationClasses(kb_, node->id);
-      medication.path = path;
-      case_.medications.push_back(std::move(medication));
+      if (reader_.Object(value[i], path)) ParseMedication(value[i], path);
     }
   }
 
-  // " (did you mean ...)" by edit distance, or the medications filed under a code that is a
-  // prefix of theirs: "N06AB" lists the SSRIs.
-  std::string AtcHint(const std::string& code) const {
-    std::string upper;
-    for (char c : code) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  // The string fields of one medication or condition entry, as written (absent when not given or
+  // of the wrong type, which is reported).
+  std::map<std::string, std::string> ReadTextFields(const json& entry, const std::string& path,
+                                                    const std::vector<std::string>& names) {
+    std::map<std::string, std::string> fields;
+    for (const std::string& name : names) {
+      const json* field = JsonReader::Field(entry, name);
+      if (field == nullptr) continue;
+      std::optional<std::string> text = reader_.String(*field, JsonChild(path, name));
+      if (!text) continue;
+      // An empty id, code or name names nothing; it must not become an unknown medication "".
+      if (name != "dose" && Upper(*text).empty()) Error(JsonChild(path, name), "expected a non-empty string");
+      else fields[name] = *text;
+    }
+    return fields;
+  }
+
+  // The node `id` names when it is of `kind`; nullptr when the knowledge base does not know the id
+  // (the caller decides), and an error when it is a node of another kind.
+  const knowledge::Node* FindOfKind(const std::string& id, NodeKind kind, const char* what, const std::string& path) {
+    const knowledge::Node* node = kb_.Find(id);
+    if (node == nullptr || node->kind == kind) return node;
+    Error(path, Quote(id) + " is a " + std::string(knowledge::KindName(node->kind)) + ", not a " + what);
+    return nullptr;
+  }
+
+  // An id or code given with another one that the knowledge base knows: the known one is used, and
+  // the unknown one is named so that it can be corrected.
+  void UnknownId(const std::string& path, const std::string& id, const std::string& used) {
+    Issue(path, Severity::kWarning, "unknown_id", "unknown id " + Quote(id) + "; " + used + " is used");
+  }
+
+  // One entry of "medications": resolved by id, by ATC code, or by the class whose ATC group holds
+  // the code; otherwise kept as an unknown medication (case.md). An id and a code that name
+  // different medications are a contradiction, hence an error.
+  void ParseMedication(const json& entry, const std::string& path) {
+    CheckFields(entry, path, kMedicationFields);
+    const size_t errors_before = errors_.size();
+    std::map<std::string, std::string> f = ReadTextFields(entry, path, kMedicationFields);
+    if (!f.count("id") && !f.count("atc") && !f.count("name") && errors_.size() == errors_before)
+      Error(path, "a medication needs 'id', 'atc' or 'name'");
+    const knowledge::Node* by_id = f.count("id") ? FindOfKind(Get(f, "id"), NodeKind::kMedication, "medication", JsonChild(path, "id")) : nullptr;
+    const knowledge::Node* by_atc = f.count("atc") ? FindMedicationByAtc(kb_, Get(f, "atc")) : nullptr;
+    if (by_id != nullptr && f.count("atc")) CheckIdAgreesWithAtc(*by_id, by_atc, Get(f, "atc"), path);
+    if (errors_.size() != errors_before) return;
+
+    MedicationEntry medication;
+    medication.name = Get(f, "name");
+    medication.dose = Get(f, "dose");
+    medication.path = path;
+    const knowledge::Node* node = by_id != nullptr ? by_id : by_atc;
+    if (node != nullptr) {
+      medication.id = node->id;
+      medication.atc = node->medication->atc;
+      medication.classes = MedicationClasses(kb_, node->id);
+    } else if (f.count("atc") && !(medication.classes = AtcGroupClasses(kb_, Get(f, "atc"))).empty()) {
+      medication.id = Upper(Get(f, "atc"));
+      medication.atc = medication.id;
+    } else {
+      UnknownMedication(f, path);
+      return;
+    }
+    if (by_id == nullptr && f.count("id")) {
+      UnknownId(JsonChild(path, "id"), Get(f, "id"),
+                "ATC " + Get(f, "atc") + " (" + (node != nullptr ? node->id : "classes " + Join(medication.classes, ", ")) + ")");
+    }
+    case_.medications.push_back(std::move(medication));
+  }
+
+  // A medication given by id AND code: the code must be the medication's own, or lie under it when
+  // the medication is recorded with a class-level code (combined_oral_contraceptive, G03AA).
+  void CheckIdAgreesWithAtc(const knowledge::Node& by_id, const knowledge::Node* by_atc, const std::string& code,
+                            const std::string& path) {
+    const std::string own = by_id.medication->atc;
+    if (by_atc == &by_id) return;
+    if (by_atc != nullptr) {
+      Error(JsonChild(path, "atc"), "ATC " + by_atc->medication->atc + " is " + by_atc->id + ", but " +
+                                        JsonChild(path, "id") + " is " + by_id.id);
+      return;
+    }
+    const std::string upper = Upper(code);
+    if (!own.empty() && upper.compare(0, own.size(), Upper(own)) == 0) return;
+    Error(JsonChild(path, "atc"), "ATC " + upper + " is not the code of " + by_id.id + " (" + own + "), named by " +
+                                      JsonChild(path, "id"));
+  }
+
+  // Kept as written (case.md): never a reason to reject the case; the safety layer raises
+  // unchecked_medication from Case::unknown_medications.
+  void UnknownMedication(const std::map<std::string, std::string>& f, const std::string& path) {
+    UnknownEntry unknown;
+    std::string hint;
+    if (f.count("id")) {
+      unknown = {Get(f, "id"), JsonChild(path, "id"), NearestIds(Get(f, "id"), kb_.IdsOfKind(NodeKind::kMedication))};
+    } else if (f.count("atc")) {
+      unknown = {Get(f, "atc"), JsonChild(path, "atc"), {}};
+      hint = AtcHint(Get(f, "atc"), &unknown.nearest);
+    } else {
+      unknown = {Get(f, "name"), JsonChild(path, "name"), NearestIds(AsId(Get(f, "name")), kb_.IdsOfKind(NodeKind::kMedication))};
+    }
+    if (hint.empty() && !unknown.nearest.empty()) hint = " (did you mean '" + Join(unknown.nearest, "', '") + "'?)";
+    Issue(unknown.path, Severity::kWarning, "unknown_medication",
+          "unknown medication " + Quote(unknown.text) + hint + "; kept as written, but its interactions cannot be checked");
+    case_.unknown_medications.push_back(std::move(unknown));
+  }
+
+  // " (medications under it: ...)" for a code that is a prefix of known ones, else " (nearest known
+  // codes: N06AB10 escitalopram, ...)" by edit distance; `nearest` gets the medication ids.
+  std::string AtcHint(const std::string& code, std::vector<std::string>* nearest) const {
+    constexpr size_t kMaxListed = 8;
+    const std::string upper = Upper(code);
+    std::map<std::string, std::string> id_of;  // code -> medication id
     std::vector<std::string> under;
-    std::vector<std::string> codes;
     for (const std::string& id : kb_.IdsOfKind(NodeKind::kMedication)) {
       const knowledge::Node* node = kb_.Find(id);
-      const std::string atc = node->medication ? node->medication->atc : "";
+      const std::string atc = node->medication ? Upper(node->medication->atc) : "";
       if (atc.empty()) continue;
-      codes.push_back(atc);
+      id_of[atc] = id;
       if (!upper.empty() && atc.size() > upper.size() && atc.compare(0, upper.size(), upper) == 0) under.push_back(id);
     }
     std::sort(under.begin(), under.end());
-    if (!under.empty()) return " (medications under it: " + Join(under, ", ") + "; name one)";
-    return DidYouMean(code, codes);
+    if (!under.empty()) {
+      const bool more = under.size() > kMaxListed;
+      under.resize(std::min(under.size(), kMaxListed));
+      *nearest = under;
+      return " (medications under it: " + Join(under, ", ") + (more ? ", ..." : "") + ")";
+    }
+    std::vector<std::string> codes;
+    for (const auto& [atc, id] : id_of) codes.push_back(atc);
+    std::vector<std::string> listed;
+    for (const std::string& atc : NearestIds(upper, codes)) {
+      nearest->push_back(id_of[atc]);
+      listed.push_back(atc + " " + id_of[atc]);
+    }
+    return listed.empty() ? "" : " (nearest known codes: " + Join(listed, ", ") + ")";
   }
 
   void ParseConditions(const json& value) {
@@ -701,52 +813,71 @@ class Parser {
     case_.conditions_given = true;
     for (size_t i = 0; i < value.size(); ++i) {
       const std::string path = JsonChild("/conditions", i);
-      if (!reader_.Object(value[i], path)) continue;
-      const json& entry = value[i];
-      CheckFields(entry, path, kConditionFields);
-      const size_t errors_before = errors_.size();
-      const knowledge::Node* by_id = nullptr;
-      const knowledge::Node* by_code = nullptr;
-      std::string code;
-      const json* id = JsonReader::Field(entry, "id");
-      const json* icd10 = JsonReader::Field(entry, "icd10");
-      if (id != nullptr) {
-        if (std::optional<std::string> text = reader_.String(*id, JsonChild(path, "id")))
-          by_id = Resolve(*text, {NodeKind::kCondition}, "condition", JsonChild(path, "id"));
-      }
-      if (icd10 != nullptr) {
-        if (std::optional<std::string> text = reader_.String(*icd10, JsonChild(path, "icd10"))) {
-          code = *text;
-          by_code = FindConditionByIcd10(kb_, code);
-          if (by_code == nullptr) Error(JsonChild(path, "icd10"), "unknown ICD-10 code " + Quote(code) + IcdHint(code));
-        }
-      }
-      if (id == nullptr && icd10 == nullptr) Error(path, "a condition needs 'id' or 'icd10'");
-      if (by_id && by_code && by_id != by_code) {
-        Error(JsonChild(path, "icd10"), "ICD-10 " + code + " is " + by_code->id + ", but " + JsonChild(path, "id") + " is " +
-                                        by_id->id);
-      }
-      const knowledge::Node* node = by_id ? by_id : by_code;
-      if (node == nullptr || errors_.size() != errors_before) continue;
-      case_.conditions.push_back({node->id, code, path});
+      if (reader_.Object(value[i], path)) ParseCondition(value[i], path);
     }
   }
 
+  // One entry of "conditions": by id or ICD-10 code (they must agree); unknown by both, it is kept
+  // as an unknown condition (case.md).
+  void ParseCondition(const json& entry, const std::string& path) {
+    CheckFields(entry, path, kConditionFields);
+    const size_t errors_before = errors_.size();
+    std::map<std::string, std::string> f = ReadTextFields(entry, path, kConditionFields);
+    if (!f.count("id") && !f.count("icd10") && errors_.size() == errors_before)
+      Error(path, "a condition needs 'id' or 'icd10'");
+    const knowledge::Node* by_id = f.count("id") ? FindOfKind(Get(f, "id"), NodeKind::kCondition, "condition", JsonChild(path, "id")) : nullptr;
+    const knowledge::Node* by_code = f.count("icd10") ? FindConditionByIcd10(kb_, Get(f, "icd10")) : nullptr;
+    if (by_id != nullptr && f.count("icd10") && by_code != by_id) {
+      Error(JsonChild(path, "icd10"), by_code != nullptr
+                                          ? "ICD-10 " + Get(f, "icd10") + " is " + by_code->id + ", but " + JsonChild(path, "id") + " is " + by_id->id
+                                          : "ICD-10 " + Get(f, "icd10") + " is not a code of " + by_id->id + " (" +
+                                                by_id->condition->icd10 + "), named by " + JsonChild(path, "id"));
+    }
+    if (errors_.size() != errors_before) return;
+    const knowledge::Node* node = by_id != nullptr ? by_id : by_code;
+    if (node == nullptr) {
+      UnknownCondition(f, path);
+      return;
+    }
+    if (by_id == nullptr && f.count("id"))
+      UnknownId(JsonChild(path, "id"), Get(f, "id"), "ICD-10 " + Get(f, "icd10") + " (" + node->id + ")");
+    case_.conditions.push_back({node->id, Get(f, "icd10"), path});
+  }
+
+  void UnknownCondition(const std::map<std::string, std::string>& f, const std::string& path) {
+    UnknownEntry unknown;
+    std::string hint;
+    if (f.count("id")) {
+      unknown = {Get(f, "id"), JsonChild(path, "id"), NearestIds(Get(f, "id"), kb_.IdsOfKind(NodeKind::kCondition))};
+      if (!unknown.nearest.empty()) hint = " (did you mean '" + Join(unknown.nearest, "', '") + "'?)";
+    } else {
+      unknown = {Get(f, "icd10"), JsonChild(path, "icd10"), {}};
+      hint = IcdHint(Get(f, "icd10"), &unknown.nearest);
+    }
+    Issue(unknown.path, Severity::kWarning, "unknown_condition",
+          "unknown condition " + Quote(unknown.text) + hint + "; kept as written, but it cannot be taken into account");
+    case_.unknown_conditions.push_back(std::move(unknown));
+  }
+
   // The known codes in the same block (same letter and first digit): " (known codes nearby: F31
-  // bipolar_disorder, F32-F33 major_depressive_disorder)". Edit distance would be noise on
-  // three-character codes.
-  std::string IcdHint(const std::string& code) const {
-    std::string block;
-    for (char c : code.substr(0, 2)) block += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  // bipolar_disorder, F32-F33 major_depressive_disorder)"; `nearest` gets their ids. Edit distance
+  // would be noise on three-character codes.
+  std::string IcdHint(const std::string& code, std::vector<std::string>* nearest) const {
+    const std::string block = Upper(code.substr(0, 2));
     if (block.size() < 2) return "";
-    std::vector<std::string> nearby;
+    std::vector<std::pair<std::string, std::string>> nearby;  // code, id
     for (const std::string& id : kb_.IdsOfKind(NodeKind::kCondition)) {
       const knowledge::Node* node = kb_.Find(id);
       const std::string icd = node->condition ? node->condition->icd10 : "";
-      if (icd.compare(0, 2, block) == 0) nearby.push_back(icd + " " + id);
+      if (icd.compare(0, 2, block) == 0) nearby.emplace_back(icd, id);
     }
     std::sort(nearby.begin(), nearby.end());
-    return nearby.empty() ? "" : " (known codes nearby: " + Join(nearby, ", ") + ")";
+    std::vector<std::string> listed;
+    for (const auto& [icd, id] : nearby) {
+      listed.push_back(icd + " " + id);
+      nearest->push_back(id);
+    }
+    return listed.empty() ? "" : " (known codes nearby: " + Join(listed, ", ") + ")";
   }
 
   void ParseSupplements(const json& value) {
@@ -825,7 +956,10 @@ class Parser {
     DataQualityFlags& flags = case_.flags;
     for (const DataQualityIssue& issue : case_.data_quality) {
       const bool about_labs = issue.path.rfind("/labs/", 0) == 0;
-      if (issue.code == "critical_value") continue;
+      // A critical value has its own alert; an unknown medication or condition is the safety layer's
+      // unchecked_medication (case.md), not a doubt about the data.
+      if (issue.code == "critical_value" || issue.code == "unknown_medication" || issue.code == "unknown_condition")
+        continue;
       flags.data_quality_warning = true;
       if (about_labs && (issue.severity == Severity::kError || issue.code == "conflicting_values"))
         flags.repeat_or_verify_labs = true;

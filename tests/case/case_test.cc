@@ -6,8 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +17,7 @@
 #include "base/text.h"
 #include "knowledge/knowledge.h"
 #include "real_knowledge.h"
+#include "testutil.h"
 
 namespace nflux::casefile {
 namespace {
@@ -143,11 +146,37 @@ const GoodCase kGoodCases[] = {
      [](const Case& c) { EXPECT_EQ("escitalopram", c.medications.at(0).id); }},
     {"medication id and ATC agreeing", CaseWith(R"("medications": [{"id": "sertraline", "atc": "N06AB06"}])"),
      [](const Case& c) { EXPECT_EQ("sertraline", c.medications.at(0).id); }},
-    {"escitalopram's classes include ssri", CaseWith(R"("medications": [{"id": "escitalopram"}])"),
+    {"escitalopram's classes: ssri and its parents", CaseWith(R"("medications": [{"id": "escitalopram"}])"),
      [](const Case& c) {
-       EXPECT_EQ(std::vector<std::string>{"ssri"}, c.medications.at(0).classes);
+       EXPECT_EQ((std::vector<std::string>{"antidepressant", "serotonergic", "ssri"}), c.medications.at(0).classes);
        EXPECT_TRUE(c.medications_given);
      }},
+    // A code no medication has, under a class's ATC group code: the code is the id, the classes
+    // those of every group holding it, with their parents.
+    {"ATC code under a class group", CaseWith(R"("medications": [{"atc": "n06ab99", "name": "new SSRI"}])"),
+     [](const Case& c) {
+       ASSERT_EQ(1u, c.medications.size());
+       EXPECT_EQ("N06AB99", c.medications[0].id);
+       EXPECT_EQ("N06AB99", c.medications[0].atc);
+       EXPECT_EQ("new SSRI", c.medications[0].name);
+       EXPECT_EQ((std::vector<std::string>{"antidepressant", "serotonergic", "ssri"}), c.medications[0].classes);
+       EXPECT_TRUE(c.TakesMedicationClass("serotonergic"));
+       EXPECT_TRUE(c.unknown_medications.empty());
+       EXPECT_TRUE(c.data_quality.empty());
+     }},
+    {"class-level ATC code", CaseWith(R"("medications": [{"atc": "N06AB"}])"),
+     [](const Case& c) { EXPECT_EQ((std::vector<std::string>{"antidepressant", "serotonergic", "ssri"}), c.medications.at(0).classes); }},
+    {"iproniazide by code: a non-selective MAOI without a node", CaseWith(R"("medications": [{"atc": "N06AF05"}])"),
+     [](const Case& c) {
+       EXPECT_EQ((std::vector<std::string>{"antidepressant", "maoi", "maoi_nonselective", "serotonergic"}),
+                 c.medications.at(0).classes);
+     }},
+    {"a combined contraceptive by code", CaseWith(R"("medications": [{"atc": "G03AA07"}])"),
+     [](const Case& c) {
+       EXPECT_EQ((std::vector<std::string>{"estrogen", "narrow_index_cyp3a4_pgp", "progestin"}), c.medications.at(0).classes);
+     }},
+    {"a code under a medication recorded with a class-level code", CaseWith(R"("medications": [{"id": "combined_oral_contraceptive", "atc": "G03AA07"}])"),
+     [](const Case& c) { EXPECT_EQ("combined_oral_contraceptive", c.medications.at(0).id); }},
     {"a medication listed as a class counts as a class",
      CaseWith(R"("medications": [{"id": "carbidopa_levodopa"}])"),
      [](const Case& c) {
@@ -346,24 +375,23 @@ const BadCase kBadCases[] = {
      "case.json: /labs/0/value: expected a number, got a string"},
     {CaseWith(R"("labs": [{"test": "ferritin", "value": 18, "unit": "ng/mL", "date": "02/11/2026"}])"),
      "case.json: /labs/0/date: expected a date YYYY-MM-DD, got '02/11/2026'"},
-    {CaseWith(R"("medications": [{"atc": "N06AB"}])"),
-     "case.json: /medications/0/atc: unknown ATC code 'N06AB' (medications under it: citalopram, escitalopram, "
-     "fluoxetine, fluvoxamine, paroxetine, sertraline; name one)"},
-    {CaseWith(R"("medications": [{"atc": "N06AB11"}])"),
-     "case.json: /medications/0/atc: unknown ATC code 'N06AB11' (did you mean 'N06AB10', 'N06AX11', 'N06AB03'?)"},
     {CaseWith(R"("medications": [{"id": "ssri"}])"),
      "case.json: /medications/0/id: 'ssri' is a medication_class, not a medication"},
     {CaseWith(R"("medications": [{"id": "sertraline", "atc": "N06AB10"}])"),
      "case.json: /medications/0/atc: ATC N06AB10 is escitalopram, but /medications/0/id is sertraline"},
-    {CaseWith(R"("medications": [{"dose": "10 mg"}])"), "case.json: /medications/0: a medication needs 'id' or 'atc'"},
-    {CaseWith(R"("conditions": [{"icd10": "Q99"}])"), "case.json: /conditions/0/icd10: unknown ICD-10 code 'Q99'"},
-    {CaseWith(R"("conditions": [{"icd10": "F34.1"}])"),
-     "case.json: /conditions/0/icd10: unknown ICD-10 code 'F34.1' (known codes nearby: F31 bipolar_disorder, "
-     "F32-F33 major_depressive_disorder)"},
+    {CaseWith(R"("medications": [{"id": "sertraline", "atc": "N06AX99"}])"),
+     "case.json: /medications/0/atc: ATC N06AX99 is not the code of sertraline (N06AB06), named by /medications/0/id"},
+    {CaseWith(R"("medications": [{"id": "sertraline", "name": 5}])"),
+     "case.json: /medications/0/name: expected a string, got a number"},
+    {CaseWith(R"("medications": [{"atc": " ", "dose": ""}])"), "case.json: /medications/0/atc: expected a non-empty string"},
+    {CaseWith(R"("conditions": [{"id": ""}])"), "case.json: /conditions/0/id: expected a non-empty string"},
+    {CaseWith(R"("medications": [{"dose": "10 mg"}])"),
+     "case.json: /medications/0: a medication needs 'id', 'atc' or 'name'"},
+    {CaseWith(R"("conditions": [{"id": "hypothyroidism", "icd10": "Q99"}])"),
+     "case.json: /conditions/0/icd10: ICD-10 Q99 is not a code of hypothyroidism (E03), named by /conditions/0/id"},
+    {CaseWith(R"("conditions": [{"id": 3}])"), "case.json: /conditions/0/id: expected a string, got a number"},
     {CaseWith(R"("conditions": [{"id": "gerd", "icd10": "K21"}, {"id": "gerd", "icd10": "E03"}])"),
      "case.json: /conditions/1/icd10: ICD-10 E03 is hypothyroidism, but /conditions/1/id is gerd"},
-    {CaseWith(R"("conditions": [{"id": "hypothyroid"}])"),
-     "case.json: /conditions/0/id: unknown condition 'hypothyroid' (did you mean 'hypothyroidism'?)"},
     {CaseWith(R"("supplements": {"requested": ["5htp"]})"),
      "case.json: /supplements/requested/0: unknown strategy '5htp' (did you mean 'precursor_5htp'?)"},
     {CaseWith(R"("lifestyle": {"diet": "carnivore"})"),
@@ -467,7 +495,124 @@ const DataQualityCase kDataQualityCases[] = {
     {"lifestyle beyond its range", CaseWith(R"("lifestyle": {"sleep_hours": 30})"), "/lifestyle/sleep_hours",
      Severity::kError, "impossible_value", "sleep_hours 30 h is outside the possible range 0-24; excluded", true, false,
      false},
+    // Unknown medications and conditions are kept, never rejected (case.md); the safety layer raises
+    // unchecked_medication for them, so they do not raise data_quality_warning.
+    {"unknown medication id", CaseWith(R"("medications": [{"id": "sertralin", "dose": "50 mg"}])"),
+     "/medications/0/id", Severity::kWarning, "unknown_medication",
+     "unknown medication 'sertralin' (did you mean 'sertraline'?); kept as written, but its interactions cannot be "
+     "checked", false, false, false},
+    {"unknown ATC code", CaseWith(R"("medications": [{"atc": "Z99ZZ99"}])"), "/medications/0/atc", Severity::kWarning,
+     "unknown_medication",
+     "unknown medication 'Z99ZZ99'; kept as written, but its interactions cannot be checked", false, false, false},
+    {"unknown ATC code above known ones", CaseWith(R"("medications": [{"atc": "N05C"}])"), "/medications/0/atc",
+     Severity::kWarning, "unknown_medication",
+     "unknown medication 'N05C' (medications under it: clomethiazole, daridorexant, estazolam, eszopiclone, "
+     "flunitrazepam, flurazepam, lemborexant, lormetazepam, ...); kept as written, but its interactions cannot be "
+     "checked", false, false, false},
+    {"unknown id and unknown ATC code", CaseWith(R"("medications": [{"id": "zuranolone", "atc": "Z99AX99"}])"),
+     "/medications/0/id", Severity::kWarning, "unknown_medication",
+     "unknown medication 'zuranolone'; kept as written, but its interactions cannot be checked", false, false, false},
+    {"medication by name only", CaseWith(R"("medications": [{"name": "Sertraline 50 mg"}])"), "/medications/0/name",
+     Severity::kWarning, "unknown_medication",
+     "unknown medication 'Sertraline 50 mg' (did you mean 'sertraline'?); kept as written, but its interactions "
+     "cannot be checked", false, false, false},
+    {"unknown id, known ATC code", CaseWith(R"("medications": [{"id": "zoloft", "atc": "N06AB06"}])"),
+     "/medications/0/id", Severity::kWarning, "unknown_id", "unknown id 'zoloft'; ATC N06AB06 (sertraline) is used",
+     true, false, false},
+    {"unknown id, ATC code under a class group", CaseWith(R"("medications": [{"id": "levomilnacipran", "atc": "N06AX28"}])"),
+     "/medications/0/id", Severity::kWarning, "unknown_id",
+     "unknown id 'levomilnacipran'; ATC N06AX28 (classes antidepressant) is used", true, false, false},
+    {"unknown condition id", CaseWith(R"("conditions": [{"id": "hypothyroid"}])"), "/conditions/0/id",
+     Severity::kWarning, "unknown_condition",
+     "unknown condition 'hypothyroid' (did you mean 'hypothyroidism'?); kept as written, but it cannot be taken into "
+     "account", false, false, false},
+    {"unknown ICD-10 code", CaseWith(R"("conditions": [{"icd10": "F34.1"}])"), "/conditions/0/icd10",
+     Severity::kWarning, "unknown_condition",
+     "unknown condition 'F34.1' (known codes nearby: F31 bipolar_disorder, F32-F33 major_depressive_disorder); kept "
+     "as written, but it cannot be taken into account", false, false, false},
+    {"unknown ICD-10 code, no block", CaseWith(R"("conditions": [{"icd10": "Q99"}])"), "/conditions/0/icd10",
+     Severity::kWarning, "unknown_condition",
+     "unknown condition 'Q99'; kept as written, but it cannot be taken into account", false, false, false},
+    {"unknown condition id, known ICD-10 code", CaseWith(R"("conditions": [{"id": "underactive_thyroid", "icd10": "E03.9"}])"),
+     "/conditions/0/id", Severity::kWarning, "unknown_id",
+     "unknown id 'underactive_thyroid'; ICD-10 E03.9 (hypothyroidism) is used", true, false, false},
 };
+
+// ---- Unknown medications and conditions: kept, with their path and nearest known ids -----------
+
+struct UnknownCase {
+  const char* name;
+  std::string json;
+  size_t known;  // entries resolved into medications / conditions
+  std::vector<UnknownEntry> medications;
+  std::vector<UnknownEntry> conditions;
+};
+
+const UnknownCase kUnknownCases[] = {
+    {"unknown id beside a known one", CaseWith(R"("medications": [{"id": "escitalopram"}, {"id": "sertralin"}])"), 1,
+     {{"sertralin", "/medications/1/id", {"sertraline"}}}, {}},
+    {"unknown ATC code with near codes", CaseWith(R"("medications": [{"atc": "Z06AB10"}])"), 0,
+     {{"Z06AB10", "/medications/0/atc", {"escitalopram", "nortriptyline"}}}, {}},
+    {"the id wins over the code and the name", CaseWith(R"("medications": [{"id": "foo_bar_baz", "atc": "Z99ZZ99", "name": "x"}])"), 0,
+     {{"foo_bar_baz", "/medications/0/id", {}}}, {}},
+    {"name only", CaseWith(R"("medications": [{"name": "Sertraline 50 mg", "dose": "50 mg"}])"), 0,
+     {{"Sertraline 50 mg", "/medications/0/name", {"sertraline"}}}, {}},
+    {"unknown conditions by id and by code", CaseWith(R"("conditions": [{"id": "hypothyroid"}, {"icd10": "E03"}, {"icd10": "F34.1"}])"),
+     1, {}, {{"hypothyroid", "/conditions/0/id", {"hypothyroidism"}},
+             {"F34.1", "/conditions/2/icd10", {"bipolar_disorder", "major_depressive_disorder"}}}},
+};
+
+void ExpectSameUnknowns(const std::vector<UnknownEntry>& expected, const std::vector<UnknownEntry>& actual) {
+  ASSERT_EQ(expected.size(), actual.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(expected[i].text, actual[i].text);
+    EXPECT_EQ(expected[i].path, actual[i].path);
+    EXPECT_EQ(expected[i].nearest, actual[i].nearest);
+  }
+}
+
+TEST(CaseParse, UnknownMedicationsAndConditionsAreKept) {
+  for (const UnknownCase& row : kUnknownCases) {
+    SCOPED_TRACE(row.name);
+    Result<Case> parsed = Parse(row.json);
+    ASSERT_OK(parsed);
+    const Case& c = *parsed;
+    EXPECT_EQ(row.known, c.medications.size() + c.conditions.size());
+    ExpectSameUnknowns(row.medications, c.unknown_medications);
+    ExpectSameUnknowns(row.conditions, c.unknown_conditions);
+    // An unknown medication has no classes, so it is not among the resolved ones.
+    for (const UnknownEntry& unknown : c.unknown_medications)
+      for (const MedicationEntry& m : c.medications) EXPECT_NE(0u, unknown.path.rfind(m.path + "/", 0));
+    const nlohmann::json normalised = CaseToJson(c);
+    EXPECT_EQ(!row.medications.empty(), normalised.contains("unknown_medications")) << normalised.dump();
+    EXPECT_EQ(!row.conditions.empty(), normalised.contains("unknown_conditions")) << normalised.dump();
+  }
+}
+
+TEST(CaseParse, UnknownMedicationJson) {
+  Result<Case> parsed = Parse(CaseWith(R"("medications": [{"id": "sertralin"}])"));
+  ASSERT_OK(parsed);
+  EXPECT_EQ(nlohmann::json::parse(R"([{"text": "sertralin", "path": "/medications/0/id", "nearest": ["sertraline"]}])"),
+            CaseToJson(*parsed)["unknown_medications"]);
+  EXPECT_EQ(nlohmann::json::array(), CaseToJson(*parsed)["medications"]);
+  EXPECT_FALSE(parsed->TakesMedication("sertralin"));
+}
+
+TEST(CaseParse, MedicationNameIsKept) {
+  Result<Case> parsed = Parse(CaseWith(R"("medications": [{"id": "sertraline", "name": "Zoloft 50 mg", "dose": "50 mg"}])"));
+  ASSERT_OK(parsed);
+  ASSERT_EQ(1u, parsed->medications.size());
+  EXPECT_EQ("Zoloft 50 mg", parsed->medications[0].name);
+  EXPECT_EQ("50 mg", parsed->medications[0].dose);
+  EXPECT_TRUE(parsed->data_quality.empty());
+  const nlohmann::json entry = CaseToJson(*parsed)["medications"][0];
+  EXPECT_EQ("Zoloft 50 mg", entry["name"]);
+  EXPECT_EQ("sertraline", entry["id"]);
+  // Without a name, the normalised entry has none.
+  Result<Case> plain = Parse(CaseWith(R"("medications": [{"id": "sertraline"}])"));
+  ASSERT_OK(plain);
+  EXPECT_FALSE(CaseToJson(*plain)["medications"][0].contains("name"));
+}
 
 TEST(CaseParse, DataQuality) {
   for (const DataQualityCase& row : kDataQualityCases) {
@@ -537,7 +682,14 @@ TEST(CaseHelpers, ScoringAndLookups) {
   EXPECT_EQ("obstructive_sleep_apnea", FindConditionByIcd10(Kb(), "G47.33")->id);
   EXPECT_EQ(nullptr, FindConditionByIcd10(Kb(), "F34"));
   EXPECT_EQ(nullptr, FindConditionByIcd10(Kb(), "E83.1"));
-  EXPECT_EQ((std::vector<std::string>{"cyp1a2_inhibitor", "ssri"}), MedicationClasses(Kb(), "fluvoxamine"));
+  // The closure follows class -> class edges (ssri is in serotonergic and antidepressant).
+  EXPECT_EQ((std::vector<std::string>{"antidepressant", "cyp1a2_inhibitor", "serotonergic", "ssri"}),
+            MedicationClasses(Kb(), "fluvoxamine"));
+  EXPECT_EQ((std::vector<std::string>{"antidepressant", "serotonergic", "ssri"}), AtcGroupClasses(Kb(), "n06ab 99"));
+  EXPECT_EQ((std::vector<std::string>{"antiparkinson", "mao_b_inhibitor", "maoi", "serotonergic"}),
+            AtcGroupClasses(Kb(), "N04BD99"));
+  EXPECT_TRUE(AtcGroupClasses(Kb(), "N06").empty());  // above every group code
+  EXPECT_TRUE(AtcGroupClasses(Kb(), "").empty());
 }
 
 // ---- Example files ---------------------------------------------------------------------------
@@ -587,6 +739,49 @@ TEST(CaseParse, KeysGivenTwiceAreErrors) {
 TEST(Derived, EveryDerivedIndexNodeHasAFormula) {
   for (const auto& id : Kb().IdsOfKind(knowledge::NodeKind::kDerivedIndex)) EXPECT_TRUE(HasFormula(id)) << id;
   EXPECT_FALSE(HasFormula("bmi"));
+}
+
+// ---- The medications a case can name ----------------------------------------------------------
+
+// Every serotonergic drug of the reference sheet (section f, row 1; issue 9 schema section 8) is in
+// class serotonergic, directly or through its class, so that the safety gate sees it.
+TEST(CaseMedications, EveryReferenceSerotonergicDrugIsSerotonergic) {
+  const char* const kSerotonergic[] = {
+      "sertraline", "fluoxetine", "citalopram", "escitalopram", "paroxetine", "fluvoxamine", "venlafaxine",
+      "duloxetine", "desvenlafaxine", "milnacipran", "clomipramine", "imipramine", "amitriptyline", "phenelzine",
+      "tranylcypromine", "isocarboxazid", "selegiline", "rasagiline", "safinamide", "moclobemide", "linezolid",
+      "methylene_blue", "tramadol", "tapentadol", "pethidine", "methadone", "fentanyl", "dextromethorphan",
+      "sumatriptan", "rizatriptan", "zolmitriptan", "lithium", "buspirone", "trazodone", "mirtazapine",
+      "vortioxetine", "vilazodone", "amfetamine", "dexamfetamine", "lisdexamfetamine", "metamfetamine", "cocaine",
+      "cyclobenzaprine", "ondansetron", "granisetron"};
+  for (const char* id : kSerotonergic) {
+    SCOPED_TRACE(id);
+    const knowledge::Node* node = Kb().Find(id);
+    ASSERT_NE(nullptr, node);
+    EXPECT_EQ(knowledge::NodeKind::kMedication, node->kind);
+    const std::vector<std::string> classes = MedicationClasses(Kb(), id);
+    EXPECT_TRUE(std::find(classes.begin(), classes.end(), "serotonergic") != classes.end());
+  }
+  // MAOIs: non-selective, MAO-B selective and IV methylene blue are all maoi.
+  for (const char* id : {"phenelzine", "isocarboxazid", "selegiline", "safinamide", "methylene_blue", "moclobemide"}) {
+    const std::vector<std::string> classes = MedicationClasses(Kb(), id);
+    EXPECT_TRUE(std::find(classes.begin(), classes.end(), "maoi") != classes.end()) << id;
+  }
+}
+
+// ATC codes are 7 characters (a class-level code only where the node is itself class-level) and no
+// two medications share one, so that a code names one medication.
+TEST(CaseMedications, AtcCodesAreWellFormedAndUnique) {
+  std::map<std::string, std::string> by_code;
+  for (const std::string& id : Kb().IdsOfKind(knowledge::NodeKind::kMedication)) {
+    const std::string& atc = Kb().Find(id)->medication->atc;
+    if (id != "combined_oral_contraceptive") {
+      EXPECT_EQ(7u, atc.size()) << id << " " << atc;
+    }
+    EXPECT_TRUE(by_code.emplace(atc, id).second) << atc << ": " << id << " and " << by_code[atc];
+    EXPECT_EQ(Kb().Find(id), FindMedicationByAtc(Kb(), atc)) << id;
+  }
+  EXPECT_GE(by_code.size(), 250u);
 }
 
 }  // namespace

@@ -347,6 +347,14 @@ printf '{"case_id": "bad", "patient": {"sex": "female", "age_years": "forty"}}\n
 expect_exit 2 "$NFLUX" evaluate "$TMP/bad_case.json" --format json
 expect_contains "/patient/age_years"
 expect_true "a malformed case prints nothing on stdout" test ! -s "$OUT"
+# A medication or condition the knowledge base does not know is kept, never rejected (case.md);
+# an id and an ATC code that name different medications are still bad input.
+printf '{"patient": {"sex": "female", "age_years": 40}, "medications": [{"id": "zuranolone", "dose": "50 mg"}, {"name": "Sertraline 50 mg"}, {"atc": "N06AB99"}], "conditions": [{"icd10": "Q99"}]}\n' >"$TMP/unknown_medication.json"
+expect_exit 0 "$NFLUX" evaluate "$TMP/unknown_medication.json" --format json
+expect_json '[(q["code"], q["path"]) for q in d["data_quality"] if q["code"].startswith("unknown_")] == [("unknown_medication", "/medications/0/id"), ("unknown_medication", "/medications/1/name"), ("unknown_condition", "/conditions/0/icd10")]'
+printf '{"patient": {"sex": "female", "age_years": 40}, "medications": [{"id": "sertraline", "atc": "N06AB10"}]}\n' >"$TMP/medication_mismatch.json"
+expect_exit 2 "$NFLUX" evaluate "$TMP/medication_mismatch.json"
+expect_contains "/medications/0/atc: ATC N06AB10 is escitalopram, but /medications/0/id is sertraline"
 expect_exit 2 "$NFLUX" evaluate "$TMP/no_such_case.json"
 # Exit codes follow the Status (one mapping): a file that exists but cannot be read is an I/O
 # error (1); a missing or malformed one is bad input (2).
