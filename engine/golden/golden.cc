@@ -107,12 +107,27 @@ std::optional<Partial> ParsePartial(const json& doc, Problems& problems) {
 // ---------------------------------------------------------------------------------------------
 // The complete format.
 
+// `requested_supplements` is not among them: absent, the case expects none.
 const std::vector<std::string> kCompleteKeys = {"alerts", "strategies", "blocked_strategies", "deficits"};
 
-void ParseStrategies(const json& list, Complete& out, Problems& problems) {
-  if (!list.is_array()) return problems.Add("/strategies", "expected an array of {\"id\", \"verdict\"}");
+constexpr inference::Verdict kVerdicts[] = {inference::Verdict::kAcceptable, inference::Verdict::kCaution,
+                                            inference::Verdict::kBlocked};
+
+std::optional<inference::Verdict> ParseVerdict(std::string_view name) {
+  for (auto verdict : kVerdicts)
+    if (inference::VerdictName(verdict) == name) return verdict;
+  return std::nullopt;
+}
+
+// A list of {"id", "verdict"} under `key` ("strategies", "requested_supplements").
+std::vector<StrategyVerdict> ParseVerdicts(const json& list, const std::string& key, Problems& problems) {
+  std::vector<StrategyVerdict> out;
+  if (!list.is_array()) {
+    problems.Add("/" + key, "expected an array of {\"id\", \"verdict\"}");
+    return out;
+  }
   for (size_t i = 0; i < list.size(); ++i) {
-    std::string where = "/strategies/" + std::to_string(i);
+    std::string where = "/" + key + "/" + std::to_string(i);
     const json& item = list[i];
     if (!item.is_object() || !item.contains("id") || !item["id"].is_string() || !item.contains("verdict") ||
         !item["verdict"].is_string()) {
@@ -120,8 +135,36 @@ void ParseStrategies(const json& list, Complete& out, Problems& problems) {
       continue;
     }
     CheckKeys(item, {"id", "verdict"}, where, problems);
-    out.strategies.push_back({item["id"].get<std::string>(), item["verdict"].get<std::string>()});
+    auto verdict = ParseVerdict(item["verdict"].get<std::string>());
+    if (!verdict)
+      problems.Add(where + "/verdict", "expected acceptable, acceptable_with_caution or blocked");
+    else
+      out.push_back({item["id"].get<std::string>(), *verdict});
   }
+  return out;
+}
+
+// An alert: a plain id (severity not checked) or {"id": ..., "severity": ...}.
+std::optional<AlertExpectation> ParseAlert(const json& item, const std::string& where, Problems& problems) {
+  if (item.is_string()) return AlertExpectation{item.get<std::string>(), std::nullopt};
+  if (!item.is_object() || !item.contains("id") || !item["id"].is_string() || !item.contains("severity") ||
+      !item["severity"].is_string()) {
+    problems.Add(where, "expected an alert id or {\"id\": ..., \"severity\": ...}");
+    return std::nullopt;
+  }
+  CheckKeys(item, {"id", "severity"}, where, problems);
+  auto severity = Parse<AlertSeverity>(item["severity"].get<std::string>());
+  if (!severity) {
+    problems.Add(where + "/severity", "expected urgent, high, caution or info");
+    return std::nullopt;
+  }
+  return AlertExpectation{item["id"].get<std::string>(), severity};
+}
+
+void ParseAlerts(const json& list, Complete& out, Problems& problems) {
+  if (!list.is_array()) return problems.Add("/alerts", "expected an array of alerts");
+  for (size_t i = 0; i < list.size(); ++i)
+    if (auto alert = ParseAlert(list[i], "/alerts/" + std::to_string(i), problems)) out.alerts.push_back(*alert);
 }
 
 void ParseDeficits(const json& list, Complete& out, Problems& problems) {
@@ -150,15 +193,17 @@ void ParseDeficits(const json& list, Complete& out, Problems& problems) {
 }
 
 std::optional<Complete> ParseComplete(const json& doc, Problems& problems) {
-  bool any = doc.contains("drivers");
+  bool any = doc.contains("drivers") || doc.contains("requested_supplements");
   for (const auto& key : kCompleteKeys) any = any || doc.contains(key);
   if (!any) return std::nullopt;
   for (const auto& key : kCompleteKeys)
     if (!doc.contains(key)) problems.Add("/" + key, "missing: a complete expectation lists every " + key + " (or [])");
   Complete out;
-  if (doc.contains("alerts")) out.alerts = IdList(doc["alerts"], "/alerts", problems);
-  if (doc.contains("strategies")) ParseStrategies(doc["strategies"], out, problems);
+  if (doc.contains("alerts")) ParseAlerts(doc["alerts"], out, problems);
+  if (doc.contains("strategies")) out.strategies = ParseVerdicts(doc["strategies"], "strategies", problems);
   if (doc.contains("blocked_strategies")) out.blocked = IdList(doc["blocked_strategies"], "/blocked_strategies", problems);
+  if (doc.contains("requested_supplements"))
+    out.requested = ParseVerdicts(doc["requested_supplements"], "requested_supplements", problems);
   if (doc.contains("deficits")) ParseDeficits(doc["deficits"], out, problems);
   if (doc.contains("drivers")) out.drivers = IdList(doc["drivers"], "/drivers", problems);
   return out;
@@ -250,14 +295,25 @@ std::vector<std::string> PresentIds(const std::map<std::string, inference::Concl
   return ids;
 }
 
-void CheckStrategies(const Complete& expect, const inference::Evaluation& evaluation, std::vector<std::string>& out) {
-  std::vector<std::string> expected = Ids(expect.strategies);
-  CompareIds("strategy", expected, Ids(evaluation.strategies), out);
-  for (const auto& want : expect.strategies)
-    for (const auto& got : evaluation.strategies)
-      if (got.id == want.id && inference::VerdictName(got.verdict) != want.verdict)
-        out.push_back("strategy " + want.id + ": verdict " + std::string(inference::VerdictName(got.verdict)) +
-                      ", expected " + want.verdict);
+// `what` ("strategy", "requested supplement"): every expected one with its verdict, nothing else.
+void CheckVerdicts(const std::string& what, const std::vector<StrategyVerdict>& expected,
+                   const std::vector<inference::StrategyResult>& actual, std::vector<std::string>& out) {
+  CompareIds(what, Ids(expected), Ids(actual), out);
+  for (const auto& want : expected)
+    for (const auto& got : actual)
+      if (got.id == want.id && got.verdict != want.verdict)
+        out.push_back(what + " " + want.id + ": verdict " + std::string(inference::VerdictName(got.verdict)) +
+                      ", expected " + std::string(inference::VerdictName(want.verdict)));
+}
+
+// Every expected alert, nothing else, and the severity of each written with one.
+void CheckAlerts(const Complete& expect, const inference::Evaluation& evaluation, std::vector<std::string>& out) {
+  CompareIds("alert", Ids(expect.alerts), Ids(evaluation.alerts), out);
+  for (const auto& want : expect.alerts)
+    for (const auto& got : evaluation.alerts)
+      if (got.id == want.id && want.severity && got.severity != *want.severity)
+        out.push_back("alert " + want.id + ": severity " + std::string(Name(got.severity)) + ", expected " +
+                      std::string(Name(*want.severity)));
 }
 
 void CheckDeficits(const Complete& expect, const inference::Evaluation& evaluation, std::vector<std::string>& out) {
@@ -274,9 +330,10 @@ void CheckDeficits(const Complete& expect, const inference::Evaluation& evaluati
 }
 
 void CheckComplete(const Complete& expect, const inference::Evaluation& evaluation, std::vector<std::string>& out) {
-  CompareIds("alert", expect.alerts, Ids(evaluation.alerts), out);
-  CheckStrategies(expect, evaluation, out);
+  CheckAlerts(expect, evaluation, out);
+  CheckVerdicts("strategy", expect.strategies, evaluation.strategies, out);
   CompareIds("blocked strategy", expect.blocked, Ids(evaluation.blocked), out);
+  CheckVerdicts("requested supplement", expect.requested, evaluation.requested, out);
   CheckDeficits(expect, evaluation, out);
   if (!expect.drivers.empty() || !PresentIds(evaluation.drivers).empty())
     CompareIds("driver", expect.drivers, PresentIds(evaluation.drivers), out);
@@ -290,9 +347,13 @@ double Round3(double value) { return std::round(value * 1e3) / 1e3 + 0.0; }
 // An expectation as comparable facts: "alert x", "strategy y (acceptable)", "deficit z 0.72".
 std::vector<std::string> Facts(const Complete& complete) {
   std::vector<std::string> facts;
-  for (const auto& id : complete.alerts) facts.push_back("alert " + id);
-  for (const auto& s : complete.strategies) facts.push_back("strategy " + s.id + " (" + s.verdict + ")");
+  for (const auto& alert : complete.alerts)
+    facts.push_back("alert " + alert.id + (alert.severity ? " (" + std::string(Name(*alert.severity)) + ")" : ""));
+  for (const auto& s : complete.strategies)
+    facts.push_back("strategy " + s.id + " (" + std::string(inference::VerdictName(s.verdict)) + ")");
   for (const auto& id : complete.blocked) facts.push_back("blocked strategy " + id);
+  for (const auto& s : complete.requested)
+    facts.push_back("requested supplement " + s.id + " (" + std::string(inference::VerdictName(s.verdict)) + ")");
   for (const auto& band : complete.deficits)
     facts.push_back("deficit " + band.id + " " + Certainty((band.min + band.max) / 2));
   for (const auto& id : complete.drivers) facts.push_back("driver " + id);
@@ -316,6 +377,23 @@ ordered_json DeficitEntry(const Expectation& old, const std::string& id, double 
   return entry;
 }
 
+ordered_json VerdictList(const std::vector<inference::StrategyResult>& list) {
+  ordered_json out = ordered_json::array();
+  for (const auto& s : list) out.push_back({{"id", s.id}, {"verdict", std::string(inference::VerdictName(s.verdict))}});
+  return out;
+}
+
+// `old` with the severity `updated` states for each alert `old` wrote as a plain id; counts them.
+Complete WithStatedSeverities(Complete old, const Complete& updated, size_t& stated) {
+  for (auto& alert : old.alerts)
+    for (const auto& now : updated.alerts)
+      if (!alert.severity && now.id == alert.id && now.severity) {
+        alert.severity = now.severity;
+        ++stated;
+      }
+  return old;
+}
+
 }  // namespace
 
 Result<Expectation> ParseExpectation(std::string_view text, const std::string& source) {
@@ -325,7 +403,7 @@ Result<Expectation> ParseExpectation(std::string_view text, const std::string& s
   if (!doc.is_object()) return Status::InvalidArgument(source + ": /: expected an object");
   Problems problems{source, {}};
   CheckKeys(doc, {"description", "flux", "covers", "must_include", "must_not_include", "max_deficit_certainty", "alerts",
-                  "strategies", "blocked_strategies", "deficits", "drivers"},
+                  "strategies", "blocked_strategies", "requested_supplements", "deficits", "drivers"},
             "", problems);
   Expectation out;
   if (doc.contains("description")) {
@@ -367,11 +445,12 @@ ordered_json Snapshot(const Expectation& old, const inference::Evaluation& evalu
   if (!old.description.empty()) out["description"] = old.description;
   if (!old.flux.empty()) out["flux"] = old.flux;
   out["covers"] = old.covers.empty() ? std::vector<std::string>(fired.begin(), fired.end()) : old.covers;
-  out["alerts"] = Ids(evaluation.alerts);
-  out["strategies"] = ordered_json::array();
-  for (const auto& s : evaluation.strategies)
-    out["strategies"].push_back({{"id", s.id}, {"verdict", std::string(inference::VerdictName(s.verdict))}});
+  out["alerts"] = ordered_json::array();
+  for (const auto& alert : evaluation.alerts)
+    out["alerts"].push_back({{"id", alert.id}, {"severity", std::string(Name(alert.severity))}});
+  out["strategies"] = VerdictList(evaluation.strategies);
   out["blocked_strategies"] = Ids(evaluation.blocked);
+  out["requested_supplements"] = VerdictList(evaluation.requested);
   out["deficits"] = ordered_json::array();
   for (const auto& id : PresentIds(evaluation.deficits))
     out["deficits"].push_back(DeficitEntry(old, id, CertaintyOf(evaluation.deficits, id)));
@@ -382,13 +461,17 @@ ordered_json Snapshot(const Expectation& old, const inference::Evaluation& evalu
 std::vector<std::string> Changes(const Expectation& old, const Expectation& updated) {
   std::vector<std::string> changes;
   if (!old.complete) changes.push_back("migrated to the complete format");
-  std::vector<std::string> before = old.complete ? Facts(*old.complete) : std::vector<std::string>{};
+  size_t stated = 0;
+  std::vector<std::string> before;
+  if (old.complete && updated.complete) before = Facts(WithStatedSeverities(*old.complete, *updated.complete, stated));
+  else if (old.complete) before = Facts(*old.complete);
   std::vector<std::string> after = updated.complete ? Facts(*updated.complete) : std::vector<std::string>{};
   for (const auto& fact : before)
     if (!std::binary_search(after.begin(), after.end(), fact)) changes.push_back("- " + fact);
   for (const auto& fact : after)
     if (!std::binary_search(before.begin(), before.end(), fact)) changes.push_back("+ " + fact);
   if (old.covers != updated.covers) changes.push_back("covers: " + std::to_string(updated.covers.size()) + " rule(s)");
+  if (stated > 0) changes.push_back("severity stated for " + std::to_string(stated) + " alert(s)");
   return changes;
 }
 

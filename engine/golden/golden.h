@@ -3,13 +3,16 @@
 //
 // An expectation states the WHOLE result, so that a spurious or a missing conclusion fails it:
 //   {"description": "...", "flux": {...given flux values...}, "covers": ["rule_id", ...],
-//    "alerts": ["id", ...],                                   every alert, nothing else
+//    "alerts": [{"id": "...", "severity": "high"}, ...],     every alert and its severity, nothing else
 //    "strategies": [{"id": "...", "verdict": "acceptable"}], every suggested strategy and verdict
 //    "blocked_strategies": ["id", ...],                       every blocked strategy
+//    "requested_supplements": [{"id": "...", "verdict": "blocked"}],  every requested AND current
+//                                                             supplement and its verdict (absent: none)
 //    "deficits": [{"id": "...", "certainty": 0.72, "tolerance": 0.01}   pinned, or
 //                 {"id": "...", "min": 0.5, "max": 0.8}],               a band; every deficit > 0
 //    "drivers": ["id", ...]}                                  every driver with weight > 0
 // and `covers` names the rules the case exercises: a covered rule that did not fire fails it.
+// An alert may also be written as a plain id (older files): then its severity is not checked.
 // The old partial format ("must_include" / "must_not_include" / "max_deficit_certainty") still
 // loads and is checked as before; `nflux rules test --update` rewrites a file in the complete
 // format (Snapshot), keeping its description, flux and covers.
@@ -27,6 +30,7 @@
 
 #include "base/status.h"
 #include "inference/inference.h"
+#include "knowledge/vocabulary.h"
 #include "pipeline/pipeline.h"
 #include "rules/rules.h"
 
@@ -42,14 +46,19 @@ struct DeficitBand {
 };
 struct StrategyVerdict {
   std::string id;
-  std::string verdict;  // inference::VerdictName()
+  inference::Verdict verdict = inference::Verdict::kAcceptable;
+};
+struct AlertExpectation {
+  std::string id;
+  std::optional<AlertSeverity> severity;  // nullopt: written as a plain id, severity not checked
 };
 
 // The complete result a case must produce.
 struct Complete {
-  std::vector<std::string> alerts;
+  std::vector<AlertExpectation> alerts;
   std::vector<StrategyVerdict> strategies;
   std::vector<std::string> blocked;
+  std::vector<StrategyVerdict> requested;  // requested and current supplements (Evaluation::requested)
   std::vector<DeficitBand> deficits;
   std::vector<std::string> drivers;
 };
@@ -82,11 +91,14 @@ std::set<std::string> FiredRules(const inference::Evaluation& evaluation);
 
 // The expectation file, in the complete format, that `evaluation` satisfies: `old`'s description,
 // flux and covers (covers: the fired rules when `old` names none); a deficit `old` gave as a band
-// that still holds keeps its band, a pinned one keeps its tolerance.
+// that still holds keeps its band, a pinned one keeps its tolerance. Alerts are written with
+// their severity, requested and current supplements with their verdicts.
 nlohmann::ordered_json Snapshot(const Expectation& old, const inference::Evaluation& evaluation,
                                 const std::set<std::string>& fired);
-// What changed between two expectations as "+ alert x", "- strategy y (acceptable)",
-// "deficit z 0.7 -> 0.75" lines; a file in the old format is "migrated to the complete format".
+// What changed between two expectations as "+ alert x (high)", "- strategy y (acceptable)",
+// "+ requested supplement z (blocked)" lines; a file in the old format is "migrated to the complete
+// format". An alert `old` wrote as a plain id that is still raised is not a change: its severity
+// is counted in one "severity stated for N alert(s)" line.
 std::vector<std::string> Changes(const Expectation& old, const Expectation& updated);
 
 // One golden case run.

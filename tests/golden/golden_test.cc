@@ -57,7 +57,7 @@ TEST_F(GoldenDir, SnapshotPassesAndNamesEveryAlert) {
 
 TEST_F(GoldenDir, ExtraAndMissingResultsFail) {
   nlohmann::ordered_json expect = Actual();
-  std::string dropped = expect["alerts"][0].get<std::string>();
+  std::string dropped = expect["alerts"][0]["id"].get<std::string>();
   expect["alerts"].erase(0);
   expect["alerts"].push_back("data_quality_warning");
   expect["blocked_strategies"].push_back("no_such_strategy");
@@ -98,6 +98,83 @@ TEST_F(GoldenDir, OldFormatStillChecksAndUpdateMigratesIt) {
   EXPECT_EQ("blocked", again.expectation->description);
   EXPECT_TRUE(again.expectation->complete.has_value());
   EXPECT_FALSE(again.expectation->partial.has_value());
+}
+
+TEST_F(GoldenDir, RequestedSupplementVerdictsAreCheckedCompletely) {
+  nlohmann::ordered_json expect = Actual();
+  ASSERT_EQ((nlohmann::ordered_json::parse(R"([{"id": "precursor_5htp", "verdict": "blocked"}])")),
+            expect["requested_supplements"]);
+  expect["requested_supplements"][0]["verdict"] = "acceptable";
+  expect["requested_supplements"].push_back({{"id", "st_johns_wort"}, {"verdict", "blocked"}});
+  Expect(expect.dump(2));
+  EXPECT_EQ((std::vector<std::string>{"requested supplement st_johns_wort: expected, missing",
+                                      "requested supplement precursor_5htp: verdict blocked, expected acceptable"}),
+            RunCase(Shipped(), dir_, "ssri").failures);
+  expect.erase("requested_supplements");  // absent: none expected, so the actual one is spurious
+  Expect(expect.dump(2));
+  EXPECT_EQ((std::vector<std::string>{"requested supplement precursor_5htp: not expected, but present"}),
+            RunCase(Shipped(), dir_, "ssri").failures);
+}
+
+TEST(GoldenCheck, ASpuriousRequestedVerdictFails) {
+  auto expect = ParseExpectation(
+      R"({"alerts": [], "strategies": [], "blocked_strategies": [], "deficits": [],
+          "requested_supplements": [{"id": "a", "verdict": "acceptable_with_caution"}]})", "e");
+  ASSERT_OK(expect);
+  inference::Evaluation evaluation;
+  evaluation.requested.resize(1);
+  evaluation.requested[0].id = "a";
+  evaluation.requested[0].verdict = inference::Verdict::kCaution;
+  EXPECT_TRUE(Check(*expect, evaluation, {}).empty());
+  evaluation.requested.push_back(evaluation.requested[0]);
+  evaluation.requested[1].id = "b";
+  evaluation.requested[1].verdict = inference::Verdict::kAcceptable;
+  EXPECT_EQ((std::vector<std::string>{"requested supplement b: not expected, but present"}), Check(*expect, evaluation, {}));
+}
+
+TEST_F(GoldenDir, AlertSeverityIsCheckedWhenWritten) {
+  nlohmann::ordered_json expect = Actual();
+  ASSERT_FALSE(expect["alerts"].empty());
+  ASSERT_TRUE(expect["alerts"][0].is_object());  // the snapshot writes {"id", "severity"}
+  std::string id = expect["alerts"][0]["id"].get<std::string>();
+  std::string actual = expect["alerts"][0]["severity"].get<std::string>();
+  std::string wrong = actual == "caution" ? "high" : "caution";
+  expect["alerts"][0]["severity"] = wrong;
+  Expect(expect.dump(2));
+  EXPECT_EQ((std::vector<std::string>{"alert " + id + ": severity " + actual + ", expected " + wrong}),
+            RunCase(Shipped(), dir_, "ssri").failures);
+  expect["alerts"][0] = id;  // a plain id (older files) still loads; its severity is not checked
+  Expect(expect.dump(2));
+  CaseRun run = RunCase(Shipped(), dir_, "ssri");
+  EXPECT_TRUE(run.passed()) << ::testing::PrintToString(run.failures);
+  EXPECT_FALSE(run.expectation->complete->alerts[0].severity.has_value());
+}
+
+TEST_F(GoldenDir, UpdateStatesSeveritiesAndRequestedVerdictsAsAdditionsOnly) {
+  nlohmann::ordered_json expect = Actual();
+  for (auto& alert : expect["alerts"]) alert = alert["id"];
+  size_t alerts = expect["alerts"].size();
+  expect.erase("requested_supplements");
+  Expect(expect.dump(2));
+  CaseRun run = RunCase(Shipped(), dir_, "ssri");
+  auto changes = Update(dir_, run);
+  ASSERT_OK(changes);
+  EXPECT_EQ((std::vector<std::string>{"+ requested supplement precursor_5htp (blocked)",
+                                      "severity stated for " + std::to_string(alerts) + " alert(s)"}),
+            *changes);
+  EXPECT_TRUE(RunCase(Shipped(), dir_, "ssri").passed());
+}
+
+TEST(GoldenParse, SeverityAndVerdictMustBeKnownWords) {
+  auto parsed = ParseExpectation(
+      R"({"alerts": [{"id": "a", "severity": "severe"}, {"id": "b"}], "strategies": [],
+          "blocked_strategies": [], "deficits": [], "requested_supplements": [{"id": "x", "verdict": "ok"}]})",
+      "e.json");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ("e.json: /alerts/0/severity: expected urgent, high, caution or info\n"
+            "e.json: /alerts/1: expected an alert id or {\"id\": ..., \"severity\": ...}\n"
+            "e.json: /requested_supplements/0/verdict: expected acceptable, acceptable_with_caution or blocked",
+            parsed.status().message());
 }
 
 TEST(GoldenCheck, AnAlertRaisedTwiceWhereOnceIsExpectedFails) {
