@@ -267,6 +267,7 @@ void Run::AddDataQualityFindings() {
   if (case_.flags.critical_lab_value) {
     std::vector<std::string> because;
     for (const auto& lab : case_.flags.critical_labs) because.push_back("lab:" + lab);
+    std::sort(because.begin(), because.end());  // the same for any order of the labs
     alerts_.Raise("critical_lab_value", AlertSeverity::kHigh, because, KnowledgeCitations(kb_, "critical_lab_value"),
                   "data_quality", "");
   }
@@ -283,8 +284,7 @@ Evaluation Run::Finish() {
   evaluation_.strategies = std::move(gate.strategies);
   evaluation_.blocked = std::move(gate.blocked);
   evaluation_.requested = std::move(gate.requested);
-  const bool red_flag = !evaluation_.alerts.empty() && IsRedFlag(evaluation_.alerts.front().severity);
-  safety::RankStrategies(evaluation_.strategies, red_flag, kb_);
+  safety::RankStrategies(evaluation_.strategies, evaluation_.alerts, kb_);
   return std::move(evaluation_);
 }
 

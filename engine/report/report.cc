@@ -147,22 +147,6 @@ ordered_json DeficitsJson(const inference::Engine& engine, const Evaluation& eva
   return out;
 }
 
-// How strongly safety requires a referral: 0 an urgent alert's rule suggested it, 1 a high
-// alert's, 2 another referral while an urgent or high alert stands, 3 anything else.
-int ReferralTier(const inference::StrategyResult& strategy, const Evaluation& evaluation) {
-  if (!inference::IsReferral(strategy)) return 3;
-  int tier = 3;
-  for (const auto& alert : evaluation.alerts) {
-    int severity = Rank(alert.severity);
-    if (severity > 1) continue;
-    tier = std::min(tier, 2);
-    for (const auto& rule : alert.rules)
-      if (std::find(strategy.rules.begin(), strategy.rules.end(), rule) != strategy.rules.end())
-        tier = std::min(tier, severity);
-  }
-  return tier;
-}
-
 std::string ReasonText(const inference::BlockReason& reason) {
   std::string text = reason.note.empty() ? "use with caution" : reason.note;
   if (!reason.with.empty()) text += " (with " + reason.with + ")";
@@ -201,13 +185,9 @@ ordered_json PredictedEffect(const ReportOptions& options, const std::string& id
 
 ordered_json StrategiesJson(const inference::Engine& engine, const Evaluation& evaluation,
                             const ReportOptions& options) {
+  // In the engine's order: one ranking (safety::RankStrategies) for every front end.
   std::vector<const inference::StrategyResult*> strategies;
   for (const auto& strategy : evaluation.strategies) strategies.push_back(&strategy);
-  std::stable_sort(strategies.begin(), strategies.end(), [&](const auto* a, const auto* b) {
-    int tier_a = ReferralTier(*a, evaluation), tier_b = ReferralTier(*b, evaluation);
-    if (tier_a != tier_b) return tier_a < tier_b;
-    return a->score > b->score;
-  });
   ordered_json out = ordered_json::array();
   int rank = 0;
   for (const auto* strategy : strategies) {

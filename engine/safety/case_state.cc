@@ -46,7 +46,12 @@ std::optional<Match> CaseState::SubjectHolds(const knowledge::Criterion& criteri
     case Subject::kMedication: {
       auto medications = MedicationsMatching(id);
       if (medications.empty()) return std::nullopt;
-      return Match{"medication:" + medications.front()->id, Label(kb_, medications.front()->id)};
+      Match match{"medication:" + medications.front()->id, Label(kb_, medications.front()->id), {}};
+      for (size_t i = 1; i < medications.size(); ++i) {
+        match.also.push_back("medication:" + medications[i]->id);
+        match.detail += ", " + Label(kb_, medications[i]->id);
+      }
+      return match;
     }
     case Subject::kPatient: {
       const std::optional<bool>& flag = id == "pregnant" ? c_.patient.pregnant : c_.patient.lactating;
@@ -127,7 +132,7 @@ std::optional<Match> CaseState::ConditionApplies(const std::string& id) const {
   if (node == nullptr || !node->condition) return std::nullopt;
   for (const auto& criterion : node->condition->implied_by)
     if (std::optional<Match> match = Holds(criterion))
-      return Match{match->input, node->label + ", implied by " + match->detail};
+      return Match{match->input, node->label + ", implied by " + match->detail, match->also};
   return std::nullopt;
 }
 
@@ -142,7 +147,15 @@ std::vector<const casefile::MedicationEntry*> CaseState::MedicationsMatching(con
   for (const auto& medication : c_.medications)
     if (medication.id == id || std::binary_search(medication.classes.begin(), medication.classes.end(), id))
       out.push_back(&medication);
+  std::stable_sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->id < b->id; });
+  out.erase(std::unique(out.begin(), out.end(), [](auto* a, auto* b) { return a->id == b->id; }), out.end());
   return out;
+}
+
+std::vector<std::string> Match::Inputs() const {
+  std::vector<std::string> inputs{input};
+  inputs.insert(inputs.end(), also.begin(), also.end());
+  return inputs;
 }
 
 }  // namespace nflux::safety

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -15,8 +16,15 @@ namespace nflux::safety {
 // A criterion that held: the case input it read ("lab:ferritin", "medication:lithium") and what
 // it showed ("ferritin 400 ng/mL (above 300)").
 struct Match {
+  Match(std::string input_read, std::string shown, std::vector<std::string> more = {})
+      : input(std::move(input_read)), detail(std::move(shown)), also(std::move(more)) {}
+
   std::string input;
   std::string detail;
+  std::vector<std::string> also;  // further inputs it read (every medication of a class), by id
+
+  // `input` then `also`: what an alert's `because` names.
+  std::vector<std::string> Inputs() const;
 };
 
 class CaseState {
@@ -31,7 +39,8 @@ class CaseState {
   std::optional<Match> ConditionApplies(const std::string& id) const;
   // Whether the case has one of `ids` (medications, classes or conditions): an `unless` holds.
   bool HasAnyOf(const std::vector<std::string>& ids) const;
-  // The case's medications matching a medication or class id, in input order.
+  // The case's medications matching a medication or class id, by id (any input order gives the
+  // same answer).
   std::vector<const casefile::MedicationEntry*> MedicationsMatching(const std::string& id) const;
 
   const casefile::Case& c() const { return c_; }

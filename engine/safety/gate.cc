@@ -58,7 +58,7 @@ class Gate {
 
  private:
   void RaiseInteractions(const casefile::MedicationEntry& a, const casefile::MedicationEntry& b);
-  void RaiseUnchecked(const std::vector<casefile::UnknownEntry>& unknown, const std::string& kind);
+  void RaiseUnchecked(std::vector<casefile::UnknownEntry> unknown, const std::string& kind);
   void CheckEdges(StrategyResult& strategy);
   void ApplyNamedBy(StrategyResult& strategy, const AlertResult& alert);
   void ApplyGates(const AlertResult& alert);
@@ -102,12 +102,13 @@ void Gate::RaiseInteractions(const casefile::MedicationEntry& a, const casefile:
     }
 }
 
-void Gate::RaiseUnchecked(const std::vector<casefile::UnknownEntry>& unknown, const std::string& kind) {
+void Gate::RaiseUnchecked(std::vector<casefile::UnknownEntry> unknown, const std::string& kind) {
+  std::sort(unknown.begin(), unknown.end(), [](const auto& a, const auto& b) { return a.text < b.text; });
   for (const auto& entry : unknown)
     alerts_.Raise("unchecked_medication", std::nullopt, {kind + ":" + entry.text},
                   KnowledgeCitations(kb_, "unchecked_medication"), "safety",
-                  "The " + kind + " '" + entry.text + "' (" + entry.path +
-                      ") is not in the knowledge base: its interactions with any supplement could not be checked.");
+                  "The " + kind + " '" + entry.text +
+                      "' is not in the knowledge base: its interactions with any supplement could not be checked.");
 }
 
 // Contraindications can name alerts, and judging them raises alerts: repeat until none is new.
@@ -139,7 +140,12 @@ void Gate::CheckEdges(StrategyResult& strategy) {
     if (!Blocks(edge->severity)) severity = AlertSeverity::kCaution;
     const std::string message = Label(kb_, strategy.id) + " with " + match->detail +
                                 (edge->note.empty() ? "" : ": " + edge->note);
-    alerts_.Raise(edge->alert, severity, {match->input, strategy.Naming()}, alert_citations, "safety", message);
+    // An alert target is why the edge holds, not something the alert needs to name again.
+    std::vector<std::string> because;
+    for (const auto& input : match->Inputs())
+      if (input != "alert:" + edge->alert) because.push_back(input);
+    because.push_back(strategy.Naming());
+    alerts_.Raise(edge->alert, severity, because, alert_citations, "safety", message);
   }
 }
 
@@ -243,16 +249,31 @@ StrategyResult CheckStrategy(const std::string& strategy_id, const casefile::Cas
 
 bool IsReferral(const StrategyResult& strategy) { return strategy.kind == StrategyKind::kReferral; }
 
-void RankStrategies(std::vector<StrategyResult>& strategies, bool red_flag, const knowledge::KnowledgeBase& kb) {
+// A referral's tier: 0 or 1 when a rule that raised an urgent or high alert suggested it (the
+// alert's rank), 2 for any referral while such an alert stands, 3 otherwise.
+int ReferralTier(const StrategyResult& strategy, const std::vector<AlertResult>& alerts) {
+  if (!IsReferral(strategy)) return 3;
+  int tier = 3;
+  for (const auto& alert : alerts) {
+    if (!IsRedFlag(alert.severity)) continue;
+    tier = std::min(tier, 2);
+    for (const auto& rule : alert.rules)
+      if (std::find(strategy.rules.begin(), strategy.rules.end(), rule) != strategy.rules.end())
+        tier = std::min(tier, Rank(alert.severity));
+  }
+  return tier;
+}
+
+void RankStrategies(std::vector<StrategyResult>& strategies, const std::vector<AlertResult>& alerts,
+                    const knowledge::KnowledgeBase& kb) {
   auto priority = [&](const StrategyResult& s) {
     const knowledge::Node* node = kb.Find(s.id);
     return node && node->strategy && node->strategy->priority ? *node->strategy->priority : INT_MAX;
   };
   std::stable_sort(strategies.begin(), strategies.end(), [&](const StrategyResult& a, const StrategyResult& b) {
-    bool a_first = red_flag && IsReferral(a);
-    bool b_first = red_flag && IsReferral(b);
-    if (a_first != b_first) return a_first;
-    if (a_first && priority(a) != priority(b)) return priority(a) < priority(b);
+    const int tier_a = ReferralTier(a, alerts), tier_b = ReferralTier(b, alerts);
+    if (tier_a != tier_b) return tier_a < tier_b;
+    if (tier_a < 3 && priority(a) != priority(b)) return priority(a) < priority(b);
     if (a.score != b.score) return a.score > b.score;
     return a.id < b.id;
   });

@@ -117,9 +117,11 @@ StrategyResult CheckStrategy(const std::string& strategy_id, const casefile::Cas
 // A referral (strategy_kind "referral"): ranked first when an urgent or high alert calls for one.
 bool IsReferral(const StrategyResult& strategy);
 
-// Ranks strategies: when `red_flag` (an urgent or high alert stands), referrals first by their
-// priority; then by score, then by id.
-void RankStrategies(std::vector<StrategyResult>& strategies, bool red_flag, const knowledge::KnowledgeBase& kb);
+// Ranks strategies, the one ranking every front end shows: while an urgent or high alert stands,
+// referrals first (those suggested by the rule that raised it first, the most severe first; then
+// by the strategy's priority); then by score, then by id.
+void RankStrategies(std::vector<StrategyResult>& strategies, const std::vector<AlertResult>& alerts,
+                    const knowledge::KnowledgeBase& kb);
 
 // A knowledge node's description, citations and alert default severity ("", none, nullopt when absent).
 std::string KnowledgeDescription(const knowledge::KnowledgeBase& kb, const std::string& id);

@@ -335,7 +335,7 @@ TEST(Gate, SuicideRiskComesFirstBlocksPrecursorsAndBotanicalsAndItsReferralLeads
   EXPECT_TRUE(by_edge);
   std::vector<StrategyResult> ranked = out.gate.strategies;
   for (auto& s : ranked) s.score = s.id == "exercise" ? 0.9 : 0.1;
-  RankStrategies(ranked, true, *GateKnowledge());
+  RankStrategies(ranked, out.alerts, *GateKnowledge());
   ASSERT_EQ(3u, ranked.size());
   EXPECT_EQ("crisis_referral", ranked[0].id);
   EXPECT_EQ("gp_referral", ranked[1].id);
