@@ -147,6 +147,28 @@ ordered_json DeficitsJson(const inference::Engine& engine, const Evaluation& eva
   return out;
 }
 
+// Every driver concluded (output.md): highest certainty first, then by id, with its evidence and
+// the deficits it feeds, also when no deficit rule used it.
+ordered_json DriversJson(const inference::Engine& engine, const Evaluation& evaluation) {
+  std::vector<const inference::Conclusion*> drivers;
+  for (const auto& [id, driver] : evaluation.drivers)
+    if (driver.certainty > 0) drivers.push_back(&driver);
+  std::stable_sort(drivers.begin(), drivers.end(),
+                   [](const auto* a, const auto* b) { return a->certainty > b->certainty; });
+  ordered_json out = ordered_json::array();
+  for (const auto* driver : drivers) {
+    std::vector<std::string> feeds;
+    for (const auto& [deficit_id, deficit] : evaluation.deficits)
+      if (deficit.certainty > 0 && deficit.drivers.count(driver->id)) feeds.push_back(deficit_id);
+    out.push_back({{"id", driver->id},
+                   {"certainty", Round3(driver->certainty)},
+                   {"level", Level(driver->certainty)},
+                   {"feeds", feeds},
+                   {"evidence_for", EvidenceJson(engine, evaluation, driver->rules)}});
+  }
+  return out;
+}
+
 std::string ReasonText(const inference::BlockReason& reason) {
   std::string text = reason.note.empty() ? "use with caution" : reason.note;
   if (!reason.with.empty()) text += " (with " + reason.with + ")";
@@ -416,6 +438,7 @@ ordered_json EvaluationToJson(const inference::Engine& engine, const casefile::C
   out["labs"] = InOrder(casefile::LabsToJson(c), {"test", "input", "value", "unit", "status", "reference",
                                                    "optimal_status", "optimal", "used"});
   out["derived"] = InOrder(casefile::DerivedToJson(c), {"id", "value", "unit", "from", "status"});
+  out["drivers"] = DriversJson(engine, evaluation);
   out["deficits"] = DeficitsJson(engine, evaluation, ranked);
   out["strategies"] = StrategiesJson(engine, evaluation, options);
   out["blocked_strategies"] = BlockedJson(engine, evaluation);

@@ -307,7 +307,7 @@ expect_contains "nflux "
 # ---------------------------------------------------------------------------------------------
 # evaluate
 
-EVALUATION_KEYS='["case_id", "versions", "alerts", "data_quality", "labs", "derived", "deficits", "strategies", "blocked_strategies", "requested_supplements", "flux", "next_best_data", "trace_id"]'
+EVALUATION_KEYS='["case_id", "versions", "alerts", "data_quality", "labs", "derived", "drivers", "deficits", "strategies", "blocked_strategies", "requested_supplements", "flux", "next_best_data", "trace_id"]'
 for example in examples/*.json; do
   expect_exit 0 "$NFLUX" evaluate "$example" --format json
   expect_json 'isinstance(d["case_id"], str) and d["case_id"] != ""' \

@@ -19,7 +19,7 @@ TEST(ReportJsonTest, HasTheContractKeysInOrder) {
   std::vector<std::string> keys;
   for (const auto& [key, value] : json.items()) keys.push_back(key);
   EXPECT_EQ(keys, (std::vector<std::string>{"case_id", "versions", "alerts", "data_quality", "labs", "derived",
-                                            "deficits", "strategies", "blocked_strategies", "requested_supplements",
+                                            "drivers", "deficits", "strategies", "blocked_strategies", "requested_supplements",
                                             "flux", "next_best_data", "trace_id"}));
   EXPECT_EQ(json["case_id"], "fixture-1");
   EXPECT_EQ(json["versions"]["engine"], NFLUX_VERSION);
@@ -31,6 +31,28 @@ TEST(ReportJsonTest, HasTheContractKeysInOrder) {
   ASSERT_GE(lab_keys.size(), 4u);
   EXPECT_EQ(std::vector<std::string>(lab_keys.begin(), lab_keys.begin() + 4),
             (std::vector<std::string>{"test", "input", "value", "unit"}));
+}
+
+TEST(ReportJsonTest, ListsEveryConcludedDriverWithTheDeficitsItFeeds) {
+  const auto& fx = fixture::Evaluate();
+  auto json = Report();
+  size_t concluded = 0;
+  for (const auto& [id, driver] : fx.evaluation.drivers) concluded += driver.certainty > 0;
+  ASSERT_GT(concluded, 0u);
+  ASSERT_EQ(concluded, json["drivers"].size());
+  double previous = 1;
+  for (const auto& driver : json["drivers"]) {
+    const std::string id = driver["id"];
+    const auto& conclusion = fx.evaluation.drivers.at(id);
+    EXPECT_NEAR(conclusion.certainty, driver["certainty"].get<double>(), 0.0005);
+    EXPECT_LE(driver["certainty"].get<double>(), previous) << id;  // highest certainty first
+    previous = driver["certainty"];
+    std::vector<std::string> feeds;
+    for (const auto& [deficit_id, deficit] : fx.evaluation.deficits)
+      if (deficit.certainty > 0 && deficit.drivers.count(id)) feeds.push_back(deficit_id);
+    EXPECT_EQ(feeds, driver["feeds"].get<std::vector<std::string>>()) << id;
+    EXPECT_EQ(conclusion.rules.empty(), driver["evidence_for"].empty()) << id;
+  }
 }
 
 TEST(ReportJsonTest, OrdersAlertsBySeverity) {
