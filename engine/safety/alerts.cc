@@ -1,14 +1,11 @@
 // The alert board and the knowledge lookups alerts need.
 #include <algorithm>
 
+#include "safety/case_state.h"
 #include "safety/safety.h"
 
 namespace nflux::safety {
 namespace {
-
-void AppendUnique(std::vector<std::string>& list, const std::string& item) {
-  if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
-}
 
 int PriorityOf(const knowledge::KnowledgeBase& kb, const std::string& id) {
   const knowledge::Node* node = kb.Find(id);

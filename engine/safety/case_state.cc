@@ -11,11 +11,6 @@ using Subject = knowledge::Criterion::Subject;
 
 constexpr double kDriverConcluded = 0.5;  // a driver counts from "likely" on
 
-std::string Label(const knowledge::KnowledgeBase& kb, const std::string& id) {
-  const knowledge::Node* node = kb.Find(id);
-  return node ? node->label : id;
-}
-
 // The restrictions every criterion may carry: age bounds and sex.
 bool PatientFits(const knowledge::Criterion& criterion, const casefile::PatientInfo& patient) {
   if (criterion.age_below && !(patient.age_years < *criterion.age_below)) return false;
@@ -24,6 +19,15 @@ bool PatientFits(const knowledge::Criterion& criterion, const casefile::PatientI
 }
 
 }  // namespace
+
+std::string Label(const knowledge::KnowledgeBase& kb, const std::string& id) {
+  const knowledge::Node* node = kb.Find(id);
+  return node ? node->label : id;
+}
+
+void AppendUnique(std::vector<std::string>& list, const std::string& item) {
+  if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
+}
 
 std::optional<Match> CaseState::Holds(const knowledge::Criterion& criterion) const {
   if (!PatientFits(criterion, c_.patient)) return std::nullopt;

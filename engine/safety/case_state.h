@@ -13,6 +13,11 @@
 
 namespace nflux::safety {
 
+// A node's label, or the id itself when the knowledge base has no such node.
+std::string Label(const knowledge::KnowledgeBase& kb, const std::string& id);
+// Appends `item` unless `list` already holds it.
+void AppendUnique(std::vector<std::string>& list, const std::string& item);
+
 // A criterion that held: the case input it read ("lab:ferritin", "medication:lithium") and what
 // it showed ("ferritin 400 ng/mL (above 300)").
 struct Match {

@@ -10,15 +10,6 @@
 namespace nflux::safety {
 namespace {
 
-void AppendUnique(std::vector<std::string>& list, const std::string& item) {
-  if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
-}
-
-std::string Label(const knowledge::KnowledgeBase& kb, const std::string& id) {
-  const knowledge::Node* node = kb.Find(id);
-  return node ? node->label : id;
-}
-
 bool IsSupplement(StrategyKind kind) { return kind != StrategyKind::kLifestyle && kind != StrategyKind::kReferral; }
 
 bool Contains(const std::vector<StrategyKind>& kinds, StrategyKind kind) {

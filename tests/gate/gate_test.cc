@@ -108,16 +108,7 @@ std::shared_ptr<const knowledge::KnowledgeBase> GateKnowledge() {
 casefile::MedicationEntry Medication(const std::string& id) {
   casefile::MedicationEntry entry;
   entry.id = id;
-  const auto& kb = *GateKnowledge();
-  std::set<std::string> classes;
-  std::vector<std::string> pending{id};
-  while (!pending.empty()) {
-    std::string current = pending.back();
-    pending.pop_back();
-    for (const auto* edge : kb.OutEdges(current))
-      if (edge->type == knowledge::EdgeType::kMemberOf && classes.insert(edge->to).second) pending.push_back(edge->to);
-  }
-  entry.classes.assign(classes.begin(), classes.end());
+  entry.classes = casefile::MedicationClasses(*GateKnowledge(), id);
   return entry;
 }
 
