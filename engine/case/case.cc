@@ -324,7 +324,66 @@ json Number(const std::optional<double>& value) { return value ? json(Round4(*va
 
 json Text(const std::string& text) { return text.empty() ? json(nullptr) : json(text); }
 
+// {"status": "below", "side": "below", "limit": 30, "label": ..., "means": ..., "citation": ...}
+json DecisionToJson(const LabDecision& decision) {
+  return {{"status", decision.Status()},
+          {"side", knowledge::LimitSideName(decision.side)},
+          {"limit", Round4(decision.limit)},
+          {"label", decision.label},
+          {"means", decision.means},
+          {"citation", decision.citations.empty() ? json(nullptr) : json(decision.citations.front())},
+          {"citations", decision.citations}};
+}
+
 }  // namespace
+
+namespace {
+
+using Subject = knowledge::Criterion::Subject;
+
+bool LabMeets(const Case& c, const knowledge::Criterion& criterion) {
+  const LabResult* lab = c.Lab(criterion.id);
+  if (lab == nullptr || !lab->value) return false;
+  return (criterion.above && *lab->value > *criterion.above) || (criterion.below && *lab->value < *criterion.below);
+}
+
+bool QuestionnaireMeets(const Case& c, const knowledge::Criterion& criterion) {
+  const QuestionnaireResult* q = c.Questionnaire(criterion.id);
+  if (q == nullptr) return false;
+  if (criterion.item) {
+    std::optional<int> answer = q->Item(*criterion.item);
+    return answer && *answer >= criterion.at_least.value_or(1);
+  }
+  if (criterion.positive) return q->positive.value_or(false) || q->result == "positive";
+  return q->total && criterion.at_least && *q->total >= *criterion.at_least;
+}
+
+bool LifestyleMeets(const Case& c, const knowledge::Criterion& criterion) {
+  if (std::optional<bool> flag = c.LifestyleBool(criterion.id)) return *flag;
+  std::optional<double> number = c.LifestyleNumber(criterion.id);
+  if (!number) return false;
+  return criterion.above ? *number > *criterion.above : criterion.at_least ? *number >= *criterion.at_least : *number > 0;
+}
+
+}  // namespace
+
+bool Meets(const Case& c, const knowledge::Criterion& criterion) {
+  if (criterion.age_below && !(c.patient.age_years < *criterion.age_below)) return false;
+  if (criterion.age_at_least && !(c.patient.age_years >= *criterion.age_at_least)) return false;
+  if (criterion.sex && *criterion.sex != c.patient.sex) return false;
+  switch (criterion.subject) {
+    case Subject::kLab: return LabMeets(c, criterion);
+    case Subject::kQuestionnaire: return QuestionnaireMeets(c, criterion);
+    case Subject::kLifestyle: return LifestyleMeets(c, criterion);
+    case Subject::kSymptom: return c.Symptom(criterion.id).value_or(0) >= criterion.at_least.value_or(1);
+    case Subject::kMedication: return c.TakesMedication(criterion.id) || c.TakesMedicationClass(criterion.id);
+    case Subject::kPatient:
+      return criterion.id == "pregnant" ? c.patient.pregnant.value_or(false) : c.patient.lactating.value_or(false);
+    case Subject::kAge: return true;  // the bounds above are the test
+    case Subject::kCondition: return c.HasCondition(criterion.id);
+    default: return false;
+  }
+}
 
 nlohmann::json LabsToJson(const Case& c) {
   json out = json::array();
@@ -344,6 +403,7 @@ nlohmann::json LabsToJson(const Case& c) {
           lab.optimal_status == OptimalStatus::kUnknown ? json(nullptr) : json(OptimalStatusName(lab.optimal_status));
       entry["optimal"] = {{"low", Number(lab.optimal_low)}, {"high", Number(lab.optimal_high)}};
     }
+    if (lab.decision) entry["decision"] = DecisionToJson(*lab.decision);
     entry["used"] = lab.used;
     if (lab.critical) entry["critical"] = true;
     if (!lab.date.empty()) entry["date"] = lab.date;

@@ -87,6 +87,20 @@ enum class OptimalStatus { kUnknown, kLow, kOptimal, kHigh };
 std::string_view LabStatusName(LabStatus status);          // "unknown" | "low" | "normal" | "high"
 std::string_view OptimalStatusName(OptimalStatus status);  // "unknown" | "low" | "optimal" | "high"
 
+// The clinical decision limit that applies to a lab result (knowledge DecisionLimit, chosen for
+// this case: the most specific one whose `when` criteria the case meets) and where the value lies.
+struct LabDecision {
+  knowledge::LimitSide side = knowledge::LimitSide::kBelow;
+  double limit = 0;    // canonical unit
+  bool beyond = false;  // below a `below` limit, above an `above` limit
+  std::string label;    // "iron-deficiency limit"
+  std::string means;    // "iron_deficiency"
+  std::vector<std::string> citations;
+
+  // "below" | "above" when beyond, else "within".
+  std::string_view Status() const { return beyond ? knowledge::LimitSideName(side) : "within"; }
+};
+
 struct LabResult {
   std::string test;   // knowledge id, e.g. "vitamin_b12"
   std::string loinc;  // the knowledge base's code for the test ("" when it has none)
@@ -105,6 +119,8 @@ struct LabResult {
   bool has_optimal = false;  // the knowledge base has a cited optimal range for this patient
   OptimalStatus optimal_status = OptimalStatus::kUnknown;
   std::optional<double> optimal_low, optimal_high;
+  // The applicable decision limit; absent when the lab has none for this case or is not used.
+  std::optional<LabDecision> decision;
 
   bool used = true;       // false: excluded from inference (impossible value, ambiguous unit)
   bool critical = false;  // beyond a critical limit: used, but no advice may rest on it alone
@@ -214,6 +230,11 @@ struct Case {
   std::optional<std::string> LifestyleText(std::string_view id) const;  // enum fields
   bool HasDataQuality(Severity severity) const;
 };
+
+// Whether the case meets a knowledge criterion (docs/knowledge-format.md, Criteria): the subjects
+// a condition's `implied_by`, an optimal range's or a decision limit's `when` may name. Data that
+// is missing never meets it.
+bool Meets(const Case& c, const knowledge::Criterion& criterion);
 
 // Parses and validates a case. REQUIRES: `kb` loaded without problems.
 // Errors: InvalidArgument listing every structural problem (see the top comment).

@@ -148,6 +148,7 @@ class Parser {
     if (document.contains("extra")) case_.extra = document["extra"];
     CheckPatientContradictions();
     CheckLabAgreement();
+    RateAgainstCaseLimits();
     case_.derived = ComputeDerived(case_, kb_);
     SetFlags();
     return Finish();
@@ -579,11 +580,6 @@ class Parser {
       lab.reference_low = range->low;
       lab.reference_high = range->high;
     }
-    if (const knowledge::LabRange* range = info.OptimalFor(patient)) {
-      lab.has_optimal = true;
-      lab.optimal_low = range->low;
-      lab.optimal_high = range->high;
-    }
 
     if (lab.input_value < 0) {
       lab.used = false;
@@ -624,11 +620,38 @@ class Parser {
       else if (lab.reference_high && v > *lab.reference_high) lab.status = LabStatus::kHigh;
       else lab.status = LabStatus::kNormal;
     }
-    if (lab.has_optimal) {
-      if (lab.optimal_low && v < *lab.optimal_low) lab.optimal_status = OptimalStatus::kLow;
-      else if (lab.optimal_high && v > *lab.optimal_high) lab.optimal_status = OptimalStatus::kHigh;
-      else lab.optimal_status = OptimalStatus::kOptimal;
+  }
+
+  // The optimal range and the decision limit of every lab: both may depend on the rest of the case
+  // (ferritin's limit on hs-CRP, its restless-legs optimum on the symptom), so they are rated once
+  // everything is read.
+  void RateAgainstCaseLimits() {
+    const knowledge::Patient patient = case_.patient.ForRanges();
+    const knowledge::Lab::CriterionTest holds = [this](const knowledge::Criterion& c) { return Meets(case_, c); };
+    for (LabResult& lab : case_.labs) {
+      const knowledge::Node* node = kb_.Find(lab.test);
+      if (node == nullptr || !node->lab) continue;
+      if (const knowledge::LabRange* range = node->lab->OptimalFor(patient, holds)) {
+        lab.has_optimal = true;
+        lab.optimal_low = range->low;
+        lab.optimal_high = range->high;
+      }
+      if (!lab.used || !lab.value) continue;
+      RateOptimal(lab);
+      if (const knowledge::DecisionLimit* limit = node->lab->LimitFor(patient, holds)) {
+        const bool below = limit->side == knowledge::LimitSide::kBelow;
+        lab.decision = LabDecision{limit->side, limit->value, below ? *lab.value < limit->value : *lab.value > limit->value,
+                                   limit->label, limit->means, limit->citations};
+      }
     }
+  }
+
+  static void RateOptimal(LabResult& lab) {
+    if (!lab.has_optimal) return;
+    const double v = *lab.value;
+    if (lab.optimal_low && v < *lab.optimal_low) lab.optimal_status = OptimalStatus::kLow;
+    else if (lab.optimal_high && v > *lab.optimal_high) lab.optimal_status = OptimalStatus::kHigh;
+    else lab.optimal_status = OptimalStatus::kOptimal;
   }
 
   // One lab twice with the same date (or both undated), disagreeing by more than 5 % after

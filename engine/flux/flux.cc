@@ -336,17 +336,29 @@ struct Source {
 
 bool IsSufficiencyKind(NodeKind kind) { return kind == NodeKind::kCofactor || kind == NodeKind::kPrecursor; }
 
+// ln(sufficiency) of a cofactor or precursor from a lab (`sign` < 0: a marker that rises in
+// deficiency). Where the case has a decision limit on the lab's side, it is the bound, so the model
+// calls deficient exactly what `lab ID is below_limit` (`above_limit`) calls so; else the reference.
+double SufficiencyState(int sign, const casefile::LabResult& lab) {
+  double v = *lab.value;
+  std::optional<double> low = lab.reference_low, high = lab.reference_high;
+  if (lab.decision) {
+    const bool below = lab.decision->side == knowledge::LimitSide::kBelow;
+    if (sign > 0 && below) low = lab.decision->limit;
+    if (sign < 0 && !below) high = lab.decision->limit;
+  }
+  if (sign > 0 && low && *low > 0 && v < *low) return std::log(CofactorSufficiency(v / *low));
+  if (sign < 0 && high && v > *high && v > 0) return std::log(CofactorSufficiency(*high / v));
+  return 0;
+}
+
 // The log state a lab result gives the node it measures (`sign` < 0: a marker that rises in
 // deficiency): ln(sufficiency) for a cofactor or precursor, the clamped deviation from the range
 // for a hormone, only the raised direction for a stressor.
 double LabState(NodeKind kind, int sign, const casefile::LabResult& lab) {
+  if (IsSufficiencyKind(kind)) return SufficiencyState(sign, lab);
   double v = *lab.value;
   std::optional<double> low = lab.reference_low, high = lab.reference_high;
-  if (IsSufficiencyKind(kind)) {
-    if (sign > 0 && low && *low > 0 && v < *low) return std::log(CofactorSufficiency(v / *low));
-    if (sign < 0 && high && v > *high && v > 0) return std::log(CofactorSufficiency(*high / v));
-    return 0;
-  }
   double dev = 0;
   if (high && *high > 0 && v > *high) dev = std::log(v / *high);
   if (low && *low > 0 && v < *low && v > 0) dev = std::log(v / *low);
@@ -355,11 +367,17 @@ double LabState(NodeKind kind, int sign, const casefile::LabResult& lab) {
   return std::clamp(dev, 0.0, 1.0);  // a stressor: only its raised direction
 }
 
+// "ferritin 18 ng/mL below the iron-deficiency limit 30: iron sufficiency 0.857".
 std::string LabText(const knowledge::Node& node, const std::string& lab_id, const casefile::LabResult& lab,
                     double state) {
   bool sufficiency = IsSufficiencyKind(node.kind);
-  return lab_id + " " + Num(*lab.value, 4) + " " + lab.unit + (state < 0 && sufficiency ? " low" : "") + ": " +
-         node.id + (sufficiency ? " sufficiency " + Num(std::exp(state)) : " state " + Num(state));
+  std::string where;
+  if (state < 0 && sufficiency)
+    where = lab.decision && lab.decision->beyond ? " " + std::string(knowledge::LimitSideName(lab.decision->side)) +
+                                                       " the " + lab.decision->label + " " + Num(lab.decision->limit, 4)
+                                                 : " low";
+  return lab_id + " " + Num(*lab.value, 4) + " " + lab.unit + where + ": " + node.id +
+         (sufficiency ? " sufficiency " + Num(std::exp(state)) : " state " + Num(state));
 }
 
 // One source per node that a used lab of the case measures: the lab that moves it most. Marks the

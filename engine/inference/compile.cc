@@ -13,7 +13,8 @@ LabCheck LabCheckOf(const std::string& status) {
   static const std::pair<const char*, LabCheck> kChecks[] = {
       {"low", LabCheck::kLow}, {"normal", LabCheck::kNormal}, {"high", LabCheck::kHigh},
       {"abnormal", LabCheck::kAbnormal}, {"critical", LabCheck::kCritical}, {"below_optimal", LabCheck::kBelowOptimal},
-      {"optimal", LabCheck::kOptimal}, {"above_optimal", LabCheck::kAboveOptimal}};
+      {"optimal", LabCheck::kOptimal}, {"above_optimal", LabCheck::kAboveOptimal},
+      {"below_limit", LabCheck::kBelowLimit}, {"above_limit", LabCheck::kAboveLimit}};
   for (const auto& [name, check] : kChecks)
     if (status == name) return check;
   return LabCheck::kNone;

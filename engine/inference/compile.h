@@ -37,7 +37,9 @@ Family FamilyOf(rules::TestKind kind);
 const char* FamilyPrefix(Family family);
 
 // Lab statuses a rule may test, decoded once at compile time rather than compared as text.
-enum class LabCheck { kNone, kLow, kNormal, kHigh, kAbnormal, kCritical, kBelowOptimal, kOptimal, kAboveOptimal };
+enum class LabCheck {
+  kNone, kLow, kNormal, kHigh, kAbnormal, kCritical, kBelowOptimal, kOptimal, kAboveOptimal, kBelowLimit, kAboveLimit
+};
 
 // One node of a compiled condition. Tests carry copies of the fields evaluation reads, so the hot
 // path touches one small record instead of the parser's large Test.

@@ -29,8 +29,29 @@ Truth Not(Truth truth) {
   return truth == Truth::kTrue ? Truth::kFalse : truth == Truth::kFalse ? Truth::kTrue : Truth::kUnknown;
 }
 
+// "ferritin 18 ng/mL: within the laboratory range 15-150, below the iron-deficiency limit 30
+// [who_2020_ferritin]": a lab with a decision limit, both verdicts and the limit's source.
+std::string LabDecisionText(const std::string& id, const casefile::LabResult& lab) {
+  const casefile::LabDecision& decision = *lab.decision;
+  std::string text = id + " " + FormatNumber(*lab.value, 4) + " " + lab.unit + ": ";
+  if (lab.reference_low || lab.reference_high) {
+    const std::string range = (lab.reference_low ? FormatNumber(*lab.reference_low) : std::string()) + "-" +
+                              (lab.reference_high ? FormatNumber(*lab.reference_high) : std::string());
+    text += lab.status == casefile::LabStatus::kLow    ? "below the laboratory range "
+            : lab.status == casefile::LabStatus::kHigh ? "above the laboratory range "
+                                                       : "within the laboratory range ";
+    text += range + ", ";
+  }
+  text += decision.beyond ? std::string(knowledge::LimitSideName(decision.side)) + " the " : "within the ";
+  text += decision.label + " " + FormatNumber(decision.limit, 4);
+  if (!decision.citations.empty()) text += " [" + decision.citations.front() + "]";
+  if (lab.critical) text += "; critical";
+  return text;
+}
+
 // "ferritin 18 ng/mL (low; reference 30-400)": a lab as a trace shows it.
 std::string LabText(const std::string& id, const casefile::LabResult& lab) {
+  if (lab.decision) return LabDecisionText(id, lab);
   std::string text = id + " " + FormatNumber(*lab.value, 4) + " " + lab.unit + " (" +
                      std::string(casefile::LabStatusName(lab.status));
   if (lab.reference_low || lab.reference_high)
@@ -47,6 +68,13 @@ Truth LabStatusTruth(const casefile::LabResult& lab, LabCheck check) {
   switch (check) {
     case LabCheck::kCritical:
       return FromBool(lab.critical);
+    case LabCheck::kBelowLimit:
+    case LabCheck::kAboveLimit: {
+      // No limit applies to this patient: the value is beyond none.
+      const knowledge::LimitSide wanted =
+          check == LabCheck::kBelowLimit ? knowledge::LimitSide::kBelow : knowledge::LimitSide::kAbove;
+      return FromBool(lab.decision && lab.decision->beyond && lab.decision->side == wanted);
+    }
     case LabCheck::kBelowOptimal:
     case LabCheck::kOptimal:
     case LabCheck::kAboveOptimal: {

@@ -365,7 +365,7 @@ void Builder::ParseRange(const json& r, const std::string& path, const std::stri
                          std::vector<LabRange>* out) {
   const SourceRef at{file, path};
   static const std::set<std::string> kRangeFields = {"sex", "age_min", "age_max", "pregnant", "low", "high",
-                                                     "unit", "certainty", "citations", "note"};
+                                                     "unit", "certainty", "citations", "note", "when"};
   if (!r.is_object()) {
     Report(at.file, path, "a range must be an object");
     return;
@@ -407,6 +407,7 @@ void Builder::ParseRange(const json& r, const std::string& path, const std::stri
   std::string error;
   if (!StringArray(r, "citations", &range.citations, &error)) Report(at.file, JsonChild(path, "citations"), error);
   CheckCitationKeys(range.citations, SourceRef{at.file, path}, "citations");
+  range.when = ParseWhenList(r, at);
   if (!ok) return;
   range.age_min = OptionalNumber(r, "age_min");
   range.age_max = OptionalNumber(r, "age_max");
@@ -446,6 +447,7 @@ void Builder::ParseLab(const json& node_json, const SourceRef& at, Node& node) {
   if (node_json.contains("conversions")) ReadConversions(node_json["conversions"], at, lab);
   ReadAcceptedUnits(node_json, at, lab);
   ReadLabRanges(node_json, at, node, lab);
+  ReadDecisionLimits(node_json, at, lab);
   ReadLabLimits(node_json, at, lab);
   node.lab = std::move(lab);
 }
@@ -566,8 +568,89 @@ void Builder::ReadLabRanges(const json& node_json, const SourceRef& at, const No
       }
     }
   }
+  for (size_t i = 0; i < lab.reference.size(); ++i)
+    if (!lab.reference[i].when.empty())
+      Report(at.file, JsonChild(JsonChild(path("reference"), i), "when"),
+             "'when' is only for optimal ranges and decision limits; a reference range is the laboratory's");
   if (node_json.contains("optimal"))
     ParseRanges(node_json["optimal"], SourceRef{at.file, path("optimal")}, lab.analyte, &lab.optimal);
+}
+
+// `when`: an array of criteria that must all hold (absent: always).
+std::vector<Criterion> Builder::ParseWhenList(const json& object, const SourceRef& at) {
+  std::vector<Criterion> out;
+  const json* list = JsonReader::Field(object, "when");
+  if (list == nullptr) return out;
+  const std::string path = JsonChild(at.json_path, "when");
+  if (!list->is_array() || list->empty()) {
+    Report(at.file, path, "'when' must be a non-empty array of criteria such as {\"lab\": \"hs_crp\", \"above\": 5}");
+    return out;
+  }
+  for (size_t i = 0; i < list->size(); ++i)
+    if (auto criterion = ParseImpliedBy((*list)[i], SourceRef{at.file, JsonChild(path, i)}))
+      out.push_back(std::move(*criterion));
+  return out;
+}
+
+// `decision_limits`: cited clinical limits apart from the reference interval, all of one side.
+void Builder::ReadDecisionLimits(const json& node_json, const SourceRef& at, Lab& lab) {
+  const json* list = JsonReader::Field(node_json, "decision_limits");
+  if (list == nullptr) return;
+  const std::string path = JsonChild(at.json_path, "decision_limits");
+  if (!list->is_array()) {
+    Report(at.file, path, "'decision_limits' must be an array of limits such as {\"below\": 30, \"means\": ...}");
+    return;
+  }
+  for (size_t i = 0; i < list->size(); ++i)
+    if (auto limit = ParseDecisionLimit((*list)[i], SourceRef{at.file, JsonChild(path, i)}, lab.analyte))
+      lab.decision_limits.push_back(std::move(*limit));
+  for (size_t i = 1; i < lab.decision_limits.size(); ++i)
+    if (lab.decision_limits[i].side != lab.decision_limits[0].side)
+      Report(lab.decision_limits[i].source, "every decision limit of a lab must be on one side ('" +
+                                                std::string(LimitSideName(lab.decision_limits[0].side)) + "' like the first)");
+  // Rules and the flux model read "no limit applies" as "not beyond it": a general limit must exist.
+  for (Sex sex : AllValues<Sex>())
+    if (!lab.decision_limits.empty() && !lab.LimitFor(Patient{sex, 40, false}, nullptr))
+      Report(at.file, path, "no decision limit without 'when' applies to a " + std::string(Name(sex)) +
+                                " patient; add a general one (the conditional ones refine it)");
+}
+
+// One decision limit: exactly one of `below` / `above` (canonical unit, or `unit`), `means`,
+// `label`, `citations`, optional `sex` and `when`.
+std::optional<DecisionLimit> Builder::ParseDecisionLimit(const json& object, const SourceRef& at,
+                                                         const units::Analyte& analyte) {
+  if (!object.is_object()) {
+    Report(at, "a decision limit must be an object");
+    return std::nullopt;
+  }
+  JsonReader reader = ReaderFor(at.file);
+  ObjectReader fields(reader, object, at.json_path);
+  fields.RejectUnknownFields({"below", "above", "unit", "means", "label", "sex", "when", "citations", "note"}, true);
+  DecisionLimit limit;
+  limit.source = at;
+  std::optional<double> below = fields.OptionalNumber("below"), above = fields.OptionalNumber("above");
+  if (below.has_value() == above.has_value()) {
+    Report(at, "a decision limit needs exactly one of 'below' and 'above'");
+    return std::nullopt;
+  }
+  limit.side = below ? LimitSide::kBelow : LimitSide::kAbove;
+  limit.value = below ? *below : *above;
+  if (std::optional<std::string> unit = fields.OptionalString("unit")) {
+    auto converted = units::Convert(limit.value, *unit, analyte.canonical_unit, &analyte);
+    if (!converted.ok()) {
+      Report(at.file, fields.PathOf("unit"), converted.status().message());
+      return std::nullopt;
+    }
+    limit.value = *converted;
+  }
+  limit.means = fields.RequiredString("means").value_or("");
+  limit.label = fields.RequiredString("label").value_or("");
+  limit.sex = fields.OptionalEnum<Sex>("sex");
+  limit.citations = fields.OptionalStringArray("citations").value_or(std::vector<std::string>{});
+  if (limit.citations.empty()) Report(at.file, fields.PathOf("citations"), "a decision limit needs 'citations' (its source)");
+  CheckCitationKeys(limit.citations, at, "citations");
+  limit.when = ParseWhenList(object, at);
+  return limit;
 }
 
 void Builder::ReadLabLimits(const json& node_json, const SourceRef& at, Lab& lab) {

@@ -59,6 +59,10 @@ class Builder {
   void ReadAcceptedUnits(const nlohmann::json& json, const SourceRef& at, Lab& lab);
   void ReadLabRanges(const nlohmann::json& json, const SourceRef& at, const Node& node, Lab& lab);
   void ReadLabLimits(const nlohmann::json& json, const SourceRef& at, Lab& lab);
+  void ReadDecisionLimits(const nlohmann::json& json, const SourceRef& at, Lab& lab);
+  std::optional<DecisionLimit> ParseDecisionLimit(const nlohmann::json& json, const SourceRef& at,
+                                                  const units::Analyte& analyte);
+  std::vector<Criterion> ParseWhenList(const nlohmann::json& json, const SourceRef& at);
   void ParseQuestionnaire(const nlohmann::json& json, const SourceRef& at, Node& node);
   void ParsePositiveAt(const nlohmann::json& json, const SourceRef& at, Questionnaire& q);
   bool ParseRanges(const nlohmann::json& json, const SourceRef& at, const units::Analyte& analyte,

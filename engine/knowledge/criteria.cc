@@ -208,9 +208,15 @@ void Builder::ParseAlert(const json& node_json, const SourceRef& at, Node& node)
 }
 
 void Builder::CheckCriteria() {
-  for (const auto& node : nodes_)
+  for (const auto& node : nodes_) {
     if (node.condition)
       for (const auto& criterion : node.condition->implied_by) CheckCriterion(criterion);
+    if (!node.lab) continue;
+    for (const auto& range : node.lab->optimal)
+      for (const auto& criterion : range.when) CheckCriterion(criterion);
+    for (const auto& limit : node.lab->decision_limits)
+      for (const auto& criterion : limit.when) CheckCriterion(criterion);
+  }
 }
 
 }  // namespace nflux::knowledge

@@ -76,21 +76,47 @@ bool Matches(const LabRange& range, const Patient& patient) {
   return true;
 }
 
+// A range whose `when` criteria hold is more specific than any without them.
 int Specificity(const LabRange& range) {
-  return (range.sex ? 4 : 0) + (range.pregnant ? 2 : 0) + (range.age_min ? 1 : 0) + (range.age_max ? 1 : 0);
+  return 8 * static_cast<int>(range.when.size()) + (range.sex ? 4 : 0) + (range.pregnant ? 2 : 0) +
+         (range.age_min ? 1 : 0) + (range.age_max ? 1 : 0);
 }
 
-const LabRange* MostSpecific(const std::vector<LabRange>& ranges, const Patient& patient) {
+// Every criterion holds; an empty list always holds, a missing test never does.
+bool AllHold(const std::vector<Criterion>& when, const Lab::CriterionTest& holds) {
+  if (when.empty()) return true;
+  if (!holds) return false;
+  return std::all_of(when.begin(), when.end(), [&](const Criterion& c) { return holds(c); });
+}
+
+const LabRange* MostSpecific(const std::vector<LabRange>& ranges, const Patient& patient,
+                             const Lab::CriterionTest& holds) {
   const LabRange* best = nullptr;
   for (const auto& range : ranges)
-    if (Matches(range, patient) && (!best || Specificity(range) > Specificity(*best))) best = &range;
+    if (Matches(range, patient) && AllHold(range.when, holds) && (!best || Specificity(range) > Specificity(*best)))
+      best = &range;
   return best;
 }
 
 }  // namespace
 
-const LabRange* Lab::ReferenceFor(const Patient& patient) const { return MostSpecific(reference, patient); }
-const LabRange* Lab::OptimalFor(const Patient& patient) const { return MostSpecific(optimal, patient); }
+std::string_view LimitSideName(LimitSide side) { return side == LimitSide::kBelow ? "below" : "above"; }
+
+const LabRange* Lab::ReferenceFor(const Patient& patient) const { return MostSpecific(reference, patient, nullptr); }
+const LabRange* Lab::OptimalFor(const Patient& patient, const CriterionTest& holds) const {
+  return MostSpecific(optimal, patient, holds);
+}
+
+const DecisionLimit* Lab::LimitFor(const Patient& patient, const CriterionTest& holds) const {
+  const DecisionLimit* best = nullptr;
+  auto specificity = [](const DecisionLimit& limit) { return 2 * static_cast<int>(limit.when.size()) + (limit.sex ? 1 : 0); };
+  for (const auto& limit : decision_limits) {
+    if (limit.sex && *limit.sex != patient.sex) continue;
+    if (!AllHold(limit.when, holds)) continue;
+    if (!best || specificity(limit) > specificity(*best)) best = &limit;
+  }
+  return best;
+}
 
 KnowledgeBase::KnowledgeBase() : graph_(std::make_unique<Graph>()) {}
 KnowledgeBase::~KnowledgeBase() = default;

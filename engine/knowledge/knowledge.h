@@ -7,6 +7,7 @@
 // threads for reading.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -60,6 +61,26 @@ struct Problem {
   std::string ToString() const;
 };
 
+// "The case shows X": one test of case data, for the conditions a case implies and for
+// contraindications with a threshold (docs/knowledge-format.md, "Criteria"). The safety module
+// evaluates it; the knowledge module only checks that it names existing ids of the right kind.
+struct Criterion {
+  enum class Subject {
+    kLab, kQuestionnaire, kSymptom, kLifestyle, kMedication, kPatient, kAge,  // in criteria and edges
+    kCondition, kStrategy, kAlert, kDriver,                                   // edge targets only
+  };
+  Subject subject = Subject::kLab;
+  std::string id;  // the lab, questionnaire, ... id; "pregnant" | "lactating" for kPatient; "" for kAge
+  std::optional<double> above, below, at_least;
+  std::optional<int> item;                        // questionnaire item (1-based), with at_least
+  bool positive = false;                          // questionnaire at or above its cut-off; MDQ positive
+  std::optional<Sex> sex;                         // holds only for this sex
+  std::optional<double> age_below, age_at_least;  // kAge: the test; elsewhere an extra restriction
+  std::string wording;                            // shown with the reason ("if prescribed for ...")
+  std::vector<std::string> citations;             // empty: the node's or edge's
+  SourceRef source;
+};
+
 // A reference range or optimal range, already converted to the lab's canonical unit.
 struct LabRange {
   std::optional<Sex> sex;         // absent: either sex
@@ -70,6 +91,27 @@ struct LabRange {
   std::optional<double> high;
   std::string certainty;
   std::vector<std::string> citations;
+  // Optimal ranges only: the range applies only when every criterion holds (ferritin >= 75 ng/mL
+  // with restless legs); empty: always.
+  std::vector<Criterion> when;
+};
+
+// A cited clinical decision limit (docs/knowledge-format.md, Labs), apart from the laboratory's
+// reference interval: beyond it a source calls the analyte deficient (`below`) or the marker
+// raised (`above`), as for ferritin below 30 ng/mL. Already in the canonical unit.
+enum class LimitSide { kBelow, kAbove };
+std::string_view LimitSideName(LimitSide side);  // "below" | "above"
+
+struct DecisionLimit {
+  LimitSide side = LimitSide::kBelow;
+  double value = 0;
+  std::string means;  // a driver id or a short meaning ("iron_deficiency")
+  std::string label;  // "iron-deficiency limit"
+  std::optional<Sex> sex;  // absent: either sex
+  // The limit applies only when every criterion holds (hs-CRP above 5 mg/L); empty: always.
+  std::vector<Criterion> when;
+  std::vector<std::string> citations;
+  SourceRef source;
 };
 
 struct Patient {
@@ -86,12 +128,22 @@ struct Lab {
   std::vector<std::string> units;   // accepted units, normalised spelling
   std::vector<LabRange> reference;
   std::vector<LabRange> optimal;
+  std::vector<DecisionLimit> decision_limits;  // all of one side (checked when loading)
   std::optional<double> plausible_min, plausible_max;  // beyond: impossible
   std::optional<double> critical_low, critical_high;   // beyond: needs prompt review
 
-  // The most specific range matching the patient (sex, age, pregnancy), or nullptr.
+  // Tells whether a case meets one criterion (the case module supplies it).
+  using CriterionTest = std::function<bool(const Criterion&)>;
+
+  // The most specific range matching the patient (sex, age, pregnancy), or nullptr. An optimal
+  // range with `when` criteria applies only where `holds` says every one of them holds (without
+  // `holds`: never).
   const LabRange* ReferenceFor(const Patient& patient) const;
-  const LabRange* OptimalFor(const Patient& patient) const;
+  const LabRange* OptimalFor(const Patient& patient, const CriterionTest& holds = nullptr) const;
+  // The most specific decision limit for this patient: one whose sex matches and whose `when`
+  // criteria all hold, preferring the one with the most criteria (then the first written);
+  // nullptr when none applies.
+  const DecisionLimit* LimitFor(const Patient& patient, const CriterionTest& holds) const;
 };
 
 struct QuestionnaireBand {
@@ -117,25 +169,6 @@ struct Questionnaire {
   std::optional<int> PositiveAt(Sex sex) const;
 };
 
-// "The case shows X": one test of case data, for the conditions a case implies and for
-// contraindications with a threshold (docs/knowledge-format.md, "Criteria"). The safety module
-// evaluates it; the knowledge module only checks that it names existing ids of the right kind.
-struct Criterion {
-  enum class Subject {
-    kLab, kQuestionnaire, kSymptom, kLifestyle, kMedication, kPatient, kAge,  // in criteria and edges
-    kCondition, kStrategy, kAlert, kDriver,                                   // edge targets only
-  };
-  Subject subject = Subject::kLab;
-  std::string id;  // the lab, questionnaire, ... id; "pregnant" | "lactating" for kPatient; "" for kAge
-  std::optional<double> above, below, at_least;
-  std::optional<int> item;                        // questionnaire item (1-based), with at_least
-  bool positive = false;                          // questionnaire at or above its cut-off; MDQ positive
-  std::optional<Sex> sex;                         // holds only for this sex
-  std::optional<double> age_below, age_at_least;  // kAge: the test; elsewhere an extra restriction
-  std::string wording;                            // shown with the reason ("if prescribed for ...")
-  std::vector<std::string> citations;             // empty: the node's or edge's
-  SourceRef source;
-};
 
 // Typed payloads of the node kinds other modules read; the JSON stays in Node::data for export.
 struct Medication {

@@ -152,7 +152,7 @@ const std::set<std::string>& FieldsFor(NodeKind kind) {
       {K::kReceptor, {"gene"}},
       {K::kLab,
        {"loinc", "loinc_certainty", "specimen", "canonical_unit", "molar_mass", "units", "conversions", "reference",
-        "optimal", "plausible", "critical"}},
+        "optimal", "decision_limits", "plausible", "critical"}},
       {K::kQuestionnaire,
        {"items", "item_min", "item_max", "reverse_items", "safety_item", "bands", "positive_at", "loinc",
         "result_only"}},

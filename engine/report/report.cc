@@ -436,7 +436,7 @@ ordered_json EvaluationToJson(const inference::Engine& engine, const casefile::C
   out["alerts"] = AlertsJson(engine, evaluation);
   out["data_quality"] = InOrder(casefile::DataQualityToJson(c), {"path", "severity", "code", "message"});
   out["labs"] = InOrder(casefile::LabsToJson(c), {"test", "input", "value", "unit", "status", "reference",
-                                                   "optimal_status", "optimal", "used"});
+                                                   "optimal_status", "optimal", "decision", "used"});
   out["derived"] = InOrder(casefile::DerivedToJson(c), {"id", "value", "unit", "from", "status"});
   out["drivers"] = DriversJson(engine, evaluation);
   out["deficits"] = DeficitsJson(engine, evaluation, ranked);
@@ -586,6 +586,16 @@ void TextNextBestData(const ordered_json& report, std::ostream& out) {
   }
 }
 
+// "below the iron-deficiency limit 30 [who_2020_ferritin]" from a lab's `decision`, or "".
+std::string LabDecision(const ordered_json& lab) {
+  const ordered_json& decision = Get(lab, "decision");
+  if (!decision.is_object()) return "";
+  std::string status = Field(decision, "status");
+  std::string text = (status == "within" ? "within" : status) + " the " + Field(decision, "label") + " " +
+                     Field(decision, "limit");
+  return text + Affix(" [", Field(decision, "citation"), "]");
+}
+
 // The lab table and derived indices.
 void TextLabs(const ordered_json& report, std::ostream& out) {
   const auto& labs = Get(report, "labs");
@@ -597,8 +607,10 @@ void TextLabs(const ordered_json& report, std::ostream& out) {
       if (Get(lab, "used").is_boolean() && !lab["used"].get<bool>()) status = "EXCLUDED";
       std::string optimal = Range(Get(lab, "optimal"));
       if (!optimal.empty()) optimal += " (" + Field(lab, "optimal_status") + ")";
+      const std::string decision = LabDecision(lab);
       out << "  " << Pad(Field(lab, "test"), 24) << Pad(LabValue(lab), 18) << Pad(status, 9)
-          << Pad(Range(Get(lab, "reference")), 16) << optimal << "\n";
+          << Pad(Range(Get(lab, "reference")), 16) << optimal << (optimal.empty() || decision.empty() ? "" : "; ")
+          << decision << "\n";
     }
   }
   const auto& derived = Get(report, "derived");
@@ -723,14 +735,14 @@ void MarkdownNextBestData(const ordered_json& report, std::ostream& out) {
 
 // The lab table and derived indices.
 void MarkdownLabs(const ordered_json& report, std::ostream& out) {
-  out << "## Labs\n\n| test | value | status | reference | optimal |\n|---|---|---|---|---|\n";
+  out << "## Labs\n\n| test | value | status | reference | optimal | decision limit |\n|---|---|---|---|---|---|\n";
   for (const auto& lab : Get(report, "labs")) {
     std::string status = Field(lab, "status");
     if (Get(lab, "used").is_boolean() && !lab["used"].get<bool>()) status = "excluded";
     std::string optimal = Range(Get(lab, "optimal"));
     if (!optimal.empty()) optimal += " (" + Field(lab, "optimal_status") + ")";
     out << "| `" << Field(lab, "test") << "` | " << LabValue(lab) << " | " << status << " | "
-        << Range(Get(lab, "reference")) << " | " << optimal << " |\n";
+        << Range(Get(lab, "reference")) << " | " << optimal << " | " << LabDecision(lab) << " |\n";
   }
   for (const auto& index : Get(report, "derived"))
     out << "| `" << Field(index, "id") << "` (derived) | " << Field(index, "value") << " " << Field(index, "unit")

@@ -251,8 +251,24 @@ class Checker {
     if (optimal && lab.optimal.empty())
       Error(test->value_at, name + " has no optimal range in the knowledge base, so " + Quote(test->text) +
                                 " is never decided");
+    if (test->text == "below_limit" || test->text == "above_limit") CheckLimitSide(*test, lab);
     if (test->text == "critical" && !lab.critical_low && !lab.critical_high)
       Error(test->value_at, name + " has no critical limits in the knowledge base, so 'critical' is never decided");
+  }
+
+  // `is below_limit` / `is above_limit` needs a decision limit on that side.
+  void CheckLimitSide(const Test& test, const knowledge::Lab& lab) {
+    const knowledge::LimitSide side =
+        test.text == "below_limit" ? knowledge::LimitSide::kBelow : knowledge::LimitSide::kAbove;
+    const std::string name = "lab " + Quote(test.id);
+    if (lab.decision_limits.empty()) {
+      Error(test.value_at, name + " has no decision limit in the knowledge base, so " + Quote(test.text) +
+                               " is never decided");
+    } else if (lab.decision_limits.front().side != side) {
+      Error(test.value_at, name + "'s decision limits are '" +
+                               std::string(knowledge::LimitSideName(lab.decision_limits.front().side)) + "' limits; write '" +
+                               std::string(knowledge::LimitSideName(lab.decision_limits.front().side)) + "_limit'");
+    }
   }
 
   // Parsing the units is most of a conversion, and a rule base writes the same few units for

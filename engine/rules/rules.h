@@ -76,6 +76,7 @@ enum class TestKind {
   kQuestionnairePositive,  // id
   kQuestionnaireNegative,  // id
   kLabStatus,              // id, text: low normal high abnormal critical below_optimal optimal above_optimal
+                           //   below_limit above_limit (the cited decision limit, docs/knowledge-format.md)
   kLabValue,               // id, op, number (canonical unit), written_number, unit (as written)
   kLabMeasured,            // id
   kLabMissing,             // id

@@ -67,10 +67,15 @@ TEST(CaseParse, ContractExample) {
   EXPECT_EQ(18, *ferritin.value);
   EXPECT_EQ("2026-11-02", ferritin.date);
   // The knowledge base's female reference range is 15-150 ng/mL, so 18 is "normal"; it is below
-  // the cited optimal threshold of 50.
+  // the cited iron-deficiency decision limit of 30. The restless-legs optimum (>= 75) applies only
+  // with restless legs, which this case does not report.
   EXPECT_EQ(LabStatus::kNormal, ferritin.status);
   EXPECT_EQ(std::optional<double>(15), ferritin.reference_low);
-  EXPECT_EQ(OptimalStatus::kLow, ferritin.optimal_status);
+  ASSERT_TRUE(ferritin.decision);
+  EXPECT_TRUE(ferritin.decision->beyond);
+  EXPECT_EQ(30, ferritin.decision->limit);
+  EXPECT_FALSE(ferritin.has_optimal);
+  EXPECT_EQ(OptimalStatus::kUnknown, ferritin.optimal_status);
   const LabResult& b12 = c.labs[1];
   EXPECT_EQ("vitamin_b12", b12.test);
   EXPECT_EQ("2132-9", b12.loinc);
@@ -128,7 +133,10 @@ TEST(CaseParse, LabsJsonHasTheOutputShape) {
   nlohmann::json expected = nlohmann::json::parse(R"({
     "test": "vitamin_b12", "input": {"value": 130, "unit": "pmol/L"}, "value": 176.2, "unit": "pg/mL",
     "status": "low", "reference": {"low": 200, "high": 900}, "optimal_status": "low",
-    "optimal": {"low": 300, "high": null}, "used": true})");
+    "optimal": {"low": 300, "high": null}, "used": true,
+    "decision": {"status": "below", "side": "below", "limit": 200, "label": "B12-deficiency limit",
+                 "means": "b12_deficiency", "citation": "devalia_2014_b12",
+                 "citations": ["devalia_2014_b12", "stabler_2013_b12"]}})");
   EXPECT_EQ(expected, labs[1]) << labs[1].dump();
   EXPECT_EQ("2026-11-02", labs[0]["date"]);
 }

@@ -791,7 +791,7 @@ const std::vector<BadTest>& BadTests() {
       {"lab ferritin is lo",
        "rules/t.rules:3:24: unknown lab status 'lo' (did you mean 'low'?)"},
       {"lab ferritin is",
-       "rules/t.rules:4:3: unknown lab status 'then' (expected low, normal, high, abnormal, critical, below_optimal, optimal, above_optimal, measured or missing)"},
+       "rules/t.rules:4:3: unknown lab status 'then' (expected low, normal, high, abnormal, critical, below_optimal, optimal, above_optimal, below_limit, above_limit, measured or missing)"},
       {"lab ferritin",
        "rules/t.rules:4:3: expected 'is' or a comparison after 'lab ferritin', got 'then'"},
       {"lab ferritin < 30",
