@@ -590,10 +590,11 @@ std::vector<std::string> Check(const Expectation& expect, const inference::Evalu
 
 std::vector<std::string> UnknownIds(const Expectation& expect, const std::string& source,
                                     const knowledge::KnowledgeBase& kb, const rules::RuleBase& rule_base) {
-  static const std::map<std::string, knowledge::NodeKind> kKinds = {{"deficit", knowledge::NodeKind::kDeficit},
-                                                                    {"driver", knowledge::NodeKind::kDriver},
-                                                                    {"alert", knowledge::NodeKind::kAlert},
-                                                                    {"strategy", knowledge::NodeKind::kStrategy}};
+  using knowledge::NodeKind;
+  // A driver is a driver or a stressor node, as `conclude driver` allows (docs/rule-language.md).
+  static const std::map<std::string, std::vector<NodeKind>> kKinds = {
+      {"deficit", {NodeKind::kDeficit}}, {"driver", {NodeKind::kDriver, NodeKind::kStressor}},
+      {"alert", {NodeKind::kAlert}}, {"strategy", {NodeKind::kStrategy}}};
   std::map<std::string, std::vector<std::string>> known;  // what -> ids, built when first needed
   auto ids_of = [&](const std::string& what) -> const std::vector<std::string>& {
     auto [it, added] = known.try_emplace(what);
@@ -601,7 +602,8 @@ std::vector<std::string> UnknownIds(const Expectation& expect, const std::string
     if (what == "rule")
       for (const auto& rule : rule_base.rules) it->second.push_back(rule.id);
     else
-      it->second = kb.IdsOfKind(kKinds.at(what));
+      for (NodeKind kind : kKinds.at(what))
+        for (auto& id : kb.IdsOfKind(kind)) it->second.push_back(std::move(id));
     return it->second;
   };
   std::vector<std::string> out;
