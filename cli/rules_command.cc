@@ -1,4 +1,5 @@
 // nflux rules check|lint|test
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <set>
@@ -19,6 +20,7 @@ struct RulesArgs {
   bool strict = false;
   bool coverage = false;
   bool update = false;
+  bool deficits = false;
   std::string dir;
 };
 
@@ -119,6 +121,33 @@ void UpdateExpectation(const std::string& dir, golden::CaseRun& run) {
   for (const auto& change : *changes) std::cerr << "  " << change << "\n";
 }
 
+// One row of the --deficits table: "| name | kind | 2: a, b | 1: c |".
+std::string DeficitRow(const golden::CaseRun& run) {
+  std::vector<std::pair<double, std::string>> ranked;
+  if (run.evaluation)
+    for (const auto& [id, conclusion] : run.evaluation->deficits) ranked.emplace_back(-conclusion.certainty, id);
+  std::sort(ranked.begin(), ranked.end());
+  std::vector<std::string> likely, possible;
+  for (const auto& [negative, id] : ranked) {
+    if (-negative >= golden::kLikely) likely.push_back(id);
+    else if (-negative >= golden::kPresent) possible.push_back(id);
+  }
+  auto cell = [](const std::vector<std::string>& ids) {
+    std::string text = std::to_string(ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) text += (i == 0 ? ": " : ", ") + ids[i];
+    return text;
+  };
+  std::string kind = "-";
+  if (run.expectation && run.expectation->case_kind) {
+    switch (*run.expectation->case_kind) {
+      case golden::CaseKind::kHealthyControl: kind = "healthy_control"; break;
+      case golden::CaseKind::kSingleIssue: kind = "single_issue"; break;
+      case golden::CaseKind::kMixed: kind = "mixed"; break;
+    }
+  }
+  return "| " + run.name + " | " + kind + " | " + cell(likely) + " | " + cell(possible) + " |";
+}
+
 void PrintCoverage(const golden::Coverage& coverage, bool as_json, json& out) {
   if (as_json) {
     out["coverage"] = {{"fired", coverage.fired}, {"total", coverage.total}};
@@ -131,6 +160,14 @@ void PrintCoverage(const golden::Coverage& coverage, bool as_json, json& out) {
   for (const Rule* rule : coverage.unfired) std::cout << "  " << Where(*rule) << ": " << rule->id << "\n";
 }
 
+// --deficits: the Markdown table alone on stdout (for README), the counts on stderr.
+int PrintDeficitTable(const std::vector<std::string>& rows, int passed, int failed) {
+  std::cout << "| case | kind | deficits >= 0.5 | deficits 0.2-0.5 |\n|---|---|---|---|\n";
+  for (const auto& row : rows) std::cout << row << "\n";
+  std::cerr << passed << " passed, " << failed << " failed\n";
+  return failed == 0 ? kExitOk : kExitCheckFailed;
+}
+
 int RunTest(Context& context, const RulesArgs& args) {
   auto pipeline = OpenPipelineOrReport(context);
   if (!pipeline) return context.exit_code;
@@ -140,13 +177,16 @@ int RunTest(Context& context, const RulesArgs& args) {
   int passed = 0, failed = 0;
   std::set<std::string> fired;
   json cases = json::array();
+  std::vector<std::string> table;
   for (const auto& name : names.ok() ? *names : std::vector<std::string>{}) {
     golden::CaseRun run = golden::RunCase(*pipeline, dir, name);
     if (args.update) UpdateExpectation(dir, run);
     fired.insert(run.fired.begin(), run.fired.end());
     (run.passed() ? passed : failed)++;
-    Report(run, args.json, cases);
+    if (args.deficits) table.push_back(DeficitRow(run));
+    else Report(run, args.json, cases);
   }
+  if (args.deficits) return PrintDeficitTable(table, passed, failed);
   golden::Coverage coverage = golden::CoverageOf(pipeline->rule_base(), fired);
   std::string floor_failure = names.ok() && !names->empty() ? golden::FloorFailure(dir, coverage) : "";
   json out = {{"cases", cases}, {"passed", passed}, {"failed", failed}};
@@ -184,9 +224,12 @@ void SetupRulesCommand(CLI::App* rules_command, Context& context) {
   test->add_flag("--coverage", args->coverage,
                  "Report the share of rules fired over all golden cases and list the rules that fired in none");
   test->add_flag("--update", args->update,
-                 "Rewrite each NAME.expect.json from the actual result (complete format; keeps description, flux and "
-                 "covers) and print what changed; for use after a reviewed change");
+                 "Rewrite each NAME.expect.json from the actual result (complete format; keeps description, "
+                 "case_kind, clinician, flux and covers) and print what changed; for use after a reviewed change");
   test->add_flag("--json", args->json, "Print the results as JSON");
+  test->add_flag("--deficits", args->deficits,
+                 "Print instead a Markdown table of the cases: case, case_kind, the deficits >= 0.5 and those "
+                 "0.2-0.5 (count: ids); pass/fail counts go to stderr");
   test->add_option("--dir", args->dir, "Folder of golden cases (default: <rules dir>/tests)");
   test->callback([&context, args] { context.exit_code = RunTest(context, *args); });
 }

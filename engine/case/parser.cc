@@ -355,8 +355,6 @@ class Parser {
     if (q.safety_item) allowed.push_back(safety_field);
     CheckFields(entry, path, allowed);
 
-    const int max_total = q.items * q.item_max;
-    const int min_total = q.items * q.item_min;
     const json* items = JsonReader::Field(entry, "items");
     const json* total = JsonReader::Field(entry, "total");
     const json* safety = q.safety_item ? JsonReader::Field(entry, safety_field.c_str()) : nullptr;
@@ -367,19 +365,14 @@ class Parser {
 
     std::optional<int> scored;
     if (items != nullptr) scored = ScoreGivenItems(q, *items, JsonChild(path, "items"), result);
-    std::optional<int> given_total;
-    if (total != nullptr) given_total = reader_.IntegerInRange(*total, JsonChild(path, "total"), min_total, max_total, "total");
+    std::optional<long long> given_total;
+    if (total != nullptr) given_total = reader_.Integer(*total, JsonChild(path, "total"));
     std::optional<int> given_safety;
     if (safety != nullptr)
       given_safety = reader_.IntegerInRange(*safety, JsonChild(path, safety_field), q.item_min, q.item_max, "answer");
     if (errors_.size() != errors_before) return;
 
-    if (scored && given_total && *scored != *given_total) {
-      Issue(JsonChild(path, "total"), Severity::kWarning, "total_mismatch",
-            "total " + std::to_string(*given_total) + " differs from the sum of " + JsonChild(path, "items") + " (" +
-                std::to_string(*scored) + "); the item sum is used");
-    }
-    result.total = scored ? scored : given_total;
+    result.total = ChooseTotal(q, path, scored, given_total);
     if (q.safety_item) {
       std::optional<int> from_items = result.Item(*q.safety_item);
       if (from_items && given_safety && *from_items != *given_safety) {
@@ -396,6 +389,33 @@ class Parser {
       if (std::optional<int> cut = q.PositiveAt(case_.patient.sex)) result.positive = *result.total >= *cut;
     }
     case_.questionnaires[id] = std::move(result);
+  }
+
+  // The total inference uses: the item sum when items were given, else the typed total. A typed
+  // total outside the possible range is a data-quality finding, never a rejection (case.md): with
+  // items the item sum is used (warning), without them the total is excluded (error).
+  std::optional<int> ChooseTotal(const knowledge::Questionnaire& q, const std::string& path, std::optional<int> scored,
+                                 std::optional<long long> given) {
+    const std::string total_path = JsonChild(path, "total");
+    const std::string items_path = JsonChild(path, "items");
+    const int min_total = q.items * q.item_min, max_total = q.items * q.item_max;
+    if (given && (*given < min_total || *given > max_total)) {
+      const std::string said = "total " + std::to_string(*given) + " is outside the possible range " +
+                               std::to_string(min_total) + "-" + std::to_string(max_total);
+      if (scored)
+        Issue(total_path, Severity::kWarning, "total_out_of_range",
+              said + "; the sum of " + items_path + " (" + std::to_string(*scored) + ") is used");
+      else
+        Issue(total_path, Severity::kError, "total_out_of_range", said + "; excluded");
+      return scored;
+    }
+    if (scored && given && *scored != *given)
+      Issue(total_path, Severity::kWarning, "total_mismatch",
+            "total " + std::to_string(*given) + " differs from the sum of " + items_path + " (" +
+                std::to_string(*scored) + "); the item sum is used");
+    if (scored) return scored;
+    if (given) return static_cast<int>(*given);
+    return std::nullopt;
   }
 
   // A questionnaire given only as a result (MDQ): 'positive' or 'negative'.

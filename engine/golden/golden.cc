@@ -15,24 +15,39 @@ namespace {
 using nlohmann::json;
 using nlohmann::ordered_json;
 
+std::string Join(const std::vector<std::string>& items, const std::string& separator) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
+  return out;
+}
+
 // Collects problems as "source: /path: message".
+// Also collects the ids met, with their paths, for UnknownIds.
 struct Problems {
   std::string source;
   std::vector<std::string> list;
+  std::vector<IdRef> refs;
   void Add(const std::string& where, const std::string& message) { list.push_back(source + ": " + where + ": " + message); }
+  void Ref(const std::string& where, const char* what, const std::string& id) {
+    if (what) refs.push_back({where, what, id});
+  }
 };
 
-std::vector<std::string> IdList(const json& value, const std::string& where, Problems& problems) {
+// `what` (may be null): the kind each id must be, recorded for UnknownIds.
+std::vector<std::string> IdList(const json& value, const std::string& where, Problems& problems,
+                                const char* what = nullptr) {
   std::vector<std::string> out;
   if (!value.is_array()) {
     problems.Add(where, "expected an array of ids");
     return out;
   }
   for (size_t i = 0; i < value.size(); ++i) {
-    if (value[i].is_string())
+    if (value[i].is_string()) {
       out.push_back(value[i].get<std::string>());
-    else
+      problems.Ref(where + "/" + std::to_string(i), what, out.back());
+    } else {
       problems.Add(where + "/" + std::to_string(i), "expected an id (string)");
+    }
   }
   return out;
 }
@@ -61,6 +76,7 @@ void ParseMustIncludeDeficits(const json& deficits, Partial& out, Problems& prob
     const json& item = deficits[i];
     if (item.is_string()) {
       out.deficits.emplace_back(item.get<std::string>(), kPresent);
+      problems.Ref(where, "deficit", item.get<std::string>());
       continue;
     }
     if (!item.is_object() || !item.contains("id") || !item["id"].is_string()) {
@@ -68,6 +84,7 @@ void ParseMustIncludeDeficits(const json& deficits, Partial& out, Problems& prob
       continue;
     }
     CheckKeys(item, {"id", "min_certainty"}, where, problems);
+    problems.Ref(where + "/id", "deficit", item["id"].get<std::string>());
     out.deficits.emplace_back(item["id"].get<std::string>(),
                               Number(item, "min_certainty", where, problems).value_or(kPresent));
   }
@@ -77,21 +94,24 @@ void ParseMustInclude(const json& include, Partial& out, Problems& problems) {
   if (!include.is_object()) return problems.Add("/must_include", "expected an object");
   CheckKeys(include, {"deficits", "drivers", "alerts", "strategies", "blocked_strategies"}, "/must_include", problems);
   if (include.contains("deficits")) ParseMustIncludeDeficits(include["deficits"], out, problems);
-  if (include.contains("drivers")) out.drivers = IdList(include["drivers"], "/must_include/drivers", problems);
-  if (include.contains("alerts")) out.alerts = IdList(include["alerts"], "/must_include/alerts", problems);
-  if (include.contains("strategies")) out.strategies = IdList(include["strategies"], "/must_include/strategies", problems);
+  if (include.contains("drivers")) out.drivers = IdList(include["drivers"], "/must_include/drivers", problems, "driver");
+  if (include.contains("alerts")) out.alerts = IdList(include["alerts"], "/must_include/alerts", problems, "alert");
+  if (include.contains("strategies"))
+    out.strategies = IdList(include["strategies"], "/must_include/strategies", problems, "strategy");
   if (include.contains("blocked_strategies"))
-    out.blocked = IdList(include["blocked_strategies"], "/must_include/blocked_strategies", problems);
+    out.blocked = IdList(include["blocked_strategies"], "/must_include/blocked_strategies", problems, "strategy");
 }
 
 void ParseMustNotInclude(const json& exclude, Partial& out, Problems& problems) {
   if (!exclude.is_object()) return problems.Add("/must_not_include", "expected an object");
   CheckKeys(exclude, {"deficits", "strategies", "alerts", "drivers"}, "/must_not_include", problems);
-  if (exclude.contains("deficits")) out.not_deficits = IdList(exclude["deficits"], "/must_not_include/deficits", problems);
+  if (exclude.contains("deficits"))
+    out.not_deficits = IdList(exclude["deficits"], "/must_not_include/deficits", problems, "deficit");
   if (exclude.contains("strategies"))
-    out.not_strategies = IdList(exclude["strategies"], "/must_not_include/strategies", problems);
-  if (exclude.contains("alerts")) out.not_alerts = IdList(exclude["alerts"], "/must_not_include/alerts", problems);
-  if (exclude.contains("drivers")) out.not_drivers = IdList(exclude["drivers"], "/must_not_include/drivers", problems);
+    out.not_strategies = IdList(exclude["strategies"], "/must_not_include/strategies", problems, "strategy");
+  if (exclude.contains("alerts")) out.not_alerts = IdList(exclude["alerts"], "/must_not_include/alerts", problems, "alert");
+  if (exclude.contains("drivers"))
+    out.not_drivers = IdList(exclude["drivers"], "/must_not_include/drivers", problems, "driver");
 }
 
 std::optional<Partial> ParsePartial(const json& doc, Problems& problems) {
@@ -135,6 +155,7 @@ std::vector<StrategyVerdict> ParseVerdicts(const json& list, const std::string& 
       continue;
     }
     CheckKeys(item, {"id", "verdict"}, where, problems);
+    problems.Ref(where + "/id", "strategy", item["id"].get<std::string>());
     auto verdict = ParseVerdict(item["verdict"].get<std::string>());
     if (!verdict)
       problems.Add(where + "/verdict", "expected acceptable, acceptable_with_caution or blocked");
@@ -146,13 +167,17 @@ std::vector<StrategyVerdict> ParseVerdicts(const json& list, const std::string& 
 
 // An alert: a plain id (severity not checked) or {"id": ..., "severity": ...}.
 std::optional<AlertExpectation> ParseAlert(const json& item, const std::string& where, Problems& problems) {
-  if (item.is_string()) return AlertExpectation{item.get<std::string>(), std::nullopt};
+  if (item.is_string()) {
+    problems.Ref(where, "alert", item.get<std::string>());
+    return AlertExpectation{item.get<std::string>(), std::nullopt};
+  }
   if (!item.is_object() || !item.contains("id") || !item["id"].is_string() || !item.contains("severity") ||
       !item["severity"].is_string()) {
     problems.Add(where, "expected an alert id or {\"id\": ..., \"severity\": ...}");
     return std::nullopt;
   }
   CheckKeys(item, {"id", "severity"}, where, problems);
+  problems.Ref(where + "/id", "alert", item["id"].get<std::string>());
   auto severity = Parse<AlertSeverity>(item["severity"].get<std::string>());
   if (!severity) {
     problems.Add(where + "/severity", "expected urgent, high, caution or info");
@@ -177,6 +202,7 @@ void ParseDeficits(const json& list, Complete& out, Problems& problems) {
       continue;
     }
     CheckKeys(item, {"id", "certainty", "tolerance", "min", "max"}, where, problems);
+    problems.Ref(where + "/id", "deficit", item["id"].get<std::string>());
     DeficitBand band{item["id"].get<std::string>(), 0, 1, std::nullopt};
     if (auto pinned = Number(item, "certainty", where, problems)) {
       double tolerance = Number(item, "tolerance", where, problems).value_or(kDefaultTolerance);
@@ -201,11 +227,71 @@ std::optional<Complete> ParseComplete(const json& doc, Problems& problems) {
   Complete out;
   if (doc.contains("alerts")) ParseAlerts(doc["alerts"], out, problems);
   if (doc.contains("strategies")) out.strategies = ParseVerdicts(doc["strategies"], "strategies", problems);
-  if (doc.contains("blocked_strategies")) out.blocked = IdList(doc["blocked_strategies"], "/blocked_strategies", problems);
+  if (doc.contains("blocked_strategies"))
+    out.blocked = IdList(doc["blocked_strategies"], "/blocked_strategies", problems, "strategy");
   if (doc.contains("requested_supplements"))
     out.requested = ParseVerdicts(doc["requested_supplements"], "requested_supplements", problems);
   if (doc.contains("deficits")) ParseDeficits(doc["deficits"], out, problems);
-  if (doc.contains("drivers")) out.drivers = IdList(doc["drivers"], "/drivers", problems);
+  if (doc.contains("drivers")) out.drivers = IdList(doc["drivers"], "/drivers", problems, "driver");
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// case_kind and the clinician block.
+
+constexpr std::pair<CaseKind, const char*> kCaseKinds[] = {
+    {CaseKind::kHealthyControl, "healthy_control"}, {CaseKind::kSingleIssue, "single_issue"}, {CaseKind::kMixed, "mixed"}};
+
+const char* CaseKindName(CaseKind kind) {
+  for (const auto& [k, name] : kCaseKinds)
+    if (k == kind) return name;
+  return "";
+}
+
+std::optional<CaseKind> ParseCaseKind(const json& value, Problems& problems) {
+  for (const auto& [kind, name] : kCaseKinds)
+    if (value.is_string() && value.get<std::string>() == name) return kind;
+  problems.Add("/case_kind", "expected healthy_control, single_issue or mixed");
+  return std::nullopt;
+}
+
+std::vector<std::pair<std::string, std::string>> ParseRankedBefore(const json& list, Problems& problems) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const std::string where = "/clinician/ranked_before";
+  if (!list.is_array()) {
+    problems.Add(where, "expected an array of [first, second] strategy pairs");
+    return out;
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string at = where + "/" + std::to_string(i);
+    std::vector<std::string> pair = IdList(list[i], at, problems, "strategy");
+    if (pair.size() == 2 && list[i].size() == 2) out.emplace_back(pair[0], pair[1]);
+    else problems.Add(at, "expected [first, second]: two strategy ids");
+  }
+  return out;
+}
+
+Clinician ParseClinician(const json& block, Problems& problems) {
+  Clinician out;
+  const std::string where = "/clinician";
+  if (!block.is_object()) {
+    problems.Add(where, "expected an object");
+    return out;
+  }
+  CheckKeys(block, {"deficits", "not_deficits", "drivers", "not_drivers", "alerts", "not_alerts", "not_strategies",
+                    "ranked_before"},
+            where, problems);
+  auto list = [&](const char* key, const char* what, std::vector<std::string>& into) {
+    if (block.contains(key)) into = IdList(block[key], where + "/" + key, problems, what);
+  };
+  list("deficits", "deficit", out.deficits);
+  list("not_deficits", "deficit", out.not_deficits);
+  list("drivers", "driver", out.drivers);
+  list("not_drivers", "driver", out.not_drivers);
+  list("alerts", "alert", out.alerts);
+  list("not_alerts", "alert", out.not_alerts);
+  list("not_strategies", "strategy", out.not_strategies);
+  if (block.contains("ranked_before")) out.ranked_before = ParseRankedBefore(block["ranked_before"], problems);
   return out;
 }
 
@@ -339,6 +425,65 @@ void CheckComplete(const Complete& expect, const inference::Evaluation& evaluati
     CompareIds("driver", expect.drivers, PresentIds(evaluation.drivers), out);
 }
 
+// The calibration limit of the case's kind.
+void CheckCaseKind(CaseKind kind, const inference::Evaluation& evaluation, std::vector<std::string>& out) {
+  const std::string label = std::string("case_kind ") + CaseKindName(kind);
+  int likely = 0;
+  std::vector<std::string> likely_ids;
+  for (const auto& [id, conclusion] : evaluation.deficits) {
+    if (kind == CaseKind::kHealthyControl && conclusion.certainty >= kPresent)
+      out.push_back(label + ": deficit " + id + " certainty " + Certainty(conclusion.certainty) + " >= " +
+                    Certainty(kPresent));
+    if (conclusion.certainty >= kLikely) {
+      ++likely;
+      likely_ids.push_back(id);
+    }
+  }
+  if (kind == CaseKind::kSingleIssue && likely > kSingleIssueMaxLikely)
+    out.push_back(label + ": " + std::to_string(likely) + " deficits >= " + Certainty(kLikely) + " (" +
+                  Join(likely_ids, ", ") + "), at most " + std::to_string(kSingleIssueMaxLikely));
+}
+
+// Where `id` ranks among the suggested strategies (0-based); nullopt when not suggested.
+std::optional<size_t> StrategyRank(const inference::Evaluation& evaluation, const std::string& id) {
+  for (size_t i = 0; i < evaluation.strategies.size(); ++i)
+    if (evaluation.strategies[i].id == id) return i;
+  return std::nullopt;
+}
+
+void CheckRankedBefore(const Clinician& expect, const inference::Evaluation& evaluation, std::vector<std::string>& out) {
+  for (const auto& [first, second] : expect.ranked_before) {
+    const std::string label = "clinician ranked_before " + first + " > " + second + ": ";
+    auto a = StrategyRank(evaluation, first), b = StrategyRank(evaluation, second);
+    if (!a || !b) out.push_back(label + (!a ? first : second) + " not suggested");
+    else if (*a >= *b)
+      out.push_back(label + first + " ranks " + std::to_string(*a + 1) + ", " + second + " ranks " + std::to_string(*b + 1));
+  }
+}
+
+// The clinician block: each key can fail on its own.
+void CheckClinician(const Clinician& expect, const inference::Evaluation& evaluation, std::vector<std::string>& out) {
+  const std::string c = "clinician ";
+  for (const auto& id : expect.deficits)
+    if (double v = CertaintyOf(evaluation.deficits, id); v < kPresent)
+      out.push_back(c + "deficit " + id + ": certainty " + Certainty(v) + " < " + Certainty(kPresent));
+  for (const auto& id : expect.not_deficits)
+    if (double v = CertaintyOf(evaluation.deficits, id); v >= kPresent)
+      out.push_back(c + "not_deficit " + id + ": certainty " + Certainty(v) + " >= " + Certainty(kPresent));
+  for (const auto& id : expect.drivers)
+    if (CertaintyOf(evaluation.drivers, id) <= 0) out.push_back(c + "driver " + id + ": not concluded");
+  for (const auto& id : expect.not_drivers)
+    if (double v = CertaintyOf(evaluation.drivers, id); v > 0)
+      out.push_back(c + "not_driver " + id + ": concluded, certainty " + Certainty(v));
+  for (const auto& id : expect.alerts)
+    if (!HasId(evaluation.alerts, id)) out.push_back(c + "alert " + id + ": not raised");
+  for (const auto& id : expect.not_alerts)
+    if (HasId(evaluation.alerts, id)) out.push_back(c + "not_alert " + id + ": raised");
+  for (const auto& id : expect.not_strategies)
+    if (HasId(evaluation.strategies, id)) out.push_back(c + "not_strategy " + id + ": suggested");
+  CheckRankedBefore(expect, evaluation, out);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Snapshot and changes.
 
@@ -401,9 +546,10 @@ Result<Expectation> ParseExpectation(std::string_view text, const std::string& s
   if (!parsed.ok()) return parsed.status();
   json doc = std::move(parsed).value();
   if (!doc.is_object()) return Status::InvalidArgument(source + ": /: expected an object");
-  Problems problems{source, {}};
-  CheckKeys(doc, {"description", "flux", "covers", "must_include", "must_not_include", "max_deficit_certainty", "alerts",
-                  "strategies", "blocked_strategies", "requested_supplements", "deficits", "drivers"},
+  Problems problems{source, {}, {}};
+  CheckKeys(doc, {"description", "case_kind", "clinician", "flux", "covers", "must_include", "must_not_include",
+                  "max_deficit_certainty", "alerts", "strategies", "blocked_strategies", "requested_supplements",
+                  "deficits", "drivers"},
             "", problems);
   Expectation out;
   if (doc.contains("description")) {
@@ -411,9 +557,15 @@ Result<Expectation> ParseExpectation(std::string_view text, const std::string& s
     else problems.Add("/description", "expected a string");
   }
   if (doc.contains("flux")) out.flux = doc["flux"];
-  if (doc.contains("covers")) out.covers = IdList(doc["covers"], "/covers", problems);
+  if (doc.contains("covers")) out.covers = IdList(doc["covers"], "/covers", problems, "rule");
+  if (doc.contains("case_kind")) out.case_kind = ParseCaseKind(doc["case_kind"], problems);
+  if (doc.contains("clinician")) {
+    out.clinician = ParseClinician(doc["clinician"], problems);
+    out.clinician_json = doc["clinician"];
+  }
   out.partial = ParsePartial(doc, problems);
   out.complete = ParseComplete(doc, problems);
+  out.ids = std::move(problems.refs);
   if (problems.list.empty()) return out;
   std::string message;
   for (const auto& problem : problems.list) message += (message.empty() ? "" : "\n") + problem;
@@ -423,7 +575,10 @@ Result<Expectation> ParseExpectation(std::string_view text, const std::string& s
 std::vector<std::string> Check(const Expectation& expect, const inference::Evaluation& evaluation,
                                const std::set<std::string>& fired) {
   std::vector<std::string> failures;
+  if (!expect.complete && !expect.partial) failures.push_back("no expected result: run nflux rules test --update");
   if (expect.complete) CheckComplete(*expect.complete, evaluation, failures);
+  if (expect.case_kind) CheckCaseKind(*expect.case_kind, evaluation, failures);
+  if (expect.clinician) CheckClinician(*expect.clinician, evaluation, failures);
   if (expect.partial) {
     CheckPartialIncludes(*expect.partial, evaluation, failures);
     CheckPartialExcludes(*expect.partial, evaluation, failures);
@@ -431,6 +586,35 @@ std::vector<std::string> Check(const Expectation& expect, const inference::Evalu
   for (const auto& rule : expect.covers)
     if (!fired.count(rule)) failures.push_back("covered rule " + rule + ": did not fire");
   return failures;
+}
+
+std::vector<std::string> UnknownIds(const Expectation& expect, const std::string& source,
+                                    const knowledge::KnowledgeBase& kb, const rules::RuleBase& rule_base) {
+  using knowledge::NodeKind;
+  // A driver is a driver or a stressor node, as `conclude driver` allows (docs/rule-language.md).
+  static const std::map<std::string, std::vector<NodeKind>> kKinds = {
+      {"deficit", {NodeKind::kDeficit}}, {"driver", {NodeKind::kDriver, NodeKind::kStressor}},
+      {"alert", {NodeKind::kAlert}}, {"strategy", {NodeKind::kStrategy}}};
+  std::map<std::string, std::vector<std::string>> known;  // what -> ids, built when first needed
+  auto ids_of = [&](const std::string& what) -> const std::vector<std::string>& {
+    auto [it, added] = known.try_emplace(what);
+    if (!added) return it->second;
+    if (what == "rule")
+      for (const auto& rule : rule_base.rules) it->second.push_back(rule.id);
+    else
+      for (NodeKind kind : kKinds.at(what))
+        for (auto& id : kb.IdsOfKind(kind)) it->second.push_back(std::move(id));
+    return it->second;
+  };
+  std::vector<std::string> out;
+  for (const auto& ref : expect.ids) {
+    const auto& ids = ids_of(ref.what);
+    if (std::find(ids.begin(), ids.end(), ref.id) != ids.end()) continue;
+    std::vector<std::string> nearest = NearestIds(ref.id, ids);
+    out.push_back(source + ":" + ref.path + ": unknown " + ref.what + " '" + ref.id + "'" +
+                  (nearest.empty() ? "" : " (nearest: " + Join(nearest, ", ") + ")"));
+  }
+  return out;
 }
 
 std::set<std::string> FiredRules(const inference::Evaluation& evaluation) {
@@ -443,6 +627,8 @@ std::set<std::string> FiredRules(const inference::Evaluation& evaluation) {
 ordered_json Snapshot(const Expectation& old, const inference::Evaluation& evaluation, const std::set<std::string>& fired) {
   ordered_json out;
   if (!old.description.empty()) out["description"] = old.description;
+  if (old.case_kind) out["case_kind"] = CaseKindName(*old.case_kind);
+  if (old.clinician) out["clinician"] = old.clinician_json;
   if (!old.flux.empty()) out["flux"] = old.flux;
   out["covers"] = old.covers.empty() ? std::vector<std::string>(fired.begin(), fired.end()) : old.covers;
   out["alerts"] = ordered_json::array();
@@ -460,7 +646,7 @@ ordered_json Snapshot(const Expectation& old, const inference::Evaluation& evalu
 
 std::vector<std::string> Changes(const Expectation& old, const Expectation& updated) {
   std::vector<std::string> changes;
-  if (!old.complete) changes.push_back("migrated to the complete format");
+  if (!old.complete) changes.push_back(old.partial ? "migrated to the complete format" : "complete result filled in");
   size_t stated = 0;
   std::vector<std::string> before;
   if (old.complete && updated.complete) before = Facts(WithStatedSeverities(*old.complete, *updated.complete, stated));
@@ -501,6 +687,7 @@ CaseRun RunCase(const pipeline::Pipeline& pipeline, const std::string& dir, cons
     return run;
   }
   run.expectation = *expect;
+  run.unknown_ids = UnknownIds(*expect, expect_path, pipeline.knowledge(), pipeline.rule_base());
   auto text = ReadFile(case_path);
   auto parsed = text.ok() ? pipeline.ParseCase(*text, case_path) : Result<casefile::Case>(text.status());
   auto flux = pipeline::FluxFromJson(expect->flux, expect_path + " (flux)");
@@ -520,6 +707,7 @@ CaseRun RunCase(const pipeline::Pipeline& pipeline, const std::string& dir, cons
   run.fired = FiredRules(*run.evaluation);
   if (!run.evaluation->trace.stopped.empty()) run.failures.push_back("stopped: " + run.evaluation->trace.stopped);
   for (auto& failure : Check(*expect, *run.evaluation, run.fired)) run.failures.push_back(std::move(failure));
+  run.failures.insert(run.failures.begin(), run.unknown_ids.begin(), run.unknown_ids.end());
   return run;
 }
 
@@ -536,7 +724,8 @@ Result<std::vector<std::string>> Update(const std::string& dir, CaseRun& run) {
     if (!out || !(out << text)) return Status::IOError(path + ": cannot write");
   }
   std::vector<std::string> changes = Changes(*run.expectation, *updated);
-  run.failures = Check(*updated, *run.evaluation, run.fired);
+  run.failures = run.unknown_ids;
+  for (auto& failure : Check(*updated, *run.evaluation, run.fired)) run.failures.push_back(std::move(failure));
   if (!run.evaluation->trace.stopped.empty()) run.failures.push_back("stopped: " + run.evaluation->trace.stopped);
   run.expectation = std::move(updated).value();
   return changes;

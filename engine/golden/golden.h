@@ -13,6 +13,10 @@
 //    "drivers": ["id", ...]}                                  every driver with weight > 0
 // and `covers` names the rules the case exercises: a covered rule that did not fire fails it.
 // An alert may also be written as a plain id (older files): then its severity is not checked.
+// Two more keys survive --update: "case_kind" (healthy_control: no deficit reaches 0.2;
+// single_issue: at most 3 deficits >= 0.5; mixed: no limit) and "clinician" (Clinician). Every id
+// anywhere must exist (UnknownIds). A file with neither result format fails with "no expected
+// result: run nflux rules test --update", which fills the complete result in.
 // The old partial format ("must_include" / "must_not_include" / "max_deficit_certainty") still
 // loads and is checked as before; `nflux rules test --update` rewrites a file in the complete
 // format (Snapshot), keeping its description, flux and covers.
@@ -30,6 +34,7 @@
 
 #include "base/status.h"
 #include "inference/inference.h"
+#include "knowledge/knowledge.h"
 #include "knowledge/vocabulary.h"
 #include "pipeline/pipeline.h"
 #include "rules/rules.h"
@@ -71,13 +76,45 @@ struct Partial {
   std::optional<double> max_deficit_certainty;
 };
 
+// `case_kind`: the calibration limit a case is held to (GOLDEN10 / README).
+enum class CaseKind { kHealthyControl, kSingleIssue, kMixed };
+inline constexpr double kLikely = 0.5;         // a deficit at or above is likely
+inline constexpr int kSingleIssueMaxLikely = 3;  // single_issue: most deficits >= kLikely
+
+// The `clinician` block: what a clinician would and would not conclude, checked on every run
+// beside the complete result, and kept by --update.
+struct Clinician {
+  std::vector<std::string> deficits, not_deficits;  // >= kPresent; absent or < kPresent
+  std::vector<std::string> drivers, not_drivers;    // concluded (certainty > 0); not
+  std::vector<std::string> alerts, not_alerts;      // raised; not
+  std::vector<std::string> not_strategies;          // never suggested
+  std::vector<std::pair<std::string, std::string>> ranked_before;  // both suggested, first above second
+};
+
+// An id an expectation names, where it is written, and what it must be: "deficit", "driver",
+// "alert", "strategy" (knowledge base node kinds) or "rule" (covers).
+struct IdRef {
+  std::string path;  // JSON path: "/clinician/not_deficits/0"
+  std::string what;
+  std::string id;
+};
+
 struct Expectation {
   std::string description;
   nlohmann::json flux = nlohmann::json::object();
   std::vector<std::string> covers;
   std::optional<Complete> complete;
   std::optional<Partial> partial;
+  std::optional<CaseKind> case_kind;
+  std::optional<Clinician> clinician;
+  nlohmann::json clinician_json;  // the block as written, for Snapshot
+  std::vector<IdRef> ids;         // every id named anywhere, for UnknownIds
 };
+
+// Every id of `expect` that the knowledge base (or, for covers, the rule base) does not define:
+// "<source>:/clinician/not_deficits/0: unknown deficit 'gaba_functon' (nearest: gaba_function)".
+std::vector<std::string> UnknownIds(const Expectation& expect, const std::string& source,
+                                    const knowledge::KnowledgeBase& kb, const rules::RuleBase& rule_base);
 
 // Parses an expectation; InvalidArgument naming `source` and the JSON path of every problem.
 Result<Expectation> ParseExpectation(std::string_view text, const std::string& source);
@@ -108,6 +145,7 @@ struct CaseRun {
   std::optional<Expectation> expectation;            // when it parsed
   std::optional<inference::Evaluation> evaluation;   // when the case evaluated
   std::set<std::string> fired;
+  std::vector<std::string> unknown_ids;  // UnknownIds(), kept as failures by Update()
   bool passed() const { return failures.empty(); }
 };
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "base/text.h"
 #include "inference/certainty.h"
 #include "inference/compile.h"
 #include "inference/evaluator.h"
@@ -49,10 +50,11 @@ class Run {
   void Enqueue(int rule);
   void Wake(int symbol);
   bool Consider(int index);
-  void Fire(const rules::Rule& rule, double strength);
-  double Apply(const rules::Action& action, const rules::Rule& rule, double contribution);
-  void AddEvidence(int symbol, double contribution, bool for_it, const std::string& rule_id);
-  void SuggestDeficit(const rules::Action& action, const rules::Rule& rule, double contribution);
+  void Fire(const rules::Rule& rule, double strength, bool clinical);
+  double Apply(const rules::Action& action, const rules::Rule& rule, double contribution, bool clinical);
+  void AddEvidence(int symbol, double contribution, bool for_it, const std::string& rule_id, bool clinical);
+  void SuggestDeficit(const rules::Action& action, const rules::Rule& rule, double contribution, bool clinical);
+  Conclusion ConclusionOf(int symbol);
   void SuggestStrategy(const std::string& id, const std::vector<std::string>& for_deficits, double contribution,
                        const std::string& source);
   void RaiseAlert(const rules::Action& action, const rules::Rule& rule);
@@ -150,7 +152,7 @@ bool Run::Consider(int index) {
           "run limit of " + std::to_string(options_.run_limit) + " firings reached at rule " + rule.id;
       return false;
     }
-    Fire(rule, strength);
+    Fire(rule, strength, evaluator_.Clinical(compiled_rule.root));
   }
   if (options_.trace) {
     trace_.tests = std::move(tests_);  // cleared before the next rule
@@ -159,26 +161,33 @@ bool Run::Consider(int index) {
   return true;
 }
 
-void Run::Fire(const rules::Rule& rule, double strength) {
+void Run::Fire(const rules::Rule& rule, double strength, bool clinical) {
   ++evaluation_.trace.firings;
   if (options_.trace) {
     trace_.fired = true;
+    trace_.clinical = clinical;
     trace_.order = evaluation_.trace.firings;
     trace_.strength = strength;
   }
   for (const auto& action : rule.actions) {
-    double contribution = Apply(action, rule, action.certainty * strength);
+    double contribution = Apply(action, rule, action.certainty * strength, clinical);
     if (options_.trace) trace_.contributions.push_back(Contribution{ConclusionKindOf(action.kind), action.id, contribution});
   }
 }
 
 // Applies one action of a firing rule; returns the certainty it contributed.
-double Run::Apply(const rules::Action& action, const rules::Rule& rule, double contribution) {
+double Run::Apply(const rules::Action& action, const rules::Rule& rule, double contribution, bool clinical) {
   switch (action.kind) {
-    case ActionKind::kDeriveFact: AddEvidence(compiled_.Find(kFact, action.id), contribution, true, rule.id); break;
-    case ActionKind::kConcludeDriver: AddEvidence(compiled_.Find(kDriver, action.id), contribution, true, rule.id); break;
-    case ActionKind::kSuggestDeficit: SuggestDeficit(action, rule, contribution); break;
-    case ActionKind::kOpposeDeficit: AddEvidence(compiled_.Find(kDeficit, action.id), contribution, false, rule.id); break;
+    case ActionKind::kDeriveFact:
+      AddEvidence(compiled_.Find(kFact, action.id), contribution, true, rule.id, clinical);
+      break;
+    case ActionKind::kConcludeDriver:
+      AddEvidence(compiled_.Find(kDriver, action.id), contribution, true, rule.id, clinical);
+      break;
+    case ActionKind::kSuggestDeficit: SuggestDeficit(action, rule, contribution, clinical); break;
+    case ActionKind::kOpposeDeficit:
+      AddEvidence(compiled_.Find(kDeficit, action.id), contribution, false, rule.id, false);
+      break;
     case ActionKind::kSuggestStrategy: SuggestStrategy(action.id, action.ids, contribution, rule.id); break;
     case ActionKind::kRaiseAlert: RaiseAlert(action, rule); return 1;
     case ActionKind::kNoteDataQuality:
@@ -189,16 +198,19 @@ double Run::Apply(const rules::Action& action, const rules::Rule& rule, double c
 }
 
 // Evidence for or against a conclusion; a changed conclusion wakes the rules that read it.
-void Run::AddEvidence(int symbol, double contribution, bool for_it, const std::string& rule_id) {
+// Evidence for from a clinical rule makes the conclusion clinical (calibration).
+void Run::AddEvidence(int symbol, double contribution, bool for_it, const std::string& rule_id, bool clinical) {
   Slot& slot = scratch_->slots[symbol];
   if (slot.generation != generation_) {
     slot.generation = generation_;
     slot.support = slot.against = 0;
     slot.data = nullptr;
+    slot.clinical = false;
     concluded_.push_back(symbol);
   }
   if (for_it) {
     slot.support = CombineSameSign(slot.support, contribution);
+    slot.clinical = slot.clinical || clinical;
     supporting_[symbol].push_back(rule_id);
   } else {
     slot.against = CombineSameSign(slot.against, contribution);
@@ -207,9 +219,9 @@ void Run::AddEvidence(int symbol, double contribution, bool for_it, const std::s
   Wake(symbol);
 }
 
-void Run::SuggestDeficit(const rules::Action& action, const rules::Rule& rule, double contribution) {
+void Run::SuggestDeficit(const rules::Action& action, const rules::Rule& rule, double contribution, bool clinical) {
   int symbol = compiled_.Find(kDeficit, action.id);
-  AddEvidence(symbol, contribution, true, rule.id);
+  AddEvidence(symbol, contribution, true, rule.id, clinical);
   auto& drivers = deficit_drivers_[symbol];
   // A driver's weight is the evidence the rules naming it gave the deficit; the rule's strength
   // already holds the driver's own certainty when the rule tested it.
@@ -228,7 +240,7 @@ void Run::SuggestStrategy(const std::string& id, const std::vector<std::string>&
 
 // An alert from a rule; its `because` is the case data of the rule's tests that held.
 void Run::RaiseAlert(const rules::Action& action, const rules::Rule& rule) {
-  AddEvidence(compiled_.Find(kAlert, action.id), 1, true, rule.id);
+  AddEvidence(compiled_.Find(kAlert, action.id), 1, true, rule.id, false);
   std::vector<std::string> because;
   for (const auto& test : tests_)
     if (test.truth == Truth::kTrue && !test.input.empty()) because.push_back(test.input);
@@ -239,19 +251,32 @@ void Run::RaiseAlert(const rules::Action& action, const rules::Rule& rule) {
 void Run::CollectConclusions() {
   for (int symbol : concluded_) {
     const auto& [family, id] = compiled_.symbol_names[symbol];
-    const Slot& slot = scratch_->slots[symbol];
-    Conclusion conclusion;
-    conclusion.id = id;
-    conclusion.support = slot.support;
-    conclusion.against = slot.against;
-    conclusion.certainty = CombineForAgainst(conclusion.support, conclusion.against);
-    conclusion.rules = supporting_[symbol];
-    conclusion.opposing_rules = opposing_[symbol];
-    if (auto it = deficit_drivers_.find(symbol); it != deficit_drivers_.end()) conclusion.drivers = it->second;
+    Conclusion conclusion = ConclusionOf(symbol);
     if (family == kFact) evaluation_.facts[id] = std::move(conclusion);
     else if (family == kDriver) evaluation_.drivers[id] = std::move(conclusion);
     else if (family == kDeficit) evaluation_.deficits[id] = std::move(conclusion);
   }
+}
+
+// One conclusion from its slot, calibrated: a deficit without clinical support is capped and says so.
+Conclusion Run::ConclusionOf(int symbol) {
+  const auto& [family, id] = compiled_.symbol_names[symbol];
+  const Slot& slot = scratch_->slots[symbol];
+  Conclusion conclusion;
+  conclusion.id = id;
+  conclusion.support = slot.support;
+  conclusion.against = slot.against;
+  conclusion.clinical = slot.clinical;
+  conclusion.certainty = CalibratedCertainty(slot, family);
+  double uncapped = CombineForAgainst(slot.support, slot.against);
+  if (conclusion.certainty < uncapped)
+    conclusion.calibration = "capped at " + FormatNumber(kNonClinicalDeficitCap) + " (rules alone: " +
+                             FormatNumber(uncapped, 3) + "): supported only by the flux model, medications, " +
+                             "lifestyle or patient data; no symptom, questionnaire or lab";
+  conclusion.rules = supporting_[symbol];
+  conclusion.opposing_rules = opposing_[symbol];
+  if (auto it = deficit_drivers_.find(symbol); it != deficit_drivers_.end()) conclusion.drivers = it->second;
+  return conclusion;
 }
 
 // Data quality, as case.md requires, whatever the rules say.

@@ -362,7 +362,7 @@ Truth Evaluator::ConclusionTest(const CompiledNode& node, const Slot* slot, doub
                                 TestTrace* trace) const {
   const std::string& id = node.test->id;
   const char* prefix = FamilyPrefix(FamilyOf(node.kind));
-  double certainty = slot ? CombineForAgainst(slot->support, slot->against) : 0;
+  double certainty = slot ? CalibratedCertainty(*slot, FamilyOf(node.kind)) : 0;
   auto input = [&] { return std::string(prefix) + ":" + id; };
   if (certainty <= 0) { NFLUX_NOTE(input(), id + " not concluded"); return Truth::kFalse; }
   NFLUX_NOTE(input(), id + " concluded (" + FormatNumber(certainty, 3) + ")");
@@ -412,6 +412,47 @@ Truth Evaluator::DataQualityTest(const CompiledNode& node, TestTrace* trace) con
   bool has = case_.HasDataQuality(error ? casefile::Severity::kError : casefile::Severity::kWarning);
   NFLUX_NOTE("data_quality", has ? "data-quality " + text + " present" : "no data-quality " + text);
   return FromBool(has);
+}
+
+// ---- Calibration: whether a true condition rests on clinical evidence.
+
+bool Evaluator::Clinical(int index) const {
+  const CompiledNode& node = nodes_[index];
+  switch (node.op) {
+    case Op::kTest:
+      return EvaluateLeaf(node) == Truth::kTrue && ClinicalLeaf(node);
+    case Op::kNot:
+      return false;  // the absence of something is not evidence for a deficit
+    case Op::kAnd:
+    case Op::kOr:
+    case Op::kAtLeast:
+      for (int child = node.first_child; child < node.first_child + node.child_count; ++child) {
+        double ignored = 1;
+        if (Evaluate(child, &ignored, nullptr) == Truth::kTrue && Clinical(child)) return true;
+      }
+      return false;
+  }
+  return false;
+}
+
+bool Evaluator::ClinicalLeaf(const CompiledNode& node) const {
+  const Slot* slot = SlotFor(node);
+  switch (node.kind) {
+    case TestKind::kSymptomCompare:
+    case TestKind::kSymptomPresent: return slot && slot->value >= 1;  // a symptom the patient has
+    case TestKind::kQuestionnaireTotal:
+    case TestKind::kQuestionnaireItem:
+    case TestKind::kQuestionnaireBand:
+    case TestKind::kQuestionnairePositive:
+    case TestKind::kLabStatus:
+    case TestKind::kLabValue:
+    case TestKind::kDerivedCompare:
+    case TestKind::kDerivedStatus: return true;
+    case TestKind::kFact:
+    case TestKind::kDriver:
+    case TestKind::kDeficit: return slot && slot->clinical;  // final when read: strata order the rules
+    default: return false;
+  }
 }
 
 }  // namespace nflux::inference

@@ -26,10 +26,18 @@ class Evaluator {
   // With `trace`, every leaf's evaluation is recorded (in the order met).
   Truth Evaluate(int index, double* strength, std::vector<TestTrace>* trace) const;
 
+  // REQUIRES: node `index` is true on the case. Whether it holds through clinical evidence: a
+  // true leaf (not under `not`, and in a true branch) that reads a present symptom, a
+  // questionnaire, a lab or a derived index, or a fact, driver or deficit that is itself
+  // clinical. Medications, conditions, lifestyle, stressors, patient data, supplements, alerts,
+  // data quality and flux indices are not (docs/rule-language.md, "Calibration").
+  bool Clinical(int index) const;
+
  private:
   Truth EvaluateAnd(const CompiledNode& node, double* strength, std::vector<TestTrace>* trace) const;
   Truth EvaluateAtLeast(const CompiledNode& node, double* strength, std::vector<TestTrace>* trace) const;
   const Slot* SlotFor(const CompiledNode& node) const;
+  bool ClinicalLeaf(const CompiledNode& node) const;
 
   // One leaf test: dispatches to its family. `trace` (may be null) gets the input and actual value.
   Truth EvaluateTest(const CompiledNode& node, double* strength, TestTrace* trace) const;

@@ -38,6 +38,11 @@
 namespace nflux::inference {
 
 enum class Truth { kFalse, kTrue, kUnknown };
+
+// Calibration (docs/rule-language.md): a deficit needs clinical evidence. One that no fired rule
+// supports with a symptom, questionnaire, lab or derived index (directly or through a clinical
+// conclusion) stays below `possible` (0.2): its certainty is at most this.
+inline constexpr double kNonClinicalDeficitCap = 0.19;
 std::string_view TruthName(Truth truth);  // "false" | "true" | "unknown"
 
 // Flux indices for the case ("serotonin.synthesis" -> 0.71), relative to a healthy 1.0, and the
@@ -79,6 +84,9 @@ struct RuleTrace {
   std::vector<TestTrace> tests;  // every leaf, in source order
   std::vector<Contribution> contributions;
   int order = 0;  // firing order (1-based) when fired
+  // When fired: a true leaf test read clinical evidence (symptom, questionnaire, lab, derived
+  // index, or a clinical conclusion), so what it concludes counts as clinically supported.
+  bool clinical = false;
 
   // Fraction of leaf tests that held: how close a rule came, for why-not.
   double Closeness() const;
@@ -102,6 +110,11 @@ struct Conclusion {
   std::vector<std::string> rules;          // supporting rules, firing order
   std::vector<std::string> opposing_rules;
   std::map<std::string, double> drivers;   // deficits: driver -> weight
+  // Some supporting rule fired on clinical evidence (RuleTrace::clinical).
+  bool clinical = false;
+  // Non-empty when calibration capped the certainty, saying why: "capped at 0.19 (model 0.45):
+  // supported only by ..., no symptom, questionnaire or lab".
+  std::string calibration;
 };
 
 // The strategy and alert results are the safety module's (engine/safety/safety.h).

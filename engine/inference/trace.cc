@@ -35,7 +35,10 @@ nlohmann::json RuleTrace::ToJson() const {
                         {"citations", citations}, {"truth", std::string(TruthName(truth))}, {"fired", fired},
                         {"strength", strength}, {"tests", nlohmann::json::array()},
                         {"contributions", nlohmann::json::array()}};
-  if (fired) out["order"] = order;
+  if (fired) {
+    out["order"] = order;
+    out["clinical"] = clinical;
+  }
   for (const auto& test : tests)
     out["tests"].push_back({{"test", test.source}, {"truth", std::string(TruthName(test.truth))},
                             {"actual", test.actual}, {"input", test.input}, {"strength", test.strength}});

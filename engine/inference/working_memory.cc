@@ -1,5 +1,9 @@
 #include "inference/working_memory.h"
 
+#include <algorithm>
+
+#include "inference/certainty.h"
+
 namespace nflux::inference {
 namespace {
 
@@ -55,6 +59,7 @@ std::vector<int> LoadWorkingMemory(const casefile::Case& c, const FluxValues& fl
     slot.value = value;
     slot.data = data;
     slot.support = slot.against = 0;
+    slot.clinical = false;
   };
   for (const auto& [id, score] : c.symptoms) set(kSymptom, id, score, nullptr);
   for (const auto& [id, q] : c.questionnaires) set(kQuestionnaire, id, 0, &q);
@@ -77,6 +82,12 @@ std::vector<int> LoadWorkingMemory(const casefile::Case& c, const FluxValues& fl
   return present;
 }
 
+double CalibratedCertainty(const Slot& slot, Family family) {
+  double certainty = CombineForAgainst(slot.support, slot.against);
+  if (family == kDeficit && !slot.clinical) certainty = std::min(certainty, kNonClinicalDeficitCap);
+  return certainty;
+}
+
 void LoadConclusions(const Evaluation& evaluation, const CompiledRules& compiled, std::vector<Slot>& slots,
                      uint32_t generation) {
   auto load = [&](Family family, const std::map<std::string, Conclusion>& conclusions) {
@@ -86,6 +97,7 @@ void LoadConclusions(const Evaluation& evaluation, const CompiledRules& compiled
       slots[symbol].generation = generation;
       slots[symbol].support = conclusion.support;
       slots[symbol].against = conclusion.against;
+      slots[symbol].clinical = conclusion.clinical;
     }
   };
   load(kFact, evaluation.facts);

@@ -22,7 +22,14 @@ struct Slot {
   double value = 0;         // numbers; conclusions: unused
   const void* data = nullptr;
   double support = 0, against = 0;  // conclusions
+  // Conclusions: some supporting rule rested on clinical evidence (a symptom, questionnaire, lab,
+  // derived index, or a clinical conclusion); see CalibratedCertainty.
+  bool clinical = false;
 };
+
+// The certainty a rule reading `slot` sees, and the one reported: for a deficit without clinical
+// support, capped at kNonClinicalDeficitCap (docs/rule-language.md, "Calibration").
+double CalibratedCertainty(const Slot& slot, Family family);
 
 // Per rule and evaluation: which required parts have been activated, and the agenda bit.
 struct RuleState {

@@ -246,6 +246,17 @@ Result<inference::FluxValues> FluxFromJson(const nlohmann::json& object, const s
   return flux;
 }
 
+std::vector<report::Override> FluxOverrides(const flux::FluxResult& model, const inference::FluxValues& given) {
+  inference::FluxValues modelled = inference::FluxValues::From(model);
+  std::vector<report::Override> out;
+  for (const auto& [key, value] : given.values) {
+    report::Override item{"flux", key, value, std::nullopt};
+    if (auto it = modelled.values.find(key); it != modelled.values.end()) item.model_value = std::round(it->second * 1e4) / 1e4;
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
 inference::FluxValues MergeFlux(const flux::FluxResult& model, const inference::FluxValues& given) {
   inference::FluxValues out = inference::FluxValues::From(model);
   for (const auto& [key, value] : given.values) {
@@ -308,6 +319,7 @@ Result<CaseEvaluation> Pipeline::Evaluate(casefile::Case c, const EvaluationOpti
   result.flux = MergeFlux(result.flux_model, options.given_flux);
   result.evaluation = engine_->Evaluate(result.parsed, result.flux, options.engine);
   if (options.predicted_effects) result.report = ReportOptionsFor(result);
+  result.report.overrides = FluxOverrides(result.flux_model, options.given_flux);
   return result;
 }
 

@@ -92,6 +92,10 @@ Result<inference::FluxValues> FluxFromJson(const nlohmann::json& object, const s
 // their keys (and no longer assumed).
 inference::FluxValues MergeFlux(const flux::FluxResult& model, const inference::FluxValues& given);
 
+// The given flux values as overrides (output.md): each with the value the flux model computed for
+// it (none when the model has no such index), in key order.
+std::vector<report::Override> FluxOverrides(const flux::FluxResult& model, const inference::FluxValues& given);
+
 // A flux index below this (synthesis or level) is a deficit whose repair a strategy may predict.
 inline constexpr double kFluxDeficitThreshold = 0.95;
 

@@ -143,6 +143,7 @@ ordered_json DeficitsJson(const inference::Engine& engine, const Evaluation& eva
                    {"evidence_for", EvidenceJson(engine, evaluation, conclusion->rules)},
                    {"evidence_against", EvidenceJson(engine, evaluation, conclusion->opposing_rules)},
                    {"rules", rules}});
+    if (!conclusion->calibration.empty()) out.back()["calibration"] = conclusion->calibration;
   }
   return out;
 }
@@ -166,6 +167,46 @@ ordered_json DriversJson(const inference::Engine& engine, const Evaluation& eval
                    {"feeds", feeds},
                    {"evidence_for", EvidenceJson(engine, evaluation, driver->rules)}});
   }
+  return out;
+}
+
+// "PHQ-9" from "PHQ-9 (Patient Health Questionnaire-9)": the short name a report shows.
+std::string ShortLabel(const inference::Engine& engine, const std::string& id) {
+  const knowledge::Node* node = engine.knowledge().Find(id);
+  if (!node || node->label.empty()) return id;
+  return node->label.substr(0, node->label.find(" ("));
+}
+
+// Every questionnaire of the case as scored (output.md): total, band, where the total came from,
+// the safety items; a result-only instrument (MDQ) with its result.
+ordered_json QuestionnairesJson(const inference::Engine& engine, const casefile::Case& c) {
+  ordered_json out = ordered_json::array();
+  for (const auto& [id, q] : c.questionnaires) {
+    ordered_json entry = {{"id", id}, {"name", ShortLabel(engine, id)}};
+    if (!q.result.empty()) {
+      entry["result"] = q.result;
+      out.push_back(std::move(entry));
+      continue;
+    }
+    entry["total"] = q.total ? ordered_json(*q.total) : ordered_json();
+    entry["band"] = q.band.empty() ? ordered_json() : ordered_json(q.band);
+    entry["from"] = q.items.empty() ? "total" : "items";
+    if (q.positive) entry["positive"] = *q.positive;
+    ordered_json flagged = ordered_json::object();
+    if (q.safety_item && q.safety_item_value) flagged[std::to_string(*q.safety_item)] = *q.safety_item_value;
+    entry["items_flagged"] = std::move(flagged);
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+ordered_json OverridesJson(const ReportOptions& options) {
+  ordered_json out = ordered_json::array();
+  for (const auto& item : options.overrides)
+    out.push_back({{"kind", item.kind},
+                   {"id", item.id},
+                   {"value", item.value},
+                   {"model_value", item.model_value ? ordered_json(*item.model_value) : ordered_json()}});
   return out;
 }
 
@@ -419,6 +460,32 @@ const ordered_json& Get(const ordered_json& object, const char* key) {
   return object[key];
 }
 
+// "PHQ-9 14 (moderate), item 9: 0", "MDQ positive", "GAD-7 total excluded": one questionnaire.
+std::string QuestionnaireLine(const ordered_json& q) {
+  std::string name = Field(q, "name").empty() ? Field(q, "id") : Field(q, "name");
+  if (q.contains("result")) return name + " " + Field(q, "result");
+  if (Field(q, "total").empty()) return name + " total excluded (see data quality)";
+  std::string text = name + " " + Field(q, "total") + Affix(" (", Field(q, "band"), ")");
+  if (q.contains("positive")) text += Get(q, "positive").get<bool>() ? ", positive" : ", negative";
+  if (!Field(q, "from").empty() && Field(q, "from") != "items") text += ", total as typed";
+  for (const auto& [item, answer] : Get(q, "items_flagged").items()) text += ", item " + item + ": " + Str(answer);
+  return text;
+}
+
+// "flux serotonin.synthesis = 0.5 (model 0.97)": one override.
+std::string OverrideLine(const ordered_json& item) {
+  std::string model = Field(item, "model_value");
+  return Field(item, "kind") + " " + Field(item, "id") + " = " + Field(item, "value") +
+         " (model " + (model.empty() ? "none" : model) + ")";
+}
+
+// "iron_deficiency  likely (0.85), feeds serotonin_synthesis, dopamine_synthesis": one driver.
+std::string DriverLine(const ordered_json& driver) {
+  std::string text = Field(driver, "id") + "  " + Field(driver, "level") + " (" + Field(driver, "certainty") + ")";
+  if (!Get(driver, "feeds").empty()) text += ", feeds " + StringList(Get(driver, "feeds"));
+  return text;
+}
+
 }  // namespace
 
 Versions VersionsOf(const inference::Engine& engine) {
@@ -438,6 +505,7 @@ ordered_json EvaluationToJson(const inference::Engine& engine, const casefile::C
   out["labs"] = InOrder(casefile::LabsToJson(c), {"test", "input", "value", "unit", "status", "reference",
                                                    "optimal_status", "optimal", "decision", "used"});
   out["derived"] = InOrder(casefile::DerivedToJson(c), {"id", "value", "unit", "from", "status"});
+  out["questionnaires"] = QuestionnairesJson(engine, c);
   out["drivers"] = DriversJson(engine, evaluation);
   out["deficits"] = DeficitsJson(engine, evaluation, ranked);
   out["strategies"] = StrategiesJson(engine, evaluation, options);
@@ -445,6 +513,7 @@ ordered_json EvaluationToJson(const inference::Engine& engine, const casefile::C
   out["requested_supplements"] = RequestedJson(engine, evaluation);
   out["flux"] = FluxJson(options.flux, options);
   out["next_best_data"] = NextBestDataJson(engine, c, evaluation, ranked, options);
+  out["overrides"] = OverridesJson(options);
   out["trace_id"] = TraceId(evaluation);
   return out;
 }
@@ -461,6 +530,8 @@ void TextHeader(const ordered_json& report, std::ostream& out) {
   const auto& versions = Get(report, "versions");
   out << "engine " << Field(versions, "engine") << ", knowledge " << Field(versions, "knowledge").substr(0, 19)
       << ", rules " << Field(versions, "rules").substr(0, 19) << "\n";
+  for (const auto& item : Get(report, "overrides"))
+    out << "OVERRIDE (not from the case or the models): " << OverrideLine(item) << "\n";
   out << "Decision support for a qualified practitioner; not a diagnosis.\n\n";
 }
 
@@ -498,6 +569,28 @@ void TextDataQuality(const ordered_json& report, std::ostream& out) {
   }
 }
 
+// The questionnaire scores, when there are any.
+void TextQuestionnaires(const ordered_json& report, std::ostream& out) {
+  const auto& questionnaires = Get(report, "questionnaires");
+  if (questionnaires.empty()) return;
+  out << "QUESTIONNAIRES\n";
+  for (const auto& q : questionnaires) out << "  " << QuestionnaireLine(q) << "\n";
+  out << "\n";
+}
+
+// The root causes (drivers) concluded, before the deficits they feed.
+void TextDrivers(const ordered_json& report, std::ostream& out) {
+  const auto& drivers = Get(report, "drivers");
+  out << "ROOT CAUSES FOUND (" << drivers.size() << ")\n";
+  if (drivers.empty()) out << "  none concluded\n";
+  for (const auto& driver : drivers) {
+    out << "  " << DriverLine(driver) << "\n";
+    for (const auto& evidence : Get(driver, "evidence_for"))
+      out << "     + " << Field(evidence, "text") << "  [rule " << Field(evidence, "rule") << "]\n";
+  }
+  out << "\n";
+}
+
 // Ranked deficits with drivers and evidence.
 void TextDeficits(const ordered_json& report, std::ostream& out) {
   const auto& deficits = Get(report, "deficits");
@@ -509,6 +602,7 @@ void TextDeficits(const ordered_json& report, std::ostream& out) {
     std::vector<std::string> drivers;
     for (const auto& driver : Get(deficit, "drivers")) drivers.push_back(Field(driver, "id") + " " + Field(driver, "weight"));
     if (!drivers.empty()) out << "     drivers: " << Join(drivers, ", ") << "\n";
+    if (!Field(deficit, "calibration").empty()) out << "     " << Field(deficit, "calibration") << "\n";
     for (const char* side : {"evidence_for", "evidence_against"})
       for (const auto& evidence : Get(deficit, side)) {
         out << "     " << (std::string(side) == "evidence_for" ? "+ " : "- ") << Field(evidence, "text") << "  [rule "
@@ -627,6 +721,11 @@ void MarkdownHeader(const ordered_json& report, std::ostream& out) {
   const auto& versions = Get(report, "versions");
   out << "engine `" << Field(versions, "engine") << "`, knowledge `" << Field(versions, "knowledge") << "`, rules `"
       << Field(versions, "rules") << "`\n\n";
+  if (!Get(report, "overrides").empty()) {
+    out << "Overrides (not from the case or the models):\n\n";
+    for (const auto& item : Get(report, "overrides")) out << "- " << OverrideLine(item) << "\n";
+    out << "\n";
+  }
   out << "> Decision support for a qualified practitioner; not a diagnosis.\n\n";
 }
 
@@ -655,6 +754,30 @@ void MarkdownDataQuality(const ordered_json& report, std::ostream& out) {
   }
 }
 
+// The questionnaire scores, when there are any.
+void MarkdownQuestionnaires(const ordered_json& report, std::ostream& out) {
+  const auto& questionnaires = Get(report, "questionnaires");
+  if (questionnaires.empty()) return;
+  out << "## Questionnaires\n\n";
+  for (const auto& q : questionnaires) out << "- " << QuestionnaireLine(q) << "\n";
+  out << "\n";
+}
+
+// The root causes (drivers) concluded, before the deficits they feed.
+void MarkdownDrivers(const ordered_json& report, std::ostream& out) {
+  out << "## Root causes found\n\n";
+  const auto& drivers = Get(report, "drivers");
+  if (drivers.empty()) out << "None concluded.\n";
+  for (const auto& driver : drivers) {
+    out << "- `" << Field(driver, "id") << "`: " << Field(driver, "level") << " (" << Field(driver, "certainty") << ")";
+    if (!Get(driver, "feeds").empty()) out << ", feeds " << StringList(Get(driver, "feeds"));
+    out << "\n";
+    for (const auto& evidence : Get(driver, "evidence_for"))
+      out << "  - " << Field(evidence, "text") << " (rule `" << Field(evidence, "rule") << "`)\n";
+  }
+  out << "\n";
+}
+
 // Ranked deficits with drivers and evidence.
 void MarkdownDeficits(const ordered_json& report, std::ostream& out) {
   out << "## Deficits\n\n";
@@ -672,6 +795,7 @@ void MarkdownDeficits(const ordered_json& report, std::ostream& out) {
       drivers.push_back(std::move(text));
     }
     if (!drivers.empty()) out << "Drivers: " << Join(drivers, ", ") << "\n\n";
+    if (!Field(deficit, "calibration").empty()) out << "*" << Field(deficit, "calibration") << "*\n\n";
     for (const char* side : {"evidence_for", "evidence_against"})
       for (const auto& evidence : Get(deficit, side))
         out << "- " << (std::string(side) == "evidence_for" ? "for: " : "against: ") << Field(evidence, "text")
@@ -756,6 +880,8 @@ std::string EvaluationToText(const ordered_json& report) {
   TextHeader(report, out);
   TextAlerts(report, out);
   TextDataQuality(report, out);
+  TextQuestionnaires(report, out);
+  TextDrivers(report, out);
   TextDeficits(report, out);
   TextStrategies(report, out);
   TextBlocked(report, out);
@@ -771,6 +897,8 @@ std::string EvaluationToMarkdown(const ordered_json& report) {
   MarkdownHeader(report, out);
   MarkdownAlerts(report, out);
   MarkdownDataQuality(report, out);
+  MarkdownQuestionnaires(report, out);
+  MarkdownDrivers(report, out);
   MarkdownDeficits(report, out);
   MarkdownStrategies(report, out);
   MarkdownBlocked(report, out);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,15 @@ struct Versions {
 // The versions of this binary and of the engine's knowledge and rule bases.
 Versions VersionsOf(const inference::Engine& engine);
 
+// A value that did not come from the case and the models (output.md `overrides`): a flux index
+// given with --flux, a what-if change; with the value the model would have used (nullopt: none).
+struct Override {
+  std::string kind;  // "flux" | "lab" | "strategy"
+  std::string id;    // "serotonin.synthesis", "ferritin", "cofactor_iron"
+  double value = 0;
+  std::optional<double> model_value;
+};
+
 // Options shared by the renderers.
 struct ReportOptions {
   // The flux values the evaluation read (the flux model's, or given ones overriding them);
@@ -37,20 +47,22 @@ struct ReportOptions {
   // Per strategy id, its predicted change of flux indices ("serotonin.synthesis" -> +0.14).
   std::map<std::string, std::map<std::string, double>> predicted_effects;
   size_t max_next_best_data = 8;  // most entries in next_best_data
+  std::vector<Override> overrides;  // reported under "overrides"; empty for a plain evaluation
 };
 
 // The evaluation object of output.md, keys in the contract's order:
-// case_id, versions, alerts, data_quality, labs, derived, deficits, strategies, blocked_strategies,
-// requested_supplements, flux, next_best_data, trace_id.
+// case_id, versions, alerts, data_quality, labs, derived, questionnaires, drivers, deficits,
+// strategies, blocked_strategies, requested_supplements, flux, next_best_data, overrides, trace_id.
+// A deficit capped by calibration (inference::kNonClinicalDeficitCap) carries "calibration": why.
 // The engine is needed for what the evaluation does not hold: the rules' leaf tests (evidence
 // kinds), formatted citations, and why-not analysis for next_best_data.
 nlohmann::ordered_json EvaluationToJson(const inference::Engine& engine, const casefile::Case& c,
                                         const inference::Evaluation& evaluation, const Versions& versions,
                                         const ReportOptions& options = {});
 
-// The same content as a terminal report: alerts (red flags) first in a boxed block, then data
-// quality, deficits with evidence and citations, strategies, blocked strategies, next best data,
-// labs.
+// The same content as a terminal report: versions and overrides, alerts (red flags) first in a
+// boxed block, then data quality, questionnaire scores, root causes found (drivers), deficits with
+// evidence and citations, strategies, blocked strategies, next best data, labs.
 std::string EvaluationToText(const nlohmann::ordered_json& evaluation_json);
 // The same content as Markdown.
 std::string EvaluationToMarkdown(const nlohmann::ordered_json& evaluation_json);

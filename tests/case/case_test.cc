@@ -355,8 +355,10 @@ const BadCase kBadCases[] = {
      "case.json: /questionnaires/phq9/items/3: answer 4 is out of range 0-3"},
     {CaseWith(R"("questionnaires": {"phq9": {"items": [0, 1, 2]}})"),
      "case.json: /questionnaires/phq9/items: expected 9 answers, got 3"},
-    {CaseWith(R"("questionnaires": {"gad7": {"total": 30}})"),
-     "case.json: /questionnaires/gad7/total: total 30 is out of range 0-21"},
+    {CaseWith(R"("questionnaires": {"phq9": {"items": [0, 1, 2, 3, 0, 0, 0, 0, -1], "total": 31}})"),
+     "case.json: /questionnaires/phq9/items/8: answer -1 is out of range 0-3"},
+    {CaseWith(R"("questionnaires": {"phq9": {"total": 14, "item9": 4}})"),
+     "case.json: /questionnaires/phq9/item9: answer 4 is out of range 0-3"},
     {CaseWith(R"("questionnaires": {"gad7": {"total": 3, "item9": 0}})"),
      "case.json: /questionnaires/gad7/item9: unknown field 'item9' (did you mean 'items'?)"},
     {CaseWith(R"("questionnaires": {"gad7": {}})"), "case.json: /questionnaires/gad7: give 'items' (preferred) or 'total'"},
@@ -491,6 +493,15 @@ const DataQualityCase kDataQualityCases[] = {
      CaseWith(R"("questionnaires": {"phq9": {"items": [1, 1, 1, 1, 1, 1, 1, 1, 0], "total": 12}})"),
      "/questionnaires/phq9/total", Severity::kWarning, "total_mismatch",
      "total 12 differs from the sum of /questionnaires/phq9/items (8); the item sum is used", true, false, false},
+    // A typed total outside the possible range is data quality, never a rejection (case.md).
+    {"total out of range, items given",
+     CaseWith(R"("questionnaires": {"phq9": {"items": [1, 1, 1, 1, 1, 1, 1, 1, 0], "total": 31}})"),
+     "/questionnaires/phq9/total", Severity::kWarning, "total_out_of_range",
+     "total 31 is outside the possible range 0-27; the sum of /questionnaires/phq9/items (8) is used", true, false,
+     false},
+    {"total out of range, no items", CaseWith(R"("questionnaires": {"gad7": {"total": 30}})"),
+     "/questionnaires/gad7/total", Severity::kError, "total_out_of_range",
+     "total 30 is outside the possible range 0-21; excluded", true, false, false},
     {"safety item differs from items",
      CaseWith(R"("questionnaires": {"phq9": {"items": [1, 1, 1, 1, 1, 1, 1, 1, 0], "item9": 2}})"),
      "/questionnaires/phq9/item9", Severity::kWarning, "item_mismatch",
@@ -638,6 +649,20 @@ TEST(CaseParse, DataQuality) {
     EXPECT_EQ(row.repeat_or_verify_labs, c.flags.repeat_or_verify_labs);
     EXPECT_EQ(row.critical_lab_value, c.flags.critical_lab_value);
   }
+}
+
+// A typed total out of range: the item sum when items were given, else no total at all.
+TEST(CaseParse, QuestionnaireTotalOutOfRange) {
+  Result<Case> with_items =
+      Parse(CaseWith(R"("questionnaires": {"phq9": {"items": [1, 1, 1, 1, 1, 1, 1, 1, 0], "total": 31}})"));
+  ASSERT_OK(with_items);
+  EXPECT_EQ(std::optional<int>(8), with_items->QuestionnaireTotal("phq9"));
+  Result<Case> without = Parse(CaseWith(R"("questionnaires": {"phq9": {"total": 31, "item9": 1}})"));
+  ASSERT_OK(without);
+  EXPECT_EQ(std::nullopt, without->QuestionnaireTotal("phq9"));
+  EXPECT_EQ(std::optional<int>(1), without->QuestionnaireItem("phq9", 9));  // the safety item is kept
+  EXPECT_TRUE(without->HasDataQuality(Severity::kError));
+  EXPECT_FALSE(Parse(CaseWith(R"("questionnaires": {"phq9": {"total": 31}})"), /*strict=*/true).ok());
 }
 
 TEST(CaseParse, ExcludedAndCriticalLabs) {

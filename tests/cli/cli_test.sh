@@ -307,7 +307,7 @@ expect_contains "nflux "
 # ---------------------------------------------------------------------------------------------
 # evaluate
 
-EVALUATION_KEYS='["case_id", "versions", "alerts", "data_quality", "labs", "derived", "drivers", "deficits", "strategies", "blocked_strategies", "requested_supplements", "flux", "next_best_data", "trace_id"]'
+EVALUATION_KEYS='["case_id", "versions", "alerts", "data_quality", "labs", "derived", "questionnaires", "drivers", "deficits", "strategies", "blocked_strategies", "requested_supplements", "flux", "next_best_data", "overrides", "trace_id"]'
 for example in examples/*.json; do
   expect_exit 0 "$NFLUX" evaluate "$example" --format json
   expect_json 'isinstance(d["case_id"], str) and d["case_id"] != ""' \
@@ -316,7 +316,9 @@ for example in examples/*.json; do
     'd["trace_id"].startswith("sha256:")' \
     '[a["severity"] for a in d["alerts"]] == sorted((a["severity"] for a in d["alerts"]), key=["urgent", "high", "caution", "info"].index)' \
     '[x["rank"] for x in d["deficits"]] == list(range(1, len(d["deficits"]) + 1)) and [x["certainty"] for x in d["deficits"]] == sorted((x["certainty"] for x in d["deficits"]), reverse=True)' \
-    'not {s["id"] for s in d["strategies"]} & {b["id"] for b in d["blocked_strategies"]}'
+    'not {s["id"] for s in d["strategies"]} & {b["id"] for b in d["blocked_strategies"]}' \
+    'd["overrides"] == []' \
+    'all(x["certainty"] < 0.2 for x in d["deficits"] if "calibration" in x)'
 done
 
 expect_exit 0 "$NFLUX" evaluate examples/ssri_5htp_request.json
@@ -330,7 +332,34 @@ expect_json 'any(b["id"] == "precursor_5htp" and b["reasons"] for b in d["blocke
 # Given flux values are reported per pathway; a bad flux file is bad input.
 printf '{"serotonin.synthesis": 0.7}\n' >"$TMP/flux.json"
 expect_exit 0 "$NFLUX" evaluate examples/healthy_control.json --format json --flux "$TMP/flux.json"
-expect_json 'd["flux"]["serotonin"]["synthesis"] == 0.7'
+expect_json 'd["flux"]["serotonin"]["synthesis"] == 0.7' \
+  '[(o["kind"], o["id"], o["value"]) for o in d["overrides"]] == [("flux", "serotonin.synthesis", 0.7)]' \
+  'isinstance(d["overrides"][0]["model_value"], float)'
+expect_exit 0 "$NFLUX" evaluate examples/healthy_control.json --flux "$TMP/flux.json"
+expect_contains "OVERRIDE (not from the case or the models): flux serotonin.synthesis = 0.7 (model "
+
+# Questionnaire scores are shown (JSON, text, Markdown); root causes come before the deficits. A
+# typed total out of range is data quality, never exit 2 (case.md): with items, the item sum is
+# used; without, the total is excluded with a data_quality error. An item answer out of range is
+# still bad input.
+printf '{"case_id": "q", "patient": {"sex": "female", "age_years": 40}, "questionnaires": {"phq9": {"items": [2, 2, 2, 2, 2, 1, 1, 1, 0], "total": 31}, "gad7": {"total": 30}, "mdq": {"result": "negative"}}, "labs": [{"test": "ferritin", "value": 12, "unit": "ng/mL"}]}\n' >"$TMP/questionnaires.json"
+expect_exit 0 "$NFLUX" evaluate "$TMP/questionnaires.json" --format json
+expect_json '[q["id"] for q in d["questionnaires"]] == ["gad7", "mdq", "phq9"]' \
+  'd["questionnaires"][2] == {"id": "phq9", "name": "PHQ-9", "total": 13, "band": "moderate", "from": "items", "items_flagged": {"9": 0}}' \
+  'd["questionnaires"][0]["total"] is None and d["questionnaires"][1]["result"] == "negative"' \
+  '[(q["path"], q["severity"], q["code"]) for q in d["data_quality"]] == [("/questionnaires/phq9/total", "warning", "total_out_of_range"), ("/questionnaires/gad7/total", "error", "total_out_of_range")]' \
+  'any(a["id"] == "data_quality_warning" for a in d["alerts"])'
+expect_exit 0 "$NFLUX" evaluate "$TMP/questionnaires.json"
+expect_contains "PHQ-9 13 (moderate), item 9: 0"
+expect_true "root causes come before the deficits" python3 -c 'import sys; t = open(sys.argv[1]).read(); sys.exit(0 if -1 < t.find("ROOT CAUSES FOUND") < t.find("DEFICITS (") else 1)' "$OUT"
+expect_exit 0 "$NFLUX" evaluate "$TMP/questionnaires.json" --format markdown
+expect_contains "- PHQ-9 13 (moderate), item 9: 0"
+expect_true "root causes come before the deficits (Markdown)" python3 -c 'import sys; t = open(sys.argv[1]).read(); sys.exit(0 if -1 < t.find("## Root causes found") < t.find("## Deficits") else 1)' "$OUT"
+expect_exit 2 "$NFLUX" evaluate "$TMP/questionnaires.json" --strict
+expect_contains "/questionnaires/gad7/total: total 30 is outside the possible range 0-21; excluded (rejected in strict mode)"
+printf '{"patient": {"sex": "female", "age_years": 40}, "questionnaires": {"phq9": {"items": [4, 2, 2, 2, 2, 1, 1, 1, 0]}}}\n' >"$TMP/item_out_of_range.json"
+expect_exit 2 "$NFLUX" evaluate "$TMP/item_out_of_range.json"
+expect_contains "/questionnaires/phq9/items/0: answer 4 is out of range 0-3"
 printf '{"serotonin.synth": 0.7}\n' >"$TMP/flux_bad.json"
 expect_exit 2 "$NFLUX" evaluate examples/healthy_control.json --flux "$TMP/flux_bad.json"
 expect_contains "$TMP/flux_bad.json: /serotonin.synth: not a flux index"
@@ -540,6 +569,10 @@ expect_line "1 passed, 0 failed"
 expect_contains "fired in none"
 expect_exit 0 "$NFLUX" rules test --dir "$GOLDEN" --json
 expect_json 'd["passed"] == 1 and d["failed"] == 0 and d["cases"][0]["name"] == "pass"'
+# --deficits: a Markdown table of the deficits each case concludes (for README).
+expect_exit 0 "$NFLUX" rules test --dir "$GOLDEN" --deficits
+expect_line "| case | kind | deficits >= 0.5 | deficits 0.2-0.5 |"
+expect_true "one table row per case" grep -qE '^\| pass \| - \| [0-9]+' "$OUT"
 
 # --update rewrites an expectation in the complete format (every alert and strategy, the rules it
 # covers); then a spurious or a missing result fails it, and so does a covered rule that did not fire.

@@ -60,14 +60,14 @@ TEST_F(GoldenDir, ExtraAndMissingResultsFail) {
   std::string dropped = expect["alerts"][0]["id"].get<std::string>();
   expect["alerts"].erase(0);
   expect["alerts"].push_back("data_quality_warning");
-  expect["blocked_strategies"].push_back("no_such_strategy");
-  expect["covers"].push_back("no_such_rule");
+  expect["blocked_strategies"].push_back("cofactor_iron");
+  expect["covers"].push_back("low_morning_cortisol_red_flag");
   Expect(expect.dump(2));
   CaseRun run = RunCase(Shipped(), dir_, "ssri");
   EXPECT_EQ((std::vector<std::string>{"alert data_quality_warning: expected, missing",
                                       "alert " + dropped + ": not expected, but present",
-                                      "blocked strategy no_such_strategy: expected, missing",
-                                      "covered rule no_such_rule: did not fire"}),
+                                      "blocked strategy cofactor_iron: expected, missing",
+                                      "covered rule low_morning_cortisol_red_flag: did not fire"}),
             run.failures);
 }
 
@@ -186,6 +186,109 @@ TEST(GoldenCheck, AnAlertRaisedTwiceWhereOnceIsExpectedFails) {
   EXPECT_TRUE(Check(*expect, evaluation, {}).empty());
   evaluation.alerts.push_back(evaluation.alerts[0]);
   EXPECT_EQ((std::vector<std::string>{"alert a: present 2 times, expected 1"}), Check(*expect, evaluation, {}));
+}
+
+// Every id of an expectation must exist: a misspelt must_not_include id would make its check pass
+// for ever, so it fails with the file, the JSON path and the nearest ids.
+TEST_F(GoldenDir, MisspeltIdsFailWithPathAndNearestIds) {
+  nlohmann::ordered_json expect = Actual();
+  expect["must_not_include"] = {{"deficits", {"gaba_tonne"}}};
+  expect["clinician"] = {{"not_strategies", {"cofactor_irn"}}};
+  expect["covers"].push_back("no_such_rule_at_all");
+  Expect(expect.dump(2));
+  CaseRun run = RunCase(Shipped(), dir_, "ssri");
+  const std::string file = dir_ + "/ssri.expect.json:";
+  EXPECT_EQ((std::vector<std::string>{
+                file + "/covers/" + std::to_string(expect["covers"].size() - 1) +
+                    ": unknown rule 'no_such_rule_at_all'",
+                file + "/clinician/not_strategies/0: unknown strategy 'cofactor_irn' (nearest: cofactor_iron, cofactor_b12, cofactor_b6)",
+                file + "/must_not_include/deficits/0: unknown deficit 'gaba_tonne' (nearest: gaba_tone)",
+                "covered rule no_such_rule_at_all: did not fire"}),
+            run.failures);
+  // --update keeps the ids as written, so the file still fails.
+  ASSERT_OK(Update(dir_, run));
+  EXPECT_EQ(4u, run.failures.size()) << ::testing::PrintToString(run.failures);
+}
+
+// An expectation with no result yet (a new case) fails until --update fills it in, and --update
+// keeps case_kind and the clinician block.
+TEST_F(GoldenDir, UpdateFillsInTheResultAndKeepsClinicianAndCaseKind) {
+  Expect(R"({"description": "new", "case_kind": "mixed",
+             "clinician": {"alerts": ["serotonin_syndrome_risk"], "not_strategies": ["precursor_5htp"]}})");
+  CaseRun run = RunCase(Shipped(), dir_, "ssri");
+  EXPECT_EQ((std::vector<std::string>{"no expected result: run nflux rules test --update"}), run.failures);
+  auto changes = Update(dir_, run);
+  ASSERT_OK(changes);
+  EXPECT_EQ("complete result filled in", changes->at(0));
+  CaseRun again = RunCase(Shipped(), dir_, "ssri");
+  EXPECT_TRUE(again.passed()) << ::testing::PrintToString(again.failures);
+  ASSERT_TRUE(again.expectation->clinician.has_value());
+  EXPECT_EQ(std::vector<std::string>{"precursor_5htp"}, again.expectation->clinician->not_strategies);
+  EXPECT_EQ(CaseKind::kMixed, again.expectation->case_kind);
+  EXPECT_TRUE(again.expectation->complete.has_value());
+}
+
+// An evaluation for the clinician and case_kind checks: deficits a 0.6, b 0.3, c 0.55, d 0.9, f 0.5;
+// driver iron; alert x; strategies s1 then s2.
+inference::Evaluation ClinicianEvaluation() {
+  inference::Evaluation evaluation;
+  for (const auto& [id, certainty] : std::map<std::string, double>{{"a", 0.6}, {"b", 0.3}, {"c", 0.55}, {"d", 0.9}, {"f", 0.5}})
+    evaluation.deficits[id].certainty = certainty;
+  evaluation.drivers["iron"].certainty = 0.8;
+  evaluation.alerts.resize(1);
+  evaluation.alerts[0].id = "x";
+  evaluation.strategies.resize(2);
+  evaluation.strategies[0].id = "s1";
+  evaluation.strategies[1].id = "s2";
+  return evaluation;
+}
+
+std::vector<std::string> CheckWith(const std::string& extra) {
+  auto expect = ParseExpectation(R"({"alerts": ["x"], "strategies": [{"id": "s1", "verdict": "acceptable"},
+      {"id": "s2", "verdict": "acceptable"}], "blocked_strategies": [], "drivers": ["iron"],
+      "deficits": [{"id": "a", "min": 0, "max": 1}, {"id": "b", "min": 0, "max": 1}, {"id": "c", "min": 0, "max": 1},
+                   {"id": "d", "min": 0, "max": 1}, {"id": "f", "min": 0, "max": 1}])" + extra + "}", "e");
+  EXPECT_OK(expect);
+  return expect.ok() ? Check(*expect, ClinicianEvaluation(), {}) : std::vector<std::string>{"did not parse"};
+}
+
+TEST(GoldenCheck, EachClinicianKeyCanFail) {
+  const std::string passing = R"(, "clinician": {"deficits": ["b"], "not_deficits": ["e"], "drivers": ["iron"],
+      "not_drivers": ["b12"], "alerts": ["x"], "not_alerts": ["y"], "not_strategies": ["s3"],
+      "ranked_before": [["s1", "s2"]]})";
+  EXPECT_EQ(std::vector<std::string>{}, CheckWith(passing));
+  const std::pair<const char*, const char*> kFailing[] = {
+      {R"("deficits": ["e"])", "clinician deficit e: certainty 0 < 0.2"},
+      {R"("not_deficits": ["b"])", "clinician not_deficit b: certainty 0.3 >= 0.2"},
+      {R"("drivers": ["b12"])", "clinician driver b12: not concluded"},
+      {R"("not_drivers": ["iron"])", "clinician not_driver iron: concluded, certainty 0.8"},
+      {R"("alerts": ["y"])", "clinician alert y: not raised"},
+      {R"("not_alerts": ["x"])", "clinician not_alert x: raised"},
+      {R"("not_strategies": ["s2"])", "clinician not_strategy s2: suggested"},
+      {R"("ranked_before": [["s2", "s1"]])", "clinician ranked_before s2 > s1: s2 ranks 2, s1 ranks 1"},
+      {R"("ranked_before": [["s1", "s3"]])", "clinician ranked_before s1 > s3: s3 not suggested"},
+  };
+  for (const auto& [block, failure] : kFailing)
+    EXPECT_EQ(std::vector<std::string>{failure}, CheckWith(std::string(R"(, "clinician": {)") + block + "}"));
+}
+
+TEST(GoldenCheck, CaseKindLimits) {
+  EXPECT_EQ(std::vector<std::string>{}, CheckWith(R"(, "case_kind": "mixed")"));
+  EXPECT_EQ((std::vector<std::string>{"case_kind single_issue: 4 deficits >= 0.5 (a, c, d, f), at most 3"}),
+            CheckWith(R"(, "case_kind": "single_issue")"));
+  EXPECT_EQ(5u, CheckWith(R"(, "case_kind": "healthy_control")").size());
+  EXPECT_EQ("case_kind healthy_control: deficit b certainty 0.3 >= 0.2",
+            CheckWith(R"(, "case_kind": "healthy_control")").at(1));
+}
+
+TEST(GoldenParse, ClinicianAndCaseKindProblemsNameThePath) {
+  auto bad = ParseExpectation(R"({"case_kind": "healthy", "clinician": {"deficit": ["a"], "ranked_before": [["a"]]}})",
+                              "e.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ("e.json: /case_kind: expected healthy_control, single_issue or mixed\n"
+            "e.json: /clinician/deficit: unknown key (did you mean 'deficits', 'not_deficits'?)\n"
+            "e.json: /clinician/ranked_before/0: expected [first, second]: two strategy ids",
+            bad.status().message());
 }
 
 TEST_F(GoldenDir, UpdateKeepsBandsThatHoldAndTolerances) {

@@ -119,6 +119,128 @@ TEST(EngineTest, ChainsThroughDriversAndCombinesEvidence) {
   EXPECT_EQ(evaluation.facts.count("dopamine_deficit_likely") > 0, likely);
 }
 
+// Calibration (docs/rule-language.md): a deficit needs clinical evidence.
+const char* kCalibrationRules = R"(
+rule flux_serotonin "Low modelled serotonin synthesis"
+  cites cooper_bloom_roth
+  when flux serotonin.synthesis < 0.8
+  then suggest deficit serotonin_synthesis certainty 0.6
+end
+
+rule ssri_b6 "A medication alone"
+  cites cooper_bloom_roth
+  when medication escitalopram
+  then conclude driver b6_deficiency weight 0.7
+end
+
+rule mood_serotonin "Low mood"
+  cites cooper_bloom_roth
+  when symptom low_mood >= 2 and flux serotonin.synthesis < 0.8
+  then suggest deficit serotonin_synthesis certainty 0.3
+end
+
+rule ferritin_iron "Low ferritin"
+  cites who_2020_ferritin
+  when lab ferritin < 30 ng/mL
+  then conclude driver iron_deficiency weight 0.8
+end
+
+rule iron_dopamine "Iron deficiency limits tyrosine hydroxylase"
+  cites felger_miller_2012
+  when driver iron_deficiency or driver b6_deficiency
+  then suggest deficit dopamine_synthesis certainty 0.7 drivers iron_deficiency
+end
+
+rule capped_reader "Reads the deficit as capped"
+  cites cooper_bloom_roth
+  when deficit serotonin_synthesis >= 0.2
+  then derive fact serotonin_read_uncapped
+end
+)";
+
+Evaluation EvaluateCalibration(const std::string& case_json, bool use_index = true, bool trace = true) {
+  Engine engine(Rules({{"calibration.rules", kCalibrationRules}}), FixtureKnowledge());
+  FluxValues flux;
+  flux.values["serotonin.synthesis"] = 0.5;
+  EvaluateOptions options;
+  options.use_index = use_index;
+  options.trace = trace;
+  return engine.Evaluate(ParseCase(case_json), flux, options);
+}
+
+TEST(CalibrationTest, FluxOnlyDeficitIsCapped) {
+  auto evaluation = EvaluateCalibration(R"({"patient": {"sex": "female", "age_years": 40},
+    "symptoms": {"low_mood": 0}, "medications": [{"id": "escitalopram"}]})");
+  ASSERT_TRUE(evaluation.deficits.count("serotonin_synthesis"));
+  const auto& serotonin = evaluation.deficits["serotonin_synthesis"];
+  EXPECT_FALSE(serotonin.clinical);
+  EXPECT_NEAR(serotonin.support, 0.6, 1e-12);  // the evidence is kept; only the certainty is capped
+  EXPECT_DOUBLE_EQ(serotonin.certainty, kNonClinicalDeficitCap);
+  EXPECT_EQ(serotonin.calibration,
+            "capped at 0.19 (rules alone: 0.6): supported only by the flux model, medications, lifestyle or patient "
+            "data; no symptom, questionnaire or lab");
+  // Rules reading the deficit see the capped value.
+  EXPECT_FALSE(evaluation.facts.count("serotonin_read_uncapped"));
+  // A driver from a medication alone is not clinical either, nor the deficit it feeds.
+  ASSERT_TRUE(evaluation.drivers.count("b6_deficiency"));
+  EXPECT_FALSE(evaluation.drivers["b6_deficiency"].clinical);
+  EXPECT_DOUBLE_EQ(evaluation.drivers["b6_deficiency"].certainty, 0.7);  // drivers are not capped
+  EXPECT_DOUBLE_EQ(evaluation.deficits["dopamine_synthesis"].certainty, kNonClinicalDeficitCap);
+  for (const auto& rule : evaluation.trace.rules)
+    if (rule.fired) {
+      EXPECT_FALSE(rule.clinical) << rule.rule;
+    }
+}
+
+TEST(CalibrationTest, SymptomMakesItClinical) {
+  auto evaluation = EvaluateCalibration(R"({"patient": {"sex": "female", "age_years": 40},
+    "symptoms": {"low_mood": 2}})");
+  const auto& serotonin = evaluation.deficits["serotonin_synthesis"];
+  EXPECT_TRUE(serotonin.clinical);
+  EXPECT_TRUE(serotonin.calibration.empty());
+  EXPECT_NEAR(serotonin.certainty, CombineSameSign(0.6, 0.3), 1e-12);
+  EXPECT_TRUE(evaluation.facts.count("serotonin_read_uncapped"));
+}
+
+TEST(CalibrationTest, DriverConcludedFromLabIsClinical) {
+  auto evaluation = EvaluateCalibration(R"({"patient": {"sex": "female", "age_years": 40},
+    "labs": [{"test": "ferritin", "value": 12, "unit": "ug/L"}]})");
+  ASSERT_TRUE(evaluation.drivers.count("iron_deficiency"));
+  EXPECT_TRUE(evaluation.drivers["iron_deficiency"].clinical);
+  const auto& dopamine = evaluation.deficits["dopamine_synthesis"];
+  EXPECT_TRUE(dopamine.clinical);
+  EXPECT_NEAR(dopamine.certainty, 0.7 * 0.8, 1e-12);
+}
+
+// Clinical marks do not depend on rule order or on the index: the same with every rule on the
+// agenda, untraced, and with the rule files in reverse.
+TEST(CalibrationTest, OrderIndependent) {
+  const char* c = R"({"patient": {"sex": "female", "age_years": 40}, "symptoms": {"low_mood": 1},
+    "medications": [{"id": "escitalopram"}], "labs": [{"test": "ferritin", "value": 12, "unit": "ug/L"}]})";
+  Evaluation indexed = EvaluateCalibration(c), all = EvaluateCalibration(c, false, false);
+  std::string text = kCalibrationRules;
+  std::vector<std::string> blocks;
+  for (size_t at = text.find("rule "); at != std::string::npos;) {
+    size_t next = text.find("\nrule ", at + 1);
+    blocks.push_back(text.substr(at, next == std::string::npos ? std::string::npos : next + 1 - at));
+    at = next == std::string::npos ? next : next + 1;
+  }
+  std::string reversed;
+  for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) reversed += *it + "\n";
+  Engine engine(Rules({{"z.rules", reversed}}), FixtureKnowledge());
+  FluxValues flux;
+  flux.values["serotonin.synthesis"] = 0.5;
+  Evaluation backwards = engine.Evaluate(ParseCase(c), flux);
+  for (const Evaluation* other : {&all, &backwards})
+    for (const auto& [id, deficit] : indexed.deficits) {
+      ASSERT_TRUE(other->deficits.count(id)) << id;
+      EXPECT_EQ(deficit.clinical, other->deficits.at(id).clinical) << id;
+      EXPECT_NEAR(deficit.certainty, other->deficits.at(id).certainty, 1e-12) << id;
+    }
+  EXPECT_FALSE(indexed.deficits["serotonin_synthesis"].clinical);  // low_mood 1 does not reach the rule
+  EXPECT_TRUE(indexed.deficits["dopamine_synthesis"].clinical);    // ferritin, through the driver
+}
+
 TEST(EngineTest, MissingDataIsUnknownNotFalse) {
   Engine engine(Rules({{"chain.rules", kChainRules}}), FixtureKnowledge());
   auto c = ParseCase(R"({"patient": {"sex": "male", "age_years": 50}, "symptoms": {"fatigue": 3}})");

@@ -19,8 +19,8 @@ TEST(ReportJsonTest, HasTheContractKeysInOrder) {
   std::vector<std::string> keys;
   for (const auto& [key, value] : json.items()) keys.push_back(key);
   EXPECT_EQ(keys, (std::vector<std::string>{"case_id", "versions", "alerts", "data_quality", "labs", "derived",
-                                            "drivers", "deficits", "strategies", "blocked_strategies", "requested_supplements",
-                                            "flux", "next_best_data", "trace_id"}));
+                                            "questionnaires", "drivers", "deficits", "strategies", "blocked_strategies",
+                                            "requested_supplements", "flux", "next_best_data", "overrides", "trace_id"}));
   EXPECT_EQ(json["case_id"], "fixture-1");
   EXPECT_EQ(json["versions"]["engine"], NFLUX_VERSION);
   EXPECT_EQ(json["versions"]["knowledge"], fixture::Knowledge()->version());
