@@ -1,4 +1,4 @@
-// nflux kb validate|stats|show|path|export|build
+// nflux kb validate|stats|citations|show|path|export|build
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -28,6 +28,38 @@ std::string EdgeLine(const Edge& edge) {
          edge.to + "  " + Cites(edge);
 }
 
+json CitationStatsJson(const pipeline::CitationStats& stats, bool with_rules, bool list) {
+  json out = {{"total", stats.total},
+              {"checked", stats.checked},
+              {"textbook", stats.textbook},
+              {"uncertain", stats.uncertain},
+              {"with_identifier", stats.with_identifier},
+              {"with_claim", stats.with_claim},
+              {"grades", stats.grades},
+              {"edges", stats.edges},
+              {"edges_only_uncertain", stats.uncertain_edges.size()}};
+  if (with_rules) {
+    out["rules"] = stats.rules;
+    out["rules_only_uncertain"] = stats.uncertain_rules.size();
+  }
+  if (list) {
+    out["uncertain_edges"] = stats.uncertain_edges;
+    if (with_rules) out["uncertain_rules"] = stats.uncertain_rules;
+  }
+  return out;
+}
+
+void PrintCitationStats(const pipeline::CitationStats& stats, bool with_rules) {
+  std::cout << "citations " << stats.total << ": " << stats.checked << " checked, " << stats.textbook << " textbook, "
+            << stats.uncertain << " uncertain; " << stats.with_identifier << " with an identifier (PMID, DOI, Reactome, ISBN), "
+            << stats.with_claim << " with a claim\n  grades:";
+  for (const auto& [grade, count] : stats.grades) std::cout << " " << grade << " " << count;
+  std::cout << "\n  resting only on uncertain citations: " << stats.uncertain_edges.size() << " of " << stats.edges
+            << " edges";
+  if (with_rules) std::cout << ", " << stats.uncertain_rules.size() << " of " << stats.rules << " rules";
+  std::cout << "\n";
+}
+
 int RunValidate(Context& context, bool as_json) {
   auto check = pipeline::CheckKnowledge(PipelineOptions(context.options));
   if (!check.ok()) return Fail(check.status());
@@ -55,7 +87,8 @@ int RunStats(Context& context, bool as_json) {
   if (as_json) {
     json out = {{"version", kb->version()}, {"nodes", nodes}, {"edges", edges}, {"uncited_edges", uncited},
                 {"citations", kb->citations().size()}, {"total_nodes", kb->nodes().size()},
-                {"total_edges", kb->edges().size()}};
+                {"total_edges", kb->edges().size()},
+                {"citation_counts", CitationStatsJson(pipeline::CitationStatsOf(*kb, nullptr), false, false)}};
     std::cout << out.dump(2) << "\n";
     return kExitOk;
   }
@@ -64,6 +97,28 @@ int RunStats(Context& context, bool as_json) {
   std::cout << "\nedges (" << kb->edges().size() << ")\n";
   for (const auto& [type, count] : edges) std::cout << "  " << type << std::string(22 - std::min<size_t>(type.size(), 21), ' ') << count << "\n";
   std::cout << "\ncitations " << kb->citations().size() << ", uncited edges " << uncited << "\n";
+  PrintCitationStats(pipeline::CitationStatsOf(*kb, nullptr), false);
+  return kExitOk;
+}
+
+// `kb citations`: the citation counts with the rules, and with --list what rests only on uncertain ones.
+int RunCitations(Context& context, bool as_json, bool list) {
+  auto pipeline = OpenPipelineOrReport(context);
+  if (!pipeline) return context.exit_code;
+  pipeline::CitationStats stats = pipeline::CitationStatsOf(pipeline->knowledge(), &pipeline->rule_base());
+  if (as_json) {
+    json out = CitationStatsJson(stats, true, list);
+    out["version"] = pipeline->knowledge().version();
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
+  std::cout << "knowledge " << pipeline->knowledge().version() << "\n";
+  PrintCitationStats(stats, true);
+  if (!list) return kExitOk;
+  std::cout << "\nedges resting only on uncertain citations (" << stats.uncertain_edges.size() << ")\n";
+  for (const auto& edge : stats.uncertain_edges) std::cout << "  " << edge << "\n";
+  std::cout << "\nrules resting only on uncertain citations (" << stats.uncertain_rules.size() << ")\n";
+  for (const auto& rule : stats.uncertain_rules) std::cout << "  " << rule << "\n";
   return kExitOk;
 }
 
@@ -184,6 +239,7 @@ void SetupKbCommand(CLI::App* kb, Context& context) {
   // Only one sub-command runs per process, so they can share one set of parsed arguments.
   struct Args {
     bool json = false;
+    bool list = false;
     std::string id, from, to, format = "json", output;
     int max_depth = 6;
     size_t limit = 20;
@@ -199,6 +255,13 @@ void SetupKbCommand(CLI::App* kb, Context& context) {
   stats->add_flag("--json", args->json, "Print JSON (nodes, edges, version, uncited_edges)");
   AddKnowledgeSourceOptions(stats, context.options);
   stats->callback([&context, args] { context.exit_code = RunStats(context, args->json); });
+
+  auto* citations = kb->add_subcommand(
+      "citations", "Citation counts (checked, with identifier, uncertain, grades) and the edges and rules resting only on uncertain ones");
+  citations->add_flag("--json", args->json, "Print JSON");
+  citations->add_flag("--list", args->list, "List the edges and rules resting only on uncertain citations");
+  AddKnowledgeSourceOptions(citations, context.options);
+  citations->callback([&context, args] { context.exit_code = RunCitations(context, args->json, args->list); });
 
   auto* show = kb->add_subcommand("show", "A node with its edges in and out and their citations");
   show->add_option("ID", args->id, "Node id, e.g. tph2")->required();

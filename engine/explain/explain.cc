@@ -173,6 +173,12 @@ RuleTrace TraceOf(const inference::Engine& engine, const casefile::Case& c, cons
   return engine.ExplainRule(rule, c, flux, evaluation);
 }
 
+std::string JoinKeys(const std::vector<std::string>& keys) {
+  std::string text;
+  for (const auto& key : keys) text += (text.empty() ? "" : ", ") + key;
+  return text;
+}
+
 std::vector<std::string> FormatCitations(const knowledge::KnowledgeBase& kb, const std::vector<std::string>& keys) {
   std::vector<std::string> out;
   for (const auto& key : keys) out.push_back(FormatCitation(kb, key));
@@ -264,6 +270,8 @@ class WhyBuilder {
     out.file = rule->at.file;
     out.line = rule->at.line;
     out.citations = FormatCitations(engine_.knowledge(), rule->citations);
+    out.citation_keys = rule->citations;
+    out.grade = GradeOf(engine_.knowledge(), rule->citations);
     RuleTrace trace = TraceOf(engine_, case_, evaluation_, flux_, *rule);
     for (const auto& contribution : trace.contributions)
       if (contribution.id == concluded && (opposing == (contribution.kind == ConclusionKind::kAgainst)))
@@ -339,6 +347,7 @@ std::vector<WhyPath> FindWhyPaths(const knowledge::KnowledgeBase& kb, const std:
           why.nodes.push_back(from);
           for (const knowledge::Edge* edge : path.edges) {
             why.steps.push_back(EdgeStep(*edge));
+            why.evidence.push_back(EvidenceOfEdge(kb, *edge));
             why.nodes.push_back(edge->to);
           }
           found.push_back(std::move(why));
@@ -362,7 +371,8 @@ ordered_json RuleJson(const WhyRule& rule) {
   for (const auto& child : rule.because) because.push_back(NodeJson(child));
   return {{"rule", rule.rule},         {"title", rule.title},        {"file", rule.file},
           {"line", rule.line},         {"opposing", rule.opposing},  {"contribution", rule.contribution},
-          {"matched", TestsJson(rule.matched)}, {"citations", rule.citations}, {"because", because}};
+          {"matched", TestsJson(rule.matched)}, {"citations", rule.citations},
+          {"citation_keys", rule.citation_keys}, {"grade", rule.grade}, {"because", because}};
 }
 
 ordered_json NodeJson(const WhyNode& node) {
@@ -403,6 +413,8 @@ void RuleText(const WhyRule& rule, int indent, std::ostringstream& out) {
   for (const auto& test : rule.matched)
     out << pad << "     matched: " << test.source << "  ->  " << test.actual << "\n";
   for (const auto& citation : rule.citations) out << pad << "     cites: " << citation << "\n";
+  if (!rule.grade.empty())
+    out << pad << "     evidence: grade " << rule.grade << " (" << JoinKeys(rule.citation_keys) << ")\n";
   for (const auto& child : rule.because) NodeText(child, indent + 5, out);
 }
 
@@ -425,7 +437,9 @@ ordered_json NotRuleJson(const WhyNotRule& rule) {
           {"held", TestsJson(rule.held)},
           {"failed", TestsJson(rule.failed)},
           {"unknown", TestsJson(rule.unknown)},
-          {"citations", rule.citations}};
+          {"citations", rule.citations},
+          {"citation_keys", rule.citation_keys},
+          {"grade", rule.grade}};
 }
 
 // The evidence for and against `id` so far.
@@ -492,6 +506,8 @@ WhyNotRule Candidate(const inference::Engine& engine, const casefile::Case& c, c
   candidate.truth = trace.truth;
   candidate.closeness = trace.Closeness();
   candidate.citations = FormatCitations(engine.knowledge(), rule.citations);
+  candidate.citation_keys = rule.citations;
+  candidate.grade = GradeOf(engine.knowledge(), rule.citations);
   for (const auto& test : trace.tests) {
     if (test.truth == Truth::kTrue) candidate.held.push_back(test);
     if (test.truth == Truth::kFalse) candidate.failed.push_back(test);
@@ -598,6 +614,29 @@ const RuleTrace* FindTrace(const Evaluation& evaluation, std::string_view rule_i
   return nullptr;
 }
 
+std::string GradeOf(const knowledge::KnowledgeBase& kb, const std::vector<std::string>& keys) {
+  auto grade = kb.BestGrade(keys);
+  return grade ? std::string(Name(*grade)) : std::string();
+}
+
+std::string GradeText(const knowledge::KnowledgeBase& kb, const std::vector<std::string>& keys) {
+  std::string grade = GradeOf(kb, keys);
+  return grade.empty() ? "" : "grade " + grade + " (" + JoinKeys(keys) + ")";
+}
+
+EdgeEvidence EvidenceOfEdge(const knowledge::KnowledgeBase& kb, const knowledge::Edge& edge) {
+  return EdgeEvidence{EdgeStep(edge), edge.evidence, edge.certainty, GradeOf(kb, edge.citations), edge.citations};
+}
+
+std::string EdgeEvidence::ToText() const {
+  std::string text;
+  auto add = [&](const std::string& part) { text += (text.empty() ? "" : ", ") + part; };
+  if (!evidence.empty()) add("evidence " + evidence);
+  if (!certainty.empty()) add("certainty " + certainty);
+  if (!grade.empty()) add("grade " + grade + " (" + JoinKeys(citations) + ")");
+  return text.empty() ? "no evidence stated" : text;
+}
+
 std::string FormatCitation(const knowledge::KnowledgeBase& kb, const std::string& key) {
   const knowledge::Citation* citation = kb.FindCitation(key);
   if (!citation) return key;
@@ -616,6 +655,7 @@ std::vector<Evidence> EvidenceOf(const inference::Engine& engine, const Evaluati
   std::string citation;
   const auto& keys = rule ? rule->citations : trace->citations;
   if (!keys.empty()) citation = FormatCitation(engine.knowledge(), keys.front());
+  std::string grade = GradeOf(engine.knowledge(), keys);
   for (size_t i = 0; i < trace->tests.size(); ++i) {
     const TestTrace& test = trace->tests[i];
     if (test.truth != Truth::kTrue) continue;
@@ -634,6 +674,7 @@ std::vector<Evidence> EvidenceOf(const inference::Engine& engine, const Evaluati
     evidence.text = test.actual.empty() ? test.source : test.actual;
     evidence.rule = std::string(rule_id);
     evidence.citation = citation;
+    evidence.grade = grade;
     out.push_back(std::move(evidence));
   }
   return out;
@@ -699,9 +740,14 @@ Result<WhyExplanation> Why(const inference::Engine& engine, const casefile::Case
 
 ordered_json WhyExplanation::ToJson() const {
   ordered_json paths_json = ordered_json::array();
-  for (const auto& path : paths)
+  for (const auto& path : paths) {
+    ordered_json evidence = ordered_json::array();
+    for (const auto& step : path.evidence)
+      evidence.push_back({{"step", step.step}, {"evidence", step.evidence}, {"certainty", step.certainty},
+                          {"grade", step.grade}, {"citations", step.citations}});
     paths_json.push_back({{"from", path.from}, {"to", path.to}, {"net_sign", path.net_sign > 0 ? "+" : "-"},
-                          {"nodes", path.nodes}, {"steps", path.steps}});
+                          {"nodes", path.nodes}, {"steps", path.steps}, {"evidence", evidence}});
+  }
   ordered_json out = {{"id", id}, {"kind", std::string(Name(kind))}, {"concluded", true}, {"certainty", root.certainty},
                       {"support", root.support}, {"against", root.against}};
   if (!verdict.empty()) {
@@ -732,7 +778,11 @@ std::string WhyExplanation::ToText() const {
       out << "  ";
       for (size_t i = 0; i < path.nodes.size(); ++i) out << (i ? " -> " : "") << path.nodes[i];
       out << "  (net " << (path.net_sign > 0 ? "+" : "-") << ")\n";
-      for (const auto& step : path.steps) out << "      " << step << "\n";
+      for (size_t i = 0; i < path.steps.size(); ++i) {
+        out << "      " << path.steps[i];
+        if (i < path.evidence.size()) out << "  [" << path.evidence[i].ToText() << "]";
+        out << "\n";
+      }
     }
   }
   out << "\nThis explains the engine's reasoning for a practitioner; it is not a diagnosis.\n";
@@ -811,6 +861,7 @@ std::string WhyNotExplanation::ToText() const {
       for (const auto& test : rule.unknown)
         out << "    unknown: " << test.source << "  (" << (test.actual.empty() ? "no data" : test.actual) << ")\n";
       for (const auto& citation : rule.citations) out << "    cites: " << citation << "\n";
+      if (!rule.grade.empty()) out << "    evidence: grade " << rule.grade << " (" << JoinKeys(rule.citation_keys) << ")\n";
     }
   }
   if (!inputs.empty()) {

@@ -34,6 +34,7 @@ struct Evidence {
   std::string text;  // TestTrace::actual: "ferritin 18 ng/mL (low)"
   std::string rule;  // the rule whose test it is
   std::string citation;  // the rule's first citation, formatted (Citation::Format), or ""
+  std::string grade;     // the best evidence grade among the rule's citations ("A" | "B" | "C"), or ""
 };
 
 // The subject of a leaf test: {kind, id} as in Evidence ("lab", "ferritin"; "patient", "sex").
@@ -61,6 +62,27 @@ std::vector<Evidence> EvidenceBehind(const inference::Engine& engine, const infe
 // "Best J, ... 2010;7:34" for a citation key, or the key itself when the knowledge base lacks it.
 std::string FormatCitation(const knowledge::KnowledgeBase& kb, const std::string& key);
 
+// The best evidence grade among the citations `keys` names ("A" | "B" | "C"), or "" for none: a
+// rule's grade is that of its strongest source.
+std::string GradeOf(const knowledge::KnowledgeBase& kb, const std::vector<std::string>& keys);
+
+// "grade B (kroenke_2001_phq9, apa_dsm5tr)", or "" for no citations: a rule's grade with the keys it
+// comes from, as explain and the reports show it.
+std::string GradeText(const knowledge::KnowledgeBase& kb, const std::vector<std::string>& keys);
+
+// How well one knowledge edge is supported: its `evidence` (H human, A animal/cell, M mechanistic),
+// `certainty` (high | moderate | low), and the grade and keys of its citations.
+struct EdgeEvidence {
+  std::string step;       // "iron_deficiency --downregulates(-)--> iron"
+  std::string evidence;   // "" when the edge does not say
+  std::string certainty;  // "" when the edge does not say
+  std::string grade;
+  std::vector<std::string> citations;  // keys
+
+  std::string ToText() const;  // "evidence H, certainty moderate, grade B (key)"
+};
+EdgeEvidence EvidenceOfEdge(const knowledge::KnowledgeBase& kb, const knowledge::Edge& edge);
+
 // ---------------------------------------------------------------------------------------------
 // Why: the chain behind a conclusion.
 
@@ -76,6 +98,8 @@ struct WhyRule {
   bool opposing = false;    // evidence against (oppose deficit)
   std::vector<inference::TestTrace> matched;  // its TRUE leaf tests, with the actual values
   std::vector<std::string> citations;         // formatted
+  std::vector<std::string> citation_keys;     // as the rule lists them
+  std::string grade;                          // GradeOf(citation_keys)
   std::vector<WhyNode> because;  // the conclusions (drivers, facts, deficits, alerts) it tested
 };
 
@@ -97,6 +121,7 @@ struct WhyPath {
   int net_sign = 1;
   std::vector<std::string> steps;  // "iron_deficiency --downregulates(-)--> iron"
   std::vector<std::string> nodes;  // iron_deficiency, iron, tph2, ...
+  std::vector<EdgeEvidence> evidence;  // one per step
 };
 
 struct WhyExplanation {
@@ -135,6 +160,8 @@ struct WhyNotRule {
   std::vector<inference::TestTrace> failed;   // FALSE tests: actual vs required (source)
   std::vector<inference::TestTrace> unknown;  // UNKNOWN tests: unmeasured data
   std::vector<std::string> citations;         // formatted
+  std::vector<std::string> citation_keys;
+  std::string grade;
 };
 
 // An unmeasured input that would decide one or more of those rules.

@@ -18,7 +18,8 @@ const std::set<std::string> kEdgeFields = {"from",   "type",           "to",    
                                            "role",   "severity",       "alert",  "unless",   "when",
                                            "alert_severity", "evidence", "certainty", "note", "citations"};
 const std::set<std::string> kCitationFields = {"kind", "title", "authors", "source", "year", "pmid", "pmcid",
-                                               "doi", "reactome", "isbn", "note", "verified", "url"};
+                                               "doi", "reactome", "isbn", "note", "verified", "url",
+                                               "grade", "claim"};
 const std::set<std::string> kCertainties = {"high", "moderate", "low"};
 const std::set<std::string> kVerified = {"checked", "textbook", "uncertain"};
 
@@ -896,12 +897,38 @@ void Builder::ParseCitation(const std::string& key, const json& citation, const 
   static const std::set<std::string> kKinds = {"paper", "review", "textbook", "guideline", "database", "label", "model"};
   if (!citation.contains("kind") || !citation["kind"].is_string() || !kKinds.count(citation["kind"].get<std::string>()))
     Report(at.file, JsonChild(at.json_path, "kind"), "citation 'kind' must be one of: " + Join(kKinds));
-  if (!citation.contains("verified") || !citation["verified"].is_string() || !kVerified.count(citation["verified"].get<std::string>()))
-    Report(at.file, JsonChild(at.json_path, "verified"), "citation 'verified' must be one of: " + Join(kVerified));
-  auto [it, inserted] = citations_.emplace(key, Citation{key, citation, at});
+  Citation parsed;
+  parsed.key = key;
+  parsed.data = citation;
+  parsed.source = at;
+  ParseCitationStanding(citation, at, parsed);
+  auto [it, inserted] = citations_.emplace(key, std::move(parsed));
   if (!inserted)
     Report(at, "duplicate citation key " + Quote(key) + " (first defined at " + it->second.source.file + ":" +
                    it->second.source.json_path + ")");
+}
+
+// verified, grade and claim: how far the citation was checked, how strong its kind of evidence is
+// and what the knowledge base uses it for.
+void Builder::ParseCitationStanding(const json& citation, const SourceRef& at, Citation& out) {
+  auto word = [&](const char* field) {
+    return citation.contains(field) && citation[field].is_string() ? citation[field].get<std::string>() : std::string();
+  };
+  if (auto verified = Parse<Verification>(word("verified")))
+    out.verified = *verified;
+  else
+    Report(at.file, JsonChild(at.json_path, "verified"), "citation 'verified' must be one of: " + Join(kVerified));
+  if (auto grade = Parse<EvidenceGrade>(word("grade")))
+    out.grade = *grade;
+  else
+    Report(at.file, JsonChild(at.json_path, "grade"),
+           std::string(citation.contains("grade") ? "citation 'grade' must be" : "a citation needs 'grade'") +
+               ": A (guideline, systematic review or meta-analysis of human trials), B (human trials or cohort "
+               "studies) or C (animal, cell or mechanistic work, expert opinion, textbook, database)");
+  if (citation.contains("claim") && (!citation["claim"].is_string() || word("claim").empty()))
+    Report(at.file, JsonChild(at.json_path, "claim"),
+           "citation 'claim' must be a non-empty string: what the knowledge base uses the source for");
+  out.claim = word("claim");
 }
 
 void Builder::CheckCitationKeys(const std::vector<std::string>& keys, const SourceRef& at, const std::string& field) {

@@ -52,6 +52,7 @@ class Builder {
   void ReadInteractionFields(const nlohmann::json& json, const SourceRef& at, Edge& edge);
   void ReadEdgeLists(const nlohmann::json& json, const SourceRef& at, RawEdge& raw);
   void ParseCitation(const std::string& key, const nlohmann::json& json, const SourceRef& at);
+  void ParseCitationStanding(const nlohmann::json& json, const SourceRef& at, Citation& out);
   void ParseLab(const nlohmann::json& json, const SourceRef& at, Node& node);
   void ReadLabCodes(const nlohmann::json& json, const SourceRef& at, const Node& node, Lab& lab);
   bool ReadCanonicalUnit(const nlohmann::json& json, const SourceRef& at, Lab& lab);

@@ -48,6 +48,12 @@ std::optional<int> Questionnaire::PositiveAt(Sex sex) const {
   return specific ? specific : positive_at;
 }
 
+bool Citation::HasIdentifier() const {
+  for (const char* field : {"pmid", "pmcid", "doi", "reactome", "isbn"})
+    if (data.contains(field) && data[field].is_string() && !data[field].get<std::string>().empty()) return true;
+  return false;
+}
+
 std::string Citation::Format() const {
   auto field = [&](const char* name) {
     return data.contains(name) && data[name].is_string() ? data[name].get<std::string>() : std::string();
@@ -150,6 +156,23 @@ const Node* KnowledgeBase::FindLabByLoinc(std::string_view loinc) const {
 const Citation* KnowledgeBase::FindCitation(std::string_view key) const {
   auto it = citations_.find(key);
   return it == citations_.end() ? nullptr : &it->second;
+}
+
+std::optional<EvidenceGrade> KnowledgeBase::BestGrade(const std::vector<std::string>& keys) const {
+  std::optional<EvidenceGrade> best;
+  for (const auto& key : keys)
+    if (const Citation* citation = FindCitation(key); citation && (!best || citation->grade < *best))
+      best = citation->grade;  // kA < kB < kC: the enum is ordered best first
+  return best;
+}
+
+bool KnowledgeBase::RestsOnlyOnUncertain(const std::vector<std::string>& keys) const {
+  if (keys.empty()) return false;
+  for (const auto& key : keys) {
+    const Citation* citation = FindCitation(key);
+    if (!citation || citation->verified != Verification::kUncertain) return false;
+  }
+  return true;
 }
 
 std::vector<std::string> KnowledgeBase::Ids() const {

@@ -44,6 +44,15 @@ std::string_view EdgeTypeName(EdgeType type);
 std::optional<EdgeType> ParseEdgeType(std::string_view name);
 const std::vector<EdgeType>& AllEdgeTypes();
 
+// How strong the kind of evidence behind a citation is (docs/knowledge-format.md, "Citations"):
+// A guideline, systematic review or meta-analysis of human trials; B human trials or cohort
+// studies; C animal, cell or mechanistic work, expert opinion, textbooks and databases. A is best.
+enum class EvidenceGrade { kA, kB, kC };
+
+// Whether a citation was checked: `checked` an identifier was confirmed against a readable source;
+// `textbook` standard knowledge not re-checked; `uncertain` details from memory, to verify.
+enum class Verification { kChecked, kTextbook, kUncertain };
+
 // Where a node, edge or citation was written: "knowledge/labs.json" and "/nodes/3".
 struct SourceRef {
   std::string file;
@@ -272,8 +281,14 @@ struct Citation {
   std::string key;
   nlohmann::json data;
   SourceRef source;
+  EvidenceGrade grade = EvidenceGrade::kC;              // required field "grade"
+  Verification verified = Verification::kUncertain;     // required field "verified"
+  std::string claim;  // what NeuroFlux uses it for ("" when the file does not say)
+
   // "Best J, Nijhout HF, Reed M. Serotonin synthesis... Theor Biol Med Model 2010;7:34. PMID 20723248"
   std::string Format() const;
+  // A PMID, PMCID, DOI, Reactome id or ISBN is given (what a reader can look up).
+  bool HasIdentifier() const;
 };
 
 // An influence path: the edges from the first node to the last; net_sign is their product.
@@ -301,6 +316,10 @@ class KnowledgeBase {
 
   const Node* Find(std::string_view id) const;
   const Citation* FindCitation(std::string_view key) const;
+  // The best grade among the citations `keys` names (keys it lacks are skipped); nullopt for none.
+  std::optional<EvidenceGrade> BestGrade(const std::vector<std::string>& keys) const;
+  // Every citation `keys` names is `verified: uncertain` (false for an empty list).
+  bool RestsOnlyOnUncertain(const std::vector<std::string>& keys) const;
   std::vector<std::string> Ids() const;
   std::vector<std::string> IdsOfKind(NodeKind kind) const;
   std::vector<const Edge*> OutEdges(std::string_view id) const;
@@ -348,3 +367,25 @@ struct LoadOutcome {
 LoadOutcome LoadKnowledge(const std::vector<SourceFile>& files);
 
 }  // namespace nflux::knowledge
+
+namespace nflux {
+
+template <>
+struct EnumNames<knowledge::EvidenceGrade> {
+  static constexpr std::array<std::pair<knowledge::EvidenceGrade, std::string_view>, 3> kNames = {{
+      {knowledge::EvidenceGrade::kA, "A"},
+      {knowledge::EvidenceGrade::kB, "B"},
+      {knowledge::EvidenceGrade::kC, "C"},
+  }};
+};
+
+template <>
+struct EnumNames<knowledge::Verification> {
+  static constexpr std::array<std::pair<knowledge::Verification, std::string_view>, 3> kNames = {{
+      {knowledge::Verification::kChecked, "checked"},
+      {knowledge::Verification::kTextbook, "textbook"},
+      {knowledge::Verification::kUncertain, "uncertain"},
+  }};
+};
+
+}  // namespace nflux

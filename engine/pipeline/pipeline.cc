@@ -223,6 +223,30 @@ KnowledgeStats StatsOf(const knowledge::KnowledgeBase& kb) {
   return stats;
 }
 
+CitationStats CitationStatsOf(const knowledge::KnowledgeBase& kb, const rules::RuleBase* rule_base) {
+  CitationStats stats;
+  for (const auto& [key, citation] : kb.citations()) {
+    ++stats.total;
+    stats.checked += citation.verified == knowledge::Verification::kChecked;
+    stats.textbook += citation.verified == knowledge::Verification::kTextbook;
+    stats.uncertain += citation.verified == knowledge::Verification::kUncertain;
+    stats.with_identifier += citation.HasIdentifier();
+    stats.with_claim += !citation.claim.empty();
+    ++stats.grades[std::string(Name(citation.grade))];
+  }
+  for (const auto& edge : kb.edges()) {
+    ++stats.edges;
+    if (kb.RestsOnlyOnUncertain(edge.citations))
+      stats.uncertain_edges.push_back(edge.from + " --" + std::string(knowledge::EdgeTypeName(edge.type)) + "--> " + edge.to);
+  }
+  if (!rule_base) return stats;
+  for (const auto& rule : rule_base->rules) {
+    ++stats.rules;
+    if (kb.RestsOnlyOnUncertain(rule.citations)) stats.uncertain_rules.push_back(rule.id);
+  }
+  return stats;
+}
+
 std::map<std::string, std::string> CitationsAround(const knowledge::KnowledgeBase& kb, const knowledge::Node& node) {
   std::map<std::string, std::string> cited;
   for (const auto& key : node.citations) cited[key] = "";

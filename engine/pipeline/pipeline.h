@@ -60,6 +60,20 @@ struct KnowledgeStats {
 };
 KnowledgeStats StatsOf(const knowledge::KnowledgeBase& kb);
 
+// How far the evidence can be checked (`nflux kb stats`, `nflux kb citations`): citations by
+// verification and grade, how many give an identifier (PMID, PMCID, DOI, Reactome id, ISBN) and a
+// claim, and the edges (generated ones included) and rules that rest only on `uncertain` citations.
+struct CitationStats {
+  int total = 0, checked = 0, textbook = 0, uncertain = 0;
+  int with_identifier = 0, with_claim = 0;
+  std::map<std::string, int> grades;  // "A" | "B" | "C" -> count
+  int edges = 0, rules = 0;           // rules: 0 when no rule base was given
+  std::vector<std::string> uncertain_edges;  // "from --type--> to", in knowledge order
+  std::vector<std::string> uncertain_rules;  // rule ids, in rule-base order
+};
+// `rule_base` may be null (knowledge only).
+CitationStats CitationStatsOf(const knowledge::KnowledgeBase& kb, const rules::RuleBase* rule_base);
+
 // The citations `node` rests on (`nflux kb show`): its own and those of every edge into or out of
 // it, key -> formatted reference ("" for a key the knowledge base does not define).
 std::map<std::string, std::string> CitationsAround(const knowledge::KnowledgeBase& kb, const knowledge::Node& node);

@@ -101,7 +101,8 @@ ordered_json EvidenceJson(const inference::Engine& engine, const Evaluation& eva
                    {"id", evidence.id},
                    {"text", evidence.text},
                    {"rule", evidence.rule},
-                   {"citation", evidence.citation}});
+                   {"citation", evidence.citation},
+                   {"grade", evidence.grade}});
   return out;
 }
 
@@ -606,7 +607,7 @@ void TextDeficits(const ordered_json& report, std::ostream& out) {
     for (const char* side : {"evidence_for", "evidence_against"})
       for (const auto& evidence : Get(deficit, side)) {
         out << "     " << (std::string(side) == "evidence_for" ? "+ " : "- ") << Field(evidence, "text") << "  [rule "
-            << Field(evidence, "rule") << "]\n";
+            << Field(evidence, "rule") << Affix(", grade ", Field(evidence, "grade"), "") << "]\n";
         if (!Field(evidence, "citation").empty()) out << "         " << Field(evidence, "citation") << "\n";
       }
   }
@@ -799,7 +800,7 @@ void MarkdownDeficits(const ordered_json& report, std::ostream& out) {
     for (const char* side : {"evidence_for", "evidence_against"})
       for (const auto& evidence : Get(deficit, side))
         out << "- " << (std::string(side) == "evidence_for" ? "for: " : "against: ") << Field(evidence, "text")
-            << " (rule `" << Field(evidence, "rule") << "`"
+            << " (rule `" << Field(evidence, "rule") << "`" << Affix("; grade ", Field(evidence, "grade"), "")
             << Affix("; ", Field(evidence, "citation"), "") << ")\n";
     out << "\n";
   }

@@ -142,6 +142,17 @@ JSON_VERSION=$(json_field "$TMP/stats_json.json" version)
 
 expect_exit 0 "$NFLUX" kb stats
 expect_contains "knowledge $JSON_VERSION"
+expect_contains "resting only on uncertain citations:"
+
+# kb citations: the counts README reports, with the rules, and what rests only on uncertain citations.
+expect_exit 0 "$NFLUX" kb citations --json --list
+expect_json 'd["checked"] + d["textbook"] + d["uncertain"] == d["total"]' \
+  'sum(d["grades"].values()) == d["total"] and d["with_identifier"] <= d["total"]' \
+  'd["edges_only_uncertain"] == len(d["uncertain_edges"]) and d["rules_only_uncertain"] == len(d["uncertain_rules"])' \
+  'd["rules"] > 0 and d["version"] == "'"$JSON_VERSION"'"'
+expect_exit 0 "$NFLUX" kb citations
+expect_contains "checked,"
+expect_contains "rules"
 
 expect_exit 0 "$NFLUX" kb show tph2
 expect_contains "tph2 (enzyme)"

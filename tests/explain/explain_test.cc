@@ -49,6 +49,54 @@ TEST(WhyTest, ListsTheRuleChainDownToTheLab) {
     EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
 }
 
+TEST(WhyTest, ShowsEachRulesEvidenceGradeWithItsCitationKeys) {
+  const auto& fx = fixture::Evaluate();
+  auto why = Why(*fx.engine, fx.c, fx.evaluation, "serotonin_synthesis");
+  ASSERT_OK(why);
+  // ferritin_low_iron cites a guideline (grade A); iron_limits_serotonin a narrative review (C).
+  const WhyRule* lab_rule = FindWhyRule(why->root, "ferritin_low_iron");
+  const WhyRule* top = FindWhyRule(why->root, "iron_limits_serotonin");
+  ASSERT_NE(lab_rule, nullptr);
+  ASSERT_NE(top, nullptr);
+  EXPECT_EQ(lab_rule->grade, "A");
+  EXPECT_EQ(lab_rule->citation_keys, std::vector<std::string>{"who_2020_ferritin"});
+  EXPECT_EQ(top->grade, "C");
+  std::string text = why->ToText();
+  EXPECT_NE(text.find("evidence: grade A (who_2020_ferritin)"), std::string::npos) << text;
+  EXPECT_NE(text.find("evidence: grade C (felger_miller_2012)"), std::string::npos) << text;
+  auto json = why->ToJson();
+  EXPECT_EQ(json["chain"]["rules"][0]["grade"], "C");
+  // A rule's grade is the best among its citations.
+  EXPECT_EQ(GradeOf(fx.engine->knowledge(), {"felger_miller_2012", "kroenke_2001_phq9", "who_2020_ferritin"}), "A");
+  EXPECT_EQ(GradeOf(fx.engine->knowledge(), {"felger_miller_2012", "kroenke_2001_phq9"}), "B");
+  EXPECT_EQ(GradeOf(fx.engine->knowledge(), {}), "");
+  EXPECT_EQ(GradeText(fx.engine->knowledge(), {"felger_miller_2012", "kroenke_2001_phq9"}),
+            "grade B (felger_miller_2012, kroenke_2001_phq9)");
+}
+
+TEST(WhyTest, ShowsEachPathStepsEvidenceAndCertainty) {
+  const auto& fx = fixture::Evaluate();
+  auto why = Why(*fx.engine, fx.c, fx.evaluation, "serotonin_synthesis");
+  ASSERT_OK(why);
+  ASSERT_FALSE(why->paths.empty());
+  const WhyPath& path = why->paths.front();
+  ASSERT_EQ(path.evidence.size(), path.steps.size());
+  // iron_deficiency --downregulates--> iron is human evidence of high certainty from a narrative review.
+  const EdgeEvidence& first = path.evidence.front();
+  EXPECT_EQ(first.step, path.steps.front());
+  EXPECT_EQ(first.step, "iron_deficiency --downregulates(-)--> iron");
+  EXPECT_EQ(first.evidence, "H");
+  EXPECT_EQ(first.certainty, "high");
+  EXPECT_EQ(first.grade, "C");
+  EXPECT_EQ(first.ToText(), "evidence H, certainty high, grade C (camaschella_2015_iron_deficiency)");
+  std::string text = why->ToText();
+  EXPECT_NE(text.find("iron_deficiency --downregulates(-)--> iron  [evidence H, certainty high, grade C"),
+            std::string::npos)
+      << text;
+  auto json = why->ToJson();
+  EXPECT_EQ(json["paths"][0]["evidence"][0]["certainty"], "high");
+}
+
 TEST(WhyTest, FindsKnowledgePathsFromTheDriver) {
   const auto& fx = fixture::Evaluate();
   auto why = Why(*fx.engine, fx.c, fx.evaluation, "serotonin_synthesis");
@@ -130,6 +178,13 @@ TEST(WhyNotTest, UnknownIdSuggestsTheNearest) {
   ASSERT_FALSE(why_not.ok());
   EXPECT_NE(why_not.status().message().find("did you mean 'iron_deficiency'"), std::string::npos)
       << why_not.status().message();
+}
+
+TEST(EvidenceTest, CarriesTheRulesGrade) {
+  const auto& fx = fixture::Evaluate();
+  auto evidence = EvidenceOf(*fx.engine, fx.evaluation, "ferritin_low_iron");
+  ASSERT_FALSE(evidence.empty());
+  for (const auto& item : evidence) EXPECT_EQ(item.grade, "A") << item.id;
 }
 
 TEST(EvidenceTest, FollowsDriversToTheirData) {

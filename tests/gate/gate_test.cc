@@ -97,7 +97,7 @@ std::shared_ptr<const knowledge::KnowledgeBase> GateKnowledge() {
     for (const char* strategy : {"precursor_5htp", "same", "sjw", "iron", "b6", "exercise", "crisis_referral", "gp_referral"})
       edges.push_back({{"from", strategy}, {"type", "targets"}, {"to", "tremor"}, {"citations", {"src"}}});
     json document = {{"nodes", nodes}, {"edges", edges},
-                     {"citations", {{"src", {{"kind", "paper"}, {"title", "T"}, {"source", "J"}, {"verified", "checked"}}}}}};
+                     {"citations", {{"src", {{"kind", "paper"}, {"title", "T"}, {"source", "J"}, {"verified", "checked"}, {"grade", "C"}}}}}};
     auto outcome = knowledge::LoadKnowledge({{"kb/gate.json", document.dump()}});
     for (const auto& problem : outcome.problems) ADD_FAILURE() << problem.ToString();
     return outcome.kb;

@@ -62,7 +62,7 @@ std::shared_ptr<const KnowledgeBase> FixtureGraph() {
         MakeEdge("tryptophan_supplement", "contraindicated_with", "phenelzine", {{"severity", "absolute"}})}},
       {"citations",
        {{"graph_paper",
-         {{"kind", "paper"}, {"title", "A graph"}, {"source", "J Graphs 2020;1:1"}, {"verified", "checked"}}}}},
+         {{"kind", "paper"}, {"title", "A graph"}, {"source", "J Graphs 2020;1:1"}, {"verified", "checked"}, {"grade", "C"}}}}},
   };
   LoadOutcome outcome = LoadKnowledge({SourceFile{"fixture/graph.json", document.dump()}});
   for (const auto& problem : outcome.problems) ADD_FAILURE() << problem.ToString();

@@ -54,7 +54,7 @@ json MakeEdge(const char* from, const char* type, const char* to, json extra = j
 }
 
 json Citation(const char* title) {
-  return {{"kind", "paper"}, {"title", title}, {"source", "J Test 2020;1:1"}, {"verified", "checked"}};
+  return {{"kind", "paper"}, {"title", title}, {"source", "J Test 2020;1:1"}, {"verified", "checked"}, {"grade", "B"}};
 }
 
 json FerritinLab() {
@@ -304,6 +304,24 @@ const std::vector<BadCase>& BadCases() {
        [](Fixture& f) { f.files["kb/citations.json"]["citations"]["smith_2020"]["kind"] = "article"; },
        {"kb/citations.json:/citations/smith_2020/kind: citation 'kind' must be one of: database, guideline, label, "
         "model, paper, review, textbook"}},
+      {"citation_without_grade",
+       [](Fixture& f) { f.files["kb/citations.json"]["citations"]["smith_2020"].erase("grade"); },
+       {"kb/citations.json:/citations/smith_2020/grade: a citation needs 'grade': A (guideline, systematic review or "
+        "meta-analysis of human trials), B (human trials or cohort studies) or C (animal, cell or mechanistic work, "
+        "expert opinion, textbook, database)"}},
+      {"citation_with_bad_grade",
+       [](Fixture& f) { f.files["kb/citations.json"]["citations"]["smith_2020"]["grade"] = "a"; },
+       {"kb/citations.json:/citations/smith_2020/grade: citation 'grade' must be: A (guideline, systematic review or "
+        "meta-analysis of human trials), B (human trials or cohort studies) or C (animal, cell or mechanistic work, "
+        "expert opinion, textbook, database)"}},
+      {"citation_with_empty_claim",
+       [](Fixture& f) { f.files["kb/citations.json"]["citations"]["smith_2020"]["claim"] = ""; },
+       {"kb/citations.json:/citations/smith_2020/claim: citation 'claim' must be a non-empty string: what the "
+        "knowledge base uses the source for"}},
+      {"citation_with_bad_verified",
+       [](Fixture& f) { f.files["kb/citations.json"]["citations"]["smith_2020"]["verified"] = "yes"; },
+       {"kb/citations.json:/citations/smith_2020/verified: citation 'verified' must be one of: checked, textbook, "
+        "uncertain"}},
       {"citation_with_unknown_field",
        [](Fixture& f) { f.files["kb/citations.json"]["citations"]["jones_2019"]["pmdi"] = "1"; },
        {"kb/citations.json:/citations/jones_2019/pmdi: unknown field 'pmdi' in a citation (did you mean 'pmcid', 'pmid'?)"}},
@@ -929,8 +947,8 @@ TEST(LabTest, ReferenceForReturnsNullWhenNothingMatches) {
 // nlohmann/json keeps the last of two equal keys; the loader must report the key instead of
 // silently dropping the first value.
 TEST(LoaderTest, ReportsKeysGivenTwice) {
-  const char* text = R"({"citations": {"dup": {"kind": "paper", "title": "A", "source": "S", "verified": "checked"},
-                                        "dup": {"kind": "paper", "title": "B", "source": "S", "verified": "checked"}},
+  const char* text = R"({"citations": {"dup": {"kind": "paper", "title": "A", "source": "S", "verified": "checked", "grade": "B"},
+                                        "dup": {"kind": "paper", "title": "B", "source": "S", "verified": "checked", "grade": "B"}},
                          "nodes": [{"id": "x", "kind": "symptom", "label": "X", "label": "Y", "description": "d"}]})";
   auto outcome = LoadKnowledge({SourceFile{"kb/dup.json", text}});
   std::vector<std::string> problems;
@@ -938,6 +956,51 @@ TEST(LoaderTest, ReportsKeysGivenTwice) {
   EXPECT_EQ(problems, (std::vector<std::string>{
                           "kb/dup.json:/citations/dup: duplicate key 'dup': the earlier value would be lost",
                           "kb/dup.json:/nodes/0/label: duplicate key 'label': the earlier value would be lost"}));
+}
+
+TEST(LoaderCitations, GradeVerificationAndClaimAreTyped) {
+  Fixture f = BaseFixture();
+  auto& citations = f.files["kb/citations.json"]["citations"];
+  citations["smith_2020"]["grade"] = "A";
+  citations["smith_2020"]["claim"] = "Tryptophan availability limits serotonin synthesis.";
+  citations["smith_2020"]["pmid"] = "123";
+  citations["jones_2019"]["verified"] = "uncertain";
+  citations["jones_2019"]["grade"] = "C";
+  LoadOutcome outcome = Load(f);
+  ASSERT_TRUE(outcome.problems.empty()) << outcome.problems.front().ToString();
+  const auto* smith = outcome.kb->FindCitation("smith_2020");
+  const auto* jones = outcome.kb->FindCitation("jones_2019");
+  ASSERT_NE(smith, nullptr);
+  ASSERT_NE(jones, nullptr);
+  EXPECT_EQ(smith->grade, EvidenceGrade::kA);
+  EXPECT_EQ(smith->verified, Verification::kChecked);
+  EXPECT_EQ(smith->claim, "Tryptophan availability limits serotonin synthesis.");
+  EXPECT_TRUE(smith->HasIdentifier());
+  EXPECT_EQ(jones->grade, EvidenceGrade::kC);
+  EXPECT_EQ(jones->verified, Verification::kUncertain);
+  EXPECT_EQ(jones->claim, "");
+  EXPECT_FALSE(jones->HasIdentifier());
+}
+
+TEST(LoaderCitations, BestGradeIsTheStrongestCitationAndUncertainOnlyWhenAllAre) {
+  Fixture f = BaseFixture();
+  auto& citations = f.files["kb/citations.json"]["citations"];
+  citations["smith_2020"]["grade"] = "C";
+  citations["jones_2019"]["grade"] = "B";
+  citations["jones_2019"]["verified"] = "uncertain";
+  LoadOutcome outcome = Load(f);
+  ASSERT_TRUE(outcome.problems.empty()) << outcome.problems.front().ToString();
+  const KnowledgeBase& kb = *outcome.kb;
+  EXPECT_EQ(kb.BestGrade({"smith_2020", "jones_2019"}), EvidenceGrade::kB);
+  EXPECT_EQ(kb.BestGrade({"smith_2020"}), EvidenceGrade::kC);
+  EXPECT_EQ(kb.BestGrade({"no_such_key", "smith_2020"}), EvidenceGrade::kC);
+  EXPECT_FALSE(kb.BestGrade({}).has_value());
+  EXPECT_FALSE(kb.BestGrade({"no_such_key"}).has_value());
+  EXPECT_TRUE(kb.RestsOnlyOnUncertain({"jones_2019"}));
+  EXPECT_FALSE(kb.RestsOnlyOnUncertain({"jones_2019", "smith_2020"}));
+  EXPECT_FALSE(kb.RestsOnlyOnUncertain({}));
+  EXPECT_EQ(Name(EvidenceGrade::kA), "A");
+  EXPECT_EQ(Parse<Verification>("textbook"), Verification::kTextbook);
 }
 
 }  // namespace

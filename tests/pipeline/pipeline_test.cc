@@ -78,6 +78,36 @@ const RankedStrategy* Ranked(const std::vector<RankedStrategy>& list, const std:
   return nullptr;
 }
 
+TEST(PipelineCitations, CountsAddUpAndNameWhatRestsOnlyOnUncertainCitations) {
+  const Pipeline& pipeline = Shipped();
+  const knowledge::KnowledgeBase& kb = pipeline.knowledge();
+  CitationStats stats = CitationStatsOf(kb, &pipeline.rule_base());
+  EXPECT_EQ(stats.total, static_cast<int>(kb.citations().size()));
+  EXPECT_EQ(stats.checked + stats.textbook + stats.uncertain, stats.total);
+  int graded = 0;
+  for (const auto& [grade, count] : stats.grades) graded += count;
+  EXPECT_EQ(graded, stats.total);
+  EXPECT_LE(stats.with_identifier, stats.total);
+  EXPECT_EQ(stats.edges, static_cast<int>(kb.edges().size()));
+  EXPECT_EQ(stats.rules, static_cast<int>(pipeline.rule_base().rules.size()));
+  size_t uncertain_rules = 0;
+  for (const auto& rule : pipeline.rule_base().rules) uncertain_rules += kb.RestsOnlyOnUncertain(rule.citations);
+  EXPECT_EQ(stats.uncertain_rules.size(), uncertain_rules);
+  EXPECT_EQ(CitationStatsOf(kb, nullptr).rules, 0);
+}
+
+// An edge whose every citation is `verified: uncertain` must not claim more than low certainty
+// (docs/knowledge-format.md, "Citations"): verify a citation or add a checked one to raise it.
+TEST(PipelineCitations, EdgesRestingOnlyOnUncertainCitationsHaveLowCertainty) {
+  const knowledge::KnowledgeBase& kb = Shipped().knowledge();
+  for (const auto& edge : kb.edges()) {
+    if (edge.generated || !kb.RestsOnlyOnUncertain(edge.citations)) continue;
+    EXPECT_EQ(edge.certainty, "low") << edge.source.file << ":" << edge.source.json_path << " " << edge.from << " --"
+                                     << knowledge::EdgeTypeName(edge.type) << "--> " << edge.to
+                                     << " rests only on uncertain citations";
+  }
+}
+
 TEST(PipelineOpen, BadRuleFileIsReportedWithFileAndLine) {
   fs::path dir = fs::temp_directory_path() / ("nflux_pipeline_rules_" + std::to_string(::getpid()));
   fs::remove_all(dir);

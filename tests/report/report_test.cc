@@ -144,5 +144,19 @@ TEST(ReportTextTest, AlertsComeFirstAndContentMatches) {
   }
 }
 
+TEST(ReportEvidenceGrade, EvidenceEntriesCarryTheRulesGradeInEveryRendering) {
+  auto json = Report();
+  bool found = false;
+  for (const auto& deficit : json["deficits"])
+    for (const auto& evidence : deficit["evidence_for"])
+      if (evidence["rule"] == "ferritin_low_iron") {
+        found = true;
+        EXPECT_EQ(evidence["grade"], "A");  // who_2020_ferritin is a guideline
+      }
+  ASSERT_TRUE(found) << json["deficits"].dump(2);
+  EXPECT_NE(EvaluationToText(json).find("[rule ferritin_low_iron, grade A]"), std::string::npos);
+  EXPECT_NE(EvaluationToMarkdown(json).find("(rule `ferritin_low_iron`; grade A"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace nflux::report

@@ -83,7 +83,7 @@ json FixtureDocument() {
   });
   json edges = json::array({{{"from", "iron_supplement"}, {"type", "targets"}, {"to", "iron_cofactor"},
                              {"citations", {"who_2020"}}}});
-  json citation = {{"kind", "guideline"}, {"title", "Ferritin guideline"}, {"source", "WHO 2020"}, {"verified", "checked"}};
+  json citation = {{"kind", "guideline"}, {"title", "Ferritin guideline"}, {"source", "WHO 2020"}, {"verified", "checked"}, {"grade", "A"}};
   json citations = {{"who_2020", citation}, {"felger_2012", citation}};
   return {{"nodes", nodes}, {"edges", edges}, {"citations", citations}};
 }

@@ -89,7 +89,7 @@ std::vector<SourceFile> SmallKnowledge(const std::string& label = "Serotonin") {
                    {"citations", {"small_paper"}}}}}};
   json citations = {{"citations",
                      {{"small_paper",
-                       {{"kind", "paper"}, {"title", "Small"}, {"source", "J 2020;1:1"}, {"verified", "checked"}}}}}};
+                       {{"kind", "paper"}, {"title", "Small"}, {"source", "J 2020;1:1"}, {"verified", "checked"}, {"grade", "C"}}}}}};
   return {SourceFile{"small/citations.json", citations.dump(2)}, SourceFile{"small/nodes.json", nodes.dump(2)}};
 }
 
