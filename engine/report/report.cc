@@ -467,7 +467,7 @@ std::string QuestionnaireLine(const ordered_json& q) {
   if (q.contains("result")) return name + " " + Field(q, "result");
   if (Field(q, "total").empty()) return name + " total excluded (see data quality)";
   std::string text = name + " " + Field(q, "total") + Affix(" (", Field(q, "band"), ")");
-  if (q.contains("positive")) text += Get(q, "positive").get<bool>() ? ", positive" : ", negative";
+  if (q.contains("positive") && Field(q, "band").empty()) text += q["positive"].get<bool>() ? ", positive" : ", negative";
   if (!Field(q, "from").empty() && Field(q, "from") != "items") text += ", total as typed";
   for (const auto& [item, answer] : Get(q, "items_flagged").items()) text += ", item " + item + ": " + Str(answer);
   return text;

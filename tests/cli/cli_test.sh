@@ -356,9 +356,9 @@ expect_contains "OVERRIDE (not from the case or the models): flux serotonin.synt
 printf '{"case_id": "q", "patient": {"sex": "female", "age_years": 40}, "questionnaires": {"phq9": {"items": [2, 2, 2, 2, 2, 1, 1, 1, 0], "total": 31}, "gad7": {"total": 30}, "mdq": {"result": "negative"}}, "labs": [{"test": "ferritin", "value": 12, "unit": "ng/mL"}]}\n' >"$TMP/questionnaires.json"
 expect_exit 0 "$NFLUX" evaluate "$TMP/questionnaires.json" --format json
 expect_json '[q["id"] for q in d["questionnaires"]] == ["gad7", "mdq", "phq9"]' \
-  'd["questionnaires"][2] == {"id": "phq9", "name": "PHQ-9", "total": 13, "band": "moderate", "from": "items", "items_flagged": {"9": 0}}' \
+  'd["questionnaires"][2] == {"id": "phq9", "name": "PHQ-9", "total": 13, "band": "moderate", "from": "items", "positive": True, "items_flagged": {"9": 0}}' \
   'd["questionnaires"][0]["total"] is None and d["questionnaires"][1]["result"] == "negative"' \
-  '[(q["path"], q["severity"], q["code"]) for q in d["data_quality"]] == [("/questionnaires/phq9/total", "warning", "total_out_of_range"), ("/questionnaires/gad7/total", "error", "total_out_of_range")]' \
+  '[(q["path"], q["severity"], q["code"]) for q in d["data_quality"]] == [("/questionnaires/gad7/total", "error", "total_out_of_range"), ("/questionnaires/phq9/total", "warning", "total_out_of_range")]' \
   'any(a["id"] == "data_quality_warning" for a in d["alerts"])'
 expect_exit 0 "$NFLUX" evaluate "$TMP/questionnaires.json"
 expect_contains "PHQ-9 13 (moderate), item 9: 0"
