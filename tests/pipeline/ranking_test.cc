@@ -145,6 +145,13 @@ TEST(NextBestData, ADerivedIndexIsNeverSuggestedOnlyItsMissingInputs) {
   for (const char* text : {kIronDeficient, kVeganB12, kNoLabs})
     for (const auto& entry : Shipped().ReportJson(Evaluated(text))["next_best_data"])
       EXPECT_NE(0u, entry["input"].get<std::string>().rfind("derived:", 0)) << entry.dump();
+  // Without labs, HOMA-IR would decide insulin resistance: its input labs stand for it.
+  bool homa_inputs = false;
+  const auto next = Shipped().ReportJson(Evaluated(kNoLabs))["next_best_data"];
+  for (const auto& entry : next)
+    homa_inputs = homa_inputs || (entry["input"].get<std::string>().rfind("lab:", 0) == 0 &&
+                                  entry["why"].get<std::string>().find("an input of homa_ir") != std::string::npos);
+  EXPECT_TRUE(homa_inputs) << next.dump(1);
 }
 
 }  // namespace
