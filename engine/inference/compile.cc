@@ -35,7 +35,10 @@ CompiledRule CompileRule(const rules::Rule& rule, CompiledRules& compiled) {
   for (const auto& action : rule.actions) {
     switch (action.kind) {
       case rules::ActionKind::kDeriveFact: compiled.Intern(kFact, action.id); break;
-      case rules::ActionKind::kConcludeDriver: compiled.Intern(kDriver, action.id); break;
+      case rules::ActionKind::kConcludeDriver:
+        compiled.Intern(kDriver, action.id);
+        compiled_rule.needs_evidence = true;  // the labs that confirm the driver, for the ranking
+        break;
       case rules::ActionKind::kSuggestDeficit:
       case rules::ActionKind::kOpposeDeficit: compiled.Intern(kDeficit, action.id); break;
       case rules::ActionKind::kRaiseAlert:

@@ -61,7 +61,7 @@ struct CompiledNode {
 struct CompiledRule {
   const rules::Rule* rule;
   int root = 0;                 // index into CompiledRules::nodes
-  bool needs_evidence = false;  // raises an alert: compute `because` even without a trace
+  bool needs_evidence = false;  // raises an alert or concludes a driver: record its tests even without a trace
 };
 
 // The agenda bit of RuleState::parts: the rule is on the agenda.

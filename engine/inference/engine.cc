@@ -58,6 +58,7 @@ class Run {
   void SuggestStrategy(const std::string& id, const std::vector<std::string>& for_deficits, double contribution,
                        const std::string& source);
   void RaiseAlert(const rules::Action& action, const rules::Rule& rule);
+  void NoteMeasured(int symbol);
 
   const CompiledRules& compiled_;
   const knowledge::KnowledgeBase& kb_;
@@ -72,6 +73,7 @@ class Run {
   std::vector<int> concluded_;  // conclusion symbols touched, in order
   std::map<int, std::map<std::string, double>> deficit_drivers_;
   std::map<int, std::vector<std::string>> supporting_, opposing_;
+  std::map<int, std::vector<std::string>> measured_;  // drivers: the measured inputs that held
   std::map<std::string, StrategyResult> suggested_;
   AlertBoard alerts_;
   Evaluation evaluation_;
@@ -183,6 +185,7 @@ double Run::Apply(const rules::Action& action, const rules::Rule& rule, double c
       break;
     case ActionKind::kConcludeDriver:
       AddEvidence(compiled_.Find(kDriver, action.id), contribution, true, rule.id, clinical);
+      NoteMeasured(compiled_.Find(kDriver, action.id));
       break;
     case ActionKind::kSuggestDeficit: SuggestDeficit(action, rule, contribution, clinical); break;
     case ActionKind::kOpposeDeficit:
@@ -233,9 +236,15 @@ void Run::SuggestStrategy(const std::string& id, const std::vector<std::string>&
   auto& strategy = suggested_[id];
   strategy.id = id;
   strategy.suggested = true;
-  strategy.score = CombineSameSign(strategy.score, contribution);
+  strategy.support = CombineSameSign(strategy.support, contribution);
   strategy.rules.push_back(source);
   for (const auto& deficit : for_deficits) AppendUnique(strategy.for_deficits, deficit);
+}
+
+// The measured values (labs, derived indices) that held in the firing rule: they confirm a driver.
+void Run::NoteMeasured(int symbol) {
+  for (const auto& test : tests_)
+    if (test.reads_value && test.truth == Truth::kTrue) AppendUnique(measured_[symbol], test.input);
 }
 
 // An alert from a rule; its `because` is the case data of the rule's tests that held.
@@ -276,6 +285,7 @@ Conclusion Run::ConclusionOf(int symbol) {
   conclusion.rules = supporting_[symbol];
   conclusion.opposing_rules = opposing_[symbol];
   if (auto it = deficit_drivers_.find(symbol); it != deficit_drivers_.end()) conclusion.drivers = it->second;
+  if (auto it = measured_.find(symbol); it != measured_.end()) conclusion.measured = it->second;
   return conclusion;
 }
 
@@ -309,7 +319,7 @@ Evaluation Run::Finish() {
   evaluation_.strategies = std::move(gate.strategies);
   evaluation_.blocked = std::move(gate.blocked);
   evaluation_.requested = std::move(gate.requested);
-  safety::RankStrategies(evaluation_.strategies, evaluation_.alerts, kb_);
+  RankStrategies(evaluation_, case_, kb_);
   return std::move(evaluation_);
 }
 

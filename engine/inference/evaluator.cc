@@ -113,6 +113,8 @@ Truth Evaluator::Evaluate(int index, double* strength, std::vector<TestTrace>* t
       leaf.truth = EvaluateTest(node, strength, &leaf);
       leaf.source = node.test->source;
       leaf.strength = *strength;
+      leaf.reads_value = node.kind == TestKind::kLabValue || node.kind == TestKind::kLabStatus ||
+                         node.kind == TestKind::kDerivedCompare || node.kind == TestKind::kDerivedStatus;
       trace->push_back(std::move(leaf));
       return leaf.truth;
     }

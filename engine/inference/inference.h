@@ -63,6 +63,7 @@ struct TestTrace {
   std::string actual;  // "ferritin 18 ng/mL (low)", "not measured", "absent from the medication list"
   std::string input;   // the datum it reads, for next-best-data: "lab:ferritin", "symptom:low_mood"
   double strength = 1;  // certainty of a tested conclusion; 1 for case data
+  bool reads_value = false;  // a lab or derived-index test of a measured value (not `is missing`)
 };
 
 struct Contribution {
@@ -115,6 +116,9 @@ struct Conclusion {
   // Non-empty when calibration capped the certainty, saying why: "capped at 0.19 (model 0.45):
   // supported only by ..., no symptom, questionnaire or lab".
   std::string calibration;
+  // Drivers: the labs and derived indices ("lab:ferritin") whose measured values held in a
+  // supporting rule, in firing order: what makes a driver lab-confirmed for the ranking.
+  std::vector<std::string> measured;
 };
 
 // The strategy and alert results are the safety module's (engine/safety/safety.h).
@@ -155,6 +159,13 @@ using safety::IsReferral;
 // What a rule action concludes: the one mapping from the rule language's action kinds to the
 // conclusion kinds of traces and explanations (oppose deficit -> against).
 ConclusionKind ConclusionKindOf(rules::ActionKind kind);
+
+// Ranks evaluation.strategies with the one ranking (safety::RankStrategies, docs/ranking.md) from
+// the evaluation's alerts, drivers (lab-confirmed by `measured`, shown with the case's value) and
+// deficits, and the predicted flux effects where the caller computed them. Evaluate() ranks
+// without effects; the pipeline ranks again with the effect of every suggested strategy.
+void RankStrategies(Evaluation& evaluation, const casefile::Case& c, const knowledge::KnowledgeBase& kb,
+                    const std::map<std::string, safety::PredictedEffect>& effects = {});
 
 struct CompiledRules;  // internal (compile.h)
 

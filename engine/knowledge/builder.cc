@@ -126,12 +126,38 @@ void Builder::AddFile(const SourceFile& file) {
       }
       for (const auto& [citation_key, citation] : value.items())
         ParseCitation(citation_key, citation, SourceRef{file.path, "/citations/" + citation_key});
+    } else if (key == "work_up") {
+      ParseWorkUp(value, SourceRef{file.path, "/work_up"});
     } else {
       Report(file.path, "/" + key,
-             "unknown top-level key " + Quote(key) + DidYouMean(key, {"nodes", "edges", "citations"}) +
-                 "; a knowledge file has 'nodes', 'edges' and 'citations'");
+             "unknown top-level key " + Quote(key) + DidYouMean(key, {"nodes", "edges", "citations", "work_up"}) +
+                 "; a knowledge file has 'nodes', 'edges', 'citations' and 'work_up'");
     }
   }
+}
+
+// The basic work-up ({"first_line": [lab ids], "citations": [...], "note": ...}): the labs a
+// clinician orders first, which next-best-data suggests before second-line tests.
+void Builder::ParseWorkUp(const json& value, const SourceRef& at) {
+  if (!value.is_object()) return Report(at, "'work_up' must be an object with 'first_line' and 'citations'");
+  for (const auto& [key, item] : value.items())
+    if (!IsComment(key) && key != "first_line" && key != "citations" && key != "note")
+      Report(at.file, JsonChild(at.json_path, key), "unknown field " + Quote(key) + " in 'work_up'" +
+                                                        DidYouMean(key, {"first_line", "citations", "note"}));
+  std::vector<std::string> labs, citations;
+  std::string error;
+  if (!StringArray(value, "first_line", &labs, &error) || labs.empty())
+    Report(at.file, JsonChild(at.json_path, "first_line"), error.empty() ? "'first_line' needs at least one lab id" : error);
+  if (!StringArray(value, "citations", &citations, &error) || citations.empty())
+    Report(at.file, JsonChild(at.json_path, "citations"),
+           error.empty() ? "missing citation: the work-up must cite at least one source" : error);
+  CheckCitationKeys(citations, at, "citations");
+  for (size_t i = 0; i < labs.size(); ++i) {
+    pending_labs_.push_back(PendingLab{labs[i], at.file, JsonChild(JsonChild(at.json_path, "first_line"), i)});
+    if (std::find(first_line_labs_.begin(), first_line_labs_.end(), labs[i]) == first_line_labs_.end())
+      first_line_labs_.push_back(labs[i]);
+  }
+  work_up_json_ = value;
 }
 
 // A node: its common header, its fields, then the payload its kind carries.
@@ -1070,6 +1096,7 @@ std::string Builder::Version() const {
   for (const auto& text : edge_texts) canonical["edges"].push_back(json::parse(text));
   canonical["citations"] = json::object();
   for (const auto& [key, citation] : citations_) canonical["citations"][key] = citation.data;
+  if (!work_up_json_.is_null()) canonical["work_up"] = work_up_json_;
   return "sha256:" + Sha256Hex(canonical.dump());
 }
 
@@ -1094,6 +1121,7 @@ std::shared_ptr<KnowledgeBase> Builder::Finish() {
   kb->nodes_ = nodes_;
   for (const auto& raw : edges_) kb->edges_.push_back(raw.edge);
   kb->citations_ = citations_;
+  kb->first_line_labs_ = first_line_labs_;
   kb->BuildIndexes();
   CheckContent(*kb);
   CheckVocabulary(*kb);

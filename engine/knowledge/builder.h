@@ -83,6 +83,7 @@ class Builder {
   void ParseMedicationClass(const nlohmann::json& json, const SourceRef& at, Node& node);
   void ParseAlert(const nlohmann::json& json, const SourceRef& at, Node& node);
   void CheckCitationKeys(const std::vector<std::string>& keys, const SourceRef& at, const std::string& path);
+  void ParseWorkUp(const nlohmann::json& json, const SourceRef& at);
   void ValidateEdges();
   void CheckContent(const KnowledgeBase& kb);
   void CheckVocabulary(const KnowledgeBase& kb);
@@ -93,6 +94,8 @@ class Builder {
     std::string id, file, json_path;
   };
   std::vector<PendingLab> pending_labs_;
+  std::vector<std::string> first_line_labs_;  // the `work_up` section, in file order
+  nlohmann::json work_up_json_;               // as written, for the version
 
   struct PendingCitations {
     std::vector<std::string> keys;

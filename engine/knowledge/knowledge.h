@@ -7,6 +7,7 @@
 // threads for reading.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -38,7 +39,7 @@ enum class EdgeType {
   kPrecursorOf, kSubstrateOf, kProduces, kPartOf, kCatalyzes, kCofactorOf, kRateLimiting,
   kTransports, kDegrades, kProducesMetabolite, kActivates, kUpregulates, kDownregulates, kInhibits,
   kDepletes, kMeasuredBy, kIndicates, kInvolves, kTargets, kContraindicatedWith, kMemberOf,
-  kInteractsWith,
+  kInteractsWith, kCorrects,
 };
 std::string_view EdgeTypeName(EdgeType type);
 std::optional<EdgeType> ParseEdgeType(std::string_view name);
@@ -320,6 +321,10 @@ class KnowledgeBase {
   std::optional<EvidenceGrade> BestGrade(const std::vector<std::string>& keys) const;
   // Every citation `keys` names is `verified: uncertain` (false for an empty list).
   bool RestsOnlyOnUncertain(const std::vector<std::string>& keys) const;
+  // The first-line (basic work-up) labs of the `work_up` section (docs/knowledge-format.md).
+  bool IsFirstLineLab(std::string_view id) const {
+    return std::find(first_line_labs_.begin(), first_line_labs_.end(), id) != first_line_labs_.end();
+  }
   std::vector<std::string> Ids() const;
   std::vector<std::string> IdsOfKind(NodeKind kind) const;
   std::vector<const Edge*> OutEdges(std::string_view id) const;
@@ -344,6 +349,7 @@ class KnowledgeBase {
   std::vector<Node> nodes_;
   std::vector<Edge> edges_;
   std::map<std::string, Citation, std::less<>> citations_;  // std::less<>: found by string_view
+  std::vector<std::string> first_line_labs_;
   std::unordered_map<std::string, size_t, StringHash, std::equal_to<>> index_;  // by id, found by string_view
   std::map<std::string, size_t, std::less<>> loinc_index_;
   std::string version_;

@@ -19,7 +19,7 @@ constexpr std::array<std::pair<NodeKind, std::string_view>, 23> kKindNames = {{
     {K::kDerivedIndex, "derived_index"},
 }};
 
-constexpr std::array<std::pair<EdgeType, std::string_view>, 22> kEdgeNames = {{
+constexpr std::array<std::pair<EdgeType, std::string_view>, 23> kEdgeNames = {{
     {EdgeType::kPrecursorOf, "precursor_of"}, {EdgeType::kSubstrateOf, "substrate_of"},
     {EdgeType::kProduces, "produces"}, {EdgeType::kPartOf, "part_of"}, {EdgeType::kCatalyzes, "catalyzes"},
     {EdgeType::kCofactorOf, "cofactor_of"}, {EdgeType::kRateLimiting, "rate_limiting"},
@@ -29,7 +29,7 @@ constexpr std::array<std::pair<EdgeType, std::string_view>, 22> kEdgeNames = {{
     {EdgeType::kInhibits, "inhibits"}, {EdgeType::kDepletes, "depletes"}, {EdgeType::kMeasuredBy, "measured_by"},
     {EdgeType::kIndicates, "indicates"}, {EdgeType::kInvolves, "involves"}, {EdgeType::kTargets, "targets"},
     {EdgeType::kContraindicatedWith, "contraindicated_with"}, {EdgeType::kMemberOf, "member_of"},
-    {EdgeType::kInteractsWith, "interacts_with"},
+    {EdgeType::kInteractsWith, "interacts_with"}, {EdgeType::kCorrects, "corrects"},
 }};
 
 std::set<NodeKind> AllBut(std::set<NodeKind> excluded) {
@@ -89,6 +89,8 @@ const std::map<EdgeType, EdgeRule>& Rules() {
         {EdgeType::kMemberOf, {K::kMedication, K::kMedicationClass}, {K::kMedicationClass, K::kMedication}, +1, true},
         {EdgeType::kInteractsWith, {K::kMedication, K::kMedicationClass}, {K::kMedication, K::kMedicationClass}, -1,
          false},
+        // What a strategy treats (its ranking reads it, docs/ranking.md); no influence on the graph.
+        {EdgeType::kCorrects, {K::kStrategy}, {K::kDriver, K::kStressor}, -1, false},
     };
     std::map<EdgeType, EdgeRule> by_type;
     for (auto& rule : list) by_type.emplace(rule.type, rule);

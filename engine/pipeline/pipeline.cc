@@ -69,9 +69,38 @@ bool IsDeficitIndex(const std::string& key, double value) {
   return value < kFluxDeficitThreshold && (key.ends_with(".synthesis") || key.ends_with(".level"));
 }
 
-bool Suggested(const inference::Evaluation& evaluation, const std::string& strategy) {
-  return std::any_of(evaluation.strategies.begin(), evaluation.strategies.end(),
-                     [&](const auto& s) { return s.id == strategy; });
+// The flux indices of `flux` below kFluxDeficitThreshold: what a strategy's predicted effect is on.
+std::vector<std::string> DeficitIndices(const inference::FluxValues& flux) {
+  std::vector<std::string> deficits;
+  for (const auto& [key, value] : flux.values)
+    if (IsDeficitIndex(key, value)) deficits.push_back(key);
+  return deficits;
+}
+
+// One strategy applied alone through the flux model: its change of each deficit index (rounded,
+// |change| > 1e-4) and the improvement up to the reference (flux::Model::RankStrategies' measure).
+// Nullopt when it improves nothing.
+std::optional<PredictedEffect> PredictEffect(const flux::Model& model, const casefile::Case& c,
+                                             const flux::FluxResult& before, const std::vector<std::string>& deficits,
+                                             const std::string& strategy) {
+  flux::ComputeOptions compute;
+  compute.apply_strategies = {strategy};
+  compute.contributions = false;
+  auto after = model.Compute(c, compute);
+  if (!after.ok()) return std::nullopt;
+  PredictedEffect out;
+  for (const auto& key : deficits) {
+    std::optional<double> was = before.Value(key), now = after->Value(key);
+    if (!was || !now) continue;
+    out.effect.improvement += std::min(*now, 1.0) - std::min(*was, 1.0);
+    if (std::fabs(*now - *was) <= 1e-4) continue;
+    out.changes[key] = std::round((*now - *was) * 1e4) / 1e4;
+    if (!out.effect.index.empty() && *now - *was <= out.effect.change) continue;
+    out.effect.index = key;  // the index it raises most, for the ranking's reason
+    out.effect.change = *now - *was;
+  }
+  if (out.effect.improvement <= 1e-4) return std::nullopt;
+  return out;
 }
 
 // The gate for a strategy the evaluation did not judge, as if a rule had suggested it: the engine's
@@ -342,26 +371,36 @@ Result<CaseEvaluation> Pipeline::Evaluate(casefile::Case c, const EvaluationOpti
   result.flux_model = std::move(model).value();
   result.flux = MergeFlux(result.flux_model, options.given_flux);
   result.evaluation = engine_->Evaluate(result.parsed, result.flux, options.engine);
-  if (options.predicted_effects) result.report = ReportOptionsFor(result);
+  // Always, so that every front end (and the golden cases) sees the same order.
+  std::map<std::string, PredictedEffect> effects = RankWithEffects(result.parsed, result.flux_model,
+                                                                   DeficitIndices(result.flux), result.evaluation);
+  if (options.predicted_effects) result.report = ReportOptionsFor(result, effects);
   result.report.overrides = FluxOverrides(result.flux_model, options.given_flux);
   return result;
 }
 
-report::ReportOptions Pipeline::ReportOptionsFor(const CaseEvaluation& result) const {
+report::ReportOptions Pipeline::ReportOptionsFor(const CaseEvaluation& result,
+                                                 const std::map<std::string, PredictedEffect>& effects) const {
   report::ReportOptions options;
   options.flux = result.flux;
   for (const auto& p : result.flux_model.pathways) options.flux_assumed_inputs[p.pathway] = p.assumed;
-  std::vector<std::string> deficits;
-  for (const auto& [key, value] : result.flux.values)
-    if (IsDeficitIndex(key, value)) deficits.push_back(key);
-  for (const auto& effect : flux_->RankStrategies(result.parsed, result.flux_model, deficits)) {
-    if (!Suggested(result.evaluation, effect.strategy)) continue;
-    auto& predicted = options.predicted_effects[effect.strategy];
-    for (const auto& [key, change] : effect.changes)
-      if (std::find(deficits.begin(), deficits.end(), key) != deficits.end())
-        predicted[key] = std::round(change * 1e4) / 1e4;
-  }
+  for (const auto& [strategy, predicted] : effects) options.predicted_effects[strategy] = predicted.changes;
   return options;
+}
+
+std::map<std::string, PredictedEffect> Pipeline::RankWithEffects(const casefile::Case& c,
+                                                                 const flux::FluxResult& before,
+                                                                 const std::vector<std::string>& deficits,
+                                                                 inference::Evaluation& evaluation) const {
+  std::map<std::string, PredictedEffect> effects;
+  std::map<std::string, safety::PredictedEffect> ranking;
+  for (const auto& strategy : evaluation.strategies)
+    if (auto predicted = PredictEffect(*flux_, c, before, deficits, strategy.id)) {
+      ranking[strategy.id] = predicted->effect;
+      effects[strategy.id] = std::move(*predicted);
+    }
+  inference::RankStrategies(evaluation, c, *kb_, ranking);
+  return effects;
 }
 
 nlohmann::ordered_json Pipeline::ReportJson(const CaseEvaluation& result) const {
@@ -389,6 +428,8 @@ Result<WhatIfResult> Pipeline::WhatIf(std::string_view before_text, std::string_
   out.after = std::move(after).value();
   out.before_evaluation = engine_->Evaluate(out.before_case, MergeFlux(out.before, {}));
   out.after_evaluation = engine_->Evaluate(out.after_case, MergeFlux(out.after, {}));
+  RankWithEffects(out.before_case, out.before, DeficitIndices(MergeFlux(out.before, {})), out.before_evaluation);
+  RankWithEffects(out.after_case, out.after, DeficitIndices(MergeFlux(out.after, {})), out.after_evaluation);
   out.changes = ChangedConclusions(out.before_evaluation, out.after_evaluation);
   for (const auto& strategy : options.apply_strategies)
     out.applied.push_back(SafetyVerdict(strategy, out.before_case, out.before_evaluation, *kb_));

@@ -33,6 +33,7 @@
 #include "knowledge/knowledge.h"
 #include "report/report.h"
 #include "rules/rules.h"
+#include "safety/safety.h"
 
 namespace nflux::pipeline {
 
@@ -113,12 +114,21 @@ std::vector<report::Override> FluxOverrides(const flux::FluxResult& model, const
 // A flux index below this (synthesis or level) is a deficit whose repair a strategy may predict.
 inline constexpr double kFluxDeficitThreshold = 0.95;
 
+// A suggested strategy's predicted effect on the case's flux deficits: what the ranking reads
+// (safety::PredictedEffect) and the change of each deficit index the report shows.
+struct PredictedEffect {
+  safety::PredictedEffect effect;
+  std::map<std::string, double> changes;  // "serotonin.synthesis" -> after - before, rounded to 4 decimals
+};
+
 struct EvaluationOptions {
   bool strict = false;      // reject a case with data-quality errors (ParseOptions::strict)
   std::string source_name;  // names the case in messages ("case.json: /labs/2/unit: ...")
   inference::FluxValues given_flux;  // override the flux model's values for their keys
   inference::EvaluateOptions engine;
-  bool predicted_effects = true;  // rank strategies for the report (costs a flux run per strategy)
+  // Show the predicted effects in the report. Computed either way, for every suggested strategy
+  // (a flux run each): the ranking reads them, the same for every front end.
+  bool predicted_effects = true;
 };
 
 // Everything one evaluation produced.
@@ -212,7 +222,13 @@ class Pipeline {
 
  private:
   Pipeline() = default;
-  report::ReportOptions ReportOptionsFor(const CaseEvaluation& result) const;
+  report::ReportOptions ReportOptionsFor(const CaseEvaluation& result,
+                                         const std::map<std::string, PredictedEffect>& effects) const;
+  // Predicts the effect of every suggested strategy of `evaluation` and ranks them with it
+  // (inference::RankStrategies); returns the effects.
+  std::map<std::string, PredictedEffect> RankWithEffects(const casefile::Case& c, const flux::FluxResult& before,
+                                                         const std::vector<std::string>& deficits,
+                                                         inference::Evaluation& evaluation) const;
 
   std::shared_ptr<const knowledge::KnowledgeBase> kb_;
   std::shared_ptr<const rules::RuleBase> rules_;

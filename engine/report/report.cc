@@ -249,7 +249,7 @@ ordered_json PredictedEffect(const ReportOptions& options, const std::string& id
 
 ordered_json StrategiesJson(const inference::Engine& engine, const Evaluation& evaluation,
                             const ReportOptions& options) {
-  // In the engine's order: one ranking (safety::RankStrategies) for every front end.
+  // In the engine's order: one ranking (safety::RankStrategies, docs/ranking.md) for every front end.
   std::vector<const inference::StrategyResult*> strategies;
   for (const auto& strategy : evaluation.strategies) strategies.push_back(&strategy);
   ordered_json out = ordered_json::array();
@@ -265,6 +265,8 @@ ordered_json StrategiesJson(const inference::Engine& engine, const Evaluation& e
     out.push_back({{"id", strategy->id},
                    {"kind", std::string(Name(strategy->kind))},
                    {"rank", ++rank},
+                   {"score", Round3(strategy->score)},
+                   {"rank_reason", strategy->rank_reason},
                    {"for_deficits", strategy->for_deficits},
                    {"predicted_effect", PredictedEffect(options, strategy->id)},
                    {"cautions", cautions},
@@ -347,39 +349,95 @@ bool IsCaseData(const std::string& input) {
   return true;
 }
 
+// One suggestion of next_best_data, merged over every conclusion it would decide.
+struct NextData {
+  double impact = 0;
+  bool first_line = false;  // a lab of the basic work-up (knowledge `work_up`)
+  std::vector<std::string> why;
+};
+
+// The case data an input of a why-not stands for: a derived index is never suggested on its own,
+// only the input labs it is computed from that the case lacks.
+std::vector<std::string> CollectableInputs(const knowledge::KnowledgeBase& kb, const casefile::Case& c,
+                                           const std::string& input) {
+  if (!input.starts_with("derived:")) return {input};
+  const knowledge::Node* node = kb.Find(input.substr(std::string_view("derived:").size()));
+  if (node == nullptr || !node->derived_index) return {};
+  std::vector<std::string> labs;
+  for (const auto& lab : node->derived_index->inputs) {
+    const bool measured = std::any_of(c.labs.begin(), c.labs.end(),
+                                      [&](const casefile::LabResult& r) { return r.test == lab && r.used && r.value; });
+    if (!measured) labs.push_back("lab:" + lab);
+  }
+  return labs;
+}
+
+// Adds the case data that would decide `id` (a deficit, or a driver `behind` a deficit) to `entries`.
+void AddDecidingInputs(const inference::Engine& engine, const casefile::Case& c, const Evaluation& evaluation,
+                       const ReportOptions& options, const std::string& id, const std::string& behind,
+                       std::map<std::string, NextData>& entries) {
+  auto why_not = explain::WhyNot(engine, c, evaluation, id, options.flux);
+  if (!why_not.ok()) return;
+  const double certainty = Round3(why_not->certainty);
+  for (const auto& input : why_not->inputs) {
+    if (Round3(input.impact) <= 0 || !IsCaseData(input.input)) continue;
+    std::string text = "would decide " + Join(input.rules, ", ") + " for " + id + behind + " (now " +
+                       Level(certainty) + ", " + FormatNumber(certainty, 3) + "; up to +" +
+                       FormatNumber(Round3(input.impact), 3) + ")";
+    if (input.input.starts_with("derived:"))
+      text = std::string("an input of ").append(input.input, 8).append(", which ").append(text);
+    for (const auto& collectable : CollectableInputs(engine.knowledge(), c, input.input)) {
+      NextData& entry = entries[collectable];
+      entry.impact = std::max(entry.impact, Round3(input.impact));
+      entry.first_line = collectable.starts_with("lab:") && engine.knowledge().IsFirstLineLab(collectable.substr(4));
+      if (std::find(entry.why.begin(), entry.why.end(), text) == entry.why.end()) entry.why.push_back(text);
+    }
+  }
+}
+
+// The drivers the rules of `deficit` name that are not yet likely: what a work-up would decide.
+std::vector<std::string> UndecidedDrivers(const inference::Engine& engine, const Evaluation& evaluation,
+                                          const std::string& deficit) {
+  std::set<std::string> drivers;
+  for (const rules::Rule* rule : engine.RulesConcluding(deficit))
+    for (const auto& action : rule->actions)
+      if (action.kind == rules::ActionKind::kSuggestDeficit && action.id == deficit)
+        drivers.insert(action.ids.begin(), action.ids.end());
+  std::vector<std::string> out;
+  for (const auto& driver : drivers) {
+    auto it = evaluation.drivers.find(driver);
+    if (it == evaluation.drivers.end() || Level(Round3(it->second.certainty)) != "likely") out.push_back(driver);
+  }
+  return out;
+}
+
+// next_best_data (output.md): for the leading deficits, the data that would decide them and the
+// drivers behind them; the basic work-up (first-line labs) first, then by impact, then by input.
 ordered_json NextBestDataJson(const inference::Engine& engine, const casefile::Case& c, const Evaluation& evaluation,
                               const std::vector<RankedDeficit>& ranked, const ReportOptions& options) {
   constexpr size_t kDeficitsConsidered = 5;
-  struct Entry {
-    double impact = 0;
-    std::vector<std::string> why;
-  };
-  std::map<std::string, Entry> entries;
-  size_t considered = 0;
-  for (const auto& [conclusion, certainty] : ranked) {
-    if (Level(certainty) == "likely") continue;
-    if (++considered > kDeficitsConsidered) break;
-    auto why_not = explain::WhyNot(engine, c, evaluation, conclusion->id, options.flux);
-    if (!why_not.ok()) continue;
-    for (const auto& input : why_not->inputs) {
-      if (Round3(input.impact) <= 0 || !IsCaseData(input.input)) continue;
-      Entry& entry = entries[input.input];
-      entry.impact = std::max(entry.impact, Round3(input.impact));
-      std::string text = "would decide " + Join(input.rules, ", ") + " for " + conclusion->id + " (now " +
-                         Level(certainty) + ", " + FormatNumber(certainty, 3) + "; up to +" +
-                         FormatNumber(Round3(input.impact), 3) + ")";
-      entry.why.push_back(std::move(text));
-    }
+  std::map<std::string, NextData> entries;
+  std::set<std::string> drivers_seen;
+  for (size_t i = 0; i < ranked.size() && i < kDeficitsConsidered; ++i) {
+    const std::string& deficit = ranked[i].conclusion->id;
+    if (Level(ranked[i].certainty) != "likely") AddDecidingInputs(engine, c, evaluation, options, deficit, "", entries);
+    for (const auto& driver : UndecidedDrivers(engine, evaluation, deficit))
+      if (drivers_seen.insert(driver).second)
+        AddDecidingInputs(engine, c, evaluation, options, driver, " behind " + deficit, entries);
   }
-  std::vector<std::pair<std::string, Entry>> sorted(entries.begin(), entries.end());
+  std::vector<std::pair<std::string, NextData>> sorted(entries.begin(), entries.end());
   std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+    if (a.second.first_line != b.second.first_line) return a.second.first_line;
     if (a.second.impact != b.second.impact) return a.second.impact > b.second.impact;
     return a.first < b.first;
   });
   if (sorted.size() > options.max_next_best_data) sorted.resize(options.max_next_best_data);
   ordered_json out = ordered_json::array();
   for (const auto& [input, entry] : sorted)
-    out.push_back({{"input", input}, {"impact", entry.impact}, {"why", Join(entry.why, "; ")}});
+    out.push_back({{"input", input},
+                   {"impact", entry.impact},
+                   {"first_line", entry.first_line},
+                   {"why", Join(entry.why, "; ")}});
   return out;
 }
 
@@ -623,6 +681,8 @@ void TextStrategies(const ordered_json& report, std::ostream& out) {
     out << "  " << Field(strategy, "rank") << ". " << Field(strategy, "id") << " (" << Field(strategy, "kind") << ")";
     if (!Get(strategy, "for_deficits").empty()) out << " for " << StringList(Get(strategy, "for_deficits"));
     out << "\n";
+    for (const auto& line : Wrap("score " + Field(strategy, "score") + ": " + Field(strategy, "rank_reason"), 70))
+      out << "     " << line << "\n";
     for (const auto& line : Wrap(Field(strategy, "why"), 70)) out << "     " << line << "\n";
     for (const auto& caution : Get(strategy, "cautions")) out << "     CAUTION: " << Str(caution) << "\n";
     for (const auto& citation : Get(strategy, "citations")) out << "     source: " << Str(citation) << "\n";
@@ -674,7 +734,8 @@ void TextNextBestData(const ordered_json& report, std::ostream& out) {
   if (!next.empty()) {
     out << "NEXT BEST DATA\n";
     for (const auto& item : next) {
-      out << "  " << Pad(Field(item, "input"), 30) << "impact " << Field(item, "impact") << "\n";
+      out << "  " << Pad(Field(item, "input"), 30) << "impact " << Field(item, "impact")
+          << (Field(item, "first_line") == "yes" ? "  (basic work-up)" : "") << "\n";
       for (const auto& line : Wrap(Field(item, "why"), 70)) out << "     " << line << "\n";
     }
     out << "\n";
@@ -814,6 +875,7 @@ void MarkdownStrategies(const ordered_json& report, std::ostream& out) {
   for (const auto& strategy : strategies) {
     out << Field(strategy, "rank") << ". `" << Field(strategy, "id") << "` (" << Field(strategy, "kind") << "): "
         << Field(strategy, "why") << "\n";
+    out << "   - Score " << Field(strategy, "score") << ": " << Field(strategy, "rank_reason") << "\n";
     for (const auto& caution : Get(strategy, "cautions")) out << "   - **Caution:** " << Str(caution) << "\n";
     for (const auto& citation : Get(strategy, "citations")) out << "   - " << Str(citation) << "\n";
   }
@@ -853,7 +915,8 @@ void MarkdownNextBestData(const ordered_json& report, std::ostream& out) {
   if (!next.empty()) {
     out << "## Next best data\n\n";
     for (const auto& item : next)
-      out << "- `" << Field(item, "input") << "` (impact " << Field(item, "impact") << "): " << Field(item, "why") << "\n";
+      out << "- `" << Field(item, "input") << "` (impact " << Field(item, "impact")
+          << (Field(item, "first_line") == "yes" ? ", basic work-up" : "") << "): " << Field(item, "why") << "\n";
     out << "\n";
   }
 }

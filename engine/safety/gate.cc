@@ -1,7 +1,6 @@
 // The gate as an outline of steps: the medications' own alerts, every strategy against its
 // contraindications (until the alerts raised stop growing), then the verdict rule over every alert.
 #include <algorithm>
-#include <climits>
 #include <set>
 
 #include "safety/case_state.h"
@@ -239,35 +238,5 @@ StrategyResult CheckStrategy(const std::string& strategy_id, const casefile::Cas
 }
 
 bool IsReferral(const StrategyResult& strategy) { return strategy.kind == StrategyKind::kReferral; }
-
-// A referral's tier: 0 or 1 when a rule that raised an urgent or high alert suggested it (the
-// alert's rank), 2 for any referral while such an alert stands, 3 otherwise.
-int ReferralTier(const StrategyResult& strategy, const std::vector<AlertResult>& alerts) {
-  if (!IsReferral(strategy)) return 3;
-  int tier = 3;
-  for (const auto& alert : alerts) {
-    if (!IsRedFlag(alert.severity)) continue;
-    tier = std::min(tier, 2);
-    for (const auto& rule : alert.rules)
-      if (std::find(strategy.rules.begin(), strategy.rules.end(), rule) != strategy.rules.end())
-        tier = std::min(tier, Rank(alert.severity));
-  }
-  return tier;
-}
-
-void RankStrategies(std::vector<StrategyResult>& strategies, const std::vector<AlertResult>& alerts,
-                    const knowledge::KnowledgeBase& kb) {
-  auto priority = [&](const StrategyResult& s) {
-    const knowledge::Node* node = kb.Find(s.id);
-    return node && node->strategy && node->strategy->priority ? *node->strategy->priority : INT_MAX;
-  };
-  std::stable_sort(strategies.begin(), strategies.end(), [&](const StrategyResult& a, const StrategyResult& b) {
-    const int tier_a = ReferralTier(a, alerts), tier_b = ReferralTier(b, alerts);
-    if (tier_a != tier_b) return tier_a < tier_b;
-    if (tier_a < 3 && priority(a) != priority(b)) return priority(a) < priority(b);
-    if (a.score != b.score) return a.score > b.score;
-    return a.id < b.id;
-  });
-}
 
 }  // namespace nflux::safety

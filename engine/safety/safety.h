@@ -37,7 +37,9 @@ struct BlockReason {
 struct StrategyResult {
   std::string id;
   StrategyKind kind = StrategyKind::kOther;  // the strategy node's kind
-  double score = 0;  // combined certainty of the suggesting rules
+  double support = 0;  // combined certainty of the suggesting rules
+  double score = 0;    // the ranking score (RankStrategies, docs/ranking.md), 0 until ranked
+  std::string rank_reason;  // one line: what the score rests on ("corrects iron_deficiency (likely 0.85, ...)")
   std::vector<std::string> for_deficits;
   std::vector<std::string> rules;
   bool requested = false;
@@ -117,11 +119,47 @@ StrategyResult CheckStrategy(const std::string& strategy_id, const casefile::Cas
 // A referral (strategy_kind "referral"): ranked first when an urgent or high alert calls for one.
 bool IsReferral(const StrategyResult& strategy);
 
-// Ranks strategies, the one ranking every front end shows: while an urgent or high alert stands,
-// referrals first (those suggested by the rule that raised it first, the most severe first; then
-// by the strategy's priority); then by score, then by id.
+// What the ranking reads besides the strategies and alerts (docs/ranking.md).
+struct RankedDriver {
+  double certainty = 0;
+  std::string confirmed_by;  // the measured value behind it ("ferritin 12 ng/mL"); "" when no lab confirmed it
+};
+struct PredictedEffect {
+  double improvement = 0;  // the flux model's improvement of the case's flux deficits (flux::StrategyEffect)
+  std::string index;       // the deficit index it raises most ("serotonin.synthesis")
+  double change = 0;       // and by how much
+};
+struct RankingInputs {
+  std::map<std::string, RankedDriver> drivers;      // concluded drivers by id
+  std::map<std::string, double> deficits;           // concluded deficits: id -> certainty
+  std::map<std::string, PredictedEffect> effects;   // by strategy id, where the flux model was run
+};
+
+// The weights of the ranking score (docs/ranking.md). A strategy's score is
+//   (kDriverWeight x D + kDeficitWeight x F + kEffectWeight x E + kSupportWeight x S) x safety
+// D: the certainty of the most certain concluded driver it `corrects`, times kUnconfirmedDriverFactor
+//    unless a measured lab confirmed that driver; F: the highest certainty of the deficits it is for
+//    (S when it is for none: a referral for an abnormal result is for its own finding);
+// E: the predicted flux improvement over kEffectForFullCredit, at most 1; S: the combined certainty
+// of the rules that suggested it; safety: kCautionFactor for acceptable_with_caution, else 1.
+inline constexpr double kDriverWeight = 0.5;
+inline constexpr double kDeficitWeight = 0.25;
+inline constexpr double kEffectWeight = 0.15;
+inline constexpr double kSupportWeight = 0.10;
+inline constexpr double kUnconfirmedDriverFactor = 0.6;
+inline constexpr double kEffectForFullCredit = 0.2;
+inline constexpr double kCautionFactor = 0.85;
+
+// A referral's tier: 0 or 1 when a rule that raised an urgent or high alert suggested it (the
+// alert's rank), 2 for any referral while such an alert stands, 3 for every other strategy.
+int ReferralTier(const StrategyResult& strategy, const std::vector<AlertResult>& alerts);
+
+// Ranks strategies, the one ranking every front end shows (docs/ranking.md): while an urgent or
+// high alert stands, referrals first (those suggested by the rule that raised it first, the most
+// severe first; then by the strategy's priority); then by score (set here, with rank_reason), then
+// by id. The order does not depend on the order of `strategies` or of the inputs' maps.
 void RankStrategies(std::vector<StrategyResult>& strategies, const std::vector<AlertResult>& alerts,
-                    const knowledge::KnowledgeBase& kb);
+                    const knowledge::KnowledgeBase& kb, const RankingInputs& inputs);
 
 // A knowledge node's description, citations and alert default severity ("", none, nullopt when absent).
 std::string KnowledgeDescription(const knowledge::KnowledgeBase& kb, const std::string& id);

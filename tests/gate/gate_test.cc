@@ -325,8 +325,8 @@ TEST(Gate, SuicideRiskComesFirstBlocksPrecursorsAndBotanicalsAndItsReferralLeads
   for (const auto& reason : out.Judged("sjw")->reasons) by_edge |= reason.with == "suicide" && reason.note.empty();
   EXPECT_TRUE(by_edge);
   std::vector<StrategyResult> ranked = out.gate.strategies;
-  for (auto& s : ranked) s.score = s.id == "exercise" ? 0.9 : 0.1;
-  RankStrategies(ranked, out.alerts, *GateKnowledge());
+  for (auto& s : ranked) s.support = s.id == "exercise" ? 0.9 : 0.1;
+  RankStrategies(ranked, out.alerts, *GateKnowledge(), {});
   ASSERT_EQ(3u, ranked.size());
   EXPECT_EQ("crisis_referral", ranked[0].id);
   EXPECT_EQ("gp_referral", ranked[1].id);

@@ -178,7 +178,7 @@ const std::vector<BadCase>& BadCases() {
       {"unknown_top_level_key_with_did_you_mean",
        [](Fixture& f) { f.files["kb/base.json"]["nodez"] = json::array(); },
        {"kb/base.json:/nodez: unknown top-level key 'nodez' (did you mean 'nodes'?); a knowledge file has 'nodes', "
-        "'edges' and 'citations'"}},
+        "'edges', 'citations' and 'work_up'"}},
       {"duplicate_id_names_first_definition",
        [](Fixture& f) {
          f.files["kb/extra.json"] = {{"nodes", {MakeNode("tph2", "enzyme", {{"cofactors", json::array()},
@@ -409,6 +409,21 @@ const std::vector<BadCase>& BadCases() {
          f.files["kb/extra.json"] = {{"nodes", {MakeNode("some_alert", "alert", {{"default_severity", "severe"}, {"citations", Cites({"smith_2020"})}})}}};
        },
        {"kb/extra.json:/nodes/0/default_severity: 'default_severity' must be one of: caution, high, info, urgent"}},
+      {"corrects_must_end_at_a_driver",
+       [](Fixture& f) { Edges(f).push_back(MakeEdge("tryptophan_supplement", "corrects", "ssri")); },
+       {"kb/base.json:/edges/4: edge type 'corrects' cannot go from a strategy ('tryptophan_supplement') to a "
+        "medication_class ('ssri'); allowed: strategy -> stressor, driver"}},
+      {"corrects_an_unknown_driver",
+       [](Fixture& f) { Edges(f).push_back(MakeEdge("tryptophan_supplement", "corrects", "iron_deficency")); },
+       {"kb/base.json:/edges/4/to: unknown node 'iron_deficency'"}},
+      {"work_up_names_an_unknown_lab",
+       [](Fixture& f) {
+         f.files["kb/extra.json"] = {{"work_up", {{"first_line", {"ferritin", "feritin"}}, {"citations", Cites({"smith_2020"})}}}};
+       },
+       {"kb/extra.json:/work_up/first_line/1: unknown lab 'feritin' (did you mean 'ferritin'?)"}},
+      {"work_up_without_a_citation",
+       [](Fixture& f) { f.files["kb/extra.json"] = {{"work_up", {{"first_line", {"ferritin"}}}}}; },
+       {"kb/extra.json:/work_up/citations: missing citation: the work-up must cite at least one source"}},
   };
   return cases;
 }
@@ -447,7 +462,7 @@ TEST(LoaderTest, ReportsEveryProblemNotOnlyTheFirst) {
             (std::vector<std::string>{
                 "kb/base.json:/nodes/14/label: missing or empty 'label'",
                 "kb/base.json:/nodez: unknown top-level key 'nodez' (did you mean 'nodes'?); a knowledge file has "
-                "'nodes', 'edges' and 'citations'",
+                "'nodes', 'edges', 'citations' and 'work_up'",
                 "kb/base.json:/edges/0/citations: unknown citation 'smith_2021' (did you mean 'smith_2020'?)",
             }));
 }
@@ -538,6 +553,12 @@ const std::vector<GoodCase>& GoodCases() {
          Nodes(f).push_back(MakeNode("sertraline_combo", "medication",
                                      {{"atc", "N06AB56"}, {"classes", {"sertraline"}},
                                       {"citations", Cites({"jones_2019"})}}));
+       }},
+      {"corrects_edge_and_work_up",
+       [](Fixture& f) {
+         Nodes(f).push_back(MakeNode("iron_deficiency", "driver", {{"citations", Cites({"smith_2020"})}}));
+         Edges(f).push_back(MakeEdge("tryptophan_supplement", "corrects", "iron_deficiency"));
+         f.files["kb/extra.json"] = {{"work_up", {{"first_line", {"ferritin"}}, {"citations", Cites({"smith_2020"})}}}};
        }},
       {"transporter_reuptake_edge",
        [](Fixture& f) {
