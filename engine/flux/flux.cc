@@ -162,6 +162,13 @@ double LinkGain(const Edge& edge) {
   }
 }
 
+// A low-certainty marker of a stressor (ferritin or albumin for inflammation, GGT for alcohol) is
+// non-specific: high ferritin alone is more often iron overload, liver or metabolic disease than
+// inflammation. It neither sets the stressor's state nor marks it measured; hs-CRP or ESR do.
+bool IsNonSpecificMarker(const knowledge::Node& node, const Edge& edge) {
+  return node.kind == NodeKind::kStressor && edge.certainty == "low";
+}
+
 // The influence adjacency and, per node, the labs that measure it.
 void CompileLinks(const knowledge::KnowledgeBase& kb, Impl* impl) {
   for (const Edge& edge : kb.edges()) {
@@ -173,7 +180,8 @@ void CompileLinks(const knowledge::KnowledgeBase& kb, Impl* impl) {
         impl->nodes[static_cast<size_t>(to)]->kind == NodeKind::kReceptor)
       continue;
     if (edge.type == EdgeType::kMeasuredBy) {
-      impl->measured_by[static_cast<size_t>(from)].push_back(&edge);
+      if (!IsNonSpecificMarker(*impl->nodes[static_cast<size_t>(from)], edge))
+        impl->measured_by[static_cast<size_t>(from)].push_back(&edge);
       continue;
     }
     double gain = LinkGain(edge);
