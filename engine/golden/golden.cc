@@ -415,9 +415,23 @@ void CheckDeficits(const Complete& expect, const inference::Evaluation& evaluati
   }
 }
 
+// The order is part of the result (red flags first, strategies by rank): with the same ids, the
+// sequence must match too.
+void CheckOrder(const std::string& what, const std::vector<std::string>& expected,
+                const std::vector<std::string>& actual, std::vector<std::string>& out) {
+  if (expected == actual) return;
+  std::vector<std::string> sorted_expected = expected, sorted_actual = actual;
+  std::sort(sorted_expected.begin(), sorted_expected.end());
+  std::sort(sorted_actual.begin(), sorted_actual.end());
+  if (sorted_expected != sorted_actual) return;  // CompareIds names what is missing or extra
+  out.push_back(what + " order: " + Join(actual, ", ") + "; expected " + Join(expected, ", "));
+}
+
 void CheckComplete(const Complete& expect, const inference::Evaluation& evaluation, std::vector<std::string>& out) {
   CheckAlerts(expect, evaluation, out);
+  CheckOrder("alert", Ids(expect.alerts), Ids(evaluation.alerts), out);
   CheckVerdicts("strategy", expect.strategies, evaluation.strategies, out);
+  CheckOrder("strategy", Ids(expect.strategies), Ids(evaluation.strategies), out);
   CompareIds("blocked strategy", expect.blocked, Ids(evaluation.blocked), out);
   CheckVerdicts("requested supplement", expect.requested, evaluation.requested, out);
   CheckDeficits(expect, evaluation, out);

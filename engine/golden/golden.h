@@ -12,6 +12,7 @@
 //                 {"id": "...", "min": 0.5, "max": 0.8}],               a band; every deficit > 0
 //    "drivers": ["id", ...]}                                  every driver with weight > 0
 // and `covers` names the rules the case exercises: a covered rule that did not fire fails it.
+// Alerts and strategies are also checked in order (red flags first, strategies by rank).
 // An alert may also be written as a plain id (older files): then its severity is not checked.
 // Two more keys survive --update: "case_kind" (healthy_control: no deficit reaches 0.2;
 // single_issue: at most 3 deficits >= 0.5; mixed: no limit) and "clinician" (Clinician). Every id

@@ -370,6 +370,7 @@ Truth Evaluator::ConclusionTest(const CompiledNode& node, const Slot* slot, doub
   NFLUX_NOTE(input(), id + " concluded (" + FormatNumber(certainty, 3) + ")");
   *strength = certainty;
   if (node.has_compare) return FromBool(rules::Holds(certainty, node.compare, node.number));
+  if (FamilyOf(node.kind) == kDeficit && certainty < kPossibleDeficit) return Truth::kFalse;
   return Truth::kTrue;
 }
 

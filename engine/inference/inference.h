@@ -43,6 +43,8 @@ enum class Truth { kFalse, kTrue, kUnknown };
 // supports with a symptom, questionnaire, lab or derived index (directly or through a clinical
 // conclusion) stays below `possible` (0.2): its certainty is at most this.
 inline constexpr double kNonClinicalDeficitCap = 0.19;
+// A bare `deficit ID` test holds from `possible` on: advice is never built on an unlikely deficit.
+inline constexpr double kPossibleDeficit = 0.2;
 std::string_view TruthName(Truth truth);  // "false" | "true" | "unknown"
 
 // Flux indices for the case ("serotonin.synthesis" -> 0.71), relative to a healthy 1.0, and the

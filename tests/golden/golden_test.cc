@@ -177,6 +177,21 @@ TEST(GoldenParse, SeverityAndVerdictMustBeKnownWords) {
             parsed.status().message());
 }
 
+// The ranking is part of the result: the same strategies in another order fail.
+TEST(GoldenCheck, StrategyOrderIsChecked) {
+  auto expect = ParseExpectation(
+      R"({"alerts": [], "blocked_strategies": [], "deficits": [],
+          "strategies": [{"id": "a", "verdict": "acceptable"}, {"id": "b", "verdict": "acceptable"}]})", "e");
+  ASSERT_OK(expect);
+  inference::Evaluation evaluation;
+  evaluation.strategies.resize(2);
+  evaluation.strategies[0].id = "a";
+  evaluation.strategies[1].id = "b";
+  EXPECT_TRUE(Check(*expect, evaluation, {}).empty());
+  std::swap(evaluation.strategies[0], evaluation.strategies[1]);
+  EXPECT_EQ((std::vector<std::string>{"strategy order: b, a; expected a, b"}), Check(*expect, evaluation, {}));
+}
+
 TEST(GoldenCheck, AnAlertRaisedTwiceWhereOnceIsExpectedFails) {
   auto expect = ParseExpectation(R"({"alerts": ["a"], "strategies": [], "blocked_strategies": [], "deficits": []})", "e");
   ASSERT_OK(expect);

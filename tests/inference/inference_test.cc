@@ -156,6 +156,18 @@ rule capped_reader "Reads the deficit as capped"
   when deficit serotonin_synthesis >= 0.2
   then derive fact serotonin_read_uncapped
 end
+
+rule bare_reader "A bare deficit test needs at least a possible deficit"
+  cites cooper_bloom_roth
+  when deficit serotonin_synthesis
+  then derive fact serotonin_possible
+end
+
+rule any_reader "A comparison reads the capped value as it is"
+  cites cooper_bloom_roth
+  when deficit serotonin_synthesis > 0.1
+  then derive fact serotonin_above_tenth
+end
 )";
 
 Evaluation EvaluateCalibration(const std::string& case_json, bool use_index = true, bool trace = true) {
@@ -181,6 +193,9 @@ TEST(CalibrationTest, FluxOnlyDeficitIsCapped) {
             "data; no symptom, questionnaire or lab");
   // Rules reading the deficit see the capped value.
   EXPECT_FALSE(evaluation.facts.count("serotonin_read_uncapped"));
+  // A bare `deficit ID` needs `possible` (0.2): no advice on an unlikely deficit; a comparison reads 0.19.
+  EXPECT_FALSE(evaluation.facts.count("serotonin_possible"));
+  EXPECT_TRUE(evaluation.facts.count("serotonin_above_tenth"));
   // A driver from a medication alone is not clinical either, nor the deficit it feeds.
   ASSERT_TRUE(evaluation.drivers.count("b6_deficiency"));
   EXPECT_FALSE(evaluation.drivers["b6_deficiency"].clinical);
@@ -200,6 +215,7 @@ TEST(CalibrationTest, SymptomMakesItClinical) {
   EXPECT_TRUE(serotonin.calibration.empty());
   EXPECT_NEAR(serotonin.certainty, CombineSameSign(0.6, 0.3), 1e-12);
   EXPECT_TRUE(evaluation.facts.count("serotonin_read_uncapped"));
+  EXPECT_TRUE(evaluation.facts.count("serotonin_possible"));
 }
 
 TEST(CalibrationTest, DriverConcludedFromLabIsClinical) {
