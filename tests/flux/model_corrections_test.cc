@@ -12,6 +12,7 @@
 #include "flux/flux.h"
 #include "knowledge/knowledge.h"
 #include "pipeline/pipeline.h"
+#include "safety/safety_test_support.h"
 #include "testutil.h"
 
 namespace nflux::flux {
@@ -19,17 +20,7 @@ namespace {
 
 using knowledge::EdgeType;
 
-const pipeline::Pipeline& Shipped() {
-  static const std::unique_ptr<pipeline::Pipeline> pipeline = [] {
-    pipeline::Options options;
-    options.knowledge_dir = NFLUX_SOURCE_DIR "/knowledge";
-    options.rules_dir = NFLUX_SOURCE_DIR "/rules";
-    auto opened = pipeline::Pipeline::Open(options);
-    EXPECT_TRUE(opened.ok()) << opened.status().message();
-    return opened.ok() ? std::move(opened).value() : nullptr;
-  }();
-  return *pipeline;
-}
+const pipeline::Pipeline& Shipped() { return testing::ShippedPipeline(); }
 
 // A case of a 45-year-old woman with these labs {test, value, unit}, medications and stressors.
 struct CaseSpec {
