@@ -142,9 +142,11 @@ TEST(NextBestData, WithNoLabsTheBasicWorkUpComesFirst) {
 }
 
 TEST(NextBestData, ADerivedIndexIsNeverSuggestedOnlyItsMissingInputs) {
-  for (const char* text : {kIronDeficient, kVeganB12, kNoLabs})
-    for (const auto& entry : Shipped().ReportJson(Evaluated(text))["next_best_data"])
+  for (const char* text : {kIronDeficient, kVeganB12, kNoLabs}) {
+    const auto report = Shipped().ReportJson(Evaluated(text));  // kept: a range-for over a temporary's member dangles
+    for (const auto& entry : report["next_best_data"])
       EXPECT_NE(0u, entry["input"].get<std::string>().rfind("derived:", 0)) << entry.dump();
+  }
   // Without labs, HOMA-IR would decide insulin resistance: its input labs stand for it.
   bool homa_inputs = false;
   const auto next = Shipped().ReportJson(Evaluated(kNoLabs))["next_best_data"];
