@@ -1,63 +1,215 @@
-// SQLite persistence. Nothing else in NeuroFlux touches SQL.
+// Persistence: stored cases (every version), runs (an evaluation with everything needed to replay
+// it), compiled knowledge and rule builds, and the tamper-evident audit chain. Nothing else in
+// NeuroFlux touches SQL.
 //
-// The knowledge part: `nflux kb build` compiles a validated knowledge base into the database so
-// that later runs can cite, and reload, the exact version they used. The source files are stored
-// verbatim (loading them back gives the same graph and the same version) next to queryable
-// tables of nodes, edges and citations.
+// The interface speaks in cases, runs and audit entries, never in SQL, so that a second backend (a
+// PostgreSQL server for a clinic) fits behind it without touching callers:
 //
-// A Database owns one sqlite3 connection; use it from one thread at a time. Every write runs in
-// one transaction: on any failure nothing is written.
+//   auto store = store::OpenStore(path, store::Mode::kReadWrite);   // SQLite file (created, migrated)
+//   auto v = (*store)->AddCaseVersion({.case_id = "c-1", .submitted = text, .normalised = json});
+//   auto run = (*store)->SaveRun(run_to_store);                      // -> run id, chained
+//   auto report = (*store)->Verify();                                // recomputes every hash
+//
+// Content addressing. Knowledge files and rule texts are stored once per content: a file is a blob
+// keyed by the SHA-256 of its text; a bundle (one knowledge or rule version) is the list of its
+// files' names and blob hashes, keyed by its version. 10,000 runs under one rule base store it once.
+//
+// Tamper evidence. Every case version and every run appends one entry to a single audit chain:
+// entry_hash = SHA-256(prev_hash, sequence, kind, subject, content_hash). A run's content hash covers
+// its metadata, its options, the stored bytes of its evaluation and trace, its case version's content
+// hash and its two bundle hashes; a bundle hash covers its manifest; a blob's key is the hash of its
+// text. Verify() recomputes all of it and names the first thing that does not match. (A chain proves
+// nothing against someone who rewrites all of it: keep the head hash Verify() reports elsewhere.)
+//
+// Thread-safety: a Store is one connection; use it from one thread at a time (open one per thread).
+// Many processes may write at once: every write is one transaction; writers wait for each other
+// (busy timeout) and the chain stays gap-free. On any error nothing is written.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "base/status.h"
 #include "knowledge/knowledge.h"
-
-struct sqlite3;
 
 namespace nflux::store {
 
 // $NFLUX_DB if set, else $XDG_DATA_HOME/nflux/nflux.db, else ~/.local/share/nflux/nflux.db.
 std::string DefaultDatabasePath();
 
-struct KnowledgeBuild {
-  std::string version;
-  std::string built_at;  // UTC, ISO 8601
-  std::string source_dir;
+// The current schema version (PRAGMA user_version for SQLite). Opening an older database migrates it
+// step by step; a newer one is refused (IOError: "written by a newer nflux").
+inline constexpr int kSchemaVersion = 2;
+
+enum class Mode { kReadOnly, kReadWrite };
+
+// ---- Cases
+
+// One stored version of a case (a visit). Version numbers start at 1 and never change.
+struct CaseVersion {
+  std::string case_id;
+  int version = 0;
+  std::string created_at;    // UTC, ISO 8601, set by the store
+  std::string actor;         // who stored it (the OS user for the CLI; the account for the web app)
+  std::string submitted;     // the exact text submitted
+  std::string normalised;    // the parsed case as JSON text (casefile::CaseToJson)
+  std::string content_hash;  // "sha256:...", set by the store
+};
+
+struct CaseSummary {
+  std::string case_id;
+  int versions = 0;          // the latest version's number
+  std::string created_at;    // version 1
+  std::string updated_at;    // latest version
+  int runs = 0;              // stored runs of any version
+};
+
+// ---- Knowledge and rule content
+
+// A file of a knowledge base or rule base: its name relative to its folder and its exact text.
+struct NamedText {
+  std::string name;
+  std::string text;
+};
+
+enum class BundleKind { kKnowledge, kRules };
+
+// One knowledge or rule version with its files (in name order when read back).
+struct Bundle {
+  BundleKind kind = BundleKind::kKnowledge;
+  std::string version;  // knowledge::KnowledgeBase::version() or rules::RuleBase::version
+  std::vector<NamedText> files;
+};
+
+// A compiled knowledge + rule version (`nflux kb build`): what `--from-db` loads, both together.
+struct Build {
+  int64_t id = 0;
+  std::string knowledge_version;
+  std::string rules_version;  // empty for a build stored before rules were stored (schema 1)
+  std::string built_at;       // UTC, ISO 8601
+  std::string source_dir;     // the knowledge folder it was built from
   int nodes = 0;
   int edges = 0;
 };
 
-class Database {
- public:
-  enum class Mode { kReadOnly, kReadWrite };
-  // Opens (kReadWrite: creating the file and its folder if needed) and migrates the schema.
-  static Result<std::unique_ptr<Database>> Open(const std::string& path, Mode mode);
-  ~Database();
-  Database(const Database&) = delete;
-  Database& operator=(const Database&) = delete;
+// ---- Runs
 
-  const std::string& path() const { return path_; }
-
-  // Stores a validated knowledge base and its source files. Storing a version that is already
-  // there is a no-op that returns ok.
-  // REQUIRES: `kb` was loaded from exactly `sources`.
-  Status SaveKnowledge(const knowledge::KnowledgeBase& kb, const std::vector<knowledge::SourceFile>& sources,
-                       const std::string& source_dir);
-  // The source files of `version`, or of the most recently built version when none is given.
-  Result<std::vector<knowledge::SourceFile>> LoadKnowledgeSources(const std::optional<std::string>& version) const;
-  Result<std::vector<KnowledgeBuild>> ListKnowledgeBuilds() const;
-
- private:
-  Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
-  Status Execute(const std::string& sql);
-  Status Migrate();
-  sqlite3* db_;
-  std::string path_;
+// What a front end hands the store after an evaluation.
+struct RunToStore {
+  std::string case_id;
+  int case_version = 0;  // must exist
+  std::string actor;
+  std::string origin;    // what made the run: "evaluate --save", "run", "hook neuroflux-patient-view ..."
+  std::string engine_version;
+  Bundle knowledge;      // stored when its version is not there yet (then `files` may be empty otherwise)
+  Bundle rules;
+  nlohmann::json options;     // how it was evaluated: strict, source name, flux overrides...
+  nlohmann::json evaluation;  // the evaluation JSON (output.md); its trace_id is set to the run id
+  nlohmann::json trace;       // the full rule trace (inference::Trace::ToJson)
 };
+
+// A run's identity as users see it: "run-17". ParseRunId accepts "run-17" and "17".
+std::string RunName(int64_t run_id);
+std::optional<int64_t> ParseRunId(std::string_view text);
+
+struct RunSummary {
+  int64_t id = 0;
+  std::string created_at;
+  std::string actor, origin;
+  std::string case_id;
+  int case_version = 0;
+  std::string knowledge_version, rules_version, engine_version;
+};
+
+struct RunRecord {
+  RunSummary summary;
+  nlohmann::json options;
+  nlohmann::json evaluation;  // trace_id = RunName(id)
+  nlohmann::json trace;
+  std::string content_hash;   // "sha256:..."
+  int64_t audit_sequence = 0;
+};
+
+// ---- The audit chain
+
+struct AuditEntry {
+  int64_t sequence = 0;      // 1, 2, 3... without gaps
+  std::string at;            // UTC, ISO 8601
+  std::string actor;
+  std::string kind;          // "case_version" | "run"
+  std::string subject;       // "case c-1 version 2" | "run-17"
+  std::string content_hash;  // the case version's or the run's
+  std::string prev_hash;     // the previous entry's entry_hash ("" for the first)
+  std::string entry_hash;
+};
+
+struct VerifyReport {
+  int64_t entries = 0, runs = 0, case_versions = 0, blobs = 0, bundles = 0;
+  std::string head_hash;  // the last entry's hash: keep it elsewhere to anchor the chain
+  // Every mismatch found, the first one first, each naming what does not match:
+  // "run-17: content hash sha256:ab... does not match the stored run (evaluation, trace or metadata changed)".
+  std::vector<std::string> problems;
+  bool ok() const { return problems.empty(); }
+};
+
+// ---- The store
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual std::string Describe() const = 0;  // the path or URL, for messages
+
+  // Cases. AddCaseVersion stores version 1 of a new case, or the next version of an existing one
+  // (`version` in the argument is ignored); it returns the stored version with its number, time and
+  // hash. When `only_if_new_case` and the case exists: InvalidArgument ("case c-1 exists (2 versions);
+  // 'nflux case edit' stores a new version"). When `only_if_existing` and it does not: NotFound.
+  struct AddOptions {
+    bool only_if_new_case = false;
+    bool only_if_existing = false;
+  };
+  virtual Result<CaseVersion> AddCaseVersion(const CaseVersion& version, const AddOptions& options) = 0;
+  // NotFound naming the case (and the versions it has) when missing; version 0 = the latest.
+  virtual Result<CaseVersion> GetCaseVersion(const std::string& case_id, int version) const = 0;
+  virtual Result<std::vector<CaseVersion>> ListCaseVersions(const std::string& case_id) const = 0;
+  virtual Result<std::vector<CaseSummary>> ListCases() const = 0;
+
+  // Runs. SaveRun stores the bundles that are not there yet, the run and its audit entry in one
+  // transaction and returns the run id. Errors: NotFound for a case version that does not exist.
+  virtual Result<int64_t> SaveRun(const RunToStore& run) = 0;
+  virtual Result<RunRecord> GetRun(int64_t run_id) const = 0;  // NotFound: "run-17: no such run"
+  // Every run, or those of one case, oldest first.
+  virtual Result<std::vector<RunSummary>> ListRuns(const std::optional<std::string>& case_id) const = 0;
+
+  // Knowledge and rule content. GetBundle: NotFound when the version is not stored.
+  virtual Result<Bundle> GetBundle(BundleKind kind, const std::string& version) const = 0;
+  // `nflux kb build`: the knowledge base (also into queryable node, edge and citation tables) and its
+  // rules as one build. Storing a pair that is already the latest build is a no-op.
+  // REQUIRES: `kb` was loaded from exactly `knowledge.files`.
+  virtual Status SaveBuild(const knowledge::KnowledgeBase& kb, const Bundle& knowledge, const Bundle& rules,
+                           const std::string& source_dir) = 0;
+  // The latest build, or the latest with that knowledge or rules version. NotFound when none.
+  virtual Result<Build> FindBuild(const std::optional<std::string>& version) const = 0;
+  virtual Result<std::vector<Build>> ListBuilds() const = 0;
+
+  // The audit chain, oldest first.
+  virtual Result<std::vector<AuditEntry>> AuditEntries() const = 0;
+  // Recomputes every blob, bundle, case version and run hash and the chain; never fails for a
+  // mismatch (that is in the report), only for a database that cannot be read.
+  virtual Result<VerifyReport> Verify() const = 0;
+};
+
+// Opens a store: a SQLite file path (kReadWrite creates the file and its folder, and migrates).
+// Errors: NotFound (kReadOnly, no such database), IOError (cannot open; locked;
+// a newer schema).
+Result<std::unique_ptr<Store>> OpenStore(const std::string& location, Mode mode);
+
+// The hash the chain uses: "sha256:" + hex.
+std::string ContentHash(std::string_view bytes);
 
 }  // namespace nflux::store
