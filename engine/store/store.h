@@ -108,9 +108,10 @@ struct RunToStore {
   std::string engine_version;
   Bundle knowledge;      // stored when its version is not there yet (then `files` may be empty otherwise)
   Bundle rules;
-  nlohmann::json options;     // how it was evaluated: strict, source name, flux overrides...
-  nlohmann::json evaluation;  // the evaluation JSON (output.md); its trace_id is set to the run id
-  nlohmann::json trace;       // the full rule trace (inference::Trace::ToJson)
+  // Ordered: read back exactly as written (key order included).
+  nlohmann::ordered_json options;     // how it was evaluated: strict, source name, flux overrides...
+  nlohmann::ordered_json evaluation;  // the evaluation JSON (output.md); its trace_id is set to the run id
+  nlohmann::ordered_json trace;       // the full rule trace (inference::Trace::ToJson)
 };
 
 // A run's identity as users see it: "run-17". ParseRunId accepts "run-17" and "17".
@@ -128,9 +129,9 @@ struct RunSummary {
 
 struct RunRecord {
   RunSummary summary;
-  nlohmann::json options;
-  nlohmann::json evaluation;  // trace_id = RunName(id)
-  nlohmann::json trace;
+  nlohmann::ordered_json options;
+  nlohmann::ordered_json evaluation;  // trace_id = RunName(id)
+  nlohmann::ordered_json trace;
   std::string content_hash;   // "sha256:..."
   int64_t audit_sequence = 0;
 };
