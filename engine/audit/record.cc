@@ -1,0 +1,152 @@
+// Recording: storing case versions and evaluated runs.
+#include <utility>
+
+#include "audit/audit.h"
+#include "base/text.h"
+
+#ifndef NFLUX_VERSION
+#define NFLUX_VERSION "0.0.0"
+#endif
+
+namespace nflux::audit {
+namespace {
+
+struct ParsedAndStored {
+  casefile::Case parsed;
+  StoredCase stored;
+};
+
+store::Store::AddOptions AddOptionsFor(CaseMode mode) {
+  store::Store::AddOptions add;
+  add.only_if_new_case = mode == CaseMode::kAdd;
+  add.only_if_existing = mode == CaseMode::kEdit;
+  return add;
+}
+
+// The latest version when kVisit and its text is `text`; nullopt when a version must be stored.
+Result<std::optional<store::CaseVersion>> SameLatest(const store::Store& store, const std::string& case_id,
+                                                     std::string_view text, CaseMode mode) {
+  if (mode != CaseMode::kVisit) return std::optional<store::CaseVersion>();
+  auto latest = store.GetCaseVersion(case_id, 0);
+  if (!latest.ok()) {
+    if (latest.status().code() == Status::Code::kNotFound) return std::optional<store::CaseVersion>();
+    return latest.status();
+  }
+  if (latest->submitted != text) return std::optional<store::CaseVersion>();
+  return std::optional<store::CaseVersion>(std::move(latest).value());
+}
+
+// Parses first (nothing is written for a bad case), then stores as the mode says.
+Result<ParsedAndStored> ParseAndStore(const pipeline::Pipeline& pipeline, store::Store& store, std::string_view text,
+                                      const CaseOptions& options) {
+  auto parsed = pipeline.ParseCase(text, options.source_name, options.strict);
+  if (!parsed.ok()) return parsed.status();
+  ParsedAndStored out{std::move(parsed).value(), {}};
+  std::string case_id = CaseIdFor(out.parsed, text, options.case_id);
+  auto same = SameLatest(store, case_id, text, options.mode);
+  if (!same.ok()) return same.status();
+  if (*same) {
+    out.stored.version = std::move(**same);
+    return out;
+  }
+  store::CaseVersion version;
+  version.case_id = case_id;
+  version.actor = options.actor;
+  version.submitted = std::string(text);
+  version.normalised = casefile::CaseToJson(out.parsed).dump();
+  auto added = store.AddCaseVersion(version, AddOptionsFor(options.mode));
+  if (!added.ok()) return added.status();
+  out.stored = {std::move(added).value(), true};
+  return out;
+}
+
+nlohmann::ordered_json FluxToJson(const inference::FluxValues& flux) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const auto& [key, value] : flux.values) out[key] = value;
+  nlohmann::ordered_json assumed = nlohmann::ordered_json::array();
+  for (const auto& [key, is_assumed] : flux.assumed)
+    if (is_assumed) assumed.push_back(key);
+  if (!assumed.empty()) out["assumed"] = assumed;
+  return out;
+}
+
+}  // namespace
+
+std::string CaseIdFor(const casefile::Case& parsed, std::string_view text, const std::string& explicit_id) {
+  if (!explicit_id.empty()) return explicit_id;
+  if (!parsed.case_id.empty()) return parsed.case_id;
+  return "case-" + Sha256Hex(text).substr(0, 12);
+}
+
+Result<StoredCase> StoreCase(const pipeline::Pipeline& pipeline, store::Store& store, std::string_view text,
+                             const CaseOptions& options) {
+  auto done = ParseAndStore(pipeline, store, text, options);
+  if (!done.ok()) return done.status();
+  return std::move(done->stored);
+}
+
+RunBundles BundlesOf(const pipeline::Pipeline& pipeline) {
+  const pipeline::Sources& sources = pipeline.sources();
+  RunBundles out;
+  out.knowledge.kind = store::BundleKind::kKnowledge;
+  out.knowledge.version = pipeline.knowledge().version();
+  for (const auto& file : sources.knowledge)
+    out.knowledge.files.push_back({pipeline::RelativeName(file, sources.knowledge_dir), file.text});
+  out.rules.kind = store::BundleKind::kRules;
+  out.rules.version = pipeline.rule_base().version;
+  for (const auto& source : sources.rules)
+    out.rules.files.push_back({source.name.empty() ? source.path : source.name, source.text});
+  return out;
+}
+
+nlohmann::ordered_json OptionsToJson(const pipeline::EvaluationOptions& options) {
+  nlohmann::ordered_json out = {{"strict", options.strict},
+                                {"source_name", options.source_name},
+                                {"predicted_effects", options.predicted_effects},
+                                {"run_limit", options.engine.run_limit}};
+  if (!options.given_flux.values.empty() || !options.given_flux.assumed.empty())
+    out["flux"] = FluxToJson(options.given_flux);
+  return out;
+}
+
+Result<pipeline::EvaluationOptions> OptionsFromJson(const nlohmann::json& json, const std::string& source) {
+  if (!json.is_object()) return Status::InvalidArgument(source + ": options: expected an object");
+  pipeline::EvaluationOptions options;
+  try {
+    options.strict = json.value("strict", false);
+    options.source_name = json.value("source_name", std::string());
+    options.predicted_effects = json.value("predicted_effects", true);
+    options.engine.run_limit = json.value("run_limit", options.engine.run_limit);
+  } catch (const nlohmann::json::exception& error) {
+    return Status::InvalidArgument(source + ": options: " + error.what());
+  }
+  if (json.contains("flux")) {
+    auto flux = pipeline::FluxFromJson(json["flux"], source + ": options /flux");
+    if (!flux.ok()) return flux.status();
+    options.given_flux = std::move(flux).value();
+  }
+  return options;
+}
+
+Result<RecordedRun> EvaluateAndStore(const pipeline::Pipeline& pipeline, store::Store& store, std::string_view text,
+                                     const RecordOptions& options) {
+  CaseOptions case_options{CaseMode::kVisit, options.case_id, options.evaluation.source_name,
+                           options.evaluation.strict, options.actor};
+  auto done = ParseAndStore(pipeline, store, text, case_options);
+  if (!done.ok()) return done.status();
+  auto evaluated = pipeline.Evaluate(std::move(done->parsed), options.evaluation);
+  if (!evaluated.ok()) return evaluated.status();
+  RecordedRun out{std::move(done->stored.version), 0, std::move(evaluated).value(), {}};
+  out.report = pipeline.ReportJson(out.evaluation);
+  RunBundles bundles = BundlesOf(pipeline);
+  store::RunToStore run{out.case_version.case_id, out.case_version.version, options.actor, options.origin,
+                        NFLUX_VERSION, std::move(bundles.knowledge), std::move(bundles.rules),
+                        OptionsToJson(options.evaluation), out.report, out.evaluation.evaluation.trace.ToJson()};
+  auto id = store.SaveRun(run);
+  if (!id.ok()) return id.status();
+  out.run_id = *id;
+  out.report["trace_id"] = store::RunName(out.run_id);
+  return out;
+}
+
+}  // namespace nflux::audit
