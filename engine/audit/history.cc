@@ -91,7 +91,11 @@ HistoryCell CellOf(const std::string& key, const Measures& now, const Measures* 
     return cell;
   }
   double delta = std::round((m.value - was->value) * 1e4) / 1e4;
-  cell.change = delta == 0 ? "0" : Signed(delta) + (m.unit.empty() ? "" : " " + m.unit);
+  if (delta == 0) {
+    cell.change = "0";
+    return cell;
+  }
+  cell.change = Signed(delta) + (m.unit.empty() ? "" : " " + m.unit);
   if (key.starts_with("lab ") && was->value != 0)
     cell.change += " (" + Signed(std::round(delta / was->value * 100)) + "%)";
   return cell;

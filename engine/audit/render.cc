@@ -77,8 +77,9 @@ void SectionMarkdown(const NamedSection& named, const std::string& a, const std:
   for (const auto& id : section.added) out << "- added `" << id << "` (" << Where(named.key, b) << ")\n";
   for (const auto& id : section.removed) out << "- removed `" << id << "` (" << Where(named.key, a) << ")\n";
   for (const auto& change : section.changed) {
-    std::string what = change.field.empty() ? change.id : change.id + "` " + change.field + " `";
-    out << "- `" << what << "`: `" << Shown(change.before) << "` -> `" << Shown(change.after) << "`\n";
+    std::string what = "`" + change.id + "`";
+    if (!change.field.empty()) what += " " + change.field;
+    out << "- " << what << ": `" << Shown(change.before) << "` -> `" << Shown(change.after) << "`\n";
   }
 }
 

@@ -1,0 +1,115 @@
+// Impact: a rule base with one rule deleted changes exactly the cases that rule fires for.
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "audit/audit.h"
+#include "audit/audit_test_support.h"
+#include "safety/safety_test_support.h"
+#include "testutil.h"
+
+namespace nflux::audit {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ShippedPipeline;
+
+// The shipped rules copied to a temporary folder with `edit` applied to drivers.rules.
+std::string ChangedRules(const std::string& name, const std::function<std::string(std::string)>& edit) {
+  fs::path dir = fs::temp_directory_path() / ("nflux_audit_impact_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  for (const auto& entry : fs::directory_iterator(NFLUX_SOURCE_DIR "/rules"))
+    if (entry.path().extension() == ".rules") fs::copy_file(entry.path(), dir / entry.path().filename());
+  std::ifstream in(dir / "drivers.rules");
+  std::stringstream text;
+  text << in.rdbuf();
+  in.close();
+  std::string edited = edit(text.str());
+  EXPECT_NE(edited, text.str());
+  std::ofstream(dir / "drivers.rules") << edited;
+  return dir.string();
+}
+
+std::unique_ptr<pipeline::Pipeline> Open(const std::string& rules_dir) {
+  pipeline::Options options;
+  options.knowledge_dir = NFLUX_SOURCE_DIR "/knowledge";
+  options.rules_dir = rules_dir;
+  auto opened = pipeline::Pipeline::Open(options);
+  EXPECT_TRUE(opened.ok()) << opened.status().message();
+  return opened.ok() ? std::move(opened).value() : nullptr;
+}
+
+std::vector<store::CaseVersion> Handful() {
+  std::vector<store::CaseVersion> cases;
+  // Two that fire iron_deficiency_from_ferritin (their golden cases cover it), three that do not.
+  for (const char* golden : {"healthy_control_male", "iron_deficiency", "alcohol_low_b6", "hc_fit_man_30",
+                             "flux_model_iron_b6_serotonin"})
+    cases.push_back({golden, 1, "", "", testing::GoldenCaseText(golden), "", ""});
+  return cases;
+}
+
+std::vector<std::string> Ids(const ImpactReport& report) {
+  std::vector<std::string> ids;
+  for (const auto& item : report.changed) ids.push_back(item.case_id + (item.error.empty() ? "" : " (error)"));
+  return ids;
+}
+
+TEST(AuditImpact, UnchangedRulesChangeNothing) {
+  ImpactReport report = Impact(Handful(), ShippedPipeline(), ShippedPipeline(), 2);
+  EXPECT_EQ(report.cases, 5);
+  EXPECT_TRUE(report.changed.empty()) << ImpactToText(report);
+  EXPECT_EQ(ImpactToText(report), "impact: 5 case(s) evaluated, 0 would change\n");
+}
+
+TEST(AuditImpact, ADeletedRuleChangesExactlyTheCasesItFiresFor) {
+  std::string dir = ChangedRules("deleted", [](std::string text) {
+    return std::regex_replace(text, std::regex(R"(rule iron_deficiency_from_ferritin [\s\S]*?\nend\n)"), "");
+  });
+  auto changed = Open(dir);
+  ASSERT_NE(changed, nullptr);
+  ImpactReport one = Impact(Handful(), ShippedPipeline(), *changed, 1);
+  EXPECT_EQ(Ids(one), (std::vector<std::string>{"flux_model_iron_b6_serotonin", "iron_deficiency"}))
+      << ImpactToText(one);
+  ImpactReport four = Impact(Handful(), ShippedPipeline(), *changed, 4);
+  EXPECT_EQ(ImpactToJson(four), ImpactToJson(one));
+  EXPECT_EQ(ImpactToText(four), ImpactToText(one));
+  // Each with its change: less serotonin synthesis deficit without the iron deficiency behind it.
+  for (const auto& item : one.changed) {
+    SCOPED_TRACE(item.case_id);
+    const Change* serotonin = nullptr;
+    for (const auto& change : item.change.deficits.changed)
+      if (change.id == "serotonin_synthesis" && change.field == "certainty") serotonin = &change;
+    ASSERT_NE(serotonin, nullptr) << ImpactToText(one);
+    EXPECT_LT(serotonin->after.get<double>(), serotonin->before.get<double>());
+  }
+  // Ferritin was its only sign of iron deficiency: iron repletion is no longer suggested.
+  EXPECT_EQ(one.changed[0].change.strategies.removed, std::vector<std::string>{"cofactor_iron"});
+}
+
+TEST(AuditImpact, ALowerRuleCertaintyShowsTheDeficitChanges) {
+  std::string dir = ChangedRules("certainty", [](std::string text) {
+    return std::regex_replace(text, std::regex(R"(conclude driver iron_deficiency weight 0\.85)"),
+                              "conclude driver iron_deficiency weight 0.3");
+  });
+  auto changed = Open(dir);
+  ASSERT_NE(changed, nullptr);
+  ImpactReport report = Impact(Handful(), ShippedPipeline(), *changed, 2);
+  EXPECT_EQ(Ids(report), (std::vector<std::string>{"flux_model_iron_b6_serotonin", "iron_deficiency"}))
+      << ImpactToText(report);
+}
+
+TEST(AuditImpact, ACaseThatFailsIsListedWithItsError) {
+  std::vector<store::CaseVersion> cases = Handful();
+  cases.push_back({"broken", 3, "", "", "{\"patient\": {}}", "", ""});
+  ImpactReport report = Impact(cases, ShippedPipeline(), ShippedPipeline(), 2);
+  ASSERT_EQ(report.changed.size(), 1u);
+  EXPECT_EQ(report.changed[0].case_id, "broken");
+  EXPECT_TRUE(report.changed[0].error.starts_with("current: case broken version 3: ")) << report.changed[0].error;
+}
+
+}  // namespace
+}  // namespace nflux::audit
