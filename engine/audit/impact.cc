@@ -39,7 +39,7 @@ ImpactCase CompareCase(const store::CaseVersion& version, const pipeline::Pipeli
   auto after = Conclude(changed, version);
   if (!before.ok()) out.error = "current: " + before.status().message();
   else if (!after.ok()) out.error = "changed: " + after.status().message();
-  else out.change = DiffEvaluations(*before, nullptr, *after, nullptr);
+  else if (*before != *after) out.change = DiffEvaluations(*before, nullptr, *after, nullptr);  // most are equal
   return out;
 }
 
