@@ -135,8 +135,8 @@ struct EvaluationDiff {
   std::vector<Change> other;
 
   bool identical() const;
-  // Alerts, deficits or strategies (set and verdicts, blocked ones included) differ: what `audit
-  // impact` reports a case for (rank and score alone do not count).
+  // Alerts, deficits (set and certainty) or strategies (set and verdicts, blocked and requested ones
+  // included) differ: what `audit impact` reports a case for (rank and score alone do not count).
   bool ConclusionsDiffer() const;
 };
 

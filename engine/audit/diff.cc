@@ -287,6 +287,8 @@ bool EvaluationDiff::ConclusionsDiffer() const {
     if (change.field == "certainty") return true;
   for (const auto& change : strategies.changed)
     if (change.field == "verdict") return true;
+  for (const auto& change : other)  // a requested or current supplement's verdict
+    if (change.id.starts_with("/requested_supplements")) return true;
   return false;
 }
 

@@ -170,5 +170,36 @@ TEST(AuditDiff, RenderersNameEveryChange) {
             "\n### deficits\n\n- `" + deficit + "` certainty: `" + before + "` -> `0.5`\n");
 }
 
+TEST(AuditDiff, ConclusionsDifferIgnoresRankAndScoreAlone) {
+  const inference::Evaluation evaluation = [] {
+    auto evaluated = ShippedPipeline().Evaluate(testing::GoldenCaseText("flux_model_iron_b6_serotonin"), {});
+    EXPECT_TRUE(evaluated.ok());
+    return evaluated.ok() ? evaluated->evaluation : inference::Evaluation{};
+  }();
+  ordered_json base = ConclusionsJson(evaluation);
+  ASSERT_GE(base["strategies"].size(), 2u);
+  struct Row {
+    std::string name;
+    std::function<void(ordered_json&)> change;
+    bool differ;
+  };
+  const std::vector<Row> rows = {
+      {"nothing", [](ordered_json&) {}, false},
+      {"rank", [](ordered_json& c) { c["strategies"][0]["rank"] = 9; }, false},
+      {"verdict", [](ordered_json& c) { c["strategies"][0]["verdict"] = "acceptable_with_caution"; }, true},
+      {"strategy removed", [](ordered_json& c) { c["strategies"].erase(1); }, true},
+      {"deficit certainty", [](ordered_json& c) { c["deficits"][0]["certainty"] = 0.01; }, true},
+      {"alert severity", [](ordered_json& c) { c["alerts"][0]["severity"] = "urgent"; }, true},
+      {"requested verdict",
+       [](ordered_json& c) { c["requested_supplements"].push_back({{"id", "cofactor_iron"}, {"verdict", "blocked"}}); },
+       true},
+  };
+  for (const auto& row : rows) {
+    ordered_json changed = base;
+    row.change(changed);
+    EXPECT_EQ(DiffEvaluations(base, nullptr, changed, nullptr).ConclusionsDiffer(), row.differ) << row.name;
+  }
+}
+
 }  // namespace
 }  // namespace nflux::audit
