@@ -135,8 +135,9 @@ struct EvaluationDiff {
   std::vector<Change> other;
 
   bool identical() const;
-  // Alerts, deficits (set and certainty) or strategies (set and verdicts, blocked and requested ones
-  // included) differ: what `audit impact` reports a case for (rank and score alone do not count).
+  // What a golden case pins differs, so its expectation would change: alerts (set, severity, order),
+  // deficits (set, certainty), drivers (set), strategies (set, verdict, order; blocked and requested
+  // ones included). What `audit impact` reports a case for; a score or a level alone does not count.
   bool ConclusionsDiffer() const;
 };
 
@@ -182,7 +183,7 @@ Result<ReplayResult> Replay(const store::Store& store, int64_t run_id);
 struct ImpactCase {
   std::string case_id;
   int version = 0;
-  EvaluationDiff change;  // current (A) -> changed (B): alerts, deficits, strategies and blocked ones
+  EvaluationDiff change;  // current (A) -> changed (B), of ConclusionsJson()
   std::string error;      // non-empty when the case failed to evaluate under either pipeline
 };
 
@@ -192,13 +193,14 @@ struct ImpactReport {
 };
 
 // Evaluates every case (its `submitted` text, default options, no trace) under both pipelines on
-// `threads` threads (at least 1) and lists the cases whose conclusions differ.
+// `threads` threads (at least 1) and lists the cases whose conclusions differ (ConclusionsDiffer).
 ImpactReport Impact(const std::vector<store::CaseVersion>& cases, const pipeline::Pipeline& current,
                     const pipeline::Pipeline& changed, int threads);
 
-// The conclusions of an evaluation as Impact compares them (the fields the golden cases pin):
-// alerts {id, severity}, deficits {id, certainty} (rounded to 3 decimals, > 0), strategies
-// {id, verdict, rank}, blocked_strategies {id}, requested_supplements {id, verdict}.
+// The conclusions of an evaluation as Impact compares them, the fields a golden case pins
+// (golden::Snapshot): alerts {id, severity}, deficits {id, certainty} (> 0, rounded to 3 decimals),
+// strategies {id, verdict, rank}, blocked_strategies {id}, requested_supplements {id, verdict},
+// drivers {id} (> 0).
 nlohmann::ordered_json ConclusionsJson(const inference::Evaluation& evaluation);
 
 std::string ImpactToText(const ImpactReport& report);

@@ -280,13 +280,14 @@ bool EvaluationDiff::identical() const {
 }
 
 bool EvaluationDiff::ConclusionsDiffer() const {
-  if (!alerts.empty() || !deficits.added.empty() || !deficits.removed.empty() || !blocked_strategies.added.empty() ||
-      !blocked_strategies.removed.empty() || !strategies.added.empty() || !strategies.removed.empty())
+  if (!alerts.empty() || !deficits.added.empty() || !deficits.removed.empty() || !drivers.added.empty() ||
+      !drivers.removed.empty() || !blocked_strategies.added.empty() || !blocked_strategies.removed.empty() ||
+      !strategies.added.empty() || !strategies.removed.empty())
     return true;
   for (const auto& change : deficits.changed)
     if (change.field == "certainty") return true;
   for (const auto& change : strategies.changed)
-    if (change.field == "verdict") return true;
+    if (change.field == "verdict" || change.field == "rank") return true;
   for (const auto& change : other)  // a requested or current supplement's verdict
     if (change.id.starts_with("/requested_supplements")) return true;
   return false;

@@ -63,7 +63,10 @@ ordered_json ConclusionsJson(const inference::Evaluation& evaluation) {
   for (const auto& alert : evaluation.alerts)
     alerts.push_back({{"id", alert.id}, {"severity", std::string(Name(alert.severity))}});
   for (const auto& [id, deficit] : evaluation.deficits)
-    if (Round3(deficit.certainty) > 0) deficits.push_back({{"id", id}, {"certainty", Round3(deficit.certainty)}});
+    if (deficit.certainty > 0) deficits.push_back({{"id", id}, {"certainty", Round3(deficit.certainty)}});
+  ordered_json drivers = ordered_json::array();
+  for (const auto& [id, driver] : evaluation.drivers)
+    if (driver.certainty > 0) drivers.push_back({{"id", id}});
   ordered_json blocked = ordered_json::array(), requested = ordered_json::array();
   for (const auto& strategy : evaluation.blocked) blocked.push_back({{"id", strategy.id}});
   for (const auto& strategy : evaluation.requested)
@@ -72,7 +75,8 @@ ordered_json ConclusionsJson(const inference::Evaluation& evaluation) {
           {"deficits", deficits},
           {"strategies", StrategiesJson(evaluation.strategies)},
           {"blocked_strategies", blocked},
-          {"requested_supplements", requested}};
+          {"requested_supplements", requested},
+          {"drivers", drivers}};
 }
 
 ImpactReport Impact(const std::vector<store::CaseVersion>& cases, const pipeline::Pipeline& current,

@@ -170,7 +170,7 @@ TEST(AuditDiff, RenderersNameEveryChange) {
             "\n### deficits\n\n- `" + deficit + "` certainty: `" + before + "` -> `0.5`\n");
 }
 
-TEST(AuditDiff, ConclusionsDifferIgnoresRankAndScoreAlone) {
+TEST(AuditDiff, ConclusionsDifferAsTheGoldenCasesPinThem) {
   const inference::Evaluation evaluation = [] {
     auto evaluated = ShippedPipeline().Evaluate(testing::GoldenCaseText("flux_model_iron_b6_serotonin"), {});
     EXPECT_TRUE(evaluated.ok());
@@ -178,6 +178,7 @@ TEST(AuditDiff, ConclusionsDifferIgnoresRankAndScoreAlone) {
   }();
   ordered_json base = ConclusionsJson(evaluation);
   ASSERT_GE(base["strategies"].size(), 2u);
+  ASSERT_FALSE(base["drivers"].empty());
   struct Row {
     std::string name;
     std::function<void(ordered_json&)> change;
@@ -185,7 +186,9 @@ TEST(AuditDiff, ConclusionsDifferIgnoresRankAndScoreAlone) {
   };
   const std::vector<Row> rows = {
       {"nothing", [](ordered_json&) {}, false},
-      {"rank", [](ordered_json& c) { c["strategies"][0]["rank"] = 9; }, false},
+      {"score", [](ordered_json& c) { c["strategies"][0]["score"] = 9; }, false},
+      {"rank", [](ordered_json& c) { c["strategies"][0]["rank"] = 9; }, true},
+      {"driver removed", [](ordered_json& c) { c["drivers"].erase(0); }, true},
       {"verdict", [](ordered_json& c) { c["strategies"][0]["verdict"] = "acceptable_with_caution"; }, true},
       {"strategy removed", [](ordered_json& c) { c["strategies"].erase(1); }, true},
       {"deficit certainty", [](ordered_json& c) { c["deficits"][0]["certainty"] = 0.01; }, true},

@@ -8,6 +8,7 @@
 
 #include "audit/audit.h"
 #include "audit/audit_test_support.h"
+#include "golden/golden.h"
 #include "safety/safety_test_support.h"
 #include "testutil.h"
 
@@ -109,6 +110,37 @@ TEST(AuditImpact, ACaseThatFailsIsListedWithItsError) {
   ASSERT_EQ(report.changed.size(), 1u);
   EXPECT_EQ(report.changed[0].case_id, "broken");
   EXPECT_TRUE(report.changed[0].error.starts_with("current: case broken version 3: ")) << report.changed[0].error;
+}
+
+// The golden expectation a case would be given (golden::Snapshot, covers left out) under `pipeline`.
+std::string SnapshotUnder(const pipeline::Pipeline& pipeline, const store::CaseVersion& version) {
+  std::ifstream in(std::string(NFLUX_SOURCE_DIR "/rules/tests/") + version.case_id + ".expect.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto expectation = golden::ParseExpectation(text.str(), version.case_id);
+  EXPECT_TRUE(expectation.ok()) << expectation.status().message();
+  auto evaluated = pipeline.Evaluate(version.submitted, {});
+  EXPECT_TRUE(evaluated.ok()) << evaluated.status().message();
+  if (!expectation.ok() || !evaluated.ok()) return "";
+  return golden::Snapshot(*expectation, evaluated->evaluation, {}).dump();
+}
+
+TEST(AuditImpact, ListsExactlyTheGoldenCasesWhoseExpectationsWouldChange) {
+  auto names = golden::FindCases(NFLUX_SOURCE_DIR "/rules/tests");
+  ASSERT_OK(names);
+  std::vector<store::CaseVersion> cases;
+  for (const auto& name : *names) cases.push_back({name, 1, "", "", testing::GoldenCaseText(name), "", ""});
+  std::string dir = ChangedRules("golden", [](std::string text) {
+    return std::regex_replace(text, std::regex(R"(conclude driver iron_deficiency weight 0\.85)"),
+                              "conclude driver iron_deficiency weight 0.6");
+  });
+  auto changed = Open(dir);
+  ASSERT_NE(changed, nullptr);
+  std::vector<std::string> expected;
+  for (const auto& version : cases)
+    if (SnapshotUnder(ShippedPipeline(), version) != SnapshotUnder(*changed, version)) expected.push_back(version.case_id);
+  ASSERT_FALSE(expected.empty());
+  EXPECT_EQ(Ids(Impact(cases, ShippedPipeline(), *changed, 2)), expected);
 }
 
 }  // namespace
