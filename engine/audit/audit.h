@@ -1,11 +1,11 @@
 // The audit trail on top of the pipeline and the store: what `nflux case`, `evaluate --save`, `run`
 // and `nflux audit` do, as functions the front ends call.
 //
-//   auto stored = audit::StoreCase(pipeline, store, text, {.mode = audit::CaseMode::kAdd});
+//   auto stored = audit::StoreCase(pipeline, store, text, {.case_id = "c-1", .mode = audit::StoreMode::kAdd});
 //   auto run = audit::EvaluateAndStore(pipeline, store, text, options);     // -> run id, report
 //   auto replay = audit::Replay(store, run_id);                             // identical, or the diff
 //   auto diff = audit::DiffEvaluations(eval_a, trace_a, eval_b, trace_b);   // conclusions first
-//   auto impact = audit::Impact(latest_versions, current, changed, 2);      // a rule author's check
+//   auto impact = audit::Impact(latest_versions, current, changed, {});     // a rule author's check
 //   auto course = audit::CaseHistory(pipeline, versions);                   // a patient's visits
 //
 // Recording parses every case with the pipeline before anything is written, so a bad case is
@@ -39,23 +39,24 @@ namespace nflux::audit {
 
 // ---- Recording (record.cc)
 
-enum class CaseMode {
+// kEdit and kVisit store nothing when the text equals the latest version's: they return that version.
+enum class StoreMode {
   kAdd,    // a new case only (`nflux case add`): an existing id is InvalidArgument
   kEdit,   // an existing case only (`nflux case edit`): a new version; a missing id is NotFound
-  kVisit,  // either; text equal to the latest version's stores nothing and returns the latest
+  kVisit,  // either (`evaluate --save`, `run FILE`)
 };
 
-struct CaseOptions {
-  CaseMode mode = CaseMode::kVisit;
+struct CaseStoreOptions {
   std::string case_id;      // explicit id; empty: the case's own case_id, else CaseIdFor()'s hash id
   std::string source_name;  // names the case in messages ("case.json: /labs/2/unit: ...")
-  bool strict = false;      // refuse a case with data-quality errors, as `evaluate --strict`
+  StoreMode mode = StoreMode::kVisit;
   std::string actor;        // who stores it
+  bool strict = false;      // refuse a case with data-quality errors, as `evaluate --strict`
 };
 
 struct StoredCase {
   store::CaseVersion version;
-  bool stored = false;  // false: kVisit found the same text already stored as the latest version
+  bool added = false;  // false: the text was already the latest version (kEdit, kVisit)
 };
 
 // The id a case is stored under: `explicit_id` if given, else the case's own case_id, else
@@ -66,7 +67,7 @@ std::string CaseIdFor(const casefile::Case& parsed, std::string_view text, const
 // JSON path, and nothing is stored), then stores a version as options.mode says, with normalised =
 // casefile::CaseToJson(parsed).dump(). Errors also as Store::AddCaseVersion.
 Result<StoredCase> StoreCase(const pipeline::Pipeline& pipeline, store::Store& store, std::string_view text,
-                             const CaseOptions& options);
+                             const CaseStoreOptions& options);
 
 // The knowledge and rule files of a pipeline as the store keeps them: names relative to their
 // folders (pipeline::RelativeName, rules::RuleSource::name), versions as the pipeline's.
@@ -84,24 +85,31 @@ nlohmann::ordered_json OptionsToJson(const pipeline::EvaluationOptions& options)
 Result<pipeline::EvaluationOptions> OptionsFromJson(const nlohmann::json& json, const std::string& source);
 
 struct RecordOptions {
-  std::string case_id;  // as CaseOptions::case_id
+  std::string case_id;  // as CaseStoreOptions::case_id
   std::string actor;
   std::string origin;   // "evaluate --save", "run", ...
   pipeline::EvaluationOptions evaluation;  // strict, source name, given flux values
 };
 
-struct RecordedRun {
+struct Recorded {
   store::CaseVersion case_version;
   int64_t run_id = 0;
-  pipeline::CaseEvaluation evaluation;
+  pipeline::CaseEvaluation result;
   nlohmann::ordered_json report;  // the evaluation JSON, trace_id = store::RunName(run_id)
 };
 
 // StoreCase (kVisit), evaluates through the pipeline with options.evaluation, then
 // store.SaveRun with the pipeline's bundles, NFLUX_VERSION, the options, the evaluation JSON and
 // the trace. A case that does not parse or evaluate stores nothing.
-Result<RecordedRun> EvaluateAndStore(const pipeline::Pipeline& pipeline, store::Store& store, std::string_view text,
-                                     const RecordOptions& options);
+Result<Recorded> EvaluateAndStore(const pipeline::Pipeline& pipeline, store::Store& store, std::string_view text,
+                                  const RecordOptions& options);
+// The same for a version already stored (`nflux run CASE_ID`): no new case version; options.case_id
+// is not used. Errors: the version no longer parses (the pipeline's InvalidArgument).
+Result<Recorded> EvaluateStoredAndStore(const pipeline::Pipeline& pipeline, store::Store& store,
+                                        const store::CaseVersion& version, const RecordOptions& options);
+
+// The latest version of every stored case, in case-id order (what `audit impact` evaluates).
+Result<std::vector<store::CaseVersion>> LatestCaseVersions(const store::Store& store);
 
 // ---- Diff (diff.cc, render.cc)
 
@@ -121,6 +129,7 @@ struct Section {
 
 // A and B compared. In every section ids are in B's order for `added`, A's order otherwise.
 struct EvaluationDiff {
+  std::string a = "A", b = "B";  // the sides' names, for the renderers ("run-3", "replay")
   Section versions;            // changed: engine, knowledge, rules (id = that name)
   Section alerts;              // added, removed; changed: severity
   Section deficits;            // added, removed; changed: certainty, rank, level
@@ -144,22 +153,25 @@ struct EvaluationDiff {
 // Compares two evaluations (output.md JSON) and their traces (Trace::ToJson; null when not kept).
 // trace_id is ignored. Strategy verdicts: "blocked" when under blocked_strategies, the entry's
 // "verdict" when it has one, else "acceptable_with_caution" when it has cautions, else "acceptable".
+// `a` and `b` name the sides in the renderers.
 EvaluationDiff DiffEvaluations(const nlohmann::ordered_json& eval_a, const nlohmann::ordered_json& trace_a,
-                               const nlohmann::ordered_json& eval_b, const nlohmann::ordered_json& trace_b);
+                               const nlohmann::ordered_json& eval_b, const nlohmann::ordered_json& trace_b,
+                               const std::string& a = "A", const std::string& b = "B");
 
-// Renderers: "identical" or one line per difference, grouped by section ("A" and "B" name the sides,
-// e.g. "run-3" and "replay").
-std::string DiffToText(const EvaluationDiff& diff, const std::string& a, const std::string& b);
-std::string DiffToMarkdown(const EvaluationDiff& diff, const std::string& a, const std::string& b);
-// {"identical": bool, "versions": {"added": [], "removed": [], "changed": [{id, field, before, after}]},
-//  ..., "other": [{path, before, after}]}
+// Renderers: "identical" or one line per difference, grouped by section, the sides named as the
+// diff names them.
+std::string DiffToText(const EvaluationDiff& diff);
+std::string DiffToMarkdown(const EvaluationDiff& diff);
+// {"identical": bool, "a": name, "b": name,
+//  "versions": {"added": [], "removed": [], "changed": [{id, field, before, after}]}, ...,
+//  "other": [{path, before, after}]}
 nlohmann::ordered_json DiffToJson(const EvaluationDiff& diff);
 
 // ---- Replay (replay.cc)
 
 struct ReplayResult {
   store::RunSummary run;
-  EvaluationDiff diff;  // A: the stored run, B: the replay
+  EvaluationDiff diff;  // A: the stored run ("run-17"), B: the replay ("replay")
   bool identical() const { return diff.identical(); }
 };
 
@@ -184,18 +196,23 @@ struct ImpactCase {
   std::string case_id;
   int version = 0;
   EvaluationDiff change;  // current (A) -> changed (B), of ConclusionsJson()
-  std::string error;      // non-empty when the case failed to evaluate under either pipeline
+  std::string error;      // why it failed to evaluate ("current: ..." or "changed: ..."), for `failed`
 };
 
 struct ImpactReport {
   int cases = 0;                    // evaluated
-  std::vector<ImpactCase> changed;  // cases whose conclusions differ, or that failed; case-id order
+  std::vector<ImpactCase> changed;  // cases whose conclusions differ, in case-id order
+  std::vector<ImpactCase> failed;   // cases that did not evaluate under either pipeline, in case-id order
 };
 
-// Evaluates every case (its `submitted` text, default options, no trace) under both pipelines on
-// `threads` threads (at least 1) and lists the cases whose conclusions differ (ConclusionsDiffer).
+struct ImpactOptions {
+  int threads = 0;  // evaluation threads; 0: one per core
+};
+
+// Evaluates every case (its `submitted` text, default options, no trace) under both pipelines on a
+// fixed pool of threads and lists the cases whose conclusions differ (ConclusionsDiffer).
 ImpactReport Impact(const std::vector<store::CaseVersion>& cases, const pipeline::Pipeline& current,
-                    const pipeline::Pipeline& changed, int threads);
+                    const pipeline::Pipeline& changed, const ImpactOptions& options);
 
 // The conclusions of an evaluation as Impact compares them, the fields a golden case pins
 // (golden::Snapshot): alerts {id, severity}, deficits {id, certainty} (> 0, rounded to 3 decimals),
@@ -205,7 +222,17 @@ nlohmann::ordered_json ConclusionsJson(const inference::Evaluation& evaluation);
 
 std::string ImpactToText(const ImpactReport& report);
 std::string ImpactToMarkdown(const ImpactReport& report);
+// {"cases": N, "changed": [{"case_id", "version", "change": DiffToJson}], "failed": [{"case_id", "version", "error"}]}
 nlohmann::ordered_json ImpactToJson(const ImpactReport& report);
+
+// ---- A stored trace (trace.cc)
+
+// The stored trace (inference::Trace::ToJson), or with `rule_id` only that rule's entry
+// ({"considered", "firings", "rules": [the rule]}). NotFound when the rule was not considered.
+Result<nlohmann::ordered_json> TraceOf(const nlohmann::ordered_json& trace, const std::string& rule_id);
+// One block per rule: its id, file:line, fired or not (truth, strength), every leaf test with what
+// the case showed, and what it concluded.
+std::string TraceToText(const nlohmann::ordered_json& trace);
 
 // ---- History (history.cc, render.cc)
 

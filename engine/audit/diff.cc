@@ -294,8 +294,11 @@ bool EvaluationDiff::ConclusionsDiffer() const {
 }
 
 EvaluationDiff DiffEvaluations(const nlohmann::ordered_json& eval_a, const nlohmann::ordered_json& trace_a,
-                               const nlohmann::ordered_json& eval_b, const nlohmann::ordered_json& trace_b) {
+                               const nlohmann::ordered_json& eval_b, const nlohmann::ordered_json& trace_b,
+                               const std::string& a_name, const std::string& b_name) {
   EvaluationDiff diff;
+  diff.a = a_name;
+  diff.b = b_name;
   ordered_json a = ViewOf(eval_a, trace_a), b = ViewOf(eval_b, trace_b);
   CompareVersions(a, b, diff.versions);
   CompareKeyed(a, b, "alerts", {"severity"}, diff.alerts);

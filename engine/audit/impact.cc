@@ -34,12 +34,12 @@ Result<ordered_json> Conclude(const pipeline::Pipeline& pipeline, const store::C
 
 ImpactCase CompareCase(const store::CaseVersion& version, const pipeline::Pipeline& current,
                        const pipeline::Pipeline& changed) {
-  ImpactCase out{version.case_id, version.version, {}, ""};
+  ImpactCase out{version.case_id, version.version, {}, ""};  // most cases do not change: no diff
   auto before = Conclude(current, version);
   auto after = Conclude(changed, version);
   if (!before.ok()) out.error = "current: " + before.status().message();
   else if (!after.ok()) out.error = "changed: " + after.status().message();
-  else if (*before != *after) out.change = DiffEvaluations(*before, nullptr, *after, nullptr);  // most are equal
+  else if (*before != *after) out.change = DiffEvaluations(*before, nullptr, *after, nullptr, "current", "changed");
   return out;
 }
 
@@ -80,15 +80,19 @@ ordered_json ConclusionsJson(const inference::Evaluation& evaluation) {
 }
 
 ImpactReport Impact(const std::vector<store::CaseVersion>& cases, const pipeline::Pipeline& current,
-                    const pipeline::Pipeline& changed, int threads) {
+                    const pipeline::Pipeline& changed, const ImpactOptions& options) {
+  int threads = options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
   std::vector<ImpactCase> results(cases.size());
   ForEachIndex(cases.size(), threads, [&](size_t i) { results[i] = CompareCase(cases[i], current, changed); });
   ImpactReport report;
   report.cases = static_cast<int>(cases.size());
-  for (auto& result : results)
-    if (!result.error.empty() || result.change.ConclusionsDiffer()) report.changed.push_back(std::move(result));
-  std::stable_sort(report.changed.begin(), report.changed.end(),
-                   [](const ImpactCase& a, const ImpactCase& b) { return a.case_id < b.case_id; });
+  for (auto& result : results) {
+    if (!result.error.empty()) report.failed.push_back(std::move(result));
+    else if (result.change.ConclusionsDiffer()) report.changed.push_back(std::move(result));
+  }
+  auto by_id = [](const ImpactCase& a, const ImpactCase& b) { return a.case_id < b.case_id; };
+  std::stable_sort(report.changed.begin(), report.changed.end(), by_id);
+  std::stable_sort(report.failed.begin(), report.failed.end(), by_id);
   return report;
 }
 

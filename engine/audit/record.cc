@@ -1,4 +1,5 @@
 // Recording: storing case versions and evaluated runs.
+#include <algorithm>
 #include <utility>
 
 #include "audit/audit.h"
@@ -16,17 +17,17 @@ struct ParsedAndStored {
   StoredCase stored;
 };
 
-store::Store::AddOptions AddOptionsFor(CaseMode mode) {
+store::Store::AddOptions AddOptionsFor(StoreMode mode) {
   store::Store::AddOptions add;
-  add.only_if_new_case = mode == CaseMode::kAdd;
-  add.only_if_existing = mode == CaseMode::kEdit;
+  add.only_if_new_case = mode == StoreMode::kAdd;
+  add.only_if_existing = mode == StoreMode::kEdit;
   return add;
 }
 
-// The latest version when kVisit and its text is `text`; nullopt when a version must be stored.
+// The latest version when its text is `text` (kEdit, kVisit); nullopt when a version must be stored.
 Result<std::optional<store::CaseVersion>> SameLatest(const store::Store& store, const std::string& case_id,
-                                                     std::string_view text, CaseMode mode) {
-  if (mode != CaseMode::kVisit) return std::optional<store::CaseVersion>();
+                                                     std::string_view text, StoreMode mode) {
+  if (mode == StoreMode::kAdd) return std::optional<store::CaseVersion>();
   auto latest = store.GetCaseVersion(case_id, 0);
   if (!latest.ok()) {
     if (latest.status().code() == Status::Code::kNotFound) return std::optional<store::CaseVersion>();
@@ -38,7 +39,7 @@ Result<std::optional<store::CaseVersion>> SameLatest(const store::Store& store, 
 
 // Parses first (nothing is written for a bad case), then stores as the mode says.
 Result<ParsedAndStored> ParseAndStore(const pipeline::Pipeline& pipeline, store::Store& store, std::string_view text,
-                                      const CaseOptions& options) {
+                                      const CaseStoreOptions& options) {
   auto parsed = pipeline.ParseCase(text, options.source_name, options.strict);
   if (!parsed.ok()) return parsed.status();
   ParsedAndStored out{std::move(parsed).value(), {}};
@@ -79,7 +80,7 @@ std::string CaseIdFor(const casefile::Case& parsed, std::string_view text, const
 }
 
 Result<StoredCase> StoreCase(const pipeline::Pipeline& pipeline, store::Store& store, std::string_view text,
-                             const CaseOptions& options) {
+                             const CaseStoreOptions& options) {
   auto done = ParseAndStore(pipeline, store, text, options);
   if (!done.ok()) return done.status();
   return std::move(done->stored);
@@ -128,24 +129,54 @@ Result<pipeline::EvaluationOptions> OptionsFromJson(const nlohmann::json& json, 
   return options;
 }
 
-Result<RecordedRun> EvaluateAndStore(const pipeline::Pipeline& pipeline, store::Store& store, std::string_view text,
-                                     const RecordOptions& options) {
-  CaseOptions case_options{CaseMode::kVisit, options.case_id, options.evaluation.source_name,
-                           options.evaluation.strict, options.actor};
-  auto done = ParseAndStore(pipeline, store, text, case_options);
-  if (!done.ok()) return done.status();
-  auto evaluated = pipeline.Evaluate(std::move(done->parsed), options.evaluation);
+namespace {
+
+// Evaluates the parsed case of `version` and stores the run.
+Result<Recorded> EvaluateParsedAndStore(const pipeline::Pipeline& pipeline, store::Store& store,
+                                        store::CaseVersion version, casefile::Case parsed, const RecordOptions& options) {
+  auto evaluated = pipeline.Evaluate(std::move(parsed), options.evaluation);
   if (!evaluated.ok()) return evaluated.status();
-  RecordedRun out{std::move(done->stored.version), 0, std::move(evaluated).value(), {}};
-  out.report = pipeline.ReportJson(out.evaluation);
+  Recorded out{std::move(version), 0, std::move(evaluated).value(), {}};
+  out.report = pipeline.ReportJson(out.result);
   RunBundles bundles = BundlesOf(pipeline);
   store::RunToStore run{out.case_version.case_id, out.case_version.version, options.actor, options.origin,
                         NFLUX_VERSION, std::move(bundles.knowledge), std::move(bundles.rules),
-                        OptionsToJson(options.evaluation), out.report, out.evaluation.evaluation.trace.ToJson()};
+                        OptionsToJson(options.evaluation), out.report, out.result.evaluation.trace.ToJson()};
   auto id = store.SaveRun(run);
   if (!id.ok()) return id.status();
   out.run_id = *id;
   out.report["trace_id"] = store::RunName(out.run_id);
+  return out;
+}
+
+}  // namespace
+
+Result<Recorded> EvaluateAndStore(const pipeline::Pipeline& pipeline, store::Store& store, std::string_view text,
+                                  const RecordOptions& options) {
+  CaseStoreOptions case_options{options.case_id, options.evaluation.source_name, StoreMode::kVisit, options.actor,
+                                options.evaluation.strict};
+  auto done = ParseAndStore(pipeline, store, text, case_options);
+  if (!done.ok()) return done.status();
+  return EvaluateParsedAndStore(pipeline, store, std::move(done->stored.version), std::move(done->parsed), options);
+}
+
+Result<Recorded> EvaluateStoredAndStore(const pipeline::Pipeline& pipeline, store::Store& store,
+                                        const store::CaseVersion& version, const RecordOptions& options) {
+  auto parsed = pipeline.ParseCase(version.submitted, options.evaluation.source_name, options.evaluation.strict);
+  if (!parsed.ok()) return parsed.status();
+  return EvaluateParsedAndStore(pipeline, store, version, std::move(parsed).value(), options);
+}
+
+Result<std::vector<store::CaseVersion>> LatestCaseVersions(const store::Store& store) {
+  auto cases = store.ListCases();
+  if (!cases.ok()) return cases.status();
+  std::vector<store::CaseVersion> out;
+  for (const auto& summary : *cases) {
+    auto latest = store.GetCaseVersion(summary.case_id, 0);
+    if (!latest.ok()) return latest.status();
+    out.push_back(std::move(latest).value());
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.case_id < b.case_id; });
   return out;
 }
 

@@ -96,20 +96,20 @@ ordered_json ChangesJson(const std::vector<Change>& changes, bool as_paths) {
 
 }  // namespace
 
-std::string DiffToText(const EvaluationDiff& diff, const std::string& a, const std::string& b) {
+std::string DiffToText(const EvaluationDiff& diff) {
   if (diff.identical()) return "identical\n";
   std::ostringstream out;
-  out << a << " -> " << b << ": " << CountOf(diff) << " difference(s)\n";
-  DiffBody(diff, a, b, "", out);
+  out << diff.a << " -> " << diff.b << ": " << CountOf(diff) << " difference(s)\n";
+  DiffBody(diff, diff.a, diff.b, "", out);
   return out.str();
 }
 
-std::string DiffToMarkdown(const EvaluationDiff& diff, const std::string& a, const std::string& b) {
+std::string DiffToMarkdown(const EvaluationDiff& diff) {
   std::ostringstream out;
-  out << "## " << a << " -> " << b << "\n\n";
+  out << "## " << diff.a << " -> " << diff.b << "\n\n";
   if (diff.identical()) return out.str() + "Identical.\n";
   out << CountOf(diff) << " difference(s).\n";
-  for (const auto& named : SectionsOf(diff)) SectionMarkdown(named, a, b, out);
+  for (const auto& named : SectionsOf(diff)) SectionMarkdown(named, diff.a, diff.b, out);
   if (diff.other.empty()) return out.str();
   out << "\n### other\n\n";
   for (const auto& change : diff.other)
@@ -118,7 +118,7 @@ std::string DiffToMarkdown(const EvaluationDiff& diff, const std::string& a, con
 }
 
 ordered_json DiffToJson(const EvaluationDiff& diff) {
-  ordered_json out = {{"identical", diff.identical()}};
+  ordered_json out = {{"identical", diff.identical()}, {"a", diff.a}, {"b", diff.b}};
   for (const auto& named : SectionsOf(diff))
     out[named.key] = {{"added", named.section->added},
                       {"removed", named.section->removed},
@@ -131,43 +131,39 @@ ordered_json DiffToJson(const EvaluationDiff& diff) {
 
 std::string ImpactToText(const ImpactReport& report) {
   std::ostringstream out;
-  out << "impact: " << report.cases << " case(s) evaluated, " << report.changed.size() << " would change\n";
+  out << "impact: " << report.cases << " case(s) evaluated, " << report.changed.size() << " would change";
+  if (!report.failed.empty()) out << ", " << report.failed.size() << " failed";
+  out << "\n";
   for (const auto& item : report.changed) {
-    out << "case " << item.case_id << " (version " << item.version << ")";
-    if (!item.error.empty()) {
-      out << ": error: " << item.error << "\n";
-      continue;
-    }
-    out << "\n";
-    DiffBody(item.change, "current", "changed", "  ", out);
+    out << "case " << item.case_id << " (version " << item.version << ")\n";
+    DiffBody(item.change, item.change.a, item.change.b, "  ", out);
   }
+  for (const auto& item : report.failed)
+    out << "case " << item.case_id << " (version " << item.version << "): error: " << item.error << "\n";
   return out.str();
 }
 
 std::string ImpactToMarkdown(const ImpactReport& report) {
   std::ostringstream out;
-  out << "## Impact\n\n" << report.cases << " case(s) evaluated, " << report.changed.size() << " would change.\n";
+  out << "## Impact\n\n" << report.cases << " case(s) evaluated, " << report.changed.size() << " would change, "
+      << report.failed.size() << " failed.\n";
   for (const auto& item : report.changed) {
     out << "\n### Case `" << item.case_id << "` (version " << item.version << ")\n";
-    if (!item.error.empty()) {
-      out << "\nError: " << item.error << "\n";
-      continue;
-    }
-    std::string body = DiffToMarkdown(item.change, "current", "changed");
+    std::string body = DiffToMarkdown(item.change);
     out << body.substr(body.find('\n') + 1);  // without its own heading
   }
+  for (const auto& item : report.failed)
+    out << "\n### Case `" << item.case_id << "` (version " << item.version << ")\n\nError: " << item.error << "\n";
   return out.str();
 }
 
 ordered_json ImpactToJson(const ImpactReport& report) {
-  ordered_json cases = ordered_json::array();
-  for (const auto& item : report.changed) {
-    ordered_json entry = {{"case_id", item.case_id}, {"version", item.version}};
-    if (!item.error.empty()) entry["error"] = item.error;
-    else entry["change"] = DiffToJson(item.change);
-    cases.push_back(std::move(entry));
-  }
-  return {{"cases", report.cases}, {"changed", cases}};
+  ordered_json changed = ordered_json::array(), failed = ordered_json::array();
+  for (const auto& item : report.changed)
+    changed.push_back({{"case_id", item.case_id}, {"version", item.version}, {"change", DiffToJson(item.change)}});
+  for (const auto& item : report.failed)
+    failed.push_back({{"case_id", item.case_id}, {"version", item.version}, {"error", item.error}});
+  return {{"cases", report.cases}, {"changed", changed}, {"failed", failed}};
 }
 
 // ---- History
@@ -188,9 +184,7 @@ std::string VisitTitle(const Visit& visit) {
   return title;
 }
 
-std::string RowTitle(const HistoryRow& row) {
-  return row.kind + " " + row.id + (row.unit.empty() ? "" : " (" + row.unit + ")");
-}
+std::string RowTitle(const HistoryRow& row) { return row.unit.empty() ? row.id : row.id + " (" + row.unit + ")"; }
 
 // Display width of UTF-8 text (code points, not bytes: "µmol/L" is 6 wide).
 size_t Width(const std::string& text) {
@@ -201,10 +195,10 @@ std::string Pad(const std::string& text, size_t width) { return text + std::stri
 
 // The table as rows of cells, the header first.
 std::vector<std::vector<std::string>> Table(const CaseCourse& course) {
-  std::vector<std::vector<std::string>> table(1, {"measure"});
+  std::vector<std::vector<std::string>> table(1, {"kind", "measure"});
   for (const auto& visit : course.visits) table[0].push_back(VisitTitle(visit));
   for (const auto& row : course.rows) {
-    std::vector<std::string> line = {RowTitle(row)};
+    std::vector<std::string> line = {row.kind, RowTitle(row)};
     for (const auto& cell : row.cells) line.push_back(CellText(cell));
     table.push_back(std::move(line));
   }
@@ -258,7 +252,7 @@ std::string HistoryToMarkdown(const CaseCourse& course) {
     out << "\n";
     if (r == 0) {
       out << "|";
-      for (size_t i = 0; i < table[0].size(); ++i) out << (i == 0 ? " --- |" : " ---: |");
+      for (size_t i = 0; i < table[0].size(); ++i) out << (i < 2 ? " --- |" : " ---: |");
       out << "\n";
     }
   }

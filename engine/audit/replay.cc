@@ -39,7 +39,7 @@ Result<EvaluationDiff> ReplayRun(const pipeline::Pipeline& pipeline, const store
   nlohmann::ordered_json report = pipeline.ReportJson(*evaluated);
   report["trace_id"] = run.evaluation.is_object() ? run.evaluation.value("trace_id", name) : name;
   nlohmann::ordered_json trace = evaluated->evaluation.trace.ToJson();
-  return DiffEvaluations(run.evaluation, run.trace, report, trace);
+  return DiffEvaluations(run.evaluation, run.trace, report, trace, name, "replay");
 }
 
 Result<ReplayResult> Replay(const store::Store& store, int64_t run_id) {

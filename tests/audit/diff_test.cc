@@ -24,7 +24,7 @@ ordered_json Empty() { return {{"added", ordered_json::array()}, {"removed", ord
 
 // The diff as JSON with every section empty but `section`, which is `expected`.
 ordered_json Only(const std::string& section, const ordered_json& expected) {
-  ordered_json out = {{"identical", false}};
+  ordered_json out = {{"identical", false}, {"a", "A"}, {"b", "B"}};
   for (const char* key : {"versions", "alerts", "deficits", "drivers", "strategies", "blocked_strategies",
                           "data_quality", "trace"})
     out[key] = key == section ? expected : Empty();
@@ -111,7 +111,7 @@ const std::vector<DiffCase>& Cases() {
 TEST(AuditDiff, IdenticalEvaluationsAreIdentical) {
   EvaluationDiff diff = DiffEvaluations(Base().evaluation, Base().trace, Base().evaluation, Base().trace);
   EXPECT_TRUE(diff.identical());
-  EXPECT_EQ(DiffToText(diff, "run-1", "replay"), "identical\n");
+  EXPECT_EQ(DiffToText(diff), "identical\n");
   EXPECT_EQ(DiffToJson(diff), [] {
     ordered_json all = Only("", {});
     all["identical"] = true;
@@ -157,14 +157,14 @@ TEST(AuditDiff, RenderersNameEveryChange) {
   std::string before = evaluation["deficits"][0]["certainty"].dump();
   evaluation["deficits"][0]["certainty"] = 0.5;
   evaluation["alerts"].push_back({{"id", "serotonin_syndrome_risk"}, {"severity", "high"}});
-  EvaluationDiff diff = DiffEvaluations(Base().evaluation, Base().trace, evaluation, Base().trace);
-  EXPECT_EQ(DiffToText(diff, "run-1", "replay"),
+  EvaluationDiff diff = DiffEvaluations(Base().evaluation, Base().trace, evaluation, Base().trace, "run-1", "replay");
+  EXPECT_EQ(DiffToText(diff),
             "run-1 -> replay: 2 difference(s)\n"
             "alerts\n"
             "  + serotonin_syndrome_risk (only in replay)\n"
             "deficits\n"
             "  ~ " + deficit + " certainty: " + before + " -> 0.5\n");
-  EXPECT_EQ(DiffToMarkdown(diff, "run-1", "replay"),
+  EXPECT_EQ(DiffToMarkdown(diff),
             "## run-1 -> replay\n\n2 difference(s).\n"
             "\n### alerts\n\n- added `serotonin_syndrome_risk` (only in replay)\n"
             "\n### deficits\n\n- `" + deficit + "` certainty: `" + before + "` -> `0.5`\n");

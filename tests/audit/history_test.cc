@@ -101,13 +101,17 @@ TEST(AuditHistory, Renderers) {
   auto course = CaseHistory(ShippedPipeline(), Versions());
   ASSERT_OK(course);
   std::string text = HistoryToText(*course);
-  EXPECT_TRUE(text.starts_with("case course-1: 3 visit(s)\nmeasure ")) << text;
-  EXPECT_NE(text.find("lab ferritin (ng/mL)"), std::string::npos) << text;
+  EXPECT_TRUE(text.starts_with("case course-1: 3 visit(s)\n"
+                              "kind           measure                  v1 2026-01-09  v2 2026-03-08                v3 2026-06-01\n"
+                              "lab            ferritin (ng/mL)         12 ng/mL       25 ng/mL, +13 ng/mL (+108%)  "
+                              "60 ng/mL [60 ug/L], +35 ng/mL (+140%)\n"))
+      << text;
   EXPECT_NE(text.find("60 ng/mL [60 ug/L], +35 ng/mL (+140%)"), std::string::npos) << text;
   EXPECT_NE(text.find("changes\n  v2: gone: deficit noradrenergic_tone\n  v3: gone: lab vitamin_b12; "), std::string::npos) << text;
   std::string markdown = HistoryToMarkdown(*course);
-  EXPECT_NE(markdown.find("| measure | v1 2026-01-09 | v2 2026-03-08 | v3 2026-06-01 |\n| --- | ---: | ---: | ---: |\n"
-                          "| lab ferritin (ng/mL) | 12 ng/mL | 25 ng/mL, +13 ng/mL (+108%) |"),
+  EXPECT_NE(markdown.find("| kind | measure | v1 2026-01-09 | v2 2026-03-08 | v3 2026-06-01 |\n"
+                          "| --- | --- | ---: | ---: | ---: |\n"
+                          "| lab | ferritin (ng/mL) | 12 ng/mL | 25 ng/mL, +13 ng/mL (+108%) |"),
             std::string::npos)
       << markdown;
   auto json = HistoryToJson(*course);

@@ -55,12 +55,13 @@ std::vector<store::CaseVersion> Handful() {
 
 std::vector<std::string> Ids(const ImpactReport& report) {
   std::vector<std::string> ids;
-  for (const auto& item : report.changed) ids.push_back(item.case_id + (item.error.empty() ? "" : " (error)"));
+  for (const auto& item : report.changed) ids.push_back(item.case_id);
+  for (const auto& item : report.failed) ids.push_back(item.case_id + " (failed)");
   return ids;
 }
 
 TEST(AuditImpact, UnchangedRulesChangeNothing) {
-  ImpactReport report = Impact(Handful(), ShippedPipeline(), ShippedPipeline(), 2);
+  ImpactReport report = Impact(Handful(), ShippedPipeline(), ShippedPipeline(), {.threads = 2});
   EXPECT_EQ(report.cases, 5);
   EXPECT_TRUE(report.changed.empty()) << ImpactToText(report);
   EXPECT_EQ(ImpactToText(report), "impact: 5 case(s) evaluated, 0 would change\n");
@@ -72,10 +73,10 @@ TEST(AuditImpact, ADeletedRuleChangesExactlyTheCasesItFiresFor) {
   });
   auto changed = Open(dir);
   ASSERT_NE(changed, nullptr);
-  ImpactReport one = Impact(Handful(), ShippedPipeline(), *changed, 1);
+  ImpactReport one = Impact(Handful(), ShippedPipeline(), *changed, {.threads = 1});
   EXPECT_EQ(Ids(one), (std::vector<std::string>{"flux_model_iron_b6_serotonin", "iron_deficiency"}))
       << ImpactToText(one);
-  ImpactReport four = Impact(Handful(), ShippedPipeline(), *changed, 4);
+  ImpactReport four = Impact(Handful(), ShippedPipeline(), *changed, {.threads = 4});
   EXPECT_EQ(ImpactToJson(four), ImpactToJson(one));
   EXPECT_EQ(ImpactToText(four), ImpactToText(one));
   // Each with its change: less serotonin synthesis deficit without the iron deficiency behind it.
@@ -98,7 +99,7 @@ TEST(AuditImpact, ALowerRuleCertaintyShowsTheDeficitChanges) {
   });
   auto changed = Open(dir);
   ASSERT_NE(changed, nullptr);
-  ImpactReport report = Impact(Handful(), ShippedPipeline(), *changed, 2);
+  ImpactReport report = Impact(Handful(), ShippedPipeline(), *changed, {.threads = 2});
   EXPECT_EQ(Ids(report), (std::vector<std::string>{"flux_model_iron_b6_serotonin", "iron_deficiency"}))
       << ImpactToText(report);
 }
@@ -106,10 +107,14 @@ TEST(AuditImpact, ALowerRuleCertaintyShowsTheDeficitChanges) {
 TEST(AuditImpact, ACaseThatFailsIsListedWithItsError) {
   std::vector<store::CaseVersion> cases = Handful();
   cases.push_back({"broken", 3, "", "", "{\"patient\": {}}", "", ""});
-  ImpactReport report = Impact(cases, ShippedPipeline(), ShippedPipeline(), 2);
-  ASSERT_EQ(report.changed.size(), 1u);
-  EXPECT_EQ(report.changed[0].case_id, "broken");
-  EXPECT_TRUE(report.changed[0].error.starts_with("current: case broken version 3: ")) << report.changed[0].error;
+  ImpactReport report = Impact(cases, ShippedPipeline(), ShippedPipeline(), {.threads = 2});
+  EXPECT_TRUE(report.changed.empty());
+  ASSERT_EQ(report.failed.size(), 1u);
+  EXPECT_EQ(report.failed[0].case_id, "broken");
+  EXPECT_TRUE(report.failed[0].error.starts_with("current: case broken version 3: ")) << report.failed[0].error;
+  EXPECT_EQ(ImpactToJson(report)["failed"][0]["error"], report.failed[0].error);
+  EXPECT_TRUE(ImpactToText(report).starts_with("impact: 6 case(s) evaluated, 0 would change, 1 failed\n"))
+      << ImpactToText(report);
 }
 
 // The golden expectation a case would be given (golden::Snapshot, covers left out) under `pipeline`.
@@ -140,7 +145,7 @@ TEST(AuditImpact, ListsExactlyTheGoldenCasesWhoseExpectationsWouldChange) {
   for (const auto& version : cases)
     if (SnapshotUnder(ShippedPipeline(), version) != SnapshotUnder(*changed, version)) expected.push_back(version.case_id);
   ASSERT_FALSE(expected.empty());
-  EXPECT_EQ(Ids(Impact(cases, ShippedPipeline(), *changed, 2)), expected);
+  EXPECT_EQ(Ids(Impact(cases, ShippedPipeline(), *changed, {.threads = 2})), expected);
 }
 
 }  // namespace

@@ -18,8 +18,8 @@ std::unique_ptr<store::Store> MemoryStore() {
   return opened.ok() ? std::move(opened).value() : nullptr;
 }
 
-CaseOptions With(CaseMode mode, const std::string& id, const std::string& source = "") {
-  CaseOptions options;
+CaseStoreOptions With(StoreMode mode, const std::string& id, const std::string& source = "") {
+  CaseStoreOptions options;
   options.mode = mode;
   options.case_id = id;
   options.source_name = source;
@@ -47,39 +47,51 @@ TEST(AuditRecord, CaseIdsExplicitOwnOrHashed) {
 TEST(AuditRecord, AddEditAndVisitModes) {
   auto store = MemoryStore();
   ASSERT_NE(store, nullptr);
-  auto added = StoreCase(ShippedPipeline(), *store, kCase, With(CaseMode::kAdd, "c-1"));
+  auto added = StoreCase(ShippedPipeline(), *store, kCase, With(StoreMode::kAdd, "c-1"));
   ASSERT_OK(added);
-  EXPECT_TRUE(added->stored);
+  EXPECT_TRUE(added->added);
   EXPECT_EQ(added->version.version, 1);
   EXPECT_EQ(added->version.submitted, kCase);
   auto parsed = ShippedPipeline().ParseCase(kCase, "");
   ASSERT_OK(parsed);
   EXPECT_EQ(added->version.normalised, casefile::CaseToJson(*parsed).dump());
 
-  auto again = StoreCase(ShippedPipeline(), *store, kCase, With(CaseMode::kAdd, "c-1"));
+  auto again = StoreCase(ShippedPipeline(), *store, kCase, With(StoreMode::kAdd, "c-1"));
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.status().code(), Status::Code::kInvalidArgument);
-  auto missing = StoreCase(ShippedPipeline(), *store, kCase, With(CaseMode::kEdit, "c-2"));
+  auto missing = StoreCase(ShippedPipeline(), *store, kCase, With(StoreMode::kEdit, "c-2"));
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), Status::Code::kNotFound);
 
-  auto edited = StoreCase(ShippedPipeline(), *store, kCaseEdited, With(CaseMode::kEdit, "c-1"));
+  auto edited = StoreCase(ShippedPipeline(), *store, kCaseEdited, With(StoreMode::kEdit, "c-1"));
   ASSERT_OK(edited);
   EXPECT_EQ(edited->version.version, 2);
-  auto same = StoreCase(ShippedPipeline(), *store, kCaseEdited, With(CaseMode::kVisit, "c-1"));
+  auto unchanged = StoreCase(ShippedPipeline(), *store, kCaseEdited, With(StoreMode::kEdit, "c-1"));
+  ASSERT_OK(unchanged);
+  EXPECT_FALSE(unchanged->added);  // `case edit` with the latest text again: still version 2
+  EXPECT_EQ(unchanged->version.version, 2);
+  auto same = StoreCase(ShippedPipeline(), *store, kCaseEdited, With(StoreMode::kVisit, "c-1"));
   ASSERT_OK(same);
-  EXPECT_FALSE(same->stored);  // the latest text again: no new version
+  EXPECT_FALSE(same->added);  // the latest text again: no new version
   EXPECT_EQ(same->version.version, 2);
-  auto visit = StoreCase(ShippedPipeline(), *store, kCase, With(CaseMode::kVisit, "c-1"));
+  auto visit = StoreCase(ShippedPipeline(), *store, kCase, With(StoreMode::kVisit, "c-1"));
   ASSERT_OK(visit);
   EXPECT_EQ(visit->version.version, 3);
+  ASSERT_OK(StoreCase(ShippedPipeline(), *store, kCase, With(StoreMode::kAdd, "a-0")));
+
+  auto latest = LatestCaseVersions(*store);
+  ASSERT_OK(latest);
+  ASSERT_EQ(latest->size(), 2u);
+  EXPECT_EQ((*latest)[0].case_id, "a-0");
+  EXPECT_EQ((*latest)[1].case_id, "c-1");
+  EXPECT_EQ((*latest)[1].version, 3);
 }
 
 TEST(AuditRecord, ABadCaseIsRefusedAsEvaluateRefusesItAndNothingIsStored) {
   auto store = MemoryStore();
   ASSERT_NE(store, nullptr);
   const std::string bad = R"({"patient": {"sex": "female", "age_years": 40}, "labs": [{"test": "ferritin", "value": 5, "unit": "mg/dq"}]})";
-  auto stored = StoreCase(ShippedPipeline(), *store, bad, With(CaseMode::kAdd, "c-1", "bad.json"));
+  auto stored = StoreCase(ShippedPipeline(), *store, bad, With(StoreMode::kAdd, "c-1", "bad.json"));
   ASSERT_FALSE(stored.ok());
   pipeline::EvaluationOptions evaluate_options;
   evaluate_options.source_name = "bad.json";
@@ -114,7 +126,7 @@ TEST(AuditRecord, EvaluateAndStoreThenReplayIsIdentical) {
   EXPECT_EQ(run->summary.rules_version, ShippedPipeline().rule_base().version);
   EXPECT_EQ(run->summary.knowledge_version, ShippedPipeline().knowledge().version());
   EXPECT_EQ(run->evaluation.dump(), recorded->report.dump());
-  EXPECT_EQ(run->trace.dump(), nlohmann::ordered_json(recorded->evaluation.evaluation.trace.ToJson()).dump());
+  EXPECT_EQ(run->trace.dump(), nlohmann::ordered_json(recorded->result.evaluation.trace.ToJson()).dump());
   EXPECT_EQ(run->options["flux"]["serotonin.synthesis"], 0.5);
 
   // The same text again: the same case version, a second run.
@@ -125,13 +137,37 @@ TEST(AuditRecord, EvaluateAndStoreThenReplayIsIdentical) {
 
   auto replay = Replay(*store, recorded->run_id);
   ASSERT_OK(replay);
-  EXPECT_TRUE(replay->identical()) << DiffToText(replay->diff, "stored", "replay");
+  EXPECT_TRUE(replay->identical()) << DiffToText(replay->diff);
+}
+
+TEST(AuditRecord, AStoredVersionEvaluatedAgainIsANewRunOfThatVersion) {
+  auto store = MemoryStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_OK(StoreCase(ShippedPipeline(), *store, kCase, With(StoreMode::kAdd, "c-1")));
+  ASSERT_OK(StoreCase(ShippedPipeline(), *store, kCaseEdited, With(StoreMode::kEdit, "c-1")));
+  auto first = store->GetCaseVersion("c-1", 1);
+  ASSERT_OK(first);
+  RecordOptions options;
+  options.origin = "run";
+  options.evaluation.source_name = "case c-1 version 1";
+  auto recorded = EvaluateStoredAndStore(ShippedPipeline(), *store, *first, options);
+  ASSERT_OK(recorded);
+  EXPECT_EQ(recorded->case_version.version, 1);
+  auto run = store->GetRun(recorded->run_id);
+  ASSERT_OK(run);
+  EXPECT_EQ(run->summary.case_version, 1);
+  auto versions = store->ListCaseVersions("c-1");
+  ASSERT_OK(versions);
+  EXPECT_EQ(versions->size(), 2u);  // no new version
+  auto replay = Replay(*store, recorded->run_id);
+  ASSERT_OK(replay);
+  EXPECT_TRUE(replay->identical()) << DiffToText(replay->diff);
 }
 
 TEST(AuditRecord, ARunWhoseStoredRulesNoLongerLoadIsAnErrorNamingIt) {
   auto store = MemoryStore();
   ASSERT_NE(store, nullptr);
-  auto version = StoreCase(ShippedPipeline(), *store, kCase, With(CaseMode::kVisit, "c-1"));
+  auto version = StoreCase(ShippedPipeline(), *store, kCase, With(StoreMode::kVisit, "c-1"));
   ASSERT_OK(version);
   RunBundles bundles = BundlesOf(ShippedPipeline());
   bundles.rules.version = "sha256:an-old-build";

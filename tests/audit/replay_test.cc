@@ -40,7 +40,7 @@ TEST(AuditReplay, GoldenCasesReplayIdentical) {
     StoredRun stored = Store(golden, options);
     auto diff = ReplayRun(ShippedPipeline(), stored.run, stored.version);
     ASSERT_OK(diff);
-    EXPECT_TRUE(diff->identical()) << DiffToText(*diff, "run-7", "replay");
+    EXPECT_TRUE(diff->identical()) << DiffToText(*diff);
   }
 }
 
@@ -51,7 +51,7 @@ TEST(AuditReplay, TamperedEvaluationShowsExactlyTheEdit) {
   deficit["certainty"] = 0.123;
   auto diff = ReplayRun(ShippedPipeline(), stored.run, stored.version);
   ASSERT_OK(diff);
-  EXPECT_EQ(DiffToText(*diff, "run-7", "replay"),
+  EXPECT_EQ(DiffToText(*diff),
             "run-7 -> replay: 1 difference(s)\ndeficits\n  ~ " + deficit["id"].get<std::string>() +
                 " certainty: 0.123 -> " + real.dump() + "\n");
 }
@@ -66,7 +66,7 @@ TEST(AuditReplay, GivenFluxValuesAreReplayedFromTheStoredOptions) {
             R"("flux":{"serotonin.synthesis":0.4,"assumed":["dopamine.synthesis"]}})");
   auto diff = ReplayRun(ShippedPipeline(), stored.run, stored.version);
   ASSERT_OK(diff);
-  EXPECT_TRUE(diff->identical()) << DiffToText(*diff, "run-7", "replay");
+  EXPECT_TRUE(diff->identical()) << DiffToText(*diff);
 
   stored.run.options.erase("flux");  // replayed without them, the evaluation differs
   diff = ReplayRun(ShippedPipeline(), stored.run, stored.version);
