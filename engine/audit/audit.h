@@ -141,6 +141,7 @@ struct EvaluationDiff {
   // Every other difference, by JSON pointer path into the evaluation ("/labs/0/value") or the
   // trace ("/trace/considered"); in arrays of items with ids the path names the id instead of the
   // index ("/deficits/serotonin_synthesis/evidence_for/0/text", "/trace/rules/iron_low/tests/1/truth").
+  // The same content in another key or item order is one entry: id "/", field "order".
   std::vector<Change> other;
 
   bool identical() const;
