@@ -1,9 +1,12 @@
 // Replay's pure core: a run "stored" by the test replays identical; a tampered one shows exactly
 // what was changed.
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include "audit/audit.h"
 #include "audit/audit_test_support.h"
+#include "golden/golden.h"
 #include "safety/safety_test_support.h"
 #include "testutil.h"
 
@@ -32,11 +35,25 @@ StoredRun Store(const std::string& golden, const pipeline::EvaluationOptions& op
   return out;
 }
 
-TEST(AuditReplay, GoldenCasesReplayIdentical) {
-  for (const char* golden : {"flux_model_iron_b6_serotonin", "alcohol_low_b6", "healthy_control_male"}) {
+// The given flux values of a golden case (its expectation's "flux"), as `rules test` evaluates it.
+inference::FluxValues GivenFlux(const std::string& golden) {
+  std::ifstream in(std::string(NFLUX_SOURCE_DIR "/rules/tests/") + golden + ".expect.json");
+  nlohmann::json expect = nlohmann::json::parse(in, nullptr, false);
+  if (!expect.is_object() || !expect.contains("flux")) return {};
+  auto flux = pipeline::FluxFromJson(expect["flux"], golden);
+  EXPECT_TRUE(flux.ok()) << flux.status().message();
+  return flux.ok() ? *flux : inference::FluxValues{};
+}
+
+TEST(AuditReplay, EveryGoldenCaseReplaysIdentical) {
+  auto names = golden::FindCases(NFLUX_SOURCE_DIR "/rules/tests");
+  ASSERT_OK(names);
+  ASSERT_GT(names->size(), 100u);
+  for (const auto& golden : *names) {
     SCOPED_TRACE(golden);
     pipeline::EvaluationOptions options;
-    options.source_name = std::string(golden) + ".case.json";
+    options.source_name = golden + ".case.json";
+    options.given_flux = GivenFlux(golden);
     StoredRun stored = Store(golden, options);
     auto diff = ReplayRun(ShippedPipeline(), stored.run, stored.version);
     ASSERT_OK(diff);
