@@ -10,6 +10,7 @@ namespace nflux::store {
 namespace {
 
 using nlohmann::json;
+using nlohmann::ordered_json;  // a run's JSON reads back exactly as written, key order included
 
 std::string Plural(int64_t count, const std::string& word) {
   return std::to_string(count) + " " + word + (count == 1 ? "" : "s");
@@ -20,16 +21,17 @@ std::string CaseSubject(const std::string& case_id, int version) {
 }
 
 // nlohmann throws on strings that are not UTF-8; exceptions do not leave the module.
-Result<std::string> DumpJson(const json& value, const std::string& what) {
+Result<std::string> DumpJson(const ordered_json& value, const std::string& what) {
   try {
     return value.dump();
-  } catch (const json::exception& error) {
+  } catch (const nlohmann::json::exception& error) {
     return Status::InvalidArgument(what + " cannot be stored: " + error.what());
   }
 }
 
-Result<json> ParseStored(const std::string& text, const std::string& what) {
-  json value = json::parse(text, nullptr, false);
+template <typename Json = json>
+Result<Json> ParseStored(const std::string& text, const std::string& what) {
+  Json value = Json::parse(text, nullptr, false);
   if (value.is_discarded()) return Status::Corruption(what + " is not valid JSON");
   return value;
 }
@@ -279,7 +281,7 @@ Result<int64_t> SqliteStore::InsertRun(const RunToStore& run) {
     row.summary = {(*next)->Int(0), NowUtc(), run.actor, run.origin, run.case_id, run.case_version,
                    run.knowledge.version, run.rules.version, run.engine_version};
   }
-  json evaluation = run.evaluation;
+  ordered_json evaluation = run.evaluation;
   evaluation["trace_id"] = RunName(row.summary.id);
   auto options = DumpJson(run.options, "the run's options");
   auto evaluation_text = DumpJson(evaluation, "the evaluation");
@@ -332,14 +334,14 @@ Result<RunRecord> SqliteStore::GetRun(int64_t run_id) const {
   const Statement& row = **query;
   RunRecord record{ReadRunSummary(row), {}, {}, {}, row.Text(12), row.Int(13)};
   std::string where = location_ + ": " + name;
-  auto options = ParseStored(row.Text(9), where + ": options");
+  auto options = ParseStored<ordered_json>(row.Text(9), where + ": options");
   auto evaluation_text = Inflate(row.Blob(10), where + ": evaluation");
   auto trace_text = Inflate(row.Blob(11), where + ": trace");
   if (!options.ok()) return options.status();
   if (!evaluation_text.ok()) return evaluation_text.status();
   if (!trace_text.ok()) return trace_text.status();
-  auto evaluation = ParseStored(*evaluation_text, where + ": evaluation");
-  auto trace = ParseStored(*trace_text, where + ": trace");
+  auto evaluation = ParseStored<ordered_json>(*evaluation_text, where + ": evaluation");
+  auto trace = ParseStored<ordered_json>(*trace_text, where + ": trace");
   if (!evaluation.ok()) return evaluation.status();
   if (!trace.ok()) return trace.status();
   record.options = std::move(*options);

@@ -16,7 +16,7 @@ namespace nflux::store {
 
 class SqliteStore final : public Store {
  public:
-  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& location, Mode mode);
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& location, Mode mode, int busy_timeout_ms);
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
@@ -47,7 +47,7 @@ class SqliteStore final : public Store {
 
  private:
   SqliteStore(sqlite3* db, std::string location) : db_(db), location_(std::move(location)), statements_(db) {}
-  Status Configure(Mode mode, bool in_memory);
+  Status Configure(Mode mode, bool in_memory, int busy_timeout_ms);
   // schema.cc
   Result<int> SchemaVersion() const;
   Status Migrate(Mode mode);

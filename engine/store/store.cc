@@ -26,8 +26,8 @@ std::optional<int64_t> ParseRunId(std::string_view text) {
   return id;
 }
 
-Result<std::unique_ptr<Store>> OpenStore(const std::string& location, Mode mode) {
-  auto store = SqliteStore::Open(location, mode);
+Result<std::unique_ptr<Store>> OpenStore(const std::string& location, Mode mode, int busy_timeout_ms) {
+  auto store = SqliteStore::Open(location, mode, busy_timeout_ms);
   if (!store.ok()) return store.status();
   return std::unique_ptr<Store>(std::move(*store));
 }
@@ -49,7 +49,7 @@ Status PrepareLocation(const std::string& path, Mode mode) {
 
 }  // namespace
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& location, Mode mode) {
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& location, Mode mode, int busy_timeout_ms) {
   bool in_memory = location == ":memory:";
   if (!in_memory) {
     if (Status status = PrepareLocation(location, mode); !status.ok()) return status;
@@ -63,7 +63,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& locati
     return status;
   }
   std::unique_ptr<SqliteStore> store(new SqliteStore(db, location));
-  if (Status status = store->Configure(mode, in_memory); !status.ok()) return status;
+  if (Status status = store->Configure(mode, in_memory, busy_timeout_ms); !status.ok()) return status;
   if (Status status = store->Migrate(mode); !status.ok()) return status;
   return store;
 }
@@ -73,10 +73,10 @@ SqliteStore::~SqliteStore() {
   sqlite3_close(db_);
 }
 
-Status SqliteStore::Configure(Mode mode, bool in_memory) {
-  // Four processes storing at once each hold the write lock for about a millisecond; 10 s is room
-  // for a long `kb build` or a checkpoint in another process.
-  sqlite3_busy_timeout(db_, 10000);
+Status SqliteStore::Configure(Mode mode, bool in_memory, int busy_timeout_ms) {
+  // Four processes storing at once each hold the write lock for about a millisecond; the default
+  // 10 s is room for a long `kb build` or a checkpoint in another process.
+  sqlite3_busy_timeout(db_, busy_timeout_ms);
   if (Status status = Exec("PRAGMA foreign_keys = ON", "enabling foreign keys"); !status.ok()) return status;
   if (mode == Mode::kReadOnly || in_memory) return Status::Ok();
   // WAL: readers never block the writer, and a commit is one append to the log.
