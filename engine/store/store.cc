@@ -81,10 +81,11 @@ Status SqliteStore::Configure(Mode mode, bool in_memory, int busy_timeout_ms) {
   if (mode == Mode::kReadOnly || in_memory) return Status::Ok();
   // WAL: readers never block the writer, and a commit is one append to the log.
   if (Status status = Exec("PRAGMA journal_mode = WAL", "switching to WAL"); !status.ok()) return status;
-  // synchronous=FULL: every commit is fsynced, so a stored run survives a power cut, not only a
-  // killed process (NORMAL would). It costs one fsync per run, which keeps SaveRun well under its
-  // 2 ms budget here (README "Performance"; store_test prints the measured cost).
-  return Exec("PRAGMA synchronous = FULL", "setting synchronous");
+  // synchronous=NORMAL: a committed run survives a killed process (it is in the WAL; SIGKILL tests
+  // it), and a power cut can lose only the last commits, never corrupt the file. FULL fsyncs every
+  // commit: measured here 2.3 ms per run (26 KB evaluation, 59 KB trace) against 1.8 ms, over the
+  // 2 ms budget for storing a run (README "Performance").
+  return Exec("PRAGMA synchronous = NORMAL", "setting synchronous");
 }
 
 Status SqliteStore::Error(const std::string& what) const {
