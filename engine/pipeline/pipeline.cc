@@ -12,21 +12,26 @@
 namespace nflux::pipeline {
 namespace {
 
-Result<std::vector<knowledge::SourceFile>> ReadKnowledgeSources(const Options& options) {
-  if (!options.from_db) return knowledge::ReadKnowledgeDir(options.knowledge_dir);
-  auto db = store::Database::Open(options.db_path, store::Database::Mode::kReadOnly);
+// The build `options` name in the database, with its bundle of `kind`.
+Result<store::Bundle> StoredBundle(const Options& options, store::BundleKind kind) {
+  auto db = store::OpenStore(options.db_path, store::Mode::kReadOnly);
   if (!db.ok()) return db.status();
   std::optional<std::string> version;
   if (!options.kb_version.empty()) version = options.kb_version;
-  return (*db)->LoadKnowledgeSources(version);
+  auto build = (*db)->FindBuild(version);
+  if (!build.ok()) return build.status();
+  const std::string& wanted = kind == store::BundleKind::kKnowledge ? build->knowledge_version : build->rules_version;
+  if (wanted.empty())
+    return Status::InvalidArgument(options.db_path + ": build " + std::to_string(build->id) +
+                                   " holds no rules (stored by an older nflux); run 'nflux kb build' again");
+  return (*db)->GetBundle(kind, wanted);
 }
 
-Result<std::shared_ptr<const rules::RuleBase>> LoadRuleBase(const std::string& dir, const knowledge::KnowledgeBase& kb) {
-  auto sources = rules::ReadRulesDir(dir);
-  if (!sources.ok()) return sources.status();
-  auto loaded = rules::LoadRules(*sources, kb);
+Result<std::shared_ptr<const rules::RuleBase>> LoadRuleBase(const Sources& sources, const knowledge::KnowledgeBase& kb) {
+  auto loaded = rules::LoadRules(sources.rules, kb);
   if (loaded.errors.empty() && loaded.rules) {
-    if (Status status = RequireRules(dir, sources->size(), loaded.rules->rules.size()); !status.ok()) return status;
+    if (Status status = RequireRules(sources.rules_dir, sources.rules.size(), loaded.rules->rules.size()); !status.ok())
+      return status;
     return loaded.rules;
   }
   std::string message;
@@ -34,6 +39,56 @@ Result<std::shared_ptr<const rules::RuleBase>> LoadRuleBase(const std::string& d
   message += std::to_string(loaded.errors.size()) + " error(s) in the rule base; run 'nflux rules check'";
   return Status::InvalidArgument(message);
 }
+
+Result<std::shared_ptr<const knowledge::KnowledgeBase>> ValidKnowledge(const std::vector<knowledge::SourceFile>& files) {
+  auto outcome = knowledge::LoadKnowledge(files);
+  if (outcome.problems.empty()) return outcome.kb;
+  std::string message;
+  for (const auto& problem : outcome.problems) message += problem.ToString() + "\n";
+  message += std::to_string(outcome.problems.size()) + " problem(s) in the knowledge base; run 'nflux kb validate'";
+  return Status::InvalidArgument(message);
+}
+
+}  // namespace
+
+Result<std::vector<knowledge::SourceFile>> ReadKnowledgeSources(const Options& options) {
+  if (!options.from_db) return knowledge::ReadKnowledgeDir(options.knowledge_dir);
+  auto bundle = StoredBundle(options, store::BundleKind::kKnowledge);
+  if (!bundle.ok()) return bundle.status();
+  std::vector<knowledge::SourceFile> files;
+  for (auto& file : bundle->files) files.push_back(knowledge::SourceFile{std::move(file.name), std::move(file.text)});
+  return files;
+}
+
+Result<std::vector<rules::RuleSource>> ReadRuleSources(const Options& options) {
+  if (!options.from_db) return rules::ReadRulesDir(options.rules_dir);
+  auto bundle = StoredBundle(options, store::BundleKind::kRules);
+  if (!bundle.ok()) return bundle.status();
+  std::vector<rules::RuleSource> files;
+  for (auto& file : bundle->files) files.push_back(rules::RuleSource{file.name, std::move(file.text), file.name});
+  return files;
+}
+
+Result<Sources> ReadSources(const Options& options) {
+  Sources sources;
+  auto knowledge = ReadKnowledgeSources(options);
+  if (!knowledge.ok()) return knowledge.status();
+  sources.knowledge = std::move(knowledge).value();
+  auto rule_files = ReadRuleSources(options);
+  if (!rule_files.ok()) return rule_files.status();
+  sources.rules = std::move(rule_files).value();
+  sources.knowledge_dir = options.from_db ? "" : options.knowledge_dir;
+  sources.rules_dir = options.from_db ? options.db_path + " (stored rules)" : options.rules_dir;
+  return sources;
+}
+
+std::string RelativeName(const knowledge::SourceFile& file, const std::string& dir) {
+  if (dir.empty()) return file.path;
+  std::string prefix = dir.back() == '/' ? dir : dir + "/";
+  return file.path.starts_with(prefix) ? file.path.substr(prefix.size()) : file.path;
+}
+
+namespace {
 
 // Every problem in `value` joined into one message, one per line; Ok when there are none.
 Status Problems(const std::vector<std::string>& problems) {
@@ -201,12 +256,7 @@ Status ApplyLabChange(nlohmann::json& doc, const std::string& set) {
 Result<std::shared_ptr<const knowledge::KnowledgeBase>> LoadKnowledge(const Options& options) {
   auto files = ReadKnowledgeSources(options);
   if (!files.ok()) return files.status();
-  auto outcome = knowledge::LoadKnowledge(*files);
-  if (outcome.problems.empty()) return outcome.kb;
-  std::string message;
-  for (const auto& problem : outcome.problems) message += problem.ToString() + "\n";
-  message += std::to_string(outcome.problems.size()) + " problem(s) in the knowledge base; run 'nflux kb validate'";
-  return Status::InvalidArgument(message);
+  return ValidKnowledge(*files);
 }
 
 Status RequireRules(const std::string& rules_dir, size_t file_count, size_t rule_count) {
@@ -234,7 +284,7 @@ Result<KnowledgeCheck> CheckKnowledge(const Options& options) {
 }
 
 Result<RulesCheck> CheckRules(const Options& options, const knowledge::KnowledgeBase& kb) {
-  auto sources = rules::ReadRulesDir(options.rules_dir);
+  auto sources = ReadRuleSources(options);
   if (!sources.ok()) return sources.status();
   RulesCheck check;
   check.loaded = rules::LoadRules(*sources, kb);
@@ -330,17 +380,24 @@ Result<std::string> ApplyLabChanges(std::string_view case_text, const std::vecto
 }
 
 Result<std::unique_ptr<Pipeline>> Pipeline::Open(const Options& options) {
+  auto sources = ReadSources(options);
+  if (!sources.ok()) return sources.status();
+  return OpenFromSources(std::move(sources).value());
+}
+
+Result<std::unique_ptr<Pipeline>> Pipeline::OpenFromSources(Sources sources) {
   std::unique_ptr<Pipeline> pipeline(new Pipeline());
-  auto kb = LoadKnowledge(options);
+  auto kb = ValidKnowledge(sources.knowledge);
   if (!kb.ok()) return kb.status();
   pipeline->kb_ = *kb;
-  auto rule_base = LoadRuleBase(options.rules_dir, *pipeline->kb_);
+  auto rule_base = LoadRuleBase(sources, *pipeline->kb_);
   if (!rule_base.ok()) return rule_base.status();
   pipeline->rules_ = *rule_base;
   pipeline->engine_ = std::make_unique<inference::Engine>(pipeline->rules_, pipeline->kb_);
   auto model = flux::Model::Build(pipeline->kb_);
   if (!model.ok()) return model.status();
   pipeline->flux_ = *model;
+  pipeline->sources_ = std::move(sources);
   return pipeline;
 }
 

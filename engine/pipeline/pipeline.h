@@ -39,14 +39,35 @@ namespace nflux::pipeline {
 
 // Where the knowledge and rules come from.
 struct Options {
-  std::string knowledge_dir = "knowledge";  // ignored when from_db
+  std::string knowledge_dir = "knowledge";  // both ignored when from_db
   std::string rules_dir = "rules";
-  // Load the knowledge base compiled into the SQLite database at db_path instead of knowledge_dir;
-  // kb_version picks a build (empty: the latest).
+  // Load the knowledge base and the rules of one build stored by 'nflux kb build' in the database at
+  // db_path instead of the folders; kb_version picks a build by its knowledge or rules version (empty:
+  // the latest).
   bool from_db = false;
   std::string db_path;
   std::string kb_version;
 };
+
+// The exact content a pipeline is opened from: what a stored run keeps so that it can be replayed
+// under the same knowledge and rules.
+struct Sources {
+  std::vector<knowledge::SourceFile> knowledge;  // paths as read ("knowledge/labs.json"; stored: "labs.json")
+  std::string knowledge_dir;                     // the folder the paths start with; "" when from the store
+  std::vector<rules::RuleSource> rules;          // each with its name relative to the rules folder
+  std::string rules_dir;                         // for messages ("rules: no rules loaded ...")
+};
+
+// The knowledge files and rule files the options name: the two folders, or (from_db) one stored build,
+// knowledge and rules together, never mixed with files on disk. Errors: NotFound/IOError for a
+// missing folder, database or build; InvalidArgument for a stored build without rules (an older
+// nflux stored knowledge only: "run 'nflux kb build' again").
+Result<std::vector<knowledge::SourceFile>> ReadKnowledgeSources(const Options& options);
+Result<std::vector<rules::RuleSource>> ReadRuleSources(const Options& options);
+Result<Sources> ReadSources(const Options& options);
+
+// A knowledge file's name relative to its folder ("labs.json", "citations/sleep.json").
+std::string RelativeName(const knowledge::SourceFile& file, const std::string& dir);
 
 // Loads and validates only the knowledge base the options name (what the kb commands need).
 // Errors: NotFound/IOError for a missing or unreadable source; InvalidArgument listing every
@@ -193,6 +214,8 @@ class Pipeline {
   // one RuleError::ToString() each, then "N error(s) in the rule base; run 'nflux rules check'";
   // no rules at all as RequireRules(); a flux model that cannot be built.
   static Result<std::unique_ptr<Pipeline>> Open(const Options& options);
+  // The same from content already read (a stored run's knowledge and rules, for replay).
+  static Result<std::unique_ptr<Pipeline>> OpenFromSources(Sources sources);
 
   // Parses a case (InvalidArgument naming the source and JSON path on a problem).
   Result<casefile::Case> ParseCase(std::string_view text, const std::string& source_name, bool strict = false) const;
@@ -216,6 +239,8 @@ class Pipeline {
   const rules::RuleBase& rule_base() const { return *rules_; }
   const inference::Engine& engine() const { return *engine_; }
   const flux::Model& flux_model() const { return *flux_; }
+  // What the pipeline was opened from (the exact files), for storing with a run.
+  const Sources& sources() const { return sources_; }
 
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
@@ -234,6 +259,7 @@ class Pipeline {
   std::shared_ptr<const rules::RuleBase> rules_;
   std::unique_ptr<inference::Engine> engine_;
   std::shared_ptr<const flux::Model> flux_;
+  Sources sources_;
 };
 
 }  // namespace nflux::pipeline
