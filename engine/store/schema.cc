@@ -31,17 +31,17 @@ constexpr const char* kSchema1 = R"sql(
 // Schema 2: content-addressed knowledge and rules, builds of both, versioned cases, runs and the
 // audit chain. Runs keep their evaluation and trace deflated (zlib); everything else is text.
 constexpr const char* kSchema2 = R"sql(
-  CREATE TABLE blobs (hash TEXT PRIMARY KEY, text TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE blobs (hash TEXT PRIMARY KEY, text TEXT NOT NULL);
   CREATE TABLE bundles (
     kind TEXT NOT NULL CHECK (kind IN ('knowledge', 'rules')), version TEXT NOT NULL,
-    manifest TEXT NOT NULL, bundle_hash TEXT NOT NULL, PRIMARY KEY (kind, version)) WITHOUT ROWID;
+    manifest TEXT NOT NULL, bundle_hash TEXT NOT NULL, PRIMARY KEY (kind, version));
   CREATE TABLE builds (
     id INTEGER PRIMARY KEY, knowledge_version TEXT NOT NULL, rules_version TEXT NOT NULL,
     built_at TEXT NOT NULL, source_dir TEXT NOT NULL, engine_version TEXT NOT NULL,
     nodes INTEGER NOT NULL, edges INTEGER NOT NULL);
   CREATE INDEX builds_by_knowledge ON builds (knowledge_version);
   CREATE INDEX builds_by_rules ON builds (rules_version);
-  CREATE TABLE cases (case_id TEXT PRIMARY KEY, created_at TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE cases (case_id TEXT PRIMARY KEY, created_at TEXT NOT NULL);
   CREATE TABLE case_versions (
     case_id TEXT NOT NULL REFERENCES cases (case_id), version INTEGER NOT NULL,
     created_at TEXT NOT NULL, actor TEXT NOT NULL, submitted TEXT NOT NULL, normalised TEXT NOT NULL,
@@ -103,7 +103,7 @@ Status SqliteStore::MigrateStep(int from) {
   if (!current.ok()) return current.status();
   if (*current == from) {
     Status status = from == 0 ? MigrateToV1() : MigrateToV2();
-    if (!status.ok()) return status.WithContext(what);
+    if (!status.ok()) return status;
     status = Exec("PRAGMA user_version = " + std::to_string(from + 1), what);
     if (!status.ok()) return status;
   }

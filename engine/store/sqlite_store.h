@@ -48,6 +48,7 @@ class SqliteStore final : public Store {
  private:
   SqliteStore(sqlite3* db, std::string location) : db_(db), location_(std::move(location)), statements_(db) {}
   Status Configure(Mode mode, bool in_memory, int busy_timeout_ms);
+  Status EnableWal(int busy_timeout_ms);
   // schema.cc
   Result<int> SchemaVersion() const;
   Status Migrate(Mode mode);

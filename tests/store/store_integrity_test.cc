@@ -11,6 +11,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -207,6 +209,75 @@ TEST(StoreConcurrency, TwoThenFourProcessesStoreRunsAtOnce) {
     RawConnection raw(temp.path());
     EXPECT_EQ(raw.Int("SELECT MAX(sequence) FROM audit_log"), expected_runs + 2);
     EXPECT_EQ(raw.Count("bundles"), 2);
+  }
+}
+
+// Four children that wait at a gate (a pipe), then open `path` at the same moment and each store
+// case c-<n> and 5 runs of it; exit 0 only when all of that was ok.
+std::vector<pid_t> ForkOpeners(const std::string& path, const int gate[2]) {
+  std::vector<pid_t> children;
+  for (int child = 0; child < 4; ++child) {
+    pid_t pid = fork();
+    if (pid != 0) {
+      children.push_back(pid);
+      continue;
+    }
+    close(gate[1]);
+    char byte;
+    (void)!read(gate[0], &byte, 1);  // returns at EOF: when the parent closes its end
+    auto store = OpenStore(path, Mode::kReadWrite);
+    if (!store.ok()) {
+      std::fprintf(stderr, "child %d: %s\n", child, store.status().message().c_str());
+      _exit(2);
+    }
+    std::string case_id = "c-" + std::to_string(child);
+    bool ok = (*store)->AddCaseVersion(Visit(case_id, "{}"), {}).ok();
+    for (int i = 0; i < 5 && ok; ++i) ok = (*store)->SaveRun(SampleRun(case_id, 1, i)).ok();
+    _exit(ok ? 0 : 1);
+  }
+  return children;
+}
+
+// Processes opening one new database at once: exactly one switches it to WAL and migrates it.
+// Round 1 races them on a file that does not exist yet; in round 2 the file is a WAL database at
+// schema 0 whose write lock the test holds until every child has read schema version 0, so that
+// all of them then queue to migrate it (each must re-read the version inside its transaction).
+TEST(StoreConcurrency, FourProcessesCreateOneDatabaseAtOnce) {
+  for (int round = 1; round <= 2; ++round) {
+    SCOPED_TRACE(round);
+    TempDatabase temp;
+    std::filesystem::create_directories(temp.dir());
+    int gate[2];
+    ASSERT_EQ(pipe(gate), 0);
+    // Forked before the test opens any connection: SQLite's lock bookkeeping must not cross a fork.
+    std::vector<pid_t> children = ForkOpeners(temp.path(), gate);
+    std::unique_ptr<RawConnection> holder;
+    if (round == 2) {
+      holder = std::make_unique<RawConnection>(temp.path());
+      // A WAL database at schema 0 (a table of someone else's, so that the file is not empty).
+      holder->Exec("PRAGMA journal_mode = WAL; CREATE TABLE unrelated (x)");
+      holder->Exec("BEGIN IMMEDIATE");
+    }
+    close(gate[0]);
+    close(gate[1]);
+    if (holder) {
+      usleep(300000);
+      holder->Exec("ROLLBACK");
+      holder.reset();
+    }
+    for (pid_t pid : children) {
+      int status = 0;
+      ASSERT_EQ(waitpid(pid, &status, 0), pid);
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "a child failed: " << status;
+    }
+    auto store = OpenOrFail(temp.path(), Mode::kReadOnly);
+    ASSERT_NE(store, nullptr);
+    auto report = store->Verify();
+    ASSERT_OK(report);
+    EXPECT_TRUE(report->ok()) << report->problems.front();
+    EXPECT_EQ(report->runs, 20);
+    EXPECT_EQ(report->case_versions, 4);
+    EXPECT_EQ(report->entries, 24);
   }
 }
 
