@@ -1,5 +1,6 @@
 #include "cli/context.h"
 
+#include <pwd.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -10,6 +11,7 @@
 #include "base/json.h"
 #include "base/text.h"
 #include "explain/explain.h"
+#include "report/report.h"
 #include "store/store.h"
 
 namespace nflux::cli {
@@ -80,6 +82,28 @@ std::unique_ptr<pipeline::Pipeline> OpenPipelineOrReport(Context& context) {
   return nullptr;
 }
 
+std::unique_ptr<store::Store> OpenStoreOrReport(Context& context, store::Mode mode) {
+  auto opened = store::OpenStore(ResolveDbPath(context.options), mode);
+  if (opened.ok()) return std::move(opened).value();
+  context.exit_code = Fail(opened.status());
+  return nullptr;
+}
+
+std::string CurrentActor() {
+  if (const char* actor = std::getenv("NFLUX_ACTOR"); actor && *actor) return actor;
+  if (const passwd* user = getpwuid(getuid()); user && user->pw_name) return user->pw_name;
+  return "uid " + std::to_string(getuid());
+}
+
+void PrintReport(const nlohmann::ordered_json& report, const std::string& format) {
+  if (format == "json")
+    std::cout << report.dump(2) << "\n";
+  else if (format == "markdown")
+    std::cout << report::EvaluationToMarkdown(report);
+  else
+    std::cout << report::EvaluationToText(report);
+}
+
 Result<std::string> ReadInput(const std::string& path) {
   if (path == "-") {
     std::ostringstream text;
@@ -99,8 +123,10 @@ Result<inference::FluxValues> ReadFluxFile(const std::string& path) {
 }
 
 void AddKnowledgeSourceOptions(CLI::App* command, GlobalOptions& options) {
-  command->add_flag("--from-db", options.from_db, "Load the knowledge base compiled by 'nflux kb build' from --db");
-  command->add_option("--kb-version", options.kb_version, "With --from-db: the version to load (default: latest)");
+  command->add_flag("--from-db", options.from_db,
+                    "Load the knowledge base and rules of one build stored by 'nflux kb build' in --db (never mixed with files)");
+  command->add_option("--kb-version", options.kb_version,
+                      "With --from-db: the build's knowledge or rules version (default: the latest build)");
 }
 
 nlohmann::ordered_json SafetyReasonJson(const inference::BlockReason& reason, const knowledge::KnowledgeBase& kb) {

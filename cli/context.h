@@ -12,6 +12,7 @@
 #include "inference/inference.h"
 #include "knowledge/knowledge.h"
 #include "pipeline/pipeline.h"
+#include "store/store.h"
 
 namespace nflux::cli {
 
@@ -45,6 +46,16 @@ std::shared_ptr<const knowledge::KnowledgeBase> LoadKnowledgeOrReport(Context& c
 // Opens the pipeline (knowledge, rules, engine, flux model). On any problem prints every one to
 // stderr, sets context.exit_code and returns nullptr.
 std::unique_ptr<pipeline::Pipeline> OpenPipelineOrReport(Context& context);
+
+// Opens the store at --db (or $NFLUX_DB, or the default). On a problem prints it, sets
+// context.exit_code and returns nullptr.
+std::unique_ptr<store::Store> OpenStoreOrReport(Context& context, store::Mode mode);
+
+// Who is acting, for the audit trail: $NFLUX_ACTOR, else the login name, else the user id.
+std::string CurrentActor();
+
+// Prints a report JSON (output.md) as text, Markdown or JSON.
+void PrintReport(const nlohmann::ordered_json& report, const std::string& format);
 
 // The text of a file, or of stdin for "-".
 Result<std::string> ReadInput(const std::string& path);
@@ -87,5 +98,8 @@ void SetupExplainCommand(CLI::App* command, Context& context);
 void SetupRulesCommand(CLI::App* command, Context& context);
 void SetupFluxCommand(CLI::App* command, Context& context);
 void SetupWhatifCommand(CLI::App* command, Context& context);
+void SetupCaseCommand(CLI::App* command, Context& context);
+void SetupRunCommand(CLI::App* command, Context& context);
+void SetupAuditCommand(CLI::App* command, Context& context);
 
 }  // namespace nflux::cli

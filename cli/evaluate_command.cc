@@ -1,7 +1,11 @@
-// nflux evaluate CASE [--format text|json|markdown] [--strict] [--flux FILE]
+// nflux evaluate CASE [--format text|json|markdown] [--strict] [--flux FILE] [--save [--id ID]]
+// nflux run CASE_ID|FILE [--version N]: evaluate and store (a stored case, or a file as evaluate --save).
+#include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 
+#include "audit/audit.h"
 #include "cli/context.h"
 #include "report/report.h"
 
@@ -13,22 +17,87 @@ struct EvaluateArgs {
   std::string format = "text";
   bool strict = false;
   std::string flux_path;
+  bool save = false;
+  std::string case_id;  // --id with --save
+  int version = 0;      // run: a stored case's version (0: latest)
 };
+
+void WarnIfStopped(const inference::Evaluation& evaluation) {
+  if (!evaluation.trace.stopped.empty()) std::cerr << "warning: " << evaluation.trace.stopped << "\n";
+}
+
+// Stores the case text as a version (or takes the stored version) and the run evaluated from it.
+Result<audit::Recorded> Record(const pipeline::Pipeline& pipeline, store::Store& store,
+                               const std::optional<std::string>& text, const EvaluateArgs& args,
+                               audit::RecordOptions record) {
+  if (text) return audit::EvaluateAndStore(pipeline, store, *text, record);
+  auto stored = store.GetCaseVersion(args.case_id, args.version);
+  if (!stored.ok()) return stored.status();
+  record.evaluation.source_name = "case " + stored->case_id + " version " + std::to_string(stored->version);
+  return audit::EvaluateStoredAndStore(pipeline, store, *stored, record);
+}
+
+// Evaluates the case text (absent: the stored case args.case_id, version args.version, 0 the latest),
+// stores the case version and the run, prints the report (its trace_id the run id) and, on stderr,
+// what was stored.
+int EvaluateAndSave(Context& context, const pipeline::Pipeline& pipeline, const std::optional<std::string>& text,
+                    const EvaluateArgs& args, const std::string& origin) {
+  auto store = OpenStoreOrReport(context, store::Mode::kReadWrite);
+  if (!store) return context.exit_code;
+  audit::RecordOptions record;
+  record.case_id = args.case_id;
+  record.evaluation.strict = args.strict;
+  record.evaluation.source_name = args.case_path;
+  auto given = ReadFluxFile(args.flux_path);
+  if (!given.ok()) return Fail(given.status());
+  record.evaluation.given_flux = std::move(given).value();
+  record.actor = CurrentActor();
+  record.origin = origin;
+  auto recorded = Record(pipeline, *store, text, args, record);
+  if (!recorded.ok()) return Fail(recorded.status());
+  WarnIfStopped(recorded->result.evaluation);
+  PrintReport(recorded->report, args.format);
+  std::cerr << "stored " << store::RunName(recorded->run_id) << " (case " << recorded->case_version.case_id
+            << " version " << recorded->case_version.version << ") in " << store->Describe() << "\n";
+  return kExitOk;
+}
 
 int RunEvaluate(Context& context, const EvaluateArgs& args) {
   auto pipeline = OpenPipelineOrReport(context);
   if (!pipeline) return context.exit_code;
+  if (args.save) {
+    auto text = ReadInput(args.case_path);
+    if (!text.ok()) return Fail(text.status());
+    return EvaluateAndSave(context, *pipeline, *text, args, "evaluate --save");
+  }
+  if (!args.case_id.empty()) return BadInput("--id: only with --save");
   auto result = EvaluateCaseFile(*pipeline, args.case_path, args.strict, args.flux_path, {});
   if (!result.ok()) return Fail(result.status());
-  if (!result->evaluation.trace.stopped.empty()) std::cerr << "warning: " << result->evaluation.trace.stopped << "\n";
-  auto json = pipeline->ReportJson(*result);
-  if (args.format == "json")
-    std::cout << json.dump(2) << "\n";
-  else if (args.format == "markdown")
-    std::cout << report::EvaluationToMarkdown(json);
-  else
-    std::cout << report::EvaluationToText(json);
+  WarnIfStopped(result->evaluation);
+  PrintReport(pipeline->ReportJson(*result), args.format);
   return kExitOk;
+}
+
+// `run` takes a file when one exists at that path, else a stored case id.
+int RunStored(Context& context, EvaluateArgs args) {
+  auto pipeline = OpenPipelineOrReport(context);
+  if (!pipeline) return context.exit_code;
+  if (args.case_path == "-" || std::filesystem::is_regular_file(args.case_path)) {
+    if (args.version != 0) return BadInput("--version: only for a stored case, not a file");
+    auto text = ReadInput(args.case_path);
+    if (!text.ok()) return Fail(text.status());
+    return EvaluateAndSave(context, *pipeline, *text, args, "run");
+  }
+  args.case_id = args.case_path;
+  return EvaluateAndSave(context, *pipeline, std::nullopt, args, "run");
+}
+
+void AddReportOptions(CLI::App* command, EvaluateArgs& args) {
+  command->add_option("--format", args.format, "text (default), json (shared/contracts/output.md) or markdown")
+      ->check(CLI::IsMember({"text", "json", "markdown"}));
+  command->add_flag("--strict", args.strict, "Reject a case with data-quality errors (exit 2) instead of reporting them");
+  command->add_option("--flux", args.flux_path,
+                      "JSON object of flux values {\"serotonin.synthesis\": 0.7, ...} that override the flux model's");
 }
 
 }  // namespace
@@ -36,13 +105,23 @@ int RunEvaluate(Context& context, const EvaluateArgs& args) {
 void SetupEvaluateCommand(CLI::App* command, Context& context) {
   auto args = std::make_shared<EvaluateArgs>();
   command->add_option("CASE", args->case_path, "Case file (JSON, shared/contracts/case.md), or - for stdin")->required();
-  command->add_option("--format", args->format, "text (default), json (shared/contracts/output.md) or markdown")
-      ->check(CLI::IsMember({"text", "json", "markdown"}));
-  command->add_flag("--strict", args->strict, "Reject a case with data-quality errors (exit 2) instead of reporting them");
-  command->add_option("--flux", args->flux_path,
-                      "JSON object of flux values {\"serotonin.synthesis\": 0.7, ...} that override the flux model's");
+  AddReportOptions(command, *args);
+  command->add_flag("--save", args->save,
+                    "Store the case (a new version when it changed) and the run in --db; trace_id is the run id");
+  command->add_option("--id", args->case_id, "With --save: the stored case's id (default: the case's case_id)");
   AddKnowledgeSourceOptions(command, context.options);
   command->callback([&context, args] { context.exit_code = RunEvaluate(context, *args); });
+}
+
+void SetupRunCommand(CLI::App* command, Context& context) {
+  auto args = std::make_shared<EvaluateArgs>();
+  command->add_option("CASE", args->case_path, "A stored case id, or a case file (stored first, as evaluate --save)")
+      ->required();
+  command->add_option("--version", args->version, "A stored case's version (default: the latest)")->check(CLI::PositiveNumber);
+  command->add_option("--id", args->case_id, "For a file: the stored case's id (default: the case's case_id)");
+  AddReportOptions(command, *args);
+  AddKnowledgeSourceOptions(command, context.options);
+  command->callback([&context, args] { context.exit_code = RunStored(context, *args); });
 }
 
 }  // namespace nflux::cli

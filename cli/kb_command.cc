@@ -213,6 +213,37 @@ int RunExport(Context& context, const std::string& format, const std::string& ou
   return kExitOk;
 }
 
+// Knowledge files as a stored bundle names them: relative to the folder they were read from, so
+// that a build loads the same from anywhere (the loader finds vocabulary.json by its file name).
+std::vector<store::NamedText> RelativeFiles(const std::vector<knowledge::SourceFile>& files, std::string dir) {
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  std::vector<store::NamedText> named;
+  for (const auto& file : files) {
+    bool inside = file.path.size() > dir.size() && file.path.starts_with(dir) && file.path[dir.size()] == '/';
+    named.push_back({inside ? file.path.substr(dir.size() + 1) : file.path, file.text});
+  }
+  return named;
+}
+
+// The rule base `kb build` stores beside the knowledge: refused, naming every error, unless it loads.
+Result<store::Bundle> CheckedRules(const pipeline::Options& options, const knowledge::KnowledgeBase& kb) {
+  auto check = pipeline::CheckRules(options, kb);
+  if (!check.ok()) return check.status();
+  const rules::LoadResult& loaded = check->loaded;
+  if (!loaded.errors.empty() || !loaded.rules) {
+    std::string message;
+    for (const auto& error : loaded.errors) message += error.ToString() + "\n";
+    return Status::InvalidArgument(message + std::to_string(loaded.errors.size()) +
+                                   " error(s) in the rule base: nothing was built");
+  }
+  Status require = pipeline::RequireRules(options.rules_dir, check->sources.size(), loaded.rules->rules.size());
+  if (!require.ok()) return require;
+  store::Bundle bundle{store::BundleKind::kRules, loaded.rules->version, {}};
+  for (const auto& source : check->sources)
+    bundle.files.push_back({source.name.empty() ? source.path : source.name, source.text});
+  return bundle;
+}
+
 int RunBuild(Context& context) {
   pipeline::Options options = PipelineOptions(context.options);
   const std::string& dir = options.knowledge_dir;
@@ -223,13 +254,16 @@ int RunBuild(Context& context) {
     for (const auto& problem : outcome.problems) std::cerr << problem.ToString() << "\n";
     return BadInput(std::to_string(outcome.problems.size()) + " problem(s): nothing was built");
   }
-  std::string path = ResolveDbPath(context.options);
-  auto db = store::Database::Open(path, store::Database::Mode::kReadWrite);
-  if (!db.ok()) return Fail(db.status());
-  if (Status status = (*db)->SaveKnowledge(*outcome.kb, files, dir); !status.ok()) return Fail(status);
-  std::cout << "built knowledge " << outcome.kb->version() << " into " << path << " (" << outcome.kb->nodes().size()
-            << " nodes, " << outcome.kb->edges().size() << " edges, " << outcome.kb->citations().size()
-            << " citations)\n";
+  auto rules = CheckedRules(options, *outcome.kb);
+  if (!rules.ok()) return Fail(rules.status());
+  store::Bundle knowledge{store::BundleKind::kKnowledge, outcome.kb->version(), RelativeFiles(files, dir)};
+  auto store = OpenStoreOrReport(context, store::Mode::kReadWrite);
+  if (!store) return context.exit_code;
+  if (Status status = store->SaveBuild(*outcome.kb, knowledge, *rules, dir); !status.ok()) return Fail(status);
+  std::cout << "built knowledge " << outcome.kb->version() << " into " << store->Describe() << " ("
+            << outcome.kb->nodes().size() << " nodes, " << outcome.kb->edges().size() << " edges, "
+            << outcome.kb->citations().size() << " citations; rules " << rules->version << ", "
+            << rules->files.size() << " files)\n";
   return kExitOk;
 }
 

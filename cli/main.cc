@@ -15,6 +15,9 @@ const Command kCommands[] = {
     {"kb", "The knowledge base: validate, stats, show, path, export, build", SetupKbCommand},
     {"units", "Convert lab values between units", SetupUnitsCommand},
     {"rules", "The rule base: check, lint, test", SetupRulesCommand},
+    {"case", "Stored cases: add, list, show, edit (a new version), history (the course over visits)", SetupCaseCommand},
+    {"run", "Evaluate a stored case (or a file) and store the run; prints the run id", SetupRunCommand},
+    {"audit", "Stored runs and the audit trail: list, show, trace, replay, diff, verify, impact", SetupAuditCommand},
 };
 
 int Main(int argc, char** argv) {

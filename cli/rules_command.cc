@@ -210,6 +210,7 @@ void SetupRulesCommand(CLI::App* rules_command, Context& context) {
   auto* check = rules_command->add_subcommand(
       "check", "Load every rule file; print every error, or that there is no rule at all (exit 3 if any)");
   check->add_flag("--json", args->json, "Print {\"rules\", \"files\", \"errors\"} as JSON");
+  AddKnowledgeSourceOptions(check, context.options);
   check->callback([&context, args] { context.exit_code = RunCheck(context, *args); });
 
   auto* lint = rules_command->add_subcommand(
@@ -217,6 +218,7 @@ void SetupRulesCommand(CLI::App* rules_command, Context& context) {
   lint->add_flag("--json", args->json, "Print the warnings as JSON");
   lint->add_flag("--strict", args->strict, "Accepted for symmetry; warnings never fail the command (exit 3 only "
                                            "when the rules do not load)");
+  AddKnowledgeSourceOptions(lint, context.options);
   lint->callback([&context, args] { context.exit_code = RunLint(context, *args); });
 
   auto* test = rules_command->add_subcommand(

@@ -51,14 +51,15 @@ enum class Mode { kReadOnly, kReadWrite };
 // ---- Cases
 
 // One stored version of a case (a visit). Version numbers start at 1 and never change.
+// Members default to {} so that designated initializers may name only what they set.
 struct CaseVersion {
-  std::string case_id;
+  std::string case_id = {};
   int version = 0;
-  std::string created_at;    // UTC, ISO 8601, set by the store
-  std::string actor;         // who stored it (the OS user for the CLI; the account for the web app)
-  std::string submitted;     // the exact text submitted
-  std::string normalised;    // the parsed case as JSON text (casefile::CaseToJson)
-  std::string content_hash;  // "sha256:...", set by the store
+  std::string created_at = {};    // UTC, ISO 8601, set by the store
+  std::string actor = {};         // who stored it (the OS user for the CLI; the account for the web app)
+  std::string submitted = {};     // the exact text submitted
+  std::string normalised = {};    // the parsed case as JSON text (casefile::CaseToJson)
+  std::string content_hash = {};  // "sha256:...", set by the store
 };
 
 struct CaseSummary {
@@ -205,10 +206,14 @@ class Store {
   virtual Result<VerifyReport> Verify() const = 0;
 };
 
-// Opens a store: a SQLite file path (kReadWrite creates the file and its folder, and migrates).
-// Errors: NotFound (kReadOnly, no such database), IOError (cannot open; locked;
-// a newer schema).
-Result<std::unique_ptr<Store>> OpenStore(const std::string& location, Mode mode);
+// Opens a store: a SQLite file path (kReadWrite creates the file and its folder, and migrates;
+// ":memory:" is a private in-memory database, for tests). Errors: NotFound (kReadOnly, no such
+// database), IOError (cannot open; locked; a newer schema; kReadOnly on an older schema).
+// `busy_timeout_ms`: how long a write waits for another process's write lock before it fails with
+// "locked" (tests shorten it).
+inline constexpr int kDefaultBusyTimeoutMs = 10000;
+Result<std::unique_ptr<Store>> OpenStore(const std::string& location, Mode mode,
+                                         int busy_timeout_ms = kDefaultBusyTimeoutMs);
 
 // The hash the chain uses: "sha256:" + hex.
 std::string ContentHash(std::string_view bytes);

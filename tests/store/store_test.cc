@@ -1,20 +1,19 @@
-// Tests for engine/store's knowledge part (store.cc): SaveKnowledge / LoadKnowledgeSources round
-// trips, idempotent saves, ListKnowledgeBuilds, the errors for missing databases and versions, and
-// atomicity: a locked database, or a failure half-way through a save, leaves nothing behind.
+// Tests for engine/store: round trips of case versions, runs, bundles and builds; the errors with
+// their exact messages; migrations from every earlier schema; hostile text (SQL metacharacters,
+// long strings, odd Unicode, NULs). Integrity (tamper, locks, processes, SIGKILL): store_integrity_test.cc.
 //
-// Each test uses its own database file under testing::TempDir(); a second, raw sqlite3 connection
-// plays "another process".
+// Each test uses its own database file under testing::TempDir(); a raw sqlite3 connection plays
+// "another process".
 
 #include "store/store.h"
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
-#include <unistd.h>
 
-#include <filesystem>
 #include <regex>
 #include <string>
 #include <vector>
+
+#include "store/store_test_support.h"
 
 namespace nflux::store {
 namespace {
@@ -22,294 +21,548 @@ namespace {
 using knowledge::LoadKnowledge;
 using knowledge::SourceFile;
 using nlohmann::json;
+using testing::OpenOrFail;
+using testing::RawConnection;
+using testing::SampleKnowledge;
+using testing::SampleRules;
+using testing::SampleRun;
+using testing::TempDatabase;
 
-// A unique database path for the running test; removed before and after.
-class TempDatabase {
- public:
-  TempDatabase() {
-    const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::path(testing::TempDir()) /
-           ("nflux_store_" + std::to_string(getpid()) + "_" + info->test_suite_name() + "_" + info->name());
-    std::filesystem::remove_all(dir_);
-    path_ = (dir_ / "nflux.db").string();
-  }
-  ~TempDatabase() { std::filesystem::remove_all(dir_); }
-  const std::string& path() const { return path_; }
-  std::string dir() const { return dir_.string(); }
+const std::regex kIso8601(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)");
+const std::regex kHash("sha256:[0-9a-f]{64}");
 
- private:
-  std::filesystem::path dir_;
-  std::string path_;
-};
-
-// A raw connection, for locking and for counting rows behind the store's back.
-class RawConnection {
- public:
-  explicit RawConnection(const std::string& path) {
-    EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK) << path;
-  }
-  ~RawConnection() { sqlite3_close(db_); }
-  void Exec(const char* sql) {
-    char* error = nullptr;
-    EXPECT_EQ(sqlite3_exec(db_, sql, nullptr, nullptr, &error), SQLITE_OK) << sql << ": " << (error ? error : "");
-    sqlite3_free(error);
-  }
-  int Count(const std::string& table) {
-    sqlite3_stmt* stmt = nullptr;
-    std::string sql = "SELECT COUNT(*) FROM " + table;
-    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db_);
-    int count = -1;
-    if (sqlite3_step(stmt) == SQLITE_ROW) count = sqlite3_column_int(stmt, 0);
-    sqlite3_finalize(stmt);
-    return count;
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
-
-const char* const kTables[] = {"kb_builds", "kb_sources", "kb_nodes", "kb_edges", "kb_citations"};
-
-// A small valid knowledge base in two files; `label` varies it to make another version.
-std::vector<SourceFile> SmallKnowledge(const std::string& label = "Serotonin") {
-  json nodes = {{"nodes",
-                 {{{"id", "serotonin"}, {"kind", "neurotransmitter"}, {"label", label}, {"description", "5-HT."}},
-                  {{"id", "tryptophan"}, {"kind", "precursor"}, {"label", "Tryptophan"}, {"description", "Trp."}},
-                  {{"id", "iron"}, {"kind", "cofactor"}, {"label", "Iron"}, {"description", "Fe."}},
-                  {{"id", "tph2"},
-                   {"kind", "enzyme"},
-                   {"label", "TPH2"},
-                   {"description", "Tryptophan hydroxylase 2."},
-                   {"cofactors", {"iron"}},
-                   {"citations", {"small_paper"}}}}},
-                {"edges",
-                 {{{"from", "tryptophan"},
-                   {"type", "precursor_of"},
-                   {"to", "serotonin"},
-                   {"citations", {"small_paper"}}}}}};
-  json citations = {{"citations",
-                     {{"small_paper",
-                       {{"kind", "paper"}, {"title", "Small"}, {"source", "J 2020;1:1"}, {"verified", "checked"}, {"grade", "C"}}}}}};
-  return {SourceFile{"small/citations.json", citations.dump(2)}, SourceFile{"small/nodes.json", nodes.dump(2)}};
+CaseVersion Visit(const std::string& case_id, const std::string& submitted) {
+  return CaseVersion{.case_id = case_id, .actor = "dr_who", .submitted = submitted,
+                     .normalised = "{\"normalised\": " + json(submitted).dump() + "}"};
 }
 
-std::shared_ptr<const knowledge::KnowledgeBase> LoadOrFail(const std::vector<SourceFile>& files) {
-  auto outcome = LoadKnowledge(files);
-  for (const auto& problem : outcome.problems) ADD_FAILURE() << problem.ToString();
-  return outcome.kb;
-}
-
-std::unique_ptr<Database> OpenOrFail(const std::string& path, Database::Mode mode) {
-  auto db = Database::Open(path, mode);
-  EXPECT_TRUE(db.ok()) << db.status().message();
-  return db.ok() ? std::move(*db) : nullptr;
-}
-
-void ExpectSameFiles(const std::vector<SourceFile>& actual, const std::vector<SourceFile>& expected) {
-  ASSERT_EQ(actual.size(), expected.size());
-  for (size_t i = 0; i < actual.size(); ++i) {
-    EXPECT_EQ(actual[i].path, expected[i].path);
-    EXPECT_TRUE(actual[i].text == expected[i].text) << actual[i].path << " text differs";
-  }
-}
-
-TEST(StoreTest, RealKnowledgeRoundTripsWithSameVersionAndJson) {
+TEST(StoreCases, VersionsAreNumberedKeptAndNeverOverwritten) {
   TempDatabase temp;
-  auto files = knowledge::ReadKnowledgeDir(NFLUX_SOURCE_DIR "/knowledge");
-  ASSERT_TRUE(files.ok()) << files.status().message();
-  auto kb = LoadOrFail(*files);
-  auto db = OpenOrFail(temp.path(), Database::Mode::kReadWrite);
-  ASSERT_NE(db, nullptr);
-  ASSERT_TRUE(db->SaveKnowledge(*kb, *files, "knowledge").ok());
-
-  for (const auto& version : {std::optional<std::string>(kb->version()), std::optional<std::string>()}) {
-    SCOPED_TRACE(version ? *version : "latest");
-    auto loaded = db->LoadKnowledgeSources(version);
-    ASSERT_TRUE(loaded.ok()) << loaded.status().message();
-    ExpectSameFiles(*loaded, *files);
-    auto reloaded = LoadOrFail(*loaded);
-    EXPECT_EQ(reloaded->version(), kb->version());
-    EXPECT_TRUE(reloaded->ToJson() == kb->ToJson()) << "ToJson differs after the round trip";
+  auto store = OpenOrFail(temp.path());
+  ASSERT_NE(store, nullptr);
+  const std::vector<std::string> texts = {"{\"visit\": 1}", "{\"visit\": 2}\n", "{ \"visit\" : 3 }"};
+  for (size_t i = 0; i < texts.size(); ++i) {
+    auto stored = store->AddCaseVersion(Visit("c-1", texts[i]), {});
+    ASSERT_OK(stored);
+    EXPECT_EQ(stored->version, static_cast<int>(i + 1));
+    EXPECT_TRUE(std::regex_match(stored->created_at, kIso8601)) << stored->created_at;
+    EXPECT_TRUE(std::regex_match(stored->content_hash, kHash)) << stored->content_hash;
   }
+  ASSERT_OK(store->AddCaseVersion(Visit("c-0", "{}"), {}));
+  for (int version = 1; version <= 3; ++version) {
+    auto got = store->GetCaseVersion("c-1", version);
+    ASSERT_OK(got);
+    EXPECT_EQ(got->version, version);
+    EXPECT_EQ(got->submitted, texts[version - 1]);
+    EXPECT_EQ(got->normalised, Visit("c-1", texts[version - 1]).normalised);
+    EXPECT_EQ(got->actor, "dr_who");
+  }
+  auto latest = store->GetCaseVersion("c-1", 0);
+  ASSERT_OK(latest);
+  EXPECT_EQ(latest->version, 3);
+  auto versions = store->ListCaseVersions("c-1");
+  ASSERT_OK(versions);
+  ASSERT_EQ(versions->size(), 3u);
+  EXPECT_EQ((*versions)[0].submitted, texts[0]);
+  EXPECT_NE((*versions)[0].content_hash, (*versions)[1].content_hash);
 
-  // The queryable tables hold the whole graph.
+  ASSERT_OK(store->SaveRun(SampleRun("c-1", 2)));
+  ASSERT_OK(store->SaveRun(SampleRun("c-1", 3)));
+  auto cases = store->ListCases();
+  ASSERT_OK(cases);
+  ASSERT_EQ(cases->size(), 2u);
+  EXPECT_EQ((*cases)[0].case_id, "c-0");  // by id
+  EXPECT_EQ((*cases)[0].versions, 1);
+  EXPECT_EQ((*cases)[0].runs, 0);
+  const CaseSummary& c1 = (*cases)[1];
+  EXPECT_EQ(c1.case_id, "c-1");
+  EXPECT_EQ(c1.versions, 3);
+  EXPECT_EQ(c1.runs, 2);
+  EXPECT_EQ(c1.created_at, (*versions)[0].created_at);
+  EXPECT_EQ(c1.updated_at, (*versions)[2].created_at);
+
+  // Each version has its audit entry, in order.
+  auto entries = store->AuditEntries();
+  ASSERT_OK(entries);
+  ASSERT_EQ(entries->size(), 6u);
+  EXPECT_EQ((*entries)[1].subject, "case c-1 version 2");
+  EXPECT_EQ((*entries)[1].kind, "case_version");
+  EXPECT_EQ((*entries)[1].content_hash, (*versions)[1].content_hash);
+  EXPECT_EQ((*entries)[1].prev_hash, (*entries)[0].entry_hash);
+  EXPECT_EQ((*entries)[5].subject, "run-2");
+}
+
+TEST(StoreRuns, RoundTripWithTraceIdOptionsAndTrace) {
+  TempDatabase temp;
+  auto store = OpenOrFail(temp.path());
+  ASSERT_NE(store, nullptr);
+  ASSERT_OK(store->AddCaseVersion(Visit("c-1", "{}"), {}));
+  ASSERT_OK(store->AddCaseVersion(Visit("c-2", "{}"), {}));
+  RunToStore run = SampleRun("c-1", 1, 7);
+  auto first = store->SaveRun(run);
+  ASSERT_OK(first);
+  EXPECT_EQ(*first, 1);
+  auto second = store->SaveRun(SampleRun("c-2", 1, 8));
+  ASSERT_OK(second);
+  EXPECT_EQ(*second, 2);
+
+  auto record = store->GetRun(1);
+  ASSERT_OK(record);
+  nlohmann::ordered_json expected = run.evaluation;
+  expected["trace_id"] = "run-1";  // in its place: key order is kept
+  EXPECT_EQ(record->evaluation.dump(), expected.dump());
+  EXPECT_EQ(record->trace.dump(), run.trace.dump());
+  EXPECT_EQ(record->options.dump(), run.options.dump());
+  EXPECT_EQ(record->options, run.options);
+  const RunSummary& s = record->summary;
+  EXPECT_EQ(s.id, 1);
+  EXPECT_EQ(s.case_id, "c-1");
+  EXPECT_EQ(s.case_version, 1);
+  EXPECT_EQ(s.actor, "tester");
+  EXPECT_EQ(s.origin, "store_test");
+  EXPECT_EQ(s.knowledge_version, "sha256:knowledge-v1");
+  EXPECT_EQ(s.rules_version, "sha256:rules-v1");
+  EXPECT_EQ(s.engine_version, "0.1.0");
+  EXPECT_TRUE(std::regex_match(s.created_at, kIso8601)) << s.created_at;
+  EXPECT_TRUE(std::regex_match(record->content_hash, kHash));
+  EXPECT_EQ(record->audit_sequence, 3);  // after the two case versions
+
+  auto all = store->ListRuns(std::nullopt);
+  auto of_c2 = store->ListRuns(std::string("c-2"));
+  auto of_none = store->ListRuns(std::string("c-9"));
+  ASSERT_OK(all);
+  ASSERT_OK(of_c2);
+  ASSERT_OK(of_none);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].id, 1);
+  EXPECT_EQ((*all)[1].id, 2);
+  ASSERT_EQ(of_c2->size(), 1u);
+  EXPECT_EQ((*of_c2)[0].id, 2);
+  EXPECT_TRUE(of_none->empty());
+
+  auto report = store->Verify();
+  ASSERT_OK(report);
+  EXPECT_TRUE(report->ok()) << report->problems.front();
+  EXPECT_EQ(report->runs, 2);
+  EXPECT_EQ(report->case_versions, 2);
+  EXPECT_EQ(report->entries, 4);
+  EXPECT_EQ(report->bundles, 2);
+  EXPECT_EQ(report->blobs, 4);
+  auto entries = store->AuditEntries();
+  ASSERT_OK(entries);
+  EXPECT_EQ(report->head_hash, entries->back().entry_hash);
+}
+
+TEST(StoreRuns, BundlesAreStoredOncePerVersion) {
+  TempDatabase temp;
+  auto store = OpenOrFail(temp.path());
+  ASSERT_NE(store, nullptr);
+  ASSERT_OK(store->AddCaseVersion(Visit("c-1", "{}"), {}));
+  ASSERT_OK(store->SaveRun(SampleRun("c-1", 1)));
+  RawConnection raw(temp.path());
+  EXPECT_EQ(raw.Count("blobs"), 4);
+  EXPECT_EQ(raw.Count("bundles"), 2);
+  for (int i = 0; i < 100; ++i) {
+    RunToStore run = SampleRun("c-1", 1, i);
+    if (i % 2) run.rules.files.clear();  // a stored version needs no files
+    ASSERT_OK(store->SaveRun(run));
+  }
+  EXPECT_EQ(raw.Count("blobs"), 4);
+  EXPECT_EQ(raw.Count("bundles"), 2);
+  EXPECT_EQ(raw.Count("runs"), 101);
+
+  auto rules = store->GetBundle(BundleKind::kRules, "sha256:rules-v1");
+  ASSERT_OK(rules);
+  Bundle expected = SampleRules();
+  ASSERT_EQ(rules->files.size(), expected.files.size());
+  for (size_t i = 0; i < expected.files.size(); ++i) {
+    EXPECT_EQ(rules->files[i].name, expected.files[i].name);
+    EXPECT_EQ(rules->files[i].text, expected.files[i].text);
+  }
+  // A new version with one changed file adds that file only; the same file text is one blob.
+  Bundle next = SampleRules("sha256:rules-v2");
+  next.files[1].text += "# edited\n";
+  RunToStore run = SampleRun("c-1", 1);
+  run.rules = next;
+  ASSERT_OK(store->SaveRun(run));
+  EXPECT_EQ(raw.Count("blobs"), 5);
+  EXPECT_EQ(raw.Count("bundles"), 3);
+}
+
+// The fixture knowledge base's files with names relative to its folder, as `kb build` stores them.
+Bundle FixtureKnowledgeBundle(std::string* dir_out = nullptr) {
+  const std::string dir = NFLUX_SOURCE_DIR "/tests/fixtures/knowledge";
+  auto files = knowledge::ReadKnowledgeDir(dir);
+  EXPECT_TRUE(files.ok()) << files.status().message();
+  Bundle bundle{BundleKind::kKnowledge, nflux::testing::FixtureKnowledge()->version(), {}};
+  for (const auto& file : files.ok() ? *files : std::vector<SourceFile>{})
+    bundle.files.push_back({file.path.substr(dir.size() + 1), file.text});
+  if (dir_out) *dir_out = dir;
+  return bundle;
+}
+
+std::vector<SourceFile> AsSourceFiles(const Bundle& bundle) {
+  std::vector<SourceFile> files;
+  for (const auto& file : bundle.files) files.push_back({file.name, file.text});
+  return files;
+}
+
+TEST(StoreBuilds, SaveBuildThenFindBuildAndGetBundleLoadTheSameKnowledge) {
+  TempDatabase temp;
+  auto store = OpenOrFail(temp.path());
+  ASSERT_NE(store, nullptr);
+  auto kb = nflux::testing::FixtureKnowledge();
+  Bundle knowledge = FixtureKnowledgeBundle();
+  ASSERT_FALSE(knowledge.files.empty());
+  ASSERT_OK(store->SaveBuild(*kb, knowledge, SampleRules(), "tests/fixtures/knowledge"));
+  ASSERT_OK(store->SaveBuild(*kb, knowledge, SampleRules(), "elsewhere"));  // the same pair: a no-op
+
+  auto build = store->FindBuild(std::nullopt);
+  ASSERT_OK(build);
+  EXPECT_EQ(build->knowledge_version, kb->version());
+  EXPECT_EQ(build->rules_version, "sha256:rules-v1");
+  EXPECT_EQ(build->source_dir, "tests/fixtures/knowledge");
+  EXPECT_EQ(build->nodes, static_cast<int>(kb->nodes().size()));
+  EXPECT_EQ(build->edges, static_cast<int>(kb->edges().size()));
+  EXPECT_TRUE(std::regex_match(build->built_at, kIso8601)) << build->built_at;
+  auto stored = store->GetBundle(BundleKind::kKnowledge, build->knowledge_version);
+  ASSERT_OK(stored);
+  auto loaded = LoadKnowledge(AsSourceFiles(*stored));
+  for (const auto& problem : loaded.problems) ADD_FAILURE() << problem.ToString();
+  EXPECT_EQ(loaded.kb->version(), kb->version());
+  EXPECT_EQ(loaded.kb->ToJson(), kb->ToJson());
+  auto rules = store->GetBundle(BundleKind::kRules, build->rules_version);
+  ASSERT_OK(rules);
+  EXPECT_EQ(rules->files.size(), 2u);
+
+  // A new rule version makes a second build; each version finds its own.
+  ASSERT_OK(store->SaveBuild(*kb, knowledge, SampleRules("sha256:rules-v2"), "tests/fixtures/knowledge"));
+  auto builds = store->ListBuilds();
+  ASSERT_OK(builds);
+  ASSERT_EQ(builds->size(), 2u);
+  EXPECT_EQ((*builds)[1].rules_version, "sha256:rules-v2");
+  auto by_rules = store->FindBuild(std::string("sha256:rules-v1"));
+  ASSERT_OK(by_rules);
+  EXPECT_EQ(by_rules->id, (*builds)[0].id);
+  auto by_knowledge = store->FindBuild(kb->version());
+  ASSERT_OK(by_knowledge);
+  EXPECT_EQ(by_knowledge->id, (*builds)[1].id);  // the latest with that knowledge
+
+  // The queryable knowledge tables hold the graph once.
   RawConnection raw(temp.path());
   EXPECT_EQ(raw.Count("kb_builds"), 1);
-  EXPECT_EQ(raw.Count("kb_sources"), static_cast<int>(files->size()));
-  EXPECT_EQ(raw.Count("kb_nodes"), static_cast<int>(kb->nodes().size()));
-  EXPECT_EQ(raw.Count("kb_edges"), static_cast<int>(kb->edges().size()));
-  EXPECT_EQ(raw.Count("kb_citations"), static_cast<int>(kb->citations().size()));
+  EXPECT_EQ(raw.Count("kb_nodes"), static_cast<int64_t>(kb->nodes().size()));
+  EXPECT_EQ(raw.Count("kb_edges"), static_cast<int64_t>(kb->edges().size()));
+  EXPECT_EQ(raw.Count("kb_citations"), static_cast<int64_t>(kb->citations().size()));
 }
 
-TEST(StoreTest, ReadOnlyConnectionLoadsWhatWasSaved) {
-  TempDatabase temp;
-  auto files = SmallKnowledge();
-  auto kb = LoadOrFail(files);
-  {
-    auto db = OpenOrFail(temp.path(), Database::Mode::kReadWrite);
-    ASSERT_NE(db, nullptr);
-    ASSERT_TRUE(db->SaveKnowledge(*kb, files, "small").ok());
-  }
-  auto db = OpenOrFail(temp.path(), Database::Mode::kReadOnly);
-  ASSERT_NE(db, nullptr);
-  auto loaded = db->LoadKnowledgeSources(std::nullopt);
-  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
-  ExpectSameFiles(*loaded, files);
-  EXPECT_EQ(LoadOrFail(*loaded)->version(), kb->version());
-}
-
-TEST(StoreTest, SavingTheSameVersionTwiceIsANoOp) {
-  TempDatabase temp;
-  auto files = SmallKnowledge();
-  auto kb = LoadOrFail(files);
-  auto db = OpenOrFail(temp.path(), Database::Mode::kReadWrite);
-  ASSERT_NE(db, nullptr);
-  ASSERT_TRUE(db->SaveKnowledge(*kb, files, "small").ok());
-  RawConnection raw(temp.path());
-  std::vector<int> before;
-  for (const char* table : kTables) before.push_back(raw.Count(table));
-  EXPECT_EQ(before, (std::vector<int>{1, 2, 4, 2, 1}));  // 4 nodes; 1 written + 1 generated edge
-
-  Status again = db->SaveKnowledge(*kb, files, "somewhere_else");
-  EXPECT_TRUE(again.ok()) << again.message();
-  std::vector<int> after;
-  for (const char* table : kTables) after.push_back(raw.Count(table));
-  EXPECT_EQ(after, before);
-  auto builds = db->ListKnowledgeBuilds();
-  ASSERT_TRUE(builds.ok());
-  ASSERT_EQ(builds->size(), 1u);
-  EXPECT_EQ((*builds)[0].source_dir, "small");  // the first save is kept
-}
-
-TEST(StoreTest, ListKnowledgeBuildsInBuildOrder) {
-  TempDatabase temp;
-  auto db = OpenOrFail(temp.path(), Database::Mode::kReadWrite);
-  ASSERT_NE(db, nullptr);
-  auto empty = db->ListKnowledgeBuilds();
-  ASSERT_TRUE(empty.ok());
-  EXPECT_TRUE(empty->empty());
-
-  auto first_files = SmallKnowledge("Serotonin");
-  auto second_files = SmallKnowledge("5-hydroxytryptamine");
-  auto first = LoadOrFail(first_files);
-  auto second = LoadOrFail(second_files);
-  ASSERT_NE(first->version(), second->version());
-  ASSERT_TRUE(db->SaveKnowledge(*first, first_files, "dir_one").ok());
-  ASSERT_TRUE(db->SaveKnowledge(*second, second_files, "dir_two").ok());
-
-  auto builds = db->ListKnowledgeBuilds();
-  ASSERT_TRUE(builds.ok()) << builds.status().message();
-  ASSERT_EQ(builds->size(), 2u);
-  const std::regex iso8601(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)");
-  struct Expected {
-    std::string version, source_dir;
-  };
-  const Expected expected[] = {{first->version(), "dir_one"}, {second->version(), "dir_two"}};
-  for (size_t i = 0; i < 2; ++i) {
-    SCOPED_TRACE(i);
-    EXPECT_EQ((*builds)[i].version, expected[i].version);
-    EXPECT_EQ((*builds)[i].source_dir, expected[i].source_dir);
-    EXPECT_EQ((*builds)[i].nodes, 4);
-    EXPECT_EQ((*builds)[i].edges, 2);
-    EXPECT_TRUE(std::regex_match((*builds)[i].built_at, iso8601)) << (*builds)[i].built_at;
-  }
-
-  // The latest build is what loads by default; each version loads its own files.
-  auto latest = db->LoadKnowledgeSources(std::nullopt);
-  ASSERT_TRUE(latest.ok());
-  ExpectSameFiles(*latest, second_files);
-  auto older = db->LoadKnowledgeSources(first->version());
-  ASSERT_TRUE(older.ok());
-  ExpectSameFiles(*older, first_files);
-}
-
-TEST(StoreTest, ErrorsNameThePathAndWhatIsMissing) {
+TEST(StoreErrors, ExactMessages) {
   TempDatabase temp;
   const std::string missing = temp.dir() + "/absent.db";
+  const std::string newer = temp.dir() + "/newer.db";
+  auto store = OpenOrFail(temp.path());
+  ASSERT_NE(store, nullptr);
+  auto no_build = store->FindBuild(std::nullopt);
+  for (int i = 0; i < 3; ++i) ASSERT_OK(store->AddCaseVersion(Visit("c-1", "{}"), {}));
+  ASSERT_OK(store->AddCaseVersion(Visit("c-2", "{}"), {}));
+  {
+    auto other = OpenOrFail(newer);
+    ASSERT_NE(other, nullptr);
+  }
+  RawConnection(newer).Exec("PRAGMA user_version = 3");
+  RunToStore orphan = SampleRun("c-1", 4);
+  RunToStore no_files = SampleRun("c-1", 1);
+  no_files.rules.files.clear();
+  RunToStore not_object = SampleRun("c-1", 1);
+  not_object.evaluation = json::array();
   struct Case {
     const char* name;
     Status status;
     Status::Code code;
     std::string message;
   };
-  auto open_missing = Database::Open(missing, Database::Mode::kReadOnly);
-  auto db = OpenOrFail(temp.path(), Database::Mode::kReadWrite);
-  ASSERT_NE(db, nullptr);
-  auto nothing_built = db->LoadKnowledgeSources(std::nullopt);
-  auto kb = LoadOrFail(SmallKnowledge());
-  ASSERT_TRUE(db->SaveKnowledge(*kb, SmallKnowledge(), "small").ok());
-  auto absent_version = db->LoadKnowledgeSources(std::string("sha256:0000"));
-
   const Case cases[] = {
-      {"read-only open of a missing file", open_missing.status(), Status::Code::kNotFound,
-       missing + ": database not found (run 'nflux kb build' first, or pass --db PATH)"},
-      {"nothing built yet", nothing_built.status(), Status::Code::kNotFound,
+      {"missing case", store->GetCaseVersion("c-9", 1).status(), Status::Code::kNotFound, "case c-9: no such case"},
+      {"missing version", store->GetCaseVersion("c-1", 5).status(), Status::Code::kNotFound,
+       "case c-1 has versions 1-3; there is no version 5"},
+      {"missing version of a one-version case", store->GetCaseVersion("c-2", 2).status(), Status::Code::kNotFound,
+       "case c-2 has version 1; there is no version 2"},
+      {"versions of a missing case", store->ListCaseVersions("c-9").status(), Status::Code::kNotFound,
+       "case c-9: no such case"},
+      {"missing run", store->GetRun(42).status(), Status::Code::kNotFound, "run-42: no such run"},
+      {"case exists", store->AddCaseVersion(Visit("c-1", "{}"), {.only_if_new_case = true}).status(),
+       Status::Code::kInvalidArgument, "case c-1 exists (3 versions); 'nflux case edit' stores a new version"},
+      {"case exists once", store->AddCaseVersion(Visit("c-2", "{}"), {.only_if_new_case = true}).status(),
+       Status::Code::kInvalidArgument, "case c-2 exists (1 version); 'nflux case edit' stores a new version"},
+      {"edit of a missing case", store->AddCaseVersion(Visit("c-9", "{}"), {.only_if_existing = true}).status(),
+       Status::Code::kNotFound, "case c-9: no such case"},
+      {"run of a missing case version", store->SaveRun(orphan).status(), Status::Code::kNotFound,
+       "case c-1 has versions 1-3; there is no version 4"},
+      {"run with an unstored bundle and no files", store->SaveRun(no_files).status(), Status::Code::kInvalidArgument,
+       temp.path() + ": rules version 'sha256:rules-v1' is not stored and no files were given for it"},
+      {"evaluation not an object", store->SaveRun(not_object).status(), Status::Code::kInvalidArgument,
+       "a run's evaluation must be a JSON object"},
+      {"missing bundle", store->GetBundle(BundleKind::kRules, "sha256:nope").status(), Status::Code::kNotFound,
+       temp.path() + ": rules version 'sha256:nope' is not in this database"},
+      {"no build yet", no_build.status(), Status::Code::kNotFound,
        temp.path() + ": no knowledge base has been built into this database (run 'nflux kb build')"},
-      {"version not there", absent_version.status(), Status::Code::kNotFound,
-       temp.path() + ": knowledge version 'sha256:0000' is not in this database"},
+      {"missing build version", store->FindBuild(std::string("sha256:nope")).status(), Status::Code::kNotFound,
+       temp.path() + ": knowledge version 'sha256:nope' is not in this database (nor is a rules version of that name)"},
+      {"read-only, missing database", OpenStore(missing, Mode::kReadOnly).status(), Status::Code::kNotFound,
+       missing + ": database not found (run 'nflux kb build' first, or pass --db PATH)"},
+      {"newer schema", OpenStore(newer, Mode::kReadWrite).status(), Status::Code::kIOError,
+       newer + ": written by a newer nflux (schema 3; this one knows 2)"},
+      {"newer schema, read-only", OpenStore(newer, Mode::kReadOnly).status(), Status::Code::kIOError,
+       newer + ": written by a newer nflux (schema 3; this one knows 2)"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
     EXPECT_EQ(c.status.code(), c.code);
     EXPECT_EQ(c.status.message(), c.message);
   }
-  // A read-only open never creates the file.
-  EXPECT_FALSE(std::filesystem::exists(missing));
+  EXPECT_FALSE(std::filesystem::exists(missing));  // a read-only open never creates the file
+  // None of the failed writes left anything behind.
+  RawConnection raw(temp.path());
+  EXPECT_EQ(raw.Count("runs"), 0);
+  EXPECT_EQ(raw.Count("bundles"), 0);
+  EXPECT_EQ(raw.Count("case_versions"), 4);
+  EXPECT_EQ(raw.Count("audit_log"), 4);
 }
 
-TEST(StoreTest, ReadWriteOpenCreatesFolders) {
+TEST(StoreBasics, RunNamesParseBothWays) {
+  EXPECT_EQ(RunName(17), "run-17");
+  struct Case {
+    const char* text;
+    std::optional<int64_t> id;
+  };
+  const Case cases[] = {{"run-17", 17}, {"17", 17}, {"run-1", 1}, {"run-0", std::nullopt}, {"0", std::nullopt},
+                        {"run-", std::nullopt}, {"", std::nullopt}, {"run-17x", std::nullopt}, {"-3", std::nullopt},
+                        {"run-017", std::nullopt}, {"RUN-17", std::nullopt}, {"run-99999999999999999999", std::nullopt}};
+  for (const auto& c : cases) EXPECT_EQ(ParseRunId(c.text), c.id) << c.text;
+  EXPECT_EQ(ContentHash("abc"), "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(StoreBasics, InMemoryStoreWorks) {
+  auto store = OpenOrFail(":memory:");
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->Describe(), ":memory:");
+  ASSERT_OK(store->AddCaseVersion(Visit("c-1", "{}"), {}));
+  ASSERT_OK(store->SaveRun(SampleRun("c-1", 1)));
+  auto report = store->Verify();
+  ASSERT_OK(report);
+  EXPECT_TRUE(report->ok());
+  EXPECT_EQ(report->entries, 2);
+}
+
+TEST(StoreBasics, ReadWriteOpenCreatesFoldersAndReadOnlyReads) {
   TempDatabase temp;
   const std::string nested = temp.dir() + "/a/b/nflux.db";
-  auto db = OpenOrFail(nested, Database::Mode::kReadWrite);
-  ASSERT_NE(db, nullptr);
-  EXPECT_EQ(db->path(), nested);
-  EXPECT_TRUE(std::filesystem::exists(nested));
-}
-
-TEST(StoreTest, LockedDatabaseFailsAndWritesNothing) {
-  TempDatabase temp;
-  auto files = SmallKnowledge();
-  auto kb = LoadOrFail(files);
-  auto db = OpenOrFail(temp.path(), Database::Mode::kReadWrite);  // schema created before the lock
-  ASSERT_NE(db, nullptr);
   {
-    RawConnection other(temp.path());
-    other.Exec("BEGIN EXCLUSIVE");
-    Status status = db->SaveKnowledge(*kb, files, "small");
-    EXPECT_FALSE(status.ok());
-    EXPECT_EQ(status.code(), Status::Code::kIOError);
-    EXPECT_NE(status.message().find("locked"), std::string::npos) << status.message();
-    EXPECT_EQ(status.message().rfind(temp.path() + ": ", 0), 0u) << status.message();
-    other.Exec("ROLLBACK");
+    auto store = OpenOrFail(nested);
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(store->Describe(), nested);
+    ASSERT_OK(store->AddCaseVersion(Visit("c-1", "{\"x\": 1}"), {}));
   }
-  RawConnection fresh(temp.path());
-  for (const char* table : kTables) EXPECT_EQ(fresh.Count(table), 0) << table;
-
-  // Once the lock is gone the same save succeeds.
-  Status retry = db->SaveKnowledge(*kb, files, "small");
-  EXPECT_TRUE(retry.ok()) << retry.message();
-  EXPECT_EQ(fresh.Count("kb_builds"), 1);
+  RawConnection raw(nested);
+  EXPECT_EQ(raw.Text("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(raw.Int("PRAGMA user_version"), kSchemaVersion);
+  auto reader = OpenOrFail(nested, Mode::kReadOnly);
+  ASSERT_NE(reader, nullptr);
+  auto got = reader->GetCaseVersion("c-1", 1);
+  ASSERT_OK(got);
+  EXPECT_EQ(got->submitted, "{\"x\": 1}");
+  auto write = reader->AddCaseVersion(Visit("c-1", "{}"), {});
+  EXPECT_EQ(write.status().code(), Status::Code::kIOError);
+  EXPECT_NE(write.status().message().find("readonly"), std::string::npos) << write.status().message();
 }
 
-TEST(StoreTest, FailureHalfWayThroughASaveRollsBack) {
+// ---- Migrations
+
+// The schema nflux 0.1 created (git show HEAD~1:engine/store/store.cc), with one build whose
+// sources are stored by path as given.
+void CreateSchema1Database(const std::string& path, const Bundle& knowledge, const std::string& source_dir) {
+  RawConnection raw(path);
+  raw.Exec(R"sql(
+    PRAGMA foreign_keys = ON;
+    CREATE TABLE IF NOT EXISTS kb_builds (
+      version TEXT PRIMARY KEY, built_at TEXT NOT NULL, source_dir TEXT NOT NULL,
+      engine_version TEXT NOT NULL, nodes INTEGER NOT NULL, edges INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS kb_sources (
+      version TEXT NOT NULL REFERENCES kb_builds(version), path TEXT NOT NULL, content TEXT NOT NULL,
+      PRIMARY KEY (version, path));
+    CREATE TABLE IF NOT EXISTS kb_nodes (
+      version TEXT NOT NULL REFERENCES kb_builds(version), id TEXT NOT NULL, kind TEXT NOT NULL,
+      label TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (version, id));
+    CREATE TABLE IF NOT EXISTS kb_edges (
+      version TEXT NOT NULL REFERENCES kb_builds(version), from_id TEXT NOT NULL, type TEXT NOT NULL,
+      to_id TEXT NOT NULL, sign INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (version, from_id, type, to_id));
+    CREATE TABLE IF NOT EXISTS kb_citations (
+      version TEXT NOT NULL REFERENCES kb_builds(version), key TEXT NOT NULL, data TEXT NOT NULL,
+      PRIMARY KEY (version, key));
+  )sql");
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(raw.db(), "INSERT INTO kb_builds VALUES (?, '2026-01-02T03:04:05Z', ?, '0.1.0', 7, 8)", -1, &stmt,
+                     nullptr);
+  sqlite3_bind_text(stmt, 1, knowledge.version.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(stmt, 2, source_dir.c_str(), -1, SQLITE_TRANSIENT);
+  EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE);
+  sqlite3_finalize(stmt);
+  sqlite3_prepare_v2(raw.db(), "INSERT INTO kb_sources VALUES (?, ?, ?)", -1, &stmt, nullptr);
+  for (const auto& file : knowledge.files) {
+    std::string path = source_dir + "/" + file.name;
+    sqlite3_bind_text(stmt, 1, knowledge.version.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 2, path.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 3, file.text.data(), static_cast<int>(file.text.size()), SQLITE_TRANSIENT);
+    EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE);
+    sqlite3_reset(stmt);
+  }
+  sqlite3_finalize(stmt);
+}
+
+TEST(StoreMigrations, EmptyFileBecomesSchema2) {
   TempDatabase temp;
-  auto files = SmallKnowledge();
-  auto kb = LoadOrFail(files);
-  // Violates SaveKnowledge's precondition on purpose: the same path twice makes the second insert
-  // fail after the build row and the first source are written.
-  auto broken = files;
-  broken.push_back(files[0]);
-  auto db = OpenOrFail(temp.path(), Database::Mode::kReadWrite);
-  ASSERT_NE(db, nullptr);
-  Status status = db->SaveKnowledge(*kb, broken, "small");
-  EXPECT_EQ(status.code(), Status::Code::kIOError);
-  EXPECT_EQ(status.message(), temp.path() + ": storing small/citations.json: UNIQUE constraint failed: "
-                                            "kb_sources.version, kb_sources.path");
-  RawConnection fresh(temp.path());
-  for (const char* table : kTables) EXPECT_EQ(fresh.Count(table), 0) << table;
-  // The connection is usable afterwards (no transaction left open).
-  EXPECT_TRUE(db->SaveKnowledge(*kb, files, "small").ok());
-  EXPECT_EQ(fresh.Count("kb_sources"), 2);
+  std::filesystem::create_directories(temp.dir());
+  { std::ofstream touch(temp.path()); }
+  ASSERT_EQ(std::filesystem::file_size(temp.path()), 0u);
+  auto read_only = OpenStore(temp.path(), Mode::kReadOnly);
+  EXPECT_EQ(read_only.status().code(), Status::Code::kIOError);
+  EXPECT_EQ(read_only.status().message(),
+            temp.path() + ": the database has schema 0 and needs 2; open it read-write once to upgrade it (e.g. 'nflux "
+                          "kb build --db " + temp.path() + "')");
+  auto store = OpenOrFail(temp.path());
+  ASSERT_NE(store, nullptr);
+  ASSERT_OK(store->AddCaseVersion(Visit("c-1", "{}"), {}));
+  RawConnection raw(temp.path());
+  EXPECT_EQ(raw.Int("PRAGMA user_version"), 2);
+  for (const char* table : {"kb_builds", "kb_nodes", "blobs", "bundles", "builds", "cases", "case_versions", "runs",
+                            "audit_log"})
+    EXPECT_EQ(raw.Int(std::string("SELECT COUNT(*) FROM sqlite_master WHERE name = '") + table + "'"), 1) << table;
+}
+
+TEST(StoreMigrations, Schema1BuildStillLoads) {
+  TempDatabase temp;
+  std::filesystem::create_directories(temp.dir());
+  Bundle knowledge = FixtureKnowledgeBundle();
+  CreateSchema1Database(temp.path(), knowledge, "old/knowledge");
+  auto read_only = OpenStore(temp.path(), Mode::kReadOnly);
+  EXPECT_EQ(read_only.status().code(), Status::Code::kIOError);
+  EXPECT_NE(read_only.status().message().find("has schema 1 and needs 2"), std::string::npos);
+
+  auto store = OpenOrFail(temp.path());
+  ASSERT_NE(store, nullptr);
+  RawConnection raw(temp.path());
+  EXPECT_EQ(raw.Int("PRAGMA user_version"), 2);
+  EXPECT_EQ(raw.Int("SELECT COUNT(*) FROM sqlite_master WHERE name = 'kb_sources'"), 0);
+  auto build = store->FindBuild(std::nullopt);
+  ASSERT_OK(build);
+  EXPECT_EQ(build->knowledge_version, knowledge.version);
+  EXPECT_EQ(build->rules_version, "");
+  EXPECT_EQ(build->built_at, "2026-01-02T03:04:05Z");
+  EXPECT_EQ(build->source_dir, "old/knowledge");
+  EXPECT_EQ(build->nodes, 7);
+  auto bundle = store->GetBundle(BundleKind::kKnowledge, build->knowledge_version);
+  ASSERT_OK(bundle);
+  ASSERT_EQ(bundle->files.size(), knowledge.files.size());
+  EXPECT_EQ(bundle->files[0].name, knowledge.files[0].name);  // relative to the folder again
+  auto loaded = LoadKnowledge(AsSourceFiles(*bundle));
+  for (const auto& problem : loaded.problems) ADD_FAILURE() << problem.ToString();
+  EXPECT_EQ(loaded.kb->version(), knowledge.version);
+  auto report = store->Verify();
+  ASSERT_OK(report);
+  EXPECT_TRUE(report->ok()) << report->problems.front();
+  EXPECT_EQ(report->bundles, 1);
+}
+
+TEST(StoreMigrations, ReopeningSchema2ChangesNothing) {
+  TempDatabase temp;
+  {
+    auto store = OpenOrFail(temp.path());
+    ASSERT_NE(store, nullptr);
+    ASSERT_OK(store->AddCaseVersion(Visit("c-1", "{}"), {}));
+  }
+  RawConnection raw(temp.path());
+  // schema_version counts every schema change; a reopen must not make one.
+  int64_t schema_cookie = raw.Int("PRAGMA schema_version");
+  std::string schema = raw.Text("SELECT group_concat(sql, ';') FROM sqlite_master");
+  auto store = OpenOrFail(temp.path());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(raw.Int("PRAGMA schema_version"), schema_cookie);
+  EXPECT_EQ(raw.Text("SELECT group_concat(sql, ';') FROM sqlite_master"), schema);
+  EXPECT_EQ(raw.Count("case_versions"), 1);
+}
+
+// ---- Hostile text
+
+TEST(StoreText, MetacharactersLongStringsAndOddUnicodeRoundTrip) {
+  TempDatabase temp;
+  auto store = OpenOrFail(temp.path());
+  ASSERT_NE(store, nullptr);
+  const std::vector<std::string> texts = {
+      "'; DROP TABLE runs; --",
+      "Robert'); DELETE FROM audit_log; --",
+      "\"double\" 'single' `back` \\backslash\\ \\\\ %_ ?1 :name @x $y",
+      std::string(1 << 20, 'x') + "end",
+      "\u200F\u05E9\u05DC\u05D5\u05DD\u200E mixed \u202E reversed",   // RTL marks
+      "e\u0301 a\u0308 Z\u0351\u0352\u0353",                          // combining characters
+      "\U0001F9E0 \U0001F468\u200D\U0001F469\u200D\U0001F467 \U0001F3FD",  // emoji, ZWJ sequence
+      "\uFFFD \uFFFE\uFFFF \U0010FFFF",                                // noncharacters, the last code point
+      std::string("nul\0inside\0", 11),                                // embedded NULs
+  };
+  int version = 0;
+  for (const auto& text : texts) {
+    SCOPED_TRACE(text.substr(0, 40));
+    CaseVersion visit{.case_id = text.size() < 1000 ? text : "long", .actor = text, .submitted = text,
+                      .normalised = text};
+    auto stored = store->AddCaseVersion(visit, {});
+    ASSERT_OK(stored);
+    auto got = store->GetCaseVersion(visit.case_id, stored->version);
+    ASSERT_OK(got);
+    EXPECT_EQ(got->case_id, visit.case_id);
+    EXPECT_TRUE(got->submitted == text) << "submitted differs";
+    EXPECT_TRUE(got->normalised == text) << "normalised differs";
+    EXPECT_TRUE(got->actor == text) << "actor differs";
+    bool utf8 = text.find('\0') == std::string::npos;  // JSON strings may hold any UTF-8 (a NUL as \u0000 too)
+    RunToStore run = SampleRun(visit.case_id, stored->version);
+    run.actor = run.origin = text;
+    if (utf8) {
+      run.options["text"] = text;
+      run.evaluation["note"] = text;
+      run.trace["note"] = text;
+    }
+    auto id = store->SaveRun(run);
+    ASSERT_OK(id);
+    auto record = store->GetRun(*id);
+    ASSERT_OK(record);
+    EXPECT_TRUE(record->summary.actor == text && record->summary.origin == text);
+    EXPECT_TRUE(record->summary.case_id == visit.case_id);
+    if (utf8) {
+      EXPECT_TRUE(record->options["text"] == text);
+      EXPECT_TRUE(record->evaluation["note"] == text);
+      EXPECT_TRUE(record->trace["note"] == text);
+    }
+    ++version;
+  }
+  // Every table is still there, and every hash still verifies.
+  RawConnection raw(temp.path());
+  EXPECT_EQ(raw.Count("runs"), version);
+  EXPECT_EQ(raw.Count("audit_log"), 2 * version);
+  auto report = store->Verify();
+  ASSERT_OK(report);
+  EXPECT_TRUE(report->ok()) << report->problems.front();
+}
+
+TEST(StoreText, InvalidUtf8InJsonIsAnErrorNotACrash) {
+  auto store = OpenOrFail(":memory:");
+  ASSERT_NE(store, nullptr);
+  ASSERT_OK(store->AddCaseVersion(Visit("c-1", "{}"), {}));
+  RunToStore run = SampleRun("c-1", 1);
+  run.evaluation["bad"] = std::string("\xFF\xFE");
+  auto id = store->SaveRun(run);
+  EXPECT_EQ(id.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(id.status().message().rfind("the evaluation cannot be stored: ", 0), 0u) << id.status().message();
+  auto runs = store->ListRuns(std::nullopt);
+  ASSERT_OK(runs);
+  EXPECT_TRUE(runs->empty());
 }
 
 }  // namespace

@@ -1,0 +1,47 @@
+// Internal: the hashes of the audit chain and the compression of stored runs (store.h's top
+// comment says what each hash covers). Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "store/store.h"
+
+namespace nflux::store {
+
+// The canonical serialisation every hash is taken over: each field as its decimal byte length, a
+// ':' and its bytes. Unambiguous for any bytes (binary, NULs, invalid UTF-8), unlike a JSON dump.
+std::string Canonical(const std::vector<std::string_view>& fields);
+
+std::string_view KindName(BundleKind kind);  // "knowledge" | "rules"
+
+// A blob's key: ContentHash(text). A bundle: its kind, version and manifest text.
+std::string BundleHash(BundleKind kind, std::string_view version, std::string_view manifest);
+// The manifest of a bundle: a JSON array of {"name", "hash"} in name order, as stored.
+// `hashes[i]` is the blob hash of `files[i]`.
+std::string Manifest(const std::vector<NamedText>& files, const std::vector<std::string>& hashes);
+
+std::string CaseVersionHash(const CaseVersion& version);
+
+// What a run's content hash covers besides the summary.
+struct RunContent {
+  std::string_view options;     // the stored options text
+  std::string_view evaluation;  // the stored (compressed) bytes
+  std::string_view trace;       // the stored (compressed) bytes
+  std::string_view case_hash, knowledge_hash, rules_hash;
+};
+std::string RunHash(const RunSummary& summary, const RunContent& content);
+
+std::string EntryHash(const AuditEntry& entry);
+
+std::string NowUtc();  // "2026-11-29T09:05:35.123Z"
+
+// zlib: the evaluation and trace are stored deflated (a trace is mostly repeated keys).
+Result<std::string> Deflate(std::string_view bytes);
+// Corruption naming `what` when the bytes are not a zlib stream.
+Result<std::string> Inflate(std::string_view bytes, const std::string& what);
+
+}  // namespace nflux::store

@@ -1,0 +1,102 @@
+// Internal: the SQLite implementation of store::Store. One sqlite3 connection per SqliteStore,
+// its prepared statements cached by SQL text. Schema and migrations: schema.cc; writes:
+// sqlite_store.cc; Verify(): verify.cc.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "store/statement.h"
+#include "store/store.h"
+
+namespace nflux::store {
+
+class SqliteStore final : public Store {
+ public:
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& location, Mode mode, int busy_timeout_ms);
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  std::string Describe() const override { return location_; }
+  Result<CaseVersion> AddCaseVersion(const CaseVersion& version, const AddOptions& options) override;
+  Result<CaseVersion> GetCaseVersion(const std::string& case_id, int version) const override;
+  Result<std::vector<CaseVersion>> ListCaseVersions(const std::string& case_id) const override;
+  Result<std::vector<CaseSummary>> ListCases() const override;
+  Result<int64_t> SaveRun(const RunToStore& run) override;
+  Result<RunRecord> GetRun(int64_t run_id) const override;
+  Result<std::vector<RunSummary>> ListRuns(const std::optional<std::string>& case_id) const override;
+  Result<Bundle> GetBundle(BundleKind kind, const std::string& version) const override;
+  Status SaveBuild(const knowledge::KnowledgeBase& kb, const Bundle& knowledge, const Bundle& rules,
+                   const std::string& source_dir) override;
+  Result<Build> FindBuild(const std::optional<std::string>& version) const override;
+  Result<std::vector<Build>> ListBuilds() const override;
+  Result<std::vector<AuditEntry>> AuditEntries() const override;
+  Result<VerifyReport> Verify() const override;
+
+  // Used by the migrations and the write helpers (all in this module).
+  // IOError "location: what: <SQLite message>", plus the locked hint for SQLITE_BUSY.
+  Status Error(const std::string& what) const;
+  // The cached statement for `sql`; errors name the location.
+  Result<Query> Sql(const std::string& sql) const;
+  // Runs one statement that returns no rows (binding nothing).
+  Status Exec(const std::string& sql, const std::string& what);
+
+ private:
+  SqliteStore(sqlite3* db, std::string location) : db_(db), location_(std::move(location)), statements_(db) {}
+  Status Configure(Mode mode, bool in_memory, int busy_timeout_ms);
+  Status EnableWal(int busy_timeout_ms);
+  // schema.cc
+  Result<int> SchemaVersion() const;
+  Status Migrate(Mode mode);
+  Status MigrateStep(int from);
+  Status MigrateToV1();
+  Status MigrateToV2();
+  Status MoveOldBuild(const std::string& version, const std::string& source_dir);
+
+  // Write steps, each inside the caller's transaction.
+  Result<std::string> StoreBundle(const Bundle& bundle);  // -> its bundle hash
+  Result<std::string> StoreBlob(const std::string& text);  // -> its hash
+  Result<AuditEntry> AppendAudit(const std::string& actor, const std::string& kind, const std::string& subject,
+                                 const std::string& content_hash);
+  Result<CaseVersion> InsertCaseVersion(CaseVersion version, const AddOptions& options);
+  Result<std::string> CaseHashOf(const std::string& case_id, int version) const;
+  Result<int64_t> InsertRun(const RunToStore& run);
+  Status StoreKnowledgeTables(const knowledge::KnowledgeBase& kb, const std::string& source_dir);
+  Status InsertBuild(const knowledge::KnowledgeBase& kb, const Bundle& knowledge, const Bundle& rules,
+                     const std::string& source_dir);
+  Result<std::optional<std::string>> StoredBundleHash(BundleKind kind, const std::string& version) const;
+  Result<std::string> CaseVersionsText(const std::string& case_id) const;
+
+  // verify.cc
+  Status VerifyBundles(VerifyReport& report, std::map<std::string, std::string>& blob_names) const;
+  Status VerifyBlobs(VerifyReport& report, const std::map<std::string, std::string>& blob_names) const;
+  Status VerifyChain(VerifyReport& report) const;
+  Status VerifyCaseVersions(VerifyReport& report) const;
+  Status VerifyRuns(VerifyReport& report) const;
+
+  sqlite3* db_;
+  std::string location_;
+  mutable StatementCache statements_;
+};
+
+// BEGIN IMMEDIATE (the write lock taken up front, so a writer waits in the busy handler instead
+// of failing half-way); rolls back on destruction unless committed.
+class Transaction {
+ public:
+  explicit Transaction(SqliteStore* store) : store_(store) {}
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  Status Begin(const std::string& what);
+  Status Commit(const std::string& what);
+
+ private:
+  SqliteStore* store_;
+  bool open_ = false;
+};
+
+}  // namespace nflux::store
