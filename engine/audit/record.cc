@@ -131,6 +131,18 @@ Result<pipeline::EvaluationOptions> OptionsFromJson(const nlohmann::json& json, 
 
 namespace {
 
+// The pipeline's bundles, their files left out when the store already has that version.
+Result<RunBundles> BundlesToStore(const pipeline::Pipeline& pipeline, store::Store& store) {
+  auto has_knowledge = store.HasBundle(store::BundleKind::kKnowledge, pipeline.knowledge().version());
+  if (!has_knowledge.ok()) return has_knowledge.status();
+  auto has_rules = store.HasBundle(store::BundleKind::kRules, pipeline.rule_base().version);
+  if (!has_rules.ok()) return has_rules.status();
+  if (*has_knowledge && *has_rules)
+    return RunBundles{{store::BundleKind::kKnowledge, pipeline.knowledge().version(), {}},
+                      {store::BundleKind::kRules, pipeline.rule_base().version, {}}};
+  return BundlesOf(pipeline);
+}
+
 // Evaluates the parsed case of `version` and stores the run.
 Result<Recorded> EvaluateParsedAndStore(const pipeline::Pipeline& pipeline, store::Store& store,
                                         store::CaseVersion version, casefile::Case parsed, const RecordOptions& options) {
@@ -138,11 +150,11 @@ Result<Recorded> EvaluateParsedAndStore(const pipeline::Pipeline& pipeline, stor
   if (!evaluated.ok()) return evaluated.status();
   Recorded out{std::move(version), 0, std::move(evaluated).value(), {}};
   out.report = pipeline.ReportJson(out.result);
-  RunBundles bundles = BundlesOf(pipeline);
-  store::RunToStore run{out.case_version.case_id, out.case_version.version, options.actor, options.origin,
-                        NFLUX_VERSION, std::move(bundles.knowledge), std::move(bundles.rules),
-                        OptionsToJson(options.evaluation), out.report, out.result.evaluation.trace.ToJson()};
-  auto id = store.SaveRun(run);
+  auto bundles = BundlesToStore(pipeline, store);
+  if (!bundles.ok()) return bundles.status();
+  auto id = store.SaveRun({out.case_version.case_id, out.case_version.version, options.actor, options.origin,
+                           NFLUX_VERSION, std::move(bundles->knowledge), std::move(bundles->rules),
+                           OptionsToJson(options.evaluation), out.report, out.result.evaluation.trace.ToJson()});
   if (!id.ok()) return id.status();
   out.run_id = *id;
   out.report["trace_id"] = store::RunName(out.run_id);

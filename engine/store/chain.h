@@ -39,9 +39,9 @@ std::string EntryHash(const AuditEntry& entry);
 
 std::string NowUtc();  // "2026-11-29T09:05:35.123Z"
 
-// zlib: the evaluation and trace are stored deflated (a trace is mostly repeated keys).
-Result<std::string> Deflate(std::string_view bytes);
-// Corruption naming `what` when the bytes are not a zlib stream.
-Result<std::string> Inflate(std::string_view bytes, const std::string& what);
+// zstd: the evaluation and trace are stored compressed (a trace is mostly repeated keys).
+Result<std::string> Compress(std::string_view bytes);
+// Corruption naming `what` when the bytes are not one complete zstd frame.
+Result<std::string> Decompress(std::string_view bytes, const std::string& what);
 
 }  // namespace nflux::store

@@ -29,7 +29,7 @@ constexpr const char* kSchema1 = R"sql(
 )sql";
 
 // Schema 2: content-addressed knowledge and rules, builds of both, versioned cases, runs and the
-// audit chain. Runs keep their evaluation and trace deflated (zlib); everything else is text.
+// audit chain. Runs keep their evaluation and trace compressed (zstd); everything else is text.
 constexpr const char* kSchema2 = R"sql(
   CREATE TABLE blobs (hash TEXT PRIMARY KEY, text TEXT NOT NULL);
   CREATE TABLE bundles (

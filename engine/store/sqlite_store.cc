@@ -21,7 +21,8 @@ std::string CaseSubject(const std::string& case_id, int version) {
 }
 
 // nlohmann throws on strings that are not UTF-8; exceptions do not leave the module.
-Result<std::string> DumpJson(const ordered_json& value, const std::string& what) {
+template <typename Json>
+Result<std::string> DumpJson(const Json& value, const std::string& what) {
   try {
     return value.dump();
   } catch (const nlohmann::json::exception& error) {
@@ -264,7 +265,7 @@ Result<std::string> SqliteStore::CaseHashOf(const std::string& case_id, int vers
   return Status::NotFound(*versions + "; there is no version " + std::to_string(version));
 }
 
-Result<int64_t> SqliteStore::InsertRun(const RunToStore& run) {
+Result<int64_t> SqliteStore::InsertRun(RunToStore& run) {
   if (!run.evaluation.is_object()) return Status::InvalidArgument("a run's evaluation must be a JSON object");
   auto case_hash = CaseHashOf(run.case_id, run.case_version);
   if (!case_hash.ok()) return case_hash.status();
@@ -281,15 +282,14 @@ Result<int64_t> SqliteStore::InsertRun(const RunToStore& run) {
     row.summary = {(*next)->Int(0), NowUtc(), run.actor, run.origin, run.case_id, run.case_version,
                    run.knowledge.version, run.rules.version, run.engine_version};
   }
-  ordered_json evaluation = run.evaluation;
-  evaluation["trace_id"] = RunName(row.summary.id);
+  run.evaluation["trace_id"] = RunName(row.summary.id);
   auto options = DumpJson(run.options, "the run's options");
-  auto evaluation_text = DumpJson(evaluation, "the evaluation");
+  auto evaluation_text = DumpJson(run.evaluation, "the evaluation");
   auto trace_text = DumpJson(run.trace, "the trace");
   for (const auto* text : {&options, &evaluation_text, &trace_text})
     if (!text->ok()) return text->status();
-  auto evaluation_bytes = Deflate(*evaluation_text);
-  auto trace_bytes = Deflate(*trace_text);
+  auto evaluation_bytes = Compress(*evaluation_text);
+  auto trace_bytes = Compress(*trace_text);
   if (!evaluation_bytes.ok() || !trace_bytes.ok())
     return (evaluation_bytes.ok() ? trace_bytes.status() : evaluation_bytes.status()).WithContext(location_);
   row.options = std::move(*options);
@@ -312,7 +312,7 @@ Result<int64_t> SqliteStore::InsertRun(const RunToStore& run) {
   return s.id;
 }
 
-Result<int64_t> SqliteStore::SaveRun(const RunToStore& run) {
+Result<int64_t> SqliteStore::SaveRun(RunToStore run) {
   std::string what = "storing a run of " + CaseSubject(run.case_id, run.case_version);
   Transaction transaction(this);
   if (Status status = transaction.Begin(what); !status.ok()) return status;
@@ -335,8 +335,8 @@ Result<RunRecord> SqliteStore::GetRun(int64_t run_id) const {
   RunRecord record{ReadRunSummary(row), {}, {}, {}, row.Text(12), row.Int(13)};
   std::string where = location_ + ": " + name;
   auto options = ParseStored<ordered_json>(row.Text(9), where + ": options");
-  auto evaluation_text = Inflate(row.Blob(10), where + ": evaluation");
-  auto trace_text = Inflate(row.Blob(11), where + ": trace");
+  auto evaluation_text = Decompress(row.Blob(10), where + ": evaluation");
+  auto trace_text = Decompress(row.Blob(11), where + ": trace");
   if (!options.ok()) return options.status();
   if (!evaluation_text.ok()) return evaluation_text.status();
   if (!trace_text.ok()) return trace_text.status();
@@ -363,6 +363,12 @@ Result<std::vector<RunSummary>> SqliteStore::ListRuns(const std::optional<std::s
 }
 
 // ---- Knowledge and rules
+
+Result<bool> SqliteStore::HasBundle(BundleKind kind, const std::string& version) const {
+  auto stored = StoredBundleHash(kind, version);
+  if (!stored.ok()) return stored.status();
+  return stored->has_value();
+}
 
 Result<Bundle> SqliteStore::GetBundle(BundleKind kind, const std::string& version) const {
   std::string name = std::string(KindName(kind)) + " version '" + version + "'";

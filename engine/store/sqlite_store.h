@@ -26,7 +26,8 @@ class SqliteStore final : public Store {
   Result<CaseVersion> GetCaseVersion(const std::string& case_id, int version) const override;
   Result<std::vector<CaseVersion>> ListCaseVersions(const std::string& case_id) const override;
   Result<std::vector<CaseSummary>> ListCases() const override;
-  Result<int64_t> SaveRun(const RunToStore& run) override;
+  Result<int64_t> SaveRun(RunToStore run) override;
+  Result<bool> HasBundle(BundleKind kind, const std::string& version) const override;
   Result<RunRecord> GetRun(int64_t run_id) const override;
   Result<std::vector<RunSummary>> ListRuns(const std::optional<std::string>& case_id) const override;
   Result<Bundle> GetBundle(BundleKind kind, const std::string& version) const override;
@@ -64,7 +65,7 @@ class SqliteStore final : public Store {
                                  const std::string& content_hash);
   Result<CaseVersion> InsertCaseVersion(CaseVersion version, const AddOptions& options);
   Result<std::string> CaseHashOf(const std::string& case_id, int version) const;
-  Result<int64_t> InsertRun(const RunToStore& run);
+  Result<int64_t> InsertRun(RunToStore& run);
   Status StoreKnowledgeTables(const knowledge::KnowledgeBase& kb, const std::string& source_dir);
   Status InsertBuild(const knowledge::KnowledgeBase& kb, const Bundle& knowledge, const Bundle& rules,
                      const std::string& source_dir);

@@ -107,12 +107,13 @@ struct RunToStore {
   std::string actor;
   std::string origin;    // what made the run: "evaluate --save", "run", "hook neuroflux-patient-view ..."
   std::string engine_version;
-  Bundle knowledge;      // stored when its version is not there yet (then `files` may be empty otherwise)
+  Bundle knowledge;      // its files are stored when its version is not there yet; they may be left
+                         // empty when HasBundle() said it is (else InvalidArgument)
   Bundle rules;
   // Ordered: read back exactly as written (key order included).
   nlohmann::ordered_json options;     // how it was evaluated: strict, source name, flux overrides...
   nlohmann::ordered_json evaluation;  // the evaluation JSON (output.md); its trace_id is set to the run id
-  nlohmann::ordered_json trace;       // the full rule trace (inference::Trace::ToJson)
+  nlohmann::json trace;               // the full rule trace, as inference::Trace::ToJson makes it
 };
 
 // A run's identity as users see it: "run-17". ParseRunId accepts "run-17" and "17".
@@ -183,13 +184,16 @@ class Store {
 
   // Runs. SaveRun stores the bundles that are not there yet, the run and its audit entry in one
   // transaction and returns the run id. Errors: NotFound for a case version that does not exist.
-  virtual Result<int64_t> SaveRun(const RunToStore& run) = 0;
+  // Taken by value: move the run in (its JSON is large) unless the caller keeps it.
+  virtual Result<int64_t> SaveRun(RunToStore run) = 0;
   virtual Result<RunRecord> GetRun(int64_t run_id) const = 0;  // NotFound: "run-17: no such run"
   // Every run, or those of one case, oldest first.
   virtual Result<std::vector<RunSummary>> ListRuns(const std::optional<std::string>& case_id) const = 0;
 
-  // Knowledge and rule content. GetBundle: NotFound when the version is not stored.
+  // Knowledge and rule content. GetBundle: NotFound when the version is not stored. HasBundle lets a
+  // caller leave a run's bundle files out (copying them costs more than storing the run).
   virtual Result<Bundle> GetBundle(BundleKind kind, const std::string& version) const = 0;
+  virtual Result<bool> HasBundle(BundleKind kind, const std::string& version) const = 0;
   // `nflux kb build`: the knowledge base (also into queryable node, edge and citation tables) and its
   // rules as one build. Storing a pair that is already the latest build is a no-op.
   // REQUIRES: `kb` was loaded from exactly `knowledge.files`.
