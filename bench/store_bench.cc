@@ -47,14 +47,32 @@ const std::string& ExampleCase() {
   return text;
 }
 
-// A fresh database file for one benchmark.
-std::unique_ptr<store::Store> FreshStore(const std::string& name) {
-  std::string path = (std::filesystem::temp_directory_path() / ("nflux_bench_" + std::to_string(getpid()) + "_" + name + ".db")).string();
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
-  auto opened = store::OpenStore(path, store::Mode::kReadWrite);
-  if (!opened.ok()) std::abort();
-  return std::move(opened).value();
-}
+// A fresh database file for one benchmark, removed (with its WAL) when the benchmark ends: the
+// 100,000-run database takes 2.5 GB.
+class BenchDatabase {
+ public:
+  explicit BenchDatabase(const std::string& name)
+      : path_((std::filesystem::temp_directory_path() /
+               ("nflux_bench_" + std::to_string(getpid()) + "_" + name + ".db")).string()) {
+    Remove();
+    auto opened = store::OpenStore(path_, store::Mode::kReadWrite);
+    if (!opened.ok()) std::abort();
+    store_ = std::move(opened).value();
+  }
+  ~BenchDatabase() {
+    store_.reset();
+    Remove();
+  }
+  store::Store& operator*() { return *store_; }
+  store::Store* operator->() { return store_.get(); }
+
+ private:
+  void Remove() {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + suffix);
+  }
+  std::string path_;
+  std::unique_ptr<store::Store> store_;
+};
 
 audit::RecordOptions Recording() {
   audit::RecordOptions options;
@@ -80,7 +98,7 @@ void BM_EvaluateWithReport(benchmark::State& state) {
 // The same plus storing the case version (unchanged after the first) and the run.
 void BM_EvaluateAndStore(benchmark::State& state) {
   const auto& pipeline = Shipped();
-  auto store = FreshStore("evaluate_and_store");
+  BenchDatabase store("evaluate_and_store");
   for (auto _ : state) {
     auto recorded = audit::EvaluateAndStore(pipeline, *store, ExampleCase(), Recording());
     if (!recorded.ok()) state.SkipWithError(recorded.status().message().c_str());
@@ -109,7 +127,7 @@ store::RunToStore ExampleRun(store::Store& store) {
 
 // SaveRun alone: compress, hash, one transaction (the bundles are already stored).
 void BM_SaveRun(benchmark::State& state) {
-  auto store = FreshStore("save_run");
+  BenchDatabase store("save_run");
   store::RunToStore run = ExampleRun(*store);
   for (auto _ : state) {
     auto id = store->SaveRun(run);
@@ -119,7 +137,7 @@ void BM_SaveRun(benchmark::State& state) {
 
 // Verify over N stored runs (set up untimed: N SaveRun calls).
 void BM_Verify(benchmark::State& state) {
-  auto store = FreshStore("verify_" + std::to_string(state.range(0)));
+  BenchDatabase store("verify_" + std::to_string(state.range(0)));
   store::RunToStore run = ExampleRun(*store);
   for (int64_t i = 1; i < state.range(0); ++i)
     if (!store->SaveRun(run).ok()) std::abort();

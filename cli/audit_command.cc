@@ -54,10 +54,10 @@ int RunList(Context& context, const AuditArgs& args) {
     std::cout << out.dump(2) << "\n";
     return kExitOk;
   }
-  std::cout << std::left << std::setw(12) << "run" << std::setw(22) << "stored" << std::setw(28) << "case"
+  std::cout << std::left << std::setw(12) << "run" << std::setw(26) << "stored" << std::setw(28) << "case"
             << std::setw(9) << "version" << std::setw(16) << "by" << "origin\n";
   for (const auto& run : *runs)
-    std::cout << std::setw(12) << store::RunName(run.id) << std::setw(22) << run.created_at << std::setw(28)
+    std::cout << std::setw(12) << store::RunName(run.id) << std::setw(26) << run.created_at << std::setw(28)
               << run.case_id << std::setw(9) << run.case_version << std::setw(16) << run.actor << run.origin << "\n";
   std::cout << runs->size() << " run(s)\n";
   return kExitOk;
@@ -128,7 +128,9 @@ int RunDiff(Context& context, const AuditArgs& args) {
   if (!a.ok()) return Fail(a.status());
   auto b = StoredRun(*store, args.other_run);
   if (!b.ok()) return Fail(b.status());
-  PrintDiff(audit::DiffEvaluations(a->evaluation, a->trace, b->evaluation, b->trace), args.format);
+  PrintDiff(audit::DiffEvaluations(a->evaluation, a->trace, b->evaluation, b->trace, store::RunName(a->summary.id),
+                                   store::RunName(b->summary.id)),
+            args.format);
   return kExitOk;
 }
 

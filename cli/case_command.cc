@@ -51,9 +51,9 @@ int RunList(Context& context, const CaseArgs& args) {
     return kExitOk;
   }
   std::cout << std::left << std::setw(28) << "case" << std::setw(10) << "versions" << std::setw(6) << "runs"
-            << std::setw(22) << "created" << "updated\n";
+            << std::setw(26) << "created" << "updated\n";
   for (const auto& c : *cases)
-    std::cout << std::setw(28) << c.case_id << std::setw(10) << c.versions << std::setw(6) << c.runs << std::setw(22)
+    std::cout << std::setw(28) << c.case_id << std::setw(10) << c.versions << std::setw(6) << c.runs << std::setw(26)
               << c.created_at << c.updated_at << "\n";
   std::cout << cases->size() << " case(s) in " << store->Describe() << "\n";
   return kExitOk;
