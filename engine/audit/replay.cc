@@ -6,9 +6,8 @@ namespace {
 
 pipeline::Sources SourcesOf(store::Bundle knowledge, store::Bundle rules, const std::string& run_name) {
   pipeline::Sources sources;
-  for (auto& file : knowledge.files)
-    sources.knowledge.push_back(knowledge::SourceFile{std::move(file.name), std::move(file.text)});
-  for (auto& file : rules.files) sources.rules.push_back(rules::RuleSource{file.name, std::move(file.text), file.name});
+  sources.knowledge = pipeline::KnowledgeFilesOf(std::move(knowledge));
+  sources.rules = pipeline::RuleFilesOf(std::move(rules));
   sources.rules_dir = run_name + " (stored rules)";
   return sources;
 }

@@ -55,17 +55,25 @@ Result<std::vector<knowledge::SourceFile>> ReadKnowledgeSources(const Options& o
   if (!options.from_db) return knowledge::ReadKnowledgeDir(options.knowledge_dir);
   auto bundle = StoredBundle(options, store::BundleKind::kKnowledge);
   if (!bundle.ok()) return bundle.status();
-  std::vector<knowledge::SourceFile> files;
-  for (auto& file : bundle->files) files.push_back(knowledge::SourceFile{std::move(file.name), std::move(file.text)});
-  return files;
+  return KnowledgeFilesOf(std::move(bundle).value());
 }
 
 Result<std::vector<rules::RuleSource>> ReadRuleSources(const Options& options) {
   if (!options.from_db) return rules::ReadRulesDir(options.rules_dir);
   auto bundle = StoredBundle(options, store::BundleKind::kRules);
   if (!bundle.ok()) return bundle.status();
+  return RuleFilesOf(std::move(bundle).value());
+}
+
+std::vector<knowledge::SourceFile> KnowledgeFilesOf(store::Bundle bundle) {
+  std::vector<knowledge::SourceFile> files;
+  for (auto& file : bundle.files) files.push_back(knowledge::SourceFile{std::move(file.name), std::move(file.text)});
+  return files;
+}
+
+std::vector<rules::RuleSource> RuleFilesOf(store::Bundle bundle) {
   std::vector<rules::RuleSource> files;
-  for (auto& file : bundle->files) files.push_back(rules::RuleSource{file.name, std::move(file.text), file.name});
+  for (auto& file : bundle.files) files.push_back(rules::RuleSource{file.name, std::move(file.text), file.name});
   return files;
 }
 

@@ -34,6 +34,7 @@
 #include "report/report.h"
 #include "rules/rules.h"
 #include "safety/safety.h"
+#include "store/store.h"
 
 namespace nflux::pipeline {
 
@@ -65,6 +66,11 @@ struct Sources {
 Result<std::vector<knowledge::SourceFile>> ReadKnowledgeSources(const Options& options);
 Result<std::vector<rules::RuleSource>> ReadRuleSources(const Options& options);
 Result<Sources> ReadSources(const Options& options);
+
+// A stored knowledge or rule bundle as the files a pipeline reads, each named by its stored name
+// (relative to its folder): what --from-db and a replay open a pipeline from.
+std::vector<knowledge::SourceFile> KnowledgeFilesOf(store::Bundle bundle);
+std::vector<rules::RuleSource> RuleFilesOf(store::Bundle bundle);
 
 // A knowledge file's name relative to its folder ("labs.json", "citations/sleep.json").
 std::string RelativeName(const knowledge::SourceFile& file, const std::string& dir);

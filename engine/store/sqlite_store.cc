@@ -16,9 +16,6 @@ std::string Plural(int64_t count, const std::string& word) {
   return std::to_string(count) + " " + word + (count == 1 ? "" : "s");
 }
 
-std::string CaseSubject(const std::string& case_id, int version) {
-  return "case " + case_id + " version " + std::to_string(version);
-}
 
 // nlohmann throws on strings that are not UTF-8; exceptions do not leave the module.
 template <typename Json>
@@ -76,6 +73,14 @@ struct RunRow {
 };
 
 }  // namespace
+
+std::string CaseSubject(const std::string& case_id, int version) {
+  return "case " + case_id + " version " + std::to_string(version);
+}
+
+AuditEntry ReadAuditEntry(const Statement& row) {
+  return {row.Int(0), row.Text(1), row.Text(2), row.Text(3), row.Text(4), row.Text(5), row.Text(6), row.Text(7)};
+}
 
 // ---- Shared write steps
 
@@ -501,9 +506,7 @@ Result<std::vector<AuditEntry>> SqliteStore::AuditEntries() const {
   std::vector<AuditEntry> entries;
   int rc;
   while ((rc = (*query)->Step()) == SQLITE_ROW) {
-    const Statement& row = **query;
-    entries.push_back({row.Int(0), row.Text(1), row.Text(2), row.Text(3), row.Text(4), row.Text(5), row.Text(6),
-                       row.Text(7)});
+    entries.push_back(ReadAuditEntry(**query));
   }
   if (rc != SQLITE_DONE) return Error("reading the audit chain");
   return entries;

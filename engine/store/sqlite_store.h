@@ -14,6 +14,11 @@
 
 namespace nflux::store {
 
+// "case c-1 version 2": how messages and the audit chain name a case version.
+std::string CaseSubject(const std::string& case_id, int version);
+// An audit_log row read as sequence, at, actor, kind, subject, content_hash, prev_hash, entry_hash.
+AuditEntry ReadAuditEntry(const Statement& row);
+
 class SqliteStore final : public Store {
  public:
   static Result<std::unique_ptr<SqliteStore>> Open(const std::string& location, Mode mode, int busy_timeout_ms);

@@ -95,7 +95,7 @@ Status SqliteStore::VerifyChain(VerifyReport& report) const {
   while ((rc = (*query)->Step()) == SQLITE_ROW) {
     const Statement& row = **query;
     ++report.entries;
-    AuditEntry e{row.Int(0), row.Text(1), row.Text(2), row.Text(3), row.Text(4), row.Text(5), row.Text(6), row.Text(7)};
+    AuditEntry e = ReadAuditEntry(row);
     std::string name = "audit entry " + std::to_string(e.sequence);
     if (e.sequence != previous_sequence + 1)
       report.problems.push_back("audit entry " + std::to_string(previous_sequence + 1) + ": missing (the sequence jumps from " +
@@ -127,7 +127,7 @@ Status SqliteStore::VerifyCaseVersions(VerifyReport& report) const {
     ++report.case_versions;
     CaseVersion v{row.Text(0), static_cast<int>(row.Int(1)), row.Text(2), row.Text(3),
                   row.Text(4), row.Text(5), row.Text(6)};
-    std::string name = "case " + v.case_id + " version " + std::to_string(v.version);
+    std::string name = CaseSubject(v.case_id, v.version);
     if (CaseVersionHash(v) != v.content_hash)
       report.problems.push_back(name + ": content hash " + Short(v.content_hash) +
                                 " does not match the stored case version (submitted or normalised text or metadata "
