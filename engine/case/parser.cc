@@ -537,13 +537,13 @@ class Parser {
 
   // A unit must parse and convert to the lab's canonical unit.
   void CheckUnit(const std::string& unit, const knowledge::Node& node, const std::string& path) {
+    const knowledge::Lab& info = *node.lab;
+    if (info.to_canonical->From(unit).Convert(1).ok()) return;
     Result<units::Unit> parsed = units::ParseUnit(unit);
     if (!parsed.ok()) {
       Error(path, parsed.status().message());
       return;
     }
-    const knowledge::Lab& info = *node.lab;
-    if (units::CheckConvertible(unit, info.analyte.canonical_unit, &info.analyte).ok()) return;
     std::string message = "unit " + Quote(unit) + " (" + units::DescribeDimension(*parsed) + ") does not fit " +
                           node.id + ", measured in " + info.analyte.canonical_unit;
     Result<units::Unit> canonical = units::ParseUnit(info.analyte.canonical_unit);
@@ -555,7 +555,7 @@ class Parser {
   // True when the lab's accepted units all give the same number, so a missing unit is harmless.
   static bool UnitsInterchangeable(const knowledge::Lab& info) {
     for (const std::string& unit : info.units) {
-      Result<double> one = units::Convert(1, unit, info.analyte.canonical_unit, &info.analyte);
+      Result<double> one = info.to_canonical->From(unit).Convert(1);
       if (!one.ok() || std::abs(*one - 1) > 1e-9) return false;
     }
     return !info.units.empty();
@@ -591,7 +591,7 @@ class Parser {
       }
     }
     if (!unit.empty()) {
-      Result<double> converted = units::Convert(lab.input_value, unit, info.analyte.canonical_unit, &info.analyte);
+      Result<double> converted = info.to_canonical->From(unit).Convert(lab.input_value);
       if (converted.ok()) lab.value = *converted;
     }
 

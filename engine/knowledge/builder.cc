@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 
 #include "base/json.h"
 #include "base/text.h"
@@ -86,12 +87,12 @@ void Builder::Report(const std::string& file, const std::string& json_path, cons
   problems_->push_back(Problem{file, json_path, message});
 }
 
-void Builder::AddFile(const SourceFile& file) {
+bool Builder::AddFile(const SourceFile& file) {
   StrictJson parsed = ParseJsonStrict(file.text);
   if (parsed.syntax_error) {
     problems_->push_back(Problem{file.path, "", "invalid JSON: " + parsed.syntax_error->message,
                                 parsed.syntax_error->line, parsed.syntax_error->column});
-    return;
+    return false;
   }
   // A key given twice would silently drop the first value: report it instead.
   for (const auto& path : parsed.duplicate_keys)
@@ -101,11 +102,11 @@ void Builder::AddFile(const SourceFile& file) {
   if (name == "vocabulary.json") {
     vocabulary_ = std::move(document);
     vocabulary_file_ = file.path;
-    return;
+    return true;
   }
   if (!document.is_object()) {
     Report(file.path, "", "a knowledge file must be a JSON object with 'nodes', 'edges' and/or 'citations'");
-    return;
+    return true;
   }
   for (const auto& [key, value] : document.items()) {
     if (IsComment(key)) continue;
@@ -134,6 +135,7 @@ void Builder::AddFile(const SourceFile& file) {
                  "; a knowledge file has 'nodes', 'edges', 'citations' and 'work_up'");
     }
   }
+  return true;
 }
 
 // The basic work-up ({"first_line": [lab ids], "citations": [...], "note": ...}): the labs a
@@ -476,6 +478,7 @@ void Builder::ParseLab(const json& node_json, const SourceRef& at, Node& node) {
   ReadLabRanges(node_json, at, node, lab);
   ReadDecisionLimits(node_json, at, lab);
   ReadLabLimits(node_json, at, lab);
+  lab.to_canonical = std::make_shared<const units::CanonicalConverters>(lab.analyte);
   node.lab = std::move(lab);
 }
 
@@ -1081,23 +1084,34 @@ std::vector<std::string> Builder::IdsOf(NodeKind kind) const {
 }
 
 std::string Builder::Version() const {
-  // Canonical content: independent of file layout and of key order.
-  json canonical = json::object();
-  std::vector<const Node*> sorted_nodes;
-  for (const auto& node : nodes_) sorted_nodes.push_back(&node);
-  std::sort(sorted_nodes.begin(), sorted_nodes.end(), [](const Node* a, const Node* b) { return a->id < b->id; });
-  canonical["nodes"] = json::array();
-  for (const auto* node : sorted_nodes) canonical["nodes"].push_back(node->data);
+  // Canonical content, independent of file layout and of key order: the text of the object
+  // {"citations": {key: data}, "edges": [sorted edge texts], "nodes": [by id], "work_up": ...} as
+  // nlohmann dumps it (keys sorted), written piece by piece instead of copied into one document.
+  std::string canonical = "{\"citations\":{";
+  bool first = true;
+  for (const auto& [key, citation] : citations_) {
+    if (!std::exchange(first, false)) canonical += ',';
+    canonical += json(key).dump() + ':' + citation.data.dump();
+  }
   std::vector<std::string> edge_texts;
   for (const auto& raw : edges_)
     if (!raw.edge.generated) edge_texts.push_back(raw.json.dump());
   std::sort(edge_texts.begin(), edge_texts.end());
-  canonical["edges"] = json::array();
-  for (const auto& text : edge_texts) canonical["edges"].push_back(json::parse(text));
-  canonical["citations"] = json::object();
-  for (const auto& [key, citation] : citations_) canonical["citations"][key] = citation.data;
-  if (!work_up_json_.is_null()) canonical["work_up"] = work_up_json_;
-  return "sha256:" + Sha256Hex(canonical.dump());
+  canonical += "},\"edges\":[";
+  for (size_t i = 0; i < edge_texts.size(); ++i) canonical += (i ? "," : "") + edge_texts[i];
+  canonical += "],\"nodes\":[";
+  std::vector<const Node*> sorted_nodes;
+  for (const auto& node : nodes_) sorted_nodes.push_back(&node);
+  std::sort(sorted_nodes.begin(), sorted_nodes.end(), [](const Node* a, const Node* b) { return a->id < b->id; });
+  first = true;
+  for (const auto* node : sorted_nodes) {
+    if (!std::exchange(first, false)) canonical += ',';
+    canonical += node->data.dump();
+  }
+  canonical += ']';
+  if (!work_up_json_.is_null()) canonical += ",\"work_up\":" + work_up_json_.dump();
+  canonical += '}';
+  return "sha256:" + Sha256Hex(canonical);
 }
 
 std::shared_ptr<KnowledgeBase> Builder::Finish() {

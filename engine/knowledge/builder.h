@@ -16,7 +16,8 @@ class Builder {
  public:
   explicit Builder(std::vector<Problem>* problems);
 
-  void AddFile(const SourceFile& file);
+  // False when the file is not JSON (reported with its line and column; nothing of it is added).
+  bool AddFile(const SourceFile& file);
   // Validates references, generates field edges, runs the content checks, builds the graph.
   std::shared_ptr<KnowledgeBase> Finish();
 

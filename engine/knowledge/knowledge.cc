@@ -344,8 +344,13 @@ Result<std::vector<SourceFile>> ReadKnowledgeDir(const std::string& dir) {
 LoadOutcome LoadKnowledge(const std::vector<SourceFile>& files) {
   LoadOutcome outcome;
   Builder builder(&outcome.problems);
-  for (const auto& file : files) builder.AddFile(file);
+  std::vector<Problem> syntax_errors;
+  for (const auto& file : files)
+    if (!builder.AddFile(file)) syntax_errors.push_back(outcome.problems.back());
   outcome.kb = builder.Finish();
+  // A file that is not JSON leaves everything it defines undefined, and every reference to it
+  // elsewhere would be reported as well: then the syntax errors alone are the problems.
+  if (!syntax_errors.empty()) outcome.problems = std::move(syntax_errors);
   return outcome;
 }
 

@@ -141,6 +141,9 @@ struct Lab {
   std::vector<DecisionLimit> decision_limits;  // all of one side (checked when loading)
   std::optional<double> plausible_min, plausible_max;  // beyond: impossible
   std::optional<double> critical_low, critical_high;   // beyond: needs prompt review
+  // Converters from any unit text to the canonical unit, parsed once per text (the case parser
+  // converts every lab of every case with them). Shared by copies; never null once loaded.
+  std::shared_ptr<const units::CanonicalConverters> to_canonical;
 
   // Tells whether a case meets one criterion (the case module supplies it).
   using CriterionTest = std::function<bool(const Criterion&)>;

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <map>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include "base/text.h"
 #include "explain/explain.h"
@@ -57,7 +59,7 @@ std::vector<std::string> RuleCitations(const inference::Engine& engine, const st
 
 // A copy of `value` with each object's keys in the contract's order: the listed ones first (those
 // present), then the rest as they came. The case module's helpers return sorted keys.
-ordered_json InOrder(const nlohmann::json& value, const std::vector<std::string>& order) {
+ordered_json InOrder(const nlohmann::json& value, std::initializer_list<std::string_view> order) {
   if (value.is_array()) {
     ordered_json out = ordered_json::array();
     for (const auto& item : value) out.push_back(InOrder(item, order));
@@ -65,10 +67,11 @@ ordered_json InOrder(const nlohmann::json& value, const std::vector<std::string>
   }
   if (!value.is_object()) return ordered_json(value);
   ordered_json out = ordered_json::object();
-  for (const auto& key : order)
-    if (value.contains(key)) out[key] = InOrder(value[key], {"value", "unit", "low", "high"});
+  for (std::string_view key : order)
+    if (auto found = value.find(key); found != value.end())
+      out.emplace(std::string(key), InOrder(*found, {"value", "unit", "low", "high"}));
   for (const auto& [key, item] : value.items())
-    if (!out.contains(key)) out[key] = ordered_json(item);
+    if (std::find(order.begin(), order.end(), key) == order.end()) out.emplace(key, ordered_json(item));
   return out;
 }
 

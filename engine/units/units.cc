@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -216,6 +217,19 @@ Result<double> Convert(double value, std::string_view from, std::string_view to,
 Status CheckConvertible(std::string_view from, std::string_view to, const Analyte* analyte) {
   // Every step is linear or affine, so one finite value converts exactly when all do.
   return Convert(1, from, to, analyte).status();
+}
+
+CanonicalConverters::CanonicalConverters(Analyte analyte) : analyte_(std::move(analyte)) {}
+
+Converter CanonicalConverters::From(std::string_view from) const {
+  {
+    std::shared_lock lock(mutex_);
+    if (auto found = by_text_.find(from); found != by_text_.end()) return found->second;
+  }
+  Converter converter(from, analyte_.canonical_unit, &analyte_);
+  std::unique_lock lock(mutex_);
+  if (by_text_.size() < kMaxTexts) by_text_.emplace(std::string(from), converter);
+  return converter;
 }
 
 }  // namespace nflux::units

@@ -19,11 +19,14 @@
 #include <array>
 #include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/status.h"
+#include "base/text.h"
 
 namespace nflux::units {
 
@@ -136,5 +139,24 @@ class Converter {
 // Ok when Convert(from -> to) would succeed for some value; the knowledge validator uses it to
 // check that every accepted unit of a lab converts to its canonical unit.
 Status CheckConvertible(std::string_view from, std::string_view to, const Analyte* analyte);
+
+// Converters from any unit text to one analyte's canonical unit, each parsed once per distinct text
+// and kept: a case repeats a handful of unit spellings, and parsing one costs far more than
+// converting a value. Holds its own copy of the analyte, so it outlives whatever it was made from.
+// Thread-safe: lookups share a lock; a new text takes it exclusively once. Keeps at most
+// kMaxTexts texts (beyond them a converter is built and not kept), so hostile input cannot grow it.
+class CanonicalConverters {
+ public:
+  explicit CanonicalConverters(Analyte analyte);
+  // The converter from `from` to the canonical unit: Converter(from, canonical_unit, &analyte).
+  Converter From(std::string_view from) const;
+
+  static constexpr size_t kMaxTexts = 256;
+
+ private:
+  Analyte analyte_;
+  mutable std::shared_mutex mutex_;
+  mutable std::unordered_map<std::string, Converter, StringHash, std::equal_to<>> by_text_;
+};
 
 }  // namespace nflux::units

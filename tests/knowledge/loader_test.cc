@@ -172,6 +172,16 @@ const std::vector<BadCase>& BadCases() {
        [](Fixture& f) { f.raw["kb/extra.json"] = "{\n  \"nodes\": [}\n}\n"; },
        {"kb/extra.json:2:13: invalid JSON: syntax error while parsing value - unexpected '}'; expected '[', '{', "
         "or a literal"}},
+      // The base file defines what the others reference: its syntax error alone is reported, not
+      // every reference to a node it would have defined.
+      {"broken_base_file_is_one_problem_not_its_knock_on_effects",
+       [](Fixture& f) {
+         f.files["kb/extra.json"] = {{"nodes", {MakeNode("tph2_helper", "enzyme", {{"cofactors", {"iron"}},
+                                                                                    {"citations", Cites({"smith_2020"})}})}}};
+         f.raw["kb/base.json"] = f.files["kb/base.json"].dump(2).substr(0, 40);
+       },
+       {"kb/base.json:4:20: invalid JSON: syntax error while parsing value - unexpected end of input; expected '[', "
+        "'{', or a literal"}},
       {"top_level_not_an_object",
        [](Fixture& f) { f.files["kb/extra.json"] = json::array(); },
        {"kb/extra.json: a knowledge file must be a JSON object with 'nodes', 'edges' and/or 'citations'"}},
