@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# examples/README.md indexes every example: each examples/NAME.json has a row in its table, each
+# file the table names exists, each example tells its story in extra.narrative, and each
+# expectation in examples/expected/ belongs to an example (examples_golden checks the results).
+# Run from the source root.
+set -euo pipefail
+python3 - <<'PY'
+import glob, json, os, re, sys
+
+problems = []
+examples = sorted(os.path.basename(p) for p in glob.glob("examples/*.json"))
+readme = open("examples/README.md", encoding="utf-8").read()
+rows = {m.group(1) for m in re.finditer(r"^\|\s*\[([\w.-]+\.json)\]\(\1\)\s*\|", readme, re.M)}
+for name in examples:
+    if name not in rows:
+        problems.append(f"examples/README.md: no table row for examples/{name} (| [{name}]({name}) | ... |)")
+    doc = json.load(open("examples/" + name, encoding="utf-8"))
+    narrative = doc.get("extra", {}).get("narrative", "")
+    if not isinstance(narrative, str) or len(narrative.split()) < 20:
+        problems.append(f"examples/{name}: /extra/narrative: missing or shorter than 20 words")
+for name in sorted(rows - set(examples)):
+    problems.append(f"examples/README.md: the table names {name}, which is not in examples/")
+for path in sorted(glob.glob("examples/expected/*.expect.json")):
+    name = os.path.basename(path)[: -len(".expect.json")] + ".json"
+    if name not in examples:
+        problems.append(f"{path}: no example examples/{name}")
+for problem in problems:
+    print(problem)
+print(f"{len(examples)} examples, {len(problems)} problem(s)")
+sys.exit(1 if problems else 0)
+PY
