@@ -2,6 +2,7 @@
 # examples/README.md indexes every example: each examples/NAME.json has a row in its table, each
 # file the table names exists, each example tells its story in extra.narrative, and each
 # expectation in examples/expected/ belongs to an example (examples_golden checks the results).
+# The minimal case shown in README.md and docs/case-format.md evaluates ($NFLUX: the nflux binary).
 # Run from the source root.
 set -euo pipefail
 python3 - <<'PY'
@@ -29,3 +30,24 @@ for problem in problems:
 print(f"{len(examples)} examples, {len(problems)} problem(s)")
 sys.exit(1 if problems else 0)
 PY
+
+NFLUX="${NFLUX:-build/nflux}"
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+for doc in README.md docs/case-format.md; do
+  # The first ```json block after the "minimal case" sentence.
+  python3 - "$doc" > "$TMP/minimal.json" <<'PY'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+start = re.search(r"[Mm]inimal case", text)
+block = re.search(r"```json\n(.*?)```", text[start.end():], re.S) if start else None
+if not block:
+    sys.exit(f"{sys.argv[1]}: no minimal case (a ```json block after 'minimal case')")
+print(block.group(1))
+PY
+  if ! "$NFLUX" evaluate "$TMP/minimal.json" --format json > /dev/null; then
+    echo "$doc: the minimal case does not evaluate"
+    exit 1
+  fi
+  echo "$doc: the minimal case evaluates"
+done
