@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # examples/README.md indexes every example: each examples/NAME.json has a row in its table, each
-# file the table names exists, each example tells its story in extra.narrative, and each
-# expectation in examples/expected/ belongs to an example (examples_golden checks the results).
+# file the table names exists, each example tells its story in extra.narrative, and each file in
+# examples/expected/ belongs to an example (examples_golden and examples_data check the results).
 # The minimal case shown in README.md and docs/case-format.md evaluates ($NFLUX: the nflux binary).
 # Run from the source root.
 set -euo pipefail
@@ -21,10 +21,13 @@ for name in examples:
         problems.append(f"examples/{name}: /extra/narrative: missing or shorter than 20 words")
 for name in sorted(rows - set(examples)):
     problems.append(f"examples/README.md: the table names {name}, which is not in examples/")
-for path in sorted(glob.glob("examples/expected/*.expect.json")):
-    name = os.path.basename(path)[: -len(".expect.json")] + ".json"
-    if name not in examples:
-        problems.append(f"{path}: no example examples/{name}")
+for path in sorted(glob.glob("examples/expected/*")):
+    base = os.path.basename(path)
+    suffix = next((s for s in (".expect.json", ".data.json") if base.endswith(s)), None)
+    if suffix is None:
+        problems.append(f"{path}: expected NAME.expect.json or NAME.data.json")
+    elif base[: -len(suffix)] + ".json" not in examples:
+        problems.append(f"{path}: no example examples/{base[: -len(suffix)]}.json")
 for problem in problems:
     print(problem)
 print(f"{len(examples)} examples, {len(problems)} problem(s)")
