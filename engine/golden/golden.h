@@ -160,7 +160,10 @@ struct Layout {
   std::string ExpectPath(const std::string& name) const { return expect_dir + "/" + name + ".expect.json"; }
 };
 inline Layout GoldenLayout(const std::string& dir) { return {dir, dir, ".case.json"}; }
-inline Layout ExamplesLayout(const std::string& dir) { return {dir, dir + "/expected", ".json"}; }
+inline Layout ExamplesLayout(std::string dir) {
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();  // "examples/" as typed
+  return {dir, dir + "/expected", ".json"};
+}
 
 // The NAME of every NAME<case_suffix> in the case folder, sorted. NotFound when it is not a folder.
 Result<std::vector<std::string>> FindCases(const Layout& layout);

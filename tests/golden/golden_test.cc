@@ -389,6 +389,7 @@ TEST_F(GoldenDir, ExamplesLayoutReadsPlainCasesAndWritesTheirFirstExpectation) {
   const Layout layout = ExamplesLayout(dir_);
   EXPECT_EQ(dir_ + "/ssri_example.json", layout.CasePath("ssri_example"));
   EXPECT_EQ(dir_ + "/expected/ssri_example.expect.json", layout.ExpectPath("ssri_example"));
+  EXPECT_EQ(dir_ + "/expected/ssri_example.expect.json", ExamplesLayout(dir_ + "/").ExpectPath("ssri_example"));
   auto names = FindCases(layout);
   ASSERT_OK(names);
   EXPECT_EQ((std::vector<std::string>{"ssri.case", "ssri_example"}), *names);
