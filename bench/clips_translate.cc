@@ -34,8 +34,11 @@ std::string CompareFunction(rules::Compare op) {
 }
 
 // The CLIPS side of one rule's condition, built up part by part.
+// Patterns in the order that runs fastest in CLIPS here (measured): the derived facts first, then
+// their negations, then the case data. Data first, the textbook order, was 1.5-2x slower: every
+// case fact then makes partial matches in many rules, most of which never see their fact.
 struct Lhs {
-  std::vector<std::string> patterns;
+  std::vector<std::string> data, facts, negations;
   std::vector<std::string> strengths;  // certainty terms, the rule's strength is their minimum
   std::vector<std::string> clinical;   // TRUE, or variables / expressions that say so at run time
   int variables = 0;
@@ -56,7 +59,7 @@ void AddDataTest(const rules::Rule& rule, const rules::Test& test, Lhs& lhs) {
   switch (test.kind) {
     case TestKind::kSymptomCompare: {
       std::string score = lhs.Variable("s");
-      lhs.patterns.push_back("(symptom (id " + test.id + ") (score " + score + "&:(" + CompareFunction(test.op) + " " +
+      lhs.data.push_back("(symptom (id " + test.id + ") (score " + score + "&:(" + CompareFunction(test.op) + " " +
                              score + " " + Number(test.number) + ")))");
       // A symptom the patient has (score >= 1) is clinical evidence.
       lhs.clinical.push_back(rules::Holds(0, test.op, test.number) ? "(>= " + score + " 1)" : "TRUE");
@@ -64,18 +67,18 @@ void AddDataTest(const rules::Rule& rule, const rules::Test& test, Lhs& lhs) {
     }
     case TestKind::kLabStatus:
       if (test.text != "low" && test.text != "normal" && test.text != "high") Unsupported(rule, "lab is " + test.text);
-      lhs.patterns.push_back("(lab (id " + test.id + ") (status " + test.text + "))");
+      lhs.data.push_back("(lab (id " + test.id + ") (status " + test.text + "))");
       lhs.clinical.push_back("TRUE");
       return;
     case TestKind::kLabValue: {
       std::string value = lhs.Variable("v");
-      lhs.patterns.push_back("(lab (id " + test.id + ") (value " + value + "&:(" + CompareFunction(test.op) + " " +
+      lhs.data.push_back("(lab (id " + test.id + ") (value " + value + "&:(" + CompareFunction(test.op) + " " +
                              value + " " + Number(test.number) + ")))");
       lhs.clinical.push_back("TRUE");
       return;
     }
     case TestKind::kMedicationClass:
-      lhs.patterns.push_back("(medication (class " + test.id + "))");
+      lhs.data.push_back("(medication (class " + test.id + "))");
       return;
     default: Unsupported(rule, "the test '" + test.source + "'");
   }
@@ -84,7 +87,7 @@ void AddDataTest(const rules::Rule& rule, const rules::Test& test, Lhs& lhs) {
 void AddFactTest(const rules::Rule& rule, const rules::Test& test, Lhs& lhs) {
   if (test.has_compare) Unsupported(rule, "a fact certainty comparison");
   std::string certainty = lhs.Variable("c"), clinical = lhs.Variable("k");
-  lhs.patterns.push_back("(derived (id " + test.id + ") (cf " + certainty + ") (clinical " + clinical + "))");
+  lhs.facts.push_back("(derived (id " + test.id + ") (cf " + certainty + ") (clinical " + clinical + "))");
   lhs.strengths.push_back(certainty);
   lhs.clinical.push_back(clinical);
 }
@@ -101,7 +104,7 @@ void AddFactDisjunction(const rules::Rule& rule, const Condition& disjunction, u
     const auto& test = disjunction.children[i].test;
     if (test.has_compare) Unsupported(rule, "a fact certainty comparison");
     if (!(present & (1u << i))) {
-      lhs.patterns.push_back("(not (derived (id " + test.id + ")))");
+      lhs.negations.push_back("(not (derived (id " + test.id + ")))");
       continue;
     }
     AddFactTest(rule, test, lhs);
@@ -179,7 +182,8 @@ std::string TranslateRule(const rules::Rule& rule) {
     }
     std::string name = combinations == 1 ? rule.id : rule.id + "-" + std::to_string(present);
     text += "(defrule " + name + "\n  (declare (salience " + std::to_string(salience) + "))";
-    for (const auto& pattern : lhs.patterns) text += "\n  " + pattern;
+    for (const auto* patterns : {&lhs.facts, &lhs.negations, &lhs.data})
+      for (const auto& pattern : *patterns) text += "\n  " + pattern;
     text += "\n  =>" + Rhs(rule, lhs) + ")\n";
   }
   return text;
