@@ -13,7 +13,7 @@
 //  - rule loading: NeuroFlux LoadRules + Engine (index compiled), vs a CLIPS load of the
 //    constructs from text into a cleared environment.
 #include <algorithm>
-#include <chrono>
+#include <ctime>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -33,7 +33,6 @@
 namespace nflux::bench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using Conclusions = std::map<std::string, double>;  // "fact:ID" / "deficit:ID" -> certainty
 
 struct Options {
@@ -172,11 +171,19 @@ CheckCounts CheckEquivalence(const Setup& setup) {
   return counts;
 }
 
+// CPU time of this thread (Google Benchmark's "CPU" column): on a shared machine, the time other
+// tenants hold the core is not counted, though their effect on the caches still is.
+double ThreadSeconds() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
+}
+
 template <typename F>
 double Seconds(F&& work) {
-  auto start = Clock::now();
+  double start = ThreadSeconds();
   work();
-  return std::chrono::duration<double>(Clock::now() - start).count();
+  return ThreadSeconds() - start;
 }
 
 // The measurements: each returns one round's time per case (microseconds) or per load (ms).
@@ -314,12 +321,15 @@ std::string Thousands(int n) {
 
 // Returns whether every target in the table is met (on the medians).
 bool PrintTable(const std::vector<Row>& rows) {
-  std::printf("| rules | measure | NeuroFlux median (min) | CLIPS -O3 median (min) | NeuroFlux faster: median (min) | target | met |\n");
+  std::printf("| rules | measure | NeuroFlux median (min) | CLIPS -O3 median (min) | NeuroFlux faster: median (min/min) | target | met |\n");
   std::printf("|---:|---|---:|---:|---:|---:|:---:|\n");
   bool all = true;
   for (const auto& row : rows) {
     double ours = Median(row.ours), theirs = Median(row.theirs);
-    double ratio = theirs / ours, best_ratio = Min(row.theirs) / Min(row.ours);
+    // Per round, both engines ran back to back under the same load: the median of those ratios.
+    std::vector<double> ratios;
+    for (size_t i = 0; i < row.ours.size(); ++i) ratios.push_back(row.theirs[i] / row.ours[i]);
+    double ratio = Median(ratios), best_ratio = Min(row.theirs) / Min(row.ours);
     bool targeted = row.size >= row.measure->target_from;
     bool met = ratio >= row.measure->target;
     if (targeted) all = all && met;
@@ -377,10 +387,11 @@ int Main(int argc, char** argv) {
     auto measured = MeasureSize(*setup, options);
     rows.insert(rows.end(), measured.begin(), measured.end());
   }
-  std::printf("\nMachine: %s, %u cores (nproc). %d rounds, the engines interleaved; per case over %d generated cases.\n\n",
+  std::printf("\nMachine: %s, %u cores (nproc). CPU time of the benchmark thread, %d rounds with the engines back "
+              "to back in each; per case over %d generated cases. Faster: the median of the per-round ratios.\n\n",
               CpuModel().c_str(), std::thread::hardware_concurrency(), options.rounds, options.cases);
   bool met = PrintTable(rows);
-  std::printf("\nTargets (on the medians): %s\n", met ? "all met" : "NOT all met");
+  std::printf("\nTargets (on the median ratios): %s\n", met ? "all met" : "NOT all met");
   return 0;
 }
 
