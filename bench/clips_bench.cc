@@ -39,7 +39,7 @@ struct Options {
   std::vector<int> sizes = {100, 1000, 10000};
   int cases = 256;
   int rounds = 11;
-  std::string constructs_dir;  // when set: write each size's CLIPS constructs there, for reading
+  std::string constructs_dir;  // when set: write each size's rules in both languages there
 };
 
 // One rule base of one size, loaded in both engines, and the cases in every form they take.
@@ -88,8 +88,11 @@ std::unique_ptr<Setup> Prepare(int size, const Options& options) {
   setup->sources = GenerateRules(*kb, size, 7);
   setup->engine = LoadNeuroFlux(setup->sources);
   setup->constructs = clips::TranslateRules(setup->engine->rule_base());
-  if (!options.constructs_dir.empty())
+  if (!options.constructs_dir.empty()) {  // both forms, for reading side by side
     std::ofstream(options.constructs_dir + "/rules-" + std::to_string(size) + ".clp") << setup->constructs;
+    std::ofstream rules(options.constructs_dir + "/rules-" + std::to_string(size) + ".rules");
+    for (const auto& source : setup->sources) rules << source.text;
+  }
   setup->clips = ClipsCreate();
   setup->loader = ClipsCreate();
   LoadClips(setup->clips, setup->constructs);
