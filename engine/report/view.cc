@@ -238,8 +238,11 @@ void BuildDrivers(Builder& b, const ordered_json& json) {
 std::string DeficitWhy(const Deficit& deficit) {
   std::vector<std::string> parts;
   for (const auto& [label, weight] : deficit.drivers) AddUnique(parts, label);
-  for (const auto& evidence : deficit.evidence)
-    if (!evidence.against && parts.size() < 4) AddUnique(parts, evidence.text.substr(0, evidence.text.find(':')));
+  for (const auto& evidence : deficit.evidence) {
+    const bool told = std::any_of(parts.begin(), parts.end(),
+                                  [&](const std::string& part) { return evidence.text.rfind(part, 0) == 0; });
+    if (!evidence.against && !told && parts.size() < 4) AddUnique(parts, evidence.text.substr(0, evidence.text.find(':')));
+  }
   if (parts.empty()) return deficit.calibration;
   return Join(parts, "; ");
 }
