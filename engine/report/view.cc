@@ -475,6 +475,7 @@ std::vector<std::string> Wrap(const std::string& text, size_t width, size_t firs
   std::vector<std::string> lines;
   std::istringstream words(text);
   std::string word, line;
+  width = std::max<size_t>(width, 1);
   auto limit = [&] { return lines.empty() && first_width ? first_width : width; };
   while (words >> word) {
     while (word.size() > limit()) {  // a word longer than a line (a URL) is cut
