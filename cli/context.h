@@ -54,8 +54,20 @@ std::unique_ptr<store::Store> OpenStoreOrReport(Context& context, store::Mode mo
 // Who is acting, for the audit trail: $NFLUX_ACTOR, else the login name, else the user id.
 std::string CurrentActor();
 
-// Prints a report JSON (output.md) as text, Markdown or JSON.
-void PrintReport(const nlohmann::ordered_json& report, const std::string& format);
+// How an evaluation report is printed: --format and --out.
+struct ReportOutput {
+  std::string format = "text";  // text | json | markdown | html
+  std::string out_path;         // empty: stdout
+};
+
+// Adds --format text|json|markdown|html and --out FILE to a command that prints a report.
+void AddReportOutputOptions(CLI::App* command, ReportOutput& output);
+
+// Prints a report JSON (output.md) in output.format, labels and the pathway map from `kb`: to
+// stdout, or to output.out_path (written to a temporary file and renamed: the file is whole or
+// untouched; "wrote FILE" on stderr). Text is coloured only when stdout is a terminal and NO_COLOR
+// is unset. Errors: IOError when the file cannot be written.
+Status PrintReport(const nlohmann::ordered_json& report, const knowledge::KnowledgeBase& kb, const ReportOutput& output);
 
 // The text of a file, or of stdin for "-".
 Result<std::string> ReadInput(const std::string& path);

@@ -244,10 +244,10 @@ for example in examples/*.json; do
 done
 
 expect_exit 0 "$NFLUX" evaluate examples/ssri_5htp_request.json
-expect_contains "RED FLAGS / ALERTS"
+expect_contains "RED FLAGS ("
 expect_contains "BLOCKED BY SAFETY"
 expect_exit 0 "$NFLUX" evaluate examples/ssri_5htp_request.json --format markdown
-expect_contains "## Red flags and alerts"
+expect_contains "**Red flags:**"
 expect_exit 0 bash -c '"$0" evaluate - --format json < examples/ssri_5htp_request.json' "$NFLUX"
 expect_json 'any(b["id"] == "precursor_5htp" and b["reasons"] for b in d["blocked_strategies"])'
 
@@ -276,7 +276,7 @@ expect_contains "PHQ-9 13 (moderate), item 9: 0"
 expect_true "root causes come before the deficits" python3 -c 'import sys; t = open(sys.argv[1]).read(); sys.exit(0 if -1 < t.find("ROOT CAUSES FOUND") < t.find("DEFICITS (") else 1)' "$OUT"
 expect_exit 0 "$NFLUX" evaluate "$TMP/questionnaires.json" --format markdown
 expect_contains "- PHQ-9 13 (moderate), item 9: 0"
-expect_true "root causes come before the deficits (Markdown)" python3 -c 'import sys; t = open(sys.argv[1]).read(); sys.exit(0 if -1 < t.find("## Root causes found") < t.find("## Deficits") else 1)' "$OUT"
+expect_true "root causes come before the deficits (Markdown)" python3 -c 'import sys; t = open(sys.argv[1]).read(); sys.exit(0 if -1 < t.find("**Root causes found:**") < t.find("**Top deficits:**") else 1)' "$OUT"
 expect_exit 2 "$NFLUX" evaluate "$TMP/questionnaires.json" --strict
 expect_contains "/questionnaires/gad7/total: total 30 is outside the possible range 0-21; excluded (rejected in strict mode)"
 printf '{"patient": {"sex": "female", "age_years": 40}, "questionnaires": {"phq9": {"items": [4, 2, 2, 2, 2, 1, 1, 1, 0]}}}\n' >"$TMP/item_out_of_range.json"
@@ -321,7 +321,35 @@ if [ "$(id -u)" != 0 ]; then
 else
   echo "SKIP: permission-denied case file (running as root, which reads any file)"
 fi
-expect_exit 2 "$NFLUX" evaluate examples/healthy_control.json --format html
+# The HTML report: one self-contained page; --out writes any report to a file (whole, via a
+# temporary file and a rename), nothing on stdout, "wrote FILE" on stderr; a bad --out is bad input
+# and leaves nothing behind.
+expect_exit 0 "$NFLUX" evaluate examples/healthy_control.json --format html
+expect_contains "<!DOCTYPE html>"
+expect_true "the HTML report fetches nothing" bash -c '! grep -qE "<script src|<link|url\([^#]|=\"https?:" "$0"' "$OUT"
+expect_exit 0 "$NFLUX" evaluate examples/ssri_5htp_request.json --format html --out "$TMP/report.html"
+expect_true "--out prints nothing on stdout" test ! -s "$OUT"
+expect_line "wrote $TMP/report.html"
+expect_true "--out wrote the page" grep -q "precursor_5htp" "$TMP/report.html"
+expect_exit 0 "$NFLUX" evaluate examples/ssri_5htp_request.json --out "$TMP/report.txt"
+expect_true "--out text has no colour" bash -c '! grep -q $'"'"'\033'"'"' "$0" && grep -q "RED FLAGS" "$0"' "$TMP/report.txt"
+expect_true "no temporary file is left" bash -c '[ -z "$(ls "$0" | grep "\.tmp\.")" ]' "$TMP"
+expect_exit 2 "$NFLUX" evaluate examples/ssri_5htp_request.json --format html --out "$TMP/no_such_folder/report.html"
+expect_contains "no such folder"
+expect_true "a bad --out writes nothing" test ! -e "$TMP/no_such_folder"
+expect_exit 2 "$NFLUX" evaluate "$TMP/no_such_case.json" --format html --out "$TMP/never.html"
+expect_true "a failed evaluation writes no report" test ! -e "$TMP/never.html"
+# Piped text has no colour even when the terminal would (NO_COLOR or not).
+expect_exit 0 "$NFLUX" evaluate examples/ssri_5htp_request.json
+expect_true "piped text has no ANSI escapes" bash -c '! grep -q $'"'"'\033'"'"' "$0"' "$OUT"
+expect_exit 2 "$NFLUX" evaluate examples/healthy_control.json --format pdf
+# On a terminal (script(1) gives one) the text is coloured, unless NO_COLOR is set.
+if command -v script >/dev/null; then
+  expect_exit 0 script -qec "$NFLUX evaluate examples/ssri_5htp_request.json" /dev/null
+  expect_true "a terminal gets colour" grep -q $'\033\[' "$OUT"
+  expect_exit 0 env NO_COLOR=1 script -qec "$NFLUX evaluate examples/ssri_5htp_request.json" /dev/null
+  expect_true "NO_COLOR: no colour on a terminal" bash -c '! grep -q $'"'"'\033\['"'"' "$0"' "$OUT"
+fi
 
 # ---------------------------------------------------------------------------------------------
 # explain
