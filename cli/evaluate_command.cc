@@ -96,8 +96,7 @@ void AddReportOptions(CLI::App* command, EvaluateArgs& args) {
   command->add_option("--format", args.format, "text (default), json (shared/contracts/output.md) or markdown")
       ->check(CLI::IsMember({"text", "json", "markdown"}));
   command->add_flag("--strict", args.strict, "Reject a case with data-quality errors (exit 2) instead of reporting them");
-  command->add_option("--flux", args.flux_path,
-                      "JSON object of flux values {\"serotonin.synthesis\": 0.7, ...} that override the flux model's");
+  AddFluxFileOption(command, args.flux_path);
 }
 
 }  // namespace
