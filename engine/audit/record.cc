@@ -146,15 +146,14 @@ Result<RunBundles> BundlesToStore(const pipeline::Pipeline& pipeline, store::Sto
   return BundlesOf(pipeline);
 }
 
-// The run of `result` (evaluated from `version`) with its `report`, stored; returns the run id.
+// The run evaluated from `version`, with its report and trace JSON, stored; returns the run id.
 Result<int64_t> SaveRunOf(const pipeline::Pipeline& pipeline, store::Store& store, const store::CaseVersion& version,
-                          const pipeline::CaseEvaluation& result, const nlohmann::ordered_json& report,
-                          const RecordOptions& options) {
+                          nlohmann::ordered_json report, nlohmann::json trace, const RecordOptions& options) {
   auto bundles = BundlesToStore(pipeline, store);
   if (!bundles.ok()) return bundles.status();
   return store.SaveRun({version.case_id, version.version, options.actor, options.origin, NFLUX_VERSION,
                         std::move(bundles->knowledge), std::move(bundles->rules), OptionsToJson(options.evaluation),
-                        report, result.evaluation.trace.ToJson()});
+                        std::move(report), std::move(trace)});
 }
 
 // Evaluates the parsed case of `version` and stores the run.
@@ -164,7 +163,7 @@ Result<Recorded> EvaluateParsedAndStore(const pipeline::Pipeline& pipeline, stor
   if (!evaluated.ok()) return evaluated.status();
   Recorded out{std::move(version), 0, std::move(evaluated).value(), {}};
   out.report = pipeline.ReportJson(out.result);
-  auto id = SaveRunOf(pipeline, store, out.case_version, out.result, out.report, options);
+  auto id = SaveRunOf(pipeline, store, out.case_version, out.report, out.result.evaluation.trace.ToJson(), options);
   if (!id.ok()) return id.status();
   out.run_id = *id;
   out.report["trace_id"] = store::RunName(out.run_id);
@@ -190,15 +189,14 @@ Result<Recorded> EvaluateStoredAndStore(const pipeline::Pipeline& pipeline, stor
 }
 
 Result<StoredRun> StoreEvaluation(const pipeline::Pipeline& pipeline, store::Store& store, std::string_view text,
-                                  const pipeline::CaseEvaluation& result, nlohmann::ordered_json& report,
-                                  const RecordOptions& options) {
+                                  const pipeline::CaseEvaluation& result, nlohmann::ordered_json report,
+                                  nlohmann::json trace, const RecordOptions& options) {
   CaseStoreOptions case_options{options.case_id, options.evaluation.source_name, StoreMode::kVisit, options.actor,
                                 options.evaluation.strict};
   auto stored = StoreParsed(store, result.parsed, text, case_options);
   if (!stored.ok()) return stored.status();
-  auto id = SaveRunOf(pipeline, store, stored->version, result, report, options);
+  auto id = SaveRunOf(pipeline, store, stored->version, std::move(report), std::move(trace), options);
   if (!id.ok()) return id.status();
-  report["trace_id"] = store::RunName(*id);
   return StoredRun{std::move(stored->version), *id};
 }
 

@@ -20,9 +20,10 @@ using Clock = std::chrono::steady_clock;
 struct Outcome {
   CaseText where;  // text kept only when it is to be stored
   std::optional<LineError> error;
-  std::string line;                     // the compact result, when not stored (stored: made after)
+  std::string line;                     // the compact result (stored: its trace_id set after)
   std::optional<pipeline::CaseEvaluation> result;  // kept only when it is to be stored
   nlohmann::ordered_json report;        // ditto
+  nlohmann::json trace;                 // ditto: the trace JSON, made here rather than by the writer
   std::vector<std::string> likely, possible, alerts, blocked;  // for the summary
 };
 
@@ -83,15 +84,32 @@ Outcome EvaluateOne(const pipeline::Pipeline& pipeline, CaseText item, const Opt
   }
   nlohmann::ordered_json report = pipeline.ReportJson(*result);
   Tally(report, out);
+  out.line = report.dump();
   if (options.store) {
+    out.trace = result->evaluation.trace.ToJson();
     out.result = std::move(result).value();
     out.report = std::move(report);
   } else {
-    out.line = report.dump();
     item.text.clear();
   }
   out.where = std::move(item);
   return out;
+}
+
+// A stored result's line: the worker's, with trace_id (ReportJson's last key) now the run id. The
+// string is patched rather than the report dumped again, which would cost the writer thread as much
+// as storing the run; a line of another shape is parsed and dumped again.
+void SetTraceId(std::string& line, const std::string& run) {
+  static constexpr std::string_view kKey = ",\"trace_id\":\"";
+  const size_t at = line.rfind(kKey);
+  const size_t value = at + kKey.size();
+  if (at != std::string::npos && line.ends_with("\"}") && line.find('"', value) == line.size() - 2) {
+    line.replace(value, line.size() - 2 - value, run);
+    return;
+  }
+  nlohmann::ordered_json report = nlohmann::ordered_json::parse(line);
+  report["trace_id"] = run;
+  line = report.dump();
 }
 
 // The workers and the two queues they share with the calling thread.
@@ -171,16 +189,18 @@ class Saver {
   Saver(const Saver&) = delete;
   Saver& operator=(const Saver&) = delete;
 
-  // Stores the case and its run; the report's trace_id becomes the run id.
-  Status Save(const Outcome& outcome, nlohmann::ordered_json& report) {
+  // Stores the case and its run (the report and trace moved into the store); the line's trace_id
+  // becomes the run id.
+  Status Save(Outcome& outcome) {
     if (!open_) {
       if (Status status = options_.store->BeginBatch(); !status.ok()) return status;
       open_ = true;
     }
     record_.evaluation.source_name = outcome.where.source;
-    auto stored = audit::StoreEvaluation(pipeline_, *options_.store, outcome.where.text, *outcome.result, report,
-                                         record_);
+    auto stored = audit::StoreEvaluation(pipeline_, *options_.store, outcome.where.text, *outcome.result,
+                                         std::move(outcome.report), std::move(outcome.trace), record_);
     if (!stored.ok()) return stored.status();
+    SetTraceId(outcome.line, store::RunName(stored->run_id));
     if (++pending_ >= options_.runs_per_transaction) return Commit();
     return Status::Ok();
   }
@@ -218,10 +238,8 @@ Status Emit(Outcome& outcome, Saver* saver, const Sinks& sinks, Summary& summary
     if (sinks.result) sinks.result(outcome.error->ToJson().dump());
     return Status::Ok();
   }
-  if (saver) {
-    if (Status status = saver->Save(outcome, outcome.report); !status.ok()) return status;
-    outcome.line = outcome.report.dump();
-  }
+  if (saver)
+    if (Status status = saver->Save(outcome); !status.ok()) return status;
   ++summary.evaluated;
   Count(outcome.likely, summary.deficits_likely);
   Count(outcome.possible, summary.deficits_possible);
