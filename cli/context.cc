@@ -152,18 +152,30 @@ Status PrintReport(const nlohmann::ordered_json& report, const knowledge::Knowle
   return written;
 }
 
+namespace {
+
+// A folder where a file is expected is a usage mistake (exit 2), said plainly: not a read error.
+Result<std::string> ReadFileExpecting(const std::string& path, const char* what) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error))
+    return Status::InvalidArgument(path + ": is a directory, expected " + what);
+  return ReadFileToString(path);
+}
+
+}  // namespace
+
 Result<std::string> ReadInput(const std::string& path) {
   if (path == "-") {
     std::ostringstream text;
     text << std::cin.rdbuf();
     return text.str();
   }
-  return ReadFileToString(path);
+  return ReadFileExpecting(path, "a case file");
 }
 
 Result<inference::FluxValues> ReadFluxFile(const std::string& path) {
   if (path.empty()) return inference::FluxValues{};
-  auto text = ReadFileToString(path);
+  auto text = ReadFileExpecting(path, "a flux file (a JSON object of flux indices)");
   if (!text.ok()) return text.status();
   auto object = ParseJsonDocument(*text, path);
   if (!object.ok()) return object.status();
@@ -175,6 +187,19 @@ void AddKnowledgeSourceOptions(CLI::App* command, GlobalOptions& options) {
                     "Load the knowledge base and rules of one build stored by 'nflux kb build' in --db (never mixed with files)");
   command->add_option("--kb-version", options.kb_version,
                       "With --from-db: the build's knowledge or rules version (default: the latest build)");
+}
+
+std::string VersionsLine(const pipeline::Pipeline& pipeline) {
+  return std::string("engine ") + NFLUX_VERSION + ", knowledge " + pipeline.knowledge().version().substr(0, 19) +
+         ", rules " + pipeline.rule_base().version.substr(0, 19);
+}
+
+void AddFluxFileOption(CLI::App* command, std::string& path) {
+  command
+      ->add_option("--flux", path,
+                   "A JSON file holding an object of flux indices that override the flux model's, "
+                   "e.g. {\"serotonin.synthesis\": 0.7}")
+      ->type_name("FILE");
 }
 
 nlohmann::ordered_json SafetyReasonJson(const inference::BlockReason& reason, const knowledge::KnowledgeBase& kb) {

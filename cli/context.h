@@ -69,13 +69,21 @@ void AddReportOutputOptions(CLI::App* command, ReportOutput& output);
 // is unset. Errors: IOError when the file cannot be written.
 Status PrintReport(const nlohmann::ordered_json& report, const knowledge::KnowledgeBase& kb, const ReportOutput& output);
 
-// The text of a file, or of stdin for "-".
+// "engine 0.12.0, knowledge 2026.11.20-ab12cd, rules ...": the versions an evaluation ran under, as
+// the text report's header shows them, for the commands that print text of their own.
+std::string VersionsLine(const pipeline::Pipeline& pipeline);
+
+// The text of a file, or of stdin for "-". A folder: InvalidArgument "PATH: is a directory, expected
+// a case file".
 Result<std::string> ReadInput(const std::string& path);
-// Flux values from a JSON file (pipeline::FluxFromJson); none for an empty path.
+// Flux values from a JSON file (pipeline::FluxFromJson); none for an empty path. A folder:
+// InvalidArgument, as ReadInput.
 Result<inference::FluxValues> ReadFluxFile(const std::string& path);
 
 // Adds --from-db and --kb-version to a command that reads the knowledge base.
 void AddKnowledgeSourceOptions(CLI::App* command, GlobalOptions& options);
+// Adds --flux FILE: a JSON file holding an object of flux indices that override the flux model's.
+void AddFluxFileOption(CLI::App* command, std::string& path);
 
 // Prints an error line to stderr and returns kExitBadInput.
 int BadInput(const std::string& message);
@@ -113,5 +121,6 @@ void SetupWhatifCommand(CLI::App* command, Context& context);
 void SetupCaseCommand(CLI::App* command, Context& context);
 void SetupRunCommand(CLI::App* command, Context& context);
 void SetupAuditCommand(CLI::App* command, Context& context);
+void SetupBatchCommand(CLI::App* command, Context& context);
 
 }  // namespace nflux::cli

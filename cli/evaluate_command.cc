@@ -96,8 +96,7 @@ int RunStored(Context& context, EvaluateArgs args) {
 void AddReportOptions(CLI::App* command, EvaluateArgs& args) {
   AddReportOutputOptions(command, args.output);
   command->add_flag("--strict", args.strict, "Reject a case with data-quality errors (exit 2) instead of reporting them");
-  command->add_option("--flux", args.flux_path,
-                      "JSON object of flux values {\"serotonin.synthesis\": 0.7, ...} that override the flux model's");
+  AddFluxFileOption(command, args.flux_path);
 }
 
 }  // namespace
