@@ -103,15 +103,15 @@ std::vector<rules::RuleSource> GenerateRules(const knowledge::KnowledgeBase& kb,
   return files;
 }
 
-std::vector<casefile::Case> GenerateCases(const knowledge::KnowledgeBase& kb, int case_count, unsigned seed,
-                                          IdHalf half) {
+std::vector<std::string> GenerateCaseTexts(const knowledge::KnowledgeBase& kb, int case_count, unsigned seed,
+                                           IdHalf half) {
   std::mt19937 random(seed);
   auto pick = [&](const auto& list) -> const auto& { return list[random() % list.size()]; };
   auto symptoms = Half(kb.IdsOfKind(knowledge::NodeKind::kSymptom), half);
   symptoms.erase(std::remove(symptoms.begin(), symptoms.end(), "suicidal_ideation"), symptoms.end());
   auto medications = kb.IdsOfKind(knowledge::NodeKind::kMedication);
   auto labs = Half(Labs(kb), half);
-  std::vector<casefile::Case> cases;
+  std::vector<std::string> texts;
   for (int i = 0; i < case_count; ++i) {
     nlohmann::json json = {{"case_id", "bench-" + std::to_string(i)},
                            {"patient", {{"sex", random() % 2 ? "female" : "male"}, {"age_years", 20 + random() % 60}}}};
@@ -125,7 +125,16 @@ std::vector<casefile::Case> GenerateCases(const knowledge::KnowledgeBase& kb, in
     json["medications"] = nlohmann::json::array();
     for (int m = 0; m < 1 + static_cast<int>(random() % 2); ++m) json["medications"].push_back({{"id", pick(medications)}});
     json["questionnaires"]["phq9"]["total"] = static_cast<int>(random() % 28);
-    auto parsed = casefile::ParseCase(json.dump(), kb, {});
+    texts.push_back(json.dump());
+  }
+  return texts;
+}
+
+std::vector<casefile::Case> GenerateCases(const knowledge::KnowledgeBase& kb, int case_count, unsigned seed,
+                                          IdHalf half) {
+  std::vector<casefile::Case> cases;
+  for (const auto& text : GenerateCaseTexts(kb, case_count, seed, half)) {
+    auto parsed = casefile::ParseCase(text, kb, {});
     if (parsed.ok()) cases.push_back(std::move(*parsed));
   }
   return cases;

@@ -30,6 +30,10 @@ enum class IdHalf { kAll, kFirst, kSecond };
 std::vector<rules::RuleSource> GenerateRules(const knowledge::KnowledgeBase& kb, int rule_count, unsigned seed,
                                              IdHalf half = IdHalf::kAll, const std::string& prefix = "g");
 
+// The case JSON texts GenerateCases parses (the same cases, as a front end receives them).
+std::vector<std::string> GenerateCaseTexts(const knowledge::KnowledgeBase& kb, int case_count, unsigned seed,
+                                           IdHalf half = IdHalf::kAll);
+
 // `case_count` cases with about 8 symptoms, 6 labs, a questionnaire and 1-2 medications each.
 std::vector<casefile::Case> GenerateCases(const knowledge::KnowledgeBase& kb, int case_count, unsigned seed,
                                           IdHalf half = IdHalf::kAll);

@@ -16,6 +16,7 @@ struct AuditArgs {
   std::string run, other_run;
   std::string rule;
   std::string format = "text";
+  ReportOutput report;  // show: --format (html too) and --out
   bool json = false;
   std::string rules_dir, knowledge_dir;
   int threads = 0;
@@ -63,12 +64,20 @@ int RunList(Context& context, const AuditArgs& args) {
   return kExitOk;
 }
 
+// The knowledge base a run was evaluated with, for the report's labels and pathway map; an empty
+// one (ids instead of labels) when its stored version cannot be read.
+std::shared_ptr<const knowledge::KnowledgeBase> KnowledgeOfRun(const store::Store& store, const store::RunSummary& run) {
+  auto bundle = store.GetBundle(store::BundleKind::kKnowledge, run.knowledge_version);
+  if (!bundle.ok()) return std::make_shared<const knowledge::KnowledgeBase>();
+  return knowledge::LoadKnowledge(pipeline::KnowledgeFilesOf(std::move(bundle).value())).kb;
+}
+
 int RunShow(Context& context, const AuditArgs& args) {
   auto store = OpenStoreOrReport(context, store::Mode::kReadOnly);
   if (!store) return context.exit_code;
   auto run = StoredRun(*store, args.run);
   if (!run.ok()) return Fail(run.status());
-  if (args.format == "json") {
+  if (args.report.format == "json" && args.report.out_path.empty()) {
     nlohmann::ordered_json out = RunSummaryJson(run->summary);
     out["options"] = run->options;
     out["content_hash"] = run->content_hash;
@@ -77,9 +86,11 @@ int RunShow(Context& context, const AuditArgs& args) {
     return kExitOk;
   }
   const auto& s = run->summary;
-  std::cout << store::RunName(s.id) << ": case " << s.case_id << " version " << s.case_version << ", stored "
-            << s.created_at << " by " << s.actor << " (" << s.origin << "); options " << run->options.dump() << "\n\n";
-  PrintReport(run->evaluation, args.format);
+  (args.report.out_path.empty() ? std::cout : std::cerr)
+      << store::RunName(s.id) << ": case " << s.case_id << " version " << s.case_version << ", stored " << s.created_at
+      << " by " << s.actor << " (" << s.origin << "); options " << run->options.dump() << "\n\n";
+  auto kb = KnowledgeOfRun(*store, s);
+  if (Status printed = PrintReport(run->evaluation, *kb, args.report); !printed.ok()) return Fail(printed);
   return kExitOk;
 }
 
@@ -194,7 +205,7 @@ void SetupAuditCommand(CLI::App* command, Context& context) {
 
   auto* show = command->add_subcommand("show", "A stored run: who, when, options, and its evaluation as it was");
   show->add_option("RUN", args->run, "Run id (run-17 or 17)")->required();
-  AddFormat(show, *args);
+  AddReportOutputOptions(show, args->report);
   show->callback([&context, args] { context.exit_code = RunShow(context, *args); });
 
   auto* trace = command->add_subcommand("trace", "A stored run's rule trace: every rule considered, its tests and what it concluded");

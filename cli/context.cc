@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 
@@ -95,14 +96,73 @@ std::string CurrentActor() {
   return "uid " + std::to_string(getuid());
 }
 
-void PrintReport(const nlohmann::ordered_json& report, const std::string& format) {
-  if (format == "json")
-    std::cout << report.dump(2) << "\n";
-  else if (format == "markdown")
-    std::cout << report::EvaluationToMarkdown(report);
-  else
-    std::cout << report::EvaluationToText(report);
+void AddReportOutputOptions(CLI::App* command, ReportOutput& output) {
+  command->add_option("--format", output.format,
+                      "text (default), json (shared/contracts/output.md), markdown or html (one self-contained page)")
+      ->check(CLI::IsMember({"text", "json", "markdown", "html"}));
+  command->add_option("--out", output.out_path, "Write the report to this file instead of stdout");
 }
+
+namespace {
+
+std::string RenderReport(const nlohmann::ordered_json& report, const knowledge::KnowledgeBase& kb,
+                         const ReportOutput& output) {
+  if (output.format == "json") return report.dump(2) + "\n";
+  if (output.format == "markdown") return report::EvaluationToMarkdown(report, kb);
+  if (output.format == "html") return report::EvaluationToHtml(report, kb);
+  const char* no_color = std::getenv("NO_COLOR");
+  const bool color = output.out_path.empty() && isatty(STDOUT_FILENO) && !(no_color && *no_color);
+  return report::EvaluationToText(report, kb, {.color = color});
+}
+
+// Writes `text` to `path` whole or not at all: a temporary file beside it, then a rename.
+Status WriteFileAtomically(const std::string& path, const std::string& text) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty() && !std::filesystem::is_directory(parent))
+    return Status::InvalidArgument("--out " + path + ": no such folder " + parent.string());
+  const std::string temporary = path + ".tmp." + std::to_string(getpid());
+  {
+    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
+    file << text;
+    file.close();
+    if (!file) {
+      std::filesystem::remove(temporary);
+      return Status::IOError(path + ": cannot write the report");
+    }
+  }
+  std::error_code error;
+  std::filesystem::rename(temporary, path, error);
+  if (error) {
+    std::filesystem::remove(temporary);
+    return Status::IOError(path + ": cannot write the report: " + error.message());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status PrintReport(const nlohmann::ordered_json& report, const knowledge::KnowledgeBase& kb, const ReportOutput& output) {
+  const std::string text = RenderReport(report, kb, output);
+  if (output.out_path.empty()) {
+    std::cout << text;
+    return Status::Ok();
+  }
+  Status written = WriteFileAtomically(output.out_path, text);
+  if (written.ok()) std::cerr << "wrote " << output.out_path << "\n";
+  return written;
+}
+
+namespace {
+
+// A folder where a file is expected is a usage mistake (exit 2), said plainly: not a read error.
+Result<std::string> ReadFileExpecting(const std::string& path, const char* what) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error))
+    return Status::InvalidArgument(path + ": is a directory, expected " + what);
+  return ReadFileToString(path);
+}
+
+}  // namespace
 
 Result<std::string> ReadInput(const std::string& path) {
   if (path == "-") {
@@ -110,12 +170,12 @@ Result<std::string> ReadInput(const std::string& path) {
     text << std::cin.rdbuf();
     return text.str();
   }
-  return ReadFileToString(path);
+  return ReadFileExpecting(path, "a case file");
 }
 
 Result<inference::FluxValues> ReadFluxFile(const std::string& path) {
   if (path.empty()) return inference::FluxValues{};
-  auto text = ReadFileToString(path);
+  auto text = ReadFileExpecting(path, "a flux file (a JSON object of flux indices)");
   if (!text.ok()) return text.status();
   auto object = ParseJsonDocument(*text, path);
   if (!object.ok()) return object.status();
@@ -127,6 +187,19 @@ void AddKnowledgeSourceOptions(CLI::App* command, GlobalOptions& options) {
                     "Load the knowledge base and rules of one build stored by 'nflux kb build' in --db (never mixed with files)");
   command->add_option("--kb-version", options.kb_version,
                       "With --from-db: the build's knowledge or rules version (default: the latest build)");
+}
+
+std::string VersionsLine(const pipeline::Pipeline& pipeline) {
+  return std::string("engine ") + NFLUX_VERSION + ", knowledge " + pipeline.knowledge().version().substr(0, 19) +
+         ", rules " + pipeline.rule_base().version.substr(0, 19);
+}
+
+void AddFluxFileOption(CLI::App* command, std::string& path) {
+  command
+      ->add_option("--flux", path,
+                   "A JSON file holding an object of flux indices that override the flux model's, "
+                   "e.g. {\"serotonin.synthesis\": 0.7}")
+      ->type_name("FILE");
 }
 
 nlohmann::ordered_json SafetyReasonJson(const inference::BlockReason& reason, const knowledge::KnowledgeBase& kb) {

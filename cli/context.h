@@ -54,16 +54,36 @@ std::unique_ptr<store::Store> OpenStoreOrReport(Context& context, store::Mode mo
 // Who is acting, for the audit trail: $NFLUX_ACTOR, else the login name, else the user id.
 std::string CurrentActor();
 
-// Prints a report JSON (output.md) as text, Markdown or JSON.
-void PrintReport(const nlohmann::ordered_json& report, const std::string& format);
+// How an evaluation report is printed: --format and --out.
+struct ReportOutput {
+  std::string format = "text";  // text | json | markdown | html
+  std::string out_path;         // empty: stdout
+};
 
-// The text of a file, or of stdin for "-".
+// Adds --format text|json|markdown|html and --out FILE to a command that prints a report.
+void AddReportOutputOptions(CLI::App* command, ReportOutput& output);
+
+// Prints a report JSON (output.md) in output.format, labels and the pathway map from `kb`: to
+// stdout, or to output.out_path (written to a temporary file and renamed: the file is whole or
+// untouched; "wrote FILE" on stderr). Text is coloured only when stdout is a terminal and NO_COLOR
+// is unset. Errors: IOError when the file cannot be written.
+Status PrintReport(const nlohmann::ordered_json& report, const knowledge::KnowledgeBase& kb, const ReportOutput& output);
+
+// "engine 0.12.0, knowledge 2026.11.20-ab12cd, rules ...": the versions an evaluation ran under, as
+// the text report's header shows them, for the commands that print text of their own.
+std::string VersionsLine(const pipeline::Pipeline& pipeline);
+
+// The text of a file, or of stdin for "-". A folder: InvalidArgument "PATH: is a directory, expected
+// a case file".
 Result<std::string> ReadInput(const std::string& path);
-// Flux values from a JSON file (pipeline::FluxFromJson); none for an empty path.
+// Flux values from a JSON file (pipeline::FluxFromJson); none for an empty path. A folder:
+// InvalidArgument, as ReadInput.
 Result<inference::FluxValues> ReadFluxFile(const std::string& path);
 
 // Adds --from-db and --kb-version to a command that reads the knowledge base.
 void AddKnowledgeSourceOptions(CLI::App* command, GlobalOptions& options);
+// Adds --flux FILE: a JSON file holding an object of flux indices that override the flux model's.
+void AddFluxFileOption(CLI::App* command, std::string& path);
 
 // Prints an error line to stderr and returns kExitBadInput.
 int BadInput(const std::string& message);
@@ -101,5 +121,6 @@ void SetupWhatifCommand(CLI::App* command, Context& context);
 void SetupCaseCommand(CLI::App* command, Context& context);
 void SetupRunCommand(CLI::App* command, Context& context);
 void SetupAuditCommand(CLI::App* command, Context& context);
+void SetupBatchCommand(CLI::App* command, Context& context);
 
 }  // namespace nflux::cli

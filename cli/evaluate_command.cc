@@ -1,4 +1,4 @@
-// nflux evaluate CASE [--format text|json|markdown] [--strict] [--flux FILE] [--save [--id ID]]
+// nflux evaluate CASE [--format text|json|markdown|html] [--out FILE] [--strict] [--flux FILE] [--save [--id ID]]
 // nflux run CASE_ID|FILE [--version N]: evaluate and store (a stored case, or a file as evaluate --save).
 #include <filesystem>
 #include <iostream>
@@ -14,7 +14,7 @@ namespace {
 
 struct EvaluateArgs {
   std::string case_path;
-  std::string format = "text";
+  ReportOutput output;  // --format, --out
   bool strict = false;
   std::string flux_path;
   bool save = false;
@@ -56,7 +56,7 @@ int EvaluateAndSave(Context& context, const pipeline::Pipeline& pipeline, const 
   auto recorded = Record(pipeline, *store, text, args, record);
   if (!recorded.ok()) return Fail(recorded.status());
   WarnIfStopped(recorded->result.evaluation);
-  PrintReport(recorded->report, args.format);
+  if (Status printed = PrintReport(recorded->report, pipeline.knowledge(), args.output); !printed.ok()) return Fail(printed);
   std::cerr << "stored " << store::RunName(recorded->run_id) << " (case " << recorded->case_version.case_id
             << " version " << recorded->case_version.version << ") in " << store->Describe() << "\n";
   return kExitOk;
@@ -74,7 +74,8 @@ int RunEvaluate(Context& context, const EvaluateArgs& args) {
   auto result = EvaluateCaseFile(*pipeline, args.case_path, args.strict, args.flux_path, {});
   if (!result.ok()) return Fail(result.status());
   WarnIfStopped(result->evaluation);
-  PrintReport(pipeline->ReportJson(*result), args.format);
+  if (Status printed = PrintReport(pipeline->ReportJson(*result), pipeline->knowledge(), args.output); !printed.ok())
+    return Fail(printed);
   return kExitOk;
 }
 
@@ -93,11 +94,9 @@ int RunStored(Context& context, EvaluateArgs args) {
 }
 
 void AddReportOptions(CLI::App* command, EvaluateArgs& args) {
-  command->add_option("--format", args.format, "text (default), json (shared/contracts/output.md) or markdown")
-      ->check(CLI::IsMember({"text", "json", "markdown"}));
+  AddReportOutputOptions(command, args.output);
   command->add_flag("--strict", args.strict, "Reject a case with data-quality errors (exit 2) instead of reporting them");
-  command->add_option("--flux", args.flux_path,
-                      "JSON object of flux values {\"serotonin.synthesis\": 0.7, ...} that override the flux model's");
+  AddFluxFileOption(command, args.flux_path);
 }
 
 }  // namespace

@@ -58,6 +58,7 @@ int RunExplain(Context& context, const ExplainArgs& args) {
   auto result = EvaluateCaseFile(*pipeline, args.case_path, args.strict, args.flux_path, options);
   if (!result.ok()) return Fail(result.status());
   const auto& [c, model, flux, evaluation, report] = *result;
+  if (!args.json) std::cout << VersionsLine(*pipeline) << "\n";
   if (!args.why.empty()) return Print(explain::Why(pipeline->engine(), c, evaluation, args.why, flux), args.json);
   auto why_not = explain::WhyNot(pipeline->engine(), c, evaluation, args.why_not, flux);
   const knowledge::Node* node = pipeline->knowledge().Find(args.why_not);
@@ -77,7 +78,7 @@ void SetupExplainCommand(CLI::App* command, Context& context) {
   why->excludes(why_not);
   command->add_flag("--json", args->json, "Print JSON");
   command->add_flag("--strict", args->strict, "Reject a case with data-quality errors (exit 2)");
-  command->add_option("--flux", args->flux_path, "JSON object of flux values that override the flux model's");
+  AddFluxFileOption(command, args->flux_path);
   AddKnowledgeSourceOptions(command, context.options);
   command->callback([&context, args] { context.exit_code = RunExplain(context, *args); });
 }

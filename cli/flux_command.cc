@@ -65,6 +65,7 @@ int RunFlux(Context& context, const FluxArgs& args) {
     return kExitOk;
   }
   std::cout << "Flux model for " << c.case_id << " (1.0 = healthy reference; contributions are log changes)\n";
+  std::cout << VersionsLine(*pipeline) << "\n";
   std::cout << flux::FluxToText(*result);
   if (!result->inputs.empty()) {
     std::cout << "inputs\n";

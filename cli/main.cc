@@ -1,6 +1,10 @@
 // nflux: the NeuroFlux command. A table of sub-commands; each lives in its own file.
+#include <algorithm>
 #include <exception>
 #include <iostream>
+#include <optional>
+#include <string_view>
+#include <vector>
 
 #include "cli/context.h"
 
@@ -12,6 +16,7 @@ const Command kCommands[] = {
     {"explain", "The reasoning behind (--why) or against (--why-not) a deficit, driver, strategy or alert", SetupExplainCommand},
     {"flux", "The flux model for a case: indices per pathway, assumptions and ranked contributions", SetupFluxCommand},
     {"whatif", "Apply strategies or changed labs to a case: flux before/after and the change in conclusions", SetupWhatifCommand},
+    {"batch", "Many cases (JSON Lines, or a folder of case files) in parallel: results in input order, progress, a summary", SetupBatchCommand},
     {"kb", "The knowledge base: validate, stats, show, path, export, build", SetupKbCommand},
     {"units", "Convert lab values between units", SetupUnitsCommand},
     {"rules", "The rule base: check, lint, test", SetupRulesCommand},
@@ -20,7 +25,59 @@ const Command kCommands[] = {
     {"audit", "Stored runs and the audit trail: list, show, trace, replay, diff, verify, impact", SetupAuditCommand},
 };
 
+// Levenshtein distance, for suggesting the command a typo meant.
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// The first word that is not a global option or its value: where the command should be.
+std::optional<std::string> CommandWord(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--knowledge" || arg == "--rules" || arg == "--db") {
+      ++i;
+      continue;
+    }
+    if (!arg.empty() && arg[0] == '-') continue;
+    return std::string(arg);
+  }
+  return std::nullopt;
+}
+
+// "nflux: unknown command 'evalute'; did you mean evaluate?" for a word that is no command (CLI11
+// would say only "A subcommand is required"), with every command when nothing is close. Exit 2.
+std::optional<int> RejectUnknownCommand(int argc, char** argv) {
+  auto word = CommandWord(argc, argv);
+  if (!word) return std::nullopt;
+  std::string best, all;
+  size_t best_distance = std::string::npos;
+  for (const auto& command : kCommands) {
+    if (*word == command.name) return std::nullopt;
+    all += std::string(all.empty() ? "" : ", ") + command.name;
+    size_t distance = EditDistance(*word, command.name);
+    if (distance < best_distance) best_distance = distance, best = command.name;
+  }
+  std::cerr << "nflux: unknown command '" << *word << "'";
+  if (best_distance <= std::max<size_t>(2, word->size() / 3))
+    std::cerr << "; did you mean " << best << "?\n";
+  else
+    std::cerr << "; the commands are " << all << " (nflux --help)\n";
+  return kExitBadInput;
+}
+
 int Main(int argc, char** argv) {
+  if (auto rejected = RejectUnknownCommand(argc, argv)) return *rejected;
   Context context;
   CLI::App app{"nflux - NeuroFlux clinical decision support: knowledge graph, flux model and rules.\n"
                "It supports a qualified practitioner; it does not diagnose.",

@@ -22,6 +22,7 @@ struct RulesArgs {
   bool update = false;
   bool deficits = false;
   std::string dir;
+  std::string cases;  // --cases: a folder of plain NAME.json cases, expectations in <cases>/expected
 };
 
 std::string Where(const Rule& rule) { return rule.at.file.str() + ":" + std::to_string(rule.at.line); }
@@ -110,14 +111,14 @@ void Report(const golden::CaseRun& run, bool as_json, json& cases) {
 }
 
 // --update: rewrites the expectation from the actual result; prints what changed.
-void UpdateExpectation(const std::string& dir, golden::CaseRun& run) {
-  auto changes = golden::Update(dir, run);
+void UpdateExpectation(const golden::Layout& layout, golden::CaseRun& run) {
+  auto changes = golden::Update(layout, run);
   if (!changes.ok()) {
     std::cerr << changes.status().message() << "\n";
     return;
   }
   if (changes->empty()) return;
-  std::cerr << "updated " << dir << "/" << run.name << ".expect.json\n";
+  std::cerr << "updated " << layout.ExpectPath(run.name) << "\n";
   for (const auto& change : *changes) std::cerr << "  " << change << "\n";
 }
 
@@ -171,16 +172,18 @@ int PrintDeficitTable(const std::vector<std::string>& rows, int passed, int fail
 int RunTest(Context& context, const RulesArgs& args) {
   auto pipeline = OpenPipelineOrReport(context);
   if (!pipeline) return context.exit_code;
-  std::string dir = args.dir.empty() ? ResolveRulesDir(context.options) + "/tests" : args.dir;
-  auto names = golden::FindCases(dir);
-  if (!names.ok() && !args.dir.empty()) return Fail(names.status());
+  const golden::Layout layout =
+      !args.cases.empty() ? golden::ExamplesLayout(args.cases)
+                          : golden::GoldenLayout(args.dir.empty() ? ResolveRulesDir(context.options) + "/tests" : args.dir);
+  auto names = golden::FindCases(layout);
+  if (!names.ok() && (!args.dir.empty() || !args.cases.empty())) return Fail(names.status());
   int passed = 0, failed = 0;
   std::set<std::string> fired;
   json cases = json::array();
   std::vector<std::string> table;
   for (const auto& name : names.ok() ? *names : std::vector<std::string>{}) {
-    golden::CaseRun run = golden::RunCase(*pipeline, dir, name);
-    if (args.update) UpdateExpectation(dir, run);
+    golden::CaseRun run = golden::RunCase(*pipeline, layout, name);
+    if (args.update) UpdateExpectation(layout, run);
     fired.insert(run.fired.begin(), run.fired.end());
     (run.passed() ? passed : failed)++;
     if (args.deficits) table.push_back(DeficitRow(run));
@@ -188,7 +191,7 @@ int RunTest(Context& context, const RulesArgs& args) {
   }
   if (args.deficits) return PrintDeficitTable(table, passed, failed);
   golden::Coverage coverage = golden::CoverageOf(pipeline->rule_base(), fired);
-  std::string floor_failure = names.ok() && !names->empty() ? golden::FloorFailure(dir, coverage) : "";
+  std::string floor_failure = names.ok() && !names->empty() ? golden::FloorFailure(layout.expect_dir, coverage) : "";
   json out = {{"cases", cases}, {"passed", passed}, {"failed", failed}};
   if (args.coverage) PrintCoverage(coverage, args.json, out);
   if (args.json) {
@@ -232,7 +235,11 @@ void SetupRulesCommand(CLI::App* rules_command, Context& context) {
   test->add_flag("--deficits", args->deficits,
                  "Print instead a Markdown table of the cases: case, case_kind, the deficits >= 0.5 and those "
                  "0.2-0.5 (count: ids); pass/fail counts go to stderr");
-  test->add_option("--dir", args->dir, "Folder of golden cases (default: <rules dir>/tests)");
+  auto* dir = test->add_option("--dir", args->dir, "Folder of golden cases (default: <rules dir>/tests)");
+  test->add_option("--cases", args->cases,
+                   "Folder of plain cases NAME.json (such as examples/), each checked against "
+                   "<folder>/expected/NAME.expect.json")
+      ->excludes(dir);
   test->callback([&context, args] { context.exit_code = RunTest(context, *args); });
 }
 

@@ -106,11 +106,12 @@ void PrintRanking(const WhatifRows& rows) {
   }
 }
 
-void PrintText(const std::string& case_id, const WhatifArgs& args, const WhatifRows& rows) {
+void PrintText(const std::string& case_id, const std::string& versions, const WhatifArgs& args,
+               const WhatifRows& rows) {
   std::cout << "What if for " << case_id << ":";
   for (const auto& set : args.sets) std::cout << " set " << set;
   for (const auto& id : args.apply) std::cout << " apply " << id;
-  std::cout << "\n";
+  std::cout << "\n" << versions << "\n";
   const std::string acceptable(inference::VerdictName(inference::Verdict::kAcceptable));
   const std::string blocked(inference::VerdictName(inference::Verdict::kBlocked));
   for (const auto& row : rows.applied)
@@ -141,14 +142,14 @@ int RunWhatif(Context& context, const WhatifArgs& args) {
   auto text = ReadInput(args.case_path);
   if (!text.ok()) return Fail(text.status());
   if (auto parsed = pipeline->ParseCase(*text, args.case_path); !parsed.ok()) return Fail(parsed.status());
-  auto changed = pipeline::ApplyLabChanges(*text, args.sets);
+  auto changed = pipeline::ApplyLabChanges(*text, args.sets, pipeline->knowledge());
   if (!changed.ok()) return Fail(changed.status());
   pipeline::WhatIfOptions options{args.case_path, args.apply, args.rank};
   auto result = pipeline->WhatIf(*text, *changed, options);
   if (!result.ok()) return Fail(result.status());
   WhatifRows rows = Rows(*result, pipeline->knowledge());
   if (!args.json) {
-    PrintText(result->before_case.case_id, args, rows);
+    PrintText(result->before_case.case_id, VersionsLine(*pipeline), args, rows);
     return kExitOk;
   }
   ordered_json out;
@@ -171,7 +172,7 @@ int RunWhatif(Context& context, const WhatifArgs& args) {
 void SetupWhatifCommand(CLI::App* command, Context& context) {
   auto args = std::make_shared<WhatifArgs>();
   command->add_option("CASE", args->case_path, "Case file (JSON), or - for stdin")->required();
-  command->add_option("--set", args->sets, "A changed lab: lab.ID=VALUE[UNIT], e.g. lab.ferritin=80ng/mL (repeatable)");
+  command->add_option("--set", args->sets, "A changed lab: lab.ID=VALUE UNIT, e.g. lab.ferritin=80ng/mL (repeatable; the unit may be left out only where the lab has one)");
   command->add_option("--apply", args->apply, "A strategy id whose targets edges are applied (repeatable)");
   command->add_flag("--rank", args->rank, "Also rank every strategy the safety gate lets through by predicted improvement of the flux deficits; list the blocked apart");
   command->add_flag("--json", args->json, "JSON output");

@@ -10,6 +10,7 @@ NFLUX_PACKAGES=(
   g++ cmake ninja-build pkg-config
   nlohmann-json3-dev libboost-dev libsqlite3-dev sqlite3 libzstd-dev libssl-dev
   libcli11-dev libjemalloc-dev python3
+  chromium
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 
@@ -26,10 +27,22 @@ nflux_install_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
-# nflux_build [extra cmake args...]: configure once, then an incremental build.
-nflux_build() {
+# nflux_configure [extra cmake args...]: configure when there is no build yet or args are given.
+nflux_configure() {
   if [ ! -f "$NFLUX_BUILD_DIR/build.ninja" ] || [ $# -gt 0 ]; then
     cmake -S "$NFLUX_ROOT" -B "$NFLUX_BUILD_DIR" -G Ninja "$@" >&2
   fi
+}
+
+# nflux_build [extra cmake args...]: configure once, then an incremental build of everything.
+nflux_build() {
+  nflux_configure "$@"
   cmake --build "$NFLUX_BUILD_DIR" -j "$(nproc)" >&2
+}
+
+# nflux_build_target TARGET...: configure once, then build only these targets (the demo builds
+# build/nflux alone before anything else).
+nflux_build_target() {
+  nflux_configure
+  cmake --build "$NFLUX_BUILD_DIR" -j "$(nproc)" --target "$@" >&2
 }

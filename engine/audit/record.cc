@@ -37,28 +37,31 @@ Result<std::optional<store::CaseVersion>> SameLatest(const store::Store& store, 
   return std::optional<store::CaseVersion>(std::move(latest).value());
 }
 
+// Stores `text` (already parsed) as the mode says: nothing when it is the latest version (kEdit, kVisit).
+Result<StoredCase> StoreParsed(store::Store& store, const casefile::Case& parsed, std::string_view text,
+                               const CaseStoreOptions& options) {
+  std::string case_id = CaseIdFor(parsed, text, options.case_id);
+  auto same = SameLatest(store, case_id, text, options.mode);
+  if (!same.ok()) return same.status();
+  if (*same) return StoredCase{std::move(**same), false};
+  store::CaseVersion version;
+  version.case_id = case_id;
+  version.actor = options.actor;
+  version.submitted = std::string(text);
+  version.normalised = casefile::CaseToJson(parsed).dump();
+  auto added = store.AddCaseVersion(version, AddOptionsFor(options.mode));
+  if (!added.ok()) return added.status();
+  return StoredCase{std::move(added).value(), true};
+}
+
 // Parses first (nothing is written for a bad case), then stores as the mode says.
 Result<ParsedAndStored> ParseAndStore(const pipeline::Pipeline& pipeline, store::Store& store, std::string_view text,
                                       const CaseStoreOptions& options) {
   auto parsed = pipeline.ParseCase(text, options.source_name, options.strict);
   if (!parsed.ok()) return parsed.status();
-  ParsedAndStored out{std::move(parsed).value(), {}};
-  std::string case_id = CaseIdFor(out.parsed, text, options.case_id);
-  auto same = SameLatest(store, case_id, text, options.mode);
-  if (!same.ok()) return same.status();
-  if (*same) {
-    out.stored.version = std::move(**same);
-    return out;
-  }
-  store::CaseVersion version;
-  version.case_id = case_id;
-  version.actor = options.actor;
-  version.submitted = std::string(text);
-  version.normalised = casefile::CaseToJson(out.parsed).dump();
-  auto added = store.AddCaseVersion(version, AddOptionsFor(options.mode));
-  if (!added.ok()) return added.status();
-  out.stored = {std::move(added).value(), true};
-  return out;
+  auto stored = StoreParsed(store, *parsed, text, options);
+  if (!stored.ok()) return stored.status();
+  return ParsedAndStored{std::move(parsed).value(), std::move(stored).value()};
 }
 
 nlohmann::ordered_json FluxToJson(const inference::FluxValues& flux) {
@@ -143,6 +146,16 @@ Result<RunBundles> BundlesToStore(const pipeline::Pipeline& pipeline, store::Sto
   return BundlesOf(pipeline);
 }
 
+// The run evaluated from `version`, with its report and trace JSON, stored; returns the run id.
+Result<int64_t> SaveRunOf(const pipeline::Pipeline& pipeline, store::Store& store, const store::CaseVersion& version,
+                          nlohmann::ordered_json report, nlohmann::json trace, const RecordOptions& options) {
+  auto bundles = BundlesToStore(pipeline, store);
+  if (!bundles.ok()) return bundles.status();
+  return store.SaveRun({version.case_id, version.version, options.actor, options.origin, NFLUX_VERSION,
+                        std::move(bundles->knowledge), std::move(bundles->rules), OptionsToJson(options.evaluation),
+                        std::move(report), std::move(trace)});
+}
+
 // Evaluates the parsed case of `version` and stores the run.
 Result<Recorded> EvaluateParsedAndStore(const pipeline::Pipeline& pipeline, store::Store& store,
                                         store::CaseVersion version, casefile::Case parsed, const RecordOptions& options) {
@@ -150,11 +163,7 @@ Result<Recorded> EvaluateParsedAndStore(const pipeline::Pipeline& pipeline, stor
   if (!evaluated.ok()) return evaluated.status();
   Recorded out{std::move(version), 0, std::move(evaluated).value(), {}};
   out.report = pipeline.ReportJson(out.result);
-  auto bundles = BundlesToStore(pipeline, store);
-  if (!bundles.ok()) return bundles.status();
-  auto id = store.SaveRun({out.case_version.case_id, out.case_version.version, options.actor, options.origin,
-                           NFLUX_VERSION, std::move(bundles->knowledge), std::move(bundles->rules),
-                           OptionsToJson(options.evaluation), out.report, out.result.evaluation.trace.ToJson()});
+  auto id = SaveRunOf(pipeline, store, out.case_version, out.report, out.result.evaluation.trace.ToJson(), options);
   if (!id.ok()) return id.status();
   out.run_id = *id;
   out.report["trace_id"] = store::RunName(out.run_id);
@@ -177,6 +186,18 @@ Result<Recorded> EvaluateStoredAndStore(const pipeline::Pipeline& pipeline, stor
   auto parsed = pipeline.ParseCase(version.submitted, options.evaluation.source_name, options.evaluation.strict);
   if (!parsed.ok()) return parsed.status();
   return EvaluateParsedAndStore(pipeline, store, version, std::move(parsed).value(), options);
+}
+
+Result<StoredRun> StoreEvaluation(const pipeline::Pipeline& pipeline, store::Store& store, std::string_view text,
+                                  const pipeline::CaseEvaluation& result, nlohmann::ordered_json report,
+                                  nlohmann::json trace, const RecordOptions& options) {
+  CaseStoreOptions case_options{options.case_id, options.evaluation.source_name, StoreMode::kVisit, options.actor,
+                                options.evaluation.strict};
+  auto stored = StoreParsed(store, result.parsed, text, case_options);
+  if (!stored.ok()) return stored.status();
+  auto id = SaveRunOf(pipeline, store, stored->version, std::move(report), std::move(trace), options);
+  if (!id.ok()) return id.status();
+  return StoredRun{std::move(stored->version), *id};
 }
 
 Result<std::vector<store::CaseVersion>> LatestCaseVersions(const store::Store& store) {

@@ -675,11 +675,12 @@ std::vector<std::string> Changes(const Expectation& old, const Expectation& upda
   return changes;
 }
 
-Result<std::vector<std::string>> FindCases(const std::string& dir) {
+Result<std::vector<std::string>> FindCases(const Layout& layout) {
+  const std::string& dir = layout.case_dir;
   std::error_code error;
   if (!std::filesystem::is_directory(dir, error)) return Status::NotFound(dir + ": not a folder");
   std::vector<std::string> names;
-  const std::string suffix = ".case.json";
+  const std::string& suffix = layout.case_suffix;
   for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
     std::string file = entry.path().filename().string();
     if (entry.is_regular_file() && file.size() > suffix.size() && file.ends_with(suffix))
@@ -690,11 +691,12 @@ Result<std::vector<std::string>> FindCases(const std::string& dir) {
   return names;
 }
 
-CaseRun RunCase(const pipeline::Pipeline& pipeline, const std::string& dir, const std::string& name) {
+CaseRun RunCase(const pipeline::Pipeline& pipeline, const Layout& layout, const std::string& name) {
   CaseRun run;
   run.name = name;
-  const std::string case_path = dir + "/" + name + ".case.json", expect_path = dir + "/" + name + ".expect.json";
-  auto expect_text = ReadFile(expect_path);
+  const std::string case_path = layout.CasePath(name), expect_path = layout.ExpectPath(name);
+  std::error_code missing;
+  auto expect_text = std::filesystem::exists(expect_path, missing) ? ReadFile(expect_path) : Result<std::string>(std::string("{}"));
   auto expect = expect_text.ok() ? ParseExpectation(*expect_text, expect_path) : Result<Expectation>(expect_text.status());
   if (!expect.ok()) {
     run.failures.push_back(expect.status().message());
@@ -725,15 +727,17 @@ CaseRun RunCase(const pipeline::Pipeline& pipeline, const std::string& dir, cons
   return run;
 }
 
-Result<std::vector<std::string>> Update(const std::string& dir, CaseRun& run) {
+Result<std::vector<std::string>> Update(const Layout& layout, CaseRun& run) {
   if (!run.expectation || !run.evaluation) return Status::InvalidArgument(run.name + ": did not evaluate; not updated");
-  const std::string path = dir + "/" + run.name + ".expect.json";
+  const std::string path = layout.ExpectPath(run.name);
   ordered_json snapshot = Snapshot(*run.expectation, *run.evaluation, run.fired);
   std::string text = snapshot.dump(2) + "\n";
   auto updated = ParseExpectation(text, path);
   if (!updated.ok()) return updated.status();
   auto current = ReadFile(path);
   if (!current.ok() || *current != text) {
+    std::error_code error;
+    std::filesystem::create_directories(layout.expect_dir, error);  // the first expectation of a folder
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     if (!out || !(out << text)) return Status::IOError(path + ": cannot write");
   }

@@ -150,15 +150,38 @@ struct CaseRun {
   bool passed() const { return failures.empty(); }
 };
 
-// The NAME of every NAME.case.json in `dir`, sorted. NotFound when `dir` is not a folder.
-Result<std::vector<std::string>> FindCases(const std::string& dir);
+// Where a folder's cases and their expectations are. rules/tests keeps NAME.case.json beside
+// NAME.expect.json; examples/ keeps plain cases NAME.json (what a practitioner evaluates) with their
+// expectations in examples/expected/NAME.expect.json.
+struct Layout {
+  std::string case_dir, expect_dir;
+  std::string case_suffix = ".case.json";
+  std::string CasePath(const std::string& name) const { return case_dir + "/" + name + case_suffix; }
+  std::string ExpectPath(const std::string& name) const { return expect_dir + "/" + name + ".expect.json"; }
+};
+inline Layout GoldenLayout(const std::string& dir) { return {dir, dir, ".case.json"}; }
+inline Layout ExamplesLayout(std::string dir) {
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();  // "examples/" as typed
+  return {dir, dir + "/expected", ".json"};
+}
 
-// Runs `dir`/NAME.case.json against `dir`/NAME.expect.json.
-CaseRun RunCase(const pipeline::Pipeline& pipeline, const std::string& dir, const std::string& name);
+// The NAME of every NAME<case_suffix> in the case folder, sorted. NotFound when it is not a folder.
+Result<std::vector<std::string>> FindCases(const Layout& layout);
+inline Result<std::vector<std::string>> FindCases(const std::string& dir) { return FindCases(GoldenLayout(dir)); }
 
-// Rewrites `dir`/NAME.expect.json from the run's actual result (Snapshot) and re-checks the run
-// against it. Returns the changes (Changes()); an error when the case did not evaluate.
-Result<std::vector<std::string>> Update(const std::string& dir, CaseRun& run);
+// Runs the case NAME against its expectation. A missing expectation file is "no expected result"
+// (so --update can write the first one), not a read error.
+CaseRun RunCase(const pipeline::Pipeline& pipeline, const Layout& layout, const std::string& name);
+inline CaseRun RunCase(const pipeline::Pipeline& pipeline, const std::string& dir, const std::string& name) {
+  return RunCase(pipeline, GoldenLayout(dir), name);
+}
+
+// Rewrites NAME.expect.json from the run's actual result (Snapshot) and re-checks the run against
+// it. Returns the changes (Changes()); an error when the case did not evaluate.
+Result<std::vector<std::string>> Update(const Layout& layout, CaseRun& run);
+inline Result<std::vector<std::string>> Update(const std::string& dir, CaseRun& run) {
+  return Update(GoldenLayout(dir), run);
+}
 
 // The share of rules that fired in at least one case.
 struct Coverage {

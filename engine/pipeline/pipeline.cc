@@ -234,12 +234,47 @@ std::vector<ConclusionChange> ChangedConclusions(const inference::Evaluation& be
 
 // Applies "lab.ferritin=80ng/mL" to the case JSON: replaces the value and unit of every entry of
 // that test, or adds one.
-Status ApplyLabChange(nlohmann::json& doc, const std::string& set) {
+// True when a value of the lab means the same in every accepted unit, so that none need be given
+// (the case parser assumes the canonical one then).
+bool UnitOptional(const knowledge::Lab& lab) {
+  for (const std::string& unit : lab.units) {
+    Result<double> one = units::Convert(1, unit, lab.analyte.canonical_unit, &lab.analyte);
+    if (!one.ok() || std::abs(*one - 1) > 1e-9) return false;
+  }
+  return true;
+}
+
+std::string AcceptedUnits(const knowledge::Lab& lab) {
+  std::string out;
+  for (const std::string& unit : lab.units) out += (out.empty() ? "" : ", ") + unit;
+  return out;
+}
+
+// A change names a lab the knowledge base knows, in a unit it accepts; a missing unit only where
+// every accepted unit gives the same number. Else the case parser would exclude the lab, and the
+// what-if would silently show a change without it.
+Status CheckLabChange(const knowledge::KnowledgeBase& kb, const std::string& set, const std::string& test,
+                      const std::string& unit) {
+  const knowledge::Node* node = kb.Find(test);
+  if (!node || !node->lab) return Status::InvalidArgument("--set " + set + ": unknown lab '" + test + "'");
+  const knowledge::Lab& lab = *node->lab;
+  const std::string example = "e.g. lab." + test + "=80" + lab.analyte.canonical_unit;
+  if (unit.empty() && !UnitOptional(lab))
+    return Status::InvalidArgument("--set " + set + ": give a unit for " + test + " (accepted units: " +
+                                   AcceptedUnits(lab) + "), " + example);
+  if (!unit.empty() && !units::Convert(1, unit, lab.analyte.canonical_unit, &lab.analyte).ok())
+    return Status::InvalidArgument("--set " + set + ": " + test + " is not measured in '" + unit +
+                                   "' (accepted units: " + AcceptedUnits(lab) + ")");
+  return Status::Ok();
+}
+
+Status ApplyLabChange(nlohmann::json& doc, const std::string& set, const knowledge::KnowledgeBase& kb) {
   static const std::regex pattern(R"(^lab\.([a-z0-9_]+)=([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(.*)$)");
   std::smatch match;
   if (!std::regex_match(set, match, pattern))
     return Status::InvalidArgument("--set " + set + ": expected lab.ID=VALUE[UNIT], e.g. lab.ferritin=80ng/mL");
   std::string test = match[1], unit = match[3];
+  if (Status status = CheckLabChange(kb, set, test, unit); !status.ok()) return status;
   double value = std::stod(match[2]);
   if (!doc.contains("labs") || !doc["labs"].is_array()) doc["labs"] = nlohmann::json::array();
   bool found = false;
@@ -378,12 +413,13 @@ inference::FluxValues MergeFlux(const flux::FluxResult& model, const inference::
   return out;
 }
 
-Result<std::string> ApplyLabChanges(std::string_view case_text, const std::vector<std::string>& changes) {
+Result<std::string> ApplyLabChanges(std::string_view case_text, const std::vector<std::string>& changes,
+                                    const knowledge::KnowledgeBase& kb) {
   StrictJson parsed = ParseJsonStrict(case_text);
   if (parsed.syntax_error) return std::string(case_text);
   nlohmann::json doc = std::move(parsed.value);
   for (const auto& change : changes)
-    if (auto status = ApplyLabChange(doc, change); !status.ok()) return status;
+    if (auto status = ApplyLabChange(doc, change, kb); !status.ok()) return status;
   return doc.dump();
 }
 

@@ -1,9 +1,12 @@
 // Renderers of an evaluation: the evaluation JSON of shared/contracts/output.md (field names and
-// order fixed), a terminal text report for a clinician (red flags first) and Markdown.
+// order fixed), and the practitioner's reports made from it: a terminal text report whose first
+// screen is the summary, Markdown for a clinical note, and one self-contained HTML page with the
+// pathway map.
 //
-// The JSON is the one source of content: the text and Markdown reports are rendered from it, so
-// the three always say the same thing. Everything here is pure (reads the immutable engine, case
-// and evaluation) and thread-safe.
+// The JSON is the one source of content: the text, Markdown and HTML reports are rendered from it
+// (with the knowledge base for labels and the pathway graph), through one shared view
+// (report/view.h), so the formats always say the same thing. Everything here is pure (reads the
+// immutable engine, case, evaluation and knowledge base) and thread-safe.
 #pragma once
 
 #include <map>
@@ -15,6 +18,7 @@
 
 #include "case/case.h"
 #include "inference/inference.h"
+#include "knowledge/knowledge.h"
 
 namespace nflux::report {
 
@@ -60,12 +64,25 @@ nlohmann::ordered_json EvaluationToJson(const inference::Engine& engine, const c
                                         const inference::Evaluation& evaluation, const Versions& versions,
                                         const ReportOptions& options = {});
 
-// The same content as a terminal report: versions and overrides, alerts (red flags) first in a
-// boxed block, then data quality, questionnaire scores, root causes found (drivers), deficits with
-// evidence and citations, strategies, blocked strategies, next best data, labs.
-std::string EvaluationToText(const nlohmann::ordered_json& evaluation_json);
-// The same content as Markdown.
-std::string EvaluationToMarkdown(const nlohmann::ordered_json& evaluation_json);
+// How the text report is drawn.
+struct TextOptions {
+  bool color = false;  // ANSI colours; a front end sets it only for a terminal without NO_COLOR
+};
+
+// The terminal report. The first screen (at most 40 lines) is the summary: red flags, data
+// quality, root causes found, the top deficits with certainty and one line of why, the top
+// strategies with their verdict and one line of why, blocked strategies, the next tests to order.
+// Then the details (alerts, questionnaires, evidence, strategies, safety, flux, labs with units as
+// entered), the citations numbered once ([1], [2]...) and listed at the end. Labels come from `kb`
+// (ids in brackets in the details only); no line is wider than 100 columns.
+std::string EvaluationToText(const nlohmann::ordered_json& evaluation_json, const knowledge::KnowledgeBase& kb,
+                             const TextOptions& options = {});
+// The same content as Markdown, compact enough to paste into a clinical note.
+std::string EvaluationToMarkdown(const nlohmann::ordered_json& evaluation_json, const knowledge::KnowledgeBase& kb);
+// The same content as one self-contained HTML page (inline CSS and SVG, no network): the summary,
+// a pathway map drawn from `kb` coloured by the case's flux indices with the drivers found marked,
+// a flux bar chart, each deficit's explanation expandable, a print stylesheet for A4.
+std::string EvaluationToHtml(const nlohmann::ordered_json& evaluation_json, const knowledge::KnowledgeBase& kb);
 
 // "sha256:<hex>" of the trace JSON: identifies the reasoning of a run.
 std::string TraceId(const inference::Evaluation& evaluation);

@@ -40,6 +40,10 @@ class SqliteStore final : public Store {
                    const std::string& source_dir) override;
   Result<Build> FindBuild(const std::optional<std::string>& version) const override;
   Result<std::vector<Build>> ListBuilds() const override;
+  Status BeginBatch() override;
+  Status CommitBatch() override;
+  void RollbackBatch() override;
+  bool batch_open() const { return batch_open_; }
   Result<std::vector<AuditEntry>> AuditEntries() const override;
   Result<VerifyReport> Verify() const override;
 
@@ -86,11 +90,13 @@ class SqliteStore final : public Store {
 
   sqlite3* db_;
   std::string location_;
+  bool batch_open_ = false;  // BeginBatch(): writes are savepoints inside it
   mutable StatementCache statements_;
 };
 
 // BEGIN IMMEDIATE (the write lock taken up front, so a writer waits in the busy handler instead
-// of failing half-way); rolls back on destruction unless committed.
+// of failing half-way); rolls back on destruction unless committed. Inside a batch (BeginBatch) a
+// savepoint instead, released on commit and rolled back to on destruction.
 class Transaction {
  public:
   explicit Transaction(SqliteStore* store) : store_(store) {}
@@ -103,6 +109,7 @@ class Transaction {
  private:
   SqliteStore* store_;
   bool open_ = false;
+  bool savepoint_ = false;
 };
 
 }  // namespace nflux::store

@@ -71,6 +71,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& locati
 }
 
 SqliteStore::~SqliteStore() {
+  RollbackBatch();
   statements_.Clear();  // finalized before the connection closes
   sqlite3_close(db_);
 }
@@ -135,19 +136,49 @@ Status SqliteStore::Exec(const std::string& sql, const std::string& what) {
 Transaction::~Transaction() {
   // The error that made us roll back is the one to report; a failed ROLLBACK adds nothing (SQLite
   // rolls an open transaction back when the connection closes).
-  if (open_) (void)store_->Exec("ROLLBACK", "rolling back");
+  if (!open_) return;
+  if (savepoint_) {
+    (void)store_->Exec("ROLLBACK TO nflux_write", "rolling back");
+    (void)store_->Exec("RELEASE nflux_write", "rolling back");
+  } else {
+    (void)store_->Exec("ROLLBACK", "rolling back");
+  }
 }
 
 Status Transaction::Begin(const std::string& what) {
-  if (Status status = store_->Exec("BEGIN IMMEDIATE", what); !status.ok()) return status;
+  savepoint_ = store_->batch_open();
+  if (Status status = store_->Exec(savepoint_ ? "SAVEPOINT nflux_write" : "BEGIN IMMEDIATE", what); !status.ok())
+    return status;
   open_ = true;
   return Status::Ok();
 }
 
 Status Transaction::Commit(const std::string& what) {
-  if (Status status = store_->Exec("COMMIT", what); !status.ok()) return status;
+  if (Status status = store_->Exec(savepoint_ ? "RELEASE nflux_write" : "COMMIT", what); !status.ok()) return status;
   open_ = false;
   return Status::Ok();
+}
+
+Status SqliteStore::BeginBatch() {
+  if (batch_open_) return Status::InvalidArgument(location_ + ": a batch of writes is already open");
+  if (Status status = Exec("BEGIN IMMEDIATE", "starting a batch of writes"); !status.ok()) return status;
+  batch_open_ = true;
+  return Status::Ok();
+}
+
+Status SqliteStore::CommitBatch() {
+  if (!batch_open_) return Status::InvalidArgument(location_ + ": no batch of writes is open");
+  Status status = Exec("COMMIT", "committing a batch of writes");
+  if (!status.ok()) RollbackBatch();
+  batch_open_ = false;
+  return status;
+}
+
+void SqliteStore::RollbackBatch() {
+  if (!batch_open_) return;
+  // Nothing to report from a failed ROLLBACK: the transaction is gone either way.
+  if (sqlite3_get_autocommit(db_) == 0) (void)Exec("ROLLBACK", "rolling back a batch of writes");
+  batch_open_ = false;
 }
 
 }  // namespace nflux::store

@@ -203,6 +203,17 @@ class Store {
   virtual Result<Build> FindBuild(const std::optional<std::string>& version) const = 0;
   virtual Result<std::vector<Build>> ListBuilds() const = 0;
 
+  // Many writes as one transaction (`nflux batch --save`: a commit per run would be most of its
+  // cost). After BeginBatch(), every AddCaseVersion and SaveRun joins the one open transaction, each
+  // still all or nothing (a savepoint: a write that fails leaves the batch as it was); CommitBatch()
+  // commits them together, RollbackBatch() (or destroying the store) drops every write since
+  // BeginBatch(). The batch holds the write lock until then, so the chain stays gap-free.
+  // Errors: InvalidArgument for BeginBatch() with a batch open, CommitBatch() with none; IOError as
+  // writes (a failed commit rolls the batch back).
+  virtual Status BeginBatch() = 0;
+  virtual Status CommitBatch() = 0;
+  virtual void RollbackBatch() = 0;
+
   // The audit chain, oldest first.
   virtual Result<std::vector<AuditEntry>> AuditEntries() const = 0;
   // Recomputes every blob, bundle, case version and run hash and the chain; never fails for a

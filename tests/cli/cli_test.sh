@@ -244,10 +244,10 @@ for example in examples/*.json; do
 done
 
 expect_exit 0 "$NFLUX" evaluate examples/ssri_5htp_request.json
-expect_contains "RED FLAGS / ALERTS"
+expect_contains "RED FLAGS ("
 expect_contains "BLOCKED BY SAFETY"
 expect_exit 0 "$NFLUX" evaluate examples/ssri_5htp_request.json --format markdown
-expect_contains "## Red flags and alerts"
+expect_contains "**Red flags:**"
 expect_exit 0 bash -c '"$0" evaluate - --format json < examples/ssri_5htp_request.json' "$NFLUX"
 expect_json 'any(b["id"] == "precursor_5htp" and b["reasons"] for b in d["blocked_strategies"])'
 
@@ -276,7 +276,7 @@ expect_contains "PHQ-9 13 (moderate), item 9: 0"
 expect_true "root causes come before the deficits" python3 -c 'import sys; t = open(sys.argv[1]).read(); sys.exit(0 if -1 < t.find("ROOT CAUSES FOUND") < t.find("DEFICITS (") else 1)' "$OUT"
 expect_exit 0 "$NFLUX" evaluate "$TMP/questionnaires.json" --format markdown
 expect_contains "- PHQ-9 13 (moderate), item 9: 0"
-expect_true "root causes come before the deficits (Markdown)" python3 -c 'import sys; t = open(sys.argv[1]).read(); sys.exit(0 if -1 < t.find("## Root causes found") < t.find("## Deficits") else 1)' "$OUT"
+expect_true "root causes come before the deficits (Markdown)" python3 -c 'import sys; t = open(sys.argv[1]).read(); sys.exit(0 if -1 < t.find("**Root causes found:**") < t.find("**Top deficits:**") else 1)' "$OUT"
 expect_exit 2 "$NFLUX" evaluate "$TMP/questionnaires.json" --strict
 expect_contains "/questionnaires/gad7/total: total 30 is outside the possible range 0-21; excluded (rejected in strict mode)"
 printf '{"patient": {"sex": "female", "age_years": 40}, "questionnaires": {"phq9": {"items": [4, 2, 2, 2, 2, 1, 1, 1, 0]}}}\n' >"$TMP/item_out_of_range.json"
@@ -309,11 +309,17 @@ expect_contains "/medications/0/atc: ATC N06AB10 is escitalopram, but /medicatio
 expect_exit 2 "$NFLUX" evaluate "$TMP/no_such_case.json"
 # Exit codes follow the Status (one mapping): a file that exists but cannot be read is an I/O
 # error (1); a missing or malformed one is bad input (2).
+# A folder given as a case (or flux) file is a usage mistake, said plainly (2), not a read error.
 mkdir -p "$TMP/case_folder.json"
-expect_exit 1 "$NFLUX" evaluate "$TMP/case_folder.json"
-expect_contains "$TMP/case_folder.json: cannot read: it is a folder"
-expect_exit 1 "$NFLUX" explain "$TMP/case_folder.json" --why x
-expect_exit 1 "$NFLUX" evaluate examples/healthy_control.json --flux "$TMP/case_folder.json"
+expect_exit 2 "$NFLUX" evaluate "$TMP/case_folder.json"
+expect_line "$TMP/case_folder.json: is a directory, expected a case file"
+for command in "explain $TMP/case_folder.json --why x" "flux $TMP/case_folder.json" "whatif $TMP/case_folder.json --rank"; do
+  # shellcheck disable=SC2086  # word splitting of $command is intended
+  expect_exit 2 "$NFLUX" $command
+  expect_line "$TMP/case_folder.json: is a directory, expected a case file"
+done
+expect_exit 2 "$NFLUX" evaluate examples/healthy_control.json --flux "$TMP/case_folder.json"
+expect_line "$TMP/case_folder.json: is a directory, expected a flux file (a JSON object of flux indices)"
 if [ "$(id -u)" != 0 ]; then
   printf '{}\n' >"$TMP/unreadable.json"
   chmod 000 "$TMP/unreadable.json"
@@ -321,7 +327,35 @@ if [ "$(id -u)" != 0 ]; then
 else
   echo "SKIP: permission-denied case file (running as root, which reads any file)"
 fi
-expect_exit 2 "$NFLUX" evaluate examples/healthy_control.json --format html
+# The HTML report: one self-contained page; --out writes any report to a file (whole, via a
+# temporary file and a rename), nothing on stdout, "wrote FILE" on stderr; a bad --out is bad input
+# and leaves nothing behind.
+expect_exit 0 "$NFLUX" evaluate examples/healthy_control.json --format html
+expect_contains "<!DOCTYPE html>"
+expect_true "the HTML report fetches nothing" bash -c '! grep -qE "<script src|<link|url\([^#]|=\"https?:" "$0"' "$OUT"
+expect_exit 0 "$NFLUX" evaluate examples/ssri_5htp_request.json --format html --out "$TMP/report.html"
+expect_true "--out prints nothing on stdout" test ! -s "$OUT"
+expect_line "wrote $TMP/report.html"
+expect_true "--out wrote the page" grep -q "precursor_5htp" "$TMP/report.html"
+expect_exit 0 "$NFLUX" evaluate examples/ssri_5htp_request.json --out "$TMP/report.txt"
+expect_true "--out text has no colour" bash -c '! grep -q $'"'"'\033'"'"' "$0" && grep -q "RED FLAGS" "$0"' "$TMP/report.txt"
+expect_true "no temporary file is left" bash -c '[ -z "$(ls "$0" | grep "\.tmp\.")" ]' "$TMP"
+expect_exit 2 "$NFLUX" evaluate examples/ssri_5htp_request.json --format html --out "$TMP/no_such_folder/report.html"
+expect_contains "no such folder"
+expect_true "a bad --out writes nothing" test ! -e "$TMP/no_such_folder"
+expect_exit 2 "$NFLUX" evaluate "$TMP/no_such_case.json" --format html --out "$TMP/never.html"
+expect_true "a failed evaluation writes no report" test ! -e "$TMP/never.html"
+# Piped text has no colour even when the terminal would (NO_COLOR or not).
+expect_exit 0 "$NFLUX" evaluate examples/ssri_5htp_request.json
+expect_true "piped text has no ANSI escapes" bash -c '! grep -q $'"'"'\033'"'"' "$0"' "$OUT"
+expect_exit 2 "$NFLUX" evaluate examples/healthy_control.json --format pdf
+# On a terminal (script(1) gives one) the text is coloured, unless NO_COLOR is set.
+if command -v script >/dev/null; then
+  expect_exit 0 script -qec "$NFLUX evaluate examples/ssri_5htp_request.json" /dev/null
+  expect_true "a terminal gets colour" grep -q $'\033\[' "$OUT"
+  expect_exit 0 env NO_COLOR=1 script -qec "$NFLUX evaluate examples/ssri_5htp_request.json" /dev/null
+  expect_true "NO_COLOR: no colour on a terminal" bash -c '! grep -q $'"'"'\033\['"'"' "$0"' "$OUT"
+fi
 
 # ---------------------------------------------------------------------------------------------
 # explain
@@ -576,7 +610,7 @@ expect_line "       - Block unless prescriber-directed. (with ssri, relative: Es
 expect_true "no serotonin precursor is ranked" test -z "$(grep -E '^  [0-9]+\. precursor_(tryptophan|5htp) ' "$OUT")"
 # An applied strategy that the gate blocks: its effect is shown, with what blocks it first.
 expect_exit 0 "$NFLUX" whatif "$ESCITALOPRAM_DEFICIT" --apply precursor_tryptophan --apply cofactor_iron
-expect_true "the applied tryptophan is said to be blocked first" test "$(sed -n 2p "$OUT")" = "safety: precursor_tryptophan is BLOCKED for this case:"
+expect_true "the applied tryptophan is said to be blocked first" test "$(sed -n 3p "$OUT")" = "safety: precursor_tryptophan is BLOCKED for this case:"
 expect_line "  - Block unless prescriber-directed. (with ssri, relative: Escitalopram) [alert serotonin_syndrome_risk]"
 expect_true "an acceptable applied strategy has no safety line" test -z "$(grep '^safety: cofactor_iron' "$OUT")"
 expect_exit 0 "$NFLUX" whatif "$ESCITALOPRAM_DEFICIT" --apply precursor_tryptophan --json
@@ -585,6 +619,44 @@ expect_exit 2 "$NFLUX" whatif "$FLUXCASE" --apply no_such_strategy
 expect_contains "unknown strategy 'no_such_strategy'"
 expect_exit 2 "$NFLUX" whatif "$FLUXCASE" --set ferritin=80
 expect_contains "expected lab.ID=VALUE[UNIT]"
+
+# A lab changed without a unit where its units differ is refused, naming the accepted units; never a
+# what-if that silently leaves the lab out. Units that all give the same number need none.
+expect_exit 2 "$NFLUX" whatif "$FLUXCASE" --set lab.ferritin=80
+expect_line "--set lab.ferritin=80: give a unit for ferritin (accepted units: ng/mL, ug/L, pmol/L), e.g. lab.ferritin=80ng/mL"
+expect_true "a refused change prints nothing on stdout" test ! -s "$OUT"
+expect_exit 2 "$NFLUX" whatif "$FLUXCASE" --set "lab.ferritin=80 mmol"
+expect_contains "ferritin is not measured in 'mmol' (accepted units: ng/mL, ug/L, pmol/L)"
+expect_exit 2 "$NFLUX" whatif "$FLUXCASE" --set lab.feritin=80ng/mL
+expect_contains "unknown lab 'feritin'"
+expect_exit 0 "$NFLUX" whatif "$FLUXCASE" --set lab.tsh=2 --json
+expect_exit 0 "$NFLUX" whatif "$FLUXCASE" --set "lab.ferritin=80 ug/L" --json
+expect_json 'any(r["index"] == "serotonin.synthesis" and r["change"] > 0 for r in d["indices"])'
+
+# explain, flux and whatif print the versions, as evaluate's text report does (text only).
+VERSIONS=$("$NFLUX" evaluate "$FLUXCASE" | grep -m1 '^engine ')
+expect_true "evaluate prints a versions line" test -n "$VERSIONS"
+for command in "explain $FLUXCASE --why serotonin_synthesis" "flux $FLUXCASE" "whatif $FLUXCASE --apply cofactor_iron"; do
+  # shellcheck disable=SC2086  # word splitting of $command is intended
+  expect_exit 0 "$NFLUX" $command
+  expect_line "$VERSIONS"
+done
+expect_exit 0 "$NFLUX" flux "$FLUXCASE" --json
+expect_true "no versions line in JSON" test -z "$(grep '^engine ' "$OUT")"
+
+# A misspelt command gets a suggestion (exit 2), an unknown word the list of commands.
+expect_exit 2 "$NFLUX" evalute "$FLUXCASE"
+expect_line "nflux: unknown command 'evalute'; did you mean evaluate?"
+expect_exit 2 "$NFLUX" --rules rules wahtif "$FLUXCASE"
+expect_line "nflux: unknown command 'wahtif'; did you mean whatif?"
+expect_exit 2 "$NFLUX" frobnicate
+expect_contains "nflux: unknown command 'frobnicate'; the commands are evaluate, explain"
+expect_exit 0 "$NFLUX" --rules rules flux "$FLUXCASE"
+# --flux says it takes a file.
+for command in "evaluate" "explain"; do
+  expect_exit 0 "$NFLUX" $command --help
+  expect_true "$command --flux takes a FILE" grep -qE -- '--flux FILE +A JSON file holding an object of flux indices' "$OUT"
+done
 
 for command in "evaluate" "explain" "flux" "whatif" "rules" "rules check" "rules lint" "rules test"; do
   # shellcheck disable=SC2086  # word splitting of $command is intended

@@ -109,6 +109,9 @@ expect_exit 0 "$NFLUX" audit show run-2 --format json
 expect_json 'd["evaluation"]["trace_id"] == "run-2"' 'd["case_id"] == "pat-1"'
 expect_exit 0 "$NFLUX" audit show 2
 expect_contains "run-2: case pat-1 version 2"
+expect_exit 0 "$NFLUX" audit show run-2 --format html --out "$TMP/run-2.html"
+expect_true "audit show --out writes the stored run's HTML report" grep -q "<!DOCTYPE html>" "$TMP/run-2.html"
+expect_contains "wrote $TMP/run-2.html"
 expect_exit 2 "$NFLUX" audit show run-99
 expect_contains "run-99"
 expect_exit 2 "$NFLUX" audit show banana

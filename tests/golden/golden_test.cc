@@ -381,5 +381,32 @@ TEST_F(GoldenDir, FloorFailureComparesCoverageWithTheFloorFile) {
   EXPECT_EQ(dir_ + "/coverage_floor.txt: expected one number, the coverage floor in percent", FloorFailure(dir_, coverage));
 }
 
+// examples/: plain cases NAME.json, expectations in expected/NAME.expect.json. A case without an
+// expectation asks for --update, which writes the first one (and its folder). Every .json file
+// of the folder is a case (a stray x.case.json is the case "x.case"); the expected/ folder is not.
+TEST_F(GoldenDir, ExamplesLayoutReadsPlainCasesAndWritesTheirFirstExpectation) {
+  fs::copy_file(NFLUX_SOURCE_DIR "/examples/ssri_5htp_request.json", dir_ + "/ssri_example.json");
+  const Layout layout = ExamplesLayout(dir_);
+  EXPECT_EQ(dir_ + "/ssri_example.json", layout.CasePath("ssri_example"));
+  EXPECT_EQ(dir_ + "/expected/ssri_example.expect.json", layout.ExpectPath("ssri_example"));
+  EXPECT_EQ(dir_ + "/expected/ssri_example.expect.json", ExamplesLayout(dir_ + "/").ExpectPath("ssri_example"));
+  auto names = FindCases(layout);
+  ASSERT_OK(names);
+  EXPECT_EQ((std::vector<std::string>{"ssri.case", "ssri_example"}), *names);
+  auto golden_names = FindCases(dir_);
+  ASSERT_OK(golden_names);
+  EXPECT_EQ((std::vector<std::string>{"ssri"}), *golden_names);
+
+  CaseRun run = RunCase(Shipped(), layout, "ssri_example");
+  EXPECT_EQ((std::vector<std::string>{"no expected result: run nflux rules test --update"}), run.failures);
+  ASSERT_OK(Update(layout, run));
+  EXPECT_TRUE(fs::exists(dir_ + "/expected/ssri_example.expect.json"));
+  EXPECT_FALSE(fs::exists(dir_ + "/ssri_example.expect.json"));
+  CaseRun again = RunCase(Shipped(), layout, "ssri_example");
+  EXPECT_TRUE(again.passed()) << ::testing::PrintToString(again.failures);
+  ASSERT_FALSE(again.expectation->complete->alerts.empty());
+  EXPECT_EQ("serotonin_syndrome_risk", again.expectation->complete->alerts[0].id);
+}
+
 }  // namespace
 }  // namespace nflux::golden

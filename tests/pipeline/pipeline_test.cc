@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "base/text.h"
+#include "real_knowledge.h"
 #include "report/report.h"
 #include "testutil.h"
 
@@ -529,6 +530,7 @@ TEST(PipelineWhatIf, RedFlagGatesHoldForRankedStrategies) {
 
 // Lab changes for what-if: a table of changes and the labs they leave.
 TEST(PipelineLabChanges, ReplaceOrAddEveryEntryOfTheTest) {
+  const auto& kb = *nflux::testing::RealKnowledge();
   const std::string text =
       R"({"case_id": "c", "labs": [{"test": "ferritin", "value": 20, "unit": "ng/mL", "date": "2026-01-01"},)"
       R"( {"test": "b12", "value": 300}, {"test": "ferritin", "value": 25}]})";
@@ -541,30 +543,50 @@ TEST(PipelineLabChanges, ReplaceOrAddEveryEntryOfTheTest) {
       {{"lab.ferritin=80ng/mL"},
        R"([{"test":"ferritin","unit":"ng/mL","value":80.0},{"test":"b12","value":300},)"
        R"({"test":"ferritin","unit":"ng/mL","value":80.0}])"},
-      {{"lab.ferritin=80"}, R"([{"test":"ferritin","value":80.0},{"test":"b12","value":300},{"test":"ferritin","value":80.0}])"},
-      {{"lab.vitamin_d=-1.5e1 nmol/L"},
+      // TSH's accepted units give the same number: no unit needed.
+      {{"lab.tsh=2"}, R"([{"date":"2026-01-01","test":"ferritin","unit":"ng/mL","value":20},{"test":"b12","value":300},)"
+                      R"({"test":"ferritin","value":25},{"test":"tsh","value":2.0}])"},
+      {{"lab.vitamin_d_25oh=-1.5e1 nmol/L"},
        R"([{"date":"2026-01-01","test":"ferritin","unit":"ng/mL","value":20},{"test":"b12","value":300},)"
-       R"({"test":"ferritin","value":25},{"test":"vitamin_d","unit":"nmol/L","value":-15.0}])"},
+       R"({"test":"ferritin","value":25},{"test":"vitamin_d_25oh","unit":"nmol/L","value":-15.0}])"},
   };
   for (const auto& row : rows) {
-    auto changed = ApplyLabChanges(text, row.changes);
+    auto changed = ApplyLabChanges(text, row.changes, kb);
     ASSERT_OK(changed);
     EXPECT_EQ(row.labs, nlohmann::json::parse(*changed)["labs"].dump()) << ::testing::PrintToString(row.changes);
   }
 }
 
 TEST(PipelineLabChanges, NoLabsYetAndMalformedChanges) {
-  auto added = ApplyLabChanges(R"({"case_id": "c"})", {"lab.ferritin=80"});
+  const auto& kb = *nflux::testing::RealKnowledge();
+  auto added = ApplyLabChanges(R"({"case_id": "c"})", {"lab.ferritin=80 ug/L"}, kb);
   ASSERT_OK(added);
-  EXPECT_EQ(R"([{"test":"ferritin","value":80.0}])", nlohmann::json::parse(*added)["labs"].dump());
-  auto bad = ApplyLabChanges(R"({"case_id": "c"})", {"ferritin=80"});
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ("--set ferritin=80: expected lab.ID=VALUE[UNIT], e.g. lab.ferritin=80ng/mL", bad.status().message());
-  EXPECT_EQ(Status::Code::kInvalidArgument, bad.status().code());
+  EXPECT_EQ(R"([{"test":"ferritin","unit":"ug/L","value":80.0}])", nlohmann::json::parse(*added)["labs"].dump());
   // Not JSON: unchanged, so the case parser reports the syntax error with its own position.
-  auto not_json = ApplyLabChanges("{oops", {"lab.ferritin=80"});
+  auto not_json = ApplyLabChanges("{oops", {"lab.ferritin=80ng/mL"}, kb);
   ASSERT_OK(not_json);
   EXPECT_EQ("{oops", *not_json);
+}
+
+// A change the case parser would exclude (no unit where the units differ, a unit the lab does not
+// accept, a lab nobody knows) is refused, never applied silently.
+TEST(PipelineLabChanges, RefusedChangesNameWhatIsAccepted) {
+  const auto& kb = *nflux::testing::RealKnowledge();
+  const std::pair<const char*, const char*> bad[] = {
+      {"ferritin=80", "--set ferritin=80: expected lab.ID=VALUE[UNIT], e.g. lab.ferritin=80ng/mL"},
+      {"lab.ferritin=80",
+       "--set lab.ferritin=80: give a unit for ferritin (accepted units: ng/mL, ug/L, pmol/L), e.g. lab.ferritin=80ng/mL"},
+      {"lab.ferritin=80 mmol", "--set lab.ferritin=80 mmol: ferritin is not measured in 'mmol' (accepted units: ng/mL, "
+                               "ug/L, pmol/L)"},
+      {"lab.ferritn=80ng/mL", "--set lab.ferritn=80ng/mL: unknown lab 'ferritn'"},
+      {"lab.serotonin_synthesis=1", "--set lab.serotonin_synthesis=1: unknown lab 'serotonin_synthesis'"},
+  };
+  for (const auto& [change, message] : bad) {
+    auto changed = ApplyLabChanges(R"({"case_id": "c"})", {change}, kb);
+    ASSERT_FALSE(changed.ok()) << change;
+    EXPECT_EQ(message, changed.status().message());
+    EXPECT_EQ(Status::Code::kInvalidArgument, changed.status().code());
+  }
 }
 
 TEST(PipelineKnowledge, StatsCountEveryNodeAndEdgeOnce) {

@@ -100,12 +100,14 @@ TEST(RankingByCause, IronRanksAboveCaffeineReductionWhenFerritinConfirmsIronDefi
 
 TEST(RankingByCause, TextAndMarkdownShowTheScoreAndTheReason) {
   auto json = Shipped().ReportJson(Evaluated(kIronDeficient));
-  const std::string reason = json["strategies"][0]["rank_reason"];
-  std::string text = report::EvaluationToText(json), markdown = report::EvaluationToMarkdown(json);
-  EXPECT_NE(text.find("score " + FormatNumber(json["strategies"][0]["score"].get<double>(), 4) + ": corrects iron_deficiency"),
-            std::string::npos) << text;
-  EXPECT_NE(markdown.find("   - Score " + FormatNumber(json["strategies"][0]["score"].get<double>(), 4) + ": " + reason),
-            std::string::npos) << markdown;
+  const std::string score = FormatNumber(json["strategies"][0]["score"].get<double>(), 4);
+  std::string text = report::EvaluationToText(json, Shipped().knowledge());
+  std::string markdown = report::EvaluationToMarkdown(json, Shipped().knowledge());
+  // The reason is shown with labels: "corrects Iron deficiency (likely 0.85, ...)".
+  EXPECT_NE(text.find("score " + score), std::string::npos) << text;
+  EXPECT_NE(text.find("ranking: corrects Iron deficiency (likely 0.85"), std::string::npos) << text;
+  EXPECT_NE(markdown.find("score " + score), std::string::npos) << markdown;
+  EXPECT_NE(markdown.find("  - ranking: corrects Iron deficiency (likely 0.85"), std::string::npos) << markdown;
 }
 
 TEST(RankingByCause, B12RanksAboveRiboflavinInAB12DeficientVegan) {

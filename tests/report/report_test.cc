@@ -1,5 +1,6 @@
 // Tests of engine/report: the evaluation JSON of shared/contracts/output.md (keys and order,
-// ranking, evidence, blocked strategies, next best data) and the text and Markdown renderings.
+// ranking, evidence, blocked strategies, next best data) and the text, Markdown and HTML renderings
+// (more of them in render_test.cc).
 #include "report/report.h"
 
 #include <gtest/gtest.h>
@@ -127,18 +128,24 @@ TEST(ReportJsonTest, GroupsGivenFluxPerPathway) {
 
 TEST(ReportTextTest, AlertsComeFirstAndContentMatches) {
   auto json = Report();
+  const auto& kb = *fixture::Knowledge();
   struct Rendering {
     const char* name;
     std::string text;
   };
-  const Rendering kRenderings[] = {{"text", EvaluationToText(json)}, {"markdown", EvaluationToMarkdown(json)}};
+  const Rendering kRenderings[] = {{"text", EvaluationToText(json, kb)},
+                                   {"markdown", EvaluationToMarkdown(json, kb)},
+                                   {"html", EvaluationToHtml(json, kb)}};
+  const std::string alert_label = kb.Find("serotonin_syndrome_risk")->label;
+  const std::string deficit_label = kb.Find("serotonin_synthesis")->label;
   for (const auto& rendering : kRenderings) {
     const std::string& text = rendering.text;
-    size_t alert = text.find("serotonin_syndrome_risk");
-    size_t deficit = text.find("serotonin_synthesis");
-    ASSERT_NE(alert, std::string::npos) << rendering.name;
-    ASSERT_NE(deficit, std::string::npos) << rendering.name;
+    size_t alert = text.find(alert_label);
+    size_t deficit = text.find(deficit_label);
+    ASSERT_NE(alert, std::string::npos) << rendering.name << ": " << alert_label;
+    ASSERT_NE(deficit, std::string::npos) << rendering.name << ": " << deficit_label;
     EXPECT_LT(alert, deficit) << rendering.name << ": alerts must come first";
+    // Ids stay in the details, where a reviewer needs them.
     for (const char* expected : {"ferritin_low_iron", "cofactor_iron", "precursor_5htp", "lab:vitamin_b6_plp"})
       EXPECT_NE(text.find(expected), std::string::npos) << rendering.name << ": " << expected;
   }
@@ -154,8 +161,10 @@ TEST(ReportEvidenceGrade, EvidenceEntriesCarryTheRulesGradeInEveryRendering) {
         EXPECT_EQ(evidence["grade"], "A");  // who_2020_ferritin is a guideline
       }
   ASSERT_TRUE(found) << json["deficits"].dump(2);
-  EXPECT_NE(EvaluationToText(json).find("[rule ferritin_low_iron, grade A]"), std::string::npos);
-  EXPECT_NE(EvaluationToMarkdown(json).find("(rule `ferritin_low_iron`; grade A"), std::string::npos);
+  const auto& kb = *fixture::Knowledge();
+  EXPECT_NE(EvaluationToText(json, kb).find("[rule ferritin_low_iron, grade A]"), std::string::npos);
+  EXPECT_NE(EvaluationToMarkdown(json, kb).find("(rule `ferritin_low_iron`, grade A)"), std::string::npos);
+  EXPECT_NE(EvaluationToHtml(json, kb).find("rule ferritin_low_iron, grade A"), std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,300 @@
+// Run(): the calling thread reads cases and writes results in input order; a fixed pool of workers
+// evaluates. At most `window` cases are in flight, which bounds both the work queue and the
+// reorder buffer.
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "audit/audit.h"
+#include "batch/batch.h"
+
+namespace nflux::batch {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// What a worker made of one case, waiting in the reorder buffer for its turn.
+struct Outcome {
+  CaseText where;  // text kept only when it is to be stored
+  std::optional<LineError> error;
+  std::string line;                     // the compact result (stored: its trace_id set after)
+  std::optional<pipeline::CaseEvaluation> result;  // kept only when it is to be stored
+  nlohmann::ordered_json report;        // ditto
+  nlohmann::json trace;                 // ditto: the trace JSON, made here rather than by the writer
+  std::vector<std::string> likely, possible, alerts, blocked;  // for the summary
+};
+
+// The first problem's JSON pointer: "SOURCE: /labs/0/unit: ..." -> "/labs/0/unit".
+std::string FirstPath(const std::string& message, const std::string& source) {
+  std::string_view rest(message);
+  if (rest.substr(0, source.size() + 2) != source + ": ") return "";
+  rest.remove_prefix(source.size() + 2);
+  if (rest.empty() || rest[0] != '/') return "";
+  return std::string(rest.substr(0, rest.find(": ")));
+}
+
+// A pipeline error as a bad line. A JSON syntax error names "SOURCE:LINE:COLUMN"; a case of one
+// line is line 1 of its text, so "cases.jsonl:12:1:7" reads "cases.jsonl:12:7".
+LineError ErrorOf(const Status& status, CaseText where, const std::string& kind_if_not_json) {
+  LineError error{std::move(where), kind_if_not_json, "", status.message()};
+  error.where.text.clear();
+  const std::string& source = error.where.source;
+  const bool syntax = error.message.size() > source.size() && error.message.compare(0, source.size(), source) == 0 &&
+                      error.message[source.size()] == ':' && error.message[source.size() + 1] != ' ';
+  if (syntax) {
+    error.kind = "json";
+    if (error.where.line > 0 && error.message.compare(source.size(), 3, ":1:") == 0)
+      error.message.erase(source.size(), 2);
+    return error;
+  }
+  error.path = FirstPath(error.message, source);
+  return error;
+}
+
+void Tally(const nlohmann::ordered_json& report, Outcome& out) {
+  for (const auto& deficit : report.value("deficits", nlohmann::ordered_json::array())) {
+    const std::string level = deficit.value("level", "");
+    if (level == "likely") out.likely.push_back(deficit.value("id", ""));
+    if (level == "possible") out.possible.push_back(deficit.value("id", ""));
+  }
+  for (const auto& alert : report.value("alerts", nlohmann::ordered_json::array()))
+    out.alerts.push_back(alert.value("id", ""));
+  for (const auto& blocked : report.value("blocked_strategies", nlohmann::ordered_json::array()))
+    out.blocked.push_back(blocked.value("id", ""));
+}
+
+// Parses and evaluates one case, exactly as `nflux evaluate --format json` would.
+Outcome EvaluateOne(const pipeline::Pipeline& pipeline, CaseText item, const Options& options) {
+  Outcome out;
+  pipeline::EvaluationOptions evaluation;
+  evaluation.strict = options.strict;
+  evaluation.source_name = item.source;
+  auto parsed = pipeline.ParseCase(item.text, item.source, options.strict);
+  if (!parsed.ok()) {
+    out.error = ErrorOf(parsed.status(), std::move(item), "case");
+    return out;
+  }
+  auto result = pipeline.Evaluate(std::move(parsed).value(), evaluation);
+  if (!result.ok()) {
+    out.error = ErrorOf(result.status(), std::move(item), "evaluation");
+    return out;
+  }
+  nlohmann::ordered_json report = pipeline.ReportJson(*result);
+  Tally(report, out);
+  out.line = report.dump();
+  if (options.store) {
+    out.trace = result->evaluation.trace.ToJson();
+    out.result = std::move(result).value();
+    out.report = std::move(report);
+  } else {
+    item.text.clear();
+  }
+  out.where = std::move(item);
+  return out;
+}
+
+// A stored result's line: the worker's, with trace_id (ReportJson's last key) now the run id. The
+// string is patched rather than the report dumped again, which would cost the writer thread as much
+// as storing the run; a line of another shape is parsed and dumped again.
+void SetTraceId(std::string& line, const std::string& run) {
+  static constexpr std::string_view kKey = ",\"trace_id\":\"";
+  const size_t at = line.rfind(kKey);
+  const size_t value = at + kKey.size();
+  if (at != std::string::npos && line.ends_with("\"}") && line.find('"', value) == line.size() - 2) {
+    line.replace(value, line.size() - 2 - value, run);
+    return;
+  }
+  nlohmann::ordered_json report = nlohmann::ordered_json::parse(line);
+  report["trace_id"] = run;
+  line = report.dump();
+}
+
+// The workers and the two queues they share with the calling thread.
+class Pool {
+ public:
+  Pool(const pipeline::Pipeline& pipeline, const Options& options, int jobs) : pipeline_(pipeline), options_(options) {
+    for (int i = 0; i < jobs; ++i) threads_.emplace_back([this] { Work(); });
+  }
+  ~Pool() {
+    {
+      std::lock_guard lock(mutex_);
+      closing_ = true;
+    }
+    work_ready_.notify_all();
+    for (auto& thread : threads_) thread.join();
+  }
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  void Submit(int64_t sequence, CaseText item) {
+    {
+      std::lock_guard lock(mutex_);
+      work_.emplace_back(sequence, std::move(item));
+    }
+    work_ready_.notify_one();
+  }
+
+  // Waits for the outcome of case `sequence` (submitted) and takes it out of the reorder buffer.
+  Outcome Take(int64_t sequence) {
+    std::unique_lock lock(mutex_);
+    done_ready_.wait(lock, [&] { return done_.count(sequence) > 0; });
+    auto node = done_.extract(sequence);
+    return std::move(node.mapped());
+  }
+
+ private:
+  void Work() {
+    for (;;) {
+      std::pair<int64_t, CaseText> item;
+      {
+        std::unique_lock lock(mutex_);
+        work_ready_.wait(lock, [&] { return closing_ || !work_.empty(); });
+        if (closing_) return;
+        item = std::move(work_.front());
+        work_.pop_front();
+      }
+      Outcome outcome = EvaluateOne(pipeline_, std::move(item.second), options_);
+      {
+        std::lock_guard lock(mutex_);
+        done_.emplace(item.first, std::move(outcome));
+      }
+      done_ready_.notify_all();
+    }
+  }
+
+  const pipeline::Pipeline& pipeline_;
+  const Options& options_;
+  std::mutex mutex_;
+  std::condition_variable work_ready_, done_ready_;
+  std::deque<std::pair<int64_t, CaseText>> work_;
+  std::map<int64_t, Outcome> done_;  // the reorder buffer
+  bool closing_ = false;
+  std::vector<std::thread> threads_;
+};
+
+// Stores the evaluated cases, runs_per_transaction runs per transaction.
+class Saver {
+ public:
+  Saver(const pipeline::Pipeline& pipeline, const Options& options) : pipeline_(pipeline), options_(options) {
+    record_.actor = options.actor;
+    record_.origin = options.origin;
+    record_.evaluation.strict = options.strict;
+  }
+  ~Saver() {
+    if (open_) options_.store->RollbackBatch();
+  }
+  Saver(const Saver&) = delete;
+  Saver& operator=(const Saver&) = delete;
+
+  // Stores the case and its run (the report and trace moved into the store); the line's trace_id
+  // becomes the run id.
+  Status Save(Outcome& outcome) {
+    if (!open_) {
+      if (Status status = options_.store->BeginBatch(); !status.ok()) return status;
+      open_ = true;
+    }
+    record_.evaluation.source_name = outcome.where.source;
+    auto stored = audit::StoreEvaluation(pipeline_, *options_.store, outcome.where.text, *outcome.result,
+                                         std::move(outcome.report), std::move(outcome.trace), record_);
+    if (!stored.ok()) return stored.status();
+    SetTraceId(outcome.line, store::RunName(stored->run_id));
+    if (++pending_ >= options_.runs_per_transaction) return Commit();
+    return Status::Ok();
+  }
+
+  Status Commit() {
+    if (!open_) return Status::Ok();
+    open_ = false;
+    if (Status status = options_.store->CommitBatch(); !status.ok()) return status;
+    saved_ += pending_;
+    pending_ = 0;
+    return Status::Ok();
+  }
+
+  int64_t saved() const { return saved_; }
+
+ private:
+  const pipeline::Pipeline& pipeline_;
+  const Options& options_;
+  audit::RecordOptions record_;
+  bool open_ = false;
+  int64_t pending_ = 0, saved_ = 0;
+};
+
+void Count(const std::vector<std::string>& ids, std::map<std::string, int64_t>& counts) {
+  for (const auto& id : ids) ++counts[id];
+}
+
+// Writes one outcome (storing it first when asked) and counts it into the summary.
+Status Emit(Outcome& outcome, Saver* saver, const Sinks& sinks, Summary& summary) {
+  ++summary.cases;
+  if (outcome.error) {
+    ++summary.errors;
+    ++summary.errors_by_kind[outcome.error->kind];
+    if (sinks.error) sinks.error(*outcome.error);
+    if (sinks.result) sinks.result(outcome.error->ToJson().dump());
+    return Status::Ok();
+  }
+  if (saver)
+    if (Status status = saver->Save(outcome); !status.ok()) return status;
+  ++summary.evaluated;
+  Count(outcome.likely, summary.deficits_likely);
+  Count(outcome.possible, summary.deficits_possible);
+  Count(outcome.alerts, summary.alerts);
+  Count(outcome.blocked, summary.blocked_strategies);
+  if (sinks.result) sinks.result(outcome.line);
+  return Status::Ok();
+}
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+}  // namespace
+
+nlohmann::ordered_json LineError::ToJson() const {
+  nlohmann::ordered_json out;
+  if (where.line > 0)
+    out["line"] = where.line;
+  else
+    out["file"] = where.file;
+  out["error"] = {{"kind", kind}, {"path", path}, {"message", message}};
+  return out;
+}
+
+Result<Summary> Run(const pipeline::Pipeline& pipeline, CaseReader& input, const Options& options,
+                    const Sinks& sinks) {
+  const auto start = Clock::now();
+  const int jobs = options.jobs > 0 ? options.jobs : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int64_t window = options.window > 0 ? options.window : 64 * jobs;
+  Summary summary;
+  std::optional<Saver> saver;
+  if (options.store) saver.emplace(pipeline, options);
+  Pool pool(pipeline, options, jobs);
+  int64_t read = 0, written = 0;
+  for (bool end = false;;) {
+    while (!end && read - written < window) {
+      auto next = input.Next();
+      if (!next.ok()) return next.status();
+      if (*next)
+        pool.Submit(read++, std::move(**next));
+      else
+        end = true;
+    }
+    if (written == read) break;
+    Outcome outcome = pool.Take(written++);
+    if (Status status = Emit(outcome, saver ? &*saver : nullptr, sinks, summary); !status.ok()) return status;
+    if (sinks.progress) sinks.progress({summary.cases, summary.errors, SecondsSince(start)});
+  }
+  if (saver) {
+    if (Status status = saver->Commit(); !status.ok()) return status;
+    summary.saved_runs = saver->saved();
+  }
+  summary.elapsed_seconds = SecondsSince(start);
+  return summary;
+}
+
+}  // namespace nflux::batch
