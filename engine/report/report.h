@@ -84,7 +84,7 @@ std::string EvaluationToMarkdown(const nlohmann::ordered_json& evaluation_json, 
 // a flux bar chart, each deficit's explanation expandable, a print stylesheet for A4.
 std::string EvaluationToHtml(const nlohmann::ordered_json& evaluation_json, const knowledge::KnowledgeBase& kb);
 
-// "sha256:<hex>" of the trace JSON: identifies the reasoning of a run.
+// "sha256:<hex>" of every field of the trace: identifies the reasoning of a run.
 std::string TraceId(const inference::Evaluation& evaluation);
 
 }  // namespace nflux::report

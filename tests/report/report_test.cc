@@ -3,6 +3,10 @@
 // (more of them in render_test.cc).
 #include "report/report.h"
 
+#include <functional>
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "explain/fixture.h"
@@ -32,6 +36,42 @@ TEST(ReportJsonTest, HasTheContractKeysInOrder) {
   ASSERT_GE(lab_keys.size(), 4u);
   EXPECT_EQ(std::vector<std::string>(lab_keys.begin(), lab_keys.begin() + 4),
             (std::vector<std::string>{"test", "input", "value", "unit"}));
+}
+
+// The trace id names the reasoning: the same trace gives the same id, and any field of any rule
+// or test changed gives another.
+TEST(TraceIdTest, ChangesWithEveryFieldOfTheTraceAndOnlyThen) {
+  const inference::Evaluation& evaluation = fixture::Evaluate().evaluation;
+  ASSERT_FALSE(evaluation.trace.rules.empty());
+  const std::string id = TraceId(evaluation);
+  EXPECT_EQ(id, TraceId(inference::Evaluation(evaluation)));
+  std::vector<std::function<void(inference::Trace&)>> changes = {
+      [](inference::Trace& t) { t.rules.front().rule += "x"; },
+      [](inference::Trace& t) { t.rules.front().fired = !t.rules.front().fired; },
+      [](inference::Trace& t) { t.rules.front().strength += 0.001; },
+      [](inference::Trace& t) { t.rules.back().line += 1; },
+      [](inference::Trace& t) { t.rules.pop_back(); },
+      [](inference::Trace& t) { t.considered += 1; },
+      [](inference::Trace& t) { t.stopped = "run limit"; },
+      // Moving text between neighbouring fields must not give the same bytes.
+      [](inference::Trace& t) {
+        t.rules.front().title = t.rules.front().rule + t.rules.front().title;
+        t.rules.front().rule.clear();
+      },
+  };
+  for (size_t i = 0; i < changes.size(); ++i) {
+    inference::Evaluation changed = evaluation;
+    changes[i](changed.trace);
+    EXPECT_NE(TraceId(changed), id) << "change " << i;
+  }
+  for (auto& rule : evaluation.trace.rules)
+    if (!rule.tests.empty()) {
+      inference::Evaluation changed = evaluation;
+      auto& test = changed.trace.rules[&rule - evaluation.trace.rules.data()].tests.front();
+      test.actual += ".";
+      EXPECT_NE(TraceId(changed), id);
+      break;
+    }
 }
 
 TEST(ReportJsonTest, ListsEveryConcludedDriverWithTheDeficitsItFeeds) {
