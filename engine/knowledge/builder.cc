@@ -929,6 +929,7 @@ void Builder::ParseCitation(const std::string& key, const json& citation, const 
   Citation parsed;
   parsed.key = key;
   parsed.data = citation;
+  parsed.formatted = Citation::FormatData(citation);
   parsed.source = at;
   ParseCitationStanding(citation, at, parsed);
   auto [it, inserted] = citations_.emplace(key, std::move(parsed));

@@ -54,7 +54,7 @@ bool Citation::HasIdentifier() const {
   return false;
 }
 
-std::string Citation::Format() const {
+std::string Citation::FormatData(const nlohmann::json& data) {
   auto field = [&](const char* name) {
     return data.contains(name) && data[name].is_string() ? data[name].get<std::string>() : std::string();
   };

@@ -288,9 +288,12 @@ struct Citation {
   EvidenceGrade grade = EvidenceGrade::kC;              // required field "grade"
   Verification verified = Verification::kUncertain;     // required field "verified"
   std::string claim;  // what NeuroFlux uses it for ("" when the file does not say)
+  // FormatData(data), made once when loaded: every report formats the same citations again.
+  std::string formatted;
 
   // "Best J, Nijhout HF, Reed M. Serotonin synthesis... Theor Biol Med Model 2010;7:34. PMID 20723248"
-  std::string Format() const;
+  const std::string& Format() const { return formatted; }
+  static std::string FormatData(const nlohmann::json& data);
   // A PMID, PMCID, DOI, Reactome id or ISBN is given (what a reader can look up).
   bool HasIdentifier() const;
 };
