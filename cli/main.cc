@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/text.h"
 #include "cli/context.h"
 
 namespace nflux::cli {
@@ -24,22 +25,6 @@ const Command kCommands[] = {
     {"run", "Evaluate a stored case (or a file) and store the run; prints the run id", SetupRunCommand},
     {"audit", "Stored runs and the audit trail: list, show, trace, replay, diff, verify, impact", SetupAuditCommand},
 };
-
-// Levenshtein distance, for suggesting the command a typo meant.
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
 
 // The first word that is not a global option or its value: where the command should be.
 std::optional<std::string> CommandWord(int argc, char** argv) {

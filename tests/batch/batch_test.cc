@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "base/text.h"
+#include "safety/safety_test_support.h"
 #include "testutil.h"
 
 namespace nflux::batch {
@@ -18,17 +19,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const pipeline::Pipeline& Shipped() {
-  static const std::unique_ptr<pipeline::Pipeline> pipeline = [] {
-    pipeline::Options options;
-    options.knowledge_dir = NFLUX_SOURCE_DIR "/knowledge";
-    options.rules_dir = NFLUX_SOURCE_DIR "/rules";
-    auto opened = pipeline::Pipeline::Open(options);
-    EXPECT_TRUE(opened.ok()) << opened.status().message();
-    return opened.ok() ? std::move(opened).value() : nullptr;
-  }();
-  return *pipeline;
-}
+// One shipped pipeline per test binary (tests/safety/safety_test_support.h).
+const pipeline::Pipeline& Shipped() { return nflux::testing::ShippedPipeline(); }
 
 // Every golden case of rules/tests, each one compact line, by file name.
 const std::vector<std::string>& GoldenLines() {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "base/text.h"
+#include "safety/safety_test_support.h"
 #include "testutil.h"
 
 namespace nflux::golden {
@@ -13,17 +14,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const pipeline::Pipeline& Shipped() {
-  static const std::unique_ptr<pipeline::Pipeline> opened = [] {
-    pipeline::Options options;
-    options.knowledge_dir = NFLUX_SOURCE_DIR "/knowledge";
-    options.rules_dir = NFLUX_SOURCE_DIR "/rules";
-    auto result = pipeline::Pipeline::Open(options);
-    EXPECT_TRUE(result.ok()) << result.status().message();
-    return result.ok() ? std::move(result).value() : nullptr;
-  }();
-  return *opened;
-}
+// One shipped pipeline per test binary (tests/safety/safety_test_support.h).
+const pipeline::Pipeline& Shipped() { return nflux::testing::ShippedPipeline(); }
 
 // A folder holding the ssri_5htp_request example as golden case "ssri" with `expect` as its expectation.
 class GoldenDir : public ::testing::Test {
