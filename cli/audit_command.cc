@@ -64,12 +64,12 @@ int RunList(Context& context, const AuditArgs& args) {
   return kExitOk;
 }
 
-// The knowledge base a run was evaluated with, for the report's labels and pathway map; an empty
-// one (ids instead of labels) when its stored version cannot be read.
-std::shared_ptr<const knowledge::KnowledgeBase> KnowledgeOfRun(const store::Store& store, const store::RunSummary& run) {
-  auto bundle = store.GetBundle(store::BundleKind::kKnowledge, run.knowledge_version);
-  if (!bundle.ok()) return std::make_shared<const knowledge::KnowledgeBase>();
-  return knowledge::LoadKnowledge(pipeline::KnowledgeFilesOf(std::move(bundle).value())).kb;
+// Prints a run's report with the labels and pathway map of the knowledge base it was evaluated
+// with (the pipeline a replay opens); with ids instead of labels when that no longer loads.
+Status PrintRunReport(const store::Store& store, const store::RunRecord& run, const ReportOutput& output) {
+  auto opened = audit::OpenRunPipeline(store, run.summary);
+  if (opened.ok()) return PrintReport(run.evaluation, (*opened)->knowledge(), output);
+  return PrintReport(run.evaluation, knowledge::KnowledgeBase(), output);
 }
 
 int RunShow(Context& context, const AuditArgs& args) {
@@ -89,8 +89,7 @@ int RunShow(Context& context, const AuditArgs& args) {
   (args.report.out_path.empty() ? std::cout : std::cerr)
       << store::RunName(s.id) << ": case " << s.case_id << " version " << s.case_version << ", stored " << s.created_at
       << " by " << s.actor << " (" << s.origin << "); options " << run->options.dump() << "\n\n";
-  auto kb = KnowledgeOfRun(*store, s);
-  if (Status printed = PrintReport(run->evaluation, *kb, args.report); !printed.ok()) return Fail(printed);
+  if (Status printed = PrintRunReport(*store, *run, args.report); !printed.ok()) return Fail(printed);
   return kExitOk;
 }
 

@@ -190,8 +190,7 @@ void AddKnowledgeSourceOptions(CLI::App* command, GlobalOptions& options) {
 }
 
 std::string VersionsLine(const pipeline::Pipeline& pipeline) {
-  return std::string("engine ") + NFLUX_VERSION + ", knowledge " + pipeline.knowledge().version().substr(0, 19) +
-         ", rules " + pipeline.rule_base().version.substr(0, 19);
+  return report::VersionsText(report::VersionsOf(pipeline.engine()));
 }
 
 void AddFluxFileOption(CLI::App* command, std::string& path) {

@@ -23,6 +23,12 @@ size_t EditDistance(std::string_view a, std::string_view b);
 std::vector<std::string> NearestIds(std::string_view word, const std::vector<std::string>& candidates,
                                     size_t max_results = 3);
 
+// The items with `separator` between each two: Join({"a", "b"}, ", ") is "a, b".
+std::string Join(const std::vector<std::string>& items, std::string_view separator);
+
+// Text in upper case (ASCII): "high" -> "HIGH".
+std::string UpperCase(std::string text);
+
 // " (did you mean 'a', 'b'?)" or "" when there is nothing close.
 std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates);
 

@@ -538,7 +538,7 @@ class Parser {
   // A unit must parse and convert to the lab's canonical unit.
   void CheckUnit(const std::string& unit, const knowledge::Node& node, const std::string& path) {
     const knowledge::Lab& info = *node.lab;
-    if (info.to_canonical->From(unit).Convert(1).ok()) return;
+    if (info.Accepts(unit)) return;
     Result<units::Unit> parsed = units::ParseUnit(unit);
     if (!parsed.ok()) {
       Error(path, parsed.status().message());
@@ -550,15 +550,6 @@ class Parser {
     if (canonical.ok()) message += " (" + units::DescribeDimension(*canonical) + ")";
     message += "; accepted units: " + Join(info.units, ", ");
     Error(path, message);
-  }
-
-  // True when the lab's accepted units all give the same number, so a missing unit is harmless.
-  static bool UnitsInterchangeable(const knowledge::Lab& info) {
-    for (const std::string& unit : info.units) {
-      Result<double> one = info.to_canonical->From(unit).Convert(1);
-      if (!one.ok() || std::abs(*one - 1) > 1e-9) return false;
-    }
-    return !info.units.empty();
   }
 
   // "ferritin 45000 pmol/L (= 20025 ng/mL)" or "ferritin 20000 ng/mL".
@@ -582,7 +573,7 @@ class Parser {
     const std::string value_path = JsonChild(lab.path, "value");
     std::string unit = lab.input_unit;
     if (unit.empty()) {
-      if (info.units.size() == 1 || UnitsInterchangeable(info)) {
+      if (info.units.size() == 1 || info.UnitsInterchangeable()) {
         unit = info.analyte.canonical_unit;
         lab.unit_assumed = true;
         Issue(JsonChild(lab.path, "unit"), Severity::kWarning, "assumed_unit",

@@ -1,6 +1,7 @@
 #include "knowledge/knowledge.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include <boost/graph/adjacency_list.hpp>
@@ -52,6 +53,14 @@ bool Citation::HasIdentifier() const {
   for (const char* field : {"pmid", "pmcid", "doi", "reactome", "isbn"})
     if (data.contains(field) && data[field].is_string() && !data[field].get<std::string>().empty()) return true;
   return false;
+}
+
+bool Lab::UnitsInterchangeable() const {
+  for (const std::string& unit : units) {
+    Result<double> one = to_canonical->From(unit).Convert(1);
+    if (!one.ok() || std::abs(*one - 1) > 1e-9) return false;
+  }
+  return !units.empty();
 }
 
 std::string Citation::FormatData(const nlohmann::json& data) {

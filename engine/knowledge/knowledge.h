@@ -145,6 +145,12 @@ struct Lab {
   // converts every lab of every case with them). Shared by copies; never null once loaded.
   std::shared_ptr<const units::CanonicalConverters> to_canonical;
 
+  // True when a value in `unit` (as written) converts to the canonical unit.
+  bool Accepts(std::string_view unit) const { return to_canonical->From(unit).Convert(1).ok(); }
+  // True when every accepted unit gives the same number (TSH in mIU/L or uIU/mL), so that a value
+  // written without a unit is not ambiguous.
+  bool UnitsInterchangeable() const;
+
   // Tells whether a case meets one criterion (the case module supplies it).
   using CriterionTest = std::function<bool(const Criterion&)>;
 

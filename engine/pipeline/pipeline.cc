@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "base/json.h"
+#include "base/text.h"
 #include "safety/safety.h"
 #include "store/store.h"
 
@@ -234,22 +235,6 @@ std::vector<ConclusionChange> ChangedConclusions(const inference::Evaluation& be
 
 // Applies "lab.ferritin=80ng/mL" to the case JSON: replaces the value and unit of every entry of
 // that test, or adds one.
-// True when a value of the lab means the same in every accepted unit, so that none need be given
-// (the case parser assumes the canonical one then).
-bool UnitOptional(const knowledge::Lab& lab) {
-  for (const std::string& unit : lab.units) {
-    Result<double> one = units::Convert(1, unit, lab.analyte.canonical_unit, &lab.analyte);
-    if (!one.ok() || std::abs(*one - 1) > 1e-9) return false;
-  }
-  return true;
-}
-
-std::string AcceptedUnits(const knowledge::Lab& lab) {
-  std::string out;
-  for (const std::string& unit : lab.units) out += (out.empty() ? "" : ", ") + unit;
-  return out;
-}
-
 // A change names a lab the knowledge base knows, in a unit it accepts; a missing unit only where
 // every accepted unit gives the same number. Else the case parser would exclude the lab, and the
 // what-if would silently show a change without it.
@@ -259,12 +244,13 @@ Status CheckLabChange(const knowledge::KnowledgeBase& kb, const std::string& set
   if (!node || !node->lab) return Status::InvalidArgument("--set " + set + ": unknown lab '" + test + "'");
   const knowledge::Lab& lab = *node->lab;
   const std::string example = "e.g. lab." + test + "=80" + lab.analyte.canonical_unit;
-  if (unit.empty() && !UnitOptional(lab))
+  // As the case parser decides: a missing unit is assumed only where it cannot matter.
+  if (unit.empty() && !(lab.units.size() == 1 || lab.UnitsInterchangeable()))
     return Status::InvalidArgument("--set " + set + ": give a unit for " + test + " (accepted units: " +
-                                   AcceptedUnits(lab) + "), " + example);
-  if (!unit.empty() && !units::Convert(1, unit, lab.analyte.canonical_unit, &lab.analyte).ok())
+                                   Join(lab.units, ", ") + "), " + example);
+  if (!unit.empty() && !lab.Accepts(unit))
     return Status::InvalidArgument("--set " + set + ": " + test + " is not measured in '" + unit +
-                                   "' (accepted units: " + AcceptedUnits(lab) + ")");
+                                   "' (accepted units: " + Join(lab.units, ", ") + ")");
   return Status::Ok();
 }
 

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "base/text.h"
 #include "report/report.h"
 #include "report/view.h"
 
@@ -32,10 +33,6 @@ std::string Refs(const std::vector<int>& numbers) {
   return out;
 }
 
-std::string Upper(std::string text) {
-  for (auto& ch : text) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  return text;
-}
 
 void Summary(const View& v, std::ostream& out) {
   out << "# NeuroFlux report: " << Md(v.case_id) << "\n\n";
@@ -43,7 +40,7 @@ void Summary(const View& v, std::ostream& out) {
   for (const auto& item : v.overrides) out << "- **Override** (not from the case or the models): " << Md(item) << "\n";
   out << "**Red flags:**" << (v.alerts.empty() ? " none raised" : "") << "\n";
   for (const auto& a : v.alerts)
-    out << "- **" << Upper(a.severity) << "** " << Md(a.label) << ": " << Md(a.message) << Refs(a.citations) << "\n";
+    out << "- **" << UpperCase(a.severity) << "** " << Md(a.label) << ": " << Md(a.message) << Refs(a.citations) << "\n";
   if (!v.quality.empty()) out << "\n**Data quality:**\n";
   for (const auto& q : v.quality) out << "- " << Md(q.severity) << " `" << q.path << "`: " << Md(q.message) << "\n";
   out << "\n**Root causes found:**" << (v.drivers.empty() ? " none" : "") << "\n";

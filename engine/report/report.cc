@@ -31,14 +31,6 @@ std::string Level(double certainty) {
   return "unlikely";
 }
 
-std::string Join(const std::vector<std::string>& items, const std::string& separator) {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i) out += separator;
-    out += items[i];
-  }
-  return out;
-}
 
 void AddUnique(std::vector<std::string>& list, const std::string& item) {
   if (!item.empty() && std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
@@ -446,6 +438,11 @@ ordered_json NextBestDataJson(const inference::Engine& engine, const casefile::C
 }
 
 }  // namespace
+
+std::string VersionsText(const Versions& versions) {
+  return "engine " + versions.engine + ", knowledge " + versions.knowledge.substr(0, 19) + ", rules " +
+         versions.rules.substr(0, 19);
+}
 
 Versions VersionsOf(const inference::Engine& engine) {
   return {NFLUX_VERSION, engine.knowledge().version(), engine.rule_base().version};

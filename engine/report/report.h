@@ -31,6 +31,10 @@ struct Versions {
 // The versions of this binary and of the engine's knowledge and rule bases.
 Versions VersionsOf(const inference::Engine& engine);
 
+// "engine 0.1.0, knowledge sha256:8545a2b86bc5, rules sha256:5f261887c934": how every report and
+// every command that prints text of its own names the versions (hashes cut to 12 hex digits).
+std::string VersionsText(const Versions& versions);
+
 // A value that did not come from the case and the models (output.md `overrides`): a flux index
 // given with --flux, a what-if change; with the value the model would have used (nullopt: none).
 struct Override {

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "base/text.h"
 #include "report/report.h"
 #include "report/view.h"
 
@@ -29,10 +30,6 @@ struct Paint {
   }
 };
 
-std::string Upper(std::string text) {
-  for (auto& ch : text) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  return text;
-}
 
 std::string Pad(const std::string& text, size_t width) {
   std::string cell = view::Clip(text, width > 1 ? width - 1 : width);
@@ -69,7 +66,7 @@ void SummaryAlerts(const View& v, const Paint& paint, std::ostream& out) {
   }
   out << paint.Severity(v.alerts.front().severity, "RED FLAGS (" + std::to_string(v.alerts.size()) + ")") << "\n";
   for (const auto& alert : v.alerts) {
-    const std::string tag = "  " + Upper(alert.severity);
+    const std::string tag = "  " + UpperCase(alert.severity);
     std::vector<std::string> lines = view::Wrap(alert.label + ": " + alert.message, kWidth - 11);
     out << paint.Severity(alert.severity, Pad(tag, 11)) << lines[0] << "\n";
     if (lines.size() > 1) out << std::string(11, ' ') << view::Clip(lines.size() > 2 ? lines[1] + " ..." : lines[1], kWidth - 11) << "\n";
@@ -162,7 +159,7 @@ void DetailEvidence(const std::vector<view::Evidence>& evidence, std::ostream& o
 void DetailAlertsAndQuality(const View& v, const Paint& paint, std::ostream& out) {
   if (!v.alerts.empty()) Section(paint, "RED FLAGS", out);
   for (const auto& a : v.alerts) {
-    out << "  " << paint.Severity(a.severity, "[" + Upper(a.severity) + "]") << " " << a.label << " [" << a.id << "]\n";
+    out << "  " << paint.Severity(a.severity, "[" + UpperCase(a.severity) + "]") << " " << a.label << " [" << a.id << "]\n";
     Para(out, "     ", 5, a.message);
     std::string because;
     for (const auto& item : a.because) because += (because.empty() ? "" : ", ") + item;

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "base/text.h"
+#include "report/report.h"
 
 namespace nflux::report::view {
 namespace {
@@ -40,11 +41,6 @@ bool Flag(const ordered_json& object, const char* key) {
   return value.is_boolean() && value.get<bool>();
 }
 
-std::string Join(const std::vector<std::string>& items, const std::string& separator) {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? separator : "") + items[i];
-  return out;
-}
 
 void AddUnique(std::vector<std::string>& list, const std::string& item) {
   if (!item.empty() && std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
@@ -184,8 +180,7 @@ std::vector<Evidence> EvidenceList(Builder& b, const ordered_json& entry) {
 void BuildHeader(const ordered_json& json, View& view) {
   view.case_id = Field(json, "case_id");
   const ordered_json& versions = Get(json, "versions");
-  view.versions = "engine " + Field(versions, "engine") + ", knowledge " + Field(versions, "knowledge").substr(0, 19) +
-                  ", rules " + Field(versions, "rules").substr(0, 19);
+  view.versions = report::VersionsText({Field(versions, "engine"), Field(versions, "knowledge"), Field(versions, "rules")});
   for (const auto& item : Get(json, "overrides")) {
     const std::string model = Field(item, "model_value");
     view.overrides.push_back(Field(item, "kind") + " " + Field(item, "id") + " = " + Field(item, "value") +
