@@ -10,15 +10,22 @@
 // HMAC), then `iss`, `aud`, `exp`, `iat`, `nbf`, `jti`. A rejection is Status::Unauthenticated with
 // a short reason meant for a 401 body; it never contains the token.
 //
+// Authenticator bundles the two for a service: VerifyBearer, then (when configured) a guard that
+// accepts each token's `jti` only once while the token is valid.
+//
 // Thread-safety: an AuthConfig is immutable after loading (its keys are OpenSSL EVP_PKEYs used
-// read-only), and VerifyBearer() may be called on one config from many threads at once.
+// read-only), and VerifyBearer() may be called on one config from many threads at once; a
+// ReplayGuard and an Authenticator are safe to share between threads.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/status.h"
@@ -56,6 +63,9 @@ struct AuthConfig {
   std::vector<Issuer> issuers;
   int64_t leeway_seconds = 60;                 // allowed clock skew for exp, iat and nbf
   std::optional<int64_t> max_lifetime_seconds;  // when set, exp - iat may not exceed it
+  // When true, an Authenticator accepts each (iss, jti) once until the token expires (CDS Hooks:
+  // jti protects against replay). Off by default: it requires a fresh token for every call.
+  bool reject_replayed_jti = false;
 
   const Issuer* FindIssuer(std::string_view iss) const;
 };
@@ -88,5 +98,39 @@ struct Claims {
 // `audience + endpoint_path`. Unauthenticated with the reason on any failure.
 Result<Claims> VerifyBearer(std::string_view authorization_header, const AuthConfig& config, int64_t now,
                             std::string_view endpoint_path = {});
+
+// Remembers the (iss, jti) of accepted tokens until they expire (exp + leeway), so that a token
+// replayed within its lifetime is refused. Thread-safe (one mutex). Only verified tokens enter,
+// so only trusted clients can fill it; when `capacity` unexpired tokens are held, new ones are
+// refused until some expire (fail closed).
+class ReplayGuard {
+ public:
+  explicit ReplayGuard(size_t capacity = 1'000'000) : capacity_(capacity) {}
+  // Ok, and the token is remembered until `forget_after` (seconds since the epoch); or
+  // Unauthenticated ("token already used (jti '...')") when it is still remembered.
+  Status Admit(const Claims& claims, int64_t forget_after, int64_t now);
+  size_t size() const;
+
+ private:
+  void ForgetExpired(int64_t now);  // REQUIRES: mutex_ held
+
+  const size_t capacity_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, int64_t> seen_;       // iss + '\n' + jti -> forget after
+  std::multimap<int64_t, std::string> by_expiry_;       // the same keys by time to forget
+};
+
+// The check `nflux serve --auth` runs on each request: VerifyBearer with the config, then the
+// replay guard when the config asks for it. Thread-safe; the config is fixed at construction.
+class Authenticator {
+ public:
+  explicit Authenticator(AuthConfig config) : config_(std::move(config)) {}
+  Result<Claims> Verify(std::string_view authorization_header, int64_t now, std::string_view endpoint_path = {}) const;
+  const AuthConfig& config() const { return config_; }
+
+ private:
+  const AuthConfig config_;
+  mutable ReplayGuard replay_;
+};
 
 }  // namespace nflux::auth

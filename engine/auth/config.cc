@@ -145,7 +145,7 @@ Result<AuthConfig> ParseAuthConfig(std::string_view text, const std::string& sou
   JsonReader reader = problems.ReaderFor(source);
   if (!reader.Object(*json, "")) return problems.ToStatus();
   ObjectReader config(reader, *json, "");
-  config.RejectUnknownFields({"audience", "issuers", "leeway_seconds", "max_lifetime_seconds"},
+  config.RejectUnknownFields({"audience", "issuers", "leeway_seconds", "max_lifetime_seconds", "reject_replayed_jti"},
                              /*comments_allowed=*/true);
   AuthConfig result;
   if (std::optional<std::string> audience = ParseAudience(config, reader)) result.audience = *audience;
@@ -158,6 +158,7 @@ Result<AuthConfig> ParseAuthConfig(std::string_view text, const std::string& sou
         reader.IntegerInRange(*lifetime, "/max_lifetime_seconds", 1, kMaxLifetimeSeconds, "max_lifetime_seconds");
     if (seconds) result.max_lifetime_seconds = *seconds;
   }
+  if (std::optional<bool> replays = config.OptionalBool("reject_replayed_jti")) result.reject_replayed_jti = *replays;
   result.issuers = ParseIssuers(config, base_dir, reader, problems);
   if (!problems.empty()) return problems.ToStatus();
   return result;

@@ -422,6 +422,75 @@ TEST(AuthVerify, OneConfigVerifiesFromManyThreads) {
   EXPECT_EQ(0, wrong.load());
 }
 
+// ---- Replays ------------------------------------------------------------------------------------------
+
+Authenticator WithReplayGuard() {
+  nlohmann::json json = ConfigJson();
+  json["reject_replayed_jti"] = true;
+  Result<AuthConfig> config = ParseAuthConfig(json.dump(), "auth.json", "");
+  EXPECT_OK(config);
+  return Authenticator(config.ok() ? *config : AuthConfig{});
+}
+
+TEST(AuthReplay, ATokenIsAcceptedOnceWhenTheConfigAsks) {
+  Authenticator guarded = WithReplayGuard();
+  const std::string token = "Bearer " + RsaToken();
+  EXPECT_OK(guarded.Verify(token, kNow));
+  EXPECT_EQ("token already used (jti 'jti-42'); send a new token for each call",
+            guarded.Verify(token, kNow + 1).status().message());
+  TokenSpec spec = Spec("ec-1");
+  spec.jti = "jti-43";
+  EXPECT_OK(guarded.Verify("Bearer " + SignCdsHooksToken(EcKey(), spec), kNow));
+  spec.iss = "https://other-ehr.example.org";  // the same jti from another issuer is another token
+  EXPECT_OK(guarded.Verify("Bearer " + SignCdsHooksToken(EcKey(), spec), kNow));
+  // A rejected token is not remembered.
+  EXPECT_FALSE(guarded.Verify("Bearer " + SignCdsHooksToken(OtherEcKey(), Spec("ec-1")), kNow).ok());
+  // Without the option the same token passes again (the default).
+  Authenticator plain(Config());
+  EXPECT_OK(plain.Verify(token, kNow));
+  EXPECT_OK(plain.Verify(token, kNow));
+}
+
+TEST(AuthReplay, AJtiIsForgottenOnceItsTokenHasExpired) {
+  Authenticator guarded = WithReplayGuard();
+  EXPECT_OK(guarded.Verify("Bearer " + RsaToken(), kNow));
+  // Later a new token reuses the jti: accepted only after the first one expired (exp + leeway).
+  TokenSpec later = Spec("rsa-1");
+  later.now = kNow + 300;
+  const std::string reused = "Bearer " + SignCdsHooksToken(RsaKey(), later);
+  EXPECT_FALSE(guarded.Verify(reused, kNow + 300).ok());
+  EXPECT_OK(guarded.Verify(reused, kNow + 361));
+}
+
+TEST(AuthReplay, GuardIsBoundedAndFailsClosed) {
+  ReplayGuard guard(2);
+  Claims claims;
+  claims.iss = kIss;
+  for (const char* jti : {"a", "b"}) {
+    claims.jti = jti;
+    EXPECT_OK(guard.Admit(claims, kNow + 10, kNow));
+  }
+  claims.jti = "c";
+  EXPECT_EQ("too many unexpired tokens to track; try again when some have expired",
+            guard.Admit(claims, kNow + 10, kNow).message());
+  EXPECT_OK(guard.Admit(claims, kNow + 30, kNow + 11));
+  EXPECT_EQ(1u, guard.size());
+}
+
+TEST(AuthReplay, OnlyOneOfManyConcurrentReplaysIsAccepted) {
+  Authenticator guarded = WithReplayGuard();
+  const std::string token = "Bearer " + EcToken();
+  std::atomic<int> accepted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10; ++i)
+        if (guarded.Verify(token, kNow).ok()) ++accepted;
+    });
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(1, accepted.load());
+}
+
 // ---- JOSE pieces -------------------------------------------------------------------------------------
 
 TEST(AuthJose, Base64UrlRoundTripsEveryLength) {
