@@ -31,4 +31,9 @@ bool VerifyJwsSignature(const PublicKey& key, std::string_view signing_input, st
 // when the length is not 2 * half.
 std::optional<std::string> JoseEcdsaToDer(std::string_view raw, size_t half);
 
+// The checks of VerifyBearer that depend on the time and the endpoint (exp, iat, nbf, lifetime,
+// aud), on claims already read from a verified token: an Authenticator re-runs them when a token
+// it has verified before comes again.
+Status CheckClaims(const Claims& claims, const AuthConfig& config, int64_t now, std::string_view endpoint_path);
+
 }  // namespace nflux::auth

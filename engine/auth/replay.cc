@@ -1,5 +1,6 @@
-// The replay guard of accepted tokens' jti, and the Authenticator that applies it.
-#include "auth/auth.h"
+// The replay guard of accepted tokens' jti, and the Authenticator that applies it and keeps the
+// claims of tokens it has verified.
+#include "auth/jose.h"
 
 namespace nflux::auth {
 
@@ -30,9 +31,34 @@ size_t ReplayGuard::size() const {
   return seen_.size();
 }
 
+std::optional<Claims> Authenticator::Verified(std::string_view authorization_header) const {
+  std::lock_guard<std::mutex> lock(verified_mutex_);
+  auto it = verified_.find(std::string(authorization_header));
+  if (it == verified_.end()) return std::nullopt;
+  return it->second;
+}
+
+void Authenticator::Remember(std::string_view authorization_header, const Claims& claims) const {
+  std::lock_guard<std::mutex> lock(verified_mutex_);
+  if (verified_.size() >= kMaxVerifiedTokens) verified_.clear();  // most are expired by then
+  verified_.emplace(std::string(authorization_header), claims);
+}
+
+size_t Authenticator::verified_tokens() const {
+  std::lock_guard<std::mutex> lock(verified_mutex_);
+  return verified_.size();
+}
+
 Result<Claims> Authenticator::Verify(std::string_view authorization_header, int64_t now,
                                      std::string_view endpoint_path) const {
-  Result<Claims> claims = VerifyBearer(authorization_header, config_, now, endpoint_path);
+  std::optional<Claims> known = Verified(authorization_header);
+  Result<Claims> claims = known ? Result<Claims>(*known) : VerifyBearer(authorization_header, config_, now, endpoint_path);
+  if (known) {
+    // The same text has the same signature and claims; only the time and the endpoint differ.
+    if (Status judged = CheckClaims(*known, config_, now, endpoint_path); !judged.ok()) return judged;
+  } else if (claims.ok()) {
+    Remember(authorization_header, *claims);
+  }
   if (!claims.ok() || !config_.reject_replayed_jti) return claims;
   // Until exp + leeway the token could still pass VerifyBearer, so it is remembered that long.
   if (Status fresh = replay_.Admit(*claims, claims->exp + config_.leeway_seconds, now); !fresh.ok()) return fresh;

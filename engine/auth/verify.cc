@@ -154,7 +154,7 @@ Result<std::optional<int64_t>> NumericDate(const nlohmann::json& payload, const 
   return std::optional<int64_t>(static_cast<int64_t>(std::floor(it->get<double>())));
 }
 
-Status CheckTimes(Claims& claims, const nlohmann::json& payload, const AuthConfig& config, int64_t now) {
+Status ReadTimes(Claims& claims, const nlohmann::json& payload) {
   Result<std::optional<int64_t>> exp = NumericDate(payload, "exp", true);
   Result<std::optional<int64_t>> iat = NumericDate(payload, "iat", true);
   Result<std::optional<int64_t>> nbf = NumericDate(payload, "nbf", false);
@@ -163,6 +163,40 @@ Status CheckTimes(Claims& claims, const nlohmann::json& payload, const AuthConfi
   claims.exp = **exp;
   claims.iat = **iat;
   claims.nbf = *nbf;
+  return Status::Ok();
+}
+
+// `aud`: a string or an array of strings.
+Status ReadAudience(Claims& claims, const nlohmann::json& payload) {
+  auto it = payload.find("aud");
+  if (it != payload.end() && it->is_string()) claims.aud.push_back(it->get<std::string>());
+  if (it != payload.end() && it->is_array())
+    for (const nlohmann::json& item : *it) {
+      if (!item.is_string()) return Reject("the token's 'aud' is not a string or an array of strings");
+      claims.aud.push_back(item.get<std::string>());
+    }
+  if (claims.aud.empty()) return Reject("the token has no 'aud' naming this service");
+  return Status::Ok();
+}
+
+// The claims of a verified payload, by type; their values are judged by CheckClaims.
+Result<Claims> ReadClaims(const nlohmann::json& payload) {
+  Claims claims;
+  claims.iss = payload["iss"].get<std::string>();
+  if (Status times = ReadTimes(claims, payload); !times.ok()) return times;
+  if (Status audience = ReadAudience(claims, payload); !audience.ok()) return audience;
+  const std::string* jti = StringMember(payload, "jti");
+  if (!jti || jti->empty()) return Reject("the token has no 'jti' (a unique string)");
+  claims.jti = *jti;
+  for (const char* name : {"sub", "tenant"})
+    if (payload.contains(name) && !payload[name].is_string())
+      return Reject("the token's '" + std::string(name) + "' is not a string");
+  if (const std::string* sub = StringMember(payload, "sub")) claims.sub = *sub;
+  if (const std::string* tenant = StringMember(payload, "tenant")) claims.tenant = *tenant;
+  return claims;
+}
+
+Status CheckTimes(const Claims& claims, const AuthConfig& config, int64_t now) {
   const int64_t leeway = config.leeway_seconds;
   if (now >= claims.exp + leeway) return Reject("token expired at " + IsoTime(claims.exp));
   if (claims.iat > now + leeway) return Reject("token issued in the future (iat " + IsoTime(claims.iat) + ")");
@@ -174,38 +208,13 @@ Status CheckTimes(Claims& claims, const nlohmann::json& payload, const AuthConfi
   return Status::Ok();
 }
 
-// `aud` (a string or an array of strings) must name the service or the endpoint being called.
-Status CheckAudience(Claims& claims, const nlohmann::json& payload, const AuthConfig& config,
-                     std::string_view endpoint_path) {
-  auto it = payload.find("aud");
-  if (it != payload.end() && it->is_string()) claims.aud.push_back(it->get<std::string>());
-  if (it != payload.end() && it->is_array())
-    for (const nlohmann::json& item : *it) {
-      if (!item.is_string()) return Reject("the token's 'aud' is not a string or an array of strings");
-      claims.aud.push_back(item.get<std::string>());
-    }
-  if (claims.aud.empty()) return Reject("the token has no 'aud' naming this service");
+// `aud` must name the service or the endpoint being called.
+Status CheckAudience(const Claims& claims, const AuthConfig& config, std::string_view endpoint_path) {
   std::string endpoint = config.audience + std::string(endpoint_path);
   for (const std::string& aud : claims.aud)
     if (aud == config.audience || (!endpoint_path.empty() && aud == endpoint)) return Status::Ok();
   return Reject("the token's audience is not this service ('" +
                 (endpoint_path.empty() ? config.audience : endpoint) + "')");
-}
-
-Status ReadClaims(Claims& claims, const nlohmann::json& payload, const AuthConfig& config, int64_t now,
-                  std::string_view endpoint_path) {
-  claims.iss = payload["iss"].get<std::string>();
-  if (Status times = CheckTimes(claims, payload, config, now); !times.ok()) return times;
-  if (Status audience = CheckAudience(claims, payload, config, endpoint_path); !audience.ok()) return audience;
-  const std::string* jti = StringMember(payload, "jti");
-  if (!jti || jti->empty()) return Reject("the token has no 'jti' (a unique string)");
-  claims.jti = *jti;
-  for (const char* name : {"sub", "tenant"})
-    if (payload.contains(name) && !payload[name].is_string())
-      return Reject("the token's '" + std::string(name) + "' is not a string");
-  if (const std::string* sub = StringMember(payload, "sub")) claims.sub = *sub;
-  if (const std::string* tenant = StringMember(payload, "tenant")) claims.tenant = *tenant;
-  return Status::Ok();
 }
 
 }  // namespace
@@ -222,11 +231,17 @@ Result<Claims> VerifyBearer(std::string_view authorization_header, const AuthCon
   // The signing input is the two encoded parts as sent (RFC 7515 section 5.2, step 8).
   std::string_view signing_input = token->substr(0, jws->header_b64.size() + 1 + jws->payload_b64.size());
   if (!VerifyJwsSignature(**key, signing_input, jws->signature)) return Reject("signature does not verify");
-  Claims claims;
-  claims.algorithm = (*key)->algorithm;
-  claims.kid = (*key)->kid;
-  if (Status read = ReadClaims(claims, jws->payload, config, now, endpoint_path); !read.ok()) return read;
+  Result<Claims> claims = ReadClaims(jws->payload);
+  if (!claims.ok()) return claims;
+  claims->algorithm = (*key)->algorithm;
+  claims->kid = (*key)->kid;
+  if (Status judged = CheckClaims(*claims, config, now, endpoint_path); !judged.ok()) return judged;
   return claims;
+}
+
+Status CheckClaims(const Claims& claims, const AuthConfig& config, int64_t now, std::string_view endpoint_path) {
+  if (Status times = CheckTimes(claims, config, now); !times.ok()) return times;
+  return CheckAudience(claims, config, endpoint_path);
 }
 
 }  // namespace nflux::auth

@@ -491,6 +491,24 @@ TEST(AuthReplay, OnlyOneOfManyConcurrentReplaysIsAccepted) {
   EXPECT_EQ(1, accepted.load());
 }
 
+// A token verified once is not verified again, but its time and audience are judged on each call.
+TEST(AuthAuthenticator, KeepsVerifiedTokensAndStillJudgesTimeAndEndpoint) {
+  Authenticator authenticator(Config());
+  TokenSpec spec = Spec("ec-1");
+  spec.aud = std::string(kAudience) + "/cds-services/a";
+  const std::string token = "Bearer " + SignCdsHooksToken(EcKey(), spec);
+  EXPECT_OK(authenticator.Verify(token, kNow, "/cds-services/a"));
+  EXPECT_EQ(1u, authenticator.verified_tokens());
+  EXPECT_OK(authenticator.Verify(token, kNow + 100, "/cds-services/a"));
+  EXPECT_EQ("the token's audience is not this service ('https://cds.example.org/cds-services/b')",
+            authenticator.Verify(token, kNow + 100, "/cds-services/b").status().message());
+  EXPECT_EQ("token expired at 2027-01-15T08:05:00Z",
+            authenticator.Verify(token, kNow + 400, "/cds-services/a").status().message());
+  // Rejected tokens are not kept.
+  EXPECT_FALSE(authenticator.Verify("Bearer " + SignCdsHooksToken(OtherEcKey(), Spec("ec-1")), kNow).ok());
+  EXPECT_EQ(1u, authenticator.verified_tokens());
+}
+
 // ---- JOSE pieces -------------------------------------------------------------------------------------
 
 TEST(AuthJose, Base64UrlRoundTripsEveryLength) {
