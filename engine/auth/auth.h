@@ -10,8 +10,14 @@
 // HMAC), then `iss`, `aud`, `exp`, `iat`, `nbf`, `jti`. A rejection is Status::Unauthenticated with
 // a short reason meant for a 401 body; it never contains the token.
 //
-// Authenticator bundles the two for a service: VerifyBearer, then (when configured) a guard that
-// accepts each token's `jti` only once while the token is valid.
+// Authenticator is what a service holds: it runs VerifyBearer, keeps the claims of tokens it has
+// verified (a signature is checked once per token), and, when configured, accepts each token's
+// `jti` only once while the token is valid. Use:
+//
+//   Result<auth::AuthConfig> config = auth::LoadAuthConfig(path);   // at start-up; exit 2 if bad
+//   auth::Authenticator authenticator(std::move(*config));
+//   Result<auth::Claims> who = authenticator.Verify(request_authorization_header, time(nullptr),
+//                                                   request_path);  // not ok: 401 + message
 //
 // Thread-safety: an AuthConfig is immutable after loading (its keys are OpenSSL EVP_PKEYs used
 // read-only), and VerifyBearer() may be called on one config from many threads at once; a
