@@ -122,5 +122,6 @@ void SetupCaseCommand(CLI::App* command, Context& context);
 void SetupRunCommand(CLI::App* command, Context& context);
 void SetupAuditCommand(CLI::App* command, Context& context);
 void SetupBatchCommand(CLI::App* command, Context& context);
+void SetupServeCommand(CLI::App* command, Context& context);
 
 }  // namespace nflux::cli
