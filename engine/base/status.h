@@ -16,7 +16,7 @@ namespace nflux {
 
 class [[nodiscard]] Status {
  public:
-  enum class Code { kOk, kInvalidArgument, kNotFound, kCorruption, kIOError, kInternal };
+  enum class Code { kOk, kInvalidArgument, kNotFound, kCorruption, kIOError, kInternal, kUnauthenticated };
 
   Status() = default;
   static Status Ok() { return Status(); }
@@ -25,6 +25,8 @@ class [[nodiscard]] Status {
   static Status Corruption(std::string msg) { return Status(Code::kCorruption, std::move(msg)); }
   static Status IOError(std::string msg) { return Status(Code::kIOError, std::move(msg)); }
   static Status Internal(std::string msg) { return Status(Code::kInternal, std::move(msg)); }
+  // Credentials missing or not accepted (a bearer token); the HTTP service answers 401.
+  static Status Unauthenticated(std::string msg) { return Status(Code::kUnauthenticated, std::move(msg)); }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
@@ -43,14 +45,15 @@ class [[nodiscard]] Status {
 };
 
 // The nflux command's exit code for a status (shared/contracts/cli.md; the one mapping every
-// command uses): 0 ok; 2 bad input the user can fix (InvalidArgument, NotFound); 1 an I/O error
+// command uses): 0 ok; 2 bad input the user can fix (InvalidArgument, NotFound, Unauthenticated); 1 an I/O error
 // (a file that exists but cannot be read or written, a locked or damaged database) or an internal
 // error. Exit code 3 (a check found problems) is the command's own verdict, not a Status.
 inline int ExitCodeFor(const Status& status) {
   switch (status.code()) {
     case Status::Code::kOk: return 0;
     case Status::Code::kInvalidArgument:
-    case Status::Code::kNotFound: return 2;
+    case Status::Code::kNotFound:
+    case Status::Code::kUnauthenticated: return 2;
     case Status::Code::kCorruption:
     case Status::Code::kIOError:
     case Status::Code::kInternal: return 1;
