@@ -1,8 +1,11 @@
 // nflux serve [--host 127.0.0.1] [--port 8080] [--threads N] [--max-body BYTES] [--auth CONFIG] [--no-store]:
 // the CDS Hooks service (engine/cds over engine/server) on the pipeline opened once.
+#include <chrono>
 #include <iostream>
 #include <memory>
+#include <optional>
 
+#include "auth/auth.h"
 #include "cds/cds.h"
 #include "cli/context.h"
 #include "server/server.h"
@@ -28,14 +31,25 @@ int RunServe(Context& context, const ServeArgs& args) {
   cds::ServiceOptions options;
   options.actor = "nflux serve (" + CurrentActor() + ")";
   options.fhir_client = &fhir_client;
-  if (!args.auth_path.empty()) return BadInput("--auth: not available in this build yet");
+  std::optional<auth::Authenticator> authenticator;
+  if (!args.auth_path.empty()) {
+    auto config = auth::LoadAuthConfig(args.auth_path);
+    if (!config.ok()) return Fail(config.status());
+    authenticator.emplace(std::move(config).value());
+    options.authorize = [&authenticator](std::string_view authorization, std::string_view path) {
+      auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+      auto claims = authenticator->Verify(authorization, now.count(), path);
+      return claims.ok() ? Status::Ok() : claims.status();
+    };
+  }
   cds::Service service(*pipeline, store.get(), options);
   server::Server http(service, args.server);
   server::StopOnSignals stop(http);  // before any worker thread starts, so that all block the signals
   auto port = http.Bind();
   if (!port.ok()) return Fail(port.status());
   std::cerr << "listening on http://" << args.server.host << ":" << *port << " (storing "
-            << (store ? "runs in " + store->Describe() : std::string("nothing: --no-store")) << ")" << std::endl;
+            << (store ? "runs in " + store->Describe() : std::string("nothing: --no-store"))
+            << (authenticator ? "; JWT bearer tokens required" : "") << ")" << std::endl;
   if (Status served = http.Run(); !served.ok()) return Fail(served);
   std::cerr << "stopped" << (stop.signalled() ? " on a signal" : "") << "; every request answered" << std::endl;
   return kExitOk;

@@ -66,6 +66,9 @@ Server::Server(const cds::Service& service, ServerOptions options)
   http.set_write_timeout(impl_->options.write_timeout_seconds, 0);
   http.set_keep_alive_timeout(impl_->options.keep_alive_seconds);
   http.set_keep_alive_max_count(1000);  // httplib's default closes a connection after 5 requests
+  // Headers and body go out in two writes: without TCP_NODELAY, Nagle's algorithm and the client's
+  // delayed ACK hold the second for 40 ms (measured: 44 ms a call with one client, 1 ms without).
+  http.set_tcp_nodelay(true);
   const cds::Service* handler = &impl_->service;
   auto serve = [handler](const httplib::Request& request, httplib::Response& response) {
     Answer(handler->Handle(Translate(request)), response);

@@ -20,10 +20,14 @@ const record = JSON.parse(readFileSync(join(here, 'data', 'ssri-record.bundle.js
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 let goodCount = 0;
 
+// A patient-view call with the whole record prefetched (escitalopram and a draft 5-HTP order: an alert).
 function hookBody() {
+  const search = (type) => ({ resourceType: 'Bundle', type: 'searchset',
+    entry: record.entry.filter((e) => e.resource.resourceType === type).map((e) => ({ resource: e.resource })) });
   return JSON.stringify({ hook: 'patient-view', hookInstance: crypto.randomUUID(), context: { patientId: 'p-ssri' },
-    prefetch: { patient: record.entry[0].resource, observations: { resourceType: 'Bundle', type: 'searchset',
-      entry: record.entry.filter((e) => e.resource.resourceType === 'Observation') } } });
+    prefetch: { patient: record.entry[0].resource, observations: search('Observation'),
+      medicationStatements: search('MedicationStatement'), medicationRequests: search('MedicationRequest'),
+      conditions: search('Condition') } });
 }
 
 // Raw HTTP over a socket: writes `parts` with `pauseMs` between them; resolves with the status
@@ -62,7 +66,7 @@ async function good(label) {
   const hooked = await fetch(new URL('/cds-services/neuroflux-patient-view', base), { method: 'POST', body: hookBody(),
     headers: { 'Content-Type': 'application/json' } });
   const cards = await hooked.json();
-  if (hooked.status !== 200 || !Array.isArray(cards.cards) || cards.cards.length === 0)
+  if (hooked.status !== 200 || !cards.cards?.some((c) => c.source?.topic?.code === 'alert:serotonin_syndrome_risk'))
     problems.push(`good hook after ${label}: ${hooked.status} ${JSON.stringify(cards).slice(0, 300)}`);
   goodCount += 2;
 }

@@ -19,7 +19,8 @@ const record = JSON.parse(readFileSync(join(here, 'data', 'ssri-record.bundle.js
 const byType = (type) => ({ resourceType: 'Bundle', type: 'searchset',
   entry: record.entry.filter((e) => e.resource.resourceType === type).map((e) => ({ resource: e.resource })) });
 const prefetch = { patient: record.entry[0].resource, observations: byType('Observation'),
-  medicationStatements: byType('MedicationStatement'), conditions: byType('Condition') };
+  medicationStatements: byType('MedicationStatement'), medicationRequests: byType('MedicationRequest'),
+  conditions: byType('Condition') };
 const agent = new Agent({ keepAlive: true, maxSockets: clients });
 
 const rssKb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
