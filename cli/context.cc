@@ -226,7 +226,7 @@ Result<pipeline::CaseEvaluation> EvaluateCaseFile(const pipeline::Pipeline& pipe
                                                   pipeline::EvaluationOptions options) {
   auto text = ReadInput(case_path);
   if (!text.ok()) return text.status();
-  auto parsed = pipeline.ParseCase(*text, case_path, strict);
+  auto parsed = pipeline.ParseCase(*text, case_path, strict, options.as_of);
   if (!parsed.ok()) return parsed.status();
   auto given = ReadFluxFile(flux_path);
   if (!given.ok()) return given.status();

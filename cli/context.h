@@ -90,7 +90,7 @@ int BadInput(const std::string& message);
 // Prints the status's message to stderr and returns its exit code.
 int Fail(const Status& status);
 
-// Reads the case (a file, or stdin for "-") and the --flux file (none when empty) and evaluates the
+// Reads the case (a file, or stdin for "-"; a FHIR R4 resource is imported at options.as_of) and the --flux file (none when empty) and evaluates the
 // case through the pipeline with `options`. Errors in that order: the case text, the case, the
 // flux file, the evaluation.
 Result<pipeline::CaseEvaluation> EvaluateCaseFile(const pipeline::Pipeline& pipeline, const std::string& case_path,
@@ -122,5 +122,7 @@ void SetupCaseCommand(CLI::App* command, Context& context);
 void SetupRunCommand(CLI::App* command, Context& context);
 void SetupAuditCommand(CLI::App* command, Context& context);
 void SetupBatchCommand(CLI::App* command, Context& context);
+void SetupImportCommand(CLI::App* command, Context& context);
+void SetupServeCommand(CLI::App* command, Context& context);
 
 }  // namespace nflux::cli

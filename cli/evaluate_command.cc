@@ -1,4 +1,5 @@
-// nflux evaluate CASE [--format text|json|markdown|html] [--out FILE] [--strict] [--flux FILE] [--save [--id ID]]
+// nflux evaluate CASE [--format text|json|markdown|html] [--out FILE] [--strict] [--flux FILE] [--as-of DATE]
+//                     [--save [--id ID]]
 // nflux run CASE_ID|FILE [--version N]: evaluate and store (a stored case, or a file as evaluate --save).
 #include <filesystem>
 #include <iostream>
@@ -17,6 +18,7 @@ struct EvaluateArgs {
   ReportOutput output;  // --format, --out
   bool strict = false;
   std::string flux_path;
+  std::optional<std::string> as_of;  // --as-of DATE for a FHIR input
   bool save = false;
   std::string case_id;  // --id with --save
   int version = 0;      // run: a stored case's version (0: latest)
@@ -71,7 +73,9 @@ int RunEvaluate(Context& context, const EvaluateArgs& args) {
     return EvaluateAndSave(context, *pipeline, *text, args, "evaluate --save");
   }
   if (!args.case_id.empty()) return BadInput("--id: only with --save");
-  auto result = EvaluateCaseFile(*pipeline, args.case_path, args.strict, args.flux_path, {});
+  pipeline::EvaluationOptions options;
+  options.as_of = args.as_of;
+  auto result = EvaluateCaseFile(*pipeline, args.case_path, args.strict, args.flux_path, options);
   if (!result.ok()) return Fail(result.status());
   WarnIfStopped(result->evaluation);
   if (Status printed = PrintReport(pipeline->ReportJson(*result), pipeline->knowledge(), args.output); !printed.ok())
@@ -103,8 +107,12 @@ void AddReportOptions(CLI::App* command, EvaluateArgs& args) {
 
 void SetupEvaluateCommand(CLI::App* command, Context& context) {
   auto args = std::make_shared<EvaluateArgs>();
-  command->add_option("CASE", args->case_path, "Case file (JSON, shared/contracts/case.md), or - for stdin")->required();
+  command->add_option("CASE", args->case_path,
+                      "Case file (JSON, shared/contracts/case.md, or a FHIR R4 Bundle or resource), or - for stdin")
+      ->required();
   AddReportOptions(command, *args);
+  command->add_option("--as-of", args->as_of,
+                      "A FHIR input's evaluation date YYYY-MM-DD (the age at it; default: the latest observation's date)");
   command->add_flag("--save", args->save,
                     "Store the case (a new version when it changed) and the run in --db; trace_id is the run id");
   command->add_option("--id", args->case_id, "With --save: the stored case's id (default: the case's case_id)");

@@ -24,6 +24,8 @@ const Command kCommands[] = {
     {"case", "Stored cases: add, list, show, edit (a new version), history (the course over visits)", SetupCaseCommand},
     {"run", "Evaluate a stored case (or a file) and store the run; prints the run id", SetupRunCommand},
     {"audit", "Stored runs and the audit trail: list, show, trace, replay, diff, verify, impact", SetupAuditCommand},
+    {"import", "Import a record: 'import fhir FILE' prints the case a FHIR R4 bundle or resource gives", SetupImportCommand},
+    {"serve", "The CDS Hooks service over HTTP (discovery, patient-view, order-sign, feedback, /evaluate)", SetupServeCommand},
 };
 
 // The first word that is not a global option or its value: where the command should be.

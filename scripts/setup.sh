@@ -10,6 +10,7 @@ NFLUX_PACKAGES=(
   g++ cmake ninja-build pkg-config
   nlohmann-json3-dev libboost-dev libsqlite3-dev sqlite3 libzstd-dev libssl-dev
   libcli11-dev libjemalloc-dev python3
+  libcpp-httplib-dev curl
   chromium
   libgtest-dev libgmock-dev libbenchmark-dev
 )
@@ -45,4 +46,13 @@ nflux_build() {
 nflux_build_target() {
   nflux_configure
   cmake --build "$NFLUX_BUILD_DIR" -j "$(nproc)" --target "$@" >&2
+}
+
+# The npm packages of the service tests (tests/service/package-lock.json: the `fhir` R4 validator),
+# installed at test set-up when missing; never at run time.
+nflux_install_service_test_modules() {
+  local dir="$NFLUX_ROOT/tests/service"
+  [ -d "$dir/node_modules/fhir" ] && return 0
+  command -v npm >/dev/null || { echo "npm is missing: the service tests need node 20 and npm" >&2; return 1; }
+  npm ci --prefix "$dir" --no-audit --no-fund >&2
 }

@@ -89,6 +89,9 @@ struct RecordOptions {
   std::string actor;
   std::string origin;   // "evaluate --save", "run", ...
   pipeline::EvaluationOptions evaluation;  // strict, source name, given flux values
+  // A CDS Hooks call: store::RunToStore's hook_instance and hook_cards (empty otherwise).
+  std::string hook_instance = {};
+  std::vector<std::string> hook_cards = {};
 };
 
 struct Recorded {

@@ -19,7 +19,14 @@ namespace nflux::casefile {
 
 using nlohmann::json;
 
-std::string_view SeverityName(Severity severity) { return severity == Severity::kError ? "error" : "warning"; }
+std::string_view SeverityName(Severity severity) {
+  switch (severity) {
+    case Severity::kError: return "error";
+    case Severity::kInfo: return "info";
+    case Severity::kWarning: break;
+  }
+  return "warning";
+}
 
 std::string_view LabStatusName(LabStatus status) {
   switch (status) {

@@ -45,8 +45,9 @@ struct ParseOptions {
   std::string source_name;
 };
 
-enum class Severity { kWarning, kError };
-std::string_view SeverityName(Severity severity);  // "warning" | "error"
+// kInfo: a note that changes nothing (a FHIR element not used); it never raises an alert.
+enum class Severity { kWarning, kError, kInfo };
+std::string_view SeverityName(Severity severity);  // "warning" | "error" | "info"
 
 // One data-quality finding. `path` is a JSON pointer into the case ("/labs/1/value"); a finding
 // about two places names the second one here and both in the message.

@@ -992,7 +992,8 @@ class Parser {
       const bool about_labs = issue.path.rfind("/labs/", 0) == 0;
       // A critical value has its own alert; an unknown medication or condition is the safety layer's
       // unchecked_medication (case.md), not a doubt about the data.
-      if (issue.code == "critical_value" || issue.code == "unknown_medication" || issue.code == "unknown_condition")
+      if (issue.code == "critical_value" || issue.code == "unknown_medication" || issue.code == "unknown_condition" ||
+          issue.severity == Severity::kInfo)
         continue;
       flags.data_quality_warning = true;
       if (about_labs && (issue.severity == Severity::kError || issue.code == "conflicting_values"))

@@ -293,7 +293,8 @@ Conclusion Run::ConclusionOf(int symbol) {
 void Run::AddDataQualityFindings() {
   if (case_.flags.data_quality_warning) {
     std::vector<std::string> because;
-    for (const auto& issue : case_.data_quality) because.push_back("data_quality:" + issue.path);
+    for (const auto& issue : case_.data_quality)
+      if (issue.severity != casefile::Severity::kInfo) because.push_back("data_quality:" + issue.path);  // info: a note only
     // Info unless the knowledge base says otherwise (other alerts default to caution).
     std::optional<AlertSeverity> severity = KnowledgeDefaultSeverity(kb_, "data_quality_warning");
     alerts_.Raise("data_quality_warning", severity.value_or(AlertSeverity::kInfo), because,

@@ -317,6 +317,8 @@ void Builder::ParseMedication(const json& node_json, const SourceRef& at, Node& 
   medication.atc = RequireString(node_json, at, node.kind, "atc");
   std::string error;
   StringArray(node_json, "classes", &medication.classes, &error);  // reported by CheckNodeArrays
+  JsonReader reader = ReaderFor(at.file);
+  medication.rxnorm = ObjectReader(reader, node_json, at.json_path).OptionalString("rxnorm").value_or("");
   node.medication = std::move(medication);
 }
 
@@ -324,7 +326,9 @@ void Builder::ParseCondition(const json& node_json, const SourceRef& at, Node& n
   Condition condition;
   condition.icd10 = RequireString(node_json, at, node.kind, "icd10");
   JsonReader reader = ReaderFor(at.file);
-  condition.case_stressor = ObjectReader(reader, node_json, at.json_path).OptionalBool("case_stressor").value_or(false);
+  ObjectReader fields(reader, node_json, at.json_path);
+  condition.case_stressor = fields.OptionalBool("case_stressor").value_or(false);
+  condition.snomed = fields.OptionalStringArray("snomed").value_or(std::vector<std::string>{});
   ParseConditionCriteria(node_json, at, condition);
   node.condition = std::move(condition);
 }
@@ -759,7 +763,33 @@ void Builder::ParseQuestionnaire(const json& node_json, const SourceRef& at, Nod
       q.bands.push_back(QuestionnaireBand{b["min"].get<int>(), b["max"].get<int>(), b["label"].get<std::string>()});
     }
   }
+  ParseQuestionnaireCodes(node_json, at, q);
   node.questionnaire = std::move(q);
+}
+
+// The codes a FHIR record names a questionnaire by: "panel_loinc", "item_loinc" (one per item, ""
+// for an item without a code) and "answers" (LOINC answer code -> score within the item range).
+void Builder::ParseQuestionnaireCodes(const json& node_json, const SourceRef& at, Questionnaire& q) {
+  JsonReader reader = ReaderFor(at.file);
+  ObjectReader fields(reader, node_json, at.json_path);
+  q.panel_loinc = fields.OptionalString("panel_loinc").value_or("");
+  if (auto items = fields.OptionalStringArray("item_loinc")) {
+    if (static_cast<int>(items->size()) != q.items)
+      Report(at.file, fields.PathOf("item_loinc"),
+             "'item_loinc' must give one code per item (" + std::to_string(q.items) + "), got " + std::to_string(items->size()));
+    else
+      q.item_loinc = std::move(*items);
+  }
+  const json* answers = fields.Field("answers");
+  if (answers == nullptr) return;
+  if (!answers->is_object()) {
+    Report(at.file, fields.PathOf("answers"), "'answers' must be an object of LOINC answer code -> score");
+    return;
+  }
+  for (const auto& [code, score] : answers->items()) {
+    std::optional<int> value = reader.IntegerInRange(score, JsonChild(fields.PathOf("answers"), code), q.item_min, q.item_max, "score");
+    if (value) q.answers[code] = *value;
+  }
 }
 
 // "positive_at": 4 (either sex) or {"female": 3, "male": 4} (AUDIT-C's sex-specific cut-offs).

@@ -66,6 +66,7 @@ class Builder {
                                                   const units::Analyte& analyte);
   std::vector<Criterion> ParseWhenList(const nlohmann::json& json, const SourceRef& at);
   void ParseQuestionnaire(const nlohmann::json& json, const SourceRef& at, Node& node);
+  void ParseQuestionnaireCodes(const nlohmann::json& json, const SourceRef& at, Questionnaire& q);
   void ParsePositiveAt(const nlohmann::json& json, const SourceRef& at, Questionnaire& q);
   bool ParseRanges(const nlohmann::json& json, const SourceRef& at, const units::Analyte& analyte,
                    std::vector<LabRange>* out);

@@ -182,7 +182,12 @@ struct Questionnaire {
   std::optional<int> positive_at_female;  // sex-specific cut-offs, when they differ
   std::optional<int> positive_at_male;
   bool result_only = false;
-  std::string loinc;
+  std::string loinc;  // the total score's LOINC code
+  // Codes a FHIR record names it by (engine/fhir): the LOINC panel, each item's LOINC code (item n
+  // at n-1; empty when not recorded) and the LOINC answer codes ("LA6568-5") with their scores.
+  std::string panel_loinc;
+  std::vector<std::string> item_loinc;
+  std::map<std::string, int> answers;
 
   // The cut-off for a patient of `sex`: the sex-specific one, else positive_at; nullopt: none.
   std::optional<int> PositiveAt(Sex sex) const;
@@ -192,6 +197,7 @@ struct Questionnaire {
 // Typed payloads of the node kinds other modules read; the JSON stays in Node::data for export.
 struct Medication {
   std::string atc;                   // ATC code as written ("N06AB06")
+  std::string rxnorm;                // RxNorm ingredient RXCUI ("321988"); "" when not recorded
   std::vector<std::string> classes;  // medication_class ids (member_of edges are generated from them)
 };
 
@@ -203,6 +209,7 @@ struct MedicationClass {
 
 struct Condition {
   std::string icd10;            // "F32"; a range "F32-F33" or a list "E03, E06.3"
+  std::vector<std::string> snomed;  // SNOMED CT concept ids that name it (a FHIR Condition's code)
   bool case_stressor = false;   // a case may score it (0-3) under "stressors", like a stressor node
   std::vector<Criterion> implied_by;  // the condition applies when the case meets any of these
 };

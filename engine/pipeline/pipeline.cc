@@ -432,6 +432,12 @@ Result<std::unique_ptr<Pipeline>> Pipeline::OpenFromSources(Sources sources) {
 }
 
 Result<casefile::Case> Pipeline::ParseCase(std::string_view text, const std::string& source_name, bool strict) const {
+  return ParseCase(text, source_name, strict, std::nullopt);
+}
+
+Result<casefile::Case> Pipeline::ParseCase(std::string_view text, const std::string& source_name, bool strict,
+                                           const std::optional<std::string>& as_of) const {
+  if (LooksLikeFhir(text)) return ParseFhirCase(text, source_name, strict, as_of);
   casefile::ParseOptions options;
   options.strict = strict;
   options.source_name = source_name;
@@ -443,7 +449,7 @@ Result<flux::FluxResult> Pipeline::ComputeFlux(const casefile::Case& c, const fl
 }
 
 Result<CaseEvaluation> Pipeline::Evaluate(std::string_view case_text, const EvaluationOptions& options) const {
-  auto parsed = ParseCase(case_text, options.source_name, options.strict);
+  auto parsed = ParseCase(case_text, options.source_name, options.strict, options.as_of);
   if (!parsed.ok()) return parsed.status();
   return Evaluate(std::move(parsed).value(), options);
 }

@@ -28,6 +28,7 @@
 
 #include "base/status.h"
 #include "case/case.h"
+#include "fhir/fhir.h"
 #include "flux/flux.h"
 #include "inference/inference.h"
 #include "knowledge/knowledge.h"
@@ -151,6 +152,7 @@ struct PredictedEffect {
 struct EvaluationOptions {
   bool strict = false;      // reject a case with data-quality errors (ParseOptions::strict)
   std::string source_name;  // names the case in messages ("case.json: /labs/2/unit: ...")
+  std::optional<std::string> as_of;  // FHIR input: the evaluation date (fhir::ImportOptions::as_of)
   inference::FluxValues given_flux;  // override the flux model's values for their keys
   inference::EvaluateOptions engine;
   // Show the predicted effects in the report. Computed either way, for every suggested strategy
@@ -227,8 +229,17 @@ class Pipeline {
   // The same from content already read (a stored run's knowledge and rules, for replay).
   static Result<std::unique_ptr<Pipeline>> OpenFromSources(Sources sources);
 
-  // Parses a case (InvalidArgument naming the source and JSON path on a problem).
+  // Parses a case (InvalidArgument naming the source and JSON path on a problem). Text that is a
+  // FHIR resource (an object with "resourceType", shared/contracts/fhir.md) is imported first
+  // (ImportFhir, at `as_of`): its notes join the case's data_quality, and a case error names the
+  // FHIR origin too ("b.json: Bundle.entry[5].resource (case /labs/0/unit): unknown unit ...").
   Result<casefile::Case> ParseCase(std::string_view text, const std::string& source_name, bool strict = false) const;
+  Result<casefile::Case> ParseCase(std::string_view text, const std::string& source_name, bool strict,
+                                   const std::optional<std::string>& as_of) const;
+
+  // The case a FHIR R4 Bundle or resource gives (fhir::ImportFhir). Errors: InvalidArgument for
+  // text that is not JSON ("b.json:3:7: invalid JSON: ...") or not a FHIR resource, and ImportFhir's.
+  Result<fhir::Import> ImportFhir(std::string_view text, const fhir::ImportOptions& options) const;
 
   // The flux model for a case; `options` as flux::Model::Compute.
   Result<flux::FluxResult> ComputeFlux(const casefile::Case& c, const flux::ComputeOptions& options = {}) const;
@@ -257,6 +268,11 @@ class Pipeline {
 
  private:
   Pipeline() = default;
+  // FHIR input (fhir_input.cc): a cheap look for "resourceType" before any parse; the import, then
+  // the case parsed from it.
+  static bool LooksLikeFhir(std::string_view text);
+  Result<casefile::Case> ParseFhirCase(std::string_view text, const std::string& source_name, bool strict,
+                                       const std::optional<std::string>& as_of) const;
   report::ReportOptions ReportOptionsFor(const CaseEvaluation& result,
                                          const std::map<std::string, PredictedEffect>& effects) const;
   // Predicts the effect of every suggested strategy of `evaluation` and ranks them with it

@@ -56,6 +56,12 @@ std::string RunHash(const RunSummary& s, const RunContent& c) {
                                 c.trace, c.case_hash, c.knowledge_hash, c.rules_hash}));
 }
 
+std::string FeedbackHash(const Feedback& f) {
+  std::string id = std::to_string(f.id), run = std::to_string(f.run_id);
+  return ContentHash(Canonical({"feedback", id, run, f.card, f.outcome, f.outcome_timestamp, f.received_at, f.actor,
+                                f.detail}));
+}
+
 std::string EntryHash(const AuditEntry& e) {
   std::string sequence = std::to_string(e.sequence);
   return ContentHash(Canonical({"audit_entry", e.prev_hash, sequence, e.kind, e.subject, e.content_hash}));

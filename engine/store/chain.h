@@ -35,6 +35,9 @@ struct RunContent {
 };
 std::string RunHash(const RunSummary& summary, const RunContent& content);
 
+// A feedback item's content hash: its run, card, outcome, timestamps, actor and detail text.
+std::string FeedbackHash(const Feedback& feedback);
+
 std::string EntryHash(const AuditEntry& entry);
 
 std::string NowUtc();  // "2026-11-29T09:05:35.123Z"

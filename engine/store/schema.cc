@@ -59,6 +59,21 @@ constexpr const char* kSchema2 = R"sql(
     subject TEXT NOT NULL, content_hash TEXT NOT NULL, prev_hash TEXT NOT NULL, entry_hash TEXT NOT NULL);
 )sql";
 
+// Schema 3: CDS Hooks. A hook run keeps its hookInstance (a column of runs, hashed through the run's
+// origin) and the uuids of the cards it answered; feedback on a card is stored with its run and
+// chained like runs and case versions.
+constexpr const char* kSchema3 = R"sql(
+  ALTER TABLE runs ADD COLUMN hook_instance TEXT NOT NULL DEFAULT '';
+  CREATE INDEX runs_by_hook_instance ON runs (hook_instance) WHERE hook_instance <> '';
+  CREATE TABLE hook_cards (uuid TEXT PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs (id));
+  CREATE TABLE hook_feedback (
+    id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs (id), card TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'overridden')), outcome_timestamp TEXT NOT NULL,
+    detail TEXT NOT NULL, received_at TEXT NOT NULL, actor TEXT NOT NULL, content_hash TEXT NOT NULL,
+    audit_sequence INTEGER NOT NULL UNIQUE);
+  CREATE INDEX hook_feedback_by_run ON hook_feedback (run_id, id);
+)sql";
+
 }  // namespace
 
 Result<int> SqliteStore::SchemaVersion() const {
@@ -102,7 +117,7 @@ Status SqliteStore::MigrateStep(int from) {
   auto current = SchemaVersion();  // another process may have done it while we waited
   if (!current.ok()) return current.status();
   if (*current == from) {
-    Status status = from == 0 ? MigrateToV1() : MigrateToV2();
+    Status status = from == 0 ? MigrateToV1() : from == 1 ? MigrateToV2() : MigrateToV3();
     if (!status.ok()) return status;
     status = Exec("PRAGMA user_version = " + std::to_string(from + 1), what);
     if (!status.ok()) return status;
@@ -136,6 +151,13 @@ Status SqliteStore::MigrateToV2() {
     if (Status status = MoveOldBuild(version, source_dir); !status.ok()) return status;
   }
   return Exec("DROP TABLE kb_sources", "dropping kb_sources");
+}
+
+Status SqliteStore::MigrateToV3() {
+  char* error = nullptr;
+  int rc = sqlite3_exec(db_, kSchema3, nullptr, nullptr, &error);
+  sqlite3_free(error);
+  return rc == SQLITE_OK ? Status::Ok() : Error("creating schema 3");
 }
 
 Status SqliteStore::MoveOldBuild(const std::string& version, const std::string& source_dir) {

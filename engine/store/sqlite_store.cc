@@ -305,15 +305,16 @@ Result<int64_t> SqliteStore::InsertRun(RunToStore& run) {
   auto entry = AppendAudit(run.actor, "run", RunName(row.summary.id), row.content_hash);
   if (!entry.ok()) return entry.status();
   auto insert = Sql("INSERT INTO runs (id, created_at, actor, origin, case_id, case_version, knowledge_version, "
-                    "rules_version, engine_version, options, evaluation, trace, content_hash, audit_sequence) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                    "rules_version, engine_version, options, evaluation, trace, content_hash, audit_sequence, "
+                    "hook_instance) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!insert.ok()) return insert.status();
   const RunSummary& s = row.summary;
   (*insert)->Bind(1, s.id).Bind(2, s.created_at).Bind(3, s.actor).Bind(4, s.origin).Bind(5, s.case_id);
   (*insert)->Bind(6, s.case_version).Bind(7, s.knowledge_version).Bind(8, s.rules_version).Bind(9, s.engine_version);
   (*insert)->Bind(10, row.options).BindBlob(11, row.evaluation).BindBlob(12, row.trace);
-  (*insert)->Bind(13, row.content_hash).Bind(14, entry->sequence);
+  (*insert)->Bind(13, row.content_hash).Bind(14, entry->sequence).Bind(15, run.hook_instance);
   if ((*insert)->Step() != SQLITE_DONE) return Error("storing " + RunName(s.id));
+  if (Status cards = InsertHookCards(s.id, run.hook_cards); !cards.ok()) return cards;
   return s.id;
 }
 

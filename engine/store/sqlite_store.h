@@ -1,6 +1,6 @@
 // Internal: the SQLite implementation of store::Store. One sqlite3 connection per SqliteStore,
 // its prepared statements cached by SQL text. Schema and migrations: schema.cc; writes:
-// sqlite_store.cc; Verify(): verify.cc.
+// sqlite_store.cc; Verify(): verify.cc; CDS Hooks cards and feedback: hooks.cc.
 #pragma once
 
 #include <sqlite3.h>
@@ -35,6 +35,9 @@ class SqliteStore final : public Store {
   Result<bool> HasBundle(BundleKind kind, const std::string& version) const override;
   Result<RunRecord> GetRun(int64_t run_id) const override;
   Result<std::vector<RunSummary>> ListRuns(const std::optional<std::string>& case_id) const override;
+  Result<std::optional<int64_t>> FindHookRun(const std::string& hook_instance) const override;
+  Result<Feedback> SaveFeedback(Feedback feedback) override;
+  Result<std::vector<Feedback>> ListFeedback(int64_t run_id) const override;
   Result<Bundle> GetBundle(BundleKind kind, const std::string& version) const override;
   Status SaveBuild(const knowledge::KnowledgeBase& kb, const Bundle& knowledge, const Bundle& rules,
                    const std::string& source_dir) override;
@@ -65,6 +68,7 @@ class SqliteStore final : public Store {
   Status MigrateStep(int from);
   Status MigrateToV1();
   Status MigrateToV2();
+  Status MigrateToV3();
   Status MoveOldBuild(const std::string& version, const std::string& source_dir);
 
   // Write steps, each inside the caller's transaction.
@@ -75,6 +79,7 @@ class SqliteStore final : public Store {
   Result<CaseVersion> InsertCaseVersion(CaseVersion version, const AddOptions& options);
   Result<std::string> CaseHashOf(const std::string& case_id, int version) const;
   Result<int64_t> InsertRun(RunToStore& run);
+  Status InsertHookCards(int64_t run_id, const std::vector<std::string>& cards);  // hooks.cc
   Status StoreKnowledgeTables(const knowledge::KnowledgeBase& kb, const std::string& source_dir);
   Status InsertBuild(const knowledge::KnowledgeBase& kb, const Bundle& knowledge, const Bundle& rules,
                      const std::string& source_dir);
@@ -87,6 +92,7 @@ class SqliteStore final : public Store {
   Status VerifyChain(VerifyReport& report) const;
   Status VerifyCaseVersions(VerifyReport& report) const;
   Status VerifyRuns(VerifyReport& report) const;
+  Status VerifyFeedback(VerifyReport& report) const;  // hooks.cc
 
   sqlite3* db_;
   std::string location_;

@@ -44,7 +44,7 @@ std::string DefaultDatabasePath();
 
 // The current schema version (PRAGMA user_version for SQLite). Opening an older database migrates it
 // step by step; a newer one is refused (IOError: "written by a newer nflux").
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 enum class Mode { kReadOnly, kReadWrite };
 
@@ -114,6 +114,11 @@ struct RunToStore {
   nlohmann::ordered_json options;     // how it was evaluated: strict, source name, flux overrides...
   nlohmann::ordered_json evaluation;  // the evaluation JSON (output.md); its trace_id is set to the run id
   nlohmann::json trace;               // the full rule trace, as inference::Trace::ToJson makes it
+  // A CDS Hooks call (schema 3): its hookInstance, and the uuids of the cards answered, so that
+  // feedback on a card finds its run. Empty for other runs. (The hook instance is hashed through
+  // `origin`, which the service makes "hook SERVICE HOOK_INSTANCE".)
+  std::string hook_instance = {};
+  std::vector<std::string> hook_cards = {};
 };
 
 // A run's identity as users see it: "run-17". ParseRunId accepts "run-17" and "17".
@@ -138,13 +143,29 @@ struct RunRecord {
   int64_t audit_sequence = 0;
 };
 
+// ---- CDS Hooks feedback (schema 3)
+
+// One card outcome a CDS client reported (CDS Hooks feedback), stored with the card's run and
+// appended to the audit chain (kind "feedback", subject "run-17 feedback 3").
+struct Feedback {
+  int64_t id = 0;                       // set by the store
+  int64_t run_id = 0;                   // set by the store from the card's uuid
+  std::string card = {};                // the card's uuid
+  std::string outcome = {};             // "accepted" | "overridden"
+  std::string outcome_timestamp = {};   // as the client sent it
+  std::string detail = {};              // the feedback item exactly as received (JSON text)
+  std::string received_at = {};         // UTC, ISO 8601, set by the store
+  std::string actor = {};
+  std::string content_hash = {};        // set by the store
+};
+
 // ---- The audit chain
 
 struct AuditEntry {
   int64_t sequence = 0;      // 1, 2, 3... without gaps
   std::string at;            // UTC, ISO 8601
   std::string actor;
-  std::string kind;          // "case_version" | "run"
+  std::string kind;          // "case_version" | "run" | "feedback"
   std::string subject;       // "case c-1 version 2" | "run-17"
   std::string content_hash;  // the case version's or the run's
   std::string prev_hash;     // the previous entry's entry_hash ("" for the first)
@@ -152,7 +173,7 @@ struct AuditEntry {
 };
 
 struct VerifyReport {
-  int64_t entries = 0, runs = 0, case_versions = 0, blobs = 0, bundles = 0;
+  int64_t entries = 0, runs = 0, case_versions = 0, blobs = 0, bundles = 0, feedback = 0;
   std::string head_hash;  // the last entry's hash: keep it elsewhere to anchor the chain
   // Every mismatch found, the first one first, each naming what does not match:
   // "run-17: content hash sha256:ab... does not match the stored run (evaluation, trace or metadata changed)".
@@ -189,6 +210,14 @@ class Store {
   virtual Result<RunRecord> GetRun(int64_t run_id) const = 0;  // NotFound: "run-17: no such run"
   // Every run, or those of one case, oldest first.
   virtual Result<std::vector<RunSummary>> ListRuns(const std::optional<std::string>& case_id) const = 0;
+
+  // CDS Hooks. FindHookRun: the latest run stored with that hookInstance (nullopt: none).
+  // SaveFeedback: stores the outcome with the run that answered `feedback.card` (one transaction
+  // with its audit entry) and returns it as stored; NotFound "card UUID: no stored hook run answered
+  // it". ListFeedback: a run's feedback, oldest first.
+  virtual Result<std::optional<int64_t>> FindHookRun(const std::string& hook_instance) const = 0;
+  virtual Result<Feedback> SaveFeedback(Feedback feedback) = 0;
+  virtual Result<std::vector<Feedback>> ListFeedback(int64_t run_id) const = 0;
 
   // Knowledge and rule content. GetBundle: NotFound when the version is not stored. HasBundle lets a
   // caller leave a run's bundle files out (copying them costs more than storing the run).

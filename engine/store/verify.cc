@@ -1,6 +1,7 @@
 // Verify(): recomputes every hash the store keeps and the audit chain, streaming row by row (runs
 // are never all in memory). The passes run in the order that makes the first problem the thing
-// that was changed: bundles, blobs, the chain (and what each entry names), case versions, runs.
+// that was changed: bundles, blobs, the chain (and what each entry names), case versions, runs,
+// hook feedback.
 #include <nlohmann/json.hpp>
 
 #include "store/chain.h"
@@ -25,6 +26,7 @@ Result<VerifyReport> SqliteStore::Verify() const {
   if (status.ok()) status = VerifyChain(report);
   if (status.ok()) status = VerifyCaseVersions(report);
   if (status.ok()) status = VerifyRuns(report);
+  if (status.ok()) status = VerifyFeedback(report);
   auto end = Sql("COMMIT");  // read-only: nothing to write, only the snapshot to release
   if (end.ok()) (void)(*end)->Step();
   if (!status.ok()) return status;
@@ -87,6 +89,7 @@ Status SqliteStore::VerifyChain(VerifyReport& report) const {
       "SELECT a.sequence, a.at, a.actor, a.kind, a.subject, a.content_hash, a.prev_hash, a.entry_hash, "
       "CASE a.kind WHEN 'run' THEN EXISTS (SELECT 1 FROM runs r WHERE r.audit_sequence = a.sequence) "
       "WHEN 'case_version' THEN EXISTS (SELECT 1 FROM case_versions v WHERE v.audit_sequence = a.sequence) "
+      "WHEN 'feedback' THEN EXISTS (SELECT 1 FROM hook_feedback f WHERE f.audit_sequence = a.sequence) "
       "ELSE 0 END FROM audit_log a ORDER BY a.sequence");
   if (!query.ok()) return query.status();
   int64_t previous_sequence = 0;

@@ -1,0 +1,216 @@
+// The service: authentication, routing, CORS, and the handlers of each route.
+#include <exception>
+
+#include "audit/audit.h"
+#include "base/json.h"
+#include "cds/internal.h"
+#include "report/report.h"
+
+namespace nflux::cds {
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+constexpr std::string_view kServicesPrefix = "/cds-services/";
+constexpr std::string_view kFeedbackSuffix = "/feedback";
+
+// The body as JSON, or a 400 naming the line and column of the syntax error.
+std::variant<json, RequestError> ParseBody(const std::string& body) {
+  if (body.empty()) return RequestError{400, "the request has no body (a JSON object is expected)", ""};
+  auto parsed = ParseJsonDocument(body, "request body");
+  if (!parsed.ok()) return RequestError{400, parsed.status().message(), ""};
+  return std::move(parsed).value();
+}
+
+std::string HeaderOr(const HttpRequest& request, const std::string& name, const std::string& fallback) {
+  auto it = request.headers.find(name);
+  return it == request.headers.end() ? fallback : it->second;
+}
+
+// CORS as the CDS Hooks specification asks: any origin (echoed, as credentials may be sent), the
+// methods and headers a CDS client uses.
+void AddCors(HttpResponse& response, const HttpRequest& request) {
+  response.headers["Access-Control-Allow-Origin"] = HeaderOr(request, "origin", "*");
+  response.headers["Access-Control-Allow-Credentials"] = "true";
+  response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS";
+  response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Accept, Origin";
+  response.headers["Access-Control-Expose-Headers"] = "Origin, Accept, Content-Location, Location, X-Requested-With";
+  if (request.headers.count("origin")) response.headers["Vary"] = "Origin";
+}
+
+HttpResponse MethodNotAllowed(const std::string& allowed, const HttpRequest& request) {
+  HttpResponse response = ErrorResponse({405, request.method + " is not allowed here; use " + allowed, ""});
+  response.headers["Allow"] = allowed + ", OPTIONS";
+  return response;
+}
+
+// A feedback item's members (CDS Hooks 2.0 "Feedback"); `path` is "/feedback/N".
+std::optional<RequestError> CheckFeedbackItem(const json& item, const std::string& path) {
+  if (!item.is_object()) return RequestError{400, "expected an object, got " + JsonTypeWithArticle(item), path};
+  for (const char* key : {"card", "outcome", "outcomeTimestamp"})
+    if (!item.contains(key) || !item[key].is_string() || item[key].get_ref<const std::string&>().empty())
+      return RequestError{400, "missing or not a non-empty string", path + "/" + key};
+  std::string outcome = item["outcome"].get<std::string>();
+  if (outcome != "accepted" && outcome != "overridden")
+    return RequestError{400, "expected 'accepted' or 'overridden', got '" + outcome + "'", path + "/outcome"};
+  if (outcome == "accepted" && (!item.contains("acceptedSuggestions") || !item["acceptedSuggestions"].is_array()))
+    return RequestError{400, "an accepted outcome needs an array of acceptedSuggestions", path + "/acceptedSuggestions"};
+  if (item.contains("overrideReason") && !item["overrideReason"].is_object())
+    return RequestError{400, "expected an object, got " + JsonTypeWithArticle(item["overrideReason"]),
+                        path + "/overrideReason"};
+  return std::nullopt;
+}
+
+std::variant<std::vector<json>, RequestError> ReadFeedback(const json& body) {
+  if (!body.is_object()) return RequestError{400, "expected a JSON object with a feedback array", ""};
+  if (!body.contains("feedback") || !body["feedback"].is_array())
+    return RequestError{400, "missing or not an array", "/feedback"};
+  std::vector<json> items;
+  for (size_t i = 0; i < body["feedback"].size(); ++i) {
+    if (auto e = CheckFeedbackItem(body["feedback"][i], "/feedback/" + std::to_string(i))) return *e;
+    items.push_back(body["feedback"][i]);
+  }
+  return items;
+}
+
+int StatusFor(const Status& status) {
+  return status.code() == Status::Code::kInvalidArgument ? 400 : status.code() == Status::Code::kNotFound ? 404 : 500;
+}
+
+}  // namespace
+
+HttpResponse JsonResponse(int status, const ordered_json& body) {
+  HttpResponse response;
+  response.status = status;
+  response.headers["Content-Type"] = "application/json; charset=utf-8";
+  // Invalid UTF-8 from a request (echoed in a message) is replaced, never thrown on.
+  response.body = body.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+  return response;
+}
+
+HttpResponse ErrorResponse(const RequestError& error) {
+  return JsonResponse(error.status, {{"error", {{"status", error.status}, {"message", error.message}, {"path", error.path}}}});
+}
+
+Service::Service(const pipeline::Pipeline& pipeline, store::Store* store, ServiceOptions options)
+    : pipeline_(pipeline), store_(store), options_(std::move(options)), discovery_(MakeDiscovery(pipeline.knowledge())) {}
+
+HttpResponse Service::Handle(const HttpRequest& request) const {
+  HttpResponse response;
+  if (request.method == "OPTIONS") {
+    response.status = 204;  // a CORS preflight: never authenticated (browsers send no credentials)
+  } else if (Status allowed = options_.authorize && request.path != "/health"
+                                  ? options_.authorize(HeaderOr(request, "authorization", ""), request.path)
+                                  : Status::Ok();
+             !allowed.ok()) {
+    response = ErrorResponse({401, allowed.message(), ""});
+    response.headers["WWW-Authenticate"] = "Bearer";
+  } else {
+    try {
+      response = Route(request);
+    } catch (const std::exception& e) {  // a bug must cost one request, never the service
+      response = ErrorResponse({500, std::string("internal error: ") + e.what(), ""});
+    }
+  }
+  AddCors(response, request);
+  return response;
+}
+
+HttpResponse Service::Route(const HttpRequest& request) const {
+  const std::string& path = request.path;
+  bool get = request.method == "GET", post = request.method == "POST";
+  if (path == "/cds-services" || path == "/cds-services/")
+    return get ? JsonResponse(200, discovery_) : MethodNotAllowed("GET", request);
+  if (path == "/health") return get ? HandleHealth() : MethodNotAllowed("GET", request);
+  if (path == "/evaluate") return post ? HandleEvaluate(request) : MethodNotAllowed("POST", request);
+  if (!path.starts_with(kServicesPrefix)) return ErrorResponse({404, "no such resource: " + path, ""});
+  std::string id = path.substr(kServicesPrefix.size());
+  bool feedback = id.ends_with(kFeedbackSuffix);
+  if (feedback) id.resize(id.size() - kFeedbackSuffix.size());
+  if (!HookOf(id))
+    return ErrorResponse({404, "no such CDS service '" + id + "' (the services: " + kPatientViewService + ", " +
+                                   kOrderSignService + ")", ""});
+  if (!post) return MethodNotAllowed("POST", request);
+  return feedback ? HandleFeedback(id, request) : HandleHook(id, request);
+}
+
+HttpResponse Service::HandleHook(const std::string& service_id, const HttpRequest& request) const {
+  auto body = ParseBody(request.body);
+  if (auto* e = std::get_if<RequestError>(&body)) return ErrorResponse(*e);
+  auto read = ReadHookCall(service_id, std::get<json>(body), discovery_, options_.fhir_client, options_.max_fetch_pages);
+  if (auto* e = std::get_if<RequestError>(&read)) return ErrorResponse(*e);
+  HookCall& call = std::get<HookCall>(read);
+  pipeline::EvaluationOptions evaluation;
+  evaluation.source_name = "hook " + service_id;
+  std::string text = call.bundle.dump();
+  auto result = pipeline_.Evaluate(text, evaluation);
+  if (!result.ok())
+    return ErrorResponse({StatusFor(result.status()), WithOrigins(result.status().message(), call.origins), ""});
+  ordered_json report = pipeline_.ReportJson(*result);
+  ordered_json cards = MakeCards(report, {&pipeline_.knowledge(), report["versions"], call.patient_id, call.draft_orders});
+  if (store_ != nullptr) {
+    audit::RecordOptions record;
+    record.case_id = "fhir-patient-" + call.patient_id;
+    record.actor = options_.actor;
+    record.origin = "hook " + service_id + " " + call.hook_instance;
+    record.evaluation = evaluation;
+    record.hook_instance = call.hook_instance;
+    record.hook_cards = CardUuids(cards);
+    json trace = result->evaluation.trace.ToJson();
+    std::lock_guard lock(store_mutex_);
+    auto stored = audit::StoreEvaluation(pipeline_, *store_, text, *result, std::move(report), std::move(trace), record);
+    if (!stored.ok()) return ErrorResponse({500, "storing the run: " + stored.status().message(), ""});
+    SetRun(cards, store::RunName(stored->run_id));
+  }
+  return JsonResponse(200, {{"cards", std::move(cards)}});
+}
+
+HttpResponse Service::HandleFeedback(const std::string& service_id, const HttpRequest& request) const {
+  (void)service_id;  // a card's uuid names its run, whichever service answered
+  auto body = ParseBody(request.body);
+  if (auto* e = std::get_if<RequestError>(&body)) return ErrorResponse(*e);
+  auto items = ReadFeedback(std::get<json>(body));
+  if (auto* e = std::get_if<RequestError>(&items)) return ErrorResponse(*e);
+  ordered_json stored = ordered_json::array();
+  if (store_ == nullptr) return JsonResponse(200, {{"stored", stored}});
+  std::lock_guard lock(store_mutex_);
+  // All items or none: one batch, rolled back when a card is unknown.
+  if (Status begun = store_->BeginBatch(); !begun.ok()) return ErrorResponse({500, begun.message(), ""});
+  const auto& list = std::get<std::vector<json>>(items);
+  for (size_t i = 0; i < list.size(); ++i) {
+    store::Feedback feedback;
+    feedback.card = list[i]["card"].get<std::string>();
+    feedback.outcome = list[i]["outcome"].get<std::string>();
+    feedback.outcome_timestamp = list[i]["outcomeTimestamp"].get<std::string>();
+    feedback.detail = list[i].dump();
+    feedback.actor = options_.actor;
+    auto saved = store_->SaveFeedback(std::move(feedback));
+    if (!saved.ok()) {
+      store_->RollbackBatch();
+      return ErrorResponse({StatusFor(saved.status()), saved.status().message(), "/feedback/" + std::to_string(i) + "/card"});
+    }
+    stored.push_back({{"card", saved->card}, {"run", store::RunName(saved->run_id)}, {"feedback", saved->id}});
+  }
+  if (Status committed = store_->CommitBatch(); !committed.ok()) return ErrorResponse({500, committed.message(), ""});
+  return JsonResponse(200, {{"stored", stored}});
+}
+
+HttpResponse Service::HandleEvaluate(const HttpRequest& request) const {
+  if (request.body.empty()) return ErrorResponse({400, "the request has no body (a case or a FHIR resource)", ""});
+  pipeline::EvaluationOptions evaluation;
+  evaluation.source_name = "request";
+  auto result = pipeline_.Evaluate(request.body, evaluation);
+  if (!result.ok()) return ErrorResponse({StatusFor(result.status()), result.status().message(), ""});
+  return JsonResponse(200, pipeline_.ReportJson(*result));
+}
+
+HttpResponse Service::HandleHealth() const {
+  report::Versions versions = report::VersionsOf(pipeline_.engine());
+  return JsonResponse(200, {{"status", "ok"},
+                            {"versions", {{"engine", versions.engine}, {"knowledge", versions.knowledge},
+                                          {"rules", versions.rules}}},
+                            {"store", store_ ? ordered_json(store_->Describe()) : ordered_json(nullptr)}});
+}
+
+}  // namespace nflux::cds
