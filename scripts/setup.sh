@@ -27,6 +27,20 @@ nflux_install_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
+# nflux_install_fhir_validator: the npm `fhir` package the FHIR tests validate the test bundles
+# with (tests/fhir/package-lock.json), installed at test set-up when missing, never at run time;
+# Node.js and npm from Debian when the machine has neither.
+nflux_install_fhir_validator() {
+  [ -d "$NFLUX_ROOT/tests/fhir/node_modules/fhir" ] && return 0
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nodejs npm >&2
+  fi
+  npm ci --prefix "$NFLUX_ROOT/tests/fhir" --no-audit --no-fund >&2
+}
+
 # nflux_configure [extra cmake args...]: configure when there is no build yet or args are given.
 nflux_configure() {
   if [ ! -f "$NFLUX_BUILD_DIR/build.ninja" ] || [ $# -gt 0 ]; then
