@@ -47,6 +47,11 @@ expect_json '{"path": "Bundle.entry[6].resource.status", "severity": "info", "co
 expect_exit 0 "$NFLUX" evaluate $BUNDLES/messy_medications.json --as-of 2030-01-01
 expect_exit 0 "$NFLUX" evaluate $BUNDLES/ssri_5htp_request.json --format markdown
 
+# The other commands read a bundle too; a what-if changes the case the bundle gives.
+expect_exit 0 "$NFLUX" explain $BUNDLES/perimenopause.json --why serotonin_synthesis
+expect_exit 0 "$NFLUX" whatif $BUNDLES/perimenopause.json --set lab.ferritin=80ng/mL
+expect_line "  strategy:cofactor_iron: 1 -> 0"
+
 # batch: a folder of bundles and a JSON Lines file mixing a bundle and a case.
 mkdir "$TMP/bundles"
 cp $BUNDLES/perimenopause.json $BUNDLES/messy_medications.json "$TMP/bundles/"
