@@ -28,6 +28,20 @@ nflux_install_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
+# nflux_install_fhir_validator: the npm `fhir` package the FHIR tests validate the test bundles
+# with (tests/fhir/package-lock.json), installed at test set-up when missing, never at run time;
+# Node.js and npm from Debian when the machine has neither.
+nflux_install_fhir_validator() {
+  [ -d "$NFLUX_ROOT/tests/fhir/node_modules/fhir" ] && return 0
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nodejs npm >&2
+  fi
+  npm ci --prefix "$NFLUX_ROOT/tests/fhir" --no-audit --no-fund >&2
+}
+
 # nflux_configure [extra cmake args...]: configure when there is no build yet or args are given.
 nflux_configure() {
   if [ ! -f "$NFLUX_BUILD_DIR/build.ninja" ] || [ $# -gt 0 ]; then
@@ -46,13 +60,4 @@ nflux_build() {
 nflux_build_target() {
   nflux_configure
   cmake --build "$NFLUX_BUILD_DIR" -j "$(nproc)" --target "$@" >&2
-}
-
-# The npm packages of the service tests (tests/service/package-lock.json: the `fhir` R4 validator),
-# installed at test set-up when missing; never at run time.
-nflux_install_service_test_modules() {
-  local dir="$NFLUX_ROOT/tests/service"
-  [ -d "$dir/node_modules/fhir" ] && return 0
-  command -v npm >/dev/null || { echo "npm is missing: the service tests need node 20 and npm" >&2; return 1; }
-  npm ci --prefix "$dir" --no-audit --no-fund >&2
 }

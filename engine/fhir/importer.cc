@@ -258,6 +258,7 @@ Result<Import> Importer::Run(const json& root) {
   }
   if (options_.as_of && DatePart(*options_.as_of) != *options_.as_of)
     Error("", "--as-of: expected a date YYYY-MM-DD, got " + Quote(*options_.as_of));
+  root_ = root["resourceType"].get<std::string>();
   CollectResources(root);
   if (errors_.empty()) MapAll();
   return Finish(root);

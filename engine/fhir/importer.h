@@ -115,6 +115,7 @@ class Importer {
   std::vector<std::string> errors_;
   Import import_;
   ordered_json case_ = ordered_json::object();
+  std::string root_;   // the input's resourceType: the path of notes about the whole input
   std::string as_of_;  // the evaluation date used
   int patient_ = -1;
   // Observations by the case field they map to (key "lab:ferritin"), in input order.

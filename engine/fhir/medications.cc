@@ -58,8 +58,7 @@ void Importer::MapMedications() {
   if (!case_.contains("medications")) case_["medications"] = ordered_json::array();
   if (!case_.contains("supplements")) case_["supplements"] = {{"current", ordered_json::array()}, {"requested", ordered_json::array()}};
   if (!any)
-    Note(resources_.empty() ? "" : resources_.front().path.substr(0, resources_.front().path.find('.')), Severity::kInfo,
-         "empty_list", "no MedicationStatement or MedicationRequest: read as no current medications or supplements");
+    Note(root_, Severity::kInfo, "empty_list", "no MedicationStatement or MedicationRequest: read as no current medications or supplements");
 }
 
 void Importer::MapMedicationUse(size_t index) {

@@ -101,7 +101,7 @@ void Importer::MapPatient() {
     patient_ = static_cast<int>(i);
   }
   if (patient_ < 0) {
-    Error(resources_.empty() ? "" : "Bundle", "no Patient resource: the patient's sex and age are required");
+    Error(root_, "no Patient resource: the patient's sex and age are required");
     return;
   }
   Resource& r = resources_[static_cast<size_t>(patient_)];

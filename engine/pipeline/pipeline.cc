@@ -404,6 +404,11 @@ Result<std::string> ApplyLabChanges(std::string_view case_text, const std::vecto
   StrictJson parsed = ParseJsonStrict(case_text);
   if (parsed.syntax_error) return std::string(case_text);
   nlohmann::json doc = std::move(parsed.value);
+  if (!changes.empty() && fhir::IsFhirResource(doc)) {  // changed in the case it gives, not in the bundle
+    auto imported = fhir::ImportFhir(doc, kb, {});
+    if (!imported.ok()) return imported.status();
+    doc = nlohmann::json::parse(imported->case_json.dump());
+  }
   for (const auto& change : changes)
     if (auto status = ApplyLabChange(doc, change, kb); !status.ok()) return status;
   return doc.dump();

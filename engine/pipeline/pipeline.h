@@ -172,7 +172,8 @@ struct CaseEvaluation {
 // The case text with every lab change applied, for WhatIf()'s `after_text`. Each change is
 // "lab.ID=VALUE[UNIT]" (e.g. "lab.ferritin=80ng/mL"): it replaces the value and unit of every entry
 // of that test (dropping its date), or adds one. Text that is not JSON comes back unchanged (the
-// case parser reports it). Errors: InvalidArgument for a malformed change ("--set ...: expected ..."),
+// case parser reports it); a FHIR resource comes back as the case it gives (fhir::ImportFhir),
+// changed. Errors: InvalidArgument for a malformed change ("--set ...: expected ..."),
 // a lab `kb` does not know, a unit it does not accept for the lab, and a missing unit unless every
 // accepted unit gives the same number ("--set lab.ferritin=80: give a unit for ferritin (accepted
 // units: ng/mL, ...)"): a lab the case parser would exclude is never changed silently.

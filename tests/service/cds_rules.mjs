@@ -8,10 +8,10 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-// The `fhir` validator, installed at test set-up by scripts/setup.sh (tests/fhir/node_modules, the
-// FHIR import's own validator, or tests/service/node_modules).
+// The `fhir` validator, installed at test set-up by scripts/setup.sh in tests/fhir/node_modules (the
+// FHIR import tests' own; NFLUX_FHIR_MODULES may name another folder holding it).
 export function loadFhirValidator() {
-  const places = [process.env.NFLUX_FHIR_MODULES, join(here, '..', 'fhir'), here].filter(Boolean);
+  const places = [process.env.NFLUX_FHIR_MODULES, join(here, '..', 'fhir')].filter(Boolean);
   for (const place of places) {
     if (!existsSync(join(place, 'node_modules', 'fhir'))) continue;
     const require = createRequire(join(place, 'package.json'));
