@@ -12,7 +12,8 @@
 // number), MedicationStatement / MedicationRequest (ATC, RxNorm, contained or referenced
 // Medication; supplements by the NeuroFlux strategy code system), Condition (ICD-10, ICD-10-CM,
 // SNOMED CT where the knowledge base maps it). References resolve within the bundle (fullUrl or
-// Type/id) and to contained resources ("#id"). The codes are listed in docs/fhir.md.
+// Type/id) and to contained resources ("#id"); a Bundle inside a Bundle (search results, as CDS
+// Hooks prefetch gives them) is read through. Notes: warnings first, then info, each in input order. The codes are listed in docs/fhir.md.
 //
 // Errors: malformed FHIR (wrong resourceType, a used element of the wrong type, no Patient, a
 // gender the case cannot express) is InvalidArgument listing every problem, one per line, each as

@@ -151,13 +151,15 @@ void Importer::AddResource(const json& value, const std::string& path, const std
 
 void Importer::CollectResources(const json& root) {
   const std::string type = root["resourceType"].get<std::string>();
-  if (type != "Bundle") {
-    AddResource(root, type, "", -1);
-    return;
-  }
-  const json* entries = ArrayField(root, "entry", "Bundle");
+  if (type == "Bundle") CollectEntries(root, "Bundle");
+  else AddResource(root, type, "", -1);
+}
+
+// A bundle's entries; a bundle inside one (a CDS Hooks prefetch of search results) is read through.
+void Importer::CollectEntries(const json& bundle, const std::string& path) {
+  const json* entries = ArrayField(bundle, "entry", path);
   for (size_t i = 0; entries && i < entries->size(); ++i) {
-    const std::string at = "Bundle.entry[" + std::to_string(i) + "]";
+    const std::string at = path + ".entry[" + std::to_string(i) + "]";
     const json& entry = (*entries)[i];
     if (!entry.is_object()) {
       Error(at, "expected an object, got " + JsonTypeWithArticle(entry));
@@ -166,6 +168,10 @@ void Importer::CollectResources(const json& root) {
     const json* resource = ObjectField(entry, "resource", at);
     if (resource == nullptr) {
       Note(at, Severity::kInfo, "unused_element", "an entry without a resource (a request or response only)");
+      continue;
+    }
+    if (IsFhirResource(*resource) && (*resource)["resourceType"] == "Bundle") {
+      CollectEntries(*resource, at + ".resource");
       continue;
     }
     const json* full_url = StringField(entry, "fullUrl", at);
@@ -266,6 +272,9 @@ Result<Import> Importer::Run(const json& root) {
 
 Result<Import> Importer::Finish(const json& root) {
   if (!errors_.empty()) return Status::InvalidArgument(Join(errors_, "\n"));
+  // Warnings before the info notes, each in the order found: what may matter is read first.
+  std::stable_partition(import_.notes.begin(), import_.notes.end(),
+                        [](const casefile::DataQualityIssue& n) { return n.severity != Severity::kInfo; });
   ordered_json out = ordered_json::object();
   const std::string case_id = patient_ >= 0 ? resources_[static_cast<size_t>(patient_)].id : "";
   out["case_id"] = !case_id.empty() ? case_id : root.value("id", std::string("fhir"));

@@ -74,6 +74,7 @@ class Importer {
  private:
   // ---- importer.cc ----
   void CollectResources(const json& root);
+  void CollectEntries(const json& bundle, const std::string& path);
   void AddResource(const json& value, const std::string& path, const std::string& full_url, int container);
   void MapAll();
   void NoteUnusedResources();

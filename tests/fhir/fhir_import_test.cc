@@ -298,6 +298,21 @@ TEST(FhirImport, UnusedResourcesAndElementsAreListed) {
   EXPECT_TRUE(HasNote(imported, "Bundle.entry[1].resource", "unused_resource"));
 }
 
+TEST(FhirImport, ABundleOfSearchResultsIsReadThrough) {
+  json searchset = {{"resourceType", "Bundle"}, {"type", "searchset"},
+                    {"entry", {{{"resource", Lab("2276-4", 40, "ng/mL", "2026-10-01")}}}}};
+  Import imported = Imported(Bundle({kPatient, searchset}));
+  ASSERT_EQ(imported.case_json["labs"].size(), 1u);
+  EXPECT_EQ(imported.origins["/labs/0"], "Bundle.entry[1].resource.entry[0].resource");
+}
+
+TEST(FhirImport, WarningsComeBeforeInfoNotes) {
+  Import imported = Imported(Bundle({kPatient, {{"resourceType", "Encounter"}}, Lab("2276-4", 9, "ng/mL", "2026-10-01", "preliminary")}));
+  ASSERT_GE(imported.notes.size(), 2u);
+  EXPECT_EQ(imported.notes.front().code, "not_final");
+  EXPECT_EQ(imported.notes.back().severity, casefile::Severity::kInfo);
+}
+
 // ---- Through the pipeline ---------------------------------------------------------------------------
 
 TEST(FhirPipeline, ACaseErrorNamesItsFhirOrigin) {
