@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/status.h"
+#include "fhir/fhir.h"
 #include "pipeline/pipeline.h"
 #include "store/store.h"
 
@@ -70,7 +71,7 @@ struct ServiceOptions {
 inline constexpr const char* kPatientViewService = "neuroflux-patient-view";
 inline constexpr const char* kOrderSignService = "neuroflux-order-sign";
 // The code system of NeuroFlux strategies in FHIR (fhir.md) and of the card topics.
-inline constexpr const char* kStrategySystem = "http://neuroflux.example/strategy";
+using fhir::kStrategySystem;
 
 class Service {
  public:
