@@ -62,7 +62,7 @@ void SetupServeCommand(CLI::App* command, Context& context) {
   command->add_option("--host", args->server.host, "Address to listen on (default: 127.0.0.1, this machine only)");
   command->add_option("--port", args->server.port, "Port (default: 8080; 0: any free port, printed on stderr)")
       ->check(CLI::Range(0, 65535));
-  command->add_option("--threads", args->server.threads, "Worker threads (default: one per core)")
+  command->add_option("--threads", args->server.threads, "Worker threads (default: 16, or twice the cores when more; a keep-alive connection holds one)")
       ->check(CLI::Range(1, 256));
   command->add_option("--max-body", args->server.max_body, "Largest request body in bytes (default: 1048576); larger: 413")
       ->check(CLI::Range(size_t{1}, size_t{1} << 30));

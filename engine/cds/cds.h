@@ -14,7 +14,8 @@
 //
 // Ownership: a Service borrows the pipeline, the store and the FHIR client; they must outlive it.
 // Thread-safety: Handle() may run on many threads at once: the pipeline is read-only, the store (one
-// connection) is used under the service's own mutex, the FHIR client must be thread-safe.
+// connection) is used under the service's own mutex (hook runs that arrive together share one
+// transaction: group commit), the FHIR client must be thread-safe.
 #pragma once
 
 #include <functional>
@@ -73,9 +74,12 @@ inline constexpr const char* kOrderSignService = "neuroflux-order-sign";
 // The code system of NeuroFlux strategies in FHIR (fhir.md) and of the card topics.
 using fhir::kStrategySystem;
 
+class GroupCommit;
+
 class Service {
  public:
   Service(const pipeline::Pipeline& pipeline, store::Store* store, ServiceOptions options);
+  ~Service();
 
   HttpResponse Handle(const HttpRequest& request) const;
 
@@ -94,6 +98,7 @@ class Service {
   ServiceOptions options_;
   nlohmann::ordered_json discovery_;
   mutable std::mutex store_mutex_;  // a Store is one connection: one thread at a time
+  std::unique_ptr<GroupCommit> group_commit_;  // hook runs: concurrent calls share a transaction
 };
 
 }  // namespace nflux::cds

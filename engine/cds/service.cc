@@ -3,6 +3,7 @@
 
 #include "audit/audit.h"
 #include "base/json.h"
+#include "cds/group_commit.h"
 #include "cds/internal.h"
 #include "report/report.h"
 
@@ -94,7 +95,13 @@ HttpResponse ErrorResponse(const RequestError& error) {
 }
 
 Service::Service(const pipeline::Pipeline& pipeline, store::Store* store, ServiceOptions options)
-    : pipeline_(pipeline), store_(store), options_(std::move(options)), discovery_(MakeDiscovery(pipeline.knowledge())) {}
+    : pipeline_(pipeline),
+      store_(store),
+      options_(std::move(options)),
+      discovery_(MakeDiscovery(pipeline.knowledge())),
+      group_commit_(store ? std::make_unique<GroupCommit>(*store, store_mutex_) : nullptr) {}
+
+Service::~Service() = default;
 
 HttpResponse Service::Handle(const HttpRequest& request) const {
   HttpResponse response;
@@ -143,8 +150,10 @@ HttpResponse Service::HandleHook(const std::string& service_id, const HttpReques
   HookCall& call = std::get<HookCall>(read);
   pipeline::EvaluationOptions evaluation;
   evaluation.source_name = "hook " + service_id;
-  std::string text = call.bundle.dump();
-  auto result = pipeline_.Evaluate(text, evaluation);
+  // Parsed once, by ParseBody: imported from the JSON; the text is what the stored case keeps.
+  auto parsed = pipeline_.ParseFhirResource(call.bundle, evaluation.source_name, evaluation.strict, evaluation.as_of);
+  auto result = parsed.ok() ? pipeline_.Evaluate(std::move(parsed).value(), evaluation)
+                            : Result<pipeline::CaseEvaluation>(parsed.status());
   if (!result.ok())
     return ErrorResponse({StatusFor(result.status()), WithOrigins(result.status().message(), call.origins), ""});
   ordered_json report = pipeline_.ReportJson(*result);
@@ -158,10 +167,17 @@ HttpResponse Service::HandleHook(const std::string& service_id, const HttpReques
     record.hook_instance = call.hook_instance;
     record.hook_cards = CardUuids(cards);
     json trace = result->evaluation.trace.ToJson();
-    std::lock_guard lock(store_mutex_);
-    auto stored = audit::StoreEvaluation(pipeline_, *store_, text, *result, std::move(report), std::move(trace), record);
-    if (!stored.ok()) return ErrorResponse({500, "storing the run: " + stored.status().message(), ""});
-    SetRun(cards, store::RunName(stored->run_id));
+    std::string text = call.bundle.dump();
+    int64_t run_id = 0;
+    Status stored = group_commit_->Write([&](store::Store& store) {
+      // Called once: the report and trace move into the store.
+      auto run = audit::StoreEvaluation(pipeline_, store, text, *result, std::move(report), std::move(trace), record);
+      if (!run.ok()) return run.status();
+      run_id = run->run_id;
+      return Status::Ok();
+    });
+    if (!stored.ok()) return ErrorResponse({500, "storing the run: " + stored.message(), ""});
+    SetRun(cards, store::RunName(run_id));
   }
   return JsonResponse(200, {{"cards", std::move(cards)}});
 }

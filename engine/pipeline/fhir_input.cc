@@ -44,14 +44,26 @@ Result<fhir::Import> Pipeline::ImportFhir(std::string_view text, const fhir::Imp
 
 Result<casefile::Case> Pipeline::ParseFhirCase(std::string_view text, const std::string& source_name, bool strict,
                                                const std::optional<std::string>& as_of) const {
+  StrictJson parsed = ParseJsonStrict(text);
+  // Not JSON, or JSON that is a case after all ("resourceType" inside extra): the case parser says.
+  if (parsed.syntax_error || !fhir::IsFhirResource(parsed.value)) {
+    casefile::ParseOptions options;
+    options.strict = strict;
+    options.source_name = source_name;
+    return casefile::ParseCase(text, *kb_, options);
+  }
+  // A key given twice: ImportFhir's message names every one.
+  if (!parsed.duplicate_keys.empty()) return ImportFhir(text, {as_of, source_name}).status();
+  return ParseFhirResource(parsed.value, source_name, strict, as_of);
+}
+
+Result<casefile::Case> Pipeline::ParseFhirResource(const nlohmann::json& resource, const std::string& source_name,
+                                                   bool strict, const std::optional<std::string>& as_of) const {
+  auto imported = fhir::ImportFhir(resource, *kb_, {as_of, source_name});
+  if (!imported.ok()) return imported.status();
   casefile::ParseOptions options;
   options.strict = strict;
   options.source_name = source_name;
-  StrictJson parsed = ParseJsonStrict(text);
-  // Not JSON, or JSON that is a case after all ("resourceType" inside extra): the case parser says.
-  if (parsed.syntax_error || !fhir::IsFhirResource(parsed.value)) return casefile::ParseCase(text, *kb_, options);
-  auto imported = ImportFhir(text, {as_of, source_name});
-  if (!imported.ok()) return imported.status();
   auto c = casefile::ParseCase(imported->case_json.dump(), *kb_, options);
   if (!c.ok()) return Status::InvalidArgument(WithOrigins(c.status().message(), source_name, *imported));
   // Notes after the case's own findings; they raise nothing (DataQualityFlags is already set).

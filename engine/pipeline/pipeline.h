@@ -242,6 +242,11 @@ class Pipeline {
   // text that is not JSON ("b.json:3:7: invalid JSON: ...") or not a FHIR resource, and ImportFhir's.
   Result<fhir::Import> ImportFhir(std::string_view text, const fhir::ImportOptions& options) const;
 
+  // A FHIR resource already parsed (the service's hook prefetch) as the case it gives: what
+  // ParseCase does with its text, without parsing it again. REQUIRES: fhir::IsFhirResource(resource).
+  Result<casefile::Case> ParseFhirResource(const nlohmann::json& resource, const std::string& source_name,
+                                           bool strict, const std::optional<std::string>& as_of) const;
+
   // The flux model for a case; `options` as flux::Model::Compute.
   Result<flux::FluxResult> ComputeFlux(const casefile::Case& c, const flux::ComputeOptions& options = {}) const;
 

@@ -27,7 +27,7 @@ namespace nflux::server {
 struct ServerOptions {
   std::string host = "127.0.0.1";  // loopback unless told otherwise
   int port = 8080;                 // 0: any free port (Bind() says which)
-  int threads = 0;                 // workers; 0: the number of cores
+  int threads = 0;                 // workers; 0: 16, or twice the cores when more 
   size_t max_body = 1 << 20;       // bytes; a larger body is answered 413
   int read_timeout_seconds = 10;   // a client that sends nothing for this long is dropped
   int write_timeout_seconds = 10;

@@ -1,0 +1,178 @@
+// Load on a running `nflux serve`, from C++ so that the client costs the 2-core machine little:
+// CLIENTS threads, each with one keep-alive connection, send CALLS patient-view hook calls in all
+// (the prefetch of tests/service/data/ssri-record.bundle.json, a new hookInstance each); every answer
+// must be 200 with cards. Prints one JSON line: throughput, p50/p99 latency, the service's resident
+// memory after warm-up and at the end, and the CPU time per call of the service and of this client
+// (from /proc), so that a shared machine's other load does not hide what a call costs.
+//
+//   nflux_load http://127.0.0.1:PORT SERVER_PID [CALLS] [CLIENTS]      (scripts/bench-serve runs it)
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The prefetch a patient-view call carries, as load.mjs builds it: the patient and one searchset
+// Bundle per prefetch key.
+json Prefetch(const json& record) {
+  auto by_type = [&](const std::string& type) {
+    json entries = json::array();
+    for (const auto& entry : record["entry"])
+      if (entry["resource"]["resourceType"] == type) entries.push_back({{"resource", entry["resource"]}});
+    return json{{"resourceType", "Bundle"}, {"type", "searchset"}, {"entry", entries}};
+  };
+  return {{"patient", record["entry"][0]["resource"]},
+          {"observations", by_type("Observation")},
+          {"medicationStatements", by_type("MedicationStatement")},
+          {"medicationRequests", by_type("MedicationRequest")},
+          {"conditions", by_type("Condition")}};
+}
+
+double ResidentMb(int pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  return 0;
+}
+
+// User + system CPU seconds of process `pid` (/proc/PID/stat fields 14 and 15).
+double ProcessCpuSeconds(int pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));  // after "pid (comm) "
+  std::string field;
+  long ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i)
+    if (i >= 14) ticks += std::stol(field);
+  return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double OwnCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+struct Shared {
+  std::string host;
+  int port = 0, pid = 0, calls = 0, warmup = 0;
+  std::string body_prefix, body_suffix;  // the call body around its hookInstance
+  std::atomic<int> next{0}, errors{0};
+  std::mutex mutex;
+  std::vector<double> latencies_ms;  // after warm-up
+  double rss_after_warmup_mb = 0, server_cpu_at_warmup = 0, client_cpu_at_warmup = 0;
+  Clock::time_point warm;
+};
+
+void Client(Shared& shared) {
+  httplib::Client client(shared.host, shared.port);
+  client.set_keep_alive(true);
+  client.set_read_timeout(30);
+  std::vector<double> latencies;
+  for (int index; (index = shared.next++) < shared.calls;) {
+    if (index == shared.warmup) {
+      std::lock_guard lock(shared.mutex);
+      shared.rss_after_warmup_mb = ResidentMb(shared.pid);
+      shared.server_cpu_at_warmup = ProcessCpuSeconds(shared.pid);
+      shared.client_cpu_at_warmup = OwnCpuSeconds();
+      shared.warm = Clock::now();
+    }
+    std::string body = shared.body_prefix + "load-" + std::to_string(index) + shared.body_suffix;
+    auto started = Clock::now();
+    auto answer = client.Post("/cds-services/neuroflux-patient-view", body, "application/json");
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    if (!answer || answer->status != 200 || answer->body.find("\"cards\"") == std::string::npos) {
+      if (shared.errors++ < 5)
+        std::cerr << "load: call " << index << ": "
+                  << (answer ? std::to_string(answer->status) + " " + answer->body.substr(0, 200)
+                             : httplib::to_string(answer.error()))
+                  << "\n";
+    }
+    if (index >= shared.warmup) latencies.push_back(ms);
+  }
+  std::lock_guard lock(shared.mutex);
+  shared.latencies_ms.insert(shared.latencies_ms.end(), latencies.begin(), latencies.end());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::cerr << "usage: nflux_load http://127.0.0.1:PORT SERVER_PID [CALLS] [CLIENTS]\n";
+    return 2;
+  }
+  std::string url = argv[1];
+  Shared shared;
+  auto colon = url.rfind(':');
+  shared.host = url.substr(url.find("//") + 2, colon - url.find("//") - 2);
+  shared.port = std::stoi(url.substr(colon + 1));
+  shared.pid = std::stoi(argv[2]);
+  shared.calls = argc > 3 ? std::stoi(argv[3]) : 20000;
+  int clients = argc > 4 ? std::stoi(argv[4]) : 16;
+  shared.warmup = std::min(1000, shared.calls / 10);
+
+  json record = json::parse(ReadFile(std::string(NFLUX_SOURCE_DIR) + "/tests/service/data/ssri-record.bundle.json"));
+  json call = {{"hook", "patient-view"}, {"hookInstance", "@@"}, {"context", {{"patientId", "p-ssri"}}},
+               {"prefetch", Prefetch(record)}};
+  std::string body = call.dump();
+  auto mark = body.find("@@");
+  shared.body_prefix = body.substr(0, mark);
+  shared.body_suffix = body.substr(mark + 2);
+
+  auto started = Clock::now();
+  std::vector<std::thread> threads;
+  for (int i = 0; i < clients; ++i) threads.emplace_back(Client, std::ref(shared));
+  for (auto& thread : threads) thread.join();
+  auto ended = Clock::now();
+  double seconds = std::chrono::duration<double>(ended - started).count();
+  double measured_seconds = std::chrono::duration<double>(ended - shared.warm).count();
+  double measured_calls = static_cast<double>(shared.calls - shared.warmup);
+
+  auto& latencies = shared.latencies_ms;
+  std::sort(latencies.begin(), latencies.end());
+  auto at = [&](double q) {
+    if (latencies.empty()) return 0.0;
+    return latencies[std::min(latencies.size() - 1, static_cast<size_t>(q * static_cast<double>(latencies.size())))];
+  };
+  auto round2 = [](double x) { return static_cast<double>(static_cast<long>(x * 100 + 0.5)) / 100; };
+  json out = {{"calls", shared.calls},
+              {"clients", clients},
+              {"errors", shared.errors.load()},
+              {"seconds", round2(seconds)},
+              {"calls_per_second", static_cast<long>(static_cast<double>(shared.calls) / seconds + 0.5)},
+              {"calls_per_second_after_warmup", static_cast<long>(measured_calls / measured_seconds + 0.5)},
+              {"p50_ms", round2(at(0.5))},
+              {"p99_ms", round2(at(0.99))},
+              {"server_cpu_ms_per_call", round2((ProcessCpuSeconds(shared.pid) - shared.server_cpu_at_warmup) * 1000 / measured_calls)},
+              {"client_cpu_ms_per_call", round2((OwnCpuSeconds() - shared.client_cpu_at_warmup) * 1000 / measured_calls)},
+              {"rss_after_warmup_mb", round2(shared.rss_after_warmup_mb)},
+              {"rss_end_mb", round2(ResidentMb(shared.pid))}};
+  std::cout << out.dump() << std::endl;
+  return shared.errors ? 1 : 0;
+}

@@ -1,0 +1,64 @@
+#include "cds/group_commit.h"
+
+#include <algorithm>
+
+namespace nflux::cds {
+
+struct GroupCommit::Writer {
+  const std::function<Status(store::Store&)>* write;
+  Status status = Status::Ok();
+  bool done = false;
+  std::condition_variable woken;
+};
+
+GroupCommit::GroupCommit(store::Store& store, std::mutex& store_mutex, size_t max_group)
+    : store_(store), store_mutex_(store_mutex), max_group_(std::max<size_t>(1, max_group)) {}
+
+Status GroupCommit::Write(const std::function<Status(store::Store&)>& write) {
+  Writer self{&write, Status::Ok(), false, {}};
+  std::unique_lock lock(queue_mutex_);
+  queue_.push_back(&self);
+  while (!self.done && &self != queue_.front()) self.woken.wait(lock);
+  if (self.done) return self.status;  // a leader wrote it
+
+  // Leader: take what is queued now; later arrivals wait for the next group.
+  size_t count = std::min(queue_.size(), max_group_);
+  std::vector<Writer*> group(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count));
+  ++transactions_;
+  lock.unlock();
+  WriteGroup(group);
+  lock.lock();
+  for (size_t i = 0; i < count; ++i) {
+    Writer* writer = queue_.front();
+    queue_.pop_front();
+    writer->done = true;
+    if (writer != &self) writer->woken.notify_one();
+  }
+  if (!queue_.empty()) queue_.front()->woken.notify_one();  // the next leader
+  return self.status;
+}
+
+size_t GroupCommit::transactions() const {
+  std::lock_guard lock(queue_mutex_);
+  return transactions_;
+}
+
+size_t GroupCommit::waiting() const {
+  std::lock_guard lock(queue_mutex_);
+  return queue_.size();
+}
+
+void GroupCommit::WriteGroup(const std::vector<Writer*>& group) {
+  std::lock_guard store_lock(store_mutex_);
+  if (Status begun = store_.BeginBatch(); !begun.ok()) {
+    for (Writer* writer : group) writer->status = begun;
+    return;
+  }
+  for (Writer* writer : group) writer->status = (*writer->write)(store_);
+  // A failed write left the batch as it was (its savepoint); the others commit.
+  if (Status committed = store_.CommitBatch(); !committed.ok())
+    for (Writer* writer : group)
+      if (writer->status.ok()) writer->status = committed;
+}
+
+}  // namespace nflux::cds
