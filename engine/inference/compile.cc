@@ -1,6 +1,7 @@
 #include "inference/compile.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace nflux::inference {
 namespace {
@@ -29,32 +30,42 @@ auto FilterKey(const CompiledNode& leaf) {
 
 // Compiles one rule's condition and interns the conclusions its actions make.
 CompiledRule CompileRule(const rules::Rule& rule, CompiledRules& compiled) {
-  CompiledRule compiled_rule{&rule, static_cast<int>(compiled.nodes.size()), false};
+  CompiledRule compiled_rule{&rule, static_cast<int>(compiled.nodes.size()), false, {}};
   compiled.nodes.emplace_back();
   compiled.CompileCondition(rule.when, compiled_rule.root);
   for (const auto& action : rule.actions) {
+    int symbol = -1;
     switch (action.kind) {
-      case rules::ActionKind::kDeriveFact: compiled.Intern(kFact, action.id); break;
+      case rules::ActionKind::kDeriveFact: symbol = compiled.Intern(kFact, action.id); break;
       case rules::ActionKind::kConcludeDriver:
-        compiled.Intern(kDriver, action.id);
+        symbol = compiled.Intern(kDriver, action.id);
         compiled_rule.needs_evidence = true;  // the labs that confirm the driver, for the ranking
         break;
       case rules::ActionKind::kSuggestDeficit:
-      case rules::ActionKind::kOpposeDeficit: compiled.Intern(kDeficit, action.id); break;
+      case rules::ActionKind::kOpposeDeficit: symbol = compiled.Intern(kDeficit, action.id); break;
       case rules::ActionKind::kRaiseAlert:
-        compiled.Intern(kAlert, action.id);
+        symbol = compiled.Intern(kAlert, action.id);
         compiled_rule.needs_evidence = true;
         break;
       default: break;
     }
+    compiled_rule.action_symbols.push_back(symbol);
   }
   return compiled_rule;
 }
 
+// A waker before grouping: its symbol and filter leaf (when `filtered`).
+struct PendingWaker {
+  int symbol = 0;
+  Waker waker;
+  bool filtered = false;
+  CompiledNode leaf;
+};
+
 // One waker per symbol of a required part; a symbol read by several leaves of the part keeps no
 // filter (-1), since no single leaf decides it.
 void AddPartWakers(const CompiledRules& compiled, int rule, uint32_t bit, uint32_t required,
-                   const std::vector<CompiledRules::Trigger>& part, std::vector<std::pair<int, Waker>>& wakers) {
+                   const std::vector<CompiledRules::Trigger>& part, std::vector<PendingWaker>& wakers) {
   std::vector<CompiledRules::Trigger> leaf_of;
   for (const auto& trigger : part) {
     auto same = std::find_if(leaf_of.begin(), leaf_of.end(),
@@ -63,20 +74,19 @@ void AddPartWakers(const CompiledRules& compiled, int rule, uint32_t bit, uint32
     else if (same->leaf != trigger.leaf) same->leaf = -1;
   }
   for (auto [symbol, leaf] : leaf_of) {
-    Waker waker;
-    waker.rule = rule;
-    waker.part = bit;
-    waker.required = required;
-    waker.filtered = leaf >= 0;
-    if (leaf >= 0) waker.leaf = compiled.nodes[leaf];
-    wakers.emplace_back(symbol, waker);
+    PendingWaker pending;
+    pending.symbol = symbol;
+    pending.waker = Waker{rule, bit, required};
+    pending.filtered = leaf >= 0;
+    if (leaf >= 0) pending.leaf = compiled.nodes[static_cast<size_t>(leaf)];
+    wakers.push_back(pending);
   }
 }
 
 // Every rule's wakers, with their symbol, before grouping by symbol; rules with no required part
 // go to always_rules.
-std::vector<std::pair<int, Waker>> CollectWakers(CompiledRules& compiled) {
-  std::vector<std::pair<int, Waker>> wakers;
+std::vector<PendingWaker> CollectWakers(CompiledRules& compiled) {
+  std::vector<PendingWaker> wakers;
   for (size_t i = 0; i < compiled.rules.size(); ++i) {
     auto parts = compiled.RequiredParts(compiled.rules[i].root);
     if (parts.empty()) {
@@ -90,30 +100,39 @@ std::vector<std::pair<int, Waker>> CollectWakers(CompiledRules& compiled) {
   return wakers;
 }
 
-// Lays the wakers out symbol by symbol (waker_begin), each symbol's list sorted: unfiltered
-// wakers first, then filtered ones grouped by filter; rule and part break ties, so the order is
-// fully determined (and std::sort needs no buffer, unlike a stable sort).
-void GroupWakersBySymbol(const std::vector<std::pair<int, Waker>>& wakers, CompiledRules& compiled) {
-  auto before = [](const Waker& a, const Waker& b) {
-    if (a.filtered != b.filtered) return !a.filtered;
-    if (a.filtered && FilterKey(a.leaf) != FilterKey(b.leaf)) return FilterKey(a.leaf) < FilterKey(b.leaf);
-    return std::tie(a.rule, a.part) < std::tie(b.rule, b.part);
-  };
+// Orders wakers symbol by symbol: unfiltered wakers first, then filtered ones grouped by filter;
+// rule and part break ties, so the order is fully determined (and std::sort needs no buffer,
+// unlike a stable sort).
+bool WakesBefore(const PendingWaker& a, const PendingWaker& b) {
+  if (a.symbol != b.symbol) return a.symbol < b.symbol;
+  if (a.filtered != b.filtered) return !a.filtered;
+  if (a.filtered && FilterKey(a.leaf) != FilterKey(b.leaf)) return FilterKey(a.leaf) < FilterKey(b.leaf);
+  return std::tie(a.waker.rule, a.waker.part) < std::tie(b.waker.rule, b.waker.part);
+}
+
+bool SameGroup(const PendingWaker& a, const PendingWaker& b) {
+  return a.symbol == b.symbol && a.filtered == b.filtered && (!a.filtered || FilterKey(a.leaf) == FilterKey(b.leaf));
+}
+
+// Lays the wakers out symbol by symbol, in runs of one filter (group_begin, wake_groups).
+void GroupWakersBySymbol(std::vector<PendingWaker> pending, CompiledRules& compiled) {
+  std::sort(pending.begin(), pending.end(), WakesBefore);
   const size_t symbol_count = compiled.symbol_count();
-  compiled.waker_begin.assign(symbol_count + 1, 0);
-  for (const auto& [symbol, waker] : wakers) ++compiled.waker_begin[static_cast<size_t>(symbol) + 1];
-  for (size_t s = 0; s < symbol_count; ++s) compiled.waker_begin[s + 1] += compiled.waker_begin[s];
-  compiled.wakers.resize(wakers.size());
-  std::vector<uint32_t> next(compiled.waker_begin.begin(), compiled.waker_begin.end() - 1);
-  for (const auto& [symbol, waker] : wakers) compiled.wakers[next[static_cast<size_t>(symbol)]++] = waker;
-  for (size_t s = 0; s < symbol_count; ++s) {
-    auto begin = compiled.wakers.begin() + compiled.waker_begin[s];
-    auto end = compiled.wakers.begin() + compiled.waker_begin[s + 1];
-    std::sort(begin, end, before);
-    for (auto it = begin; it != end; ++it)
-      it->same_filter_as_previous =
-          it != begin && it->filtered && (it - 1)->filtered && FilterKey(it->leaf) == FilterKey((it - 1)->leaf);
+  compiled.group_begin.assign(symbol_count + 1, 0);
+  compiled.wakers.reserve(pending.size());
+  for (size_t i = 0; i < pending.size(); ++i) {
+    if (i == 0 || !SameGroup(pending[i - 1], pending[i])) {
+      WakeGroup group;
+      group.filtered = pending[i].filtered;
+      group.leaf = pending[i].leaf;
+      group.begin = group.end = static_cast<uint32_t>(compiled.wakers.size());
+      compiled.wake_groups.push_back(group);
+      ++compiled.group_begin[static_cast<size_t>(pending[i].symbol) + 1];
+    }
+    compiled.wakers.push_back(pending[i].waker);
+    compiled.wake_groups.back().end = static_cast<uint32_t>(compiled.wakers.size());
   }
+  for (size_t s = 0; s < symbol_count; ++s) compiled.group_begin[s + 1] += compiled.group_begin[s];
 }
 
 }  // namespace
@@ -148,18 +167,76 @@ const char* FamilyPrefix(Family family) {
   return kPrefixes[family];
 }
 
+// Eight bytes at a time, multiply-xorshift mixed: ids are short, and the table masks the low bits.
+uint64_t SymbolIndex::Hash(Family family, std::string_view id) {
+  constexpr uint64_t kMultiplier = 0x9E3779B97F4A7C15ull;
+  uint64_t hash = (static_cast<uint64_t>(family) + 1) * kMultiplier ^ id.size();
+  size_t at = 0;
+  for (; at + 8 <= id.size(); at += 8) {
+    uint64_t word;
+    std::memcpy(&word, id.data() + at, 8);
+    hash = (hash ^ word) * kMultiplier;
+    hash ^= hash >> 29;
+  }
+  uint64_t tail = 0;
+  std::memcpy(&tail, id.data() + at, id.size() - at);
+  hash = (hash ^ tail) * kMultiplier;
+  hash ^= hash >> 32;
+  return hash * kMultiplier ^ (hash >> 29);
+}
+
+void SymbolIndex::Grow() {
+  std::vector<Entry> old = std::move(table_);
+  table_.assign(old.empty() ? 64 : old.size() * 2, Entry{});
+  const size_t mask = table_.size() - 1;
+  for (const Entry& entry : old) {
+    if (entry.symbol < 0) continue;
+    size_t at = entry.hash & mask;
+    while (table_[at].symbol >= 0) at = (at + 1) & mask;
+    table_[at] = entry;
+  }
+}
+
+void SymbolIndex::Insert(Family family, std::string_view id, int symbol) {
+  if ((size_ + 1) * 2 > table_.size()) Grow();  // at most half full: short probe runs
+  Entry entry{};
+  entry.hash = Hash(family, id);
+  entry.symbol = symbol;
+  entry.family = static_cast<uint8_t>(family);
+  entry.size = static_cast<uint8_t>(std::min<size_t>(id.size(), 255));
+  std::memcpy(entry.head, id.data(), std::min(id.size(), kInline));
+  const size_t mask = table_.size() - 1;
+  size_t at = entry.hash & mask;
+  while (table_[at].symbol >= 0) at = (at + 1) & mask;
+  table_[at] = entry;
+  ++size_;
+}
+
+int SymbolIndex::Find(Family family, std::string_view id,
+                      const std::vector<std::pair<Family, std::string>>& names) const {
+  if (table_.empty()) return -1;
+  const uint64_t hash = Hash(family, id);
+  const size_t mask = table_.size() - 1;
+  const size_t head = std::min(id.size(), kInline);
+  for (size_t at = hash & mask;; at = (at + 1) & mask) {
+    const Entry& entry = table_[at];
+    if (entry.symbol < 0) return -1;
+    if (entry.hash != hash || entry.family != family || entry.size != std::min<size_t>(id.size(), 255) ||
+        std::memcmp(entry.head, id.data(), head) != 0)
+      continue;
+    if (id.size() <= kInline || names[static_cast<size_t>(entry.symbol)].second == id) return entry.symbol;
+  }
+}
+
 int CompiledRules::Intern(Family family, const std::string& id) {
-  if (int found = Find(family, id); found >= 0) return found;  // no key copy for known ids
+  if (int found = Find(family, id); found >= 0) return found;
   int symbol = static_cast<int>(symbol_names.size());
-  symbols[family].emplace(id, symbol);
   symbol_names.emplace_back(family, id);
+  symbols.Insert(family, id, symbol);
   return symbol;
 }
 
-int CompiledRules::Find(Family family, std::string_view id) const {
-  auto it = symbols[family].find(id);
-  return it == symbols[family].end() ? -1 : it->second;
-}
+int CompiledRules::Find(Family family, std::string_view id) const { return symbols.Find(family, id, symbol_names); }
 
 void CompiledRules::CompileCondition(const Condition& condition, int index) {
   nodes[index].op = condition.op;

@@ -11,17 +11,13 @@
 #include <string>
 #include <string_view>
 #include <tuple>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
-#include "base/text.h"
+#include "knowledge/vocabulary.h"
 #include "rules/rules.h"
 
 namespace nflux::inference {
-
-// Heterogeneous lookup (StringHash) so a string_view from the case finds a symbol without allocating.
-using SymbolMap = std::unordered_map<std::string, int, StringHash, std::equal_to<>>;
 
 // The families of symbols; each has its own id space so "ferritin" the lab and a fact of the
 // same name never collide.
@@ -29,6 +25,34 @@ enum Family {
   kSymptom, kQuestionnaire, kLab, kDerived, kFlux, kMedication, kMedicationClass, kCondition,
   kSupplementCurrent, kSupplementRequested, kLifestyle, kStressor, kFact, kDriver, kDeficit, kAlert,
   kFamilyCount,
+};
+
+// Symbols by family and id: open addressing over a power-of-two table. Loading a case looks up
+// every datum by name, so this is a hot path: one probe into a flat array, whose entry holds the
+// family and (most of) the id inline, so that a look-up touches no other memory for most ids.
+class SymbolIndex {
+ public:
+  // REQUIRES: (family, id) not yet inserted.
+  void Insert(Family family, std::string_view id, int symbol);
+  // -1 when unknown. `names` is CompiledRules::symbol_names: ids longer than the inline part are
+  // compared there.
+  int Find(Family family, std::string_view id, const std::vector<std::pair<Family, std::string>>& names) const;
+
+ private:
+  static constexpr size_t kInline = 18;
+  struct Entry {
+    uint64_t hash = 0;
+    int32_t symbol = -1;
+    uint8_t family = 0;
+    uint8_t size = 0;    // the id's length, capped at 255
+    char head[kInline];  // the id's first kInline bytes (zero-padded)
+  };
+  static_assert(sizeof(Entry) == 32);
+  static uint64_t Hash(Family family, std::string_view id);
+  void Grow();
+
+  std::vector<Entry> table_;
+  size_t size_ = 0;
 };
 
 // The family a test reads; kFamilyCount for patient fields and data quality (no symbol).
@@ -62,34 +86,50 @@ struct CompiledRule {
   const rules::Rule* rule;
   int root = 0;                 // index into CompiledRules::nodes
   bool needs_evidence = false;  // raises an alert or concludes a driver: record its tests even without a trace
+  std::vector<int> action_symbols;  // per action of the rule: the conclusion it makes, -1 for none
 };
 
 // The agenda bit of RuleState::parts: the rule is on the agenda.
 constexpr uint32_t kQueued = 1u << 31;
 constexpr int kMaxParts = 31;
 
-// An entry of a symbol's wake list: the rule, the part of it this symbol can activate, and the
-// leaf test on the symbol that must not be false for that (a copy, so the filter reads no other
-// memory). A symbol's wakers are sorted so that equal filters are neighbours and evaluated once.
+// An entry of a symbol's wake list: the rule and the part of it this symbol can activate. Small,
+// since a present datum walks the whole list.
 struct Waker {
   int rule = 0;
   uint32_t part = 0;      // the bit in `required` this waker sets
   uint32_t required = 0;  // one bit per required part of the rule (CompiledRules::RequiredParts)
+};
+
+// A run of a symbol's wakers that share one filter: the leaf test on the symbol that must not be
+// false for them (a copy, so the filter reads no other memory), evaluated once for the run.
+// Unfiltered wakers (several leaves of a part read the symbol) form a run of their own.
+struct WakeGroup {
   bool filtered = false;
-  bool same_filter_as_previous = false;
   CompiledNode leaf;
+  uint32_t begin = 0, end = 0;  // CompiledRules::wakers[begin, end)
 };
 
 // The compiled rule base: conditions, symbols and the wake index.
 struct CompiledRules {
-  std::vector<SymbolMap> symbols{kFamilyCount};
+  SymbolIndex symbols;
   std::vector<std::pair<Family, std::string>> symbol_names;
   std::vector<CompiledRule> rules;
   std::vector<CompiledNode> nodes;  // every rule's condition, each node's children side by side
-  // Every symbol's wake list, one after another: symbol s owns wakers [waker_begin[s], waker_begin[s + 1]).
+  // Every symbol's wake list, one after another, in runs of one filter: symbol s owns the groups
+  // [group_begin[s], group_begin[s + 1]), and they own consecutive ranges of `wakers`.
   std::vector<Waker> wakers;
-  std::vector<uint32_t> waker_begin;
+  std::vector<WakeGroup> wake_groups;
+  std::vector<uint32_t> group_begin;
   std::vector<int> always_rules;
+
+  // The knowledge of the built-in data-quality alerts, looked up once per engine, not per case
+  // (filled by the engine, which has the knowledge base).
+  struct BuiltInAlerts {
+    std::optional<AlertSeverity> data_quality_severity;
+    std::vector<std::string> data_quality_citations;
+    std::vector<std::string> critical_lab_citations;
+  } built_in;
 
   // A datum that can wake a rule: its symbol, and the leaf test that reads it (-1 when several
   // do), so that a rule is put on the agenda only when that test is not already false.

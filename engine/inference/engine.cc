@@ -33,9 +33,9 @@ void AppendUnique(std::vector<std::string>& list, const std::string& item) {
 // memory, the strategies they suggest and the alerts raised. Lives on the stack of Evaluate().
 class Run {
  public:
-  Run(const CompiledRules& compiled, const knowledge::KnowledgeBase& kb, const casefile::Case& c,
-      const FluxValues& flux, const EvaluateOptions& options)
-      : compiled_(compiled), kb_(kb), case_(c), flux_(flux), options_(options),
+  Run(const CompiledRules& compiled, const knowledge::KnowledgeBase& kb, const safety::GateIndex& gate_index,
+      const casefile::Case& c, const FluxValues& flux, const EvaluateOptions& options)
+      : compiled_(compiled), kb_(kb), gate_index_(gate_index), case_(c), flux_(flux), options_(options),
         generation_(BeginEvaluation(compiled, scratch_)),
         evaluator_(c, flux, scratch_->slots, generation_, compiled.nodes), alerts_(kb) {}
 
@@ -50,18 +50,20 @@ class Run {
   void Enqueue(int rule);
   void Wake(int symbol);
   bool Consider(int index);
-  void Fire(const rules::Rule& rule, double strength, bool clinical);
-  double Apply(const rules::Action& action, const rules::Rule& rule, double contribution, bool clinical);
+  void Fire(const CompiledRule& compiled_rule, double strength, bool clinical);
+  double Apply(const rules::Action& action, int symbol, const rules::Rule& rule, double contribution, bool clinical);
   void AddEvidence(int symbol, double contribution, bool for_it, const std::string& rule_id, bool clinical);
-  void SuggestDeficit(const rules::Action& action, const rules::Rule& rule, double contribution, bool clinical);
+  void SuggestDeficit(const rules::Action& action, int symbol, const rules::Rule& rule, double contribution,
+                      bool clinical);
   Conclusion ConclusionOf(int symbol);
   void SuggestStrategy(const std::string& id, const std::vector<std::string>& for_deficits, double contribution,
                        const std::string& source);
-  void RaiseAlert(const rules::Action& action, const rules::Rule& rule);
+  void RaiseAlert(const rules::Action& action, int symbol, const rules::Rule& rule);
   void NoteMeasured(int symbol);
 
   const CompiledRules& compiled_;
   const knowledge::KnowledgeBase& kb_;
+  const safety::GateIndex& gate_index_;
   const casefile::Case& case_;
   const FluxValues& flux_;
   const EvaluateOptions& options_;
@@ -85,11 +87,11 @@ class Run {
 // The case's data into the working memory; the rules it (or nothing at all) can make true onto
 // the agenda.
 void Run::LoadCase() {
-  std::vector<int> present = LoadWorkingMemory(case_, flux_, compiled_.symbols, scratch_->slots, generation_);
+  LoadWorkingMemory(case_, flux_, compiled_, scratch_->slots, generation_, scratch_->present);
   for (int rule : compiled_.always_rules) Enqueue(rule);
   if (!options_.use_index)
     for (int rule = 0; rule < static_cast<int>(compiled_.rules.size()); ++rule) Enqueue(rule);
-  for (int symbol : present) Wake(symbol);
+  for (int symbol : scratch_->present) Wake(symbol);
 }
 
 RuleState& Run::StateOf(int rule) {
@@ -111,19 +113,20 @@ void Run::Enqueue(int rule) {
 // shows reviewers the near miss and the datum it lacked ("ferritin not measured").
 void Run::Wake(int symbol) {
   const bool near_misses = options_.trace;
-  bool filter_false = false;
-  const Waker* end = compiled_.wakers.data() + compiled_.waker_begin[static_cast<size_t>(symbol) + 1];
-  for (const Waker* it = compiled_.wakers.data() + compiled_.waker_begin[static_cast<size_t>(symbol)]; it != end; ++it) {
-    const Waker& waker = *it;
-    if (waker.filtered && !waker.same_filter_as_previous)
-      filter_false = evaluator_.EvaluateLeaf(waker.leaf) == Truth::kFalse;
-    if (waker.filtered && filter_false) continue;
-    RuleState& state = StateOf(waker.rule);
-    if (state.parts & kQueued) continue;
-    state.parts |= waker.part;
-    if (state.parts == waker.required ||
-        (near_misses && std::popcount(state.parts) + 1 >= std::popcount(waker.required)))
-      Enqueue(waker.rule);
+  const WakeGroup* groups = compiled_.wake_groups.data();
+  const Waker* wakers = compiled_.wakers.data();
+  const size_t begin = compiled_.group_begin[static_cast<size_t>(symbol)];
+  const size_t end = compiled_.group_begin[static_cast<size_t>(symbol) + 1];
+  for (const WakeGroup* group = groups + begin; group != groups + end; ++group) {
+    if (group->filtered && evaluator_.EvaluateLeaf(group->leaf) == Truth::kFalse) continue;
+    for (const Waker* waker = wakers + group->begin; waker != wakers + group->end; ++waker) {
+      RuleState& state = StateOf(waker->rule);
+      if (state.parts & kQueued) continue;
+      state.parts |= waker->part;
+      if (state.parts == waker->required ||
+          (near_misses && std::popcount(state.parts) + 1 >= std::popcount(waker->required)))
+        Enqueue(waker->rule);
+    }
   }
 }
 
@@ -154,7 +157,7 @@ bool Run::Consider(int index) {
           "run limit of " + std::to_string(options_.run_limit) + " firings reached at rule " + rule.id;
       return false;
     }
-    Fire(rule, strength, evaluator_.Clinical(compiled_rule.root));
+    Fire(compiled_rule, strength, evaluator_.Clinical(compiled_rule.root));
   }
   if (options_.trace) {
     trace_.tests = std::move(tests_);  // cleared before the next rule
@@ -163,7 +166,8 @@ bool Run::Consider(int index) {
   return true;
 }
 
-void Run::Fire(const rules::Rule& rule, double strength, bool clinical) {
+void Run::Fire(const CompiledRule& compiled_rule, double strength, bool clinical) {
+  const rules::Rule& rule = *compiled_rule.rule;
   ++evaluation_.trace.firings;
   if (options_.trace) {
     trace_.fired = true;
@@ -171,28 +175,27 @@ void Run::Fire(const rules::Rule& rule, double strength, bool clinical) {
     trace_.order = evaluation_.trace.firings;
     trace_.strength = strength;
   }
-  for (const auto& action : rule.actions) {
-    double contribution = Apply(action, rule, action.certainty * strength, clinical);
+  for (size_t i = 0; i < rule.actions.size(); ++i) {
+    const rules::Action& action = rule.actions[i];
+    double contribution = Apply(action, compiled_rule.action_symbols[i], rule, action.certainty * strength, clinical);
     if (options_.trace) trace_.contributions.push_back(Contribution{ConclusionKindOf(action.kind), action.id, contribution});
   }
 }
 
-// Applies one action of a firing rule; returns the certainty it contributed.
-double Run::Apply(const rules::Action& action, const rules::Rule& rule, double contribution, bool clinical) {
+// Applies one action of a firing rule, `symbol` the conclusion it makes (CompiledRule::action_symbols);
+// returns the certainty it contributed.
+double Run::Apply(const rules::Action& action, int symbol, const rules::Rule& rule, double contribution,
+                  bool clinical) {
   switch (action.kind) {
-    case ActionKind::kDeriveFact:
-      AddEvidence(compiled_.Find(kFact, action.id), contribution, true, rule.id, clinical);
-      break;
+    case ActionKind::kDeriveFact: AddEvidence(symbol, contribution, true, rule.id, clinical); break;
     case ActionKind::kConcludeDriver:
-      AddEvidence(compiled_.Find(kDriver, action.id), contribution, true, rule.id, clinical);
-      NoteMeasured(compiled_.Find(kDriver, action.id));
+      AddEvidence(symbol, contribution, true, rule.id, clinical);
+      NoteMeasured(symbol);
       break;
-    case ActionKind::kSuggestDeficit: SuggestDeficit(action, rule, contribution, clinical); break;
-    case ActionKind::kOpposeDeficit:
-      AddEvidence(compiled_.Find(kDeficit, action.id), contribution, false, rule.id, false);
-      break;
+    case ActionKind::kSuggestDeficit: SuggestDeficit(action, symbol, rule, contribution, clinical); break;
+    case ActionKind::kOpposeDeficit: AddEvidence(symbol, contribution, false, rule.id, false); break;
     case ActionKind::kSuggestStrategy: SuggestStrategy(action.id, action.ids, contribution, rule.id); break;
-    case ActionKind::kRaiseAlert: RaiseAlert(action, rule); return 1;
+    case ActionKind::kRaiseAlert: RaiseAlert(action, symbol, rule); return 1;
     case ActionKind::kNoteDataQuality:
       evaluation_.notes.push_back(Note{rule.id, action.severity.empty() ? "warning" : action.severity, action.message});
       break;
@@ -222,8 +225,8 @@ void Run::AddEvidence(int symbol, double contribution, bool for_it, const std::s
   Wake(symbol);
 }
 
-void Run::SuggestDeficit(const rules::Action& action, const rules::Rule& rule, double contribution, bool clinical) {
-  int symbol = compiled_.Find(kDeficit, action.id);
+void Run::SuggestDeficit(const rules::Action& action, int symbol, const rules::Rule& rule, double contribution,
+                         bool clinical) {
   AddEvidence(symbol, contribution, true, rule.id, clinical);
   auto& drivers = deficit_drivers_[symbol];
   // A driver's weight is the evidence the rules naming it gave the deficit; the rule's strength
@@ -248,8 +251,8 @@ void Run::NoteMeasured(int symbol) {
 }
 
 // An alert from a rule; its `because` is the case data of the rule's tests that held.
-void Run::RaiseAlert(const rules::Action& action, const rules::Rule& rule) {
-  AddEvidence(compiled_.Find(kAlert, action.id), 1, true, rule.id, false);
+void Run::RaiseAlert(const rules::Action& action, int symbol, const rules::Rule& rule) {
+  AddEvidence(symbol, 1, true, rule.id, false);
   std::vector<std::string> because;
   for (const auto& test : tests_)
     if (test.truth == Truth::kTrue && !test.input.empty()) because.push_back(test.input);
@@ -296,15 +299,14 @@ void Run::AddDataQualityFindings() {
     for (const auto& issue : case_.data_quality)
       if (issue.severity != casefile::Severity::kInfo) because.push_back("data_quality:" + issue.path);  // info: a note only
     // Info unless the knowledge base says otherwise (other alerts default to caution).
-    std::optional<AlertSeverity> severity = KnowledgeDefaultSeverity(kb_, "data_quality_warning");
-    alerts_.Raise("data_quality_warning", severity.value_or(AlertSeverity::kInfo), because,
-                  KnowledgeCitations(kb_, "data_quality_warning"), "data_quality", "");
+    alerts_.Raise("data_quality_warning", compiled_.built_in.data_quality_severity.value_or(AlertSeverity::kInfo),
+                  because, compiled_.built_in.data_quality_citations, "data_quality", "");
   }
   if (case_.flags.critical_lab_value) {
     std::vector<std::string> because;
     for (const auto& lab : case_.flags.critical_labs) because.push_back("lab:" + lab);
     std::sort(because.begin(), because.end());  // the same for any order of the labs
-    alerts_.Raise("critical_lab_value", AlertSeverity::kHigh, because, KnowledgeCitations(kb_, "critical_lab_value"),
+    alerts_.Raise("critical_lab_value", AlertSeverity::kHigh, because, compiled_.built_in.critical_lab_citations,
                   "data_quality", "");
   }
   if (case_.flags.repeat_or_verify_labs) SuggestStrategy("repeat_or_verify_labs", {}, 1, "data_quality");
@@ -315,13 +317,23 @@ void Run::AddDataQualityFindings() {
 Evaluation Run::Finish() {
   safety::Conclusions conclusions;
   for (const auto& [id, driver] : evaluation_.drivers) conclusions.drivers[id] = driver.certainty;
-  safety::GateResult gate = safety::PassGate(case_, kb_, conclusions, std::move(suggested_), alerts_);
+  safety::GateResult gate = safety::PassGate(case_, kb_, conclusions, std::move(suggested_), alerts_, &gate_index_);
   evaluation_.alerts = alerts_.TakeSorted();
   evaluation_.strategies = std::move(gate.strategies);
   evaluation_.blocked = std::move(gate.blocked);
   evaluation_.requested = std::move(gate.requested);
   RankStrategies(evaluation_, case_, kb_);
   return std::move(evaluation_);
+}
+
+// The compiled rules with the knowledge every evaluation reads looked up once.
+std::unique_ptr<const CompiledRules> CompileForEngine(const rules::RuleBase& rule_base,
+                                                      const knowledge::KnowledgeBase& kb) {
+  std::unique_ptr<CompiledRules> compiled = CompileRules(rule_base);
+  compiled->built_in.data_quality_severity = KnowledgeDefaultSeverity(kb, "data_quality_warning");
+  compiled->built_in.data_quality_citations = KnowledgeCitations(kb, "data_quality_warning");
+  compiled->built_in.critical_lab_citations = KnowledgeCitations(kb, "critical_lab_value");
+  return compiled;
 }
 
 }  // namespace
@@ -340,12 +352,13 @@ ConclusionKind ConclusionKindOf(ActionKind kind) {
 }
 
 Engine::Engine(std::shared_ptr<const rules::RuleBase> rule_base, std::shared_ptr<const knowledge::KnowledgeBase> kb)
-    : rules_(std::move(rule_base)), kb_(std::move(kb)), compiled_(CompileRules(*rules_)) {}
+    : rules_(std::move(rule_base)), kb_(std::move(kb)), compiled_(CompileForEngine(*rules_, *kb_)),
+      gate_index_(std::make_unique<safety::GateIndex>(*kb_)) {}
 
 Engine::~Engine() = default;
 
 Evaluation Engine::Evaluate(const casefile::Case& c, const FluxValues& flux, const EvaluateOptions& options) const {
-  Run run(*compiled_, *kb_, c, flux, options);
+  Run run(*compiled_, *kb_, *gate_index_, c, flux, options);
   run.LoadCase();
   run.RunAgenda();
   run.CollectConclusions();
@@ -369,14 +382,19 @@ std::vector<const rules::Rule*> Engine::RulesConcluding(const std::string& id) c
 RuleTrace Engine::ExplainRule(const rules::Rule& rule, const casefile::Case& c, const FluxValues& flux,
                               const Evaluation& evaluation) const {
   const CompiledRules& compiled = *compiled_;
-  // A private working memory: case data plus the conclusions of the finished evaluation.
-  std::vector<Slot> slots(compiled.symbol_count());
-  LoadWorkingMemory(c, flux, compiled.symbols, slots, 1);
-  LoadConclusions(evaluation, compiled, slots, 1);
+  // The calling thread's working memory, a new generation of it: case data plus the conclusions
+  // of the finished evaluation (no evaluation runs on this thread meanwhile).
+  Scratch* scratch = nullptr;
+  const uint32_t generation = BeginEvaluation(compiled, scratch);
+  LoadWorkingMemory(c, flux, compiled, scratch->slots, generation, scratch->present);
+  LoadConclusions(evaluation, compiled, scratch->slots, generation);
   RuleTrace trace = StartRuleTrace(rule);
-  for (const auto& compiled_rule : compiled.rules) {
-    if (compiled_rule.rule != &rule) continue;
-    Evaluator evaluator(c, flux, slots, 1, compiled.nodes);
+  // Compiled rules are in rule base order; a rule of another rule base is not evaluated.
+  const auto& all = rules_->rules;
+  const std::less<const rules::Rule*> before;
+  if (!all.empty() && !before(&rule, all.data()) && before(&rule, all.data() + all.size())) {
+    const CompiledRule& compiled_rule = compiled.rules[static_cast<size_t>(&rule - all.data())];
+    Evaluator evaluator(c, flux, scratch->slots, generation, compiled.nodes);
     double strength = 1;
     trace.truth = evaluator.Evaluate(compiled_rule.root, &strength, &trace.tests);
     trace.strength = trace.truth == Truth::kTrue ? strength : 0;

@@ -196,6 +196,7 @@ class Engine {
   std::shared_ptr<const rules::RuleBase> rules_;
   std::shared_ptr<const knowledge::KnowledgeBase> kb_;
   std::unique_ptr<const CompiledRules> compiled_;
+  std::unique_ptr<const safety::GateIndex> gate_index_;
 };
 
 }  // namespace nflux::inference

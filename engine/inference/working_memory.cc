@@ -46,25 +46,32 @@ FluxValues FluxValues::From(const flux::FluxResult& result) {
 
 void SetThreadGenerationForTesting(uint32_t generation) { ThreadScratch().generation = generation; }
 
-std::vector<int> LoadWorkingMemory(const casefile::Case& c, const FluxValues& flux,
-                                   const std::vector<SymbolMap>& symbols, std::vector<Slot>& slots,
-                                   uint32_t generation) {
-  std::vector<int> present;
-  auto set = [&](Family family, std::string_view id, double value, const void* data) {
-    auto it = symbols[family].find(id);
-    if (it == symbols[family].end()) return;
-    Slot& slot = slots[it->second];
-    if (slot.generation != generation) present.push_back(it->second);
+void LoadWorkingMemory(const casefile::Case& c, const FluxValues& flux, const CompiledRules& compiled,
+                       std::vector<Slot>& slots, uint32_t generation, std::vector<int>& present) {
+  present.clear();
+  auto set_symbol = [&](int symbol, double value, const void* data) {
+    Slot& slot = slots[static_cast<size_t>(symbol)];
+    if (slot.generation != generation) present.push_back(symbol);
     slot.generation = generation;
     slot.value = value;
     slot.data = data;
     slot.support = slot.against = 0;
     slot.clinical = false;
   };
+  auto set = [&](Family family, std::string_view id, double value, const void* data) {
+    if (int symbol = compiled.Find(family, id); symbol >= 0) set_symbol(symbol, value, data);
+  };
   for (const auto& [id, score] : c.symptoms) set(kSymptom, id, score, nullptr);
   for (const auto& [id, q] : c.questionnaires) set(kQuestionnaire, id, 0, &q);
   for (const auto& lab : c.labs) {
-    if (const casefile::LabResult* used = c.Lab(lab.test); used == &lab) set(kLab, lab.test, *lab.value, &lab);
+    if (!lab.used || !lab.value) continue;
+    const int symbol = compiled.Find(kLab, lab.test);
+    if (symbol < 0) continue;
+    // The first usable entry of a test is the one in use unless another follows; only then ask
+    // the case which one wins (Case::Lab), rather than asking for every lab.
+    const casefile::LabResult* used = &lab;
+    if (slots[static_cast<size_t>(symbol)].generation == generation) used = c.Lab(lab.test);
+    set_symbol(symbol, *used->value, used);
   }
   for (const auto& derived : c.derived) set(kDerived, derived.id, derived.value, &derived);
   for (const auto& [id, value] : flux.values) set(kFlux, id, value, nullptr);
@@ -79,7 +86,6 @@ std::vector<int> LoadWorkingMemory(const casefile::Case& c, const FluxValues& fl
   for (const auto& id : c.supplements_requested) set(kSupplementRequested, id, 1, nullptr);
   for (const auto& [id, value] : c.lifestyle) set(kLifestyle, id, value.number.value_or(0), &value);
   for (const auto& [id, score] : c.stressors) set(kStressor, id, score, nullptr);
-  return present;
 }
 
 double CalibratedCertainty(const Slot& slot, Family family) {
@@ -90,14 +96,13 @@ double CalibratedCertainty(const Slot& slot, Family family) {
 
 void LoadConclusions(const Evaluation& evaluation, const CompiledRules& compiled, std::vector<Slot>& slots,
                      uint32_t generation) {
+  // Whole slots are written: `slots` may be reused scratch holding an older evaluation's values.
   auto load = [&](Family family, const std::map<std::string, Conclusion>& conclusions) {
     for (const auto& [id, conclusion] : conclusions) {
       int symbol = compiled.Find(family, id);
       if (symbol < 0) continue;
-      slots[symbol].generation = generation;
-      slots[symbol].support = conclusion.support;
-      slots[symbol].against = conclusion.against;
-      slots[symbol].clinical = conclusion.clinical;
+      slots[static_cast<size_t>(symbol)] =
+          Slot{generation, 0, nullptr, conclusion.support, conclusion.against, conclusion.clinical};
     }
   };
   load(kFact, evaluation.facts);
@@ -105,10 +110,7 @@ void LoadConclusions(const Evaluation& evaluation, const CompiledRules& compiled
   load(kDeficit, evaluation.deficits);
   for (const auto& alert : evaluation.alerts) {
     int symbol = compiled.Find(kAlert, alert.id);
-    if (symbol >= 0) {
-      slots[symbol].generation = generation;
-      slots[symbol].support = 1;
-    }
+    if (symbol >= 0) slots[static_cast<size_t>(symbol)] = Slot{generation, 0, nullptr, 1, 0, false};
   }
 }
 

@@ -41,6 +41,7 @@ struct RuleState {
 struct Scratch {
   std::vector<Slot> slots;
   std::vector<RuleState> rules;
+  std::vector<int> present;  // LoadWorkingMemory's answer, reused
   uint32_t generation = 0;
 };
 
@@ -52,10 +53,10 @@ uint32_t BeginEvaluation(const CompiledRules& compiled, Scratch*& scratch);
 // its wrap-around without 2^32 evaluations first.
 void SetThreadGenerationForTesting(uint32_t generation);
 
-// Fills the working memory from the case; returns the present data symbols.
-std::vector<int> LoadWorkingMemory(const casefile::Case& c, const FluxValues& flux,
-                                   const std::vector<SymbolMap>& symbols, std::vector<Slot>& slots,
-                                   uint32_t generation);
+// Fills the working memory from the case; `present` gets the present data symbols (cleared
+// first, so a caller can reuse its buffer).
+void LoadWorkingMemory(const casefile::Case& c, const FluxValues& flux, const CompiledRules& compiled,
+                       std::vector<Slot>& slots, uint32_t generation, std::vector<int>& present);
 
 // Loads a finished evaluation's conclusions (facts, drivers, deficits, alerts) into `slots`.
 void LoadConclusions(const Evaluation& evaluation, const CompiledRules& compiled, std::vector<Slot>& slots,

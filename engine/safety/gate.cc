@@ -30,8 +30,8 @@ std::string NamedStrategy(const std::string& item) {
 class Gate {
  public:
   Gate(const casefile::Case& c, const knowledge::KnowledgeBase& kb, const Conclusions& conclusions,
-       std::map<std::string, StrategyResult> suggested, AlertBoard& alerts)
-      : kb_(kb), alerts_(alerts), state_(c, kb, conclusions, &alerts), strategies_(std::move(suggested)) {
+       std::map<std::string, StrategyResult> suggested, AlertBoard& alerts, const GateIndex* index)
+      : kb_(kb), index_(index), alerts_(alerts), state_(c, kb, conclusions, &alerts), strategies_(std::move(suggested)) {
     for (const auto& id : c.supplements_requested) strategies_[id].requested = true;
     for (const auto& id : c.supplements_current) strategies_[id].current = true;
     for (auto& [id, strategy] : strategies_) {
@@ -48,6 +48,9 @@ class Gate {
 
  private:
   void RaiseInteractions(const casefile::MedicationEntry& a, const casefile::MedicationEntry& b);
+  void RaiseInteractions(const std::vector<const knowledge::Edge*>& edges, const casefile::MedicationEntry& a,
+                         const casefile::MedicationEntry& b);
+  const std::vector<const knowledge::Edge*>& InteractionsOf(const std::string& source);
   void RaiseUnchecked(std::vector<casefile::UnknownEntry> unknown, const std::string& kind);
   void CheckEdges(StrategyResult& strategy);
   void ApplyNamedBy(StrategyResult& strategy, const AlertResult& alert);
@@ -55,6 +58,8 @@ class Gate {
   bool Lifted(const StrategyResult& strategy, const std::string& alert) const;
 
   const knowledge::KnowledgeBase& kb_;
+  const GateIndex* index_;  // may be null: InteractionsOf reads the graph
+  std::vector<const knowledge::Edge*> edges_;  // InteractionsOf's answer without an index
   AlertBoard& alerts_;
   CaseState state_;
   std::map<std::string, StrategyResult> strategies_;  // by id: the order is the same for any input order
@@ -75,21 +80,32 @@ void Gate::RaiseMedicationAlerts() {
 
 // Every interacts_with edge from `a` (or a class of it) to `b` (or a class of it).
 void Gate::RaiseInteractions(const casefile::MedicationEntry& a, const casefile::MedicationEntry& b) {
-  std::vector<std::string> sources = a.classes;
-  sources.push_back(a.id);
-  for (const auto& source : sources)
-    for (const knowledge::Edge* edge : kb_.OutEdges(source)) {
-      if (edge->type != knowledge::EdgeType::kInteractsWith) continue;
-      bool meets = b.id == edge->to || std::binary_search(b.classes.begin(), b.classes.end(), edge->to);
-      // A class with itself: one alert per pair, raised from the first of the two by id.
-      if (!meets || (edge->from == edge->to && a.id > b.id)) continue;
-      std::vector<std::string> citations = KnowledgeCitations(kb_, edge->alert);
-      citations.insert(citations.end(), edge->citations.begin(), edge->citations.end());
-      const std::string message = Label(kb_, a.id) + " with " + Label(kb_, b.id) + ": " +
-                                  (edge->note.empty() ? KnowledgeDescription(kb_, edge->alert) : edge->note);
-      alerts_.Raise(edge->alert, edge->alert_severity, {"medication:" + a.id, "medication:" + b.id}, citations,
-                    "safety", message);
-    }
+  for (const auto& source : a.classes) RaiseInteractions(InteractionsOf(source), a, b);
+  RaiseInteractions(InteractionsOf(a.id), a, b);
+}
+
+const std::vector<const knowledge::Edge*>& Gate::InteractionsOf(const std::string& source) {
+  if (index_) return index_->Interactions(source);
+  edges_.clear();
+  for (const knowledge::Edge* edge : kb_.OutEdges(source))
+    if (edge->type == knowledge::EdgeType::kInteractsWith) edges_.push_back(edge);
+  return edges_;
+}
+
+// The interacts_with `edges` of one source of `a` that meet `b`.
+void Gate::RaiseInteractions(const std::vector<const knowledge::Edge*>& edges, const casefile::MedicationEntry& a,
+                             const casefile::MedicationEntry& b) {
+  for (const knowledge::Edge* edge : edges) {
+    bool meets = b.id == edge->to || std::binary_search(b.classes.begin(), b.classes.end(), edge->to);
+    // A class with itself: one alert per pair, raised from the first of the two by id.
+    if (!meets || (edge->from == edge->to && a.id > b.id)) continue;
+    std::vector<std::string> citations = KnowledgeCitations(kb_, edge->alert);
+    citations.insert(citations.end(), edge->citations.begin(), edge->citations.end());
+    const std::string message = Label(kb_, a.id) + " with " + Label(kb_, b.id) + ": " +
+                                (edge->note.empty() ? KnowledgeDescription(kb_, edge->alert) : edge->note);
+    alerts_.Raise(edge->alert, edge->alert_severity, {"medication:" + a.id, "medication:" + b.id}, citations,
+                  "safety", message);
+  }
 }
 
 void Gate::RaiseUnchecked(std::vector<casefile::UnknownEntry> unknown, const std::string& kind) {
@@ -216,9 +232,24 @@ std::string StrategyResult::Naming() const {
   return (requested ? "requested:" : current ? "current:" : "suggested:") + id;
 }
 
+GateIndex::GateIndex(const knowledge::KnowledgeBase& kb) {
+  for (const knowledge::Edge& edge : kb.edges())
+    if (edge.type == knowledge::EdgeType::kInteractsWith && !interactions_.count(edge.from)) {
+      auto& edges = interactions_[edge.from];
+      for (const knowledge::Edge* out : kb.OutEdges(edge.from))
+        if (out->type == knowledge::EdgeType::kInteractsWith) edges.push_back(out);
+    }
+}
+
+const std::vector<const knowledge::Edge*>& GateIndex::Interactions(std::string_view id) const {
+  static const std::vector<const knowledge::Edge*> kNone;
+  auto it = interactions_.find(id);
+  return it == interactions_.end() ? kNone : it->second;
+}
+
 GateResult PassGate(const casefile::Case& c, const knowledge::KnowledgeBase& kb, const Conclusions& conclusions,
-                    std::map<std::string, StrategyResult> suggested, AlertBoard& alerts) {
-  Gate gate(c, kb, conclusions, std::move(suggested), alerts);
+                    std::map<std::string, StrategyResult> suggested, AlertBoard& alerts, const GateIndex* index) {
+  Gate gate(c, kb, conclusions, std::move(suggested), alerts, index);
   gate.RaiseMedicationAlerts();
   gate.JudgeContraindications();
   gate.ApplyAlertVerdicts();

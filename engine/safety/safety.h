@@ -13,8 +13,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
+#include "base/text.h"
 #include "case/case.h"
 #include "knowledge/knowledge.h"
 #include "knowledge/vocabulary.h"
@@ -103,14 +105,31 @@ struct GateResult {
   std::vector<StrategyResult> requested;   // every requested and current supplement with its verdict, by id
 };
 
+// What the gate reads of the knowledge base for every case, indexed once: the interacts_with
+// edges by source (a medication or medication class id). Immutable after construction; one per
+// knowledge base, shared by every thread (the inference engine holds one).
+// REQUIRES: `kb` outlives the index.
+class GateIndex {
+ public:
+  explicit GateIndex(const knowledge::KnowledgeBase& kb);
+
+  // The interacts_with edges from `id`, in the knowledge base's edge order (OutEdges); empty when none.
+  const std::vector<const knowledge::Edge*>& Interactions(std::string_view id) const;
+
+ private:
+  std::unordered_map<std::string, std::vector<const knowledge::Edge*>, StringHash, std::equal_to<>> interactions_;
+};
+
 // The gate: raises the alerts the medications call for (interactions, unknown drugs), judges
 // every strategy in `suggested` and every requested and current supplement of the case, raises
 // the alerts their contraindications name, and applies the verdict rule: a strategy named in an
 // alert's `because` is never acceptable; a supplement named by an urgent or high alert is blocked
 // unless an `unless` of its contraindication for that alert holds; an alert's gates hold for every
 // strategy of their kinds.
+// `index`, when given, is one built from `kb`; without it the gate reads the graph directly.
 GateResult PassGate(const casefile::Case& c, const knowledge::KnowledgeBase& kb, const Conclusions& conclusions,
-                    std::map<std::string, StrategyResult> suggested, AlertBoard& alerts);
+                    std::map<std::string, StrategyResult> suggested, AlertBoard& alerts,
+                    const GateIndex* index = nullptr);
 
 // One strategy against the case's contraindication edges alone (no alerts, no conclusions).
 StrategyResult CheckStrategy(const std::string& strategy_id, const casefile::Case& c,

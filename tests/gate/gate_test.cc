@@ -262,6 +262,29 @@ TEST(Gate, AnMaoiWithAnSsriRaisesHighAndTwoSsrisACautionOncePerPair) {
   EXPECT_EQ("L_citalopram with L_sertraline: two serotonergic drugs", pair.alerts[0].message);
 }
 
+// The engine passes a GateIndex (interactions looked up once per knowledge base); the gate must
+// judge exactly as when it reads the graph itself.
+TEST(Gate, TheIndexJudgesAsTheGraphDoes) {
+  casefile::Case c = Adult();
+  c.medications = {Medication("sertraline"), Medication("phenelzine"), Medication("citalopram")};
+  c.supplements_requested = {"precursor_5htp", "iron"};
+  const GateIndex index(*GateKnowledge());
+  EXPECT_FALSE(index.Interactions("maoi").empty());
+  EXPECT_TRUE(index.Interactions("precursor_5htp").empty());
+  auto judge = [&](const GateIndex* with) {
+    AlertBoard board(*GateKnowledge());
+    GateResult gate = PassGate(c, *GateKnowledge(), {}, {}, board, with);
+    json out;
+    for (const auto& alert : board.TakeSorted())
+      out["alerts"].push_back({alert.id, Name(alert.severity), alert.message, alert.because, alert.reasons.size()});
+    for (const auto& strategy : gate.requested) out["verdicts"].push_back({strategy.id, VerdictName(strategy.verdict)});
+    return out;
+  };
+  const json direct = judge(nullptr);
+  EXPECT_GE(direct["alerts"].size(), 2u) << direct.dump(1);  // serotonin_risk, interaction
+  EXPECT_EQ(direct, judge(&index));
+}
+
 TEST(Gate, AnUnknownMedicationRaisesUncheckedAndItsGateCautionsCofactors) {
   casefile::Case c = Adult();
   c.unknown_medications = {casefile::UnknownEntry{"zuranolone", "/medications/0", {}}};

@@ -15,6 +15,7 @@
 #include "case/case.h"
 #include "flux/flux.h"
 #include "inference/certainty.h"
+#include "inference/compile.h"
 #include "inference/inference.h"
 #include "inference/working_memory.h"
 #include "knowledge/knowledge.h"
@@ -269,6 +270,48 @@ TEST(EngineTest, MissingDataIsUnknownNotFalse) {
   EXPECT_EQ(trace.tests[0].truth, Truth::kUnknown);
   EXPECT_EQ(trace.tests[0].input, "lab:ferritin");
   EXPECT_EQ(trace.tests[0].actual, "ferritin not measured");
+}
+
+// ExplainRule reuses the thread's working memory: what an earlier case left there (ferritin
+// measured, the driver concluded) must not show through.
+TEST(EngineTest, ExplainRuleSeesOnlyItsOwnCase) {
+  Engine engine(Rules({{"chain.rules", kChainRules}}), FixtureKnowledge());
+  auto measured = ParseCase(R"({"patient": {"sex": "male", "age_years": 50}, "symptoms": {"fatigue": 3},
+    "labs": [{"test": "ferritin", "value": 12, "unit": "ug/L"}]})");
+  auto bare = ParseCase(R"({"patient": {"sex": "male", "age_years": 50}, "symptoms": {"fatigue": 3}})");
+  auto measured_evaluation = engine.Evaluate(measured, {});
+  ASSERT_TRUE(measured_evaluation.drivers.count("iron_deficiency"));
+  auto bare_evaluation = engine.Evaluate(bare, {});
+  const rules::Rule* ferritin_rule = engine.RulesConcluding("iron_deficiency").at(0);
+  const rules::Rule* deficit_rule = nullptr;
+  for (const auto& rule : engine.rule_base().rules)
+    if (rule.id == "iron_limits_dopamine") deficit_rule = &rule;
+  ASSERT_NE(nullptr, deficit_rule);
+  EXPECT_EQ(Truth::kTrue, engine.ExplainRule(*deficit_rule, measured, {}, measured_evaluation).truth);
+  EXPECT_EQ(Truth::kUnknown, engine.ExplainRule(*ferritin_rule, bare, {}, bare_evaluation).truth);
+  EXPECT_EQ(Truth::kTrue, engine.ExplainRule(*ferritin_rule, measured, {}, measured_evaluation).truth);
+  EXPECT_EQ(Truth::kFalse, engine.ExplainRule(*deficit_rule, bare, {}, bare_evaluation).truth);
+}
+
+// The symbol index finds every id of every family, long ids (beyond the part held inline) and ids
+// that differ only at their end included, across the table's growth; an id of another family is not found.
+TEST(SymbolIndexTest, FindsExactlyWhatWasInterned) {
+  CompiledRules compiled;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 500; ++i) ids.push_back("id_" + std::to_string(i));
+  ids.push_back("a_rather_long_identifier_number_one");
+  ids.push_back("a_rather_long_identifier_number_two");
+  ids.push_back("");
+  for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(static_cast<int>(i), compiled.Intern(kLab, ids[i]));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_EQ(static_cast<int>(i), compiled.Find(kLab, ids[i])) << ids[i];
+    EXPECT_EQ(-1, compiled.Find(kSymptom, ids[i])) << ids[i];
+  }
+  EXPECT_EQ(-1, compiled.Find(kLab, "a_rather_long_identifier_number_six"));
+  EXPECT_EQ(-1, compiled.Find(kLab, "a_rather_long_identifier_number_one_"));
+  EXPECT_EQ(-1, compiled.Find(kLab, "id_500"));
+  EXPECT_EQ(static_cast<int>(ids.size()), compiled.Intern(kSymptom, "id_1"));
+  EXPECT_EQ(1, compiled.Intern(kLab, "id_1"));
 }
 
 TEST(EngineTest, ThreeValuedLogic) {
