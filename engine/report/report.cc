@@ -372,7 +372,7 @@ std::vector<std::string> CollectableInputs(const knowledge::KnowledgeBase& kb, c
 void AddDecidingInputs(const inference::Engine& engine, const casefile::Case& c, const Evaluation& evaluation,
                        const ReportOptions& options, const std::string& id, const std::string& behind,
                        std::map<std::string, NextData>& entries) {
-  auto why_not = explain::WhyNot(engine, c, evaluation, id, options.flux);
+  auto why_not = explain::WhatWouldDecide(engine, c, evaluation, id, options.flux);
   if (!why_not.ok()) return;
   const double certainty = Round3(why_not->certainty);
   for (const auto& input : why_not->inputs) {
@@ -455,10 +455,22 @@ namespace {
 class TraceBytes {
  public:
   TraceBytes& Text(std::string_view text) {
-    Number(static_cast<double>(text.size()));
+    Number(text.size());
     bytes_.append(text);
     return *this;
   }
+  // Counts, lines and flags through the integer path: the same digits as the double's shortest
+  // form below 100000 (where that form would switch to "1e+05"), at a fraction of the cost.
+  TraceBytes& Number(int value) {
+    if (value < 0 || value >= 100000) return Number(static_cast<double>(value));
+    char buffer[16];
+    auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
+    bytes_.append(buffer, end);
+    bytes_ += ';';
+    return *this;
+  }
+  TraceBytes& Number(size_t value) { return value < 100000 ? Number(static_cast<int>(value)) : Number(static_cast<double>(value)); }
+  TraceBytes& Number(bool value) { return Number(static_cast<int>(value)); }
   TraceBytes& Number(double value) {
     char buffer[32];
     auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
@@ -474,14 +486,14 @@ class TraceBytes {
 
 void AddRuleTrace(const inference::RuleTrace& rule, TraceBytes& out) {
   out.Text(rule.rule).Text(rule.title).Text(rule.file).Number(rule.line).Number(rule.stratum);
-  out.Number(static_cast<double>(rule.citations.size()));
+  out.Number(rule.citations.size());
   for (const auto& citation : rule.citations) out.Text(citation);
   out.Number(static_cast<int>(rule.truth)).Number(rule.fired).Number(rule.strength).Number(rule.order);
-  out.Number(rule.clinical).Number(static_cast<double>(rule.tests.size()));
+  out.Number(rule.clinical).Number(rule.tests.size());
   for (const auto& test : rule.tests)
     out.Text(test.source).Number(static_cast<int>(test.truth)).Text(test.actual).Text(test.input).Number(test.strength)
         .Number(test.reads_value);
-  out.Number(static_cast<double>(rule.contributions.size()));
+  out.Number(rule.contributions.size());
   for (const auto& contribution : rule.contributions)
     out.Number(static_cast<int>(contribution.kind)).Text(contribution.id).Number(contribution.certainty);
 }
@@ -491,7 +503,7 @@ void AddRuleTrace(const inference::RuleTrace& rule, TraceBytes& out) {
 std::string TraceId(const Evaluation& evaluation) {
   const inference::Trace& trace = evaluation.trace;
   TraceBytes bytes;
-  bytes.Number(trace.firings).Number(trace.considered).Text(trace.stopped).Number(static_cast<double>(trace.rules.size()));
+  bytes.Number(trace.firings).Number(trace.considered).Text(trace.stopped).Number(trace.rules.size());
   for (const auto& rule : trace.rules) AddRuleTrace(rule, bytes);
   return "sha256:" + Sha256Hex(bytes.bytes());
 }
