@@ -117,6 +117,7 @@ class JsonWriter {
   }
   // ASCII as nlohmann escapes it; text with other bytes through nlohmann itself (its UTF-8
   // checks and errors included).
+  // Runs of plain characters are appended whole.
   void Escaped(std::string_view text) {
     for (char c : text)
       if (static_cast<unsigned char>(c) >= 0x80) {
@@ -124,7 +125,15 @@ class JsonWriter {
         return;
       }
     out_ += '"';
-    for (char c : text) EscapedAscii(c);
+    size_t plain = 0;
+    for (size_t i = 0; i < text.size(); ++i) {
+      const char c = text[i];
+      if (static_cast<unsigned char>(c) >= 0x20 && c != '"' && c != '\\') continue;
+      out_.append(text, plain, i - plain);
+      EscapedAscii(c);
+      plain = i + 1;
+    }
+    out_.append(text, plain, text.size() - plain);
     out_ += '"';
   }
   void EscapedAscii(char c) {
