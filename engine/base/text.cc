@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -101,16 +102,18 @@ Result<std::string> ReadFileToString(const std::string& path) {
 
 std::string FormatNumber(double value, int significant) {
   if (!std::isfinite(value)) return std::isnan(value) ? "nan" : (value > 0 ? "inf" : "-inf");
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.*g", significant, value);
-  std::string text = buffer;
-  if (text.find('e') != std::string::npos && std::fabs(value) >= 1e-4 && std::fabs(value) < 1e15) {
-    std::snprintf(buffer, sizeof buffer, "%.*f", significant, value);
-    text = buffer;
-    if (text.find('.') != std::string::npos) {
-      while (!text.empty() && text.back() == '0') text.pop_back();
-      if (!text.empty() && text.back() == '.') text.pop_back();
-    }
+  // std::to_chars with a precision is specified as printf's "%.*g" / "%.*f", without its locale
+  // and format-string parsing (a report formats thousands of numbers).
+  char buffer[400];
+  char* end = std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::general, significant).ptr;
+  std::string_view general(buffer, static_cast<size_t>(end - buffer));
+  if (general.find('e') == std::string_view::npos || std::fabs(value) < 1e-4 || std::fabs(value) >= 1e15)
+    return std::string(general);
+  end = std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::fixed, significant).ptr;
+  std::string text(buffer, end);
+  if (text.find('.') != std::string::npos) {
+    while (!text.empty() && text.back() == '0') text.pop_back();
+    if (!text.empty() && text.back() == '.') text.pop_back();
   }
   return text;
 }

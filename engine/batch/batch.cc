@@ -10,6 +10,7 @@
 
 #include "audit/audit.h"
 #include "batch/batch.h"
+#include "report/report.h"
 
 namespace nflux::batch {
 namespace {
@@ -54,16 +55,11 @@ LineError ErrorOf(const Status& status, CaseText where, const std::string& kind_
   return error;
 }
 
-void Tally(const nlohmann::ordered_json& report, Outcome& out) {
-  for (const auto& deficit : report.value("deficits", nlohmann::ordered_json::array())) {
-    const std::string level = deficit.value("level", "");
-    if (level == "likely") out.likely.push_back(deficit.value("id", ""));
-    if (level == "possible") out.possible.push_back(deficit.value("id", ""));
-  }
-  for (const auto& alert : report.value("alerts", nlohmann::ordered_json::array()))
-    out.alerts.push_back(alert.value("id", ""));
-  for (const auto& blocked : report.value("blocked_strategies", nlohmann::ordered_json::array()))
-    out.blocked.push_back(blocked.value("id", ""));
+void Tally(const report::Tally& tally, Outcome& out) {
+  out.likely = tally.likely;
+  out.possible = tally.possible;
+  out.alerts = tally.alerts;
+  out.blocked = tally.blocked;
 }
 
 // Parses and evaluates one case, exactly as `nflux evaluate --format json` would.
@@ -82,13 +78,13 @@ Outcome EvaluateOne(const pipeline::Pipeline& pipeline, CaseText item, const Opt
     out.error = ErrorOf(result.status(), std::move(item), "evaluation");
     return out;
   }
-  nlohmann::ordered_json report = pipeline.ReportJson(*result);
-  Tally(report, out);
-  out.line = report.dump();
+  // The line written straight as text; the JSON DOM only when the store needs it.
+  out.line = pipeline.ReportText(*result);
+  Tally(report::TallyOf(result->evaluation), out);
   if (options.store) {
     out.trace = result->evaluation.trace.ToJson();
     out.result = std::move(result).value();
-    out.report = std::move(report);
+    out.report = nlohmann::ordered_json::parse(out.line);
   } else {
     item.text.clear();
   }

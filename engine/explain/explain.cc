@@ -493,27 +493,48 @@ bool WasConcluded(const Evaluation& evaluation, ConclusionKind kind, const std::
   return kind == ConclusionKind::kAlert && FindAlert(evaluation, id) != nullptr;
 }
 
-// A rule that concludes `id` but did not fire: how close it came and what it lacked.
+// A rule that concludes `id` but did not fire: how close it came and what it lacked. Without
+// `details`, only what DecidingInputs reads (rule, certainty, truth, closeness, unknown tests).
 WhyNotRule Candidate(const inference::Engine& engine, const casefile::Case& c, const Evaluation& evaluation,
-                     const inference::FluxValues& flux, const rules::Rule& rule, const std::string& id) {
+                     const inference::FluxValues& flux, const rules::Rule& rule, const std::string& id,
+                     bool details) {
   RuleTrace trace = engine.ExplainRule(rule, c, flux, evaluation);
   WhyNotRule candidate;
   candidate.rule = rule.id;
-  candidate.title = rule.title;
-  candidate.file = rule.at.file;
-  candidate.line = rule.at.line;
   candidate.certainty = ActionCertainty(rule, id);
   candidate.truth = trace.truth;
   candidate.closeness = trace.Closeness();
-  candidate.citations = FormatCitations(engine.knowledge(), rule.citations);
-  candidate.citation_keys = rule.citations;
-  candidate.grade = GradeOf(engine.knowledge(), rule.citations);
-  for (const auto& test : trace.tests) {
-    if (test.truth == Truth::kTrue) candidate.held.push_back(test);
-    if (test.truth == Truth::kFalse) candidate.failed.push_back(test);
-    if (test.truth == Truth::kUnknown) candidate.unknown.push_back(test);
+  if (details) {
+    candidate.title = rule.title;
+    candidate.file = rule.at.file;
+    candidate.line = rule.at.line;
+    candidate.citations = FormatCitations(engine.knowledge(), rule.citations);
+    candidate.citation_keys = rule.citations;
+    candidate.grade = GradeOf(engine.knowledge(), rule.citations);
+  }
+  for (auto& test : trace.tests) {
+    if (details && test.truth == Truth::kTrue) candidate.held.push_back(test);
+    if (details && test.truth == Truth::kFalse) candidate.failed.push_back(test);
+    if (test.truth == Truth::kUnknown) candidate.unknown.push_back(std::move(test));
   }
   return candidate;
+}
+
+// The rules that conclude `id`: those that fired into `fired`, the others as candidates, closest
+// first, then by rule id (DecidingInputs combines them in this order).
+void Candidates(const inference::Engine& engine, const casefile::Case& c, const Evaluation& evaluation,
+                const inference::FluxValues& flux, const std::string& id, bool details,
+                std::vector<std::string>& fired, std::vector<WhyNotRule>& candidates) {
+  for (const rules::Rule* rule : engine.RulesConcluding(id)) {
+    if (OnlyOpposes(*rule, id)) continue;
+    const RuleTrace* trace = FindTrace(evaluation, rule->id);
+    if (trace && trace->fired) fired.push_back(rule->id);
+    else candidates.push_back(Candidate(engine, c, evaluation, flux, *rule, id, details));
+  }
+  std::sort(candidates.begin(), candidates.end(), [](const WhyNotRule& a, const WhyNotRule& b) {
+    if (a.closeness != b.closeness) return a.closeness > b.closeness;
+    return a.rule < b.rule;
+  });
 }
 
 // The unmeasured inputs that would decide the candidates (only a rule whose condition is still
@@ -800,18 +821,22 @@ Result<WhyNotExplanation> WhyNot(const inference::Engine& engine, const casefile
   out.id = id;
   out.kind = subject.name;
   Standing evidence = WhereItStands(evaluation, subject.kind, id, out);
-  for (const rules::Rule* rule : engine.RulesConcluding(id)) {
-    if (OnlyOpposes(*rule, id)) continue;
-    const RuleTrace* fired = FindTrace(evaluation, rule->id);
-    if (fired && fired->fired) out.fired.push_back(rule->id);
-    else out.rules.push_back(Candidate(engine, c, evaluation, flux, *rule, id));
-  }
-  std::sort(out.rules.begin(), out.rules.end(), [](const WhyNotRule& a, const WhyNotRule& b) {
-    if (a.closeness != b.closeness) return a.closeness > b.closeness;
-    return a.rule < b.rule;
-  });
+  Candidates(engine, c, evaluation, flux, id, /*details=*/true, out.fired, out.rules);
   out.inputs = DecidingInputs(out.rules, evidence, subject.kind && HasCertainty(*subject.kind));
   return out;
+}
+
+Result<Deciding> WhatWouldDecide(const inference::Engine& engine, const casefile::Case& c,
+                                 const Evaluation& evaluation, const std::string& id,
+                                 const inference::FluxValues& flux) {
+  Subject subject = SubjectOf(engine, evaluation, id);
+  if (subject.name.empty()) return UnknownId(engine, id);
+  WhyNotExplanation standing;
+  Standing evidence = WhereItStands(evaluation, subject.kind, id, standing);
+  std::vector<std::string> fired;
+  std::vector<WhyNotRule> candidates;
+  Candidates(engine, c, evaluation, flux, id, /*details=*/false, fired, candidates);
+  return Deciding{standing.certainty, DecidingInputs(candidates, evidence, subject.kind && HasCertainty(*subject.kind))};
 }
 
 ordered_json WhyNotExplanation::ToJson() const {

@@ -194,4 +194,15 @@ Result<WhyNotExplanation> WhyNot(const inference::Engine& engine, const casefile
                                  const inference::Evaluation& evaluation, const std::string& id,
                                  const inference::FluxValues& flux = {});
 
+// What would decide `id`: exactly WhyNot's `certainty` and `inputs`, without the rest of the
+// explanation (citations, titles, the tests that held or failed), which next_best_data does not
+// show. Errors: as WhyNot.
+struct Deciding {
+  double certainty = 0;
+  std::vector<DecidingInput> inputs;
+};
+Result<Deciding> WhatWouldDecide(const inference::Engine& engine, const casefile::Case& c,
+                                 const inference::Evaluation& evaluation, const std::string& id,
+                                 const inference::FluxValues& flux = {});
+
 }  // namespace nflux::explain

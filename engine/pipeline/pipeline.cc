@@ -506,6 +506,11 @@ nlohmann::ordered_json Pipeline::ReportJson(const CaseEvaluation& result) const 
                                   result.report);
 }
 
+std::string Pipeline::ReportText(const CaseEvaluation& result) const {
+  return report::EvaluationJsonText(*engine_, result.parsed, result.evaluation, report::VersionsOf(*engine_),
+                                    result.report);
+}
+
 Result<WhatIfResult> Pipeline::WhatIf(std::string_view before_text, std::string_view after_text,
                                       const WhatIfOptions& options) const {
   WhatIfResult out;

@@ -256,6 +256,8 @@ class Pipeline {
 
   // The evaluation JSON of shared/contracts/output.md for a result of Evaluate().
   nlohmann::ordered_json ReportJson(const CaseEvaluation& result) const;
+  // The same as compact text, byte for byte ReportJson(result).dump(), without the JSON DOM.
+  std::string ReportText(const CaseEvaluation& result) const;
 
   // The case before and after a change: both parsed, both through the flux model and the engine;
   // with options.rank, every strategy ranked for `before`, each with its SafetyVerdict().

@@ -12,6 +12,7 @@
 #include "base/text.h"
 #include "explain/explain.h"
 #include "flux/flux.h"
+#include "report/json_writer.h"
 
 #ifndef NFLUX_VERSION
 #define NFLUX_VERSION "0.0.0"
@@ -50,56 +51,60 @@ std::vector<std::string> RuleCitations(const inference::Engine& engine, const st
   return out;
 }
 
-// A copy of `value` with each object's keys in the contract's order: the listed ones first (those
-// present), then the rest as they came. The case module's helpers return sorted keys.
-ordered_json InOrder(const nlohmann::json& value, std::initializer_list<std::string_view> order) {
+// `value` with each object's keys in the contract's order: the listed ones first (those present),
+// then the rest as they came. The case module's helpers return sorted keys.
+void WriteInOrder(JsonWriter& out, const nlohmann::json& value, std::initializer_list<std::string_view> order) {
   if (value.is_array()) {
-    ordered_json out = ordered_json::array();
-    for (const auto& item : value) out.push_back(InOrder(item, order));
-    return out;
+    out.BeginArray();
+    for (const auto& item : value) WriteInOrder(out, item, order);
+    out.EndArray();
+    return;
   }
-  if (!value.is_object()) return ordered_json(value);
-  ordered_json out = ordered_json::object();
+  if (!value.is_object()) {
+    out.Value(value);
+    return;
+  }
+  out.BeginObject();
   for (std::string_view key : order)
     if (auto found = value.find(key); found != value.end())
-      out.emplace(std::string(key), InOrder(*found, {"value", "unit", "low", "high"}));
+      WriteInOrder(out.Key(key), *found, {"value", "unit", "low", "high"});
   for (const auto& [key, item] : value.items())
-    if (std::find(order.begin(), order.end(), key) == order.end()) out.emplace(key, ordered_json(item));
-  return out;
+    if (std::find(order.begin(), order.end(), key) == order.end()) out.Key(key).Value(item);
+  out.EndObject();
 }
 
-ordered_json AlertsJson(const inference::Engine& engine, const Evaluation& evaluation) {
+std::vector<const inference::AlertResult*> AlertsBySeverity(const Evaluation& evaluation) {
   std::vector<const inference::AlertResult*> alerts;
   for (const auto& alert : evaluation.alerts) alerts.push_back(&alert);
   std::stable_sort(alerts.begin(), alerts.end(), [](const auto* a, const auto* b) {
     return Rank(a->severity) < Rank(b->severity);
   });
-  ordered_json out = ordered_json::array();
-  for (const auto* alert : alerts) {
-    ordered_json reasons = ordered_json::array();
-    for (const auto& reason : alert->reasons)
-      reasons.push_back({{"message", reason.message}, {"because", reason.because}, {"source", reason.source}});
-    out.push_back({{"id", alert->id},
-                   {"severity", std::string(Name(alert->severity))},
-                   {"message", alert->message},
-                   {"because", alert->because},
-                   {"citations", CitationsOf(engine, alert->citations)},
-                   {"reasons", reasons}});
-  }
-  return out;
+  return alerts;
 }
 
-ordered_json EvidenceJson(const inference::Engine& engine, const Evaluation& evaluation,
-                          const std::vector<std::string>& rule_ids) {
-  ordered_json out = ordered_json::array();
+void WriteAlerts(JsonWriter& out, const inference::Engine& engine, const Evaluation& evaluation) {
+  out.BeginArray();
+  for (const auto* alert : AlertsBySeverity(evaluation)) {
+    out.BeginObject().Key("id").String(alert->id);
+    out.Key("severity").String(Name(alert->severity)).Key("message").String(alert->message);
+    out.Key("because").Strings(alert->because).Key("citations").Strings(CitationsOf(engine, alert->citations));
+    out.Key("reasons").BeginArray();
+    for (const auto& reason : alert->reasons)
+      out.BeginObject().Key("message").String(reason.message).Key("because").Strings(reason.because)
+          .Key("source").String(reason.source).EndObject();
+    out.EndArray().EndObject();
+  }
+  out.EndArray();
+}
+
+void WriteEvidence(JsonWriter& out, const inference::Engine& engine, const Evaluation& evaluation,
+                   const std::vector<std::string>& rule_ids) {
+  out.BeginArray();
   for (const auto& evidence : explain::EvidenceBehind(engine, evaluation, rule_ids))
-    out.push_back({{"kind", evidence.kind},
-                   {"id", evidence.id},
-                   {"text", evidence.text},
-                   {"rule", evidence.rule},
-                   {"citation", evidence.citation},
-                   {"grade", evidence.grade}});
-  return out;
+    out.BeginObject().Key("kind").String(evidence.kind).Key("id").String(evidence.id).Key("text").String(evidence.text)
+        .Key("rule").String(evidence.rule).Key("citation").String(evidence.citation).Key("grade").String(evidence.grade)
+        .EndObject();
+  out.EndArray();
 }
 
 struct RankedDeficit {
@@ -118,9 +123,9 @@ std::vector<RankedDeficit> RankDeficits(const Evaluation& evaluation) {
   return out;
 }
 
-ordered_json DeficitsJson(const inference::Engine& engine, const Evaluation& evaluation,
-                          const std::vector<RankedDeficit>& ranked) {
-  ordered_json out = ordered_json::array();
+void WriteDeficits(JsonWriter& out, const inference::Engine& engine, const Evaluation& evaluation,
+                   const std::vector<RankedDeficit>& ranked) {
+  out.BeginArray();
   int rank = 0;
   for (const auto& [conclusion, certainty] : ranked) {
     std::vector<std::pair<std::string, double>> drivers(conclusion->drivers.begin(), conclusion->drivers.end());
@@ -128,43 +133,41 @@ ordered_json DeficitsJson(const inference::Engine& engine, const Evaluation& eva
       if (a.second != b.second) return a.second > b.second;
       return a.first < b.first;
     });
-    ordered_json drivers_json = ordered_json::array();
-    for (const auto& [id, weight] : drivers) drivers_json.push_back({{"id", id}, {"weight", Round3(weight)}});
+    out.BeginObject().Key("id").String(conclusion->id).Key("rank").Int(++rank).Key("certainty").Double(certainty);
+    out.Key("level").String(Level(certainty)).Key("drivers").BeginArray();
+    for (const auto& [id, weight] : drivers)
+      out.BeginObject().Key("id").String(id).Key("weight").Double(Round3(weight)).EndObject();
+    out.EndArray();
+    WriteEvidence(out.Key("evidence_for"), engine, evaluation, conclusion->rules);
+    WriteEvidence(out.Key("evidence_against"), engine, evaluation, conclusion->opposing_rules);
     std::vector<std::string> rules = conclusion->rules;
     for (const auto& rule : conclusion->opposing_rules) AddUnique(rules, rule);
-    out.push_back({{"id", conclusion->id},
-                   {"rank", ++rank},
-                   {"certainty", certainty},
-                   {"level", Level(certainty)},
-                   {"drivers", drivers_json},
-                   {"evidence_for", EvidenceJson(engine, evaluation, conclusion->rules)},
-                   {"evidence_against", EvidenceJson(engine, evaluation, conclusion->opposing_rules)},
-                   {"rules", rules}});
-    if (!conclusion->calibration.empty()) out.back()["calibration"] = conclusion->calibration;
+    out.Key("rules").Strings(rules);
+    if (!conclusion->calibration.empty()) out.Key("calibration").String(conclusion->calibration);
+    out.EndObject();
   }
-  return out;
+  out.EndArray();
 }
 
 // Every driver concluded (output.md): highest certainty first, then by id, with its evidence and
 // the deficits it feeds, also when no deficit rule used it.
-ordered_json DriversJson(const inference::Engine& engine, const Evaluation& evaluation) {
+void WriteDrivers(JsonWriter& out, const inference::Engine& engine, const Evaluation& evaluation) {
   std::vector<const inference::Conclusion*> drivers;
   for (const auto& [id, driver] : evaluation.drivers)
     if (driver.certainty > 0) drivers.push_back(&driver);
   std::stable_sort(drivers.begin(), drivers.end(),
                    [](const auto* a, const auto* b) { return a->certainty > b->certainty; });
-  ordered_json out = ordered_json::array();
+  out.BeginArray();
   for (const auto* driver : drivers) {
     std::vector<std::string> feeds;
     for (const auto& [deficit_id, deficit] : evaluation.deficits)
       if (deficit.certainty > 0 && deficit.drivers.count(driver->id)) feeds.push_back(deficit_id);
-    out.push_back({{"id", driver->id},
-                   {"certainty", Round3(driver->certainty)},
-                   {"level", Level(driver->certainty)},
-                   {"feeds", feeds},
-                   {"evidence_for", EvidenceJson(engine, evaluation, driver->rules)}});
+    out.BeginObject().Key("id").String(driver->id).Key("certainty").Double(Round3(driver->certainty));
+    out.Key("level").String(Level(driver->certainty)).Key("feeds").Strings(feeds);
+    WriteEvidence(out.Key("evidence_for"), engine, evaluation, driver->rules);
+    out.EndObject();
   }
-  return out;
+  out.EndArray();
 }
 
 // "PHQ-9" from "PHQ-9 (Patient Health Questionnaire-9)": the short name a report shows.
@@ -176,35 +179,36 @@ std::string ShortLabel(const inference::Engine& engine, const std::string& id) {
 
 // Every questionnaire of the case as scored (output.md): total, band, where the total came from,
 // the safety items; a result-only instrument (MDQ) with its result.
-ordered_json QuestionnairesJson(const inference::Engine& engine, const casefile::Case& c) {
-  ordered_json out = ordered_json::array();
+void WriteQuestionnaires(JsonWriter& out, const inference::Engine& engine, const casefile::Case& c) {
+  out.BeginArray();
   for (const auto& [id, q] : c.questionnaires) {
-    ordered_json entry = {{"id", id}, {"name", ShortLabel(engine, id)}};
+    out.BeginObject().Key("id").String(id).Key("name").String(ShortLabel(engine, id));
     if (!q.result.empty()) {
-      entry["result"] = q.result;
-      out.push_back(std::move(entry));
+      out.Key("result").String(q.result).EndObject();
       continue;
     }
-    entry["total"] = q.total ? ordered_json(*q.total) : ordered_json();
-    entry["band"] = q.band.empty() ? ordered_json() : ordered_json(q.band);
-    entry["from"] = q.items.empty() ? "total" : "items";
-    if (q.positive) entry["positive"] = *q.positive;
-    ordered_json flagged = ordered_json::object();
-    if (q.safety_item && q.safety_item_value) flagged[std::to_string(*q.safety_item)] = *q.safety_item_value;
-    entry["items_flagged"] = std::move(flagged);
-    out.push_back(std::move(entry));
+    out.Key("total");
+    q.total ? out.Value(ordered_json(*q.total)) : out.Null();
+    out.Key("band");
+    q.band.empty() ? out.Null() : out.String(q.band);
+    out.Key("from").String(q.items.empty() ? "total" : "items");
+    if (q.positive) out.Key("positive").Bool(*q.positive);
+    out.Key("items_flagged").BeginObject();
+    if (q.safety_item && q.safety_item_value) out.Key(std::to_string(*q.safety_item)).Value(ordered_json(*q.safety_item_value));
+    out.EndObject().EndObject();
   }
-  return out;
+  out.EndArray();
 }
 
-ordered_json OverridesJson(const ReportOptions& options) {
-  ordered_json out = ordered_json::array();
-  for (const auto& item : options.overrides)
-    out.push_back({{"kind", item.kind},
-                   {"id", item.id},
-                   {"value", item.value},
-                   {"model_value", item.model_value ? ordered_json(*item.model_value) : ordered_json()}});
-  return out;
+void WriteOverrides(JsonWriter& out, const ReportOptions& options) {
+  out.BeginArray();
+  for (const auto& item : options.overrides) {
+    out.BeginObject().Key("kind").String(item.kind).Key("id").String(item.id).Key("value").Double(item.value);
+    out.Key("model_value");
+    item.model_value ? out.Double(*item.model_value) : out.Null();
+    out.EndObject();
+  }
+  out.EndArray();
 }
 
 std::string ReasonText(const inference::BlockReason& reason) {
@@ -235,77 +239,70 @@ std::string WhySentence(const inference::StrategyResult& strategy, const Evaluat
   return text;
 }
 
-ordered_json PredictedEffect(const ReportOptions& options, const std::string& id) {
-  ordered_json out = ordered_json::object();
+void WritePredictedEffect(JsonWriter& out, const ReportOptions& options, const std::string& id) {
+  out.BeginObject();
   auto it = options.predicted_effects.find(id);
   if (it != options.predicted_effects.end())
-    for (const auto& [key, change] : it->second) out[key] = change;
-  return out;
+    for (const auto& [key, change] : it->second) out.Key(key).Double(change);
+  out.EndObject();
 }
 
-ordered_json StrategiesJson(const inference::Engine& engine, const Evaluation& evaluation,
-                            const ReportOptions& options) {
+void WriteStrategies(JsonWriter& out, const inference::Engine& engine, const Evaluation& evaluation,
+                     const ReportOptions& options) {
   // In the engine's order: one ranking (safety::RankStrategies, docs/ranking.md) for every front end.
-  std::vector<const inference::StrategyResult*> strategies;
-  for (const auto& strategy : evaluation.strategies) strategies.push_back(&strategy);
-  ordered_json out = ordered_json::array();
+  out.BeginArray();
   int rank = 0;
-  for (const auto* strategy : strategies) {
+  for (const auto& strategy : evaluation.strategies) {
     std::vector<std::string> cautions;
-    for (const auto& reason : strategy->reasons)
-      if (reason.severity == ContraindicationSeverity::kCaution || strategy->verdict == inference::Verdict::kCaution)
+    for (const auto& reason : strategy.reasons)
+      if (reason.severity == ContraindicationSeverity::kCaution || strategy.verdict == inference::Verdict::kCaution)
         AddUnique(cautions, ReasonText(reason));
-    std::vector<std::string> citations = RuleCitations(engine, strategy->rules);
+    std::vector<std::string> citations = RuleCitations(engine, strategy.rules);
     if (citations.empty())
-      if (const auto* node = engine.knowledge().Find(strategy->id)) citations = CitationsOf(engine, node->citations);
-    out.push_back({{"id", strategy->id},
-                   {"kind", std::string(Name(strategy->kind))},
-                   {"rank", ++rank},
-                   {"score", Round3(strategy->score)},
-                   {"rank_reason", strategy->rank_reason},
-                   {"for_deficits", strategy->for_deficits},
-                   {"predicted_effect", PredictedEffect(options, strategy->id)},
-                   {"cautions", cautions},
-                   {"why", WhySentence(*strategy, evaluation)},
-                   {"citations", citations}});
+      if (const auto* node = engine.knowledge().Find(strategy.id)) citations = CitationsOf(engine, node->citations);
+    out.BeginObject().Key("id").String(strategy.id).Key("kind").String(Name(strategy.kind)).Key("rank").Int(++rank);
+    out.Key("score").Double(Round3(strategy.score)).Key("rank_reason").String(strategy.rank_reason);
+    out.Key("for_deficits").Strings(strategy.for_deficits);
+    WritePredictedEffect(out.Key("predicted_effect"), options, strategy.id);
+    out.Key("cautions").Strings(cautions).Key("why").String(WhySentence(strategy, evaluation));
+    out.Key("citations").Strings(citations).EndObject();
   }
-  return out;
+  out.EndArray();
 }
 
 // Every reason behind a verdict, with what the case showed and the first citation formatted.
-ordered_json ReasonsJson(const inference::Engine& engine, const inference::StrategyResult& strategy) {
-  ordered_json reasons = ordered_json::array();
-  for (const auto& reason : strategy.reasons)
-    reasons.push_back({{"alert", reason.alert},
-                       {"with", reason.with},
-                       {"severity", std::string(Name(reason.severity))},
-                       {"detail", reason.detail},
-                       {"note", reason.note},
-                       {"citation", reason.citations.empty()
-                                        ? std::string()
-                                        : explain::FormatCitation(engine.knowledge(), reason.citations.front())}});
-  return reasons;
+void WriteReasons(JsonWriter& out, const inference::Engine& engine, const inference::StrategyResult& strategy) {
+  out.BeginArray();
+  for (const auto& reason : strategy.reasons) {
+    out.BeginObject().Key("alert").String(reason.alert).Key("with").String(reason.with);
+    out.Key("severity").String(Name(reason.severity)).Key("detail").String(reason.detail).Key("note").String(reason.note);
+    out.Key("citation").String(reason.citations.empty()
+                                   ? std::string()
+                                   : explain::FormatCitation(engine.knowledge(), reason.citations.front()));
+    out.EndObject();
+  }
+  out.EndArray();
 }
 
-ordered_json BlockedJson(const inference::Engine& engine, const Evaluation& evaluation) {
-  ordered_json out = ordered_json::array();
-  for (const auto& strategy : evaluation.blocked)
-    out.push_back({{"id", strategy.id},
-                   {"requested", strategy.requested},
-                   {"current", strategy.current},
-                   {"reasons", ReasonsJson(engine, strategy)}});
-  return out;
+void WriteBlocked(JsonWriter& out, const inference::Engine& engine, const Evaluation& evaluation) {
+  out.BeginArray();
+  for (const auto& strategy : evaluation.blocked) {
+    out.BeginObject().Key("id").String(strategy.id).Key("requested").Bool(strategy.requested);
+    WriteReasons(out.Key("current").Bool(strategy.current).Key("reasons"), engine, strategy);
+    out.EndObject();
+  }
+  out.EndArray();
 }
 
-ordered_json RequestedJson(const inference::Engine& engine, const Evaluation& evaluation) {
-  ordered_json out = ordered_json::array();
-  for (const auto& strategy : evaluation.requested)
-    out.push_back({{"id", strategy.id},
-                   {"verdict", std::string(inference::VerdictName(strategy.verdict))},
-                   {"requested", strategy.requested},
-                   {"current", strategy.current},
-                   {"reasons", ReasonsJson(engine, strategy)}});
-  return out;
+void WriteRequested(JsonWriter& out, const inference::Engine& engine, const Evaluation& evaluation) {
+  out.BeginArray();
+  for (const auto& strategy : evaluation.requested) {
+    out.BeginObject().Key("id").String(strategy.id).Key("verdict").String(inference::VerdictName(strategy.verdict));
+    out.Key("requested").Bool(strategy.requested).Key("current").Bool(strategy.current);
+    WriteReasons(out.Key("reasons"), engine, strategy);
+    out.EndObject();
+  }
+  out.EndArray();
 }
 
 // {pathway, index} of a flux key: the model's own split (flux::ParseIndexKey) for its index keys;
@@ -372,7 +369,7 @@ std::vector<std::string> CollectableInputs(const knowledge::KnowledgeBase& kb, c
 void AddDecidingInputs(const inference::Engine& engine, const casefile::Case& c, const Evaluation& evaluation,
                        const ReportOptions& options, const std::string& id, const std::string& behind,
                        std::map<std::string, NextData>& entries) {
-  auto why_not = explain::WhyNot(engine, c, evaluation, id, options.flux);
+  auto why_not = explain::WhatWouldDecide(engine, c, evaluation, id, options.flux);
   if (!why_not.ok()) return;
   const double certainty = Round3(why_not->certainty);
   for (const auto& input : why_not->inputs) {
@@ -409,8 +406,9 @@ std::vector<std::string> UndecidedDrivers(const inference::Engine& engine, const
 
 // next_best_data (output.md): for the leading deficits, the data that would decide them and the
 // drivers behind them; the basic work-up (first-line labs) first, then by impact, then by input.
-ordered_json NextBestDataJson(const inference::Engine& engine, const casefile::Case& c, const Evaluation& evaluation,
-                              const std::vector<RankedDeficit>& ranked, const ReportOptions& options) {
+void WriteNextBestData(JsonWriter& out, const inference::Engine& engine, const casefile::Case& c,
+                       const Evaluation& evaluation, const std::vector<RankedDeficit>& ranked,
+                       const ReportOptions& options) {
   constexpr size_t kDeficitsConsidered = 5;
   std::map<std::string, NextData> entries;
   std::set<std::string> drivers_seen;
@@ -428,13 +426,11 @@ ordered_json NextBestDataJson(const inference::Engine& engine, const casefile::C
     return a.first < b.first;
   });
   if (sorted.size() > options.max_next_best_data) sorted.resize(options.max_next_best_data);
-  ordered_json out = ordered_json::array();
+  out.BeginArray();
   for (const auto& [input, entry] : sorted)
-    out.push_back({{"input", input},
-                   {"impact", entry.impact},
-                   {"first_line", entry.first_line},
-                   {"why", Join(entry.why, "; ")}});
-  return out;
+    out.BeginObject().Key("input").String(input).Key("impact").Double(entry.impact)
+        .Key("first_line").Bool(entry.first_line).Key("why").String(Join(entry.why, "; ")).EndObject();
+  out.EndArray();
 }
 
 }  // namespace
@@ -455,10 +451,22 @@ namespace {
 class TraceBytes {
  public:
   TraceBytes& Text(std::string_view text) {
-    Number(static_cast<double>(text.size()));
+    Number(text.size());
     bytes_.append(text);
     return *this;
   }
+  // Counts, lines and flags through the integer path: the same digits as the double's shortest
+  // form below 100000 (where that form would switch to "1e+05"), at a fraction of the cost.
+  TraceBytes& Number(int value) {
+    if (value < 0 || value >= 100000) return Number(static_cast<double>(value));
+    char buffer[16];
+    auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
+    bytes_.append(buffer, end);
+    bytes_ += ';';
+    return *this;
+  }
+  TraceBytes& Number(size_t value) { return value < 100000 ? Number(static_cast<int>(value)) : Number(static_cast<double>(value)); }
+  TraceBytes& Number(bool value) { return Number(static_cast<int>(value)); }
   TraceBytes& Number(double value) {
     char buffer[32];
     auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
@@ -474,14 +482,14 @@ class TraceBytes {
 
 void AddRuleTrace(const inference::RuleTrace& rule, TraceBytes& out) {
   out.Text(rule.rule).Text(rule.title).Text(rule.file).Number(rule.line).Number(rule.stratum);
-  out.Number(static_cast<double>(rule.citations.size()));
+  out.Number(rule.citations.size());
   for (const auto& citation : rule.citations) out.Text(citation);
   out.Number(static_cast<int>(rule.truth)).Number(rule.fired).Number(rule.strength).Number(rule.order);
-  out.Number(rule.clinical).Number(static_cast<double>(rule.tests.size()));
+  out.Number(rule.clinical).Number(rule.tests.size());
   for (const auto& test : rule.tests)
     out.Text(test.source).Number(static_cast<int>(test.truth)).Text(test.actual).Text(test.input).Number(test.strength)
         .Number(test.reads_value);
-  out.Number(static_cast<double>(rule.contributions.size()));
+  out.Number(rule.contributions.size());
   for (const auto& contribution : rule.contributions)
     out.Number(static_cast<int>(contribution.kind)).Text(contribution.id).Number(contribution.certainty);
 }
@@ -491,32 +499,52 @@ void AddRuleTrace(const inference::RuleTrace& rule, TraceBytes& out) {
 std::string TraceId(const Evaluation& evaluation) {
   const inference::Trace& trace = evaluation.trace;
   TraceBytes bytes;
-  bytes.Number(trace.firings).Number(trace.considered).Text(trace.stopped).Number(static_cast<double>(trace.rules.size()));
+  bytes.Number(trace.firings).Number(trace.considered).Text(trace.stopped).Number(trace.rules.size());
   for (const auto& rule : trace.rules) AddRuleTrace(rule, bytes);
   return "sha256:" + Sha256Hex(bytes.bytes());
 }
 
+std::string EvaluationJsonText(const inference::Engine& engine, const casefile::Case& c,
+                               const Evaluation& evaluation, const Versions& versions, const ReportOptions& options) {
+  std::vector<RankedDeficit> ranked = RankDeficits(evaluation);
+  std::string text;
+  text.reserve(16384);
+  JsonWriter out(text);
+  out.BeginObject().Key("case_id").String(c.case_id);
+  out.Key("versions").BeginObject().Key("engine").String(versions.engine).Key("knowledge").String(versions.knowledge)
+      .Key("rules").String(versions.rules).EndObject();
+  WriteAlerts(out.Key("alerts"), engine, evaluation);
+  WriteInOrder(out.Key("data_quality"), casefile::DataQualityToJson(c), {"path", "severity", "code", "message"});
+  WriteInOrder(out.Key("labs"), casefile::LabsToJson(c), {"test", "input", "value", "unit", "status", "reference",
+                                                          "optimal_status", "optimal", "decision", "used"});
+  WriteInOrder(out.Key("derived"), casefile::DerivedToJson(c), {"id", "value", "unit", "from", "status"});
+  WriteQuestionnaires(out.Key("questionnaires"), engine, c);
+  WriteDrivers(out.Key("drivers"), engine, evaluation);
+  WriteDeficits(out.Key("deficits"), engine, evaluation, ranked);
+  WriteStrategies(out.Key("strategies"), engine, evaluation, options);
+  WriteBlocked(out.Key("blocked_strategies"), engine, evaluation);
+  WriteRequested(out.Key("requested_supplements"), engine, evaluation);
+  out.Key("flux").Value(FluxJson(options.flux, options));
+  WriteNextBestData(out.Key("next_best_data"), engine, c, evaluation, ranked, options);
+  WriteOverrides(out.Key("overrides"), options);
+  out.Key("trace_id").String(TraceId(evaluation)).EndObject();
+  return text;
+}
+
 ordered_json EvaluationToJson(const inference::Engine& engine, const casefile::Case& c, const Evaluation& evaluation,
                               const Versions& versions, const ReportOptions& options) {
-  std::vector<RankedDeficit> ranked = RankDeficits(evaluation);
-  ordered_json out;
-  out["case_id"] = c.case_id;
-  out["versions"] = {{"engine", versions.engine}, {"knowledge", versions.knowledge}, {"rules", versions.rules}};
-  out["alerts"] = AlertsJson(engine, evaluation);
-  out["data_quality"] = InOrder(casefile::DataQualityToJson(c), {"path", "severity", "code", "message"});
-  out["labs"] = InOrder(casefile::LabsToJson(c), {"test", "input", "value", "unit", "status", "reference",
-                                                   "optimal_status", "optimal", "decision", "used"});
-  out["derived"] = InOrder(casefile::DerivedToJson(c), {"id", "value", "unit", "from", "status"});
-  out["questionnaires"] = QuestionnairesJson(engine, c);
-  out["drivers"] = DriversJson(engine, evaluation);
-  out["deficits"] = DeficitsJson(engine, evaluation, ranked);
-  out["strategies"] = StrategiesJson(engine, evaluation, options);
-  out["blocked_strategies"] = BlockedJson(engine, evaluation);
-  out["requested_supplements"] = RequestedJson(engine, evaluation);
-  out["flux"] = FluxJson(options.flux, options);
-  out["next_best_data"] = NextBestDataJson(engine, c, evaluation, ranked, options);
-  out["overrides"] = OverridesJson(options);
-  out["trace_id"] = TraceId(evaluation);
+  return ordered_json::parse(EvaluationJsonText(engine, c, evaluation, versions, options));
+}
+
+Tally TallyOf(const Evaluation& evaluation) {
+  Tally out;
+  for (const auto& [conclusion, certainty] : RankDeficits(evaluation)) {
+    const std::string level = Level(certainty);
+    if (level == "likely") out.likely.push_back(conclusion->id);
+    if (level == "possible") out.possible.push_back(conclusion->id);
+  }
+  for (const auto* alert : AlertsBySeverity(evaluation)) out.alerts.push_back(alert->id);
+  for (const auto& strategy : evaluation.blocked) out.blocked.push_back(strategy.id);
   return out;
 }
 

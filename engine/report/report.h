@@ -68,6 +68,19 @@ nlohmann::ordered_json EvaluationToJson(const inference::Engine& engine, const c
                                         const inference::Evaluation& evaluation, const Versions& versions,
                                         const ReportOptions& options = {});
 
+// The same evaluation object as compact JSON text: byte for byte EvaluationToJson(...).dump(),
+// written straight into the string (no JSON DOM), for front ends that only pass the text on.
+std::string EvaluationJsonText(const inference::Engine& engine, const casefile::Case& c,
+                               const inference::Evaluation& evaluation, const Versions& versions,
+                               const ReportOptions& options = {});
+
+// What a batch summary counts of one evaluation, in the evaluation object's order: the ids of the
+// deficits at level "likely" and at "possible", of the alerts, of the blocked strategies.
+struct Tally {
+  std::vector<std::string> likely, possible, alerts, blocked;
+};
+Tally TallyOf(const inference::Evaluation& evaluation);
+
 // How the text report is drawn.
 struct TextOptions {
   bool color = false;  // ANSI colours; a front end sets it only for a terminal without NO_COLOR

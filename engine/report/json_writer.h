@@ -1,0 +1,164 @@
+// Internal: a compact JSON writer appending to a std::string, for the evaluation JSON. It writes
+// exactly what nlohmann's dump() writes for the same values (numbers through nlohmann's own
+// shortest-form to_chars, the same escapes), so a report written here is byte-identical to the
+// DOM's dump, without building the DOM. Keys are written in call order; nothing is checked, the
+// caller nests Begin/End pairs. Not thread-safe (one writer per string).
+#pragma once
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace nflux::report {
+
+class JsonWriter {
+ public:
+  explicit JsonWriter(std::string& out) : out_(out) {}
+
+  JsonWriter& BeginObject() { return Open('{'); }
+  JsonWriter& EndObject() { return Close('}'); }
+  JsonWriter& BeginArray() { return Open('['); }
+  JsonWriter& EndArray() { return Close(']'); }
+
+  // A key of the open object; the next call writes its value.
+  JsonWriter& Key(std::string_view key) {
+    Separate();
+    Escaped(key);
+    out_ += ':';
+    first_ = true;
+    return *this;
+  }
+
+  JsonWriter& String(std::string_view text) {
+    Separate();
+    Escaped(text);
+    return *this;
+  }
+  JsonWriter& Int(int64_t value) {
+    Separate();
+    char buffer[24];
+    out_.append(buffer, std::to_chars(buffer, buffer + sizeof buffer, value).ptr);
+    return *this;
+  }
+  // As nlohmann dumps a double: null when not finite, else its shortest form ("0.5", "1.0", "1e-05").
+  JsonWriter& Double(double value) {
+    Separate();
+    if (!std::isfinite(value)) {
+      out_ += "null";
+      return *this;
+    }
+    char buffer[64];
+    out_.append(buffer, nlohmann::detail::to_chars(buffer, buffer + sizeof buffer, value));
+    return *this;
+  }
+  JsonWriter& Bool(bool value) {
+    Separate();
+    out_ += value ? "true" : "false";
+    return *this;
+  }
+  JsonWriter& Null() {
+    Separate();
+    out_ += "null";
+    return *this;
+  }
+  JsonWriter& Strings(const std::vector<std::string>& items) {
+    BeginArray();
+    for (const auto& item : items) String(item);
+    return EndArray();
+  }
+  // Any nlohmann value, objects in their own key order.
+  template <typename Json>
+  JsonWriter& Value(const Json& value) {
+    if (value.is_object()) {
+      BeginObject();
+      for (auto it = value.begin(); it != value.end(); ++it) Key(it.key()).Value(it.value());
+      return EndObject();
+    }
+    if (value.is_array()) {
+      BeginArray();
+      for (const auto& item : value) Value(item);
+      return EndArray();
+    }
+    if (value.is_string()) return String(value.template get_ref<const std::string&>());
+    if (value.is_number_float()) return Double(value.template get<double>());
+    if (value.is_number_unsigned()) return Unsigned(value.template get<uint64_t>());
+    if (value.is_number_integer()) return Int(value.template get<int64_t>());
+    if (value.is_boolean()) return Bool(value.template get<bool>());
+    return Null();  // null, and the binary values a report never holds
+  }
+
+ private:
+  JsonWriter& Open(char bracket) {
+    Separate();
+    out_ += bracket;
+    first_ = true;
+    return *this;
+  }
+  JsonWriter& Close(char bracket) {
+    out_ += bracket;
+    first_ = false;
+    return *this;
+  }
+  JsonWriter& Unsigned(uint64_t value) {
+    Separate();
+    char buffer[24];
+    out_.append(buffer, std::to_chars(buffer, buffer + sizeof buffer, value).ptr);
+    return *this;
+  }
+  // The comma before every value but the first of a container or the one after a key.
+  void Separate() {
+    if (!first_) out_ += ',';
+    first_ = false;
+  }
+  // ASCII as nlohmann escapes it; text with other bytes through nlohmann itself (its UTF-8
+  // checks and errors included).
+  // Runs of plain characters are appended whole.
+  void Escaped(std::string_view text) {
+    for (char c : text)
+      if (static_cast<unsigned char>(c) >= 0x80) {
+        out_ += nlohmann::json(std::string(text)).dump();
+        return;
+      }
+    out_ += '"';
+    size_t plain = 0;
+    for (size_t i = 0; i < text.size(); ++i) {
+      const char c = text[i];
+      if (static_cast<unsigned char>(c) >= 0x20 && c != '"' && c != '\\') continue;
+      out_.append(text, plain, i - plain);
+      EscapedAscii(c);
+      plain = i + 1;
+    }
+    out_.append(text, plain, text.size() - plain);
+    out_ += '"';
+  }
+  void EscapedAscii(char c) {
+    switch (c) {
+      case '"': out_ += "\\\""; return;
+      case '\\': out_ += "\\\\"; return;
+      case '\b': out_ += "\\b"; return;
+      case '\f': out_ += "\\f"; return;
+      case '\n': out_ += "\\n"; return;
+      case '\r': out_ += "\\r"; return;
+      case '\t': out_ += "\\t"; return;
+      default: break;
+    }
+    if (static_cast<unsigned char>(c) >= 0x20) {
+      out_ += c;
+      return;
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    out_ += "\\u00";
+    out_ += kHex[(c >> 4) & 0xF];
+    out_ += kHex[c & 0xF];
+  }
+
+  std::string& out_;
+  bool first_ = true;
+};
+
+}  // namespace nflux::report

@@ -1,0 +1,78 @@
+// Tests of report/json_writer.h: what it writes is byte for byte nlohmann's dump() of the same
+// values (the evaluation JSON must not change when it is written without the DOM), and of
+// FormatNumber, which reports use for every number they show.
+#include "report/json_writer.h"
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "base/text.h"
+
+namespace nflux::report {
+namespace {
+
+using nlohmann::ordered_json;
+
+std::string Written(const ordered_json& value) {
+  std::string out;
+  JsonWriter(out).Value(value);
+  return out;
+}
+
+TEST(JsonWriterTest, WritesWhatDumpWrites) {
+  const std::vector<ordered_json> table = {
+      ordered_json::parse(R"({"b":1,"a":[true,false,null],"c":{},"d":[],"e":{"x":[{}]}})"),
+      "plain", "quote \" backslash \\ slash /", std::string("\b\f\n\r\t\x01\x1f\x7f", 8),
+      "ferritin 18 µmol/L ≥ 5 — ok", -0.0, 0.0, 1.0, 0.5, 0.1, 1e-5, 1e300, 123456789.125, 1e15, 1e16,
+      std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(), 42, -7,
+      static_cast<uint64_t>(18446744073709551615ull), static_cast<int64_t>(-9223372036854775807ll),
+      ordered_json::array({0.738, 176.2, 10000.0, -3})};
+  for (const auto& value : table) EXPECT_EQ(Written(value), value.dump()) << value.dump();
+}
+
+TEST(JsonWriterTest, RandomDoublesAreWrittenAsDumpWritesThem) {
+  std::mt19937_64 random(12);
+  std::uniform_real_distribution<double> unit(0, 1);
+  for (int i = 0; i < 20000; ++i) {
+    const double value = unit(random) * std::pow(10.0, static_cast<int>(random() % 40) - 20);
+    EXPECT_EQ(Written(ordered_json(value)), ordered_json(value).dump());
+    const double rounded = std::round(value * 1000.0) / 1000.0;
+    EXPECT_EQ(Written(ordered_json(rounded)), ordered_json(rounded).dump());
+  }
+}
+
+TEST(JsonWriterTest, KeysAndValuesNestInCallOrder) {
+  std::string out;
+  JsonWriter writer(out);
+  writer.BeginObject().Key("z").Int(1).Key("a").BeginArray().String("x").Double(2.0).EndArray();
+  writer.Key("s").Strings({"p", "q"}).Key("n").Null().Key("o").BeginObject().EndObject().EndObject();
+  EXPECT_EQ(out, R"({"z":1,"a":["x",2.0],"s":["p","q"],"n":null,"o":{}})");
+}
+
+TEST(JsonWriterTest, InvalidUtf8FailsAsDumpDoes) {
+  std::string out;
+  EXPECT_THROW(JsonWriter(out).String("bad \xff byte"), nlohmann::json::type_error);
+}
+
+TEST(FormatNumberTest, Table) {
+  struct Case {
+    double value;
+    int significant;
+    const char* text;
+  };
+  const std::vector<Case> table = {
+      {0.738, 3, "0.738"},       {176.2, 6, "176.2"},   {10000, 6, "10000"},     {1234567, 6, "1234567"},
+      {0.0001234, 3, "0.000123"}, {0.00001234, 3, "1.23e-05"}, {1e15, 6, "1e+15"}, {-2.5, 6, "-2.5"},
+      {0, 6, "0"},               {-0.0, 3, "-0"},       {0.0005, 3, "0.0005"},   {0.9995, 3, "1"},
+      {2.675, 3, "2.67"},        {99.95, 3, "100"},     {123456.5, 6, "123456"}, {1e300, 3, "1e+300"},
+      {std::numeric_limits<double>::quiet_NaN(), 6, "nan"}, {-std::numeric_limits<double>::infinity(), 6, "-inf"}};
+  for (const auto& [value, significant, text] : table) EXPECT_EQ(FormatNumber(value, significant), text) << value;
+}
+
+}  // namespace
+}  // namespace nflux::report
