@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <initializer_list>
 #include <limits>
 #include <map>
 #include <set>
@@ -13,6 +14,7 @@
 #include "base/json.h"
 #include "base/text.h"
 #include "case/case.h"
+#include "case/fast_json.h"
 #include "units/units.h"
 
 namespace nflux::casefile {
@@ -117,12 +119,29 @@ constexpr double kLabAgreement = 0.05;
 // Postmenopausal this young is unusual enough to check (reference sheet, section d).
 constexpr double kEarlyMenopauseAge = 30;
 
+// A JSON path built only when a message needs it: `parent`, or `parent` + "/" + `key`. Views:
+// REQUIRES both outlive it.
+class LazyPath {
+ public:
+  LazyPath(const std::string& path) : parent_(path) {}  // NOLINT: any full path is one
+  LazyPath(std::string_view parent, std::string_view key) : parent_(parent), key_(key), child_(true) {}
+  std::string Str() const { return child_ ? JsonChild(parent_, key_) : std::string(parent_); }
+
+ private:
+  std::string_view parent_;
+  std::string_view key_;
+  bool child_ = false;
+};
+
 class Parser {
  public:
   Parser(const knowledge::KnowledgeBase& kb, const ParseOptions& options) : kb_(kb), options_(options) {}
 
   Result<Case> Run(std::string_view text) {
-    StrictJson parsed = ParseJsonStrict(text);
+    // Plain JSON is read by the fast reader; anything else (errors included) by the strict one.
+    StrictJson parsed;
+    if (std::optional<json> fast = FastParseJson(text)) parsed.value = std::move(*fast);
+    else parsed = ParseJsonStrict(text);
     if (parsed.syntax_error) return SyntaxError(*parsed.syntax_error);
     // A key given twice (two "ferritin" entries in one object) would silently lose one value.
     for (const auto& path : parsed.duplicate_keys) Error(path, "key given twice; the earlier value would be lost");
@@ -203,7 +222,9 @@ class Parser {
 
   // Every key of `object` must be one of `allowed`.
   void CheckFields(const json& object, const std::string& path, const std::vector<std::string>& allowed) {
-    for (const std::string& key : JsonReader::UnknownFields(object, allowed)) {
+    if (!object.is_object()) return;
+    for (const auto& [key, value] : object.items()) {
+      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
       std::string message = "unknown field " + Quote(key) + DidYouMean(key, allowed);
       if (path.empty()) message += "; other data belongs under \"extra\"";
       Error(JsonChild(path, key), message);
@@ -212,10 +233,11 @@ class Parser {
 
   // The node `id` names when it is of one of `kinds`; else reports an unknown id with the nearest
   // ids of those kinds, or an id of another kind.
-  const knowledge::Node* Resolve(const std::string& id, const std::vector<NodeKind>& kinds, const char* what,
-                                 const std::string& path) {
+  const knowledge::Node* Resolve(const std::string& id, std::initializer_list<NodeKind> kinds, const char* what,
+                                 const LazyPath& at) {
     const knowledge::Node* node = kb_.Find(id);
     if (node != nullptr && std::find(kinds.begin(), kinds.end(), node->kind) != kinds.end()) return node;
+    const std::string path = at.Str();
     if (node != nullptr) {
       Error(path, Quote(id) + " is a " + std::string(knowledge::KindName(node->kind)) + ", not a " + what);
       return nullptr;
@@ -226,6 +248,13 @@ class Parser {
       candidates.insert(candidates.end(), ids.begin(), ids.end());
     }
     Error(path, "unknown " + std::string(what) + " " + Quote(id) + DidYouMean(id, candidates));
+    return nullptr;
+  }
+
+  // A string field of an object, or a report at its path (built only then).
+  const std::string* TextField(const json& value, const std::string& object_path, std::string_view key) {
+    if (value.is_string()) return &value.get_ref<const std::string&>();
+    reader_.WrongType(JsonChild(object_path, key), "a string", value);
     return nullptr;
   }
 
@@ -313,14 +342,21 @@ class Parser {
     if (!reader_.Object(value, path)) return;
     const bool symptoms = kinds == Kinds::kSymptom;
     for (const auto& [id, score] : value.items()) {
-      const std::string at = JsonChild(path, id);
+      const LazyPath at(path, id);
       const knowledge::Node* node =
           symptoms ? Resolve(id, {NodeKind::kSymptom}, "symptom", at)
                    : Resolve(id, {NodeKind::kStressor, NodeKind::kCondition}, "stressor", at);
       if (score.is_null()) continue;  // not known
-      std::optional<int> checked = reader_.IntegerInRange(score, at, 0, 3, "score");
+      std::optional<int> checked = Score(score, at);
       if (node && checked) (symptoms ? case_.symptoms : case_.stressors)[id] = *checked;
     }
+  }
+
+  // A score 0-3; the common case without building its path.
+  std::optional<int> Score(const json& score, const LazyPath& at) {
+    if (score.is_number_unsigned() && score.get<json::number_unsigned_t>() <= 3)
+      return static_cast<int>(score.get<json::number_unsigned_t>());
+    return reader_.IntegerInRange(score, at.Str(), 0, 3, "score");
   }
 
   // ---- Questionnaires ------------------------------------------------------------------------
@@ -474,11 +510,11 @@ class Parser {
     const json* test = JsonReader::Field(entry, "test");
     const json* loinc = JsonReader::Field(entry, "loinc");
     if (test != nullptr) {
-      if (std::optional<std::string> id = reader_.String(*test, JsonChild(path, "test")))
-        by_test = Resolve(*id, {NodeKind::kLab}, "lab", JsonChild(path, "test"));
+      if (const std::string* id = TextField(*test, path, "test"))
+        by_test = Resolve(*id, {NodeKind::kLab}, "lab", LazyPath(path, "test"));
     }
     if (loinc != nullptr) {
-      if (std::optional<std::string> code = reader_.String(*loinc, JsonChild(path, "loinc"))) {
+      if (const std::string* code = TextField(*loinc, path, "loinc")) {
         by_loinc = kb_.FindLabByLoinc(*code);
         if (by_loinc == nullptr) Error(JsonChild(path, "loinc"), "unknown LOINC code " + Quote(*code) + DidYouMean(*code, LoincCodes()));
       }
@@ -491,29 +527,33 @@ class Parser {
     const knowledge::Node* node = by_test ? by_test : by_loinc;
 
     std::optional<double> value;
-    if (const json* given = JsonReader::Field(entry, "value")) value = reader_.Number(*given, JsonChild(path, "value"));
-    else Error(path, "missing required field 'value'");
+    if (const json* given = JsonReader::Field(entry, "value")) {
+      if (given->is_number()) value = given->get<double>();
+      else reader_.WrongType(JsonChild(path, "value"), "a number", *given);
+    } else {
+      Error(path, "missing required field 'value'");
+    }
 
     std::string unit;
     if (const json* given = JsonReader::Field(entry, "unit")) {
-      if (std::optional<std::string> text = reader_.String(*given, JsonChild(path, "unit"))) unit = *text;
+      if (const std::string* text = TextField(*given, path, "unit")) unit = *text;
     }
     LabResult lab;
     if (const json* date = JsonReader::Field(entry, "date")) {
-      if (std::optional<std::string> text = reader_.String(*date, JsonChild(path, "date"))) {
+      if (const std::string* text = TextField(*date, path, "date")) {
         if (IsDate(*text)) lab.date = *text;
         else Error(JsonChild(path, "date"), "expected a date YYYY-MM-DD, got " + Quote(*text));
       }
     }
     if (const json* time = JsonReader::Field(entry, "collection_time")) {
-      if (std::optional<std::string> text = reader_.String(*time, JsonChild(path, "collection_time"))) {
+      if (const std::string* text = TextField(*time, path, "collection_time")) {
         if (IsTime(*text)) lab.collection_time = *text;
         else Error(JsonChild(path, "collection_time"), "expected a time HH:MM, got " + Quote(*text));
       }
     }
     if (node == nullptr || !node->lab) return;
     const knowledge::Lab& info = *node->lab;
-    if (!unit.empty()) CheckUnit(unit, *node, JsonChild(path, "unit"));
+    if (!unit.empty()) CheckUnit(unit, *node, path);
     if (errors_.size() != errors_before || !value) return;
 
     lab.test = node->id;
@@ -536,9 +576,10 @@ class Parser {
   }
 
   // A unit must parse and convert to the lab's canonical unit.
-  void CheckUnit(const std::string& unit, const knowledge::Node& node, const std::string& path) {
+  void CheckUnit(const std::string& unit, const knowledge::Node& node, const std::string& lab_path) {
     const knowledge::Lab& info = *node.lab;
     if (info.Accepts(unit)) return;
+    const std::string path = JsonChild(lab_path, "unit");
     Result<units::Unit> parsed = units::ParseUnit(unit);
     if (!parsed.ok()) {
       Error(path, parsed.status().message());
@@ -570,7 +611,7 @@ class Parser {
   // against the patient's reference and optimal ranges.
   void EvaluateLab(LabResult& lab, const knowledge::Node& node) {
     const knowledge::Lab& info = *node.lab;
-    const std::string value_path = JsonChild(lab.path, "value");
+    const LazyPath value_path(lab.path, "value");
     std::string unit = lab.input_unit;
     if (unit.empty()) {
       if (info.units.size() == 1 || info.UnitsInterchangeable()) {
@@ -594,7 +635,7 @@ class Parser {
 
     if (lab.input_value < 0) {
       lab.used = false;
-      Issue(value_path, Severity::kError, "impossible_value",
+      Issue(value_path.Str(), Severity::kError, "impossible_value",
             Describe(lab) + " is negative, which is impossible; excluded");
       return;
     }
@@ -611,18 +652,18 @@ class Parser {
       std::string limits = Limits(info.plausible_min, info.plausible_max);
       limits += " ";
       limits += lab.unit;
-      Issue(value_path, Severity::kError, "impossible_value",
+      Issue(value_path.Str(), Severity::kError, "impossible_value",
             Describe(lab) + " is outside the plausible range " + limits + " (an entry or unit error?); excluded");
       return;
     }
     if (info.critical_low && v < *info.critical_low) {
       lab.critical = true;
-      Issue(value_path, Severity::kWarning, "critical_value",
+      Issue(value_path.Str(), Severity::kWarning, "critical_value",
             Describe(lab) + " is below the critical limit " + FormatNumber(*info.critical_low) + " " + lab.unit +
                 "; needs prompt medical review, not supplement or lifestyle advice");
     } else if (info.critical_high && v > *info.critical_high) {
       lab.critical = true;
-      Issue(value_path, Severity::kWarning, "critical_value",
+      Issue(value_path.Str(), Severity::kWarning, "critical_value",
             Describe(lab) + " is above the critical limit " + FormatNumber(*info.critical_high) + " " + lab.unit +
                 "; needs prompt medical review, not supplement or lifestyle advice");
     }
