@@ -124,13 +124,20 @@ constexpr double kEarlyMenopauseAge = 30;
 class LazyPath {
  public:
   LazyPath(const std::string& path) : parent_(path) {}  // NOLINT: any full path is one
-  LazyPath(std::string_view parent, std::string_view key) : parent_(parent), key_(key), child_(true) {}
-  std::string Str() const { return child_ ? JsonChild(parent_, key_) : std::string(parent_); }
+  LazyPath(std::string_view parent, std::string_view key) : parent_(parent), key_(key), kind_(Kind::kKey) {}
+  LazyPath(std::string_view parent, size_t index) : parent_(parent), index_(index), kind_(Kind::kIndex) {}
+  std::string Str() const {
+    if (kind_ == Kind::kKey) return JsonChild(parent_, key_);
+    if (kind_ == Kind::kIndex) return JsonChild(parent_, index_);
+    return std::string(parent_);
+  }
 
  private:
+  enum class Kind { kWhole, kKey, kIndex };
   std::string_view parent_;
   std::string_view key_;
-  bool child_ = false;
+  size_t index_ = 0;
+  Kind kind_ = Kind::kWhole;
 };
 
 class Parser {
@@ -223,12 +230,14 @@ class Parser {
   // Every key of `object` must be one of `allowed`.
   void CheckFields(const json& object, const std::string& path, const std::vector<std::string>& allowed) {
     if (!object.is_object()) return;
-    for (const auto& [key, value] : object.items()) {
-      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-      std::string message = "unknown field " + Quote(key) + DidYouMean(key, allowed);
-      if (path.empty()) message += "; other data belongs under \"extra\"";
-      Error(JsonChild(path, key), message);
-    }
+    for (const auto& [key, value] : object.items())
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) UnknownField(path, key, allowed);
+  }
+
+  void UnknownField(const std::string& path, const std::string& key, const std::vector<std::string>& allowed) {
+    std::string message = "unknown field " + Quote(key) + DidYouMean(key, allowed);
+    if (path.empty()) message += "; other data belongs under \"extra\"";
+    Error(JsonChild(path, key), message);
   }
 
   // The node `id` names when it is of one of `kinds`; else reports an unknown id with the nearest
@@ -347,16 +356,23 @@ class Parser {
           symptoms ? Resolve(id, {NodeKind::kSymptom}, "symptom", at)
                    : Resolve(id, {NodeKind::kStressor, NodeKind::kCondition}, "stressor", at);
       if (score.is_null()) continue;  // not known
-      std::optional<int> checked = Score(score, at);
+      std::optional<int> checked = IntegerInRange(score, at, 0, 3, "score");
       if (node && checked) (symptoms ? case_.symptoms : case_.stressors)[id] = *checked;
     }
   }
 
-  // A score 0-3; the common case without building its path.
-  std::optional<int> Score(const json& score, const LazyPath& at) {
-    if (score.is_number_unsigned() && score.get<json::number_unsigned_t>() <= 3)
-      return static_cast<int>(score.get<json::number_unsigned_t>());
-    return reader_.IntegerInRange(score, at.Str(), 0, 3, "score");
+  // JsonReader::IntegerInRange, with the path built only for a message (an integer written as
+  // 3.0 goes the reader's way too).
+  std::optional<int> IntegerInRange(const json& value, const LazyPath& at, int low, int high, std::string_view what) {
+    if (value.is_number_unsigned()) {
+      const json::number_unsigned_t n = value.get<json::number_unsigned_t>();
+      if (high >= 0 && n <= static_cast<json::number_unsigned_t>(high) && static_cast<long long>(n) >= low)
+        return static_cast<int>(n);
+    } else if (value.is_number_integer()) {
+      const json::number_integer_t n = value.get<json::number_integer_t>();
+      if (n >= low && n <= high) return static_cast<int>(n);
+    }
+    return reader_.IntegerInRange(value, at.Str(), low, high, what);
   }
 
   // ---- Questionnaires ------------------------------------------------------------------------
@@ -432,22 +448,22 @@ class Parser {
   // items the item sum is used (warning), without them the total is excluded (error).
   std::optional<int> ChooseTotal(const knowledge::Questionnaire& q, const std::string& path, std::optional<int> scored,
                                  std::optional<long long> given) {
-    const std::string total_path = JsonChild(path, "total");
-    const std::string items_path = JsonChild(path, "items");
+    const LazyPath total_path(path, "total");
+    const LazyPath items_path(path, "items");
     const int min_total = q.items * q.item_min, max_total = q.items * q.item_max;
     if (given && (*given < min_total || *given > max_total)) {
       const std::string said = "total " + std::to_string(*given) + " is outside the possible range " +
                                std::to_string(min_total) + "-" + std::to_string(max_total);
       if (scored)
-        Issue(total_path, Severity::kWarning, "total_out_of_range",
-              said + "; the sum of " + items_path + " (" + std::to_string(*scored) + ") is used");
+        Issue(total_path.Str(), Severity::kWarning, "total_out_of_range",
+              said + "; the sum of " + items_path.Str() + " (" + std::to_string(*scored) + ") is used");
       else
-        Issue(total_path, Severity::kError, "total_out_of_range", said + "; excluded");
+        Issue(total_path.Str(), Severity::kError, "total_out_of_range", said + "; excluded");
       return scored;
     }
     if (scored && given && *scored != *given)
-      Issue(total_path, Severity::kWarning, "total_mismatch",
-            "total " + std::to_string(*given) + " differs from the sum of " + items_path + " (" +
+      Issue(total_path.Str(), Severity::kWarning, "total_mismatch",
+            "total " + std::to_string(*given) + " differs from the sum of " + items_path.Str() + " (" +
                 std::to_string(*scored) + "); the item sum is used");
     if (scored) return scored;
     if (given) return static_cast<int>(*given);
@@ -480,8 +496,9 @@ class Parser {
       return std::nullopt;
     }
     bool all = true;
+    result.items.reserve(items.size());
     for (size_t i = 0; i < items.size(); ++i) {
-      std::optional<int> answer = reader_.IntegerInRange(items[i], JsonChild(items_path, i), q.item_min, q.item_max, "answer");
+      std::optional<int> answer = IntegerInRange(items[i], LazyPath(items_path, i), q.item_min, q.item_max, "answer");
       if (answer) result.items.push_back(*answer);
       else all = false;
     }
@@ -497,73 +514,111 @@ class Parser {
       reader_.WrongType("/labs", "an array", value);
       return;
     }
+    case_.labs.reserve(value.size());
     for (size_t i = 0; i < value.size(); ++i) ParseLab(value[i], JsonChild("/labs", i));
+  }
+
+  // The fields of one lab entry, read in one pass over it (absent or null: nullptr).
+  struct LabFields {
+    const json* test = nullptr;
+    const json* loinc = nullptr;
+    const json* value = nullptr;
+    const json* unit = nullptr;
+    const json* date = nullptr;
+    const json* time = nullptr;
+  };
+
+  // Reports unknown fields as CheckFields does (same order: the object's key order).
+  LabFields ReadLabFields(const json& entry, const std::string& path) {
+    LabFields f;
+    for (const auto& [key, value] : entry.items()) {
+      const json** slot = key == "test" ? &f.test : key == "loinc" ? &f.loinc : key == "value" ? &f.value
+                        : key == "unit" ? &f.unit : key == "date" ? &f.date : key == "collection_time" ? &f.time
+                        : nullptr;
+      if (slot == nullptr) UnknownField(path, key, kLabFields);
+      else if (!value.is_null()) *slot = &value;
+    }
+    return f;
   }
 
   void ParseLab(const json& entry, const std::string& path) {
     if (!reader_.Object(entry, path)) return;
-    CheckFields(entry, path, kLabFields);
+    const LabFields f = ReadLabFields(entry, path);
     const size_t errors_before = errors_.size();
-
-    const knowledge::Node* by_test = nullptr;
-    const knowledge::Node* by_loinc = nullptr;
-    const json* test = JsonReader::Field(entry, "test");
-    const json* loinc = JsonReader::Field(entry, "loinc");
-    if (test != nullptr) {
-      if (const std::string* id = TextField(*test, path, "test"))
-        by_test = Resolve(*id, {NodeKind::kLab}, "lab", LazyPath(path, "test"));
-    }
-    if (loinc != nullptr) {
-      if (const std::string* code = TextField(*loinc, path, "loinc")) {
-        by_loinc = kb_.FindLabByLoinc(*code);
-        if (by_loinc == nullptr) Error(JsonChild(path, "loinc"), "unknown LOINC code " + Quote(*code) + DidYouMean(*code, LoincCodes()));
-      }
-    }
-    if (test == nullptr && loinc == nullptr) Error(path, "a lab needs 'test' or 'loinc'");
-    if (by_test && by_loinc && by_test != by_loinc) {
-      Error(JsonChild(path, "loinc"), "LOINC " + by_loinc->lab->loinc + " is " + by_loinc->id + ", but " +
-                                      JsonChild(path, "test") + " is " + by_test->id);
-    }
-    const knowledge::Node* node = by_test ? by_test : by_loinc;
+    const knowledge::Node* node = LabNode(f, path);
 
     std::optional<double> value;
-    if (const json* given = JsonReader::Field(entry, "value")) {
-      if (given->is_number()) value = given->get<double>();
-      else reader_.WrongType(JsonChild(path, "value"), "a number", *given);
+    if (f.value != nullptr) {
+      if (f.value->is_number()) value = f.value->get<double>();
+      else reader_.WrongType(JsonChild(path, "value"), "a number", *f.value);
     } else {
       Error(path, "missing required field 'value'");
     }
-
-    std::string unit;
-    if (const json* given = JsonReader::Field(entry, "unit")) {
-      if (const std::string* text = TextField(*given, path, "unit")) unit = *text;
-    }
+    const std::string* unit = nullptr;
+    if (f.unit != nullptr) unit = TextField(*f.unit, path, "unit");
     LabResult lab;
-    if (const json* date = JsonReader::Field(entry, "date")) {
-      if (const std::string* text = TextField(*date, path, "date")) {
-        if (IsDate(*text)) lab.date = *text;
-        else Error(JsonChild(path, "date"), "expected a date YYYY-MM-DD, got " + Quote(*text));
-      }
-    }
-    if (const json* time = JsonReader::Field(entry, "collection_time")) {
-      if (const std::string* text = TextField(*time, path, "collection_time")) {
-        if (IsTime(*text)) lab.collection_time = *text;
-        else Error(JsonChild(path, "collection_time"), "expected a time HH:MM, got " + Quote(*text));
-      }
-    }
+    ReadLabTimes(f, path, lab);
     if (node == nullptr || !node->lab) return;
     const knowledge::Lab& info = *node->lab;
-    if (!unit.empty()) CheckUnit(unit, *node, path);
+    // Converted here, once: a unit that converts is accepted (Lab::Accepts), so no check is needed.
+    std::optional<double> converted;
+    if (unit != nullptr && !unit->empty()) {
+      if (value) converted = ConvertedOrNothing(info, *unit, *value);
+      if (!converted) CheckUnit(*unit, *node, path);
+    }
     if (errors_.size() != errors_before || !value) return;
 
     lab.test = node->id;
     lab.loinc = info.loinc;
     lab.input_value = *value;
-    lab.input_unit = unit;
+    if (unit != nullptr) lab.input_unit = *unit;
     lab.unit = info.analyte.canonical_unit;
     lab.path = path;
+    lab.value = converted;
     EvaluateLab(lab, *node);
     case_.labs.push_back(std::move(lab));
+  }
+
+  static std::optional<double> ConvertedOrNothing(const knowledge::Lab& info, const std::string& unit, double value) {
+    Result<double> converted = info.to_canonical->From(unit).Convert(value);
+    return converted.ok() ? std::optional<double>(*converted) : std::nullopt;
+  }
+
+  // The lab a lab entry names by test id and/or LOINC code (they must agree); nullptr after reporting.
+  const knowledge::Node* LabNode(const LabFields& f, const std::string& path) {
+    const knowledge::Node* by_test = nullptr;
+    const knowledge::Node* by_loinc = nullptr;
+    if (f.test != nullptr) {
+      if (const std::string* id = TextField(*f.test, path, "test"))
+        by_test = Resolve(*id, {NodeKind::kLab}, "lab", LazyPath(path, "test"));
+    }
+    if (f.loinc != nullptr) {
+      if (const std::string* code = TextField(*f.loinc, path, "loinc")) {
+        by_loinc = kb_.FindLabByLoinc(*code);
+        if (by_loinc == nullptr) Error(JsonChild(path, "loinc"), "unknown LOINC code " + Quote(*code) + DidYouMean(*code, LoincCodes()));
+      }
+    }
+    if (f.test == nullptr && f.loinc == nullptr) Error(path, "a lab needs 'test' or 'loinc'");
+    if (by_test && by_loinc && by_test != by_loinc) {
+      Error(JsonChild(path, "loinc"), "LOINC " + by_loinc->lab->loinc + " is " + by_loinc->id + ", but " +
+                                      JsonChild(path, "test") + " is " + by_test->id);
+    }
+    return by_test ? by_test : by_loinc;
+  }
+
+  void ReadLabTimes(const LabFields& f, const std::string& path, LabResult& lab) {
+    if (f.date != nullptr) {
+      if (const std::string* text = TextField(*f.date, path, "date")) {
+        if (IsDate(*text)) lab.date = *text;
+        else Error(JsonChild(path, "date"), "expected a date YYYY-MM-DD, got " + Quote(*text));
+      }
+    }
+    if (f.time != nullptr) {
+      if (const std::string* text = TextField(*f.time, path, "collection_time")) {
+        if (IsTime(*text)) lab.collection_time = *text;
+        else Error(JsonChild(path, "collection_time"), "expected a time HH:MM, got " + Quote(*text));
+      }
+    }
   }
 
   std::vector<std::string> LoincCodes() const {
@@ -622,10 +677,7 @@ class Parser {
                   (info.units.size() == 1 ? ", its only accepted unit" : " (its accepted units give the same number)"));
       }
     }
-    if (!unit.empty()) {
-      Result<double> converted = info.to_canonical->From(unit).Convert(lab.input_value);
-      if (converted.ok()) lab.value = *converted;
-    }
+    if (lab.unit_assumed) lab.value = ConvertedOrNothing(info, unit, lab.input_value);
 
     const knowledge::Patient patient = case_.patient.ForRanges();
     if (const knowledge::LabRange* range = info.ReferenceFor(patient)) {
