@@ -1,170 +1,118 @@
 #include "case/fast_json.h"
 
-#include <charconv>
+#include <simdjson.h>
+
+#include <cstdint>
 #include <string>
-#include <utility>
 
 namespace nflux::casefile {
 namespace {
 
 using nlohmann::json;
+namespace dom = simdjson::dom;
 
-// A recursive-descent reader over the text. Every method returns false to give up (the strict
+// A thread's parser keeps its buffers for the next case; a larger text gets a parser of its own,
+// so one huge case does not pin its memory in every thread for good.
+constexpr size_t kReusedCapacity = size_t{1} << 20;
+constexpr size_t kInitialCapacity = size_t{1} << 12;
+
+// Copies simdjson's document into nlohmann's. Every method returns false to give up (the strict
 // reader then decides); it never reports.
-class FastReader {
+class DomToJson {
  public:
-  explicit FastReader(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
+  explicit DomToJson(std::string_view text) : text_(text) {}
 
-  bool Document(json& out) {
-    SkipSpace();
-    if (!Value(out, 0)) return false;
-    SkipSpace();
-    return p_ == end_;
-  }
-
- private:
-  void SkipSpace() {
-    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
-  }
-
-  bool Value(json& out, int depth) {
-    if (p_ == end_ || depth > kMaxFastJsonDepth) return false;
-    switch (*p_) {
-      case '{': return Object(out, depth);
-      case '[': return Array(out, depth);
-      case '"': {
-        std::string_view text;
-        if (!String(text)) return false;
-        out = std::string(text);
-        return true;
-      }
-      case 't': return Literal("true", json(true), out);
-      case 'f': return Literal("false", json(false), out);
-      case 'n': return Literal("null", json(nullptr), out);
-      default: return Number(out);
-    }
-  }
-
-  bool Literal(std::string_view word, json value, json& out) {
-    if (static_cast<size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word) return false;
-    p_ += word.size();
-    out = std::move(value);
-    return true;
-  }
-
-  // Plain strings only: no escape, no control character, no byte outside ASCII (nlohmann checks
-  // UTF-8; the strict reader does that for us).
-  bool String(std::string_view& text) {
-    const char* start = ++p_;
-    while (p_ < end_) {
-      const unsigned char c = static_cast<unsigned char>(*p_);
-      if (c == '"') {
-        text = std::string_view(start, static_cast<size_t>(p_ - start));
-        ++p_;
-        return true;
-      }
-      if (c == '\\' || c < 0x20 || c >= 0x80) return false;
-      ++p_;
+  bool Value(dom::element element, json& out) {
+    switch (element.type()) {
+      case dom::element_type::OBJECT: return Object(element.get_object().value_unsafe(), out);
+      case dom::element_type::ARRAY: return Array(element.get_array().value_unsafe(), out);
+      case dom::element_type::STRING: out = std::string(element.get_string().value_unsafe()); return true;
+      case dom::element_type::INT64: return Integer(element.get_int64().value_unsafe(), out);
+      case dom::element_type::UINT64: out = json::number_unsigned_t(element.get_uint64().value_unsafe()); return true;
+      case dom::element_type::DOUBLE: out = element.get_double().value_unsafe(); return true;
+      case dom::element_type::BOOL: out = element.get_bool().value_unsafe(); return true;
+      case dom::element_type::NULL_VALUE: out = nullptr; return true;
     }
     return false;
   }
 
-  bool Object(json& out, int depth) {
-    ++p_;
+ private:
+  bool Object(dom::object object, json& out) {
     out = json::object();
     json::object_t& members = out.get_ref<json::object_t&>();
-    SkipSpace();
-    if (p_ < end_ && *p_ == '}') return ++p_, true;
-    while (true) {
-      SkipSpace();
-      std::string_view key;
-      if (p_ == end_ || *p_ != '"' || !String(key)) return false;
-      SkipSpace();
-      if (p_ == end_ || *p_ != ':') return false;
-      ++p_;
-      SkipSpace();
-      auto [slot, inserted] = members.try_emplace(std::string(key));
-      if (!inserted || !Value(slot->second, depth + 1)) return false;  // a key twice: strict reader
-      SkipSpace();
-      if (p_ == end_) return false;
-      if (*p_ == '}') return ++p_, true;
-      if (*p_++ != ',') return false;
+    for (dom::key_value_pair member : object) {
+      auto [slot, inserted] = members.try_emplace(std::string(member.key));
+      if (!inserted || !Value(member.value, slot->second)) return false;  // a key twice: strict reader
     }
+    return true;
   }
 
-  bool Array(json& out, int depth) {
-    ++p_;
+  bool Array(dom::array array, json& out) {
     out = json::array();
     json::array_t& elements = out.get_ref<json::array_t&>();
-    SkipSpace();
-    if (p_ < end_ && *p_ == ']') return ++p_, true;
-    while (true) {
-      SkipSpace();
-      if (!Value(elements.emplace_back(), depth + 1)) return false;
-      SkipSpace();
-      if (p_ == end_) return false;
-      if (*p_ == ']') return ++p_, true;
-      if (*p_++ != ',') return false;
+    elements.reserve(array.size());
+    for (dom::element element : array) {
+      if (!Value(element, elements.emplace_back())) return false;
     }
-  }
-
-  // JSON's number grammar; typed as nlohmann types it.
-  bool Number(json& out) {
-    const char* start = p_;
-    if (p_ < end_ && *p_ == '-') ++p_;
-    const char* digits = p_;
-    if (p_ == end_ || !IsDigit(*p_)) return false;
-    if (*p_ == '0') ++p_;
-    else SkipDigits();
-    bool integer = true;
-    if (p_ < end_ && *p_ == '.') {
-      integer = false;
-      ++p_;
-      if (p_ == end_ || !IsDigit(*p_)) return false;
-      SkipDigits();
-    }
-    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
-      integer = false;
-      ++p_;
-      if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
-      if (p_ == end_ || !IsDigit(*p_)) return false;
-      SkipDigits();
-    }
-    if (integer) return Integer(start, digits, out);
-    double value = 0;
-    // Correctly rounded, as nlohmann's strtod; out of range (1e999) is left to the strict reader.
-    const auto [ptr, error] = std::from_chars(start, p_, value);
-    if (error != std::errc() || ptr != p_) return false;
-    out = value;
     return true;
   }
 
-  // Up to 18 digits always fit; longer ones may overflow into a double, left to the strict reader.
-  bool Integer(const char* start, const char* digits, json& out) {
-    constexpr long kMaxDigits = 18;
-    if (p_ - digits > kMaxDigits) return false;
-    unsigned long long magnitude = 0;
-    for (const char* d = digits; d < p_; ++d) magnitude = magnitude * 10 + static_cast<unsigned>(*d - '0');
-    if (*start == '-') out = json::number_integer_t(-static_cast<long long>(magnitude));
-    else out = json::number_unsigned_t(magnitude);
+  // nlohmann types an integer by its sign as written: "-0" is signed, "0" unsigned. simdjson gives
+  // 0 for both, so a zero is kept only when the text has no "-0" that could be a number.
+  bool Integer(int64_t value, json& out) {
+    if (value < 0) out = json::number_integer_t(value);
+    else if (value > 0 || !MayHaveMinusZero()) out = json::number_unsigned_t(static_cast<uint64_t>(value));
+    else return false;
     return true;
   }
 
-  static bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-  void SkipDigits() {
-    while (p_ < end_ && IsDigit(*p_)) ++p_;
+  bool MayHaveMinusZero() {
+    if (minus_zero_ < 0) {
+      minus_zero_ = 0;
+      for (size_t at = text_.find("-0"); at != std::string_view::npos && minus_zero_ == 0; at = text_.find("-0", at + 1)) {
+        const char next = at + 2 < text_.size() ? text_[at + 2] : ' ';
+        // "-0.5" and "-0e1" are doubles; "-01" can only be text ("2024-01-05").
+        if (next != '.' && next != 'e' && next != 'E' && (next < '0' || next > '9')) minus_zero_ = 1;
+      }
+    }
+    return minus_zero_ == 1;
   }
 
-  const char* p_;
-  const char* end_;
+  std::string_view text_;
+  int minus_zero_ = -1;  // unknown until a zero is met
 };
+
+// The text copied with the zero padding simdjson reads past the end.
+bool Parse(dom::parser& parser, std::string& padded, std::string_view text, dom::element& root) {
+  padded.assign(text);
+  padded.append(simdjson::SIMDJSON_PADDING, '\0');
+  return !parser.parse(padded.data(), text.size(), false).get(root);
+}
+
+// The depth limit set once holds when parse() allocates again for a longer text.
+struct ThreadParser {
+  dom::parser parser;
+  bool ready = parser.allocate(kInitialCapacity, kMaxFastJsonDepth) == simdjson::SUCCESS;
+  std::string padded;
+};
+
+std::optional<json> Convert(ThreadParser& reader, std::string_view text) {
+  dom::element root;
+  if (!reader.ready || !Parse(reader.parser, reader.padded, text, root)) return std::nullopt;
+  json out;
+  if (!DomToJson(text).Value(root, out)) return std::nullopt;
+  return out;
+}
 
 }  // namespace
 
 std::optional<nlohmann::json> FastParseJson(std::string_view text) {
-  json out;
-  if (!FastReader(text).Document(out)) return std::nullopt;
-  return out;
+  if (text.size() > kReusedCapacity) {
+    ThreadParser own;
+    return Convert(own, text);
+  }
+  thread_local ThreadParser reused;
+  return Convert(reused, text);
 }
 
 }  // namespace nflux::casefile
