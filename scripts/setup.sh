@@ -9,7 +9,7 @@ NFLUX_BUILD_DIR="${NFLUX_BUILD_DIR:-$NFLUX_ROOT/build}"
 NFLUX_PACKAGES=(
   g++ cmake ninja-build pkg-config
   nlohmann-json3-dev libboost-dev libsqlite3-dev sqlite3 libzstd-dev libssl-dev
-  libcli11-dev libjemalloc-dev python3
+  libcli11-dev libjemalloc-dev libsimdjson-dev python3
   libcpp-httplib-dev curl
   chromium
   libgtest-dev libgmock-dev libbenchmark-dev

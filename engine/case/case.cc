@@ -296,6 +296,9 @@ std::optional<double> KynTrpRatio(const Case& c, const knowledge::KnowledgeBase&
   return *kynurenine / *tryptophan * 1000;
 }
 
+// Every id FormulaFor knows.
+constexpr std::string_view kFormulaIds[] = {"homa_ir", "kyn_trp_ratio"};
+
 Formula FormulaFor(std::string_view id) {
   if (id == "homa_ir") return HomaIr;
   if (id == "kyn_trp_ratio") return KynTrpRatio;
@@ -305,16 +308,21 @@ Formula FormulaFor(std::string_view id) {
 }  // namespace
 
 std::vector<DerivedIndex> ComputeDerived(const Case& c, const knowledge::KnowledgeBase& kb) {
-  std::vector<DerivedIndex> derived;
-  for (const std::string& id : kb.IdsOfKind(knowledge::NodeKind::kDerivedIndex)) {
+  // Only the indices with a formula can be computed: look those up rather than scan every node.
+  std::vector<std::pair<const knowledge::Node*, DerivedIndex>> found;
+  for (std::string_view id : kFormulaIds) {
     const knowledge::Node* node = kb.Find(id);
-    Formula formula = FormulaFor(id);
-    if (formula == nullptr || !node->derived_index) continue;
-    std::optional<double> value = formula(c, kb);
+    if (node == nullptr || node->kind != knowledge::NodeKind::kDerivedIndex || !node->derived_index) continue;
+    std::optional<double> value = FormulaFor(id)(c, kb);
     if (!value) continue;
     const knowledge::DerivedIndex& index = *node->derived_index;
-    derived.push_back({id, *value, index.unit, index.inputs, *value > index.high_above ? "high" : "normal"});
+    found.push_back({node, {node->id, *value, index.unit, index.inputs, *value > index.high_above ? "high" : "normal"}});
   }
+  // In the knowledge base's node order, as KnowledgeBase::IdsOfKind lists them.
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<DerivedIndex> derived;
+  derived.reserve(found.size());
+  for (auto& [node, index] : found) derived.push_back(std::move(index));
   return derived;
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <initializer_list>
 #include <limits>
 #include <map>
 #include <set>
@@ -13,6 +14,7 @@
 #include "base/json.h"
 #include "base/text.h"
 #include "case/case.h"
+#include "case/fast_json.h"
 #include "units/units.h"
 
 namespace nflux::casefile {
@@ -117,12 +119,36 @@ constexpr double kLabAgreement = 0.05;
 // Postmenopausal this young is unusual enough to check (reference sheet, section d).
 constexpr double kEarlyMenopauseAge = 30;
 
+// A JSON path built only when a message needs it: `parent`, or `parent` + "/" + `key`. Views:
+// REQUIRES both outlive it.
+class LazyPath {
+ public:
+  LazyPath(const std::string& path) : parent_(path) {}  // NOLINT: any full path is one
+  LazyPath(std::string_view parent, std::string_view key) : parent_(parent), key_(key), kind_(Kind::kKey) {}
+  LazyPath(std::string_view parent, size_t index) : parent_(parent), index_(index), kind_(Kind::kIndex) {}
+  std::string Str() const {
+    if (kind_ == Kind::kKey) return JsonChild(parent_, key_);
+    if (kind_ == Kind::kIndex) return JsonChild(parent_, index_);
+    return std::string(parent_);
+  }
+
+ private:
+  enum class Kind { kWhole, kKey, kIndex };
+  std::string_view parent_;
+  std::string_view key_;
+  size_t index_ = 0;
+  Kind kind_ = Kind::kWhole;
+};
+
 class Parser {
  public:
   Parser(const knowledge::KnowledgeBase& kb, const ParseOptions& options) : kb_(kb), options_(options) {}
 
   Result<Case> Run(std::string_view text) {
-    StrictJson parsed = ParseJsonStrict(text);
+    // Plain JSON is read by the fast reader; anything else (errors included) by the strict one.
+    StrictJson parsed;
+    if (std::optional<json> fast = FastParseJson(text)) parsed.value = std::move(*fast);
+    else parsed = ParseJsonStrict(text);
     if (parsed.syntax_error) return SyntaxError(*parsed.syntax_error);
     // A key given twice (two "ferritin" entries in one object) would silently lose one value.
     for (const auto& path : parsed.duplicate_keys) Error(path, "key given twice; the earlier value would be lost");
@@ -203,19 +229,24 @@ class Parser {
 
   // Every key of `object` must be one of `allowed`.
   void CheckFields(const json& object, const std::string& path, const std::vector<std::string>& allowed) {
-    for (const std::string& key : JsonReader::UnknownFields(object, allowed)) {
-      std::string message = "unknown field " + Quote(key) + DidYouMean(key, allowed);
-      if (path.empty()) message += "; other data belongs under \"extra\"";
-      Error(JsonChild(path, key), message);
-    }
+    if (!object.is_object()) return;
+    for (const auto& [key, value] : object.items())
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) UnknownField(path, key, allowed);
+  }
+
+  void UnknownField(const std::string& path, const std::string& key, const std::vector<std::string>& allowed) {
+    std::string message = "unknown field " + Quote(key) + DidYouMean(key, allowed);
+    if (path.empty()) message += "; other data belongs under \"extra\"";
+    Error(JsonChild(path, key), message);
   }
 
   // The node `id` names when it is of one of `kinds`; else reports an unknown id with the nearest
   // ids of those kinds, or an id of another kind.
-  const knowledge::Node* Resolve(const std::string& id, const std::vector<NodeKind>& kinds, const char* what,
-                                 const std::string& path) {
+  const knowledge::Node* Resolve(const std::string& id, std::initializer_list<NodeKind> kinds, const char* what,
+                                 const LazyPath& at) {
     const knowledge::Node* node = kb_.Find(id);
     if (node != nullptr && std::find(kinds.begin(), kinds.end(), node->kind) != kinds.end()) return node;
+    const std::string path = at.Str();
     if (node != nullptr) {
       Error(path, Quote(id) + " is a " + std::string(knowledge::KindName(node->kind)) + ", not a " + what);
       return nullptr;
@@ -226,6 +257,13 @@ class Parser {
       candidates.insert(candidates.end(), ids.begin(), ids.end());
     }
     Error(path, "unknown " + std::string(what) + " " + Quote(id) + DidYouMean(id, candidates));
+    return nullptr;
+  }
+
+  // A string field of an object, or a report at its path (built only then).
+  const std::string* TextField(const json& value, const std::string& object_path, std::string_view key) {
+    if (value.is_string()) return &value.get_ref<const std::string&>();
+    reader_.WrongType(JsonChild(object_path, key), "a string", value);
     return nullptr;
   }
 
@@ -313,14 +351,28 @@ class Parser {
     if (!reader_.Object(value, path)) return;
     const bool symptoms = kinds == Kinds::kSymptom;
     for (const auto& [id, score] : value.items()) {
-      const std::string at = JsonChild(path, id);
+      const LazyPath at(path, id);
       const knowledge::Node* node =
           symptoms ? Resolve(id, {NodeKind::kSymptom}, "symptom", at)
                    : Resolve(id, {NodeKind::kStressor, NodeKind::kCondition}, "stressor", at);
       if (score.is_null()) continue;  // not known
-      std::optional<int> checked = reader_.IntegerInRange(score, at, 0, 3, "score");
+      std::optional<int> checked = IntegerInRange(score, at, 0, 3, "score");
       if (node && checked) (symptoms ? case_.symptoms : case_.stressors)[id] = *checked;
     }
+  }
+
+  // JsonReader::IntegerInRange, with the path built only for a message (an integer written as
+  // 3.0 goes the reader's way too).
+  std::optional<int> IntegerInRange(const json& value, const LazyPath& at, int low, int high, std::string_view what) {
+    if (value.is_number_unsigned()) {
+      const json::number_unsigned_t n = value.get<json::number_unsigned_t>();
+      if (high >= 0 && n <= static_cast<json::number_unsigned_t>(high) && static_cast<long long>(n) >= low)
+        return static_cast<int>(n);
+    } else if (value.is_number_integer()) {
+      const json::number_integer_t n = value.get<json::number_integer_t>();
+      if (n >= low && n <= high) return static_cast<int>(n);
+    }
+    return reader_.IntegerInRange(value, at.Str(), low, high, what);
   }
 
   // ---- Questionnaires ------------------------------------------------------------------------
@@ -396,22 +448,22 @@ class Parser {
   // items the item sum is used (warning), without them the total is excluded (error).
   std::optional<int> ChooseTotal(const knowledge::Questionnaire& q, const std::string& path, std::optional<int> scored,
                                  std::optional<long long> given) {
-    const std::string total_path = JsonChild(path, "total");
-    const std::string items_path = JsonChild(path, "items");
+    const LazyPath total_path(path, "total");
+    const LazyPath items_path(path, "items");
     const int min_total = q.items * q.item_min, max_total = q.items * q.item_max;
     if (given && (*given < min_total || *given > max_total)) {
       const std::string said = "total " + std::to_string(*given) + " is outside the possible range " +
                                std::to_string(min_total) + "-" + std::to_string(max_total);
       if (scored)
-        Issue(total_path, Severity::kWarning, "total_out_of_range",
-              said + "; the sum of " + items_path + " (" + std::to_string(*scored) + ") is used");
+        Issue(total_path.Str(), Severity::kWarning, "total_out_of_range",
+              said + "; the sum of " + items_path.Str() + " (" + std::to_string(*scored) + ") is used");
       else
-        Issue(total_path, Severity::kError, "total_out_of_range", said + "; excluded");
+        Issue(total_path.Str(), Severity::kError, "total_out_of_range", said + "; excluded");
       return scored;
     }
     if (scored && given && *scored != *given)
-      Issue(total_path, Severity::kWarning, "total_mismatch",
-            "total " + std::to_string(*given) + " differs from the sum of " + items_path + " (" +
+      Issue(total_path.Str(), Severity::kWarning, "total_mismatch",
+            "total " + std::to_string(*given) + " differs from the sum of " + items_path.Str() + " (" +
                 std::to_string(*scored) + "); the item sum is used");
     if (scored) return scored;
     if (given) return static_cast<int>(*given);
@@ -444,8 +496,9 @@ class Parser {
       return std::nullopt;
     }
     bool all = true;
+    result.items.reserve(items.size());
     for (size_t i = 0; i < items.size(); ++i) {
-      std::optional<int> answer = reader_.IntegerInRange(items[i], JsonChild(items_path, i), q.item_min, q.item_max, "answer");
+      std::optional<int> answer = IntegerInRange(items[i], LazyPath(items_path, i), q.item_min, q.item_max, "answer");
       if (answer) result.items.push_back(*answer);
       else all = false;
     }
@@ -461,69 +514,111 @@ class Parser {
       reader_.WrongType("/labs", "an array", value);
       return;
     }
+    case_.labs.reserve(value.size());
     for (size_t i = 0; i < value.size(); ++i) ParseLab(value[i], JsonChild("/labs", i));
+  }
+
+  // The fields of one lab entry, read in one pass over it (absent or null: nullptr).
+  struct LabFields {
+    const json* test = nullptr;
+    const json* loinc = nullptr;
+    const json* value = nullptr;
+    const json* unit = nullptr;
+    const json* date = nullptr;
+    const json* time = nullptr;
+  };
+
+  // Reports unknown fields as CheckFields does (same order: the object's key order).
+  LabFields ReadLabFields(const json& entry, const std::string& path) {
+    LabFields f;
+    for (const auto& [key, value] : entry.items()) {
+      const json** slot = key == "test" ? &f.test : key == "loinc" ? &f.loinc : key == "value" ? &f.value
+                        : key == "unit" ? &f.unit : key == "date" ? &f.date : key == "collection_time" ? &f.time
+                        : nullptr;
+      if (slot == nullptr) UnknownField(path, key, kLabFields);
+      else if (!value.is_null()) *slot = &value;
+    }
+    return f;
   }
 
   void ParseLab(const json& entry, const std::string& path) {
     if (!reader_.Object(entry, path)) return;
-    CheckFields(entry, path, kLabFields);
+    const LabFields f = ReadLabFields(entry, path);
     const size_t errors_before = errors_.size();
-
-    const knowledge::Node* by_test = nullptr;
-    const knowledge::Node* by_loinc = nullptr;
-    const json* test = JsonReader::Field(entry, "test");
-    const json* loinc = JsonReader::Field(entry, "loinc");
-    if (test != nullptr) {
-      if (std::optional<std::string> id = reader_.String(*test, JsonChild(path, "test")))
-        by_test = Resolve(*id, {NodeKind::kLab}, "lab", JsonChild(path, "test"));
-    }
-    if (loinc != nullptr) {
-      if (std::optional<std::string> code = reader_.String(*loinc, JsonChild(path, "loinc"))) {
-        by_loinc = kb_.FindLabByLoinc(*code);
-        if (by_loinc == nullptr) Error(JsonChild(path, "loinc"), "unknown LOINC code " + Quote(*code) + DidYouMean(*code, LoincCodes()));
-      }
-    }
-    if (test == nullptr && loinc == nullptr) Error(path, "a lab needs 'test' or 'loinc'");
-    if (by_test && by_loinc && by_test != by_loinc) {
-      Error(JsonChild(path, "loinc"), "LOINC " + by_loinc->lab->loinc + " is " + by_loinc->id + ", but " +
-                                      JsonChild(path, "test") + " is " + by_test->id);
-    }
-    const knowledge::Node* node = by_test ? by_test : by_loinc;
+    const knowledge::Node* node = LabNode(f, path);
 
     std::optional<double> value;
-    if (const json* given = JsonReader::Field(entry, "value")) value = reader_.Number(*given, JsonChild(path, "value"));
-    else Error(path, "missing required field 'value'");
-
-    std::string unit;
-    if (const json* given = JsonReader::Field(entry, "unit")) {
-      if (std::optional<std::string> text = reader_.String(*given, JsonChild(path, "unit"))) unit = *text;
+    if (f.value != nullptr) {
+      if (f.value->is_number()) value = f.value->get<double>();
+      else reader_.WrongType(JsonChild(path, "value"), "a number", *f.value);
+    } else {
+      Error(path, "missing required field 'value'");
     }
+    const std::string* unit = nullptr;
+    if (f.unit != nullptr) unit = TextField(*f.unit, path, "unit");
     LabResult lab;
-    if (const json* date = JsonReader::Field(entry, "date")) {
-      if (std::optional<std::string> text = reader_.String(*date, JsonChild(path, "date"))) {
-        if (IsDate(*text)) lab.date = *text;
-        else Error(JsonChild(path, "date"), "expected a date YYYY-MM-DD, got " + Quote(*text));
-      }
-    }
-    if (const json* time = JsonReader::Field(entry, "collection_time")) {
-      if (std::optional<std::string> text = reader_.String(*time, JsonChild(path, "collection_time"))) {
-        if (IsTime(*text)) lab.collection_time = *text;
-        else Error(JsonChild(path, "collection_time"), "expected a time HH:MM, got " + Quote(*text));
-      }
-    }
+    ReadLabTimes(f, path, lab);
     if (node == nullptr || !node->lab) return;
     const knowledge::Lab& info = *node->lab;
-    if (!unit.empty()) CheckUnit(unit, *node, JsonChild(path, "unit"));
+    // Converted here, once: a unit that converts is accepted (Lab::Accepts), so no check is needed.
+    std::optional<double> converted;
+    if (unit != nullptr && !unit->empty()) {
+      if (value) converted = ConvertedOrNothing(info, *unit, *value);
+      if (!converted) CheckUnit(*unit, *node, path);
+    }
     if (errors_.size() != errors_before || !value) return;
 
     lab.test = node->id;
     lab.loinc = info.loinc;
     lab.input_value = *value;
-    lab.input_unit = unit;
+    if (unit != nullptr) lab.input_unit = *unit;
     lab.unit = info.analyte.canonical_unit;
     lab.path = path;
+    lab.value = converted;
     EvaluateLab(lab, *node);
     case_.labs.push_back(std::move(lab));
+  }
+
+  static std::optional<double> ConvertedOrNothing(const knowledge::Lab& info, const std::string& unit, double value) {
+    Result<double> converted = info.to_canonical->From(unit).Convert(value);
+    return converted.ok() ? std::optional<double>(*converted) : std::nullopt;
+  }
+
+  // The lab a lab entry names by test id and/or LOINC code (they must agree); nullptr after reporting.
+  const knowledge::Node* LabNode(const LabFields& f, const std::string& path) {
+    const knowledge::Node* by_test = nullptr;
+    const knowledge::Node* by_loinc = nullptr;
+    if (f.test != nullptr) {
+      if (const std::string* id = TextField(*f.test, path, "test"))
+        by_test = Resolve(*id, {NodeKind::kLab}, "lab", LazyPath(path, "test"));
+    }
+    if (f.loinc != nullptr) {
+      if (const std::string* code = TextField(*f.loinc, path, "loinc")) {
+        by_loinc = kb_.FindLabByLoinc(*code);
+        if (by_loinc == nullptr) Error(JsonChild(path, "loinc"), "unknown LOINC code " + Quote(*code) + DidYouMean(*code, LoincCodes()));
+      }
+    }
+    if (f.test == nullptr && f.loinc == nullptr) Error(path, "a lab needs 'test' or 'loinc'");
+    if (by_test && by_loinc && by_test != by_loinc) {
+      Error(JsonChild(path, "loinc"), "LOINC " + by_loinc->lab->loinc + " is " + by_loinc->id + ", but " +
+                                      JsonChild(path, "test") + " is " + by_test->id);
+    }
+    return by_test ? by_test : by_loinc;
+  }
+
+  void ReadLabTimes(const LabFields& f, const std::string& path, LabResult& lab) {
+    if (f.date != nullptr) {
+      if (const std::string* text = TextField(*f.date, path, "date")) {
+        if (IsDate(*text)) lab.date = *text;
+        else Error(JsonChild(path, "date"), "expected a date YYYY-MM-DD, got " + Quote(*text));
+      }
+    }
+    if (f.time != nullptr) {
+      if (const std::string* text = TextField(*f.time, path, "collection_time")) {
+        if (IsTime(*text)) lab.collection_time = *text;
+        else Error(JsonChild(path, "collection_time"), "expected a time HH:MM, got " + Quote(*text));
+      }
+    }
   }
 
   std::vector<std::string> LoincCodes() const {
@@ -536,9 +631,10 @@ class Parser {
   }
 
   // A unit must parse and convert to the lab's canonical unit.
-  void CheckUnit(const std::string& unit, const knowledge::Node& node, const std::string& path) {
+  void CheckUnit(const std::string& unit, const knowledge::Node& node, const std::string& lab_path) {
     const knowledge::Lab& info = *node.lab;
     if (info.Accepts(unit)) return;
+    const std::string path = JsonChild(lab_path, "unit");
     Result<units::Unit> parsed = units::ParseUnit(unit);
     if (!parsed.ok()) {
       Error(path, parsed.status().message());
@@ -570,7 +666,7 @@ class Parser {
   // against the patient's reference and optimal ranges.
   void EvaluateLab(LabResult& lab, const knowledge::Node& node) {
     const knowledge::Lab& info = *node.lab;
-    const std::string value_path = JsonChild(lab.path, "value");
+    const LazyPath value_path(lab.path, "value");
     std::string unit = lab.input_unit;
     if (unit.empty()) {
       if (info.units.size() == 1 || info.UnitsInterchangeable()) {
@@ -581,10 +677,7 @@ class Parser {
                   (info.units.size() == 1 ? ", its only accepted unit" : " (its accepted units give the same number)"));
       }
     }
-    if (!unit.empty()) {
-      Result<double> converted = info.to_canonical->From(unit).Convert(lab.input_value);
-      if (converted.ok()) lab.value = *converted;
-    }
+    if (lab.unit_assumed) lab.value = ConvertedOrNothing(info, unit, lab.input_value);
 
     const knowledge::Patient patient = case_.patient.ForRanges();
     if (const knowledge::LabRange* range = info.ReferenceFor(patient)) {
@@ -594,7 +687,7 @@ class Parser {
 
     if (lab.input_value < 0) {
       lab.used = false;
-      Issue(value_path, Severity::kError, "impossible_value",
+      Issue(value_path.Str(), Severity::kError, "impossible_value",
             Describe(lab) + " is negative, which is impossible; excluded");
       return;
     }
@@ -611,18 +704,18 @@ class Parser {
       std::string limits = Limits(info.plausible_min, info.plausible_max);
       limits += " ";
       limits += lab.unit;
-      Issue(value_path, Severity::kError, "impossible_value",
+      Issue(value_path.Str(), Severity::kError, "impossible_value",
             Describe(lab) + " is outside the plausible range " + limits + " (an entry or unit error?); excluded");
       return;
     }
     if (info.critical_low && v < *info.critical_low) {
       lab.critical = true;
-      Issue(value_path, Severity::kWarning, "critical_value",
+      Issue(value_path.Str(), Severity::kWarning, "critical_value",
             Describe(lab) + " is below the critical limit " + FormatNumber(*info.critical_low) + " " + lab.unit +
                 "; needs prompt medical review, not supplement or lifestyle advice");
     } else if (info.critical_high && v > *info.critical_high) {
       lab.critical = true;
-      Issue(value_path, Severity::kWarning, "critical_value",
+      Issue(value_path.Str(), Severity::kWarning, "critical_value",
             Describe(lab) + " is above the critical limit " + FormatNumber(*info.critical_high) + " " + lab.unit +
                 "; needs prompt medical review, not supplement or lifestyle advice");
     }

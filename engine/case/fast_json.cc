@@ -1,0 +1,118 @@
+#include "case/fast_json.h"
+
+#include <simdjson.h>
+
+#include <cstdint>
+#include <string>
+
+namespace nflux::casefile {
+namespace {
+
+using nlohmann::json;
+namespace dom = simdjson::dom;
+
+// A thread's parser keeps its buffers for the next case; a larger text gets a parser of its own,
+// so one huge case does not pin its memory in every thread for good.
+constexpr size_t kReusedCapacity = size_t{1} << 20;
+constexpr size_t kInitialCapacity = size_t{1} << 12;
+
+// Copies simdjson's document into nlohmann's. Every method returns false to give up (the strict
+// reader then decides); it never reports.
+class DomToJson {
+ public:
+  explicit DomToJson(std::string_view text) : text_(text) {}
+
+  bool Value(dom::element element, json& out) {
+    switch (element.type()) {
+      case dom::element_type::OBJECT: return Object(element.get_object().value_unsafe(), out);
+      case dom::element_type::ARRAY: return Array(element.get_array().value_unsafe(), out);
+      case dom::element_type::STRING: out = std::string(element.get_string().value_unsafe()); return true;
+      case dom::element_type::INT64: return Integer(element.get_int64().value_unsafe(), out);
+      case dom::element_type::UINT64: out = json::number_unsigned_t(element.get_uint64().value_unsafe()); return true;
+      case dom::element_type::DOUBLE: out = element.get_double().value_unsafe(); return true;
+      case dom::element_type::BOOL: out = element.get_bool().value_unsafe(); return true;
+      case dom::element_type::NULL_VALUE: out = nullptr; return true;
+    }
+    return false;
+  }
+
+ private:
+  bool Object(dom::object object, json& out) {
+    out = json::object();
+    json::object_t& members = out.get_ref<json::object_t&>();
+    for (dom::key_value_pair member : object) {
+      auto [slot, inserted] = members.try_emplace(std::string(member.key));
+      if (!inserted || !Value(member.value, slot->second)) return false;  // a key twice: strict reader
+    }
+    return true;
+  }
+
+  bool Array(dom::array array, json& out) {
+    out = json::array();
+    json::array_t& elements = out.get_ref<json::array_t&>();
+    elements.reserve(array.size());
+    for (dom::element element : array) {
+      if (!Value(element, elements.emplace_back())) return false;
+    }
+    return true;
+  }
+
+  // nlohmann types an integer by its sign as written: "-0" is signed, "0" unsigned. simdjson gives
+  // 0 for both, so a zero is kept only when the text has no "-0" that could be a number.
+  bool Integer(int64_t value, json& out) {
+    if (value < 0) out = json::number_integer_t(value);
+    else if (value > 0 || !MayHaveMinusZero()) out = json::number_unsigned_t(static_cast<uint64_t>(value));
+    else return false;
+    return true;
+  }
+
+  bool MayHaveMinusZero() {
+    if (minus_zero_ < 0) {
+      minus_zero_ = 0;
+      for (size_t at = text_.find("-0"); at != std::string_view::npos && minus_zero_ == 0; at = text_.find("-0", at + 1)) {
+        const char next = at + 2 < text_.size() ? text_[at + 2] : ' ';
+        // "-0.5" and "-0e1" are doubles; "-01" can only be text ("2024-01-05").
+        if (next != '.' && next != 'e' && next != 'E' && (next < '0' || next > '9')) minus_zero_ = 1;
+      }
+    }
+    return minus_zero_ == 1;
+  }
+
+  std::string_view text_;
+  int minus_zero_ = -1;  // unknown until a zero is met
+};
+
+// The text copied with the zero padding simdjson reads past the end.
+bool Parse(dom::parser& parser, std::string& padded, std::string_view text, dom::element& root) {
+  padded.assign(text);
+  padded.append(simdjson::SIMDJSON_PADDING, '\0');
+  return !parser.parse(padded.data(), text.size(), false).get(root);
+}
+
+// The depth limit set once holds when parse() allocates again for a longer text.
+struct ThreadParser {
+  dom::parser parser;
+  bool ready = parser.allocate(kInitialCapacity, kMaxFastJsonDepth) == simdjson::SUCCESS;
+  std::string padded;
+};
+
+std::optional<json> Convert(ThreadParser& reader, std::string_view text) {
+  dom::element root;
+  if (!reader.ready || !Parse(reader.parser, reader.padded, text, root)) return std::nullopt;
+  json out;
+  if (!DomToJson(text).Value(root, out)) return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
+std::optional<nlohmann::json> FastParseJson(std::string_view text) {
+  if (text.size() > kReusedCapacity) {
+    ThreadParser own;
+    return Convert(own, text);
+  }
+  thread_local ThreadParser reused;
+  return Convert(reused, text);
+}
+
+}  // namespace nflux::casefile

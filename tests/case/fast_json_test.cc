@@ -1,0 +1,120 @@
+// The fast JSON reader gives exactly nlohmann's document, or leaves the text to the strict reader.
+#include "case/fast_json.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace nflux::casefile {
+namespace {
+
+// Same value types throughout (unsigned, signed and double compare equal when their values do).
+bool SameTypes(const nlohmann::json& a, const nlohmann::json& b) {
+  if (a.type() != b.type() || a.size() != b.size()) return false;
+  if (a.is_object()) {
+    for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib)
+      if (ia.key() != ib.key() || !SameTypes(*ia, *ib)) return false;
+  } else if (a.is_array()) {
+    for (size_t i = 0; i < a.size(); ++i)
+      if (!SameTypes(a[i], b[i])) return false;
+  }
+  return true;
+}
+
+void ExpectNlohmannsDocument(const std::string& text) {
+  std::optional<nlohmann::json> fast = FastParseJson(text);
+  ASSERT_TRUE(fast.has_value()) << text;
+  const nlohmann::json strict = nlohmann::json::parse(text);
+  EXPECT_EQ(*fast, strict) << text;
+  EXPECT_TRUE(SameTypes(*fast, strict)) << text;
+  EXPECT_EQ(fast->dump(), strict.dump()) << text;
+}
+
+TEST(FastJson, GivesNlohmannsDocument) {
+  const std::string good[] = {
+      R"({})", R"([])", R"(  {"a" : 1 , "b":[true,false,null]}  )", "{}\n\t\r ", R"("text")", R"(7)",
+      R"({"u":0,"i":-12,"big":999999999999999999})",
+      R"({"f":45.000000000000001,"e":1.5e2,"E":0.1E+1,"neg":-2.5e-3,"z":-0.0})",
+      R"({"one":1.0,"hundred":1e2,"tenth":0.1,"tiny":1e-400,"denormal":4.9e-324,"max":1.7976931348623157e308})",
+      R"({"neg":-0.5,"date":"2024-01-05","zero":0,"e":-0e1})",  // "-0" that is no integer keeps 0 unsigned
+      R"({"a":1234567890123456789,"b":9223372036854775807,"c":9223372036854775808})",  // 19 digits
+      R"({"d":18446744073709551615,"e":-9223372036854775808,"f":-1234567890123456789})",  // 20 digits, int64 min
+      R"({"esc":"b\"c\\d\/e\b\f\n\r\t","u":"\u00e9\u0041\ud83d\ude00\u0000\uFFFF"})",
+      "{\"caf\xc3\xa9\":\"\xe2\x82\xac \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf \x7f\"}",  // raw UTF-8, DEL
+      R"({"labs":[{"test":"ferritin","value":85,"unit":"ng/mL"}],"x":{"b":1,"a":2},"y":{"a":{"a":1}}})",
+      std::string(kMaxFastJsonDepth, '[') + std::string(kMaxFastJsonDepth, ']')};
+  for (const std::string& text : good) ExpectNlohmannsDocument(text);
+}
+
+TEST(FastJson, ReadsALargeTextWithAParserOfItsOwn) {
+  std::string text = "[";
+  for (int i = 0; i < 300000; ++i) text += std::to_string(i * 7 - 5) + ".25,";
+  text += "-1]";
+  ASSERT_GT(text.size(), size_t{1} << 20);
+  ExpectNlohmannsDocument(text);
+  ExpectNlohmannsDocument(R"({"after":"the large text"})");
+}
+
+TEST(FastJson, EachThreadReadsWithItsOwnParser) {
+  auto read = [](int seed, bool& same) {
+    std::string numbers;
+    for (int k = 0; k < 50; ++k) numbers += std::to_string(seed * 1000 + k) + ",";
+    for (int i = 0; i < 2000; ++i) {
+      const std::string text = R"({"seed":)" + std::to_string(seed) + R"(,"i":[)" + numbers + std::to_string(i) + "]}";
+      std::optional<nlohmann::json> fast = FastParseJson(text);
+      same = same && fast && *fast == nlohmann::json::parse(text);
+    }
+  };
+  std::vector<char> same(4, true);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) threads.emplace_back([&, t] {
+    bool ok = true;
+    read(t, ok);
+    same[static_cast<size_t>(t)] = ok;
+  });
+  for (std::thread& thread : threads) thread.join();
+  for (char ok : same) EXPECT_TRUE(ok);
+}
+
+TEST(FastJson, LeavesEverythingElseToTheStrictReader) {
+  const std::string left[] = {"",
+                              " ",
+                              "{",
+                              R"({"a":1,})",
+                              R"({"a":1} x)",
+                              R"([1] [2])",
+                              std::string("{}\0", 3),
+                              R"({"a":1,"a":2})",                 // a key twice
+                              R"({"x":{"b":[{"k":1,"k":1}]}})",  // a key twice, deeper
+                              "{\"a\":\"a\tb\"}",                 // a control character
+                              std::string("[\"a\0b\"]", 7),       // a raw NUL
+                              R"(["\ud800"])",                    // a lone surrogate
+                              R"(["\udc00\ud800"])",              // surrogates the wrong way round
+                              R"(["\x"])",                        // an unknown escape
+                              "[\"\xc3\x28\"]",                   // invalid UTF-8
+                              "[\"\xc0\xaf\"]",                   // overlong
+                              "[\"\xed\xa0\x80\"]",               // an encoded surrogate
+                              "[\"\xf4\x90\x80\x80\"]",           // beyond U+10FFFF
+                              "\xef\xbb\xbf{}",                   // a byte order mark (nlohmann skips it)
+                              R"({"a":01})",
+                              R"({"a":1.})",
+                              R"({"a":.5})",
+                              R"({"a":+1})",
+                              R"({"a":-})",
+                              R"({"a":NaN})",
+                              R"({"a":1e999})",                   // out of range
+                              R"({"a":18446744073709551616})",    // beyond uint64: a double in nlohmann
+                              R"({"a":-9223372036854775809})",    // beyond int64: a double in nlohmann
+                              R"({"a":123456789012345678901234})",
+                              R"(-0)",                            // signed zero: simdjson gives "0"
+                              R"({"b":[0],"n":-0})",
+                              R"({"a":tru})",
+                              std::string(kMaxFastJsonDepth + 1, '[') + std::string(kMaxFastJsonDepth + 1, ']'),
+                              std::string(100000, '[') + std::string(100000, ']')};
+  for (const std::string& text : left) EXPECT_FALSE(FastParseJson(text).has_value()) << text;
+}
+
+}  // namespace
+}  // namespace nflux::casefile
