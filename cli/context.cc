@@ -13,6 +13,7 @@
 #include "base/text.h"
 #include "explain/explain.h"
 #include "report/report.h"
+#include "snapshot/snapshot.h"
 #include "store/store.h"
 
 namespace nflux::cli {
@@ -66,6 +67,7 @@ pipeline::Options PipelineOptions(const GlobalOptions& options) {
   out.from_db = options.from_db;
   out.db_path = ResolveDbPath(options);
   out.kb_version = options.kb_version;
+  if (!options.no_snapshot) out.snapshot_dir = snapshot::DefaultCacheDir();
   return out;
 }
 
@@ -226,7 +228,13 @@ Result<pipeline::CaseEvaluation> EvaluateCaseFile(const pipeline::Pipeline& pipe
                                                   pipeline::EvaluationOptions options) {
   auto text = ReadInput(case_path);
   if (!text.ok()) return text.status();
-  auto parsed = pipeline.ParseCase(*text, case_path, strict, options.as_of);
+  return EvaluateCaseText(pipeline, *text, case_path, strict, flux_path, std::move(options));
+}
+
+Result<pipeline::CaseEvaluation> EvaluateCaseText(const pipeline::Pipeline& pipeline, const std::string& text,
+                                                  const std::string& case_path, bool strict,
+                                                  const std::string& flux_path, pipeline::EvaluationOptions options) {
+  auto parsed = pipeline.ParseCase(text, case_path, strict, options.as_of);
   if (!parsed.ok()) return parsed.status();
   auto given = ReadFluxFile(flux_path);
   if (!given.ok()) return given.status();

@@ -25,6 +25,7 @@ struct GlobalOptions {
   std::string db_path;        // empty: store::DefaultDatabasePath()
   bool from_db = false;
   std::string kb_version;     // with from_db: which build; empty = latest
+  bool no_snapshot = false;   // --no-snapshot: never the compiled snapshot (engine/snapshot)
 };
 
 struct Context {
@@ -96,6 +97,10 @@ int Fail(const Status& status);
 Result<pipeline::CaseEvaluation> EvaluateCaseFile(const pipeline::Pipeline& pipeline, const std::string& case_path,
                                                   bool strict, const std::string& flux_path,
                                                   pipeline::EvaluationOptions options);
+// The same for a case already read (`text`; `case_path` names it in messages).
+Result<pipeline::CaseEvaluation> EvaluateCaseText(const pipeline::Pipeline& pipeline, const std::string& text,
+                                                  const std::string& case_path, bool strict,
+                                                  const std::string& flux_path, pipeline::EvaluationOptions options);
 
 // A safety reason (inference::BlockReason) as blocked_strategies states it in output.md: alert,
 // with, severity, detail, note, citation (the first, formatted). And the same as one line of text:

@@ -65,17 +65,16 @@ int EvaluateAndSave(Context& context, const pipeline::Pipeline& pipeline, const 
 }
 
 int RunEvaluate(Context& context, const EvaluateArgs& args) {
+  if (!args.save && !args.case_id.empty()) return BadInput("--id: only with --save");
+  // The case first: a missing or unreadable case costs no pipeline open.
+  auto text = ReadInput(args.case_path);
+  if (!text.ok()) return Fail(text.status());
   auto pipeline = OpenPipelineOrReport(context);
   if (!pipeline) return context.exit_code;
-  if (args.save) {
-    auto text = ReadInput(args.case_path);
-    if (!text.ok()) return Fail(text.status());
-    return EvaluateAndSave(context, *pipeline, *text, args, "evaluate --save");
-  }
-  if (!args.case_id.empty()) return BadInput("--id: only with --save");
+  if (args.save) return EvaluateAndSave(context, *pipeline, *text, args, "evaluate --save");
   pipeline::EvaluationOptions options;
   options.as_of = args.as_of;
-  auto result = EvaluateCaseFile(*pipeline, args.case_path, args.strict, args.flux_path, options);
+  auto result = EvaluateCaseText(*pipeline, *text, args.case_path, args.strict, args.flux_path, options);
   if (!result.ok()) return Fail(result.status());
   WarnIfStopped(result->evaluation);
   if (Status printed = PrintReport(pipeline->ReportJson(*result), pipeline->knowledge(), args.output); !printed.ok())

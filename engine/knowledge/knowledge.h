@@ -333,6 +333,8 @@ class KnowledgeBase {
   const std::map<std::string, Citation, std::less<>>& citations() const { return citations_; }
   // "sha256:<hex>" of the canonical content (see docs/knowledge-format.md).
   const std::string& version() const { return version_; }
+  // The labs of the `work_up` section, in file order (IsFirstLineLab()).
+  const std::vector<std::string>& first_line_labs() const { return first_line_labs_; }
 
   const Node* Find(std::string_view id) const;
   const Citation* FindCitation(std::string_view key) const;
@@ -360,6 +362,18 @@ class KnowledgeBase {
   nlohmann::json ToJson() const;
   // Graphviz DOT, nodes shaped and coloured by kind, edges labelled by type and sign.
   std::string ToDot() const;
+
+  // Internal (engine/snapshot, parts.cc): a knowledge base made again from the parts of one that
+  // LoadKnowledge() validated, without validating them again; Lab::to_canonical is rebuilt.
+  // REQUIRES: the parts are those of a knowledge base loaded without problems.
+  struct Parts {
+    std::vector<Node> nodes;
+    std::vector<Edge> edges;
+    std::map<std::string, Citation, std::less<>> citations;
+    std::vector<std::string> first_line_labs;
+    std::string version;
+  };
+  static std::shared_ptr<const KnowledgeBase> FromParts(Parts parts);
 
  private:
   friend class Builder;

@@ -8,6 +8,7 @@
 #include "base/json.h"
 #include "base/text.h"
 #include "safety/safety.h"
+#include "snapshot/snapshot.h"
 #include "store/store.h"
 
 namespace nflux::pipeline {
@@ -417,17 +418,35 @@ Result<std::string> ApplyLabChanges(std::string_view case_text, const std::vecto
 Result<std::unique_ptr<Pipeline>> Pipeline::Open(const Options& options) {
   auto sources = ReadSources(options);
   if (!sources.ok()) return sources.status();
-  return OpenFromSources(std::move(sources).value());
+  return OpenFromSources(std::move(sources).value(), options.from_db ? "" : options.snapshot_dir);
 }
 
 Result<std::unique_ptr<Pipeline>> Pipeline::OpenFromSources(Sources sources) {
-  std::unique_ptr<Pipeline> pipeline(new Pipeline());
   auto kb = ValidKnowledge(sources.knowledge);
   if (!kb.ok()) return kb.status();
-  pipeline->kb_ = *kb;
-  auto rule_base = LoadRuleBase(sources, *pipeline->kb_);
+  auto rule_base = LoadRuleBase(sources, **kb);
   if (!rule_base.ok()) return rule_base.status();
-  pipeline->rules_ = *rule_base;
+  return Assemble(*kb, *rule_base, std::move(sources));
+}
+
+Result<std::unique_ptr<Pipeline>> Pipeline::OpenFromSources(Sources sources, const std::string& snapshot_dir) {
+  if (snapshot_dir.empty()) return OpenFromSources(std::move(sources));
+  const uint64_t key = snapshot::KeyOf(sources.knowledge, sources.rules);
+  const std::string path = snapshot::PathFor(snapshot_dir, sources.knowledge_dir, sources.rules_dir);
+  if (auto image = snapshot::Load(path, key); image.ok())
+    return Assemble(std::move(image->kb), std::move(image->rules), std::move(sources));
+  auto opened = OpenFromSources(std::move(sources));
+  // Only what opened without a problem is written; a folder that cannot be written is no error.
+  if (opened.ok()) (void)snapshot::Save(path, key, (*opened)->knowledge(), (*opened)->rule_base());
+  return opened;
+}
+
+Result<std::unique_ptr<Pipeline>> Pipeline::Assemble(std::shared_ptr<const knowledge::KnowledgeBase> kb,
+                                                     std::shared_ptr<const rules::RuleBase> rule_base,
+                                                     Sources sources) {
+  std::unique_ptr<Pipeline> pipeline(new Pipeline());
+  pipeline->kb_ = std::move(kb);
+  pipeline->rules_ = std::move(rule_base);
   pipeline->engine_ = std::make_unique<inference::Engine>(pipeline->rules_, pipeline->kb_);
   auto model = flux::Model::Build(pipeline->kb_);
   if (!model.ok()) return model.status();

@@ -49,6 +49,11 @@ struct Options {
   bool from_db = false;
   std::string db_path;
   std::string kb_version;
+  // The cache folder of compiled snapshots (engine/snapshot; the nflux command passes
+  // snapshot::DefaultCacheDir()): the knowledge and rule base are taken from a snapshot of exactly
+  // these sources when one is there, else opened from the sources and a snapshot written. Empty
+  // (the default), and always with from_db: from the sources only.
+  std::string snapshot_dir;
 };
 
 // The exact content a pipeline is opened from: what a stored run keeps so that it can be replayed
@@ -229,6 +234,8 @@ class Pipeline {
   static Result<std::unique_ptr<Pipeline>> Open(const Options& options);
   // The same from content already read (a stored run's knowledge and rules, for replay).
   static Result<std::unique_ptr<Pipeline>> OpenFromSources(Sources sources);
+  // OpenFromSources(), through a snapshot in `snapshot_dir` (Options::snapshot_dir; "": none).
+  static Result<std::unique_ptr<Pipeline>> OpenFromSources(Sources sources, const std::string& snapshot_dir);
 
   // Parses a case (InvalidArgument naming the source and JSON path on a problem). Text that is a
   // FHIR resource (an object with "resourceType", shared/contracts/fhir.md) is imported first
@@ -276,6 +283,10 @@ class Pipeline {
 
  private:
   Pipeline() = default;
+  // The engine and the flux model over a knowledge and rule base that opened without problems.
+  static Result<std::unique_ptr<Pipeline>> Assemble(std::shared_ptr<const knowledge::KnowledgeBase> kb,
+                                                    std::shared_ptr<const rules::RuleBase> rule_base,
+                                                    Sources sources);
   // FHIR input (fhir_input.cc): a cheap look for "resourceType" before any parse; the import, then
   // the case parsed from it.
   static bool LooksLikeFhir(std::string_view text);
