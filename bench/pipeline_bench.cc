@@ -3,6 +3,9 @@
 // writing it. What `nflux batch` pays per case, and where a whole `nflux evaluate` spends its time.
 #include <benchmark/benchmark.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -39,6 +42,18 @@ void BM_OpenShippedPipeline(benchmark::State& state) {
 }
 BENCHMARK(BM_OpenShippedPipeline)->Unit(benchmark::kMillisecond);
 
+// The same from the compiled snapshot (engine/snapshot), written by the first open.
+void BM_OpenShippedPipelineFromSnapshot(benchmark::State& state) {
+  pipeline::Options options;
+  options.knowledge_dir = NFLUX_SOURCE_DIR "/knowledge";
+  options.rules_dir = NFLUX_SOURCE_DIR "/rules";
+  options.snapshot_dir = (std::filesystem::temp_directory_path() / ("nflux_bench_snapshot_" + std::to_string(getpid()))).string();
+  if (!pipeline::Pipeline::Open(options).ok()) std::abort();
+  for (auto _ : state) benchmark::DoNotOptimize(pipeline::Pipeline::Open(options));
+  std::filesystem::remove_all(options.snapshot_dir);
+}
+BENCHMARK(BM_OpenShippedPipelineFromSnapshot)->Unit(benchmark::kMillisecond);
+
 void BM_ParseCase(benchmark::State& state) {
   const auto& shipped = Shipped();
   std::string text = CaseText();
@@ -63,6 +78,16 @@ void BM_ReportJson(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(shipped.ReportJson(*evaluated).dump());
 }
 BENCHMARK(BM_ReportJson)->Unit(benchmark::kMicrosecond);
+
+// The evaluation JSON written straight as text (what batch and evaluate print).
+void BM_ReportText(benchmark::State& state) {
+  const auto& shipped = Shipped();
+  pipeline::EvaluationOptions options;
+  options.engine.trace = false;
+  auto evaluated = shipped.Evaluate(CaseText(), options);
+  for (auto _ : state) benchmark::DoNotOptimize(shipped.ReportText(*evaluated));
+}
+BENCHMARK(BM_ReportText)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace nflux::bench
