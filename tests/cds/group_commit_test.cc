@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
+#include <mutex>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -29,12 +31,27 @@ void AwaitWaiting(const GroupCommit& commit, size_t count) {
   while (commit.waiting() < count) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
-TEST(GroupCommit, WritesQueuedDuringATransactionShareTheNextAndEachGetsItsStatus) {
+// A store with case c-1 stored, ready for runs of it; TearDown checks the chain.
+class GroupCommitTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store = OpenOrFail(temp.path());
+    ASSERT_NE(store, nullptr);
+    ASSERT_OK(store->AddCaseVersion({.case_id = "c-1", .submitted = "{}", .normalised = "{}"}, {}));
+  }
+  void TearDown() override {
+    if (store == nullptr) return;
+    auto report = store->Verify();
+    ASSERT_OK(report);
+    EXPECT_TRUE(report->ok());
+  }
+
   TempDatabase temp;
-  auto store = OpenOrFail(temp.path());
-  ASSERT_NE(store, nullptr);
-  ASSERT_OK(store->AddCaseVersion({.case_id = "c-1", .submitted = "{}", .normalised = "{}"}, {}));
+  std::unique_ptr<store::Store> store;
   std::mutex store_mutex;
+};
+
+TEST_F(GroupCommitTest, WritesQueuedDuringATransactionShareTheNextAndEachGetsItsStatus) {
   GroupCommit commit(*store, store_mutex);
 
   constexpr int kFollowers = 7;
@@ -75,17 +92,9 @@ TEST(GroupCommit, WritesQueuedDuringATransactionShareTheNextAndEachGetsItsStatus
   auto runs = store->ListRuns(std::nullopt);
   ASSERT_OK(runs);
   EXPECT_EQ(runs->size(), 1u + kFollowers - 1);
-  auto report = store->Verify();
-  ASSERT_OK(report);
-  EXPECT_TRUE(report->ok());
 }
 
-TEST(GroupCommit, ManyThreadsStoreEveryRunOnceInAGapFreeChain) {
-  TempDatabase temp;
-  auto store = OpenOrFail(temp.path());
-  ASSERT_NE(store, nullptr);
-  ASSERT_OK(store->AddCaseVersion({.case_id = "c-1", .submitted = "{}", .normalised = "{}"}, {}));
-  std::mutex store_mutex;
+TEST_F(GroupCommitTest, ManyThreadsStoreEveryRunOnceInAGapFreeChain) {
   GroupCommit commit(*store, store_mutex, 4);
   constexpr int kThreads = 8, kWritesEach = 25;
   std::atomic<int> failures{0};
@@ -101,9 +110,6 @@ TEST(GroupCommit, ManyThreadsStoreEveryRunOnceInAGapFreeChain) {
   ASSERT_OK(runs);
   ASSERT_EQ(runs->size(), static_cast<size_t>(kThreads * kWritesEach));
   for (size_t i = 0; i < runs->size(); ++i) EXPECT_EQ((*runs)[i].id, static_cast<int64_t>(i + 1));
-  auto report = store->Verify();
-  ASSERT_OK(report);
-  EXPECT_TRUE(report->ok());
 }
 
 }  // namespace
