@@ -130,4 +130,9 @@ void SetupBatchCommand(CLI::App* command, Context& context);
 void SetupImportCommand(CLI::App* command, Context& context);
 void SetupServeCommand(CLI::App* command, Context& context);
 
+// `nflux serve` runs in build/nflux-serve (cli/CMakeLists.txt). In build/nflux, ExecServe replaces
+// the process with it (same arguments, environment, pid, stdio and signals) and returns only when
+// that fails, with the exit code; in build/nflux-serve it returns nullopt and the command runs there.
+std::optional<int> ExecServe(char** argv);
+
 }  // namespace nflux::cli

@@ -131,7 +131,7 @@ int RunShow(Context& context, const std::string& id, bool as_json) {
   auto in_edges = kb->InEdges(id);
   std::map<std::string, std::string> cited = pipeline::CitationsAround(*kb, *node);
   if (as_json) {
-    json out = {{"version", kb->version()}, {"node", node->data}, {"out", json::array()}, {"in", json::array()},
+    json out = {{"version", kb->version()}, {"node", node->data.json()}, {"out", json::array()}, {"in", json::array()},
                 {"citations", cited}, {"source", node->source.file + ":" + node->source.json_path}};
     for (const Edge* edge : out_edges) out["out"].push_back(edge->ToJson());
     for (const Edge* edge : in_edges) out["in"].push_back(edge->ToJson());
@@ -141,7 +141,7 @@ int RunShow(Context& context, const std::string& id, bool as_json) {
   std::cout << node->id << " (" << knowledge::KindName(node->kind) << "): " << node->label << "\n"
             << "  " << node->description << "\n  defined at " << node->source.file << ":" << node->source.json_path
             << "\n";
-  for (const auto& [key, value] : node->data.items()) {
+  for (const auto& [key, value] : node->data.json().items()) {
     if (key == "id" || key == "kind" || key == "label" || key == "description" || key == "citations") continue;
     std::cout << "  " << key << ": " << (value.is_string() ? value.get<std::string>() : value.dump()) << "\n";
   }

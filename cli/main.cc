@@ -65,6 +65,8 @@ std::optional<int> RejectUnknownCommand(int argc, char** argv) {
 
 int Main(int argc, char** argv) {
   if (auto rejected = RejectUnknownCommand(argc, argv)) return *rejected;
+  if (CommandWord(argc, argv) == "serve")
+    if (auto exited = ExecServe(argv)) return *exited;
   Context context;
   CLI::App app{"nflux - NeuroFlux clinical decision support: knowledge graph, flux model and rules.\n"
                "It supports a qualified practitioner; it does not diagnose.",

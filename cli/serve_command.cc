@@ -57,6 +57,8 @@ int RunServe(Context& context, const ServeArgs& args) {
 
 }  // namespace
 
+std::optional<int> ExecServe(char**) { return std::nullopt; }
+
 void SetupServeCommand(CLI::App* command, Context& context) {
   auto args = std::make_shared<ServeArgs>();
   command->add_option("--host", args->server.host, "Address to listen on (default: 127.0.0.1, this machine only)");

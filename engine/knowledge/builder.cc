@@ -1011,7 +1011,7 @@ void Builder::AddGenerated(const Node& node, EdgeType type, const std::string& f
 }
 
 void Builder::GenerateFieldEdges(const Node& node) {
-  const json& data = node.data;
+  const json& data = node.data.json();
   auto each = [&](const char* field, auto add) {
     if (!data.contains(field) || !data[field].is_array()) return;
     for (size_t i = 0; i < data[field].size(); ++i)
@@ -1122,7 +1122,7 @@ std::string Builder::Version() const {
   bool first = true;
   for (const auto& [key, citation] : citations_) {
     if (!std::exchange(first, false)) canonical += ',';
-    canonical += json(key).dump() + ':' + citation.data.dump();
+    canonical += json(key).dump() + ':' + citation.data.json().dump();
   }
   std::vector<std::string> edge_texts;
   for (const auto& raw : edges_)
@@ -1137,7 +1137,7 @@ std::string Builder::Version() const {
   first = true;
   for (const auto* node : sorted_nodes) {
     if (!std::exchange(first, false)) canonical += ',';
-    canonical += node->data.dump();
+    canonical += node->data.json().dump();
   }
   canonical += ']';
   if (!work_up_json_.is_null()) canonical += ",\"work_up\":" + work_up_json_.dump();

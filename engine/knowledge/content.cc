@@ -15,7 +15,7 @@ std::string Quote(const std::string& text) { return "'" + text + "'"; }
 
 void Builder::CheckContent(const KnowledgeBase& kb) {
   for (const auto& node : kb.nodes()) {
-    if (node.kind == NodeKind::kPathway && node.data.contains("neurotransmitter")) {
+    if (node.kind == NodeKind::kPathway && node.data.json().contains("neurotransmitter")) {
       std::string transmitter = node.Text("neurotransmitter");
       const Node* target = kb.Find(transmitter);
       if (!target || target->kind != NodeKind::kNeurotransmitter)

@@ -25,9 +25,35 @@ std::string Problem::ToString() const {
   return file + ":" + json_path + ": " + message;
 }
 
+WrittenJson::WrittenJson(nlohmann::json json) : value_(std::make_shared<Value>()) {
+  std::call_once(value_->decoded, [&] { value_->json = std::move(json); });
+}
+
+WrittenJson WrittenJson::FromCbor(std::string cbor) {
+  WrittenJson out;
+  out.value_ = std::make_shared<Value>();
+  out.value_->cbor = std::move(cbor);
+  return out;
+}
+
+const nlohmann::json& WrittenJson::json() const {
+  static const nlohmann::json kNull;
+  if (!value_) return kNull;
+  // The snapshot's checksum vouches for the bytes; damaged ones would read as discarded.
+  std::call_once(value_->decoded, [this] { value_->json = nlohmann::json::from_cbor(value_->cbor, true, false); });
+  return value_->json;
+}
+
+std::string WrittenJson::Cbor() const {
+  if (value_ && !value_->cbor.empty()) return value_->cbor;
+  std::vector<std::uint8_t> bytes = nlohmann::json::to_cbor(json());
+  return std::string(bytes.begin(), bytes.end());
+}
+
 std::string Node::Text(const char* field) const {
-  if (!data.contains(field) || !data.at(field).is_string()) return "";
-  return data.at(field).get<std::string>();
+  const nlohmann::json& fields = data.json();
+  if (!fields.contains(field) || !fields.at(field).is_string()) return "";
+  return fields.at(field).get<std::string>();
 }
 
 nlohmann::json Edge::ToJson() const {
@@ -50,8 +76,9 @@ std::optional<int> Questionnaire::PositiveAt(Sex sex) const {
 }
 
 bool Citation::HasIdentifier() const {
+  const nlohmann::json& fields = data.json();
   for (const char* field : {"pmid", "pmcid", "doi", "reactome", "isbn"})
-    if (data.contains(field) && data[field].is_string() && !data[field].get<std::string>().empty()) return true;
+    if (fields.contains(field) && fields[field].is_string() && !fields[field].get<std::string>().empty()) return true;
   return false;
 }
 
@@ -279,9 +306,9 @@ Result<std::vector<InfluencePath>> KnowledgeBase::FindPaths(std::string_view fro
 nlohmann::json KnowledgeBase::ToJson() const {
   nlohmann::json out = {{"version", version_}, {"nodes", nlohmann::json::array()},
                         {"edges", nlohmann::json::array()}, {"citations", nlohmann::json::object()}};
-  for (const auto& node : nodes_) out["nodes"].push_back(node.data);
+  for (const auto& node : nodes_) out["nodes"].push_back(node.data.json());
   for (const auto& edge : edges_) out["edges"].push_back(edge.ToJson());
-  for (const auto& [key, citation] : citations_) out["citations"][key] = citation.data;
+  for (const auto& [key, citation] : citations_) out["citations"][key] = citation.data.json();
   return out;
 }
 

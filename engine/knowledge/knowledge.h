@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -247,13 +248,36 @@ struct DerivedIndex {
   double high_above = 0;            // above: "high", else "normal"
 };
 
+// A node's or citation's JSON exactly as written, for show, export and the store. Loaded from the
+// sources it is the parsed JSON; from a compiled snapshot it stays CBOR until first read (decoding
+// every node's JSON took a quarter of a snapshot open, and a command that evaluates never reads it).
+// Copies share one value; reading is thread-safe.
+class WrittenJson {
+ public:
+  WrittenJson() = default;
+  WrittenJson(nlohmann::json json);  // NOLINT(google-explicit-constructor): assigned from parsed JSON
+  static WrittenJson FromCbor(std::string cbor);
+
+  const nlohmann::json& json() const;
+  // The CBOR bytes (the snapshot's form): kept ones as they are, else encoded now.
+  std::string Cbor() const;
+
+ private:
+  struct Value {
+    std::once_flag decoded;
+    std::string cbor;
+    nlohmann::json json;
+  };
+  std::shared_ptr<Value> value_;
+};
+
 struct Node {
   std::string id;
   NodeKind kind = NodeKind::kSymptom;
   std::string label;
   std::string description;
   std::vector<std::string> citations;
-  nlohmann::json data;  // the node exactly as written, for show and export
+  WrittenJson data;  // the node exactly as written, for show and export
   SourceRef source;
   std::optional<Lab> lab;                      // kind lab
   std::optional<Questionnaire> questionnaire;  // kind questionnaire
@@ -296,7 +320,7 @@ struct Edge {
 
 struct Citation {
   std::string key;
-  nlohmann::json data;
+  WrittenJson data;
   SourceRef source;
   EvidenceGrade grade = EvidenceGrade::kC;              // required field "grade"
   Verification verified = Verification::kUncertain;     // required field "verified"

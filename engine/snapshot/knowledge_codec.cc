@@ -45,16 +45,7 @@ SourceRef GetRef(Reader& in) {
   return ref;
 }
 
-void Put(Writer& out, const nlohmann::json& data) {
-  std::vector<std::uint8_t> bytes = nlohmann::json::to_cbor(data);
-  out.Str(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-}
-nlohmann::json GetJson(Reader& in) {
-  std::string bytes = in.Str();
-  nlohmann::json data = nlohmann::json::from_cbor(bytes, true, false);
-  if (data.is_discarded()) in.Fail();
-  return data;
-}
+void Put(Writer& out, const WrittenJson& data) { out.Str(data.Cbor()); }
 
 void Put(Writer& out, const Criterion& c) {
   out.Enum(c.subject);
@@ -368,7 +359,7 @@ Node GetNode(Reader& in) {
   n.label = in.Str();
   n.description = in.Str();
   in.Strs(n.citations);
-  n.data = GetJson(in);
+  n.data = WrittenJson::FromCbor(in.Str());
   n.source = GetRef(in);
   GetPayloads(in, n);
   return n;
@@ -427,7 +418,7 @@ void Put(Writer& out, const Citation& c) {
 Citation GetCitation(Reader& in) {
   Citation c;
   c.key = in.Str();
-  c.data = GetJson(in);
+  c.data = WrittenJson::FromCbor(in.Str());
   c.source = GetRef(in);
   c.grade = in.Enum(EvidenceGrade::kC);
   c.verified = in.Enum(Verification::kUncertain);

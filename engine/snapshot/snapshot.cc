@@ -91,8 +91,11 @@ std::string DefaultCacheDir() {
 
 std::string PathFor(const std::string& cache_dir, const std::string& knowledge_dir, const std::string& rules_dir) {
   std::error_code error;
+  // The executable too: build/nflux and build/nflux-serve each keep their own image rather than
+  // overwrite each other's (each image is keyed by the build that wrote it).
   std::string folders = std::filesystem::absolute(knowledge_dir, error).string() + "\n" +
-                        std::filesystem::absolute(rules_dir, error).string();
+                        std::filesystem::absolute(rules_dir, error).string() + "\n" +
+                        std::filesystem::read_symlink("/proc/self/exe", error).string();
   char name[40];
   std::snprintf(name, sizeof name, "pipeline-%016llx.snap", static_cast<unsigned long long>(Hash(folders, 0)));
   return cache_dir + "/" + name;

@@ -41,8 +41,8 @@ uint64_t KeyOf(const std::vector<knowledge::SourceFile>& knowledge, const std::v
 // snapshot) when NFLUX_SNAPSHOT is "off" or no folder can be named.
 std::string DefaultCacheDir();
 
-// The image file in `cache_dir` for the pipeline of these two folders (one file per pair of
-// folders, rewritten when their content changes).
+// The image file in `cache_dir` for the pipeline of these two folders run by this executable (one
+// file per pair of folders and executable, rewritten when their content changes).
 std::string PathFor(const std::string& cache_dir, const std::string& knowledge_dir, const std::string& rules_dir);
 
 // The image bytes for `key`, and back. Decode: Corruption when the bytes are not a whole, intact

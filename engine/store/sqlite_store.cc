@@ -419,7 +419,7 @@ Status SqliteStore::StoreKnowledgeTables(const knowledge::KnowledgeBase& kb, con
   if (!node.ok()) return node.status();
   for (const auto& n : kb.nodes()) {
     (*node)->Bind(1, version).Bind(2, n.id).Bind(3, knowledge::KindName(n.kind)).Bind(4, n.label);
-    (*node)->Bind(5, n.data.dump());
+    (*node)->Bind(5, n.data.json().dump());
     if ((*node)->Step() != SQLITE_DONE) return Error("storing node " + n.id);
     (*node)->Reset();
   }
@@ -434,7 +434,7 @@ Status SqliteStore::StoreKnowledgeTables(const knowledge::KnowledgeBase& kb, con
   auto citation = Sql("INSERT INTO kb_citations VALUES (?, ?, ?)");
   if (!citation.ok()) return citation.status();
   for (const auto& [key, c] : kb.citations()) {
-    (*citation)->Bind(1, version).Bind(2, key).Bind(3, c.data.dump());
+    (*citation)->Bind(1, version).Bind(2, key).Bind(3, c.data.json().dump());
     if ((*citation)->Step() != SQLITE_DONE) return Error("storing citation " + key);
     (*citation)->Reset();
   }

@@ -83,7 +83,7 @@ TEST(ContentTest, RealKnowledgeBaseLoadsWithoutProblems) {
 TEST(ContentTest, EveryTransmitterPathwayHasSynthesisAndBreakdownSteps) {
   size_t transmitter_pathways = 0;
   for (const auto& node : Kb().nodes()) {
-    if (node.kind != NodeKind::kPathway || !node.data.contains("neurotransmitter")) continue;
+    if (node.kind != NodeKind::kPathway || !node.data.json().contains("neurotransmitter")) continue;
     ++transmitter_pathways;
     std::set<std::string> phases;
     for (const Edge* edge : Kb().InEdges(node.id))
@@ -102,9 +102,9 @@ TEST(ContentTest, EveryEnzymeListsItsCofactors) {
   for (const auto& node : Kb().nodes()) {
     if (node.kind != NodeKind::kEnzyme) continue;
     ++enzymes;
-    ASSERT_TRUE(node.data.contains("cofactors")) << node.id;
-    EXPECT_TRUE(node.data["cofactors"].is_array()) << node.id;
-    for (const auto& cofactor : node.data["cofactors"]) {
+    ASSERT_TRUE(node.data.json().contains("cofactors")) << node.id;
+    EXPECT_TRUE(node.data.json()["cofactors"].is_array()) << node.id;
+    for (const auto& cofactor : node.data.json()["cofactors"]) {
       const Node* target = Kb().Find(cofactor.get<std::string>());
       ASSERT_NE(target, nullptr) << node.id << " names " << cofactor;
       EXPECT_EQ(target->kind, NodeKind::kCofactor) << node.id << " names " << cofactor;

@@ -128,8 +128,8 @@ std::vector<Variant> Variants(const knowledge::KnowledgeBase& kb, const SafetyEd
     both["supplements"]["requested"].push_back(edge.to);
     out.push_back({"both requested", both});
   }
-  if (target->kind == NodeKind::kCondition && target->data.contains("implied_by")) {
-    const json& criteria = target->data["implied_by"];
+  if (target->kind == NodeKind::kCondition && target->data.json().contains("implied_by")) {
+    const json& criteria = target->data.json()["implied_by"];
     for (size_t i = 0; i < criteria.size(); ++i) {
       ordered_json implied = Requesting(edge);
       if (edge.when.is_object()) ApplyTarget(kb, edge.to, edge.when, edge.unless, implied);  // the `when` restrictions

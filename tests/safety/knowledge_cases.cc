@@ -200,8 +200,8 @@ ordered_json MemberMedication(const knowledge::KnowledgeBase& kb, const std::str
     if (medication == other_than || Avoided(kb, medication, avoid)) continue;
     if (Contains(casefile::MedicationClasses(kb, medication), id)) return {{"id", medication}};
   }
-  if (node->kind != NodeKind::kMedicationClass || !node->data.contains("atc")) return nullptr;
-  for (const std::string& group : Strings(node->data["atc"])) {
+  if (node->kind != NodeKind::kMedicationClass || !node->data.json().contains("atc")) return nullptr;
+  for (const std::string& group : Strings(node->data.json()["atc"])) {
     std::string code = group;
     while (code.size() < 5) code += code.size() == 1 ? "99" : "X";  // levels of 1, 3, 4, 5 characters
     if (code.size() == 5) code += "97";
@@ -321,8 +321,8 @@ bool CaseMeets(const knowledge::KnowledgeBase& kb, const json& criterion, const 
 bool ConditionApplies(const knowledge::KnowledgeBase& kb, const std::string& condition, const casefile::Case& c) {
   if (c.HasCondition(condition)) return true;
   const knowledge::Node* node = kb.Find(condition);
-  if (node == nullptr || !node->data.is_object() || !node->data.contains("implied_by")) return false;
-  for (const json& criterion : node->data["implied_by"])
+  if (node == nullptr || !node->data.json().is_object() || !node->data.json().contains("implied_by")) return false;
+  for (const json& criterion : node->data.json()["implied_by"])
     if (CaseMeets(kb, criterion, c)) return true;
   return false;
 }

@@ -57,8 +57,8 @@ TEST(KnowledgeCases, EveryImpliedByCriterionOfTheKnowledgeBaseIsBuiltAndReadBack
   int criteria = 0;
   for (const std::string& id : kb.IdsOfKind(knowledge::NodeKind::kCondition)) {
     const knowledge::Node* node = kb.Find(id);
-    if (!node->data.contains("implied_by")) continue;
-    for (const json& criterion : node->data["implied_by"]) {
+    if (!node->data.json().contains("implied_by")) continue;
+    for (const json& criterion : node->data.json()["implied_by"]) {
       ++criteria;
       EXPECT_EQ("", BuildAndRead(criterion)) << id << " implied_by " << criterion.dump();
     }

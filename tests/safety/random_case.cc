@@ -72,8 +72,8 @@ LabDraw LabDrawOf(const knowledge::Node& node, const std::vector<double>& extra_
 // The group codes of a class node ("atc": "N06AB" or ["N06AB", ...]).
 std::vector<std::string> ClassAtcGroups(const knowledge::Node& node) {
   std::vector<std::string> out;
-  if (!node.data.is_object() || !node.data.contains("atc")) return out;
-  const nlohmann::json& atc = node.data["atc"];
+  if (!node.data.json().is_object() || !node.data.json().contains("atc")) return out;
+  const nlohmann::json& atc = node.data.json()["atc"];
   if (atc.is_string()) out.push_back(atc.get<std::string>());
   if (atc.is_array())
     for (const auto& code : atc)
