@@ -664,4 +664,16 @@ for command in "evaluate" "explain" "flux" "whatif" "rules" "rules check" "rules
   expect_contains "Usage"
 done
 
+# ---------------------------------------------------------------------------------------------
+# serve runs in nflux-serve beside nflux (cli/CMakeLists.txt): the same options, and a clear
+# message when it is missing.
+
+expect_exit 0 "$NFLUX" serve --help
+expect_contains "--max-body"
+LONE=$TMP/lone
+mkdir -p "$LONE"
+cp "$NFLUX" "$LONE/nflux"
+expect_exit 1 "$LONE/nflux" --knowledge knowledge --rules rules serve --no-store
+expect_contains "nflux: serve runs in $LONE/nflux-serve, which could not be started"
+
 report_and_exit
