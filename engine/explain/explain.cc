@@ -497,16 +497,17 @@ bool WasConcluded(const Evaluation& evaluation, ConclusionKind kind, const std::
 
 // What DecidingInputs reads of a candidate rule's trace (rule, certainty, truth, closeness, the
 // unknown tests); with `details`, also the tests that held and failed.
-WhyNotRule CandidateFrom(const rules::Rule& rule, const std::string& id, RuleTrace trace, bool details = false) {
+WhyNotRule CandidateFrom(const rules::Rule& rule, const std::string& id, const RuleTrace& trace,
+                         bool details = false) {
   WhyNotRule candidate;
   candidate.rule = rule.id;
   candidate.certainty = ActionCertainty(rule, id);
   candidate.truth = trace.truth;
   candidate.closeness = trace.Closeness();
-  for (auto& test : trace.tests) {
+  for (const auto& test : trace.tests) {
     if (details && test.truth == Truth::kTrue) candidate.held.push_back(test);
     if (details && test.truth == Truth::kFalse) candidate.failed.push_back(test);
-    if (test.truth == Truth::kUnknown) candidate.unknown.push_back(std::move(test));
+    if (test.truth == Truth::kUnknown) candidate.unknown.push_back(test);
   }
   return candidate;
 }
