@@ -6,6 +6,8 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <string_view>
+#include <unordered_map>
 
 #include "base/text.h"
 #include "inference/certainty.h"
@@ -493,17 +495,37 @@ bool WasConcluded(const Evaluation& evaluation, ConclusionKind kind, const std::
   return kind == ConclusionKind::kAlert && FindAlert(evaluation, id) != nullptr;
 }
 
-// A rule that concludes `id` but did not fire: how close it came and what it lacked. Without
-// `details`, only what DecidingInputs reads (rule, certainty, truth, closeness, unknown tests).
-WhyNotRule Candidate(const inference::Engine& engine, const casefile::Case& c, const Evaluation& evaluation,
-                     const inference::FluxValues& flux, const rules::Rule& rule, const std::string& id,
-                     bool details) {
-  RuleTrace trace = engine.ExplainRule(rule, c, flux, evaluation);
+// What DecidingInputs reads of a candidate rule's trace (rule, certainty, truth, closeness, the
+// unknown tests); with `details`, also the tests that held and failed.
+WhyNotRule CandidateFrom(const rules::Rule& rule, const std::string& id, const RuleTrace& trace,
+                         bool details = false) {
   WhyNotRule candidate;
   candidate.rule = rule.id;
   candidate.certainty = ActionCertainty(rule, id);
   candidate.truth = trace.truth;
   candidate.closeness = trace.Closeness();
+  for (const auto& test : trace.tests) {
+    if (details && test.truth == Truth::kTrue) candidate.held.push_back(test);
+    if (details && test.truth == Truth::kFalse) candidate.failed.push_back(test);
+    if (test.truth == Truth::kUnknown) candidate.unknown.push_back(test);
+  }
+  return candidate;
+}
+
+// Closest first, then by rule id (DecidingInputs combines them in this order).
+void SortCandidates(std::vector<WhyNotRule>& candidates) {
+  std::sort(candidates.begin(), candidates.end(), [](const WhyNotRule& a, const WhyNotRule& b) {
+    if (a.closeness != b.closeness) return a.closeness > b.closeness;
+    return a.rule < b.rule;
+  });
+}
+
+// A rule that concludes `id` but did not fire: how close it came and what it lacked. Without
+// `details`, only what DecidingInputs reads (rule, certainty, truth, closeness, unknown tests).
+WhyNotRule Candidate(const inference::Engine& engine, const casefile::Case& c, const Evaluation& evaluation,
+                     const inference::FluxValues& flux, const rules::Rule& rule, const std::string& id,
+                     bool details) {
+  WhyNotRule candidate = CandidateFrom(rule, id, engine.ExplainRule(rule, c, flux, evaluation), details);
   if (details) {
     candidate.title = rule.title;
     candidate.file = rule.at.file;
@@ -511,11 +533,6 @@ WhyNotRule Candidate(const inference::Engine& engine, const casefile::Case& c, c
     candidate.citations = FormatCitations(engine.knowledge(), rule.citations);
     candidate.citation_keys = rule.citations;
     candidate.grade = GradeOf(engine.knowledge(), rule.citations);
-  }
-  for (auto& test : trace.tests) {
-    if (details && test.truth == Truth::kTrue) candidate.held.push_back(test);
-    if (details && test.truth == Truth::kFalse) candidate.failed.push_back(test);
-    if (test.truth == Truth::kUnknown) candidate.unknown.push_back(std::move(test));
   }
   return candidate;
 }
@@ -531,10 +548,7 @@ void Candidates(const inference::Engine& engine, const casefile::Case& c, const 
     if (trace && trace->fired) fired.push_back(rule->id);
     else candidates.push_back(Candidate(engine, c, evaluation, flux, *rule, id, details));
   }
-  std::sort(candidates.begin(), candidates.end(), [](const WhyNotRule& a, const WhyNotRule& b) {
-    if (a.closeness != b.closeness) return a.closeness > b.closeness;
-    return a.rule < b.rule;
-  });
+  SortCandidates(candidates);
 }
 
 // The unmeasured inputs that would decide the candidates (only a rule whose condition is still
@@ -703,22 +717,48 @@ std::vector<Evidence> EvidenceOf(const inference::Engine& engine, const Evaluati
 
 std::vector<Evidence> EvidenceBehind(const inference::Engine& engine, const Evaluation& evaluation,
                                      const std::vector<std::string>& rule_ids) {
+  EvidenceCache cache(engine, evaluation);
   std::vector<Evidence> out;
-  std::set<std::string> seen_rules, seen_items;
+  for (const Evidence* evidence : cache.Behind(rule_ids)) out.push_back(*evidence);
+  return out;
+}
+
+EvidenceCache::EvidenceCache(const inference::Engine& engine, const Evaluation& evaluation)
+    : engine_(engine), evaluation_(evaluation) {}
+
+EvidenceCache::~EvidenceCache() = default;
+
+// A rule's evidence with what lies behind each item, built on first use; items of one kind and id
+// kept once (EvidenceBehind's duplicates are the same kind, id and rule).
+const std::vector<EvidenceCache::Item>& EvidenceCache::Of(const std::string& rule_id) {
+  auto [it, added] = of_.try_emplace(rule_id);
+  if (!added) return it->second;
+  std::set<std::pair<std::string_view, std::string_view>> seen;
+  std::vector<Evidence> evidence = EvidenceOf(engine_, evaluation_, rule_id);
+  it->second.reserve(evidence.size());
+  for (auto& item : evidence) {
+    const inference::Conclusion* behind = nullptr;
+    std::optional<ConclusionKind> kind = Parse<ConclusionKind>(item.kind);
+    if (kind == ConclusionKind::kDriver || kind == ConclusionKind::kFact)
+      behind = FindConclusion(*ConclusionsOf(evaluation_, *kind), item.id);
+    it->second.push_back(Item{std::move(item), behind, false});
+  }
+  for (auto& item : it->second)
+    item.repeated = !seen.emplace(item.evidence.kind, item.evidence.id).second;
+  return it->second;
+}
+
+std::vector<const Evidence*> EvidenceCache::Behind(const std::vector<std::string>& rule_ids) {
+  std::vector<const Evidence*> out;
+  std::set<std::string_view> seen_rules;
   // Depth first, in the order given, so a deficit's own tests come before what lies behind them.
   std::function<void(const std::string&)> visit = [&](const std::string& rule_id) {
     if (!seen_rules.insert(rule_id).second) return;
-    for (auto& evidence : EvidenceOf(engine, evaluation, rule_id)) {
-      std::string key = evidence.kind + ":" + evidence.id + ":" + evidence.rule;
-      if (!seen_items.insert(key).second) continue;
-      std::optional<ConclusionKind> kind = Parse<ConclusionKind>(evidence.kind);
-      std::string id = evidence.id;
-      out.push_back(std::move(evidence));
-      const inference::Conclusion* behind = nullptr;
-      if (kind == ConclusionKind::kDriver || kind == ConclusionKind::kFact)
-        behind = FindConclusion(*ConclusionsOf(evaluation, *kind), id);
-      if (behind)
-        for (const auto& next : behind->rules) visit(next);
+    for (const Item& item : Of(rule_id)) {
+      if (item.repeated) continue;
+      out.push_back(&item.evidence);
+      if (item.behind)
+        for (const auto& next : item.behind->rules) visit(next);
     }
   };
   for (const auto& rule_id : rule_ids) visit(rule_id);
@@ -829,14 +869,46 @@ Result<WhyNotExplanation> WhyNot(const inference::Engine& engine, const casefile
 Result<Deciding> WhatWouldDecide(const inference::Engine& engine, const casefile::Case& c,
                                  const Evaluation& evaluation, const std::string& id,
                                  const inference::FluxValues& flux) {
-  Subject subject = SubjectOf(engine, evaluation, id);
-  if (subject.name.empty()) return UnknownId(engine, id);
-  WhyNotExplanation standing;
-  Standing evidence = WhereItStands(evaluation, subject.kind, id, standing);
-  std::vector<std::string> fired;
-  std::vector<WhyNotRule> candidates;
-  Candidates(engine, c, evaluation, flux, id, /*details=*/false, fired, candidates);
-  return Deciding{standing.certainty, DecidingInputs(candidates, evidence, subject.kind && HasCertainty(*subject.kind))};
+  return std::move(WhatWouldDecideEach(engine, c, evaluation, {id}, flux).front());
+}
+
+std::vector<Result<Deciding>> WhatWouldDecideEach(const inference::Engine& engine, const casefile::Case& c,
+                                                  const Evaluation& evaluation, const std::vector<std::string>& ids,
+                                                  const inference::FluxValues& flux) {
+  std::unordered_map<std::string_view, bool> fired;  // rule id -> fired, as FindTrace finds it
+  for (const auto& trace : evaluation.trace.rules) fired.try_emplace(trace.rule, trace.fired);
+  // Every rule that could decide one of the ids, explained once on one load of the case.
+  std::vector<const rules::Rule*> to_explain;
+  std::unordered_map<const rules::Rule*, size_t> explained;  // rule -> its index in to_explain
+  std::vector<std::vector<const rules::Rule*>> candidates_of(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    for (const rules::Rule* rule : engine.RulesConcluding(ids[i])) {
+      if (OnlyOpposes(*rule, ids[i])) continue;
+      if (auto it = fired.find(rule->id); it != fired.end() && it->second) continue;
+      candidates_of[i].push_back(rule);
+      if (explained.try_emplace(rule, to_explain.size()).second) to_explain.push_back(rule);
+    }
+  }
+  std::vector<RuleTrace> traces = engine.ExplainRules(to_explain, c, flux, evaluation);
+  std::vector<Result<Deciding>> out;
+  out.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const std::string& id = ids[i];
+    Subject subject = SubjectOf(engine, evaluation, id);
+    if (subject.name.empty()) {
+      out.emplace_back(UnknownId(engine, id));
+      continue;
+    }
+    WhyNotExplanation standing;
+    Standing evidence = WhereItStands(evaluation, subject.kind, id, standing);
+    std::vector<WhyNotRule> candidates;
+    for (const rules::Rule* rule : candidates_of[i])
+      candidates.push_back(CandidateFrom(*rule, id, traces[explained.at(rule)]));
+    SortCandidates(candidates);
+    out.emplace_back(Deciding{standing.certainty,
+                              DecidingInputs(candidates, evidence, subject.kind && HasCertainty(*subject.kind))});
+  }
+  return out;
 }
 
 ordered_json WhyNotExplanation::ToJson() const {

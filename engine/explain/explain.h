@@ -10,6 +10,7 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -58,6 +59,32 @@ std::vector<Evidence> EvidenceOf(const inference::Engine& engine, const inferenc
 // lists the driver and the ferritin lab behind it. Duplicates (same kind, id and rule) dropped.
 std::vector<Evidence> EvidenceBehind(const inference::Engine& engine, const inference::Evaluation& evaluation,
                                      const std::vector<std::string>& rule_ids);
+
+// EvidenceBehind for the many rule lists of one evaluation (a report's deficits and drivers): each
+// rule's evidence is built once. Reads the engine and evaluation, which must outlive it; one
+// thread at a time.
+class EvidenceCache {
+ public:
+  EvidenceCache(const inference::Engine& engine, const inference::Evaluation& evaluation);
+  ~EvidenceCache();
+  EvidenceCache(const EvidenceCache&) = delete;
+  EvidenceCache& operator=(const EvidenceCache&) = delete;
+
+  // EvidenceBehind(engine, evaluation, rule_ids), as pointers into this cache.
+  std::vector<const Evidence*> Behind(const std::vector<std::string>& rule_ids);
+
+ private:
+  struct Item {
+    Evidence evidence;
+    const inference::Conclusion* behind;  // the driver or fact it tested, if concluded
+    bool repeated;  // an earlier item of the rule has the same kind and id
+  };
+  const std::vector<Item>& Of(const std::string& rule_id);
+
+  const inference::Engine& engine_;
+  const inference::Evaluation& evaluation_;
+  std::unordered_map<std::string, std::vector<Item>> of_;
+};
 
 // "Best J, ... 2010;7:34" for a citation key, or the key itself when the knowledge base lacks it.
 std::string FormatCitation(const knowledge::KnowledgeBase& kb, const std::string& key);
@@ -204,5 +231,11 @@ struct Deciding {
 Result<Deciding> WhatWouldDecide(const inference::Engine& engine, const casefile::Case& c,
                                  const inference::Evaluation& evaluation, const std::string& id,
                                  const inference::FluxValues& flux = {});
+// WhatWouldDecide for each of `ids`, in order: every rule that could decide one of them is
+// evaluated once, on one load of the case into working memory.
+std::vector<Result<Deciding>> WhatWouldDecideEach(const inference::Engine& engine, const casefile::Case& c,
+                                                  const inference::Evaluation& evaluation,
+                                                  const std::vector<std::string>& ids,
+                                                  const inference::FluxValues& flux = {});
 
 }  // namespace nflux::explain

@@ -5,8 +5,11 @@
 #include <bit>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <queue>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/text.h"
@@ -366,46 +369,58 @@ Evaluation Engine::Evaluate(const casefile::Case& c, const FluxValues& flux, con
   return run.Finish();
 }
 
-std::vector<const rules::Rule*> Engine::RulesConcluding(const std::string& id) const {
-  // A scan, not an index: only explanations ask, and a scan costs less than building the index
-  // for every engine.
-  std::vector<const rules::Rule*> out;
-  for (const auto& rule : rules_->rules)
-    for (const auto& action : rule.actions)
-      if (action.id == id) {
-        out.push_back(&rule);
-        break;
+const std::vector<const rules::Rule*>& Engine::RulesConcluding(const std::string& id) const {
+  // Built on the first question: only explanations and reports ask, many times per case.
+  std::call_once(concluding_once_, [this] {
+    for (const auto& rule : rules_->rules)
+      for (const auto& action : rule.actions) {
+        auto& list = concluding_[action.id];
+        if (list.empty() || list.back() != &rule) list.push_back(&rule);
       }
-  return out;
+  });
+  static const std::vector<const rules::Rule*> kNone;
+  auto it = concluding_.find(id);
+  return it == concluding_.end() ? kNone : it->second;
 }
 
 RuleTrace Engine::ExplainRule(const rules::Rule& rule, const casefile::Case& c, const FluxValues& flux,
                               const Evaluation& evaluation) const {
+  return std::move(ExplainRules({&rule}, c, flux, evaluation).front());
+}
+
+std::vector<RuleTrace> Engine::ExplainRules(const std::vector<const rules::Rule*>& rules, const casefile::Case& c,
+                                            const FluxValues& flux, const Evaluation& evaluation) const {
   const CompiledRules& compiled = *compiled_;
   // The calling thread's working memory, a new generation of it: case data plus the conclusions
-  // of the finished evaluation (no evaluation runs on this thread meanwhile).
+  // of the finished evaluation (no evaluation runs on this thread meanwhile), loaded once for all.
   Scratch* scratch = nullptr;
   const uint32_t generation = BeginEvaluation(compiled, scratch);
   LoadWorkingMemory(c, flux, compiled, scratch->slots, generation, scratch->present);
   LoadConclusions(evaluation, compiled, scratch->slots, generation);
-  RuleTrace trace = StartRuleTrace(rule);
+  Evaluator evaluator(c, flux, scratch->slots, generation, compiled.nodes);
+  std::unordered_map<std::string_view, const RuleTrace*> fired;  // rule id -> its firing
+  for (const auto& considered : evaluation.trace.rules)
+    if (considered.fired) fired[considered.rule] = &considered;
   // Compiled rules are in rule base order; a rule of another rule base is not evaluated.
   const auto& all = rules_->rules;
   const std::less<const rules::Rule*> before;
-  if (!all.empty() && !before(&rule, all.data()) && before(&rule, all.data() + all.size())) {
-    const CompiledRule& compiled_rule = compiled.rules[static_cast<size_t>(&rule - all.data())];
-    Evaluator evaluator(c, flux, scratch->slots, generation, compiled.nodes);
-    double strength = 1;
-    trace.truth = evaluator.Evaluate(compiled_rule.root, &strength, &trace.tests);
-    trace.strength = trace.truth == Truth::kTrue ? strength : 0;
-  }
-  for (const auto& considered : evaluation.trace.rules)
-    if (considered.rule == rule.id && considered.fired) {
-      trace.fired = true;
-      trace.order = considered.order;
-      trace.contributions = considered.contributions;
+  std::vector<RuleTrace> out;
+  out.reserve(rules.size());
+  for (const rules::Rule* rule : rules) {
+    RuleTrace& trace = out.emplace_back(StartRuleTrace(*rule));
+    if (!all.empty() && !before(rule, all.data()) && before(rule, all.data() + all.size())) {
+      const CompiledRule& compiled_rule = compiled.rules[static_cast<size_t>(rule - all.data())];
+      double strength = 1;
+      trace.truth = evaluator.Evaluate(compiled_rule.root, &strength, &trace.tests);
+      trace.strength = trace.truth == Truth::kTrue ? strength : 0;
     }
-  return trace;
+    if (auto it = fired.find(rule->id); it != fired.end()) {
+      trace.fired = true;
+      trace.order = it->second->order;
+      trace.contributions = it->second->contributions;
+    }
+  }
+  return out;
 }
 
 }  // namespace nflux::inference

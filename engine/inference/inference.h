@@ -22,8 +22,10 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -186,8 +188,14 @@ class Engine {
   RuleTrace ExplainRule(const rules::Rule& rule, const casefile::Case& c, const FluxValues& flux,
                         const Evaluation& evaluation) const;
 
-  // Rules with an action that concludes `id` (a deficit, driver, fact, strategy or alert).
-  std::vector<const rules::Rule*> RulesConcluding(const std::string& id) const;
+  // ExplainRule for each of `rules`, in order, the case loaded into working memory once: for
+  // why-not and next_best_data, which ask about many rules of one case.
+  std::vector<RuleTrace> ExplainRules(const std::vector<const rules::Rule*>& rules, const casefile::Case& c,
+                                      const FluxValues& flux, const Evaluation& evaluation) const;
+
+  // Rules with an action that concludes `id` (a deficit, driver, fact, strategy or alert), in
+  // rule base order. Indexed on the first call (thread-safe).
+  const std::vector<const rules::Rule*>& RulesConcluding(const std::string& id) const;
 
   const rules::RuleBase& rule_base() const { return *rules_; }
   const knowledge::KnowledgeBase& knowledge() const { return *kb_; }
@@ -197,6 +205,8 @@ class Engine {
   std::shared_ptr<const knowledge::KnowledgeBase> kb_;
   std::unique_ptr<const CompiledRules> compiled_;
   std::unique_ptr<const safety::GateIndex> gate_index_;
+  mutable std::once_flag concluding_once_;  // RulesConcluding's index, built on first use
+  mutable std::unordered_map<std::string, std::vector<const rules::Rule*>> concluding_;
 };
 
 }  // namespace nflux::inference

@@ -3,11 +3,16 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <initializer_list>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string_view>
+
+#include <openssl/evp.h>
 
 #include "base/text.h"
 #include "explain/explain.h"
@@ -51,26 +56,85 @@ std::vector<std::string> RuleCitations(const inference::Engine& engine, const st
   return out;
 }
 
-// `value` with each object's keys in the contract's order: the listed ones first (those present),
-// then the rest as they came. The case module's helpers return sorted keys.
-void WriteInOrder(JsonWriter& out, const nlohmann::json& value, std::initializer_list<std::string_view> order) {
-  if (value.is_array()) {
-    out.BeginArray();
-    for (const auto& item : value) WriteInOrder(out, item, order);
-    out.EndArray();
-    return;
-  }
-  if (!value.is_object()) {
-    out.Value(value);
-    return;
-  }
-  out.BeginObject();
-  for (std::string_view key : order)
-    if (auto found = value.find(key); found != value.end())
-      WriteInOrder(out.Key(key), *found, {"value", "unit", "low", "high"});
-  for (const auto& [key, item] : value.items())
-    if (std::find(order.begin(), order.end(), key) == order.end()) out.Key(key).Value(item);
+// Reports show 4 significant digits: the number FormatNumber(value, 4) prints, read back, as the
+// case module's JSON (casefile::LabsToJson) rounds it.
+double Round4(double value) {
+  if (value == 0 || !std::isfinite(value)) return value;
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.4g", value);
+  if (std::strchr(buffer, 'e') != nullptr && std::fabs(value) >= 1e-4 && std::fabs(value) < 1e15)
+    std::snprintf(buffer, sizeof buffer, "%.4f", value);
+  return std::strtod(buffer, nullptr);
+}
+
+JsonWriter& Rounded(JsonWriter& out, const std::optional<double>& value) {
+  return value ? out.Double(Round4(*value)) : out.Null();
+}
+
+JsonWriter& TextOrNull(JsonWriter& out, const std::string& text) { return text.empty() ? out.Null() : out.String(text); }
+
+// The case's data-quality findings, as casefile::DataQualityToJson holds them, in the contract's key order.
+void WriteDataQuality(JsonWriter& out, const casefile::Case& c) {
+  out.BeginArray();
+  for (const casefile::DataQualityIssue& issue : c.data_quality)
+    out.BeginObject().Key("path").String(issue.path).Key("severity").String(casefile::SeverityName(issue.severity))
+        .Key("code").String(issue.code).Key("message").String(issue.message).EndObject();
+  out.EndArray();
+}
+
+// A lab's decision limit; keys sorted, as casefile::LabsToJson holds them.
+void WriteDecision(JsonWriter& out, const casefile::LabDecision& decision) {
+  out.BeginObject().Key("citation");
+  decision.citations.empty() ? out.Null() : out.String(decision.citations.front());
+  out.Key("citations").Strings(decision.citations).Key("label").String(decision.label);
+  out.Key("limit").Double(Round4(decision.limit)).Key("means").String(decision.means);
+  out.Key("side").String(knowledge::LimitSideName(decision.side)).Key("status").String(decision.Status());
   out.EndObject();
+}
+
+// The case's labs, as casefile::LabsToJson holds them: the contract's keys in its order, then the
+// optional ones (sorted).
+void WriteLabs(JsonWriter& out, const casefile::Case& c) {
+  using casefile::LabStatus;
+  using casefile::OptimalStatus;
+  out.BeginArray();
+  for (const casefile::LabResult& lab : c.labs) {
+    out.BeginObject().Key("test").String(lab.test);
+    out.Key("input").BeginObject().Key("value").Double(lab.input_value);
+    TextOrNull(out.Key("unit"), lab.input_unit).EndObject();
+    Rounded(out.Key("value"), lab.value).Key("unit").String(lab.unit).Key("status");
+    lab.status == LabStatus::kUnknown ? out.Null() : out.String(casefile::LabStatusName(lab.status));
+    out.Key("reference");
+    if (lab.reference_low || lab.reference_high) {
+      Rounded(out.BeginObject().Key("low"), lab.reference_low);
+      Rounded(out.Key("high"), lab.reference_high).EndObject();
+    } else {
+      out.Null();
+    }
+    if (lab.has_optimal) {
+      out.Key("optimal_status");
+      lab.optimal_status == OptimalStatus::kUnknown ? out.Null()
+                                                    : out.String(casefile::OptimalStatusName(lab.optimal_status));
+      Rounded(out.Key("optimal").BeginObject().Key("low"), lab.optimal_low);
+      Rounded(out.Key("high"), lab.optimal_high).EndObject();
+    }
+    if (lab.decision) WriteDecision(out.Key("decision"), *lab.decision);
+    out.Key("used").Bool(lab.used);
+    if (!lab.collection_time.empty()) out.Key("collection_time").String(lab.collection_time);
+    if (lab.critical) out.Key("critical").Bool(true);
+    if (!lab.date.empty()) out.Key("date").String(lab.date);
+    out.EndObject();
+  }
+  out.EndArray();
+}
+
+// The case's derived indices, as casefile::DerivedToJson holds them, in the contract's key order.
+void WriteDerived(JsonWriter& out, const casefile::Case& c) {
+  out.BeginArray();
+  for (const casefile::DerivedIndex& index : c.derived)
+    out.BeginObject().Key("id").String(index.id).Key("value").Double(Round4(index.value)).Key("unit").String(index.unit)
+        .Key("from").Strings(index.from).Key("status").String(index.status).EndObject();
+  out.EndArray();
 }
 
 std::vector<const inference::AlertResult*> AlertsBySeverity(const Evaluation& evaluation) {
@@ -97,13 +161,12 @@ void WriteAlerts(JsonWriter& out, const inference::Engine& engine, const Evaluat
   out.EndArray();
 }
 
-void WriteEvidence(JsonWriter& out, const inference::Engine& engine, const Evaluation& evaluation,
-                   const std::vector<std::string>& rule_ids) {
+void WriteEvidence(JsonWriter& out, explain::EvidenceCache& evidence_cache, const std::vector<std::string>& rule_ids) {
   out.BeginArray();
-  for (const auto& evidence : explain::EvidenceBehind(engine, evaluation, rule_ids))
-    out.BeginObject().Key("kind").String(evidence.kind).Key("id").String(evidence.id).Key("text").String(evidence.text)
-        .Key("rule").String(evidence.rule).Key("citation").String(evidence.citation).Key("grade").String(evidence.grade)
-        .EndObject();
+  for (const explain::Evidence* evidence : evidence_cache.Behind(rule_ids))
+    out.BeginObject().Key("kind").String(evidence->kind).Key("id").String(evidence->id).Key("text").String(evidence->text)
+        .Key("rule").String(evidence->rule).Key("citation").String(evidence->citation).Key("grade")
+        .String(evidence->grade).EndObject();
   out.EndArray();
 }
 
@@ -123,8 +186,7 @@ std::vector<RankedDeficit> RankDeficits(const Evaluation& evaluation) {
   return out;
 }
 
-void WriteDeficits(JsonWriter& out, const inference::Engine& engine, const Evaluation& evaluation,
-                   const std::vector<RankedDeficit>& ranked) {
+void WriteDeficits(JsonWriter& out, explain::EvidenceCache& evidence_cache, const std::vector<RankedDeficit>& ranked) {
   out.BeginArray();
   int rank = 0;
   for (const auto& [conclusion, certainty] : ranked) {
@@ -138,8 +200,8 @@ void WriteDeficits(JsonWriter& out, const inference::Engine& engine, const Evalu
     for (const auto& [id, weight] : drivers)
       out.BeginObject().Key("id").String(id).Key("weight").Double(Round3(weight)).EndObject();
     out.EndArray();
-    WriteEvidence(out.Key("evidence_for"), engine, evaluation, conclusion->rules);
-    WriteEvidence(out.Key("evidence_against"), engine, evaluation, conclusion->opposing_rules);
+    WriteEvidence(out.Key("evidence_for"), evidence_cache, conclusion->rules);
+    WriteEvidence(out.Key("evidence_against"), evidence_cache, conclusion->opposing_rules);
     std::vector<std::string> rules = conclusion->rules;
     for (const auto& rule : conclusion->opposing_rules) AddUnique(rules, rule);
     out.Key("rules").Strings(rules);
@@ -151,7 +213,7 @@ void WriteDeficits(JsonWriter& out, const inference::Engine& engine, const Evalu
 
 // Every driver concluded (output.md): highest certainty first, then by id, with its evidence and
 // the deficits it feeds, also when no deficit rule used it.
-void WriteDrivers(JsonWriter& out, const inference::Engine& engine, const Evaluation& evaluation) {
+void WriteDrivers(JsonWriter& out, explain::EvidenceCache& evidence_cache, const Evaluation& evaluation) {
   std::vector<const inference::Conclusion*> drivers;
   for (const auto& [id, driver] : evaluation.drivers)
     if (driver.certainty > 0) drivers.push_back(&driver);
@@ -164,7 +226,7 @@ void WriteDrivers(JsonWriter& out, const inference::Engine& engine, const Evalua
       if (deficit.certainty > 0 && deficit.drivers.count(driver->id)) feeds.push_back(deficit_id);
     out.BeginObject().Key("id").String(driver->id).Key("certainty").Double(Round3(driver->certainty));
     out.Key("level").String(Level(driver->certainty)).Key("feeds").Strings(feeds);
-    WriteEvidence(out.Key("evidence_for"), engine, evaluation, driver->rules);
+    WriteEvidence(out.Key("evidence_for"), evidence_cache, driver->rules);
     out.EndObject();
   }
   out.EndArray();
@@ -334,6 +396,62 @@ ordered_json FluxJson(const inference::FluxValues& flux, const ReportOptions& op
   return out;
 }
 
+// One pathway of the "flux" object: its indices in the order they came, then "assumed".
+struct PathwayJson {
+  std::string pathway;
+  std::vector<std::pair<std::string, double>> indices;
+  bool has_assumed = false;
+  std::vector<std::string> assumed;
+};
+
+// FluxJson(flux, options) written straight out, without the DOM: the same pathways and keys in
+// the same order. REQUIRES: no index is named "assumed" (FluxJson's object would merge it).
+void WriteFlux(JsonWriter& out, const inference::FluxValues& flux, const ReportOptions& options) {
+  std::vector<PathwayJson> pathways;
+  auto pathway_of = [&](std::string_view name) -> PathwayJson& {
+    for (auto& pathway : pathways)
+      if (pathway.pathway == name) return pathway;
+    return pathways.emplace_back(PathwayJson{std::string(name), {}, false, {}});
+  };
+  for (const auto& [key, value] : flux.values) {
+    auto [pathway, index] = SplitFluxKey(key);
+    std::vector<std::pair<std::string, double>>& indices = pathway_of(pathway).indices;
+    const double rounded = std::round(value * 1e4) / 1e4;
+    auto found = std::find_if(indices.begin(), indices.end(), [&](const auto& item) { return item.first == index; });
+    if (found != indices.end()) found->second = rounded;
+    else indices.emplace_back(std::move(index), rounded);
+  }
+  for (auto& pathway : pathways)
+    if (auto it = options.flux_assumed_inputs.find(pathway.pathway); it != options.flux_assumed_inputs.end()) {
+      pathway.has_assumed = true;
+      pathway.assumed = it->second;
+    }
+  for (const auto& [key, assumed] : flux.assumed) {
+    if (!assumed) continue;
+    auto dot = key.find('.');
+    std::string_view name = std::string_view(key).substr(0, dot);
+    if (options.flux_assumed_inputs.count(std::string(name))) continue;
+    PathwayJson& pathway = pathway_of(name);
+    pathway.has_assumed = true;
+    pathway.assumed.push_back(dot == std::string::npos ? key : key.substr(dot + 1));
+  }
+  out.BeginObject();
+  for (const auto& pathway : pathways) {
+    out.Key(pathway.pathway).BeginObject();
+    for (const auto& [index, value] : pathway.indices) out.Key(index).Double(value);
+    if (pathway.has_assumed) out.Key("assumed").Strings(pathway.assumed);
+    out.EndObject();
+  }
+  out.EndObject();
+}
+
+// Whether WriteFlux writes what FluxJson holds: no index named "assumed" (only given by hand).
+bool FluxWritable(const inference::FluxValues& flux) {
+  for (const auto& [key, value] : flux.values)
+    if (key.ends_with(".assumed") && SplitFluxKey(key).second == "assumed") return false;
+  return true;
+}
+
 // Data a practitioner can collect (a lab, a symptom, a questionnaire...), not a conclusion of the
 // engine or a flux index of the model.
 bool IsCaseData(const std::string& input) {
@@ -365,17 +483,20 @@ std::vector<std::string> CollectableInputs(const knowledge::KnowledgeBase& kb, c
   return labs;
 }
 
-// Adds the case data that would decide `id` (a deficit, or a driver `behind` a deficit) to `entries`.
-void AddDecidingInputs(const inference::Engine& engine, const casefile::Case& c, const Evaluation& evaluation,
-                       const ReportOptions& options, const std::string& id, const std::string& behind,
-                       std::map<std::string, NextData>& entries) {
-  auto why_not = explain::WhatWouldDecide(engine, c, evaluation, id, options.flux);
-  if (!why_not.ok()) return;
-  const double certainty = Round3(why_not->certainty);
-  for (const auto& input : why_not->inputs) {
+// One conclusion next_best_data asks about: a deficit, or a driver `behind` one (" behind X").
+struct Question {
+  std::string id;
+  std::string behind;
+};
+
+// Adds the case data that would decide `question` to `entries`.
+void AddDecidingInputs(const inference::Engine& engine, const casefile::Case& c, const Question& question,
+                       const explain::Deciding& deciding, std::map<std::string, NextData>& entries) {
+  const double certainty = Round3(deciding.certainty);
+  for (const auto& input : deciding.inputs) {
     if (Round3(input.impact) <= 0 || !IsCaseData(input.input)) continue;
-    std::string text = "would decide " + Join(input.rules, ", ") + " for " + id + behind + " (now " +
-                       Level(certainty) + ", " + FormatNumber(certainty, 3) + "; up to +" +
+    std::string text = "would decide " + Join(input.rules, ", ") + " for " + question.id + question.behind +
+                       " (now " + Level(certainty) + ", " + FormatNumber(certainty, 3) + "; up to +" +
                        FormatNumber(Round3(input.impact), 3) + ")";
     if (input.input.starts_with("derived:"))
       text = std::string("an input of ").append(input.input, 8).append(", which ").append(text);
@@ -410,15 +531,21 @@ void WriteNextBestData(JsonWriter& out, const inference::Engine& engine, const c
                        const Evaluation& evaluation, const std::vector<RankedDeficit>& ranked,
                        const ReportOptions& options) {
   constexpr size_t kDeficitsConsidered = 5;
-  std::map<std::string, NextData> entries;
+  std::vector<Question> questions;
   std::set<std::string> drivers_seen;
   for (size_t i = 0; i < ranked.size() && i < kDeficitsConsidered; ++i) {
     const std::string& deficit = ranked[i].conclusion->id;
-    if (Level(ranked[i].certainty) != "likely") AddDecidingInputs(engine, c, evaluation, options, deficit, "", entries);
+    if (Level(ranked[i].certainty) != "likely") questions.push_back({deficit, ""});
     for (const auto& driver : UndecidedDrivers(engine, evaluation, deficit))
-      if (drivers_seen.insert(driver).second)
-        AddDecidingInputs(engine, c, evaluation, options, driver, " behind " + deficit, entries);
+      if (drivers_seen.insert(driver).second) questions.push_back({driver, " behind " + deficit});
   }
+  // All questions at once: each rule that could decide one is evaluated once for the case.
+  std::vector<std::string> ids;
+  for (const auto& question : questions) ids.push_back(question.id);
+  std::vector<Result<explain::Deciding>> answers = explain::WhatWouldDecideEach(engine, c, evaluation, ids, options.flux);
+  std::map<std::string, NextData> entries;
+  for (size_t i = 0; i < questions.size(); ++i)
+    if (answers[i].ok()) AddDecidingInputs(engine, c, questions[i], *answers[i], entries);
   std::vector<std::pair<std::string, NextData>> sorted(entries.begin(), entries.end());
   std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
     if (a.second.first_line != b.second.first_line) return a.second.first_line;
@@ -446,41 +573,82 @@ Versions VersionsOf(const inference::Engine& engine) {
 
 namespace {
 
-// The trace's content as one string of length-prefixed fields (so no two traces share one):
-// what TraceId hashes. Building the trace's JSON and dumping it cost a third of a batch's time.
-class TraceBytes {
+// The trace's content as length-prefixed fields (so no two traces share one), fed to SHA-256 as
+// it is written: what TraceId hashes. The fields pass through a fixed buffer, so no copy of the
+// trace is built (building one, and before it the trace's JSON, cost a large part of a batch).
+class TraceHasher {
  public:
-  TraceBytes& Text(std::string_view text) {
+  TraceHasher() : context_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(context_, Sha256(), nullptr); }
+  ~TraceHasher() { EVP_MD_CTX_free(context_); }
+  TraceHasher(const TraceHasher&) = delete;
+  TraceHasher& operator=(const TraceHasher&) = delete;
+
+  TraceHasher& Text(std::string_view text) {
     Number(text.size());
-    bytes_.append(text);
+    Append(text.data(), text.size());
     return *this;
   }
   // Counts, lines and flags through the integer path: the same digits as the double's shortest
   // form below 100000 (where that form would switch to "1e+05"), at a fraction of the cost.
-  TraceBytes& Number(int value) {
+  TraceHasher& Number(int value) {
     if (value < 0 || value >= 100000) return Number(static_cast<double>(value));
-    char buffer[16];
-    auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
-    bytes_.append(buffer, end);
-    bytes_ += ';';
+    Reserve(16);
+    used_ = static_cast<size_t>(std::to_chars(buffer_ + used_, buffer_ + used_ + 15, value).ptr - buffer_);
+    buffer_[used_++] = ';';
     return *this;
   }
-  TraceBytes& Number(size_t value) { return value < 100000 ? Number(static_cast<int>(value)) : Number(static_cast<double>(value)); }
-  TraceBytes& Number(bool value) { return Number(static_cast<int>(value)); }
-  TraceBytes& Number(double value) {
-    char buffer[32];
-    auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
-    bytes_.append(buffer, end);
-    bytes_ += ';';
+  TraceHasher& Number(size_t value) { return value < 100000 ? Number(static_cast<int>(value)) : Number(static_cast<double>(value)); }
+  TraceHasher& Number(bool value) { return Number(static_cast<int>(value)); }
+  TraceHasher& Number(double value) {
+    Reserve(32);
+    used_ = static_cast<size_t>(std::to_chars(buffer_ + used_, buffer_ + used_ + 31, value).ptr - buffer_);
+    buffer_[used_++] = ';';
     return *this;
   }
-  const std::string& bytes() const { return bytes_; }
+  // "sha256:<hex>" of everything written.
+  std::string Id() {
+    Flush();
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_DigestFinal_ex(context_, digest, &length);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string id = "sha256:";
+    for (unsigned int i = 0; i < length; ++i) {
+      id += kHex[digest[i] >> 4];
+      id += kHex[digest[i] & 0xf];
+    }
+    return id;
+  }
 
  private:
-  std::string bytes_;
+  // Fetched once: EVP_sha256() looks the implementation up again on every digest.
+  static const EVP_MD* Sha256() {
+    static const EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return kSha256;
+  }
+  void Reserve(size_t size) {
+    if (sizeof buffer_ - used_ < size) Flush();
+  }
+  void Append(const char* data, size_t size) {
+    Reserve(size);
+    if (size > sizeof buffer_) {
+      EVP_DigestUpdate(context_, data, size);
+      return;
+    }
+    std::memcpy(buffer_ + used_, data, size);
+    used_ += size;
+  }
+  void Flush() {
+    if (used_ > 0) EVP_DigestUpdate(context_, buffer_, used_);
+    used_ = 0;
+  }
+
+  EVP_MD_CTX* context_;
+  size_t used_ = 0;
+  char buffer_[8192];
 };
 
-void AddRuleTrace(const inference::RuleTrace& rule, TraceBytes& out) {
+void AddRuleTrace(const inference::RuleTrace& rule, TraceHasher& out) {
   out.Text(rule.rule).Text(rule.title).Text(rule.file).Number(rule.line).Number(rule.stratum);
   out.Number(rule.citations.size());
   for (const auto& citation : rule.citations) out.Text(citation);
@@ -498,10 +666,10 @@ void AddRuleTrace(const inference::RuleTrace& rule, TraceBytes& out) {
 
 std::string TraceId(const Evaluation& evaluation) {
   const inference::Trace& trace = evaluation.trace;
-  TraceBytes bytes;
-  bytes.Number(trace.firings).Number(trace.considered).Text(trace.stopped).Number(trace.rules.size());
-  for (const auto& rule : trace.rules) AddRuleTrace(rule, bytes);
-  return "sha256:" + Sha256Hex(bytes.bytes());
+  TraceHasher hasher;
+  hasher.Number(trace.firings).Number(trace.considered).Text(trace.stopped).Number(trace.rules.size());
+  for (const auto& rule : trace.rules) AddRuleTrace(rule, hasher);
+  return hasher.Id();
 }
 
 std::string EvaluationJsonText(const inference::Engine& engine, const casefile::Case& c,
@@ -514,17 +682,18 @@ std::string EvaluationJsonText(const inference::Engine& engine, const casefile::
   out.Key("versions").BeginObject().Key("engine").String(versions.engine).Key("knowledge").String(versions.knowledge)
       .Key("rules").String(versions.rules).EndObject();
   WriteAlerts(out.Key("alerts"), engine, evaluation);
-  WriteInOrder(out.Key("data_quality"), casefile::DataQualityToJson(c), {"path", "severity", "code", "message"});
-  WriteInOrder(out.Key("labs"), casefile::LabsToJson(c), {"test", "input", "value", "unit", "status", "reference",
-                                                          "optimal_status", "optimal", "decision", "used"});
-  WriteInOrder(out.Key("derived"), casefile::DerivedToJson(c), {"id", "value", "unit", "from", "status"});
+  WriteDataQuality(out.Key("data_quality"), c);
+  WriteLabs(out.Key("labs"), c);
+  WriteDerived(out.Key("derived"), c);
   WriteQuestionnaires(out.Key("questionnaires"), engine, c);
-  WriteDrivers(out.Key("drivers"), engine, evaluation);
-  WriteDeficits(out.Key("deficits"), engine, evaluation, ranked);
+  explain::EvidenceCache evidence_cache(engine, evaluation);  // drivers and deficits share rules
+  WriteDrivers(out.Key("drivers"), evidence_cache, evaluation);
+  WriteDeficits(out.Key("deficits"), evidence_cache, ranked);
   WriteStrategies(out.Key("strategies"), engine, evaluation, options);
   WriteBlocked(out.Key("blocked_strategies"), engine, evaluation);
   WriteRequested(out.Key("requested_supplements"), engine, evaluation);
-  out.Key("flux").Value(FluxJson(options.flux, options));
+  if (FluxWritable(options.flux)) WriteFlux(out.Key("flux"), options.flux, options);
+  else out.Key("flux").Value(FluxJson(options.flux, options));
   WriteNextBestData(out.Key("next_best_data"), engine, c, evaluation, ranked, options);
   WriteOverrides(out.Key("overrides"), options);
   out.Key("trace_id").String(TraceId(evaluation)).EndObject();

@@ -172,6 +172,32 @@ TEST(WhyNotTest, SaysWhenSafetyBlockedAStrategy) {
   EXPECT_EQ(why_not->ToJson()["blocked"], true);
 }
 
+// WhatWouldDecideEach explains each candidate rule once for all ids: the same certainty and
+// deciding inputs as WhyNot, which explains them id by id; an unknown id fails alone.
+TEST(WhyNotTest, WhatWouldDecideEachAnswersAsWhyNot) {
+  const auto& fx = fixture::Evaluate();
+  const std::vector<std::string> ids = {"serotonin_synthesis", "iron_deficiency", "no_such_id", "b6_deficiency",
+                                        "serotonin_synthesis"};
+  auto answers = WhatWouldDecideEach(*fx.engine, fx.c, fx.evaluation, ids);
+  ASSERT_EQ(answers.size(), ids.size());
+  bool some_input = false;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto why_not = WhyNot(*fx.engine, fx.c, fx.evaluation, ids[i]);
+    ASSERT_EQ(answers[i].ok(), why_not.ok()) << ids[i];
+    if (!why_not.ok()) continue;
+    EXPECT_EQ(answers[i]->certainty, why_not->certainty) << ids[i];
+    ASSERT_EQ(answers[i]->inputs.size(), why_not->inputs.size()) << ids[i];
+    for (size_t k = 0; k < why_not->inputs.size(); ++k) {
+      EXPECT_EQ(answers[i]->inputs[k].input, why_not->inputs[k].input);
+      EXPECT_EQ(answers[i]->inputs[k].rules, why_not->inputs[k].rules);
+      EXPECT_EQ(answers[i]->inputs[k].impact, why_not->inputs[k].impact);
+      some_input = true;
+    }
+  }
+  EXPECT_FALSE(answers[2].ok());
+  EXPECT_TRUE(some_input);
+}
+
 TEST(WhyNotTest, UnknownIdSuggestsTheNearest) {
   const auto& fx = fixture::Evaluate();
   auto why_not = WhyNot(*fx.engine, fx.c, fx.evaluation, "iron_deficency");

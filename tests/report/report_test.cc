@@ -3,12 +3,14 @@
 // (more of them in render_test.cc).
 #include "report/report.h"
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "base/text.h"
 #include "explain/fixture.h"
 
 namespace nflux::report {
@@ -205,6 +207,123 @@ TEST(ReportEvidenceGrade, EvidenceEntriesCarryTheRulesGradeInEveryRendering) {
   EXPECT_NE(EvaluationToText(json, kb).find("[rule ferritin_low_iron, grade A]"), std::string::npos);
   EXPECT_NE(EvaluationToMarkdown(json, kb).find("(rule `ferritin_low_iron`, grade A)"), std::string::npos);
   EXPECT_NE(EvaluationToHtml(json, kb).find("rule ferritin_low_iron, grade A"), std::string::npos);
+}
+
+// TraceId streams the trace through a fixed buffer into SHA-256: the id is still the hash of the
+// length-prefixed fields, also when fields are longer than the buffer or cross its end.
+TEST(TraceIdTest, HashesTheLengthPrefixedFieldsAcrossTheBuffer) {
+  inference::Evaluation evaluation;
+  evaluation.trace.firings = 2;
+  evaluation.trace.considered = 3;
+  inference::RuleTrace rule;
+  rule.rule = "r";
+  rule.title = std::string(10000, 'x');  // longer than the buffer
+  rule.file = "f.rules";
+  rule.line = 7;
+  rule.stratum = 1;
+  for (int i = 0; i < 2000; ++i) rule.citations.push_back(std::to_string(i));  // many small fields
+  rule.truth = inference::Truth::kTrue;
+  rule.fired = true;
+  rule.strength = 0.5;
+  rule.order = 1;
+  rule.tests.push_back({"s", inference::Truth::kUnknown, "a", "lab:x", 1, false});
+  rule.contributions.push_back({ConclusionKind::kDriver, "d", 0.25});
+  evaluation.trace.rules.push_back(rule);
+  std::string bytes;
+  auto text = [&](const std::string& field) { bytes.append(std::to_string(field.size())).append(";").append(field); };
+  bytes.append("2;3;");
+  text("");
+  bytes.append("1;");
+  text("r");
+  text(rule.title);
+  text("f.rules");
+  bytes.append("7;1;2000;");
+  for (const auto& citation : rule.citations) text(citation);
+  bytes.append("1;1;0.5;1;0;1;");
+  text("s");
+  bytes.append("2;");
+  text("a");
+  text("lab:x");
+  bytes.append("1;0;1;").append(std::to_string(static_cast<int>(ConclusionKind::kDriver))).append(";");
+  text("d");
+  bytes.append("0.25;");
+  EXPECT_EQ(TraceId(evaluation), "sha256:" + Sha256Hex(bytes));
+}
+
+// The labs, derived indices and data-quality findings are written straight from the case: the
+// same bytes as the case module's JSON put in the contract's key order.
+void InOrder(const nlohmann::json& value, const std::vector<std::string>& order, nlohmann::ordered_json& out) {
+  if (value.is_array()) {
+    out = nlohmann::ordered_json::array();
+    for (const auto& item : value) InOrder(item, order, out.emplace_back());
+    return;
+  }
+  if (!value.is_object()) {
+    out = nlohmann::ordered_json::parse(value.dump());
+    return;
+  }
+  out = nlohmann::ordered_json::object();
+  for (const auto& key : order)
+    if (value.contains(key)) InOrder(value[key], {"value", "unit", "low", "high"}, out[key]);
+  for (const auto& [key, item] : value.items())
+    if (std::find(order.begin(), order.end(), key) == order.end()) out[key] = nlohmann::ordered_json::parse(item.dump());
+}
+
+TEST(ReportJsonTest, WritesLabsDerivedAndDataQualityAsTheCaseModuleHoldsThem) {
+  const auto& fx = fixture::Evaluate();
+  casefile::Case c = fx.c;
+  ASSERT_FALSE(c.labs.empty());
+  casefile::LabResult lab = c.labs.front();
+  lab.input_value = 130.123456;
+  lab.input_unit = "";
+  lab.value = 176.20198;
+  lab.reference_low = 0.000123456;
+  lab.reference_high.reset();
+  lab.has_optimal = true;
+  lab.optimal_status = casefile::OptimalStatus::kUnknown;
+  lab.optimal_low = 1234567.0;
+  lab.optimal_high = 1e20;
+  lab.decision = casefile::LabDecision{knowledge::LimitSide::kBelow, 29.99999, true, "limit µ", "iron_deficiency",
+                                       {"who_2020_ferritin", "other"}};
+  lab.critical = true;
+  lab.date = "2026-01-02";
+  lab.collection_time = "08:30";
+  c.labs.push_back(lab);
+  lab.value.reset();
+  lab.status = casefile::LabStatus::kUnknown;
+  lab.has_optimal = false;
+  lab.decision = casefile::LabDecision{};
+  lab.used = false;
+  lab.critical = false;
+  lab.date.clear();
+  c.labs.push_back(lab);
+  c.derived.push_back({"homa_ir", 2.345678, "", {"glucose", "insulin"}, "high"});
+  c.derived.push_back({"kyn_trp_ratio", 0, "µmol/mmol", {}, "normal"});
+  c.data_quality.push_back({"/labs/0", casefile::Severity::kInfo, "assumed_unit", "quote \" and \\ and é"});
+  auto json = EvaluationToJson(*fx.engine, c, fx.evaluation, VersionsOf(*fx.engine));
+  nlohmann::ordered_json labs, derived, data_quality;
+  InOrder(casefile::LabsToJson(c), {"test", "input", "value", "unit", "status", "reference", "optimal_status", "optimal",
+                                    "decision", "used"}, labs);
+  InOrder(casefile::DerivedToJson(c), {"id", "value", "unit", "from", "status"}, derived);
+  InOrder(casefile::DataQualityToJson(c), {"path", "severity", "code", "message"}, data_quality);
+  EXPECT_EQ(json["labs"].dump(), labs.dump());
+  EXPECT_EQ(json["derived"].dump(), derived.dump());
+  EXPECT_EQ(json["data_quality"].dump(), data_quality.dump());
+}
+
+// The flux object written without the DOM: pathways in the order their first key came, assumed
+// inputs given per pathway, assumed indices listed under their pathway.
+TEST(ReportJsonTest, WritesFluxPerPathwayWithWhatWasAssumed) {
+  const auto& fx = fixture::Evaluate();
+  ReportOptions options;
+  options.flux.values = {{"serotonin.synthesis", 0.70004}, {"dopamine.level", 0.9}, {"gaba", 1.2}, {"x.y.z", 2}};
+  options.flux.assumed = {{"serotonin.synthesis", true}, {"dopamine.level", true}, {"melatonin", true},
+                          {"gaba", false}};
+  options.flux_assumed_inputs = {{"dopamine", {"lab:ferritin"}}, {"absent", {"lab:tsh"}}};
+  auto json = EvaluationToJson(*fx.engine, fx.c, fx.evaluation, VersionsOf(*fx.engine), options);
+  EXPECT_EQ(json["flux"].dump(),
+            R"({"dopamine":{"level":0.9,"assumed":["lab:ferritin"]},"gaba":{"value":1.2},)"
+            R"("serotonin":{"synthesis":0.7,"assumed":["synthesis"]},"x":{"y.z":2.0},"melatonin":{"assumed":["melatonin"]}})");
 }
 
 }  // namespace
