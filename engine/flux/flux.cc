@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
+#include <unordered_map>
 
 #include "flux/kinetics.h"
 
@@ -26,7 +27,7 @@ constexpr int kMaxDepth = 4;                // longest influence chain followed 
 constexpr double kHormoneClamp = 1.5;       // |ln(value / limit)| cap for hormones
 constexpr double kSufficiencyK = 0.25;
 
-std::vector<std::string> Sorted(std::set<std::string> s) { return {s.begin(), s.end()}; }
+bool IsSufficiencyKind(NodeKind kind) { return kind == NodeKind::kCofactor || kind == NodeKind::kPrecursor; }
 
 }  // namespace
 
@@ -43,6 +44,14 @@ struct Model::Impl {
     std::array<std::vector<int>, kMaxChannels> nodes;  // knowledge node indices per channel
     std::vector<int> assumable;  // nodes whose labs would inform this pathway
     std::vector<int> primary;    // measurable cofactors of its synthesis enzymes
+    // The assumable nodes grouped by the lab named for them (their first measured_by), by name.
+    std::vector<std::pair<std::string, std::vector<int>>> assumable_labs;
+  };
+  // A strategy's `targets` edge into a node of the model, its weight clamped.
+  struct Target {
+    int node;
+    double w;
+    const Edge* edge;
   };
 
   std::map<std::string, int, std::less<>> index;
@@ -50,6 +59,13 @@ struct Model::Impl {
   std::vector<std::vector<Link>> links;
   std::vector<std::vector<const Edge*>> measured_by;  // node -> its labs
   std::vector<CompiledPathway> pathways;
+  // Labs resolved once, not per case: every lab of a measured_by edge numbered, the number of each
+  // node's labs (parallel to measured_by), and the nodes a lab can set (LabSources' kinds).
+  std::unordered_map<std::string, int> lab_numbers;
+  std::vector<std::vector<int>> measured_by_lab;
+  std::vector<int> lab_nodes;
+  // Every strategy node with its targets edges the model reads, in knowledge order.
+  std::map<std::string, std::vector<Target>, std::less<>> strategies;
 
   int Find(std::string_view id) const {
     auto it = index.find(id);
@@ -298,8 +314,39 @@ Result<Impl::CompiledPathway> CompilePathway(const knowledge::KnowledgeBase& kb,
     for (size_t k = 0; k < impl.pathways.size(); ++k)
       if (impl.pathways[k].spec().name == spec.upstream) p.upstream = static_cast<int>(k);
   p.assumable = AssumableInputs(kb, impl, spec, channels.touched());
+  std::map<std::string, std::vector<int>> assumable_labs;
+  for (int node : p.assumable) assumable_labs[impl.measured_by[static_cast<size_t>(node)].front()->to].push_back(node);
+  p.assumable_labs.assign(assumable_labs.begin(), assumable_labs.end());
   p.primary = PrimaryCofactors(kb, impl, spec);
   return p;
+}
+
+// The nodes a lab can set (sufficiency kinds, hormones, stressors, with a lab), and every lab numbered.
+void CompileLabs(Impl* impl) {
+  impl->measured_by_lab.resize(impl->nodes.size());
+  for (size_t i = 0; i < impl->nodes.size(); ++i) {
+    for (const Edge* edge : impl->measured_by[i]) {
+      const int next = static_cast<int>(impl->lab_numbers.size());
+      impl->measured_by_lab[i].push_back(impl->lab_numbers.emplace(edge->to, next).first->second);
+    }
+    const NodeKind kind = impl->nodes[i]->kind;
+    const bool settable = IsSufficiencyKind(kind) || kind == NodeKind::kHormone || kind == NodeKind::kStressor;
+    if (settable && !impl->measured_by[i].empty()) impl->lab_nodes.push_back(static_cast<int>(i));
+  }
+}
+
+// Every strategy node with its `targets` edges into nodes of the model.
+void CompileStrategies(const knowledge::KnowledgeBase& kb, Impl* impl) {
+  for (const auto& node : kb.nodes()) {
+    if (node.kind != NodeKind::kStrategy) continue;
+    auto& targets = impl->strategies[node.id];
+    for (const Edge* edge : kb.OutEdges(node.id)) {
+      if (edge->type != EdgeType::kTargets) continue;
+      int i = impl->Find(edge->to);
+      if (i < 0) continue;
+      targets.push_back({i, std::clamp(edge->weight.value_or(kDefaultRegulation), 0.0, kMaxInhibition), edge});
+    }
+  }
 }
 
 }  // namespace
@@ -308,6 +355,8 @@ Result<std::shared_ptr<const Model>> Model::Build(std::shared_ptr<const knowledg
   auto impl = std::make_unique<Impl>();
   IndexNodes(*kb, impl.get());
   CompileLinks(*kb, impl.get());
+  CompileLabs(impl.get());
+  CompileStrategies(*kb, impl.get());
   for (const PathwaySpec& spec : Specs()) {
     auto pathway = CompilePathway(*kb, *impl, spec);
     if (!pathway.ok()) return pathway.status();
@@ -318,11 +367,11 @@ Result<std::shared_ptr<const Model>> Model::Build(std::shared_ptr<const knowledg
 
 namespace {
 
+// As an ostream with precision(digits) writes a double (its "%.*g"), without building a stream.
 std::string Num(double v, int digits = 3) {
-  std::ostringstream out;
-  out.precision(digits);
-  out << v;
-  return out.str();
+  char buffer[64];
+  int n = std::snprintf(buffer, sizeof buffer, "%.*g", digits, v);
+  return std::string(buffer, static_cast<size_t>(n));
 }
 
 // ---- Compute: the steps from a case to the pathway indices.
@@ -333,8 +382,6 @@ struct Source {
   int node;
   double value;
 };
-
-bool IsSufficiencyKind(NodeKind kind) { return kind == NodeKind::kCofactor || kind == NodeKind::kPrecursor; }
 
 // ln(sufficiency) of a cofactor or precursor from a lab (`sign` < 0: a marker that rises in
 // deficiency). Where the case has a decision limit on the lab's side, it is the bound, so the model
@@ -380,28 +427,43 @@ std::string LabText(const knowledge::Node& node, const std::string& lab_id, cons
          (sufficiency ? " sufficiency " + Num(std::exp(state)) : " state " + Num(state));
 }
 
+// The case's result in use (Case::Lab) of each lab the model reads, by lab number; null when none.
+std::vector<const casefile::LabResult*> CaseLabs(const Impl& m, const casefile::Case& c) {
+  std::vector<const casefile::LabResult*> out(m.lab_numbers.size(), nullptr);
+  for (const auto& lab : c.labs) {
+    if (!lab.used || !lab.value) continue;
+    auto it = m.lab_numbers.find(lab.test);
+    if (it == m.lab_numbers.end()) continue;
+    // The first usable entry of a test is the one in use unless another follows; only then ask
+    // the case which one wins.
+    const casefile::LabResult*& in_use = out[static_cast<size_t>(it->second)];
+    in_use = in_use ? c.Lab(lab.test) : &lab;
+  }
+  return out;
+}
+
 // One source per node that a used lab of the case measures: the lab that moves it most. Marks the
 // measured nodes in `measured`.
 std::vector<Source> LabSources(const Impl& m, const casefile::Case& c, std::vector<char>* measured) {
+  const std::vector<const casefile::LabResult*> labs = CaseLabs(m, c);
   std::vector<Source> sources;
-  for (size_t i = 0; i < m.nodes.size(); ++i) {
-    const knowledge::Node& node = *m.nodes[i];
-    if (!IsSufficiencyKind(node.kind) && node.kind != NodeKind::kHormone && node.kind != NodeKind::kStressor)
-      continue;
+  for (int i : m.lab_nodes) {
+    const knowledge::Node& node = *m.nodes[static_cast<size_t>(i)];
+    const auto& edges = m.measured_by[static_cast<size_t>(i)];
+    const auto& numbers = m.measured_by_lab[static_cast<size_t>(i)];
     double best = 0;
-    std::string best_lab, best_text;
-    for (const Edge* edge : m.measured_by[i]) {
-      const casefile::LabResult* lab = c.Lab(edge->to);
-      if (!lab || !lab->used || !lab->value) continue;
-      (*measured)[i] = 1;
-      double state = LabState(node.kind, edge->sign, *lab);
-      if (std::fabs(state) > std::fabs(best)) {
-        best = state;
-        best_lab = edge->to;
-        best_text = LabText(node, edge->to, *lab, state);
-      }
+    size_t best_edge = 0;
+    for (size_t k = 0; k < edges.size(); ++k) {
+      const casefile::LabResult* lab = labs[static_cast<size_t>(numbers[k])];
+      if (!lab) continue;
+      (*measured)[static_cast<size_t>(i)] = 1;
+      double state = LabState(node.kind, edges[k]->sign, *lab);
+      if (std::fabs(state) > std::fabs(best)) best = state, best_edge = k;
     }
-    if (best != 0) sources.push_back({{"lab:" + best_lab, node.id, best, best_text}, static_cast<int>(i), best});
+    if (best == 0) continue;
+    const std::string& lab_id = edges[best_edge]->to;
+    const casefile::LabResult& lab = *labs[static_cast<size_t>(numbers[best_edge])];
+    sources.push_back({{"lab:" + lab_id, node.id, best, LabText(node, lab_id, lab, best)}, i, best});
   }
   return sources;
 }
@@ -495,25 +557,38 @@ double TargetDelta(NodeKind kind, int sign, double w, double now) {
   }
 }
 
-// What-if: each `targets` edge of the strategy moves its node, then propagates like a source.
-Status ApplyStrategy(const Impl& m, const knowledge::KnowledgeBase& kb, const std::string& strategy,
-                     const std::vector<char>& measured, InputStates* states, std::vector<Input>* inputs) {
-  const auto* node = kb.Find(strategy);
-  if (!node || node->kind != NodeKind::kStrategy) return Status::InvalidArgument("unknown strategy '" + strategy + "'");
-  const size_t n = m.nodes.size();
-  std::vector<double> delta(n, 0.0);
-  for (const Edge* edge : kb.OutEdges(strategy)) {
-    if (edge->type != EdgeType::kTargets) continue;
-    int i = m.Find(edge->to);
-    if (i < 0) continue;
-    double w = std::clamp(edge->weight.value_or(kDefaultRegulation), 0.0, kMaxInhibition);
-    double d = TargetDelta(m.nodes[static_cast<size_t>(i)]->kind, edge->sign, w, states->total[static_cast<size_t>(i)]);
+const std::vector<Impl::Target>* TargetsOf(const Impl& m, std::string_view strategy) {
+  auto it = m.strategies.find(strategy);
+  return it == m.strategies.end() ? nullptr : &it->second;
+}
+
+// The change a strategy makes to the nodes' log states, `total` the states before it: each of its
+// `targets` edges moves its node, then propagates like a source. With `inputs`, each move is listed.
+std::vector<double> StrategyDelta(const Impl& m, std::string_view strategy, const std::vector<Impl::Target>& targets,
+                                  const std::vector<char>& measured, const std::vector<double>& total,
+                                  std::vector<Input>* inputs) {
+  std::vector<double> delta(m.nodes.size(), 0.0);
+  for (const Impl::Target& target : targets) {
+    const size_t i = static_cast<size_t>(target.node);
+    double d = TargetDelta(m.nodes[i]->kind, target.edge->sign, target.w, total[i]);
     if (d == 0) continue;
     std::vector<char> blocked = measured;
-    blocked[static_cast<size_t>(i)] = 0;
-    m.Propagate(i, d, blocked, delta);
-    inputs->push_back({"strategy:" + strategy, edge->to, d, strategy + " -> " + edge->to});
+    blocked[i] = 0;
+    m.Propagate(target.node, d, blocked, delta);
+    if (inputs)
+      inputs->push_back({"strategy:" + std::string(strategy), target.edge->to, d,
+                         std::string(strategy) + " -> " + target.edge->to});
   }
+  return delta;
+}
+
+// What-if: the strategy's change added to the states, as an input of its own.
+Status ApplyStrategy(const Impl& m, const std::string& strategy, const std::vector<char>& measured,
+                     InputStates* states, std::vector<Input>* inputs) {
+  const auto* targets = TargetsOf(m, strategy);
+  if (!targets) return Status::InvalidArgument("unknown strategy '" + strategy + "'");
+  const size_t n = m.nodes.size();
+  std::vector<double> delta = StrategyDelta(m, strategy, *targets, measured, states->total, inputs);
   auto& s = states->Slot("strategy:" + strategy);
   for (size_t i = 0; i < n; ++i) {
     s[i] += delta[i];
@@ -575,51 +650,84 @@ void SetContributions(const Kinetics& kinetics, const Channels& l, const std::ve
 
 // The labs the pathway would read that the case did not measure, and whether a synthesis
 // cofactor is among them.
-void SetAssumptions(const Impl& m, const Impl::CompiledPathway& p, const std::vector<char>& measured,
-                    PathwayFlux* out) {
-  std::set<std::string> assumed;
-  for (int node : p.assumable) {
-    if (measured[static_cast<size_t>(node)]) continue;
-    assumed.insert(m.measured_by[static_cast<size_t>(node)].front()->to);
-  }
-  out->assumed = Sorted(std::move(assumed));
+void SetAssumptions(const Impl::CompiledPathway& p, const std::vector<char>& measured, PathwayFlux* out) {
+  for (const auto& [lab, nodes] : p.assumable_labs)
+    for (int node : nodes)
+      if (!measured[static_cast<size_t>(node)]) {
+        out->assumed.push_back(lab);
+        break;
+      }
   for (int node : p.primary) out->rests_on_assumption = out->rests_on_assumption || !measured[static_cast<size_t>(node)];
 }
 
+// A pathway's indices for its channel log factors (an index that is not positive: 1e-9).
+IndexArray IndicesAt(const Impl::CompiledPathway& p, const Channels& l) {
+  IndexArray index = Indices(SteadyState(p.kinetics, l), p.kinetics.ref);
+  for (double& value : index)
+    if (!(value > 0)) value = 1e-9;
+  return index;
+}
+
 // One pathway's indices (and contributions); `done` holds the pathways before it, for its upstream.
-PathwayFlux ComputePathway(const Impl& m, const Impl::CompiledPathway& p, const InputStates& states,
+PathwayFlux ComputePathway(const Impl::CompiledPathway& p, const InputStates& states,
                            const std::vector<char>& measured, const std::vector<PathwayFlux>& done,
                            bool contributions) {
   PathwayFlux out;
   out.pathway = p.spec().name;
   Channels l = ChannelsOf(p, states.total);
-  std::vector<Channels> share;  // per input, its part of each channel
-  share.reserve(states.state.size());
-  for (const auto& state : states.state) share.push_back(ChannelsOf(p, state));
+  std::vector<Channels> share;  // per input, its part of each channel; only contributions read it
+  if (contributions) {
+    share.reserve(states.state.size());
+    for (const auto& state : states.state) share.push_back(ChannelsOf(p, state));
+  }
   if (p.upstream >= 0) SetUpstreamSupply(done[static_cast<size_t>(p.upstream)], states, &l, &share);
-  out.index = Indices(SteadyState(p.kinetics, l), p.kinetics.ref);
-  for (double& value : out.index)
-    if (!(value > 0)) value = 1e-9;
+  out.index = IndicesAt(p, l);
   if (contributions) SetContributions(p.kinetics, l, share, states.ids, &out);
-  SetAssumptions(m, p, measured, &out);
+  SetAssumptions(p, measured, &out);
   return out;
 }
 
 }  // namespace
 
 Result<FluxResult> Model::Compute(const casefile::Case& c, const ComputeOptions& options) const {
+  CaseState state;
+  return Compute(c, options, &state);
+}
+
+Result<FluxResult> Model::Compute(const casefile::Case& c, const ComputeOptions& options, CaseState* state) const {
   const Impl& m = *impl_;
   FluxResult result;
-  std::vector<char> measured(m.nodes.size(), 0);
+  std::vector<char>& measured = state->measured;
+  measured.assign(m.nodes.size(), 0);
   std::vector<Source> sources = LabSources(m, c, &measured);
   AddStressorSources(m, c, &sources);
   AddMedicationAndConditionSources(m, c, &sources);
   InputStates states = PropagateSources(m, sources, measured, &result.inputs);
   for (const auto& strategy : options.apply_strategies)
-    if (auto st = ApplyStrategy(m, *kb_, strategy, measured, &states, &result.inputs); !st.ok()) return st;
+    if (auto st = ApplyStrategy(m, strategy, measured, &states, &result.inputs); !st.ok()) return st;
+  result.pathways.reserve(m.pathways.size());
   for (const auto& p : m.pathways)
-    result.pathways.push_back(ComputePathway(m, p, states, measured, result.pathways, options.contributions));
+    result.pathways.push_back(ComputePathway(p, states, measured, result.pathways, options.contributions));
+  state->total = std::move(states.total);
   return result;
+}
+
+Result<std::vector<IndexArray>> Model::IndicesWith(const CaseState& state, std::string_view strategy) const {
+  const Impl& m = *impl_;
+  const auto* targets = TargetsOf(m, strategy);
+  if (!targets) return Status::InvalidArgument("unknown strategy '" + std::string(strategy) + "'");
+  // The same sums, in the same order, as Compute() applying the strategy after the case's inputs.
+  std::vector<double> total = state.total;
+  const std::vector<double> delta = StrategyDelta(m, strategy, *targets, state.measured, state.total, nullptr);
+  for (size_t i = 0; i < total.size(); ++i) total[i] += delta[i];
+  std::vector<IndexArray> out;
+  out.reserve(m.pathways.size());
+  for (const auto& p : m.pathways) {
+    Channels l = ChannelsOf(p, total);
+    if (p.upstream >= 0) l[kSupply] = std::log(out[static_cast<size_t>(p.upstream)][kSynthesis]);
+    out.push_back(IndicesAt(p, l));
+  }
+  return out;
 }
 
 std::vector<StrategyEffect> Model::RankStrategies(const casefile::Case& c, const FluxResult& before,
@@ -629,27 +737,28 @@ std::vector<StrategyEffect> Model::RankStrategies(const casefile::Case& c, const
       for (int idx : {kSynthesis, kLevel})
         if (p.index[static_cast<size_t>(idx)] < 0.95) deficits.push_back(IndexKey(p.pathway, idx));
   std::vector<StrategyEffect> out;
+  CaseState state;
+  ComputeOptions plain;
+  plain.contributions = false;
+  if (!Compute(c, plain, &state).ok()) return out;
   for (const auto& node : kb_->nodes()) {
     if (node.kind != NodeKind::kStrategy) continue;
     bool targets = false;
     for (const Edge* edge : kb_->OutEdges(node.id)) targets = targets || edge->type == EdgeType::kTargets;
     if (!targets) continue;
-    ComputeOptions options;
-    options.apply_strategies = {node.id};
-    options.contributions = false;
-    auto after = Compute(c, options);
+    auto after = IndicesWith(state, node.id);
     if (!after.ok()) continue;
     StrategyEffect effect;
     effect.strategy = node.id;
-    for (size_t k = 0; k < after->pathways.size(); ++k)
+    for (size_t k = 0; k < after->size(); ++k)
       for (int idx = 0; idx < kIndexCount; ++idx) {
-        double d = after->pathways[k].index[static_cast<size_t>(idx)] - before.pathways[k].index[static_cast<size_t>(idx)];
-        std::string key = IndexKey(after->pathways[k].pathway, idx);
+        const double now = (*after)[k][static_cast<size_t>(idx)];
+        double d = now - before.pathways[k].index[static_cast<size_t>(idx)];
+        std::string key = IndexKey(Pathways()[k], idx);
         if (std::fabs(d) > 1e-4) effect.changes.push_back({key, d});
         // A deficit improves up to the reference; overshooting it earns nothing.
         if (std::find(deficits.begin(), deficits.end(), key) != deficits.end())
-          effect.improvement += std::min(after->pathways[k].index[static_cast<size_t>(idx)], 1.0) -
-                                std::min(before.pathways[k].index[static_cast<size_t>(idx)], 1.0);
+          effect.improvement += std::min(now, 1.0) - std::min(before.pathways[k].index[static_cast<size_t>(idx)], 1.0);
       }
     if (effect.improvement > 1e-4) out.push_back(std::move(effect));
   }

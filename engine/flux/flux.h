@@ -89,6 +89,17 @@ struct ComputeOptions {
   bool contributions = true;  // false: indices only (faster; what-if ranking)
 };
 
+// One pathway's indices, IndexNames() order.
+using IndexArray = std::array<double, kIndexCount>;
+
+// The state a case puts the model's nodes in (strategies of the options applied), kept from
+// Compute() so that strategies can be tried on the case one at a time without computing it again
+// (the pipeline's predicted effects). Filled by Model::Compute and read by Model::IndicesWith only.
+struct CaseState {
+  std::vector<char> measured;  // per knowledge node: a used lab of the case measures it
+  std::vector<double> total;   // per knowledge node: its log state, every input summed
+};
+
 // A strategy's predicted effect for a case: the change of each index it moves.
 struct StrategyEffect {
   std::string strategy;
@@ -105,6 +116,13 @@ class Model {
   static const std::vector<std::string>& Pathways();
 
   Result<FluxResult> Compute(const casefile::Case& c, const ComputeOptions& options = {}) const;
+  // The same, keeping the case's state in `*state` for IndicesWith().
+  Result<FluxResult> Compute(const casefile::Case& c, const ComputeOptions& options, CaseState* state) const;
+
+  // Every pathway's indices (Pathways() order) with `strategy` applied to the case `state` was
+  // computed for: bit for bit the indices of Compute() with that strategy appended to the
+  // options' strategies, at a fraction of the cost. InvalidArgument for an unknown strategy.
+  Result<std::vector<IndexArray>> IndicesWith(const CaseState& state, std::string_view strategy) const;
 
   // Every strategy with a `targets` edge, applied alone, ranked by improvement of `deficits`
   // ("pathway.index" keys; empty: every synthesis and level index below 0.95 in `before`), then by

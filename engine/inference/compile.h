@@ -131,6 +131,10 @@ struct CompiledRules {
     std::vector<std::string> critical_lab_citations;
   } built_in;
 
+  // The flux symbol of every index key of the model, in key order (working_memory.h,
+  // FluxSymbolsInKeyOrder): loading a case's flux values walks this instead of looking each up.
+  std::vector<int> flux_symbols;
+
   // A datum that can wake a rule: its symbol, and the leaf test that reads it (-1 when several
   // do), so that a rule is put on the agenda only when that test is not already false.
   struct Trigger {

@@ -325,7 +325,7 @@ Evaluation Run::Finish() {
   evaluation_.strategies = std::move(gate.strategies);
   evaluation_.blocked = std::move(gate.blocked);
   evaluation_.requested = std::move(gate.requested);
-  RankStrategies(evaluation_, case_, kb_);
+  if (options_.rank) RankStrategies(evaluation_, case_, kb_);
   return std::move(evaluation_);
 }
 
@@ -336,6 +336,7 @@ std::unique_ptr<const CompiledRules> CompileForEngine(const rules::RuleBase& rul
   compiled->built_in.data_quality_severity = KnowledgeDefaultSeverity(kb, "data_quality_warning");
   compiled->built_in.data_quality_citations = KnowledgeCitations(kb, "data_quality_warning");
   compiled->built_in.critical_lab_citations = KnowledgeCitations(kb, "critical_lab_value");
+  compiled->flux_symbols = FluxSymbolsInKeyOrder(*compiled);
   return compiled;
 }
 

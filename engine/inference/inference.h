@@ -155,6 +155,9 @@ struct EvaluateOptions {
   // false: put every rule on the agenda instead of only those the index wakes. Slow; the
   // reference the index is tested against (same conclusions, more rules considered).
   bool use_index = true;
+  // false: leave the strategies unranked (in the gate's order, no score or rank reason), for a
+  // caller that ranks them itself with RankStrategies (the pipeline, with predicted effects).
+  bool rank = true;
 };
 
 using safety::CheckStrategy;

@@ -33,8 +33,48 @@ uint32_t BeginEvaluation(const CompiledRules& compiled, Scratch*& scratch) {
   return NextGeneration(*scratch);
 }
 
+namespace {
+
+// Every index key of the model in key order, with its pathway and index: a full model result
+// goes into the maps in that order, each key at the end, with no key comparisons.
+struct IndexKeyAt {
+  std::string key;
+  size_t pathway = 0, index = 0;
+};
+
+const std::vector<IndexKeyAt>& SortedIndexKeys() {
+  static const std::vector<IndexKeyAt> keys = [] {
+    std::vector<IndexKeyAt> out;
+    const auto& pathways = flux::Model::Pathways();
+    for (size_t k = 0; k < pathways.size(); ++k)
+      for (size_t i = 0; i < static_cast<size_t>(flux::kIndexCount); ++i)
+        out.push_back({flux::IndexKey(pathways[k], static_cast<int>(i)), k, i});
+    std::sort(out.begin(), out.end(), [](const IndexKeyAt& a, const IndexKeyAt& b) { return a.key < b.key; });
+    return out;
+  }();
+  return keys;
+}
+
+bool HasEveryPathway(const flux::FluxResult& result) {
+  const auto& pathways = flux::Model::Pathways();
+  if (result.pathways.size() != pathways.size()) return false;
+  for (size_t k = 0; k < pathways.size(); ++k)
+    if (result.pathways[k].pathway != pathways[k]) return false;
+  return true;
+}
+
+}  // namespace
+
 FluxValues FluxValues::From(const flux::FluxResult& result) {
   FluxValues out;
+  if (HasEveryPathway(result)) {
+    for (const auto& at : SortedIndexKeys()) {
+      const flux::PathwayFlux& pathway = result.pathways[at.pathway];
+      out.values.emplace_hint(out.values.end(), at.key, pathway.index[at.index]);
+      if (pathway.rests_on_assumption) out.assumed.emplace_hint(out.assumed.end(), at.key, true);
+    }
+    return out;
+  }
   for (const auto& pathway : result.pathways)
     for (int i = 0; i < static_cast<int>(pathway.index.size()); ++i) {
       std::string key = flux::IndexKey(pathway.pathway, i);
@@ -42,6 +82,12 @@ FluxValues FluxValues::From(const flux::FluxResult& result) {
       if (pathway.rests_on_assumption) out.assumed[key] = true;
     }
   return out;
+}
+
+std::vector<int> FluxSymbolsInKeyOrder(const CompiledRules& compiled) {
+  std::vector<int> symbols;
+  for (const auto& at : SortedIndexKeys()) symbols.push_back(compiled.Find(kFlux, at.key));
+  return symbols;
 }
 
 void SetThreadGenerationForTesting(uint32_t generation) { ThreadScratch().generation = generation; }
@@ -74,7 +120,20 @@ void LoadWorkingMemory(const casefile::Case& c, const FluxValues& flux, const Co
     set_symbol(symbol, *used->value, used);
   }
   for (const auto& derived : c.derived) set(kDerived, derived.id, derived.value, &derived);
-  for (const auto& [id, value] : flux.values) set(kFlux, id, value, nullptr);
+  // Flux keys are the model's index keys, in the same order as SortedIndexKeys(): a walk along both
+  // finds each one's symbol with one comparison; any other key is looked up.
+  const auto& keys = SortedIndexKeys();
+  const bool walk = compiled.flux_symbols.size() == keys.size();
+  size_t at = 0;
+  for (const auto& [id, value] : flux.values) {
+    int order = walk ? -1 : 1;
+    while (at < keys.size() && walk && (order = keys[at].key.compare(id)) < 0) ++at;
+    if (order != 0) {
+      set(kFlux, id, value, nullptr);
+      continue;
+    }
+    if (const int symbol = compiled.flux_symbols[at]; symbol >= 0) set_symbol(symbol, value, nullptr);
+  }
   for (const auto& medication : c.medications) {
     set(kMedication, medication.id, 1, &medication);
     // A medication is also a member of itself used as a class ("levodopa": products containing it).

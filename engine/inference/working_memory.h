@@ -53,6 +53,10 @@ uint32_t BeginEvaluation(const CompiledRules& compiled, Scratch*& scratch);
 // its wrap-around without 2^32 evaluations first.
 void SetThreadGenerationForTesting(uint32_t generation);
 
+// CompiledRules::flux_symbols for `compiled`: the symbol (or -1) of every index key of the flux
+// model, in key order.
+std::vector<int> FluxSymbolsInKeyOrder(const CompiledRules& compiled);
+
 // Fills the working memory from the case; `present` gets the present data symbols (cleared
 // first, so a caller can reuse its buffer).
 void LoadWorkingMemory(const casefile::Case& c, const FluxValues& flux, const CompiledRules& compiled,

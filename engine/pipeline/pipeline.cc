@@ -142,27 +142,44 @@ std::vector<std::string> DeficitIndices(const inference::FluxValues& flux) {
   return deficits;
 }
 
+// A deficit index with its place in the flux model's pathways, resolved once per case.
+struct DeficitAt {
+  std::string key;  // "serotonin.synthesis"
+  size_t pathway = 0;
+  size_t index = 0;
+};
+
+// The deficit keys that name an index of the model (in their order), where it sits.
+std::vector<DeficitAt> LocateDeficits(const std::vector<std::string>& deficits) {
+  const auto& pathways = flux::Model::Pathways();
+  std::vector<DeficitAt> out;
+  for (const auto& key : deficits) {
+    auto parsed = flux::ParseIndexKey(key);
+    if (!parsed) continue;
+    auto at = std::find(pathways.begin(), pathways.end(), parsed->first);
+    out.push_back({key, static_cast<size_t>(at - pathways.begin()), static_cast<size_t>(parsed->second)});
+  }
+  return out;
+}
+
 // One strategy applied alone through the flux model: its change of each deficit index (rounded,
 // |change| > 1e-4) and the improvement up to the reference (flux::Model::RankStrategies' measure).
-// Nullopt when it improves nothing.
-std::optional<PredictedEffect> PredictEffect(const flux::Model& model, const casefile::Case& c,
-                                             const flux::FluxResult& before, const std::vector<std::string>& deficits,
+// Nullopt when it improves nothing. `state` and `before`: the case without strategies.
+std::optional<PredictedEffect> PredictEffect(const flux::Model& model, const flux::CaseState& state,
+                                             const flux::FluxResult& before, const std::vector<DeficitAt>& deficits,
                                              const std::string& strategy) {
-  flux::ComputeOptions compute;
-  compute.apply_strategies = {strategy};
-  compute.contributions = false;
-  auto after = model.Compute(c, compute);
+  auto after = model.IndicesWith(state, strategy);
   if (!after.ok()) return std::nullopt;
   PredictedEffect out;
-  for (const auto& key : deficits) {
-    std::optional<double> was = before.Value(key), now = after->Value(key);
-    if (!was || !now) continue;
-    out.effect.improvement += std::min(*now, 1.0) - std::min(*was, 1.0);
-    if (std::fabs(*now - *was) <= 1e-4) continue;
-    out.changes[key] = std::round((*now - *was) * 1e4) / 1e4;
-    if (!out.effect.index.empty() && *now - *was <= out.effect.change) continue;
+  for (const auto& [key, pathway, index] : deficits) {
+    if (pathway >= before.pathways.size() || pathway >= after->size()) continue;
+    const double was = before.pathways[pathway].index[index], now = (*after)[pathway][index];
+    out.effect.improvement += std::min(now, 1.0) - std::min(was, 1.0);
+    if (std::fabs(now - was) <= 1e-4) continue;
+    out.changes[key] = std::round((now - was) * 1e4) / 1e4;
+    if (!out.effect.index.empty() && now - was <= out.effect.change) continue;
     out.effect.index = key;  // the index it raises most, for the ranking's reason
-    out.effect.change = *now - *was;
+    out.effect.change = now - was;
   }
   if (out.effect.improvement <= 1e-4) return std::nullopt;
   return out;
@@ -380,6 +397,7 @@ Result<inference::FluxValues> FluxFromJson(const nlohmann::json& object, const s
 }
 
 std::vector<report::Override> FluxOverrides(const flux::FluxResult& model, const inference::FluxValues& given) {
+  if (given.values.empty()) return {};
   inference::FluxValues modelled = inference::FluxValues::From(model);
   std::vector<report::Override> out;
   for (const auto& [key, value] : given.values) {
@@ -481,15 +499,18 @@ Result<CaseEvaluation> Pipeline::Evaluate(std::string_view case_text, const Eval
 Result<CaseEvaluation> Pipeline::Evaluate(casefile::Case c, const EvaluationOptions& options) const {
   flux::ComputeOptions compute;
   compute.contributions = false;
-  auto model = flux_->Compute(c, compute);
+  flux::CaseState state;
+  auto model = flux_->Compute(c, compute, &state);
   if (!model.ok()) return model.status();
   CaseEvaluation result;
   result.parsed = std::move(c);
   result.flux_model = std::move(model).value();
   result.flux = MergeFlux(result.flux_model, options.given_flux);
-  result.evaluation = engine_->Evaluate(result.parsed, result.flux, options.engine);
+  inference::EvaluateOptions engine_options = options.engine;
+  engine_options.rank = false;  // ranked once, below, with the predicted effects
+  result.evaluation = engine_->Evaluate(result.parsed, result.flux, engine_options);
   // Always, so that every front end (and the golden cases) sees the same order.
-  std::map<std::string, PredictedEffect> effects = RankWithEffects(result.parsed, result.flux_model,
+  std::map<std::string, PredictedEffect> effects = RankWithEffects(result.parsed, state, result.flux_model,
                                                                    DeficitIndices(result.flux), result.evaluation);
   if (options.predicted_effects) result.report = ReportOptionsFor(result, effects);
   result.report.overrides = FluxOverrides(result.flux_model, options.given_flux);
@@ -506,13 +527,15 @@ report::ReportOptions Pipeline::ReportOptionsFor(const CaseEvaluation& result,
 }
 
 std::map<std::string, PredictedEffect> Pipeline::RankWithEffects(const casefile::Case& c,
+                                                                 const flux::CaseState& state,
                                                                  const flux::FluxResult& before,
                                                                  const std::vector<std::string>& deficits,
                                                                  inference::Evaluation& evaluation) const {
   std::map<std::string, PredictedEffect> effects;
   std::map<std::string, safety::PredictedEffect> ranking;
+  const std::vector<DeficitAt> located = LocateDeficits(deficits);
   for (const auto& strategy : evaluation.strategies)
-    if (auto predicted = PredictEffect(*flux_, c, before, deficits, strategy.id)) {
+    if (auto predicted = PredictEffect(*flux_, state, before, located, strategy.id)) {
       ranking[strategy.id] = predicted->effect;
       effects[strategy.id] = std::move(*predicted);
     }
@@ -541,8 +564,12 @@ Result<WhatIfResult> Pipeline::WhatIf(std::string_view before_text, std::string_
   out.after_case = std::move(after_case).value();
   flux::ComputeOptions compute;
   compute.contributions = false;
-  auto before = flux_->Compute(out.before_case, compute);
+  flux::CaseState before_state, after_state;
+  auto before = flux_->Compute(out.before_case, compute, &before_state);
   if (!before.ok()) return before.status();
+  // The after case without the applied strategies: what its predicted effects start from.
+  if (auto plain_after = flux_->Compute(out.after_case, compute, &after_state); !plain_after.ok())
+    return plain_after.status();
   compute.apply_strategies = options.apply_strategies;
   auto after = flux_->Compute(out.after_case, compute);
   if (!after.ok()) return after.status();
@@ -550,8 +577,10 @@ Result<WhatIfResult> Pipeline::WhatIf(std::string_view before_text, std::string_
   out.after = std::move(after).value();
   out.before_evaluation = engine_->Evaluate(out.before_case, MergeFlux(out.before, {}));
   out.after_evaluation = engine_->Evaluate(out.after_case, MergeFlux(out.after, {}));
-  RankWithEffects(out.before_case, out.before, DeficitIndices(MergeFlux(out.before, {})), out.before_evaluation);
-  RankWithEffects(out.after_case, out.after, DeficitIndices(MergeFlux(out.after, {})), out.after_evaluation);
+  RankWithEffects(out.before_case, before_state, out.before, DeficitIndices(MergeFlux(out.before, {})),
+                  out.before_evaluation);
+  RankWithEffects(out.after_case, after_state, out.after, DeficitIndices(MergeFlux(out.after, {})),
+                  out.after_evaluation);
   out.changes = ChangedConclusions(out.before_evaluation, out.after_evaluation);
   for (const auto& strategy : options.apply_strategies)
     out.applied.push_back(SafetyVerdict(strategy, out.before_case, out.before_evaluation, *kb_));

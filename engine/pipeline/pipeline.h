@@ -295,8 +295,10 @@ class Pipeline {
   report::ReportOptions ReportOptionsFor(const CaseEvaluation& result,
                                          const std::map<std::string, PredictedEffect>& effects) const;
   // Predicts the effect of every suggested strategy of `evaluation` and ranks them with it
-  // (inference::RankStrategies); returns the effects.
-  std::map<std::string, PredictedEffect> RankWithEffects(const casefile::Case& c, const flux::FluxResult& before,
+  // (inference::RankStrategies); returns the effects. `state`: the case's, from the Compute() that
+  // gave `before` (no strategies applied).
+  std::map<std::string, PredictedEffect> RankWithEffects(const casefile::Case& c, const flux::CaseState& state,
+                                                         const flux::FluxResult& before,
                                                          const std::vector<std::string>& deficits,
                                                          inference::Evaluation& evaluation) const;
 

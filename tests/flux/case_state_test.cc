@@ -1,0 +1,85 @@
+// Model::IndicesWith: a strategy tried on a case's kept state gives bit for bit the indices of a
+// full Compute() with the strategy applied, for every strategy on every golden case (the pipeline's
+// predicted effects and the what-if ranking rest on this).
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "base/text.h"
+#include "flux/flux.h"
+#include "pipeline/pipeline.h"
+#include "safety/safety_test_support.h"
+#include "testutil.h"
+
+namespace nflux::flux {
+namespace {
+
+std::vector<std::string> GoldenCasePaths() {
+  std::vector<std::string> paths;
+  for (const auto& entry : std::filesystem::directory_iterator(NFLUX_SOURCE_DIR "/rules/tests"))
+    if (entry.path().string().ends_with(".case.json")) paths.push_back(entry.path().string());
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
+std::vector<std::string> Strategies(const knowledge::KnowledgeBase& kb) {
+  std::vector<std::string> ids;
+  for (const auto& node : kb.nodes())
+    if (node.kind == knowledge::NodeKind::kStrategy) ids.push_back(node.id);
+  return ids;
+}
+
+TEST(CaseState, IndicesWithAreComputeWithTheStrategyBitForBit) {
+  const auto& shipped = testing::ShippedPipeline();
+  const Model& model = shipped.flux_model();
+  const auto strategies = Strategies(shipped.knowledge());
+  ASSERT_FALSE(strategies.empty());
+  int compared = 0, moved = 0;
+  for (const auto& path : GoldenCasePaths()) {
+    auto text = ReadFileToString(path);
+    ASSERT_OK(text);
+    auto parsed = shipped.ParseCase(*text, path);
+    if (!parsed.ok()) continue;  // golden cases of bad input
+    ComputeOptions plain;
+    plain.contributions = false;
+    CaseState state;
+    auto before = model.Compute(*parsed, plain, &state);
+    ASSERT_OK(before);
+    for (const auto& strategy : strategies) {
+      ComputeOptions with = plain;
+      with.apply_strategies = {strategy};
+      auto full = model.Compute(*parsed, with);
+      ASSERT_OK(full);
+      auto fast = model.IndicesWith(state, strategy);
+      ASSERT_OK(fast);
+      ASSERT_EQ(fast->size(), full->pathways.size());
+      for (size_t k = 0; k < fast->size(); ++k) {
+        for (size_t x = 0; x < kIndexCount; ++x) {
+          // Exact equality: the same sums in the same order, not merely close.
+          EXPECT_EQ((*fast)[k][x], full->pathways[k].index[x]) << path << " " << strategy << " " << k << " " << x;
+          moved += (*fast)[k][x] != before->pathways[k].index[x];
+        }
+      }
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 100);
+  EXPECT_GT(moved, 0);  // some strategy changes some index, so the comparison means something
+}
+
+TEST(CaseState, UnknownStrategyIsInvalidArgument) {
+  const auto& shipped = testing::ShippedPipeline();
+  auto parsed = shipped.ParseCase(R"({"case_id": "x", "patient": {"sex": "female", "age_years": 40}})", "x.json");
+  ASSERT_OK(parsed);
+  CaseState state;
+  ASSERT_OK(shipped.flux_model().Compute(*parsed, {}, &state));
+  auto result = shipped.flux_model().IndicesWith(state, "no_such_strategy");
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().message(), "unknown strategy 'no_such_strategy'");
+}
+
+}  // namespace
+}  // namespace nflux::flux
