@@ -31,7 +31,9 @@ bool SameNumber(double a, double b) { return std::bit_cast<uint64_t>(a) == std::
 
 void ExpectSame(const std::optional<double>& a, const std::optional<double>& b, const std::string& what) {
   ASSERT_EQ(a.has_value(), b.has_value()) << what;
-  if (a) EXPECT_TRUE(SameNumber(*a, *b)) << what << ": " << *a << " vs " << *b;
+  if (a) {
+    EXPECT_TRUE(SameNumber(*a, *b)) << what << ": " << *a << " vs " << *b;
+  }
 }
 
 void ExpectSame(double a, double b, const std::string& what) {
@@ -207,7 +209,9 @@ bool ExpectBothPathsAgree(const std::string& text, bool strict, const std::strin
   const Result<Case> chosen = ParseCase(text, Kb(), options);
   EXPECT_EQ(chosen.ok(), slow.ok());
   if (chosen.ok() && slow.ok()) ExpectSameCase(*chosen, *slow);
-  if (!chosen.ok() && !slow.ok()) EXPECT_EQ(chosen.status().message(), slow.status().message());
+  if (!chosen.ok() && !slow.ok()) {
+    EXPECT_EQ(chosen.status().message(), slow.status().message());
+  }
   return fast.has_value();
 }
 
