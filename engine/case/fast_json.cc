@@ -6,6 +6,16 @@
 #include <string>
 
 namespace nflux::casefile {
+
+bool MayHaveMinusZero(std::string_view text) {
+  for (size_t at = text.find("-0"); at != std::string_view::npos; at = text.find("-0", at + 1)) {
+    const char next = at + 2 < text.size() ? text[at + 2] : ' ';
+    // "-0.5" and "-0e1" are doubles; "-01" can only be text ("2024-01-05").
+    if (next != '.' && next != 'e' && next != 'E' && (next < '0' || next > '9')) return true;
+  }
+  return false;
+}
+
 namespace {
 
 using nlohmann::json;
@@ -67,14 +77,7 @@ class DomToJson {
   }
 
   bool MayHaveMinusZero() {
-    if (minus_zero_ < 0) {
-      minus_zero_ = 0;
-      for (size_t at = text_.find("-0"); at != std::string_view::npos && minus_zero_ == 0; at = text_.find("-0", at + 1)) {
-        const char next = at + 2 < text_.size() ? text_[at + 2] : ' ';
-        // "-0.5" and "-0e1" are doubles; "-01" can only be text ("2024-01-05").
-        if (next != '.' && next != 'e' && next != 'E' && (next < '0' || next > '9')) minus_zero_ = 1;
-      }
-    }
+    if (minus_zero_ < 0) minus_zero_ = casefile::MayHaveMinusZero(text_) ? 1 : 0;
     return minus_zero_ == 1;
   }
 
@@ -96,6 +99,11 @@ struct ThreadParser {
   std::string padded;
 };
 
+ThreadParser& ThisThreadsParser() {
+  thread_local ThreadParser reused;
+  return reused;
+}
+
 std::optional<json> Convert(ThreadParser& reader, std::string_view text) {
   dom::element root;
   if (!reader.ready || !Parse(reader.parser, reader.padded, text, root)) return std::nullopt;
@@ -106,13 +114,44 @@ std::optional<json> Convert(ThreadParser& reader, std::string_view text) {
 
 }  // namespace
 
+std::optional<simdjson::dom::element> ParseFastDocument(std::string_view text) {
+  constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+  if (text.size() > kReusedCapacity || text.substr(0, kByteOrderMark.size()) == kByteOrderMark) return std::nullopt;
+  ThreadParser& reused = ThisThreadsParser();
+  dom::element root;
+  if (!reused.ready || !Parse(reused.parser, reused.padded, text, root)) return std::nullopt;
+  return root;
+}
+
+bool HasDuplicateKeys(simdjson::dom::element element) {
+  if (element.is_array()) {
+    const dom::array array = element.get_array().value_unsafe();
+    for (dom::element child : array)
+      if (HasDuplicateKeys(child)) return true;
+    return false;
+  }
+  if (!element.is_object()) return false;
+  const dom::object object = element.get_object().value_unsafe();
+  for (auto later = object.begin(); later != object.end(); ++later) {
+    for (auto earlier = object.begin(); earlier != later; ++earlier)
+      if (earlier.key() == later.key()) return true;
+    if (HasDuplicateKeys(later.value())) return true;
+  }
+  return false;
+}
+
+std::optional<nlohmann::json> FastToJson(simdjson::dom::element element, std::string_view text) {
+  json out;
+  if (!DomToJson(text).Value(element, out)) return std::nullopt;
+  return out;
+}
+
 std::optional<nlohmann::json> FastParseJson(std::string_view text) {
   if (text.size() > kReusedCapacity) {
     ThreadParser own;
     return Convert(own, text);
   }
-  thread_local ThreadParser reused;
-  return Convert(reused, text);
+  return Convert(ThisThreadsParser(), text);
 }
 
 }  // namespace nflux::casefile

@@ -16,11 +16,23 @@
 #include <string_view>
 
 #include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 namespace nflux::casefile {
 
 inline constexpr int kMaxFastJsonDepth = 64;
 
 std::optional<nlohmann::json> FastParseJson(std::string_view text);
+
+// For ParseCase's fast path, which reads a case straight from simdjson's document.
+// The root of `text` as this thread's parser reads it, valid until the thread's next call; nullopt
+// on any simdjson error, a byte order mark, or a text too large for the reused parser.
+std::optional<simdjson::dom::element> ParseFastDocument(std::string_view text);
+// True when some object in `element` has a key twice (the strict reader reports those).
+bool HasDuplicateKeys(simdjson::dom::element element);
+// True when the text may hold an integer written "-0" (signed zero in nlohmann, "0" in simdjson).
+bool MayHaveMinusZero(std::string_view text);
+// nlohmann's copy of one value, or nullopt as FastParseJson gives it.
+std::optional<nlohmann::json> FastToJson(simdjson::dom::element element, std::string_view text);
 
 }  // namespace nflux::casefile

@@ -2,6 +2,7 @@
 // knowledge base, and builds the normalised Case. Structural problems are collected (all of them)
 // and returned together; value problems become data-quality issues.
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <initializer_list>
@@ -11,10 +12,13 @@
 #include <string>
 #include <vector>
 
+#include <simdjson.h>
+
 #include "base/json.h"
 #include "base/text.h"
 #include "case/case.h"
 #include "case/fast_json.h"
+#include "case/parse_paths.h"
 #include "units/units.h"
 
 namespace nflux::casefile {
@@ -172,15 +176,28 @@ class Parser {
     if (const json* lifestyle = JsonReader::Field(document, "lifestyle")) ParseLifestyle(*lifestyle);
     if (const json* stressors = JsonReader::Field(document, "stressors")) ParseScores(*stressors, "/stressors", Kinds::kStressor);
     if (document.contains("extra")) case_.extra = document["extra"];
+    CheckWholeCase();
+    return Finish();
+  }
+
+  // The case `root` holds when it is plain and valid (the usual case): read straight from
+  // simdjson's document, with the strict path's checks and findings. nullopt as soon as anything
+  // would be reported or is unusual; the caller then runs the strict path on a new Parser.
+  std::optional<Case> RunFast(simdjson::dom::element root, std::string_view text) {
+    if (!ReadFast(root, text) || !errors_.empty()) return std::nullopt;
+    return std::move(case_);
+  }
+
+ private:
+  // The checks that need the whole case, once every field is read.
+  void CheckWholeCase() {
     CheckPatientContradictions();
     CheckLabAgreement();
     RateAgainstCaseLimits();
     case_.derived = ComputeDerived(case_, kb_);
     SetFlags();
-    return Finish();
   }
 
- private:
   enum class Kinds { kSymptom, kStressor };
 
   // ---- Reporting -----------------------------------------------------------------------------
@@ -286,14 +303,7 @@ class Parser {
     }
 
     if (const json* age = JsonReader::Field(*patient, "age_years")) {
-      if (std::optional<double> years = reader_.Number(*age, "/patient/age_years")) {
-        p.age_years = *years;
-        if (*years < 0 || *years > kMaxAgeYears) {
-          Issue("/patient/age_years", Severity::kError, "impossible_value",
-                "age " + FormatNumber(*years) + " years is impossible (0-" + FormatNumber(kMaxAgeYears) +
-                    "); age-specific ranges may be wrong");
-        }
-      }
+      if (std::optional<double> years = reader_.Number(*age, "/patient/age_years")) SetAge(*years);
     } else {
       Error("/patient", "missing required field 'age_years'");
     }
@@ -301,30 +311,45 @@ class Parser {
     if (const json* pregnant = JsonReader::Field(*patient, "pregnant")) p.pregnant = reader_.Bool(*pregnant, "/patient/pregnant");
     if (const json* lactating = JsonReader::Field(*patient, "lactating")) p.lactating = reader_.Bool(*lactating, "/patient/lactating");
     if (const json* weeks = JsonReader::Field(*patient, "gestational_age_weeks")) {
-      if (std::optional<double> value = reader_.Number(*weeks, "/patient/gestational_age_weeks")) {
-        if (*value < 0 || *value > kMaxGestationalAgeWeeks) {
-          Issue("/patient/gestational_age_weeks", Severity::kError, "impossible_value",
-                "gestational age " + FormatNumber(*value) + " weeks is impossible (0-" +
-                    FormatNumber(kMaxGestationalAgeWeeks) + "); excluded");
-        } else {
-          p.gestational_age_weeks = value;
-        }
-      }
+      if (std::optional<double> value = reader_.Number(*weeks, "/patient/gestational_age_weeks"))
+        SetGestationalAge(*value);
     }
     if (const json* status = JsonReader::Field(*patient, "menopausal_status")) {
       if (auto text = reader_.OneOf(*status, "/patient/menopausal_status", kMenopausalStatuses))
         p.menopausal_status = *text;
     }
     if (const json* bmi = JsonReader::Field(*patient, "bmi")) {
-      if (std::optional<double> value = reader_.Number(*bmi, "/patient/bmi")) {
-        if (*value < kMinBmi || *value > kMaxBmi) {
-          Issue("/patient/bmi", Severity::kError, "impossible_value",
-                "BMI " + FormatNumber(*value) + " is impossible (" + FormatNumber(kMinBmi) + "-" +
-                    FormatNumber(kMaxBmi) + "); excluded");
-        } else {
-          p.bmi = value;
-        }
-      }
+      if (std::optional<double> value = reader_.Number(*bmi, "/patient/bmi")) SetBmi(*value);
+    }
+  }
+
+  // The numeric patient fields, with their impossible-value findings (both paths).
+  void SetAge(double years) {
+    case_.patient.age_years = years;
+    if (years < 0 || years > kMaxAgeYears) {
+      Issue("/patient/age_years", Severity::kError, "impossible_value",
+            "age " + FormatNumber(years) + " years is impossible (0-" + FormatNumber(kMaxAgeYears) +
+                "); age-specific ranges may be wrong");
+    }
+  }
+
+  void SetGestationalAge(double weeks) {
+    if (weeks < 0 || weeks > kMaxGestationalAgeWeeks) {
+      Issue("/patient/gestational_age_weeks", Severity::kError, "impossible_value",
+            "gestational age " + FormatNumber(weeks) + " weeks is impossible (0-" +
+                FormatNumber(kMaxGestationalAgeWeeks) + "); excluded");
+    } else {
+      case_.patient.gestational_age_weeks = weeks;
+    }
+  }
+
+  void SetBmi(double bmi) {
+    if (bmi < kMinBmi || bmi > kMaxBmi) {
+      Issue("/patient/bmi", Severity::kError, "impossible_value",
+            "BMI " + FormatNumber(bmi) + " is impossible (" + FormatNumber(kMinBmi) + "-" + FormatNumber(kMaxBmi) +
+                "); excluded");
+    } else {
+      case_.patient.bmi = bmi;
     }
   }
 
@@ -423,7 +448,15 @@ class Parser {
     if (safety != nullptr)
       given_safety = reader_.IntegerInRange(*safety, JsonChild(path, safety_field), q.item_min, q.item_max, "answer");
     if (errors_.size() != errors_before) return;
+    FinishQuestionnaire(q, scored, given_total, given_safety, result);
+  }
 
+  // Totals, the safety item, band and cut-off from the answers read (both paths).
+  void FinishQuestionnaire(const knowledge::Questionnaire& q, std::optional<int> scored,
+                           std::optional<long long> given_total, std::optional<int> given_safety,
+                           QuestionnaireResult& result) {
+    const std::string& path = result.path;
+    const std::string safety_field = q.safety_item ? "item" + std::to_string(*q.safety_item) : "";
     result.total = ChooseTotal(q, path, scored, given_total);
     if (q.safety_item) {
       std::optional<int> from_items = result.Item(*q.safety_item);
@@ -440,7 +473,8 @@ class Parser {
       // AUDIT-C's cut-off is lower for women: the knowledge base gives one per sex.
       if (std::optional<int> cut = q.PositiveAt(case_.patient.sex)) result.positive = *result.total >= *cut;
     }
-    case_.questionnaires[id] = std::move(result);
+    std::string id = result.id;
+    case_.questionnaires[std::move(id)] = std::move(result);
   }
 
   // The total inference uses: the item sum when items were given, else the typed total. A typed
@@ -567,15 +601,21 @@ class Parser {
       if (!converted) CheckUnit(*unit, *node, path);
     }
     if (errors_.size() != errors_before || !value) return;
+    AddLab(*node, *value, unit != nullptr ? std::string_view(*unit) : std::string_view(), converted, path, lab);
+  }
 
-    lab.test = node->id;
+  // A lab entry read without problems, rated and added (both paths). `lab` holds its date and time.
+  void AddLab(const knowledge::Node& node, double value, std::string_view unit, std::optional<double> converted,
+              const std::string& path, LabResult& lab) {
+    const knowledge::Lab& info = *node.lab;
+    lab.test = node.id;
     lab.loinc = info.loinc;
-    lab.input_value = *value;
-    if (unit != nullptr) lab.input_unit = *unit;
+    lab.input_value = value;
+    lab.input_unit = unit;
     lab.unit = info.analyte.canonical_unit;
     lab.path = path;
     lab.value = converted;
-    EvaluateLab(lab, *node);
+    EvaluateLab(lab, node);
     case_.labs.push_back(std::move(lab));
   }
 
@@ -835,6 +875,11 @@ class Parser {
     CheckFields(entry, path, kMedicationFields);
     const size_t errors_before = errors_.size();
     std::map<std::string, std::string> f = ReadTextFields(entry, path, kMedicationFields);
+    ResolveMedication(f, path, errors_before);
+  }
+
+  // A medication entry's text fields resolved against the knowledge base (both paths).
+  void ResolveMedication(const std::map<std::string, std::string>& f, const std::string& path, size_t errors_before) {
     if (!f.count("id") && !f.count("atc") && !f.count("name") && errors_.size() == errors_before)
       Error(path, "a medication needs 'id', 'atc' or 'name'");
     const knowledge::Node* by_id = f.count("id") ? FindOfKind(Get(f, "id"), NodeKind::kMedication, "medication", JsonChild(path, "id")) : nullptr;
@@ -950,6 +995,11 @@ class Parser {
     CheckFields(entry, path, kConditionFields);
     const size_t errors_before = errors_.size();
     std::map<std::string, std::string> f = ReadTextFields(entry, path, kConditionFields);
+    ResolveCondition(f, path, errors_before);
+  }
+
+  // A condition entry's text fields resolved against the knowledge base (both paths).
+  void ResolveCondition(const std::map<std::string, std::string>& f, const std::string& path, size_t errors_before) {
     if (!f.count("id") && !f.count("icd10") && errors_.size() == errors_before)
       Error(path, "a condition needs 'id' or 'icd10'");
     const knowledge::Node* by_id = f.count("id") ? FindOfKind(Get(f, "id"), NodeKind::kCondition, "condition", JsonChild(path, "id")) : nullptr;
@@ -1068,12 +1118,400 @@ class Parser {
     }
     out.number = reader_.Number(given, path);
     if (!out.number) return false;
+    CheckLifestyleRange(id, factor, out);
+    return true;
+  }
+
+  // A lifestyle number outside the factor's possible range is excluded (both paths).
+  void CheckLifestyleRange(const std::string& id, const knowledge::LifestyleFactor& factor, LifestyleValue& out) {
+    const std::string& path = out.path;
     if ((factor.min && *out.number < *factor.min) || (factor.max && *out.number > *factor.max)) {
       out.used = false;
       Issue(path, Severity::kError, "impossible_value",
             id + " " + FormatNumber(*out.number) + (factor.unit.empty() ? "" : " " + factor.unit) +
                 " is outside the possible range " + Limits(factor.min, factor.max) + "; excluded");
     }
+  }
+
+  // ---- The fast path -------------------------------------------------------------------------
+  // Reads the case from simdjson's document with the strict path's semantics (a null field is not
+  // given; objects are read in key order where findings depend on it, as nlohmann's sorted objects
+  // are), sharing every step that makes findings. Each Fast* returns false on anything the strict
+  // path would report or that is unusual; nothing it reads is kept then.
+
+  using Element = simdjson::dom::element;
+  using ElementType = simdjson::dom::element_type;
+
+  // By value: a range-for over value_unsafe() of a temporary result would dangle.
+  static simdjson::dom::object ObjectOf(Element value) { return value.get_object().value_unsafe(); }
+  static simdjson::dom::array ArrayOf(Element value) { return value.get_array().value_unsafe(); }
+
+  // The fields of an object by name, in the order of `names`; false on an unknown key.
+  template <size_t N>
+  static bool FastFields(Element object, const std::array<std::string_view, N>& names,
+                         std::array<std::optional<Element>, N>& fields) {
+    for (simdjson::dom::key_value_pair member : ObjectOf(object)) {
+      const auto found = std::find(names.begin(), names.end(), member.key);
+      if (found == names.end()) return false;
+      if (!member.value.is_null()) fields[static_cast<size_t>(found - names.begin())] = member.value;
+    }
+    return true;
+  }
+
+  // An object's members sorted by key, as nlohmann iterates them.
+  static std::vector<std::pair<std::string_view, Element>> SortedMembers(Element object) {
+    std::vector<std::pair<std::string_view, Element>> members;
+    for (simdjson::dom::key_value_pair member : ObjectOf(object))
+      members.emplace_back(member.key, member.value);
+    std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    return members;
+  }
+
+  static std::optional<std::string_view> FastString(Element value) {
+    if (!value.is_string()) return std::nullopt;
+    return value.get_string().value_unsafe();
+  }
+
+  static std::optional<double> FastNumber(Element value) {
+    if (!value.is_number()) return std::nullopt;
+    return value.get_double().value_unsafe();
+  }
+
+  // JsonInteger: an integer, or a double without a fraction below 1e15.
+  static std::optional<long long> FastInteger(Element value) {
+    switch (value.type()) {
+      case ElementType::INT64: return value.get_int64().value_unsafe();
+      case ElementType::UINT64: return std::nullopt;  // beyond long long: only simdjson's UINT64 holds those
+      case ElementType::DOUBLE: {
+        const double number = value.get_double().value_unsafe();
+        if (std::isfinite(number) && number == std::floor(number) && std::abs(number) < 1e15)
+          return static_cast<long long>(number);
+        return std::nullopt;
+      }
+      default: return std::nullopt;
+    }
+  }
+
+  static std::optional<int> FastIntegerInRange(Element value, int low, int high) {
+    std::optional<long long> number = FastInteger(value);
+    if (!number || *number < low || *number > high) return std::nullopt;
+    return static_cast<int>(*number);
+  }
+
+  // The node `id` names when it is of one of `kinds` (Resolve without the reports).
+  const knowledge::Node* FastResolve(std::string_view id, std::initializer_list<NodeKind> kinds) const {
+    const knowledge::Node* node = kb_.Find(id);
+    if (node == nullptr || std::find(kinds.begin(), kinds.end(), node->kind) == kinds.end()) return nullptr;
+    return node;
+  }
+
+  bool ReadFast(Element root, std::string_view text) {
+    if (!root.is_object() || MayHaveMinusZero(text) || HasDuplicateKeys(root)) return false;
+    static constexpr std::array<std::string_view, 11> kNames = {
+        "case_id", "patient", "symptoms", "questionnaires", "labs", "medications", "supplements", "conditions",
+        "lifestyle", "stressors", "extra"};
+    std::array<std::optional<Element>, 11> f;
+    if (!FastFields(root, kNames, f)) return false;
+    const auto& [case_id, patient, symptoms, questionnaires, labs, medications, supplements, conditions, lifestyle,
+                 stressors, extra] = f;
+    if (case_id) {
+      std::optional<std::string_view> id = FastString(*case_id);
+      if (!id) return false;
+      case_.case_id = *id;
+    }
+    if (!patient || !FastPatient(*patient)) return false;
+    if (symptoms && !FastScores(*symptoms, Kinds::kSymptom)) return false;
+    if (questionnaires && !FastQuestionnaires(*questionnaires)) return false;
+    if (labs && !FastLabs(*labs)) return false;
+    if (medications && !FastMedications(*medications)) return false;
+    if (supplements && !FastSupplements(*supplements)) return false;
+    if (conditions && !FastConditions(*conditions)) return false;
+    if (lifestyle && !FastLifestyle(*lifestyle)) return false;
+    if (stressors && !FastScores(*stressors, Kinds::kStressor)) return false;
+    if (extra) {
+      std::optional<json> copy = FastToJson(*extra, text);
+      if (!copy) return false;
+      case_.extra = std::move(*copy);
+    }
+    CheckWholeCase();
+    return true;
+  }
+
+  bool FastPatient(Element patient) {
+    if (!patient.is_object()) return false;
+    static constexpr std::array<std::string_view, 7> kNames = {
+        "sex", "age_years", "pregnant", "gestational_age_weeks", "lactating", "menopausal_status", "bmi"};
+    std::array<std::optional<Element>, 7> f;
+    if (!FastFields(patient, kNames, f)) return false;
+    const auto& [sex, age, pregnant, weeks, lactating, status, bmi] = f;
+    PatientInfo& p = case_.patient;
+    if (!sex || !age) return false;
+    std::optional<std::string_view> sex_name = FastString(*sex);
+    if (!sex_name) return false;
+    if (*sex_name == "female") p.sex = Sex::kFemale;
+    else if (*sex_name == "male") p.sex = Sex::kMale;
+    else return false;
+    std::optional<double> years = FastNumber(*age);
+    if (!years) return false;
+    SetAge(*years);
+    if (pregnant && !FastBool(*pregnant, p.pregnant)) return false;
+    if (lactating && !FastBool(*lactating, p.lactating)) return false;
+    if (weeks) {
+      std::optional<double> value = FastNumber(*weeks);
+      if (!value) return false;
+      SetGestationalAge(*value);
+    }
+    if (status) {
+      std::optional<std::string_view> text = FastString(*status);
+      if (!text || std::find(kMenopausalStatuses.begin(), kMenopausalStatuses.end(), *text) == kMenopausalStatuses.end())
+        return false;
+      p.menopausal_status = std::string(*text);
+    }
+    if (bmi) {
+      std::optional<double> value = FastNumber(*bmi);
+      if (!value) return false;
+      SetBmi(*value);
+    }
+    return true;
+  }
+
+  static bool FastBool(Element value, std::optional<bool>& out) {
+    if (!value.is_bool()) return false;
+    out = value.get_bool().value_unsafe();
+    return true;
+  }
+
+  bool FastScores(Element scores, Kinds kinds) {
+    if (!scores.is_object()) return false;
+    const bool symptoms = kinds == Kinds::kSymptom;
+    std::map<std::string, int>& out = symptoms ? case_.symptoms : case_.stressors;
+    for (simdjson::dom::key_value_pair member : ObjectOf(scores)) {
+      const knowledge::Node* node = symptoms ? FastResolve(member.key, {NodeKind::kSymptom})
+                                             : FastResolve(member.key, {NodeKind::kStressor, NodeKind::kCondition});
+      if (node == nullptr) return false;
+      if (member.value.is_null()) continue;
+      std::optional<int> score = FastIntegerInRange(member.value, 0, 3);
+      if (!score) return false;
+      out[std::string(member.key)] = *score;
+    }
+    return true;
+  }
+
+  bool FastQuestionnaires(Element questionnaires) {
+    if (!questionnaires.is_object()) return false;
+    for (const auto& [id, entry] : SortedMembers(questionnaires)) {
+      const knowledge::Node* node = FastResolve(id, {NodeKind::kQuestionnaire});
+      if (node == nullptr) return false;
+      if (entry.is_null()) continue;
+      if (!entry.is_object()) return false;
+      if (!node->questionnaire) continue;
+      if (!FastQuestionnaire(id, *node->questionnaire, entry)) return false;
+    }
+    return true;
+  }
+
+  bool FastQuestionnaire(std::string_view id, const knowledge::Questionnaire& q, Element entry) {
+    QuestionnaireResult result;
+    result.id = id;
+    result.path = JsonChild("/questionnaires", id);
+    result.safety_item = q.safety_item;
+    if (q.result_only) {
+      static constexpr std::array<std::string_view, 1> kNames = {"result"};
+      std::array<std::optional<Element>, 1> f;
+      if (!FastFields(entry, kNames, f) || !f[0]) return false;
+      std::optional<std::string_view> text = FastString(*f[0]);
+      if (!text || (*text != "positive" && *text != "negative")) return false;
+      result.result = *text;
+      result.positive = *text == "positive";
+      case_.questionnaires[result.id] = std::move(result);
+      return true;
+    }
+    const std::string safety_field = q.safety_item ? "item" + std::to_string(*q.safety_item) : "";
+    const std::array<std::string_view, 3> names = {"items", "total",
+                                                   q.safety_item ? std::string_view(safety_field) : "items"};
+    std::array<std::optional<Element>, 3> f;
+    if (!FastFields(entry, names, f)) return false;
+    const auto& [items, total, safety] = f;
+    if (!items && !total && !safety) return false;
+    std::optional<int> scored;
+    if (items && !(scored = FastItems(q, *items, result))) return false;
+    std::optional<long long> given_total;
+    if (total && !(given_total = FastInteger(*total))) return false;
+    std::optional<int> given_safety;
+    if (safety && !(given_safety = FastIntegerInRange(*safety, q.item_min, q.item_max))) return false;
+    FinishQuestionnaire(q, scored, given_total, given_safety, result);
+    return true;
+  }
+
+  static std::optional<int> FastItems(const knowledge::Questionnaire& q, Element items, QuestionnaireResult& result) {
+    if (!items.is_array()) return std::nullopt;
+    const simdjson::dom::array answers = ArrayOf(items);
+    if (answers.size() != static_cast<size_t>(q.items)) return std::nullopt;
+    result.items.reserve(answers.size());
+    for (Element answer : answers) {
+      std::optional<int> value = FastIntegerInRange(answer, q.item_min, q.item_max);
+      if (!value) return std::nullopt;
+      result.items.push_back(*value);
+    }
+    return ScoreItems(q, result.items);
+  }
+
+  bool FastLabs(Element labs) {
+    if (!labs.is_array()) return false;
+    const simdjson::dom::array entries = ArrayOf(labs);
+    case_.labs.reserve(entries.size());
+    size_t i = 0;
+    for (Element entry : entries)
+      if (!FastLab(entry, i++)) return false;
+    return true;
+  }
+
+  bool FastLab(Element entry, size_t index) {
+    if (!entry.is_object()) return false;
+    static constexpr std::array<std::string_view, 6> kNames = {"test", "loinc", "value", "unit", "date",
+                                                               "collection_time"};
+    std::array<std::optional<Element>, 6> f;
+    if (!FastFields(entry, kNames, f)) return false;
+    const auto& [test, loinc, value, unit, date, time] = f;
+    const knowledge::Node* node = FastLabNode(test, loinc);
+    if (node == nullptr || !node->lab || !value) return false;
+    std::optional<double> number = FastNumber(*value);
+    if (!number) return false;
+    std::optional<std::string_view> unit_text;
+    if (unit && !(unit_text = FastString(*unit))) return false;
+    LabResult lab;
+    if (date && !FastText(*date, IsDate, lab.date)) return false;
+    if (time && !FastText(*time, IsTime, lab.collection_time)) return false;
+    std::optional<double> converted;
+    if (unit_text && !unit_text->empty() && !(converted = FastConverted(*node->lab, *unit_text, *number))) return false;
+    AddLab(*node, *number, unit_text.value_or(std::string_view()), converted, JsonChild("/labs", index), lab);
+    return true;
+  }
+
+  // The lab named by test id and/or LOINC code, when they agree.
+  const knowledge::Node* FastLabNode(const std::optional<Element>& test, const std::optional<Element>& loinc) const {
+    const knowledge::Node* by_test = nullptr;
+    if (test) {
+      std::optional<std::string_view> id = FastString(*test);
+      if (!id || !(by_test = FastResolve(*id, {NodeKind::kLab}))) return nullptr;
+    }
+    if (!loinc) return by_test;
+    std::optional<std::string_view> code = FastString(*loinc);
+    const knowledge::Node* by_loinc = code ? kb_.FindLabByLoinc(*code) : nullptr;
+    if (by_loinc == nullptr || (by_test != nullptr && by_test != by_loinc)) return nullptr;
+    return by_loinc;
+  }
+
+  static bool FastText(Element value, bool (*valid)(const std::string&), std::string& out) {
+    std::optional<std::string_view> text = FastString(value);
+    if (!text) return false;
+    out = *text;
+    return valid(out);
+  }
+
+  static std::optional<double> FastConverted(const knowledge::Lab& info, std::string_view unit, double value) {
+    Result<double> converted = info.to_canonical->From(unit).Convert(value);
+    return converted.ok() ? std::optional<double>(*converted) : std::nullopt;
+  }
+
+  // ReadTextFields without reports: every given field a string, non-empty but for the dose.
+  template <size_t N>
+  static bool FastTextFields(Element entry, const std::array<std::string_view, N>& names,
+                             std::map<std::string, std::string>& out) {
+    if (!entry.is_object()) return false;
+    std::array<std::optional<Element>, N> f;
+    if (!FastFields(entry, names, f)) return false;
+    for (size_t i = 0; i < N; ++i) {
+      if (!f[i]) continue;
+      std::optional<std::string_view> text = FastString(*f[i]);
+      if (!text || (names[i] != "dose" && Upper(*text).empty())) return false;
+      out.emplace(names[i], *text);
+    }
+    return true;
+  }
+
+  bool FastMedications(Element medications) {
+    if (!medications.is_array()) return false;
+    case_.medications_given = true;
+    static constexpr std::array<std::string_view, 4> kNames = {"id", "atc", "name", "dose"};
+    size_t i = 0;
+    for (Element entry : ArrayOf(medications)) {
+      std::map<std::string, std::string> f;
+      if (!FastTextFields(entry, kNames, f)) return false;
+      ResolveMedication(f, JsonChild("/medications", i++), errors_.size());
+    }
+    return true;
+  }
+
+  bool FastConditions(Element conditions) {
+    if (!conditions.is_array()) return false;
+    case_.conditions_given = true;
+    static constexpr std::array<std::string_view, 2> kNames = {"id", "icd10"};
+    size_t i = 0;
+    for (Element entry : ArrayOf(conditions)) {
+      std::map<std::string, std::string> f;
+      if (!FastTextFields(entry, kNames, f)) return false;
+      ResolveCondition(f, JsonChild("/conditions", i++), errors_.size());
+    }
+    return true;
+  }
+
+  bool FastSupplements(Element supplements) {
+    if (!supplements.is_object()) return false;
+    static constexpr std::array<std::string_view, 2> kNames = {"current", "requested"};
+    std::array<std::optional<Element>, 2> f;
+    if (!FastFields(supplements, kNames, f)) return false;
+    case_.supplements_given = true;
+    for (size_t list = 0; list < f.size(); ++list) {
+      if (!f[list]) continue;
+      if (!f[list]->is_array()) return false;
+      std::vector<std::string>& out = list == 0 ? case_.supplements_current : case_.supplements_requested;
+      for (Element given : ArrayOf(*f[list])) {
+        std::optional<std::string_view> id = FastString(given);
+        if (!id || !FastResolve(*id, {NodeKind::kStrategy})) return false;
+        if (std::find(out.begin(), out.end(), *id) == out.end()) out.emplace_back(*id);
+      }
+    }
+    return true;
+  }
+
+  bool FastLifestyle(Element lifestyle) {
+    if (!lifestyle.is_object()) return false;
+    for (const auto& [key, given] : SortedMembers(lifestyle)) {
+      const knowledge::Node* node = FastResolve(key, {NodeKind::kLifestyleFactor});
+      if (node == nullptr) return false;
+      if (given.is_null() || !node->lifestyle) continue;
+      const std::string id(key);
+      LifestyleValue out;
+      out.path = JsonChild("/lifestyle", id);
+      if (!FastLifestyleValue(id, *node->lifestyle, given, out)) return false;
+      case_.lifestyle[id] = std::move(out);
+    }
+    return true;
+  }
+
+  bool FastLifestyleValue(const std::string& id, const knowledge::LifestyleFactor& factor, Element given,
+                          LifestyleValue& out) {
+    out.value_type = factor.value_type;
+    switch (factor.value_type) {
+      case LifestyleValueType::kBoolean: return FastBool(given, out.boolean);
+      case LifestyleValueType::kEnum: {
+        std::optional<std::string_view> text = FastString(given);
+        if (!text || std::find(factor.values.begin(), factor.values.end(), *text) == factor.values.end()) return false;
+        out.text = *text;
+        return true;
+      }
+      case LifestyleValueType::kScale: {
+        std::optional<int> score = FastIntegerInRange(given, static_cast<int>(factor.min.value_or(0)),
+                                                      static_cast<int>(factor.max.value_or(3)));
+        if (score) out.number = *score;
+        return score.has_value();
+      }
+      case LifestyleValueType::kNumber: break;
+    }
+    out.number = FastNumber(given);
+    if (!out.number) return false;
+    CheckLifestyleRange(id, factor, out);
     return true;
   }
 
@@ -1110,8 +1548,23 @@ class Parser {
 
 }  // namespace
 
-Result<Case> ParseCase(std::string_view json_text, const knowledge::KnowledgeBase& kb, const ParseOptions& options) {
+std::optional<Case> ParseCaseFast(std::string_view json_text, const knowledge::KnowledgeBase& kb,
+                                  const ParseOptions& options) {
+  std::optional<simdjson::dom::element> root = ParseFastDocument(json_text);
+  if (!root) return std::nullopt;
+  return Parser(kb, options).RunFast(*root, json_text);
+}
+
+Result<Case> ParseCaseStrict(std::string_view json_text, const knowledge::KnowledgeBase& kb,
+                             const ParseOptions& options) {
   return Parser(kb, options).Run(json_text);
+}
+
+Result<Case> ParseCase(std::string_view json_text, const knowledge::KnowledgeBase& kb, const ParseOptions& options) {
+  // Almost every case is plain and valid: read it straight; anything else takes the strict path,
+  // which gives every message.
+  if (std::optional<Case> fast = ParseCaseFast(json_text, kb, options)) return std::move(*fast);
+  return ParseCaseStrict(json_text, kb, options);
 }
 
 }  // namespace nflux::casefile
