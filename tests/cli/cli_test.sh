@@ -675,5 +675,11 @@ mkdir -p "$LONE"
 cp "$NFLUX" "$LONE/nflux"
 expect_exit 1 "$LONE/nflux" --knowledge knowledge --rules rules serve --no-store
 expect_contains "nflux: serve runs in $LONE/nflux-serve, which could not be started"
+# The command itself loads neither the HTTP library nor a shared libcrypto (one would be loaded beside
+# its static copy: two OpenSSLs in one process).
+if [ -f /usr/lib/x86_64-linux-gnu/libcrypto.a ] && command -v ldd >/dev/null; then
+  expect_exit 0 ldd "$NFLUX"
+  if grep -qE "libcrypto|libssl|httplib" "$OUT"; then fail "$NFLUX loads a shared libcrypto, libssl or cpp-httplib"; else pass; fi
+fi
 
 report_and_exit
