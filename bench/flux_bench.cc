@@ -1,4 +1,4 @@
-// Flux model benchmarks: every pathway with contributions for one case (target < 200 µs), and the
+// Flux model benchmarks: compiling the model, every pathway with contributions for one case (target < 200 µs), and the
 // what-if ranking of every strategy for one case (target < 5 ms). The case is the iron- and
 // B6-deficient golden case with a stressor, an SSRI and a raised cortisol added, so that many
 // channels are active.
@@ -23,6 +23,13 @@ casefile::Case FluxCase() {
   doc["labs"].push_back({{"test", "cortisol_am"}, {"value", 30}, {"unit", "ug/dL"}});
   return *casefile::ParseCase(doc.dump(), *RealKnowledge(), {});
 }
+
+// Compiling the model from the shipped knowledge base: once per process (every `nflux evaluate`).
+void BM_FluxModelBuild(benchmark::State& state) {
+  auto kb = RealKnowledge();
+  for (auto _ : state) benchmark::DoNotOptimize(flux::Model::Build(kb));
+}
+BENCHMARK(BM_FluxModelBuild)->Unit(benchmark::kMicrosecond)->ComputeStatistics("min", Fastest);
 
 void BM_FluxAllPathwaysWithContributions(benchmark::State& state) {
   auto model = *flux::Model::Build(RealKnowledge());

@@ -78,9 +78,13 @@ std::shared_ptr<const knowledge::KnowledgeBase> LoadKnowledgeOrReport(Context& c
   return nullptr;
 }
 
-std::unique_ptr<pipeline::Pipeline> OpenPipelineOrReport(Context& context) {
+pipeline::Pipeline* OpenPipelineOrReport(Context& context) {
+  // Kept until the process exits, never freed: a command runs once, and freeing the knowledge and
+  // rule bases allocation by allocation took ~2 ms of a 30 ms `nflux evaluate`. Reachable from
+  // here, so the leak checker does not count them.
+  static auto* const kept = new std::vector<std::unique_ptr<pipeline::Pipeline>>();
   auto opened = pipeline::Pipeline::Open(PipelineOptions(context.options));
-  if (opened.ok()) return std::move(opened).value();
+  if (opened.ok()) return kept->emplace_back(std::move(opened).value()).get();
   context.exit_code = Fail(opened.status());
   return nullptr;
 }

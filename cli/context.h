@@ -44,9 +44,9 @@ pipeline::Options PipelineOptions(const GlobalOptions& options);
 // context.exit_code and returns nullptr.
 std::shared_ptr<const knowledge::KnowledgeBase> LoadKnowledgeOrReport(Context& context);
 
-// Opens the pipeline (knowledge, rules, engine, flux model). On any problem prints every one to
-// stderr, sets context.exit_code and returns nullptr.
-std::unique_ptr<pipeline::Pipeline> OpenPipelineOrReport(Context& context);
+// Opens the pipeline (knowledge, rules, engine, flux model), which lives until the process exits.
+// On any problem prints every one to stderr, sets context.exit_code and returns nullptr.
+pipeline::Pipeline* OpenPipelineOrReport(Context& context);
 
 // Opens the store at --db (or $NFLUX_DB, or the default). On a problem prints it, sets
 // context.exit_code and returns nullptr.

@@ -8,12 +8,16 @@ NFLUX_BUILD_DIR="${NFLUX_BUILD_DIR:-$NFLUX_ROOT/build}"
 # The project's whole dependency list; README.md says why each one is there.
 NFLUX_PACKAGES=(
   g++ cmake ninja-build pkg-config
-  nlohmann-json3-dev libboost-dev libsqlite3-dev sqlite3 libzstd-dev libssl-dev
+  nlohmann-json3-dev libboost-dev libsqlite3-dev sqlite3 libzstd-dev libssl-dev libsodium-dev
   libcli11-dev libjemalloc-dev libsimdjson-dev python3
   libcpp-httplib-dev curl
   chromium
   libgtest-dev libgmock-dev libbenchmark-dev
 )
+# A build with clang (CXX=clang++, as CI's sanitized pass) needs it and its sanitizer runtimes.
+if [[ "${CXX:-}" == *clang* ]]; then
+  NFLUX_PACKAGES+=(clang libclang-rt-14-dev)
+fi
 
 nflux_install_packages() {
   local missing=()

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "audit/audit.h"
+#include "base/sha256.h"
 #include "base/text.h"
 
 #ifndef NFLUX_VERSION

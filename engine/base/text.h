@@ -39,9 +39,6 @@ struct StringHash {
   size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
 };
 
-// Lower-case hex SHA-256 of `data` (OpenSSL's libcrypto).
-std::string Sha256Hex(std::string_view data);
-
 // Reads a whole file; Status::IOError naming the path when it cannot.
 Result<std::string> ReadFileToString(const std::string& path);
 

@@ -15,7 +15,6 @@ using nlohmann::json;
 using nlohmann::ordered_json;
 
 constexpr size_t kSummaryLimit = 140;  // CDS Hooks: a summary has fewer than 140 characters
-constexpr size_t kMaxLabSuggestions = 3;
 constexpr size_t kMaxLinks = 5;
 constexpr const char* kCardTopicSystem = "http://neuroflux.example/card";
 constexpr const char* kOverrideSystem = "http://neuroflux.example/override-reason";

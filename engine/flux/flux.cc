@@ -8,6 +8,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "base/text.h"
 #include "flux/kinetics.h"
 
 namespace nflux::flux {
@@ -17,7 +18,8 @@ using knowledge::Edge;
 using knowledge::EdgeType;
 using knowledge::NodeKind;
 
-constexpr int kSynthesis = 0, kRelease = 1, kReuptake = 2, kBreakdown = 3, kLevel = 4, kTurnover = 5;
+// Positions in a pathway's indices (IndexNames()) that this file reads by name.
+constexpr int kSynthesis = 0, kLevel = 4;
 
 // Defaults for edges written without a weight (docs/flux-model.md, "Inputs").
 constexpr double kDefaultInhibition = 0.5;  // fraction of activity an inhibitor removes
@@ -54,8 +56,11 @@ struct Model::Impl {
     const Edge* edge;
   };
 
-  std::map<std::string, int, std::less<>> index;
+  std::unordered_map<std::string, int, StringHash, std::equal_to<>> index;
   std::vector<const knowledge::Node*> nodes;
+  // Each knowledge edge's ends as node indices (-1 for none), in edge order: resolved once, not
+  // once per pathway compiled.
+  std::vector<std::pair<int, int>> edge_ends;
   std::vector<std::vector<Link>> links;
   std::vector<std::vector<const Edge*>> measured_by;  // node -> its labs
   std::vector<CompiledPathway> pathways;
@@ -163,6 +168,8 @@ void IndexNodes(const knowledge::KnowledgeBase& kb, Impl* impl) {
   }
   impl->links.resize(nodes.size());
   impl->measured_by.resize(nodes.size());
+  impl->edge_ends.reserve(kb.edges().size());
+  for (const Edge& edge : kb.edges()) impl->edge_ends.emplace_back(impl->Find(edge.from), impl->Find(edge.to));
 }
 
 // The log gain an influence edge carries per unit of its source's state; 0 for other edges.
@@ -187,8 +194,9 @@ bool IsNonSpecificMarker(const knowledge::Node& node, const Edge& edge) {
 
 // The influence adjacency and, per node, the labs that measure it.
 void CompileLinks(const knowledge::KnowledgeBase& kb, Impl* impl) {
-  for (const Edge& edge : kb.edges()) {
-    int from = impl->Find(edge.from), to = impl->Find(edge.to);
+  for (size_t e = 0; e < kb.edges().size(); ++e) {
+    const Edge& edge = kb.edges()[e];
+    auto [from, to] = impl->edge_ends[e];
     if (from < 0 || to < 0) continue;
     // Receptors are outside the model (its autoreceptor feedback is internal): no effect passes
     // through them.
@@ -241,19 +249,26 @@ class ChannelCompiler {
     return Status::Ok();
   }
 
+  // The edges into `id` in knowledge order, each with its source.
+  template <typename Visit>
+  void ForEdgesInto(const std::string& id, Visit visit) {
+    const int to = impl_.Find(id);
+    if (to < 0) return;
+    for (size_t e = 0; e < impl_.edge_ends.size(); ++e)
+      if (impl_.edge_ends[e].second == to) visit(kb_.edges()[e]);
+  }
+
   // The precursor's transporters into the brain and the enzymes degrading it.
   void AddPrecursorEdges(const PathwaySpec& spec) {
-    for (const Edge& edge : kb_.edges()) {
-      if (edge.to != spec.precursor) continue;
+    ForEdgesInto(spec.precursor, [&](const Edge& edge) {
       if (edge.type == EdgeType::kTransports && edge.role == "bbb") (void)Add(kBbb, edge.from);
       if (edge.type == EdgeType::kDegrades) (void)Add(kShunt, edge.from);
-    }
+    });
   }
 
   // Vesicular and reuptake transporters of the transmitter, enzymes degrading it.
   void AddTransmitterEdges(const PathwaySpec& spec) {
-    for (const Edge& edge : kb_.edges()) {
-      if (edge.to != spec.transmitter) continue;
+    ForEdgesInto(spec.transmitter, [&](const Edge& edge) {
       if (edge.type == EdgeType::kTransports && edge.role == "vesicular") (void)Add(kVmat, edge.from);
       if (edge.type == EdgeType::kTransports && edge.role == "reuptake") (void)Add(kTransporter, edge.from);
       if (edge.type == EdgeType::kDegrades) {
@@ -261,7 +276,7 @@ class ChannelCompiler {
         bool extracellular = std::find(outside.begin(), outside.end(), edge.from) != outside.end();
         (void)Add(extracellular ? kExtBreakdown : kCytBreakdown, edge.from);
       }
-    }
+    });
   }
 
   const knowledge::KnowledgeBase& kb_;
@@ -276,8 +291,9 @@ std::vector<int> AssumableInputs(const knowledge::KnowledgeBase& kb, const Impl&
                                  const std::set<int>& touched) {
   std::set<int> assumable;
   if (!spec.precursor.empty()) assumable.insert(impl.Find(spec.precursor));
-  for (const Edge& edge : kb.edges()) {
-    int to = impl.Find(edge.to), from = impl.Find(edge.from);
+  for (size_t e = 0; e < kb.edges().size(); ++e) {
+    const Edge& edge = kb.edges()[e];
+    auto [from, to] = impl.edge_ends[e];
     if (to < 0 || from < 0 || !touched.count(to)) continue;
     NodeKind kind = impl.nodes[static_cast<size_t>(from)]->kind;
     bool input_kind = kind == NodeKind::kCofactor || kind == NodeKind::kHormone || kind == NodeKind::kPrecursor;
@@ -296,9 +312,10 @@ std::vector<int> PrimaryCofactors(const knowledge::KnowledgeBase& kb, const Impl
   std::set<std::string> synthesis_enzymes(spec.rate_enzymes.begin(), spec.rate_enzymes.end());
   for (const auto& step : spec.steps) synthesis_enzymes.insert(step.enzymes.begin(), step.enzymes.end());
   std::set<int> primary;
-  for (const Edge& edge : kb.edges()) {
+  for (size_t e = 0; e < kb.edges().size(); ++e) {
+    const Edge& edge = kb.edges()[e];
     if (edge.type != EdgeType::kCofactorOf || !synthesis_enzymes.count(edge.to)) continue;
-    int from = impl.Find(edge.from);
+    int from = impl.edge_ends[e].first;
     if (from >= 0 && !impl.measured_by[static_cast<size_t>(from)].empty()) primary.insert(from);
   }
   return {primary.begin(), primary.end()};

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "base/json.h"
+#include "base/sha256.h"
 #include "base/text.h"
 #include "knowledge/schema.h"
 

@@ -364,7 +364,7 @@ Result<std::vector<SourceFile>> ReadKnowledgeDir(const std::string& dir) {
   for (auto it = fs::recursive_directory_iterator(dir, error); !error && it != fs::recursive_directory_iterator();
        it.increment(error)) {
     if (it->is_regular_file() && it->path().extension() == ".json")
-      relative.push_back(fs::relative(it->path(), dir).generic_string());
+      relative.push_back(it->path().lexically_relative(base).generic_string());  // no link resolved: no syscall
   }
   if (error) return Status::IOError(dir + ": " + error.message());
   std::sort(relative.begin(), relative.end());

@@ -12,8 +12,8 @@
 #include <sstream>
 #include <string_view>
 
-#include <openssl/evp.h>
 
+#include "base/sha256.h"
 #include "base/text.h"
 #include "explain/explain.h"
 #include "flux/flux.h"
@@ -417,7 +417,7 @@ void WriteFlux(JsonWriter& out, const inference::FluxValues& flux, const ReportO
     auto [pathway, index] = SplitFluxKey(key);
     std::vector<std::pair<std::string, double>>& indices = pathway_of(pathway).indices;
     const double rounded = std::round(value * 1e4) / 1e4;
-    auto found = std::find_if(indices.begin(), indices.end(), [&](const auto& item) { return item.first == index; });
+    auto found = std::find_if(indices.begin(), indices.end(), [&index = index](const auto& item) { return item.first == index; });
     if (found != indices.end()) found->second = rounded;
     else indices.emplace_back(std::move(index), rounded);
   }
@@ -578,8 +578,7 @@ namespace {
 // trace is built (building one, and before it the trace's JSON, cost a large part of a batch).
 class TraceHasher {
  public:
-  TraceHasher() : context_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(context_, Sha256(), nullptr); }
-  ~TraceHasher() { EVP_MD_CTX_free(context_); }
+  TraceHasher() = default;
   TraceHasher(const TraceHasher&) = delete;
   TraceHasher& operator=(const TraceHasher&) = delete;
 
@@ -608,42 +607,28 @@ class TraceHasher {
   // "sha256:<hex>" of everything written.
   std::string Id() {
     Flush();
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_DigestFinal_ex(context_, digest, &length);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string id = "sha256:";
-    for (unsigned int i = 0; i < length; ++i) {
-      id += kHex[digest[i] >> 4];
-      id += kHex[digest[i] & 0xf];
-    }
-    return id;
+    return "sha256:" + sha_.HexDigest();
   }
 
  private:
-  // Fetched once: EVP_sha256() looks the implementation up again on every digest.
-  static const EVP_MD* Sha256() {
-    static const EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    return kSha256;
-  }
   void Reserve(size_t size) {
     if (sizeof buffer_ - used_ < size) Flush();
   }
   void Append(const char* data, size_t size) {
     Reserve(size);
     if (size > sizeof buffer_) {
-      EVP_DigestUpdate(context_, data, size);
+      sha_.Update({data, size});
       return;
     }
     std::memcpy(buffer_ + used_, data, size);
     used_ += size;
   }
   void Flush() {
-    if (used_ > 0) EVP_DigestUpdate(context_, buffer_, used_);
+    if (used_ > 0) sha_.Update({buffer_, used_});
     used_ = 0;
   }
 
-  EVP_MD_CTX* context_;
+  Sha256 sha_;
   size_t used_ = 0;
   char buffer_[8192];
 };

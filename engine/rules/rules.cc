@@ -7,6 +7,7 @@
 #include <map>
 #include <tuple>
 
+#include "base/sha256.h"
 #include "base/text.h"
 #include "flux/flux.h"
 #include "rules/checker.h"
@@ -86,7 +87,8 @@ Result<std::vector<RuleSource>> ReadRulesDir(const std::string& dir) {
   std::vector<std::string> relative;
   for (auto it = fs::recursive_directory_iterator(dir, error); !error && it != fs::recursive_directory_iterator();
        it.increment(error)) {
-    fs::path path = fs::relative(it->path(), dir);
+    // Lexically: the iterator's paths start with `base`; fs::relative would resolve every link (syscalls).
+    fs::path path = it->path().lexically_relative(base);
     bool in_tests = std::any_of(path.begin(), path.end(), [](const fs::path& part) { return part == "tests"; });
     if (in_tests) {
       if (it->is_directory()) it.disable_recursion_pending();

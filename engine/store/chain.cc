@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/sha256.h"
 #include "base/text.h"
 
 namespace nflux::store {

@@ -3,6 +3,7 @@
 
 #include "audit/audit.h"
 #include "audit/audit_test_support.h"
+#include "base/sha256.h"
 #include "base/text.h"
 #include "safety/safety_test_support.h"
 #include "testutil.h"

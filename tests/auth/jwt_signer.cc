@@ -13,6 +13,7 @@
 #include <openssl/rsa.h>
 
 #include "auth/jose.h"
+#include "base/sha256.h"
 #include "base/text.h"
 
 namespace nflux::testing {

@@ -12,6 +12,7 @@
 
 #include "base/text.h"
 #include "case/case.h"
+#include "flux/flux_index.h"
 #include "knowledge/knowledge.h"
 #include "real_knowledge.h"
 
@@ -70,14 +71,6 @@ Spec RandomSpec(std::mt19937& rng) {
   for (const char* id : {"metformin", "omeprazole", "estradiol_hrt", "prednisone"})
     if (u(rng) < 0.2) spec.medications.push_back(id);
   return spec;
-}
-
-// The index under `key`. A key the model does not have fails the test and reads as NaN, which
-// fails every comparison: no monotonicity check passes on an unknown key.
-double Index(const FluxResult& r, const std::string& key) {
-  std::optional<double> value = r.Value(key);
-  EXPECT_TRUE(value.has_value()) << "unknown flux index " << key;
-  return value.value_or(std::nan(""));
 }
 
 TEST(FluxModel, IndexKeysAreDeclaredOnce) {

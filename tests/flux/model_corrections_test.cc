@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "flux/flux.h"
+#include "flux/flux_index.h"
 #include "knowledge/knowledge.h"
 #include "pipeline/pipeline.h"
 #include "safety/safety_test_support.h"
@@ -57,13 +58,6 @@ inference::Evaluation Evaluate(const CaseSpec& spec, inference::FluxValues given
   auto result = Shipped().Evaluate(CaseText(spec), options);
   EXPECT_OK(result);
   return result.ok() ? result->evaluation : inference::Evaluation{};
-}
-
-// The index under `key`; an unknown key fails the test and reads as NaN (fails every comparison).
-double Index(const FluxResult& r, const std::string& key) {
-  std::optional<double> value = r.Value(key);
-  EXPECT_TRUE(value.has_value()) << "unknown flux index " << key;
-  return value.value_or(std::nan(""));
 }
 
 // The state an input gave `node`, or nullopt when no input set it.

@@ -16,13 +16,13 @@ namespace {
 
 using nlohmann::json;
 
-json MakeNode(const char* id, const char* kind, json extra = json::object()) {
+json GraphNode(const char* id, const char* kind, json extra = json::object()) {
   json node = {{"id", id}, {"kind", kind}, {"label", id}, {"description", std::string("Fixture node ") + id + "."}};
   for (const auto& [key, value] : extra.items()) node[key] = value;
   return node;
 }
 
-json MakeEdge(const char* from, const char* type, const char* to, json extra = json::object()) {
+json GraphEdge(const char* from, const char* type, const char* to, json extra = json::object()) {
   json edge = {{"from", from}, {"type", type}, {"to", to}, {"citations", {"graph_paper"}}};
   for (const auto& [key, value] : extra.items()) edge[key] = value;
   return edge;
@@ -42,24 +42,24 @@ std::shared_ptr<const KnowledgeBase> FixtureGraph() {
   const json cites = {"graph_paper"};
   json document = {
       {"nodes",
-       {MakeNode("cortisol", "hormone", {{"citations", cites}}),
-        MakeNode("inflammation", "stressor", {{"citations", cites}, {"label", "Inflammation (\"sickness\")"}}),
-        MakeNode("tdo2", "enzyme", {{"cofactors", {"heme"}}, {"citations", cites}}),
-        MakeNode("ido1", "enzyme", {{"cofactors", json::array()}, {"citations", cites}}),
-        MakeNode("maoa", "enzyme", {{"cofactors", json::array()}, {"citations", cites}}),
-        MakeNode("heme", "cofactor"), MakeNode("tryptophan", "precursor"), MakeNode("kynurenine", "metabolite"),
-        MakeNode("serotonin", "neurotransmitter"), MakeNode("melatonin", "neurotransmitter"),
-        MakeNode("phenelzine", "medication", {{"atc", "N06AF03"}, {"citations", cites}}),
-        MakeNode("tryptophan_supplement", "strategy", {{"strategy_kind", "precursor"}, {"citations", cites}})}},
+       {GraphNode("cortisol", "hormone", {{"citations", cites}}),
+        GraphNode("inflammation", "stressor", {{"citations", cites}, {"label", "Inflammation (\"sickness\")"}}),
+        GraphNode("tdo2", "enzyme", {{"cofactors", {"heme"}}, {"citations", cites}}),
+        GraphNode("ido1", "enzyme", {{"cofactors", json::array()}, {"citations", cites}}),
+        GraphNode("maoa", "enzyme", {{"cofactors", json::array()}, {"citations", cites}}),
+        GraphNode("heme", "cofactor"), GraphNode("tryptophan", "precursor"), GraphNode("kynurenine", "metabolite"),
+        GraphNode("serotonin", "neurotransmitter"), GraphNode("melatonin", "neurotransmitter"),
+        GraphNode("phenelzine", "medication", {{"atc", "N06AF03"}, {"citations", cites}}),
+        GraphNode("tryptophan_supplement", "strategy", {{"strategy_kind", "precursor"}, {"citations", cites}})}},
       {"edges",
-       {MakeEdge("cortisol", "upregulates", "tdo2"), MakeEdge("cortisol", "upregulates", "ido1"),
-        MakeEdge("cortisol", "downregulates", "inflammation"), MakeEdge("inflammation", "upregulates", "ido1"),
-        MakeEdge("tdo2", "degrades", "tryptophan"), MakeEdge("ido1", "degrades", "tryptophan"),
-        MakeEdge("tdo2", "produces_metabolite", "kynurenine"), MakeEdge("ido1", "produces_metabolite", "kynurenine"),
-        MakeEdge("kynurenine", "inhibits", "tdo2"), MakeEdge("tryptophan", "precursor_of", "serotonin"),
-        MakeEdge("serotonin", "precursor_of", "melatonin"), MakeEdge("maoa", "degrades", "serotonin"),
-        MakeEdge("phenelzine", "inhibits", "maoa"), MakeEdge("tryptophan_supplement", "targets", "tryptophan"),
-        MakeEdge("tryptophan_supplement", "contraindicated_with", "phenelzine", {{"severity", "absolute"}})}},
+       {GraphEdge("cortisol", "upregulates", "tdo2"), GraphEdge("cortisol", "upregulates", "ido1"),
+        GraphEdge("cortisol", "downregulates", "inflammation"), GraphEdge("inflammation", "upregulates", "ido1"),
+        GraphEdge("tdo2", "degrades", "tryptophan"), GraphEdge("ido1", "degrades", "tryptophan"),
+        GraphEdge("tdo2", "produces_metabolite", "kynurenine"), GraphEdge("ido1", "produces_metabolite", "kynurenine"),
+        GraphEdge("kynurenine", "inhibits", "tdo2"), GraphEdge("tryptophan", "precursor_of", "serotonin"),
+        GraphEdge("serotonin", "precursor_of", "melatonin"), GraphEdge("maoa", "degrades", "serotonin"),
+        GraphEdge("phenelzine", "inhibits", "maoa"), GraphEdge("tryptophan_supplement", "targets", "tryptophan"),
+        GraphEdge("tryptophan_supplement", "contraindicated_with", "phenelzine", {{"severity", "absolute"}})}},
       {"citations",
        {{"graph_paper",
          {{"kind", "paper"}, {"title", "A graph"}, {"source", "J Graphs 2020;1:1"}, {"verified", "checked"}, {"grade", "C"}}}}},

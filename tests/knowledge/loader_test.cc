@@ -53,7 +53,7 @@ json MakeEdge(const char* from, const char* type, const char* to, json extra = j
   return edge;
 }
 
-json Citation(const char* title) {
+json CitationJson(const char* title) {
   return {{"kind", "paper"}, {"title", title}, {"source", "J Test 2020;1:1"}, {"verified", "checked"}, {"grade", "B"}};
 }
 
@@ -112,7 +112,7 @@ Fixture BaseFixture() {
                 })},
   };
   f.files["kb/citations.json"] = {
-      {"citations", {{"smith_2020", Citation("Tryptophan and serotonin")}, {"jones_2019", Citation("Monoamine oxidase")}}}};
+      {"citations", {{"smith_2020", CitationJson("Tryptophan and serotonin")}, {"jones_2019", CitationJson("Monoamine oxidase")}}}};
   return f;
 }
 
@@ -307,7 +307,7 @@ const std::vector<BadCase>& BadCases() {
        {"kb/base.json:/nodes/4/enzymes/0: duplicate edge tph2 -catalyzes-> trp_hydroxylation (also at "
         "kb/base.json:/edges/4)"}},
       {"duplicate_citation_key",
-       [](Fixture& f) { f.files["kb/extra.json"] = {{"citations", {{"smith_2020", Citation("Another")}}}}; },
+       [](Fixture& f) { f.files["kb/extra.json"] = {{"citations", {{"smith_2020", CitationJson("Another")}}}}; },
        {"kb/extra.json:/citations/smith_2020: duplicate citation key 'smith_2020' (first defined at "
         "kb/citations.json:/citations/smith_2020)"}},
       {"citation_with_bad_kind",
@@ -441,7 +441,7 @@ const std::vector<BadCase>& BadCases() {
 // Test names come from the table; print the name rather than the bytes of the case.
 void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name; }
 
-class BadFixtureTest : public testing::TestWithParam<BadCase> {};
+class BadFixtureTest : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(BadFixtureTest, ReportsExactProblems) {
   Fixture f = BaseFixture();
@@ -451,8 +451,8 @@ TEST_P(BadFixtureTest, ReportsExactProblems) {
   ASSERT_NE(outcome.kb, nullptr);  // Always set, even with problems.
 }
 
-INSTANTIATE_TEST_SUITE_P(Loader, BadFixtureTest, testing::ValuesIn(BadCases()),
-                         [](const testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(Loader, BadFixtureTest, ::testing::ValuesIn(BadCases()),
+                         [](const ::testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });
 
 TEST(LoaderTest, BaseFixtureIsValid) {
   // Guards the table above: each bad case must differ from a good knowledge base only by its mutation.
@@ -581,7 +581,7 @@ const std::vector<GoodCase>& GoodCases() {
 
 void PrintTo(const GoodCase& c, std::ostream* os) { *os << c.name; }
 
-class GoodFixtureTest : public testing::TestWithParam<GoodCase> {};
+class GoodFixtureTest : public ::testing::TestWithParam<GoodCase> {};
 
 TEST_P(GoodFixtureTest, LoadsWithoutProblems) {
   Fixture f = BaseFixture();
@@ -592,8 +592,8 @@ TEST_P(GoodFixtureTest, LoadsWithoutProblems) {
   EXPECT_EQ(outcome.kb->version().rfind("sha256:", 0), 0u) << outcome.kb->version();
 }
 
-INSTANTIATE_TEST_SUITE_P(Loader, GoodFixtureTest, testing::ValuesIn(GoodCases()),
-                         [](const testing::TestParamInfo<GoodCase>& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(Loader, GoodFixtureTest, ::testing::ValuesIn(GoodCases()),
+                         [](const ::testing::TestParamInfo<GoodCase>& info) { return std::string(info.param.name); });
 
 // ---------------------------------------------------------------------------------------------
 // Generated edges and parsed details.

@@ -9,10 +9,13 @@
 #include "base/text.h"
 #include "real_knowledge.h"
 #include "report/report.h"
+#include "safety/safety_test_support.h"
 #include "testutil.h"
 
 namespace nflux::pipeline {
 namespace {
+
+using nflux::testing::ShippedPipeline;
 
 namespace fs = std::filesystem;
 
@@ -21,16 +24,6 @@ Options SourceOptions() {
   options.knowledge_dir = NFLUX_SOURCE_DIR "/knowledge";
   options.rules_dir = NFLUX_SOURCE_DIR "/rules";
   return options;
-}
-
-// The shipped knowledge and rules, opened once per test binary.
-const Pipeline& Shipped() {
-  static const std::unique_ptr<Pipeline> pipeline = [] {
-    auto opened = Pipeline::Open(SourceOptions());
-    EXPECT_TRUE(opened.ok()) << opened.status().message();
-    return opened.ok() ? std::move(opened).value() : nullptr;
-  }();
-  return *pipeline;
 }
 
 std::string Example(const std::string& name) {
@@ -80,7 +73,7 @@ const RankedStrategy* Ranked(const std::vector<RankedStrategy>& list, const std:
 }
 
 TEST(PipelineCitations, CountsAddUpAndNameWhatRestsOnlyOnUncertainCitations) {
-  const Pipeline& pipeline = Shipped();
+  const Pipeline& pipeline = ShippedPipeline();
   const knowledge::KnowledgeBase& kb = pipeline.knowledge();
   CitationStats stats = CitationStatsOf(kb, &pipeline.rule_base());
   EXPECT_EQ(stats.total, static_cast<int>(kb.citations().size()));
@@ -100,7 +93,7 @@ TEST(PipelineCitations, CountsAddUpAndNameWhatRestsOnlyOnUncertainCitations) {
 // An edge whose every citation is `verified: uncertain` must not claim more than low certainty
 // (docs/knowledge-format.md, "Citations"): verify a citation or add a checked one to raise it.
 TEST(PipelineCitations, EdgesRestingOnlyOnUncertainCitationsHaveLowCertainty) {
-  const knowledge::KnowledgeBase& kb = Shipped().knowledge();
+  const knowledge::KnowledgeBase& kb = ShippedPipeline().knowledge();
   for (const auto& edge : kb.edges()) {
     if (edge.generated || !kb.RestsOnlyOnUncertain(edge.citations)) continue;
     EXPECT_EQ(edge.certainty, "low") << edge.source.file << ":" << edge.source.json_path << " " << edge.from << " --"
@@ -132,7 +125,7 @@ TEST(PipelineCheck, RuleErrorsAreDataNotAFailure) {
   std::ofstream(dir / "a.rules") << "rule broken_rule when lab ferritin < then suggest deficit x\n";
   Options options = SourceOptions();
   options.rules_dir = dir.string();
-  auto check = CheckRules(options, Shipped().knowledge());
+  auto check = CheckRules(options, ShippedPipeline().knowledge());
   fs::remove_all(dir);
   ASSERT_OK(check);
   ASSERT_EQ(1u, check->sources.size());
@@ -141,14 +134,14 @@ TEST(PipelineCheck, RuleErrorsAreDataNotAFailure) {
   EXPECT_EQ(1, check->loaded.errors.front().at.line);
 
   options.rules_dir = "/no/such/rules";
-  EXPECT_EQ(Status::Code::kNotFound, CheckRules(options, Shipped().knowledge()).status().code());
+  EXPECT_EQ(Status::Code::kNotFound, CheckRules(options, ShippedPipeline().knowledge()).status().code());
 }
 
 TEST(PipelineCheck, KnowledgeProblemsAreDataAndTheFilesAreKept) {
   auto check = CheckKnowledge(SourceOptions());
   ASSERT_OK(check);
   EXPECT_TRUE(check->outcome.problems.empty());
-  EXPECT_EQ(Shipped().knowledge().version(), check->outcome.kb->version());
+  EXPECT_EQ(ShippedPipeline().knowledge().version(), check->outcome.kb->version());
   EXPECT_GT(check->files.size(), 10u);
 
   Options broken = SourceOptions();
@@ -177,8 +170,8 @@ TEST(PipelineVersions, SameFilesSameVersionsWhateverThePath) {
   fs::create_directory_symlink(NFLUX_SOURCE_DIR "/rules", temp.path() / "linked_rules");
   fs::create_directory_symlink(NFLUX_SOURCE_DIR "/knowledge", temp.path() / "linked_knowledge");
   const std::string relative = fs::relative(NFLUX_SOURCE_DIR, fs::current_path()).string();
-  const std::string rules_version = Shipped().rule_base().version;
-  const std::string knowledge_version = Shipped().knowledge().version();
+  const std::string rules_version = ShippedPipeline().rule_base().version;
+  const std::string knowledge_version = ShippedPipeline().knowledge().version();
   struct Spelling {
     std::string knowledge, rules;
   } spellings[] = {
@@ -195,7 +188,7 @@ TEST(PipelineVersions, SameFilesSameVersionsWhateverThePath) {
     auto knowledge = CheckKnowledge(options);
     ASSERT_OK(knowledge);
     EXPECT_EQ(knowledge_version, knowledge->outcome.kb->version()) << spelling.knowledge;
-    auto rules = CheckRules(options, Shipped().knowledge());
+    auto rules = CheckRules(options, ShippedPipeline().knowledge());
     ASSERT_OK(rules);
     ASSERT_NE(nullptr, rules->loaded.rules) << spelling.rules;
     EXPECT_EQ(rules_version, rules->loaded.rules->version) << spelling.rules;
@@ -209,7 +202,7 @@ TEST(PipelineVersions, ContentChangesTheRulesVersion) {
   Options options = SourceOptions();
   options.rules_dir = temp.path().string();
   auto version = [&] {
-    auto check = CheckRules(options, Shipped().knowledge());
+    auto check = CheckRules(options, ShippedPipeline().knowledge());
     EXPECT_OK(check);
     return check.ok() && check->loaded.rules ? check->loaded.rules->version : std::string();
   };
@@ -233,12 +226,12 @@ TEST(PipelineVersions, TraceIdDoesNotDependOnTheRulesPath) {
   auto copy = Pipeline::Open(options);
   ASSERT_OK(copy);
   const std::string text = Example("ssri_5htp_request.json");
-  auto here = Shipped().Evaluate(text, {});
+  auto here = ShippedPipeline().Evaluate(text, {});
   auto there = (*copy)->Evaluate(text, {});
   ASSERT_OK(here);
   ASSERT_OK(there);
   EXPECT_EQ(report::TraceId(here->evaluation), report::TraceId(there->evaluation));
-  EXPECT_EQ(Shipped().ReportJson(*here)["versions"], (*copy)->ReportJson(*there)["versions"]);
+  EXPECT_EQ(ShippedPipeline().ReportJson(*here)["versions"], (*copy)->ReportJson(*there)["versions"]);
   ASSERT_FALSE(there->evaluation.trace.rules.empty());
   for (const auto& rule : there->evaluation.trace.rules)
     EXPECT_EQ(std::string::npos, rule.file.find("elsewhere")) << rule.file;
@@ -277,26 +270,26 @@ TEST(PipelineOpen, NoRulesIsBadInputNamingTheFolder) {
 TEST(PipelineEvaluate, ExampleCaseBlocksTheRequestedPrecursor) {
   EvaluationOptions options;
   options.source_name = "ssri_5htp_request.json";
-  auto result = Shipped().Evaluate(Example("ssri_5htp_request.json"), options);
+  auto result = ShippedPipeline().Evaluate(Example("ssri_5htp_request.json"), options);
   ASSERT_OK(result);
   bool blocked = false;
   for (const auto& strategy : result->evaluation.blocked) blocked = blocked || strategy.id == "precursor_5htp";
   EXPECT_TRUE(blocked);
   EXPECT_FALSE(result->flux.values.empty());
   EXPECT_EQ(result->flux.values, result->report.flux.values);
-  auto json = Shipped().ReportJson(*result);
+  auto json = ShippedPipeline().ReportJson(*result);
   EXPECT_EQ(result->parsed.case_id, json["case_id"]);
   EXPECT_TRUE(json["trace_id"].get<std::string>().starts_with("sha256:"));
 }
 
 TEST(PipelineEvaluate, GivenFluxOverridesTheModel) {
-  auto plain = Shipped().Evaluate(Example("healthy_control.json"), {});
+  auto plain = ShippedPipeline().Evaluate(Example("healthy_control.json"), {});
   ASSERT_OK(plain);
   ASSERT_TRUE(plain->flux.values.count("serotonin.synthesis"));
   EXPECT_NE(0.5, plain->flux.values.at("serotonin.synthesis"));
   EvaluationOptions options;
   options.given_flux.values["serotonin.synthesis"] = 0.5;
-  auto given = Shipped().Evaluate(Example("healthy_control.json"), options);
+  auto given = ShippedPipeline().Evaluate(Example("healthy_control.json"), options);
   ASSERT_OK(given);
   EXPECT_EQ(0.5, given->flux.values.at("serotonin.synthesis"));
   EXPECT_FALSE(given->flux.assumed.count("serotonin.synthesis"));
@@ -309,16 +302,16 @@ TEST(PipelineEvaluate, StrictRejectsDataQualityErrorsNamingTheSource) {
       R"({"patient": {"sex": "female", "age_years": 44}, "labs": [{"test": "ferritin", "value": 20000, "unit": "ng/mL"}]})";
   EvaluationOptions options;
   options.source_name = "odd.json";
-  ASSERT_OK(Shipped().Evaluate(text, options));
+  ASSERT_OK(ShippedPipeline().Evaluate(text, options));
   options.strict = true;
-  auto strict = Shipped().Evaluate(text, options);
+  auto strict = ShippedPipeline().Evaluate(text, options);
   ASSERT_FALSE(strict.ok());
   EXPECT_EQ(Status::Code::kInvalidArgument, strict.status().code());
   EXPECT_TRUE(strict.status().message().starts_with("odd.json: /labs/0/value: ")) << strict.status().message();
 }
 
 TEST(PipelineEvaluate, PredictedEffectsOnlyForSuggestedStrategies) {
-  auto result = Shipped().Evaluate(Example("perimenopause.json"), {});
+  auto result = ShippedPipeline().Evaluate(Example("perimenopause.json"), {});
   ASSERT_OK(result);
   for (const auto& [strategy, effects] : result->report.predicted_effects) {
     bool suggested = false;
@@ -330,14 +323,14 @@ TEST(PipelineEvaluate, PredictedEffectsOnlyForSuggestedStrategies) {
 
 TEST(PipelineEvaluate, ConcurrentEvaluationsAgree) {
   const std::string text = Example("ssri_5htp_request.json");
-  auto reference = Shipped().Evaluate(text, {});
+  auto reference = ShippedPipeline().Evaluate(text, {});
   ASSERT_OK(reference);
   std::string expected = report::TraceId(reference->evaluation);
   std::vector<std::string> ids(4);
   std::vector<std::thread> threads;
   for (size_t i = 0; i < ids.size(); ++i)
     threads.emplace_back([&, i] {
-      auto result = Shipped().Evaluate(text, {});
+      auto result = ShippedPipeline().Evaluate(text, {});
       if (result.ok()) ids[i] = report::TraceId(result->evaluation);
     });
   for (auto& thread : threads) thread.join();
@@ -359,11 +352,11 @@ TEST(PipelineWhatIf, AppliedStrategyAndUnknownStrategy) {
   WhatIfOptions options;
   options.source_name = "perimenopause.json";
   options.rank = true;
-  auto result = Shipped().WhatIf(text, text, options);
+  auto result = ShippedPipeline().WhatIf(text, text, options);
   ASSERT_OK(result);
   EXPECT_FALSE(result->ranking.empty());
   EXPECT_TRUE(result->changes.empty());  // nothing changed, so no conclusion did
-  auto other = Shipped().WhatIf(text, Example("healthy_control.json"), options);
+  auto other = ShippedPipeline().WhatIf(text, Example("healthy_control.json"), options);
   ASSERT_OK(other);
   ASSERT_FALSE(other->changes.empty());
   for (size_t i = 0; i < other->changes.size(); ++i) {
@@ -373,7 +366,7 @@ TEST(PipelineWhatIf, AppliedStrategyAndUnknownStrategy) {
     }
   }
   options.apply_strategies = {"no_such_strategy"};
-  EXPECT_EQ(Status::Code::kInvalidArgument, Shipped().WhatIf(text, text, options).status().code());
+  EXPECT_EQ(Status::Code::kInvalidArgument, ShippedPipeline().WhatIf(text, text, options).status().code());
 }
 
 // What-if --rank ranks only what the safety gate lets through: on escitalopram, L-tryptophan and
@@ -383,7 +376,7 @@ TEST(PipelineWhatIf, RankingNeverOffersABlockedStrategy) {
   options.source_name = "case.json";
   options.rank = true;
   for (const std::string& text : {Example("ssri_5htp_request.json"), EscitalopramCase(), EscitalopramDeficitCase()}) {
-    auto result = Shipped().WhatIf(text, text, options);
+    auto result = ShippedPipeline().WhatIf(text, text, options);
     ASSERT_OK(result);
     ASSERT_FALSE(result->ranking.empty());
     for (const auto& ranked : result->ranking)
@@ -409,7 +402,7 @@ TEST(PipelineWhatIf, AppliedStrategiesCarryTheirVerdict) {
   WhatIfOptions options;
   options.apply_strategies = {"precursor_tryptophan", "cofactor_iron"};
   const std::string text = EscitalopramDeficitCase();
-  auto result = Shipped().WhatIf(text, text, options);
+  auto result = ShippedPipeline().WhatIf(text, text, options);
   ASSERT_OK(result);
   ASSERT_EQ(2u, result->applied.size());
   EXPECT_EQ("precursor_tryptophan", result->applied[0].id);
@@ -425,10 +418,10 @@ TEST(PipelineWhatIf, RankingVerdictsAreTheEvaluations) {
   options.rank = true;
   for (const char* name : {"ssri_5htp_request.json", "perimenopause.json", "healthy_control.json"}) {
     const std::string text = Example(name);
-    auto result = Shipped().WhatIf(text, text, options);
+    auto result = ShippedPipeline().WhatIf(text, text, options);
     ASSERT_OK(result);
     EXPECT_EQ(result->ranking.size() + result->blocked.size(),
-              Shipped().flux_model().RankStrategies(result->before_case, result->before).size());
+              ShippedPipeline().flux_model().RankStrategies(result->before_case, result->before).size());
     const inference::Evaluation& evaluation = result->before_evaluation;
     for (const auto* list : {&evaluation.strategies, &evaluation.blocked, &evaluation.requested})
       for (const auto& judged : *list) {
@@ -442,10 +435,10 @@ TEST(PipelineWhatIf, RankingVerdictsAreTheEvaluations) {
 
 // SafetyVerdict: the evaluation's own judgement first, else the gate's.
 TEST(PipelineSafety, VerdictFromTheEvaluationElseTheGate) {
-  auto result = Shipped().Evaluate(EscitalopramCase(), {});
+  auto result = ShippedPipeline().Evaluate(EscitalopramCase(), {});
   ASSERT_OK(result);
   const auto& [c, model, flux, evaluation, report] = *result;
-  inference::StrategyResult gate = SafetyVerdict("precursor_tryptophan", c, evaluation, Shipped().knowledge());
+  inference::StrategyResult gate = SafetyVerdict("precursor_tryptophan", c, evaluation, ShippedPipeline().knowledge());
   EXPECT_EQ(inference::Verdict::kBlocked, gate.verdict);
   inference::Evaluation judged = evaluation;
   inference::StrategyResult own;
@@ -453,16 +446,16 @@ TEST(PipelineSafety, VerdictFromTheEvaluationElseTheGate) {
   own.verdict = inference::Verdict::kCaution;  // whatever the evaluation said is what counts
   judged.requested.push_back(own);
   EXPECT_EQ(inference::Verdict::kCaution,
-            SafetyVerdict("precursor_tryptophan", c, judged, Shipped().knowledge()).verdict);
+            SafetyVerdict("precursor_tryptophan", c, judged, ShippedPipeline().knowledge()).verdict);
 }
 
 // A strategy the evaluation did not judge goes through the engine's gate with the evaluation's
 // alerts: a high alert naming it blocks it, as it would in evaluate.
 TEST(PipelineSafety, AnUnjudgedStrategySeesTheEvaluationsAlerts) {
-  auto result = Shipped().Evaluate(Example("healthy_control.json"), {});
+  auto result = ShippedPipeline().Evaluate(Example("healthy_control.json"), {});
   ASSERT_OK(result);
   const auto& [c, model, flux, evaluation, report] = *result;
-  const knowledge::KnowledgeBase& kb = Shipped().knowledge();
+  const knowledge::KnowledgeBase& kb = ShippedPipeline().knowledge();
   ASSERT_EQ(inference::Verdict::kAcceptable, SafetyVerdict("precursor_tryptophan", c, evaluation, kb).verdict);
   inference::Evaluation alerted = evaluation;
   inference::AlertResult alert;
@@ -590,7 +583,7 @@ TEST(PipelineLabChanges, RefusedChangesNameWhatIsAccepted) {
 }
 
 TEST(PipelineKnowledge, StatsCountEveryNodeAndEdgeOnce) {
-  const knowledge::KnowledgeBase& kb = Shipped().knowledge();
+  const knowledge::KnowledgeBase& kb = ShippedPipeline().knowledge();
   KnowledgeStats stats = StatsOf(kb);
   int nodes = 0, edges = 0;
   for (const auto& [kind, count] : stats.nodes) nodes += count;
@@ -603,7 +596,7 @@ TEST(PipelineKnowledge, StatsCountEveryNodeAndEdgeOnce) {
 }
 
 TEST(PipelineKnowledge, CitationsAroundANodeIncludeItsEdges) {
-  const knowledge::KnowledgeBase& kb = Shipped().knowledge();
+  const knowledge::KnowledgeBase& kb = ShippedPipeline().knowledge();
   const knowledge::Node* node = kb.Find("tph2");
   ASSERT_NE(nullptr, node);
   auto cited = CitationsAround(kb, *node);

@@ -10,22 +10,13 @@
 #include "base/text.h"
 #include "pipeline/pipeline.h"
 #include "report/report.h"
+#include "safety/safety_test_support.h"
 #include "testutil.h"
 
 namespace nflux::pipeline {
 namespace {
 
-const Pipeline& Shipped() {
-  static const std::unique_ptr<Pipeline> pipeline = [] {
-    Options options;
-    options.knowledge_dir = NFLUX_SOURCE_DIR "/knowledge";
-    options.rules_dir = NFLUX_SOURCE_DIR "/rules";
-    auto opened = Pipeline::Open(options);
-    EXPECT_TRUE(opened.ok()) << opened.status().message();
-    return opened.ok() ? std::move(opened).value() : nullptr;
-  }();
-  return *pipeline;
-}
+using nflux::testing::ShippedPipeline;
 
 // A premenopausal woman with ferritin 12, fatigue, low mood, insomnia and five coffees a day.
 constexpr const char* kIronDeficient = R"({
@@ -76,7 +67,7 @@ size_t Position(const std::vector<std::string>& ids, const std::string& id) {
 CaseEvaluation Evaluated(const char* text, bool predicted_effects = true) {
   EvaluationOptions options;
   options.predicted_effects = predicted_effects;
-  auto result = Shipped().Evaluate(text, options);
+  auto result = ShippedPipeline().Evaluate(text, options);
   EXPECT_OK(result);
   return result.ok() ? std::move(result).value() : CaseEvaluation{};
 }
@@ -86,7 +77,7 @@ TEST(RankingByCause, IronRanksAboveCaffeineReductionWhenFerritinConfirmsIronDefi
   std::vector<std::string> ids = StrategyIds(result);
   EXPECT_LT(Position(ids, "cofactor_iron"), Position(ids, "lifestyle_caffeine_reduction"));
   EXPECT_EQ("cofactor_iron", ids.front());
-  auto json = Shipped().ReportJson(result);
+  auto json = ShippedPipeline().ReportJson(result);
   const auto& iron = json["strategies"][0];
   EXPECT_EQ("cofactor_iron", iron["id"]);
   EXPECT_GT(iron["score"].get<double>(), 0.5);
@@ -99,10 +90,10 @@ TEST(RankingByCause, IronRanksAboveCaffeineReductionWhenFerritinConfirmsIronDefi
 }
 
 TEST(RankingByCause, TextAndMarkdownShowTheScoreAndTheReason) {
-  auto json = Shipped().ReportJson(Evaluated(kIronDeficient));
+  auto json = ShippedPipeline().ReportJson(Evaluated(kIronDeficient));
   const std::string score = FormatNumber(json["strategies"][0]["score"].get<double>(), 4);
-  std::string text = report::EvaluationToText(json, Shipped().knowledge());
-  std::string markdown = report::EvaluationToMarkdown(json, Shipped().knowledge());
+  std::string text = report::EvaluationToText(json, ShippedPipeline().knowledge());
+  std::string markdown = report::EvaluationToMarkdown(json, ShippedPipeline().knowledge());
   // The reason is shown with labels: "corrects Iron deficiency (likely 0.85, ...)".
   EXPECT_NE(text.find("score " + score), std::string::npos) << text;
   EXPECT_NE(text.find("ranking: corrects Iron deficiency (likely 0.85"), std::string::npos) << text;
@@ -127,7 +118,7 @@ TEST(RankingByCause, EveryFrontEndSeesOneOrder) {
 }
 
 TEST(NextBestData, WithNoLabsTheBasicWorkUpComesFirst) {
-  auto json = Shipped().ReportJson(Evaluated(kNoLabs));
+  auto json = ShippedPipeline().ReportJson(Evaluated(kNoLabs));
   const auto& next = json["next_best_data"];
   ASSERT_FALSE(next.empty());
   EXPECT_TRUE(next[0]["first_line"].get<bool>()) << next.dump(1);
@@ -145,13 +136,13 @@ TEST(NextBestData, WithNoLabsTheBasicWorkUpComesFirst) {
 
 TEST(NextBestData, ADerivedIndexIsNeverSuggestedOnlyItsMissingInputs) {
   for (const char* text : {kIronDeficient, kVeganB12, kNoLabs}) {
-    const auto report = Shipped().ReportJson(Evaluated(text));  // kept: a range-for over a temporary's member dangles
+    const auto report = ShippedPipeline().ReportJson(Evaluated(text));  // kept: a range-for over a temporary's member dangles
     for (const auto& entry : report["next_best_data"])
       EXPECT_NE(0u, entry["input"].get<std::string>().rfind("derived:", 0)) << entry.dump();
   }
   // Without labs, HOMA-IR would decide insulin resistance: its input labs stand for it.
   bool homa_inputs = false;
-  const auto next = Shipped().ReportJson(Evaluated(kNoLabs))["next_best_data"];
+  const auto next = ShippedPipeline().ReportJson(Evaluated(kNoLabs))["next_best_data"];
   for (const auto& entry : next)
     homa_inputs = homa_inputs || (entry["input"].get<std::string>().rfind("lab:", 0) == 0 &&
                                   entry["why"].get<std::string>().find("an input of homa_ir") != std::string::npos);

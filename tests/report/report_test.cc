@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/sha256.h"
 #include "base/text.h"
 #include "explain/fixture.h"
 

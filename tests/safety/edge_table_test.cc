@@ -34,7 +34,7 @@ const std::map<std::string, std::string> kUntriggerable = {};
 constexpr uint64_t kWitnessFirstSeed = 900000001;
 constexpr int kWitnessTries = 4000;
 
-bool Contains(const std::vector<std::string>& list, const std::string& item) {
+bool Listed(const std::vector<std::string>& list, const std::string& item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
@@ -49,7 +49,7 @@ const inference::BlockReason* EdgeReason(const StrategyResult& entry, const Safe
   for (const inference::BlockReason& reason : entry.reasons) {
     if (reason.with != edge.to || reason.alert != edge.alert || Name(reason.severity) != edge.severity) continue;
     if (std::all_of(edge.citations.begin(), edge.citations.end(),
-                    [&](const std::string& key) { return Contains(reason.citations, key); }))
+                    [&](const std::string& key) { return Listed(reason.citations, key); }))
       return &reason;
   }
   return nullptr;
@@ -157,7 +157,7 @@ std::string CheckTriggered(const SafetyEdge& edge, const Evaluation& e) {
                                                  ", citations " + json(edge.citations).dump() + "} among:" + ReasonsText(entry);
   if (edge.alert.empty()) return "";
   for (const inference::AlertResult& alert : e.alerts)
-    if (alert.id == edge.alert && Contains(alert.because, "requested:" + edge.from)) return "";
+    if (alert.id == edge.alert && Listed(alert.because, "requested:" + edge.from)) return "";
   return "alert " + edge.alert + " naming requested:" + edge.from + " is not raised";
 }
 
@@ -271,7 +271,7 @@ std::string InteractingPair(const knowledge::KnowledgeBase& kb, const SafetyEdge
 const inference::AlertResult* AlertNaming(const Evaluation& e, const std::string& id, const std::vector<std::string>& because) {
   for (const inference::AlertResult& alert : e.alerts) {
     if (alert.id != id) continue;
-    if (std::all_of(because.begin(), because.end(), [&](const std::string& b) { return Contains(alert.because, b); }))
+    if (std::all_of(because.begin(), because.end(), [&](const std::string& b) { return Listed(alert.because, b); }))
       return &alert;
   }
   return nullptr;
@@ -306,7 +306,7 @@ TEST(InteractionTable, EveryInteractionRaisesItsAlertNamingBothMedications) {
     else if (Rank(alert->severity) > Rank(*expected))
       problem = "alert severity " + std::string(Name(alert->severity)) + ", expected " + edge.alert_severity;
     else if (!std::all_of(edge.citations.begin(), edge.citations.end(),
-                          [&](const std::string& key) { return Contains(alert->citations, key); }))
+                          [&](const std::string& key) { return Listed(alert->citations, key); }))
       problem = "the alert lacks the edge's citations " + json(edge.citations).dump();
     if (problem.empty()) continue;
     ++tally.failures;
@@ -328,7 +328,7 @@ TEST(InteractionTable, OneMedicationAloneRaisesNoInteraction) {
     // The interaction needs a second, different medication: with one alone, its alert does not
     // name it.
     for (const inference::AlertResult& alert : e.evaluation.alerts)
-      EXPECT_FALSE(alert.id == edge.alert && Contains(alert.because, "medication:" + MedicationId(a)))
+      EXPECT_FALSE(alert.id == edge.alert && Listed(alert.because, "medication:" + MedicationId(a)))
           << edge.Describe() << ": alert raised with one medication: " << json(alert.because).dump()
           << "\ncase: " << c.dump();
   }

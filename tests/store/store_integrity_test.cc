@@ -30,14 +30,14 @@ using testing::SampleRules;
 using testing::SampleRun;
 using testing::TempDatabase;
 
-CaseVersion Visit(const std::string& case_id, const std::string& submitted) {
+CaseVersion Version(const std::string& case_id, const std::string& submitted) {
   return CaseVersion{.case_id = case_id, .actor = "dr_who", .submitted = submitted, .normalised = "{\"n\": 1}"};
 }
 
 // Case c-1 versions 1 and 2 (audit entries 1, 2) and runs 1-3 (entries 3-5), run-2 of version 2.
 void FillSample(Store& store) {
-  ASSERT_OK(store.AddCaseVersion(Visit("c-1", "{\"visit\": 1, \"labs\": []}"), {}));
-  ASSERT_OK(store.AddCaseVersion(Visit("c-1", "{\"visit\": 2, \"labs\": []}"), {}));
+  ASSERT_OK(store.AddCaseVersion(Version("c-1", "{\"visit\": 1, \"labs\": []}"), {}));
+  ASSERT_OK(store.AddCaseVersion(Version("c-1", "{\"visit\": 2, \"labs\": []}"), {}));
   ASSERT_OK(store.SaveRun(SampleRun("c-1", 1, 1)));
   ASSERT_OK(store.SaveRun(SampleRun("c-1", 2, 2)));
   ASSERT_OK(store.SaveRun(SampleRun("c-1", 2, 3)));
@@ -141,7 +141,7 @@ TEST(StoreAtomicity, LockedDatabaseFailsAndStaysByteIdentical) {
     EXPECT_EQ(run.status().message(),
               temp.path() + ": storing a run of case c-1 version 2: database is locked (the database is locked by "
                             "another process; nothing was written)");
-    auto visit = store->AddCaseVersion(Visit("c-1", "{}"), {});
+    auto visit = store->AddCaseVersion(Version("c-1", "{}"), {});
     EXPECT_EQ(visit.status().message(),
               temp.path() + ": storing case c-1: database is locked (the database is locked by another process; "
                             "nothing was written)");
@@ -185,8 +185,8 @@ TEST(StoreConcurrency, TwoThenFourProcessesStoreRunsAtOnce) {
   {
     auto store = OpenOrFail(temp.path());
     ASSERT_NE(store, nullptr);
-    ASSERT_OK(store->AddCaseVersion(Visit("c-1", "{}"), {}));
-    ASSERT_OK(store->AddCaseVersion(Visit("c-1", "{\"v\": 2}"), {}));
+    ASSERT_OK(store->AddCaseVersion(Version("c-1", "{}"), {}));
+    ASSERT_OK(store->AddCaseVersion(Version("c-1", "{\"v\": 2}"), {}));
   }
   int expected_runs = 0;
   for (int processes : {2, 4}) {
@@ -231,7 +231,7 @@ std::vector<pid_t> ForkOpeners(const std::string& path, const int gate[2]) {
       _exit(2);
     }
     std::string case_id = "c-" + std::to_string(child);
-    bool ok = (*store)->AddCaseVersion(Visit(case_id, "{}"), {}).ok();
+    bool ok = (*store)->AddCaseVersion(Version(case_id, "{}"), {}).ok();
     for (int i = 0; i < 5 && ok; ++i) ok = (*store)->SaveRun(SampleRun(case_id, 1, i)).ok();
     _exit(ok ? 0 : 1);
   }
@@ -286,8 +286,8 @@ TEST(StoreCrash, SigkillWhileStoringLeavesAConsistentDatabase) {
   {
     auto store = OpenOrFail(temp.path());
     ASSERT_NE(store, nullptr);
-    ASSERT_OK(store->AddCaseVersion(Visit("c-1", "{}"), {}));
-    ASSERT_OK(store->AddCaseVersion(Visit("c-1", "{\"v\": 2}"), {}));
+    ASSERT_OK(store->AddCaseVersion(Version("c-1", "{}"), {}));
+    ASSERT_OK(store->AddCaseVersion(Version("c-1", "{\"v\": 2}"), {}));
   }
   const unsigned seed = static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count() % 100000);
   std::printf("SIGKILL test seed %u\n", seed);

@@ -1,0 +1,81 @@
+// base/: reading a whole file and SHA-256.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "base/sha256.h"
+#include "base/text.h"
+
+namespace nflux {
+namespace {
+
+// A fresh folder under the test's temporary directory, removed afterwards.
+class ScratchDir {
+ public:
+  ScratchDir() : path_(std::filesystem::path(::testing::TempDir()) / ("nflux_text_" + std::to_string(getpid()))) {
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~ScratchDir() { std::filesystem::remove_all(path_); }
+  std::string path() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+TEST(ReadFileToString, ReadsTheWholeFileByteForByte) {
+  ScratchDir dir;
+  std::string bytes;
+  for (int i = 0; i < 100000; ++i) bytes += static_cast<char>(i * 7 % 256);  // NULs included
+  const std::string path = dir.path() + "/bytes.bin";
+  std::ofstream(path, std::ios::binary) << bytes;
+  auto text = ReadFileToString(path);
+  ASSERT_TRUE(text.ok()) << text.status().message();
+  EXPECT_EQ(bytes, *text);
+  std::ofstream(dir.path() + "/empty.json");
+  EXPECT_EQ("", *ReadFileToString(dir.path() + "/empty.json"));
+}
+
+TEST(ReadFileToString, ReadsPastTheSizeTheFileSystemGives) {
+  // /proc files report a size of 0 and still have content.
+  auto text = ReadFileToString("/proc/self/status");
+  ASSERT_TRUE(text.ok()) << text.status().message();
+  EXPECT_NE(std::string::npos, text->find("Name:"));
+  EXPECT_EQ('\n', text->back());
+}
+
+TEST(ReadFileToString, NamesThePathOfWhatItCannotRead) {
+  ScratchDir dir;
+  auto missing = ReadFileToString(dir.path() + "/none.json");
+  EXPECT_EQ(Status::Code::kNotFound, missing.status().code());
+  EXPECT_EQ(dir.path() + "/none.json: cannot open file: no such file", missing.status().message());
+  auto folder = ReadFileToString(dir.path());
+  EXPECT_EQ(Status::Code::kIOError, folder.status().code());
+  EXPECT_EQ(dir.path() + ": cannot read: it is a folder", folder.status().message());
+}
+
+TEST(Sha256, GivesTheStandardDigests) {
+  // FIPS 180-2 appendix B's examples, and the empty text.
+  EXPECT_EQ("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", Sha256Hex("abc"));
+  EXPECT_EQ("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+            Sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"));
+  EXPECT_EQ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", Sha256Hex(""));
+  EXPECT_EQ("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0", Sha256Hex(std::string(1000000, 'a')));
+}
+
+TEST(Sha256, FedInPartsEqualsTheWhole) {
+  std::string text;
+  for (int i = 0; i < 5000; ++i) text += std::to_string(i) + ",";
+  for (size_t part : {1u, 3u, 63u, 64u, 65u, 1000u}) {
+    Sha256 sha;
+    for (size_t at = 0; at < text.size(); at += part) sha.Update(std::string_view(text).substr(at, part));
+    EXPECT_EQ(Sha256Hex(text), sha.HexDigest()) << "parts of " << part;
+  }
+}
+
+}  // namespace
+}  // namespace nflux
