@@ -322,7 +322,7 @@ TEST(InteractionTable, OneMedicationAloneRaisesNoInteraction) {
     ordered_json a, b;
     if (!InteractingPair(kb, edge, a, b).empty()) continue;  // reported above
     ordered_json c = BaseCase("interaction-alone-" + edge.from);
-    c["medications"] = {a};
+    c["medications"] = ordered_json::array({a});  // not {a}: clang reads that as a copy of a
     Evaluated e = Evaluate(c);
     ASSERT_EQ("", e.error) << c.dump();
     // The interaction needs a second, different medication: with one alone, its alert does not
