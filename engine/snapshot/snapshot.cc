@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <random>
 
+#include "base/text.h"
 #include "snapshot/codec.h"
 
 namespace nflux::snapshot {
@@ -34,23 +35,6 @@ uint64_t BuildId() {
 }
 
 uint64_t HashText(std::string_view text, uint64_t h) { return Hash(text, Mix(h ^ text.size())); }
-
-Result<std::string> ReadWhole(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::NotFound(path + ": no snapshot");
-  struct stat info{};
-  std::string bytes;
-  if (fstat(fd, &info) == 0) bytes.resize(static_cast<size_t>(info.st_size));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
-    if (n <= 0) break;
-    done += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  bytes.resize(done);
-  return bytes;
-}
 
 }  // namespace
 
@@ -137,7 +121,7 @@ Result<Image> Decode(std::string_view bytes, uint64_t key) {
 }
 
 Result<Image> Load(const std::string& path, uint64_t key) {
-  auto bytes = ReadWhole(path);
+  auto bytes = ReadFileToString(path);  // NotFound when there is no image
   if (!bytes.ok()) return bytes.status();
   return Decode(*bytes, key);
 }
