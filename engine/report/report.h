@@ -101,7 +101,9 @@ std::string EvaluationToMarkdown(const nlohmann::ordered_json& evaluation_json, 
 // a flux bar chart, each deficit's explanation expandable, a print stylesheet for A4.
 std::string EvaluationToHtml(const nlohmann::ordered_json& evaluation_json, const knowledge::KnowledgeBase& kb);
 
-// "sha256:<hex>" of every field of the trace: identifies the reasoning of a run.
-std::string TraceId(const inference::Evaluation& evaluation);
+// "sha256:<hex>" of the versions and of everything the case decided in the trace (each rule's
+// outcome, every test's value and result, what it concluded): with the versions, which fix the
+// rules' text, it identifies the reasoning of a run.
+std::string TraceId(const inference::Evaluation& evaluation, const Versions& versions);
 
 }  // namespace nflux::report

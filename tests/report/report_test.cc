@@ -41,38 +41,40 @@ TEST(ReportJsonTest, HasTheContractKeysInOrder) {
             (std::vector<std::string>{"test", "input", "value", "unit"}));
 }
 
-// The trace id names the reasoning: the same trace gives the same id, and any field of any rule
+// The trace id names the reasoning: the same trace gives the same id, and any decision of any rule
 // or test changed gives another.
-TEST(TraceIdTest, ChangesWithEveryFieldOfTheTraceAndOnlyThen) {
+TEST(TraceIdTest, ChangesWithEveryDecisionOfTheTraceAndOnlyThen) {
   const inference::Evaluation& evaluation = fixture::Evaluate().evaluation;
   ASSERT_FALSE(evaluation.trace.rules.empty());
-  const std::string id = TraceId(evaluation);
-  EXPECT_EQ(id, TraceId(inference::Evaluation(evaluation)));
+  const Versions versions{NFLUX_VERSION, "sha256:k", "sha256:r"};
+  const std::string id = TraceId(evaluation, versions);
+  EXPECT_EQ(id, TraceId(inference::Evaluation(evaluation), versions));
   std::vector<std::function<void(inference::Trace&)>> changes = {
       [](inference::Trace& t) { t.rules.front().rule += "x"; },
       [](inference::Trace& t) { t.rules.front().fired = !t.rules.front().fired; },
       [](inference::Trace& t) { t.rules.front().strength += 0.001; },
-      [](inference::Trace& t) { t.rules.back().line += 1; },
+      [](inference::Trace& t) { t.rules.back().order += 1; },
+      [](inference::Trace& t) { t.rules.back().contributions.push_back({ConclusionKind::kDriver, "d", 0.5}); },
       [](inference::Trace& t) { t.rules.pop_back(); },
       [](inference::Trace& t) { t.considered += 1; },
       [](inference::Trace& t) { t.stopped = "run limit"; },
       // Moving text between neighbouring fields must not give the same bytes.
       [](inference::Trace& t) {
-        t.rules.front().title = t.rules.front().rule + t.rules.front().title;
+        t.stopped = t.rules.front().rule + t.stopped;
         t.rules.front().rule.clear();
       },
   };
   for (size_t i = 0; i < changes.size(); ++i) {
     inference::Evaluation changed = evaluation;
     changes[i](changed.trace);
-    EXPECT_NE(TraceId(changed), id) << "change " << i;
+    EXPECT_NE(TraceId(changed, versions), id) << "change " << i;
   }
   for (auto& rule : evaluation.trace.rules)
     if (!rule.tests.empty()) {
       inference::Evaluation changed = evaluation;
       auto& test = changed.trace.rules[&rule - evaluation.trace.rules.data()].tests.front();
       test.actual += ".";
-      EXPECT_NE(TraceId(changed), id);
+      EXPECT_NE(TraceId(changed, versions), id);
       break;
     }
 }
@@ -218,37 +220,59 @@ TEST(TraceIdTest, HashesTheLengthPrefixedFieldsAcrossTheBuffer) {
   evaluation.trace.considered = 3;
   inference::RuleTrace rule;
   rule.rule = "r";
-  rule.title = std::string(10000, 'x');  // longer than the buffer
-  rule.file = "f.rules";
-  rule.line = 7;
-  rule.stratum = 1;
-  for (int i = 0; i < 2000; ++i) rule.citations.push_back(std::to_string(i));  // many small fields
   rule.truth = inference::Truth::kTrue;
   rule.fired = true;
   rule.strength = 0.5;
   rule.order = 1;
-  rule.tests.push_back({"s", inference::Truth::kUnknown, "a", "lab:x", 1, false});
-  rule.contributions.push_back({ConclusionKind::kDriver, "d", 0.25});
+  rule.tests.push_back({"s", inference::Truth::kUnknown, std::string(10000, 'x'), "lab:x", 1, false});  // > buffer
+  for (int i = 0; i < 2000; ++i)  // many small fields
+    rule.contributions.push_back({ConclusionKind::kDriver, std::to_string(i), 0.25});
   evaluation.trace.rules.push_back(rule);
+  const Versions versions{"1.0", "sha256:k", "sha256:r"};
   std::string bytes;
   auto text = [&](const std::string& field) { bytes.append(std::to_string(field.size())).append(";").append(field); };
+  text("1.0");
+  text("sha256:k");
+  text("sha256:r");
   bytes.append("2;3;");
   text("");
   bytes.append("1;");
   text("r");
-  text(rule.title);
-  text("f.rules");
-  bytes.append("7;1;2000;");
-  for (const auto& citation : rule.citations) text(citation);
-  bytes.append("1;1;0.5;1;0;1;");
-  text("s");
-  bytes.append("2;");
-  text("a");
+  bytes.append("1;1;0.5;1;0;1;2;");
+  text(std::string(10000, 'x'));
   text("lab:x");
-  bytes.append("1;0;1;").append(std::to_string(static_cast<int>(ConclusionKind::kDriver))).append(";");
-  text("d");
-  bytes.append("0.25;");
-  EXPECT_EQ(TraceId(evaluation), "sha256:" + Sha256Hex(bytes));
+  bytes.append("1;0;2000;");
+  for (int i = 0; i < 2000; ++i) {
+    bytes.append(std::to_string(static_cast<int>(ConclusionKind::kDriver))).append(";");
+    text(std::to_string(i));
+    bytes.append("0.25;");
+  }
+  EXPECT_EQ(TraceId(evaluation, versions), "sha256:" + Sha256Hex(bytes));
+}
+
+// A rule's text (title, file, line, citations, tests as written) is fixed by the rules version,
+// which the id hashes; what the case decided is hashed rule by rule.
+TEST(TraceIdTest, TheVersionsStandForTheRulesText) {
+  inference::Evaluation evaluation;
+  inference::RuleTrace rule;
+  rule.rule = "r";
+  rule.title = "a title";
+  rule.tests.push_back({"lab x is low", inference::Truth::kTrue, "12 ng/mL", "lab:x", 1, true});
+  evaluation.trace.rules.push_back(rule);
+  const Versions versions{"1.0", "sha256:k", "sha256:r"};
+  const std::string id = TraceId(evaluation, versions);
+  inference::Evaluation retitled = evaluation;
+  retitled.trace.rules[0].title = "another title";
+  EXPECT_EQ(id, TraceId(retitled, versions));
+  EXPECT_NE(id, TraceId(evaluation, {"1.0", "sha256:k", "sha256:r2"}));
+  EXPECT_NE(id, TraceId(evaluation, {"1.0", "sha256:k2", "sha256:r"}));
+  EXPECT_NE(id, TraceId(evaluation, {"1.1", "sha256:k", "sha256:r"}));
+  inference::Evaluation other_value = evaluation;
+  other_value.trace.rules[0].tests[0].actual = "13 ng/mL";
+  EXPECT_NE(id, TraceId(other_value, versions));
+  inference::Evaluation other_outcome = evaluation;
+  other_outcome.trace.rules[0].fired = true;
+  EXPECT_NE(id, TraceId(other_outcome, versions));
 }
 
 // The labs, derived indices and data-quality findings are written straight from the case: the
