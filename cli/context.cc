@@ -171,11 +171,7 @@ Result<std::string> ReadFileExpecting(const std::string& path, const char* what)
 }  // namespace
 
 Result<std::string> ReadInput(const std::string& path) {
-  if (path == "-") {
-    std::ostringstream text;
-    text << std::cin.rdbuf();
-    return text.str();
-  }
+  if (path == "-") return ReadStdinToString();
   return ReadFileExpecting(path, "a case file");
 }
 

@@ -5,6 +5,8 @@
 #include <limits>
 #include <set>
 
+#include "base/limits.h"
+
 namespace nflux {
 
 namespace {
@@ -22,13 +24,14 @@ class StrictDomBuilder {
   bool number_integer(json::number_integer_t value) { return Put(value); }
   bool number_unsigned(json::number_unsigned_t value) { return Put(value); }
   bool number_float(json::number_float_t value, const json::string_t&) { return Put(value); }
-  bool string(json::string_t& value) { return Put(std::move(value)); }
+  bool string(json::string_t& value) { return value.size() > limits::kMaxJsonString ? Over() : Put(std::move(value)); }
   bool binary(json::binary_t& value) { return Put(json::binary(std::move(value))); }
   bool start_object(std::size_t) { return Open(json::object()); }
   bool start_array(std::size_t) { return Open(json::array()); }
   bool end_object() { return Close(); }
   bool end_array() { return Close(); }
   bool key(json::string_t& key) {
+    if (key.size() > limits::kMaxJsonString) return Over();
     Frame& top = frames_.back();
     auto [slot, inserted] = top.value->get_ref<json::object_t&>().try_emplace(key);
     if (!inserted) {
@@ -46,6 +49,8 @@ class StrictDomBuilder {
     return false;
   }
 
+  // Parsing stopped at a limit (nesting, string length); where is found by LimitErrorAt.
+  bool over_limit() const { return over_limit_; }
   std::size_t error_byte() const { return error_byte_; }
   const std::string& error_message() const { return error_message_; }
 
@@ -72,6 +77,7 @@ class StrictDomBuilder {
     return true;
   }
   bool Open(json empty) {
+    if (frames_.size() >= static_cast<size_t>(limits::kMaxJsonDepth)) return Over();
     json* slot = Slot();
     *slot = std::move(empty);
     frames_.push_back(Frame{slot, nullptr, {}});
@@ -80,6 +86,10 @@ class StrictDomBuilder {
   bool Close() {
     frames_.pop_back();
     return true;
+  }
+  bool Over() {
+    over_limit_ = true;
+    return false;
   }
   // The JSON path of the key being read ("/nodes/3/label").
   std::string Path() const {
@@ -93,6 +103,7 @@ class StrictDomBuilder {
   std::vector<Frame> frames_;
   std::size_t error_byte_ = 0;
   std::string error_message_;
+  bool over_limit_ = false;
 };
 
 // Line and column (1-based) of the byte before `byte` (nlohmann counts one past the bad token).
@@ -106,9 +117,51 @@ JsonSyntaxError SyntaxErrorAt(std::string_view text, std::size_t byte, const std
       ++syntax.column;
     }
   }
+  // "[json.exception.parse_error.101] parse error at line 1, column 3: syntax error ..." and
+  // "[json.exception.out_of_range.406] number overflow parsing '1e400'": the part after the tag.
   auto at = syntax.message.find("syntax error");
+  if (at == std::string::npos && syntax.message.starts_with("[json.exception.")) at = syntax.message.find("] ") + 2;
   if (at != std::string::npos) syntax.message = syntax.message.substr(at);
   return syntax;
+}
+
+// Where `text` first nests deeper than limits::kMaxJsonDepth or holds a string (its bytes as
+// written) longer than limits::kMaxJsonString, with line and column: one pass, run only after the
+// parser stopped at a limit, which its events cannot place.
+JsonSyntaxError LimitErrorAt(std::string_view text) {
+  JsonSyntaxError error{1, 1, "a limit was exceeded"};
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  size_t string_start = 0;
+  JsonSyntaxError string_at = error;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      if (in_string && i - string_start >= limits::kMaxJsonString) {  // a character past the limit
+        string_at.message = "a string longer than " + std::to_string(limits::kMaxJsonString) + " bytes (the limit)";
+        return string_at;
+      }
+    } else if (c == '"') {
+      in_string = true;
+      string_start = i + 1;
+      string_at = error;
+    } else if ((c == '[' || c == '{') && ++depth > limits::kMaxJsonDepth) {
+      error.message = "nested deeper than " + std::to_string(limits::kMaxJsonDepth) + " levels (the limit)";
+      return error;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+    if (c == '\n') {
+      ++error.line;
+      error.column = 1;
+    } else if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) {  // columns count characters
+      ++error.column;
+    }
+  }
+  return error;
 }
 
 }  // namespace
@@ -117,7 +170,8 @@ StrictJson ParseJsonStrict(std::string_view text) {
   StrictJson result;
   StrictDomBuilder builder(result);
   if (!nlohmann::json::sax_parse(text.begin(), text.end(), &builder)) {
-    result.syntax_error = SyntaxErrorAt(text, builder.error_byte(), builder.error_message());
+    result.syntax_error = builder.over_limit() ? LimitErrorAt(text)
+                                               : SyntaxErrorAt(text, builder.error_byte(), builder.error_message());
     result.value = nullptr;
   }
   return result;

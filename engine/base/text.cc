@@ -10,8 +10,10 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
+#include "base/limits.h"
 #include "base/status.h"
 
 namespace nflux {
@@ -53,6 +55,8 @@ size_t EditDistance(std::string_view a, std::string_view b) {
 
 std::vector<std::string> NearestIds(std::string_view word, const std::vector<std::string>& candidates,
                                     size_t max_results) {
+  // Bounded work: a long word is compared with every candidate in O(length x length).
+  if (word.size() > limits::kMaxSuggestedWord) return {};
   const size_t limit = std::max<size_t>(2, word.size() / 3);
   std::vector<std::pair<size_t, std::string>> scored;
   for (const auto& candidate : candidates) {
@@ -67,6 +71,40 @@ std::vector<std::string> NearestIds(std::string_view word, const std::vector<std
   return result;
 }
 
+bool IsValidUtf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = [&](size_t at) { return static_cast<unsigned char>(text[at]); };
+    const unsigned char lead = byte(i);
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t length = 0;
+    unsigned char low = 0x80, high = 0xBF;  // the allowed range of the second byte
+    if (lead >= 0xC2 && lead <= 0xDF) length = 2;
+    else if (lead == 0xE0) length = 3, low = 0xA0;
+    else if (lead == 0xED) length = 3, high = 0x9F;  // no UTF-16 surrogates
+    else if (lead >= 0xE1 && lead <= 0xEF) length = 3;
+    else if (lead == 0xF0) length = 4, low = 0x90;
+    else if (lead == 0xF4) length = 4, high = 0x8F;  // nothing past U+10FFFF
+    else if (lead >= 0xF1 && lead <= 0xF3) length = 4;
+    else return false;
+    if (i + length > text.size() || byte(i + 1) < low || byte(i + 1) > high) return false;
+    for (size_t k = 2; k < length; ++k)
+      if ((byte(i + k) & 0xC0) != 0x80) return false;
+    i += length;
+  }
+  return true;
+}
+
+std::string_view Utf8Prefix(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
 std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates) {
   auto nearest = NearestIds(word, candidates);
   if (nearest.empty()) return "";
@@ -75,35 +113,91 @@ std::string DidYouMean(std::string_view word, const std::vector<std::string>& ca
   return text + "?)";
 }
 
-Result<std::string> ReadFileToString(const std::string& path) {
-  // A missing file is bad input (NotFound); one that exists but cannot be read is an I/O error.
-  std::error_code error;
-  if (!std::filesystem::exists(path, error)) return Status::NotFound(path + ": cannot open file: no such file");
-  if (std::filesystem::is_directory(path, error)) return Status::IOError(path + ": cannot read: it is a folder");
-  // read(2) into a string sized from fstat: no stream buffers copied (every process reads ~2 MB of
-  // knowledge and rules). A file that grows while read is read to its end.
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::IOError(path + ": cannot open file");
+namespace {
+
+std::string Mebibytes(size_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
+
+// read(2) into a string sized from fstat: no stream buffers copied (every process reads ~2 MB of
+// knowledge and rules). A file that grows while read is read to its end; reading stops past
+// `max_bytes`, so a device or an endless pipe is refused after a bounded read.
+Result<std::string> ReadAll(int fd, const std::string& name, size_t max_bytes) {
   struct stat info{};
   std::string text;
-  if (fstat(fd, &info) == 0 && info.st_size > 0) text.resize(static_cast<size_t>(info.st_size));
+  if (fstat(fd, &info) == 0 && info.st_size > 0) {
+    if (static_cast<size_t>(info.st_size) > max_bytes)
+      return Status::InvalidArgument(name + ": larger than the limit of " + Mebibytes(max_bytes) + " (" +
+                                     std::to_string(info.st_size) + " bytes)");
+    text.resize(static_cast<size_t>(info.st_size));
+  }
   size_t done = 0;
-  char more[4096];  // past the size fstat gave (a pipe, a file still growing)
+  char more[4096];  // past the size fstat gave (a pipe, a device, a file still growing)
   for (;;) {
     const bool within = done < text.size();
     ssize_t n = within ? ::read(fd, text.data() + done, text.size() - done) : ::read(fd, more, sizeof more);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::close(fd);
-      return Status::IOError(path + ": read failed");
-    }
+    if (n < 0) return Status::IOError(name + ": read failed: " + std::strerror(errno));
     if (n == 0) break;
-    if (!within) text.append(more, static_cast<size_t>(n));
+    if (!within) {
+      if (done + static_cast<size_t>(n) > max_bytes)
+        return Status::InvalidArgument(name + ": larger than the limit of " + Mebibytes(max_bytes) +
+                                       " (stopped reading there)");
+      text.append(more, static_cast<size_t>(n));
+    }
     done += static_cast<size_t>(n);
   }
-  ::close(fd);
   text.resize(done);
   return text;
+}
+
+}  // namespace
+
+Result<std::string> ReadFileToString(const std::string& path, size_t max_bytes) {
+  // A missing file is bad input (NotFound); one that exists but cannot be read is an I/O error.
+  std::error_code error;
+  const auto status = std::filesystem::status(path, error);
+  if (error == std::errc::too_many_symbolic_link_levels)
+    return Status::InvalidArgument(path + ": cannot open file: a symbolic link that leads to itself");
+  if (!std::filesystem::exists(status)) return Status::NotFound(path + ": cannot open file: no such file");
+  if (std::filesystem::is_directory(status)) return Status::IOError(path + ": cannot read: it is a folder");
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IOError(path + ": cannot open file: " + std::strerror(errno));
+  Result<std::string> text = ReadAll(fd, path, max_bytes);
+  ::close(fd);
+  return text;
+}
+
+Result<std::string> ReadStdinToString(size_t max_bytes) { return ReadAll(STDIN_FILENO, "stdin", max_bytes); }
+
+Result<std::vector<std::string>> ListSourceFiles(const std::string& dir, std::string_view extension,
+                                                 std::string_view skip_folder) {
+  namespace fs = std::filesystem;
+  std::string base = dir;
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  std::vector<std::string> relative;
+  std::error_code error;
+  for (auto it = fs::recursive_directory_iterator(dir, error); !error && it != fs::recursive_directory_iterator();
+       it.increment(error)) {
+    // Lexically: the iterator's paths start with `base`; fs::relative would resolve every link (syscalls).
+    fs::path path = it->path().lexically_relative(base);
+    std::error_code kind;
+    if (!skip_folder.empty() && it->is_directory(kind) && path.filename() == skip_folder) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (path.extension() != extension) continue;
+    const bool regular = it->is_regular_file(kind);
+    if (kind == std::errc::too_many_symbolic_link_levels)
+      return Status::InvalidArgument(base + "/" + path.generic_string() + ": a symbolic link that leads to itself");
+    if (kind) return Status::IOError(base + "/" + path.generic_string() + ": " + kind.message());
+    if (!regular) continue;
+    if (relative.size() == limits::kMaxSourceFiles)
+      return Status::InvalidArgument(dir + ": more than " + std::to_string(limits::kMaxSourceFiles) + " " +
+                                     std::string(extension) + " files (the limit)");
+    relative.push_back(path.generic_string());
+  }
+  if (error) return Status::IOError(dir + ": " + error.message());
+  std::sort(relative.begin(), relative.end());
+  return relative;
 }
 
 std::string FormatNumber(double value, int significant) {

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/limits.h"
 #include "base/status.h"
 
 namespace nflux {
@@ -29,6 +30,13 @@ std::string Join(const std::vector<std::string>& items, std::string_view separat
 // Text in upper case (ASCII): "high" -> "HIGH".
 std::string UpperCase(std::string text);
 
+// Whether `text` is well-formed UTF-8 (RFC 3629: no overlong forms, surrogates or code points past
+// U+10FFFF). Text from files goes into JSON output, which must be valid UTF-8.
+bool IsValidUtf8(std::string_view text);
+// At most `max_bytes` of `text`, cut before a character rather than inside one (for messages that
+// quote what was given).
+std::string_view Utf8Prefix(std::string_view text, size_t max_bytes);
+
 // " (did you mean 'a', 'b'?)" or "" when there is nothing close.
 std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates);
 
@@ -39,8 +47,18 @@ struct StringHash {
   size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
 };
 
-// Reads a whole file; Status::IOError naming the path when it cannot.
-Result<std::string> ReadFileToString(const std::string& path);
+// Reads a whole file; Status::IOError naming the path when it cannot, NotFound when it does not
+// exist, InvalidArgument when it is larger than `max_bytes` (a device or endless pipe is read only
+// that far) or a symbolic link that leads to itself.
+Result<std::string> ReadFileToString(const std::string& path, size_t max_bytes = limits::kMaxInputBytes);
+// The same for standard input ("stdin" in messages).
+Result<std::string> ReadStdinToString(size_t max_bytes = limits::kMaxInputBytes);
+// The files under `dir` and its subfolders whose name ends in `extension` (".rules"), relative to
+// `dir` with '/' separators, sorted; folders named `skip_folder` are not entered. InvalidArgument
+// for a link that leads to itself or more than limits::kMaxSourceFiles files; IOError naming what
+// could not be listed.
+Result<std::vector<std::string>> ListSourceFiles(const std::string& dir, std::string_view extension,
+                                                 std::string_view skip_folder = {});
 
 // Formats a double the way reports show numbers: up to `significant` significant digits, no
 // trailing zeros, no exponent for ordinary magnitudes ("0.738", "176.2", "10000").

@@ -68,6 +68,11 @@ Outcome EvaluateOne(const pipeline::Pipeline& pipeline, CaseText item, const Opt
   pipeline::EvaluationOptions evaluation;
   evaluation.strict = options.strict;
   evaluation.source_name = item.source;
+  if (!item.problem.empty()) {
+    Status problem = Status::InvalidArgument(item.problem);
+    out.error = ErrorOf(problem, std::move(item), "case");
+    return out;
+  }
   auto parsed = pipeline.ParseCase(item.text, item.source, options.strict);
   if (!parsed.ok()) {
     out.error = ErrorOf(parsed.status(), std::move(item), "case");

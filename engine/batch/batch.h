@@ -48,6 +48,7 @@ struct CaseText {
   int64_t line = 0;    // its line in a JSON Lines input; 0 for a file of a folder
   std::string file;    // the folder's file; empty for JSON Lines
   std::string text;
+  std::string problem;  // why the case could not be read (a line over the size limit): reported, not evaluated
 };
 
 // Where cases come from, one at a time. Used from one thread.

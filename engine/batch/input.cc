@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "base/limits.h"
 #include "base/text.h"
 #include "batch/batch.h"
 
@@ -16,26 +17,76 @@ bool Blank(const std::string& line) {
   return std::all_of(line.begin(), line.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r'; });
 }
 
+// Lines read in blocks from the stream's buffer; a line longer than the input limit is not held:
+// it becomes a case with a problem (the batch reports it and goes on), its bytes skipped up to the
+// next newline, so memory stays bounded whatever the stream holds (/dev/zero has no newline).
 class JsonLinesReader final : public CaseReader {
  public:
   JsonLinesReader(std::istream& in, std::string name) : in_(in), name_(std::move(name)) {}
 
   Result<std::optional<CaseText>> Next() override {
-    std::string line;
-    while (std::getline(in_, line)) {
+    for (;;) {
+      std::optional<std::string> line;
+      bool too_long = false;
+      if (Status status = ReadLine(line, too_long); !status.ok()) return status;
+      if (!line) return std::optional<CaseText>();
       ++line_;
-      if (Blank(line)) continue;
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      return std::optional<CaseText>(CaseText{name_ + ":" + std::to_string(line_), line_, "", std::move(line)});
+      CaseText item{name_ + ":" + std::to_string(line_), line_, "", {}, {}};
+      if (too_long) {
+        item.problem = item.source + ": the line is longer than the limit of " +
+                       std::to_string(limits::kMaxInputBytes >> 20) + " MiB for one case";
+        return std::optional<CaseText>(std::move(item));
+      }
+      if (Blank(*line)) continue;
+      if (!line->empty() && line->back() == '\r') line->pop_back();
+      item.text = std::move(*line);
+      return std::optional<CaseText>(std::move(item));
     }
-    if (in_.bad()) return Status::IOError(name_ + ": read error after line " + std::to_string(line_));
-    return std::optional<CaseText>();
   }
 
  private:
+  // The next line without its newline, nullopt at the end; past the limit only `too_long` is kept.
+  Status ReadLine(std::optional<std::string>& line, bool& too_long) {
+    std::string text;
+    for (;;) {
+      if (start_ == buffer_.size()) {
+        buffer_.resize(kBlock);
+        std::streamsize got = in_.rdbuf()->sgetn(buffer_.data(), kBlock);
+        buffer_.resize(got > 0 ? static_cast<size_t>(got) : 0);
+        start_ = 0;
+        if (buffer_.empty()) {
+          if (in_.bad()) return Status::IOError(name_ + ": read error after line " + std::to_string(line_));
+          if (!text.empty() || too_long || partial_) line = std::move(text);
+          partial_ = false;
+          return Status::Ok();
+        }
+      }
+      const char* begin = buffer_.data() + start_;
+      const size_t available = buffer_.size() - start_;
+      const void* newline = std::memchr(begin, '\n', available);
+      const size_t length = newline ? static_cast<size_t>(static_cast<const char*>(newline) - begin) : available;
+      if (!too_long && text.size() + length <= limits::kMaxInputBytes) text.append(begin, length);
+      else {
+        too_long = true;
+        text.clear();
+        text.shrink_to_fit();
+      }
+      start_ += length + (newline ? 1 : 0);
+      partial_ = !newline;
+      if (newline) {
+        line = std::move(text);
+        return Status::Ok();
+      }
+    }
+  }
+
+  static constexpr size_t kBlock = 1 << 16;
   std::istream& in_;
   std::string name_;
   int64_t line_ = 0;
+  std::string buffer_;
+  size_t start_ = 0;
+  bool partial_ = false;  // bytes of a line without its newline were read
 };
 
 // A JSON Lines file the reader owns.
@@ -58,8 +109,9 @@ class FolderReader final : public CaseReader {
     if (next_ == files_.size()) return std::optional<CaseText>();
     const std::string& path = files_[next_++];
     auto text = ReadFileToString(path);
-    if (!text.ok()) return text.status();
-    return std::optional<CaseText>(CaseText{path, 0, path, std::move(text).value()});
+    // One unreadable file (too large, a link to itself) is that case's problem; the batch goes on.
+    if (!text.ok()) return std::optional<CaseText>(CaseText{path, 0, path, {}, text.status().message()});
+    return std::optional<CaseText>(CaseText{path, 0, path, std::move(text).value(), {}});
   }
 
  private:
@@ -72,7 +124,8 @@ Result<std::vector<std::string>> CaseFilesIn(const std::string& folder) {
   std::vector<std::string> files;
   for (std::filesystem::directory_iterator it(folder, error), end; !error && it != end; it.increment(error)) {
     const auto& path = it->path();
-    if (path.extension() == ".json" && it->is_regular_file(error)) files.push_back(path.string());
+    std::error_code kind;  // a link to itself is listed, and read as that case's problem
+    if (path.extension() == ".json" && (it->is_regular_file(kind) || kind)) files.push_back(path.string());
   }
   if (error) return Status::IOError(folder + ": " + error.message());
   std::sort(files.begin(), files.end());

@@ -21,9 +21,10 @@ namespace {
 using nlohmann::json;
 namespace dom = simdjson::dom;
 
-// A thread's parser keeps its buffers for the next case; a larger text gets a parser of its own,
-// so one huge case does not pin its memory in every thread for good.
-constexpr size_t kReusedCapacity = size_t{1} << 20;
+// A thread's parser keeps its buffers for the next case. Only texts up to the string limit are read
+// here: only a longer text can hold a string over it, and the strict reader, which enforces the
+// limit, reads those (cases are a few kB). So no huge case pins its memory in every thread either.
+constexpr size_t kMaxFastText = limits::kMaxJsonString;
 constexpr size_t kInitialCapacity = size_t{1} << 12;
 
 // Copies simdjson's document into nlohmann's. Every method returns false to give up (the strict
@@ -116,7 +117,7 @@ std::optional<json> Convert(ThreadParser& reader, std::string_view text) {
 
 std::optional<simdjson::dom::element> ParseFastDocument(std::string_view text) {
   constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
-  if (text.size() > kReusedCapacity || text.substr(0, kByteOrderMark.size()) == kByteOrderMark) return std::nullopt;
+  if (text.size() > kMaxFastText || text.substr(0, kByteOrderMark.size()) == kByteOrderMark) return std::nullopt;
   ThreadParser& reused = ThisThreadsParser();
   dom::element root;
   if (!reused.ready || !Parse(reused.parser, reused.padded, text, root)) return std::nullopt;
@@ -147,10 +148,7 @@ std::optional<nlohmann::json> FastToJson(simdjson::dom::element element, std::st
 }
 
 std::optional<nlohmann::json> FastParseJson(std::string_view text) {
-  if (text.size() > kReusedCapacity) {
-    ThreadParser own;
-    return Convert(own, text);
-  }
+  if (text.size() > kMaxFastText) return std::nullopt;
   return Convert(ThisThreadsParser(), text);
 }
 

@@ -18,15 +18,17 @@
 #include <nlohmann/json.hpp>
 #include <simdjson.h>
 
+#include "base/limits.h"
+
 namespace nflux::casefile {
 
-inline constexpr int kMaxFastJsonDepth = 64;
+inline constexpr int kMaxFastJsonDepth = limits::kMaxJsonDepth;
 
 std::optional<nlohmann::json> FastParseJson(std::string_view text);
 
 // For ParseCase's fast path, which reads a case straight from simdjson's document.
 // The root of `text` as this thread's parser reads it, valid until the thread's next call; nullopt
-// on any simdjson error, a byte order mark, or a text too large for the reused parser.
+// on any simdjson error, a byte order mark, or a text longer than limits::kMaxJsonString.
 std::optional<simdjson::dom::element> ParseFastDocument(std::string_view text);
 // True when some object in `element` has a key twice (the strict reader reports those).
 bool HasDuplicateKeys(simdjson::dom::element element);

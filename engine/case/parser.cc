@@ -15,6 +15,7 @@
 #include <simdjson.h>
 
 #include "base/json.h"
+#include "base/limits.h"
 #include "base/text.h"
 #include "case/case.h"
 #include "case/fast_json.h"
@@ -102,6 +103,16 @@ std::string Get(const std::map<std::string, std::string>& fields, const char* na
   return it == fields.end() ? std::string() : it->second;
 }
 
+// The lists of a case with their limits (base/limits.h); supplements' two lists are checked where read.
+constexpr std::array<std::pair<std::string_view, size_t>, 6> kListLimits = {{
+    {"labs", limits::kMaxLabs},
+    {"symptoms", limits::kMaxListItems},
+    {"questionnaires", limits::kMaxListItems},
+    {"medications", limits::kMaxListItems},
+    {"conditions", limits::kMaxListItems},
+    {"stressors", limits::kMaxListItems},
+}};
+
 const std::vector<std::string> kTopFields = {"case_id", "patient",     "symptoms",  "questionnaires",
                                              "labs",    "medications", "supplements", "conditions",
                                              "lifestyle", "stressors", "extra"};
@@ -162,6 +173,7 @@ class Parser {
       return Finish();
     }
     CheckFields(document, "", kTopFields);
+    if (!WithinListLimits(document)) return Finish();
     if (const json* id = JsonReader::Field(document, "case_id")) {
       if (id->is_string()) case_.case_id = id->get<std::string>();
       else reader_.WrongType("/case_id", "a string", *id);
@@ -178,6 +190,20 @@ class Parser {
     if (document.contains("extra")) case_.extra = document["extra"];
     CheckWholeCase();
     return Finish();
+  }
+
+  // Each list within its limit (README "Limits"); a case over one is refused before any of it is
+  // read, so no list can make the checks between entries (two results of one lab...) run long.
+  bool WithinListLimits(const json& document) {
+    bool within = true;
+    for (const auto& [field, limit] : kListLimits) {
+      const json* list = JsonReader::Field(document, field);
+      if (list == nullptr || !(list->is_array() || list->is_object()) || list->size() <= limit) continue;
+      Error(JsonChild("", field), std::to_string(list->size()) + " entries, more than the limit of " +
+                                      std::to_string(limit));
+      within = false;
+    }
+    return within;
   }
 
   // The case `root` holds when it is plain and valid (the usual case): read straight from
@@ -330,6 +356,11 @@ class Parser {
       Issue("/patient/age_years", Severity::kError, "impossible_value",
             "age " + FormatNumber(years) + " years is impossible (0-" + FormatNumber(kMaxAgeYears) +
                 "); age-specific ranges may be wrong");
+    } else if (years < 1) {
+      // A newborn is possible, but far more often months or a missing value were typed as 0.
+      Issue("/patient/age_years", Severity::kWarning, "implausible_value",
+            "age " + FormatNumber(years) + " years is an infant: check that the age is in years; "
+            "the adult ranges and advice here do not apply");
     }
   }
 
@@ -738,6 +769,13 @@ class Parser {
                 "; excluded");
       return;
     }
+    if (!std::isfinite(*lab.value)) {  // 1.7e308 in a unit whose conversion multiplies
+      lab.used = false;
+      Issue(value_path.Str(), Severity::kError, "impossible_value",
+            lab.test + " " + FormatNumber(lab.input_value) + " " + lab.input_unit + " is out of range once converted to " +
+                lab.unit + "; excluded");
+      return;
+    }
     const double v = *lab.value;
     if ((info.plausible_min && v < *info.plausible_min) || (info.plausible_max && v > *info.plausible_max)) {
       lab.used = false;
@@ -1069,6 +1107,11 @@ class Parser {
         reader_.WrongType(path, "an array", *ids);
         continue;
       }
+      if (ids->size() > limits::kMaxListItems) {
+        Error(path, std::to_string(ids->size()) + " entries, more than the limit of " +
+                        std::to_string(limits::kMaxListItems));
+        continue;
+      }
       std::vector<std::string>& out =
           std::string(list) == "current" ? case_.supplements_current : case_.supplements_requested;
       for (size_t i = 0; i < ids->size(); ++i) {
@@ -1212,6 +1255,11 @@ class Parser {
         "lifestyle", "stressors", "extra"};
     std::array<std::optional<Element>, 11> f;
     if (!FastFields(root, kNames, f)) return false;
+    for (const auto& [field, limit] : kListLimits) {  // the strict path reports a list over its limit
+      const std::optional<Element>& list = f[static_cast<size_t>(std::find(kNames.begin(), kNames.end(), field) - kNames.begin())];
+      if (list && ((list->is_array() && ArrayOf(*list).size() > limit) || (list->is_object() && ObjectOf(*list).size() > limit)))
+        return false;
+    }
     const auto& [case_id, patient, symptoms, questionnaires, labs, medications, supplements, conditions, lifestyle,
                  stressors, extra] = f;
     if (case_id) {
@@ -1464,7 +1512,7 @@ class Parser {
     case_.supplements_given = true;
     for (size_t list = 0; list < f.size(); ++list) {
       if (!f[list]) continue;
-      if (!f[list]->is_array()) return false;
+      if (!f[list]->is_array() || ArrayOf(*f[list]).size() > limits::kMaxListItems) return false;
       std::vector<std::string>& out = list == 0 ? case_.supplements_current : case_.supplements_requested;
       for (Element given : ArrayOf(*f[list])) {
         std::optional<std::string_view> id = FastString(given);

@@ -1,6 +1,7 @@
 // A hook request read and checked, and its FHIR resources gathered into one collection Bundle: the
 // prefetched resources, those fetched from fhirServer when the prefetch is missing, and (order-sign)
 // the draft orders of the context.
+#include <charconv>
 #include <regex>
 #include <set>
 
@@ -185,7 +186,9 @@ std::string WithOrigins(const std::string& message, const std::vector<std::strin
   std::string out = message;
   std::set<size_t> named;
   for (auto it = std::sregex_iterator(message.begin(), message.end(), kEntry); it != std::sregex_iterator(); ++it) {
-    size_t index = std::stoul((*it)[1].str());
+    size_t index = 0;
+    const std::string digits = (*it)[1].str();
+    if (std::from_chars(digits.data(), digits.data() + digits.size(), index).ec != std::errc()) continue;
     if (index < origins.size() && named.insert(index).second)
       out += " (Bundle.entry[" + std::to_string(index) + "] is " + origins[index] + ")";
   }

@@ -360,17 +360,11 @@ Result<std::vector<SourceFile>> ReadKnowledgeDir(const std::string& dir) {
   if (!fs::is_directory(dir, error)) return Status::NotFound(dir + ": knowledge directory not found");
   std::string base = dir;
   while (base.size() > 1 && base.back() == '/') base.pop_back();
-  std::vector<std::string> relative;
-  for (auto it = fs::recursive_directory_iterator(dir, error); !error && it != fs::recursive_directory_iterator();
-       it.increment(error)) {
-    if (it->is_regular_file() && it->path().extension() == ".json")
-      relative.push_back(it->path().lexically_relative(base).generic_string());  // no link resolved: no syscall
-  }
-  if (error) return Status::IOError(dir + ": " + error.message());
-  std::sort(relative.begin(), relative.end());
+  auto relative = ListSourceFiles(dir, ".json");
+  if (!relative.ok()) return relative.status();
   std::vector<SourceFile> files;
-  for (const auto& path : relative) {
-    auto text = ReadFileToString(base + "/" + path);
+  for (const auto& path : *relative) {
+    auto text = ReadFileToString(base + "/" + path, limits::kMaxSourceFileBytes);
     if (!text.ok()) return text.status();
     files.push_back(SourceFile{base + "/" + path, std::move(*text)});
   }

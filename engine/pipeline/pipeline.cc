@@ -1,11 +1,12 @@
 #include "pipeline/pipeline.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <map>
-#include <regex>
 
 #include "base/json.h"
+#include "base/limits.h"
 #include "base/text.h"
 #include "safety/safety.h"
 #include "snapshot/snapshot.h"
@@ -272,14 +273,52 @@ Status CheckLabChange(const knowledge::KnowledgeBase& kb, const std::string& set
   return Status::Ok();
 }
 
+struct LabChange {
+  std::string test;
+  double value = 0;
+  std::string unit;
+};
+
+// "lab.ID=VALUE[UNIT]": ID in [a-z0-9_], VALUE a decimal number, the unit after optional spaces.
+// Read by hand, not by std::regex, whose backtracking recursed past the stack on long values.
+Result<LabChange> ParseLabChange(const std::string& set) {
+  const Status usage = Status::InvalidArgument("--set " + set + ": expected lab.ID=VALUE[UNIT], e.g. lab.ferritin=80ng/mL");
+  if (set.size() > limits::kMaxChangeLength)
+    return Status::InvalidArgument("--set: longer than the limit of " + std::to_string(limits::kMaxChangeLength) +
+                                   " characters");
+  constexpr std::string_view kPrefix = "lab.";
+  if (!set.starts_with(kPrefix)) return usage;
+  const size_t equals = set.find('=');
+  if (equals == std::string::npos || equals == kPrefix.size()) return usage;
+  LabChange change;
+  change.test = set.substr(kPrefix.size(), equals - kPrefix.size());
+  auto id_char = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; };
+  if (!std::all_of(change.test.begin(), change.test.end(), id_char)) return usage;
+  const char* begin = set.data() + equals + 1;
+  const char* end = set.data() + set.size();
+  const bool plus = begin != end && *begin == '+';  // from_chars takes '-' only
+  if (plus) ++begin;
+  // A digit or point first (after one sign): from_chars would also read "inf" and "nan".
+  if (begin != end && *begin == '-' && !plus) ++begin;
+  if (begin == end || !(std::isdigit(static_cast<unsigned char>(*begin)) || *begin == '.')) return usage;
+  if (begin[-1] == '-') --begin;
+  auto [number_end, error] = std::from_chars(begin, end, change.value);
+  if (error == std::errc::result_out_of_range)
+    return Status::InvalidArgument("--set " + set.substr(0, 64) + ": the value is out of range");
+  if (error != std::errc() || !std::isfinite(change.value)) return usage;
+  std::string_view rest(number_end, static_cast<size_t>(end - number_end));
+  while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.front()))) rest.remove_prefix(1);
+  change.unit = std::string(rest);
+  return change;
+}
+
 Status ApplyLabChange(nlohmann::json& doc, const std::string& set, const knowledge::KnowledgeBase& kb) {
-  static const std::regex pattern(R"(^lab\.([a-z0-9_]+)=([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(.*)$)");
-  std::smatch match;
-  if (!std::regex_match(set, match, pattern))
-    return Status::InvalidArgument("--set " + set + ": expected lab.ID=VALUE[UNIT], e.g. lab.ferritin=80ng/mL");
-  std::string test = match[1], unit = match[3];
+  auto change = ParseLabChange(set);
+  if (!change.ok()) return change.status();
+  const std::string& test = change->test;
+  const std::string& unit = change->unit;
+  const double value = change->value;
   if (Status status = CheckLabChange(kb, set, test, unit); !status.ok()) return status;
-  double value = std::stod(match[2]);
   if (!doc.contains("labs") || !doc["labs"].is_array()) doc["labs"] = nlohmann::json::array();
   bool found = false;
   for (auto& lab : doc["labs"]) {

@@ -1,9 +1,12 @@
 #include "rules/lexer.h"
 
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <system_error>
+
+#include "base/text.h"
 
 namespace nflux::rules {
 namespace {
@@ -119,6 +122,11 @@ void Lexer::LexString(Token* token) {
     return;
   }
   Advance();  // the closing quote
+  if (!IsValidUtf8(value)) {  // titles and messages reach the JSON reports, which need UTF-8
+    token->kind = Token::Kind::kError;
+    token->value = "the string is not valid UTF-8: save the file as UTF-8";
+    return;
+  }
   token->kind = Token::Kind::kString;
   token->value = std::move(value);
 }
@@ -150,6 +158,10 @@ Token Lexer::Next() {
     }
     token.kind = Token::Kind::kNumber;
     token.number = NumberValue(Since(start));
+    if (!std::isfinite(token.number)) {
+      token.kind = Token::Kind::kError;
+      token.value = "number out of range (larger than a double holds)";
+    }
   } else if (c == '"') {
     LexString(&token);
   } else {

@@ -7,6 +7,7 @@
 #include <map>
 #include <tuple>
 
+#include "base/limits.h"
 #include "base/sha256.h"
 #include "base/text.h"
 #include "flux/flux.h"
@@ -16,7 +17,9 @@
 namespace nflux::rules {
 namespace {
 
-// Line `line` (1-based) of `text`, without its line break; "" when there is no such line.
+// Line `line` (1-based) of `text`, without its line break; "" when there is no such line. A line
+// that is not valid UTF-8 is shown with '?' for each byte past ASCII (one per byte, so the caret
+// below still points at its column), so no message carries broken text.
 std::string LineOf(std::string_view text, int line) {
   size_t start = 0;
   for (int i = 1; i < line; ++i) {
@@ -27,7 +30,11 @@ std::string LineOf(std::string_view text, int line) {
   size_t stop = text.find('\n', start);
   std::string_view found = text.substr(start, stop == std::string_view::npos ? std::string_view::npos : stop - start);
   if (!found.empty() && found.back() == '\r') found.remove_suffix(1);
-  return std::string(found);
+  std::string shown(found);
+  if (!IsValidUtf8(shown))
+    for (char& c : shown)
+      if (static_cast<unsigned char>(c) >= 0x80) c = '?';
+  return shown;
 }
 
 }  // namespace
@@ -84,26 +91,14 @@ Result<std::vector<RuleSource>> ReadRulesDir(const std::string& dir) {
   if (!fs::is_directory(dir, error)) return Status::NotFound(dir + ": rules directory not found");
   std::string base = dir;
   while (base.size() > 1 && base.back() == '/') base.pop_back();
-  std::vector<std::string> relative;
-  for (auto it = fs::recursive_directory_iterator(dir, error); !error && it != fs::recursive_directory_iterator();
-       it.increment(error)) {
-    // Lexically: the iterator's paths start with `base`; fs::relative would resolve every link (syscalls).
-    fs::path path = it->path().lexically_relative(base);
-    bool in_tests = std::any_of(path.begin(), path.end(), [](const fs::path& part) { return part == "tests"; });
-    if (in_tests) {
-      if (it->is_directory()) it.disable_recursion_pending();
-      continue;
-    }
-    if (it->is_regular_file() && it->path().extension() == ".rules") relative.push_back(path.generic_string());
-  }
-  if (error) return Status::IOError(dir + ": " + error.message());
-  std::sort(relative.begin(), relative.end());
+  auto relative = ListSourceFiles(dir, ".rules", "tests");  // rule tests live in tests/ folders
+  if (!relative.ok()) return relative.status();
   std::vector<RuleSource> files;
-  for (const auto& path : relative) {
+  for (const auto& path : *relative) {
     std::string full = base;
     full += '/';
     full += path;
-    auto text = ReadFileToString(full);
+    auto text = ReadFileToString(full, limits::kMaxSourceFileBytes);
     if (!text.ok()) return text.status();
     files.push_back(RuleSource{full, std::move(*text), path});
   }
@@ -156,6 +151,15 @@ LoadResult LoadRules(const std::vector<RuleSource>& files, const knowledge::Know
   for (const RuleSource* file : ordered) {
     parsed.push_back(ParseRules(*file, &errors));
     rule_count += parsed.back().size();
+    if (rule_count > limits::kMaxRules) {  // before the checks, whose work grows with the rules
+      RuleError error;
+      error.at.file = file->path;
+      error.at.line = error.at.column = 1;
+      error.message = "more than " + std::to_string(limits::kMaxRules) + " rules in the rule base (the limit); this file passes it";
+      LoadResult over;
+      over.errors.push_back(std::move(error));
+      return over;
+    }
   }
   base->rules.reserve(rule_count);
   for (auto& rules : parsed)

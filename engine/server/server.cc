@@ -13,6 +13,7 @@
 #include <httplib.h>
 
 #include "base/json.h"
+#include "base/limits.h"
 
 namespace nflux::server {
 namespace {
@@ -162,11 +163,22 @@ Result<nlohmann::json> HttpFhirClient::Get(const std::string& url, const std::st
   client.set_read_timeout(timeout_seconds_, 0);
   client.set_write_timeout(timeout_seconds_, 0);
   if (!bearer.empty()) client.set_bearer_token_auth(bearer);
-  auto response = client.Get(url.substr(path_start), {{"Accept", "application/fhir+json"}});
+  // The body is received up to the input limit, never held whole past it.
+  std::string body;
+  bool too_large = false;
+  auto response = client.Get(url.substr(path_start), {{"Accept", "application/fhir+json"}},
+                             [&](const char* data, size_t length) {
+                               too_large = body.size() + length > limits::kMaxInputBytes;
+                               if (!too_large) body.append(data, length);
+                               return !too_large;
+                             });
+  if (too_large)
+    return Status::InvalidArgument("GET " + url + ": the response is larger than the limit of " +
+                                   std::to_string(limits::kMaxInputBytes >> 20) + " MiB");
   if (!response) return Status::IOError("GET " + url + ": " + httplib::to_string(response.error()));
   if (response->status != 200)
     return Status::IOError("GET " + url + ": HTTP " + std::to_string(response->status));
-  return ParseJsonDocument(response->body, url);
+  return ParseJsonDocument(body, url);
 }
 
 }  // namespace nflux::server

@@ -121,7 +121,7 @@ Result<Image> Decode(std::string_view bytes, uint64_t key) {
 }
 
 Result<Image> Load(const std::string& path, uint64_t key) {
-  auto bytes = ReadFileToString(path);  // NotFound when there is no image
+  auto bytes = ReadFileToString(path, limits::kMaxSnapshotBytes);  // NotFound when there is no image
   if (!bytes.ok()) return bytes.status();
   return Decode(*bytes, key);
 }

@@ -184,9 +184,13 @@ class UnitParser {
       return Status::InvalidArgument("unit " + Quoted() + ": expected a unit at " + Column() + ", got " + got);
     }
     if (c == '(') {
+      if (++nesting_ > limits::kMaxUnitNesting)
+        return Status::InvalidArgument("unit " + Quoted() + ": parentheses nested deeper than " +
+                                       std::to_string(limits::kMaxUnitNesting) + " (the limit)");
       ++position_;
       Result<Unit> inner = ParseTerm();
       if (!inner.ok()) return inner;
+      --nesting_;
       if (Peek() != ')') return AtEnd() ? Missing(')') : Unexpected();
       ++position_;
       return inner;
@@ -331,6 +335,7 @@ class UnitParser {
   std::string_view original_;
   std::string text_;
   size_t position_ = 0;
+  int nesting_ = 0;  // open parentheses: ParseTerm and ParseComponent recurse through them
 };
 
 Result<Unit> ParseUnit(std::string_view text) {
@@ -338,6 +343,9 @@ Result<Unit> ParseUnit(std::string_view text) {
   size_t first = text.find_first_not_of(" \t\r\n");
   size_t last = text.find_last_not_of(" \t\r\n");
   std::string_view trimmed = first == std::string_view::npos ? "" : text.substr(first, last - first + 1);
+  if (trimmed.size() > limits::kMaxUnitLength)
+    return Status::InvalidArgument("unit '" + std::string(Utf8Prefix(trimmed, 24)) + "...' is longer than " +
+                                   std::to_string(limits::kMaxUnitLength) + " characters (the limit)");
   return UnitParser(trimmed, NormaliseUnitText(trimmed)).Parse();
 }
 

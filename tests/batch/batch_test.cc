@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/limits.h"
 #include "base/text.h"
 #include "safety/safety_test_support.h"
 #include "testutil.h"
@@ -127,6 +128,25 @@ TEST(Batch, BadLinesAreReportedWithLineAndPathAndTheRestEvaluated) {
   EXPECT_EQ(out.errors[1].message, line6["error"]["message"]);
   for (size_t i : {0u, 2u, 5u}) EXPECT_TRUE(json::parse(out.lines[i]).contains("deficits")) << i;
   EXPECT_EQ(out.lines[0], out.lines[2]);
+}
+
+// A line longer than the input limit (a stream with no newline, such as /dev/zero) is not held in
+// memory: it is that line's error, and the batch goes on with the next line.
+TEST(Batch, ALineOverTheInputLimitIsItsErrorAndTheBatchGoesOn) {
+  const std::string good = GoldenLines().front();
+  const std::string text = good + "\n" + std::string(limits::kMaxInputBytes + 1, 'x') + "\n" + good;
+  Collected out = RunOn(text, {.jobs = 2});
+  ASSERT_EQ(3u, out.lines.size());
+  EXPECT_EQ(2, out.summary.evaluated);
+  ASSERT_EQ(1u, out.errors.size());
+  EXPECT_EQ(2, out.errors[0].where.line);
+  EXPECT_EQ("case", out.errors[0].kind);
+  EXPECT_EQ("cases.jsonl:2: the line is longer than the limit of 32 MiB for one case", out.errors[0].ToString());
+  EXPECT_EQ(out.lines[0], out.lines[2]);
+  // The last line without its newline, and blank lines between, are still read as before.
+  Collected tail = RunOn(good + "\n\n" + good, {.jobs = 1});
+  EXPECT_EQ(2, tail.summary.evaluated);
+  EXPECT_EQ(tail.lines[0], tail.lines[1]);
 }
 
 TEST(Batch, StrictMakesDataQualityErrorsBadLines) {

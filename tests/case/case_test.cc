@@ -457,6 +457,14 @@ const DataQualityCase kDataQualityCases[] = {
      "glucose_fasting 90 mmol/L (= 1621 mg/dL) is outside the plausible range 20-1000 mg/dL (an entry or unit "
      "error?); excluded",
      true, true, false},
+    {"a value past a double once converted",
+     CaseWith(R"("labs": [{"test": "glucose_fasting", "value": 1.7976931348623157e308, "unit": "mmol/L"}])"),
+     "/labs/0/value", Severity::kError, "impossible_value",
+     "glucose_fasting 1.79769e+308 mmol/L is out of range once converted to mg/dL; excluded", true, true, false},
+    {"age of an infant", R"({"patient": {"sex": "female", "age_years": 0}})", "/patient/age_years", Severity::kWarning,
+     "implausible_value",
+     "age 0 years is an infant: check that the age is in years; the adult ranges and advice here do not apply", true,
+     false, false},
     {"critical value", CaseWith(R"("labs": [{"test": "ferritin", "value": 5000, "unit": "ng/mL"}])"), "/labs/0/value",
      Severity::kWarning, "critical_value",
      "ferritin 5000 ng/mL is above the critical limit 1000 ng/mL; needs prompt medical review, not supplement or "
@@ -699,6 +707,30 @@ TEST(CaseParse, StrictRejectsImpossibleValues) {
             "case.json: /labs/1/unit: vitamin_b12 300 has no unit and could be in pg/mL, ng/L, pmol/L; excluded "
             "(rejected in strict mode)",
             parsed.status().message());
+}
+
+// A list over its limit is refused before any entry is read: 100,000 results of one lab once ran the
+// check between results (pairwise) for minutes.
+TEST(CaseParse, ListsOverTheirLimitAreRefusedBeforeTheyAreRead) {
+  auto labs = [](int count) {
+    std::string text;
+    for (int i = 0; i < count; ++i) text += std::string(i ? "," : "") + R"({"test": "ferritin", "value": 50, "unit": "ng/mL"})";
+    return CaseWith(R"("labs": [)" + text + "]");
+  };
+  EXPECT_TRUE(Parse(labs(2000)).ok());
+  Result<Case> over = Parse(labs(100000));
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ("case.json: /labs: 100000 entries, more than the limit of 2000", over.status().message());
+  std::string ids;
+  for (int i = 0; i < 501; ++i) ids += std::string(i ? "," : "") + R"("cofactor_iron")";
+  Result<Case> supplements = Parse(CaseWith(R"("supplements": {"current": [)" + ids + "]}"));
+  ASSERT_FALSE(supplements.ok());
+  EXPECT_EQ("case.json: /supplements/current: 501 entries, more than the limit of 500", supplements.status().message());
+  std::string symptoms;
+  for (int i = 0; i < 501; ++i) symptoms += std::string(i ? "," : "") + "\"s" + std::to_string(i) + "\": 1";
+  Result<Case> many = Parse(CaseWith(R"("symptoms": {)" + symptoms + "}"));
+  ASSERT_FALSE(many.ok());
+  EXPECT_EQ("case.json: /symptoms: 501 entries, more than the limit of 500", many.status().message());
 }
 
 // ---- Helpers exposed for other modules -------------------------------------------------------

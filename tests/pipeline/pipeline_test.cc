@@ -583,6 +583,30 @@ TEST(PipelineLabChanges, RefusedChangesNameWhatIsAccepted) {
   }
 }
 
+// Values a regular expression once recursed on past the stack (50,000 digits or trailing spaces),
+// and numbers past a double: bad input, never a crash or an internal error.
+TEST(PipelineLabChanges, HostileValuesAreBadInput) {
+  const auto& kb = *nflux::testing::RealKnowledge();
+  const std::string too_long = "--set: longer than the limit of 256 characters";
+  const std::pair<std::string, std::string> bad[] = {
+      {"lab.ferritin=" + std::string(50000, '9') + "ng/mL", too_long},
+      {"lab.ferritin=80ng/mL" + std::string(50000, ' '), too_long},
+      {"lab.ferritin=1e999ng/mL", "--set lab.ferritin=1e999ng/mL: the value is out of range"},
+      {"lab.ferritin=-inf ng/mL", "--set lab.ferritin=-inf ng/mL: expected lab.ID=VALUE[UNIT], e.g. lab.ferritin=80ng/mL"},
+      {"lab.ferritin=+-5ng/mL", "--set lab.ferritin=+-5ng/mL: expected lab.ID=VALUE[UNIT], e.g. lab.ferritin=80ng/mL"},
+      {"lab.=5ng/mL", "--set lab.=5ng/mL: expected lab.ID=VALUE[UNIT], e.g. lab.ferritin=80ng/mL"},
+  };
+  for (const auto& [change, message] : bad) {
+    auto changed = ApplyLabChanges(R"({"case_id": "c"})", {change}, kb);
+    ASSERT_FALSE(changed.ok()) << change.substr(0, 40);
+    EXPECT_EQ(message, changed.status().message());
+    EXPECT_EQ(Status::Code::kInvalidArgument, changed.status().code());
+  }
+  auto signed_value = ApplyLabChanges(R"({"case_id": "c"})", {"lab.ferritin=+80.ng/mL"}, kb);
+  ASSERT_OK(signed_value);
+  EXPECT_EQ(R"([{"test":"ferritin","unit":"ng/mL","value":80.0}])", nlohmann::json::parse(*signed_value)["labs"].dump());
+}
+
 TEST(PipelineKnowledge, StatsCountEveryNodeAndEdgeOnce) {
   const knowledge::KnowledgeBase& kb = ShippedPipeline().knowledge();
   KnowledgeStats stats = StatsOf(kb);

@@ -473,6 +473,15 @@ const std::vector<BadCase>& BadCases() {
        "rules/bad.rules:3:8: 'at least 3 of' 2 conditions can never be true\n"
        "    when at least 3 of (pregnant, lactating)\n"
        "         ^"},
+      // Titles reach the JSON reports, which must be UTF-8; the line shown is made readable.
+      {"title_not_utf8", One("rule r \"Bad \xff title\"\n  cites who_2020\n  when pregnant\n  then derive fact done\nend\n"),
+       "rules/bad.rules:1:8: the string is not valid UTF-8: save the file as UTF-8\n"
+       "  rule r \"Bad ? title\"\n"
+       "         ^"},
+      {"number_out_of_range", One(OneRule("lab ferritin < 1" + std::string(400, '0') + " ng/mL")),
+       "rules/bad.rules:3:23: number out of range (larger than a double holds)\n"
+       "    when lab ferritin < 1" + std::string(400, '0') + " ng/mL\n"
+       "                        ^"},
       {"multiple_errors_in_one_file",
        One(OneRule("symtom low_mood >= 2") + "\n" +
            "rule r2 \"Second\" cites who_2020\n  when lab ferritin < 30\n  then derive fact f\nend\n\n" +

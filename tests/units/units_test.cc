@@ -276,3 +276,24 @@ TEST(ParseUnitTest, SameDimensionComparesExponentsOnly) {
 
 }  // namespace
 }  // namespace nflux::units
+
+namespace nflux::units {
+namespace {
+
+// Parentheses recurse in the parser: 100,000 of them once overflowed the stack.
+TEST(ParseUnitLimits, DeepParenthesesAndLongTextAreRefusedWithTheLimit) {
+  EXPECT_TRUE(ParseUnit("((((((((mg))))))))/L").ok());  // 8 levels
+  Result<Unit> nine = ParseUnit("(((((((((mg)))))))))/L");
+  ASSERT_FALSE(nine.ok());
+  EXPECT_EQ("unit '(((((((((mg)))))))))/L': parentheses nested deeper than 8 (the limit)", nine.status().message());
+  Result<Unit> deep = ParseUnit(std::string(50000, '(') + "mg" + std::string(50000, ')'));
+  ASSERT_FALSE(deep.ok());
+  EXPECT_EQ("unit '((((((((((((((((((((((((...' is longer than 64 characters (the limit)", deep.status().message());
+  Result<Unit> long_symbol = ParseUnit(std::string(65, 'g'));
+  ASSERT_FALSE(long_symbol.ok());
+  EXPECT_EQ("unit 'gggggggggggggggggggggggg...' is longer than 64 characters (the limit)",
+            long_symbol.status().message());
+}
+
+}  // namespace
+}  // namespace nflux::units

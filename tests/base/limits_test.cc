@@ -1,0 +1,157 @@
+// base/limits.h as base enforces it: bounded reads, the JSON shape, UTF-8, folder listings and the
+// nearest-id search. Each input here once crashed, hung or exhausted the command (issue 14).
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "base/json.h"
+#include "base/limits.h"
+#include "base/text.h"
+
+namespace nflux {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ScratchDir {
+ public:
+  ScratchDir() : path_(fs::path(::testing::TempDir()) / ("nflux_limits_" + std::to_string(getpid()))) {
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~ScratchDir() { fs::remove_all(path_); }
+  std::string path() const { return path_.string(); }
+
+ private:
+  fs::path path_;
+};
+
+TEST(BoundedRead, AFileOverTheLimitIsBadInputNamingTheLimit) {
+  ScratchDir dir;
+  const std::string path = dir.path() + "/big.json";
+  std::ofstream(path) << std::string((1u << 20) + 1, ' ');
+  auto text = ReadFileToString(path, 1u << 20);
+  ASSERT_FALSE(text.ok());
+  EXPECT_EQ(Status::Code::kInvalidArgument, text.status().code());
+  EXPECT_EQ(path + ": larger than the limit of 1 MiB (1048577 bytes)", text.status().message());
+  EXPECT_TRUE(ReadFileToString(path, 2u << 20).ok());
+}
+
+// A device has no size and no end: reading stops at the limit.
+TEST(BoundedRead, AnEndlessDeviceIsReadOnlyToTheLimit) {
+  auto text = ReadFileToString("/dev/zero", 1u << 20);
+  ASSERT_FALSE(text.ok());
+  EXPECT_EQ(Status::Code::kInvalidArgument, text.status().code());
+  EXPECT_EQ("/dev/zero: larger than the limit of 1 MiB (stopped reading there)", text.status().message());
+}
+
+TEST(BoundedRead, ALinkToItselfIsNamed) {
+  ScratchDir dir;
+  const std::string path = dir.path() + "/loop.json";
+  fs::create_symlink("loop.json", path);
+  auto text = ReadFileToString(path);
+  ASSERT_FALSE(text.ok());
+  EXPECT_EQ(Status::Code::kInvalidArgument, text.status().code());
+  EXPECT_EQ(path + ": cannot open file: a symbolic link that leads to itself", text.status().message());
+}
+
+TEST(ListSourceFiles, ListsSortedRelativePathsAndSkipsTheNamedFolder) {
+  ScratchDir dir;
+  fs::create_directories(dir.path() + "/b/tests");
+  std::ofstream(dir.path() + "/z.rules");
+  std::ofstream(dir.path() + "/b/a.rules");
+  std::ofstream(dir.path() + "/b/tests/t.rules");
+  std::ofstream(dir.path() + "/notes.txt");
+  auto files = ListSourceFiles(dir.path() + "/", ".rules", "tests");
+  ASSERT_TRUE(files.ok()) << files.status().message();
+  EXPECT_EQ((std::vector<std::string>{"b/a.rules", "z.rules"}), *files);
+  auto all = ListSourceFiles(dir.path(), ".rules");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ((std::vector<std::string>{"b/a.rules", "b/tests/t.rules", "z.rules"}), *all);
+}
+
+TEST(ListSourceFiles, ALinkToItselfIsBadInputNamingIt) {
+  ScratchDir dir;
+  std::ofstream(dir.path() + "/a.json");
+  fs::create_symlink("self.json", dir.path() + "/self.json");
+  auto files = ListSourceFiles(dir.path(), ".json");
+  ASSERT_FALSE(files.ok());
+  EXPECT_EQ(Status::Code::kInvalidArgument, files.status().code());
+  EXPECT_EQ(dir.path() + "/self.json: a symbolic link that leads to itself", files.status().message());
+}
+
+std::string Nested(int depth) { return std::string(static_cast<size_t>(depth), '[') + std::string(static_cast<size_t>(depth), ']'); }
+
+TEST(JsonShape, NestingUpToTheLimitIsReadAndDeeperIsASyntaxErrorWithItsPlace) {
+  EXPECT_FALSE(ParseJsonStrict(Nested(limits::kMaxJsonDepth)).syntax_error);
+  StrictJson deeper = ParseJsonStrict("{\"a\":\n" + Nested(limits::kMaxJsonDepth));
+  ASSERT_TRUE(deeper.syntax_error);
+  EXPECT_EQ(2, deeper.syntax_error->line);
+  EXPECT_EQ(limits::kMaxJsonDepth, deeper.syntax_error->column);  // the bracket that opens level 65
+  EXPECT_EQ("nested deeper than 64 levels (the limit)", deeper.syntax_error->message);
+}
+
+// A million levels once overflowed the stack; now the reader stops at level 65.
+TEST(JsonShape, AMillionLevelsAreRefusedQuickly) {
+  const auto start = std::chrono::steady_clock::now();
+  for (const char* open : {"[", "{\"a\":"}) {
+    std::string text;
+    for (int i = 0; i < 1000000; ++i) text += open;
+    auto parsed = ParseJsonDocument(text, "deep.json");
+    ASSERT_FALSE(parsed.ok());
+    EXPECT_EQ("deep.json:1:" + std::to_string(64 * std::string(open).size() + 1) +
+                  ": not valid JSON: nested deeper than 64 levels (the limit)",
+              parsed.status().message());
+  }
+  // Not a timing test: a guard against the quadratic or recursive paths coming back.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+}
+
+TEST(JsonShape, AStringOverTheLimitIsRefusedWithItsPlace) {
+  const std::string at_limit(limits::kMaxJsonString, 'x');
+  EXPECT_FALSE(ParseJsonStrict("[\"" + at_limit + "\"]").syntax_error);
+  StrictJson value = ParseJsonStrict("[1,\n \"" + at_limit + "y\"]");
+  ASSERT_TRUE(value.syntax_error);
+  EXPECT_EQ(2, value.syntax_error->line);
+  EXPECT_EQ(2, value.syntax_error->column);  // its opening quote
+  EXPECT_EQ("a string longer than 65536 bytes (the limit)", value.syntax_error->message);
+  StrictJson key = ParseJsonStrict("{\"" + at_limit + "y\": 1}");
+  ASSERT_TRUE(key.syntax_error);
+  EXPECT_EQ("a string longer than 65536 bytes (the limit)", key.syntax_error->message);
+}
+
+TEST(JsonShape, ANumberPastADoubleIsASyntaxErrorSayingSo) {
+  for (const char* number : {"1e400", "-1e400", "1e999"}) {
+    auto parsed = ParseJsonDocument(std::string("{\"v\": ") + number + "}", "n.json");
+    ASSERT_FALSE(parsed.ok()) << number;
+    EXPECT_EQ("n.json:1:" + std::to_string(6 + std::string(number).size()) +  // its last character
+                  ": not valid JSON: number overflow parsing '" + number + "'",
+              parsed.status().message());
+  }
+  EXPECT_TRUE(ParseJsonDocument("[1.7976931348623157e308]", "n.json").ok());  // the largest double
+}
+
+TEST(Utf8, AcceptsWellFormedTextOnly) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("ferritin µg/L, 5-HTP ≥ 50 mg, 🧠"));
+  for (const char* bad : {"\xC3", "\xC0\xAF", "\xE0\x80\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xFF", "a\x80"})
+    EXPECT_FALSE(IsValidUtf8(bad)) << bad;
+  EXPECT_EQ("ab", Utf8Prefix("abµ", 3));  // µ is two bytes: not cut in half
+  EXPECT_EQ("abµ", Utf8Prefix("abµ", 4));
+}
+
+// The nearest-id search compares with every id in O(length x length): a long word gets none.
+TEST(NearestIds, ALongWordGetsNoSuggestionAndNoSearch) {
+  const std::vector<std::string> ids = {"ferritin", "folate"};
+  EXPECT_EQ((std::vector<std::string>{"ferritin"}), NearestIds("feritin", ids));
+  EXPECT_TRUE(NearestIds(std::string(limits::kMaxSuggestedWord + 1, 'f'), ids).empty());
+  EXPECT_EQ("", DidYouMean(std::string(50u << 20, 'x'), ids));
+}
+
+}  // namespace
+}  // namespace nflux
