@@ -762,14 +762,16 @@ class Parser {
             Describe(lab) + " is negative, which is impossible; excluded");
       return;
     }
-    if (!lab.value) {
+    if (!lab.value && lab.input_unit.empty()) {
       lab.used = false;
       Issue(JsonChild(lab.path, "unit"), Severity::kError, "missing_unit",
             lab.test + " " + FormatNumber(lab.input_value) + " has no unit and could be in " + Join(info.units, ", ") +
                 "; excluded");
       return;
     }
-    if (!std::isfinite(*lab.value)) {  // 1.7e308 in a unit whose conversion multiplies
+    // An accepted unit that did not convert: the result was past a double (1.7e308 in a unit whose
+    // conversion multiplies).
+    if (!lab.value) {
       lab.used = false;
       Issue(value_path.Str(), Severity::kError, "impossible_value",
             lab.test + " " + FormatNumber(lab.input_value) + " " + lab.input_unit + " is out of range once converted to " +

@@ -199,15 +199,21 @@ Result<double> Converter::Convert(double value) const {
     return Status::InvalidArgument("cannot convert " + FormatNumber(value) + " " + from.text() +
                                    ": not a finite number");
   }
-  if (parsed.analyte == nullptr) return ConvertByDimension(value, from, to, nullptr);
-
-  const Result<AnalyteUnits>& units = *parsed.analyte_units;
-  if (!units.ok()) return units.status();
-  const ParsedConversion* from_explicit = FindExplicit(*units, from);
-  const ParsedConversion* to_explicit = FindExplicit(*units, to);
-  // Neither side explicit, or both the same entry (u[IU]/mL -> m[IU]/L): plain scaling suffices.
-  if (from_explicit == to_explicit) return ConvertByDimension(value, from, to, parsed.analyte);
-  return ConvertThroughCanonical(value, from, to, *parsed.analyte, *units, from_explicit, to_explicit);
+  Result<double> converted = [&]() -> Result<double> {
+    if (parsed.analyte == nullptr) return ConvertByDimension(value, from, to, nullptr);
+    const Result<AnalyteUnits>& units = *parsed.analyte_units;
+    if (!units.ok()) return units.status();
+    const ParsedConversion* from_explicit = FindExplicit(*units, from);
+    const ParsedConversion* to_explicit = FindExplicit(*units, to);
+    // Neither side explicit, or both the same entry (u[IU]/mL -> m[IU]/L): plain scaling suffices.
+    if (from_explicit == to_explicit) return ConvertByDimension(value, from, to, parsed.analyte);
+    return ConvertThroughCanonical(value, from, to, *parsed.analyte, *units, from_explicit, to_explicit);
+  }();
+  // 1e300 kg in ug: past a double. Never a number that is not one.
+  if (converted.ok() && !std::isfinite(*converted))
+    return Status::InvalidArgument("cannot convert " + FormatNumber(value) + " " + from.text() + " to " + to.text() +
+                                   ": the result is out of range");
+  return converted;
 }
 
 Result<double> Convert(double value, std::string_view from, std::string_view to, const Analyte* analyte) {

@@ -157,6 +157,13 @@ TEST(ConvertTest, RejectsValuesThatAreNotFinite) {
   EXPECT_EQ("cannot convert nan mg/dL: not a finite number", converted.status().message());
 }
 
+TEST(ConvertTest, AResultPastADoubleIsAnErrorNotInfinity) {
+  Result<double> converted = Convert(1e300, "kg", "ug");
+  ASSERT_FALSE(converted.ok());
+  EXPECT_EQ("cannot convert 1e+300 kg to ug: the result is out of range", converted.status().message());
+  EXPECT_DOUBLE_EQ(1e306, *Convert(1e297, "kg", "ug"));
+}
+
 TEST(ConvertTest, MetricPrefixesCancelExactly) {
   // The power of ten is kept apart from the mantissa, so these are exact, not merely close.
   EXPECT_EQ(10.0, *Convert(1, "ug/dL", "ng/mL"));
