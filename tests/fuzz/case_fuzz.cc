@@ -1,6 +1,7 @@
 // The case parser and validator: any text is a case or a message, never a crash; the fast reader
 // never accepts what the strict one rejects.
 #include "case/case.h"
+#include "case/parse_paths.h"
 #include "fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
