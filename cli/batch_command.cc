@@ -17,6 +17,8 @@
 namespace nflux::cli {
 namespace {
 
+constexpr int kMaxJobs = 256;
+
 struct BatchArgs {
   std::string input;
   int jobs = 0;
@@ -90,6 +92,8 @@ Status WriteSummary(const std::string& path, const batch::Summary& summary) {
 
 int RunBatch(Context& context, const BatchArgs& args) {
   if (args.jobs < 0) return BadInput("--jobs: expected a positive number of threads");
+  // Each job is a thread: a million of them cannot start, and past a few hundred none would help.
+  if (args.jobs > kMaxJobs) return BadInput("--jobs: at most " + std::to_string(kMaxJobs) + " threads");
   auto pipeline = OpenPipelineOrReport(context);
   if (!pipeline) return context.exit_code;
   std::unique_ptr<store::Store> store;

@@ -121,31 +121,33 @@ std::string RenderReport(const nlohmann::ordered_json& report, const knowledge::
   return report::EvaluationToText(report, kb, {.color = color});
 }
 
-// Writes `text` to `path` whole or not at all: a temporary file beside it, then a rename.
-Status WriteFileAtomically(const std::string& path, const std::string& text) {
+}  // namespace
+
+// Writes `text` to `path` whole or not at all: a temporary file beside it, then a rename; the
+// temporary file is removed when anything fails.
+Status WriteFileAtomically(const std::string& path, const std::string& text, const std::string& what) {
+  std::error_code error;
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty() && !std::filesystem::is_directory(parent))
-    return Status::InvalidArgument("--out " + path + ": no such folder " + parent.string());
+  if (!parent.empty() && !std::filesystem::is_directory(parent, error))
+    return Status::InvalidArgument(path + ": no such folder " + parent.string());
   const std::string temporary = path + ".tmp." + std::to_string(getpid());
   {
     std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
     file << text;
     file.close();
     if (!file) {
-      std::filesystem::remove(temporary);
-      return Status::IOError(path + ": cannot write the report");
+      std::filesystem::remove(temporary, error);
+      return Status::IOError(path + ": cannot write " + what);
     }
   }
-  std::error_code error;
   std::filesystem::rename(temporary, path, error);
   if (error) {
-    std::filesystem::remove(temporary);
-    return Status::IOError(path + ": cannot write the report: " + error.message());
+    const std::string why = error.message();
+    std::filesystem::remove(temporary, error);
+    return Status::IOError(path + ": cannot write " + what + ": " + why);
   }
   return Status::Ok();
 }
-
-}  // namespace
 
 Status PrintReport(const nlohmann::ordered_json& report, const knowledge::KnowledgeBase& kb, const ReportOutput& output) {
   const std::string text = RenderReport(report, kb, output);
@@ -153,7 +155,7 @@ Status PrintReport(const nlohmann::ordered_json& report, const knowledge::Knowle
     std::cout << text;
     return Status::Ok();
   }
-  Status written = WriteFileAtomically(output.out_path, text);
+  Status written = WriteFileAtomically(output.out_path, text, "the report");
   if (written.ok()) std::cerr << "wrote " << output.out_path << "\n";
   return written;
 }

@@ -77,6 +77,9 @@ std::string VersionsLine(const pipeline::Pipeline& pipeline);
 // The text of a file, or of stdin for "-". A folder: InvalidArgument "PATH: is a directory, expected
 // a case file".
 Result<std::string> ReadInput(const std::string& path);
+// Writes `text` to `path` whole or not at all (a temporary file beside it, renamed; removed on any
+// failure). `what` names the content in messages ("the report").
+Status WriteFileAtomically(const std::string& path, const std::string& text, const std::string& what);
 // Flux values from a JSON file (pipeline::FluxFromJson); none for an empty path. A folder:
 // InvalidArgument, as ReadInput.
 Result<inference::FluxValues> ReadFluxFile(const std::string& path);

@@ -201,14 +201,7 @@ int RunExport(Context& context, const std::string& format, const std::string& ou
     std::cout << text;
     return kExitOk;
   }
-  std::string temporary = output + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary);
-    if (!out || !(out << text)) return Fail(Status::IOError(output + ": cannot write"));
-  }
-  std::error_code error;
-  std::filesystem::rename(temporary, output, error);
-  if (error) return Fail(Status::IOError(output + ": cannot write: " + error.message()));
+  if (Status written = WriteFileAtomically(output, text, "the export"); !written.ok()) return Fail(written);
   std::cerr << "wrote " << output << " (knowledge " << kb->version() << ")\n";
   return kExitOk;
 }

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "base/limits.h"
+#include "base/text.h"
 
 namespace nflux {
 
@@ -108,7 +109,7 @@ class StrictDomBuilder {
 
 // Line and column (1-based) of the byte before `byte` (nlohmann counts one past the bad token).
 JsonSyntaxError SyntaxErrorAt(std::string_view text, std::size_t byte, const std::string& what) {
-  JsonSyntaxError syntax{1, 1, what};
+  JsonSyntaxError syntax{1, 1, Utf8Safe(what)};  // nlohmann quotes the bytes it read, valid or not
   for (size_t i = 0; i + 1 < byte && i < text.size(); ++i) {
     if (text[i] == '\n') {
       ++syntax.line;
@@ -208,6 +209,12 @@ std::string JsonChild(std::string_view path, std::string_view key) {
 }
 
 std::string JsonChild(std::string_view path, size_t index) { return JsonChild(path, std::to_string(index)); }
+
+std::string JsonStringAt(const nlohmann::json& object, std::string_view key) {
+  if (!object.is_object()) return "";
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
 
 std::string JsonLastKey(std::string_view path) {
   const size_t slash = path.rfind('/');

@@ -55,6 +55,10 @@ std::string JsonChild(std::string_view path, size_t index);
 // The last token of a path, unescaped ("/a/b~1c" -> "b/c"); "" for "".
 std::string JsonLastKey(std::string_view path);
 
+// The string at `key` of `object`; "" when `object` is not an object or that value is missing or not
+// a string (where nlohmann's value() would throw on a value of another type: bad input, not a bug).
+std::string JsonStringAt(const nlohmann::json& object, std::string_view key);
+
 // "a string", "an array", "null"... for "expected X, got Y" messages.
 std::string JsonTypeWithArticle(const nlohmann::json& value);
 // The value as an integer when it is a JSON number without a fractional part (3 and 3.0).

@@ -45,18 +45,18 @@ class [[nodiscard]] Status {
 };
 
 // The nflux command's exit code for a status (shared/contracts/cli.md; the one mapping every
-// command uses): 0 ok; 2 bad input the user can fix (InvalidArgument, NotFound, Unauthenticated); 1 an I/O error
-// (a file that exists but cannot be read or written, a locked or damaged database) or an internal
-// error. Exit code 3 (a check found problems) is the command's own verdict, not a Status.
+// command uses): 0 ok; 1 an internal error, which is a bug; 2 everything the user can act on: bad
+// input and usage, and what cannot be read or written (a folder where a file belongs, a locked or
+// damaged database). Exit code 3 (a check found problems) is the command's own verdict.
 inline int ExitCodeFor(const Status& status) {
   switch (status.code()) {
     case Status::Code::kOk: return 0;
+    case Status::Code::kInternal: return 1;
     case Status::Code::kInvalidArgument:
     case Status::Code::kNotFound:
-    case Status::Code::kUnauthenticated: return 2;
+    case Status::Code::kUnauthenticated:
     case Status::Code::kCorruption:
-    case Status::Code::kIOError:
-    case Status::Code::kInternal: return 1;
+    case Status::Code::kIOError: return 2;
   }
   return 1;
 }

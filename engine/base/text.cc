@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -71,31 +72,68 @@ std::vector<std::string> NearestIds(std::string_view word, const std::vector<std
   return result;
 }
 
+bool IsCalendarDate(std::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (text[i] < '0' || text[i] > '9') return false;
+  int parts[3] = {0, 0, 0};
+  const size_t starts[3] = {0, 5, 8}, lengths[3] = {4, 2, 2};
+  for (int i = 0; i < 3; ++i) {
+    const char* begin = text.data() + starts[i];
+    auto [end, error] = std::from_chars(begin, begin + lengths[i], parts[i]);
+    if (error != std::errc() || end != begin + lengths[i]) return false;
+  }
+  const std::chrono::year_month_day date{std::chrono::year(parts[0]), std::chrono::month(static_cast<unsigned>(parts[1])),
+                                         std::chrono::day(static_cast<unsigned>(parts[2]))};
+  return date.ok();
+}
+
+namespace {
+
+// The length of the well-formed UTF-8 character at `text[i]`, 0 when the bytes there are not one.
+size_t Utf8CharLength(std::string_view text, size_t i) {
+  const auto byte = [&](size_t at) { return static_cast<unsigned char>(text[at]); };
+  const unsigned char lead = byte(i);
+  if (lead < 0x80) return 1;
+  size_t length = 0;
+  unsigned char low = 0x80, high = 0xBF;  // the allowed range of the second byte
+  if (lead >= 0xC2 && lead <= 0xDF) length = 2;
+  else if (lead == 0xE0) length = 3, low = 0xA0;
+  else if (lead == 0xED) length = 3, high = 0x9F;  // no UTF-16 surrogates
+  else if (lead >= 0xE1 && lead <= 0xEF) length = 3;
+  else if (lead == 0xF0) length = 4, low = 0x90;
+  else if (lead == 0xF4) length = 4, high = 0x8F;  // nothing past U+10FFFF
+  else if (lead >= 0xF1 && lead <= 0xF3) length = 4;
+  else return 0;
+  if (i + length > text.size() || byte(i + 1) < low || byte(i + 1) > high) return 0;
+  for (size_t k = 2; k < length; ++k)
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+  return length;
+}
+
+}  // namespace
+
 bool IsValidUtf8(std::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto byte = [&](size_t at) { return static_cast<unsigned char>(text[at]); };
-    const unsigned char lead = byte(i);
-    if (lead < 0x80) {
-      ++i;
+  for (size_t i = 0, length = 0; i < text.size(); i += length)
+    if ((length = Utf8CharLength(text, i)) == 0) return false;
+  return true;
+}
+
+std::string Utf8Safe(std::string_view text) {
+  if (IsValidUtf8(text)) return std::string(text);
+  std::string safe;
+  for (size_t i = 0; i < text.size();) {
+    const size_t length = Utf8CharLength(text, i);
+    if (length > 0) {
+      safe.append(text, i, length);
+      i += length;
       continue;
     }
-    size_t length = 0;
-    unsigned char low = 0x80, high = 0xBF;  // the allowed range of the second byte
-    if (lead >= 0xC2 && lead <= 0xDF) length = 2;
-    else if (lead == 0xE0) length = 3, low = 0xA0;
-    else if (lead == 0xED) length = 3, high = 0x9F;  // no UTF-16 surrogates
-    else if (lead >= 0xE1 && lead <= 0xEF) length = 3;
-    else if (lead == 0xF0) length = 4, low = 0x90;
-    else if (lead == 0xF4) length = 4, high = 0x8F;  // nothing past U+10FFFF
-    else if (lead >= 0xF1 && lead <= 0xF3) length = 4;
-    else return false;
-    if (i + length > text.size() || byte(i + 1) < low || byte(i + 1) > high) return false;
-    for (size_t k = 2; k < length; ++k)
-      if ((byte(i + k) & 0xC0) != 0x80) return false;
-    i += length;
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "\\x%02X", static_cast<unsigned char>(text[i++]));
+    safe += hex;
   }
-  return true;
+  return safe;
 }
 
 std::string_view Utf8Prefix(std::string_view text, size_t max_bytes) {

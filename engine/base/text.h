@@ -30,9 +30,15 @@ std::string Join(const std::vector<std::string>& items, std::string_view separat
 // Text in upper case (ASCII): "high" -> "HIGH".
 std::string UpperCase(std::string text);
 
+// Whether `text` is a date "YYYY-MM-DD" that exists in the calendar (no month 13, no 30 February).
+bool IsCalendarDate(std::string_view text);
+
 // Whether `text` is well-formed UTF-8 (RFC 3629: no overlong forms, surrogates or code points past
 // U+10FFFF). Text from files goes into JSON output, which must be valid UTF-8.
 bool IsValidUtf8(std::string_view text);
+// `text` with every byte that is not part of a well-formed UTF-8 character written as "\xNN", so a
+// message quoting bad input can go into JSON.
+std::string Utf8Safe(std::string_view text);
 // At most `max_bytes` of `text`, cut before a character rather than inside one (for messages that
 // quote what was given).
 std::string_view Utf8Prefix(std::string_view text, size_t max_bytes);

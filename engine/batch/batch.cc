@@ -236,7 +236,8 @@ Status Emit(Outcome& outcome, Saver* saver, const Sinks& sinks, Summary& summary
     ++summary.errors;
     ++summary.errors_by_kind[outcome.error->kind];
     if (sinks.error) sinks.error(*outcome.error);
-    if (sinks.result) sinks.result(outcome.error->ToJson().dump());
+    // Replacing bytes that are not UTF-8: a message may quote what the line held.
+    if (sinks.result) sinks.result(outcome.error->ToJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     return Status::Ok();
   }
   if (saver)

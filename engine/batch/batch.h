@@ -55,7 +55,8 @@ struct CaseText {
 class CaseReader {
  public:
   virtual ~CaseReader() = default;
-  // The next case (blank lines skipped), or nullopt at the end. Errors: IOError.
+  // The next case (blank lines skipped), or nullopt at the end. Errors: IOError; InvalidArgument for a
+  // line over the input limit with no end of line within 128 MiB more (an endless stream).
   virtual Result<std::optional<CaseText>> Next() = 0;
 };
 

@@ -67,9 +67,15 @@ class JsonLinesReader final : public CaseReader {
       const size_t length = newline ? static_cast<size_t>(static_cast<const char*>(newline) - begin) : available;
       if (!too_long && text.size() + length <= limits::kMaxInputBytes) text.append(begin, length);
       else {
+        if (!too_long) skipped_ = 0;
         too_long = true;
         text.clear();
         text.shrink_to_fit();
+        // A line's end is looked for only so far: an endless stream (/dev/zero) has none.
+        if ((skipped_ += length) > kMaxSkipped)
+          return Status::InvalidArgument(name_ + ":" + std::to_string(line_ + 1) + ": no end of line within " +
+                                         std::to_string((limits::kMaxInputBytes + kMaxSkipped) >> 20) +
+                                         " MiB; stopped reading");
       }
       start_ += length + (newline ? 1 : 0);
       partial_ = !newline;
@@ -81,6 +87,8 @@ class JsonLinesReader final : public CaseReader {
   }
 
   static constexpr size_t kBlock = 1 << 16;
+  static constexpr size_t kMaxSkipped = size_t{128} << 20;  // bytes skipped past a line over the limit
+  size_t skipped_ = 0;
   std::istream& in_;
   std::string name_;
   int64_t line_ = 0;

@@ -51,14 +51,8 @@ bool IsDigits(const std::string& text, size_t from, size_t count) {
   return true;
 }
 
-// "YYYY-MM-DD" with a month 01-12 and a day 01-31.
-bool IsDate(const std::string& text) {
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
-  if (!IsDigits(text, 0, 4) || !IsDigits(text, 5, 2) || !IsDigits(text, 8, 2)) return false;
-  const int month = std::stoi(text.substr(5, 2));
-  const int day = std::stoi(text.substr(8, 2));
-  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
-}
+// "YYYY-MM-DD", a day of the calendar.
+bool IsDate(const std::string& text) { return IsCalendarDate(text); }
 
 // "HH:MM" or "HH:MM:SS", 24-hour clock.
 bool IsTime(const std::string& text) {

@@ -121,8 +121,7 @@ Error Fetch(const std::string& url, const std::string& bearer, const FhirClient&
     if (auto e = gatherer.Add(*fetched, next)) return RequestError{502, "fhirServer answered " + e->message, e->path};
     next.clear();
     for (const auto& link : fetched->value("link", json::array()))
-      if (link.is_object() && link.value("relation", "") == "next" && link.value("url", json()).is_string())
-        next = link["url"].get<std::string>();
+      if (JsonStringAt(link, "relation") == "next") next = JsonStringAt(link, "url");
   }
   return std::nullopt;
 }
@@ -176,7 +175,8 @@ std::variant<HookCall, RequestError> ReadHookCall(const std::string& service_id,
     const json& drafts = body["context"]["draftOrders"];
     if (auto e = gatherer.Add(drafts, "/context/draftOrders")) return *e;
     for (const auto& entry : drafts.value("entry", json::array()))
-      if (entry["resource"].value("resourceType", "") == "MedicationRequest") call.draft_orders.push_back(entry["resource"]);
+      if (entry.is_object() && JsonStringAt(entry.value("resource", json()), "resourceType") == "MedicationRequest")
+        call.draft_orders.push_back(entry["resource"]);
   }
   return call;
 }

@@ -43,7 +43,7 @@ std::string Quote(const std::string& text) { return "'" + text + "'"; }
 // ---- Dates --------------------------------------------------------------------------------------
 
 std::string DatePart(const std::string& when) {
-  if (when.size() < 10 || when[4] != '-' || when[7] != '-') return "";
+  if (when.size() < 10 || !IsCalendarDate(std::string_view(when).substr(0, 10))) return "";
   return when.substr(0, 10);
 }
 

@@ -97,7 +97,7 @@ const json* Importer::MedicationConcept(size_t index, std::string* path) {
   const int target = Resolve(*reference, r.path + ".medicationReference", index);
   if (target < 0 || resources_[static_cast<size_t>(target)].type != "Medication") {
     Note(r.path + ".medicationReference", Severity::kWarning, "unresolved_reference",
-         "the Medication " + Quote(reference->value("reference", std::string())) +
+         "the Medication " + Quote(JsonStringAt(*reference, "reference")) +
              " is not in the input; its display is used as the name");
     *path = r.path + ".medicationReference";
     return reference;  // {"display": ...}: the name only

@@ -147,6 +147,11 @@ void Importer::ClassifyObservations() {
       if (const json* value = StringField(*r.value, key, r.path)) when = value->get<std::string>();
     if (const json* period = ObjectField(*r.value, "effectivePeriod", r.path))
       if (const json* start = StringField(*period, "start", r.path + ".effectivePeriod")) when = start->get<std::string>();
+    if (!when.empty() && DatePart(when).empty()) {
+      Note(r.path + ".effective[x]", Severity::kWarning, "invalid_date",
+           target->what + ": " + Quote(when) + " is not a FHIR date; the result is used as undated");
+      when.clear();
+    }
     const std::string key = std::to_string(static_cast<int>(target->kind)) + ":" + target->id;
     if (!observations_.count(key)) observation_order_.push_back(key);
     observations_[key].push_back({i, when, target->what});

@@ -19,13 +19,23 @@ struct Item {
   std::vector<std::string> keys;  // linkId (a leading "/" dropped) and item.code codes
 };
 
-// Every item, groups flattened, in order.
-void Flatten(const json& holder, const std::string& path, std::vector<Item>* out) {
+// Every item, groups flattened, in order; `malformed` gets the path and problem of every "item"
+// that is not an array and every item that is not an object.
+void Flatten(const json& holder, const std::string& path, std::vector<Item>* out,
+             std::vector<std::pair<std::string, std::string>>* malformed = nullptr) {
   const json* items = JsonReader::Field(holder, "item");
-  if (items == nullptr || !items->is_array()) return;
+  if (items == nullptr) return;
+  if (!items->is_array()) {
+    if (malformed) malformed->emplace_back(path + ".item", "expected an array, got " + JsonTypeWithArticle(*items));
+    return;
+  }
   for (size_t i = 0; i < items->size(); ++i) {
     const json& item = (*items)[i];
-    if (!item.is_object()) continue;
+    if (!item.is_object()) {
+      if (malformed)
+        malformed->emplace_back(path + ".item[" + std::to_string(i) + "]", "expected an object, got " + JsonTypeWithArticle(item));
+      continue;
+    }
     Item entry{&item, path + ".item[" + std::to_string(i) + "]", {}};
     if (const json* link = JsonReader::Field(item, "linkId"); link && link->is_string()) {
       std::string id = link->get<std::string>();
@@ -35,7 +45,7 @@ void Flatten(const json& holder, const std::string& path, std::vector<Item>* out
       for (const json& code : *codes)
         if (code.is_object() && code.contains("code") && code["code"].is_string()) entry.keys.push_back(code["code"]);
     if (JsonReader::Field(item, "answer") != nullptr) out->push_back(entry);
-    Flatten(item, entry.path, out);
+    Flatten(item, entry.path, out, malformed);
   }
 }
 
@@ -141,9 +151,11 @@ void Importer::MapQuestionnaireResponses() {
 void Importer::MapQuestionnaireResponse(const knowledge::Node& node, size_t index) {
   const Resource& r = resources_[index];
   const knowledge::Questionnaire& q = *node.questionnaire;
-  const bool by_number = r.value->value("questionnaire", std::string()).starts_with(kQuestionnairePrefix);
+  const bool by_number = JsonStringAt(*r.value, "questionnaire").starts_with(kQuestionnairePrefix);
   std::vector<Item> items;
-  Flatten(*r.value, r.path, &items);
+  std::vector<std::pair<std::string, std::string>> malformed;
+  Flatten(*r.value, r.path, &items, &malformed);
+  for (const auto& [path, problem] : malformed) Error(path, problem);
   std::vector<std::optional<int>> answers(static_cast<size_t>(q.items));
   std::optional<int> total;
   for (const Item& item : items) {

@@ -257,10 +257,12 @@ Result<std::vector<InfluencePath>> KnowledgeBase::FindPaths(std::string_view fro
   std::vector<InfluencePath> found;
   std::vector<const Edge*> stack;
   std::vector<bool> on_path(nodes_.size(), false);
-  size_t budget = 2'000'000;
+  // Both bounds keep a dense graph's paths (exponential in the depth) to a fraction of a second.
+  size_t budget = 200'000;
+  constexpr size_t kMaxFound = 20'000;
   bool cut = false;
   std::function<void(size_t)> visit = [&](size_t vertex) {
-    if (budget == 0) {
+    if (budget == 0 || found.size() >= kMaxFound) {
       cut = true;
       return;
     }
@@ -291,10 +293,17 @@ Result<std::vector<InfluencePath>> KnowledgeBase::FindPaths(std::string_view fro
     for (const Edge* edge : path.edges) key += edge->from + ">" + std::string(EdgeTypeName(edge->type)) + ">" + edge->to + "|";
     return key;
   };
-  std::sort(found.begin(), found.end(), [&](const InfluencePath& a, const InfluencePath& b) {
-    if (a.edges.size() != b.edges.size()) return a.edges.size() < b.edges.size();
-    return text(a) < text(b);
+  std::vector<std::pair<std::string, size_t>> order;  // each path's text built once, not per comparison
+  order.reserve(found.size());
+  for (size_t i = 0; i < found.size(); ++i) order.emplace_back(text(found[i]), i);
+  std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+    const size_t a_size = found[a.second].edges.size(), b_size = found[b.second].edges.size();
+    return a_size != b_size ? a_size < b_size : a.first < b.first;
   });
+  std::vector<InfluencePath> sorted;
+  sorted.reserve(found.size());
+  for (const auto& entry : order) sorted.push_back(std::move(found[entry.second]));
+  found = std::move(sorted);
   if (found.size() > options.max_paths) {
     found.resize(options.max_paths);
     cut = true;

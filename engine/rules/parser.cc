@@ -107,12 +107,20 @@ class SourceText {
 
 class Parser {
  public:
+  static constexpr size_t kMaxFileErrors = 1000;
+
   Parser(const RuleSource& file, std::vector<RuleError>* errors)
       : file_(file), file_name_(file.path), lexer_(file.text), errors_(errors) {}
 
   std::vector<Rule> ParseFile() {
     std::vector<Rule> rules;
+    const size_t errors_before = errors_->size();
     while (Peek().kind != Kind::kEndOfFile) {
+      // A file that is not rules at all (a million broken lines) is not read to its end.
+      if (errors_->size() - errors_before >= kMaxFileErrors) {
+        Fail(Peek(), "more than " + std::to_string(kMaxFileErrors) + " errors: stopped reading the file here");
+        break;
+      }
       if (!IsWord(Peek(), "rule")) {
         Fail(Peek(), "expected 'rule', got " + DescribeToken(Peek()));
         SkipToNextRule();

@@ -17,6 +17,8 @@
 namespace nflux::rules {
 namespace {
 
+constexpr size_t kMaxReportedErrors = 100;
+
 // Line `line` (1-based) of `text`, without its line break; "" when there is no such line. A line
 // that is not valid UTF-8 is shown with '?' for each byte past ASCII (one per byte, so the caret
 // below still points at its column), so no message carries broken text.
@@ -173,15 +175,22 @@ LoadResult LoadRules(const std::vector<RuleSource>& files, const knowledge::Know
 
   LoadResult result;
   if (!errors.empty()) {
+    std::stable_sort(errors.begin(), errors.end(), [](const RuleError& a, const RuleError& b) {
+      return std::tie(a.at.file, a.at.line, a.at.column) < std::tie(b.at.file, b.at.line, b.at.column);
+    });
+    // A broken file of a million lines gives a million errors: the first ones say what is wrong.
+    if (errors.size() > kMaxReportedErrors) {
+      const size_t more = errors.size() - kMaxReportedErrors;
+      errors.resize(kMaxReportedErrors + 1);
+      errors.back().message = std::to_string(more) + " more errors after this line are not shown (the first " +
+                              std::to_string(kMaxReportedErrors) + " are)";
+    }
     std::map<std::string, std::string_view> texts;
     for (const RuleSource* file : ordered) texts.emplace(file->path, file->text);
     for (RuleError& error : errors) {
       auto it = texts.find(error.at.file);
       if (it != texts.end()) error.source_line = LineOf(it->second, error.at.line);
     }
-    std::stable_sort(errors.begin(), errors.end(), [](const RuleError& a, const RuleError& b) {
-      return std::tie(a.at.file, a.at.line, a.at.column) < std::tie(b.at.file, b.at.line, b.at.column);
-    });
     result.errors = std::move(errors);
     return result;
   }

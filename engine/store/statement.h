@@ -89,9 +89,11 @@ class StatementCache {
     auto found = statements_.find(sql);
     if (found == statements_.end()) {
       sqlite3_stmt* stmt = nullptr;
-      if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+      if (int code = sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr); code != SQLITE_OK) {
         sqlite3_finalize(stmt);
-        return Status::Internal(std::string("preparing '") + sql + "': " + sqlite3_errmsg(db_));
+        std::string message = std::string("preparing '") + sql + "': " + sqlite3_errmsg(db_);
+        // An error in our SQL is a bug; anything else is the file's (not a database, locked, damaged).
+        return (code & 0xff) == SQLITE_ERROR ? Status::Internal(std::move(message)) : Status::IOError(std::move(message));
       }
       found = statements_.emplace(sql, std::make_unique<Statement>(stmt)).first;
     }

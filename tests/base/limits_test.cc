@@ -155,3 +155,40 @@ TEST(NearestIds, ALongWordGetsNoSuggestionAndNoSearch) {
 
 }  // namespace
 }  // namespace nflux
+
+namespace nflux {
+namespace {
+
+TEST(Utf8Safe, WritesBytesThatAreNotUtf8AsHex) {
+  EXPECT_EQ("µg ok", Utf8Safe("µg ok"));
+  EXPECT_EQ("last read: '\\xFF\\xFE'", Utf8Safe("last read: '\xff\xfe'"));
+  EXPECT_EQ("a\\xC3", Utf8Safe("a\xc3"));  // a character cut at its end
+  EXPECT_TRUE(IsValidUtf8(Utf8Safe("\xed\xa0\x80 \xf4\x90\x80\x80")));
+}
+
+// nlohmann quotes the bytes it stopped at; the message goes into JSON (a batch's error line).
+TEST(JsonShape, ASyntaxErrorMessageIsUtf8WhateverTheInput) {
+  StrictJson parsed = ParseJsonStrict("{\"id\": \xff}");
+  ASSERT_TRUE(parsed.syntax_error);
+  EXPECT_TRUE(IsValidUtf8(parsed.syntax_error->message)) << parsed.syntax_error->message;
+  EXPECT_NE(std::string::npos, parsed.syntax_error->message.find("\\xFF"));
+}
+
+TEST(IsCalendarDate, OnlyDaysOfTheCalendar) {
+  for (const char* good : {"2026-11-30", "2024-02-29", "1900-01-01"}) EXPECT_TRUE(IsCalendarDate(good)) << good;
+  for (const char* bad : {"2026-13-01", "2026-02-30", "2025-02-29", "2026-00-10", "2026-01-32", "-001-01-01",
+                          "2026-1-01", "2026-01-01T", "20260101", "abcd-ef-gh", ""})
+    EXPECT_FALSE(IsCalendarDate(bad)) << bad;
+}
+
+TEST(JsonStringAt, AStringOrNothingNeverAThrow) {
+  const nlohmann::json value = nlohmann::json::parse(R"({"a": "x", "b": 5, "c": null})");
+  EXPECT_EQ("x", JsonStringAt(value, "a"));
+  EXPECT_EQ("", JsonStringAt(value, "b"));
+  EXPECT_EQ("", JsonStringAt(value, "c"));
+  EXPECT_EQ("", JsonStringAt(value, "missing"));
+  EXPECT_EQ("", JsonStringAt(nlohmann::json::array({1}), "a"));
+}
+
+}  // namespace
+}  // namespace nflux

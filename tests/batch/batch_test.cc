@@ -149,6 +149,16 @@ TEST(Batch, ALineOverTheInputLimitIsItsErrorAndTheBatchGoesOn) {
   EXPECT_EQ(tail.lines[0], tail.lines[1]);
 }
 
+// An error line quotes what the line held: bytes that are not UTF-8 never make it invalid JSON.
+TEST(Batch, AnErrorLineIsValidJsonWhateverTheLineHeld) {
+  Collected out = RunOn("{\"case_id\": \"\xff\xfe\", \"patient\": 1}\n\xff\n", {.jobs = 1});
+  ASSERT_EQ(2u, out.lines.size());
+  for (const std::string& line : out.lines) {
+    ASSERT_TRUE(json::accept(line)) << line;
+    EXPECT_TRUE(json::parse(line).contains("error")) << line;
+  }
+}
+
 TEST(Batch, StrictMakesDataQualityErrorsBadLines) {
   const std::string text =
       R"({"patient": {"sex": "female", "age_years": 40}, "labs": [{"test": "ferritin", "value": -3, "unit": "ng/mL"}]})"

@@ -169,8 +169,8 @@ EOF
 LOCK_PID=$!
 for _ in $(seq 200); do [ -e "$TMP/lock_ready" ] && break; sleep 0.05; done
 expect_true "the lock holder started" test -e "$TMP/lock_ready"
-# A locked database is an I/O error (exit 1), not bad input.
-expect_exit 1 "$NFLUX" kb build --db "$LOCKED_DB"
+# A locked database is not a bug (exit 1) but something the user can act on (exit 2), named.
+expect_exit 2 "$NFLUX" kb build --db "$LOCKED_DB"
 expect_contains "$LOCKED_DB"
 expect_contains "locked"
 touch "$TMP/lock_release"
@@ -323,7 +323,7 @@ expect_line "$TMP/case_folder.json: is a directory, expected a flux file (a JSON
 if [ "$(id -u)" != 0 ]; then
   printf '{}\n' >"$TMP/unreadable.json"
   chmod 000 "$TMP/unreadable.json"
-  expect_exit 1 "$NFLUX" evaluate "$TMP/unreadable.json"
+  expect_exit 2 "$NFLUX" evaluate "$TMP/unreadable.json"
 else
   echo "SKIP: permission-denied case file (running as root, which reads any file)"
 fi

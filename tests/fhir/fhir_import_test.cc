@@ -96,6 +96,32 @@ TEST(FhirImport, PatientErrorsNameTheElement) {
             "one patient");
 }
 
+// Dates that do not exist are never used: a birth date is an error, a result's date a warning.
+TEST(FhirImport, DatesOutsideTheCalendarAreNamed) {
+  for (const char* birth : {"1980-13-45", "1980-02-30"}) {
+    json patient = kPatient;
+    patient["birthDate"] = birth;
+    EXPECT_EQ(Error(Bundle({patient})), std::string("b.json: Bundle.entry[0].resource.birthDate: expected a full date "
+                                                    "YYYY-MM-DD, got '") + birth + "'");
+  }
+  auto as_of = ImportFhir(Bundle({kPatient}), *nflux::testing::RealKnowledge(), {"2026-02-30", "b.json"});
+  ASSERT_FALSE(as_of.ok());
+  EXPECT_EQ("b.json: --as-of: expected a date YYYY-MM-DD, got '2026-02-30'", as_of.status().message());
+  Import imported = Imported(Bundle({kPatient, Lab("2276-4", 40, "ng/mL", "the day before yesterday")}));
+  EXPECT_TRUE(HasNote(imported, "Bundle.entry[1].resource.effective[x]", "invalid_date"));
+  EXPECT_EQ(1u, imported.case_json["labs"].size());
+}
+
+// A reference of the wrong type is bad input, never an internal error.
+TEST(FhirImport, AMedicationReferenceThatIsNotTextIsReported) {
+  const json statement = {{"resourceType", "MedicationStatement"}, {"status", "active"},
+                          {"medicationReference", {{"reference", 5}}}};
+  auto imported = ImportFhir(Bundle({kPatient, statement}), *nflux::testing::RealKnowledge(), {"2026-11-02", "b.json"});
+  ASSERT_FALSE(imported.ok());
+  EXPECT_NE(std::string::npos, imported.status().message().find("medicationReference.reference: expected a string"))
+      << imported.status().message();
+}
+
 TEST(FhirImport, MalformedInputIsAnErrorNamingThePath) {
   EXPECT_EQ(Error(json{{"entry", 1}}), "b.json: not a FHIR resource: expected a JSON object with a string 'resourceType'");
   json bundle = Bundle({kPatient});

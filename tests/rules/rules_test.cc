@@ -517,6 +517,20 @@ std::vector<std::string> IdsInOrder(const RuleBase& base) {
   return ids;
 }
 
+// A million broken lines once took minutes to report (each error's line looked up from the start):
+// the first 100 errors are shown, then how many more there are.
+TEST(RulesBad, ManyErrorsAreCappedAtTheFirstHundred) {
+  std::string text;
+  for (int i = 0; i < 100000; ++i) text += "rule (\n";
+  LoadResult result = Load(One(text));
+  EXPECT_EQ(nullptr, result.rules);
+  ASSERT_EQ(101u, result.errors.size());
+  EXPECT_EQ(1, result.errors[0].at.line);
+  EXPECT_EQ(result.errors[99].at.line + 1, result.errors[100].at.line);
+  EXPECT_TRUE(result.errors[100].message.ends_with("more errors after this line are not shown (the first 100 are)"))
+      << result.errors[100].message;
+}
+
 TEST(RulesStratify, ConsumerRunsAfterProducer) {
   // The consumer comes first in the file and has the higher salience; it still runs later.
   LoadResult result = LoadText(
