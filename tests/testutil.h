@@ -2,7 +2,11 @@
 // and Result<T> that print the error message when they fail, and the fixture knowledge base.
 #pragma once
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -11,6 +15,24 @@
 #include "knowledge/knowledge.h"
 
 namespace nflux::testing {
+
+// A fresh folder under the system's temporary one ("nflux_NAME_PID"), removed at the end of the test.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& name)
+      : path_(std::filesystem::temp_directory_path() / ("nflux_" + name + "_" + std::to_string(::getpid()))) {
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::string str() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
 
 inline Status StatusOf(const Status& status) { return status; }
 template <typename T>

@@ -313,9 +313,8 @@ Result<LabChange> ParseLabChange(const std::string& set) {
   const bool plus = begin != end && *begin == '+';  // from_chars takes '-' only
   if (plus) ++begin;
   // A digit or point first (after one sign): from_chars would also read "inf" and "nan".
-  if (begin != end && *begin == '-' && !plus) ++begin;
-  if (begin == end || !(std::isdigit(static_cast<unsigned char>(*begin)) || *begin == '.')) return usage;
-  if (begin[-1] == '-') --begin;
+  const char* first = begin + (begin != end && *begin == '-' && !plus ? 1 : 0);
+  if (first == end || !(std::isdigit(static_cast<unsigned char>(*first)) || *first == '.')) return usage;
   auto [number_end, error] = std::from_chars(begin, end, change.value);
   if (error == std::errc::result_out_of_range)
     return Status::InvalidArgument("--set " + set.substr(0, 64) + ": the value is out of range");

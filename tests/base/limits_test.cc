@@ -12,28 +12,16 @@
 #include "base/json.h"
 #include "base/limits.h"
 #include "base/text.h"
+#include "testutil.h"
 
 namespace nflux {
 namespace {
 
 namespace fs = std::filesystem;
 
-class ScratchDir {
- public:
-  ScratchDir() : path_(fs::path(::testing::TempDir()) / ("nflux_limits_" + std::to_string(getpid()))) {
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~ScratchDir() { fs::remove_all(path_); }
-  std::string path() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
-
 TEST(BoundedRead, AFileOverTheLimitIsBadInputNamingTheLimit) {
-  ScratchDir dir;
-  const std::string path = dir.path() + "/big.json";
+  nflux::testing::TempDir dir("limits");
+  const std::string path = dir.str() + "/big.json";
   std::ofstream(path) << std::string((1u << 20) + 1, ' ');
   auto text = ReadFileToString(path, 1u << 20);
   ASSERT_FALSE(text.ok());
@@ -51,8 +39,8 @@ TEST(BoundedRead, AnEndlessDeviceIsReadOnlyToTheLimit) {
 }
 
 TEST(BoundedRead, ALinkToItselfIsNamed) {
-  ScratchDir dir;
-  const std::string path = dir.path() + "/loop.json";
+  nflux::testing::TempDir dir("limits");
+  const std::string path = dir.str() + "/loop.json";
   fs::create_symlink("loop.json", path);
   auto text = ReadFileToString(path);
   ASSERT_FALSE(text.ok());
@@ -61,13 +49,13 @@ TEST(BoundedRead, ALinkToItselfIsNamed) {
 }
 
 TEST(ListSourceFiles, ListsSortedRelativePathsAndSkipsTheNamedFolder) {
-  ScratchDir dir;
-  fs::create_directories(dir.path() + "/b/tests");
-  std::ofstream(dir.path() + "/z.rules");
-  std::ofstream(dir.path() + "/b/a.rules");
-  std::ofstream(dir.path() + "/b/tests/t.rules");
-  std::ofstream(dir.path() + "/notes.txt");
-  auto files = ListSourceFiles(dir.path() + "/", ".rules", "tests");
+  nflux::testing::TempDir dir("limits");
+  fs::create_directories(dir.str() + "/b/tests");
+  std::ofstream(dir.str() + "/z.rules");
+  std::ofstream(dir.str() + "/b/a.rules");
+  std::ofstream(dir.str() + "/b/tests/t.rules");
+  std::ofstream(dir.str() + "/notes.txt");
+  auto files = ListSourceFiles(dir.str() + "/", ".rules", "tests");
   ASSERT_TRUE(files.ok()) << files.status().message();
   EXPECT_EQ((std::vector<std::string>{"b/a.rules", "z.rules"}), *files);
   auto all = ListSourceFiles(dir.path(), ".rules");
@@ -76,13 +64,13 @@ TEST(ListSourceFiles, ListsSortedRelativePathsAndSkipsTheNamedFolder) {
 }
 
 TEST(ListSourceFiles, ALinkToItselfIsBadInputNamingIt) {
-  ScratchDir dir;
-  std::ofstream(dir.path() + "/a.json");
-  fs::create_symlink("self.json", dir.path() + "/self.json");
+  nflux::testing::TempDir dir("limits");
+  std::ofstream(dir.str() + "/a.json");
+  fs::create_symlink("self.json", dir.str() + "/self.json");
   auto files = ListSourceFiles(dir.path(), ".json");
   ASSERT_FALSE(files.ok());
   EXPECT_EQ(Status::Code::kInvalidArgument, files.status().code());
-  EXPECT_EQ(dir.path() + "/self.json: a symbolic link that leads to itself", files.status().message());
+  EXPECT_EQ(dir.str() + "/self.json: a symbolic link that leads to itself", files.status().message());
 }
 
 std::string Nested(int depth) { return std::string(static_cast<size_t>(depth), '[') + std::string(static_cast<size_t>(depth), ']'); }

@@ -9,35 +9,22 @@
 
 #include "base/sha256.h"
 #include "base/text.h"
+#include "testutil.h"
 
 namespace nflux {
 namespace {
 
-// A fresh folder under the test's temporary directory, removed afterwards.
-class ScratchDir {
- public:
-  ScratchDir() : path_(std::filesystem::path(::testing::TempDir()) / ("nflux_text_" + std::to_string(getpid()))) {
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~ScratchDir() { std::filesystem::remove_all(path_); }
-  std::string path() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
-};
-
 TEST(ReadFileToString, ReadsTheWholeFileByteForByte) {
-  ScratchDir dir;
+  nflux::testing::TempDir dir("text");
   std::string bytes;
   for (int i = 0; i < 100000; ++i) bytes += static_cast<char>(i * 7 % 256);  // NULs included
-  const std::string path = dir.path() + "/bytes.bin";
+  const std::string path = dir.str() + "/bytes.bin";
   std::ofstream(path, std::ios::binary) << bytes;
   auto text = ReadFileToString(path);
   ASSERT_TRUE(text.ok()) << text.status().message();
   EXPECT_EQ(bytes, *text);
-  std::ofstream(dir.path() + "/empty.json");
-  EXPECT_EQ("", *ReadFileToString(dir.path() + "/empty.json"));
+  std::ofstream(dir.str() + "/empty.json");
+  EXPECT_EQ("", *ReadFileToString(dir.str() + "/empty.json"));
 }
 
 TEST(ReadFileToString, ReadsPastTheSizeTheFileSystemGives) {
@@ -49,13 +36,13 @@ TEST(ReadFileToString, ReadsPastTheSizeTheFileSystemGives) {
 }
 
 TEST(ReadFileToString, NamesThePathOfWhatItCannotRead) {
-  ScratchDir dir;
-  auto missing = ReadFileToString(dir.path() + "/none.json");
+  nflux::testing::TempDir dir("text");
+  auto missing = ReadFileToString(dir.str() + "/none.json");
   EXPECT_EQ(Status::Code::kNotFound, missing.status().code());
-  EXPECT_EQ(dir.path() + "/none.json: cannot open file: no such file", missing.status().message());
-  auto folder = ReadFileToString(dir.path());
+  EXPECT_EQ(dir.str() + "/none.json: cannot open file: no such file", missing.status().message());
+  auto folder = ReadFileToString(dir.str());
   EXPECT_EQ(Status::Code::kIOError, folder.status().code());
-  EXPECT_EQ(dir.path() + ": cannot read: it is a folder", folder.status().message());
+  EXPECT_EQ(dir.str() + ": cannot read: it is a folder", folder.status().message());
 }
 
 TEST(Sha256, GivesTheStandardDigests) {

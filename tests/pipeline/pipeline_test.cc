@@ -32,21 +32,6 @@ std::string Example(const std::string& name) {
   return text.ok() ? *text : "";
 }
 
-// A fresh folder under the system's temporary one, removed at the end of the test.
-class TempDir {
- public:
-  explicit TempDir(const std::string& name)
-      : path_(fs::temp_directory_path() / ("nflux_pipeline_" + name + "_" + std::to_string(::getpid()))) {
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 // The example case on escitalopram with nothing requested: what the gate says of a precursor there
 // cannot come from a request.
 std::string EscitalopramCase() {
@@ -164,7 +149,7 @@ TEST(PipelineOpen, MissingFoldersAreNotFound) {
 // Rule and knowledge versions are hashes of content: the same files reached by another path
 // spelling, a copy elsewhere or a symbolic link give the same versions.
 TEST(PipelineVersions, SameFilesSameVersionsWhateverThePath) {
-  TempDir temp("versions");
+  nflux::testing::TempDir temp("pipeline_versions");
   fs::copy(NFLUX_SOURCE_DIR "/rules", temp.path() / "rules", fs::copy_options::recursive);
   fs::copy(NFLUX_SOURCE_DIR "/knowledge", temp.path() / "knowledge", fs::copy_options::recursive);
   fs::create_directory_symlink(NFLUX_SOURCE_DIR "/rules", temp.path() / "linked_rules");
@@ -197,7 +182,7 @@ TEST(PipelineVersions, SameFilesSameVersionsWhateverThePath) {
 
 // The version follows the content: a changed text or a renamed file is another version.
 TEST(PipelineVersions, ContentChangesTheRulesVersion) {
-  TempDir temp("rules_content");
+  nflux::testing::TempDir temp("pipeline_rules_content");
   std::ofstream(temp.path() / "a.rules") << "# one comment\n";
   Options options = SourceOptions();
   options.rules_dir = temp.path().string();
@@ -219,7 +204,7 @@ TEST(PipelineVersions, ContentChangesTheRulesVersion) {
 // The trace names each rule's file relative to the rules folder, so the trace id of a case is the
 // same whichever path reached the folder.
 TEST(PipelineVersions, TraceIdDoesNotDependOnTheRulesPath) {
-  TempDir temp("trace");
+  nflux::testing::TempDir temp("pipeline_trace");
   fs::copy(NFLUX_SOURCE_DIR "/rules", temp.path() / "elsewhere", fs::copy_options::recursive);
   Options options = SourceOptions();
   options.rules_dir = (temp.path() / "elsewhere").string() + "/";
@@ -249,7 +234,7 @@ TEST(PipelineOpen, NoRulesIsBadInputNamingTheFolder) {
       {{{"a.rules", "# only a comment\n"}, {"b.rules", ""}}, "2 .rules file(s) with no rule in them"},
   };
   for (const auto& row : rows) {
-    TempDir temp("no_rules");
+    nflux::testing::TempDir temp("pipeline_no_rules");
     for (const auto& [name, text] : row.files) {
       fs::create_directories((temp.path() / name).parent_path());
       std::ofstream(temp.path() / name) << text;
@@ -481,7 +466,7 @@ TEST(PipelineSafety, AnUnjudgedStrategySeesTheEvaluationsAlerts) {
 // gates blocking precursors and botanicals (a knowledge copy that says so), L-tryptophan and St
 // John's wort are never options, though the flux model predicts a benefit and no rule brought them up.
 TEST(PipelineWhatIf, RedFlagGatesHoldForRankedStrategies) {
-  TempDir temp("gates");
+  nflux::testing::TempDir temp("pipeline_gates");
   fs::copy(NFLUX_SOURCE_DIR "/knowledge", temp.path() / "knowledge", fs::copy_options::recursive);
   const fs::path conclusions = temp.path() / "knowledge" / "conclusions.json";
   auto text = ReadFileToString(conclusions.string());

@@ -19,20 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  explicit TempDir(const std::string& name)
-      : path_(fs::temp_directory_path() / ("nflux_snapshot_" + name + "_" + std::to_string(::getpid()))) {
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
-
 pipeline::Options Shipped(const std::string& snapshot_dir) {
   pipeline::Options options;
   options.knowledge_dir = NFLUX_SOURCE_DIR "/knowledge";
@@ -103,7 +89,7 @@ void ExpectSamePipeline(const pipeline::Pipeline& a, const pipeline::Pipeline& b
 }
 
 TEST(Snapshot, EveryCaseEvaluatesTheSameFromTheSnapshotAsFromTheSources) {
-  TempDir cache("same");
+  nflux::testing::TempDir cache("snapshot_same");
   auto from_sources = Open(Shipped(""));
   auto writing = Open(Shipped(cache.str()));  // no image yet: opens the sources, writes one
   ASSERT_TRUE(from_sources && writing);
@@ -167,7 +153,7 @@ TEST(Snapshot, DecoderRefusesTruncatedContent) {
 
 // A damaged file on disk: the pipeline opens from the sources, answers the same, and writes a good image.
 TEST(Snapshot, DamagedFileFallsBackToTheSourcesAndIsRewritten) {
-  TempDir cache("damaged");
+  nflux::testing::TempDir cache("snapshot_damaged");
   const pipeline::Options options = Shipped(cache.str());
   auto from_sources = Open(Shipped(""));
   ASSERT_TRUE(Open(options));
@@ -190,7 +176,7 @@ TEST(Snapshot, DamagedFileFallsBackToTheSourcesAndIsRewritten) {
 
 // One changed byte in one source: a new key, the image rebuilt from the changed sources.
 TEST(Snapshot, ChangedSourceRebuildsTheImage) {
-  TempDir cache("changed"), copy("changed_sources");
+  nflux::testing::TempDir cache("snapshot_changed"), copy("snapshot_changed_sources");
   fs::copy(NFLUX_SOURCE_DIR "/knowledge", copy.str() + "/knowledge", fs::copy_options::recursive);
   fs::copy(NFLUX_SOURCE_DIR "/rules", copy.str() + "/rules", fs::copy_options::recursive);
   pipeline::Options options = Shipped(cache.str());
