@@ -21,5 +21,6 @@ inline std::shared_ptr<const knowledge::KnowledgeBase> RealKnowledge() {
   }();
   return kb;
 }
+inline const knowledge::KnowledgeBase& RealKb() { return *RealKnowledge(); }
 
 }  // namespace nflux::testing

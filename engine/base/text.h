@@ -29,6 +29,12 @@ std::string Join(const std::vector<std::string>& items, std::string_view separat
 
 // Text in upper case (ASCII): "high" -> "HIGH".
 std::string UpperCase(std::string text);
+// Upper case without white space: how ATC and ICD-10 codes are compared ("n06ab 10" is N06AB10).
+std::string CodeKey(std::string_view text);
+// 'text' in single quotes, as messages quote an id or a word.
+std::string SingleQuoted(std::string_view text);
+inline bool IsAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+inline bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
 
 // Whether `text` is a date "YYYY-MM-DD" that exists in the calendar (no month 13, no 30 February).
 bool IsCalendarDate(std::string_view text);

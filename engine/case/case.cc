@@ -88,14 +88,6 @@ bool Contains(const std::vector<std::string>& list, std::string_view id) {
   return std::find(list.begin(), list.end(), id) != list.end();
 }
 
-std::string Upper(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (!std::isspace(static_cast<unsigned char>(c))) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
-
 }  // namespace
 
 std::optional<int> Case::Symptom(std::string_view id) const {
@@ -181,11 +173,11 @@ std::string BandFor(const knowledge::Questionnaire& questionnaire, int total) {
 // ---- Medications and conditions --------------------------------------------------------------
 
 const knowledge::Node* FindMedicationByAtc(const knowledge::KnowledgeBase& kb, std::string_view atc) {
-  const std::string wanted = Upper(atc);
+  const std::string wanted = CodeKey(atc);
   if (wanted.empty()) return nullptr;
   for (const std::string& id : kb.IdsOfKind(knowledge::NodeKind::kMedication)) {
     const knowledge::Node* node = kb.Find(id);
-    if (node->medication && Upper(node->medication->atc) == wanted) return node;
+    if (node->medication && CodeKey(node->medication->atc) == wanted) return node;
   }
   return nullptr;
 }
@@ -206,14 +198,14 @@ bool InIcdRange(const std::string& code, const std::string& range) {
 }  // namespace
 
 const knowledge::Node* FindConditionByIcd10(const knowledge::KnowledgeBase& kb, std::string_view icd10) {
-  const std::string code = Upper(icd10);
+  const std::string code = CodeKey(icd10);
   if (code.empty()) return nullptr;
   const knowledge::Node* by_category = nullptr;
   size_t category_length = 0;
   const knowledge::Node* by_range = nullptr;
   for (const std::string& id : kb.IdsOfKind(knowledge::NodeKind::kCondition)) {
     const knowledge::Node* node = kb.Find(id);
-    const std::string known = node->condition ? Upper(node->condition->icd10) : std::string();
+    const std::string known = node->condition ? CodeKey(node->condition->icd10) : std::string();
     if (known.empty()) continue;
     if (known == code) return node;
     if (known.find('-') != std::string::npos) {
@@ -243,7 +235,7 @@ std::vector<std::string> MedicationClasses(const knowledge::KnowledgeBase& kb, s
 }
 
 std::vector<std::string> AtcGroupClasses(const knowledge::KnowledgeBase& kb, std::string_view atc) {
-  const std::string code = Upper(atc);
+  const std::string code = CodeKey(atc);
   std::set<std::string> classes;
   if (code.empty()) return {};
   for (const std::string& id : kb.IdsOfKind(knowledge::NodeKind::kMedicationClass)) {
@@ -251,7 +243,7 @@ std::vector<std::string> AtcGroupClasses(const knowledge::KnowledgeBase& kb, std
     if (!node->medication_class) continue;
     const std::vector<std::string>& groups = node->medication_class->atc;
     const bool holds = std::any_of(groups.begin(), groups.end(), [&](const std::string& group) {
-      const std::string prefix = Upper(group);
+      const std::string prefix = CodeKey(group);
       return !prefix.empty() && code.compare(0, prefix.size(), prefix) == 0;
     });
     if (!holds) continue;

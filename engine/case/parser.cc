@@ -71,14 +71,6 @@ std::string Limits(const std::optional<double>& low, const std::optional<double>
   return "any";
 }
 
-// Upper case without spaces: how ATC and ICD-10 codes are compared ("n06ab 10" is N06AB10).
-std::string Upper(std::string_view text) {
-  std::string out;
-  for (char c : text)
-    if (!std::isspace(static_cast<unsigned char>(c))) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // Free text as an id would spell it, for "did you mean": "Sertraline HCl" -> "sertraline_hcl".
 std::string AsId(std::string_view text) {
   std::string out;
@@ -881,7 +873,7 @@ class Parser {
       std::optional<std::string> text = reader_.String(*field, JsonChild(path, name));
       if (!text) continue;
       // An empty id, code or name names nothing; it must not become an unknown medication "".
-      if (name != "dose" && Upper(*text).empty()) Error(JsonChild(path, name), "expected a non-empty string");
+      if (name != "dose" && CodeKey(*text).empty()) Error(JsonChild(path, name), "expected a non-empty string");
       else fields[name] = *text;
     }
     return fields;
@@ -931,7 +923,7 @@ class Parser {
       medication.atc = node->medication->atc;
       medication.classes = MedicationClasses(kb_, node->id);
     } else if (f.count("atc") && !(medication.classes = AtcGroupClasses(kb_, Get(f, "atc"))).empty()) {
-      medication.id = Upper(Get(f, "atc"));
+      medication.id = CodeKey(Get(f, "atc"));
       medication.atc = medication.id;
     } else {
       UnknownMedication(f, path);
@@ -955,8 +947,8 @@ class Parser {
                                         JsonChild(path, "id") + " is " + by_id.id);
       return;
     }
-    const std::string upper = Upper(code);
-    if (!own.empty() && upper.compare(0, own.size(), Upper(own)) == 0) return;
+    const std::string upper = CodeKey(code);
+    if (!own.empty() && upper.compare(0, own.size(), CodeKey(own)) == 0) return;
     Error(JsonChild(path, "atc"), "ATC " + upper + " is not the code of " + by_id.id + " (" + own + "), named by " +
                                       JsonChild(path, "id"));
   }
@@ -984,12 +976,12 @@ class Parser {
   // codes: N06AB10 escitalopram, ...)" by edit distance; `nearest` gets the medication ids.
   std::string AtcHint(const std::string& code, std::vector<std::string>* nearest) const {
     constexpr size_t kMaxListed = 8;
-    const std::string upper = Upper(code);
+    const std::string upper = CodeKey(code);
     std::map<std::string, std::string> id_of;  // code -> medication id
     std::vector<std::string> under;
     for (const std::string& id : kb_.IdsOfKind(NodeKind::kMedication)) {
       const knowledge::Node* node = kb_.Find(id);
-      const std::string atc = node->medication ? Upper(node->medication->atc) : "";
+      const std::string atc = node->medication ? CodeKey(node->medication->atc) : "";
       if (atc.empty()) continue;
       id_of[atc] = id;
       if (!upper.empty() && atc.size() > upper.size() && atc.compare(0, upper.size(), upper) == 0) under.push_back(id);
@@ -1074,7 +1066,7 @@ class Parser {
   // bipolar_disorder, F32-F33 major_depressive_disorder)"; `nearest` gets their ids. Edit distance
   // would be noise on three-character codes.
   std::string IcdHint(const std::string& code, std::vector<std::string>* nearest) const {
-    const std::string block = Upper(code.substr(0, 2));
+    const std::string block = CodeKey(code.substr(0, 2));
     if (block.size() < 2) return "";
     std::vector<std::pair<std::string, std::string>> nearby;  // code, id
     for (const std::string& id : kb_.IdsOfKind(NodeKind::kCondition)) {
@@ -1468,7 +1460,7 @@ class Parser {
     for (size_t i = 0; i < N; ++i) {
       if (!f[i]) continue;
       std::optional<std::string_view> text = FastString(*f[i]);
-      if (!text || (names[i] != "dose" && Upper(*text).empty())) return false;
+      if (!text || (names[i] != "dose" && CodeKey(*text).empty())) return false;
       out.emplace(names[i], *text);
     }
     return true;

@@ -25,8 +25,6 @@ const std::set<std::string> kCitationFields = {"kind", "title", "authors", "sour
 const std::set<std::string> kCertainties = {"high", "moderate", "low"};
 const std::set<std::string> kVerified = {"checked", "textbook", "uncertain"};
 
-std::string Quote(const std::string& text) { return "'" + text + "'"; }
-
 // "a lab", "an enzyme".
 std::string Article(std::string_view noun) {
   // Vowel sounds, including numbers said with one ("an 80-year-old", "an 18-year-old").
@@ -97,7 +95,7 @@ bool Builder::AddFile(const SourceFile& file) {
   }
   // A key given twice would silently drop the first value: report it instead.
   for (const auto& path : parsed.duplicate_keys)
-    Report(file.path, path, "duplicate key " + Quote(path.substr(path.rfind('/') + 1)) + ": the earlier value would be lost");
+    Report(file.path, path, "duplicate key " + SingleQuoted(path.substr(path.rfind('/') + 1)) + ": the earlier value would be lost");
   json document = std::move(parsed.value);
   std::string name = file.path.substr(file.path.find_last_of('/') + 1);
   if (name == "vocabulary.json") {
@@ -113,7 +111,7 @@ bool Builder::AddFile(const SourceFile& file) {
     if (IsComment(key)) continue;
     if (key == "nodes" || key == "edges") {
       if (!value.is_array()) {
-        Report(file.path, "/" + key, Quote(key) + " must be an array");
+        Report(file.path, "/" + key, SingleQuoted(key) + " must be an array");
         continue;
       }
       for (size_t i = 0; i < value.size(); ++i) {
@@ -132,7 +130,7 @@ bool Builder::AddFile(const SourceFile& file) {
       ParseWorkUp(value, SourceRef{file.path, "/work_up"});
     } else {
       Report(file.path, "/" + key,
-             "unknown top-level key " + Quote(key) + DidYouMean(key, {"nodes", "edges", "citations", "work_up"}) +
+             "unknown top-level key " + SingleQuoted(key) + DidYouMean(key, {"nodes", "edges", "citations", "work_up"}) +
                  "; a knowledge file has 'nodes', 'edges', 'citations' and 'work_up'");
     }
   }
@@ -145,7 +143,7 @@ void Builder::ParseWorkUp(const json& value, const SourceRef& at) {
   if (!value.is_object()) return Report(at, "'work_up' must be an object with 'first_line' and 'citations'");
   for (const auto& [key, item] : value.items())
     if (!IsComment(key) && key != "first_line" && key != "citations" && key != "note")
-      Report(at.file, JsonChild(at.json_path, key), "unknown field " + Quote(key) + " in 'work_up'" +
+      Report(at.file, JsonChild(at.json_path, key), "unknown field " + SingleQuoted(key) + " in 'work_up'" +
                                                         DidYouMean(key, {"first_line", "citations", "note"}));
   std::vector<std::string> labs, citations;
   std::string error;
@@ -197,7 +195,7 @@ bool Builder::ReadNodeHeader(const json& node_json, const SourceRef& at, Node& n
   };
   text_field("id", &node.id);
   if (!node.id.empty() && !IsSnakeCaseId(node.id)) {
-    Report(at.file, JsonChild(at.json_path, "id"), "id " + Quote(node.id) + " is not snake_case ([a-z][a-z0-9_]*)");
+    Report(at.file, JsonChild(at.json_path, "id"), "id " + SingleQuoted(node.id) + " is not snake_case ([a-z][a-z0-9_]*)");
     ok = false;
   }
   std::string kind_name;
@@ -208,7 +206,7 @@ bool Builder::ReadNodeHeader(const json& node_json, const SourceRef& at, Node& n
     } else {
       std::vector<std::string> names;
       for (auto k : AllKinds()) names.emplace_back(KindName(k));
-      Report(at.file, JsonChild(at.json_path, "kind"), "unknown node kind " + Quote(kind_name) + DidYouMean(kind_name, names));
+      Report(at.file, JsonChild(at.json_path, "kind"), "unknown node kind " + SingleQuoted(kind_name) + DidYouMean(kind_name, names));
       ok = false;
     }
   }
@@ -226,7 +224,7 @@ void Builder::CheckNodeFields(const json& node_json, const SourceRef& at, const 
   for (const auto& [key, value] : node_json.items()) {
     if (IsComment(key) || kCommonNodeFields.count(key) || allowed.count(key)) continue;
     Report(at.file, JsonChild(at.json_path, key),
-           "unknown field " + Quote(key) + " for " + Article(KindName(node.kind)) + " node" +
+           "unknown field " + SingleQuoted(key) + " for " + Article(KindName(node.kind)) + " node" +
                DidYouMean(key, KeysOf(kCommonNodeFields, allowed)));
   }
   if (node_json.contains("certainty") &&
@@ -276,7 +274,7 @@ void Builder::ParsePayload(const json& node_json, const SourceRef& at, Node& nod
     case NodeKind::kEnzyme:
       if (!node_json.contains("cofactors"))
         Report(at.file, JsonChild(at.json_path, "cofactors"),
-               "enzyme " + Quote(node.id) + " does not list its cofactors (add \"cofactors\": [] if it needs none)");
+               "enzyme " + SingleQuoted(node.id) + " does not list its cofactors (add \"cofactors\": [] if it needs none)");
       break;
     case NodeKind::kPathwayStep: ParsePathwayStep(node_json, at); break;
     case NodeKind::kMedication: ParseMedication(node_json, at, node); break;
@@ -378,7 +376,7 @@ void Builder::AddNode(Node node) {
   if (!inserted) {
     const auto& first = nodes_[it->second].source;
     Report(node.source.file, JsonChild(node.source.json_path, "id"),
-           "duplicate id " + Quote(node.id) + " (first defined at " + first.file + ":" + first.json_path + ")");
+           "duplicate id " + SingleQuoted(node.id) + " (first defined at " + first.file + ":" + first.json_path + ")");
     return;
   }
   nodes_.push_back(std::move(node));
@@ -409,7 +407,7 @@ void Builder::ParseRange(const json& r, const std::string& path, const std::stri
   for (const auto& [key, value] : r.items()) {
     if (IsComment(key) || kRangeFields.count(key)) continue;
     Report(at.file, JsonChild(path, key),
-           "unknown field " + Quote(key) + " in a range" + DidYouMean(key, KeysOf(kRangeFields)));
+           "unknown field " + SingleQuoted(key) + " in a range" + DidYouMean(key, KeysOf(kRangeFields)));
   }
   for (const char* field : {"age_min", "age_max", "low", "high"}) {
     if (r.contains(field) && !r[field].is_null() && !r[field].is_number()) {
@@ -501,7 +499,7 @@ void Builder::ReadLabCodes(const json& node_json, const SourceRef& at, const Nod
       lab.loinc_certainty = value.get<std::string>();
   }
   if (lab.loinc.empty() && lab.loinc_certainty != "none")
-    Report(at.file, path("loinc"), "lab " + Quote(node.id) + " has no LOINC code (if none can be verified, say \"loinc_certainty\": \"none\")");
+    Report(at.file, path("loinc"), "lab " + SingleQuoted(node.id) + " has no LOINC code (if none can be verified, say \"loinc_certainty\": \"none\")");
   if (!lab.loinc.empty() && lab.loinc_certainty == "none")
     Report(at.file, path("loinc_certainty"), "'loinc_certainty' is \"none\" but a LOINC code is given");
   if (node_json.contains("specimen") && node_json["specimen"].is_string())
@@ -560,7 +558,7 @@ void Builder::ReadConversions(const json& conversions, const SourceRef& at, Lab&
     CheckCitationKeys(citations, SourceRef{at.file, cpath}, "citations");
     for (const auto& [key, value] : c.items())
       if (!IsComment(key) && key != "unit" && key != "factor" && key != "offset" && key != "citations" && key != "note")
-        Report(at.file, JsonChild(cpath, key), "unknown field " + Quote(key) + " in a conversion");
+        Report(at.file, JsonChild(cpath, key), "unknown field " + SingleQuoted(key) + " in a conversion");
     lab.analyte.conversions.push_back(conversion);
   }
 }
@@ -582,14 +580,14 @@ void Builder::ReadAcceptedUnits(const json& node_json, const SourceRef& at, Lab&
     lab.units.push_back(normalised);
   }
   if (!has_canonical)
-    Report(at.file, path("units"), "'units' must include the canonical unit " + Quote(lab.analyte.canonical_unit));
+    Report(at.file, path("units"), "'units' must include the canonical unit " + SingleQuoted(lab.analyte.canonical_unit));
 
 }
 
 void Builder::ReadLabRanges(const json& node_json, const SourceRef& at, const Node& node, Lab& lab) {
   auto path = [&](const std::string& field) { return JsonChild(at.json_path, field); };
   if (!node_json.contains("reference") || !node_json["reference"].is_array() || node_json["reference"].empty()) {
-    Report(at.file, path("reference"), "lab " + Quote(node.id) + " has no reference range");
+    Report(at.file, path("reference"), "lab " + SingleQuoted(node.id) + " has no reference range");
   } else {
     ParseRanges(node_json["reference"], SourceRef{at.file, path("reference")}, lab.analyte, &lab.reference);
     // Every adult must be covered, whatever their sex and age.
@@ -703,7 +701,7 @@ void Builder::ReadLabLimits(const json& node_json, const SourceRef& at, Lab& lab
       if (IsComment(key) || key == "note") continue;
       if (key != low_key && key != high_key) {
         Report(at.file, JsonChild(path(field), key),
-               "unknown field " + Quote(key) + " (expected '" + low_key + "' or '" + high_key + "')");
+               "unknown field " + SingleQuoted(key) + " (expected '" + low_key + "' or '" + high_key + "')");
       } else if (!v.is_null() && !v.is_number()) {
         Report(at.file, JsonChild(path(field), key), "'" + key + "' must be a number or null");
       }
@@ -836,7 +834,7 @@ void Builder::ParseEdge(const json& edge_json, const SourceRef& at) {
 bool Builder::ReadEdgeEnds(const json& edge_json, const SourceRef& at, Edge& edge) {
   for (const auto& [key, value] : edge_json.items()) {
     if (IsComment(key) || kEdgeFields.count(key)) continue;
-    Report(at.file, JsonChild(at.json_path, key), "unknown field " + Quote(key) + " in an edge" + DidYouMean(key, KeysOf(kEdgeFields)));
+    Report(at.file, JsonChild(at.json_path, key), "unknown field " + SingleQuoted(key) + " in an edge" + DidYouMean(key, KeysOf(kEdgeFields)));
   }
   bool ok = true;
   for (const char* field : {"from", "type", "to"}) {
@@ -853,7 +851,7 @@ bool Builder::ReadEdgeEnds(const json& edge_json, const SourceRef& at, Edge& edg
   if (!type) {
     std::vector<std::string> names;
     for (auto t : AllEdgeTypes()) names.emplace_back(EdgeTypeName(t));
-    Report(at.file, JsonChild(at.json_path, "type"), "unknown edge type " + Quote(type_name) + DidYouMean(type_name, names));
+    Report(at.file, JsonChild(at.json_path, "type"), "unknown edge type " + SingleQuoted(type_name) + DidYouMean(type_name, names));
     return false;
   }
   edge.type = *type;
@@ -942,14 +940,14 @@ void Builder::ReadEdgeLists(const json& edge_json, const SourceRef& at, RawEdge&
 }
 
 void Builder::ParseCitation(const std::string& key, const json& citation, const SourceRef& at) {
-  if (!IsSnakeCaseId(key)) Report(at, "citation key " + Quote(key) + " is not snake_case");
+  if (!IsSnakeCaseId(key)) Report(at, "citation key " + SingleQuoted(key) + " is not snake_case");
   if (!citation.is_object()) {
     Report(at, "a citation must be an object");
     return;
   }
   for (const auto& [field, value] : citation.items()) {
     if (IsComment(field) || kCitationFields.count(field)) continue;
-    Report(at.file, JsonChild(at.json_path, field), "unknown field " + Quote(field) + " in a citation" + DidYouMean(field, KeysOf(kCitationFields)));
+    Report(at.file, JsonChild(at.json_path, field), "unknown field " + SingleQuoted(field) + " in a citation" + DidYouMean(field, KeysOf(kCitationFields)));
   }
   for (const char* field : {"title", "source"})
     if (!citation.contains(field) || !citation[field].is_string() || citation[field].get<std::string>().empty())
@@ -965,7 +963,7 @@ void Builder::ParseCitation(const std::string& key, const json& citation, const 
   ParseCitationStanding(citation, at, parsed);
   auto [it, inserted] = citations_.emplace(key, std::move(parsed));
   if (!inserted)
-    Report(at, "duplicate citation key " + Quote(key) + " (first defined at " + it->second.source.file + ":" +
+    Report(at, "duplicate citation key " + SingleQuoted(key) + " (first defined at " + it->second.source.file + ":" +
                    it->second.source.json_path + ")");
 }
 
@@ -1057,17 +1055,17 @@ void Builder::ValidateEdges() {
     const Node* from = nullptr;
     const Node* to = nullptr;
     if (auto it = node_index_.find(edge.from); it != node_index_.end()) from = &nodes_[it->second];
-    else Report(file, raw.from_path, "unknown node " + Quote(edge.from) + DidYouMean(edge.from, ids));
+    else Report(file, raw.from_path, "unknown node " + SingleQuoted(edge.from) + DidYouMean(edge.from, ids));
     if (auto it = node_index_.find(edge.to); it != node_index_.end()) to = &nodes_[it->second];
-    else Report(file, raw.to_path, "unknown node " + Quote(edge.to) + DidYouMean(edge.to, ids));
+    else Report(file, raw.to_path, "unknown node " + SingleQuoted(edge.to) + DidYouMean(edge.to, ids));
     for (const auto& key : edge.citations)
-      if (!citations_.count(key)) Report(file, raw.citations_path, "unknown citation " + Quote(key) + DidYouMean(key, citation_keys));
+      if (!citations_.count(key)) Report(file, raw.citations_path, "unknown citation " + SingleQuoted(key) + DidYouMean(key, citation_keys));
     if (!from || !to) continue;
     const EdgeRule& rule = RuleFor(edge.type);
     if (!rule.from.count(from->kind) || !rule.to.count(to->kind)) {
       Report(edge.source, "edge type '" + std::string(EdgeTypeName(edge.type)) + "' cannot go from a " +
-                              std::string(KindName(from->kind)) + " (" + Quote(edge.from) + ") to a " +
-                              std::string(KindName(to->kind)) + " (" + Quote(edge.to) + "); allowed: " +
+                              std::string(KindName(from->kind)) + " (" + SingleQuoted(edge.from) + ") to a " +
+                              std::string(KindName(to->kind)) + " (" + SingleQuoted(edge.to) + "); allowed: " +
                               KindList(rule.from) + " -> " + KindList(rule.to));
       continue;
     }
@@ -1078,14 +1076,14 @@ void Builder::ValidateEdges() {
                                               nodes_[it->second].kind == NodeKind::kCondition);
       if (!fits)
         Report(file, edge.source.json_path + "/unless/" + std::to_string(i),
-               "'unless' needs a medication, medication class or condition id, not " + Quote(edge.unless[i]) +
+               "'unless' needs a medication, medication class or condition id, not " + SingleQuoted(edge.unless[i]) +
                    DidYouMean(edge.unless[i], ids));
     }
     ReadEdgeWhen(raw, *to);
     if (!edge.alert.empty()) {
       auto it = node_index_.find(edge.alert);
       if (it == node_index_.end() || nodes_[it->second].kind != NodeKind::kAlert)
-        Report(file, edge.source.json_path + "/alert", "unknown alert " + Quote(edge.alert) +
+        Report(file, edge.source.json_path + "/alert", "unknown alert " + SingleQuoted(edge.alert) +
                                                            DidYouMean(edge.alert, ids));
     }
     auto key = std::make_tuple(edge.from, edge.type, edge.to);
@@ -1104,7 +1102,7 @@ void Builder::CheckPendingLabs() {
   for (const auto& pending : pending_labs_) {
     auto it = node_index_.find(pending.id);
     if (it == node_index_.end() || nodes_[it->second].kind != NodeKind::kLab)
-      Report(pending.file, pending.json_path, "unknown lab " + Quote(pending.id) + DidYouMean(pending.id, IdsOf(NodeKind::kLab)));
+      Report(pending.file, pending.json_path, "unknown lab " + SingleQuoted(pending.id) + DidYouMean(pending.id, IdsOf(NodeKind::kLab)));
   }
 }
 
@@ -1151,7 +1149,7 @@ std::shared_ptr<KnowledgeBase> Builder::Finish() {
   for (const auto& [key, c] : citations_) citation_keys.push_back(key);
   auto check_keys = [&](const std::vector<std::string>& keys, const std::string& file, const std::string& path) {
     for (const auto& key : keys)
-      if (!citations_.count(key)) Report(file, path, "unknown citation " + Quote(key) + DidYouMean(key, citation_keys));
+      if (!citations_.count(key)) Report(file, path, "unknown citation " + SingleQuoted(key) + DidYouMean(key, citation_keys));
   };
   for (const auto& node : nodes_) {
     check_keys(node.citations, node.source.file, JsonChild(node.source.json_path, "citations"));

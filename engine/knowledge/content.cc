@@ -3,15 +3,11 @@
 // strategies with targets).
 #include <set>
 
+#include "base/text.h"
 #include "knowledge/builder.h"
 #include "knowledge/schema.h"
 
 namespace nflux::knowledge {
-namespace {
-
-std::string Quote(const std::string& text) { return "'" + text + "'"; }
-
-}  // namespace
 
 void Builder::CheckContent(const KnowledgeBase& kb) {
   for (const auto& node : kb.nodes()) {
@@ -20,7 +16,7 @@ void Builder::CheckContent(const KnowledgeBase& kb) {
       const Node* target = kb.Find(transmitter);
       if (!target || target->kind != NodeKind::kNeurotransmitter)
         Report(node.source.file, node.source.json_path + "/neurotransmitter",
-               "pathway " + Quote(node.id) + " names " + Quote(transmitter) + ", which is not a neurotransmitter node");
+               "pathway " + SingleQuoted(node.id) + " names " + SingleQuoted(transmitter) + ", which is not a neurotransmitter node");
       std::set<std::string> phases;
       for (const Edge* edge : kb.InEdges(node.id)) {
         if (edge->type != EdgeType::kPartOf) continue;
@@ -28,12 +24,12 @@ void Builder::CheckContent(const KnowledgeBase& kb) {
       }
       for (const char* phase : {"synthesis", "breakdown"})
         if (!phases.count(phase))
-          Report(node.source, "transmitter pathway " + Quote(node.id) + " has no " + phase + " step");
+          Report(node.source, "transmitter pathway " + SingleQuoted(node.id) + " has no " + phase + " step");
     }
     if (node.kind == NodeKind::kStrategy) {
       bool has_target = false;
       for (const Edge* edge : kb.OutEdges(node.id)) has_target |= edge->type == EdgeType::kTargets;
-      if (!has_target) Report(node.source, "strategy " + Quote(node.id) + " has no 'targets' edge: say what it acts on");
+      if (!has_target) Report(node.source, "strategy " + SingleQuoted(node.id) + " has no 'targets' edge: say what it acts on");
     }
   }
 }
@@ -55,12 +51,12 @@ void Builder::CheckVocabulary(const KnowledgeBase& kb) {
       std::string path = "/" + section + "/" + id;
       const Node* node = kb.Find(id);
       if (!node) {
-        Report(vocabulary_file_, path, "id " + Quote(id) + " required by the vocabulary is not defined (expected a node of kind " +
+        Report(vocabulary_file_, path, "id " + SingleQuoted(id) + " required by the vocabulary is not defined (expected a node of kind " +
                                            KindList(kinds) + ")");
         continue;
       }
       if (!kinds.count(node->kind)) {
-        Report(vocabulary_file_, path, "id " + Quote(id) + " is of kind " + std::string(KindName(node->kind)) +
+        Report(vocabulary_file_, path, "id " + SingleQuoted(id) + " is of kind " + std::string(KindName(node->kind)) +
                                            "; the vocabulary needs kind " + KindList(kinds));
         continue;
       }
@@ -70,14 +66,14 @@ void Builder::CheckVocabulary(const KnowledgeBase& kb) {
         std::string code = entry["loinc"].get<std::string>();
         bool to_verify = code.rfind("to be verified", 0) == 0;
         if (!to_verify && node->lab && node->lab->loinc != code)
-          Report(at.file, at.json_path + "/loinc", "lab " + Quote(id) + " has LOINC " + Quote(node->lab->loinc) +
-                                                       " but the vocabulary says " + Quote(code));
+          Report(at.file, at.json_path + "/loinc", "lab " + SingleQuoted(id) + " has LOINC " + SingleQuoted(node->lab->loinc) +
+                                                       " but the vocabulary says " + SingleQuoted(code));
       }
       if (section == "medications") {
         const std::string atc = node->medication ? node->medication->atc : "";
         if (entry.contains("atc") && entry["atc"].is_string() && atc != entry["atc"].get<std::string>())
-          Report(at.file, at.json_path + "/atc", "medication " + Quote(id) + " has ATC " + Quote(atc) +
-                                                     " but the vocabulary says " + Quote(entry["atc"].get<std::string>()));
+          Report(at.file, at.json_path + "/atc", "medication " + SingleQuoted(id) + " has ATC " + SingleQuoted(atc) +
+                                                     " but the vocabulary says " + SingleQuoted(entry["atc"].get<std::string>()));
         std::set<std::string> classes;
         for (const Edge* edge : kb.OutEdges(id))
           if (edge->type == EdgeType::kMemberOf) classes.insert(edge->to);
@@ -85,12 +81,12 @@ void Builder::CheckVocabulary(const KnowledgeBase& kb) {
           for (const auto& cls : entry["classes"])
             if (cls.is_string() && !classes.count(cls.get<std::string>()))
               Report(at.file, at.json_path + "/classes",
-                     "medication " + Quote(id) + " lacks the vocabulary class " + Quote(cls.get<std::string>()));
+                     "medication " + SingleQuoted(id) + " lacks the vocabulary class " + SingleQuoted(cls.get<std::string>()));
       }
       const std::string icd10 = node->condition ? node->condition->icd10 : "";
       if (section == "conditions" && entry.contains("icd10") && entry["icd10"].is_string() && icd10 != entry["icd10"].get<std::string>())
-        Report(at.file, at.json_path + "/icd10", "condition " + Quote(id) + " has ICD-10 " + Quote(icd10) +
-                                                     " but the vocabulary says " + Quote(entry["icd10"].get<std::string>()));
+        Report(at.file, at.json_path + "/icd10", "condition " + SingleQuoted(id) + " has ICD-10 " + SingleQuoted(icd10) +
+                                                     " but the vocabulary says " + SingleQuoted(entry["icd10"].get<std::string>()));
     }
   }
 }

@@ -13,8 +13,6 @@ namespace {
 using nlohmann::json;
 using Subject = Criterion::Subject;
 
-std::string Quote(const std::string& text) { return "'" + text + "'"; }
-
 // Subject keys of a criterion in `implied_by`, with the node kinds their id may name.
 struct SubjectKey {
   const char* key;
@@ -83,7 +81,7 @@ std::optional<Criterion> Builder::ParseImpliedBy(const json& object, const Sourc
   std::vector<std::string> allowed = kComparators;
   for (const auto& key : SubjectKeys()) allowed.emplace_back(key.key);
   for (const auto& key : JsonReader::UnknownFields(object, allowed, true))
-    Report(at.file, JsonChild(at.json_path, key), "unknown field " + Quote(key) + " in a criterion" + DidYouMean(key, allowed));
+    Report(at.file, JsonChild(at.json_path, key), "unknown field " + SingleQuoted(key) + " in a criterion" + DidYouMean(key, allowed));
   Criterion criterion;
   ReadComparators(object, at, criterion);
   int subjects = 0;
@@ -119,7 +117,7 @@ void Builder::ReadEdgeWhen(RawEdge& raw, const Node& target) {
       return;
     }
     for (const auto& key : JsonReader::UnknownFields(*when, kComparators, true))
-      Report(edge.source.file, JsonChild(path, key), "unknown field " + Quote(key) + " in 'when'" + DidYouMean(key, kComparators));
+      Report(edge.source.file, JsonChild(path, key), "unknown field " + SingleQuoted(key) + " in 'when'" + DidYouMean(key, kComparators));
     ReadComparators(*when, SourceRef{edge.source.file, path}, criterion);
   }
   criterion.subject = SubjectOfTarget(target.kind).value_or(Subject::kCondition);
@@ -140,7 +138,7 @@ void Builder::CheckCriterion(const Criterion& criterion) {
     if (key.subject != criterion.subject || key.kinds.empty() || kind_ok(key.kinds)) continue;
     std::vector<std::string> ids;
     for (NodeKind kind : key.kinds) for (auto& id : IdsOf(kind)) ids.push_back(id);
-    Report(at, std::string("unknown ") + key.key + " " + Quote(criterion.id) + DidYouMean(criterion.id, ids));
+    Report(at, std::string("unknown ") + key.key + " " + SingleQuoted(criterion.id) + DidYouMean(criterion.id, ids));
   }
   switch (criterion.subject) {
     case Subject::kLab:
@@ -152,7 +150,7 @@ void Builder::CheckCriterion(const Criterion& criterion) {
       break;
     case Subject::kPatient:
       if (criterion.id != "pregnant" && criterion.id != "lactating")
-        Report(at, "'patient' must be \"pregnant\" or \"lactating\", not " + Quote(criterion.id));
+        Report(at, "'patient' must be \"pregnant\" or \"lactating\", not " + SingleQuoted(criterion.id));
       break;
     default:
       break;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <iterator>
 
+#include "base/text.h"
 #include "knowledge/vocabulary.h"
 
 namespace nflux::rules {
@@ -77,15 +78,6 @@ std::vector<TestForm> BuildForms() {
   };
 }
 
-// 'words', built piece by piece (GCC 12 warns falsely on "'" + std::string(...) + "'").
-std::string Quoted(std::string_view words) {
-  std::string out;
-  out += '\'';
-  out += words;
-  out += '\'';
-  return out;
-}
-
 std::string_view FirstWord(std::string_view words) { return words.substr(0, words.find(' ')); }
 
 std::string_view SecondWord(std::string_view words) {
@@ -123,7 +115,7 @@ void FinishGroup(KeywordGrammar::WordGroup* group) {
   if (group->single) group->choices = group->single->choices;
   for (const auto& [second, form] : group->seconds) group->choices.emplace_back(second);
   group->noun = group->single ? group->single->noun : group->seconds.front().second->noun;
-  group->quoted = Quoted(group->word);
+  group->quoted = SingleQuoted(group->word);
 }
 
 std::vector<KeywordGrammar> BuildGrammars() {
@@ -147,7 +139,7 @@ std::vector<KeywordGrammar> BuildGrammars() {
 const std::vector<TestForm>& TestForms() {
   static const std::vector<TestForm> forms = [] {
     std::vector<TestForm> out = BuildForms();
-    for (TestForm& form : out) form.quoted_words = Quoted(form.words);
+    for (TestForm& form : out) form.quoted_words = SingleQuoted(form.words);
     return out;
   }();
   return forms;

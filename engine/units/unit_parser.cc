@@ -96,9 +96,6 @@ std::string Quote(std::string_view text) {
   return quoted;
 }
 
-bool IsAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
-
 }  // namespace
 
 // Builds Units; the only class allowed to construct one.

@@ -6,13 +6,11 @@
 #include <string_view>
 #include <vector>
 
+#include "base/text.h"
 #include "units/units.h"
 
 namespace nflux::units {
 namespace {
-
-bool IsAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
 
 std::string ToLower(std::string_view text) {
   std::string lower(text);

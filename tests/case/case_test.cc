@@ -22,7 +22,7 @@
 namespace nflux::casefile {
 namespace {
 
-const knowledge::KnowledgeBase& Kb() { return *nflux::testing::RealKnowledge(); }
+using nflux::testing::RealKb;
 
 // A case with the required patient fields (female, 44) and `rest` (more top-level fields).
 std::string CaseWith(const std::string& rest) {
@@ -36,7 +36,7 @@ std::string CaseWith(const std::string& rest) {
 }
 
 Result<Case> Parse(const std::string& text, bool strict = false) {
-  return ParseCase(text, Kb(), ParseOptions{strict, "case.json"});
+  return ParseCase(text, RealKb(), ParseOptions{strict, "case.json"});
 }
 
 std::string ExampleText(const char* name) {
@@ -424,7 +424,7 @@ TEST(CaseParse, BadCases) {
 }
 
 TEST(CaseParse, SourceNameIsOptional) {
-  Result<Case> parsed = ParseCase(R"({"patient": {"sex": "female"}})", Kb(), ParseOptions{});
+  Result<Case> parsed = ParseCase(R"({"patient": {"sex": "female"}})", RealKb(), ParseOptions{});
   ASSERT_FALSE(parsed.ok());
   EXPECT_EQ("/patient: missing required field 'age_years'", parsed.status().message());
 }
@@ -736,25 +736,25 @@ TEST(CaseParse, ListsOverTheirLimitAreRefusedBeforeTheyAreRead) {
 // ---- Helpers exposed for other modules -------------------------------------------------------
 
 TEST(CaseHelpers, ScoringAndLookups) {
-  const knowledge::Questionnaire& pss10 = *Kb().Find("pss10")->questionnaire;
+  const knowledge::Questionnaire& pss10 = *RealKb().Find("pss10")->questionnaire;
   EXPECT_EQ(40, ScoreItems(pss10, {4, 4, 4, 0, 0, 4, 0, 0, 4, 4}));
   EXPECT_EQ("moderate", BandFor(pss10, 14));
   EXPECT_EQ("", BandFor(pss10, 41));
-  EXPECT_EQ("combined_oral_contraceptive", FindMedicationByAtc(Kb(), "G03AA")->id);
-  EXPECT_EQ(nullptr, FindMedicationByAtc(Kb(), "G03"));
-  EXPECT_EQ("major_depressive_disorder", FindConditionByIcd10(Kb(), "F32")->id);
-  EXPECT_EQ("insomnia_disorder", FindConditionByIcd10(Kb(), "G47.01")->id);
-  EXPECT_EQ("obstructive_sleep_apnea", FindConditionByIcd10(Kb(), "G47.33")->id);
-  EXPECT_EQ(nullptr, FindConditionByIcd10(Kb(), "F34"));
-  EXPECT_EQ(nullptr, FindConditionByIcd10(Kb(), "E83.1"));
+  EXPECT_EQ("combined_oral_contraceptive", FindMedicationByAtc(RealKb(), "G03AA")->id);
+  EXPECT_EQ(nullptr, FindMedicationByAtc(RealKb(), "G03"));
+  EXPECT_EQ("major_depressive_disorder", FindConditionByIcd10(RealKb(), "F32")->id);
+  EXPECT_EQ("insomnia_disorder", FindConditionByIcd10(RealKb(), "G47.01")->id);
+  EXPECT_EQ("obstructive_sleep_apnea", FindConditionByIcd10(RealKb(), "G47.33")->id);
+  EXPECT_EQ(nullptr, FindConditionByIcd10(RealKb(), "F34"));
+  EXPECT_EQ(nullptr, FindConditionByIcd10(RealKb(), "E83.1"));
   // The closure follows class -> class edges (ssri is in serotonergic and antidepressant).
   EXPECT_EQ((std::vector<std::string>{"antidepressant", "cyp1a2_inhibitor", "serotonergic", "ssri"}),
-            MedicationClasses(Kb(), "fluvoxamine"));
-  EXPECT_EQ((std::vector<std::string>{"antidepressant", "serotonergic", "ssri"}), AtcGroupClasses(Kb(), "n06ab 99"));
+            MedicationClasses(RealKb(), "fluvoxamine"));
+  EXPECT_EQ((std::vector<std::string>{"antidepressant", "serotonergic", "ssri"}), AtcGroupClasses(RealKb(), "n06ab 99"));
   EXPECT_EQ((std::vector<std::string>{"antiparkinson", "mao_b_inhibitor", "maoi", "serotonergic"}),
-            AtcGroupClasses(Kb(), "N04BD99"));
-  EXPECT_TRUE(AtcGroupClasses(Kb(), "N06").empty());  // above every group code
-  EXPECT_TRUE(AtcGroupClasses(Kb(), "").empty());
+            AtcGroupClasses(RealKb(), "N04BD99"));
+  EXPECT_TRUE(AtcGroupClasses(RealKb(), "N06").empty());  // above every group code
+  EXPECT_TRUE(AtcGroupClasses(RealKb(), "").empty());
 }
 
 // ---- Example files ---------------------------------------------------------------------------
@@ -767,7 +767,7 @@ TEST(CaseExamples, AllExamplesParse) {
     ++count;
     Result<std::string> text = ReadFileToString(entry.path().string());
     ASSERT_TRUE(text.ok()) << text.status().message();
-    Result<Case> parsed = ParseCase(*text, Kb(), ParseOptions{true, entry.path().filename().string()});
+    Result<Case> parsed = ParseCase(*text, RealKb(), ParseOptions{true, entry.path().filename().string()});
     ASSERT_TRUE(parsed.ok()) << parsed.status().message();
     EXPECT_FALSE(parsed->case_id.empty());
   }
@@ -795,14 +795,14 @@ TEST(CaseExamples, HealthyControlHasNoFindings) {
 TEST(CaseParse, KeysGivenTwiceAreErrors) {
   Result<Case> parsed = ParseCase(R"({"patient": {"sex": "female", "age_years": 40},
                                       "symptoms": {"low_mood": 1, "low_mood": 3}})",
-                                  Kb(), ParseOptions{false, "case.json"});
+                                  RealKb(), ParseOptions{false, "case.json"});
   ASSERT_FALSE(parsed.ok());
   EXPECT_EQ(parsed.status().message(), "case.json: /symptoms/low_mood: key given twice; the earlier value would be lost");
 }
 
 // The formulas are code, the indices knowledge: each derived_index node needs a formula.
 TEST(Derived, EveryDerivedIndexNodeHasAFormula) {
-  for (const auto& id : Kb().IdsOfKind(knowledge::NodeKind::kDerivedIndex)) EXPECT_TRUE(HasFormula(id)) << id;
+  for (const auto& id : RealKb().IdsOfKind(knowledge::NodeKind::kDerivedIndex)) EXPECT_TRUE(HasFormula(id)) << id;
   EXPECT_FALSE(HasFormula("bmi"));
 }
 
@@ -821,15 +821,15 @@ TEST(CaseMedications, EveryReferenceSerotonergicDrugIsSerotonergic) {
       "cyclobenzaprine", "ondansetron", "granisetron"};
   for (const char* id : kSerotonergic) {
     SCOPED_TRACE(id);
-    const knowledge::Node* node = Kb().Find(id);
+    const knowledge::Node* node = RealKb().Find(id);
     ASSERT_NE(nullptr, node);
     EXPECT_EQ(knowledge::NodeKind::kMedication, node->kind);
-    const std::vector<std::string> classes = MedicationClasses(Kb(), id);
+    const std::vector<std::string> classes = MedicationClasses(RealKb(), id);
     EXPECT_TRUE(std::find(classes.begin(), classes.end(), "serotonergic") != classes.end());
   }
   // MAOIs: non-selective, MAO-B selective and IV methylene blue are all maoi.
   for (const char* id : {"phenelzine", "isocarboxazid", "selegiline", "safinamide", "methylene_blue", "moclobemide"}) {
-    const std::vector<std::string> classes = MedicationClasses(Kb(), id);
+    const std::vector<std::string> classes = MedicationClasses(RealKb(), id);
     EXPECT_TRUE(std::find(classes.begin(), classes.end(), "maoi") != classes.end()) << id;
   }
 }
@@ -838,13 +838,13 @@ TEST(CaseMedications, EveryReferenceSerotonergicDrugIsSerotonergic) {
 // two medications share one, so that a code names one medication.
 TEST(CaseMedications, AtcCodesAreWellFormedAndUnique) {
   std::map<std::string, std::string> by_code;
-  for (const std::string& id : Kb().IdsOfKind(knowledge::NodeKind::kMedication)) {
-    const std::string& atc = Kb().Find(id)->medication->atc;
+  for (const std::string& id : RealKb().IdsOfKind(knowledge::NodeKind::kMedication)) {
+    const std::string& atc = RealKb().Find(id)->medication->atc;
     if (id != "combined_oral_contraceptive") {
       EXPECT_EQ(7u, atc.size()) << id << " " << atc;
     }
     EXPECT_TRUE(by_code.emplace(atc, id).second) << atc << ": " << id << " and " << by_code[atc];
-    EXPECT_EQ(Kb().Find(id), FindMedicationByAtc(Kb(), atc)) << id;
+    EXPECT_EQ(RealKb().Find(id), FindMedicationByAtc(RealKb(), atc)) << id;
   }
   EXPECT_GE(by_code.size(), 250u);
 }

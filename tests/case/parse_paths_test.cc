@@ -24,7 +24,7 @@ namespace {
 
 using ordered = nlohmann::ordered_json;
 
-const knowledge::KnowledgeBase& Kb() { return *nflux::testing::RealKnowledge(); }
+using nflux::testing::RealKb;
 
 // Doubles compare by their bits: -0.0 is not 0.0 here.
 bool SameNumber(double a, double b) { return std::bit_cast<uint64_t>(a) == std::bit_cast<uint64_t>(b); }
@@ -200,13 +200,13 @@ struct Outcome {
 bool ExpectBothPathsAgree(const std::string& text, bool strict, const std::string& name) {
   SCOPED_TRACE(name);
   const ParseOptions options{strict, name};
-  const Result<Case> slow = ParseCaseStrict(text, Kb(), options);
-  const std::optional<Case> fast = ParseCaseFast(text, Kb(), options);
+  const Result<Case> slow = ParseCaseStrict(text, RealKb(), options);
+  const std::optional<Case> fast = ParseCaseFast(text, RealKb(), options);
   if (fast) {
     EXPECT_TRUE(slow.ok()) << "the fast path read a case the strict path rejects: " << slow.status().message();
     if (slow.ok()) ExpectSameCase(*fast, *slow);
   }
-  const Result<Case> chosen = ParseCase(text, Kb(), options);
+  const Result<Case> chosen = ParseCase(text, RealKb(), options);
   EXPECT_EQ(chosen.ok(), slow.ok());
   if (chosen.ok() && slow.ok()) ExpectSameCase(*chosen, *slow);
   if (!chosen.ok() && !slow.ok()) {
@@ -358,10 +358,10 @@ TEST(CaseParsePaths, FastPathLeavesProblemsToTheStrictPath) {
       "\xef\xbb\xbf{" + patient + "}",
   };
   for (const std::string& text : left) {
-    EXPECT_FALSE(ParseCaseFast(text, Kb(), {}).has_value()) << text;
+    EXPECT_FALSE(ParseCaseFast(text, RealKb(), {}).has_value()) << text;
     ExpectBothPathsAgree(text, false, text);
   }
-  EXPECT_TRUE(ParseCaseFast("{" + patient + "}", Kb(), {}).has_value());
+  EXPECT_TRUE(ParseCaseFast("{" + patient + "}", RealKb(), {}).has_value());
 }
 
 }  // namespace
