@@ -119,7 +119,7 @@ struct Command {
   void (*setup)(CLI::App* command, Context& context);
 };
 
-void SetupKbCommand(CLI::App* command, Context& context);
+void SetupKbCommand(CLI::App* kb, Context& context);
 void SetupUnitsCommand(CLI::App* command, Context& context);
 void SetupEvaluateCommand(CLI::App* command, Context& context);
 void SetupExplainCommand(CLI::App* command, Context& context);

@@ -212,7 +212,7 @@ void SetupRulesCommand(CLI::App* rules_command, Context& context) {
 
   auto* check = rules_command->add_subcommand(
       "check", "Load every rule file; print every error, or that there is no rule at all (exit 3 if any)");
-  check->add_flag("--json", args->json, "Print {\"rules\", \"files\", \"errors\"} as JSON");
+  check->add_flag("--json", args->json, R"(Print {"rules", "files", "errors"} as JSON)");
   AddKnowledgeSourceOptions(check, context.options);
   check->callback([&context, args] { context.exit_code = RunCheck(context, *args); });
 

@@ -55,7 +55,7 @@ void SetupUnitsCommand(CLI::App* units_command, Context& context) {
   convert->add_option("UNIT", args->from, "Its unit, UCUM-style (ng/mL, pmol/L, m[IU]/L, %...)")->required();
   convert->add_option("--to", args->to, "The unit wanted")->required();
   convert->add_option("--test", args->test, "The lab (id or LOINC) when the molar mass matters, e.g. vitamin_b12");
-  convert->add_flag("--json", args->json, "Print {\"value\": ..., \"unit\": ...}");
+  convert->add_flag("--json", args->json, R"(Print {"value": ..., "unit": ...})");
   convert->callback([&context, args] { context.exit_code = RunConvert(context, *args); });
 }
 

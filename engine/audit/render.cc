@@ -217,9 +217,13 @@ std::string NotesText(const CaseCourse& course, const std::string& bullet) {
   return out;
 }
 
-std::string MarkdownCell(std::string text) {
+std::string MarkdownCell(std::string_view text) {
   std::string out;
-  for (char c : text) out += c == '|' ? std::string("\\|") : std::string(1, c);
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '|') out += '\\';
+    out += c;
+  }
   return out;
 }
 

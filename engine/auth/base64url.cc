@@ -44,6 +44,7 @@ std::optional<std::string> Base64UrlDecode(std::string_view text) {
   uint32_t buffer = 0;
   int bits = 0;
   for (unsigned char c : text) {
+    // NOLINTNEXTLINE(bugprone-signed-char-misuse): the table is signed on purpose, -1 marks a non-alphabet byte
     int value = kDecode[c];
     if (value < 0) return std::nullopt;
     buffer = (buffer << 6) | static_cast<uint32_t>(value);

@@ -21,7 +21,7 @@ std::optional<std::string> Base64UrlDecode(std::string_view text);
 // Parses one public JWK at `path` (RSA with n and e, or EC P-384 with x and y), reporting every
 // problem to `reader`: private members present, symmetric keys, other curves, weak RSA keys,
 // points off the curve, an `alg` other than the key type's algorithm, a `use` other than "sig".
-std::optional<PublicKey> ParseJwk(const nlohmann::json& jwk, const std::string& path, const JsonReader& reader);
+std::optional<PublicKey> ParseJwk(const nlohmann::json& value, const std::string& path, const JsonReader& reader);
 
 // True when `signature` (the JOSE form: PKCS#1 v1.5 bytes for RS384, raw r||s for ES384) is a
 // valid signature of `signing_input` under `key` with SHA-384. REQUIRES: key.key not null.

@@ -45,7 +45,7 @@ std::optional<std::string> JoseEcdsaToDer(std::string_view raw, size_t half) {
   int length = i2d_ECDSA_SIG(sig.get(), nullptr);
   if (length <= 0) return std::nullopt;
   std::string der(static_cast<size_t>(length), '\0');
-  unsigned char* out = reinterpret_cast<unsigned char*>(der.data());
+  auto* out = reinterpret_cast<unsigned char*>(der.data());
   if (i2d_ECDSA_SIG(sig.get(), &out) != length) return std::nullopt;
   return der;
 }

@@ -27,7 +27,7 @@ std::string Echo(std::string_view text) {
 }
 
 std::string IsoTime(int64_t seconds) {
-  std::time_t t = static_cast<std::time_t>(seconds);
+  auto t = static_cast<std::time_t>(seconds);
   std::tm tm{};
   if (!gmtime_r(&t, &tm)) return std::to_string(seconds);
   char buffer[32];
@@ -132,7 +132,7 @@ Result<const PublicKey*> FindKey(const CompactJws& jws, const AuthConfig& config
   const std::string* jku = StringMember(jws.header, "jku");
   if (jku && !issuer->jku.empty() && std::find(issuer->jku.begin(), issuer->jku.end(), *jku) == issuer->jku.end())
     return Reject("jku " + Echo(*jku) + " is not allowed for issuer " + Echo(*iss));
-  const std::string& kid = jws.header["kid"].get_ref<const std::string&>();
+  const auto& kid = jws.header["kid"].get_ref<const std::string&>();
   const PublicKey* key = issuer->FindKey(kid);
   if (!key) return Reject("no key " + Echo(kid) + " for issuer " + Echo(*iss));
   JwsAlgorithm alg = *HeaderAlgorithm(jws.header);

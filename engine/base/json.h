@@ -114,6 +114,7 @@ class JsonReader {
   template <typename E>
   std::optional<E> Enum(const nlohmann::json& value, const std::string& path) const {
     std::vector<std::string> words;
+    words.reserve(EnumNames<E>::kNames.size());
     for (const auto& [e, name] : EnumNames<E>::kNames) words.emplace_back(name);
     std::optional<std::string> word = OneOf(value, path, words);
     if (!word) return std::nullopt;

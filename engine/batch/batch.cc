@@ -101,7 +101,7 @@ Outcome EvaluateOne(const pipeline::Pipeline& pipeline, CaseText item, const Opt
 // string is patched rather than the report dumped again, which would cost the writer thread as much
 // as storing the run; a line of another shape is parsed and dumped again.
 void SetTraceId(std::string& line, const std::string& run) {
-  static constexpr std::string_view kKey = ",\"trace_id\":\"";
+  static constexpr std::string_view kKey = R"(,"trace_id":")";
   const size_t at = line.rfind(kKey);
   const size_t value = at + kKey.size();
   if (at != std::string::npos && line.ends_with("\"}") && line.find('"', value) == line.size() - 2) {
@@ -143,6 +143,7 @@ class Pool {
     std::unique_lock lock(mutex_);
     done_ready_.wait(lock, [&] { return done_.count(sequence) > 0; });
     auto node = done_.extract(sequence);
+    // cppcheck-suppress returnStdMoveLocal ; mapped() is a reference into the node: no elision applies
     return std::move(node.mapped());
   }
 

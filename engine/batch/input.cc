@@ -63,6 +63,7 @@ class JsonLinesReader final : public CaseReader {
       }
       const char* begin = buffer_.data() + start_;
       const size_t available = buffer_.size() - start_;
+      // NOLINTNEXTLINE(bugprone-not-null-terminated-result): a search in a byte buffer, no string copy
       const void* newline = std::memchr(begin, '\n', available);
       const size_t length = newline ? static_cast<size_t>(static_cast<const char*>(newline) - begin) : available;
       if (!too_long && text.size() + length <= limits::kMaxInputBytes) text.append(begin, length);

@@ -50,7 +50,7 @@ class DomToJson {
  private:
   bool Object(dom::object object, json& out) {
     out = json::object();
-    json::object_t& members = out.get_ref<json::object_t&>();
+    auto& members = out.get_ref<json::object_t&>();
     for (dom::key_value_pair member : object) {
       auto [slot, inserted] = members.try_emplace(std::string(member.key));
       if (!inserted || !Value(member.value, slot->second)) return false;  // a key twice: strict reader
@@ -60,7 +60,7 @@ class DomToJson {
 
   bool Array(dom::array array, json& out) {
     out = json::array();
-    json::array_t& elements = out.get_ref<json::array_t&>();
+    auto& elements = out.get_ref<json::array_t&>();
     elements.reserve(array.size());
     for (dom::element element : array) {
       if (!Value(element, elements.emplace_back())) return false;

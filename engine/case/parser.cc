@@ -75,7 +75,7 @@ std::string Limits(const std::optional<double>& low, const std::optional<double>
 std::string AsId(std::string_view text) {
   std::string out;
   for (char c : text) {
-    const unsigned char u = static_cast<unsigned char>(c);
+    const auto u = static_cast<unsigned char>(c);
     if (std::isalnum(u)) out += static_cast<char>(std::tolower(u));
     else if (!out.empty() && out.back() != '_') out += '_';
   }
@@ -994,6 +994,7 @@ class Parser {
       return " (medications under it: " + Join(under, ", ") + (more ? ", ..." : "") + ")";
     }
     std::vector<std::string> codes;
+    codes.reserve(id_of.size());
     for (const auto& [atc, id] : id_of) codes.push_back(atc);
     std::vector<std::string> listed;
     for (const std::string& atc : NearestIds(upper, codes)) {

@@ -106,7 +106,7 @@ std::string CitationList(const std::vector<std::string>& citations) {
 }
 
 // A card with the fields every card has; `links` only when there are some.
-ordered_json Card(std::string summary, const std::string& indicator, std::string detail, ordered_json source,
+ordered_json Card(const std::string& summary, const std::string& indicator, std::string detail, ordered_json source,
                   const std::vector<std::string>& citations) {
   ordered_json card = {{"uuid", NewUuid()},
                        {"summary", Shorten(summary, kSummaryLimit)},
@@ -158,12 +158,11 @@ std::string Shorten(const std::string& text, size_t limit) {
   const std::string ellipsis = "\xE2\x80\xA6";  // one character
   std::string out;
   size_t kept = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    unsigned char c = text[i];
-    bool starts_char = (c & 0xC0) != 0x80;
+  for (char byte : text) {
+    const bool starts_char = (static_cast<unsigned char>(byte) & 0xC0) != 0x80;
     if (starts_char && kept + 3 > limit) break;  // room for this character and the ellipsis, under the limit
     kept += starts_char;
-    out += text[i];
+    out += byte;
   }
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out + ellipsis;

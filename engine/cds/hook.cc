@@ -46,6 +46,10 @@ Error CheckRequest(const json& body, const std::string& service_id, const std::s
     return Bad("service " + service_id + " answers the hook '" + hook + "', not '" + body["hook"].get<std::string>() + "'",
                "/hook");
   if (auto e = CheckString(body, "hookInstance", "/hookInstance")) return e;
+  // A UUID is 36 characters; the store keeps the instance with each run, so it is bounded.
+  constexpr size_t kMaxHookInstance = 128;
+  if (body["hookInstance"].get_ref<const std::string&>().size() > kMaxHookInstance)
+    return Bad("longer than " + std::to_string(kMaxHookInstance) + " characters (CDS Hooks: a UUID)", "/hookInstance");
   if (auto e = CheckObject(body, "context", "/context")) return e;
   if (auto e = CheckString(body["context"], "patientId", "/context/patientId")) return e;
   if (auto e = CheckObject(body, "prefetch", "/prefetch", true)) return e;
@@ -182,7 +186,7 @@ std::variant<HookCall, RequestError> ReadHookCall(const std::string& service_id,
 }
 
 std::string WithOrigins(const std::string& message, const std::vector<std::string>& origins) {
-  static const std::regex kEntry("Bundle\\.entry\\[(\\d+)\\]");
+  static const std::regex kEntry(R"(Bundle\.entry\[(\d+)\])");
   std::string out = message;
   std::set<size_t> named;
   for (auto it = std::sregex_iterator(message.begin(), message.end(), kEntry); it != std::sregex_iterator(); ++it) {

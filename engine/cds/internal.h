@@ -83,7 +83,7 @@ std::vector<std::string> Strings(const nlohmann::json& array);  // the strings o
 std::string CitationList(const std::vector<std::string>& citations);  // a numbered Markdown list
 // A card with uuid, summary (Shorten), indicator, detail (the disclaimer appended), source, and the
 // PubMed links of `citations`.
-nlohmann::ordered_json Card(std::string summary, const std::string& indicator, std::string detail,
+nlohmann::ordered_json Card(const std::string& summary, const std::string& indicator, std::string detail,
                             nlohmann::ordered_json source, const std::vector<std::string>& citations);
 // summary_cards.cc: the summary card (null when the evaluation concludes nothing to summarise) and
 // the cards of blocked draft orders.

@@ -3,6 +3,7 @@
 
 #include "audit/audit.h"
 #include "base/json.h"
+#include "base/text.h"
 #include "cds/group_commit.h"
 #include "cds/internal.h"
 #include "report/report.h"
@@ -46,6 +47,25 @@ HttpResponse MethodNotAllowed(const std::string& allowed, const HttpRequest& req
   return response;
 }
 
+// An instant as CDS Hooks and FHIR write it: YYYY-MM-DDThh:mm:ss[.fraction](Z|+hh:mm|-hh:mm).
+bool IsInstant(std::string_view text) {
+  auto two = [&](size_t at, int max) {
+    return at + 2 <= text.size() && IsAsciiDigit(text[at]) && IsAsciiDigit(text[at + 1]) &&
+           (text[at] - '0') * 10 + (text[at + 1] - '0') <= max;
+  };
+  if (text.size() < 20 || !IsCalendarDate(text.substr(0, 10)) || text[10] != 'T') return false;
+  if (!two(11, 23) || text[13] != ':' || !two(14, 59) || text[16] != ':' || !two(17, 60)) return false;
+  size_t at = 19;
+  if (text[at] == '.') {
+    const size_t digits_start = ++at;
+    while (at < text.size() && IsAsciiDigit(text[at])) ++at;
+    if (at == digits_start) return false;
+  }
+  if (at < text.size() && text[at] == 'Z') return at + 1 == text.size();
+  return at + 6 == text.size() && (text[at] == '+' || text[at] == '-') && two(at + 1, 14) && text[at + 3] == ':' &&
+         two(at + 4, 59);
+}
+
 // A feedback item's members (CDS Hooks 2.0 "Feedback"); `path` is "/feedback/N".
 std::optional<RequestError> CheckFeedbackItem(const json& item, const std::string& path) {
   if (!item.is_object()) return RequestError{400, "expected an object, got " + JsonTypeWithArticle(item), path};
@@ -60,6 +80,10 @@ std::optional<RequestError> CheckFeedbackItem(const json& item, const std::strin
   if (item.contains("overrideReason") && !item["overrideReason"].is_object())
     return RequestError{400, "expected an object, got " + JsonTypeWithArticle(item["overrideReason"]),
                         path + "/overrideReason"};
+  if (!IsInstant(item["outcomeTimestamp"].get_ref<const std::string&>()))
+    return RequestError{400, "expected an instant such as 2026-11-30T10:00:00Z, got '" +
+                                 Utf8Safe(Utf8Prefix(item["outcomeTimestamp"].get_ref<const std::string&>(), 64)) + "'",
+                        path + "/outcomeTimestamp"};
   return std::nullopt;
 }
 
@@ -147,7 +171,7 @@ HttpResponse Service::HandleHook(const std::string& service_id, const HttpReques
   if (auto* e = std::get_if<RequestError>(&body)) return ErrorResponse(*e);
   auto read = ReadHookCall(service_id, std::get<json>(body), discovery_, options_.fhir_client, options_.max_fetch_pages);
   if (auto* e = std::get_if<RequestError>(&read)) return ErrorResponse(*e);
-  HookCall& call = std::get<HookCall>(read);
+  auto& call = std::get<HookCall>(read);
   pipeline::EvaluationOptions evaluation;
   evaluation.source_name = "hook " + service_id;
   // Parsed once, by ParseBody: imported from the JSON; the text is what the stored case keeps.

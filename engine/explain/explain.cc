@@ -183,6 +183,7 @@ std::string JoinKeys(const std::vector<std::string>& keys) {
 
 std::vector<std::string> FormatCitations(const knowledge::KnowledgeBase& kb, const std::vector<std::string>& keys) {
   std::vector<std::string> out;
+  out.reserve(keys.size());
   for (const auto& key : keys) out.push_back(FormatCitation(kb, key));
   return out;
 }
@@ -869,6 +870,7 @@ Result<WhyNotExplanation> WhyNot(const inference::Engine& engine, const casefile
 Result<Deciding> WhatWouldDecide(const inference::Engine& engine, const casefile::Case& c,
                                  const Evaluation& evaluation, const std::string& id,
                                  const inference::FluxValues& flux) {
+  // cppcheck-suppress returnStdMoveLocal ; front() is a reference into a temporary: no elision applies
   return std::move(WhatWouldDecideEach(engine, c, evaluation, {id}, flux).front());
 }
 

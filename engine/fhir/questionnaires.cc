@@ -95,7 +95,7 @@ const knowledge::Node* Importer::QuestionnaireOf(size_t index) {
   const Resource& r = resources_[index];
   std::string canonical;
   if (const json* url = StringField(*r.value, "questionnaire", r.path)) canonical = url->get<std::string>();
-  canonical = canonical.substr(0, canonical.find('|'));  // a version after '|'
+  if (const size_t bar = canonical.find('|'); bar != std::string::npos) canonical.resize(bar);  // a version after '|'
   if (canonical.starts_with(kQuestionnairePrefix)) {
     const knowledge::Node* node = kb_.Find(canonical.substr(std::string(kQuestionnairePrefix).size()));
     return node && node->questionnaire ? node : nullptr;

@@ -586,7 +586,7 @@ std::vector<double> StrategyDelta(const Impl& m, std::string_view strategy, cons
                                   std::vector<Input>* inputs) {
   std::vector<double> delta(m.nodes.size(), 0.0);
   for (const Impl::Target& target : targets) {
-    const size_t i = static_cast<size_t>(target.node);
+    const auto i = static_cast<size_t>(target.node);
     double d = TargetDelta(m.nodes[i]->kind, target.edge->sign, target.w, total[i]);
     if (d == 0) continue;
     std::vector<char> blocked = measured;
@@ -772,7 +772,7 @@ std::vector<StrategyEffect> Model::RankStrategies(const casefile::Case& c, const
         const double now = (*after)[k][static_cast<size_t>(idx)];
         double d = now - before.pathways[k].index[static_cast<size_t>(idx)];
         std::string key = IndexKey(Pathways()[k], idx);
-        if (std::fabs(d) > 1e-4) effect.changes.push_back({key, d});
+        if (std::fabs(d) > 1e-4) effect.changes.emplace_back(key, d);
         // A deficit improves up to the reference; overshooting it earns nothing.
         if (std::find(deficits.begin(), deficits.end(), key) != deficits.end())
           effect.improvement += std::min(now, 1.0) - std::min(before.pathways[k].index[static_cast<size_t>(idx)], 1.0);
@@ -859,7 +859,7 @@ std::string FluxToText(const FluxResult& result, size_t max_contributions) {
     out += p.pathway;
     out += "\n";
     for (int idx = 0; idx < kIndexCount; ++idx) {
-      size_t x = static_cast<size_t>(idx);
+      auto x = static_cast<size_t>(idx);
       out += "  ";
       out += IndexNames()[x];
       out += " ";

@@ -80,7 +80,7 @@ void ParseMustIncludeDeficits(const json& deficits, Partial& out, Problems& prob
       continue;
     }
     if (!item.is_object() || !item.contains("id") || !item["id"].is_string()) {
-      problems.Add(where, "expected {\"id\": ..., \"min_certainty\": ...}");
+      problems.Add(where, R"(expected {"id": ..., "min_certainty": ...})");
       continue;
     }
     CheckKeys(item, {"id", "min_certainty"}, where, problems);
@@ -143,7 +143,7 @@ std::optional<inference::Verdict> ParseVerdict(std::string_view name) {
 std::vector<StrategyVerdict> ParseVerdicts(const json& list, const std::string& key, Problems& problems) {
   std::vector<StrategyVerdict> out;
   if (!list.is_array()) {
-    problems.Add("/" + key, "expected an array of {\"id\", \"verdict\"}");
+    problems.Add("/" + key, R"(expected an array of {"id", "verdict"})");
     return out;
   }
   for (size_t i = 0; i < list.size(); ++i) {
@@ -151,7 +151,7 @@ std::vector<StrategyVerdict> ParseVerdicts(const json& list, const std::string& 
     const json& item = list[i];
     if (!item.is_object() || !item.contains("id") || !item["id"].is_string() || !item.contains("verdict") ||
         !item["verdict"].is_string()) {
-      problems.Add(where, "expected {\"id\": ..., \"verdict\": ...}");
+      problems.Add(where, R"(expected {"id": ..., "verdict": ...})");
       continue;
     }
     CheckKeys(item, {"id", "verdict"}, where, problems);
@@ -173,7 +173,7 @@ std::optional<AlertExpectation> ParseAlert(const json& item, const std::string& 
   }
   if (!item.is_object() || !item.contains("id") || !item["id"].is_string() || !item.contains("severity") ||
       !item["severity"].is_string()) {
-    problems.Add(where, "expected an alert id or {\"id\": ..., \"severity\": ...}");
+    problems.Add(where, R"(expected an alert id or {"id": ..., "severity": ...})");
     return std::nullopt;
   }
   CheckKeys(item, {"id", "severity"}, where, problems);
@@ -193,12 +193,12 @@ void ParseAlerts(const json& list, Complete& out, Problems& problems) {
 }
 
 void ParseDeficits(const json& list, Complete& out, Problems& problems) {
-  if (!list.is_array()) return problems.Add("/deficits", "expected an array of {\"id\", \"certainty\"}");
+  if (!list.is_array()) return problems.Add("/deficits", R"(expected an array of {"id", "certainty"})");
   for (size_t i = 0; i < list.size(); ++i) {
     std::string where = "/deficits/" + std::to_string(i);
     const json& item = list[i];
     if (!item.is_object() || !item.contains("id") || !item["id"].is_string()) {
-      problems.Add(where, "expected {\"id\": ..., \"certainty\": ...} or {\"id\": ..., \"min\": ..., \"max\": ...}");
+      problems.Add(where, R"(expected {"id": ..., "certainty": ...} or {"id": ..., "min": ..., "max": ...})");
       continue;
     }
     CheckKeys(item, {"id", "certainty", "tolerance", "min", "max"}, where, problems);
@@ -370,6 +370,7 @@ void CompareIds(const std::string& what, const std::vector<std::string>& expecte
 template <typename List>
 std::vector<std::string> Ids(const List& list) {
   std::vector<std::string> ids;
+  ids.reserve(list.size());
   for (const auto& item : list) ids.push_back(item.id);
   return ids;
 }
@@ -589,7 +590,7 @@ Result<Expectation> ParseExpectation(std::string_view text, const std::string& s
 std::vector<std::string> Check(const Expectation& expect, const inference::Evaluation& evaluation,
                                const std::set<std::string>& fired) {
   std::vector<std::string> failures;
-  if (!expect.complete && !expect.partial) failures.push_back("no expected result: run nflux rules test --update");
+  if (!expect.complete && !expect.partial) failures.emplace_back("no expected result: run nflux rules test --update");
   if (expect.complete) CheckComplete(*expect.complete, evaluation, failures);
   if (expect.case_kind) CheckCaseKind(*expect.case_kind, evaluation, failures);
   if (expect.clinician) CheckClinician(*expect.clinician, evaluation, failures);
@@ -660,7 +661,7 @@ ordered_json Snapshot(const Expectation& old, const inference::Evaluation& evalu
 
 std::vector<std::string> Changes(const Expectation& old, const Expectation& updated) {
   std::vector<std::string> changes;
-  if (!old.complete) changes.push_back(old.partial ? "migrated to the complete format" : "complete result filled in");
+  if (!old.complete) changes.emplace_back(old.partial ? "migrated to the complete format" : "complete result filled in");
   size_t stated = 0;
   std::vector<std::string> before;
   if (old.complete && updated.complete) before = Facts(WithStatedSeverities(*old.complete, *updated.complete, stated));

@@ -404,7 +404,7 @@ std::vector<RuleTrace> Engine::ExplainRules(const std::vector<const rules::Rule*
     if (considered.fired) fired[considered.rule] = &considered;
   // Compiled rules are in rule base order; a rule of another rule base is not evaluated.
   const auto& all = rules_->rules;
-  const std::less<const rules::Rule*> before;
+  const std::less<> before;
   std::vector<RuleTrace> out;
   out.reserve(rules.size());
   for (const rules::Rule* rule : rules) {

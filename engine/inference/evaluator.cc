@@ -115,8 +115,9 @@ Truth Evaluator::Evaluate(int index, double* strength, std::vector<TestTrace>* t
       leaf.strength = *strength;
       leaf.reads_value = node.kind == TestKind::kLabValue || node.kind == TestKind::kLabStatus ||
                          node.kind == TestKind::kDerivedCompare || node.kind == TestKind::kDerivedStatus;
+      const Truth truth = leaf.truth;
       trace->push_back(std::move(leaf));
-      return leaf.truth;
+      return truth;
     }
     case Op::kNot: {
       double ignored = 1;

@@ -178,8 +178,8 @@ struct CompiledRules;  // internal (compile.h)
 
 class Engine {
  public:
-  // REQUIRES: `rules` were loaded against `kb`.
-  Engine(std::shared_ptr<const rules::RuleBase> rules, std::shared_ptr<const knowledge::KnowledgeBase> kb);
+  // REQUIRES: `rule_base` was loaded against `kb`.
+  Engine(std::shared_ptr<const rules::RuleBase> rule_base, std::shared_ptr<const knowledge::KnowledgeBase> kb);
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;

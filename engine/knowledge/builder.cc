@@ -499,7 +499,7 @@ void Builder::ReadLabCodes(const json& node_json, const SourceRef& at, const Nod
       lab.loinc_certainty = value.get<std::string>();
   }
   if (lab.loinc.empty() && lab.loinc_certainty != "none")
-    Report(at.file, path("loinc"), "lab " + SingleQuoted(node.id) + " has no LOINC code (if none can be verified, say \"loinc_certainty\": \"none\")");
+    Report(at.file, path("loinc"), "lab " + SingleQuoted(node.id) + R"( has no LOINC code (if none can be verified, say "loinc_certainty": "none"))");
   if (!lab.loinc.empty() && lab.loinc_certainty == "none")
     Report(at.file, path("loinc_certainty"), "'loinc_certainty' is \"none\" but a LOINC code is given");
   if (node_json.contains("specimen") && node_json["specimen"].is_string())
@@ -616,7 +616,7 @@ std::vector<Criterion> Builder::ParseWhenList(const json& object, const SourceRe
   if (list == nullptr) return out;
   const std::string path = JsonChild(at.json_path, "when");
   if (!list->is_array() || list->empty()) {
-    Report(at.file, path, "'when' must be a non-empty array of criteria such as {\"lab\": \"hs_crp\", \"above\": 5}");
+    Report(at.file, path, R"('when' must be a non-empty array of criteria such as {"lab": "hs_crp", "above": 5})");
     return out;
   }
   for (size_t i = 0; i < list->size(); ++i)
@@ -631,7 +631,7 @@ void Builder::ReadDecisionLimits(const json& node_json, const SourceRef& at, Lab
   if (list == nullptr) return;
   const std::string path = JsonChild(at.json_path, "decision_limits");
   if (!list->is_array()) {
-    Report(at.file, path, "'decision_limits' must be an array of limits such as {\"below\": 30, \"means\": ...}");
+    Report(at.file, path, R"('decision_limits' must be an array of limits such as {"below": 30, "means": ...})");
     return;
   }
   for (size_t i = 0; i < list->size(); ++i)
@@ -896,7 +896,7 @@ void Builder::ReadEdgeAttributes(const json& edge_json, const SourceRef& at, Edg
     std::string sign = text("sign");
     if (sign == "+") edge.sign = 1;
     else if (sign == "-") edge.sign = -1;
-    else Report(at.file, JsonChild(at.json_path, "sign"), "'sign' must be \"+\" or \"-\"");
+    else Report(at.file, JsonChild(at.json_path, "sign"), R"('sign' must be "+" or "-")");
   }
   if (edge_json.contains("weight")) {
     const auto& weight = edge_json["weight"];

@@ -52,8 +52,8 @@ class Builder {
   void ReadEdgeAttributes(const nlohmann::json& json, const SourceRef& at, Edge& edge);
   void ReadInteractionFields(const nlohmann::json& json, const SourceRef& at, Edge& edge);
   void ReadEdgeLists(const nlohmann::json& json, const SourceRef& at, RawEdge& raw);
-  void ParseCitation(const std::string& key, const nlohmann::json& json, const SourceRef& at);
-  void ParseCitationStanding(const nlohmann::json& json, const SourceRef& at, Citation& out);
+  void ParseCitation(const std::string& key, const nlohmann::json& citation, const SourceRef& at);
+  void ParseCitationStanding(const nlohmann::json& citation, const SourceRef& at, Citation& out);
   void ParseLab(const nlohmann::json& json, const SourceRef& at, Node& node);
   void ReadLabCodes(const nlohmann::json& json, const SourceRef& at, const Node& node, Lab& lab);
   bool ReadCanonicalUnit(const nlohmann::json& json, const SourceRef& at, Lab& lab);
@@ -62,30 +62,30 @@ class Builder {
   void ReadLabRanges(const nlohmann::json& json, const SourceRef& at, const Node& node, Lab& lab);
   void ReadLabLimits(const nlohmann::json& json, const SourceRef& at, Lab& lab);
   void ReadDecisionLimits(const nlohmann::json& json, const SourceRef& at, Lab& lab);
-  std::optional<DecisionLimit> ParseDecisionLimit(const nlohmann::json& json, const SourceRef& at,
+  std::optional<DecisionLimit> ParseDecisionLimit(const nlohmann::json& object, const SourceRef& at,
                                                   const units::Analyte& analyte);
-  std::vector<Criterion> ParseWhenList(const nlohmann::json& json, const SourceRef& at);
+  std::vector<Criterion> ParseWhenList(const nlohmann::json& object, const SourceRef& at);
   void ParseQuestionnaire(const nlohmann::json& json, const SourceRef& at, Node& node);
   void ParseQuestionnaireCodes(const nlohmann::json& json, const SourceRef& at, Questionnaire& q);
-  void ParsePositiveAt(const nlohmann::json& json, const SourceRef& at, Questionnaire& q);
-  bool ParseRanges(const nlohmann::json& json, const SourceRef& at, const units::Analyte& analyte,
+  void ParsePositiveAt(const nlohmann::json& value, const SourceRef& at, Questionnaire& q);
+  bool ParseRanges(const nlohmann::json& ranges, const SourceRef& at, const units::Analyte& analyte,
                    std::vector<LabRange>* out);
-  void ParseRange(const nlohmann::json& json, const std::string& path, const std::string& file,
+  void ParseRange(const nlohmann::json& r, const std::string& path, const std::string& file,
                   const units::Analyte& analyte, std::vector<LabRange>* out);
   void GenerateFieldEdges(const Node& node);
   void AddGenerated(const Node& node, EdgeType type, const std::string& from, const std::string& to,
                     const std::string& field_path);
   // criteria.cc: criteria and the safety payloads of conditions, classes and alerts.
-  void ReadComparators(const nlohmann::json& json, const SourceRef& at, Criterion& criterion);
-  std::optional<Criterion> ParseImpliedBy(const nlohmann::json& json, const SourceRef& at);
+  void ReadComparators(const nlohmann::json& object, const SourceRef& at, Criterion& criterion);
+  std::optional<Criterion> ParseImpliedBy(const nlohmann::json& object, const SourceRef& at);
   void ReadEdgeWhen(RawEdge& raw, const Node& target);
   void CheckCriterion(const Criterion& criterion);
   void CheckCriteria();
   void ParseConditionCriteria(const nlohmann::json& json, const SourceRef& at, Condition& condition);
   void ParseMedicationClass(const nlohmann::json& json, const SourceRef& at, Node& node);
   void ParseAlert(const nlohmann::json& json, const SourceRef& at, Node& node);
-  void CheckCitationKeys(const std::vector<std::string>& keys, const SourceRef& at, const std::string& path);
-  void ParseWorkUp(const nlohmann::json& json, const SourceRef& at);
+  void CheckCitationKeys(const std::vector<std::string>& keys, const SourceRef& at, const std::string& field);
+  void ParseWorkUp(const nlohmann::json& value, const SourceRef& at);
   void ValidateEdges();
   void CheckContent(const KnowledgeBase& kb);
   void CheckVocabulary(const KnowledgeBase& kb);

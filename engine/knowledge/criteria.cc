@@ -75,7 +75,7 @@ void Builder::ReadComparators(const json& object, const SourceRef& at, Criterion
 // comparators.
 std::optional<Criterion> Builder::ParseImpliedBy(const json& object, const SourceRef& at) {
   if (!object.is_object()) {
-    Report(at, "a criterion must be a JSON object such as {\"lab\": \"egfr\", \"below\": 30}");
+    Report(at, R"(a criterion must be a JSON object such as {"lab": "egfr", "below": 30})");
     return std::nullopt;
   }
   std::vector<std::string> allowed = kComparators;
@@ -150,7 +150,7 @@ void Builder::CheckCriterion(const Criterion& criterion) {
       break;
     case Subject::kPatient:
       if (criterion.id != "pregnant" && criterion.id != "lactating")
-        Report(at, "'patient' must be \"pregnant\" or \"lactating\", not " + SingleQuoted(criterion.id));
+        Report(at, R"('patient' must be "pregnant" or "lactating", not )" + SingleQuoted(criterion.id));
       break;
     default:
       break;

@@ -32,7 +32,7 @@ constexpr std::array<std::pair<EdgeType, std::string_view>, 23> kEdgeNames = {{
     {EdgeType::kInteractsWith, "interacts_with"}, {EdgeType::kCorrects, "corrects"},
 }};
 
-std::set<NodeKind> AllBut(std::set<NodeKind> excluded) {
+std::set<NodeKind> AllBut(const std::set<NodeKind>& excluded) {
   std::set<NodeKind> kinds;
   for (auto [kind, name] : kKindNames)
     if (!excluded.count(kind)) kinds.insert(kind);
@@ -116,6 +116,7 @@ std::optional<NodeKind> ParseKind(std::string_view name) {
 const std::vector<NodeKind>& AllKinds() {
   static const std::vector<NodeKind> kinds = [] {
     std::vector<NodeKind> all;
+    all.reserve(kKindNames.size());
     for (auto [k, n] : kKindNames) all.push_back(k);
     return all;
   }();
@@ -137,6 +138,7 @@ std::optional<EdgeType> ParseEdgeType(std::string_view name) {
 const std::vector<EdgeType>& AllEdgeTypes() {
   static const std::vector<EdgeType> types = [] {
     std::vector<EdgeType> all;
+    all.reserve(kEdgeNames.size());
     for (auto [t, n] : kEdgeNames) all.push_back(t);
     return all;
   }();

@@ -48,7 +48,7 @@ std::string Tag(const char* tag, const std::string& text, const std::string& cls
 }
 
 std::string Refs(const std::vector<int>& numbers) {
-  const std::string refs = view::CitationRefs(numbers);
+  std::string refs = view::CitationRefs(numbers);
   if (refs.empty()) return refs;
   std::string out = " <span class=\"cite\">";
   out += HtmlEscape(refs);
@@ -58,7 +58,7 @@ std::string Refs(const std::vector<int>& numbers) {
 
 void Head(const View& v, std::ostream& out) {
   out << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-      << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+      << R"(<meta name="viewport" content="width=device-width, initial-scale=1">)"
       << "<title>" << HtmlEscape("NeuroFlux report: " + v.case_id) << "</title><style>" << kStyle << "</style>"
       << "<script>window.addEventListener('beforeprint', function () {"
          " document.querySelectorAll('details').forEach(function (d) { d.open = true; }); });</script>"
@@ -150,7 +150,7 @@ void DetailConclusions(const View& v, std::ostream& out) {
   out << "<section id=\"details\"><h2>Deficits and their explanations</h2>";
   if (v.deficits.empty()) out << Tag("p", "None concluded.");
   for (const auto& d : v.deficits) {
-    out << "<details class=\"deficit\" data-id=\"" << HtmlEscape(d.id) << "\"><summary>" << d.rank << ". "
+    out << R"(<details class="deficit" data-id=")" << HtmlEscape(d.id) << "\"><summary>" << d.rank << ". "
         << HtmlEscape(d.label) << ": " << HtmlEscape(d.level) << " " << view::Number(d.certainty) << "</summary>";
     std::string drivers;
     for (const auto& [label, weight] : d.drivers) drivers += (drivers.empty() ? "" : ", ") + label + " " + view::Number(weight);

@@ -26,7 +26,7 @@ std::string Md(const std::string& text) {
 }
 
 std::string Refs(const std::vector<int>& numbers) {
-  const std::string refs = view::CitationRefs(numbers);
+  std::string refs = view::CitationRefs(numbers);
   if (refs.empty()) return refs;
   std::string out = " ";
   out += Md(refs);

@@ -136,13 +136,13 @@ struct Canvas {
            const std::string& cls) {
     const bool mark = marks.count(id) > 0;
     svg << "<g class=\"" << cls << (mark ? " driver-target" : "") << "\">" << MarkTitle(id, label) << "<rect x=\"" << x
-        << "\" y=\"" << y << "\" width=\"" << w << "\" height=\"" << h << "\" rx=\"6\" fill=\"" << fill
+        << "\" y=\"" << y << "\" width=\"" << w << "\" height=\"" << h << R"(" rx="6" fill=")" << fill
         << "\" stroke=\"" << (mark ? "#b00020" : "#555") << "\" stroke-width=\"" << (mark ? 3 : 1) << "\"/>"
-        << "<text x=\"" << x + w / 2 << "\" y=\"" << y + h / 2 + 4 << "\" text-anchor=\"middle\">"
+        << "<text x=\"" << x + w / 2 << "\" y=\"" << y + h / 2 + 4 << R"(" text-anchor="middle">)"
         << HtmlEscape(Clip(label, static_cast<size_t>(w / 7))) << "</text>";
     if (mark)
-      svg << "<circle cx=\"" << x + w - 2 << "\" cy=\"" << y + 2 << "\" r=\"8\" fill=\"#b00020\"/><text x=\"" << x + w - 2
-          << "\" y=\"" << y + 6 << "\" text-anchor=\"middle\" fill=\"#fff\" font-weight=\"bold\">!</text>";
+      svg << "<circle cx=\"" << x + w - 2 << "\" cy=\"" << y + 2 << R"(" r="8" fill="#b00020"/><text x=")" << x + w - 2
+          << "\" y=\"" << y + 6 << R"(" text-anchor="middle" fill="#fff" font-weight="bold">!</text>)";
     svg << "</g>";
   }
 };
@@ -171,7 +171,7 @@ void DrawStep(Canvas& c, const KnowledgeBase& kb, const Step& step, int x, int y
 }
 
 void DrawRow(Canvas& c, const KnowledgeBase& kb, const Row& row, const FluxRow* flux, int top) {
-  c.svg << "<text class=\"row-title\" x=\"8\" y=\"" << top + 14 << "\">"
+  c.svg << R"(<text class="row-title" x="8" y=")" << top + 14 << "\">"
         << HtmlEscape(Label(kb, row.transmitter) + ": level " + Number(IndexOf(flux, "level")) + ", synthesis " +
                       Number(IndexOf(flux, "synthesis")) + ", breakdown " + Number(IndexOf(flux, "breakdown")))
         << "</text>";
@@ -201,10 +201,10 @@ std::string Legend(const View& view, const std::map<std::string, std::vector<std
     out << "<li><span class=\"badge\">!</span> " << HtmlEscape(driver.label) << " (" << HtmlEscape(driver.level)
         << "): " << (where.empty() ? "acts outside the pathways drawn" : "marked on " + HtmlEscape(where)) << "</li>";
   }
-  out << "<li><span class=\"swatch\" style=\"background:" << FluxColor(0.7) << "\"></span> below 0.8 "
-      << "<span class=\"swatch\" style=\"background:" << FluxColor(0.9) << "\"></span> 0.8-0.95 "
-      << "<span class=\"swatch\" style=\"background:" << FluxColor(1.0) << "\"></span> 0.95-1.05 "
-      << "<span class=\"swatch\" style=\"background:" << FluxColor(1.2) << "\"></span> above 1.05 "
+  out << R"(<li><span class="swatch" style="background:)" << FluxColor(0.7) << "\"></span> below 0.8 "
+      << R"(<span class="swatch" style="background:)" << FluxColor(0.9) << "\"></span> 0.8-0.95 "
+      << R"(<span class="swatch" style="background:)" << FluxColor(1.0) << "\"></span> 0.95-1.05 "
+      << R"(<span class="swatch" style="background:)" << FluxColor(1.2) << "\"></span> above 1.05 "
       << "(precursors by synthesis, transmitter by level, metabolite by breakdown)</li></ul>";
   (void)marks;
   return out.str();
@@ -232,7 +232,7 @@ std::string PathwayMapHtml(const View& view, const KnowledgeBase& kb) {
   }
   if (top == 0) return "<p>No pathway of the knowledge base matches the case's flux indices.</p>";
   std::ostringstream out;
-  out << "<svg class=\"pathway-map\" viewBox=\"0 0 " << width << " " << top
+  out << R"(<svg class="pathway-map" viewBox="0 0 )" << width << " " << top
       << "\" role=\"img\" aria-label=\"Pathway map\"><defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" "
          "refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" "
          "fill=\"#444\"/></marker></defs>"
@@ -244,21 +244,21 @@ std::string FluxBarsSvg(const View& view) {
   constexpr int kLabel = 150, kScale = 300, kBar = 22;  // 1.0 is kScale px; bars stop at 1.5
   std::ostringstream svg;
   const int height = static_cast<int>(view.flux.size()) * kBar + 24;
-  svg << "<svg class=\"flux-bars\" viewBox=\"0 0 " << kLabel + kScale * 3 / 2 + 60
-      << " " << height << "\" role=\"img\" aria-label=\"Flux level per transmitter\">";
+  svg << R"(<svg class="flux-bars" viewBox="0 0 )" << kLabel + kScale * 3 / 2 + 60
+      << " " << height << R"(" role="img" aria-label="Flux level per transmitter">)";
   int y = 4;
   for (const auto& row : view.flux) {
     const double level = row.values.count("level") ? row.values.at("level") : 1.0;
     const int w = static_cast<int>(std::clamp(level, 0.0, 1.5) * kScale);
-    svg << "<text x=\"" << kLabel - 6 << "\" y=\"" << y + 14 << "\" text-anchor=\"end\">" << HtmlEscape(row.label)
+    svg << "<text x=\"" << kLabel - 6 << "\" y=\"" << y + 14 << R"(" text-anchor="end">)" << HtmlEscape(row.label)
         << "</text><rect x=\"" << kLabel << "\" y=\"" << y + 3 << "\" width=\"" << w << "\" height=\"" << kBar - 6
-        << "\" fill=\"" << FluxColor(level) << "\" stroke=\"#555\"/><text x=\"" << kLabel + w + 4 << "\" y=\"" << y + 14
+        << "\" fill=\"" << FluxColor(level) << R"(" stroke="#555"/><text x=")" << kLabel + w + 4 << "\" y=\"" << y + 14
         << "\">" << Number(level) << "</text>";
     y += kBar;
   }
-  svg << "<line x1=\"" << kLabel + kScale << "\" y1=\"0\" x2=\"" << kLabel + kScale << "\" y2=\"" << y
-      << "\" stroke=\"#000\" stroke-dasharray=\"4 3\"/><text x=\"" << kLabel + kScale << "\" y=\"" << y + 14
-      << "\" text-anchor=\"middle\">1.0 (healthy reference)</text></svg>";
+  svg << "<line x1=\"" << kLabel + kScale << R"(" y1="0" x2=")" << kLabel + kScale << "\" y2=\"" << y
+      << R"(" stroke="#000" stroke-dasharray="4 3"/><text x=")" << kLabel + kScale << "\" y=\"" << y + 14
+      << R"(" text-anchor="middle">1.0 (healthy reference)</text></svg>)";
   return svg.str();
 }
 

@@ -541,6 +541,7 @@ void WriteNextBestData(JsonWriter& out, const inference::Engine& engine, const c
   }
   // All questions at once: each rule that could decide one is evaluated once for the case.
   std::vector<std::string> ids;
+  ids.reserve(questions.size());
   for (const auto& question : questions) ids.push_back(question.id);
   std::vector<Result<explain::Deciding>> answers = explain::WhatWouldDecideEach(engine, c, evaluation, ids, options.flux);
   std::map<std::string, NextData> entries;
@@ -578,6 +579,7 @@ namespace {
 // trace is built (building one, and before it the trace's JSON, cost a large part of a batch).
 class TraceHasher {
  public:
+  // cppcheck-suppress uninitMemberVar ; buffer_ is written before it is read (used_ counts it)
   TraceHasher() = default;
   TraceHasher(const TraceHasher&) = delete;
   TraceHasher& operator=(const TraceHasher&) = delete;

@@ -133,7 +133,7 @@ std::string LabLine(Builder& b, const ordered_json& lab, bool with_optimal) {
     text += entered;
   }
   std::vector<std::string> parts;
-  if (!Flag(lab, "used") && Get(lab, "used").is_boolean()) parts.push_back("excluded");
+  if (!Flag(lab, "used") && Get(lab, "used").is_boolean()) parts.emplace_back("excluded");
   else if (!Field(lab, "status").empty()) parts.push_back(Field(lab, "status"));
   if (!RangeText(Get(lab, "reference")).empty()) parts.push_back("reference " + RangeText(Get(lab, "reference")));
   if (with_optimal && !RangeText(Get(lab, "optimal")).empty())
@@ -144,7 +144,7 @@ std::string LabLine(Builder& b, const ordered_json& lab, bool with_optimal) {
     parts.push_back((status == "within" ? "within" : status) + " the " + Field(decision, "label") + " " +
                     Field(decision, "limit") + " " + CitationRefs({b.CiteKey(Field(decision, "citation"))}));
   }
-  if (Flag(lab, "critical")) parts.push_back("CRITICAL");
+  if (Flag(lab, "critical")) parts.emplace_back("CRITICAL");
   return parts.empty() ? text : text + ": " + Join(parts, "; ");
 }
 
@@ -268,7 +268,7 @@ std::string StrategyWhy(Builder& b, const ordered_json& strategy) {
     for (const auto& deficit : b.view.deficits)
       if (deficit.id == Str(id)) addressed.push_back(deficit.label + " (" + deficit.level + ")");
   const std::string reason = Humanize(b.kb, Field(strategy, "rank_reason"));
-  const std::string first = reason.substr(0, reason.find("; "));
+  std::string first = reason.substr(0, reason.find("; "));
   if (addressed.empty()) return first;
   std::string why = "for " + Join(addressed, ", ");
   if (first.rfind("corrects ", 0) == 0) why = first.substr(0, first.find(" (")) + "; " + why;
@@ -447,8 +447,7 @@ std::string Label(const knowledge::KnowledgeBase& kb, const std::string& id) {
 std::string HumanUnit(const std::string& unit) {
   if (unit == "1") return "";
   std::string out;
-  for (size_t i = 0; i < unit.size(); ++i) {
-    const char ch = unit[i];
+  for (char ch : unit) {
     if (ch == '[' || ch == ']' || ch == '{' || ch == '}') continue;
     out += ch == '_' ? ' ' : ch;
   }

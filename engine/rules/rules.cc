@@ -140,6 +140,7 @@ void NameSources(const std::vector<const RuleSource*>& ordered, std::vector<Rule
 
 LoadResult LoadRules(const std::vector<RuleSource>& files, const knowledge::KnowledgeBase& kb) {
   std::vector<const RuleSource*> ordered;
+  ordered.reserve(files.size());
   for (const auto& file : files) ordered.push_back(&file);
   std::stable_sort(ordered.begin(), ordered.end(),
                    [](const RuleSource* a, const RuleSource* b) { return NameOf(*a) < NameOf(*b); });

@@ -90,7 +90,7 @@ std::string_view SecondWord(std::string_view words) {
 void AddRow(const TestForm& form, KeywordGrammar* grammar) {
   if (!grammar->first) grammar->first = &form;
   if (!form.before_id.empty()) {
-    grammar->before.push_back({form.before_id, &form});
+    grammar->before.emplace_back(form.before_id, &form);
     grammar->before_choices.emplace_back(form.before_id);
     return;
   }
@@ -106,7 +106,7 @@ void AddRow(const TestForm& form, KeywordGrammar* grammar) {
     group = std::prev(grammar->groups.end());
   }
   if (SecondWord(form.words).empty()) group->single = &form;
-  else group->seconds.push_back({SecondWord(form.words), &form});
+  else group->seconds.emplace_back(SecondWord(form.words), &form);
 }
 
 // What a group chooses between once all its rows are in.

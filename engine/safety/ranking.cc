@@ -79,7 +79,7 @@ void ScoreDeficit(const StrategyResult& strategy, const RankingInputs& inputs, S
 // (likely 0.6); predicted serotonin.synthesis +0.14; with cautions".
 std::string Reason(const StrategyResult& strategy, const ScoreParts& parts, const RankingInputs& inputs, int tier) {
   std::vector<std::string> said;
-  if (tier < 3) said.push_back("referral first: an urgent or high alert stands");
+  if (tier < 3) said.emplace_back("referral first: an urgent or high alert stands");
   if (!parts.driver_id.empty()) {
     const RankedDriver& driver = inputs.drivers.at(parts.driver_id);
     said.push_back("corrects " + parts.driver_id + " (" + Level(driver.certainty) + " " +
@@ -93,8 +93,8 @@ std::string Reason(const StrategyResult& strategy, const ScoreParts& parts, cons
     said.push_back("predicted " + it->second.index + " " + Signed(it->second.change));
   if (strategy.for_deficits.empty())
     said.push_back("for its own finding (rule certainty " + FormatNumber(Rounded(strategy.support), 3) + ")");
-  if (said.empty()) said.push_back("for no concluded deficit");
-  if (strategy.verdict == Verdict::kCaution) said.push_back("with cautions");
+  if (said.empty()) said.emplace_back("for no concluded deficit");
+  if (strategy.verdict == Verdict::kCaution) said.emplace_back("with cautions");
   std::string text;
   for (const auto& part : said) text += (text.empty() ? "" : "; ") + part;
   return text;

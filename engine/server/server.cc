@@ -5,7 +5,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <signal.h>
+#include <csignal>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -149,6 +149,7 @@ StopOnSignals::~StopOnSignals() {
   // Wake the waiter if no signal came: SIGTERM aimed at it alone (blocked, so sigwait takes it).
   if (!signalled_) {
     ending_ = true;
+    // NOLINTNEXTLINE(bugprone-bad-signal-to-kill-thread): the waiter blocks SIGTERM and takes it with sigwait
     pthread_kill(waiter_.native_handle(), SIGTERM);
   }
   waiter_.join();

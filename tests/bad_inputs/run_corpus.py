@@ -14,8 +14,11 @@ NFLUX_CORPUS_NO_RLIMIT is set, because AddressSanitizer reserves terabytes). An 
   - the exit code is the expected one (never 1: an internal error is a bug),
   - the expected fragment is in stderr (or in stdout, for a fragment written `stdout:TEXT`),
   - after a non-zero exit the database holds no runs and no case versions (nothing stored).
-Entries whose command is `skip-http` are CDS Hooks request bodies for `nflux serve`: listed and
-counted, not run. Prints one line per failure (with the exit code or signal, the time, the peak
+Entries whose exit is `http:STATUS` and command `http METHOD PATH` are request bodies for
+`nflux serve`: one service (`--port 0`, its own database, a 1 MiB body limit) answers them all, one
+request at a time; each passes when its answer has that status and the fragment in its body within
+the timeout, the service still runs, and (for a 4xx) nothing more is stored. At the end the
+service must stop cleanly on SIGTERM (exit 0) within the memory limit. Prints one line per failure (with the exit code or signal, the time, the peak
 resident memory, which counts the pages nflux shares with the runner it was forked from, and the
 first line of stderr) and a summary; exits 1 on any failure. --jobs (default 2, or
 NFLUX_CORPUS_JOBS) entries run at once.
@@ -28,9 +31,11 @@ Python 3 standard library only.
 import argparse
 import concurrent.futures
 import fnmatch
+import http.client
 import json
 import os
 import random
+import re
 import resource
 import shlex
 import shutil
@@ -149,6 +154,29 @@ def gen_deep(tmp, where, depth):
         "extra_unclosed": head + '"extra":' + "[" * n,
     }
     return _write(Path(tmp) / f"deep_{where}.json", texts[where])
+
+
+def gen_hook(tmp, kind, size):
+    """A patient-view request made hostile by SIZE: nested under prefetch, a long string in the
+    context, many observations, or a body SIZE bytes long (past the service's body limit)."""
+    n = int(size)
+    hook = {"hook": "patient-view", "hookInstance": "d1b8f3b0-0000-4000-8000-000000000009",
+            "context": {"patientId": "p", "userId": "Practitioner/1"},
+            "prefetch": {"patient": {"resourceType": "Patient", "id": "p", "gender": "female",
+                                     "birthDate": "1980-01-01"}}}
+    if kind == "deep":
+        text = json.dumps(hook)[:-1] + ', "extension": ' + "[" * n + "]" * n + "}"
+    elif kind == "long_patient_id":
+        hook["context"]["patientId"] = "p" * n
+        text = json.dumps(hook)
+    elif kind == "observations":
+        hook["prefetch"]["observations"] = _bundle([_observation(i) for i in range(n)])
+        text = json.dumps(hook)
+    elif kind == "oversized":
+        text = json.dumps(hook)[:-1] + ', "padding": "' + "x" * n + '"}'
+    else:
+        raise ValueError(f"no hook kind {kind}")
+    return _write(Path(tmp) / f"hook_{kind}.json", text)
 
 
 def gen_unit_parens(tmp, count):
@@ -384,7 +412,7 @@ GENERATORS = {
     "selflink": gen_selflink,
     "linkpair": gen_linkpair, "dir": gen_dir, "case_dir_loop": gen_case_dir_loop, "random": gen_random,
     "garbage_db": gen_garbage_db, "rules_dir": gen_rules_dir, "kb_dir": gen_kb_dir, "rules_gen": gen_rules_gen,
-    "kb_gen": gen_kb_gen, "fhir": gen_fhir,
+    "kb_gen": gen_kb_gen, "fhir": gen_fhir, "hook": gen_hook,
 }
 
 
@@ -450,6 +478,7 @@ class Entry:
         self.expect, self.command = expect, command
         self.http = exit_.startswith("http:")
         self.exit = None if self.http else int(exit_)
+        self.exit_http = exit_[5:] if self.http else None
 
 
 def read_manifest(path):
@@ -473,6 +502,8 @@ def read_manifest(path):
             sys.exit(f"{path}:{number}: duplicate id {entry.id}")
         if entry.exit == 1:
             sys.exit(f"{path}:{number}: exit 1 is an internal error and never expected")
+        if entry.http != entry.command.startswith("http ") or (entry.http and len(shlex.split(entry.command)) != 3):
+            sys.exit(f"{path}:{number}: an http:STATUS entry's command is `http METHOD PATH`, and only its")
         seen.add(entry.id)
         entries.append(entry)
     return entries
@@ -603,6 +634,111 @@ def run_entry(entry, nflux, timeout, rlimit, cache, keep):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+SERVICE_MAX_BODY = 1 << 20  # --max-body of the corpus's service
+
+
+class Service:
+    """One `nflux serve --port 0` with a private database in `tmp`, for the corpus's HTTP entries."""
+
+    def __init__(self, nflux, cache, tmp, start_timeout):
+        self.tmp, self.log_path = tmp, tmp / "serve.log"
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("NFLUX_KNOWLEDGE", "NFLUX_RULES", "NFLUX_SNAPSHOT")}
+        env.update(NFLUX_CACHE=cache, NO_COLOR="1")
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [nflux, "--db", str(tmp / "nflux.db"), "serve", "--port", "0", "--threads", "2",
+                 "--read-timeout", "2", "--max-body", str(SERVICE_MAX_BODY)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log, cwd=REPO, env=env,
+                start_new_session=True)
+        deadline = time.monotonic() + start_timeout
+        while True:
+            found = re.search(r"listening on http://127\.0\.0\.1:(\d+)", self.log())
+            if found:
+                self.port = int(found.group(1))
+                return
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.process.kill()
+                raise RuntimeError(f"nflux serve did not start listening: {self.log()[-500:]!r}")
+            time.sleep(0.05)
+
+    def log(self):
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def send(self, method, path, body, timeout):
+        """(status, body text) of one request on its own connection."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            try:
+                connection.request(method, path, body=body, headers={"Content-Type": "application/json"})
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # a body past the limit: the service may answer 413 before it has read it all
+            response = connection.getresponse()
+            return response.status, response.read(MAX_OUTPUT_READ).decode("utf-8", "replace")
+        finally:
+            connection.close()
+
+    def stop(self):
+        """(exit code, peak resident MB) after SIGTERM."""
+        self.process.send_signal(signal.SIGTERM)
+        _, status, usage = os.wait4(self.process.pid, 0)
+        self.process.returncode = os.waitstatus_to_exitcode(status)
+        return self.process.returncode, usage.ru_maxrss >> 10
+
+
+def run_http_entries(entries, nflux, timeout, rlimit, cache, keep):
+    """Sends every HTTP entry to one service; returns [(entry or None, problems)] of the failures
+    (None: the service itself: its start, its stop, its memory)."""
+    tmp = Path(tempfile.mkdtemp(prefix="nflux-corpus-http-"))
+    failures = []
+    try:
+        try:
+            service = Service(nflux, cache, tmp, start_timeout=max(60, 30 * timeout))
+        except RuntimeError as error:
+            return [(None, [str(error)])]
+        for entry in entries:
+            problems = []
+            try:
+                status = int(entry.exit_http)
+                method, path = shlex.split(entry.command)[1:3]
+                file = make_input(entry, tmp)
+                body = Path(REPO / file if not os.path.isabs(file) else file).read_bytes() if file else b""
+                stored_before = stored_rows(tmp / "nflux.db")
+                start = time.monotonic()
+                got, text = service.send(method, path, body, timeout)
+                elapsed = time.monotonic() - start
+                if got >= 400 and stored_rows(tmp / "nflux.db") != stored_before:
+                    problems.append(f"HTTP {got}, yet runs or case versions were stored")
+                if got != status:
+                    problems.append(f"expected HTTP {status}, got {got}: {text[:160]!r}")
+                elif entry.expect and entry.expect not in text:
+                    problems.append(f"answer lacks {entry.expect!r}: {text[:160]!r}")
+                if elapsed > timeout:
+                    problems.append(f"answered after {elapsed:.2f} s, over {timeout:g} s")
+            except Exception as error:  # a timeout, a closed connection, a broken entry
+                problems.append(f"{type(error).__name__}: {error}")
+            if service.process.poll() is not None:
+                problems.append(f"nflux serve died (exit {service.process.returncode}): {service.log()[-300:]!r}")
+                failures.append((entry, problems))
+                return failures
+            if problems:
+                failures.append((entry, problems))
+        code, peak_mb = service.stop()
+        problems = []
+        if code != 0:
+            problems.append(f"nflux serve exited {code} after SIGTERM, expected 0")
+        if rlimit and peak_mb > MEMORY_LIMIT >> 20:
+            problems.append(f"nflux serve's peak memory {peak_mb} MB over {MEMORY_LIMIT >> 20} MB")
+        if problems:
+            failures.append((None, problems))
+        return failures
+    finally:
+        if keep:
+            print(f"http entries: kept {tmp}", file=sys.stderr)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def describe(outcome):
     if "seconds" not in outcome:
         return ""
@@ -642,8 +778,8 @@ def main():
         return 0
     timeout = float(os.environ.get("NFLUX_CORPUS_TIMEOUT", "2"))
     rlimit = not os.environ.get("NFLUX_CORPUS_NO_RLIMIT")
-    skipped = [e for e in entries if e.http or e.command.startswith("skip-http")]
-    runnable = [e for e in entries if e not in skipped]
+    http_entries = [e for e in entries if e.http]
+    runnable = [e for e in entries if not e.http]
 
     start = time.monotonic()
     failures = []
@@ -663,6 +799,10 @@ def main():
                     print(f"FAIL {entry.id}: {'; '.join(problems)} ({describe(outcome)})", flush=True)
                 elif args.verbose:
                     print(f"ok   {entry.id} ({describe(outcome)})", flush=True)
+        if http_entries:
+            for entry, problems in run_http_entries(http_entries, nflux, timeout, rlimit, cache, args.keep):
+                failures.append(entry)
+                print(f"FAIL {entry.id if entry else 'nflux serve'}: {'; '.join(problems)}", flush=True)
     finally:
         for server in _all_servers:
             server.close()
@@ -670,9 +810,10 @@ def main():
         if results:
             results.close()
     elapsed = time.monotonic() - start
-    passed = len(runnable) - len(failures)
-    print(f"corpus: {len(entries)} inputs, {passed} passed, {len(failures)} failed, "
-          f"{len(skipped)} skipped (http, not run) in {elapsed:.1f} s")
+    failed = len({id(e) for e in failures if e is not None})
+    print(f"corpus: {len(entries)} inputs ({len(http_entries)} sent to nflux serve), "
+          f"{len(entries) - failed} passed, {failed} failed"
+          f"{', and the service itself failed' if None in failures else ''} in {elapsed:.1f} s")
     return 1 if failures else 0
 
 

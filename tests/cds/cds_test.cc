@@ -131,6 +131,16 @@ TEST(CdsService, BadRequestsNameWhatAndWhere) {
        400, "/feedback/0/outcome", "'accepted' or 'overridden'"},
       {Post(kPatientView + "/feedback", R"({"feedback": [{"card": "c", "outcome": "accepted", "outcomeTimestamp": "t"}]})"),
        400, "/feedback/0/acceptedSuggestions", "array"},
+      {Post(kPatientView + "/feedback", R"({"feedback": [{"card": "c", "outcome": "overridden", "outcomeTimestamp": "soon"}]})"),
+       400, "/feedback/0/outcomeTimestamp", "expected an instant"},
+      {Post(kPatientView + "/feedback",
+            R"({"feedback": [{"card": "c", "outcome": "overridden", "outcomeTimestamp": "2026-02-30T10:00:00Z"}]})"),
+       400, "/feedback/0/outcomeTimestamp", "expected an instant"},
+      {Post(kPatientView + "/feedback",
+            R"({"feedback": [{"card": "c", "outcome": "overridden", "outcomeTimestamp": "2026-11-30T24:00:00+01:00"}]})"),
+       400, "/feedback/0/outcomeTimestamp", "expected an instant"},
+      {Post(kPatientView, R"({"hook": "patient-view", "hookInstance": ")" + std::string(129, 'x') + "\", " + context + "}"),
+       400, "/hookInstance", "longer than 128 characters"},
   };
   for (const auto& c : cases) {
     HttpResponse response = service.Handle(c.request);
@@ -189,6 +199,17 @@ TEST(CdsService, FeedbackWithoutAStoreIsAcceptedAndStoresNothing) {
       R"({"feedback": [{"card": "c1", "outcome": "overridden", "outcomeTimestamp": "2026-11-29T10:00:00Z"}]})"));
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(BodyOf(response)["stored"], json::array());
+}
+
+TEST(CdsService, FeedbackTimestampsInEveryInstantFormAreAccepted) {
+  Service service(ShippedPipeline(), nullptr, {});
+  for (const char* instant : {"2026-11-29T10:00:00Z", "2026-11-29T10:00:00.123456Z", "2026-11-29T10:00:00+05:30",
+                              "2026-11-29T10:00:00.5-08:00", "2024-02-29T23:59:60Z"}) {
+    SCOPED_TRACE(instant);
+    HttpResponse response = service.Handle(Post(kPatientView + "/feedback",
+        std::string(R"({"feedback": [{"card": "c1", "outcome": "overridden", "outcomeTimestamp": ")") + instant + "\"}]}"));
+    EXPECT_EQ(response.status, 200) << response.body;
+  }
 }
 
 // ---- Cards from evaluations (no FHIR needed: the example cases through the pipeline)
