@@ -18,9 +18,10 @@ Entries whose exit is `http:STATUS` and command `http METHOD PATH` are request b
 `nflux serve`: one service (`--port 0`, its own database, a 1 MiB body limit) answers them all, one
 request at a time; each passes when its answer has that status and the fragment in its body within
 the timeout, the service still runs, and (for a 4xx) nothing more is stored. At the end the
-service must stop cleanly on SIGTERM (exit 0) within the memory limit. Prints one line per failure (with the exit code or signal, the time, the peak
-resident memory, which counts the pages nflux shares with the runner it was forked from, and the
-first line of stderr) and a summary; exits 1 on any failure. --jobs (default 2, or
+service must stop cleanly on SIGTERM (exit 0) within the memory limit.
+Prints one line per failure (with the exit code or signal, the time, the peak resident memory,
+which counts the pages nflux shares with the runner it was forked from, and the first line of
+stderr) and a summary; exits 1 on any failure. --jobs (default 2, or
 NFLUX_CORPUS_JOBS) entries run at once.
 
 The manifest format is documented at the top of manifest.tsv; the generators (inputs too large
@@ -157,8 +158,8 @@ def gen_deep(tmp, where, depth):
 
 
 def gen_hook(tmp, kind, size):
-    """A patient-view request made hostile by SIZE: nested under prefetch, a long string in the
-    context, many observations, or a body SIZE bytes long (past the service's body limit)."""
+    """A patient-view request made hostile by SIZE: SIZE-deep arrays beside its members, a patient
+    id SIZE characters long, SIZE observations, or SIZE bytes of padding (past the body limit)."""
     n = int(size)
     hook = {"hook": "patient-view", "hookInstance": "d1b8f3b0-0000-4000-8000-000000000009",
             "context": {"patientId": "p", "userId": "Practitioner/1"},
@@ -503,7 +504,7 @@ def read_manifest(path):
         if entry.exit == 1:
             sys.exit(f"{path}:{number}: exit 1 is an internal error and never expected")
         if entry.http != entry.command.startswith("http ") or (entry.http and len(shlex.split(entry.command)) != 3):
-            sys.exit(f"{path}:{number}: an http:STATUS entry's command is `http METHOD PATH`, and only its")
+            sys.exit(f"{path}:{number}: the command is `http METHOD PATH` exactly when the exit is http:STATUS")
         seen.add(entry.id)
         entries.append(entry)
     return entries
