@@ -564,6 +564,14 @@ def read_head(path):
         return f.read(MAX_OUTPUT_READ).decode("utf-8", "replace")
 
 
+def nflux_environment(cache, **extra):
+    """The runner's environment for nflux: the shipped knowledge and rules (no overrides), the run's
+    snapshot cache, no colour, and `extra`."""
+    env = {k: v for k, v in os.environ.items() if k not in ("NFLUX_KNOWLEDGE", "NFLUX_RULES", "NFLUX_SNAPSHOT")}
+    env.update(NFLUX_CACHE=cache, NO_COLOR="1", **extra)
+    return env
+
+
 def run_entry(entry, nflux, timeout, rlimit, cache, keep):
     """Runs one entry; returns (entry, the problems found (empty when it passed), its outcome)."""
     tmp = Path(tempfile.mkdtemp(prefix="nflux-corpus-"))
@@ -574,10 +582,7 @@ def run_entry(entry, nflux, timeout, rlimit, cache, keep):
         stdin_path = None
         if len(argv) >= 2 and argv[-2] == "<":
             stdin_path, argv = argv[-1], argv[:-2]
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("NFLUX_KNOWLEDGE", "NFLUX_RULES", "NFLUX_SNAPSHOT")}
-        env.update(NFLUX_DB=str(tmp / "nflux.db"), NFLUX_CACHE=cache, NO_COLOR="1",
-                   XDG_DATA_HOME=str(tmp / "data"))
+        env = nflux_environment(cache, NFLUX_DB=str(tmp / "nflux.db"), XDG_DATA_HOME=str(tmp / "data"))
 
         def limit():  # in the child, before exec
             if rlimit:
@@ -643,9 +648,7 @@ class Service:
 
     def __init__(self, nflux, cache, tmp, start_timeout):
         self.tmp, self.log_path = tmp, tmp / "serve.log"
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("NFLUX_KNOWLEDGE", "NFLUX_RULES", "NFLUX_SNAPSHOT")}
-        env.update(NFLUX_CACHE=cache, NO_COLOR="1")
+        env = nflux_environment(cache)
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 [nflux, "--db", str(tmp / "nflux.db"), "serve", "--port", "0", "--threads", "2",
