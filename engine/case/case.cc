@@ -48,9 +48,12 @@ std::string_view OptimalStatusName(OptimalStatus status) {
   return "unknown";
 }
 
-knowledge::Patient PatientInfo::ForRanges() const {
-  return knowledge::Patient{sex, age_years, pregnant.value_or(false)};
+std::optional<double> PatientInfo::Age() const {
+  if (age_excluded) return std::nullopt;
+  return age_years;
 }
+
+knowledge::Patient PatientInfo::ForRanges() const { return knowledge::Patient{sex, Age(), pregnant.value_or(false)}; }
 
 std::optional<int> QuestionnaireResult::Item(int n) const {
   if (n >= 1 && static_cast<size_t>(n) <= items.size()) return items[static_cast<size_t>(n) - 1];
@@ -383,10 +386,19 @@ bool LifestyleMeets(const Case& c, const knowledge::Criterion& criterion) {
 
 }  // namespace
 
+Fit PatientFits(const knowledge::Criterion& criterion, const PatientInfo& patient) {
+  if (criterion.sex && *criterion.sex != patient.sex) return Fit::kDoesNotFit;
+  if (!criterion.age_below && !criterion.age_at_least) return Fit::kFits;
+  const std::optional<double> age = patient.Age();
+  if (!age) return Fit::kAgeNotKnown;
+  if (criterion.age_below && !(*age < *criterion.age_below)) return Fit::kDoesNotFit;
+  if (criterion.age_at_least && !(*age >= *criterion.age_at_least)) return Fit::kDoesNotFit;
+  return Fit::kFits;
+}
+
 bool Meets(const Case& c, const knowledge::Criterion& criterion) {
-  if (criterion.age_below && !(c.patient.age_years < *criterion.age_below)) return false;
-  if (criterion.age_at_least && !(c.patient.age_years >= *criterion.age_at_least)) return false;
-  if (criterion.sex && *criterion.sex != c.patient.sex) return false;
+  // An excluded age is missing data, and missing data never meets a criterion.
+  if (PatientFits(criterion, c.patient) != Fit::kFits) return false;
   switch (criterion.subject) {
     case Subject::kLab: return LabMeets(c, criterion);
     case Subject::kQuestionnaire: return QuestionnaireMeets(c, criterion);

@@ -72,12 +72,15 @@ struct DataQualityFlags {
 
 struct PatientInfo {
   Sex sex = Sex::kFemale;  // required
-  double age_years = 0;  // required
+  double age_years = 0;  // required; as entered (see age_excluded)
+  bool age_excluded = false;  // an impossible age: kept for the record, never used in inference
   std::optional<bool> pregnant;  // absent: not known
   std::optional<double> gestational_age_weeks;
   std::optional<bool> lactating;
   std::optional<std::string> menopausal_status;  // premenopausal | perimenopausal | postmenopausal
   std::optional<double> bmi;
+
+  std::optional<double> Age() const;  // the age inference may use: absent when excluded
 
   // The patient as the knowledge base's range lookup sees it (pregnancy not known = not pregnant).
   knowledge::Patient ForRanges() const;
@@ -231,6 +234,12 @@ struct Case {
   std::optional<std::string> LifestyleText(std::string_view id) const;  // enum fields
   bool HasDataQuality(Severity severity) const;
 };
+
+// Whether the patient fits the restrictions any knowledge criterion may carry (`sex`, `age_below`,
+// `age_at_least`). kAgeNotKnown: the sex fits and the criterion has an age bound, but the age was
+// excluded; each caller decides (ranges and limits: no; safety: cannot be ruled out).
+enum class Fit { kFits, kDoesNotFit, kAgeNotKnown };
+Fit PatientFits(const knowledge::Criterion& criterion, const PatientInfo& patient);
 
 // Whether the case meets a knowledge criterion (docs/knowledge-format.md, Criteria): the subjects
 // a condition's `implied_by`, an optimal range's or a decision limit's `when` may name. Data that

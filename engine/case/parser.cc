@@ -339,9 +339,11 @@ class Parser {
   void SetAge(double years) {
     case_.patient.age_years = years;
     if (years < 0 || years > kMaxAgeYears) {
+      case_.patient.age_excluded = true;
       Issue("/patient/age_years", Severity::kError, "impossible_value",
             "age " + FormatNumber(years) + " years is impossible (0-" + FormatNumber(kMaxAgeYears) +
-                "); age-specific ranges may be wrong");
+                "); excluded: no age-specific range or rule is applied, and age-restricted safety checks "
+                "count as applying");
     } else if (years < 1) {
       // A newborn is possible, but far more often months or a missing value were typed as 0.
       Issue("/patient/age_years", Severity::kWarning, "implausible_value",
@@ -380,7 +382,7 @@ class Parser {
       Issue("/patient/gestational_age_weeks", Severity::kWarning, "contradiction",
             "/patient/gestational_age_weeks is given but /patient/pregnant is false; check both");
     }
-    if (p.menopausal_status == "postmenopausal" && p.age_years < kEarlyMenopauseAge) {
+    if (p.menopausal_status == "postmenopausal" && p.Age() && *p.Age() < kEarlyMenopauseAge) {
       Issue("/patient/menopausal_status", Severity::kWarning, "contradiction",
             "postmenopausal at /patient/age_years " + FormatNumber(p.age_years) +
                 " is unusual (premature ovarian insufficiency or surgery?); check both");

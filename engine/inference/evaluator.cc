@@ -384,8 +384,12 @@ Truth Evaluator::PatientTest(const CompiledNode& node, TestTrace* trace) const {
       NFLUX_NOTE("patient:sex", std::string(Name(patient.sex)));
       return FromBool(Parse<Sex>(test.text) == patient.sex);
     case TestKind::kAge:
-      NFLUX_NOTE("patient:age", "age " + FormatNumber(patient.age_years));
-      return FromBool(rules::Holds(patient.age_years, node.compare, node.number));
+      if (!patient.Age()) {
+        NFLUX_NOTE("patient:age", "age not known (an impossible age was excluded)");
+        return Truth::kUnknown;
+      }
+      NFLUX_NOTE("patient:age", "age " + FormatNumber(*patient.Age()));
+      return FromBool(rules::Holds(*patient.Age(), node.compare, node.number));
     case TestKind::kPregnant:
     case TestKind::kLactating:
       return PregnantOrLactatingTest(node, trace);

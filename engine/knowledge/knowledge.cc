@@ -112,8 +112,8 @@ namespace {
 
 bool Matches(const LabRange& range, const Patient& patient) {
   if (range.sex && *range.sex != patient.sex) return false;
-  if (range.age_min && patient.age_years < *range.age_min) return false;
-  if (range.age_max && patient.age_years >= *range.age_max) return false;
+  if (range.age_min && !(patient.age_years && *patient.age_years >= *range.age_min)) return false;
+  if (range.age_max && !(patient.age_years && *patient.age_years < *range.age_max)) return false;
   if (range.pregnant && *range.pregnant != patient.pregnant) return false;
   return true;
 }

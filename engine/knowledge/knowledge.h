@@ -127,7 +127,7 @@ struct DecisionLimit {
 
 struct Patient {
   Sex sex = Sex::kFemale;
-  double age_years = 0;
+  std::optional<double> age_years;  // absent: not known (an impossible age was excluded); no age-bounded range applies
   bool pregnant = false;
 };
 

@@ -11,12 +11,8 @@ using Subject = knowledge::Criterion::Subject;
 
 constexpr double kDriverConcluded = 0.5;  // a driver counts from "likely" on
 
-// The restrictions every criterion may carry: age bounds and sex.
-bool PatientFits(const knowledge::Criterion& criterion, const casefile::PatientInfo& patient) {
-  if (criterion.age_below && !(patient.age_years < *criterion.age_below)) return false;
-  if (criterion.age_at_least && !(patient.age_years >= *criterion.age_at_least)) return false;
-  return !criterion.sex || *criterion.sex == patient.sex;
-}
+// Safety fails closed: an age bound it cannot check (the age was excluded) is taken to hold.
+constexpr std::string_view kAgeNotKnown = "age not known: an impossible age was excluded";
 
 }  // namespace
 
@@ -30,9 +26,13 @@ void AppendUnique(std::vector<std::string>& list, const std::string& item) {
 }
 
 std::optional<Match> CaseState::Holds(const knowledge::Criterion& criterion) const {
-  if (!PatientFits(criterion, c_.patient)) return std::nullopt;
+  const casefile::Fit fit = casefile::PatientFits(criterion, c_.patient);
+  if (fit == casefile::Fit::kDoesNotFit) return std::nullopt;
   std::optional<Match> match = SubjectHolds(criterion);
-  if (match && !criterion.wording.empty()) match->detail += " (" + criterion.wording + ")";
+  if (!match) return match;
+  if (!criterion.wording.empty()) match->detail += " (" + criterion.wording + ")";
+  if (fit == casefile::Fit::kAgeNotKnown && criterion.subject != Subject::kAge)
+    match->detail += " (" + std::string(kAgeNotKnown) + ")";
   return match;
 }
 
@@ -63,7 +63,8 @@ std::optional<Match> CaseState::SubjectHolds(const knowledge::Criterion& criteri
       return Match{"patient:" + id, id};
     }
     case Subject::kAge:
-      return Match{"patient:age_years", "age " + FormatNumber(c_.patient.age_years)};
+      if (!c_.patient.Age()) return Match{"patient:age_years", std::string(kAgeNotKnown)};
+      return Match{"patient:age_years", "age " + FormatNumber(*c_.patient.Age())};
     case Subject::kCondition: return ConditionApplies(id);
     case Subject::kStrategy:
       if (c_.TakesSupplement(id)) return Match{"current:" + id, Label(kb_, id) + " (taken)"};

@@ -6,18 +6,22 @@
 
 Every entry runs from the repository root with a fresh temporary folder ({tmp}) and a private
 database in it (NFLUX_DB={tmp}/nflux.db; the compiled snapshot goes to a cache folder of the run),
-under a wall-clock timeout (2 s; NFLUX_CORPUS_TIMEOUT overrides it, e.g. 10 under sanitizers), with
+within a time limit (2 s of CPU time, user and system, so that a busy machine does not fail an
+entry; NFLUX_CORPUS_TIMEOUT overrides it, e.g. 10 under sanitizers; a hang that does not use the
+CPU is killed at WALL_FACTOR times the limit of wall-clock time), with
 a peak resident memory of at most 512 MB (measured by wait4; a 4 GB address-space limit guards the
 machine, since jemalloc reserves address space well beyond what it uses; neither is set when
 NFLUX_CORPUS_NO_RLIMIT is set, because AddressSanitizer reserves terabytes). An entry passes when
-  - no signal killed nflux and it finished within the timeout (the process group is killed then),
+  - no signal killed nflux, it used at most the time limit of CPU and was not killed as hung
+    (the process group is killed then),
   - the exit code is the expected one (never 1: an internal error is a bug),
   - the expected fragment is in stderr (or in stdout, for a fragment written `stdout:TEXT`),
   - after a non-zero exit the database holds no runs and no case versions (nothing stored).
 Entries whose exit is `http:STATUS` and command `http METHOD PATH` are request bodies for
 `nflux serve`: one service (`--port 0`, its own database, a 1 MiB body limit) answers them all, one
-request at a time; each passes when its answer has that status and the fragment in its body within
-the timeout, the service still runs, and (for a 4xx) nothing more is stored. At the end the
+request at a time; each passes when its answer has that status and the fragment in its body, the
+service spent at most the time limit of CPU on it (and answered within the wall-clock guard), the
+service still runs, and (for a 4xx) nothing more is stored. At the end the
 service must stop cleanly on SIGTERM (exit 0) within the memory limit.
 Prints one line per failure (with the exit code or signal, the time, the peak resident memory,
 which counts the pages nflux shares with the runner it was forked from, and the first line of
@@ -53,6 +57,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 MEMORY_LIMIT = 512 << 20        # peak resident memory
 ADDRESS_SPACE_LIMIT = 4 << 30   # a guard for the machine
+WALL_FACTOR = 5                 # wall-clock guard against hangs that wait: this many times the CPU limit
 MAX_OUTPUT_READ = 8 << 20  # bytes of stdout/stderr searched for the fragment
 
 # ---- Generated inputs ----------------------------------------------------------------------------
@@ -603,7 +608,7 @@ def run_entry(entry, nflux, timeout, rlimit, cache, keep):
                 except ProcessLookupError:
                     pass
 
-            timer = threading.Timer(timeout, kill)
+            timer = threading.Timer(WALL_FACTOR * timeout, kill)
             timer.start()
             _, status, usage = os.wait4(child.pid, 0)  # wait4: the child's own peak memory
             timer.cancel()
@@ -611,12 +616,15 @@ def run_entry(entry, nflux, timeout, rlimit, cache, keep):
             elapsed = time.monotonic() - start
         stderr, stdout = read_head(err_path), read_head(out_path)
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+        cpu = usage.ru_utime + usage.ru_stime
         outcome.update(exit=code, signal=None if code is not None else signal.Signals(os.WTERMSIG(status)).name,
-                       timed_out=timed_out.is_set(), seconds=round(elapsed, 3), peak_mb=usage.ru_maxrss >> 10,
-                       stderr=stderr[:2000], stdout=stdout[:300])
+                       timed_out=timed_out.is_set(), seconds=round(elapsed, 3), cpu_seconds=round(cpu, 3),
+                       peak_mb=usage.ru_maxrss >> 10, stderr=stderr[:2000], stdout=stdout[:300])
         problems = []
         if timed_out.is_set():
-            problems.append(f"hang: killed after {timeout:g} s")
+            problems.append(f"hang: killed after {WALL_FACTOR * timeout:g} s of wall-clock time")
+        elif cpu > timeout:
+            problems.append(f"used {cpu:.2f} s of CPU, over {timeout:g} s")
         elif code is None:
             problems.append(f"killed by signal {outcome['signal']}")
         elif code != entry.exit:
@@ -666,6 +674,11 @@ class Service:
                 raise RuntimeError(f"nflux serve did not start listening: {self.log()[-500:]!r}")
             time.sleep(0.05)
 
+    def cpu_seconds(self):
+        """The CPU time (user and system, all threads) the service has used so far (/proc/PID/stat)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def log(self):
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
@@ -708,17 +721,17 @@ def run_http_entries(entries, nflux, timeout, rlimit, cache, keep):
                 file = make_input(entry, tmp)
                 body = Path(REPO / file if not os.path.isabs(file) else file).read_bytes() if file else b""
                 stored_before = stored_rows(tmp / "nflux.db")
-                start = time.monotonic()
-                got, text = service.send(method, path, body, timeout)
-                elapsed = time.monotonic() - start
+                cpu_before = service.cpu_seconds()
+                got, text = service.send(method, path, body, WALL_FACTOR * timeout)
+                cpu = service.cpu_seconds() - cpu_before
                 if got >= 400 and stored_rows(tmp / "nflux.db") != stored_before:
                     problems.append(f"HTTP {got}, yet runs or case versions were stored")
                 if got != status:
                     problems.append(f"expected HTTP {status}, got {got}: {text[:160]!r}")
                 elif entry.expect and entry.expect not in text:
                     problems.append(f"answer lacks {entry.expect!r}: {text[:160]!r}")
-                if elapsed > timeout:
-                    problems.append(f"answered after {elapsed:.2f} s, over {timeout:g} s")
+                if cpu > timeout:
+                    problems.append(f"the service used {cpu:.2f} s of CPU on it, over {timeout:g} s")
             except Exception as error:  # a timeout, a closed connection, a broken entry
                 problems.append(f"{type(error).__name__}: {error}")
             if service.process.poll() is not None:

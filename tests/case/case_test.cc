@@ -496,7 +496,10 @@ const DataQualityCase kDataQualityCases[] = {
      "postmenopausal at /patient/age_years 25 is unusual (premature ovarian insufficiency or surgery?); check both", true,
      false, false},
     {"age over 130", R"({"patient": {"sex": "female", "age_years": 150}})", "/patient/age_years", Severity::kError,
-     "impossible_value", "age 150 years is impossible (0-130); age-specific ranges may be wrong", true, false, false},
+     "impossible_value",
+     "age 150 years is impossible (0-130); excluded: no age-specific range or rule is applied, and age-restricted "
+     "safety checks count as applying",
+     true, false, false},
     {"total differs from items",
      CaseWith(R"("questionnaires": {"phq9": {"items": [1, 1, 1, 1, 1, 1, 1, 1, 0], "total": 12}})"),
      "/questionnaires/phq9/total", Severity::kWarning, "total_mismatch",
@@ -692,6 +695,64 @@ TEST(CaseParse, ExcludedAndCriticalLabs) {
   EXPECT_EQ(nlohmann::json::parse(R"({"path": "/labs/0/value", "severity": "error", "code": "impossible_value",
               "message": "ferritin 20000 ng/mL is outside the plausible range 0-10000 ng/mL (an entry or unit error?); excluded"})"),
             DataQualityToJson(c)[0]);
+}
+
+// An impossible age is kept as typed (the record and replay) but never used: no age-bounded range,
+// limit or criterion applies (case.md: excluded from inference).
+TEST(CaseParse, ImpossibleAgeIsExcluded) {
+  for (const char* age : {"-1", "131", "200", "1e308"}) {
+    SCOPED_TRACE(age);
+    Result<Case> parsed = Parse(std::string(R"({"patient": {"sex": "female", "age_years": )") + age +
+                                R"(, "menopausal_status": "postmenopausal"},
+                                "labs": [{"test": "dhea_s", "value": 3, "unit": "umol/L"},
+                                         {"test": "ferritin", "value": 40, "unit": "ng/mL"}]})");
+    ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+    const Case& c = *parsed;
+    EXPECT_TRUE(c.patient.age_excluded);
+    EXPECT_EQ(std::nullopt, c.patient.Age());
+    EXPECT_EQ(std::nullopt, c.patient.ForRanges().age_years);
+    EXPECT_EQ(std::stod(age), CaseToJson(c)["patient"]["age_years"].get<double>());
+    // DHEA-S has only age-banded ranges: none applies; ferritin's range is for every age.
+    EXPECT_EQ(std::nullopt, c.labs[0].reference_low);
+    EXPECT_EQ(LabStatus::kUnknown, c.labs[0].status);
+    EXPECT_TRUE(c.labs[1].reference_low.has_value());
+    // Only the age finding: "postmenopausal at -1" is not checked against an excluded age.
+    ASSERT_EQ(1u, c.data_quality.size());
+    EXPECT_EQ("/patient/age_years", c.data_quality[0].path);
+    EXPECT_TRUE(c.flags.data_quality_warning);
+  }
+  Result<Case> adult = Parse(CaseWith(""));
+  ASSERT_TRUE(adult.ok());
+  EXPECT_FALSE(adult->patient.age_excluded);
+  EXPECT_EQ(44, adult->patient.Age());
+}
+
+TEST(CaseCriteria, AgeBoundsWithAnExcludedAgeAreNotKnown) {
+  knowledge::Criterion under18;
+  under18.subject = knowledge::Criterion::Subject::kAge;
+  under18.age_below = 18;
+  knowledge::Criterion women;
+  women.subject = knowledge::Criterion::Subject::kAge;
+  women.sex = Sex::kFemale;
+  women.age_at_least = 40;
+  PatientInfo patient;
+  patient.sex = Sex::kFemale;
+  patient.age_years = 12;
+  EXPECT_EQ(Fit::kFits, PatientFits(under18, patient));
+  EXPECT_EQ(Fit::kDoesNotFit, PatientFits(women, patient));
+  patient.age_excluded = true;
+  EXPECT_EQ(Fit::kAgeNotKnown, PatientFits(under18, patient));
+  EXPECT_EQ(Fit::kAgeNotKnown, PatientFits(women, patient));
+  patient.sex = Sex::kMale;
+  EXPECT_EQ(Fit::kDoesNotFit, PatientFits(women, patient));  // the sex alone rules it out
+
+  // Ranges, limits and implied conditions: missing data never meets a criterion.
+  Result<Case> parsed = Parse(R"({"patient": {"sex": "female", "age_years": -1}})");
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_FALSE(Meets(*parsed, under18));
+  Result<Case> child = Parse(R"({"patient": {"sex": "female", "age_years": 12}})");
+  ASSERT_TRUE(child.ok());
+  EXPECT_TRUE(Meets(*child, under18));
 }
 
 TEST(CaseParse, StrictRejectsImpossibleValues) {

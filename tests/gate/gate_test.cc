@@ -219,6 +219,14 @@ TEST(Gate, AgeSymptomsAndConcludedDriversAreTargets) {
   EXPECT_EQ(Verdict::kBlocked, Judge(child).VerdictOf("sjw"));
   child.patient.age_years = 12;
   EXPECT_EQ(Verdict::kAcceptable, Judge(child).VerdictOf("sjw"));
+  // An excluded (impossible) age cannot rule the age bound out: the gate fails closed and says why.
+  child.patient.age_years = 200;
+  child.patient.age_excluded = true;
+  Outcome unknown_age = Judge(child);
+  EXPECT_EQ(Verdict::kBlocked, unknown_age.VerdictOf("sjw"));
+  ASSERT_EQ(1u, unknown_age.Judged("sjw")->reasons.size());
+  EXPECT_EQ("child", unknown_age.Judged("sjw")->reasons[0].with);
+  EXPECT_EQ("L_child, implied by age not known: an impossible age was excluded", unknown_age.Judged("sjw")->reasons[0].detail);
 
   casefile::Case shaky = Adult();
   shaky.symptoms["tremor"] = 1;

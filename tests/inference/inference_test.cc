@@ -359,6 +359,42 @@ end
   EXPECT_EQ(truths["r_at_least"], Truth::kUnknown);
 }
 
+// An impossible age is excluded (case.md): an age test is unknown, neither true nor false, and the
+// trace says why; "not" of it stays unknown.
+TEST(EngineTest, AnExcludedAgeIsUnknown) {
+  const char* text = R"(
+rule r_young "under 18"
+  cites cooper_bloom_roth
+  when age < 18
+  then derive fact young
+end
+rule r_not_young "not under 18"
+  cites cooper_bloom_roth
+  when not age < 18
+  then derive fact not_young
+end
+)";
+  Engine engine(Rules({{"age.rules", text}}), FixtureKnowledge());
+  for (const char* age : {"-1", "200"}) {
+    SCOPED_TRACE(age);
+    auto c = ParseCase(std::string(R"({"patient": {"sex": "female", "age_years": )") + age + "}}");
+    ASSERT_TRUE(c.patient.age_excluded);
+    auto evaluation = engine.Evaluate(c, {});
+    EXPECT_FALSE(evaluation.facts.count("young"));
+    EXPECT_FALSE(evaluation.facts.count("not_young"));
+    for (const auto& rule : engine.rule_base().rules) {
+      RuleTrace trace = engine.ExplainRule(rule, c, {}, evaluation);
+      EXPECT_EQ(Truth::kUnknown, trace.truth) << rule.id;
+      ASSERT_EQ(1u, trace.tests.size());
+      EXPECT_EQ("age not known (an impossible age was excluded)", trace.tests[0].actual);
+    }
+  }
+  auto child = ParseCase(R"({"patient": {"sex": "female", "age_years": 12}})");
+  auto evaluation = engine.Evaluate(child, {});
+  EXPECT_TRUE(evaluation.facts.count("young"));
+  EXPECT_FALSE(evaluation.facts.count("not_young"));
+}
+
 TEST(EngineTest, SafetyGateBlocksContraindicatedStrategies) {
   const char* text = R"(
 rule suggest_5htp "Low mood: consider 5-HTP"

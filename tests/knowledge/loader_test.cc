@@ -951,9 +951,14 @@ TEST(LabTest, ReferenceForPicksTheMostSpecificRange) {
       {{Sex::kFemale, 40, true}, 3},    // sex and pregnancy
       {{Sex::kFemale, 55, false}, 6},   // sex and age
       {{Sex::kFemale, 55, true}, 3},    // pregnancy (2) beats age_min (1)
+      // Age not known (an impossible age was excluded): no age-bounded range applies.
+      {{Sex::kMale, std::nullopt, false}, 1},
+      {{Sex::kFemale, std::nullopt, false}, 2},
+      {{Sex::kFemale, std::nullopt, true}, 3},
   };
   for (const auto& c : cases) {
-    SCOPED_TRACE(std::string(Name(c.patient.sex)) + " " + std::to_string(c.patient.age_years) + (c.patient.pregnant ? " pregnant" : ""));
+    SCOPED_TRACE(std::string(Name(c.patient.sex)) + " " +
+                 (c.patient.age_years ? std::to_string(*c.patient.age_years) : std::string("age not known")) + (c.patient.pregnant ? " pregnant" : ""));
     const LabRange* range = lab.ReferenceFor(c.patient);
     ASSERT_NE(range, nullptr);
     EXPECT_DOUBLE_EQ(*range->low, c.expected_low);

@@ -296,6 +296,8 @@ bool LifestyleMeets(const json& criterion, const std::string& id, const casefile
 // The restrictions any criterion may carry: the patient's sex and age.
 bool PatientMeets(const json& criterion, const casefile::Case& c) {
   if (std::string sex = Text(criterion, "sex"); !sex.empty() && sex != Name(c.patient.sex)) return false;
+  // Safety fails closed: an age bound cannot be ruled out when the (impossible) age was excluded.
+  if (c.patient.age_excluded) return true;
   if (auto below = Number(criterion, "age_below"); below && !(c.patient.age_years < *below)) return false;
   if (auto at_least = Number(criterion, "age_at_least"); at_least && !(c.patient.age_years >= *at_least)) return false;
   return true;

@@ -137,6 +137,8 @@ ordered_json Patient(Rng& rng) {
   const int age = rng.Between(1, 100);
   patient["sex"] = female ? "female" : "male";
   patient["age_years"] = age;
+  // Now and then an impossible age (case.md: excluded; safety must still hold without it).
+  if (rng.Chance(0.03)) patient["age_years"] = rng.Chance(0.5) ? -rng.Between(1, 5) : rng.Between(131, 300);
   if (female && age >= 12 && age <= 50) {
     const size_t pregnancy = rng.Below(10);
     if (pregnancy < 2) patient["pregnant"] = true;
