@@ -153,13 +153,15 @@ int RunVerify(Context& context, const AuditArgs& args) {
     nlohmann::ordered_json out = {{"ok", report->ok()},         {"entries", report->entries},
                                   {"runs", report->runs},       {"case_versions", report->case_versions},
                                   {"blobs", report->blobs},     {"bundles", report->bundles},
+                                  {"feedback", report->feedback}, {"account_events", report->account_events},
                                   {"head_hash", report->head_hash}, {"problems", report->problems}};
     std::cout << out.dump(2) << "\n";
   } else {
     for (const auto& problem : report->problems) std::cerr << store->Describe() << ": " << problem << "\n";
     std::cout << (report->ok() ? "verified: " : "NOT verified: ") << report->entries << " audit entries, "
               << report->runs << " runs, " << report->case_versions << " case versions, " << report->bundles
-              << " knowledge and rule versions, " << report->blobs << " files; head " << report->head_hash << "\n";
+              << " knowledge and rule versions, " << report->blobs << " files, " << report->feedback
+              << " card feedback, " << report->account_events << " account events; head " << report->head_hash << "\n";
   }
   return report->ok() ? kExitOk : kExitCheckFailed;
 }

@@ -127,6 +127,7 @@ void SetupRulesCommand(CLI::App* command, Context& context);
 void SetupFluxCommand(CLI::App* command, Context& context);
 void SetupWhatifCommand(CLI::App* command, Context& context);
 void SetupCaseCommand(CLI::App* command, Context& context);
+void SetupUserCommand(CLI::App* command, Context& context);
 void SetupRunCommand(CLI::App* command, Context& context);
 void SetupAuditCommand(CLI::App* command, Context& context);
 void SetupBatchCommand(CLI::App* command, Context& context);

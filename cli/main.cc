@@ -26,6 +26,7 @@ const Command kCommands[] = {
     {"audit", "Stored runs and the audit trail: list, show, trace, replay, diff, verify, impact", SetupAuditCommand},
     {"import", "Import a record: 'import fhir FILE' prints the case a FHIR R4 bundle or resource gives", SetupImportCommand},
     {"serve", "The CDS Hooks service over HTTP (discovery, patient-view, order-sign, feedback, /evaluate)", SetupServeCommand},
+    {"user", "Local accounts of the web app: add (with a role), list", SetupUserCommand},
 };
 
 // The first word that is not a global option or its value: where the command should be.

@@ -74,6 +74,24 @@ constexpr const char* kSchema3 = R"sql(
   CREATE INDEX hook_feedback_by_run ON hook_feedback (run_id, id);
 )sql";
 
+// Schema 4: the web app's local accounts, their sessions (only a hash of each token), the events of
+// each account (chained like runs: kind "account"), and the practitioner who owns each case.
+constexpr const char* kSchema4 = R"sql(
+  CREATE TABLE accounts (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('practitioner', 'reviewer', 'author', 'admin')),
+    password_hash TEXT NOT NULL, created_at TEXT NOT NULL,
+    failed_sign_ins INTEGER NOT NULL DEFAULT 0, locked_until INTEGER NOT NULL DEFAULT 0);
+  CREATE TABLE account_events (
+    id INTEGER PRIMARY KEY, account TEXT NOT NULL, event TEXT NOT NULL, detail TEXT NOT NULL,
+    actor TEXT NOT NULL, at TEXT NOT NULL, content_hash TEXT NOT NULL, audit_sequence INTEGER NOT NULL UNIQUE);
+  CREATE INDEX account_events_by_account ON account_events (account, id);
+  CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY, account TEXT NOT NULL REFERENCES accounts (name), csrf_token TEXT NOT NULL,
+    created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+  CREATE TABLE case_owners (case_id TEXT PRIMARY KEY, owner TEXT NOT NULL);
+)sql";
+
 }  // namespace
 
 Result<int> SqliteStore::SchemaVersion() const {
@@ -117,7 +135,10 @@ Status SqliteStore::MigrateStep(int from) {
   auto current = SchemaVersion();  // another process may have done it while we waited
   if (!current.ok()) return current.status();
   if (*current == from) {
-    Status status = from == 0 ? MigrateToV1() : from == 1 ? MigrateToV2() : MigrateToV3();
+    Status status = from == 0   ? MigrateToV1()
+                    : from == 1 ? MigrateToV2()
+                    : from == 2 ? MigrateToV3()
+                                : MigrateToV4();
     if (!status.ok()) return status;
     status = Exec("PRAGMA user_version = " + std::to_string(from + 1), what);
     if (!status.ok()) return status;
@@ -158,6 +179,13 @@ Status SqliteStore::MigrateToV3() {
   int rc = sqlite3_exec(db_, kSchema3, nullptr, nullptr, &error);
   sqlite3_free(error);
   return rc == SQLITE_OK ? Status::Ok() : Error("creating schema 3");
+}
+
+Status SqliteStore::MigrateToV4() {
+  char* error = nullptr;
+  int rc = sqlite3_exec(db_, kSchema4, nullptr, nullptr, &error);
+  sqlite3_free(error);
+  return rc == SQLITE_OK ? Status::Ok() : Error("creating schema 4");
 }
 
 Status SqliteStore::MoveOldBuild(const std::string& version, const std::string& source_dir) {

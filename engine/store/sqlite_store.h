@@ -38,6 +38,18 @@ class SqliteStore final : public Store {
   Result<std::optional<int64_t>> FindHookRun(const std::string& hook_instance) const override;
   Result<Feedback> SaveFeedback(Feedback feedback) override;
   Result<std::vector<Feedback>> ListFeedback(int64_t run_id) const override;
+  Result<Account> AddAccount(Account account, const std::string& actor) override;  // accounts.cc
+  Result<std::optional<Account>> FindAccount(const std::string& name) const override;
+  Result<std::vector<Account>> ListAccounts() const override;
+  Status UpdateSignIns(const std::string& name, int failed_sign_ins, int64_t locked_until,
+                       AccountEvent event) override;
+  Status RecordAccountEvent(AccountEvent event) override;
+  Result<std::vector<AccountEvent>> ListAccountEvents(const std::string& name) const override;
+  Status SaveSession(const Session& session) override;
+  Result<std::optional<Session>> FindSession(const std::string& token_hash, int64_t now) const override;
+  Status DeleteSession(const std::string& token_hash) override;
+  Status SetCaseOwner(const std::string& case_id, const std::string& owner) override;
+  Result<std::optional<std::string>> CaseOwner(const std::string& case_id) const override;
   Result<Bundle> GetBundle(BundleKind kind, const std::string& version) const override;
   Status SaveBuild(const knowledge::KnowledgeBase& kb, const Bundle& knowledge, const Bundle& rules,
                    const std::string& source_dir) override;
@@ -69,6 +81,7 @@ class SqliteStore final : public Store {
   Status MigrateToV1();
   Status MigrateToV2();
   Status MigrateToV3();
+  Status MigrateToV4();
   Status MoveOldBuild(const std::string& version, const std::string& source_dir);
 
   // Write steps, each inside the caller's transaction.
@@ -80,6 +93,7 @@ class SqliteStore final : public Store {
   Result<std::string> CaseHashOf(const std::string& case_id, int version) const;
   Result<int64_t> InsertRun(RunToStore& run);
   Status InsertHookCards(int64_t run_id, const std::vector<std::string>& cards);  // hooks.cc
+  Status InsertAccountEvent(AccountEvent& event);  // accounts.cc: the event and its audit entry
   Status StoreKnowledgeTables(const knowledge::KnowledgeBase& kb, const std::string& source_dir);
   Status InsertBuild(const knowledge::KnowledgeBase& kb, const Bundle& knowledge, const Bundle& rules,
                      const std::string& source_dir);
@@ -93,6 +107,7 @@ class SqliteStore final : public Store {
   Status VerifyCaseVersions(VerifyReport& report) const;
   Status VerifyRuns(VerifyReport& report) const;
   Status VerifyFeedback(VerifyReport& report) const;  // hooks.cc
+  Status VerifyAccountEvents(VerifyReport& report) const;  // accounts.cc
 
   sqlite3* db_;
   std::string location_;

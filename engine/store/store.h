@@ -44,7 +44,7 @@ std::string DefaultDatabasePath();
 
 // The current schema version (PRAGMA user_version for SQLite). Opening an older database migrates it
 // step by step; a newer one is refused (IOError: "written by a newer nflux").
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 enum class Mode { kReadOnly, kReadWrite };
 
@@ -159,13 +159,46 @@ struct Feedback {
   std::string content_hash = {};        // set by the store
 };
 
+// ---- Accounts of the web app (schema 4)
+
+// A local account. The store keeps what it is given: engine/accounts hashes passwords, checks names
+// and roles, and decides lock-outs.
+struct Account {
+  std::string name = {};
+  std::string role = {};           // "practitioner" | "reviewer" | "author" | "admin"
+  std::string password_hash = {};  // libsodium crypto_pwhash_str (Argon2id); never the password
+  std::string created_at = {};     // UTC, ISO 8601, set by the store
+  int failed_sign_ins = 0;         // in a row, since the last successful sign-in
+  int64_t locked_until = 0;        // Unix seconds; 0: not locked
+};
+
+// Something that happened to an account (added, signed in, sign-in failed, locked, signed out),
+// stored and appended to the audit chain (kind "account", subject "account NAME: EVENT").
+struct AccountEvent {
+  std::string account = {};  // the name tried, even when there is no such account
+  std::string event = {};    // "added" | "signed_in" | "sign_in_failed" | "locked" | "signed_out" | ...
+  std::string detail = {};   // "role practitioner", "3 failures in a row", ...
+  std::string actor = {};    // who did it (the account itself for sign-ins; the OS user for the CLI)
+  std::string at = {};       // set by the store
+  std::string content_hash = {};  // set by the store
+};
+
+// A signed-in browser. The token itself is never stored, only its hash.
+struct Session {
+  std::string token_hash = {};  // ContentHash of the cookie's token
+  std::string account = {};
+  std::string csrf_token = {};  // sent back with every form (a hidden field) and compared
+  int64_t created_at = 0;       // Unix seconds
+  int64_t expires_at = 0;
+};
+
 // ---- The audit chain
 
 struct AuditEntry {
   int64_t sequence = 0;      // 1, 2, 3... without gaps
   std::string at;            // UTC, ISO 8601
   std::string actor;
-  std::string kind;          // "case_version" | "run" | "feedback"
+  std::string kind;          // "case_version" | "run" | "feedback" | "account"
   std::string subject;       // "case c-1 version 2" | "run-17"
   std::string content_hash;  // the case version's or the run's
   std::string prev_hash;     // the previous entry's entry_hash ("" for the first)
@@ -173,7 +206,7 @@ struct AuditEntry {
 };
 
 struct VerifyReport {
-  int64_t entries = 0, runs = 0, case_versions = 0, blobs = 0, bundles = 0, feedback = 0;
+  int64_t entries = 0, runs = 0, case_versions = 0, blobs = 0, bundles = 0, feedback = 0, account_events = 0;
   std::string head_hash;  // the last entry's hash: keep it elsewhere to anchor the chain
   // Every mismatch found, the first one first, each naming what does not match:
   // "run-17: content hash sha256:ab... does not match the stored run (evaluation, trace or metadata changed)".
@@ -218,6 +251,26 @@ class Store {
   virtual Result<std::optional<int64_t>> FindHookRun(const std::string& hook_instance) const = 0;
   virtual Result<Feedback> SaveFeedback(Feedback feedback) = 0;
   virtual Result<std::vector<Feedback>> ListFeedback(int64_t run_id) const = 0;
+
+  // Accounts (the web app). AddAccount: InvalidArgument when the name is taken; it records the
+  // event "added". UpdateSignIns stores an account's failure count and lock after a sign-in attempt,
+  // with the event in the same transaction; RecordAccountEvent records one without a change (a
+  // sign-in tried with an unknown name, a sign-out). NotFound for an account that does not exist.
+  virtual Result<Account> AddAccount(Account account, const std::string& actor) = 0;
+  virtual Result<std::optional<Account>> FindAccount(const std::string& name) const = 0;
+  virtual Result<std::vector<Account>> ListAccounts() const = 0;  // by name
+  virtual Status UpdateSignIns(const std::string& name, int failed_sign_ins, int64_t locked_until,
+                               AccountEvent event) = 0;
+  virtual Status RecordAccountEvent(AccountEvent event) = 0;
+  virtual Result<std::vector<AccountEvent>> ListAccountEvents(const std::string& name) const = 0;  // oldest first
+  // Sessions: FindSession gives nullopt for an unknown or expired one (`now`: Unix seconds).
+  virtual Status SaveSession(const Session& session) = 0;
+  virtual Result<std::optional<Session>> FindSession(const std::string& token_hash, int64_t now) const = 0;
+  virtual Status DeleteSession(const std::string& token_hash) = 0;
+  // Whose patient a case is (the web app's practitioners see their own). SetCaseOwner keeps the
+  // first owner: InvalidArgument when the case already has another one.
+  virtual Status SetCaseOwner(const std::string& case_id, const std::string& owner) = 0;
+  virtual Result<std::optional<std::string>> CaseOwner(const std::string& case_id) const = 0;
 
   // Knowledge and rule content. GetBundle: NotFound when the version is not stored. HasBundle lets a
   // caller leave a run's bundle files out (copying them costs more than storing the run).

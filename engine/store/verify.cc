@@ -27,6 +27,7 @@ Result<VerifyReport> SqliteStore::Verify() const {
   if (status.ok()) status = VerifyCaseVersions(report);
   if (status.ok()) status = VerifyRuns(report);
   if (status.ok()) status = VerifyFeedback(report);
+  if (status.ok()) status = VerifyAccountEvents(report);
   auto end = Sql("COMMIT");  // read-only: nothing to write, only the snapshot to release
   if (end.ok()) (void)(*end)->Step();
   if (!status.ok()) return status;
@@ -90,6 +91,7 @@ Status SqliteStore::VerifyChain(VerifyReport& report) const {
       "CASE a.kind WHEN 'run' THEN EXISTS (SELECT 1 FROM runs r WHERE r.audit_sequence = a.sequence) "
       "WHEN 'case_version' THEN EXISTS (SELECT 1 FROM case_versions v WHERE v.audit_sequence = a.sequence) "
       "WHEN 'feedback' THEN EXISTS (SELECT 1 FROM hook_feedback f WHERE f.audit_sequence = a.sequence) "
+      "WHEN 'account' THEN EXISTS (SELECT 1 FROM account_events e WHERE e.audit_sequence = a.sequence) "
       "ELSE 0 END FROM audit_log a ORDER BY a.sequence");
   if (!query.ok()) return query.status();
   int64_t previous_sequence = 0;

@@ -222,7 +222,35 @@ expect_json 'sorted(c["case_id"] for c in d["changed"]) == sorted(c["name"] for 
 expect_exit 0 "$NFLUX" audit impact --rules rules --format json
 expect_json 'd["changed"] == []'
 
-for command in "case" "case add" "case list" "case show" "case edit" "case history" "run" "audit" "audit list" \
+# ---------------------------------------------------------------------------------------------
+# user add / list: the web app's accounts. The password never reaches the output or the store;
+# every refusal leaves the database byte-identical.
+
+export NFLUX_DB=$DB
+add_user() { printf '%s\n' "$3" | "$NFLUX" user add "$1" --role "$2" --password-stdin; }
+export -f add_user
+expect_exit 0 bash -c 'add_user dr_lee practitioner "a long secret phrase"'
+expect_line "added account dr_lee (practitioner) to $DB"
+BEFORE=$(db_sum)
+expect_exit 2 bash -c 'add_user dr_lee admin "a long secret phrase"'
+expect_line "account dr_lee exists (role practitioner)"
+expect_exit 2 bash -c 'add_user dr_kim reviewer short'
+expect_line "the password is too short: at least 10 characters"
+expect_exit 2 bash -c 'add_user "Dr Kim" reviewer "a long secret phrase"'
+expect_contains "account name 'Dr Kim': 1-64 characters"
+expect_exit 2 bash -c 'add_user dr_kim root "a long secret phrase"'
+expect_line "--role: root is not practitioner, reviewer, author or admin"
+expect_exit 2 "$NFLUX" user add dr_kim --role reviewer </dev/null
+expect_line "no terminal to ask the password on: give it on stdin with --password-stdin"
+expect_true "refused accounts change nothing" [ "$(db_sum)" = "$BEFORE" ]
+expect_exit 0 "$NFLUX" user list --json
+expect_json 'd == [{"name": "dr_lee", "role": "practitioner", "created_at": d[0]["created_at"], "failed_sign_ins": 0, "locked_until": 0}]'
+expect_true "an Argon2id hash is stored" [ "$(sql "select count(*) from accounts where password_hash like '\$argon2id\$%'")" = 1 ]
+expect_true "the password is not in the database" bash -c "! grep -qF 'a long secret phrase' '$DB'"
+expect_exit 0 "$NFLUX" audit verify --json
+expect_json 'd["ok"] and d["account_events"] == 1'
+
+for command in "user" "user add" "user list" "case" "case add" "case list" "case show" "case edit" "case history" "run" "audit" "audit list" \
   "audit show" "audit trace" "audit replay" "audit diff" "audit verify" "audit impact"; do
   # shellcheck disable=SC2086  # word splitting of $command is intended
   expect_exit 0 "$NFLUX" $command --help
