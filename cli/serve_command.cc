@@ -9,6 +9,7 @@
 #include "cds/cds.h"
 #include "cli/context.h"
 #include "server/server.h"
+#include "webapp/webapp.h"
 
 namespace nflux::cli {
 namespace {
@@ -16,6 +17,7 @@ namespace {
 struct ServeArgs {
   server::ServerOptions server;
   bool no_store = false;
+  bool secure_cookies = false;
   std::string auth_path;
 };
 
@@ -43,10 +45,29 @@ int RunServe(Context& context, const ServeArgs& args) {
     };
   }
   cds::Service service(*pipeline, store.get(), options);
-  server::Server http(service, args.server);
+  // The web app has its own connection to the store (a Store is one connection; SQLite lets two
+  // writers take turns), so that pages never wait on the hook service's group commits.
+  std::unique_ptr<store::Store> app_store;
+  std::optional<webapp::App> app;
+  if (store) {
+    app_store = OpenStoreOrReport(context, store::Mode::kReadWrite);
+    if (!app_store) return context.exit_code;
+    app.emplace(*pipeline, *app_store, webapp::AppOptions{.secure_cookies = args.secure_cookies});
+  }
+  server::Server http(
+      [&service, &app](const cds::HttpRequest& request) {
+        if (app && webapp::App::Serves(request.path)) return app->Handle(request);
+        // Browsers ask for an icon at the root; there is none (204, not a 404 in their console).
+        if (app && request.method == "GET" && request.path == "/favicon.ico") return cds::HttpResponse{204, {}, {}};
+        if (app && request.method == "GET" && request.path == "/")
+          return cds::HttpResponse{303, {{"Location", "/app/"}, {"Content-Type", "text/plain; charset=utf-8"}}, {}};
+        return service.Handle(request);
+      },
+      args.server);
   server::StopOnSignals stop(http);  // before any worker thread starts, so that all block the signals
   auto port = http.Bind();
   if (!port.ok()) return Fail(port.status());
+  if (app) std::cerr << "web app: http://" << args.server.host << ":" << *port << "/app/" << std::endl;
   std::cerr << "listening on http://" << args.server.host << ":" << *port << " (storing "
             << (store ? "runs in " + store->Describe() : std::string("nothing: --no-store"))
             << (authenticator ? "; JWT bearer tokens required" : "") << ")" << std::endl;
@@ -72,7 +93,10 @@ void SetupServeCommand(CLI::App* command, Context& context) {
       ->check(CLI::Range(1, 3600));
   command->add_option("--auth", args->auth_path,
                       "Require the CDS Hooks JWT bearer token, checked against this JSON config (docs/security.md)");
-  command->add_flag("--no-store", args->no_store, "Store no hook runs or feedback (default: store them in --db)");
+  command->add_flag("--no-store", args->no_store,
+                    "Store no hook runs or feedback (default: store them in --db); the web app needs the store and is off");
+  command->add_flag("--secure-cookies", args->secure_cookies,
+                    "Mark the web app's cookies Secure (set this when a TLS proxy serves it over HTTPS)");
   AddKnowledgeSourceOptions(command, context.options);
   command->callback([&context, args] { context.exit_code = RunServe(context, *args); });
 }

@@ -32,19 +32,24 @@ nflux_install_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
-# nflux_install_fhir_validator: the npm `fhir` package the FHIR tests validate the test bundles
-# with (tests/fhir/package-lock.json), installed at test set-up when missing, never at run time;
-# Node.js and npm from Debian when the machine has neither.
-nflux_install_fhir_validator() {
-  [ -d "$NFLUX_ROOT/tests/fhir/node_modules/fhir" ] && return 0
+# nflux_install_node_packages FOLDER PACKAGE: `npm ci` in tests/FOLDER (its package-lock.json) when
+# node_modules/PACKAGE is missing; at test set-up, never at run time. Node.js and npm from Debian
+# when the machine has neither.
+nflux_install_node_packages() {
+  [ -d "$NFLUX_ROOT/tests/$1/node_modules/$2" ] && return 0
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     local sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nodejs npm >&2
   fi
-  npm ci --prefix "$NFLUX_ROOT/tests/fhir" --no-audit --no-fund >&2
+  npm ci --prefix "$NFLUX_ROOT/tests/$1" --no-audit --no-fund >&2
 }
+
+# The npm `fhir` package the FHIR tests validate the test bundles with.
+nflux_install_fhir_validator() { nflux_install_node_packages fhir fhir; }
+# puppeteer-core, which drives Debian's chromium in the web app's browser tests (no browser download).
+nflux_install_browser_driver() { PUPPETEER_SKIP_DOWNLOAD=1 nflux_install_node_packages webapp puppeteer-core; }
 
 # nflux_configure [extra cmake args...]: configure when there is no build yet or args are given.
 nflux_configure() {

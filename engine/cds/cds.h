@@ -40,6 +40,7 @@ struct HttpRequest {
   std::string path;    // without the query string
   std::map<std::string, std::string> headers;  // names in lower case
   std::string body;
+  std::map<std::string, std::string> query = {};  // the query string's parameters, decoded (the first of a name)
 };
 
 struct HttpResponse {

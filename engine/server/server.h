@@ -14,6 +14,7 @@
 // called from any thread; Bind() and Run() from one.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <atomic>
@@ -34,9 +35,13 @@ struct ServerOptions {
   int keep_alive_seconds = 2;      // an idle kept-alive connection is closed after this
 };
 
+// What answers a request: the CDS service, or a router in front of it and the web app.
+using Handler = std::function<cds::HttpResponse(const cds::HttpRequest&)>;
+
 class Server {
  public:
   Server(const cds::Service& service, ServerOptions options);
+  Server(Handler handler, ServerOptions options);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

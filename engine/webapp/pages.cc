@@ -1,0 +1,199 @@
+#include "webapp/pages.h"
+
+#include "base/text.h"
+#include "report/view.h"
+#include "webapp/assets.h"
+
+namespace nflux::webapp {
+namespace {
+
+using json = nlohmann::ordered_json;
+using report::view::HtmlEscape;
+
+std::string Layout(const std::string& title, const accounts::Visitor* visitor, const std::string& body) {
+  std::string page =
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+      "<title>" + HtmlEscape(title) + " - NeuroFlux</title>"
+      "<link rel=\"stylesheet\" href=\"/app/assets/app.css\"><script src=\"/app/assets/app.js\" defer></script>"
+      "</head><body><header><a class=\"brand\" href=\"/app/\">NeuroFlux</a>";
+  if (visitor) {
+    const std::string& csrf = visitor->session.csrf_token;
+    page += "<nav aria-label=\"main\"><a href=\"/app/\">Patients</a>";
+    if (visitor->role == accounts::Role::kPractitioner) page += "<a href=\"/app/cases/new\">New case</a>";
+    page += "</nav><form class=\"signout\" method=\"post\" action=\"/app/logout\">"
+            "<input type=\"hidden\" name=\"csrf\" value=\"" + HtmlEscape(csrf) + "\">"
+            "<span>" + HtmlEscape(visitor->session.account) + " (" + std::string(accounts::Name(visitor->role)) +
+            ")</span> <button type=\"submit\">Sign out</button></form>";
+  }
+  page += "</header><main id=\"main\">" + body +
+          "</main><footer>Decision support for a qualified practitioner; not a diagnosis.</footer>";
+  if (visitor)
+    page += "<meta name=\"csrf-token\" content=\"" + HtmlEscape(visitor->session.csrf_token) + "\">";
+  return page + "</body></html>\n";
+}
+
+// JSON placed in a <script type="application/json">: "<" escaped so that no text can close the tag.
+std::string ScriptJson(const json& value) {
+  std::string text = value.dump();
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) out += c == '<' ? std::string("\\u003c") : std::string(1, c);
+  return out;
+}
+
+json FormKnowledge(const knowledge::KnowledgeBase& kb) {
+  using knowledge::NodeKind;
+  json out = {{"symptoms", json::array()},   {"questionnaires", json::array()}, {"labs", json::array()},
+              {"medications", json::array()}, {"conditions", json::array()},    {"strategies", json::array()},
+              {"lifestyle", json::array()},   {"stressors", json::array()}};
+  for (const std::string& id : kb.IdsOfKind(NodeKind::kSymptom))
+    out["symptoms"].push_back({{"id", id}, {"label", kb.Find(id)->label}});
+  for (const std::string& id : kb.IdsOfKind(NodeKind::kQuestionnaire)) {
+    const knowledge::Node* node = kb.Find(id);
+    if (!node->questionnaire) continue;
+    const knowledge::Questionnaire& q = *node->questionnaire;
+    json bands = json::array();
+    for (const auto& band : q.bands) bands.push_back({{"min", band.min}, {"max", band.max}, {"label", band.label}});
+    out["questionnaires"].push_back({{"id", id}, {"label", node->label}, {"items", q.items}, {"item_min", q.item_min},
+                                     {"item_max", q.item_max}, {"reverse_items", q.reverse_items},
+                                     {"safety_item", q.safety_item ? json(*q.safety_item) : json()},
+                                     {"result_only", q.result_only}, {"bands", bands}});
+  }
+  for (const std::string& id : kb.IdsOfKind(NodeKind::kLab)) {
+    const knowledge::Node* node = kb.Find(id);
+    if (!node->lab) continue;
+    out["labs"].push_back({{"id", id}, {"label", node->label}, {"loinc", node->lab->loinc}, {"units", node->lab->units}});
+  }
+  for (const std::string& id : kb.IdsOfKind(NodeKind::kMedication)) {
+    const knowledge::Node* node = kb.Find(id);
+    out["medications"].push_back({{"id", id}, {"label", node->label},
+                                  {"atc", node->medication ? node->medication->atc : std::string()}});
+  }
+  for (const std::string& id : kb.IdsOfKind(NodeKind::kCondition)) {
+    const knowledge::Node* node = kb.Find(id);
+    if (!node->condition) continue;
+    if (node->condition->case_stressor) out["stressors"].push_back({{"id", id}, {"label", node->label}});
+    if (node->condition->icd10 == "none") continue;  // an age group: it applies by age, not entered
+    out["conditions"].push_back({{"id", id}, {"label", node->label}, {"icd10", node->condition->icd10}});
+  }
+  for (const std::string& id : kb.IdsOfKind(NodeKind::kStressor))
+    out["stressors"].push_back({{"id", id}, {"label", kb.Find(id)->label}});
+  for (const std::string& id : kb.IdsOfKind(NodeKind::kStrategy)) {
+    const knowledge::Node* node = kb.Find(id);
+    if (!node->strategy) continue;
+    out["strategies"].push_back({{"id", id}, {"label", node->label}, {"kind", std::string(Name(node->strategy->kind))}});
+  }
+  for (const std::string& id : kb.IdsOfKind(NodeKind::kLifestyleFactor)) {
+    const knowledge::Node* node = kb.Find(id);
+    if (!node->lifestyle) continue;
+    const knowledge::LifestyleFactor& f = *node->lifestyle;
+    out["lifestyle"].push_back({{"id", id}, {"label", node->label}, {"type", std::string(Name(f.value_type))},
+                                {"min", f.min ? json(*f.min) : json()}, {"max", f.max ? json(*f.max) : json()},
+                                {"values", f.values}, {"unit", f.unit}});
+  }
+  return out;
+}
+
+}  // namespace
+
+cds::HttpResponse Html(int status, std::string page) {
+  return cds::HttpResponse{status, {{"Content-Type", "text/html; charset=utf-8"}}, std::move(page)};
+}
+
+std::string UrlEncode(const std::string& text) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (IsAsciiLetter(static_cast<char>(c)) || IsAsciiDigit(static_cast<char>(c)) || c == '-' || c == '_' ||
+        c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string LoginPage(const std::string& csrf, const std::string& message) {
+  std::string body = "<h1>Sign in</h1>";
+  if (!message.empty()) body += "<p class=\"error\" role=\"alert\">" + HtmlEscape(message) + "</p>";
+  body += "<form method=\"post\" action=\"/app/login\" class=\"login\">"
+          "<input type=\"hidden\" name=\"csrf\" value=\"" + HtmlEscape(csrf) + "\">"
+          "<label for=\"name\">Account</label><input id=\"name\" name=\"name\" autocomplete=\"username\" required>"
+          "<label for=\"password\">Password</label>"
+          "<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>"
+          "<button type=\"submit\">Sign in</button></form>";
+  return Layout("Sign in", nullptr, body);
+}
+
+std::string MessagePage(const accounts::Visitor& visitor, const std::string& title, const std::string& text) {
+  return Layout(title, &visitor, "<h1>" + HtmlEscape(title) + "</h1><p>" + HtmlEscape(text) + "</p>");
+}
+
+std::string CaseListPage(const accounts::Visitor& visitor, const std::vector<store::CaseSummary>& cases,
+                         const std::string& query) {
+  std::string body = "<h1>Patients</h1><form method=\"get\" action=\"/app/\" role=\"search\">"
+                     "<label for=\"q\">Search by case id</label> <input id=\"q\" name=\"q\" value=\"" +
+                     HtmlEscape(query) + "\"> <button type=\"submit\">Search</button></form>";
+  if (cases.empty()) {
+    body += "<p>No cases" + std::string(query.empty() ? "" : " match") + ".</p>";
+  } else {
+    body += "<table><thead><tr><th scope=\"col\">Case</th><th scope=\"col\">Visits</th><th scope=\"col\">Runs</th>"
+            "<th scope=\"col\">Last stored</th></tr></thead><tbody>";
+    for (const auto& c : cases)
+      body += "<tr><td><a href=\"/app/cases/" + HtmlEscape(UrlEncode(c.case_id)) + "\">" + HtmlEscape(c.case_id) +
+              "</a></td><td>" + std::to_string(c.versions) + "</td><td>" + std::to_string(c.runs) + "</td><td>" +
+              HtmlEscape(c.updated_at) + "</td></tr>";
+    body += "</tbody></table>";
+  }
+  return Layout("Patients", &visitor, body);
+}
+
+std::string CaseFormPage(const accounts::Visitor& visitor, const knowledge::KnowledgeBase& kb) {
+  std::string body =
+      "<h1>New case</h1>"
+      "<p class=\"hint\">Fill in what you know: a field left empty is <em>not known</em>. Messages appear as you "
+      "type; the case is checked again when you evaluate.</p>"
+      "<div id=\"crisis\" class=\"crisis\" role=\"alert\" hidden></div>"
+      "<form id=\"case-form\" novalidate></form>"
+      "<section aria-labelledby=\"import-title\"><h2 id=\"import-title\">Import</h2>"
+      "<label for=\"import-file\">A case file (JSON) or a FHIR R4 bundle</label> "
+      "<input id=\"import-file\" type=\"file\" accept=\".json,application/json,application/fhir+json\"></section>"
+      "<section aria-live=\"polite\"><h2>Check</h2><ul id=\"messages\" class=\"messages\"></ul></section>"
+      "<p><button id=\"evaluate\" type=\"button\">Evaluate and store</button> "
+      "<button id=\"export\" type=\"button\">Export JSON</button></p>"
+      "<script type=\"application/json\" id=\"knowledge\">" + ScriptJson(FormKnowledge(kb)) + "</script>";
+  return Layout("New case", &visitor, body);
+}
+
+std::string PatientPage(const accounts::Visitor& visitor, const std::string& case_id,
+                        const std::vector<store::CaseVersion>& versions, const std::vector<store::RunSummary>& runs) {
+  std::string body = "<h1>Patient " + HtmlEscape(case_id) + "</h1><h2>Visits</h2><table><thead><tr>"
+                     "<th scope=\"col\">Version</th><th scope=\"col\">Stored</th><th scope=\"col\">By</th></tr></thead><tbody>";
+  for (const auto& v : versions)
+    body += "<tr><td>" + std::to_string(v.version) + "</td><td>" + HtmlEscape(v.created_at) + "</td><td>" +
+            HtmlEscape(v.actor) + "</td></tr>";
+  body += "</tbody></table><h2>Runs</h2>";
+  if (runs.empty()) {
+    body += "<p>No runs stored.</p>";
+  } else {
+    body += "<table><thead><tr><th scope=\"col\">Run</th><th scope=\"col\">Visit</th><th scope=\"col\">When</th>"
+            "<th scope=\"col\">By</th><th scope=\"col\">Rules</th></tr></thead><tbody>";
+    for (const auto& r : runs)
+      body += "<tr><td><a href=\"/app/runs/" + std::to_string(r.id) + "/report\">" + HtmlEscape(store::RunName(r.id)) +
+              "</a></td><td>" + std::to_string(r.case_version) + "</td><td>" + HtmlEscape(r.created_at) + "</td><td>" +
+              HtmlEscape(r.actor) + "</td><td>" + HtmlEscape(r.rules_version.substr(0, 19)) + "</td></tr>";
+    body += "</tbody></table><h2>Latest report</h2><iframe class=\"report\" title=\"Report of " +
+            HtmlEscape(store::RunName(runs.back().id)) + "\" src=\"/app/runs/" + std::to_string(runs.back().id) +
+            "/report\"></iframe>";
+  }
+  return Layout("Patient " + case_id, &visitor, body);
+}
+
+const std::string& AppCss() { return assets::kAppCss; }
+const std::string& AppJs() { return assets::kAppJs; }
+
+}  // namespace nflux::webapp

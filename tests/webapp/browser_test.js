@@ -1,0 +1,154 @@
+// The web app in a real browser (Debian's chromium, driven by puppeteer-core): a practitioner signs
+// in, enters a case field by field (a wrong unit and a misspelt medication first, checking the
+// engine's messages; PHQ-9 item 9 above 0 showing the crisis notice at once), evaluates, and finds
+// the red flag first and the top deficit of the stored run in the report; another practitioner
+// gets 403 for that patient; a form post and an API call without the CSRF token are refused; no
+// page logs a console error. Run by webapp_browser_test.sh, which starts nflux serve and the accounts.
+//   BASE=http://127.0.0.1:PORT NFLUX=build/nflux NFLUX_DB=... PASSWORD=... [SCREENSHOTS=docs] node browser_test.js
+'use strict';
+
+const {execFileSync} = require('child_process');
+const path = require('path');
+const puppeteer = require('puppeteer-core');
+
+const BASE = process.env.BASE;
+const PASSWORD = process.env.PASSWORD;
+const SCREENSHOTS = process.env.SCREENSHOTS || '';
+const failures = [];
+function check(ok, what) {
+  console.log((ok ? 'ok   ' : 'FAIL ') + what);
+  if (!ok) failures.push(what);
+}
+const pause = ms => new Promise(resolve => setTimeout(resolve, ms));
+
+// A page that records console errors and uncaught exceptions; `expected` lists fragments of the
+// errors a step provokes on purpose (a 403 answer shows as a failed resource).
+function watch(page, errors) {
+  page.on('console', message => { if (message.type() === 'error') errors.push(message.text()); });
+  page.on('pageerror', error => errors.push(String(error)));
+}
+
+async function signIn(browser, name) {
+  const context = await browser.createIncognitoBrowserContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(20000);
+  const errors = [];
+  watch(page, errors);
+  await page.setViewport({width: 1024, height: 900});
+  await page.goto(BASE + '/app/login');
+  await page.type('#name', name);
+  await page.type('#password', PASSWORD);
+  await Promise.all([page.waitForNavigation(), page.click('form.login button[type=submit]')]);
+  return {context, page, errors};
+}
+
+async function messages(page) {
+  return page.$$eval('#messages li', items => items.map(item => item.textContent));
+}
+
+// Waits until the check list (filled after a debounced /app/api/validate) holds `fragment`.
+async function messagesWith(page, fragment) {
+  for (let i = 0; i < 40; i++) {
+    const list = await messages(page);
+    if (list.some(text => text.includes(fragment))) return list;
+    await pause(150);
+  }
+  return messages(page);
+}
+
+(async () => {
+  const browser = await puppeteer.launch({executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: 'new', args: ['--no-sandbox', '--disable-gpu']});
+  try {
+    // ---- Sign in and enter a case field by field -------------------------------------------
+    const lee = await signIn(browser, 'dr_lee');
+    check(lee.page.url() === BASE + '/app/', 'signed in, the patient list is shown');
+    await lee.page.click('nav a[href="/app/cases/new"]');
+    await lee.page.waitForSelector('#case-form input[name=age_years]');
+    const page = lee.page;
+    await page.type('input[name=case_id]', 'browser-pat-1');
+    await page.type('input[name=age_years]', '38');
+    await page.select('select[name="symptom:low_mood"]', '3');
+    await page.select('select[name="symptom:fatigue"]', '2');
+    await page.select('select[name="symptom:anhedonia"]', '2');
+    await page.click('details:has(#score-phq9) summary');
+    const phq9 = [2, 2, 1, 3, 1, 2, 1, 1, 0];
+    for (let i = 0; i < 8; i++) await page.select(`select[name="item:phq9:${i + 1}"]`, String(phq9[i]));
+    check(await page.$eval('#crisis', node => node.hidden), 'no crisis notice while item 9 is unanswered');
+    await page.select('select[name="item:phq9:9"]', '1');
+    check(await page.$eval('#crisis', node => !node.hidden && node.textContent.includes('suicide risk')),
+      'PHQ-9 item 9 above 0 shows the crisis notice at once');
+    check((await page.$eval('#score-phq9', node => node.textContent)) === 'total 14 (moderate)',
+      'the PHQ-9 total and band are scored live');
+
+    await page.click('#labs + button');
+    await page.type('#labs input[name=lab-test]', 'ferritin');
+    await page.keyboard.press('Tab');
+    await page.type('#labs input[name=lab-value]', '12');
+    await page.type('#labs input[name=lab-unit]', 'furlongs');
+    let list = await messagesWith(page, '/labs/0/unit');
+    check(list.some(text => text.startsWith('/labs/0/unit: unknown unit \'furlongs\'')),
+      'a wrong unit gets the engine\'s message with its path: ' + JSON.stringify(list));
+    await page.click('#labs input[name=lab-unit]', {clickCount: 3});
+    await page.type('#labs input[name=lab-unit]', 'ng/mL');
+
+    await page.click('#medications + button');
+    await page.type('#medications input[name=medication]', 'sertralinne');
+    list = await messagesWith(page, 'sertralinne');
+    check(list.some(text => text.includes('/medications/0/id: unknown medication \'sertralinne\' (did you mean \'sertraline\'?)')),
+      'a misspelt medication is flagged with the nearest id, not refused: ' + JSON.stringify(list));
+    check(!list.some(text => text.includes('/labs/0/unit')), 'the corrected unit is accepted');
+    await page.click('#medications input[name=medication]', {clickCount: 3});
+    await page.type('#medications input[name=medication]', 'sertraline');
+    list = await messagesWith(page, 'No problems found');
+    check(list.length === 1 && list[0] === 'No problems found.', 'the corrected case has no problems: ' + JSON.stringify(list));
+    if (SCREENSHOTS) await page.screenshot({path: path.join(SCREENSHOTS, 'webapp-case-form.png')});
+
+    // ---- Evaluate: the red flag first, the top deficit of the stored run ---------------------
+    await Promise.all([page.waitForNavigation(), page.click('#evaluate')]);
+    check(page.url() === BASE + '/app/cases/browser-pat-1', 'evaluating opens the patient page: ' + page.url());
+    const frameHandle = await page.waitForSelector('iframe.report');
+    const frame = await frameHandle.contentFrame();
+    await frame.waitForSelector('h2');
+    const run = JSON.parse(execFileSync(process.env.NFLUX, ['audit', 'show', 'run-1', '--format', 'json']).toString()).evaluation;
+    const kb = JSON.parse(execFileSync(process.env.NFLUX, ['kb', 'export', '--format', 'json']).toString());
+    const label = id => (kb.nodes.find(node => node.id === id) || {label: id}).label.replace(/ \(.*\)$/, '');
+    const text = await frame.$eval('body', body => body.innerText);
+    const firstAlert = run.alerts[0];
+    const afterRedFlags = text.slice(text.indexOf('Red flags'));
+    check(firstAlert.severity === 'urgent' && afterRedFlags.split('\n')[1].includes(label(firstAlert.id)),
+      'the report shows the urgent red flag first: ' + firstAlert.id + ' / ' + afterRedFlags.split('\n')[1]);
+    const topDeficit = run.deficits[0];
+    const topRow = await frame.$eval('table.deficits', table => table.querySelectorAll('tr')[1].innerText);
+    check(topRow.includes(label(topDeficit.id)), 'the top deficit of the stored run heads the report: ' + topDeficit.id);
+    if (SCREENSHOTS) await page.screenshot({path: path.join(SCREENSHOTS, 'webapp-patient.png'), fullPage: true});
+    await page.goto(BASE + '/app/');
+    check((await page.$$eval('tbody a', links => links.map(a => a.textContent))).includes('browser-pat-1'),
+      'the patient is in the practitioner\'s list');
+    if (SCREENSHOTS) await page.screenshot({path: path.join(SCREENSHOTS, 'webapp-patients.png')});
+
+    // ---- Refusals --------------------------------------------------------------------------
+    const csrfless = await page.evaluate(async () => {
+      const form = await fetch('/app/logout', {method: 'POST', body: new URLSearchParams({}), credentials: 'same-origin'});
+      const api = await fetch('/app/api/cases', {method: 'POST', body: '{}', credentials: 'same-origin'});
+      return [form.status, api.status];
+    });
+    check(csrfless[0] === 403 && csrfless[1] === 403, 'posts without the CSRF token are refused: ' + csrfless);
+    const leeErrors = lee.errors.filter(e => !e.includes('403'));
+    check(leeErrors.length === 0, 'no console errors on the practitioner\'s pages: ' + JSON.stringify(leeErrors));
+
+    const kim = await signIn(browser, 'dr_kim');
+    const response = await kim.page.goto(BASE + '/app/cases/browser-pat-1');
+    check(response.status() === 403, 'another practitioner gets 403 for the patient');
+    check(!(await kim.page.content()).includes('Top deficits'), 'and sees none of its data');
+    await kim.page.goto(BASE + '/app/');
+    check(!(await kim.page.$$eval('tbody a', links => links.map(a => a.textContent))).includes('browser-pat-1'),
+      'nor in the patient list');
+    const kimErrors = kim.errors.filter(e => !e.includes('403'));
+    check(kimErrors.length === 0, 'no console errors on the other practitioner\'s pages: ' + JSON.stringify(kimErrors));
+  } finally {
+    await browser.close();
+  }
+  console.log(failures.length ? failures.length + ' failed' : 'all passed');
+  process.exit(failures.length ? 1 : 0);
+})().catch(error => { console.error(error); process.exit(1); });
