@@ -19,7 +19,7 @@ bool SodiumReady() {
 }
 
 std::string UtcTime(int64_t seconds) {
-  std::time_t time = static_cast<std::time_t>(seconds);
+  auto time = static_cast<std::time_t>(seconds);
   std::tm utc{};
   gmtime_r(&time, &utc);
   char text[32];

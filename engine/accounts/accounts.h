@@ -34,8 +34,8 @@ std::string_view Name(Role role);  // "practitioner" | "reviewer" | "author" | "
 std::optional<Role> ParseRole(std::string_view text);
 
 inline constexpr int kMaxFailures = 5;
-inline constexpr int64_t kLockSeconds = 15 * 60;
-inline constexpr int64_t kSessionSeconds = 8 * 60 * 60;  // a working day
+inline constexpr int64_t kLockSeconds = int64_t{15} * 60;
+inline constexpr int64_t kSessionSeconds = int64_t{8} * 60 * 60;  // a working day
 inline constexpr size_t kMinPasswordBytes = 10;
 inline constexpr size_t kMaxPasswordBytes = 256;
 

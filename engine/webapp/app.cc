@@ -180,18 +180,22 @@ HttpResponse App::Route(Request& request) const {
   if (path == "/app/assets/app.js" && get)
     return HttpResponse{200, {{"Content-Type", "text/javascript; charset=utf-8"}}, AppJs()};
 
-  if (path == "/app/login" && get) {
-    if (request.visitor) return Redirect("/app/");
+  // The sign-in form with a fresh double-submit token (the same value in its cookie and its field).
+  auto login_form = [this](int status, const std::string& message) {
     const std::string token = accounts::NewToken();
-    HttpResponse page = Html(200, LoginPage(token, ""));
+    HttpResponse page = Html(status, LoginPage(token, message));
     page.headers["Set-Cookie"] = CookieHeader(kLoginCookie, token, 3600, options_.secure_cookies);
     return page;
+  };
+  if (path == "/app/login" && get) {
+    if (request.visitor) return Redirect("/app/");
+    return login_form(200, "");
   }
   if (path == "/app/login" && post) {
     auto cookie = request.cookies.find(kLoginCookie);
     const std::string sent = request.form.count("csrf") ? request.form.at("csrf") : "";
     if (cookie == request.cookies.end() || !accounts::SameToken(cookie->second, sent))
-      return Html(403, LoginPage(sent, "The sign-in form expired or did not come from this app; try again."));
+      return login_form(403, "The sign-in form expired or did not come from this app; try again.");
     const std::string name = request.form.count("name") ? request.form.at("name") : "";
     const std::string password = request.form.count("password") ? request.form.at("password") : "";
     Result<accounts::SignedIn> signed_in = [&] {
@@ -288,7 +292,10 @@ HttpResponse App::Route(Request& request) const {
       auto existing = store_.ListCaseVersions(case_id);
       if (existing.ok() && !existing->empty()) return JsonError(403, "case " + case_id + " exists and has no owner in the web app");
     }
-    audit::RecordOptions record{.case_id = case_id, .actor = visitor.session.account, .origin = "web app"};
+    audit::RecordOptions record;
+    record.case_id = case_id;
+    record.actor = visitor.session.account;
+    record.origin = "web app";
     record.evaluation.source_name = kSource;
     auto recorded = audit::EvaluateAndStore(pipeline_, store_, http.body, record);
     if (!recorded.ok()) return JsonError(400, recorded.status().message());

@@ -12,24 +12,24 @@ using report::view::HtmlEscape;
 
 std::string Layout(const std::string& title, const accounts::Visitor* visitor, const std::string& body) {
   std::string page =
-      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+      "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+      "<meta name='viewport' content='width=device-width, initial-scale=1'>"
       "<title>" + HtmlEscape(title) + " - NeuroFlux</title>"
-      "<link rel=\"stylesheet\" href=\"/app/assets/app.css\"><script src=\"/app/assets/app.js\" defer></script>"
-      "</head><body><header><a class=\"brand\" href=\"/app/\">NeuroFlux</a>";
+      "<link rel='stylesheet' href='/app/assets/app.css'><script src='/app/assets/app.js' defer></script>"
+      "</head><body><header><a class='brand' href='/app/'>NeuroFlux</a>";
   if (visitor) {
     const std::string& csrf = visitor->session.csrf_token;
-    page += "<nav aria-label=\"main\"><a href=\"/app/\">Patients</a>";
-    if (visitor->role == accounts::Role::kPractitioner) page += "<a href=\"/app/cases/new\">New case</a>";
-    page += "</nav><form class=\"signout\" method=\"post\" action=\"/app/logout\">"
-            "<input type=\"hidden\" name=\"csrf\" value=\"" + HtmlEscape(csrf) + "\">"
+    page += "<nav aria-label='main'><a href='/app/'>Patients</a>";
+    if (visitor->role == accounts::Role::kPractitioner) page += "<a href='/app/cases/new'>New case</a>";
+    page += "</nav><form class='signout' method='post' action='/app/logout'>"
+            "<input type='hidden' name='csrf' value='" + HtmlEscape(csrf) + "'>"
             "<span>" + HtmlEscape(visitor->session.account) + " (" + std::string(accounts::Name(visitor->role)) +
-            ")</span> <button type=\"submit\">Sign out</button></form>";
+            ")</span> <button type='submit'>Sign out</button></form>";
   }
-  page += "</header><main id=\"main\">" + body +
+  page += "</header><main id='main'>" + body +
           "</main><footer>Decision support for a qualified practitioner; not a diagnosis.</footer>";
   if (visitor)
-    page += "<meta name=\"csrf-token\" content=\"" + HtmlEscape(visitor->session.csrf_token) + "\">";
+    page += "<meta name='csrf-token' content='" + HtmlEscape(visitor->session.csrf_token) + "'>";
   return page + "</body></html>\n";
 }
 
@@ -97,8 +97,8 @@ json FormKnowledge(const knowledge::KnowledgeBase& kb) {
 
 }  // namespace
 
-cds::HttpResponse Html(int status, std::string page) {
-  return cds::HttpResponse{status, {{"Content-Type", "text/html; charset=utf-8"}}, std::move(page)};
+cds::HttpResponse Html(int status, const std::string& page) {
+  return cds::HttpResponse{status, {{"Content-Type", "text/html; charset=utf-8"}}, page};
 }
 
 std::string UrlEncode(const std::string& text) {
@@ -119,13 +119,13 @@ std::string UrlEncode(const std::string& text) {
 
 std::string LoginPage(const std::string& csrf, const std::string& message) {
   std::string body = "<h1>Sign in</h1>";
-  if (!message.empty()) body += "<p class=\"error\" role=\"alert\">" + HtmlEscape(message) + "</p>";
-  body += "<form method=\"post\" action=\"/app/login\" class=\"login\">"
-          "<input type=\"hidden\" name=\"csrf\" value=\"" + HtmlEscape(csrf) + "\">"
-          "<label for=\"name\">Account</label><input id=\"name\" name=\"name\" autocomplete=\"username\" required>"
-          "<label for=\"password\">Password</label>"
-          "<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>"
-          "<button type=\"submit\">Sign in</button></form>";
+  if (!message.empty()) body += "<p class='error' role='alert'>" + HtmlEscape(message) + "</p>";
+  body += "<form method='post' action='/app/login' class='login'>"
+          "<input type='hidden' name='csrf' value='" + HtmlEscape(csrf) + "'>"
+          "<label for='name'>Account</label><input id='name' name='name' autocomplete='username' required>"
+          "<label for='password'>Password</label>"
+          "<input id='password' name='password' type='password' autocomplete='current-password' required>"
+          "<button type='submit'>Sign in</button></form>";
   return Layout("Sign in", nullptr, body);
 }
 
@@ -135,16 +135,16 @@ std::string MessagePage(const accounts::Visitor& visitor, const std::string& tit
 
 std::string CaseListPage(const accounts::Visitor& visitor, const std::vector<store::CaseSummary>& cases,
                          const std::string& query) {
-  std::string body = "<h1>Patients</h1><form method=\"get\" action=\"/app/\" role=\"search\">"
-                     "<label for=\"q\">Search by case id</label> <input id=\"q\" name=\"q\" value=\"" +
-                     HtmlEscape(query) + "\"> <button type=\"submit\">Search</button></form>";
+  std::string body = "<h1>Patients</h1><form method='get' action='/app/' role='search'>"
+                     "<label for='q'>Search by case id</label> <input id='q' name='q' value='" +
+                     HtmlEscape(query) + "'> <button type='submit'>Search</button></form>";
   if (cases.empty()) {
     body += "<p>No cases" + std::string(query.empty() ? "" : " match") + ".</p>";
   } else {
-    body += "<table><thead><tr><th scope=\"col\">Case</th><th scope=\"col\">Visits</th><th scope=\"col\">Runs</th>"
-            "<th scope=\"col\">Last stored</th></tr></thead><tbody>";
+    body += "<table><thead><tr><th scope='col'>Case</th><th scope='col'>Visits</th><th scope='col'>Runs</th>"
+            "<th scope='col'>Last stored</th></tr></thead><tbody>";
     for (const auto& c : cases)
-      body += "<tr><td><a href=\"/app/cases/" + HtmlEscape(UrlEncode(c.case_id)) + "\">" + HtmlEscape(c.case_id) +
+      body += "<tr><td><a href='/app/cases/" + HtmlEscape(UrlEncode(c.case_id)) + "'>" + HtmlEscape(c.case_id) +
               "</a></td><td>" + std::to_string(c.versions) + "</td><td>" + std::to_string(c.runs) + "</td><td>" +
               HtmlEscape(c.updated_at) + "</td></tr>";
     body += "</tbody></table>";
@@ -155,24 +155,24 @@ std::string CaseListPage(const accounts::Visitor& visitor, const std::vector<sto
 std::string CaseFormPage(const accounts::Visitor& visitor, const knowledge::KnowledgeBase& kb) {
   std::string body =
       "<h1>New case</h1>"
-      "<p class=\"hint\">Fill in what you know: a field left empty is <em>not known</em>. Messages appear as you "
+      "<p class='hint'>Fill in what you know: a field left empty is <em>not known</em>. Messages appear as you "
       "type; the case is checked again when you evaluate.</p>"
-      "<div id=\"crisis\" class=\"crisis\" role=\"alert\" hidden></div>"
-      "<form id=\"case-form\" novalidate></form>"
-      "<section aria-labelledby=\"import-title\"><h2 id=\"import-title\">Import</h2>"
-      "<label for=\"import-file\">A case file (JSON) or a FHIR R4 bundle</label> "
-      "<input id=\"import-file\" type=\"file\" accept=\".json,application/json,application/fhir+json\"></section>"
-      "<section aria-live=\"polite\"><h2>Check</h2><ul id=\"messages\" class=\"messages\"></ul></section>"
-      "<p><button id=\"evaluate\" type=\"button\">Evaluate and store</button> "
-      "<button id=\"export\" type=\"button\">Export JSON</button></p>"
-      "<script type=\"application/json\" id=\"knowledge\">" + ScriptJson(FormKnowledge(kb)) + "</script>";
+      "<div id='crisis' class='crisis' role='alert' hidden></div>"
+      "<form id='case-form' novalidate></form>"
+      "<section aria-labelledby='import-title'><h2 id='import-title'>Import</h2>"
+      "<label for='import-file'>A case file (JSON) or a FHIR R4 bundle</label> "
+      "<input id='import-file' type='file' accept='.json,application/json,application/fhir+json'></section>"
+      "<section aria-live='polite'><h2>Check</h2><ul id='messages' class='messages'></ul></section>"
+      "<p><button id='evaluate' type='button'>Evaluate and store</button> "
+      "<button id='export' type='button'>Export JSON</button></p>"
+      "<script type='application/json' id='knowledge'>" + ScriptJson(FormKnowledge(kb)) + "</script>";
   return Layout("New case", &visitor, body);
 }
 
 std::string PatientPage(const accounts::Visitor& visitor, const std::string& case_id,
                         const std::vector<store::CaseVersion>& versions, const std::vector<store::RunSummary>& runs) {
   std::string body = "<h1>Patient " + HtmlEscape(case_id) + "</h1><h2>Visits</h2><table><thead><tr>"
-                     "<th scope=\"col\">Version</th><th scope=\"col\">Stored</th><th scope=\"col\">By</th></tr></thead><tbody>";
+                     "<th scope='col'>Version</th><th scope='col'>Stored</th><th scope='col'>By</th></tr></thead><tbody>";
   for (const auto& v : versions)
     body += "<tr><td>" + std::to_string(v.version) + "</td><td>" + HtmlEscape(v.created_at) + "</td><td>" +
             HtmlEscape(v.actor) + "</td></tr>";
@@ -180,15 +180,15 @@ std::string PatientPage(const accounts::Visitor& visitor, const std::string& cas
   if (runs.empty()) {
     body += "<p>No runs stored.</p>";
   } else {
-    body += "<table><thead><tr><th scope=\"col\">Run</th><th scope=\"col\">Visit</th><th scope=\"col\">When</th>"
-            "<th scope=\"col\">By</th><th scope=\"col\">Rules</th></tr></thead><tbody>";
+    body += "<table><thead><tr><th scope='col'>Run</th><th scope='col'>Visit</th><th scope='col'>When</th>"
+            "<th scope='col'>By</th><th scope='col'>Rules</th></tr></thead><tbody>";
     for (const auto& r : runs)
-      body += "<tr><td><a href=\"/app/runs/" + std::to_string(r.id) + "/report\">" + HtmlEscape(store::RunName(r.id)) +
+      body += "<tr><td><a href='/app/runs/" + std::to_string(r.id) + "/report'>" + HtmlEscape(store::RunName(r.id)) +
               "</a></td><td>" + std::to_string(r.case_version) + "</td><td>" + HtmlEscape(r.created_at) + "</td><td>" +
               HtmlEscape(r.actor) + "</td><td>" + HtmlEscape(r.rules_version.substr(0, 19)) + "</td></tr>";
-    body += "</tbody></table><h2>Latest report</h2><iframe class=\"report\" title=\"Report of " +
-            HtmlEscape(store::RunName(runs.back().id)) + "\" src=\"/app/runs/" + std::to_string(runs.back().id) +
-            "/report\"></iframe>";
+    body += "</tbody></table><h2>Latest report</h2><iframe class='report' title='Report of " +
+            HtmlEscape(store::RunName(runs.back().id)) + "' src='/app/runs/" + std::to_string(runs.back().id) +
+            "/report'></iframe>";
   }
   return Layout("Patient " + case_id, &visitor, body);
 }

@@ -12,7 +12,7 @@
 namespace nflux::webapp {
 
 // A text/html answer.
-cds::HttpResponse Html(int status, std::string page);
+cds::HttpResponse Html(int status, const std::string& page);
 
 // Percent-encoding of a path segment (a case id in a link).
 std::string UrlEncode(const std::string& text);

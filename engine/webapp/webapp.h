@@ -2,7 +2,7 @@
 // safety gate, store and reports as every other front end. Without sockets, like cds::Service:
 //
 //   webapp::App app(pipeline, store, {.secure_cookies = false});   // borrows both
-//   cds::HttpResponse response = app.Handle(request);              // request.path starts with /app
+//   cds::HttpResponse response = app.Handle(http);                 // http.path starts with /app
 //
 // Pages are HTML made here (every value escaped), with one stylesheet and one script of our own
 // (engine/webapp/assets, compiled in): nothing is fetched from the network. Sign-in through
@@ -37,7 +37,7 @@ namespace nflux::webapp {
 struct AppOptions {
   bool secure_cookies = false;  // set when served over HTTPS (the cookie's Secure attribute)
   // The clock, in Unix seconds (tests move it to expire sessions and locks).
-  std::function<int64_t()> now;
+  std::function<int64_t()> now = {};
 };
 
 inline constexpr const char* kCookieName = "nflux_session";
@@ -46,7 +46,7 @@ class App {
  public:
   App(const pipeline::Pipeline& pipeline, store::Store& store, AppOptions options);
 
-  cds::HttpResponse Handle(const cds::HttpRequest& request) const;
+  cds::HttpResponse Handle(const cds::HttpRequest& http) const;
 
   // Whether a path belongs to the app ("/app" and below).
   static bool Serves(const std::string& path);

@@ -60,7 +60,7 @@ class WebApp : public ::testing::Test {
   HttpResponse PostLogin(const std::string& name, const std::string& password, bool with_token = true) {
     HttpResponse form = Send("GET", "/app/login");
     const std::string token = CookieValue(form);
-    const std::string field = Between(form.body, "name=\"csrf\" value=\"", "\"");
+    const std::string field = Between(form.body, "name='csrf' value='", "'");
     EXPECT_EQ(token, field);
     return Send("POST", "/app/login", with_token ? "nflux_login=" + token : "",
                 "csrf=" + field + "&name=" + name + "&password=" + password,
@@ -72,7 +72,7 @@ class WebApp : public ::testing::Test {
     EXPECT_EQ(303, signed_in.status) << signed_in.body;
     Visitor v{"nflux_session=" + CookieValue(signed_in), ""};
     HttpResponse list = Send("GET", "/app/", v.cookie);
-    v.csrf = Between(list.body, "name=\"csrf-token\" content=\"", "\"");
+    v.csrf = Between(list.body, "name='csrf-token' content='", "'");
     EXPECT_FALSE(v.csrf.empty());
     return v;
   }
