@@ -205,26 +205,6 @@ void AddFluxFileOption(CLI::App* command, std::string& path) {
       ->type_name("FILE");
 }
 
-nlohmann::ordered_json SafetyReasonJson(const inference::BlockReason& reason, const knowledge::KnowledgeBase& kb) {
-  return {{"alert", reason.alert},
-          {"with", reason.with},
-          {"severity", std::string(Name(reason.severity))},
-          {"detail", reason.detail},
-          {"note", reason.note},
-          {"citation", reason.citations.empty() ? std::string() : explain::FormatCitation(kb, reason.citations.front())}};
-}
-
-std::string SafetyReasonText(const nlohmann::ordered_json& reason) {
-  std::string text = reason.value("note", "");
-  const std::string with = reason.value("with", ""), severity = reason.value("severity", "");
-  const std::string alert = reason.value("alert", "");
-  if (text.empty()) text = severity + " contraindication";
-  const std::string detail = reason.value("detail", "");
-  if (!with.empty()) text += " (with " + with + ", " + severity + (detail.empty() ? "" : ": " + detail) + ")";
-  if (!alert.empty()) text += " [alert " + alert + "]";
-  return text;
-}
-
 Result<pipeline::CaseEvaluation> EvaluateCaseFile(const pipeline::Pipeline& pipeline, const std::string& case_path,
                                                   bool strict, const std::string& flux_path,
                                                   pipeline::EvaluationOptions options) {

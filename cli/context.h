@@ -105,12 +105,6 @@ Result<pipeline::CaseEvaluation> EvaluateCaseText(const pipeline::Pipeline& pipe
                                                   const std::string& case_path, bool strict,
                                                   const std::string& flux_path, pipeline::EvaluationOptions options);
 
-// A safety reason (inference::BlockReason) as blocked_strategies states it in output.md: alert,
-// with, severity, detail, note, citation (the first, formatted). And the same as one line of text:
-// "Block unless prescriber-directed. (with ssri, relative: DETAIL) [alert serotonin_syndrome_risk]".
-nlohmann::ordered_json SafetyReasonJson(const inference::BlockReason& reason, const knowledge::KnowledgeBase& kb);
-std::string SafetyReasonText(const nlohmann::ordered_json& reason);
-
 // A sub-command: its name, one-line help, and a function that adds it (with its own
 // sub-commands and callbacks) to the app.
 struct Command {

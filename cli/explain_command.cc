@@ -32,7 +32,7 @@ int Print(const Result<Explanation>& explanation, bool json) {
 int PrintWhyNotStrategy(const explain::WhyNotExplanation& explanation, const inference::StrategyResult& safety,
                         const knowledge::KnowledgeBase& kb, bool json) {
   nlohmann::ordered_json reasons = nlohmann::ordered_json::array();
-  for (const auto& reason : safety.reasons) reasons.push_back(SafetyReasonJson(reason, kb));
+  for (const auto& reason : safety.reasons) reasons.push_back(pipeline::SafetyReasonJson(reason, kb));
   const std::string verdict(inference::VerdictName(safety.verdict));
   if (json) {
     nlohmann::ordered_json out = explanation.ToJson();
@@ -45,7 +45,7 @@ int PrintWhyNotStrategy(const explain::WhyNotExplanation& explanation, const inf
   std::cout << (safety.verdict == inference::Verdict::kBlocked
                     ? "Were it suggested or requested, the safety gate would BLOCK it for this case:\n"
                     : "Were it suggested or requested, the safety gate would allow it WITH CAUTION:\n");
-  for (const auto& reason : reasons) std::cout << "  - " << SafetyReasonText(reason) << "\n";
+  for (const auto& reason : reasons) std::cout << "  - " << pipeline::SafetyReasonText(reason) << "\n";
   return kExitOk;
 }
 

@@ -56,12 +56,7 @@ int RunServe(Context& context, const ServeArgs& args) {
   }
   server::Server http(
       [&service, &app](const cds::HttpRequest& request) {
-        if (app && webapp::App::Serves(request.path)) return app->Handle(request);
-        // Browsers ask for an icon at the root; there is none (204, not a 404 in their console).
-        if (app && request.method == "GET" && request.path == "/favicon.ico") return cds::HttpResponse{204, {}, {}};
-        if (app && request.method == "GET" && request.path == "/")
-          return cds::HttpResponse{303, {{"Location", "/app/"}, {"Content-Type", "text/plain; charset=utf-8"}}, {}};
-        return service.Handle(request);
+        return webapp::Dispatch(app ? &*app : nullptr, service, request);
       },
       args.server);
   server::StopOnSignals stop(http);  // before any worker thread starts, so that all block the signals

@@ -13,7 +13,6 @@
 // "changes"}] (verdict acceptable or acceptable_with_caution, best first) and "blocked":
 // [{"strategy", "verdict": "blocked", "reasons", "improvement", "changes"}] (no rank)}; each reason
 // as in blocked_strategies (output.md): {"alert", "with", "severity", "detail", "note", "citation"}.
-#include <cmath>
 #include <iostream>
 #include <memory>
 
@@ -33,95 +32,43 @@ struct WhatifArgs {
   bool json = false;
 };
 
-double Round4(double v) { return std::round(v * 1e4) / 1e4 + 0.0; }  // + 0.0: no -0
-
-// The before/after rows of the what-if: every flux index, the conclusions that changed, and the
-// ranking when asked for.
-struct WhatifRows {
-  ordered_json indices = ordered_json::array();
-  ordered_json changes = ordered_json::array();
-  ordered_json ranking = ordered_json::array();
-  ordered_json blocked = ordered_json::array();
-  ordered_json applied = ordered_json::array();
-};
-
-// One strategy of the ranking: its rank (an option; 0 for a blocked one, which has none), its
-// predicted effect and its safety verdict with every reason.
-ordered_json RankedJson(const pipeline::RankedStrategy& ranked, int rank, const knowledge::KnowledgeBase& kb) {
-  ordered_json moved = ordered_json::object();
-  for (const auto& [key, change] : ranked.effect.changes) moved[key] = Round4(change);
-  ordered_json reasons = ordered_json::array();
-  for (const auto& reason : ranked.safety.reasons) reasons.push_back(SafetyReasonJson(reason, kb));
-  ordered_json out = {{"strategy", ranked.effect.strategy}};
-  if (rank > 0) out["rank"] = rank;
-  out["verdict"] = std::string(inference::VerdictName(ranked.safety.verdict));
-  out["reasons"] = reasons;
-  out["improvement"] = Round4(ranked.effect.improvement);
-  out["changes"] = moved;
-  return out;
-}
-
-WhatifRows Rows(const pipeline::WhatIfResult& result, const knowledge::KnowledgeBase& kb) {
-  WhatifRows rows;
-  for (size_t p = 0; p < result.before.pathways.size(); ++p)
-    for (int i = 0; i < flux::kIndexCount; ++i) {
-      double b = result.before.pathways[p].index[static_cast<size_t>(i)];
-      double a = result.after.pathways[p].index[static_cast<size_t>(i)];
-      rows.indices.push_back({{"index", flux::IndexKey(result.before.pathways[p].pathway, i)},
-                              {"before", Round4(b)}, {"after", Round4(a)}, {"change", Round4(a - b)}});
-    }
-  for (const auto& change : result.changes)
-    rows.changes.push_back(
-        {{"conclusion", change.conclusion}, {"before", Round4(change.before)}, {"after", Round4(change.after)}});
-  int rank = 0;
-  for (const auto& ranked : result.ranking) rows.ranking.push_back(RankedJson(ranked, ++rank, kb));
-  for (const auto& ranked : result.blocked) rows.blocked.push_back(RankedJson(ranked, 0, kb));
-  for (const auto& safety : result.applied) {
-    ordered_json reasons = ordered_json::array();
-    for (const auto& reason : safety.reasons) reasons.push_back(SafetyReasonJson(reason, kb));
-    rows.applied.push_back(
-        {{"strategy", safety.id}, {"verdict", std::string(inference::VerdictName(safety.verdict))}, {"reasons", reasons}});
-  }
-  return rows;
-}
-
 // Every reason of a row, one per line under it.
 void PrintReasons(const ordered_json& row, const char* indent) {
-  for (const auto& reason : row["reasons"]) std::cout << indent << "- " << SafetyReasonText(reason) << "\n";
+  for (const auto& reason : row["reasons"]) std::cout << indent << "- " << pipeline::SafetyReasonText(reason) << "\n";
 }
 
-void PrintRanking(const WhatifRows& rows) {
+void PrintRanking(const ordered_json& rows) {
   std::cout << "strategies ranked by predicted improvement of the flux deficits (those the safety gate lets through)\n";
-  if (rows.ranking.empty()) std::cout << "  none\n";
-  for (const auto& row : rows.ranking) {
+  if (rows["ranking"].empty()) std::cout << "  none\n";
+  for (const auto& row : rows["ranking"]) {
     std::cout << "  " << row["rank"].get<int>() << ". " << row["strategy"].get<std::string>() << " +"
               << FormatNumber(row["improvement"].get<double>(), 4) << "  " << row["verdict"].get<std::string>() << "\n";
     PrintReasons(row, "       ");
   }
-  if (rows.blocked.empty()) return;
+  if (rows["blocked"].empty()) return;
   std::cout << "blocked by the safety gate for this case (not options)\n";
-  for (const auto& row : rows.blocked) {
+  for (const auto& row : rows["blocked"]) {
     std::cout << "  " << row["strategy"].get<std::string>() << ": blocked\n";
     PrintReasons(row, "       ");
   }
 }
 
 void PrintText(const std::string& case_id, const std::string& versions, const WhatifArgs& args,
-               const WhatifRows& rows) {
+               const ordered_json& rows) {
   std::cout << "What if for " << case_id << ":";
   for (const auto& set : args.sets) std::cout << " set " << set;
   for (const auto& id : args.apply) std::cout << " apply " << id;
   std::cout << "\n" << versions << "\n";
   const std::string acceptable(inference::VerdictName(inference::Verdict::kAcceptable));
   const std::string blocked(inference::VerdictName(inference::Verdict::kBlocked));
-  for (const auto& row : rows.applied)
+  for (const auto& row : rows["apply_safety"])
     if (row["verdict"] != acceptable) {
       std::cout << "safety: " << row["strategy"].get<std::string>() << " is "
                 << (row["verdict"] == blocked ? "BLOCKED for this case" : "acceptable only with caution") << ":\n";
       PrintReasons(row, "  ");
     }
   std::cout << "flux index               before   after  change\n";
-  for (const auto& row : rows.indices) {
+  for (const auto& row : rows["indices"]) {
     std::string name = row["index"].get<std::string>();
     name.resize(24, ' ');
     std::cout << name << " " << FormatNumber(row["before"].get<double>(), 4) << " -> "
@@ -129,8 +76,8 @@ void PrintText(const std::string& case_id, const std::string& versions, const Wh
               << (row["change"].get<double>() > 0 ? "+" : "") << FormatNumber(row["change"].get<double>(), 4) << "\n";
   }
   std::cout << "conclusions\n";
-  if (rows.changes.empty()) std::cout << "  unchanged\n";
-  for (const auto& row : rows.changes)
+  if (rows["conclusions"].empty()) std::cout << "  unchanged\n";
+  for (const auto& row : rows["conclusions"])
     std::cout << "  " << row["conclusion"].get<std::string>() << ": " << FormatNumber(row["before"].get<double>(), 3)
               << " -> " << FormatNumber(row["after"].get<double>(), 3) << "\n";
   if (args.rank) PrintRanking(rows);
@@ -147,7 +94,7 @@ int RunWhatif(Context& context, const WhatifArgs& args) {
   pipeline::WhatIfOptions options{args.case_path, args.apply, args.rank};
   auto result = pipeline->WhatIf(*text, *changed, options);
   if (!result.ok()) return Fail(result.status());
-  WhatifRows rows = Rows(*result, pipeline->knowledge());
+  const ordered_json rows = pipeline::WhatIfToJson(*result, pipeline->knowledge());
   if (!args.json) {
     PrintText(result->before_case.case_id, VersionsLine(*pipeline), args, rows);
     return kExitOk;
@@ -156,12 +103,10 @@ int RunWhatif(Context& context, const WhatifArgs& args) {
   out["case_id"] = result->before_case.case_id;
   out["set"] = args.sets;
   out["apply"] = args.apply;
-  out["apply_safety"] = rows.applied;
-  out["indices"] = rows.indices;
-  out["conclusions"] = rows.changes;
+  for (const char* key : {"apply_safety", "indices", "conclusions"}) out[key] = rows[key];
   if (args.rank) {
-    out["ranking"] = rows.ranking;
-    out["blocked"] = rows.blocked;
+    out["ranking"] = rows["ranking"];
+    out["blocked"] = rows["blocked"];
   }
   std::cout << out.dump(2) << "\n";
   return kExitOk;

@@ -160,4 +160,13 @@ Status Accounts::SignOut(std::string_view token, int64_t now) {
   return store_.RecordAccountEvent({(*session)->account, "signed_out", "", (*session)->account});
 }
 
+Status Accounts::Unlock(const std::string& name, const std::string& actor) {
+  auto account = store_.FindAccount(name);
+  if (!account.ok()) return account.status();
+  if (!*account) return Status::NotFound("no account named " + name);
+  const std::string detail = "after " + std::to_string((*account)->failed_sign_ins) + " failed sign-ins" +
+                             ((*account)->locked_until > 0 ? ", locked until " + UtcTime((*account)->locked_until) : "");
+  return store_.UpdateSignIns(name, 0, 0, {name, "unlocked", detail, actor});
+}
+
 }  // namespace nflux::accounts

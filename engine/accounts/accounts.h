@@ -84,6 +84,10 @@ class Accounts {
   // Ends the session (the event "signed_out"); a token that names no session is not an error.
   Status SignOut(std::string_view token, int64_t now);
 
+  // Clears an account's failed sign-ins and lock (the event "unlocked", by `actor`, an admin).
+  // Errors: NotFound for no such account, IOError from the store.
+  Status Unlock(const std::string& name, const std::string& actor);
+
  private:
   store::Store& store_;
 };

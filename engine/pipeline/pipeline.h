@@ -226,6 +226,19 @@ inference::StrategyResult SafetyVerdict(const std::string& strategy_id, const ca
                                         const inference::Evaluation& evaluation,
                                         const knowledge::KnowledgeBase& kb);
 
+// A safety reason as blocked_strategies gives it (output.md): {"alert", "with", "severity",
+// "detail", "note", "citation"} (the first citation, formatted); and the same as one line of text:
+// "Block unless prescriber-directed. (with ssri, relative: DETAIL) [alert serotonin_syndrome_risk]".
+nlohmann::ordered_json SafetyReasonJson(const inference::BlockReason& reason, const knowledge::KnowledgeBase& kb);
+std::string SafetyReasonText(const nlohmann::ordered_json& reason);
+
+// A what-if as JSON, for `nflux whatif --json` and the web app (numbers rounded to 4 decimals):
+//   {"apply_safety": [{"strategy", "verdict", "reasons"}], "indices": [{"index", "before", "after",
+//    "change"}], "conclusions": [{"conclusion", "before", "after"}], "ranking": [{"strategy", "rank",
+//    "verdict", "reasons", "improvement", "changes"}], "blocked": [{"strategy", "verdict", ...}]}
+// ranking and blocked are empty unless the what-if ranked (WhatIfOptions::rank).
+nlohmann::ordered_json WhatIfToJson(const WhatIfResult& result, const knowledge::KnowledgeBase& kb);
+
 class Pipeline {
  public:
   // Errors: as LoadKnowledge; NotFound for a missing rules folder; rule errors as InvalidArgument,

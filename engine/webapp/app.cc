@@ -1,6 +1,7 @@
 // Routing, sign-in, sessions, CSRF and access rules of the web app; the pages are in pages.cc.
 #include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "audit/audit.h"
 #include "base/json.h"
@@ -113,6 +114,32 @@ std::optional<std::string> Tail(const std::string& path, std::string_view prefix
   return FormDecode(tail, /*plus_is_space=*/false);
 }
 
+// "/app/runs/17/replay" with prefix "/app/runs/" and suffix "/replay" -> "17" (percent-decoded).
+std::optional<std::string> Between(const std::string& path, std::string_view prefix, std::string_view suffix) {
+  if (!path.ends_with(suffix) || path.size() <= prefix.size() + suffix.size()) return std::nullopt;
+  return Tail(path.substr(0, path.size() - suffix.size()), prefix);
+}
+
+// A JSON object body, or why not (the API's answers name what was expected).
+Result<json> JsonBody(const std::string& body, const std::string& expected) {
+  json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded() || !parsed.is_object()) return Status::InvalidArgument("the body must be a JSON object " + expected);
+  return parsed;
+}
+
+// A member that must be an array of strings (absent: empty), at most `limit` of them.
+Result<std::vector<std::string>> StringList(const json& object, const std::string& key, size_t limit) {
+  std::vector<std::string> out;
+  if (!object.contains(key)) return out;
+  const json& list = object.at(key);
+  if (!list.is_array() || list.size() > limit) return Status::InvalidArgument("/" + key + ": expected an array of at most " + std::to_string(limit) + " strings");
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (!list[i].is_string()) return Status::InvalidArgument("/" + key + "/" + std::to_string(i) + ": expected a string");
+    out.push_back(list[i].get<std::string>());
+  }
+  return out;
+}
+
 // The parser's errors, one per line "source: /path: message", as {path, message} objects.
 json ErrorList(const std::string& message, const std::string& source) {
   json out = json::array();
@@ -138,6 +165,12 @@ json ErrorList(const std::string& message, const std::string& source) {
 
 constexpr const char* kSource = "case";  // how the web app's case is named in messages
 
+std::string WelcomeText(accounts::Role role) {
+  return role == accounts::Role::kAuthor
+             ? "Rule authors see no patient data here: 'Rule impact' shows what a changed rule folder would change."
+             : "Admins see no patient data here: 'Accounts' manages who signs in; 'Audit' checks the audit trail.";
+}
+
 }  // namespace
 
 struct App::Request {
@@ -154,6 +187,13 @@ App::App(const pipeline::Pipeline& pipeline, store::Store& store, AppOptions opt
 
 bool App::Serves(const std::string& path) { return path == "/app" || path.starts_with("/app/"); }
 
+HttpResponse Dispatch(const App* app, const cds::Service& service, const cds::HttpRequest& request) {
+  if (app && App::Serves(request.path)) return app->Handle(request);
+  if (app && request.method == "GET" && request.path == "/favicon.ico") return HttpResponse{204, {}, {}};
+  if (app && request.method == "GET" && request.path == "/") return Redirect("/app/");
+  return service.Handle(request);
+}
+
 HttpResponse App::Handle(const cds::HttpRequest& http) const {
   Request request{http, ParsePairs(Header(http, "cookie"), ';', false), std::nullopt, {}};
   if (auto it = request.cookies.find(kCookieName); it != request.cookies.end()) {
@@ -166,7 +206,7 @@ HttpResponse App::Handle(const cds::HttpRequest& http) const {
   if (http.method == "POST" && Header(http, "content-type").starts_with("application/x-www-form-urlencoded"))
     request.form = ParsePairs(http.body, '&', true);
   HttpResponse response = Route(request);
-  Harden(response, http.path.starts_with("/app/runs/"));
+  Harden(response, http.path.starts_with("/app/runs/") && http.path.ends_with("/report"));
   return response;
 }
 
@@ -241,27 +281,21 @@ HttpResponse App::Route(Request& request) const {
 
   const bool practitioner = visitor.role == accounts::Role::kPractitioner;
   const bool reviewer = visitor.role == accounts::Role::kReviewer;
-  // May this visitor see case `id`? Practitioners: their own; reviewers: all.
-  auto may_see = [&](const std::string& case_id) -> Result<bool> {
-    if (reviewer) return true;
-    if (!practitioner) return false;
-    auto owner = store_.CaseOwner(case_id);
-    if (!owner.ok()) return owner.status();
-    return *owner == visitor.session.account;
-  };
-
   if ((path == "/app/" || path == "/app") && get) {
-    std::lock_guard lock(store_mutex_);
-    auto cases = store_.ListCases();
-    if (!cases.ok()) return Html(500, MessagePage(visitor, "Error", cases.status().message()));
-    std::vector<store::CaseSummary> visible;
+    if (!practitioner && !reviewer) return Html(200, MessagePage(visitor, "Welcome", WelcomeText(visitor.role)));
     const std::string query = http.query.count("q") ? http.query.at("q") : "";
-    for (const auto& c : *cases) {
-      auto allowed = may_see(c.case_id);
-      if (!allowed.ok()) return Html(500, MessagePage(visitor, "Error", allowed.status().message()));
-      if (*allowed && (query.empty() || c.case_id.find(query) != std::string::npos)) visible.push_back(c);
+    const std::string alert = http.query.count("alert") ? http.query.at("alert") : "";
+    std::lock_guard lock(store_mutex_);
+    auto rows = VisibleCases(visitor);
+    if (!rows.ok()) return Html(500, MessagePage(visitor, "Error", rows.status().message()));
+    std::set<std::string> alert_ids;
+    std::vector<CaseRow> shown;
+    for (auto& row : *rows) {
+      alert_ids.insert(row.alerts.begin(), row.alerts.end());
+      const bool has_alert = alert.empty() || std::find(row.alerts.begin(), row.alerts.end(), alert) != row.alerts.end();
+      if (has_alert && (query.empty() || row.summary.case_id.find(query) != std::string::npos)) shown.push_back(std::move(row));
     }
-    return Html(200, CaseListPage(visitor, visible, query));
+    return Html(200, CaseListPage(visitor, shown, query, alert, {alert_ids.begin(), alert_ids.end()}));
   }
 
   if (path == "/app/cases/new" && get) {
@@ -307,33 +341,269 @@ HttpResponse App::Route(Request& request) const {
   }
 
   if (auto case_id = Tail(path, "/app/cases/"); case_id && get) {
-    std::lock_guard lock(store_mutex_);
-    auto allowed = may_see(*case_id);
-    if (!allowed.ok()) return Html(500, MessagePage(visitor, "Error", allowed.status().message()));
-    if (!*allowed) return Html(403, MessagePage(visitor, "Not allowed", "This patient is not yours to see."));
-    auto versions = store_.ListCaseVersions(*case_id);
-    if (!versions.ok() || versions->empty()) return Html(404, MessagePage(visitor, "Not found", "No such case."));
-    auto runs = store_.ListRuns(*case_id);
-    if (!runs.ok()) return Html(500, MessagePage(visitor, "Error", runs.status().message()));
-    return Html(200, PatientPage(visitor, *case_id, *versions, *runs));
+    PatientView patient{*case_id, {}, {}, std::nullopt, ""};
+    {
+      std::lock_guard lock(store_mutex_);
+      auto allowed = MaySee(visitor, *case_id);
+      if (!allowed.ok()) return Html(500, MessagePage(visitor, "Error", allowed.status().message()));
+      if (!*allowed) return Html(403, MessagePage(visitor, "Not allowed", "This patient is not yours to see."));
+      auto versions = store_.ListCaseVersions(*case_id);
+      if (!versions.ok() || versions->empty()) return Html(404, MessagePage(visitor, "Not found", "No such case."));
+      auto runs = store_.ListRuns(*case_id);
+      if (!runs.ok()) return Html(500, MessagePage(visitor, "Error", runs.status().message()));
+      patient.versions = std::move(*versions);
+      patient.runs = std::move(*runs);
+    }
+    // The course over the visits, evaluated outside the store's lock.
+    auto course = audit::CaseHistory(pipeline_, patient.versions);
+    if (course.ok())
+      patient.course = std::move(*course);
+    else
+      patient.course_error = course.status().message();
+    return Html(200, PatientPage(visitor, patient, pipeline_.knowledge()));
   }
 
-  if (path.starts_with("/app/runs/") && path.ends_with("/report") && get) {
-    std::string middle = path.substr(10, path.size() - 10 - 7);
-    std::optional<int64_t> run_id = store::ParseRunId(middle);
+  if (path == "/app/api/whatif" && post) return WhatIf(visitor, http.body);
+
+  if (path == "/app/runs/diff" && get) {
+    auto a = store::ParseRunId(http.query.count("a") ? http.query.at("a") : "");
+    auto b = store::ParseRunId(http.query.count("b") ? http.query.at("b") : "");
+    if (!a || !b) return Html(400, MessagePage(visitor, "Which runs?", "Give two runs: ?a=RUN&b=RUN."));
+    std::lock_guard lock(store_mutex_);
+    auto run_a = VisibleRun(visitor, *a);
+    if (!run_a.ok()) return RunRefusal(visitor, run_a.status());
+    auto run_b = VisibleRun(visitor, *b);
+    if (!run_b.ok()) return RunRefusal(visitor, run_b.status());
+    return Html(200, DiffPage(visitor, audit::DiffEvaluations(run_a->evaluation, run_a->trace, run_b->evaluation, run_b->trace,
+                                                              store::RunName(*a), store::RunName(*b))));
+  }
+
+  if (auto run = Between(path, "/app/runs/", "/replay"); run && post) {
+    if (!reviewer) return Html(403, MessagePage(visitor, "Not allowed", "Only reviewers replay runs."));
+    auto run_id = store::ParseRunId(*run);
     if (!run_id) return Html(404, MessagePage(visitor, "Not found", "No such run."));
     std::lock_guard lock(store_mutex_);
-    auto run = store_.GetRun(*run_id);
-    if (!run.ok()) return Html(404, MessagePage(visitor, "Not found", "No such run."));
-    auto allowed = may_see(run->summary.case_id);
-    if (!allowed.ok()) return Html(500, MessagePage(visitor, "Error", allowed.status().message()));
-    if (!*allowed) return Html(403, MessagePage(visitor, "Not allowed", "This patient is not yours to see."));
+    auto replay = audit::Replay(store_, *run_id);
+    if (!replay.ok()) return RunRefusal(visitor, replay.status());
+    return Html(200, ReplayPage(visitor, *replay));
+  }
+
+  if (auto run = Tail(path, "/app/runs/"); run && get) {
+    auto run_id = store::ParseRunId(*run);
+    if (!run_id) return Html(404, MessagePage(visitor, "Not found", "No such run."));
+    std::lock_guard lock(store_mutex_);
+    auto record = VisibleRun(visitor, *run_id);
+    if (!record.ok()) return RunRefusal(visitor, record.status());
+    auto case_runs = store_.ListRuns(record->summary.case_id);
+    if (!case_runs.ok()) return Html(500, MessagePage(visitor, "Error", case_runs.status().message()));
+    return Html(200, RunPage(visitor, *record, *case_runs, reviewer));
+  }
+
+  if (path == "/app/audit" && get) {
+    if (!reviewer && visitor.role != accounts::Role::kAdmin)
+      return Html(403, MessagePage(visitor, "Not allowed", "Reviewers and admins see the audit trail."));
+    std::lock_guard lock(store_mutex_);
+    auto report = store_.Verify();
+    if (!report.ok()) return Html(500, MessagePage(visitor, "Error", report.status().message()));
+    auto runs = store_.ListRuns(std::nullopt);
+    if (!runs.ok()) return Html(500, MessagePage(visitor, "Error", runs.status().message()));
+    std::vector<store::RunSummary> latest(runs->rbegin(), runs->rbegin() + static_cast<std::ptrdiff_t>(std::min<size_t>(runs->size(), 50)));
+    return Html(200, AuditPage(visitor, *report, latest));
+  }
+
+  if (path == "/app/impact" && get) {
+    if (visitor.role != accounts::Role::kAuthor) return Html(403, MessagePage(visitor, "Not allowed", "Rule authors run the impact of a rule change."));
+    return Html(200, ImpactPage(visitor));
+  }
+  if (path == "/app/api/impact" && post) {
+    if (visitor.role != accounts::Role::kAuthor) return JsonError(403, "only rule authors run the impact of a rule change");
+    return RuleImpact(http.body);
+  }
+
+  if (path.starts_with("/app/admin/")) {
+    if (visitor.role != accounts::Role::kAdmin) return Html(403, MessagePage(visitor, "Not allowed", "Only admins manage accounts."));
+    return Admin(request);
+  }
+
+  if (auto run = Between(path, "/app/runs/", "/report"); run && get) {
+    auto run_id = store::ParseRunId(*run);
+    if (!run_id) return Html(404, MessagePage(visitor, "Not found", "No such run."));
+    std::lock_guard lock(store_mutex_);
+    auto record = VisibleRun(visitor, *run_id);
+    if (!record.ok()) return RunRefusal(visitor, record.status());
     return HttpResponse{200, {{"Content-Type", "text/html; charset=utf-8"}},
-                        report::EvaluationToHtml(run->evaluation, pipeline_.knowledge())};
+                        report::EvaluationToHtml(record->evaluation, pipeline_.knowledge())};
   }
 
   if (!get && !post) return Html(405, MessagePage(visitor, "Not allowed", "Method not allowed."));
   return Html(404, MessagePage(visitor, "Not found", "No such page."));
+}
+
+Result<bool> App::MaySee(const accounts::Visitor& visitor, const std::string& case_id) const {
+  if (visitor.role == accounts::Role::kReviewer) return true;
+  if (visitor.role != accounts::Role::kPractitioner) return false;
+  auto owner = store_.CaseOwner(case_id);
+  if (!owner.ok()) return owner.status();
+  return *owner == visitor.session.account;
+}
+
+Result<std::vector<CaseRow>> App::VisibleCases(const accounts::Visitor& visitor) const {
+  auto cases = store_.ListCases();
+  if (!cases.ok()) return cases.status();
+  auto runs = store_.ListRuns(std::nullopt);
+  if (!runs.ok()) return runs.status();
+  std::map<std::string, int64_t> latest_run;  // case id -> its latest run
+  for (const auto& run : *runs) latest_run[run.case_id] = std::max(latest_run[run.case_id], run.id);
+  std::vector<CaseRow> out;
+  for (const auto& c : *cases) {
+    auto allowed = MaySee(visitor, c.case_id);
+    if (!allowed.ok()) return allowed.status();
+    if (!*allowed) continue;
+    CaseRow row{c, {}};
+    if (auto it = latest_run.find(c.case_id); it != latest_run.end()) {
+      auto record = store_.GetRun(it->second);
+      if (!record.ok()) return record.status();
+      for (const auto& alert : record->evaluation.value("alerts", json::array()))
+        if (alert.contains("id") && alert["id"].is_string()) row.alerts.push_back(alert["id"].get<std::string>());
+    }
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+Result<store::RunRecord> App::VisibleRun(const accounts::Visitor& visitor, int64_t run_id) const {
+  auto record = store_.GetRun(run_id);
+  if (!record.ok()) return record.status();
+  auto allowed = MaySee(visitor, record->summary.case_id);
+  if (!allowed.ok()) return allowed.status();
+  if (!*allowed) return Status::Unauthenticated("this patient is not yours to see");
+  return record;
+}
+
+// A run that cannot be shown: 404 (no such run), 403 (another's patient), else 500 with the reason.
+HttpResponse App::RunRefusal(const accounts::Visitor& visitor, const Status& status) const {
+  if (status.code() == Status::Code::kNotFound) return Html(404, MessagePage(visitor, "Not found", "No such run."));
+  if (status.code() == Status::Code::kUnauthenticated)
+    return Html(403, MessagePage(visitor, "Not allowed", "This patient is not yours to see."));
+  return Html(500, MessagePage(visitor, "Error", status.message()));
+}
+
+// The what-if panel: the latest visit of a case with labs changed ("lab.ID=VALUE UNIT") and
+// strategies applied, each with the safety gate's verdict for the patient; nothing is stored.
+HttpResponse App::WhatIf(const accounts::Visitor& visitor, const std::string& body) const {
+  auto request = JsonBody(body, R"({"case_id", "set": [...], "apply": [...]})");
+  if (!request.ok()) return JsonError(400, request.status().message());
+  if (!request->contains("case_id") || !(*request)["case_id"].is_string()) return JsonError(400, "/case_id: expected a string");
+  const std::string case_id = (*request)["case_id"].get<std::string>();
+  auto sets = StringList(*request, "set", 50);
+  if (!sets.ok()) return JsonError(400, sets.status().message());
+  auto apply = StringList(*request, "apply", 50);
+  if (!apply.ok()) return JsonError(400, apply.status().message());
+  store::CaseVersion latest;
+  {
+    std::lock_guard lock(store_mutex_);
+    auto allowed = MaySee(visitor, case_id);
+    if (!allowed.ok()) return JsonError(500, allowed.status().message());
+    if (!*allowed) return JsonError(403, "case " + case_id + " is not yours to see");
+    auto versions = store_.ListCaseVersions(case_id);
+    if (!versions.ok() || versions->empty()) return JsonError(404, "no case " + case_id);
+    latest = versions->back();
+  }
+  auto changed = pipeline::ApplyLabChanges(latest.submitted, *sets, pipeline_.knowledge());
+  if (!changed.ok()) return JsonError(400, changed.status().message());
+  auto result = pipeline_.WhatIf(latest.submitted, *changed, {kSource, *apply, false});
+  if (!result.ok()) return JsonError(400, result.status().message());
+  json out = {{"case_id", case_id}, {"version", latest.version}, {"set", *sets}, {"apply", *apply}};
+  const json what_if = pipeline::WhatIfToJson(*result, pipeline_.knowledge());  // a local: items() borrows it
+  for (const char* key : {"apply_safety", "indices", "conclusions"}) out[key] = what_if.at(key);
+  return JsonAnswer(200, out);
+}
+
+// An uploaded rule folder ({"files": [{"name": "sleep.rules", "text": "..."}]}) against the current
+// rules over every stored case's latest version: audit::Impact, as `nflux audit impact` lists it.
+HttpResponse App::RuleImpact(const std::string& body) const {
+  auto request = JsonBody(body, R"({"files": [{"name", "text"}]})");
+  if (!request.ok()) return JsonError(400, request.status().message());
+  const json& files = request->contains("files") ? (*request)["files"] : json();
+  if (!files.is_array() || files.empty()) return JsonError(400, R"(/files: expected the rule files, [{"name", "text"}])");
+  pipeline::Sources sources = pipeline_.sources();
+  sources.rules.clear();
+  sources.rules_dir = "upload";
+  for (size_t i = 0; i < files.size(); ++i) {
+    const json& file = files[i];
+    if (!file.is_object() || !file.contains("name") || !file["name"].is_string() || !file.contains("text") || !file["text"].is_string())
+      return JsonError(400, "/files/" + std::to_string(i) + R"(: expected {"name": string, "text": string})");
+    std::string name = file["name"].get<std::string>();
+    // A folder upload names files "folder/sub/x.rules": the path below the folder is the name;
+    // golden cases (tests/) and other files are not rules.
+    if (size_t slash = name.find('/'); slash != std::string::npos) name = name.substr(slash + 1);
+    if (!name.ends_with(".rules") || name.starts_with("tests/")) continue;
+    sources.rules.push_back({"upload/" + name, file["text"].get<std::string>(), name});
+  }
+  if (sources.rules.empty()) return JsonError(400, "/files: no .rules file in the upload");
+  std::sort(sources.rules.begin(), sources.rules.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  auto changed = pipeline::Pipeline::OpenFromSources(std::move(sources));
+  if (!changed.ok())
+    return JsonAnswer(400, {{"error", {{"status", 400}, {"message", "the uploaded rules do not load"}}},
+                            {"errors", ErrorList(changed.status().message(), "")}});
+  Result<std::vector<store::CaseVersion>> cases = [&] {
+    std::lock_guard lock(store_mutex_);
+    return audit::LatestCaseVersions(store_);
+  }();
+  if (!cases.ok()) return JsonError(500, cases.status().message());
+  const audit::ImpactReport impact = audit::Impact(*cases, pipeline_, **changed, {.threads = 1});
+  json out = json::parse(audit::ImpactToJson(impact).dump());
+  out["rules_version"] = (*changed)->rule_base().version;
+  out["rule_files"] = static_cast<int>((*changed)->sources().rules.size());
+  return JsonAnswer(200, out);
+}
+
+// Admins: the accounts page, unlocking, adding an account, giving a case an owner.
+HttpResponse App::Admin(Request& request) const {
+  const accounts::Visitor& visitor = *request.visitor;
+  const std::string& path = request.http.path;
+  const bool post = request.http.method == "POST";
+  auto field = [&](const std::string& name) { return request.form.count(name) ? request.form.at(name) : std::string(); };
+  std::string message;
+  int status = 200;
+  if (path == "/app/admin/accounts" && post) {
+    const std::optional<accounts::Role> role = accounts::ParseRole(field("role"));
+    std::lock_guard lock(store_mutex_);
+    accounts::Accounts accounts(store_);
+    auto added = role ? accounts.Add(field("name"), *role, field("password"), visitor.session.account)
+                      : Result<store::Account>(Status::InvalidArgument("unknown role '" + field("role") + "'"));
+    message = added.ok() ? "Added " + added->name + " (" + added->role + ")." : "Not added: " + added.status().message();
+    if (!added.ok()) status = 400;
+  } else if (auto name = Between(path, "/app/admin/accounts/", "/unlock"); name && post) {
+    std::lock_guard lock(store_mutex_);
+    accounts::Accounts accounts(store_);
+    Status unlocked = accounts.Unlock(*name, visitor.session.account);
+    message = unlocked.ok() ? "Unlocked " + *name + "." : "Not unlocked: " + unlocked.message();
+    if (!unlocked.ok()) status = unlocked.code() == Status::Code::kNotFound ? 404 : 500;
+  } else if (path == "/app/admin/owners" && post) {
+    const std::string case_id = field("case_id"), owner = field("owner");
+    std::lock_guard lock(store_mutex_);
+    auto account = store_.FindAccount(owner);
+    auto versions = store_.ListCaseVersions(case_id);
+    if (!account.ok() || !*account || (*account)->role != "practitioner") {
+      message = "Not given: " + owner + " is not a practitioner's account.";
+      status = 400;
+    } else if (!versions.ok() || versions->empty()) {
+      message = "Not given: there is no case " + case_id + ".";
+      status = 404;
+    } else if (Status given = store_.SetCaseOwner(case_id, owner); !given.ok()) {
+      message = "Not given: " + given.message();
+      status = 400;
+    } else {
+      message = "Case " + case_id + " is now " + owner + "'s.";
+    }
+  } else if (path != "/app/admin/accounts" || post) {
+    return Html(404, MessagePage(visitor, "Not found", "No such page."));
+  }
+  std::lock_guard lock(store_mutex_);
+  auto list = store_.ListAccounts();
+  if (!list.ok()) return Html(500, MessagePage(visitor, "Error", list.status().message()));
+  return Html(status, AccountsPage(visitor, *list, options_.now(), message));
 }
 
 }  // namespace nflux::webapp

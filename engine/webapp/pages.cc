@@ -10,35 +10,34 @@ namespace {
 using json = nlohmann::ordered_json;
 using report::view::HtmlEscape;
 
-std::string Layout(const std::string& title, const accounts::Visitor* visitor, const std::string& body) {
-  std::string page =
-      "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-      "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-      "<title>" + HtmlEscape(title) + " - NeuroFlux</title>"
-      "<link rel='stylesheet' href='/app/assets/app.css'><script src='/app/assets/app.js' defer></script>"
-      "</head><body><header><a class='brand' href='/app/'>NeuroFlux</a>";
-  if (visitor) {
-    const std::string& csrf = visitor->session.csrf_token;
-    page += "<nav aria-label='main'><a href='/app/'>Patients</a>";
-    if (visitor->role == accounts::Role::kPractitioner) page += "<a href='/app/cases/new'>New case</a>";
-    page += "</nav><form class='signout' method='post' action='/app/logout'>"
-            "<input type='hidden' name='csrf' value='" + HtmlEscape(csrf) + "'>"
-            "<span>" + HtmlEscape(visitor->session.account) + " (" + std::string(accounts::Name(visitor->role)) +
-            ")</span> <button type='submit'>Sign out</button></form>";
-  }
-  page += "</header><main id='main'>" + body +
-          "</main><footer>Decision support for a qualified practitioner; not a diagnosis.</footer>";
-  if (visitor)
-    page += "<meta name='csrf-token' content='" + HtmlEscape(visitor->session.csrf_token) + "'>";
-  return page + "</body></html>\n";
-}
-
 // JSON placed in a <script type="application/json">: "<" escaped so that no text can close the tag.
 std::string ScriptJson(const json& value) {
   std::string text = value.dump();
   std::string out;
   out.reserve(text.size());
   for (char c : text) out += c == '<' ? std::string("\\u003c") : std::string(1, c);
+  return out;
+}
+
+// The labs with their LOINC and accepted units, and the strategies with their kind: the case form's
+// and the what-if panel's choices.
+json LabsJson(const knowledge::KnowledgeBase& kb) {
+  json out = json::array();
+  for (const std::string& id : kb.IdsOfKind(knowledge::NodeKind::kLab)) {
+    const knowledge::Node* node = kb.Find(id);
+    if (node->lab)
+      out.push_back({{"id", id}, {"label", node->label}, {"loinc", node->lab->loinc}, {"units", node->lab->units}});
+  }
+  return out;
+}
+
+json StrategiesJson(const knowledge::KnowledgeBase& kb) {
+  json out = json::array();
+  for (const std::string& id : kb.IdsOfKind(knowledge::NodeKind::kStrategy)) {
+    const knowledge::Node* node = kb.Find(id);
+    if (node->strategy)
+      out.push_back({{"id", id}, {"label", node->label}, {"kind", std::string(Name(node->strategy->kind))}});
+  }
   return out;
 }
 
@@ -60,11 +59,7 @@ json FormKnowledge(const knowledge::KnowledgeBase& kb) {
                                      {"safety_item", q.safety_item ? json(*q.safety_item) : json()},
                                      {"result_only", q.result_only}, {"bands", bands}});
   }
-  for (const std::string& id : kb.IdsOfKind(NodeKind::kLab)) {
-    const knowledge::Node* node = kb.Find(id);
-    if (!node->lab) continue;
-    out["labs"].push_back({{"id", id}, {"label", node->label}, {"loinc", node->lab->loinc}, {"units", node->lab->units}});
-  }
+  out["labs"] = LabsJson(kb);
   for (const std::string& id : kb.IdsOfKind(NodeKind::kMedication)) {
     const knowledge::Node* node = kb.Find(id);
     out["medications"].push_back({{"id", id}, {"label", node->label},
@@ -79,11 +74,7 @@ json FormKnowledge(const knowledge::KnowledgeBase& kb) {
   }
   for (const std::string& id : kb.IdsOfKind(NodeKind::kStressor))
     out["stressors"].push_back({{"id", id}, {"label", kb.Find(id)->label}});
-  for (const std::string& id : kb.IdsOfKind(NodeKind::kStrategy)) {
-    const knowledge::Node* node = kb.Find(id);
-    if (!node->strategy) continue;
-    out["strategies"].push_back({{"id", id}, {"label", node->label}, {"kind", std::string(Name(node->strategy->kind))}});
-  }
+  out["strategies"] = StrategiesJson(kb);
   for (const std::string& id : kb.IdsOfKind(NodeKind::kLifestyleFactor)) {
     const knowledge::Node* node = kb.Find(id);
     if (!node->lifestyle) continue;
@@ -96,6 +87,35 @@ json FormKnowledge(const knowledge::KnowledgeBase& kb) {
 }
 
 }  // namespace
+
+std::string Layout(const std::string& title, const accounts::Visitor* visitor, const std::string& body) {
+  std::string page =
+      "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+      "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+      "<title>" + HtmlEscape(title) + " - NeuroFlux</title>"
+      "<link rel='stylesheet' href='/app/assets/app.css'><script src='/app/assets/app.js' defer></script>"
+      "</head><body><header><a class='brand' href='/app/'>NeuroFlux</a>";
+  if (visitor) {
+    const std::string& csrf = visitor->session.csrf_token;
+    using accounts::Role;
+    const Role role = visitor->role;
+    page += "<nav aria-label='main'>";
+    if (role == Role::kPractitioner || role == Role::kReviewer) page += "<a href='/app/'>Patients</a>";
+    if (role == Role::kPractitioner) page += "<a href='/app/cases/new'>New case</a>";
+    if (role == Role::kReviewer || role == Role::kAdmin) page += "<a href='/app/audit'>Audit</a>";
+    if (role == Role::kAuthor) page += "<a href='/app/impact'>Rule impact</a>";
+    if (role == Role::kAdmin) page += "<a href='/app/admin/accounts'>Accounts</a>";
+    page += "</nav><form class='signout' method='post' action='/app/logout'>"
+            "<input type='hidden' name='csrf' value='" + HtmlEscape(csrf) + "'>"
+            "<span>" + HtmlEscape(visitor->session.account) + " (" + std::string(accounts::Name(visitor->role)) +
+            ")</span> <button type='submit'>Sign out</button></form>";
+  }
+  page += "</header><main id='main'>" + body +
+          "</main><footer>Decision support for a qualified practitioner; not a diagnosis.</footer>";
+  if (visitor)
+    page += "<meta name='csrf-token' content='" + HtmlEscape(visitor->session.csrf_token) + "'>";
+  return page + "</body></html>\n";
+}
 
 cds::HttpResponse Html(int status, const std::string& page) {
   return cds::HttpResponse{status, {{"Content-Type", "text/html; charset=utf-8"}}, page};
@@ -133,20 +153,28 @@ std::string MessagePage(const accounts::Visitor& visitor, const std::string& tit
   return Layout(title, &visitor, "<h1>" + HtmlEscape(title) + "</h1><p>" + HtmlEscape(text) + "</p>");
 }
 
-std::string CaseListPage(const accounts::Visitor& visitor, const std::vector<store::CaseSummary>& cases,
-                         const std::string& query) {
-  std::string body = "<h1>Patients</h1><form method='get' action='/app/' role='search'>"
-                     "<label for='q'>Search by case id</label> <input id='q' name='q' value='" +
-                     HtmlEscape(query) + "'> <button type='submit'>Search</button></form>";
+std::string CaseListPage(const accounts::Visitor& visitor, const std::vector<CaseRow>& cases, const std::string& query,
+                         const std::string& alert, const std::vector<std::string>& alert_ids) {
+  std::string body = "<h1>Patients</h1><form method='get' action='/app/' role='search' class='row'>"
+                     "<div class='field'><label for='q'>Search by case id</label><input id='q' name='q' value='" +
+                     HtmlEscape(query) + "'></div><div class='field'><label for='alert'>With alert</label>"
+                     "<select id='alert' name='alert'><option value=''>any or none</option>";
+  for (const std::string& id : alert_ids)
+    body += "<option value='" + HtmlEscape(id) + "'" + (id == alert ? " selected" : "") + ">" + HtmlEscape(id) + "</option>";
+  body += "</select></div><button type='submit'>Search</button></form>";
   if (cases.empty()) {
-    body += "<p>No cases" + std::string(query.empty() ? "" : " match") + ".</p>";
+    body += "<p>No cases" + std::string(query.empty() && alert.empty() ? "" : " match") + ".</p>";
   } else {
     body += "<table><thead><tr><th scope='col'>Case</th><th scope='col'>Visits</th><th scope='col'>Runs</th>"
-            "<th scope='col'>Last stored</th></tr></thead><tbody>";
-    for (const auto& c : cases)
+            "<th scope='col'>Alerts of the latest run</th><th scope='col'>Last stored</th></tr></thead><tbody>";
+    for (const auto& row : cases) {
+      const store::CaseSummary& c = row.summary;
+      std::string alerts;
+      for (const std::string& id : row.alerts) alerts += (alerts.empty() ? "" : ", ") + HtmlEscape(id);
       body += "<tr><td><a href='/app/cases/" + HtmlEscape(UrlEncode(c.case_id)) + "'>" + HtmlEscape(c.case_id) +
               "</a></td><td>" + std::to_string(c.versions) + "</td><td>" + std::to_string(c.runs) + "</td><td>" +
-              HtmlEscape(c.updated_at) + "</td></tr>";
+              (alerts.empty() ? std::string("none") : alerts) + "</td><td>" + HtmlEscape(c.updated_at) + "</td></tr>";
+    }
     body += "</tbody></table>";
   }
   return Layout("Patients", &visitor, body);
@@ -169,26 +197,50 @@ std::string CaseFormPage(const accounts::Visitor& visitor, const knowledge::Know
   return Layout("New case", &visitor, body);
 }
 
-std::string PatientPage(const accounts::Visitor& visitor, const std::string& case_id,
-                        const std::vector<store::CaseVersion>& versions, const std::vector<store::RunSummary>& runs) {
+std::string PatientPage(const accounts::Visitor& visitor, const PatientView& patient, const knowledge::KnowledgeBase& kb) {
+  const std::string& case_id = patient.case_id;
   std::string body = "<h1>Patient " + HtmlEscape(case_id) + "</h1><h2>Visits</h2><table><thead><tr>"
                      "<th scope='col'>Version</th><th scope='col'>Stored</th><th scope='col'>By</th></tr></thead><tbody>";
-  for (const auto& v : versions)
+  for (const auto& v : patient.versions)
     body += "<tr><td>" + std::to_string(v.version) + "</td><td>" + HtmlEscape(v.created_at) + "</td><td>" +
             HtmlEscape(v.actor) + "</td></tr>";
-  body += "</tbody></table><h2>Runs</h2>";
+  body += "</tbody></table><h2 id='trends'>Trends</h2>";
+  body += patient.course ? TrendCharts(*patient.course)
+                         : "<p class='error'>The trends could not be drawn: " + HtmlEscape(patient.course_error) + "</p>";
+  body += "<h2>Runs</h2>";
+  const auto& runs = patient.runs;
   if (runs.empty()) {
     body += "<p>No runs stored.</p>";
   } else {
     body += "<table><thead><tr><th scope='col'>Run</th><th scope='col'>Visit</th><th scope='col'>When</th>"
-            "<th scope='col'>By</th><th scope='col'>Rules</th></tr></thead><tbody>";
+            "<th scope='col'>By</th><th scope='col'>Rules</th><th scope='col'>Report</th></tr></thead><tbody>";
     for (const auto& r : runs)
-      body += "<tr><td><a href='/app/runs/" + std::to_string(r.id) + "/report'>" + HtmlEscape(store::RunName(r.id)) +
+      body += "<tr><td><a href='/app/runs/" + std::to_string(r.id) + "'>" + HtmlEscape(store::RunName(r.id)) +
               "</a></td><td>" + std::to_string(r.case_version) + "</td><td>" + HtmlEscape(r.created_at) + "</td><td>" +
-              HtmlEscape(r.actor) + "</td><td>" + HtmlEscape(r.rules_version.substr(0, 19)) + "</td></tr>";
-    body += "</tbody></table><h2>Latest report</h2><iframe class='report' title='Report of " +
-            HtmlEscape(store::RunName(runs.back().id)) + "' src='/app/runs/" + std::to_string(runs.back().id) +
-            "/report'></iframe>";
+              HtmlEscape(r.actor) + "</td><td>" + HtmlEscape(r.rules_version.substr(0, 19)) + "</td><td><a href='/app/runs/" +
+              std::to_string(r.id) + "/report'>report</a></td></tr>";
+    body += "</tbody></table>";
+    // The what-if panel: app.js posts to /app/api/whatif and shows the before/after.
+    body += "<section aria-labelledby='whatif-title' class='whatif'><h2 id='whatif-title'>What if</h2>"
+            "<p class='hint'>Change a lab or apply a strategy to the latest visit and see the flux indices and "
+            "conclusions before and after, under the current knowledge and rules. The safety gate judges each "
+            "strategy for this patient; nothing is stored.</p>"
+            "<form id='whatif' class='row' data-case='" + HtmlEscape(case_id) + "'>"
+            "<div class='field'><label for='whatif-lab'>Lab</label><select id='whatif-lab' name='lab'>"
+            "<option value=''>no change</option></select></div>"
+            "<div class='field'><label for='whatif-value'>New value</label>"
+            "<input id='whatif-value' name='value' type='number' step='any'></div>"
+            "<div class='field'><label for='whatif-unit'>Unit</label><select id='whatif-unit' name='unit'></select></div>"
+            "<div class='field'><label for='whatif-strategy'>Apply strategy</label><select id='whatif-strategy' "
+            "name='strategy'><option value=''>none</option></select></div>"
+            "<button type='submit'>Show what if</button></form>"
+            "<div id='whatif-result' aria-live='polite'></div>"
+            "<script type='application/json' id='whatif-knowledge'>" +
+            ScriptJson({{"labs", LabsJson(kb)}, {"strategies", StrategiesJson(kb)}}) + "</script></section>";
+    body += "<h2>Latest report</h2><p><a href='/app/runs/" + std::to_string(runs.back().id) +
+            "/report' target='_blank' rel='noopener'>Open the report on its own (to print)</a></p>"
+            "<iframe class='report' title='Report of " + HtmlEscape(store::RunName(runs.back().id)) + "' src='/app/runs/" +
+            std::to_string(runs.back().id) + "/report'></iframe>";
   }
   return Layout("Patient " + case_id, &visitor, body);
 }

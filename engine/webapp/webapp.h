@@ -12,11 +12,16 @@
 // Roles: practitioners see and add their own patients' cases; reviewers read every case and run;
 // authors and admins have no patient access. Another practitioner's case is 403, never its data.
 //
-// Routes: GET /app/login, POST /app/login, POST /app/logout, GET /app/ (the case list),
-// GET /app/cases/new (the case form), POST /app/api/validate (a case: the parser's messages),
-// POST /app/api/cases (a case: stored, evaluated, the run stored; its place as JSON),
-// GET /app/cases/ID (a patient: visits and runs), GET /app/runs/N/report (a run's HTML report),
-// GET /app/assets/app.css, /app/assets/app.js.
+// Routes: GET /app/login, POST /app/login, POST /app/logout, GET /app/ (the case list: ?q= a case
+// id, ?alert= an alert of the latest run), GET /app/cases/new (the case form), POST /app/api/validate
+// (a case: the parser's messages), POST /app/api/cases (a case: stored, evaluated, the run stored;
+// its place as JSON), GET /app/cases/ID (a patient: visits, trend charts, runs, what-if panel),
+// POST /app/api/whatif ({"case_id", "set", "apply"}: pipeline::WhatIfToJson of the latest visit),
+// GET /app/runs/N (a run: versions and trace), GET /app/runs/N/report (its HTML report),
+// POST /app/runs/N/replay (reviewers), GET /app/runs/diff?a=N&b=M, GET /app/audit (reviewers and
+// admins: `audit verify` and the latest runs), GET /app/impact and POST /app/api/impact (authors: a
+// changed rule folder against the stored cases), GET /app/admin/accounts and POST
+// /app/admin/accounts[/NAME/unlock], /app/admin/owners (admins), GET /app/assets/app.css, app.js.
 //
 // Thread-safety: Handle() may run on many threads; the store (one connection) is used under the
 // app's own mutex.
@@ -26,6 +31,7 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "accounts/accounts.h"
 #include "cds/cds.h"
@@ -42,6 +48,8 @@ struct AppOptions {
 
 inline constexpr const char* kCookieName = "nflux_session";
 
+struct CaseRow;  // a case of the list with its latest alerts (pages.h)
+
 class App {
  public:
   App(const pipeline::Pipeline& pipeline, store::Store& store, AppOptions options);
@@ -54,11 +62,26 @@ class App {
  private:
   struct Request;  // a request with its visitor (app.cc)
   cds::HttpResponse Route(Request& request) const;
+  cds::HttpResponse WhatIf(const accounts::Visitor& visitor, const std::string& body) const;
+  cds::HttpResponse RuleImpact(const std::string& body) const;
+  cds::HttpResponse Admin(Request& request) const;
+  cds::HttpResponse RunRefusal(const accounts::Visitor& visitor, const Status& status) const;
+  // These read the store: the caller holds store_mutex_.
+  // Practitioners see their own patients, reviewers every one, authors and admins none.
+  Result<bool> MaySee(const accounts::Visitor& visitor, const std::string& case_id) const;
+  Result<std::vector<CaseRow>> VisibleCases(const accounts::Visitor& visitor) const;
+  // A run the visitor may see; Unauthenticated for another's patient, NotFound for no such run.
+  Result<store::RunRecord> VisibleRun(const accounts::Visitor& visitor, int64_t run_id) const;
 
   const pipeline::Pipeline& pipeline_;
   store::Store& store_;
   AppOptions options_;
   mutable std::mutex store_mutex_;
 };
+
+// The one request handler of `nflux serve`: /app and below to the app (when the service has one:
+// `app` may be null, as with --no-store), "/" to /app/, the favicon a 204 (browsers ask for it;
+// there is none), everything else to the CDS Hooks service.
+cds::HttpResponse Dispatch(const App* app, const cds::Service& service, const cds::HttpRequest& request);
 
 }  // namespace nflux::webapp

@@ -2,7 +2,9 @@
 // in, enters a case field by field (a wrong unit and a misspelt medication first, checking the
 // engine's messages; PHQ-9 item 9 above 0 showing the crisis notice at once), evaluates, and finds
 // the red flag first and the top deficit of the stored run in the report; another practitioner
-// gets 403 for that patient; a form post and an API call without the CSRF token are refused; no
+// gets 403 for that patient; a form post and an API call without the CSRF token are refused; a
+// what-if shows the gate blocking 5-HTP; a second visit (an imported case file) draws the trend
+// charts; a reviewer replays the run, compares the two runs and sees the audit trail verify; no
 // page logs a console error. Run by webapp_browser_test.sh, which starts nflux serve and the accounts.
 //   BASE=http://127.0.0.1:PORT NFLUX=build/nflux NFLUX_DB=... PASSWORD=... [SCREENSHOTS=docs] node browser_test.js
 'use strict';
@@ -127,6 +129,45 @@ async function messagesWith(page, fragment) {
       'the patient is in the practitioner\'s list');
     if (SCREENSHOTS) await page.screenshot({path: path.join(SCREENSHOTS, 'webapp-patients.png')});
 
+    // ---- What if: a lab changed and a strategy the safety gate blocks on sertraline ----------
+    await page.goto(BASE + '/app/cases/browser-pat-1');
+    await page.select('#whatif-lab', 'ferritin');
+    await page.type('#whatif-value', '80');
+    await page.select('#whatif-unit', 'ng/mL');
+    await page.select('#whatif-strategy', 'precursor_5htp');
+    await page.click('#whatif button[type=submit]');
+    await page.waitForSelector('#whatif-result h3');
+    const whatif = await page.$eval('#whatif-result', node => node.innerText);
+    check(whatif.includes('precursor_5htp is BLOCKED for this patient') && whatif.includes('serotonin_syndrome_risk'),
+      'the what-if says the safety gate blocks 5-HTP on sertraline, with the alert: ' + whatif.slice(0, 200));
+    check(/Conclusions that change[\s\S]*deficit:|No conclusion changes/.test(whatif) && whatif.includes('Flux indices that change'),
+      'the what-if shows the flux indices and conclusions before and after');
+    if (SCREENSHOTS) await page.screenshot({path: path.join(SCREENSHOTS, 'webapp-whatif.png'), fullPage: true});
+
+    // ---- A second visit (imported as a case file): the trend charts -------------------------
+    await page.goto(BASE + '/app/cases/new');
+    const visit2 = path.join(process.env.TMPDIR || '/tmp', 'nflux-browser-visit2-' + process.pid + '.json');
+    require('fs').writeFileSync(visit2, JSON.stringify({case_id: 'browser-pat-1',
+      patient: {sex: 'female', age_years: 38}, symptoms: {low_mood: 2, fatigue: 1, anhedonia: 1},
+      questionnaires: {phq9: {items: [1, 1, 1, 2, 1, 1, 1, 0, 0]}},
+      labs: [{test: 'ferritin', value: 45, unit: 'ng/mL', date: '2026-11-20'}],
+      medications: [{id: 'sertraline'}]}));
+    const upload = await page.$('#import-file');
+    await upload.uploadFile(visit2);
+    await messagesWith(page, 'Imported');
+    await Promise.all([page.waitForNavigation(), page.click('#evaluate')]);
+    require('fs').unlinkSync(visit2);
+    const charts = await page.$$eval('figure.chart', figures => figures.map(f => f.querySelector('figcaption').textContent));
+    check(charts.some(c => c.startsWith('ferritin (ng/mL): 45 ng/mL')), 'the second visit draws the ferritin trend: ' + JSON.stringify(charts.slice(0, 4)));
+    check(charts.some(c => c.startsWith('phq9: 8')), 'and the PHQ-9 total over the visits: ' + JSON.stringify(charts.filter(c => c.startsWith('phq9'))));
+    const ferritinChart = await page.$eval('figure.chart svg', svg => svg.querySelectorAll('circle').length);
+    check(ferritinChart === 2, 'one point per visit in the first chart: ' + ferritinChart);
+    if (SCREENSHOTS) {
+      const trends = await page.$('#trends');
+      await trends.scrollIntoView();
+      await page.screenshot({path: path.join(SCREENSHOTS, 'webapp-trends.png')});
+    }
+
     // ---- Refusals --------------------------------------------------------------------------
     const csrfless = await page.evaluate(async () => {
       const form = await fetch('/app/logout', {method: 'POST', body: new URLSearchParams({}), credentials: 'same-origin'});
@@ -146,6 +187,30 @@ async function messagesWith(page, fragment) {
       'nor in the patient list');
     const kimErrors = kim.errors.filter(e => !e.includes('403'));
     check(kimErrors.length === 0, 'no console errors on the other practitioner\'s pages: ' + JSON.stringify(kimErrors));
+
+    // ---- A reviewer: the run, its replay, the diff of the two visits, the audit trail --------
+    const ann = await signIn(browser, 'rev_ann');
+    await ann.page.goto(BASE + '/app/runs/1');
+    check((await ann.page.$eval('pre.trace', node => node.textContent)).length > 100, 'the run page shows its trace');
+    await Promise.all([ann.page.waitForNavigation(), ann.page.click('form[action="/app/runs/1/replay"] button')]);
+    check((await ann.page.$eval('main', node => node.innerText)).includes('Identical: the run reproduces exactly'),
+      'a reviewer replays the run and it reproduces');
+    if (SCREENSHOTS) await ann.page.screenshot({path: path.join(SCREENSHOTS, 'webapp-replay.png')});
+    await ann.page.goto(BASE + '/app/runs/1');
+    await Promise.all([ann.page.waitForNavigation(), ann.page.click('form[action="/app/runs/diff"] button')]);
+    check((await ann.page.$eval('main', node => node.innerText)).includes('run-1 and run-2 differ'),
+      'the diff of the two visits\' runs: ' + ann.page.url());
+    if (SCREENSHOTS) await ann.page.screenshot({path: path.join(SCREENSHOTS, 'webapp-diff.png'), fullPage: true});
+    await ann.page.goto(BASE + '/app/audit');
+    check((await ann.page.$eval('main', node => node.innerText)).includes('Verified'), 'the audit trail verifies');
+    if (SCREENSHOTS) await ann.page.screenshot({path: path.join(SCREENSHOTS, 'webapp-audit.png')});
+    check(ann.errors.length === 0, 'no console errors on the reviewer\'s pages: ' + JSON.stringify(ann.errors));
+    const replayByPractitioner = await kim.page.evaluate(async () => {
+      const csrf = document.querySelector('meta[name="csrf-token"]').content;
+      const answer = await fetch('/app/runs/1/replay', {method: 'POST', body: new URLSearchParams({csrf}), credentials: 'same-origin'});
+      return answer.status;
+    });
+    check(replayByPractitioner === 403, 'a practitioner cannot replay (a reviewer\'s task): ' + replayByPractitioner);
   } finally {
     await browser.close();
   }

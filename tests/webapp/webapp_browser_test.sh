@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The web app end to end in Debian's chromium (tests/webapp/browser_test.js): a private database
-# with two practitioner accounts, `nflux serve --port 0` on it, the browser steps, the service
+# with two practitioner accounts and a reviewer, `nflux serve --port 0` on it, the browser steps, the service
 # stopped. Fails (never skips) when chromium or puppeteer-core is missing: scripts/test installs
 # both (puppeteer-core from tests/webapp/package-lock.json).
 #   NFLUX=build/nflux bash tests/webapp/webapp_browser_test.sh [SCREENSHOT_DIR]
@@ -20,8 +20,8 @@ cleanup() {
 }
 trap cleanup EXIT
 export NFLUX_DB="$TMP/nflux.db" NFLUX_ACTOR=browser-test PASSWORD="browser test password"
-for name in dr_lee dr_kim; do
-  printf '%s\n' "$PASSWORD" | "$NFLUX" user add "$name" --role practitioner --password-stdin >/dev/null
+for account in dr_lee:practitioner dr_kim:practitioner rev_ann:reviewer; do
+  printf '%s\n' "$PASSWORD" | "$NFLUX" user add "${account%%:*}" --role "${account##*:}" --password-stdin >/dev/null
 done
 "$NFLUX" serve --port 0 2>"$TMP/serve.log" &
 server=$!

@@ -1,99 +1,12 @@
 // Tests of engine/webapp in-process (no sockets): sign-in with its double-submit token, sessions
 // and their expiry, CSRF on every POST, who may see which patient, the case API storing through the
 // pipeline with the account as actor, escaping of everything typed, and the security headers.
-#include "webapp/webapp.h"
-#include "webapp/pages.h"
-
-#include <gtest/gtest.h>
-
-#include "base/text.h"
-#include "safety/safety_test_support.h"
-#include "store/store_test_support.h"
+#include "webapp/webapp_fixture.h"
 
 namespace nflux::webapp {
 namespace {
 
-using cds::HttpRequest;
-using cds::HttpResponse;
-using store::testing::TempDatabase;
-
-constexpr int64_t kStart = 1'800'000'000;
-constexpr const char* kPassword = "a long secret phrase";
-
-std::string Between(const std::string& text, const std::string& before, const std::string& after) {
-  size_t start = text.find(before);
-  if (start == std::string::npos) return "";
-  start += before.size();
-  return text.substr(start, text.find(after, start) - start);
-}
-
-// A cookie's value from a Set-Cookie header ("name=value; Path=...").
-std::string CookieValue(const HttpResponse& response) { return Between(response.headers.at("Set-Cookie"), "=", ";"); }
-
-class WebApp : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto opened = store::OpenStore(temp_.path(), store::Mode::kReadWrite);
-    ASSERT_TRUE(opened.ok()) << opened.status().message();
-    store_ = std::move(*opened);
-    accounts::Accounts accounts(*store_);
-    for (auto [name, role] : {std::pair{"dr_lee", accounts::Role::kPractitioner},
-                              std::pair{"dr_kim", accounts::Role::kPractitioner},
-                              std::pair{"rev_ann", accounts::Role::kReviewer}, std::pair{"adm_bo", accounts::Role::kAdmin}})
-      ASSERT_TRUE(accounts.Add(name, role, kPassword, "test").ok());
-    app_ = std::make_unique<App>(nflux::testing::ShippedPipeline(), *store_,
-                                 AppOptions{.secure_cookies = false, .now = [this] { return now_; }});
-  }
-
-  struct Visitor {
-    std::string cookie;  // "nflux_session=..."
-    std::string csrf;
-  };
-
-  HttpResponse Send(const std::string& method, const std::string& path, const std::string& cookie = "",
-                    const std::string& body = "", std::map<std::string, std::string> headers = {}) {
-    if (!cookie.empty()) headers["cookie"] = cookie;
-    HttpRequest request{method, path, headers, body};
-    return app_->Handle(request);
-  }
-
-  HttpResponse PostLogin(const std::string& name, const std::string& password, bool with_token = true) {
-    HttpResponse form = Send("GET", "/app/login");
-    const std::string token = CookieValue(form);
-    const std::string field = Between(form.body, "name='csrf' value='", "'");
-    EXPECT_EQ(token, field);
-    return Send("POST", "/app/login", with_token ? "nflux_login=" + token : "",
-                "csrf=" + field + "&name=" + name + "&password=" + password,
-                {{"content-type", "application/x-www-form-urlencoded"}});
-  }
-
-  Visitor SignIn(const std::string& name) {
-    HttpResponse signed_in = PostLogin(name, "a+long+secret+phrase");
-    EXPECT_EQ(303, signed_in.status) << signed_in.body;
-    Visitor v{"nflux_session=" + CookieValue(signed_in), ""};
-    HttpResponse list = Send("GET", "/app/", v.cookie);
-    v.csrf = Between(list.body, "name='csrf-token' content='", "'");
-    EXPECT_FALSE(v.csrf.empty());
-    return v;
-  }
-
-  HttpResponse PostCase(const Visitor& v, const std::string& text, bool with_csrf = true) {
-    std::map<std::string, std::string> headers = {{"content-type", "application/json"}};
-    if (with_csrf) headers["x-csrf-token"] = v.csrf;
-    return Send("POST", "/app/api/cases", v.cookie, text, headers);
-  }
-
-  std::string Example(const char* name) {
-    auto text = ReadFileToString(std::string(NFLUX_SOURCE_DIR "/examples/") + name);
-    EXPECT_TRUE(text.ok());
-    return text.ok() ? *text : "";
-  }
-
-  TempDatabase temp_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<App> app_;
-  int64_t now_ = kStart;
-};
+using namespace nflux::webapp::testing;  // NOLINT(google-build-using-namespace)
 
 TEST_F(WebApp, SignInSetsAHardenedSessionCookie) {
   HttpResponse signed_in = PostLogin("dr_lee", "a+long+secret+phrase");
@@ -251,6 +164,21 @@ TEST_F(WebApp, EveryAnswerCarriesTheSecurityHeaders) {
   HttpResponse form = Send("GET", "/app/cases/new", lee.cookie);
   EXPECT_NE(std::string::npos, form.body.find("\"id\":\"ferritin\""));
   EXPECT_NE(std::string::npos, form.body.find("\"id\":\"phq9\""));
+}
+
+TEST_F(WebApp, TheServiceSendsTheAppItsPathsAndTheRestToCdsHooks) {
+  const cds::Service service(nflux::testing::ShippedPipeline(), nullptr, {});
+  const HttpResponse root = Dispatch(app_.get(), service, {"GET", "/", {}, ""});
+  EXPECT_EQ(303, root.status);
+  EXPECT_EQ("/app/", root.headers.at("Location"));
+  EXPECT_EQ(204, Dispatch(app_.get(), service, {"GET", "/favicon.ico", {}, ""}).status);
+  EXPECT_NE(std::string::npos, Dispatch(app_.get(), service, {"GET", "/app/login", {}, ""}).body.find("Sign in"));
+  const HttpResponse discovery = Dispatch(app_.get(), service, {"GET", "/cds-services", {}, ""});
+  EXPECT_EQ(200, discovery.status);
+  EXPECT_EQ(service.Handle({"GET", "/cds-services", {}, ""}).body, discovery.body);
+  // Without the app (serve --no-store) every path is the service's, /app too.
+  EXPECT_EQ(service.Handle({"GET", "/app/login", {}, ""}).status, Dispatch(nullptr, service, {"GET", "/app/login", {}, ""}).status);
+  EXPECT_EQ(service.Handle({"GET", "/", {}, ""}).status, Dispatch(nullptr, service, {"GET", "/", {}, ""}).status);
 }
 
 }  // namespace

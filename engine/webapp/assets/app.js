@@ -1,29 +1,46 @@
 // NeuroFlux web app: the case form (built from the knowledge base the page carries), checking as
-// you type through /app/api/validate, evaluating through /app/api/cases. No framework, no network
-// beyond the app itself.
+// you type through /app/api/validate, evaluating through /app/api/cases; the what-if panel of the
+// patient page (/app/api/whatif); the rule-impact upload (/app/api/impact). No framework, no
+// network beyond the app itself.
 'use strict';
+
+function el(tag, attributes, children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === 'text') node.textContent = value;
+    else node.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const child of children || []) node.append(child);
+  return node;
+}
+
+// A JSON POST with the session's CSRF token; the answer's status and JSON (or an error object).
+async function post(url, body) {
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const response = await fetch(url, {method: 'POST', credentials: 'same-origin',
+    headers: {'Content-Type': 'application/json', 'X-CSRF-Token': csrf}, body: body});
+  let answer = {};
+  try { answer = await response.json(); } catch (e) { answer = {error: {message: 'HTTP ' + response.status}}; }
+  return {status: response.status, answer: answer};
+}
+
+// A table from a header row and rows of cells (text).
+function table(headers, rows) {
+  return el('table', {}, [el('thead', {}, [el('tr', {}, headers.map(h => el('th', {scope: 'col', text: h})))]),
+    el('tbody', {}, rows.map(cells => el('tr', {}, cells.map(c => el('td', {text: c})))))]);
+}
 
 (function () {
   const form = document.getElementById('case-form');
   if (!form) return;
   const kb = JSON.parse(document.getElementById('knowledge').textContent);
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const messages = document.getElementById('messages');
   const crisis = document.getElementById('crisis');
   let imported = null;  // {name, text}: a file evaluated as it is
   let counter = 0;
 
   // ---- Small DOM helpers ------------------------------------------------------------------
-  function el(tag, attributes, children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attributes || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (name === 'text') node.textContent = value;
-      else node.setAttribute(name, value === true ? '' : String(value));
-    }
-    for (const child of children || []) node.append(child);
-    return node;
-  }
   function field(label, control) {
     const id = control.id || ('f' + (++counter));
     control.id = id;
@@ -217,13 +234,6 @@
   function show(list) {
     messages.replaceChildren(...list.map(m => el('li', {class: m.kind, text: (m.path ? m.path + ': ' : '') + m.message})));
   }
-  async function post(url, body) {
-    const response = await fetch(url, {method: 'POST', credentials: 'same-origin',
-      headers: {'Content-Type': 'application/json', 'X-CSRF-Token': csrf}, body: body});
-    let answer = {};
-    try { answer = await response.json(); } catch (e) { answer = {error: {message: 'HTTP ' + response.status}}; }
-    return {status: response.status, answer: answer};
-  }
   let timer = null;
   function changed() {
     updateScores();
@@ -264,4 +274,87 @@
     check();
   });
   updateScores();
+})();
+
+// ---- The what-if panel of the patient page ------------------------------------------------------
+(function () {
+  const form = document.getElementById('whatif');
+  if (!form) return;
+  const kb = JSON.parse(document.getElementById('whatif-knowledge').textContent);
+  const lab = document.getElementById('whatif-lab');
+  const unit = document.getElementById('whatif-unit');
+  const strategy = document.getElementById('whatif-strategy');
+  const result = document.getElementById('whatif-result');
+  for (const l of kb.labs) lab.append(el('option', {value: l.id, text: l.label + (l.loinc ? ' (LOINC ' + l.loinc + ')' : '')}));
+  for (const s of kb.strategies) strategy.append(el('option', {value: s.id, text: s.label + ' (' + s.kind + ')'}));
+  function units() {
+    const found = kb.labs.find(l => l.id === lab.value);
+    unit.replaceChildren(...(found ? found.units : []).map(u => el('option', {value: u, text: u})));
+  }
+  lab.addEventListener('change', units);
+  const number = v => (v > 0 ? '+' : '') + v;
+  form.addEventListener('submit', async event => {
+    event.preventDefault();
+    const value = document.getElementById('whatif-value').value.trim();
+    const request = {case_id: form.dataset.case, set: [], apply: []};
+    if (lab.value) request.set.push('lab.' + lab.value + '=' + value + unit.value);
+    if (strategy.value) request.apply.push(strategy.value);
+    if (!request.set.length && !request.apply.length) {
+      result.replaceChildren(el('p', {class: 'error', role: 'alert', text: 'Choose a lab to change or a strategy to apply.'}));
+      return;
+    }
+    const {status, answer} = await post('/app/api/whatif', JSON.stringify(request));
+    if (status !== 200) {
+      result.replaceChildren(el('p', {class: 'error', role: 'alert', text: (answer.error && answer.error.message) || 'HTTP ' + status}));
+      return;
+    }
+    const parts = [el('h3', {text: 'What if ' + request.set.concat(request.apply.map(a => 'apply ' + a)).join(', ')})];
+    for (const applied of answer.apply_safety) {
+      if (applied.verdict === 'acceptable') continue;
+      const blocked = applied.verdict === 'blocked';
+      parts.push(el('div', {class: blocked ? 'crisis' : 'caution', role: 'alert'}, [
+        el('p', {text: applied.strategy + (blocked ? ' is BLOCKED for this patient by the safety gate; its effect below is shown only to explain it.' : ' is acceptable only with caution for this patient:')}),
+        el('ul', {}, applied.reasons.map(r => el('li', {text: (r.note || r.severity + ' contraindication') + (r.with ? ' (with ' + r.with + ')' : '') + (r.alert ? ' [alert ' + r.alert + ']' : '')})))]));
+    }
+    const moved = answer.indices.filter(i => i.change !== 0);
+    parts.push(el('h4', {text: 'Flux indices that change'}));
+    parts.push(moved.length ? table(['Index', 'Before', 'After', 'Change'], moved.map(i => [i.index, String(i.before), String(i.after), number(i.change)]))
+      : el('p', {text: 'No flux index changes.'}));
+    parts.push(el('h4', {text: 'Conclusions that change'}));
+    parts.push(answer.conclusions.length ? table(['Conclusion', 'Before', 'After'], answer.conclusions.map(c => [c.conclusion, String(c.before), String(c.after)]))
+      : el('p', {text: 'No conclusion changes.'}));
+    result.replaceChildren(...parts);
+  });
+})();
+
+// ---- The rule-impact upload (authors) ------------------------------------------------------------
+(function () {
+  const form = document.getElementById('impact');
+  if (!form) return;
+  const result = document.getElementById('impact-result');
+  form.addEventListener('submit', async event => {
+    event.preventDefault();
+    const chosen = Array.from(document.getElementById('impact-files').files);
+    const files = await Promise.all(chosen.map(async f => ({name: f.webkitRelativePath || f.name, text: await f.text()})));
+    result.replaceChildren(el('p', {text: 'Evaluating the stored cases under both rule sets...'}));
+    const {status, answer} = await post('/app/api/impact', JSON.stringify({files: files}));
+    if (status !== 200) {
+      const list = (answer.errors || []).map(e => el('li', {text: (e.path ? e.path + ': ' : '') + e.message}));
+      result.replaceChildren(el('p', {class: 'error', role: 'alert', text: (answer.error && answer.error.message) || 'HTTP ' + status}), el('ul', {class: 'error'}, list));
+      return;
+    }
+    const parts = [el('p', {role: 'status', text: answer.cases + ' stored cases evaluated; ' + answer.changed.length + ' would conclude otherwise; ' +
+      answer.failed.length + ' failed (' + answer.rule_files + ' rule files, version ' + answer.rules_version + ').'})];
+    const rows = [];
+    for (const c of answer.changed)
+      for (const [section, change] of Object.entries(c.change))
+        if (change && typeof change === 'object' && !Array.isArray(change) && change.added) {
+          for (const id of change.added) rows.push([c.case_id, section, id, 'added']);
+          for (const id of change.removed) rows.push([c.case_id, section, id, 'removed']);
+          for (const ch of change.changed) rows.push([c.case_id, section, ch.id, ch.field + ': ' + JSON.stringify(ch.before) + ' -> ' + JSON.stringify(ch.after)]);
+        }
+    if (rows.length) parts.push(table(['Case', 'Section', 'Item', 'Change'], rows));
+    for (const f of answer.failed) parts.push(el('p', {class: 'error', text: f.case_id + ': ' + f.error}));
+    result.replaceChildren(...parts);
+  });
 })();
