@@ -44,6 +44,24 @@ async function signIn(browser, name) {
   return {context, page, errors};
 }
 
+// Signs in with the keyboard alone: Tab to each field, Enter to send.
+async function signInByKeyboard(browser, name) {
+  const context = await browser.createIncognitoBrowserContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(20000);
+  const errors = [];
+  watch(page, errors);
+  await page.setViewport({width: 1024, height: 900});
+  await page.goto(BASE + '/app/login');
+  for (let i = 0; i < 10 && await page.evaluate(() => document.activeElement.id) !== 'name'; i++) await page.keyboard.press('Tab');
+  await page.keyboard.type(name);
+  await page.keyboard.press('Tab');
+  check(await page.evaluate(() => document.activeElement.id) === 'password', 'Tab moves from the account to the password');
+  await page.keyboard.type(PASSWORD);
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  return {context, page, errors};
+}
+
 async function messages(page) {
   return page.$$eval('#messages li', items => items.map(item => item.textContent));
 }
@@ -56,6 +74,24 @@ async function messagesWith(page, fragment) {
     await pause(150);
   }
   return messages(page);
+}
+
+// Accessibility checks of the page shown: every visible control has a label (a <label for>, a
+// wrapping label or aria-label), and nothing is wider than the window at tablet width (768 px) and
+// at 200% zoom of a 1280-px window (640 CSS px).
+async function accessible(page, name) {
+  const unlabelled = await page.$$eval('input, select, textarea', nodes => nodes
+    .filter(n => n.type !== 'hidden' && n.type !== 'submit' && n.type !== 'button')
+    .filter(n => !(n.labels && n.labels.length) && !n.getAttribute('aria-label'))
+    .map(n => n.name || n.id || n.outerHTML.slice(0, 60)));
+  check(unlabelled.length === 0, name + ': every control has a label: ' + JSON.stringify(unlabelled));
+  const viewport = page.viewport();
+  for (const width of [768, 640]) {
+    await page.setViewport({width: width, height: 900});
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    check(overflow <= 0, name + ': no sideways scrolling at ' + width + ' px: ' + overflow + ' px too wide');
+  }
+  await page.setViewport(viewport);
 }
 
 (async () => {
@@ -105,6 +141,7 @@ async function messagesWith(page, fragment) {
     list = await messagesWith(page, 'No problems found');
     check(list.length === 1 && list[0] === 'No problems found.', 'the corrected case has no problems: ' + JSON.stringify(list));
     if (SCREENSHOTS) await page.screenshot({path: path.join(SCREENSHOTS, 'webapp-case-form.png')});
+    await accessible(page, 'the case form');
 
     // ---- Evaluate: the red flag first, the top deficit of the stored run ---------------------
     await Promise.all([page.waitForNavigation(), page.click('#evaluate')]);
@@ -128,6 +165,7 @@ async function messagesWith(page, fragment) {
     check((await page.$$eval('tbody a', links => links.map(a => a.textContent))).includes('browser-pat-1'),
       'the patient is in the practitioner\'s list');
     if (SCREENSHOTS) await page.screenshot({path: path.join(SCREENSHOTS, 'webapp-patients.png')});
+    await accessible(page, 'the patient list');
 
     // ---- What if: a lab changed and a strategy the safety gate blocks on sertraline ----------
     await page.goto(BASE + '/app/cases/browser-pat-1');
@@ -143,6 +181,7 @@ async function messagesWith(page, fragment) {
     check(/Conclusions that change[\s\S]*deficit:|No conclusion changes/.test(whatif) && whatif.includes('Flux indices that change'),
       'the what-if shows the flux indices and conclusions before and after');
     if (SCREENSHOTS) await page.screenshot({path: path.join(SCREENSHOTS, 'webapp-whatif.png'), fullPage: true});
+    await accessible(page, 'the patient page with a what-if');
 
     // ---- A second visit (imported as a case file): the trend charts -------------------------
     await page.goto(BASE + '/app/cases/new');
@@ -178,7 +217,8 @@ async function messagesWith(page, fragment) {
     const leeErrors = lee.errors.filter(e => !e.includes('403'));
     check(leeErrors.length === 0, 'no console errors on the practitioner\'s pages: ' + JSON.stringify(leeErrors));
 
-    const kim = await signIn(browser, 'dr_kim');
+    const kim = await signInByKeyboard(browser, 'dr_kim');
+    check(kim.page.url() === BASE + '/app/', 'signed in with the keyboard alone');
     const response = await kim.page.goto(BASE + '/app/cases/browser-pat-1');
     check(response.status() === 403, 'another practitioner gets 403 for the patient');
     check(!(await kim.page.content()).includes('Top deficits'), 'and sees none of its data');
@@ -201,9 +241,13 @@ async function messagesWith(page, fragment) {
     check((await ann.page.$eval('main', node => node.innerText)).includes('run-1 and run-2 differ'),
       'the diff of the two visits\' runs: ' + ann.page.url());
     if (SCREENSHOTS) await ann.page.screenshot({path: path.join(SCREENSHOTS, 'webapp-diff.png'), fullPage: true});
+    await accessible(ann.page, 'the diff page');
     await ann.page.goto(BASE + '/app/audit');
     check((await ann.page.$eval('main', node => node.innerText)).includes('Verified'), 'the audit trail verifies');
     if (SCREENSHOTS) await ann.page.screenshot({path: path.join(SCREENSHOTS, 'webapp-audit.png')});
+    await accessible(ann.page, 'the audit page');
+    await ann.page.goto(BASE + '/app/runs/1');
+    await accessible(ann.page, 'the run page');
     check(ann.errors.length === 0, 'no console errors on the reviewer\'s pages: ' + JSON.stringify(ann.errors));
     const replayByPractitioner = await kim.page.evaluate(async () => {
       const csrf = document.querySelector('meta[name="csrf-token"]').content;
