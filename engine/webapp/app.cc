@@ -300,7 +300,18 @@ HttpResponse App::Route(Request& request) const {
 
   if (path == "/app/cases/new" && get) {
     if (!practitioner) return Html(403, MessagePage(visitor, "Not allowed", "Only practitioners enter cases."));
-    return Html(200, CaseFormPage(visitor, pipeline_.knowledge()));
+    // ?from=ID: a new visit of one's own patient, the form filled from the latest version.
+    std::optional<store::CaseVersion> from;
+    if (auto it = http.query.find("from"); it != http.query.end() && !it->second.empty()) {
+      std::lock_guard lock(store_mutex_);
+      auto allowed = MaySee(visitor, it->second);
+      if (!allowed.ok()) return Html(500, MessagePage(visitor, "Error", allowed.status().message()));
+      if (!*allowed) return Html(403, MessagePage(visitor, "Not allowed", "This patient is not yours to see."));
+      auto versions = store_.ListCaseVersions(it->second);
+      if (!versions.ok() || versions->empty()) return Html(404, MessagePage(visitor, "Not found", "No such case."));
+      from = versions->back();
+    }
+    return Html(200, CaseFormPage(visitor, pipeline_.knowledge(), from ? &*from : nullptr));
   }
 
   if (path == "/app/api/validate" && post) {

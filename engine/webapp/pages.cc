@@ -180,9 +180,20 @@ std::string CaseListPage(const accounts::Visitor& visitor, const std::vector<Cas
   return Layout("Patients", &visitor, body);
 }
 
-std::string CaseFormPage(const accounts::Visitor& visitor, const knowledge::KnowledgeBase& kb) {
+std::string CaseFormPage(const accounts::Visitor& visitor, const knowledge::KnowledgeBase& kb,
+                         const store::CaseVersion* from) {
+  std::string prefill;
+  if (from) {
+    json submitted = json::parse(from->submitted, nullptr, /*allow_exceptions=*/false);
+    const bool case_json = submitted.is_object() && !submitted.contains("resourceType");
+    json visit = case_json ? submitted : json::parse(from->normalised, nullptr, false);
+    if (visit.is_object()) visit["case_id"] = from->case_id;
+    prefill = "<script type='application/json' id='prefill'>" + ScriptJson(visit) + "</script>";
+  }
+  const std::string title = from ? "New visit of " + from->case_id : std::string("New case");
   std::string body =
-      "<h1>New case</h1>"
+      "<h1>" + HtmlEscape(title) + "</h1>" +
+      (from ? "<p class='hint'>Filled from visit " + std::to_string(from->version) + "; change what changed.</p>" : "") +
       "<p class='hint'>Fill in what you know: a field left empty is <em>not known</em>. Messages appear as you "
       "type; the case is checked again when you evaluate.</p>"
       "<div id='crisis' class='crisis' role='alert' hidden></div>"
@@ -193,8 +204,8 @@ std::string CaseFormPage(const accounts::Visitor& visitor, const knowledge::Know
       "<section aria-live='polite'><h2>Check</h2><ul id='messages' class='messages'></ul></section>"
       "<p><button id='evaluate' type='button'>Evaluate and store</button> "
       "<button id='export' type='button'>Export JSON</button></p>"
-      "<script type='application/json' id='knowledge'>" + ScriptJson(FormKnowledge(kb)) + "</script>";
-  return Layout("New case", &visitor, body);
+      "<script type='application/json' id='knowledge'>" + ScriptJson(FormKnowledge(kb)) + "</script>" + prefill;
+  return Layout(title, &visitor, body);
 }
 
 std::string PatientPage(const accounts::Visitor& visitor, const PatientView& patient, const knowledge::KnowledgeBase& kb) {
@@ -207,6 +218,9 @@ std::string PatientPage(const accounts::Visitor& visitor, const PatientView& pat
   body += "</tbody></table><h2 id='trends'>Trends</h2>";
   body += patient.course ? TrendCharts(*patient.course)
                          : "<p class='error'>The trends could not be drawn: " + HtmlEscape(patient.course_error) + "</p>";
+  if (visitor.role == accounts::Role::kPractitioner)
+    body += "<p><a href='/app/cases/new?from=" + HtmlEscape(UrlEncode(case_id)) + "'>New visit</a> <span class='hint'>(the form "
+            "starts from the latest visit)</span></p>";
   body += "<h2>Runs</h2>";
   const auto& runs = patient.runs;
   if (runs.empty()) {

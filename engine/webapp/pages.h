@@ -37,8 +37,11 @@ struct CaseRow {
 std::string CaseListPage(const accounts::Visitor& visitor, const std::vector<CaseRow>& cases, const std::string& query,
                          const std::string& alert, const std::vector<std::string>& alert_ids);
 // The case form: the knowledge base's symptoms, questionnaires, labs with their units,
-// medications, conditions, strategies, lifestyle factors and stressors, for app.js to build from.
-std::string CaseFormPage(const accounts::Visitor& visitor, const knowledge::KnowledgeBase& kb);
+// medications, conditions, strategies, lifestyle factors and stressors, for app.js to build from;
+// with `from`, a new visit of that case, the form filled from it (its submitted case JSON, or the
+// parsed case when it came as FHIR).
+std::string CaseFormPage(const accounts::Visitor& visitor, const knowledge::KnowledgeBase& kb,
+                         const store::CaseVersion* from = nullptr);
 
 // A patient: visits, runs (with the diff form), trends over the visits (`course`; or why they could
 // not be drawn in `course_error`), the what-if panel and the latest report.

@@ -13,7 +13,8 @@
 // authors and admins have no patient access. Another practitioner's case is 403, never its data.
 //
 // Routes: GET /app/login, POST /app/login, POST /app/logout, GET /app/ (the case list: ?q= a case
-// id, ?alert= an alert of the latest run), GET /app/cases/new (the case form), POST /app/api/validate
+// id, ?alert= an alert of the latest run), GET /app/cases/new (the case form; ?from=ID: a new visit
+// of one's own patient, filled from the latest), POST /app/api/validate
 // (a case: the parser's messages), POST /app/api/cases (a case: stored, evaluated, the run stored;
 // its place as JSON), GET /app/cases/ID (a patient: visits, trend charts, runs, what-if panel),
 // POST /app/api/whatif ({"case_id", "set", "apply"}: pipeline::WhatIfToJson of the latest visit),

@@ -207,6 +207,21 @@ async function accessible(page, name) {
       await page.screenshot({path: path.join(SCREENSHOTS, 'webapp-trends.png')});
     }
 
+    // ---- A third visit from the patient page: the form starts from the latest one ------------
+    await Promise.all([page.waitForNavigation(), page.click('a[href="/app/cases/new?from=browser-pat-1"]')]);
+    await page.waitForSelector('#labs input[name=lab-value]');
+    const prefilled = await page.evaluate(() => [document.querySelector('input[name=age_years]').value,
+      document.querySelector('#labs input[name=lab-test]').value, document.querySelector('#labs input[name=lab-value]').value,
+      document.querySelector('#medications input[name=medication]').value, document.querySelector('select[name="item:phq9:4"]').value]);
+    check(JSON.stringify(prefilled) === JSON.stringify(['38', 'ferritin', '45', 'sertraline', '2']),
+      'a new visit starts from the latest one: ' + JSON.stringify(prefilled));
+    await page.click('#labs input[name=lab-value]', {clickCount: 3});
+    await page.type('#labs input[name=lab-value]', '60');
+    await messagesWith(page, 'No problems found');
+    await Promise.all([page.waitForNavigation(), page.click('#evaluate')]);
+    const third = await page.$$eval('figure.chart figcaption', captions => captions.map(c => c.textContent));
+    check(third.some(c => c.startsWith('ferritin (ng/mL): 60 ng/mL')), 'the third visit joins the trends: ' + JSON.stringify(third.slice(0, 2)));
+
     // ---- Refusals --------------------------------------------------------------------------
     const csrfless = await page.evaluate(async () => {
       const form = await fetch('/app/logout', {method: 'POST', body: new URLSearchParams({}), credentials: 'same-origin'});

@@ -117,6 +117,27 @@ TEST_F(WebAppPages, ThePatientPageDrawsTrendsFromTheSecondVisitOn) {
   EXPECT_NE(std::string::npos, two.body.find("id='whatif'"));
 }
 
+TEST_F(WebAppPages, ANewVisitStartsFromTheLatestOneOfOnesOwnPatient) {
+  StoreSsriCase();
+  json latest = json::parse(Example("ssri_5htp_request.json"));
+  latest["extra"]["narrative"] = "</script><script>alert(1)</script>";
+  ASSERT_EQ(201, PostCase(lee_, latest.dump()).status);
+  HttpResponse form = Send("GET", "/app/cases/new", lee_.cookie, "", {}, {{"from", kSsriCase}});
+  ASSERT_EQ(200, form.status);
+  EXPECT_NE(std::string::npos, form.body.find("<h1>New visit of example-ssri-5htp-request</h1>"));
+  EXPECT_NE(std::string::npos, form.body.find("Filled from visit 2"));
+  // The latest version as the form's data, with nothing that could close its script element.
+  const std::string data = Between(form.body, "<script type='application/json' id='prefill'>", "</script>");
+  json carried = json::parse(data);
+  EXPECT_EQ(latest["labs"], carried["labs"]);
+  EXPECT_EQ(latest["extra"], carried["extra"]);
+  EXPECT_EQ(std::string::npos, form.body.find("<script>alert(1)"));
+  EXPECT_NE(std::string::npos, Send("GET", std::string("/app/cases/") + kSsriCase, lee_.cookie).body.find("/app/cases/new?from="));
+  EXPECT_EQ(403, Send("GET", "/app/cases/new", SignIn("dr_kim").cookie, "", {}, {{"from", kSsriCase}}).status);
+  EXPECT_EQ(403, Send("GET", "/app/cases/new", SignIn("rev_ann").cookie, "", {}, {{"from", kSsriCase}}).status);
+  EXPECT_EQ(403, Send("GET", "/app/cases/new", lee_.cookie, "", {}, {{"from", "nobody"}}).status);
+}
+
 TEST_F(WebAppPages, AReviewerReadsARunReplaysItAndComparesTwoRuns) {
   StoreSsriCase();
   StoreSecondVisit();

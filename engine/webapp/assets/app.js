@@ -273,6 +273,54 @@ function table(headers, rows) {
     show([{kind: 'ok', path: '', message: 'Imported ' + file.name + ': it is checked and evaluated as it is (clear the file to use the form).'}]);
     check();
   });
+  // ---- A new visit: the form filled from the latest one ------------------------------------
+  // The inverse of buildCase(); what the form cannot hold (a questionnaire given as a total, free
+  // text under "extra") is listed, so that nothing is dropped unseen.
+  function set(name, v) {
+    const node = form.elements.namedItem(name);
+    if (node && v !== undefined && v !== null) node.value = String(v);
+  }
+  function fill(c) {
+    const left = [];
+    set('case_id', c.case_id);
+    for (const [k, v] of Object.entries(c.patient || {})) set(k, v);
+    for (const [id, v] of Object.entries(c.symptoms || {})) set('symptom:' + id, v);
+    for (const [id, q] of Object.entries(c.questionnaires || {})) {
+      if (Array.isArray(q.items)) q.items.forEach((v, i) => set('item:' + id + ':' + (i + 1), v));
+      else left.push('/questionnaires/' + id + ' (a total: enter its items)');
+    }
+    for (const lab of c.labs || []) {
+      const row = labRow();
+      labs.append(row);
+      const test = row.querySelector('[name="lab-test"]');
+      test.value = lab.test || '';
+      test.dispatchEvent(new Event('change'));
+      row.querySelector('[name="lab-value"]').value = lab.value === undefined ? '' : String(lab.value);
+      row.querySelector('[name="lab-unit"]').value = lab.unit || '';
+      row.querySelector('[name="lab-date"]').value = lab.date || '';
+    }
+    for (const [container, list, kind, key] of [[medications, c.medications, 'medication', 'atc'], [conditions, c.conditions, 'condition', 'icd10']])
+      for (const entry of list || []) {
+        const row = listRow(kind, kind + 's-list', '');
+        container.append(row);
+        row.querySelector('input').value = entry.id || entry[key] || '';
+      }
+    for (const kind of ['current', 'requested'])
+      for (const id of (c.supplements || {})[kind] || []) {
+        const box = document.getElementById(kind + '-' + id);
+        if (box) box.checked = true; else left.push('/supplements/' + kind + ': ' + id);
+      }
+    for (const [id, v] of Object.entries(c.lifestyle || {})) set('lifestyle:' + id, v);
+    for (const [id, v] of Object.entries(c.stressors || {})) set('stressor:' + id, v);
+    if (c.extra) left.push('/extra');
+    return left;
+  }
+  const prefill = document.getElementById('prefill');
+  if (prefill) {
+    const left = fill(JSON.parse(prefill.textContent));
+    if (left.length) form.before(el('p', {class: 'caution', role: 'status', text: 'Not carried into the form: ' + left.join('; ')}));
+    changed();
+  }
   updateScores();
 })();
 
