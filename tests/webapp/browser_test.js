@@ -30,7 +30,9 @@ function watch(page, errors) {
   page.on('pageerror', error => errors.push(String(error)));
 }
 
-async function signIn(browser, name) {
+// Signs in as `name` in a private browser context, with the mouse or (byKeyboard) with the
+// keyboard alone: Tab to each field, Enter to send.
+async function signIn(browser, name, byKeyboard = false) {
   const context = await browser.createIncognitoBrowserContext();
   const page = await context.newPage();
   page.setDefaultTimeout(20000);
@@ -38,21 +40,12 @@ async function signIn(browser, name) {
   watch(page, errors);
   await page.setViewport({width: 1024, height: 900});
   await page.goto(BASE + '/app/login');
-  await page.type('#name', name);
-  await page.type('#password', PASSWORD);
-  await Promise.all([page.waitForNavigation(), page.click('form.login button[type=submit]')]);
-  return {context, page, errors};
-}
-
-// Signs in with the keyboard alone: Tab to each field, Enter to send.
-async function signInByKeyboard(browser, name) {
-  const context = await browser.createIncognitoBrowserContext();
-  const page = await context.newPage();
-  page.setDefaultTimeout(20000);
-  const errors = [];
-  watch(page, errors);
-  await page.setViewport({width: 1024, height: 900});
-  await page.goto(BASE + '/app/login');
+  if (!byKeyboard) {
+    await page.type('#name', name);
+    await page.type('#password', PASSWORD);
+    await Promise.all([page.waitForNavigation(), page.click('form.login button[type=submit]')]);
+    return {context, page, errors};
+  }
   for (let i = 0; i < 10 && await page.evaluate(() => document.activeElement.id) !== 'name'; i++) await page.keyboard.press('Tab');
   await page.keyboard.type(name);
   await page.keyboard.press('Tab');
@@ -232,7 +225,7 @@ async function accessible(page, name) {
     const leeErrors = lee.errors.filter(e => !e.includes('403'));
     check(leeErrors.length === 0, 'no console errors on the practitioner\'s pages: ' + JSON.stringify(leeErrors));
 
-    const kim = await signInByKeyboard(browser, 'dr_kim');
+    const kim = await signIn(browser, 'dr_kim', /*byKeyboard=*/true);
     check(kim.page.url() === BASE + '/app/', 'signed in with the keyboard alone');
     const response = await kim.page.goto(BASE + '/app/cases/browser-pat-1');
     check(response.status() === 403, 'another practitioner gets 403 for the patient');
