@@ -525,8 +525,11 @@ HttpResponse App::WhatIf(const accounts::Visitor& visitor, const std::string& bo
   auto result = pipeline_.WhatIf(latest.submitted, *changed, {kSource, *apply, false});
   if (!result.ok()) return JsonError(400, result.status().message());
   json out = {{"case_id", case_id}, {"version", latest.version}, {"set", *sets}, {"apply", *apply}};
-  const json what_if = pipeline::WhatIfToJson(*result, pipeline_.knowledge());  // a local: items() borrows it
+  const json what_if = pipeline::WhatIfToJson(*result, pipeline_.knowledge());
   for (const char* key : {"apply_safety", "indices", "conclusions"}) out[key] = what_if.at(key);
+  // Each safety reason also as the line the command line prints, so that the page shows the same words.
+  for (auto& applied : out["apply_safety"])
+    for (auto& reason : applied["reasons"]) reason["text"] = pipeline::SafetyReasonText(reason);
   return JsonAnswer(200, out);
 }
 

@@ -362,7 +362,7 @@ function table(headers, rows) {
       const blocked = applied.verdict === 'blocked';
       parts.push(el('div', {class: blocked ? 'crisis' : 'caution', role: 'alert'}, [
         el('p', {text: applied.strategy + (blocked ? ' is BLOCKED for this patient by the safety gate; its effect below is shown only to explain it.' : ' is acceptable only with caution for this patient:')}),
-        el('ul', {}, applied.reasons.map(r => el('li', {text: (r.note || r.severity + ' contraindication') + (r.with ? ' (with ' + r.with + ')' : '') + (r.alert ? ' [alert ' + r.alert + ']' : '')})))]));
+        el('ul', {}, applied.reasons.map(r => el('li', {text: r.text})))]));
     }
     const moved = answer.indices.filter(i => i.change !== 0);
     parts.push(el('h4', {text: 'Flux indices that change'}));
