@@ -52,9 +52,25 @@ std::string CaseVersionHash(const CaseVersion& v) {
 
 std::string RunHash(const RunSummary& s, const RunContent& c) {
   std::string id = std::to_string(s.id), case_version = std::to_string(s.case_version);
-  return ContentHash(Canonical({"run", id, s.created_at, s.actor, s.origin, s.case_id, case_version,
-                                s.knowledge_version, s.rules_version, s.engine_version, c.options, c.evaluation,
-                                c.trace, c.case_hash, c.knowledge_hash, c.rules_hash}));
+  std::vector<std::string_view> fields{"run", id, s.created_at, s.actor, s.origin, s.case_id, case_version,
+                                       s.knowledge_version, s.rules_version, s.engine_version, c.options,
+                                       c.evaluation, c.trace, c.case_hash, c.knowledge_hash, c.rules_hash};
+  // Only a run from a release hashes its release: runs stored before schema 5 keep their hashes.
+  std::string release = "release " + std::to_string(s.release_id);
+  if (s.release_id != 0) fields.push_back(release);
+  return ContentHash(Canonical(fields));
+}
+
+std::string ReleaseHash(const Release& r, std::string_view knowledge_hash, std::string_view rules_hash) {
+  std::string id = std::to_string(r.id);
+  return ContentHash(Canonical({"release", id, r.knowledge_version, r.rules_version, r.published_at, r.actor,
+                                r.note, knowledge_hash, rules_hash}));
+}
+
+std::string ActivationHash(int64_t activation_id, int64_t release_id, std::string_view at, std::string_view actor,
+                           std::string_view release_hash) {
+  std::string id = std::to_string(activation_id), release = std::to_string(release_id);
+  return ContentHash(Canonical({"release_activation", id, release, at, actor, release_hash}));
 }
 
 std::string FeedbackHash(const Feedback& f) {

@@ -35,6 +35,12 @@ struct RunContent {
 };
 std::string RunHash(const RunSummary& summary, const RunContent& content);
 
+// A release's content hash: its fields and the hashes of its two bundles. An activation's: its id,
+// the release's id and content hash, when and by whom.
+std::string ReleaseHash(const Release& release, std::string_view knowledge_hash, std::string_view rules_hash);
+std::string ActivationHash(int64_t activation_id, int64_t release_id, std::string_view at, std::string_view actor,
+                           std::string_view release_hash);
+
 // A feedback item's content hash: its run, card, outcome, timestamps, actor and detail text.
 std::string FeedbackHash(const Feedback& feedback);
 

@@ -1,7 +1,7 @@
 // CDS Hooks in the store (schema 3): the cards a hook run answered, looking a run up by its
 // hookInstance, and card feedback stored with its run and chained (kind "feedback").
 #include "store/chain.h"
-#include "store/sqlite_store.h"
+#include "store/sql_store.h"
 
 namespace nflux::store {
 namespace {
@@ -20,26 +20,26 @@ Feedback ReadFeedback(const Statement& row) {
 
 }  // namespace
 
-Status SqliteStore::InsertHookCards(int64_t run_id, const std::vector<std::string>& cards) {
+Status SqlStore::InsertHookCards(int64_t run_id, const std::vector<std::string>& cards) {
   for (const auto& card : cards) {
     auto insert = Sql("INSERT INTO hook_cards (uuid, run_id) VALUES (?, ?)");
     if (!insert.ok()) return insert.status();
     (*insert)->Bind(1, card).Bind(2, run_id);
-    if ((*insert)->Step() != SQLITE_DONE) return Error("storing card " + card + " of " + RunName(run_id));
+    if ((*insert)->Step() != StepResult::kDone) return Error("storing card " + card + " of " + RunName(run_id));
   }
   return Status::Ok();
 }
 
-Result<std::optional<int64_t>> SqliteStore::FindHookRun(const std::string& hook_instance) const {
+Result<std::optional<int64_t>> SqlStore::FindHookRun(const std::string& hook_instance) const {
   auto query = Sql("SELECT MAX(id) FROM runs WHERE hook_instance = ? AND hook_instance <> ''");
   if (!query.ok()) return query.status();
   (*query)->Bind(1, hook_instance);
-  if ((*query)->Step() != SQLITE_ROW) return Error("finding the run of hook instance " + hook_instance);
+  if ((*query)->Step() != StepResult::kRow) return Error("finding the run of hook instance " + hook_instance);
   if ((*query)->IsNull(0)) return std::optional<int64_t>();
   return std::optional<int64_t>((*query)->Int(0));
 }
 
-Result<Feedback> SqliteStore::SaveFeedback(Feedback feedback) {
+Result<Feedback> SqlStore::SaveFeedback(Feedback feedback) {
   std::string what = "storing feedback on card " + feedback.card;
   Transaction transaction(this);
   if (Status status = transaction.Begin(what); !status.ok()) return status;
@@ -47,15 +47,15 @@ Result<Feedback> SqliteStore::SaveFeedback(Feedback feedback) {
     auto run = Sql("SELECT run_id FROM hook_cards WHERE uuid = ?");
     if (!run.ok()) return run.status();
     (*run)->Bind(1, feedback.card);
-    int rc = (*run)->Step();
-    if (rc == SQLITE_DONE) return Status::NotFound("card " + feedback.card + ": no stored hook run answered it");
-    if (rc != SQLITE_ROW) return Error(what);
+    StepResult rc = (*run)->Step();
+    if (rc == StepResult::kDone) return Status::NotFound("card " + feedback.card + ": no stored hook run answered it");
+    if (rc != StepResult::kRow) return Error(what);
     feedback.run_id = (*run)->Int(0);
   }
   {
     auto next = Sql("SELECT COALESCE(MAX(id), 0) + 1 FROM hook_feedback");
     if (!next.ok()) return next.status();
-    if ((*next)->Step() != SQLITE_ROW) return Error(what);
+    if ((*next)->Step() != StepResult::kRow) return Error(what);
     feedback.id = (*next)->Int(0);
   }
   feedback.received_at = NowUtc();
@@ -70,30 +70,30 @@ Result<Feedback> SqliteStore::SaveFeedback(Feedback feedback) {
   (*insert)->Bind(1, f.id).Bind(2, f.run_id).Bind(3, f.card).Bind(4, f.outcome).Bind(5, f.outcome_timestamp);
   (*insert)->Bind(6, f.detail).Bind(7, f.received_at).Bind(8, f.actor).Bind(9, f.content_hash);
   (*insert)->Bind(10, entry->sequence);
-  if ((*insert)->Step() != SQLITE_DONE) return Error(what);
+  if ((*insert)->Step() != StepResult::kDone) return Error(what);
   if (Status status = transaction.Commit(what); !status.ok()) return status;
   return feedback;
 }
 
-Result<std::vector<Feedback>> SqliteStore::ListFeedback(int64_t run_id) const {
+Result<std::vector<Feedback>> SqlStore::ListFeedback(int64_t run_id) const {
   auto query = Sql(std::string("SELECT ") + kFeedbackColumns + " FROM hook_feedback WHERE run_id = ? ORDER BY id");
   if (!query.ok()) return query.status();
   (*query)->Bind(1, run_id);
   std::vector<Feedback> out;
-  int rc;
-  while ((rc = (*query)->Step()) == SQLITE_ROW) out.push_back(ReadFeedback(**query));
-  if (rc != SQLITE_DONE) return Error("reading the feedback of " + RunName(run_id));
+  StepResult rc;
+  while ((rc = (*query)->Step()) == StepResult::kRow) out.push_back(ReadFeedback(**query));
+  if (rc != StepResult::kDone) return Error("reading the feedback of " + RunName(run_id));
   return out;
 }
 
 // Each feedback item's hash and its audit entry, as VerifyRuns does for runs.
-Status SqliteStore::VerifyFeedback(VerifyReport& report) const {
+Status SqlStore::VerifyFeedback(VerifyReport& report) const {
   auto query = Sql("SELECT f.id, f.run_id, f.card, f.outcome, f.outcome_timestamp, f.detail, f.received_at, f.actor, "
                    "f.content_hash, f.audit_sequence, a.subject, a.content_hash FROM hook_feedback f "
                    "LEFT JOIN audit_log a ON a.sequence = f.audit_sequence ORDER BY f.id");
   if (!query.ok()) return query.status();
-  int rc;
-  while ((rc = (*query)->Step()) == SQLITE_ROW) {
+  StepResult rc;
+  while ((rc = (*query)->Step()) == StepResult::kRow) {
     const Statement& row = **query;
     ++report.feedback;
     Feedback f = ReadFeedback(row);
@@ -106,7 +106,7 @@ Status SqliteStore::VerifyFeedback(VerifyReport& report) const {
     else if (row.Text(10) != name || row.Text(11) != f.content_hash)
       report.problems.push_back(name + ": " + entry + " records " + row.Text(10) + ", not this feedback");
   }
-  if (rc != SQLITE_DONE) return Error("reading hook feedback");
+  if (rc != StepResult::kDone) return Error("reading hook feedback");
   return Status::Ok();
 }
 

@@ -1,10 +1,12 @@
-// The schema and its migrations. PRAGMA user_version is the schema version; each step runs in its
-// own transaction and re-reads the version inside it, so processes opening one new database at
-// once migrate it exactly once.
+// The schema and its migrations. The schema version is PRAGMA user_version on SQLite and the one
+// row of nflux_schema on PostgreSQL; each step runs in its own write transaction and re-reads the
+// version inside it, so processes opening one new database at once migrate it exactly once.
+// SQLite databases climb from whatever version they were written with; a PostgreSQL database
+// starts at schema 4 (pg_schema.cc), the first one that backend had, and climbs from there.
 #include <nlohmann/json.hpp>
 
 #include "store/chain.h"
-#include "store/sqlite_store.h"
+#include "store/sql_store.h"
 
 namespace nflux::store {
 namespace {
@@ -92,26 +94,47 @@ constexpr const char* kSchema4 = R"sql(
   CREATE TABLE case_owners (case_id TEXT PRIMARY KEY, owner TEXT NOT NULL);
 )sql";
 
+// Schema 5: releases of knowledge and rules for every service replica, their activations (the
+// latest is the active release), and the release each run used (0: none). One text for both
+// backends: ids are chosen under the write lock, so no autoincrement is needed.
+constexpr const char* kSchema5 = R"sql(
+  CREATE TABLE releases (
+    id BIGINT PRIMARY KEY, knowledge_version TEXT NOT NULL, rules_version TEXT NOT NULL,
+    published_at TEXT NOT NULL, actor TEXT NOT NULL, note TEXT NOT NULL, content_hash TEXT NOT NULL,
+    audit_sequence BIGINT NOT NULL UNIQUE);
+  CREATE TABLE release_activations (
+    id BIGINT PRIMARY KEY, release_id BIGINT NOT NULL REFERENCES releases (id), at TEXT NOT NULL,
+    actor TEXT NOT NULL, content_hash TEXT NOT NULL, audit_sequence BIGINT NOT NULL UNIQUE);
+  ALTER TABLE runs ADD COLUMN release_id BIGINT NOT NULL DEFAULT 0;
+)sql";
+
 }  // namespace
 
-Result<int> SqliteStore::SchemaVersion() const {
+Result<int> SqlStore::SchemaVersion() const {
+  if (connection_->backend() == Backend::kPostgres) return PgSchemaVersion();
   int version = 0;
   {
     auto query = Sql("PRAGMA user_version");
     if (!query.ok()) return query.status();
-    if ((*query)->Step() != SQLITE_ROW) return Error("reading the schema version");
+    if ((*query)->Step() != StepResult::kRow) return Error("reading the schema version");
     version = static_cast<int>((*query)->Int(0));
   }
   if (version != 0) return version;
   // nflux 0.1 never set user_version: its kb_builds table marks schema 1.
   auto query = Sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kb_builds'");
   if (!query.ok()) return query.status();
-  int rc = (*query)->Step();
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("reading the schema");
-  return rc == SQLITE_ROW ? 1 : 0;
+  StepResult rc = (*query)->Step();
+  if (rc == StepResult::kError) return Error("reading the schema");
+  return rc == StepResult::kRow ? 1 : 0;
 }
 
-Status SqliteStore::Migrate(Mode mode) {
+Status SqlStore::SetSchemaVersion(int version, const std::string& what) {
+  if (connection_->backend() == Backend::kPostgres)
+    return Exec("UPDATE nflux_schema SET version = " + std::to_string(version), what);
+  return Exec("PRAGMA user_version = " + std::to_string(version), what);
+}
+
+Status SqlStore::Migrate(Mode mode) {
   auto version = SchemaVersion();
   if (!version.ok()) return version.status();
   if (*version > kSchemaVersion)
@@ -122,51 +145,54 @@ Status SqliteStore::Migrate(Mode mode) {
     return Status::IOError(location_ + ": the database has schema " + std::to_string(*version) + " and needs " +
                            std::to_string(kSchemaVersion) +
                            "; open it read-write once to upgrade it (e.g. 'nflux kb build --db " + location_ + "')");
-  for (int from = *version; from < kSchemaVersion; ++from) {
-    if (Status status = MigrateStep(from); !status.ok()) return status;
+  while (*version < kSchemaVersion) {
+    if (Status status = MigrateStep(*version); !status.ok()) return status;
+    version = SchemaVersion();
+    if (!version.ok()) return version.status();
   }
   return Status::Ok();
 }
 
-Status SqliteStore::MigrateStep(int from) {
+Status SqlStore::MigrateStep(int from) {
   Transaction transaction(this);
   std::string what = "upgrading the schema from " + std::to_string(from) + " to " + std::to_string(from + 1);
   if (Status status = transaction.Begin(what); !status.ok()) return status;
   auto current = SchemaVersion();  // another process may have done it while we waited
   if (!current.ok()) return current.status();
   if (*current == from) {
-    Status status = from == 0   ? MigrateToV1()
-                    : from == 1 ? MigrateToV2()
-                    : from == 2 ? MigrateToV3()
-                                : MigrateToV4();
+    int to = from + 1;
+    Status status;
+    if (connection_->backend() == Backend::kPostgres && from == 0) {
+      status = CreatePgSchema();
+      to = kPgFirstSchemaVersion;
+    } else {
+      status = from == 0   ? MigrateToV1()
+               : from == 1 ? MigrateToV2()
+               : from == 2 ? MigrateToV3()
+               : from == 3 ? MigrateToV4()
+                           : connection_->ExecScript(kSchema5, "creating schema 5");
+    }
     if (!status.ok()) return status;
-    status = Exec("PRAGMA user_version = " + std::to_string(from + 1), what);
-    if (!status.ok()) return status;
+    if (status = SetSchemaVersion(to, what); !status.ok()) return status;
   }
   return transaction.Commit(what);
 }
 
-Status SqliteStore::MigrateToV1() {
-  // Several statements: sqlite3_exec (schema text only, nothing bound).
-  char* error = nullptr;
-  int rc = sqlite3_exec(db_, kSchema1, nullptr, nullptr, &error);
-  sqlite3_free(error);
-  return rc == SQLITE_OK ? Status::Ok() : Error("creating schema 1");
+Status SqlStore::MigrateToV1() {
+  return connection_->ExecScript(kSchema1, "creating schema 1");
 }
 
 // Every schema-1 build moves into blobs, a knowledge bundle and a build without rules, so that it
 // still loads through FindBuild and GetBundle; kb_sources is dropped (its texts are the blobs now).
-Status SqliteStore::MigrateToV2() {
-  char* error = nullptr;
-  int rc = sqlite3_exec(db_, kSchema2, nullptr, nullptr, &error);
-  sqlite3_free(error);
-  if (rc != SQLITE_OK) return Error("creating schema 2");
+Status SqlStore::MigrateToV2() {
+  if (Status status = connection_->ExecScript(kSchema2, "creating schema 2"); !status.ok()) return status;
   std::vector<std::pair<std::string, std::string>> old_builds;
   {
     auto query = Sql("SELECT version, source_dir FROM kb_builds ORDER BY built_at, rowid");
     if (!query.ok()) return query.status();
-    while ((rc = (*query)->Step()) == SQLITE_ROW) old_builds.emplace_back((*query)->Text(0), (*query)->Text(1));
-    if (rc != SQLITE_DONE) return Error("reading schema-1 builds");
+    StepResult rc;
+    while ((rc = (*query)->Step()) == StepResult::kRow) old_builds.emplace_back((*query)->Text(0), (*query)->Text(1));
+    if (rc != StepResult::kDone) return Error("reading schema-1 builds");
   }
   for (const auto& [version, source_dir] : old_builds) {
     if (Status status = MoveOldBuild(version, source_dir); !status.ok()) return status;
@@ -174,35 +200,29 @@ Status SqliteStore::MigrateToV2() {
   return Exec("DROP TABLE kb_sources", "dropping kb_sources");
 }
 
-Status SqliteStore::MigrateToV3() {
-  char* error = nullptr;
-  int rc = sqlite3_exec(db_, kSchema3, nullptr, nullptr, &error);
-  sqlite3_free(error);
-  return rc == SQLITE_OK ? Status::Ok() : Error("creating schema 3");
+Status SqlStore::MigrateToV3() {
+  return connection_->ExecScript(kSchema3, "creating schema 3");
 }
 
-Status SqliteStore::MigrateToV4() {
-  char* error = nullptr;
-  int rc = sqlite3_exec(db_, kSchema4, nullptr, nullptr, &error);
-  sqlite3_free(error);
-  return rc == SQLITE_OK ? Status::Ok() : Error("creating schema 4");
+Status SqlStore::MigrateToV4() {
+  return connection_->ExecScript(kSchema4, "creating schema 4");
 }
 
-Status SqliteStore::MoveOldBuild(const std::string& version, const std::string& source_dir) {
+Status SqlStore::MoveOldBuild(const std::string& version, const std::string& source_dir) {
   Bundle bundle{BundleKind::kKnowledge, version, {}};
   {
     auto query = Sql("SELECT path, content FROM kb_sources WHERE version = ? ORDER BY path");
     if (!query.ok()) return query.status();
     (*query)->Bind(1, version);
-    int rc;
+    StepResult rc;
     // Schema 1 stored paths as given ("knowledge/labs.json"); bundles name files relative to the folder.
     std::string prefix = source_dir + "/";
-    while ((rc = (*query)->Step()) == SQLITE_ROW) {
+    while ((rc = (*query)->Step()) == StepResult::kRow) {
       std::string path = (*query)->Text(0);
       if (path.starts_with(prefix)) path.erase(0, prefix.size());
       bundle.files.push_back({path, (*query)->Text(1)});
     }
-    if (rc != SQLITE_DONE) return Error("reading the sources of " + version);
+    if (rc != StepResult::kDone) return Error("reading the sources of " + version);
   }
   auto hash = StoreBundle(bundle);
   if (!hash.ok()) return hash.status();
@@ -211,7 +231,7 @@ Status SqliteStore::MoveOldBuild(const std::string& version, const std::string& 
                    "WHERE version = ?");
   if (!query.ok()) return query.status();
   (*query)->Bind(1, version);
-  if ((*query)->Step() != SQLITE_DONE) return Error("moving build " + version);
+  if ((*query)->Step() != StepResult::kDone) return Error("moving build " + version);
   return Status::Ok();
 }
 

@@ -21,9 +21,14 @@
 // text. Verify() recomputes all of it and names the first thing that does not match. (A chain proves
 // nothing against someone who rewrites all of it: keep the head hash Verify() reports elsewhere.)
 //
-// Thread-safety: a Store is one connection; use it from one thread at a time (open one per thread).
-// Many processes may write at once: every write is one transaction; writers wait for each other
-// (busy timeout) and the chain stays gap-free. On any error nothing is written.
+// Backends: a SQLite file (one machine; the default) or a PostgreSQL database (a clinic's server,
+// shared by service replicas on many machines), chosen by the location OpenStore is given. Both
+// keep the same tables, hashes and messages.
+//
+// Thread-safety: a Store is one connection; use it from one thread at a time (open one per thread,
+// or lease them from a StorePool). Many processes, on one machine or (PostgreSQL) many, may write
+// at once: every write is one transaction; writers take one write lock in turn (waiting up to the
+// busy timeout) and the chain stays gap-free. On any error nothing is written.
 #pragma once
 
 #include <cstdint>
@@ -44,7 +49,7 @@ std::string DefaultDatabasePath();
 
 // The current schema version (PRAGMA user_version for SQLite). Opening an older database migrates it
 // step by step; a newer one is refused (IOError: "written by a newer nflux").
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 enum class Mode { kReadOnly, kReadWrite };
 
@@ -119,6 +124,8 @@ struct RunToStore {
   // `origin`, which the service makes "hook SERVICE HOOK_INSTANCE".)
   std::string hook_instance = {};
   std::vector<std::string> hook_cards = {};
+  // The published release the knowledge and rules came from (schema 5); 0: none (folders, a build).
+  int64_t release_id = 0;
 };
 
 // A run's identity as users see it: "run-17". ParseRunId accepts "run-17" and "17".
@@ -132,6 +139,7 @@ struct RunSummary {
   std::string case_id;
   int case_version = 0;
   std::string knowledge_version, rules_version, engine_version;
+  int64_t release_id = 0;  // RunToStore::release_id
 };
 
 struct RunRecord {
@@ -192,6 +200,28 @@ struct Session {
   int64_t expires_at = 0;
 };
 
+// ---- Releases (schema 5)
+
+// A knowledge + rule version published for every service replica (`nflux release publish`). The
+// store keeps what it is given; the pipeline validates a release before it publishes or activates
+// it. Publishing and each activation append to the audit chain (kind "release", subject
+// "release-3 published" / "release-3 activated").
+struct Release {
+  int64_t id = 0;                     // 1, 2, 3... in publishing order; set by the store
+  std::string knowledge_version = {};
+  std::string rules_version = {};
+  std::string published_at = {};      // set by the store
+  std::string actor = {};             // the account that published it
+  std::string note = {};              // what changed, in the publisher's words
+  std::string content_hash = {};      // over the above and both bundle hashes; set by the store
+  bool active = false;                // read back: the release every replica serves now
+  std::string activated_at = {};      // read back: its latest activation ("" if never since replaced)
+};
+
+// "release-3"; ParseReleaseId accepts "release-3" and "3".
+std::string ReleaseName(int64_t release_id);
+std::optional<int64_t> ParseReleaseId(std::string_view text);
+
 // ---- The audit chain
 
 struct AuditEntry {
@@ -207,6 +237,7 @@ struct AuditEntry {
 
 struct VerifyReport {
   int64_t entries = 0, runs = 0, case_versions = 0, blobs = 0, bundles = 0, feedback = 0, account_events = 0;
+  int64_t releases = 0;  // releases and their activations
   std::string head_hash;  // the last entry's hash: keep it elsewhere to anchor the chain
   // Every mismatch found, the first one first, each naming what does not match:
   // "run-17: content hash sha256:ab... does not match the stored run (evaluation, trace or metadata changed)".
@@ -285,6 +316,15 @@ class Store {
   virtual Result<Build> FindBuild(const std::optional<std::string>& version) const = 0;
   virtual Result<std::vector<Build>> ListBuilds() const = 0;
 
+  // Releases. PublishRelease stores both bundles (files may be left out of one already stored) and
+  // the release, and activates it, in one transaction; it returns the release as stored.
+  // ActivateRelease makes an earlier release the active one again (NotFound "release-9: no such
+  // release"). ActiveRelease: nullopt when none was ever published. ListReleases: oldest first.
+  virtual Result<Release> PublishRelease(Release release, const Bundle& knowledge, const Bundle& rules) = 0;
+  virtual Result<Release> ActivateRelease(int64_t release_id, const std::string& actor) = 0;
+  virtual Result<std::optional<Release>> ActiveRelease() const = 0;
+  virtual Result<std::vector<Release>> ListReleases() const = 0;
+
   // Many writes as one transaction (`nflux batch --save`: a commit per run would be most of its
   // cost). After BeginBatch(), every AddCaseVersion and SaveRun joins the one open transaction, each
   // still all or nothing (a savepoint: a write that fails leaves the batch as it was); CommitBatch()
@@ -304,13 +344,17 @@ class Store {
 };
 
 // Opens a store: a SQLite file path (kReadWrite creates the file and its folder, and migrates;
-// ":memory:" is a private in-memory database, for tests). Errors: NotFound (kReadOnly, no such
+// ":memory:" is a private in-memory database, for tests), or a PostgreSQL URL
+// ("postgresql://user@host:port/db"; the database must exist; kReadWrite creates the tables). Errors: NotFound (kReadOnly, no such
 // database), IOError (cannot open; locked; a newer schema; kReadOnly on an older schema).
 // `busy_timeout_ms`: how long a write waits for another process's write lock before it fails with
 // "locked" (tests shorten it).
 inline constexpr int kDefaultBusyTimeoutMs = 10000;
 Result<std::unique_ptr<Store>> OpenStore(const std::string& location, Mode mode,
                                          int busy_timeout_ms = kDefaultBusyTimeoutMs);
+
+// Whether `location` names a PostgreSQL database rather than a SQLite file.
+bool IsPostgresLocation(std::string_view location);
 
 // The hash the chain uses: "sha256:" + hex.
 std::string ContentHash(std::string_view bytes);

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store/chain.h"
-#include "store/sqlite_store.h"
+#include "store/sql_store.h"
 
 namespace nflux::store {
 namespace {
@@ -14,13 +14,12 @@ std::string Short(const std::string& hash) { return hash.size() > 19 ? hash.subs
 
 }  // namespace
 
-Result<VerifyReport> SqliteStore::Verify() const {
+Result<VerifyReport> SqlStore::Verify() const {
   VerifyReport report;
   std::map<std::string, std::string> blob_names;  // blob hash -> "rules file sleep.rules"
   // One read transaction: the passes see one snapshot even while other processes write.
-  auto begin = Sql("BEGIN");
-  if (!begin.ok()) return begin.status();
-  if ((*begin)->Step() != SQLITE_DONE) return Error("starting to verify");
+  if (Status status = connection_->BeginSnapshot("starting to verify"); !status.ok())
+    return status.WithContext(location_);
   Status status = VerifyBundles(report, blob_names);
   if (status.ok()) status = VerifyBlobs(report, blob_names);
   if (status.ok()) status = VerifyChain(report);
@@ -28,19 +27,20 @@ Result<VerifyReport> SqliteStore::Verify() const {
   if (status.ok()) status = VerifyRuns(report);
   if (status.ok()) status = VerifyFeedback(report);
   if (status.ok()) status = VerifyAccountEvents(report);
+  if (status.ok()) status = VerifyReleases(report);
   auto end = Sql("COMMIT");  // read-only: nothing to write, only the snapshot to release
   if (end.ok()) (void)(*end)->Step();
   if (!status.ok()) return status;
   return report;
 }
 
-Status SqliteStore::VerifyBundles(VerifyReport& report, std::map<std::string, std::string>& blob_names) const {
+Status SqlStore::VerifyBundles(VerifyReport& report, std::map<std::string, std::string>& blob_names) const {
   auto query = Sql("SELECT kind, version, manifest, bundle_hash FROM bundles ORDER BY kind, version");
   if (!query.ok()) return query.status();
   auto blob = Sql("SELECT 1 FROM blobs WHERE hash = ?");
   if (!blob.ok()) return blob.status();
-  int rc;
-  while ((rc = (*query)->Step()) == SQLITE_ROW) {
+  StepResult rc;
+  while ((rc = (*query)->Step()) == StepResult::kRow) {
     ++report.bundles;
     std::string kind = (*query)->Text(0), version = (*query)->Text(1), manifest_text = (*query)->Text(2);
     std::string name = kind + " version " + version;
@@ -57,21 +57,21 @@ Status SqliteStore::VerifyBundles(VerifyReport& report, std::map<std::string, st
       std::string file_name = file.value("name", std::string()), hash = file.value("hash", std::string());
       blob_names.emplace(hash, kind + " file " + file_name);
       (*blob)->Bind(1, hash);
-      int found = (*blob)->Step();
+      StepResult found = (*blob)->Step();
       (*blob)->Reset();
-      if (found == SQLITE_DONE) report.problems.push_back(name + ": file " + file_name + " (blob " + Short(hash) + ") is missing");
-      else if (found != SQLITE_ROW) return Error("reading blobs");
+      if (found == StepResult::kDone) report.problems.push_back(name + ": file " + file_name + " (blob " + Short(hash) + ") is missing");
+      else if (found != StepResult::kRow) return Error("reading blobs");
     }
   }
-  if (rc != SQLITE_DONE) return Error("reading bundles");
+  if (rc != StepResult::kDone) return Error("reading bundles");
   return Status::Ok();
 }
 
-Status SqliteStore::VerifyBlobs(VerifyReport& report, const std::map<std::string, std::string>& blob_names) const {
+Status SqlStore::VerifyBlobs(VerifyReport& report, const std::map<std::string, std::string>& blob_names) const {
   auto query = Sql("SELECT hash, text FROM blobs ORDER BY hash");
   if (!query.ok()) return query.status();
-  int rc;
-  while ((rc = (*query)->Step()) == SQLITE_ROW) {
+  StepResult rc;
+  while ((rc = (*query)->Step()) == StepResult::kRow) {
     ++report.blobs;
     std::string hash = (*query)->Text(0);
     if (ContentHash((*query)->Text(1)) == hash) continue;
@@ -79,25 +79,28 @@ Status SqliteStore::VerifyBlobs(VerifyReport& report, const std::map<std::string
     std::string name = named != blob_names.end() ? named->second : "unreferenced file";
     report.problems.push_back(name + " (blob " + hash + "): its text does not match its hash (the file was changed)");
   }
-  if (rc != SQLITE_DONE) return Error("reading blobs");
+  if (rc != StepResult::kDone) return Error("reading blobs");
   return Status::Ok();
 }
 
 // Each entry's hash, its link to the one before, the sequence without gaps, and that what it names
 // is still there (a deleted run or case version shows here).
-Status SqliteStore::VerifyChain(VerifyReport& report) const {
+Status SqlStore::VerifyChain(VerifyReport& report) const {
+  // COUNT rather than EXISTS: an integer on both backends (PostgreSQL's EXISTS is a boolean).
   auto query = Sql(
       "SELECT a.sequence, a.at, a.actor, a.kind, a.subject, a.content_hash, a.prev_hash, a.entry_hash, "
-      "CASE a.kind WHEN 'run' THEN EXISTS (SELECT 1 FROM runs r WHERE r.audit_sequence = a.sequence) "
-      "WHEN 'case_version' THEN EXISTS (SELECT 1 FROM case_versions v WHERE v.audit_sequence = a.sequence) "
-      "WHEN 'feedback' THEN EXISTS (SELECT 1 FROM hook_feedback f WHERE f.audit_sequence = a.sequence) "
-      "WHEN 'account' THEN EXISTS (SELECT 1 FROM account_events e WHERE e.audit_sequence = a.sequence) "
+      "CASE a.kind WHEN 'run' THEN (SELECT COUNT(*) FROM runs r WHERE r.audit_sequence = a.sequence) "
+      "WHEN 'case_version' THEN (SELECT COUNT(*) FROM case_versions v WHERE v.audit_sequence = a.sequence) "
+      "WHEN 'feedback' THEN (SELECT COUNT(*) FROM hook_feedback f WHERE f.audit_sequence = a.sequence) "
+      "WHEN 'account' THEN (SELECT COUNT(*) FROM account_events e WHERE e.audit_sequence = a.sequence) "
+      "WHEN 'release' THEN (SELECT COUNT(*) FROM releases l WHERE l.audit_sequence = a.sequence) + "
+      "(SELECT COUNT(*) FROM release_activations t WHERE t.audit_sequence = a.sequence) "
       "ELSE 0 END FROM audit_log a ORDER BY a.sequence");
   if (!query.ok()) return query.status();
   int64_t previous_sequence = 0;
   std::string previous_hash;
-  int rc;
-  while ((rc = (*query)->Step()) == SQLITE_ROW) {
+  StepResult rc;
+  while ((rc = (*query)->Step()) == StepResult::kRow) {
     const Statement& row = **query;
     ++report.entries;
     AuditEntry e = ReadAuditEntry(row);
@@ -115,19 +118,19 @@ Status SqliteStore::VerifyChain(VerifyReport& report) const {
     previous_sequence = e.sequence;
     previous_hash = e.entry_hash;
   }
-  if (rc != SQLITE_DONE) return Error("reading the audit chain");
+  if (rc != StepResult::kDone) return Error("reading the audit chain");
   report.head_hash = previous_hash;
   return Status::Ok();
 }
 
-Status SqliteStore::VerifyCaseVersions(VerifyReport& report) const {
+Status SqlStore::VerifyCaseVersions(VerifyReport& report) const {
   auto query = Sql(
       "SELECT v.case_id, v.version, v.created_at, v.actor, v.submitted, v.normalised, v.content_hash, "
       "v.audit_sequence, a.subject, a.content_hash FROM case_versions v "
       "LEFT JOIN audit_log a ON a.sequence = v.audit_sequence ORDER BY v.case_id, v.version");
   if (!query.ok()) return query.status();
-  int rc;
-  while ((rc = (*query)->Step()) == SQLITE_ROW) {
+  StepResult rc;
+  while ((rc = (*query)->Step()) == StepResult::kRow) {
     const Statement& row = **query;
     ++report.case_versions;
     CaseVersion v{row.Text(0), static_cast<int>(row.Int(1)), row.Text(2), row.Text(3),
@@ -143,26 +146,26 @@ Status SqliteStore::VerifyCaseVersions(VerifyReport& report) const {
       report.problems.push_back(name + ": " + entry + " records " + row.Text(8) + " with content hash " +
                                 Short(row.Text(9)) + ", not this case version");
   }
-  if (rc != SQLITE_DONE) return Error("reading case versions");
+  if (rc != StepResult::kDone) return Error("reading case versions");
   return Status::Ok();
 }
 
-Status SqliteStore::VerifyRuns(VerifyReport& report) const {
+Status SqlStore::VerifyRuns(VerifyReport& report) const {
   auto query = Sql(
       "SELECT r.id, r.created_at, r.actor, r.origin, r.case_id, r.case_version, r.knowledge_version, "
       "r.rules_version, r.engine_version, r.options, r.evaluation, r.trace, r.content_hash, r.audit_sequence, "
-      "v.content_hash, k.bundle_hash, u.bundle_hash, a.subject, a.content_hash FROM runs r "
+      "v.content_hash, k.bundle_hash, u.bundle_hash, a.subject, a.content_hash, r.release_id FROM runs r "
       "LEFT JOIN case_versions v ON v.case_id = r.case_id AND v.version = r.case_version "
       "LEFT JOIN bundles k ON k.kind = 'knowledge' AND k.version = r.knowledge_version "
       "LEFT JOIN bundles u ON u.kind = 'rules' AND u.version = r.rules_version "
       "LEFT JOIN audit_log a ON a.sequence = r.audit_sequence ORDER BY r.id");
   if (!query.ok()) return query.status();
-  int rc;
-  while ((rc = (*query)->Step()) == SQLITE_ROW) {
+  StepResult rc;
+  while ((rc = (*query)->Step()) == StepResult::kRow) {
     const Statement& row = **query;
     ++report.runs;
     RunSummary s{row.Int(0), row.Text(1), row.Text(2), row.Text(3), row.Text(4), static_cast<int>(row.Int(5)),
-                 row.Text(6), row.Text(7), row.Text(8)};
+                 row.Text(6), row.Text(7), row.Text(8), row.Int(19)};
     std::string name = RunName(s.id), content_hash = row.Text(12);
     std::string options = row.Text(9), evaluation = row.Blob(10), trace = row.Blob(11);
     std::string case_hash = row.Text(14), knowledge_hash = row.Text(15), rules_hash = row.Text(16);
@@ -179,7 +182,7 @@ Status SqliteStore::VerifyRuns(VerifyReport& report) const {
       report.problems.push_back(name + ": " + entry + " records " + row.Text(17) + " with content hash " +
                                 Short(row.Text(18)) + ", not this run");
   }
-  if (rc != SQLITE_DONE) return Error("reading runs");
+  if (rc != StepResult::kDone) return Error("reading runs");
   return Status::Ok();
 }
 

@@ -269,7 +269,7 @@ TEST(StoreErrors, ExactMessages) {
     auto other = OpenOrFail(newer);
     ASSERT_NE(other, nullptr);
   }
-  RawConnection(newer).Exec("PRAGMA user_version = 5");
+  RawConnection(newer).Exec("PRAGMA user_version = 6");
   RunToStore orphan = SampleRun("c-1", 4);
   RunToStore no_files = SampleRun("c-1", 1);
   no_files.rules.files.clear();
@@ -311,9 +311,9 @@ TEST(StoreErrors, ExactMessages) {
       {"read-only, missing database", OpenStore(missing, Mode::kReadOnly).status(), Status::Code::kNotFound,
        missing + ": database not found (run 'nflux kb build' first, or pass --db PATH)"},
       {"newer schema", OpenStore(newer, Mode::kReadWrite).status(), Status::Code::kIOError,
-       newer + ": written by a newer nflux (schema 5; this one knows 4)"},
+       newer + ": written by a newer nflux (schema 6; this one knows 5)"},
       {"newer schema, read-only", OpenStore(newer, Mode::kReadOnly).status(), Status::Code::kIOError,
-       newer + ": written by a newer nflux (schema 5; this one knows 4)"},
+       newer + ": written by a newer nflux (schema 6; this one knows 5)"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -427,13 +427,13 @@ TEST(StoreMigrations, EmptyFileBecomesSchema2) {
   auto read_only = OpenStore(temp.path(), Mode::kReadOnly);
   EXPECT_EQ(read_only.status().code(), Status::Code::kIOError);
   EXPECT_EQ(read_only.status().message(),
-            temp.path() + ": the database has schema 0 and needs 4; open it read-write once to upgrade it (e.g. 'nflux "
+            temp.path() + ": the database has schema 0 and needs 5; open it read-write once to upgrade it (e.g. 'nflux "
                           "kb build --db " + temp.path() + "')");
   auto store = OpenOrFail(temp.path());
   ASSERT_NE(store, nullptr);
   ASSERT_OK(store->AddCaseVersion(Visit("c-1", "{}"), {}));
   RawConnection raw(temp.path());
-  EXPECT_EQ(raw.Int("PRAGMA user_version"), 4);
+  EXPECT_EQ(raw.Int("PRAGMA user_version"), 5);
   for (const char* table : {"kb_builds", "kb_nodes", "blobs", "bundles", "builds", "cases", "case_versions", "runs",
                             "audit_log"})
     EXPECT_EQ(raw.Int(std::string("SELECT COUNT(*) FROM sqlite_master WHERE name = '") + table + "'"), 1) << table;
@@ -446,12 +446,12 @@ TEST(StoreMigrations, Schema1BuildStillLoads) {
   CreateSchema1Database(temp.path(), knowledge, "old/knowledge");
   auto read_only = OpenStore(temp.path(), Mode::kReadOnly);
   EXPECT_EQ(read_only.status().code(), Status::Code::kIOError);
-  EXPECT_NE(read_only.status().message().find("has schema 1 and needs 4"), std::string::npos);
+  EXPECT_NE(read_only.status().message().find("has schema 1 and needs 5"), std::string::npos);
 
   auto store = OpenOrFail(temp.path());
   ASSERT_NE(store, nullptr);
   RawConnection raw(temp.path());
-  EXPECT_EQ(raw.Int("PRAGMA user_version"), 4);
+  EXPECT_EQ(raw.Int("PRAGMA user_version"), 5);
   EXPECT_EQ(raw.Int("SELECT COUNT(*) FROM sqlite_master WHERE name = 'kb_sources'"), 0);
   auto build = store->FindBuild(std::nullopt);
   ASSERT_OK(build);

@@ -1,15 +1,14 @@
-// Internal: the SQLite implementation of store::Store. One sqlite3 connection per SqliteStore,
-// its prepared statements cached by SQL text. Schema and migrations: schema.cc; writes:
-// sqlite_store.cc; Verify(): verify.cc; CDS Hooks cards and feedback: hooks.cc.
+// Internal: store::Store over SQL, once for both backends. One Connection per SqlStore (SQLite:
+// sqlite_connection.cc; PostgreSQL: pg_connection.cc). Schema and migrations: schema.cc (SQLite)
+// and pg_schema.cc; writes: sql_store.cc; Verify(): verify.cc; CDS Hooks: hooks.cc; accounts:
+// accounts.cc.
 #pragma once
-
-#include <sqlite3.h>
 
 #include <map>
 #include <memory>
 #include <string>
 
-#include "store/statement.h"
+#include "store/connection.h"
 #include "store/store.h"
 
 namespace nflux::store {
@@ -19,12 +18,17 @@ std::string CaseSubject(const std::string& case_id, int version);
 // An audit_log row read as sequence, at, actor, kind, subject, content_hash, prev_hash, entry_hash.
 AuditEntry ReadAuditEntry(const Statement& row);
 
-class SqliteStore final : public Store {
+// The schema a new PostgreSQL database is created at (pg_schema.cc).
+inline constexpr int kPgFirstSchemaVersion = 4;
+
+class SqlStore final : public Store {
  public:
-  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& location, Mode mode, int busy_timeout_ms);
-  ~SqliteStore() override;
-  SqliteStore(const SqliteStore&) = delete;
-  SqliteStore& operator=(const SqliteStore&) = delete;
+  // Takes an open connection and migrates its database (`mode` kReadWrite) or checks its schema.
+  static Result<std::unique_ptr<SqlStore>> Open(std::unique_ptr<Connection> connection, std::string location,
+                                                Mode mode);
+  ~SqlStore() override;
+  SqlStore(const SqlStore&) = delete;
+  SqlStore& operator=(const SqlStore&) = delete;
 
   std::string Describe() const override { return location_; }
   Result<CaseVersion> AddCaseVersion(const CaseVersion& version, const AddOptions& options) override;
@@ -55,6 +59,10 @@ class SqliteStore final : public Store {
                    const std::string& source_dir) override;
   Result<Build> FindBuild(const std::optional<std::string>& version) const override;
   Result<std::vector<Build>> ListBuilds() const override;
+  Result<Release> PublishRelease(Release release, const Bundle& knowledge, const Bundle& rules) override;
+  Result<Release> ActivateRelease(int64_t release_id, const std::string& actor) override;  // releases.cc
+  Result<std::optional<Release>> ActiveRelease() const override;
+  Result<std::vector<Release>> ListReleases() const override;
   Status BeginBatch() override;
   Status CommitBatch() override;
   void RollbackBatch() override;
@@ -69,13 +77,17 @@ class SqliteStore final : public Store {
   Result<Query> Sql(const std::string& sql) const;
   // Runs one statement that returns no rows (binding nothing).
   Status Exec(const std::string& sql, const std::string& what);
+  // The write lock (Connection::BeginWrite), with the location in its error.
+  Status BeginWrite(const std::string& what) { return connection_->BeginWrite(what).WithContext(location_); }
 
  private:
-  SqliteStore(sqlite3* db, std::string location) : db_(db), location_(std::move(location)), statements_(db) {}
-  Status Configure(Mode mode, bool in_memory, int busy_timeout_ms);
-  Status EnableWal(int busy_timeout_ms);
+  SqlStore(std::unique_ptr<Connection> connection, std::string location)
+      : connection_(std::move(connection)), location_(std::move(location)) {}
   // schema.cc
   Result<int> SchemaVersion() const;
+  Status SetSchemaVersion(int version, const std::string& what);
+  Result<int> PgSchemaVersion() const;  // pg_schema.cc
+  Status CreatePgSchema();              // pg_schema.cc: schema kPgFirstSchemaVersion in one step
   Status Migrate(Mode mode);
   Status MigrateStep(int from);
   Status MigrateToV1();
@@ -94,6 +106,8 @@ class SqliteStore final : public Store {
   Result<int64_t> InsertRun(RunToStore& run);
   Status InsertHookCards(int64_t run_id, const std::vector<std::string>& cards);  // hooks.cc
   Status InsertAccountEvent(AccountEvent& event);  // accounts.cc: the event and its audit entry
+  Result<int64_t> NextId(const std::string& table) const;  // releases.cc: MAX(id) + 1, under the write lock
+  Status InsertActivation(const Release& release, const std::string& actor);
   Status StoreKnowledgeTables(const knowledge::KnowledgeBase& kb, const std::string& source_dir);
   Status InsertBuild(const knowledge::KnowledgeBase& kb, const Bundle& knowledge, const Bundle& rules,
                      const std::string& source_dir);
@@ -108,11 +122,11 @@ class SqliteStore final : public Store {
   Status VerifyRuns(VerifyReport& report) const;
   Status VerifyFeedback(VerifyReport& report) const;  // hooks.cc
   Status VerifyAccountEvents(VerifyReport& report) const;  // accounts.cc
+  Status VerifyReleases(VerifyReport& report) const;       // releases.cc
 
-  sqlite3* db_;
+  std::unique_ptr<Connection> connection_;
   std::string location_;
   bool batch_open_ = false;  // BeginBatch(): writes are savepoints inside it
-  mutable StatementCache statements_;
 };
 
 // BEGIN IMMEDIATE (the write lock taken up front, so a writer waits in the busy handler instead
@@ -120,7 +134,7 @@ class SqliteStore final : public Store {
 // savepoint instead, released on commit and rolled back to on destruction.
 class Transaction {
  public:
-  explicit Transaction(SqliteStore* store) : store_(store) {}
+  explicit Transaction(SqlStore* store) : store_(store) {}
   ~Transaction();
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
@@ -128,7 +142,7 @@ class Transaction {
   Status Commit(const std::string& what);
 
  private:
-  SqliteStore* store_;
+  SqlStore* store_;
   bool open_ = false;
   bool savepoint_ = false;
 };

@@ -1,6 +1,6 @@
 // The SQLite store's reads and writes (schema.cc migrates, verify.cc verifies). Every write is one
 // BEGIN IMMEDIATE transaction; the Transaction rolls back on any early return.
-#include "store/sqlite_store.h"
+#include "store/sql_store.h"
 
 #include <nlohmann/json.hpp>
 
@@ -45,11 +45,12 @@ RunSummary ReadRunSummary(const Statement& row) {
   s.knowledge_version = row.Text(6);
   s.rules_version = row.Text(7);
   s.engine_version = row.Text(8);
+  s.release_id = row.Int(9);
   return s;
 }
 
 constexpr const char* kRunSummaryColumns =
-    "id, created_at, actor, origin, case_id, case_version, knowledge_version, rules_version, engine_version";
+    "id, created_at, actor, origin, case_id, case_version, knowledge_version, rules_version, engine_version, release_id";
 
 CaseVersion ReadCaseVersion(const Statement& row) {
   return CaseVersion{row.Text(0), static_cast<int>(row.Int(1)), row.Text(2), row.Text(3),
@@ -84,27 +85,27 @@ AuditEntry ReadAuditEntry(const Statement& row) {
 
 // ---- Shared write steps
 
-Result<std::string> SqliteStore::StoreBlob(const std::string& text) {
+Result<std::string> SqlStore::StoreBlob(const std::string& text) {
   std::string hash = ContentHash(text);
-  auto query = Sql("INSERT OR IGNORE INTO blobs (hash, text) VALUES (?, ?)");
+  auto query = Sql("INSERT INTO blobs (hash, text) VALUES (?, ?) ON CONFLICT DO NOTHING");
   if (!query.ok()) return query.status();
   (*query)->Bind(1, hash).Bind(2, text);
-  if ((*query)->Step() != SQLITE_DONE) return Error("storing blob " + hash);
+  if ((*query)->Step() != StepResult::kDone) return Error("storing blob " + hash);
   return hash;
 }
 
-Result<std::optional<std::string>> SqliteStore::StoredBundleHash(BundleKind kind, const std::string& version) const {
+Result<std::optional<std::string>> SqlStore::StoredBundleHash(BundleKind kind, const std::string& version) const {
   auto query = Sql("SELECT bundle_hash FROM bundles WHERE kind = ? AND version = ?");
   if (!query.ok()) return query.status();
   (*query)->Bind(1, KindName(kind)).Bind(2, version);
-  int rc = (*query)->Step();
-  if (rc == SQLITE_ROW) return std::optional<std::string>((*query)->Text(0));
-  if (rc != SQLITE_DONE) return Error("reading bundle " + version);
+  StepResult rc = (*query)->Step();
+  if (rc == StepResult::kRow) return std::optional<std::string>((*query)->Text(0));
+  if (rc != StepResult::kDone) return Error("reading bundle " + version);
   return std::optional<std::string>();
 }
 
 // A version already stored is not hashed again: that is what keeps storing a run cheap.
-Result<std::string> SqliteStore::StoreBundle(const Bundle& bundle) {
+Result<std::string> SqlStore::StoreBundle(const Bundle& bundle) {
   std::string name = std::string(KindName(bundle.kind)) + " version '" + bundle.version + "'";
   auto stored = StoredBundleHash(bundle.kind, bundle.version);
   if (!stored.ok()) return stored.status();
@@ -123,22 +124,22 @@ Result<std::string> SqliteStore::StoreBundle(const Bundle& bundle) {
   auto query = Sql("INSERT INTO bundles (kind, version, manifest, bundle_hash) VALUES (?, ?, ?, ?)");
   if (!query.ok()) return query.status();
   (*query)->Bind(1, KindName(bundle.kind)).Bind(2, bundle.version).Bind(3, manifest).Bind(4, hash);
-  if ((*query)->Step() != SQLITE_DONE) return Error("storing " + name);
+  if ((*query)->Step() != StepResult::kDone) return Error("storing " + name);
   return hash;
 }
 
 // Reads the head inside the caller's write transaction, so no other writer can take its place.
-Result<AuditEntry> SqliteStore::AppendAudit(const std::string& actor, const std::string& kind,
+Result<AuditEntry> SqlStore::AppendAudit(const std::string& actor, const std::string& kind,
                                             const std::string& subject, const std::string& content_hash) {
   AuditEntry entry{1, NowUtc(), actor, kind, subject, content_hash, "", ""};
   {
     auto head = Sql("SELECT sequence, entry_hash FROM audit_log ORDER BY sequence DESC LIMIT 1");
     if (!head.ok()) return head.status();
-    int rc = (*head)->Step();
-    if (rc == SQLITE_ROW) {
+    StepResult rc = (*head)->Step();
+    if (rc == StepResult::kRow) {
       entry.sequence = (*head)->Int(0) + 1;
       entry.prev_hash = (*head)->Text(1);
-    } else if (rc != SQLITE_DONE) {
+    } else if (rc != StepResult::kDone) {
       return Error("reading the audit chain");
     }
   }
@@ -148,30 +149,30 @@ Result<AuditEntry> SqliteStore::AppendAudit(const std::string& actor, const std:
   if (!insert.ok()) return insert.status();
   (*insert)->Bind(1, entry.sequence).Bind(2, entry.at).Bind(3, entry.actor).Bind(4, entry.kind);
   (*insert)->Bind(5, entry.subject).Bind(6, entry.content_hash).Bind(7, entry.prev_hash).Bind(8, entry.entry_hash);
-  if ((*insert)->Step() != SQLITE_DONE) return Error("appending audit entry " + std::to_string(entry.sequence));
+  if ((*insert)->Step() != StepResult::kDone) return Error("appending audit entry " + std::to_string(entry.sequence));
   return entry;
 }
 
 // ---- Cases
 
-Result<std::string> SqliteStore::CaseVersionsText(const std::string& case_id) const {
+Result<std::string> SqlStore::CaseVersionsText(const std::string& case_id) const {
   auto query = Sql("SELECT MIN(version), MAX(version) FROM case_versions WHERE case_id = ?");
   if (!query.ok()) return query.status();
   (*query)->Bind(1, case_id);
-  if ((*query)->Step() != SQLITE_ROW) return Error("reading case " + case_id);
+  if ((*query)->Step() != StepResult::kRow) return Error("reading case " + case_id);
   if ((*query)->IsNull(0)) return std::string();
   int64_t first = (*query)->Int(0), last = (*query)->Int(1);
   if (first == last) return "case " + case_id + " has version " + std::to_string(first);
   return "case " + case_id + " has versions " + std::to_string(first) + "-" + std::to_string(last);
 }
 
-Result<CaseVersion> SqliteStore::InsertCaseVersion(CaseVersion v, const AddOptions& options) {
+Result<CaseVersion> SqlStore::InsertCaseVersion(CaseVersion v, const AddOptions& options) {
   int latest = 0;
   {
     auto query = Sql("SELECT COALESCE(MAX(version), 0) FROM case_versions WHERE case_id = ?");
     if (!query.ok()) return query.status();
     (*query)->Bind(1, v.case_id);
-    if ((*query)->Step() != SQLITE_ROW) return Error("reading case " + v.case_id);
+    if ((*query)->Step() != StepResult::kRow) return Error("reading case " + v.case_id);
     latest = static_cast<int>((*query)->Int(0));
   }
   if (options.only_if_new_case && latest > 0)
@@ -185,7 +186,7 @@ Result<CaseVersion> SqliteStore::InsertCaseVersion(CaseVersion v, const AddOptio
     auto query = Sql("INSERT INTO cases (case_id, created_at) VALUES (?, ?)");
     if (!query.ok()) return query.status();
     (*query)->Bind(1, v.case_id).Bind(2, v.created_at);
-    if ((*query)->Step() != SQLITE_DONE) return Error("storing case " + v.case_id);
+    if ((*query)->Step() != StepResult::kDone) return Error("storing case " + v.case_id);
   }
   auto entry = AppendAudit(v.actor, "case_version", CaseSubject(v.case_id, v.version), v.content_hash);
   if (!entry.ok()) return entry.status();
@@ -194,11 +195,11 @@ Result<CaseVersion> SqliteStore::InsertCaseVersion(CaseVersion v, const AddOptio
   if (!query.ok()) return query.status();
   (*query)->Bind(1, v.case_id).Bind(2, v.version).Bind(3, v.created_at).Bind(4, v.actor).Bind(5, v.submitted);
   (*query)->Bind(6, v.normalised).Bind(7, v.content_hash).Bind(8, entry->sequence);
-  if ((*query)->Step() != SQLITE_DONE) return Error("storing " + CaseSubject(v.case_id, v.version));
+  if ((*query)->Step() != StepResult::kDone) return Error("storing " + CaseSubject(v.case_id, v.version));
   return v;
 }
 
-Result<CaseVersion> SqliteStore::AddCaseVersion(const CaseVersion& version, const AddOptions& options) {
+Result<CaseVersion> SqlStore::AddCaseVersion(const CaseVersion& version, const AddOptions& options) {
   if (version.case_id.empty()) return Status::InvalidArgument("a stored case needs an id");
   Transaction transaction(this);
   if (Status status = transaction.Begin("storing case " + version.case_id); !status.ok()) return status;
@@ -208,7 +209,7 @@ Result<CaseVersion> SqliteStore::AddCaseVersion(const CaseVersion& version, cons
   return stored;
 }
 
-Result<CaseVersion> SqliteStore::GetCaseVersion(const std::string& case_id, int version) const {
+Result<CaseVersion> SqlStore::GetCaseVersion(const std::string& case_id, int version) const {
   {
     auto query = version == 0 ? Sql(std::string("SELECT ") + kCaseVersionColumns +
                                     " FROM case_versions WHERE case_id = ? ORDER BY version DESC LIMIT 1")
@@ -217,9 +218,9 @@ Result<CaseVersion> SqliteStore::GetCaseVersion(const std::string& case_id, int 
     if (!query.ok()) return query.status();
     (*query)->Bind(1, case_id);
     if (version != 0) (*query)->Bind(2, version);
-    int rc = (*query)->Step();
-    if (rc == SQLITE_ROW) return ReadCaseVersion(**query);
-    if (rc != SQLITE_DONE) return Error("reading case " + case_id);
+    StepResult rc = (*query)->Step();
+    if (rc == StepResult::kRow) return ReadCaseVersion(**query);
+    if (rc != StepResult::kDone) return Error("reading case " + case_id);
   }
   auto versions = CaseVersionsText(case_id);
   if (!versions.ok()) return versions.status();
@@ -227,50 +228,50 @@ Result<CaseVersion> SqliteStore::GetCaseVersion(const std::string& case_id, int 
   return Status::NotFound(*versions + "; there is no version " + std::to_string(version));
 }
 
-Result<std::vector<CaseVersion>> SqliteStore::ListCaseVersions(const std::string& case_id) const {
+Result<std::vector<CaseVersion>> SqlStore::ListCaseVersions(const std::string& case_id) const {
   auto query = Sql(std::string("SELECT ") + kCaseVersionColumns + " FROM case_versions WHERE case_id = ? ORDER BY version");
   if (!query.ok()) return query.status();
   (*query)->Bind(1, case_id);
   std::vector<CaseVersion> versions;
-  int rc;
-  while ((rc = (*query)->Step()) == SQLITE_ROW) versions.push_back(ReadCaseVersion(**query));
-  if (rc != SQLITE_DONE) return Error("reading case " + case_id);
+  StepResult rc;
+  while ((rc = (*query)->Step()) == StepResult::kRow) versions.push_back(ReadCaseVersion(**query));
+  if (rc != StepResult::kDone) return Error("reading case " + case_id);
   if (versions.empty()) return Status::NotFound("case " + case_id + ": no such case");
   return versions;
 }
 
-Result<std::vector<CaseSummary>> SqliteStore::ListCases() const {
+Result<std::vector<CaseSummary>> SqlStore::ListCases() const {
   auto query = Sql(
       "SELECT c.case_id, (SELECT MAX(version) FROM case_versions v WHERE v.case_id = c.case_id), c.created_at, "
       "(SELECT created_at FROM case_versions v WHERE v.case_id = c.case_id ORDER BY version DESC LIMIT 1), "
       "(SELECT COUNT(*) FROM runs r WHERE r.case_id = c.case_id) FROM cases c ORDER BY c.case_id");
   if (!query.ok()) return query.status();
   std::vector<CaseSummary> cases;
-  int rc;
-  while ((rc = (*query)->Step()) == SQLITE_ROW) {
+  StepResult rc;
+  while ((rc = (*query)->Step()) == StepResult::kRow) {
     const Statement& row = **query;
     cases.push_back({row.Text(0), static_cast<int>(row.Int(1)), row.Text(2), row.Text(3), static_cast<int>(row.Int(4))});
   }
-  if (rc != SQLITE_DONE) return Error("reading cases");
+  if (rc != StepResult::kDone) return Error("reading cases");
   return cases;
 }
 
 // ---- Runs
 
-Result<std::string> SqliteStore::CaseHashOf(const std::string& case_id, int version) const {
+Result<std::string> SqlStore::CaseHashOf(const std::string& case_id, int version) const {
   auto query = Sql("SELECT content_hash FROM case_versions WHERE case_id = ? AND version = ?");
   if (!query.ok()) return query.status();
   (*query)->Bind(1, case_id).Bind(2, version);
-  int rc = (*query)->Step();
-  if (rc == SQLITE_ROW) return (*query)->Text(0);
-  if (rc != SQLITE_DONE) return Error("reading case " + case_id);
+  StepResult rc = (*query)->Step();
+  if (rc == StepResult::kRow) return (*query)->Text(0);
+  if (rc != StepResult::kDone) return Error("reading case " + case_id);
   auto versions = CaseVersionsText(case_id);
   if (!versions.ok()) return versions.status();
   if (versions->empty()) return Status::NotFound("case " + case_id + ": no such case");
   return Status::NotFound(*versions + "; there is no version " + std::to_string(version));
 }
 
-Result<int64_t> SqliteStore::InsertRun(RunToStore& run) {
+Result<int64_t> SqlStore::InsertRun(RunToStore& run) {
   if (!run.evaluation.is_object()) return Status::InvalidArgument("a run's evaluation must be a JSON object");
   auto case_hash = CaseHashOf(run.case_id, run.case_version);
   if (!case_hash.ok()) return case_hash.status();
@@ -283,9 +284,9 @@ Result<int64_t> SqliteStore::InsertRun(RunToStore& run) {
     // The id is chosen inside the write transaction: no other writer can take it.
     auto next = Sql("SELECT COALESCE(MAX(id), 0) + 1 FROM runs");
     if (!next.ok()) return next.status();
-    if ((*next)->Step() != SQLITE_ROW) return Error("choosing a run id");
+    if ((*next)->Step() != StepResult::kRow) return Error("choosing a run id");
     row.summary = {(*next)->Int(0), NowUtc(), run.actor, run.origin, run.case_id, run.case_version,
-                   run.knowledge.version, run.rules.version, run.engine_version};
+                   run.knowledge.version, run.rules.version, run.engine_version, run.release_id};
   }
   run.evaluation["trace_id"] = RunName(row.summary.id);
   auto options = DumpJson(run.options, "the run's options");
@@ -306,19 +307,20 @@ Result<int64_t> SqliteStore::InsertRun(RunToStore& run) {
   if (!entry.ok()) return entry.status();
   auto insert = Sql("INSERT INTO runs (id, created_at, actor, origin, case_id, case_version, knowledge_version, "
                     "rules_version, engine_version, options, evaluation, trace, content_hash, audit_sequence, "
-                    "hook_instance) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                    "hook_instance, release_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!insert.ok()) return insert.status();
   const RunSummary& s = row.summary;
   (*insert)->Bind(1, s.id).Bind(2, s.created_at).Bind(3, s.actor).Bind(4, s.origin).Bind(5, s.case_id);
   (*insert)->Bind(6, s.case_version).Bind(7, s.knowledge_version).Bind(8, s.rules_version).Bind(9, s.engine_version);
   (*insert)->Bind(10, row.options).BindBlob(11, row.evaluation).BindBlob(12, row.trace);
   (*insert)->Bind(13, row.content_hash).Bind(14, entry->sequence).Bind(15, run.hook_instance);
-  if ((*insert)->Step() != SQLITE_DONE) return Error("storing " + RunName(s.id));
+  (*insert)->Bind(16, s.release_id);
+  if ((*insert)->Step() != StepResult::kDone) return Error("storing " + RunName(s.id));
   if (Status cards = InsertHookCards(s.id, run.hook_cards); !cards.ok()) return cards;
   return s.id;
 }
 
-Result<int64_t> SqliteStore::SaveRun(RunToStore run) {
+Result<int64_t> SqlStore::SaveRun(RunToStore run) {
   std::string what = "storing a run of " + CaseSubject(run.case_id, run.case_version);
   Transaction transaction(this);
   if (Status status = transaction.Begin(what); !status.ok()) return status;
@@ -328,21 +330,21 @@ Result<int64_t> SqliteStore::SaveRun(RunToStore run) {
   return id;
 }
 
-Result<RunRecord> SqliteStore::GetRun(int64_t run_id) const {
+Result<RunRecord> SqlStore::GetRun(int64_t run_id) const {
   std::string name = RunName(run_id);
   auto query = Sql(std::string("SELECT ") + kRunSummaryColumns +
                    ", options, evaluation, trace, content_hash, audit_sequence FROM runs WHERE id = ?");
   if (!query.ok()) return query.status();
   (*query)->Bind(1, run_id);
-  int rc = (*query)->Step();
-  if (rc == SQLITE_DONE) return Status::NotFound(name + ": no such run");
-  if (rc != SQLITE_ROW) return Error("reading " + name);
+  StepResult rc = (*query)->Step();
+  if (rc == StepResult::kDone) return Status::NotFound(name + ": no such run");
+  if (rc != StepResult::kRow) return Error("reading " + name);
   const Statement& row = **query;
-  RunRecord record{ReadRunSummary(row), {}, {}, {}, row.Text(12), row.Int(13)};
+  RunRecord record{ReadRunSummary(row), {}, {}, {}, row.Text(13), row.Int(14)};
   std::string where = location_ + ": " + name;
-  auto options = ParseStored<ordered_json>(row.Text(9), where + ": options");
-  auto evaluation_text = Decompress(row.Blob(10), where + ": evaluation");
-  auto trace_text = Decompress(row.Blob(11), where + ": trace");
+  auto options = ParseStored<ordered_json>(row.Text(10), where + ": options");
+  auto evaluation_text = Decompress(row.Blob(11), where + ": evaluation");
+  auto trace_text = Decompress(row.Blob(12), where + ": trace");
   if (!options.ok()) return options.status();
   if (!evaluation_text.ok()) return evaluation_text.status();
   if (!trace_text.ok()) return trace_text.status();
@@ -356,36 +358,36 @@ Result<RunRecord> SqliteStore::GetRun(int64_t run_id) const {
   return record;
 }
 
-Result<std::vector<RunSummary>> SqliteStore::ListRuns(const std::optional<std::string>& case_id) const {
+Result<std::vector<RunSummary>> SqlStore::ListRuns(const std::optional<std::string>& case_id) const {
   std::string select = std::string("SELECT ") + kRunSummaryColumns + " FROM runs";
   auto query = case_id ? Sql(select + " WHERE case_id = ? ORDER BY id") : Sql(select + " ORDER BY id");
   if (!query.ok()) return query.status();
   if (case_id) (*query)->Bind(1, *case_id);
   std::vector<RunSummary> runs;
-  int rc;
-  while ((rc = (*query)->Step()) == SQLITE_ROW) runs.push_back(ReadRunSummary(**query));
-  if (rc != SQLITE_DONE) return Error("reading runs");
+  StepResult rc;
+  while ((rc = (*query)->Step()) == StepResult::kRow) runs.push_back(ReadRunSummary(**query));
+  if (rc != StepResult::kDone) return Error("reading runs");
   return runs;
 }
 
 // ---- Knowledge and rules
 
-Result<bool> SqliteStore::HasBundle(BundleKind kind, const std::string& version) const {
+Result<bool> SqlStore::HasBundle(BundleKind kind, const std::string& version) const {
   auto stored = StoredBundleHash(kind, version);
   if (!stored.ok()) return stored.status();
   return stored->has_value();
 }
 
-Result<Bundle> SqliteStore::GetBundle(BundleKind kind, const std::string& version) const {
+Result<Bundle> SqlStore::GetBundle(BundleKind kind, const std::string& version) const {
   std::string name = std::string(KindName(kind)) + " version '" + version + "'";
   std::string manifest_text;
   {
     auto query = Sql("SELECT manifest FROM bundles WHERE kind = ? AND version = ?");
     if (!query.ok()) return query.status();
     (*query)->Bind(1, KindName(kind)).Bind(2, version);
-    int rc = (*query)->Step();
-    if (rc == SQLITE_DONE) return Status::NotFound(location_ + ": " + name + " is not in this database");
-    if (rc != SQLITE_ROW) return Error("reading " + name);
+    StepResult rc = (*query)->Step();
+    if (rc == StepResult::kDone) return Status::NotFound(location_ + ": " + name + " is not in this database");
+    if (rc != StepResult::kRow) return Error("reading " + name);
     manifest_text = (*query)->Text(0);
   }
   auto manifest = ParseStored(manifest_text, location_ + ": the manifest of " + name);
@@ -397,30 +399,33 @@ Result<Bundle> SqliteStore::GetBundle(BundleKind kind, const std::string& versio
     if (!file.is_object() || !file.value("name", json()).is_string() || !file.value("hash", json()).is_string())
       return Status::Corruption(location_ + ": the manifest of " + name + " is not a list of {name, hash}");
     (*query)->Bind(1, file["hash"].get<std::string>());
-    int rc = (*query)->Step();
-    if (rc == SQLITE_DONE)
+    StepResult rc = (*query)->Step();
+    if (rc == StepResult::kDone)
       return Status::Corruption(location_ + ": " + name + ": file " + file["name"].get<std::string>() + " is missing");
-    if (rc != SQLITE_ROW) return Error("reading " + name);
+    if (rc != StepResult::kRow) return Error("reading " + name);
     bundle.files.push_back({file["name"].get<std::string>(), (*query)->Text(0)});
     (*query)->Reset();
   }
   return bundle;
 }
 
-Status SqliteStore::StoreKnowledgeTables(const knowledge::KnowledgeBase& kb, const std::string& source_dir) {
+Status SqlStore::StoreKnowledgeTables(const knowledge::KnowledgeBase& kb, const std::string& source_dir) {
   const std::string& version = kb.version();
-  auto build = Sql("INSERT OR IGNORE INTO kb_builds VALUES (?, ?, ?, ?, ?, ?)");
-  if (!build.ok()) return build.status();
-  (*build)->Bind(1, version).Bind(2, NowUtc()).Bind(3, source_dir).Bind(4, NFLUX_VERSION);
-  (*build)->Bind(5, static_cast<int>(kb.nodes().size())).Bind(6, static_cast<int>(kb.edges().size()));
-  if ((*build)->Step() != SQLITE_DONE) return Error("storing knowledge " + version);
-  if (sqlite3_changes(db_) == 0) return Status::Ok();  // its tables are there from an earlier build
+  {
+    auto build = Sql("INSERT INTO kb_builds VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING version");
+    if (!build.ok()) return build.status();
+    (*build)->Bind(1, version).Bind(2, NowUtc()).Bind(3, source_dir).Bind(4, NFLUX_VERSION);
+    (*build)->Bind(5, static_cast<int>(kb.nodes().size())).Bind(6, static_cast<int>(kb.edges().size()));
+    StepResult rc = (*build)->Step();
+    if (rc == StepResult::kError) return Error("storing knowledge " + version);
+    if (rc == StepResult::kDone) return Status::Ok();  // its tables are there from an earlier build
+  }
   auto node = Sql("INSERT INTO kb_nodes VALUES (?, ?, ?, ?, ?)");
   if (!node.ok()) return node.status();
   for (const auto& n : kb.nodes()) {
     (*node)->Bind(1, version).Bind(2, n.id).Bind(3, knowledge::KindName(n.kind)).Bind(4, n.label);
     (*node)->Bind(5, n.data.json().dump());
-    if ((*node)->Step() != SQLITE_DONE) return Error("storing node " + n.id);
+    if ((*node)->Step() != StepResult::kDone) return Error("storing node " + n.id);
     (*node)->Reset();
   }
   auto edge = Sql("INSERT INTO kb_edges VALUES (?, ?, ?, ?, ?, ?)");
@@ -428,20 +433,20 @@ Status SqliteStore::StoreKnowledgeTables(const knowledge::KnowledgeBase& kb, con
   for (const auto& e : kb.edges()) {
     (*edge)->Bind(1, version).Bind(2, e.from).Bind(3, knowledge::EdgeTypeName(e.type)).Bind(4, e.to);
     (*edge)->Bind(5, e.sign).Bind(6, e.ToJson().dump());
-    if ((*edge)->Step() != SQLITE_DONE) return Error("storing edge " + e.from + " -> " + e.to);
+    if ((*edge)->Step() != StepResult::kDone) return Error("storing edge " + e.from + " -> " + e.to);
     (*edge)->Reset();
   }
   auto citation = Sql("INSERT INTO kb_citations VALUES (?, ?, ?)");
   if (!citation.ok()) return citation.status();
   for (const auto& [key, c] : kb.citations()) {
     (*citation)->Bind(1, version).Bind(2, key).Bind(3, c.data.json().dump());
-    if ((*citation)->Step() != SQLITE_DONE) return Error("storing citation " + key);
+    if ((*citation)->Step() != StepResult::kDone) return Error("storing citation " + key);
     (*citation)->Reset();
   }
   return Status::Ok();
 }
 
-Status SqliteStore::InsertBuild(const knowledge::KnowledgeBase& kb, const Bundle& knowledge, const Bundle& rules,
+Status SqlStore::InsertBuild(const knowledge::KnowledgeBase& kb, const Bundle& knowledge, const Bundle& rules,
                                 const std::string& source_dir) {
   auto query = Sql("INSERT INTO builds (knowledge_version, rules_version, built_at, source_dir, engine_version, "
                    "nodes, edges) VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -449,11 +454,11 @@ Status SqliteStore::InsertBuild(const knowledge::KnowledgeBase& kb, const Bundle
   (*query)->Bind(1, knowledge.version).Bind(2, rules.version).Bind(3, NowUtc()).Bind(4, source_dir);
   (*query)->Bind(5, NFLUX_VERSION).Bind(6, static_cast<int>(kb.nodes().size()));
   (*query)->Bind(7, static_cast<int>(kb.edges().size()));
-  if ((*query)->Step() != SQLITE_DONE) return Error("storing the build");
+  if ((*query)->Step() != StepResult::kDone) return Error("storing the build");
   return Status::Ok();
 }
 
-Status SqliteStore::SaveBuild(const knowledge::KnowledgeBase& kb, const Bundle& knowledge, const Bundle& rules,
+Status SqlStore::SaveBuild(const knowledge::KnowledgeBase& kb, const Bundle& knowledge, const Bundle& rules,
                               const std::string& source_dir) {
   if (knowledge.version != kb.version())
     return Status::InvalidArgument("the knowledge bundle's version " + knowledge.version + " is not the knowledge base's " +
@@ -475,41 +480,41 @@ Status SqliteStore::SaveBuild(const knowledge::KnowledgeBase& kb, const Bundle& 
   return transaction.Commit(what);
 }
 
-Result<Build> SqliteStore::FindBuild(const std::optional<std::string>& version) const {
+Result<Build> SqlStore::FindBuild(const std::optional<std::string>& version) const {
   std::string select = std::string("SELECT ") + kBuildColumns + " FROM builds";
   auto query = version ? Sql(select + " WHERE knowledge_version = ?1 OR rules_version = ?1 ORDER BY id DESC LIMIT 1")
                        : Sql(select + " ORDER BY id DESC LIMIT 1");
   if (!query.ok()) return query.status();
   if (version) (*query)->Bind(1, *version);
-  int rc = (*query)->Step();
-  if (rc == SQLITE_ROW) return ReadBuild(**query);
-  if (rc != SQLITE_DONE) return Error("reading builds");
+  StepResult rc = (*query)->Step();
+  if (rc == StepResult::kRow) return ReadBuild(**query);
+  if (rc != StepResult::kDone) return Error("reading builds");
   if (!version)
     return Status::NotFound(location_ + ": no knowledge base has been built into this database (run 'nflux kb build')");
   return Status::NotFound(location_ + ": knowledge version '" + *version +
                           "' is not in this database (nor is a rules version of that name)");
 }
 
-Result<std::vector<Build>> SqliteStore::ListBuilds() const {
+Result<std::vector<Build>> SqlStore::ListBuilds() const {
   auto query = Sql(std::string("SELECT ") + kBuildColumns + " FROM builds ORDER BY id");
   if (!query.ok()) return query.status();
   std::vector<Build> builds;
-  int rc;
-  while ((rc = (*query)->Step()) == SQLITE_ROW) builds.push_back(ReadBuild(**query));
-  if (rc != SQLITE_DONE) return Error("reading builds");
+  StepResult rc;
+  while ((rc = (*query)->Step()) == StepResult::kRow) builds.push_back(ReadBuild(**query));
+  if (rc != StepResult::kDone) return Error("reading builds");
   return builds;
 }
 
-Result<std::vector<AuditEntry>> SqliteStore::AuditEntries() const {
+Result<std::vector<AuditEntry>> SqlStore::AuditEntries() const {
   auto query = Sql("SELECT sequence, at, actor, kind, subject, content_hash, prev_hash, entry_hash FROM audit_log "
                    "ORDER BY sequence");
   if (!query.ok()) return query.status();
   std::vector<AuditEntry> entries;
-  int rc;
-  while ((rc = (*query)->Step()) == SQLITE_ROW) {
+  StepResult rc;
+  while ((rc = (*query)->Step()) == StepResult::kRow) {
     entries.push_back(ReadAuditEntry(**query));
   }
-  if (rc != SQLITE_DONE) return Error("reading the audit chain");
+  if (rc != StepResult::kDone) return Error("reading the audit chain");
   return entries;
 }
 
