@@ -1,6 +1,7 @@
 #include "cli/context.h"
 
 #include <pwd.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -94,6 +95,48 @@ std::unique_ptr<store::Store> OpenStoreOrReport(Context& context, store::Mode mo
   if (opened.ok()) return std::move(opened).value();
   context.exit_code = Fail(opened.status());
   return nullptr;
+}
+
+namespace {
+
+// One line from the terminal with echo off (restored whatever happens).
+std::optional<std::string> ReadHidden(const std::string& prompt) {
+  std::cerr << prompt << std::flush;
+  termios before{};
+  const bool terminal = tcgetattr(STDIN_FILENO, &before) == 0;
+  if (terminal) {
+    termios quiet = before;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  }
+  std::string line;
+  const bool read = static_cast<bool>(std::getline(std::cin, line));
+  if (terminal) {
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &before);
+    std::cerr << "\n";
+  }
+  if (!read) return std::nullopt;
+  return line;
+}
+
+}  // namespace
+
+Result<std::string> ReadPassword(bool from_stdin, bool confirm) {
+  if (from_stdin) {
+    std::string line;
+    if (!std::getline(std::cin, line)) return Status::InvalidArgument("--password-stdin: no password on stdin");
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return line;
+  }
+  if (!isatty(STDIN_FILENO))
+    return Status::InvalidArgument("no terminal to ask the password on: give it on stdin with --password-stdin");
+  auto first = ReadHidden("password: ");
+  if (!first) return Status::InvalidArgument("no password given");
+  if (!confirm) return *first;
+  auto second = ReadHidden("password again: ");
+  if (!second) return Status::InvalidArgument("no password given");
+  if (*first != *second) return Status::InvalidArgument("the two passwords differ; nothing stored");
+  return *first;
 }
 
 std::string CurrentActor() {

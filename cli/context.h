@@ -55,6 +55,10 @@ std::unique_ptr<store::Store> OpenStoreOrReport(Context& context, store::Mode mo
 // Who is acting, for the audit trail: $NFLUX_ACTOR, else the login name, else the user id.
 std::string CurrentActor();
 
+// A password from stdin (`from_stdin`: one line, for scripts) or asked on the terminal without echo
+// (twice when `confirm`). It never appears in arguments or output.
+Result<std::string> ReadPassword(bool from_stdin, bool confirm);
+
 // How an evaluation report is printed: --format and --out.
 struct ReportOutput {
   std::string format = "text";  // text | json | markdown | html
@@ -122,6 +126,7 @@ void SetupFluxCommand(CLI::App* command, Context& context);
 void SetupWhatifCommand(CLI::App* command, Context& context);
 void SetupCaseCommand(CLI::App* command, Context& context);
 void SetupUserCommand(CLI::App* command, Context& context);
+void SetupReleaseCommand(CLI::App* command, Context& context);
 void SetupRunCommand(CLI::App* command, Context& context);
 void SetupAuditCommand(CLI::App* command, Context& context);
 void SetupBatchCommand(CLI::App* command, Context& context);

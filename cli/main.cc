@@ -27,6 +27,7 @@ const Command kCommands[] = {
     {"import", "Import a record: 'import fhir FILE' prints the case a FHIR R4 bundle or resource gives", SetupImportCommand},
     {"serve", "The CDS Hooks service over HTTP (discovery, patient-view, order-sign, feedback, /evaluate)", SetupServeCommand},
     {"user", "Local accounts of the web app: add (with a role), list", SetupUserCommand},
+    {"release", "Releases of knowledge and rules for every service replica: publish, list, activate", SetupReleaseCommand},
 };
 
 // The first word that is not a global option or its value: where the command should be.

@@ -1,6 +1,9 @@
 // nflux serve [--host 127.0.0.1] [--port 8080] [--threads N] [--max-body BYTES] [--auth CONFIG] [--no-store]:
 // the CDS Hooks service (engine/cds over engine/server) on the pipeline opened once.
+#include <sys/stat.h>
+
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -8,6 +11,7 @@
 #include "auth/auth.h"
 #include "cds/cds.h"
 #include "cli/context.h"
+#include "release/release.h"
 #include "server/server.h"
 #include "webapp/webapp.h"
 
@@ -19,11 +23,58 @@ struct ServeArgs {
   bool no_store = false;
   bool secure_cookies = false;
   std::string auth_path;
+  bool from_release = false;
+  int release_poll_ms = 1000;
+  std::string session_key_file;
 };
 
+// The key replicas sign session cookies with: at least 32 bytes, readable by its owner only.
+Result<std::string> ReadSessionKey(const std::string& path) {
+  struct stat info {};
+  if (stat(path.c_str(), &info) != 0) return Status::NotFound(path + ": no such session key file");
+  if ((info.st_mode & 077) != 0)
+    return Status::InvalidArgument(path + ": the session key is readable by others; chmod 600 it");
+  auto key = ReadInput(path);
+  if (!key.ok()) return key.status();
+  if (key->size() < 32)
+    return Status::InvalidArgument(path + ": a session key needs at least 32 bytes (head -c 32 /dev/urandom > " + path + ")");
+  return key;
+}
+
+// The pipeline every request takes: the folders' (or a build's), opened once; or, with
+// --from-release, the store's active release, followed by a thread that swaps in the next one.
+struct Pipelines {
+  std::shared_ptr<const pipeline::PipelineHandle> handle;
+  std::unique_ptr<release::Follower> follower;
+};
+
+std::optional<Pipelines> OpenPipelines(Context& context, const ServeArgs& args) {
+  Pipelines out;
+  if (!args.from_release) {
+    pipeline::Pipeline* pipeline = OpenPipelineOrReport(context);
+    if (!pipeline) return std::nullopt;
+    out.handle = pipeline::PipelineHandle::Fixed(*pipeline);
+    return out;
+  }
+  auto follower = release::Follower::Start({.location = ResolveDbPath(context.options),
+                                            .interval = std::chrono::milliseconds(args.release_poll_ms),
+                                            .snapshot_dir = PipelineOptions(context.options).snapshot_dir,
+                                            .log = [](const std::string& line) { std::cerr << line << std::endl; }});
+  if (!follower.ok()) {
+    context.exit_code = Fail(follower.status());
+    return std::nullopt;
+  }
+  out.follower = std::move(follower).value();
+  out.handle = out.follower->handle();
+  std::cerr << "serving " << store::ReleaseName(out.follower->current_release()) << " of "
+            << store::RedactPassword(ResolveDbPath(context.options)) << "; checking for another every "
+            << args.release_poll_ms << " ms" << std::endl;
+  return out;
+}
+
 int RunServe(Context& context, const ServeArgs& args) {
-  auto pipeline = OpenPipelineOrReport(context);
-  if (!pipeline) return context.exit_code;
+  auto pipelines = OpenPipelines(context, args);
+  if (!pipelines) return context.exit_code;
   std::unique_ptr<store::Store> store;
   if (!args.no_store) {
     store = OpenStoreOrReport(context, store::Mode::kReadWrite);
@@ -44,7 +95,7 @@ int RunServe(Context& context, const ServeArgs& args) {
       return claims.ok() ? Status::Ok() : claims.status();
     };
   }
-  cds::Service service(*pipeline, store.get(), options);
+  cds::Service service(pipelines->handle, store.get(), options);
   // The web app has its own connection to the store (a Store is one connection; SQLite lets two
   // writers take turns), so that pages never wait on the hook service's group commits.
   std::unique_ptr<store::Store> app_store;
@@ -52,7 +103,15 @@ int RunServe(Context& context, const ServeArgs& args) {
   if (store) {
     app_store = OpenStoreOrReport(context, store::Mode::kReadWrite);
     if (!app_store) return context.exit_code;
-    app.emplace(*pipeline, *app_store, webapp::AppOptions{.secure_cookies = args.secure_cookies});
+    webapp::AppOptions app_options{.secure_cookies = args.secure_cookies};
+    std::string key_file = args.session_key_file;
+    if (const char* env = std::getenv("NFLUX_SESSION_KEY_FILE"); key_file.empty() && env) key_file = env;
+    if (!key_file.empty()) {
+      auto key = ReadSessionKey(key_file);
+      if (!key.ok()) return Fail(key.status());
+      app_options.session_key = std::move(key).value();
+    }
+    app.emplace(pipelines->handle, *app_store, std::move(app_options));
   }
   server::Server http(
       [&service, &app](const cds::HttpRequest& request) {
@@ -93,6 +152,14 @@ void SetupServeCommand(CLI::App* command, Context& context) {
   command->add_flag("--secure-cookies", args->secure_cookies,
                     "Mark the web app's cookies Secure (set this when a TLS proxy serves it over HTTPS)");
   AddKnowledgeSourceOptions(command, context.options);
+  command->add_option("--session-key-file", args->session_key_file,
+                      "Sign session cookies with this key (32+ bytes, chmod 600), the same file on every replica "
+                      "(default: $NFLUX_SESSION_KEY_FILE; none: unsigned cookies, looked up in the store)");
+  command->add_flag("--from-release", args->from_release,
+                    "Serve the active release in --db (nflux release publish) and switch to the next one when it is activated");
+  command->add_option("--release-poll", args->release_poll_ms,
+                      "With --from-release: milliseconds between checks for another active release (default: 1000)")
+      ->check(CLI::Range(50, 600000));
   command->callback([&context, args] { context.exit_code = RunServe(context, *args); });
 }
 

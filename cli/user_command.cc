@@ -1,9 +1,6 @@
 // nflux user add NAME --role ROLE [--password-stdin] | list [--json]: the web app's local accounts
 // (engine/accounts). A password is read from stdin (--password-stdin, one line) or asked twice on
 // the terminal without echo; it never appears in arguments, output or the store.
-#include <termios.h>
-#include <unistd.h>
-
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -20,47 +17,11 @@ struct UserArgs {
   bool json = false;
 };
 
-// One line from the terminal with echo off (restored whatever happens).
-std::optional<std::string> ReadHidden(const std::string& prompt) {
-  std::cerr << prompt << std::flush;
-  termios before{};
-  const bool terminal = tcgetattr(STDIN_FILENO, &before) == 0;
-  if (terminal) {
-    termios quiet = before;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-  }
-  std::string line;
-  const bool read = static_cast<bool>(std::getline(std::cin, line));
-  if (terminal) {
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &before);
-    std::cerr << "\n";
-  }
-  if (!read) return std::nullopt;
-  return line;
-}
-
-Result<std::string> ReadPassword(bool from_stdin) {
-  if (from_stdin) {
-    std::string line;
-    if (!std::getline(std::cin, line)) return Status::InvalidArgument("--password-stdin: no password on stdin");
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    return line;
-  }
-  if (!isatty(STDIN_FILENO))
-    return Status::InvalidArgument("no terminal to ask the password on: give it on stdin with --password-stdin");
-  auto first = ReadHidden("password: ");
-  auto second = ReadHidden("password again: ");
-  if (!first || !second) return Status::InvalidArgument("no password given");
-  if (*first != *second) return Status::InvalidArgument("the two passwords differ; nothing stored");
-  return *first;
-}
-
 int RunAdd(Context& context, const UserArgs& args) {
   const std::optional<accounts::Role> role = accounts::ParseRole(args.role);
   if (!role) return BadInput("--role: " + args.role + " is not practitioner, reviewer, author or admin");
   if (Status status = accounts::CheckAccountName(args.name); !status.ok()) return Fail(status);
-  auto password = ReadPassword(args.password_stdin);
+  auto password = ReadPassword(args.password_stdin, /*confirm=*/true);
   if (!password.ok()) return Fail(password.status());
   auto store = OpenStoreOrReport(context, store::Mode::kReadWrite);
   if (!store) return context.exit_code;

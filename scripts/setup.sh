@@ -13,6 +13,9 @@ NFLUX_PACKAGES=(
   libcpp-httplib-dev curl
   chromium
   libgtest-dev libgmock-dev libbenchmark-dev
+  # The store's PostgreSQL backend tests: the server (scripts/pg-cluster starts a throw-away one),
+  # its client library libpq, and haproxy, the load balancer in front of the replica test's servers.
+  postgresql libpq-dev haproxy
 )
 # A build with clang (CXX=clang++, as CI's sanitized pass) needs it and its sanitizer runtimes.
 if [[ "${CXX:-}" == *clang* ]]; then

@@ -87,6 +87,35 @@ bool SameToken(std::string_view a, std::string_view b) {
   return a.size() == b.size() && !a.empty() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+namespace {
+
+// HMAC-SHA-256 of `token` under `key`, as unpadded base64url.
+std::string TokenSignature(std::string_view token, std::string_view key) {
+  SodiumReady();
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(token.data()), token.size());
+  std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac{};
+  crypto_auth_hmacsha256_final(&state, mac.data());
+  char text[sodium_base64_ENCODED_LEN(crypto_auth_hmacsha256_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+  sodium_bin2base64(text, sizeof text, mac.data(), mac.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  return text;
+}
+
+}  // namespace
+
+std::string SignToken(std::string_view token, std::string_view key) {
+  return std::string(token) + "." + TokenSignature(token, key);
+}
+
+std::optional<std::string> VerifySignedToken(std::string_view cookie, std::string_view key) {
+  const size_t dot = cookie.rfind('.');
+  if (dot == std::string_view::npos || dot == 0) return std::nullopt;
+  std::string_view token = cookie.substr(0, dot);
+  if (!SameToken(cookie.substr(dot + 1), TokenSignature(token, key))) return std::nullopt;
+  return std::string(token);
+}
+
 Result<store::Account> Accounts::Add(const std::string& name, Role role, std::string_view password,
                                      const std::string& actor) {
   if (Status status = CheckAccountName(name); !status.ok()) return status;
@@ -95,7 +124,7 @@ Result<store::Account> Accounts::Add(const std::string& name, Role role, std::st
   return store_.AddAccount(store::Account{name, std::string(Name(role)), *hash}, actor);
 }
 
-Result<SignedIn> Accounts::SignIn(const std::string& name, std::string_view password, int64_t now) {
+Result<Role> Accounts::CheckSignIn(const std::string& name, std::string_view password, int64_t now) {
   auto found = store_.FindAccount(name);
   if (!found.ok()) return found.status();
   if (!*found) {
@@ -131,12 +160,28 @@ Result<SignedIn> Accounts::SignIn(const std::string& name, std::string_view pass
   }
   const std::optional<Role> role = ParseRole(account.role);
   if (!role) return Status::Corruption("account " + name + " has the unknown role " + SingleQuoted(account.role));
+  return *role;
+}
+
+Result<SignedIn> Accounts::SignIn(const std::string& name, std::string_view password, int64_t now) {
+  auto role = CheckSignIn(name, password, now);
+  if (!role.ok()) return role.status();
+  std::string role_name(Name(*role));
   SignedIn signed_in{NewToken(), {}, *role};
   signed_in.session = store::Session{store::ContentHash(signed_in.token), name, NewToken(), now, now + kSessionSeconds};
   if (Status status = store_.SaveSession(signed_in.session); !status.ok()) return status;
-  if (Status status = store_.UpdateSignIns(name, 0, 0, {name, "signed_in", "role " + account.role, name}); !status.ok())
+  if (Status status = store_.UpdateSignIns(name, 0, 0, {name, "signed_in", "role " + role_name, name}); !status.ok())
     return status;
   return signed_in;
+}
+
+Result<Role> Accounts::Authenticate(const std::string& name, std::string_view password, int64_t now,
+                                    const std::string& purpose) {
+  auto role = CheckSignIn(name, password, now);
+  if (!role.ok()) return role.status();
+  if (Status status = store_.UpdateSignIns(name, 0, 0, {name, "authenticated", purpose, name}); !status.ok())
+    return status;
+  return role;
 }
 
 Result<std::optional<Visitor>> Accounts::SessionFor(std::string_view token, int64_t now) const {

@@ -54,6 +54,13 @@ std::string NewToken();
 // Constant-time comparison of two tokens (a CSRF token from a form against the session's).
 bool SameToken(std::string_view a, std::string_view b);
 
+// A session cookie signed with a key every service replica shares: "TOKEN.HMAC" (HMAC-SHA-256,
+// base64url). A replica checks the signature before it looks the session up, so a forged or
+// foreign cookie costs no database read. VerifySignedToken: the token, or nullopt when the
+// signature does not match `key` (compared in constant time).
+std::string SignToken(std::string_view token, std::string_view key);
+std::optional<std::string> VerifySignedToken(std::string_view cookie, std::string_view key);
+
 struct SignedIn {
   std::string token;  // for the cookie; never stored
   store::Session session;
@@ -78,6 +85,11 @@ class Accounts {
   // account (the message then says until when); every attempt is recorded.
   Result<SignedIn> SignIn(const std::string& name, std::string_view password, int64_t now);
 
+  // The same check without a session, for a command that acts as the account (`nflux release
+  // publish --account NAME`): its role, and the event "authenticated" with `purpose` as detail.
+  Result<Role> Authenticate(const std::string& name, std::string_view password, int64_t now,
+                            const std::string& purpose);
+
   // The session a cookie's token names, when it is valid at `now` and its account still exists.
   Result<std::optional<Visitor>> SessionFor(std::string_view token, int64_t now) const;
 
@@ -89,6 +101,9 @@ class Accounts {
   Status Unlock(const std::string& name, const std::string& actor);
 
  private:
+  // Name, lock and password checked, every failure recorded; the account's role when it passes.
+  Result<Role> CheckSignIn(const std::string& name, std::string_view password, int64_t now);
+
   store::Store& store_;
 };
 

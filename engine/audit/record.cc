@@ -154,7 +154,8 @@ Result<int64_t> SaveRunOf(const pipeline::Pipeline& pipeline, store::Store& stor
   if (!bundles.ok()) return bundles.status();
   return store.SaveRun({version.case_id, version.version, options.actor, options.origin, NFLUX_VERSION,
                         std::move(bundles->knowledge), std::move(bundles->rules), OptionsToJson(options.evaluation),
-                        std::move(report), std::move(trace), options.hook_instance, options.hook_cards});
+                        std::move(report), std::move(trace), options.hook_instance, options.hook_cards,
+                        pipeline.sources().release_id});
 }
 
 // Evaluates the parsed case of `version` and stores the run.

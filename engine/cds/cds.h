@@ -79,7 +79,10 @@ class GroupCommit;
 
 class Service {
  public:
+  // On one pipeline (it must outlive the service), or on the current pipeline of a handle that
+  // another release may replace while the service runs (each request keeps the one it started with).
   Service(const pipeline::Pipeline& pipeline, store::Store* store, ServiceOptions options);
+  Service(std::shared_ptr<const pipeline::PipelineHandle> pipelines, store::Store* store, ServiceOptions options);
   ~Service();
 
   HttpResponse Handle(const HttpRequest& request) const;
@@ -94,7 +97,7 @@ class Service {
   HttpResponse HandleEvaluate(const HttpRequest& request) const;
   HttpResponse HandleHealth() const;
 
-  const pipeline::Pipeline& pipeline_;
+  std::shared_ptr<const pipeline::PipelineHandle> pipelines_;
   store::Store* store_;
   ServiceOptions options_;
   nlohmann::ordered_json discovery_;

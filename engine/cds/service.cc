@@ -119,10 +119,13 @@ HttpResponse ErrorResponse(const RequestError& error) {
 }
 
 Service::Service(const pipeline::Pipeline& pipeline, store::Store* store, ServiceOptions options)
-    : pipeline_(pipeline),
+    : Service(pipeline::PipelineHandle::Fixed(pipeline), store, std::move(options)) {}
+
+Service::Service(std::shared_ptr<const pipeline::PipelineHandle> pipelines, store::Store* store, ServiceOptions options)
+    : pipelines_(std::move(pipelines)),
       store_(store),
       options_(std::move(options)),
-      discovery_(MakeDiscovery(pipeline.knowledge())),
+      discovery_(MakeDiscovery(pipelines_->Get()->knowledge())),
       group_commit_(store ? std::make_unique<GroupCommit>(*store, store_mutex_) : nullptr) {}
 
 Service::~Service() = default;
@@ -172,16 +175,18 @@ HttpResponse Service::HandleHook(const std::string& service_id, const HttpReques
   auto read = ReadHookCall(service_id, std::get<json>(body), discovery_, options_.fhir_client, options_.max_fetch_pages);
   if (auto* e = std::get_if<RequestError>(&read)) return ErrorResponse(*e);
   auto& call = std::get<HookCall>(read);
+  // One pipeline for the whole call, even when another release becomes active meanwhile.
+  const std::shared_ptr<const pipeline::Pipeline> current = pipelines_->Get();
   pipeline::EvaluationOptions evaluation;
   evaluation.source_name = "hook " + service_id;
   // Parsed once, by ParseBody: imported from the JSON; the text is what the stored case keeps.
-  auto parsed = pipeline_.ParseFhirResource(call.bundle, evaluation.source_name, evaluation.strict, evaluation.as_of);
-  auto result = parsed.ok() ? pipeline_.Evaluate(std::move(parsed).value(), evaluation)
+  auto parsed = current->ParseFhirResource(call.bundle, evaluation.source_name, evaluation.strict, evaluation.as_of);
+  auto result = parsed.ok() ? current->Evaluate(std::move(parsed).value(), evaluation)
                             : Result<pipeline::CaseEvaluation>(parsed.status());
   if (!result.ok())
     return ErrorResponse({StatusFor(result.status()), WithOrigins(result.status().message(), call.origins), ""});
-  ordered_json report = pipeline_.ReportJson(*result);
-  ordered_json cards = MakeCards(report, {&pipeline_.knowledge(), report["versions"], call.patient_id, call.draft_orders});
+  ordered_json report = current->ReportJson(*result);
+  ordered_json cards = MakeCards(report, {&current->knowledge(), report["versions"], call.patient_id, call.draft_orders});
   if (store_ != nullptr) {
     audit::RecordOptions record;
     record.case_id = "fhir-patient-" + call.patient_id;
@@ -195,7 +200,7 @@ HttpResponse Service::HandleHook(const std::string& service_id, const HttpReques
     int64_t run_id = 0;
     Status stored = group_commit_->Write([&](store::Store& store) {
       // Called once: the report and trace move into the store.
-      auto run = audit::StoreEvaluation(pipeline_, store, text, *result, std::move(report), std::move(trace), record);
+      auto run = audit::StoreEvaluation(*current, store, text, *result, std::move(report), std::move(trace), record);
       if (!run.ok()) return run.status();
       run_id = run->run_id;
       return Status::Ok();
@@ -238,18 +243,22 @@ HttpResponse Service::HandleFeedback(const std::string& service_id, const HttpRe
 
 HttpResponse Service::HandleEvaluate(const HttpRequest& request) const {
   if (request.body.empty()) return ErrorResponse({400, "the request has no body (a case or a FHIR resource)", ""});
+  const std::shared_ptr<const pipeline::Pipeline> current = pipelines_->Get();
   pipeline::EvaluationOptions evaluation;
   evaluation.source_name = "request";
-  auto result = pipeline_.Evaluate(request.body, evaluation);
+  auto result = current->Evaluate(request.body, evaluation);
   if (!result.ok()) return ErrorResponse({StatusFor(result.status()), result.status().message(), ""});
-  return JsonResponse(200, pipeline_.ReportJson(*result));
+  return JsonResponse(200, current->ReportJson(*result));
 }
 
 HttpResponse Service::HandleHealth() const {
-  report::Versions versions = report::VersionsOf(pipeline_.engine());
+  const std::shared_ptr<const pipeline::Pipeline> current = pipelines_->Get();
+  report::Versions versions = report::VersionsOf(current->engine());
   return JsonResponse(200, {{"status", "ok"},
                             {"versions", {{"engine", versions.engine}, {"knowledge", versions.knowledge},
                                           {"rules", versions.rules}}},
+                            // The published release this replica serves (0: folders or a build).
+                            {"release", current->sources().release_id},
                             {"store", store_ ? ordered_json(store_->Describe()) : ordered_json(nullptr)}});
 }
 

@@ -20,6 +20,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,6 +64,7 @@ struct Sources {
   std::string knowledge_dir;                     // the folder the paths start with; "" when from the store
   std::vector<rules::RuleSource> rules;          // each with its name relative to the rules folder
   std::string rules_dir;                         // for messages ("rules: no rules loaded ...")
+  int64_t release_id = 0;                        // the published release they are (store::Release); 0: none
 };
 
 // The knowledge files and rule files the options name: the two folders, or (from_db) one stored build,
@@ -320,6 +322,34 @@ class Pipeline {
   std::unique_ptr<inference::Engine> engine_;
   std::shared_ptr<const flux::Model> flux_;
   Sources sources_;
+};
+
+// The pipeline a long-running service evaluates with, replaced whole when another release becomes
+// active: a request takes the current one (Get) and keeps it for all its work, so it never mixes two
+// releases; Set swaps in the next without waiting for requests, and the old pipeline is freed when
+// the last request holding it ends. Thread-safe.
+class PipelineHandle {
+ public:
+  explicit PipelineHandle(std::shared_ptr<const Pipeline> pipeline) : current_(std::move(pipeline)) {}
+  // A handle on a pipeline that outlives it and never changes (tests, one-off front ends).
+  static std::shared_ptr<PipelineHandle> Fixed(const Pipeline& pipeline) {
+    return std::make_shared<PipelineHandle>(std::shared_ptr<const Pipeline>(&pipeline, [](const Pipeline*) {}));
+  }
+  std::shared_ptr<const Pipeline> Get() const {
+    std::lock_guard lock(mutex_);
+    return current_;
+  }
+  void Set(std::shared_ptr<const Pipeline> next) {
+    {
+      std::lock_guard lock(mutex_);
+      current_.swap(next);
+    }
+    // `next` now holds the old pipeline: freed here, outside the lock, unless a request still has it.
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const Pipeline> current_;
 };
 
 }  // namespace nflux::pipeline

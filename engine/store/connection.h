@@ -91,9 +91,8 @@ class Connection {
 // keys, busy timeout). sqlite_connection.cc.
 Result<std::unique_ptr<Connection>> OpenSqliteConnection(const std::string& path, Mode mode, int busy_timeout_ms);
 
-// The URL with its password (if any) as "***", for messages and Describe().
-std::string RedactPassword(const std::string& url);
-// A libpq connection to `url`; `busy_timeout_ms` becomes its lock_timeout. pg_connection.cc.
-Result<std::unique_ptr<Connection>> OpenPostgresConnection(const std::string& url, int busy_timeout_ms);
+// A libpq connection to `url` (kReadOnly: every transaction read-only); `busy_timeout_ms` becomes
+// its lock_timeout. pg_connection.cc.
+Result<std::unique_ptr<Connection>> OpenPostgresConnection(const std::string& url, Mode mode, int busy_timeout_ms);
 
 }  // namespace nflux::store

@@ -21,7 +21,7 @@ namespace {
 #define NFLUX_LIBPQ_FUNCTIONS(X)                                                                           \
   X(PQclear) X(PQconnectdbParams) X(PQerrorMessage) X(PQexec) X(PQexecPrepared) X(PQfinish) X(PQfreemem) \
   X(PQgetisnull) X(PQgetlength) X(PQgetvalue) X(PQntuples) X(PQprepare) X(PQresultErrorField)           \
-  X(PQresultErrorMessage) X(PQresultStatus) X(PQsetNoticeProcessor) X(PQstatus) X(PQtransactionStatus)  \
+  X(PQresultStatus) X(PQsetNoticeProcessor) X(PQstatus) X(PQtransactionStatus)  \
   X(PQunescapeBytea)
 
 struct Libpq {
@@ -196,8 +196,10 @@ class PgConnection final : public Connection {
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return true;
     const char* state = result ? Lib().PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
     last_state_ = state ? state : "";
-    const char* message = result ? Lib().PQresultErrorMessage(result) : "";
-    last_error_ = message && *message ? message : Lib().PQerrorMessage(conn_);
+    // The primary message alone ("canceling statement due to lock timeout"), without libpq's
+    // "ERROR:  " and its DETAIL and CONTEXT lines: one line, as SQLite's messages.
+    const char* primary = result ? Lib().PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+    last_error_ = primary && *primary ? primary : Lib().PQerrorMessage(conn_);
     while (!last_error_.empty() && (last_error_.back() == '\n' || last_error_.back() == ' ')) last_error_.pop_back();
     if (Lib().PQstatus(conn_) == CONNECTION_BAD) last_error_ += " (the connection to the server is lost)";
     return false;
@@ -210,7 +212,7 @@ class PgConnection final : public Connection {
     Lib().PQclear(result);
     if (ok) return Status::Ok();
     Status status = Status::IOError(what + ": " + last_error_ +
-                                    (LastErrorWasLock() ? " (the database is locked by another writer; nothing was written)" : ""));
+                                    (LastErrorWasLock() ? " (the database is locked by another process; nothing was written)" : ""));
     if (InTransaction()) Lib().PQclear(Lib().PQexec(conn_, "ROLLBACK"));  // BEGIN ran but the lock was not granted
     return status;
   }
@@ -248,7 +250,7 @@ bool IsPostgresLocation(std::string_view location) {
   return location.starts_with("postgresql://") || location.starts_with("postgres://");
 }
 
-Result<std::unique_ptr<Connection>> OpenPostgresConnection(const std::string& url, int busy_timeout_ms) {
+Result<std::unique_ptr<Connection>> OpenPostgresConnection(const std::string& url, Mode mode, int busy_timeout_ms) {
   if (!LoadLibpq().ok()) return LoadLibpq().status().WithContext(RedactPassword(url));
   // The URL's own settings win over these defaults (libpq expands dbname last).
   const char* keywords[] = {"connect_timeout", "application_name", "dbname", nullptr};
@@ -265,6 +267,8 @@ Result<std::unique_ptr<Connection>> OpenPostgresConnection(const std::string& ur
   auto connection = std::make_unique<PgConnection>(conn);
   // A writer waits this long for the write lock, as SQLite's busy timeout; UTC timestamps.
   std::string setup = "SET lock_timeout = " + std::to_string(busy_timeout_ms) + "; SET TIME ZONE 'UTC'";
+  // Read-only: the server refuses any write on this connection, as SQLite's read-only open does.
+  if (mode == Mode::kReadOnly) setup += "; SET default_transaction_read_only = on";
   if (Status status = connection->ExecScript(setup.c_str(), "configuring the session"); !status.ok())
     return status.WithContext(RedactPassword(url));
   return std::unique_ptr<Connection>(std::move(connection));

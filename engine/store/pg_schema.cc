@@ -83,10 +83,13 @@ constexpr const char* kPgSchema4 = R"sql(
 
 Result<int> SqlStore::PgSchemaVersion() const {
   {
-    auto exists = Sql("SELECT to_regclass('nflux_schema') IS NOT NULL");
+    // The catalog itself, not to_regclass(): after waiting for the write lock, to_regclass still
+    // answers from the session's cache what it saw before another process created the table.
+    auto exists = Sql("SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() "
+                      "AND tablename = 'nflux_schema'");
     if (!exists.ok()) return exists.status();
     if ((*exists)->Step() != StepResult::kRow) return Error("reading the schema version");
-    if ((*exists)->Text(0) != "t") return 0;
+    if ((*exists)->Int(0) == 0) return 0;
   }
   auto query = Sql("SELECT version FROM nflux_schema");
   if (!query.ok()) return query.status();

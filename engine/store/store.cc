@@ -1,5 +1,6 @@
 #include "store/store.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 
@@ -26,12 +27,53 @@ std::optional<int64_t> ParseRunId(std::string_view text) {
 }
 
 Result<std::unique_ptr<Store>> OpenStore(const std::string& location, Mode mode, int busy_timeout_ms) {
-  auto connection = IsPostgresLocation(location) ? OpenPostgresConnection(location, busy_timeout_ms)
+  auto connection = IsPostgresLocation(location) ? OpenPostgresConnection(location, mode, busy_timeout_ms)
                                             : OpenSqliteConnection(location, mode, busy_timeout_ms);
   if (!connection.ok()) return connection.status();
   auto store = SqlStore::Open(std::move(*connection), RedactPassword(location), mode);
   if (!store.ok()) return store.status();
   return std::unique_ptr<Store>(std::move(*store));
+}
+
+StorePool::StorePool(std::string location, Mode mode, size_t max_size, int busy_timeout_ms)
+    : location_(std::move(location)), mode_(mode), max_size_(std::max<size_t>(max_size, 1)),
+      busy_timeout_ms_(busy_timeout_ms) {}
+
+Result<StorePool::Lease> StorePool::Acquire() {
+  {
+    std::unique_lock lock(mutex_);
+    returned_.wait(lock, [this] { return !idle_.empty() || open_ < max_size_; });
+    if (!idle_.empty()) {
+      std::unique_ptr<Store> store = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(this, std::move(store));
+    }
+    ++open_;  // counted before opening, outside the lock, so that the bound holds meanwhile
+  }
+  auto opened = OpenStore(location_, mode_, busy_timeout_ms_);
+  if (!opened.ok()) {
+    Return(nullptr);
+    return opened.status();
+  }
+  return Lease(this, std::move(opened).value());
+}
+
+void StorePool::Return(std::unique_ptr<Store> store) {
+  {
+    std::lock_guard lock(mutex_);
+    if (store) idle_.push_back(std::move(store));
+    else --open_;
+  }
+  returned_.notify_one();
+}
+
+size_t StorePool::open() const {
+  std::lock_guard lock(mutex_);
+  return open_;
+}
+
+StorePool::Lease::~Lease() {
+  if (pool_) pool_->Return(std::move(store_));
 }
 
 Result<std::unique_ptr<SqlStore>> SqlStore::Open(std::unique_ptr<Connection> connection, std::string location,

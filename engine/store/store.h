@@ -31,8 +31,10 @@
 // busy timeout) and the chain stays gap-free. On any error nothing is written.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -353,8 +355,56 @@ inline constexpr int kDefaultBusyTimeoutMs = 10000;
 Result<std::unique_ptr<Store>> OpenStore(const std::string& location, Mode mode,
                                          int busy_timeout_ms = kDefaultBusyTimeoutMs);
 
+// A bounded pool of store connections for a front end with many threads (a service replica): at
+// most `max_size` are open at once; Acquire() hands out an idle one, opens a new one while under the
+// bound, else waits until a lease ends. A lease returns its connection when it goes out of scope,
+// unless Discard() says the connection is broken (its server restarted), and then it is closed.
+// Thread-safe; every lease must end before the pool does.
+class StorePool {
+ public:
+  StorePool(std::string location, Mode mode, size_t max_size, int busy_timeout_ms = kDefaultBusyTimeoutMs);
+  StorePool(const StorePool&) = delete;
+  StorePool& operator=(const StorePool&) = delete;
+
+  class Lease {
+   public:
+    Lease(Lease&& other) noexcept : pool_(other.pool_), store_(std::move(other.store_)) { other.pool_ = nullptr; }
+    Lease& operator=(Lease&&) = delete;
+    Lease(const Lease&) = delete;
+    ~Lease();
+    Store& operator*() const { return *store_; }
+    Store* operator->() const { return store_.get(); }
+    void Discard() { store_.reset(); }
+
+   private:
+    friend class StorePool;
+    Lease(StorePool* pool, std::unique_ptr<Store> store) : pool_(pool), store_(std::move(store)) {}
+    StorePool* pool_;
+    std::unique_ptr<Store> store_;
+  };
+
+  // Errors: OpenStore's, when a new connection cannot be opened (nothing is then counted as open).
+  Result<Lease> Acquire();
+  size_t open() const;  // connections open now (leased or idle)
+  const std::string& location() const { return location_; }
+
+ private:
+  void Return(std::unique_ptr<Store> store);  // nullptr: the lease discarded its connection
+
+  const std::string location_;
+  const Mode mode_;
+  const size_t max_size_;
+  const int busy_timeout_ms_;
+  mutable std::mutex mutex_;
+  std::condition_variable returned_;
+  std::vector<std::unique_ptr<Store>> idle_;
+  size_t open_ = 0;
+};
+
 // Whether `location` names a PostgreSQL database rather than a SQLite file.
 bool IsPostgresLocation(std::string_view location);
+// The location with a URL's password (if any) as "***": what messages and Describe() show.
+std::string RedactPassword(const std::string& location);
 
 // The hash the chain uses: "sha256:" + hex.
 std::string ContentHash(std::string_view bytes);

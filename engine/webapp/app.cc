@@ -178,10 +178,14 @@ struct App::Request {
   std::map<std::string, std::string> cookies;
   std::optional<accounts::Visitor> visitor;
   std::map<std::string, std::string> form;  // a POSTed form
+  std::optional<std::string> session_token = {};  // the session cookie's token (its signature checked)
 };
 
 App::App(const pipeline::Pipeline& pipeline, store::Store& store, AppOptions options)
-    : pipeline_(pipeline), store_(store), options_(std::move(options)) {
+    : App(pipeline::PipelineHandle::Fixed(pipeline), store, std::move(options)) {}
+
+App::App(std::shared_ptr<const pipeline::PipelineHandle> pipelines, store::Store& store, AppOptions options)
+    : pipelines_(std::move(pipelines)), store_(store), options_(std::move(options)) {
   if (!options_.now) options_.now = SystemNow;
 }
 
@@ -197,9 +201,13 @@ HttpResponse Dispatch(const App* app, const cds::Service& service, const cds::Ht
 HttpResponse App::Handle(const cds::HttpRequest& http) const {
   Request request{http, ParsePairs(Header(http, "cookie"), ';', false), std::nullopt, {}};
   if (auto it = request.cookies.find(kCookieName); it != request.cookies.end()) {
+    request.session_token = options_.session_key.empty() ? std::optional<std::string>(it->second)
+                                                          : accounts::VerifySignedToken(it->second, options_.session_key);
+  }
+  if (request.session_token) {
     std::lock_guard lock(store_mutex_);
     accounts::Accounts accounts(store_);
-    auto visitor = accounts.SessionFor(it->second, options_.now());
+    auto visitor = accounts.SessionFor(*request.session_token, options_.now());
     if (!visitor.ok()) return JsonError(500, visitor.status().message());
     request.visitor = *visitor;
   }
@@ -211,6 +219,8 @@ HttpResponse App::Handle(const cds::HttpRequest& http) const {
 }
 
 HttpResponse App::Route(Request& request) const {
+  // One pipeline for the whole request, even when another release becomes active meanwhile.
+  const std::shared_ptr<const pipeline::Pipeline> current = pipelines_->Get();
   const cds::HttpRequest& http = request.http;
   const std::string& path = http.path;
   const bool get = http.method == "GET" || http.method == "HEAD";
@@ -248,8 +258,11 @@ HttpResponse App::Route(Request& request) const {
       return Html(status, LoginPage(cookie->second, signed_in.status().message()));
     }
     HttpResponse response = Redirect("/app/");
+    const std::string session_cookie = options_.session_key.empty()
+                                           ? signed_in->token
+                                           : accounts::SignToken(signed_in->token, options_.session_key);
     response.headers["Set-Cookie"] =
-        CookieHeader(kCookieName, signed_in->token, accounts::kSessionSeconds, options_.secure_cookies);
+        CookieHeader(kCookieName, session_cookie, accounts::kSessionSeconds, options_.secure_cookies);
     return response;
   }
 
@@ -272,7 +285,7 @@ HttpResponse App::Route(Request& request) const {
     {
       std::lock_guard lock(store_mutex_);
       accounts::Accounts accounts(store_);
-      (void)accounts.SignOut(request.cookies.at(kCookieName), options_.now());
+      (void)accounts.SignOut(*request.session_token, options_.now());
     }
     HttpResponse response = Redirect("/app/login");
     response.headers["Set-Cookie"] = CookieHeader(kCookieName, "", 0, options_.secure_cookies);
@@ -311,11 +324,11 @@ HttpResponse App::Route(Request& request) const {
       if (!versions.ok() || versions->empty()) return Html(404, MessagePage(visitor, "Not found", "No such case."));
       from = versions->back();
     }
-    return Html(200, CaseFormPage(visitor, pipeline_.knowledge(), from ? &*from : nullptr));
+    return Html(200, CaseFormPage(visitor, current->knowledge(), from ? &*from : nullptr));
   }
 
   if (path == "/app/api/validate" && post) {
-    auto parsed = pipeline_.ParseCase(http.body, kSource);
+    auto parsed = current->ParseCase(http.body, kSource);
     if (!parsed.ok()) return JsonAnswer(200, {{"ok", false}, {"errors", ErrorList(parsed.status().message(), kSource)}});
     return JsonAnswer(200, {{"ok", true}, {"errors", json::array()},
                             {"data_quality", json::parse(casefile::DataQualityToJson(*parsed).dump())}});
@@ -323,7 +336,7 @@ HttpResponse App::Route(Request& request) const {
 
   if (path == "/app/api/cases" && post) {
     if (!practitioner) return JsonError(403, "only practitioners enter cases");
-    auto parsed = pipeline_.ParseCase(http.body, kSource);
+    auto parsed = current->ParseCase(http.body, kSource);
     if (!parsed.ok())
       return JsonAnswer(400, {{"error", {{"status", 400}, {"message", "the case has errors"}}},
                               {"errors", ErrorList(parsed.status().message(), kSource)}});
@@ -342,7 +355,7 @@ HttpResponse App::Route(Request& request) const {
     record.actor = visitor.session.account;
     record.origin = "web app";
     record.evaluation.source_name = kSource;
-    auto recorded = audit::EvaluateAndStore(pipeline_, store_, http.body, record);
+    auto recorded = audit::EvaluateAndStore(*current, store_, http.body, record);
     if (!recorded.ok()) return JsonError(400, recorded.status().message());
     if (Status status = store_.SetCaseOwner(case_id, visitor.session.account); !status.ok())
       return JsonError(500, status.message());
@@ -366,12 +379,12 @@ HttpResponse App::Route(Request& request) const {
       patient.runs = std::move(*runs);
     }
     // The course over the visits, evaluated outside the store's lock.
-    auto course = audit::CaseHistory(pipeline_, patient.versions);
+    auto course = audit::CaseHistory(*current, patient.versions);
     if (course.ok())
       patient.course = std::move(*course);
     else
       patient.course_error = course.status().message();
-    return Html(200, PatientPage(visitor, patient, pipeline_.knowledge()));
+    return Html(200, PatientPage(visitor, patient, current->knowledge()));
   }
 
   if (path == "/app/api/whatif" && post) return WhatIf(visitor, http.body);
@@ -443,7 +456,7 @@ HttpResponse App::Route(Request& request) const {
     auto record = VisibleRun(visitor, *run_id);
     if (!record.ok()) return RunRefusal(visitor, record.status());
     return HttpResponse{200, {{"Content-Type", "text/html; charset=utf-8"}},
-                        report::EvaluationToHtml(record->evaluation, pipeline_.knowledge())};
+                        report::EvaluationToHtml(record->evaluation, current->knowledge())};
   }
 
   if (!get && !post) return Html(405, MessagePage(visitor, "Not allowed", "Method not allowed."));
@@ -502,6 +515,7 @@ HttpResponse App::RunRefusal(const accounts::Visitor& visitor, const Status& sta
 // The what-if panel: the latest visit of a case with labs changed ("lab.ID=VALUE UNIT") and
 // strategies applied, each with the safety gate's verdict for the patient; nothing is stored.
 HttpResponse App::WhatIf(const accounts::Visitor& visitor, const std::string& body) const {
+  const std::shared_ptr<const pipeline::Pipeline> current = pipelines_->Get();
   auto request = JsonBody(body, R"({"case_id", "set": [...], "apply": [...]})");
   if (!request.ok()) return JsonError(400, request.status().message());
   if (!request->contains("case_id") || !(*request)["case_id"].is_string()) return JsonError(400, "/case_id: expected a string");
@@ -520,12 +534,12 @@ HttpResponse App::WhatIf(const accounts::Visitor& visitor, const std::string& bo
     if (!versions.ok() || versions->empty()) return JsonError(404, "no case " + case_id);
     latest = versions->back();
   }
-  auto changed = pipeline::ApplyLabChanges(latest.submitted, *sets, pipeline_.knowledge());
+  auto changed = pipeline::ApplyLabChanges(latest.submitted, *sets, current->knowledge());
   if (!changed.ok()) return JsonError(400, changed.status().message());
-  auto result = pipeline_.WhatIf(latest.submitted, *changed, {kSource, *apply, false});
+  auto result = current->WhatIf(latest.submitted, *changed, {kSource, *apply, false});
   if (!result.ok()) return JsonError(400, result.status().message());
   json out = {{"case_id", case_id}, {"version", latest.version}, {"set", *sets}, {"apply", *apply}};
-  const json what_if = pipeline::WhatIfToJson(*result, pipeline_.knowledge());
+  const json what_if = pipeline::WhatIfToJson(*result, current->knowledge());
   for (const char* key : {"apply_safety", "indices", "conclusions"}) out[key] = what_if.at(key);
   // Each safety reason also as the line the command line prints, so that the page shows the same words.
   for (auto& applied : out["apply_safety"])
@@ -536,11 +550,12 @@ HttpResponse App::WhatIf(const accounts::Visitor& visitor, const std::string& bo
 // An uploaded rule folder ({"files": [{"name": "sleep.rules", "text": "..."}]}) against the current
 // rules over every stored case's latest version: audit::Impact, as `nflux audit impact` lists it.
 HttpResponse App::RuleImpact(const std::string& body) const {
+  const std::shared_ptr<const pipeline::Pipeline> current = pipelines_->Get();
   auto request = JsonBody(body, R"({"files": [{"name", "text"}]})");
   if (!request.ok()) return JsonError(400, request.status().message());
   const json& files = request->contains("files") ? (*request)["files"] : json();
   if (!files.is_array() || files.empty()) return JsonError(400, R"(/files: expected the rule files, [{"name", "text"}])");
-  pipeline::Sources sources = pipeline_.sources();
+  pipeline::Sources sources = current->sources();
   sources.rules.clear();
   sources.rules_dir = "upload";
   for (size_t i = 0; i < files.size(); ++i) {
@@ -565,7 +580,7 @@ HttpResponse App::RuleImpact(const std::string& body) const {
     return audit::LatestCaseVersions(store_);
   }();
   if (!cases.ok()) return JsonError(500, cases.status().message());
-  const audit::ImpactReport impact = audit::Impact(*cases, pipeline_, **changed, {.threads = 1});
+  const audit::ImpactReport impact = audit::Impact(*cases, *current, **changed, {.threads = 1});
   json out = json::parse(audit::ImpactToJson(impact).dump());
   out["rules_version"] = (*changed)->rule_base().version;
   out["rule_files"] = static_cast<int>((*changed)->sources().rules.size());

@@ -43,6 +43,9 @@ namespace nflux::webapp {
 
 struct AppOptions {
   bool secure_cookies = false;  // set when served over HTTPS (the cookie's Secure attribute)
+  // When set, session cookies carry an HMAC of their token under this key (accounts::SignToken), so
+  // that every replica sharing the key accepts them and a cookie not signed with it is ignored.
+  std::string session_key = {};
   // The clock, in Unix seconds (tests move it to expire sessions and locks).
   std::function<int64_t()> now = {};
 };
@@ -53,7 +56,9 @@ struct CaseRow;  // a case of the list with its latest alerts (pages.h)
 
 class App {
  public:
+  // On one pipeline, or on the current one of a handle another release may replace (as cds::Service).
   App(const pipeline::Pipeline& pipeline, store::Store& store, AppOptions options);
+  App(std::shared_ptr<const pipeline::PipelineHandle> pipelines, store::Store& store, AppOptions options);
 
   cds::HttpResponse Handle(const cds::HttpRequest& http) const;
 
@@ -74,7 +79,7 @@ class App {
   // A run the visitor may see; Unauthenticated for another's patient, NotFound for no such run.
   Result<store::RunRecord> VisibleRun(const accounts::Visitor& visitor, int64_t run_id) const;
 
-  const pipeline::Pipeline& pipeline_;
+  std::shared_ptr<const pipeline::PipelineHandle> pipelines_;
   store::Store& store_;
   AppOptions options_;
   mutable std::mutex store_mutex_;

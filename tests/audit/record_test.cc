@@ -1,4 +1,5 @@
-// Recording through a real store (in memory): case versions, runs, and a replay of a stored run.
+// Recording through a real store on each backend (SQLite in memory; a fresh PostgreSQL schema):
+// case versions, runs, and a replay of a stored run.
 #include <gtest/gtest.h>
 
 #include "audit/audit.h"
@@ -6,6 +7,7 @@
 #include "base/sha256.h"
 #include "base/text.h"
 #include "safety/safety_test_support.h"
+#include "store/store_backend.h"
 #include "testutil.h"
 
 namespace nflux::audit {
@@ -13,11 +15,14 @@ namespace {
 
 using testing::ShippedPipeline;
 
-std::unique_ptr<store::Store> MemoryStore() {
-  auto opened = store::OpenStore(":memory:", store::Mode::kReadWrite);
-  EXPECT_TRUE(opened.ok()) << opened.status().message();
-  return opened.ok() ? std::move(opened).value() : nullptr;
-}
+// Tests that store: each gets an empty store of its own on its backend (store_backend.h).
+class AuditRecord : public store::testing::BackendTest {
+ protected:
+  std::unique_ptr<store::Store> OpenEmptyStore() const {
+    return store::testing::OpenOrFail(backend() == store::testing::Backend::kSqlite ? ":memory:" : location());
+  }
+};
+INSTANTIATE_TEST_SUITE_P(Backends, AuditRecord, store::testing::AllBackends(), store::testing::BackendName);
 
 CaseStoreOptions With(StoreMode mode, const std::string& id, const std::string& source = "") {
   CaseStoreOptions options;
@@ -36,7 +41,7 @@ RecordOptions RecordAs(const std::string& id) {
 const std::string kCase = R"({"patient": {"sex": "female", "age_years": 40}, "symptoms": {"low_mood": 2}})";
 const std::string kCaseEdited = R"({"patient": {"sex": "female", "age_years": 40}, "symptoms": {"low_mood": 3}})";
 
-TEST(AuditRecord, CaseIdsExplicitOwnOrHashed) {
+TEST(AuditCaseIds, ExplicitOwnOrHashed) {
   auto parsed = ShippedPipeline().ParseCase(kCase, "c.json");
   ASSERT_OK(parsed);
   EXPECT_EQ(CaseIdFor(*parsed, kCase, "given"), "given");
@@ -45,8 +50,8 @@ TEST(AuditRecord, CaseIdsExplicitOwnOrHashed) {
   EXPECT_EQ(CaseIdFor(*parsed, kCase, ""), "own");
 }
 
-TEST(AuditRecord, AddEditAndVisitModes) {
-  auto store = MemoryStore();
+TEST_P(AuditRecord, AddEditAndVisitModes) {
+  auto store = OpenEmptyStore();
   ASSERT_NE(store, nullptr);
   auto added = StoreCase(ShippedPipeline(), *store, kCase, With(StoreMode::kAdd, "c-1"));
   ASSERT_OK(added);
@@ -88,8 +93,8 @@ TEST(AuditRecord, AddEditAndVisitModes) {
   EXPECT_EQ((*latest)[1].version, 3);
 }
 
-TEST(AuditRecord, ABadCaseIsRefusedAsEvaluateRefusesItAndNothingIsStored) {
-  auto store = MemoryStore();
+TEST_P(AuditRecord, ABadCaseIsRefusedAsEvaluateRefusesItAndNothingIsStored) {
+  auto store = OpenEmptyStore();
   ASSERT_NE(store, nullptr);
   const std::string bad = R"({"patient": {"sex": "female", "age_years": 40}, "labs": [{"test": "ferritin", "value": 5, "unit": "mg/dq"}]})";
   auto stored = StoreCase(ShippedPipeline(), *store, bad, With(StoreMode::kAdd, "c-1", "bad.json"));
@@ -107,8 +112,8 @@ TEST(AuditRecord, ABadCaseIsRefusedAsEvaluateRefusesItAndNothingIsStored) {
   EXPECT_TRUE(cases->empty());
 }
 
-TEST(AuditRecord, EvaluateAndStoreThenReplayIsIdentical) {
-  auto store = MemoryStore();
+TEST_P(AuditRecord, EvaluateAndStoreThenReplayIsIdentical) {
+  auto store = OpenEmptyStore();
   ASSERT_NE(store, nullptr);
   RecordOptions options;
   options.origin = "evaluate --save";
@@ -141,8 +146,8 @@ TEST(AuditRecord, EvaluateAndStoreThenReplayIsIdentical) {
   EXPECT_TRUE(replay->identical()) << DiffToText(replay->diff);
 }
 
-TEST(AuditRecord, AStoredVersionEvaluatedAgainIsANewRunOfThatVersion) {
-  auto store = MemoryStore();
+TEST_P(AuditRecord, AStoredVersionEvaluatedAgainIsANewRunOfThatVersion) {
+  auto store = OpenEmptyStore();
   ASSERT_NE(store, nullptr);
   ASSERT_OK(StoreCase(ShippedPipeline(), *store, kCase, With(StoreMode::kAdd, "c-1")));
   ASSERT_OK(StoreCase(ShippedPipeline(), *store, kCaseEdited, With(StoreMode::kEdit, "c-1")));
@@ -165,8 +170,8 @@ TEST(AuditRecord, AStoredVersionEvaluatedAgainIsANewRunOfThatVersion) {
   EXPECT_TRUE(replay->identical()) << DiffToText(replay->diff);
 }
 
-TEST(AuditRecord, ARunWhoseStoredRulesNoLongerLoadIsAnErrorNamingIt) {
-  auto store = MemoryStore();
+TEST_P(AuditRecord, ARunWhoseStoredRulesNoLongerLoadIsAnErrorNamingIt) {
+  auto store = OpenEmptyStore();
   ASSERT_NE(store, nullptr);
   auto version = StoreCase(ShippedPipeline(), *store, kCase, With(StoreMode::kVisit, "c-1"));
   ASSERT_OK(version);

@@ -2,8 +2,9 @@
 // their exact messages; migrations from every earlier schema; hostile text (SQL metacharacters,
 // long strings, odd Unicode, NULs). Integrity (tamper, locks, processes, SIGKILL): store_integrity_test.cc.
 //
-// Each test uses its own database file under testing::TempDir(); a raw sqlite3 connection plays
-// "another process".
+// What does not depend on the backend runs on both (TEST_P, names ending in /sqlite and /postgres),
+// each test on a fresh database of its own (store_backend.h); a raw connection plays "another
+// process". What only SQLite has (files, ":memory:", WAL, migrations from schemas 1-3) is TEST.
 
 #include "store/store.h"
 
@@ -13,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "base/text.h"
+#include "store/store_backend.h"
 #include "store/store_test_support.h"
 
 namespace nflux::store {
@@ -21,12 +24,15 @@ namespace {
 using knowledge::LoadKnowledge;
 using knowledge::SourceFile;
 using nlohmann::json;
+using testing::Backend;
 using testing::OpenOrFail;
 using testing::RawConnection;
+using testing::RawDatabase;
 using testing::SampleKnowledge;
 using testing::SampleRules;
 using testing::SampleRun;
 using testing::TempDatabase;
+using testing::TestDatabase;
 
 const std::regex kIso8601(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)");
 const std::regex kHash("sha256:[0-9a-f]{64}");
@@ -36,9 +42,21 @@ CaseVersion Visit(const std::string& case_id, const std::string& submitted) {
                      .normalised = "{\"normalised\": " + json(submitted).dump() + "}"};
 }
 
-TEST(StoreCases, VersionsAreNumberedKeptAndNeverOverwritten) {
-  TempDatabase temp;
-  auto store = OpenOrFail(temp.path());
+class StoreCases : public testing::BackendTest {};
+INSTANTIATE_TEST_SUITE_P(Backends, StoreCases, testing::AllBackends(), testing::BackendName);
+class StoreRuns : public testing::BackendTest {};
+INSTANTIATE_TEST_SUITE_P(Backends, StoreRuns, testing::AllBackends(), testing::BackendName);
+class StoreBuilds : public testing::BackendTest {};
+INSTANTIATE_TEST_SUITE_P(Backends, StoreBuilds, testing::AllBackends(), testing::BackendName);
+class StoreErrors : public testing::BackendTest {};
+INSTANTIATE_TEST_SUITE_P(Backends, StoreErrors, testing::AllBackends(), testing::BackendName);
+class StoreModes : public testing::BackendTest {};
+INSTANTIATE_TEST_SUITE_P(Backends, StoreModes, testing::AllBackends(), testing::BackendName);
+class StoreText : public testing::BackendTest {};
+INSTANTIATE_TEST_SUITE_P(Backends, StoreText, testing::AllBackends(), testing::BackendName);
+
+TEST_P(StoreCases, VersionsAreNumberedKeptAndNeverOverwritten) {
+  auto store = OpenOrFail(location());
   ASSERT_NE(store, nullptr);
   const std::vector<std::string> texts = {"{\"visit\": 1}", "{\"visit\": 2}\n", "{ \"visit\" : 3 }"};
   for (size_t i = 0; i < texts.size(); ++i) {
@@ -92,9 +110,8 @@ TEST(StoreCases, VersionsAreNumberedKeptAndNeverOverwritten) {
   EXPECT_EQ((*entries)[5].subject, "run-2");
 }
 
-TEST(StoreRuns, RoundTripWithTraceIdOptionsAndTrace) {
-  TempDatabase temp;
-  auto store = OpenOrFail(temp.path());
+TEST_P(StoreRuns, RoundTripWithTraceIdOptionsAndTrace) {
+  auto store = OpenOrFail(location());
   ASSERT_NE(store, nullptr);
   ASSERT_OK(store->AddCaseVersion(Visit("c-1", "{}"), {}));
   ASSERT_OK(store->AddCaseVersion(Visit("c-2", "{}"), {}));
@@ -153,13 +170,12 @@ TEST(StoreRuns, RoundTripWithTraceIdOptionsAndTrace) {
   EXPECT_EQ(report->head_hash, entries->back().entry_hash);
 }
 
-TEST(StoreRuns, BundlesAreStoredOncePerVersion) {
-  TempDatabase temp;
-  auto store = OpenOrFail(temp.path());
+TEST_P(StoreRuns, BundlesAreStoredOncePerVersion) {
+  auto store = OpenOrFail(location());
   ASSERT_NE(store, nullptr);
   ASSERT_OK(store->AddCaseVersion(Visit("c-1", "{}"), {}));
   ASSERT_OK(store->SaveRun(SampleRun("c-1", 1)));
-  RawConnection raw(temp.path());
+  RawDatabase raw(backend(), location());
   EXPECT_EQ(raw.Count("blobs"), 4);
   EXPECT_EQ(raw.Count("bundles"), 2);
   for (int i = 0; i < 100; ++i) {
@@ -207,9 +223,8 @@ std::vector<SourceFile> AsSourceFiles(const Bundle& bundle) {
   return files;
 }
 
-TEST(StoreBuilds, SaveBuildThenFindBuildAndGetBundleLoadTheSameKnowledge) {
-  TempDatabase temp;
-  auto store = OpenOrFail(temp.path());
+TEST_P(StoreBuilds, SaveBuildThenFindBuildAndGetBundleLoadTheSameKnowledge) {
+  auto store = OpenOrFail(location());
   ASSERT_NE(store, nullptr);
   auto kb = nflux::testing::FixtureKnowledge();
   Bundle knowledge = FixtureKnowledgeBundle();
@@ -249,18 +264,17 @@ TEST(StoreBuilds, SaveBuildThenFindBuildAndGetBundleLoadTheSameKnowledge) {
   EXPECT_EQ(by_knowledge->id, (*builds)[1].id);  // the latest with that knowledge
 
   // The queryable knowledge tables hold the graph once.
-  RawConnection raw(temp.path());
+  RawDatabase raw(backend(), location());
   EXPECT_EQ(raw.Count("kb_builds"), 1);
   EXPECT_EQ(raw.Count("kb_nodes"), static_cast<int64_t>(kb->nodes().size()));
   EXPECT_EQ(raw.Count("kb_edges"), static_cast<int64_t>(kb->edges().size()));
   EXPECT_EQ(raw.Count("kb_citations"), static_cast<int64_t>(kb->citations().size()));
 }
 
-TEST(StoreErrors, ExactMessages) {
-  TempDatabase temp;
-  const std::string missing = temp.dir() + "/absent.db";
-  const std::string newer = temp.dir() + "/newer.db";
-  auto store = OpenOrFail(temp.path());
+TEST_P(StoreErrors, ExactMessages) {
+  const TestDatabase newer_database(backend(), "newer");
+  const std::string& newer = newer_database.location();
+  auto store = OpenOrFail(location());
   ASSERT_NE(store, nullptr);
   auto no_build = store->FindBuild(std::nullopt);
   for (int i = 0; i < 3; ++i) ASSERT_OK(store->AddCaseVersion(Visit("c-1", "{}"), {}));
@@ -269,7 +283,7 @@ TEST(StoreErrors, ExactMessages) {
     auto other = OpenOrFail(newer);
     ASSERT_NE(other, nullptr);
   }
-  RawConnection(newer).Exec("PRAGMA user_version = 6");
+  RawDatabase(backend(), newer).SetSchemaVersion(6);
   RunToStore orphan = SampleRun("c-1", 4);
   RunToStore no_files = SampleRun("c-1", 1);
   no_files.rules.files.clear();
@@ -299,17 +313,15 @@ TEST(StoreErrors, ExactMessages) {
       {"run of a missing case version", store->SaveRun(orphan).status(), Status::Code::kNotFound,
        "case c-1 has versions 1-3; there is no version 4"},
       {"run with an unstored bundle and no files", store->SaveRun(no_files).status(), Status::Code::kInvalidArgument,
-       temp.path() + ": rules version 'sha256:rules-v1' is not stored and no files were given for it"},
+       location() + ": rules version 'sha256:rules-v1' is not stored and no files were given for it"},
       {"evaluation not an object", store->SaveRun(not_object).status(), Status::Code::kInvalidArgument,
        "a run's evaluation must be a JSON object"},
       {"missing bundle", store->GetBundle(BundleKind::kRules, "sha256:nope").status(), Status::Code::kNotFound,
-       temp.path() + ": rules version 'sha256:nope' is not in this database"},
+       location() + ": rules version 'sha256:nope' is not in this database"},
       {"no build yet", no_build.status(), Status::Code::kNotFound,
-       temp.path() + ": no knowledge base has been built into this database (run 'nflux kb build')"},
+       location() + ": no knowledge base has been built into this database (run 'nflux kb build')"},
       {"missing build version", store->FindBuild(std::string("sha256:nope")).status(), Status::Code::kNotFound,
-       temp.path() + ": knowledge version 'sha256:nope' is not in this database (nor is a rules version of that name)"},
-      {"read-only, missing database", OpenStore(missing, Mode::kReadOnly).status(), Status::Code::kNotFound,
-       missing + ": database not found (run 'nflux kb build' first, or pass --db PATH)"},
+       location() + ": knowledge version 'sha256:nope' is not in this database (nor is a rules version of that name)"},
       {"newer schema", OpenStore(newer, Mode::kReadWrite).status(), Status::Code::kIOError,
        newer + ": written by a newer nflux (schema 6; this one knows 5)"},
       {"newer schema, read-only", OpenStore(newer, Mode::kReadOnly).status(), Status::Code::kIOError,
@@ -320,9 +332,8 @@ TEST(StoreErrors, ExactMessages) {
     EXPECT_EQ(c.status.code(), c.code);
     EXPECT_EQ(c.status.message(), c.message);
   }
-  EXPECT_FALSE(std::filesystem::exists(missing));  // a read-only open never creates the file
   // None of the failed writes left anything behind.
-  RawConnection raw(temp.path());
+  RawDatabase raw(backend(), location());
   EXPECT_EQ(raw.Count("runs"), 0);
   EXPECT_EQ(raw.Count("bundles"), 0);
   EXPECT_EQ(raw.Count("case_versions"), 4);
@@ -340,6 +351,15 @@ TEST(StoreBasics, RunNamesParseBothWays) {
                         {"run-017", std::nullopt}, {"RUN-17", std::nullopt}, {"run-99999999999999999999", std::nullopt}};
   for (const auto& c : cases) EXPECT_EQ(ParseRunId(c.text), c.id) << c.text;
   EXPECT_EQ(ContentHash("abc"), "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(StoreBasics, ReadOnlyOpenOfAMissingFileIsNotFoundAndCreatesNothing) {
+  TempDatabase temp;
+  const std::string missing = temp.dir() + "/absent.db";
+  auto store = OpenStore(missing, Mode::kReadOnly);
+  EXPECT_EQ(store.status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(store.status().message(), missing + ": database not found (run 'nflux kb build' first, or pass --db PATH)");
+  EXPECT_FALSE(std::filesystem::exists(missing));
 }
 
 TEST(StoreBasics, InMemoryStoreWorks) {
@@ -374,6 +394,27 @@ TEST(StoreBasics, ReadWriteOpenCreatesFoldersAndReadOnlyReads) {
   auto write = reader->AddCaseVersion(Visit("c-1", "{}"), {});
   EXPECT_EQ(write.status().code(), Status::Code::kIOError);
   EXPECT_NE(write.status().message().find("readonly"), std::string::npos) << write.status().message();
+}
+
+// A store opened read-only reads what a read-write one stored, and refuses to write.
+TEST_P(StoreModes, ReadOnlyOpenReadsAndRefusesWrites) {
+  {
+    auto store = OpenOrFail(location());
+    ASSERT_NE(store, nullptr);
+    ASSERT_OK(store->AddCaseVersion(Visit("c-1", "{\"x\": 1}"), {}));
+  }
+  auto reader = OpenOrFail(location(), Mode::kReadOnly);
+  ASSERT_NE(reader, nullptr);
+  auto got = reader->GetCaseVersion("c-1", 1);
+  ASSERT_OK(got);
+  EXPECT_EQ(got->submitted, "{\"x\": 1}");
+  auto write = reader->AddCaseVersion(Visit("c-1", "{}"), {});
+  EXPECT_EQ(write.status().code(), Status::Code::kIOError);
+  EXPECT_NE(write.status().message().find(backend() == Backend::kSqlite ? "readonly" : "read-only"), std::string::npos)
+      << write.status().message();
+  RawDatabase raw(backend(), location());
+  EXPECT_EQ(raw.Count("case_versions"), 1);
+  EXPECT_EQ(raw.Count("audit_log"), 1);
 }
 
 // ---- Migrations
@@ -493,24 +534,57 @@ TEST(StoreMigrations, ReopeningSchema2ChangesNothing) {
 
 // ---- Hostile text
 
-TEST(StoreText, MetacharactersLongStringsAndOddUnicodeRoundTrip) {
-  TempDatabase temp;
-  auto store = OpenOrFail(temp.path());
+// A text PostgreSQL refuses (not UTF-8, or holding a NUL), stored as a case and as a run's actor:
+// both are refused with the server's reason, and nothing is written.
+void ExpectRefusedByPostgres(Store& store, RawDatabase& raw, const std::string& text) {
+  const int64_t entries = raw.Count("audit_log");
+  const int64_t versions = raw.Count("case_versions");
+  const int64_t runs = raw.Count("runs");
+  CaseVersion visit{.case_id = "refused", .actor = "dr_who", .submitted = text, .normalised = "{}"};
+  auto stored = store.AddCaseVersion(visit, {});
+  EXPECT_EQ(stored.status().code(), Status::Code::kIOError);
+  EXPECT_EQ(stored.status().message().rfind(store.Describe() + ": ", 0), 0u) << stored.status().message();
+  EXPECT_NE(stored.status().message().find("invalid byte sequence for encoding \"UTF8\""), std::string::npos)
+      << stored.status().message();
+  ASSERT_OK(store.AddCaseVersion(Visit("accepted", "{}"), {}));
+  RunToStore run = SampleRun("accepted", 1);
+  run.actor = text;
+  auto id = store.SaveRun(run);
+  EXPECT_EQ(id.status().code(), Status::Code::kIOError);
+  EXPECT_EQ(id.status().message().rfind(store.Describe() + ": ", 0), 0u) << id.status().message();
+  EXPECT_NE(id.status().message().find("invalid byte sequence for encoding \"UTF8\""), std::string::npos)
+      << id.status().message();
+  EXPECT_EQ(raw.Count("audit_log"), entries + 1);  // the accepted case only
+  EXPECT_EQ(raw.Count("case_versions"), versions + 1);
+  EXPECT_EQ(raw.Count("runs"), runs);
+  EXPECT_EQ(raw.Count("cases WHERE case_id = 'refused'"), 0);
+}
+
+TEST_P(StoreText, MetacharactersLongStringsAndOddUnicodeRoundTrip) {
+  auto store = OpenOrFail(location());
   ASSERT_NE(store, nullptr);
+  RawDatabase raw(backend(), location());
   const std::vector<std::string> texts = {
       "'; DROP TABLE runs; --",
       "Robert'); DELETE FROM audit_log; --",
-      "\"double\" 'single' `back` \\backslash\\ \\\\ %_ ?1 :name @x $y",
+      "\"double\" 'single' `back` \\backslash\\ \\\\ %_ ?1 :name @x $y $1 $$dollar$$",
       std::string(1 << 20, 'x') + "end",
       "\u200F\u05E9\u05DC\u05D5\u05DD\u200E mixed \u202E reversed",   // RTL marks
       "e\u0301 a\u0308 Z\u0351\u0352\u0353",                          // combining characters
       "\U0001F9E0 \U0001F468\u200D\U0001F469\u200D\U0001F467 \U0001F3FD",  // emoji, ZWJ sequence
       "\uFFFD \uFFFE\uFFFF \U0010FFFF",                                // noncharacters, the last code point
       std::string("nul\0inside\0", 11),                                // embedded NULs
+      "not \xC3\x28 UTF-8 \xFF",                                       // invalid UTF-8
   };
   int version = 0;
   for (const auto& text : texts) {
     SCOPED_TRACE(text.substr(0, 40));
+    // JSON strings may hold any UTF-8 (a NUL as \u0000 too); PostgreSQL's texts hold UTF-8 without NULs.
+    const bool utf8 = IsValidUtf8(text) && text.find('\0') == std::string::npos;
+    if (backend() == Backend::kPostgres && !utf8) {
+      ExpectRefusedByPostgres(*store, raw, text);
+      continue;
+    }
     CaseVersion visit{.case_id = text.size() < 1000 ? text : "long", .actor = text, .submitted = text,
                       .normalised = text};
     auto stored = store->AddCaseVersion(visit, {});
@@ -521,8 +595,8 @@ TEST(StoreText, MetacharactersLongStringsAndOddUnicodeRoundTrip) {
     EXPECT_TRUE(got->submitted == text) << "submitted differs";
     EXPECT_TRUE(got->normalised == text) << "normalised differs";
     EXPECT_TRUE(got->actor == text) << "actor differs";
-    bool utf8 = text.find('\0') == std::string::npos;  // JSON strings may hold any UTF-8 (a NUL as \u0000 too)
     RunToStore run = SampleRun(visit.case_id, stored->version);
+    if (!IsValidUtf8(text)) run.evaluation.erase("case_id");  // JSON holds UTF-8 only
     run.actor = run.origin = text;
     if (utf8) {
       run.options["text"] = text;
@@ -543,16 +617,16 @@ TEST(StoreText, MetacharactersLongStringsAndOddUnicodeRoundTrip) {
     ++version;
   }
   // Every table is still there, and every hash still verifies.
-  RawConnection raw(temp.path());
+  const int refused = backend() == Backend::kPostgres ? 2 : 0;  // each left one accepted case version
   EXPECT_EQ(raw.Count("runs"), version);
-  EXPECT_EQ(raw.Count("audit_log"), 2 * version);
+  EXPECT_EQ(raw.Count("audit_log"), 2 * version + refused);
   auto report = store->Verify();
   ASSERT_OK(report);
   EXPECT_TRUE(report->ok()) << report->problems.front();
 }
 
-TEST(StoreText, InvalidUtf8InJsonIsAnErrorNotACrash) {
-  auto store = OpenOrFail(":memory:");
+TEST_P(StoreText, InvalidUtf8InJsonIsAnErrorNotACrash) {
+  auto store = OpenOrFail(location());
   ASSERT_NE(store, nullptr);
   ASSERT_OK(store->AddCaseVersion(Visit("c-1", "{}"), {}));
   RunToStore run = SampleRun("c-1", 1);

@@ -19,12 +19,13 @@
 
 namespace nflux::store::testing {
 
-// A unique database path for the running test; its folder is removed before and after.
+// A unique database path for the running test; its folder is removed before and after. A second
+// database in the same test needs its own `suffix`.
 class TempDatabase {
  public:
-  TempDatabase() {
+  explicit TempDatabase(const std::string& suffix = "") {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = std::string(info->test_suite_name()) + "_" + info->name();
+    std::string name = std::string(info->test_suite_name()) + "_" + info->name() + (suffix.empty() ? "" : "_" + suffix);
     for (char& c : name)
       if (c == '/') c = '_';
     dir_ = std::filesystem::path(::testing::TempDir()) / ("nflux_store_" + std::to_string(getpid()) + "_" + name);

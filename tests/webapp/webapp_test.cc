@@ -183,3 +183,45 @@ TEST_F(WebApp, TheServiceSendsTheAppItsPathsAndTheRestToCdsHooks) {
 
 }  // namespace
 }  // namespace nflux::webapp
+
+namespace nflux::webapp {
+namespace {
+
+using namespace nflux::webapp::testing;  // NOLINT(google-build-using-namespace)
+
+// Replicas share a store and a session key: a cookie one signs is good on another; a cookie not
+// signed with the key (a bare token, another key, a changed signature) is no session at all.
+TEST_F(WebApp, ASignedSessionCookieIsGoodOnEveryReplicaWithTheKeyAndNowhereElse) {
+  const std::string key(32, 'k');
+  AppOptions with_key{.secure_cookies = false, .session_key = key, .now = [this] { return now_; }};
+  app_ = std::make_unique<App>(nflux::testing::ShippedPipeline(), *store_, with_key);
+  Visitor signed_in = SignIn("dr_lee");
+  const std::string cookie_value = signed_in.cookie.substr(std::string("nflux_session=").size());
+  const size_t dot = cookie_value.rfind('.');
+  ASSERT_NE(dot, std::string::npos) << cookie_value;
+  EXPECT_EQ(accounts::VerifySignedToken(cookie_value, key), cookie_value.substr(0, dot));
+
+  // Another replica: its own App and store connection, the same database and key.
+  auto other_store = store::OpenStore(temp_.path(), store::Mode::kReadWrite);
+  ASSERT_TRUE(other_store.ok());
+  App replica(nflux::testing::ShippedPipeline(), **other_store, with_key);
+  auto send = [](const App& app, const std::string& cookie) {
+    return app.Handle(HttpRequest{"GET", "/app/", {{"cookie", cookie}}, "", {}});
+  };
+  EXPECT_EQ(send(replica, signed_in.cookie).status, 200);
+
+  const std::string token = cookie_value.substr(0, dot);
+  EXPECT_EQ(send(replica, "nflux_session=" + token).status, 303);  // unsigned: to the sign-in page
+  EXPECT_EQ(send(replica, "nflux_session=" + accounts::SignToken(token, std::string(32, 'x'))).status, 303);
+  std::string changed = cookie_value;
+  changed.back() = changed.back() == 'A' ? 'B' : 'A';
+  EXPECT_EQ(send(replica, "nflux_session=" + changed).status, 303);
+
+  // Without a key (one machine), the cookie is the bare token and a signed one is not accepted.
+  App unsigned_app(nflux::testing::ShippedPipeline(), **other_store, AppOptions{.now = [this] { return now_; }});
+  EXPECT_EQ(send(unsigned_app, "nflux_session=" + token).status, 200);
+  EXPECT_EQ(send(unsigned_app, signed_in.cookie).status, 303);
+}
+
+}  // namespace
+}  // namespace nflux::webapp
