@@ -199,10 +199,7 @@ Status SqlStore::VerifyAccountEvents(VerifyReport& report) const {
     if (AccountEventHash(e) != e.content_hash)
       report.problems.push_back(name + ": content hash " + e.content_hash.substr(0, 19) +
                                 "... does not match the stored event (account, event, detail or time changed)");
-    std::string entry = "audit entry " + std::to_string(row.Int(7));
-    if (row.IsNull(8)) report.problems.push_back(name + ": its " + entry + " is missing");
-    else if (row.Text(8) != EventSubject(e) || row.Text(9) != e.content_hash)
-      report.problems.push_back(name + ": " + entry + " records " + row.Text(8) + ", not this event");
+    CheckAuditEntry(row, 7, 8, name, EventSubject(e), e.content_hash, "event", report);
   }
   if (rc != StepResult::kDone) return Error("reading account events");
   return Status::Ok();

@@ -52,12 +52,9 @@ Result<Feedback> SqlStore::SaveFeedback(Feedback feedback) {
     if (rc != StepResult::kRow) return Error(what);
     feedback.run_id = (*run)->Int(0);
   }
-  {
-    auto next = Sql("SELECT COALESCE(MAX(id), 0) + 1 FROM hook_feedback");
-    if (!next.ok()) return next.status();
-    if ((*next)->Step() != StepResult::kRow) return Error(what);
-    feedback.id = (*next)->Int(0);
-  }
+  auto id = NextId("hook_feedback");
+  if (!id.ok()) return id.status();
+  feedback.id = *id;
   feedback.received_at = NowUtc();
   feedback.content_hash = FeedbackHash(feedback);
   auto entry = AppendAudit(feedback.actor, "feedback", FeedbackSubject(feedback.run_id, feedback.id),
@@ -101,10 +98,7 @@ Status SqlStore::VerifyFeedback(VerifyReport& report) const {
     if (FeedbackHash(f) != f.content_hash)
       report.problems.push_back(name + ": content hash " + f.content_hash.substr(0, 19) +
                                 "... does not match the stored feedback (outcome, detail or metadata changed)");
-    std::string entry = "audit entry " + std::to_string(row.Int(9));
-    if (row.IsNull(10)) report.problems.push_back(name + ": its " + entry + " is missing");
-    else if (row.Text(10) != name || row.Text(11) != f.content_hash)
-      report.problems.push_back(name + ": " + entry + " records " + row.Text(10) + ", not this feedback");
+    CheckAuditEntry(row, 9, 10, name, name, f.content_hash, "feedback", report);
   }
   if (rc != StepResult::kDone) return Error("reading hook feedback");
   return Status::Ok();

@@ -39,13 +39,6 @@ std::optional<int64_t> ParseReleaseId(std::string_view text) {
   return id;
 }
 
-Result<int64_t> SqlStore::NextId(const std::string& table) const {
-  auto next = Sql("SELECT COALESCE(MAX(id), 0) + 1 FROM " + table);
-  if (!next.ok()) return next.status();
-  if ((*next)->Step() != StepResult::kRow) return Error("choosing an id in " + table);
-  return (*next)->Int(0);
-}
-
 Status SqlStore::InsertActivation(const Release& release, const std::string& actor) {
   auto id = NextId("release_activations");
   if (!id.ok()) return id.status();
@@ -157,10 +150,7 @@ Status SqlStore::VerifyReleases(VerifyReport& report) const {
       else if (ReleaseHash(r, row.Text(7), row.Text(8)) != r.content_hash)
         report.problems.push_back(name + ": content hash " + r.content_hash.substr(0, 19) +
                                   "... does not match the stored release (versions, publisher, note or time changed)");
-      std::string entry = "audit entry " + std::to_string(row.Int(9));
-      if (row.IsNull(10)) report.problems.push_back(name + ": its " + entry + " is missing");
-      else if (row.Text(10) != PublishedSubject(r.id) || row.Text(11) != r.content_hash)
-        report.problems.push_back(name + ": " + entry + " records " + row.Text(10) + ", not this release");
+      CheckAuditEntry(row, 9, 10, name, PublishedSubject(r.id), r.content_hash, "release", report);
     }
     if (rc != StepResult::kDone) return Error("reading releases");
   }
@@ -178,10 +168,7 @@ Status SqlStore::VerifyReleases(VerifyReport& report) const {
     if (ActivationHash(id, release_id, row.Text(2), row.Text(3), release_hashes[release_id]) != hash)
       report.problems.push_back(name + ": content hash " + hash.substr(0, 19) +
                                 "... does not match the stored activation (release, time or actor changed)");
-    std::string entry = "audit entry " + std::to_string(row.Int(5));
-    if (row.IsNull(6)) report.problems.push_back(name + ": its " + entry + " is missing");
-    else if (row.Text(6) != ActivatedSubject(release_id) || row.Text(7) != hash)
-      report.problems.push_back(name + ": " + entry + " records " + row.Text(6) + ", not this activation");
+    CheckAuditEntry(row, 5, 6, name, ActivatedSubject(release_id), hash, "activation", report);
   }
   if (rc != StepResult::kDone) return Error("reading release activations");
   return Status::Ok();

@@ -128,6 +128,13 @@ Result<std::string> SqlStore::StoreBundle(const Bundle& bundle) {
   return hash;
 }
 
+Result<int64_t> SqlStore::NextId(const std::string& table) const {
+  auto next = Sql("SELECT COALESCE(MAX(id), 0) + 1 FROM " + table);
+  if (!next.ok()) return next.status();
+  if ((*next)->Step() != StepResult::kRow) return Error("choosing an id in " + table);
+  return (*next)->Int(0);
+}
+
 // Reads the head inside the caller's write transaction, so no other writer can take its place.
 Result<AuditEntry> SqlStore::AppendAudit(const std::string& actor, const std::string& kind,
                                             const std::string& subject, const std::string& content_hash) {
@@ -279,15 +286,12 @@ Result<int64_t> SqlStore::InsertRun(RunToStore& run) {
   if (!knowledge_hash.ok()) return knowledge_hash.status();
   auto rules_hash = StoreBundle(run.rules);
   if (!rules_hash.ok()) return rules_hash.status();
+  // The id is chosen inside the write transaction: no other writer can take it.
+  auto id = NextId("runs");
+  if (!id.ok()) return id.status();
   RunRow row;
-  {
-    // The id is chosen inside the write transaction: no other writer can take it.
-    auto next = Sql("SELECT COALESCE(MAX(id), 0) + 1 FROM runs");
-    if (!next.ok()) return next.status();
-    if ((*next)->Step() != StepResult::kRow) return Error("choosing a run id");
-    row.summary = {(*next)->Int(0), NowUtc(), run.actor, run.origin, run.case_id, run.case_version,
-                   run.knowledge.version, run.rules.version, run.engine_version, run.release_id};
-  }
+  row.summary = {*id, NowUtc(), run.actor, run.origin, run.case_id, run.case_version,
+                 run.knowledge.version, run.rules.version, run.engine_version, run.release_id};
   run.evaluation["trace_id"] = RunName(row.summary.id);
   auto options = DumpJson(run.options, "the run's options");
   auto evaluation_text = DumpJson(run.evaluation, "the evaluation");

@@ -17,6 +17,13 @@ namespace nflux::store {
 std::string CaseSubject(const std::string& case_id, int version);
 // An audit_log row read as sequence, at, actor, kind, subject, content_hash, prev_hash, entry_hash.
 AuditEntry ReadAuditEntry(const Statement& row);
+// Verify(): the audit entry a chained row names is there and records `subject` with `content_hash`;
+// `row` holds the entry's sequence at `sequence_column` and, LEFT JOINed, its subject and content
+// hash at `subject_column` and the one after. A problem names the row as `name` and what it is
+// (`what`: "run", "case version"...).
+void CheckAuditEntry(const Statement& row, int sequence_column, int subject_column, const std::string& name,
+                     const std::string& subject, const std::string& content_hash, const std::string& what,
+                     VerifyReport& report);
 
 // The schema a new PostgreSQL database is created at (pg_schema.cc).
 inline constexpr int kPgFirstSchemaVersion = 4;
@@ -106,7 +113,7 @@ class SqlStore final : public Store {
   Result<int64_t> InsertRun(RunToStore& run);
   Status InsertHookCards(int64_t run_id, const std::vector<std::string>& cards);  // hooks.cc
   Status InsertAccountEvent(AccountEvent& event);  // accounts.cc: the event and its audit entry
-  Result<int64_t> NextId(const std::string& table) const;  // releases.cc: MAX(id) + 1, under the write lock
+  Result<int64_t> NextId(const std::string& table) const;  // MAX(id) + 1: call under the write lock
   Status InsertActivation(const Release& release, const std::string& actor);
   Status StoreKnowledgeTables(const knowledge::KnowledgeBase& kb, const std::string& source_dir);
   Status InsertBuild(const knowledge::KnowledgeBase& kb, const Bundle& knowledge, const Bundle& rules,

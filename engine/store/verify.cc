@@ -14,6 +14,18 @@ std::string Short(const std::string& hash) { return hash.size() > 19 ? hash.subs
 
 }  // namespace
 
+void CheckAuditEntry(const Statement& row, int sequence_column, int subject_column, const std::string& name,
+                     const std::string& subject, const std::string& content_hash, const std::string& what,
+                     VerifyReport& report) {
+  std::string entry = "audit entry " + std::to_string(row.Int(sequence_column));
+  if (row.IsNull(subject_column)) {
+    report.problems.push_back(name + ": its " + entry + " is missing");
+  } else if (row.Text(subject_column) != subject || row.Text(subject_column + 1) != content_hash) {
+    report.problems.push_back(name + ": " + entry + " records " + row.Text(subject_column) + " with content hash " +
+                              Short(row.Text(subject_column + 1)) + ", not this " + what);
+  }
+}
+
 Result<VerifyReport> SqlStore::Verify() const {
   VerifyReport report;
   std::map<std::string, std::string> blob_names;  // blob hash -> "rules file sleep.rules"
@@ -140,11 +152,7 @@ Status SqlStore::VerifyCaseVersions(VerifyReport& report) const {
       report.problems.push_back(name + ": content hash " + Short(v.content_hash) +
                                 " does not match the stored case version (submitted or normalised text or metadata "
                                 "changed)");
-    std::string entry = "audit entry " + std::to_string(row.Int(7));
-    if (row.IsNull(8)) report.problems.push_back(name + ": its " + entry + " is missing");
-    else if (row.Text(8) != name || row.Text(9) != v.content_hash)
-      report.problems.push_back(name + ": " + entry + " records " + row.Text(8) + " with content hash " +
-                                Short(row.Text(9)) + ", not this case version");
+    CheckAuditEntry(row, 7, 8, name, name, v.content_hash, "case version", report);
   }
   if (rc != StepResult::kDone) return Error("reading case versions");
   return Status::Ok();
@@ -176,11 +184,7 @@ Status SqlStore::VerifyRuns(VerifyReport& report) const {
     if (RunHash(s, {options, evaluation, trace, case_hash, knowledge_hash, rules_hash}) != content_hash)
       report.problems.push_back(name + ": content hash " + Short(content_hash) +
                                 " does not match the stored run (evaluation, trace or metadata changed)");
-    std::string entry = "audit entry " + std::to_string(row.Int(13));
-    if (row.IsNull(17)) report.problems.push_back(name + ": its " + entry + " is missing");
-    else if (row.Text(17) != name || row.Text(18) != content_hash)
-      report.problems.push_back(name + ": " + entry + " records " + row.Text(17) + " with content hash " +
-                                Short(row.Text(18)) + ", not this run");
+    CheckAuditEntry(row, 13, 17, name, name, content_hash, "run", report);
   }
   if (rc != StepResult::kDone) return Error("reading runs");
   return Status::Ok();
