@@ -39,7 +39,7 @@ nlohmann::ordered_json RunSummaryJson(const store::RunSummary& run) {
           {"actor", run.actor},                    {"origin", run.origin},
           {"case_id", run.case_id},                {"case_version", run.case_version},
           {"knowledge", run.knowledge_version},    {"rules", run.rules_version},
-          {"engine", run.engine_version}};
+          {"engine", run.engine_version},          {"release", run.release_id}};
 }
 
 int RunList(Context& context, const AuditArgs& args) {
@@ -59,7 +59,8 @@ int RunList(Context& context, const AuditArgs& args) {
             << std::setw(9) << "version" << std::setw(16) << "by" << "origin\n";
   for (const auto& run : *runs)
     std::cout << std::setw(12) << store::RunName(run.id) << std::setw(26) << run.created_at << std::setw(28)
-              << run.case_id << std::setw(9) << run.case_version << std::setw(16) << run.actor << run.origin << "\n";
+              << run.case_id << std::setw(9) << run.case_version << std::setw(16) << (run.actor + " ") << run.origin
+              << "\n";
   std::cout << runs->size() << " run(s)\n";
   return kExitOk;
 }

@@ -313,7 +313,7 @@ void SetupKbCommand(CLI::App* kb, Context& context) {
   AddKnowledgeSourceOptions(export_command, context.options);
   export_command->callback([&context, args] { context.exit_code = RunExport(context, args->format, args->output); });
 
-  auto* build = kb->add_subcommand("build", "Validate and compile the knowledge base into the SQLite database (--db)");
+  auto* build = kb->add_subcommand("build", "Validate and compile the knowledge base into the store (--db)");
   build->callback([&context] { context.exit_code = RunBuild(context); });
 }
 

@@ -79,7 +79,7 @@ int Main(int argc, char** argv) {
   app.add_option("--knowledge", context.options.knowledge_dir, "Knowledge base folder (default: knowledge/)");
   app.add_option("--rules", context.options.rules_dir, "Rule base folder (default: rules/)");
   app.add_option("--db", context.options.db_path,
-                 "SQLite database (default: $NFLUX_DB, else ~/.local/share/nflux/nflux.db)");
+                 "The store: a SQLite file or a postgresql:// URL (default: $NFLUX_DB, else ~/.local/share/nflux/nflux.db)");
   app.add_flag("--no-snapshot", context.options.no_snapshot,
                "Open the knowledge and rules from their sources, not from the compiled snapshot (also NFLUX_SNAPSHOT=off)");
   for (const auto& command : kCommands) command.setup(app.add_subcommand(command.name, command.help), context);

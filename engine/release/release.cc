@@ -1,5 +1,8 @@
 #include "release/release.h"
 
+#include <pthread.h>
+
+#include <csignal>
 #include <filesystem>
 
 #include "audit/audit.h"
@@ -98,12 +101,12 @@ Result<std::unique_ptr<Follower>> Follower::Start(Options options) {
   if (!opened.ok()) return opened.status();
   auto handle = std::make_shared<pipeline::PipelineHandle>(std::shared_ptr<const pipeline::Pipeline>(std::move(*opened)));
   return std::unique_ptr<Follower>(
-      new Follower(std::move(options), std::move(store).value(), std::move(**active), std::move(handle)));
+      new Follower(std::move(options), std::move(store).value(), (*active)->id, std::move(handle)));
 }
 
-Follower::Follower(Options options, std::unique_ptr<store::Store> store, store::Release active,
+Follower::Follower(Options options, std::unique_ptr<store::Store> store, int64_t active_id,
                    std::shared_ptr<pipeline::PipelineHandle> handle)
-    : options_(std::move(options)), store_(std::move(store)), handle_(std::move(handle)), current_(active.id) {
+    : options_(std::move(options)), store_(std::move(store)), handle_(std::move(handle)), current_(active_id) {
   thread_ = std::thread([this] { Poll(); });
 }
 
@@ -117,6 +120,12 @@ Follower::~Follower() {
 }
 
 void Follower::Poll() {
+  // Signals are the service's (server::StopOnSignals waits for SIGTERM on a thread of its own): this
+  // thread, started before that one, must never take them, else a SIGTERM would end the process
+  // with requests in flight instead of stopping the server.
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);
   std::unique_lock lock(mutex_);
   while (!wake_.wait_for(lock, options_.interval, [this] { return stopping_; })) {
     lock.unlock();

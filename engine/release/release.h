@@ -77,7 +77,7 @@ class Follower {
   int64_t current_release() const { return current_.load(); }
 
  private:
-  Follower(Options options, std::unique_ptr<store::Store> store, store::Release active,
+  Follower(Options options, std::unique_ptr<store::Store> store, int64_t active_id,
            std::shared_ptr<pipeline::PipelineHandle> handle);
   void Poll();  // the thread: until stopped, every interval
   void Log(const std::string& line) const {

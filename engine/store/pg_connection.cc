@@ -21,11 +21,11 @@ namespace {
 #define NFLUX_LIBPQ_FUNCTIONS(X)                                                                           \
   X(PQclear) X(PQconnectdbParams) X(PQerrorMessage) X(PQexec) X(PQexecPrepared) X(PQfinish) X(PQfreemem) \
   X(PQgetisnull) X(PQgetlength) X(PQgetvalue) X(PQntuples) X(PQprepare) X(PQresultErrorField)           \
-  X(PQresultStatus) X(PQsetNoticeProcessor) X(PQstatus) X(PQtransactionStatus)  \
+  X(PQresultStatus) X(PQreset) X(PQsetNoticeProcessor) X(PQstatus) X(PQtransactionStatus)  \
   X(PQunescapeBytea)
 
 struct Libpq {
-#define NFLUX_LIBPQ_MEMBER(name) decltype(&::name) name = nullptr;
+#define NFLUX_LIBPQ_MEMBER(name) decltype(&::name) name = nullptr;  // NOLINT(bugprone-macro-parentheses)
   NFLUX_LIBPQ_FUNCTIONS(NFLUX_LIBPQ_MEMBER)
 #undef NFLUX_LIBPQ_MEMBER
 };
@@ -56,6 +56,19 @@ constexpr const char* kWriteLockKey = "474989131128";
 // SQLSTATEs that mean another writer held a lock too long (lock_timeout) or a deadlock was broken.
 bool IsLockState(const std::string& state) { return state == "55P03" || state == "40P01"; }
 
+// libpq's multi-line messages ("FATAL: ...\nserver closed the connection...\n\tThis probably...")
+// as one line, as SQLite's: what a log line or a JSON error can carry.
+std::string OneLine(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\n' || c == '\t' || c == '\r') c = ' ';
+    if (c == ' ' && (out.empty() || out.back() == ' ')) continue;
+    out += c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
 // `?` -> `$1`, `$2`...; `?3` -> `$3`. Quoted texts are left alone.
 std::string Renumber(const std::string& sql) {
   std::string out;
@@ -80,7 +93,8 @@ class PgConnection;
 
 class PgStatement final : public Statement {
  public:
-  PgStatement(PgConnection* connection, std::string name) : connection_(connection), name_(std::move(name)) {}
+  PgStatement(PgConnection* connection, std::string name, std::string sql, uint64_t generation)
+      : connection_(connection), name_(std::move(name)), sql_(std::move(sql)), generation_(generation) {}
   ~PgStatement() override { Reset(); }
   PgStatement(const PgStatement&) = delete;
   PgStatement& operator=(const PgStatement&) = delete;
@@ -134,6 +148,8 @@ class PgStatement final : public Statement {
 
   PgConnection* connection_;
   std::string name_;
+  std::string sql_;      // as sent to the server ($N placeholders)
+  uint64_t generation_;  // the connection's generation it was prepared in (a reconnect drops it)
   std::vector<std::string> values_;
   std::vector<int> formats_;
   PGresult* result_ = nullptr;  // the whole result, fetched by the first Step()
@@ -142,7 +158,7 @@ class PgStatement final : public Statement {
 
 class PgConnection final : public Connection {
  public:
-  explicit PgConnection(PGconn* conn) : conn_(conn) {}
+  PgConnection(PGconn* conn, std::string setup) : conn_(conn), setup_(std::move(setup)) {}
   ~PgConnection() override {
     statements_.clear();
     Lib().PQfinish(conn_);
@@ -153,21 +169,48 @@ class PgConnection final : public Connection {
   Backend backend() const override { return Backend::kPostgres; }
 
   Result<Query> Prepare(const std::string& sql) override {
+    // A lost connection (the server restarted) is opened again. A transaction that was open on it
+    // is gone, and nothing runs in its place: the store stops a write at its first error, and a
+    // statement of a batch meets a new session where SAVEPOINT fails ("no transaction block").
+    if (Lib().PQstatus(conn_) == CONNECTION_BAD && !Reconnect()) return Status::IOError(last_error_);
     auto found = statements_.find(sql);
     if (found == statements_.end()) {
       std::string name = "nflux_" + std::to_string(statements_.size() + 1);
-      PGresult* result = Lib().PQprepare(conn_, name.c_str(), Renumber(sql).c_str(), 0, nullptr);
-      bool ok = Check(result);
-      Lib().PQclear(result);
-      if (!ok) {
+      std::string renumbered = Renumber(sql);
+      if (!PrepareOnServer(name, renumbered)) {
         std::string message = "preparing '" + sql + "': " + last_error_;
         // Class 42 (syntax, undefined table or column) is a bug in our SQL; the rest is the server's.
         if (last_state_.starts_with("42")) return Status::Internal(std::move(message));
         return Status::IOError(std::move(message));
       }
-      found = statements_.emplace(sql, std::make_unique<PgStatement>(this, std::move(name))).first;
+      found = statements_.emplace(sql, std::make_unique<PgStatement>(this, std::move(name), std::move(renumbered),
+                                                                     generation_)).first;
     }
     return Query(found->second.get());
+  }
+
+  bool PrepareOnServer(const std::string& name, const std::string& sql) {
+    PGresult* result = Lib().PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr);
+    bool ok = Check(result);
+    Lib().PQclear(result);
+    return ok;
+  }
+  uint64_t generation() const { return generation_; }
+
+  // A new session on the same URL, set up as the first; its statements are prepared again on use.
+  bool Reconnect() {
+    Lib().PQreset(conn_);
+    if (Lib().PQstatus(conn_) != CONNECTION_OK) {
+      last_state_.clear();
+      last_error_ = OneLine(Lib().PQerrorMessage(conn_));
+      last_error_ += " (the connection to the server is lost and could not be opened again)";
+      return false;
+    }
+    ++generation_;
+    PGresult* result = Lib().PQexec(conn_, setup_.c_str());
+    bool ok = Check(result);
+    Lib().PQclear(result);
+    return ok;
   }
 
   Status ExecScript(const char* sql, const std::string& what) override {
@@ -199,14 +242,15 @@ class PgConnection final : public Connection {
     // The primary message alone ("canceling statement due to lock timeout"), without libpq's
     // "ERROR:  " and its DETAIL and CONTEXT lines: one line, as SQLite's messages.
     const char* primary = result ? Lib().PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
-    last_error_ = primary && *primary ? primary : Lib().PQerrorMessage(conn_);
-    while (!last_error_.empty() && (last_error_.back() == '\n' || last_error_.back() == ' ')) last_error_.pop_back();
+    last_error_ = OneLine(primary && *primary ? primary : Lib().PQerrorMessage(conn_));
     if (Lib().PQstatus(conn_) == CONNECTION_BAD) last_error_ += " (the connection to the server is lost)";
     return false;
   }
 
  private:
   Status Begin(const std::string& sql, const std::string& what) {
+    // A transaction starts here: whatever was open on a lost connection is gone already.
+    if (Lib().PQstatus(conn_) == CONNECTION_BAD && !Reconnect()) return Status::IOError(what + ": " + last_error_);
     PGresult* result = Lib().PQexec(conn_, sql.c_str());
     bool ok = Check(result);
     Lib().PQclear(result);
@@ -218,11 +262,17 @@ class PgConnection final : public Connection {
   }
 
   PGconn* conn_;
+  std::string setup_;        // the session's settings, run again after a reconnect
+  uint64_t generation_ = 0;  // how many times the connection was opened again
   std::map<std::string, std::unique_ptr<PgStatement>, std::less<>> statements_;
   std::string last_error_, last_state_;
 };
 
 StepResult PgStatement::Step() {
+  if (!result_ && generation_ != connection_->generation()) {
+    if (!connection_->PrepareOnServer(name_, sql_)) return StepResult::kError;
+    generation_ = connection_->generation();
+  }
   if (!result_) {
     std::vector<const char*> values;
     std::vector<int> lengths;
@@ -258,29 +308,28 @@ Result<std::unique_ptr<Connection>> OpenPostgresConnection(const std::string& ur
   PGconn* conn = Lib().PQconnectdbParams(keywords, values, 1);
   if (!conn) return Status::IOError(RedactPassword(url) + ": cannot connect: out of memory");
   if (Lib().PQstatus(conn) != CONNECTION_OK) {
-    std::string message = Lib().PQerrorMessage(conn);
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    std::string message = OneLine(Lib().PQerrorMessage(conn));
     Lib().PQfinish(conn);
     return Status::IOError(RedactPassword(url) + ": cannot connect: " + message);
   }
   Lib().PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);  // "relation exists, skipping" is not news
-  auto connection = std::make_unique<PgConnection>(conn);
   // A writer waits this long for the write lock, as SQLite's busy timeout; UTC timestamps.
   std::string setup = "SET lock_timeout = " + std::to_string(busy_timeout_ms) + "; SET TIME ZONE 'UTC'";
   // Read-only: the server refuses any write on this connection, as SQLite's read-only open does.
   if (mode == Mode::kReadOnly) setup += "; SET default_transaction_read_only = on";
+  auto connection = std::make_unique<PgConnection>(conn, setup);
   if (Status status = connection->ExecScript(setup.c_str(), "configuring the session"); !status.ok())
     return status.WithContext(RedactPassword(url));
   return std::unique_ptr<Connection>(std::move(connection));
 }
 
-std::string RedactPassword(const std::string& url) {
-  if (!IsPostgresLocation(url)) return url;
-  size_t scheme = url.find("://") + 3;
-  size_t at = url.find('@', scheme);
-  size_t colon = url.find(':', scheme);
-  if (at == std::string::npos || colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon + 1) + "***" + url.substr(at);
+std::string RedactPassword(const std::string& location) {
+  if (!IsPostgresLocation(location)) return location;
+  size_t scheme = location.find("://") + 3;
+  size_t at = location.find('@', scheme);
+  size_t colon = location.find(':', scheme);
+  if (at == std::string::npos || colon == std::string::npos || colon > at) return location;
+  return location.substr(0, colon + 1) + "***" + location.substr(at);
 }
 
 }  // namespace nflux::store
