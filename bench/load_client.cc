@@ -24,33 +24,17 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "load_support.h"
+
 namespace {
+
+using nflux::bench::OwnCpuSeconds;
+using nflux::bench::Prefetch;
+using nflux::bench::ProcessCpuSeconds;
+using nflux::bench::ReadFile;
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// The prefetch a patient-view call carries, as load.mjs builds it: the patient and one searchset
-// Bundle per prefetch key.
-json Prefetch(const json& record) {
-  auto by_type = [&](const std::string& type) {
-    json entries = json::array();
-    for (const auto& entry : record["entry"])
-      if (entry["resource"]["resourceType"] == type) entries.push_back({{"resource", entry["resource"]}});
-    return json{{"resourceType", "Bundle"}, {"type", "searchset"}, {"entry", entries}};
-  };
-  return {{"patient", record["entry"][0]["resource"]},
-          {"observations", by_type("Observation")},
-          {"medicationStatements", by_type("MedicationStatement")},
-          {"medicationRequests", by_type("MedicationRequest")},
-          {"conditions", by_type("Condition")}};
-}
 
 double ResidentMb(int pid) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
@@ -58,25 +42,6 @@ double ResidentMb(int pid) {
   while (std::getline(status, line))
     if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
   return 0;
-}
-
-// User + system CPU seconds of process `pid` (/proc/PID/stat fields 14 and 15).
-double ProcessCpuSeconds(int pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  std::istringstream fields(text.substr(text.rfind(')') + 2));  // after "pid (comm) "
-  std::string field;
-  long ticks = 0;
-  for (int i = 3; i <= 15 && fields >> field; ++i)
-    if (i >= 14) ticks += std::stol(field);
-  return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double OwnCpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 struct Shared {

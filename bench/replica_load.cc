@@ -41,7 +41,14 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "load_support.h"
+
 namespace {
+
+using nflux::bench::OwnCpuSeconds;
+using nflux::bench::Prefetch;
+using nflux::bench::ProcessCpuSeconds;
+using nflux::bench::ReadFile;
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
@@ -57,49 +64,6 @@ struct Options {
   int proxy_pid = 0;
 };
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// The prefetch a patient-view call carries, as bench/load_client.cc builds it: the patient and one
-// searchset Bundle per prefetch key.
-json Prefetch(const json& record) {
-  auto by_type = [&](const std::string& type) {
-    json entries = json::array();
-    for (const auto& entry : record["entry"])
-      if (entry["resource"]["resourceType"] == type) entries.push_back({{"resource", entry["resource"]}});
-    return json{{"resourceType", "Bundle"}, {"type", "searchset"}, {"entry", entries}};
-  };
-  return {{"patient", record["entry"][0]["resource"]},
-          {"observations", by_type("Observation")},
-          {"medicationStatements", by_type("MedicationStatement")},
-          {"medicationRequests", by_type("MedicationRequest")},
-          {"conditions", by_type("Condition")}};
-}
-
-// User + system CPU seconds of process `pid` (/proc/PID/stat fields 14 and 15); 0 once it is gone.
-double ProcessCpuSeconds(int pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  if (text.empty()) return 0;
-  std::istringstream fields(text.substr(text.rfind(')') + 2));  // after "pid (comm) "
-  std::string field;
-  long ticks = 0;
-  for (int i = 3; i <= 15 && fields >> field; ++i)
-    if (i >= 14) ticks += std::stol(field);
-  return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double OwnCpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
 
 struct CpuMark {
   double service = 0, proxy = 0, store = 0, client = 0;
