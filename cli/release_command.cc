@@ -2,7 +2,6 @@
 // one validated knowledge + rule version in the store for every `nflux serve --from-release`
 // replica (engine/release). Publishing and activating act as an author's or admin's account, whose
 // password is asked (or read with --password-stdin) and checked as a web sign-in is.
-#include <chrono>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -26,9 +25,7 @@ Result<std::string> ActAs(store::Store& store, const ReleaseArgs& args, const st
   auto password = ReadPassword(args.password_stdin, /*confirm=*/false);
   if (!password.ok()) return password.status();
   accounts::Accounts accounts(store);
-  const int64_t now =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  auto role = accounts.Authenticate(args.account, *password, now, purpose);
+  auto role = accounts.Authenticate(args.account, *password, accounts::UnixNow(), purpose);
   if (!role.ok()) return role.status();
   if (*role != accounts::Role::kAuthor && *role != accounts::Role::kAdmin)
     return Status::Unauthenticated("account " + args.account + " is a " + std::string(accounts::Name(*role)) +

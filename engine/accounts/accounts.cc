@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <ctime>
 
 #include "base/text.h"
@@ -103,6 +104,10 @@ std::string TokenSignature(std::string_view token, std::string_view key) {
 }
 
 }  // namespace
+
+int64_t UnixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 std::string SignToken(std::string_view token, std::string_view key) {
   return std::string(token) + "." + TokenSignature(token, key);

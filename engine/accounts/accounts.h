@@ -54,6 +54,9 @@ std::string NewToken();
 // Constant-time comparison of two tokens (a CSRF token from a form against the session's).
 bool SameToken(std::string_view a, std::string_view b);
 
+// The clock sessions and locks are measured on: Unix seconds, now.
+int64_t UnixNow();
+
 // A session cookie signed with a key every service replica shares: "TOKEN.HMAC" (HMAC-SHA-256,
 // base64url). A replica checks the signature before it looks the session up, so a forged or
 // foreign cookie costs no database read. VerifySignedToken: the token, or nullopt when the

@@ -102,10 +102,6 @@ void Harden(HttpResponse& response, bool report) {
   if (!report) response.headers["X-Frame-Options"] = "DENY";
 }
 
-int64_t SystemNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 // "/app/cases/c-1" -> "c-1" (percent-decoded); nullopt for another prefix.
 std::optional<std::string> Tail(const std::string& path, std::string_view prefix) {
   if (!path.starts_with(prefix) || path.size() == prefix.size()) return std::nullopt;
@@ -186,7 +182,7 @@ App::App(const pipeline::Pipeline& pipeline, store::Store& store, AppOptions opt
 
 App::App(std::shared_ptr<const pipeline::PipelineHandle> pipelines, store::Store& store, AppOptions options)
     : pipelines_(std::move(pipelines)), store_(store), options_(std::move(options)) {
-  if (!options_.now) options_.now = SystemNow;
+  if (!options_.now) options_.now = accounts::UnixNow;
 }
 
 bool App::Serves(const std::string& path) { return path == "/app" || path.starts_with("/app/"); }

@@ -22,7 +22,7 @@ class AuditRecord : public store::testing::BackendTest {
     return store::testing::OpenOrFail(backend() == store::testing::Backend::kSqlite ? ":memory:" : location());
   }
 };
-INSTANTIATE_TEST_SUITE_P(Backends, AuditRecord, store::testing::AllBackends(), store::testing::BackendName);
+NFLUX_ON_EVERY_BACKEND(AuditRecord);
 
 CaseStoreOptions With(StoreMode mode, const std::string& id, const std::string& source = "") {
   CaseStoreOptions options;

@@ -3,8 +3,7 @@
 // tests/store/pg_cluster.h), stores through OpenStore as every caller does, and reaches behind the
 // store's back through RawDatabase (counts, locks, tampering) in the backend's own SQL.
 //
-//   class StoreRuns : public testing::BackendTest {};
-//   INSTANTIATE_TEST_SUITE_P(Backends, StoreRuns, testing::AllBackends(), testing::BackendName);
+//   NFLUX_BACKEND_SUITE(StoreRuns);   // or, for a fixture of its own: NFLUX_ON_EVERY_BACKEND(Suite)
 //   TEST_P(StoreRuns, Something) {
 //     auto store = OpenOrFail(location());
 //     RawDatabase raw(backend(), location());
@@ -46,6 +45,15 @@ inline ::testing::internal::ParamGenerator<Backend> AllBackends() {
 }
 // The test name's suffix: "sqlite" or "postgres".
 inline std::string BackendName(const ::testing::TestParamInfo<Backend>& info) { return BackendText(info.param); }
+
+// Runs every TEST_P of `Suite` (a BackendTest) on both backends: Backends/Suite.Test/sqlite, /postgres.
+#define NFLUX_ON_EVERY_BACKEND(Suite)                                                           \
+  INSTANTIATE_TEST_SUITE_P(Backends, Suite, ::nflux::store::testing::AllBackends(), \
+                           ::nflux::store::testing::BackendName)
+// A suite with nothing of its own but BackendTest, on both backends.
+#define NFLUX_BACKEND_SUITE(Suite)                               \
+  class Suite : public ::nflux::store::testing::BackendTest {}; \
+  NFLUX_ON_EVERY_BACKEND(Suite)
 
 // pg_advisory_xact_lock's key for the store's one write lock (engine/store/pg_connection.cc).
 inline constexpr const char* kPgWriteLockKey = "474989131128";

@@ -37,14 +37,10 @@ using testing::SampleRules;
 using testing::SampleRun;
 using testing::TestDatabase;
 
-class StoreTamper : public testing::BackendTest {};
-INSTANTIATE_TEST_SUITE_P(Backends, StoreTamper, testing::AllBackends(), testing::BackendName);
-class StoreAtomicity : public testing::BackendTest {};
-INSTANTIATE_TEST_SUITE_P(Backends, StoreAtomicity, testing::AllBackends(), testing::BackendName);
-class StoreConcurrency : public testing::BackendTest {};
-INSTANTIATE_TEST_SUITE_P(Backends, StoreConcurrency, testing::AllBackends(), testing::BackendName);
-class StoreCrash : public testing::BackendTest {};
-INSTANTIATE_TEST_SUITE_P(Backends, StoreCrash, testing::AllBackends(), testing::BackendName);
+NFLUX_BACKEND_SUITE(StoreTamper);
+NFLUX_BACKEND_SUITE(StoreAtomicity);
+NFLUX_BACKEND_SUITE(StoreConcurrency);
+NFLUX_BACKEND_SUITE(StoreCrash);
 
 CaseVersion Version(const std::string& case_id, const std::string& submitted) {
   return CaseVersion{.case_id = case_id, .actor = "dr_who", .submitted = submitted, .normalised = "{\"n\": 1}"};

@@ -42,18 +42,12 @@ CaseVersion Visit(const std::string& case_id, const std::string& submitted) {
                      .normalised = "{\"normalised\": " + json(submitted).dump() + "}"};
 }
 
-class StoreCases : public testing::BackendTest {};
-INSTANTIATE_TEST_SUITE_P(Backends, StoreCases, testing::AllBackends(), testing::BackendName);
-class StoreRuns : public testing::BackendTest {};
-INSTANTIATE_TEST_SUITE_P(Backends, StoreRuns, testing::AllBackends(), testing::BackendName);
-class StoreBuilds : public testing::BackendTest {};
-INSTANTIATE_TEST_SUITE_P(Backends, StoreBuilds, testing::AllBackends(), testing::BackendName);
-class StoreErrors : public testing::BackendTest {};
-INSTANTIATE_TEST_SUITE_P(Backends, StoreErrors, testing::AllBackends(), testing::BackendName);
-class StoreModes : public testing::BackendTest {};
-INSTANTIATE_TEST_SUITE_P(Backends, StoreModes, testing::AllBackends(), testing::BackendName);
-class StoreText : public testing::BackendTest {};
-INSTANTIATE_TEST_SUITE_P(Backends, StoreText, testing::AllBackends(), testing::BackendName);
+NFLUX_BACKEND_SUITE(StoreCases);
+NFLUX_BACKEND_SUITE(StoreRuns);
+NFLUX_BACKEND_SUITE(StoreBuilds);
+NFLUX_BACKEND_SUITE(StoreErrors);
+NFLUX_BACKEND_SUITE(StoreModes);
+NFLUX_BACKEND_SUITE(StoreText);
 
 TEST_P(StoreCases, VersionsAreNumberedKeptAndNeverOverwritten) {
   auto store = OpenOrFail(location());
