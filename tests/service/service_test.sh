@@ -16,6 +16,9 @@ fail() { echo "service_test: $*" >&2; [ -f "$tmp/serve.log" ] && sed 's/^/  serv
 
 # Starts nflux serve with the given options; sets pid and port (read from "listening on ...").
 start_server() {
+  # The log exists before the server starts: the background shell opens it asynchronously, and the
+  # loop below must not read a file that is not there yet.
+  : >"$tmp/serve.log"
   "$NFLUX" --db "$tmp/nflux.db" serve --threads 4 --read-timeout 1 --max-body 1048576 "$@" 2>"$tmp/serve.log" &
   pid=$!
   for _ in $(seq 300); do
