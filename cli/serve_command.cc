@@ -75,10 +75,14 @@ std::optional<Pipelines> OpenPipelines(Context& context, const ServeArgs& args) 
 int RunServe(Context& context, const ServeArgs& args) {
   auto pipelines = OpenPipelines(context, args);
   if (!pipelines) return context.exit_code;
-  std::unique_ptr<store::Store> store;
+  // One pool of store connections for the service and the web app: a connection per worker thread
+  // at most (a request leases one for its length), opened as requests need them.
+  std::unique_ptr<store::StorePool> stores;
   if (!args.no_store) {
-    store = OpenStoreOrReport(context, store::Mode::kReadWrite);
-    if (!store) return context.exit_code;
+    stores = std::make_unique<store::StorePool>(ResolveDbPath(context.options), store::Mode::kReadWrite,
+                                                static_cast<size_t>(server::WorkerThreads(args.server)));
+    // The first connection opens (and migrates) the database now, so that a bad one stops here.
+    if (auto first = stores->Acquire(); !first.ok()) return Fail(first.status());
   }
   server::HttpFhirClient fhir_client;
   cds::ServiceOptions options;
@@ -95,14 +99,9 @@ int RunServe(Context& context, const ServeArgs& args) {
       return claims.ok() ? Status::Ok() : claims.status();
     };
   }
-  cds::Service service(pipelines->handle, store.get(), options);
-  // The web app has its own connection to the store (a Store is one connection; SQLite lets two
-  // writers take turns), so that pages never wait on the hook service's group commits.
-  std::unique_ptr<store::Store> app_store;
+  cds::Service service(pipelines->handle, stores.get(), options);
   std::optional<webapp::App> app;
-  if (store) {
-    app_store = OpenStoreOrReport(context, store::Mode::kReadWrite);
-    if (!app_store) return context.exit_code;
+  if (stores) {
     webapp::AppOptions app_options{.secure_cookies = args.secure_cookies};
     std::string key_file = args.session_key_file;
     if (const char* env = std::getenv("NFLUX_SESSION_KEY_FILE"); key_file.empty() && env) key_file = env;
@@ -111,7 +110,7 @@ int RunServe(Context& context, const ServeArgs& args) {
       if (!key.ok()) return Fail(key.status());
       app_options.session_key = std::move(key).value();
     }
-    app.emplace(pipelines->handle, *app_store, std::move(app_options));
+    app.emplace(pipelines->handle, *stores, std::move(app_options));
   }
   server::Server http(
       [&service, &app](const cds::HttpRequest& request) {
@@ -123,7 +122,7 @@ int RunServe(Context& context, const ServeArgs& args) {
   if (!port.ok()) return Fail(port.status());
   if (app) std::cerr << "web app: http://" << args.server.host << ":" << *port << "/app/" << std::endl;
   std::cerr << "listening on http://" << args.server.host << ":" << *port << " (storing "
-            << (store ? "runs in " + store->Describe() : std::string("nothing: --no-store"))
+            << (stores ? "runs in " + store::RedactPassword(stores->location()) : std::string("nothing: --no-store"))
             << (authenticator ? "; JWT bearer tokens required" : "") << ")" << std::endl;
   if (Status served = http.Run(); !served.ok()) return Fail(served);
   std::cerr << "stopped" << (stop.signalled() ? " on a signal" : "") << "; every request answered" << std::endl;

@@ -2,7 +2,7 @@
 // into a FHIR Bundle evaluated through the pipeline, cards made from the evaluation, hook runs and
 // card feedback stored (shared/contracts/fhir.md, "CDS Hooks 2.0 out").
 //
-//   cds::Service service(pipeline, store.get(), options);           // store may be null: nothing stored
+//   cds::Service service(pipeline, &stores, options);   // a store::StorePool; may be null: nothing stored
 //   cds::HttpResponse response = service.Handle({"POST", "/cds-services/neuroflux-patient-view", {}, body});
 //
 // Handle() is the whole service: engine/server only moves bytes between sockets and it, so tests
@@ -12,16 +12,18 @@
 // POST /cds-services/{id}/feedback, POST /evaluate (case or FHIR in, output.md out), GET /health,
 // OPTIONS anything (CORS preflight).
 //
-// Ownership: a Service borrows the pipeline, the store and the FHIR client; they must outlive it.
-// Thread-safety: Handle() may run on many threads at once: the pipeline is read-only, the store (one
-// connection) is used under the service's own mutex (hook runs that arrive together share one
-// transaction: group commit), the FHIR client must be thread-safe.
+// GET /health answers 503 ("status": "unavailable", "problem": why) when the store does not answer a
+// read: a replica that cannot store runs is taken out by its load balancer.
+//
+// Ownership: a Service borrows the pipeline, the store pool and the FHIR client; they must outlive it.
+// Thread-safety: Handle() may run on many threads at once: the pipeline is read-only, each use of
+// the store leases a connection from the pool (hook runs that arrive together share one leased
+// connection and one transaction: group commit), the FHIR client must be thread-safe.
 #pragma once
 
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -81,8 +83,10 @@ class Service {
  public:
   // On one pipeline (it must outlive the service), or on the current pipeline of a handle that
   // another release may replace while the service runs (each request keeps the one it started with).
-  Service(const pipeline::Pipeline& pipeline, store::Store* store, ServiceOptions options);
-  Service(std::shared_ptr<const pipeline::PipelineHandle> pipelines, store::Store* store, ServiceOptions options);
+  // `stores`: where hook runs and feedback go (null: nothing is stored); borrowed, it must outlive
+  // the service. A hook call's run is written on a connection leased for its group commit.
+  Service(const pipeline::Pipeline& pipeline, store::StorePool* stores, ServiceOptions options);
+  Service(std::shared_ptr<const pipeline::PipelineHandle> pipelines, store::StorePool* stores, ServiceOptions options);
   ~Service();
 
   HttpResponse Handle(const HttpRequest& request) const;
@@ -98,10 +102,9 @@ class Service {
   HttpResponse HandleHealth() const;
 
   std::shared_ptr<const pipeline::PipelineHandle> pipelines_;
-  store::Store* store_;
+  store::StorePool* stores_;
   ServiceOptions options_;
   nlohmann::ordered_json discovery_;
-  mutable std::mutex store_mutex_;  // a Store is one connection: one thread at a time
   std::unique_ptr<GroupCommit> group_commit_;  // hook runs: concurrent calls share a transaction
 };
 

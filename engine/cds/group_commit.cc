@@ -11,8 +11,8 @@ struct GroupCommit::Writer {
   std::condition_variable woken;
 };
 
-GroupCommit::GroupCommit(store::Store& store, std::mutex& store_mutex, size_t max_group)
-    : store_(store), store_mutex_(store_mutex), max_group_(std::max<size_t>(1, max_group)) {}
+GroupCommit::GroupCommit(store::StorePool& stores, size_t max_group)
+    : stores_(stores), max_group_(std::max<size_t>(1, max_group)) {}
 
 Status GroupCommit::Write(const std::function<Status(store::Store&)>& write) {
   Writer self{&write, Status::Ok(), false, {}};
@@ -49,14 +49,16 @@ size_t GroupCommit::waiting() const {
 }
 
 void GroupCommit::WriteGroup(const std::vector<Writer*>& group) {
-  std::lock_guard store_lock(store_mutex_);
-  if (Status begun = store_.BeginBatch(); !begun.ok()) {
+  auto lease = stores_.Acquire();
+  Status begun = lease.ok() ? (*lease)->BeginBatch() : lease.status();
+  if (!begun.ok()) {
     for (Writer* writer : group) writer->status = begun;
     return;
   }
-  for (Writer* writer : group) writer->status = (*writer->write)(store_);
+  store::Store& store = **lease;
+  for (Writer* writer : group) writer->status = (*writer->write)(store);
   // A failed write left the batch as it was (its savepoint); the others commit.
-  if (Status committed = store_.CommitBatch(); !committed.ok())
+  if (Status committed = store.CommitBatch(); !committed.ok())
     for (Writer* writer : group)
       if (writer->status.ok()) writer->status = committed;
 }

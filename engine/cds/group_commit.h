@@ -4,8 +4,8 @@
 // still all or nothing: a savepoint), commits once, and wakes the others with their own status.
 // A transaction per hook call was most of what storing cost the service.
 //
-// Thread-safety: Write() may be called from many threads; the store is touched only by the leader,
-// under `store_mutex` (which other users of the same store also take).
+// Thread-safety: Write() may be called from many threads; only the leader touches the store, on a
+// connection it leases from the pool for its group.
 #pragma once
 
 #include <condition_variable>
@@ -20,8 +20,8 @@ namespace nflux::cds {
 
 class GroupCommit {
  public:
-  // Borrows both; they must outlive this. `max_group`: writes per transaction at most.
-  GroupCommit(store::Store& store, std::mutex& store_mutex, size_t max_group = 64);
+  // Borrows the pool; it must outlive this. `max_group`: writes per transaction at most.
+  explicit GroupCommit(store::StorePool& stores, size_t max_group = 64);
 
   // Runs `write` on the store inside a transaction shared with the writes queued beside it and
   // returns once that transaction is committed: `write`'s own error, or the commit's.
@@ -36,8 +36,7 @@ class GroupCommit {
   // The leader's work: one batch for `group`, each write's status set.
   void WriteGroup(const std::vector<Writer*>& group);
 
-  store::Store& store_;
-  std::mutex& store_mutex_;
+  store::StorePool& stores_;
   const size_t max_group_;
   mutable std::mutex queue_mutex_;
   std::deque<Writer*> queue_;  // the front writer leads

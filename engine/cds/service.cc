@@ -118,15 +118,16 @@ HttpResponse ErrorResponse(const RequestError& error) {
   return JsonResponse(error.status, {{"error", {{"status", error.status}, {"message", error.message}, {"path", error.path}}}});
 }
 
-Service::Service(const pipeline::Pipeline& pipeline, store::Store* store, ServiceOptions options)
-    : Service(pipeline::PipelineHandle::Fixed(pipeline), store, std::move(options)) {}
+Service::Service(const pipeline::Pipeline& pipeline, store::StorePool* stores, ServiceOptions options)
+    : Service(pipeline::PipelineHandle::Fixed(pipeline), stores, std::move(options)) {}
 
-Service::Service(std::shared_ptr<const pipeline::PipelineHandle> pipelines, store::Store* store, ServiceOptions options)
+Service::Service(std::shared_ptr<const pipeline::PipelineHandle> pipelines, store::StorePool* stores,
+                 ServiceOptions options)
     : pipelines_(std::move(pipelines)),
-      store_(store),
+      stores_(stores),
       options_(std::move(options)),
       discovery_(MakeDiscovery(pipelines_->Get()->knowledge())),
-      group_commit_(store ? std::make_unique<GroupCommit>(*store, store_mutex_) : nullptr) {}
+      group_commit_(stores ? std::make_unique<GroupCommit>(*stores) : nullptr) {}
 
 Service::~Service() = default;
 
@@ -187,7 +188,7 @@ HttpResponse Service::HandleHook(const std::string& service_id, const HttpReques
     return ErrorResponse({StatusFor(result.status()), WithOrigins(result.status().message(), call.origins), ""});
   ordered_json report = current->ReportJson(*result);
   ordered_json cards = MakeCards(report, {&current->knowledge(), report["versions"], call.patient_id, call.draft_orders});
-  if (store_ != nullptr) {
+  if (stores_ != nullptr) {
     audit::RecordOptions record;
     record.case_id = "fhir-patient-" + call.patient_id;
     record.actor = options_.actor;
@@ -218,10 +219,12 @@ HttpResponse Service::HandleFeedback(const std::string& service_id, const HttpRe
   auto items = ReadFeedback(std::get<json>(body));
   if (auto* e = std::get_if<RequestError>(&items)) return ErrorResponse(*e);
   ordered_json stored = ordered_json::array();
-  if (store_ == nullptr) return JsonResponse(200, {{"stored", stored}});
-  std::lock_guard lock(store_mutex_);
+  if (stores_ == nullptr) return JsonResponse(200, {{"stored", stored}});
+  auto lease = stores_->Acquire();
+  if (!lease.ok()) return ErrorResponse({503, lease.status().message(), ""});
+  store::Store& store = **lease;
   // All items or none: one batch, rolled back when a card is unknown.
-  if (Status begun = store_->BeginBatch(); !begun.ok()) return ErrorResponse({500, begun.message(), ""});
+  if (Status begun = store.BeginBatch(); !begun.ok()) return ErrorResponse({500, begun.message(), ""});
   const auto& list = std::get<std::vector<json>>(items);
   for (size_t i = 0; i < list.size(); ++i) {
     store::Feedback feedback;
@@ -230,14 +233,14 @@ HttpResponse Service::HandleFeedback(const std::string& service_id, const HttpRe
     feedback.outcome_timestamp = list[i]["outcomeTimestamp"].get<std::string>();
     feedback.detail = list[i].dump();
     feedback.actor = options_.actor;
-    auto saved = store_->SaveFeedback(std::move(feedback));
+    auto saved = store.SaveFeedback(std::move(feedback));
     if (!saved.ok()) {
-      store_->RollbackBatch();
+      store.RollbackBatch();
       return ErrorResponse({StatusFor(saved.status()), saved.status().message(), "/feedback/" + std::to_string(i) + "/card"});
     }
     stored.push_back({{"card", saved->card}, {"run", store::RunName(saved->run_id)}, {"feedback", saved->id}});
   }
-  if (Status committed = store_->CommitBatch(); !committed.ok()) return ErrorResponse({500, committed.message(), ""});
+  if (Status committed = store.CommitBatch(); !committed.ok()) return ErrorResponse({500, committed.message(), ""});
   return JsonResponse(200, {{"stored", stored}});
 }
 
@@ -251,15 +254,24 @@ HttpResponse Service::HandleEvaluate(const HttpRequest& request) const {
   return JsonResponse(200, current->ReportJson(*result));
 }
 
+// 200 when the service can answer a hook call in full, which means storing its run: the store must
+// answer a read. Else 503 with the reason, so that a load balancer sends nothing here meanwhile.
 HttpResponse Service::HandleHealth() const {
   const std::shared_ptr<const pipeline::Pipeline> current = pipelines_->Get();
   report::Versions versions = report::VersionsOf(current->engine());
-  return JsonResponse(200, {{"status", "ok"},
-                            {"versions", {{"engine", versions.engine}, {"knowledge", versions.knowledge},
-                                          {"rules", versions.rules}}},
-                            // The published release this replica serves (0: folders or a build).
-                            {"release", current->sources().release_id},
-                            {"store", store_ ? ordered_json(store_->Describe()) : ordered_json(nullptr)}});
+  Status store_status = Status::Ok();
+  if (stores_ != nullptr) {
+    auto lease = stores_->Acquire();
+    store_status = lease.ok() ? (*lease)->Ping() : lease.status();
+  }
+  ordered_json health = {{"status", store_status.ok() ? "ok" : "unavailable"},
+                         {"versions", {{"engine", versions.engine}, {"knowledge", versions.knowledge},
+                                       {"rules", versions.rules}}},
+                         // The published release this replica serves (0: folders or a build).
+                         {"release", current->sources().release_id},
+                         {"store", stores_ ? ordered_json(store::RedactPassword(stores_->location())) : ordered_json(nullptr)}};
+  if (!store_status.ok()) health["problem"] = store_status.message();
+  return JsonResponse(store_status.ok() ? 200 : 503, health);
 }
 
 }  // namespace nflux::cds

@@ -70,6 +70,12 @@ int DefaultThreads() {
   return static_cast<int>(std::max(16u, 2 * std::thread::hardware_concurrency()));
 }
 
+}  // namespace
+
+int WorkerThreads(const ServerOptions& options) { return options.threads > 0 ? options.threads : DefaultThreads(); }
+
+namespace {
+
 // httplib listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, compiled into Debian's library):
 // when 16 clients connect at once, the connections beyond it were dropped and their first call
 // failed (measured: 3 of 3,000 calls). listen() again on a listening socket only changes its backlog,
@@ -97,7 +103,7 @@ Server::Server(const cds::Service& service, ServerOptions options)
 Server::Server(Handler handler, ServerOptions options)
     : impl_(std::make_unique<Impl>(std::move(handler), std::move(options))) {
   auto& http = impl_->http;
-  int threads = impl_->options.threads > 0 ? impl_->options.threads : DefaultThreads();
+  int threads = WorkerThreads(impl_->options);
   http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   http.set_payload_max_length(impl_->options.max_body);
   http.set_read_timeout(impl_->options.read_timeout_seconds, 0);

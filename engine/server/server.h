@@ -35,6 +35,9 @@ struct ServerOptions {
   int keep_alive_seconds = 2;      // an idle kept-alive connection is closed after this
 };
 
+// The worker threads a server with these options runs: at most this many requests at once.
+int WorkerThreads(const ServerOptions& options);
+
 // What answers a request: the CDS service, or a router in front of it and the web app.
 using Handler = std::function<cds::HttpResponse(const cds::HttpRequest&)>;
 

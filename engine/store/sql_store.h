@@ -38,6 +38,7 @@ class SqlStore final : public Store {
   SqlStore& operator=(const SqlStore&) = delete;
 
   std::string Describe() const override { return location_; }
+  Status Ping() const override;
   Result<CaseVersion> AddCaseVersion(const CaseVersion& version, const AddOptions& options) override;
   Result<CaseVersion> GetCaseVersion(const std::string& case_id, int version) const override;
   Result<std::vector<CaseVersion>> ListCaseVersions(const std::string& case_id) const override;

@@ -85,6 +85,14 @@ Result<std::unique_ptr<SqlStore>> SqlStore::Open(std::unique_ptr<Connection> con
 
 SqlStore::~SqlStore() { RollbackBatch(); }
 
+Status SqlStore::Ping() const {
+  // A table every schema has, so that the read reaches the database file or server.
+  auto query = Sql("SELECT id FROM runs LIMIT 1");
+  if (!query.ok()) return query.status();
+  if ((*query)->Step() == StepResult::kError) return Error("reading the database");
+  return Status::Ok();
+}
+
 Status SqlStore::Error(const std::string& what) const {
   std::string message = location_ + ": " + what + ": " + connection_->LastError();
   if (connection_->LastErrorWasLock()) message += " (the database is locked by another process; nothing was written)";

@@ -254,6 +254,9 @@ class Store {
   virtual ~Store() = default;
 
   virtual std::string Describe() const = 0;  // the path or URL, for messages
+  // Whether the database answers a read now (a service's health check): Ok, or IOError with why
+  // ("no connection to the server").
+  virtual Status Ping() const = 0;
 
   // Cases. AddCaseVersion stores version 1 of a new case, or the next version of an existing one
   // (`version` in the argument is ignored); it returns the stored version with its number, time and

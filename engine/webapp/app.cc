@@ -175,13 +175,15 @@ struct App::Request {
   std::optional<accounts::Visitor> visitor;
   std::map<std::string, std::string> form;  // a POSTed form
   std::optional<std::string> session_token = {};  // the session cookie's token (its signature checked)
+  // The connection this request reads and writes on, leased from the pool until the response.
+  std::optional<store::StorePool::Lease> lease = {};
 };
 
-App::App(const pipeline::Pipeline& pipeline, store::Store& store, AppOptions options)
-    : App(pipeline::PipelineHandle::Fixed(pipeline), store, std::move(options)) {}
+App::App(const pipeline::Pipeline& pipeline, store::StorePool& stores, AppOptions options)
+    : App(pipeline::PipelineHandle::Fixed(pipeline), stores, std::move(options)) {}
 
-App::App(std::shared_ptr<const pipeline::PipelineHandle> pipelines, store::Store& store, AppOptions options)
-    : pipelines_(std::move(pipelines)), store_(store), options_(std::move(options)) {
+App::App(std::shared_ptr<const pipeline::PipelineHandle> pipelines, store::StorePool& stores, AppOptions options)
+    : pipelines_(std::move(pipelines)), stores_(stores), options_(std::move(options)) {
   if (!options_.now) options_.now = accounts::UnixNow;
 }
 
@@ -200,9 +202,20 @@ HttpResponse App::Handle(const cds::HttpRequest& http) const {
     request.session_token = options_.session_key.empty() ? std::optional<std::string>(it->second)
                                                           : accounts::VerifySignedToken(it->second, options_.session_key);
   }
+  if (!http.path.starts_with("/app/assets/")) {
+    auto lease = stores_.Acquire();
+    if (!lease.ok()) {
+      // The database cannot be reached (or the server refuses another connection): nothing works.
+      const std::string message = "The database cannot be reached: " + lease.status().message();
+      HttpResponse refused = http.path.starts_with("/app/api/") ? JsonError(503, message)
+                                                                 : Html(503, MessagePage("Unavailable", message));
+      Harden(refused, false);
+      return refused;
+    }
+    request.lease.emplace(std::move(lease).value());
+  }
   if (request.session_token) {
-    std::lock_guard lock(store_mutex_);
-    accounts::Accounts accounts(store_);
+    accounts::Accounts accounts(**request.lease);
     auto visitor = accounts.SessionFor(*request.session_token, options_.now());
     if (!visitor.ok()) return JsonError(500, visitor.status().message());
     request.visitor = *visitor;
@@ -225,6 +238,7 @@ HttpResponse App::Route(Request& request) const {
   if (path == "/app/assets/app.css" && get) return HttpResponse{200, {{"Content-Type", "text/css; charset=utf-8"}}, AppCss()};
   if (path == "/app/assets/app.js" && get)
     return HttpResponse{200, {{"Content-Type", "text/javascript; charset=utf-8"}}, AppJs()};
+  store::Store& store = **request.lease;
 
   // The sign-in form with a fresh double-submit token (the same value in its cookie and its field).
   auto login_form = [this](int status, const std::string& message) {
@@ -245,8 +259,7 @@ HttpResponse App::Route(Request& request) const {
     const std::string name = request.form.count("name") ? request.form.at("name") : "";
     const std::string password = request.form.count("password") ? request.form.at("password") : "";
     Result<accounts::SignedIn> signed_in = [&] {
-      std::lock_guard lock(store_mutex_);
-      accounts::Accounts accounts(store_);
+      accounts::Accounts accounts(store);
       return accounts.SignIn(name, password, options_.now());
     }();
     if (!signed_in.ok()) {
@@ -279,8 +292,7 @@ HttpResponse App::Route(Request& request) const {
 
   if (path == "/app/logout" && post) {
     {
-      std::lock_guard lock(store_mutex_);
-      accounts::Accounts accounts(store_);
+      accounts::Accounts accounts(store);
       (void)accounts.SignOut(*request.session_token, options_.now());
     }
     HttpResponse response = Redirect("/app/login");
@@ -294,8 +306,7 @@ HttpResponse App::Route(Request& request) const {
     if (!practitioner && !reviewer) return Html(200, MessagePage(visitor, "Welcome", WelcomeText(visitor.role)));
     const std::string query = http.query.count("q") ? http.query.at("q") : "";
     const std::string alert = http.query.count("alert") ? http.query.at("alert") : "";
-    std::lock_guard lock(store_mutex_);
-    auto rows = VisibleCases(visitor);
+    auto rows = VisibleCases(store, visitor);
     if (!rows.ok()) return Html(500, MessagePage(visitor, "Error", rows.status().message()));
     std::set<std::string> alert_ids;
     std::vector<CaseRow> shown;
@@ -312,11 +323,10 @@ HttpResponse App::Route(Request& request) const {
     // ?from=ID: a new visit of one's own patient, the form filled from the latest version.
     std::optional<store::CaseVersion> from;
     if (auto it = http.query.find("from"); it != http.query.end() && !it->second.empty()) {
-      std::lock_guard lock(store_mutex_);
-      auto allowed = MaySee(visitor, it->second);
+      auto allowed = MaySee(store, visitor, it->second);
       if (!allowed.ok()) return Html(500, MessagePage(visitor, "Error", allowed.status().message()));
       if (!*allowed) return Html(403, MessagePage(visitor, "Not allowed", "This patient is not yours to see."));
-      auto versions = store_.ListCaseVersions(it->second);
+      auto versions = store.ListCaseVersions(it->second);
       if (!versions.ok() || versions->empty()) return Html(404, MessagePage(visitor, "Not found", "No such case."));
       from = versions->back();
     }
@@ -337,13 +347,12 @@ HttpResponse App::Route(Request& request) const {
       return JsonAnswer(400, {{"error", {{"status", 400}, {"message", "the case has errors"}}},
                               {"errors", ErrorList(parsed.status().message(), kSource)}});
     const std::string case_id = audit::CaseIdFor(*parsed, http.body, "");
-    std::lock_guard lock(store_mutex_);
-    auto owner = store_.CaseOwner(case_id);
+    auto owner = store.CaseOwner(case_id);
     if (!owner.ok()) return JsonError(500, owner.status().message());
     if (*owner && **owner != visitor.session.account) return JsonError(403, "case " + case_id + " is another practitioner's");
     if (!*owner) {
       // A case stored before (by the command line) without an owner is not taken over here.
-      auto existing = store_.ListCaseVersions(case_id);
+      auto existing = store.ListCaseVersions(case_id);
       if (existing.ok() && !existing->empty()) return JsonError(403, "case " + case_id + " exists and has no owner in the web app");
     }
     audit::RecordOptions record;
@@ -351,9 +360,9 @@ HttpResponse App::Route(Request& request) const {
     record.actor = visitor.session.account;
     record.origin = "web app";
     record.evaluation.source_name = kSource;
-    auto recorded = audit::EvaluateAndStore(*current, store_, http.body, record);
+    auto recorded = audit::EvaluateAndStore(*current, store, http.body, record);
     if (!recorded.ok()) return JsonError(400, recorded.status().message());
-    if (Status status = store_.SetCaseOwner(case_id, visitor.session.account); !status.ok())
+    if (Status status = store.SetCaseOwner(case_id, visitor.session.account); !status.ok())
       return JsonError(500, status.message());
     return JsonAnswer(201, {{"case_id", case_id}, {"version", recorded->case_version.version},
                             {"run", store::RunName(recorded->run_id)},
@@ -363,18 +372,16 @@ HttpResponse App::Route(Request& request) const {
   if (auto case_id = Tail(path, "/app/cases/"); case_id && get) {
     PatientView patient{*case_id, {}, {}, std::nullopt, ""};
     {
-      std::lock_guard lock(store_mutex_);
-      auto allowed = MaySee(visitor, *case_id);
+      auto allowed = MaySee(store, visitor, *case_id);
       if (!allowed.ok()) return Html(500, MessagePage(visitor, "Error", allowed.status().message()));
       if (!*allowed) return Html(403, MessagePage(visitor, "Not allowed", "This patient is not yours to see."));
-      auto versions = store_.ListCaseVersions(*case_id);
+      auto versions = store.ListCaseVersions(*case_id);
       if (!versions.ok() || versions->empty()) return Html(404, MessagePage(visitor, "Not found", "No such case."));
-      auto runs = store_.ListRuns(*case_id);
+      auto runs = store.ListRuns(*case_id);
       if (!runs.ok()) return Html(500, MessagePage(visitor, "Error", runs.status().message()));
       patient.versions = std::move(*versions);
       patient.runs = std::move(*runs);
     }
-    // The course over the visits, evaluated outside the store's lock.
     auto course = audit::CaseHistory(*current, patient.versions);
     if (course.ok())
       patient.course = std::move(*course);
@@ -383,16 +390,15 @@ HttpResponse App::Route(Request& request) const {
     return Html(200, PatientPage(visitor, patient, current->knowledge()));
   }
 
-  if (path == "/app/api/whatif" && post) return WhatIf(visitor, http.body);
+  if (path == "/app/api/whatif" && post) return WhatIf(store, visitor, http.body);
 
   if (path == "/app/runs/diff" && get) {
     auto a = store::ParseRunId(http.query.count("a") ? http.query.at("a") : "");
     auto b = store::ParseRunId(http.query.count("b") ? http.query.at("b") : "");
     if (!a || !b) return Html(400, MessagePage(visitor, "Which runs?", "Give two runs: ?a=RUN&b=RUN."));
-    std::lock_guard lock(store_mutex_);
-    auto run_a = VisibleRun(visitor, *a);
+    auto run_a = VisibleRun(store, visitor, *a);
     if (!run_a.ok()) return RunRefusal(visitor, run_a.status());
-    auto run_b = VisibleRun(visitor, *b);
+    auto run_b = VisibleRun(store, visitor, *b);
     if (!run_b.ok()) return RunRefusal(visitor, run_b.status());
     return Html(200, DiffPage(visitor, audit::DiffEvaluations(run_a->evaluation, run_a->trace, run_b->evaluation, run_b->trace,
                                                               store::RunName(*a), store::RunName(*b))));
@@ -402,8 +408,7 @@ HttpResponse App::Route(Request& request) const {
     if (!reviewer) return Html(403, MessagePage(visitor, "Not allowed", "Only reviewers replay runs."));
     auto run_id = store::ParseRunId(*run);
     if (!run_id) return Html(404, MessagePage(visitor, "Not found", "No such run."));
-    std::lock_guard lock(store_mutex_);
-    auto replay = audit::Replay(store_, *run_id);
+    auto replay = audit::Replay(store, *run_id);
     if (!replay.ok()) return RunRefusal(visitor, replay.status());
     return Html(200, ReplayPage(visitor, *replay));
   }
@@ -411,10 +416,9 @@ HttpResponse App::Route(Request& request) const {
   if (auto run = Tail(path, "/app/runs/"); run && get) {
     auto run_id = store::ParseRunId(*run);
     if (!run_id) return Html(404, MessagePage(visitor, "Not found", "No such run."));
-    std::lock_guard lock(store_mutex_);
-    auto record = VisibleRun(visitor, *run_id);
+    auto record = VisibleRun(store, visitor, *run_id);
     if (!record.ok()) return RunRefusal(visitor, record.status());
-    auto case_runs = store_.ListRuns(record->summary.case_id);
+    auto case_runs = store.ListRuns(record->summary.case_id);
     if (!case_runs.ok()) return Html(500, MessagePage(visitor, "Error", case_runs.status().message()));
     return Html(200, RunPage(visitor, *record, *case_runs, reviewer));
   }
@@ -422,10 +426,9 @@ HttpResponse App::Route(Request& request) const {
   if (path == "/app/audit" && get) {
     if (!reviewer && visitor.role != accounts::Role::kAdmin)
       return Html(403, MessagePage(visitor, "Not allowed", "Reviewers and admins see the audit trail."));
-    std::lock_guard lock(store_mutex_);
-    auto report = store_.Verify();
+    auto report = store.Verify();
     if (!report.ok()) return Html(500, MessagePage(visitor, "Error", report.status().message()));
-    auto runs = store_.ListRuns(std::nullopt);
+    auto runs = store.ListRuns(std::nullopt);
     if (!runs.ok()) return Html(500, MessagePage(visitor, "Error", runs.status().message()));
     std::vector<store::RunSummary> latest(runs->rbegin(), runs->rbegin() + static_cast<std::ptrdiff_t>(std::min<size_t>(runs->size(), 50)));
     return Html(200, AuditPage(visitor, *report, latest));
@@ -437,7 +440,7 @@ HttpResponse App::Route(Request& request) const {
   }
   if (path == "/app/api/impact" && post) {
     if (visitor.role != accounts::Role::kAuthor) return JsonError(403, "only rule authors run the impact of a rule change");
-    return RuleImpact(http.body);
+    return RuleImpact(store, http.body);
   }
 
   if (path.starts_with("/app/admin/")) {
@@ -448,8 +451,7 @@ HttpResponse App::Route(Request& request) const {
   if (auto run = Between(path, "/app/runs/", "/report"); run && get) {
     auto run_id = store::ParseRunId(*run);
     if (!run_id) return Html(404, MessagePage(visitor, "Not found", "No such run."));
-    std::lock_guard lock(store_mutex_);
-    auto record = VisibleRun(visitor, *run_id);
+    auto record = VisibleRun(store, visitor, *run_id);
     if (!record.ok()) return RunRefusal(visitor, record.status());
     return HttpResponse{200, {{"Content-Type", "text/html; charset=utf-8"}},
                         report::EvaluationToHtml(record->evaluation, current->knowledge())};
@@ -459,29 +461,29 @@ HttpResponse App::Route(Request& request) const {
   return Html(404, MessagePage(visitor, "Not found", "No such page."));
 }
 
-Result<bool> App::MaySee(const accounts::Visitor& visitor, const std::string& case_id) const {
+Result<bool> App::MaySee(const store::Store& store, const accounts::Visitor& visitor, const std::string& case_id) {
   if (visitor.role == accounts::Role::kReviewer) return true;
   if (visitor.role != accounts::Role::kPractitioner) return false;
-  auto owner = store_.CaseOwner(case_id);
+  auto owner = store.CaseOwner(case_id);
   if (!owner.ok()) return owner.status();
   return *owner == visitor.session.account;
 }
 
-Result<std::vector<CaseRow>> App::VisibleCases(const accounts::Visitor& visitor) const {
-  auto cases = store_.ListCases();
+Result<std::vector<CaseRow>> App::VisibleCases(const store::Store& store, const accounts::Visitor& visitor) {
+  auto cases = store.ListCases();
   if (!cases.ok()) return cases.status();
-  auto runs = store_.ListRuns(std::nullopt);
+  auto runs = store.ListRuns(std::nullopt);
   if (!runs.ok()) return runs.status();
   std::map<std::string, int64_t> latest_run;  // case id -> its latest run
   for (const auto& run : *runs) latest_run[run.case_id] = std::max(latest_run[run.case_id], run.id);
   std::vector<CaseRow> out;
   for (const auto& c : *cases) {
-    auto allowed = MaySee(visitor, c.case_id);
+    auto allowed = MaySee(store, visitor, c.case_id);
     if (!allowed.ok()) return allowed.status();
     if (!*allowed) continue;
     CaseRow row{c, {}};
     if (auto it = latest_run.find(c.case_id); it != latest_run.end()) {
-      auto record = store_.GetRun(it->second);
+      auto record = store.GetRun(it->second);
       if (!record.ok()) return record.status();
       for (const auto& alert : record->evaluation.value("alerts", json::array()))
         if (alert.contains("id") && alert["id"].is_string()) row.alerts.push_back(alert["id"].get<std::string>());
@@ -491,10 +493,10 @@ Result<std::vector<CaseRow>> App::VisibleCases(const accounts::Visitor& visitor)
   return out;
 }
 
-Result<store::RunRecord> App::VisibleRun(const accounts::Visitor& visitor, int64_t run_id) const {
-  auto record = store_.GetRun(run_id);
+Result<store::RunRecord> App::VisibleRun(const store::Store& store, const accounts::Visitor& visitor, int64_t run_id) {
+  auto record = store.GetRun(run_id);
   if (!record.ok()) return record.status();
-  auto allowed = MaySee(visitor, record->summary.case_id);
+  auto allowed = MaySee(store, visitor, record->summary.case_id);
   if (!allowed.ok()) return allowed.status();
   if (!*allowed) return Status::Unauthenticated("this patient is not yours to see");
   return record;
@@ -510,7 +512,7 @@ HttpResponse App::RunRefusal(const accounts::Visitor& visitor, const Status& sta
 
 // The what-if panel: the latest visit of a case with labs changed ("lab.ID=VALUE UNIT") and
 // strategies applied, each with the safety gate's verdict for the patient; nothing is stored.
-HttpResponse App::WhatIf(const accounts::Visitor& visitor, const std::string& body) const {
+HttpResponse App::WhatIf(const store::Store& store, const accounts::Visitor& visitor, const std::string& body) const {
   const std::shared_ptr<const pipeline::Pipeline> current = pipelines_->Get();
   auto request = JsonBody(body, R"({"case_id", "set": [...], "apply": [...]})");
   if (!request.ok()) return JsonError(400, request.status().message());
@@ -522,11 +524,10 @@ HttpResponse App::WhatIf(const accounts::Visitor& visitor, const std::string& bo
   if (!apply.ok()) return JsonError(400, apply.status().message());
   store::CaseVersion latest;
   {
-    std::lock_guard lock(store_mutex_);
-    auto allowed = MaySee(visitor, case_id);
+    auto allowed = MaySee(store, visitor, case_id);
     if (!allowed.ok()) return JsonError(500, allowed.status().message());
     if (!*allowed) return JsonError(403, "case " + case_id + " is not yours to see");
-    auto versions = store_.ListCaseVersions(case_id);
+    auto versions = store.ListCaseVersions(case_id);
     if (!versions.ok() || versions->empty()) return JsonError(404, "no case " + case_id);
     latest = versions->back();
   }
@@ -545,7 +546,7 @@ HttpResponse App::WhatIf(const accounts::Visitor& visitor, const std::string& bo
 
 // An uploaded rule folder ({"files": [{"name": "sleep.rules", "text": "..."}]}) against the current
 // rules over every stored case's latest version: audit::Impact, as `nflux audit impact` lists it.
-HttpResponse App::RuleImpact(const std::string& body) const {
+HttpResponse App::RuleImpact(const store::Store& store, const std::string& body) const {
   const std::shared_ptr<const pipeline::Pipeline> current = pipelines_->Get();
   auto request = JsonBody(body, R"({"files": [{"name", "text"}]})");
   if (!request.ok()) return JsonError(400, request.status().message());
@@ -572,8 +573,7 @@ HttpResponse App::RuleImpact(const std::string& body) const {
     return JsonAnswer(400, {{"error", {{"status", 400}, {"message", "the uploaded rules do not load"}}},
                             {"errors", ErrorList(changed.status().message(), "")}});
   Result<std::vector<store::CaseVersion>> cases = [&] {
-    std::lock_guard lock(store_mutex_);
-    return audit::LatestCaseVersions(store_);
+    return audit::LatestCaseVersions(store);
   }();
   if (!cases.ok()) return JsonError(500, cases.status().message());
   const audit::ImpactReport impact = audit::Impact(*cases, *current, **changed, {.threads = 1});
@@ -586,6 +586,7 @@ HttpResponse App::RuleImpact(const std::string& body) const {
 // Admins: the accounts page, unlocking, adding an account, giving a case an owner.
 HttpResponse App::Admin(Request& request) const {
   const accounts::Visitor& visitor = *request.visitor;
+  store::Store& store = **request.lease;
   const std::string& path = request.http.path;
   const bool post = request.http.method == "POST";
   auto field = [&](const std::string& name) { return request.form.count(name) ? request.form.at(name) : std::string(); };
@@ -593,30 +594,27 @@ HttpResponse App::Admin(Request& request) const {
   int status = 200;
   if (path == "/app/admin/accounts" && post) {
     const std::optional<accounts::Role> role = accounts::ParseRole(field("role"));
-    std::lock_guard lock(store_mutex_);
-    accounts::Accounts accounts(store_);
+    accounts::Accounts accounts(store);
     auto added = role ? accounts.Add(field("name"), *role, field("password"), visitor.session.account)
                       : Result<store::Account>(Status::InvalidArgument("unknown role '" + field("role") + "'"));
     message = added.ok() ? "Added " + added->name + " (" + added->role + ")." : "Not added: " + added.status().message();
     if (!added.ok()) status = 400;
   } else if (auto name = Between(path, "/app/admin/accounts/", "/unlock"); name && post) {
-    std::lock_guard lock(store_mutex_);
-    accounts::Accounts accounts(store_);
+    accounts::Accounts accounts(store);
     Status unlocked = accounts.Unlock(*name, visitor.session.account);
     message = unlocked.ok() ? "Unlocked " + *name + "." : "Not unlocked: " + unlocked.message();
     if (!unlocked.ok()) status = unlocked.code() == Status::Code::kNotFound ? 404 : 500;
   } else if (path == "/app/admin/owners" && post) {
     const std::string case_id = field("case_id"), owner = field("owner");
-    std::lock_guard lock(store_mutex_);
-    auto account = store_.FindAccount(owner);
-    auto versions = store_.ListCaseVersions(case_id);
+    auto account = store.FindAccount(owner);
+    auto versions = store.ListCaseVersions(case_id);
     if (!account.ok() || !*account || (*account)->role != "practitioner") {
       message = "Not given: " + owner + " is not a practitioner's account.";
       status = 400;
     } else if (!versions.ok() || versions->empty()) {
       message = "Not given: there is no case " + case_id + ".";
       status = 404;
-    } else if (Status given = store_.SetCaseOwner(case_id, owner); !given.ok()) {
+    } else if (Status given = store.SetCaseOwner(case_id, owner); !given.ok()) {
       message = "Not given: " + given.message();
       status = 400;
     } else {
@@ -625,8 +623,7 @@ HttpResponse App::Admin(Request& request) const {
   } else if (path != "/app/admin/accounts" || post) {
     return Html(404, MessagePage(visitor, "Not found", "No such page."));
   }
-  std::lock_guard lock(store_mutex_);
-  auto list = store_.ListAccounts();
+  auto list = store.ListAccounts();
   if (!list.ok()) return Html(500, MessagePage(visitor, "Error", list.status().message()));
   return Html(status, AccountsPage(visitor, *list, options_.now(), message));
 }

@@ -153,6 +153,10 @@ std::string MessagePage(const accounts::Visitor& visitor, const std::string& tit
   return Layout(title, &visitor, "<h1>" + HtmlEscape(title) + "</h1><p>" + HtmlEscape(text) + "</p>");
 }
 
+std::string MessagePage(const std::string& title, const std::string& text) {
+  return Layout(title, nullptr, "<h1>" + HtmlEscape(title) + "</h1><p>" + HtmlEscape(text) + "</p>");
+}
+
 std::string CaseListPage(const accounts::Visitor& visitor, const std::vector<CaseRow>& cases, const std::string& query,
                          const std::string& alert, const std::vector<std::string>& alert_ids) {
   std::string body = "<h1>Patients</h1><form method='get' action='/app/' role='search' class='row'>"

@@ -26,6 +26,7 @@ std::string Layout(const std::string& title, const accounts::Visitor* visitor, c
 // `csrf`: the sign-in form's double-submit token; `message`: why the last attempt failed, or "".
 std::string LoginPage(const std::string& csrf, const std::string& message);
 std::string MessagePage(const accounts::Visitor& visitor, const std::string& title, const std::string& text);
+std::string MessagePage(const std::string& title, const std::string& text);  // to no one signed in
 
 // A case of the list with the alerts of its latest run.
 struct CaseRow {

@@ -1,7 +1,8 @@
 // The practitioner's web app (issue 15), served by `nflux serve` under /app on the same pipeline,
 // safety gate, store and reports as every other front end. Without sockets, like cds::Service:
 //
-//   webapp::App app(pipeline, store, {.secure_cookies = false});   // borrows both
+//   store::StorePool stores(db_path, store::Mode::kReadWrite, threads);
+//   webapp::App app(pipeline, stores, {.secure_cookies = false});  // borrows both
 //   cds::HttpResponse response = app.Handle(http);                 // http.path starts with /app
 //
 // Pages are HTML made here (every value escaped), with one stylesheet and one script of our own
@@ -24,13 +25,13 @@
 // changed rule folder against the stored cases), GET /app/admin/accounts and POST
 // /app/admin/accounts[/NAME/unlock], /app/admin/owners (admins), GET /app/assets/app.css, app.js.
 //
-// Thread-safety: Handle() may run on many threads; the store (one connection) is used under the
-// app's own mutex.
+// Thread-safety: Handle() may run on many threads at once: each request leases a connection of the
+// pool for its whole length (so size the pool to the server's threads) and reads and writes on it
+// alone; SQLite (WAL) and PostgreSQL keep the reads of one connection apart from another's writes.
 #pragma once
 
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -57,8 +58,8 @@ struct CaseRow;  // a case of the list with its latest alerts (pages.h)
 class App {
  public:
   // On one pipeline, or on the current one of a handle another release may replace (as cds::Service).
-  App(const pipeline::Pipeline& pipeline, store::Store& store, AppOptions options);
-  App(std::shared_ptr<const pipeline::PipelineHandle> pipelines, store::Store& store, AppOptions options);
+  App(const pipeline::Pipeline& pipeline, store::StorePool& stores, AppOptions options);
+  App(std::shared_ptr<const pipeline::PipelineHandle> pipelines, store::StorePool& stores, AppOptions options);
 
   cds::HttpResponse Handle(const cds::HttpRequest& http) const;
 
@@ -68,21 +69,19 @@ class App {
  private:
   struct Request;  // a request with its visitor (app.cc)
   cds::HttpResponse Route(Request& request) const;
-  cds::HttpResponse WhatIf(const accounts::Visitor& visitor, const std::string& body) const;
-  cds::HttpResponse RuleImpact(const std::string& body) const;
+  cds::HttpResponse WhatIf(const store::Store& store, const accounts::Visitor& visitor, const std::string& body) const;
+  cds::HttpResponse RuleImpact(const store::Store& store, const std::string& body) const;
   cds::HttpResponse Admin(Request& request) const;
   cds::HttpResponse RunRefusal(const accounts::Visitor& visitor, const Status& status) const;
-  // These read the store: the caller holds store_mutex_.
   // Practitioners see their own patients, reviewers every one, authors and admins none.
-  Result<bool> MaySee(const accounts::Visitor& visitor, const std::string& case_id) const;
-  Result<std::vector<CaseRow>> VisibleCases(const accounts::Visitor& visitor) const;
+  static Result<bool> MaySee(const store::Store& store, const accounts::Visitor& visitor, const std::string& case_id);
+  static Result<std::vector<CaseRow>> VisibleCases(const store::Store& store, const accounts::Visitor& visitor);
   // A run the visitor may see; Unauthenticated for another's patient, NotFound for no such run.
-  Result<store::RunRecord> VisibleRun(const accounts::Visitor& visitor, int64_t run_id) const;
+  static Result<store::RunRecord> VisibleRun(const store::Store& store, const accounts::Visitor& visitor, int64_t run_id);
 
   std::shared_ptr<const pipeline::PipelineHandle> pipelines_;
-  store::Store& store_;
+  store::StorePool& stores_;
   AppOptions options_;
-  mutable std::mutex store_mutex_;
 };
 
 // The one request handler of `nflux serve`: /app and below to the app (when the service has one:

@@ -47,12 +47,12 @@ class GroupCommitTest : public ::testing::Test {
   }
 
   TempDatabase temp;
-  std::unique_ptr<store::Store> store;
-  std::mutex store_mutex;
+  std::unique_ptr<store::Store> store;  // the test's own connection, to set up and check
+  store::StorePool stores{temp.path(), store::Mode::kReadWrite, 2};  // the group commit's
 };
 
 TEST_F(GroupCommitTest, WritesQueuedDuringATransactionShareTheNextAndEachGetsItsStatus) {
-  GroupCommit commit(*store, store_mutex);
+  GroupCommit commit(stores);
 
   constexpr int kFollowers = 7;
   std::atomic<bool> release{false};
@@ -95,7 +95,7 @@ TEST_F(GroupCommitTest, WritesQueuedDuringATransactionShareTheNextAndEachGetsIts
 }
 
 TEST_F(GroupCommitTest, ManyThreadsStoreEveryRunOnceInAGapFreeChain) {
-  GroupCommit commit(*store, store_mutex, 4);
+  GroupCommit commit(stores, 4);
   constexpr int kThreads = 8, kWritesEach = 25;
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;

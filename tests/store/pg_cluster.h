@@ -109,7 +109,12 @@ class PgCluster {
     std::filesystem::path tmp = std::filesystem::temp_directory_path(no_tmpdir);
     return no_tmpdir ? std::filesystem::path("/tmp") : tmp;
   }
-  static std::string Script() { return Quote(std::string(NFLUX_SOURCE_DIR) + "/scripts/pg-cluster"); }
+  static std::string Script() {
+    // Appended, not `std::string(...) + "..."`: GCC 12 -O1 warns wrongly (array-bounds) on that.
+    std::string path = NFLUX_SOURCE_DIR;
+    path += "/scripts/pg-cluster";
+    return Quote(path);
+  }
   static std::string Quote(const std::string& text) {
     std::string quoted = "'";
     for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);

@@ -41,7 +41,7 @@ class WebApp : public ::testing::Test {
                               std::pair{"rev_ann", accounts::Role::kReviewer}, std::pair{"adm_bo", accounts::Role::kAdmin},
                               std::pair{"au_cy", accounts::Role::kAuthor}})
       ASSERT_TRUE(accounts.Add(name, role, kPassword, "test").ok());
-    app_ = std::make_unique<App>(nflux::testing::ShippedPipeline(), *store_,
+    app_ = std::make_unique<App>(nflux::testing::ShippedPipeline(), stores_,
                                  AppOptions{.secure_cookies = false, .now = [this] { return now_; }});
   }
 
@@ -103,7 +103,8 @@ class WebApp : public ::testing::Test {
   }
 
   TempDatabase temp_;
-  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<store::Store> store_;  // the test's own connection, to set up and check
+  store::StorePool stores_{temp_.path(), store::Mode::kReadWrite, 4};  // the app's
   std::unique_ptr<App> app_;
   int64_t now_ = kStart;
 };

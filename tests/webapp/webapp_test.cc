@@ -18,7 +18,7 @@ TEST_F(WebApp, SignInSetsAHardenedSessionCookie) {
     EXPECT_NE(std::string::npos, cookie.find(part)) << part;
   EXPECT_EQ(std::string::npos, cookie.find("Secure"));  // plain HTTP here; --secure-cookies adds it
 
-  App secure(nflux::testing::ShippedPipeline(), *store_, AppOptions{.secure_cookies = true, .now = [] { return kStart; }});
+  App secure(nflux::testing::ShippedPipeline(), stores_, AppOptions{.secure_cookies = true, .now = [] { return kStart; }});
   HttpResponse form = secure.Handle({"GET", "/app/login", {}, ""});
   EXPECT_NE(std::string::npos, form.headers.at("Set-Cookie").find("; Secure"));
 }
@@ -194,17 +194,16 @@ using namespace nflux::webapp::testing;  // NOLINT(google-build-using-namespace)
 TEST_F(WebApp, ASignedSessionCookieIsGoodOnEveryReplicaWithTheKeyAndNowhereElse) {
   const std::string key(32, 'k');
   AppOptions with_key{.secure_cookies = false, .session_key = key, .now = [this] { return now_; }};
-  app_ = std::make_unique<App>(nflux::testing::ShippedPipeline(), *store_, with_key);
+  app_ = std::make_unique<App>(nflux::testing::ShippedPipeline(), stores_, with_key);
   Visitor signed_in = SignIn("dr_lee");
   const std::string cookie_value = signed_in.cookie.substr(std::string("nflux_session=").size());
   const size_t dot = cookie_value.rfind('.');
   ASSERT_NE(dot, std::string::npos) << cookie_value;
   EXPECT_EQ(accounts::VerifySignedToken(cookie_value, key), cookie_value.substr(0, dot));
 
-  // Another replica: its own App and store connection, the same database and key.
-  auto other_store = store::OpenStore(temp_.path(), store::Mode::kReadWrite);
-  ASSERT_TRUE(other_store.ok());
-  App replica(nflux::testing::ShippedPipeline(), **other_store, with_key);
+  // Another replica: its own App and store connections, the same database and key.
+  store::StorePool other_stores(temp_.path(), store::Mode::kReadWrite, 2);
+  App replica(nflux::testing::ShippedPipeline(), other_stores, with_key);
   auto send = [](const App& app, const std::string& cookie) {
     return app.Handle(HttpRequest{"GET", "/app/", {{"cookie", cookie}}, "", {}});
   };
@@ -218,7 +217,7 @@ TEST_F(WebApp, ASignedSessionCookieIsGoodOnEveryReplicaWithTheKeyAndNowhereElse)
   EXPECT_EQ(send(replica, "nflux_session=" + changed).status, 303);
 
   // Without a key (one machine), the cookie is the bare token and a signed one is not accepted.
-  App unsigned_app(nflux::testing::ShippedPipeline(), **other_store, AppOptions{.now = [this] { return now_; }});
+  App unsigned_app(nflux::testing::ShippedPipeline(), other_stores, AppOptions{.now = [this] { return now_; }});
   EXPECT_EQ(send(unsigned_app, "nflux_session=" + token).status, 200);
   EXPECT_EQ(send(unsigned_app, signed_in.cookie).status, 303);
 }
