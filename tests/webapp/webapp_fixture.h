@@ -6,6 +6,7 @@
 
 #include "base/text.h"
 #include "safety/safety_test_support.h"
+#include "store/store_backend.h"
 #include "store/store_test_support.h"
 #include "webapp/pages.h"
 #include "webapp/webapp.h"
@@ -29,10 +30,15 @@ inline std::string Between(const std::string& text, const std::string& before, c
 // A cookie's value from a Set-Cookie header ("name=value; Path=...").
 inline std::string CookieValue(const HttpResponse& response) { return Between(response.headers.at("Set-Cookie"), "=", ";"); }
 
-class WebApp : public ::testing::Test {
+// The app on the database at a location, with one account of each role: WebApp on a temporary
+// SQLite file, WebAppOnEveryBackend on a fresh database of each backend (store/store_backend.h).
+template <class Base>
+class WebAppFixture : public Base {
  protected:
-  void SetUp() override {
-    auto opened = store::OpenStore(temp_.path(), store::Mode::kReadWrite);
+  static constexpr size_t kPoolSize = 4;
+
+  void OpenApp(const std::string& location) {
+    auto opened = store::OpenStore(location, store::Mode::kReadWrite);
     ASSERT_TRUE(opened.ok()) << opened.status().message();
     store_ = std::move(*opened);
     accounts::Accounts accounts(*store_);
@@ -41,7 +47,8 @@ class WebApp : public ::testing::Test {
                               std::pair{"rev_ann", accounts::Role::kReviewer}, std::pair{"adm_bo", accounts::Role::kAdmin},
                               std::pair{"au_cy", accounts::Role::kAuthor}})
       ASSERT_TRUE(accounts.Add(name, role, kPassword, "test").ok());
-    app_ = std::make_unique<App>(nflux::testing::ShippedPipeline(), stores_,
+    stores_ = std::make_unique<store::StorePool>(location, store::Mode::kReadWrite, kPoolSize);
+    app_ = std::make_unique<App>(nflux::testing::ShippedPipeline(), *stores_,
                                  AppOptions{.secure_cookies = false, .now = [this] { return now_; }});
   }
 
@@ -102,11 +109,24 @@ class WebApp : public ::testing::Test {
     return text.ok() ? *text : "";
   }
 
-  TempDatabase temp_;
-  std::unique_ptr<store::Store> store_;  // the test's own connection, to set up and check
-  store::StorePool stores_{temp_.path(), store::Mode::kReadWrite, 4};  // the app's
+  std::unique_ptr<store::Store> store_;      // the test's own connection, to set up and check
+  std::unique_ptr<store::StorePool> stores_;  // the app's
   std::unique_ptr<App> app_;
   int64_t now_ = kStart;
+};
+
+class WebApp : public WebAppFixture<::testing::Test> {
+ protected:
+  void SetUp() override { OpenApp(temp_.path()); }
+  TempDatabase temp_;
+};
+
+class WebAppOnEveryBackend : public WebAppFixture<store::testing::BackendTest> {
+ protected:
+  void SetUp() override {
+    BackendTest::SetUp();
+    if (!HasFatalFailure()) OpenApp(location());
+  }
 };
 
 }  // namespace nflux::webapp::testing

@@ -18,7 +18,7 @@ TEST_F(WebApp, SignInSetsAHardenedSessionCookie) {
     EXPECT_NE(std::string::npos, cookie.find(part)) << part;
   EXPECT_EQ(std::string::npos, cookie.find("Secure"));  // plain HTTP here; --secure-cookies adds it
 
-  App secure(nflux::testing::ShippedPipeline(), stores_, AppOptions{.secure_cookies = true, .now = [] { return kStart; }});
+  App secure(nflux::testing::ShippedPipeline(), *stores_, AppOptions{.secure_cookies = true, .now = [] { return kStart; }});
   HttpResponse form = secure.Handle({"GET", "/app/login", {}, ""});
   EXPECT_NE(std::string::npos, form.headers.at("Set-Cookie").find("; Secure"));
 }
@@ -194,7 +194,7 @@ using namespace nflux::webapp::testing;  // NOLINT(google-build-using-namespace)
 TEST_F(WebApp, ASignedSessionCookieIsGoodOnEveryReplicaWithTheKeyAndNowhereElse) {
   const std::string key(32, 'k');
   AppOptions with_key{.secure_cookies = false, .session_key = key, .now = [this] { return now_; }};
-  app_ = std::make_unique<App>(nflux::testing::ShippedPipeline(), stores_, with_key);
+  app_ = std::make_unique<App>(nflux::testing::ShippedPipeline(), *stores_, with_key);
   Visitor signed_in = SignIn("dr_lee");
   const std::string cookie_value = signed_in.cookie.substr(std::string("nflux_session=").size());
   const size_t dot = cookie_value.rfind('.');
