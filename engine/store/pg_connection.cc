@@ -172,12 +172,16 @@ class PgConnection final : public Connection {
     // A lost connection (the server restarted) is opened again. A transaction that was open on it
     // is gone, and nothing runs in its place: the store stops a write at its first error, and a
     // statement of a batch meets a new session where SAVEPOINT fails ("no transaction block").
-    if (Lib().PQstatus(conn_) == CONNECTION_BAD && !Reconnect()) return Status::IOError(last_error_);
+    if (Lost() && !Reconnect()) return Status::IOError(last_error_);
     auto found = statements_.find(sql);
     if (found == statements_.end()) {
       std::string name = "nflux_" + std::to_string(statements_.size() + 1);
       std::string renumbered = Renumber(sql);
-      if (!PrepareOnServer(name, renumbered)) {
+      const bool idle = Lib().PQtransactionStatus(conn_) == PQTRANS_IDLE;
+      bool prepared = PrepareOnServer(name, renumbered);
+      // Lost only now, outside a transaction: prepared on a new session instead (as Begin does).
+      if (!prepared && idle && Lost()) prepared = Reconnect() && PrepareOnServer(name, renumbered);
+      if (!prepared) {
         std::string message = "preparing '" + sql + "': " + last_error_;
         // Class 42 (syntax, undefined table or column) is a bug in our SQL; the rest is the server's.
         if (last_state_.starts_with("42")) return Status::Internal(std::move(message));
@@ -196,6 +200,7 @@ class PgConnection final : public Connection {
     return ok;
   }
   uint64_t generation() const { return generation_; }
+  bool Lost() const { return Lib().PQstatus(conn_) == CONNECTION_BAD; }
 
   // A new session on the same URL, set up as the first; its statements are prepared again on use.
   bool Reconnect() {
@@ -243,17 +248,25 @@ class PgConnection final : public Connection {
     // "ERROR:  " and its DETAIL and CONTEXT lines: one line, as SQLite's messages.
     const char* primary = result ? Lib().PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
     last_error_ = OneLine(primary && *primary ? primary : Lib().PQerrorMessage(conn_));
-    if (Lib().PQstatus(conn_) == CONNECTION_BAD) last_error_ += " (the connection to the server is lost)";
+    if (Lost()) last_error_ += " (the connection to the server is lost)";
     return false;
   }
 
  private:
   Status Begin(const std::string& sql, const std::string& what) {
     // A transaction starts here: whatever was open on a lost connection is gone already.
-    if (Lib().PQstatus(conn_) == CONNECTION_BAD && !Reconnect()) return Status::IOError(what + ": " + last_error_);
-    PGresult* result = Lib().PQexec(conn_, sql.c_str());
-    bool ok = Check(result);
-    Lib().PQclear(result);
+    if (Lost() && !Reconnect()) return Status::IOError(what + ": " + last_error_);
+    const bool idle = Lib().PQtransactionStatus(conn_) == PQTRANS_IDLE;
+    auto begin = [&] {
+      PGresult* result = Lib().PQexec(conn_, sql.c_str());
+      bool ok = Check(result);
+      Lib().PQclear(result);
+      return ok;
+    };
+    bool ok = begin();
+    // Lost only now (the server restarted while this connection sat idle): nothing had begun, so
+    // the transaction begins on a new session.
+    if (!ok && idle && Lost()) ok = Reconnect() && begin();
     if (ok) return Status::Ok();
     Status status = Status::IOError(what + ": " + last_error_ +
                                     (LastErrorWasLock() ? " (the database is locked by another process; nothing was written)" : ""));
@@ -280,12 +293,24 @@ StepResult PgStatement::Step() {
       values.push_back(value.data());
       lengths.push_back(static_cast<int>(value.size()));
     }
-    result_ = Lib().PQexecPrepared(connection_->conn(), name_.c_str(), static_cast<int>(values.size()), values.data(),
-                             lengths.data(), formats_.data(), 0);
-    if (!connection_->Check(result_)) {
+    auto run = [&] {
+      result_ = Lib().PQexecPrepared(connection_->conn(), name_.c_str(), static_cast<int>(values.size()),
+                                     values.data(), lengths.data(), formats_.data(), 0);
+      if (connection_->Check(result_)) return true;
       Lib().PQclear(result_);
       result_ = nullptr;
-      return StepResult::kError;
+      return false;
+    };
+    // A read outside a transaction that finds the connection lost (the server restarted while it
+    // sat idle in a pool) runs again on a new session: it never reached the server, and a read
+    // changes nothing either way. Writes run inside transactions, which are never retried.
+    const bool idle_read = Lib().PQtransactionStatus(connection_->conn()) == PQTRANS_IDLE && sql_.starts_with("SELECT");
+    if (!run()) {
+      if (!idle_read || !connection_->Lost() || !connection_->Reconnect() ||
+          !connection_->PrepareOnServer(name_, sql_))
+        return StepResult::kError;
+      generation_ = connection_->generation();
+      if (!run()) return StepResult::kError;
     }
   }
   if (Lib().PQresultStatus(result_) != PGRES_TUPLES_OK) return StepResult::kDone;
