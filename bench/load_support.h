@@ -54,6 +54,15 @@ inline double ProcessCpuSeconds(int pid) {
   return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+// ProcessCpuSeconds of `pid` and of its children now: a database server and its sessions
+// (PostgreSQL starts a process per connection, and pools open theirs as requests need them).
+inline double ProcessTreeCpuSeconds(int pid) {
+  double seconds = ProcessCpuSeconds(pid);
+  std::ifstream children("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  for (int child = 0; children >> child;) seconds += ProcessCpuSeconds(child);
+  return seconds;
+}
+
 inline double OwnCpuSeconds() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);

@@ -12,7 +12,8 @@
 // its replica died). Any other failure is an error. Prints one JSON line: counts, throughput,
 // p50/p99 latency (first attempt to answer), and the CPU time per request (from /proc, after the
 // warm-up) of this client and, when given, of the replicas (--pids), the load balancer (--proxy-pid)
-// and the database server (--store-pids: its processes; each must live through the whole run).
+// and the database server (--store-pids: its main processes, each with its children at the time:
+// a session opened after the warm-up counts whole, one that ended before the end is not counted).
 //
 //   nflux_replica_load --url http://127.0.0.1:PORT [--requests N] [--clients N] [--warmup N]
 //       [--account NAME --password-file FILE --case CASE.json [--web-every K]]
@@ -48,6 +49,7 @@ namespace {
 using nflux::bench::OwnCpuSeconds;
 using nflux::bench::Prefetch;
 using nflux::bench::ProcessCpuSeconds;
+using nflux::bench::ProcessTreeCpuSeconds;
 using nflux::bench::ReadFile;
 
 using nlohmann::json;
@@ -72,7 +74,7 @@ struct CpuMark {
 CpuMark MarkCpu(const Options& options) {
   CpuMark mark;
   for (int pid : options.pids) mark.service += ProcessCpuSeconds(pid);
-  for (int pid : options.store_pids) mark.store += ProcessCpuSeconds(pid);
+  for (int pid : options.store_pids) mark.store += ProcessTreeCpuSeconds(pid);
   if (options.proxy_pid) mark.proxy = ProcessCpuSeconds(options.proxy_pid);
   mark.client = OwnCpuSeconds();
   return mark;

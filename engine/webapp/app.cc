@@ -354,6 +354,13 @@ HttpResponse App::Route(Request& request) const {
       // A case stored before (by the command line) without an owner is not taken over here.
       auto existing = store.ListCaseVersions(case_id);
       if (existing.ok() && !existing->empty()) return JsonError(403, "case " + case_id + " exists and has no owner in the web app");
+      // The patient is claimed before the visit is stored: of two practitioners entering one new
+      // case id at once (on any replica), the second is refused instead of adding to the first's.
+      if (Status claimed = store.SetCaseOwner(case_id, visitor.session.account); !claimed.ok()) {
+        if (claimed.code() == Status::Code::kInvalidArgument)
+          return JsonError(403, "case " + case_id + " is another practitioner's");
+        return JsonError(500, claimed.message());
+      }
     }
     audit::RecordOptions record;
     record.case_id = case_id;
@@ -362,8 +369,6 @@ HttpResponse App::Route(Request& request) const {
     record.evaluation.source_name = kSource;
     auto recorded = audit::EvaluateAndStore(*current, store, http.body, record);
     if (!recorded.ok()) return JsonError(400, recorded.status().message());
-    if (Status status = store.SetCaseOwner(case_id, visitor.session.account); !status.ok())
-      return JsonError(500, status.message());
     return JsonAnswer(201, {{"case_id", case_id}, {"version", recorded->case_version.version},
                             {"run", store::RunName(recorded->run_id)},
                             {"url", "/app/cases/" + UrlEncode(case_id)}});

@@ -127,6 +127,11 @@ replica_release() {
   curl -s --max-time 2 "http://127.0.0.1:${REPLICA_PORTS[$1]}/health" | sed -n 's/.*"release":\([0-9]*\).*/\1/p'
 }
 
+# The HTTP status replica I's /health answers ("000" when it does not answer).
+replica_health_status() {
+  curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:${REPLICA_PORTS[$1]}/health"
+}
+
 # A port nobody listens on, below the ephemeral range (as scripts/pg-cluster picks its own).
 free_port() {
   local port
@@ -189,10 +194,5 @@ haproxy_states() {
 }
 haproxy_up_count() { haproxy_states | tr ' ' '\n' | grep -c ':UP$'; }
 
-# The PostgreSQL server's processes now, comma-separated: the postmaster and its children (the
-# replicas' backends among them).
-postgres_pids() {
-  local postmaster
-  postmaster=$(head -1 "$TMP/pg/data/postmaster.pid")
-  echo "$postmaster $(cat "/proc/$postmaster/task/$postmaster/children" 2>/dev/null)" | xargs | tr ' ' ,
-}
+# The PostgreSQL server's main process (the load client counts its children, the sessions, too).
+postmaster_pid() { head -1 "$TMP/pg/data/postmaster.pid"; }

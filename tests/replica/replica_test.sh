@@ -10,7 +10,10 @@
 #     every run is complete and `nflux audit verify` passes;
 #   - every run names release 1 or 2, and runs stored after the switch name release 2;
 #   - all 3 replicas' /health report release 2 within SWITCH_BOUND_MS (5 s) of the publish command
-#     returning (measured and printed).
+#     returning (measured and printed);
+#   - then PostgreSQL stops: every replica's /health answers 503 and HAProxy takes all of them out
+#     within OUTAGE_BOUND_MS (5 s); it starts again: all answer 200 and are back in HAProxy within
+#     the same bound, without a restart, and the next 60 hook calls (one attempt each) all succeed.
 # Fails (never skips) when haproxy, PostgreSQL or the load client is missing.
 #   NFLUX=build/nflux LOAD=build/bench/nflux_replica_load bash tests/replica/replica_test.sh
 #   (REQUESTS=20000 CLIENTS=16 THREADS=8 RELEASE_POLL_MS=200 SWITCH_BOUND_MS=5000 MAX_ATTEMPTS=30
@@ -23,6 +26,7 @@ REQUESTS=${REQUESTS:-20000}
 CLIENTS=${CLIENTS:-16}
 WEB_EVERY=10
 SWITCH_BOUND_MS=${SWITCH_BOUND_MS:-5000}
+OUTAGE_BOUND_MS=${OUTAGE_BOUND_MS:-5000}
 MAX_ATTEMPTS=${MAX_ATTEMPTS:-30}
 KILLED=1  # the replica killed (0-based: nflux-2 in HAProxy)
 # TERM: stopped as systemd stops it; the replica must then also exit 0 having answered every
@@ -53,7 +57,8 @@ trap cleanup EXIT
 trap 'exit 143' TERM INT
 
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
-json_field() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" "$TMP/load.json" | tr -d '"'; }
+# json_field NAME [FILE]: a top-level field of the load client's result (TMP/load.json).
+json_field() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" "${2:-$TMP/load.json}" | tr -d '"'; }
 
 # Waits until the client has answered COUNT requests; fails if it ends first or stalls.
 wait_progress() {
@@ -202,6 +207,37 @@ read -r proxy_retries proxy_redispatches < <(awk -F, '$1 == "nflux_replicas" && 
 per_replica=$(awk -F, '$1 == "nflux_replicas" && $2 ~ /^nflux-/ { printf "%s%s %s", sep, $2, $8; sep = ", " }' "$TMP/stats.csv")
 idle=$(awk -F, '$1 == "nflux_replicas" && $2 ~ /^nflux-/ && $8 + 0 == 0 { print $2 }' "$TMP/stats.csv")
 [ -z "$idle" ] || die "HAProxy sent no request to $idle: $per_replica"
+# --- PostgreSQL stops and starts again (docs/deploy.md, "PostgreSQL is unreachable").
+# all_health CODE: every replica's /health answers CODE now.
+all_health() { for i in 0 1 2; do [ "$(replica_health_status "$i")" = "$1" ] || return 1; done; }
+# await_ms WHAT CMD...: prints the ms until CMD succeeds; fails the test after OUTAGE_BOUND_MS.
+await_ms() {
+  local what=$1 start
+  shift
+  start=$(date +%s%N)
+  until "$@"; do
+    [ "$(ms_since "$start")" -lt "$OUTAGE_BOUND_MS" ] || die "$what: not within $OUTAGE_BOUND_MS ms (replicas' /health: $(for i in 0 1 2; do printf '%s ' "$(replica_health_status "$i")"; done); HAProxy: $(haproxy_states))"
+    sleep 0.02
+  done
+  ms_since "$start"
+}
+up_count_is() { [ "$(haproxy_up_count)" = "$1" ]; }
+runs_before_outage=$(psql_query "SELECT COUNT(*) FROM runs")
+"$REPO/scripts/pg-cluster" down "$TMP/pg" || die "PostgreSQL did not stop"
+outage_health_ms=$(await_ms "every replica's /health answering 503 once PostgreSQL stopped" all_health 503)
+outage_out_ms=$(await_ms "HAProxy taking every replica out once PostgreSQL stopped" up_count_is 0)
+outage_problem=$(curl -s --max-time 2 "http://127.0.0.1:${REPLICA_PORTS[0]}/health" | sed -n 's/.*"problem":"\(\([^"\\]\|\\.\)*\)".*/\1/p')
+[ -n "$outage_problem" ] || die "replica 1's /health names no problem while PostgreSQL is stopped"
+"$REPO/scripts/pg-cluster" up "$TMP/pg" || die "PostgreSQL did not start again"
+back_health_ms=$(await_ms "every replica's /health answering 200 once PostgreSQL was back" all_health 200)
+back_in_ms=$(await_ms "HAProxy taking every replica back once PostgreSQL was back" up_count_is 3)
+"$LOAD" --url "$PROXY_URL" --requests 60 --clients 4 --max-attempts 1 >"$TMP/after.json" 2>"$TMP/after.err" ||
+  die "hook calls after the outage failed: $(grep -m3 '^replica_load' "$TMP/after.err")"
+[ "$(json_field errors "$TMP/after.json")" = 0 ] || die "hook calls after the outage failed: $(grep -m3 '^replica_load' "$TMP/after.err")"
+runs_after_outage=$(psql_query "SELECT COUNT(*) FROM runs")
+[ "$runs_after_outage" = $((runs_before_outage + 60)) ] ||
+  die "60 hook calls after the outage stored $((runs_after_outage - runs_before_outage)) runs"
+
 cat <<EOF
 replica_test: passed in $(($(ms_since "$test_start") / 1000)) s (the load $load_seconds s)
   requests   $REQUESTS by $CLIENTS clients through HAProxy to 3 replicas: $hook_calls hook calls, $(json_field web_requests) web pages (case list, patient page) in signed-in sessions; per replica (HAProxy): $per_replica
@@ -211,4 +247,6 @@ replica_test: passed in $(($(ms_since "$test_start") / 1000)) s (the load $load_
   release    2 published after $published_at requests (the publish command took $publish_ms ms); all 3 replicas reported it $switched ms after the publish returned (bound $SWITCH_BOUND_MS ms); $after_cutoff runs after the switch, all on release 2
   store      $hook_runs hook runs for $hook_calls successful hook calls ($stored_twice stored twice, each a call the client retried) + 1 web app run; on release 1: $on_1, release 2: $on_2
              audit verify ($verify_ms ms): $(head -1 "$TMP/verify.txt")
+  outage     PostgreSQL stopped: every /health 503 after $outage_health_ms ms ("$outage_problem"), all out of HAProxy after $outage_out_ms ms;
+             started again: every /health 200 after $back_health_ms ms, all back in HAProxy after $back_in_ms ms; then 60 hook calls, one attempt each: 0 errors, 60 runs stored
 EOF

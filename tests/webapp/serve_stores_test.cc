@@ -4,6 +4,7 @@
 // answer, and the web app says the database cannot be reached.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -100,6 +101,36 @@ TEST_P(ServeStores, ManyRequestsAtOnceEachOnAConnectionOfTheirOwnWithinThePoolsB
   ASSERT_OK(report);
   EXPECT_TRUE(report->ok()) << report->problems.front();
   EXPECT_EQ(report->runs, 2 * kThreads * kRounds);
+}
+
+// Two practitioners enter one new case id at once: one gets the patient, the other is refused, and
+// no visit of the refused one is stored under the other's patient.
+TEST_P(ServeStores, OfTwoPractitionersEnteringOneNewCaseAtOnceOneGetsItAndTheOtherIsRefused) {
+  const Visitor lee = SignIn("dr_lee"), kim = SignIn("dr_kim");
+  for (int round = 0; round < 4; ++round) {
+    const std::string case_id = "contested-" + std::to_string(round);
+    json visit = json::parse(Example("ssri_5htp_request.json"));
+    visit["case_id"] = case_id;
+    const std::string text = visit.dump();
+    std::atomic<int> ready{0};
+    int status[2] = {0, 0};
+    std::vector<std::thread> both;
+    for (int who = 0; who < 2; ++who)
+      both.emplace_back([&, who] {
+        ++ready;
+        while (ready < 2) std::this_thread::yield();
+        status[who] = PostCase(who == 0 ? lee : kim, text).status;
+      });
+    for (auto& thread : both) thread.join();
+    ASSERT_EQ(std::min(status[0], status[1]), 201) << case_id;
+    ASSERT_EQ(std::max(status[0], status[1]), 403) << case_id;
+    const std::string winner = status[0] == 201 ? "dr_lee" : "dr_kim";
+    EXPECT_EQ(*store_->CaseOwner(case_id), std::optional<std::string>(winner));
+    auto versions = store_->ListCaseVersions(case_id);
+    ASSERT_OK(versions);
+    ASSERT_EQ(versions->size(), 1u) << case_id;
+    EXPECT_EQ(versions->front().actor, winner);
+  }
 }
 
 // A database that cannot be opened: every page and call that needs it says so (503), naming it.
