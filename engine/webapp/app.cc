@@ -167,6 +167,15 @@ std::string WelcomeText(accounts::Role role) {
              : "Admins see no patient data here: 'Accounts' manages who signs in; 'Audit' checks the audit trail.";
 }
 
+// The stylesheet and the script: served without a session or the database.
+HttpResponse Asset(const cds::HttpRequest& http) {
+  const bool get = http.method == "GET" || http.method == "HEAD";
+  if (get && http.path == "/app/assets/app.css") return HttpResponse{200, {{"Content-Type", "text/css; charset=utf-8"}}, AppCss()};
+  if (get && http.path == "/app/assets/app.js")
+    return HttpResponse{200, {{"Content-Type", "text/javascript; charset=utf-8"}}, AppJs()};
+  return HttpResponse{404, {{"Content-Type", "text/plain; charset=utf-8"}}, "no such asset\n"};
+}
+
 }  // namespace
 
 struct App::Request {
@@ -197,23 +206,27 @@ HttpResponse Dispatch(const App* app, const cds::Service& service, const cds::Ht
 }
 
 HttpResponse App::Handle(const cds::HttpRequest& http) const {
+  if (http.path.starts_with("/app/assets/")) {
+    HttpResponse asset = Asset(http);
+    Harden(asset, false);
+    return asset;
+  }
   Request request{http, ParsePairs(Header(http, "cookie"), ';', false), std::nullopt, {}};
   if (auto it = request.cookies.find(kCookieName); it != request.cookies.end()) {
     request.session_token = options_.session_key.empty() ? std::optional<std::string>(it->second)
                                                           : accounts::VerifySignedToken(it->second, options_.session_key);
   }
-  if (!http.path.starts_with("/app/assets/")) {
-    auto lease = stores_.Acquire();
-    if (!lease.ok()) {
-      // The database cannot be reached (or the server refuses another connection): nothing works.
-      const std::string message = "The database cannot be reached: " + lease.status().message();
-      HttpResponse refused = http.path.starts_with("/app/api/") ? JsonError(503, message)
-                                                                 : Html(503, MessagePage("Unavailable", message));
-      Harden(refused, false);
-      return refused;
-    }
-    request.lease.emplace(std::move(lease).value());
+  // Everything else reads the store, on one leased connection until the response.
+  auto lease = stores_.Acquire();
+  if (!lease.ok()) {
+    // The database cannot be reached (or the server refuses another connection): nothing works.
+    const std::string message = "The database cannot be reached: " + lease.status().message();
+    HttpResponse refused = http.path.starts_with("/app/api/") ? JsonError(503, message)
+                                                               : Html(503, MessagePage("Unavailable", message));
+    Harden(refused, false);
+    return refused;
   }
+  request.lease.emplace(std::move(lease).value());
   if (request.session_token) {
     accounts::Accounts accounts(**request.lease);
     auto visitor = accounts.SessionFor(*request.session_token, options_.now());
@@ -235,9 +248,6 @@ HttpResponse App::Route(Request& request) const {
   const bool get = http.method == "GET" || http.method == "HEAD";
   const bool post = http.method == "POST";
 
-  if (path == "/app/assets/app.css" && get) return HttpResponse{200, {{"Content-Type", "text/css; charset=utf-8"}}, AppCss()};
-  if (path == "/app/assets/app.js" && get)
-    return HttpResponse{200, {{"Content-Type", "text/javascript; charset=utf-8"}}, AppJs()};
   store::Store& store = **request.lease;
 
   // The sign-in form with a fresh double-submit token (the same value in its cookie and its field).

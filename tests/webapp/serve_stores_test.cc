@@ -150,8 +150,10 @@ TEST(ServeStoresUnreachable, HealthPagesAndCallsAnswer503NamingTheDatabase) {
   const HttpResponse api = app.Handle({"POST", "/app/api/cases", {}, "{}"});
   EXPECT_EQ(api.status, 503);
   EXPECT_NE(json::parse(api.body)["error"]["message"].get<std::string>().find(nowhere), std::string::npos) << api.body;
-  // The stylesheet needs no database.
+  // The stylesheet and script need no database, with a session cookie or without.
   EXPECT_EQ(app.Handle({"GET", "/app/assets/app.css", {}, ""}).status, 200);
+  EXPECT_EQ(app.Handle({"GET", "/app/assets/app.js", {{"cookie", std::string(kCookieName) + "=abc"}}, ""}).status, 200);
+  EXPECT_EQ(app.Handle({"GET", "/app/assets/other.js", {{"cookie", std::string(kCookieName) + "=abc"}}, ""}).status, 404);
   EXPECT_EQ(stores.open(), 0u);
 }
 
