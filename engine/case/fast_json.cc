@@ -2,8 +2,11 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace nflux::casefile {
 
@@ -132,13 +135,27 @@ bool HasDuplicateKeys(simdjson::dom::element element) {
     return false;
   }
   if (!element.is_object()) return false;
+  // The keys are gathered in one walk of the object: walking its tape again for every key (each
+  // step skips a whole value) cost more than the comparisons. A large object is sorted instead.
+  constexpr size_t kCompared = 32;
   const dom::object object = element.get_object().value_unsafe();
-  for (auto later = object.begin(); later != object.end(); ++later) {
-    for (auto earlier = object.begin(); earlier != later; ++earlier)
-      if (earlier.key() == later.key()) return true;
-    if (HasDuplicateKeys(later.value())) return true;
+  std::array<std::string_view, kCompared> few;
+  std::vector<std::string_view> many;
+  size_t count = 0;
+  for (dom::key_value_pair member : object) {
+    if (count < kCompared) {
+      for (size_t i = 0; i < count; ++i)
+        if (few[i] == member.key) return true;
+      few[count] = member.key;
+    } else {
+      if (many.empty()) many.assign(few.begin(), few.end());
+      many.push_back(member.key);
+    }
+    ++count;
+    if (HasDuplicateKeys(member.value)) return true;
   }
-  return false;
+  std::sort(many.begin(), many.end());
+  return std::adjacent_find(many.begin(), many.end()) != many.end();
 }
 
 std::optional<nlohmann::json> FastToJson(simdjson::dom::element element, std::string_view text) {

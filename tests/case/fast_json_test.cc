@@ -120,3 +120,36 @@ TEST(FastJson, LeavesEverythingElseToTheStrictReader) {
 
 }  // namespace
 }  // namespace nflux::casefile
+
+namespace nflux::casefile {
+namespace {
+
+// A JSON object with `count` distinct keys "k0", "k1"..., and `then` appended as further members.
+std::string ObjectOfKeys(int count, const std::string& then = "") {
+  std::string text = "{";
+  for (int i = 0; i < count; ++i) text += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":" + std::to_string(i);
+  return text + then + "}";
+}
+
+bool DuplicatesIn(const std::string& text) {
+  std::optional<simdjson::dom::element> root = ParseFastDocument(text);
+  EXPECT_TRUE(root.has_value()) << text;
+  return root && HasDuplicateKeys(*root);
+}
+
+// Small objects compare each key with the earlier ones; beyond 32 keys they are sorted: both ways
+// find a key given twice, at any depth, and nothing in distinct keys.
+TEST(FastJson, FindsAKeyGivenTwiceInSmallAndLargeObjectsAtAnyDepth) {
+  EXPECT_FALSE(DuplicatesIn(ObjectOfKeys(5)));
+  EXPECT_TRUE(DuplicatesIn(ObjectOfKeys(5, ",\"k3\":0")));
+  EXPECT_FALSE(DuplicatesIn(ObjectOfKeys(40)));
+  EXPECT_TRUE(DuplicatesIn(ObjectOfKeys(40, ",\"k35\":0")));  // both past the compared ones
+  EXPECT_TRUE(DuplicatesIn(ObjectOfKeys(40, ",\"k2\":0")));   // one among them, one past them
+  EXPECT_FALSE(DuplicatesIn("[" + ObjectOfKeys(3) + "," + ObjectOfKeys(40) + "]"));  // the same keys in two objects
+  EXPECT_TRUE(DuplicatesIn(R"({"a": [1, {"b": {"c": 1, "c": 2}}]})"));
+  EXPECT_TRUE(DuplicatesIn("{\"a\": " + ObjectOfKeys(40, ",\"k39\":1") + "}"));
+  EXPECT_FALSE(DuplicatesIn(R"({"ab": 1, "ba": 2, "a": {"ab": 3}})"));
+}
+
+}  // namespace
+}  // namespace nflux::casefile
