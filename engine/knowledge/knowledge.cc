@@ -164,24 +164,43 @@ KnowledgeBase::KnowledgeBase() : graph_(std::make_unique<Graph>()) {}
 KnowledgeBase::~KnowledgeBase() = default;
 
 void KnowledgeBase::BuildIndexes() {
-  index_.clear();
   loinc_index_.clear();
+  size_t capacity = 16;
+  while (capacity < 2 * nodes_.size()) capacity *= 2;  // at most half full: short probes
+  id_slots_.assign(capacity, IdSlot{});
   graph_->adjacency = Graph::Adjacency(nodes_.size());
   for (size_t i = 0; i < nodes_.size(); ++i) {
-    index_.emplace(nodes_[i].id, i);
+    const size_t hash = std::hash<std::string_view>{}(nodes_[i].id);
+    for (size_t slot = hash & (capacity - 1);; slot = (slot + 1) & (capacity - 1)) {
+      IdSlot& entry = id_slots_[slot];
+      if (entry.position != 0 && nodes_[entry.position - 1].id == nodes_[i].id) break;  // the first keeps the id
+      if (entry.position != 0) continue;
+      entry = IdSlot{static_cast<uint32_t>(hash), static_cast<uint32_t>(i + 1)};
+      break;
+    }
     if (nodes_[i].lab && !nodes_[i].lab->loinc.empty()) loinc_index_.emplace(nodes_[i].lab->loinc, i);
   }
   for (size_t i = 0; i < edges_.size(); ++i) {
-    auto from = index_.find(edges_[i].from);
-    auto to = index_.find(edges_[i].to);
-    if (from == index_.end() || to == index_.end()) continue;
-    boost::add_edge(from->second, to->second, i, graph_->adjacency);
+    std::optional<size_t> from = PositionOf(edges_[i].from), to = PositionOf(edges_[i].to);
+    if (!from || !to) continue;
+    boost::add_edge(*from, *to, i, graph_->adjacency);
+  }
+}
+
+std::optional<size_t> KnowledgeBase::PositionOf(std::string_view id) const {
+  if (id_slots_.empty()) return std::nullopt;
+  const size_t hash = std::hash<std::string_view>{}(id);
+  const size_t mask = id_slots_.size() - 1;
+  for (size_t slot = hash & mask;; slot = (slot + 1) & mask) {
+    const IdSlot& entry = id_slots_[slot];
+    if (entry.position == 0) return std::nullopt;
+    if (entry.hash == static_cast<uint32_t>(hash) && nodes_[entry.position - 1].id == id) return entry.position - 1;
   }
 }
 
 const Node* KnowledgeBase::Find(std::string_view id) const {
-  auto it = index_.find(id);
-  return it == index_.end() ? nullptr : &nodes_[it->second];
+  std::optional<size_t> position = PositionOf(id);
+  return position ? &nodes_[*position] : nullptr;
 }
 
 const Node* KnowledgeBase::FindLabByLoinc(std::string_view loinc) const {
@@ -226,20 +245,20 @@ std::vector<std::string> KnowledgeBase::IdsOfKind(NodeKind kind) const {
 
 std::vector<const Edge*> KnowledgeBase::OutEdges(std::string_view id) const {
   std::vector<const Edge*> result;
-  auto it = index_.find(id);
-  if (it == index_.end()) return result;
+  std::optional<size_t> position = PositionOf(id);
+  if (!position) return result;
   auto edge_index = boost::get(boost::edge_index, graph_->adjacency);
-  for (auto [e, end] = boost::out_edges(it->second, graph_->adjacency); e != end; ++e)
+  for (auto [e, end] = boost::out_edges(*position, graph_->adjacency); e != end; ++e)
     result.push_back(&edges_[edge_index[*e]]);
   return result;
 }
 
 std::vector<const Edge*> KnowledgeBase::InEdges(std::string_view id) const {
   std::vector<const Edge*> result;
-  auto it = index_.find(id);
-  if (it == index_.end()) return result;
+  std::optional<size_t> position = PositionOf(id);
+  if (!position) return result;
   auto edge_index = boost::get(boost::edge_index, graph_->adjacency);
-  for (auto [e, end] = boost::in_edges(it->second, graph_->adjacency); e != end; ++e)
+  for (auto [e, end] = boost::in_edges(*position, graph_->adjacency); e != end; ++e)
     result.push_back(&edges_[edge_index[*e]]);
   return result;
 }
@@ -249,8 +268,8 @@ Result<std::vector<InfluencePath>> KnowledgeBase::FindPaths(std::string_view fro
   for (auto id : {from, to})
     if (!Find(id)) return Status::NotFound("unknown node '" + std::string(id) + "'" + DidYouMean(id, Ids()));
   if (options.max_depth < 1) return Status::InvalidArgument("--max-depth must be at least 1");
-  const size_t source = index_.find(from)->second;
-  const size_t target = index_.find(to)->second;
+  const size_t source = *PositionOf(from);
+  const size_t target = *PositionOf(to);
   auto edge_index = boost::get(boost::edge_index, graph_->adjacency);
 
   // Depth-first enumeration of simple paths; a budget bounds the work on dense graphs.
