@@ -1180,24 +1180,34 @@ class Parser {
   static simdjson::dom::object ObjectOf(Element value) { return value.get_object().value_unsafe(); }
   static simdjson::dom::array ArrayOf(Element value) { return value.get_array().value_unsafe(); }
 
-  // The fields of an object by name, in the order of `names`; false on an unknown key.
+  // Duplicate keys: the fast path finds them in the objects as it reads them and gives the case to
+  // the strict path, which reports them. An object it skips unread is checked whole (HasDuplicateKeys).
+
+  // The fields of an object by name, in the order of `names`; false on an unknown key or one given twice.
   template <size_t N>
   static bool FastFields(Element object, const std::array<std::string_view, N>& names,
                          std::array<std::optional<Element>, N>& fields) {
+    static_assert(N <= 32, "the keys seen are bits of one word");
+    uint32_t seen = 0;
     for (simdjson::dom::key_value_pair member : ObjectOf(object)) {
       const auto found = std::find(names.begin(), names.end(), member.key);
       if (found == names.end()) return false;
+      const uint32_t bit = uint32_t{1} << static_cast<size_t>(found - names.begin());
+      if ((seen & bit) != 0) return false;
+      seen |= bit;
       if (!member.value.is_null()) fields[static_cast<size_t>(found - names.begin())] = member.value;
     }
     return true;
   }
 
-  // An object's members sorted by key, as nlohmann iterates them.
-  static std::vector<std::pair<std::string_view, Element>> SortedMembers(Element object) {
+  // An object's members sorted by key, as nlohmann iterates them; nullopt when a key is given twice.
+  static std::optional<std::vector<std::pair<std::string_view, Element>>> SortedMembers(Element object) {
     std::vector<std::pair<std::string_view, Element>> members;
     for (simdjson::dom::key_value_pair member : ObjectOf(object))
       members.emplace_back(member.key, member.value);
     std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    auto same_key = [](const auto& a, const auto& b) { return a.first == b.first; };
+    if (std::adjacent_find(members.begin(), members.end(), same_key) != members.end()) return std::nullopt;
     return members;
   }
 
@@ -1240,7 +1250,7 @@ class Parser {
   }
 
   bool ReadFast(Element root, std::string_view text) {
-    if (!root.is_object() || MayHaveMinusZero(text) || HasDuplicateKeys(root)) return false;
+    if (!root.is_object() || MayHaveMinusZero(text)) return false;
     static constexpr std::array<std::string_view, 11> kNames = {
         "case_id", "patient", "symptoms", "questionnaires", "labs", "medications", "supplements", "conditions",
         "lifestyle", "stressors", "extra"};
@@ -1268,7 +1278,7 @@ class Parser {
     if (lifestyle && !FastLifestyle(*lifestyle)) return false;
     if (stressors && !FastScores(*stressors, Kinds::kStressor)) return false;
     if (extra) {
-      std::optional<json> copy = FastToJson(*extra, text);
+      std::optional<json> copy = FastToJson(*extra, text);  // gives up on a key given twice
       if (!copy) return false;
       case_.extra = std::move(*copy);
     }
@@ -1324,7 +1334,10 @@ class Parser {
     if (!scores.is_object()) return false;
     const bool symptoms = kinds == Kinds::kSymptom;
     std::map<std::string, int>& out = symptoms ? case_.symptoms : case_.stressors;
+    std::vector<std::string_view> keys;  // seen so far, to find one given twice
     for (simdjson::dom::key_value_pair member : ObjectOf(scores)) {
+      if (std::find(keys.begin(), keys.end(), member.key) != keys.end()) return false;
+      keys.push_back(member.key);
       const knowledge::Node* node = symptoms ? FastResolve(member.key, {NodeKind::kSymptom})
                                              : FastResolve(member.key, {NodeKind::kStressor, NodeKind::kCondition});
       if (node == nullptr) return false;
@@ -1338,12 +1351,17 @@ class Parser {
 
   bool FastQuestionnaires(Element questionnaires) {
     if (!questionnaires.is_object()) return false;
-    for (const auto& [id, entry] : SortedMembers(questionnaires)) {
+    const auto members = SortedMembers(questionnaires);
+    if (!members) return false;
+    for (const auto& [id, entry] : *members) {
       const knowledge::Node* node = FastResolve(id, {NodeKind::kQuestionnaire});
       if (node == nullptr) return false;
       if (entry.is_null()) continue;
       if (!entry.is_object()) return false;
-      if (!node->questionnaire) continue;
+      if (!node->questionnaire) {
+        if (HasDuplicateKeys(entry)) return false;
+        continue;
+      }
       if (!FastQuestionnaire(id, *node->questionnaire, entry)) return false;
     }
     return true;
@@ -1516,10 +1534,16 @@ class Parser {
 
   bool FastLifestyle(Element lifestyle) {
     if (!lifestyle.is_object()) return false;
-    for (const auto& [key, given] : SortedMembers(lifestyle)) {
+    const auto members = SortedMembers(lifestyle);
+    if (!members) return false;
+    for (const auto& [key, given] : *members) {
       const knowledge::Node* node = FastResolve(key, {NodeKind::kLifestyleFactor});
       if (node == nullptr) return false;
-      if (given.is_null() || !node->lifestyle) continue;
+      if (given.is_null()) continue;
+      if (!node->lifestyle) {
+        if (HasDuplicateKeys(given)) return false;
+        continue;
+      }
       const std::string id(key);
       LifestyleValue out;
       out.path = JsonChild("/lifestyle", id);

@@ -331,6 +331,52 @@ std::vector<std::pair<std::string, std::string>> Variants(const std::string& tex
   return out;
 }
 
+// The case once for every object in it (the root, the patient, each lab, questionnaire, extra...),
+// that object's first key given a second time (after its last): the fast path finds the key given
+// twice in objects it reads and in objects it skips, and leaves every such case to the strict path.
+std::vector<std::pair<std::string, std::string>> KeyGivenTwiceInEachObject(const std::string& text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const ordered base = ordered::parse(text);
+  std::vector<ordered::json_pointer> objects;
+  std::function<void(const ordered&, const ordered::json_pointer&)> find = [&](const ordered& value,
+                                                                              const ordered::json_pointer& at) {
+    if (value.is_object() && !value.empty()) objects.push_back(at);
+    if (value.is_object())
+      for (auto it = value.begin(); it != value.end(); ++it) find(it.value(), at / it.key());
+    if (value.is_array())
+      for (size_t i = 0; i < value.size(); ++i) find(value[i], at / i);
+  };
+  find(base, ordered::json_pointer());
+  constexpr const char* kMarker = "\"nflux-test-marker\":0";
+  for (const auto& at : objects) {
+    ordered changed = base;
+    ordered& object = changed[at];
+    const std::string first_key = object.begin().key();
+    const std::string first_value = object.begin().value().dump();
+    object["nflux-test-marker"] = 0;
+    std::string twice = changed.dump();
+    twice.replace(twice.find(kMarker), std::string(kMarker).size(), ordered(first_key).dump() + ":" + first_value);
+    out.emplace_back("key '" + first_key + "' twice in " + (at.empty() ? "/" : at.to_string()), twice);
+  }
+  return out;
+}
+
+TEST(CaseParsePaths, AKeyGivenTwiceInAnyObjectGetsTheStrictPathsMessage) {
+  int texts = 0;
+  for (const auto& path : CaseFiles()) {
+    std::string text = Read(path);
+    ordered with_extra = ordered::parse(text);
+    with_extra["extra"] = {{"clinic", "north"}, {"nested", {{"b", 1}, {"a", {{"deep", true}}}}}};
+    for (const std::string& variant : {text, with_extra.dump()})
+      for (const auto& [name, twice] : KeyGivenTwiceInEachObject(variant)) {
+        ++texts;
+        EXPECT_FALSE(ParseCaseFast(twice, RealKb(), {}).has_value()) << path.filename().string() << " " << name;
+        ExpectBothPathsAgree(twice, false, path.filename().string() + " " + name);
+      }
+  }
+  EXPECT_GE(texts, 1000);
+}
+
 TEST(CaseParsePaths, VariantsGiveTheSameCaseOrTheSameMessage) {
   int texts = 0, fast = 0;
   for (const auto& path : CaseFiles()) {
