@@ -1,8 +1,7 @@
 // FHIR R4 input for the pipeline: the import (engine/fhir), then the usual case parser on the case
 // it gives, with the import's notes in the case's data quality and case errors traced back to the
 // FHIR element they came from.
-#include <string.h>
-
+#include <cstring>
 #include <sstream>
 
 #include "base/json.h"
@@ -35,7 +34,7 @@ bool Pipeline::LooksLikeFhir(std::string_view text) {
   // memmem, not string_view::find: find stops at every '"' of the text (most of a case's parse time
   // once was this), glibc's memmem skips ahead.
   constexpr std::string_view kKey = "\"resourceType\"";
-  return memmem(text.data(), text.size(), kKey.data(), kKey.size()) != nullptr;
+  return ::memmem(text.data(), text.size(), kKey.data(), kKey.size()) != nullptr;  // glibc, via <cstring>
 }
 
 Result<fhir::Import> Pipeline::ImportFhir(std::string_view text, const fhir::ImportOptions& options) const {
