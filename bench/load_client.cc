@@ -28,10 +28,12 @@
 
 namespace {
 
+using nflux::bench::HookCallText;
 using nflux::bench::OwnCpuSeconds;
-using nflux::bench::Prefetch;
+using nflux::bench::Percentile;
 using nflux::bench::ProcessCpuSeconds;
-using nflux::bench::ReadFile;
+using nflux::bench::Round2;
+using nflux::bench::SsriHookCall;
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
@@ -47,7 +49,7 @@ double ResidentMb(int pid) {
 struct Shared {
   std::string host;
   int port = 0, pid = 0, calls = 0, warmup = 0;
-  std::string body_prefix, body_suffix;  // the call body around its hookInstance
+  HookCallText hook_call;
   std::atomic<int> next{0}, errors{0};
   std::mutex mutex;
   std::vector<double> latencies_ms;  // after warm-up
@@ -69,7 +71,7 @@ void Client(Shared& shared) {
       shared.client_cpu_at_warmup = OwnCpuSeconds();
       shared.warm = Clock::now();
     }
-    std::string body = shared.body_prefix + "load-" + std::to_string(index) + shared.body_suffix;
+    std::string body = shared.hook_call.With("load-" + std::to_string(index));
     auto started = Clock::now();
     auto answer = client.Post("/cds-services/neuroflux-patient-view", body, "application/json");
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
@@ -103,13 +105,7 @@ int main(int argc, char** argv) {
   int clients = argc > 4 ? std::stoi(argv[4]) : 16;
   shared.warmup = std::min(1000, shared.calls / 10);
 
-  json record = json::parse(ReadFile(std::string(NFLUX_SOURCE_DIR) + "/tests/service/data/ssri-record.bundle.json"));
-  json call = {{"hook", "patient-view"}, {"hookInstance", "@@"}, {"context", {{"patientId", "p-ssri"}}},
-               {"prefetch", Prefetch(record)}};
-  std::string body = call.dump();
-  auto mark = body.find("@@");
-  shared.body_prefix = body.substr(0, mark);
-  shared.body_suffix = body.substr(mark + 2);
+  shared.hook_call = SsriHookCall();
 
   auto started = Clock::now();
   std::vector<std::thread> threads;
@@ -120,25 +116,18 @@ int main(int argc, char** argv) {
   double measured_seconds = std::chrono::duration<double>(ended - shared.warm).count();
   double measured_calls = static_cast<double>(shared.calls - shared.warmup);
 
-  auto& latencies = shared.latencies_ms;
-  std::sort(latencies.begin(), latencies.end());
-  auto at = [&](double q) {
-    if (latencies.empty()) return 0.0;
-    return latencies[std::min(latencies.size() - 1, static_cast<size_t>(q * static_cast<double>(latencies.size())))];
-  };
-  auto round2 = [](double x) { return static_cast<double>(static_cast<long>(x * 100 + 0.5)) / 100; };
   json out = {{"calls", shared.calls},
               {"clients", clients},
               {"errors", shared.errors.load()},
-              {"seconds", round2(seconds)},
+              {"seconds", Round2(seconds)},
               {"calls_per_second", static_cast<long>(static_cast<double>(shared.calls) / seconds + 0.5)},
               {"calls_per_second_after_warmup", static_cast<long>(measured_calls / measured_seconds + 0.5)},
-              {"p50_ms", round2(at(0.5))},
-              {"p99_ms", round2(at(0.99))},
-              {"server_cpu_ms_per_call", round2((ProcessCpuSeconds(shared.pid) - shared.server_cpu_at_warmup) * 1000 / measured_calls)},
-              {"client_cpu_ms_per_call", round2((OwnCpuSeconds() - shared.client_cpu_at_warmup) * 1000 / measured_calls)},
-              {"rss_after_warmup_mb", round2(shared.rss_after_warmup_mb)},
-              {"rss_end_mb", round2(ResidentMb(shared.pid))}};
+              {"p50_ms", Round2(Percentile(shared.latencies_ms, 0.5))},
+              {"p99_ms", Round2(Percentile(shared.latencies_ms, 0.99))},
+              {"server_cpu_ms_per_call", Round2((ProcessCpuSeconds(shared.pid) - shared.server_cpu_at_warmup) * 1000 / measured_calls)},
+              {"client_cpu_ms_per_call", Round2((OwnCpuSeconds() - shared.client_cpu_at_warmup) * 1000 / measured_calls)},
+              {"rss_after_warmup_mb", Round2(shared.rss_after_warmup_mb)},
+              {"rss_end_mb", Round2(ResidentMb(shared.pid))}};
   std::cout << out.dump() << std::endl;
   return shared.errors ? 1 : 0;
 }

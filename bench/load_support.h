@@ -1,15 +1,19 @@
 // What the two load clients share (bench/load_client.cc: one service; bench/replica_load.cc:
-// replicas behind a load balancer): the hook call's prefetch, and the CPU time of a process.
+// replicas behind a load balancer) and the service tests: the hook call they send, the CPU time of
+// a process, and the percentiles they report.
 #pragma once
 
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -40,6 +44,31 @@ inline json Prefetch(const json& record) {
           {"medicationRequests", by_type("MedicationRequest")},
           {"conditions", by_type("Condition")}};
 }
+
+// A patient-view call with the prefetch of tests/service/data/ssri-record.bundle.json, as text
+// around its hookInstance (each call names its own): With(instance) is the whole body.
+struct HookCallText {
+  std::string prefix, suffix;
+  std::string With(std::string_view hook_instance) const { return prefix + std::string(hook_instance) + suffix; }
+};
+
+inline HookCallText SsriHookCall() {
+  const json record = json::parse(ReadFile(std::string(NFLUX_SOURCE_DIR) + "/tests/service/data/ssri-record.bundle.json"));
+  const json call = {{"hook", "patient-view"}, {"hookInstance", "@@"}, {"context", {{"patientId", "p-ssri"}}},
+                     {"prefetch", Prefetch(record)}};
+  const std::string body = call.dump();
+  const size_t mark = body.find("@@");
+  return {body.substr(0, mark), body.substr(mark + 2)};
+}
+
+// The q-quantile (0.5: the median) of `values`, which it sorts; 0 for none.
+inline double Percentile(std::vector<double>& values, double q) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  return values[std::min(values.size() - 1, static_cast<size_t>(q * static_cast<double>(values.size())))];
+}
+
+inline double Round2(double x) { return static_cast<double>(static_cast<long>(x * 100 + 0.5)) / 100; }
 
 // User + system CPU seconds of process `pid` (/proc/PID/stat fields 14 and 15); 0 once it is gone.
 inline double ProcessCpuSeconds(int pid) {

@@ -46,11 +46,14 @@
 
 namespace {
 
+using nflux::bench::HookCallText;
 using nflux::bench::OwnCpuSeconds;
-using nflux::bench::Prefetch;
+using nflux::bench::Percentile;
 using nflux::bench::ProcessCpuSeconds;
 using nflux::bench::ProcessTreeCpuSeconds;
 using nflux::bench::ReadFile;
+using nflux::bench::Round2;
+using nflux::bench::SsriHookCall;
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
@@ -65,7 +68,6 @@ struct Options {
   std::vector<int> pids, store_pids;
   int proxy_pid = 0;
 };
-
 
 struct CpuMark {
   double service = 0, proxy = 0, store = 0, client = 0;
@@ -184,7 +186,7 @@ enum class Kind { kHook, kCaseList, kPatient };
 
 struct Shared {
   Options options;
-  std::string body_prefix, body_suffix;  // a hook call's body around its hookInstance
+  HookCallText hook_call;
   std::string case_id;
   std::atomic<int> next{0}, done{0}, errors{0}, hook_retries{0}, web_retries{0};
   std::atomic<bool> finished{false};
@@ -244,7 +246,7 @@ void Client(Shared& shared, std::barrier<>& ready) {
     httplib::Result answer = connection.Send(
         [&](httplib::Client& c) {
           if (kind == Kind::kHook)
-            return c.Post(kHookPath, shared.body_prefix + instance + shared.body_suffix, "application/json");
+            return c.Post(kHookPath, shared.hook_call.With(instance), "application/json");
           if (kind == Kind::kCaseList) return c.Get("/app/", {{"Cookie", session->cookie}});
           return c.Get("/app/cases/" + shared.case_id, {{"Cookie", session->cookie}});
         },
@@ -282,14 +284,6 @@ void ReportProgress(Shared& shared, const std::string& path) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
-
-double Percentile(std::vector<double>& values, double q) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  return values[std::min(values.size() - 1, static_cast<size_t>(q * static_cast<double>(values.size())))];
-}
-
-double Round2(double x) { return static_cast<double>(static_cast<long>(x * 100 + 0.5)) / 100; }
 
 std::optional<Options> ParseArgs(int argc, char** argv) {
   Options options;
@@ -348,13 +342,7 @@ int main(int argc, char** argv) {
   shared.options = *parsed;
   const Options& options = shared.options;
 
-  json record = json::parse(ReadFile(std::string(NFLUX_SOURCE_DIR) + "/tests/service/data/ssri-record.bundle.json"));
-  json call = {{"hook", "patient-view"}, {"hookInstance", "@@"}, {"context", {{"patientId", "p-ssri"}}},
-               {"prefetch", Prefetch(record)}};
-  std::string body = call.dump();
-  auto mark = body.find("@@");
-  shared.body_prefix = body.substr(0, mark);
-  shared.body_suffix = body.substr(mark + 2);
+  shared.hook_call = SsriHookCall();
 
   // The case the patient pages show: entered once, by a session of its own.
   if (!options.account.empty()) {

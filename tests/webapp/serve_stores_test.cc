@@ -22,16 +22,7 @@ using nlohmann::json;
 using store::testing::RawDatabase;
 
 // The ctest `serve_postgres` runs the /postgres instances (tests/CMakeLists.txt: suites "Serve*").
-class ServeStores : public WebAppOnEveryBackend {
- protected:
-  // A patient-view call with the prefetch of the service tests' SSRI record.
-  static std::string HookCall(const std::string& hook_instance) {
-    static const json record = json::parse(bench::ReadFile(NFLUX_SOURCE_DIR "/tests/service/data/ssri-record.bundle.json"));
-    return json{{"hook", "patient-view"}, {"hookInstance", hook_instance}, {"context", {{"patientId", "p-ssri"}}},
-                {"prefetch", bench::Prefetch(record)}}
-        .dump();
-  }
-};
+class ServeStores : public WebAppOnEveryBackend {};
 NFLUX_ON_EVERY_BACKEND(ServeStores);
 
 json HealthOf(const cds::Service& service, int expected_status) {
@@ -62,6 +53,7 @@ TEST_P(ServeStores, HealthIsOkWhileTheStoreAnswersAnd503WithTheReasonWhileItDoes
 
 TEST_P(ServeStores, ManyRequestsAtOnceEachOnAConnectionOfTheirOwnWithinThePoolsBound) {
   const cds::Service service(nflux::testing::ShippedPipeline(), stores_.get(), {});
+  const bench::HookCallText hook_call = bench::SsriHookCall();
   const Visitor lee = SignIn("dr_lee"), kim = SignIn("dr_kim");
   constexpr int kThreads = 8, kRounds = 3;
   std::atomic<int> wrong{0};
@@ -82,7 +74,7 @@ TEST_P(ServeStores, ManyRequestsAtOnceEachOnAConnectionOfTheirOwnWithinThePoolsB
         expect(PostCase(visitor, visit.dump()), 201, "case " + case_id);
         expect(Send("GET", "/app/", visitor.cookie), 200, "case list");
         expect(Send("GET", "/app/cases/" + case_id, visitor.cookie), 200, "patient " + case_id);
-        expect(service.Handle({"POST", "/cds-services/neuroflux-patient-view", {}, HookCall(case_id)}), 200, "hook " + case_id);
+        expect(service.Handle({"POST", "/cds-services/neuroflux-patient-view", {}, hook_call.With(case_id)}), 200, "hook " + case_id);
         expect(service.Handle({"GET", "/health", {}, ""}), 200, "health");
       }
     });
