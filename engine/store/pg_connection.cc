@@ -177,11 +177,7 @@ class PgConnection final : public Connection {
     if (found == statements_.end()) {
       std::string name = "nflux_" + std::to_string(statements_.size() + 1);
       std::string renumbered = Renumber(sql);
-      const bool idle = Lib().PQtransactionStatus(conn_) == PQTRANS_IDLE;
-      bool prepared = PrepareOnServer(name, renumbered);
-      // Lost only now, outside a transaction: prepared on a new session instead (as Begin does).
-      if (!prepared && idle && Lost()) prepared = Reconnect() && PrepareOnServer(name, renumbered);
-      if (!prepared) {
+      if (!OnceMoreIfLostIdle(!InTransaction(), [&] { return PrepareOnServer(name, renumbered); })) {
         std::string message = "preparing '" + sql + "': " + last_error_;
         // Class 42 (syntax, undefined table or column) is a bug in our SQL; the rest is the server's.
         if (last_state_.starts_with("42")) return Status::Internal(std::move(message));
@@ -201,6 +197,16 @@ class PgConnection final : public Connection {
   }
   uint64_t generation() const { return generation_; }
   bool Lost() const { return Lib().PQstatus(conn_) == CONNECTION_BAD; }
+
+  // Runs `attempt` (a statement, a PREPARE or a BEGIN) and, when it failed because the session
+  // turned out lost (the server restarted while the connection sat idle in a pool), once more on a
+  // new session; only when `idle_before` (no transaction was open) and the attempt is safe to send
+  // twice: it never reached the server. A transaction's statements are never retried (it is gone).
+  template <class Attempt>
+  bool OnceMoreIfLostIdle(bool idle_before, Attempt attempt) {
+    if (attempt()) return true;
+    return idle_before && Lost() && Reconnect() && attempt();
+  }
 
   // A new session on the same URL, set up as the first; its statements are prepared again on use.
   bool Reconnect() {
@@ -256,17 +262,12 @@ class PgConnection final : public Connection {
   Status Begin(const std::string& sql, const std::string& what) {
     // A transaction starts here: whatever was open on a lost connection is gone already.
     if (Lost() && !Reconnect()) return Status::IOError(what + ": " + last_error_);
-    const bool idle = Lib().PQtransactionStatus(conn_) == PQTRANS_IDLE;
-    auto begin = [&] {
+    const bool ok = OnceMoreIfLostIdle(!InTransaction(), [&] {
       PGresult* result = Lib().PQexec(conn_, sql.c_str());
-      bool ok = Check(result);
+      bool begun = Check(result);
       Lib().PQclear(result);
-      return ok;
-    };
-    bool ok = begin();
-    // Lost only now (the server restarted while this connection sat idle): nothing had begun, so
-    // the transaction begins on a new session.
-    if (!ok && idle && Lost()) ok = Reconnect() && begin();
+      return begun;
+    });
     if (ok) return Status::Ok();
     Status status = Status::IOError(what + ": " + last_error_ +
                                     (LastErrorWasLock() ? " (the database is locked by another process; nothing was written)" : ""));
@@ -282,10 +283,6 @@ class PgConnection final : public Connection {
 };
 
 StepResult PgStatement::Step() {
-  if (!result_ && generation_ != connection_->generation()) {
-    if (!connection_->PrepareOnServer(name_, sql_)) return StepResult::kError;
-    generation_ = connection_->generation();
-  }
   if (!result_) {
     std::vector<const char*> values;
     std::vector<int> lengths;
@@ -294,6 +291,11 @@ StepResult PgStatement::Step() {
       lengths.push_back(static_cast<int>(value.size()));
     }
     auto run = [&] {
+      // Prepared again on a session opened since (a reconnect drops the server's statements).
+      if (generation_ != connection_->generation()) {
+        if (!connection_->PrepareOnServer(name_, sql_)) return false;
+        generation_ = connection_->generation();
+      }
       result_ = Lib().PQexecPrepared(connection_->conn(), name_.c_str(), static_cast<int>(values.size()),
                                      values.data(), lengths.data(), formats_.data(), 0);
       if (connection_->Check(result_)) return true;
@@ -301,17 +303,9 @@ StepResult PgStatement::Step() {
       result_ = nullptr;
       return false;
     };
-    // A read outside a transaction that finds the connection lost (the server restarted while it
-    // sat idle in a pool) runs again on a new session: it never reached the server, and a read
-    // changes nothing either way. Writes run inside transactions, which are never retried.
-    const bool idle_read = Lib().PQtransactionStatus(connection_->conn()) == PQTRANS_IDLE && sql_.starts_with("SELECT");
-    if (!run()) {
-      if (!idle_read || !connection_->Lost() || !connection_->Reconnect() ||
-          !connection_->PrepareOnServer(name_, sql_))
-        return StepResult::kError;
-      generation_ = connection_->generation();
-      if (!run()) return StepResult::kError;
-    }
+    // Only a read is sent twice: writes run inside transactions.
+    if (!connection_->OnceMoreIfLostIdle(!connection_->InTransaction() && sql_.starts_with("SELECT"), run))
+      return StepResult::kError;
   }
   if (Lib().PQresultStatus(result_) != PGRES_TUPLES_OK) return StepResult::kDone;
   if (row_ + 1 >= Lib().PQntuples(result_)) return StepResult::kDone;
