@@ -82,14 +82,14 @@ audit::RecordOptions Recording() {
   return options;
 }
 
-// Parse, evaluate, report JSON and trace JSON: the work EvaluateAndStore does besides storing.
+// Parse, evaluate, report and trace JSON text: the work EvaluateAndStore does besides storing.
 void BM_EvaluateWithReport(benchmark::State& state) {
   const auto& pipeline = Shipped();
   for (auto _ : state) {
     auto result = pipeline.Evaluate(ExampleCase(), {});
     if (!result.ok()) std::abort();
-    auto report = pipeline.ReportJson(*result);
-    auto trace = result->evaluation.trace.ToJson();
+    auto report = pipeline.ReportText(*result);
+    auto trace = result->evaluation.trace.ToJsonText();
     benchmark::DoNotOptimize(report);
     benchmark::DoNotOptimize(trace);
   }
@@ -120,8 +120,8 @@ store::RunToStore ExampleRun(store::Store& store) {
   again.knowledge = {store::BundleKind::kKnowledge, run->summary.knowledge_version, {}};
   again.rules = {store::BundleKind::kRules, run->summary.rules_version, {}};
   again.options = run->options;
-  again.evaluation = run->evaluation;
-  again.trace = run->trace;
+  again.evaluation = run->evaluation.dump();
+  again.trace = run->trace.dump();
   return again;
 }
 

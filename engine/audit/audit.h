@@ -114,16 +114,16 @@ Result<Recorded> EvaluateStoredAndStore(const pipeline::Pipeline& pipeline, stor
 // A case and a run evaluated elsewhere, stored (`nflux batch --save` evaluates on worker threads and
 // stores on one): the case version as EvaluateAndStore stores it (kVisit: none when `text` is the
 // latest version), then the run. REQUIRES: `result` is pipeline.Evaluate(text, options.evaluation),
-// `report` its ReportJson() and `trace` result.evaluation.trace.ToJson() (made by the caller, so that
-// a batch makes them on its worker threads); both are moved into the store, whose copy has trace_id
-// set to the run id, as EvaluateAndStore's report.
+// `report` its ReportText() and `trace` result.evaluation.trace.ToJsonText() (made by the caller, so
+// that a batch makes them on its worker threads); both are moved into the store, whose copy has
+// trace_id set to the run id, as EvaluateAndStore's report.
 struct StoredRun {
   store::CaseVersion case_version;
   int64_t run_id = 0;
 };
 Result<StoredRun> StoreEvaluation(const pipeline::Pipeline& pipeline, store::Store& store, std::string_view text,
-                                  const pipeline::CaseEvaluation& result, nlohmann::ordered_json report,
-                                  nlohmann::json trace, const RecordOptions& options);
+                                  const pipeline::CaseEvaluation& result, std::string report, std::string trace,
+                                  const RecordOptions& options);
 
 // The latest version of every stored case, in case-id order (what `audit impact` evaluates).
 Result<std::vector<store::CaseVersion>> LatestCaseVersions(const store::Store& store);

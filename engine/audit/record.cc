@@ -147,9 +147,9 @@ Result<RunBundles> BundlesToStore(const pipeline::Pipeline& pipeline, store::Sto
   return BundlesOf(pipeline);
 }
 
-// The run evaluated from `version`, with its report and trace JSON, stored; returns the run id.
+// The run evaluated from `version`, with its report and trace JSON text, stored; returns the run id.
 Result<int64_t> SaveRunOf(const pipeline::Pipeline& pipeline, store::Store& store, const store::CaseVersion& version,
-                          nlohmann::ordered_json report, nlohmann::json trace, const RecordOptions& options) {
+                          std::string report, std::string trace, const RecordOptions& options) {
   auto bundles = BundlesToStore(pipeline, store);
   if (!bundles.ok()) return bundles.status();
   return store.SaveRun({version.case_id, version.version, options.actor, options.origin, NFLUX_VERSION,
@@ -164,8 +164,10 @@ Result<Recorded> EvaluateParsedAndStore(const pipeline::Pipeline& pipeline, stor
   auto evaluated = pipeline.Evaluate(std::move(parsed), options.evaluation);
   if (!evaluated.ok()) return evaluated.status();
   Recorded out{std::move(version), 0, std::move(evaluated).value(), {}};
-  out.report = pipeline.ReportJson(out.result);
-  auto id = SaveRunOf(pipeline, store, out.case_version, out.report, out.result.evaluation.trace.ToJson(), options);
+  std::string report = pipeline.ReportText(out.result);
+  out.report = nlohmann::ordered_json::parse(report);
+  auto id = SaveRunOf(pipeline, store, out.case_version, std::move(report), out.result.evaluation.trace.ToJsonText(),
+                      options);
   if (!id.ok()) return id.status();
   out.run_id = *id;
   out.report["trace_id"] = store::RunName(out.run_id);
@@ -191,8 +193,8 @@ Result<Recorded> EvaluateStoredAndStore(const pipeline::Pipeline& pipeline, stor
 }
 
 Result<StoredRun> StoreEvaluation(const pipeline::Pipeline& pipeline, store::Store& store, std::string_view text,
-                                  const pipeline::CaseEvaluation& result, nlohmann::ordered_json report,
-                                  nlohmann::json trace, const RecordOptions& options) {
+                                  const pipeline::CaseEvaluation& result, std::string report, std::string trace,
+                                  const RecordOptions& options) {
   CaseStoreOptions case_options{options.case_id, options.evaluation.source_name, StoreMode::kVisit, options.actor,
                                 options.evaluation.strict};
   auto stored = StoreParsed(store, result.parsed, text, case_options);

@@ -23,8 +23,7 @@ struct Outcome {
   std::optional<LineError> error;
   std::string line;                     // the compact result (stored: its trace_id set after)
   std::optional<pipeline::CaseEvaluation> result;  // kept only when it is to be stored
-  nlohmann::ordered_json report;        // ditto
-  nlohmann::json trace;                 // ditto: the trace JSON, made here rather than by the writer
+  std::string trace;                    // ditto: the trace JSON, written here rather than by the writer
   std::vector<std::string> likely, possible, alerts, blocked;  // for the summary
 };
 
@@ -83,34 +82,17 @@ Outcome EvaluateOne(const pipeline::Pipeline& pipeline, CaseText item, const Opt
     out.error = ErrorOf(result.status(), std::move(item), "evaluation");
     return out;
   }
-  // The line written straight as text; the JSON DOM only when the store needs it.
+  // The line written straight as text: also the evaluation the store keeps.
   out.line = pipeline.ReportText(*result);
   Tally(report::TallyOf(result->evaluation), out);
   if (options.store) {
-    out.trace = result->evaluation.trace.ToJson();
+    out.trace = result->evaluation.trace.ToJsonText();
     out.result = std::move(result).value();
-    out.report = nlohmann::ordered_json::parse(out.line);
   } else {
     item.text.clear();
   }
   out.where = std::move(item);
   return out;
-}
-
-// A stored result's line: the worker's, with trace_id (ReportJson's last key) now the run id. The
-// string is patched rather than the report dumped again, which would cost the writer thread as much
-// as storing the run; a line of another shape is parsed and dumped again.
-void SetTraceId(std::string& line, const std::string& run) {
-  static constexpr std::string_view kKey = R"(,"trace_id":")";
-  const size_t at = line.rfind(kKey);
-  const size_t value = at + kKey.size();
-  if (at != std::string::npos && line.ends_with("\"}") && line.find('"', value) == line.size() - 2) {
-    line.replace(value, line.size() - 2 - value, run);
-    return;
-  }
-  nlohmann::ordered_json report = nlohmann::ordered_json::parse(line);
-  report["trace_id"] = run;
-  line = report.dump();
 }
 
 // The workers and the two queues they share with the calling thread.
@@ -191,8 +173,8 @@ class Saver {
   Saver(const Saver&) = delete;
   Saver& operator=(const Saver&) = delete;
 
-  // Stores the case and its run (the report and trace moved into the store); the line's trace_id
-  // becomes the run id.
+  // Stores the case and its run (the line, as the evaluation, copied into the store; the trace
+  // moved); the line's trace_id becomes the run id.
   Status Save(Outcome& outcome) {
     if (!open_) {
       if (Status status = options_.store->BeginBatch(); !status.ok()) return status;
@@ -200,9 +182,9 @@ class Saver {
     }
     record_.evaluation.source_name = outcome.where.source;
     auto stored = audit::StoreEvaluation(pipeline_, *options_.store, outcome.where.text, *outcome.result,
-                                         std::move(outcome.report), std::move(outcome.trace), record_);
+                                         outcome.line, std::move(outcome.trace), record_);
     if (!stored.ok()) return stored.status();
-    SetTraceId(outcome.line, store::RunName(stored->run_id));
+    if (Status set = store::SetTraceId(outcome.line, store::RunName(stored->run_id)); !set.ok()) return set;
     if (++pending_ >= options_.runs_per_transaction) return Commit();
     return Status::Ok();
   }

@@ -91,14 +91,6 @@ ordered_json PubMedLinks(const std::vector<std::string>& citations) {
   return links;
 }
 
-std::vector<std::string> Strings(const json& array) {
-  std::vector<std::string> out;
-  if (array.is_array())
-    for (const auto& item : array)
-      if (item.is_string()) out.push_back(item.get<std::string>());
-  return out;
-}
-
 std::string CitationList(const std::vector<std::string>& citations) {
   std::string out;
   for (size_t i = 0; i < citations.size(); ++i) out += std::to_string(i + 1) + ". " + Md(citations[i]) + "\n";
@@ -123,13 +115,13 @@ namespace {
 ordered_json AlertCard(const ordered_json& alert, const CardContext& context) {
   std::string id = alert.value("id", ""), label = Label(context, id), message = alert.value("message", "");
   std::string detail = "**" + Md(label) + "** (" + alert.value("severity", "") + "): " + Md(message) + "\n\n";
-  std::vector<std::string> because = Strings(alert.value("because", json::array()));
+  std::vector<std::string> because = StringsOf(alert, "because");
   if (!because.empty()) {
     detail += "**Because of:**\n";
     for (const auto& item : because) detail += "- " + Md(BecauseText(context, item)) + "\n";
     detail += "\n";
   }
-  std::vector<std::string> citations = Strings(alert.value("citations", json::array()));
+  std::vector<std::string> citations = StringsOf(alert, "citations");
   if (!citations.empty()) detail += "**Evidence:**\n" + CitationList(citations);
   ordered_json card = Card(label + ": " + message, Indicator(alert.value("severity", "")), detail,
                            Source(context, "alert:" + id, label), citations);
@@ -193,7 +185,7 @@ std::vector<std::string> CardUuids(const ordered_json& cards) {
 
 ordered_json MakeCards(const ordered_json& evaluation, const CardContext& context) {
   ordered_json cards = ordered_json::array();
-  for (const auto& alert : evaluation.value("alerts", ordered_json::array())) cards.push_back(AlertCard(alert, context));
+  for (const auto& alert : ArrayOf(evaluation, "alerts")) cards.push_back(AlertCard(alert, context));
   for (auto& card : BlockedOrderCards(evaluation, context)) cards.push_back(std::move(card));
   ordered_json summary = SummaryCard(evaluation, context);
   if (!summary.is_null()) cards.push_back(std::move(summary));

@@ -82,7 +82,7 @@ class Gatherer {
     if (!value.is_object() || !value.contains("resourceType") || !value["resourceType"].is_string())
       return Bad("expected a FHIR resource (an object with a resourceType)", origin);
     if (value["resourceType"] != "Bundle") return AddOne(value, origin);
-    const json& entries = value.value("entry", json::array());
+    const json& entries = value.contains("entry") ? value["entry"] : ArrayOf(value, "entry");
     if (!entries.is_array()) return Bad("expected an array, got " + JsonTypeWithArticle(entries), origin + "/entry");
     for (size_t i = 0; i < entries.size(); ++i) {
       std::string path = origin + "/entry/" + std::to_string(i) + "/resource";
@@ -124,7 +124,7 @@ Error Fetch(const std::string& url, const std::string& bearer, const FhirClient&
     if (!fetched.ok()) return RequestError{502, "fetching from fhirServer: " + fetched.status().message(), "/fhirServer"};
     if (auto e = gatherer.Add(*fetched, next)) return RequestError{502, "fhirServer answered " + e->message, e->path};
     next.clear();
-    for (const auto& link : fetched->value("link", json::array()))
+    for (const auto& link : ArrayOf(*fetched, "link"))
       if (JsonStringAt(link, "relation") == "next") next = JsonStringAt(link, "url");
   }
   return std::nullopt;
@@ -133,7 +133,8 @@ Error Fetch(const std::string& url, const std::string& bearer, const FhirClient&
 // Each prefetch template of the service: the prefetched value, else fetched from fhirServer.
 Error GatherPrefetch(const json& body, const nlohmann::ordered_json& templates, const HookCall& call,
                      const FhirClient* client, size_t max_pages, Gatherer& gatherer) {
-  const json prefetch = body.value("prefetch", json::object());
+  static const json kNoPrefetch = json::object();
+  const json& prefetch = body.contains("prefetch") ? body["prefetch"] : kNoPrefetch;
   bool can_fetch = body.contains("fhirServer");
   if (!body.contains("prefetch") && !can_fetch)
     return Bad("missing, and no fhirServer to fetch the patient's data from", "/prefetch");
@@ -178,7 +179,7 @@ std::variant<HookCall, RequestError> ReadHookCall(const std::string& service_id,
   if (hook == "order-sign") {
     const json& drafts = body["context"]["draftOrders"];
     if (auto e = gatherer.Add(drafts, "/context/draftOrders")) return *e;
-    for (const auto& entry : drafts.value("entry", json::array()))
+    for (const auto& entry : ArrayOf(drafts, "entry"))
       if (entry.is_object() && JsonStringAt(entry.value("resource", json()), "resourceType") == "MedicationRequest")
         call.draft_orders.push_back(entry["resource"]);
   }

@@ -79,7 +79,23 @@ std::string Label(const CardContext& context, const std::string& id);  // the kn
 std::string Indicator(const std::string& severity);  // output.md alert severity -> card indicator
 std::string CertaintyText(double certainty);          // "0.77"
 nlohmann::ordered_json Source(const CardContext& context, const std::string& code, const std::string& display);
-std::vector<std::string> Strings(const nlohmann::json& array);  // the strings of an array
+// The array under `key` (an empty one when it is missing or not an array), read in place, where
+// value(key, array()) would copy it.
+template <typename Json>
+const Json& ArrayOf(const Json& object, const char* key) {
+  static const Json kEmpty = Json::array();
+  if (!object.is_object()) return kEmpty;
+  auto it = object.find(key);
+  return it != object.end() && it->is_array() ? *it : kEmpty;
+}
+// The strings of the array under `key`.
+template <typename Json>
+std::vector<std::string> StringsOf(const Json& object, const char* key) {
+  std::vector<std::string> out;
+  for (const auto& item : ArrayOf(object, key))
+    if (item.is_string()) out.push_back(item.template get<std::string>());
+  return out;
+}
 std::string CitationList(const std::vector<std::string>& citations);  // a numbered Markdown list
 // A card with uuid, summary (Shorten), indicator, detail (the disclaimer appended), source, and the
 // PubMed links of `citations`.

@@ -186,7 +186,9 @@ HttpResponse Service::HandleHook(const std::string& service_id, const HttpReques
                             : Result<pipeline::CaseEvaluation>(parsed.status());
   if (!result.ok())
     return ErrorResponse({StatusFor(result.status()), WithOrigins(result.status().message(), call.origins), ""});
-  ordered_json report = current->ReportJson(*result);
+  // Written as text once: the store keeps the text, the cards read its DOM.
+  std::string report_text = current->ReportText(*result);
+  ordered_json report = ordered_json::parse(report_text);
   ordered_json cards = MakeCards(report, {&current->knowledge(), report["versions"], call.patient_id, call.draft_orders});
   if (stores_ != nullptr) {
     audit::RecordOptions record;
@@ -196,12 +198,12 @@ HttpResponse Service::HandleHook(const std::string& service_id, const HttpReques
     record.evaluation = evaluation;
     record.hook_instance = call.hook_instance;
     record.hook_cards = CardUuids(cards);
-    json trace = result->evaluation.trace.ToJson();
+    std::string trace = result->evaluation.trace.ToJsonText();
     std::string text = call.bundle.dump();
     int64_t run_id = 0;
     Status stored = group_commit_->Write([&](store::Store& store) {
       // Called once: the report and trace move into the store.
-      auto run = audit::StoreEvaluation(*current, store, text, *result, std::move(report), std::move(trace), record);
+      auto run = audit::StoreEvaluation(*current, store, text, *result, std::move(report_text), std::move(trace), record);
       if (!run.ok()) return run.status();
       run_id = run->run_id;
       return Status::Ok();

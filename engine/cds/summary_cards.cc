@@ -12,19 +12,19 @@ constexpr size_t kMaxDeficitsInSummary = 2;
 constexpr size_t kMaxLabSuggestions = 3;
 constexpr size_t kMaxEvidencePerDeficit = 4;
 
-// Deficits worth a practitioner's attention: likely or possible.
-std::vector<ordered_json> LeadingDeficits(const ordered_json& evaluation) {
-  std::vector<ordered_json> out;
-  for (const auto& deficit : evaluation.value("deficits", ordered_json::array()))
-    if (deficit.value("level", "") != "unlikely") out.push_back(deficit);
+// Deficits worth a practitioner's attention: likely or possible (pointers into `evaluation`).
+std::vector<const ordered_json*> LeadingDeficits(const ordered_json& evaluation) {
+  std::vector<const ordered_json*> out;
+  for (const auto& deficit : ArrayOf(evaluation, "deficits"))
+    if (deficit.value("level", "") != "unlikely") out.push_back(&deficit);
   return out;
 }
 
-std::string SummaryLine(const std::vector<ordered_json>& deficits, const ordered_json& strategies,
+std::string SummaryLine(const std::vector<const ordered_json*>& deficits, const ordered_json& strategies,
                         const CardContext& context) {
   std::string line;
   for (size_t i = 0; i < deficits.size() && i < kMaxDeficitsInSummary; ++i) {
-    const auto& d = deficits[i];
+    const auto& d = *deficits[i];
     line += std::string(i ? "; " : "") + (i ? "" : (d.value("level", "") == "likely" ? "Likely " : "Possible ")) +
             Label(context, d.value("id", "")) + " deficit (" + CertaintyText(d.value("certainty", 0.0)) + ")";
   }
@@ -33,15 +33,16 @@ std::string SummaryLine(const std::vector<ordered_json>& deficits, const ordered
   return line;
 }
 
-std::string DeficitsMarkdown(const std::vector<ordered_json>& deficits, const CardContext& context,
+std::string DeficitsMarkdown(const std::vector<const ordered_json*>& deficits, const CardContext& context,
                              std::vector<std::string>& citations) {
   if (deficits.empty()) return "";
   std::string out = "**Pathway deficits** (certainty, and the evidence):\n";
-  for (const auto& d : deficits) {
+  for (const ordered_json* deficit : deficits) {
+    const auto& d = *deficit;
     out += "- **" + Md(Label(context, d.value("id", ""))) + "**: " + d.value("level", "") + ", " +
            CertaintyText(d.value("certainty", 0.0));
     size_t shown = 0;
-    for (const auto& evidence : d.value("evidence_for", ordered_json::array())) {
+    for (const auto& evidence : ArrayOf(d, "evidence_for")) {
       if (shown++ == kMaxEvidencePerDeficit) break;
       std::string citation = evidence.value("citation", "");
       out += (shown == 1 ? ". Evidence: " : "; ") + Md(evidence.value("text", ""));
@@ -55,19 +56,19 @@ std::string DeficitsMarkdown(const std::vector<ordered_json>& deficits, const Ca
 std::string StrategiesMarkdown(const ordered_json& evaluation, const CardContext& context,
                                std::vector<std::string>& citations) {
   std::string out;
-  const auto& strategies = evaluation.value("strategies", ordered_json::array());
+  const auto& strategies = ArrayOf(evaluation, "strategies");
   if (!strategies.empty()) out += "**Strategies** (ranked; each passed the safety gate):\n";
   for (size_t i = 0; i < strategies.size(); ++i) {
     const auto& s = strategies[i];
     out += std::to_string(i + 1) + ". **" + Md(Label(context, s.value("id", ""))) + "** (" + s.value("kind", "") +
            "): " + Md(s.value("why", ""));
-    for (const auto& caution : s.value("cautions", ordered_json::array()))
+    for (const auto& caution : ArrayOf(s, "cautions"))
       if (caution.is_object()) out += " Caution: " + Md(caution.value("note", caution.value("alert", ""))) + ".";
-    for (const auto& citation : Strings(s.value("citations", json::array())))
+    for (const auto& citation : StringsOf(s, "citations"))
       out += " [" + std::to_string(citations.size() + 1) + "]", citations.push_back(citation);
     out += "\n";
   }
-  const auto& blocked = evaluation.value("blocked_strategies", ordered_json::array());
+  const auto& blocked = ArrayOf(evaluation, "blocked_strategies");
   if (!blocked.empty()) out += "\n**Blocked by safety:** ";
   for (size_t i = 0; i < blocked.size(); ++i)
     out += std::string(i ? ", " : "") + Md(Label(context, blocked[i].value("id", "")));
@@ -94,7 +95,7 @@ ordered_json LabSuggestion(const knowledge::Node& lab, const CardContext& contex
 // The next best labs (next_best_data "lab:ID" with a LOINC code) as suggestions, and their Markdown.
 ordered_json LabSuggestions(const ordered_json& evaluation, const CardContext& context, std::string& markdown) {
   ordered_json suggestions = ordered_json::array();
-  for (const auto& item : evaluation.value("next_best_data", ordered_json::array())) {
+  for (const auto& item : ArrayOf(evaluation, "next_best_data")) {
     std::string input = item.value("input", "");
     if (!input.starts_with("lab:") || suggestions.size() == kMaxLabSuggestions) continue;
     const knowledge::Node* lab = context.kb->Find(input.substr(4));
@@ -110,8 +111,8 @@ ordered_json LabSuggestions(const ordered_json& evaluation, const CardContext& c
 }  // namespace
 
 ordered_json SummaryCard(const ordered_json& evaluation, const CardContext& context) {
-  std::vector<ordered_json> deficits = LeadingDeficits(evaluation);
-  const auto& strategies = evaluation.value("strategies", ordered_json::array());
+  std::vector<const ordered_json*> deficits = LeadingDeficits(evaluation);
+  const auto& strategies = ArrayOf(evaluation, "strategies");
   std::string labs_markdown;
   ordered_json suggestions = LabSuggestions(evaluation, context, labs_markdown);
   if (deficits.empty() && strategies.empty() && suggestions.empty()) return nullptr;
@@ -132,8 +133,8 @@ namespace {
 
 // Critical when an urgent alert stands behind a reason, else warning.
 std::string BlockedIndicator(const ordered_json& blocked, const ordered_json& evaluation) {
-  for (const auto& reason : blocked.value("reasons", ordered_json::array()))
-    for (const auto& alert : evaluation.value("alerts", ordered_json::array()))
+  for (const auto& reason : ArrayOf(blocked, "reasons"))
+    for (const auto& alert : ArrayOf(evaluation, "alerts"))
       if (alert.value("id", "") == reason.value("alert", "-") && alert.value("severity", "") == "urgent") return "critical";
   return "warning";
 }
@@ -144,7 +145,7 @@ ordered_json BlockedOrderCard(const json& order, const ordered_json& blocked, co
   std::string detail = "The draft order of **" + Md(label) + "** is blocked by the safety gate:\n";
   std::vector<std::string> citations;
   std::string first_alert;
-  for (const auto& reason : blocked.value("reasons", ordered_json::array())) {
+  for (const auto& reason : ArrayOf(blocked, "reasons")) {
     std::string alert = reason.value("alert", "");
     if (first_alert.empty()) first_alert = alert;
     detail += "- " + Md(reason.value("note", "")) + " (" + reason.value("severity", "") + ", with " +
@@ -177,7 +178,7 @@ ordered_json BlockedOrderCards(const ordered_json& evaluation, const CardContext
   for (const auto& order : context.draft_orders) {
     std::string strategy = StrategyCodeOf(order);
     if (strategy.empty()) continue;
-    for (const auto& blocked : evaluation.value("blocked_strategies", ordered_json::array()))
+    for (const auto& blocked : ArrayOf(evaluation, "blocked_strategies"))
       if (blocked.value("id", "") == strategy) cards.push_back(BlockedOrderCard(order, blocked, evaluation, context));
   }
   return cards;

@@ -95,7 +95,6 @@ struct RuleTrace {
 
   // Fraction of leaf tests that held: how close a rule came, for why-not.
   double Closeness() const;
-  nlohmann::json ToJson() const;
 };
 
 struct Trace {
@@ -103,6 +102,11 @@ struct Trace {
   int firings = 0;
   int considered = 0;
   std::string stopped;  // non-empty when the run limit stopped the evaluation
+  // The trace as stored and diffed: {"considered", "firings", "rules": [{"citations", "clinical",
+  // "contributions", "file", "fired", "line", "order", "rule", "stratum", "strength", "tests",
+  // "title", "truth"}], "stopped"}, keys sorted ("clinical" and "order" only when fired, "stopped"
+  // only when set). The text is written directly, byte for byte the DOM's dump().
+  std::string ToJsonText() const;
   nlohmann::json ToJson() const;
 };
 

@@ -1,6 +1,8 @@
 // The trace: what an evaluation looked at, for "why?" and "why not?".
 #include "inference/trace.h"
 
+#include "base/json_writer.h"
+
 namespace nflux::inference {
 
 std::string_view TruthName(Truth truth) {
@@ -30,28 +32,44 @@ double RuleTrace::Closeness() const {
   return static_cast<double>(held) / static_cast<double>(tests.size());
 }
 
-nlohmann::json RuleTrace::ToJson() const {
-  nlohmann::json out = {{"rule", rule}, {"title", title}, {"file", file}, {"line", line}, {"stratum", stratum},
-                        {"citations", citations}, {"truth", std::string(TruthName(truth))}, {"fired", fired},
-                        {"strength", strength}, {"tests", nlohmann::json::array()},
-                        {"contributions", nlohmann::json::array()}};
-  if (fired) {
-    out["order"] = order;
-    out["clinical"] = clinical;
-  }
-  for (const auto& test : tests)
-    out["tests"].push_back({{"test", test.source}, {"truth", std::string(TruthName(test.truth))},
-                            {"actual", test.actual}, {"input", test.input}, {"strength", test.strength}});
-  for (const auto& c : contributions)
-    out["contributions"].push_back({{"kind", std::string(Name(c.kind))}, {"id", c.id}, {"certainty", c.certainty}});
-  return out;
+namespace {
+
+// Keys in nlohmann::json's order (sorted), so that the text is the DOM's dump byte for byte.
+void WriteRule(JsonWriter& out, const RuleTrace& rule) {
+  out.BeginObject().Key("citations").Strings(rule.citations);
+  if (rule.fired) out.Key("clinical").Bool(rule.clinical);
+  out.Key("contributions").BeginArray();
+  for (const auto& c : rule.contributions)
+    out.BeginObject().Key("certainty").Double(c.certainty).Key("id").String(c.id).Key("kind").String(Name(c.kind)).EndObject();
+  out.EndArray().Key("file").String(rule.file).Key("fired").Bool(rule.fired).Key("line").Int(rule.line);
+  if (rule.fired) out.Key("order").Int(rule.order);
+  out.Key("rule").String(rule.rule).Key("stratum").Int(rule.stratum).Key("strength").Double(rule.strength);
+  out.Key("tests").BeginArray();
+  for (const auto& test : rule.tests)
+    out.BeginObject()
+        .Key("actual").String(test.actual)
+        .Key("input").String(test.input)
+        .Key("strength").Double(test.strength)
+        .Key("test").String(test.source)
+        .Key("truth").String(TruthName(test.truth))
+        .EndObject();
+  out.EndArray().Key("title").String(rule.title).Key("truth").String(TruthName(rule.truth)).EndObject();
 }
 
-nlohmann::json Trace::ToJson() const {
-  nlohmann::json out = {{"considered", considered}, {"firings", firings}, {"rules", nlohmann::json::array()}};
-  if (!stopped.empty()) out["stopped"] = stopped;
-  for (const auto& rule : rules) out["rules"].push_back(rule.ToJson());
-  return out;
+}  // namespace
+
+std::string Trace::ToJsonText() const {
+  std::string text;
+  text.reserve(512 * rules.size() + 64);
+  JsonWriter out(text);
+  out.BeginObject().Key("considered").Int(considered).Key("firings").Int(firings).Key("rules").BeginArray();
+  for (const auto& rule : rules) WriteRule(out, rule);
+  out.EndArray();
+  if (!stopped.empty()) out.Key("stopped").String(stopped);
+  out.EndObject();
+  return text;
 }
+
+nlohmann::json Trace::ToJson() const { return nlohmann::json::parse(ToJsonText()); }
 
 }  // namespace nflux::inference

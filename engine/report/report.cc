@@ -17,7 +17,7 @@
 #include "base/text.h"
 #include "explain/explain.h"
 #include "flux/flux.h"
-#include "report/json_writer.h"
+#include "base/json_writer.h"
 
 #ifndef NFLUX_VERSION
 #define NFLUX_VERSION "0.0.0"

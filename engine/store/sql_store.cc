@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/text.h"
 #include "store/chain.h"
 
 namespace nflux::store {
@@ -279,7 +280,6 @@ Result<std::string> SqlStore::CaseHashOf(const std::string& case_id, int version
 }
 
 Result<int64_t> SqlStore::InsertRun(RunToStore& run) {
-  if (!run.evaluation.is_object()) return Status::InvalidArgument("a run's evaluation must be a JSON object");
   auto case_hash = CaseHashOf(run.case_id, run.case_version);
   if (!case_hash.ok()) return case_hash.status();
   auto knowledge_hash = StoreBundle(run.knowledge);
@@ -292,14 +292,14 @@ Result<int64_t> SqlStore::InsertRun(RunToStore& run) {
   RunRow row;
   row.summary = {*id, NowUtc(), run.actor, run.origin, run.case_id, run.case_version,
                  run.knowledge.version, run.rules.version, run.engine_version, run.release_id};
-  run.evaluation["trace_id"] = RunName(row.summary.id);
+  // JSON holds UTF-8 only: what would not read back is refused.
+  if (!IsValidUtf8(run.evaluation)) return Status::InvalidArgument("the evaluation cannot be stored: it is not UTF-8");
+  if (!IsValidUtf8(run.trace)) return Status::InvalidArgument("the trace cannot be stored: it is not UTF-8");
+  if (Status set = SetTraceId(run.evaluation, RunName(row.summary.id)); !set.ok()) return set;
   auto options = DumpJson(run.options, "the run's options");
-  auto evaluation_text = DumpJson(run.evaluation, "the evaluation");
-  auto trace_text = DumpJson(run.trace, "the trace");
-  for (const auto* text : {&options, &evaluation_text, &trace_text})
-    if (!text->ok()) return text->status();
-  auto evaluation_bytes = Compress(*evaluation_text);
-  auto trace_bytes = Compress(*trace_text);
+  if (!options.ok()) return options.status();
+  auto evaluation_bytes = Compress(run.evaluation);
+  auto trace_bytes = Compress(run.trace);
   if (!evaluation_bytes.ok() || !trace_bytes.ok())
     return (evaluation_bytes.ok() ? trace_bytes.status() : evaluation_bytes.status()).WithContext(location_);
   row.options = std::move(*options);

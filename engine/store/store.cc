@@ -26,6 +26,22 @@ std::optional<int64_t> ParseRunId(std::string_view text) {
   return id;
 }
 
+Status SetTraceId(std::string& evaluation, std::string_view trace_id) {
+  static constexpr std::string_view kKey = R"(,"trace_id":")";
+  const size_t at = evaluation.rfind(kKey);
+  const size_t value = at + kKey.size();
+  if (at != std::string::npos && evaluation.starts_with('{') && evaluation.ends_with("\"}") &&
+      evaluation.find('"', value) == evaluation.size() - 2) {
+    evaluation.replace(value, evaluation.size() - 2 - value, trace_id);
+    return Status::Ok();
+  }
+  auto parsed = nlohmann::ordered_json::parse(evaluation, nullptr, false);
+  if (!parsed.is_object()) return Status::InvalidArgument("a run's evaluation must be a JSON object");
+  parsed["trace_id"] = trace_id;
+  evaluation = parsed.dump();
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<Store>> OpenStore(const std::string& location, Mode mode, int busy_timeout_ms) {
   auto connection = IsPostgresLocation(location) ? OpenPostgresConnection(location, mode, busy_timeout_ms)
                                             : OpenSqliteConnection(location, mode, busy_timeout_ms);

@@ -118,9 +118,12 @@ struct RunToStore {
                          // empty when HasBundle() said it is (else InvalidArgument)
   Bundle rules;
   // Ordered: read back exactly as written (key order included).
-  nlohmann::ordered_json options;     // how it was evaluated: strict, source name, flux overrides...
-  nlohmann::ordered_json evaluation;  // the evaluation JSON (output.md); its trace_id is set to the run id
-  nlohmann::json trace;               // the full rule trace, as inference::Trace::ToJson makes it
+  nlohmann::ordered_json options;  // how it was evaluated: strict, source name, flux overrides...
+  // JSON text, stored as given (front ends write it without a DOM): the evaluation (output.md), an
+  // object whose trace_id the store sets to the run id (SetTraceId); the full rule trace
+  // (inference::Trace::ToJsonText).
+  std::string evaluation;
+  std::string trace;
   // A CDS Hooks call (schema 3): its hookInstance, and the uuids of the cards answered, so that
   // feedback on a card finds its run. Empty for other runs. (The hook instance is hashed through
   // `origin`, which the service makes "hook SERVICE HOOK_INSTANCE".)
@@ -133,6 +136,12 @@ struct RunToStore {
 // A run's identity as users see it: "run-17". ParseRunId accepts "run-17" and "17".
 std::string RunName(int64_t run_id);
 std::optional<int64_t> ParseRunId(std::string_view text);
+
+// Sets the top-level "trace_id" of an evaluation's compact JSON text (added last when missing). When
+// it is the last key, as the report writes it, its value is replaced in place; any other shape is
+// parsed and dumped again, key order kept. Errors: InvalidArgument "a run's evaluation must be a JSON
+// object" (also for text that does not parse).
+Status SetTraceId(std::string& evaluation, std::string_view trace_id);
 
 struct RunSummary {
   int64_t id = 0;

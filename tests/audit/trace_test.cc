@@ -3,6 +3,7 @@
 
 #include "audit/audit.h"
 #include "audit/audit_test_support.h"
+#include "golden/golden.h"
 #include "safety/safety_test_support.h"
 #include "testutil.h"
 
@@ -44,6 +45,43 @@ TEST(AuditTrace, Text) {
             std::string::npos)
       << text;
   EXPECT_NE(text.find("\n  -> driver iron_deficiency 0.85\n"), std::string::npos) << text;
+}
+
+// The trace is written as text (what the store keeps): it must be exactly the DOM's dump, keys
+// sorted, numbers as nlohmann writes them, "order" and "clinical" only on fired rules.
+TEST(AuditTrace, EveryGoldenCaseTraceIsWrittenAsItsDomWouldDumpIt) {
+  auto names = golden::FindCases(NFLUX_SOURCE_DIR "/rules/tests");
+  ASSERT_OK(names);
+  ASSERT_GT(names->size(), 100u);
+  size_t fired = 0, unfired = 0;
+  for (const auto& golden : *names) {
+    SCOPED_TRACE(golden);
+    auto evaluated = testing::ShippedPipeline().Evaluate(testing::GoldenCaseText(golden), {});
+    ASSERT_OK(evaluated);
+    const inference::Trace& trace = evaluated->evaluation.trace;
+    const std::string text = trace.ToJsonText();
+    const nlohmann::json dom = nlohmann::json::parse(text);
+    ASSERT_EQ(dom.dump(), text);
+    ASSERT_EQ(dom["rules"].size(), trace.rules.size());
+    EXPECT_EQ(dom["considered"], trace.considered);
+    for (size_t i = 0; i < trace.rules.size(); ++i) {
+      const nlohmann::json& rule = dom["rules"][i];
+      EXPECT_EQ(rule["rule"], trace.rules[i].rule);
+      EXPECT_EQ(rule["tests"].size(), trace.rules[i].tests.size());
+      EXPECT_EQ(rule["contributions"].size(), trace.rules[i].contributions.size());
+      EXPECT_EQ(rule.contains("order"), trace.rules[i].fired);
+      EXPECT_EQ(rule.contains("clinical"), trace.rules[i].fired);
+      ++(trace.rules[i].fired ? fired : unfired);
+    }
+  }
+  EXPECT_GT(fired, 100u);
+  EXPECT_GT(unfired, 100u);
+}
+
+TEST(AuditTrace, AStoppedRunSaysSoInItsTrace) {
+  inference::Trace trace;
+  trace.stopped = "run limit 3 reached \"quoted\"";
+  EXPECT_EQ(trace.ToJsonText(), R"({"considered":0,"firings":0,"rules":[],"stopped":"run limit 3 reached \"quoted\""})");
 }
 
 }  // namespace

@@ -119,10 +119,10 @@ TEST_P(StoreRuns, RoundTripWithTraceIdOptionsAndTrace) {
 
   auto record = store->GetRun(1);
   ASSERT_OK(record);
-  nlohmann::ordered_json expected = run.evaluation;
+  auto expected = nlohmann::ordered_json::parse(run.evaluation);
   expected["trace_id"] = "run-1";  // in its place: key order is kept
   EXPECT_EQ(record->evaluation.dump(), expected.dump());
-  EXPECT_EQ(record->trace.dump(), run.trace.dump());
+  EXPECT_EQ(record->trace.dump(), run.trace);
   EXPECT_EQ(record->options.dump(), run.options.dump());
   EXPECT_EQ(record->options, run.options);
   const RunSummary& s = record->summary;
@@ -282,7 +282,7 @@ TEST_P(StoreErrors, ExactMessages) {
   RunToStore no_files = SampleRun("c-1", 1);
   no_files.rules.files.clear();
   RunToStore not_object = SampleRun("c-1", 1);
-  not_object.evaluation = json::array();
+  not_object.evaluation = "[]";
   struct Case {
     const char* name;
     Status status;
@@ -345,6 +345,30 @@ TEST(StoreBasics, RunNamesParseBothWays) {
                         {"run-017", std::nullopt}, {"RUN-17", std::nullopt}, {"run-99999999999999999999", std::nullopt}};
   for (const auto& c : cases) EXPECT_EQ(ParseRunId(c.text), c.id) << c.text;
   EXPECT_EQ(ContentHash("abc"), "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+// The evaluation text's top-level trace_id, whatever its place, and only that one.
+TEST(StoreBasics, SetTraceIdReplacesTheTopLevelTraceIdOnly) {
+  struct Case {
+    std::string text, expected;
+  };
+  const Case cases[] = {
+      {R"({"a":1,"trace_id":"sha256:ab"})", R"({"a":1,"trace_id":"run-7"})"},  // the report's shape: in place
+      {R"({"trace_id":"x","b":[1]})", R"({"trace_id":"run-7","b":[1]})"},
+      {R"({"a":{"trace_id":"inner"}})", R"({"a":{"trace_id":"inner"},"trace_id":"run-7"})"},
+      {R"({"a":"ends \",\"trace_id\":\"","trace_id":"x"})", R"({"a":"ends \",\"trace_id\":\"","trace_id":"run-7"})"},
+      {R"({"a":1,"trace_id":"with \" quote"})", R"({"a":1,"trace_id":"run-7"})"},
+      {"{}", R"({"trace_id":"run-7"})"},
+  };
+  for (const auto& c : cases) {
+    std::string text = c.text;
+    ASSERT_OK(SetTraceId(text, "run-7"));
+    EXPECT_EQ(text, c.expected);
+  }
+  for (std::string bad : {"[]", "not json", R"({"a":1,"trace_id":"x")", ""}) {
+    Status status = SetTraceId(bad, "run-7");
+    EXPECT_EQ(status.message(), "a run's evaluation must be a JSON object") << bad;
+  }
 }
 
 TEST(StoreBasics, ReadOnlyOpenOfAMissingFileIsNotFoundAndCreatesNothing) {
@@ -589,14 +613,19 @@ TEST_P(StoreText, MetacharactersLongStringsAndOddUnicodeRoundTrip) {
     EXPECT_TRUE(got->submitted == text) << "submitted differs";
     EXPECT_TRUE(got->normalised == text) << "normalised differs";
     EXPECT_TRUE(got->actor == text) << "actor differs";
-    RunToStore run = SampleRun(visit.case_id, stored->version);
-    if (!IsValidUtf8(text)) run.evaluation.erase("case_id");  // JSON holds UTF-8 only
+    // JSON holds UTF-8 only: the evaluation names another case id then.
+    RunToStore run = SampleRun(IsValidUtf8(text) ? visit.case_id : "not-utf-8", stored->version);
+    run.case_id = visit.case_id;
+    auto evaluation = nlohmann::ordered_json::parse(run.evaluation);
+    auto trace = nlohmann::json::parse(run.trace);
     run.actor = run.origin = text;
     if (utf8) {
       run.options["text"] = text;
-      run.evaluation["note"] = text;
-      run.trace["note"] = text;
+      evaluation["note"] = text;
+      trace["note"] = text;
     }
+    run.evaluation = evaluation.dump();
+    run.trace = trace.dump();
     auto id = store->SaveRun(run);
     ASSERT_OK(id);
     auto record = store->GetRun(*id);
@@ -624,10 +653,14 @@ TEST_P(StoreText, InvalidUtf8InJsonIsAnErrorNotACrash) {
   ASSERT_NE(store, nullptr);
   ASSERT_OK(store->AddCaseVersion(Visit("c-1", "{}"), {}));
   RunToStore run = SampleRun("c-1", 1);
-  run.evaluation["bad"] = std::string("\xFF\xFE");
+  run.evaluation.insert(run.evaluation.size() - 1, ",\"bad\":\"\xFF\xFE\"");
   auto id = store->SaveRun(run);
   EXPECT_EQ(id.status().code(), Status::Code::kInvalidArgument);
-  EXPECT_EQ(id.status().message().rfind("the evaluation cannot be stored: ", 0), 0u) << id.status().message();
+  EXPECT_EQ(id.status().message(), "the evaluation cannot be stored: it is not UTF-8");
+  RunToStore bad_trace = SampleRun("c-1", 1);
+  bad_trace.trace.insert(1, "\"bad\":\"\xC3\",");  // a sequence cut short
+  id = store->SaveRun(bad_trace);
+  EXPECT_EQ(id.status().message(), "the trace cannot be stored: it is not UTF-8");
   auto runs = store->ListRuns(std::nullopt);
   ASSERT_OK(runs);
   EXPECT_TRUE(runs->empty());

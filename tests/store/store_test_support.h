@@ -131,11 +131,12 @@ inline RunToStore SampleRun(const std::string& case_id, int case_version, int se
   nlohmann::json list = nlohmann::json::array();
   for (size_t i = 0; i < deficits; ++i)
     list.push_back({{"id", "deficit_" + std::to_string(i)}, {"certainty", 0.5 + 0.001 * seed}, {"because", "x"}});
-  run.evaluation = {{"case_id", case_id}, {"deficits", list}, {"trace_id", "sha256:before"}, {"seed", seed}};
+  run.evaluation = nlohmann::ordered_json{{"case_id", case_id}, {"deficits", list}, {"trace_id", "sha256:before"}, {"seed", seed}}
+                       .dump();
   nlohmann::json firings = nlohmann::json::array();
   for (size_t i = 0; i < deficits * 4; ++i)
     firings.push_back({{"rule", "rule_" + std::to_string(i)}, {"cycle", i}, {"certainty", 0.01 * seed}});
-  run.trace = {{"firings", firings}};
+  run.trace = nlohmann::json{{"firings", firings}}.dump();
   return run;
 }
 

@@ -1,7 +1,7 @@
-// Tests of report/json_writer.h: what it writes is byte for byte nlohmann's dump() of the same
+// Tests of base/json_writer.h: what it writes is byte for byte nlohmann's dump() of the same
 // values (the evaluation JSON must not change when it is written without the DOM), and of
 // FormatNumber, which reports use for every number they show.
-#include "report/json_writer.h"
+#include "base/json_writer.h"
 
 #include <cmath>
 #include <limits>
@@ -13,7 +13,7 @@
 
 #include "base/text.h"
 
-namespace nflux::report {
+namespace nflux {
 namespace {
 
 using nlohmann::ordered_json;
@@ -75,4 +75,4 @@ TEST(FormatNumberTest, Table) {
 }
 
 }  // namespace
-}  // namespace nflux::report
+}  // namespace nflux

@@ -1,5 +1,5 @@
-// Internal: a compact JSON writer appending to a std::string, for the evaluation JSON. It writes
-// exactly what nlohmann's dump() writes for the same values (numbers through nlohmann's own
+// A compact JSON writer appending to a std::string, for the evaluation JSON and the rule trace.
+// It writes exactly what nlohmann's dump() writes for the same values (numbers through nlohmann's own
 // shortest-form to_chars, the same escapes), so a report written here is byte-identical to the
 // DOM's dump, without building the DOM. Keys are written in call order; nothing is checked, the
 // caller nests Begin/End pairs. Not thread-safe (one writer per string).
@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace nflux::report {
+namespace nflux {
 
 class JsonWriter {
  public:
@@ -161,4 +161,4 @@ class JsonWriter {
   bool first_ = true;
 };
 
-}  // namespace nflux::report
+}  // namespace nflux
