@@ -115,22 +115,22 @@ class JsonWriter {
     if (!first_) out_ += ',';
     first_ = false;
   }
-  // ASCII as nlohmann escapes it; text with other bytes through nlohmann itself (its UTF-8
-  // checks and errors included).
-  // Runs of plain characters are appended whole.
+  // ASCII as nlohmann escapes it, runs of plain characters appended whole, in one pass; text with
+  // other bytes through nlohmann itself (its UTF-8 checks and errors included).
   void Escaped(std::string_view text) {
-    for (char c : text)
-      if (static_cast<unsigned char>(c) >= 0x80) {
-        out_ += nlohmann::json(std::string(text)).dump();
-        return;
-      }
+    const size_t start = out_.size();
     out_ += '"';
     size_t plain = 0;
     for (size_t i = 0; i < text.size(); ++i) {
-      const char c = text[i];
-      if (static_cast<unsigned char>(c) >= 0x20 && c != '"' && c != '\\') continue;
+      const auto c = static_cast<unsigned char>(text[i]);
+      if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') continue;
+      if (c >= 0x80) {
+        out_.resize(start);
+        out_ += nlohmann::json(std::string(text)).dump();
+        return;
+      }
       out_.append(text, plain, i - plain);
-      EscapedAscii(c);
+      EscapedAscii(static_cast<char>(c));
       plain = i + 1;
     }
     out_.append(text, plain, text.size() - plain);

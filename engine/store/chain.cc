@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <cstdio>
 #include <ctime>
 
@@ -100,7 +101,10 @@ Result<std::string> Compress(std::string_view bytes) {
   std::string out(ZSTD_compressBound(bytes.size()), '\0');
   // Level 1: a real run (36 KB evaluation, 97 KB trace) compresses to about a sixth in a fraction of
   // a millisecond; higher levels save little more and cost storing a run its 2 ms budget.
-  size_t size = ZSTD_compress(out.data(), out.size(), bytes.data(), bytes.size(), 1);
+  // One context per thread, kept: ZSTD_compress would make and free one per call.
+  thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> context(ZSTD_createCCtx(), ZSTD_freeCCtx);
+  if (!context) return Status::Internal("zstd: cannot make a compression context");
+  size_t size = ZSTD_compressCCtx(context.get(), out.data(), out.size(), bytes.data(), bytes.size(), 1);
   if (ZSTD_isError(size)) return Status::Internal(std::string("zstd compress failed: ") + ZSTD_getErrorName(size));
   out.resize(size);
   return out;
