@@ -164,7 +164,7 @@ Result<Recorded> EvaluateParsedAndStore(const pipeline::Pipeline& pipeline, stor
   auto evaluated = pipeline.Evaluate(std::move(parsed), options.evaluation);
   if (!evaluated.ok()) return evaluated.status();
   Recorded out{std::move(version), 0, std::move(evaluated).value(), {}};
-  std::string report = pipeline.ReportText(out.result);
+  std::string report = pipeline.ReportText(out.result, report::TraceIdField::kLeftEmpty);
   out.report = nlohmann::ordered_json::parse(report);
   auto id = SaveRunOf(pipeline, store, out.case_version, std::move(report), out.result.evaluation.trace.ToJsonText(),
                       options);

@@ -82,8 +82,8 @@ Outcome EvaluateOne(const pipeline::Pipeline& pipeline, CaseText item, const Opt
     out.error = ErrorOf(result.status(), std::move(item), "evaluation");
     return out;
   }
-  // The line written straight as text: also the evaluation the store keeps.
-  out.line = pipeline.ReportText(*result);
+  // The line written straight as text: also the evaluation the store keeps (which sets its trace_id).
+  out.line = pipeline.ReportText(*result, options.store ? report::TraceIdField::kLeftEmpty : report::TraceIdField::kHash);
   Tally(report::TallyOf(result->evaluation), out);
   if (options.store) {
     out.trace = result->evaluation.trace.ToJsonText();

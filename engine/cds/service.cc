@@ -186,8 +186,9 @@ HttpResponse Service::HandleHook(const std::string& service_id, const HttpReques
                             : Result<pipeline::CaseEvaluation>(parsed.status());
   if (!result.ok())
     return ErrorResponse({StatusFor(result.status()), WithOrigins(result.status().message(), call.origins), ""});
-  // Written as text once: the store keeps the text, the cards read its DOM.
-  std::string report_text = current->ReportText(*result);
+  // Written as text once: the store keeps the text, the cards read its DOM. No card shows the
+  // trace_id: a stored run's is its run id, set by the store.
+  std::string report_text = current->ReportText(*result, report::TraceIdField::kLeftEmpty);
   ordered_json report = ordered_json::parse(report_text);
   ordered_json cards = MakeCards(report, {&current->knowledge(), report["versions"], call.patient_id, call.draft_orders});
   if (stores_ != nullptr) {

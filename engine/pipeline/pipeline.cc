@@ -600,9 +600,9 @@ nlohmann::ordered_json Pipeline::ReportJson(const CaseEvaluation& result) const 
                                   result.report);
 }
 
-std::string Pipeline::ReportText(const CaseEvaluation& result) const {
+std::string Pipeline::ReportText(const CaseEvaluation& result, report::TraceIdField trace_id) const {
   return report::EvaluationJsonText(*engine_, result.parsed, result.evaluation, report::VersionsOf(*engine_),
-                                    result.report);
+                                    result.report, trace_id);
 }
 
 Result<WhatIfResult> Pipeline::WhatIf(std::string_view before_text, std::string_view after_text,

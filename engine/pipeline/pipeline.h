@@ -278,8 +278,9 @@ class Pipeline {
 
   // The evaluation JSON of shared/contracts/output.md for a result of Evaluate().
   nlohmann::ordered_json ReportJson(const CaseEvaluation& result) const;
-  // The same as compact text, byte for byte ReportJson(result).dump(), without the JSON DOM.
-  std::string ReportText(const CaseEvaluation& result) const;
+  // The same as compact text, byte for byte ReportJson(result).dump(), without the JSON DOM; with
+  // kLeftEmpty, for a run the store is about to keep, trace_id is "" (the store sets it).
+  std::string ReportText(const CaseEvaluation& result, report::TraceIdField trace_id = report::TraceIdField::kHash) const;
 
   // The case before and after a change: both parsed, both through the flux model and the engine;
   // with options.rank, every strategy ranked for `before`, each with its SafetyVerdict().

@@ -661,7 +661,8 @@ std::string TraceId(const Evaluation& evaluation, const Versions& versions) {
 }
 
 std::string EvaluationJsonText(const inference::Engine& engine, const casefile::Case& c,
-                               const Evaluation& evaluation, const Versions& versions, const ReportOptions& options) {
+                               const Evaluation& evaluation, const Versions& versions, const ReportOptions& options,
+                               TraceIdField trace_id) {
   std::vector<RankedDeficit> ranked = RankDeficits(evaluation);
   std::string text;
   text.reserve(16384);
@@ -684,7 +685,7 @@ std::string EvaluationJsonText(const inference::Engine& engine, const casefile::
   else out.Key("flux").Value(FluxJson(options.flux, options));
   WriteNextBestData(out.Key("next_best_data"), engine, c, evaluation, ranked, options);
   WriteOverrides(out.Key("overrides"), options);
-  out.Key("trace_id").String(TraceId(evaluation, versions)).EndObject();
+  out.Key("trace_id").String(trace_id == TraceIdField::kHash ? TraceId(evaluation, versions) : "").EndObject();
   return text;
 }
 

@@ -68,11 +68,16 @@ nlohmann::ordered_json EvaluationToJson(const inference::Engine& engine, const c
                                         const inference::Evaluation& evaluation, const Versions& versions,
                                         const ReportOptions& options = {});
 
+// What the evaluation text's trace_id holds: the hash of the reasoning (TraceId), or nothing yet,
+// for a run about to be stored, whose trace_id the store sets to its run id (the hash, about a
+// twentieth of the text's cost, would be thrown away).
+enum class TraceIdField { kHash, kLeftEmpty };
+
 // The same evaluation object as compact JSON text: byte for byte EvaluationToJson(...).dump(),
 // written straight into the string (no JSON DOM), for front ends that only pass the text on.
 std::string EvaluationJsonText(const inference::Engine& engine, const casefile::Case& c,
                                const inference::Evaluation& evaluation, const Versions& versions,
-                               const ReportOptions& options = {});
+                               const ReportOptions& options = {}, TraceIdField trace_id = TraceIdField::kHash);
 
 // What a batch summary counts of one evaluation, in the evaluation object's order: the ids of the
 // deficits at level "likely" and at "possible", of the alerts, of the blocked strategies.
