@@ -121,7 +121,7 @@ store::RunToStore ExampleRun(store::Store& store) {
   again.rules = {store::BundleKind::kRules, run->summary.rules_version, {}};
   again.options = run->options;
   again.evaluation = run->evaluation.dump();
-  again.trace = run->trace.dump();
+  again.trace = store::CompressText(run->trace.dump(), "the trace").value();
   return again;
 }
 

@@ -111,18 +111,25 @@ Result<Recorded> EvaluateAndStore(const pipeline::Pipeline& pipeline, store::Sto
 Result<Recorded> EvaluateStoredAndStore(const pipeline::Pipeline& pipeline, store::Store& store,
                                         const store::CaseVersion& version, const RecordOptions& options);
 
-// A case and a run evaluated elsewhere, stored (`nflux batch --save` evaluates on worker threads and
-// stores on one): the case version as EvaluateAndStore stores it (kVisit: none when `text` is the
-// latest version), then the run. REQUIRES: `result` is pipeline.Evaluate(text, options.evaluation),
-// `report` its ReportText() and `trace` result.evaluation.trace.ToJsonText() (made by the caller, so
-// that a batch makes them on its worker threads); both are moved into the store, whose copy has
-// trace_id set to the run id, as EvaluateAndStore's report.
+// A case and a run evaluated elsewhere, stored (`nflux batch --save` and the hook service evaluate
+// on their own threads and store through one writer): PrepareRun writes everything to be stored on
+// the caller's thread; StoreEvaluation then stores the case version as EvaluateAndStore stores it
+// (kVisit: none when `text` is the latest version) and the run, the report's trace_id set to the run
+// id. REQUIRES: `result` is pipeline.Evaluate(text, options.evaluation) and `prepared` its
+// PrepareRun().
+struct PreparedRun {
+  std::string report;          // ReportText(result, kLeftEmpty)
+  store::CompressedText trace;  // the trace JSON (Trace::ToJsonText), compressed
+  std::string normalised;      // CaseToJson(result.parsed).dump(), for a new case version
+};
+// Errors: the trace's InvalidArgument (not UTF-8).
+Result<PreparedRun> PrepareRun(const pipeline::Pipeline& pipeline, const pipeline::CaseEvaluation& result);
 struct StoredRun {
   store::CaseVersion case_version;
   int64_t run_id = 0;
 };
 Result<StoredRun> StoreEvaluation(const pipeline::Pipeline& pipeline, store::Store& store, std::string_view text,
-                                  const pipeline::CaseEvaluation& result, std::string report, std::string trace,
+                                  const pipeline::CaseEvaluation& result, PreparedRun prepared,
                                   const RecordOptions& options);
 
 // The latest version of every stored case, in case-id order (what `audit impact` evaluates).

@@ -39,8 +39,10 @@ Result<std::optional<store::CaseVersion>> SameLatest(const store::Store& store, 
 }
 
 // Stores `text` (already parsed) as the mode says: nothing when it is the latest version (kEdit, kVisit).
+// `normalised`: CaseToJson(parsed).dump() when the caller made it already, else null (made here,
+// only when a version is stored).
 Result<StoredCase> StoreParsed(store::Store& store, const casefile::Case& parsed, std::string_view text,
-                               const CaseStoreOptions& options) {
+                               const CaseStoreOptions& options, const std::string* normalised = nullptr) {
   std::string case_id = CaseIdFor(parsed, text, options.case_id);
   auto same = SameLatest(store, case_id, text, options.mode);
   if (!same.ok()) return same.status();
@@ -49,7 +51,7 @@ Result<StoredCase> StoreParsed(store::Store& store, const casefile::Case& parsed
   version.case_id = case_id;
   version.actor = options.actor;
   version.submitted = std::string(text);
-  version.normalised = casefile::CaseToJson(parsed).dump();
+  version.normalised = normalised ? *normalised : casefile::CaseToJson(parsed).dump();
   auto added = store.AddCaseVersion(version, AddOptionsFor(options.mode));
   if (!added.ok()) return added.status();
   return StoredCase{std::move(added).value(), true};
@@ -147,9 +149,13 @@ Result<RunBundles> BundlesToStore(const pipeline::Pipeline& pipeline, store::Sto
   return BundlesOf(pipeline);
 }
 
-// The run evaluated from `version`, with its report and trace JSON text, stored; returns the run id.
+Result<store::CompressedText> CompressedTrace(const pipeline::CaseEvaluation& result) {
+  return store::CompressText(result.evaluation.trace.ToJsonText(), "the trace");
+}
+
+// The run evaluated from `version`, with its report text and compressed trace, stored; returns the run id.
 Result<int64_t> SaveRunOf(const pipeline::Pipeline& pipeline, store::Store& store, const store::CaseVersion& version,
-                          std::string report, std::string trace, const RecordOptions& options) {
+                          std::string report, store::CompressedText trace, const RecordOptions& options) {
   auto bundles = BundlesToStore(pipeline, store);
   if (!bundles.ok()) return bundles.status();
   return store.SaveRun({version.case_id, version.version, options.actor, options.origin, NFLUX_VERSION,
@@ -165,9 +171,10 @@ Result<Recorded> EvaluateParsedAndStore(const pipeline::Pipeline& pipeline, stor
   if (!evaluated.ok()) return evaluated.status();
   Recorded out{std::move(version), 0, std::move(evaluated).value(), {}};
   std::string report = pipeline.ReportText(out.result, report::TraceIdField::kLeftEmpty);
+  auto trace = CompressedTrace(out.result);
+  if (!trace.ok()) return trace.status();
   out.report = nlohmann::ordered_json::parse(report);
-  auto id = SaveRunOf(pipeline, store, out.case_version, std::move(report), out.result.evaluation.trace.ToJsonText(),
-                      options);
+  auto id = SaveRunOf(pipeline, store, out.case_version, std::move(report), std::move(trace).value(), options);
   if (!id.ok()) return id.status();
   out.run_id = *id;
   out.report["trace_id"] = store::RunName(out.run_id);
@@ -192,14 +199,24 @@ Result<Recorded> EvaluateStoredAndStore(const pipeline::Pipeline& pipeline, stor
   return EvaluateParsedAndStore(pipeline, store, version, std::move(parsed).value(), options);
 }
 
+Result<PreparedRun> PrepareRun(const pipeline::Pipeline& pipeline, const pipeline::CaseEvaluation& result) {
+  PreparedRun out;
+  out.report = pipeline.ReportText(result, report::TraceIdField::kLeftEmpty);
+  auto trace = CompressedTrace(result);
+  if (!trace.ok()) return trace.status();
+  out.trace = std::move(trace).value();
+  out.normalised = casefile::CaseToJson(result.parsed).dump();
+  return out;
+}
+
 Result<StoredRun> StoreEvaluation(const pipeline::Pipeline& pipeline, store::Store& store, std::string_view text,
-                                  const pipeline::CaseEvaluation& result, std::string report, std::string trace,
+                                  const pipeline::CaseEvaluation& result, PreparedRun prepared,
                                   const RecordOptions& options) {
   CaseStoreOptions case_options{options.case_id, options.evaluation.source_name, StoreMode::kVisit, options.actor,
                                 options.evaluation.strict};
-  auto stored = StoreParsed(store, result.parsed, text, case_options);
+  auto stored = StoreParsed(store, result.parsed, text, case_options, &prepared.normalised);
   if (!stored.ok()) return stored.status();
-  auto id = SaveRunOf(pipeline, store, stored->version, std::move(report), std::move(trace), options);
+  auto id = SaveRunOf(pipeline, store, stored->version, std::move(prepared.report), std::move(prepared.trace), options);
   if (!id.ok()) return id.status();
   return StoredRun{std::move(stored->version), *id};
 }

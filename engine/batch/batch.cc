@@ -23,7 +23,7 @@ struct Outcome {
   std::optional<LineError> error;
   std::string line;                     // the compact result (stored: its trace_id set after)
   std::optional<pipeline::CaseEvaluation> result;  // kept only when it is to be stored
-  std::string trace;                    // ditto: the trace JSON, written here rather than by the writer
+  std::optional<audit::PreparedRun> prepared;  // ditto: made here rather than by the one writer
   std::vector<std::string> likely, possible, alerts, blocked;  // for the summary
 };
 
@@ -82,13 +82,19 @@ Outcome EvaluateOne(const pipeline::Pipeline& pipeline, CaseText item, const Opt
     out.error = ErrorOf(result.status(), std::move(item), "evaluation");
     return out;
   }
-  // The line written straight as text: also the evaluation the store keeps (which sets its trace_id).
-  out.line = pipeline.ReportText(*result, options.store ? report::TraceIdField::kLeftEmpty : report::TraceIdField::kHash);
   Tally(report::TallyOf(result->evaluation), out);
   if (options.store) {
-    out.trace = result->evaluation.trace.ToJsonText();
+    // The line is the report the store keeps (which sets its trace_id to the run id).
+    auto prepared = audit::PrepareRun(pipeline, *result);
+    if (!prepared.ok()) {
+      out.error = ErrorOf(prepared.status(), std::move(item), "evaluation");
+      return out;
+    }
+    out.line = prepared->report;
+    out.prepared = std::move(prepared).value();
     out.result = std::move(result).value();
   } else {
+    out.line = pipeline.ReportText(*result);
     item.text.clear();
   }
   out.where = std::move(item);
@@ -173,8 +179,8 @@ class Saver {
   Saver(const Saver&) = delete;
   Saver& operator=(const Saver&) = delete;
 
-  // Stores the case and its run (the line, as the evaluation, copied into the store; the trace
-  // moved); the line's trace_id becomes the run id.
+  // Stores the case and its run (what the worker prepared, moved into the store); the line's
+  // trace_id becomes the run id.
   Status Save(Outcome& outcome) {
     if (!open_) {
       if (Status status = options_.store->BeginBatch(); !status.ok()) return status;
@@ -182,7 +188,7 @@ class Saver {
     }
     record_.evaluation.source_name = outcome.where.source;
     auto stored = audit::StoreEvaluation(pipeline_, *options_.store, outcome.where.text, *outcome.result,
-                                         outcome.line, std::move(outcome.trace), record_);
+                                         std::move(*outcome.prepared), record_);
     if (!stored.ok()) return stored.status();
     if (Status set = store::SetTraceId(outcome.line, store::RunName(stored->run_id)); !set.ok()) return set;
     if (++pending_ >= options_.runs_per_transaction) return Commit();

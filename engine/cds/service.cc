@@ -187,9 +187,16 @@ HttpResponse Service::HandleHook(const std::string& service_id, const HttpReques
   if (!result.ok())
     return ErrorResponse({StatusFor(result.status()), WithOrigins(result.status().message(), call.origins), ""});
   // Written as text once: the store keeps the text, the cards read its DOM. No card shows the
-  // trace_id: a stored run's is its run id, set by the store.
-  std::string report_text = current->ReportText(*result, report::TraceIdField::kLeftEmpty);
-  ordered_json report = ordered_json::parse(report_text);
+  // trace_id: a stored run's is its run id, set by the store. What is stored is prepared here, on
+  // this request's thread, rather than under the store's one writer.
+  std::optional<audit::PreparedRun> prepared;
+  if (stores_ != nullptr) {
+    auto made = audit::PrepareRun(*current, *result);
+    if (!made.ok()) return ErrorResponse({500, "storing the run: " + made.status().message(), ""});
+    prepared = std::move(made).value();
+  }
+  ordered_json report =
+      ordered_json::parse(prepared ? prepared->report : current->ReportText(*result, report::TraceIdField::kLeftEmpty));
   ordered_json cards = MakeCards(report, {&current->knowledge(), report["versions"], call.patient_id, call.draft_orders});
   if (stores_ != nullptr) {
     audit::RecordOptions record;
@@ -199,12 +206,11 @@ HttpResponse Service::HandleHook(const std::string& service_id, const HttpReques
     record.evaluation = evaluation;
     record.hook_instance = call.hook_instance;
     record.hook_cards = CardUuids(cards);
-    std::string trace = result->evaluation.trace.ToJsonText();
     std::string text = call.bundle.dump();
     int64_t run_id = 0;
     Status stored = group_commit_->Write([&](store::Store& store) {
       // Called once: the report and trace move into the store.
-      auto run = audit::StoreEvaluation(*current, store, text, *result, std::move(report_text), std::move(trace), record);
+      auto run = audit::StoreEvaluation(*current, store, text, *result, std::move(*prepared), record);
       if (!run.ok()) return run.status();
       run_id = run->run_id;
       return Status::Ok();

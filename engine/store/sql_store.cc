@@ -4,7 +4,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "base/text.h"
 #include "store/chain.h"
 
 namespace nflux::store {
@@ -292,19 +291,17 @@ Result<int64_t> SqlStore::InsertRun(RunToStore& run) {
   RunRow row;
   row.summary = {*id, NowUtc(), run.actor, run.origin, run.case_id, run.case_version,
                  run.knowledge.version, run.rules.version, run.engine_version, run.release_id};
-  // JSON holds UTF-8 only: what would not read back is refused.
-  if (!IsValidUtf8(run.evaluation)) return Status::InvalidArgument("the evaluation cannot be stored: it is not UTF-8");
-  if (!IsValidUtf8(run.trace)) return Status::InvalidArgument("the trace cannot be stored: it is not UTF-8");
+  if (run.trace.bytes.empty()) return Status::InvalidArgument("a run needs its trace (CompressText)");
+  // Checked before SetTraceId, which would call a text that does not parse "not an object".
+  if (Status utf8 = CheckUtf8(run.evaluation, "the evaluation"); !utf8.ok()) return utf8;
   if (Status set = SetTraceId(run.evaluation, RunName(row.summary.id)); !set.ok()) return set;
   auto options = DumpJson(run.options, "the run's options");
   if (!options.ok()) return options.status();
-  auto evaluation_bytes = Compress(run.evaluation);
-  auto trace_bytes = Compress(run.trace);
-  if (!evaluation_bytes.ok() || !trace_bytes.ok())
-    return (evaluation_bytes.ok() ? trace_bytes.status() : evaluation_bytes.status()).WithContext(location_);
+  auto evaluation = Compress(run.evaluation);
+  if (!evaluation.ok()) return evaluation.status().WithContext(location_);
   row.options = std::move(*options);
-  row.evaluation = std::move(*evaluation_bytes);
-  row.trace = std::move(*trace_bytes);
+  row.evaluation = std::move(*evaluation);
+  row.trace = std::move(run.trace.bytes);
   row.content_hash = RunHash(row.summary, {row.options, row.evaluation, row.trace, *case_hash, *knowledge_hash,
                                            *rules_hash});
   auto entry = AppendAudit(run.actor, "run", RunName(row.summary.id), row.content_hash);

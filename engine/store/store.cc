@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "base/text.h"
+#include "store/chain.h"
 #include "store/sql_store.h"
 
 namespace nflux::store {
@@ -24,6 +26,17 @@ std::optional<int64_t> ParseRunId(std::string_view text) {
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
   if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return id;
+}
+
+Status CheckUtf8(std::string_view text, const std::string& what) {
+  return IsValidUtf8(text) ? Status::Ok() : Status::InvalidArgument(what + " cannot be stored: it is not UTF-8");
+}
+
+Result<CompressedText> CompressText(std::string_view text, const std::string& what) {
+  if (Status utf8 = CheckUtf8(text, what); !utf8.ok()) return utf8;
+  auto bytes = Compress(text);
+  if (!bytes.ok()) return bytes.status();
+  return CompressedText{std::move(bytes).value()};
 }
 
 Status SetTraceId(std::string& evaluation, std::string_view trace_id) {

@@ -107,6 +107,17 @@ struct Build {
 
 // ---- Runs
 
+// JSON text compressed as the store keeps it (zstd), made on any thread before the store's one
+// writer takes it: a batch's workers and the hook service's request threads compress a run's trace,
+// most of its bytes, side by side.
+struct CompressedText {
+  std::string bytes;
+};
+// Errors: InvalidArgument "WHAT cannot be stored: it is not UTF-8" (JSON holds UTF-8 only), as
+// CheckUtf8 says it.
+Result<CompressedText> CompressText(std::string_view text, const std::string& what);
+Status CheckUtf8(std::string_view text, const std::string& what);
+
 // What a front end hands the store after an evaluation.
 struct RunToStore {
   std::string case_id;
@@ -119,11 +130,11 @@ struct RunToStore {
   Bundle rules;
   // Ordered: read back exactly as written (key order included).
   nlohmann::ordered_json options;  // how it was evaluated: strict, source name, flux overrides...
-  // JSON text, stored as given (front ends write it without a DOM): the evaluation (output.md), an
-  // object whose trace_id the store sets to the run id (SetTraceId); the full rule trace
-  // (inference::Trace::ToJsonText).
+  // The evaluation (output.md) as JSON text (front ends write it without a DOM), an object whose
+  // trace_id the store sets to the run id (SetTraceId).
   std::string evaluation;
-  std::string trace;
+  // The full rule trace (inference::Trace::ToJsonText), compressed by the caller (CompressText).
+  CompressedText trace;
   // A CDS Hooks call (schema 3): its hookInstance, and the uuids of the cards answered, so that
   // feedback on a card finds its run. Empty for other runs. (The hook instance is hashed through
   // `origin`, which the service makes "hook SERVICE HOOK_INSTANCE".)

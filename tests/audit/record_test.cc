@@ -179,7 +179,7 @@ TEST_P(AuditRecord, ARunWhoseStoredRulesNoLongerLoadIsAnErrorNamingIt) {
   bundles.rules.version = "sha256:an-old-build";
   bundles.rules.files = {{"old.rules", "rule from_an_old_build \"x\"\n  when nonsense\nend\n"}};
   store::RunToStore run{"c-1", 1, "tester", "run", "0.0.1", bundles.knowledge, bundles.rules,
-                        nlohmann::ordered_json::object(), "{}", "{}"};
+                        nlohmann::ordered_json::object(), "{}", store::CompressText("{}", "the trace").value()};
   auto id = store->SaveRun(run);
   ASSERT_OK(id);
   auto replay = Replay(*store, *id);

@@ -6,6 +6,7 @@
 // each test on a fresh database of its own (store_backend.h); a raw connection plays "another
 // process". What only SQLite has (files, ":memory:", WAL, migrations from schemas 1-3) is TEST.
 
+#include "store/chain.h"
 #include "store/store.h"
 
 #include <gtest/gtest.h>
@@ -122,7 +123,7 @@ TEST_P(StoreRuns, RoundTripWithTraceIdOptionsAndTrace) {
   auto expected = nlohmann::ordered_json::parse(run.evaluation);
   expected["trace_id"] = "run-1";  // in its place: key order is kept
   EXPECT_EQ(record->evaluation.dump(), expected.dump());
-  EXPECT_EQ(record->trace.dump(), run.trace);
+  EXPECT_EQ(record->trace.dump(), Decompress(run.trace.bytes, "trace").value());
   EXPECT_EQ(record->options.dump(), run.options.dump());
   EXPECT_EQ(record->options, run.options);
   const RunSummary& s = record->summary;
@@ -617,7 +618,7 @@ TEST_P(StoreText, MetacharactersLongStringsAndOddUnicodeRoundTrip) {
     RunToStore run = SampleRun(IsValidUtf8(text) ? visit.case_id : "not-utf-8", stored->version);
     run.case_id = visit.case_id;
     auto evaluation = nlohmann::ordered_json::parse(run.evaluation);
-    auto trace = nlohmann::json::parse(run.trace);
+    nlohmann::json trace = {{"firings", nlohmann::json::array()}};
     run.actor = run.origin = text;
     if (utf8) {
       run.options["text"] = text;
@@ -625,7 +626,7 @@ TEST_P(StoreText, MetacharactersLongStringsAndOddUnicodeRoundTrip) {
       trace["note"] = text;
     }
     run.evaluation = evaluation.dump();
-    run.trace = trace.dump();
+    run.trace = CompressText(trace.dump(), "the trace").value();
     auto id = store->SaveRun(run);
     ASSERT_OK(id);
     auto record = store->GetRun(*id);
@@ -657,10 +658,11 @@ TEST_P(StoreText, InvalidUtf8InJsonIsAnErrorNotACrash) {
   auto id = store->SaveRun(run);
   EXPECT_EQ(id.status().code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(id.status().message(), "the evaluation cannot be stored: it is not UTF-8");
-  RunToStore bad_trace = SampleRun("c-1", 1);
-  bad_trace.trace.insert(1, "\"bad\":\"\xC3\",");  // a sequence cut short
-  id = store->SaveRun(bad_trace);
-  EXPECT_EQ(id.status().message(), "the trace cannot be stored: it is not UTF-8");
+  auto trace = CompressText("{\"bad\":\"\xC3\"}", "the trace");  // a sequence cut short
+  EXPECT_EQ(trace.status().message(), "the trace cannot be stored: it is not UTF-8");
+  RunToStore no_trace = SampleRun("c-1", 1);
+  no_trace.trace = {};
+  EXPECT_EQ(store->SaveRun(no_trace).status().message(), "a run needs its trace (CompressText)");
   auto runs = store->ListRuns(std::nullopt);
   ASSERT_OK(runs);
   EXPECT_TRUE(runs->empty());

@@ -136,7 +136,7 @@ inline RunToStore SampleRun(const std::string& case_id, int case_version, int se
   nlohmann::json firings = nlohmann::json::array();
   for (size_t i = 0; i < deficits * 4; ++i)
     firings.push_back({{"rule", "rule_" + std::to_string(i)}, {"cycle", i}, {"certainty", 0.01 * seed}});
-  run.trace = nlohmann::json{{"firings", firings}}.dump();
+  run.trace = CompressText(nlohmann::json{{"firings", firings}}.dump(), "the trace").value();
   return run;
 }
 
