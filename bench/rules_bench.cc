@@ -100,6 +100,24 @@ void BM_EvaluateCaseWithInertRules(benchmark::State& state) {
   Evaluate(state, sources, GenerateCases(*kb, 256, 11, IdHalf::kFirst), false);
 }
 
+// Parsing the generated case texts (about 8 symptoms, 6 labs, a questionnaire, 1-2 medications):
+// the parse half of the CLIPS comparison's "case text to conclusions".
+void BM_ParseGeneratedCase(benchmark::State& state) {
+  auto kb = RealKnowledge();
+  const std::vector<std::string> texts = GenerateCaseTexts(*kb, 256, 11);
+  size_t next = 0;
+  for (auto _ : state) {
+    auto parsed = casefile::ParseCase(texts[next], *kb, {});
+    if (!parsed.ok()) {
+      state.SkipWithError(parsed.status().message().c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(parsed);
+    next = (next + 1) % texts.size();
+  }
+}
+
+BENCHMARK(BM_ParseGeneratedCase)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_LoadAndCheckRules)->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond)->ComputeStatistics("min", Fastest);
 BENCHMARK(BM_EvaluateCase)->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond)->ComputeStatistics("min", Fastest);
 BENCHMARK(BM_EvaluateCaseWithTrace)->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond)->ComputeStatistics("min", Fastest);

@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
 #include <set>
 #include <string>
 
@@ -224,17 +223,7 @@ const knowledge::Node* FindConditionByIcd10(const knowledge::KnowledgeBase& kb, 
 }
 
 std::vector<std::string> MedicationClasses(const knowledge::KnowledgeBase& kb, std::string_view medication_id) {
-  std::set<std::string> classes;
-  std::deque<std::string> pending{std::string(medication_id)};
-  while (!pending.empty()) {
-    const std::string current = pending.front();
-    pending.pop_front();
-    for (const knowledge::Edge* edge : kb.OutEdges(current)) {
-      if (edge->type != knowledge::EdgeType::kMemberOf || edge->to == medication_id) continue;
-      if (classes.insert(edge->to).second) pending.push_back(edge->to);
-    }
-  }
-  return {classes.begin(), classes.end()};
+  return kb.ClassesOf(medication_id);
 }
 
 std::vector<std::string> AtcGroupClasses(const knowledge::KnowledgeBase& kb, std::string_view atc) {
@@ -263,9 +252,13 @@ namespace {
 // The used value of `lab_id` in `unit`, or nothing.
 std::optional<double> LabIn(const Case& c, const knowledge::KnowledgeBase& kb, const char* lab_id, const char* unit) {
   const LabResult* lab = c.Lab(lab_id);
+  if (lab == nullptr) return std::nullopt;
   const knowledge::Node* node = kb.Find(lab_id);
-  if (lab == nullptr || node == nullptr || !node->lab) return std::nullopt;
-  Result<double> converted = units::Convert(*lab->value, lab->unit, unit, &node->lab->analyte);
+  if (node == nullptr || !node->lab) return std::nullopt;
+  // The used value is in the canonical unit: the lab's kept converter, not two unit texts parsed.
+  Result<double> converted = lab->unit == node->lab->analyte.canonical_unit
+                                 ? node->lab->to_canonical->To(unit).Convert(*lab->value)
+                                 : units::Convert(*lab->value, lab->unit, unit, &node->lab->analyte);
   if (!converted.ok()) return std::nullopt;
   return *converted;
 }

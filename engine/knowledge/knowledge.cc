@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <filesystem>
+#include <set>
 
 #include <boost/graph/adjacency_list.hpp>
 
@@ -185,6 +187,26 @@ void KnowledgeBase::BuildIndexes() {
     if (!from || !to) continue;
     boost::add_edge(*from, *to, i, graph_->adjacency);
   }
+  classes_.assign(nodes_.size(), {});
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    std::set<std::string> classes;
+    std::deque<std::string_view> pending{nodes_[i].id};
+    while (!pending.empty()) {
+      const std::string_view current = pending.front();
+      pending.pop_front();
+      for (const Edge* edge : OutEdges(current)) {
+        if (edge->type != EdgeType::kMemberOf || edge->to == nodes_[i].id) continue;
+        if (classes.insert(edge->to).second) pending.push_back(edge->to);
+      }
+    }
+    classes_[i].assign(classes.begin(), classes.end());
+  }
+}
+
+const std::vector<std::string>& KnowledgeBase::ClassesOf(std::string_view id) const {
+  static const std::vector<std::string> kNone;
+  std::optional<size_t> position = PositionOf(id);
+  return position ? classes_[*position] : kNone;
 }
 
 std::optional<size_t> KnowledgeBase::PositionOf(std::string_view id) const {

@@ -361,6 +361,10 @@ class KnowledgeBase {
   const std::vector<std::string>& first_line_labs() const { return first_line_labs_; }
 
   const Node* Find(std::string_view id) const;
+  // The medication classes `id` belongs to, directly or through other classes (member_of edges,
+  // followed transitively), sorted; empty for an unknown id or one in no class. Made once, with the
+  // indexes: every medication of every case asks.
+  const std::vector<std::string>& ClassesOf(std::string_view id) const;
   const Citation* FindCitation(std::string_view key) const;
   // The best grade among the citations `keys` names (keys it lacks are skipped); nullopt for none.
   std::optional<EvidenceGrade> BestGrade(const std::vector<std::string>& keys) const;
@@ -402,7 +406,7 @@ class KnowledgeBase {
  private:
   friend class Builder;
   struct Graph;
-  void BuildIndexes();  // index_, loinc_index_ and the Boost graph, after nodes_ and edges_ are set
+  void BuildIndexes();  // id_slots_, loinc_index_, the Boost graph, classes_; after nodes_ and edges_ are set
   std::vector<Node> nodes_;
   std::vector<Edge> edges_;
   std::map<std::string, Citation, std::less<>> citations_;  // std::less<>: found by string_view
@@ -418,6 +422,7 @@ class KnowledgeBase {
   std::vector<IdSlot> id_slots_;
   std::optional<size_t> PositionOf(std::string_view id) const;
   std::map<std::string, size_t, std::less<>> loinc_index_;
+  std::vector<std::vector<std::string>> classes_;  // ClassesOf, by node position
   std::string version_;
   std::unique_ptr<Graph> graph_;
 };

@@ -228,13 +228,22 @@ Status CheckConvertible(std::string_view from, std::string_view to, const Analyt
 CanonicalConverters::CanonicalConverters(Analyte analyte) : analyte_(std::move(analyte)) {}
 
 Converter CanonicalConverters::From(std::string_view from) const {
+  return Cached(from_text_, from, from, analyte_.canonical_unit);
+}
+
+Converter CanonicalConverters::To(std::string_view to) const {
+  return Cached(to_text_, to, analyte_.canonical_unit, to);
+}
+
+Converter CanonicalConverters::Cached(Cache& cache, std::string_view text, std::string_view from,
+                                      std::string_view to) const {
   {
     std::shared_lock lock(mutex_);
-    if (auto found = by_text_.find(from); found != by_text_.end()) return found->second;
+    if (auto found = cache.find(text); found != cache.end()) return found->second;
   }
-  Converter converter(from, analyte_.canonical_unit, &analyte_);
+  Converter converter(from, to, &analyte_);
   std::unique_lock lock(mutex_);
-  if (by_text_.size() < kMaxTexts) by_text_.emplace(std::string(from), converter);
+  if (cache.size() < kMaxTexts) cache.emplace(std::string(text), converter);
   return converter;
 }
 

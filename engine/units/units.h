@@ -150,13 +150,19 @@ class CanonicalConverters {
   explicit CanonicalConverters(Analyte analyte);
   // The converter from `from` to the canonical unit: Converter(from, canonical_unit, &analyte).
   Converter From(std::string_view from) const;
+  // The converter back, from the canonical unit to `to` (a derived index's formula wants its unit):
+  // Converter(canonical_unit, to, &analyte), kept likewise.
+  Converter To(std::string_view to) const;
 
   static constexpr size_t kMaxTexts = 256;
 
  private:
+  using Cache = std::unordered_map<std::string, Converter, StringHash, std::equal_to<>>;
+  Converter Cached(Cache& cache, std::string_view text, std::string_view from, std::string_view to) const;
+
   Analyte analyte_;
   mutable std::shared_mutex mutex_;
-  mutable std::unordered_map<std::string, Converter, StringHash, std::equal_to<>> by_text_;
+  mutable Cache from_text_, to_text_;  // by the other unit's text
 };
 
 }  // namespace nflux::units
