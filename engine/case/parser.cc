@@ -636,6 +636,7 @@ class Parser {
     lab.value = converted;
     EvaluateLab(lab, node);
     case_.labs.push_back(std::move(lab));
+    lab_nodes_.push_back(&node);
   }
 
   static std::optional<double> ConvertedOrNothing(const knowledge::Lab& info, const std::string& unit, double value) {
@@ -800,9 +801,10 @@ class Parser {
   void RateAgainstCaseLimits() {
     const knowledge::Patient patient = case_.patient.ForRanges();
     const knowledge::Lab::CriterionTest holds = [this](const knowledge::Criterion& c) { return Meets(case_, c); };
-    for (LabResult& lab : case_.labs) {
-      const knowledge::Node* node = kb_.Find(lab.test);
-      if (node == nullptr || !node->lab) continue;
+    for (size_t i = 0; i < case_.labs.size(); ++i) {
+      LabResult& lab = case_.labs[i];
+      const knowledge::Node* node = lab_nodes_[i];
+      if (!node->lab) continue;
       if (const knowledge::LabRange* range = node->lab->OptimalFor(patient, holds)) {
         lab.has_optimal = true;
         lab.optimal_low = range->low;
@@ -923,7 +925,7 @@ class Parser {
     if (node != nullptr) {
       medication.id = node->id;
       medication.atc = node->medication->atc;
-      medication.classes = MedicationClasses(kb_, node->id);
+      medication.classes = kb_.ClassesOf(*node);
     } else if (f.count("atc") && !(medication.classes = AtcGroupClasses(kb_, Get(f, "atc"))).empty()) {
       medication.id = CodeKey(Get(f, "atc"));
       medication.atc = medication.id;
@@ -1606,6 +1608,7 @@ class Parser {
   const knowledge::KnowledgeBase& kb_;
   const ParseOptions& options_;
   Case case_;
+  std::vector<const knowledge::Node*> lab_nodes_;  // each of case_.labs' node, found once (AddLab)
   std::vector<std::string> errors_;
   // Structural problems found while reading typed fields go to errors_ like every other.
   JsonReader reader_{[this](const std::string& path, const std::string& message) { Error(path, message); }};

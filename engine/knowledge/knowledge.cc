@@ -209,6 +209,10 @@ const std::vector<std::string>& KnowledgeBase::ClassesOf(std::string_view id) co
   return position ? classes_[*position] : kNone;
 }
 
+const std::vector<std::string>& KnowledgeBase::ClassesOf(const Node& node) const {
+  return classes_[static_cast<size_t>(&node - nodes_.data())];
+}
+
 std::optional<size_t> KnowledgeBase::PositionOf(std::string_view id) const {
   if (id_slots_.empty()) return std::nullopt;
   const size_t hash = std::hash<std::string_view>{}(id);

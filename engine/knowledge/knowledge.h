@@ -365,6 +365,7 @@ class KnowledgeBase {
   // followed transitively), sorted; empty for an unknown id or one in no class. Made once, with the
   // indexes: every medication of every case asks.
   const std::vector<std::string>& ClassesOf(std::string_view id) const;
+  const std::vector<std::string>& ClassesOf(const Node& node) const;  // REQUIRES: a node of this base
   const Citation* FindCitation(std::string_view key) const;
   // The best grade among the citations `keys` names (keys it lacks are skipped); nullopt for none.
   std::optional<EvidenceGrade> BestGrade(const std::vector<std::string>& keys) const;
