@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "base/json.h"
+#include "base/json_writer.h"
 #include "base/text.h"
 #include "explain/explain.h"
 #include "report/report.h"
@@ -193,7 +194,17 @@ Status WriteFileAtomically(const std::string& path, const std::string& text, con
 }
 
 Status PrintReport(const nlohmann::ordered_json& report, const knowledge::KnowledgeBase& kb, const ReportOutput& output) {
-  const std::string text = RenderReport(report, kb, output);
+  return PrintText(RenderReport(report, kb, output), output);
+}
+
+Status PrintEvaluation(const pipeline::Pipeline& pipeline, const pipeline::CaseEvaluation& result,
+                       const ReportOutput& output) {
+  // JSON is the evaluation's text laid out as dump(2) would lay out its DOM, without the DOM.
+  if (output.format == "json") return PrintText(IndentJson(pipeline.ReportText(result), 2) + "\n", output);
+  return PrintReport(pipeline.ReportJson(result), pipeline.knowledge(), output);
+}
+
+Status PrintText(const std::string& text, const ReportOutput& output) {
   if (output.out_path.empty()) {
     std::cout << text;
     return Status::Ok();

@@ -73,6 +73,11 @@ void AddReportOutputOptions(CLI::App* command, ReportOutput& output);
 // untouched; "wrote FILE" on stderr). Text is coloured only when stdout is a terminal and NO_COLOR
 // is unset. Errors: IOError when the file cannot be written.
 Status PrintReport(const nlohmann::ordered_json& report, const knowledge::KnowledgeBase& kb, const ReportOutput& output);
+// The same for an evaluation of `pipeline` (its JSON written without a DOM).
+Status PrintEvaluation(const pipeline::Pipeline& pipeline, const pipeline::CaseEvaluation& result,
+                       const ReportOutput& output);
+// `text` as PrintReport prints a rendered report: to stdout, or to output.out_path whole.
+Status PrintText(const std::string& text, const ReportOutput& output);
 
 // "engine 0.12.0, knowledge 2026.11.20-ab12cd, rules ...": the versions an evaluation ran under, as
 // the text report's header shows them, for the commands that print text of their own.

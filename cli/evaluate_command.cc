@@ -77,8 +77,7 @@ int RunEvaluate(Context& context, const EvaluateArgs& args) {
   auto result = EvaluateCaseText(*pipeline, *text, args.case_path, args.strict, args.flux_path, options);
   if (!result.ok()) return Fail(result.status());
   WarnIfStopped(result->evaluation);
-  if (Status printed = PrintReport(pipeline->ReportJson(*result), pipeline->knowledge(), args.output); !printed.ok())
-    return Fail(printed);
+  if (Status printed = PrintEvaluation(*pipeline, *result, args.output); !printed.ok()) return Fail(printed);
   return kExitOk;
 }
 

@@ -161,4 +161,9 @@ class JsonWriter {
   bool first_ = true;
 };
 
+// Compact JSON text (as JsonWriter or dump() writes it) laid out as nlohmann's dump(indent) lays
+// out the same value: members and items one per line, `indent` spaces a level, ": " after keys,
+// "{}" and "[]" when empty. REQUIRES: valid compact JSON (no whitespace outside strings).
+std::string IndentJson(std::string_view compact, int indent);
+
 }  // namespace nflux

@@ -59,6 +59,20 @@ TEST(JsonWriterTest, InvalidUtf8FailsAsDumpDoes) {
   EXPECT_THROW(JsonWriter(out).String("bad \xff byte"), nlohmann::json::type_error);
 }
 
+// IndentJson lays out compact text as dump(indent) lays out the DOM: strings holding brackets,
+// commas, colons, escaped quotes and backslashes; empty and nested containers; scalars alone.
+TEST(IndentJsonTest, LaysOutCompactTextAsDumpWithIndent) {
+  const std::vector<ordered_json> table = {
+      ordered_json::parse(R"({"b":1,"a":[true,false,null],"c":{},"d":[],"e":{"x":[{}]},"f":[[],[{}],{"y":[]}]})"),
+      ordered_json::parse(R"({"s":"{[,:]} \" \\\" end \\","t":["a,b","c:d","\"{"],"u":{"k\"ey":"v"}})"),
+      ordered_json::parse(R"([1,-2.5,1e-05,"x",{"a":{"b":{"c":[1,[2,[3]]]}}}])"),
+      ordered_json::object(), ordered_json::array(), "plain", 3.25, nullptr, true,
+      ordered_json::parse(R"({"unicode":"µmol/L ≥ 5 — ok","nul":"\u0000"})")};
+  for (const auto& value : table) {
+    for (int indent : {2, 4}) EXPECT_EQ(IndentJson(value.dump(), indent), value.dump(indent)) << value.dump();
+  }
+}
+
 TEST(FormatNumberTest, Table) {
   struct Case {
     double value;
