@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -122,6 +123,9 @@ class JsonWriter {
     out_ += '"';
     size_t plain = 0;
     for (size_t i = 0; i < text.size(); ++i) {
+      // Eight plain bytes at a time: most text needs no escape at all.
+      while (i + 8 <= text.size() && PlainWord(text.data() + i)) i += 8;
+      if (i == text.size()) break;
       const auto c = static_cast<unsigned char>(text[i]);
       if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') continue;
       if (c >= 0x80) {
@@ -135,6 +139,17 @@ class JsonWriter {
     }
     out_.append(text, plain, text.size() - plain);
     out_ += '"';
+  }
+  // No byte of the eight at `bytes` is a control character, '"', '\\' or beyond ASCII (the
+  // classic "has a byte less than n / equal to c" bit tricks, on a whole word).
+  static bool PlainWord(const char* bytes) {
+    constexpr uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
+    uint64_t word;
+    std::memcpy(&word, bytes, 8);
+    const uint64_t control = (word - kOnes * 0x20) & ~word;       // a byte below 0x20
+    const uint64_t quote = word ^ (kOnes * '"'), slash = word ^ (kOnes * '\\');
+    const uint64_t special = ((quote - kOnes) & ~quote) | ((slash - kOnes) & ~slash);  // a zero byte
+    return ((control | special | word) & kHighs) == 0;
   }
   void EscapedAscii(char c) {
     switch (c) {

@@ -35,6 +35,20 @@ TEST(JsonWriterTest, WritesWhatDumpWrites) {
   for (const auto& value : table) EXPECT_EQ(Written(value), value.dump()) << value.dump();
 }
 
+// Plain runs are skipped eight bytes at a time: every special byte, and its neighbours that are
+// plain, at every position of strings around the word size.
+TEST(JsonWriterTest, EveryByteAtEveryPositionIsEscapedAsDumpEscapesIt) {
+  const std::vector<std::string> specials = {"\"", "\\", std::string(1, '\0'), "\x01", "\x1f", " ", "!",
+                                             "#",  "[",    "\\",             "]",    "\x7f", "\xC3\xA9"};
+  for (size_t length = 0; length <= 20; ++length)
+    for (size_t at = 0; at <= length; ++at)
+      for (const auto& special : specials) {
+        std::string text(length, 'a');
+        text.insert(at, special);
+        EXPECT_EQ(Written(ordered_json(text)), ordered_json(text).dump()) << length << " " << at;
+      }
+}
+
 TEST(JsonWriterTest, RandomDoublesAreWrittenAsDumpWritesThem) {
   std::mt19937_64 random(12);
   std::uniform_real_distribution<double> unit(0, 1);
