@@ -188,7 +188,12 @@ void KnowledgeBase::BuildIndexes() {
     boost::add_edge(*from, *to, i, graph_->adjacency);
   }
   classes_.assign(nodes_.size(), {});
+  std::vector<bool> in_a_class(nodes_.size(), false);  // has a member_of edge of its own
+  for (const Edge& edge : edges_)
+    if (edge.type == EdgeType::kMemberOf)
+      if (std::optional<size_t> from = PositionOf(edge.from)) in_a_class[*from] = true;
   for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (!in_a_class[i]) continue;
     std::set<std::string> classes;
     std::deque<std::string_view> pending{nodes_[i].id};
     while (!pending.empty()) {
