@@ -60,7 +60,7 @@ void WriteRule(JsonWriter& out, const RuleTrace& rule) {
 
 std::string Trace::ToJsonText() const {
   std::string text;
-  text.reserve(512 * rules.size() + 64);
+  text.reserve(1024 * rules.size() + 64);  // about 1 KB a rule considered
   JsonWriter out(text);
   out.BeginObject().Key("considered").Int(considered).Key("firings").Int(firings).Key("rules").BeginArray();
   for (const auto& rule : rules) WriteRule(out, rule);

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <memory>
 #include <cstdio>
 #include <ctime>
+#include <memory>
 
 #include <nlohmann/json.hpp>
 

@@ -292,7 +292,7 @@ Result<int64_t> SqlStore::InsertRun(RunToStore& run) {
   row.summary = {*id, NowUtc(), run.actor, run.origin, run.case_id, run.case_version,
                  run.knowledge.version, run.rules.version, run.engine_version, run.release_id};
   if (run.trace.bytes.empty()) return Status::InvalidArgument("a run needs its trace (CompressText)");
-  // Checked before SetTraceId, which would call a text that does not parse "not an object".
+  // Checked first: SetTraceId would report text that does not parse as "not a JSON object".
   if (Status utf8 = CheckUtf8(run.evaluation, "the evaluation"); !utf8.ok()) return utf8;
   if (Status set = SetTraceId(run.evaluation, RunName(row.summary.id)); !set.ok()) return set;
   auto options = DumpJson(run.options, "the run's options");
