@@ -40,12 +40,7 @@ class JsonWriter {
     Escaped(text);
     return *this;
   }
-  JsonWriter& Int(int64_t value) {
-    Separate();
-    char buffer[24];
-    out_.append(buffer, std::to_chars(buffer, buffer + sizeof buffer, value).ptr);
-    return *this;
-  }
+  JsonWriter& Int(int64_t value) { return Integer(value); }
   // As nlohmann dumps a double: null when not finite, else its shortest form ("0.5", "1.0", "1e-05").
   JsonWriter& Double(double value) {
     Separate();
@@ -105,7 +100,9 @@ class JsonWriter {
     first_ = false;
     return *this;
   }
-  JsonWriter& Unsigned(uint64_t value) {
+  JsonWriter& Unsigned(uint64_t value) { return Integer(value); }
+  template <typename Number>
+  JsonWriter& Integer(Number value) {
     Separate();
     char buffer[24];
     out_.append(buffer, std::to_chars(buffer, buffer + sizeof buffer, value).ptr);

@@ -209,7 +209,7 @@ HttpResponse Service::HandleHook(const std::string& service_id, const HttpReques
     std::string text = call.bundle.dump();
     int64_t run_id = 0;
     Status stored = group_commit_->Write([&](store::Store& store) {
-      // Called once: the report and trace move into the store.
+      // Called once: what was prepared moves into the store.
       auto run = audit::StoreEvaluation(*current, store, text, *result, std::move(*prepared), record);
       if (!run.ok()) return run.status();
       run_id = run->run_id;
