@@ -5,6 +5,7 @@
 #include <limits>
 #include <set>
 
+#include "base/fast_json.h"
 #include "base/limits.h"
 #include "base/text.h"
 
@@ -169,6 +170,11 @@ JsonSyntaxError LimitErrorAt(std::string_view text) {
 
 StrictJson ParseJsonStrict(std::string_view text) {
   StrictJson result;
+  // Plain JSON is read by the fast reader; anything else (errors included) by the strict one.
+  if (std::optional<nlohmann::json> fast = FastParseJson(text)) {
+    result.value = std::move(*fast);
+    return result;
+  }
   StrictDomBuilder builder(result);
   if (!nlohmann::json::sax_parse(text.begin(), text.end(), &builder)) {
     result.syntax_error = builder.over_limit() ? LimitErrorAt(text)

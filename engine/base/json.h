@@ -38,7 +38,8 @@ struct StrictJson {
   std::vector<std::string> duplicate_keys;   // JSON paths of keys given twice ("/nodes/3/label")
 };
 
-// Parses `text`; never throws.
+// Parses `text`; never throws. Plain JSON is read by simdjson (base/fast_json.h), the rest (errors,
+// keys given twice, limits) by nlohmann's lexer, which also places the errors.
 StrictJson ParseJsonStrict(std::string_view text);
 
 // A whole document read from `source` (a file name, "-" for stdin), parsed strictly for callers

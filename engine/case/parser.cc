@@ -14,11 +14,11 @@
 
 #include <simdjson.h>
 
+#include "base/fast_json.h"
 #include "base/json.h"
 #include "base/limits.h"
 #include "base/text.h"
 #include "case/case.h"
-#include "case/fast_json.h"
 #include "case/parse_paths.h"
 #include "units/units.h"
 
@@ -146,10 +146,7 @@ class Parser {
   Parser(const knowledge::KnowledgeBase& kb, const ParseOptions& options) : kb_(kb), options_(options) {}
 
   Result<Case> Run(std::string_view text) {
-    // Plain JSON is read by the fast reader; anything else (errors included) by the strict one.
-    StrictJson parsed;
-    if (std::optional<json> fast = FastParseJson(text)) parsed.value = std::move(*fast);
-    else parsed = ParseJsonStrict(text);
+    StrictJson parsed = ParseJsonStrict(text);
     if (parsed.syntax_error) return SyntaxError(*parsed.syntax_error);
     // A key given twice (two "ferritin" entries in one object) would silently lose one value.
     for (const auto& path : parsed.duplicate_keys) Error(path, "key given twice; the earlier value would be lost");

@@ -2,6 +2,7 @@
 #include <exception>
 
 #include "audit/audit.h"
+#include "base/fast_json.h"
 #include "base/json.h"
 #include "base/text.h"
 #include "cds/group_commit.h"
@@ -195,8 +196,11 @@ HttpResponse Service::HandleHook(const std::string& service_id, const HttpReques
     if (!made.ok()) return ErrorResponse({500, "storing the run: " + made.status().message(), ""});
     prepared = std::move(made).value();
   }
-  ordered_json report =
-      ordered_json::parse(prepared ? prepared->report : current->ReportText(*result, report::TraceIdField::kLeftEmpty));
+  const std::string report_text =
+      prepared ? std::string() : current->ReportText(*result, report::TraceIdField::kLeftEmpty);
+  const std::string& text_of_report = prepared ? prepared->report : report_text;
+  std::optional<ordered_json> fast = FastParseOrderedJson(text_of_report);  // nlohmann's lexer: a tenth of a call
+  ordered_json report = fast ? std::move(*fast) : ordered_json::parse(text_of_report);
   ordered_json cards = MakeCards(report, {&current->knowledge(), report["versions"], call.patient_id, call.draft_orders});
   if (stores_ != nullptr) {
     audit::RecordOptions record;

@@ -1,4 +1,4 @@
-#include "case/fast_json.h"
+#include "base/fast_json.h"
 
 #include <simdjson.h>
 
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace nflux::casefile {
+namespace nflux {
 
 bool MayHaveMinusZero(std::string_view text) {
   for (size_t at = text.find("-0"); at != std::string_view::npos; at = text.find("-0", at + 1)) {
@@ -24,25 +24,26 @@ namespace {
 using nlohmann::json;
 namespace dom = simdjson::dom;
 
-// A thread's parser keeps its buffers for the next case. Only texts up to the string limit are read
-// here: only a longer text can hold a string over it, and the strict reader, which enforces the
-// limit, reads those (cases are a few kB). So no huge case pins its memory in every thread either.
-constexpr size_t kMaxFastText = limits::kMaxJsonString;
+// A thread's parser keeps its buffers for the next text. ParseFastDocument's callers read the
+// document itself, so it takes only texts up to the string limit: only a longer text can hold a
+// string over it. The copies into nlohmann's documents check each string instead.
 constexpr size_t kInitialCapacity = size_t{1} << 12;
+constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
 
-// Copies simdjson's document into nlohmann's. Every method returns false to give up (the strict
-// reader then decides); it never reports.
+// Copies simdjson's document into nlohmann's (`Json`: json or ordered_json). Every method returns
+// false to give up (the strict reader then decides); it never reports.
+template <typename Json>
 class DomToJson {
  public:
   explicit DomToJson(std::string_view text) : text_(text) {}
 
-  bool Value(dom::element element, json& out) {
+  bool Value(dom::element element, Json& out) {
     switch (element.type()) {
       case dom::element_type::OBJECT: return Object(element.get_object().value_unsafe(), out);
       case dom::element_type::ARRAY: return Array(element.get_array().value_unsafe(), out);
-      case dom::element_type::STRING: out = std::string(element.get_string().value_unsafe()); return true;
+      case dom::element_type::STRING: return String(element.get_string().value_unsafe(), out);
       case dom::element_type::INT64: return Integer(element.get_int64().value_unsafe(), out);
-      case dom::element_type::UINT64: out = json::number_unsigned_t(element.get_uint64().value_unsafe()); return true;
+      case dom::element_type::UINT64: out = typename Json::number_unsigned_t(element.get_uint64().value_unsafe()); return true;
       case dom::element_type::DOUBLE: out = element.get_double().value_unsafe(); return true;
       case dom::element_type::BOOL: out = element.get_bool().value_unsafe(); return true;
       case dom::element_type::NULL_VALUE: out = nullptr; return true;
@@ -51,19 +52,26 @@ class DomToJson {
   }
 
  private:
-  bool Object(dom::object object, json& out) {
-    out = json::object();
-    auto& members = out.get_ref<json::object_t&>();
+  bool Object(dom::object object, Json& out) {
+    out = Json::object();
+    auto& members = out.template get_ref<typename Json::object_t&>();
     for (dom::key_value_pair member : object) {
-      auto [slot, inserted] = members.try_emplace(std::string(member.key));
+      if (member.key.size() > limits::kMaxJsonString) return false;
+      auto [slot, inserted] = members.emplace(std::string(member.key), Json());
       if (!inserted || !Value(member.value, slot->second)) return false;  // a key twice: strict reader
     }
     return true;
   }
 
-  bool Array(dom::array array, json& out) {
-    out = json::array();
-    auto& elements = out.get_ref<json::array_t&>();
+  bool String(std::string_view text, Json& out) {
+    if (text.size() > limits::kMaxJsonString) return false;
+    out = std::string(text);
+    return true;
+  }
+
+  bool Array(dom::array array, Json& out) {
+    out = Json::array();
+    auto& elements = out.template get_ref<typename Json::array_t&>();
     elements.reserve(array.size());
     for (dom::element element : array) {
       if (!Value(element, elements.emplace_back())) return false;
@@ -73,15 +81,15 @@ class DomToJson {
 
   // nlohmann types an integer by its sign as written: "-0" is signed, "0" unsigned. simdjson gives
   // 0 for both, so a zero is kept only when the text has no "-0" that could be a number.
-  bool Integer(int64_t value, json& out) {
-    if (value < 0) out = json::number_integer_t(value);
-    else if (value > 0 || !MayHaveMinusZero()) out = json::number_unsigned_t(static_cast<uint64_t>(value));
+  bool Integer(int64_t value, Json& out) {
+    if (value < 0) out = typename Json::number_integer_t(value);
+    else if (value > 0 || !MayHaveMinusZero()) out = typename Json::number_unsigned_t(static_cast<uint64_t>(value));
     else return false;
     return true;
   }
 
   bool MayHaveMinusZero() {
-    if (minus_zero_ < 0) minus_zero_ = casefile::MayHaveMinusZero(text_) ? 1 : 0;
+    if (minus_zero_ < 0) minus_zero_ = nflux::MayHaveMinusZero(text_) ? 1 : 0;
     return minus_zero_ == 1;
   }
 
@@ -108,19 +116,21 @@ ThreadParser& ThisThreadsParser() {
   return reused;
 }
 
-std::optional<json> Convert(ThreadParser& reader, std::string_view text) {
+template <typename Json>
+std::optional<Json> Convert(std::string_view text) {
+  if (text.size() > kMaxFastJsonText || text.starts_with(kByteOrderMark)) return std::nullopt;
+  ThreadParser& reader = ThisThreadsParser();
   dom::element root;
   if (!reader.ready || !Parse(reader.parser, reader.padded, text, root)) return std::nullopt;
-  json out;
-  if (!DomToJson(text).Value(root, out)) return std::nullopt;
+  Json out;
+  if (!DomToJson<Json>(text).Value(root, out)) return std::nullopt;
   return out;
 }
 
 }  // namespace
 
 std::optional<simdjson::dom::element> ParseFastDocument(std::string_view text) {
-  constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
-  if (text.size() > kMaxFastText || text.substr(0, kByteOrderMark.size()) == kByteOrderMark) return std::nullopt;
+  if (text.size() > limits::kMaxJsonString || text.starts_with(kByteOrderMark)) return std::nullopt;
   ThreadParser& reused = ThisThreadsParser();
   dom::element root;
   if (!reused.ready || !Parse(reused.parser, reused.padded, text, root)) return std::nullopt;
@@ -160,13 +170,14 @@ bool HasDuplicateKeys(simdjson::dom::element element) {
 
 std::optional<nlohmann::json> FastToJson(simdjson::dom::element element, std::string_view text) {
   json out;
-  if (!DomToJson(text).Value(element, out)) return std::nullopt;
+  if (!DomToJson<json>(text).Value(element, out)) return std::nullopt;
   return out;
 }
 
-std::optional<nlohmann::json> FastParseJson(std::string_view text) {
-  if (text.size() > kMaxFastText) return std::nullopt;
-  return Convert(ThisThreadsParser(), text);
+std::optional<nlohmann::json> FastParseJson(std::string_view text) { return Convert<json>(text); }
+
+std::optional<nlohmann::ordered_json> FastParseOrderedJson(std::string_view text) {
+  return Convert<nlohmann::ordered_json>(text);
 }
 
-}  // namespace nflux::casefile
+}  // namespace nflux

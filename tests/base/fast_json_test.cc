@@ -1,5 +1,5 @@
 // The fast JSON reader gives exactly nlohmann's document, or leaves the text to the strict reader.
-#include "case/fast_json.h"
+#include "base/fast_json.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-namespace nflux::casefile {
+namespace nflux {
 namespace {
 
 // Same value types throughout (unsigned, signed and double compare equal when their values do).
@@ -30,6 +30,10 @@ void ExpectNlohmannsDocument(const std::string& text) {
   EXPECT_EQ(*fast, strict) << text;
   EXPECT_TRUE(SameTypes(*fast, strict)) << text;
   EXPECT_EQ(fast->dump(), strict.dump()) << text;
+  // The ordered document keeps the members as written, as nlohmann's ordered_json does.
+  std::optional<nlohmann::ordered_json> ordered = FastParseOrderedJson(text);
+  ASSERT_TRUE(ordered.has_value()) << text;
+  EXPECT_EQ(ordered->dump(), nlohmann::ordered_json::parse(text).dump()) << text;
 }
 
 TEST(FastJson, GivesNlohmannsDocument) {
@@ -48,14 +52,26 @@ TEST(FastJson, GivesNlohmannsDocument) {
   for (const std::string& text : good) ExpectNlohmannsDocument(text);
 }
 
-// Only a text longer than the string limit can hold a string over it: such texts are the strict
-// reader's, which enforces the limit; the thread's parser then reads the next text as before.
-TEST(FastJson, LeavesATextOverTheStringLimitToTheStrictReader) {
-  std::string text = "[";
-  while (text.size() <= limits::kMaxJsonString) text += "1.25,";
-  text += "-1]";
-  EXPECT_EQ(std::nullopt, FastParseJson(text));
-  EXPECT_EQ(std::nullopt, ParseFastDocument(text));
+// A string or key over the string limit, and a text over kMaxFastJsonText, are the strict reader's,
+// which enforces the limits; the thread's parser then reads the next text as before. A longer text
+// of short strings is read here, except by ParseFastDocument, whose callers read its strings
+// unchecked.
+TEST(FastJson, LeavesLongStringsAndVeryLongTextsToTheStrictReader) {
+  std::string numbers = "[";
+  while (numbers.size() <= limits::kMaxJsonString) numbers += "1.25,\"x\",";
+  numbers += "-1]";
+  ExpectNlohmannsDocument(numbers);
+  EXPECT_EQ(std::nullopt, ParseFastDocument(numbers));
+  const std::string longest(limits::kMaxJsonString, 'a'), over(limits::kMaxJsonString + 1, 'a');
+  ExpectNlohmannsDocument("[\"" + longest + "\"]");
+  ExpectNlohmannsDocument("{\"" + longest + "\":1}");
+  EXPECT_EQ(std::nullopt, FastParseJson("[\"" + over + "\"]"));
+  EXPECT_EQ(std::nullopt, FastParseJson("{\"" + over + "\":1}"));
+  EXPECT_EQ(std::nullopt, FastParseOrderedJson("[\"" + over + "\"]"));
+  std::string huge = "[";
+  while (huge.size() <= kMaxFastJsonText) huge += "12345678,";
+  huge += "0]";
+  EXPECT_EQ(std::nullopt, FastParseJson(huge));
   ExpectNlohmannsDocument(R"({"after":"the large text"})");
 }
 
@@ -115,13 +131,16 @@ TEST(FastJson, LeavesEverythingElseToTheStrictReader) {
                               R"({"a":tru})",
                               std::string(kMaxFastJsonDepth + 1, '[') + std::string(kMaxFastJsonDepth + 1, ']'),
                               std::string(100000, '[') + std::string(100000, ']')};
-  for (const std::string& text : left) EXPECT_FALSE(FastParseJson(text).has_value()) << text;
+  for (const std::string& text : left) {
+    EXPECT_FALSE(FastParseJson(text).has_value()) << text;
+    EXPECT_FALSE(FastParseOrderedJson(text).has_value()) << text;
+  }
 }
 
 }  // namespace
-}  // namespace nflux::casefile
+}  // namespace nflux
 
-namespace nflux::casefile {
+namespace nflux {
 namespace {
 
 // A JSON object with `count` distinct keys "k0", "k1"..., and `then` appended as further members.
@@ -152,4 +171,4 @@ TEST(FastJson, FindsAKeyGivenTwiceInSmallAndLargeObjectsAtAnyDepth) {
 }
 
 }  // namespace
-}  // namespace nflux::casefile
+}  // namespace nflux
