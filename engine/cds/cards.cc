@@ -3,9 +3,9 @@
 // (order-sign) one per blocked draft order with a suggestion to delete it.
 #include <cstdio>
 #include <random>
-#include <regex>
 #include <set>
 
+#include "base/text.h"
 #include "cds/internal.h"
 
 namespace nflux::cds {
@@ -75,17 +75,28 @@ ordered_json OverrideReasons() {
   return reasons;
 }
 
+std::string PmidOf(std::string_view citation) {
+  constexpr std::string_view kMark = "PMID";
+  for (size_t at = citation.find(kMark); at != std::string_view::npos; at = citation.find(kMark, at + 1)) {
+    size_t digits = at + kMark.size();
+    if (digits < citation.size() && citation[digits] == ':') ++digits;
+    if (digits < citation.size() && citation[digits] == ' ') ++digits;
+    size_t end = digits;
+    while (end < citation.size() && end - digits < 9 && IsAsciiDigit(citation[end])) ++end;
+    if (end - digits >= 4) return std::string(citation.substr(digits, end - digits));
+  }
+  return "";
+}
+
 // PubMed links for the PMIDs cited in `citations` (at most kMaxLinks, each once).
 ordered_json PubMedLinks(const std::vector<std::string>& citations) {
-  static const std::regex kPmid("PMID:? ?(\\d{4,9})");
   ordered_json links = ordered_json::array();
   std::set<std::string> seen;
   for (const auto& citation : citations) {
-    std::smatch match;
-    if (!std::regex_search(citation, match, kPmid) || !seen.insert(match[1].str()).second) continue;
+    std::string pmid = PmidOf(citation);
+    if (pmid.empty() || !seen.insert(pmid).second) continue;
     if (links.size() == kMaxLinks) break;
-    links.push_back({{"label", "PubMed " + match[1].str()},
-                     {"url", "https://pubmed.ncbi.nlm.nih.gov/" + match[1].str() + "/"},
+    links.push_back({{"label", "PubMed " + pmid}, {"url", "https://pubmed.ncbi.nlm.nih.gov/" + pmid + "/"},
                      {"type", "absolute"}});
   }
   return links;

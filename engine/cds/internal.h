@@ -97,6 +97,9 @@ std::vector<std::string> StringsOf(const Json& object, const char* key) {
   return out;
 }
 std::string CitationList(const std::vector<std::string>& citations);  // a numbered Markdown list
+// The PubMed id a citation gives first ("PMID 15784664", "PMID:15784664": 4 to 9 digits, a longer
+// run cut at 9, as the pattern PMID:? ?(\d{4,9}) finds it), or "".
+std::string PmidOf(std::string_view citation);
 // A card with uuid, summary (Shorten), indicator, detail (the disclaimer appended), source, and the
 // PubMed links of `citations`.
 nlohmann::ordered_json Card(const std::string& summary, const std::string& indicator, std::string detail,

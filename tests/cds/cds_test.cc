@@ -2,6 +2,8 @@
 // errors, request validation with the path of the problem, /evaluate, authentication, feedback;
 // and the cards made from evaluations of the shipped examples.
 #include <fstream>
+#include <random>
+#include <regex>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -318,6 +320,29 @@ TEST(CdsCards, ShortenCutsAtCharacterBoundaries) {
   for (unsigned char c : cut_accents) chars += (c & 0xC0) != 0x80;
   EXPECT_EQ(chars, 49u);
   EXPECT_EQ(cut_accents.substr(0, 4), "\xC3\xA9\xC3\xA9");
+}
+
+// PmidOf finds what the pattern PMID:? ?(\d{4,9}) finds first (std::regex, the oracle here), on
+// chosen citations and on random texts made of the pattern's pieces.
+TEST(CdsCards, PmidOfFindsWhatThePatternFinds) {
+  const std::regex pattern("PMID:? ?(\\d{4,9})");
+  auto oracle = [&](const std::string& text) {
+    std::smatch match;
+    return std::regex_search(text, match, pattern) ? match[1].str() : std::string();
+  };
+  EXPECT_EQ("15784664", PmidOf("Boyer & Shannon 2005, N Engl J Med, PMID 15784664"));
+  EXPECT_EQ("1234", PmidOf("PMID:1234"));
+  EXPECT_EQ("123456789", PmidOf("PMID: 1234567890"));  // a longer run cut at nine digits
+  EXPECT_EQ("", PmidOf("PMID 123, PMID  4567, PMID :4567, pmid 4567"));
+  EXPECT_EQ("4567", PmidOf("PMID 123, PMIDPMID 4567"));
+  std::mt19937 random(7);
+  const std::vector<std::string> pieces = {"PMID", "PMI", "D", ":", " ", "1", "23", "4567", "89", "x", "PMID: ", "é"};
+  for (int i = 0; i < 5000; ++i) {
+    std::string text;
+    for (int n = std::uniform_int_distribution<int>(0, 8)(random); n > 0; --n)
+      text += pieces[std::uniform_int_distribution<size_t>(0, pieces.size() - 1)(random)];
+    EXPECT_EQ(oracle(text), PmidOf(text)) << text;
+  }
 }
 
 TEST(CdsCards, UuidsAreVersion4AndDistinct) {
