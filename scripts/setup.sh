@@ -8,7 +8,7 @@ NFLUX_BUILD_DIR="${NFLUX_BUILD_DIR:-$NFLUX_ROOT/build}"
 # The project's whole dependency list; README.md says why each one is there.
 NFLUX_PACKAGES=(
   g++ cmake ninja-build pkg-config
-  nlohmann-json3-dev libboost-dev libsqlite3-dev sqlite3 libzstd-dev libssl-dev libsodium-dev
+  nlohmann-json3-dev libboost-dev libsqlite3-dev sqlite3 libzstd-dev libssl-dev libsodium-dev nettle-dev
   libcli11-dev libjemalloc-dev libsimdjson-dev python3
   libcpp-httplib-dev curl
   chromium

@@ -1,35 +1,30 @@
 #include "base/sha256.h"
 
-#include <sodium/core.h>
-#include <sodium/crypto_hash_sha256.h>
+#include <nettle/sha2.h>
 
 namespace nflux {
 namespace {
 
-crypto_hash_sha256_state* State(unsigned char* storage) { return reinterpret_cast<crypto_hash_sha256_state*>(storage); }
+sha256_ctx* State(unsigned char* storage) { return reinterpret_cast<sha256_ctx*>(storage); }
 
 }  // namespace
 
 Sha256::Sha256() {
-  static_assert(sizeof(crypto_hash_sha256_state) <= kStateSize && alignof(crypto_hash_sha256_state) <= 8);
-  // libsodium asks for sodium_init() before any of its functions (it picks implementations once;
-  // safe to call from several threads).
-  static const bool initialised = sodium_init() >= 0;
-  (void)initialised;
-  crypto_hash_sha256_init(State(state_));
+  static_assert(sizeof(sha256_ctx) <= kStateSize && alignof(sha256_ctx) <= 8);
+  sha256_init(State(state_));
 }
 
 void Sha256::Update(std::string_view data) {
-  crypto_hash_sha256_update(State(state_), reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  sha256_update(State(state_), data.size(), reinterpret_cast<const uint8_t*>(data.data()));
 }
 
 std::string Sha256::HexDigest() {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256_final(State(state_), digest);
+  uint8_t digest[SHA256_DIGEST_SIZE];
+  sha256_digest(State(state_), sizeof digest, digest);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
   hex.reserve(2 * sizeof digest);
-  for (unsigned char byte : digest) {
+  for (uint8_t byte : digest) {
     hex += kHex[byte >> 4];
     hex += kHex[byte & 0xf];
   }
