@@ -1,4 +1,5 @@
-// Store benchmarks (issue 11): what storing a run costs on top of evaluating it, `audit verify`
+// Store benchmarks (issue 11): what storing a run costs on top of evaluating it (and what of it is
+// prepared on the caller's thread), `audit verify`
 // over 1,000 to 100,000 stored runs, and `audit impact` over 1,000 and 10,000 stored cases.
 // Each uses a real evaluation of examples/perimenopause.json (or the golden cases) under the shipped
 // knowledge and rules, and a SQLite file in $TMPDIR (WAL, as the command uses it).
@@ -18,6 +19,7 @@
 
 #include "audit/audit.h"
 #include "pipeline/pipeline.h"
+#include "report/report.h"
 #include "store/store.h"
 
 namespace nflux::bench {
@@ -93,6 +95,39 @@ void BM_EvaluateWithReport(benchmark::State& state) {
     benchmark::DoNotOptimize(report);
     benchmark::DoNotOptimize(trace);
   }
+}
+
+// Argument 0: the example case; 1: the patient record the hook benchmark sends (a FHIR bundle).
+pipeline::CaseEvaluation Evaluated(const benchmark::State& state) {
+  static const std::string hook_record =
+      ReadText(std::string(NFLUX_SOURCE_DIR) + "/tests/service/data/ssri-record.bundle.json");
+  auto result = Shipped().Evaluate(state.range(0) == 0 ? ExampleCase() : hook_record, {});
+  if (!result.ok()) std::abort();
+  return std::move(result).value();
+}
+
+// What a hook call or a batch worker prepares for the store on its own thread (audit::PrepareRun):
+// the report text, the trace text compressed, the normalised case; then some of its parts.
+void BM_PrepareRun(benchmark::State& state) {
+  const pipeline::CaseEvaluation result = Evaluated(state);
+  for (auto _ : state) benchmark::DoNotOptimize(audit::PrepareRun(Shipped(), result));
+}
+
+void BM_PreparedReportText(benchmark::State& state) {
+  const pipeline::CaseEvaluation result = Evaluated(state);
+  for (auto _ : state) benchmark::DoNotOptimize(Shipped().ReportText(result, report::TraceIdField::kLeftEmpty));
+}
+
+void BM_TraceText(benchmark::State& state) {
+  const pipeline::CaseEvaluation result = Evaluated(state);
+  for (auto _ : state) benchmark::DoNotOptimize(result.evaluation.trace.ToJsonText());
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * result.evaluation.trace.ToJsonText().size()));
+}
+
+void BM_CompressTrace(benchmark::State& state) {
+  const std::string text = Evaluated(state).evaluation.trace.ToJsonText();
+  for (auto _ : state) benchmark::DoNotOptimize(store::CompressText(text, "the trace"));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
 }
 
 // The same plus storing the case version (unchanged after the first) and the run.
@@ -182,6 +217,10 @@ void BM_Impact(benchmark::State& state) {
 
 BENCHMARK(BM_EvaluateWithReport)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_EvaluateAndStore)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PrepareRun)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_PreparedReportText)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_TraceText)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_CompressTrace)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_SaveRun)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Verify)->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK(BM_Impact)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
