@@ -177,10 +177,8 @@ std::string BandFor(const knowledge::Questionnaire& questionnaire, int total) {
 const knowledge::Node* FindMedicationByAtc(const knowledge::KnowledgeBase& kb, std::string_view atc) {
   const std::string wanted = CodeKey(atc);
   if (wanted.empty()) return nullptr;
-  for (const std::string& id : kb.IdsOfKind(knowledge::NodeKind::kMedication)) {
-    const knowledge::Node* node = kb.Find(id);
+  for (const knowledge::Node* node : kb.NodesOfKind(knowledge::NodeKind::kMedication))
     if (node->medication && CodeKey(node->medication->atc) == wanted) return node;
-  }
   return nullptr;
 }
 
@@ -205,8 +203,7 @@ const knowledge::Node* FindConditionByIcd10(const knowledge::KnowledgeBase& kb, 
   const knowledge::Node* by_category = nullptr;
   size_t category_length = 0;
   const knowledge::Node* by_range = nullptr;
-  for (const std::string& id : kb.IdsOfKind(knowledge::NodeKind::kCondition)) {
-    const knowledge::Node* node = kb.Find(id);
+  for (const knowledge::Node* node : kb.NodesOfKind(knowledge::NodeKind::kCondition)) {
     const std::string known = node->condition ? CodeKey(node->condition->icd10) : std::string();
     if (known.empty()) continue;
     if (known == code) return node;
@@ -230,8 +227,7 @@ std::vector<std::string> AtcGroupClasses(const knowledge::KnowledgeBase& kb, std
   const std::string code = CodeKey(atc);
   std::set<std::string> classes;
   if (code.empty()) return {};
-  for (const std::string& id : kb.IdsOfKind(knowledge::NodeKind::kMedicationClass)) {
-    const knowledge::Node* node = kb.Find(id);
+  for (const knowledge::Node* node : kb.NodesOfKind(knowledge::NodeKind::kMedicationClass)) {
     if (!node->medication_class) continue;
     const std::vector<std::string>& groups = node->medication_class->atc;
     const bool holds = std::any_of(groups.begin(), groups.end(), [&](const std::string& group) {
@@ -239,8 +235,8 @@ std::vector<std::string> AtcGroupClasses(const knowledge::KnowledgeBase& kb, std
       return !prefix.empty() && code.compare(0, prefix.size(), prefix) == 0;
     });
     if (!holds) continue;
-    classes.insert(id);
-    for (std::string& parent : MedicationClasses(kb, id)) classes.insert(std::move(parent));
+    classes.insert(node->id);
+    for (const std::string& parent : kb.ClassesOf(*node)) classes.insert(parent);
   }
   return {classes.begin(), classes.end()};
 }

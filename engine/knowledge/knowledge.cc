@@ -187,6 +187,8 @@ void KnowledgeBase::BuildIndexes() {
     if (!from || !to) continue;
     boost::add_edge(*from, *to, i, graph_->adjacency);
   }
+  of_kind_.assign(static_cast<size_t>(NodeKind::kDerivedIndex) + 1, {});
+  for (const Node& node : nodes_) of_kind_[static_cast<size_t>(node.kind)].push_back(&node);
   classes_.assign(nodes_.size(), {});
   std::vector<bool> in_a_class(nodes_.size(), false);  // has a member_of edge of its own
   for (const Edge& edge : edges_)
@@ -272,6 +274,10 @@ std::vector<std::string> KnowledgeBase::IdsOfKind(NodeKind kind) const {
   for (const auto& node : nodes_)
     if (node.kind == kind) ids.push_back(node.id);
   return ids;
+}
+
+const std::vector<const Node*>& KnowledgeBase::NodesOfKind(NodeKind kind) const {
+  return of_kind_[static_cast<size_t>(kind)];
 }
 
 std::vector<const Edge*> KnowledgeBase::OutEdges(std::string_view id) const {

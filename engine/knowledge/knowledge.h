@@ -377,6 +377,9 @@ class KnowledgeBase {
   }
   std::vector<std::string> Ids() const;
   std::vector<std::string> IdsOfKind(NodeKind kind) const;
+  // The nodes of a kind in the base's order, as IdsOfKind lists their ids, without copying them:
+  // for look-ups that scan a kind on every case (a medication by ATC code, a condition by ICD-10).
+  const std::vector<const Node*>& NodesOfKind(NodeKind kind) const;
   std::vector<const Edge*> OutEdges(std::string_view id) const;
   std::vector<const Edge*> InEdges(std::string_view id) const;
   // A lab by id or LOINC code.
@@ -407,7 +410,7 @@ class KnowledgeBase {
  private:
   friend class Builder;
   struct Graph;
-  void BuildIndexes();  // id_slots_, loinc_index_, the Boost graph, classes_; after nodes_ and edges_ are set
+  void BuildIndexes();  // id_slots_, loinc_index_, the Boost graph, classes_, of_kind_; after nodes_ and edges_ are set
   std::vector<Node> nodes_;
   std::vector<Edge> edges_;
   std::map<std::string, Citation, std::less<>> citations_;  // std::less<>: found by string_view
@@ -424,6 +427,7 @@ class KnowledgeBase {
   std::optional<size_t> PositionOf(std::string_view id) const;
   std::map<std::string, size_t, std::less<>> loinc_index_;
   std::vector<std::vector<std::string>> classes_;  // ClassesOf, by node position
+  std::vector<std::vector<const Node*>> of_kind_;   // NodesOfKind, by NodeKind
   std::string version_;
   std::unique_ptr<Graph> graph_;
 };

@@ -116,6 +116,19 @@ TEST(Snapshot, RoundTripKeepsEveryField) {
     if (node.lab) {
       EXPECT_TRUE(node.lab->to_canonical) << node.id;
     }
+  // The kind index is rebuilt alike: NodesOfKind lists the nodes IdsOfKind names, in its order,
+  // every node under one kind.
+  for (const knowledge::KnowledgeBase* kb : {&opened->knowledge(), decoded->kb.get()}) {
+    size_t indexed = 0;
+    for (auto kind = knowledge::NodeKind::kNeurotransmitter; kind <= knowledge::NodeKind::kDerivedIndex;
+         kind = static_cast<knowledge::NodeKind>(static_cast<int>(kind) + 1)) {
+      std::vector<std::string> listed;
+      for (const knowledge::Node* node : kb->NodesOfKind(kind)) listed.push_back(node->id);
+      EXPECT_EQ(kb->IdsOfKind(kind), listed) << knowledge::KindName(kind);
+      indexed += listed.size();
+    }
+    EXPECT_EQ(kb->nodes().size(), indexed);
+  }
 }
 
 TEST(Snapshot, DamagedImagesAreRefused) {
