@@ -282,4 +282,15 @@ std::string FormatNumber(double value, int significant) {
   return text;
 }
 
+double RoundToSignificant(double value, int significant) {
+  if (value == 0 || !std::isfinite(value)) return value;
+  char buffer[400];
+  char* end = std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::general, significant).ptr;
+  if (std::find(buffer, end, 'e') != end && std::fabs(value) >= 1e-4 && std::fabs(value) < 1e15)
+    end = std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::fixed, significant).ptr;
+  double rounded = value;
+  std::from_chars(buffer, end, rounded);
+  return rounded;
+}
+
 }  // namespace nflux

@@ -75,5 +75,8 @@ Result<std::vector<std::string>> ListSourceFiles(const std::string& dir, std::st
 // Formats a double the way reports show numbers: up to `significant` significant digits, no
 // trailing zeros, no exponent for ordinary magnitudes ("0.738", "176.2", "10000").
 std::string FormatNumber(double value, int significant = 6);
+// The number FormatNumber(value, significant) prints, read back, without building a string
+// (reports round every lab value to 4 significant digits: 130 pmol/L of B12 is 176.2 pg/mL).
+double RoundToSignificant(double value, int significant);
 
 }  // namespace nflux

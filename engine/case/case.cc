@@ -316,17 +316,8 @@ bool HasFormula(std::string_view derived_index_id) { return FormulaFor(derived_i
 
 namespace {
 
-// Reports show 4 significant digits: 130 pmol/L of B12 is 176.2 pg/mL, not 176.20198.
-// The number FormatNumber(value, 4) prints, read back; without building strings (every lab of
-// every report passes here).
-double Round4(double value) {
-  if (value == 0 || !std::isfinite(value)) return value;
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.4g", value);
-  if (std::strchr(buffer, 'e') != nullptr && std::fabs(value) >= 1e-4 && std::fabs(value) < 1e15)
-    std::snprintf(buffer, sizeof buffer, "%.4f", value);
-  return std::strtod(buffer, nullptr);
-}
+// Reports show 4 significant digits.
+double Round4(double value) { return RoundToSignificant(value, 4); }
 
 json Number(const std::optional<double>& value) { return value ? json(Round4(*value)) : json(nullptr); }
 

@@ -58,14 +58,7 @@ std::vector<std::string> RuleCitations(const inference::Engine& engine, const st
 
 // Reports show 4 significant digits: the number FormatNumber(value, 4) prints, read back, as the
 // case module's JSON (casefile::LabsToJson) rounds it.
-double Round4(double value) {
-  if (value == 0 || !std::isfinite(value)) return value;
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.4g", value);
-  if (std::strchr(buffer, 'e') != nullptr && std::fabs(value) >= 1e-4 && std::fabs(value) < 1e15)
-    std::snprintf(buffer, sizeof buffer, "%.4f", value);
-  return std::strtod(buffer, nullptr);
-}
+double Round4(double value) { return RoundToSignificant(value, 4); }
 
 JsonWriter& Rounded(JsonWriter& out, const std::optional<double>& value) {
   return value ? out.Double(Round4(*value)) : out.Null();

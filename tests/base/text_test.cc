@@ -1,7 +1,12 @@
 // base/: reading a whole file and SHA-256.
 #include <unistd.h>
 
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <random>
 #include <fstream>
 #include <string>
 
@@ -43,6 +48,33 @@ TEST(ReadFileToString, NamesThePathOfWhatItCannotRead) {
   auto folder = ReadFileToString(dir.str());
   EXPECT_EQ(Status::Code::kIOError, folder.status().code());
   EXPECT_EQ(dir.str() + ": cannot read: it is a folder", folder.status().message());
+}
+
+// What printf's "%.4g" (or "%.4f" where that would write an exponent for a number from 1e-4 to
+// 1e15) prints, read back by strtod: how reports rounded numbers before RoundToSignificant.
+double PrintedAndReadBack(double value) {
+  char buffer[400];
+  std::snprintf(buffer, sizeof buffer, "%.4g", value);
+  if (std::strchr(buffer, 'e') != nullptr && std::fabs(value) >= 1e-4 && std::fabs(value) < 1e15)
+    std::snprintf(buffer, sizeof buffer, "%.4f", value);
+  return std::strtod(buffer, nullptr);
+}
+
+TEST(RoundToSignificant, IsTheNumberFormatNumberPrintsReadBack) {
+  EXPECT_EQ(176.2, RoundToSignificant(176.20198, 4));
+  EXPECT_EQ(0.0001235, RoundToSignificant(0.00012345678, 4));
+  EXPECT_EQ(12345678.9, RoundToSignificant(12345678.9, 4));  // "%.4f" where "%.4g" would write 1.235e+07
+  EXPECT_EQ(-2.5, RoundToSignificant(-2.5, 4));
+  EXPECT_EQ(0.0, RoundToSignificant(0.0, 4));
+  EXPECT_TRUE(std::isnan(RoundToSignificant(std::nan(""), 4)));
+  std::mt19937_64 random(11);
+  std::uniform_real_distribution<double> mantissa(-10, 10);
+  std::uniform_int_distribution<int> exponent(-30, 30);
+  for (int i = 0; i < 20000; ++i) {
+    const double value = mantissa(random) * std::pow(10.0, exponent(random));
+    EXPECT_EQ(std::strtod(FormatNumber(value, 4).c_str(), nullptr), RoundToSignificant(value, 4)) << value;
+    EXPECT_EQ(PrintedAndReadBack(value), RoundToSignificant(value, 4)) << value;
+  }
 }
 
 TEST(Sha256, GivesTheStandardDigests) {
