@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "audit/audit.h"
+#include "base/fast_json.h"
 #include "base/sha256.h"
 #include "base/text.h"
 
@@ -173,7 +174,7 @@ Result<Recorded> EvaluateParsedAndStore(const pipeline::Pipeline& pipeline, stor
   std::string report = pipeline.ReportText(out.result, report::TraceIdField::kLeftEmpty);
   auto trace = CompressedTrace(out.result);
   if (!trace.ok()) return trace.status();
-  out.report = nlohmann::ordered_json::parse(report);
+  out.report = ParseWrittenJson(report);
   auto id = SaveRunOf(pipeline, store, out.case_version, std::move(report), std::move(trace).value(), options);
   if (!id.ok()) return id.status();
   out.run_id = *id;

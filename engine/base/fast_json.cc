@@ -180,4 +180,9 @@ std::optional<nlohmann::ordered_json> FastParseOrderedJson(std::string_view text
   return Convert<nlohmann::ordered_json>(text);
 }
 
+nlohmann::ordered_json ParseWrittenJson(std::string_view text) {
+  std::optional<nlohmann::ordered_json> fast = FastParseOrderedJson(text);
+  return fast ? std::move(*fast) : nlohmann::ordered_json::parse(text);
+}
+
 }  // namespace nflux

@@ -31,9 +31,13 @@ inline constexpr size_t kMaxFastJsonText = size_t{256} << 10;
 std::optional<nlohmann::json> FastParseJson(std::string_view text);
 // The same with the members of each object in their written order (nlohmann::ordered_json).
 std::optional<nlohmann::ordered_json> FastParseOrderedJson(std::string_view text);
+// A document this program wrote (an evaluation's JSON text), read back in its written order: by the
+// fast reader, else by nlohmann's, which throws on a syntax error (a bug here, never bad input).
+nlohmann::ordered_json ParseWrittenJson(std::string_view text);
 
 // For ParseCase's fast path (engine/case), which reads a case straight from simdjson's document.
-// The root of `text` as this thread's parser reads it, valid until the thread's next call; nullopt
+// The root of `text` as this thread's parser reads it, valid until the thread's next call (of this,
+// FastParseJson, FastParseOrderedJson or ParseJsonStrict: they share the parser); nullopt
 // on any simdjson error, a byte order mark, or a text longer than limits::kMaxJsonString.
 std::optional<simdjson::dom::element> ParseFastDocument(std::string_view text);
 // True when some object in `element` has a key twice (the strict reader reports those).

@@ -196,11 +196,8 @@ HttpResponse Service::HandleHook(const std::string& service_id, const HttpReques
     if (!made.ok()) return ErrorResponse({500, "storing the run: " + made.status().message(), ""});
     prepared = std::move(made).value();
   }
-  const std::string report_text =
-      prepared ? std::string() : current->ReportText(*result, report::TraceIdField::kLeftEmpty);
-  const std::string& text_of_report = prepared ? prepared->report : report_text;
-  std::optional<ordered_json> fast = FastParseOrderedJson(text_of_report);  // nlohmann's lexer: a tenth of a call
-  ordered_json report = fast ? std::move(*fast) : ordered_json::parse(text_of_report);
+  ordered_json report =
+      ParseWrittenJson(prepared ? prepared->report : current->ReportText(*result, report::TraceIdField::kLeftEmpty));
   ordered_json cards = MakeCards(report, {&current->knowledge(), report["versions"], call.patient_id, call.draft_orders});
   if (stores_ != nullptr) {
     audit::RecordOptions record;

@@ -12,12 +12,12 @@
 #include <sstream>
 #include <string_view>
 
-
+#include "base/fast_json.h"
+#include "base/json_writer.h"
 #include "base/sha256.h"
 #include "base/text.h"
 #include "explain/explain.h"
 #include "flux/flux.h"
-#include "base/json_writer.h"
 
 #ifndef NFLUX_VERSION
 #define NFLUX_VERSION "0.0.0"
@@ -684,7 +684,7 @@ std::string EvaluationJsonText(const inference::Engine& engine, const casefile::
 
 ordered_json EvaluationToJson(const inference::Engine& engine, const casefile::Case& c, const Evaluation& evaluation,
                               const Versions& versions, const ReportOptions& options) {
-  return ordered_json::parse(EvaluationJsonText(engine, c, evaluation, versions, options));
+  return ParseWrittenJson(EvaluationJsonText(engine, c, evaluation, versions, options));
 }
 
 Tally TallyOf(const Evaluation& evaluation) {

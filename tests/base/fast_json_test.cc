@@ -75,6 +75,19 @@ TEST(FastJson, LeavesLongStringsAndVeryLongTextsToTheStrictReader) {
   ExpectNlohmannsDocument(R"({"after":"the large text"})");
 }
 
+// Text the program wrote is read by either reader with the members in their written order; a
+// syntax error there is a bug and throws.
+TEST(FastJson, WrittenJsonKeepsTheOrderOnBothPaths) {
+  const std::string small = R"({"z":1,"a":[{"y":"-0","b":-0}],"m":0.5})";  // -0: nlohmann's reader
+  std::string large = R"({"z":[)";
+  while (large.size() <= kMaxFastJsonText) large += R"({"k":"v","b":2},)";
+  large += R"(0],"a":1})";
+  for (const std::string& text : {small, large, std::string(R"({"z":1,"a":2})")})
+    EXPECT_EQ(nlohmann::ordered_json::parse(text).dump(), ParseWrittenJson(text).dump());
+  EXPECT_EQ(R"({"z":1,"a":2})", ParseWrittenJson(R"({"z":1,"a":2})").dump());
+  EXPECT_THROW(ParseWrittenJson(R"({"z":)"), nlohmann::json::parse_error);
+}
+
 TEST(FastJson, EachThreadReadsWithItsOwnParser) {
   auto read = [](int seed, bool& same) {
     std::string numbers;
