@@ -219,10 +219,6 @@ const knowledge::Node* FindConditionByIcd10(const knowledge::KnowledgeBase& kb, 
   return by_category ? by_category : by_range;
 }
 
-std::vector<std::string> MedicationClasses(const knowledge::KnowledgeBase& kb, std::string_view medication_id) {
-  return kb.ClassesOf(medication_id);
-}
-
 std::vector<std::string> AtcGroupClasses(const knowledge::KnowledgeBase& kb, std::string_view atc) {
   const std::string code = CodeKey(atc);
   std::set<std::string> classes;
@@ -314,10 +310,9 @@ bool HasFormula(std::string_view derived_index_id) { return FormulaFor(derived_i
 
 // ---- JSON ------------------------------------------------------------------------------------
 
-namespace {
-
-// Reports show 4 significant digits.
 double Round4(double value) { return RoundToSignificant(value, 4); }
+
+namespace {
 
 json Number(const std::optional<double>& value) { return value ? json(Round4(*value)) : json(nullptr); }
 

@@ -264,9 +264,6 @@ const knowledge::Node* FindMedicationByAtc(const knowledge::KnowledgeBase& kb, s
 // that is a category of it ("K21" for "K21.9"), or a range holding its category ("F32-F33" for
 // "F32.1"). Case-insensitive. nullptr if none.
 const knowledge::Node* FindConditionByIcd10(const knowledge::KnowledgeBase& kb, std::string_view icd10);
-// The member_of closure of a medication: every class (or medication used as a class) it reaches,
-// sorted.
-std::vector<std::string> MedicationClasses(const knowledge::KnowledgeBase& kb, std::string_view medication_id);
 // The classes an ATC code belongs to by group (SCHEMA: medication_class.atc): every class with a
 // group code that is a prefix of `atc` (case-insensitive), with their member_of closure, sorted.
 // Empty when no group holds it.
@@ -278,7 +275,9 @@ std::vector<DerivedIndex> ComputeDerived(const Case& c, const knowledge::Knowled
 // True when the engine knows how to compute the derived_index node `id`.
 bool HasFormula(std::string_view derived_index_id);
 
-// Output shapes of shared/contracts/output.md. Numbers are rounded to 4 significant digits.
+// Output shapes of shared/contracts/output.md. Numbers are rounded to 4 significant digits (Round4:
+// 130 pmol/L of B12 is 176.2 pg/mL); the report, written without these DOMs, rounds with it too.
+double Round4(double value);
 nlohmann::json LabsToJson(const Case& c);
 nlohmann::json DerivedToJson(const Case& c);
 nlohmann::json DataQualityToJson(const Case& c);

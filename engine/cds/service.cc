@@ -196,8 +196,9 @@ HttpResponse Service::HandleHook(const std::string& service_id, const HttpReques
     if (!made.ok()) return ErrorResponse({500, "storing the run: " + made.status().message(), ""});
     prepared = std::move(made).value();
   }
-  ordered_json report =
-      ParseWrittenJson(prepared ? prepared->report : current->ReportText(*result, report::TraceIdField::kLeftEmpty));
+  const std::string unstored_report =
+      prepared ? std::string() : current->ReportText(*result, report::TraceIdField::kLeftEmpty);
+  ordered_json report = ParseWrittenJson(prepared ? prepared->report : unstored_report);
   ordered_json cards = MakeCards(report, {&current->knowledge(), report["versions"], call.patient_id, call.draft_orders});
   if (stores_ != nullptr) {
     audit::RecordOptions record;

@@ -56,12 +56,8 @@ std::vector<std::string> RuleCitations(const inference::Engine& engine, const st
   return out;
 }
 
-// Reports show 4 significant digits: the number FormatNumber(value, 4) prints, read back, as the
-// case module's JSON (casefile::LabsToJson) rounds it.
-double Round4(double value) { return RoundToSignificant(value, 4); }
-
 JsonWriter& Rounded(JsonWriter& out, const std::optional<double>& value) {
-  return value ? out.Double(Round4(*value)) : out.Null();
+  return value ? out.Double(casefile::Round4(*value)) : out.Null();
 }
 
 JsonWriter& TextOrNull(JsonWriter& out, const std::string& text) { return text.empty() ? out.Null() : out.String(text); }
@@ -80,7 +76,7 @@ void WriteDecision(JsonWriter& out, const casefile::LabDecision& decision) {
   out.BeginObject().Key("citation");
   decision.citations.empty() ? out.Null() : out.String(decision.citations.front());
   out.Key("citations").Strings(decision.citations).Key("label").String(decision.label);
-  out.Key("limit").Double(Round4(decision.limit)).Key("means").String(decision.means);
+  out.Key("limit").Double(casefile::Round4(decision.limit)).Key("means").String(decision.means);
   out.Key("side").String(knowledge::LimitSideName(decision.side)).Key("status").String(decision.Status());
   out.EndObject();
 }
@@ -125,7 +121,7 @@ void WriteLabs(JsonWriter& out, const casefile::Case& c) {
 void WriteDerived(JsonWriter& out, const casefile::Case& c) {
   out.BeginArray();
   for (const casefile::DerivedIndex& index : c.derived)
-    out.BeginObject().Key("id").String(index.id).Key("value").Double(Round4(index.value)).Key("unit").String(index.unit)
+    out.BeginObject().Key("id").String(index.id).Key("value").Double(casefile::Round4(index.value)).Key("unit").String(index.unit)
         .Key("from").Strings(index.from).Key("status").String(index.status).EndObject();
   out.EndArray();
 }

@@ -810,7 +810,7 @@ TEST(CaseHelpers, ScoringAndLookups) {
   EXPECT_EQ(nullptr, FindConditionByIcd10(RealKb(), "E83.1"));
   // The closure follows class -> class edges (ssri is in serotonergic and antidepressant).
   EXPECT_EQ((std::vector<std::string>{"antidepressant", "cyp1a2_inhibitor", "serotonergic", "ssri"}),
-            MedicationClasses(RealKb(), "fluvoxamine"));
+            RealKb().ClassesOf("fluvoxamine"));
   EXPECT_EQ((std::vector<std::string>{"antidepressant", "serotonergic", "ssri"}), AtcGroupClasses(RealKb(), "n06ab 99"));
   EXPECT_EQ((std::vector<std::string>{"antiparkinson", "mao_b_inhibitor", "maoi", "serotonergic"}),
             AtcGroupClasses(RealKb(), "N04BD99"));
@@ -885,12 +885,12 @@ TEST(CaseMedications, EveryReferenceSerotonergicDrugIsSerotonergic) {
     const knowledge::Node* node = RealKb().Find(id);
     ASSERT_NE(nullptr, node);
     EXPECT_EQ(knowledge::NodeKind::kMedication, node->kind);
-    const std::vector<std::string> classes = MedicationClasses(RealKb(), id);
+    const std::vector<std::string> classes = RealKb().ClassesOf(id);
     EXPECT_TRUE(std::find(classes.begin(), classes.end(), "serotonergic") != classes.end());
   }
   // MAOIs: non-selective, MAO-B selective and IV methylene blue are all maoi.
   for (const char* id : {"phenelzine", "isocarboxazid", "selegiline", "safinamide", "methylene_blue", "moclobemide"}) {
-    const std::vector<std::string> classes = MedicationClasses(RealKb(), id);
+    const std::vector<std::string> classes = RealKb().ClassesOf(id);
     EXPECT_TRUE(std::find(classes.begin(), classes.end(), "maoi") != classes.end()) << id;
   }
 }

@@ -108,7 +108,7 @@ std::shared_ptr<const knowledge::KnowledgeBase> GateKnowledge() {
 casefile::MedicationEntry Medication(const std::string& id) {
   casefile::MedicationEntry entry;
   entry.id = id;
-  entry.classes = casefile::MedicationClasses(*GateKnowledge(), id);
+  entry.classes = GateKnowledge()->ClassesOf(id);
   return entry;
 }
 

@@ -35,7 +35,7 @@ std::optional<double> Number(const json& object, const char* key) {
 // The medication ids a case entry brings in, with their classes, for `avoid` checks.
 bool Avoided(const knowledge::KnowledgeBase& kb, const std::string& medication, const std::vector<std::string>& avoid) {
   if (Contains(avoid, medication)) return true;
-  for (const std::string& cls : casefile::MedicationClasses(kb, medication))
+  for (const std::string& cls : kb.ClassesOf(medication))
     if (Contains(avoid, cls)) return true;
   return false;
 }
@@ -198,7 +198,7 @@ ordered_json MemberMedication(const knowledge::KnowledgeBase& kb, const std::str
   if (node->kind == NodeKind::kMedication && id != other_than && !Avoided(kb, id, avoid)) return {{"id", id}};
   for (const std::string& medication : kb.IdsOfKind(NodeKind::kMedication)) {
     if (medication == other_than || Avoided(kb, medication, avoid)) continue;
-    if (Contains(casefile::MedicationClasses(kb, medication), id)) return {{"id", medication}};
+    if (Contains(kb.ClassesOf(medication), id)) return {{"id", medication}};
   }
   if (node->kind != NodeKind::kMedicationClass || !node->data.json().contains("atc")) return nullptr;
   for (const std::string& group : Strings(node->data.json()["atc"])) {
