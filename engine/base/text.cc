@@ -1,6 +1,7 @@
 #include "base/text.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -213,10 +214,9 @@ Result<std::string> ReadAll(int fd, const std::string& name, size_t max_bytes) {
   return text;
 }
 
-}  // namespace
-
-Result<std::string> ReadFileToString(const std::string& path, size_t max_bytes) {
-  // A missing file is bad input (NotFound); one that exists but cannot be read is an I/O error.
+// Opens `path` for reading. A missing file is bad input (NotFound); one that exists but cannot be
+// read is an I/O error.
+Result<int> OpenToRead(const std::string& path) {
   std::error_code error;
   const auto status = std::filesystem::status(path, error);
   if (error == std::errc::too_many_symbolic_link_levels)
@@ -225,9 +225,58 @@ Result<std::string> ReadFileToString(const std::string& path, size_t max_bytes) 
   if (std::filesystem::is_directory(status)) return Status::IOError(path + ": cannot read: it is a folder");
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::IOError(path + ": cannot open file: " + std::strerror(errno));
-  Result<std::string> text = ReadAll(fd, path, max_bytes);
-  ::close(fd);
+  return fd;
+}
+
+}  // namespace
+
+Result<std::string> ReadFileToString(const std::string& path, size_t max_bytes) {
+  auto fd = OpenToRead(path);
+  if (!fd.ok()) return fd.status();
+  Result<std::string> text = ReadAll(*fd, path, max_bytes);
+  ::close(*fd);
   return text;
+}
+
+MappedFile::MappedFile(MappedFile&& other) noexcept
+    : mapped_(std::exchange(other.mapped_, nullptr)), size_(std::exchange(other.size_, 0)),
+      read_(std::move(other.read_)) {}
+
+MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
+  // Swapped: `other` unmaps what this held when it goes.
+  std::swap(mapped_, other.mapped_);
+  std::swap(size_, other.size_);
+  std::swap(read_, other.read_);
+  return *this;
+}
+
+MappedFile::~MappedFile() {
+  if (mapped_) ::munmap(const_cast<char*>(mapped_), size_);
+}
+
+Result<MappedFile> MapFile(const std::string& path, size_t max_bytes) {
+  auto fd = OpenToRead(path);
+  if (!fd.ok()) return fd.status();
+  MappedFile file;
+  struct stat info{};
+  if (fstat(*fd, &info) == 0 && S_ISREG(info.st_mode) && info.st_size > 0 &&
+      static_cast<size_t>(info.st_size) <= max_bytes) {
+    void* mapped = ::mmap(nullptr, static_cast<size_t>(info.st_size), PROT_READ, MAP_PRIVATE | MAP_POPULATE, *fd, 0);
+    if (mapped != MAP_FAILED) {
+      file.mapped_ = static_cast<const char*>(mapped);
+      file.size_ = static_cast<size_t>(info.st_size);
+    }
+  }
+  if (!file.mapped_) {
+    auto text = ReadAll(*fd, path, max_bytes);
+    if (!text.ok()) {
+      ::close(*fd);
+      return text.status();
+    }
+    file.read_ = std::move(text).value();
+  }
+  ::close(*fd);
+  return file;
 }
 
 Result<std::string> ReadStdinToString(size_t max_bytes) { return ReadAll(STDIN_FILENO, "stdin", max_bytes); }

@@ -118,10 +118,12 @@ class Pool {
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
 
-  void Submit(int64_t sequence, CaseText item) {
+  // Cases `first`, `first` + 1, ... in input order. A worker takes a whole chunk, so the threads
+  // meet (lock, wake) once a chunk rather than once a case.
+  void Submit(int64_t first, std::vector<CaseText> chunk) {
     {
       std::lock_guard lock(mutex_);
-      work_.emplace_back(sequence, std::move(item));
+      work_.emplace_back(first, std::move(chunk));
     }
     work_ready_.notify_one();
   }
@@ -138,18 +140,21 @@ class Pool {
  private:
   void Work() {
     for (;;) {
-      std::pair<int64_t, CaseText> item;
+      std::pair<int64_t, std::vector<CaseText>> chunk;
       {
         std::unique_lock lock(mutex_);
         work_ready_.wait(lock, [&] { return closing_ || !work_.empty(); });
         if (closing_) return;
-        item = std::move(work_.front());
+        chunk = std::move(work_.front());
         work_.pop_front();
       }
-      Outcome outcome = EvaluateOne(pipeline_, std::move(item.second), options_);
+      std::vector<Outcome> outcomes;
+      outcomes.reserve(chunk.second.size());
+      for (CaseText& item : chunk.second) outcomes.push_back(EvaluateOne(pipeline_, std::move(item), options_));
       {
         std::lock_guard lock(mutex_);
-        done_.emplace(item.first, std::move(outcome));
+        for (size_t i = 0; i < outcomes.size(); ++i)
+          done_.emplace(chunk.first + static_cast<int64_t>(i), std::move(outcomes[i]));
       }
       done_ready_.notify_all();
     }
@@ -159,7 +164,7 @@ class Pool {
   const Options& options_;
   std::mutex mutex_;
   std::condition_variable work_ready_, done_ready_;
-  std::deque<std::pair<int64_t, CaseText>> work_;
+  std::deque<std::pair<int64_t, std::vector<CaseText>>> work_;
   std::map<int64_t, Outcome> done_;  // the reorder buffer
   bool closing_ = false;
   std::vector<std::thread> threads_;
@@ -261,19 +266,30 @@ Result<Summary> Run(const pipeline::Pipeline& pipeline, CaseReader& input, const
   const auto start = Clock::now();
   const int jobs = options.jobs > 0 ? options.jobs : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   const int64_t window = options.window > 0 ? options.window : 64 * jobs;
+  // Four chunks per worker in flight: enough to keep every worker busy while the results wait
+  // their turn.
+  const int64_t chunk_size = std::max<int64_t>(1, window / (4 * jobs));
   Summary summary;
   std::optional<Saver> saver;
   if (options.store) saver.emplace(pipeline, options);
   Pool pool(pipeline, options, jobs);
   int64_t read = 0, written = 0;
   for (bool end = false;;) {
-    while (!end && read - written < window) {
-      auto next = input.Next();
-      if (!next.ok()) return next.status();
-      if (*next)
-        pool.Submit(read++, std::move(**next));
-      else
-        end = true;
+    // Reads a chunk only when a whole one fits in the window, so chunks stay full.
+    while (!end && read - written + chunk_size <= window) {
+      std::vector<CaseText> chunk;
+      const int64_t first = read;
+      while (!end && static_cast<int64_t>(chunk.size()) < chunk_size) {
+        auto next = input.Next();
+        if (!next.ok()) return next.status();
+        if (*next) {
+          chunk.push_back(std::move(**next));
+          ++read;
+        } else {
+          end = true;
+        }
+      }
+      if (!chunk.empty()) pool.Submit(first, std::move(chunk));
     }
     if (written == read) break;
     Outcome outcome = pool.Take(written++);

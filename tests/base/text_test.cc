@@ -50,6 +50,40 @@ TEST(ReadFileToString, NamesThePathOfWhatItCannotRead) {
   EXPECT_EQ(dir.str() + ": cannot read: it is a folder", folder.status().message());
 }
 
+// MapFile gives what ReadFileToString reads, for a mapped file and for one read instead (no size,
+// a device), with the same messages; the bytes stay valid when moved and when the file is removed.
+TEST(MapFile, GivesWhatReadFileToStringReads) {
+  nflux::testing::TempDir dir("text");
+  std::string bytes;
+  for (int i = 0; i < 100000; ++i) bytes += static_cast<char>(i * 7 % 256);
+  const std::string path = dir.str() + "/bytes.bin";
+  std::ofstream(path, std::ios::binary) << bytes;
+  auto mapped = MapFile(path);
+  ASSERT_TRUE(mapped.ok()) << mapped.status().message();
+  MappedFile moved = std::move(mapped).value();
+  std::filesystem::remove(path);
+  EXPECT_EQ(bytes, moved.bytes());
+  MappedFile assigned;
+  assigned = std::move(moved);
+  EXPECT_EQ(bytes, assigned.bytes());
+
+  std::ofstream(dir.str() + "/empty.json");
+  EXPECT_EQ("", MapFile(dir.str() + "/empty.json")->bytes());
+  EXPECT_TRUE(MapFile("/proc/self/status")->bytes().starts_with("Name:"));  // size 0: read, not mapped
+
+  for (const std::string& bad : {dir.str() + "/none.json", dir.str()}) {
+    auto read = ReadFileToString(bad);
+    auto map = MapFile(bad);
+    ASSERT_FALSE(map.ok());
+    EXPECT_EQ(read.status().code(), map.status().code());
+    EXPECT_EQ(read.status().message(), map.status().message());
+  }
+  const std::string big = dir.str() + "/big.json";
+  std::ofstream(big) << std::string((1u << 20) + 1, ' ');
+  EXPECT_EQ(ReadFileToString(big, 1u << 20).status().message(), MapFile(big, 1u << 20).status().message());
+  EXPECT_EQ(ReadFileToString("/dev/zero", 1u << 20).status().message(), MapFile("/dev/zero", 1u << 20).status().message());
+}
+
 // What printf's "%.4g" (or "%.4f" where that would write an exponent for a number from 1e-4 to
 // 1e15) prints, read back by strtod: how reports rounded numbers before RoundToSignificant.
 double PrintedAndReadBack(double value) {

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include <gtest/gtest.h>
 
@@ -144,6 +145,24 @@ TEST(Snapshot, DamagedImagesAreRefused) {
     EXPECT_EQ(Decode(flipped, 7).status().code(), Status::Code::kCorruption) << at;
   }
   EXPECT_EQ(Decode(image + "x", 7).status().code(), Status::Code::kCorruption);
+}
+
+// The key and checksum hash: any one byte changed, at any place of any length (every lane, the
+// words after the lanes, the tail), changes it; so do the seed and the length.
+TEST(Snapshot, HashChangesWithEveryByte) {
+  std::mt19937_64 random(5);
+  for (size_t size = 0; size < 200; ++size) {
+    std::string bytes(size, '\0');
+    for (char& byte : bytes) byte = static_cast<char>(random());
+    const uint64_t hash = Hash(bytes, 3);
+    EXPECT_NE(hash, Hash(bytes, 4)) << size;
+    EXPECT_NE(hash, Hash(bytes + '\0', 3)) << size;
+    for (size_t at = 0; at < size; ++at) {
+      std::string changed = bytes;
+      changed[at] = static_cast<char>(changed[at] ^ (1 << (random() % 8)));
+      EXPECT_NE(hash, Hash(changed, 3)) << size << " " << at;
+    }
+  }
 }
 
 // Past the checksum, the decoder itself never reads out of bounds: every cut of the content fails.
