@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/boxed.h"
 #include "base/status.h"
 #include "base/text.h"
 #include "units/units.h"
@@ -279,15 +280,15 @@ struct Node {
   std::vector<std::string> citations;
   WrittenJson data;  // the node exactly as written, for show and export
   SourceRef source;
-  std::optional<Lab> lab;                      // kind lab
-  std::optional<Questionnaire> questionnaire;  // kind questionnaire
-  std::optional<Medication> medication;        // kind medication
-  std::optional<MedicationClass> medication_class;  // kind medication_class
-  std::optional<Condition> condition;          // kind condition
-  std::optional<Strategy> strategy;            // kind strategy
-  std::optional<LifestyleFactor> lifestyle;    // kind lifestyle_factor
-  std::optional<Alert> alert;                  // kind alert
-  std::optional<DerivedIndex> derived_index;   // kind derived_index
+  Boxed<Lab> lab;                      // kind lab
+  Boxed<Questionnaire> questionnaire;  // kind questionnaire
+  Boxed<Medication> medication;        // kind medication
+  Boxed<MedicationClass> medication_class;  // kind medication_class
+  Boxed<Condition> condition;          // kind condition
+  Boxed<Strategy> strategy;            // kind strategy
+  Boxed<LifestyleFactor> lifestyle;    // kind lifestyle_factor
+  Boxed<Alert> alert;                  // kind alert
+  Boxed<DerivedIndex> derived_index;   // kind derived_index
 
   // Internal to the knowledge module: a string field of `data`, or "" when absent. Other modules
   // read the typed payloads above.
@@ -306,7 +307,7 @@ struct Edge {
   std::vector<std::string> unless;  // contraindicated_with: lifted when the case has one of these
   // contraindicated_with: when the target counts as present (subject from the target's kind,
   // comparators from the edge's `when`); always set on those edges.
-  std::optional<Criterion> when;
+  Boxed<Criterion> when;
   std::optional<AlertSeverity> alert_severity;  // interacts_with: the alert's severity
   std::string evidence;   // H | A | M
   std::string certainty;  // high | moderate | low

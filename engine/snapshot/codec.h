@@ -40,8 +40,8 @@ class Writer {
     for (const T& item : items) write(item);
   }
   void Strs(const std::vector<std::string>& items) { Vec(items, [this](const std::string& s) { Str(s); }); }
-  template <typename T, typename F>
-  void Opt(const std::optional<T>& value, F write) {
+  template <typename Optional, typename F>  // std::optional or Boxed
+  void Opt(const Optional& value, F write) {
     Bool(value.has_value());
     if (value) write(*value);
   }
@@ -106,8 +106,8 @@ class Reader {
     for (uint32_t i = 0; i < size && ok_; ++i) items.push_back(read());
   }
   void Strs(std::vector<std::string>& items) { Vec(items, [this] { return Str(); }); }
-  template <typename T, typename F>
-  void Opt(std::optional<T>& value, F read) {
+  template <typename Optional, typename F>  // std::optional or Boxed
+  void Opt(Optional& value, F read) {
     if (Bool()) value = read();
     else value.reset();
   }

@@ -29,8 +29,8 @@ static_assert(kSized<LifestyleFactor, 96>, "LifestyleFactor changed: encode the 
 static_assert(kSized<AlertGates, 80>, "AlertGates changed: encode the field in knowledge_codec.cc, raise kFormatVersion");
 static_assert(kSized<Alert, 96>, "Alert changed: encode the field in knowledge_codec.cc, raise kFormatVersion");
 static_assert(kSized<DerivedIndex, 64>, "DerivedIndex changed: encode the field in knowledge_codec.cc, raise kFormatVersion");
-static_assert(kSized<Node, 1360>, "Node changed: encode the field in knowledge_codec.cc, raise kFormatVersion");
-static_assert(kSized<Edge, 664>, "Edge changed: encode the field in knowledge_codec.cc, raise kFormatVersion");
+static_assert(kSized<Node, 280>, "Node changed: encode the field in knowledge_codec.cc, raise kFormatVersion");
+static_assert(kSized<Edge, 400>, "Edge changed: encode the field in knowledge_codec.cc, raise kFormatVersion");
 static_assert(kSized<Citation, 184>, "Citation changed: encode the field in knowledge_codec.cc, raise kFormatVersion");
 static_assert(kSized<KnowledgeBase::Parts, 152>, "KnowledgeBase::Parts changed: encode the field in knowledge_codec.cc, raise kFormatVersion");
 
