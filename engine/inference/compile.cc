@@ -30,9 +30,11 @@ auto FilterKey(const CompiledNode& leaf) {
 
 // Compiles one rule's condition and interns the conclusions its actions make.
 CompiledRule CompileRule(const rules::Rule& rule, CompiledRules& compiled) {
-  CompiledRule compiled_rule{&rule, static_cast<int>(compiled.nodes.size()), false, {}};
+  CompiledRule compiled_rule{&rule, static_cast<int>(compiled.nodes.size()), false, 0, {}};
   compiled.nodes.emplace_back();
   compiled.CompileCondition(rule.when, compiled_rule.root);
+  for (size_t i = static_cast<size_t>(compiled_rule.root); i < compiled.nodes.size(); ++i)
+    compiled_rule.leaves += compiled.nodes[i].op == rules::Condition::Op::kTest;
   for (const auto& action : rule.actions) {
     int symbol = -1;
     switch (action.kind) {

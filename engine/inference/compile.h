@@ -86,6 +86,7 @@ struct CompiledRule {
   const rules::Rule* rule;
   int root = 0;                 // index into CompiledRules::nodes
   bool needs_evidence = false;  // raises an alert or concludes a driver: record its tests even without a trace
+  int leaves = 0;                // leaf tests of its condition (the size of a trace's tests)
   std::vector<int> action_symbols;  // per action of the rule: the conclusion it makes, -1 for none
 };
 

@@ -149,6 +149,7 @@ bool Run::Consider(int index) {
   double strength = 1;
   tests_.clear();
   bool want_tests = options_.trace || compiled_rule.needs_evidence;
+  if (want_tests) tests_.reserve(static_cast<size_t>(compiled_rule.leaves));  // the trace takes the buffer
   Truth truth = evaluator_.Evaluate(compiled_rule.root, &strength, want_tests ? &tests_ : nullptr);
   if (options_.trace) {
     trace_ = StartRuleTrace(rule);
@@ -411,6 +412,7 @@ std::vector<RuleTrace> Engine::ExplainRules(const std::vector<const rules::Rule*
     RuleTrace& trace = out.emplace_back(StartRuleTrace(*rule));
     if (!all.empty() && !before(rule, all.data()) && before(rule, all.data() + all.size())) {
       const CompiledRule& compiled_rule = compiled.rules[static_cast<size_t>(rule - all.data())];
+      trace.tests.reserve(static_cast<size_t>(compiled_rule.leaves));
       double strength = 1;
       trace.truth = evaluator.Evaluate(compiled_rule.root, &strength, &trace.tests);
       trace.strength = trace.truth == Truth::kTrue ? strength : 0;
