@@ -56,8 +56,8 @@ struct Model::Impl {
     const Edge* edge;
   };
 
-  std::unordered_map<std::string, int, StringHash, std::equal_to<>> index;
-  std::vector<const knowledge::Node*> nodes;
+  const knowledge::KnowledgeBase* kb = nullptr;  // the model's (Model keeps it alive)
+  std::vector<const knowledge::Node*> nodes;  // kb->nodes(), by index
   // Each knowledge edge's ends as node indices (-1 for none), in edge order: resolved once, not
   // once per pathway compiled.
   std::vector<std::pair<int, int>> edge_ends;
@@ -72,9 +72,10 @@ struct Model::Impl {
   // Every strategy node with its targets edges the model reads, in knowledge order.
   std::map<std::string, std::vector<Target>, std::less<>> strategies;
 
+  // The node's index: its position in the knowledge base, found by its id table.
   int Find(std::string_view id) const {
-    auto it = index.find(id);
-    return it == index.end() ? -1 : it->second;
+    const knowledge::Node* node = kb->Find(id);
+    return node == nullptr ? -1 : static_cast<int>(node - kb->nodes().data());
   }
   void Propagate(int start, double value, const std::vector<char>& measured, std::vector<double>& out) const;
 };
@@ -161,13 +162,10 @@ using Impl = Model::Impl;
 // ---- Build: the steps that compile the knowledge graph into the model.
 
 void IndexNodes(const knowledge::KnowledgeBase& kb, Impl* impl) {
-  const auto& nodes = kb.nodes();
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    impl->index.emplace(nodes[i].id, static_cast<int>(i));
-    impl->nodes.push_back(&nodes[i]);
-  }
-  impl->links.resize(nodes.size());
-  impl->measured_by.resize(nodes.size());
+  impl->kb = &kb;
+  for (const knowledge::Node& node : kb.nodes()) impl->nodes.push_back(&node);
+  impl->links.resize(kb.nodes().size());
+  impl->measured_by.resize(kb.nodes().size());
   impl->edge_ends.reserve(kb.edges().size());
   for (const Edge& edge : kb.edges()) impl->edge_ends.emplace_back(impl->Find(edge.from), impl->Find(edge.to));
 }
