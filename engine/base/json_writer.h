@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,7 +63,7 @@ class JsonWriter {
     out_ += "null";
     return *this;
   }
-  JsonWriter& Strings(const std::vector<std::string>& items) {
+  JsonWriter& Strings(std::span<const std::string> items) {
     BeginArray();
     for (const auto& item : items) String(item);
     return EndArray();

@@ -650,7 +650,7 @@ const RuleTrace* FindTrace(const Evaluation& evaluation, std::string_view rule_i
   return nullptr;
 }
 
-std::string GradeOf(const knowledge::KnowledgeBase& kb, const std::vector<std::string>& keys) {
+std::string GradeOf(const knowledge::KnowledgeBase& kb, std::span<const std::string> keys) {
   auto grade = kb.BestGrade(keys);
   return grade ? std::string(Name(*grade)) : std::string();
 }
@@ -689,7 +689,7 @@ std::vector<Evidence> EvidenceOf(const inference::Engine& engine, const Evaluati
   std::vector<const rules::Test*> leaves;
   if (rule) leaves = LeafTests(rule->when);
   std::string citation;
-  const auto& keys = rule ? rule->citations : trace->citations;
+  const std::span<const std::string> keys = rule ? std::span<const std::string>(rule->citations) : trace->citations;
   if (!keys.empty()) citation = FormatCitation(engine.knowledge(), keys.front());
   std::string grade = GradeOf(engine.knowledge(), keys);
   for (size_t i = 0; i < trace->tests.size(); ++i) {

@@ -9,6 +9,7 @@
 // reads the (immutable) engine, case and evaluation.
 #pragma once
 
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -91,7 +92,7 @@ std::string FormatCitation(const knowledge::KnowledgeBase& kb, const std::string
 
 // The best evidence grade among the citations `keys` names ("A" | "B" | "C"), or "" for none: a
 // rule's grade is that of its strongest source.
-std::string GradeOf(const knowledge::KnowledgeBase& kb, const std::vector<std::string>& keys);
+std::string GradeOf(const knowledge::KnowledgeBase& kb, std::span<const std::string> keys);
 
 // "grade B (kroenke_2001_phq9, apa_dsm5tr)", or "" for no citations: a rule's grade with the keys it
 // comes from, as explain and the reports show it.

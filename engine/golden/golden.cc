@@ -635,7 +635,7 @@ std::vector<std::string> UnknownIds(const Expectation& expect, const std::string
 std::set<std::string> FiredRules(const inference::Evaluation& evaluation) {
   std::set<std::string> fired;
   for (const auto& trace : evaluation.trace.rules)
-    if (trace.fired) fired.insert(trace.rule);
+    if (trace.fired) fired.emplace(trace.rule);
   return fired;
 }
 

@@ -24,7 +24,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -60,9 +62,13 @@ struct FluxValues {
   static FluxValues From(const flux::FluxResult& result);
 };
 
+// The trace of an evaluation refers to its engine's rule base for what the rules say (a test's
+// text, a rule's id, title, file and citations) rather than copying it for every rule considered:
+// keep the engine (or the pipeline) while a trace is read.
+
 // One leaf test of a rule as evaluated on the case.
 struct TestTrace {
-  std::string source;  // as written: "lab ferritin < 30 ng/mL"
+  std::string_view source;  // as written: "lab ferritin < 30 ng/mL" (the rule base's)
   Truth truth = Truth::kUnknown;
   std::string actual;  // "ferritin 18 ng/mL (low)", "not measured", "absent from the medication list"
   std::string input;   // the datum it reads, for next-best-data: "lab:ferritin", "symptom:low_mood"
@@ -77,12 +83,12 @@ struct Contribution {
 };
 
 struct RuleTrace {
-  std::string rule;
-  std::string title;
-  std::string file;
+  std::string_view rule;   // the rule base's id, title, file and citations (see above)
+  std::string_view title;
+  std::string_view file;
   int line = 0;
   int stratum = 0;
-  std::vector<std::string> citations;
+  std::span<const std::string> citations;
   Truth truth = Truth::kUnknown;
   bool fired = false;
   double strength = 0;

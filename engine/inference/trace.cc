@@ -18,7 +18,7 @@ RuleTrace StartRuleTrace(const rules::Rule& rule) {
   trace.rule = rule.id;
   trace.title = rule.title;
   // Relative to the rules folder, so that the trace (and its id) does not depend on the path given.
-  trace.file = rule.source.str().empty() ? rule.at.file : rule.source;
+  trace.file = rule.source.str().empty() ? rule.at.file.str() : rule.source.str();
   trace.line = rule.at.line;
   trace.stratum = rule.stratum;
   trace.citations = rule.citations;

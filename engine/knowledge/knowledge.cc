@@ -246,7 +246,7 @@ const Citation* KnowledgeBase::FindCitation(std::string_view key) const {
   return it == citations_.end() ? nullptr : &it->second;
 }
 
-std::optional<EvidenceGrade> KnowledgeBase::BestGrade(const std::vector<std::string>& keys) const {
+std::optional<EvidenceGrade> KnowledgeBase::BestGrade(std::span<const std::string> keys) const {
   std::optional<EvidenceGrade> best;
   for (const auto& key : keys)
     if (const Citation* citation = FindCitation(key); citation && (!best || citation->grade < *best))

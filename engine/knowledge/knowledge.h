@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -369,7 +370,7 @@ class KnowledgeBase {
   const std::vector<std::string>& ClassesOf(const Node& node) const;  // REQUIRES: a node of this base
   const Citation* FindCitation(std::string_view key) const;
   // The best grade among the citations `keys` names (keys it lacks are skipped); nullopt for none.
-  std::optional<EvidenceGrade> BestGrade(const std::vector<std::string>& keys) const;
+  std::optional<EvidenceGrade> BestGrade(std::span<const std::string> keys) const;
   // Every citation `keys` names is `verified: uncertain` (false for an empty list).
   bool RestsOnlyOnUncertain(const std::vector<std::string>& keys) const;
   // The first-line (basic work-up) labs of the `work_up` section (docs/knowledge-format.md).

@@ -64,7 +64,8 @@ TEST(JsonWriterTest, KeysAndValuesNestInCallOrder) {
   std::string out;
   JsonWriter writer(out);
   writer.BeginObject().Key("z").Int(1).Key("a").BeginArray().String("x").Double(2.0).EndArray();
-  writer.Key("s").Strings({"p", "q"}).Key("n").Null().Key("o").BeginObject().EndObject().EndObject();
+  const std::vector<std::string> strings = {"p", "q"};
+  writer.Key("s").Strings(strings).Key("n").Null().Key("o").BeginObject().EndObject().EndObject();
   EXPECT_EQ(out, R"({"z":1,"a":["x",2.0],"s":["p","q"],"n":null,"o":{}})");
 }
 

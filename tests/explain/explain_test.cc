@@ -67,8 +67,9 @@ TEST(WhyTest, ShowsEachRulesEvidenceGradeWithItsCitationKeys) {
   auto json = why->ToJson();
   EXPECT_EQ(json["chain"]["rules"][0]["grade"], "C");
   // A rule's grade is the best among its citations.
-  EXPECT_EQ(GradeOf(fx.engine->knowledge(), {"felger_miller_2012", "kroenke_2001_phq9", "who_2020_ferritin"}), "A");
-  EXPECT_EQ(GradeOf(fx.engine->knowledge(), {"felger_miller_2012", "kroenke_2001_phq9"}), "B");
+  using Keys = std::vector<std::string>;
+  EXPECT_EQ(GradeOf(fx.engine->knowledge(), Keys{"felger_miller_2012", "kroenke_2001_phq9", "who_2020_ferritin"}), "A");
+  EXPECT_EQ(GradeOf(fx.engine->knowledge(), Keys{"felger_miller_2012", "kroenke_2001_phq9"}), "B");
   EXPECT_EQ(GradeOf(fx.engine->knowledge(), {}), "");
   EXPECT_EQ(GradeText(fx.engine->knowledge(), {"felger_miller_2012", "kroenke_2001_phq9"}),
             "grade B (felger_miller_2012, kroenke_2001_phq9)");

@@ -488,7 +488,7 @@ std::string Summary(const Evaluation& evaluation) {
 std::string SummaryWithFirings(const Evaluation& evaluation) {
   std::vector<std::string> fired;
   for (const auto& trace : evaluation.trace.rules)
-    if (trace.fired) fired.push_back(trace.rule);
+    if (trace.fired) fired.emplace_back(trace.rule);
   std::sort(fired.begin(), fired.end());
   std::string text = Summary(evaluation);
   for (const auto& rule : fired) text += "fired " + rule + "\n";

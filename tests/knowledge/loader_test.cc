@@ -1027,11 +1027,11 @@ TEST(LoaderCitations, BestGradeIsTheStrongestCitationAndUncertainOnlyWhenAllAre)
   LoadOutcome outcome = Load(f);
   ASSERT_TRUE(outcome.problems.empty()) << outcome.problems.front().ToString();
   const KnowledgeBase& kb = *outcome.kb;
-  EXPECT_EQ(kb.BestGrade({"smith_2020", "jones_2019"}), EvidenceGrade::kB);
-  EXPECT_EQ(kb.BestGrade({"smith_2020"}), EvidenceGrade::kC);
-  EXPECT_EQ(kb.BestGrade({"no_such_key", "smith_2020"}), EvidenceGrade::kC);
-  EXPECT_FALSE(kb.BestGrade({}).has_value());
-  EXPECT_FALSE(kb.BestGrade({"no_such_key"}).has_value());
+  EXPECT_EQ(kb.BestGrade(std::vector<std::string>{"smith_2020", "jones_2019"}), EvidenceGrade::kB);
+  EXPECT_EQ(kb.BestGrade(std::vector<std::string>{"smith_2020"}), EvidenceGrade::kC);
+  EXPECT_EQ(kb.BestGrade(std::vector<std::string>{"no_such_key", "smith_2020"}), EvidenceGrade::kC);
+  EXPECT_FALSE(kb.BestGrade(std::vector<std::string>{}).has_value());
+  EXPECT_FALSE(kb.BestGrade(std::vector<std::string>{"no_such_key"}).has_value());
   EXPECT_TRUE(kb.RestsOnlyOnUncertain({"jones_2019"}));
   EXPECT_FALSE(kb.RestsOnlyOnUncertain({"jones_2019", "smith_2020"}));
   EXPECT_FALSE(kb.RestsOnlyOnUncertain({}));

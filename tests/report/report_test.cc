@@ -50,7 +50,7 @@ TEST(TraceIdTest, ChangesWithEveryDecisionOfTheTraceAndOnlyThen) {
   const std::string id = TraceId(evaluation, versions);
   EXPECT_EQ(id, TraceId(inference::Evaluation(evaluation), versions));
   std::vector<std::function<void(inference::Trace&)>> changes = {
-      [](inference::Trace& t) { t.rules.front().rule += "x"; },
+      [](inference::Trace& t) { t.rules.front().rule = "another rule"; },
       [](inference::Trace& t) { t.rules.front().fired = !t.rules.front().fired; },
       [](inference::Trace& t) { t.rules.front().strength += 0.001; },
       [](inference::Trace& t) { t.rules.back().order += 1; },
@@ -60,8 +60,8 @@ TEST(TraceIdTest, ChangesWithEveryDecisionOfTheTraceAndOnlyThen) {
       [](inference::Trace& t) { t.stopped = "run limit"; },
       // Moving text between neighbouring fields must not give the same bytes.
       [](inference::Trace& t) {
-        t.stopped = t.rules.front().rule + t.stopped;
-        t.rules.front().rule.clear();
+        t.stopped = std::string(t.rules.front().rule) + t.stopped;
+        t.rules.front().rule = {};
       },
   };
   for (size_t i = 0; i < changes.size(); ++i) {
