@@ -66,7 +66,8 @@ Result<std::string> ReadFileToString(const std::string& path, size_t max_bytes =
 // A whole file mapped read-only, for reading a large file in place: its pages come from the page
 // cache, mapped at once, with no copy and no fresh memory to fault in (a snapshot image is 1.5 MB,
 // read by every process). Errors as ReadFileToString's; a file that cannot be mapped (a pipe, a
-// device) is read into memory instead.
+// device) is read into memory instead. For files replaced by rename, never truncated in place (as
+// snapshot images are): reading a mapping past a file's new end raises SIGBUS.
 class MappedFile {
  public:
   MappedFile() = default;
