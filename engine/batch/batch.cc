@@ -268,7 +268,7 @@ Result<Summary> Run(const pipeline::Pipeline& pipeline, CaseReader& input, const
   const int64_t window = options.window > 0 ? options.window : 64 * jobs;
   // Four chunks per worker in flight: enough to keep every worker busy while the results wait
   // their turn.
-  const int64_t chunk_size = std::max<int64_t>(1, window / (4 * jobs));
+  const int64_t chunk_size = std::max<int64_t>(1, window / (4 * static_cast<int64_t>(jobs)));
   Summary summary;
   std::optional<Saver> saver;
   if (options.store) saver.emplace(pipeline, options);

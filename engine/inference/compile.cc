@@ -33,7 +33,7 @@ CompiledRule CompileRule(const rules::Rule& rule, CompiledRules& compiled) {
   CompiledRule compiled_rule{&rule, static_cast<int>(compiled.nodes.size()), false, 0, {}};
   compiled.nodes.emplace_back();
   compiled.CompileCondition(rule.when, compiled_rule.root);
-  for (size_t i = static_cast<size_t>(compiled_rule.root); i < compiled.nodes.size(); ++i)
+  for (auto i = static_cast<size_t>(compiled_rule.root); i < compiled.nodes.size(); ++i)
     compiled_rule.leaves += compiled.nodes[i].op == rules::Condition::Op::kTest;
   for (const auto& action : rule.actions) {
     int symbol = -1;

@@ -52,7 +52,7 @@ uint64_t Hash(std::string_view bytes, uint64_t seed) {
                        seed ^ 0x27d4eb2f165667c5ULL};
   size_t i = 0;
   for (; i + 32 <= bytes.size(); i += 32)
-    for (int lane = 0; lane < 4; ++lane) lanes[lane] = step(lanes[lane], bytes.data() + i + 8 * lane);
+    for (size_t lane = 0; lane < 4; ++lane) lanes[lane] = step(lanes[lane], bytes.data() + i + 8 * lane);
   uint64_t h = Mix(Mix(Mix(lanes[0]) ^ lanes[1]) ^ lanes[2]) ^ lanes[3];
   for (; i + 8 <= bytes.size(); i += 8) h = step(h, bytes.data() + i);
   uint64_t tail = 0;
