@@ -606,6 +606,7 @@ class TraceHasher {
     if (sizeof buffer_ - used_ < size) Flush();
   }
   void Append(const char* data, size_t size) {
+    if (size == 0) return;  // an empty view may have no data pointer at all (memcpy's must not be null)
     Reserve(size);
     if (size > sizeof buffer_) {
       sha_.Update({data, size});
