@@ -271,8 +271,7 @@ std::vector<std::string> KnowledgeBase::Ids() const {
 
 std::vector<std::string> KnowledgeBase::IdsOfKind(NodeKind kind) const {
   std::vector<std::string> ids;
-  for (const auto& node : nodes_)
-    if (node.kind == kind) ids.push_back(node.id);
+  for (const Node* node : NodesOfKind(kind)) ids.push_back(node->id);
   return ids;
 }
 
