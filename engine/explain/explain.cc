@@ -496,82 +496,90 @@ bool WasConcluded(const Evaluation& evaluation, ConclusionKind kind, const std::
   return kind == ConclusionKind::kAlert && FindAlert(evaluation, id) != nullptr;
 }
 
-// What DecidingInputs reads of a candidate rule's trace (rule, certainty, truth, closeness, the
-// unknown tests); with `details`, also the tests that held and failed.
-WhyNotRule CandidateFrom(const rules::Rule& rule, const std::string& id, const RuleTrace& trace,
-                         bool details = false) {
+// A rule that concludes `id` and did not fire, from its trace: how close it came and what it lacked.
+WhyNotRule CandidateFrom(const rules::Rule& rule, const std::string& id, const RuleTrace& trace) {
   WhyNotRule candidate;
   candidate.rule = rule.id;
   candidate.certainty = ActionCertainty(rule, id);
   candidate.truth = trace.truth;
   candidate.closeness = trace.Closeness();
   for (const auto& test : trace.tests) {
-    if (details && test.truth == Truth::kTrue) candidate.held.push_back(test);
-    if (details && test.truth == Truth::kFalse) candidate.failed.push_back(test);
+    if (test.truth == Truth::kTrue) candidate.held.push_back(test);
+    if (test.truth == Truth::kFalse) candidate.failed.push_back(test);
     if (test.truth == Truth::kUnknown) candidate.unknown.push_back(test);
   }
   return candidate;
 }
 
+// What DecidingInputs reads of a rule whose condition is still unknown (only data can decide
+// such a rule): what it would give `id`, how close it came, the inputs of its unknown tests.
+struct Undecided {
+  std::string_view rule;
+  double certainty = 0;
+  double closeness = 0;
+  std::vector<std::string_view> inputs;  // sorted, each once
+};
+
+Undecided UndecidedFrom(std::string_view rule, double certainty, double closeness, const std::vector<TestTrace>& tests) {
+  Undecided out{rule, certainty, closeness, {}};
+  for (const auto& test : tests)
+    if (test.truth == Truth::kUnknown && !test.input.empty()) out.inputs.push_back(test.input);
+  std::sort(out.inputs.begin(), out.inputs.end());
+  out.inputs.erase(std::unique(out.inputs.begin(), out.inputs.end()), out.inputs.end());
+  return out;
+}
+
 // Closest first, then by rule id (DecidingInputs combines them in this order).
-void SortCandidates(std::vector<WhyNotRule>& candidates) {
-  std::sort(candidates.begin(), candidates.end(), [](const WhyNotRule& a, const WhyNotRule& b) {
+template <typename Candidate>
+void SortCandidates(std::vector<Candidate>& candidates) {
+  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
     if (a.closeness != b.closeness) return a.closeness > b.closeness;
     return a.rule < b.rule;
   });
 }
 
-// A rule that concludes `id` but did not fire: how close it came and what it lacked. Without
-// `details`, only what DecidingInputs reads (rule, certainty, truth, closeness, unknown tests).
+// A rule that concludes `id` but did not fire: how close it came, what it lacked, what it cites.
 WhyNotRule Candidate(const inference::Engine& engine, const casefile::Case& c, const Evaluation& evaluation,
-                     const inference::FluxValues& flux, const rules::Rule& rule, const std::string& id,
-                     bool details) {
-  WhyNotRule candidate = CandidateFrom(rule, id, engine.ExplainRule(rule, c, flux, evaluation), details);
-  if (details) {
-    candidate.title = rule.title;
-    candidate.file = rule.at.file;
-    candidate.line = rule.at.line;
-    candidate.citations = FormatCitations(engine.knowledge(), rule.citations);
-    candidate.citation_keys = rule.citations;
-    candidate.grade = GradeOf(engine.knowledge(), rule.citations);
-  }
+                     const inference::FluxValues& flux, const rules::Rule& rule, const std::string& id) {
+  WhyNotRule candidate = CandidateFrom(rule, id, engine.ExplainRule(rule, c, flux, evaluation));
+  candidate.title = rule.title;
+  candidate.file = rule.at.file;
+  candidate.line = rule.at.line;
+  candidate.citations = FormatCitations(engine.knowledge(), rule.citations);
+  candidate.citation_keys = rule.citations;
+  candidate.grade = GradeOf(engine.knowledge(), rule.citations);
   return candidate;
 }
 
 // The rules that conclude `id`: those that fired into `fired`, the others as candidates, closest
 // first, then by rule id (DecidingInputs combines them in this order).
 void Candidates(const inference::Engine& engine, const casefile::Case& c, const Evaluation& evaluation,
-                const inference::FluxValues& flux, const std::string& id, bool details,
-                std::vector<std::string>& fired, std::vector<WhyNotRule>& candidates) {
+                const inference::FluxValues& flux, const std::string& id, std::vector<std::string>& fired,
+                std::vector<WhyNotRule>& candidates) {
   for (const rules::Rule* rule : engine.RulesConcluding(id)) {
     if (OnlyOpposes(*rule, id)) continue;
     const RuleTrace* trace = FindTrace(evaluation, rule->id);
     if (trace && trace->fired) fired.push_back(rule->id);
-    else candidates.push_back(Candidate(engine, c, evaluation, flux, *rule, id, details));
+    else candidates.push_back(Candidate(engine, c, evaluation, flux, *rule, id));
   }
   SortCandidates(candidates);
 }
 
-// The unmeasured inputs that would decide the candidates (only a rule whose condition is still
-// unknown can be decided by the data it lacks), deciding the most rules first. `combined`: the
-// conclusion's certainty nets evidence against; otherwise it is the support alone.
-std::vector<DecidingInput> DecidingInputs(const std::vector<WhyNotRule>& candidates, const Standing& evidence,
+// The unmeasured inputs that would decide the undecided rules (closest first), deciding the most
+// rules first. `combined`: the conclusion's certainty nets evidence against; otherwise it is the
+// support alone.
+std::vector<DecidingInput> DecidingInputs(const std::vector<Undecided>& undecided, const Standing& evidence,
                                           bool combined) {
-  std::map<std::string, std::vector<const WhyNotRule*>> by_input;
-  for (const auto& rule : candidates) {
-    if (rule.truth != Truth::kUnknown) continue;
-    std::set<std::string> inputs;
-    for (const auto& test : rule.unknown)
-      if (!test.input.empty()) inputs.insert(test.input);
-    for (const auto& input : inputs) by_input[input].push_back(&rule);
-  }
+  std::map<std::string_view, std::vector<const Undecided*>> by_input;
+  for (const auto& rule : undecided)
+    for (std::string_view input : rule.inputs) by_input[input].push_back(&rule);
   std::vector<DecidingInput> out;
   for (const auto& [input, rules] : by_input) {
     DecidingInput deciding;
     deciding.input = input;
     double added = evidence.support;
-    for (const WhyNotRule* rule : rules) {
-      deciding.rules.push_back(rule->rule);
+    for (const Undecided* rule : rules) {
+      deciding.rules.emplace_back(rule->rule);
       added = inference::CombineSameSign(added, rule->certainty);
     }
     std::sort(deciding.rules.begin(), deciding.rules.end());
@@ -700,7 +708,7 @@ std::vector<Evidence> EvidenceOf(const inference::Engine& engine, const Evaluati
       auto [kind, id] = TestSubject(*leaves[i]);
       evidence.kind = kind;
       evidence.id = id;
-    } else if (auto colon = test.input.find(':'); colon != std::string::npos) {
+    } else if (auto colon = test.input.find(':'); colon != std::string_view::npos) {
       evidence.kind = test.input.substr(0, colon);
       evidence.id = test.input.substr(colon + 1);
     } else {
@@ -862,8 +870,12 @@ Result<WhyNotExplanation> WhyNot(const inference::Engine& engine, const casefile
   out.id = id;
   out.kind = subject.name;
   Standing evidence = WhereItStands(evaluation, subject.kind, id, out);
-  Candidates(engine, c, evaluation, flux, id, /*details=*/true, out.fired, out.rules);
-  out.inputs = DecidingInputs(out.rules, evidence, subject.kind && HasCertainty(*subject.kind));
+  Candidates(engine, c, evaluation, flux, id, out.fired, out.rules);
+  std::vector<Undecided> undecided;
+  for (const WhyNotRule& rule : out.rules) {
+    if (rule.truth == Truth::kUnknown) undecided.push_back(UndecidedFrom(rule.rule, rule.certainty, rule.closeness, rule.unknown));
+  }
+  out.inputs = DecidingInputs(undecided, evidence, subject.kind && HasCertainty(*subject.kind));
   return out;
 }
 
@@ -891,7 +903,8 @@ std::vector<Result<Deciding>> WhatWouldDecideEach(const inference::Engine& engin
       if (explained.try_emplace(rule, to_explain.size()).second) to_explain.push_back(rule);
     }
   }
-  std::vector<RuleTrace> traces = engine.ExplainRules(to_explain, c, flux, evaluation);
+  std::vector<RuleTrace> traces =
+      engine.ExplainRules(to_explain, c, flux, evaluation, inference::Engine::ExplainDetail::kUnknownInputs);
   std::vector<Result<Deciding>> out;
   out.reserve(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
@@ -903,12 +916,15 @@ std::vector<Result<Deciding>> WhatWouldDecideEach(const inference::Engine& engin
     }
     WhyNotExplanation standing;
     Standing evidence = WhereItStands(evaluation, subject.kind, id, standing);
-    std::vector<WhyNotRule> candidates;
-    for (const rules::Rule* rule : candidates_of[i])
-      candidates.push_back(CandidateFrom(*rule, id, traces[explained.at(rule)]));
-    SortCandidates(candidates);
+    std::vector<Undecided> undecided;
+    for (const rules::Rule* rule : candidates_of[i]) {
+      const RuleTrace& trace = traces[explained.at(rule)];
+      if (trace.truth == Truth::kUnknown)
+        undecided.push_back(UndecidedFrom(rule->id, ActionCertainty(*rule, id), trace.Closeness(), trace.tests));
+    }
+    SortCandidates(undecided);
     out.emplace_back(Deciding{standing.certainty,
-                              DecidingInputs(candidates, evidence, subject.kind && HasCertainty(*subject.kind))});
+                              DecidingInputs(undecided, evidence, subject.kind && HasCertainty(*subject.kind))});
   }
   return out;
 }

@@ -169,6 +169,20 @@ const char* FamilyPrefix(Family family) {
   return kPrefixes[family];
 }
 
+std::string InputOf(const Test& test) {
+  switch (test.kind) {
+    case TestKind::kQuestionnaireItem: return "questionnaire:" + test.id + ".item" + std::to_string(test.item);
+    case TestKind::kSupplementCurrent: return "current:" + test.id;
+    case TestKind::kSex: return "patient:sex";
+    case TestKind::kAge: return "patient:age";
+    case TestKind::kPregnant: return "patient:pregnant";
+    case TestKind::kLactating: return "patient:lactating";
+    case TestKind::kMenopausalStatus: return "patient:menopausal_status";
+    case TestKind::kDataQuality: return "data_quality";
+    default: return std::string(FamilyPrefix(FamilyOf(test.kind))) + ":" + test.id;
+  }
+}
+
 // Eight bytes at a time, multiply-xorshift mixed: ids are short, and the table masks the low bits.
 uint64_t SymbolIndex::Hash(Family family, std::string_view id) {
   constexpr uint64_t kMultiplier = 0x9E3779B97F4A7C15ull;
@@ -251,6 +265,7 @@ void CompiledRules::CompileCondition(const Condition& condition, int index) {
     node.has_compare = test.has_compare;
     node.number = test.number;
     node.test = &test;
+    node.input = inputs.emplace_back(InputOf(test));
     if (test.kind == TestKind::kLabStatus) node.lab_check = LabCheckOf(test.text);
     Family family = FamilyOf(test.kind);
     if (family != kFamilyCount) node.symbol = Intern(family, test.id);

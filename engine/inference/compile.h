@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -59,6 +60,9 @@ class SymbolIndex {
 Family FamilyOf(rules::TestKind kind);
 // "symptom", "lab", ...: the prefix of a test's input ("lab:ferritin").
 const char* FamilyPrefix(Family family);
+// The datum a test reads, as traces and next-best-data name it: "lab:ferritin",
+// "questionnaire:phq9.item9", "current:vitamin_b6", "patient:age", "data_quality".
+std::string InputOf(const rules::Test& test);
 
 // Lab statuses a rule may test, decoded once at compile time rather than compared as text.
 enum class LabCheck {
@@ -76,6 +80,9 @@ struct CompiledNode {
   int symbol = -1;  // the datum or conclusion the test reads; -1: patient fields, data quality
   double number = 0;
   const rules::Test* test = nullptr;  // the whole test: text fields and the source for traces
+  // The datum it reads as a trace names it ("lab:ferritin", "patient:age"), made once at compile
+  // time (CompiledRules::inputs) rather than per traced test.
+  std::string_view input;
   // Connectives: the children are nodes [first_child, first_child + child_count).
   int first_child = 0;
   int child_count = 0;
@@ -117,6 +124,7 @@ struct CompiledRules {
   std::vector<std::pair<Family, std::string>> symbol_names;
   std::vector<CompiledRule> rules;
   std::vector<CompiledNode> nodes;  // every rule's condition, each node's children side by side
+  std::deque<std::string> inputs;   // the texts CompiledNode::input views (a deque: they never move)
   // Every symbol's wake list, one after another, in runs of one filter: symbol s owns the groups
   // [group_begin[s], group_begin[s + 1]), and they own consecutive ranges of `wakers`.
   std::vector<Waker> wakers;

@@ -251,7 +251,7 @@ void Run::SuggestStrategy(const std::string& id, const std::vector<std::string>&
 // The measured values (labs, derived indices) that held in the firing rule: they confirm a driver.
 void Run::NoteMeasured(int symbol) {
   for (const auto& test : tests_)
-    if (test.reads_value && test.truth == Truth::kTrue) AppendUnique(measured_[symbol], test.input);
+    if (test.reads_value && test.truth == Truth::kTrue) AppendUnique(measured_[symbol], std::string(test.input));
 }
 
 // An alert from a rule; its `because` is the case data of the rule's tests that held.
@@ -259,7 +259,7 @@ void Run::RaiseAlert(const rules::Action& action, int symbol, const rules::Rule&
   AddEvidence(symbol, 1, true, rule.id, false);
   std::vector<std::string> because;
   for (const auto& test : tests_)
-    if (test.truth == Truth::kTrue && !test.input.empty()) because.push_back(test.input);
+    if (test.truth == Truth::kTrue && !test.input.empty()) because.emplace_back(test.input);
   alerts_.Raise(action.id, Parse<AlertSeverity>(action.severity), because, rule.citations, rule.id, action.message);
 }
 
@@ -391,7 +391,8 @@ RuleTrace Engine::ExplainRule(const rules::Rule& rule, const casefile::Case& c, 
 }
 
 std::vector<RuleTrace> Engine::ExplainRules(const std::vector<const rules::Rule*>& rules, const casefile::Case& c,
-                                            const FluxValues& flux, const Evaluation& evaluation) const {
+                                            const FluxValues& flux, const Evaluation& evaluation,
+                                            ExplainDetail detail) const {
   const CompiledRules& compiled = *compiled_;
   // The calling thread's working memory, a new generation of it: case data plus the conclusions
   // of the finished evaluation (no evaluation runs on this thread meanwhile), loaded once for all.
@@ -399,7 +400,8 @@ std::vector<RuleTrace> Engine::ExplainRules(const std::vector<const rules::Rule*
   const uint32_t generation = BeginEvaluation(compiled, scratch);
   LoadWorkingMemory(c, flux, compiled, scratch->slots, generation, scratch->present);
   LoadConclusions(evaluation, compiled, scratch->slots, generation);
-  Evaluator evaluator(c, flux, scratch->slots, generation, compiled.nodes);
+  const bool full = detail == ExplainDetail::kFull;
+  Evaluator evaluator(c, flux, scratch->slots, generation, compiled.nodes, /*record_actual=*/full);
   std::unordered_map<std::string_view, const RuleTrace*> fired;  // rule id -> its firing
   for (const auto& considered : evaluation.trace.rules)
     if (considered.fired) fired[considered.rule] = &considered;
@@ -412,9 +414,13 @@ std::vector<RuleTrace> Engine::ExplainRules(const std::vector<const rules::Rule*
     RuleTrace& trace = out.emplace_back(StartRuleTrace(*rule));
     if (!all.empty() && !before(rule, all.data()) && before(rule, all.data() + all.size())) {
       const CompiledRule& compiled_rule = compiled.rules[static_cast<size_t>(rule - all.data())];
-      trace.tests.reserve(static_cast<size_t>(compiled_rule.leaves));
       double strength = 1;
-      trace.truth = evaluator.Evaluate(compiled_rule.root, &strength, &trace.tests);
+      // The same truth and strength traced or not: an untraced `and` only stops at the first false.
+      trace.truth = full ? Truth::kUnknown : evaluator.Evaluate(compiled_rule.root, &strength, nullptr);
+      if (full || trace.truth == Truth::kUnknown) {
+        trace.tests.reserve(static_cast<size_t>(compiled_rule.leaves));
+        trace.truth = evaluator.Evaluate(compiled_rule.root, &strength, &trace.tests);
+      }
       trace.strength = trace.truth == Truth::kTrue ? strength : 0;
     }
     if (auto it = fired.find(rule->id); it != fired.end()) {

@@ -13,14 +13,11 @@ namespace {
 using rules::TestKind;
 using Op = rules::Condition::Op;
 
-// Records what a test read, only when tracing: building these strings is most of the cost of a
+// Records what a test found (its input, CompiledNode::input, is set by Evaluate), only when tracing: building these strings is most of the cost of a
 // test, so an untraced evaluation must not pay for them.
-#define NFLUX_NOTE(input_text, actual_text) \
-  do {                                       \
-    if (trace) {                             \
-      trace->input = (input_text);           \
-      trace->actual = (actual_text);         \
-    }                                        \
+#define NFLUX_NOTE(actual_text)                                     \
+  do {                                                              \
+    if (trace && record_actual_) trace->actual = (actual_text);     \
   } while (false)
 
 Truth FromBool(bool value) { return value ? Truth::kTrue : Truth::kFalse; }
@@ -110,6 +107,7 @@ Truth Evaluator::Evaluate(int index, double* strength, std::vector<TestTrace>* t
     case Op::kTest: {
       if (!trace) return EvaluateTest(node, strength, nullptr);
       TestTrace leaf;
+      leaf.input = node.input;
       leaf.truth = EvaluateTest(node, strength, &leaf);
       leaf.source = node.test->source;
       leaf.strength = *strength;
@@ -232,9 +230,9 @@ Truth Evaluator::EvaluateTest(const CompiledNode& node, double* strength, TestTr
 
 Truth Evaluator::SymptomTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const {
   const std::string& id = node.test->id;
-  if (!slot) { NFLUX_NOTE("symptom:" + id, id + " not entered"); return Truth::kUnknown; }
+  if (!slot) { NFLUX_NOTE(id + " not entered"); return Truth::kUnknown; }
   double v = slot->value;
-  NFLUX_NOTE("symptom:" + id, id + " " + FormatNumber(v) + "/3");
+  NFLUX_NOTE(id + " " + FormatNumber(v) + "/3");
   if (node.kind == TestKind::kSymptomPresent) return FromBool(v >= 1);
   if (node.kind == TestKind::kSymptomAbsent) return FromBool(v == 0);
   return FromBool(rules::Holds(v, node.compare, node.number));
@@ -243,12 +241,17 @@ Truth Evaluator::SymptomTest(const CompiledNode& node, const Slot* slot, TestTra
 Truth Evaluator::QuestionnaireTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const {
   const std::string& id = node.test->id;
   const auto* q = slot ? static_cast<const casefile::QuestionnaireResult*>(slot->data) : nullptr;
-  if (!q) { NFLUX_NOTE("questionnaire:" + id, id + " not given"); return Truth::kUnknown; }
+  if (!q) {
+    // An item of a questionnaire not given: what would decide it is the questionnaire.
+    if (trace && node.kind == TestKind::kQuestionnaireItem) trace->input = node.input.substr(0, node.input.rfind(".item"));
+    NFLUX_NOTE(id + " not given");
+    return Truth::kUnknown;
+  }
   if (node.kind == TestKind::kQuestionnaireItem) return QuestionnaireItemTest(node, *q, trace);
   if (node.kind == TestKind::kQuestionnairePositive || node.kind == TestKind::kQuestionnaireNegative)
     return QuestionnaireResultTest(node, *q, trace);
-  if (!q->total) { NFLUX_NOTE("questionnaire:" + id, id + " total not given"); return Truth::kUnknown; }
-  NFLUX_NOTE("questionnaire:" + id,
+  if (!q->total) { NFLUX_NOTE(id + " total not given"); return Truth::kUnknown; }
+  NFLUX_NOTE(
              id + " total " + std::to_string(*q->total) + (q->band.empty() ? "" : " (" + q->band + ")"));
   if (node.kind == TestKind::kQuestionnaireBand) return FromBool(q->band == node.test->text);
   return FromBool(rules::Holds(*q->total, node.compare, node.number));
@@ -258,10 +261,9 @@ Truth Evaluator::QuestionnaireItemTest(const CompiledNode& node, const casefile:
                                        TestTrace* trace) const {
   const rules::Test& test = *node.test;
   auto answer = q.Item(test.item);
-  auto input = [&] { return "questionnaire:" + test.id + ".item" + std::to_string(test.item); };
   auto item = [&] { return test.id + " item " + std::to_string(test.item); };
-  if (!answer) { NFLUX_NOTE(input(), item() + " not given"); return Truth::kUnknown; }
-  NFLUX_NOTE(input(), item() + " = " + std::to_string(*answer));
+  if (!answer) { NFLUX_NOTE(item() + " not given"); return Truth::kUnknown; }
+  NFLUX_NOTE(item() + " = " + std::to_string(*answer));
   return FromBool(rules::Holds(*answer, node.compare, node.number));
 }
 
@@ -270,8 +272,8 @@ Truth Evaluator::QuestionnaireResultTest(const CompiledNode& node, const casefil
   const std::string& id = node.test->id;
   std::optional<bool> positive = q.positive;
   if (!positive && !q.result.empty()) positive = q.result == "positive";
-  if (!positive) { NFLUX_NOTE("questionnaire:" + id, id + " has no result"); return Truth::kUnknown; }
-  NFLUX_NOTE("questionnaire:" + id, id + (*positive ? " positive" : " negative"));
+  if (!positive) { NFLUX_NOTE(id + " has no result"); return Truth::kUnknown; }
+  NFLUX_NOTE(id + (*positive ? " positive" : " negative"));
   return FromBool(*positive == (node.kind == TestKind::kQuestionnairePositive));
 }
 
@@ -279,11 +281,11 @@ Truth Evaluator::LabTest(const CompiledNode& node, const Slot* slot, TestTrace* 
   const std::string& id = node.test->id;
   const auto* lab = slot ? static_cast<const casefile::LabResult*>(slot->data) : nullptr;
   if (node.kind == TestKind::kLabMeasured || node.kind == TestKind::kLabMissing) {
-    NFLUX_NOTE("lab:" + id, lab ? id + " measured" : id + " not measured");
+    NFLUX_NOTE(lab ? id + " measured" : id + " not measured");
     return FromBool((lab != nullptr) == (node.kind == TestKind::kLabMeasured));
   }
-  if (!lab) { NFLUX_NOTE("lab:" + id, id + " not measured"); return Truth::kUnknown; }
-  NFLUX_NOTE("lab:" + id, LabText(id, *lab));
+  if (!lab) { NFLUX_NOTE(id + " not measured"); return Truth::kUnknown; }
+  NFLUX_NOTE(LabText(id, *lab));
   if (node.kind == TestKind::kLabValue) return FromBool(rules::Holds(*lab->value, node.compare, node.number));
   return LabStatusTruth(*lab, node.lab_check);
 }
@@ -291,71 +293,69 @@ Truth Evaluator::LabTest(const CompiledNode& node, const Slot* slot, TestTrace* 
 Truth Evaluator::DerivedTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const {
   const std::string& id = node.test->id;
   const auto* derived = slot ? static_cast<const casefile::DerivedIndex*>(slot->data) : nullptr;
-  if (!derived) { NFLUX_NOTE("derived:" + id, id + " not computable (inputs missing)"); return Truth::kUnknown; }
-  NFLUX_NOTE("derived:" + id, id + " " + FormatNumber(derived->value, 3) + " (" + derived->status + ")");
+  if (!derived) { NFLUX_NOTE(id + " not computable (inputs missing)"); return Truth::kUnknown; }
+  NFLUX_NOTE(id + " " + FormatNumber(derived->value, 3) + " (" + derived->status + ")");
   if (node.kind == TestKind::kDerivedStatus) return FromBool(derived->status == node.test->text);
   return FromBool(rules::Holds(derived->value, node.compare, node.number));
 }
 
 Truth Evaluator::FluxTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const {
   const std::string& id = node.test->id;
-  if (!slot) { NFLUX_NOTE("flux:" + id, id + " has no flux value"); return Truth::kUnknown; }
+  if (!slot) { NFLUX_NOTE(id + " has no flux value"); return Truth::kUnknown; }
   auto assumed = flux_.assumed.find(id);
   bool is_assumed = assumed != flux_.assumed.end() && assumed->second;
-  NFLUX_NOTE("flux:" + id, id + " " + FormatNumber(slot->value, 3) + (is_assumed ? " (rests on assumptions)" : ""));
+  NFLUX_NOTE(id + " " + FormatNumber(slot->value, 3) + (is_assumed ? " (rests on assumptions)" : ""));
   if (node.kind == TestKind::kFluxAssumed) return FromBool(is_assumed);
   return FromBool(rules::Holds(slot->value, node.compare, node.number));
 }
 
 Truth Evaluator::MedicationTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const {
   const std::string& id = node.test->id;
-  auto input = [&] { return std::string(node.kind == TestKind::kMedication ? "medication:" : "medication_class:") + id; };
-  if (slot) { NFLUX_NOTE(input(), "takes " + id); return Truth::kTrue; }
-  if (!case_.medications_given) { NFLUX_NOTE(input(), "no medication list"); return Truth::kUnknown; }
-  NFLUX_NOTE(input(), id + " not in the medication list");
+  if (slot) { NFLUX_NOTE("takes " + id); return Truth::kTrue; }
+  if (!case_.medications_given) { NFLUX_NOTE("no medication list"); return Truth::kUnknown; }
+  NFLUX_NOTE(id + " not in the medication list");
   return Truth::kFalse;
 }
 
 Truth Evaluator::ConditionTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const {
   const std::string& id = node.test->id;
-  if (slot) { NFLUX_NOTE("condition:" + id, "has " + id); return Truth::kTrue; }
-  if (id == "pregnancy" && case_.patient.pregnant.value_or(false)) { NFLUX_NOTE("condition:" + id, "pregnant"); return Truth::kTrue; }
-  if (!case_.conditions_given) { NFLUX_NOTE("condition:" + id, "no condition list"); return Truth::kUnknown; }
-  NFLUX_NOTE("condition:" + id, id + " not in the condition list");
+  if (slot) { NFLUX_NOTE("has " + id); return Truth::kTrue; }
+  if (id == "pregnancy" && case_.patient.pregnant.value_or(false)) { NFLUX_NOTE("pregnant"); return Truth::kTrue; }
+  if (!case_.conditions_given) { NFLUX_NOTE("no condition list"); return Truth::kUnknown; }
+  NFLUX_NOTE(id + " not in the condition list");
   return Truth::kFalse;
 }
 
 Truth Evaluator::SupplementTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const {
   const std::string& id = node.test->id;
   bool current = node.kind == TestKind::kSupplementCurrent;
-  auto input = [&] { return std::string(current ? "current:" : "requested:") + id; };
-  if (slot) { NFLUX_NOTE(input(), std::string(current ? "takes " : "requests ") + id); return Truth::kTrue; }
-  if (!case_.supplements_given) { NFLUX_NOTE(input(), "no supplements section"); return Truth::kUnknown; }
-  NFLUX_NOTE(input(), id + (current ? " not taken" : " not requested"));
+  if (slot) { NFLUX_NOTE(std::string(current ? "takes " : "requests ") + id); return Truth::kTrue; }
+  if (!case_.supplements_given) { NFLUX_NOTE("no supplements section"); return Truth::kUnknown; }
+  NFLUX_NOTE(id + (current ? " not taken" : " not requested"));
   return Truth::kFalse;
 }
 
 Truth Evaluator::LifestyleTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const {
   const std::string& id = node.test->id;
   const auto* value = slot ? static_cast<const casefile::LifestyleValue*>(slot->data) : nullptr;
-  if (!value || !value->used) { NFLUX_NOTE("lifestyle:" + id, id + " not given"); return Truth::kUnknown; }
+  if (!value || !value->used) { NFLUX_NOTE(id + " not given"); return Truth::kUnknown; }
   if (node.kind == TestKind::kLifestyleCompare) {
-    if (!value->number) { NFLUX_NOTE("lifestyle:" + id, id + " not a number"); return Truth::kUnknown; }
-    NFLUX_NOTE("lifestyle:" + id, id + " " + FormatNumber(*value->number));
+    if (!value->number) { NFLUX_NOTE(id + " not a number"); return Truth::kUnknown; }
+    NFLUX_NOTE(id + " " + FormatNumber(*value->number));
     return FromBool(rules::Holds(*value->number, node.compare, node.number));
   }
   if (value->boolean) {
-    NFLUX_NOTE("lifestyle:" + id, id + (*value->boolean ? " true" : " false"));
+    NFLUX_NOTE(id + (*value->boolean ? " true" : " false"));
     return FromBool((*value->boolean ? "true" : "false") == node.test->text);
   }
-  NFLUX_NOTE("lifestyle:" + id, id + " " + value->text);
+  NFLUX_NOTE(id + " " + value->text);
   return FromBool(value->text == node.test->text);
 }
 
 Truth Evaluator::StressorTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const {
   const std::string& id = node.test->id;
-  if (!slot) { NFLUX_NOTE("stressor:" + id, id + " not given"); return Truth::kUnknown; }
-  NFLUX_NOTE("stressor:" + id, id + " " + FormatNumber(slot->value) + "/3");
+  if (!slot) { NFLUX_NOTE(id + " not given"); return Truth::kUnknown; }
+  NFLUX_NOTE(id + " " + FormatNumber(slot->value) + "/3");
   return FromBool(rules::Holds(slot->value, node.compare, node.number));
 }
 
@@ -364,11 +364,9 @@ Truth Evaluator::StressorTest(const CompiledNode& node, const Slot* slot, TestTr
 Truth Evaluator::ConclusionTest(const CompiledNode& node, const Slot* slot, double* strength,
                                 TestTrace* trace) const {
   const std::string& id = node.test->id;
-  const char* prefix = FamilyPrefix(FamilyOf(node.kind));
   double certainty = slot ? CalibratedCertainty(*slot, FamilyOf(node.kind)) : 0;
-  auto input = [&] { return std::string(prefix) + ":" + id; };
-  if (certainty <= 0) { NFLUX_NOTE(input(), id + " not concluded"); return Truth::kFalse; }
-  NFLUX_NOTE(input(), id + " concluded (" + FormatNumber(certainty, 3) + ")");
+  if (certainty <= 0) { NFLUX_NOTE(id + " not concluded"); return Truth::kFalse; }
+  NFLUX_NOTE(id + " concluded (" + FormatNumber(certainty, 3) + ")");
   *strength = certainty;
   if (node.has_compare) return FromBool(rules::Holds(certainty, node.compare, node.number));
   if (FamilyOf(node.kind) == kDeficit && certainty < kPossibleDeficit) return Truth::kFalse;
@@ -381,22 +379,22 @@ Truth Evaluator::PatientTest(const CompiledNode& node, TestTrace* trace) const {
   const casefile::PatientInfo& patient = case_.patient;
   switch (node.kind) {
     case TestKind::kSex:
-      NFLUX_NOTE("patient:sex", std::string(Name(patient.sex)));
+      NFLUX_NOTE(std::string(Name(patient.sex)));
       return FromBool(Parse<Sex>(test.text) == patient.sex);
     case TestKind::kAge:
       if (!patient.Age()) {
-        NFLUX_NOTE("patient:age", "age not known (an impossible age was excluded)");
+        NFLUX_NOTE("age not known (an impossible age was excluded)");
         return Truth::kUnknown;
       }
-      NFLUX_NOTE("patient:age", "age " + FormatNumber(*patient.Age()));
+      NFLUX_NOTE("age " + FormatNumber(*patient.Age()));
       return FromBool(rules::Holds(*patient.Age(), node.compare, node.number));
     case TestKind::kPregnant:
     case TestKind::kLactating:
       return PregnantOrLactatingTest(node, trace);
     case TestKind::kMenopausalStatus: {
       const auto& status = patient.menopausal_status;
-      if (!status) { NFLUX_NOTE("patient:menopausal_status", "menopausal status not stated"); return Truth::kUnknown; }
-      NFLUX_NOTE("patient:menopausal_status", *status);
+      if (!status) { NFLUX_NOTE("menopausal status not stated"); return Truth::kUnknown; }
+      NFLUX_NOTE(*status);
       return FromBool(*status == test.text);
     }
     default:
@@ -407,10 +405,9 @@ Truth Evaluator::PatientTest(const CompiledNode& node, TestTrace* trace) const {
 Truth Evaluator::PregnantOrLactatingTest(const CompiledNode& node, TestTrace* trace) const {
   bool pregnant = node.kind == TestKind::kPregnant;
   const auto& value = pregnant ? case_.patient.pregnant : case_.patient.lactating;
-  auto input = [&] { return std::string(pregnant ? "patient:pregnant" : "patient:lactating"); };
-  if (case_.patient.sex == Sex::kMale) { NFLUX_NOTE(input(), "male"); return Truth::kFalse; }
-  if (!value) { NFLUX_NOTE(input(), std::string(pregnant ? "pregnancy" : "lactation") + " not stated"); return Truth::kUnknown; }
-  NFLUX_NOTE(input(), *value ? (pregnant ? "pregnant" : "lactating") : (pregnant ? "not pregnant" : "not lactating"));
+  if (case_.patient.sex == Sex::kMale) { NFLUX_NOTE("male"); return Truth::kFalse; }
+  if (!value) { NFLUX_NOTE(std::string(pregnant ? "pregnancy" : "lactation") + " not stated"); return Truth::kUnknown; }
+  NFLUX_NOTE(*value ? (pregnant ? "pregnant" : "lactating") : (pregnant ? "not pregnant" : "not lactating"));
   return FromBool(*value);
 }
 
@@ -418,7 +415,7 @@ Truth Evaluator::DataQualityTest(const CompiledNode& node, TestTrace* trace) con
   const std::string& text = node.test->text;
   bool error = text == "error";
   bool has = case_.HasDataQuality(error ? casefile::Severity::kError : casefile::Severity::kWarning);
-  NFLUX_NOTE("data_quality", has ? "data-quality " + text + " present" : "no data-quality " + text);
+  NFLUX_NOTE(has ? "data-quality " + text + " present" : "no data-quality " + text);
   return FromBool(has);
 }
 

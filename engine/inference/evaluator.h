@@ -15,9 +15,11 @@ namespace nflux::inference {
 
 class Evaluator {
  public:
+  // `record_actual`: a traced test records what it found (TestTrace::actual); without, only its
+  // truth and input (next-best-data's question needs no more).
   Evaluator(const casefile::Case& c, const FluxValues& flux, const std::vector<Slot>& slots, uint32_t generation,
-            const std::vector<CompiledNode>& nodes)
-      : case_(c), flux_(flux), slots_(slots), generation_(generation), nodes_(nodes) {}
+            const std::vector<CompiledNode>& nodes, bool record_actual = true)
+      : case_(c), flux_(flux), slots_(slots), generation_(generation), nodes_(nodes), record_actual_(record_actual) {}
 
   // The truth of one leaf test alone, untraced: the agenda's filter.
   Truth EvaluateLeaf(const CompiledNode& leaf) const;
@@ -63,6 +65,7 @@ class Evaluator {
   const std::vector<Slot>& slots_;
   uint32_t generation_;
   const std::vector<CompiledNode>& nodes_;
+  bool record_actual_;
 };
 
 }  // namespace nflux::inference

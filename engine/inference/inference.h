@@ -71,7 +71,7 @@ struct TestTrace {
   std::string_view source;  // as written: "lab ferritin < 30 ng/mL" (the rule base's)
   Truth truth = Truth::kUnknown;
   std::string actual;  // "ferritin 18 ng/mL (low)", "not measured", "absent from the medication list"
-  std::string input;   // the datum it reads, for next-best-data: "lab:ferritin", "symptom:low_mood"
+  std::string_view input;  // the datum it reads, for next-best-data: "lab:ferritin", "symptom:low_mood" (the engine's)
   double strength = 1;  // certainty of a tested conclusion; 1 for case data
   bool reads_value = false;  // a lab or derived-index test of a measured value (not `is missing`)
 };
@@ -201,10 +201,16 @@ class Engine {
   RuleTrace ExplainRule(const rules::Rule& rule, const casefile::Case& c, const FluxValues& flux,
                         const Evaluation& evaluation) const;
 
+  // How much of each rule ExplainRules traces. kUnknownInputs, what next_best_data reads: every
+  // rule's truth, and only for a rule whose condition is still unknown its tests' truth and input
+  // (no actual values: `actual` stays empty); the other rules get no tests.
+  enum class ExplainDetail { kFull, kUnknownInputs };
+
   // ExplainRule for each of `rules`, in order, the case loaded into working memory once: for
   // why-not and next_best_data, which ask about many rules of one case.
   std::vector<RuleTrace> ExplainRules(const std::vector<const rules::Rule*>& rules, const casefile::Case& c,
-                                      const FluxValues& flux, const Evaluation& evaluation) const;
+                                      const FluxValues& flux, const Evaluation& evaluation,
+                                      ExplainDetail detail = ExplainDetail::kFull) const;
 
   // Rules with an action that concludes `id` (a deficit, driver, fact, strategy or alert), in
   // rule base order. Indexed on the first call (thread-safe).

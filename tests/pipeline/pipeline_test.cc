@@ -306,6 +306,53 @@ TEST(PipelineEvaluate, PredictedEffectsOnlyForSuggestedStrategies) {
   }
 }
 
+// next_best_data asks ExplainRules for the inputs of the rules still unknown only: on every golden
+// case and every rule, the same truth as the full trace, and for an unknown rule the same tests
+// (truth, input, source) without their actual values; a decided rule gets no tests.
+TEST(PipelineExplain, UnknownInputsAgreeWithTheFullTrace) {
+  using Detail = inference::Engine::ExplainDetail;
+  const Pipeline& pipeline = ShippedPipeline();
+  const inference::Engine& engine = pipeline.engine();
+  std::vector<const rules::Rule*> all;
+  for (const auto& rule : engine.rule_base().rules) all.push_back(&rule);
+  int cases = 0, unknown = 0, decided = 0;
+  for (const auto& entry : fs::directory_iterator(NFLUX_SOURCE_DIR "/rules/tests")) {
+    if (!entry.path().string().ends_with(".case.json")) continue;
+    SCOPED_TRACE(entry.path().filename().string());
+    auto text = ReadFileToString(entry.path().string());
+    ASSERT_OK(text);
+    auto result = pipeline.Evaluate(*text, {});
+    ASSERT_OK(result);
+    ++cases;
+    auto full = engine.ExplainRules(all, result->parsed, result->flux, result->evaluation, Detail::kFull);
+    auto lean = engine.ExplainRules(all, result->parsed, result->flux, result->evaluation, Detail::kUnknownInputs);
+    ASSERT_EQ(full.size(), lean.size());
+    for (size_t i = 0; i < full.size(); ++i) {
+      SCOPED_TRACE(all[i]->id);
+      EXPECT_EQ(full[i].truth, lean[i].truth);
+      EXPECT_EQ(full[i].strength, lean[i].strength);
+      EXPECT_EQ(full[i].fired, lean[i].fired);
+      if (full[i].truth != inference::Truth::kUnknown) {
+        EXPECT_TRUE(lean[i].tests.empty());
+        ++decided;
+        continue;
+      }
+      ++unknown;
+      ASSERT_EQ(full[i].tests.size(), lean[i].tests.size());
+      for (size_t k = 0; k < full[i].tests.size(); ++k) {
+        EXPECT_EQ(full[i].tests[k].truth, lean[i].tests[k].truth);
+        EXPECT_EQ(full[i].tests[k].input, lean[i].tests[k].input);
+        EXPECT_EQ(full[i].tests[k].source, lean[i].tests[k].source);
+        EXPECT_FALSE(full[i].tests[k].actual.empty());
+        EXPECT_TRUE(lean[i].tests[k].actual.empty());
+      }
+    }
+  }
+  EXPECT_GT(cases, 20);
+  EXPECT_GT(unknown, 100);  // both kinds met often enough to mean something
+  EXPECT_GT(decided, 100);
+}
+
 TEST(PipelineEvaluate, ConcurrentEvaluationsAgree) {
   const std::string text = Example("ssri_5htp_request.json");
   auto reference = ShippedPipeline().Evaluate(text, {});
