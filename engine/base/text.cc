@@ -313,8 +313,42 @@ Result<std::vector<std::string>> ListSourceFiles(const std::string& dir, std::st
   return relative;
 }
 
+namespace {
+
+// FormatNumber's common cases without to_chars' precision path (a report and a trace format
+// thousands of numbers): an integer, and a number whose shortest decimal form has at most
+// `significant` digits and a decimal exponent in [-4, significant), where "%.*g" prints exactly
+// those digits (the double is within half an ulp of them, far from any rounding boundary at
+// `significant` <= 15 digits) in positional form. False: take the general path.
+bool FormatShortNumber(double value, int significant, std::string& out) {
+  const double magnitude = std::fabs(value);
+  if (significant < 1 || significant > 15 || !(magnitude >= 1e-4) || magnitude >= 1e15) return false;
+  char buffer[64];
+  if (value == std::trunc(value)) {
+    // %g prints an integer whole below 10^significant; above, FormatNumber's fixed branch does too.
+    char* end = std::to_chars(buffer, buffer + sizeof buffer, static_cast<long long>(value)).ptr;
+    out.assign(buffer, end);
+    return true;
+  }
+  // The shortest positional form: no trailing zeros, so every digit from the first nonzero one
+  // is significant.
+  char* end = std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::fixed).ptr;
+  const char* first = buffer + (value < 0);
+  const char* point = std::find(first, static_cast<const char*>(end), '.');
+  const char* leading = std::find_if(first, static_cast<const char*>(end), [](char c) { return c != '0' && c != '.'; });
+  const int digits = static_cast<int>(end - leading) - (leading < point ? 1 : 0);
+  // The decimal exponent of the first significant digit.
+  const int exponent = leading < point ? static_cast<int>(point - leading) - 1 : -static_cast<int>(leading - point);
+  if (digits > significant || exponent < -4 || exponent >= significant) return false;
+  out.assign(buffer, end);
+  return true;
+}
+
+}  // namespace
+
 std::string FormatNumber(double value, int significant) {
   if (!std::isfinite(value)) return std::isnan(value) ? "nan" : (value > 0 ? "inf" : "-inf");
+  if (std::string shortest; FormatShortNumber(value, significant, shortest)) return shortest;
   // std::to_chars with a precision is specified as printf's "%.*g" / "%.*f", without its locale
   // and format-string parsing (a report formats thousands of numbers).
   char buffer[400];

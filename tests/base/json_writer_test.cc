@@ -4,6 +4,8 @@
 #include "base/json_writer.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <string>
@@ -101,6 +103,50 @@ TEST(FormatNumberTest, Table) {
       {2.675, 3, "2.67"},        {99.95, 3, "100"},     {123456.5, 6, "123456"}, {1e300, 3, "1e+300"},
       {std::numeric_limits<double>::quiet_NaN(), 6, "nan"}, {-std::numeric_limits<double>::infinity(), 6, "-inf"}};
   for (const auto& [value, significant, text] : table) EXPECT_EQ(FormatNumber(value, significant), text) << value;
+}
+
+// FormatNumber as specified: printf's "%.*g"; where that takes an exponent for an ordinary
+// magnitude (1e-4 <= |value| < 1e15), "%.*f" without trailing zeros.
+std::string PrintfFormat(double value, int significant) {
+  char buffer[512];
+  std::snprintf(buffer, sizeof buffer, "%.*g", significant, value);
+  std::string general = buffer;
+  if (general.find('e') == std::string::npos || std::fabs(value) < 1e-4 || std::fabs(value) >= 1e15) return general;
+  std::snprintf(buffer, sizeof buffer, "%.*f", significant, value);
+  std::string text = buffer;
+  if (text.find('.') != std::string::npos) {
+    while (text.back() == '0') text.pop_back();
+    if (text.back() == '.') text.pop_back();
+  }
+  return text;
+}
+
+// FormatNumber takes shortcuts for integers and short decimals: on random values of every shape
+// (short decimals at every scale, integers, values next to a rounding boundary, any bit pattern),
+// it prints what printf does.
+TEST(FormatNumberTest, AgreesWithPrintfOnRandomValues) {
+  std::mt19937_64 random(20261201);
+  std::uniform_int_distribution<int> significant_of(1, 17), exponent_of(-8, 17), digits_of(1, 9), shape_of(0, 4);
+  std::uniform_int_distribution<uint64_t> bits_of;
+  for (int i = 0; i < 400000; ++i) {
+    const int significant = significant_of(random);
+    double value = 0;
+    const int digits = digits_of(random);
+    const auto mantissa = static_cast<double>(bits_of(random) % static_cast<uint64_t>(std::pow(10, digits)));
+    switch (shape_of(random)) {
+      case 0: value = mantissa * std::pow(10.0, exponent_of(random) - digits); break;  // a short decimal
+      case 1: value = mantissa; break;                                                 // an integer
+      case 2: value = (mantissa + 0.5) * std::pow(10.0, exponent_of(random) - digits); break;  // a boundary
+      case 3: value = std::nextafter(mantissa * std::pow(10.0, -digits), bits_of(random) % 2 ? 1e300 : -1e300); break;
+      default: {
+        uint64_t bits = bits_of(random);
+        std::memcpy(&value, &bits, sizeof value);
+        if (!std::isfinite(value)) continue;
+      }
+    }
+    if (bits_of(random) % 2) value = -value;
+    ASSERT_EQ(FormatNumber(value, significant), PrintfFormat(value, significant)) << value << " at " << significant;
+  }
 }
 
 }  // namespace
