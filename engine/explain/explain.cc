@@ -190,7 +190,7 @@ std::vector<std::string> FormatCitations(const knowledge::KnowledgeBase& kb, con
 
 ordered_json TestJson(const TestTrace& test) {
   ordered_json out = {{"test", test.source}, {"truth", std::string(inference::TruthName(test.truth))},
-                      {"actual", test.actual}};
+                      {"actual", test.Actual()}};
   if (!test.input.empty()) out["input"] = test.input;
   if (test.strength != 1) out["strength"] = test.strength;
   return out;
@@ -414,7 +414,7 @@ void RuleText(const WhyRule& rule, int indent, std::ostringstream& out) {
     out << ", adds " << Num(rule.contribution);
   out << "\n";
   for (const auto& test : rule.matched)
-    out << pad << "     matched: " << test.source << "  ->  " << test.actual << "\n";
+    out << pad << "     matched: " << test.source << "  ->  " << test.Actual() << "\n";
   for (const auto& citation : rule.citations) out << pad << "     cites: " << citation << "\n";
   if (!rule.grade.empty())
     out << pad << "     evidence: grade " << rule.grade << " (" << JoinKeys(rule.citation_keys) << ")\n";
@@ -715,7 +715,8 @@ std::vector<Evidence> EvidenceOf(const inference::Engine& engine, const Evaluati
       evidence.kind = "fact";
       evidence.id = test.input.empty() ? test.source : test.input;
     }
-    evidence.text = test.actual.empty() ? test.source : test.actual;
+    evidence.text = test.Actual();
+    if (evidence.text.empty()) evidence.text = test.source;
     evidence.rule = std::string(rule_id);
     evidence.citation = citation;
     evidence.grade = grade;
@@ -972,9 +973,12 @@ std::string WhyNotExplanation::ToText() const {
       out << "    " << rule.held.size() << " of " << (rule.held.size() + rule.failed.size() + rule.unknown.size())
           << " tests held (closeness " << Num(rule.closeness) << "), condition "
           << inference::TruthName(rule.truth) << ", would give " << Num(rule.certainty) << "\n";
-      for (const auto& test : rule.failed) out << "    failed:  " << test.source << "  (actual: " << test.actual << ")\n";
+      for (const auto& test : rule.failed) out << "    failed:  " << test.source << "  (actual: " << test.Actual() << ")\n";
       for (const auto& test : rule.unknown)
-        out << "    unknown: " << test.source << "  (" << (test.actual.empty() ? "no data" : test.actual) << ")\n";
+        {
+        const std::string actual = test.Actual();
+        out << "    unknown: " << test.source << "  (" << (actual.empty() ? "no data" : actual) << ")\n";
+      }
       for (const auto& citation : rule.citations) out << "    cites: " << citation << "\n";
       if (!rule.grade.empty()) out << "    evidence: grade " << rule.grade << " (" << JoinKeys(rule.citation_keys) << ")\n";
     }

@@ -15,9 +15,18 @@ using Op = rules::Condition::Op;
 
 // Records what a test found (its input, CompiledNode::input, is set by Evaluate), only when tracing: building these strings is most of the cost of a
 // test, so an untraced evaluation must not pay for them.
-#define NFLUX_NOTE(actual_text)                                     \
-  do {                                                              \
-    if (trace && record_actual_) trace->actual = (actual_text);     \
+#define NFLUX_NOTE(actual_text)                                 \
+  do {                                                          \
+    if (trace && record_actual_) trace->text = (actual_text);   \
+  } while (false)
+// The same for what TestTrace::Actual() writes out when read: a kind of finding and its value.
+#define NFLUX_FOUND(found_kind, value)                          \
+  do {                                                          \
+    if (trace && record_actual_) {                              \
+      using enum Found;                                         \
+      trace->found = (found_kind);                              \
+      trace->number = (value);                                  \
+    }                                                           \
   } while (false)
 
 Truth FromBool(bool value) { return value ? Truth::kTrue : Truth::kFalse; }
@@ -108,6 +117,7 @@ Truth Evaluator::Evaluate(int index, double* strength, std::vector<TestTrace>* t
       if (!trace) return EvaluateTest(node, strength, nullptr);
       TestTrace leaf;
       leaf.input = node.input;
+      leaf.subject = node.test->id;
       leaf.truth = EvaluateTest(node, strength, &leaf);
       leaf.source = node.test->source;
       leaf.strength = *strength;
@@ -207,7 +217,7 @@ Truth Evaluator::EvaluateTest(const CompiledNode& node, double* strength, TestTr
     case TestKind::kFluxCompare:
     case TestKind::kFluxAssumed: return FluxTest(node, slot, trace);
     case TestKind::kMedication:
-    case TestKind::kMedicationClass: return MedicationTest(node, slot, trace);
+    case TestKind::kMedicationClass: return MedicationTest(slot, trace);
     case TestKind::kCondition: return ConditionTest(node, slot, trace);
     case TestKind::kSupplementCurrent:
     case TestKind::kSupplementRequested: return SupplementTest(node, slot, trace);
@@ -229,10 +239,9 @@ Truth Evaluator::EvaluateTest(const CompiledNode& node, double* strength, TestTr
 }
 
 Truth Evaluator::SymptomTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const {
-  const std::string& id = node.test->id;
-  if (!slot) { NFLUX_NOTE(id + " not entered"); return Truth::kUnknown; }
+  if (!slot) { NFLUX_FOUND(kSymptomNotEntered, 0); return Truth::kUnknown; }
   double v = slot->value;
-  NFLUX_NOTE(id + " " + FormatNumber(v) + "/3");
+  NFLUX_FOUND(kSymptomScore, v);
   if (node.kind == TestKind::kSymptomPresent) return FromBool(v >= 1);
   if (node.kind == TestKind::kSymptomAbsent) return FromBool(v == 0);
   return FromBool(rules::Holds(v, node.compare, node.number));
@@ -281,10 +290,10 @@ Truth Evaluator::LabTest(const CompiledNode& node, const Slot* slot, TestTrace* 
   const std::string& id = node.test->id;
   const auto* lab = slot ? static_cast<const casefile::LabResult*>(slot->data) : nullptr;
   if (node.kind == TestKind::kLabMeasured || node.kind == TestKind::kLabMissing) {
-    NFLUX_NOTE(lab ? id + " measured" : id + " not measured");
+    NFLUX_FOUND(lab ? Found::kLabMeasured : Found::kLabNotMeasured, 0);
     return FromBool((lab != nullptr) == (node.kind == TestKind::kLabMeasured));
   }
-  if (!lab) { NFLUX_NOTE(id + " not measured"); return Truth::kUnknown; }
+  if (!lab) { NFLUX_FOUND(kLabNotMeasured, 0); return Truth::kUnknown; }
   NFLUX_NOTE(LabText(id, *lab));
   if (node.kind == TestKind::kLabValue) return FromBool(rules::Holds(*lab->value, node.compare, node.number));
   return LabStatusTruth(*lab, node.lab_check);
@@ -301,37 +310,35 @@ Truth Evaluator::DerivedTest(const CompiledNode& node, const Slot* slot, TestTra
 
 Truth Evaluator::FluxTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const {
   const std::string& id = node.test->id;
-  if (!slot) { NFLUX_NOTE(id + " has no flux value"); return Truth::kUnknown; }
+  if (!slot) { NFLUX_FOUND(kNoFluxIndex, 0); return Truth::kUnknown; }
   auto assumed = flux_.assumed.find(id);
   bool is_assumed = assumed != flux_.assumed.end() && assumed->second;
-  NFLUX_NOTE(id + " " + FormatNumber(slot->value, 3) + (is_assumed ? " (rests on assumptions)" : ""));
+  NFLUX_FOUND(is_assumed ? Found::kFluxIndexAssumed : Found::kFluxIndex, slot->value);
   if (node.kind == TestKind::kFluxAssumed) return FromBool(is_assumed);
   return FromBool(rules::Holds(slot->value, node.compare, node.number));
 }
 
-Truth Evaluator::MedicationTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const {
-  const std::string& id = node.test->id;
-  if (slot) { NFLUX_NOTE("takes " + id); return Truth::kTrue; }
-  if (!case_.medications_given) { NFLUX_NOTE("no medication list"); return Truth::kUnknown; }
-  NFLUX_NOTE(id + " not in the medication list");
+Truth Evaluator::MedicationTest(const Slot* slot, TestTrace* trace) const {
+  if (slot) { NFLUX_FOUND(kTakesMedication, 0); return Truth::kTrue; }
+  if (!case_.medications_given) { NFLUX_FOUND(kNoMedicationList, 0); return Truth::kUnknown; }
+  NFLUX_FOUND(kMedicationNotListed, 0);
   return Truth::kFalse;
 }
 
 Truth Evaluator::ConditionTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const {
   const std::string& id = node.test->id;
-  if (slot) { NFLUX_NOTE("has " + id); return Truth::kTrue; }
+  if (slot) { NFLUX_FOUND(kHasCondition, 0); return Truth::kTrue; }
   if (id == "pregnancy" && case_.patient.pregnant.value_or(false)) { NFLUX_NOTE("pregnant"); return Truth::kTrue; }
-  if (!case_.conditions_given) { NFLUX_NOTE("no condition list"); return Truth::kUnknown; }
-  NFLUX_NOTE(id + " not in the condition list");
+  if (!case_.conditions_given) { NFLUX_FOUND(kNoConditionList, 0); return Truth::kUnknown; }
+  NFLUX_FOUND(kConditionNotListed, 0);
   return Truth::kFalse;
 }
 
 Truth Evaluator::SupplementTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const {
-  const std::string& id = node.test->id;
   bool current = node.kind == TestKind::kSupplementCurrent;
-  if (slot) { NFLUX_NOTE(std::string(current ? "takes " : "requests ") + id); return Truth::kTrue; }
-  if (!case_.supplements_given) { NFLUX_NOTE("no supplements section"); return Truth::kUnknown; }
-  NFLUX_NOTE(id + (current ? " not taken" : " not requested"));
+  if (slot) { NFLUX_FOUND(current ? Found::kTakesSupplement : Found::kRequestsSupplement, 0); return Truth::kTrue; }
+  if (!case_.supplements_given) { NFLUX_FOUND(kNoSupplementsSection, 0); return Truth::kUnknown; }
+  NFLUX_FOUND(current ? Found::kSupplementNotTaken : Found::kSupplementNotRequested, 0);
   return Truth::kFalse;
 }
 
@@ -353,9 +360,8 @@ Truth Evaluator::LifestyleTest(const CompiledNode& node, const Slot* slot, TestT
 }
 
 Truth Evaluator::StressorTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const {
-  const std::string& id = node.test->id;
-  if (!slot) { NFLUX_NOTE(id + " not given"); return Truth::kUnknown; }
-  NFLUX_NOTE(id + " " + FormatNumber(slot->value) + "/3");
+  if (!slot) { NFLUX_FOUND(kStressorNotGiven, 0); return Truth::kUnknown; }
+  NFLUX_FOUND(kStressorScore, slot->value);
   return FromBool(rules::Holds(slot->value, node.compare, node.number));
 }
 
@@ -363,10 +369,9 @@ Truth Evaluator::StressorTest(const CompiledNode& node, const Slot* slot, TestTr
 // (or the stated bound); its certainty becomes the test's strength.
 Truth Evaluator::ConclusionTest(const CompiledNode& node, const Slot* slot, double* strength,
                                 TestTrace* trace) const {
-  const std::string& id = node.test->id;
   double certainty = slot ? CalibratedCertainty(*slot, FamilyOf(node.kind)) : 0;
-  if (certainty <= 0) { NFLUX_NOTE(id + " not concluded"); return Truth::kFalse; }
-  NFLUX_NOTE(id + " concluded (" + FormatNumber(certainty, 3) + ")");
+  if (certainty <= 0) { NFLUX_FOUND(kNotConcluded, 0); return Truth::kFalse; }
+  NFLUX_FOUND(kConcluded, certainty);
   *strength = certainty;
   if (node.has_compare) return FromBool(rules::Holds(certainty, node.compare, node.number));
   if (FamilyOf(node.kind) == kDeficit && certainty < kPossibleDeficit) return Truth::kFalse;

@@ -50,7 +50,7 @@ class Evaluator {
   Truth LabTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const;
   Truth DerivedTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const;
   Truth FluxTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const;
-  Truth MedicationTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const;
+  Truth MedicationTest(const Slot* slot, TestTrace* trace) const;
   Truth ConditionTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const;
   Truth SupplementTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const;
   Truth PatientTest(const CompiledNode& node, TestTrace* trace) const;

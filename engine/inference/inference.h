@@ -66,14 +66,38 @@ struct FluxValues {
 // text, a rule's id, title, file and citations) rather than copying it for every rule considered:
 // keep the engine (or the pipeline) while a trace is read.
 
+// What a leaf test found in the case. Most tests found a number or nothing (a symptom's score,
+// a flux index, a conclusion's certainty, a medication not taken): those are kept as data and
+// written out only when read (TestTrace::Actual), since a trace records some 160 tests a case
+// and few of them are ever shown. The rest (labs with a value, questionnaires, patient fields,
+// lifestyle, data quality) are written as found (kText).
+enum class Found : uint8_t {
+  kText,
+  kSymptomScore, kSymptomNotEntered, kStressorScore, kStressorNotGiven,
+  kFluxIndex, kFluxIndexAssumed, kNoFluxIndex,
+  kConcluded, kNotConcluded,
+  kTakesMedication, kNoMedicationList, kMedicationNotListed,
+  kHasCondition, kNoConditionList, kConditionNotListed,
+  kTakesSupplement, kRequestsSupplement, kNoSupplementsSection, kSupplementNotTaken, kSupplementNotRequested,
+  kLabMeasured, kLabNotMeasured,
+};
+
 // One leaf test of a rule as evaluated on the case.
 struct TestTrace {
-  std::string_view source;  // as written: "lab ferritin < 30 ng/mL" (the rule base's)
+  std::string_view source{};  // as written: "lab ferritin < 30 ng/mL" (the rule base's)
   Truth truth = Truth::kUnknown;
-  std::string actual;  // "ferritin 18 ng/mL (low)", "not measured", "absent from the medication list"
-  std::string_view input;  // the datum it reads, for next-best-data: "lab:ferritin", "symptom:low_mood" (the engine's)
+  Found found = Found::kText;
+  std::string_view input{};    // the datum it reads, for next-best-data: "lab:ferritin", "symptom:low_mood" (the engine's)
+  std::string_view subject{};  // the id it reads: "ferritin" (the rule base's)
+  double number = 0;         // the value found, for the kinds that have one
+  std::string text{};          // kText: what it found
   double strength = 1;  // certainty of a tested conclusion; 1 for case data
   bool reads_value = false;  // a lab or derived-index test of a measured value (not `is missing`)
+
+  // What it found, as a reviewer reads it: "ferritin 18 ng/mL (low)", "low_mood 2/3",
+  // "sertraline not in the medication list"; "" when not recorded (Engine::ExplainDetail).
+  std::string Actual() const;
+  void AppendActual(std::string& out) const;
 };
 
 struct Contribution {

@@ -2,6 +2,7 @@
 #include "inference/trace.h"
 
 #include "base/json_writer.h"
+#include "base/text.h"
 
 namespace nflux::inference {
 
@@ -23,6 +24,45 @@ RuleTrace StartRuleTrace(const rules::Rule& rule) {
   trace.stratum = rule.stratum;
   trace.citations = rule.citations;
   return trace;
+}
+
+void TestTrace::AppendActual(std::string& out) const {
+  auto number = [&](int significant) { out += FormatNumber(this->number, significant); };
+  switch (found) {
+    case Found::kText: out += text; return;
+    case Found::kSymptomScore:
+    case Found::kStressorScore: out.append(subject) += ' '; number(6); out += "/3"; return;
+    case Found::kSymptomNotEntered: out.append(subject) += " not entered"; return;
+    case Found::kStressorNotGiven: out.append(subject) += " not given"; return;
+    case Found::kFluxIndex:
+    case Found::kFluxIndexAssumed:
+      out.append(subject) += ' ';
+      number(3);
+      if (found == Found::kFluxIndexAssumed) out += " (rests on assumptions)";
+      return;
+    case Found::kNoFluxIndex: out.append(subject) += " has no flux value"; return;
+    case Found::kConcluded: out.append(subject) += " concluded ("; number(3); out += ')'; return;
+    case Found::kNotConcluded: out.append(subject) += " not concluded"; return;
+    case Found::kTakesMedication:
+    case Found::kTakesSupplement: (out += "takes ").append(subject); return;
+    case Found::kNoMedicationList: out += "no medication list"; return;
+    case Found::kMedicationNotListed: out.append(subject) += " not in the medication list"; return;
+    case Found::kHasCondition: (out += "has ").append(subject); return;
+    case Found::kNoConditionList: out += "no condition list"; return;
+    case Found::kConditionNotListed: out.append(subject) += " not in the condition list"; return;
+    case Found::kRequestsSupplement: (out += "requests ").append(subject); return;
+    case Found::kNoSupplementsSection: out += "no supplements section"; return;
+    case Found::kSupplementNotTaken: out.append(subject) += " not taken"; return;
+    case Found::kSupplementNotRequested: out.append(subject) += " not requested"; return;
+    case Found::kLabMeasured: out.append(subject) += " measured"; return;
+    case Found::kLabNotMeasured: out.append(subject) += " not measured"; return;
+  }
+}
+
+std::string TestTrace::Actual() const {
+  std::string out;
+  AppendActual(out);
+  return out;
 }
 
 double RuleTrace::Closeness() const {
@@ -47,7 +87,7 @@ void WriteRule(JsonWriter& out, const RuleTrace& rule) {
   out.Key("tests").BeginArray();
   for (const auto& test : rule.tests)
     out.BeginObject()
-        .Key("actual").String(test.actual)
+        .Key("actual").String(test.Actual())
         .Key("input").String(test.input)
         .Key("strength").Double(test.strength)
         .Key("test").String(test.source)

@@ -38,7 +38,7 @@ TEST(WhyTest, ListsTheRuleChainDownToTheLab) {
   const WhyRule* lab_rule = FindWhyRule(why->root, "ferritin_low_iron");
   ASSERT_NE(lab_rule, nullptr);
   ASSERT_EQ(lab_rule->matched.size(), 1u);
-  EXPECT_NE(lab_rule->matched[0].actual.find("18"), std::string::npos) << lab_rule->matched[0].actual;
+  EXPECT_NE(lab_rule->matched[0].Actual().find("18"), std::string::npos) << lab_rule->matched[0].Actual();
   // The opposing rule and the arithmetic.
   EXPECT_NE(FindWhyRule(why->root, "normal_tsh_against"), nullptr);
   EXPECT_NEAR(why->root.support, 0.4, 1e-9);

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <limits>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -269,7 +270,7 @@ TEST(EngineTest, MissingDataIsUnknownNotFalse) {
   ASSERT_EQ(trace.tests.size(), 1u);
   EXPECT_EQ(trace.tests[0].truth, Truth::kUnknown);
   EXPECT_EQ(trace.tests[0].input, "lab:ferritin");
-  EXPECT_EQ(trace.tests[0].actual, "ferritin not measured");
+  EXPECT_EQ(trace.tests[0].Actual(), "ferritin not measured");
 }
 
 // ExplainRule reuses the thread's working memory: what an earlier case left there (ferritin
@@ -359,6 +360,47 @@ end
   EXPECT_EQ(truths["r_at_least"], Truth::kUnknown);
 }
 
+// What a test found is kept as data and written when read: each kind as a reviewer reads it.
+TEST(TestTraceTest, WritesWhatItFound) {
+  const std::vector<std::pair<Found, std::string>> table = {
+      {Found::kSymptomScore, "low_mood 2/3"},
+      {Found::kSymptomNotEntered, "low_mood not entered"},
+      {Found::kStressorScore, "low_mood 2/3"},
+      {Found::kStressorNotGiven, "low_mood not given"},
+      {Found::kFluxIndex, "low_mood 2"},
+      {Found::kFluxIndexAssumed, "low_mood 2 (rests on assumptions)"},
+      {Found::kNoFluxIndex, "low_mood has no flux value"},
+      {Found::kConcluded, "low_mood concluded (2)"},
+      {Found::kNotConcluded, "low_mood not concluded"},
+      {Found::kTakesMedication, "takes low_mood"},
+      {Found::kNoMedicationList, "no medication list"},
+      {Found::kMedicationNotListed, "low_mood not in the medication list"},
+      {Found::kHasCondition, "has low_mood"},
+      {Found::kNoConditionList, "no condition list"},
+      {Found::kConditionNotListed, "low_mood not in the condition list"},
+      {Found::kTakesSupplement, "takes low_mood"},
+      {Found::kRequestsSupplement, "requests low_mood"},
+      {Found::kNoSupplementsSection, "no supplements section"},
+      {Found::kSupplementNotTaken, "low_mood not taken"},
+      {Found::kSupplementNotRequested, "low_mood not requested"},
+      {Found::kLabMeasured, "low_mood measured"},
+      {Found::kLabNotMeasured, "low_mood not measured"},
+      {Found::kText, "as written"},
+  };
+  std::set<Found> kinds;
+  for (const auto& [found, text] : table) {
+    TestTrace test{.found = found, .subject = "low_mood", .number = 2, .text = "as written"};
+    EXPECT_EQ(test.Actual(), text);
+    kinds.insert(found);
+  }
+  EXPECT_EQ(kinds.size(), static_cast<size_t>(Found::kLabNotMeasured) + 1);  // every kind
+  TestTrace score{.found = Found::kConcluded, .subject = "iron_deficiency", .number = 0.73456};
+  EXPECT_EQ(score.Actual(), "iron_deficiency concluded (0.735)");
+  std::string appended = "so far: ";
+  score.AppendActual(appended);
+  EXPECT_EQ(appended, "so far: iron_deficiency concluded (0.735)");
+}
+
 // An impossible age is excluded (case.md): an age test is unknown, neither true nor false, and the
 // trace says why; "not" of it stays unknown.
 TEST(EngineTest, AnExcludedAgeIsUnknown) {
@@ -386,7 +428,7 @@ end
       RuleTrace trace = engine.ExplainRule(rule, c, {}, evaluation);
       EXPECT_EQ(Truth::kUnknown, trace.truth) << rule.id;
       ASSERT_EQ(1u, trace.tests.size());
-      EXPECT_EQ("age not known (an impossible age was excluded)", trace.tests[0].actual);
+      EXPECT_EQ("age not known (an impossible age was excluded)", trace.tests[0].Actual());
     }
   }
   auto child = ParseCase(R"({"patient": {"sex": "female", "age_years": 12}})");

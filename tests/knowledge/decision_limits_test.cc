@@ -253,7 +253,7 @@ RuleOutcome RunTest(const std::string& lab, const std::string& word, const casef
   options.use_index = false;  // every rule on the agenda, so a false or unknown test is traced too
   inference::Evaluation evaluation = engine.Evaluate(c, {}, options);
   for (const auto& rule : evaluation.trace.rules)
-    if (rule.rule == "probe" && !rule.tests.empty()) return {rule.tests[0].truth, rule.tests[0].actual};
+    if (rule.rule == "probe" && !rule.tests.empty()) return {rule.tests[0].truth, rule.tests[0].Actual()};
   return {};
 }
 

@@ -73,7 +73,8 @@ TEST(TraceIdTest, ChangesWithEveryDecisionOfTheTraceAndOnlyThen) {
     if (!rule.tests.empty()) {
       inference::Evaluation changed = evaluation;
       auto& test = changed.trace.rules[&rule - evaluation.trace.rules.data()].tests.front();
-      test.actual += ".";
+      test.text = test.Actual() + ".";  // what it found, written as text and changed
+      test.found = inference::Found::kText;
       EXPECT_NE(TraceId(changed, versions), id);
       break;
     }
@@ -224,7 +225,10 @@ TEST(TraceIdTest, HashesTheLengthPrefixedFieldsAcrossTheBuffer) {
   rule.fired = true;
   rule.strength = 0.5;
   rule.order = 1;
-  rule.tests.push_back({"s", inference::Truth::kUnknown, std::string(10000, 'x'), "lab:x", 1, false});  // > buffer
+  rule.tests.push_back({.source = "s", .input = "lab:x", .text = std::string(10000, 'x')});  // > buffer
+  // A finding kept as data is hashed as its kind and number, not as the text it would write.
+  rule.tests.push_back({.source = "t", .truth = inference::Truth::kTrue, .found = inference::Found::kFluxIndex,
+                        .input = "flux:y", .subject = "y", .number = 0.75});
   for (int i = 0; i < 2000; ++i)  // many small fields
     rule.contributions.push_back({ConclusionKind::kDriver, std::to_string(i), 0.25});
   evaluation.trace.rules.push_back(rule);
@@ -238,9 +242,12 @@ TEST(TraceIdTest, HashesTheLengthPrefixedFieldsAcrossTheBuffer) {
   text("");
   bytes.append("1;");
   text("r");
-  bytes.append("1;1;0.5;1;0;1;2;");
+  bytes.append("1;1;0.5;1;0;2;2;0;");
   text(std::string(10000, 'x'));
   text("lab:x");
+  bytes.append("1;0;");
+  bytes.append("1;").append(std::to_string(static_cast<int>(inference::Found::kFluxIndex))).append(";0.75;");
+  text("flux:y");
   bytes.append("1;0;2000;");
   for (int i = 0; i < 2000; ++i) {
     bytes.append(std::to_string(static_cast<int>(ConclusionKind::kDriver))).append(";");
@@ -257,7 +264,7 @@ TEST(TraceIdTest, TheVersionsStandForTheRulesText) {
   inference::RuleTrace rule;
   rule.rule = "r";
   rule.title = "a title";
-  rule.tests.push_back({"lab x is low", inference::Truth::kTrue, "12 ng/mL", "lab:x", 1, true});
+  rule.tests.push_back({.source = "lab x is low", .truth = inference::Truth::kTrue, .input = "lab:x", .text = "12 ng/mL", .reads_value = true});
   evaluation.trace.rules.push_back(rule);
   const Versions versions{"1.0", "sha256:k", "sha256:r"};
   const std::string id = TraceId(evaluation, versions);
@@ -268,7 +275,7 @@ TEST(TraceIdTest, TheVersionsStandForTheRulesText) {
   EXPECT_NE(id, TraceId(evaluation, {"1.0", "sha256:k2", "sha256:r"}));
   EXPECT_NE(id, TraceId(evaluation, {"1.1", "sha256:k", "sha256:r"}));
   inference::Evaluation other_value = evaluation;
-  other_value.trace.rules[0].tests[0].actual = "13 ng/mL";
+  other_value.trace.rules[0].tests[0].text = "13 ng/mL";
   EXPECT_NE(id, TraceId(other_value, versions));
   inference::Evaluation other_outcome = evaluation;
   other_outcome.trace.rules[0].fired = true;
