@@ -724,6 +724,8 @@ Result<FluxResult> Model::Compute(const casefile::Case& c, const ComputeOptions&
   for (const auto& p : m.pathways)
     result.pathways.push_back(ComputePathway(p, states, measured, result.pathways, options.contributions));
   state->total = std::move(states.total);
+  state->indices.clear();
+  for (const auto& pathway : result.pathways) state->indices.push_back(pathway.index);
   return result;
 }
 
@@ -737,10 +739,24 @@ Result<std::vector<IndexArray>> Model::IndicesWith(const CaseState& state, std::
   for (size_t i = 0; i < total.size(); ++i) total[i] += delta[i];
   std::vector<IndexArray> out;
   out.reserve(m.pathways.size());
+  std::vector<char> moved;  // per pathway: its indices differ from the case's
+  moved.reserve(m.pathways.size());
   for (const auto& p : m.pathways) {
+    // A pathway the strategy reaches neither directly nor through its upstream keeps the case's
+    // indices: the same sums (x + 0.0 is x) would solve the same steady state again.
+    bool reached = p.upstream >= 0 && moved[static_cast<size_t>(p.upstream)];
+    for (const auto& list : p.nodes)
+      for (int node : list) reached = reached || delta[static_cast<size_t>(node)] != 0;
+    const size_t k = out.size();
+    if (!reached && k < state.indices.size()) {
+      out.push_back(state.indices[k]);
+      moved.push_back(false);
+      continue;
+    }
     Channels l = ChannelsOf(p, total);
     if (p.upstream >= 0) l[kSupply] = std::log(out[static_cast<size_t>(p.upstream)][kSynthesis]);
     out.push_back(IndicesAt(p, l));
+    moved.push_back(k >= state.indices.size() || out.back() != state.indices[k]);
   }
   return out;
 }

@@ -98,6 +98,7 @@ using IndexArray = std::array<double, kIndexCount>;
 struct CaseState {
   std::vector<char> measured;  // per knowledge node: a used lab of the case measures it
   std::vector<double> total;   // per knowledge node: its log state, every input summed
+  std::vector<IndexArray> indices;  // per pathway (Pathways() order): the case's indices
 };
 
 // A strategy's predicted effect for a case: the change of each index it moves.
