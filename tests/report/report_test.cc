@@ -4,6 +4,7 @@
 #include "report/report.h"
 
 #include <algorithm>
+#include <bit>
 #include <functional>
 #include <string>
 #include <vector>
@@ -233,26 +234,44 @@ TEST(TraceIdTest, HashesTheLengthPrefixedFieldsAcrossTheBuffer) {
     rule.contributions.push_back({ConclusionKind::kDriver, std::to_string(i), 0.25});
   evaluation.trace.rules.push_back(rule);
   const Versions versions{"1.0", "sha256:k", "sha256:r"};
+  // Fixed-width little-endian numbers, a double as its bits, texts after their length.
   std::string bytes;
-  auto text = [&](const std::string& field) { bytes.append(std::to_string(field.size())).append(";").append(field); };
+  auto integer = [&](uint64_t value) {
+    for (int byte = 0; byte < 8; ++byte) bytes.push_back(static_cast<char>(value >> (8 * byte)));
+  };
+  auto byte = [&](int value) { bytes.push_back(static_cast<char>(value)); };
+  auto real = [&](double value) { integer(std::bit_cast<uint64_t>(value)); };
+  auto text = [&](const std::string& field) {
+    integer(field.size());
+    bytes.append(field);
+  };
   text("1.0");
   text("sha256:k");
   text("sha256:r");
-  bytes.append("2;3;");
-  text("");
-  bytes.append("1;");
+  integer(2);  // firings
+  integer(3);  // considered
+  text("");    // stopped
+  integer(1);  // rules
   text("r");
-  bytes.append("1;1;0.5;1;0;2;2;0;");
+  byte(static_cast<int>(inference::Truth::kTrue));
+  byte(1);  // fired
+  real(0.5);
+  integer(1);  // order
+  byte(0);     // clinical
+  integer(2);  // tests
+  byte(static_cast<int>(inference::Truth::kUnknown));
+  byte(static_cast<int>(inference::Found::kText));
   text(std::string(10000, 'x'));
-  text("lab:x");
-  bytes.append("1;0;");
-  bytes.append("1;").append(std::to_string(static_cast<int>(inference::Found::kFluxIndex))).append(";0.75;");
-  text("flux:y");
-  bytes.append("1;0;2000;");
+  real(1);  // strength
+  byte(static_cast<int>(inference::Truth::kTrue));
+  byte(static_cast<int>(inference::Found::kFluxIndex));
+  real(0.75);
+  real(1);
+  integer(2000);
   for (int i = 0; i < 2000; ++i) {
-    bytes.append(std::to_string(static_cast<int>(ConclusionKind::kDriver))).append(";");
+    byte(static_cast<int>(ConclusionKind::kDriver));
     text(std::to_string(i));
-    bytes.append("0.25;");
+    real(0.25);
   }
   EXPECT_EQ(TraceId(evaluation, versions), "sha256:" + Sha256Hex(bytes));
 }
