@@ -3,12 +3,17 @@
 // shortest-form to_chars, the same escapes), so a report written here is byte-identical to the
 // DOM's dump, without building the DOM. Keys are written in call order; nothing is checked, the
 // caller nests Begin/End pairs. Not thread-safe (one writer per string).
+//
+// The text is written into the writer's own buffer (every character a store, not a std::string
+// call) and appended to the string by Flush() and at the writer's end: read the string only then.
 #pragma once
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -21,6 +26,15 @@ namespace nflux {
 class JsonWriter {
  public:
   explicit JsonWriter(std::string& out) : out_(out) {}
+  ~JsonWriter() { Flush(); }
+  JsonWriter(const JsonWriter&) = delete;
+  JsonWriter& operator=(const JsonWriter&) = delete;
+
+  // Everything written so far appended to the string given; writing may go on.
+  void Flush() {
+    out_.append(buffer_.get(), static_cast<size_t>(at_ - buffer_.get()));
+    at_ = buffer_.get();
+  }
 
   JsonWriter& BeginObject() { return Open('{'); }
   JsonWriter& EndObject() { return Close('}'); }
@@ -31,7 +45,7 @@ class JsonWriter {
   JsonWriter& Key(std::string_view key) {
     Separate();
     Escaped(key);
-    out_ += ':';
+    Put(':');
     first_ = true;
     return *this;
   }
@@ -46,21 +60,21 @@ class JsonWriter {
   JsonWriter& Double(double value) {
     Separate();
     if (!std::isfinite(value)) {
-      out_ += "null";
+      Put("null");
       return *this;
     }
-    char buffer[64];
-    out_.append(buffer, nlohmann::detail::to_chars(buffer, buffer + sizeof buffer, value));
+    char* at = Room(64);
+    at_ = nlohmann::detail::to_chars(at, at + 64, value);
     return *this;
   }
   JsonWriter& Bool(bool value) {
     Separate();
-    out_ += value ? "true" : "false";
+    Put(value ? std::string_view("true") : std::string_view("false"));
     return *this;
   }
   JsonWriter& Null() {
     Separate();
-    out_ += "null";
+    Put("null");
     return *this;
   }
   JsonWriter& Strings(std::span<const std::string> items) {
@@ -92,12 +106,12 @@ class JsonWriter {
  private:
   JsonWriter& Open(char bracket) {
     Separate();
-    out_ += bracket;
+    Put(bracket);
     first_ = true;
     return *this;
   }
   JsonWriter& Close(char bracket) {
-    out_ += bracket;
+    Put(bracket);
     first_ = false;
     return *this;
   }
@@ -105,20 +119,20 @@ class JsonWriter {
   template <typename Number>
   JsonWriter& Integer(Number value) {
     Separate();
-    char buffer[24];
-    out_.append(buffer, std::to_chars(buffer, buffer + sizeof buffer, value).ptr);
+    char* at = Room(24);
+    at_ = std::to_chars(at, at + 24, value).ptr;
     return *this;
   }
   // The comma before every value but the first of a container or the one after a key.
-  void Separate() {
-    if (!first_) out_ += ',';
+  [[gnu::always_inline]] void Separate() {
+    if (!first_) Put(',');
     first_ = false;
   }
   // ASCII as nlohmann escapes it, runs of plain characters appended whole, in one pass; text with
   // other bytes through nlohmann itself (its UTF-8 checks and errors included).
   void Escaped(std::string_view text) {
-    const size_t start = out_.size();
-    out_ += '"';
+    const size_t start = static_cast<size_t>(at_ - buffer_.get());
+    Put('"');
     size_t plain = 0;
     for (size_t i = 0; i < text.size(); ++i) {
       // Eight plain bytes at a time: most text needs no escape at all.
@@ -127,16 +141,16 @@ class JsonWriter {
       const auto c = static_cast<unsigned char>(text[i]);
       if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') continue;
       if (c >= 0x80) {
-        out_.resize(start);
-        out_ += nlohmann::json(std::string(text)).dump();
+        at_ = buffer_.get() + start;
+        Put(nlohmann::json(std::string(text)).dump());
         return;
       }
-      out_.append(text, plain, i - plain);
+      Put(text.substr(plain, i - plain));
       EscapedAscii(static_cast<char>(c));
       plain = i + 1;
     }
-    out_.append(text, plain, text.size() - plain);
-    out_ += '"';
+    Put(text.substr(plain));
+    Put('"');
   }
   // No byte of the eight at `bytes` is a control character, '"', '\\' or beyond ASCII (the
   // classic "has a byte less than n / equal to c" bit tricks, on a whole word).
@@ -151,26 +165,53 @@ class JsonWriter {
   }
   void EscapedAscii(char c) {
     switch (c) {
-      case '"': out_ += "\\\""; return;
-      case '\\': out_ += "\\\\"; return;
-      case '\b': out_ += "\\b"; return;
-      case '\f': out_ += "\\f"; return;
-      case '\n': out_ += "\\n"; return;
-      case '\r': out_ += "\\r"; return;
-      case '\t': out_ += "\\t"; return;
+      case '"': Put("\\\""); return;
+      case '\\': Put("\\\\"); return;
+      case '\b': Put("\\b"); return;
+      case '\f': Put("\\f"); return;
+      case '\n': Put("\\n"); return;
+      case '\r': Put("\\r"); return;
+      case '\t': Put("\\t"); return;
       default: break;
     }
     if (static_cast<unsigned char>(c) >= 0x20) {
-      out_ += c;
+      Put(c);
       return;
     }
     static constexpr char kHex[] = "0123456789abcdef";
-    out_ += "\\u00";
-    out_ += kHex[(c >> 4) & 0xF];
-    out_ += kHex[c & 0xF];
+    Put("\\u00");
+    Put(kHex[(c >> 4) & 0xF]);
+    Put(kHex[c & 0xF]);
+  }
+
+  // At least `size` writable bytes at at_: the check inline, growing out of line.
+  [[gnu::always_inline]] char* Room(size_t size) {
+    if (static_cast<size_t>(limit_ - at_) < size) [[unlikely]] Grow(size);
+    return at_;
+  }
+  [[gnu::noinline]] void Grow(size_t size) {
+    const size_t used = static_cast<size_t>(at_ - buffer_.get());
+    const size_t capacity = std::max<size_t>(2 * static_cast<size_t>(limit_ - buffer_.get()), used + size + 16384);
+    auto grown = std::make_unique_for_overwrite<char[]>(capacity);  // no zero fill: all of it is written first
+    if (used > 0) std::memcpy(grown.get(), buffer_.get(), used);
+    buffer_ = std::move(grown);
+    at_ = buffer_.get() + used;
+    limit_ = buffer_.get() + capacity;
+  }
+  [[gnu::always_inline]] void Put(char c) {
+    *Room(1) = c;
+    ++at_;
+  }
+  [[gnu::always_inline]] void Put(std::string_view text) {
+    if (text.empty()) return;
+    std::memcpy(Room(text.size()), text.data(), text.size());
+    at_ += text.size();
   }
 
   std::string& out_;
+  std::unique_ptr<char[]> buffer_;  // what is written until the next Flush(), at [buffer_, at_)
+  char* at_ = nullptr;
+  char* limit_ = nullptr;  // the end of buffer_
   bool first_ = true;
 };
 

@@ -107,6 +107,7 @@ std::string Trace::ToJsonText() const {
   out.EndArray();
   if (!stopped.empty()) out.Key("stopped").String(stopped);
   out.EndObject();
+  out.Flush();
   return text;
 }
 

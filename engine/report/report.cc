@@ -677,6 +677,7 @@ std::string EvaluationJsonText(const inference::Engine& engine, const casefile::
   WriteNextBestData(out.Key("next_best_data"), engine, c, evaluation, ranked, options);
   WriteOverrides(out.Key("overrides"), options);
   out.Key("trace_id").String(trace_id == TraceIdField::kHash ? TraceId(evaluation, versions) : "").EndObject();
+  out.Flush();
   return text;
 }
 

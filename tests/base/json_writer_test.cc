@@ -68,7 +68,17 @@ TEST(JsonWriterTest, KeysAndValuesNestInCallOrder) {
   writer.BeginObject().Key("z").Int(1).Key("a").BeginArray().String("x").Double(2.0).EndArray();
   const std::vector<std::string> strings = {"p", "q"};
   writer.Key("s").Strings(strings).Key("n").Null().Key("o").BeginObject().EndObject().EndObject();
+  writer.Flush();
   EXPECT_EQ(out, R"({"z":1,"a":["x",2.0],"s":["p","q"],"n":null,"o":{}})");
+  // Writing goes on after a flush, after what the string holds (also text put there meanwhile).
+  out += " ";
+  writer.String("tail\n");
+  writer.Flush();
+  EXPECT_EQ(out, R"({"z":1,"a":["x",2.0],"s":["p","q"],"n":null,"o":{}} ,"tail\n")");
+  // The string's earlier text is kept; a long text grows the buffer.
+  std::string appended = "so far: ";
+  JsonWriter(appended).String(std::string(100000, 'y'));
+  EXPECT_EQ(appended, "so far: \"" + std::string(100000, 'y') + "\"");
 }
 
 TEST(JsonWriterTest, InvalidUtf8FailsAsDumpDoes) {
