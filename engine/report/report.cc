@@ -359,11 +359,11 @@ void WriteRequested(JsonWriter& out, const inference::Engine& engine, const Eval
 
 // {pathway, index} of a flux key: the model's own split (flux::ParseIndexKey) for its index keys;
 // any other key (values given by hand) splits at its dot, or is a pathway's "value".
-std::pair<std::string, std::string> SplitFluxKey(const std::string& key) {
-  if (auto parsed = flux::ParseIndexKey(key))
-    return {std::string(parsed->first), flux::IndexNames()[static_cast<size_t>(parsed->second)]};
+// {pathway, index} of a flux key, as views into the key or the model's index names.
+std::pair<std::string_view, std::string_view> SplitFluxKey(std::string_view key) {
+  if (auto parsed = flux::ParseIndexKey(key)) return {parsed->first, flux::IndexNames()[static_cast<size_t>(parsed->second)]};
   auto dot = key.find('.');
-  if (dot == std::string::npos) return {key, "value"};
+  if (dot == std::string_view::npos) return {key, "value"};
   return {key.substr(0, dot), key.substr(dot + 1)};
 }
 
@@ -371,7 +371,7 @@ ordered_json FluxJson(const inference::FluxValues& flux, const ReportOptions& op
   ordered_json out = ordered_json::object();
   for (const auto& [key, value] : flux.values) {
     auto [pathway, index] = SplitFluxKey(key);
-    out[pathway][index] = std::round(value * 1e4) / 1e4;
+    out[std::string(pathway)][std::string(index)] = std::round(value * 1e4) / 1e4;
   }
   for (const auto& [pathway, inputs] : options.flux_assumed_inputs)
     if (out.contains(pathway)) out[pathway]["assumed"] = inputs;
@@ -387,34 +387,37 @@ ordered_json FluxJson(const inference::FluxValues& flux, const ReportOptions& op
 }
 
 // One pathway of the "flux" object: its indices in the order they came, then "assumed".
+// One pathway of the "flux" object, as views into the flux values and report options.
 struct PathwayJson {
-  std::string pathway;
-  std::vector<std::pair<std::string, double>> indices;
+  std::string_view pathway;
+  std::vector<std::pair<std::string_view, double>> indices;
   bool has_assumed = false;
-  std::vector<std::string> assumed;
+  const std::vector<std::string>* assumed_inputs = nullptr;  // ReportOptions::flux_assumed_inputs, when given
+  std::vector<std::string_view> assumed;                     // otherwise the assumed index names
 };
 
 // FluxJson(flux, options) written straight out, without the DOM: the same pathways and keys in
 // the same order. REQUIRES: no index is named "assumed" (FluxJson's object would merge it).
 void WriteFlux(JsonWriter& out, const inference::FluxValues& flux, const ReportOptions& options) {
   std::vector<PathwayJson> pathways;
+  pathways.reserve(16);
   auto pathway_of = [&](std::string_view name) -> PathwayJson& {
     for (auto& pathway : pathways)
       if (pathway.pathway == name) return pathway;
-    return pathways.emplace_back(PathwayJson{std::string(name), {}, false, {}});
+    return pathways.emplace_back(PathwayJson{name, {}, false, nullptr, {}});
   };
   for (const auto& [key, value] : flux.values) {
     auto [pathway, index] = SplitFluxKey(key);
-    std::vector<std::pair<std::string, double>>& indices = pathway_of(pathway).indices;
+    auto& indices = pathway_of(pathway).indices;
     const double rounded = std::round(value * 1e4) / 1e4;
     auto found = std::find_if(indices.begin(), indices.end(), [&index = index](const auto& item) { return item.first == index; });
     if (found != indices.end()) found->second = rounded;
-    else indices.emplace_back(std::move(index), rounded);
+    else indices.emplace_back(index, rounded);
   }
   for (auto& pathway : pathways)
-    if (auto it = options.flux_assumed_inputs.find(pathway.pathway); it != options.flux_assumed_inputs.end()) {
+    if (auto it = options.flux_assumed_inputs.find(std::string(pathway.pathway)); it != options.flux_assumed_inputs.end()) {
       pathway.has_assumed = true;
-      pathway.assumed = it->second;
+      pathway.assumed_inputs = &it->second;
     }
   for (const auto& [key, assumed] : flux.assumed) {
     if (!assumed) continue;
@@ -423,13 +426,19 @@ void WriteFlux(JsonWriter& out, const inference::FluxValues& flux, const ReportO
     if (options.flux_assumed_inputs.count(std::string(name))) continue;
     PathwayJson& pathway = pathway_of(name);
     pathway.has_assumed = true;
-    pathway.assumed.push_back(dot == std::string::npos ? key : key.substr(dot + 1));
+    pathway.assumed.push_back(dot == std::string::npos ? std::string_view(key) : std::string_view(key).substr(dot + 1));
   }
   out.BeginObject();
   for (const auto& pathway : pathways) {
     out.Key(pathway.pathway).BeginObject();
     for (const auto& [index, value] : pathway.indices) out.Key(index).Double(value);
-    if (pathway.has_assumed) out.Key("assumed").Strings(pathway.assumed);
+    if (pathway.assumed_inputs) {
+      out.Key("assumed").Strings(*pathway.assumed_inputs);
+    } else if (pathway.has_assumed) {
+      out.Key("assumed").BeginArray();
+      for (std::string_view name : pathway.assumed) out.String(name);
+      out.EndArray();
+    }
     out.EndObject();
   }
   out.EndObject();
@@ -581,8 +590,10 @@ class TraceHasher {
     return *this;
   }
   TraceHasher& Int(uint64_t value) {
+    if constexpr (std::endian::native == std::endian::big) value = __builtin_bswap64(value);
     Reserve(8);
-    for (int byte = 0; byte < 8; ++byte) buffer_[used_++] = static_cast<char>(value >> (8 * byte));
+    std::memcpy(buffer_ + used_, &value, 8);
+    used_ += 8;
     return *this;
   }
   TraceHasher& Byte(int value) {
