@@ -890,8 +890,9 @@ Result<Deciding> WhatWouldDecide(const inference::Engine& engine, const casefile
 std::vector<Result<Deciding>> WhatWouldDecideEach(const inference::Engine& engine, const casefile::Case& c,
                                                   const Evaluation& evaluation, const std::vector<std::string>& ids,
                                                   const inference::FluxValues& flux) {
-  std::unordered_map<std::string_view, bool> fired;  // rule id -> fired, as FindTrace finds it
-  for (const auto& trace : evaluation.trace.rules) fired.try_emplace(trace.rule, trace.fired);
+  std::vector<std::string_view> fired;  // the rules that fired (a few): a rule is considered once a run
+  for (const auto& trace : evaluation.trace.rules)
+    if (trace.fired) fired.push_back(trace.rule);
   // Every rule that could decide one of the ids, explained once on one load of the case.
   std::vector<const rules::Rule*> to_explain;
   std::unordered_map<const rules::Rule*, size_t> explained;  // rule -> its index in to_explain
@@ -899,7 +900,7 @@ std::vector<Result<Deciding>> WhatWouldDecideEach(const inference::Engine& engin
   for (size_t i = 0; i < ids.size(); ++i) {
     for (const rules::Rule* rule : engine.RulesConcluding(ids[i])) {
       if (OnlyOpposes(*rule, ids[i])) continue;
-      if (auto it = fired.find(rule->id); it != fired.end() && it->second) continue;
+      if (std::find(fired.begin(), fired.end(), rule->id) != fired.end()) continue;
       candidates_of[i].push_back(rule);
       if (explained.try_emplace(rule, to_explain.size()).second) to_explain.push_back(rule);
     }

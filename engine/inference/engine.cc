@@ -403,8 +403,9 @@ std::vector<RuleTrace> Engine::ExplainRules(const std::vector<const rules::Rule*
   const bool full = detail == ExplainDetail::kFull;
   Evaluator evaluator(c, flux, scratch->slots, generation, compiled.nodes, /*record_actual=*/full);
   std::unordered_map<std::string_view, const RuleTrace*> fired;  // rule id -> its firing
-  for (const auto& considered : evaluation.trace.rules)
-    if (considered.fired) fired[considered.rule] = &considered;
+  if (full)  // next_best_data asks only of rules that did not fire
+    for (const auto& considered : evaluation.trace.rules)
+      if (considered.fired) fired[considered.rule] = &considered;
   // Compiled rules are in rule base order; a rule of another rule base is not evaluated.
   const auto& all = rules_->rules;
   const std::less<> before;

@@ -227,7 +227,8 @@ class Engine {
 
   // How much of each rule ExplainRules traces. kUnknownInputs, what next_best_data reads: every
   // rule's truth, and only for a rule whose condition is still unknown its tests' truth and input
-  // (no actual values: `actual` stays empty); the other rules get no tests.
+  // (no actual values: Actual() is empty); the other rules get no tests, and no rule its firing
+  // (fired, order, contributions: next_best_data asks only of rules that did not fire).
   enum class ExplainDetail { kFull, kUnknownInputs };
 
   // ExplainRule for each of `rules`, in order, the case loaded into working memory once: for
