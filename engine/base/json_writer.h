@@ -32,6 +32,7 @@ class JsonWriter {
 
   // Everything written so far appended to the string given; writing may go on.
   void Flush() {
+    if (at_ == buffer_.get()) return;  // nothing written (buffer_ may not exist yet)
     out_.append(buffer_.get(), static_cast<size_t>(at_ - buffer_.get()));
     at_ = buffer_.get();
   }
@@ -131,7 +132,7 @@ class JsonWriter {
   // ASCII as nlohmann escapes it, runs of plain characters appended whole, in one pass; text with
   // other bytes through nlohmann itself (its UTF-8 checks and errors included).
   void Escaped(std::string_view text) {
-    const size_t start = static_cast<size_t>(at_ - buffer_.get());
+    const auto start = static_cast<size_t>(at_ - buffer_.get());
     Put('"');
     size_t plain = 0;
     for (size_t i = 0; i < text.size(); ++i) {
@@ -190,7 +191,7 @@ class JsonWriter {
     return at_;
   }
   [[gnu::noinline]] void Grow(size_t size) {
-    const size_t used = static_cast<size_t>(at_ - buffer_.get());
+    const auto used = static_cast<size_t>(at_ - buffer_.get());
     const size_t capacity = std::max<size_t>(2 * static_cast<size_t>(limit_ - buffer_.get()), used + size + 16384);
     auto grown = std::make_unique_for_overwrite<char[]>(capacity);  // no zero fill: all of it is written first
     if (used > 0) std::memcpy(grown.get(), buffer_.get(), used);

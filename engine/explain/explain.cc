@@ -520,7 +520,8 @@ struct Undecided {
   std::vector<std::string_view> inputs;  // sorted, each once
 };
 
-Undecided UndecidedFrom(std::string_view rule, double certainty, double closeness, const std::vector<TestTrace>& tests) {
+Undecided UndecidedFrom(std::string_view rule, double certainty, double closeness,
+                        const std::vector<TestTrace>& tests) {
   Undecided out{rule, certainty, closeness, {}};
   for (const auto& test : tests)
     if (test.truth == Truth::kUnknown && !test.input.empty()) out.inputs.push_back(test.input);
@@ -873,9 +874,9 @@ Result<WhyNotExplanation> WhyNot(const inference::Engine& engine, const casefile
   Standing evidence = WhereItStands(evaluation, subject.kind, id, out);
   Candidates(engine, c, evaluation, flux, id, out.fired, out.rules);
   std::vector<Undecided> undecided;
-  for (const WhyNotRule& rule : out.rules) {
-    if (rule.truth == Truth::kUnknown) undecided.push_back(UndecidedFrom(rule.rule, rule.certainty, rule.closeness, rule.unknown));
-  }
+  for (const WhyNotRule& rule : out.rules)
+    if (rule.truth == Truth::kUnknown)
+      undecided.push_back(UndecidedFrom(rule.rule, rule.certainty, rule.closeness, rule.unknown));
   out.inputs = DecidingInputs(undecided, evidence, subject.kind && HasCertainty(*subject.kind));
   return out;
 }
@@ -975,8 +976,7 @@ std::string WhyNotExplanation::ToText() const {
           << " tests held (closeness " << Num(rule.closeness) << "), condition "
           << inference::TruthName(rule.truth) << ", would give " << Num(rule.certainty) << "\n";
       for (const auto& test : rule.failed) out << "    failed:  " << test.source << "  (actual: " << test.Actual() << ")\n";
-      for (const auto& test : rule.unknown)
-        {
+      for (const auto& test : rule.unknown) {
         const std::string actual = test.Actual();
         out << "    unknown: " << test.source << "  (" << (actual.empty() ? "no data" : actual) << ")\n";
       }

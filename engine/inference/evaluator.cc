@@ -13,8 +13,9 @@ namespace {
 using rules::TestKind;
 using Op = rules::Condition::Op;
 
-// Records what a test found (its input, CompiledNode::input, is set by Evaluate), only when tracing: building these strings is most of the cost of a
-// test, so an untraced evaluation must not pay for them.
+// Records what a test found, only when tracing (its input, CompiledNode::input, is set by
+// Evaluate): writing these strings is most of the cost of a test, so an untraced evaluation must
+// not pay for them, and most findings are kept as data (NFLUX_FOUND) and written only when read.
 #define NFLUX_NOTE(actual_text)                                 \
   do {                                                          \
     if (trace && record_actual_) trace->text = (actual_text);   \
@@ -252,7 +253,8 @@ Truth Evaluator::QuestionnaireTest(const CompiledNode& node, const Slot* slot, T
   const auto* q = slot ? static_cast<const casefile::QuestionnaireResult*>(slot->data) : nullptr;
   if (!q) {
     // An item of a questionnaire not given: what would decide it is the questionnaire.
-    if (trace && node.kind == TestKind::kQuestionnaireItem) trace->input = node.input.substr(0, node.input.rfind(".item"));
+    if (trace && node.kind == TestKind::kQuestionnaireItem)
+      trace->input = node.input.substr(0, node.input.rfind(".item"));
     NFLUX_NOTE(id + " not given");
     return Truth::kUnknown;
   }
@@ -260,8 +262,7 @@ Truth Evaluator::QuestionnaireTest(const CompiledNode& node, const Slot* slot, T
   if (node.kind == TestKind::kQuestionnairePositive || node.kind == TestKind::kQuestionnaireNegative)
     return QuestionnaireResultTest(node, *q, trace);
   if (!q->total) { NFLUX_NOTE(id + " total not given"); return Truth::kUnknown; }
-  NFLUX_NOTE(
-             id + " total " + std::to_string(*q->total) + (q->band.empty() ? "" : " (" + q->band + ")"));
+  NFLUX_NOTE(id + " total " + std::to_string(*q->total) + (q->band.empty() ? "" : " (" + q->band + ")"));
   if (node.kind == TestKind::kQuestionnaireBand) return FromBool(q->band == node.test->text);
   return FromBool(rules::Holds(*q->total, node.compare, node.number));
 }
