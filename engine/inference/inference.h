@@ -87,12 +87,12 @@ struct TestTrace {
   std::string_view source{};  // as written: "lab ferritin < 30 ng/mL" (the rule base's)
   Truth truth = Truth::kUnknown;
   Found found = Found::kText;
-  std::string_view input{};    // the datum it reads, for next-best-data: "lab:ferritin", "symptom:low_mood" (the engine's)
+  std::string_view input{};    // the datum it reads, for next-best-data: "lab:ferritin" (the engine's)
   std::string_view subject{};  // the id it reads: "ferritin" (the rule base's)
-  double number = 0;         // the value found, for the kinds that have one
+  double number = 0;           // the value found, for the kinds that have one
   std::string text{};          // kText: what it found
-  double strength = 1;  // certainty of a tested conclusion; 1 for case data
-  bool reads_value = false;  // a lab or derived-index test of a measured value (not `is missing`)
+  double strength = 1;         // certainty of a tested conclusion; 1 for case data
+  bool reads_value = false;    // a lab or derived-index test of a measured value (not `is missing`)
 
   // What it found, as a reviewer reads it: "ferritin 18 ng/mL (low)", "low_mood 2/3",
   // "sertraline not in the medication list"; "" when not recorded (Engine::ExplainDetail).

@@ -75,7 +75,8 @@ double RuleTrace::Closeness() const {
 namespace {
 
 // Keys in nlohmann::json's order (sorted), so that the text is the DOM's dump byte for byte.
-void WriteRule(JsonWriter& out, const RuleTrace& rule) {
+// `actual`: a buffer for each test's TestTrace::AppendActual, reused.
+void WriteRule(JsonWriter& out, const RuleTrace& rule, std::string& actual) {
   out.BeginObject().Key("citations").Strings(rule.citations);
   if (rule.fired) out.Key("clinical").Bool(rule.clinical);
   out.Key("contributions").BeginArray();
@@ -85,14 +86,17 @@ void WriteRule(JsonWriter& out, const RuleTrace& rule) {
   if (rule.fired) out.Key("order").Int(rule.order);
   out.Key("rule").String(rule.rule).Key("stratum").Int(rule.stratum).Key("strength").Double(rule.strength);
   out.Key("tests").BeginArray();
-  for (const auto& test : rule.tests)
+  for (const auto& test : rule.tests) {
+    actual.clear();
+    test.AppendActual(actual);
     out.BeginObject()
-        .Key("actual").String(test.Actual())
+        .Key("actual").String(actual)
         .Key("input").String(test.input)
         .Key("strength").Double(test.strength)
         .Key("test").String(test.source)
         .Key("truth").String(TruthName(test.truth))
         .EndObject();
+  }
   out.EndArray().Key("title").String(rule.title).Key("truth").String(TruthName(rule.truth)).EndObject();
 }
 
@@ -103,7 +107,8 @@ std::string Trace::ToJsonText() const {
   text.reserve(1024 * rules.size() + 64);  // about 1 KB a rule considered
   JsonWriter out(text);
   out.BeginObject().Key("considered").Int(considered).Key("firings").Int(firings).Key("rules").BeginArray();
-  for (const auto& rule : rules) WriteRule(out, rule);
+  std::string actual;
+  for (const auto& rule : rules) WriteRule(out, rule, actual);
   out.EndArray();
   if (!stopped.empty()) out.Key("stopped").String(stopped);
   out.EndObject();
