@@ -741,6 +741,7 @@ Result<std::vector<IndexArray>> Model::IndicesWith(const CaseState& state, std::
   out.reserve(m.pathways.size());
   std::vector<char> moved;  // per pathway: its indices differ from the case's
   moved.reserve(m.pathways.size());
+  const bool kept = state.indices.size() == m.pathways.size();  // Compute() kept the case's indices
   for (const auto& p : m.pathways) {
     // A pathway the strategy reaches neither directly nor through its upstream keeps the case's
     // indices: the same sums (x + 0.0 is x) would solve the same steady state again.
@@ -748,7 +749,7 @@ Result<std::vector<IndexArray>> Model::IndicesWith(const CaseState& state, std::
     for (const auto& list : p.nodes)
       for (int node : list) reached = reached || delta[static_cast<size_t>(node)] != 0;
     const size_t k = out.size();
-    if (!reached && k < state.indices.size()) {
+    if (!reached && kept) {
       out.push_back(state.indices[k]);
       moved.push_back(false);
       continue;
@@ -756,7 +757,7 @@ Result<std::vector<IndexArray>> Model::IndicesWith(const CaseState& state, std::
     Channels l = ChannelsOf(p, total);
     if (p.upstream >= 0) l[kSupply] = std::log(out[static_cast<size_t>(p.upstream)][kSynthesis]);
     out.push_back(IndicesAt(p, l));
-    moved.push_back(k >= state.indices.size() || out.back() != state.indices[k]);
+    moved.push_back(!kept || out.back() != state.indices[k]);
   }
   return out;
 }

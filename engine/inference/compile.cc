@@ -164,7 +164,7 @@ Family FamilyOf(TestKind kind) {
 
 const char* FamilyPrefix(Family family) {
   static const char* kPrefixes[] = {"symptom", "questionnaire", "lab", "derived", "flux", "medication",
-                                    "medication_class", "condition", "supplement", "requested", "lifestyle",
+                                    "medication_class", "condition", "current", "requested", "lifestyle",
                                     "stressor", "fact", "driver", "deficit", "alert"};
   return kPrefixes[family];
 }
@@ -172,7 +172,6 @@ const char* FamilyPrefix(Family family) {
 std::string InputOf(const Test& test) {
   switch (test.kind) {
     case TestKind::kQuestionnaireItem: return "questionnaire:" + test.id + ".item" + std::to_string(test.item);
-    case TestKind::kSupplementCurrent: return "current:" + test.id;
     case TestKind::kSex: return "patient:sex";
     case TestKind::kAge: return "patient:age";
     case TestKind::kPregnant: return "patient:pregnant";

@@ -416,8 +416,9 @@ std::vector<RuleTrace> Engine::ExplainRules(const std::vector<const rules::Rule*
     if (!all.empty() && !before(rule, all.data()) && before(rule, all.data() + all.size())) {
       const CompiledRule& compiled_rule = compiled.rules[static_cast<size_t>(rule - all.data())];
       double strength = 1;
-      // The same truth and strength traced or not: an untraced `and` only stops at the first false.
-      trace.truth = full ? Truth::kUnknown : evaluator.Evaluate(compiled_rule.root, &strength, nullptr);
+      // The same truth and strength traced or not (an untraced `and` only stops at the first
+      // false): without the full trace, only a rule still unknown is traced.
+      if (!full) trace.truth = evaluator.Evaluate(compiled_rule.root, &strength, nullptr);
       if (full || trace.truth == Truth::kUnknown) {
         trace.tests.reserve(static_cast<size_t>(compiled_rule.leaves));
         trace.truth = evaluator.Evaluate(compiled_rule.root, &strength, &trace.tests);

@@ -15,7 +15,7 @@ namespace nflux::inference {
 
 class Evaluator {
  public:
-  // `record_actual`: a traced test records what it found (TestTrace::actual); without, only its
+  // `record_actual`: a traced test records what it found (TestTrace::Actual()); without, only its
   // truth and input (next-best-data's question needs no more).
   Evaluator(const casefile::Case& c, const FluxValues& flux, const std::vector<Slot>& slots, uint32_t generation,
             const std::vector<CompiledNode>& nodes, bool record_actual = true)

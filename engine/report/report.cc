@@ -358,8 +358,8 @@ void WriteRequested(JsonWriter& out, const inference::Engine& engine, const Eval
 }
 
 // {pathway, index} of a flux key: the model's own split (flux::ParseIndexKey) for its index keys;
-// any other key (values given by hand) splits at its dot, or is a pathway's "value".
-// {pathway, index} of a flux key, as views into the key or the model's index names.
+// any other key (values given by hand) splits at its dot, or is a pathway's "value". Views into
+// the key or the model's index names.
 std::pair<std::string_view, std::string_view> SplitFluxKey(std::string_view key) {
   if (auto parsed = flux::ParseIndexKey(key)) return {parsed->first, flux::IndexNames()[static_cast<size_t>(parsed->second)]};
   auto dot = key.find('.');
@@ -386,14 +386,13 @@ ordered_json FluxJson(const inference::FluxValues& flux, const ReportOptions& op
   return out;
 }
 
-// One pathway of the "flux" object: its indices in the order they came, then "assumed".
-// One pathway of the "flux" object, as views into the flux values and report options.
+// One pathway of the "flux" object: its indices in the order they came, then "assumed"; views
+// into the flux values and report options.
 struct PathwayJson {
   std::string_view pathway;
   std::vector<std::pair<std::string_view, double>> indices;
-  bool has_assumed = false;
   const std::vector<std::string>* assumed_inputs = nullptr;  // ReportOptions::flux_assumed_inputs, when given
-  std::vector<std::string_view> assumed;                     // otherwise the assumed index names
+  std::vector<std::string_view> assumed;                     // otherwise the assumed index names, if any
 };
 
 // FluxJson(flux, options) written straight out, without the DOM: the same pathways and keys in
@@ -404,7 +403,7 @@ void WriteFlux(JsonWriter& out, const inference::FluxValues& flux, const ReportO
   auto pathway_of = [&](std::string_view name) -> PathwayJson& {
     for (auto& pathway : pathways)
       if (pathway.pathway == name) return pathway;
-    return pathways.emplace_back(PathwayJson{name, {}, false, nullptr, {}});
+    return pathways.emplace_back(PathwayJson{name, {}, nullptr, {}});
   };
   for (const auto& [key, value] : flux.values) {
     auto [pathway, index] = SplitFluxKey(key);
@@ -415,18 +414,14 @@ void WriteFlux(JsonWriter& out, const inference::FluxValues& flux, const ReportO
     else indices.emplace_back(index, rounded);
   }
   for (auto& pathway : pathways)
-    if (auto it = options.flux_assumed_inputs.find(std::string(pathway.pathway)); it != options.flux_assumed_inputs.end()) {
-      pathway.has_assumed = true;
+    if (auto it = options.flux_assumed_inputs.find(std::string(pathway.pathway)); it != options.flux_assumed_inputs.end())
       pathway.assumed_inputs = &it->second;
-    }
   for (const auto& [key, assumed] : flux.assumed) {
     if (!assumed) continue;
     auto dot = key.find('.');
     std::string_view name = std::string_view(key).substr(0, dot);
     if (options.flux_assumed_inputs.count(std::string(name))) continue;
-    PathwayJson& pathway = pathway_of(name);
-    pathway.has_assumed = true;
-    pathway.assumed.push_back(dot == std::string::npos ? std::string_view(key) : std::string_view(key).substr(dot + 1));
+    pathway_of(name).assumed.push_back(dot == std::string::npos ? std::string_view(key) : std::string_view(key).substr(dot + 1));
   }
   out.BeginObject();
   for (const auto& pathway : pathways) {
@@ -434,7 +429,7 @@ void WriteFlux(JsonWriter& out, const inference::FluxValues& flux, const ReportO
     for (const auto& [index, value] : pathway.indices) out.Key(index).Double(value);
     if (pathway.assumed_inputs) {
       out.Key("assumed").Strings(*pathway.assumed_inputs);
-    } else if (pathway.has_assumed) {
+    } else if (!pathway.assumed.empty()) {
       out.Key("assumed").BeginArray();
       for (std::string_view name : pathway.assumed) out.String(name);
       out.EndArray();

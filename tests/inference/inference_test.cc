@@ -360,6 +360,32 @@ end
   EXPECT_EQ(truths["r_at_least"], Truth::kUnknown);
 }
 
+// The datum each kind of test reads, as traces, alerts' `because` and next_best_data name it.
+TEST(CompileTest, InputOfEveryFamily) {
+  using rules::TestKind;
+  const std::vector<std::pair<TestKind, std::string>> table = {
+      {TestKind::kSymptomPresent, "symptom:x"},        {TestKind::kQuestionnaireTotal, "questionnaire:x"},
+      {TestKind::kQuestionnaireItem, "questionnaire:x.item9"}, {TestKind::kLabValue, "lab:x"},
+      {TestKind::kDerivedStatus, "derived:x"},         {TestKind::kFluxCompare, "flux:x"},
+      {TestKind::kMedication, "medication:x"},         {TestKind::kMedicationClass, "medication_class:x"},
+      {TestKind::kCondition, "condition:x"},           {TestKind::kSupplementCurrent, "current:x"},
+      {TestKind::kSupplementRequested, "requested:x"}, {TestKind::kLifestyleIs, "lifestyle:x"},
+      {TestKind::kStressorCompare, "stressor:x"},      {TestKind::kFact, "fact:x"},
+      {TestKind::kDriver, "driver:x"},                 {TestKind::kDeficit, "deficit:x"},
+      {TestKind::kAlert, "alert:x"},                   {TestKind::kSex, "patient:sex"},
+      {TestKind::kAge, "patient:age"},                 {TestKind::kPregnant, "patient:pregnant"},
+      {TestKind::kLactating, "patient:lactating"},     {TestKind::kMenopausalStatus, "patient:menopausal_status"},
+      {TestKind::kDataQuality, "data_quality"},
+  };
+  for (const auto& [kind, input] : table) {
+    rules::Test test;
+    test.kind = kind;
+    test.id = "x";
+    test.item = 9;
+    EXPECT_EQ(InputOf(test), input) << input;
+  }
+}
+
 // What a test found is kept as data and written when read: each kind as a reviewer reads it.
 TEST(TestTraceTest, WritesWhatItFound) {
   const std::vector<std::pair<Found, std::string>> table = {
