@@ -6,6 +6,7 @@
 namespace nflux::inference {
 namespace {
 
+using rules::Compare;
 using rules::Condition;
 using rules::Test;
 using rules::TestKind;
@@ -116,6 +117,28 @@ bool SameGroup(const PendingWaker& a, const PendingWaker& b) {
   return a.symbol == b.symbol && a.filtered == b.filtered && (!a.filtered || FilterKey(a.leaf) == FilterKey(b.leaf));
 }
 
+bool SameThresholdRun(const CompiledNode& a, const CompiledNode& b) {
+  return IsThresholdFilter(a) && IsThresholdFilter(b) && a.kind == b.kind && a.compare == b.compare;
+}
+
+// Marks each symbol's runs of threshold filters with one operator (WakeGroup::run_end). The
+// groups are sorted by FilterKey, kind and operator before threshold, so a run's thresholds ascend.
+void MarkThresholdRuns(CompiledRules& compiled) {
+  for (size_t s = 0; s + 1 < compiled.group_begin.size(); ++s) {
+    const size_t end = compiled.group_begin[s + 1];
+    for (size_t first = compiled.group_begin[s]; first < end;) {
+      size_t last = first + 1;
+      if (compiled.wake_groups[first].filtered && IsThresholdFilter(compiled.wake_groups[first].leaf)) {
+        while (last < end && compiled.wake_groups[last].filtered &&
+               SameThresholdRun(compiled.wake_groups[first].leaf, compiled.wake_groups[last].leaf))
+          ++last;
+        compiled.wake_groups[first].run_end = static_cast<uint32_t>(last);
+      }
+      first = last;
+    }
+  }
+}
+
 // Lays the wakers out symbol by symbol, in runs of one filter (group_begin, wake_groups).
 void GroupWakersBySymbol(std::vector<PendingWaker> pending, CompiledRules& compiled) {
   std::sort(pending.begin(), pending.end(), WakesBefore);
@@ -135,9 +158,33 @@ void GroupWakersBySymbol(std::vector<PendingWaker> pending, CompiledRules& compi
     compiled.wake_groups.back().end = static_cast<uint32_t>(compiled.wakers.size());
   }
   for (size_t s = 0; s < symbol_count; ++s) compiled.group_begin[s + 1] += compiled.group_begin[s];
+  MarkThresholdRuns(compiled);
 }
 
 }  // namespace
+
+bool IsThresholdFilter(const CompiledNode& leaf) {
+  // The evaluator's tests of these kinds are rules::Holds(slot value, compare, number) on a
+  // present symbol (evaluator.cc: SymptomTest, LabTest, DerivedTest, FluxTest, StressorTest).
+  switch (leaf.kind) {
+    case TestKind::kSymptomCompare: case TestKind::kLabValue: case TestKind::kDerivedCompare:
+    case TestKind::kFluxCompare: case TestKind::kStressorCompare: break;
+    default: return false;
+  }
+  return leaf.compare == Compare::kLess || leaf.compare == Compare::kLessEqual || leaf.compare == Compare::kGreater ||
+         leaf.compare == Compare::kGreaterEqual;
+}
+
+std::pair<const WakeGroup*, const WakeGroup*> HoldingThresholds(const WakeGroup* begin, const WakeGroup* end,
+                                                                double value) {
+  const Compare op = begin->leaf.compare;
+  auto holds = [&](const WakeGroup& group) { return rules::Holds(value, op, group.leaf.number); };
+  // value < t and value <= t hold from some threshold on; value > t and value >= t up to one.
+  // (A NaN value holds nowhere, and the partition points then give an empty range.)
+  if (op == Compare::kLess || op == Compare::kLessEqual)
+    return {std::partition_point(begin, end, [&](const WakeGroup& group) { return !holds(group); }), end};
+  return {begin, std::partition_point(begin, end, holds)};
+}
 
 Family FamilyOf(TestKind kind) {
   switch (kind) {

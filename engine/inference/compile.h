@@ -116,7 +116,20 @@ struct WakeGroup {
   bool filtered = false;
   CompiledNode leaf;
   uint32_t begin = 0, end = 0;  // CompiledRules::wakers[begin, end)
+  // On the first group of a threshold run, the index past its last group (else 0): the groups
+  // [this, run_end) filter on the symbol's value with one operator (<, <=, >, >=) against
+  // ascending thresholds, so the ones that hold are a prefix or a suffix (HoldingThresholds).
+  uint32_t run_end = 0;
 };
+
+// Whether a filter compares the symbol's value itself (its slot's `value`) with a threshold by
+// <, <=, > or >=: symptom scores, lab values, derived indices, flux indices, stressor scores.
+bool IsThresholdFilter(const CompiledNode& leaf);
+
+// The groups of the threshold run [begin, end) whose filter holds for `value` (the symbol is
+// present), found by binary search: a suffix for < and <=, a prefix for > and >=.
+std::pair<const WakeGroup*, const WakeGroup*> HoldingThresholds(const WakeGroup* begin, const WakeGroup* end,
+                                                                double value);
 
 // The compiled rule base: conditions, symbols and the wake index.
 struct CompiledRules {

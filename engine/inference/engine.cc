@@ -52,6 +52,7 @@ class Run {
   RuleState& StateOf(int rule);
   void Enqueue(int rule);
   void Wake(int symbol);
+  void Activate(const WakeGroup& group);  // the parts its wakers set; rules complete go on the agenda
   bool Consider(int index);
   void Fire(const CompiledRule& compiled_rule, double strength, bool clinical);
   double Apply(const rules::Action& action, int symbol, const rules::Rule& rule, double contribution, bool clinical);
@@ -114,22 +115,38 @@ void Run::Enqueue(int rule) {
 // test on it is false); a rule goes on the agenda once all its required parts are active. With a
 // trace, also once all but one are: such a rule cannot be true and does not fire, but the trace
 // shows reviewers the near miss and the datum it lacked ("ferritin not measured").
+// A threshold run's filters (symptom >= 1, >= 2, ...) are not tested one by one: those that hold
+// are found by binary search on the symbol's value.
 void Run::Wake(int symbol) {
-  const bool near_misses = options_.trace;
   const WakeGroup* groups = compiled_.wake_groups.data();
-  const Waker* wakers = compiled_.wakers.data();
-  const size_t begin = compiled_.group_begin[static_cast<size_t>(symbol)];
-  const size_t end = compiled_.group_begin[static_cast<size_t>(symbol) + 1];
-  for (const WakeGroup* group = groups + begin; group != groups + end; ++group) {
-    if (group->filtered && evaluator_.EvaluateLeaf(group->leaf) == Truth::kFalse) continue;
-    for (const Waker* waker = wakers + group->begin; waker != wakers + group->end; ++waker) {
-      RuleState& state = StateOf(waker->rule);
-      if (state.parts & kQueued) continue;
-      state.parts |= waker->part;
-      if (state.parts == waker->required ||
-          (near_misses && std::popcount(state.parts) + 1 >= std::popcount(waker->required)))
-        Enqueue(waker->rule);
+  const WakeGroup* group = groups + compiled_.group_begin[static_cast<size_t>(symbol)];
+  const WakeGroup* const end = groups + compiled_.group_begin[static_cast<size_t>(symbol) + 1];
+  while (group != end) {
+    if (group->run_end != 0) {
+      const WakeGroup* const run_end = groups + group->run_end;
+      const Slot& slot = scratch_->slots[static_cast<size_t>(symbol)];
+      // Absent, every filter is unknown, so not false: the whole run wakes.
+      auto [first, last] = slot.generation == generation_ ? HoldingThresholds(group, run_end, slot.value)
+                                                           : std::pair{group, run_end};
+      for (; first != last; ++first) Activate(*first);
+      group = run_end;
+      continue;
     }
+    if (!group->filtered || evaluator_.EvaluateLeaf(group->leaf) != Truth::kFalse) Activate(*group);
+    ++group;
+  }
+}
+
+void Run::Activate(const WakeGroup& group) {
+  const bool near_misses = options_.trace;
+  const Waker* const end = compiled_.wakers.data() + group.end;
+  for (const Waker* waker = compiled_.wakers.data() + group.begin; waker != end; ++waker) {
+    RuleState& state = StateOf(waker->rule);
+    if (state.parts & kQueued) continue;
+    state.parts |= waker->part;
+    if (state.parts == waker->required ||
+        (near_misses && std::popcount(state.parts) + 1 >= std::popcount(waker->required)))
+      Enqueue(waker->rule);
   }
 }
 

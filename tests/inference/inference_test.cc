@@ -505,6 +505,73 @@ TEST(EngineTest, RunsOnlyRulesWhoseDataIsPresent) {
   EXPECT_EQ(evaluation.facts.size(), 25u);
 }
 
+// A threshold run wakes exactly the rules whose filter holds: thresholds around, at and between
+// the case's values, with every operator, each rule considered only when its test can hold.
+TEST(EngineTest, ThresholdRunsWakeExactlyTheRulesWhoseTestHolds) {
+  const char* ops[] = {"<", "<=", ">", ">="};
+  auto name = [](const std::string& op) { return op == "<" ? "lt" : op == "<=" ? "le" : op == ">" ? "gt" : "ge"; };
+  std::string text;
+  int rule = 0;
+  for (const char* op : ops)
+    for (int threshold = 0; threshold <= 3; ++threshold)
+      text += "rule s" + std::to_string(rule++) + " \"s\"\n cites cooper_bloom_roth\n when symptom anhedonia " + op +
+              " " + std::to_string(threshold) + "\n then derive fact s_" + name(op) + std::to_string(threshold) + "\nend\n";
+  for (const char* op : ops)
+    for (int threshold : {10, 20, 20, 30, 45})  // a threshold twice, one equal to the value
+      text += "rule l" + std::to_string(rule++) + " \"l\"\n cites cooper_bloom_roth\n when lab ferritin " + op + " " +
+              std::to_string(threshold) + " ng/mL\n then derive fact l_" + name(op) + std::to_string(threshold) + "\nend\n";
+  Engine engine(Rules({{"thresholds.rules", text}}), FixtureKnowledge());
+  EvaluateOptions untraced;
+  untraced.trace = false;
+  for (int score = 0; score <= 3; ++score)
+    for (int ferritin : {5, 20, 25, 45, 60}) {
+      auto evaluation = engine.Evaluate(
+          ParseCase(R"({"patient": {"sex": "male", "age_years": 30}, "symptoms": {"anhedonia": )" + std::to_string(score) +
+                    R"(}, "labs": [{"test": "ferritin", "value": )" + std::to_string(ferritin) + R"(, "unit": "ng/mL"}]})"),
+          {}, untraced);
+      std::set<std::string> expected;
+      for (const char* op : ops) {
+        rules::Compare compare = std::string(op) == "<" ? rules::Compare::kLess
+                               : std::string(op) == "<=" ? rules::Compare::kLessEqual
+                               : std::string(op) == ">" ? rules::Compare::kGreater : rules::Compare::kGreaterEqual;
+        for (int threshold = 0; threshold <= 3; ++threshold)
+          if (rules::Holds(score, compare, threshold)) expected.insert(std::string("s_") + name(op) + std::to_string(threshold));
+        for (int threshold : {10, 20, 30, 45})
+          if (rules::Holds(ferritin, compare, threshold)) expected.insert(std::string("l_") + name(op) + std::to_string(threshold));
+      }
+      std::set<std::string> derived;
+      for (const auto& [id, fact] : evaluation.facts) derived.insert(id);
+      EXPECT_EQ(derived, expected) << "anhedonia " << score << ", ferritin " << ferritin;
+      // Only rules that fire were considered: no filter that is false let its rule through.
+      EXPECT_EQ(evaluation.trace.considered, evaluation.trace.firings) << "anhedonia " << score << ", ferritin " << ferritin;
+    }
+}
+
+// The binary search of a run against testing each filter, for random thresholds and values (ties
+// included) and NaN.
+TEST(CompileTest, HoldingThresholdsAreThoseWhoseFilterHolds) {
+  std::mt19937 random(12);
+  for (auto op : {rules::Compare::kLess, rules::Compare::kLessEqual, rules::Compare::kGreater, rules::Compare::kGreaterEqual})
+    for (int round = 0; round < 200; ++round) {
+      std::vector<WakeGroup> run(1 + random() % 12);
+      for (auto& group : run) {
+        group.filtered = true;
+        group.leaf.kind = rules::TestKind::kLabValue;
+        group.leaf.compare = op;
+        group.leaf.number = static_cast<double>(random() % 10);
+      }
+      std::sort(run.begin(), run.end(), [](const WakeGroup& a, const WakeGroup& b) { return a.leaf.number < b.leaf.number; });
+      for (double value : {-1.0, 0.0, 2.0, 4.5, 9.0, 11.0, std::numeric_limits<double>::quiet_NaN()}) {
+        auto [first, last] = HoldingThresholds(run.data(), run.data() + run.size(), value);
+        for (const auto& group : run) {
+          const bool found = &group >= first && &group < last;
+          EXPECT_EQ(found, rules::Holds(value, op, group.leaf.number))
+              << rules::CompareText(op) << " " << group.leaf.number << " at " << value;
+        }
+      }
+    }
+}
+
 TEST(EngineTest, RunLimitStopsAndReports) {
   Engine engine(Rules({{"chain.rules", kChainRules}}), FixtureKnowledge());
   EvaluateOptions options;
@@ -599,9 +666,11 @@ TEST(EngineTest, IndexGivesTheSameResultsOnRandomRuleBases) {
   auto data_test = [&]() -> std::string {
     switch (random() % 8) {
       case 0: return "symptom " + pick({"anhedonia", "fatigue", "insomnia_onset", "low_mood"}) + " >= " + std::to_string(random() % 4);
-      case 1: return "symptom " + pick({"anhedonia", "fatigue"}) + " < " + std::to_string(1 + random() % 3);
+      case 1:
+        return "symptom " + pick({"anhedonia", "fatigue"}) + " " + pick({"<", "<=", ">", "!="}) + " " + std::to_string(random() % 4);
       case 2: return "lab " + pick({"ferritin", "tsh", "vitamin_d_25oh"}) + " is " + pick({"low", "normal", "high"});
-      case 3: return "lab ferritin < " + std::to_string(10 + random() % 60) + " ng/mL";
+      case 3:
+        return "lab ferritin " + pick({"<", "<=", ">", ">=", "="}) + " " + std::to_string(10 + random() % 60) + " ng/mL";
       case 4: return "lab " + pick({"ferritin", "tsh"}) + " is missing";
       case 5: return "medication class " + pick({"ssri", "maoi"});
       case 6: return "sex is " + pick({"female", "male"});
