@@ -2,7 +2,6 @@
 // (compile.h: the compiled rules and their index; working_memory.h: slots and generations;
 // evaluator.h: conditions and leaf tests; trace.h). The safety gate is engine/safety.
 #include <algorithm>
-#include <bit>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -59,7 +58,7 @@ class Run {
   void AddEvidence(int symbol, double contribution, bool for_it, const std::string& rule_id, bool clinical);
   void SuggestDeficit(const rules::Action& action, int symbol, const rules::Rule& rule, double contribution,
                       bool clinical);
-  Conclusion ConclusionOf(int symbol);
+  Conclusion TakeConclusion(int symbol);
   void SuggestStrategy(const std::string& id, const std::vector<std::string>& for_deficits, double contribution,
                        const std::string& source);
   void RaiseAlert(const rules::Action& action, int symbol, const rules::Rule& rule);
@@ -137,16 +136,21 @@ void Run::Wake(int symbol) {
   }
 }
 
+// The hot loop of an evaluation (a few thousand wakers a case at 10,000 rules): the rule states
+// and generation are held in locals, since the compiler cannot tell that Enqueue leaves them be.
 void Run::Activate(const WakeGroup& group) {
   const bool near_misses = options_.trace;
+  RuleState* const states = scratch_->rules.data();
+  const uint32_t generation = generation_;
   const Waker* const end = compiled_.wakers.data() + group.end;
   for (const Waker* waker = compiled_.wakers.data() + group.begin; waker != end; ++waker) {
-    RuleState& state = StateOf(waker->rule);
+    RuleState& state = states[waker->rule];
+    if (state.generation != generation) state = RuleState{generation, 0};
     if (state.parts & kQueued) continue;
     state.parts |= waker->part;
-    if (state.parts == waker->required ||
-        (near_misses && std::popcount(state.parts) + 1 >= std::popcount(waker->required)))
-      Enqueue(waker->rule);
+    // The required parts not yet active: none, or (a near miss) exactly one.
+    const uint32_t missing = waker->required & ~state.parts;
+    if (missing == 0 || (near_misses && (missing & (missing - 1)) == 0)) Enqueue(waker->rule);
   }
 }
 
@@ -280,19 +284,20 @@ void Run::RaiseAlert(const rules::Action& action, int symbol, const rules::Rule&
   alerts_.Raise(action.id, Parse<AlertSeverity>(action.severity), because, rule.citations, rule.id, action.message);
 }
 
-// Facts, drivers and deficits, from the working memory.
+// Facts, drivers and deficits, from the working memory (concluded_ holds each symbol once).
 void Run::CollectConclusions() {
   for (int symbol : concluded_) {
     const auto& [family, id] = compiled_.symbol_names[symbol];
-    Conclusion conclusion = ConclusionOf(symbol);
-    if (family == kFact) evaluation_.facts[id] = std::move(conclusion);
-    else if (family == kDriver) evaluation_.drivers[id] = std::move(conclusion);
-    else if (family == kDeficit) evaluation_.deficits[id] = std::move(conclusion);
+    Conclusion conclusion = TakeConclusion(symbol);
+    if (family == kFact) evaluation_.facts.try_emplace(id, std::move(conclusion));
+    else if (family == kDriver) evaluation_.drivers.try_emplace(id, std::move(conclusion));
+    else if (family == kDeficit) evaluation_.deficits.try_emplace(id, std::move(conclusion));
   }
 }
 
-// One conclusion from its slot, calibrated: a deficit without clinical support is capped and says so.
-Conclusion Run::ConclusionOf(int symbol) {
+// One conclusion from its slot, calibrated: a deficit without clinical support is capped and says
+// so. Takes the symbol's evidence lists: called once per concluded symbol.
+Conclusion Run::TakeConclusion(int symbol) {
   const auto& [family, id] = compiled_.symbol_names[symbol];
   const Slot& slot = scratch_->slots[symbol];
   Conclusion conclusion;
@@ -306,10 +311,11 @@ Conclusion Run::ConclusionOf(int symbol) {
     conclusion.calibration = "capped at " + FormatNumber(kNonClinicalDeficitCap) + " (rules alone: " +
                              FormatNumber(uncapped, 3) + "): supported only by the flux model, medications, " +
                              "lifestyle or patient data; no symptom, questionnaire or lab";
-  conclusion.rules = supporting_[symbol];
-  conclusion.opposing_rules = opposing_[symbol];
-  if (auto it = deficit_drivers_.find(symbol); it != deficit_drivers_.end()) conclusion.drivers = it->second;
-  if (auto it = measured_.find(symbol); it != measured_.end()) conclusion.measured = it->second;
+  // Taken, not copied: each concluded symbol is collected once.
+  if (auto it = supporting_.find(symbol); it != supporting_.end()) conclusion.rules = std::move(it->second);
+  if (auto it = opposing_.find(symbol); it != opposing_.end()) conclusion.opposing_rules = std::move(it->second);
+  if (auto it = deficit_drivers_.find(symbol); it != deficit_drivers_.end()) conclusion.drivers = std::move(it->second);
+  if (auto it = measured_.find(symbol); it != measured_.end()) conclusion.measured = std::move(it->second);
   return conclusion;
 }
 
