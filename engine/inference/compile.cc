@@ -57,12 +57,13 @@ CompiledRule CompileRule(const rules::Rule& rule, CompiledRules& compiled) {
   return compiled_rule;
 }
 
-// A waker before grouping: its symbol and filter leaf (when `filtered`).
+// A waker before grouping: its symbol and filter leaf (-1: none), with a copy of the leaf's node
+// to sort by.
 struct PendingWaker {
   int symbol = 0;
   Waker waker;
-  bool filtered = false;
-  CompiledNode leaf;
+  int leaf = -1;
+  CompiledNode node;
 };
 
 // One waker per symbol of a required part; a symbol read by several leaves of the part keeps no
@@ -80,8 +81,8 @@ void AddPartWakers(const CompiledRules& compiled, int rule, uint32_t bit, uint32
     PendingWaker pending;
     pending.symbol = symbol;
     pending.waker = Waker{rule, bit, required};
-    pending.filtered = leaf >= 0;
-    if (leaf >= 0) pending.leaf = compiled.nodes[static_cast<size_t>(leaf)];
+    pending.leaf = leaf;
+    if (leaf >= 0) pending.node = compiled.nodes[static_cast<size_t>(leaf)];
     wakers.push_back(pending);
   }
 }
@@ -108,13 +109,15 @@ std::vector<PendingWaker> CollectWakers(CompiledRules& compiled) {
 // unlike a stable sort).
 bool WakesBefore(const PendingWaker& a, const PendingWaker& b) {
   if (a.symbol != b.symbol) return a.symbol < b.symbol;
-  if (a.filtered != b.filtered) return !a.filtered;
-  if (a.filtered && FilterKey(a.leaf) != FilterKey(b.leaf)) return FilterKey(a.leaf) < FilterKey(b.leaf);
+  const bool a_filtered = a.leaf >= 0, b_filtered = b.leaf >= 0;
+  if (a_filtered != b_filtered) return !a_filtered;
+  if (a_filtered && FilterKey(a.node) != FilterKey(b.node)) return FilterKey(a.node) < FilterKey(b.node);
   return std::tie(a.waker.rule, a.waker.part) < std::tie(b.waker.rule, b.waker.part);
 }
 
 bool SameGroup(const PendingWaker& a, const PendingWaker& b) {
-  return a.symbol == b.symbol && a.filtered == b.filtered && (!a.filtered || FilterKey(a.leaf) == FilterKey(b.leaf));
+  if (a.symbol != b.symbol || (a.leaf >= 0) != (b.leaf >= 0)) return false;
+  return a.leaf < 0 || FilterKey(a.node) == FilterKey(b.node);
 }
 
 bool SameThresholdRun(const CompiledNode& a, const CompiledNode& b) {
@@ -124,14 +127,16 @@ bool SameThresholdRun(const CompiledNode& a, const CompiledNode& b) {
 // Marks each symbol's runs of threshold filters with one operator (WakeGroup::run_end). The
 // groups are sorted by FilterKey, kind and operator before threshold, so a run's thresholds ascend.
 void MarkThresholdRuns(CompiledRules& compiled) {
+  auto filter = [&](size_t group) -> const CompiledNode* {
+    const int leaf = compiled.wake_groups[group].leaf;
+    return leaf < 0 ? nullptr : &compiled.nodes[static_cast<size_t>(leaf)];
+  };
   for (size_t s = 0; s + 1 < compiled.group_begin.size(); ++s) {
     const size_t end = compiled.group_begin[s + 1];
     for (size_t first = compiled.group_begin[s]; first < end;) {
       size_t last = first + 1;
-      if (compiled.wake_groups[first].filtered && IsThresholdFilter(compiled.wake_groups[first].leaf)) {
-        while (last < end && compiled.wake_groups[last].filtered &&
-               SameThresholdRun(compiled.wake_groups[first].leaf, compiled.wake_groups[last].leaf))
-          ++last;
+      if (filter(first) && IsThresholdFilter(*filter(first))) {
+        while (last < end && filter(last) && SameThresholdRun(*filter(first), *filter(last))) ++last;
         compiled.wake_groups[first].run_end = static_cast<uint32_t>(last);
       }
       first = last;
@@ -148,8 +153,8 @@ void GroupWakersBySymbol(std::vector<PendingWaker> pending, CompiledRules& compi
   for (size_t i = 0; i < pending.size(); ++i) {
     if (i == 0 || !SameGroup(pending[i - 1], pending[i])) {
       WakeGroup group;
-      group.filtered = pending[i].filtered;
       group.leaf = pending[i].leaf;
+      group.threshold = pending[i].node.number;
       group.begin = group.end = static_cast<uint32_t>(compiled.wakers.size());
       compiled.wake_groups.push_back(group);
       ++compiled.group_begin[static_cast<size_t>(pending[i].symbol) + 1];
@@ -176,9 +181,8 @@ bool IsThresholdFilter(const CompiledNode& leaf) {
 }
 
 std::pair<const WakeGroup*, const WakeGroup*> HoldingThresholds(const WakeGroup* begin, const WakeGroup* end,
-                                                                double value) {
-  const Compare op = begin->leaf.compare;
-  auto holds = [&](const WakeGroup& group) { return rules::Holds(value, op, group.leaf.number); };
+                                                                Compare op, double value) {
+  auto holds = [&](const WakeGroup& group) { return rules::Holds(value, op, group.threshold); };
   // value < t and value <= t hold from some threshold on; value > t and value >= t up to one.
   // (A NaN value holds nowhere, and the partition points then give an empty range.)
   if (op == Compare::kLess || op == Compare::kLessEqual)

@@ -110,26 +110,28 @@ struct Waker {
 };
 
 // A run of a symbol's wakers that share one filter: the leaf test on the symbol that must not be
-// false for them (a copy, so the filter reads no other memory), evaluated once for the run.
-// Unfiltered wakers (several leaves of a part read the symbol) form a run of their own.
+// false for them, evaluated once for the run. Unfiltered wakers (several leaves of a part read
+// the symbol) form a run of their own. Small, since a present datum walks its groups: at 10,000
+// rules they are far more than the caches hold as whole nodes.
 struct WakeGroup {
-  bool filtered = false;
-  CompiledNode leaf;
+  int32_t leaf = -1;            // the filter, CompiledRules::nodes[leaf]; -1: unfiltered
   uint32_t begin = 0, end = 0;  // CompiledRules::wakers[begin, end)
   // On the first group of a threshold run, the index past its last group (else 0): the groups
   // [this, run_end) filter on the symbol's value with one operator (<, <=, >, >=) against
   // ascending thresholds, so the ones that hold are a prefix or a suffix (HoldingThresholds).
   uint32_t run_end = 0;
+  double threshold = 0;  // a threshold filter's number, beside the others of its run
 };
+static_assert(sizeof(WakeGroup) == 24);
 
 // Whether a filter compares the symbol's value itself (its slot's `value`) with a threshold by
 // <, <=, > or >=: symptom scores, lab values, derived indices, flux indices, stressor scores.
 bool IsThresholdFilter(const CompiledNode& leaf);
 
-// The groups of the threshold run [begin, end) whose filter holds for `value` (the symbol is
-// present), found by binary search: a suffix for < and <=, a prefix for > and >=.
+// The groups of the threshold run [begin, end), filtering by `op`, whose filter holds for `value`
+// (the symbol is present), found by binary search: a suffix for < and <=, a prefix for > and >=.
 std::pair<const WakeGroup*, const WakeGroup*> HoldingThresholds(const WakeGroup* begin, const WakeGroup* end,
-                                                                double value);
+                                                                rules::Compare op, double value);
 
 // The compiled rule base: conditions, symbols and the wake index.
 struct CompiledRules {

@@ -125,13 +125,15 @@ void Run::Wake(int symbol) {
       const WakeGroup* const run_end = groups + group->run_end;
       const Slot& slot = scratch_->slots[static_cast<size_t>(symbol)];
       // Absent, every filter is unknown, so not false: the whole run wakes.
-      auto [first, last] = slot.generation == generation_ ? HoldingThresholds(group, run_end, slot.value)
+      const rules::Compare op = compiled_.nodes[static_cast<size_t>(group->leaf)].compare;
+      auto [first, last] = slot.generation == generation_ ? HoldingThresholds(group, run_end, op, slot.value)
                                                            : std::pair{group, run_end};
       for (; first != last; ++first) Activate(*first);
       group = run_end;
       continue;
     }
-    if (!group->filtered || evaluator_.EvaluateLeaf(group->leaf) != Truth::kFalse) Activate(*group);
+    if (group->leaf < 0 || evaluator_.EvaluateLeaf(compiled_.nodes[static_cast<size_t>(group->leaf)]) != Truth::kFalse)
+      Activate(*group);
     ++group;
   }
 }

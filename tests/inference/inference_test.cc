@@ -554,19 +554,14 @@ TEST(CompileTest, HoldingThresholdsAreThoseWhoseFilterHolds) {
   for (auto op : {rules::Compare::kLess, rules::Compare::kLessEqual, rules::Compare::kGreater, rules::Compare::kGreaterEqual})
     for (int round = 0; round < 200; ++round) {
       std::vector<WakeGroup> run(1 + random() % 12);
-      for (auto& group : run) {
-        group.filtered = true;
-        group.leaf.kind = rules::TestKind::kLabValue;
-        group.leaf.compare = op;
-        group.leaf.number = static_cast<double>(random() % 10);
-      }
-      std::sort(run.begin(), run.end(), [](const WakeGroup& a, const WakeGroup& b) { return a.leaf.number < b.leaf.number; });
+      for (auto& group : run) group.threshold = static_cast<double>(random() % 10);
+      std::sort(run.begin(), run.end(), [](const WakeGroup& a, const WakeGroup& b) { return a.threshold < b.threshold; });
       for (double value : {-1.0, 0.0, 2.0, 4.5, 9.0, 11.0, std::numeric_limits<double>::quiet_NaN()}) {
-        auto [first, last] = HoldingThresholds(run.data(), run.data() + run.size(), value);
+        auto [first, last] = HoldingThresholds(run.data(), run.data() + run.size(), op, value);
         for (const auto& group : run) {
           const bool found = &group >= first && &group < last;
-          EXPECT_EQ(found, rules::Holds(value, op, group.leaf.number))
-              << rules::CompareText(op) << " " << group.leaf.number << " at " << value;
+          EXPECT_EQ(found, rules::Holds(value, op, group.threshold))
+              << rules::CompareText(op) << " " << group.threshold << " at " << value;
         }
       }
     }
