@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "base/id_hash.h"
+
 namespace nflux::inference {
 namespace {
 
@@ -234,22 +236,7 @@ std::string InputOf(const Test& test) {
 }
 
 // Eight bytes at a time, multiply-xorshift mixed: ids are short, and the table masks the low bits.
-uint64_t SymbolIndex::Hash(Family family, std::string_view id) {
-  constexpr uint64_t kMultiplier = 0x9E3779B97F4A7C15ull;
-  uint64_t hash = (static_cast<uint64_t>(family) + 1) * kMultiplier ^ id.size();
-  size_t at = 0;
-  for (; at + 8 <= id.size(); at += 8) {
-    uint64_t word;
-    std::memcpy(&word, id.data() + at, 8);
-    hash = (hash ^ word) * kMultiplier;
-    hash ^= hash >> 29;
-  }
-  uint64_t tail = 0;
-  std::memcpy(&tail, id.data() + at, id.size() - at);
-  hash = (hash ^ tail) * kMultiplier;
-  hash ^= hash >> 32;
-  return hash * kMultiplier ^ (hash >> 29);
-}
+uint64_t SymbolIndex::Hash(Family family, std::string_view id) { return HashId(id, static_cast<uint64_t>(family)); }
 
 void SymbolIndex::Grow() {
   std::vector<Entry> old = std::move(table_);
@@ -288,7 +275,7 @@ int SymbolIndex::Find(Family family, std::string_view id,
     const Entry& entry = table_[at];
     if (entry.symbol < 0) return -1;
     if (entry.hash != hash || entry.family != family || entry.size != std::min<size_t>(id.size(), 255) ||
-        std::memcmp(entry.head, id.data(), head) != 0)
+        !SameBytes(entry.head, id.data(), head))
       continue;
     if (id.size() <= kInline || names[static_cast<size_t>(entry.symbol)].second == id) return entry.symbol;
   }

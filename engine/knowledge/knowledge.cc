@@ -8,6 +8,7 @@
 
 #include <boost/graph/adjacency_list.hpp>
 
+#include "base/id_hash.h"
 #include "base/text.h"
 #include "knowledge/builder.h"
 #include "knowledge/schema.h"
@@ -172,7 +173,7 @@ void KnowledgeBase::BuildIndexes() {
   id_slots_.assign(capacity, IdSlot{});
   graph_->adjacency = Graph::Adjacency(nodes_.size());
   for (size_t i = 0; i < nodes_.size(); ++i) {
-    const size_t hash = std::hash<std::string_view>{}(nodes_[i].id);
+    const size_t hash = HashId(nodes_[i].id);
     for (size_t slot = hash & (capacity - 1);; slot = (slot + 1) & (capacity - 1)) {
       IdSlot& entry = id_slots_[slot];
       if (entry.position != 0 && nodes_[entry.position - 1].id == nodes_[i].id) break;  // the first keeps the id
@@ -222,12 +223,12 @@ const std::vector<std::string>& KnowledgeBase::ClassesOf(const Node& node) const
 
 std::optional<size_t> KnowledgeBase::PositionOf(std::string_view id) const {
   if (id_slots_.empty()) return std::nullopt;
-  const size_t hash = std::hash<std::string_view>{}(id);
+  const size_t hash = HashId(id);
   const size_t mask = id_slots_.size() - 1;
   for (size_t slot = hash & mask;; slot = (slot + 1) & mask) {
     const IdSlot& entry = id_slots_[slot];
     if (entry.position == 0) return std::nullopt;
-    if (entry.hash == static_cast<uint32_t>(hash) && nodes_[entry.position - 1].id == id) return entry.position - 1;
+    if (entry.hash == static_cast<uint32_t>(hash) && SameId(nodes_[entry.position - 1].id, id)) return entry.position - 1;
   }
 }
 
