@@ -264,7 +264,7 @@ class WhyBuilder {
     WhyRule out;
     out.rule = rule_id;
     out.opposing = opposing;
-    const rules::Rule* rule = FindRule(engine_.rule_base(), rule_id);
+    const rules::Rule* rule = engine_.FindRule(rule_id);
     if (!rule) {  // a built-in check of the engine ("safety", "data_quality")
       out.title = rule_id == "safety" ? "built-in safety gate" : "built-in " + rule_id + " check";
       return out;
@@ -647,12 +647,6 @@ std::vector<const rules::Test*> LeafTests(const rules::Condition& condition) {
   return out;
 }
 
-const rules::Rule* FindRule(const rules::RuleBase& rule_base, std::string_view id) {
-  for (const auto& rule : rule_base.rules)
-    if (rule.id == id) return &rule;
-  return nullptr;
-}
-
 const RuleTrace* FindTrace(const Evaluation& evaluation, std::string_view rule_id) {
   for (const auto& trace : evaluation.trace.rules)
     if (trace.rule == rule_id) return &trace;
@@ -694,7 +688,7 @@ std::vector<Evidence> EvidenceOf(const inference::Engine& engine, const Evaluati
   std::vector<Evidence> out;
   const RuleTrace* trace = FindTrace(evaluation, rule_id);
   if (!trace || !trace->fired) return out;
-  const rules::Rule* rule = FindRule(engine.rule_base(), rule_id);
+  const rules::Rule* rule = engine.FindRule(rule_id);
   std::vector<const rules::Test*> leaves;
   if (rule) leaves = LeafTests(rule->when);
   std::string citation;

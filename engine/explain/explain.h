@@ -45,9 +45,6 @@ std::pair<std::string, std::string> TestSubject(const rules::Test& test);
 // The leaf tests of a condition in source order (the order of RuleTrace::tests).
 std::vector<const rules::Test*> LeafTests(const rules::Condition& condition);
 
-// The rule with this id, or nullptr.
-const rules::Rule* FindRule(const rules::RuleBase& rule_base, std::string_view id);
-
 // The trace of `rule_id` in the evaluation (fired or only considered), or nullptr.
 const inference::RuleTrace* FindTrace(const inference::Evaluation& evaluation, std::string_view rule_id);
 

@@ -383,7 +383,15 @@ ConclusionKind ConclusionKindOf(ActionKind kind) {
 
 Engine::Engine(std::shared_ptr<const rules::RuleBase> rule_base, std::shared_ptr<const knowledge::KnowledgeBase> kb)
     : rules_(std::move(rule_base)), kb_(std::move(kb)), compiled_(CompileForEngine(*rules_, *kb_)),
-      gate_index_(std::make_unique<safety::GateIndex>(*kb_)) {}
+      gate_index_(std::make_unique<safety::GateIndex>(*kb_)) {
+  rule_by_id_.reserve(rules_->rules.size());
+  for (const auto& rule : rules_->rules) rule_by_id_.try_emplace(rule.id, &rule);  // the first of an id, as a scan finds
+}
+
+const rules::Rule* Engine::FindRule(std::string_view id) const {
+  auto it = rule_by_id_.find(id);
+  return it == rule_by_id_.end() ? nullptr : it->second;
+}
 
 Engine::~Engine() = default;
 

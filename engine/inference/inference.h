@@ -241,6 +241,9 @@ class Engine {
   // rule base order. Indexed on the first call (thread-safe).
   const std::vector<const rules::Rule*>& RulesConcluding(const std::string& id) const;
 
+  // The rule of this rule base with that id; nullptr for none (a built-in check: "safety").
+  const rules::Rule* FindRule(std::string_view id) const;
+
   const rules::RuleBase& rule_base() const { return *rules_; }
   const knowledge::KnowledgeBase& knowledge() const { return *kb_; }
 
@@ -251,6 +254,7 @@ class Engine {
   std::unique_ptr<const safety::GateIndex> gate_index_;
   mutable std::once_flag concluding_once_;  // RulesConcluding's index, built on first use
   mutable std::unordered_map<std::string, std::vector<const rules::Rule*>> concluding_;
+  std::unordered_map<std::string_view, const rules::Rule*> rule_by_id_;  // views of the rules' ids
 };
 
 }  // namespace nflux::inference

@@ -52,7 +52,7 @@ std::vector<std::string> CitationsOf(const inference::Engine& engine, const std:
 std::vector<std::string> RuleCitations(const inference::Engine& engine, const std::vector<std::string>& rule_ids) {
   std::vector<std::string> out;
   for (const auto& rule_id : rule_ids)
-    if (const rules::Rule* rule = explain::FindRule(engine.rule_base(), rule_id))
+    if (const rules::Rule* rule = engine.FindRule(rule_id))
       for (const auto& citation : CitationsOf(engine, rule->citations)) AddUnique(out, citation);
   return out;
 }

@@ -567,6 +567,14 @@ TEST(CompileTest, HoldingThresholdsAreThoseWhoseFilterHolds) {
     }
 }
 
+TEST(EngineTest, FindsEveryRuleById) {
+  Engine engine(Rules({{"chain.rules", kChainRules}}), FixtureKnowledge());
+  ASSERT_EQ(engine.rule_base().rules.size(), 5u);
+  for (const auto& rule : engine.rule_base().rules) EXPECT_EQ(engine.FindRule(rule.id), &rule) << rule.id;
+  EXPECT_EQ(engine.FindRule("safety"), nullptr);  // a built-in check, not a rule
+  EXPECT_EQ(engine.FindRule("ferritin_low"), nullptr);  // a prefix of an id is not the id
+}
+
 TEST(EngineTest, RunLimitStopsAndReports) {
   Engine engine(Rules({{"chain.rules", kChainRules}}), FixtureKnowledge());
   EvaluateOptions options;
