@@ -620,10 +620,14 @@ class Parser {
     AddLab(*node, *value, unit != nullptr ? std::string_view(*unit) : std::string_view(), converted, path, lab);
   }
 
-  // A lab entry read without problems, rated and added (both paths). `lab` holds its date and time.
+  // A lab entry read without problems, rated and added (both paths). `times` holds its date and time.
   void AddLab(const knowledge::Node& node, double value, std::string_view unit, std::optional<double> converted,
-              const std::string& path, LabResult& lab) {
+              const std::string& path, LabResult& times) {
     const knowledge::Lab& info = *node.lab;
+    // Built in place: a LabResult is large, and moving one in moved all its strings.
+    LabResult& lab = case_.labs.emplace_back();
+    lab.date = std::move(times.date);
+    lab.collection_time = std::move(times.collection_time);
     lab.test = node.id;
     lab.loinc = info.loinc;
     lab.input_value = value;
@@ -632,7 +636,6 @@ class Parser {
     lab.path = path;
     lab.value = converted;
     EvaluateLab(lab, node);
-    case_.labs.push_back(std::move(lab));
     lab_nodes_.push_back(&node);
   }
 
