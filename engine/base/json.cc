@@ -1,6 +1,7 @@
 #include "base/json.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -204,8 +205,17 @@ Result<nlohmann::json> ParseJsonDocument(std::string_view text, const std::strin
 }
 
 std::string JsonChild(std::string_view path, std::string_view key) {
-  std::string out(path);
+  // Paths are made for every lab and entry a case has: sized once, the key copied whole unless it
+  // has a character to escape (ids never do).
+  std::string out;
+  out.reserve(path.size() + 1 + key.size());
+  out.append(path);
   out += '/';
+  // (A loop, not find_first_of: libstdc++'s calls memchr for every character of the key.)
+  if (std::none_of(key.begin(), key.end(), [](char c) { return c == '~' || c == '/'; })) {
+    out.append(key);
+    return out;  // named: returning append()'s reference would copy
+  }
   for (char c : key) {
     if (c == '~') out += "~0";
     else if (c == '/') out += "~1";
@@ -214,7 +224,11 @@ std::string JsonChild(std::string_view path, std::string_view key) {
   return out;
 }
 
-std::string JsonChild(std::string_view path, size_t index) { return JsonChild(path, std::to_string(index)); }
+std::string JsonChild(std::string_view path, size_t index) {
+  char digits[24];
+  const char* end = std::to_chars(digits, digits + sizeof digits, index).ptr;
+  return JsonChild(path, std::string_view(digits, static_cast<size_t>(end - digits)));
+}
 
 std::string JsonStringAt(const nlohmann::json& object, std::string_view key) {
   if (!object.is_object()) return "";

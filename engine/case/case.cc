@@ -249,7 +249,7 @@ std::optional<double> LabIn(const Case& c, const knowledge::KnowledgeBase& kb, c
   if (node == nullptr || !node->lab) return std::nullopt;
   // The used value is in the canonical unit: the lab's kept converter, not two unit texts parsed.
   Result<double> converted = lab->unit == node->lab->analyte.canonical_unit
-                                 ? node->lab->to_canonical->To(unit).Convert(*lab->value)
+                                 ? node->lab->to_canonical->ToUnit(unit, *lab->value)
                                  : units::Convert(*lab->value, lab->unit, unit, &node->lab->analyte);
   if (!converted.ok()) return std::nullopt;
   return *converted;

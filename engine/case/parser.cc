@@ -640,7 +640,7 @@ class Parser {
   }
 
   static std::optional<double> ConvertedOrNothing(const knowledge::Lab& info, const std::string& unit, double value) {
-    Result<double> converted = info.to_canonical->From(unit).Convert(value);
+    Result<double> converted = info.to_canonical->FromUnit(unit, value);
     return converted.ok() ? std::optional<double>(*converted) : std::nullopt;
   }
 
@@ -1471,7 +1471,7 @@ class Parser {
   }
 
   static std::optional<double> FastConverted(const knowledge::Lab& info, std::string_view unit, double value) {
-    Result<double> converted = info.to_canonical->From(unit).Convert(value);
+    Result<double> converted = info.to_canonical->FromUnit(unit, value);
     return converted.ok() ? std::optional<double>(*converted) : std::nullopt;
   }
 

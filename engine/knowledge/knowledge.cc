@@ -87,7 +87,7 @@ bool Citation::HasIdentifier() const {
 
 bool Lab::UnitsInterchangeable() const {
   for (const std::string& unit : units) {
-    Result<double> one = to_canonical->From(unit).Convert(1);
+    Result<double> one = to_canonical->FromUnit(unit, 1);
     if (!one.ok() || std::abs(*one - 1) > 1e-9) return false;
   }
   return !units.empty();

@@ -149,7 +149,7 @@ struct Lab {
   std::shared_ptr<const units::CanonicalConverters> to_canonical;
 
   // True when a value in `unit` (as written) converts to the canonical unit.
-  bool Accepts(std::string_view unit) const { return to_canonical->From(unit).Convert(1).ok(); }
+  bool Accepts(std::string_view unit) const { return to_canonical->FromUnit(unit, 1).ok(); }
   // True when every accepted unit gives the same number (TSH in mIU/L or uIU/mL), so that a value
   // written without a unit is not ambiguous.
   bool UnitsInterchangeable() const;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "base/id_hash.h"
 #include "base/text.h"
 
 namespace nflux::units {
@@ -227,24 +228,51 @@ Status CheckConvertible(std::string_view from, std::string_view to, const Analyt
 
 CanonicalConverters::CanonicalConverters(Analyte analyte) : analyte_(std::move(analyte)) {}
 
-Converter CanonicalConverters::From(std::string_view from) const {
-  return Cached(from_text_, from, from, analyte_.canonical_unit);
-}
-
-Converter CanonicalConverters::To(std::string_view to) const {
-  return Cached(to_text_, to, analyte_.canonical_unit, to);
-}
-
-Converter CanonicalConverters::Cached(Cache& cache, std::string_view text, std::string_view from,
-                                      std::string_view to) const {
-  {
-    std::shared_lock lock(mutex_);
-    if (auto found = cache.find(text); found != cache.end()) return found->second;
+CanonicalConverters::~CanonicalConverters() {
+  for (Table* table : {&from_text_, &to_text_}) {
+    Slots* slots = table->slots.load(std::memory_order_relaxed);
+    if (slots == nullptr) continue;
+    for (auto& slot : *slots) delete slot.load(std::memory_order_relaxed);
+    delete slots;
   }
+}
+
+Result<double> CanonicalConverters::FromUnit(std::string_view from, double value) const {
+  return Convert(from_text_, from, from, analyte_.canonical_unit, value);
+}
+
+Result<double> CanonicalConverters::ToUnit(std::string_view to, double value) const {
+  return Convert(to_text_, to, analyte_.canonical_unit, to, value);
+}
+
+// Lock-free: a slot, once filled, holds its entry for good (acquire pairs with the release that
+// published it, so the entry is seen whole).
+const Converter* CanonicalConverters::Find(const Table& table, std::string_view text) {
+  const Slots* slots = table.slots.load(std::memory_order_acquire);
+  if (slots == nullptr) return nullptr;
+  for (size_t at = HashId(text) & (kSlots - 1);; at = (at + 1) & (kSlots - 1)) {
+    const Entry* entry = (*slots)[at].load(std::memory_order_acquire);
+    if (entry == nullptr) return nullptr;  // never full: at most kMaxTexts of kSlots
+    if (SameId(entry->text, text)) return &entry->converter;
+  }
+}
+
+Result<double> CanonicalConverters::Convert(Table& table, std::string_view text, std::string_view from,
+                                            std::string_view to, double value) const {
+  if (const Converter* kept = Find(table, text)) return kept->Convert(value);
   Converter converter(from, to, &analyte_);
-  std::unique_lock lock(mutex_);
-  if (cache.size() < kMaxTexts) cache.emplace(std::string(text), converter);
-  return converter;
+  std::lock_guard lock(mutex_);
+  if (Find(table, text) != nullptr || table.size >= kMaxTexts) return converter.Convert(value);
+  Slots* slots = table.slots.load(std::memory_order_relaxed);
+  if (slots == nullptr) {
+    slots = new Slots{};  // every slot null
+    table.slots.store(slots, std::memory_order_release);
+  }
+  size_t at = HashId(text) & (kSlots - 1);
+  while ((*slots)[at].load(std::memory_order_relaxed) != nullptr) at = (at + 1) & (kSlots - 1);
+  (*slots)[at].store(new Entry{std::string(text), converter}, std::memory_order_release);
+  ++table.size;
+  return converter.Convert(value);
 }
 
 }  // namespace nflux::units

@@ -17,9 +17,10 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <optional>
-#include <shared_mutex>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -143,26 +144,45 @@ Status CheckConvertible(std::string_view from, std::string_view to, const Analyt
 // Converters from any unit text to one analyte's canonical unit, each parsed once per distinct text
 // and kept: a case repeats a handful of unit spellings, and parsing one costs far more than
 // converting a value. Holds its own copy of the analyte, so it outlives whatever it was made from.
-// Thread-safe: lookups share a lock; a new text takes it exclusively once. Keeps at most
-// kMaxTexts texts (beyond them a converter is built and not kept), so hostile input cannot grow it.
+// Thread-safe, and a look-up writes nothing shared (every lab of every case in a batch looks its
+// unit up, from every thread): kept converters are published once and never change or move, so
+// readers take no lock; a new text takes a mutex once. Keeps at most kMaxTexts texts per direction
+// (beyond them a converter is built and not kept), so hostile input cannot grow it.
 class CanonicalConverters {
  public:
   explicit CanonicalConverters(Analyte analyte);
-  // The converter from `from` to the canonical unit: Converter(from, canonical_unit, &analyte).
-  Converter From(std::string_view from) const;
-  // The converter back, from the canonical unit to `to` (a derived index's formula wants its unit):
-  // Converter(canonical_unit, to, &analyte), kept likewise.
-  Converter To(std::string_view to) const;
+  ~CanonicalConverters();
+  CanonicalConverters(const CanonicalConverters&) = delete;
+  CanonicalConverters& operator=(const CanonicalConverters&) = delete;
+
+  // `value` in `from` converted to the canonical unit: Converter(from, canonical_unit, &analyte).
+  Result<double> FromUnit(std::string_view from, double value) const;
+  // `value` in the canonical unit converted back to `to` (a derived index's formula wants its
+  // unit): Converter(canonical_unit, to, &analyte), kept likewise.
+  Result<double> ToUnit(std::string_view to, double value) const;
 
   static constexpr size_t kMaxTexts = 256;
 
  private:
-  using Cache = std::unordered_map<std::string, Converter, StringHash, std::equal_to<>>;
-  Converter Cached(Cache& cache, std::string_view text, std::string_view from, std::string_view to) const;
+  struct Entry {
+    std::string text;
+    Converter converter;
+  };
+  // Open addressing, at most half full; allocated with the first text kept.
+  static constexpr size_t kSlots = 2 * kMaxTexts;
+  using Slots = std::array<std::atomic<const Entry*>, kSlots>;
+  struct Table {
+    std::atomic<Slots*> slots{nullptr};
+    size_t size = 0;  // under mutex_
+  };
+
+  static const Converter* Find(const Table& table, std::string_view text);
+  Result<double> Convert(Table& table, std::string_view text, std::string_view from, std::string_view to,
+                         double value) const;
 
   Analyte analyte_;
-  mutable std::shared_mutex mutex_;
-  mutable Cache from_text_, to_text_;  // by the other unit's text
+  mutable std::mutex mutex_;  // taken to add a text
+  mutable Table from_text_, to_text_;  // by the other unit's text
 };
 
 }  // namespace nflux::units

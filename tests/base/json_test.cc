@@ -13,6 +13,10 @@ using nlohmann::json;
 TEST(JsonPointer, EscapesAndUnescapesTokens) {
   EXPECT_EQ("/labs/0", JsonChild("/labs", 0));
   EXPECT_EQ("/a~1b/c~0d", JsonChild(JsonChild("", "a/b"), "c~d"));
+  EXPECT_EQ("/symptoms/low_mood", JsonChild("/symptoms", "low_mood"));
+  EXPECT_EQ("/x/~0~1~0", JsonChild("/x", "~/~"));
+  EXPECT_EQ("/", JsonChild("", ""));
+  EXPECT_EQ("/labs/18446744073709551615", JsonChild("/labs", size_t{18446744073709551615u}));
   EXPECT_EQ("c~d", JsonLastKey("/a~1b/c~0d"));
   EXPECT_EQ("a/b", JsonLastKey("/a~1b"));
   EXPECT_EQ("", JsonLastKey(""));

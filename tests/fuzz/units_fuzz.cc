@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (double value : {1.5, 0.0, 1e300}) {
     Result<double> converted = units::Convert(value, from, to);
     if (converted.ok()) fuzz::Require(std::isfinite(*converted), "a conversion gave a number that is not finite");
-    if (ferritin && ferritin->lab) (void)ferritin->lab->to_canonical->From(std::string(from)).Convert(value);
+    if (ferritin && ferritin->lab) (void)ferritin->lab->to_canonical->FromUnit(std::string(from), value);
   }
   return 0;
 }

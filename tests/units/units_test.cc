@@ -7,6 +7,7 @@
 
 #include <limits>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace nflux::units {
@@ -300,6 +301,54 @@ TEST(ParseUnitLimits, DeepParenthesesAndLongTextAreRefusedWithTheLimit) {
   ASSERT_FALSE(long_symbol.ok());
   EXPECT_EQ("unit 'gggggggggggggggggggggggg...' is longer than 64 characters (the limit)",
             long_symbol.status().message());
+}
+
+// Unit texts of every sort for the kept converters: valid ones spelled many ways, invalid ones, and
+// more distinct texts than are kept (the rest converted without being kept).
+std::vector<std::string> ManyGlucoseUnitTexts() {
+  std::vector<std::string> texts = {"mg/dL", "mg/dl", "mmol/L", "g/L", "mg/dq", "", "mmol/L ", " mg/dL", "ug/mL"};
+  for (int i = 0; i < 2 * static_cast<int>(CanonicalConverters::kMaxTexts); ++i)
+    texts.push_back(std::string(i % 7, ' ') + (i % 3 == 0 ? "mg/dL" : i % 3 == 1 ? "mmol/L" : "g/L") + std::string(i / 7, ' '));
+  return texts;
+}
+
+void ExpectSameAsConverter(const CanonicalConverters& kept, const std::string& text, double value) {
+  Result<double> direct = Converter(text, kGlucose.canonical_unit, &kGlucose).Convert(value);
+  Result<double> from = kept.FromUnit(text, value);
+  ASSERT_EQ(from.ok(), direct.ok()) << "'" << text << "'";
+  if (direct.ok()) {
+    EXPECT_EQ(*from, *direct) << "'" << text << "'";
+  } else {
+    EXPECT_EQ(from.status().message(), direct.status().message());
+  }
+  Result<double> back = Converter(kGlucose.canonical_unit, text, &kGlucose).Convert(value);
+  Result<double> to = kept.ToUnit(text, value);
+  ASSERT_EQ(to.ok(), back.ok()) << "'" << text << "'";
+  if (back.ok()) {
+    EXPECT_EQ(*to, *back) << "'" << text << "'";
+  }
+}
+
+TEST(CanonicalConvertersTest, ConvertAsAConverterDoesKeptOrNot) {
+  CanonicalConverters kept(kGlucose);
+  for (int round = 0; round < 2; ++round)  // the second round from the kept converters
+    for (const auto& text : ManyGlucoseUnitTexts()) ExpectSameAsConverter(kept, text, 90.5);
+}
+
+// Threads adding and finding texts at once (run under the sanitizers in CI): every answer is the
+// converter's.
+TEST(CanonicalConvertersTest, ThreadsAddAndFindTextsAtOnce) {
+  CanonicalConverters kept(kGlucose);
+  const std::vector<std::string> texts = ManyGlucoseUnitTexts();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (size_t i = 0; i < texts.size(); ++i) {
+        const std::string& text = texts[(i * 7 + static_cast<size_t>(t) * 13) % texts.size()];
+        ExpectSameAsConverter(kept, text, 5.5 + static_cast<double>(t));
+      }
+    });
+  for (auto& thread : threads) thread.join();
 }
 
 }  // namespace
