@@ -235,7 +235,7 @@ std::string InputOf(const Test& test) {
   }
 }
 
-// Eight bytes at a time, multiply-xorshift mixed: ids are short, and the table masks the low bits.
+// The id's hash (base/id_hash.h), its family the seed: "ferritin" the lab and the fact hash apart.
 uint64_t SymbolIndex::Hash(Family family, std::string_view id) { return HashId(id, static_cast<uint64_t>(family)); }
 
 void SymbolIndex::Grow() {

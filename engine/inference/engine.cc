@@ -113,9 +113,9 @@ void Run::Enqueue(int rule) {
 // A present or changed symbol activates the parts of rules it can make true (not those whose
 // test on it is false); a rule goes on the agenda once all its required parts are active. With a
 // trace, also once all but one are: such a rule cannot be true and does not fire, but the trace
-// shows reviewers the near miss and the datum it lacked ("ferritin not measured").
-// A threshold run's filters (symptom >= 1, >= 2, ...) are not tested one by one: those that hold
-// are found by binary search on the symbol's value.
+// shows reviewers the near miss and the datum it lacked ("ferritin not measured"). A threshold
+// run's filters (symptom >= 1, >= 2, ...) are not tested one by one: those that hold are found by
+// binary search on the symbol's value.
 void Run::Wake(int symbol) {
   const WakeGroup* groups = compiled_.wake_groups.data();
   const WakeGroup* group = groups + compiled_.group_begin[static_cast<size_t>(symbol)];
