@@ -147,7 +147,8 @@ Status CheckConvertible(std::string_view from, std::string_view to, const Analyt
 // Thread-safe, and a look-up writes nothing shared (every lab of every case in a batch looks its
 // unit up, from every thread): kept converters are published once and never change or move, so
 // readers take no lock; a new text takes a mutex once. Keeps at most kMaxTexts texts per direction
-// (beyond them a converter is built and not kept), so hostile input cannot grow it.
+// (beyond them a converter is built and not kept), so hostile input cannot grow it, and unit texts
+// chosen to collide can at worst make a look-up walk the kMaxTexts kept ones.
 class CanonicalConverters {
  public:
   explicit CanonicalConverters(Analyte analyte);
