@@ -59,19 +59,22 @@ CompiledRule CompileRule(const rules::Rule& rule, CompiledRules& compiled) {
   return compiled_rule;
 }
 
-// A waker before grouping: its symbol and filter leaf (-1: none), with a copy of the leaf's node
-// to sort by.
+// A waker before grouping: its symbol and filter leaf (-1: none).
 struct PendingWaker {
   int symbol = 0;
   Waker waker;
   int leaf = -1;
-  CompiledNode node;
 };
+
+// The node of a filter leaf; nullptr for none.
+const CompiledNode* FilterNode(const CompiledRules& compiled, int leaf) {
+  return leaf < 0 ? nullptr : &compiled.nodes[static_cast<size_t>(leaf)];
+}
 
 // One waker per symbol of a required part; a symbol read by several leaves of the part keeps no
 // filter (-1), since no single leaf decides it.
-void AddPartWakers(const CompiledRules& compiled, int rule, uint32_t bit, uint32_t required,
-                   const std::vector<CompiledRules::Trigger>& part, std::vector<PendingWaker>& wakers) {
+void AddPartWakers(int rule, uint32_t bit, uint32_t required, const std::vector<CompiledRules::Trigger>& part,
+                   std::vector<PendingWaker>& wakers) {
   std::vector<CompiledRules::Trigger> leaf_of;
   for (const auto& trigger : part) {
     auto same = std::find_if(leaf_of.begin(), leaf_of.end(),
@@ -79,14 +82,7 @@ void AddPartWakers(const CompiledRules& compiled, int rule, uint32_t bit, uint32
     if (same == leaf_of.end()) leaf_of.push_back(trigger);
     else if (same->leaf != trigger.leaf) same->leaf = -1;
   }
-  for (auto [symbol, leaf] : leaf_of) {
-    PendingWaker pending;
-    pending.symbol = symbol;
-    pending.waker = Waker{rule, bit, required};
-    pending.leaf = leaf;
-    if (leaf >= 0) pending.node = compiled.nodes[static_cast<size_t>(leaf)];
-    wakers.push_back(pending);
-  }
+  for (auto [symbol, leaf] : leaf_of) wakers.push_back(PendingWaker{symbol, Waker{rule, bit, required}, leaf});
 }
 
 // Every rule's wakers, with their symbol, before grouping by symbol; rules with no required part
@@ -101,7 +97,7 @@ std::vector<PendingWaker> CollectWakers(CompiledRules& compiled) {
     }
     const uint32_t required = (1u << parts.size()) - 1;
     for (size_t p = 0; p < parts.size(); ++p)
-      AddPartWakers(compiled, static_cast<int>(i), 1u << p, required, parts[p], wakers);
+      AddPartWakers(static_cast<int>(i), 1u << p, required, parts[p], wakers);
   }
   return wakers;
 }
@@ -109,17 +105,21 @@ std::vector<PendingWaker> CollectWakers(CompiledRules& compiled) {
 // Orders wakers symbol by symbol: unfiltered wakers first, then filtered ones grouped by filter;
 // rule and part break ties, so the order is fully determined (and std::sort needs no buffer,
 // unlike a stable sort).
-bool WakesBefore(const PendingWaker& a, const PendingWaker& b) {
+bool WakesBefore(const CompiledRules& compiled, const PendingWaker& a, const PendingWaker& b) {
   if (a.symbol != b.symbol) return a.symbol < b.symbol;
-  const bool a_filtered = a.leaf >= 0, b_filtered = b.leaf >= 0;
-  if (a_filtered != b_filtered) return !a_filtered;
-  if (a_filtered && FilterKey(a.node) != FilterKey(b.node)) return FilterKey(a.node) < FilterKey(b.node);
+  const CompiledNode* a_filter = FilterNode(compiled, a.leaf);
+  const CompiledNode* b_filter = FilterNode(compiled, b.leaf);
+  if ((a_filter == nullptr) != (b_filter == nullptr)) return a_filter == nullptr;
+  if (a_filter && FilterKey(*a_filter) != FilterKey(*b_filter)) return FilterKey(*a_filter) < FilterKey(*b_filter);
   return std::tie(a.waker.rule, a.waker.part) < std::tie(b.waker.rule, b.waker.part);
 }
 
-bool SameGroup(const PendingWaker& a, const PendingWaker& b) {
-  if (a.symbol != b.symbol || (a.leaf >= 0) != (b.leaf >= 0)) return false;
-  return a.leaf < 0 || FilterKey(a.node) == FilterKey(b.node);
+bool SameGroup(const CompiledRules& compiled, const PendingWaker& a, const PendingWaker& b) {
+  if (a.symbol != b.symbol) return false;
+  const CompiledNode* a_filter = FilterNode(compiled, a.leaf);
+  const CompiledNode* b_filter = FilterNode(compiled, b.leaf);
+  if ((a_filter == nullptr) != (b_filter == nullptr)) return false;
+  return a_filter == nullptr || FilterKey(*a_filter) == FilterKey(*b_filter);
 }
 
 bool SameThresholdRun(const CompiledNode& a, const CompiledNode& b) {
@@ -129,10 +129,7 @@ bool SameThresholdRun(const CompiledNode& a, const CompiledNode& b) {
 // Marks each symbol's runs of threshold filters with one operator (WakeGroup::run_end). The
 // groups are sorted by FilterKey, kind and operator before threshold, so a run's thresholds ascend.
 void MarkThresholdRuns(CompiledRules& compiled) {
-  auto filter = [&](size_t group) -> const CompiledNode* {
-    const int leaf = compiled.wake_groups[group].leaf;
-    return leaf < 0 ? nullptr : &compiled.nodes[static_cast<size_t>(leaf)];
-  };
+  auto filter = [&](size_t group) { return FilterNode(compiled, compiled.wake_groups[group].leaf); };
   for (size_t s = 0; s + 1 < compiled.group_begin.size(); ++s) {
     const size_t end = compiled.group_begin[s + 1];
     for (size_t first = compiled.group_begin[s]; first < end;) {
@@ -148,15 +145,16 @@ void MarkThresholdRuns(CompiledRules& compiled) {
 
 // Lays the wakers out symbol by symbol, in runs of one filter (group_begin, wake_groups).
 void GroupWakersBySymbol(std::vector<PendingWaker> pending, CompiledRules& compiled) {
-  std::sort(pending.begin(), pending.end(), WakesBefore);
+  std::sort(pending.begin(), pending.end(),
+            [&](const PendingWaker& a, const PendingWaker& b) { return WakesBefore(compiled, a, b); });
   const size_t symbol_count = compiled.symbol_count();
   compiled.group_begin.assign(symbol_count + 1, 0);
   compiled.wakers.reserve(pending.size());
   for (size_t i = 0; i < pending.size(); ++i) {
-    if (i == 0 || !SameGroup(pending[i - 1], pending[i])) {
+    if (i == 0 || !SameGroup(compiled, pending[i - 1], pending[i])) {
       WakeGroup group;
       group.leaf = pending[i].leaf;
-      group.threshold = pending[i].node.number;
+      if (const CompiledNode* filter = FilterNode(compiled, group.leaf)) group.threshold = filter->number;
       group.begin = group.end = static_cast<uint32_t>(compiled.wakers.size());
       compiled.wake_groups.push_back(group);
       ++compiled.group_begin[static_cast<size_t>(pending[i].symbol) + 1];

@@ -48,8 +48,8 @@ class Run {
   Evaluation Finish();
 
  private:
-  RuleState& StateOf(int rule);
-  void Enqueue(int rule);
+  void Enqueue(int rule);  // onto the agenda, once
+  void Queue(RuleState& state, int rule);  // REQUIRES: `state` is the rule's, current, not queued
   void Wake(int symbol);
   void Activate(const WakeGroup& group);  // the parts its wakers set; rules complete go on the agenda
   bool Consider(int index);
@@ -97,15 +97,18 @@ void Run::LoadCase() {
   for (int symbol : scratch_->present) Wake(symbol);
 }
 
-RuleState& Run::StateOf(int rule) {
-  RuleState& state = scratch_->rules[rule];
-  if (state.generation != generation_) state = RuleState{generation_, 0};
+// A rule's state in this evaluation: one stamped by an earlier evaluation starts afresh.
+RuleState& Current(RuleState& state, uint32_t generation) {
+  if (state.generation != generation) state = RuleState{generation, 0};
   return state;
 }
 
 void Run::Enqueue(int rule) {
-  RuleState& state = StateOf(rule);
-  if (state.parts & kQueued) return;
+  RuleState& state = Current(scratch_->rules[rule], generation_);
+  if (!(state.parts & kQueued)) Queue(state, rule);
+}
+
+void Run::Queue(RuleState& state, int rule) {
   state.parts |= kQueued;
   agenda_.push(rule);
 }
@@ -139,20 +142,19 @@ void Run::Wake(int symbol) {
 }
 
 // The hot loop of an evaluation (a few thousand wakers a case at 10,000 rules): the rule states
-// and generation are held in locals, since the compiler cannot tell that Enqueue leaves them be.
+// and generation are held in locals, since the compiler cannot tell that Queue leaves them be.
 void Run::Activate(const WakeGroup& group) {
   const bool near_misses = options_.trace;
   RuleState* const states = scratch_->rules.data();
   const uint32_t generation = generation_;
   const Waker* const end = compiled_.wakers.data() + group.end;
   for (const Waker* waker = compiled_.wakers.data() + group.begin; waker != end; ++waker) {
-    RuleState& state = states[waker->rule];
-    if (state.generation != generation) state = RuleState{generation, 0};
+    RuleState& state = Current(states[waker->rule], generation);
     if (state.parts & kQueued) continue;
     state.parts |= waker->part;
     // The required parts not yet active: none, or (a near miss) exactly one.
     const uint32_t missing = waker->required & ~state.parts;
-    if (missing == 0 || (near_misses && (missing & (missing - 1)) == 0)) Enqueue(waker->rule);
+    if (missing == 0 || (near_misses && (missing & (missing - 1)) == 0)) Queue(state, waker->rule);
   }
 }
 

@@ -238,11 +238,11 @@ CanonicalConverters::~CanonicalConverters() {
 }
 
 Result<double> CanonicalConverters::FromUnit(std::string_view from, double value) const {
-  return Convert(from_text_, from, from, analyte_.canonical_unit, value);
+  return ConvertKept(from_text_, from, from, analyte_.canonical_unit, value);
 }
 
 Result<double> CanonicalConverters::ToUnit(std::string_view to, double value) const {
-  return Convert(to_text_, to, analyte_.canonical_unit, to, value);
+  return ConvertKept(to_text_, to, analyte_.canonical_unit, to, value);
 }
 
 // Lock-free: a slot, once filled, holds its entry for good (acquire pairs with the release that
@@ -257,8 +257,8 @@ const Converter* CanonicalConverters::Find(const Table& table, std::string_view 
   }
 }
 
-Result<double> CanonicalConverters::Convert(Table& table, std::string_view text, std::string_view from,
-                                            std::string_view to, double value) const {
+Result<double> CanonicalConverters::ConvertKept(Table& table, std::string_view text, std::string_view from,
+                                                std::string_view to, double value) const {
   if (const Converter* kept = Find(table, text)) return kept->Convert(value);
   Converter converter(from, to, &analyte_);
   std::lock_guard lock(mutex_);

@@ -178,8 +178,8 @@ class CanonicalConverters {
   };
 
   static const Converter* Find(const Table& table, std::string_view text);
-  Result<double> Convert(Table& table, std::string_view text, std::string_view from, std::string_view to,
-                         double value) const;
+  Result<double> ConvertKept(Table& table, std::string_view text, std::string_view from, std::string_view to,
+                             double value) const;
 
   Analyte analyte_;
   mutable std::mutex mutex_;  // taken to add a text

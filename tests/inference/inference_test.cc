@@ -13,6 +13,7 @@
 
 #include <filesystem>
 
+#include "base/text.h"
 #include "case/case.h"
 #include "flux/flux.h"
 #include "inference/certainty.h"
@@ -545,6 +546,61 @@ TEST(EngineTest, ThresholdRunsWakeExactlyTheRulesWhoseTestHolds) {
       // Only rules that fire were considered: no filter that is false let its rule through.
       EXPECT_EQ(evaluation.trace.considered, evaluation.trace.firings) << "anhedonia " << score << ", ferritin " << ferritin;
     }
+}
+
+// The other kinds a threshold run holds (compile.cc, IsThresholdFilter): stressor scores, flux
+// indices and derived indices, each read from the slot the evaluator reads. On the real knowledge
+// base (the fixture has no stressors or derived indices).
+TEST(EngineTest, ThresholdRunsOfEveryKindWakeExactlyTheRulesWhoseTestHolds) {
+  const std::vector<std::pair<std::string, std::string>> ops = {{"<", "lt"}, {"<=", "le"}, {">", "gt"}, {">=", "ge"}};
+  const std::vector<std::pair<std::string, std::vector<double>>> subjects = {
+      {"stressor chronic_stress", {0, 1, 2, 3}},
+      {"flux serotonin.synthesis", {0.5, 0.8, 0.8, 1.2}},  // a threshold twice
+      {"derived homa_ir", {1, 2.5, 4}}};
+  std::string text;
+  int rule = 0;
+  for (size_t k = 0; k < subjects.size(); ++k)
+    for (const auto& [op, name] : ops)
+      for (size_t t = 0; t < subjects[k].second.size(); ++t)
+        text += "rule k" + std::to_string(rule++) + " \"k\"\n cites cooper_bloom_roth\n when " + subjects[k].first + " " +
+                op + " " + FormatNumber(subjects[k].second[t]) + "\n then derive fact k" + std::to_string(k) + "_" + name +
+                "_" + std::to_string(t) + "\nend\n";
+  Engine engine(Rules({{"kinds.rules", text}}, RealKnowledge()), RealKnowledge());
+  EvaluateOptions untraced;
+  untraced.trace = false;
+  int derived_values = 0;
+  for (int score = 0; score <= 3; ++score)
+    for (double insulin : {3.0, 10.0, 25.0}) {
+      auto c = ParseCase(R"({"patient": {"sex": "male", "age_years": 40}, "stressors": {"chronic_stress": )" +
+                             std::to_string(score) +
+                             R"(}, "labs": [{"test": "glucose_fasting", "value": 95, "unit": "mg/dL"},
+                                {"test": "insulin_fasting", "value": )" + FormatNumber(insulin) + R"(, "unit": "uIU/mL"}]})",
+                         RealKnowledge());
+      double homa_ir = -1;
+      for (const auto& index : c.derived)
+        if (index.id == "homa_ir") homa_ir = index.value;
+      ASSERT_GE(homa_ir, 0) << "HOMA-IR computed from glucose and insulin";
+      FluxValues flux;
+      flux.values["serotonin.synthesis"] = 0.4 * (score + 1);  // 0.4, 0.8 (a threshold), 1.2, 1.6
+      const std::vector<double> values = {static_cast<double>(score), 0.4 * (score + 1), homa_ir};
+      auto evaluation = engine.Evaluate(c, flux, untraced);
+      std::set<std::string> expected;
+      for (size_t k = 0; k < subjects.size(); ++k)
+        for (const auto& [op, name] : ops) {
+          rules::Compare compare = op == "<" ? rules::Compare::kLess : op == "<=" ? rules::Compare::kLessEqual
+                                 : op == ">" ? rules::Compare::kGreater : rules::Compare::kGreaterEqual;
+          for (size_t t = 0; t < subjects[k].second.size(); ++t)
+            if (rules::Holds(values[k], compare, subjects[k].second[t]))
+              expected.insert("k" + std::to_string(k) + "_" + name + "_" + std::to_string(t));
+        }
+      std::set<std::string> derived;
+      for (const auto& [id, fact] : evaluation.facts) derived.insert(id);
+      EXPECT_EQ(derived, expected) << "chronic_stress " << score << ", homa_ir " << homa_ir;
+      EXPECT_EQ(evaluation.trace.considered, evaluation.trace.firings) << "chronic_stress " << score;
+      derived_values += homa_ir > 2.5;
+    }
+  EXPECT_GT(derived_values, 0);  // some cases above the middle threshold, some below
+  EXPECT_LT(derived_values, 12);
 }
 
 // The binary search of a run against testing each filter, for random thresholds and values (ties
