@@ -110,7 +110,10 @@ TEST(FormatNumberTest, Table) {
       {0.738, 3, "0.738"},       {176.2, 6, "176.2"},   {10000, 6, "10000"},     {1234567, 6, "1234567"},
       {0.0001234, 3, "0.000123"}, {0.00001234, 3, "1.23e-05"}, {1e15, 6, "1e+15"}, {-2.5, 6, "-2.5"},
       {0, 6, "0"},               {-0.0, 3, "-0"},       {0.0005, 3, "0.0005"},   {0.9995, 3, "1"},
-      {2.675, 3, "2.67"},        {99.95, 3, "100"},     {123456.5, 6, "123456"}, {1e300, 3, "1e+300"},
+      {2.675, 3, "2.67"},        {99.95, 3, "100"},     {9.99962, 4, "10"},      {0.000999951, 4, "0.001"},
+      {37.48372, 4, "37.48"},    {-0.0123456, 3, "-0.0123"}, {123.456789, 9, "123.456789"}, {4.5e8 + 0.7, 9, "450000001"},
+      // The double is above the half, but scaled by ten it rounds to the half exactly.
+      {1.05, 2, "1.1"},          {2.45, 2, "2.5"},     {123456.5, 6, "123456"}, {1e300, 3, "1e+300"},
       {std::numeric_limits<double>::quiet_NaN(), 6, "nan"}, {-std::numeric_limits<double>::infinity(), 6, "-inf"}};
   for (const auto& [value, significant, text] : table) EXPECT_EQ(FormatNumber(value, significant), text) << value;
 }
@@ -131,12 +134,13 @@ std::string PrintfFormat(double value, int significant) {
   return text;
 }
 
-// FormatNumber takes shortcuts for integers and short decimals: on random values of every shape
-// (short decimals at every scale, integers, values next to a rounding boundary, any bit pattern),
-// it prints what printf does.
+// FormatNumber takes shortcuts for integers, short decimals and values with more digits than it
+// shows: on random values of every shape (short decimals at every scale, integers, values next to
+// a rounding boundary, measured values with all their digits, any bit pattern), it prints what
+// printf does.
 TEST(FormatNumberTest, AgreesWithPrintfOnRandomValues) {
   std::mt19937_64 random(20261201);
-  std::uniform_int_distribution<int> significant_of(1, 17), exponent_of(-8, 17), digits_of(1, 9), shape_of(0, 4);
+  std::uniform_int_distribution<int> significant_of(1, 17), exponent_of(-8, 17), digits_of(1, 9), shape_of(0, 5);
   std::uniform_int_distribution<uint64_t> bits_of;
   for (int i = 0; i < 400000; ++i) {
     const int significant = significant_of(random);
@@ -148,6 +152,7 @@ TEST(FormatNumberTest, AgreesWithPrintfOnRandomValues) {
       case 1: value = mantissa; break;                                                 // an integer
       case 2: value = (mantissa + 0.5) * std::pow(10.0, exponent_of(random) - digits); break;  // a boundary
       case 3: value = std::nextafter(mantissa * std::pow(10.0, -digits), bits_of(random) % 2 ? 1e300 : -1e300); break;
+      case 4: value = std::uniform_real_distribution<double>(1, 10)(random) * std::pow(10.0, exponent_of(random) - 4); break;
       default: {
         uint64_t bits = bits_of(random);
         std::memcpy(&value, &bits, sizeof value);
