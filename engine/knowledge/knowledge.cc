@@ -188,6 +188,18 @@ void KnowledgeBase::BuildIndexes() {
     if (!from || !to) continue;
     boost::add_edge(*from, *to, i, graph_->adjacency);
   }
+  auto edge_index = boost::get(boost::edge_index, graph_->adjacency);
+  out_edges_ = in_edges_ = EdgeLists{};
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    out_edges_.begin.push_back(static_cast<uint32_t>(out_edges_.edges.size()));
+    for (auto [e, end] = boost::out_edges(i, graph_->adjacency); e != end; ++e)
+      out_edges_.edges.push_back(&edges_[edge_index[*e]]);
+    in_edges_.begin.push_back(static_cast<uint32_t>(in_edges_.edges.size()));
+    for (auto [e, end] = boost::in_edges(i, graph_->adjacency); e != end; ++e)
+      in_edges_.edges.push_back(&edges_[edge_index[*e]]);
+  }
+  out_edges_.begin.push_back(static_cast<uint32_t>(out_edges_.edges.size()));
+  in_edges_.begin.push_back(static_cast<uint32_t>(in_edges_.edges.size()));
   of_kind_.assign(static_cast<size_t>(NodeKind::kDerivedIndex) + 1, {});
   for (const Node& node : nodes_) of_kind_[static_cast<size_t>(node.kind)].push_back(&node);
   classes_.assign(nodes_.size(), {});
@@ -280,24 +292,14 @@ const std::vector<const Node*>& KnowledgeBase::NodesOfKind(NodeKind kind) const 
   return of_kind_[static_cast<size_t>(kind)];
 }
 
-std::vector<const Edge*> KnowledgeBase::OutEdges(std::string_view id) const {
-  std::vector<const Edge*> result;
+std::span<const Edge* const> KnowledgeBase::OutEdges(std::string_view id) const {
   std::optional<size_t> position = PositionOf(id);
-  if (!position) return result;
-  auto edge_index = boost::get(boost::edge_index, graph_->adjacency);
-  for (auto [e, end] = boost::out_edges(*position, graph_->adjacency); e != end; ++e)
-    result.push_back(&edges_[edge_index[*e]]);
-  return result;
+  return position ? out_edges_.Of(*position) : std::span<const Edge* const>();
 }
 
-std::vector<const Edge*> KnowledgeBase::InEdges(std::string_view id) const {
-  std::vector<const Edge*> result;
+std::span<const Edge* const> KnowledgeBase::InEdges(std::string_view id) const {
   std::optional<size_t> position = PositionOf(id);
-  if (!position) return result;
-  auto edge_index = boost::get(boost::edge_index, graph_->adjacency);
-  for (auto [e, end] = boost::in_edges(*position, graph_->adjacency); e != end; ++e)
-    result.push_back(&edges_[edge_index[*e]]);
-  return result;
+  return position ? in_edges_.Of(*position) : std::span<const Edge* const>();
 }
 
 Result<std::vector<InfluencePath>> KnowledgeBase::FindPaths(std::string_view from, std::string_view to,

@@ -382,8 +382,10 @@ class KnowledgeBase {
   // The nodes of a kind in the base's order, as IdsOfKind lists their ids, without copying them:
   // for look-ups that scan a kind on every case (a medication by ATC code, a condition by ICD-10).
   const std::vector<const Node*>& NodesOfKind(NodeKind kind) const;
-  std::vector<const Edge*> OutEdges(std::string_view id) const;
-  std::vector<const Edge*> InEdges(std::string_view id) const;
+  // A node's edges in the graph's order; empty for an unknown id. Views into the base, read on
+  // every case (the safety gate, ranking, the report) without building a list each time.
+  std::span<const Edge* const> OutEdges(std::string_view id) const;
+  std::span<const Edge* const> InEdges(std::string_view id) const;
   // A lab by id or LOINC code.
   const Node* FindLabByLoinc(std::string_view loinc) const;
 
@@ -429,6 +431,16 @@ class KnowledgeBase {
   std::optional<size_t> PositionOf(std::string_view id) const;
   std::map<std::string, size_t, std::less<>> loinc_index_;
   std::vector<std::vector<std::string>> classes_;  // ClassesOf, by node position
+  // Every node's out- and in-edges from the Boost graph, flattened once: node i owns
+  // [begin[i], begin[i + 1]) of its list.
+  struct EdgeLists {
+    std::vector<const Edge*> edges;
+    std::vector<uint32_t> begin;
+    std::span<const Edge* const> Of(size_t position) const {
+      return {edges.data() + begin[position], edges.data() + begin[position + 1]};
+    }
+  };
+  EdgeLists out_edges_, in_edges_;
   std::vector<std::vector<const Node*>> of_kind_;   // NodesOfKind, by NodeKind
   std::string version_;
   std::unique_ptr<Graph> graph_;

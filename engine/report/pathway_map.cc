@@ -23,7 +23,7 @@ struct Step {
   }
 };
 
-std::vector<std::string> Ends(const std::vector<const knowledge::Edge*>& edges, EdgeType type, bool from) {
+std::vector<std::string> Ends(std::span<const knowledge::Edge* const> edges, EdgeType type, bool from) {
   std::vector<std::string> out;
   for (const auto* edge : edges)
     if (edge->type == type) out.push_back(from ? edge->from : edge->to);

@@ -14,9 +14,10 @@ int PriorityOf(const knowledge::KnowledgeBase& kb, const std::string& id) {
 
 }  // namespace
 
-std::string KnowledgeDescription(const knowledge::KnowledgeBase& kb, const std::string& id) {
+const std::string& KnowledgeDescription(const knowledge::KnowledgeBase& kb, const std::string& id) {
+  static const std::string kNone;
   const knowledge::Node* node = kb.Find(id);
-  return node ? node->description : std::string();
+  return node ? node->description : kNone;
 }
 
 std::optional<AlertSeverity> KnowledgeDefaultSeverity(const knowledge::KnowledgeBase& kb, const std::string& id) {
@@ -24,9 +25,10 @@ std::optional<AlertSeverity> KnowledgeDefaultSeverity(const knowledge::Knowledge
   return node && node->alert ? node->alert->default_severity : std::nullopt;
 }
 
-std::vector<std::string> KnowledgeCitations(const knowledge::KnowledgeBase& kb, const std::string& id) {
+const std::vector<std::string>& KnowledgeCitations(const knowledge::KnowledgeBase& kb, const std::string& id) {
+  static const std::vector<std::string> kNone;
   const knowledge::Node* node = kb.Find(id);
-  return node ? node->citations : std::vector<std::string>{};
+  return node ? node->citations : kNone;
 }
 
 void AlertBoard::Raise(const std::string& id, std::optional<AlertSeverity> severity,
@@ -37,7 +39,7 @@ void AlertBoard::Raise(const std::string& id, std::optional<AlertSeverity> sever
   auto [it, added] = alerts_.try_emplace(id);
   AlertResult& alert = it->second;
   alert.id = id;
-  const std::string text = message.empty() ? KnowledgeDescription(kb_, id) : message;
+  const std::string& text = message.empty() ? KnowledgeDescription(kb_, id) : message;
   // The headline message is the first one of the most severe raising.
   if (added || Rank(*severity) < Rank(alert.severity)) {
     alert.severity = *severity;
@@ -53,12 +55,21 @@ void AlertBoard::Raise(const std::string& id, std::optional<AlertSeverity> sever
 }
 
 std::vector<AlertResult> AlertBoard::TakeSorted() {
-  std::vector<AlertResult> out;
-  for (auto& [id, alert] : alerts_) out.push_back(std::move(alert));  // by id
-  std::stable_sort(out.begin(), out.end(), [&](const AlertResult& a, const AlertResult& b) {
-    if (Rank(a.severity) != Rank(b.severity)) return Rank(a.severity) < Rank(b.severity);
-    return PriorityOf(kb_, a.id) < PriorityOf(kb_, b.id);
+  // Sorted as (severity rank, priority) keys beside their alerts: each alert's priority looked up
+  // once, not at every comparison.
+  struct Keyed {
+    int rank, priority;
+    AlertResult* alert;
+  };
+  std::vector<Keyed> keyed;
+  keyed.reserve(alerts_.size());
+  for (auto& [id, alert] : alerts_) keyed.push_back({Rank(alert.severity), PriorityOf(kb_, id), &alert});  // by id
+  std::stable_sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
+    return a.rank != b.rank ? a.rank < b.rank : a.priority < b.priority;
   });
+  std::vector<AlertResult> out;
+  out.reserve(keyed.size());
+  for (const Keyed& key : keyed) out.push_back(std::move(*key.alert));
   alerts_.clear();
   return out;
 }

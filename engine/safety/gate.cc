@@ -51,7 +51,7 @@ class Gate {
   void RaiseInteractions(const std::vector<const knowledge::Edge*>& edges, const casefile::MedicationEntry& a,
                          const casefile::MedicationEntry& b);
   const std::vector<const knowledge::Edge*>& InteractionsOf(const std::string& source);
-  void RaiseUnchecked(std::vector<casefile::UnknownEntry> unknown, const std::string& kind);
+  void RaiseUnchecked(const std::vector<casefile::UnknownEntry>& unknown, const std::string& kind);
   void CheckEdges(StrategyResult& strategy);
   void ApplyNamedBy(StrategyResult& strategy, const AlertResult& alert);
   void ApplyGates(const AlertResult& alert);
@@ -108,13 +108,17 @@ void Gate::RaiseInteractions(const std::vector<const knowledge::Edge*>& edges, c
   }
 }
 
-void Gate::RaiseUnchecked(std::vector<casefile::UnknownEntry> unknown, const std::string& kind) {
-  std::sort(unknown.begin(), unknown.end(), [](const auto& a, const auto& b) { return a.text < b.text; });
-  for (const auto& entry : unknown)
+void Gate::RaiseUnchecked(const std::vector<casefile::UnknownEntry>& unknown, const std::string& kind) {
+  std::vector<const casefile::UnknownEntry*> sorted;
+  for (const auto& entry : unknown) sorted.push_back(&entry);
+  std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->text < b->text; });
+  for (const auto* entry_at : sorted) {
+    const casefile::UnknownEntry& entry = *entry_at;
     alerts_.Raise("unchecked_medication", std::nullopt, {kind + ":" + entry.text},
                   KnowledgeCitations(kb_, "unchecked_medication"), "safety",
                   "The " + kind + " '" + entry.text +
                       "' is not in the knowledge base: its interactions with any supplement could not be checked.");
+  }
 }
 
 // Contraindications can name alerts, and judging them raises alerts: repeat until none is new.

@@ -42,11 +42,12 @@ struct ScoreParts {
 // D: the concluded driver the strategy corrects that weighs most (ties: the first id).
 void ScoreDriver(const StrategyResult& strategy, const knowledge::KnowledgeBase& kb, const RankingInputs& inputs,
                  ScoreParts& parts) {
-  std::vector<std::string> corrected;
+  std::vector<const std::string*> corrected;
   for (const knowledge::Edge* edge : kb.OutEdges(strategy.id))
-    if (edge->type == knowledge::EdgeType::kCorrects) corrected.push_back(edge->to);
-  std::sort(corrected.begin(), corrected.end());
-  for (const auto& id : corrected) {
+    if (edge->type == knowledge::EdgeType::kCorrects) corrected.push_back(&edge->to);
+  std::sort(corrected.begin(), corrected.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
+  for (const std::string* id_at : corrected) {
+    const std::string& id = *id_at;
     auto it = inputs.drivers.find(id);
     if (it == inputs.drivers.end() || it->second.certainty <= 0) continue;
     const double weight =
@@ -65,9 +66,11 @@ void ScoreDeficit(const StrategyResult& strategy, const RankingInputs& inputs, S
     parts.deficit = strategy.support;
     return;
   }
-  std::vector<std::string> deficits = strategy.for_deficits;
-  std::sort(deficits.begin(), deficits.end());
-  for (const auto& id : deficits) {
+  std::vector<const std::string*> deficits;
+  for (const auto& id : strategy.for_deficits) deficits.push_back(&id);
+  std::sort(deficits.begin(), deficits.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
+  for (const std::string* id_at : deficits) {
+    const std::string& id = *id_at;
     auto it = inputs.deficits.find(id);
     if (it == inputs.deficits.end() || Rounded(it->second) <= Rounded(parts.deficit)) continue;
     parts.deficit = it->second;
@@ -134,23 +137,30 @@ int ReferralTier(const StrategyResult& strategy, const std::vector<AlertResult>&
 
 void RankStrategies(std::vector<StrategyResult>& strategies, const std::vector<AlertResult>& alerts,
                     const knowledge::KnowledgeBase& kb, const RankingInputs& inputs) {
-  struct Key {
+  // Each strategy's keys computed once beside it; the strategies moved into their order at the end.
+  struct Keyed {
     int tier, priority;
+    StrategyResult* strategy;
   };
-  std::map<std::string, Key> keys;
+  std::vector<Keyed> keyed;
+  keyed.reserve(strategies.size());
   for (auto& strategy : strategies) {
     const int tier = ReferralTier(strategy, alerts);
     Score(strategy, kb, inputs, tier);
-    keys[strategy.id] = Key{tier, Priority(strategy, kb)};
+    keyed.push_back(Keyed{tier, Priority(strategy, kb), &strategy});
   }
-  std::sort(strategies.begin(), strategies.end(), [&](const StrategyResult& a, const StrategyResult& b) {
-    const Key& key_a = keys.at(a.id);
-    const Key& key_b = keys.at(b.id);
+  std::sort(keyed.begin(), keyed.end(), [](const Keyed& key_a, const Keyed& key_b) {
+    const StrategyResult& a = *key_a.strategy;
+    const StrategyResult& b = *key_b.strategy;
     if (key_a.tier != key_b.tier) return key_a.tier < key_b.tier;
     if (key_a.tier < 3 && key_a.priority != key_b.priority) return key_a.priority < key_b.priority;
     if (a.score != b.score) return a.score > b.score;
     return a.id < b.id;
   });
+  std::vector<StrategyResult> ranked;
+  ranked.reserve(keyed.size());
+  for (const Keyed& key : keyed) ranked.push_back(std::move(*key.strategy));
+  strategies = std::move(ranked);
 }
 
 }  // namespace nflux::safety

@@ -180,9 +180,10 @@ int ReferralTier(const StrategyResult& strategy, const std::vector<AlertResult>&
 void RankStrategies(std::vector<StrategyResult>& strategies, const std::vector<AlertResult>& alerts,
                     const knowledge::KnowledgeBase& kb, const RankingInputs& inputs);
 
-// A knowledge node's description, citations and alert default severity ("", none, nullopt when absent).
-std::string KnowledgeDescription(const knowledge::KnowledgeBase& kb, const std::string& id);
-std::vector<std::string> KnowledgeCitations(const knowledge::KnowledgeBase& kb, const std::string& id);
+// A knowledge node's description, citations and alert default severity ("", none, nullopt when
+// absent); the first two are views into the knowledge base, copied only where a caller keeps them.
+const std::string& KnowledgeDescription(const knowledge::KnowledgeBase& kb, const std::string& id);
+const std::vector<std::string>& KnowledgeCitations(const knowledge::KnowledgeBase& kb, const std::string& id);
 std::optional<AlertSeverity> KnowledgeDefaultSeverity(const knowledge::KnowledgeBase& kb, const std::string& id);
 
 }  // namespace nflux::safety

@@ -78,7 +78,7 @@ std::string EdgeText(const Edge* edge) {
   return edge->from + " -" + std::string(EdgeTypeName(edge->type)) + "-> " + edge->to;
 }
 
-std::vector<std::string> Sorted(const std::vector<const Edge*>& edges) {
+std::vector<std::string> Sorted(std::span<const Edge* const> edges) {
   std::vector<std::string> texts;
   for (const auto* edge : edges) texts.push_back(EdgeText(edge));
   std::sort(texts.begin(), texts.end());
