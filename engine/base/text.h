@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/id_hash.h"
 #include "base/limits.h"
 #include "base/status.h"
 
@@ -53,10 +54,11 @@ std::string_view Utf8Prefix(std::string_view text, size_t max_bytes);
 std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates);
 
 // Hashes std::string and std::string_view alike: an unordered_map<std::string, T, StringHash,
-// std::equal_to<>> can be searched with a string_view without building a string.
+// std::equal_to<>> can be searched with a string_view without building a string. For our own ids
+// (HashId: a few instructions, where std::hash calls into the library).
 struct StringHash {
   using is_transparent = void;
-  size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+  size_t operator()(std::string_view text) const { return HashId(text); }
 };
 
 // Reads a whole file; Status::IOError naming the path when it cannot, NotFound when it does not

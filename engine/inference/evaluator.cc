@@ -431,13 +431,18 @@ bool Evaluator::Clinical(int index) const {
   const CompiledNode& node = nodes_[index];
   switch (node.op) {
     case Op::kTest:
-      return EvaluateLeaf(node) == Truth::kTrue && ClinicalLeaf(node);
+      // A leaf of a clinical kind is asked whether it holds; any other is not evaluated at all.
+      return ClinicalLeaf(node) && EvaluateLeaf(node) == Truth::kTrue;
     case Op::kNot:
       return false;  // the absence of something is not evidence for a deficit
     case Op::kAnd:
     case Op::kOr:
     case Op::kAtLeast:
       for (int child = node.first_child; child < node.first_child + node.child_count; ++child) {
+        if (nodes_[child].op == Op::kTest) {
+          if (Clinical(child)) return true;
+          continue;
+        }
         double ignored = 1;
         if (Evaluate(child, &ignored, nullptr) == Truth::kTrue && Clinical(child)) return true;
       }

@@ -44,7 +44,7 @@ class Gate {
   void RaiseMedicationAlerts();
   void JudgeContraindications();
   void ApplyAlertVerdicts();
-  GateResult Result() const;
+  GateResult TakeResult();  // the gate's last step: its strategies move into the result
 
  private:
   void RaiseInteractions(const casefile::MedicationEntry& a, const casefile::MedicationEntry& b);
@@ -211,12 +211,17 @@ void Gate::ApplyGates(const AlertResult& alert) {
   }
 }
 
-GateResult Gate::Result() const {
+GateResult Gate::TakeResult() {
   GateResult result;
-  for (const auto& [id, strategy] : strategies_) {
-    if (strategy.requested || strategy.current) result.requested.push_back(strategy);
-    if (strategy.verdict == Verdict::kBlocked) result.blocked.push_back(strategy);
-    else if (strategy.suggested) result.strategies.push_back(strategy);
+  for (auto& [id, strategy] : strategies_) {
+    const bool blocked = strategy.verdict == Verdict::kBlocked;
+    const bool listed = blocked || strategy.suggested;
+    if (strategy.requested || strategy.current) {
+      if (listed) result.requested.push_back(strategy);
+      else result.requested.push_back(std::move(strategy));
+    }
+    if (blocked) result.blocked.push_back(std::move(strategy));
+    else if (strategy.suggested) result.strategies.push_back(std::move(strategy));
   }
   return result;
 }
@@ -257,7 +262,7 @@ GateResult PassGate(const casefile::Case& c, const knowledge::KnowledgeBase& kb,
   gate.RaiseMedicationAlerts();
   gate.JudgeContraindications();
   gate.ApplyAlertVerdicts();
-  return gate.Result();
+  return gate.TakeResult();
 }
 
 StrategyResult CheckStrategy(const std::string& strategy_id, const casefile::Case& c,
