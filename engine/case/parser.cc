@@ -84,9 +84,14 @@ std::string AsId(std::string_view text) {
 }
 
 // A text field read by ReadTextFields, or "" when it was not given.
-std::string Get(const std::map<std::string, std::string>& fields, const char* name) {
+// A medication's or condition's text fields by name; std::less<>: found by a literal name
+// without building a string.
+using TextFields = std::map<std::string, std::string, std::less<>>;
+
+const std::string& Get(const TextFields& fields, std::string_view name) {
+  static const std::string kNone;
   auto it = fields.find(name);
-  return it == fields.end() ? std::string() : it->second;
+  return it == fields.end() ? kNone : it->second;
 }
 
 // The lists of a case with their limits (base/limits.h); supplements' two lists are checked where read.
@@ -868,9 +873,9 @@ class Parser {
 
   // The string fields of one medication or condition entry, as written (absent when not given or
   // of the wrong type, which is reported).
-  std::map<std::string, std::string> ReadTextFields(const json& entry, const std::string& path,
+  TextFields ReadTextFields(const json& entry, const std::string& path,
                                                     const std::vector<std::string>& names) {
-    std::map<std::string, std::string> fields;
+    TextFields fields;
     for (const std::string& name : names) {
       const json* field = JsonReader::Field(entry, name);
       if (field == nullptr) continue;
@@ -904,12 +909,12 @@ class Parser {
   void ParseMedication(const json& entry, const std::string& path) {
     CheckFields(entry, path, kMedicationFields);
     const size_t errors_before = errors_.size();
-    std::map<std::string, std::string> f = ReadTextFields(entry, path, kMedicationFields);
+    TextFields f = ReadTextFields(entry, path, kMedicationFields);
     ResolveMedication(f, path, errors_before);
   }
 
   // A medication entry's text fields resolved against the knowledge base (both paths).
-  void ResolveMedication(const std::map<std::string, std::string>& f, const std::string& path, size_t errors_before) {
+  void ResolveMedication(const TextFields& f, const std::string& path, size_t errors_before) {
     if (!f.count("id") && !f.count("atc") && !f.count("name") && errors_.size() == errors_before)
       Error(path, "a medication needs 'id', 'atc' or 'name'");
     const knowledge::Node* by_id = f.count("id") ? FindOfKind(Get(f, "id"), NodeKind::kMedication, "medication", JsonChild(path, "id")) : nullptr;
@@ -959,7 +964,7 @@ class Parser {
 
   // Kept as written (case.md): never a reason to reject the case; the safety layer raises
   // unchecked_medication from Case::unknown_medications.
-  void UnknownMedication(const std::map<std::string, std::string>& f, const std::string& path) {
+  void UnknownMedication(const TextFields& f, const std::string& path) {
     UnknownEntry unknown;
     std::string hint;
     if (f.count("id")) {
@@ -1025,12 +1030,12 @@ class Parser {
   void ParseCondition(const json& entry, const std::string& path) {
     CheckFields(entry, path, kConditionFields);
     const size_t errors_before = errors_.size();
-    std::map<std::string, std::string> f = ReadTextFields(entry, path, kConditionFields);
+    TextFields f = ReadTextFields(entry, path, kConditionFields);
     ResolveCondition(f, path, errors_before);
   }
 
   // A condition entry's text fields resolved against the knowledge base (both paths).
-  void ResolveCondition(const std::map<std::string, std::string>& f, const std::string& path, size_t errors_before) {
+  void ResolveCondition(const TextFields& f, const std::string& path, size_t errors_before) {
     if (!f.count("id") && !f.count("icd10") && errors_.size() == errors_before)
       Error(path, "a condition needs 'id' or 'icd10'");
     const knowledge::Node* by_id = f.count("id") ? FindOfKind(Get(f, "id"), NodeKind::kCondition, "condition", JsonChild(path, "id")) : nullptr;
@@ -1052,7 +1057,7 @@ class Parser {
     case_.conditions.push_back({node->id, Get(f, "icd10"), path});
   }
 
-  void UnknownCondition(const std::map<std::string, std::string>& f, const std::string& path) {
+  void UnknownCondition(const TextFields& f, const std::string& path) {
     UnknownEntry unknown;
     std::string hint;
     if (f.count("id")) {
@@ -1478,7 +1483,7 @@ class Parser {
   // ReadTextFields without reports: every given field a string, non-empty but for the dose.
   template <size_t N>
   static bool FastTextFields(Element entry, const std::array<std::string_view, N>& names,
-                             std::map<std::string, std::string>& out) {
+                             TextFields& out) {
     if (!entry.is_object()) return false;
     std::array<std::optional<Element>, N> f;
     if (!FastFields(entry, names, f)) return false;
@@ -1497,7 +1502,7 @@ class Parser {
     static constexpr std::array<std::string_view, 4> kNames = {"id", "atc", "name", "dose"};
     size_t i = 0;
     for (Element entry : ArrayOf(medications)) {
-      std::map<std::string, std::string> f;
+      TextFields f;
       if (!FastTextFields(entry, kNames, f)) return false;
       ResolveMedication(f, JsonChild("/medications", i++), errors_.size());
     }
@@ -1510,7 +1515,7 @@ class Parser {
     static constexpr std::array<std::string_view, 2> kNames = {"id", "icd10"};
     size_t i = 0;
     for (Element entry : ArrayOf(conditions)) {
-      std::map<std::string, std::string> f;
+      TextFields f;
       if (!FastTextFields(entry, kNames, f)) return false;
       ResolveCondition(f, JsonChild("/conditions", i++), errors_.size());
     }
