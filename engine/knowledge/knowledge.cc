@@ -200,6 +200,8 @@ void KnowledgeBase::BuildIndexes() {
   }
   out_edges_.begin.push_back(static_cast<uint32_t>(out_edges_.edges.size()));
   in_edges_.begin.push_back(static_cast<uint32_t>(in_edges_.edges.size()));
+  citation_by_key_.clear();
+  for (const auto& [key, citation] : citations_) citation_by_key_.emplace(key, &citation);
   of_kind_.assign(static_cast<size_t>(NodeKind::kDerivedIndex) + 1, {});
   for (const Node& node : nodes_) of_kind_[static_cast<size_t>(node.kind)].push_back(&node);
   classes_.assign(nodes_.size(), {});
@@ -255,8 +257,8 @@ const Node* KnowledgeBase::FindLabByLoinc(std::string_view loinc) const {
 }
 
 const Citation* KnowledgeBase::FindCitation(std::string_view key) const {
-  auto it = citations_.find(key);
-  return it == citations_.end() ? nullptr : &it->second;
+  auto it = citation_by_key_.find(key);
+  return it == citation_by_key_.end() ? nullptr : it->second;
 }
 
 std::optional<EvidenceGrade> KnowledgeBase::BestGrade(std::span<const std::string> keys) const {

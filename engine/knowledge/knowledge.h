@@ -17,6 +17,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -418,6 +419,8 @@ class KnowledgeBase {
   std::vector<Node> nodes_;
   std::vector<Edge> edges_;
   std::map<std::string, Citation, std::less<>> citations_;  // std::less<>: found by string_view
+  // FindCitation's index: every evidence item of a report names its rule's citation.
+  std::unordered_map<std::string_view, const Citation*, StringHash, std::equal_to<>> citation_by_key_;
   std::vector<std::string> first_line_labs_;
   // The nodes by id: open addressing over a power-of-two table with linear probing; each slot holds
   // the id's hash (low bits) and the node's position + 1 (0: empty). Every symptom, lab and
