@@ -214,14 +214,14 @@ void Gate::ApplyGates(const AlertResult& alert) {
 GateResult Gate::TakeResult() {
   GateResult result;
   for (auto& [id, strategy] : strategies_) {
-    const bool blocked = strategy.verdict == Verdict::kBlocked;
-    const bool listed = blocked || strategy.suggested;
+    const bool blocked = strategy.verdict == Verdict::kBlocked, suggested = strategy.suggested;
+    // A strategy in two lists is copied into the first, moved into the second.
     if (strategy.requested || strategy.current) {
-      if (listed) result.requested.push_back(strategy);
+      if (blocked || suggested) result.requested.push_back(strategy);
       else result.requested.push_back(std::move(strategy));
     }
     if (blocked) result.blocked.push_back(std::move(strategy));
-    else if (strategy.suggested) result.strategies.push_back(std::move(strategy));
+    else if (suggested) result.strategies.push_back(std::move(strategy));
   }
   return result;
 }
