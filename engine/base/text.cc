@@ -377,17 +377,16 @@ bool FormatScaled(double value, int significant, std::string& out) {
     }
     while (digits % 10 == 0) digits /= 10;  // %g drops trailing zeros
     char text[16];
-    const auto length = static_cast<int>(std::to_chars(text, text + sizeof text, digits).ptr - text);
+    const auto length = static_cast<size_t>(std::to_chars(text, text + sizeof text, digits).ptr - text);
     out.clear();
     if (value < 0) out.push_back('-');
     if (exponent < 0) {
-      out.append("0.").append(static_cast<size_t>(-exponent - 1), '0').append(text, static_cast<size_t>(length));
-    } else if (length <= exponent + 1) {
-      out.append(text, static_cast<size_t>(length)).append(static_cast<size_t>(exponent + 1 - length), '0');
-    } else {
-      out.append(text, static_cast<size_t>(exponent + 1)).append(1, '.');
-      out.append(text + exponent + 1, static_cast<size_t>(length - exponent - 1));
+      out.append("0.").append(static_cast<size_t>(-exponent) - 1, '0').append(text, length);
+      return true;
     }
+    const size_t before_point = static_cast<size_t>(exponent) + 1;  // digits of the integer part
+    if (length <= before_point) out.append(text, length).append(before_point - length, '0');
+    else out.append(text, before_point).append(1, '.').append(text + before_point, length - before_point);
     return true;
   }
   return false;

@@ -83,11 +83,11 @@ std::string AsId(std::string_view text) {
   return out;
 }
 
-// A text field read by ReadTextFields, or "" when it was not given.
 // A medication's or condition's text fields by name; std::less<>: found by a literal name
 // without building a string.
 using TextFields = std::map<std::string, std::string, std::less<>>;
 
+// A text field read by ReadTextFields, or "" when it was not given.
 const std::string& Get(const TextFields& fields, std::string_view name) {
   static const std::string kNone;
   auto it = fields.find(name);
@@ -873,8 +873,7 @@ class Parser {
 
   // The string fields of one medication or condition entry, as written (absent when not given or
   // of the wrong type, which is reported).
-  TextFields ReadTextFields(const json& entry, const std::string& path,
-                                                    const std::vector<std::string>& names) {
+  TextFields ReadTextFields(const json& entry, const std::string& path, const std::vector<std::string>& names) {
     TextFields fields;
     for (const std::string& name : names) {
       const json* field = JsonReader::Field(entry, name);
@@ -1482,8 +1481,7 @@ class Parser {
 
   // ReadTextFields without reports: every given field a string, non-empty but for the dose.
   template <size_t N>
-  static bool FastTextFields(Element entry, const std::array<std::string_view, N>& names,
-                             TextFields& out) {
+  static bool FastTextFields(Element entry, const std::array<std::string_view, N>& names, TextFields& out) {
     if (!entry.is_object()) return false;
     std::array<std::optional<Element>, N> f;
     if (!FastFields(entry, names, f)) return false;

@@ -110,6 +110,7 @@ void Gate::RaiseInteractions(const std::vector<const knowledge::Edge*>& edges, c
 
 void Gate::RaiseUnchecked(const std::vector<casefile::UnknownEntry>& unknown, const std::string& kind) {
   std::vector<const casefile::UnknownEntry*> sorted;
+  sorted.reserve(unknown.size());
   for (const auto& entry : unknown) sorted.push_back(&entry);
   std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->text < b->text; });
   for (const auto* entry_at : sorted) {
@@ -214,14 +215,14 @@ void Gate::ApplyGates(const AlertResult& alert) {
 GateResult Gate::TakeResult() {
   GateResult result;
   for (auto& [id, strategy] : strategies_) {
-    const bool blocked = strategy.verdict == Verdict::kBlocked, suggested = strategy.suggested;
-    // A strategy in two lists is copied into the first, moved into the second.
-    if (strategy.requested || strategy.current) {
-      if (blocked || suggested) result.requested.push_back(strategy);
-      else result.requested.push_back(std::move(strategy));
-    }
-    if (blocked) result.blocked.push_back(std::move(strategy));
-    else if (suggested) result.strategies.push_back(std::move(strategy));
+    const bool requested = strategy.requested || strategy.current;
+    std::vector<StrategyResult>* listed = strategy.verdict == Verdict::kBlocked ? &result.blocked
+                                          : strategy.suggested                  ? &result.strategies
+                                                                                : nullptr;
+    // A strategy in both lists is copied into `requested` and moved into the other.
+    if (requested && listed) result.requested.push_back(strategy);
+    if (listed) listed->push_back(std::move(strategy));
+    else if (requested) result.requested.push_back(std::move(strategy));
   }
   return result;
 }
