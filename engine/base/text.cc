@@ -358,8 +358,12 @@ bool FormatScaled(double value, int significant, std::string& out) {
   // The decimal exponent of the first digit: a guess from the powers of ten, corrected below when
   // the rounding carries into a new digit (9.9996 -> 10.00) or the guess was one too high.
   int exponent = 0;
-  while (exponent < 8 && magnitude >= kPowers[exponent + 1]) ++exponent;
-  while (exponent > -4 && magnitude * kPowers[-exponent] < 1) --exponent;
+  if (magnitude >= 1) {
+    while (exponent < 8 && magnitude >= kPowers[exponent + 1]) ++exponent;
+  } else {
+    exponent = -1;
+    while (exponent > -4 && magnitude * kPowers[-exponent] < 1) --exponent;
+  }
   for (int attempt = 0; attempt < 3; ++attempt) {
     if (exponent < -4 || exponent >= significant) return false;
     const double scaled = magnitude * kPowers[significant - 1 - exponent];
