@@ -39,14 +39,20 @@ struct ScoreParts {
   }
 };
 
+// Ids in text order, as pointers to them: ties between scores go to the first id, and sorting the
+// strings themselves would copy them.
+std::vector<const std::string*> InIdOrder(std::vector<const std::string*> ids) {
+  std::sort(ids.begin(), ids.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
+  return ids;
+}
+
 // D: the concluded driver the strategy corrects that weighs most (ties: the first id).
 void ScoreDriver(const StrategyResult& strategy, const knowledge::KnowledgeBase& kb, const RankingInputs& inputs,
                  ScoreParts& parts) {
   std::vector<const std::string*> corrected;
   for (const knowledge::Edge* edge : kb.OutEdges(strategy.id))
     if (edge->type == knowledge::EdgeType::kCorrects) corrected.push_back(&edge->to);
-  std::sort(corrected.begin(), corrected.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
-  for (const std::string* id_at : corrected) {
+  for (const std::string* id_at : InIdOrder(std::move(corrected))) {
     const std::string& id = *id_at;
     auto it = inputs.drivers.find(id);
     if (it == inputs.drivers.end() || it->second.certainty <= 0) continue;
@@ -68,8 +74,7 @@ void ScoreDeficit(const StrategyResult& strategy, const RankingInputs& inputs, S
   }
   std::vector<const std::string*> deficits;
   for (const auto& id : strategy.for_deficits) deficits.push_back(&id);
-  std::sort(deficits.begin(), deficits.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
-  for (const std::string* id_at : deficits) {
+  for (const std::string* id_at : InIdOrder(std::move(deficits))) {
     const std::string& id = *id_at;
     auto it = inputs.deficits.find(id);
     if (it == inputs.deficits.end() || Rounded(it->second) <= Rounded(parts.deficit)) continue;

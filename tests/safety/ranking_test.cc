@@ -71,6 +71,19 @@ TEST(Ranking, B12RanksAboveRiboflavinInAB12DeficientVegan) {
   EXPECT_EQ((std::vector<std::string>{"cofactor_b12", "cofactor_riboflavin"}), Ids(strategies));
 }
 
+// Equally certain deficits: the reason names the first id in text order, whatever the order the
+// strategy lists them in.
+TEST(Ranking, ATieBetweenDeficitsGoesToTheFirstId) {
+  for (const auto& listed : {std::vector<std::string>{"serotonin_synthesis", "dopamine_synthesis"},
+                             std::vector<std::string>{"dopamine_synthesis", "serotonin_synthesis"}}) {
+    std::vector<StrategyResult> strategies = {Suggested("lifestyle_caffeine_reduction", 0.6, listed)};
+    RankingInputs inputs;
+    inputs.deficits = {{"serotonin_synthesis", 0.6}, {"dopamine_synthesis", 0.6}};
+    RankStrategies(strategies, {}, Kb(), inputs);
+    EXPECT_EQ("for dopamine_synthesis (likely 0.6)", strategies.front().rank_reason);
+  }
+}
+
 TEST(Ranking, ALabConfirmedDriverCountsMoreThanAnUnconfirmedOne) {
   auto rank = [](const std::string& confirmed_by) {
     std::vector<StrategyResult> strategies = {Suggested("cofactor_iron", 0.85, {"serotonin_synthesis"})};
