@@ -182,12 +182,20 @@ bool IsThresholdFilter(const CompiledNode& leaf) {
 
 std::pair<const WakeGroup*, const WakeGroup*> HoldingThresholds(const WakeGroup* begin, const WakeGroup* end,
                                                                 Compare op, double value) {
-  auto holds = [&](const WakeGroup& group) { return rules::Holds(value, op, group.threshold); };
   // value < t and value <= t hold from some threshold on; value > t and value >= t up to one.
-  // (A NaN value holds nowhere, and the partition points then give an empty range.)
-  if (op == Compare::kLess || op == Compare::kLessEqual)
-    return {std::partition_point(begin, end, [&](const WakeGroup& group) { return !holds(group); }), end};
-  return {begin, std::partition_point(begin, end, holds)};
+  // (A NaN value holds nowhere, and the partition points then give an empty range.) One search
+  // per operator: the comparison is then a single instruction, not a switch per probe.
+  switch (op) {
+    case Compare::kLess:
+      return {std::partition_point(begin, end, [=](const WakeGroup& group) { return !(value < group.threshold); }), end};
+    case Compare::kLessEqual:
+      return {std::partition_point(begin, end, [=](const WakeGroup& group) { return !(value <= group.threshold); }), end};
+    case Compare::kGreater:
+      return {begin, std::partition_point(begin, end, [=](const WakeGroup& group) { return value > group.threshold; })};
+    case Compare::kGreaterEqual:
+      return {begin, std::partition_point(begin, end, [=](const WakeGroup& group) { return value >= group.threshold; })};
+    default: return {begin, begin};  // IsThresholdFilter admits no other operator
+  }
 }
 
 Family FamilyOf(TestKind kind) {
@@ -234,7 +242,16 @@ std::string InputOf(const Test& test) {
 }
 
 // The id's hash (base/id_hash.h), its family the seed: "ferritin" the lab and the fact hash apart.
-uint64_t SymbolIndex::Hash(Family family, std::string_view id) { return HashId(id, static_cast<uint64_t>(family)); }
+// Longer ids are hashed by their first and last 8 bytes and their size, without a loop over the
+// middle (medication classes, flux keys): ids alike in all three are rare, and an entry compares
+// the whole id anyway.
+inline uint64_t SymbolIndex::Hash(Family family, std::string_view id) {
+  if (id.size() <= 16) return HashId(id, static_cast<uint64_t>(family));
+  char ends[16];
+  std::memcpy(ends, id.data(), 8);
+  std::memcpy(ends + 8, id.data() + id.size() - 8, 8);
+  return HashId({ends, sizeof ends}, static_cast<uint64_t>(family) | id.size() << 8);
+}
 
 void SymbolIndex::Grow() {
   std::vector<Entry> old = std::move(table_);
@@ -261,11 +278,12 @@ void SymbolIndex::Insert(Family family, std::string_view id, int symbol) {
   while (table_[at].symbol >= 0) at = (at + 1) & mask;
   table_[at] = entry;
   ++size_;
+  families_ |= 1u << family;
 }
 
 int SymbolIndex::Find(Family family, std::string_view id,
                       const std::vector<std::pair<Family, std::string>>& names) const {
-  if (table_.empty()) return -1;
+  if (!(families_ & 1u << family)) return -1;  // no rule reads the family: nothing to hash
   const uint64_t hash = Hash(family, id);
   const size_t mask = table_.size() - 1;
   const size_t head = std::min(id.size(), kInline);

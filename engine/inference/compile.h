@@ -27,6 +27,7 @@ enum Family {
   kSupplementCurrent, kSupplementRequested, kLifestyle, kStressor, kFact, kDriver, kDeficit, kAlert,
   kFamilyCount,
 };
+static_assert(kFamilyCount <= 32, "SymbolIndex keeps a bit per family");
 
 // Symbols by family and id: open addressing over a power-of-two table. Loading a case looks up
 // every datum by name, so this is a hot path: one probe into a flat array, whose entry holds the
@@ -54,6 +55,7 @@ class SymbolIndex {
 
   std::vector<Entry> table_;
   size_t size_ = 0;
+  uint32_t families_ = 0;  // bit f: some symbol of family f is inserted
 };
 
 // The family a test reads; kFamilyCount for patient fields and data quality (no symbol).

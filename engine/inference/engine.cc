@@ -51,14 +51,15 @@ class Run {
   void Enqueue(int rule);  // onto the agenda, once
   void Queue(RuleState& state, int rule);  // REQUIRES: `state` is the rule's, current, not queued
   void Wake(int symbol);
-  void Activate(const WakeGroup& group);  // the parts its wakers set; rules complete go on the agenda
+  // The parts the wakers [begin, end) set; rules complete go on the agenda.
+  void Activate(uint32_t begin, uint32_t end);
   bool Consider(int index);
   void Fire(const CompiledRule& compiled_rule, double strength, bool clinical);
   double Apply(const rules::Action& action, int symbol, const rules::Rule& rule, double contribution, bool clinical);
   void AddEvidence(int symbol, double contribution, bool for_it, const std::string& rule_id, bool clinical);
   void SuggestDeficit(const rules::Action& action, int symbol, const rules::Rule& rule, double contribution,
                       bool clinical);
-  Conclusion TakeConclusion(int symbol);
+  void TakeConclusion(int symbol, Conclusion& conclusion);
   void SuggestStrategy(const std::string& id, const std::vector<std::string>& for_deficits, double contribution,
                        const std::string& source);
   void RaiseAlert(const rules::Action& action, int symbol, const rules::Rule& rule);
@@ -77,7 +78,15 @@ class Run {
   std::priority_queue<int, std::vector<int>, std::greater<>> agenda_;
   std::vector<int> concluded_;  // conclusion symbols touched, in order
   std::map<int, std::map<std::string, double>> deficit_drivers_;
-  std::map<int, std::vector<std::string>> supporting_, opposing_;
+  // The rules that gave evidence for or against a symbol, in firing order; sorted by symbol (stably)
+  // once the agenda is done, for TakeConclusion.
+  struct Evidence {
+    int symbol;
+    bool for_it;
+    const std::string* rule_id;
+    static bool BySymbol(const Evidence& a, const Evidence& b) { return a.symbol < b.symbol; }
+  };
+  std::vector<Evidence> evidence_;
   std::map<int, std::vector<std::string>> measured_;  // drivers: the measured inputs that held
   std::map<std::string, StrategyResult> suggested_;
   AlertBoard alerts_;
@@ -131,24 +140,25 @@ void Run::Wake(int symbol) {
       const rules::Compare op = compiled_.nodes[static_cast<size_t>(group->leaf)].compare;
       auto [first, last] = slot.generation == generation_ ? HoldingThresholds(group, run_end, op, slot.value)
                                                            : std::pair{group, run_end};
-      for (; first != last; ++first) Activate(*first);
+      // The run's groups own consecutive ranges of wakers: those holding are one range.
+      if (first != last) Activate(first->begin, (last - 1)->end);
       group = run_end;
       continue;
     }
     if (group->leaf < 0 || evaluator_.EvaluateLeaf(compiled_.nodes[static_cast<size_t>(group->leaf)]) != Truth::kFalse)
-      Activate(*group);
+      Activate(group->begin, group->end);
     ++group;
   }
 }
 
 // The hot loop of an evaluation (a few thousand wakers a case at 10,000 rules): the rule states
 // and generation are held in locals, since the compiler cannot tell that Queue leaves them be.
-void Run::Activate(const WakeGroup& group) {
+void Run::Activate(uint32_t begin, uint32_t end) {
   const bool near_misses = options_.trace;
   RuleState* const states = scratch_->rules.data();
   const uint32_t generation = generation_;
-  const Waker* const end = compiled_.wakers.data() + group.end;
-  for (const Waker* waker = compiled_.wakers.data() + group.begin; waker != end; ++waker) {
+  const Waker* const last = compiled_.wakers.data() + end;
+  for (const Waker* waker = compiled_.wakers.data() + begin; waker != last; ++waker) {
     RuleState& state = Current(states[waker->rule], generation);
     if (state.parts & kQueued) continue;
     state.parts |= waker->part;
@@ -246,11 +256,10 @@ void Run::AddEvidence(int symbol, double contribution, bool for_it, const std::s
   if (for_it) {
     slot.support = CombineSameSign(slot.support, contribution);
     slot.clinical = slot.clinical || clinical;
-    supporting_[symbol].push_back(rule_id);
   } else {
     slot.against = CombineSameSign(slot.against, contribution);
-    opposing_[symbol].push_back(rule_id);
   }
+  evidence_.push_back(Evidence{symbol, for_it, &rule_id});
   Wake(symbol);
 }
 
@@ -290,21 +299,24 @@ void Run::RaiseAlert(const rules::Action& action, int symbol, const rules::Rule&
 
 // Facts, drivers and deficits, from the working memory (concluded_ holds each symbol once).
 void Run::CollectConclusions() {
+  std::stable_sort(evidence_.begin(), evidence_.end(), Evidence::BySymbol);
   for (int symbol : concluded_) {
     const auto& [family, id] = compiled_.symbol_names[symbol];
-    Conclusion conclusion = TakeConclusion(symbol);
-    if (family == kFact) evaluation_.facts.try_emplace(id, std::move(conclusion));
-    else if (family == kDriver) evaluation_.drivers.try_emplace(id, std::move(conclusion));
-    else if (family == kDeficit) evaluation_.deficits.try_emplace(id, std::move(conclusion));
+    std::map<std::string, Conclusion>* conclusions = family == kFact     ? &evaluation_.facts
+                                                     : family == kDriver  ? &evaluation_.drivers
+                                                     : family == kDeficit ? &evaluation_.deficits
+                                                                          : nullptr;
+    if (!conclusions) continue;
+    // Filled in place: a conclusion is a large record.
+    if (auto [it, inserted] = conclusions->try_emplace(id); inserted) TakeConclusion(symbol, it->second);
   }
 }
 
 // One conclusion from its slot, calibrated: a deficit without clinical support is capped and says
 // so. Takes the symbol's evidence lists: called once per concluded symbol.
-Conclusion Run::TakeConclusion(int symbol) {
+void Run::TakeConclusion(int symbol, Conclusion& conclusion) {
   const auto& [family, id] = compiled_.symbol_names[symbol];
   const Slot& slot = scratch_->slots[symbol];
-  Conclusion conclusion;
   conclusion.id = id;
   conclusion.support = slot.support;
   conclusion.against = slot.against;
@@ -315,12 +327,12 @@ Conclusion Run::TakeConclusion(int symbol) {
     conclusion.calibration = "capped at " + FormatNumber(kNonClinicalDeficitCap) + " (rules alone: " +
                              FormatNumber(uncapped, 3) + "): supported only by the flux model, medications, " +
                              "lifestyle or patient data; no symptom, questionnaire or lab";
+  auto [first, last] =
+      std::equal_range(evidence_.begin(), evidence_.end(), Evidence{symbol, false, nullptr}, Evidence::BySymbol);
+  for (; first != last; ++first) (first->for_it ? conclusion.rules : conclusion.opposing_rules).push_back(*first->rule_id);
   // Taken, not copied: each concluded symbol is collected once.
-  if (auto it = supporting_.find(symbol); it != supporting_.end()) conclusion.rules = std::move(it->second);
-  if (auto it = opposing_.find(symbol); it != opposing_.end()) conclusion.opposing_rules = std::move(it->second);
   if (auto it = deficit_drivers_.find(symbol); it != deficit_drivers_.end()) conclusion.drivers = std::move(it->second);
   if (auto it = measured_.find(symbol); it != measured_.end()) conclusion.measured = std::move(it->second);
-  return conclusion;
 }
 
 // Data quality, as case.md requires, whatever the rules say.

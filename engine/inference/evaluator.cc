@@ -107,6 +107,11 @@ Truth LabStatusTruth(const casefile::LabResult& lab, LabCheck check) {
 }  // namespace
 
 Truth Evaluator::EvaluateLeaf(const CompiledNode& leaf) const {
+  // Most filters at agenda time are lab statuses of a present lab: decided here, without the
+  // dispatch through EvaluateTest and LabTest (the same answer: LabTest's last step).
+  if (leaf.kind == TestKind::kLabStatus)
+    if (const Slot* slot = SlotFor(leaf); slot && slot->data)
+      return LabStatusTruth(*static_cast<const casefile::LabResult*>(slot->data), leaf.lab_check);
   double strength = 1;
   return EvaluateTest(leaf, &strength, nullptr);
 }

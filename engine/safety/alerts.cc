@@ -49,7 +49,10 @@ void AlertBoard::Raise(const std::string& id, std::optional<AlertSeverity> sever
     return reason.message == text && reason.because == because;
   });
   if (!seen) alert.reasons.push_back(AlertReason{text, because, source});
+  // A first raising allocates once, not once per doubling (later ones grow as vectors do).
+  if (alert.because.empty()) alert.because.reserve(because.size());
   for (const auto& item : because) AppendUnique(alert.because, item);
+  if (alert.citations.empty()) alert.citations.reserve(citations.size());
   for (const auto& citation : citations) AppendUnique(alert.citations, citation);
   AppendUnique(alert.rules, source);
 }
