@@ -180,6 +180,18 @@ bool IsThresholdFilter(const CompiledNode& leaf) {
          leaf.compare == Compare::kGreaterEqual;
 }
 
+namespace {
+
+// std::partition_point, scanning short runs (a symptom's 1, 2, 3) rather than halving them.
+template <typename Predicate>
+const WakeGroup* PartitionPoint(const WakeGroup* begin, const WakeGroup* end, Predicate first_part) {
+  if (end - begin > 8) return std::partition_point(begin, end, first_part);
+  while (begin != end && first_part(*begin)) ++begin;
+  return begin;
+}
+
+}  // namespace
+
 std::pair<const WakeGroup*, const WakeGroup*> HoldingThresholds(const WakeGroup* begin, const WakeGroup* end,
                                                                 Compare op, double value) {
   // value < t and value <= t hold from some threshold on; value > t and value >= t up to one.
@@ -187,13 +199,13 @@ std::pair<const WakeGroup*, const WakeGroup*> HoldingThresholds(const WakeGroup*
   // per operator: the comparison is then a single instruction, not a switch per probe.
   switch (op) {
     case Compare::kLess:
-      return {std::partition_point(begin, end, [=](const WakeGroup& group) { return !(value < group.threshold); }), end};
+      return {PartitionPoint(begin, end, [=](const WakeGroup& group) { return !(value < group.threshold); }), end};
     case Compare::kLessEqual:
-      return {std::partition_point(begin, end, [=](const WakeGroup& group) { return !(value <= group.threshold); }), end};
+      return {PartitionPoint(begin, end, [=](const WakeGroup& group) { return !(value <= group.threshold); }), end};
     case Compare::kGreater:
-      return {begin, std::partition_point(begin, end, [=](const WakeGroup& group) { return value > group.threshold; })};
+      return {begin, PartitionPoint(begin, end, [=](const WakeGroup& group) { return value > group.threshold; })};
     case Compare::kGreaterEqual:
-      return {begin, std::partition_point(begin, end, [=](const WakeGroup& group) { return value >= group.threshold; })};
+      return {begin, PartitionPoint(begin, end, [=](const WakeGroup& group) { return value >= group.threshold; })};
     default: return {begin, begin};  // IsThresholdFilter admits no other operator
   }
 }
@@ -293,7 +305,7 @@ int SymbolIndex::Find(Family family, std::string_view id,
     if (entry.hash != hash || entry.family != family || entry.size != std::min<size_t>(id.size(), 255) ||
         !SameBytes(entry.head, id.data(), head))
       continue;
-    if (id.size() <= kInline || names[static_cast<size_t>(entry.symbol)].second == id) return entry.symbol;
+    if (id.size() <= kInline || SameId(names[static_cast<size_t>(entry.symbol)].second, id)) return entry.symbol;
   }
 }
 

@@ -5,7 +5,6 @@
 #include <functional>
 #include <map>
 #include <mutex>
-#include <queue>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -39,7 +38,8 @@ class Run {
       const casefile::Case& c, const FluxValues& flux, const EvaluateOptions& options)
       : compiled_(compiled), kb_(kb), gate_index_(gate_index), case_(c), flux_(flux), options_(options),
         generation_(BeginEvaluation(compiled, scratch_)),
-        evaluator_(c, flux, scratch_->slots, generation_, compiled.nodes), alerts_(kb) {}
+        evaluator_(c, flux, scratch_->slots, generation_, compiled.nodes), agenda_(scratch_->agenda),
+        concluded_(scratch_->concluded), evidence_(scratch_->evidence), alerts_(kb) {}
 
   void LoadCase();
   void RunAgenda();
@@ -74,19 +74,14 @@ class Run {
   Scratch* scratch_ = nullptr;
   const uint32_t generation_;  // after scratch_: BeginEvaluation sets it
   Evaluator evaluator_;
-  // The agenda: candidate rules by agenda position (the rule base is already in agenda order).
-  std::priority_queue<int, std::vector<int>, std::greater<>> agenda_;
-  std::vector<int> concluded_;  // conclusion symbols touched, in order
+  // The agenda: candidate rules by agenda position (the rule base is already in agenda order), a
+  // min-heap in the scratch space.
+  std::vector<int>& agenda_;
+  std::vector<int>& concluded_;  // conclusion symbols touched, in order
   std::map<int, std::map<std::string, double>> deficit_drivers_;
   // The rules that gave evidence for or against a symbol, in firing order; sorted by symbol (stably)
   // once the agenda is done, for TakeConclusion.
-  struct Evidence {
-    int symbol;
-    bool for_it;
-    const std::string* rule_id;
-    static bool BySymbol(const Evidence& a, const Evidence& b) { return a.symbol < b.symbol; }
-  };
-  std::vector<Evidence> evidence_;
+  std::vector<Evidence>& evidence_;
   std::map<int, std::vector<std::string>> measured_;  // drivers: the measured inputs that held
   std::map<std::string, StrategyResult> suggested_;
   AlertBoard alerts_;
@@ -119,7 +114,8 @@ void Run::Enqueue(int rule) {
 
 void Run::Queue(RuleState& state, int rule) {
   state.parts |= kQueued;
-  agenda_.push(rule);
+  agenda_.push_back(rule);
+  std::push_heap(agenda_.begin(), agenda_.end(), std::greater<>());
 }
 
 // A present or changed symbol activates the parts of rules it can make true (not those whose
@@ -170,8 +166,9 @@ void Run::Activate(uint32_t begin, uint32_t end) {
 
 void Run::RunAgenda() {
   while (!agenda_.empty()) {
-    int index = agenda_.top();
-    agenda_.pop();
+    std::pop_heap(agenda_.begin(), agenda_.end(), std::greater<>());
+    const int index = agenda_.back();
+    agenda_.pop_back();
     if (!Consider(index)) break;
   }
 }

@@ -30,6 +30,9 @@ uint32_t BeginEvaluation(const CompiledRules& compiled, Scratch*& scratch) {
   scratch = &ThreadScratch();
   if (scratch->slots.size() < compiled.symbol_count()) scratch->slots.resize(compiled.symbol_count());
   if (scratch->rules.size() < compiled.rules.size()) scratch->rules.resize(compiled.rules.size());
+  scratch->agenda.clear();
+  scratch->concluded.clear();
+  scratch->evidence.clear();
   return NextGeneration(*scratch);
 }
 

@@ -37,11 +37,23 @@ struct RuleState {
   uint32_t parts = 0;
 };
 
+// A rule's evidence for or against a conclusion symbol, as the engine logs it in firing order.
+struct Evidence {
+  int symbol;
+  bool for_it;
+  const std::string* rule_id;  // the rule base's
+  static bool BySymbol(const Evidence& a, const Evidence& b) { return a.symbol < b.symbol; }
+};
+
 // Per-thread scratch space reused across evaluations: no clearing, generations mark validity.
 struct Scratch {
   std::vector<Slot> slots;
   std::vector<RuleState> rules;
   std::vector<int> present;  // LoadWorkingMemory's answer, reused
+  // An evaluation's agenda (a min-heap of rule positions), the conclusion symbols it touched and
+  // its evidence log: emptied by BeginEvaluation, their buffers kept.
+  std::vector<int> agenda, concluded;
+  std::vector<Evidence> evidence;
   uint32_t generation = 0;
 };
 

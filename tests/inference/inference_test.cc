@@ -603,13 +603,13 @@ TEST(EngineTest, ThresholdRunsOfEveryKindWakeExactlyTheRulesWhoseTestHolds) {
   EXPECT_LT(derived_values, 12);
 }
 
-// The binary search of a run against testing each filter, for random thresholds and values (ties
-// included) and NaN.
+// The search of a run (short runs scanned, longer ones halved) against testing each filter, for
+// random thresholds and values (ties included) and NaN.
 TEST(CompileTest, HoldingThresholdsAreThoseWhoseFilterHolds) {
   std::mt19937 random(12);
   for (auto op : {rules::Compare::kLess, rules::Compare::kLessEqual, rules::Compare::kGreater, rules::Compare::kGreaterEqual})
     for (int round = 0; round < 200; ++round) {
-      std::vector<WakeGroup> run(1 + random() % 12);
+      std::vector<WakeGroup> run(1 + random() % 20);
       for (auto& group : run) group.threshold = static_cast<double>(random() % 10);
       std::sort(run.begin(), run.end(), [](const WakeGroup& a, const WakeGroup& b) { return a.threshold < b.threshold; });
       for (double value : {-1.0, 0.0, 2.0, 4.5, 9.0, 11.0, std::numeric_limits<double>::quiet_NaN()}) {
