@@ -79,7 +79,7 @@ class Run {
   std::vector<int>& agenda_;
   std::vector<int>& concluded_;  // conclusion symbols touched, in order
   std::map<int, std::map<std::string, double>> deficit_drivers_;
-  // The rules that gave evidence for or against a symbol, in firing order; sorted by symbol (stably)
+  // The rules that gave evidence for or against a symbol, in firing order; sorted by symbol (then order)
   // once the agenda is done, for TakeConclusion.
   std::vector<Evidence>& evidence_;
   std::map<int, std::vector<std::string>> measured_;  // drivers: the measured inputs that held
@@ -256,7 +256,7 @@ void Run::AddEvidence(int symbol, double contribution, bool for_it, const std::s
   } else {
     slot.against = CombineSameSign(slot.against, contribution);
   }
-  evidence_.push_back(Evidence{symbol, for_it, &rule_id});
+  evidence_.push_back(Evidence{symbol, static_cast<uint32_t>(evidence_.size()), for_it, &rule_id});
   Wake(symbol);
 }
 
@@ -296,7 +296,7 @@ void Run::RaiseAlert(const rules::Action& action, int symbol, const rules::Rule&
 
 // Facts, drivers and deficits, from the working memory (concluded_ holds each symbol once).
 void Run::CollectConclusions() {
-  std::stable_sort(evidence_.begin(), evidence_.end(), Evidence::BySymbol);
+  std::sort(evidence_.begin(), evidence_.end(), Evidence::BySymbolInOrder);
   for (int symbol : concluded_) {
     const auto& [family, id] = compiled_.symbol_names[symbol];
     std::map<std::string, Conclusion>* conclusions = family == kFact     ? &evaluation_.facts
@@ -325,7 +325,7 @@ void Run::TakeConclusion(int symbol, Conclusion& conclusion) {
                              FormatNumber(uncapped, 3) + "): supported only by the flux model, medications, " +
                              "lifestyle or patient data; no symptom, questionnaire or lab";
   auto [first, last] =
-      std::equal_range(evidence_.begin(), evidence_.end(), Evidence{symbol, false, nullptr}, Evidence::BySymbol);
+      std::equal_range(evidence_.begin(), evidence_.end(), Evidence{symbol, 0, false, nullptr}, Evidence::BySymbol);
   for (; first != last; ++first) (first->for_it ? conclusion.rules : conclusion.opposing_rules).push_back(*first->rule_id);
   // Taken, not copied: each concluded symbol is collected once.
   if (auto it = deficit_drivers_.find(symbol); it != deficit_drivers_.end()) conclusion.drivers = std::move(it->second);

@@ -46,6 +46,7 @@ safety::RankingInputs InputsOf(const Evaluation& evaluation, const casefile::Cas
 
 void RankStrategies(Evaluation& evaluation, const casefile::Case& c, const knowledge::KnowledgeBase& kb,
                     const std::map<std::string, safety::PredictedEffect>& effects) {
+  if (evaluation.strategies.empty()) return;  // nothing to rank: no inputs gathered
   safety::RankingInputs inputs = InputsOf(evaluation, c);
   inputs.effects = effects;
   safety::RankStrategies(evaluation.strategies, evaluation.alerts, kb, inputs);

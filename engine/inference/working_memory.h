@@ -40,9 +40,13 @@ struct RuleState {
 // A rule's evidence for or against a conclusion symbol, as the engine logs it in firing order.
 struct Evidence {
   int symbol;
+  uint32_t order;  // its place in the log: firing order within a symbol, once sorted by symbol
   bool for_it;
   const std::string* rule_id;  // the rule base's
   static bool BySymbol(const Evidence& a, const Evidence& b) { return a.symbol < b.symbol; }
+  static bool BySymbolInOrder(const Evidence& a, const Evidence& b) {
+    return a.symbol != b.symbol ? a.symbol < b.symbol : a.order < b.order;
+  }
 };
 
 // Per-thread scratch space reused across evaluations: no clearing, generations mark validity.

@@ -1,5 +1,6 @@
 // The alert board and the knowledge lookups alerts need.
 #include <algorithm>
+#include <tuple>
 
 #include "safety/case_state.h"
 #include "safety/safety.h"
@@ -62,13 +63,14 @@ std::vector<AlertResult> AlertBoard::TakeSorted() {
   // once, not at every comparison.
   struct Keyed {
     int rank, priority;
+    size_t by_id;  // ties go to the first id (a plain sort needs no buffer, as a stable one does)
     AlertResult* alert;
   };
   std::vector<Keyed> keyed;
   keyed.reserve(alerts_.size());
-  for (auto& [id, alert] : alerts_) keyed.push_back({Rank(alert.severity), PriorityOf(kb_, id), &alert});  // by id
-  std::stable_sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
-    return a.rank != b.rank ? a.rank < b.rank : a.priority < b.priority;
+  for (auto& [id, alert] : alerts_) keyed.push_back({Rank(alert.severity), PriorityOf(kb_, id), keyed.size(), &alert});
+  std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
+    return std::tie(a.rank, a.priority, a.by_id) < std::tie(b.rank, b.priority, b.by_id);
   });
   std::vector<AlertResult> out;
   out.reserve(keyed.size());

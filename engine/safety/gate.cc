@@ -51,7 +51,7 @@ class Gate {
   void RaiseInteractions(const std::vector<const knowledge::Edge*>& edges, const casefile::MedicationEntry& a,
                          const casefile::MedicationEntry& b);
   const std::vector<const knowledge::Edge*>& InteractionsOf(const std::string& source);
-  void RaiseUnchecked(const std::vector<casefile::UnknownEntry>& unknown, const std::string& kind);
+  void RaiseUnchecked(const std::vector<casefile::UnknownEntry>& unknown, std::string_view kind);
   void CheckEdges(StrategyResult& strategy);
   void ApplyNamedBy(StrategyResult& strategy, const AlertResult& alert);
   void ApplyGates(const AlertResult& alert);
@@ -108,7 +108,9 @@ void Gate::RaiseInteractions(const std::vector<const knowledge::Edge*>& edges, c
   }
 }
 
-void Gate::RaiseUnchecked(const std::vector<casefile::UnknownEntry>& unknown, const std::string& kind) {
+void Gate::RaiseUnchecked(const std::vector<casefile::UnknownEntry>& unknown, std::string_view kind_name) {
+  if (unknown.empty()) return;  // nearly every case: no texts built
+  const std::string kind(kind_name);
   std::vector<const casefile::UnknownEntry*> sorted;
   sorted.reserve(unknown.size());
   for (const auto& entry : unknown) sorted.push_back(&entry);
