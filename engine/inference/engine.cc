@@ -51,8 +51,12 @@ class Run {
   void Enqueue(int rule);  // onto the agenda, once
   void Queue(RuleState& state, int rule);  // REQUIRES: `state` is the rule's, current, not queued
   void Wake(int symbol);
-  // The parts the wakers [begin, end) set; rules complete go on the agenda.
-  void Activate(uint32_t begin, uint32_t end);
+  // The parts the wakers [begin, end) set; rules complete (or, traced, near misses) go on the agenda.
+  void Activate(uint32_t begin, uint32_t end) {
+    options_.trace ? ActivateWakers<true>(begin, end) : ActivateWakers<false>(begin, end);
+  }
+  template <bool kNearMisses>
+  void ActivateWakers(uint32_t begin, uint32_t end);
   bool Consider(int index);
   void Fire(const CompiledRule& compiled_rule, double strength, bool clinical);
   double Apply(const rules::Action& action, int symbol, const rules::Rule& rule, double contribution, bool clinical);
@@ -149,8 +153,8 @@ void Run::Wake(int symbol) {
 
 // The hot loop of an evaluation (a few thousand wakers a case at 10,000 rules): the rule states
 // and generation are held in locals, since the compiler cannot tell that Queue leaves them be.
-void Run::Activate(uint32_t begin, uint32_t end) {
-  const bool near_misses = options_.trace;
+template <bool kNearMisses>
+void Run::ActivateWakers(uint32_t begin, uint32_t end) {
   RuleState* const states = scratch_->rules.data();
   const uint32_t generation = generation_;
   const Waker* const last = compiled_.wakers.data() + end;
@@ -160,7 +164,7 @@ void Run::Activate(uint32_t begin, uint32_t end) {
     state.parts |= waker->part;
     // The required parts not yet active: none, or (a near miss) exactly one.
     const uint32_t missing = waker->required & ~state.parts;
-    if (missing == 0 || (near_misses && (missing & (missing - 1)) == 0)) Queue(state, waker->rule);
+    if (missing == 0 || (kNearMisses && (missing & (missing - 1)) == 0)) Queue(state, waker->rule);
   }
 }
 
