@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <functional>
+#include <numeric>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -394,6 +396,30 @@ TEST(AlertBoard, EveryDistinctMessageIsKeptAndTheMostSevereLeads) {
   ASSERT_EQ(2u, alerts[0].reasons.size());
   EXPECT_EQ("first", alerts[0].reasons[0].message);
   EXPECT_EQ("second", alerts[0].reasons[1].message);
+}
+
+// Most severe first, then by priority, then by id: many alerts (unknown to the knowledge base, so
+// of one priority) raised in scrambled order, enough that an unstable sort would mix them.
+TEST(AlertBoard, TakeSortedOrdersBySeverityThenPriorityThenId) {
+  AlertBoard board(*GateKnowledge());
+  std::mt19937 random(5);
+  std::vector<int> order(40);
+  std::iota(order.begin(), order.end(), 0);
+  std::shuffle(order.begin(), order.end(), random);
+  for (int i : order) {
+    const std::string id = "alert_" + std::string(i < 10 ? "0" : "") + std::to_string(i);
+    board.Raise(id, i % 3 == 0 ? AlertSeverity::kHigh : AlertSeverity::kCaution, {}, {}, "r", "m");
+  }
+  std::vector<AlertResult> alerts = board.TakeSorted();
+  ASSERT_EQ(40u, alerts.size());
+  for (size_t i = 1; i < alerts.size(); ++i) {
+    const AlertResult& a = alerts[i - 1];
+    const AlertResult& b = alerts[i];
+    if (a.severity == b.severity) EXPECT_LT(a.id, b.id) << i;
+    else EXPECT_EQ(AlertSeverity::kHigh, a.severity) << i;
+  }
+  EXPECT_EQ("alert_00", alerts.front().id);
+  EXPECT_EQ("alert_38", alerts.back().id);
 }
 
 }  // namespace

@@ -506,6 +506,45 @@ TEST(EngineTest, RunsOnlyRulesWhoseDataIsPresent) {
   EXPECT_EQ(evaluation.facts.size(), 25u);
 }
 
+// A conclusion lists the rules that gave evidence for it, and those against it, in firing order,
+// however the evidence of several conclusions interleaves (the engine logs it in one list and
+// sorts that by conclusion once: enough entries here that an unstable sort would reorder them).
+TEST(EngineTest, EvidenceListsKeepFiringOrderPerConclusion) {
+  std::string text;
+  for (int i = 0; i < 60; ++i) {
+    const std::string action = i % 4 == 3 ? "oppose deficit serotonin_synthesis certainty 0.1"
+                               : i % 4 == 2 ? "suggest deficit serotonin_synthesis certainty 0.1"
+                                            : "derive fact f" + std::to_string(i % 4) + " certainty 0.1";
+    text += "rule e" + std::to_string(i) + " \"e\"\n cites cooper_bloom_roth\n when symptom tremor >= 1\n then " +
+            action + "\nend\n";
+  }
+  Engine engine(Rules({{"evidence.rules", text}}), FixtureKnowledge());
+  const auto c = ParseCase(R"({"patient": {"sex": "male", "age_years": 30}, "symptoms": {"tremor": 2}})");
+  auto evaluation = engine.Evaluate(c, {});
+  // Firing order, from the traced evaluation's own record.
+  std::map<std::string, std::vector<std::string>> expected;
+  for (const auto& rule : evaluation.trace.rules) {
+    if (!rule.fired) continue;
+    const std::string id(rule.rule);
+    const int i = std::stoi(id.substr(1));
+    expected[i % 4 == 3 ? "against" : i % 4 == 2 ? "for" : "f" + std::to_string(i % 4)].push_back(id);
+  }
+  ASSERT_EQ(expected["f0"].size(), 15u);
+  EXPECT_EQ(expected["f0"].front(), "e0");  // the agenda goes in rule base order
+  EXPECT_EQ(evaluation.facts.at("f0").rules, expected["f0"]);
+  EXPECT_EQ(evaluation.facts.at("f1").rules, expected["f1"]);
+  EXPECT_TRUE(evaluation.facts.at("f0").opposing_rules.empty());
+  const auto& deficit = evaluation.deficits.at("serotonin_synthesis");
+  EXPECT_EQ(deficit.rules, expected["for"]);
+  EXPECT_EQ(deficit.opposing_rules, expected["against"]);
+  // Untraced, the same lists.
+  EvaluateOptions untraced;
+  untraced.trace = false;
+  auto plain = engine.Evaluate(c, {}, untraced);
+  EXPECT_EQ(plain.facts.at("f1").rules, expected["f1"]);
+  EXPECT_EQ(plain.deficits.at("serotonin_synthesis").opposing_rules, expected["against"]);
+}
+
 // A threshold run wakes exactly the rules whose filter holds: thresholds around, at and between
 // the case's values, with every operator, each rule considered only when its test can hold.
 TEST(EngineTest, ThresholdRunsWakeExactlyTheRulesWhoseTestHolds) {
