@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 
 #include "base/id_hash.h"
 
@@ -190,22 +191,26 @@ const WakeGroup* PartitionPoint(const WakeGroup* begin, const WakeGroup* end, Pr
   return begin;
 }
 
+// The groups of an ascending run whose `holds(value, threshold)` is true: a suffix of the run for
+// < and <=, a prefix for > and >=. The comparison is a type, so each probe is one instruction.
+template <typename Holds>
+std::pair<const WakeGroup*, const WakeGroup*> Holding(const WakeGroup* begin, const WakeGroup* end, double value,
+                                                      Holds holds, bool suffix) {
+  const WakeGroup* point =
+      PartitionPoint(begin, end, [=](const WakeGroup& group) { return holds(value, group.threshold) != suffix; });
+  return suffix ? std::pair{point, end} : std::pair{begin, point};
+}
+
 }  // namespace
 
 std::pair<const WakeGroup*, const WakeGroup*> HoldingThresholds(const WakeGroup* begin, const WakeGroup* end,
                                                                 Compare op, double value) {
-  // value < t and value <= t hold from some threshold on; value > t and value >= t up to one.
-  // (A NaN value holds nowhere, and the partition points then give an empty range.) One search
-  // per operator: the comparison is then a single instruction, not a switch per probe.
+  // (A NaN value holds nowhere, and the partition points then give an empty range.)
   switch (op) {
-    case Compare::kLess:
-      return {PartitionPoint(begin, end, [=](const WakeGroup& group) { return !(value < group.threshold); }), end};
-    case Compare::kLessEqual:
-      return {PartitionPoint(begin, end, [=](const WakeGroup& group) { return !(value <= group.threshold); }), end};
-    case Compare::kGreater:
-      return {begin, PartitionPoint(begin, end, [=](const WakeGroup& group) { return value > group.threshold; })};
-    case Compare::kGreaterEqual:
-      return {begin, PartitionPoint(begin, end, [=](const WakeGroup& group) { return value >= group.threshold; })};
+    case Compare::kLess: return Holding(begin, end, value, std::less<>(), true);
+    case Compare::kLessEqual: return Holding(begin, end, value, std::less_equal<>(), true);
+    case Compare::kGreater: return Holding(begin, end, value, std::greater<>(), false);
+    case Compare::kGreaterEqual: return Holding(begin, end, value, std::greater_equal<>(), false);
     default: return {begin, begin};  // IsThresholdFilter admits no other operator
   }
 }

@@ -49,13 +49,14 @@ struct Evidence {
   }
 };
 
-// Per-thread scratch space reused across evaluations: no clearing, generations mark validity.
+// Per-thread scratch space reused across evaluations: slots and rule states are never cleared
+// (generations mark validity); the lists below are emptied, their buffers kept.
 struct Scratch {
   std::vector<Slot> slots;
   std::vector<RuleState> rules;
   std::vector<int> present;  // LoadWorkingMemory's answer, reused
   // An evaluation's agenda (a min-heap of rule positions), the conclusion symbols it touched and
-  // its evidence log: emptied by BeginEvaluation, their buffers kept.
+  // its evidence log: emptied by BeginEvaluation.
   std::vector<int> agenda, concluded;
   std::vector<Evidence> evidence;
   uint32_t generation = 0;
