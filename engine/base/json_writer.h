@@ -65,6 +65,14 @@ class JsonWriter {
       return *this;
     }
     char* at = Room(64);
+    // Whole numbers below 10^15 (nlohmann's fixed-point limit) print as their digits and ".0"
+    // ("1.0", "-3.0"); the exact integer path saves the shortest-digits search for them.
+    if (std::abs(value) < 1e15 && value == std::trunc(value) && value != 0) {
+      at = std::to_chars(at, at + 24, static_cast<int64_t>(value)).ptr;
+      std::memcpy(at, ".0", 2);
+      at_ = at + 2;
+      return *this;
+    }
     at_ = nlohmann::detail::to_chars(at, at + 64, value);
     return *this;
   }
@@ -129,18 +137,28 @@ class JsonWriter {
     if (!first_) Put(',');
     first_ = false;
   }
-  // ASCII as nlohmann escapes it, runs of plain characters appended whole, in one pass; text with
-  // other bytes through nlohmann itself (its UTF-8 checks and errors included).
+  // ASCII as nlohmann escapes it; text with other bytes through nlohmann itself (its UTF-8 checks
+  // and errors included). Most text needs no escape at all: checked a word at a time and copied whole.
   void Escaped(std::string_view text) {
+    const size_t size = text.size();
+    char* at = Room(size + 2);
+    if (!AllPlain(text)) [[unlikely]] {
+      EscapedSlowly(text);
+      return;
+    }
+    at[0] = '"';
+    std::memcpy(at + 1, text.data(), size);
+    at[size + 1] = '"';
+    at_ = at + size + 2;
+  }
+  // Runs of plain characters appended whole, the others escaped, in one pass.
+  [[gnu::noinline]] void EscapedSlowly(std::string_view text) {
     const auto start = static_cast<size_t>(at_ - buffer_.get());
     Put('"');
     size_t plain = 0;
     for (size_t i = 0; i < text.size(); ++i) {
-      // Eight plain bytes at a time: most text needs no escape at all.
-      while (i + 8 <= text.size() && PlainWord(text.data() + i)) i += 8;
-      if (i == text.size()) break;
       const auto c = static_cast<unsigned char>(text[i]);
-      if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') continue;
+      if (PlainByte(c)) continue;
       if (c >= 0x80) {
         at_ = buffer_.get() + start;
         Put(nlohmann::json(std::string(text)).dump());
@@ -153,16 +171,32 @@ class JsonWriter {
     Put(text.substr(plain));
     Put('"');
   }
-  // No byte of the eight at `bytes` is a control character, '"', '\\' or beyond ASCII (the
-  // classic "has a byte less than n / equal to c" bit tricks, on a whole word).
-  static bool PlainWord(const char* bytes) {
+  static bool PlainByte(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+  // No byte of `text` is a control character, '"', '\\' or beyond ASCII: whole words (the last one
+  // overlapping the one before) for text of eight bytes or more.
+  static bool AllPlain(std::string_view text) {
+    const char* bytes = text.data();
+    const size_t size = text.size();
+    if (size < 8) {
+      for (size_t i = 0; i < size; ++i)
+        if (!PlainByte(static_cast<unsigned char>(bytes[i]))) return false;
+      return true;
+    }
+    uint64_t special = SpecialBytes(bytes + size - 8);
+    for (size_t i = 0; i + 8 <= size; i += 8) special |= SpecialBytes(bytes + i);
+    return special == 0;
+  }
+  // The high bit of each of the eight bytes at `bytes` that is a control character, '"', '\\' or
+  // beyond ASCII (the classic "has a byte less than n / equal to c" bit tricks, on a whole word;
+  // only whether the result is zero is exact).
+  static uint64_t SpecialBytes(const char* bytes) {
     constexpr uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
     uint64_t word;
     std::memcpy(&word, bytes, 8);
     const uint64_t control = (word - kOnes * 0x20) & ~word;       // a byte below 0x20
     const uint64_t quote = word ^ (kOnes * '"'), slash = word ^ (kOnes * '\\');
     const uint64_t special = ((quote - kOnes) & ~quote) | ((slash - kOnes) & ~slash);  // a zero byte
-    return ((control | special | word) & kHighs) == 0;
+    return (control | special | word) & kHighs;
   }
   void EscapedAscii(char c) {
     switch (c) {

@@ -62,6 +62,21 @@ TEST(JsonWriterTest, RandomDoublesAreWrittenAsDumpWritesThem) {
   }
 }
 
+// Whole numbers take their own path ("3.0" from the integer's digits) below 10^15: both sides of
+// that limit, both signs, every magnitude.
+TEST(JsonWriterTest, WholeNumbersAreWrittenAsDumpWritesThem) {
+  std::mt19937_64 random(15);
+  std::vector<double> values = {1e15, -1e15, 999999999999999.0, -999999999999999.0, 1e15 + 2, 9007199254740992.0,
+                                1.0, -1.0, 2.0, 10.0, 100.0};
+  for (int digits = 1; digits <= 18; ++digits)
+    for (int i = 0; i < 200; ++i) {
+      const double value = std::round(static_cast<double>(random() % 1000000) * std::pow(10.0, digits - 6));
+      values.push_back(value);
+      values.push_back(-value);
+    }
+  for (double value : values) EXPECT_EQ(Written(ordered_json(value)), ordered_json(value).dump()) << value;
+}
+
 TEST(JsonWriterTest, KeysAndValuesNestInCallOrder) {
   std::string out;
   JsonWriter writer(out);
