@@ -147,9 +147,35 @@ class JsonWriter {
       return;
     }
     at[0] = '"';
-    std::memcpy(at + 1, text.data(), size);
+    CopyShortOrLong(at + 1, text.data(), size);
     at[size + 1] = '"';
     at_ = at + size + 2;
+  }
+  // Keys and most values are under 17 bytes: two overlapping fixed-size moves, not a libc call.
+  static void CopyShortOrLong(char* to, const char* from, size_t size) {
+    if (size > 16) {
+      std::memcpy(to, from, size);
+    } else if (size >= 8) {
+      const uint64_t head = Word8(from), tail = Word8(from + size - 8);
+      std::memcpy(to, &head, 8);
+      std::memcpy(to + size - 8, &tail, 8);
+    } else if (size >= 4) {
+      const uint32_t head = Word4(from), tail = Word4(from + size - 4);
+      std::memcpy(to, &head, 4);
+      std::memcpy(to + size - 4, &tail, 4);
+    } else {
+      for (size_t i = 0; i < size; ++i) to[i] = from[i];
+    }
+  }
+  static uint64_t Word8(const char* at) {
+    uint64_t word;
+    std::memcpy(&word, at, 8);
+    return word;
+  }
+  static uint32_t Word4(const char* at) {
+    uint32_t word;
+    std::memcpy(&word, at, 4);
+    return word;
   }
   // Runs of plain characters appended whole, the others escaped, in one pass.
   [[gnu::noinline]] void EscapedSlowly(std::string_view text) {
@@ -172,27 +198,26 @@ class JsonWriter {
     Put('"');
   }
   static bool PlainByte(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
-  // No byte of `text` is a control character, '"', '\\' or beyond ASCII: whole words (the last one
-  // overlapping the one before) for text of eight bytes or more.
+  // No byte of `text` is a control character, '"', '\\' or beyond ASCII: whole words, the last one
+  // overlapping the one before (text of 4-7 bytes as two overlapping halves of one word).
   static bool AllPlain(std::string_view text) {
     const char* bytes = text.data();
     const size_t size = text.size();
     if (size < 8) {
+      if (size >= 4) return SpecialBytes(Word4(bytes) | uint64_t{Word4(bytes + size - 4)} << 32) == 0;
       for (size_t i = 0; i < size; ++i)
         if (!PlainByte(static_cast<unsigned char>(bytes[i]))) return false;
       return true;
     }
-    uint64_t special = SpecialBytes(bytes + size - 8);
-    for (size_t i = 0; i + 8 <= size; i += 8) special |= SpecialBytes(bytes + i);
+    uint64_t special = SpecialBytes(Word8(bytes + size - 8));
+    for (size_t i = 0; i + 8 <= size; i += 8) special |= SpecialBytes(Word8(bytes + i));
     return special == 0;
   }
-  // The high bit of each of the eight bytes at `bytes` that is a control character, '"', '\\' or
-  // beyond ASCII (the classic "has a byte less than n / equal to c" bit tricks, on a whole word;
-  // only whether the result is zero is exact).
-  static uint64_t SpecialBytes(const char* bytes) {
+  // The high bit of each byte of `word` that is a control character, '"', '\\' or beyond ASCII
+  // (the classic "has a byte less than n / equal to c" bit tricks; only whether the result is zero
+  // is exact).
+  static uint64_t SpecialBytes(uint64_t word) {
     constexpr uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
-    uint64_t word;
-    std::memcpy(&word, bytes, 8);
     const uint64_t control = (word - kOnes * 0x20) & ~word;       // a byte below 0x20
     const uint64_t quote = word ^ (kOnes * '"'), slash = word ^ (kOnes * '\\');
     const uint64_t special = ((quote - kOnes) & ~quote) | ((slash - kOnes) & ~slash);  // a zero byte
