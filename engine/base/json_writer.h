@@ -69,7 +69,8 @@ class JsonWriter {
     // ("1.0", "-3.0"); the exact integer path saves the shortest-digits search for them.
     if (std::abs(value) < 1e15 && value == std::trunc(value) && value != 0) {
       at = std::to_chars(at, at + 24, static_cast<int64_t>(value)).ptr;
-      std::memcpy(at, ".0", 2);
+      at[0] = '.';
+      at[1] = '0';
       at_ = at + 2;
       return *this;
     }
