@@ -73,3 +73,12 @@ nflux_build_target() {
   nflux_configure
   cmake --build "$NFLUX_BUILD_DIR" -j "$(nproc)" --target "$@" >&2
 }
+
+# nflux_build_clips_bench: CLIPS's source fetched once (scripts/fetch-clips), then the side-by-side
+# benchmark built alone. Configured every time (quick), so that a build directory made before the
+# fetch sees CLIPS.
+nflux_build_clips_bench() {
+  "$NFLUX_ROOT/scripts/fetch-clips"
+  cmake -S "$NFLUX_ROOT" -B "$NFLUX_BUILD_DIR" -G Ninja >&2
+  cmake --build "$NFLUX_BUILD_DIR" -j "$(nproc)" --target nflux_clips_bench >&2
+}

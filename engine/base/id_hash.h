@@ -10,29 +10,14 @@
 #include <cstring>
 #include <string_view>
 
+#include "base/words.h"
+
 namespace nflux {
-
-namespace id_hash_internal {
-
-inline uint64_t Load8(const char* at) {
-  uint64_t word = 0;
-  std::memcpy(&word, at, sizeof word);
-  return word;
-}
-
-inline uint64_t Load4(const char* at) {
-  uint32_t word = 0;
-  std::memcpy(&word, at, sizeof word);
-  return word;
-}
-
-}  // namespace id_hash_internal
 
 // The `size` (< 8) bytes at `at` as one word. The loads overlap but cover every byte, so two
 // texts of the same size give the same word only when they are equal.
 inline uint64_t ShortWord(const char* at, size_t size) {
-  using id_hash_internal::Load4;
-  if (size >= 4) return Load4(at) | Load4(at + size - 4) << 32;
+  if (size >= 4) return LoadOverlapping4(at, size);
   if (size == 0) return 0;
   return static_cast<uint64_t>(static_cast<unsigned char>(at[0])) |
          static_cast<uint64_t>(static_cast<unsigned char>(at[size / 2])) << 8 |
@@ -42,7 +27,6 @@ inline uint64_t ShortWord(const char* at, size_t size) {
 // Whether the `size` bytes at `a` and `b` are equal: up to 24 bytes by three overlapping word
 // compares, longer ones by memcmp.
 inline bool SameBytes(const char* a, const char* b, size_t size) {
-  using id_hash_internal::Load8;
   if (size < 8) return ShortWord(a, size) == ShortWord(b, size);
   if (size > 24) return std::memcmp(a, b, size) == 0;
   return Load8(a) == Load8(b) && Load8(a + size - 8) == Load8(b + size - 8) &&
@@ -57,7 +41,6 @@ inline bool SameId(std::string_view a, std::string_view b) {
 // (nearly every id) are two overlapping words multiplied side by side rather than one after the
 // other: a look-up waits on this hash before it can touch its table.
 inline uint64_t HashId(std::string_view id, uint64_t seed = 0) {
-  using id_hash_internal::Load8;
   constexpr uint64_t kFirst = 0x9E3779B97F4A7C15ull, kSecond = 0xC2B2AE3D27D4EB4Full, kSize = 0x165667B19E3779F9ull;
   auto mix = [](uint64_t hash) {
     hash ^= hash >> 32;

@@ -21,6 +21,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/words.h"
+
 namespace nflux {
 
 class JsonWriter {
@@ -157,26 +159,16 @@ class JsonWriter {
     if (size > 16) {
       std::memcpy(to, from, size);
     } else if (size >= 8) {
-      const uint64_t head = Word8(from), tail = Word8(from + size - 8);
+      const uint64_t head = Load8(from), tail = Load8(from + size - 8);
       std::memcpy(to, &head, 8);
       std::memcpy(to + size - 8, &tail, 8);
     } else if (size >= 4) {
-      const uint32_t head = Word4(from), tail = Word4(from + size - 4);
+      const uint32_t head = Load4(from), tail = Load4(from + size - 4);
       std::memcpy(to, &head, 4);
       std::memcpy(to + size - 4, &tail, 4);
     } else {
       for (size_t i = 0; i < size; ++i) to[i] = from[i];
     }
-  }
-  static uint64_t Word8(const char* at) {
-    uint64_t word;
-    std::memcpy(&word, at, 8);
-    return word;
-  }
-  static uint32_t Word4(const char* at) {
-    uint32_t word;
-    std::memcpy(&word, at, 4);
-    return word;
   }
   // Runs of plain characters appended whole, the others escaped, in one pass.
   [[gnu::noinline]] void EscapedSlowly(std::string_view text) {
@@ -205,13 +197,13 @@ class JsonWriter {
     const char* bytes = text.data();
     const size_t size = text.size();
     if (size < 8) {
-      if (size >= 4) return SpecialBytes(Word4(bytes) | uint64_t{Word4(bytes + size - 4)} << 32) == 0;
+      if (size >= 4) return SpecialBytes(LoadOverlapping4(bytes, size)) == 0;
       for (size_t i = 0; i < size; ++i)
         if (!PlainByte(static_cast<unsigned char>(bytes[i]))) return false;
       return true;
     }
-    uint64_t special = SpecialBytes(Word8(bytes + size - 8));
-    for (size_t i = 0; i + 8 <= size; i += 8) special |= SpecialBytes(Word8(bytes + i));
+    uint64_t special = SpecialBytes(Load8(bytes + size - 8));
+    for (size_t i = 0; i + 8 <= size; i += 8) special |= SpecialBytes(Load8(bytes + i));
     return special == 0;
   }
   // The high bit of each byte of `word` that is a control character, '"', '\\' or beyond ASCII
