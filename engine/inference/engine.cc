@@ -50,13 +50,12 @@ class Run {
  private:
   void Enqueue(int rule);  // onto the agenda, once
   void Queue(RuleState& state, int rule);  // REQUIRES: `state` is the rule's, current, not queued
-  void Wake(int symbol);
-  // The parts the wakers [begin, end) set; rules complete (or, traced, near misses) go on the agenda.
-  void Activate(uint32_t begin, uint32_t end) {
-    options_.trace ? ActivateWakers<true>(begin, end) : ActivateWakers<false>(begin, end);
-  }
+  void Wake(int symbol) { options_.trace ? WakeWith<true>(symbol) : WakeWith<false>(symbol); }
   template <bool kNearMisses>
-  void ActivateWakers(uint32_t begin, uint32_t end);
+  void WakeWith(int symbol);
+  // The parts the wakers [begin, end) set; rules complete (or, traced, near misses) go on the agenda.
+  template <bool kNearMisses>
+  [[gnu::always_inline]] inline void ActivateWakers(uint32_t begin, uint32_t end);
   bool Consider(int index);
   void Fire(const CompiledRule& compiled_rule, double strength, bool clinical);
   double Apply(const rules::Action& action, int symbol, const rules::Rule& rule, double contribution, bool clinical);
@@ -128,7 +127,8 @@ void Run::Queue(RuleState& state, int rule) {
 // shows reviewers the near miss and the datum it lacked ("ferritin not measured"). A threshold
 // run's filters (symptom >= 1, >= 2, ...) are not tested one by one: those that hold are found by
 // binary search on the symbol's value.
-void Run::Wake(int symbol) {
+template <bool kNearMisses>
+void Run::WakeWith(int symbol) {
   const WakeGroup* groups = compiled_.wake_groups.data();
   const WakeGroup* group = groups + compiled_.group_begin[static_cast<size_t>(symbol)];
   const WakeGroup* const end = groups + compiled_.group_begin[static_cast<size_t>(symbol) + 1];
@@ -141,12 +141,12 @@ void Run::Wake(int symbol) {
       auto [first, last] = slot.generation == generation_ ? HoldingThresholds(group, run_end, op, slot.value)
                                                            : std::pair{group, run_end};
       // The run's groups own consecutive ranges of wakers: those holding are one range.
-      if (first != last) Activate(first->begin, (last - 1)->end);
+      if (first != last) ActivateWakers<kNearMisses>(first->begin, (last - 1)->end);
       group = run_end;
       continue;
     }
     if (group->leaf < 0 || evaluator_.EvaluateLeaf(compiled_.nodes[static_cast<size_t>(group->leaf)]) != Truth::kFalse)
-      Activate(group->begin, group->end);
+      ActivateWakers<kNearMisses>(group->begin, group->end);
     ++group;
   }
 }
@@ -295,7 +295,7 @@ void Run::RaiseAlert(const rules::Action& action, int symbol, const rules::Rule&
   std::vector<std::string> because;
   for (const auto& test : tests_)
     if (test.truth == Truth::kTrue && !test.input.empty()) because.emplace_back(test.input);
-  alerts_.Raise(action.id, Parse<AlertSeverity>(action.severity), because, rule.citations, rule.id, action.message);
+  alerts_.Raise(action.id, Parse<AlertSeverity>(action.severity), std::move(because), rule.citations, rule.id, action.message);
 }
 
 // Facts, drivers and deficits, from the working memory (concluded_ holds each symbol once).
@@ -344,13 +344,13 @@ void Run::AddDataQualityFindings() {
       if (issue.severity != casefile::Severity::kInfo) because.push_back("data_quality:" + issue.path);  // info: a note only
     // Info unless the knowledge base says otherwise (other alerts default to caution).
     alerts_.Raise("data_quality_warning", compiled_.built_in.data_quality_severity.value_or(AlertSeverity::kInfo),
-                  because, compiled_.built_in.data_quality_citations, "data_quality", "");
+                  std::move(because), compiled_.built_in.data_quality_citations, "data_quality", "");
   }
   if (case_.flags.critical_lab_value) {
     std::vector<std::string> because;
     for (const auto& lab : case_.flags.critical_labs) because.push_back("lab:" + lab);
     std::sort(because.begin(), because.end());  // the same for any order of the labs
-    alerts_.Raise("critical_lab_value", AlertSeverity::kHigh, because, compiled_.built_in.critical_lab_citations,
+    alerts_.Raise("critical_lab_value", AlertSeverity::kHigh, std::move(because), compiled_.built_in.critical_lab_citations,
                   "data_quality", "");
   }
   if (case_.flags.repeat_or_verify_labs) SuggestStrategy("repeat_or_verify_labs", {}, 1, "data_quality");

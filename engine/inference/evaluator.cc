@@ -436,16 +436,21 @@ bool Evaluator::Clinical(int index) const {
   const CompiledNode& node = nodes_[index];
   switch (node.op) {
     case Op::kTest:
-      // A leaf of a clinical kind is asked whether it holds; any other is not evaluated at all.
-      return ClinicalLeaf(node) && EvaluateLeaf(node) == Truth::kTrue;
+      return ClinicalLeaf(node);  // true, as the caller requires
     case Op::kNot:
       return false;  // the absence of something is not evidence for a deficit
     case Op::kAnd:
+      // A true `and` has every child true: none is evaluated again.
+      for (int child = node.first_child; child < node.first_child + node.child_count; ++child)
+        if (Clinical(child)) return true;
+      return false;
     case Op::kOr:
     case Op::kAtLeast:
+      // Only the children that hold count. A leaf of a clinical kind is asked whether it holds;
+      // any other is not evaluated at all.
       for (int child = node.first_child; child < node.first_child + node.child_count; ++child) {
         if (nodes_[child].op == Op::kTest) {
-          if (Clinical(child)) return true;
+          if (ClinicalLeaf(nodes_[child]) && EvaluateLeaf(nodes_[child]) == Truth::kTrue) return true;
           continue;
         }
         double ignored = 1;

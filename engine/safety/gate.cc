@@ -158,7 +158,7 @@ void Gate::CheckEdges(StrategyResult& strategy) {
     for (const auto& input : match->Inputs())
       if (input != "alert:" + edge->alert) because.push_back(input);
     because.push_back(strategy.Naming());
-    alerts_.Raise(edge->alert, severity, because, alert_citations, "safety", message);
+    alerts_.Raise(edge->alert, severity, std::move(because), alert_citations, "safety", message);
   }
 }
 

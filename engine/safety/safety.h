@@ -79,7 +79,7 @@ class AlertBoard {
 
   // No `severity`: the alert's default_severity from the knowledge base, else caution. An empty
   // `message`: its description. `source` is the raising rule or built-in.
-  void Raise(const std::string& id, std::optional<AlertSeverity> severity, const std::vector<std::string>& because,
+  void Raise(const std::string& id, std::optional<AlertSeverity> severity, std::vector<std::string> because,
              const std::vector<std::string>& citations, const std::string& source, const std::string& message);
 
   bool Has(std::string_view id) const { return alerts_.count(std::string(id)) > 0; }
