@@ -398,6 +398,31 @@ TEST(AlertBoard, EveryDistinctMessageIsKeptAndTheMostSevereLeads) {
   EXPECT_EQ("second", alerts[0].reasons[1].message);
 }
 
+// An alert's because, citations and rules hold each item once, in the order first raised, while
+// each reason keeps its raising's because as given. What the raiser leaves out (severity,
+// message) comes from the alert's knowledge node.
+TEST(AlertBoard, ListsHoldEachItemOnceAndOmittedFieldsComeFromTheKnowledge) {
+  AlertBoard board(*GateKnowledge());
+  board.Raise("serotonin_risk", std::nullopt, {"x", "y", "x"}, {"c1", "c1", "c2"}, "r1", "");
+  board.Raise("serotonin_risk", AlertSeverity::kCaution, {"y", "z"}, {"c2", "c3"}, "r2", "second");
+  board.Raise("serotonin_risk", AlertSeverity::kCaution, {"z"}, {}, "r1", "second");
+  std::vector<AlertResult> alerts = board.TakeSorted();
+  ASSERT_EQ(1u, alerts.size());
+  const AlertResult& alert = alerts[0];
+  EXPECT_EQ("serotonin_risk", alert.id);
+  EXPECT_EQ(AlertSeverity::kHigh, alert.severity);  // the node's default_severity
+  EXPECT_EQ("D_serotonin_risk", alert.message);     // the node's description
+  EXPECT_EQ((std::vector<std::string>{"x", "y", "z"}), alert.because);
+  EXPECT_EQ((std::vector<std::string>{"c1", "c2", "c3"}), alert.citations);
+  EXPECT_EQ((std::vector<std::string>{"r1", "r2"}), alert.rules);
+  ASSERT_EQ(3u, alert.reasons.size());
+  EXPECT_EQ((std::vector<std::string>{"x", "y", "x"}), alert.reasons[0].because);
+  EXPECT_EQ("D_serotonin_risk", alert.reasons[0].message);
+  EXPECT_EQ((std::vector<std::string>{"y", "z"}), alert.reasons[1].because);
+  EXPECT_EQ((std::vector<std::string>{"z"}), alert.reasons[2].because);
+  EXPECT_EQ("r1", alert.reasons[2].source);
+}
+
 // Most severe first, then by priority, then by id: many alerts (unknown to the knowledge base, so
 // of one priority) raised in scrambled order, enough that an unstable sort would mix them.
 TEST(AlertBoard, TakeSortedOrdersBySeverityThenPriorityThenId) {
