@@ -72,12 +72,21 @@ const CompiledNode* FilterNode(const CompiledRules& compiled, int leaf) {
   return leaf < 0 ? nullptr : &compiled.nodes[static_cast<size_t>(leaf)];
 }
 
+// Tests that hold whenever their symbol is present: a medication, medication class, condition or
+// supplement the case lists. A symbol of these families wakes rules only when present (they are
+// never concluded), so such a filter would be evaluated and always pass.
+bool TrueWhenPresent(TestKind kind) {
+  return kind == TestKind::kMedication || kind == TestKind::kMedicationClass || kind == TestKind::kCondition ||
+         kind == TestKind::kSupplementCurrent || kind == TestKind::kSupplementRequested;
+}
+
 // One waker per symbol of a required part; a symbol read by several leaves of the part keeps no
-// filter (-1), since no single leaf decides it.
-void AddPartWakers(int rule, uint32_t bit, uint32_t required, const std::vector<CompiledRules::Trigger>& part,
-                   std::vector<PendingWaker>& wakers) {
+// filter (-1), since no single leaf decides it, and neither does a test that holds when present.
+void AddPartWakers(const CompiledRules& compiled, int rule, uint32_t bit, uint32_t required,
+                   const std::vector<CompiledRules::Trigger>& part, std::vector<PendingWaker>& wakers) {
   std::vector<CompiledRules::Trigger> leaf_of;
-  for (const auto& trigger : part) {
+  for (CompiledRules::Trigger trigger : part) {
+    if (trigger.leaf >= 0 && TrueWhenPresent(compiled.nodes[static_cast<size_t>(trigger.leaf)].kind)) trigger.leaf = -1;
     auto same = std::find_if(leaf_of.begin(), leaf_of.end(),
                              [&](const CompiledRules::Trigger& seen) { return seen.symbol == trigger.symbol; });
     if (same == leaf_of.end()) leaf_of.push_back(trigger);
@@ -98,7 +107,7 @@ std::vector<PendingWaker> CollectWakers(CompiledRules& compiled) {
     }
     const uint32_t required = (1u << parts.size()) - 1;
     for (size_t p = 0; p < parts.size(); ++p)
-      AddPartWakers(static_cast<int>(i), 1u << p, required, parts[p], wakers);
+      AddPartWakers(compiled, static_cast<int>(i), 1u << p, required, parts[p], wakers);
   }
   return wakers;
 }
