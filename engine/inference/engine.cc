@@ -295,7 +295,8 @@ void Run::RaiseAlert(const rules::Action& action, int symbol, const rules::Rule&
   std::vector<std::string> because;
   for (const auto& test : tests_)
     if (test.truth == Truth::kTrue && !test.input.empty()) because.emplace_back(test.input);
-  alerts_.Raise(action.id, Parse<AlertSeverity>(action.severity), std::move(because), rule.citations, rule.id, action.message);
+  alerts_.Raise(action.id, Parse<AlertSeverity>(action.severity), std::move(because), rule.citations, rule.id,
+                action.message);
 }
 
 // Facts, drivers and deficits, from the working memory (concluded_ holds each symbol once).
@@ -350,8 +351,8 @@ void Run::AddDataQualityFindings() {
     std::vector<std::string> because;
     for (const auto& lab : case_.flags.critical_labs) because.push_back("lab:" + lab);
     std::sort(because.begin(), because.end());  // the same for any order of the labs
-    alerts_.Raise("critical_lab_value", AlertSeverity::kHigh, std::move(because), compiled_.built_in.critical_lab_citations,
-                  "data_quality", "");
+    alerts_.Raise("critical_lab_value", AlertSeverity::kHigh, std::move(because),
+                  compiled_.built_in.critical_lab_citations, "data_quality", "");
   }
   if (case_.flags.repeat_or_verify_labs) SuggestStrategy("repeat_or_verify_labs", {}, 1, "data_quality");
 }

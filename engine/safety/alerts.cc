@@ -49,8 +49,9 @@ void RemoveRepeats(std::vector<std::string>& items) {
 
 }  // namespace
 
-void AlertBoard::Raise(const std::string& id, std::optional<AlertSeverity> severity, std::vector<std::string> because,
-                       const std::vector<std::string>& citations, const std::string& source, const std::string& message) {
+void AlertBoard::Raise(const std::string& id, std::optional<AlertSeverity> severity,
+                       std::vector<std::string> because, const std::vector<std::string>& citations,
+                       const std::string& source, const std::string& message) {
   // The knowledge is read once, and only for what the raiser left out.
   static const std::string kNoDescription;
   const knowledge::Node* node = !severity || message.empty() ? kb_.Find(id) : nullptr;
