@@ -17,6 +17,10 @@ inline constexpr size_t kMaxSourceFileBytes = 16u << 20;
 // Files in the knowledge or rules folder, and rules in the rule base (the benchmarks load 10,000).
 inline constexpr size_t kMaxSourceFiles = 10'000;
 inline constexpr size_t kMaxRules = 100'000;
+// Conditions in one rule: tests, `not`, `at least` and parenthesised groups (the shipped rules have
+// at most about 30). A rule file of one million-line `or` chain would otherwise hold a million
+// conditions of about 320 bytes each.
+inline constexpr size_t kMaxRuleConditions = 10'000;
 // The compiled snapshot of knowledge and rules (about 1 MB shipped; 10,000 rules stay far below).
 inline constexpr size_t kMaxSnapshotBytes = 256u << 20;
 

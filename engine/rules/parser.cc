@@ -7,6 +7,7 @@
 #include <string_view>
 #include <utility>
 
+#include "base/limits.h"
 #include "base/text.h"
 #include "knowledge/vocabulary.h"
 #include "rules/lexer.h"
@@ -304,6 +305,7 @@ class Parser {
                               DescribeToken(Peek()));
     }
     Take();
+    conditions_ = 0;
     if (!ParseOr(&rule->when, 0)) return false;
     if (!ExpectWord("then", "after the conditions")) return false;
 
@@ -358,6 +360,10 @@ class Parser {
   bool ParseUnary(Condition* out, int depth) {
     if (depth >= kMaxConditionDepth) {
       return Fail(Peek(), "conditions nest too deeply (more than " + std::to_string(kMaxConditionDepth) + " levels)");
+    }
+    if (++conditions_ > limits::kMaxRuleConditions) {
+      return Fail(Peek(),
+                  "more than " + std::to_string(limits::kMaxRuleConditions) + " conditions in one rule (the limit)");
     }
     out->at = At(Peek());
     if (TakeWord("not")) {
@@ -718,6 +724,7 @@ class Parser {
   bool peek_reported_ = false;
   bool recording_ = false;  // while a test or action is parsed: its pieces go to source_
   SourceText source_;
+  size_t conditions_ = 0;  // in the rule being read: ParseUnary counts them against the limit
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include <set>
 
+#include "rules/parser.h"
 #include "rules/test_forms.h"
 
 #include <gtest/gtest.h>
@@ -699,6 +700,32 @@ TEST(RulesRobustness, DeepNestingIsAnErrorNotACrash) {
     return text + "pregnant";
   }()));
   ASSERT_FALSE(nots.errors.empty());
+}
+
+// A rule holds at most limits::kMaxRuleConditions conditions: one more is an error at the
+// condition past the limit, the rest of that rule is skipped without an error a line, and the
+// rule after it is still read.
+TEST(RulesRobustness, ARuleHoldsAtMostTenThousandConditions) {
+  auto chain = [](int conditions) {
+    std::string text = "pregnant";
+    for (int i = 1; i < conditions; ++i) text += "\n  or pregnant";
+    return text;
+  };
+  LoadResult at_limit = LoadText(OneRule(chain(10000)));
+  EXPECT_TRUE(at_limit.errors.empty()) << ErrorText(at_limit);
+  ASSERT_TRUE(at_limit.rules);
+  ASSERT_EQ(at_limit.rules->rules.size(), 1u);
+  EXPECT_EQ(at_limit.rules->rules[0].when.children.size(), 10000u);
+
+  const std::string next = "rule r2 \"Next\"\n  cites who_2020\n  when pregnant\n  then derive fact other\nend\n";
+  std::vector<RuleError> errors;
+  std::vector<Rule> read = ParseRules(RuleSource{"rules/t.rules", OneRule(chain(10002)) + next}, &errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].message, "more than 10000 conditions in one rule (the limit)");
+  EXPECT_EQ(errors[0].at.line, 10003);  // the 10,001st condition: line 3 holds the first
+  EXPECT_EQ(errors[0].at.column, 6);
+  ASSERT_EQ(read.size(), 1u);
+  EXPECT_EQ(read[0].id, "r2");
 }
 
 // ---------------------------------------------------------------------------------------------
