@@ -32,58 +32,30 @@ const std::vector<std::string>& KnowledgeCitations(const knowledge::KnowledgeBas
   return node ? node->citations : kNone;
 }
 
-namespace {
-
-// Keeps the first of each repeated item, in order (as AppendUnique into an empty list).
-void RemoveRepeats(std::vector<std::string>& items) {
-  size_t kept = 0;
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (std::find(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(kept), items[i]) !=
-        items.begin() + static_cast<std::ptrdiff_t>(kept))
-      continue;
-    if (kept != i) items[kept] = std::move(items[i]);
-    ++kept;
-  }
-  items.resize(kept);
-}
-
-}  // namespace
-
 void AlertBoard::Raise(const std::string& id, std::optional<AlertSeverity> severity,
                        std::vector<std::string> because, const std::vector<std::string>& citations,
                        const std::string& source, const std::string& message) {
-  // The knowledge is read once, and only for what the raiser left out.
-  static const std::string kNoDescription;
-  const knowledge::Node* node = !severity || message.empty() ? kb_.Find(id) : nullptr;
-  if (!severity && node && node->alert) severity = node->alert->default_severity;
+  if (!severity) severity = KnowledgeDefaultSeverity(kb_, id);
   if (!severity) severity = AlertSeverity::kCaution;
-  const std::string& text = !message.empty() ? message : node ? node->description : kNoDescription;
   auto [it, added] = alerts_.try_emplace(id);
   AlertResult& alert = it->second;
-  if (added) {
-    // A first raising: its lists are copied whole, then cleared of repeats.
-    alert.id = id;
-    alert.severity = *severity;
-    alert.message = text;
-    alert.because = because;
-    RemoveRepeats(alert.because);
-    alert.citations = citations;
-    RemoveRepeats(alert.citations);
-    alert.rules.push_back(source);
-    alert.reasons.push_back(AlertReason{text, std::move(because), source});
-    return;
-  }
+  if (added) alert.id = id;
+  const std::string& text = message.empty() ? KnowledgeDescription(kb_, id) : message;
   // The headline message is the first one of the most severe raising.
-  if (Rank(*severity) < Rank(alert.severity)) {
+  if (added || Rank(*severity) < Rank(alert.severity)) {
     alert.severity = *severity;
     alert.message = text;
   }
+  // A first raising allocates once, not once per doubling (later ones grow as vectors do).
+  if (alert.because.empty()) alert.because.reserve(because.size());
   for (const auto& item : because) AppendUnique(alert.because, item);
+  if (alert.citations.empty()) alert.citations.reserve(citations.size());
   for (const auto& citation : citations) AppendUnique(alert.citations, citation);
   AppendUnique(alert.rules, source);
   const bool seen = std::any_of(alert.reasons.begin(), alert.reasons.end(), [&](const AlertReason& reason) {
     return reason.message == text && reason.because == because;
   });
+  // The reason keeps the raiser's list itself (taken by value): no copy of it.
   if (!seen) alert.reasons.push_back(AlertReason{text, std::move(because), source});
 }
 
