@@ -17,6 +17,8 @@ inline constexpr size_t kMaxSourceFileBytes = 16u << 20;
 // Files in the knowledge or rules folder, and rules in the rule base (the benchmarks load 10,000).
 inline constexpr size_t kMaxSourceFiles = 10'000;
 inline constexpr size_t kMaxRules = 100'000;
+// Conditions in a rule nest at most this deep (parentheses, `not`, `at least`): a limit on recursion.
+inline constexpr int kMaxConditionDepth = 64;
 // Conditions in one rule: tests, `not`, `at least` and parenthesised groups (the shipped rules have
 // at most about 30). A rule file of one million-line `or` chain would otherwise hold a million
 // conditions of about 320 bytes each.

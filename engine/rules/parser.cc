@@ -358,8 +358,9 @@ class Parser {
   }
 
   bool ParseUnary(Condition* out, int depth) {
-    if (depth >= kMaxConditionDepth) {
-      return Fail(Peek(), "conditions nest too deeply (more than " + std::to_string(kMaxConditionDepth) + " levels)");
+    if (depth >= limits::kMaxConditionDepth) {
+      return Fail(Peek(),
+                  "conditions nest too deeply (more than " + std::to_string(limits::kMaxConditionDepth) + " levels)");
     }
     if (++conditions_ > limits::kMaxRuleConditions) {
       return Fail(Peek(),

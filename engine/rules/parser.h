@@ -16,7 +16,4 @@ namespace nflux::rules {
 // are appended to *errors.
 std::vector<Rule> ParseRules(const RuleSource& file, std::vector<RuleError>* errors);
 
-// Conditions nest at most this deep (parentheses, `not`, `at least`): a limit on recursion.
-inline constexpr int kMaxConditionDepth = 64;
-
 }  // namespace nflux::rules
