@@ -242,7 +242,7 @@ std::unique_ptr<CaseFacts> TranslateCase(const casefile::Case& c) {
     facts.strings.push_back(std::move(text));
   };
   for (const auto& [id, score] : c.symptoms)
-    add(kClipsSymptom, id, score, nullptr, "(symptom (id " + id + ") (score " + std::to_string(score) + "))");
+    add(kClipsSymptom, id, score.value, nullptr, "(symptom (id " + id + ") (score " + std::to_string(score.value) + "))");
   for (const auto& lab : c.labs) {
     if (c.Lab(lab.test) != &lab) continue;  // the result the engine reads for this test
     const char* status = lab.status == casefile::LabStatus::kLow      ? "low"

@@ -93,13 +93,13 @@ bool Contains(const std::vector<std::string>& list, std::string_view id) {
 }  // namespace
 
 std::optional<int> Case::Symptom(std::string_view id) const {
-  const int* score = FindIn(symptoms, id);
-  return score ? std::optional<int>(*score) : std::nullopt;
+  const Score* score = FindIn(symptoms, id);
+  return score ? std::optional<int>(score->value) : std::nullopt;
 }
 
 std::optional<int> Case::Stressor(std::string_view id) const {
-  const int* score = FindIn(stressors, id);
-  return score ? std::optional<int>(*score) : std::nullopt;
+  const Score* score = FindIn(stressors, id);
+  return score ? std::optional<int>(score->value) : std::nullopt;
 }
 
 const QuestionnaireResult* Case::Questionnaire(std::string_view id) const { return FindIn(questionnaires, id); }
@@ -296,7 +296,7 @@ std::vector<DerivedIndex> ComputeDerived(const Case& c, const knowledge::Knowled
     std::optional<double> value = FormulaFor(id)(c, kb);
     if (!value) continue;
     const knowledge::DerivedIndex& index = *node->derived_index;
-    found.push_back({node, {node->id, *value, index.unit, index.inputs, *value > index.high_above ? "high" : "normal"}});
+    found.push_back({node, {node->id, *value, index.unit, index.inputs, *value > index.high_above ? "high" : "normal", kb.PositionOf(*node)}});
   }
   // In the knowledge base's node order, as KnowledgeBase::IdsOfKind lists them.
   std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -317,6 +317,12 @@ namespace {
 json Number(const std::optional<double>& value) { return value ? json(Round4(*value)) : json(nullptr); }
 
 json Text(const std::string& text) { return text.empty() ? json(nullptr) : json(text); }
+
+json ScoresToJson(const std::map<std::string, Score>& scores) {
+  json out = json::object();
+  for (const auto& [id, score] : scores) out[id] = score.value;
+  return out;
+}
 
 // {"status": "below", "side": "below", "limit": 30, "label": ..., "means": ..., "citation": ...}
 json DecisionToJson(const LabDecision& decision) {
@@ -461,7 +467,7 @@ nlohmann::json CaseToJson(const Case& c) {
   if (p.menopausal_status) patient["menopausal_status"] = *p.menopausal_status;
   if (p.bmi) patient["bmi"] = *p.bmi;
   out["patient"] = std::move(patient);
-  out["symptoms"] = c.symptoms;
+  out["symptoms"] = ScoresToJson(c.symptoms);
   json questionnaires = json::object();
   for (const auto& [id, q] : c.questionnaires) {
     json entry = json::object();
@@ -507,7 +513,7 @@ nlohmann::json CaseToJson(const Case& c) {
     else lifestyle[id] = value.text;
   }
   out["lifestyle"] = std::move(lifestyle);
-  out["stressors"] = c.stressors;
+  out["stressors"] = ScoresToJson(c.stressors);
   if (!c.extra.is_null()) out["extra"] = c.extra;
   out["data_quality"] = DataQualityToJson(c);
   return out;

@@ -19,7 +19,8 @@
 //    layer raises unchecked_medication from it.
 //
 // Ownership: a Case is a plain value that owns all its data; it keeps no pointer into the knowledge
-// base, so it outlives it. Thread-safety: ParseCase and the functions below are pure (they read
+// base, so it outlives it. Its ids carry the knowledge positions the parser found them at
+// (NodePosition), checked by whoever reads them. Thread-safety: ParseCase and the functions below are pure (they read
 // the knowledge base, which is immutable) and may run on many threads at once; a Case is
 // thread-compatible (const use from many threads is safe).
 #pragma once
@@ -105,8 +106,23 @@ struct LabDecision {
   std::string_view Status() const { return beyond ? knowledge::LimitSideName(side) : "within"; }
 };
 
+// Where the parser found an id: its place in KnowledgeBase::nodes(), so that evaluation indexes
+// arrays instead of looking the id up again, as CLIPS facts hold interned symbols. A hint that a
+// reader checks (the node there has the id) before use: a case built or edited in code may leave
+// it kNoPosition or stale, or be read with another knowledge base; the id is then looked up.
+using knowledge::kNoPosition;
+using knowledge::NodePosition;
+
+// A symptom's or stressor's score.
+struct Score {
+  int value = 0;  // 0..3
+  NodePosition node = kNoPosition;
+  bool operator==(const Score&) const = default;
+};
+
 struct LabResult {
   std::string test;   // knowledge id, e.g. "vitamin_b12"
+  NodePosition node = kNoPosition;
   std::string loinc;  // the knowledge base's code for the test ("" when it has none)
   double input_value = 0;
   std::string input_unit;  // as written; "" when the case gave none
@@ -140,10 +156,12 @@ struct DerivedIndex {
   std::string unit;
   std::vector<std::string> from;  // lab ids
   std::string status;             // "normal" | "high"
+  NodePosition node = kNoPosition;
 };
 
 struct QuestionnaireResult {
   std::string id;
+  NodePosition node = kNoPosition;
   std::vector<int> items;  // the raw answers as given (empty when only a total was given)
   // Scored total: from the items (reverse items reversed) when given, else the given total.
   std::optional<int> total;
@@ -162,10 +180,12 @@ struct MedicationEntry {
   // The knowledge medication id; for a code that no medication has but that lies under a class's
   // ATC group code (N06AB99 under ssri's N06AB), the code as written, upper case.
   std::string id;
+  NodePosition node = kNoPosition;  // kNoPosition for a code under a group
   std::string atc;    // the knowledge base's ATC code for it (for a code under a group: that code)
   std::string name;   // free text as prescribed, or ""
   std::string dose;   // as written, or ""
   std::vector<std::string> classes;  // member_of closure, sorted; medications used as classes included
+  std::vector<NodePosition> class_nodes;  // each class's, when filled: as many as `classes`
   std::string path;
 };
 
@@ -180,6 +200,7 @@ struct ConditionEntry {
   std::string id;
   std::string icd10;  // as given, or ""
   std::string path;
+  NodePosition node = kNoPosition;
 };
 
 // A lifestyle field, typed by its lifestyle_factor node (value_type number, boolean, enum, scale).
@@ -190,12 +211,13 @@ struct LifestyleValue {
   std::string text;  // enum
   bool used = true;  // false: excluded as impossible (outside the node's min-max)
   std::string path;
+  NodePosition node = kNoPosition;  // the lifestyle factor's
 };
 
 struct Case {
   std::string case_id;
   PatientInfo patient;
-  std::map<std::string, int> symptoms;  // id -> 0..3
+  std::map<std::string, Score> symptoms;
   std::map<std::string, QuestionnaireResult> questionnaires;
   std::vector<LabResult> labs;  // input order
   std::vector<DerivedIndex> derived;
@@ -209,7 +231,7 @@ struct Case {
   std::vector<std::string> supplements_current;    // strategy ids
   std::vector<std::string> supplements_requested;  // strategy ids
   std::map<std::string, LifestyleValue> lifestyle;
-  std::map<std::string, int> stressors;  // id -> 0..3
+  std::map<std::string, Score> stressors;
   nlohmann::json extra;                   // kept as given; null when absent
   std::vector<DataQualityIssue> data_quality;
   DataQualityFlags flags;

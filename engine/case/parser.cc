@@ -403,7 +403,7 @@ class Parser {
                    : Resolve(id, {NodeKind::kStressor, NodeKind::kCondition}, "stressor", at);
       if (score.is_null()) continue;  // not known
       std::optional<int> checked = IntegerInRange(score, at, 0, 3, "score");
-      if (node && checked) (symptoms ? case_.symptoms : case_.stressors)[id] = *checked;
+      if (node && checked) (symptoms ? case_.symptoms : case_.stressors)[id] = {*checked, kb_.PositionOf(*node)};
     }
   }
 
@@ -430,14 +430,16 @@ class Parser {
       const knowledge::Node* node = Resolve(id, {NodeKind::kQuestionnaire}, "questionnaire", path);
       if (entry.is_null()) continue;
       if (!reader_.Object(entry, path) || node == nullptr || !node->questionnaire) continue;
-      ParseQuestionnaire(id, *node->questionnaire, entry, path);
+      ParseQuestionnaire(id, *node, entry, path);
     }
   }
 
-  void ParseQuestionnaire(const std::string& id, const knowledge::Questionnaire& q, const json& entry,
+  void ParseQuestionnaire(const std::string& id, const knowledge::Node& node, const json& entry,
                           const std::string& path) {
+    const knowledge::Questionnaire& q = *node.questionnaire;
     QuestionnaireResult result;
     result.id = id;
+    result.node = kb_.PositionOf(node);
     result.path = path;
     result.safety_item = q.safety_item;
     const size_t errors_before = errors_.size();
@@ -634,6 +636,7 @@ class Parser {
     lab.date = std::move(times.date);
     lab.collection_time = std::move(times.collection_time);
     lab.test = node.id;
+    lab.node = kb_.PositionOf(node);
     lab.loinc = info.loinc;
     lab.input_value = value;
     lab.input_unit = unit;
@@ -929,7 +932,9 @@ class Parser {
     if (node != nullptr) {
       medication.id = node->id;
       medication.atc = node->medication->atc;
+      medication.node = kb_.PositionOf(*node);
       medication.classes = kb_.ClassesOf(*node);
+      medication.class_nodes = kb_.ClassPositionsOf(*node);
     } else if (f.count("atc") && !(medication.classes = AtcGroupClasses(kb_, Get(f, "atc"))).empty()) {
       medication.id = CodeKey(Get(f, "atc"));
       medication.atc = medication.id;
@@ -1053,7 +1058,7 @@ class Parser {
     }
     if (by_id == nullptr && f.count("id"))
       UnknownId(JsonChild(path, "id"), Get(f, "id"), "ICD-10 " + Get(f, "icd10") + " (" + node->id + ")");
-    case_.conditions.push_back({node->id, Get(f, "icd10"), path});
+    case_.conditions.push_back({node->id, Get(f, "icd10"), path, kb_.PositionOf(*node)});
   }
 
   void UnknownCondition(const TextFields& f, const std::string& path) {
@@ -1129,6 +1134,7 @@ class Parser {
       if (node == nullptr || given.is_null() || !node->lifestyle) continue;
       LifestyleValue out;
       out.path = path;
+      out.node = kb_.PositionOf(*node);
       if (ReadLifestyleValue(id, *node->lifestyle, given, out)) case_.lifestyle[id] = std::move(out);
     }
   }
@@ -1342,7 +1348,7 @@ class Parser {
   bool FastScores(Element scores, Kinds kinds) {
     if (!scores.is_object()) return false;
     const bool symptoms = kinds == Kinds::kSymptom;
-    std::map<std::string, int>& out = symptoms ? case_.symptoms : case_.stressors;
+    std::map<std::string, Score>& out = symptoms ? case_.symptoms : case_.stressors;
     std::vector<const knowledge::Node*> seen;  // a key given twice names a node seen before
     for (simdjson::dom::key_value_pair member : ObjectOf(scores)) {
       const knowledge::Node* node = symptoms ? FastResolve(member.key, {NodeKind::kSymptom})
@@ -1352,7 +1358,7 @@ class Parser {
       if (member.value.is_null()) continue;
       std::optional<int> score = FastIntegerInRange(member.value, 0, 3);
       if (!score) return false;
-      out[std::string(member.key)] = *score;
+      out[std::string(member.key)] = {*score, kb_.PositionOf(*node)};
     }
     return true;
   }
@@ -1370,14 +1376,16 @@ class Parser {
         if (HasDuplicateKeys(entry)) return false;
         continue;
       }
-      if (!FastQuestionnaire(id, *node->questionnaire, entry)) return false;
+      if (!FastQuestionnaire(id, *node, entry)) return false;
     }
     return true;
   }
 
-  bool FastQuestionnaire(std::string_view id, const knowledge::Questionnaire& q, Element entry) {
+  bool FastQuestionnaire(std::string_view id, const knowledge::Node& node, Element entry) {
+    const knowledge::Questionnaire& q = *node.questionnaire;
     QuestionnaireResult result;
     result.id = id;
+    result.node = kb_.PositionOf(node);
     result.path = JsonChild("/questionnaires", id);
     result.safety_item = q.safety_item;
     if (q.result_only) {
@@ -1554,6 +1562,7 @@ class Parser {
       const std::string id(key);
       LifestyleValue out;
       out.path = JsonChild("/lifestyle", id);
+      out.node = kb_.PositionOf(*node);
       if (!FastLifestyleValue(id, *node->lifestyle, given, out)) return false;
       case_.lifestyle[id] = std::move(out);
     }

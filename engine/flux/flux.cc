@@ -485,7 +485,8 @@ std::vector<Source> LabSources(const Impl& m, const casefile::Case& c, std::vect
 
 // Stressor scores 0-3; a mild score (1) is within the healthy reference.
 void AddStressorSources(const Impl& m, const casefile::Case& c, std::vector<Source>* sources) {
-  for (const auto& [id, score] : c.stressors) {
+  for (const auto& [id, entry] : c.stressors) {
+    const int score = entry.value;
     int i = m.Find(id);
     if (i < 0 || score <= 1) continue;
     double value = (score - 1) / 2.0;

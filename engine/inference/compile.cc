@@ -333,6 +333,21 @@ int CompiledRules::Intern(Family family, const std::string& id) {
 
 int CompiledRules::Find(Family family, std::string_view id) const { return symbols.Find(family, id, symbol_names); }
 
+void CompiledRules::IndexKnowledgeNodes(const knowledge::KnowledgeBase& kb) {
+  const std::vector<knowledge::Node>& nodes = kb.nodes();
+  by_node.ids.assign(nodes.size(), {});
+  for (size_t i = 0; i < nodes.size(); ++i) by_node.ids[i] = nodes[i].id;
+  for (auto& symbols : by_node.symbols) symbols.clear();
+  for (size_t symbol = 0; symbol < symbol_names.size(); ++symbol) {
+    const auto& [family, id] = symbol_names[symbol];
+    const knowledge::Node* node = kb.Find(id);
+    if (node == nullptr) continue;
+    std::vector<int>& symbols = by_node.symbols[family];
+    if (symbols.empty()) symbols.assign(nodes.size(), -1);
+    symbols[static_cast<size_t>(kb.PositionOf(*node))] = static_cast<int>(symbol);
+  }
+}
+
 void CompiledRules::CompileCondition(const Condition& condition, int index) {
   nodes[index].op = condition.op;
   nodes[index].at_least = condition.at_least;

@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/id_hash.h"
+#include "knowledge/knowledge.h"
 #include "knowledge/vocabulary.h"
 #include "rules/rules.h"
 
@@ -160,6 +162,26 @@ struct CompiledRules {
   // The flux symbol of every index key of the model, in key order (working_memory.h,
   // FluxSymbolsInKeyOrder): loading a case's flux values walks this instead of looking each up.
   std::vector<int> flux_symbols;
+
+  // Every symbol of a knowledge node's id, by family and the node's position: a case's ids carry
+  // the positions the parser found them at (casefile::NodePosition), so loading a case reads these
+  // arrays instead of hashing each id, as CLIPS facts carry interned symbols. Filled by the
+  // engine, which has the knowledge base; empty (every id looked up) otherwise.
+  struct NodeSymbols {
+    std::vector<std::string_view> ids;  // the knowledge base's node ids by position: checks a hint
+    std::vector<int> symbols[kFamilyCount];  // [family][position]; empty for a family of no node
+  } by_node;
+  void IndexKnowledgeNodes(const knowledge::KnowledgeBase& kb);
+
+  // Find, for an id the case found at knowledge position `node`: an array read when the node there
+  // has the id, else (kNoPosition, a stale hint, another knowledge base) the hashed look-up.
+  int FindAt(Family family, knowledge::NodePosition node, std::string_view id) const {
+    if (static_cast<size_t>(node) < by_node.ids.size() && SameId(by_node.ids[static_cast<size_t>(node)], id)) {
+      const std::vector<int>& symbols = by_node.symbols[family];
+      return symbols.empty() ? -1 : symbols[static_cast<size_t>(node)];
+    }
+    return Find(family, id);
+  }
 
   // A datum that can wake a rule: its symbol, and the leaf test that reads it (-1 when several
   // do), so that a rule is put on the agenda only when that test is not already false.

@@ -379,6 +379,7 @@ std::unique_ptr<const CompiledRules> CompileForEngine(const rules::RuleBase& rul
   compiled->built_in.data_quality_citations = KnowledgeCitations(kb, "data_quality_warning");
   compiled->built_in.critical_lab_citations = KnowledgeCitations(kb, "critical_lab_value");
   compiled->flux_symbols = FluxSymbolsInKeyOrder(*compiled);
+  compiled->IndexKnowledgeNodes(kb);
   return compiled;
 }
 

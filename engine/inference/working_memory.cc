@@ -107,14 +107,18 @@ void LoadWorkingMemory(const casefile::Case& c, const FluxValues& flux, const Co
     slot.support = slot.against = 0;
     slot.clinical = false;
   };
-  auto set = [&](Family family, std::string_view id, double value, const void* data) {
+  // Ids come with the knowledge positions the parser found them at (CompiledRules::FindAt).
+  auto set = [&](Family family, knowledge::NodePosition node, std::string_view id, double value, const void* data) {
+    if (int symbol = compiled.FindAt(family, node, id); symbol >= 0) set_symbol(symbol, value, data);
+  };
+  auto set_by_id = [&](Family family, std::string_view id, double value, const void* data) {
     if (int symbol = compiled.Find(family, id); symbol >= 0) set_symbol(symbol, value, data);
   };
-  for (const auto& [id, score] : c.symptoms) set(kSymptom, id, score, nullptr);
-  for (const auto& [id, q] : c.questionnaires) set(kQuestionnaire, id, 0, &q);
+  for (const auto& [id, score] : c.symptoms) set(kSymptom, score.node, id, score.value, nullptr);
+  for (const auto& [id, q] : c.questionnaires) set(kQuestionnaire, q.node, id, 0, &q);
   for (const auto& lab : c.labs) {
     if (!lab.used || !lab.value) continue;
-    const int symbol = compiled.Find(kLab, lab.test);
+    const int symbol = compiled.FindAt(kLab, lab.node, lab.test);
     if (symbol < 0) continue;
     // The first usable entry of a test is the one in use unless another follows; only then ask
     // the case which one wins (Case::Lab), rather than asking for every lab.
@@ -122,7 +126,7 @@ void LoadWorkingMemory(const casefile::Case& c, const FluxValues& flux, const Co
     if (slots[static_cast<size_t>(symbol)].generation == generation) used = c.Lab(lab.test);
     set_symbol(symbol, *used->value, used);
   }
-  for (const auto& derived : c.derived) set(kDerived, derived.id, derived.value, &derived);
+  for (const auto& derived : c.derived) set(kDerived, derived.node, derived.id, derived.value, &derived);
   // Flux keys are the model's index keys, in the same order as SortedIndexKeys(): a walk along both
   // finds each one's symbol with one comparison; any other key is looked up.
   const auto& keys = SortedIndexKeys();
@@ -132,22 +136,25 @@ void LoadWorkingMemory(const casefile::Case& c, const FluxValues& flux, const Co
     int order = walk ? -1 : 1;
     while (at < keys.size() && walk && (order = keys[at].key.compare(id)) < 0) ++at;
     if (order != 0) {
-      set(kFlux, id, value, nullptr);
+      set_by_id(kFlux, id, value, nullptr);
       continue;
     }
     if (const int symbol = compiled.flux_symbols[at]; symbol >= 0) set_symbol(symbol, value, nullptr);
   }
   for (const auto& medication : c.medications) {
-    set(kMedication, medication.id, 1, &medication);
+    set(kMedication, medication.node, medication.id, 1, &medication);
     // A medication is also a member of itself used as a class ("levodopa": products containing it).
-    set(kMedicationClass, medication.id, 1, &medication);
-    for (const auto& cls : medication.classes) set(kMedicationClass, cls, 1, &medication);
+    set(kMedicationClass, medication.node, medication.id, 1, &medication);
+    const bool positions = medication.class_nodes.size() == medication.classes.size();
+    for (size_t i = 0; i < medication.classes.size(); ++i)
+      set(kMedicationClass, positions ? medication.class_nodes[i] : knowledge::kNoPosition, medication.classes[i], 1,
+          &medication);
   }
-  for (const auto& condition : c.conditions) set(kCondition, condition.id, 1, &condition);
-  for (const auto& id : c.supplements_current) set(kSupplementCurrent, id, 1, nullptr);
-  for (const auto& id : c.supplements_requested) set(kSupplementRequested, id, 1, nullptr);
-  for (const auto& [id, value] : c.lifestyle) set(kLifestyle, id, value.number.value_or(0), &value);
-  for (const auto& [id, score] : c.stressors) set(kStressor, id, score, nullptr);
+  for (const auto& condition : c.conditions) set(kCondition, condition.node, condition.id, 1, &condition);
+  for (const auto& id : c.supplements_current) set_by_id(kSupplementCurrent, id, 1, nullptr);
+  for (const auto& id : c.supplements_requested) set_by_id(kSupplementRequested, id, 1, nullptr);
+  for (const auto& [id, value] : c.lifestyle) set(kLifestyle, value.node, id, value.number.value_or(0), &value);
+  for (const auto& [id, score] : c.stressors) set(kStressor, score.node, id, score.value, nullptr);
 }
 
 double CalibratedCertainty(const Slot& slot, Family family) {

@@ -274,6 +274,10 @@ class WrittenJson {
   std::shared_ptr<Value> value_;
 };
 
+// A node's place in KnowledgeBase::nodes(); kNoPosition for none.
+using NodePosition = int32_t;
+inline constexpr NodePosition kNoPosition = -1;
+
 struct Node {
   std::string id;
   NodeKind kind = NodeKind::kSymptom;
@@ -356,6 +360,9 @@ class KnowledgeBase {
   KnowledgeBase& operator=(const KnowledgeBase&) = delete;
 
   const std::vector<Node>& nodes() const { return nodes_; }
+  NodePosition PositionOf(const Node& node) const {  // REQUIRES: a node of this base
+    return static_cast<NodePosition>(&node - nodes_.data());
+  }
   const std::vector<Edge>& edges() const { return edges_; }
   const std::map<std::string, Citation, std::less<>>& citations() const { return citations_; }
   // "sha256:<hex>" of the canonical content (see docs/knowledge-format.md).
@@ -369,6 +376,7 @@ class KnowledgeBase {
   // indexes: every medication of every case asks.
   const std::vector<std::string>& ClassesOf(std::string_view id) const;
   const std::vector<std::string>& ClassesOf(const Node& node) const;  // REQUIRES: a node of this base
+  const std::vector<NodePosition>& ClassPositionsOf(const Node& node) const;  // ClassesOf's, in its order
   const Citation* FindCitation(std::string_view key) const;
   // The best grade among the citations `keys` names (keys it lacks are skipped); nullopt for none.
   std::optional<EvidenceGrade> BestGrade(std::span<const std::string> keys) const;
@@ -434,6 +442,7 @@ class KnowledgeBase {
   std::optional<size_t> PositionOf(std::string_view id) const;
   std::map<std::string, size_t, std::less<>> loinc_index_;
   std::vector<std::vector<std::string>> classes_;  // ClassesOf, by node position
+  std::vector<std::vector<NodePosition>> class_positions_;  // ClassPositionsOf, by node position
   // Every node's out- and in-edges from the Boost graph, flattened once: node i owns
   // [begin[i], begin[i + 1]) of its list.
   struct EdgeLists {

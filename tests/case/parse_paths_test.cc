@@ -53,6 +53,7 @@ void ExpectSamePatient(const PatientInfo& a, const PatientInfo& b) {
 void ExpectSameQuestionnaire(const QuestionnaireResult& a, const QuestionnaireResult& b) {
   SCOPED_TRACE(a.path);
   EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.node, b.node);
   EXPECT_EQ(a.items, b.items);
   EXPECT_EQ(a.total, b.total);
   EXPECT_EQ(a.band, b.band);
@@ -77,6 +78,7 @@ void ExpectSameDecision(const std::optional<LabDecision>& a, const std::optional
 void ExpectSameLab(const LabResult& a, const LabResult& b) {
   SCOPED_TRACE(a.path);
   EXPECT_EQ(a.test, b.test);
+  EXPECT_EQ(a.node, b.node);
   EXPECT_EQ(a.loinc, b.loinc);
   ExpectSame(a.input_value, b.input_value, "input_value");
   EXPECT_EQ(a.input_unit, b.input_unit);
@@ -100,6 +102,7 @@ void ExpectSameLab(const LabResult& a, const LabResult& b) {
 
 void ExpectSameDerived(const DerivedIndex& a, const DerivedIndex& b) {
   EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.node, b.node);
   ExpectSame(a.value, b.value, a.id);
   EXPECT_EQ(a.unit, b.unit);
   EXPECT_EQ(a.from, b.from);
@@ -108,6 +111,8 @@ void ExpectSameDerived(const DerivedIndex& a, const DerivedIndex& b) {
 
 void ExpectSameMedication(const MedicationEntry& a, const MedicationEntry& b) {
   EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.node, b.node);
+  EXPECT_EQ(a.class_nodes, b.class_nodes);
   EXPECT_EQ(a.atc, b.atc);
   EXPECT_EQ(a.name, b.name);
   EXPECT_EQ(a.dose, b.dose);
@@ -123,12 +128,14 @@ void ExpectSameUnknown(const UnknownEntry& a, const UnknownEntry& b) {
 
 void ExpectSameCondition(const ConditionEntry& a, const ConditionEntry& b) {
   EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.node, b.node);
   EXPECT_EQ(a.icd10, b.icd10);
   EXPECT_EQ(a.path, b.path);
 }
 
 void ExpectSameLifestyle(const LifestyleValue& a, const LifestyleValue& b) {
   SCOPED_TRACE(a.path);
+  EXPECT_EQ(a.node, b.node);
   EXPECT_EQ(a.value_type, b.value_type);
   ExpectSame(a.number, b.number, "number");
   EXPECT_EQ(a.boolean, b.boolean);

@@ -231,9 +231,9 @@ TEST(Gate, AgeSymptomsAndConcludedDriversAreTargets) {
   EXPECT_EQ("L_child, implied by age not known: an impossible age was excluded", unknown_age.Judged("sjw")->reasons[0].detail);
 
   casefile::Case shaky = Adult();
-  shaky.symptoms["tremor"] = 1;
+  shaky.symptoms["tremor"] = {1};
   EXPECT_EQ(Verdict::kAcceptable, Judge(shaky, {"exercise"}).VerdictOf("exercise"));
-  shaky.symptoms["tremor"] = 2;
+  shaky.symptoms["tremor"] = {2};
   EXPECT_EQ(Verdict::kCaution, Judge(shaky, {"exercise"}).VerdictOf("exercise"));
 
   casefile::Case plain = Adult();

@@ -940,5 +940,114 @@ TEST(ContentInferenceTest, IndexGivesTheSameResultsAsConsideringEveryRule) {
   EXPECT_LT(considered_strict, considered_indexed);
 }
 
+// Every knowledge position a parsed case carries names the id beside it (what the engine reads
+// instead of looking the id up), on every golden case and example.
+void ExpectPositionNames(const knowledge::KnowledgeBase& kb, knowledge::NodePosition node, const std::string& id,
+                         const std::string& where) {
+  ASSERT_GE(node, 0) << where << " " << id;
+  ASSERT_LT(static_cast<size_t>(node), kb.nodes().size()) << where << " " << id;
+  EXPECT_EQ(kb.nodes()[static_cast<size_t>(node)].id, id) << where;
+}
+
+std::vector<std::filesystem::path> GoldenCasesAndExamples() {
+  std::vector<std::filesystem::path> files;
+  for (const char* dir : {NFLUX_SOURCE_DIR "/rules/tests", NFLUX_SOURCE_DIR "/examples"})
+    for (const auto& entry : std::filesystem::directory_iterator(dir))
+      if (entry.path().extension() == ".json") files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// Each entry's position moved to the next entry's of the same list (the last to the first): every
+// hint names a real node the rules may read, but not its own id.
+template <typename List, typename Node>
+void RotatePositions(List& list, Node node) {
+  std::vector<knowledge::NodePosition> positions;
+  for (auto& entry : list) positions.push_back(node(entry));
+  for (size_t i = 0; auto& entry : list) node(entry) = positions[++i % positions.size()];
+}
+
+void MisleadPositions(casefile::Case& c) {
+  auto score = [](auto& entry) -> knowledge::NodePosition& { return entry.second.node; };
+  RotatePositions(c.symptoms, score);
+  RotatePositions(c.stressors, score);
+  RotatePositions(c.questionnaires, score);
+  RotatePositions(c.lifestyle, score);
+  auto node = [](auto& entry) -> knowledge::NodePosition& { return entry.node; };
+  RotatePositions(c.labs, node);
+  RotatePositions(c.derived, node);
+  RotatePositions(c.medications, node);
+  RotatePositions(c.conditions, node);
+  for (auto& medication : c.medications) std::reverse(medication.class_nodes.begin(), medication.class_nodes.end());
+  // A symptom the case lacks, hinted at a node the case has: must stay unread.
+  if (!c.symptoms.empty() && !c.labs.empty()) c.labs.front().node = c.symptoms.begin()->second.node;
+}
+
+void ClearPositions(casefile::Case& c) {
+  for (auto& [id, score] : c.symptoms) score.node = knowledge::kNoPosition;
+  for (auto& [id, score] : c.stressors) score.node = knowledge::kNoPosition;
+  for (auto& [id, q] : c.questionnaires) q.node = knowledge::kNoPosition;
+  for (auto& [id, value] : c.lifestyle) value.node = knowledge::kNoPosition;
+  for (auto& lab : c.labs) lab.node = knowledge::kNoPosition;
+  for (auto& derived : c.derived) derived.node = knowledge::kNoPosition;
+  for (auto& condition : c.conditions) condition.node = knowledge::kNoPosition;
+  for (auto& medication : c.medications) {
+    medication.node = knowledge::kNoPosition;
+    medication.class_nodes.clear();
+  }
+}
+
+// The positions are hints: a case without them (built in code) or with misleading ones (edited
+// after parsing) gets exactly the result of the parsed case, traced and untraced.
+TEST(ContentInferenceTest, KnowledgePositionsNameTheirIdsAndNeverChangeAResult) {
+  auto rule_dir = rules::ReadRulesDir(NFLUX_SOURCE_DIR "/rules");
+  ASSERT_OK(rule_dir);
+  const auto kb = RealKnowledge();
+  Engine engine(Rules(*rule_dir, kb), kb);
+  auto model = flux::Model::Build(kb);
+  ASSERT_OK(model);
+  int cases = 0, misled = 0;
+  for (const auto& path : GoldenCasesAndExamples()) {
+    const std::string name = path.filename().string();
+    std::ifstream in(path);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto parsed = casefile::ParseCase(text, *kb, {});
+    if (!parsed.ok()) continue;  // golden cases of bad input
+    const casefile::Case& c = *parsed;
+    for (const auto& [id, score] : c.symptoms) ExpectPositionNames(*kb, score.node, id, name);
+    for (const auto& [id, score] : c.stressors) ExpectPositionNames(*kb, score.node, id, name);
+    for (const auto& [id, q] : c.questionnaires) ExpectPositionNames(*kb, q.node, id, name);
+    for (const auto& [id, value] : c.lifestyle) ExpectPositionNames(*kb, value.node, id, name);
+    for (const auto& lab : c.labs) ExpectPositionNames(*kb, lab.node, lab.test, name);
+    for (const auto& derived : c.derived) ExpectPositionNames(*kb, derived.node, derived.id, name);
+    for (const auto& condition : c.conditions) ExpectPositionNames(*kb, condition.node, condition.id, name);
+    for (const auto& medication : c.medications) {
+      if (medication.node == knowledge::kNoPosition) continue;  // a code under a class's ATC group
+      ExpectPositionNames(*kb, medication.node, medication.id, name);
+      ASSERT_EQ(medication.class_nodes.size(), medication.classes.size()) << name;
+      for (size_t i = 0; i < medication.classes.size(); ++i)
+        ExpectPositionNames(*kb, medication.class_nodes[i], medication.classes[i], name);
+    }
+
+    auto computed = (*model)->Compute(c, {{}, false});
+    ASSERT_TRUE(computed.ok()) << name;
+    const FluxValues flux = FluxValues::From(*computed);
+    EvaluateOptions untraced;
+    untraced.trace = false;
+    const std::string expected = SummaryWithFirings(engine.Evaluate(c, flux));
+    const std::string expected_untraced = Summary(engine.Evaluate(c, flux, untraced));
+    casefile::Case cleared = c, misleading = c;
+    ClearPositions(cleared);
+    MisleadPositions(misleading);
+    EXPECT_EQ(expected, SummaryWithFirings(engine.Evaluate(cleared, flux))) << name;
+    EXPECT_EQ(expected, SummaryWithFirings(engine.Evaluate(misleading, flux))) << name;
+    EXPECT_EQ(expected_untraced, Summary(engine.Evaluate(misleading, flux, untraced))) << name;
+    ++cases;
+    misled += c.symptoms.size() > 1 && c.labs.size() > 1;
+  }
+  EXPECT_GE(cases, 100);
+  EXPECT_GE(misled, 50);  // most cases have two symptoms and two labs whose hints were swapped
+}
+
 }  // namespace
 }  // namespace nflux::inference
