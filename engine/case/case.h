@@ -20,9 +20,9 @@
 //
 // Ownership: a Case is a plain value that owns all its data; it keeps no pointer into the knowledge
 // base, so it outlives it. Its ids carry the knowledge positions the parser found them at
-// (NodePosition), checked by whoever reads them. Thread-safety: ParseCase and the functions below are pure (they read
-// the knowledge base, which is immutable) and may run on many threads at once; a Case is
-// thread-compatible (const use from many threads is safe).
+// (NodePosition), checked by whoever reads them. Thread-safety: ParseCase and the functions below
+// are pure (they read the knowledge base, which is immutable) and may run on many threads at once;
+// a Case is thread-compatible (const use from many threads is safe).
 #pragma once
 
 #include <map>
