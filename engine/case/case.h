@@ -185,7 +185,6 @@ struct MedicationEntry {
   std::string name;   // free text as prescribed, or ""
   std::string dose;   // as written, or ""
   std::vector<std::string> classes;  // member_of closure, sorted; medications used as classes included
-  std::vector<NodePosition> class_nodes;  // each class's, when filled: as many as `classes`
   std::string path;
 };
 

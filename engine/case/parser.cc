@@ -934,7 +934,6 @@ class Parser {
       medication.atc = node->medication->atc;
       medication.node = kb_.PositionOf(*node);
       medication.classes = kb_.ClassesOf(*node);
-      medication.class_nodes = kb_.ClassPositionsOf(*node);
     } else if (f.count("atc") && !(medication.classes = AtcGroupClasses(kb_, Get(f, "atc"))).empty()) {
       medication.id = CodeKey(Get(f, "atc"));
       medication.atc = medication.id;

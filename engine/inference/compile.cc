@@ -338,6 +338,11 @@ void CompiledRules::IndexKnowledgeNodes(const knowledge::KnowledgeBase& kb) {
   by_node.ids.assign(nodes.size(), {});
   for (size_t i = 0; i < nodes.size(); ++i) by_node.ids[i] = nodes[i].id;
   for (auto& symbols : by_node.symbols) symbols.clear();
+  by_node.classes.assign(nodes.size(), {});
+  for (size_t i = 0; i < nodes.size(); ++i)
+    for (const std::string& id : kb.ClassesOf(nodes[i]))
+      if (const knowledge::Node* cls = kb.Find(id)) by_node.classes[i].push_back(kb.PositionOf(*cls));
+      else by_node.classes[i].push_back(knowledge::kNoPosition);
   for (size_t symbol = 0; symbol < symbol_names.size(); ++symbol) {
     const auto& [family, id] = symbol_names[symbol];
     const knowledge::Node* node = kb.Find(id);

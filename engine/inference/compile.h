@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -170,8 +171,17 @@ struct CompiledRules {
   struct NodeSymbols {
     std::vector<std::string_view> ids;  // the knowledge base's node ids by position: checks a hint
     std::vector<int> symbols[kFamilyCount];  // [family][position]; empty for a family of no node
+    // The positions of each node's medication classes (KnowledgeBase::ClassesOf), in that order:
+    // a medication resolved to a node has those classes, each then checked as any hint.
+    std::vector<std::vector<knowledge::NodePosition>> classes;
   } by_node;
   void IndexKnowledgeNodes(const knowledge::KnowledgeBase& kb);
+
+  // The class positions of the medication at `node`; none for kNoPosition or a foreign position.
+  std::span<const knowledge::NodePosition> ClassPositionsAt(knowledge::NodePosition node) const {
+    if (static_cast<size_t>(node) >= by_node.classes.size()) return {};
+    return by_node.classes[static_cast<size_t>(node)];
+  }
 
   // Find, for an id the case found at knowledge position `node`: an array read when the node there
   // has the id, else (kNoPosition, a stale hint, another knowledge base) the hashed look-up.

@@ -111,9 +111,6 @@ void LoadWorkingMemory(const casefile::Case& c, const FluxValues& flux, const Co
   auto set = [&](Family family, knowledge::NodePosition node, std::string_view id, double value, const void* data) {
     if (int symbol = compiled.FindAt(family, node, id); symbol >= 0) set_symbol(symbol, value, data);
   };
-  auto set_by_id = [&](Family family, std::string_view id, double value, const void* data) {
-    if (int symbol = compiled.Find(family, id); symbol >= 0) set_symbol(symbol, value, data);
-  };
   for (const auto& [id, score] : c.symptoms) set(kSymptom, score.node, id, score.value, nullptr);
   for (const auto& [id, q] : c.questionnaires) set(kQuestionnaire, q.node, id, 0, &q);
   for (const auto& lab : c.labs) {
@@ -136,7 +133,7 @@ void LoadWorkingMemory(const casefile::Case& c, const FluxValues& flux, const Co
     int order = walk ? -1 : 1;
     while (at < keys.size() && walk && (order = keys[at].key.compare(id)) < 0) ++at;
     if (order != 0) {
-      set_by_id(kFlux, id, value, nullptr);
+      set(kFlux, knowledge::kNoPosition, id, value, nullptr);
       continue;
     }
     if (const int symbol = compiled.flux_symbols[at]; symbol >= 0) set_symbol(symbol, value, nullptr);
@@ -145,14 +142,14 @@ void LoadWorkingMemory(const casefile::Case& c, const FluxValues& flux, const Co
     set(kMedication, medication.node, medication.id, 1, &medication);
     // A medication is also a member of itself used as a class ("levodopa": products containing it).
     set(kMedicationClass, medication.node, medication.id, 1, &medication);
-    const bool positions = medication.class_nodes.size() == medication.classes.size();
+    // Resolved to a node, it has that node's classes: their positions are the hints.
+    const std::span<const knowledge::NodePosition> hints = compiled.ClassPositionsAt(medication.node);
     for (size_t i = 0; i < medication.classes.size(); ++i)
-      set(kMedicationClass, positions ? medication.class_nodes[i] : knowledge::kNoPosition, medication.classes[i], 1,
-          &medication);
+      set(kMedicationClass, i < hints.size() ? hints[i] : knowledge::kNoPosition, medication.classes[i], 1, &medication);
   }
   for (const auto& condition : c.conditions) set(kCondition, condition.node, condition.id, 1, &condition);
-  for (const auto& id : c.supplements_current) set_by_id(kSupplementCurrent, id, 1, nullptr);
-  for (const auto& id : c.supplements_requested) set_by_id(kSupplementRequested, id, 1, nullptr);
+  for (const auto& id : c.supplements_current) set(kSupplementCurrent, knowledge::kNoPosition, id, 1, nullptr);
+  for (const auto& id : c.supplements_requested) set(kSupplementRequested, knowledge::kNoPosition, id, 1, nullptr);
   for (const auto& [id, value] : c.lifestyle) set(kLifestyle, value.node, id, value.number.value_or(0), &value);
   for (const auto& [id, score] : c.stressors) set(kStressor, score.node, id, score.value, nullptr);
 }

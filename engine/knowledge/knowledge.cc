@@ -205,7 +205,6 @@ void KnowledgeBase::BuildIndexes() {
   of_kind_.assign(static_cast<size_t>(NodeKind::kDerivedIndex) + 1, {});
   for (const Node& node : nodes_) of_kind_[static_cast<size_t>(node.kind)].push_back(&node);
   classes_.assign(nodes_.size(), {});
-  class_positions_.assign(nodes_.size(), {});
   std::vector<bool> in_a_class(nodes_.size(), false);  // has a member_of edge of its own
   for (const Edge& edge : edges_)
     if (edge.type == EdgeType::kMemberOf)
@@ -223,10 +222,6 @@ void KnowledgeBase::BuildIndexes() {
       }
     }
     classes_[i].assign(classes.begin(), classes.end());
-    for (const std::string& id : classes_[i]) {
-      const std::optional<size_t> at = PositionOf(id);
-      class_positions_[i].push_back(at ? static_cast<NodePosition>(*at) : kNoPosition);
-    }
   }
 }
 
@@ -240,9 +235,6 @@ const std::vector<std::string>& KnowledgeBase::ClassesOf(const Node& node) const
   return classes_[static_cast<size_t>(PositionOf(node))];
 }
 
-const std::vector<NodePosition>& KnowledgeBase::ClassPositionsOf(const Node& node) const {
-  return class_positions_[static_cast<size_t>(PositionOf(node))];
-}
 
 std::optional<size_t> KnowledgeBase::PositionOf(std::string_view id) const {
   if (id_slots_.empty()) return std::nullopt;

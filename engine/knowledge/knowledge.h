@@ -376,7 +376,6 @@ class KnowledgeBase {
   // indexes: every medication of every case asks.
   const std::vector<std::string>& ClassesOf(std::string_view id) const;
   const std::vector<std::string>& ClassesOf(const Node& node) const;  // REQUIRES: a node of this base
-  const std::vector<NodePosition>& ClassPositionsOf(const Node& node) const;  // ClassesOf's, in its order
   const Citation* FindCitation(std::string_view key) const;
   // The best grade among the citations `keys` names (keys it lacks are skipped); nullopt for none.
   std::optional<EvidenceGrade> BestGrade(std::span<const std::string> keys) const;
@@ -442,7 +441,6 @@ class KnowledgeBase {
   std::optional<size_t> PositionOf(std::string_view id) const;
   std::map<std::string, size_t, std::less<>> loinc_index_;
   std::vector<std::vector<std::string>> classes_;  // ClassesOf, by node position
-  std::vector<std::vector<NodePosition>> class_positions_;  // ClassPositionsOf, by node position
   // Every node's out- and in-edges from the Boost graph, flattened once: node i owns
   // [begin[i], begin[i + 1]) of its list.
   struct EdgeLists {

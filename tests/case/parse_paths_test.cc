@@ -112,7 +112,6 @@ void ExpectSameDerived(const DerivedIndex& a, const DerivedIndex& b) {
 void ExpectSameMedication(const MedicationEntry& a, const MedicationEntry& b) {
   EXPECT_EQ(a.id, b.id);
   EXPECT_EQ(a.node, b.node);
-  EXPECT_EQ(a.class_nodes, b.class_nodes);
   EXPECT_EQ(a.atc, b.atc);
   EXPECT_EQ(a.name, b.name);
   EXPECT_EQ(a.dose, b.dose);

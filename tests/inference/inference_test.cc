@@ -967,7 +967,7 @@ void RotatePositions(List& list, Node node) {
   for (size_t i = 0; auto& entry : list) node(entry) = positions[++i % positions.size()];
 }
 
-void MisleadPositions(casefile::Case& c) {
+void MisleadPositions(casefile::Case& c, const knowledge::KnowledgeBase& kb) {
   auto score = [](auto& entry) -> knowledge::NodePosition& { return entry.second.node; };
   RotatePositions(c.symptoms, score);
   RotatePositions(c.stressors, score);
@@ -976,10 +976,16 @@ void MisleadPositions(casefile::Case& c) {
   auto node = [](auto& entry) -> knowledge::NodePosition& { return entry.node; };
   RotatePositions(c.labs, node);
   RotatePositions(c.derived, node);
-  RotatePositions(c.medications, node);
   RotatePositions(c.conditions, node);
-  for (auto& medication : c.medications) std::reverse(medication.class_nodes.begin(), medication.class_nodes.end());
-  // A symptom the case lacks, hinted at a node the case has: must stay unread.
+  // Each medication hinted at another medication with classes: the engine then takes that one's
+  // classes as the hints for its own.
+  for (auto& medication : c.medications)
+    for (const knowledge::Node* other : kb.NodesOfKind(knowledge::NodeKind::kMedication))
+      if (other->id != medication.id && !kb.ClassesOf(*other).empty()) {
+        medication.node = kb.PositionOf(*other);
+        break;
+      }
+  // A lab hinted at the node of a symptom the case has: it must not load as that symptom.
   if (!c.symptoms.empty() && !c.labs.empty()) c.labs.front().node = c.symptoms.begin()->second.node;
 }
 
@@ -991,10 +997,7 @@ void ClearPositions(casefile::Case& c) {
   for (auto& lab : c.labs) lab.node = knowledge::kNoPosition;
   for (auto& derived : c.derived) derived.node = knowledge::kNoPosition;
   for (auto& condition : c.conditions) condition.node = knowledge::kNoPosition;
-  for (auto& medication : c.medications) {
-    medication.node = knowledge::kNoPosition;
-    medication.class_nodes.clear();
-  }
+  for (auto& medication : c.medications) medication.node = knowledge::kNoPosition;
 }
 
 // The positions are hints: a case without them (built in code) or with misleading ones (edited
@@ -1024,9 +1027,8 @@ TEST(ContentInferenceTest, KnowledgePositionsNameTheirIdsAndNeverChangeAResult) 
     for (const auto& medication : c.medications) {
       if (medication.node == knowledge::kNoPosition) continue;  // a code under a class's ATC group
       ExpectPositionNames(*kb, medication.node, medication.id, name);
-      ASSERT_EQ(medication.class_nodes.size(), medication.classes.size()) << name;
-      for (size_t i = 0; i < medication.classes.size(); ++i)
-        ExpectPositionNames(*kb, medication.class_nodes[i], medication.classes[i], name);
+      // The engine takes its classes' positions from its node's: they must be the node's classes.
+      EXPECT_EQ(medication.classes, kb->ClassesOf(kb->nodes()[static_cast<size_t>(medication.node)])) << name;
     }
 
     auto computed = (*model)->Compute(c, {{}, false});
@@ -1038,7 +1040,7 @@ TEST(ContentInferenceTest, KnowledgePositionsNameTheirIdsAndNeverChangeAResult) 
     const std::string expected_untraced = Summary(engine.Evaluate(c, flux, untraced));
     casefile::Case cleared = c, misleading = c;
     ClearPositions(cleared);
-    MisleadPositions(misleading);
+    MisleadPositions(misleading, *kb);
     EXPECT_EQ(expected, SummaryWithFirings(engine.Evaluate(cleared, flux))) << name;
     EXPECT_EQ(expected, SummaryWithFirings(engine.Evaluate(misleading, flux))) << name;
     EXPECT_EQ(expected_untraced, Summary(engine.Evaluate(misleading, flux, untraced))) << name;
