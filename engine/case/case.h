@@ -25,6 +25,7 @@
 // a Case is thread-compatible (const use from many threads is safe).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -87,8 +88,8 @@ struct PatientInfo {
   knowledge::Patient ForRanges() const;
 };
 
-enum class LabStatus { kUnknown, kLow, kNormal, kHigh };
-enum class OptimalStatus { kUnknown, kLow, kOptimal, kHigh };
+enum class LabStatus : uint8_t { kUnknown, kLow, kNormal, kHigh };
+enum class OptimalStatus : uint8_t { kUnknown, kLow, kOptimal, kHigh };
 std::string_view LabStatusName(LabStatus status);          // "unknown" | "low" | "normal" | "high"
 std::string_view OptimalStatusName(OptimalStatus status);  // "unknown" | "low" | "optimal" | "high"
 
@@ -121,29 +122,32 @@ struct Score {
 };
 
 struct LabResult {
+  // What evaluation reads of every lab comes first, in one cache line: the id and its position,
+  // whether and at what value the lab is used, and its statuses (LabStatusTruth).
   std::string test;   // knowledge id, e.g. "vitamin_b12"
   NodePosition node = kNoPosition;
-  std::string loinc;  // the knowledge base's code for the test ("" when it has none)
-  double input_value = 0;
-  std::string input_unit;  // as written; "" when the case gave none
-  // In the knowledge base's canonical unit; absent when the value could not be converted (a
-  // missing, ambiguous unit).
-  std::optional<double> value;
-  std::string unit;  // canonical unit
-  bool unit_assumed = false;  // no unit given; the lab's only accepted unit was used
-
+  bool used = true;       // false: excluded from inference (impossible value, ambiguous unit)
+  bool critical = false;  // beyond a critical limit: used, but no advice may rest on it alone
   // Against the sex-, age- and pregnancy-specific reference range; kUnknown when the lab is not
   // used or no range applies.
   LabStatus status = LabStatus::kUnknown;
-  std::optional<double> reference_low, reference_high;
   bool has_optimal = false;  // the knowledge base has a cited optimal range for this patient
   OptimalStatus optimal_status = OptimalStatus::kUnknown;
+  // In the knowledge base's canonical unit; absent when the value could not be converted (a
+  // missing, ambiguous unit).
+  std::optional<double> value;
+
+  std::string loinc;  // the knowledge base's code for the test ("" when it has none)
+  double input_value = 0;
+  std::string input_unit;  // as written; "" when the case gave none
+  std::string unit;  // canonical unit
+  bool unit_assumed = false;  // no unit given; the lab's only accepted unit was used
+
+  std::optional<double> reference_low, reference_high;
   std::optional<double> optimal_low, optimal_high;
   // The applicable decision limit; absent when the lab has none for this case or is not used.
   std::optional<LabDecision> decision;
 
-  bool used = true;       // false: excluded from inference (impossible value, ambiguous unit)
-  bool critical = false;  // beyond a critical limit: used, but no advice may rest on it alone
   std::string date;             // "YYYY-MM-DD" or ""
   std::string collection_time;  // "HH:MM" or ""
   std::string path;             // "/labs/2"

@@ -5,6 +5,8 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -35,8 +37,10 @@ void AppendUnique(std::vector<std::string>& list, const std::string& item) {
 class Run {
  public:
   Run(const CompiledRules& compiled, const knowledge::KnowledgeBase& kb, const safety::GateIndex& gate_index,
-      const casefile::Case& c, const FluxValues& flux, const EvaluateOptions& options)
+      const casefile::Case& c, const FluxValues& flux, const EvaluateOptions& options,
+      std::optional<std::span<const CaseLoad>> loads = std::nullopt, size_t flux_at = 0)
       : compiled_(compiled), kb_(kb), gate_index_(gate_index), case_(c), flux_(flux), options_(options),
+        loads_(loads), flux_at_(flux_at),
         generation_(BeginEvaluation(compiled, scratch_)),
         evaluator_(c, flux, scratch_->slots, generation_, compiled.nodes), agenda_(scratch_->agenda),
         concluded_(scratch_->concluded), evidence_(scratch_->evidence), alerts_(kb) {}
@@ -74,6 +78,9 @@ class Run {
   const casefile::Case& case_;
   const FluxValues& flux_;
   const EvaluateOptions& options_;
+  // The case's loads prepared for this engine (PreparedCase), flux values at flux_at_; or none.
+  const std::optional<std::span<const CaseLoad>> loads_;
+  const size_t flux_at_;
   Scratch* scratch_ = nullptr;
   const uint32_t generation_;  // after scratch_: BeginEvaluation sets it
   Evaluator evaluator_;
@@ -97,7 +104,10 @@ class Run {
 // The case's data into the working memory; the rules it (or nothing at all) can make true onto
 // the agenda.
 void Run::LoadCase() {
-  LoadWorkingMemory(case_, flux_, compiled_, scratch_->slots, generation_, scratch_->present);
+  if (loads_)
+    ReplayWorkingMemory(*loads_, flux_at_, flux_, compiled_, scratch_->slots, generation_, scratch_->present);
+  else
+    LoadWorkingMemory(case_, flux_, compiled_, scratch_->slots, generation_, scratch_->present);
   for (int rule : compiled_.always_rules) Enqueue(rule);
   if (!options_.use_index)
     for (int rule = 0; rule < static_cast<int>(compiled_.rules.size()); ++rule) Enqueue(rule);
@@ -412,13 +422,42 @@ const rules::Rule* Engine::FindRule(std::string_view id) const {
 
 Engine::~Engine() = default;
 
-Evaluation Engine::Evaluate(const casefile::Case& c, const FluxValues& flux, const EvaluateOptions& options) const {
-  Run run(*compiled_, *kb_, *gate_index_, c, flux, options);
+namespace {
+
+// An evaluation's outline, whichever way the case is loaded.
+Evaluation Outline(Run& run) {
   run.LoadCase();
   run.RunAgenda();
   run.CollectConclusions();
   run.AddDataQualityFindings();
   return run.Finish();
+}
+
+}  // namespace
+
+Evaluation Engine::Evaluate(const casefile::Case& c, const FluxValues& flux, const EvaluateOptions& options) const {
+  Run run(*compiled_, *kb_, *gate_index_, c, flux, options);
+  return Outline(run);
+}
+
+PreparedCase Engine::Prepare(casefile::Case c) const {
+  PreparedCase prepared;
+  prepared.case_ = std::make_unique<const casefile::Case>(std::move(c));
+  prepared.prepared_for_ = compiled_.get();
+  // Recorded from a load into this thread's working memory (a generation of its own), so the
+  // loads are exactly what LoadWorkingMemory writes, duplicates of a lab included.
+  Scratch* scratch = nullptr;
+  const uint32_t generation = BeginEvaluation(*compiled_, scratch);
+  LoadWorkingMemory(*prepared.case_, {}, *compiled_, scratch->slots, generation, scratch->present, &prepared.loads_,
+                    &prepared.flux_at_);
+  return prepared;
+}
+
+Evaluation Engine::Evaluate(const PreparedCase& prepared, const FluxValues& flux,
+                            const EvaluateOptions& options) const {
+  if (prepared.prepared_for_ != compiled_.get()) return Evaluate(prepared.data(), flux, options);
+  Run run(*compiled_, *kb_, *gate_index_, prepared.data(), flux, options, prepared.loads_, prepared.flux_at_);
+  return Outline(run);
 }
 
 const std::vector<const rules::Rule*>& Engine::RulesConcluding(const std::string& id) const {

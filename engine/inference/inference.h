@@ -210,6 +210,29 @@ void RankStrategies(Evaluation& evaluation, const casefile::Case& c, const knowl
 
 struct CompiledRules;  // internal (compile.h)
 
+// One datum of a case as it goes into an engine's working memory (internal: working_memory.h).
+struct CaseLoad {
+  int symbol;
+  double value;
+  const void* data;
+};
+
+// A case prepared for one engine (Engine::Prepare): its data resolved once to that engine's
+// working memory, so that each evaluation of it replays the loads instead of walking the case,
+// as CLIPS asserts a prepared case's facts. The case is held read-only, so the loads cannot drift
+// from it; evaluated by another engine, it is read as the case it holds.
+class PreparedCase {
+ public:
+  const casefile::Case& data() const { return *case_; }
+
+ private:
+  friend class Engine;
+  std::unique_ptr<const casefile::Case> case_;  // on the heap: the loads point into it
+  const CompiledRules* prepared_for_ = nullptr;
+  std::vector<CaseLoad> loads_;
+  size_t flux_at_ = 0;  // where the flux values go among the loads
+};
+
 class Engine {
  public:
   // REQUIRES: `rule_base` was loaded against `kb`.
@@ -219,6 +242,11 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   Evaluation Evaluate(const casefile::Case& c, const FluxValues& flux, const EvaluateOptions& options = {}) const;
+
+  // The case resolved to this engine's working memory, for evaluating it without walking it.
+  PreparedCase Prepare(casefile::Case c) const;
+  // The same evaluation as Evaluate(prepared.data(), ...).
+  Evaluation Evaluate(const PreparedCase& prepared, const FluxValues& flux, const EvaluateOptions& options = {}) const;
 
   // Evaluates one rule on the case as it stands after a full evaluation (its tests of conclusions
   // read `evaluation`), whether or not it was considered; for why-not.

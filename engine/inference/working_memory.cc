@@ -95,10 +95,14 @@ std::vector<int> FluxSymbolsInKeyOrder(const CompiledRules& compiled) {
 
 void SetThreadGenerationForTesting(uint32_t generation) { ThreadScratch().generation = generation; }
 
-void LoadWorkingMemory(const casefile::Case& c, const FluxValues& flux, const CompiledRules& compiled,
-                       std::vector<Slot>& slots, uint32_t generation, std::vector<int>& present) {
-  present.clear();
-  auto set_symbol = [&](int symbol, double value, const void* data) {
+namespace {
+
+// Writes one datum into its slot; a symbol's first write this generation makes it present.
+struct SlotWriter {
+  std::vector<Slot>& slots;
+  uint32_t generation;
+  std::vector<int>& present;
+  void operator()(int symbol, double value, const void* data) const {
     Slot& slot = slots[static_cast<size_t>(symbol)];
     if (slot.generation != generation) present.push_back(symbol);
     slot.generation = generation;
@@ -106,6 +110,34 @@ void LoadWorkingMemory(const casefile::Case& c, const FluxValues& flux, const Co
     slot.data = data;
     slot.support = slot.against = 0;
     slot.clinical = false;
+  }
+};
+
+// The flux values into the working memory. Flux keys are the model's index keys, in the same
+// order as SortedIndexKeys(): a walk along both finds each one's symbol with one comparison; any
+// other key is looked up.
+void LoadFlux(const FluxValues& flux, const CompiledRules& compiled, const SlotWriter& write) {
+  const auto& keys = SortedIndexKeys();
+  const bool walk = compiled.flux_symbols.size() == keys.size();
+  size_t at = 0;
+  for (const auto& [id, value] : flux.values) {
+    int order = walk ? -1 : 1;
+    while (at < keys.size() && walk && (order = keys[at].key.compare(id)) < 0) ++at;
+    const int symbol = order == 0 ? compiled.flux_symbols[at] : compiled.Find(kFlux, id);
+    if (symbol >= 0) write(symbol, value, nullptr);
+  }
+}
+
+}  // namespace
+
+void LoadWorkingMemory(const casefile::Case& c, const FluxValues& flux, const CompiledRules& compiled,
+                       std::vector<Slot>& slots, uint32_t generation, std::vector<int>& present,
+                       std::vector<CaseLoad>* record, size_t* flux_at) {
+  present.clear();
+  const SlotWriter write{slots, generation, present};
+  auto set_symbol = [&](int symbol, double value, const void* data) {
+    write(symbol, value, data);
+    if (record) record->push_back({symbol, value, data});
   };
   // Ids come with the knowledge positions the parser found them at (CompiledRules::FindAt).
   auto set = [&](Family family, knowledge::NodePosition node, std::string_view id, double value, const void* data) {
@@ -124,20 +156,8 @@ void LoadWorkingMemory(const casefile::Case& c, const FluxValues& flux, const Co
     set_symbol(symbol, *used->value, used);
   }
   for (const auto& derived : c.derived) set(kDerived, derived.node, derived.id, derived.value, &derived);
-  // Flux keys are the model's index keys, in the same order as SortedIndexKeys(): a walk along both
-  // finds each one's symbol with one comparison; any other key is looked up.
-  const auto& keys = SortedIndexKeys();
-  const bool walk = compiled.flux_symbols.size() == keys.size();
-  size_t at = 0;
-  for (const auto& [id, value] : flux.values) {
-    int order = walk ? -1 : 1;
-    while (at < keys.size() && walk && (order = keys[at].key.compare(id)) < 0) ++at;
-    if (order != 0) {
-      set(kFlux, knowledge::kNoPosition, id, value, nullptr);
-      continue;
-    }
-    if (const int symbol = compiled.flux_symbols[at]; symbol >= 0) set_symbol(symbol, value, nullptr);
-  }
+  if (flux_at) *flux_at = record ? record->size() : 0;
+  LoadFlux(flux, compiled, write);
   for (const auto& medication : c.medications) {
     set(kMedication, medication.node, medication.id, 1, &medication);
     // A medication is also a member of itself used as a class ("levodopa": products containing it).
@@ -152,6 +172,16 @@ void LoadWorkingMemory(const casefile::Case& c, const FluxValues& flux, const Co
   for (const auto& id : c.supplements_requested) set(kSupplementRequested, knowledge::kNoPosition, id, 1, nullptr);
   for (const auto& [id, value] : c.lifestyle) set(kLifestyle, value.node, id, value.number.value_or(0), &value);
   for (const auto& [id, score] : c.stressors) set(kStressor, score.node, id, score.value, nullptr);
+}
+
+void ReplayWorkingMemory(std::span<const CaseLoad> loads, size_t flux_at, const FluxValues& flux,
+                         const CompiledRules& compiled, std::vector<Slot>& slots, uint32_t generation,
+                         std::vector<int>& present) {
+  present.clear();
+  const SlotWriter write{slots, generation, present};
+  for (const CaseLoad& load : loads.first(flux_at)) write(load.symbol, load.value, load.data);
+  LoadFlux(flux, compiled, write);
+  for (const CaseLoad& load : loads.subspan(flux_at)) write(load.symbol, load.value, load.data);
 }
 
 double CalibratedCertainty(const Slot& slot, Family family) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -75,9 +76,18 @@ void SetThreadGenerationForTesting(uint32_t generation);
 std::vector<int> FluxSymbolsInKeyOrder(const CompiledRules& compiled);
 
 // Fills the working memory from the case; `present` gets the present data symbols (cleared
-// first, so a caller can reuse its buffer).
+// first, so a caller can reuse its buffer). With `record`, also appends each datum written, in
+// order (the case's part of it: PreparedCase::loads), and sets `*flux_at` to where the flux
+// values came between them.
 void LoadWorkingMemory(const casefile::Case& c, const FluxValues& flux, const CompiledRules& compiled,
-                       std::vector<Slot>& slots, uint32_t generation, std::vector<int>& present);
+                       std::vector<Slot>& slots, uint32_t generation, std::vector<int>& present,
+                       std::vector<CaseLoad>* record = nullptr, size_t* flux_at = nullptr);
+
+// The same working memory from a prepared case's recorded loads: the case's data replayed in its
+// order, the flux values loaded where LoadWorkingMemory loads them.
+void ReplayWorkingMemory(std::span<const CaseLoad> loads, size_t flux_at, const FluxValues& flux,
+                         const CompiledRules& compiled, std::vector<Slot>& slots, uint32_t generation,
+                         std::vector<int>& present);
 
 // Loads a finished evaluation's conclusions (facts, drivers, deficits, alerts) into `slots`.
 void LoadConclusions(const Evaluation& evaluation, const CompiledRules& compiled, std::vector<Slot>& slots,

@@ -23,6 +23,8 @@
 #include "knowledge/knowledge.h"
 #include "real_knowledge.h"
 #include "rules/rules.h"
+#include "safety/random_case.h"
+#include "safety/safety_test_support.h"
 #include "testutil.h"
 
 namespace nflux::inference {
@@ -1049,6 +1051,103 @@ TEST(ContentInferenceTest, KnowledgePositionsNameTheirIdsAndNeverChangeAResult) 
   }
   EXPECT_GE(cases, 100);
   EXPECT_GE(misled, 50);  // most cases have two symptoms and two labs whose hints were swapped
+}
+
+
+// Everything an evaluation holds that a report, the store or an explanation reads: conclusions,
+// firings, every alert and strategy field, notes and the whole trace.
+std::string WholeResult(const Evaluation& evaluation) {
+  std::string text = SummaryWithFirings(evaluation);
+  auto list = [&](const std::vector<std::string>& items) {
+    for (const auto& item : items) text += " " + item;
+    text += ";";
+  };
+  for (const auto& alert : evaluation.alerts) {
+    text += "alert " + alert.id + " " + alert.message;
+    list(alert.because);
+    list(alert.citations);
+    list(alert.rules);
+    for (const auto& reason : alert.reasons) {
+      text += reason.message + " " + reason.source;
+      list(reason.because);
+    }
+    text += "\n";
+  }
+  for (const auto* strategies : {&evaluation.strategies, &evaluation.blocked, &evaluation.requested})
+    for (const auto& strategy : *strategies) {
+      text += "strategy " + strategy.id + " " + std::to_string(strategy.support) + " " + strategy.rank_reason + " " +
+              std::string(VerdictName(strategy.verdict));
+      list(strategy.for_deficits);
+      list(strategy.rules);
+      for (const auto& reason : strategy.reasons) text += reason.alert + " " + reason.with + " " + reason.detail + ";";
+      text += "\n";
+    }
+  for (const auto& note : evaluation.notes) text += "note " + note.rule + " " + note.message + "\n";
+  return text + evaluation.trace.ToJsonText();
+}
+
+// A prepared case replays what loading its case writes: the same whole result as evaluating the
+// case, traced and untraced, with and without flux values, on every golden case, example and
+// random case. Evaluated by an engine it was not prepared for, it is read as the case it holds.
+TEST(ContentInferenceTest, APreparedCaseEvaluatesAsItsCase) {
+  const pipeline::Pipeline& shipped = testing::ShippedPipeline();
+  const Engine& engine = shipped.engine();
+  auto rule_dir = rules::ReadRulesDir(NFLUX_SOURCE_DIR "/rules");
+  ASSERT_OK(rule_dir);
+  const auto kb = RealKnowledge();
+  // Another engine, on the rules of all files but the first: its symbols are numbered otherwise,
+  // so that loads replayed from the shipped engine's preparation would be wrong.
+  rule_dir->erase(rule_dir->begin());
+  Engine other(Rules(*rule_dir, kb), kb);
+  std::vector<std::pair<std::string, std::string>> texts;  // name, case JSON
+  for (const auto& path : GoldenCasesAndExamples()) {
+    std::ifstream in(path);
+    texts.emplace_back(path.filename().string(), std::string((std::istreambuf_iterator<char>(in)), {}));
+  }
+  // Each example again with its first lab given twice (an older value after it, a newer one
+  // before it): the case decides which entry is in use, and the prepared loads must agree.
+  for (const auto& path : GoldenCasesAndExamples()) {
+    if (path.parent_path().filename() != "examples") continue;
+    std::ifstream in(path);
+    auto json = nlohmann::ordered_json::parse(in);
+    if (!json.contains("labs") || json["labs"].empty()) continue;
+    auto older = json["labs"][0], newer = json["labs"][0];
+    older["value"] = older["value"].get<double>() * 2;
+    older["date"] = "2020-01-01";
+    newer["value"] = newer["value"].get<double>() / 2;
+    newer["date"] = "2026-12-01";
+    json["labs"].push_back(older);
+    json["labs"].insert(json["labs"].begin(), newer);
+    texts.emplace_back(path.filename().string() + ", first lab given twice more", json.dump());
+  }
+  for (uint64_t seed = 1; seed <= 300; ++seed)
+    texts.emplace_back("random case " + std::to_string(seed),
+                       testing::RandomCase(testing::ShippedVocabulary(), seed).dump());
+  EvaluateOptions untraced;
+  untraced.trace = false;
+  int cases = 0, with_duplicate_labs = 0;
+  for (const auto& [name, text] : texts) {
+    auto parsed = shipped.ParseCase(text, name);
+    if (!parsed.ok()) continue;  // golden cases of bad input
+    const casefile::Case& c = *parsed;
+    auto computed = shipped.flux_model().Compute(c, {{}, false});
+    ASSERT_TRUE(computed.ok()) << name;
+    const FluxValues flux = FluxValues::From(*computed);
+    const PreparedCase prepared = engine.Prepare(c);
+    for (const FluxValues* values : {&flux, static_cast<const FluxValues*>(nullptr)}) {
+      const FluxValues none;
+      const FluxValues& given = values ? *values : none;
+      EXPECT_EQ(WholeResult(engine.Evaluate(c, given)), WholeResult(engine.Evaluate(prepared, given))) << name;
+      EXPECT_EQ(WholeResult(engine.Evaluate(c, given, untraced)), WholeResult(engine.Evaluate(prepared, given, untraced)))
+          << name;
+    }
+    EXPECT_EQ(WholeResult(other.Evaluate(c, flux)), WholeResult(other.Evaluate(prepared, flux))) << name;
+    std::set<std::string> tests;
+    for (const auto& lab : c.labs) with_duplicate_labs += lab.used && lab.value && !tests.insert(lab.test).second;
+    ++cases;
+  }
+  EXPECT_GE(cases, 400);
+  EXPECT_GE(with_duplicate_labs, 10);  // a test given twice: the case decides which value loads
 }
 
 }  // namespace
