@@ -219,27 +219,22 @@ double MicrosPerCase(size_t cases, Pass&& pass) {
 }
 
 // The measurements: each returns one round's time per case (microseconds) or per load (ms).
-double NeuroFluxEvaluate(const Setup& setup) {
+// Untraced evaluations of `cases` (parsed or prepared), one pass a case.
+template <typename Cases>
+double NeuroFluxEvaluateEach(const Setup& setup, const Cases& cases) {
   inference::EvaluateOptions options;
   options.trace = false;
-  return MicrosPerCase(setup.cases.size(), [&] {
-    for (const auto& c : setup.cases) {
+  return MicrosPerCase(cases.size(), [&] {
+    for (const auto& c : cases) {
       auto evaluation = setup.engine->Evaluate(c, {}, options);
       if (evaluation.trace.firings < 0) std::abort();  // keeps the result alive
     }
   });
 }
 
-double NeuroFluxEvaluatePrepared(const Setup& setup) {
-  inference::EvaluateOptions options;
-  options.trace = false;
-  return MicrosPerCase(setup.prepared_cases.size(), [&] {
-    for (const auto& c : setup.prepared_cases) {
-      auto evaluation = setup.engine->Evaluate(c, {}, options);
-      if (evaluation.trace.firings < 0) std::abort();  // keeps the result alive
-    }
-  });
-}
+double NeuroFluxEvaluate(const Setup& setup) { return NeuroFluxEvaluateEach(setup, setup.cases); }
+
+double NeuroFluxEvaluatePrepared(const Setup& setup) { return NeuroFluxEvaluateEach(setup, setup.prepared_cases); }
 
 double ClipsEvaluate(const Setup& setup) {
   return MicrosPerCase(setup.prepared.size(), [&] {
