@@ -347,6 +347,10 @@ void Run::TakeConclusion(int symbol, Conclusion& conclusion) {
   if (auto it = measured_.find(symbol); it != measured_.end()) conclusion.measured = std::move(it->second);
 }
 
+// The built-in findings' ids, made once: a literal would build a string at every raising.
+const std::string kDataQualityWarning = "data_quality_warning", kCriticalLabValue = "critical_lab_value",
+                  kRepeatOrVerifyLabs = "repeat_or_verify_labs", kDataQualitySource = "data_quality", kNoMessage;
+
 // Data quality, as case.md requires, whatever the rules say.
 void Run::AddDataQualityFindings() {
   if (case_.flags.data_quality_warning) {
@@ -354,17 +358,17 @@ void Run::AddDataQualityFindings() {
     for (const auto& issue : case_.data_quality)
       if (issue.severity != casefile::Severity::kInfo) because.push_back("data_quality:" + issue.path);  // info: a note only
     // Info unless the knowledge base says otherwise (other alerts default to caution).
-    alerts_.Raise("data_quality_warning", compiled_.built_in.data_quality_severity.value_or(AlertSeverity::kInfo),
-                  std::move(because), compiled_.built_in.data_quality_citations, "data_quality", "");
+    alerts_.Raise(kDataQualityWarning, compiled_.built_in.data_quality_severity.value_or(AlertSeverity::kInfo),
+                  std::move(because), compiled_.built_in.data_quality_citations, kDataQualitySource, kNoMessage);
   }
   if (case_.flags.critical_lab_value) {
     std::vector<std::string> because;
     for (const auto& lab : case_.flags.critical_labs) because.push_back("lab:" + lab);
     std::sort(because.begin(), because.end());  // the same for any order of the labs
-    alerts_.Raise("critical_lab_value", AlertSeverity::kHigh, std::move(because),
-                  compiled_.built_in.critical_lab_citations, "data_quality", "");
+    alerts_.Raise(kCriticalLabValue, AlertSeverity::kHigh, std::move(because), compiled_.built_in.critical_lab_citations,
+                  kDataQualitySource, kNoMessage);
   }
-  if (case_.flags.repeat_or_verify_labs) SuggestStrategy("repeat_or_verify_labs", {}, 1, "data_quality");
+  if (case_.flags.repeat_or_verify_labs) SuggestStrategy(kRepeatOrVerifyLabs, {}, 1, kDataQualitySource);
 }
 
 // The safety gate over every suggested, requested and current strategy, then alerts and

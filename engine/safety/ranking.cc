@@ -16,7 +16,7 @@ namespace {
 // rules fired in) never reorders strategies.
 double Rounded(double value) { return std::round(value * 1e4) / 1e4; }
 
-std::string Level(double certainty) {
+const char* Level(double certainty) {
   return certainty >= 0.5 ? "likely" : certainty >= 0.2 ? "possible" : "unlikely";
 }
 
@@ -86,25 +86,27 @@ void ScoreDeficit(const StrategyResult& strategy, const RankingInputs& inputs, S
 // "corrects iron_deficiency (likely 0.85, from ferritin 12 ng/mL); for serotonin_synthesis
 // (likely 0.6); predicted serotonin.synthesis +0.14; with cautions".
 std::string Reason(const StrategyResult& strategy, const ScoreParts& parts, const RankingInputs& inputs, int tier) {
-  std::vector<std::string> said;
-  if (tier < 3) said.emplace_back("referral first: an urgent or high alert stands");
+  // Written into one string, part by part, "; " between them.
+  std::string text;
+  auto part = [&text]() -> std::string& { return text.append(text.empty() ? "" : "; "); };
+  if (tier < 3) part().append("referral first: an urgent or high alert stands");
   if (!parts.driver_id.empty()) {
     const RankedDriver& driver = inputs.drivers.at(parts.driver_id);
-    said.push_back("corrects " + parts.driver_id + " (" + Level(driver.certainty) + " " +
-                   FormatNumber(Rounded(driver.certainty), 3) +
-                   (driver.confirmed_by.empty() ? ", not confirmed by a lab" : ", from " + driver.confirmed_by) + ")");
+    part().append("corrects ").append(parts.driver_id).append(" (").append(Level(driver.certainty)).append(" ");
+    text.append(FormatNumber(Rounded(driver.certainty), 3));
+    if (driver.confirmed_by.empty()) text.append(", not confirmed by a lab");
+    else text.append(", from ").append(driver.confirmed_by);
+    text.append(")");
   }
   if (!parts.deficit_id.empty())
-    said.push_back("for " + parts.deficit_id + " (" + Level(parts.deficit) + " " +
-                   FormatNumber(Rounded(parts.deficit), 3) + ")");
+    part().append("for ").append(parts.deficit_id).append(" (").append(Level(parts.deficit)).append(" ")
+        .append(FormatNumber(Rounded(parts.deficit), 3)).append(")");
   if (auto it = inputs.effects.find(strategy.id); it != inputs.effects.end() && !it->second.index.empty())
-    said.push_back("predicted " + it->second.index + " " + Signed(it->second.change));
+    part().append("predicted ").append(it->second.index).append(" ").append(Signed(it->second.change));
   if (strategy.for_deficits.empty())
-    said.push_back("for its own finding (rule certainty " + FormatNumber(Rounded(strategy.support), 3) + ")");
-  if (said.empty()) said.emplace_back("for no concluded deficit");
-  if (strategy.verdict == Verdict::kCaution) said.emplace_back("with cautions");
-  std::string text;
-  for (const auto& part : said) text += (text.empty() ? "" : "; ") + part;
+    part().append("for its own finding (rule certainty ").append(FormatNumber(Rounded(strategy.support), 3)).append(")");
+  if (text.empty()) text.append("for no concluded deficit");
+  if (strategy.verdict == Verdict::kCaution) part().append("with cautions");
   return text;
 }
 
