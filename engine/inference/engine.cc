@@ -2,6 +2,7 @@
 // (compile.h: the compiled rules and their index; working_memory.h: slots and generations;
 // evaluator.h: conditions and leaf tests; trace.h). The safety gate is engine/safety.
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -412,9 +413,18 @@ ConclusionKind ConclusionKindOf(ActionKind kind) {
   return ConclusionKind::kNote;
 }
 
+namespace {
+
+uint64_t NextEngineSerial() {
+  static std::atomic<uint64_t> last{0};
+  return ++last;
+}
+
+}  // namespace
+
 Engine::Engine(std::shared_ptr<const rules::RuleBase> rule_base, std::shared_ptr<const knowledge::KnowledgeBase> kb)
     : rules_(std::move(rule_base)), kb_(std::move(kb)), compiled_(CompileForEngine(*rules_, *kb_)),
-      gate_index_(std::make_unique<safety::GateIndex>(*kb_)) {
+      gate_index_(std::make_unique<safety::GateIndex>(*kb_)), serial_(NextEngineSerial()) {
   rule_by_id_.reserve(rules_->rules.size());
   for (const auto& rule : rules_->rules) rule_by_id_.try_emplace(rule.id, &rule);  // the first of an id, as a scan finds
 }
@@ -447,7 +457,7 @@ Evaluation Engine::Evaluate(const casefile::Case& c, const FluxValues& flux, con
 PreparedCase Engine::Prepare(casefile::Case c) const {
   PreparedCase prepared;
   prepared.case_ = std::make_unique<const casefile::Case>(std::move(c));
-  prepared.prepared_for_ = compiled_.get();
+  prepared.prepared_for_ = serial_;
   // Recorded from a load into this thread's working memory (a generation of its own), so the
   // loads are exactly what LoadWorkingMemory writes, duplicates of a lab included.
   Scratch* scratch = nullptr;
@@ -459,7 +469,7 @@ PreparedCase Engine::Prepare(casefile::Case c) const {
 
 Evaluation Engine::Evaluate(const PreparedCase& prepared, const FluxValues& flux,
                             const EvaluateOptions& options) const {
-  if (prepared.prepared_for_ != compiled_.get()) return Evaluate(prepared.data(), flux, options);
+  if (prepared.prepared_for_ != serial_) return Evaluate(prepared.data(), flux, options);
   Run run(*compiled_, *kb_, *gate_index_, prepared.data(), flux, options, prepared.loads_, prepared.flux_at_);
   return Outline(run);
 }

@@ -20,6 +20,7 @@
 // trace.h, certainty.h (the MYCIN algebra). The safety gate is its own module (engine/safety).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -227,8 +228,9 @@ class PreparedCase {
 
  private:
   friend class Engine;
+  PreparedCase() = default;  // made by Engine::Prepare only: it always holds a case
   std::unique_ptr<const casefile::Case> case_;  // on the heap: the loads point into it
-  const CompiledRules* prepared_for_ = nullptr;
+  uint64_t prepared_for_ = 0;  // the preparing engine's serial (an address could be reused)
   std::vector<CaseLoad> loads_;
   size_t flux_at_ = 0;  // where the flux values go among the loads
 };
@@ -280,6 +282,7 @@ class Engine {
   std::shared_ptr<const knowledge::KnowledgeBase> kb_;
   std::unique_ptr<const CompiledRules> compiled_;
   std::unique_ptr<const safety::GateIndex> gate_index_;
+  const uint64_t serial_;  // this engine among the process's engines (PreparedCase)
   mutable std::once_flag concluding_once_;  // RulesConcluding's index, built on first use
   mutable std::unordered_map<std::string, std::vector<const rules::Rule*>> concluding_;
   std::unordered_map<std::string_view, const rules::Rule*> rule_by_id_;  // views of the rules' ids
