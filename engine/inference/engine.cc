@@ -6,8 +6,6 @@
 #include <functional>
 #include <map>
 #include <mutex>
-#include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -39,9 +37,9 @@ class Run {
  public:
   Run(const CompiledRules& compiled, const knowledge::KnowledgeBase& kb, const safety::GateIndex& gate_index,
       const casefile::Case& c, const FluxValues& flux, const EvaluateOptions& options,
-      std::optional<std::span<const CaseLoad>> loads = std::nullopt, size_t flux_at = 0)
+      const CaseLoads* loads = nullptr)
       : compiled_(compiled), kb_(kb), gate_index_(gate_index), case_(c), flux_(flux), options_(options),
-        loads_(loads), flux_at_(flux_at),
+        loads_(loads),
         generation_(BeginEvaluation(compiled, scratch_)),
         evaluator_(c, flux, scratch_->slots, generation_, compiled.nodes), agenda_(scratch_->agenda),
         concluded_(scratch_->concluded), evidence_(scratch_->evidence), alerts_(kb) {}
@@ -79,9 +77,7 @@ class Run {
   const casefile::Case& case_;
   const FluxValues& flux_;
   const EvaluateOptions& options_;
-  // The case's loads prepared for this engine (PreparedCase), flux values at flux_at_; or none.
-  const std::optional<std::span<const CaseLoad>> loads_;
-  const size_t flux_at_;
+  const CaseLoads* loads_;  // the case's loads prepared for this engine (PreparedCase), or null
   Scratch* scratch_ = nullptr;
   const uint32_t generation_;  // after scratch_: BeginEvaluation sets it
   Evaluator evaluator_;
@@ -106,7 +102,7 @@ class Run {
 // the agenda.
 void Run::LoadCase() {
   if (loads_)
-    ReplayWorkingMemory(*loads_, flux_at_, flux_, compiled_, scratch_->slots, generation_, scratch_->present);
+    ReplayWorkingMemory(*loads_, flux_, compiled_, scratch_->slots, generation_, scratch_->present);
   else
     LoadWorkingMemory(case_, flux_, compiled_, scratch_->slots, generation_, scratch_->present);
   for (int rule : compiled_.always_rules) Enqueue(rule);
@@ -462,15 +458,14 @@ PreparedCase Engine::Prepare(casefile::Case c) const {
   // loads are exactly what LoadWorkingMemory writes, duplicates of a lab included.
   Scratch* scratch = nullptr;
   const uint32_t generation = BeginEvaluation(*compiled_, scratch);
-  LoadWorkingMemory(*prepared.case_, {}, *compiled_, scratch->slots, generation, scratch->present, &prepared.loads_,
-                    &prepared.flux_at_);
+  LoadWorkingMemory(*prepared.case_, {}, *compiled_, scratch->slots, generation, scratch->present, &prepared.loads_);
   return prepared;
 }
 
 Evaluation Engine::Evaluate(const PreparedCase& prepared, const FluxValues& flux,
                             const EvaluateOptions& options) const {
   if (prepared.prepared_for_ != serial_) return Evaluate(prepared.data(), flux, options);
-  Run run(*compiled_, *kb_, *gate_index_, prepared.data(), flux, options, prepared.loads_, prepared.flux_at_);
+  Run run(*compiled_, *kb_, *gate_index_, prepared.data(), flux, options, &prepared.loads_);
   return Outline(run);
 }
 

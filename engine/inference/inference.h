@@ -211,11 +211,16 @@ void RankStrategies(Evaluation& evaluation, const casefile::Case& c, const knowl
 
 struct CompiledRules;  // internal (compile.h)
 
-// One datum of a case as it goes into an engine's working memory (internal: working_memory.h).
-struct CaseLoad {
-  int symbol;
-  double value;
-  const void* data;
+// A case's data as it goes into an engine's working memory, in order (internal: working_memory.h):
+// one (symbol, value, datum) per write, the flux values going in before loads[flux_at].
+struct CaseLoads {
+  struct Load {
+    int symbol;
+    double value;
+    const void* data;
+  };
+  std::vector<Load> loads;
+  size_t flux_at = 0;
 };
 
 // A case prepared for one engine (Engine::Prepare): its data resolved once to that engine's
@@ -231,8 +236,7 @@ class PreparedCase {
   PreparedCase() = default;  // made by Engine::Prepare only: it always holds a case
   std::unique_ptr<const casefile::Case> case_;  // on the heap: the loads point into it
   uint64_t prepared_for_ = 0;  // the preparing engine's serial (an address could be reused)
-  std::vector<CaseLoad> loads_;
-  size_t flux_at_ = 0;  // where the flux values go among the loads
+  CaseLoads loads_;
 };
 
 class Engine {

@@ -132,12 +132,12 @@ void LoadFlux(const FluxValues& flux, const CompiledRules& compiled, const SlotW
 
 void LoadWorkingMemory(const casefile::Case& c, const FluxValues& flux, const CompiledRules& compiled,
                        std::vector<Slot>& slots, uint32_t generation, std::vector<int>& present,
-                       std::vector<CaseLoad>* record, size_t* flux_at) {
+                       CaseLoads* record) {
   present.clear();
   const SlotWriter write{slots, generation, present};
   auto set_symbol = [&](int symbol, double value, const void* data) {
     write(symbol, value, data);
-    if (record) record->push_back({symbol, value, data});
+    if (record) record->loads.push_back({symbol, value, data});
   };
   // Ids come with the knowledge positions the parser found them at (CompiledRules::FindAt).
   auto set = [&](Family family, knowledge::NodePosition node, std::string_view id, double value, const void* data) {
@@ -156,7 +156,7 @@ void LoadWorkingMemory(const casefile::Case& c, const FluxValues& flux, const Co
     set_symbol(symbol, *used->value, used);
   }
   for (const auto& derived : c.derived) set(kDerived, derived.node, derived.id, derived.value, &derived);
-  if (flux_at) *flux_at = record ? record->size() : 0;
+  if (record) record->flux_at = record->loads.size();
   LoadFlux(flux, compiled, write);
   for (const auto& medication : c.medications) {
     set(kMedication, medication.node, medication.id, 1, &medication);
@@ -174,14 +174,15 @@ void LoadWorkingMemory(const casefile::Case& c, const FluxValues& flux, const Co
   for (const auto& [id, score] : c.stressors) set(kStressor, score.node, id, score.value, nullptr);
 }
 
-void ReplayWorkingMemory(std::span<const CaseLoad> loads, size_t flux_at, const FluxValues& flux,
+void ReplayWorkingMemory(const CaseLoads& recorded, const FluxValues& flux,
                          const CompiledRules& compiled, std::vector<Slot>& slots, uint32_t generation,
                          std::vector<int>& present) {
   present.clear();
   const SlotWriter write{slots, generation, present};
-  for (const CaseLoad& load : loads.first(flux_at)) write(load.symbol, load.value, load.data);
+  const std::span<const CaseLoads::Load> loads = recorded.loads;
+  for (const auto& load : loads.first(recorded.flux_at)) write(load.symbol, load.value, load.data);
   LoadFlux(flux, compiled, write);
-  for (const CaseLoad& load : loads.subspan(flux_at)) write(load.symbol, load.value, load.data);
+  for (const auto& load : loads.subspan(recorded.flux_at)) write(load.symbol, load.value, load.data);
 }
 
 double CalibratedCertainty(const Slot& slot, Family family) {

@@ -76,16 +76,15 @@ void SetThreadGenerationForTesting(uint32_t generation);
 std::vector<int> FluxSymbolsInKeyOrder(const CompiledRules& compiled);
 
 // Fills the working memory from the case; `present` gets the present data symbols (cleared
-// first, so a caller can reuse its buffer). With `record`, also appends each datum written, in
-// order (the case's part of it: PreparedCase::loads), and sets `*flux_at` to where the flux
-// values came between them.
+// first, so a caller can reuse its buffer). With `record`, also records the case's writes in
+// order, and where the flux values came between them (PreparedCase).
 void LoadWorkingMemory(const casefile::Case& c, const FluxValues& flux, const CompiledRules& compiled,
                        std::vector<Slot>& slots, uint32_t generation, std::vector<int>& present,
-                       std::vector<CaseLoad>* record = nullptr, size_t* flux_at = nullptr);
+                       CaseLoads* record = nullptr);
 
 // The same working memory from a prepared case's recorded loads: the case's data replayed in its
 // order, the flux values loaded where LoadWorkingMemory loads them.
-void ReplayWorkingMemory(std::span<const CaseLoad> loads, size_t flux_at, const FluxValues& flux,
+void ReplayWorkingMemory(const CaseLoads& recorded, const FluxValues& flux,
                          const CompiledRules& compiled, std::vector<Slot>& slots, uint32_t generation,
                          std::vector<int>& present);
 

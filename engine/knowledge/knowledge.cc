@@ -235,7 +235,6 @@ const std::vector<std::string>& KnowledgeBase::ClassesOf(const Node& node) const
   return classes_[static_cast<size_t>(PositionOf(node))];
 }
 
-
 std::optional<size_t> KnowledgeBase::PositionOf(std::string_view id) const {
   if (id_slots_.empty()) return std::nullopt;
   const size_t hash = HashId(id);

@@ -1053,7 +1053,6 @@ TEST(ContentInferenceTest, KnowledgePositionsNameTheirIdsAndNeverChangeAResult) 
   EXPECT_GE(misled, 50);  // most cases have two symptoms and two labs whose hints were swapped
 }
 
-
 // Everything an evaluation holds that a report, the store or an explanation reads: conclusions,
 // firings, every alert and strategy field, notes and the whole trace.
 std::string WholeResult(const Evaluation& evaluation) {
