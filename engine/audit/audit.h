@@ -113,14 +113,15 @@ Result<Recorded> EvaluateStoredAndStore(const pipeline::Pipeline& pipeline, stor
 
 // A case and a run evaluated elsewhere, stored (`nflux batch --save` and the hook service evaluate
 // on their own threads and store through one writer): PrepareRun writes everything to be stored on
-// the caller's thread; StoreEvaluation then stores the case version as EvaluateAndStore stores it
-// (kVisit: none when `text` is the latest version) and the run, the report's trace_id set to the run
-// id. REQUIRES: `result` is pipeline.Evaluate(text, options.evaluation) and `prepared` its
-// PrepareRun().
+// the caller's thread, so that the evaluation itself is freed there too; StoreEvaluation then stores
+// the case version as EvaluateAndStore stores it (kVisit: none when `text` is the latest version) and
+// the run, the report's trace_id set to the run id. REQUIRES: `prepared` is PrepareRun() of
+// pipeline.Evaluate(text, options.evaluation).
 struct PreparedRun {
   std::string report;          // ReportText(result, kLeftEmpty)
   store::CompressedText trace;  // the trace JSON (Trace::ToJsonText), compressed
   std::string normalised;      // CaseToJson(result.parsed).dump(), for a new case version
+  std::string own_case_id;     // result.parsed.case_id (may be empty): what CaseIdFor reads of the case
 };
 // Errors: the trace's InvalidArgument (not UTF-8).
 Result<PreparedRun> PrepareRun(const pipeline::Pipeline& pipeline, const pipeline::CaseEvaluation& result);
@@ -129,8 +130,7 @@ struct StoredRun {
   int64_t run_id = 0;
 };
 Result<StoredRun> StoreEvaluation(const pipeline::Pipeline& pipeline, store::Store& store, std::string_view text,
-                                  const pipeline::CaseEvaluation& result, PreparedRun prepared,
-                                  const RecordOptions& options);
+                                  PreparedRun prepared, const RecordOptions& options);
 
 // The latest version of every stored case, in case-id order (what `audit impact` evaluates).
 Result<std::vector<store::CaseVersion>> LatestCaseVersions(const store::Store& store);

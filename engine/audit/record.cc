@@ -39,12 +39,19 @@ Result<std::optional<store::CaseVersion>> SameLatest(const store::Store& store, 
   return std::optional<store::CaseVersion>(std::move(latest).value());
 }
 
+std::string CaseIdOf(const std::string& own_id, std::string_view text, const std::string& explicit_id) {
+  if (!explicit_id.empty()) return explicit_id;
+  if (!own_id.empty()) return own_id;
+  return "case-" + Sha256Hex(text).substr(0, 12);
+}
+
 // Stores `text` (already parsed) as the mode says: nothing when it is the latest version (kEdit, kVisit).
-// `normalised`: CaseToJson(parsed).dump() when the caller made it already, else null (made here,
-// only when a version is stored).
-Result<StoredCase> StoreParsed(store::Store& store, const casefile::Case& parsed, std::string_view text,
-                               const CaseStoreOptions& options, const std::string* normalised = nullptr) {
-  std::string case_id = CaseIdFor(parsed, text, options.case_id);
+// `own_id`: the parsed case's case_id; `normalised()`: its CaseToJson text, asked for only when a
+// version is stored.
+template <typename Normalised>
+Result<StoredCase> StoreCaseVersion(store::Store& store, const std::string& own_id, std::string_view text,
+                                    const CaseStoreOptions& options, Normalised normalised) {
+  std::string case_id = CaseIdOf(own_id, text, options.case_id);
   auto same = SameLatest(store, case_id, text, options.mode);
   if (!same.ok()) return same.status();
   if (*same) return StoredCase{std::move(**same), false};
@@ -52,10 +59,15 @@ Result<StoredCase> StoreParsed(store::Store& store, const casefile::Case& parsed
   version.case_id = case_id;
   version.actor = options.actor;
   version.submitted = std::string(text);
-  version.normalised = normalised ? *normalised : casefile::CaseToJson(parsed).dump();
+  version.normalised = normalised();
   auto added = store.AddCaseVersion(version, AddOptionsFor(options.mode));
   if (!added.ok()) return added.status();
   return StoredCase{std::move(added).value(), true};
+}
+
+Result<StoredCase> StoreParsed(store::Store& store, const casefile::Case& parsed, std::string_view text,
+                               const CaseStoreOptions& options) {
+  return StoreCaseVersion(store, parsed.case_id, text, options, [&] { return casefile::CaseToJson(parsed).dump(); });
 }
 
 // Parses first (nothing is written for a bad case), then stores as the mode says.
@@ -81,9 +93,7 @@ nlohmann::ordered_json FluxToJson(const inference::FluxValues& flux) {
 }  // namespace
 
 std::string CaseIdFor(const casefile::Case& parsed, std::string_view text, const std::string& explicit_id) {
-  if (!explicit_id.empty()) return explicit_id;
-  if (!parsed.case_id.empty()) return parsed.case_id;
-  return "case-" + Sha256Hex(text).substr(0, 12);
+  return CaseIdOf(parsed.case_id, text, explicit_id);
 }
 
 Result<StoredCase> StoreCase(const pipeline::Pipeline& pipeline, store::Store& store, std::string_view text,
@@ -207,15 +217,16 @@ Result<PreparedRun> PrepareRun(const pipeline::Pipeline& pipeline, const pipelin
   if (!trace.ok()) return trace.status();
   out.trace = std::move(trace).value();
   out.normalised = casefile::CaseToJson(result.parsed).dump();
+  out.own_case_id = result.parsed.case_id;
   return out;
 }
 
 Result<StoredRun> StoreEvaluation(const pipeline::Pipeline& pipeline, store::Store& store, std::string_view text,
-                                  const pipeline::CaseEvaluation& result, PreparedRun prepared,
-                                  const RecordOptions& options) {
+                                  PreparedRun prepared, const RecordOptions& options) {
   CaseStoreOptions case_options{options.case_id, options.evaluation.source_name, StoreMode::kVisit, options.actor,
                                 options.evaluation.strict};
-  auto stored = StoreParsed(store, result.parsed, text, case_options, &prepared.normalised);
+  auto stored = StoreCaseVersion(store, prepared.own_case_id, text, case_options,
+                                 [&] { return std::move(prepared.normalised); });
   if (!stored.ok()) return stored.status();
   auto id = SaveRunOf(pipeline, store, stored->version, std::move(prepared.report), std::move(prepared.trace), options);
   if (!id.ok()) return id.status();

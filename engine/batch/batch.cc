@@ -22,8 +22,9 @@ struct Outcome {
   CaseText where;  // text kept only when it is to be stored
   std::optional<LineError> error;
   std::string line;                     // the compact result (stored: its trace_id set after)
-  std::optional<pipeline::CaseEvaluation> result;  // kept only when it is to be stored
-  std::optional<audit::PreparedRun> prepared;  // ditto: made here rather than by the one writer
+  // Kept only when it is to be stored: made by the worker rather than by the one writer, which
+  // then never holds (nor frees) the case's evaluation.
+  std::optional<audit::PreparedRun> prepared;
   std::vector<std::string> likely, possible, alerts, blocked;  // for the summary
 };
 
@@ -92,7 +93,6 @@ Outcome EvaluateOne(const pipeline::Pipeline& pipeline, CaseText item, const Opt
     }
     out.line = prepared->report;
     out.prepared = std::move(prepared).value();
-    out.result = std::move(result).value();
   } else {
     out.line = pipeline.ReportText(*result);
     item.text.clear();
@@ -192,8 +192,8 @@ class Saver {
       open_ = true;
     }
     record_.evaluation.source_name = outcome.where.source;
-    auto stored = audit::StoreEvaluation(pipeline_, *options_.store, outcome.where.text, *outcome.result,
-                                         std::move(*outcome.prepared), record_);
+    auto stored = audit::StoreEvaluation(pipeline_, *options_.store, outcome.where.text, std::move(*outcome.prepared),
+                                         record_);
     if (!stored.ok()) return stored.status();
     if (Status set = store::SetTraceId(outcome.line, store::RunName(stored->run_id)); !set.ok()) return set;
     if (++pending_ >= options_.runs_per_transaction) return Commit();

@@ -212,7 +212,7 @@ HttpResponse Service::HandleHook(const std::string& service_id, const HttpReques
     int64_t run_id = 0;
     Status stored = group_commit_->Write([&](store::Store& store) {
       // Called once: what was prepared moves into the store.
-      auto run = audit::StoreEvaluation(*current, store, text, *result, std::move(*prepared), record);
+      auto run = audit::StoreEvaluation(*current, store, text, std::move(*prepared), record);
       if (!run.ok()) return run.status();
       run_id = run->run_id;
       return Status::Ok();
