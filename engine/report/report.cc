@@ -454,11 +454,38 @@ bool IsCaseData(const std::string& input) {
   return true;
 }
 
+// One conclusion next_best_data asks about: a deficit, or a driver `behind` one (" behind X").
+struct Question {
+  std::string id;
+  std::string behind;
+};
+
+// One reason to collect an input: `input` would decide `question`, now at `certainty`. Kept as
+// references into the why-not answers and written out (WhyText) only for the entries reported.
+struct Why {
+  const Question* question;
+  const explain::DecidingInput* input;
+  double certainty;  // Round3'd, as is the impact written
+  double impact;
+};
+
+std::string WhyText(const Why& why) {
+  std::string text = "would decide " + Join(why.input->rules, ", ") + " for " + why.question->id +
+                     why.question->behind + " (now " + Level(why.certainty) + ", " + FormatNumber(why.certainty, 3) +
+                     "; up to +" + FormatNumber(why.impact, 3) + ")";
+  const std::string& input = why.input->input;
+  if (input.starts_with("derived:"))
+    text = std::string("an input of ").append(input, 8).append(", which ").append(text);
+  return text;
+}
+
 // One suggestion of next_best_data, merged over every conclusion it would decide.
 struct NextData {
   double impact = 0;
   bool first_line = false;  // a lab of the basic work-up (knowledge `work_up`)
-  std::vector<std::string> why;
+  // In the order found. Each once: a question's inputs are distinct and a derived input's labs
+  // too, so a (question, input) pair reaches an entry once, and no two pairs read alike.
+  std::vector<Why> why;
 };
 
 // The case data an input of a why-not stands for: a derived index is never suggested on its own,
@@ -477,28 +504,20 @@ std::vector<std::string> CollectableInputs(const knowledge::KnowledgeBase& kb, c
   return labs;
 }
 
-// One conclusion next_best_data asks about: a deficit, or a driver `behind` one (" behind X").
-struct Question {
-  std::string id;
-  std::string behind;
-};
-
-// Adds the case data that would decide `question` to `entries`.
+// Adds the case data that would decide `question` to `entries`. REQUIRES: `question` and
+// `deciding` outlive `entries`.
 void AddDecidingInputs(const inference::Engine& engine, const casefile::Case& c, const Question& question,
                        const explain::Deciding& deciding, std::map<std::string, NextData>& entries) {
   const double certainty = Round3(deciding.certainty);
   for (const auto& input : deciding.inputs) {
-    if (Round3(input.impact) <= 0 || !IsCaseData(input.input)) continue;
-    std::string text = "would decide " + Join(input.rules, ", ") + " for " + question.id + question.behind +
-                       " (now " + Level(certainty) + ", " + FormatNumber(certainty, 3) + "; up to +" +
-                       FormatNumber(Round3(input.impact), 3) + ")";
-    if (input.input.starts_with("derived:"))
-      text = std::string("an input of ").append(input.input, 8).append(", which ").append(text);
+    const double impact = Round3(input.impact);
+    if (impact <= 0 || !IsCaseData(input.input)) continue;
+    const Why why{&question, &input, certainty, impact};
     for (const auto& collectable : CollectableInputs(engine.knowledge(), c, input.input)) {
       NextData& entry = entries[collectable];
-      entry.impact = std::max(entry.impact, Round3(input.impact));
+      entry.impact = std::max(entry.impact, impact);
       entry.first_line = collectable.starts_with("lab:") && engine.knowledge().IsFirstLineLab(collectable.substr(4));
-      if (std::find(entry.why.begin(), entry.why.end(), text) == entry.why.end()) entry.why.push_back(text);
+      entry.why.push_back(why);
     }
   }
 }
@@ -541,17 +560,28 @@ void WriteNextBestData(JsonWriter& out, const inference::Engine& engine, const c
   std::map<std::string, NextData> entries;
   for (size_t i = 0; i < questions.size(); ++i)
     if (answers[i].ok()) AddDecidingInputs(engine, c, questions[i], *answers[i], entries);
-  std::vector<std::pair<std::string, NextData>> sorted(entries.begin(), entries.end());
-  std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
-    if (a.second.first_line != b.second.first_line) return a.second.first_line;
-    if (a.second.impact != b.second.impact) return a.second.impact > b.second.impact;
-    return a.first < b.first;
+  using Entry = std::map<std::string, NextData>::value_type;
+  std::vector<const Entry*> sorted;
+  sorted.reserve(entries.size());
+  for (const auto& entry : entries) sorted.push_back(&entry);
+  // Inputs are unique: the order is total, no stable sort needed.
+  std::sort(sorted.begin(), sorted.end(), [](const Entry* a, const Entry* b) {
+    if (a->second.first_line != b->second.first_line) return a->second.first_line;
+    if (a->second.impact != b->second.impact) return a->second.impact > b->second.impact;
+    return a->first < b->first;
   });
   if (sorted.size() > options.max_next_best_data) sorted.resize(options.max_next_best_data);
   out.BeginArray();
-  for (const auto& [input, entry] : sorted)
-    out.BeginObject().Key("input").String(input).Key("impact").Double(entry.impact)
-        .Key("first_line").Bool(entry.first_line).Key("why").String(Join(entry.why, "; ")).EndObject();
+  std::string why;
+  for (const Entry* entry : sorted) {
+    why.clear();
+    for (const Why& reason : entry->second.why) {
+      if (!why.empty()) why += "; ";
+      why += WhyText(reason);
+    }
+    out.BeginObject().Key("input").String(entry->first).Key("impact").Double(entry->second.impact)
+        .Key("first_line").Bool(entry->second.first_line).Key("why").String(why).EndObject();
+  }
   out.EndArray();
 }
 

@@ -2,11 +2,15 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
+#include <set>
 #include <thread>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
 #include "base/text.h"
+#include "explain/explain.h"
 #include "real_knowledge.h"
 #include "report/report.h"
 #include "safety/safety_test_support.h"
@@ -351,6 +355,74 @@ TEST(PipelineExplain, UnknownInputsAgreeWithTheFullTrace) {
   EXPECT_GT(cases, 20);
   EXPECT_GT(unknown, 100);  // both kinds met often enough to mean something
   EXPECT_GT(decided, 100);
+}
+
+// Every reason next_best_data gives is what the why-not analysis answers, on every golden case:
+// "would decide R for X (now L, C; up to +I)" names the rules R that the input would decide for X,
+// at X's certainty C, with that impact I; an entry's impact is its largest reason's; no reason
+// twice; entries in the order output.md gives (basic work-up first, then impact, then input).
+TEST(PipelineExplain, NextBestDataSaysWhatTheWhyNotAnalysisAnswers) {
+  const Pipeline& pipeline = ShippedPipeline();
+  const std::regex reason_form(
+      R"(^(?:an input of (\S+), which )?would decide (.+) for (\S+)(?: behind \S+)? )"
+      R"(\(now (likely|possible|unlikely), ([0-9.]+); up to \+([0-9.]+)\)$)");
+  int cases = 0, reasons = 0;
+  for (const auto& entry : fs::directory_iterator(NFLUX_SOURCE_DIR "/rules/tests")) {
+    if (!entry.path().string().ends_with(".case.json")) continue;
+    SCOPED_TRACE(entry.path().filename().string());
+    auto text = ReadFileToString(entry.path().string());
+    ASSERT_OK(text);
+    auto result = pipeline.Evaluate(*text, {});
+    ASSERT_OK(result);
+    ++cases;
+    const auto report = pipeline.ReportJson(*result);
+    const auto& next = report["next_best_data"];
+    EXPECT_LE(next.size(), 8u);
+    for (size_t i = 0; i < next.size(); ++i) {
+      const std::string input = next[i]["input"];
+      SCOPED_TRACE(input);
+      if (i > 0) {
+        const auto& before = next[i - 1];
+        const auto rank = [](const nlohmann::ordered_json& e) {
+          return std::make_tuple(!e["first_line"].get<bool>(), -e["impact"].get<double>(), e["input"].get<std::string>());
+        };
+        EXPECT_LT(rank(before), rank(next[i]));
+      }
+      // The reasons are joined by "; ", which each also holds ("(now ..., C; up to +I)").
+      const std::string why = next[i]["why"];
+      const std::regex next_reason("; (would decide|an input of) ");
+      std::vector<std::string> parts;
+      size_t at = 0;
+      for (auto it = std::sregex_iterator(why.begin(), why.end(), next_reason); it != std::sregex_iterator(); ++it) {
+        parts.push_back(why.substr(at, static_cast<size_t>(it->position()) - at));
+        at = static_cast<size_t>(it->position()) + 2;
+      }
+      parts.push_back(why.substr(at));
+      std::set<std::string> distinct(parts.begin(), parts.end());
+      EXPECT_EQ(distinct.size(), parts.size());
+      double largest = 0;
+      for (const auto& part : parts) {
+        SCOPED_TRACE(part);
+        std::smatch m;
+        ASSERT_TRUE(std::regex_match(part, m, reason_form));
+        ++reasons;
+        const std::string decided_input = m[1].matched ? "derived:" + m[1].str() : input;
+        auto deciding = explain::WhatWouldDecide(pipeline.engine(), result->parsed, result->evaluation, m[3].str(),
+                                                 result->flux);
+        ASSERT_OK(deciding);
+        EXPECT_EQ(FormatNumber(std::round(deciding->certainty * 1000) / 1000, 3), m[5].str());
+        bool answered = false;
+        for (const auto& candidate : deciding->inputs)
+          answered = answered || (candidate.input == decided_input && Join(candidate.rules, ", ") == m[2].str() &&
+                                  FormatNumber(std::round(candidate.impact * 1000) / 1000, 3) == m[6].str());
+        EXPECT_TRUE(answered);
+        largest = std::max(largest, std::stod(m[6].str()));
+      }
+      EXPECT_DOUBLE_EQ(next[i]["impact"].get<double>(), largest);
+    }
+  }
+  EXPECT_GT(cases, 100);
+  EXPECT_GT(reasons, 100);
 }
 
 TEST(PipelineEvaluate, ConcurrentEvaluationsAgree) {
