@@ -18,7 +18,6 @@
 #include "base/sha256.h"
 #include "base/text.h"
 #include "explain/explain.h"
-#include "flux/flux.h"
 
 #ifndef NFLUX_VERSION
 #define NFLUX_VERSION "0.0.0"
@@ -357,11 +356,10 @@ void WriteRequested(JsonWriter& out, const inference::Engine& engine, const Eval
   out.EndArray();
 }
 
-// {pathway, index} of a flux key: the model's own split (flux::ParseIndexKey) for its index keys;
-// any other key (values given by hand) splits at its dot, or is a pathway's "value". Views into
-// the key or the model's index names.
+// {pathway, index} of a flux key: split at its first dot, as flux::ParseIndexKey splits the
+// model's index keys (and values given by hand split alike); a key without a dot is a pathway's
+// "value". Views into the key.
 std::pair<std::string_view, std::string_view> SplitFluxKey(std::string_view key) {
-  if (auto parsed = flux::ParseIndexKey(key)) return {parsed->first, flux::IndexNames()[static_cast<size_t>(parsed->second)]};
   auto dot = key.find('.');
   if (dot == std::string_view::npos) return {key, "value"};
   return {key.substr(0, dot), key.substr(dot + 1)};
@@ -401,6 +399,8 @@ void WriteFlux(JsonWriter& out, const inference::FluxValues& flux, const ReportO
   std::vector<PathwayJson> pathways;
   pathways.reserve(16);
   auto pathway_of = [&](std::string_view name) -> PathwayJson& {
+    // The values are in key order, so a pathway's indices come one after another.
+    if (!pathways.empty() && pathways.back().pathway == name) return pathways.back();
     for (auto& pathway : pathways)
       if (pathway.pathway == name) return pathway;
     return pathways.emplace_back(PathwayJson{name, {}, nullptr, {}});
