@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <regex>
 #include <set>
 #include <thread>
@@ -310,6 +311,24 @@ TEST(PipelineEvaluate, PredictedEffectsOnlyForSuggestedStrategies) {
   }
 }
 
+// Evaluates every golden case (rules/tests/*.case.json) and hands each result to `check`, failures
+// naming the file; returns how many were evaluated.
+int ForEachGoldenResult(const Pipeline& pipeline, const std::function<void(const CaseEvaluation&)>& check) {
+  int cases = 0;
+  for (const auto& entry : fs::directory_iterator(NFLUX_SOURCE_DIR "/rules/tests")) {
+    if (!entry.path().string().ends_with(".case.json")) continue;
+    SCOPED_TRACE(entry.path().filename().string());
+    auto text = ReadFileToString(entry.path().string());
+    EXPECT_OK(text);
+    auto result = text.ok() ? pipeline.Evaluate(*text, {}) : Result<CaseEvaluation>(text.status());
+    EXPECT_OK(result);
+    if (!result.ok()) continue;
+    ++cases;
+    check(*result);
+  }
+  return cases;
+}
+
 // next_best_data asks ExplainRules for the inputs of the rules still unknown only: on every golden
 // case and every rule, the same truth as the full trace, and for an unknown rule the same tests
 // (truth, input, source) without their actual values; a decided rule gets no tests, no rule its firing.
@@ -319,17 +338,10 @@ TEST(PipelineExplain, UnknownInputsAgreeWithTheFullTrace) {
   const inference::Engine& engine = pipeline.engine();
   std::vector<const rules::Rule*> all;
   for (const auto& rule : engine.rule_base().rules) all.push_back(&rule);
-  int cases = 0, unknown = 0, decided = 0;
-  for (const auto& entry : fs::directory_iterator(NFLUX_SOURCE_DIR "/rules/tests")) {
-    if (!entry.path().string().ends_with(".case.json")) continue;
-    SCOPED_TRACE(entry.path().filename().string());
-    auto text = ReadFileToString(entry.path().string());
-    ASSERT_OK(text);
-    auto result = pipeline.Evaluate(*text, {});
-    ASSERT_OK(result);
-    ++cases;
-    auto full = engine.ExplainRules(all, result->parsed, result->flux, result->evaluation, Detail::kFull);
-    auto lean = engine.ExplainRules(all, result->parsed, result->flux, result->evaluation, Detail::kUnknownInputs);
+  int unknown = 0, decided = 0;
+  const int cases = ForEachGoldenResult(pipeline, [&](const CaseEvaluation& result) {
+    auto full = engine.ExplainRules(all, result.parsed, result.flux, result.evaluation, Detail::kFull);
+    auto lean = engine.ExplainRules(all, result.parsed, result.flux, result.evaluation, Detail::kUnknownInputs);
     ASSERT_EQ(full.size(), lean.size());
     for (size_t i = 0; i < full.size(); ++i) {
       SCOPED_TRACE(all[i]->id);
@@ -351,7 +363,7 @@ TEST(PipelineExplain, UnknownInputsAgreeWithTheFullTrace) {
         EXPECT_TRUE(lean[i].tests[k].Actual().empty());
       }
     }
-  }
+  });
   EXPECT_GT(cases, 20);
   EXPECT_GT(unknown, 100);  // both kinds met often enough to mean something
   EXPECT_GT(decided, 100);
@@ -366,16 +378,9 @@ TEST(PipelineExplain, NextBestDataSaysWhatTheWhyNotAnalysisAnswers) {
   const std::regex reason_form(
       R"(^(?:an input of (\S+), which )?would decide (.+) for (\S+)(?: behind \S+)? )"
       R"(\(now (likely|possible|unlikely), ([0-9.]+); up to \+([0-9.]+)\)$)");
-  int cases = 0, reasons = 0;
-  for (const auto& entry : fs::directory_iterator(NFLUX_SOURCE_DIR "/rules/tests")) {
-    if (!entry.path().string().ends_with(".case.json")) continue;
-    SCOPED_TRACE(entry.path().filename().string());
-    auto text = ReadFileToString(entry.path().string());
-    ASSERT_OK(text);
-    auto result = pipeline.Evaluate(*text, {});
-    ASSERT_OK(result);
-    ++cases;
-    const auto report = pipeline.ReportJson(*result);
+  int reasons = 0;
+  const int cases = ForEachGoldenResult(pipeline, [&](const CaseEvaluation& result) {
+    const auto report = pipeline.ReportJson(result);
     const auto& next = report["next_best_data"];
     EXPECT_LE(next.size(), 8u);
     for (size_t i = 0; i < next.size(); ++i) {
@@ -407,8 +412,8 @@ TEST(PipelineExplain, NextBestDataSaysWhatTheWhyNotAnalysisAnswers) {
         ASSERT_TRUE(std::regex_match(part, m, reason_form));
         ++reasons;
         const std::string decided_input = m[1].matched ? "derived:" + m[1].str() : input;
-        auto deciding = explain::WhatWouldDecide(pipeline.engine(), result->parsed, result->evaluation, m[3].str(),
-                                                 result->flux);
+        auto deciding = explain::WhatWouldDecide(pipeline.engine(), result.parsed, result.evaluation, m[3].str(),
+                                                 result.flux);
         ASSERT_OK(deciding);
         EXPECT_EQ(FormatNumber(std::round(deciding->certainty * 1000) / 1000, 3), m[5].str());
         bool answered = false;
@@ -420,7 +425,7 @@ TEST(PipelineExplain, NextBestDataSaysWhatTheWhyNotAnalysisAnswers) {
       }
       EXPECT_DOUBLE_EQ(next[i]["impact"].get<double>(), largest);
     }
-  }
+  });
   EXPECT_GT(cases, 100);
   EXPECT_GT(reasons, 100);
 }
