@@ -39,6 +39,7 @@ Result<std::optional<store::CaseVersion>> SameLatest(const store::Store& store, 
   return std::optional<store::CaseVersion>(std::move(latest).value());
 }
 
+// CaseIdFor (audit.h) from the case's own case_id rather than the case.
 std::string CaseIdOf(const std::string& own_id, std::string_view text, const std::string& explicit_id) {
   if (!explicit_id.empty()) return explicit_id;
   if (!own_id.empty()) return own_id;
