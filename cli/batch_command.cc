@@ -112,7 +112,7 @@ int RunBatch(Context& context, const BatchArgs& args) {
   // while the writing thread waits on those the workers run out of room.
   constexpr size_t kWriteBlock = 1 << 20;
   std::string pending;
-  pending.reserve(kWriteBlock + 64 * 1024);
+  pending.reserve(2 * kWriteBlock);  // a block and the line that fills it
   auto write_pending = [&] {
     out.write(pending.data(), static_cast<std::streamsize>(pending.size()));
     pending.clear();
