@@ -253,6 +253,7 @@ TEST(Batch, SaveStoresEveryCaseAndRunInBatchesAndTheChainVerifies) {
     json result = json::parse(line);
     if (result.contains("error")) continue;
     EXPECT_EQ(store::RunName((*runs)[run].id), result["trace_id"]);
+    EXPECT_EQ(result["case_id"], (*runs)[run].case_id);  // stored under the case's own id
     EXPECT_EQ("batch", (*runs)[run].origin);
     EXPECT_EQ("dr_batch", (*runs)[run].actor);
     ++run;
