@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -33,6 +34,15 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The golden cases (rules/tests/*.case.json), sorted by path: for the tests that walk every one.
+inline std::vector<std::filesystem::path> GoldenCaseFiles() {
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(NFLUX_SOURCE_DIR "/rules/tests"))
+    if (entry.path().string().ends_with(".case.json")) files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
 
 inline Status StatusOf(const Status& status) { return status; }
 template <typename T>

@@ -26,11 +26,9 @@ const pipeline::Pipeline& Shipped() { return nflux::testing::ShippedPipeline(); 
 // Every golden case of rules/tests, each one compact line, by file name.
 const std::vector<std::string>& GoldenLines() {
   static const std::vector<std::string> lines = [] {
-    std::vector<std::string> paths, out;
-    for (const auto& entry : fs::directory_iterator(NFLUX_SOURCE_DIR "/rules/tests"))
-      if (entry.path().string().ends_with(".case.json")) paths.push_back(entry.path().string());
-    std::sort(paths.begin(), paths.end());
-    for (const auto& path : paths) out.push_back(json::parse(*ReadFileToString(path)).dump());
+    std::vector<std::string> out;
+    for (const auto& path : nflux::testing::GoldenCaseFiles())
+      out.push_back(json::parse(*ReadFileToString(path.string())).dump());
     return out;
   }();
   return lines;

@@ -222,9 +222,7 @@ bool ExpectBothPathsAgree(const std::string& text, bool strict, const std::strin
 }
 
 std::vector<std::filesystem::path> CaseFiles() {
-  std::vector<std::filesystem::path> files;
-  for (const auto& entry : std::filesystem::directory_iterator(NFLUX_SOURCE_DIR "/rules/tests"))
-    if (entry.path().string().ends_with(".case.json")) files.push_back(entry.path());
+  std::vector<std::filesystem::path> files = nflux::testing::GoldenCaseFiles();
   for (const auto& entry : std::filesystem::directory_iterator(NFLUX_SOURCE_DIR "/examples"))
     if (entry.path().extension() == ".json") files.push_back(entry.path());
   std::sort(files.begin(), files.end());

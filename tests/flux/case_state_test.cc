@@ -17,14 +17,6 @@
 namespace nflux::flux {
 namespace {
 
-std::vector<std::string> GoldenCasePaths() {
-  std::vector<std::string> paths;
-  for (const auto& entry : std::filesystem::directory_iterator(NFLUX_SOURCE_DIR "/rules/tests"))
-    if (entry.path().string().ends_with(".case.json")) paths.push_back(entry.path().string());
-  std::sort(paths.begin(), paths.end());
-  return paths;
-}
-
 std::vector<std::string> Strategies(const knowledge::KnowledgeBase& kb) {
   std::vector<std::string> ids;
   for (const auto& node : kb.nodes())
@@ -38,7 +30,8 @@ TEST(CaseState, IndicesWithAreComputeWithTheStrategyBitForBit) {
   const auto strategies = Strategies(shipped.knowledge());
   ASSERT_FALSE(strategies.empty());
   int compared = 0, moved = 0;
-  for (const auto& path : GoldenCasePaths()) {
+  for (const auto& file : nflux::testing::GoldenCaseFiles()) {
+    const std::string path = file.string();
     auto text = ReadFileToString(path);
     ASSERT_OK(text);
     auto parsed = shipped.ParseCase(*text, path);

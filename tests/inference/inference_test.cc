@@ -913,10 +913,9 @@ TEST(ContentInferenceTest, IndexGivesTheSameResultsAsConsideringEveryRule) {
   auto model = flux::Model::Build(RealKnowledge());
   ASSERT_OK(model);
   int cases = 0, considered_indexed = 0, considered_strict = 0, considered_all = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(NFLUX_SOURCE_DIR "/rules/tests")) {
-    std::string name = entry.path().filename().string();
-    if (name.size() < 10 || name.substr(name.size() - 10) != ".case.json") continue;
-    std::ifstream in(entry.path());
+  for (const auto& path : nflux::testing::GoldenCaseFiles()) {
+    const std::string name = path.filename().string();
+    std::ifstream in(path);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     auto parsed = casefile::ParseCase(text, *RealKnowledge(), {});
     if (!parsed.ok()) continue;  // golden cases of bad input

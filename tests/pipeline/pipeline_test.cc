@@ -315,10 +315,9 @@ TEST(PipelineEvaluate, PredictedEffectsOnlyForSuggestedStrategies) {
 // naming the file; returns how many were evaluated.
 int ForEachGoldenResult(const Pipeline& pipeline, const std::function<void(const CaseEvaluation&)>& check) {
   int cases = 0;
-  for (const auto& entry : fs::directory_iterator(NFLUX_SOURCE_DIR "/rules/tests")) {
-    if (!entry.path().string().ends_with(".case.json")) continue;
-    SCOPED_TRACE(entry.path().filename().string());
-    auto text = ReadFileToString(entry.path().string());
+  for (const auto& path : nflux::testing::GoldenCaseFiles()) {
+    SCOPED_TRACE(path.filename().string());
+    auto text = ReadFileToString(path.string());
     EXPECT_OK(text);
     auto result = text.ok() ? pipeline.Evaluate(*text, {}) : Result<CaseEvaluation>(text.status());
     EXPECT_OK(result);

@@ -33,11 +33,7 @@ struct GoldenReport {
 const std::vector<GoldenReport>& GoldenReports() {
   static const std::vector<GoldenReport> reports = [] {
     std::vector<GoldenReport> out;
-    std::vector<std::filesystem::path> paths;
-    for (const auto& entry : std::filesystem::directory_iterator(NFLUX_SOURCE_DIR "/rules/tests"))
-      if (entry.path().string().ends_with(".case.json")) paths.push_back(entry.path());
-    std::sort(paths.begin(), paths.end());
-    for (const auto& path : paths) {
+    for (const auto& path : nflux::testing::GoldenCaseFiles()) {
       auto text = ReadFileToString(path.string());
       EXPECT_OK(text);
       if (!text.ok()) continue;
