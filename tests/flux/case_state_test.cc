@@ -1,8 +1,6 @@
 // Model::IndicesWith: a strategy tried on a case's kept state gives bit for bit the indices of a
 // full Compute() with the strategy applied, for every strategy on every golden case (the pipeline's
 // predicted effects and the what-if ranking rest on this).
-#include <algorithm>
-#include <filesystem>
 #include <string>
 #include <vector>
 
