@@ -4,7 +4,6 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -13,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "base/status.h"
+#include "golden/golden.h"
 #include "knowledge/knowledge.h"
 
 namespace nflux::testing {
@@ -35,12 +35,15 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// The golden cases (rules/tests/*.case.json), sorted by path: for the tests that walk every one.
+// The golden cases' files (rules/tests/*.case.json) as `nflux rules test` finds them, in name
+// order: for the tests that walk every one. A folder that cannot be listed fails the test.
 inline std::vector<std::filesystem::path> GoldenCaseFiles() {
+  const golden::Layout layout = golden::GoldenLayout(NFLUX_SOURCE_DIR "/rules/tests");
+  auto names = golden::FindCases(layout);
+  EXPECT_TRUE(names.ok()) << names.status().message();
   std::vector<std::filesystem::path> files;
-  for (const auto& entry : std::filesystem::directory_iterator(NFLUX_SOURCE_DIR "/rules/tests"))
-    if (entry.path().string().ends_with(".case.json")) files.push_back(entry.path());
-  std::sort(files.begin(), files.end());
+  if (names.ok())
+    for (const auto& name : *names) files.emplace_back(layout.CasePath(name));
   return files;
 }
 
