@@ -158,6 +158,7 @@ struct CompiledRules {
     std::optional<AlertSeverity> data_quality_severity;
     std::vector<std::string> data_quality_citations;
     std::vector<std::string> critical_lab_citations;
+    std::string data_quality_message, critical_lab_message;  // the alerts' descriptions
   } built_in;
 
   // The flux symbol of every index key of the model, in key order (working_memory.h,

@@ -338,6 +338,10 @@ void Run::TakeConclusion(int symbol, Conclusion& conclusion) {
                              "lifestyle or patient data; no symptom, questionnaire or lab";
   auto [first, last] =
       std::equal_range(evidence_.begin(), evidence_.end(), Evidence{symbol, 0, false, nullptr}, Evidence::BySymbol);
+  // Sized first: each list allocates once, not once per doubling.
+  const auto supporting = static_cast<size_t>(std::count_if(first, last, [](const Evidence& e) { return e.for_it; }));
+  conclusion.rules.reserve(supporting);
+  conclusion.opposing_rules.reserve(static_cast<size_t>(last - first) - supporting);
   for (; first != last; ++first) (first->for_it ? conclusion.rules : conclusion.opposing_rules).push_back(*first->rule_id);
   // Taken, not copied: each concluded symbol is collected once.
   if (auto it = deficit_drivers_.find(symbol); it != deficit_drivers_.end()) conclusion.drivers = std::move(it->second);
@@ -346,24 +350,27 @@ void Run::TakeConclusion(int symbol, Conclusion& conclusion) {
 
 // The built-in findings' ids, made once: a literal would build a string at every raising.
 const std::string kDataQualityWarning = "data_quality_warning", kCriticalLabValue = "critical_lab_value",
-                  kRepeatOrVerifyLabs = "repeat_or_verify_labs", kDataQualitySource = "data_quality", kNoMessage;
+                  kRepeatOrVerifyLabs = "repeat_or_verify_labs", kDataQualitySource = "data_quality";
 
 // Data quality, as case.md requires, whatever the rules say.
 void Run::AddDataQualityFindings() {
   if (case_.flags.data_quality_warning) {
     std::vector<std::string> because;
+    because.reserve(case_.data_quality.size());
     for (const auto& issue : case_.data_quality)
       if (issue.severity != casefile::Severity::kInfo) because.push_back("data_quality:" + issue.path);  // info: a note only
     // Info unless the knowledge base says otherwise (other alerts default to caution).
     alerts_.Raise(kDataQualityWarning, compiled_.built_in.data_quality_severity.value_or(AlertSeverity::kInfo),
-                  std::move(because), compiled_.built_in.data_quality_citations, kDataQualitySource, kNoMessage);
+                  std::move(because), compiled_.built_in.data_quality_citations, kDataQualitySource,
+                  compiled_.built_in.data_quality_message);
   }
   if (case_.flags.critical_lab_value) {
     std::vector<std::string> because;
+    because.reserve(case_.flags.critical_labs.size());
     for (const auto& lab : case_.flags.critical_labs) because.push_back("lab:" + lab);
     std::sort(because.begin(), because.end());  // the same for any order of the labs
     alerts_.Raise(kCriticalLabValue, AlertSeverity::kHigh, std::move(because), compiled_.built_in.critical_lab_citations,
-                  kDataQualitySource, kNoMessage);
+                  kDataQualitySource, compiled_.built_in.critical_lab_message);
   }
   if (case_.flags.repeat_or_verify_labs) SuggestStrategy(kRepeatOrVerifyLabs, {}, 1, kDataQualitySource);
 }
@@ -389,6 +396,8 @@ std::unique_ptr<const CompiledRules> CompileForEngine(const rules::RuleBase& rul
   compiled->built_in.data_quality_severity = KnowledgeDefaultSeverity(kb, "data_quality_warning");
   compiled->built_in.data_quality_citations = KnowledgeCitations(kb, "data_quality_warning");
   compiled->built_in.critical_lab_citations = KnowledgeCitations(kb, "critical_lab_value");
+  compiled->built_in.data_quality_message = safety::KnowledgeDescription(kb, "data_quality_warning");
+  compiled->built_in.critical_lab_message = safety::KnowledgeDescription(kb, "critical_lab_value");
   compiled->flux_symbols = FluxSymbolsInKeyOrder(*compiled);
   compiled->IndexKnowledgeNodes(kb);
   return compiled;
