@@ -49,6 +49,24 @@ std::string CodeKey(std::string_view text) {
   return out;
 }
 
+std::string WithoutParentheticals(std::string_view label) {
+  std::string out;
+  out.reserve(label.size());
+  size_t at = 0;
+  for (size_t open = label.find(" ("); open != std::string_view::npos; open = label.find(" (", at)) {
+    size_t close = open + 1;
+    for (int depth = 0; close < label.size(); ++close) {
+      if (label[close] == '(') ++depth;
+      else if (label[close] == ')' && --depth == 0) break;
+    }
+    if (close == label.size()) return std::string(label);  // unbalanced: not a group to drop
+    out.append(label, at, open - at);
+    at = close + 1;
+  }
+  out.append(label, at);
+  return out.empty() ? std::string(label) : out;
+}
+
 // Built piece by piece: GCC 12 warns falsely on "'" + std::string(...) + "'".
 std::string SingleQuoted(std::string_view text) {
   std::string out;

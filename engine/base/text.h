@@ -34,6 +34,11 @@ std::string UpperCase(std::string text);
 std::string CodeKey(std::string_view text);
 // 'text' in single quotes, as messages quote an id or a word.
 std::string SingleQuoted(std::string_view text);
+// A label without its parenthetical groups, where they stand: "PHQ-9 (Patient Health
+// Questionnaire-9)" -> "PHQ-9", "Vitamin B6 (PLP) deficiency" -> "Vitamin B6 deficiency". A group
+// opens at " (" and closes at its matching ")" ("NAD(P)+" inside one is kept with it). The label
+// unchanged when a group does not close or nothing would be left.
+std::string WithoutParentheticals(std::string_view label);
 inline bool IsAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 inline bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
 

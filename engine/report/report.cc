@@ -225,7 +225,7 @@ void WriteDrivers(JsonWriter& out, explain::EvidenceCache& evidence_cache, const
 std::string ShortLabel(const inference::Engine& engine, const std::string& id) {
   const knowledge::Node* node = engine.knowledge().Find(id);
   if (!node || node->label.empty()) return id;
-  return node->label.substr(0, node->label.find(" ("));
+  return WithoutParentheticals(node->label);
 }
 
 // Every questionnaire of the case as scored (output.md): total, band, where the total came from,

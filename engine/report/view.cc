@@ -119,6 +119,14 @@ std::string InputLabel(const knowledge::KnowledgeBase& kb, const std::string& in
   return Label(kb, id);
 }
 
+// "below the iron-deficiency limit 45 [3]"; a lab not beyond its limit "not below the ...": "within"
+// the limit could be taken for inside the deficient range.
+std::string DecisionText(Builder& b, const ordered_json& decision) {
+  const std::string status = Field(decision, "status"), side = Field(decision, "side");
+  return (status == "within" && !side.empty() ? "not " + side : status) + " the " + Field(decision, "label") + " " +
+         Field(decision, "limit") + " " + CitationRefs({b.CiteKey(Field(decision, "citation"))});
+}
+
 // "Ferritin 16 ng/mL (entered 36 nmol/L): low; reference 15-150; below the iron-deficiency limit 45".
 std::string LabLine(Builder& b, const ordered_json& lab, bool with_optimal) {
   std::string text = Label(b.kb, Field(lab, "test")) + " ";
@@ -138,12 +146,7 @@ std::string LabLine(Builder& b, const ordered_json& lab, bool with_optimal) {
   if (!RangeText(Get(lab, "reference")).empty()) parts.push_back("reference " + RangeText(Get(lab, "reference")));
   if (with_optimal && !RangeText(Get(lab, "optimal")).empty())
     parts.push_back("optimal " + RangeText(Get(lab, "optimal")) + " (" + Field(lab, "optimal_status") + ")");
-  const ordered_json& decision = Get(lab, "decision");
-  if (decision.is_object()) {
-    const std::string status = Field(decision, "status");
-    parts.push_back((status == "within" ? "within" : status) + " the " + Field(decision, "label") + " " +
-                    Field(decision, "limit") + " " + CitationRefs({b.CiteKey(Field(decision, "citation"))}));
-  }
+  if (Get(lab, "decision").is_object()) parts.push_back(DecisionText(b, Get(lab, "decision")));
   if (Flag(lab, "critical")) parts.emplace_back("CRITICAL");
   return parts.empty() ? text : text + ": " + Join(parts, "; ");
 }
@@ -375,10 +378,7 @@ void BuildLabs(Builder& b, const ordered_json& json) {
     item.reference = RangeText(Get(lab, "reference"));
     if (!RangeText(Get(lab, "optimal")).empty())
       item.optimal = RangeText(Get(lab, "optimal")) + " (" + Field(lab, "optimal_status") + ")";
-    const ordered_json& decision = Get(lab, "decision");
-    if (decision.is_object())
-      item.decision = Field(decision, "status") + " the " + Field(decision, "label") + " " + Field(decision, "limit") +
-                      " " + CitationRefs({b.CiteKey(Field(decision, "citation"))});
+    if (Get(lab, "decision").is_object()) item.decision = DecisionText(b, Get(lab, "decision"));
     b.view.labs.push_back(std::move(item));
   }
   for (const auto& index : Get(json, "derived")) {
@@ -440,8 +440,7 @@ View BuildView(const ordered_json& evaluation, const knowledge::KnowledgeBase& k
 std::string Label(const knowledge::KnowledgeBase& kb, const std::string& id) {
   const knowledge::Node* node = kb.Find(id);
   if (!node || node->label.empty()) return id;
-  std::string label = node->label.substr(0, node->label.find(" ("));
-  return label.empty() ? node->label : label;
+  return WithoutParentheticals(node->label);
 }
 
 std::string HumanUnit(const std::string& unit) {

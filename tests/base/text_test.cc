@@ -130,5 +130,17 @@ TEST(Sha256, FedInPartsEqualsTheWhole) {
   }
 }
 
+TEST(WithoutParentheticals, DropsEachGlossWhereItStands) {
+  EXPECT_EQ(WithoutParentheticals("PHQ-9 (Patient Health Questionnaire-9)"), "PHQ-9");
+  EXPECT_EQ(WithoutParentheticals("Vitamin B6 (PLP) deficiency"), "Vitamin B6 deficiency");
+  EXPECT_EQ(WithoutParentheticals("Vitamin B12 (cobalamin), serum"), "Vitamin B12, serum");
+  EXPECT_EQ(WithoutParentheticals("Niacin (vitamin B3; NAD(P)+/NAD(P)H)"), "Niacin");
+  EXPECT_EQ(WithoutParentheticals("Ferritin, serum"), "Ferritin, serum");
+  EXPECT_EQ(WithoutParentheticals("NAD(P)H oxidase"), "NAD(P)H oxidase");  // no space before: part of a word
+  EXPECT_EQ(WithoutParentheticals("Open (never closed"), "Open (never closed");
+  EXPECT_EQ(WithoutParentheticals(" (only a gloss)"), " (only a gloss)");
+  EXPECT_EQ(WithoutParentheticals(""), "");
+}
+
 }  // namespace
 }  // namespace nflux

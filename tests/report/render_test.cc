@@ -146,8 +146,7 @@ TEST(RenderGolden, SummaryUsesLabelsNotIds) {
     }
     for (const auto& deficit : report.json["deficits"])
       if (deficit["rank"].get<int>() <= 2) {
-        const std::string full = kb.Find(deficit["id"].get<std::string>())->label;
-        const std::string label = full.substr(0, full.find(" ("));  // without its gloss
+        const std::string label = WithoutParentheticals(kb.Find(deficit["id"].get<std::string>())->label);
         EXPECT_NE(summary.find(label), std::string::npos) << report.name << ": " << label;
       }
   }
@@ -158,6 +157,8 @@ TEST(RenderGolden, NoIdOrUnitJargonAnywhere) {
     for (const char* jargon : {"(unlikely, 0)", "reference -", "m[IU]", "[IU]", "{1.73", "- reference"})
       EXPECT_EQ(report.text.find(jargon), std::string::npos) << report.name << ": " << jargon;
     EXPECT_FALSE(std::regex_search(report.text, std::regex(R"(\d-\))"))) << report.name << ": open range";
+    // A lab on the safe side of a decision limit: "within" it could be read as inside the deficient range.
+    EXPECT_FALSE(std::regex_search(report.text, std::regex(R"(within the [^;\n]*limit)"))) << report.name;
   }
 }
 
@@ -202,6 +203,38 @@ TEST(RenderText, OneSidedRangesAndUnitsReadAsWritten) {
     EXPECT_NE(text.find("HOMA-IR"), std::string::npos);
     EXPECT_EQ(text.find("4.88 1"), std::string::npos);
   }
+}
+
+TEST(RenderText, ALabOnTheSafeSideOfALimitSaysWhichSide) {
+  auto json = WithAlerts().json;
+  json["labs"] = nlohmann::ordered_json::array();
+  json["labs"].push_back({{"test", "vitamin_b12"}, {"input", {{"value", 235}, {"unit", "pg/mL"}}}, {"value", 235},
+                          {"unit", "pg/mL"}, {"status", "normal"}, {"reference", {{"low", 200}, {"high", 900}}},
+                          {"used", true},
+                          {"decision", {{"label", "B12-deficiency limit"}, {"limit", 200}, {"side", "below"},
+                                        {"status", "within"}, {"citation", "devalia_2014_b12"}}}});
+  json["labs"].push_back({{"test", "homocysteine"}, {"input", {{"value", 21}, {"unit", "umol/L"}}}, {"value", 21},
+                          {"unit", "umol/L"}, {"status", "high"}, {"reference", {{"low", 5}, {"high", 15}}},
+                          {"used", true},
+                          {"decision", {{"label", "hyperhomocysteinaemia limit"}, {"limit", 15}, {"side", "above"},
+                                        {"status", "above"}, {"citation", "refsum_2004_homocysteine"}}}});
+  const auto& kb = ShippedPipeline().knowledge();
+  for (const std::string& text : {EvaluationToText(json, kb), EvaluationToMarkdown(json, kb), EvaluationToHtml(json, kb)}) {
+    EXPECT_NE(text.find("not below the B12-deficiency limit 200"), std::string::npos);
+    EXPECT_NE(text.find("above the hyperhomocysteinaemia limit 15"), std::string::npos);
+    EXPECT_EQ(text.find("within the B12"), std::string::npos);
+  }
+}
+
+TEST(RenderText, ALabelKeepsTheWordsAfterItsGloss) {
+  auto json = WithAlerts().json;
+  json["drivers"] = nlohmann::ordered_json::array();
+  json["drivers"].push_back({{"id", "b6_deficiency"}, {"certainty", 0.85}, {"level", "likely"},
+                             {"feeds", nlohmann::ordered_json::array()}, {"evidence_for", nlohmann::ordered_json::array()}});
+  const auto& kb = ShippedPipeline().knowledge();
+  ASSERT_EQ(kb.Find("b6_deficiency")->label, "Vitamin B6 (PLP) deficiency");
+  for (const std::string& text : {EvaluationToText(json, kb), EvaluationToMarkdown(json, kb), EvaluationToHtml(json, kb)})
+    EXPECT_NE(text.find("Vitamin B6 deficiency"), std::string::npos);
 }
 
 TEST(RenderHtml, IsSelfContained) {
