@@ -111,6 +111,13 @@ void SummaryConclusions(const View& v, std::ostream& out) {
     out << "<li>" << Tag("span", b.label + (b.how.empty() ? "" : " (" + b.how + ")"), "blocked") << ": "
         << HtmlEscape(b.summary) << "</li>";
   if (!v.blocked.empty()) out << "</ul>";
+  const auto requested = view::NotBlocked(v.requested);
+  if (!requested.empty()) out << "<h3>Requested or taken</h3><ul>";
+  for (size_t i = 0; i < requested.size() && i < v.limits.requested; ++i)
+    out << "<li>" << HtmlEscape(requested[i]->label + " (" + requested[i]->how + "): ")
+        << Tag("span", requested[i]->verdict, requested[i]->summary.empty() ? "" : "verdict-caution")
+        << HtmlEscape(requested[i]->summary.empty() ? "" : ": " + requested[i]->summary) << "</li>";
+  if (!requested.empty()) out << "</ul>";
   if (!v.next_tests.empty()) out << "<h3>Next tests to order</h3><ul>";
   for (size_t i = 0; i < v.next_tests.size() && i < v.limits.next_tests; ++i)
     out << "<li>" << Tag("strong", v.next_tests[i].label) << (v.next_tests[i].basic ? " (basic work-up)" : "") << ": "

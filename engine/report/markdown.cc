@@ -59,6 +59,11 @@ void Summary(const View& v, std::ostream& out) {
   if (!v.blocked.empty()) out << "\n**Blocked by safety:**\n";
   for (const auto& b : v.blocked)
     out << "- " << Md(b.label) << (b.how.empty() ? "" : " (" + b.how + ")") << ": " << Md(b.summary) << "\n";
+  const auto requested = view::NotBlocked(v.requested);
+  if (!requested.empty()) out << "\n**Requested or taken:**\n";
+  for (size_t i = 0; i < requested.size() && i < v.limits.requested; ++i)
+    out << "- " << Md(requested[i]->label) << " (" << requested[i]->how << "): " << requested[i]->verdict
+        << (requested[i]->summary.empty() ? "" : ": " + Md(requested[i]->summary)) << "\n";
   if (!v.next_tests.empty()) out << "\n**Next tests to order:**\n";
   for (size_t i = 0; i < v.next_tests.size() && i < v.limits.next_tests; ++i)
     out << "- " << Md(v.next_tests[i].label) << (v.next_tests[i].basic ? " (basic work-up)" : "") << ": "

@@ -133,6 +133,18 @@ void SummaryBlockedAndNext(const View& v, const Paint& paint, std::ostream& out)
     for (const auto& b : v.blocked)
       out << view::Clip("  " + b.label + (b.how.empty() ? "" : " (" + b.how + ")") + ": " + b.summary, kWidth) << "\n";
   }
+  const auto requested = view::NotBlocked(v.requested);
+  if (!requested.empty()) {
+    const size_t shown = std::min(requested.size(), v.limits.requested);
+    out << paint.Heading("REQUESTED OR TAKEN (" + std::to_string(shown) + " of " + std::to_string(requested.size()) + ")")
+        << "\n";
+    for (size_t i = 0; i < shown; ++i) {
+      const auto& r = *requested[i];
+      out << "  " << Pad(r.label + " (" + r.how + ")", 42) << paint.Severity(r.summary.empty() ? "" : "caution", r.verdict)
+          << "\n";
+      if (!r.summary.empty()) out << view::Clip("       why: " + r.summary, kWidth) << "\n";
+    }
+  }
   if (v.next_tests.empty()) return;
   out << paint.Heading("NEXT TESTS TO ORDER (basic: of the basic work-up)") << "\n";
   for (size_t i = 0; i < v.next_tests.size() && i < v.limits.next_tests; ++i) {

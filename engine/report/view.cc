@@ -313,8 +313,9 @@ std::string How(const ordered_json& strategy) {
   return Flag(strategy, "requested") ? "requested" : Flag(strategy, "current") ? "taken" : "";
 }
 
-// "Serotonin syndrome risk with Escitalopram": what blocks a strategy, in one line.
-std::string BlockedSummary(const knowledge::KnowledgeBase& kb, const ordered_json& strategy) {
+// "Serotonin syndrome risk with Escitalopram": what blocks a strategy, or what its caution rests
+// on, in one line.
+std::string ReasonsSummary(const knowledge::KnowledgeBase& kb, const ordered_json& strategy) {
   std::vector<std::string> alerts, details;
   for (const auto& reason : Get(strategy, "reasons")) {
     AddUnique(alerts, Field(reason, "alert").empty() ? Field(reason, "severity") + " contraindication"
@@ -328,7 +329,7 @@ std::string BlockedSummary(const knowledge::KnowledgeBase& kb, const ordered_jso
 void BuildBlocked(Builder& b, const ordered_json& json) {
   for (const auto& strategy : Get(json, "blocked_strategies")) {
     Blocked item{Field(strategy, "id"), Label(b.kb, Field(strategy, "id")), How(strategy), {},
-                 BlockedSummary(b.kb, strategy)};
+                 ReasonsSummary(b.kb, strategy)};
     for (const auto& reason : Get(strategy, "reasons")) {
       std::string text = Label(b.kb, Field(reason, "with"));
       if (!Field(reason, "detail").empty() && Field(reason, "detail") != text) text += " (" + Field(reason, "detail") + ")";
@@ -338,8 +339,11 @@ void BuildBlocked(Builder& b, const ordered_json& json) {
     }
     b.view.blocked.push_back(std::move(item));
   }
-  for (const auto& item : Get(json, "requested_supplements"))
-    b.view.requested.push_back({Field(item, "id"), Label(b.kb, Field(item, "id")), Words(Field(item, "verdict")), How(item)});
+  for (const auto& item : Get(json, "requested_supplements")) {
+    const std::string verdict = Field(item, "verdict");
+    b.view.requested.push_back({Field(item, "id"), Label(b.kb, Field(item, "id")), Words(verdict), How(item),
+                                verdict == "blocked", Get(item, "reasons").empty() ? "" : ReasonsSummary(b.kb, item)});
+  }
 }
 
 // One line of why for a next test: what it would decide ("Iron deficiency behind Serotonin
@@ -407,11 +411,14 @@ void FitSummary(View& view) {
     size_t n = 8 + view.alerts.size() * 2 + std::min(view.quality.size(), l.quality) + 1;
     n += std::min(view.drivers.size(), l.drivers) + 2 * std::min(view.deficits.size(), l.deficits);
     n += 2 * std::min(view.strategies.size(), l.strategies) + view.blocked.size() + std::min(view.next_tests.size(), l.next_tests);
+    const auto requested = NotBlocked(view.requested);
+    if (!requested.empty()) ++n;
+    for (size_t i = 0; i < requested.size() && i < l.requested; ++i) n += requested[i]->summary.empty() ? 1 : 2;
     return n + 7;  // section titles, "more" lines
   };
   for (int round = 0; round < 4 && lines() > 40; ++round) {
     SummaryLimits& l = view.limits;
-    for (size_t* limit : {&l.strategies, &l.deficits, &l.next_tests, &l.drivers, &l.quality})
+    for (size_t* limit : {&l.strategies, &l.deficits, &l.next_tests, &l.drivers, &l.quality, &l.requested})
       if (*limit > 2 && lines() > 40) --*limit;
   }
 }
@@ -435,6 +442,15 @@ View BuildView(const ordered_json& evaluation, const knowledge::KnowledgeBase& k
   BuildFlux(builder, evaluation);
   FitSummary(view);
   return view;
+}
+
+std::vector<const Requested*> NotBlocked(const std::vector<Requested>& requested) {
+  std::vector<const Requested*> out;
+  for (const auto& item : requested)
+    if (!item.blocked) out.push_back(&item);
+  // Those with a caution first: what a short summary must not cut.
+  std::stable_partition(out.begin(), out.end(), [](const Requested* item) { return !item->summary.empty(); });
+  return out;
 }
 
 std::string Label(const knowledge::KnowledgeBase& kb, const std::string& id) {

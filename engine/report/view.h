@@ -77,6 +77,8 @@ struct Blocked {
 
 struct Requested {
   std::string id, label, verdict, how;
+  bool blocked = false;  // also in View::blocked
+  std::string summary;   // one line of what a caution rests on; empty when acceptable
 };
 
 struct NextTest {
@@ -110,8 +112,12 @@ inline const std::vector<std::string> kFluxIndices = {"synthesis", "release", "r
 
 // How much of each list the summary shows (the details show everything).
 struct SummaryLimits {
-  size_t drivers = 5, deficits = 5, strategies = 5, next_tests = 5, quality = 3;
+  size_t drivers = 5, deficits = 5, strategies = 5, next_tests = 5, quality = 3, requested = 4;
 };
+
+// The requested and taken supplements a summary shows besides the blocked ones, with a caution
+// first, in the evaluation's order otherwise.
+std::vector<const Requested*> NotBlocked(const std::vector<Requested>& requested);
 
 struct View {
   std::string case_id, versions, trace_id;
@@ -137,8 +143,9 @@ View BuildView(const nlohmann::ordered_json& evaluation, const knowledge::Knowle
 
 // ---- Helpers shared by the renderers and the view.
 
-// The node's label without a parenthesised gloss ("PHQ-9" for "PHQ-9 (Patient Health...)"),
-// or the id when the knowledge base has no such node.
+// The node's label without its parenthesised glosses ("PHQ-9" for "PHQ-9 (Patient Health...)",
+// "Vitamin B6 deficiency" for "Vitamin B6 (PLP) deficiency"), or the id when the knowledge base
+// has no such node.
 std::string Label(const knowledge::KnowledgeBase& kb, const std::string& id);
 // A UCUM unit as a reader writes it: "mIU/L" for "m[IU]/L", "" for the unit "1".
 std::string HumanUnit(const std::string& unit);

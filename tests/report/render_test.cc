@@ -237,6 +237,55 @@ TEST(RenderText, ALabelKeepsTheWordsAfterItsGloss) {
     EXPECT_NE(text.find("Vitamin B6 deficiency"), std::string::npos);
 }
 
+TEST(RenderGolden, TheSummaryAnswersEveryRequestWithACaution) {
+  const auto& kb = ShippedPipeline().knowledge();
+  int cases_with_a_caution = 0;
+  for (const auto& report : GoldenReports()) {
+    std::string summary;
+    for (const auto& line : SummaryLines(report.text)) summary += line + "\n";
+    for (const auto& item : report.json["requested_supplements"]) {
+      if (item["verdict"] != "acceptable_with_caution") continue;
+      ++cases_with_a_caution;
+      EXPECT_NE(summary.find(WithoutParentheticals(kb.Find(item["id"].get<std::string>())->label)), std::string::npos)
+          << report.name << ": " << item["id"];
+      break;  // the first caution at least: a long list may be cut, never before its cautions
+    }
+  }
+  EXPECT_GT(cases_with_a_caution, 0);
+}
+
+TEST(RenderText, RequestedAndTakenSupplementsCautionsFirstBlockedOnlyOnce) {
+  auto json = WithAlerts().json;
+  json["blocked_strategies"] = nlohmann::ordered_json::array();
+  json["blocked_strategies"].push_back(
+      {{"id", "precursor_5htp"}, {"requested", true},
+       {"reasons", {{{"alert", "serotonin_syndrome_risk"}, {"with", "escitalopram"}, {"severity", "absolute"}}}}});
+  json["requested_supplements"] = nlohmann::ordered_json::array();
+  json["requested_supplements"].push_back({{"id", "cofactor_magnesium"}, {"verdict", "acceptable"}, {"requested", true},
+                                           {"current", false}, {"reasons", nlohmann::ordered_json::array()}});
+  json["requested_supplements"].push_back({{"id", "precursor_5htp"}, {"verdict", "blocked"}, {"requested", true},
+                                           {"current", false}, {"reasons", json["blocked_strategies"][0]["reasons"]}});
+  json["requested_supplements"].push_back(
+      {{"id", "melatonin_supplement"}, {"verdict", "acceptable_with_caution"}, {"requested", false}, {"current", true},
+       {"reasons", {{{"alert", "pregnancy_caution"}, {"with", "pregnancy"}, {"severity", "caution"}, {"detail", "Pregnancy"}}}}});
+  const auto& kb = ShippedPipeline().knowledge();
+  const std::string text = EvaluationToText(json, kb);
+  std::string summary;
+  for (const auto& line : SummaryLines(text)) summary += line + "\n";
+  const size_t section = summary.find("REQUESTED OR TAKEN (2 of 2)");
+  ASSERT_NE(section, std::string::npos) << summary;
+  const size_t melatonin = summary.find("Melatonin (taken)", section), magnesium = summary.find("Magnesium (requested)", section);
+  ASSERT_NE(melatonin, std::string::npos) << summary;
+  ASSERT_NE(magnesium, std::string::npos) << summary;
+  EXPECT_LT(melatonin, magnesium) << "the caution first";
+  EXPECT_NE(summary.find("why: Pregnancy / lactation restriction with Pregnancy", melatonin), std::string::npos);
+  EXPECT_EQ(summary.find("5-hydroxytryptophan", section), std::string::npos) << "blocked: listed under BLOCKED only";
+  const std::string markdown = EvaluationToMarkdown(json, kb), html = EvaluationToHtml(json, kb);
+  EXPECT_NE(markdown.find("- Melatonin (taken): acceptable with caution: Pregnancy / lactation restriction"), std::string::npos);
+  EXPECT_NE(html.find("Requested or taken"), std::string::npos);
+  EXPECT_NE(html.find("Melatonin (taken): "), std::string::npos);
+}
+
 TEST(RenderHtml, IsSelfContained) {
   for (const auto& report : GoldenReports()) {
     const std::string html = EvaluationToHtml(report.json, ShippedPipeline().knowledge());
