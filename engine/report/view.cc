@@ -162,7 +162,13 @@ std::string EvidenceText(Builder& b, const ordered_json& evidence) {
     return Label(b.kb, id) + " " + Field(index, "value") + (unit.empty() ? "" : " " + unit) + " (" +
            Field(index, "status") + ")";
   }
-  return Humanize(b.kb, Field(evidence, "text"), id);
+  std::string text = Humanize(b.kb, Field(evidence, "text"), id);
+  // "Protein intake 45 g/d": a lifestyle number with the unit its label's gloss held.
+  const knowledge::Node* node = kind == "lifestyle" ? b.kb.Find(id) : nullptr;
+  if (node && node->lifestyle && !node->lifestyle->unit.empty() && !text.empty() &&
+      std::isdigit(static_cast<unsigned char>(text.back())))
+    text += " " + HumanUnit(node->lifestyle->unit);
+  return text;
 }
 
 std::vector<Evidence> EvidenceList(Builder& b, const ordered_json& entry) {

@@ -286,6 +286,17 @@ TEST(RenderText, RequestedAndTakenSupplementsCautionsFirstBlockedOnlyOnce) {
   EXPECT_NE(html.find("Melatonin (taken): "), std::string::npos);
 }
 
+TEST(RenderText, ALifestyleNumberKeepsItsUnit) {
+  auto json = WithAlerts().json;
+  json["deficits"][0]["evidence_for"] = nlohmann::ordered_json::array();
+  json["deficits"][0]["evidence_for"].push_back({{"kind", "lifestyle"}, {"id", "protein_g_per_day"},
+                                                 {"text", "protein_g_per_day 45"}, {"rule", "protein_low"}});
+  const auto& kb = ShippedPipeline().knowledge();
+  ASSERT_EQ(kb.Find("protein_g_per_day")->label, "Protein intake (g/day)");  // the unit only in the gloss
+  for (const std::string& text : {EvaluationToText(json, kb), EvaluationToMarkdown(json, kb), EvaluationToHtml(json, kb)})
+    EXPECT_NE(text.find("Protein intake 45 g/d"), std::string::npos);
+}
+
 TEST(RenderHtml, IsSelfContained) {
   for (const auto& report : GoldenReports()) {
     const std::string html = EvaluationToHtml(report.json, ShippedPipeline().knowledge());
