@@ -115,7 +115,23 @@ std::string EnzymeName(std::string id) {
   return id;
 }
 
+// What a box of `chars` columns shows of a node: its label when it fits, else the abbreviation its
+// label's closing gloss gives ("BH4" for "Tetrahydrobiopterin (BH4)"), else the label (cut by the
+// box). The box's title keeps the whole label.
+std::string FittingName(const KnowledgeBase& kb, const std::string& id, size_t chars) {
+  std::string label = Label(kb, id);
+  const knowledge::Node* node = kb.Find(id);
+  if (label.size() <= chars || !node) return label;
+  const std::string& full = node->label;
+  const size_t open = full.rfind(" (");
+  if (open == std::string::npos || !full.ends_with(')')) return label;
+  std::string gloss = full.substr(open + 2, full.size() - open - 3);
+  return !gloss.empty() && gloss.size() <= chars && gloss.find('(') == std::string::npos ? gloss : label;
+}
+
 std::string Title(const std::string& text) { return "<title>" + HtmlEscape(text) + "</title>"; }
+
+constexpr int kCharWidth = 7;  // an average character of the map's font, in pixels
 
 struct Canvas {
   explicit Canvas(const std::map<std::string, std::vector<std::string>>& driver_marks) : marks(driver_marks) {}
@@ -131,15 +147,16 @@ struct Canvas {
     for (size_t i = 0; i < it->second.size(); ++i) text += (i ? ", " : "") + it->second[i];
     return Title(text);
   }
-  // A box with its label; a driver's target gets a red border and a "!" badge.
-  void Box(const std::string& id, const std::string& label, const std::string& fill, int x, int y, int w, int h,
-           const std::string& cls) {
+  // A box showing `shown` (cut to fit), titled with its label; a driver's target gets a red border
+  // and a "!" badge.
+  void Box(const std::string& id, const std::string& label, const std::string& shown, const std::string& fill, int x,
+           int y, int w, int h, const std::string& cls) {
     const bool mark = marks.count(id) > 0;
     svg << "<g class=\"" << cls << (mark ? " driver-target" : "") << "\">" << MarkTitle(id, label) << "<rect x=\"" << x
         << "\" y=\"" << y << "\" width=\"" << w << "\" height=\"" << h << R"(" rx="6" fill=")" << fill
         << "\" stroke=\"" << (mark ? "#b00020" : "#555") << "\" stroke-width=\"" << (mark ? 3 : 1) << "\"/>"
         << "<text x=\"" << x + w / 2 << "\" y=\"" << y + h / 2 + 4 << R"(" text-anchor="middle">)"
-        << HtmlEscape(Clip(label, static_cast<size_t>(w / 7))) << "</text>";
+        << HtmlEscape(Clip(shown, static_cast<size_t>(w / kCharWidth))) << "</text>";
     if (mark)
       svg << "<circle cx=\"" << x + w - 2 << "\" cy=\"" << y + 2 << R"(" r="8" fill="#b00020"/><text x=")" << x + w - 2
           << "\" y=\"" << y + 6 << R"(" text-anchor="middle" fill="#fff" font-weight="bold">!</text>)";
@@ -161,13 +178,14 @@ void DrawStep(Canvas& c, const KnowledgeBase& kb, const Step& step, int x, int y
         << "\" stroke=\"#444\" stroke-width=\"2\" marker-end=\"url(#arrow)\"/>";
   std::vector<std::string> cofactors;
   for (size_t i = 0; i < step.enzymes.size() && i < 2; ++i) {
-    c.Box(step.enzymes[i], EnzymeName(step.enzymes[i]), FluxColor(index), x1 + 8 + static_cast<int>(i) * 58, y - 12,
-          52, 22, "enzyme");
+    c.Box(step.enzymes[i], EnzymeName(step.enzymes[i]), EnzymeName(step.enzymes[i]), FluxColor(index),
+          x1 + 8 + static_cast<int>(i) * 58, y - 12, 52, 22, "enzyme");
     for (const auto& cofactor : Ends(kb.InEdges(step.enzymes[i]), EdgeType::kCofactorOf, true))
       if (!std::count(cofactors.begin(), cofactors.end(), cofactor)) cofactors.push_back(cofactor);
   }
   for (size_t i = 0; i < cofactors.size() && i < 3; ++i)
-    c.Box(cofactors[i], Label(kb, cofactors[i]), "#eef", x1 + 8, y + 28 + static_cast<int>(i) * 20, 110, 17, "cofactor");
+    c.Box(cofactors[i], Label(kb, cofactors[i]), FittingName(kb, cofactors[i], 110 / kCharWidth), "#eef", x1 + 8,
+          y + 28 + static_cast<int>(i) * 20, 110, 17, "cofactor");
 }
 
 void DrawRow(Canvas& c, const KnowledgeBase& kb, const Row& row, const FluxRow* flux, int top) {
@@ -179,8 +197,8 @@ void DrawRow(Canvas& c, const KnowledgeBase& kb, const Row& row, const FluxRow* 
   for (size_t i = 0; i < row.molecules.size(); ++i) {
     const int x = 8 + static_cast<int>(i) * kColumn;
     const char* index = i < row.transmitter_at ? "synthesis" : i == row.transmitter_at ? "level" : "breakdown";
-    c.Box(row.molecules[i], Label(kb, row.molecules[i]), FluxColor(IndexOf(flux, index)), x, y, kBoxWidth, 36,
-          i == row.transmitter_at ? "transmitter" : "molecule");
+    c.Box(row.molecules[i], Label(kb, row.molecules[i]), FittingName(kb, row.molecules[i], kBoxWidth / kCharWidth),
+          FluxColor(IndexOf(flux, index)), x, y, kBoxWidth, 36, i == row.transmitter_at ? "transmitter" : "molecule");
     if (i < row.steps.size())
       DrawStep(c, kb, *row.steps[i], x, y, IndexOf(flux, i < row.transmitter_at ? "synthesis" : "breakdown"));
   }

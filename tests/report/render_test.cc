@@ -341,6 +341,10 @@ TEST(RenderHtml, SummaryFirstThenTheMapWithTheDriversMarked) {
     for (const char* molecule : {"L-Tryptophan", "Serotonin", "TPH2", "AADC"})
       EXPECT_NE(html.find(molecule), std::string::npos) << molecule;
     EXPECT_NE(html.find("<details class=\"deficit\""), std::string::npos);
+    // A cofactor too long for its box shows the abbreviation of its gloss, titled with its label.
+    EXPECT_NE(html.find("<title>Tetrahydrobiopterin</title>"), std::string::npos);
+    EXPECT_NE(html.find(">BH4</text>"), std::string::npos);
+    EXPECT_EQ(html.find(">Tetrahydrobi...</text>"), std::string::npos);
     return;
   }
   FAIL() << "no golden case finds iron deficiency";
