@@ -88,7 +88,10 @@ void SummaryDrivers(const View& v, const Paint& paint, std::ostream& out) {
     out << paint.Heading("ROOT CAUSES FOUND: none") << "\n";
     return;
   }
-  out << paint.Heading("ROOT CAUSES FOUND (" + std::to_string(v.drivers.size()) + ")") << "\n";
+  const size_t shown = std::min(v.drivers.size(), v.limits.drivers);
+  out << paint.Heading("ROOT CAUSES FOUND (" + (shown < v.drivers.size() ? std::to_string(shown) + " of " : "") +
+                       std::to_string(v.drivers.size()) + ")")
+      << "\n";
   for (size_t i = 0; i < v.drivers.size() && i < v.limits.drivers; ++i) {
     const auto& d = v.drivers[i];
     std::string feeds;

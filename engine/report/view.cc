@@ -412,15 +412,22 @@ void BuildFlux(Builder& b, const ordered_json& json) {
 
 // Fewer entries per summary list when the first screen would be too long: red flags are never cut.
 void FitSummary(View& view) {
+  // The text summary's lines as text.cc lays them out, an alert or an override counted as two
+  // (its most): a bound, so that a summary within it fits.
   auto lines = [&view] {
     const SummaryLimits& l = view.limits;
-    size_t n = 8 + view.alerts.size() * 2 + std::min(view.quality.size(), l.quality) + 1;
-    n += std::min(view.drivers.size(), l.drivers) + 2 * std::min(view.deficits.size(), l.deficits);
-    n += 2 * std::min(view.strategies.size(), l.strategies) + view.blocked.size() + std::min(view.next_tests.size(), l.next_tests);
+    size_t n = 3 + 2 * view.overrides.size();  // title, disclaimer, versions
+    n += 2 + 2 * view.alerts.size();           // a blank line, RED FLAGS
+    if (!view.quality.empty())
+      n += 1 + std::min(view.quality.size(), l.quality) + (view.quality.size() > l.quality ? 1 : 0);
+    n += 1 + std::min(view.drivers.size(), l.drivers);
+    n += 1 + 2 * std::min(view.deficits.size(), l.deficits) + 1 + 2 * std::min(view.strategies.size(), l.strategies);
+    if (!view.blocked.empty()) n += 1 + view.blocked.size();
     const auto requested = NotBlocked(view.requested);
     if (!requested.empty()) ++n;
     for (size_t i = 0; i < requested.size() && i < l.requested; ++i) n += requested[i]->summary.empty() ? 1 : 2;
-    return n + 7;  // section titles, "more" lines
+    if (!view.next_tests.empty()) n += 1 + std::min(view.next_tests.size(), l.next_tests);
+    return n + 1;  // the blank line before the details
   };
   for (int round = 0; round < 4 && lines() > 40; ++round) {
     SummaryLimits& l = view.limits;

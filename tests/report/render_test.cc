@@ -15,6 +15,7 @@
 #include "base/text.h"
 #include "pipeline/pipeline.h"
 #include "report/report.h"
+#include "report/view.h"
 #include "safety/safety_test_support.h"
 #include "testutil.h"
 
@@ -72,6 +73,36 @@ TEST(RenderGolden, SummaryFitsTheFirstScreen) {
     auto summary = SummaryLines(report.text);
     EXPECT_LE(summary.size(), 40u) << report.name << "\n" << report.text.substr(0, 6000);
   }
+}
+
+TEST(RenderGolden, ASummaryIsCutBelowItsDefaultsOnlyWhenTheScreenIsFull) {
+  const view::SummaryLimits defaults;
+  const std::map<std::string, size_t> limit_of = {{"ROOT CAUSES FOUND", defaults.drivers},
+                                                  {"TOP DEFICITS", defaults.deficits},
+                                                  {"TOP STRATEGIES", defaults.strategies},
+                                                  {"REQUESTED OR TAKEN", defaults.requested}};
+  static const std::regex kCounted(R"(^([A-Z ]+) \((?:(\d+) of )?(\d+)\)$)");
+  int cut_summaries = 0;
+  for (const auto& report : GoldenReports()) {
+    const auto summary = SummaryLines(report.text);
+    bool cut = false;
+    for (size_t i = 0; i < summary.size(); ++i) {
+      std::smatch match;
+      if (!std::regex_match(summary[i], match, kCounted) || !limit_of.count(match[1])) continue;
+      const size_t total = std::stoul(match[3]), shown = match[2].matched ? std::stoul(match[2]) : total;
+      if (match[1] == "ROOT CAUSES FOUND") {  // one line each: the count says how many follow
+        size_t listed = 0;
+        while (i + 1 + listed < summary.size() && summary[i + 1 + listed].starts_with("  ")) ++listed;
+        EXPECT_EQ(listed, shown) << report.name;
+      }
+      cut |= shown < std::min(total, limit_of.at(match[1]));
+    }
+    if (!cut) continue;
+    ++cut_summaries;
+    // Cut below its defaults: the screen is nearly full (an alert counted at two lines may take one).
+    EXPECT_GE(summary.size(), 34u) << report.name << "\n" << report.text.substr(0, 4000);
+  }
+  EXPECT_GT(cut_summaries, 0);
 }
 
 TEST(RenderGolden, NoLineIsWiderThan100Columns) {
