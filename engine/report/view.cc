@@ -99,7 +99,11 @@ std::string Humanize(const knowledge::KnowledgeBase& kb, const std::string& text
     std::string token = text.substr(i, end - i);
     const bool own = !own_id.empty() && token == own_id && kb.Find(token) != nullptr;
     const bool inside_word = end < text.size() && (std::isalpha(static_cast<unsigned char>(text[end])));
-    out += inside_word ? token : own ? Label(kb, token) : TokenText(kb, token);
+    // A one-word lab id before its value ("from ferritin 18 ng/mL") is the lab, not an English word.
+    const knowledge::Node* node = kb.Find(token);
+    const bool measured_lab = node && node->kind == knowledge::NodeKind::kLab && end + 1 < text.size() &&
+                              text[end] == ' ' && std::isdigit(static_cast<unsigned char>(text[end + 1]));
+    out += inside_word ? token : own || measured_lab ? Label(kb, token) : TokenText(kb, token);
     i = end;
   }
   for (const auto& [ucum, human] : {std::pair<std::string, std::string>{"[IU]", "IU"}, {"{1.73 m2}", "1.73 m2"}})
