@@ -18,6 +18,7 @@
 #include "base/sha256.h"
 #include "base/text.h"
 #include "explain/explain.h"
+#include "report/view.h"
 
 #ifndef NFLUX_VERSION
 #define NFLUX_VERSION "0.0.0"
@@ -221,19 +222,12 @@ void WriteDrivers(JsonWriter& out, explain::EvidenceCache& evidence_cache, const
   out.EndArray();
 }
 
-// "PHQ-9" from "PHQ-9 (Patient Health Questionnaire-9)": the short name a report shows.
-std::string ShortLabel(const inference::Engine& engine, const std::string& id) {
-  const knowledge::Node* node = engine.knowledge().Find(id);
-  if (!node || node->label.empty()) return id;
-  return WithoutParentheticals(node->label);
-}
-
 // Every questionnaire of the case as scored (output.md): total, band, where the total came from,
 // the safety items; a result-only instrument (MDQ) with its result.
 void WriteQuestionnaires(JsonWriter& out, const inference::Engine& engine, const casefile::Case& c) {
   out.BeginArray();
   for (const auto& [id, q] : c.questionnaires) {
-    out.BeginObject().Key("id").String(id).Key("name").String(ShortLabel(engine, id));
+    out.BeginObject().Key("id").String(id).Key("name").String(view::Label(engine.knowledge(), id));
     if (!q.result.empty()) {
       out.Key("result").String(q.result).EndObject();
       continue;

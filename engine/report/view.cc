@@ -100,9 +100,10 @@ std::string Humanize(const knowledge::KnowledgeBase& kb, const std::string& text
     const bool own = !own_id.empty() && token == own_id && kb.Find(token) != nullptr;
     const bool inside_word = end < text.size() && (std::isalpha(static_cast<unsigned char>(text[end])));
     // A one-word lab id before its value ("from ferritin 18 ng/mL") is the lab, not an English word.
-    const knowledge::Node* node = kb.Find(token);
-    const bool measured_lab = node && node->kind == knowledge::NodeKind::kLab && end + 1 < text.size() &&
-                              text[end] == ' ' && std::isdigit(static_cast<unsigned char>(text[end + 1]));
+    const bool before_number =
+        end + 1 < text.size() && text[end] == ' ' && std::isdigit(static_cast<unsigned char>(text[end + 1]));
+    const knowledge::Node* node = before_number ? kb.Find(token) : nullptr;
+    const bool measured_lab = node && node->kind == knowledge::NodeKind::kLab;
     out += inside_word ? token : own || measured_lab ? Label(kb, token) : TokenText(kb, token);
     i = end;
   }
