@@ -7,7 +7,6 @@
 #include <set>
 #include <sstream>
 #include <string_view>
-#include <unordered_map>
 
 #include "base/text.h"
 #include "inference/certainty.h"
@@ -571,20 +570,28 @@ void Candidates(const inference::Engine& engine, const casefile::Case& c, const 
 // support alone.
 std::vector<DecidingInput> DecidingInputs(const std::vector<Undecided>& undecided, const Standing& evidence,
                                           bool combined) {
-  std::map<std::string_view, std::vector<const Undecided*>> by_input;
+  // (input, rule) pairs grouped by input; within an input the rules stay in `undecided` order
+  // (their addresses' order).
+  std::vector<std::pair<std::string_view, const Undecided*>> by_input;
   for (const auto& rule : undecided)
-    for (std::string_view input : rule.inputs) by_input[input].push_back(&rule);
+    for (std::string_view input : rule.inputs) by_input.emplace_back(input, &rule);
+  std::sort(by_input.begin(), by_input.end(), [](const auto& a, const auto& b) {
+    if (a.first != b.first) return a.first < b.first;
+    return std::less<>()(a.second, b.second);
+  });
+  const double before = combined ? inference::CombineForAgainst(evidence.support, evidence.against) : evidence.support;
   std::vector<DecidingInput> out;
-  for (const auto& [input, rules] : by_input) {
+  for (size_t first = 0, end = 0; first < by_input.size(); first = end) {
+    while (end < by_input.size() && by_input[end].first == by_input[first].first) ++end;
     DecidingInput deciding;
-    deciding.input = input;
+    deciding.input = by_input[first].first;
+    deciding.rules.reserve(end - first);
     double added = evidence.support;
-    for (const Undecided* rule : rules) {
-      deciding.rules.emplace_back(rule->rule);
-      added = inference::CombineSameSign(added, rule->certainty);
+    for (size_t i = first; i < end; ++i) {
+      deciding.rules.emplace_back(by_input[i].second->rule);
+      added = inference::CombineSameSign(added, by_input[i].second->certainty);
     }
     std::sort(deciding.rules.begin(), deciding.rules.end());
-    double before = combined ? inference::CombineForAgainst(evidence.support, evidence.against) : evidence.support;
     double after = combined ? inference::CombineForAgainst(added, evidence.against) : added;
     deciding.impact = std::max(0.0, after - before);
     out.push_back(std::move(deciding));
@@ -888,24 +895,34 @@ std::vector<Result<Deciding>> WhatWouldDecideEach(const inference::Engine& engin
   std::vector<std::string_view> fired;  // the rules that fired (a few): a rule is considered once a run
   for (const auto& trace : evaluation.trace.rules)
     if (trace.fired) fired.push_back(trace.rule);
-  // Every rule that could decide one of the ids, explained once on one load of the case.
-  std::vector<const rules::Rule*> to_explain;
-  std::unordered_map<const rules::Rule*, size_t> explained;  // rule -> its index in to_explain
-  std::vector<std::vector<const rules::Rule*>> candidates_of(ids.size());
+  // Every rule that could decide one of the ids, explained once on one load of the case: the
+  // (id's index, rule) pairs in id order, the rules explained in rule base order, each once.
+  std::vector<std::pair<size_t, const rules::Rule*>> candidates;
   for (size_t i = 0; i < ids.size(); ++i) {
     for (const rules::Rule* rule : engine.RulesConcluding(ids[i])) {
       if (OnlyOpposes(*rule, ids[i])) continue;
       if (std::find(fired.begin(), fired.end(), rule->id) != fired.end()) continue;
-      candidates_of[i].push_back(rule);
-      if (explained.try_emplace(rule, to_explain.size()).second) to_explain.push_back(rule);
+      candidates.emplace_back(i, rule);
     }
   }
+  std::vector<const rules::Rule*> to_explain;
+  to_explain.reserve(candidates.size());
+  for (const auto& candidate : candidates) to_explain.push_back(candidate.second);
+  std::sort(to_explain.begin(), to_explain.end(), std::less<>());
+  to_explain.erase(std::unique(to_explain.begin(), to_explain.end()), to_explain.end());
   std::vector<RuleTrace> traces =
       engine.ExplainRules(to_explain, c, flux, evaluation, inference::Engine::ExplainDetail::kUnknownInputs);
+  auto trace_of = [&](const rules::Rule* rule) -> const RuleTrace& {
+    return traces[static_cast<size_t>(std::lower_bound(to_explain.begin(), to_explain.end(), rule, std::less<>()) -
+                                      to_explain.begin())];
+  };
   std::vector<Result<Deciding>> out;
   out.reserve(ids.size());
+  size_t next = 0;  // the first of ids[i]'s candidates
   for (size_t i = 0; i < ids.size(); ++i) {
     const std::string& id = ids[i];
+    const size_t first = next;
+    while (next < candidates.size() && candidates[next].first == i) ++next;
     Subject subject = SubjectOf(engine, evaluation, id);
     if (subject.name.empty()) {
       out.emplace_back(UnknownId(engine, id));
@@ -914,8 +931,9 @@ std::vector<Result<Deciding>> WhatWouldDecideEach(const inference::Engine& engin
     WhyNotExplanation standing;
     Standing evidence = WhereItStands(evaluation, subject.kind, id, standing);
     std::vector<Undecided> undecided;
-    for (const rules::Rule* rule : candidates_of[i]) {
-      const RuleTrace& trace = traces[explained.at(rule)];
+    for (size_t k = first; k < next; ++k) {
+      const rules::Rule* rule = candidates[k].second;
+      const RuleTrace& trace = trace_of(rule);
       if (trace.truth == Truth::kUnknown)
         undecided.push_back(UndecidedFrom(rule->id, ActionCertainty(*rule, id), trace.Closeness(), trace.tests));
     }

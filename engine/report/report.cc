@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -448,10 +449,11 @@ bool IsCaseData(const std::string& input) {
   return true;
 }
 
-// One conclusion next_best_data asks about: a deficit, or a driver `behind` one (" behind X").
+// One conclusion next_best_data asks about: a deficit, or a driver behind one (`behind` names
+// the deficit). Both refer to the evaluation's ids.
 struct Question {
-  std::string id;
-  std::string behind;
+  std::string_view id;
+  std::string_view behind;
 };
 
 // One reason to collect an input: `input` would decide `question`, now at `certainty`. Kept as
@@ -464,9 +466,11 @@ struct Why {
 };
 
 std::string WhyText(const Why& why) {
-  std::string text = "would decide " + Join(why.input->rules, ", ") + " for " + why.question->id +
-                     why.question->behind + " (now " + Level(why.certainty) + ", " + FormatNumber(why.certainty, 3) +
-                     "; up to +" + FormatNumber(why.impact, 3) + ")";
+  std::string text = "would decide " + Join(why.input->rules, ", ") + " for ";
+  text.append(why.question->id);
+  if (!why.question->behind.empty()) text.append(" behind ").append(why.question->behind);
+  text.append(" (now ").append(Level(why.certainty)).append(", ").append(FormatNumber(why.certainty, 3));
+  text.append("; up to +").append(FormatNumber(why.impact, 3)).append(")");
   const std::string& input = why.input->input;
   if (input.starts_with("derived:"))
     text = std::string("an input of ").append(input, 8).append(", which ").append(text);
@@ -475,6 +479,7 @@ std::string WhyText(const Why& why) {
 
 // One suggestion of next_best_data, merged over every conclusion it would decide.
 struct NextData {
+  std::string_view input;  // into the why-not answers, or NextBestData::derived_labs
   double impact = 0;
   bool first_line = false;  // a lab of the basic work-up (knowledge `work_up`)
   // In the order found. Each once: a question's inputs are distinct and a derived input's labs
@@ -482,54 +487,65 @@ struct NextData {
   std::vector<Why> why;
 };
 
-// The case data an input of a why-not stands for: a derived index is never suggested on its own,
-// only the input labs it is computed from that the case lacks.
-std::vector<std::string> CollectableInputs(const knowledge::KnowledgeBase& kb, const casefile::Case& c,
-                                           const std::string& input) {
-  if (!input.starts_with("derived:")) return {input};
-  const knowledge::Node* node = kb.Find(input.substr(std::string_view("derived:").size()));
-  if (node == nullptr || !node->derived_index) return {};
-  std::vector<std::string> labs;
-  for (const auto& lab : node->derived_index->inputs) {
-    const bool measured = std::any_of(c.labs.begin(), c.labs.end(),
-                                      [&](const casefile::LabResult& r) { return r.test == lab && r.used && r.value; });
-    if (!measured) labs.push_back("lab:" + lab);
-  }
-  return labs;
-}
+// The suggestions of one report, in the order first found (a few dozen: a linear look-up).
+struct NextBestData {
+  std::vector<NextData> entries;
+  std::deque<std::string> derived_labs;  // "lab:x" for a derived index's input (stable addresses)
 
-// Adds the case data that would decide `question` to `entries`. REQUIRES: `question` and
-// `deciding` outlive `entries`.
+  NextData& Entry(std::string_view input) {
+    for (auto& entry : entries)
+      if (entry.input == input) return entry;
+    return entries.emplace_back(NextData{input, 0, false, {}});
+  }
+};
+
+// Adds the case data that would decide `question` to `next`: the input itself, or for a derived
+// index (never suggested on its own) the input labs it is computed from that the case lacks.
+// REQUIRES: `question` and `deciding` outlive `next`.
 void AddDecidingInputs(const inference::Engine& engine, const casefile::Case& c, const Question& question,
-                       const explain::Deciding& deciding, std::map<std::string, NextData>& entries) {
+                       const explain::Deciding& deciding, NextBestData& next) {
+  const knowledge::KnowledgeBase& kb = engine.knowledge();
   const double certainty = Round3(deciding.certainty);
+  auto add = [&](std::string_view collectable, const Why& why) {
+    NextData& entry = next.Entry(collectable);
+    entry.impact = std::max(entry.impact, why.impact);
+    entry.first_line = collectable.starts_with("lab:") && kb.IsFirstLineLab(collectable.substr(4));
+    entry.why.push_back(why);
+  };
   for (const auto& input : deciding.inputs) {
     const double impact = Round3(input.impact);
     if (impact <= 0 || !IsCaseData(input.input)) continue;
     const Why why{&question, &input, certainty, impact};
-    for (const auto& collectable : CollectableInputs(engine.knowledge(), c, input.input)) {
-      NextData& entry = entries[collectable];
-      entry.impact = std::max(entry.impact, impact);
-      entry.first_line = collectable.starts_with("lab:") && engine.knowledge().IsFirstLineLab(collectable.substr(4));
-      entry.why.push_back(why);
+    if (!input.input.starts_with("derived:")) {
+      add(input.input, why);
+      continue;
+    }
+    const knowledge::Node* node = kb.Find(std::string_view(input.input).substr(std::string_view("derived:").size()));
+    if (node == nullptr || !node->derived_index) continue;
+    for (const auto& lab : node->derived_index->inputs) {
+      const bool measured = std::any_of(c.labs.begin(), c.labs.end(),
+                                        [&](const casefile::LabResult& r) { return r.test == lab && r.used && r.value; });
+      if (!measured) add(next.derived_labs.emplace_back("lab:" + lab), why);
     }
   }
 }
 
-// The drivers the rules of `deficit` name that are not yet likely: what a work-up would decide.
-std::vector<std::string> UndecidedDrivers(const inference::Engine& engine, const Evaluation& evaluation,
-                                          const std::string& deficit) {
-  std::set<std::string> drivers;
+// The drivers the rules of `deficit` name that are not yet likely, sorted and each once: what a
+// work-up would decide. Views of the rule base's ids.
+std::vector<std::string_view> UndecidedDrivers(const inference::Engine& engine, const Evaluation& evaluation,
+                                               const std::string& deficit) {
+  std::vector<std::string_view> drivers;
   for (const rules::Rule* rule : engine.RulesConcluding(deficit))
     for (const auto& action : rule->actions)
       if (action.kind == rules::ActionKind::kSuggestDeficit && action.id == deficit)
-        drivers.insert(action.ids.begin(), action.ids.end());
-  std::vector<std::string> out;
-  for (const auto& driver : drivers) {
-    auto it = evaluation.drivers.find(driver);
-    if (it == evaluation.drivers.end() || Level(Round3(it->second.certainty)) != "likely") out.push_back(driver);
-  }
-  return out;
+        drivers.insert(drivers.end(), action.ids.begin(), action.ids.end());
+  std::sort(drivers.begin(), drivers.end());
+  drivers.erase(std::unique(drivers.begin(), drivers.end()), drivers.end());
+  std::erase_if(drivers, [&](std::string_view driver) {
+    auto it = evaluation.drivers.find(std::string(driver));
+    return it != evaluation.drivers.end() && Level(Round3(it->second.certainty)) == "likely";
+  });
+  return drivers;
 }
 
 // next_best_data (output.md): for the leading deficits, the data that would decide them and the
@@ -539,42 +555,44 @@ void WriteNextBestData(JsonWriter& out, const inference::Engine& engine, const c
                        const ReportOptions& options) {
   constexpr size_t kDeficitsConsidered = 5;
   std::vector<Question> questions;
-  std::set<std::string> drivers_seen;
+  std::vector<std::string_view> drivers_seen;
   for (size_t i = 0; i < ranked.size() && i < kDeficitsConsidered; ++i) {
     const std::string& deficit = ranked[i].conclusion->id;
-    if (Level(ranked[i].certainty) != "likely") questions.push_back({deficit, ""});
-    for (const auto& driver : UndecidedDrivers(engine, evaluation, deficit))
-      if (drivers_seen.insert(driver).second) questions.push_back({driver, " behind " + deficit});
+    if (Level(ranked[i].certainty) != "likely") questions.push_back({deficit, {}});
+    for (std::string_view driver : UndecidedDrivers(engine, evaluation, deficit)) {
+      if (std::find(drivers_seen.begin(), drivers_seen.end(), driver) != drivers_seen.end()) continue;
+      drivers_seen.push_back(driver);
+      questions.push_back({driver, deficit});
+    }
   }
   // All questions at once: each rule that could decide one is evaluated once for the case.
   std::vector<std::string> ids;
   ids.reserve(questions.size());
-  for (const auto& question : questions) ids.push_back(question.id);
+  for (const auto& question : questions) ids.emplace_back(question.id);
   std::vector<Result<explain::Deciding>> answers = explain::WhatWouldDecideEach(engine, c, evaluation, ids, options.flux);
-  std::map<std::string, NextData> entries;
+  NextBestData next;
   for (size_t i = 0; i < questions.size(); ++i)
-    if (answers[i].ok()) AddDecidingInputs(engine, c, questions[i], *answers[i], entries);
-  using Entry = std::map<std::string, NextData>::value_type;
-  std::vector<const Entry*> sorted;
-  sorted.reserve(entries.size());
-  for (const auto& entry : entries) sorted.push_back(&entry);
+    if (answers[i].ok()) AddDecidingInputs(engine, c, questions[i], *answers[i], next);
+  std::vector<const NextData*> sorted;
+  sorted.reserve(next.entries.size());
+  for (const auto& entry : next.entries) sorted.push_back(&entry);
   // Inputs are unique: the order is total, no stable sort needed.
-  std::sort(sorted.begin(), sorted.end(), [](const Entry* a, const Entry* b) {
-    if (a->second.first_line != b->second.first_line) return a->second.first_line;
-    if (a->second.impact != b->second.impact) return a->second.impact > b->second.impact;
-    return a->first < b->first;
+  std::sort(sorted.begin(), sorted.end(), [](const NextData* a, const NextData* b) {
+    if (a->first_line != b->first_line) return a->first_line;
+    if (a->impact != b->impact) return a->impact > b->impact;
+    return a->input < b->input;
   });
   if (sorted.size() > options.max_next_best_data) sorted.resize(options.max_next_best_data);
   out.BeginArray();
   std::string why;
-  for (const Entry* entry : sorted) {
+  for (const NextData* entry : sorted) {
     why.clear();
-    for (const Why& reason : entry->second.why) {
+    for (const Why& reason : entry->why) {
       if (!why.empty()) why += "; ";
       why += WhyText(reason);
     }
-    out.BeginObject().Key("input").String(entry->first).Key("impact").Double(entry->second.impact)
-        .Key("first_line").Bool(entry->second.first_line).Key("why").String(why).EndObject();
+    out.BeginObject().Key("input").String(entry->input).Key("impact").Double(entry->impact)
+        .Key("first_line").Bool(entry->first_line).Key("why").String(why).EndObject();
   }
   out.EndArray();
 }
