@@ -742,38 +742,43 @@ EvidenceCache::~EvidenceCache() = default;
 
 // A rule's evidence with what lies behind each item, built on first use; items of one kind and id
 // kept once (EvidenceBehind's duplicates are the same kind, id and rule).
-const std::vector<EvidenceCache::Item>& EvidenceCache::Of(const std::string& rule_id) {
+const std::vector<EvidenceCache::Item>& EvidenceCache::Of(std::string_view rule_id) {
   auto [it, added] = of_.try_emplace(rule_id);
   if (!added) return it->second;
-  std::set<std::pair<std::string_view, std::string_view>> seen;
   std::vector<Evidence> evidence = EvidenceOf(engine_, evaluation_, rule_id);
-  it->second.reserve(evidence.size());
+  std::vector<Item>& items = it->second;
+  items.reserve(evidence.size());
   for (auto& item : evidence) {
     const inference::Conclusion* behind = nullptr;
     std::optional<ConclusionKind> kind = Parse<ConclusionKind>(item.kind);
     if (kind == ConclusionKind::kDriver || kind == ConclusionKind::kFact)
       behind = FindConclusion(*ConclusionsOf(evaluation_, *kind), item.id);
-    it->second.push_back(Item{std::move(item), behind, false});
+    // A rule has a few items: a look back finds an earlier one of the same kind and id.
+    const bool repeated = std::any_of(items.begin(), items.end(), [&](const Item& earlier) {
+      return earlier.evidence.kind == item.kind && earlier.evidence.id == item.id;
+    });
+    items.push_back(Item{std::move(item), behind, repeated});
   }
-  for (auto& item : it->second)
-    item.repeated = !seen.emplace(item.evidence.kind, item.evidence.id).second;
-  return it->second;
+  return items;
+}
+
+// Depth first, in the order given, so a deficit's own tests come before what lies behind them.
+void EvidenceCache::Visit(std::string_view rule_id, std::vector<std::string_view>& seen_rules,
+                          std::vector<const Evidence*>& out) {
+  if (std::find(seen_rules.begin(), seen_rules.end(), rule_id) != seen_rules.end()) return;
+  seen_rules.push_back(rule_id);
+  for (const Item& item : Of(rule_id)) {
+    if (item.repeated) continue;
+    out.push_back(&item.evidence);
+    if (item.behind)
+      for (const auto& next : item.behind->rules) Visit(next, seen_rules, out);
+  }
 }
 
 std::vector<const Evidence*> EvidenceCache::Behind(const std::vector<std::string>& rule_ids) {
   std::vector<const Evidence*> out;
-  std::set<std::string_view> seen_rules;
-  // Depth first, in the order given, so a deficit's own tests come before what lies behind them.
-  std::function<void(const std::string&)> visit = [&](const std::string& rule_id) {
-    if (!seen_rules.insert(rule_id).second) return;
-    for (const Item& item : Of(rule_id)) {
-      if (item.repeated) continue;
-      out.push_back(&item.evidence);
-      if (item.behind)
-        for (const auto& next : item.behind->rules) visit(next);
-    }
-  };
-  for (const auto& rule_id : rule_ids) visit(rule_id);
+  std::vector<std::string_view> seen_rules;
+  for (const auto& rule_id : rule_ids) Visit(rule_id, seen_rules, out);
   return out;
 }
 

@@ -68,7 +68,8 @@ class EvidenceCache {
   EvidenceCache(const EvidenceCache&) = delete;
   EvidenceCache& operator=(const EvidenceCache&) = delete;
 
-  // EvidenceBehind(engine, evaluation, rule_ids), as pointers into this cache.
+  // EvidenceBehind(engine, evaluation, rule_ids), as pointers into this cache. REQUIRES: the
+  // strings of `rule_ids` outlive the cache (the evaluation's conclusions' rule lists do).
   std::vector<const Evidence*> Behind(const std::vector<std::string>& rule_ids);
 
  private:
@@ -77,11 +78,13 @@ class EvidenceCache {
     const inference::Conclusion* behind;  // the driver or fact it tested, if concluded
     bool repeated;  // an earlier item of the rule has the same kind and id
   };
-  const std::vector<Item>& Of(const std::string& rule_id);
+  const std::vector<Item>& Of(std::string_view rule_id);
+  void Visit(std::string_view rule_id, std::vector<std::string_view>& seen_rules, std::vector<const Evidence*>& out);
 
   const inference::Engine& engine_;
   const inference::Evaluation& evaluation_;
-  std::unordered_map<std::string, std::vector<Item>> of_;
+  // Keyed by views of the rule ids the evaluation holds (Behind's and its conclusions').
+  std::unordered_map<std::string_view, std::vector<Item>> of_;
 };
 
 // "Best J, ... 2010;7:34" for a citation key, or the key itself when the knowledge base lacks it.

@@ -31,6 +31,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include <boost/container/flat_map.hpp>
 #include <nlohmann/json.hpp>
 
 #include "case/case.h"
@@ -56,8 +57,10 @@ std::string_view TruthName(Truth truth);  // "false" | "true" | "unknown"
 // indices that rest on unmeasured inputs. The pipeline computes them with the flux model
 // (engine/flux/) and lets given values override it; tests may give them directly.
 struct FluxValues {
-  std::map<std::string, double> values;
-  std::map<std::string, bool> assumed;
+  // Sorted vectors (Boost's flat_map, the std::map interface): a case has some fifty indices,
+  // written in key order by From() and copied whole for the report.
+  boost::container::flat_map<std::string, double, std::less<>> values;
+  boost::container::flat_map<std::string, bool, std::less<>> assumed;
 
   // Every index of a flux model result, keyed as rules read it.
   static FluxValues From(const flux::FluxResult& result);

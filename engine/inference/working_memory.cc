@@ -71,6 +71,7 @@ bool HasEveryPathway(const flux::FluxResult& result) {
 FluxValues FluxValues::From(const flux::FluxResult& result) {
   FluxValues out;
   if (HasEveryPathway(result)) {
+    out.values.reserve(SortedIndexKeys().size());
     for (const auto& at : SortedIndexKeys()) {
       const flux::PathwayFlux& pathway = result.pathways[at.pathway];
       out.values.emplace_hint(out.values.end(), at.key, pathway.index[at.index]);

@@ -564,17 +564,17 @@ Result<CaseEvaluation> Pipeline::Evaluate(casefile::Case c, const EvaluationOpti
   // Always, so that every front end (and the golden cases) sees the same order.
   std::map<std::string, PredictedEffect> effects = RankWithEffects(result.parsed, state, result.flux_model,
                                                                    DeficitIndices(result.flux), result.evaluation);
-  if (options.predicted_effects) result.report = ReportOptionsFor(result, effects);
+  if (options.predicted_effects) result.report = ReportOptionsFor(result, std::move(effects));
   result.report.overrides = FluxOverrides(result.flux_model, options.given_flux);
   return result;
 }
 
 report::ReportOptions Pipeline::ReportOptionsFor(const CaseEvaluation& result,
-                                                 const std::map<std::string, PredictedEffect>& effects) const {
+                                                 std::map<std::string, PredictedEffect> effects) const {
   report::ReportOptions options;
   options.flux = result.flux;
   for (const auto& p : result.flux_model.pathways) options.flux_assumed_inputs[p.pathway] = p.assumed;
-  for (const auto& [strategy, predicted] : effects) options.predicted_effects[strategy] = predicted.changes;
+  for (auto& [strategy, predicted] : effects) options.predicted_effects.emplace(strategy, std::move(predicted.changes));
   return options;
 }
 

@@ -119,7 +119,7 @@ TEST(ModelCorrections, MaoiIsNotExcessSerotoninClearance) {
   }
   // The rule still reads faster clearance: breakdown outpacing release (MAO-A up), or a level that
   // falls while synthesis is not lowered (SERT up); not a synthesis deficit, not an MAOI.
-  auto clearance = [](std::map<std::string, double> values) {
+  auto clearance = [](decltype(inference::FluxValues::values) values) {
     inference::FluxValues given;
     given.values = std::move(values);
     return Certainty(Evaluate(CaseSpec{}, given).deficits, "serotonin_clearance");
