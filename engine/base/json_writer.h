@@ -79,6 +79,17 @@ class JsonWriter {
       at_ = at + 2;
       return *this;
     }
+    // Most numbers of a report are rounded to four decimals: such a number (the double nearest
+    // k / 10^4) prints as k's digits with the point put in and trailing zeros dropped. Below 10^4
+    // that is the text nlohmann's digit search (Grisu2) gives, checked for every k below 10^8;
+    // above, Grisu2 sometimes gives more digits ("65536.05530000001"), so it keeps them.
+    if (std::abs(value) < 1e4) {
+      const double k = std::round(value * 1e4);
+      if (k != 0 && k / 1e4 == value) {
+        at_ = FourDecimals(at, static_cast<int64_t>(k));
+        return *this;
+      }
+    }
     at_ = nlohmann::detail::to_chars(at, at + 64, value);
     return *this;
   }
@@ -119,6 +130,28 @@ class JsonWriter {
   }
 
  private:
+  // Writes k / 10^4 (k not a multiple of 10^4) as decimal text at `at`; returns its end.
+  static char* FourDecimals(char* at, int64_t k) {
+    if (k < 0) {
+      *at++ = '-';
+      k = -k;
+    }
+    char digits[24];
+    char* end = std::to_chars(digits, digits + sizeof digits, k).ptr;
+    const ptrdiff_t length = end - digits;
+    if (length > 4) {
+      std::memcpy(at, digits, static_cast<size_t>(length - 4));
+      at += length - 4;
+    } else {
+      *at++ = '0';
+    }
+    *at++ = '.';
+    for (ptrdiff_t zeros = 4 - length; zeros > 0; --zeros) *at++ = '0';
+    const char* fraction = length > 4 ? end - 4 : digits;
+    while (end[-1] == '0') --end;  // k is not a multiple of 10^4: a digit of the fraction is not 0
+    std::memcpy(at, fraction, static_cast<size_t>(end - fraction));
+    return at + (end - fraction);
+  }
   JsonWriter& Open(char bracket) {
     Separate();
     Put(bracket);

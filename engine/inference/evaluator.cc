@@ -300,9 +300,15 @@ Truth Evaluator::LabTest(const CompiledNode& node, const Slot* slot, TestTrace* 
     return FromBool((lab != nullptr) == (node.kind == TestKind::kLabMeasured));
   }
   if (!lab) { NFLUX_FOUND(kLabNotMeasured, 0); return Truth::kUnknown; }
-  NFLUX_NOTE(LabText(id, *lab));
+  NFLUX_NOTE(LabTextOf(id, *lab));
   if (node.kind == TestKind::kLabValue) return FromBool(rules::Holds(*lab->value, node.compare, node.number));
   return LabStatusTruth(*lab, node.lab_check);
+}
+
+const std::string& Evaluator::LabTextOf(const std::string& id, const casefile::LabResult& lab) const {
+  for (const auto& known : lab_texts_)
+    if (known.lab == &lab && known.id == id) return known.text;
+  return lab_texts_.emplace_back(LabTextEntry{&lab, id, LabText(id, lab)}).text;
 }
 
 Truth Evaluator::DerivedTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const {

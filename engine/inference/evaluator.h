@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "case/case.h"
@@ -59,6 +61,9 @@ class Evaluator {
   Truth StressorTest(const CompiledNode& node, const Slot* slot, TestTrace* trace) const;
   Truth ConclusionTest(const CompiledNode& node, const Slot* slot, double* strength, TestTrace* trace) const;
   Truth DataQualityTest(const CompiledNode& node, TestTrace* trace) const;
+  // A lab's trace text ("ferritin 18 ng/mL (low; ...)"), formatted when first read: several rules
+  // read each lab.
+  const std::string& LabTextOf(const std::string& id, const casefile::LabResult& lab) const;
 
   const casefile::Case& case_;
   const FluxValues& flux_;
@@ -66,6 +71,12 @@ class Evaluator {
   uint32_t generation_;
   const std::vector<CompiledNode>& nodes_;
   bool record_actual_;
+  struct LabTextEntry {
+    const casefile::LabResult* lab;
+    std::string_view id;
+    std::string text;
+  };
+  mutable std::vector<LabTextEntry> lab_texts_;  // LabTextOf's, a few a case: looked up in turn
 };
 
 }  // namespace nflux::inference

@@ -77,6 +77,30 @@ TEST(JsonWriterTest, WholeNumbersAreWrittenAsDumpWritesThem) {
   for (double value : values) EXPECT_EQ(Written(ordered_json(value)), ordered_json(value).dump()) << value;
 }
 
+// Numbers of at most four decimals (k / 10^4) take their own path (k's digits with the point put
+// in) below 10^4: every k near zero, random ones of every magnitude up to the limit and past it
+// (where dump() may write more digits: 65536.05530000001), both signs, as dump() writes them.
+TEST(JsonWriterTest, NumbersOfFourDecimalsAreWrittenAsDumpWritesThem) {
+  auto written = [](double value) {
+    std::string out;
+    JsonWriter(out).Double(value);
+    return out;
+  };
+  for (int64_t k = -200000; k <= 200000; ++k) {
+    const double value = static_cast<double>(k) / 1e4;
+    ASSERT_EQ(written(value), ordered_json(value).dump()) << k;
+  }
+  std::mt19937_64 random(16);
+  for (double value : {65536.0553, -65536.0553, 9999.9999, -9999.9999, 10000.0001})
+    ASSERT_EQ(written(value), ordered_json(value).dump()) << value;
+  for (int digits = 6; digits <= 17; ++digits)
+    for (int i = 0; i < 2000; ++i) {
+      const double k = static_cast<double>(random() % static_cast<uint64_t>(std::pow(10.0, digits)));
+      for (double value : {k / 1e4, -k / 1e4, std::round(k * 0.37) / 1e4})
+        ASSERT_EQ(written(value), ordered_json(value).dump()) << value;
+    }
+}
+
 TEST(JsonWriterTest, KeysAndValuesNestInCallOrder) {
   std::string out;
   JsonWriter writer(out);
