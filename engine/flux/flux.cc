@@ -77,15 +77,20 @@ struct Model::Impl {
     const knowledge::Node* node = kb->Find(id);
     return node == nullptr ? -1 : static_cast<int>(node - kb->nodes().data());
   }
-  void Propagate(int start, double value, const std::vector<char>& measured, std::vector<double>& out) const;
+  // `touched`, when given, gets every node `out` was added to (some more than once).
+  void Propagate(int start, double value, const std::vector<char>& measured, std::vector<double>& out,
+                 std::vector<int>* touched = nullptr) const;
 };
 
 // Adds `value` at `start` and carries it along influence links (depth-first, no node twice on a
-// path, not into another measured node), multiplying by each link's gain.
-void Model::Impl::Propagate(int start, double value, const std::vector<char>& measured, std::vector<double>& out) const {
+// path, not into another measured node), multiplying by each link's gain. Whether `start` itself
+// is measured does not matter: it is on every path, so no link leads back into it.
+void Model::Impl::Propagate(int start, double value, const std::vector<char>& measured, std::vector<double>& out,
+                            std::vector<int>* touched) const {
   std::vector<int> path;
   auto visit = [&](auto&& self, int node, double v, int depth) -> void {
     out[static_cast<size_t>(node)] += v;
+    if (touched) touched->push_back(node);
     if (depth >= kMaxDepth) return;
     path.push_back(node);
     for (const Link& link : links[static_cast<size_t>(node)]) {
@@ -544,9 +549,7 @@ InputStates PropagateSources(const Impl& m, const std::vector<Source>& sources, 
   states.total.assign(m.nodes.size(), 0.0);
   for (const Source& source : sources) {
     inputs->push_back(source.input);
-    std::vector<char> blocked = measured;
-    blocked[static_cast<size_t>(source.node)] = 0;
-    m.Propagate(source.node, source.value, blocked, states.Slot(source.input.id));
+    m.Propagate(source.node, source.value, measured, states.Slot(source.input.id));
   }
   for (const auto& s : states.state)
     for (size_t i = 0; i < s.size(); ++i) states.total[i] += s[i];
@@ -580,22 +583,20 @@ const std::vector<Impl::Target>* TargetsOf(const Impl& m, std::string_view strat
 
 // The change a strategy makes to the nodes' log states, `total` the states before it: each of its
 // `targets` edges moves its node, then propagates like a source. With `inputs`, each move is listed.
-std::vector<double> StrategyDelta(const Impl& m, std::string_view strategy, const std::vector<Impl::Target>& targets,
-                                  const std::vector<char>& measured, const std::vector<double>& total,
-                                  std::vector<Input>* inputs) {
-  std::vector<double> delta(m.nodes.size(), 0.0);
+// Adds the change a strategy's `targets` make to `delta`; `touched` (when given) gets the nodes
+// it reached.
+void AddStrategyDelta(const Impl& m, std::string_view strategy, const std::vector<Impl::Target>& targets,
+                      const std::vector<char>& measured, const std::vector<double>& total, std::vector<Input>* inputs,
+                      std::vector<double>& delta, std::vector<int>* touched) {
   for (const Impl::Target& target : targets) {
     const auto i = static_cast<size_t>(target.node);
     double d = TargetDelta(m.nodes[i]->kind, target.edge->sign, target.w, total[i]);
     if (d == 0) continue;
-    std::vector<char> blocked = measured;
-    blocked[i] = 0;
-    m.Propagate(target.node, d, blocked, delta);
+    m.Propagate(target.node, d, measured, delta, touched);
     if (inputs)
       inputs->push_back({"strategy:" + std::string(strategy), target.edge->to, d,
                          std::string(strategy) + " -> " + target.edge->to});
   }
-  return delta;
 }
 
 // What-if: the strategy's change added to the states, as an input of its own.
@@ -604,7 +605,8 @@ Status ApplyStrategy(const Impl& m, const std::string& strategy, const std::vect
   const auto* targets = TargetsOf(m, strategy);
   if (!targets) return Status::InvalidArgument("unknown strategy '" + strategy + "'");
   const size_t n = m.nodes.size();
-  std::vector<double> delta = StrategyDelta(m, strategy, *targets, measured, states->total, inputs);
+  std::vector<double> delta(n, 0.0);
+  AddStrategyDelta(m, strategy, *targets, measured, states->total, inputs, delta, nullptr);
   auto& s = states->Slot("strategy:" + strategy);
   for (size_t i = 0; i < n; ++i) {
     s[i] += delta[i];
@@ -613,15 +615,19 @@ Status ApplyStrategy(const Impl& m, const std::string& strategy, const std::vect
   return Status::Ok();
 }
 
-// A pathway's channel log factors for a state vector over the nodes: drive nodes add up, the
-// nodes of any other channel are averaged.
-Channels ChannelsOf(const Impl::CompiledPathway& p, const std::vector<double>& state) {
+// A pathway's channel log factors for a state vector over the nodes (`state` plus `added`, when
+// given, node by node): drive nodes add up, the nodes of any other channel are averaged.
+Channels ChannelsOf(const Impl::CompiledPathway& p, const std::vector<double>& state,
+                    const std::vector<double>* added = nullptr) {
   Channels l{};
   for (int ch = 0; ch < kMaxChannels; ++ch) {
     const auto& list = p.nodes[static_cast<size_t>(ch)];
     if (list.empty()) continue;
     double scale = ch == kDrive ? 1.0 : 1.0 / static_cast<double>(list.size());
-    for (int node : list) l[static_cast<size_t>(ch)] += scale * state[static_cast<size_t>(node)];
+    for (int node : list) {
+      const auto i = static_cast<size_t>(node);
+      l[static_cast<size_t>(ch)] += scale * (added ? state[i] + (*added)[i] : state[i]);
+    }
   }
   return l;
 }
@@ -734,10 +740,21 @@ Result<std::vector<IndexArray>> Model::IndicesWith(const CaseState& state, std::
   const Impl& m = *impl_;
   const auto* targets = TargetsOf(m, strategy);
   if (!targets) return Status::InvalidArgument("unknown strategy '" + std::string(strategy) + "'");
-  // The same sums, in the same order, as Compute() applying the strategy after the case's inputs.
-  std::vector<double> total = state.total;
-  const std::vector<double> delta = StrategyDelta(m, strategy, *targets, state.measured, state.total, nullptr);
-  for (size_t i = 0; i < total.size(); ++i) total[i] += delta[i];
+  // The same sums, in the same order, as Compute() applying the strategy after the case's inputs:
+  // the state is the case's total plus the strategy's delta, added where a pathway reads it. The
+  // delta reaches a few of the knowledge base's nodes: it is kept per thread, all zero between
+  // calls (the nodes it reached are reset), rather than allocated and cleared for every strategy.
+  thread_local std::vector<double> delta;
+  thread_local std::vector<int> touched;
+  if (delta.size() != m.nodes.size()) delta.assign(m.nodes.size(), 0.0);
+  touched.clear();
+  struct Reset {
+    ~Reset() {
+      for (int node : touched) delta[static_cast<size_t>(node)] = 0;
+    }
+  } reset;
+  AddStrategyDelta(m, strategy, *targets, state.measured, state.total, nullptr, delta, &touched);
+  const std::vector<double>& total = state.total;
   std::vector<IndexArray> out;
   out.reserve(m.pathways.size());
   std::vector<char> moved;  // per pathway: its indices differ from the case's
@@ -755,7 +772,7 @@ Result<std::vector<IndexArray>> Model::IndicesWith(const CaseState& state, std::
       moved.push_back(false);
       continue;
     }
-    Channels l = ChannelsOf(p, total);
+    Channels l = ChannelsOf(p, total, &delta);
     if (p.upstream >= 0) l[kSupply] = std::log(out[static_cast<size_t>(p.upstream)][kSynthesis]);
     out.push_back(IndicesAt(p, l));
     moved.push_back(!kept || out.back() != state.indices[k]);
