@@ -690,11 +690,15 @@ std::string FormatCitation(const knowledge::KnowledgeBase& kb, const std::string
   return text.empty() ? key : text;
 }
 
-std::vector<Evidence> EvidenceOf(const inference::Engine& engine, const Evaluation& evaluation,
-                                 std::string_view rule_id) {
-  std::vector<Evidence> out;
+namespace {
+
+// EvidenceOf's items, each written into the Evidence `next()` returns (so a caller keeping them
+// in a structure of its own builds them in place).
+template <typename Next>
+void AddEvidenceOf(const inference::Engine& engine, const Evaluation& evaluation, std::string_view rule_id,
+                   Next&& next) {
   const RuleTrace* trace = FindTrace(evaluation, rule_id);
-  if (!trace || !trace->fired) return out;
+  if (!trace || !trace->fired) return;
   const rules::Rule* rule = engine.FindRule(rule_id);
   std::vector<const rules::Test*> leaves;
   if (rule) leaves = LeafTests(rule->when);
@@ -705,11 +709,11 @@ std::vector<Evidence> EvidenceOf(const inference::Engine& engine, const Evaluati
   for (size_t i = 0; i < trace->tests.size(); ++i) {
     const TestTrace& test = trace->tests[i];
     if (test.truth != Truth::kTrue) continue;
-    Evidence evidence;
+    Evidence& evidence = next();
     if (i < leaves.size() && leaves.size() == trace->tests.size()) {
       auto [kind, id] = TestSubject(*leaves[i]);
-      evidence.kind = kind;
-      evidence.id = id;
+      evidence.kind = std::move(kind);
+      evidence.id = std::move(id);
     } else if (auto colon = test.input.find(':'); colon != std::string_view::npos) {
       evidence.kind = test.input.substr(0, colon);
       evidence.id = test.input.substr(colon + 1);
@@ -717,13 +721,20 @@ std::vector<Evidence> EvidenceOf(const inference::Engine& engine, const Evaluati
       evidence.kind = "fact";
       evidence.id = test.input.empty() ? test.source : test.input;
     }
-    evidence.text = test.Actual();
+    test.AppendActual(evidence.text);
     if (evidence.text.empty()) evidence.text = test.source;
-    evidence.rule = std::string(rule_id);
+    evidence.rule = rule_id;
     evidence.citation = citation;
     evidence.grade = grade;
-    out.push_back(std::move(evidence));
   }
+}
+
+}  // namespace
+
+std::vector<Evidence> EvidenceOf(const inference::Engine& engine, const Evaluation& evaluation,
+                                 std::string_view rule_id) {
+  std::vector<Evidence> out;
+  AddEvidenceOf(engine, evaluation, rule_id, [&]() -> Evidence& { return out.emplace_back(); });
   return out;
 }
 
@@ -745,19 +756,17 @@ EvidenceCache::~EvidenceCache() = default;
 const std::vector<EvidenceCache::Item>& EvidenceCache::Of(std::string_view rule_id) {
   auto [it, added] = of_.try_emplace(rule_id);
   if (!added) return it->second;
-  std::vector<Evidence> evidence = EvidenceOf(engine_, evaluation_, rule_id);
   std::vector<Item>& items = it->second;
-  items.reserve(evidence.size());
-  for (auto& item : evidence) {
-    const inference::Conclusion* behind = nullptr;
-    std::optional<ConclusionKind> kind = Parse<ConclusionKind>(item.kind);
+  AddEvidenceOf(engine_, evaluation_, rule_id, [&]() -> Evidence& { return items.emplace_back().evidence; });
+  for (size_t i = 0; i < items.size(); ++i) {
+    Item& item = items[i];
+    std::optional<ConclusionKind> kind = Parse<ConclusionKind>(item.evidence.kind);
     if (kind == ConclusionKind::kDriver || kind == ConclusionKind::kFact)
-      behind = FindConclusion(*ConclusionsOf(evaluation_, *kind), item.id);
+      item.behind = FindConclusion(*ConclusionsOf(evaluation_, *kind), item.evidence.id);
     // A rule has a few items: a look back finds an earlier one of the same kind and id.
-    const bool repeated = std::any_of(items.begin(), items.end(), [&](const Item& earlier) {
-      return earlier.evidence.kind == item.kind && earlier.evidence.id == item.id;
+    item.repeated = std::any_of(items.begin(), items.begin() + static_cast<ptrdiff_t>(i), [&](const Item& earlier) {
+      return earlier.evidence.kind == item.evidence.kind && earlier.evidence.id == item.evidence.id;
     });
-    items.push_back(Item{std::move(item), behind, repeated});
   }
   return items;
 }

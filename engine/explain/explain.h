@@ -75,8 +75,8 @@ class EvidenceCache {
  private:
   struct Item {
     Evidence evidence;
-    const inference::Conclusion* behind;  // the driver or fact it tested, if concluded
-    bool repeated;  // an earlier item of the rule has the same kind and id
+    const inference::Conclusion* behind = nullptr;  // the driver or fact it tested, if concluded
+    bool repeated = false;  // an earlier item of the rule has the same kind and id
   };
   const std::vector<Item>& Of(std::string_view rule_id);
   void Visit(std::string_view rule_id, std::vector<std::string_view>& seen_rules, std::vector<const Evidence*>& out);

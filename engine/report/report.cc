@@ -411,11 +411,17 @@ void WriteFlux(JsonWriter& out, const inference::FluxValues& flux, const ReportO
   for (auto& pathway : pathways)
     if (auto it = options.flux_assumed_inputs.find(std::string(pathway.pathway)); it != options.flux_assumed_inputs.end())
       pathway.assumed_inputs = &it->second;
+  std::optional<std::string_view> last_name;  // the assumed keys too are in key order: a pathway's come together
+  bool inputs_given = false;
   for (const auto& [key, assumed] : flux.assumed) {
     if (!assumed) continue;
     auto dot = key.find('.');
     std::string_view name = std::string_view(key).substr(0, dot);
-    if (options.flux_assumed_inputs.count(std::string(name))) continue;
+    if (name != last_name) {
+      last_name = name;
+      inputs_given = options.flux_assumed_inputs.count(std::string(name)) > 0;
+    }
+    if (inputs_given) continue;
     pathway_of(name).assumed.push_back(dot == std::string::npos ? std::string_view(key) : std::string_view(key).substr(dot + 1));
   }
   out.BeginObject();
