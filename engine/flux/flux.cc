@@ -542,17 +542,41 @@ struct InputStates {
   }
 };
 
-// Carries each source along the influence links (into its own node even when measured).
+// Carries each source along the influence links (into its own node even when measured). With
+// `per_input` a state per input id (what contributions split); without, only their total.
 InputStates PropagateSources(const Impl& m, const std::vector<Source>& sources, const std::vector<char>& measured,
-                             std::vector<Input>* inputs) {
+                             std::vector<Input>* inputs, bool per_input) {
   InputStates states;
   states.total.assign(m.nodes.size(), 0.0);
-  for (const Source& source : sources) {
-    inputs->push_back(source.input);
-    m.Propagate(source.node, source.value, measured, states.Slot(source.input.id));
+  for (const Source& source : sources) inputs->push_back(source.input);
+  if (per_input) {
+    for (const Source& source : sources) m.Propagate(source.node, source.value, measured, states.Slot(source.input.id));
+    for (const auto& s : states.state)
+      for (size_t i = 0; i < s.size(); ++i) states.total[i] += s[i];
+    return states;
   }
-  for (const auto& s : states.state)
-    for (size_t i = 0; i < s.size(); ++i) states.total[i] += s[i];
+  // The same sums in the same order: an input's sources, in their order, into a state of its own
+  // (a per-thread buffer, zero between inputs), added to the total in the order the inputs first
+  // come. Adding an input's zeros changes no total, so only the nodes it reached are added.
+  thread_local std::vector<double> state;
+  thread_local std::vector<int> touched;
+  state.assign(m.nodes.size(), 0.0);
+  std::vector<char> done(sources.size(), 0);
+  for (size_t first = 0; first < sources.size(); ++first) {
+    if (done[first]) continue;
+    touched.clear();
+    for (size_t k = first; k < sources.size(); ++k) {
+      if (done[k] || sources[k].input.id != sources[first].input.id) continue;
+      done[k] = 1;
+      m.Propagate(sources[k].node, sources[k].value, measured, state, &touched);
+    }
+    std::sort(touched.begin(), touched.end());
+    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+    for (int node : touched) {
+      states.total[static_cast<size_t>(node)] += state[static_cast<size_t>(node)];
+      state[static_cast<size_t>(node)] = 0;
+    }
+  }
   return states;
 }
 
@@ -581,10 +605,9 @@ const std::vector<Impl::Target>* TargetsOf(const Impl& m, std::string_view strat
   return it == m.strategies.end() ? nullptr : &it->second;
 }
 
-// The change a strategy makes to the nodes' log states, `total` the states before it: each of its
-// `targets` edges moves its node, then propagates like a source. With `inputs`, each move is listed.
-// Adds the change a strategy's `targets` make to `delta`; `touched` (when given) gets the nodes
-// it reached.
+// Adds the change a strategy makes to the nodes' log states to `delta`, `total` the states before
+// it: each of its `targets` edges moves its node, then propagates like a source. With `inputs`,
+// each move is listed; with `touched`, every node it reached.
 void AddStrategyDelta(const Impl& m, std::string_view strategy, const std::vector<Impl::Target>& targets,
                       const std::vector<char>& measured, const std::vector<double>& total, std::vector<Input>* inputs,
                       std::vector<double>& delta, std::vector<int>* touched) {
@@ -724,7 +747,9 @@ Result<FluxResult> Model::Compute(const casefile::Case& c, const ComputeOptions&
   std::vector<Source> sources = LabSources(m, c, &measured);
   AddStressorSources(m, c, &sources);
   AddMedicationAndConditionSources(m, c, &sources);
-  InputStates states = PropagateSources(m, sources, measured, &result.inputs);
+  // A state per input only where something reads it: contributions, or a strategy applied.
+  const bool per_input = options.contributions || !options.apply_strategies.empty();
+  InputStates states = PropagateSources(m, sources, measured, &result.inputs, per_input);
   for (const auto& strategy : options.apply_strategies)
     if (auto st = ApplyStrategy(m, strategy, measured, &states, &result.inputs); !st.ok()) return st;
   result.pathways.reserve(m.pathways.size());

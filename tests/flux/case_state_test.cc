@@ -1,6 +1,7 @@
 // Model::IndicesWith: a strategy tried on a case's kept state gives bit for bit the indices of a
 // full Compute() with the strategy applied, for every strategy on every golden case (the pipeline's
-// predicted effects and the what-if ranking rest on this).
+// predicted effects and the what-if ranking rest on this); Compute() without contributions gives
+// those with them.
 #include <string>
 #include <vector>
 
@@ -59,6 +60,33 @@ TEST(CaseState, IndicesWithAreComputeWithTheStrategyBitForBit) {
   }
   EXPECT_GT(compared, 100);
   EXPECT_GT(moved, 0);  // some strategy changes some index, so the comparison means something
+}
+
+// Without contributions the model keeps no state per input, only the total: the same sums in the
+// same order, so the same indices bit for bit as with them, on every golden case.
+TEST(CaseState, ComputeWithoutContributionsGivesTheSameIndicesBitForBit) {
+  const auto& shipped = testing::ShippedPipeline();
+  const Model& model = shipped.flux_model();
+  int compared = 0;
+  for (const auto& file : nflux::testing::GoldenCaseFiles()) {
+    const std::string path = file.string();
+    auto text = ReadFileToString(path);
+    ASSERT_OK(text);
+    auto parsed = shipped.ParseCase(*text, path);
+    if (!parsed.ok()) continue;  // golden cases of bad input
+    ComputeOptions plain;
+    plain.contributions = false;
+    auto lean = model.Compute(*parsed, plain);
+    auto full = model.Compute(*parsed, ComputeOptions{});
+    ASSERT_OK(lean);
+    ASSERT_OK(full);
+    ASSERT_EQ(lean->pathways.size(), full->pathways.size());
+    for (size_t k = 0; k < lean->pathways.size(); ++k)
+      for (size_t x = 0; x < kIndexCount; ++x)
+        EXPECT_EQ(lean->pathways[k].index[x], full->pathways[k].index[x]) << path << " " << k << " " << x;
+    ++compared;
+  }
+  EXPECT_GT(compared, 50);
 }
 
 TEST(CaseState, UnknownStrategyIsInvalidArgument) {
