@@ -192,10 +192,12 @@ struct WhyNotRule {
   std::string grade;
 };
 
-// An unmeasured input that would decide one or more of those rules.
+// An unmeasured input that would decide one or more of those rules. Like a trace, it refers to
+// the engine's strings (the input as its tests read it, the rule base's rule ids): keep the engine
+// while it is read.
 struct DecidingInput {
-  std::string input;               // "lab:vitamin_b6_plp"
-  std::vector<std::string> rules;  // the rules it would decide (sorted)
+  std::string_view input;               // "lab:vitamin_b6_plp"
+  std::vector<std::string_view> rules;  // the rules it would decide (sorted)
   // The rise in `id`'s certainty if those rules fired at full strength (MYCIN-combined with the
   // evidence already there).
   double impact = 0;

@@ -449,9 +449,9 @@ bool FluxWritable(const inference::FluxValues& flux) {
 
 // Data a practitioner can collect (a lab, a symptom, a questionnaire...), not a conclusion of the
 // engine or a flux index of the model.
-bool IsCaseData(const std::string& input) {
+bool IsCaseData(std::string_view input) {
   for (const char* prefix : {"flux:", "fact:", "driver:", "deficit:", "alert:"})
-    if (input.rfind(prefix, 0) == 0) return false;
+    if (input.starts_with(prefix)) return false;
   return true;
 }
 
@@ -477,9 +477,9 @@ std::string WhyText(const Why& why) {
   if (!why.question->behind.empty()) text.append(" behind ").append(why.question->behind);
   text.append(" (now ").append(Level(why.certainty)).append(", ").append(FormatNumber(why.certainty, 3));
   text.append("; up to +").append(FormatNumber(why.impact, 3)).append(")");
-  const std::string& input = why.input->input;
+  const std::string_view input = why.input->input;
   if (input.starts_with("derived:"))
-    text = std::string("an input of ").append(input, 8).append(", which ").append(text);
+    text = std::string("an input of ").append(input.substr(8)).append(", which ").append(text);
   return text;
 }
 

@@ -150,7 +150,7 @@ TEST(WhyNotTest, OrdersRulesByClosenessAndNamesTheDecidingLab) {
   // Only the undecided rule counts: the other already has a false test.
   ASSERT_EQ(why_not->inputs.size(), 1u);
   EXPECT_EQ(why_not->inputs[0].input, "lab:vitamin_b6_plp");
-  EXPECT_EQ(why_not->inputs[0].rules, std::vector<std::string>{"b6_limits_serotonin"});
+  EXPECT_EQ(why_not->inputs[0].rules, std::vector<std::string_view>{"b6_limits_serotonin"});
   EXPECT_GT(why_not->inputs[0].impact, 0);
   // The impact is the engine's MYCIN algebra: b6_limits_serotonin (0.4) combined with the support
   // there, netted against the evidence against, minus the certainty now.
