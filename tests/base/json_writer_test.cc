@@ -37,12 +37,12 @@ TEST(JsonWriterTest, WritesWhatDumpWrites) {
   for (const auto& value : table) EXPECT_EQ(Written(value), value.dump()) << value.dump();
 }
 
-// Plain runs are skipped eight bytes at a time: every special byte, and its neighbours that are
-// plain, at every position of strings around the word size.
+// Plain runs are skipped eight or sixteen bytes at a time: every special byte, and its neighbours
+// that are plain, at every position of strings around both sizes and a few blocks long.
 TEST(JsonWriterTest, EveryByteAtEveryPositionIsEscapedAsDumpEscapesIt) {
   const std::vector<std::string> specials = {"\"", "\\", std::string(1, '\0'), "\x01", "\x1f", " ", "!",
                                              "#",  "[",    "\\",             "]",    "\x7f", "\xC3\xA9"};
-  for (size_t length = 0; length <= 20; ++length)
+  for (size_t length = 0; length <= 50; ++length)
     for (size_t at = 0; at <= length; ++at)
       for (const auto& special : specials) {
         std::string text(length, 'a');
