@@ -27,26 +27,13 @@ bool IsSnakeCaseId(std::string_view id) {
                      [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
 }
 
-namespace {
-
-template <typename Text>
-std::string JoinTexts(const std::vector<Text>& items, std::string_view separator) {
+std::string Join(const std::vector<std::string>& items, std::string_view separator) {
   std::string out;
   for (size_t i = 0; i < items.size(); ++i) {
     if (i) out += separator;
     out += items[i];
   }
   return out;
-}
-
-}  // namespace
-
-std::string Join(const std::vector<std::string>& items, std::string_view separator) {
-  return JoinTexts(items, separator);
-}
-
-std::string Join(const std::vector<std::string_view>& items, std::string_view separator) {
-  return JoinTexts(items, separator);
 }
 
 std::string UpperCase(std::string text) {

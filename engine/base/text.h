@@ -27,7 +27,6 @@ std::vector<std::string> NearestIds(std::string_view word, const std::vector<std
 
 // The items with `separator` between each two: Join({"a", "b"}, ", ") is "a, b".
 std::string Join(const std::vector<std::string>& items, std::string_view separator);
-std::string Join(const std::vector<std::string_view>& items, std::string_view separator);
 
 // Text in upper case (ASCII): "high" -> "HIGH".
 std::string UpperCase(std::string text);

@@ -463,7 +463,7 @@ struct Question {
 };
 
 // One reason to collect an input: `input` would decide `question`, now at `certainty`. Kept as
-// references into the why-not answers and written out (WhyText) only for the entries reported.
+// references into the why-not answers and written out (AppendWhyText) only for the entries reported.
 struct Why {
   const Question* question;
   const explain::DecidingInput* input;
@@ -471,16 +471,16 @@ struct Why {
   double impact;
 };
 
-std::string WhyText(const Why& why) {
-  std::string text = "would decide " + Join(why.input->rules, ", ") + " for ";
-  text.append(why.question->id);
-  if (!why.question->behind.empty()) text.append(" behind ").append(why.question->behind);
-  text.append(" (now ").append(Level(why.certainty)).append(", ").append(FormatNumber(why.certainty, 3));
-  text.append("; up to +").append(FormatNumber(why.impact, 3)).append(")");
+// Appends why an input is suggested: "would decide RULES for ID (now LEVEL, C; up to +I)".
+void AppendWhyText(const Why& why, std::string& out) {
   const std::string_view input = why.input->input;
-  if (input.starts_with("derived:"))
-    text = std::string("an input of ").append(input.substr(8)).append(", which ").append(text);
-  return text;
+  if (input.starts_with("derived:")) out.append("an input of ").append(input.substr(8)).append(", which ");
+  out.append("would decide ");
+  for (size_t i = 0; i < why.input->rules.size(); ++i) out.append(i ? ", " : "").append(why.input->rules[i]);
+  out.append(" for ").append(why.question->id);
+  if (!why.question->behind.empty()) out.append(" behind ").append(why.question->behind);
+  out.append(" (now ").append(Level(why.certainty)).append(", ").append(FormatNumber(why.certainty, 3));
+  out.append("; up to +").append(FormatNumber(why.impact, 3)).append(")");
 }
 
 // One suggestion of next_best_data, merged over every conclusion it would decide.
@@ -595,7 +595,7 @@ void WriteNextBestData(JsonWriter& out, const inference::Engine& engine, const c
     why.clear();
     for (const Why& reason : entry->why) {
       if (!why.empty()) why += "; ";
-      why += WhyText(reason);
+      AppendWhyText(reason, why);
     }
     out.BeginObject().Key("input").String(entry->input).Key("impact").Double(entry->impact)
         .Key("first_line").Bool(entry->first_line).Key("why").String(why).EndObject();

@@ -417,7 +417,8 @@ TEST(PipelineExplain, NextBestDataSaysWhatTheWhyNotAnalysisAnswers) {
         EXPECT_EQ(FormatNumber(std::round(deciding->certainty * 1000) / 1000, 3), m[5].str());
         bool answered = false;
         for (const auto& candidate : deciding->inputs)
-          answered = answered || (candidate.input == decided_input && Join(candidate.rules, ", ") == m[2].str() &&
+          answered = answered || (candidate.input == decided_input &&
+                                  Join({candidate.rules.begin(), candidate.rules.end()}, ", ") == m[2].str() &&
                                   FormatNumber(std::round(candidate.impact * 1000) / 1000, 3) == m[6].str());
         EXPECT_TRUE(answered);
         largest = std::max(largest, std::stod(m[6].str()));
