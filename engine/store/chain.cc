@@ -98,16 +98,23 @@ std::string NowUtc() {
 }
 
 Result<std::string> Compress(std::string_view bytes) {
-  std::string out(ZSTD_compressBound(bytes.size()), '\0');
   // Level 1: a real run (36 KB evaluation, 97 KB trace) compresses to about a sixth in a fraction of
   // a millisecond; higher levels save little more and cost storing a run its 2 ms budget.
   // One context per thread, kept: ZSTD_compress would make and free one per call.
   thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> context(ZSTD_createCCtx(), ZSTD_freeCCtx);
   if (!context) return Status::Internal("zstd: cannot make a compression context");
-  size_t size = ZSTD_compressCCtx(context.get(), out.data(), out.size(), bytes.data(), bytes.size(), 1);
+  // Into a per-thread buffer of the worst case's size, left uninitialised (a string of that size
+  // would be zeroed on every call), then only the compressed bytes copied out.
+  thread_local std::unique_ptr<char[]> buffer;
+  thread_local size_t capacity = 0;
+  const size_t bound = ZSTD_compressBound(bytes.size());
+  if (bound > capacity) {
+    buffer = std::make_unique_for_overwrite<char[]>(bound);
+    capacity = bound;
+  }
+  size_t size = ZSTD_compressCCtx(context.get(), buffer.get(), capacity, bytes.data(), bytes.size(), 1);
   if (ZSTD_isError(size)) return Status::Internal(std::string("zstd compress failed: ") + ZSTD_getErrorName(size));
-  out.resize(size);
-  return out;
+  return std::string(buffer.get(), size);
 }
 
 Result<std::string> Decompress(std::string_view bytes, const std::string& what) {
