@@ -3,6 +3,7 @@
 // predicted effects and the what-if ranking rest on this); Compute() without contributions gives
 // those with them.
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -23,27 +24,36 @@ std::vector<std::string> Strategies(const knowledge::KnowledgeBase& kb) {
   return ids;
 }
 
+// Every golden case that parses (those of bad input do not), with its path.
+std::vector<std::pair<std::string, casefile::Case>> ParsedGoldenCases(const pipeline::Pipeline& shipped) {
+  std::vector<std::pair<std::string, casefile::Case>> out;
+  for (const auto& file : nflux::testing::GoldenCaseFiles()) {
+    const std::string path = file.string();
+    auto text = ReadFileToString(path);
+    EXPECT_TRUE(text.ok()) << path;
+    if (!text.ok()) continue;
+    auto parsed = shipped.ParseCase(*text, path);
+    if (parsed.ok()) out.emplace_back(path, std::move(parsed).value());
+  }
+  return out;
+}
+
 TEST(CaseState, IndicesWithAreComputeWithTheStrategyBitForBit) {
   const auto& shipped = testing::ShippedPipeline();
   const Model& model = shipped.flux_model();
   const auto strategies = Strategies(shipped.knowledge());
   ASSERT_FALSE(strategies.empty());
   int compared = 0, moved = 0;
-  for (const auto& file : nflux::testing::GoldenCaseFiles()) {
-    const std::string path = file.string();
-    auto text = ReadFileToString(path);
-    ASSERT_OK(text);
-    auto parsed = shipped.ParseCase(*text, path);
-    if (!parsed.ok()) continue;  // golden cases of bad input
+  for (const auto& [path, parsed] : ParsedGoldenCases(shipped)) {
     ComputeOptions plain;
     plain.contributions = false;
     CaseState state;
-    auto before = model.Compute(*parsed, plain, &state);
+    auto before = model.Compute(parsed, plain, &state);
     ASSERT_OK(before);
     for (const auto& strategy : strategies) {
       ComputeOptions with = plain;
       with.apply_strategies = {strategy};
-      auto full = model.Compute(*parsed, with);
+      auto full = model.Compute(parsed, with);
       ASSERT_OK(full);
       auto fast = model.IndicesWith(state, strategy);
       ASSERT_OK(fast);
@@ -68,16 +78,11 @@ TEST(CaseState, ComputeWithoutContributionsGivesTheSameIndicesBitForBit) {
   const auto& shipped = testing::ShippedPipeline();
   const Model& model = shipped.flux_model();
   int compared = 0;
-  for (const auto& file : nflux::testing::GoldenCaseFiles()) {
-    const std::string path = file.string();
-    auto text = ReadFileToString(path);
-    ASSERT_OK(text);
-    auto parsed = shipped.ParseCase(*text, path);
-    if (!parsed.ok()) continue;  // golden cases of bad input
+  for (const auto& [path, parsed] : ParsedGoldenCases(shipped)) {
     ComputeOptions plain;
     plain.contributions = false;
-    auto lean = model.Compute(*parsed, plain);
-    auto full = model.Compute(*parsed, ComputeOptions{});
+    auto lean = model.Compute(parsed, plain);
+    auto full = model.Compute(parsed, ComputeOptions{});
     ASSERT_OK(lean);
     ASSERT_OK(full);
     ASSERT_EQ(lean->pathways.size(), full->pathways.size());
