@@ -570,7 +570,7 @@ Result<CaseEvaluation> Pipeline::Evaluate(casefile::Case c, const EvaluationOpti
 }
 
 report::ReportOptions Pipeline::ReportOptionsFor(const CaseEvaluation& result,
-                                                 std::map<std::string, PredictedEffect> effects) const {
+                                                 std::map<std::string, PredictedEffect>&& effects) const {
   report::ReportOptions options;
   options.flux = result.flux;
   for (const auto& p : result.flux_model.pathways) options.flux_assumed_inputs[p.pathway] = p.assumed;

@@ -310,7 +310,7 @@ class Pipeline {
                                        const std::optional<std::string>& as_of) const;
   // The report's options for `result`, taking the predicted changes of `effects`.
   report::ReportOptions ReportOptionsFor(const CaseEvaluation& result,
-                                         std::map<std::string, PredictedEffect> effects) const;
+                                         std::map<std::string, PredictedEffect>&& effects) const;
   // Predicts the effect of every suggested strategy of `evaluation` and ranks them with it
   // (inference::RankStrategies); returns the effects. `state`: the case's, from the Compute() that
   // gave `before` (no strategies applied).
