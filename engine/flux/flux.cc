@@ -542,6 +542,23 @@ struct InputStates {
   }
 };
 
+// A state over the model's nodes that a few propagations reach, kept per thread by its user rather
+// than allocated and cleared over every node for each use: zero except where `reached` lists.
+struct SparseState {
+  std::vector<double> values;
+  std::vector<int> reached;  // the nodes added to since the last Clear (some more than once)
+
+  // All zero over `nodes` nodes, whatever an earlier use (even one cut short) left.
+  void Start(size_t nodes) {
+    Clear();
+    if (values.size() != nodes) values.assign(nodes, 0.0);
+  }
+  void Clear() {
+    for (int node : reached) values[static_cast<size_t>(node)] = 0;
+    reached.clear();
+  }
+};
+
 // Carries each source along the influence links (into its own node even when measured). With
 // `per_input` a state per input id (what contributions split); without, only their total.
 InputStates PropagateSources(const Impl& m, const std::vector<Source>& sources, const std::vector<char>& measured,
@@ -555,27 +572,23 @@ InputStates PropagateSources(const Impl& m, const std::vector<Source>& sources, 
       for (size_t i = 0; i < s.size(); ++i) states.total[i] += s[i];
     return states;
   }
-  // The same sums in the same order: an input's sources, in their order, into a state of its own
-  // (a per-thread buffer, zero between inputs), added to the total in the order the inputs first
-  // come. Adding an input's zeros changes no total, so only the nodes it reached are added.
-  thread_local std::vector<double> state;
-  thread_local std::vector<int> touched;
-  state.assign(m.nodes.size(), 0.0);
+  // The same sums in the same order: an input's sources, in their order, into a state of its own,
+  // added to the total in the order the inputs first come. Adding an input's zeros changes no
+  // total, so only the nodes it reached are added.
+  thread_local SparseState state;
+  state.Start(m.nodes.size());
   std::vector<char> done(sources.size(), 0);
   for (size_t first = 0; first < sources.size(); ++first) {
     if (done[first]) continue;
-    touched.clear();
     for (size_t k = first; k < sources.size(); ++k) {
       if (done[k] || sources[k].input.id != sources[first].input.id) continue;
       done[k] = 1;
-      m.Propagate(sources[k].node, sources[k].value, measured, state, &touched);
+      m.Propagate(sources[k].node, sources[k].value, measured, state.values, &state.reached);
     }
-    std::sort(touched.begin(), touched.end());
-    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
-    for (int node : touched) {
-      states.total[static_cast<size_t>(node)] += state[static_cast<size_t>(node)];
-      state[static_cast<size_t>(node)] = 0;
-    }
+    std::sort(state.reached.begin(), state.reached.end());
+    state.reached.erase(std::unique(state.reached.begin(), state.reached.end()), state.reached.end());
+    for (int node : state.reached) states.total[static_cast<size_t>(node)] += state.values[static_cast<size_t>(node)];
+    state.Clear();
   }
   return states;
 }
@@ -766,20 +779,12 @@ Result<std::vector<IndexArray>> Model::IndicesWith(const CaseState& state, std::
   const auto* targets = TargetsOf(m, strategy);
   if (!targets) return Status::InvalidArgument("unknown strategy '" + std::string(strategy) + "'");
   // The same sums, in the same order, as Compute() applying the strategy after the case's inputs:
-  // the state is the case's total plus the strategy's delta, added where a pathway reads it. The
-  // delta reaches a few of the knowledge base's nodes: it is kept per thread, all zero between
-  // calls (the nodes it reached are reset), rather than allocated and cleared for every strategy.
-  thread_local std::vector<double> delta;
-  thread_local std::vector<int> touched;
-  if (delta.size() != m.nodes.size()) delta.assign(m.nodes.size(), 0.0);
-  touched.clear();
-  struct Reset {
-    ~Reset() {
-      for (int node : touched) delta[static_cast<size_t>(node)] = 0;
-    }
-  } reset;
-  AddStrategyDelta(m, strategy, *targets, state.measured, state.total, nullptr, delta, &touched);
+  // the state is the case's total plus the strategy's change, added where a pathway reads it.
+  thread_local SparseState change;
+  change.Start(m.nodes.size());
+  AddStrategyDelta(m, strategy, *targets, state.measured, state.total, nullptr, change.values, &change.reached);
   const std::vector<double>& total = state.total;
+  const std::vector<double>& delta = change.values;
   std::vector<IndexArray> out;
   out.reserve(m.pathways.size());
   std::vector<char> moved;  // per pathway: its indices differ from the case's

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -103,18 +104,13 @@ Result<std::string> Compress(std::string_view bytes) {
   // One context per thread, kept: ZSTD_compress would make and free one per call.
   thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> context(ZSTD_createCCtx(), ZSTD_freeCCtx);
   if (!context) return Status::Internal("zstd: cannot make a compression context");
-  // Into a per-thread buffer of the worst case's size, left uninitialised (a string of that size
-  // would be zeroed on every call), then only the compressed bytes copied out.
-  thread_local std::unique_ptr<char[]> buffer;
-  thread_local size_t capacity = 0;
-  const size_t bound = ZSTD_compressBound(bytes.size());
-  if (bound > capacity) {
-    buffer = std::make_unique_for_overwrite<char[]>(bound);
-    capacity = bound;
-  }
-  size_t size = ZSTD_compressCCtx(context.get(), buffer.get(), capacity, bytes.data(), bytes.size(), 1);
+  // Into a per-thread buffer of the worst case's size, zeroed only when it grows (a string of that
+  // size would be zeroed on every call), then only the compressed bytes copied out.
+  thread_local std::vector<char> buffer;
+  buffer.resize(std::max(buffer.size(), ZSTD_compressBound(bytes.size())));
+  size_t size = ZSTD_compressCCtx(context.get(), buffer.data(), buffer.size(), bytes.data(), bytes.size(), 1);
   if (ZSTD_isError(size)) return Status::Internal(std::string("zstd compress failed: ") + ZSTD_getErrorName(size));
-  return std::string(buffer.get(), size);
+  return std::string(buffer.data(), size);
 }
 
 Result<std::string> Decompress(std::string_view bytes, const std::string& what) {
