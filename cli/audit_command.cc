@@ -155,7 +155,7 @@ int RunVerify(Context& context, const AuditArgs& args) {
                                   {"runs", report->runs},       {"case_versions", report->case_versions},
                                   {"blobs", report->blobs},     {"bundles", report->bundles},
                                   {"feedback", report->feedback}, {"account_events", report->account_events},
-                                  {"releases", report->releases},
+                                  {"releases", report->releases}, {"dictionaries", report->dictionaries},
                                   {"head_hash", report->head_hash}, {"problems", report->problems}};
     std::cout << out.dump(2) << "\n";
   } else {
@@ -164,7 +164,8 @@ int RunVerify(Context& context, const AuditArgs& args) {
               << report->runs << " runs, " << report->case_versions << " case versions, " << report->bundles
               << " knowledge and rule versions, " << report->blobs << " files, " << report->feedback
               << " card feedback, " << report->account_events << " account events, " << report->releases
-              << " release publications and activations; head " << report->head_hash << "\n";
+              << " release publications and activations, " << report->dictionaries
+              << " compression dictionaries; head " << report->head_hash << "\n";
   }
   return report->ok() ? kExitOk : kExitCheckFailed;
 }

@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -123,8 +124,17 @@ struct PreparedRun {
   std::string normalised;      // CaseToJson(result.parsed).dump(), for a new case version
   std::string own_case_id;     // result.parsed.case_id (may be empty): what CaseIdFor reads of the case
 };
-// Errors: the trace's InvalidArgument (not UTF-8).
-Result<PreparedRun> PrepareRun(const pipeline::Pipeline& pipeline, const pipeline::CaseEvaluation& result);
+// The trace is compressed with `dictionary` when given (then the store compresses the report with
+// it too). Errors: the trace's InvalidArgument (not UTF-8).
+Result<PreparedRun> PrepareRun(const pipeline::Pipeline& pipeline, const pipeline::CaseEvaluation& result,
+                               std::shared_ptr<const store::CompressionDictionary> dictionary = nullptr);
+// A compression dictionary for runs of cases like `case_texts` (a batch's first cases), stored:
+// the reports and traces of the first kDictionaryCases of them that evaluate, as PrepareRun writes
+// them. nullptr (nothing stored) when none evaluates. Errors: the store's.
+inline constexpr size_t kDictionaryCases = 4;
+Result<std::shared_ptr<const store::CompressionDictionary>> SaveDictionaryFor(
+    const pipeline::Pipeline& pipeline, store::Store& store, const std::vector<std::string_view>& case_texts,
+    const RecordOptions& options);
 struct StoredRun {
   store::CaseVersion case_version;
   int64_t run_id = 0;

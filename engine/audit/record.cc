@@ -161,8 +161,9 @@ Result<RunBundles> BundlesToStore(const pipeline::Pipeline& pipeline, store::Sto
   return BundlesOf(pipeline);
 }
 
-Result<store::CompressedText> CompressedTrace(const pipeline::CaseEvaluation& result) {
-  return store::CompressText(result.evaluation.trace.ToJsonText(), "the trace");
+Result<store::CompressedText> CompressedTrace(const pipeline::CaseEvaluation& result,
+                                              std::shared_ptr<const store::CompressionDictionary> dictionary = nullptr) {
+  return store::CompressText(result.evaluation.trace.ToJsonText(), "the trace", std::move(dictionary));
 }
 
 // The run evaluated from `version`, with its report text and compressed trace, stored; returns the run id.
@@ -211,15 +212,36 @@ Result<Recorded> EvaluateStoredAndStore(const pipeline::Pipeline& pipeline, stor
   return EvaluateParsedAndStore(pipeline, store, version, std::move(parsed).value(), options);
 }
 
-Result<PreparedRun> PrepareRun(const pipeline::Pipeline& pipeline, const pipeline::CaseEvaluation& result) {
+Result<PreparedRun> PrepareRun(const pipeline::Pipeline& pipeline, const pipeline::CaseEvaluation& result,
+                               std::shared_ptr<const store::CompressionDictionary> dictionary) {
   PreparedRun out;
   out.report = pipeline.ReportText(result, report::TraceIdField::kLeftEmpty);
-  auto trace = CompressedTrace(result);
+  auto trace = CompressedTrace(result, std::move(dictionary));
   if (!trace.ok()) return trace.status();
   out.trace = std::move(trace).value();
   out.normalised = casefile::CaseToJson(result.parsed).dump();
   out.own_case_id = result.parsed.case_id;
   return out;
+}
+
+Result<std::shared_ptr<const store::CompressionDictionary>> SaveDictionaryFor(
+    const pipeline::Pipeline& pipeline, store::Store& store, const std::vector<std::string_view>& case_texts,
+    const RecordOptions& options) {
+  std::string content;
+  size_t cases = 0;
+  for (std::string_view text : case_texts) {
+    if (cases == kDictionaryCases) break;
+    // A case that does not parse or evaluate is the batch's to report, not the dictionary's.
+    auto parsed = pipeline.ParseCase(text, options.evaluation.source_name, options.evaluation.strict);
+    if (!parsed.ok()) continue;
+    auto result = pipeline.Evaluate(std::move(parsed).value(), options.evaluation);
+    if (!result.ok()) continue;
+    content += pipeline.ReportText(*result, report::TraceIdField::kLeftEmpty);
+    content += result->evaluation.trace.ToJsonText();
+    ++cases;
+  }
+  if (cases == 0) return std::shared_ptr<const store::CompressionDictionary>();
+  return store.SaveDictionary(std::move(content), options.actor);
 }
 
 Result<StoredRun> StoreEvaluation(const pipeline::Pipeline& pipeline, store::Store& store, std::string_view text,

@@ -62,8 +62,10 @@ void Tally(const report::Tally& tally, Outcome& out) {
   out.blocked = tally.blocked;
 }
 
-// Parses and evaluates one case, exactly as `nflux evaluate --format json` would.
-Outcome EvaluateOne(const pipeline::Pipeline& pipeline, CaseText item, const Options& options) {
+// Parses and evaluates one case, exactly as `nflux evaluate --format json` would; a case to be
+// stored has its trace compressed here with the batch's dictionary, if it has one.
+Outcome EvaluateOne(const pipeline::Pipeline& pipeline, CaseText item, const Options& options,
+                    const std::shared_ptr<const store::CompressionDictionary>& dictionary) {
   Outcome out;
   pipeline::EvaluationOptions evaluation;
   evaluation.strict = options.strict;
@@ -86,7 +88,7 @@ Outcome EvaluateOne(const pipeline::Pipeline& pipeline, CaseText item, const Opt
   Tally(report::TallyOf(result->evaluation), out);
   if (options.store) {
     // The line is the report the store keeps (which sets its trace_id to the run id).
-    auto prepared = audit::PrepareRun(pipeline, *result);
+    auto prepared = audit::PrepareRun(pipeline, *result, dictionary);
     if (!prepared.ok()) {
       out.error = ErrorOf(prepared.status(), std::move(item), "evaluation");
       return out;
@@ -104,7 +106,9 @@ Outcome EvaluateOne(const pipeline::Pipeline& pipeline, CaseText item, const Opt
 // The workers and the two queues they share with the calling thread.
 class Pool {
  public:
-  Pool(const pipeline::Pipeline& pipeline, const Options& options, int jobs) : pipeline_(pipeline), options_(options) {
+  Pool(const pipeline::Pipeline& pipeline, const Options& options,
+       std::shared_ptr<const store::CompressionDictionary> dictionary, int jobs)
+      : pipeline_(pipeline), options_(options), dictionary_(std::move(dictionary)) {
     for (int i = 0; i < jobs; ++i) threads_.emplace_back([this] { Work(); });
   }
   ~Pool() {
@@ -150,7 +154,7 @@ class Pool {
       }
       std::vector<Outcome> outcomes;
       outcomes.reserve(chunk.second.size());
-      for (CaseText& item : chunk.second) outcomes.push_back(EvaluateOne(pipeline_, std::move(item), options_));
+      for (CaseText& item : chunk.second) outcomes.push_back(EvaluateOne(pipeline_, std::move(item), options_, dictionary_));
       {
         std::lock_guard lock(mutex_);
         for (size_t i = 0; i < outcomes.size(); ++i)
@@ -162,6 +166,7 @@ class Pool {
 
   const pipeline::Pipeline& pipeline_;
   const Options& options_;
+  const std::shared_ptr<const store::CompressionDictionary> dictionary_;
   std::mutex mutex_;
   std::condition_variable work_ready_, done_ready_;
   std::deque<std::pair<int64_t, std::vector<CaseText>>> work_;
@@ -184,13 +189,22 @@ class Saver {
   Saver(const Saver&) = delete;
   Saver& operator=(const Saver&) = delete;
 
+  // The dictionary the batch's runs are compressed with, made from its first cases and stored in
+  // its first transaction; none for a batch of fewer than kMinCasesForDictionary cases, where the
+  // dictionary would take more room than it saves.
+  Result<std::shared_ptr<const store::CompressionDictionary>> DictionaryFor(const std::vector<CaseText>& first) {
+    if (first.size() < kMinCasesForDictionary) return std::shared_ptr<const store::CompressionDictionary>();
+    if (Status status = Open(); !status.ok()) return status;
+    std::vector<std::string_view> texts;
+    for (const CaseText& item : first)
+      if (item.problem.empty()) texts.push_back(item.text);
+    return audit::SaveDictionaryFor(pipeline_, *options_.store, texts, record_);
+  }
+
   // Stores the case and its run (what the worker prepared, moved into the store); the line's
   // trace_id becomes the run id.
   Status Save(Outcome& outcome) {
-    if (!open_) {
-      if (Status status = options_.store->BeginBatch(); !status.ok()) return status;
-      open_ = true;
-    }
+    if (Status status = Open(); !status.ok()) return status;
     record_.evaluation.source_name = outcome.where.source;
     auto stored = audit::StoreEvaluation(pipeline_, *options_.store, outcome.where.text, std::move(*outcome.prepared),
                                          record_);
@@ -212,6 +226,17 @@ class Saver {
   int64_t saved() const { return saved_; }
 
  private:
+  // Four dictionary cases' runs (about 200 KB of text) compress to about 35 KB; each later run saves
+  // about 5 KB.
+  static constexpr size_t kMinCasesForDictionary = 16;
+
+  Status Open() {
+    if (open_) return Status::Ok();
+    if (Status status = options_.store->BeginBatch(); !status.ok()) return status;
+    open_ = true;
+    return Status::Ok();
+  }
+
   const pipeline::Pipeline& pipeline_;
   const Options& options_;
   audit::RecordOptions record_;
@@ -272,24 +297,40 @@ Result<Summary> Run(const pipeline::Pipeline& pipeline, CaseReader& input, const
   Summary summary;
   std::optional<Saver> saver;
   if (options.store) saver.emplace(pipeline, options);
-  Pool pool(pipeline, options, jobs);
+  // The next cases in input order (fewer than chunk_size only at the end).
+  bool end = false;
   int64_t read = 0, written = 0;
-  for (bool end = false;;) {
+  auto read_chunk = [&]() -> Result<std::vector<CaseText>> {
+    std::vector<CaseText> chunk;
+    while (!end && static_cast<int64_t>(chunk.size()) < chunk_size) {
+      auto next = input.Next();
+      if (!next.ok()) return next.status();
+      if (*next) {
+        chunk.push_back(std::move(**next));
+        ++read;
+      } else {
+        end = true;
+      }
+    }
+    return chunk;
+  };
+  auto first = read_chunk();
+  if (!first.ok()) return first.status();
+  std::shared_ptr<const store::CompressionDictionary> dictionary;
+  if (saver) {
+    auto made = saver->DictionaryFor(*first);
+    if (!made.ok()) return made.status();
+    dictionary = std::move(made).value();
+  }
+  Pool pool(pipeline, options, std::move(dictionary), jobs);
+  if (!first->empty()) pool.Submit(0, std::move(first).value());
+  for (;;) {
     // Reads a chunk only when a whole one fits in the window, so chunks stay full.
     while (!end && read - written + chunk_size <= window) {
-      std::vector<CaseText> chunk;
-      const int64_t first = read;
-      while (!end && static_cast<int64_t>(chunk.size()) < chunk_size) {
-        auto next = input.Next();
-        if (!next.ok()) return next.status();
-        if (*next) {
-          chunk.push_back(std::move(**next));
-          ++read;
-        } else {
-          end = true;
-        }
-      }
-      if (!chunk.empty()) pool.Submit(first, std::move(chunk));
+      const int64_t chunk_first = read;
+      auto chunk = read_chunk();
+      if (!chunk.ok()) return chunk.status();
+      if (!chunk->empty()) pool.Submit(chunk_first, std::move(chunk).value());
     }
     if (written == read) break;
     Outcome outcome = pool.Take(written++);

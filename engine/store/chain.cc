@@ -57,9 +57,12 @@ std::string RunHash(const RunSummary& s, const RunContent& c) {
   std::vector<std::string_view> fields{"run", id, s.created_at, s.actor, s.origin, s.case_id, case_version,
                                        s.knowledge_version, s.rules_version, s.engine_version, c.options,
                                        c.evaluation, c.trace, c.case_hash, c.knowledge_hash, c.rules_hash};
-  // Only a run from a release hashes its release: runs stored before schema 5 keep their hashes.
+  // Only a run from a release hashes its release, and only a run compressed with a dictionary the
+  // dictionary: runs stored before schemas 5 and 6 keep their hashes.
   std::string release = "release " + std::to_string(s.release_id);
   if (s.release_id != 0) fields.push_back(release);
+  std::string dictionary = "dictionary " + std::string(c.dictionary_hash);
+  if (!c.dictionary_hash.empty()) fields.push_back(dictionary);
   return ContentHash(Canonical(fields));
 }
 
@@ -98,30 +101,76 @@ std::string NowUtc() {
   return buffer;
 }
 
-Result<std::string> Compress(std::string_view bytes) {
-  // Level 1: a real run (36 KB evaluation, 97 KB trace) compresses to about a sixth in a fraction of
-  // a millisecond; higher levels save little more and cost storing a run its 2 ms budget.
-  // One context per thread, kept: ZSTD_compress would make and free one per call.
+namespace {
+
+// Level 1: a real run (36 KB evaluation, 97 KB trace) compresses to about a sixth in a fraction of
+// a millisecond; higher levels save little more and cost storing a run its 2 ms budget.
+constexpr int kLevel = 1;
+// The first bytes of a zstd dictionary with entropy tables: content that began with them would not
+// be taken as raw content.
+constexpr std::string_view kDictionaryMagic("\x37\xA4\x30\xEC", 4);
+
+// One context per thread, kept: ZSTD_compress and ZSTD_decompress make and free one per call.
+ZSTD_CCtx* ThreadCompressionContext() {
   thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> context(ZSTD_createCCtx(), ZSTD_freeCCtx);
+  return context.get();
+}
+ZSTD_DCtx* ThreadDecompressionContext() {
+  thread_local std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> context(ZSTD_createDCtx(), ZSTD_freeDCtx);
+  return context.get();
+}
+
+}  // namespace
+
+CompressionDictionary::CompressionDictionary(int64_t id, std::string content)
+    : id_(id), content_(std::move(content)), content_hash_(ContentHash(content_)) {}
+
+CompressionDictionary::~CompressionDictionary() {
+  ZSTD_freeCDict(compress_);
+  ZSTD_freeDDict(decompress_);
+}
+
+Result<std::shared_ptr<const CompressionDictionary>> CompressionDictionary::Make(int64_t id, std::string content) {
+  if (content.empty() || std::string_view(content).starts_with(kDictionaryMagic))
+    return Status::InvalidArgument("a compression dictionary must be raw content that is not empty");
+  std::shared_ptr<CompressionDictionary> dictionary(new CompressionDictionary(id, std::move(content)));
+  const std::string& text = dictionary->content_;
+  dictionary->compress_ = ZSTD_createCDict(text.data(), text.size(), kLevel);
+  dictionary->decompress_ = ZSTD_createDDict(text.data(), text.size());
+  if (!dictionary->compress_ || !dictionary->decompress_)
+    return Status::Internal("zstd: cannot prepare compression dictionary " + std::to_string(id));
+  return std::shared_ptr<const CompressionDictionary>(std::move(dictionary));
+}
+
+Result<std::string> Compress(std::string_view bytes, const CompressionDictionary* dictionary) {
+  ZSTD_CCtx* context = ThreadCompressionContext();
   if (!context) return Status::Internal("zstd: cannot make a compression context");
   // Into a per-thread buffer of the worst case's size, zeroed only when it grows (a string of that
   // size would be zeroed on every call), then only the compressed bytes copied out.
   thread_local std::vector<char> buffer;
   buffer.resize(std::max(buffer.size(), ZSTD_compressBound(bytes.size())));
-  size_t size = ZSTD_compressCCtx(context.get(), buffer.data(), buffer.size(), bytes.data(), bytes.size(), 1);
+  size_t size = dictionary ? ZSTD_compress_usingCDict(context, buffer.data(), buffer.size(), bytes.data(),
+                                                      bytes.size(), dictionary->compress_)
+                           : ZSTD_compressCCtx(context, buffer.data(), buffer.size(), bytes.data(), bytes.size(), kLevel);
   if (ZSTD_isError(size)) return Status::Internal(std::string("zstd compress failed: ") + ZSTD_getErrorName(size));
   return std::string(buffer.data(), size);
 }
 
-Result<std::string> Decompress(std::string_view bytes, const std::string& what) {
+Result<std::string> Decompress(std::string_view bytes, const std::string& what,
+                               const CompressionDictionary* dictionary) {
   unsigned long long size = ZSTD_getFrameContentSize(bytes.data(), bytes.size());
   // A damaged frame may claim any size: no stored run comes near 256 MB.
   if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (256u << 20))
     return Status::Corruption(what + ": stored bytes are not a complete zstd frame");
+  ZSTD_DCtx* context = ThreadDecompressionContext();
+  if (!context) return Status::Internal("zstd: cannot make a decompression context");
   std::string out(size, '\0');
-  size_t written = ZSTD_decompress(out.data(), out.size(), bytes.data(), bytes.size());
+  size_t written = dictionary ? ZSTD_decompress_usingDDict(context, out.data(), out.size(), bytes.data(), bytes.size(),
+                                                           dictionary->decompress_)
+                              : ZSTD_decompressDCtx(context, out.data(), out.size(), bytes.data(), bytes.size());
   if (ZSTD_isError(written) || written != size)
-    return Status::Corruption(what + ": stored bytes are not a complete zstd frame");
+    return Status::Corruption(what + ": stored bytes are not a complete zstd frame" +
+                              (dictionary ? " for " + DictionaryName(dictionary->id()) : ""));
   return out;
 }
 

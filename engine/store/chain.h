@@ -3,12 +3,17 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/status.h"
 #include "store/store.h"
+
+// zstd's prepared dictionaries (zstd.h), kept out of this header.
+struct ZSTD_CDict_s;
+struct ZSTD_DDict_s;
 
 namespace nflux::store {
 
@@ -32,6 +37,7 @@ struct RunContent {
   std::string_view evaluation;  // the stored (compressed) bytes
   std::string_view trace;       // the stored (compressed) bytes
   std::string_view case_hash, knowledge_hash, rules_hash;
+  std::string_view dictionary_hash = {};  // the compression dictionary's content hash; "" for none
 };
 std::string RunHash(const RunSummary& summary, const RunContent& content);
 
@@ -48,9 +54,38 @@ std::string EntryHash(const AuditEntry& entry);
 
 std::string NowUtc();  // "2026-11-29T09:05:35.123Z"
 
-// zstd: the evaluation and trace are stored compressed (a trace is mostly repeated keys).
-Result<std::string> Compress(std::string_view bytes);
-// Corruption naming `what` when the bytes are not one complete zstd frame.
-Result<std::string> Decompress(std::string_view bytes, const std::string& what);
+// A zstd dictionary of raw content (store.h, "Compression dictionaries"), prepared once for
+// compressing and for decompressing; immutable, so shared by every thread.
+class CompressionDictionary {
+ public:
+  // Errors: Internal when zstd cannot prepare it (out of memory).
+  static Result<std::shared_ptr<const CompressionDictionary>> Make(int64_t id, std::string content);
+  ~CompressionDictionary();
+  CompressionDictionary(const CompressionDictionary&) = delete;
+  CompressionDictionary& operator=(const CompressionDictionary&) = delete;
+
+  int64_t id() const { return id_; }
+  const std::string& content() const { return content_; }
+  const std::string& content_hash() const { return content_hash_; }
+
+ private:
+  friend Result<std::string> Compress(std::string_view, const CompressionDictionary*);
+  friend Result<std::string> Decompress(std::string_view, const std::string&, const CompressionDictionary*);
+  CompressionDictionary(int64_t id, std::string content);
+
+  int64_t id_;
+  std::string content_;  // zstd's prepared forms refer to it: never changed after Make
+  std::string content_hash_;
+  ::ZSTD_CDict_s* compress_ = nullptr;
+  ::ZSTD_DDict_s* decompress_ = nullptr;
+};
+
+// zstd: the evaluation and trace are stored compressed (a trace is mostly repeated keys), with a
+// dictionary when one is given.
+Result<std::string> Compress(std::string_view bytes, const CompressionDictionary* dictionary = nullptr);
+// Corruption naming `what` when the bytes are not one complete zstd frame (or were compressed with
+// another dictionary).
+Result<std::string> Decompress(std::string_view bytes, const std::string& what,
+                               const CompressionDictionary* dictionary = nullptr);
 
 }  // namespace nflux::store

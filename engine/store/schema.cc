@@ -108,6 +108,16 @@ constexpr const char* kSchema5 = R"sql(
   ALTER TABLE runs ADD COLUMN release_id BIGINT NOT NULL DEFAULT 0;
 )sql";
 
+// Schema 6: compression dictionaries (store.h), chained like runs (kind "dictionary"), their content
+// kept compressed (plain zstd) and hashed uncompressed; the dictionary each run was compressed with
+// (0: none). `bytes` is the backend's binary type.
+std::string Schema6(std::string_view bytes) {
+  return "CREATE TABLE compression_dictionaries (id BIGINT PRIMARY KEY, content " + std::string(bytes) +
+         " NOT NULL, content_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, actor TEXT NOT NULL, "
+         "audit_sequence BIGINT NOT NULL UNIQUE);\n"
+         "ALTER TABLE runs ADD COLUMN dictionary_id BIGINT NOT NULL DEFAULT 0;\n";
+}
+
 }  // namespace
 
 Result<int> SqlStore::SchemaVersion() const {
@@ -170,7 +180,10 @@ Status SqlStore::MigrateStep(int from) {
                : from == 1 ? MigrateToV2()
                : from == 2 ? MigrateToV3()
                : from == 3 ? MigrateToV4()
-                           : connection_->ExecScript(kSchema5, "creating schema 5");
+               : from == 4 ? connection_->ExecScript(kSchema5, "creating schema 5")
+                           : connection_->ExecScript(
+                                 Schema6(connection_->backend() == Backend::kPostgres ? "BYTEA" : "BLOB").c_str(),
+                                 "creating schema 6");
     }
     if (!status.ok()) return status;
     if (status = SetSchemaVersion(to, what); !status.ok()) return status;

@@ -297,25 +297,35 @@ Result<int64_t> SqlStore::InsertRun(RunToStore& run) {
   if (Status set = SetTraceId(run.evaluation, RunName(row.summary.id)); !set.ok()) return set;
   auto options = DumpJson(run.options, "the run's options");
   if (!options.ok()) return options.status();
-  auto evaluation = Compress(run.evaluation);
+  // The evaluation with the trace's dictionary, which the store must hold (made by SaveDictionary).
+  const CompressionDictionary* dictionary = run.trace.dictionary.get();
+  if (dictionary) {
+    auto stored = Dictionary(dictionary->id(), "storing a run");
+    if (!stored.ok()) return stored.status();
+    if ((*stored)->content_hash() != dictionary->content_hash())
+      return Status::InvalidArgument("storing a run: its trace was compressed with a dictionary this store does not "
+                                     "hold as " + DictionaryName(dictionary->id()));
+  }
+  auto evaluation = Compress(run.evaluation, dictionary);
   if (!evaluation.ok()) return evaluation.status().WithContext(location_);
   row.options = std::move(*options);
   row.evaluation = std::move(*evaluation);
   row.trace = std::move(run.trace.bytes);
+  std::string_view dictionary_hash = dictionary ? std::string_view(dictionary->content_hash()) : std::string_view();
   row.content_hash = RunHash(row.summary, {row.options, row.evaluation, row.trace, *case_hash, *knowledge_hash,
-                                           *rules_hash});
+                                           *rules_hash, dictionary_hash});
   auto entry = AppendAudit(run.actor, "run", RunName(row.summary.id), row.content_hash);
   if (!entry.ok()) return entry.status();
   auto insert = Sql("INSERT INTO runs (id, created_at, actor, origin, case_id, case_version, knowledge_version, "
                     "rules_version, engine_version, options, evaluation, trace, content_hash, audit_sequence, "
-                    "hook_instance, release_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                    "hook_instance, release_id, dictionary_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!insert.ok()) return insert.status();
   const RunSummary& s = row.summary;
   (*insert)->Bind(1, s.id).Bind(2, s.created_at).Bind(3, s.actor).Bind(4, s.origin).Bind(5, s.case_id);
   (*insert)->Bind(6, s.case_version).Bind(7, s.knowledge_version).Bind(8, s.rules_version).Bind(9, s.engine_version);
   (*insert)->Bind(10, row.options).BindBlob(11, row.evaluation).BindBlob(12, row.trace);
   (*insert)->Bind(13, row.content_hash).Bind(14, entry->sequence).Bind(15, run.hook_instance);
-  (*insert)->Bind(16, s.release_id);
+  (*insert)->Bind(16, s.release_id).Bind(17, dictionary ? dictionary->id() : 0);
   if ((*insert)->Step() != StepResult::kDone) return Error("storing " + RunName(s.id));
   if (Status cards = InsertHookCards(s.id, run.hook_cards); !cards.ok()) return cards;
   return s.id;
@@ -334,7 +344,7 @@ Result<int64_t> SqlStore::SaveRun(RunToStore run) {
 Result<RunRecord> SqlStore::GetRun(int64_t run_id) const {
   std::string name = RunName(run_id);
   auto query = Sql(std::string("SELECT ") + kRunSummaryColumns +
-                   ", options, evaluation, trace, content_hash, audit_sequence FROM runs WHERE id = ?");
+                   ", options, evaluation, trace, content_hash, audit_sequence, dictionary_id FROM runs WHERE id = ?");
   if (!query.ok()) return query.status();
   (*query)->Bind(1, run_id);
   StepResult rc = (*query)->Step();
@@ -344,8 +354,16 @@ Result<RunRecord> SqlStore::GetRun(int64_t run_id) const {
   RunRecord record{ReadRunSummary(row), {}, {}, {}, row.Text(13), row.Int(14)};
   std::string where = location_ + ": " + name;
   auto options = ParseStored<ordered_json>(row.Text(10), where + ": options");
-  auto evaluation_text = Decompress(row.Blob(11), where + ": evaluation");
-  auto trace_text = Decompress(row.Blob(12), where + ": trace");
+  const CompressionDictionary* dictionary = nullptr;
+  std::shared_ptr<const CompressionDictionary> held;
+  if (row.Int(15) != 0) {
+    auto stored = Dictionary(row.Int(15), where);
+    if (!stored.ok()) return stored.status();
+    held = std::move(stored).value();
+    dictionary = held.get();
+  }
+  auto evaluation_text = Decompress(row.Blob(11), where + ": evaluation", dictionary);
+  auto trace_text = Decompress(row.Blob(12), where + ": trace", dictionary);
   if (!options.ok()) return options.status();
   if (!evaluation_text.ok()) return evaluation_text.status();
   if (!trace_text.ok()) return trace_text.status();

@@ -71,6 +71,8 @@ class SqlStore final : public Store {
   Result<Release> ActivateRelease(int64_t release_id, const std::string& actor) override;  // releases.cc
   Result<std::optional<Release>> ActiveRelease() const override;
   Result<std::vector<Release>> ListReleases() const override;
+  Result<std::shared_ptr<const CompressionDictionary>> SaveDictionary(std::string content,
+                                                                      const std::string& actor) override;  // dictionaries.cc
   Status BeginBatch() override;
   Status CommitBatch() override;
   void RollbackBatch() override;
@@ -131,10 +133,16 @@ class SqlStore final : public Store {
   Status VerifyFeedback(VerifyReport& report) const;  // hooks.cc
   Status VerifyAccountEvents(VerifyReport& report) const;  // accounts.cc
   Status VerifyReleases(VerifyReport& report) const;       // releases.cc
+  Status VerifyDictionaries(VerifyReport& report) const;   // dictionaries.cc
+
+  // dictionaries.cc: a stored dictionary by id, read once and kept (NotFound naming the run's `what`).
+  Result<std::shared_ptr<const CompressionDictionary>> Dictionary(int64_t id, const std::string& what) const;
 
   std::unique_ptr<Connection> connection_;
   std::string location_;
   bool batch_open_ = false;  // BeginBatch(): writes are savepoints inside it
+  // Dictionaries saved or read through this connection (a store is used by one thread at a time).
+  mutable std::map<int64_t, std::shared_ptr<const CompressionDictionary>> dictionaries_;
 };
 
 // BEGIN IMMEDIATE (the write lock taken up front, so a writer waits in the busy handler instead

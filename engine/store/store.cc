@@ -32,12 +32,15 @@ Status CheckUtf8(std::string_view text, const std::string& what) {
   return IsValidUtf8(text) ? Status::Ok() : Status::InvalidArgument(what + " cannot be stored: it is not UTF-8");
 }
 
-Result<CompressedText> CompressText(std::string_view text, const std::string& what) {
+Result<CompressedText> CompressText(std::string_view text, const std::string& what,
+                                    std::shared_ptr<const CompressionDictionary> dictionary) {
   if (Status utf8 = CheckUtf8(text, what); !utf8.ok()) return utf8;
-  auto bytes = Compress(text);
+  auto bytes = Compress(text, dictionary.get());
   if (!bytes.ok()) return bytes.status();
-  return CompressedText{std::move(bytes).value()};
+  return CompressedText{std::move(bytes).value(), std::move(dictionary)};
 }
+
+std::string DictionaryName(int64_t dictionary_id) { return "dictionary-" + std::to_string(dictionary_id); }
 
 Status SetTraceId(std::string& evaluation, std::string_view trace_id) {
   static constexpr std::string_view kKey = R"(,"trace_id":")";

@@ -51,7 +51,7 @@ std::string DefaultDatabasePath();
 
 // The current schema version (PRAGMA user_version for SQLite). Opening an older database migrates it
 // step by step; a newer one is refused (IOError: "written by a newer nflux").
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 enum class Mode { kReadOnly, kReadWrite };
 
@@ -105,17 +105,33 @@ struct Build {
   int edges = 0;
 };
 
+// ---- Compression dictionaries (schema 6)
+
+// A zstd dictionary that runs are compressed with: raw content made of texts like the runs' own (a
+// batch makes one from its first cases' evaluations and traces), so that the keys, rule names,
+// tests and citations every trace repeats become short references. A batch's runs then take about
+// half the bytes and half the compression time. A dictionary is stored once per content and
+// chained (kind "dictionary", subject "dictionary-1"); a run records the one it was compressed
+// with, and the run's content hash covers the dictionary's. Made by Store::SaveDictionary; shared,
+// immutable, usable from any thread.
+class CompressionDictionary;  // store/chain.h
+// "dictionary-3".
+std::string DictionaryName(int64_t dictionary_id);
+
 // ---- Runs
 
 // JSON text compressed as the store keeps it (zstd), made on any thread before the store's one
 // writer takes it: a batch's workers and the hook service's request threads compress a run's trace,
-// most of its bytes, side by side.
+// most of its bytes, side by side. With a dictionary, the store compresses the run's evaluation
+// with the same one.
 struct CompressedText {
   std::string bytes;
+  std::shared_ptr<const CompressionDictionary> dictionary = {};  // none: plain zstd
 };
 // Errors: InvalidArgument "WHAT cannot be stored: it is not UTF-8" (JSON holds UTF-8 only), as
 // CheckUtf8 says it.
-Result<CompressedText> CompressText(std::string_view text, const std::string& what);
+Result<CompressedText> CompressText(std::string_view text, const std::string& what,
+                                    std::shared_ptr<const CompressionDictionary> dictionary = nullptr);
 Status CheckUtf8(std::string_view text, const std::string& what);
 
 // What a front end hands the store after an evaluation.
@@ -260,6 +276,7 @@ struct AuditEntry {
 struct VerifyReport {
   int64_t entries = 0, runs = 0, case_versions = 0, blobs = 0, bundles = 0, feedback = 0, account_events = 0;
   int64_t releases = 0;  // releases and their activations
+  int64_t dictionaries = 0;
   std::string head_hash;  // the last entry's hash: keep it elsewhere to anchor the chain
   // Every mismatch found, the first one first, each naming what does not match:
   // "run-17: content hash sha256:ab... does not match the stored run (evaluation, trace or metadata changed)".
@@ -349,6 +366,13 @@ class Store {
   virtual Result<Release> ActivateRelease(int64_t release_id, const std::string& actor) = 0;
   virtual Result<std::optional<Release>> ActiveRelease() const = 0;
   virtual Result<std::vector<Release>> ListReleases() const = 0;
+
+  // Compression dictionaries. SaveDictionary stores raw content as a dictionary (one transaction
+  // with its audit entry, or inside an open batch) and returns it ready to compress runs with
+  // (CompressText); the same content stored again is the dictionary already there, not a second one.
+  // Errors: InvalidArgument for empty content.
+  virtual Result<std::shared_ptr<const CompressionDictionary>> SaveDictionary(std::string content,
+                                                                              const std::string& actor) = 0;
 
   // Many writes as one transaction (`nflux batch --save`: a commit per run would be most of its
   // cost). After BeginBatch(), every AddCaseVersion and SaveRun joins the one open transaction, each

@@ -1,7 +1,7 @@
 // Verify(): recomputes every hash the store keeps and the audit chain, streaming row by row (runs
 // are never all in memory). The passes run in the order that makes the first problem the thing
-// that was changed: bundles, blobs, the chain (and what each entry names), case versions, runs,
-// hook feedback.
+// that was changed: bundles, blobs, the chain (and what each entry names), case versions,
+// compression dictionaries, runs, hook feedback.
 #include <nlohmann/json.hpp>
 
 #include "store/chain.h"
@@ -36,6 +36,7 @@ Result<VerifyReport> SqlStore::Verify() const {
   if (status.ok()) status = VerifyBlobs(report, blob_names);
   if (status.ok()) status = VerifyChain(report);
   if (status.ok()) status = VerifyCaseVersions(report);
+  if (status.ok()) status = VerifyDictionaries(report);
   if (status.ok()) status = VerifyRuns(report);
   if (status.ok()) status = VerifyFeedback(report);
   if (status.ok()) status = VerifyAccountEvents(report);
@@ -107,6 +108,7 @@ Status SqlStore::VerifyChain(VerifyReport& report) const {
       "WHEN 'account' THEN (SELECT COUNT(*) FROM account_events e WHERE e.audit_sequence = a.sequence) "
       "WHEN 'release' THEN (SELECT COUNT(*) FROM releases l WHERE l.audit_sequence = a.sequence) + "
       "(SELECT COUNT(*) FROM release_activations t WHERE t.audit_sequence = a.sequence) "
+      "WHEN 'dictionary' THEN (SELECT COUNT(*) FROM compression_dictionaries d WHERE d.audit_sequence = a.sequence) "
       "ELSE 0 END FROM audit_log a ORDER BY a.sequence");
   if (!query.ok()) return query.status();
   int64_t previous_sequence = 0;
@@ -162,8 +164,10 @@ Status SqlStore::VerifyRuns(VerifyReport& report) const {
   auto query = Sql(
       "SELECT r.id, r.created_at, r.actor, r.origin, r.case_id, r.case_version, r.knowledge_version, "
       "r.rules_version, r.engine_version, r.options, r.evaluation, r.trace, r.content_hash, r.audit_sequence, "
-      "v.content_hash, k.bundle_hash, u.bundle_hash, a.subject, a.content_hash, r.release_id FROM runs r "
+      "v.content_hash, k.bundle_hash, u.bundle_hash, a.subject, a.content_hash, r.release_id, r.dictionary_id, "
+      "d.content_hash FROM runs r "
       "LEFT JOIN case_versions v ON v.case_id = r.case_id AND v.version = r.case_version "
+      "LEFT JOIN compression_dictionaries d ON d.id = r.dictionary_id "
       "LEFT JOIN bundles k ON k.kind = 'knowledge' AND k.version = r.knowledge_version "
       "LEFT JOIN bundles u ON u.kind = 'rules' AND u.version = r.rules_version "
       "LEFT JOIN audit_log a ON a.sequence = r.audit_sequence ORDER BY r.id");
@@ -181,7 +185,10 @@ Status SqlStore::VerifyRuns(VerifyReport& report) const {
                                                   std::to_string(s.case_version) + " is not stored");
     if (row.IsNull(15)) report.problems.push_back(name + ": its knowledge version " + s.knowledge_version + " is not stored");
     if (row.IsNull(16)) report.problems.push_back(name + ": its rules version " + s.rules_version + " is not stored");
-    if (RunHash(s, {options, evaluation, trace, case_hash, knowledge_hash, rules_hash}) != content_hash)
+    std::string dictionary_hash = row.IsNull(21) ? "" : row.Text(21);
+    if (row.Int(20) != 0 && row.IsNull(21))
+      report.problems.push_back(name + ": its compression dictionary " + DictionaryName(row.Int(20)) + " is not stored");
+    if (RunHash(s, {options, evaluation, trace, case_hash, knowledge_hash, rules_hash, dictionary_hash}) != content_hash)
       report.problems.push_back(name + ": content hash " + Short(content_hash) +
                                 " does not match the stored run (evaluation, trace or metadata changed)");
     CheckAuditEntry(row, 13, 17, name, name, content_hash, "run", report);

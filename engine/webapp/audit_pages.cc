@@ -123,7 +123,8 @@ std::string AuditPage(const accounts::Visitor& visitor, const store::VerifyRepor
           "</dd><dt>Knowledge and rule versions</dt><dd>" + std::to_string(report.bundles) + "</dd><dt>Files</dt><dd>" +
           std::to_string(report.blobs) + "</dd><dt>Card feedback</dt><dd>" + std::to_string(report.feedback) +
           "</dd><dt>Account events</dt><dd>" + std::to_string(report.account_events) +
-          "</dd><dt>Releases and activations</dt><dd>" + std::to_string(report.releases) + "</dd><dt>Head</dt><dd><code>" +
+          "</dd><dt>Releases and activations</dt><dd>" + std::to_string(report.releases) +
+          "</dd><dt>Compression dictionaries</dt><dd>" + std::to_string(report.dictionaries) + "</dd><dt>Head</dt><dd><code>" +
           HtmlEscape(report.head_hash) + "</code> <span class='hint'>(keep it elsewhere to anchor the chain)</span></dd></dl>";
   body += "<h2>Latest runs</h2>";
   if (latest_runs.empty()) {

@@ -9,7 +9,9 @@
 
 #include <gtest/gtest.h>
 
+#include "audit/audit.h"
 #include "base/limits.h"
+#include "store/chain.h"
 #include "base/text.h"
 #include "safety/safety_test_support.h"
 #include "testutil.h"
@@ -271,6 +273,61 @@ TEST(Batch, SaveStoresEveryCaseAndRunInBatchesAndTheChainVerifies) {
   auto record = (*store)->GetRun((*runs)[5].id);
   ASSERT_OK(record);
   EXPECT_EQ(json::parse(out.lines[5]), json::parse(record->evaluation.dump()));
+}
+
+// --save compresses a batch's runs with one dictionary made from its first cases (store.h): the
+// same one for any number of jobs, stored once and chained, every run reading back as written; a
+// batch too small to gain from one stores none.
+TEST(Batch, SaveCompressesRunsWithOneDictionaryOfItsFirstCases) {
+  std::string text = "{oops\n" + JsonLines(40);  // a bad first line is left out of the dictionary
+  std::vector<std::string> dictionary_hashes;
+  for (int jobs : {1, 3}) {
+    SCOPED_TRACE(jobs);
+    auto store = store::OpenStore(":memory:", store::Mode::kReadWrite);
+    ASSERT_OK(store);
+    Collected out = RunOn(text, {.jobs = jobs, .store = store->get(), .runs_per_transaction = 9, .actor = "dr_batch"});
+    EXPECT_EQ(40, out.summary.saved_runs);
+    auto entries = (*store)->AuditEntries();
+    ASSERT_OK(entries);
+    ASSERT_EQ(81u, entries->size());  // the dictionary, then a case version and a run per case
+    EXPECT_EQ("dictionary", (*entries)[0].kind);
+    EXPECT_EQ("dictionary-1", (*entries)[0].subject);
+    EXPECT_EQ("dr_batch", (*entries)[0].actor);
+    auto verify = (*store)->Verify();
+    ASSERT_OK(verify);
+    EXPECT_TRUE(verify->ok()) << (verify->problems.empty() ? "" : verify->problems.front());
+    EXPECT_EQ(1, verify->dictionaries);
+    for (int64_t run : {1, 17, 40}) {
+      auto record = (*store)->GetRun(run);
+      ASSERT_OK(record);
+      EXPECT_EQ(json::parse(out.lines[static_cast<size_t>(run)]), json::parse(record->evaluation.dump())) << run;
+      EXPECT_GT(record->trace["rules"].size(), 0u);
+    }
+    // The dictionary is the first kDictionaryCases good cases' runs: made again, it is the one stored.
+    std::vector<std::string_view> texts;
+    std::istringstream lines(text);
+    std::vector<std::string> kept;
+    for (std::string line; std::getline(lines, line);) kept.push_back(line);
+    for (size_t i = 1; i <= audit::kDictionaryCases; ++i) texts.push_back(kept[i]);
+    audit::RecordOptions record;
+    record.actor = "dr_batch";
+    auto again = audit::SaveDictionaryFor(Shipped(), **store, texts, record);
+    ASSERT_OK(again);
+    ASSERT_NE(*again, nullptr);
+    EXPECT_EQ(1, (*again)->id());
+    dictionary_hashes.push_back((*again)->content_hash());
+  }
+  EXPECT_EQ(dictionary_hashes[0], dictionary_hashes[1]);
+
+  auto store = store::OpenStore(":memory:", store::Mode::kReadWrite);
+  ASSERT_OK(store);
+  Collected small = RunOn(JsonLines(15), {.jobs = 2, .store = store->get()});
+  EXPECT_EQ(15, small.summary.saved_runs);
+  auto verify = (*store)->Verify();
+  ASSERT_OK(verify);
+  EXPECT_TRUE(verify->ok());
+  EXPECT_EQ(0, verify->dictionaries);
+  EXPECT_EQ(30, verify->entries);
 }
 
 // Store::BeginBatch: writes join one transaction; a failed write inside it leaves the others.

@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/chain.h"
 #include "store/store.h"
 #include "store/store_backend.h"
 #include "store/store_test_support.h"
@@ -130,6 +131,54 @@ TEST_P(StoreTamper, VerifyNamesWhatChanged) {
     }
     std::string first = FirstProblem(*store);
     EXPECT_EQ(first.rfind(c.prefix, 0), 0u) << first;
+  }
+}
+
+// A run compressed with a dictionary (store.h): changing the dictionary, or which one the run
+// names, shows in Verify(), and reading the run then is an error, never other text.
+TEST_P(StoreTamper, VerifyNamesAChangedCompressionDictionary) {
+  struct Case {
+    const char* name;
+    std::function<void(RawDatabase&)> tamper;
+    std::string prefix;      // of the first problem
+    bool run_reads = false;  // GetRun still gives the run (the change is to metadata only)
+  };
+  const Case cases[] = {
+      {"its content", [](RawDatabase& raw) { raw.FlipByte("compression_dictionaries", "content", "id = 1", 20); },
+       "dictionary-1: its "},
+      {"its content hash",
+       [](RawDatabase& raw) { raw.Exec("UPDATE compression_dictionaries SET content_hash = 'sha256:00' WHERE id = 1"); },
+       "dictionary-1: its content does not match its hash sha256:00"},
+      {"its actor", [](RawDatabase& raw) { raw.Exec("UPDATE compression_dictionaries SET actor = 'dr_no' WHERE id = 1"); },
+       "dictionary-1: audit entry 2 records dictionary-1 with content hash", true},
+      {"deleted", [](RawDatabase& raw) { raw.Exec("DELETE FROM compression_dictionaries WHERE id = 1"); },
+       "dictionary-1: deleted (audit entry 2"},
+      {"the run's dictionary", [](RawDatabase& raw) { raw.Exec("UPDATE runs SET dictionary_id = 0 WHERE id = 1"); },
+       "run-1: content hash sha256:"},
+  };
+  int index = 0;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    const TestDatabase database(backend(), std::to_string(++index));
+    auto store = OpenOrFail(database.location());
+    ASSERT_NE(store, nullptr);
+    ASSERT_OK(store->AddCaseVersion(Version("c-1", "{\"visit\": 1}"), {}));  // audit entry 1
+    RunToStore run = SampleRun("c-1", 1, 4);
+    std::string trace = Decompress(run.trace.bytes, "trace").value();
+    auto dictionary = store->SaveDictionary(run.evaluation + trace, "dr_who");  // entry 2
+    ASSERT_OK(dictionary);
+    run.trace = CompressText(trace, "the trace", *dictionary).value();
+    ASSERT_OK(store->SaveRun(run));  // run-1, entry 3
+    EXPECT_EQ(FirstProblem(*store), "(no problem)");
+    {
+      RawDatabase raw(backend(), database.location());
+      c.tamper(raw);
+    }
+    auto fresh = OpenOrFail(database.location());  // reads the dictionary as it is now
+    ASSERT_NE(fresh, nullptr);
+    std::string first = FirstProblem(*fresh);
+    EXPECT_EQ(first.rfind(c.prefix, 0), 0u) << first;
+    EXPECT_EQ(fresh->GetRun(1).ok(), c.run_reads) << fresh->GetRun(1).status().message();
   }
 }
 

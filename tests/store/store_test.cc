@@ -165,6 +165,77 @@ TEST_P(StoreRuns, RoundTripWithTraceIdOptionsAndTrace) {
   EXPECT_EQ(report->head_hash, entries->back().entry_hash);
 }
 
+// A dictionary is stored once per content and chained; a run compressed with it (trace by the
+// caller, evaluation by the store) reads back exactly, also through a connection that has not seen
+// the dictionary, in fewer bytes than without it; a dictionary the store does not hold is refused.
+TEST_P(StoreRuns, RunsCompressedWithADictionaryReadBackExactlyInFewerBytes) {
+  auto store = OpenOrFail(location());
+  ASSERT_NE(store, nullptr);
+  ASSERT_OK(store->AddCaseVersion(Visit("c-1", "{}"), {}));
+  // Content like the runs': another sample run's evaluation and trace.
+  RunToStore like = SampleRun("c-1", 1, 3, 40);
+  std::string content = like.evaluation + Decompress(like.trace.bytes, "trace").value();
+  auto dictionary = store->SaveDictionary(content, "dr_who");
+  ASSERT_OK(dictionary);
+  ASSERT_NE(*dictionary, nullptr);
+  EXPECT_EQ((*dictionary)->id(), 1);
+  EXPECT_EQ((*dictionary)->content(), content);
+  auto again = store->SaveDictionary(content, "dr_other");  // the same content: the same dictionary
+  ASSERT_OK(again);
+  EXPECT_EQ((*again)->id(), 1);
+  EXPECT_EQ(store->SaveDictionary("", "dr_who").status().message(), "storing a compression dictionary: it has no content");
+
+  RunToStore plain = SampleRun("c-1", 1, 7, 40);
+  RunToStore compressed = plain;
+  std::string trace_text = Decompress(plain.trace.bytes, "trace").value();
+  compressed.trace = CompressText(trace_text, "the trace", *dictionary).value();
+  EXPECT_LT(compressed.trace.bytes.size() * 2, plain.trace.bytes.size());
+  ASSERT_OK(store->SaveRun(plain));
+  ASSERT_OK(store->SaveRun(compressed));
+
+  RawDatabase raw(backend(), location());
+  EXPECT_LT(raw.Int("SELECT length(evaluation) FROM runs WHERE id = 2"),
+            raw.Int("SELECT length(evaluation) FROM runs WHERE id = 1"));
+  EXPECT_EQ(raw.Int("SELECT dictionary_id FROM runs WHERE id = 1"), 0);
+  EXPECT_EQ(raw.Int("SELECT dictionary_id FROM runs WHERE id = 2"), 1);
+  EXPECT_EQ(raw.Text("SELECT kind || ' ' || subject FROM audit_log WHERE sequence = 2"), "dictionary dictionary-1");
+  auto fresh = OpenOrFail(location());  // nothing cached: the dictionary is read from the database
+  ASSERT_NE(fresh, nullptr);
+  for (Store* reader : {store.get(), fresh.get()}) {
+    auto first = reader->GetRun(1);
+    auto second = reader->GetRun(2);
+    ASSERT_OK(first);
+    ASSERT_OK(second);
+    auto expected = nlohmann::ordered_json::parse(plain.evaluation);
+    expected["trace_id"] = "run-2";
+    EXPECT_EQ(second->evaluation.dump(), expected.dump());
+    EXPECT_EQ(second->trace.dump(), nlohmann::ordered_json::parse(trace_text).dump());
+    EXPECT_EQ(second->trace, first->trace);
+  }
+  auto report = fresh->Verify();
+  ASSERT_OK(report);
+  EXPECT_TRUE(report->ok()) << report->problems.front();
+  EXPECT_EQ(report->dictionaries, 1);
+  EXPECT_EQ(report->entries, 4);  // the case version, the dictionary (once) and two runs
+
+  // A dictionary made by another database, under an id this one does not hold or holds for other content.
+  const TestDatabase other_database(backend(), "other");
+  auto other = OpenOrFail(other_database.location());
+  ASSERT_NE(other, nullptr);
+  auto foreign = other->SaveDictionary(content + " ", "dr_who");
+  auto foreign_second = other->SaveDictionary(content + "  ", "dr_who");
+  ASSERT_OK(foreign);
+  ASSERT_OK(foreign_second);
+  RunToStore stranger = plain;
+  stranger.trace = CompressText(trace_text, "the trace", *foreign).value();
+  EXPECT_EQ(store->SaveRun(stranger).status().message(),
+            "storing a run: its trace was compressed with a dictionary this store does not hold as dictionary-1");
+  stranger.trace = CompressText(trace_text, "the trace", *foreign_second).value();
+  EXPECT_EQ(store->SaveRun(stranger).status().message(),
+            "storing a run: its compression dictionary dictionary-2 is not stored");
+  EXPECT_EQ(raw.Count("runs"), 2);
+}
+
 TEST_P(StoreRuns, BundlesAreStoredOncePerVersion) {
   auto store = OpenOrFail(location());
   ASSERT_NE(store, nullptr);
@@ -278,7 +349,7 @@ TEST_P(StoreErrors, ExactMessages) {
     auto other = OpenOrFail(newer);
     ASSERT_NE(other, nullptr);
   }
-  RawDatabase(backend(), newer).SetSchemaVersion(6);
+  RawDatabase(backend(), newer).SetSchemaVersion(kSchemaVersion + 1);
   RunToStore orphan = SampleRun("c-1", 4);
   RunToStore no_files = SampleRun("c-1", 1);
   no_files.rules.files.clear();
@@ -318,9 +389,9 @@ TEST_P(StoreErrors, ExactMessages) {
       {"missing build version", store->FindBuild(std::string("sha256:nope")).status(), Status::Code::kNotFound,
        location() + ": knowledge version 'sha256:nope' is not in this database (nor is a rules version of that name)"},
       {"newer schema", OpenStore(newer, Mode::kReadWrite).status(), Status::Code::kIOError,
-       newer + ": written by a newer nflux (schema 6; this one knows 5)"},
+       newer + ": written by a newer nflux (schema 7; this one knows 6)"},
       {"newer schema, read-only", OpenStore(newer, Mode::kReadOnly).status(), Status::Code::kIOError,
-       newer + ": written by a newer nflux (schema 6; this one knows 5)"},
+       newer + ": written by a newer nflux (schema 7; this one knows 6)"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -487,13 +558,13 @@ TEST(StoreMigrations, EmptyFileBecomesSchema2) {
   auto read_only = OpenStore(temp.path(), Mode::kReadOnly);
   EXPECT_EQ(read_only.status().code(), Status::Code::kIOError);
   EXPECT_EQ(read_only.status().message(),
-            temp.path() + ": the database has schema 0 and needs 5; open it read-write once to upgrade it (e.g. 'nflux "
+            temp.path() + ": the database has schema 0 and needs 6; open it read-write once to upgrade it (e.g. 'nflux "
                           "kb build --db " + temp.path() + "')");
   auto store = OpenOrFail(temp.path());
   ASSERT_NE(store, nullptr);
   ASSERT_OK(store->AddCaseVersion(Visit("c-1", "{}"), {}));
   RawConnection raw(temp.path());
-  EXPECT_EQ(raw.Int("PRAGMA user_version"), 5);
+  EXPECT_EQ(raw.Int("PRAGMA user_version"), kSchemaVersion);
   for (const char* table : {"kb_builds", "kb_nodes", "blobs", "bundles", "builds", "cases", "case_versions", "runs",
                             "audit_log"})
     EXPECT_EQ(raw.Int(std::string("SELECT COUNT(*) FROM sqlite_master WHERE name = '") + table + "'"), 1) << table;
@@ -506,12 +577,12 @@ TEST(StoreMigrations, Schema1BuildStillLoads) {
   CreateSchema1Database(temp.path(), knowledge, "old/knowledge");
   auto read_only = OpenStore(temp.path(), Mode::kReadOnly);
   EXPECT_EQ(read_only.status().code(), Status::Code::kIOError);
-  EXPECT_NE(read_only.status().message().find("has schema 1 and needs 5"), std::string::npos);
+  EXPECT_NE(read_only.status().message().find("has schema 1 and needs 6"), std::string::npos);
 
   auto store = OpenOrFail(temp.path());
   ASSERT_NE(store, nullptr);
   RawConnection raw(temp.path());
-  EXPECT_EQ(raw.Int("PRAGMA user_version"), 5);
+  EXPECT_EQ(raw.Int("PRAGMA user_version"), kSchemaVersion);
   EXPECT_EQ(raw.Int("SELECT COUNT(*) FROM sqlite_master WHERE name = 'kb_sources'"), 0);
   auto build = store->FindBuild(std::nullopt);
   ASSERT_OK(build);
@@ -531,6 +602,35 @@ TEST(StoreMigrations, Schema1BuildStillLoads) {
   ASSERT_OK(report);
   EXPECT_TRUE(report->ok()) << report->problems.front();
   EXPECT_EQ(report->bundles, 1);
+}
+
+// Schema 5 to 6 adds compression dictionaries: runs stored before keep their hashes and read back.
+TEST(StoreMigrations, Schema5RunsStillVerifyAndReadAfterSchema6) {
+  TempDatabase temp;
+  std::string evaluation;
+  {
+    auto store = OpenOrFail(temp.path());
+    ASSERT_NE(store, nullptr);
+    ASSERT_OK(store->AddCaseVersion(Visit("c-1", "{}"), {}));
+    ASSERT_OK(store->SaveRun(SampleRun("c-1", 1, 5)));
+    evaluation = store->GetRun(1).value().evaluation.dump();
+  }
+  {
+    // Back to schema 5 as nflux wrote it: no dictionaries table, no dictionary_id column.
+    RawConnection raw(temp.path());
+    raw.Exec("DROP TABLE compression_dictionaries; ALTER TABLE runs DROP COLUMN dictionary_id; PRAGMA user_version = 5");
+  }
+  auto store = OpenOrFail(temp.path());
+  ASSERT_NE(store, nullptr);
+  RawConnection raw(temp.path());
+  EXPECT_EQ(raw.Int("PRAGMA user_version"), 6);
+  EXPECT_EQ(raw.Int("SELECT dictionary_id FROM runs WHERE id = 1"), 0);
+  auto report = store->Verify();
+  ASSERT_OK(report);
+  EXPECT_TRUE(report->ok()) << report->problems.front();
+  EXPECT_EQ(store->GetRun(1).value().evaluation.dump(), evaluation);
+  ASSERT_OK(store->SaveDictionary("{\"rules\": []}", "dr_who"));
+  EXPECT_EQ(raw.Count("compression_dictionaries"), 1);
 }
 
 TEST(StoreMigrations, ReopeningSchema2ChangesNothing) {
