@@ -129,9 +129,12 @@ struct PreparedRun {
 Result<PreparedRun> PrepareRun(const pipeline::Pipeline& pipeline, const pipeline::CaseEvaluation& result,
                                std::shared_ptr<const store::CompressionDictionary> dictionary = nullptr);
 // A compression dictionary for runs of cases like `case_texts` (a batch's first cases), stored:
-// the reports and traces of the first kDictionaryCases of them that evaluate, as PrepareRun writes
-// them. nullptr (nothing stored) when none evaluates. Errors: the store's.
-inline constexpr size_t kDictionaryCases = 4;
+// the reports of the first kDictionaryReports of them that evaluate, then the traces of the first
+// kDictionaryTraces, as PrepareRun writes them (traces last: zstd reaches the end of a dictionary
+// most cheaply, and traces are most of a run's bytes). nullptr (nothing stored) when none
+// evaluates. Errors: the store's.
+inline constexpr size_t kDictionaryReports = 16;
+inline constexpr size_t kDictionaryTraces = 4;
 Result<std::shared_ptr<const store::CompressionDictionary>> SaveDictionaryFor(
     const pipeline::Pipeline& pipeline, store::Store& store, const std::vector<std::string_view>& case_texts,
     const RecordOptions& options);

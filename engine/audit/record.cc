@@ -227,21 +227,21 @@ Result<PreparedRun> PrepareRun(const pipeline::Pipeline& pipeline, const pipelin
 Result<std::shared_ptr<const store::CompressionDictionary>> SaveDictionaryFor(
     const pipeline::Pipeline& pipeline, store::Store& store, const std::vector<std::string_view>& case_texts,
     const RecordOptions& options) {
-  std::string content;
+  std::string reports, traces;
   size_t cases = 0;
   for (std::string_view text : case_texts) {
-    if (cases == kDictionaryCases) break;
+    if (cases == kDictionaryReports) break;
     // A case that does not parse or evaluate is the batch's to report, not the dictionary's.
     auto parsed = pipeline.ParseCase(text, options.evaluation.source_name, options.evaluation.strict);
     if (!parsed.ok()) continue;
     auto result = pipeline.Evaluate(std::move(parsed).value(), options.evaluation);
     if (!result.ok()) continue;
-    content += pipeline.ReportText(*result, report::TraceIdField::kLeftEmpty);
-    content += result->evaluation.trace.ToJsonText();
+    reports += pipeline.ReportText(*result, report::TraceIdField::kLeftEmpty);
+    if (cases < kDictionaryTraces) traces += result->evaluation.trace.ToJsonText();
     ++cases;
   }
   if (cases == 0) return std::shared_ptr<const store::CompressionDictionary>();
-  return store.SaveDictionary(std::move(content), options.actor);
+  return store.SaveDictionary(reports + traces, options.actor);
 }
 
 Result<StoredRun> StoreEvaluation(const pipeline::Pipeline& pipeline, store::Store& store, std::string_view text,
