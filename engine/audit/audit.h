@@ -121,7 +121,7 @@ Result<Recorded> EvaluateStoredAndStore(const pipeline::Pipeline& pipeline, stor
 struct PreparedRun {
   std::string report;          // ReportText(result, kLeftEmpty)
   store::CompressedText trace;  // the trace JSON (Trace::ToJsonText), compressed
-  std::string normalised;      // CaseToJson(result.parsed).dump(), for a new case version
+  std::string normalised;      // CaseToJsonText(result.parsed), for a new case version
   std::string own_case_id;     // result.parsed.case_id (may be empty): what CaseIdFor reads of the case
 };
 // The trace is compressed with `dictionary` when given (then the store compresses the report with

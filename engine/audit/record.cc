@@ -68,7 +68,7 @@ Result<StoredCase> StoreCaseVersion(store::Store& store, const std::string& own_
 
 Result<StoredCase> StoreParsed(store::Store& store, const casefile::Case& parsed, std::string_view text,
                                const CaseStoreOptions& options) {
-  return StoreCaseVersion(store, parsed.case_id, text, options, [&] { return casefile::CaseToJson(parsed).dump(); });
+  return StoreCaseVersion(store, parsed.case_id, text, options, [&] { return casefile::CaseToJsonText(parsed); });
 }
 
 // Parses first (nothing is written for a bad case), then stores as the mode says.
@@ -219,7 +219,7 @@ Result<PreparedRun> PrepareRun(const pipeline::Pipeline& pipeline, const pipelin
   auto trace = CompressedTrace(result, std::move(dictionary));
   if (!trace.ok()) return trace.status();
   out.trace = std::move(trace).value();
-  out.normalised = casefile::CaseToJson(result.parsed).dump();
+  out.normalised = casefile::CaseToJsonText(result.parsed);
   out.own_case_id = result.parsed.case_id;
   return out;
 }

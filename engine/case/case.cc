@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 
+#include "base/json_writer.h"
 #include "base/text.h"
 #include "units/units.h"
 
@@ -517,6 +518,171 @@ nlohmann::json CaseToJson(const Case& c) {
   if (!c.extra.is_null()) out["extra"] = c.extra;
   out["data_quality"] = DataQualityToJson(c);
   return out;
+}
+
+// ---- CaseToJsonText: CaseToJson's document as dump() writes it. Every object's keys are written
+// in byte order, as nlohmann's std::map holds them; each writer below names them in that order.
+
+namespace {
+
+void OptionalNumber(JsonWriter& out, const std::optional<double>& value) {
+  if (value) out.Double(Round4(*value));
+  else out.Null();
+}
+
+void OptionalText(JsonWriter& out, const std::string& text) {
+  if (text.empty()) out.Null();
+  else out.String(text);
+}
+
+void WriteScores(JsonWriter& out, const std::map<std::string, Score>& scores) {
+  out.BeginObject();
+  for (const auto& [id, score] : scores) out.Key(id).Int(score.value);
+  out.EndObject();
+}
+
+void WriteRange(JsonWriter& out, const std::optional<double>& low, const std::optional<double>& high) {
+  out.BeginObject().Key("high");
+  OptionalNumber(out, high);
+  out.Key("low");
+  OptionalNumber(out, low);
+  out.EndObject();
+}
+
+void WriteDecision(JsonWriter& out, const LabDecision& decision) {
+  out.BeginObject().Key("citation");
+  if (decision.citations.empty()) out.Null();
+  else out.String(decision.citations.front());
+  out.Key("citations").Strings(decision.citations);
+  out.Key("label").String(decision.label).Key("limit").Double(Round4(decision.limit));
+  out.Key("means").String(decision.means).Key("side").String(knowledge::LimitSideName(decision.side));
+  out.Key("status").String(decision.Status()).EndObject();
+}
+
+void WriteLab(JsonWriter& out, const LabResult& lab) {
+  out.BeginObject();
+  if (!lab.collection_time.empty()) out.Key("collection_time").String(lab.collection_time);
+  if (lab.critical) out.Key("critical").Bool(true);
+  if (!lab.date.empty()) out.Key("date").String(lab.date);
+  if (lab.decision) WriteDecision(out.Key("decision"), *lab.decision);
+  out.Key("input").BeginObject().Key("unit");
+  OptionalText(out, lab.input_unit);
+  out.Key("value").Double(lab.input_value).EndObject();
+  if (lab.has_optimal) {
+    WriteRange(out.Key("optimal"), lab.optimal_low, lab.optimal_high);
+    out.Key("optimal_status");
+    if (lab.optimal_status == OptimalStatus::kUnknown) out.Null();
+    else out.String(OptimalStatusName(lab.optimal_status));
+  }
+  out.Key("reference");
+  if (lab.reference_low || lab.reference_high) WriteRange(out, lab.reference_low, lab.reference_high);
+  else out.Null();
+  out.Key("status");
+  if (lab.status == LabStatus::kUnknown) out.Null();
+  else out.String(LabStatusName(lab.status));
+  out.Key("test").String(lab.test).Key("unit").String(lab.unit).Key("used").Bool(lab.used).Key("value");
+  OptionalNumber(out, lab.value);
+  out.EndObject();
+}
+
+void WriteQuestionnaire(JsonWriter& out, const QuestionnaireResult& q) {
+  out.BeginObject();
+  if (!q.band.empty()) out.Key("band").String(q.band);
+  // "item9", "item10": a digit sorts before the "s" of "items".
+  if (q.safety_item && q.safety_item_value) out.Key("item" + std::to_string(*q.safety_item)).Int(*q.safety_item_value);
+  if (!q.items.empty()) {
+    out.Key("items").BeginArray();
+    for (int item : q.items) out.Int(item);
+    out.EndArray();
+  }
+  if (q.positive) out.Key("positive").Bool(*q.positive);
+  if (!q.result.empty()) out.Key("result").String(q.result);
+  if (q.total) out.Key("total").Int(*q.total);
+  out.EndObject();
+}
+
+void WriteUnknown(JsonWriter& out, const std::vector<UnknownEntry>& entries) {
+  out.BeginArray();
+  for (const UnknownEntry& entry : entries)
+    out.BeginObject().Key("nearest").Strings(entry.nearest).Key("path").String(entry.path).Key("text").String(entry.text).EndObject();
+  out.EndArray();
+}
+
+void WritePatient(JsonWriter& out, const PatientInfo& p) {
+  out.BeginObject().Key("age_years").Double(p.age_years);
+  if (p.bmi) out.Key("bmi").Double(*p.bmi);
+  if (p.gestational_age_weeks) out.Key("gestational_age_weeks").Double(*p.gestational_age_weeks);
+  if (p.lactating) out.Key("lactating").Bool(*p.lactating);
+  if (p.menopausal_status) out.Key("menopausal_status").String(*p.menopausal_status);
+  if (p.pregnant) out.Key("pregnant").Bool(*p.pregnant);
+  out.Key("sex").String(Name(p.sex)).EndObject();
+}
+
+}  // namespace
+
+std::string CaseToJsonText(const Case& c) {
+  std::string text;
+  JsonWriter out(text);
+  out.BeginObject().Key("case_id").String(c.case_id);
+  if (c.conditions_given) {
+    out.Key("conditions").BeginArray();
+    for (const ConditionEntry& condition : c.conditions) {
+      out.BeginObject();
+      if (!condition.icd10.empty()) out.Key("icd10").String(condition.icd10);
+      out.Key("id").String(condition.id).EndObject();
+    }
+    out.EndArray();
+  }
+  out.Key("data_quality").BeginArray();
+  for (const DataQualityIssue& issue : c.data_quality) {
+    out.BeginObject().Key("code").String(issue.code).Key("message").String(issue.message);
+    out.Key("path").String(issue.path).Key("severity").String(SeverityName(issue.severity)).EndObject();
+  }
+  out.EndArray().Key("derived").BeginArray();
+  for (const DerivedIndex& index : c.derived) {
+    out.BeginObject().Key("from").Strings(index.from).Key("id").String(index.id).Key("status").String(index.status);
+    out.Key("unit").String(index.unit).Key("value").Double(Round4(index.value)).EndObject();
+  }
+  out.EndArray();
+  if (!c.extra.is_null()) out.Key("extra").Value(c.extra);
+  out.Key("labs").BeginArray();
+  for (const LabResult& lab : c.labs) WriteLab(out, lab);
+  out.EndArray().Key("lifestyle").BeginObject();
+  for (const auto& [id, value] : c.lifestyle) {
+    if (!value.used) continue;
+    out.Key(id);
+    if (value.number) out.Double(*value.number);
+    else if (value.boolean) out.Bool(*value.boolean);
+    else out.String(value.text);
+  }
+  out.EndObject();
+  if (c.medications_given) {
+    out.Key("medications").BeginArray();
+    for (const MedicationEntry& m : c.medications) {
+      out.BeginObject().Key("atc");
+      OptionalText(out, m.atc);
+      out.Key("classes").Strings(m.classes);
+      if (!m.dose.empty()) out.Key("dose").String(m.dose);
+      out.Key("id").String(m.id);
+      if (!m.name.empty()) out.Key("name").String(m.name);
+      out.EndObject();
+    }
+    out.EndArray();
+  }
+  WritePatient(out.Key("patient"), c.patient);
+  out.Key("questionnaires").BeginObject();
+  for (const auto& [id, q] : c.questionnaires) WriteQuestionnaire(out.Key(id), q);
+  out.EndObject();
+  WriteScores(out.Key("stressors"), c.stressors);
+  if (c.supplements_given)
+    out.Key("supplements").BeginObject().Key("current").Strings(c.supplements_current).Key("requested").Strings(
+        c.supplements_requested).EndObject();
+  WriteScores(out.Key("symptoms"), c.symptoms);
+  if (!c.unknown_conditions.empty()) WriteUnknown(out.Key("unknown_conditions"), c.unknown_conditions);
+  if (!c.unknown_medications.empty()) WriteUnknown(out.Key("unknown_medications"), c.unknown_medications);
+  out.EndObject();
+  out.Flush();
+  return text;
 }
 
 }  // namespace nflux::casefile

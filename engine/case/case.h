@@ -308,5 +308,8 @@ nlohmann::json DerivedToJson(const Case& c);
 nlohmann::json DataQualityToJson(const Case& c);
 // The whole normalised case (for storage and `nflux case show`).
 nlohmann::json CaseToJson(const Case& c);
+// CaseToJson(c).dump(), byte for byte, written without building the document (keys in nlohmann's
+// sorted order): a batch that stores its cases writes one per case.
+std::string CaseToJsonText(const Case& c);
 
 }  // namespace nflux::casefile

@@ -7,10 +7,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -819,6 +821,52 @@ TEST(CaseHelpers, ScoringAndLookups) {
 }
 
 // ---- Example files ---------------------------------------------------------------------------
+
+// CaseToJsonText writes CaseToJson's document byte for byte (a stored case version's normalised
+// text and hash must not depend on which one wrote it): for every case we have (golden, examples,
+// the table above, the hostile-input corpus) and for random variants of the golden ones (lab values
+// and ages of every size, fields dropped).
+TEST(CaseJson, TextIsTheDocumentsDumpForEveryCase) {
+  std::vector<std::string> texts;
+  auto add_folder = [&](const std::string& folder) {
+    for (const auto& entry : std::filesystem::directory_iterator(folder))
+      if (entry.path().extension() == ".json") texts.push_back(ReadFileToString(entry.path().string()).value());
+  };
+  std::vector<std::string> golden;
+  for (const auto& path : nflux::testing::GoldenCaseFiles()) golden.push_back(ReadFileToString(path.string()).value());
+  texts.insert(texts.end(), golden.begin(), golden.end());
+  add_folder(NFLUX_SOURCE_DIR "/examples");
+  add_folder(NFLUX_SOURCE_DIR "/tests/bad_inputs/case");
+  for (const GoodCase& row : kGoodCases) texts.push_back(row.json);
+  texts.push_back(CaseWith(R"("case_id": "every-field", "medications": [{"id": "sertraline", "name": "Zoloft",
+      "dose": "50 mg"}, {"atc": "N06AB99"}, {"id": "no_such_drug"}], "conditions": [{"id": "hypothyroidism",
+      "icd10": "E03.9"}, {"id": "no_such_condition"}], "supplements": {"current": ["cofactor_iron"],
+      "requested": ["precursor_5htp"]}, "extra": {"z": [1, -2, 3.25e-7, "é"], "a": {"n": null, "t": true}},
+      "questionnaires": {"phq9": {"items": [1, 2, 3, 0, 1, 2, 3, 1, 2]}, "mdq": {"result": "positive"}},
+      "lifestyle": {"sleep_hours": 6.5}, "stressors": {"shift_work": 2})"));
+  std::mt19937 random(20261203);
+  std::uniform_real_distribution<double> exponent(-8, 8), unit(0, 1);
+  for (const std::string& text : golden) {
+    for (int variant = 0; variant < 4; ++variant) {
+      nlohmann::json doc = nlohmann::json::parse(text);
+      if (doc.contains("labs"))
+        for (auto& lab : doc["labs"])
+          if (lab.contains("value") && lab["value"].is_number()) lab["value"] = lab["value"].get<double>() * std::pow(10.0, exponent(random));
+      doc["patient"]["age_years"] = unit(random) * 110;
+      for (const char* field : {"medications", "symptoms", "questionnaires", "lifestyle"})
+        if (unit(random) < 0.25) doc.erase(field);
+      texts.push_back(doc.dump());
+    }
+  }
+  size_t compared = 0;
+  for (const std::string& text : texts) {
+    Result<Case> parsed = Parse(text);
+    if (!parsed.ok()) continue;  // the hostile corpus is mostly cases that must not parse
+    ++compared;
+    EXPECT_EQ(CaseToJson(*parsed).dump(), CaseToJsonText(*parsed)) << text.substr(0, 200);
+  }
+  EXPECT_GT(compared, 700u);
+}
 
 TEST(CaseExamples, AllExamplesParse) {
   size_t count = 0;
