@@ -189,9 +189,10 @@ class Saver {
   Saver(const Saver&) = delete;
   Saver& operator=(const Saver&) = delete;
 
-  // The dictionary the batch's runs are compressed with, made from its first cases and stored in
-  // its first transaction; none for a batch of fewer than kMinCasesForDictionary cases, where the
-  // dictionary would take more room than it saves.
+  // The dictionary the batch's runs are compressed with, made from the good cases among its first
+  // lines (the first chunk, read before the workers start) and stored in its first transaction;
+  // none when that chunk has fewer than kMinCasesForDictionary lines (a small batch, where the
+  // dictionary would take more room than it saves).
   Result<std::shared_ptr<const store::CompressionDictionary>> DictionaryFor(const std::vector<CaseText>& first) {
     if (first.size() < kMinCasesForDictionary) return std::shared_ptr<const store::CompressionDictionary>();
     if (Status status = Open(); !status.ok()) return status;
