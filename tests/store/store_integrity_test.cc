@@ -63,6 +63,27 @@ std::string FirstProblem(const Store& store) {
   return report->problems.front();
 }
 
+// Each of `cases` on a database of its own: `fill` stores what the case will change, Verify finds
+// nothing wrong, the case's `tamper` changes the database behind the store's back, and `check`
+// looks at the result through the store that was open.
+template <typename Cases, typename Fill, typename Check>
+void ForEachTampered(Backend backend, const Cases& cases, Fill fill, Check check) {
+  int index = 0;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    const TestDatabase database(backend, std::to_string(++index));
+    auto store = OpenOrFail(database.location());
+    ASSERT_NE(store, nullptr);
+    fill(*store);
+    EXPECT_EQ(FirstProblem(*store), "(no problem)");
+    {
+      RawDatabase raw(backend, database.location());
+      c.tamper(raw);
+    }
+    check(c, *store, database.location());
+  }
+}
+
 TEST_P(StoreTamper, VerifyNamesWhatChanged) {
   const std::string sleep_hash = ContentHash(SampleRules().files[1].text);
   struct Case {
@@ -117,21 +138,10 @@ TEST_P(StoreTamper, VerifyNamesWhatChanged) {
        [](RawDatabase& raw) { raw.ExecWithoutForeignKeys("DELETE FROM case_versions WHERE version = 1"); },
        "case c-1 version 1: deleted (audit entry 1"},
   };
-  int index = 0;
-  for (const auto& c : cases) {
-    SCOPED_TRACE(c.name);
-    const TestDatabase database(backend(), std::to_string(++index));
-    auto store = OpenOrFail(database.location());
-    ASSERT_NE(store, nullptr);
-    FillSample(*store);
-    EXPECT_EQ(FirstProblem(*store), "(no problem)");
-    {
-      RawDatabase raw(backend(), database.location());
-      c.tamper(raw);
-    }
-    std::string first = FirstProblem(*store);
+  ForEachTampered(backend(), cases, FillSample, [](const Case& c, Store& store, const std::string&) {
+    std::string first = FirstProblem(store);
     EXPECT_EQ(first.rfind(c.prefix, 0), 0u) << first;
-  }
+  });
 }
 
 // A run compressed with a dictionary (store.h): changing the dictionary, or which one the run
@@ -156,30 +166,22 @@ TEST_P(StoreTamper, VerifyNamesAChangedCompressionDictionary) {
       {"the run's dictionary", [](RawDatabase& raw) { raw.Exec("UPDATE runs SET dictionary_id = 0 WHERE id = 1"); },
        "run-1: content hash sha256:"},
   };
-  int index = 0;
-  for (const auto& c : cases) {
-    SCOPED_TRACE(c.name);
-    const TestDatabase database(backend(), std::to_string(++index));
-    auto store = OpenOrFail(database.location());
-    ASSERT_NE(store, nullptr);
-    ASSERT_OK(store->AddCaseVersion(Version("c-1", "{\"visit\": 1}"), {}));  // audit entry 1
+  auto fill = [](Store& store) {
+    ASSERT_OK(store.AddCaseVersion(Version("c-1", "{\"visit\": 1}"), {}));  // audit entry 1
     RunToStore run = SampleRun("c-1", 1, 4);
     std::string trace = Decompress(run.trace.bytes, "trace").value();
-    auto dictionary = store->SaveDictionary(run.evaluation + trace, "dr_who");  // entry 2
+    auto dictionary = store.SaveDictionary(run.evaluation + trace, "dr_who");  // entry 2
     ASSERT_OK(dictionary);
     run.trace = CompressText(trace, "the trace", *dictionary).value();
-    ASSERT_OK(store->SaveRun(run));  // run-1, entry 3
-    EXPECT_EQ(FirstProblem(*store), "(no problem)");
-    {
-      RawDatabase raw(backend(), database.location());
-      c.tamper(raw);
-    }
-    auto fresh = OpenOrFail(database.location());  // reads the dictionary as it is now
+    ASSERT_OK(store.SaveRun(run));  // run-1, entry 3
+  };
+  ForEachTampered(backend(), cases, fill, [](const Case& c, Store&, const std::string& location) {
+    auto fresh = OpenOrFail(location);  // reads the dictionary as it is now
     ASSERT_NE(fresh, nullptr);
     std::string first = FirstProblem(*fresh);
     EXPECT_EQ(first.rfind(c.prefix, 0), 0u) << first;
     EXPECT_EQ(fresh->GetRun(1).ok(), c.run_reads) << fresh->GetRun(1).status().message();
-  }
+  });
 }
 
 // Another writer holds the write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: the store's advisory
