@@ -75,6 +75,7 @@ void ForEachTampered(Backend backend, const Cases& cases, Fill fill, Check check
     auto store = OpenOrFail(database.location());
     ASSERT_NE(store, nullptr);
     fill(*store);
+    if (::testing::Test::HasFatalFailure()) return;  // as an ASSERT in the test itself would
     EXPECT_EQ(FirstProblem(*store), "(no problem)");
     {
       RawDatabase raw(backend, database.location());
