@@ -68,50 +68,13 @@ std::string LabText(const std::string& id, const casefile::LabResult& lab) {
   return text + ")";
 }
 
-// A lab status test (`lab ferritin is low`, `... is below_optimal`, `... is critical`).
-Truth LabStatusTruth(const casefile::LabResult& lab, LabCheck check) {
-  using casefile::LabStatus;
-  using casefile::OptimalStatus;
-  switch (check) {
-    case LabCheck::kCritical:
-      return FromBool(lab.critical);
-    case LabCheck::kBelowLimit:
-    case LabCheck::kAboveLimit: {
-      // No limit applies to this patient: the value is beyond none.
-      const knowledge::LimitSide wanted =
-          check == LabCheck::kBelowLimit ? knowledge::LimitSide::kBelow : knowledge::LimitSide::kAbove;
-      return FromBool(lab.decision && lab.decision->beyond && lab.decision->side == wanted);
-    }
-    case LabCheck::kBelowOptimal:
-    case LabCheck::kOptimal:
-    case LabCheck::kAboveOptimal: {
-      if (!lab.has_optimal) return Truth::kUnknown;
-      OptimalStatus wanted = check == LabCheck::kBelowOptimal ? OptimalStatus::kLow
-                             : check == LabCheck::kOptimal    ? OptimalStatus::kOptimal
-                                                              : OptimalStatus::kHigh;
-      return FromBool(lab.optimal_status == wanted);
-    }
-    default:
-      break;
-  }
-  if (lab.status == LabStatus::kUnknown) return Truth::kUnknown;
-  switch (check) {
-    case LabCheck::kAbnormal: return FromBool(lab.status != LabStatus::kNormal);
-    case LabCheck::kLow: return FromBool(lab.status == LabStatus::kLow);
-    case LabCheck::kNormal: return FromBool(lab.status == LabStatus::kNormal);
-    case LabCheck::kHigh: return FromBool(lab.status == LabStatus::kHigh);
-    default: return Truth::kUnknown;
-  }
-}
-
 }  // namespace
 
 Truth Evaluator::EvaluateLeaf(const CompiledNode& leaf) const {
   // Most filters at agenda time are lab statuses of a present lab: decided here, without the
   // dispatch through EvaluateTest and LabTest (the same answer: LabTest's last step).
   if (leaf.kind == TestKind::kLabStatus)
-    if (const Slot* slot = SlotFor(leaf); slot && slot->data)
-      return LabStatusTruth(*static_cast<const casefile::LabResult*>(slot->data), leaf.lab_check);
+    if (const Slot* slot = SlotFor(leaf); slot && slot->data) return LabTruthOf(*slot, leaf.lab_check);
   double strength = 1;
   return EvaluateTest(leaf, &strength, nullptr);
 }
@@ -301,8 +264,8 @@ Truth Evaluator::LabTest(const CompiledNode& node, const Slot* slot, TestTrace* 
   }
   if (!lab) { NFLUX_FOUND(kLabNotMeasured, 0); return Truth::kUnknown; }
   NFLUX_NOTE(LabTextOf(id, *lab));
-  if (node.kind == TestKind::kLabValue) return FromBool(rules::Holds(*lab->value, node.compare, node.number));
-  return LabStatusTruth(*lab, node.lab_check);
+  if (node.kind == TestKind::kLabValue) return FromBool(rules::Holds(slot->value, node.compare, node.number));
+  return LabTruthOf(*slot, node.lab_check);
 }
 
 const std::string& Evaluator::LabTextOf(const std::string& id, const casefile::LabResult& lab) const {

@@ -215,10 +215,11 @@ void RankStrategies(Evaluation& evaluation, const casefile::Case& c, const knowl
 struct CompiledRules;  // internal (compile.h)
 
 // A case's data as it goes into an engine's working memory, in order (internal: working_memory.h):
-// one (symbol, value, datum) per write, the flux values going in before loads[flux_at].
+// one (symbol, lab statuses, value, datum) per write, the flux values going in before loads[flux_at].
 struct CaseLoads {
   struct Load {
     int symbol;
+    uint32_t lab_truths;  // a lab's status checks, decided as it was loaded (working_memory.h)
     double value;
     const void* data;
   };

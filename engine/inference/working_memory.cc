@@ -94,6 +94,56 @@ std::vector<int> FluxSymbolsInKeyOrder(const CompiledRules& compiled) {
   return symbols;
 }
 
+namespace {
+
+Truth TruthOf(bool value) { return value ? Truth::kTrue : Truth::kFalse; }
+
+// A lab status test (`lab ferritin is low`, `... is below_optimal`, `... is critical`).
+Truth LabStatusTruth(const casefile::LabResult& lab, LabCheck check) {
+  using casefile::LabStatus;
+  using casefile::OptimalStatus;
+  switch (check) {
+    case LabCheck::kCritical:
+      return TruthOf(lab.critical);
+    case LabCheck::kBelowLimit:
+    case LabCheck::kAboveLimit: {
+      // No limit applies to this patient: the value is beyond none.
+      const knowledge::LimitSide wanted =
+          check == LabCheck::kBelowLimit ? knowledge::LimitSide::kBelow : knowledge::LimitSide::kAbove;
+      return TruthOf(lab.decision && lab.decision->beyond && lab.decision->side == wanted);
+    }
+    case LabCheck::kBelowOptimal:
+    case LabCheck::kOptimal:
+    case LabCheck::kAboveOptimal: {
+      if (!lab.has_optimal) return Truth::kUnknown;
+      OptimalStatus wanted = check == LabCheck::kBelowOptimal ? OptimalStatus::kLow
+                             : check == LabCheck::kOptimal    ? OptimalStatus::kOptimal
+                                                              : OptimalStatus::kHigh;
+      return TruthOf(lab.optimal_status == wanted);
+    }
+    default:
+      break;
+  }
+  if (lab.status == LabStatus::kUnknown) return Truth::kUnknown;
+  switch (check) {
+    case LabCheck::kAbnormal: return TruthOf(lab.status != LabStatus::kNormal);
+    case LabCheck::kLow: return TruthOf(lab.status == LabStatus::kLow);
+    case LabCheck::kNormal: return TruthOf(lab.status == LabStatus::kNormal);
+    case LabCheck::kHigh: return TruthOf(lab.status == LabStatus::kHigh);
+    default: return Truth::kUnknown;
+  }
+}
+
+}  // namespace
+
+uint32_t LabTruths(const casefile::LabResult& lab) {
+  static_assert(static_cast<int>(LabCheck::kAboveLimit) < 16, "two bits per check in 32");
+  uint32_t truths = 0;
+  for (unsigned check = 0; check <= static_cast<unsigned>(LabCheck::kAboveLimit); ++check)
+    truths |= static_cast<uint32_t>(LabStatusTruth(lab, static_cast<LabCheck>(check))) << (2 * check);
+  return truths;
+}
+
 void SetThreadGenerationForTesting(uint32_t generation) { ThreadScratch().generation = generation; }
 
 namespace {
@@ -103,10 +153,11 @@ struct SlotWriter {
   std::vector<Slot>& slots;
   uint32_t generation;
   std::vector<int>& present;
-  void operator()(int symbol, double value, const void* data) const {
+  void operator()(int symbol, double value, const void* data, uint32_t lab_truths = 0) const {
     Slot& slot = slots[static_cast<size_t>(symbol)];
     if (slot.generation != generation) present.push_back(symbol);
     slot.generation = generation;
+    slot.lab_truths = lab_truths;
     slot.value = value;
     slot.data = data;
     slot.support = slot.against = 0;
@@ -136,9 +187,9 @@ void LoadWorkingMemory(const casefile::Case& c, const FluxValues& flux, const Co
                        CaseLoads* record) {
   present.clear();
   const SlotWriter write{slots, generation, present};
-  auto set_symbol = [&](int symbol, double value, const void* data) {
-    write(symbol, value, data);
-    if (record) record->loads.push_back({symbol, value, data});
+  auto set_symbol = [&](int symbol, double value, const void* data, uint32_t lab_truths = 0) {
+    write(symbol, value, data, lab_truths);
+    if (record) record->loads.push_back({symbol, lab_truths, value, data});
   };
   // Ids come with the knowledge positions the parser found them at (CompiledRules::FindAt).
   auto set = [&](Family family, knowledge::NodePosition node, std::string_view id, double value, const void* data) {
@@ -154,7 +205,7 @@ void LoadWorkingMemory(const casefile::Case& c, const FluxValues& flux, const Co
     // the case which one wins (Case::Lab), rather than asking for every lab.
     const casefile::LabResult* used = &lab;
     if (slots[static_cast<size_t>(symbol)].generation == generation) used = c.Lab(lab.test);
-    set_symbol(symbol, *used->value, used);
+    set_symbol(symbol, *used->value, used, LabTruths(*used));
   }
   for (const auto& derived : c.derived) set(kDerived, derived.node, derived.id, derived.value, &derived);
   if (record) record->flux_at = record->loads.size();
@@ -181,9 +232,9 @@ void ReplayWorkingMemory(const CaseLoads& recorded, const FluxValues& flux,
   present.clear();
   const SlotWriter write{slots, generation, present};
   const std::span<const CaseLoads::Load> loads = recorded.loads;
-  for (const auto& load : loads.first(recorded.flux_at)) write(load.symbol, load.value, load.data);
+  for (const auto& load : loads.first(recorded.flux_at)) write(load.symbol, load.value, load.data, load.lab_truths);
   LoadFlux(flux, compiled, write);
-  for (const auto& load : loads.subspan(recorded.flux_at)) write(load.symbol, load.value, load.data);
+  for (const auto& load : loads.subspan(recorded.flux_at)) write(load.symbol, load.value, load.data, load.lab_truths);
 }
 
 double CalibratedCertainty(const Slot& slot, Family family) {
@@ -200,7 +251,7 @@ void LoadConclusions(const Evaluation& evaluation, const CompiledRules& compiled
       int symbol = compiled.Find(family, id);
       if (symbol < 0) continue;
       slots[static_cast<size_t>(symbol)] =
-          Slot{generation, 0, nullptr, conclusion.support, conclusion.against, conclusion.clinical};
+          Slot{generation, 0, 0, nullptr, conclusion.support, conclusion.against, conclusion.clinical};
     }
   };
   load(kFact, evaluation.facts);
@@ -208,7 +259,7 @@ void LoadConclusions(const Evaluation& evaluation, const CompiledRules& compiled
   load(kDeficit, evaluation.deficits);
   for (const auto& alert : evaluation.alerts) {
     int symbol = compiled.Find(kAlert, alert.id);
-    if (symbol >= 0) slots[static_cast<size_t>(symbol)] = Slot{generation, 0, nullptr, 1, 0, false};
+    if (symbol >= 0) slots[static_cast<size_t>(symbol)] = Slot{generation, 0, 0, nullptr, 1, 0, false};
   }
 }
 

@@ -20,6 +20,7 @@ namespace nflux::inference {
 // What the working memory holds for one symbol during one evaluation.
 struct Slot {
   uint32_t generation = 0;  // present iff equal to the evaluation's generation
+  uint32_t lab_truths = 0;  // labs: every status check's truth (LabTruths), read by LabTruthOf
   double value = 0;         // numbers; conclusions: unused
   const void* data = nullptr;
   double support = 0, against = 0;  // conclusions
@@ -31,6 +32,14 @@ struct Slot {
 // The certainty a rule reading `slot` sees, and the one reported: for a deficit without clinical
 // support, capped at kNonClinicalDeficitCap (docs/rule-language.md, "Calibration").
 double CalibratedCertainty(const Slot& slot, Family family);
+
+// A lab's status checks (`is low`, `is below_optimal`, `is critical`, ...) decided once as it is
+// loaded, two bits (a Truth) per LabCheck: a status test then reads the slot it already holds
+// rather than the case's lab record, which a prepared evaluation otherwise never touches.
+uint32_t LabTruths(const casefile::LabResult& lab);
+inline Truth LabTruthOf(const Slot& slot, LabCheck check) {
+  return static_cast<Truth>((slot.lab_truths >> (2 * static_cast<unsigned>(check))) & 3u);
+}
 
 // Per rule and evaluation: which required parts have been activated, and the agenda bit.
 struct RuleState {
