@@ -136,7 +136,7 @@ bool SameThresholdRun(const CompiledNode& a, const CompiledNode& b) {
   return IsThresholdFilter(a) && IsThresholdFilter(b) && a.kind == b.kind && a.compare == b.compare;
 }
 
-// Marks each symbol's runs of threshold filters with one operator (WakeGroup::run_end). The
+// Marks each symbol's runs of threshold filters with one operator (WakeGroup::run_length). The
 // groups are sorted by FilterKey, kind and operator before threshold, so a run's thresholds ascend.
 void MarkThresholdRuns(CompiledRules& compiled) {
   auto filter = [&](size_t group) { return FilterNode(compiled, compiled.wake_groups[group].leaf); };
@@ -145,8 +145,11 @@ void MarkThresholdRuns(CompiledRules& compiled) {
     for (size_t first = compiled.group_begin[s]; first < end;) {
       size_t last = first + 1;
       if (filter(first) && IsThresholdFilter(*filter(first))) {
-        while (last < end && filter(last) && SameThresholdRun(*filter(first), *filter(last))) ++last;
-        compiled.wake_groups[first].run_end = static_cast<uint32_t>(last);
+        while (last < end && last - first < WakeGroup::kMaxRunLength && filter(last) &&
+               SameThresholdRun(*filter(first), *filter(last)))
+          ++last;
+        compiled.wake_groups[first].run_length = static_cast<uint16_t>(last - first);
+        compiled.wake_groups[first].run_compare = static_cast<uint8_t>(filter(first)->compare);
       }
       first = last;
     }
@@ -164,7 +167,10 @@ void GroupWakersBySymbol(std::vector<PendingWaker> pending, CompiledRules& compi
     if (i == 0 || !SameGroup(compiled, pending[i - 1], pending[i])) {
       WakeGroup group;
       group.leaf = pending[i].leaf;
-      if (const CompiledNode* filter = FilterNode(compiled, group.leaf)) group.threshold = filter->number;
+      if (const CompiledNode* filter = FilterNode(compiled, group.leaf)) {
+        group.threshold = filter->number;
+        if (filter->kind == TestKind::kLabStatus && filter->symbol == pending[i].symbol) group.lab_check = filter->lab_check;
+      }
       group.begin = group.end = static_cast<uint32_t>(compiled.wakers.size());
       compiled.wake_groups.push_back(group);
       ++compiled.group_begin[static_cast<size_t>(pending[i].symbol) + 1];

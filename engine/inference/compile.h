@@ -70,7 +70,7 @@ const char* FamilyPrefix(Family family);
 std::string InputOf(const rules::Test& test);
 
 // Lab statuses a rule may test, decoded once at compile time rather than compared as text.
-enum class LabCheck {
+enum class LabCheck : uint8_t {
   kNone, kLow, kNormal, kHigh, kAbnormal, kCritical, kBelowOptimal, kOptimal, kAboveOptimal, kBelowLimit, kAboveLimit
 };
 
@@ -121,11 +121,17 @@ struct Waker {
 struct WakeGroup {
   int32_t leaf = -1;            // the filter, CompiledRules::nodes[leaf]; -1: unfiltered
   uint32_t begin = 0, end = 0;  // CompiledRules::wakers[begin, end)
-  // On the first group of a threshold run, the index past its last group (else 0): the groups
-  // [this, run_end) filter on the symbol's value with one operator (<, <=, >, >=) against
-  // ascending thresholds, so the ones that hold are a prefix or a suffix (HoldingThresholds).
-  uint32_t run_end = 0;
+  // On the first group of a threshold run, its number of groups (else 0): the groups
+  // [this, this + run_length) filter on the symbol's value with one operator (<, <=, >, >=),
+  // run_compare, against ascending thresholds, so the ones that hold are a prefix or a suffix
+  // (HoldingThresholds). A longer run is cut in runs of at most kMaxRunLength.
+  uint16_t run_length = 0;
+  uint8_t run_compare = 0;  // a rules::Compare
+  // A lab status filter (`lab ferritin is low`): its check, decided from the symbol's slot
+  // (LabTruthOf) without reading the filter's node; kNone for any other filter.
+  LabCheck lab_check = LabCheck::kNone;
   double threshold = 0;  // a threshold filter's number, beside the others of its run
+  static constexpr size_t kMaxRunLength = UINT16_MAX;
 };
 static_assert(sizeof(WakeGroup) == 24);
 

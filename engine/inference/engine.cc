@@ -59,6 +59,7 @@ class Run {
   // The parts the wakers [begin, end) set; rules complete (or, traced, near misses) go on the agenda.
   template <bool kNearMisses>
   [[gnu::always_inline]] inline void ActivateWakers(uint32_t begin, uint32_t end);
+  Truth FilterTruth(const WakeGroup& group, int symbol) const;
   bool Consider(int index);
   void Fire(const CompiledRule& compiled_rule, double strength, bool clinical);
   double Apply(const rules::Action& action, int symbol, const rules::Rule& rule, double contribution, bool clinical);
@@ -140,11 +141,11 @@ void Run::WakeWith(int symbol) {
   const WakeGroup* group = groups + compiled_.group_begin[static_cast<size_t>(symbol)];
   const WakeGroup* const end = groups + compiled_.group_begin[static_cast<size_t>(symbol) + 1];
   while (group != end) {
-    if (group->run_end != 0) {
-      const WakeGroup* const run_end = groups + group->run_end;
+    if (group->run_length != 0) {
+      const WakeGroup* const run_end = group + group->run_length;
       const Slot& slot = scratch_->slots[static_cast<size_t>(symbol)];
       // Absent, every filter is unknown, so not false: the whole run wakes.
-      const rules::Compare op = compiled_.nodes[static_cast<size_t>(group->leaf)].compare;
+      const auto op = static_cast<rules::Compare>(group->run_compare);
       auto [first, last] = slot.generation == generation_ ? HoldingThresholds(group, run_end, op, slot.value)
                                                            : std::pair{group, run_end};
       // The run's groups own consecutive ranges of wakers: those holding are one range.
@@ -152,10 +153,18 @@ void Run::WakeWith(int symbol) {
       group = run_end;
       continue;
     }
-    if (group->leaf < 0 || evaluator_.EvaluateLeaf(compiled_.nodes[static_cast<size_t>(group->leaf)]) != Truth::kFalse)
-      ActivateWakers<kNearMisses>(group->begin, group->end);
+    if (group->leaf < 0 || FilterTruth(*group, symbol) != Truth::kFalse) ActivateWakers<kNearMisses>(group->begin, group->end);
     ++group;
   }
+}
+
+// A group's filter on the waking symbol: a lab status from the symbol's slot, any other test by
+// the evaluator (the same answer: its lab status test reads the same slot).
+Truth Run::FilterTruth(const WakeGroup& group, int symbol) const {
+  if (group.lab_check != LabCheck::kNone)
+    if (const Slot& slot = scratch_->slots[static_cast<size_t>(symbol)]; slot.generation == generation_ && slot.data)
+      return LabTruthOf(slot, group.lab_check);
+  return evaluator_.EvaluateLeaf(compiled_.nodes[static_cast<size_t>(group.leaf)]);
 }
 
 // The hot loop of an evaluation (a few thousand wakers a case at 10,000 rules): the rule states
