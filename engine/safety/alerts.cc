@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include <boost/container/small_vector.hpp>
+
 #include "safety/case_state.h"
 #include "safety/safety.h"
 
@@ -67,8 +69,7 @@ std::vector<AlertResult> AlertBoard::TakeSorted() {
     size_t by_id;  // ties go to the first id (a plain sort needs no buffer, as a stable one does)
     AlertResult* alert;
   };
-  std::vector<Keyed> keyed;
-  keyed.reserve(alerts_.size());
+  boost::container::small_vector<Keyed, 8> keyed;  // a case raises a few alerts: no allocation
   for (auto& [id, alert] : alerts_) keyed.push_back({Rank(alert.severity), PriorityOf(kb_, id), keyed.size(), &alert});
   std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
     return std::tie(a.rank, a.priority, a.by_id) < std::tie(b.rank, b.priority, b.by_id);

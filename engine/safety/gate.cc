@@ -1,7 +1,8 @@
 // The gate as an outline of steps: the medications' own alerts, every strategy against its
 // contraindications (until the alerts raised stop growing), then the verdict rule over every alert.
 #include <algorithm>
-#include <set>
+
+#include <boost/container/small_vector.hpp>
 
 #include "safety/case_state.h"
 #include "safety/safety.h"
@@ -21,10 +22,10 @@ void AtLeast(StrategyResult& strategy, Verdict verdict) {
 }
 
 // The strategy an alert's `because` entry names ("requested:X", "current:X", "suggested:X"), or "".
-std::string NamedStrategy(const std::string& item) {
+std::string_view NamedStrategy(std::string_view item) {
   for (std::string_view prefix : {"requested:", "current:", "suggested:"})
-    if (item.compare(0, prefix.size(), prefix) == 0) return item.substr(prefix.size());
-  return "";
+    if (item.starts_with(prefix)) return item.substr(prefix.size());
+  return {};
 }
 
 class Gate {
@@ -68,12 +69,14 @@ class Gate {
 // Interactions between the current medications themselves, and medications nobody could check.
 void Gate::RaiseMedicationAlerts() {
   const casefile::Case& c = state_.c();
-  std::vector<const casefile::MedicationEntry*> medications;
-  for (const auto& medication : c.medications) medications.push_back(&medication);
-  std::sort(medications.begin(), medications.end(), [](auto* a, auto* b) { return a->id < b->id; });
-  for (size_t i = 0; i < medications.size(); ++i)
-    for (size_t j = 0; j < medications.size(); ++j)
-      if (medications[i]->id != medications[j]->id) RaiseInteractions(*medications[i], *medications[j]);
+  if (c.medications.size() >= 2) {  // a pair needs two: most cases have fewer
+    boost::container::small_vector<const casefile::MedicationEntry*, 8> medications;
+    for (const auto& medication : c.medications) medications.push_back(&medication);
+    std::sort(medications.begin(), medications.end(), [](auto* a, auto* b) { return a->id < b->id; });
+    for (size_t i = 0; i < medications.size(); ++i)
+      for (size_t j = 0; j < medications.size(); ++j)
+        if (medications[i]->id != medications[j]->id) RaiseInteractions(*medications[i], *medications[j]);
+  }
   RaiseUnchecked(c.unknown_medications, "medication");
   RaiseUnchecked(c.unknown_conditions, "condition");
 }
@@ -176,11 +179,14 @@ bool Gate::Lifted(const StrategyResult& strategy, const std::string& alert) cons
 // high alert is blocked (unless lifted); the alert's gates hold for every strategy of their kinds.
 void Gate::ApplyAlertVerdicts() {
   for (const auto& [alert_id, alert] : alerts_.alerts()) {
-    std::set<std::string> named;
+    // Each strategy once, in id order (views into the alert, which outlives the loop).
+    boost::container::small_vector<std::string_view, 4> named;
     for (const auto& item : alert.because)
-      if (std::string id = NamedStrategy(item); !id.empty()) named.insert(id);
-    for (const auto& id : named)
-      if (auto it = strategies_.find(id); it != strategies_.end()) ApplyNamedBy(it->second, alert);
+      if (std::string_view id = NamedStrategy(item); !id.empty()) named.push_back(id);
+    std::sort(named.begin(), named.end());
+    named.erase(std::unique(named.begin(), named.end()), named.end());
+    for (std::string_view id : named)
+      if (auto it = strategies_.find(std::string(id)); it != strategies_.end()) ApplyNamedBy(it->second, alert);
     ApplyGates(alert);
   }
 }

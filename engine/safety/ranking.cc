@@ -5,6 +5,8 @@
 #include <climits>
 #include <cmath>
 
+#include <boost/container/small_vector.hpp>
+
 #include "base/text.h"
 #include "safety/case_state.h"
 #include "safety/safety.h"
@@ -41,7 +43,9 @@ struct ScoreParts {
 
 // Ids in text order, as pointers to them: ties between scores go to the first id, and sorting the
 // strings themselves would copy them.
-std::vector<const std::string*> InIdOrder(std::vector<const std::string*> ids) {
+using IdList = boost::container::small_vector<const std::string*, 8>;  // a strategy's few ids: no allocation
+
+IdList InIdOrder(IdList ids) {
   std::sort(ids.begin(), ids.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
   return ids;
 }
@@ -49,7 +53,7 @@ std::vector<const std::string*> InIdOrder(std::vector<const std::string*> ids) {
 // D: the concluded driver the strategy corrects that weighs most (ties: the first id).
 void ScoreDriver(const StrategyResult& strategy, const knowledge::KnowledgeBase& kb, const RankingInputs& inputs,
                  ScoreParts& parts) {
-  std::vector<const std::string*> corrected;
+  IdList corrected;
   for (const knowledge::Edge* edge : kb.OutEdges(strategy.id))
     if (edge->type == knowledge::EdgeType::kCorrects) corrected.push_back(&edge->to);
   for (const std::string* id_at : InIdOrder(std::move(corrected))) {
@@ -72,7 +76,7 @@ void ScoreDeficit(const StrategyResult& strategy, const RankingInputs& inputs, S
     parts.deficit = strategy.support;
     return;
   }
-  std::vector<const std::string*> deficits;
+  IdList deficits;
   for (const auto& id : strategy.for_deficits) deficits.push_back(&id);
   for (const std::string* id_at : InIdOrder(std::move(deficits))) {
     const std::string& id = *id_at;
@@ -149,13 +153,13 @@ void RankStrategies(std::vector<StrategyResult>& strategies, const std::vector<A
     int tier, priority;
     StrategyResult* strategy;
   };
-  std::vector<Keyed> keyed;
-  keyed.reserve(strategies.size());
+  boost::container::small_vector<Keyed, 8> keyed;
   for (auto& strategy : strategies) {
     const int tier = ReferralTier(strategy, alerts);
     Score(strategy, kb, inputs, tier);
     keyed.push_back(Keyed{tier, Priority(strategy, kb), &strategy});
   }
+  if (keyed.size() < 2) return;  // scored; nothing to order
   std::sort(keyed.begin(), keyed.end(), [](const Keyed& key_a, const Keyed& key_b) {
     const StrategyResult& a = *key_a.strategy;
     const StrategyResult& b = *key_b.strategy;
