@@ -92,6 +92,7 @@ void ScoreDeficit(const StrategyResult& strategy, const RankingInputs& inputs, S
 std::string Reason(const StrategyResult& strategy, const ScoreParts& parts, const RankingInputs& inputs, int tier) {
   // Written into one string, part by part, "; " between them.
   std::string text;
+  text.reserve(120);  // most reasons fit: one allocation, not one per part
   auto part = [&text]() -> std::string& { return text.append(text.empty() ? "" : "; "); };
   if (tier < 3) part().append("referral first: an urgent or high alert stands");
   if (!parts.driver_id.empty()) {
