@@ -30,8 +30,6 @@ using Op = rules::Condition::Op;
     }                                                           \
   } while (false)
 
-Truth FromBool(bool value) { return value ? Truth::kTrue : Truth::kFalse; }
-
 Truth Not(Truth truth) {
   return truth == Truth::kTrue ? Truth::kFalse : truth == Truth::kFalse ? Truth::kTrue : Truth::kUnknown;
 }

@@ -38,11 +38,7 @@ safety::RankingInputs InputsOf(const Evaluation& evaluation, const casefile::Cas
       ranked.confirmed_by += (ranked.confirmed_by.empty() ? "" : ", ") + text;
     }
   }
-  // Only a strategy for a deficit reads the deficits (a data-quality finding's is for none).
-  const bool for_a_deficit = std::any_of(evaluation.strategies.begin(), evaluation.strategies.end(),
-                                         [](const safety::StrategyResult& s) { return !s.for_deficits.empty(); });
-  if (for_a_deficit)
-    for (const auto& [id, deficit] : evaluation.deficits) inputs.deficits.emplace_hint(inputs.deficits.end(), id, deficit.certainty);
+  for (const auto& [id, deficit] : evaluation.deficits) inputs.deficits.emplace_hint(inputs.deficits.end(), id, deficit.certainty);
   return inputs;
 }
 

@@ -94,53 +94,36 @@ std::vector<int> FluxSymbolsInKeyOrder(const CompiledRules& compiled) {
   return symbols;
 }
 
-namespace {
-
-Truth TruthOf(bool value) { return value ? Truth::kTrue : Truth::kFalse; }
-
-// A lab status test (`lab ferritin is low`, `... is below_optimal`, `... is critical`).
-Truth LabStatusTruth(const casefile::LabResult& lab, LabCheck check) {
+uint32_t LabTruths(const casefile::LabResult& lab) {
   using casefile::LabStatus;
   using casefile::OptimalStatus;
-  switch (check) {
-    case LabCheck::kCritical:
-      return TruthOf(lab.critical);
-    case LabCheck::kBelowLimit:
-    case LabCheck::kAboveLimit: {
-      // No limit applies to this patient: the value is beyond none.
-      const knowledge::LimitSide wanted =
-          check == LabCheck::kBelowLimit ? knowledge::LimitSide::kBelow : knowledge::LimitSide::kAbove;
-      return TruthOf(lab.decision && lab.decision->beyond && lab.decision->side == wanted);
-    }
-    case LabCheck::kBelowOptimal:
-    case LabCheck::kOptimal:
-    case LabCheck::kAboveOptimal: {
-      if (!lab.has_optimal) return Truth::kUnknown;
-      OptimalStatus wanted = check == LabCheck::kBelowOptimal ? OptimalStatus::kLow
-                             : check == LabCheck::kOptimal    ? OptimalStatus::kOptimal
-                                                              : OptimalStatus::kHigh;
-      return TruthOf(lab.optimal_status == wanted);
-    }
-    default:
-      break;
-  }
-  if (lab.status == LabStatus::kUnknown) return Truth::kUnknown;
-  switch (check) {
-    case LabCheck::kAbnormal: return TruthOf(lab.status != LabStatus::kNormal);
-    case LabCheck::kLow: return TruthOf(lab.status == LabStatus::kLow);
-    case LabCheck::kNormal: return TruthOf(lab.status == LabStatus::kNormal);
-    case LabCheck::kHigh: return TruthOf(lab.status == LabStatus::kHigh);
-    default: return Truth::kUnknown;
-  }
-}
-
-}  // namespace
-
-uint32_t LabTruths(const casefile::LabResult& lab) {
   static_assert(static_cast<int>(LabCheck::kAboveLimit) < 16, "two bits per check in 32");
   uint32_t truths = 0;
-  for (unsigned check = 0; check <= static_cast<unsigned>(LabCheck::kAboveLimit); ++check)
-    truths |= static_cast<uint32_t>(LabStatusTruth(lab, static_cast<LabCheck>(check))) << (2 * check);
+  auto set = [&truths](LabCheck check, Truth truth) {
+    truths |= static_cast<uint32_t>(truth) << (2 * static_cast<unsigned>(check));
+  };
+  set(LabCheck::kNone, Truth::kUnknown);
+  // Against the laboratory range: unknown when no range applies (or the lab is not used).
+  const bool ranged = lab.status != LabStatus::kUnknown;
+  auto ranged_truth = [ranged](bool holds) { return ranged ? FromBool(holds) : Truth::kUnknown; };
+  set(LabCheck::kLow, ranged_truth(lab.status == LabStatus::kLow));
+  set(LabCheck::kNormal, ranged_truth(lab.status == LabStatus::kNormal));
+  set(LabCheck::kHigh, ranged_truth(lab.status == LabStatus::kHigh));
+  set(LabCheck::kAbnormal, ranged_truth(lab.status != LabStatus::kNormal));
+  set(LabCheck::kCritical, FromBool(lab.critical));
+  // Against the cited optimal range: unknown when the knowledge base has none for this patient.
+  auto optimal_truth = [&lab](OptimalStatus wanted) {
+    return lab.has_optimal ? FromBool(lab.optimal_status == wanted) : Truth::kUnknown;
+  };
+  set(LabCheck::kBelowOptimal, optimal_truth(OptimalStatus::kLow));
+  set(LabCheck::kOptimal, optimal_truth(OptimalStatus::kOptimal));
+  set(LabCheck::kAboveOptimal, optimal_truth(OptimalStatus::kHigh));
+  // Beyond a decision limit: no limit applies to this patient, the value is beyond none.
+  auto beyond = [&lab](knowledge::LimitSide side) {
+    return FromBool(lab.decision && lab.decision->beyond && lab.decision->side == side);
+  };
+  set(LabCheck::kBelowLimit, beyond(knowledge::LimitSide::kBelow));
+  set(LabCheck::kAboveLimit, beyond(knowledge::LimitSide::kAbove));
   return truths;
 }
 

@@ -33,6 +33,8 @@ struct Slot {
 // support, capped at kNonClinicalDeficitCap (docs/rule-language.md, "Calibration").
 double CalibratedCertainty(const Slot& slot, Family family);
 
+inline Truth FromBool(bool value) { return value ? Truth::kTrue : Truth::kFalse; }
+
 // A lab's status checks (`is low`, `is below_optimal`, `is critical`, ...) decided once as it is
 // loaded, two bits (a Truth) per LabCheck: a status test then reads the slot it already holds
 // rather than the case's lab record, which a prepared evaluation otherwise never touches.

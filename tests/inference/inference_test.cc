@@ -664,6 +664,57 @@ TEST(CompileTest, HoldingThresholdsAreThoseWhoseFilterHolds) {
     }
 }
 
+// A lab's status checks as the working memory holds them (LabTruths), over every combination of
+// range status, optimal range, critical flag and decision limit, against the rule language's
+// meaning of each check (docs/rule-language.md): a status without a range is unknown, as is an
+// optimal status without a cited optimal range; no decision limit means beyond none.
+TEST(WorkingMemoryTest, LabTruthsHoldEveryStatusCheck) {
+  using casefile::LabStatus;
+  using casefile::OptimalStatus;
+  const auto truth = [](bool known, bool holds) { return !known ? Truth::kUnknown : holds ? Truth::kTrue : Truth::kFalse; };
+  int combinations = 0;
+  for (auto status : {LabStatus::kUnknown, LabStatus::kLow, LabStatus::kNormal, LabStatus::kHigh})
+    for (auto optimal : {OptimalStatus::kUnknown, OptimalStatus::kLow, OptimalStatus::kOptimal, OptimalStatus::kHigh})
+      for (bool has_optimal : {false, true})
+        for (bool critical : {false, true})
+          for (int decision = 0; decision < 5; ++decision) {  // none; below / above, beyond or not
+            casefile::LabResult lab;
+            lab.status = status;
+            lab.optimal_status = optimal;
+            lab.has_optimal = has_optimal;
+            lab.critical = critical;
+            if (decision > 0) {
+              lab.decision.emplace();
+              lab.decision->side = decision <= 2 ? knowledge::LimitSide::kBelow : knowledge::LimitSide::kAbove;
+              lab.decision->beyond = decision % 2 == 1;
+            }
+            Slot slot;
+            slot.lab_truths = LabTruths(lab);
+            const bool ranged = status != LabStatus::kUnknown;
+            const bool below = decision == 1, above = decision == 3;
+            const std::pair<LabCheck, Truth> expected[] = {
+                {LabCheck::kNone, Truth::kUnknown},
+                {LabCheck::kLow, truth(ranged, status == LabStatus::kLow)},
+                {LabCheck::kNormal, truth(ranged, status == LabStatus::kNormal)},
+                {LabCheck::kHigh, truth(ranged, status == LabStatus::kHigh)},
+                {LabCheck::kAbnormal, truth(ranged, status == LabStatus::kLow || status == LabStatus::kHigh)},
+                {LabCheck::kCritical, truth(true, critical)},
+                {LabCheck::kBelowOptimal, truth(has_optimal, optimal == OptimalStatus::kLow)},
+                {LabCheck::kOptimal, truth(has_optimal, optimal == OptimalStatus::kOptimal)},
+                {LabCheck::kAboveOptimal, truth(has_optimal, optimal == OptimalStatus::kHigh)},
+                {LabCheck::kBelowLimit, truth(true, below)},
+                {LabCheck::kAboveLimit, truth(true, above)},
+            };
+            for (const auto& [check, want] : expected)
+              EXPECT_EQ(LabTruthOf(slot, check), want)
+                  << "check " << static_cast<int>(check) << ", status " << static_cast<int>(status) << ", optimal "
+                  << static_cast<int>(optimal) << (has_optimal ? " (cited)" : "") << (critical ? ", critical" : "")
+                  << ", decision " << decision;
+            ++combinations;
+          }
+  EXPECT_EQ(combinations, 4 * 4 * 2 * 2 * 5);
+}
+
 TEST(EngineTest, FindsEveryRuleById) {
   Engine engine(Rules({{"chain.rules", kChainRules}}), FixtureKnowledge());
   ASSERT_EQ(engine.rule_base().rules.size(), 5u);
